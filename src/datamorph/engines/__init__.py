@@ -1,0 +1,20 @@
+"""Engines, picked by the form of the warehouse address."""
+
+from __future__ import annotations
+
+from datamorph.engines.base import Engine, PublishResult, QueryResult, RollbackResult, VersionInfo
+
+
+def connect(warehouse: str, *, create: bool = False, lock_timeout: float = 30.0, read_only: bool = False) -> Engine:
+    """Open the warehouse at ``warehouse`` (a DuckDB file path; later: a PostgreSQL URL).
+
+    Raises:
+        WarehouseNotFound: the path does not exist and ``create`` is false.
+        ConcurrencyError: another process holds the warehouse for longer than ``lock_timeout`` seconds.
+    """
+    from datamorph.engines.duckdb import DuckDBEngine
+
+    return DuckDBEngine(warehouse, create=create, lock_timeout=lock_timeout, read_only=read_only)
+
+
+__all__ = ["Engine", "PublishResult", "QueryResult", "RollbackResult", "VersionInfo", "connect"]

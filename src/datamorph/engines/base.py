@@ -1,0 +1,123 @@
+"""The small protocol every warehouse engine implements.
+
+An engine runs SQL that the compiler produced, reads its catalog, and
+implements write–audit–publish: ``stage`` materialises a result in a staging
+schema, validation reads it there, ``publish`` swaps it into the target in one
+transaction (keeping the previous version in a history schema), ``rollback``
+restores the previous version. Source tables are never written.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from datamorph.catalog import Catalog, ColumnInfo, TableInfo
+
+STAGING_SCHEMA = "datamorph_staging"
+HISTORY_SCHEMA = "datamorph_history"
+INTERNAL_SCHEMAS = frozenset({STAGING_SCHEMA, HISTORY_SCHEMA})
+
+
+@dataclass
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    truncated: bool = False
+
+    def dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, r, strict=True)) for r in self.rows]
+
+
+@dataclass
+class PublishResult:
+    target: str
+    rows: int
+    previous_version: str | None  # history table holding the replaced target, if there was one
+
+
+@dataclass
+class VersionInfo:
+    table: str  # qualified history table name
+    run_id: str
+    created_at: str
+    rows: int | None = None
+
+
+@dataclass
+class RollbackResult:
+    target: str
+    restored_from: str  # history table that became the target again
+    replaced_version: str | None  # history table now holding what was the target
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine(ABC):
+    """Base of every engine. One instance holds one open connection."""
+
+    name: ClassVar[str]
+    dialect: ClassVar[str]  # SQLGlot dialect name
+    SUPPORTS_TRANSACTIONS: ClassVar[bool] = True
+
+    # -- reading ------------------------------------------------------------
+    @abstractmethod
+    def catalog(self, tables: Iterable[str] | None = None, *, row_counts: bool = True) -> Catalog:
+        """Tables and views of the user's schema (never staging/history), with columns, keys, counts."""
+
+    @abstractmethod
+    def fetch(self, sql: str, params: list[Any] | None = None, *, max_rows: int | None = None) -> QueryResult:
+        """Run a read query and return its rows (at most ``max_rows``, ``truncated`` set if cut)."""
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        res = self.fetch(sql, params, max_rows=1)
+        return res.rows[0][0] if res.rows else None
+
+    @abstractmethod
+    def sample(self, table: str, limit: int = 10) -> QueryResult:
+        """Random sample rows of a table."""
+
+    @abstractmethod
+    def table_columns(self, qualified_table: str) -> list[ColumnInfo]:
+        """Columns of any table, staging tables included (``schema.table``)."""
+
+    # -- writing ------------------------------------------------------------
+    @abstractmethod
+    def stage(self, select_sql: str, target: str, run_id: str) -> str:
+        """Materialise ``select_sql`` as a fresh staging table; return its qualified name."""
+
+    @abstractmethod
+    def drop_staged(self, staged: str) -> None:
+        """Drop a staging table (no error if it is gone)."""
+
+    @abstractmethod
+    def publish(self, staged: str, target: str, run_id: str) -> PublishResult:
+        """In one transaction: keep the current target in history, make the staged table the target."""
+
+    @abstractmethod
+    def rollback(self, target: str) -> RollbackResult:
+        """Make the latest history version of ``target`` the target again (the current one goes to history)."""
+
+    @abstractmethod
+    def history(self, target: str) -> list[VersionInfo]:
+        """History versions of ``target``, newest first."""
+
+    @abstractmethod
+    def register_file(self, name: str, path: str, *, persist: bool = False) -> TableInfo:
+        """Expose a CSV or Parquet file (or a folder of them) as a source table called ``name``."""
+
+    @contextmanager
+    def target_lock(self, target: str) -> Iterator[None]:
+        """Hold an exclusive lock on ``target`` for the duration (engines that need one override this)."""
+        yield
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

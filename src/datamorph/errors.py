@@ -1,0 +1,108 @@
+"""One exception hierarchy for everything DataMorph reports to a user.
+
+Every error carries a one-line ``message`` that says what was wrong, an
+optional ``hint`` that says what to do, and ``context`` (the failing SQL, the
+table, the field...) for logs and artifacts. ``error_type`` is the name the
+original response shape reports.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+
+class DataMorphError(Exception):
+    """Root of every error DataMorph raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.context = context
+
+    @property
+    def error_type(self) -> str:
+        return type(self).__name__
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"error_type": self.error_type, "message": str(self)}
+        if self.context:
+            out["context"] = {k: v for k, v in self.context.items() if _jsonable(v)}
+        return out
+
+
+def _jsonable(v: Any) -> bool:
+    return isinstance(v, (str, int, float, bool, type(None), list, dict))
+
+
+class ConfigError(DataMorphError):
+    """Bad settings, a missing warehouse, a missing optional dependency."""
+
+
+class WarehouseNotFound(ConfigError):
+    """The warehouse path or URL does not point at a database."""
+
+
+class SpecError(DataMorphError):
+    """A spec that does not load or does not make sense."""
+
+
+class PlanError(DataMorphError):
+    """A request the planner cannot turn into a spec."""
+
+
+class UnsafeRequest(PlanError):
+    """A request to delete, drop or overwrite source data."""
+
+
+class CatalogError(DataMorphError):
+    """Unknown table or column, or an unreadable catalog."""
+
+
+class CompileError(DataMorphError):
+    """A spec that cannot be compiled against the catalog."""
+
+
+class ExecutionError(DataMorphError):
+    """The engine failed to run generated SQL."""
+
+
+class ConcurrencyError(ExecutionError):
+    """Another run holds the warehouse or the target."""
+
+
+class PublishError(ExecutionError):
+    """Swapping the staged table into the target failed."""
+
+
+class ValidationFailed(DataMorphError):
+    """The staged result failed its tests; nothing was published."""
+
+
+class RunNotFound(DataMorphError):
+    """No run with that id in the run store."""
+
+
+def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """The closest names to ``word`` among ``candidates``, best first."""
+    cands = list(dict.fromkeys(candidates))
+    lowered = {c.lower(): c for c in cands}
+    hits = difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=0.6)
+    return [lowered[h] for h in hits]
+
+
+def suggestion(word: str, candidates: Iterable[str]) -> str | None:
+    """``did you mean 'x'?`` or None."""
+    hits = did_you_mean(word, candidates)
+    if not hits:
+        return None
+    if len(hits) == 1:
+        return f"did you mean '{hits[0]}'?"
+    return "did you mean " + " or ".join(f"'{h}'" for h in hits) + "?"

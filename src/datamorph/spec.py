@@ -1,0 +1,672 @@
+"""The ETL spec: a typed description of one transformation.
+
+Planners produce it, the compiler turns it into code, validation derives its
+tests from it. The field names of the original system (``source_tables``,
+``target_table``, ``transformations``, ``join_conditions``, ``filters``,
+``aggregations``, ``derived_columns``) are kept; :func:`load_spec` also reads
+specs written in the original, looser shape.
+
+Evaluation order of one query block (the SQL a person would write):
+
+1. ``source_tables`` joined by ``join_conditions`` (extra ``conditions`` go in ON)
+2. ``filters`` on the joined rows (may use pre-aggregation ``derived_columns``)
+3. ``dedupe`` (exact duplicate rows, or first/last row per key)
+4. ``aggregations`` grouped by ``group_by``; ``having`` on the groups
+5. ``windows`` (on the rows, or on the groups when there are aggregations)
+6. ``columns``: the output list (default: every column, or keys + aggregates)
+7. ``qualify``: filters on window results (e.g. top 3 per group)
+
+then, for the whole spec: ``union`` with further blocks, ``distinct``,
+``order_by``, ``limit``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from datamorph.errors import SpecError
+
+SPEC_VERSION = 1
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+
+class Model(BaseModel):
+    """Base of every spec element: strict fields, optional provenance."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    provenance: str | None = Field(
+        default=None, description="The words of the request that produced this element (planner output)."
+    )
+
+
+# --------------------------------------------------------------------------
+# conditions
+# --------------------------------------------------------------------------
+
+Operator = Literal[
+    "=", "!=", "<", "<=", ">", ">=",
+    "in", "not_in", "between", "not_between",
+    "is_null", "is_not_null",
+    "like", "not_like", "ilike", "contains", "starts_with", "ends_with",
+]  # fmt: skip
+
+_OPERATOR_ALIASES = {
+    "==": "=", "eq": "=", "equals": "=", "equal": "=", "is": "=",
+    "<>": "!=", "ne": "!=", "neq": "!=", "not_equals": "!=", "not_equal": "!=", "is_not": "!=",
+    "lt": "<", "less_than": "<", "le": "<=", "lte": "<=", "less_than_or_equal": "<=",
+    "gt": ">", "greater_than": ">", "ge": ">=", "gte": ">=", "greater_than_or_equal": ">=",
+    "not_in": "not_in", "notin": "not_in", "nin": "not_in",
+    "isnull": "is_null", "null": "is_null", "is_not_null": "is_not_null", "notnull": "is_not_null",
+    "not_null": "is_not_null", "isnotnull": "is_not_null",
+    "notlike": "not_like", "startswith": "starts_with", "endswith": "ends_with",
+}  # fmt: skip
+
+NO_VALUE_OPERATORS = frozenset({"is_null", "is_not_null"})
+
+
+def normalize_operator(op: Any) -> Any:
+    if not isinstance(op, str):
+        return op
+    key = re.sub(r"[\s\-]+", "_", op.strip().lower())
+    return _OPERATOR_ALIASES.get(key, key)
+
+
+class Filter(Model):
+    """``column operator value``; ``column`` may be ``alias.column``, a derived column or an aggregate alias."""
+
+    column: str = Field(description="Column to test: a source column (optionally `table.column`), "
+                        "a derived column, or (in having) an aggregation alias.")  # fmt: skip
+    operator: Operator
+    value: Any = Field(default=None, description="Scalar; a list for in/not_in; [low, high] for between.")
+    value_column: str | None = Field(default=None, description="Compare with another column instead of a value.")
+
+    @field_validator("operator", mode="before")
+    @classmethod
+    def _op(cls, v: Any) -> Any:
+        return normalize_operator(v)
+
+    @model_validator(mode="after")
+    def _check_value(self) -> Filter:
+        op = self.operator
+        if op in NO_VALUE_OPERATORS:
+            if self.value is not None or self.value_column is not None:
+                raise ValueError(f"operator '{op}' takes no value")
+            return self
+        if self.value_column is not None:
+            if op in ("in", "not_in", "between", "not_between"):
+                raise ValueError(f"operator '{op}' cannot compare with value_column")
+            return self
+        if op in ("in", "not_in"):
+            if not isinstance(self.value, list) or not self.value:
+                raise ValueError(f"operator '{op}' needs a non-empty list as value")
+        elif op in ("between", "not_between"):
+            if not isinstance(self.value, list) or len(self.value) != 2:
+                raise ValueError(f"operator '{op}' needs [low, high] as value")
+        elif self.value is None:
+            raise ValueError(f"operator '{op}' needs a value (use is_null to test for NULL)")
+        elif isinstance(self.value, (list, dict)):
+            raise ValueError(f"operator '{op}' needs a single value, not {type(self.value).__name__}")
+        if op in ("like", "not_like", "ilike", "contains", "starts_with", "ends_with") and not isinstance(
+            self.value, str
+        ):
+            raise ValueError(f"operator '{op}' needs a text value")
+        return self
+
+
+class ExpressionCondition(Model):
+    """A boolean SQL expression, e.g. ``amount > 2 * discount``; parsed and checked against the catalog."""
+
+    expression: str
+
+
+class AnyOf(Model):
+    """True when at least one condition holds (OR)."""
+
+    any_of: list[Condition] = Field(min_length=1)
+
+
+class AllOf(Model):
+    """True when every condition holds (AND)."""
+
+    all_of: list[Condition] = Field(min_length=1)
+
+
+class Not(Model):
+    """True when the condition does not hold."""
+
+    not_: Condition = Field(alias="not")
+
+
+def _condition_kind(v: Any) -> str | None:
+    if isinstance(v, dict):
+        for key in ("any_of", "all_of", "not", "expression"):
+            if key in v:
+                return key
+        return "filter"
+    if isinstance(v, Filter):
+        return "filter"
+    if isinstance(v, AnyOf):
+        return "any_of"
+    if isinstance(v, AllOf):
+        return "all_of"
+    if isinstance(v, Not):
+        return "not"
+    if isinstance(v, ExpressionCondition):
+        return "expression"
+    return None
+
+
+Condition = Annotated[
+    Annotated[Filter, Tag("filter")]
+    | Annotated[AnyOf, Tag("any_of")]
+    | Annotated[AllOf, Tag("all_of")]
+    | Annotated[Not, Tag("not")]
+    | Annotated[ExpressionCondition, Tag("expression")],
+    Discriminator(_condition_kind),
+]
+
+AnyOf.model_rebuild()
+AllOf.model_rebuild()
+Not.model_rebuild()
+
+
+# --------------------------------------------------------------------------
+# sources and joins
+# --------------------------------------------------------------------------
+
+
+class SourceTable(Model):
+    table_name: str
+    alias: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """How the block refers to this table: its alias, else its name."""
+        return self.alias or self.table_name
+
+
+class ColumnPair(Model):
+    left: str
+    right: str
+
+
+JoinType = Literal["inner", "left", "right", "full"]
+
+
+class JoinCondition(Model):
+    """Join ``right_table`` to what came before; ``left_table`` names the side the keys belong to."""
+
+    left_table: str
+    right_table: str
+    join_type: JoinType = "inner"
+    on_columns: list[ColumnPair] = Field(min_length=1)
+    conditions: list[Condition] = Field(default_factory=list, description="Extra conditions in ON.")
+
+    @field_validator("join_type", mode="before")
+    @classmethod
+    def _jt(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            key = v.strip().lower().replace("_", " ")
+            key = re.sub(r"\s+(outer\s+)?join$|\s+outer$", "", key).strip()
+            return {"full outer": "full", "": "inner"}.get(key, key)
+        return v
+
+    @field_validator("on_columns", mode="before")
+    @classmethod
+    def _pairs(cls, v: Any) -> Any:
+        if isinstance(v, (str, dict)):
+            v = [v]
+        out = []
+        for item in v or []:
+            if isinstance(item, str):
+                parts = [p.strip() for p in re.split(r"\s*==?\s*", item)]
+                if len(parts) == 1:
+                    out.append({"left": parts[0], "right": parts[0]})
+                elif len(parts) == 2:
+                    out.append({"left": parts[0], "right": parts[1]})
+                else:
+                    raise ValueError(f"cannot read join key {item!r}: use 'col' or 'left_col = right_col'")
+            elif isinstance(item, (list, tuple)) and len(item) == 2:
+                out.append({"left": item[0], "right": item[1]})
+            else:
+                out.append(item)
+        return out
+
+
+# --------------------------------------------------------------------------
+# columns, aggregations, windows
+# --------------------------------------------------------------------------
+
+
+class DerivedColumn(Model):
+    """A new column from a SQL expression. Computed before aggregation unless it uses aggregates."""
+
+    name: str
+    expression: str
+
+
+AggFunction = Literal["sum", "avg", "count", "count_distinct", "min", "max"]
+
+_AGG_ALIASES = {
+    "mean": "avg", "average": "avg", "total": "sum",
+    "countdistinct": "count_distinct", "distinct_count": "count_distinct", "count_unique": "count_distinct",
+    "nunique": "count_distinct", "minimum": "min", "maximum": "max",
+}  # fmt: skip
+
+
+class Aggregation(Model):
+    """``function(column or expression)`` per group, optionally only over rows matching ``filter``."""
+
+    function: AggFunction
+    column: str | None = Field(default=None, description="Column to aggregate; omit (or '*') for count(*).")
+    expression: str | None = Field(default=None, description="SQL expression to aggregate, e.g. quantity * unit_price.")
+    alias: str
+    group_by: list[str] = Field(default_factory=list, description="Grouping columns (original shape); "
+                                "must agree with the spec's group_by.")  # fmt: skip
+    filter: list[Condition] = Field(default_factory=list, description="Conditional aggregation: only rows "
+                                    "meeting every condition count.")  # fmt: skip
+    round: int | None = Field(default=None, ge=0, le=12, description="Round the output to this many decimals.")
+
+    @field_validator("function", mode="before")
+    @classmethod
+    def _fn(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            key = re.sub(r"[\s\-()]+", "_", v.strip().lower()).strip("_")
+            key = key.replace("count_distinct", "count_distinct")
+            return _AGG_ALIASES.get(key.replace("_", ""), _AGG_ALIASES.get(key, key))
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> Aggregation:
+        if self.column == "*":
+            self.column = None
+        if self.column is not None and self.expression is not None:
+            raise ValueError("give either column or expression, not both")
+        if self.column is None and self.expression is None and self.function != "count":
+            raise ValueError(f"{self.function} needs a column or an expression")
+        return self
+
+
+class OrderItem(Model):
+    column: str
+    direction: Literal["asc", "desc"] = "asc"
+    nulls: Literal["first", "last"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_str(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            parts = v.split()
+            if not parts:
+                raise ValueError("empty order item")
+            out: dict[str, Any] = {"column": parts[0]}
+            rest = [p.lower() for p in parts[1:]]
+            if rest and rest[0] in ("asc", "desc"):
+                out["direction"] = rest.pop(0)
+            if rest[:1] == ["nulls"] and len(rest) == 2:
+                out["nulls"] = rest[1]
+            elif rest:
+                raise ValueError(f"cannot read order item {v!r}: use 'column [asc|desc] [nulls first|last]'")
+            return out
+        if isinstance(v, dict) and isinstance(v.get("direction"), str):
+            v = {**v, "direction": v["direction"].lower()}
+        return v
+
+
+WindowFunction = Literal[
+    "row_number", "rank", "dense_rank", "percent_rank", "ntile",
+    "sum", "avg", "count", "min", "max",
+    "lag", "lead", "first_value", "last_value", "share",
+]  # fmt: skip
+
+
+class WindowColumn(Model):
+    """A window function. ``share`` is value / total over the partition (share of a total)."""
+
+    name: str
+    function: WindowFunction
+    column: str | None = None
+    expression: str | None = None
+    partition_by: list[str] = Field(default_factory=list)
+    order_by: list[OrderItem] = Field(default_factory=list)
+    frame: Literal["running", "partition"] | None = Field(
+        default=None,
+        description="running: from the first row of the partition to this row (by rows); "
+        "partition: the whole partition. Default: the SQL default for the function.",
+    )
+    offset: int | None = Field(default=None, ge=1, description="lag/lead offset, ntile buckets.")
+
+    @model_validator(mode="after")
+    def _check(self) -> WindowColumn:
+        ranking = {"row_number", "rank", "dense_rank", "percent_rank", "ntile"}
+        if self.function in ranking:
+            if self.column or self.expression:
+                raise ValueError(f"{self.function} takes no column")
+            if not self.order_by and self.function != "row_number":
+                raise ValueError(f"{self.function} needs order_by")
+            if self.function == "ntile" and not self.offset:
+                raise ValueError("ntile needs offset (the number of buckets)")
+        elif self.function != "count" and not (self.column or self.expression):
+            raise ValueError(f"{self.function} needs a column or an expression")
+        if self.column and self.expression:
+            raise ValueError("give either column or expression, not both")
+        return self
+
+
+class OutputColumn(Model):
+    """One output column: a column (renamed with ``name``) or an expression."""
+
+    name: str | None = None
+    column: str | None = None
+    expression: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_str(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            m = re.match(r"^\s*(.+?)\s+(?:as\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*$", v, re.I)
+            src = v.strip()
+            name = None
+            if m and re.search(r"\s+as\s+", v, re.I):
+                src, name = m.group(1).strip(), m.group(2)
+            if re.match(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)?$", src):
+                return {"column": src, "name": name}
+            return {"expression": src, "name": name}
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> OutputColumn:
+        if (self.column is None) == (self.expression is None):
+            raise ValueError("give exactly one of column or expression")
+        if self.expression is not None and not self.name:
+            raise ValueError(f"expression {self.expression!r} needs a name")
+        return self
+
+    @property
+    def output_name(self) -> str:
+        if self.name:
+            return self.name
+        assert self.column is not None
+        return self.column.split(".")[-1]
+
+
+class Dedupe(Model):
+    """Remove duplicates: exact duplicate rows (no keys), or keep one row per key by ``order_by``."""
+
+    keys: list[str] = Field(default_factory=list)
+    order_by: list[OrderItem] = Field(default_factory=list)
+    keep: Literal["first", "last"] = "first"
+
+    @model_validator(mode="after")
+    def _check(self) -> Dedupe:
+        if not self.keys and self.order_by:
+            raise ValueError("order_by needs keys (which rows compete for the one kept)")
+        return self
+
+
+# --------------------------------------------------------------------------
+# the spec
+# --------------------------------------------------------------------------
+
+
+class QueryBlock(Model):
+    """One SELECT: sources, joins, filters, groups, windows and the output columns."""
+
+    source_tables: list[SourceTable] = Field(min_length=1)
+    join_conditions: list[JoinCondition] = Field(default_factory=list)
+    filters: list[Condition] = Field(default_factory=list, description="Row filters, ANDed, before aggregation.")
+    derived_columns: list[DerivedColumn] = Field(default_factory=list)
+    dedupe: Dedupe | None = None
+    group_by: list[str] = Field(default_factory=list)
+    aggregations: list[Aggregation] = Field(default_factory=list)
+    having: list[Condition] = Field(default_factory=list, description="Group filters, ANDed, after aggregation.")
+    windows: list[WindowColumn] = Field(default_factory=list)
+    columns: list[OutputColumn] = Field(default_factory=list, description="Output columns in order; empty = all.")
+    qualify: list[Condition] = Field(default_factory=list, description="Filters on window results.")
+
+    @field_validator("source_tables", mode="before")
+    @classmethod
+    def _sources(cls, v: Any) -> Any:
+        if isinstance(v, (str, dict)):
+            v = [v]
+        return [{"table_name": s} if isinstance(s, str) else s for s in v or []]
+
+    @model_validator(mode="after")
+    def _check_block(self) -> QueryBlock:
+        refs = [s.ref.lower() for s in self.source_tables]
+        dup = {r for r in refs if refs.count(r) > 1}
+        if dup:
+            raise ValueError(f"source_tables: '{sorted(dup)[0]}' appears twice; give each an alias")
+        # group_by of the original shape lives on each aggregation; merge it in.
+        groups = list(self.group_by)
+        for agg in self.aggregations:
+            if agg.group_by and groups and [g.lower() for g in agg.group_by] != [g.lower() for g in groups]:
+                raise ValueError(
+                    f"aggregations: '{agg.alias}' groups by {agg.group_by} but the spec groups by {groups}"
+                )
+            if agg.group_by and not groups:
+                groups = list(agg.group_by)
+        self.group_by = groups
+        if self.having and not (self.aggregations or self.group_by):
+            raise ValueError("having: needs aggregations or group_by")
+        names = [n.lower() for n in self.defined_names()]
+        dupn = {n for n in names if names.count(n) > 1}
+        if dupn:
+            raise ValueError(f"the name '{sorted(dupn)[0]}' is defined twice (derived, aggregation or window)")
+        if len(self.source_tables) > 1 and len(self.join_conditions) != len(self.source_tables) - 1:
+            raise ValueError(
+                f"join_conditions: {len(self.source_tables)} source tables need "
+                f"{len(self.source_tables) - 1} join conditions, found {len(self.join_conditions)}"
+            )
+        return self
+
+    def defined_names(self) -> list[str]:
+        return (
+            [d.name for d in self.derived_columns]
+            + [a.alias for a in self.aggregations]
+            + [w.name for w in self.windows]
+        )
+
+    @property
+    def is_aggregate(self) -> bool:
+        return bool(self.aggregations or self.group_by)
+
+
+class TargetTable(Model):
+    name: str
+    description: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        bare = v.split(".")[-1]
+        if not _IDENT.match(bare):
+            raise ValueError(f"'{v}' is not a valid table name (letters, digits and _; not starting with a digit)")
+        return v
+
+
+class UnionSpec(Model):
+    """Stack further blocks under the main one; columns line up by position."""
+
+    mode: Literal["all", "distinct"] = "all"
+    blocks: list[QueryBlock] = Field(min_length=1)
+
+
+class ETLSpec(QueryBlock):
+    """A whole transformation: one block (plus union blocks), written into ``target_table``."""
+
+    version: int = SPEC_VERSION
+    description: str | None = None
+    target_table: TargetTable
+    transformations: list[str] = Field(
+        default_factory=list, description="Plain-language notes of the steps (documentation; not executed)."
+    )
+    union: UnionSpec | None = None
+    distinct: bool = False
+    order_by: list[OrderItem] = Field(default_factory=list)
+    limit: int | None = Field(default=None, ge=0)
+
+    @field_validator("target_table", mode="before")
+    @classmethod
+    def _target(cls, v: Any) -> Any:
+        return {"name": v} if isinstance(v, str) else v
+
+    def blocks(self) -> list[QueryBlock]:
+        """The main block followed by the union blocks."""
+        return [self, *(self.union.blocks if self.union else [])]
+
+    def source_table_names(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for b in self.blocks():
+            for s in b.source_tables:
+                seen.setdefault(s.table_name, None)
+        return list(seen)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2, exclude_none=True, by_alias=True)
+
+
+# --------------------------------------------------------------------------
+# loading
+# --------------------------------------------------------------------------
+
+
+def spec_json_schema() -> dict[str, Any]:
+    """The JSON Schema of :class:`ETLSpec`."""
+    return ETLSpec.model_json_schema(by_alias=True)
+
+
+def _format_validation_error(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors()[:5]:
+        loc = ".".join(str(p) for p in e["loc"] if not (isinstance(p, str) and p in _TAGS))
+        msg = e["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc or 'spec'}: {msg}")
+    more = len(err.errors()) - 5
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+_TAGS = {"filter", "any_of", "all_of", "not", "expression"}
+
+
+def load_spec(data: dict[str, Any] | str | Path) -> ETLSpec:
+    """Load a spec from a dict, a JSON string or a file, in our shape or the original one.
+
+    Raises:
+        SpecError: naming the field and the problem.
+    """
+    if isinstance(data, Path) or (isinstance(data, str) and not data.lstrip().startswith("{")):
+        path = Path(data)
+        if not path.exists():
+            raise SpecError(f"spec file {str(path)!r} does not exist", hint="check the path")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise SpecError(
+                f"spec file {str(path)!r} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
+                hint="fix the JSON, or run `datamorph spec-schema` to see the expected shape",
+            ) from None
+    elif isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError as e:
+            raise SpecError(f"spec is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"a spec is a JSON object, got {type(data).__name__}")
+    data = _from_original_shape(data)
+    try:
+        return ETLSpec.model_validate(data)
+    except ValidationError as e:
+        raise SpecError(f"invalid spec: {_format_validation_error(e)}",
+                        hint="run `datamorph spec-schema` for the expected shape") from None  # fmt: skip
+
+
+def _from_original_shape(d: dict[str, Any]) -> dict[str, Any]:
+    """Rewrite the original system's looser shape into ours (a copy; ours passes unchanged)."""
+    d = dict(d)
+    d.pop("$schema", None)
+    # Wrapped specs: {"specs": {...}} / {"spec": {...}}
+    for key in ("specs", "spec"):
+        if key in d and isinstance(d[key], dict) and "source_tables" in d[key]:
+            return _from_original_shape(d[key])
+    for legacy in ("run_id", "user_prompt", "created_at", "generated_at"):
+        d.pop(legacy, None)
+    # transformations: free text notes, or dicts describing steps
+    trans = d.get("transformations")
+    if isinstance(trans, list):
+        notes = []
+        for t in trans:
+            if isinstance(t, str):
+                notes.append(t)
+            elif isinstance(t, dict):
+                notes.append(t.get("description") or json.dumps(t, sort_keys=True))
+            else:
+                notes.append(str(t))
+        d["transformations"] = notes
+    elif isinstance(trans, str):
+        d["transformations"] = [trans]
+    # join_conditions: {"left_table", "right_table", "join_type", "on_columns": ["customer_id"]} already fits;
+    # a "condition": "a.x = b.y" string is turned into on_columns.
+    joins = []
+    for j in d.get("join_conditions") or []:
+        if isinstance(j, dict):
+            j = dict(j)
+            if "on_columns" not in j:
+                for key in ("on", "condition", "join_on", "keys"):
+                    if key in j:
+                        j["on_columns"] = _legacy_join_keys(j.pop(key))
+                        break
+            else:
+                j["on_columns"] = _legacy_join_keys(j["on_columns"])
+            if "type" in j and "join_type" not in j:
+                j["join_type"] = j.pop("type")
+        joins.append(j)
+    if joins:
+        d["join_conditions"] = joins
+    # filters that name an aggregation alias are having conditions in the original shape
+    aliases = {a.get("alias", "").lower() for a in d.get("aggregations") or [] if isinstance(a, dict)}
+    if aliases and isinstance(d.get("filters"), list):
+        keep, having = [], list(d.get("having") or [])
+        for f in d["filters"]:
+            if isinstance(f, dict) and str(f.get("column", "")).lower() in aliases:
+                having.append(f)
+            else:
+                keep.append(f)
+        d["filters"] = keep
+        if having:
+            d["having"] = having
+    # select / output_columns as synonyms of columns
+    for key in ("select", "output_columns", "select_columns"):
+        if key in d and "columns" not in d:
+            d["columns"] = d.pop(key)
+    return d
+
+
+def _legacy_join_keys(v: Any) -> Any:
+    """``"o.customer_id = c.id"`` or ``["customer_id"]`` into our key pairs."""
+    if isinstance(v, str):
+        v = [p for p in re.split(r"\s+and\s+", v, flags=re.I) if p.strip()]
+    out = []
+    for item in v if isinstance(v, list) else [v]:
+        if isinstance(item, str) and "=" in item:
+            left, right = (s.strip() for s in re.split(r"==?", item, maxsplit=1))
+            out.append({"left": left, "right": right})
+        else:
+            out.append(item)
+    return out
