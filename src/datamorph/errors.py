@@ -82,12 +82,20 @@ class PublishError(ExecutionError):
     """Swapping the staged table into the target failed."""
 
 
+class RollbackError(ExecutionError):
+    """Restoring an earlier version of a target failed, or there is none."""
+
+
 class ValidationFailed(DataMorphError):
     """The staged result failed its tests; nothing was published."""
 
 
 class RunNotFound(DataMorphError):
     """No run with that id in the run store."""
+
+
+class ArtifactError(DataMorphError):
+    """A bad artifact name or run id, or an artifact that is not there."""
 
 
 def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:

@@ -1,0 +1,424 @@
+"""The run store: runs, their logs and step timings in one SQLite file.
+
+Several processes and threads may use one store at once: the file is in WAL
+mode, every operation opens its own short connection with a 30 s busy
+timeout, and writes take the write lock up front (``BEGIN IMMEDIATE``), so a
+log entry's ``seq`` is always one more than the last one of its run.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from datamorph.errors import ConfigError, DataMorphError, RunNotFound
+from datamorph.events import LogEntry, is_run_id, parse_timestamp, utc_now_iso
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 30.0
+RUN_STATUSES = ("running", "completed", "failed")
+STEP_STATUSES = ("running", "ok", "failed", "skipped")
+UPDATABLE_FIELDS = frozenset(
+    {"prompt", "target_table", "warehouse", "validation_status", "result", "error_type", "error_message"}
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+    prompt TEXT,
+    target_table TEXT,
+    warehouse TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    validation_status TEXT,
+    result_json TEXT,
+    error_type TEXT,
+    error_message TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created_at);
+CREATE INDEX IF NOT EXISTS runs_by_target ON runs (target_table, created_at);
+CREATE TABLE IF NOT EXISTS logs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL REFERENCES runs (run_id),
+    seq INTEGER NOT NULL,
+    timestamp TEXT NOT NULL,
+    type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    metadata_json TEXT NOT NULL,
+    UNIQUE (run_id, seq)
+);
+CREATE TABLE IF NOT EXISTS steps (
+    run_id TEXT NOT NULL REFERENCES runs (run_id),
+    step TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'skipped')),
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    duration_ms INTEGER,
+    detail_json TEXT,
+    PRIMARY KEY (run_id, step, attempt)
+);
+CREATE TRIGGER IF NOT EXISTS logs_no_update BEFORE UPDATE ON logs
+BEGIN SELECT RAISE(ABORT, 'logs are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS logs_no_delete BEFORE DELETE ON logs
+BEGIN SELECT RAISE(ABORT, 'logs are append-only'); END;
+"""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _not_found(run_id: str) -> RunNotFound:
+    return RunNotFound(f"no run with id {run_id}", hint="`datamorph runs` lists them", run_id=run_id)
+
+
+class RunStore:
+    """Runs, logs and steps in the SQLite file at ``path`` (created on first use)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._ready = False
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"RunStore({str(self.path)!r})"
+
+    # -- connections ---------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        con.row_factory = sqlite3.Row
+        con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        con.execute("PRAGMA foreign_keys = ON")
+        con.execute("PRAGMA synchronous = NORMAL")
+        return con
+
+    def _ensure_schema(self) -> None:
+        with self._lock:
+            if self._ready:
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            con = self._connect()
+            try:
+                mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise ConfigError(f"run store {self.path} cannot use WAL mode (got {mode})")
+                con.execute("BEGIN IMMEDIATE")
+                for stmt in _SCHEMA.split(";\n"):
+                    if stmt.strip():
+                        con.execute(stmt)
+                row = con.execute("SELECT MAX(version) FROM schema_version").fetchone()
+                if row[0] is None:
+                    con.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+                elif row[0] > SCHEMA_VERSION:
+                    raise ConfigError(
+                        f"run store {self.path} has schema version {row[0]}; "
+                        f"this DataMorph knows up to {SCHEMA_VERSION}",
+                        hint="upgrade DataMorph or use another --store",
+                    )
+                con.execute("COMMIT")
+            except BaseException:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise
+            finally:
+                con.close()
+            self._ready = True
+
+    @contextmanager
+    def _tx(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """One connection, one transaction; writes hold the write lock from the start."""
+        if not self._ready:
+            self._ensure_schema()
+        con = self._connect()
+        try:
+            con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
+
+    @staticmethod
+    def _require_run(con: sqlite3.Connection, run_id: str) -> sqlite3.Row:
+        row = con.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise _not_found(run_id)
+        return row
+
+    @staticmethod
+    def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
+        d = dict(row)
+        d["result"] = _loads(d.pop("result_json"))
+        return d
+
+    # -- runs ----------------------------------------------------------------------
+
+    def create_run(
+        self,
+        run_id: str,
+        *,
+        prompt: str | None = None,
+        target_table: str | None = None,
+        warehouse: str | None = None,
+    ) -> dict[str, Any]:
+        """Record a new run in status ``running`` and return it."""
+        if not is_run_id(run_id):
+            raise ValueError(f"{run_id!r} is not a run id (expected e.g. 20250113_123456_abc123)")
+        now = utc_now_iso()
+        with self._tx(write=True) as con:
+            try:
+                con.execute(
+                    "INSERT INTO runs (run_id, status, prompt, target_table, warehouse, created_at, updated_at)"
+                    " VALUES (?, 'running', ?, ?, ?, ?, ?)",
+                    (run_id, prompt, target_table, warehouse, now, now),
+                )
+            except sqlite3.IntegrityError:
+                raise DataMorphError(f"run {run_id} already exists", run_id=run_id) from None
+            return self._run_dict(self._require_run(con, run_id))
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        """The run's row as a dict (``result`` decoded from JSON); RunNotFound if unknown."""
+        with self._tx() as con:
+            return self._run_dict(self._require_run(con, run_id))
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        """Set some of: prompt, target_table, warehouse, validation_status, result, error_type, error_message."""
+        unknown = set(fields) - UPDATABLE_FIELDS
+        if unknown:
+            raise TypeError(f"update_run() cannot set {sorted(unknown)}; allowed: {sorted(UPDATABLE_FIELDS)}")
+        if "result" in fields:
+            fields["result_json"] = _dumps(fields.pop("result"))
+        with self._tx(write=True) as con:
+            self._require_run(con, run_id)
+            sets = ", ".join(f"{k} = ?" for k in fields)
+            con.execute(
+                f"UPDATE runs SET {sets}{', ' if sets else ''}updated_at = ? WHERE run_id = ?",
+                (*fields.values(), utc_now_iso(), run_id),
+            )
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: str,
+        *,
+        validation_status: str | None = None,
+        result: Any = None,
+        error_type: str | None = None,
+        error_message: str | None = None,
+    ) -> None:
+        """Mark the run ``completed`` or ``failed``; the other fields are set when given."""
+        if status not in ("completed", "failed"):
+            raise ValueError(f"a run finishes as 'completed' or 'failed', not {status!r}")
+        fields: dict[str, Any] = {
+            "validation_status": validation_status,
+            "result": result,
+            "error_type": error_type,
+            "error_message": error_message,
+        }
+        given = {k: v for k, v in fields.items() if v is not None}
+        if "result" in given:
+            given["result_json"] = _dumps(given.pop("result"))
+        with self._tx(write=True) as con:
+            self._require_run(con, run_id)
+            sets = "".join(f", {k} = ?" for k in given)
+            con.execute(
+                f"UPDATE runs SET status = ?, updated_at = ?{sets} WHERE run_id = ?",
+                (status, utc_now_iso(), *given.values(), run_id),
+            )
+
+    def list_runs(
+        self,
+        *,
+        status: str | None = None,
+        target: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Runs newest first, optionally only one status and/or one target table."""
+        if status is not None and status not in RUN_STATUSES:
+            raise ValueError(f"run status must be one of {RUN_STATUSES}, not {status!r}")
+        if limit < 0 or offset < 0:
+            raise ValueError("limit and offset must not be negative")
+        where, args = [], []
+        if status is not None:
+            where.append("status = ?")
+            args.append(status)
+        if target is not None:
+            where.append("target_table = ?")
+            args.append(target)
+        sql = "SELECT * FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"
+        with self._tx() as con:
+            return [self._run_dict(r) for r in con.execute(sql, (*args, limit, offset))]
+
+    def latest_run(self, target: str, *, status: str | None = None) -> dict[str, Any] | None:
+        """The newest run writing ``target`` (optionally with ``status``), or None."""
+        runs = self.list_runs(status=status, target=target, limit=1)
+        return runs[0] if runs else None
+
+    # -- logs ----------------------------------------------------------------------
+
+    def append_log(self, run_id: str, entry: LogEntry) -> int:
+        """Append ``entry`` to the run's log; returns its ``seq`` (1, 2, 3... per run)."""
+        with self._tx(write=True) as con:
+            self._require_run(con, run_id)
+            seq = con.execute(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM logs WHERE run_id = ?", (run_id,)
+            ).fetchone()[0]
+            con.execute(
+                "INSERT INTO logs (run_id, seq, timestamp, type, title, description, metadata_json)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    seq,
+                    entry.timestamp,
+                    entry.type.value,
+                    entry.title,
+                    entry.description,
+                    _dumps(entry.metadata),
+                ),
+            )
+            return int(seq)
+
+    def emit(self, run_id: str, entry: LogEntry) -> None:
+        """:class:`~datamorph.events.EventSink` interface: same as :meth:`append_log`."""
+        self.append_log(run_id, entry)
+
+    @staticmethod
+    def _log_dicts(con: sqlite3.Connection, run_id: str) -> list[dict[str, Any]]:
+        rows = con.execute(
+            "SELECT timestamp, type, title, description, metadata_json FROM logs"
+            " WHERE run_id = ? ORDER BY seq",
+            (run_id,),
+        )
+        return [
+            {
+                "timestamp": r["timestamp"],
+                "type": r["type"],
+                "title": r["title"],
+                "description": r["description"],
+                "metadata": _loads(r["metadata_json"]),
+            }
+            for r in rows
+        ]
+
+    def logs(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's log entries in order, each in the original entry shape."""
+        with self._tx() as con:
+            self._require_run(con, run_id)
+            return self._log_dicts(con, run_id)
+
+    def logs_response(self, run_id: str) -> dict[str, Any]:
+        """The body of ``GET /get/logs/{run_id}``: run_id, status, log_count, logs."""
+        with self._tx() as con:
+            run = self._require_run(con, run_id)
+            logs = self._log_dicts(con, run_id)
+        return {"run_id": run_id, "status": run["status"], "log_count": len(logs), "logs": logs}
+
+    # -- steps ---------------------------------------------------------------------
+
+    def start_step(
+        self, run_id: str, step: str, attempt: int = 1, detail: dict[str, Any] | None = None
+    ) -> None:
+        """Record that ``step`` (attempt ``attempt``) started now."""
+        with self._tx(write=True) as con:
+            self._require_run(con, run_id)
+            try:
+                con.execute(
+                    "INSERT INTO steps (run_id, step, attempt, status, started_at, detail_json)"
+                    " VALUES (?, ?, ?, 'running', ?, ?)",
+                    (run_id, step, attempt, utc_now_iso(), None if detail is None else _dumps(detail)),
+                )
+            except sqlite3.IntegrityError:
+                raise DataMorphError(
+                    f"step {step!r} attempt {attempt} of run {run_id} was already started",
+                    hint=f"use attempt={attempt + 1} for a retry",
+                    run_id=run_id,
+                    step=step,
+                ) from None
+
+    def finish_step(
+        self,
+        run_id: str,
+        step: str,
+        status: str,
+        attempt: int = 1,
+        detail: dict[str, Any] | None = None,
+    ) -> int:
+        """End a step as ok/failed/skipped; returns ``duration_ms``.
+
+        ``detail`` is merged into the detail given at start. A step that was
+        never started (typically a skipped one) is recorded with duration 0.
+        """
+        if status not in ("ok", "failed", "skipped"):
+            raise ValueError(f"a step finishes as 'ok', 'failed' or 'skipped', not {status!r}")
+        now = utc_now_iso()
+        with self._tx(write=True) as con:
+            self._require_run(con, run_id)
+            row = con.execute(
+                "SELECT status, started_at, detail_json FROM steps WHERE run_id = ? AND step = ? AND attempt = ?",
+                (run_id, step, attempt),
+            ).fetchone()
+            if row is None:
+                merged = detail
+                started_at, duration = now, 0
+            else:
+                if row["status"] != "running":
+                    raise DataMorphError(
+                        f"step {step!r} attempt {attempt} of run {run_id} already finished as {row['status']}",
+                        run_id=run_id,
+                        step=step,
+                    )
+                started_at = row["started_at"]
+                delta = parse_timestamp(now) - parse_timestamp(started_at)
+                duration = max(0, round(delta.total_seconds() * 1000))
+                old = _loads(row["detail_json"])
+                merged = {**(old or {}), **detail} if detail is not None else old
+            detail_json = None if merged is None else _dumps(merged)
+            if row is None:
+                con.execute(
+                    "INSERT INTO steps"
+                    " (run_id, step, attempt, status, started_at, ended_at, duration_ms, detail_json)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (run_id, step, attempt, status, started_at, now, duration, detail_json),
+                )
+            else:
+                con.execute(
+                    "UPDATE steps SET status = ?, ended_at = ?, duration_ms = ?, detail_json = ?"
+                    " WHERE run_id = ? AND step = ? AND attempt = ?",
+                    (status, now, duration, detail_json, run_id, step, attempt),
+                )
+            return duration
+
+    def steps(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's steps in the order they started (then by attempt)."""
+        with self._tx() as con:
+            self._require_run(con, run_id)
+            rows = con.execute(
+                "SELECT * FROM steps WHERE run_id = ? ORDER BY started_at, rowid", (run_id,)
+            ).fetchall()
+        out = []
+        for r in rows:
+            d = dict(r)
+            d["detail"] = _loads(d.pop("detail_json"))
+            out.append(d)
+        return out
