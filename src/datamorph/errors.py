@@ -62,6 +62,14 @@ class UnsafeRequest(PlanError):
     """A request to delete, drop or overwrite source data."""
 
 
+class TargetConflict(DataMorphError):
+    """The target would overwrite a source table or a table DataMorph did not create."""
+
+
+class SourceDataError(DataMorphError):
+    """A source table cannot be used as it is (e.g. it is empty)."""
+
+
 class CatalogError(DataMorphError):
     """Unknown table or column, or an unreadable catalog."""
 

@@ -105,6 +105,10 @@ class Engine(ABC):
         """History versions of ``target``, newest first."""
 
     @abstractmethod
+    def is_managed(self, target: str) -> bool:
+        """Whether ``target`` is a table DataMorph published (so a later run may replace it)."""
+
+    @abstractmethod
     def register_file(self, name: str, path: str, *, persist: bool = False) -> TableInfo:
         """Expose a CSV or Parquet file (or a folder of them) as a source table called ``name``."""
 

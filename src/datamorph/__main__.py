@@ -1,0 +1,3 @@
+from datamorph.cli import main
+
+main()

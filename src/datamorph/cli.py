@@ -1,0 +1,405 @@
+"""The ``datamorph`` command line (Typer + Rich).
+
+Heavy modules (DuckDB, SQLGlot, pydantic) are imported inside the commands so
+that ``datamorph --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from datamorph.config import Settings
+    from datamorph.events import LogEntry
+
+app = typer.Typer(
+    name="datamorph",
+    help="Turn a data request into a validated table in your warehouse.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+_state: dict[str, Any] = {"debug": False}
+
+WarehouseOpt = Annotated[
+    str | None,
+    typer.Option("--warehouse", "-w", envvar="DATAMORPH_WAREHOUSE",
+                 help="Warehouse: a DuckDB file path. Env: DATAMORPH_WAREHOUSE."),  # fmt: skip
+]
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", envvar="DATAMORPH_HOME", help="Folder for runs and artifacts (default ./.datamorph)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print only the result as one JSON object.")]
+
+
+@app.callback()
+def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False) -> None:
+    _state["debug"] = debug
+
+
+def main() -> None:
+    """Entry point: run the app, turning DataMorph errors into one clear line and exit code 1."""
+    from datamorph.errors import DataMorphError
+
+    try:
+        app()
+    except DataMorphError as e:
+        if _state["debug"]:
+            raise
+        _fail(str(e))
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    raise SystemExit(code)
+
+
+def _settings(home: Path | None = None, warehouse: str | None = None) -> Settings:
+    from datamorph.config import Settings
+
+    return Settings.from_env(home=home, warehouse=warehouse)
+
+
+def _warehouse(settings: Settings) -> str:
+    if not settings.warehouse:
+        _fail("no warehouse given (pass --warehouse PATH or set DATAMORPH_WAREHOUSE)")
+    return settings.warehouse
+
+
+def _engine(warehouse: str | None, *, read_only: bool = True):  # type: ignore[no-untyped-def]
+    from datamorph.engines import connect
+
+    settings = _settings(warehouse=warehouse)
+    return connect(_warehouse(settings), lock_timeout=settings.lock_timeout, read_only=read_only)
+
+
+# -- progress -------------------------------------------------------------------------
+
+
+class TerminalProgress:
+    """An event sink that shows each step with a spinner, then its time."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._status: Any = None
+
+    def emit(self, run_id: str, entry: LogEntry) -> None:
+        meta = entry.metadata
+        kind = entry.type.value
+        if kind == "start":
+            self.console.print(f"[bold]run {run_id}[/]")
+        elif kind == "status" and meta.get("phase") == "start":
+            self._stop()
+            self._status = self.console.status(f"{entry.title}…", spinner="dots")
+            self._status.start()
+        elif kind == "end" and meta.get("phase") == "end":
+            self._stop()
+            self.console.print(f"[green]✓[/] {entry.title:<40} [dim]{meta.get('duration_ms', 0):>9.1f} ms[/]"
+                               f"  {entry.description}")  # fmt: skip
+        elif kind == "error":
+            self._stop()
+            self.console.print(f"[red]✗[/] {entry.title}: {entry.description}")
+        elif kind == "warning":
+            self.console.print(f"[yellow]![/] {entry.title}: {entry.description}")
+
+    def _stop(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+
+def _execute(request: Any, *, json_out: bool, home: Path | None, preview: bool = True) -> None:
+    from datamorph.orchestrator import Orchestrator
+
+    settings = _settings(home=home, warehouse=request.warehouse)
+    sinks = () if json_out else (TerminalProgress(out),)
+    result = Orchestrator(settings, sinks=sinks).run(request)
+    body = result["body"]
+    ok = result["statusCode"] == 200 and body.get("status") == "completed" and body.get("validation_status") == "pass"
+    if json_out:
+        sys.stdout.write(json.dumps(result, default=str) + "\n")
+    else:
+        _print_result(result, settings, preview=preview and ok)
+    raise SystemExit(0 if ok else 1)
+
+
+def _print_result(result: dict[str, Any], settings: Settings, *, preview: bool) -> None:
+    from rich.table import Table
+
+    body = result["body"]
+    report_path = body.get("artifacts", {}).get("validation.json")
+    if report_path and Path(report_path).exists():
+        report = json.loads(Path(report_path).read_text())
+        t = Table(title="Validation (every row)", title_justify="left")
+        for col in ("test", "category", "status", "result"):
+            t.add_column(col)
+        colors = {"pass": "green", "fail": "red", "warning": "yellow", "error": "magenta"}
+        for test in report["tests"]:
+            st = test["status"]
+            shown = test["message"] or _short(test["actual_result"])
+            t.add_row(test["use_case"], test["category"], f"[{colors.get(st, 'white')}]{st}[/]", shown)
+        out.print(t)
+    if preview and body.get("target_table"):
+        _preview(body["target_table"], settings)
+    if body.get("status") == "completed":
+        out.print(f"[bold green]completed[/] {body['target_table']}: {body.get('rows', 0):,} rows, "
+                  f"validation {body['validation_status']}, {body['total_ms']:.0f} ms (run {body['run_id']})")  # fmt: skip
+    else:
+        out.print(f"[bold red]failed[/] {body['message']}")
+        out.print(f"[dim]run {body['run_id']}: `datamorph logs {body['run_id']}`; nothing was published[/]")
+    for name, uri in body.get("artifacts", {}).items():
+        out.print(f"  [dim]{name:<16}[/] {uri}")
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    if isinstance(value, list):
+        return f"{len(value)} columns"
+    return "" if value is None else str(value)
+
+
+def _preview(target: str, settings: Settings, rows: int = 10) -> None:
+    from datamorph.engines import connect
+
+    with connect(_warehouse(settings), lock_timeout=settings.lock_timeout) as engine:
+        res = engine.fetch(f'SELECT * FROM "{target}"', max_rows=rows)  # target names are validated identifiers
+    _table(res, title=f"{target} (first {rows} rows)")
+
+
+def _table(res: Any, title: str | None = None) -> None:
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left")
+    for c in res.columns:
+        t.add_column(c)
+    for r in res.rows:
+        t.add_row(*["NULL" if v is None else str(v) for v in r])
+    out.print(t)
+
+
+# -- commands -------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    scale: Annotated[float, typer.Option(help="Size of the sample warehouse: 1 ≈ 10k orders.")] = 1.0,
+    warehouse: Annotated[Path | None, typer.Option("--warehouse", "-w", help="Where to build it "
+                                                   "(default HOME/demo.duckdb).")] = None,  # fmt: skip
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Build a sample warehouse and run the example request end to end."""
+    from datamorph.demo import EXAMPLE_PROMPT, example_spec
+    from datamorph.demo.warehouse import build_demo_warehouse
+    from datamorph.orchestrator import RunRequest
+
+    settings = _settings(home=home)
+    path = warehouse or settings.home / "demo.duckdb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not json_out:
+        out.print(f"[bold]Building the sample warehouse[/] at {path} (scale {scale:g})…")
+    rows = build_demo_warehouse(path, scale=scale)
+    if not json_out:
+        out.print("  " + ", ".join(f"{t} {n:,}" for t, n in sorted(rows.items())))
+        out.print(f"[bold]Request:[/] {EXAMPLE_PROMPT}")
+        out.print("[dim](run from the spec file shipped with DataMorph, datamorph/demo/example_spec.json; "
+                  "the natural-language planner is not part of this release yet)[/]")  # fmt: skip
+    _execute(RunRequest(warehouse=str(path), spec=example_spec(), prompt=EXAMPLE_PROMPT),
+             json_out=json_out, home=home)  # fmt: skip
+
+
+@app.command()
+def run(
+    prompt: Annotated[str | None, typer.Argument(help="The request in plain English (needs the planner).")] = None,
+    spec: Annotated[Path | None, typer.Option("--spec", "-s", help="ETL spec file (JSON).")] = None,
+    warehouse: WarehouseOpt = None,
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Target table name.")] = None,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run a spec: compile, stage, validate on every row, publish."""
+    from datamorph.orchestrator import RunRequest
+
+    if spec is None:
+        if prompt:
+            _fail("natural-language requests need the planner, which is not part of this release yet; "
+                  "write the request as a spec and pass --spec FILE (`datamorph spec-schema` shows the shape)")  # fmt: skip
+        _fail("nothing to run: pass --spec FILE")
+    settings = _settings(home=home, warehouse=warehouse)
+    request = RunRequest(warehouse=_warehouse(settings), spec_path=str(spec), target=target, prompt=prompt)
+    _execute(request, json_out=json_out, home=home)
+
+
+@app.command()
+def runs(
+    status: Annotated[str | None, typer.Option(help="Only runs with this status.")] = None,
+    target: Annotated[str | None, typer.Option(help="Only runs into this target.")] = None,
+    limit: Annotated[int, typer.Option(help="How many.")] = 20,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List recent runs, newest first."""
+    from rich.table import Table
+
+    from datamorph.store import RunStore
+
+    items = RunStore(_settings(home=home).store_path).list_runs(status=status, target=target, limit=limit)
+    if json_out:
+        sys.stdout.write(json.dumps([_run_summary(r) for r in items], default=str) + "\n")
+        return
+    t = Table()
+    for c in ("run id", "status", "validation", "target", "created"):
+        t.add_column(c)
+    for r in items:
+        t.add_row(r["run_id"], r["status"], r.get("validation_status") or "", r.get("target_table") or "",
+                  r["created_at"])  # fmt: skip
+    out.print(t if items else "no runs yet")
+
+
+def _run_summary(r: dict[str, Any]) -> dict[str, Any]:
+    return {k: r.get(k) for k in ("run_id", "status", "validation_status", "target_table", "created_at",
+                                  "error_type", "error_message")}  # fmt: skip
+
+
+@app.command()
+def show(run_id: str, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
+    """Show one run: status, steps and their times, artifacts."""
+    from rich.table import Table
+
+    from datamorph.store import RunStore
+
+    store = RunStore(_settings(home=home).store_path)
+    run_ = store.get_run(run_id)
+    steps = store.steps(run_id)
+    if json_out:
+        sys.stdout.write(json.dumps({"run": run_, "steps": steps}, default=str) + "\n")
+        return
+    out.print(f"[bold]{run_id}[/]  {run_['status']}  validation {run_.get('validation_status') or '-'}  "
+              f"target {run_.get('target_table') or '-'}")  # fmt: skip
+    if run_.get("error_message"):
+        out.print(f"[red]{run_.get('error_type')}: {run_['error_message']}[/]")
+    t = Table(title="steps", title_justify="left")
+    for c in ("step", "status", "ms"):
+        t.add_column(c)
+    for s in steps:
+        t.add_row(s["step"], s["status"], str(s.get("duration_ms") or ""))
+    out.print(t)
+    body = (run_.get("result") or {}).get("body", {})
+    for name, uri in body.get("artifacts", {}).items():
+        out.print(f"  [dim]{name:<16}[/] {uri}")
+
+
+@app.command()
+def logs(run_id: str, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
+    """Print a run's log entries."""
+    from datamorph.store import RunStore
+
+    resp = RunStore(_settings(home=home).store_path).logs_response(run_id)
+    if json_out:
+        sys.stdout.write(json.dumps(resp, default=str) + "\n")
+        return
+    colors = {"error": "red", "success": "green", "warning": "yellow", "code": "cyan"}
+    for e in resp["logs"]:
+        c = colors.get(e["type"], "white")
+        out.print(f"[dim]{e['timestamp']}[/] [{c}]{e['type']:<8}[/] [bold]{e['title']}[/] {e['description']}")
+
+
+@app.command()
+def tables(warehouse: WarehouseOpt = None, json_out: JsonOpt = False) -> None:
+    """List the warehouse's tables and views with row counts."""
+    from rich.table import Table
+
+    with _engine(warehouse) as engine:
+        cat = engine.catalog()
+    items = [{"name": t.name, "kind": t.kind, "rows": t.row_count, "columns": len(t.columns)}
+             for t in cat.tables.values()]  # fmt: skip
+    if json_out:
+        sys.stdout.write(json.dumps(items) + "\n")
+        return
+    t = Table()
+    for c in ("table", "kind", "rows", "columns"):
+        t.add_column(c)
+    for i in items:
+        t.add_row(i["name"], i["kind"], f"{i['rows']:,}" if i["rows"] is not None else "", str(i["columns"]))
+    out.print(t)
+
+
+@app.command()
+def schema(table: str, warehouse: WarehouseOpt = None, json_out: JsonOpt = False) -> None:
+    """Show a table's columns, types, keys and row count."""
+    from rich.table import Table
+
+    with _engine(warehouse) as engine:
+        info = engine.catalog().table(table)
+    data = {
+        "table": info.name, "rows": info.row_count, "primary_key": info.primary_key,
+        "columns": [{"name": c.name, "type": c.type, "nullable": c.nullable} for c in info.columns],
+        "foreign_keys": [{"columns": list(f.columns), "ref_table": f.ref_table, "ref_columns": list(f.ref_columns),
+                          "inferred": f.inferred} for f in info.foreign_keys],
+    }  # fmt: skip
+    if json_out:
+        sys.stdout.write(json.dumps(data) + "\n")
+        return
+    t = Table(title=f"{info.name} ({info.row_count:,} rows)" if info.row_count is not None else info.name,
+              title_justify="left")  # fmt: skip
+    for c in ("column", "type", "nullable", "key"):
+        t.add_column(c)
+    for c in info.columns:
+        keys = ["PK"] if c.name in info.primary_key else []
+        keys += [f"→ {f.ref_table}.{f.ref_columns[0]}{' (inferred)' if f.inferred else ''}"
+                 for f in info.foreign_keys if f.columns == (c.name,)]  # fmt: skip
+        t.add_row(c.name, c.type, "yes" if c.nullable else "no", " ".join(keys))
+    out.print(t)
+
+
+@app.command()
+def sample(
+    table: str,
+    warehouse: WarehouseOpt = None,
+    limit: Annotated[int, typer.Option(help="How many random rows.")] = 10,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show random sample rows of a table."""
+    with _engine(warehouse) as engine:
+        engine.catalog([table])
+        res = engine.sample(table, limit)
+    if json_out:
+        sys.stdout.write(json.dumps(res.dicts(), default=str) + "\n")
+        return
+    _table(res, title=f"{table} (random {limit} rows)")
+
+
+@app.command()
+def rollback(target: str, warehouse: WarehouseOpt = None, json_out: JsonOpt = False) -> None:
+    """Restore the previous version of a published target."""
+    with _engine(warehouse, read_only=False) as engine:
+        with engine.target_lock(target):
+            res = engine.rollback(target)
+    if json_out:
+        sys.stdout.write(json.dumps({"target": res.target, "restored_from": res.restored_from,
+                                     "replaced_version": res.replaced_version}) + "\n")  # fmt: skip
+        return
+    out.print(f"[green]✓[/] {res.target} restored from {res.restored_from}; "
+              f"the replaced version is kept as {res.replaced_version}")  # fmt: skip
+
+
+@app.command("spec-schema")
+def spec_schema() -> None:
+    """Print the JSON Schema of the ETL spec."""
+    from datamorph.spec import spec_json_schema
+
+    sys.stdout.write(json.dumps(spec_json_schema(), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

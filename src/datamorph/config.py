@@ -1,0 +1,60 @@
+"""Settings: where runs and artifacts live, limits, defaults.
+
+Every setting can be given by an environment variable (``DATAMORPH_<NAME>``);
+command-line options override them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from datamorph.errors import ConfigError
+
+ENV_PREFIX = "DATAMORPH_"
+
+
+class Settings(BaseModel):
+    """DataMorph settings. Env var for each field: ``DATAMORPH_`` + the name in capitals."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    home: Path = Field(default=Path(".datamorph"), description="Folder for the run store and artifacts.")
+    warehouse: str | None = Field(default=None, description="Default warehouse (a DuckDB file path).")
+    store: Path | None = Field(default=None, description="Run store (SQLite) path; default HOME/runs.db.")
+    artifacts: str | None = Field(default=None, description="Artifacts location; default HOME/artifacts.")
+    lock_timeout: float = Field(default=60.0, ge=0, description="Seconds to wait for a warehouse held by "
+                                "another run before failing.")  # fmt: skip
+    sample_rows: int = Field(default=10, ge=0, le=1000, description="Sample rows read per source table.")
+
+    @property
+    def store_path(self) -> Path:
+        return self.store or self.home / "runs.db"
+
+    @property
+    def artifacts_location(self) -> str:
+        return self.artifacts or str(self.home / "artifacts")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from ``DATAMORPH_*`` variables, then ``overrides`` (None values ignored)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw not in (None, ""):
+                values[name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls.model_validate(values)
+        except ValidationError as e:
+            first = e.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(f"setting {field} (env {ENV_PREFIX}{field.upper()}): {first['msg']}") from None
+
+
+def setting_docs() -> dict[str, str]:
+    """Environment variable → description, for the README and `datamorph config`."""
+    return {ENV_PREFIX + n.upper(): f.description or "" for n, f in Settings.model_fields.items()}

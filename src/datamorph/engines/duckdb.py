@@ -1,0 +1,773 @@
+"""The DuckDB engine: one warehouse file, one open connection.
+
+Notes on DuckDB behaviour this engine relies on or works around:
+
+* A file can be open for writing by one process at a time; a second process
+  gets ``IOException: Could not set lock on file``. We retry until
+  ``lock_timeout`` and then raise :class:`ConcurrencyError`.
+* Temporary objects live in the ``temp`` catalog, which also has a schema
+  called ``main`` and is searched first: ``main.x`` can resolve to a temp view.
+  Internal SQL therefore always qualifies tables with the database name
+  (``"warehouse"."main"."x"``), and ``register_file`` refuses names that would
+  shadow a warehouse table.
+* There is no ``ALTER TABLE ... SET SCHEMA``: publish and rollback copy rows
+  with ``CREATE OR REPLACE TABLE ... AS SELECT`` inside one transaction (DuckDB
+  DDL is transactional).
+* Extension auto-install and auto-load are off, so nothing is downloaded at
+  run time; CSV and Parquet readers are built into the Python wheel.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from sqlglot import exp
+
+from datamorph.catalog import Catalog, ColumnInfo, ForeignKey, TableInfo
+from datamorph.engines.base import (
+    HISTORY_SCHEMA,
+    INTERNAL_SCHEMAS,
+    STAGING_SCHEMA,
+    Engine,
+    PublishResult,
+    QueryResult,
+    RollbackResult,
+    VersionInfo,
+)
+from datamorph.errors import (
+    CatalogError,
+    ConcurrencyError,
+    ConfigError,
+    DataMorphError,
+    ExecutionError,
+    PublishError,
+    RollbackError,
+    WarehouseNotFound,
+    suggestion,
+)
+
+VERSIONS_TABLE = "versions"
+ROLLBACK_RUN_ID = "rollback"
+MANAGED_MARK = "datamorph:"  # table comment prefix on every table publish or rollback wrote
+
+_CONNECT_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+_SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog"})
+_CSV_SUFFIXES = (".csv", ".tsv", ".csv.gz", ".tsv.gz")
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_FILE_READERS = ("read_csv", "read_parquet")
+
+# Per-process locks keyed by (warehouse, lower-case target): two threads of one
+# process that write the same target take turns. DuckDB itself keeps other
+# processes out of the file.
+_TARGET_LOCKS: dict[tuple[str, str], threading.RLock] = {}
+_TARGET_LOCKS_GUARD = threading.Lock()
+
+
+def _duckdb() -> Any:
+    """The duckdb module, imported on first use (keeps `datamorph --help` fast)."""
+    import duckdb
+
+    return duckdb
+
+
+# -- SQL building helpers --------------------------------------------------------
+
+
+def _ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def _table_sql(name: str, schema: str | None = None, catalog: str | None = None) -> str:
+    """A fully quoted table reference."""
+    node = exp.table_(
+        _ident(name), db=_ident(schema) if schema else None, catalog=_ident(catalog) if catalog else None
+    )
+    return node.sql(dialect="duckdb")
+
+
+def _display_name(schema: str, name: str) -> str:
+    """``schema.name`` as valid DuckDB SQL, quoting only where needed (``datamorph_staging."a b__r1"``)."""
+    return exp.table_(exp.to_identifier(name), db=exp.to_identifier(schema)).sql(dialect="duckdb")
+
+
+def _literal(value: str) -> str:
+    return exp.Literal.string(value).sql(dialect="duckdb")
+
+
+def _duck_message(err: BaseException) -> str:
+    """DuckDB's message on one line, without the ``LINE 1: ... ^^^`` pointer."""
+    lines: list[str] = []
+    for line in str(err).splitlines():
+        if line.startswith("LINE "):
+            break
+        if line.strip():
+            lines.append(line.strip())
+    return " ".join(lines) or type(err).__name__
+
+
+def _split_qualified(text: str) -> tuple[str | None, str]:
+    """``schema.name`` → (schema, name); quoted identifiers are parsed as SQL, other text split on the first dot."""
+    text = text.strip()
+    if '"' in text:
+        try:
+            node = exp.to_table(text, dialect="duckdb")
+        except Exception:  # fall back to plain splitting
+            node = None
+        if node is not None and node.name:
+            return (node.db or None), node.name
+    if "." in text:
+        schema, name = text.split(".", 1)
+        return schema, name
+    return None, text
+
+
+class DuckDBEngine(Engine):
+    """A DuckDB warehouse file (or ``:memory:``)."""
+
+    name: ClassVar[str] = "duckdb"
+    dialect: ClassVar[str] = "duckdb"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        create: bool = False,
+        lock_timeout: float = 30.0,
+        read_only: bool = False,
+    ) -> None:
+        self.path = os.fspath(path)
+        self.lock_timeout = float(lock_timeout)
+        self.read_only = read_only
+        self._mutex = threading.RLock()
+        self._registered: dict[str, tuple[str, str]] = {}  # lower name -> (name, source path)
+        self._con: Any = None
+        if self.path == ":memory:":
+            self._lock_key = f":memory:{id(self)}"
+        else:
+            p = Path(self.path).expanduser()
+            if p.is_dir():
+                raise WarehouseNotFound(
+                    f"warehouse path '{self.path}' is a folder, not a DuckDB file",
+                    hint="pass the path of a .duckdb file with --warehouse PATH",
+                    path=self.path,
+                )
+            if not p.exists():
+                if not create or read_only:
+                    raise WarehouseNotFound(
+                        f"warehouse file '{self.path}' does not exist",
+                        hint="build one with `datamorph demo` or pass --warehouse PATH",
+                        path=self.path,
+                    )
+                p.parent.mkdir(parents=True, exist_ok=True)
+            self._lock_key = str(p.resolve())
+            self.path = str(p)
+        self._con = self._open()
+        self._db: str = self._con.execute("SELECT current_database()").fetchone()[0]
+
+    # -- connection -------------------------------------------------------------
+    def _open(self) -> Any:
+        duckdb = _duckdb()
+
+        deadline = time.monotonic() + max(0.0, self.lock_timeout)
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(self.path, read_only=self.read_only, config=dict(_CONNECT_CONFIG))
+            except duckdb.IOException as e:
+                msg = str(e)
+                if "could not set lock" not in msg.lower():
+                    raise self._open_error(e) from e
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    pid = re.search(r"PID (\d+)", msg)
+                    holder = f" (process {pid.group(1)})" if pid else ""
+                    raise ConcurrencyError(
+                        f"warehouse file '{self.path}' is locked: another DataMorph run or program{holder} has it open",
+                        hint=f"waited {self.lock_timeout:g}s; close the other program or wait for the run to "
+                        "finish, or wait longer with DATAMORPH_LOCK_TIMEOUT",
+                        path=self.path,
+                        detail=_duck_message(e),
+                    ) from e
+                time.sleep(min(delay, remaining))
+                delay = min(delay * 2, 0.25)
+            except duckdb.ConnectionException as e:
+                raise ConcurrencyError(
+                    f"warehouse file '{self.path}' is already open in this process with different settings",
+                    hint="close the other engine first, or open both read-write (or both read-only)",
+                    path=self.path,
+                    detail=_duck_message(e),
+                ) from e
+            except duckdb.Error as e:
+                raise self._open_error(e) from e
+
+    def _open_error(self, e: BaseException) -> DataMorphError:
+        msg = _duck_message(e)
+        if "not a valid duckdb database" in msg.lower():
+            return WarehouseNotFound(
+                f"'{self.path}' is not a DuckDB database file",
+                hint="pass the path of a .duckdb warehouse with --warehouse PATH, or build one with `datamorph demo`",
+                path=self.path,
+                detail=msg,
+            )
+        return WarehouseNotFound(
+            f"cannot open warehouse file '{self.path}': {msg}",
+            hint="check the path and its permissions, and that it was written by a compatible DuckDB version",
+            path=self.path,
+        )
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._con is not None:
+                try:
+                    self._con.close()
+                finally:
+                    self._con = None
+
+    def _conn(self) -> Any:
+        if self._con is None:
+            raise ExecutionError(
+                f"the connection to '{self.path}' is closed", hint="open the warehouse again"
+            )
+        return self._con
+
+    def _rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run internal SQL (errors propagate as DuckDB exceptions)."""
+        with self._mutex:
+            return self._conn().execute(sql, params or None).fetchall()
+
+    def _require_writable(self, action: str, error: type[DataMorphError]) -> None:
+        if self.read_only:
+            raise error(
+                f"cannot {action}: warehouse '{self.path}' is open read-only",
+                hint="open the warehouse without read_only to write to it",
+            )
+
+    # -- object lookup ----------------------------------------------------------
+    def _objects(self) -> list[tuple[str, str, str, str, bool, str | None]]:
+        """(database, schema, name, kind, temporary, view_sql) of every non-internal table and view."""
+        return self._rows(
+            "SELECT database_name, schema_name, table_name, 'table', temporary, NULL FROM duckdb_tables() "
+            "WHERE NOT internal "
+            "UNION ALL "
+            "SELECT database_name, schema_name, view_name, 'view', temporary, sql FROM duckdb_views() "
+            "WHERE NOT internal"
+        )
+
+    def _find(self, name: str, schema: str = "main", *, temp: bool = False) -> tuple[str, str | None] | None:
+        """(kind, view sql) of ``schema.name`` in the warehouse (or in temp), or None."""
+        db = "temp" if temp else self._db
+        for d, s, n, kind, _tmp, sql in self._objects():
+            if d == db and s.lower() == schema.lower() and n.lower() == name.lower():
+                return kind, sql
+        return None
+
+    def _resolve(self, text: str) -> tuple[str, str, str]:
+        """(database, schema, name) of a table or view the user named, staging and history included.
+
+        The text is first taken as a whole name (names may hold dots), then as ``schema.name``.
+        Unqualified names resolve like DuckDB does: temp objects, then ``main``, then other schemas.
+        """
+        objs = [o for o in self._objects() if o[0] in (self._db, "temp") and o[1] not in _SYSTEM_SCHEMAS]
+        stripped = text.strip()
+        attempts: list[tuple[str | None, str]] = [(None, stripped)]
+        schema, bare = _split_qualified(stripped)
+        if schema is not None or bare != stripped:
+            attempts.append((schema, bare))
+        for want_schema, want_name in attempts:
+            low = want_name.lower()
+            hits = [o for o in objs if o[2].lower() == low]
+            if want_schema is None:
+                hits.sort(key=lambda o: 0 if o[0] == "temp" else 1 if o[1] == "main" else 2)
+            elif want_schema.lower() == "temp":
+                hits = [o for o in hits if o[0] == "temp"]
+            else:
+                hits = [o for o in hits if o[1].lower() == want_schema.lower()]
+                hits.sort(key=lambda o: o[0] == "temp")  # an explicit schema means the warehouse first
+            if hits:
+                return hits[0][0], hits[0][1], hits[0][2]
+        names = [o[2] for o in objs] + [f"{o[1]}.{o[2]}" for o in objs if o[1] != "main"]
+        raise CatalogError(
+            f"unknown table '{text}'",
+            hint=suggestion(text, names) or "list the tables with the catalog",
+            table=text,
+        )
+
+    def _columns_of(self, db: str, schema: str, name: str) -> list[ColumnInfo]:
+        rows = self._rows(
+            "SELECT column_name, data_type, is_nullable FROM duckdb_columns() "
+            "WHERE database_name = ? AND schema_name = ? AND table_name = ? ORDER BY column_index",
+            [db, schema, name],
+        )
+        return [ColumnInfo(r[0], r[1], bool(r[2])) for r in rows]
+
+    def _count(self, db: str, schema: str, name: str) -> int | None:
+        try:
+            return int(self._rows(f"SELECT count(*) FROM {_table_sql(name, schema, db)}")[0][0])
+        except Exception:  # a view over a vanished file has no count
+            return None
+
+    # -- reading ----------------------------------------------------------------
+    def catalog(self, tables: Iterable[str] | None = None, *, row_counts: bool = True) -> Catalog:
+        with self._mutex:
+            return self._catalog(tables, row_counts)
+
+    def _catalog(self, tables: Iterable[str] | None, row_counts: bool) -> Catalog:
+        duckdb = _duckdb()
+
+        try:
+            objs = self._objects()
+            col_rows = self._rows(
+                "SELECT database_name, schema_name, table_name, column_name, data_type, is_nullable "
+                "FROM duckdb_columns() WHERE NOT internal ORDER BY database_name, schema_name, table_name, column_index"
+            )
+            con_rows = self._rows(
+                "SELECT database_name, schema_name, table_name, constraint_type, constraint_column_names, "
+                "referenced_table, referenced_column_names FROM duckdb_constraints() "
+                "WHERE constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')"
+            )
+        except duckdb.Error as e:
+            raise CatalogError(f"cannot read the catalog of '{self.path}': {_duck_message(e)}") from e
+
+        def wanted(o: tuple[Any, ...]) -> bool:
+            db, schema, name, kind, temporary, _sql = o
+            if temporary or db == "temp":
+                return kind == "view" and name.lower() in self._registered
+            return db == self._db and schema not in INTERNAL_SCHEMAS and schema not in _SYSTEM_SCHEMAS
+
+        def priority(o: tuple[Any, ...]) -> tuple[int, str, str]:
+            # what an unqualified name means in DuckDB: temp, then main, then other schemas
+            return (0 if o[0] == "temp" else 1 if o[1] == "main" else 2, o[1], o[2])
+
+        columns: dict[tuple[str, str, str], list[ColumnInfo]] = {}
+        for db, schema, name, col, typ, nullable in col_rows:
+            columns.setdefault((db, schema, name), []).append(ColumnInfo(col, typ, bool(nullable)))
+        pks: dict[tuple[str, str, str], list[str]] = {}
+        fks: dict[tuple[str, str, str], list[ForeignKey]] = {}
+        for db, schema, name, ctype, cols, ref_table, ref_cols in con_rows:
+            key = (db, schema, name)
+            if ctype == "PRIMARY KEY":
+                pks[key] = list(cols)
+            elif ref_table:
+                fks.setdefault(key, []).append(ForeignKey(tuple(cols), ref_table, tuple(ref_cols or ())))
+
+        infos: dict[str, TableInfo] = {}
+        where: dict[str, str] = {}  # lower name -> database
+        for o in sorted(filter(wanted, objs), key=priority):
+            db, schema, name, kind, _temporary, _sql = o
+            low = name.lower()
+            if low in infos:
+                continue  # shadowed by an object DuckDB would pick first
+            key = (db, schema, name)
+            reg = self._registered.get(low)
+            infos[low] = TableInfo(
+                name=name,
+                columns=columns.get(key, []),
+                schema="temp" if db == "temp" else schema,
+                kind="file" if reg else ("table" if kind == "table" else "view"),
+                primary_key=pks.get(key, []),
+                foreign_keys=list(fks.get(key, [])),
+                source=reg[1] if reg else None,
+            )
+            where[low] = db
+
+        if tables is not None:
+            lookup = Catalog(dict(infos), dialect=self.dialect)  # no inference: only used to resolve names
+            chosen: dict[str, TableInfo] = {}
+            for t in tables:
+                info = lookup.table(t)  # CatalogError with did-you-mean
+                chosen[info.name.lower()] = info
+            infos = chosen
+
+        if row_counts:
+            for low, info in infos.items():
+                schema = "main" if info.schema == "temp" else info.schema
+                info.row_count = self._count(where[low], schema, info.name)
+        return Catalog.of(infos.values(), dialect=self.dialect)
+
+    def fetch(self, sql: str, params: list[Any] | None = None, *, max_rows: int | None = None) -> QueryResult:
+        duckdb = _duckdb()
+
+        with self._mutex:
+            try:
+                cur = self._conn().execute(sql, params or None)
+                if cur.description is None:
+                    return QueryResult([], [])
+                columns = [d[0] for d in cur.description]
+                if max_rows is None:
+                    return QueryResult(columns, [tuple(r) for r in cur.fetchall()])
+                rows = cur.fetchmany(max_rows + 1) if max_rows > 0 else cur.fetchmany(1)
+            except duckdb.Error as e:
+                raise ExecutionError(f"query failed: {_duck_message(e)}", sql=sql, params=params) from e
+        truncated = len(rows) > max_rows
+        return QueryResult(columns, [tuple(r) for r in rows[:max_rows]], truncated)
+
+    def sample(self, table: str, limit: int = 10) -> QueryResult:
+        n = int(limit)
+        if n < 0:
+            raise ExecutionError(f"sample size must be 0 or more, got {limit}")
+        with self._mutex:
+            db, schema, name = self._resolve(table)
+            sql = f"SELECT * FROM {_table_sql(name, schema, db)} USING SAMPLE reservoir({n} ROWS)"
+            return self.fetch(sql)
+
+    def table_columns(self, qualified_table: str) -> list[ColumnInfo]:
+        with self._mutex:
+            db, schema, name = self._resolve(qualified_table)
+            return self._columns_of(db, schema, name)
+
+    # -- write–audit–publish ----------------------------------------------------
+    @staticmethod
+    def _target_name(target: str) -> str:
+        """The bare table name of a target; targets always live in the warehouse's ``main`` schema."""
+        schema, name = _split_qualified(target)
+        if schema is None or not name:
+            return target.strip()
+        if schema.lower() != "main":
+            raise PublishError(
+                f"target '{target}' is not in the main schema",
+                hint="name the target without a schema; DataMorph writes targets to main",
+                target=target,
+            )
+        return name
+
+    @staticmethod
+    def _staged_name(staged: str) -> str:
+        schema, name = _split_qualified(staged)
+        if schema is not None and schema.lower() != STAGING_SCHEMA:
+            raise ExecutionError(
+                f"'{staged}' is not a staging table",
+                hint=f"staging tables live in the {STAGING_SCHEMA} schema; pass the name stage() returned",
+                table=staged,
+            )
+        return name
+
+    def stage(self, select_sql: str, target: str, run_id: str) -> str:
+        duckdb = _duckdb()
+
+        self._require_writable(f"stage '{target}'", ExecutionError)
+        name = f"{self._target_name(target)}__{run_id}"
+        body = select_sql.strip().rstrip(";").strip()
+        sql = f"CREATE OR REPLACE TABLE {_table_sql(name, STAGING_SCHEMA, self._db)} AS {body}"
+        with self._mutex:
+            try:
+                self._conn().execute(f"CREATE SCHEMA IF NOT EXISTS {_table_sql(STAGING_SCHEMA, self._db)}")
+                self._conn().execute(sql)
+            except duckdb.Error as e:
+                raise ExecutionError(
+                    f"staging '{target}' failed: {_duck_message(e)}",
+                    sql=select_sql,
+                    target=target,
+                    run_id=run_id,
+                ) from e
+        return _display_name(STAGING_SCHEMA, name)
+
+    def drop_staged(self, staged: str) -> None:
+        duckdb = _duckdb()
+
+        name = self._staged_name(staged)
+        with self._mutex:
+            try:
+                self._conn().execute(f"DROP TABLE IF EXISTS {_table_sql(name, STAGING_SCHEMA, self._db)}")
+            except duckdb.CatalogException:
+                pass  # no staging schema: nothing to drop
+            except duckdb.Error as e:
+                raise ExecutionError(f"dropping staging table '{staged}' failed: {_duck_message(e)}") from e
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        con = self._conn()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            try:
+                con.execute("ROLLBACK")
+            except Exception:  # a failed COMMIT already ended the transaction
+                pass
+            raise
+
+    def _ensure_history(self, con: Any) -> None:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_table_sql(HISTORY_SCHEMA, self._db)}")
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {_table_sql(VERSIONS_TABLE, HISTORY_SCHEMA, self._db)} "
+            "(target VARCHAR, history_table VARCHAR, run_id VARCHAR, archived_at TIMESTAMP, row_count BIGINT)"
+        )
+
+    def _archive(self, con: Any, target: str, run_id: str) -> str:
+        """Copy the current ``main.target`` into the history schema and record it; return its display name."""
+        versions = _table_sql(VERSIONS_TABLE, HISTORY_SCHEMA, self._db)
+        n = con.execute(
+            f"SELECT count(*) FROM {versions} WHERE lower(target) = lower(?)", [target]
+        ).fetchone()[0]
+        existing = {
+            r[0].lower()
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ?",
+                [self._db, HISTORY_SCHEMA],
+            ).fetchall()
+        }
+        n += 1
+        while f"{target}__v{n}".lower() in existing:
+            n += 1
+        hist = f"{target}__v{n}"
+        con.execute(
+            f"CREATE TABLE {_table_sql(hist, HISTORY_SCHEMA, self._db)} AS "
+            f"SELECT * FROM {_table_sql(target, 'main', self._db)}"
+        )
+        rows = con.execute(f"SELECT count(*) FROM {_table_sql(hist, HISTORY_SCHEMA, self._db)}").fetchone()[0]
+        con.execute(
+            f"INSERT INTO {versions} VALUES (?, ?, ?, ?, ?)",
+            [target, hist, run_id, datetime.now(UTC).replace(tzinfo=None), rows],
+        )
+        return _display_name(HISTORY_SCHEMA, hist)
+
+    def _mark_managed(self, con: Any, target: str, note: str) -> None:
+        con.execute(
+            f"COMMENT ON TABLE {_table_sql(target, 'main', self._db)} IS {_literal(f'{MANAGED_MARK} {note}')}"
+        )
+
+    def is_managed(self, target: str) -> bool:
+        """True when ``main.target`` is a table that publish or rollback wrote (it carries DataMorph's comment).
+
+        A table someone re-created by hand loses the comment, so it is protected again.
+        """
+        tname = self._target_name(target)
+        rows = self._rows(
+            "SELECT comment FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main' "
+            "AND lower(table_name) = lower(?)",
+            [self._db, tname],
+        )
+        return bool(rows) and str(rows[0][0] or "").startswith(MANAGED_MARK)
+
+    def _target_kind(self, target: str) -> str | None:
+        """'table', 'view' or None for ``main.target``; a registered temp view of that name counts as a view."""
+        found = self._find(target)
+        if found is not None:
+            return found[0]
+        if self._find(target, temp=True) is not None:
+            return "view"
+        return None
+
+    def publish(self, staged: str, target: str, run_id: str) -> PublishResult:
+        duckdb = _duckdb()
+
+        tname = self._target_name(target)
+        sname = self._staged_name(staged)
+        self._require_writable(f"publish '{tname}'", PublishError)
+        staged_sql = _table_sql(sname, STAGING_SCHEMA, self._db)
+        with self._mutex:
+            kind = self._target_kind(tname)
+            if kind == "view":
+                raise PublishError(
+                    f"target '{tname}' is a view, not a table; refusing to replace it",
+                    hint="choose another target name (DataMorph never overwrites views or source data)",
+                    target=tname,
+                )
+            try:
+                with self._transaction() as con:
+                    self._ensure_history(con)
+                    previous = self._archive(con, tname, run_id) if kind == "table" else None
+                    con.execute(
+                        f"CREATE OR REPLACE TABLE {_table_sql(tname, 'main', self._db)} AS SELECT * FROM {staged_sql}"
+                    )
+                    self._mark_managed(con, tname, f"published by run {run_id}")
+                    rows = con.execute(
+                        f"SELECT count(*) FROM {_table_sql(tname, 'main', self._db)}"
+                    ).fetchone()[0]
+                    con.execute(f"DROP TABLE {staged_sql}")
+            except duckdb.Error as e:
+                if self._find(sname, STAGING_SCHEMA) is None:
+                    msg = f"publishing '{tname}' failed: staging table '{staged}' does not exist"
+                    hint = "stage the result again (it may have been dropped); the target was left unchanged"
+                else:
+                    msg = f"publishing '{tname}' failed: {_duck_message(e)}"
+                    hint = "the transaction was rolled back; the target was left unchanged"
+                raise PublishError(msg, hint=hint, target=tname, staged=staged, run_id=run_id) from e
+        return PublishResult(target=tname, rows=int(rows), previous_version=previous)
+
+    def history(self, target: str) -> list[VersionInfo]:
+        tname = self._target_name(target)
+        with self._mutex:
+            if self._find(VERSIONS_TABLE, HISTORY_SCHEMA) is None:
+                return []
+            rows = self._rows(
+                f"SELECT history_table, run_id, archived_at, row_count "
+                f"FROM {_table_sql(VERSIONS_TABLE, HISTORY_SCHEMA, self._db)} "
+                "WHERE lower(target) = lower(?) ORDER BY archived_at DESC, rowid DESC",
+                [tname],
+            )
+        return [
+            VersionInfo(
+                table=_display_name(HISTORY_SCHEMA, hist),
+                run_id=run_id,
+                created_at=archived.isoformat() if isinstance(archived, datetime) else str(archived),
+                rows=None if count is None else int(count),
+            )
+            for hist, run_id, archived, count in rows
+        ]
+
+    def rollback(self, target: str) -> RollbackResult:
+        duckdb = _duckdb()
+
+        tname = self._target_name(target)
+        self._require_writable(f"roll back '{tname}'", RollbackError)
+        with self._mutex:
+            versions = self.history(tname)
+            source: str | None = None
+            for v in versions:
+                _schema, hist = _split_qualified(v.table)
+                if self._find(hist, HISTORY_SCHEMA) is not None:
+                    source = hist
+                    break
+            if source is None:
+                raise RollbackError(
+                    f"'{tname}' has no earlier version to roll back to",
+                    hint="a version is kept each time publish replaces an existing table",
+                    target=tname,
+                )
+            kind = self._target_kind(tname)
+            if kind == "view":
+                raise RollbackError(
+                    f"target '{tname}' is a view, not a table; refusing to replace it",
+                    hint="drop or rename the view first",
+                    target=tname,
+                )
+            try:
+                with self._transaction() as con:
+                    self._ensure_history(con)
+                    replaced = self._archive(con, tname, ROLLBACK_RUN_ID) if kind == "table" else None
+                    con.execute(
+                        f"CREATE OR REPLACE TABLE {_table_sql(tname, 'main', self._db)} AS "
+                        f"SELECT * FROM {_table_sql(source, HISTORY_SCHEMA, self._db)}"
+                    )
+                    self._mark_managed(con, tname, f"restored from {source} by rollback")
+                    rows = con.execute(
+                        f"SELECT count(*) FROM {_table_sql(tname, 'main', self._db)}"
+                    ).fetchone()[0]
+            except duckdb.Error as e:
+                raise RollbackError(
+                    f"rolling back '{tname}' failed: {_duck_message(e)}",
+                    hint="the transaction was rolled back; the target was left unchanged",
+                    target=tname,
+                ) from e
+        return RollbackResult(
+            target=tname,
+            restored_from=_display_name(HISTORY_SCHEMA, source),
+            replaced_version=replaced,
+            extra={"rows": int(rows)},
+        )
+
+    # -- files --------------------------------------------------------------------
+    def register_file(self, name: str, path: str, *, persist: bool = False) -> TableInfo:
+        duckdb = _duckdb()
+
+        if persist:
+            self._require_writable(f"register '{name}' permanently", ConfigError)
+        reader, source_sql, source, folder = self._file_source(path)
+        with self._mutex:
+            existing = self._find(name)
+            if existing is not None:
+                kind, view_sql = existing
+                is_file_view = kind == "view" and any(r in (view_sql or "").lower() for r in _FILE_READERS)
+                if not (persist and is_file_view):
+                    raise ConfigError(
+                        f"the warehouse already has a {kind} called '{name}'",
+                        hint="register the file under another name"
+                        + (" (or pass persist to replace a registered file view)" if is_file_view else ""),
+                        table=name,
+                    )
+            options = ", union_by_name = true" if folder else ""
+            body = f"SELECT * FROM {reader}({source_sql}{options})"
+            try:
+                con = self._conn()
+                if persist:
+                    con.execute(f"DROP VIEW IF EXISTS {_table_sql(name, 'main', 'temp')}")
+                    con.execute(f"CREATE OR REPLACE VIEW {_table_sql(name, 'main', self._db)} AS {body}")
+                else:
+                    con.execute(f"CREATE OR REPLACE TEMP VIEW {_table_sql(name)} AS {body}")
+            except duckdb.Error as e:
+                raise ConfigError(
+                    f"cannot read '{path}': {_duck_message(e)}",
+                    hint="check that the file is a valid CSV or Parquet file",
+                    path=str(path),
+                ) from e
+            db, schema = ("temp", "main") if not persist else (self._db, "main")
+            self._registered[name.lower()] = (name, source)
+            return TableInfo(
+                name=name,
+                columns=self._columns_of(db, schema, name),
+                schema="temp" if not persist else "main",
+                kind="file",
+                row_count=self._count(db, schema, name),
+                source=source,
+            )
+
+    @staticmethod
+    def _file_source(path: str) -> tuple[str, str, str, bool]:
+        """(reader function, SQL for its path argument, absolute source path, is a folder) for a file or folder."""
+        p = Path(path).expanduser()
+        hint = "pass a .csv or .parquet file, or a folder of them"
+        if not p.exists():
+            raise ConfigError(f"file '{path}' does not exist", hint=hint, path=str(path))
+
+        def kind_of(f: Path) -> str | None:
+            low = f.name.lower()
+            if low.endswith(_CSV_SUFFIXES):
+                return "read_csv"
+            if low.endswith(_PARQUET_SUFFIXES):
+                return "read_parquet"
+            return None
+
+        p = p.resolve()
+        if p.is_file():
+            reader = kind_of(p)
+            if reader is None:
+                raise ConfigError(
+                    f"unsupported file type '{p.suffix or p.name}' for '{path}'", hint=hint, path=str(path)
+                )
+            return reader, _literal(str(p)), str(p), False
+        files = sorted(f for f in p.iterdir() if f.is_file() and kind_of(f) is not None)
+        readers = {r for r in map(kind_of, files) if r is not None}
+        if not files:
+            raise ConfigError(f"folder '{path}' has no .csv or .parquet files", hint=hint, path=str(path))
+        if len(readers) > 1:
+            raise ConfigError(
+                f"folder '{path}' mixes CSV and Parquet files",
+                hint="keep one kind of file per folder, or register the files one by one",
+                path=str(path),
+            )
+        reader = readers.pop()
+        suffixes = {"".join(f.suffixes[-2:]) if f.name.lower().endswith(".gz") else f.suffix for f in files}
+        if len(suffixes) == 1 and not any(ch in str(p) for ch in "*?[]{}"):
+            # a glob keeps a persisted view in step with files added later
+            return reader, _literal(str(p / f"*{suffixes.pop()}")), str(p), True
+        return reader, "[" + ", ".join(_literal(str(f)) for f in files) + "]", str(p), True
+
+    # -- locking --------------------------------------------------------------------
+    @contextmanager
+    def target_lock(self, target: str) -> Iterator[None]:
+        key = (self._lock_key, target.strip().lower())
+        with _TARGET_LOCKS_GUARD:
+            lock = _TARGET_LOCKS.setdefault(key, threading.RLock())
+        acquired = (
+            lock.acquire(timeout=self.lock_timeout) if self.lock_timeout > 0 else lock.acquire(blocking=False)
+        )
+        if not acquired:
+            raise ConcurrencyError(
+                f"target '{target}' is being written by another run in this process",
+                hint=f"waited {self.lock_timeout:g}s; let the other run finish, then retry",
+                target=target,
+            )
+        try:
+            yield
+        finally:
+            lock.release()

@@ -1,0 +1,307 @@
+"""The workflow: load spec → read sources → compile → stage → validate → publish.
+
+The list of steps is plain data (:data:`STEPS`); :class:`Orchestrator` runs
+them in order, times each, logs each as append-only entries through one
+event sink (run store, terminal, API stream), keeps every artifact, and
+publishes only after the staged result passed its tests. Any failure leaves
+the target exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from datamorph.artifacts import ArtifactStore, artifact_store
+from datamorph.catalog import Catalog
+from datamorph.compiler import CompiledSpec, compile_spec
+from datamorph.config import Settings
+from datamorph.engines import connect
+from datamorph.engines.base import Engine, PublishResult
+from datamorph.errors import DataMorphError, SourceDataError, SpecError, TargetConflict, ValidationFailed
+from datamorph.events import EventSink, FanOut, LogEntry, LogType, new_run_id
+from datamorph.spec import ETLSpec, TargetTable, load_spec
+from datamorph.store import RunStore
+from datamorph.validation import ValidationReport, validate
+
+SUCCESS_MESSAGE = "ETL pipeline executed and validated successfully"
+
+
+@dataclass
+class RunRequest:
+    """What to run: a spec (object or file); the planner adds prompts."""
+
+    warehouse: str
+    spec: ETLSpec | None = None
+    spec_path: str | None = None
+    target: str | None = None
+    prompt: str | None = None
+
+
+@dataclass
+class RunContext:
+    """What the steps produce, step by step."""
+
+    run_id: str
+    request: RunRequest
+    engine: Engine | None = None
+    spec: ETLSpec | None = None
+    catalog: Catalog | None = None
+    compiled: CompiledSpec | None = None
+    sql: str | None = None
+    staged: str | None = None
+    staged_rows: int | None = None
+    report: ValidationReport | None = None
+    published: PublishResult | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    artifacts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def target(self) -> str | None:
+        return self.spec.target_table.name if self.spec else self.request.target
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    title: str
+    run: Callable[[Orchestrator, RunContext], str]  # returns a one-line description of what it did
+
+
+class Orchestrator:
+    """Runs requests against one warehouse with one run store and artifact store."""
+
+    def __init__(
+        self, settings: Settings, *, sinks: tuple[EventSink, ...] = (), steps: tuple[Step, ...] | None = None
+    ) -> None:
+        self.settings = settings
+        self.steps = STEPS if steps is None else steps
+        self.store = RunStore(settings.store_path)
+        self.artifacts: ArtifactStore = artifact_store(settings.artifacts_location)
+        self.sink = FanOut(self.store, *sinks)
+
+    # -- events -------------------------------------------------------------------
+    def log(self, ctx: RunContext, type_: LogType, title: str, description: str = "", **metadata: Any) -> None:
+        self.sink.emit(ctx.run_id, LogEntry.now(type_, title, description, metadata))
+
+    def put(self, ctx: RunContext, name: str, data: str | bytes) -> str:
+        uri = self.artifacts.put(ctx.run_id, name, data)
+        ctx.artifacts[name] = uri
+        return uri
+
+    # -- the run --------------------------------------------------------------------
+    def run(self, request: RunRequest, run_id: str | None = None) -> dict[str, Any]:
+        """Run the workflow; return the result in the original response shape (never raises DataMorphError)."""
+        ctx = RunContext(run_id or new_run_id(), request)
+        self.store.create_run(ctx.run_id, prompt=request.prompt, target_table=request.target,
+                              warehouse=request.warehouse)  # fmt: skip
+        self.log(ctx, LogType.START, "Starting ETL workflow", f"warehouse {request.warehouse}",
+                 warehouse=request.warehouse, steps=[s.name for s in self.steps])  # fmt: skip
+        t_run = time.perf_counter()
+        step: Step | None = None
+        try:
+            for step in self.steps:
+                self._run_step(ctx, step)
+            result = self._success(ctx, time.perf_counter() - t_run)
+        except DataMorphError as e:
+            result = self._failure(ctx, e, step, time.perf_counter() - t_run)
+        finally:
+            self._cleanup(ctx)
+        return result
+
+    def _run_step(self, ctx: RunContext, step: Step) -> None:
+        self.store.start_step(ctx.run_id, step.name)
+        self.log(ctx, LogType.STATUS, step.title, f"step {step.name}", step=step.name, phase="start")
+        t0 = time.perf_counter()
+        try:
+            description = step.run(self, ctx)
+        except DataMorphError as e:
+            ms = round((time.perf_counter() - t0) * 1000, 2)
+            ctx.timings[step.name] = ms
+            self.store.finish_step(ctx.run_id, step.name, "failed", detail={"error": str(e)})
+            raise
+        ms = round((time.perf_counter() - t0) * 1000, 2)
+        ctx.timings[step.name] = ms
+        self.store.finish_step(ctx.run_id, step.name, "ok", detail={"duration_ms": ms})
+        self.log(ctx, LogType.END, step.title, description, step=step.name, phase="end", duration_ms=ms)
+
+    def _success(self, ctx: RunContext, seconds: float) -> dict[str, Any]:
+        assert ctx.report is not None and ctx.published is not None
+        body = self._body(ctx, seconds)
+        body.update(status="completed", validation_status="pass", message=SUCCESS_MESSAGE,
+                    rows=ctx.published.rows, previous_version=ctx.published.previous_version)  # fmt: skip
+        result = {"statusCode": 200, "body": body}
+        self._finish(ctx, result)
+        self.store.finish_run(ctx.run_id, "completed", validation_status="pass", result=result)
+        self.log(ctx, LogType.SUCCESS, "ETL Workflow Completed Successfully",
+                 f"All steps completed. Data loaded to '{ctx.target}' and validated.",
+                 target_table=ctx.target, validation_status="pass", rows=ctx.published.rows)  # fmt: skip
+        return result
+
+    def _failure(self, ctx: RunContext, err: DataMorphError, step: Step | None, seconds: float) -> dict[str, Any]:
+        validation_status = ctx.report.status if ctx.report else None
+        body = self._body(ctx, seconds)
+        body.update(error=True, status="failed", message=f"Workflow failed: {err}", error_type=err.error_type,
+                    failed_step=step.name if step else None, validation_status=validation_status)  # fmt: skip
+        result = {"statusCode": 500, "body": body}
+        self._finish(ctx, result)
+        self.store.finish_run(ctx.run_id, "failed", validation_status=validation_status, result=result,
+                              error_type=err.error_type, error_message=str(err))  # fmt: skip
+        self.log(ctx, LogType.ERROR, f"Workflow failed at {step.title if step else 'start'}", str(err),
+                 error_type=err.error_type, step=step.name if step else None,
+                 target_table=ctx.target, validation_status=validation_status)  # fmt: skip
+        return result
+
+    def _body(self, ctx: RunContext, seconds: float) -> dict[str, Any]:
+        code = ctx.artifacts.get("pipeline.sql")
+        body: dict[str, Any] = {
+            "run_id": ctx.run_id,
+            "target_table": ctx.target,
+            "specs_path": ctx.artifacts.get("spec.json"),
+            "code_path": code,
+            "glue_code_path": code,  # the original's name for the generated code
+            "remediation_status": "not_needed",
+            "step_timings_ms": dict(ctx.timings),
+            "total_ms": round(seconds * 1000, 2),
+        }
+        if ctx.report is not None:
+            body["validation_summary"] = ctx.report.summary()
+            body["failed_tests"] = [
+                {"test_id": t.test_id, "use_case": t.use_case, "message": t.message} for t in ctx.report.failures()
+            ]
+        return body
+
+    def _finish(self, ctx: RunContext, result: dict[str, Any]) -> None:
+        try:
+            self.put(ctx, "result.json", "")  # reserve the name so the result lists itself
+            result["body"]["artifacts"] = dict(ctx.artifacts)
+            self.put(ctx, "result.json", json.dumps(result, indent=2, default=str))
+        except DataMorphError:
+            result["body"]["artifacts"] = dict(ctx.artifacts)
+
+    def _cleanup(self, ctx: RunContext) -> None:
+        if ctx.engine is None:
+            return
+        try:
+            if ctx.staged and ctx.published is None:
+                ctx.engine.drop_staged(ctx.staged)
+        finally:
+            ctx.engine.close()
+            ctx.engine = None
+
+
+# -- the steps -------------------------------------------------------------------------
+
+
+def _load_spec(o: Orchestrator, ctx: RunContext) -> str:
+    req = ctx.request
+    if req.spec is not None:
+        spec = req.spec
+    elif req.spec_path is not None:
+        spec = load_spec(req.spec_path)
+    else:
+        raise SpecError("nothing to run: give a spec file (--spec FILE)")
+    if req.target:
+        try:
+            target = TargetTable(name=req.target, description=spec.target_table.description)
+        except ValidationError as e:
+            raise SpecError(f"--target: {e.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+        spec = spec.model_copy(update={"target_table": target})
+    ctx.spec = spec
+    o.store.update_run(ctx.run_id, target_table=spec.target_table.name)
+    uri = o.put(ctx, "spec.json", spec.to_json())
+    o.log(ctx, LogType.INFO, "Spec loaded", f"target {spec.target_table.name}, sources "
+          f"{', '.join(spec.source_table_names())}", specs_path=uri)  # fmt: skip
+    return f"target {spec.target_table.name} from {', '.join(spec.source_table_names())}"
+
+
+def _read_sources(o: Orchestrator, ctx: RunContext) -> str:
+    assert ctx.spec is not None
+    ctx.engine = connect(ctx.request.warehouse, lock_timeout=o.settings.lock_timeout)
+    sources = ctx.spec.source_table_names()
+    target = ctx.spec.target_table.name
+    if target.lower() in {s.lower() for s in sources}:
+        raise TargetConflict(f"target '{target}' is a source table of this spec; sources are never overwritten",
+                             hint="choose another --target")  # fmt: skip
+    catalog = ctx.engine.catalog()
+    if catalog.has_table(target) and not ctx.engine.is_managed(target):
+        raise TargetConflict(f"table '{target}' already exists and was not created by DataMorph; "
+                             "DataMorph never overwrites tables it did not create",
+                             hint="choose another --target")  # fmt: skip
+    schemas = {}
+    for name in sources:
+        table = catalog.table(name)
+        if table.row_count == 0:
+            raise SourceDataError(f"source table '{table.name}' is empty",
+                                  hint="load data into it first, or check you named the right table")  # fmt: skip
+        schemas[table.name] = {
+            "columns": [{"name": c.name, "type": c.type, "nullable": c.nullable} for c in table.columns],
+            "primary_key": table.primary_key,
+            "row_count": table.row_count,
+        }
+        sample = ctx.engine.sample(table.name, o.settings.sample_rows)
+        o.log(ctx, LogType.INFO, f"Source {table.name}", f"{table.row_count} rows, {len(table.columns)} columns",
+              schema=schemas[table.name], sample=json.loads(json.dumps(sample.dicts()[:3], default=str)))  # fmt: skip
+    ctx.catalog = catalog
+    return ", ".join(f"{n} ({s['row_count']:,} rows)" for n, s in schemas.items())
+
+
+def _compile(o: Orchestrator, ctx: RunContext) -> str:
+    assert ctx.spec is not None and ctx.catalog is not None and ctx.engine is not None
+    ctx.compiled = compile_spec(ctx.spec, ctx.catalog)
+    ctx.sql = ctx.compiled.sql(ctx.engine.dialect)
+    header = f"-- DataMorph run {ctx.run_id}: {ctx.spec.target_table.name} ({ctx.engine.dialect})\n"
+    uri = o.put(ctx, "pipeline.sql", header + ctx.sql + ";\n")
+    o.log(ctx, LogType.CODE, "Generated SQL", ctx.sql, dialect=ctx.engine.dialect, code_path=uri)
+    return f"{len(ctx.compiled.outputs)} output columns"
+
+
+def _stage(o: Orchestrator, ctx: RunContext) -> str:
+    assert ctx.engine is not None and ctx.sql is not None and ctx.spec is not None
+    ctx.staged = ctx.engine.stage(ctx.sql, ctx.spec.target_table.name, ctx.run_id)
+    ctx.staged_rows = int(ctx.engine.scalar(f"SELECT COUNT(*) FROM {ctx.staged}") or 0)
+    return f"{ctx.staged_rows:,} rows in {ctx.staged}"
+
+
+def _validate(o: Orchestrator, ctx: RunContext) -> str:
+    assert ctx.engine is not None and ctx.compiled is not None and ctx.staged is not None
+    ctx.report = validate(ctx.engine, ctx.compiled, ctx.staged)
+    o.put(ctx, "validation.json", json.dumps(ctx.report.to_dict(), indent=2, default=str))
+    s = ctx.report.summary()
+    o.log(ctx, LogType.RESULT, f"Validation {ctx.report.status}",
+          f"{s['passed']}/{s['total_tests']} tests passed, {s['warnings']} warnings, {s['failed']} failed",
+          validation_status=ctx.report.status, summary=s)  # fmt: skip
+    for t in ctx.report.tests:
+        if t.status == "warning":
+            o.log(ctx, LogType.WARNING, t.test_id, t.message or t.use_case)
+    if ctx.report.status != "pass":
+        first = ctx.report.failures()[0]
+        raise ValidationFailed(
+            f"{len(ctx.report.failures())} validation test(s) failed, e.g. {first.test_id}: {first.message}",
+            hint="nothing was published; see validation.json",
+        )
+    return f"{s['passed']}/{s['total_tests']} tests passed" + (f", {s['warnings']} warnings" if s["warnings"] else "")
+
+
+def _publish(o: Orchestrator, ctx: RunContext) -> str:
+    assert ctx.engine is not None and ctx.staged is not None and ctx.spec is not None
+    target = ctx.spec.target_table.name
+    with ctx.engine.target_lock(target):
+        ctx.published = ctx.engine.publish(ctx.staged, target, ctx.run_id)
+    prev = ctx.published.previous_version
+    return f"{ctx.published.rows:,} rows in {target}" + (f" (previous version kept as {prev})" if prev else "")
+
+
+STEPS: tuple[Step, ...] = (
+    Step("load_spec", "Load the spec", _load_spec),
+    Step("read_sources", "Read source schemas and samples", _read_sources),
+    Step("compile", "Compile to SQL", _compile),
+    Step("stage", "Run into a staging table", _stage),
+    Step("validate", "Test the staged result on every row", _validate),
+    Step("publish", "Publish the target", _publish),
+)

@@ -1,0 +1,318 @@
+"""Tests derived from the spec, each a SQL query over the staged table and the sources.
+
+Every test counts violating rows on the whole staged table (or compares a
+staged figure with the same figure computed from the sources), so a wrong
+row anywhere is caught; none looks at a sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from datamorph.catalog import TypeFamily
+from datamorph.compiler.conditions import compile_condition
+from datamorph.compiler.scope import ResolvedJoin, qcol
+from datamorph.compiler.sql import CompiledBlock, CompiledSpec, OutCol
+from datamorph.errors import CompileError
+from datamorph.spec import Condition
+from datamorph.validation.model import TestCase
+
+S = "_dm_s"  # alias of the staged table in test queries
+
+
+class _Unmapped(Exception):
+    """A condition names something that is not an output column: it cannot be checked on the result."""
+
+
+def derive_tests(compiled: CompiledSpec, staged: str, dialect: str) -> list[TestCase]:
+    """All the rule-based tests for ``compiled`` materialised as ``staged``."""
+    d = _Deriver(compiled, staged, dialect)
+    return d.derive()
+
+
+class _Deriver:
+    def __init__(self, compiled: CompiledSpec, staged: str, dialect: str) -> None:
+        self.c = compiled
+        self.spec = compiled.spec
+        self.block = compiled.blocks[0]
+        self.staged = staged
+        self.dialect = dialect
+        self.tests: list[TestCase] = []
+        self.single = len(compiled.blocks) == 1
+
+    # -- helpers ------------------------------------------------------------------
+    def table(self, alias: str = S) -> exp.Table:
+        t = exp.to_table(self.staged)
+        for p in t.parts:
+            p.set("quoted", True)
+        return t.as_(alias, quoted=True)
+
+    def scol(self, name: str, alias: str = S) -> exp.Column:
+        return exp.column(name, table=alias, quoted=True)
+
+    def sql(self, tree: exp.Expression) -> str:
+        return tree.sql(dialect=self.dialect)
+
+    def add(self, test_id: str, category, use_case: str, tree: exp.Expression, **kw) -> None:  # type: ignore[no-untyped-def]
+        kw.setdefault("expected_result", 0)
+        self.tests.append(TestCase(test_id=test_id, category=category, use_case=use_case, query=self.sql(tree), **kw))
+
+    def count_where(self, cond: exp.Expression) -> exp.Select:
+        return exp.select(exp.Count(this=exp.Star())).from_(self.table()).where(cond)
+
+    def out_for_source(self, table: str, column: str) -> OutCol | None:
+        for o in self.block.outputs:
+            if o.source and o.kind in ("column", "group_key") and o.source[0].lower() == table.lower() \
+                    and o.source[1].lower() == column.lower():  # fmt: skip
+                return o
+        return None
+
+    # -- the tests ------------------------------------------------------------------
+    def derive(self) -> list[TestCase]:
+        self.load_tests()
+        if self.single:
+            if self.block.block.is_aggregate:
+                self.group_key_tests()
+            self.filter_tests()
+            self.having_tests()
+            self.join_tests()
+            self.dedupe_tests()
+        self.reconciliation()
+        return self.tests
+
+    def load_tests(self) -> None:
+        self.add("load_target_not_empty", "load", "The result has rows (an empty result is a warning)",
+                 exp.select(exp.Count(this=exp.Star())).from_(self.table()),
+                 kind="at_most", expected_result=None, severity="warning")  # fmt: skip
+        expected = [{"name": o.name, "family": o.family} for o in self.block.outputs]
+        self.tests.append(TestCase(
+            test_id="load_expected_columns", category="load",
+            use_case="The result has exactly the expected columns, with compatible types",
+            query=f"DESCRIBE {self.staged}", expected_result=expected, kind="columns"))  # fmt: skip
+        if self.spec.limit is not None:
+            self.add("load_limit_respected", "load", f"At most {self.spec.limit} rows (limit)",
+                     exp.select(exp.Count(this=exp.Star())).from_(self.table()),
+                     kind="at_most", expected_result=self.spec.limit)  # fmt: skip
+
+    def group_key_tests(self) -> None:
+        keys = [o for o in self.block.outputs if o.kind == "group_key"]
+        if not keys or len(keys) != len(self.block.block.group_by):
+            return
+        cols = [self.scol(k.name) for k in keys]
+        dup = exp.select(*cols).from_(self.table()).group_by(*cols).having(
+            exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+        self.add("transformation_group_keys_unique", "transformation",
+                 f"One row per group ({', '.join(k.name for k in keys)})",
+                 exp.select(exp.Count(this=exp.Star())).from_(dup.subquery("_dm_d")))  # fmt: skip
+        for k in keys:
+            if not k.source:
+                continue
+            src_table, src_col = k.source
+            ref = _quoted_table(self.block.scope.catalog.table(src_table).name, "_dm_t")
+            source_has_null = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(ref).where(
+                exp.Is(this=qcol("_dm_t", src_col), expression=exp.Null())))
+            cond = exp.and_(exp.Is(this=self.scol(k.name), expression=exp.Null()), exp.not_(source_has_null))
+            self.add(f"data_quality_group_key_not_null_{k.name}", "data_quality",
+                     f"Grouping key {k.name} is never NULL unless the source has NULL keys",
+                     self.count_where(cond))  # fmt: skip
+
+    def _names_on_result(self, allow_aggregates: bool) -> Callable[[str], tuple[exp.Expression, TypeFamily]]:
+        scope = self.block.scope
+
+        def resolve(name: str) -> tuple[exp.Expression, TypeFamily]:
+            o = self.block.output(name)
+            if o is not None and (o.kind in ("group_key", "derived") or
+                                  (allow_aggregates and o.kind == "aggregate" and o.aggregation
+                                   and o.aggregation.round is None)):  # fmt: skip
+                return self.scol(o.name), o.family
+            if allow_aggregates:
+                raise _Unmapped(name)
+            try:
+                src, col = scope.lookup(name)
+            except CompileError:
+                raise _Unmapped(name) from None
+            out = self.out_for_source(src.table.name, col.name)
+            if out is None:
+                raise _Unmapped(name)
+            return self.scol(out.name), col.family
+
+        return resolve
+
+    def _condition_on_result(self, cond: Condition, allow_aggregates: bool) -> exp.Expression | None:
+        names = self._names_on_result(allow_aggregates)
+
+        def trees(tree: exp.Expression) -> exp.Expression:
+            if tree.find(exp.AggFunc) or tree.find(exp.Window):
+                raise _Unmapped("aggregate expression")
+            return tree.transform(lambda n: names(n.sql())[0] if isinstance(n, exp.Column) else n)
+
+        try:
+            return compile_condition(cond, names, trees)
+        except _Unmapped:
+            return None
+
+    def filter_tests(self) -> None:
+        for i, f in enumerate(self.block.block.filters, start=1):
+            cond = self._condition_on_result(f, allow_aggregates=False)
+            if cond is None:
+                continue  # tested through the reconciliation instead
+            violated = exp.not_(exp.Coalesce(this=exp.paren(cond), expressions=[exp.false()]))
+            self.add(f"transformation_filter_{i}", "transformation",
+                     f"Every row meets the filter {_describe(f)}", self.count_where(violated))  # fmt: skip
+
+    def having_tests(self) -> None:
+        for i, h in enumerate(self.block.block.having, start=1):
+            cond = self._condition_on_result(h, allow_aggregates=True)
+            if cond is None:
+                continue
+            violated = exp.not_(exp.Coalesce(this=exp.paren(cond), expressions=[exp.false()]))
+            self.add(f"transformation_having_{i}", "transformation",
+                     f"Every group meets the condition {_describe(h)}", self.count_where(violated))  # fmt: skip
+
+    def join_tests(self) -> None:
+        blk = self.block.block
+        for i, rj in enumerate(self.block.scope.joins, start=1):
+            if rj.join_type == "inner":
+                self._inner_join_test(i, rj)
+            elif rj.join_type == "left" and rj.left is self.block.scope.sources[0]:
+                if blk.having or blk.qualify or blk.dedupe or self.spec.limit is not None or self.spec.union:
+                    continue
+                self._left_join_test(i, rj)
+
+    def _inner_join_test(self, i: int, rj: ResolvedJoin) -> None:
+        for lc, rc in rj.pairs:
+            out = self.out_for_source(rj.left.table.name, lc.name) or self.out_for_source(rj.right.table.name, rc.name)
+            if out is None:
+                continue
+            missing = []
+            for src, col, alias in ((rj.left, lc, "_dm_l"), (rj.right, rc, "_dm_r")):
+                sub = exp.select(exp.Literal.number(1)).from_(_quoted_table(src.table.name, alias)).where(
+                    exp.EQ(this=qcol(alias, col.name), expression=self.scol(out.name)))
+                missing.append(exp.not_(exp.Exists(this=sub)))
+            self.add(f"join_inner_keys_match_{i}", "join",
+                     f"Inner join {rj.left.ref}–{rj.right.ref}: every {out.name} exists on both sides",
+                     self.count_where(exp.or_(*missing)))  # fmt: skip
+            return
+
+    def _left_join_test(self, i: int, rj: ResolvedJoin) -> None:
+        left = rj.left
+        for lc, _ in rj.pairs:
+            out = self.out_for_source(left.table.name, lc.name)
+            if out is None:
+                continue
+            where = self.block.where
+            if where is not None and any(col.table != left.ref for col in where.find_all(exp.Column)):
+                return  # a filter on the right side may drop left rows on purpose
+            present = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(self.table()).where(
+                exp.NullSafeEQ(this=self.scol(out.name), expression=qcol(left.ref, lc.name))))
+            cond = exp.not_(present) if where is None else exp.and_(where.copy(), exp.not_(present))
+            q = exp.select(exp.Count(this=exp.Star())).from_(_quoted_table(left.table.name, left.ref)).where(cond)
+            self.add(f"join_left_keeps_all_rows_{i}", "join",
+                     f"Left join {left.ref}–{rj.right.ref}: every qualifying {left.table.name} row is kept", q)  # fmt: skip
+            return
+
+    def dedupe_tests(self) -> None:
+        dd = self.block.block.dedupe
+        if dd is None or not dd.keys:
+            return
+        outs = []
+        for k in dd.keys:
+            src, col = self.block.scope.lookup(k)
+            o = self.out_for_source(src.table.name, col.name)
+            if o is None:
+                return
+            outs.append(o)
+        cols = [self.scol(o.name) for o in outs]
+        dup = exp.select(*cols).from_(self.table()).group_by(*cols).having(
+            exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+        self.add("data_quality_dedupe_keys_unique", "data_quality",
+                 f"One row per {', '.join(o.name for o in outs)} after de-duplication",
+                 exp.select(exp.Count(this=exp.Star())).from_(dup.subquery("_dm_d")))  # fmt: skip
+
+    # -- reconciliation -----------------------------------------------------------------
+    def reconciliation(self) -> None:
+        """Row count and measure totals of the result against the same figures from the sources.
+
+        One query: the staged figures beside figures recomputed from the sources (one scan of
+        the sources, however many measures).
+        """
+        spec = self.spec
+        if spec.distinct or (spec.union and spec.union.mode == "distinct"):
+            return
+        if any(b.block.qualify or not isinstance(b.query, exp.Select) for b in self.c.blocks):
+            return
+        measures = self._measures() if self.single and spec.limit is None else []
+        expected_cols: list[exp.Expression] = []
+        if self.single:
+            src = self._source_rows(self.block, [o.expr for o in measures])
+            count: exp.Expression = exp.Count(this=exp.Star())
+            if spec.limit is not None:
+                count = exp.Least(this=count, expressions=[exp.Literal.number(spec.limit)])
+            expected_cols.append(exp.alias_(count, "expected_rows"))
+            expected_cols += [exp.alias_(exp.Sum(this=exp.column(f"_dm_m{i}")), f"expected_m{i}")
+                              for i in range(len(measures))]  # fmt: skip
+            expected = exp.select(*expected_cols).from_(src.subquery("_dm_src"))
+        else:
+            total: exp.Expression | None = None
+            for b in self.c.blocks:
+                n = exp.select(exp.Count(this=exp.Star())).from_(self._source_rows(b, []).subquery("_dm_src")).subquery()
+                total = n if total is None else exp.Add(this=total, expression=n)
+            assert total is not None
+            if spec.limit is not None:
+                total = exp.Least(this=total, expressions=[exp.Literal.number(spec.limit)])
+            expected = exp.select(exp.alias_(total, "expected_rows"))
+        actual_cols = [exp.alias_(exp.Count(this=exp.Star()), "actual_rows")]
+        actual_cols += [exp.alias_(exp.Sum(this=self.scol(o.name)), f"actual_m{i}") for i, o in enumerate(measures)]
+        staged_stats = exp.select(*actual_cols).from_(self.table())
+        query = exp.select(exp.Star()).from_(staged_stats.subquery("_dm_a")).join(
+            expected.subquery("_dm_e"), join_type="CROSS")
+        sql = self.sql(query)
+        self.tests.append(TestCase(
+            test_id="extraction_row_count_reconciles", category="extraction",
+            use_case="The result has as many rows as an independent count over the sources",
+            query=sql, expected_result="equal", kind="compare", batch="reconciliation",
+            actual_column="actual_rows", expected_column="expected_rows"))  # fmt: skip
+        for i, o in enumerate(measures):
+            assert o.aggregation is not None
+            self.tests.append(TestCase(
+                test_id=f"transformation_total_{o.name}_reconciles", category="transformation",
+                use_case=f"The total of {o.name} equals the {o.aggregation.function} over the qualifying source rows",
+                query=sql, expected_result="equal", kind="compare", batch="reconciliation",
+                actual_column=f"actual_m{i}", expected_column=f"expected_m{i}"))  # fmt: skip
+
+    @staticmethod
+    def _source_rows(b: CompiledBlock, measures: list[exp.Expression]) -> exp.Select:
+        """The block's FROM/JOIN/WHERE/GROUP BY/HAVING with a new select list: one row per output row."""
+        src = b.query.copy()
+        assert isinstance(src, exp.Select)
+        src.set("order", None)
+        src.set("limit", None)
+        if src.args.get("distinct"):
+            return src  # distinct rows: count the distinct output rows
+        cols = [exp.alias_(m.copy(), f"_dm_m{i}") for i, m in enumerate(measures)]
+        src.set("expressions", cols or [exp.alias_(exp.Literal.number(1), "_dm_one")])
+        return src
+
+    def _measures(self) -> list[OutCol]:
+        """Output columns whose total can be recomputed from the sources: sums and counts."""
+        b = self.block
+        if not b.block.is_aggregate:
+            return []
+        return [
+            o for o in b.outputs
+            if o.kind == "aggregate" and o.aggregation is not None
+            and o.aggregation.function in ("sum", "count") and o.aggregation.round is None
+        ]  # fmt: skip
+
+
+def _quoted_table(name: str, alias: str) -> exp.Table:
+    t = exp.to_table(name)
+    for p in t.parts:
+        p.set("quoted", True)
+    return t.as_(alias, quoted=True)
+
+
+def _describe(cond: Condition) -> str:
+    return cond.model_dump_json(exclude_none=True, exclude_defaults=True)
