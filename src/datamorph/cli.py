@@ -380,6 +380,19 @@ def sample(
 
 
 @app.command()
+def register(
+    name: Annotated[str, typer.Argument(help="Table name to give the file(s).")],
+    path: Annotated[Path, typer.Argument(help="A CSV or Parquet file, or a folder of them.")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Register a CSV or Parquet file (or folder) as a source table (a view over the files)."""
+    with _engine(warehouse, read_only=False) as engine:
+        info = engine.register_file(name, str(path), persist=True)
+        count = engine.scalar(f'SELECT COUNT(*) FROM "{info.name}"')
+    out.print(f"[green]✓[/] {info.name}: {len(info.columns)} columns, {count:,} rows from {path}")
+
+
+@app.command()
 def rollback(target: str, warehouse: WarehouseOpt = None, json_out: JsonOpt = False) -> None:
     """Restore the previous version of a published target."""
     with _engine(warehouse, read_only=False) as engine:

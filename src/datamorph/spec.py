@@ -670,3 +670,28 @@ def _legacy_join_keys(v: Any) -> Any:
         else:
             out.append(item)
     return out
+
+
+def describe_condition(cond: Condition) -> str:
+    """A condition as readable text: ``total_amount > 1000``, ``(a = 1 OR b IS NULL)``."""
+    if isinstance(cond, Filter):
+        op = cond.operator
+        if op in NO_VALUE_OPERATORS:
+            return f"{cond.column} {op.replace('_', ' ').upper()}"
+        rhs = cond.value_column if cond.value_column is not None else _show(cond.value)
+        if op in ("between", "not_between"):
+            rhs = f"{_show(cond.value[0])} AND {_show(cond.value[1])}"
+        elif op in ("in", "not_in"):
+            rhs = "(" + ", ".join(_show(v) for v in cond.value) + ")"
+        return f"{cond.column} {op.replace('_', ' ').upper() if op.isalpha() or '_' in op else op} {rhs}"
+    if isinstance(cond, AnyOf):
+        return "(" + " OR ".join(describe_condition(c) for c in cond.any_of) + ")"
+    if isinstance(cond, AllOf):
+        return "(" + " AND ".join(describe_condition(c) for c in cond.all_of) + ")"
+    if isinstance(cond, Not):
+        return f"NOT {describe_condition(cond.not_)}"
+    return cond.expression
+
+
+def _show(v: Any) -> str:
+    return repr(v) if isinstance(v, str) else str(v)

@@ -16,7 +16,7 @@ from datamorph.compiler.conditions import compile_condition
 from datamorph.compiler.scope import ResolvedJoin, qcol
 from datamorph.compiler.sql import CompiledBlock, CompiledSpec, OutCol
 from datamorph.errors import CompileError
-from datamorph.spec import Condition
+from datamorph.spec import Condition, describe_condition
 from datamorph.validation.model import TestCase
 
 S = "_dm_s"  # alias of the staged table in test queries
@@ -315,4 +315,4 @@ def _quoted_table(name: str, alias: str) -> exp.Table:
 
 
 def _describe(cond: Condition) -> str:
-    return cond.model_dump_json(exclude_none=True, exclude_defaults=True)
+    return describe_condition(cond)
