@@ -411,7 +411,7 @@ class _BlockCompiler:
     def _choose_columns(self, outs: list[OutCol]) -> list[OutCol]:
         if not self.block.columns:
             return _unique_names(outs)
-        by_name = {o.name.lower(): o for o in outs}
+        by_name = {o.name.lower(): o for o in outs if self.block.is_aggregate or o.kind in ("derived", "window")}
         chosen: list[OutCol] = []
         for c in self.block.columns:
             if c.column is not None:
