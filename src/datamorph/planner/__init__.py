@@ -1,0 +1,35 @@
+"""Planners: a request in plain English → an ETL spec.
+
+The default is the offline rule-based planner (``rules.py``) grounded in the
+warehouse catalog through schema linking (``linking.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datamorph.catalog import Catalog
+    from datamorph.engines.base import Engine
+    from datamorph.spec import ETLSpec
+
+
+def plan_request(
+    prompt: str,
+    engine: Engine,
+    *,
+    catalog: Catalog | None = None,
+    target: str | None = None,
+    reference_date: dt.date | None = None,
+) -> ETLSpec:
+    """Plan ``prompt`` against the warehouse behind ``engine`` (catalog and data values)."""
+    from datamorph.planner.linking import SchemaLinker, ValueIndex
+    from datamorph.planner.rules import plan
+
+    catalog = catalog or engine.catalog()
+    linker = SchemaLinker(catalog, ValueIndex.build(engine, catalog))
+    return plan(prompt, catalog, linker, target=target, reference_date=reference_date)
+
+
+__all__ = ["plan_request"]

@@ -1,0 +1,150 @@
+"""The planner's working state: what the recognizers understood so far, and how it becomes a spec.
+
+Recognizers (``planner/recognizers/*``) read the request's tokens, mark the
+words they use, and add spec elements here. Column references are always
+qualified with their table name (``orders.amount``), so :func:`assemble`
+can work out which tables to join. Names the request introduces (derived
+columns, aggregation aliases, windows) are bare.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from datamorph.catalog import Catalog
+from datamorph.errors import PlanError
+from datamorph.planner.linking import SchemaLinker
+from datamorph.planner.text import Tokens
+from datamorph.spec import (
+    Aggregation,
+    Condition,
+    Dedupe,
+    DerivedColumn,
+    ETLSpec,
+    JoinCondition,
+    OrderItem,
+    OutputColumn,
+    QueryBlock,
+    SourceTable,
+    UnionSpec,
+    WindowColumn,
+    load_spec,
+)
+
+
+@dataclass
+class Draft:
+    prompt: str
+    tokens: Tokens
+    catalog: Catalog
+    linker: SchemaLinker
+    reference_date: dt.date
+    base: str | None = None  # the table the request is about (its rows are kept by outer joins)
+    tables: list[str] = field(default_factory=list)  # further tables the request names
+    preserve_base: bool = False  # keep base rows without a match (left join: "including those with none")
+    filters: list[Condition] = field(default_factory=list)
+    derived: list[DerivedColumn] = field(default_factory=list)
+    dedupe: Dedupe | None = None
+    group_by: list[str] = field(default_factory=list)
+    aggregations: list[Aggregation] = field(default_factory=list)
+    having: list[Condition] = field(default_factory=list)
+    windows: list[WindowColumn] = field(default_factory=list)
+    columns: list[OutputColumn] = field(default_factory=list)
+    qualify: list[Condition] = field(default_factory=list)
+    distinct: bool = False
+    order_by: list[OrderItem] = field(default_factory=list)
+    limit: int | None = None
+    union: list[Draft] = field(default_factory=list)
+    union_mode: str = "all"
+    target: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    # -- helpers for recognizers -------------------------------------------------------
+    def use_table(self, table: str) -> None:
+        if self.base is None:
+            self.base = table
+        elif table != self.base and table not in self.tables:
+            self.tables.append(table)
+
+    def defined_names(self) -> set[str]:
+        return {d.name.lower() for d in self.derived} | {a.alias.lower() for a in self.aggregations} | {
+            w.name.lower() for w in self.windows
+        }
+
+    def referenced_tables(self) -> list[str]:
+        """Tables named by a qualified column anywhere in the draft, base first."""
+        names: dict[str, None] = {}
+        if self.base:
+            names[self.base] = None
+        for t in self.tables:
+            names[t] = None
+        dump = [
+            *(f.model_dump() for f in self.filters), *(d.model_dump() for d in self.derived),
+            *(a.model_dump() for a in self.aggregations), *(h.model_dump() for h in self.having),
+            *(w.model_dump() for w in self.windows), *(c.model_dump() for c in self.columns),
+            *(o.model_dump() for o in self.order_by),
+        ]  # fmt: skip
+        text = " ".join(str(x) for x in dump) + " " + " ".join(self.group_by)
+        for t in self.catalog.tables.values():
+            if f"{t.name}." in text:
+                names.setdefault(t.name, None)
+        return list(names)
+
+
+def assemble(d: Draft) -> ETLSpec:
+    """The spec the draft describes: sources and joins inferred from the columns it uses."""
+    if d.base is None:
+        raise PlanError("could not tell which table the request is about",
+                        hint="name a table, e.g. 'from the orders table'")  # fmt: skip
+    block = _block(d)
+    data = {
+        **block.model_dump(by_alias=True, exclude_none=True),
+        "target_table": {"name": d.target or "result", "description": d.prompt[:500]},
+        "description": d.prompt,
+        "distinct": d.distinct,
+        "order_by": [o.model_dump(exclude_none=True) for o in d.order_by],
+        "limit": d.limit,
+    }
+    if d.union:
+        data["union"] = UnionSpec(mode=d.union_mode, blocks=[_block(u) for u in d.union]).model_dump(  # type: ignore[arg-type]
+            by_alias=True, exclude_none=True
+        )
+    return load_spec({k: v for k, v in data.items() if v is not None})
+
+
+def _block(d: Draft) -> QueryBlock:
+    tables = d.referenced_tables()
+    joins: list[JoinCondition] = []
+    if len(tables) > 1:
+        edges = d.linker.join_path(tables)
+        joined = {tables[0]}
+        pending = list(edges)
+        while pending:
+            for e in list(pending):
+                if e.left_table in joined or e.right_table in joined:
+                    left, lcol, right, rcol = e.left_table, e.left_column, e.right_table, e.right_column
+                    if left not in joined:
+                        left, lcol, right, rcol = right, rcol, left, lcol
+                    jt = "left" if d.preserve_base and left == d.base or d.preserve_base and left in joined else "inner"
+                    joins.append(JoinCondition(left_table=left, right_table=right, join_type=jt,
+                                               on_columns=[{"left": lcol, "right": rcol}]))  # type: ignore[list-item]
+                    joined.add(right)
+                    pending.remove(e)
+                    break
+            else:
+                raise PlanError(f"cannot join {', '.join(tables)}")
+        tables = [tables[0]] + [j.right_table for j in joins]
+    return QueryBlock(
+        source_tables=[SourceTable(table_name=t) for t in tables],
+        join_conditions=joins,
+        filters=d.filters,
+        derived_columns=d.derived,
+        dedupe=d.dedupe,
+        group_by=d.group_by,
+        aggregations=d.aggregations,
+        having=d.having,
+        windows=d.windows,
+        columns=d.columns,
+        qualify=d.qualify,
+    )

@@ -1,0 +1,61 @@
+"""Helpers shared by recognizers: mentions, marking words used, resolving columns in play."""
+
+from __future__ import annotations
+
+from datamorph.planner.draft import Draft
+from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
+
+_CACHE_KEY = "_mentions"
+
+
+def mentions(d: Draft) -> list[TableMatch | ColumnMatch | ValueMatch]:
+    """Table, column and value mentions in the request, in text order (computed once per draft)."""
+    cached = getattr(d, _CACHE_KEY, None)
+    if cached is None:
+        cached = d.linker.find_mentions(d.prompt)
+        object.__setattr__(d, _CACHE_KEY, cached)
+    return cached
+
+
+def span_of(d: Draft, text: str, start: int = 0) -> tuple[int, int] | None:
+    """Character span of ``text`` in the request at or after ``start`` (case-insensitive)."""
+    i = d.prompt.lower().find(text.lower(), start)
+    return None if i < 0 else (i, i + len(text))
+
+
+def mark_chars(d: Draft, start: int, end: int) -> None:
+    """Mark every token inside the character span [start, end) as used."""
+    for t in d.tokens.items:
+        if t.start >= start and t.end <= end:
+            t.used = True
+
+
+def mark_text(d: Draft, text: str, start: int = 0) -> bool:
+    span = span_of(d, text, start)
+    if span is None:
+        return False
+    mark_chars(d, *span)
+    return True
+
+
+def in_play(d: Draft) -> list[str]:
+    """The tables the request is about so far, base first."""
+    return [t for t in [d.base, *d.tables] if t]
+
+
+def resolve_column(d: Draft, phrase: str) -> ColumnMatch | None:
+    """The best column for ``phrase``: among the tables in play first, then anywhere (adding that table)."""
+    tables = in_play(d)
+    if tables:
+        hits = d.linker.columns(phrase, tables)
+        if hits:
+            return hits[0]
+    hits = d.linker.columns(phrase)
+    if hits:
+        d.use_table(hits[0].table)
+        return hits[0]
+    return None
+
+
+def qualified(m: ColumnMatch | ValueMatch) -> str:
+    return f"{m.table}.{m.column}"

@@ -1,0 +1,70 @@
+"""The rule-based planner: a request in plain English → an ETL spec, offline.
+
+Recognizers run in order over the request's tokens; each understands one kind
+of clause (a filter, a grouping, an output list...), marks the words it used
+and adds to the :class:`~datamorph.planner.draft.Draft`. Words nobody used are
+reported in a :class:`PlanError` — the planner never drops part of a request
+silently, and never invents a table or a column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from datamorph.catalog import Catalog
+from datamorph.errors import DataMorphError, PlanError, suggestion
+from datamorph.planner.draft import Draft, assemble
+from datamorph.planner.lexicon import STOPWORDS
+from datamorph.planner.linking import SchemaLinker
+from datamorph.planner.recognizers import RECOGNIZERS
+from datamorph.planner.text import tokenize
+from datamorph.spec import ETLSpec
+
+Recognizer = Callable[[Draft], None]
+
+
+def plan(
+    prompt: str,
+    catalog: Catalog,
+    linker: SchemaLinker,
+    *,
+    target: str | None = None,
+    reference_date: dt.date | None = None,
+    recognizers: tuple[Recognizer, ...] = RECOGNIZERS,
+) -> ETLSpec:
+    """Turn ``prompt`` into a spec grounded in ``catalog``.
+
+    Raises:
+        UnsafeRequest: the request asks to delete, drop or overwrite data.
+        PlanError: part of the request could not be understood (the error quotes it).
+    """
+    if not prompt or not prompt.strip():
+        raise PlanError("the request is empty", hint="describe the table you want")
+    draft = Draft(prompt=prompt.strip(), tokens=tokenize(prompt.strip()), catalog=catalog, linker=linker,
+                  reference_date=reference_date or dt.date.today(), target=target)  # fmt: skip
+    for recognize in recognizers:
+        recognize(draft)
+    leftover = draft.tokens.unused_words(STOPWORDS)
+    if leftover:
+        raise PlanError(
+            f"could not understand {', '.join(repr(w) for w in leftover[:8])} in the request",
+            hint=_nearest(leftover, catalog) or "rephrase, or name the tables and columns as they are in the warehouse",
+            unused=leftover,
+        )
+    try:
+        return assemble(draft)
+    except PlanError:
+        raise
+    except DataMorphError as e:
+        raise PlanError(f"the request does not make a valid spec: {e.message}", hint=e.hint) from None
+
+
+def _nearest(words: list[str], catalog: Catalog) -> str | None:
+    names = catalog.table_names() + [c.name for t in catalog.tables.values() for c in t.columns]
+    for w in words:
+        hint = suggestion(w, names)
+        if hint:
+            return f"'{w}': {hint}"
+    tables = ", ".join(catalog.table_names()[:12])
+    return f"tables are: {tables}" if tables else None

@@ -1,0 +1,117 @@
+"""Words of a request, with their positions, and the literals in it (numbers, dates, quoted text).
+
+The planner marks every word it uses; what is left unused at the end is
+reported, so nothing in a request is dropped silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+_NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30,
+    "fifty": 50, "hundred": 100, "thousand": 1000, "dozen": 12,
+}  # fmt: skip
+MONTHS = {
+    m: i + 1
+    for i, names in enumerate([
+        ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+        ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"),
+        ("november", "nov"), ("december", "dec"),
+    ])
+    for m in names
+}  # fmt: skip
+
+_TOKEN = re.compile(
+    r"""
+    (?P<quoted>'[^']*'|"[^"]*"|`[^`]*`)
+  | (?P<date>\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?)
+  | (?P<number>-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:k\b)?)
+  | (?P<op>>=|<=|!=|<>|->|=>|==|[<>=*/+%()|-])
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*(?:'[a-z]+)?(?:\.[A-Za-z_][A-Za-z0-9_]*)?)
+  | (?P<punct>[,;:.?!])
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass
+class Token:
+    text: str  # as written
+    kind: str  # quoted, date, number, op, word, punct
+    start: int
+    end: int
+    value: object = None  # number, date or unquoted text
+    used: bool = False
+
+    @property
+    def low(self) -> str:
+        return self.text.lower()
+
+
+@dataclass
+class Tokens:
+    source: str
+    items: list[Token] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> Token:
+        return self.items[i]
+
+    def words(self) -> list[str]:
+        return [t.low for t in self.items]
+
+    def text(self, i: int, j: int) -> str:
+        """The source text from token i to token j-1."""
+        if i >= j:
+            return ""
+        return self.source[self.items[i].start : self.items[j - 1].end]
+
+    def mark(self, i: int, j: int) -> None:
+        for t in self.items[i:j]:
+            t.used = True
+
+    def unused_words(self, ignore: frozenset[str]) -> list[str]:
+        return [t.text for t in self.items if not t.used and t.kind in ("word", "quoted", "number", "date")
+                and t.low not in ignore]  # fmt: skip
+
+
+def tokenize(text: str) -> Tokens:
+    out = Tokens(text)
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup or "punct"
+        raw = m.group()
+        value: object = None
+        if kind == "quoted":
+            value = raw[1:-1]
+        elif kind == "number":
+            value = parse_number(raw)
+        elif kind == "date":
+            value = raw
+        elif kind == "word" and raw.lower() in _NUMBER_WORDS:
+            kind, value = "number", _NUMBER_WORDS[raw.lower()]
+        out.items.append(Token(raw, kind, m.start(), m.end(), value))
+    return out
+
+
+def parse_number(raw: str) -> int | float:
+    s = raw.replace(",", "")
+    mult = 1
+    if s.lower().endswith("k"):
+        s, mult = s[:-1], 1000
+    v = float(s) * mult
+    return int(v) if v.is_integer() and "." not in s else v
+
+
+def iso(d: dt.date) -> str:
+    return d.isoformat()
+
+
+def month_end(year: int, month: int) -> dt.date:
+    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
