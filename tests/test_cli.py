@@ -39,7 +39,7 @@ def test_run_spec_json_publishes_validated_table(fixture_warehouse, tmp_path) ->
     for name in ("spec.json", "pipeline.sql", "validation.json", "result.json"):
         assert Path(body["artifacts"][name]).exists()
     assert body["specs_path"] == body["artifacts"]["spec.json"]
-    assert set(body["step_timings_ms"]) == {"load_spec", "read_sources", "compile", "stage", "validate", "publish"}
+    assert set(body["step_timings_ms"]) == {"plan", "read_sources", "compile", "stage", "validate", "publish"}
     import duckdb
 
     con = duckdb.connect(str(fixture_warehouse), read_only=True)

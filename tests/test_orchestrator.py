@@ -98,5 +98,5 @@ def test_target_override_and_invalid_name(orch, fixture_warehouse) -> None:
 
 
 def test_steps_are_plain_data() -> None:
-    assert [s.name for s in STEPS] == ["load_spec", "read_sources", "compile", "stage", "validate", "publish"]
-    assert replace(STEPS[0], title="x").name == "load_spec"
+    assert [s.name for s in STEPS] == ["plan", "read_sources", "compile", "stage", "validate", "publish"]
+    assert replace(STEPS[0], title="x").name == "plan"

@@ -218,26 +218,61 @@ def demo(
              json_out=json_out, home=home)  # fmt: skip
 
 
+SourceOpt = Annotated[
+    list[str] | None,
+    typer.Option("--source", help="Only use this source table (repeat for several)."),
+]
+
+
 @app.command()
 def run(
-    prompt: Annotated[str | None, typer.Argument(help="The request in plain English (needs the planner).")] = None,
-    spec: Annotated[Path | None, typer.Option("--spec", "-s", help="ETL spec file (JSON).")] = None,
+    prompt: Annotated[str | None, typer.Argument(help="The request in plain English.")] = None,
+    spec: Annotated[Path | None, typer.Option("--spec", "-s", help="ETL spec file (JSON) instead of a request.")] = None,
     warehouse: WarehouseOpt = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target table name.")] = None,
+    source: SourceOpt = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run a spec: compile, stage, validate on every row, publish."""
+    """Plan (or load) a spec, compile, stage, validate on every row, publish."""
     from datamorph.orchestrator import RunRequest
 
-    if spec is None:
-        if prompt:
-            _fail("natural-language requests need the planner, which is not part of this release yet; "
-                  "write the request as a spec and pass --spec FILE (`datamorph spec-schema` shows the shape)")  # fmt: skip
-        _fail("nothing to run: pass --spec FILE")
+    if spec is None and not (prompt and prompt.strip()):
+        _fail("nothing to run: give a request in quotes, or --spec FILE")
+    if spec is not None and prompt:
+        _fail("give either a request or --spec FILE, not both")
     settings = _settings(home=home, warehouse=warehouse)
-    request = RunRequest(warehouse=_warehouse(settings), spec_path=str(spec), target=target, prompt=prompt)
+    request = RunRequest(warehouse=_warehouse(settings), spec_path=str(spec) if spec else None, target=target,
+                         prompt=prompt, source_tables=source or None)  # fmt: skip
     _execute(request, json_out=json_out, home=home)
+
+
+@app.command()
+def plan(
+    prompt: Annotated[str, typer.Argument(help="The request in plain English.")],
+    warehouse: WarehouseOpt = None,
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Target table name.")] = None,
+    source: SourceOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Dry run: print the spec and the SQL for a request; runs nothing."""
+    from datamorph.compiler import compile_spec
+    from datamorph.planner import plan_request
+
+    settings = _settings(warehouse=warehouse)
+    with _engine(warehouse) as engine:
+        catalog = engine.catalog(source) if source else engine.catalog()
+        spec = plan_request(prompt, engine, catalog=catalog, target=target, reference_date=settings.reference_date)
+        sql = compile_spec(spec, catalog).sql(engine.dialect)
+    if json_out:
+        sys.stdout.write(json.dumps({"spec": json.loads(spec.to_json()), "sql": sql}) + "\n")
+        return
+    from rich.syntax import Syntax
+
+    out.print("[bold]spec[/]")
+    out.print(Syntax(spec.to_json(), "json", word_wrap=True))
+    out.print("[bold]sql[/]")
+    out.print(Syntax(sql, "sql", word_wrap=True))
 
 
 @app.command()

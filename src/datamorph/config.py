@@ -6,6 +6,7 @@ command-line options override them.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -27,6 +28,8 @@ class Settings(BaseModel):
     artifacts: str | None = Field(default=None, description="Artifacts location; default HOME/artifacts.")
     lock_timeout: float = Field(default=60.0, ge=0, description="Seconds to wait for a warehouse held by "
                                 "another run before failing.")  # fmt: skip
+    reference_date: dt.date | None = Field(default=None, description="Date that relative dates in requests "
+                                           "('last 90 days') count from; default today.")  # fmt: skip
     sample_rows: int = Field(default=10, ge=0, le=1000, description="Sample rows read per source table.")
 
     @property

@@ -34,13 +34,14 @@ SUCCESS_MESSAGE = "ETL pipeline executed and validated successfully"
 
 @dataclass
 class RunRequest:
-    """What to run: a spec (object or file); the planner adds prompts."""
+    """What to run: a spec (object or file), or a request in plain English (``prompt``)."""
 
     warehouse: str
     spec: ETLSpec | None = None
     spec_path: str | None = None
     target: str | None = None
     prompt: str | None = None
+    source_tables: list[str] | None = None
 
 
 @dataclass
@@ -200,12 +201,21 @@ class Orchestrator:
 
 def _load_spec(o: Orchestrator, ctx: RunContext) -> str:
     req = ctx.request
+    planned = False
     if req.spec is not None:
         spec = req.spec
     elif req.spec_path is not None:
         spec = load_spec(req.spec_path)
+    elif req.prompt:
+        from datamorph.planner import plan_request
+
+        ctx.engine = connect(req.warehouse, lock_timeout=o.settings.lock_timeout)
+        catalog = ctx.engine.catalog(req.source_tables) if req.source_tables else None
+        spec = plan_request(req.prompt, ctx.engine, catalog=catalog, target=req.target,
+                            reference_date=o.settings.reference_date)  # fmt: skip
+        planned = True
     else:
-        raise SpecError("nothing to run: give a spec file (--spec FILE)")
+        raise SpecError("nothing to run: give a request or a spec file (--spec FILE)")
     if req.target:
         try:
             target = TargetTable(name=req.target, description=spec.target_table.description)
@@ -215,14 +225,16 @@ def _load_spec(o: Orchestrator, ctx: RunContext) -> str:
     ctx.spec = spec
     o.store.update_run(ctx.run_id, target_table=spec.target_table.name)
     uri = o.put(ctx, "spec.json", spec.to_json())
-    o.log(ctx, LogType.INFO, "Spec loaded", f"target {spec.target_table.name}, sources "
-          f"{', '.join(spec.source_table_names())}", specs_path=uri)  # fmt: skip
+    how = "Planned from the request" if planned else "Spec loaded"
+    o.log(ctx, LogType.INFO, how, f"target {spec.target_table.name}, sources "
+          f"{', '.join(spec.source_table_names())}", specs_path=uri, planned=planned)  # fmt: skip
     return f"target {spec.target_table.name} from {', '.join(spec.source_table_names())}"
 
 
 def _read_sources(o: Orchestrator, ctx: RunContext) -> str:
     assert ctx.spec is not None
-    ctx.engine = connect(ctx.request.warehouse, lock_timeout=o.settings.lock_timeout)
+    if ctx.engine is None:
+        ctx.engine = connect(ctx.request.warehouse, lock_timeout=o.settings.lock_timeout)
     sources = ctx.spec.source_table_names()
     target = ctx.spec.target_table.name
     if target.lower() in {s.lower() for s in sources}:
@@ -298,7 +310,7 @@ def _publish(o: Orchestrator, ctx: RunContext) -> str:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("load_spec", "Load the spec", _load_spec),
+    Step("plan", "Plan or load the spec", _load_spec),
     Step("read_sources", "Read source schemas and samples", _read_sources),
     Step("compile", "Compile to SQL", _compile),
     Step("stage", "Run into a staging table", _stage),
