@@ -1,16 +1,26 @@
 """The run store: runs, their logs and step timings in one SQLite file.
 
 Several processes and threads may use one store at once: the file is in WAL
-mode, every operation opens its own short connection with a 30 s busy
-timeout, and writes take the write lock up front (``BEGIN IMMEDIATE``), so a
-log entry's ``seq`` is always one more than the last one of its run.
+mode, every operation is one short transaction with a 30 s busy timeout, and
+writes take the write lock up front (``BEGIN IMMEDIATE``), so a log entry's
+``seq`` is always one more than the last one of its run.
+
+Each thread keeps its own connection to the file and reuses it from one
+operation to the next (a run writes dozens of log entries; opening a
+connection for each, and checkpointing the WAL each time the last one
+closes, cost more than the writes). Outside an operation a connection holds
+no transaction and no lock. A forked child opens its own connections; a
+connection that hit a SQLite error is dropped and replaced.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,6 +91,16 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+_STORES: weakref.WeakSet[RunStore] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Close every cached connection at exit (SQLite then checkpoints and removes the WAL)."""
+    for store in list(_STORES):
+        store.close()
+
+
 def _not_found(run_id: str) -> RunNotFound:
     return RunNotFound(f"no run with id {run_id}", hint="`datamorph runs` lists them", run_id=run_id)
 
@@ -92,6 +112,9 @@ class RunStore:
         self.path = Path(path)
         self._ready = False
         self._lock = threading.Lock()
+        self._local = threading.local()  # .con, .pid: this thread's cached connection
+        self._open: list[sqlite3.Connection] = []  # every cached connection, for close()
+        _STORES.add(self)
 
     def __repr__(self) -> str:
         return f"RunStore({str(self.path)!r})"
@@ -99,12 +122,51 @@ class RunStore:
     # -- connections ---------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        # check_same_thread=False only so close() may close it from another thread at exit;
+        # a cached connection is otherwise used by the thread that opened it alone.
+        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         con.row_factory = sqlite3.Row
         con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         con.execute("PRAGMA foreign_keys = ON")
         con.execute("PRAGMA synchronous = NORMAL")
         return con
+
+    def _cached(self) -> sqlite3.Connection | None:
+        """This thread's open connection (opened on first use), or None when it is already in use."""
+        loc = self._local
+        con: sqlite3.Connection | None = getattr(loc, "con", None)
+        if con is not None and loc.pid != os.getpid():
+            con = None  # inherited through fork: never touch the parent's connection
+        if con is None:
+            con = self._connect()
+            loc.con, loc.pid = con, os.getpid()
+            with self._lock:
+                self._open.append(con)
+        elif con.in_transaction:
+            return None  # a nested operation on this thread: it gets a connection of its own
+        return con
+
+    def _discard(self, con: sqlite3.Connection) -> None:
+        if getattr(self._local, "con", None) is con:
+            self._local.con = None
+        with self._lock:
+            if con in self._open:
+                self._open.remove(con)
+        try:
+            con.close()
+        except sqlite3.Error:
+            pass
+
+    def close(self) -> None:
+        """Close the cached connections (the store reopens one on next use)."""
+        with self._lock:
+            cons, self._open = self._open, []
+        self._local = threading.local()
+        for con in cons:
+            try:
+                con.close()
+            except sqlite3.Error:
+                pass
 
     def _ensure_schema(self) -> None:
         with self._lock:
@@ -140,20 +202,27 @@ class RunStore:
 
     @contextmanager
     def _tx(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
-        """One connection, one transaction; writes hold the write lock from the start."""
+        """One transaction on this thread's connection; writes hold the write lock from the start."""
         if not self._ready:
             self._ensure_schema()
-        con = self._connect()
+        cached = self._cached()
+        con = cached if cached is not None else self._connect()
         try:
             con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             yield con
             con.execute("COMMIT")
-        except BaseException:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
+        except BaseException as e:
+            try:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            if cached is not None and isinstance(e, sqlite3.Error):
+                self._discard(con)
             raise
         finally:
-            con.close()
+            if cached is None:
+                con.close()
 
     @staticmethod
     def _require_run(con: sqlite3.Connection, run_id: str) -> sqlite3.Row:

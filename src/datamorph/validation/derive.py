@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from datamorph.catalog import TypeFamily
+from datamorph.catalog import ColumnInfo, TypeFamily
 from datamorph.compiler.conditions import compile_condition
-from datamorph.compiler.scope import ResolvedJoin, qcol
+from datamorph.compiler.scope import ResolvedJoin, Source, qcol
 from datamorph.compiler.sql import CompiledBlock, CompiledSpec, OutCol
 from datamorph.errors import CompileError
 from datamorph.spec import Condition, describe_condition
@@ -186,14 +186,20 @@ class _Deriver:
             out = self.out_for_source(rj.left.table.name, lc.name) or self.out_for_source(rj.right.table.name, rc.name)
             if out is None:
                 continue
-            missing = []
+            found = []
             for src, col, alias in ((rj.left, lc, "_dm_l"), (rj.right, rc, "_dm_r")):
                 sub = exp.select(exp.Literal.number(1)).from_(_quoted_table(src.table.name, alias)).where(
                     exp.EQ(this=qcol(alias, col.name), expression=self.scol(out.name)))
-                missing.append(exp.not_(exp.Exists(this=sub)))
+                found.append(exp.Exists(this=sub))
+            # Violations = rows where NOT (EXISTS left AND EXISTS right), i.e. a key missing on either
+            # side, counted as all rows minus the rows found on both sides: "found on both" plans as
+            # two semi joins that hash the (small) result and stream the sources past it, where
+            # "NOT EXISTS ... OR NOT EXISTS ..." needs mark joins that hash each source table.
+            everything = exp.select(exp.Count(this=exp.Star())).from_(self.table())
+            on_both = self.count_where(exp.and_(*found))
             self.add(f"join_inner_keys_match_{i}", "join",
                      f"Inner join {rj.left.ref}–{rj.right.ref}: every {out.name} exists on both sides",
-                     self.count_where(exp.or_(*missing)))  # fmt: skip
+                     exp.select(exp.Sub(this=everything.subquery(), expression=on_both.subquery())))  # fmt: skip
             return
 
     def _left_join_test(self, i: int, rj: ResolvedJoin) -> None:
@@ -246,7 +252,8 @@ class _Deriver:
         measures = self._measures() if self.single and spec.limit is None else []
         expected_cols: list[exp.Expression] = []
         if self.single:
-            src = self._source_rows(self.block, [o.expr for o in measures])
+            src = _eager_source_rows(self.block, [o.expr for o in measures]) \
+                or self._source_rows(self.block, [o.expr for o in measures])  # fmt: skip
             count: exp.Expression = exp.Count(this=exp.Star())
             if spec.limit is not None:
                 count = exp.Least(this=count, expressions=[exp.Literal.number(spec.limit)])
@@ -305,6 +312,139 @@ class _Deriver:
             if o.kind == "aggregate" and o.aggregation is not None
             and o.aggregation.function in ("sum", "count") and o.aggregation.round is None
         ]  # fmt: skip
+
+
+# -- the sources' figures, aggregated before the join ---------------------------------------
+
+# Key types whose equality is exactly "same value" (so grouping by the key and joining on it agree).
+_EXACT_KEY_FAMILIES = frozenset({"integer", "decimal", "text", "boolean", "date", "timestamp"})
+
+
+def _eager_source_rows(b: CompiledBlock, measures: list[exp.Expression]) -> exp.Select | None:
+    """The block's output rows recomputed from the sources by aggregating before the join, or None.
+
+    ``SELECT agg(f.x) FROM f JOIN d ON d.k = f.k GROUP BY d.k HAVING ...`` where ``d.k`` is
+    ``d``'s primary key (DuckDB enforces it: one ``d`` row per key) gives the same groups,
+    aggregates and HAVING results as ``SELECT agg(f.x) FROM f GROUP BY f.k HAVING ... AND
+    EXISTS (SELECT 1 FROM d WHERE d.k = f.k)``: each ``f`` row meets at most one ``d`` row, a
+    group keeps all its ``f`` rows, and the inner join only drops whole groups (keys missing
+    from ``d``, NULL keys). The second form hashes the groups once instead of hashing ``d`` and
+    pushing every ``f`` row through the join first, so it costs about half as much, and it is
+    an independent recomputation (another plan over the same source rows), which is what the
+    reconciliation needs. Every source row is still read.
+
+    Used only when that equivalence holds for sure: one inner join of two tables on ``d``'s
+    whole primary key with identically typed exact keys, every group key one of the join
+    keys and all join keys grouped on, and nothing (select, WHERE, ON, GROUP BY, HAVING)
+    reading ``d`` except its key columns. Anything else returns None (the caller recomputes
+    with the block's own join).
+    """
+    q = b.query
+    scope = b.scope
+    if not b.block.is_aggregate or len(scope.sources) != 2 or len(scope.joins) != 1:
+        return None
+    rj = scope.joins[0]
+    joins = q.args.get("joins") or []
+    from_ = q.args.get("from_") or q.args.get("from")
+    if rj.join_type != "inner" or len(joins) != 1 or from_ is None:
+        return None
+    if not isinstance(from_.this, exp.Table) or not isinstance(joins[0].this, exp.Table):
+        return None  # a dedupe or pushed filter made a source a subquery
+    if any(q.args.get(k) for k in ("distinct", "qualify", "with", "windows")) or q.find(exp.Window):
+        return None
+    group = q.args.get("group")
+    if group is None or set(group.args) - {"expressions"} or not group.expressions:
+        return None  # no GROUP BY, or ROLLUP / CUBE / GROUPING SETS
+    for lc, rc in rj.pairs:
+        if lc.type.strip().upper() != rc.type.strip().upper() or lc.family not in _EXACT_KEY_FAMILIES:
+            return None
+    tables = {t.alias_or_name.lower(): t for t in (from_.this, joins[0].this)}
+    if set(tables) != {rj.left.ref.lower(), rj.right.ref.lower()}:
+        return None
+    for dim, fact, flip in ((rj.right, rj.left, False), (rj.left, rj.right, True)):
+        pairs = [(rc, lc) if not flip else (lc, rc) for lc, rc in rj.pairs]  # (dim column, fact column)
+        found = _eager_for(q, joins[0], tables, dim, fact, pairs, measures)
+        if found is not None:
+            return found
+    return None
+
+
+def _eager_for(
+    q: exp.Select,
+    join: exp.Join,
+    tables: dict[str, exp.Table],
+    dim: Source,
+    fact: Source,
+    pairs: list[tuple[ColumnInfo, ColumnInfo]],
+    measures: list[exp.Expression],
+) -> exp.Select | None:
+    pk = {c.lower() for c in dim.table.primary_key}
+    if not pk or pk != {d.name.lower() for d, _f in pairs} or len(pk) != len(pairs):
+        return None
+    dref, fref = dim.ref.lower(), fact.ref.lower()
+    key_of = {d.name.lower(): f.name for d, f in pairs}  # dim key column -> fact key column
+    fact_keys = {f.name.lower() for _d, f in pairs}
+
+    def on_fact(tree: exp.Expression) -> exp.Expression:
+        """``tree`` with dim key columns replaced by the fact key they equal; _Unmapped if it reads more of dim."""
+        if tree.find(exp.Subquery, exp.Select, exp.Window):
+            raise _Unmapped("subquery")
+
+        def fn(node: exp.Expression) -> exp.Expression:
+            if not isinstance(node, exp.Column):
+                return node
+            table = node.table.lower()
+            if table == fref:
+                return node
+            if table == dref and node.name.lower() in key_of:
+                return qcol(fact.ref, key_of[node.name.lower()])
+            raise _Unmapped(node.sql())
+
+        return tree.transform(fn)
+
+    def pair_of(node: exp.Expression) -> int | None:
+        if isinstance(node, exp.Column):
+            for n, (d, f) in enumerate(pairs):
+                if (node.table.lower(), node.name.lower()) in ((dref, d.name.lower()), (fref, f.name.lower())):
+                    return n
+        return None
+
+    try:
+        conditions: list[exp.Expression] = []
+        on = join.args.get("on")
+        for part in on.flatten() if isinstance(on, exp.And) else [on] if on is not None else []:
+            if isinstance(part, exp.EQ):
+                a, c = pair_of(part.this), pair_of(part.expression)
+                if a is not None and a == c and part.this.table.lower() != part.expression.table.lower():
+                    continue  # one of the key equalities
+            conditions.append(on_fact(part.copy()))  # an extra ON condition: a filter for an inner join
+        where = q.args.get("where")
+        if where is not None:
+            conditions.append(on_fact(where.this.copy()))
+        keys: list[exp.Expression] = []
+        covered: set[int] = set()
+        for g in group.expressions if (group := q.args.get("group")) else []:
+            n = pair_of(g)
+            if n is None:
+                return None
+            covered.add(n)
+            col = qcol(fact.ref, pairs[n][1].name)
+            if col.sql() not in {k.sql() for k in keys}:
+                keys.append(col)
+        if covered != set(range(len(pairs))) or not {k.name.lower() for k in keys} <= fact_keys:
+            return None
+        having = [on_fact(h.this.copy())] if (h := q.args.get("having")) is not None else []
+        cols = [exp.alias_(on_fact(m.copy()), f"_dm_m{i}") for i, m in enumerate(measures)]
+    except _Unmapped:
+        return None
+    dim_table = tables[dref].copy()
+    dim_table.set("alias", exp.TableAlias(this=exp.to_identifier("_dm_u", quoted=True)))
+    exists = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(dim_table).where(
+        exp.and_(*(exp.EQ(this=qcol("_dm_u", d.name), expression=qcol(fact.ref, f.name)) for d, f in pairs))))
+    src = exp.select(*(cols or [exp.alias_(exp.Literal.number(1), "_dm_one")])).from_(tables[fref].copy())
+    if conditions:
+        src = src.where(exp.and_(*(exp.paren(c) for c in conditions)))
+    return src.group_by(*keys).having(exp.and_(*(exp.paren(h) for h in having), exists))
 
 
 def _quoted_table(name: str, alias: str) -> exp.Table:

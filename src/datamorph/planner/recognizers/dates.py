@@ -1,7 +1,440 @@
-"""dates recognizer (in progress)."""
+"""Date conditions: "in 2024", "Q1 2024", "after March 2023", "between X and Y", "last 90 days".
+
+A period (a day, a range of days, a month, a quarter, a year, a rolling
+window relative to ``d.reference_date``) plus how the request relates to it
+(in, since, after, before, until, outside) becomes a condition on a date
+column: the one named next to it ("hired in 2024" → hire_date), else the main
+date column of the table named there or of the base table.
+
+Ranges are inclusive of whole days: ``BETWEEN start AND end`` on DATE
+columns, ``>= start AND < end + 1 day`` on TIMESTAMP columns. Rolling windows
+("last 90 days") run from ``reference_date - 90 days`` to ``reference_date``.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from dataclasses import dataclass
 
-def recognize(d: object) -> None:
+from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, TableInfo
+from datamorph.errors import PlanError
+from datamorph.planner.draft import Draft
+from datamorph.planner.lexicon import STOPWORDS
+from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.text import MONTHS, month_end
+from datamorph.spec import AnyOf, Condition, Filter
+
+_MON = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+        r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")  # fmt: skip
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?(?!\d)"
+_YEAR = r"(?:19|20)\d{2}(?!\d)(?!-\d)"
+_NUM = r"(?:\d+|[a-z]+)"
+_UNIT = r"(?:day|week|month|quarter|year)s?"
+_TO = r"\s*(?:-|–|to|through|thru|until|till)\s*"
+
+_PERIOD = re.compile(
+    rf"""\b(?:
+      (?P<iso>\d{{4}}-\d{{2}}-\d{{2}})(?!\d)(?!:\d)
+    | (?P<dr_d1>{_DAY}){_TO}(?P<dr_d2>{_DAY})\s+(?:of\s+)?(?P<dr_m>{_MON})(?:,?\s+(?P<dr_y>{_YEAR}))?
+    | (?P<mr_m>{_MON})\s+(?P<mr_d1>{_DAY}){_TO}(?P<mr_d2>{_DAY})(?:,?\s+(?P<mr_y>{_YEAR}))?
+    | (?P<md_m>{_MON})\s+(?P<md_d>{_DAY})(?:,?\s+(?P<md_y>{_YEAR}))?
+    | (?P<dm_d>{_DAY})\s+(?:of\s+)?(?P<dm_m>{_MON})(?:,?\s+(?P<dm_y>{_YEAR}))?
+    | q(?P<q_n1>[1-4])(?:\s*[-/']?\s*(?P<q_y1>{_YEAR}))?
+    | (?P<q_y2>{_YEAR})\s*[-/]?\s*q(?P<q_n2>[1-4])
+    | (?P<q_o>first|second|third|fourth|last|1st|2nd|3rd|4th)\s+(?:fiscal\s+)?quarter(?:\s+(?:of|in))?(?:\s+(?P<q_y3>{_YEAR}))?
+    | (?P<h_o>first|second|1st|2nd)\s+half(?:\s+of)?(?:\s+(?P<h_y1>{_YEAR}))?
+    | h(?P<h_n>[12])(?:\s*(?P<h_y2>{_YEAR}))?
+    | (?P<todate>year|month|quarter)[\s-]+to[\s-]+date | (?P<todate2>ytd|mtd|qtd)
+    | (?P<rn_kw>last|past|previous|prior|trailing|recent)\s+(?P<rn_n>{_NUM})\s+(?P<rn_u>{_UNIT})
+    | (?P<r1_kw>last|past|previous|prior|trailing|this|current)\s+(?P<r1_u>day|week|month|quarter|year)
+    | (?P<today>today|yesterday)
+    | (?P<m_m>{_MON})(?:\s+of)?(?:,?\s+(?P<m_y>{_YEAR}))?
+    | (?:(?:calendar|fiscal)\s+)?(?:year\s+)?(?P<y>{_YEAR})
+    )\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_RANGE_JOIN = re.compile(rf"^(?:{_TO}|\s+and\s+)", re.IGNORECASE)
+# The words before a period that say how the request relates to it, longest first.
+_RELATION = re.compile(
+    r"\b(?P<rel>on\s+or\s+after|on\s+or\s+before|no\s+later\s+than|no\s+earlier\s+than|not\s+before|not\s+after|"
+    r"later\s+than|earlier\s+than|prior\s+to|up\s+to(?:\s+and\s+including)?|starting(?:\s+(?:from|in|on))?|"
+    r"beginning(?:\s+(?:from|in|on))?|after|since|before|until|till|through|thru|not\s+(?:in|during)|"
+    r"outside(?:\s+of)?|between|from|in|during|within|for|over|on|of|dated)"
+    r"(?:\s+(?:the\s+)?(?:(?:week|month|year|quarter)\s+(?P<of>of|starting|beginning|commencing)))?"
+    r"(?:\s+the)?\s*$",
+    re.IGNORECASE,
+)
+_BARE_WEEK = re.compile(r"\b(?:the\s+)?week\s+(?P<of>of|starting|beginning|commencing)\s*$", re.IGNORECASE)
+_SUFFIX = re.compile(
+    r"^(?:\s*\(\s*inclusive\s*\)|,?\s*inclusive(?:ly)?\b|\s+(?P<on>onwards?|and\s+later|or\s+later|and\s+after|"
+    r"and\s+(?:earlier|before)|or\s+earlier))",
+    re.IGNORECASE,
+)
+_ORDINAL = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": 4}
+# Verbs that say "the row's date" without naming a column ("orders placed in 2024").
+_EVENT_VERBS = frozenset({"placed", "made", "created", "submitted", "recorded", "booked", "logged", "dated",
+                          "happened", "occurred", "processed", "entered", "received", "taken"})  # fmt: skip
+_SKIP_BEFORE = frozenset({"was", "were", "is", "are", "be", "been", "being", "that", "which", "who", "whose", "the",
+                          "their", "its", "a", "an", "with", "having", "has", "have", "had", "where"})  # fmt: skip
+_NOT_WORDS = frozenset({"not", "no", "never", "non", "and", "or", "but", "in", "on", "of", "for", "to", "from", "by",
+                        "all", "any", "only", "also"})  # fmt: skip
+_YEARLESS_OK = {"since", "after", "before", "in", "during", "from", "until", "till", "through", "on", "between",
+                "starting", "beginning", "of"}  # fmt: skip
+
+
+@dataclass
+class _Period:
+    start: dt.date
+    end: dt.date
+    span: tuple[int, int]
+    has_year: bool = True
+    relative: bool = False
+    single_day: bool = False
+
+
+def recognize(d: Draft) -> None:
+    """Turn every date expression of the request into conditions on a date column."""
+    text = d.prompt
+    pos = 0
+    while True:
+        m = _PERIOD.search(text, pos)
+        if m is None:
+            return
+        pos = m.end()
+        if _already_used(d, m.start(), m.end()):
+            continue
+        p = _parse(m, d.reference_date)
+        if p is None:
+            continue
+        _handle(d, p, m)
+        pos = max(pos, p.span[1])
+
+
+def _handle(d: Draft, first: _Period, m: re.Match[str]) -> None:
+    text = d.prompt
+    before = text[: first.span[0]]
+    rel_m = _RELATION.search(before)
+    rel = re.sub(r"\s+", " ", rel_m.group("rel").lower()) if rel_m else ""
+    week_of = rel_m.group("of") if rel_m else None
+    cue_start = rel_m.start() if rel_m else first.span[0]
+    if rel_m is None and (w := _BARE_WEEK.search(before)):
+        week_of, cue_start = w.group("of"), w.start()
+    if rel == "over" and not first.relative or rel == "of" and m.group("y") and not week_of:
+        return
+    # a second period joined by to/through/-, or by "and" after "between": a range
+    second = None
+    j = _RANGE_JOIN.match(text[first.span[1] :])
+    if j is not None and ("and" in j.group(0).lower()) == (rel == "between"):
+        m2 = _PERIOD.match(text, first.span[1] + j.end())
+        if m2 is not None and not _already_used(d, m2.start(), m2.end()):
+            second = _parse(m2, d.reference_date)
+    if rel == "between" and second is None:
+        return
+    if second is not None:
+        if not first.has_year and second.has_year and not first.relative:
+            first = _with_year(first, second.start.year)
+        start, end, span_end = first.start, second.end, second.span[1]
+        kind = "outside" if rel.startswith(("not", "outside")) else "range"
+        if end < start:
+            raise PlanError(f"the date range '{text[first.span[0]:span_end]}' ends before it starts")
+    else:
+        start, end, span_end = first.start, first.end, first.span[1]
+        kind = "since" if rel.startswith(("starting", "beginning")) else _KIND.get(rel, "range")
+        if not rel and not week_of and not _bare_ok(d, first, m):
+            return
+        if not first.has_year and rel.split(" ")[0] not in _YEARLESS_OK:
+            return
+    if week_of and start == end:
+        if week_of == "of":
+            start = start - dt.timedelta(days=start.weekday())
+        end = start + dt.timedelta(days=6)
+    suffix = _SUFFIX.match(text[span_end:])
+    if suffix is not None:
+        if suffix.group("on"):
+            word = suffix.group("on").lower()
+            kind = "until" if "earlier" in word or "before" in word else "since"
+        span_end += suffix.end()
+    found = _column_for(d, cue_start, text[cue_start:span_end])
+    if found is None:
+        return
+    column, col_span = found
+    first_word = col_span[0] if col_span else cue_start
+    neg = _NEGATED.search(text[:first_word])
+    if neg is not None and not _already_used(d, neg.start(), first_word):
+        kind = _OPPOSITE[kind]
+        first_word = neg.start()
+        _mark(d, neg.start(), neg.end())
+    words = text[first_word:span_end]
+    d.filters.extend(_conditions(d, column, kind, start, end, words))
+    _mark(d, cue_start, span_end)
+    if col_span:
+        _mark(d, *col_span)
+
+
+def _mark(d: Draft, start: int, end: int) -> None:
+    """Mark the tokens overlapping [start, end) ("month's" in "last month's orders")."""
+    for t in d.tokens.items:
+        if t.start < end and t.end > start:
+            t.used = True
+
+
+_NEGATED = re.compile(r"\b(?:not|never|wasn't|weren't|isn't|aren't|hasn't|haven't|didn't)(?:\s+(?:been|be|yet|ever))*\s+$",
+                      re.IGNORECASE)  # fmt: skip
+_OPPOSITE = {"range": "outside", "outside": "range", "since": "before", "before": "since", "after": "until",
+             "until": "after"}  # fmt: skip
+_KIND = {
+    "": "range", "in": "range", "during": "range", "within": "range", "for": "range", "from": "range",
+    "over": "range", "of": "range", "on": "range", "dated": "range", "between": "range",
+    "since": "since", "on or after": "since", "no earlier than": "since", "not before": "since",
+    "after": "after", "later than": "after",
+    "before": "before", "prior to": "before", "earlier than": "before",
+    "until": "until", "till": "until", "through": "until", "thru": "until", "on or before": "until",
+    "no later than": "until", "not after": "until", "up to": "until", "up to and including": "until",
+    "not in": "outside", "not during": "outside", "outside": "outside", "outside of": "outside",
+}  # fmt: skip
+
+
+def _bare_ok(d: Draft, p: _Period, m: re.Match[str]) -> bool:
+    """A period without a preposition ("Q1 2024 orders", "last month's sales"): only unambiguous ones."""
+    if p.relative or m.group("iso") or m.group("q_n1") or m.group("q_y2") or m.group("q_o") or m.group("h_o"):
+        return True
+    if m.group("m_y") or m.group("md_y") or m.group("dm_y") or m.group("dr_y") or m.group("mr_y"):
+        return True
+    if m.group("y"):
+        # "2024 orders" / "orders of 2024": a year right before a word, not a number after a comparison
+        prev = d.prompt[: p.span[0]].split()
+        nxt = d.prompt[p.span[1] :].lstrip()
+        prev_word = prev[-1].lower().strip(",.;:") if prev else ""
+        return bool(re.match(r"[A-Za-z]", nxt)) and prev_word in ("", "show", "list", "get", "give", "me", "all",
+                                                                  "our", "the", "find", "return", "select")
+    return False
+
+
+def _already_used(d: Draft, start: int, end: int) -> bool:
+    return any(t.used for t in d.tokens.items if t.start >= start and t.end <= end)
+
+
+def _number(word: str) -> int | None:
+    if word.isdigit():
+        return int(word)
+    words = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+             "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "eighteen": 18, "twenty": 20,
+             "thirty": 30, "sixty": 60, "ninety": 90}  # fmt: skip
+    return words.get(word.lower())
+
+
+def _month(word: str) -> int:
+    return MONTHS[word.lower().rstrip(".")]
+
+
+def _day(word: str) -> int:
+    return int(re.match(r"\d+", word).group())  # type: ignore[union-attr]
+
+
+def _safe_date(y: int, m: int, day: int, words: str) -> dt.date:
+    try:
+        return dt.date(y, m, day)
+    except ValueError:
+        raise PlanError(f"'{words}' is not a valid date") from None
+
+
+def _parse(m: re.Match[str], ref: dt.date) -> _Period | None:
+    """The period a match describes (year-less months and days take the most recent one up to ``ref``)."""
+    g = m.group
+    span = m.span()
+    if g("iso"):
+        day = _safe_date(*(int(x) for x in g("iso").split("-")), words=g("iso"))  # type: ignore[misc]
+        return _Period(day, day, span, single_day=True)
+    if g("dr_m") or g("mr_m"):
+        mon = _month(g("dr_m") or g("mr_m"))
+        y_txt = g("dr_y") or g("mr_y")
+        d1, d2 = (_day(g("dr_d1") or g("mr_d1")), _day(g("dr_d2") or g("mr_d2")))
+        y = int(y_txt) if y_txt else _recent_year(ref, mon, d1)
+        return _Period(_safe_date(y, mon, d1, m.group()), _safe_date(y, mon, d2, m.group()), span, bool(y_txt))
+    if g("md_m") or g("dm_m"):
+        mon = _month(g("md_m") or g("dm_m"))
+        day_n = _day(g("md_d") or g("dm_d"))
+        y_txt = g("md_y") or g("dm_y")
+        y = int(y_txt) if y_txt else _recent_year(ref, mon, day_n)
+        day = _safe_date(y, mon, day_n, m.group())
+        return _Period(day, day, span, bool(y_txt), single_day=True)
+    if g("q_n1") or g("q_n2") or g("q_o"):
+        y_txt = g("q_y1") or g("q_y2") or g("q_y3")
+        if g("q_o") and g("q_o").lower() == "last" and not y_txt:
+            return _relative_period("last", "quarter", ref, span)
+        q = int(g("q_n1") or g("q_n2")) if g("q_n1") or g("q_n2") else _ORDINAL[g("q_o").lower()]
+        y = int(y_txt) if y_txt else ref.year
+        return _Period(dt.date(y, 3 * q - 2, 1), month_end(y, 3 * q), span, bool(y_txt))
+    if g("h_o") or g("h_n"):
+        half = 1 if (g("h_n") == "1" or (g("h_o") or "").lower() in ("first", "1st")) else 2
+        y_txt = g("h_y1") or g("h_y2")
+        y = int(y_txt) if y_txt else ref.year
+        return _Period(dt.date(y, 6 * half - 5, 1), month_end(y, 6 * half), span, bool(y_txt))
+    if g("todate") or g("todate2"):
+        unit = {"y": "year", "m": "month", "q": "quarter"}[(g("todate") or g("todate2"))[0].lower()]
+        start = _relative_period("this", unit, ref, span).start
+        return _Period(start, ref, span, relative=True)
+    if g("rn_kw"):
+        n = _number(g("rn_n"))
+        if n is None:
+            return None
+        return _rolling(n, g("rn_u").lower().rstrip("s"), ref, span)
+    if g("r1_kw"):
+        return _relative_period(g("r1_kw").lower(), g("r1_u").lower(), ref, span)
+    if g("today"):
+        day = ref if g("today").lower() == "today" else ref - dt.timedelta(days=1)
+        return _Period(day, day, span, relative=True, single_day=True)
+    if g("m_m"):
+        mon = _month(g("m_m"))
+        y = int(g("m_y")) if g("m_y") else _recent_year(ref, mon, 1)
+        return _Period(*_month_range(y, mon), span, has_year=bool(g("m_y")))
+    if g("y"):
+        y = int(g("y"))
+        return _Period(dt.date(y, 1, 1), dt.date(y, 12, 31), span)
     return None
+
+
+def _month_range(y: int, mon: int) -> tuple[dt.date, dt.date]:
+    return dt.date(y, mon, 1), month_end(y, mon)
+
+
+def _recent_year(ref: dt.date, mon: int, day: int) -> int:
+    """The year of the most recent (month, day) on or before ``ref``."""
+    return ref.year if (mon, day) <= (ref.month, ref.day) else ref.year - 1
+
+
+def _with_year(p: _Period, year: int) -> _Period:
+    return _Period(p.start.replace(year=year), p.end.replace(year=year), p.span, True, p.relative, p.single_day)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    idx = day.year * 12 + day.month - 1 + months
+    y, mo = divmod(idx, 12)
+    return dt.date(y, mo + 1, min(day.day, month_end(y, mo + 1).day))
+
+
+def _rolling(n: int, unit: str, ref: dt.date, span: tuple[int, int]) -> _Period:
+    """The last ``n`` units up to ``ref``: from ``ref - n units`` to ``ref`` inclusive."""
+    if unit in ("day", "week"):
+        start = ref - dt.timedelta(days=n * (7 if unit == "week" else 1))
+    else:
+        start = _add_months(ref, -n * {"month": 1, "quarter": 3, "year": 12}[unit])
+    return _Period(start, ref, span, relative=True)
+
+
+def _relative_period(kw: str, unit: str, ref: dt.date, span: tuple[int, int]) -> _Period:
+    """this/current = the calendar period holding ``ref``; last/previous/prior = the one before; past = rolling."""
+    if kw in ("past", "trailing", "recent"):
+        return _rolling(1, unit, ref, span)
+    back = 0 if kw in ("this", "current") else 1
+    if unit == "day":
+        day = ref - dt.timedelta(days=back)
+        return _Period(day, day, span, relative=True, single_day=True)
+    if unit == "week":
+        start = ref - dt.timedelta(days=ref.weekday() + 7 * back)
+        return _Period(start, start + dt.timedelta(days=6), span, relative=True)
+    if unit == "month":
+        start = _add_months(ref.replace(day=1), -back)
+        return _Period(start, month_end(start.year, start.month), span, relative=True)
+    if unit == "quarter":
+        start = _add_months(dt.date(ref.year, 3 * ((ref.month - 1) // 3) + 1, 1), -3 * back)
+        return _Period(start, month_end(*(_add_months(start, 2).year, _add_months(start, 2).month)), span,
+                       relative=True)  # fmt: skip
+    y = ref.year - back
+    return _Period(dt.date(y, 1, 1), dt.date(y, 12, 31), span, relative=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# which column
+
+
+def _column_for(d: Draft, cue_start: int, words: str) -> tuple[str, tuple[int, int] | None] | None:
+    """The date column the condition is about and the span of the words naming it (None: not a date condition)."""
+    items = [t for t in d.tokens.items if t.end <= cue_start]
+    i = len(items)
+    while i > 0 and items[i - 1].low in _SKIP_BEFORE:
+        i -= 1
+    tables = in_play(d)
+    for n in (3, 2, 1):
+        if i - n < 0 or any(t.kind != "word" for t in items[i - n : i]) or n > 1 and _function_word(items[i - n].low):
+            continue
+        span = (items[i - n].start, items[i - 1].end)
+        phrase = d.prompt[span[0] : span[1]]
+        for tm in d.linker.tables(phrase)[:1]:
+            if tm.score >= 0.9 and _covers(tm.text, phrase):
+                col = main_date_column(d.catalog.table(tm.table), words)
+                if col is not None:
+                    _use(d, tm.table)
+                    return f"{tm.table}.{col}", None
+        for cm in d.linker.columns(phrase, tables or None)[:1]:
+            if not _covers(cm.text, phrase) or cm.score < 0.75:
+                continue
+            info = d.catalog.table(cm.table).column(cm.column)
+            if info.family in TEMPORAL_FAMILIES:
+                _use(d, cm.table)
+                return f"{cm.table}.{cm.column}", span
+            if info.family in NUMERIC_FAMILIES and cm.score >= 0.85:
+                return None  # "amount between 1990 and 2010": a number, not a date
+    verb_span = (items[i - 1].start, items[i - 1].end) if i > 0 and items[i - 1].low in _EVENT_VERBS else None
+    if d.base is None:
+        raise PlanError(f"'{words}': which table's date?", hint="name the table or the date column")
+    col = main_date_column(d.catalog.table(d.base), words)
+    if col is None:
+        raise PlanError(f"'{words}': {d.base} has no date column to compare with",
+                        hint="name the date column, e.g. 'created in 2024'")  # fmt: skip
+    return f"{d.base}.{col}", verb_span
+
+
+def _function_word(word: str) -> bool:
+    return word in STOPWORDS or word in _SKIP_BEFORE or word in _NOT_WORDS or word.endswith("n't")
+
+
+def _covers(found: str, phrase: str) -> bool:
+    """The linker's match covers the whole phrase (not just one word of it)."""
+    return found.strip().lower() == phrase.strip().lower() or len(phrase.split()) == 1
+
+
+def _use(d: Draft, table: str) -> None:
+    if d.base is None:
+        d.use_table(table)
+
+
+def main_date_column(table: TableInfo, words: str) -> str | None:
+    """The table's date: its only date/timestamp column, or the one named after the table or 'date'."""
+    temporal = [c.name for c in table.columns if c.family in TEMPORAL_FAMILIES]
+    if len(temporal) <= 1:
+        return temporal[0] if temporal else None
+    stems = {table.name.lower(), table.name.lower().rstrip("s"), re.sub(r"ies$", "y", table.name.lower())}
+    for test in (lambda c: any(s in c.lower() for s in stems), lambda c: "date" in c.lower().split("_")):
+        hits = [c for c in temporal if test(c)]
+        if len(hits) == 1:
+            return hits[0]
+    raise PlanError(
+        f"'{words.strip()}': which date of {table.name}? ({', '.join(temporal)})",
+        hint=f"name the column, e.g. '{temporal[0].replace('_', ' ')} in 2024'",
+    )
+
+
+def _conditions(d: Draft, column: str, kind: str, start: dt.date, end: dt.date, words: str) -> list[Condition]:
+    table, col = column.split(".", 1)
+    family = d.catalog.table(table).column(col).family
+    s, e, e1 = start.isoformat(), end.isoformat(), (end + dt.timedelta(days=1)).isoformat()
+    prov = words.strip()
+    if family == "timestamp":
+        if kind == "range":
+            return [Filter(column=column, operator=">=", value=s, provenance=prov),
+                    Filter(column=column, operator="<", value=e1, provenance=prov)]  # fmt: skip
+        if kind == "outside":
+            return [AnyOf(any_of=[Filter(column=column, operator="<", value=s),
+                                  Filter(column=column, operator=">=", value=e1)], provenance=prov)]  # fmt: skip
+        op, val = {"since": (">=", s), "after": (">=", e1), "before": ("<", s), "until": ("<", e1)}[kind]
+        return [Filter(column=column, operator=op, value=val, provenance=prov)]
+    if kind == "range":
+        if s == e:
+            return [Filter(column=column, operator="=", value=s, provenance=prov)]
+        return [Filter(column=column, operator="between", value=[s, e], provenance=prov)]
+    if kind == "outside":
+        return [Filter(column=column, operator="not_between", value=[s, e], provenance=prov)]
+    op, val = {"since": (">=", s), "after": (">", e), "before": ("<", s), "until": ("<=", e)}[kind]
+    return [Filter(column=column, operator=op, value=val, provenance=prov)]

@@ -1,10 +1,123 @@
-"""dedupe recognizer (in progress)."""
+"""De-duplication: exact duplicate rows, or one row per key (the latest / first by some column).
+
+"page views without exact duplicates", "each distinct row only once",
+"latest salary record per employee", "first order per customer by order date",
+"each customer's most recent order".
+"""
 
 from __future__ import annotations
 
+import re
+
+from datamorph.errors import PlanError
 from datamorph.planner.draft import Draft
+from datamorph.planner.recognizers.common import in_play, mark_chars
+from datamorph.planner.recognizers.derived import column_error, column_phrase, drop_unreferenced
+from datamorph.spec import Dedupe, OrderItem
+
+_EXACT = re.compile(
+    r"\b(?:remov(?:e|ing)|drop(?:ping)?|without|no|eliminat(?:e|ing)|exclud(?:e|ing)|minus|skip(?:ping)?|"
+    r"get\s+rid\s+of|filter(?:ing)?\s+out)\s+(?:any\s+|all\s+|the\s+)?(?:exact|full|complete|identical|fully)?\s*"
+    r"(?:duplicate[ds]?|dupes?|repeated|identical)(?:\s+(?:rows|records|entries|lines))?\b"
+    r"|\b(?:de-?dup(?:e|ed|licated?|licating)?|deduplicat\w*)\b(?:\s+(?:rows|records|the\s+rows))?"
+    r"|\beach\s+distinct\s+(?:row|record)(?:\s+only)?\s+once\b|\b(?:only\s+)?(?:distinct|unique)\s+(?:rows|records)\b"
+    r"|\b(?:with\s+)?duplicates?\s+(?:rows\s+)?removed\b|\bevery\s+(?:row|record)\s+(?:only\s+)?once\b",
+    re.I,
+)
+_WHICH = r"(?P<which>latest|most\s+recent|newest|last|current|earliest|first|oldest|most\s+recently\s+\w+)"
+_KEY_END = r"(?=\s*(?:[,.;!?)]|$|\b(?:where|with|and|sorted|ordered|including|only|into|as|from|in|that|which)\b))"
+_BY = r"(?:\s+(?:by|based\s+on|according\s+to|using|going\s+by)\s+(?:the\s+|their\s+|its\s+)?(?P<by>[\w.]+(?:\s+\w+)?))?"
+_PER = re.compile(
+    rf"\b(?:keep(?:ing)?\s+|take\s+|only\s+)*(?:only\s+)?(?:the\s+|one\s+|a\s+single\s+|each\s+)?{_WHICH}\s+"
+    r"(?P<what>[\w ]{0,30}?)\s*\b(?:per|for\s+(?:each|every)|of\s+(?:each|every)|from\s+each|in\s+each|by)\s+"
+    rf"(?P<key>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?){_BY}{_KEY_END}",
+    re.I,
+)
+_POSSESSIVE = re.compile(
+    rf"\b(?:each|every)\s+(?P<key>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)'s\s+(?:single\s+)?{_WHICH}\s+"
+    rf"(?P<what>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?){_BY}{_KEY_END}",
+    re.I,
+)
+_DESC = {"latest", "most recent", "newest", "last", "current"}
+_DATE_PREFERENCE = ("effective", "start", "created", "updated", "date", "at", "time")
 
 
 def recognize(d: Draft) -> None:
-    """Not yet implemented."""
-    return None
+    """Set ``d.dedupe`` from the request."""
+    for rx in (_POSSESSIVE, _PER):
+        for m in rx.finditer(d.prompt):
+            if m.group("what") and re.match(r"name\b", m.group("what"), re.I):
+                continue  # "first name per ..." is a column
+            if _unused(d, m.start("which"), m.end("which")):
+                _keyed(d, m)
+                return
+    for m in _EXACT.finditer(d.prompt):
+        if _unused(d, m.start(), m.end()):
+            if d.dedupe is None:
+                d.dedupe = Dedupe(provenance=m.group(0))
+            mark_chars(d, m.start(), m.end())
+
+
+def _unused(d: Draft, start: int, end: int) -> bool:
+    return all(not t.used for t in d.tokens.items if t.start >= start and t.end <= end)
+
+
+def _owner(d: Draft, what: str | None) -> str:
+    """The table whose rows are de-duplicated: the one ``what`` names, else the base."""
+    if what:
+        for phrase in (what, what.split()[-1] if what.split() else what):
+            hits = d.linker.tables(phrase)
+            if hits:
+                table = getattr(hits[0], "table", hits[0])
+                d.use_table(table)
+                return table
+    if d.base is None:
+        raise PlanError("could not tell which table to de-duplicate", hint="name the table")
+    return d.base
+
+
+def _key(d: Draft, phrase: str, owner: str) -> str:
+    """The owner's column for ``phrase`` ("employee" → salaries.employee_id)."""
+    for p in (phrase, f"{phrase} id", f"{phrase}_id"):
+        ref = column_phrase(d, p, [owner])
+        if ref:
+            return ref
+    ref = column_phrase(d, phrase)
+    if ref:  # a column of another table: the owner's column of the same name (the join key)
+        bare = ref.split(".")[-1]
+        if d.catalog.table(owner).has_column(bare):
+            return f"{owner}.{d.catalog.table(owner).column(bare).name}"
+        return ref
+    raise column_error(d, phrase)
+
+
+def _order_column(d: Draft, owner: str, phrase: str | None) -> str:
+    if phrase:
+        ref = column_phrase(d, phrase, [owner]) or column_phrase(d, phrase)
+        if ref is None:
+            raise column_error(d, phrase)
+        return ref
+    dates = [c.name for c in d.catalog.table(owner).columns if c.family in ("date", "timestamp")]
+    if not dates:
+        raise PlanError(f"which column says which {owner} row is the latest?",
+                        hint="add e.g. 'by <date column>'")  # fmt: skip
+    if len(dates) > 1:
+        ranked = sorted(dates, key=lambda c: next((i for i, w in enumerate(_DATE_PREFERENCE) if w in c.lower()), 99))
+        dates = ranked
+    return f"{owner}.{dates[0]}"
+
+
+def _keyed(d: Draft, m: re.Match[str]) -> None:
+    which = re.sub(r"\s+", " ", m.group("which").lower())
+    owner = _owner(d, m.group("what"))
+    key = _key(d, m.group("key"), owner)
+    order = _order_column(d, owner, m.group("by"))
+    direction = "desc" if which in _DESC or which.startswith("most recently") else "asc"
+    if d.dedupe is not None:
+        raise PlanError("the request de-duplicates twice", hint="ask for one row per key once")
+    d.dedupe = Dedupe(keys=[key], order_by=[OrderItem(column=order, direction=direction)],  # type: ignore[arg-type]
+                      provenance=m.group(0).strip())  # fmt: skip
+    mark_chars(d, m.start(), m.end())
+    if owner not in in_play(d):
+        d.use_table(owner)
+    drop_unreferenced(d, m.group("key"), owner)

@@ -1,7 +1,504 @@
-"""filters recognizer (in progress)."""
+"""Row filters: comparisons, text matches, NULL tests, values named in the request, negation.
+
+Runs after ``aggregates`` (which takes the conditions on measures) and
+``dates``. In order:
+
+1. comparisons: "amount over 2,500", "at least 3", ">= 100", "between 10 and 20", "1,000 or more";
+   without a column ("orders over 1,000") the table's main measure;
+2. text: "email contains 'gmail'", "names starting with A", "ending with '.org'";
+3. NULL tests: "without an email", "no termination date", "phone is missing", "with a discount code";
+4. values the warehouse holds: "cancelled orders", "web or store channel", "status is shipped",
+   negated by "not", "excluding", "other than"...; values of one column are ORed (IN);
+5. states: boolean columns ("active products"), event dates used as verbs ("terminated",
+   "not terminated") and "current"/"still employed"/"former" on a table with an end date.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 
-def recognize(d: object) -> None:
+from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, ColumnInfo, TableInfo
+from datamorph.errors import PlanError
+from datamorph.planner.draft import Draft
+from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
+from datamorph.planner.recognizers.common import in_play, mentions
+from datamorph.planner.text import Token
+from datamorph.spec import Condition, Filter, Not
+
+_GT = r"more\s+than|greater\s+than|bigger\s+than|larger\s+than|higher\s+than|over|above|exceeding|exceeds?|in\s+excess\s+of|upwards\s+of|>"  # noqa: E501
+_GE = r"greater\s+than\s+or\s+equal\s+to|at\s+least|no\s+less\s+than|not\s+less\s+than|no\s+fewer\s+than|(?:a\s+)?minimum\s+of|>="  # noqa: E501
+_LE = r"less\s+than\s+or\s+equal\s+to|at\s+most|no\s+more\s+than|not\s+more\s+than|no\s+greater\s+than|not\s+over|up\s+to|(?:a\s+)?maximum\s+of|<="  # noqa: E501
+_LT = r"less\s+than|fewer\s+than|smaller\s+than|lower\s+than|under|below|beneath|<"
+_NE = r"not\s+equal(?:\s+to)?|does\s+not\s+equal|doesn't\s+equal|different\s+from|other\s+than|!=|<>"
+_EQ = r"equal\s+to|equals?|exactly|==|="
+_CMP = re.compile(
+    rf"(?<![\w<>=!])(?:(?:is|are|was|were)\s+)?(?:(?P<ne>{_NE})|(?P<ge>{_GE})|(?P<le>{_LE})|(?P<gt>{_GT})|(?P<lt>{_LT})"
+    rf"|(?P<eq>{_EQ})|(?P<between>between)|(?P<nbetween>not\s+between)|(?P<is>is|are|was|were))(?![\w<>=])\s*",
+    re.IGNORECASE,
+)
+_SUFFIX_CMP = re.compile(
+    r"^\s*(?:(?P<ge>\+|or\s+(?:more|above|higher|greater|over|bigger)|and\s+(?:above|up|over|higher))"
+    r"|(?P<le>or\s+(?:less|fewer|below|lower|under|smaller)|and\s+(?:below|under|lower)))\b",
+    re.IGNORECASE,
+)
+_TEXT_OP = re.compile(
+    r"\b(?:(?P<neg>(?:does\s+not|doesn't|doesnt|do\s+not|don't|dont|not)\s+)?(?P<op>contains?|containing|includes?|including|"
+    r"mentions?|mentioning|(?:starts?|starting|begins?|beginning)\s+with|(?:ends?|ending)\s+(?:with|in)|"
+    r"(?:is\s+)?(?:not\s+)?like|matching|matches))\s+",
+    re.IGNORECASE,
+)
+_NULL_BEFORE = re.compile(
+    r"\b(?P<cue>(?:(?:with|has|have|having)\s+(?:no|an?\s+(?:missing|empty|blank|null|unknown))|missing|without|lacking|"
+    r"no|empty|blank|null|unknown|(?P<pos>with|has|have|having|had)\s+(?:an?|any|some)))"
+    r"\s+(?:(?:an?|any|the|their|its)\s+)?$",
+    re.IGNORECASE,
+)
+_NULL_AFTER = re.compile(
+    r"^\s*(?:is|are|was|were)?\s*(?:(?P<null>missing|null|empty|blank|unknown|absent|not\s+(?:set|given|provided|known|"
+    r"available|recorded|filled(?:\s+in)?|populated|present))|(?P<notnull>present|known|set|given|provided|"
+    r"available|recorded|populated|filled(?:\s+in)?|not\s+(?:missing|null|empty|blank)|non[- ]?(?:null|empty|blank)))\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(
+    r"\b(?:not|non|no|never|excluding|exclude|except(?:\s+for)?|other\s+than|besides|apart\s+from|aside\s+from|"
+    r"isn't|aren't|wasn't|weren't|hasn't|haven't|hadn't|didn't|don't|doesn't|without|but\s+not)"
+    r"(?:\s+(?:been|be|the|any|those|ones|that|which|are|were|is|was|yet|ever|including|in|from|on|via|through))*"
+    r"\s*[-]?\s*$",
+    re.IGNORECASE,
+)
+_VALUE_LINK = re.compile(r"^[\s,]*(?:,|or|and|and/or|nor)?[\s,]*(?:the\s+)?$", re.IGNORECASE)
+_NON = re.compile(r"\bnon\s*-?\s*(?P<word>[A-Za-z_]{3,})\b", re.IGNORECASE)
+_IN_LIST = re.compile(r"\b(?:(?:is|are)\s+)?(?P<neg>not\s+)?(?:in|one\s+of|any\s+of)\s*\(", re.IGNORECASE)
+_COL_TO_VALUE = re.compile(r"^\s*(?:(?:is|are|was|were|=|==|of|in|equals?|equal\s+to|being|either)\s*)*"
+                           r"(?:\(|the\s+|an?\s+)?$", re.IGNORECASE)  # fmt: skip
+_STATE = re.compile(
+    r"\b(?P<cur>still|currently|current|active|ongoing)(?:\s+(?P<verb>[a-z]+ed|active|open|working))?\b"
+    r"|\b(?P<former>former|ex)\b",
+    re.IGNORECASE,
+)
+_END_COLUMN = re.compile(r"(?:^|_)(?:termination|terminated|end|ended|ending|closed|close|left|leave|exit|exited|"
+                         r"churn|churned|cancel+ed|cancel+ation|expir\w*|deleted|resign\w*|departure|separation|"
+                         r"valid_to|until|to_date)(?:_|$)", re.IGNORECASE)  # fmt: skip
+_MONEY = re.compile(r"amount|total|price|revenue|sales|value|cost|salary|balance|spend|fee|paid|income|pay\b",
+                    re.IGNORECASE)  # fmt: skip
+_FILLER = frozenset({"is", "are", "was", "were", "whose", "with", "having", "has", "have", "that", "which", "where",
+                     "a", "an", "the", "its", "their", "of", "total", "value"})  # fmt: skip
+_UNITS = re.compile(r"^\s*(?:dollars?|usd|eur|euros?|gbp|pounds?|bucks|units?|items?)\b", re.IGNORECASE)
+
+
+@dataclass
+class _Mention:
+    start: int
+    end: int
+    m: TableMatch | ColumnMatch | ValueMatch
+
+
+def recognize(d: Draft) -> None:
+    """Add the row filters the request states (see the module docstring for the order)."""
+    spans = _mention_spans(d)
+    _in_lists(d, spans)
+    _comparisons(d, spans)
+    _text_ops(d, spans)
+    _null_tests(d, spans)
+    _values(d, spans)
+    _non_values(d)
+    _states(d, spans)
+
+
+# ------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _mention_spans(d: Draft) -> list[_Mention]:
+    out: list[_Mention] = []
+    low = d.prompt.lower()
+    pos = 0
+    for m in mentions(d):
+        start = getattr(m, "start", None)
+        end = getattr(m, "end", None)
+        if not isinstance(start, int) or not isinstance(end, int):
+            i = low.find(m.text.lower(), pos)
+            if i < 0:
+                i = low.find(m.text.lower())
+            if i < 0:
+                continue
+            start, end = i, i + len(m.text)
+        out.append(_Mention(start, end, m))
+        pos = start
+    return out
+
+
+def _tokens_in(d: Draft, start: int, end: int) -> list[Token]:
+    return [t for t in d.tokens.items if t.start < end and t.end > start]
+
+
+def _free(d: Draft, start: int, end: int) -> bool:
+    return not any(t.used for t in _tokens_in(d, start, end) if t.kind != "punct")
+
+
+def _mark(d: Draft, start: int, end: int) -> None:
+    for t in _tokens_in(d, start, end):
+        t.used = True
+
+
+def _info(d: Draft, table: str, column: str) -> ColumnInfo:
+    return d.catalog.table(table).column(column)
+
+
+def _column_before(d: Draft, spans: list[_Mention], pos: int) -> tuple[_Mention | None, int]:
+    """The column mention ending right before ``pos`` (filler words between), and where its words start."""
+    k = pos
+    while True:
+        prev = d.prompt[:k].rstrip()
+        w = re.search(r"([A-Za-z']+)$", prev)
+        if w and w.group(1).lower() in _FILLER and not any(s.start <= w.start() < s.end for s in spans):
+            k = w.start()
+            continue
+        break
+    end = len(d.prompt[:k].rstrip())
+    for s in reversed(spans):
+        if s.end == end and isinstance(s.m, ColumnMatch):
+            return s, s.start
+        if s.end == end and isinstance(s.m, TableMatch):
+            return s, s.start
+    return None, pos
+
+
+def main_measure(d: Draft, table: TableInfo, words: str) -> str:
+    """The column a bare number is compared with: the table's only measure, or its only money-like one."""
+    measures = [c.name for c in table.columns if c.family in NUMERIC_FAMILIES and not _is_key(table, c.name)]
+    if len(measures) == 1:
+        return measures[0]
+    money = [c for c in measures if _MONEY.search(c)]
+    if len(money) == 1:
+        return money[0]
+    raise PlanError(f"'{words.strip()}': compared with which column of {table.name}?",
+                    hint=f"name it, e.g. '{(money or measures or ['amount'])[0]} {words.strip()}'")  # fmt: skip
+
+
+def _is_key(table: TableInfo, name: str) -> bool:
+    low = name.lower()
+    return low == "id" or low.endswith(("_id", "_key", "_code", "_no", "_number")) or low in (
+        p.lower() for p in table.primary_key
+    )
+
+
+def _column_of(d: Draft, hit: _Mention | None, words: str) -> str:
+    if hit is not None and isinstance(hit.m, ColumnMatch):
+        return f"{hit.m.table}.{hit.m.column}"
+    table = hit.m.table if hit is not None else d.base
+    if table is None:
+        raise PlanError(f"'{words.strip()}': compared with which column?", hint="name the column")
+    return f"{table}.{main_measure(d, d.catalog.table(table), words)}"
+
+
+# ------------------------------------------------------------------------------------------------
+# 1. comparisons
+
+
+def _operand(d: Draft, pos: int) -> tuple[object, int] | None:
+    """The literal starting at ``pos``: a number, a quoted text or a date; and where it ends."""
+    for t in d.tokens.items:
+        if t.start < pos:
+            continue
+        if t.used or t.kind not in ("number", "quoted", "date"):
+            return None
+        end = t.end
+        if t.kind == "number" and (p := re.match(r"^\s*%", d.prompt[end:])):
+            end += p.end()
+        if u := _UNITS.match(d.prompt[end:]):
+            end += u.end()
+        return t.value, end
+    return None
+
+
+def _comparisons(d: Draft, spans: list[_Mention]) -> None:
+    for m in _CMP.finditer(d.prompt):
+        if not _free(d, m.start(), m.end()):
+            continue
+        op = next(k for k, v in m.groupdict().items() if v)
+        got = _operand(d, m.end())
+        if got is None:
+            continue
+        value, end = got
+        if op in ("between", "nbetween"):
+            rest = re.match(r"\s*(?:and|to|-)\s*", d.prompt[end:])
+            hi = _operand(d, end + rest.end()) if rest else None
+            if hi is None:
+                continue
+            value, end = [value, hi[0]], hi[1]
+        hit, col_start = _column_before(d, spans, m.start())
+        words = d.prompt[col_start:end]
+        column = _column_of(d, hit, words)
+        _check_value(d, column, value, words)
+        operator = {"ne": "!=", "ge": ">=", "le": "<=", "gt": ">", "lt": "<", "eq": "=", "between": "between",
+                    "nbetween": "not_between", "is": "="}[op]  # fmt: skip
+        d.filters.append(Filter(column=column, operator=operator, value=value, provenance=words.strip()))
+        _mark(d, col_start, end)
+    # "1,000 or more", "5+", "3 and above"
+    for t in d.tokens.items:
+        if t.used or t.kind != "number":
+            continue
+        s = _SUFFIX_CMP.match(d.prompt[t.end :])
+        if s is None:
+            continue
+        end = t.end + s.end()
+        hit, col_start = _column_before(d, spans, t.start)
+        words = d.prompt[col_start:end]
+        column = _column_of(d, hit, words)
+        _check_value(d, column, t.value, words)
+        d.filters.append(Filter(column=column, operator=">=" if s.group("ge") else "<=", value=t.value,
+                                provenance=words.strip()))  # fmt: skip
+        _mark(d, col_start, end)
+
+
+def _check_value(d: Draft, column: str, value: object, words: str) -> None:
+    table, col = column.split(".", 1)
+    fam = _info(d, table, col).family
+    values = value if isinstance(value, list) else [value]
+    numeric = all(isinstance(v, (int, float)) for v in values)
+    if fam in NUMERIC_FAMILIES and not numeric or fam == "text" and numeric and not isinstance(value, str):
+        if fam == "text" and numeric:
+            return  # a code stored as text compared with a number: let the compiler say
+        raise PlanError(f"'{words.strip()}': {column} is {fam}, not comparable with {values[0]!r}")
+
+
+# ------------------------------------------------------------------------------------------------
+# 2. text matches
+
+
+def _text_ops(d: Draft, spans: list[_Mention]) -> None:
+    for m in _TEXT_OP.finditer(d.prompt):
+        if not _free(d, m.start(), m.end()):
+            continue
+        word = m.group("op").lower()
+        toks = [t for t in d.tokens.items if t.start >= m.end()]
+        if not toks or toks[0].used:
+            continue
+        tok = toks[0]
+        if tok.kind != "quoted" and (word.startswith(("includ", "mention", "like", "is")) or tok.kind != "word"):
+            continue
+        hit, col_start = _column_before(d, spans, m.start())
+        if hit is None or not isinstance(hit.m, ColumnMatch):
+            continue
+        text = str(tok.value if tok.kind == "quoted" else tok.text)
+        if word.startswith(("start", "begin")):
+            op = "starts_with"
+        elif word.startswith(("end",)):
+            op = "ends_with"
+        elif "like" in word or word.startswith("match"):
+            op = "like" if "%" in text or "_" in text else "contains"
+        else:
+            op = "contains"
+        negated = bool(m.group("neg")) or "not" in word.split()
+        column = f"{hit.m.table}.{hit.m.column}"
+        words = d.prompt[col_start : tok.end].strip()
+        cond: Condition = Filter(column=column, operator=op, value=text)  # type: ignore[arg-type]
+        if negated:
+            cond = Not(not_=cond, provenance=words)
+        else:
+            cond.provenance = words
+        d.filters.append(cond)
+        _mark(d, col_start, tok.end)
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. NULL tests
+
+
+def _null_tests(d: Draft, spans: list[_Mention]) -> None:
+    for s in spans:
+        if not isinstance(s.m, ColumnMatch) or not _free(d, s.start, s.end):
+            continue
+        column = f"{s.m.table}.{s.m.column}"
+        after = _NULL_AFTER.match(d.prompt[s.end :])
+        if after is not None:
+            op = "is_null" if after.group("null") else "is_not_null"
+            end = s.end + after.end()
+            d.filters.append(Filter(column=column, operator=op, provenance=d.prompt[s.start : end]))
+            _mark(d, s.start, end)
+            continue
+        before = _NULL_BEFORE.search(d.prompt[: s.start])
+        if before is None or not _free(d, before.start(), s.start):
+            continue
+        if before.group("pos") and _followed_by_condition(d, s.end):
+            continue
+        op = "is_not_null" if before.group("pos") else "is_null"
+        d.filters.append(Filter(column=column, operator=op, provenance=d.prompt[before.start() : s.end]))
+        _mark(d, before.start(), s.end)
+
+
+def _followed_by_condition(d: Draft, pos: int) -> bool:
+    """'with a discount code of X' / 'with amount over 5' is not a presence test."""
+    nxt = [t for t in d.tokens.items if t.start >= pos and t.kind != "punct"][:2]
+    return bool(nxt) and (nxt[0].used and nxt[0].low not in ("and", "or") or nxt[0].kind in ("number", "quoted", "op")
+                          or nxt[0].low in ("of", "is", "=", "equal", "equals", "like"))  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------
+# 4. values named in the request
+
+
+def _values(d: Draft, spans: list[_Mention]) -> None:
+    vals = [s for s in spans if isinstance(s.m, ValueMatch) and _free(d, s.start, s.end)]
+    i = 0
+    while i < len(vals):
+        group = [vals[i]]
+        while i + 1 < len(vals):
+            nxt = vals[i + 1]
+            gap = d.prompt[group[-1].end : nxt.start]
+            same = (nxt.m.table, nxt.m.column) == (group[0].m.table, group[0].m.column)
+            if same and _VALUE_LINK.match(gap) and _free(d, group[-1].end, nxt.start):
+                group.append(nxt)
+                i += 1
+            else:
+                break
+        i += 1
+        _value_condition(d, spans, group)
+
+
+def _value_condition(d: Draft, spans: list[_Mention], group: list[_Mention]) -> None:
+    first = group[0].m
+    assert isinstance(first, ValueMatch)
+    key = (first.table, first.column)
+    column = f"{first.table}.{first.column}"
+    start, end = group[0].start, group[-1].end
+    values = list(dict.fromkeys(s.m.value for s in group if isinstance(s.m, ValueMatch)))
+    # the column named after ("web or store channels"), with "in the"/"through the" before the values
+    for s in spans:
+        if isinstance(s.m, ColumnMatch) and (s.m.table, s.m.column) == key and s.start >= end:
+            if re.match(r"^\s*$", d.prompt[end : s.start]) and _free(d, s.start, s.end):
+                end = s.end
+                lead = re.search(r"\b(?:in|from|through|via|on|by|using)\s+(?:the\s+|an?\s+)?$", d.prompt[:start], re.I)
+                if lead and _free(d, lead.start(), start):
+                    start = lead.start()
+            break
+    ones = re.match(r"^\s+ones?\b", d.prompt[end:], re.IGNORECASE)  # "cancelled ones"
+    if ones:
+        end += ones.end()
+    neg = _NEGATION.search(d.prompt[:start])
+    negated = neg is not None and _free(d, neg.start(), start)
+    if negated and neg is not None:
+        start = neg.start()
+    # the column named before ("status is shipped", "channel not in web, store")
+    for s in reversed(spans):
+        if isinstance(s.m, ColumnMatch) and (s.m.table, s.m.column) == key and s.end <= start:
+            if _COL_TO_VALUE.match(d.prompt[s.end : start]) and _free(d, s.start, s.end):
+                start = s.start
+            break
+    close = re.match(r"^\s*\)", d.prompt[end:])
+    if close:
+        end += close.end()
+    _add_value_filter(d, column, values, negated, d.prompt[start:end].strip())
+    if d.base is None:
+        d.use_table(first.table)
+    _mark(d, start, end)
+
+
+def _add_value_filter(d: Draft, column: str, values: list[object], negated: bool, words: str) -> None:
+    if len(values) == 1 and isinstance(values[0], bool):
+        d.filters.append(Filter(column=column, operator="=", value=values[0] != negated, provenance=words))
+    elif len(values) == 1:
+        d.filters.append(Filter(column=column, operator="!=" if negated else "=", value=values[0], provenance=words))
+    else:
+        d.filters.append(Filter(column=column, operator="not_in" if negated else "in", value=values, provenance=words))
+
+
+def _non_values(d: Draft) -> None:
+    """"non-cancelled orders": a value the linker did not see because of its prefix."""
+    for m in _NON.finditer(d.prompt):
+        if not _free(d, m.start(), m.end()):
+            continue
+        hits = [v for v in d.linker.values(m.group("word"), in_play(d) or None) if v.score >= 0.88]
+        if hits:
+            v = hits[0]
+            _add_value_filter(d, f"{v.table}.{v.column}", [v.value], True, m.group(0))
+            _mark(d, m.start(), m.end())
+
+
+def _in_lists(d: Draft, spans: list[_Mention]) -> None:
+    """``status in ('shipped', 'pending')`` / ``status not in ('a', 'b')``: literals in parentheses."""
+    for m in _IN_LIST.finditer(d.prompt):
+        close = d.prompt.find(")", m.end())
+        if close < 0 or not _free(d, m.start(), close + 1):
+            continue
+        lits = [t for t in _tokens_in(d, m.end(), close) if t.kind in ("quoted", "number", "date", "word")]
+        if not lits or any(t.kind == "word" and t.low not in ("or", "and") for t in lits):
+            continue
+        values = [t.value for t in lits if t.kind != "word"]
+        hit, col_start = _column_before(d, spans, m.start())
+        if hit is None or not isinstance(hit.m, ColumnMatch):
+            continue
+        column = f"{hit.m.table}.{hit.m.column}"
+        d.filters.append(Filter(column=column, operator="not_in" if m.group("neg") else "in", value=values,
+                                provenance=d.prompt[col_start : close + 1]))  # fmt: skip
+        _mark(d, col_start, close + 1)
+
+
+# ------------------------------------------------------------------------------------------------
+# 5. states: booleans, events, current/former
+
+
+def _states(d: Draft, spans: list[_Mention]) -> None:
+    for s in spans:
+        if not isinstance(s.m, ColumnMatch) or not _free(d, s.start, s.end):
+            continue
+        info = _info(d, s.m.table, s.m.column)
+        word = d.prompt[s.start : s.end].lower()
+        neg = _NEGATION.search(d.prompt[: s.start])
+        negated = neg is not None and _free(d, neg.start(), s.start)
+        start = neg.start() if negated and neg is not None else s.start
+        column = f"{s.m.table}.{s.m.column}"
+        if info.family == "boolean":
+            if re.match(r"^(?:in|un|non[- ]?)", word) and not re.match(r"^(?:is_)?(?:in|un|non)", s.m.column.lower()):
+                negated = not negated
+            cond = Filter(column=column, operator="=", value=not negated, provenance=d.prompt[start : s.end])
+        elif info.family in TEMPORAL_FAMILIES and re.search(r"ed$", word) and (negated or _predicate(d, spans, s)):
+            cond = Filter(column=column, operator="is_null" if negated else "is_not_null",
+                          provenance=d.prompt[start : s.end])  # fmt: skip
+        else:
+            continue
+        d.filters.append(cond)
+        _mark(d, start, s.end)
+    for t in d.tokens.items:  # "inactive products", "unverified accounts": a boolean column, false
+        pre = re.match(r"^(?:in|un|non-?)(?P<rest>[a-z]{4,})$", t.low)
+        if t.used or t.kind != "word" or pre is None:
+            continue
+        for cm in d.linker.columns(pre.group("rest"), in_play(d) or None)[:1]:
+            if _info(d, cm.table, cm.column).family == "boolean" and pre.group("rest") in cm.column.lower():
+                d.filters.append(Filter(column=f"{cm.table}.{cm.column}", operator="=", value=False,
+                                        provenance=t.text))  # fmt: skip
+                t.used = True
+    for m in _STATE.finditer(d.prompt):
+        if not _free(d, m.start(), m.start() + len(m.group("cur") or m.group("former"))):
+            continue
+        column = _end_column(d)
+        if column is None:
+            continue
+        former = bool(m.group("former"))
+        d.filters.append(Filter(column=column, operator="is_not_null" if former else "is_null",
+                                provenance=m.group(0)))  # fmt: skip
+        _mark(d, m.start(), m.end())
+
+
+def _predicate(d: Draft, spans: list[_Mention], s: _Mention) -> bool:
+    """'who were terminated' / 'terminated employees': an event word used as a yes/no property of the row."""
+    prev = re.search(r"([A-Za-z']+)\W*$", d.prompt[: s.start])
+    prev_word = prev.group(1).lower() if prev else ""
+    if prev_word in ("was", "were", "is", "are", "been", "be", "being", "who", "that", "which", "got", "get", "have",
+                     "has", "had", "already"):  # fmt: skip
+        return True
+    nxt = next((x for x in spans if x.start >= s.end), None)
+    adjective = nxt is not None and isinstance(nxt.m, TableMatch) and not d.prompt[s.end : nxt.start].strip()
+    return adjective and prev_word in ("", "all", "the", "any", "show", "list", "find", "get", "me", "of")
+
+
+def _end_column(d: Draft) -> str | None:
+    """The one nullable date column that marks a row's end (termination_date, end_date, closed_at...)."""
+    for table in in_play(d):
+        info = d.catalog.table(table)
+        ends = [c.name for c in info.columns if c.family in TEMPORAL_FAMILIES and _END_COLUMN.search(c.name)]
+        if len(ends) == 1:
+            return f"{table}.{ends[0]}"
     return None

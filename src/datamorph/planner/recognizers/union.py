@@ -1,10 +1,219 @@
-"""union recognizer (in progress)."""
+"""Stacking tables into one result (UNION): one block per table, columns lined up by position (runs before sources).
+
+"stack customers and employees into one list with person_type ('customer' or
+'employee'), person_id (the customer_id or employee_id), first_name, last_name";
+"combined log with one row per customer (source='retail', id=customer_id,
+signup_date) and one row per user (source='app', id=user_id, created_at)";
+"one list of all customers and employees with their first and last names and a type column".
+"""
 
 from __future__ import annotations
 
+import re
+
+from datamorph.errors import PlanError
 from datamorph.planner.draft import Draft
+from datamorph.planner.recognizers.common import mark_chars, mentions
+from datamorph.planner.recognizers.derived import clean_phrase, column_error, column_phrase
+from datamorph.spec import OutputColumn
+
+_TRIGGER = re.compile(
+    r"\b(?:stack(?:ed|ing)?|union(?:ed)?|append(?:ed|ing)?(?:\s+to)?|combin(?:e|ed|ing)|"
+    r"(?:one|a\s+single|a\s+combined|a\s+unified|single)\s+(?:combined\s+|unified\s+|merged\s+)?"
+    r"(?:list|table|log|feed|set|result|roster|directory)|into\s+one|together\s+in\s+one)\b",
+    re.I,
+)
+_DISTINCT = re.compile(r"\b(?:distinct|unique|without\s+(?:any\s+)?duplicates|no\s+duplicates|deduplicated|"
+                       r"duplicates\s+removed)\b", re.I)  # fmt: skip
+_PART = re.compile(
+    r"(?:\bone\s+row\s+(?:per|for\s+(?:each|every))\s+|\b(?:all|the|every)\s+)?(?P<table>[A-Za-z_]\w*)\s*"
+    r"\((?P<items>[^()]*(?:\([^()]*\)[^()]*)*)\)",
+    re.I,
+)
+_ALT = re.compile(
+    r"^(?P<name>[A-Za-z_]\w*)\s*\(\s*(?P<alts>[^()]+?)\s*\)$",
+    re.I,
+)
+_TYPE_COLUMN = re.compile(r"^(?:a|an|the)?\s*(?P<name>[A-Za-z_]\w*)\s+(?:column|field|flag|label)$", re.I)
+_LIST_START = re.compile(r"\b(?:with|showing|including|having|columns?:?|fields?:?)\s+|:\s*", re.I)
+_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*", re.I)
 
 
 def recognize(d: Draft) -> None:
-    """Not yet implemented."""
-    return None
+    """Split a stacking request into one draft per table (``d`` keeps the first; ``d.union`` the rest)."""
+    trig = _TRIGGER.search(d.prompt)
+    if trig is None and not re.search(r"\bone\s+row\s+per\b.*\band\s+one\s+row\s+per\b", d.prompt, re.I):
+        return
+    parts = _parts_with_lists(d)
+    if parts is None:
+        parts = _parts_with_shared_list(d)
+    if parts is None:
+        return
+    first, *rest = parts
+    d.base, d.columns = first
+    for table, cols in rest:
+        sub = type(d)(prompt=d.prompt, tokens=d.tokens, catalog=d.catalog, linker=d.linker,
+                      reference_date=d.reference_date, base=table, columns=cols)  # fmt: skip
+        d.union.append(sub)
+    dist = _DISTINCT.search(d.prompt)
+    if dist:
+        d.union_mode = "distinct"
+        mark_chars(d, dist.start(), dist.end())
+    if trig is not None:
+        mark_chars(d, trig.start(), trig.end())
+    # later recognizers (sources first) must not join the other parts' tables into the first block
+    others = {t for t, _ in rest} - {first[0]}
+    object.__setattr__(d, "_mentions", [m for m in mentions(d) if getattr(m, "table", None) not in others])
+
+
+def _table(d: Draft, word: str) -> str | None:
+    hits = d.linker.tables(word)
+    return getattr(hits[0], "table", hits[0]) if hits else None
+
+
+def _literal(text: str) -> str:
+    return "'" + text.strip().strip("'\"").replace("'", "''") + "'"
+
+
+def _parts_with_lists(d: Draft) -> list[tuple[str, list[OutputColumn]]] | None:
+    """``customers (a, b) and employees (c, d)``: each table with its own list."""
+    found = []
+    for m in _PART.finditer(d.prompt):
+        table = _table(d, m.group("table"))
+        if table is None:
+            continue
+        cols = []
+        for item in _SPLIT.split(m.group("items")):
+            if not item.strip():
+                continue
+            cols.append(_part_item(d, item.strip(), table))
+        found.append((table, cols, m))
+    if len(found) < 2:
+        return None
+    widths = {len(c) for _, c, _ in found}
+    if len(widths) != 1:
+        raise PlanError("the stacked parts list different numbers of columns",
+                        hint="give each part the same columns, in the same order")  # fmt: skip
+    for _, _, m in found:
+        mark_chars(d, m.start(), m.end())
+    names = [c.name or (c.column or "").split(".")[-1] for c in found[0][1]]
+    return [(t, [c.model_copy(update={"name": n}) for c, n in zip(cols, names, strict=True)]) for t, cols, _ in found]
+
+
+def _part_item(d: Draft, item: str, table: str) -> OutputColumn:
+    m = re.match(r"^([A-Za-z_]\w*)\s*(?:=|:|as)\s*(.+)$", item) or re.match(r"^(.+?)\s+as\s+([A-Za-z_]\w*)$", item)
+    if m and re.match(r"^([A-Za-z_]\w*)\s*(?:=|:|as)", item) and not m.group(2).startswith(("'", '"')):
+        name, src = m.group(1), m.group(2)
+    elif m and m.group(2).startswith(("'", '"')):
+        return OutputColumn(expression=_literal(m.group(2)), name=m.group(1), provenance=item)
+    elif m:
+        src, name = m.group(1), m.group(2)
+    else:
+        name, src = None, item
+    if src.startswith(("'", '"')):
+        return OutputColumn(expression=_literal(src), name=name or "label", provenance=item)
+    col = column_phrase(d, src, [table])
+    if col is None:
+        raise column_error(d, src)
+    return OutputColumn(column=col, name=name, provenance=item)
+
+
+def _parts_with_shared_list(d: Draft) -> list[tuple[str, list[OutputColumn]]] | None:
+    """``customers and employees ... with a, b (x or y), c``: one list, resolved in each table."""
+    tables: list[str] = []
+    for m in mentions(d):
+        t = getattr(m, "table", None)
+        if type(m).__name__ == "TableMatch" and t and t not in tables:
+            tables.append(t)
+            mark_chars(d, *_span(d, m))
+    if len(tables) < 2:
+        return None
+    start = _LIST_START.search(d.prompt)
+    if start is None:
+        raise PlanError("stacking tables needs the columns to line up", hint="say which columns, e.g. 'with id, name'")
+    items = _split_top_level(d.prompt[start.end() :])
+    per_table: list[list[OutputColumn]] = [[] for _ in tables]
+    end = start.end()
+    i = 0
+    while i < len(items):
+        text, s, e = items[i]
+        cols = _shared_item(d, text.strip(), tables, items[i + 1][0] if i + 1 < len(items) else None)
+        if cols is None:
+            break
+        for lst, c in zip(per_table, cols, strict=True):
+            lst.append(c)
+        end = start.end() + e
+        i += 1
+    if not per_table[0]:
+        raise PlanError("could not read which columns to stack", hint="e.g. 'with first_name, last_name'")
+    mark_chars(d, start.start(), end)
+    return list(zip(tables, per_table, strict=True))
+
+
+def _span(d: Draft, m: object) -> tuple[int, int]:
+    text = str(getattr(m, "text", ""))
+    i = d.prompt.lower().find(text.lower()) if text else -1
+    return (i, i + len(text)) if i >= 0 else (0, 0)
+
+
+def _split_top_level(text: str) -> list[tuple[str, int, int]]:
+    """Split on , ; and — outside parentheses — stopping at the end of the sentence."""
+    out, depth, pos, i = [], 0, 0, 0
+    stop = re.search(r"[.;!?](?:\s|$)", text)
+    text = text[: stop.start()] if stop else text
+    while i < len(text):
+        ch = text[i]
+        depth += ch == "("
+        depth -= ch == ")"
+        sep = re.match(r"\s*(?:,|&|\band\b)\s*", text[i:], re.I) if depth == 0 else None
+        if sep and sep.end() > 0 and (ch in ",&" or text[i:i + 1].isspace()):
+            if text[pos:i].strip():
+                out.append((text[pos:i], pos, i))
+            i += sep.end()
+            pos = i
+            continue
+        i += 1
+    if text[pos:].strip():
+        out.append((text[pos:].rstrip(), pos, len(text.rstrip())))
+    return out
+
+
+def _shared_item(d: Draft, text: str, tables: list[str], nxt: str | None) -> list[OutputColumn] | None:
+    alt = _ALT.match(text)
+    if alt:
+        choices = [c for c in re.split(r"\s*(?:,|/|\bor\b)\s*", alt.group("alts"), flags=re.I) if c.strip()]
+        if len(choices) != len(tables):
+            raise PlanError(f"'{text}' gives {len(choices)} choices for {len(tables)} tables")
+        out = []
+        for table, choice in zip(tables, choices, strict=True):
+            if choice.strip().startswith(("'", '"')):
+                out.append(OutputColumn(expression=_literal(choice), name=alt.group("name"), provenance=text))
+            else:
+                col = column_phrase(d, choice, [table])
+                if col is None:
+                    raise column_error(d, choice)
+                out.append(OutputColumn(column=col, name=alt.group("name"), provenance=text))
+        return out
+    typ = _TYPE_COLUMN.match(text)
+    if typ and not all(column_phrase(d, typ.group("name"), [t]) for t in tables):
+        return [OutputColumn(expression=_literal(_singular(t)), name=typ.group("name").lower(), provenance=text)
+                for t in tables]  # fmt: skip
+    phrase = clean_phrase(text)
+    out = []
+    for t in tables:
+        col = column_phrase(d, phrase, [t])
+        if col is None and nxt and len(phrase.split()) == 1:  # "first and last names"
+            col = column_phrase(d, f"{phrase} {clean_phrase(nxt).split()[-1]}", [t])
+        if col is None:
+            return None
+        out.append(OutputColumn(column=col, name=col.split(".")[-1], provenance=text))
+    return out
+
+
+def _singular(table: str) -> str:
+    t = table.lower()
+    if t.endswith("ies"):
+        return t[:-3] + "y"
+    if t.endswith(("ses", "xes")):
+        return t[:-2]
+    return t[:-1] if t.endswith("s") else t

@@ -1,10 +1,258 @@
-"""windows recognizer (in progress)."""
+"""Window columns: ranks, row numbers, running totals, and top N per group (window + qualify).
+
+"rank the products by unit price within each category, most expensive first",
+"number the rows per customer by order date", "running total of amount per
+customer ordered by order date", "top 3 products by unit price in each category".
+"""
 
 from __future__ import annotations
 
+import re
+
+from datamorph.errors import PlanError
 from datamorph.planner.draft import Draft
+from datamorph.planner.recognizers.common import in_play, mark_chars
+from datamorph.planner.recognizers.derived import (
+    column_error,
+    column_phrase,
+    defined_name,
+    drop_unreferenced,
+    snake,
+    stem,
+)
+from datamorph.planner.text import parse_number
+from datamorph.spec import Filter, OrderItem, WindowColumn
+
+_NUM = r"\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|twenty"
+_NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+              "ten": 10, "twenty": 20}  # fmt: skip
+_GROUP = r"(?:within|per|in|for|across)\s+(?:each|every|the\s+same|their|its|a)?\s*"
+_END = (r"(?=\s*(?:[,.;!?]|$|\b(?:most|highest|lowest|least|cheapest|largest|smallest|biggest|newest|oldest|"
+        r"earliest|latest|descending|ascending|desc|asc|with|so|and|where|called|named|as|then|from|sorted|ordered)\b))")  # fmt: skip
+_RANK = re.compile(
+    r"\b(?P<verb>dense[\s_-]?rank(?:ing|ed)?|rank(?:ing|ed)?|number(?:ing|ed)?)\s+(?:the\s+|all\s+|each\s+|of\s+)?"
+    r"(?P<what>[\w ]{0,30}?)\s*\b(?:by|on|according\s+to|based\s+on|in\s+order\s+of)\s+(?:their\s+|its\s+|the\s+)?"
+    rf"(?P<by>[\w.]+(?:\s+[\w.]+)?)(?:\s+(?:{_GROUP})(?P<part>[\w ]+?))?{_END}",
+    re.I,
+)
+_RANK_PART_FIRST = re.compile(
+    rf"\b(?P<verb>dense[\s_-]?rank(?:ing|ed)?|rank(?:ing|ed)?|number(?:ing|ed)?)\s+(?:the\s+)?(?P<what>[\w ]{{0,30}}?)"
+    rf"\s+{_GROUP}(?P<part>[\w]+(?:\s+\w+)?)\s+(?:by|on|according\s+to|based\s+on)\s+(?:their\s+|its\s+|the\s+)?"
+    rf"(?P<by>[\w.]+(?:\s+[\w.]+)?){_END}",
+    re.I,
+)
+_DESC = re.compile(r"\b(?:most\s+\w+|highest|largest|biggest|top|best|newest|latest|most\s+recent)\s+first\b|"
+                   r"\bdescending\b|\bdesc\b|\bfrom\s+(?:highest|largest|most)\s+to\s+\w+", re.I)  # fmt: skip
+_ASC = re.compile(r"\b(?:least\s+\w+|lowest|smallest|cheapest|oldest|earliest|fewest)\s+first\b|\bascending\b|"
+                  r"\basc\b|\bfrom\s+(?:lowest|smallest|least)\s+to\s+\w+", re.I)  # fmt: skip
+_DENSE = re.compile(r"\b(?:no|without(?:\s+any)?)\s+gaps\b|\bdense(?:ly)?\b|\bconsecutive\s+ranks?\b", re.I)
+_SKIP = re.compile(r"\bshare\s+(?:a|the)\s+(?:same\s+)?rank(?:\s+and\s+(?:skip|leave\s+gaps))?\b|\bties?\s+share\b|"
+                   r"\bskip(?:ping)?\s+(?:the\s+)?next(?:\s+ranks?)?\b|\bwith\s+gaps\b", re.I)  # fmt: skip
+_ROWNUM = re.compile(r"\bnumber(?:ing|ed)?\b|\brow\s+numbers?\b|\bsequence\s+numbers?\b", re.I)
+_NAME_AFTER = re.compile(r"^\s*,?\s*(?:\(\s*call\s+it\s+(\w+)\s*\)|(?:called|named|as)\s+([A-Za-z_]\w*))", re.I)
+
+_RUNNING = re.compile(
+    r"\b(?:a\s+|the\s+)?(?P<kind>running|cumulative)\s+(?P<fn>total|sum|balance|count|average|avg)?\s*"
+    r"(?:of\s+(?:the\s+)?)?(?P<what>[\w.]+(?:\s+[\w.]+)?)?(?=\s*(?:\bper\b|\bfor\b|\bby\b|\bwithin\b|\bin\b|"
+    r"\bordered\b|\bover\b|\bsorted\b|\bacross\b|[,.;(]|$|\bcalled\b|\bas\b|\bnamed\b|\bwhere\b))",
+    re.I,
+)
+_PARTITION = re.compile(r"\b(?:per|for\s+each|for\s+every|within\s+each|within|in\s+each|by\s+each|across\s+each)\s+"
+                        r"(?P<p>[A-Za-z_]\w*(?:\s+(?!(?:by|ordered|sorted|then|over|in|where|and|with|called|as|from)\b)"
+                        r"[A-Za-z_]\w*)?)", re.I)  # fmt: skip
+_ORDER = re.compile(r"\b(?:ordered\s+by|sorted\s+by|in\s+order\s+of|order\s+by|over|by)\s+(?:the\s+)?"
+                    r"(?P<o>[A-Za-z_][\w.]*(?:\s+(?!(?:then|and|desc|asc|where|called|as|per|for)\b)[A-Za-z_]\w*)?)(?:\s*,?\s*(?:then|and\s+then|and)\s+(?:by\s+)?"
+                    r"(?:the\s+)?(?P<o2>[A-Za-z_][\w.]*(?:\s+[A-Za-z_]\w*)?))?", re.I)  # fmt: skip
+_SIGNED = re.compile(r"\b(?P<plus>\w+?)s?\s+(?:add|count\s+as\s+positive|increase)\w*\s*(?:,|and|;)\s*(?:the\s+)?"
+                     r"(?P<minus>\w+?)s?\s+(?:subtract|count\s+as\s+negative|decrease|reduce)\w*(?:\s+it)?\b", re.I)  # fmt: skip
+_TOP = re.compile(
+    rf"\b(?:the\s+)?(?P<dir>top|bottom|first|highest|lowest|best|worst)\s+(?P<n>{_NUM})\s+(?P<what>[\w ]{{0,30}}?)\s+"
+    r"(?:by|on|in\s+terms\s+of|based\s+on|with\s+the\s+(?P<adj>highest|lowest|largest|smallest|most|least))\s+"
+    rf"(?:their\s+|its\s+|the\s+)?(?P<by>[\w.]+(?:\s+[\w.]+)?)\s+{_GROUP}(?P<part>[\w]+(?:\s+\w+)?){_END}",
+    re.I,
+)
 
 
 def recognize(d: Draft) -> None:
-    """Not yet implemented."""
+    """Add window columns (and qualify filters for top N per group) to the draft."""
+    for m in _TOP.finditer(d.prompt):
+        if _unused(d, m.start("dir"), m.end("n")):
+            _top_n(d, m)
+    for rx in (_RANK_PART_FIRST, _RANK):
+        for m in rx.finditer(d.prompt):
+            if _unused(d, m.start("verb"), m.end("verb")):
+                _rank(d, m)
+    for m in _RUNNING.finditer(d.prompt):
+        if _unused(d, m.start("kind"), m.end("kind")):
+            _running(d, m)
+
+
+def _unused(d: Draft, start: int, end: int) -> bool:
+    return all(not t.used for t in d.tokens.items if t.start >= start and t.end <= end)
+
+
+def _sentence_end(d: Draft, pos: int) -> int:
+    m = re.compile(r"[.;!?](?:\s|$)|\n").search(d.prompt, pos)
+    return m.start() if m else len(d.prompt)
+
+
+def _ref(d: Draft, phrase: str, key: bool = False, keep: str | None = None) -> str:
+    words = phrase.split()
+    for k in range(len(words), 0, -1):  # "customer by" → "customer"
+        part = " ".join(words[:k])
+        ref = defined_name(d, part) or column_phrase(d, part, in_play(d) or None) or column_phrase(d, part)
+        if ref is None and key:
+            ref = column_phrase(d, part + " id", in_play(d) or None)
+        if ref and key and "." in ref:  # "per department": the rows' own key column, not the named table's
+            named = d.linker.tables(part)
+            table, bare = ref.split(".")
+            if named and getattr(named[0], "table", named[0]) == table:
+                own = [t for t in in_play(d) if t != table and d.catalog.table(t).has_column(bare)]
+                if own:
+                    ref = f"{own[0]}.{d.catalog.table(own[0]).column(bare).name}"
+        if ref:
+            if key:
+                drop_unreferenced(d, part, keep)
+            return ref
+    raise column_error(d, phrase)
+
+
+def _family(d: Draft, ref: str) -> str:
+    if "." not in ref:
+        return "other"
+    t, c = ref.split(".")
+    return d.catalog.table(t).column(c).family
+
+
+def _direction(d: Draft, start: int, end: int, ref: str) -> tuple[str, int]:
+    window = d.prompt[start:end]
+    for rx, direction in ((_DESC, "desc"), (_ASC, "asc")):
+        m = rx.search(window)
+        if m:
+            mark_chars(d, start + m.start(), start + m.end())
+            return direction, start + m.end()
+    # ranking reads best-first: largest numbers on top, earliest dates on top
+    return ("asc" if _family(d, ref) in ("date", "timestamp", "text") else "desc"), start
+
+
+def _name(d: Draft, end: int, default: str) -> tuple[str, int]:
+    m = _NAME_AFTER.match(d.prompt[end:])
+    if m:
+        return (m.group(1) or m.group(2)), end + m.end()
+    name, i = default, 2
+    while name.lower() in d.defined_names():
+        name, i = f"{default}_{i}", i + 1
+    return name, end
+
+
+def _rank(d: Draft, m: re.Match[str]) -> None:
+    verb = m.group("verb").lower()
+    sentence_end = _sentence_end(d, m.end())
+    rest = d.prompt[m.end() : sentence_end]
+    if verb.startswith("number"):
+        function = "row_number"
+    elif verb.startswith("dense") or _DENSE.search(d.prompt):
+        function = "dense_rank"
+    else:
+        function = "rank"
+    for rx in (_DENSE, _SKIP, _ROWNUM):
+        for x in rx.finditer(rest):
+            if not (rx is _ROWNUM and function != "row_number"):
+                mark_chars(d, m.end() + x.start(), m.end() + x.end())
+    order = _ref(d, m.group("by"))
+    partition = [_ref(d, m.group("part"), key=True, keep=order.split(".")[0])] if m.group("part") else []
+    direction, _ = _direction(d, m.end(), sentence_end, order)
+    if m.group("what"):
+        column_phrase(d, m.group("what"))  # "rank the products" names the table
+    default = "row_number" if function == "row_number" else f"{stem(order)}_rank"
+    name, end = _name(d, m.end(), default)
+    d.windows.append(WindowColumn(name=name, function=function, partition_by=partition,  # type: ignore[arg-type]
+                                  order_by=[OrderItem(column=order, direction=direction)],  # type: ignore[arg-type]
+                                  provenance=d.prompt[m.start() : end]))  # fmt: skip
+    mark_chars(d, m.start(), end)
+
+
+def _running(d: Draft, m: re.Match[str]) -> None:
+    sentence_end = _sentence_end(d, m.end())
+    rest = d.prompt[m.end() : sentence_end]
+    fn_word = (m.group("fn") or "total").lower()
+    function = {"count": "count", "average": "avg", "avg": "avg"}.get(fn_word, "sum")
+    what = m.group("what")
+    column: str | None = None
+    expression: str | None = None
+    if what:
+        column = _ref(d, what)
+    elif function != "count":
+        raise PlanError(f"'{m.group(0).strip()}' does not say of what", hint="e.g. 'running total of amount'")
+    signed = _SIGNED.search(rest)
+    if signed and column:
+        expression = _signed(d, column, signed.group("plus"), signed.group("minus"))
+        if expression:
+            column = None
+            mark_chars(d, m.end() + signed.start(), m.end() + signed.end())
+    partition: list[str] = []
+    order: list[OrderItem] = []
+    used_until = m.end()
+    for p in _PARTITION.finditer(rest):
+        partition.append(_ref(d, p.group("p"), key=True, keep=(column or "").split(".")[0] or None))
+        mark_chars(d, m.end() + p.start(), m.end() + p.end())
+        used_until = max(used_until, m.end() + p.end())
+    taken = [(p.start(), p.end()) for p in _PARTITION.finditer(rest)]
+    for o in _ORDER.finditer(rest):
+        if any(a <= o.start() < b for a, b in taken):
+            continue
+        for g in ("o", "o2"):
+            if o.group(g):
+                ref = _ref(d, o.group(g))
+                desc = re.match(r"\s+(?:desc|descending)\b", rest[o.end(g) :], re.I)
+                order.append(OrderItem(column=ref, direction="desc" if desc else "asc"))
+        mark_chars(d, m.end() + o.start(), m.end() + o.end())
+        used_until = max(used_until, m.end() + o.end())
+        break
+    if not order:
+        raise PlanError(f"'{m.group(0).strip()}' needs an order", hint="say e.g. 'ordered by order_date'")
+    base = {"sum": "running_total", "count": "running_count", "avg": "running_average"}[function]
+    if fn_word == "balance":
+        base = "running_balance"
+    name, end = _name(d, m.end(), base)
+    d.windows.append(WindowColumn(name=name, function=function, column=column, expression=expression,  # type: ignore[arg-type]
+                                  partition_by=partition, order_by=order, frame="running",
+                                  provenance=d.prompt[m.start() : max(end, used_until)].strip()))  # fmt: skip
+    mark_chars(d, m.start(), end)
+
+
+def _signed(d: Draft, column: str, plus: str, minus: str) -> str | None:
+    """``credits add, debits subtract`` → CASE on the column holding 'credit' / 'debit' (from the data)."""
+    table = column.split(".")[0]
+    pos = d.linker.values(plus, [table])
+    neg = d.linker.values(minus, [table])
+    for p in pos:
+        for n in neg:
+            if p.column == n.column and p.value != n.value:
+                ref = f"{p.table}.{p.column}"
+                val = str(p.value).replace("'", "''")
+                return f"CASE WHEN {ref} = '{val}' THEN {column} ELSE -{column} END"
     return None
+
+
+def _top_n(d: Draft, m: re.Match[str]) -> None:
+    raw = m.group("n").lower()
+    n = _NUM_WORDS.get(raw) or int(parse_number(raw))
+    order = _ref(d, m.group("by"))
+    partition = [_ref(d, m.group("part"), key=True, keep=order.split(".")[0])]
+    word = (m.group("adj") or m.group("dir")).lower()
+    if word in ("top", "first", "highest", "best", "largest", "most"):
+        direction = "desc" if _family(d, order) not in ("date", "timestamp") or word != "first" else "asc"
+    else:
+        direction = "asc" if word != "last" else "desc"
+    ties = re.search(r"\b(?:including|with|keeping)\s+ties\b", d.prompt[m.end() : _sentence_end(d, m.end())], re.I)
+    if ties:
+        mark_chars(d, m.end() + ties.start(), m.end() + ties.end())
+    if m.group("what"):
+        column_phrase(d, m.group("what"))
+    name, end = _name(d, m.end(), f"{stem(order)}_rank" if "." in order else f"{snake(order)}_rank")
+    d.windows.append(WindowColumn(name=name, function="rank" if ties else "row_number", partition_by=partition,
+                                  order_by=[OrderItem(column=order, direction=direction)],  # type: ignore[arg-type]
+                                  provenance=d.prompt[m.start() : end]))  # fmt: skip
+    d.qualify.append(Filter(column=name, operator="<=", value=n, provenance=d.prompt[m.start() : end]))
+    mark_chars(d, m.start(), end)

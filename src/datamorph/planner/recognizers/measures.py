@@ -1,0 +1,573 @@
+"""Measures: the aggregate phrases of a request ("how many orders", "total amount", "average salary").
+
+Used by :mod:`aggregates`. A :class:`Measure` is one aggregate the request asks
+for, with the character span of its words, before it becomes a spec
+:class:`~datamorph.spec.Aggregation`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from datamorph.errors import PlanError
+from datamorph.planner.draft import Draft
+from datamorph.planner.recognizers.common import in_play, mark_chars
+from datamorph.planner.recognizers.derived import clean_phrase, column_error, snake
+from datamorph.planner.text import Token
+from datamorph.spec import Filter
+
+NUMERIC = ("integer", "float", "decimal", "numeric", "number")
+TEMPORAL = ("date", "timestamp", "datetime")
+
+# Words that end a measure's or a group key's phrase.
+BOUNDARY = frozenset("""
+per by for in each every and or with where whose who that which as called named rounded round including
+across grouped broken split from to than over on at is are was were be been of having sorted ordered
+ranked plus also but only not then into showing listing along while if when percent
+percentage share ratio fraction rate excluding except among within under above below more less fewer greater
+times between
+""".split())  # fmt: skip
+
+# Trigger → function; a trigger is followed by what it aggregates (postfix triggers follow it).
+_PREFIX = [
+    (r"\b(?:the\s+)?(?:total\s+)?(?:number|count|counts|no\.?|#|num)\s+of\s+(?:the\s+|all\s+)?(?:distinct|unique|different|separate)\s+"
+     r"|\bhow\s+many\s+(?:distinct|unique|different|separate)\s+"
+     r"|\b(?:distinct|unique)\s+(?:count|number)\s+of\s+(?:the\s+)?"
+     r"|\bcount\s+(?:the\s+)?(?:distinct|unique|different)\s+", "count_distinct"),
+    (r"\b(?:the\s+)?(?:total\s+)?(?:number|count|counts|no\.?|#|num)\s+of\s+(?:the\s+|all\s+)?"
+     r"|\bhow\s+many\s+(?:of\s+the\s+)?|\bcount(?:ing)?\s+(?:up\s+)?(?:the\s+|all\s+)?(?=[a-z])", "count"),
+    (r"\b(?:the\s+)?(?:sum|total|totals|sums)\s+of\s+(?:the\s+|all\s+)?|\badd(?:ing)?\s+up\s+(?:the\s+|all\s+)?"
+     r"|\b(?:sum|summing|totalling|totaling|combined|cumulated|overall)\s+(?:the\s+|all\s+)?"
+     r"|\b(?:the\s+)?total\s+(?!number\b|count\b)", "sum"),
+    (r"\b(?:the\s+)?(?:average|avg|mean|averaged)\s+(?:of\s+)?(?:the\s+|all\s+)?", "avg"),
+    (r"\b(?:the\s+)?(?:minimum|min|lowest|smallest|earliest|oldest|first)\s+(?:of\s+)?(?:the\s+)?", "min"),
+    (r"\b(?:the\s+)?(?:maximum|max|highest|largest|biggest|greatest|latest|newest|most\s+recent|last)\s+"
+     r"(?:of\s+)?(?:the\s+)?", "max"),
+]  # fmt: skip
+PREFIX = [(re.compile(p, re.I), f) for p, f in _PREFIX]
+# "order count", "employee counts": what is counted comes first.
+POSTFIX_COUNT = re.compile(r"\b(?P<w>[a-z_]+(?:\s+[a-z_]+)?)\s+counts?\b(?!\s+of\b)", re.I)
+# "amount in total", "revenue summed over lines", "salary averaged".
+POSTFIX = re.compile(
+    r"\s*(?P<w>in\s+total|summed|totall?ed|added\s+up|averaged)(?:\s+(?:over|across)\s+(?:all\s+)?(?:the\s+)?"
+    r"(?P<over>[a-z_]+))?\b", re.I)  # fmt: skip
+_PAIR = re.compile(r"(?:and|&|,|/)\s+(?:the\s+)?(?:max|maximum|min|minimum|average|avg|mean|total|sum|highest|"
+                   r"lowest)\s+(?:of\s+)?(?:the\s+)?", re.I)  # fmt: skip
+HEADCOUNT = re.compile(r"\bhead\s*-?\s*counts?\b", re.I)
+_SUPERLATIVE = {"lowest", "smallest", "highest", "largest", "biggest", "greatest", "first", "last", "oldest",
+                "newest", "latest", "earliest", "most"}  # fmt: skip
+_ORDER_CONTEXT = re.compile(
+    r"(?:\b(?:with|has|have|had|having|earns?|earning|by|top|bottom)\s+(?:the\s+)?(?:\d+\s+)?|\bthe\s+\d+\s+)$",
+    re.I)  # fmt: skip
+_WINDOW_CONTEXT = re.compile(r"\b(?:running|cumulative|rolling|moving|trailing)\s+$", re.I)
+_AGG_WORD = re.compile(
+    r"^(?:total|sum|average|avg|mean|count|number|minimum|min|maximum|max|highest|lowest|largest|smallest|"
+    r"combined|overall|median|how|distinct|unique)$", re.I)  # fmt: skip
+_NAME = re.compile(r"^\s*(?:,\s*)?\(?\s*(?:(?:as|called|named|aliased(?:\s+as)?|labelled|labeled|into\s+a\s+column)\s+|"
+                   r"call\s+it\s+)[`'\"]?(?P<n>[A-Za-z_]\w*)[`'\"]?\s*\)?", re.I)  # fmt: skip
+_NAME_BEFORE = re.compile(
+    r"\b(?P<n>[A-Za-z_]\w*)\s*(?:=|:)\s*$|\b(?:called|named)\s+(?P<n2>[A-Za-z_]\w*)\s*(?:=|:|,)?\s*$"
+)
+_NOT_NAMES = frozenset({"it", "the", "a", "an", "is", "and", "with", "per", "each", "total", "count", "columns", "column",
+                        "output", "show", "return", "include", "then", "be", "percentage", "percent", "share"})  # fmt: skip
+
+
+@dataclass
+class Measure:
+    """One aggregate the request asks for."""
+
+    function: str
+    column: str | None  # qualified column, a defined name, or None for count(*)
+    alias: str
+    start: int
+    end: int
+    table: str | None = None  # the table whose rows are aggregated
+    expression: str | None = None
+    conds: list[Filter] = field(default_factory=list)
+    named: bool = False  # the alias comes from the request
+    entity: bool = False  # counts rows of ``table`` (count(*) or count(key) when outer-joined)
+    round: int | None = None
+
+    def key(self) -> tuple[object, ...]:
+        return (self.function, self.column, self.expression, tuple(c.model_dump_json() for c in self.conds))
+
+
+# -- phrases -------------------------------------------------------------------------------------------
+
+
+def blocked_spans(d: Draft) -> list[tuple[int, int]]:
+    """Character spans other recognizers already turned into filters or derived columns."""
+    cached = getattr(d, "_agg_blocked", None)
+    if cached is None:
+        low = d.prompt.lower()
+        cached = []
+        for el in [*d.filters, *d.derived]:
+            prov = (el.provenance or "").lower()
+            i = low.find(prov) if prov else -1
+            if i >= 0:
+                cached.append((i, i + len(prov)))
+        object.__setattr__(d, "_agg_blocked", cached)
+    return cached
+
+
+def blocked(d: Draft, t: Token) -> bool:
+    return any(s <= t.start and t.end <= e for s, e in blocked_spans(d))
+
+
+def tokens_from(d: Draft, pos: int, limit: int = 5) -> list[Token]:
+    """Word tokens from character ``pos`` up to a boundary word, punctuation or another recognizer's words."""
+    out: list[Token] = []
+    for t in d.tokens.items:
+        if t.end <= pos:
+            continue
+        if t.kind != "word" or blocked(d, t) or t.low in BOUNDARY or len(out) >= limit:
+            break
+        out.append(t)
+    return out
+
+
+def tokens_before(d: Draft, pos: int, limit: int = 4) -> list[Token]:
+    """Word tokens ending at or before ``pos``, nearest last, stopping at a boundary or punctuation."""
+    out: list[Token] = []
+    for t in reversed(d.tokens.items):
+        if t.start >= pos:
+            continue
+        if t.kind != "word" or t.low in BOUNDARY or len(out) >= limit:
+            break
+        out.insert(0, t)
+    return out
+
+
+def text_of(d: Draft, toks: list[Token]) -> str:
+    return d.prompt[toks[0].start : toks[-1].end] if toks else ""
+
+
+def singular(word: str) -> str:
+    w = word.lower()
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith(("sses", "xes", "ches", "shes")):
+        return w[:-2]
+    if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
+        return w[:-1]
+    return w
+
+
+def table_of(d: Draft, phrase: str) -> str | None:
+    """The table a phrase names ("orders", "customer", "staff"), if it names one as a whole."""
+    p = clean_phrase(phrase).lower()
+    if not p or _AGG_WORD.match(p):
+        return None
+    for t in d.catalog.tables.values():
+        if p in (
+            t.name.lower(),
+            singular(t.name),
+            t.name.lower().replace("_", " "),
+            singular(t.name).replace("_", " "),
+        ):
+            return t.name
+    hits = d.linker.tables(p)
+    if not hits:
+        return None
+    best = hits[0]
+    text = (getattr(best, "text", "") or p).lower()
+    return best.table if len(text) >= len(p) - 1 else None
+
+
+def column_of(d: Draft, phrase: str, tables: list[str] | None = None) -> str | None:
+    """The qualified column a phrase names, preferring tables in play and their neighbours."""
+    p = clean_phrase(phrase)
+    if not p or _AGG_WORD.match(p):
+        return None
+    if "." in p:
+        t, _, c = p.partition(".")
+        if d.catalog.has_table(t) and d.catalog.table(t).has_column(c):
+            return f"{d.catalog.table(t).name}.{d.catalog.table(t).column(c).name}"
+    for scope in [tables] if tables else [in_play(d), _neighbours(d), None]:
+        if scope is not None and not scope:
+            continue
+        hits = d.linker.columns(p, scope) if scope is not None else d.linker.columns(p)
+        hits = [h for h in hits if _covers(h, p)]
+        if hits:
+            return f"{hits[0].table}.{hits[0].column}"
+    return None
+
+
+def _covers(hit: object, phrase: str) -> bool:
+    """The linker's match accounts for the whole phrase, not one word of a longer one."""
+    text = str(getattr(hit, "text", "") or phrase).lower()
+    return len(text.split()) >= len(phrase.split()) or len(phrase.split()) == 1
+
+
+def _neighbours(d: Draft) -> list[str]:
+    """Tables one foreign key away from the tables in play."""
+    play = {t.lower() for t in in_play(d)}
+    out: list[str] = []
+    for t in d.catalog.tables.values():
+        for fk in t.foreign_keys:
+            if t.name.lower() in play and fk.ref_table.lower() not in play:
+                out.append(fk.ref_table)
+            elif fk.ref_table.lower() in play and t.name.lower() not in play:
+                out.append(t.name)
+    return list(dict.fromkeys(out))
+
+
+def family(d: Draft, column: str) -> str:
+    if "." not in column:
+        return "other"
+    t, c = column.split(".", 1)
+    return (
+        d.catalog.table(t).column(c).family
+        if d.catalog.has_table(t) and d.catalog.table(t).has_column(c)
+        else "other"
+    )
+
+
+def derived_at(d: Draft, start: int, end: int) -> str | None:
+    """The derived column whose words lie in (or overlap) the span [start, end)."""
+    low = d.prompt.lower()
+    for dc in d.derived:
+        prov = (dc.provenance or "").lower()
+        i = low.find(prov) if prov else -1
+        if i >= 0 and i < end and i + len(prov) > start:
+            return dc.name
+    return None
+
+
+def value_conditions(d: Draft, words: list[Token], table: str) -> list[Filter] | None:
+    """Values of ``table`` the words name ("cancelled", "web"), as conditions; None if a word is not one."""
+    conds: list[Filter] = []
+    i = 0
+    while i < len(words):
+        for j in range(min(len(words), i + 3), i, -1):
+            phrase = text_of(d, words[i:j])
+            hits = [h for h in d.linker.values(phrase, [table]) if _covers(h, phrase)]
+            if hits:
+                h = hits[0]
+                conds.append(
+                    Filter(column=f"{h.table}.{h.column}", operator="=", value=h.value, provenance=phrase)
+                )
+                i = j
+                break
+        else:
+            return None
+    return conds
+
+
+def name_after(d: Draft, end: int) -> tuple[str, int] | None:
+    """An alias written right after a measure: "as order_count", "called total_spend", "(call it n)"."""
+    m = _NAME.match(d.prompt[end:])
+    if m and m.group("n").lower() not in _NOT_NAMES and not _is_column(d, m.group("n")):
+        return m.group("n"), end + m.end()
+    return None
+
+
+def name_before(d: Draft, start: int) -> tuple[str, int] | None:
+    """An alias written right before a measure: "order_count = number of orders"."""
+    window = d.prompt[max(0, start - 40) : start]
+    m = _NAME_BEFORE.search(window)
+    if m:
+        name = m.group("n") or m.group("n2")
+        if name.lower() not in _NOT_NAMES and not _is_column(d, name) and not d.catalog.has_table(name):
+            return name, start - len(window) + m.start()
+    return None
+
+
+def _is_column(d: Draft, word: str) -> bool:
+    return any(t.has_column(word) for t in d.catalog.tables.values())
+
+
+def default_alias(fn: str, target: str | None, table: str | None, conds: list[Filter]) -> str:
+    prefix = "_".join(snake(str(c.value)) for c in conds)
+    prefix = prefix + "_" if prefix else ""
+    if fn == "count" and target is None:
+        return f"{prefix}{singular(table or 'row')}_count"
+    bare = (target or "value").split(".")[-1]
+    if fn == "count":
+        return f"{prefix}{bare}_count"
+    if fn == "count_distinct":
+        stem = re.sub(r"_(id|key|code|no|number)$", "", bare)
+        return f"{prefix}distinct_{stem}_count"
+    word = {"sum": "total", "avg": "avg", "min": "min", "max": "max"}[fn]
+    return f"{prefix}{word}_{bare}"
+
+
+def skip_trigger(d: Draft, start: int, fn: str, word: str, rest: str) -> bool:
+    """Superlatives that sort ("with the highest total"), running totals and the like are not measures."""
+    before = d.prompt[max(0, start - 30) : start]
+    if _WINDOW_CONTEXT.search(before):
+        return True
+    first = word.strip().split()[0].lower() if word.strip() else ""
+    if first == "the":
+        first = word.strip().split()[1].lower() if len(word.split()) > 1 else ""
+    if first in _SUPERLATIVE:
+        if _ORDER_CONTEXT.search(before) or re.match(
+            r"\s*(?:total|sum|average|avg|mean|number|count)\b", rest, re.I
+        ):
+            return True
+    return False
+
+
+def ungrounded(d: Draft, phrase: str, what: str = "column to aggregate") -> PlanError:
+    return column_error(d, phrase, what)
+
+
+def mark(d: Draft, start: int, end: int) -> None:
+    mark_chars(d, start, end)
+
+
+# -- reading measures -------------------------------------------------------------------------------
+
+
+def find(d: Draft) -> list[Measure]:
+    """Every measure phrase of the request, in text order (their words are marked used)."""
+    found: list[Measure] = []
+    for m in HEADCOUNT.finditer(d.prompt):
+        table = table_of(d, "employees") or table_of(d, "staff") or d.base
+        meas = Measure("count", None, "headcount", m.start(), m.end(), table=table, entity=True)
+        found.append(_named(d, meas))
+    for rx, fn in PREFIX:
+        for m in rx.finditer(d.prompt):
+            if _used(d, m.start(), m.end()) or any(f.start <= m.start() < f.end for f in found):
+                continue
+            rest = d.prompt[m.end() :]
+            if skip_trigger(d, m.start(), fn, m.group(0), rest):
+                continue
+            meas = target(d, fn, m.start(), m.end())
+            pair = _PAIR.match(rest)
+            if meas is None and pair:  # "min and max unit price": both read what follows the second
+                later = target(d, fn, m.start(), m.end() + pair.end())
+                if later is not None:
+                    meas = Measure(fn, later.column, later.alias, m.start(), m.end(), table=later.table,
+                                   expression=later.expression, conds=later.conds)  # fmt: skip
+            if meas is not None:
+                found.append(_named(d, meas))
+    for m in POSTFIX_COUNT.finditer(d.prompt):
+        if _used(d, m.start(), m.end()):
+            continue
+        words = m.group("w")
+        table = table_of(d, words) or table_of(d, words.split()[-1])
+        if table is None:
+            continue
+        w_start = m.start("w") if table_of(d, words) else m.start("w") + words.rfind(words.split()[-1])
+        meas = Measure("count", None, default_alias("count", None, table, []), w_start, m.end(), table=table,
+                       entity=True)  # fmt: skip
+        found.append(_named(d, meas))
+    for m in POSTFIX.finditer(d.prompt):
+        if _used(d, m.start("w"), m.end("w")):
+            continue
+        before = tokens_before(d, m.start(), 4)
+        meas = _postfix_target(d, m, before)
+        if meas is not None:
+            found.append(_named(d, meas))
+    found.sort(key=lambda x: x.start)
+    return found
+
+
+def _used(d: Draft, start: int, end: int) -> bool:
+    return any(
+        blocked(d, t) for t in d.tokens.items if t.start >= start and t.end <= end and t.kind == "word"
+    )
+
+
+def _named(d: Draft, meas: Measure) -> Measure:
+    after = name_after(d, meas.end)
+    if after:
+        meas.alias, meas.end, meas.named = after[0], after[1], True
+    else:
+        before = name_before(d, meas.start)
+        if before:
+            meas.alias, meas.start, meas.named = before[0], before[1], True
+    mark(d, meas.start, meas.end)
+    return meas
+
+
+def target(d: Draft, fn: str, start: int, pos: int) -> Measure | None:
+    """What the measure at ``start`` (trigger words up to ``pos``) aggregates."""
+    dn = derived_at(d, pos, pos + 80)
+    if dn is not None:
+        dc = next(x for x in d.derived if x.name == dn)
+        low = d.prompt.lower()
+        dstart = low.find((dc.provenance or "").lower())
+        if dstart >= 0 and not d.prompt[pos:dstart].strip():
+            return _over_derived(d, fn, start, dstart + len(dc.provenance or ""), dn)
+    arith = _arithmetic(d, fn, start, pos)
+    if arith is not None:
+        return arith
+    words = tokens_from(d, pos)
+    if not words:
+        return None
+    for n in range(len(words), 0, -1):
+        head = words[:n]
+        phrase = text_of(d, head)
+        tail_end = head[-1].end
+        counting = fn in ("count", "count_distinct")
+        table = table_of(d, phrase)
+        col = None if counting and table else column_of(d, phrase)
+        if table is not None and col is None:
+            if counting or fn == "sum" and re.match(r"\s*(?:the\s+)?total\b", d.prompt[start:pos], re.I):
+                return _entity_measure(d, fn, start, tail_end, table, [])
+            continue
+        if col is not None:
+            if fn in ("sum", "avg") and family(d, col) not in NUMERIC:
+                if fn == "sum" and family(d, col) == "other":
+                    pass
+                else:
+                    continue
+            if (
+                fn in ("min", "max")
+                and start_word(d, start) in _SUPERLATIVE
+                and start_word(d, start) in ("first", "last", "oldest", "newest", "latest", "earliest")
+                and family(d, col) not in TEMPORAL
+            ):
+                return None
+            return _column_measure(d, fn, start, tail_end, col)
+        # "cancelled orders": values of the table named last
+        if n >= 2:
+            table = table_of(d, words[n - 1].text)
+            if table is not None and fn in ("count", "count_distinct"):
+                conds = value_conditions(d, words[: n - 1], table)
+                if conds:
+                    return _entity_measure(d, fn, start, tail_end, table, conds)
+    return None
+
+
+def start_word(d: Draft, start: int) -> str:
+    w = [t.low for t in d.tokens.items if t.start >= start][:2]
+    return w[1] if w and w[0] == "the" and len(w) > 1 else (w[0] if w else "")
+
+
+def _entity_measure(d: Draft, fn: str, start: int, end: int, table: str, conds: list[Filter]) -> Measure:
+    """count of rows of ``table`` ("orders"), or of distinct rows it refers to ("distinct customers")."""
+    d.use_table(table)
+    end, more = _trailing_values(d, end, table)
+    conds = conds + more
+    if fn == "count_distinct":
+        key = entity_key(d, table)
+        return Measure("count_distinct", key, default_alias("count_distinct", key, table, conds), start, end,
+                       table=key.split(".")[0], conds=conds)  # fmt: skip
+    fn = "count"
+    return Measure(
+        fn, None, default_alias(fn, None, table, conds), start, end, table=table, conds=conds, entity=True
+    )
+
+
+def _trailing_values(d: Draft, end: int, table: str) -> tuple[int, list[Filter]]:
+    """ "orders that were cancelled", "orders cancelled": values right after the counted noun."""
+    m = re.match(
+        r"\s*(?:(?:that|which|who)\s+(?:were|are|was|is|got|have\s+been|has\s+been)\s+|being\s+)?",
+        d.prompt[end:],
+        re.I,
+    )
+    words = tokens_from(d, end + (m.end() if m else 0), 2)
+    for n in range(len(words), 0, -1):
+        conds = value_conditions(d, words[:n], table)
+        if conds:
+            return words[n - 1].end, conds
+    return end, []
+
+
+def entity_key(d: Draft, table: str) -> str:
+    """The column that identifies rows of ``table`` from the tables in play: a foreign key to it, else its key."""
+    info = d.catalog.table(table)
+    for t in in_play(d):
+        if t.lower() == table.lower():
+            continue
+        for fk in d.catalog.table(t).foreign_keys:
+            if fk.ref_table.lower() == table.lower() and len(fk.columns) == 1:
+                return f"{d.catalog.table(t).name}.{fk.columns[0]}"
+    pk = info.primary_key[0] if info.primary_key else info.columns[0].name
+    return f"{info.name}.{pk}"
+
+
+def _column_measure(d: Draft, fn: str, start: int, end: int, col: str) -> Measure:
+    table = col.split(".")[0]
+    d.use_table(table)
+    end, conds = _of_table(d, end, table)
+    return Measure(fn, col, default_alias(fn, col, table, conds), start, end, table=table, conds=conds)
+
+
+def _of_table(d: Draft, end: int, table: str) -> tuple[int, list[Filter]]:
+    """ "amount of completed orders", "salary across all employees": the table (and values) after a column."""
+    m = re.match(
+        r"\s*(?:of|across|over|for|from|on)\s+(?:all\s+|the\s+|their\s+|its\s+)*", d.prompt[end:], re.I
+    )
+    if not m:
+        return end, []
+    words = tokens_from(d, end + m.end(), 4)
+    for n in range(len(words), 0, -1):
+        if table_of(d, words[n - 1].text) != table:
+            continue
+        conds = value_conditions(d, words[: n - 1], table) if n > 1 else []
+        if conds is None:
+            continue
+        return words[n - 1].end, conds
+    return end, []
+
+
+def _over_derived(d: Draft, fn: str, start: int, end: int, name: str) -> Measure:
+    return Measure(fn, name, default_alias(fn, name, None, []), start, end, table=None)
+
+
+def _postfix_target(d: Draft, m: re.Match[str], before: list[Token]) -> Measure | None:
+    fn = "avg" if m.group("w").lower().startswith("aver") else "sum"
+    end = m.end()
+    over = m.group("over")
+    if (
+        over
+        and table_of(d, over) is None
+        and over.lower() not in ("lines", "rows", "records", "items", "entries")
+    ):
+        end = m.end("w")
+    low = d.prompt.lower()
+    for dc in d.derived:  # "revenue = quantity x unit price summed over lines"
+        prov = (dc.provenance or "").lower()
+        i = low.find(prov) if prov else -1
+        if i >= 0 and not d.prompt[i + len(prov) : m.start()].strip(" ,"):
+            meas = _over_derived(d, fn, i, end, dc.name)
+            if re.search(rf"\b{re.escape(dc.name)}\b", d.prompt, re.I):
+                meas.alias, meas.named = dc.name, True
+            return meas
+    for n in range(len(before), 0, -1):
+        phrase = text_of(d, before[-n:])
+        col = column_of(d, phrase)
+        if col is not None and family(d, col) in NUMERIC:
+            return Measure(
+                fn, col, default_alias(fn, col, None, []), before[-n].start, end, table=col.split(".")[0]
+            )
+    return None
+
+
+_ARITH_END = re.compile(
+    r"\s*(?:[,;.?!()]|\b(?:per|by|for|in|each|every|and|with|where|as|called|named|rounded|"
+    r"grouped|across|from|over|sorted|ordered|only|then|into|which|that|including)\b|$)",
+    re.I,
+)
+
+
+def _arithmetic(d: Draft, fn: str, start: int, pos: int) -> Measure | None:
+    """ "sum of quantity times unit price": an expression written inline after the trigger."""
+    if fn in ("count", "count_distinct"):
+        return None
+    from datamorph.planner.recognizers.derived import parse_arithmetic
+
+    m = _ARITH_END.search(d.prompt, pos)
+    text = d.prompt[pos : m.start() if m else len(d.prompt)]
+    if not re.search(r"\b(?:times|x|multiplied|divided|plus|minus)\b|[*/+×-]", text, re.I):
+        return None
+    parsed = parse_arithmetic(d, text)
+    if parsed is None:
+        return None
+    sql, names = parsed
+    end = pos + len(text.rstrip())
+    table = next((x.split(".")[0] for x in re.findall(r"\b[a-z_]+\.[a-z_]+\b", sql)), None)
+    alias = default_alias(
+        fn, "_".join(n for n in names if n not in ("times", "per", "plus", "minus")), None, []
+    )
+    return Measure(fn, None, alias, start, end, table=table, expression=sql)
+
+
+def d_has(d: Draft, name: str) -> bool:
+    """``name`` is a table or a column of the warehouse."""
+    return d.catalog.has_table(name) or _is_column(d, name)

@@ -1,0 +1,348 @@
+"""Planner: output columns and renames, derived columns, windows, de-duplication, union.
+
+Every request is planned against the demo warehouse (plus two small tables
+with duplicates and signed transactions), compiled, run on DuckDB and compared
+with a hand-written query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from datamorph.compiler.sql import compile_spec
+from datamorph.errors import PlanError
+from datamorph.spec import ETLSpec
+
+REF = dt.date(2025, 7, 1)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    import duckdb
+
+    from datamorph.demo.warehouse import build_demo_warehouse
+    from datamorph.engines import connect
+
+    path = tmp_path_factory.mktemp("w") / "w.duckdb"
+    build_demo_warehouse(path, scale=0.05)
+    con = duckdb.connect(str(path))
+    con.execute("""
+        CREATE TABLE page_views (user_id INTEGER, page_url VARCHAR, viewed_at TIMESTAMP);
+        INSERT INTO page_views VALUES
+          (1, '/home', '2025-01-01 10:00:00'), (1, '/home', '2025-01-01 10:00:00'),
+          (1, '/cart', '2025-01-01 10:05:00'), (2, '/home', '2025-01-02 09:00:00'),
+          (2, '/home', '2025-01-02 09:00:00'), (2, '/home', '2025-01-02 09:00:00'),
+          (3, '/checkout', '2025-01-03 12:00:00');
+        CREATE TABLE account_transactions (transaction_id INTEGER, account_id INTEGER, transaction_date DATE,
+                                           direction VARCHAR, amount DECIMAL(10,2));
+        INSERT INTO account_transactions VALUES
+          (1, 100, '2025-01-01', 'credit', 500), (2, 100, '2025-01-02', 'debit', 120),
+          (3, 100, '2025-01-02', 'credit', 40), (4, 200, '2025-01-01', 'credit', 1000),
+          (5, 200, '2025-01-05', 'debit', 250), (6, 100, '2025-01-07', 'debit', 80);
+    """)
+    con.close()
+    eng = connect(str(path))
+    yield eng
+    eng.close()
+
+
+def plan(engine, prompt: str) -> ETLSpec:  # type: ignore[no-untyped-def]
+    from datamorph.planner import plan_request
+
+    return plan_request(prompt, engine, reference_date=REF)
+
+
+def rows(engine, spec: ETLSpec) -> tuple[list[str], list[tuple[Any, ...]]]:  # type: ignore[no-untyped-def]
+    res = engine.fetch(compile_spec(spec, engine.catalog()).sql("duckdb"))
+    return res.columns, res.rows
+
+
+def _key(row: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple("" if v is None else f"{v}" for v in row)
+
+
+def check(engine, prompt: str, expected_sql: str, columns: list[str] | None = None) -> ETLSpec:  # type: ignore[no-untyped-def]
+    """Plan, compile and run ``prompt``; its rows (and column names) equal ``expected_sql``'s."""
+    spec = plan(engine, prompt)
+    got_cols, got = rows(engine, spec)
+    want = engine.fetch(expected_sql)
+    assert sorted(got, key=_key) == sorted(want.rows, key=_key), spec.to_json()
+    if columns is not None:
+        assert got_cols == columns, spec.to_json()
+    return spec
+
+
+# -- output columns and renames ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt", [
+    "Return customer_id, email and phone for every customer",
+    "customers: customer_id, email, phone",
+    "Columns: customer_id, email, phone from the customers table",
+    "Just customer_id, email and phone of customers please",
+    "customers with only three columns: customer_id, email and phone",
+])  # fmt: skip
+def test_output_list(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, "SELECT customer_id, email, phone FROM customers",
+                 ["customer_id", "email", "phone"])  # fmt: skip
+    assert [c.column for c in spec.columns] == ["customers.customer_id", "customers.email", "customers.phone"]
+
+
+@pytest.mark.parametrize("prompt", [
+    "customer contact sheet: customer_id as id, email as email_address, phone renamed to phone_number",
+    "customers with customer_id -> id, email -> email_address and phone (call it phone_number)",
+    "Return customer_id renamed to id, email as email_address and phone as phone_number from customers",
+])  # fmt: skip
+def test_renames(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, "SELECT customer_id, email, phone FROM customers",
+                 ["id", "email_address", "phone_number"])  # fmt: skip
+    assert spec.columns[0].provenance
+
+
+@pytest.mark.parametrize("prompt", [
+    "copy departments but rename department_id to dept_id and leave location out",
+    "departments without the location column, renaming department_id to dept_id",
+    "all departments except location; rename department_id as dept_id",
+])  # fmt: skip
+def test_rename_and_exclude(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    check(engine, prompt, "SELECT department_id, department_name, cost_center FROM departments",
+          ["dept_id", "department_name", "cost_center"])  # fmt: skip
+
+
+def test_leave_out_cost_center(engine) -> None:  # type: ignore[no-untyped-def]
+    check(engine, "the departments table. Leave the cost center out",
+          "SELECT department_id, department_name, location FROM departments",
+          ["department_id", "department_name", "location"])  # fmt: skip
+
+
+def test_all_columns_leaves_list_empty(engine) -> None:  # type: ignore[no-untyped-def]
+    spec = plan(engine, "keep all of the order columns")
+    assert spec.columns == []
+    assert [s.table_name for s in spec.source_tables] == ["orders"]
+
+
+def test_unknown_output_column_is_an_error(engine) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PlanError):
+        plan(engine, "Return customer_id, email and shoe_size for every customer")
+
+
+# -- derived columns -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt", [
+    "each order line with line_total = quantity times unit_price",
+    "order items plus a column line_total computed as quantity * unit price",
+    "order_items with quantity multiplied by unit_price as line_total",
+])  # fmt: skip
+def test_arithmetic(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, "SELECT *, quantity * unit_price AS line_total FROM order_items")
+    assert spec.derived_columns[0].name == "line_total"
+    assert "order_items.quantity" in spec.derived_columns[0].expression
+
+
+def test_arithmetic_with_parentheses(engine) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, "order items with net = quantity x unit price x (1 - discount)",
+                 "SELECT *, quantity * unit_price * (1 - discount) AS net FROM order_items")  # fmt: skip
+    assert spec.derived_columns[0].name == "net"
+
+
+def test_concatenation(engine) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, "employees with full_name by putting first and last name together with a space",
+                 "SELECT *, first_name || ' ' || last_name AS full_name FROM employees")  # fmt: skip
+    assert spec.derived_columns[0].expression == "employees.first_name || ' ' || employees.last_name"
+
+
+@pytest.mark.parametrize("prompt", [
+    "orders with a size column: 'large' if amount > 500 else 'small'",
+    "orders plus a size column: 'large' when amount is over 500, 'small' otherwise",
+    "orders with size = 'large' when the amount is more than 500, otherwise 'small'",
+])  # fmt: skip
+def test_case_bucket(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt,
+                 "SELECT *, CASE WHEN amount > 500 THEN 'large' ELSE 'small' END AS size FROM orders")  # fmt: skip
+    assert spec.derived_columns[0].name == "size"
+
+
+def test_case_bucket_null_first(engine) -> None:  # type: ignore[no-untyped-def]
+    spec = check(
+        engine,
+        "employees with rating_band: 'top' when performance_rating is 4 or more, 'ok' below, "
+        "'unrated' when there is no performance rating",
+        "SELECT *, CASE WHEN performance_rating IS NULL THEN 'unrated' WHEN performance_rating >= 4 THEN 'top' "
+        "ELSE 'ok' END AS rating_band FROM employees",
+    )
+    assert spec.derived_columns[0].expression.startswith("CASE WHEN employees.performance_rating IS NULL")
+
+
+@pytest.mark.parametrize("prompt", [
+    "employees, where the performance rating is missing put 0",
+    "employees but replace missing performance ratings with 0",
+    "employees with performance_rating defaulting to 0",
+])  # fmt: skip
+def test_fill_missing(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    cols = [c for c in engine.fetch("SELECT * FROM employees LIMIT 0").columns]
+    spec = check(engine, prompt,
+                 "SELECT * REPLACE (coalesce(performance_rating, 0) AS performance_rating) FROM employees", cols)
+    assert spec.derived_columns[0].name == "performance_rating"
+
+
+def test_date_parts(engine) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, "employees with the year and month of hire_date",
+                 "SELECT *, year(hire_date) AS hire_year, month(hire_date) AS hire_month FROM employees")  # fmt: skip
+    assert [x.name for x in spec.derived_columns] == ["hire_year", "hire_month"]
+
+
+def test_month_start(engine) -> None:  # type: ignore[no-untyped-def]
+    check(engine, "orders with the order month as the first day of the month",
+          "SELECT *, CAST(date_trunc('month', order_date) AS DATE) AS order_month FROM orders")  # fmt: skip
+
+
+def test_calendar_date(engine) -> None:  # type: ignore[no-untyped-def]
+    check(engine, "page views with the calendar date part of viewed_at called view_date",
+          "SELECT *, CAST(viewed_at AS DATE) AS view_date FROM page_views")  # fmt: skip
+
+
+# -- windows ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt", [
+    "rank employees by salary within each department",
+    "rank the employees by their salary per department, highest first",
+])  # fmt: skip
+def test_rank_salary(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    spec = plan(engine, prompt)
+    w = spec.windows[0]
+    assert w.function == "rank" and w.order_by[0].direction == "desc"
+    assert w.order_by[0].column == "salaries.salary"
+    assert w.partition_by == ["employees.department_id"]
+    rows(engine, spec)
+
+
+@pytest.mark.parametrize("prompt, fn", [
+    ("rank the products by unit price within each category, most expensive first", "rank"),
+    ("dense rank products by unit_price per category (no gaps), highest first", "dense_rank"),
+    ("rank products by unit price in each category so ties share a rank and skip", "rank"),
+])  # fmt: skip
+def test_rank_products(engine, prompt: str, fn: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt,
+                 f"SELECT *, {fn}() OVER (PARTITION BY category_id ORDER BY unit_price DESC) AS unit_price_rank "
+                 "FROM products")  # fmt: skip
+    assert spec.windows[0].function == fn
+
+
+@pytest.mark.parametrize("prompt", [
+    "running total of order amount per customer by order date then order id",
+    "orders with a cumulative sum of amount for each customer ordered by order_date, then order_id",
+])  # fmt: skip
+def test_running_total(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt,
+                 "SELECT *, sum(amount) OVER (PARTITION BY customer_id ORDER BY order_date, order_id "
+                 "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_total FROM orders")  # fmt: skip
+    assert spec.windows[0].frame == "running"
+
+
+def test_running_balance_signed(engine) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, "account transactions with a running balance of amount per account ordered by "
+                 "transaction date then transaction id, where credits add and debits subtract",
+                 "SELECT *, sum(CASE WHEN direction = 'credit' THEN amount ELSE -amount END) OVER ("
+                 "PARTITION BY account_id ORDER BY transaction_date, transaction_id ROWS BETWEEN UNBOUNDED "
+                 "PRECEDING AND CURRENT ROW) AS running_balance FROM account_transactions")  # fmt: skip
+    assert "credit" in (spec.windows[0].expression or "")
+
+
+@pytest.mark.parametrize("prompt", [
+    "top 3 products by unit price in each category",
+    "the top three products by unit_price per category",
+])  # fmt: skip
+def test_top_n_per_group(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    spec = plan(engine, prompt)
+    assert spec.qualify and spec.windows[0].function == "row_number"
+    _, got = rows(engine, spec)
+    want = engine.fetch("SELECT count(*) FROM (SELECT *, row_number() OVER (PARTITION BY category_id "
+                        "ORDER BY unit_price DESC) rn FROM products) WHERE rn <= 3").rows[0][0]  # fmt: skip
+    assert len(got) == want
+
+
+def test_rank_unknown_column(engine) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PlanError):
+        plan(engine, "rank products by zorbness within each category")
+
+
+# -- dedupe ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt", [
+    "page views without exact duplicates",
+    "page_views, each distinct row only once",
+    "deduplicate page views",
+    "page views with duplicate rows removed",
+])  # fmt: skip
+def test_exact_dedupe(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, "SELECT DISTINCT * FROM page_views")
+    assert spec.dedupe is not None and spec.dedupe.keys == []
+
+
+@pytest.mark.parametrize("prompt", [
+    "latest salary record per employee",
+    "keep only the most recent salary for each employee by effective_date",
+    "the newest salaries row per employee",
+])  # fmt: skip
+def test_latest_per_key(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt,
+                 "SELECT * FROM salaries QUALIFY row_number() OVER (PARTITION BY employee_id "
+                 "ORDER BY effective_date DESC) = 1")  # fmt: skip
+    assert spec.dedupe is not None and spec.dedupe.keys == ["salaries.employee_id"]
+    assert [s.table_name for s in spec.source_tables] == ["salaries"]
+
+
+@pytest.mark.parametrize("prompt", [
+    "first order per customer",
+    "each customer's earliest order by order date",
+])  # fmt: skip
+def test_first_per_key(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    spec = plan(engine, prompt)
+    assert spec.dedupe is not None and spec.dedupe.keys == ["orders.customer_id"]
+    assert spec.dedupe.order_by[0].direction == "asc"
+    _, got = rows(engine, spec)
+    assert len(got) == engine.fetch("SELECT count(DISTINCT customer_id) FROM orders").rows[0][0]
+
+
+# -- union -----------------------------------------------------------------------------------------
+
+
+def test_union_shared_list(engine) -> None:  # type: ignore[no-untyped-def]
+    spec = check(
+        engine,
+        "stack customers and employees into one list with person_type ('customer' or 'employee'), "
+        "person_id (the customer_id or employee_id), first_name, last_name",
+        "SELECT 'customer', customer_id, first_name, last_name FROM customers UNION ALL "
+        "SELECT 'employee', employee_id, first_name, last_name FROM employees",
+        ["person_type", "person_id", "first_name", "last_name"],
+    )
+    assert spec.union is not None and spec.union.mode == "all"
+    assert [s.table_name for s in spec.source_tables] == ["customers"]
+
+
+def test_union_type_column(engine) -> None:  # type: ignore[no-untyped-def]
+    check(engine, "one list of all customers and employees with their first and last names and a type column",
+          "SELECT first_name, last_name, 'customer' FROM customers UNION ALL "
+          "SELECT first_name, last_name, 'employee' FROM employees",
+          ["first_name", "last_name", "type"])  # fmt: skip
+
+
+def test_union_per_part_lists(engine) -> None:  # type: ignore[no-untyped-def]
+    check(engine, "combined log with one row per customer (source='retail', id=customer_id, signup_date) "
+          "and one row per employee (source='staff', id=employee_id, hire_date)",
+          "SELECT 'retail', customer_id, signup_date FROM customers UNION ALL "
+          "SELECT 'staff', employee_id, hire_date FROM employees",
+          ["source", "id", "signup_date"])  # fmt: skip
+
+
+def test_union_distinct(engine) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, "stack customers and employees into a single list of unique first names: first_name",
+                 "SELECT first_name FROM customers UNION SELECT first_name FROM employees")  # fmt: skip
+    assert spec.union is not None and spec.union.mode == "distinct"
+
