@@ -183,7 +183,9 @@ def test_number_words_and_parse_number() -> None:
 # -- a small hand-made catalog -------------------------------------------------------------------
 
 
-def _table(name: str, cols: list[tuple[str, str]], pk: list[str], fks: tuple[ForeignKey, ...] = ()) -> TableInfo:
+def _table(
+    name: str, cols: list[tuple[str, str]], pk: list[str], fks: tuple[ForeignKey, ...] = ()
+) -> TableInfo:
     return TableInfo(name, [ColumnInfo(c, t) for c, t in cols], primary_key=pk, foreign_keys=list(fks))
 
 
@@ -257,7 +259,9 @@ def test_tables_hand(hand: SchemaLinker, phrase: str, table: str) -> None:
 
 
 def test_table_scores_rank_exact_over_synonym_over_typo(hand: SchemaLinker) -> None:
-    exact, plural, synonym, typo = (hand.tables(p)[0].score for p in ("accounts", "account", "clients", "invocies"))
+    exact, plural, synonym, typo = (
+        hand.tables(p)[0].score for p in ("accounts", "account", "clients", "invocies")
+    )
     assert exact == 1.0 and exact > plural > synonym > typo >= 0.7
 
 
@@ -284,7 +288,9 @@ def test_table_scores_rank_exact_over_synonym_over_typo(hand: SchemaLinker) -> N
         ("invoices.customer_id", None, ("invoices", "customer_id")),
     ],
 )
-def test_columns_hand(hand: SchemaLinker, phrase: str, tables: list[str] | None, expected: tuple[str, str]) -> None:
+def test_columns_hand(
+    hand: SchemaLinker, phrase: str, tables: list[str] | None, expected: tuple[str, str]
+) -> None:
     matches = hand.columns(phrase, tables)
     assert matches and (matches[0].table, matches[0].column) == expected
     assert all(0 < m.score <= 1 for m in matches)
@@ -357,7 +363,9 @@ def test_join_path_through_bridges(hand: SchemaLinker) -> None:
 
 
 def test_join_path_tree_of_several_tables(hand: SchemaLinker) -> None:
-    edges = hand.join_path(["ACCOUNTS", "skus", "accounts", "invoices"])  # case-insensitive, duplicates dropped
+    edges = hand.join_path(
+        ["ACCOUNTS", "skus", "accounts", "invoices"]
+    )  # case-insensitive, duplicates dropped
     tables = {"accounts"} | {e.right_table for e in edges}
     assert tables == {"accounts", "dim_customer", "invoices", "invoice_lines", "skus"}
     assert len(edges) == 4
@@ -453,7 +461,13 @@ def test_value_index_build(demo) -> None:  # type: ignore[no-untyped-def]
     for skipped in [("customers", "email"), ("customers", "phone"), ("customers", "first_name"),
                     ("employees", "last_name"), ("employees", "email")]:  # fmt: skip
         assert skipped not in cols
-    assert sorted(values.values_of("orders", "status")) == ["cancelled", "completed", "pending", "returned", "shipped"]
+    assert sorted(values.values_of("orders", "status")) == [
+        "cancelled",
+        "completed",
+        "pending",
+        "returned",
+        "shipped",
+    ]
 
 
 def test_value_index_build_skips_high_cardinality(demo) -> None:  # type: ignore[no-untyped-def]
@@ -585,7 +599,9 @@ def test_tables_demo(linker: SchemaLinker, phrase: str, table: str) -> None:
         ("manager", None, ("employees", "manager_id")),
     ],
 )
-def test_columns_demo(linker: SchemaLinker, phrase: str, tables: list[str] | None, expected: tuple[str, str]) -> None:
+def test_columns_demo(
+    linker: SchemaLinker, phrase: str, tables: list[str] | None, expected: tuple[str, str]
+) -> None:
     matches = linker.columns(phrase, tables)
     assert matches, phrase
     assert (matches[0].table, matches[0].column) == expected
@@ -693,7 +709,9 @@ def test_find_mentions_do_not_overlap(linker: SchemaLinker) -> None:
 
 
 def test_join_path_demo(linker: SchemaLinker) -> None:
-    assert linker.join_path(["orders", "customers"]) == [JoinEdge("orders", "customer_id", "customers", "customer_id")]
+    assert linker.join_path(["orders", "customers"]) == [
+        JoinEdge("orders", "customer_id", "customers", "customer_id")
+    ]
     assert linker.join_path(["orders", "products"]) == [
         JoinEdge("orders", "order_id", "order_items", "order_id"),
         JoinEdge("order_items", "product_id", "products", "product_id"),

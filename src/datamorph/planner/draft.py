@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from datamorph.catalog import Catalog
 from datamorph.errors import PlanError
-from datamorph.planner.linking import SchemaLinker
+from datamorph.planner.linking import JoinEdge, SchemaLinker
 from datamorph.planner.text import Tokens
 from datamorph.spec import (
     Aggregation,
@@ -57,6 +57,7 @@ class Draft:
     limit: int | None = None
     union: list[Draft] = field(default_factory=list)
     union_mode: str = "all"
+    join_hints: list[str] = field(default_factory=list)  # key columns the request names ("on customer_id")
     target: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -113,11 +114,20 @@ def assemble(d: Draft) -> ETLSpec:
     return load_spec({k: v for k, v in data.items() if v is not None})
 
 
+def _hinted(d: Draft, e: JoinEdge) -> JoinEdge:
+    """Use the key the request named when both tables have it (\"join ... on customer_id\")."""
+    for hint in d.join_hints:
+        left, right = d.catalog.table(e.left_table), d.catalog.table(e.right_table)
+        if left.has_column(hint) and right.has_column(hint):
+            return JoinEdge(e.left_table, left.column(hint).name, e.right_table, right.column(hint).name)
+    return e
+
+
 def _block(d: Draft) -> QueryBlock:
     tables = d.referenced_tables()
     joins: list[JoinCondition] = []
     if len(tables) > 1:
-        edges = d.linker.join_path(tables)
+        edges = [_hinted(d, e) for e in d.linker.join_path(tables)]
         joined = {tables[0]}
         pending = list(edges)
         while pending:

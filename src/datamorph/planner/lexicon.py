@@ -173,7 +173,8 @@ def phrase_tokens(phrase: str) -> tuple[str, ...]:
 #: ("show me the rows of ..."). The planner may ignore these when they are left unused, so
 #: nothing that changes a result belongs here (negation, comparison, aggregation, ordering,
 #: limits and grouping words are :data:`OPERATOR_WORDS`).
-STOPWORDS: frozenset[str] = frozenset("""
+STOPWORDS: frozenset[str] = frozenset(
+    """
 a an the this that these those there here it its they them their theirs he she his her hers
 him we us our ours you your yours i me my mine someone something anything everything
 who whom whose which what whatever when where why how whether
@@ -188,11 +189,13 @@ computing make makes build builds create creates generate generates produce prod
 pull extract retrieve select query join filter filters filtered
 table tables column columns field fields row rows record records entry entries data dataset
 report reports result results info information details detail
-""".split())
+""".split()
+)
 
 #: Words that mean something to a query but never name a table, column or value:
 #: negation, logic, comparison, aggregation, ordering, limits, grouping, time, arithmetic.
-OPERATOR_WORDS: frozenset[str] = frozenset("""
+OPERATOR_WORDS: frozenset[str] = frozenset(
+    """
 not no none nobody nothing never without except excluding exclude excludes excluded neither
 nor or either but only unless if else because while though although
 more less fewer greater smaller larger higher lower bigger over under above below between
@@ -208,7 +211,8 @@ group groups grouped grouping break broken breakdown split including include inc
 included keep remove dedupe deduplicate duplicate duplicates new old start end begin
 times plus minus divided multiplied percent percentage ratio round rounded decimal decimals
 up down out off
-""".split())
+""".split()
+)
 
 #: Words that never name a table, column or value on their own (schema linking uses
 #: them only inside a known phrase: "first name", "phone number", "order total", "not active").

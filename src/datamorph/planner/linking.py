@@ -173,7 +173,9 @@ class _Fuzzy:
         if not bucket:
             return []
         out: list[tuple[str, int]] = []
-        for key, dist, _ in process.extract(query, bucket, scorer=OSA.distance, score_cutoff=maxd, limit=None):
+        for key, dist, _ in process.extract(
+            query, bucket, scorer=OSA.distance, score_cutoff=maxd, limit=None
+        ):
             if dist == 0:
                 continue
             if min(len(key), len(query)) <= 5 and Indel.distance(query, key) != 1:
@@ -199,7 +201,9 @@ _PERSON_NAME_TOKENS = frozenset({
     "first", "last", "middle", "full", "given", "family", "sur", "user", "nick", "display",
     "contact", "maiden", "legal", "preferred",
 })  # fmt: skip
-_PERSON_NAME_COLUMNS = frozenset({"surname", "forename", "username", "login", "firstname", "lastname", "fullname"})
+_PERSON_NAME_COLUMNS = frozenset(
+    {"surname", "forename", "username", "login", "firstname", "lastname", "fullname"}
+)
 
 
 def _skip_value_column(name: str) -> bool:
@@ -260,7 +264,9 @@ class ValueIndex:
 
     # -- building -----------------------------------------------------------------------
     @classmethod
-    def build(cls, engine: Any, catalog: Catalog, *, max_distinct: int = 200, max_len: int = 60) -> ValueIndex:
+    def build(
+        cls, engine: Any, catalog: Catalog, *, max_distinct: int = 200, max_len: int = 60
+    ) -> ValueIndex:
         """Index the values of ``catalog``'s text columns with at most ``max_distinct`` distinct values.
 
         One query per text column (``SELECT DISTINCT col ... LIMIT max_distinct + 1``);
@@ -421,7 +427,9 @@ class ValueIndex:
         """A JSON-able form: ``{"version": 1, "columns": [{"table", "column", "values"}]}``."""
         return {
             "version": 1,
-            "columns": [{"table": t, "column": c, "values": list(vs)} for (t, c), vs in self._columns.items()],
+            "columns": [
+                {"table": t, "column": c, "values": list(vs)} for (t, c), vs in self._columns.items()
+            ],
         }
 
     @classmethod
@@ -564,7 +572,15 @@ class SchemaLinker:
                         locals_.append(_compact(toks[len(form) :]))
                 if len(toks) > 1 and toks[0] in _BOOL_PREFIXES:
                     locals_.append(_compact(toks[1:]))
-                col = _Col(name, c.name, toks, _compact(toks), tuple(dict.fromkeys(locals_)), c.family, c.name.lower() in fk_cols)
+                col = _Col(
+                    name,
+                    c.name,
+                    toks,
+                    _compact(toks),
+                    tuple(dict.fromkeys(locals_)),
+                    c.family,
+                    c.name.lower() in fk_cols,
+                )
                 key = (name, c.name)
                 self._cols[key] = col
                 self._col_raw.setdefault(c.name.lower(), []).append(key)
@@ -593,13 +609,24 @@ class SchemaLinker:
         # foreign-key graph (both directions), declared keys first
         for info in catalog.tables.values():
             for fk in info.foreign_keys:
-                ref = self._names.get(fk.ref_table.lower()) or self._names.get(fk.ref_table.lower().split(".")[-1])
-                if ref is None or ref == info.name or len(fk.columns) != len(fk.ref_columns) or not fk.columns:
+                ref = self._names.get(fk.ref_table.lower()) or self._names.get(
+                    fk.ref_table.lower().split(".")[-1]
+                )
+                if (
+                    ref is None
+                    or ref == info.name
+                    or len(fk.columns) != len(fk.ref_columns)
+                    or not fk.columns
+                ):
                     continue
-                ref_cols = [self.catalog.table(ref).column(rc).name if self.catalog.table(ref).has_column(rc) else rc
-                            for rc in fk.ref_columns]
+                ref_cols = [
+                    self.catalog.table(ref).column(rc).name if self.catalog.table(ref).has_column(rc) else rc
+                    for rc in fk.ref_columns
+                ]
                 fwd = tuple(JoinEdge(info.name, a, ref, b) for a, b in zip(fk.columns, ref_cols, strict=True))
-                back = tuple(JoinEdge(ref, b, info.name, a) for a, b in zip(fk.columns, ref_cols, strict=True))
+                back = tuple(
+                    JoinEdge(ref, b, info.name, a) for a, b in zip(fk.columns, ref_cols, strict=True)
+                )
                 self._adj[info.name].append((ref, fwd, not fk.inferred))
                 self._adj[ref].append((info.name, back, not fk.inferred))
         for nbs in self._adj.values():
@@ -657,7 +684,9 @@ class SchemaLinker:
         part = self._table_scores(stripped, _strip_raw(text), False) if stripped else {}
         return whole if max(whole.values(), default=0.0) >= max(part.values(), default=0.0) else part
 
-    def _table_scores(self, toks: tuple[str, ...], raw: str, strict: bool, fuzzy: bool = True) -> dict[str, float]:
+    def _table_scores(
+        self, toks: tuple[str, ...], raw: str, strict: bool, fuzzy: bool = True
+    ) -> dict[str, float]:
         out: dict[str, float] = {}
         hit = self._table_raw.get(raw)
         if hit:
@@ -667,14 +696,21 @@ class SchemaLinker:
             _put(out, t, s)
         if strict or out:
             return out
-        content = [t for t in toks if t not in NON_SCHEMA_WORDS and t not in GENERIC_WORDS and t not in TABLE_AFFIXES]
+        content = [
+            t for t in toks if t not in NON_SCHEMA_WORDS and t not in GENERIC_WORDS and t not in TABLE_AFFIXES
+        ]
         if content and len(content) == len([t for t in toks if t not in NON_SCHEMA_WORDS]):
             sets = [self._table_token_index.get(t) for t in content]
             if all(sets):
                 for name in set.intersection(*sets):  # type: ignore[arg-type]
                     size = len([t for t in self._table_tokens[name] if t not in TABLE_AFFIXES]) or 1
                     _put(out, name, S_PARTIAL + 0.2 * min(1.0, len(content) / size) - 0.05)
-        if fuzzy and not out and compact not in NON_SCHEMA_WORDS and not all(t in GENERIC_WORDS for t in toks):
+        if (
+            fuzzy
+            and not out
+            and compact not in NON_SCHEMA_WORDS
+            and not all(t in GENERIC_WORDS for t in toks)
+        ):
             for query in dict.fromkeys((compact, _alnum(raw))):
                 for key, dist in self._table_fuzzy.search(query):
                     for t, s in self._table_keys.get(key, {}).items():
@@ -795,7 +831,12 @@ class SchemaLinker:
                 splits.append((tab, toks[:k]))
         for tab_toks, col_toks in splits:
             tabs = self._table_keys.get(_compact(tab_toks))
-            if not tabs or not col_toks or col_toks[0] in NON_SCHEMA_WORDS or col_toks[-1] in NON_SCHEMA_WORDS:
+            if (
+                not tabs
+                or not col_toks
+                or col_toks[0] in NON_SCHEMA_WORDS
+                or col_toks[-1] in NON_SCHEMA_WORDS
+            ):
                 continue
             allowed = frozenset(tabs) if restrict is None else frozenset(tabs) & restrict
             if not allowed:
@@ -839,7 +880,9 @@ class SchemaLinker:
                 continue
             toks: tuple[str, ...] = ()
             for j in range(i, min(n, i + 4)):
-                if not words[j].alpha or (j > i and not _JOINER_RE.fullmatch(text[words[j - 1].end : words[j].start])):
+                if not words[j].alpha or (
+                    j > i and not _JOINER_RE.fullmatch(text[words[j - 1].end : words[j].start])
+                ):
                     break
                 toks = toks + words[j].tokens
                 raw = text[words[i].start : words[j].end].lower()
@@ -885,7 +928,10 @@ class SchemaLinker:
                         taken[k] = True
                     best = max(same[0].score, cands[0].score)
                     entry[0], entry[1] = a, b
-                    entry[2] = [replace(same[0], score=best), *[c for c in by_span[(a, b)] if c is not same[0]]]
+                    entry[2] = [
+                        replace(same[0], score=best),
+                        *[c for c in by_span[(a, b)] if c is not same[0]],
+                    ]
                     break
 
         # context: prefer readings in tables the rest of the request mentions
@@ -900,9 +946,13 @@ class SchemaLinker:
             best = cands[0].score
             pool = [c for c in cands if c.score >= best - CONTEXT_SLACK]
 
-            def rank(c: Mention, ctx1: set[str] = ctx1, ctx2: set[str] = ctx2, agg: bool = agg) -> tuple[int, int]:
+            def rank(
+                c: Mention, ctx1: set[str] = ctx1, ctx2: set[str] = ctx2, agg: bool = agg
+            ) -> tuple[int, int]:
                 t = _table_of(c)
-                numeric = isinstance(c, ColumnMatch) and self._cols[(c.table, c.column)].family in NUMERIC_FAMILIES
+                numeric = (
+                    isinstance(c, ColumnMatch) and self._cols[(c.table, c.column)].family in NUMERIC_FAMILIES
+                )
                 return (0 if (agg and numeric) else 1, 0 if t in ctx1 else 1 if t in ctx2 else 2)
 
             entry[3] = cands.index(min(pool, key=lambda c: (*rank(c), -c.score)))
@@ -917,7 +967,7 @@ class SchemaLinker:
             toks = tuple(t for w in words[i : j + 1] for t in w.tokens)
             raw = text[words[i].start : words[j].end].lower()
             scores: dict[tuple[str, str], float] = {}
-            for ctx in ([mentioned, near] if mentioned else [None]):
+            for ctx in [mentioned, near] if mentioned else [None]:
                 restrict = frozenset(ctx) if ctx is not None else None
                 if ctx is not None and not ctx:
                     continue
@@ -935,9 +985,14 @@ class SchemaLinker:
 
     def _span(self, toks: tuple[str, ...], raw: str, strict: bool, fuzzy: bool) -> list[Mention]:
         """All readings of one span of a sentence, best first (text left empty)."""
-        out: list[Mention] = [TableMatch(t, round(s, 4), "") for t, s in self._table_scores(toks, raw, strict, fuzzy).items()]
+        out: list[Mention] = [
+            TableMatch(t, round(s, 4), "") for t, s in self._table_scores(toks, raw, strict, fuzzy).items()
+        ]
         level = "strict" if strict else "full"
-        out += [ColumnMatch(t, c, round(s, 4), "") for (t, c), s in self._col_scores(toks, raw, None, level, fuzzy).items()]
+        out += [
+            ColumnMatch(t, c, round(s, 4), "")
+            for (t, c), s in self._col_scores(toks, raw, None, level, fuzzy).items()
+        ]
         if self.value_index is not None:
             vs = self.value_index._scores(toks, raw, None, fuzzy=fuzzy and not strict, qualified=False)
             out += self.value_index._matches(vs, "")
@@ -977,7 +1032,7 @@ class SchemaLinker:
         tree = [names[0]]
         joined = {names[0]}
         edges: list[JoinEdge] = []
-        remaining = [t for t in names[1:]]
+        remaining = list(names[1:])
         while remaining:
             want = set(remaining)
             parent: dict[str, tuple[str, tuple[JoinEdge, ...]] | None] = {t: None for t in tree}

@@ -171,6 +171,8 @@ def table_of(d: Draft, phrase: str) -> str | None:
     if not hits:
         return None
     best = hits[0]
+    if best.score < 0.75:  # a partial word of a table name ('status' of status_counts) is no entity
+        return None
     text = (getattr(best, "text", "") or p).lower()
     return best.table if len(text) >= len(p) - 1 else None
 

@@ -1,4 +1,11 @@
-"""Refuse requests that would delete, drop, truncate, update or overwrite data."""
+"""Refuse requests that would delete, drop, truncate, update or overwrite data.
+
+Hard verbs (delete, truncate, update, overwrite, alter, insert, purge, wipe, erase) at the start
+of a sentence or clause are always refused. Soft verbs (drop, remove, clear, rename, replace) are
+refused only when their object is a table ("drop the customers table", "remove cancelled orders
+from the orders table"); otherwise they shape the result: "drop employees whose department is
+unknown", "remove duplicate rows", "replace missing ratings with 0".
+"""
 
 from __future__ import annotations
 
@@ -7,28 +14,45 @@ import re
 from datamorph.errors import UnsafeRequest
 from datamorph.planner.draft import Draft
 
-# An imperative destructive verb at the start of a sentence or clause ("Delete all cancelled orders",
-# "please drop the orders table", "then truncate staging"), or SQL statements written out.
-_IMPERATIVE = re.compile(
-    r"(?:^|[.;!?]\s*|\b(?:please|then|and|also|just|now)\s+)"
-    r"(delete|drop|truncate|remove|purge|wipe|erase|update|overwrite|alter|insert|replace|rename|modify|clear)\b",
-    re.IGNORECASE,
-)
-_SQL = re.compile(r"\b(delete\s+from|drop\s+(table|view|schema|database)|truncate\s+table|update\s+\w+\s+set|"
-                  r"alter\s+table|insert\s+into)\b", re.IGNORECASE)  # fmt: skip
-# "rows can be dropped", "leave X out" are about the result, not the source: passive or result-scoped.
-_RESULT_SCOPED = re.compile(r"\b(can|may|should|could)\s+be\s+(dropped|removed|deleted|skipped|left out)\b", re.I)
+_CLAUSE = r"(?:^|[.;!?]\s*|\b(?:please|then|and|also|just|now|first)\s+)"
+_HARD = re.compile(_CLAUSE + r"(delete|truncate|update|overwrite|alter|insert|purge|wipe|erase)\b", re.IGNORECASE)
+_SOFT = re.compile(_CLAUSE + r"(drop|remove|clear|rename|replace|empty)\b", re.IGNORECASE)
+_SQL = re.compile(r"\b(delete\s+from|drop\s+(?:table|view|schema|database)|truncate\s+table|update\s+\w+\s+set|"
+                  r"alter\s+table|insert\s+into|create\s+or\s+replace)\b", re.IGNORECASE)  # fmt: skip
+_PASSIVE = re.compile(r"\b(?:can|may|should|could|must|will)\s+be\s+(?:dropped|removed|deleted|skipped|left out)\b",
+                      re.IGNORECASE)  # fmt: skip
+_TABLE_OBJECT = re.compile(r"^\s*(?:the\s+|all\s+|every\s+)?(?:[\w\"`']+\s+){0,2}(?:tables?|views?|schemas?|databases?)\b"
+                           r"|\bfrom\s+(?:the\s+)?[\w\"`']+\s+table\b", re.IGNORECASE)  # fmt: skip
 
 
 def recognize(d: Draft) -> None:
     text = d.prompt
-    m = _SQL.search(text) or _IMPERATIVE.search(text)
-    if m is None:
-        return
-    verb = m.group(1) if m.re is _IMPERATIVE else m.group(0)
-    if m.re is _IMPERATIVE and _RESULT_SCOPED.search(text[max(0, m.start() - 20) : m.end() + 20]):
-        return
-    raise UnsafeRequest(
-        f"the request asks to {verb.lower()} data; DataMorph never changes source tables",
-        hint="ask for a new table instead, e.g. 'orders that are not cancelled into active_orders'",
-    )
+    m = _SQL.search(text)
+    verb = m.group(0) if m else None
+    if verb is None:
+        for h in _HARD.finditer(text):
+            if not _PASSIVE.search(text[max(0, h.start() - 25) : h.end() + 25]):
+                verb = h.group(1)
+                break
+    if verb is None:
+        for s in _SOFT.finditer(text):
+            rest = _sentence_rest(text, s.end())
+            if _TABLE_OBJECT.search(rest) or _bare_table_object(d, rest):
+                verb = s.group(1)
+                break
+    if verb is not None:
+        raise UnsafeRequest(
+            f"the request asks to {verb.lower()} data; DataMorph never changes source tables",
+            hint="ask for a new table instead, e.g. 'orders that are not cancelled into active_orders'",
+        )
+
+
+def _sentence_rest(text: str, start: int) -> str:
+    m = re.search(r"[.;!?](\s|$)", text[start:])
+    return text[start : start + m.start()] if m else text[start:]
+
+
+def _bare_table_object(d: Draft, rest: str) -> bool:
+    """'drop customers' / 'remove the orders': the object is a whole table and nothing qualifies it."""
+    words = re.sub(r"^\s*(?:the|all|every)\s+", "", rest.strip(), flags=re.I).split()
+    return len(words) == 1 and d.catalog.has_table(words[0].strip("\"`'"))
