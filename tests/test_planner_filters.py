@@ -387,3 +387,149 @@ def test_relative_calendar_periods(engine: Engine) -> None:
            "order_id")  # fmt: skip
     expect(engine, "orders made this year",
            "select order_id from orders where order_date between '2025-01-01' and '2025-12-31'", "order_id")  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------
+# event verbs, inclusive qualifiers, examples, "only", restatements, exclusion verbs
+
+
+@pytest.mark.parametrize(
+    ("prompt", "sql", "key"),
+    [
+        ("customers who signed up in 2024", "select customer_id from customers where year(signup_date) = 2024",
+         "customer_id"),
+        ("Customers that signed up between 2024-01-01 and 2024-03-31 (both days inclusive, whole days)",
+         "select customer_id from customers where signup_date between '2024-01-01' and '2024-03-31'", "customer_id"),
+        ("employees who left in 2023", "select employee_id from employees where year(termination_date) = 2023",
+         "employee_id"),
+        ("employees hired from 2024-01-01 through 2024-06-30, inclusive",
+         "select employee_id from employees where hire_date between '2024-01-01' and '2024-06-30'", "employee_id"),
+        ("orders placed in March 2024 (inclusive)",
+         "select order_id from orders where order_date between '2024-03-01' and '2024-03-31'", "order_id"),
+        ("products created during 2023", "select product_id from products where year(created_at) = 2023",
+         "product_id"),
+    ],
+)
+def test_event_verbs_and_inclusive(engine: Engine, prompt: str, sql: str, key: str) -> None:
+    expect(engine, prompt, sql, key)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "For each month, the number of orders. Represent the month as a date on the first day of that month "
+        "(e.g. 2024-03-01)",
+        "number of orders per month, with the month shown as a date (for example 2024-03-01)",
+        "orders per month; write the month like this: e.g. 2024-03-01",
+    ],
+)
+def test_example_dates_are_not_filters(engine: Engine, prompt: str) -> None:
+    try:
+        spec = plan(engine, prompt)
+    except PlanError as e:  # the month format may not be understood yet by others: never a date filter
+        assert "2024-03-01" not in str(e)
+        return
+    assert not any("2024-03-01" in str(f) for f in spec.filters)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "only cancelled orders",
+        "cancelled orders only",
+        "Just the cancelled orders.",
+        "orders - only the cancelled ones",
+    ],
+)
+def test_only(engine: Engine, prompt: str) -> None:
+    spec = expect(engine, prompt, "select order_id from orders where status = 'cancelled'", "order_id")
+    assert conds(spec) == [("orders.status", "=", "cancelled")]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "only current salary records (end_date is null)",
+        "only the current salary records (i.e. end_date is null)",
+        "current salaries only, meaning end_date is null",
+        "the salaries row whose end_date is empty",
+        "salaries that are current (end date is null)",
+    ],
+)
+def test_current_records_once(engine: Engine, prompt: str) -> None:
+    spec = expect(engine, prompt, "select salary_id from salaries where end_date is null", "salary_id")
+    assert conds(spec) == [("salaries.end_date", "is_null", None)]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "leave out cancelled orders",
+        "orders, ignoring the cancelled ones",
+        "skip cancelled orders",
+        "orders omitting cancelled ones",
+    ],
+)
+def test_exclusion_verbs(engine: Engine, prompt: str) -> None:
+    expect(engine, prompt, "select order_id from orders where status != 'cancelled'", "order_id")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "where"),
+    [
+        ("products without a category", "category_id is null"),
+        ("products that have no category", "category_id is null"),
+        ("products with a category", "category_id is not null"),
+    ],
+)
+def test_missing_related_row_key(engine: Engine, prompt: str, where: str) -> None:
+    expect(engine, prompt, f"select product_id from products where {where}", "product_id")
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "pending orders that are bigger than 200:\norder id, amount and order date",
+        "Pending orders bigger than 200 - order id, amount and the order date",
+        "pending orders that are bigger than 200\n- order id, amount and the order date",
+    ],
+)
+def test_comparison_before_output_list(engine: Engine, prompt: str) -> None:
+    try:
+        spec, rows = run(engine, prompt)
+    except PlanError as e:  # the output list after a dash is the columns recognizer's; the filter must hold
+        if "bigger" in str(e) or "200" in str(e):
+            raise
+        pytest.xfail(f"output list not read: {e}")
+    want = engine.fetch("select order_id from orders where status = 'pending' and amount > 200").rows
+    assert len(rows) == len(want)
+    assert conds(spec) == [("orders.amount", ">", 200), ("orders.status", "=", "pending")]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "column", "n"),
+    [
+        ("The 20 biggest individual orders by amount", "orders.amount", 20),
+        ("the twenty largest single orders", "orders.amount", 20),
+        ("the ten biggest individual order items by quantity", "order_items.quantity", 10),
+        ("the five most recently hired emplyees", "employees.hire_date", 5),
+        ("3 most recently signed up custmers", "customers.signup_date", 3),
+        ("top 4 products by gross unit price", "products.unit_price", 4),
+    ],
+)
+def test_top_n_paraphrases(engine: Engine, prompt: str, column: str, n: int) -> None:
+    spec, rows = run(engine, prompt)
+    assert spec.limit == n and [(o.column, o.direction) for o in spec.order_by] == [(column, "desc")]
+    table, col = column.split(".")
+    want = [r[0] for r in engine.fetch(f"select {col} from {table} order by {col} desc limit {n}").rows]
+    assert [r[col] for r in rows] == want
+
+
+def test_gross_revenue_defined_later(engine: Engine) -> None:
+    try:
+        spec = plan(engine, "Top 10 products by gross revenue, where revenue = quantity x unit price summed over lines")
+    except PlanError as e:  # the measure definition is the derived/aggregates recognizers'; ordering must not fail
+        assert "gross" not in str(e)
+        return
+    assert spec.limit == 10
+    assert spec.order_by[0].column in {a.alias for a in spec.aggregations} | {d.name for d in spec.derived_columns}

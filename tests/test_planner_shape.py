@@ -346,3 +346,152 @@ def test_union_distinct(engine) -> None:  # type: ignore[no-untyped-def]
                  "SELECT first_name FROM customers UNION SELECT first_name FROM employees")  # fmt: skip
     assert spec.union is not None and spec.union.mode == "distinct"
 
+
+
+# -- output lists: what is (and is not) a list ----------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt, sql, cols", [
+    ("Show completed web orders over 1,000 - order_id and amount",
+     "SELECT order_id, amount FROM orders WHERE status = 'completed' AND channel = 'web' AND amount > 1000",
+     ["order_id", "amount"]),
+    ("orders from 2024. order_id, amount.",
+     "SELECT order_id, amount FROM orders WHERE order_date BETWEEN '2024-01-01' AND '2024-12-31'",
+     ["order_id", "amount"]),
+    ("number of employees per department, including departments with none. department_id and employee_count",
+     "SELECT d.department_id, count(e.employee_id) FROM departments d LEFT JOIN employees e "
+     "ON e.department_id = d.department_id GROUP BY d.department_id", ["department_id", "employee_count"]),
+    ("Product id, product name and category name for every product",
+     "SELECT p.product_id, p.product_name, c.category_name FROM products p JOIN categories c "
+     "ON c.category_id = p.category_id", ["product_id", "product_name", "category_name"]),
+    ("show me first_name, last_name and email of employees",
+     "SELECT first_name, last_name, email FROM employees", ["first_name", "last_name", "email"]),
+    ("Custmer ids and emails for every customer", "SELECT customer_id, email FROM customers",
+     ["customer_id", "email"]),
+])  # fmt: skip
+def test_closing_and_scoped_lists(engine, prompt: str, sql: str, cols: list[str]) -> None:  # type: ignore[no-untyped-def]
+    check(engine, prompt, sql, cols)
+
+
+@pytest.mark.parametrize("prompt", ["give me the orders", "list orders", "copy the orders table"])
+def test_a_table_word_is_not_a_column(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, "SELECT * FROM orders")
+    assert spec.columns == []
+
+
+def test_including_a_table_is_not_an_output_list(engine) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, "count products per category; include categories with no products",
+                 "SELECT c.category_id, count(p.product_id) FROM categories c LEFT JOIN products p "
+                 "ON p.category_id = c.category_id GROUP BY c.category_id")  # fmt: skip
+    assert spec.columns == []
+
+
+@pytest.mark.parametrize("prompt", [
+    "departments but leave out location and cost_center",
+    "the departments table without the location or cost center columns",
+])  # fmt: skip
+def test_leave_out_two(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, "SELECT department_id, department_name FROM departments",
+                 ["department_id", "department_name"])  # fmt: skip
+    assert not spec.filters
+
+
+def test_column_count_must_agree(engine) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PlanError, match="2 columns|two columns"):
+        plan(engine, "customers with only two columns: customer_id, email and phone")
+
+
+def test_unknown_excluded_column_is_an_error(engine) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PlanError):
+        plan(engine, "departments without the budget column")
+
+
+# -- more derived columns --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt, sql, name", [
+    ("employees with hire year and hire month",
+     "SELECT *, year(hire_date) AS hire_year, month(hire_date) AS hire_month FROM employees", "hire_year"),
+    ("employees with tenure_years = 2025 - year of hire_date",
+     "SELECT *, 2025 - year(hire_date) AS tenure_years FROM employees", "tenure_years"),
+    ("order items with line_amount as quantity * unit_price",
+     "SELECT *, quantity * unit_price AS line_amount FROM order_items", "line_amount"),
+    ("order items with quantity times unit price called gross",
+     "SELECT *, quantity * unit_price AS gross FROM order_items", "gross"),
+    ("customers with the first and last names joined with a single space",
+     "SELECT *, first_name || ' ' || last_name FROM customers", "first_name_last_name"),
+    ("customers, segment defaulting to 'unknown'",
+     "SELECT * REPLACE (coalesce(segment, 'unknown') AS segment) FROM customers", "segment"),
+])  # fmt: skip
+def test_more_derived(engine, prompt: str, sql: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, sql)
+    assert spec.derived_columns[0].name == name
+
+
+def test_aggregate_of_an_expression_is_not_a_derived_column(engine) -> None:  # type: ignore[no-untyped-def]
+    spec = plan(engine, "sum of quantity times unit price per order")
+    assert not spec.derived_columns and spec.aggregations
+
+
+@pytest.mark.parametrize("prompt", [
+    "orders with amount - discount as net",  # discount_code is text
+    "customers with fname defaulting to 'n/a'",
+])  # fmt: skip
+def test_derived_that_cannot_be_grounded(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PlanError):
+        plan(engine, prompt)
+
+
+# -- more windows, dedupe, union -------------------------------------------------------------------
+
+
+def test_running_count_of_rows(engine) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, "running count of orders per customer ordered by order_date then order_id",
+                 "SELECT *, count(*) OVER (PARTITION BY customer_id ORDER BY order_date, order_id ROWS BETWEEN "
+                 "UNBOUNDED PRECEDING AND CURRENT ROW) AS running_count FROM orders")  # fmt: skip
+    assert spec.windows[0].column is None
+
+
+@pytest.mark.parametrize("prompt", ["the 5 newest orders", "the three oldest employees per department"])
+def test_top_n_is_not_dedupe(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    try:
+        spec = plan(engine, prompt)
+    except PlanError:
+        return  # ordering / windows may ask for more; dedupe must not take it
+    assert spec.dedupe is None
+
+
+@pytest.mark.parametrize("prompt", [
+    "stack customers and employees with their first and last names",
+    "merge customers and employees into one roster: first_name, last_name",
+])  # fmt: skip
+def test_union_variants(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, "SELECT first_name, last_name FROM customers UNION ALL "
+                 "SELECT first_name, last_name FROM employees", ["first_name", "last_name"])  # fmt: skip
+    assert [s.table_name for s in spec.source_tables] == ["customers"]
+
+
+@pytest.mark.parametrize("prompt, sql", [
+    ("list employees with their department name",
+     "SELECT e.*, d.department_name FROM employees e JOIN departments d ON d.department_id = e.department_id"),
+    ("employees and department names",
+     "SELECT e.*, d.department_name FROM employees e JOIN departments d ON d.department_id = e.department_id"),
+    ("orders plus the customer email",
+     "SELECT o.*, c.email FROM orders o JOIN customers c ON c.customer_id = o.customer_id"),
+])  # fmt: skip
+def test_list_that_adds_to_a_table(engine, prompt: str, sql: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, sql)
+    assert spec.columns[0].column is not None and spec.columns[-1].column is not None
+    assert spec.columns[-1].column.endswith(("department_name", "email"))
+
+
+def test_union_alternatives_with_as(engine) -> None:  # type: ignore[no-untyped-def]
+    check(engine, "stack customers and employees with customer_id / employee_id as person_id, first_name",
+          "SELECT customer_id, first_name FROM customers UNION ALL SELECT employee_id, first_name FROM employees",
+          ["person_id", "first_name"])  # fmt: skip
+
+
+def test_default_as_a_number_word(engine) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, "employees with rating defaulting to zero",
+                 "SELECT * REPLACE (coalesce(performance_rating, 0) AS performance_rating) FROM employees")  # fmt: skip
+    assert spec.derived_columns[0].expression == "coalesce(employees.performance_rating, 0)"

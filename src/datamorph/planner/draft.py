@@ -103,6 +103,7 @@ def assemble(d: Draft) -> ETLSpec:
         **block.model_dump(by_alias=True, exclude_none=True),
         "target_table": {"name": d.target or "result", "description": d.prompt[:500]},
         "description": d.prompt,
+        "transformations": list(d.notes),
         "distinct": d.distinct,
         "order_by": [o.model_dump(exclude_none=True) for o in d.order_by],
         "limit": d.limit,

@@ -10,6 +10,7 @@ silently, and never invents a table or a column.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 from datamorph.catalog import Catalog
@@ -45,6 +46,7 @@ def plan(
                   reference_date=reference_date or dt.date.today(), target=target)  # fmt: skip
     for recognize in recognizers:
         recognize(draft)
+    _set_aside_context(draft)
     leftover = draft.tokens.unused_words(STOPWORDS)
     if leftover:
         raise PlanError(
@@ -58,6 +60,34 @@ def plan(
         raise
     except DataMorphError as e:
         raise PlanError(f"the request does not make a valid spec: {e.message}", hint=e.hint) from None
+
+
+_CLAUSE_SPLIT = re.compile(r"[.;!?]\s+|,\s*(?:so|and so|which is why|that is why)\b|\s+-\s+|:\s")
+_CONTEXT_START = re.compile(r"^\s*(?:our|we|we've|we're|my|because|since|fyi|note|context|background|as you know)\b",
+                            re.IGNORECASE)  # fmt: skip
+
+
+def _set_aside_context(d: Draft) -> None:
+    """Background clauses ("Our tracker double-fired, so ...") are reported in the spec, not planned.
+
+    Only a clause that opens like background, and in which no recognizer used a word, no table,
+    column or data value is named, and no number or quoted value appears, is set aside; anything
+    else that is left over is still an error.
+    """
+    text = d.prompt
+    bounds = [0, *(m.end() for m in _CLAUSE_SPLIT.finditer(text)), len(text)]
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        clause = text[start:end]
+        if not _CONTEXT_START.match(clause):
+            continue
+        toks = [t for t in d.tokens.items if t.start >= start and t.end <= end]
+        if any(t.used or t.kind in ("number", "quoted", "date") for t in toks):
+            continue
+        if d.linker.find_mentions(clause):
+            continue
+        for t in toks:
+            t.used = True
+        d.notes.append(f"context, not planned: {clause.strip(' ,.;')!r}")
 
 
 def _nearest(words: list[str], catalog: Catalog) -> str | None:

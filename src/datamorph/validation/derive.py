@@ -20,6 +20,8 @@ from datamorph.spec import Condition, describe_condition
 from datamorph.validation.model import TestCase
 
 S = "_dm_s"  # alias of the staged table in test queries
+_SOURCE_CTE = "_dm_g"  # the aggregated source rows, when the reconciliation shares them with a join test
+JOIN_VIOLATIONS_COLUMN = "join_violations"
 
 
 class _Unmapped(Exception):
@@ -41,6 +43,8 @@ class _Deriver:
         self.dialect = dialect
         self.tests: list[TestCase] = []
         self.single = len(compiled.blocks) == 1
+        # inner-join key tests: (test, join, output column checked, its two EXISTS conditions)
+        self.inner_join_checks: list[tuple[TestCase, ResolvedJoin, OutCol, list[exp.Expression]]] = []
 
     # -- helpers ------------------------------------------------------------------
     def table(self, alias: str = S) -> exp.Table:
@@ -200,6 +204,7 @@ class _Deriver:
             self.add(f"join_inner_keys_match_{i}", "join",
                      f"Inner join {rj.left.ref}–{rj.right.ref}: every {out.name} exists on both sides",
                      exp.select(exp.Sub(this=everything.subquery(), expression=on_both.subquery())))  # fmt: skip
+            self.inner_join_checks.append((self.tests[-1], rj, out, found))
             return
 
     def _left_join_test(self, i: int, rj: ResolvedJoin) -> None:
@@ -242,7 +247,10 @@ class _Deriver:
         """Row count and measure totals of the result against the same figures from the sources.
 
         One query: the staged figures beside figures recomputed from the sources (one scan of
-        the sources, however many measures).
+        the sources, however many measures). When the recomputation aggregates before the join
+        (:func:`_eager_source_rows`) and the block has one inner join on one key, the same query
+        also answers the inner-join key test (see :meth:`_fuse_join_check`), so the big source
+        table is read once for both.
         """
         spec = self.spec
         if spec.distinct or (spec.union and spec.union.mode == "distinct"):
@@ -251,16 +259,21 @@ class _Deriver:
             return
         measures = self._measures() if self.single and spec.limit is None else []
         expected_cols: list[exp.Expression] = []
+        eager: exp.Select | None = None
+        join_check = None
         if self.single:
-            src = _eager_source_rows(self.block, [o.expr for o in measures]) \
-                or self._source_rows(self.block, [o.expr for o in measures])  # fmt: skip
+            exprs = [o.expr for o in measures]
+            eager = _eager_source_rows(self.block, exprs, with_keys=True)
+            join_check = self._join_check_to_fuse() if eager is not None else None
+            src = eager or self._source_rows(self.block, exprs)
             count: exp.Expression = exp.Count(this=exp.Star())
             if spec.limit is not None:
                 count = exp.Least(this=count, expressions=[exp.Literal.number(spec.limit)])
             expected_cols.append(exp.alias_(count, "expected_rows"))
             expected_cols += [exp.alias_(exp.Sum(this=exp.column(f"_dm_m{i}")), f"expected_m{i}")
                               for i in range(len(measures))]  # fmt: skip
-            expected = exp.select(*expected_cols).from_(src.subquery("_dm_src"))
+            from_src = exp.to_table(_SOURCE_CTE) if join_check is not None else src.subquery("_dm_src")
+            expected = exp.select(*expected_cols).from_(from_src)
         else:
             total: exp.Expression | None = None
             for b in self.c.blocks:
@@ -275,7 +288,13 @@ class _Deriver:
         staged_stats = exp.select(*actual_cols).from_(self.table())
         query = exp.select(exp.Star()).from_(staged_stats.subquery("_dm_a")).join(
             expected.subquery("_dm_e"), join_type="CROSS")
+        if join_check is not None:
+            assert eager is not None
+            query = self._fuse_join_check(query, eager, join_check)
         sql = self.sql(query)
+        if join_check is not None:
+            test = join_check[0]
+            test.query, test.batch, test.actual_column = sql, "reconciliation", JOIN_VIOLATIONS_COLUMN
         self.tests.append(TestCase(
             test_id="extraction_row_count_reconciles", category="extraction",
             use_case="The result has as many rows as an independent count over the sources",
@@ -288,6 +307,49 @@ class _Deriver:
                 use_case=f"The total of {o.name} equals the {o.aggregation.function} over the qualifying source rows",
                 query=sql, expected_result="equal", kind="compare", batch="reconciliation",
                 actual_column=f"actual_m{i}", expected_column=f"expected_m{i}"))  # fmt: skip
+
+    def _join_check_to_fuse(self) -> tuple[TestCase, ResolvedJoin, OutCol, list[exp.Expression]] | None:
+        """The inner-join key test the reconciliation query can answer too, if any.
+
+        Only for the block's single join on a single key: the aggregated source rows are then
+        keyed by exactly the column that test checks.
+        """
+        joins = self.block.scope.joins
+        if len(self.inner_join_checks) != 1 or len(joins) != 1 or len(joins[0].pairs) != 1:
+            return None
+        check = self.inner_join_checks[0]
+        return check if check[1] is joins[0] else None
+
+    def _fuse_join_check(
+        self,
+        query: exp.Select,
+        eager: exp.Select,
+        check: tuple[TestCase, ResolvedJoin, OutCol, list[exp.Expression]],
+    ) -> exp.Select:
+        """Add the inner-join key test's violation count to the reconciliation query.
+
+        The aggregated source rows (``_dm_g``, materialised once) hold one row per output group
+        whose key is a key of the fact table that also exists in the other table (the EXISTS in
+        their HAVING). A result row whose key is among them therefore exists on both sides. The
+        others are checked against the two tables themselves, exactly like the stand-alone test::
+
+            violations = (rows whose key is not in _dm_g)
+                       - (rows whose key is not in _dm_g but exists on both sides)
+
+        which is the stand-alone count (rows whose key is missing on either side). When the
+        result is right the second count has no rows to look up, so the tables are not read
+        again.
+        """
+        _test, _rj, out, found = check
+        g = exp.to_table(_SOURCE_CTE)
+        in_g = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(g).where(
+            exp.EQ(this=exp.column("_dm_k0", table=_SOURCE_CTE), expression=self.scol(out.name))))
+        unproven = self.count_where(exp.not_(in_g))
+        unproven_found = self.count_where(exp.and_(exp.not_(in_g.copy()), *(f.copy() for f in found)))
+        violations = exp.select(exp.alias_(exp.Sub(this=unproven.subquery(), expression=unproven_found.subquery()),
+                                           JOIN_VIOLATIONS_COLUMN))  # fmt: skip
+        query = query.join(violations.subquery("_dm_j"), join_type="CROSS")
+        return query.with_(_SOURCE_CTE, as_=eager, materialized=True)
 
     @staticmethod
     def _source_rows(b: CompiledBlock, measures: list[exp.Expression]) -> exp.Select:
@@ -320,7 +382,9 @@ class _Deriver:
 _EXACT_KEY_FAMILIES = frozenset({"integer", "decimal", "text", "boolean", "date", "timestamp"})
 
 
-def _eager_source_rows(b: CompiledBlock, measures: list[exp.Expression]) -> exp.Select | None:
+def _eager_source_rows(
+    b: CompiledBlock, measures: list[exp.Expression], *, with_keys: bool = False
+) -> exp.Select | None:
     """The block's output rows recomputed from the sources by aggregating before the join, or None.
 
     ``SELECT agg(f.x) FROM f JOIN d ON d.k = f.k GROUP BY d.k HAVING ...`` where ``d.k`` is
@@ -338,6 +402,9 @@ def _eager_source_rows(b: CompiledBlock, measures: list[exp.Expression]) -> exp.
     keys and all join keys grouped on, and nothing (select, WHERE, ON, GROUP BY, HAVING)
     reading ``d`` except its key columns. Anything else returns None (the caller recomputes
     with the block's own join).
+
+    The select list is ``_dm_m0, _dm_m1, ...`` (the measures; ``_dm_one`` when there are none),
+    then, with ``with_keys``, the group keys as ``_dm_k0, _dm_k1, ...``.
     """
     q = b.query
     scope = b.scope
@@ -363,7 +430,7 @@ def _eager_source_rows(b: CompiledBlock, measures: list[exp.Expression]) -> exp.
         return None
     for dim, fact, flip in ((rj.right, rj.left, False), (rj.left, rj.right, True)):
         pairs = [(rc, lc) if not flip else (lc, rc) for lc, rc in rj.pairs]  # (dim column, fact column)
-        found = _eager_for(q, joins[0], tables, dim, fact, pairs, measures)
+        found = _eager_for(q, joins[0], tables, dim, fact, pairs, measures, with_keys)
         if found is not None:
             return found
     return None
@@ -377,6 +444,7 @@ def _eager_for(
     fact: Source,
     pairs: list[tuple[ColumnInfo, ColumnInfo]],
     measures: list[exp.Expression],
+    with_keys: bool,
 ) -> exp.Select | None:
     pk = {c.lower() for c in dim.table.primary_key}
     if not pk or pk != {d.name.lower() for d, _f in pairs} or len(pk) != len(pairs):
@@ -441,7 +509,10 @@ def _eager_for(
     dim_table.set("alias", exp.TableAlias(this=exp.to_identifier("_dm_u", quoted=True)))
     exists = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(dim_table).where(
         exp.and_(*(exp.EQ(this=qcol("_dm_u", d.name), expression=qcol(fact.ref, f.name)) for d, f in pairs))))
-    src = exp.select(*(cols or [exp.alias_(exp.Literal.number(1), "_dm_one")])).from_(tables[fref].copy())
+    cols = cols or [exp.alias_(exp.Literal.number(1), "_dm_one")]
+    if with_keys:
+        cols += [exp.alias_(k.copy(), f"_dm_k{j}") for j, k in enumerate(keys)]
+    src = exp.select(*cols).from_(tables[fref].copy())
     if conditions:
         src = src.where(exp.and_(*(exp.paren(c) for c in conditions)))
     return src.group_by(*keys).having(exp.and_(*(exp.paren(h) for h in having), exists))

@@ -59,7 +59,10 @@ def _query_with_retry(engine: Engine, sql: str) -> QueryResult | Exception:
 def _judge(t: TestCase, res: QueryResult) -> None:
     row = res.rows[0] if res.rows else None
     if t.kind == "violations":
-        n = int(row[0] or 0) if row else 0
+        # a test sharing a batch query reads its own column; a stand-alone one the first
+        value = dict(zip(res.columns, row, strict=True))[t.actual_column] if row and t.actual_column else (
+            row[0] if row else 0)  # fmt: skip
+        n = int(value or 0)
         t.actual_result = n
         t.status = "pass" if n == 0 else ("warning" if t.severity == "warning" else "fail")
         if n:

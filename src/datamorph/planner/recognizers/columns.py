@@ -1,41 +1,58 @@
 """The output list: which columns, in which order, under which names (runs last).
 
-"Return customer_id, email and phone", "Columns: a, b, c", "customer_id as id",
-"rename department_id to dept_id", "leave location out", "all order columns".
-No list in the request leaves ``d.columns`` empty (the compiler's default).
+"Return customer_id, email and phone", "Columns: a, b, c", "customers: a, b",
+"... - order_id and amount" (a closing list of names), "customer_id as id",
+"email -> email_address", "phone (call it phone_number)", "rename department_id
+to dept_id", "leave location out", "without the location column", "all order
+columns". No list in the request leaves ``d.columns`` empty (the compiler's default).
+
+Only words no other recognizer took make a list (table words excepted: sources
+marks those everywhere), and a phrase that names a table ("give me the orders")
+is never read as a column.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from datamorph.errors import PlanError
 from datamorph.planner.draft import Draft
-from datamorph.planner.recognizers.common import mark_chars
-from datamorph.planner.recognizers.derived import clean_phrase, column_error, column_phrase, defined_name
+from datamorph.planner.linking import TableMatch
+from datamorph.planner.recognizers.common import in_play, mark_chars, mentions
+from datamorph.planner.recognizers.derived import clean_phrase, column_error, defined_name, drop_unreferenced
+from datamorph.planner.text import Token
 from datamorph.spec import OutputColumn
 
-_LIST_START = re.compile(
+_VERB_START = re.compile(
     r"\b(?:return(?:ing)?|show(?:ing)?|give\s+me|list(?:ing)?|output(?:ting)?|includ(?:e|ing)|select(?:ing)?|"
-    r"keep(?:ing)?(?:\s+only)?|just|pull|fetch|get|display|"
-    r"with\s+(?:only\s+|just\s+)?(?:the\s+)?(?:\w+\s+)?(?:columns?|fields?)|(?:columns?|fields?))\s*:?\s+"
-    r"|(?:^|\n)\s*[-*\u2022]\s+|:\s+",
+    r"keep(?:ing)?(?:\s+only)?|just|pull|fetch|get|display)\s*:?\s+"
+    r"|\bwith\s+(?:only\s+|just\s+)?(?:the\s+)?(?:(?P<n>\w+)\s+)?(?:columns?|fields?)\s*:?\s+"
+    r"|\b(?:columns?|fields?)\s*:?\s+|(?:^|\n)\s*[-*\u2022]\s+|:\s+"
+    r"|\b(?P<add>with|plus|along\s+with|together\s+with|and)\s+(?P<poss>(?:their|its|his|her|the)\s+)?",
     re.I,
 )
+# a sentence (or a dash-separated tail) that may be nothing but a list of names
+_SENTENCE_START = re.compile(r"(?:^|[.!?;]\s+|\s[-\u2013\u2014]\s+|\n\s*)", re.I)
+_SENTENCE_END = re.compile(r"\s*(?:[.!?;](?:\s|$)|\n|$)")
 _ALL = re.compile(
     r"\b(?:keep\s+|with\s+|return\s+|show\s+)?(?:all|every)\s+(?:of\s+)?(?:the\s+)?(?P<table>[A-Za-z_]\w*\s+)?"
     r"(?:columns?|fields?)\b",
     re.I,
 )
 _EXCLUDE = re.compile(
-    r"\b(?:leave|leaving)\s+(?:the\s+)?(?P<a>[\w' ,]+?)\s+(?:columns?\s+)?out\b"
-    r"|\b(?:without|except(?:\s+for)?|excluding|but\s+not|minus|dropping|omitting|omit|skip(?:ping)?)\s+(?:the\s+)?"
-    r"(?P<b>[\w' ,]+?)\s+(?:columns?|fields?)\b"
+    r"\b(?:(?:but|and)\s+)?(?:leave|leaving)\s+(?:the\s+)?(?P<a>[\w' ,]+?)\s+(?:columns?\s+|fields?\s+)?out\b"
+    r"|\b(?:(?:but|and)\s+)?(?:leave|leaving)\s+out\s+(?:the\s+)?(?P<d>[\w' ,]+?)(?:\s+(?:columns?|fields?))?"
+    r"(?=\s*(?:[.;!?]|$))"
+    r"|\b(?:(?:but|and)\s+)?(?:without|except(?:\s+for)?|excluding|but\s+not|minus|dropping|omitting|omit|"
+    r"skip(?:ping)?)\s+(?:the\s+)?(?P<b>[\w' ,]+?)\s+(?:columns?|fields?)\b"
     r"|\b(?:except(?:\s+for)?|excluding|omitting|but\s+not)\s+(?:the\s+)?(?P<c>[\w' ]+?)(?=\s*(?:[.;,!?]|$))",
     re.I,
 )
 _RENAME = re.compile(
-    r"\brenam(?:e|ing)\s+(?:the\s+)?(?P<src>[\w.' ]+?)\s+(?:column\s+)?(?:to|as|into)\s+(?P<dst>[A-Za-z_]\w*)", re.I
+    r"\b(?:(?:but|and)\s+)?renam(?:e|ing)\s+(?:the\s+)?(?P<src>[\w.' ]+?)\s+(?:column\s+)?(?:to|as|into)\s+"
+    r"(?P<dst>[A-Za-z_]\w*)",
+    re.I,
 )
 _ITEM_RENAME = re.compile(
     r"^(?P<src>.+?)\s*(?:\brenamed\s+(?:to|as)\b|->|=>|\bas\b|\bcalled\b|\bnamed\b|\(\s*(?:call\s+it|as|named)\b)"
@@ -45,13 +62,22 @@ _ITEM_RENAME = re.compile(
 )
 _SEPARATOR = re.compile(r"\s*(?:,|;|\band\b|&|\bplus\b|\bas\s+well\s+as\b|\balong\s+with\b)\s*", re.I)
 _LIST_END = re.compile(
-    r"[.?!\n]|\b(?:where|for|from|in|sorted|ordered|order|grouped|group|who|whose|which|that|per|by|each|"
+    r"[.?!;\n]|\s[-\u2013\u2014]\s|\b(?:where|for|from|in|sorted|ordered|(?:order|group)\s+by|grouped|who|whose|which|that|per|by|each|"
     r"if|when|but|into|only|having|limit|top|over|under|with)\b",
     re.I,
 )
+_GRAIN = re.compile(r"^\s*,?\s*(?:for|of)\s+(?:each|every|all)\s+(?:the\s+|of\s+the\s+)?(?P<t>[A-Za-z_]\w*)\b", re.I)
+_GRAIN_AHEAD = re.compile(r"\s*,?\s+(?:for|of)\s+(?:each|every|all)\b", re.I)
+_EVERY = re.compile(r"\b(?:(?:for|of)\s+)?(?:each|every)\s+(?:single\s+)?(?:one\s+of\s+the\s+)?", re.I)
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                 "nine": 9, "ten": 10}  # fmt: skip
 _HEADING_WORDS = {"sheet", "list", "report", "extract", "view", "table", "summary", "overview", "export", "dump",
                   "snapshot", "feed", "roster", "directory", "contact", "contacts", "details", "info", "copy",
                   "lookup", "data", "dataset"}  # fmt: skip
+_COPY = re.compile(r"\b(?:a\s+)?(?:copy|clone|duplicate)\s+(?:of\s+)?(?:the\s+)?(?=[A-Za-z_])", re.I)
+_OF_TABLE = re.compile(r"^(?P<head>.+?)\s+(?:of|from|for|in)\s+(?:the\s+|all\s+|each\s+|every\s+)*"
+                       r"(?P<t>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)$", re.I)
+_MIN_SCORE = 0.8  # a weaker column match is not an output item ("every customer" is no column)
 
 
 def recognize(d: Draft) -> None:
@@ -61,24 +87,40 @@ def recognize(d: Draft) -> None:
     renames = _standalone_renames(d)
     excluded = _exclusions(d)
     all_tables = _all_columns(d)
-    items = _explicit_list(d) or []
+    items, subject = _explicit_list(d)
+    _copy_of_table(d)
+    _every_row(d)
     if not (items or renames or excluded or all_tables or _shadowing(d)):
         return  # no list, or "all columns": the compiler's default
     base = _defaults(d, all_tables or None) if all_tables or not items else []
+    if subject and not base:  # "employees with their department name": the employees' columns, plus it
+        base = _defaults(d, [subject]) + [OutputColumn(column=x.name) for x in [*d.derived, *d.windows]]
     d.columns = _apply(d, base + items, renames, excluded)
     _keep_qualified_windows(d)
+
+
+# -- availability ------------------------------------------------------------------------------
+
+
+def _table_words(d: Draft) -> set[str]:
+    """Words of the table mentions: sources marks them wherever they occur, so they stay available here."""
+    return {w for m in mentions(d) if isinstance(m, TableMatch) for w in m.text.lower().split()}
+
+
+def _free(d: Draft, start: int, end: int, table_words: set[str] | None = None) -> bool:
+    """No word in [start, end) was taken by another recognizer (table words do not count)."""
+    tw = table_words if table_words is not None else _table_words(d)
+    return all(not t.used or t.low in tw for t in d.tokens.items if t.start >= start and t.end <= end)
 
 
 # -- pieces ------------------------------------------------------------------------------------
 
 
-def _unused(d: Draft, start: int, end: int) -> bool:
-    return all(not t.used for t in d.tokens.items if t.start >= start and t.end <= end)
-
-
 def _standalone_renames(d: Draft) -> dict[str, str]:
     out: dict[str, str] = {}
     for m in _RENAME.finditer(d.prompt):
+        if not _free(d, m.start("src"), m.end()):
+            continue
         col = _item_ref(d, m.group("src"))
         if col is None:
             raise column_error(d, m.group("src"))
@@ -90,11 +132,11 @@ def _standalone_renames(d: Draft) -> dict[str, str]:
 def _exclusions(d: Draft) -> set[str]:
     out: set[str] = set()
     for m in _EXCLUDE.finditer(d.prompt):
-        text = m.group("a") or m.group("b") or m.group("c")
-        if not _unused(d, m.start(), m.end()):
+        text = m.group("a") or m.group("b") or m.group("c") or m.group("d")
+        if not _free(d, m.start(), m.end()) and not (m.group("b") and _reclaim_filters(d, m.start(), m.end())):
             continue
         refs = []
-        for piece in _split(text):
+        for piece in (p for p in re.split(r"\s*(?:,|;|&|\b(?:and|or|nor)\b)\s*", text, flags=re.I) if p.strip()):
             ref = _item_ref(d, piece)
             if ref is None:
                 if m.group("c"):  # "except ..." may be something else (a filter nobody took)
@@ -108,21 +150,59 @@ def _exclusions(d: Draft) -> set[str]:
     return out
 
 
+def _reclaim_filters(d: Draft, start: int, end: int) -> bool:
+    """"without the location column" is about the output, not a row filter (``location IS NULL``) that
+    filters, which runs first, may have read into it: drop such filters when they explain every taken word."""
+    span = d.prompt[start:end].lower()
+    mine = [f for f in d.filters if f.provenance and f.provenance.lower() in span]
+    covered = [t for f in mine for t in _tokens_of(d, f.provenance or "", start, end)]
+    tw = _table_words(d)
+    if not mine or any(t.used and t.low not in tw and t not in covered
+                       for t in d.tokens.items if t.start >= start and t.end <= end):  # fmt: skip
+        return False
+    d.filters = [f for f in d.filters if f not in mine]
+    return True
+
+
+def _tokens_of(d: Draft, text: str, start: int, end: int) -> list[Token]:
+    i = d.prompt.lower().find(text.lower(), start, end)
+    return [] if i < 0 else [t for t in d.tokens.items if t.start >= i and t.end <= i + len(text)]
+
+
 def _all_columns(d: Draft) -> list[str] | None:
     """``all (of the) order columns`` → ['orders']; ``all columns`` → []; None when not said."""
     found: list[str] | None = None
     for m in _ALL.finditer(d.prompt):
-        found = found or []
         t = m.group("table")
         if t:
             hits = d.linker.tables(t.strip())
             if not hits:
                 continue
-            table = getattr(hits[0], "table", hits[0])
-            d.use_table(table)
-            found.append(table)
+            d.use_table(hits[0].table)
         mark_chars(d, m.start(), m.end())
+        found = found or []
+        if t and len(d.referenced_tables()) > 1:
+            found.append(hits[0].table)  # only this table's columns, out of several
     return found
+
+
+def _copy_of_table(d: Draft) -> None:
+    """"copy (of) the departments table": the whole table (the compiler's default list)."""
+    for m in _COPY.finditer(d.prompt):
+        rest = d.prompt[m.end() :]
+        word = re.match(r"[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?", rest)
+        if word and any(h.table in in_play(d) for h in d.linker.tables(word.group())[:1]):
+            mark_chars(d, m.start(), m.end())
+
+
+def _every_row(d: Draft) -> None:
+    """"each order line ...", "for every customer": all rows of a table in play (nothing else took the words)."""
+    tables = {m.text.lower(): m.table for m in mentions(d) if isinstance(m, TableMatch) and m.text}
+    for m in _EVERY.finditer(d.prompt):
+        rest = d.prompt[m.end() :].lower()
+        hit = next((t for text, t in tables.items() if re.match(rf"{re.escape(text)}\b", rest)), None)
+        if hit in in_play(d) and _free(d, m.start(), m.end()):
+            mark_chars(d, m.start(), m.end())
 
 
 def _split(text: str) -> list[str]:
@@ -130,64 +210,142 @@ def _split(text: str) -> list[str]:
 
 
 def _item_ref(d: Draft, phrase: str) -> str | None:
-    """A defined name or a qualified source column for ``phrase`` (``the order count`` → order_count)."""
+    """A defined name or a qualified source column for ``phrase`` (``the order count`` → order_count).
+
+    A phrase that names a table better than any column ("the orders") is not a column.
+    """
     name = defined_name(d, phrase)
     if name:
         return name
-    col = column_phrase(d, phrase)
-    if col is None:
+    owner = _OF_TABLE.match(phrase.strip())
+    if owner:  # "email of employees", "the name for each product"
+        named = d.linker.tables(owner.group("t"))
+        if named and named[0].score >= 0.85:
+            hits = [h for h in d.linker.columns(clean_phrase(owner.group("head")), [named[0].table])
+                    if h.score >= _MIN_SCORE]  # fmt: skip
+            if hits:
+                d.use_table(hits[0].table)
+                return f"{hits[0].table}.{hits[0].column}"
+    p = clean_phrase(phrase)
+    if not p or not re.search(r"[A-Za-z]", p):
         return None
-    shadow = col.split(".")[-1].lower()
+    if "." in p:
+        t, _, c = p.partition(".")
+        if d.catalog.has_table(t) and d.catalog.table(t).has_column(c):
+            info = d.catalog.table(t)
+            d.use_table(info.name)
+            return f"{info.name}.{info.column(c).name}"
+    tables = in_play(d)
+    hits = [h for h in (d.linker.columns(p, tables) if tables else []) if h.score >= _MIN_SCORE]
+    if not hits:
+        hits = [h for h in d.linker.columns(p) if h.score >= _MIN_SCORE]
+    if not hits:
+        return None
+    named = d.linker.tables(p)
+    if named and named[0].score >= hits[0].score:
+        return None  # "orders", "every customer": a table, not a column
+    d.use_table(hits[0].table)
+    col = f"{hits[0].table}.{hits[0].column}"
+    shadow = hits[0].column.lower()
     return shadow if shadow in {x.name.lower() for x in d.derived} else col
 
 
-def _explicit_list(d: Draft) -> list[OutputColumn] | None:
-    """The longest output list the request gives, or None."""
+def _starts(d: Draft) -> Iterator[tuple[int, int, bool, re.Match[str] | None]]:
+    """(start of the phrase, start of the items, whole sentence only, the match) for every possible list."""
+    for m in _VERB_START.finditer(d.prompt):
+        yield m.start(), m.end(), False, m
+    for m in _SENTENCE_START.finditer(d.prompt):
+        yield m.start(), m.end(), True, None
+
+
+def _explicit_list(d: Draft) -> tuple[list[OutputColumn], str | None]:
+    """The longest output list the request gives ([] if none), and the table whose columns it adds to
+    ("employees with their department name", "orders plus the customer's email"), if it adds."""
     best: list[OutputColumn] | None = None
-    best_span: tuple[int, int] | None = None
-    for m in _LIST_START.finditer(d.prompt):
-        items, end = _parse_list(d, m.end())
+    best_span: tuple[int, int, re.Match[str] | None] | None = None
+    tw = _table_words(d)
+    for start, items_start, whole, m in _starts(d):
+        if m is not None and not _free(d, start, start + 4 if m.group("n") else items_start, tw):
+            continue  # (the count in "only three columns:" may have been read as a limit; see _column_count)
+        if m is not None and m.group("add") and m.group("add").lower() == "and" and _subject(d, start) is None:
+            continue  # "and" starts a list only after a table: "employees and department names"
+        items, end = _parse_list(d, items_start, tw, whole)
         if items and (best is None or len(items) > len(best)):
-            best, best_span = items, (m.start(), end)
+            best, best_span = items, (start, end, m)
     if best is None or best_span is None:
-        return None
-    start, end = best_span
+        return [], None
+    start, end, m = best_span
+    subject = _adds_to(d, best, m)
     mark_chars(d, start, end)
     _mark_heading(d, start)
-    return best
+    scope = _mark_grain(d, end)
+    last = _OF_TABLE.match((best[-1].provenance or "").strip())
+    if last and d.linker.tables(last.group("t")):
+        scope = d.linker.tables(last.group("t"))[0].table
+    if scope:
+        best = _rescope(d, best, scope)
+    if m is not None and m.group("n"):
+        _column_count(d, m, len(best))
+    return best, subject
 
 
-def _parse_list(d: Draft, start: int) -> tuple[list[OutputColumn], int]:
-    """Items from ``start`` up to the end of the list; (items, end offset)."""
+def _subject(d: Draft, pos: int) -> str | None:
+    """The table a mention right before ``pos`` names ("employees" in "employees with ...")."""
+    before = d.prompt[:pos].rstrip().rstrip(",").lower()
+    for mt in mentions(d):
+        if isinstance(mt, TableMatch) and mt.text and before.endswith(mt.text.lower()):
+            return mt.table
+    return None
+
+
+def _adds_to(d: Draft, items: list[OutputColumn], m: re.Match[str] | None) -> str | None:
+    """The table whose columns the list adds to, or None when the list is the whole output."""
+    if m is None or not m.group("add") or d.aggregations or d.group_by:
+        return None
+    subject = _subject(d, m.start())
+    if subject is None:
+        return None
+    foreign = all("." in (c.column or "") and (c.column or "").split(".")[0] != subject for c in items)
+    word = m.group("add").lower()
+    possessive = (m.group("poss") or "").strip().lower() in ("their", "its", "his", "her")
+    single = len(items) == 1 and not items[0].name  # "customers with email": keep the customers' columns
+    return subject if foreign or possessive or single or word != "with" else None
+
+
+def _parse_list(d: Draft, start: int, tw: set[str], whole: bool) -> tuple[list[OutputColumn], int]:
+    """Items from ``start`` up to the end of the list; (items, end offset). ``whole``: all or nothing."""
     text = d.prompt[start:]
-    stop = len(text)
-    for m in _LIST_END.finditer(text):
-        # a clause word ends the list unless it is part of a rename ("X as Y") inside the item
-        stop = m.start()
-        break
+    if whole:
+        m = _SENTENCE_END.search(text)
+        stop = m.start() if m else len(text)
+        grain = _GRAIN_AHEAD.search(text[:stop])  # "a, b and c for every product"
+        stop = grain.start() if grain else stop
+    else:
+        m = _LIST_END.search(text)
+        stop = m.start() if m else len(text)
     segment = text[:stop]
     out: list[OutputColumn] = []
     pos = 0
     pieces = list(_pieces(segment))
-    i = 0
-    while i < len(pieces):
-        piece, p_start, p_end = pieces[i]
+    for i, (piece, p_start, p_end) in enumerate(pieces):
+        if not _free(d, start + p_start, start + p_end, tw):
+            break
         col = _parse_item(d, piece)
         if col is None and i + 1 < len(pieces):  # "first and last name": the head noun is shared
             head = pieces[i + 1][0].strip().split()
-            if len(head) >= 2 and len(piece.split()) == 1:
+            named = d.linker.tables(piece.strip())
+            if len(head) >= 2 and len(piece.split()) == 1 and not (named and named[0].score >= 0.85):
                 col = _parse_item(d, f"{piece} {head[-1]}")
         if col is None:
-            if not _unused(d, start + p_start, start + p_end):
-                break
             break
         out.append(col)
         pos = p_end
-        i += 1
+    if whole and (len(out) != len(pieces) or len(out) < 2):
+        return [], start
     return out, start + pos
 
 
-def _pieces(segment: str):  # type: ignore[no-untyped-def]
+def _pieces(segment: str) -> Iterator[tuple[str, int, int]]:
     pos = 0
     for m in _SEPARATOR.finditer(segment):
         if m.start() > pos:
@@ -221,6 +379,47 @@ def _mark_heading(d: Draft, list_start: int) -> None:
     for t in d.tokens.items:
         if t.end <= list_start and t.low in _HEADING_WORDS:
             t.used = True
+
+
+def _mark_grain(d: Draft, end: int) -> str | None:
+    """"... for every customer" right after the list: one row per row of a table in play (returned)."""
+    m = _GRAIN.match(d.prompt[end:])
+    if m is None:
+        return None
+    hits = d.linker.tables(m.group("t"))
+    if hits and hits[0].table in in_play(d) and hits[0].score >= 0.85:
+        mark_chars(d, end, end + m.end())
+        return hits[0].table
+    return None
+
+
+def _rescope(d: Draft, items: list[OutputColumn], scope: str) -> list[OutputColumn]:
+    """"first_name, last_name and email of employees": the list's table holds every item it has."""
+    info = d.catalog.table(scope)
+    out = []
+    for c in items:
+        table, _, bare = (c.column or "").rpartition(".")
+        if table and table != scope and info.has_column(bare):
+            c = c.model_copy(update={"column": f"{scope}.{info.column(bare).name}"})
+        out.append(c)
+    d.use_table(scope)
+    mentioned = {m.table for m in mentions(d) if isinstance(m, TableMatch)}
+    if d.base != scope and d.base not in mentioned:  # the base was only guessed from the columns' owners
+        drop_unreferenced(d, d.base or "", keep=scope)
+    return out
+
+
+def _column_count(d: Draft, m: re.Match[str], n_items: int) -> None:
+    """"with only three columns: a, b, c": the count must agree (and is not a row limit)."""
+    raw = m.group("n").lower()
+    n = _NUMBER_WORDS.get(raw) or (int(raw) if raw.isdigit() else None)
+    if n is None:
+        return
+    if n != n_items:
+        raise PlanError(f"'{m.group(0).strip()}' but {n_items} columns are listed", hint="list every column")
+    if d.limit == n:  # ordering reads "only three" as a row limit before the word "columns" shows otherwise
+        d.limit = None
+    mark_chars(d, m.start(), m.end())
 
 
 def _shadowing(d: Draft) -> bool:

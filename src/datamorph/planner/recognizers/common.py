@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 
@@ -59,3 +61,12 @@ def resolve_column(d: Draft, phrase: str) -> ColumnMatch | None:
 
 def qualified(m: ColumnMatch | ValueMatch) -> str:
     return f"{m.table}.{m.column}"
+
+
+def restrict_mentions(d: Draft, keep: Callable[[TableMatch | ColumnMatch | ValueMatch], bool]) -> None:
+    """From now on, :func:`mentions` reports for ``d`` only the mentions ``keep`` accepts.
+
+    For recognizers that hand part of a request to other drafts (union: the further stacked
+    tables are not joined into the first block).
+    """
+    object.__setattr__(d, _CACHE_KEY, [m for m in mentions(d) if keep(m)])

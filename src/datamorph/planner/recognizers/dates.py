@@ -22,6 +22,8 @@ from datamorph.errors import PlanError
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.recognizers.filters import condition_tokens
+from datamorph.planner.recognizers.noops import in_example
 from datamorph.planner.text import MONTHS, month_end
 from datamorph.spec import AnyOf, Condition, Filter
 
@@ -66,9 +68,12 @@ _RELATION = re.compile(
     re.IGNORECASE,
 )
 _BARE_WEEK = re.compile(r"\b(?:the\s+)?week\s+(?P<of>of|starting|beginning|commencing)\s*$", re.IGNORECASE)
+_INCL = (r"(?:(?:both|all)\s+)?(?:(?:days?|dates?|ends?|endpoints?|bounds?|limits?)\s+)?(?:inclusive(?:ly)?|included)"
+         r"(?:\s+of\s+both\s+(?:days|dates|ends|endpoints))?|whole\s+days?|full\s+days?|"
+         r"(?:both\s+)?(?:days|dates|ends|endpoints)\s+(?:inclusive|included)|calendar\s+days?")
 _SUFFIX = re.compile(
-    r"^(?:\s*\(\s*inclusive\s*\)|,?\s*inclusive(?:ly)?\b|\s+(?P<on>onwards?|and\s+later|or\s+later|and\s+after|"
-    r"and\s+(?:earlier|before)|or\s+earlier))",
+    rf"^(?:\s*\(\s*(?:{_INCL})(?:\s*[,;/]?\s*(?:and\s+)?(?:{_INCL}))*\s*\)|,?\s*(?:{_INCL})\b"
+    r"|\s+(?P<on>onwards?|and\s+later|or\s+later|and\s+after|and\s+(?:earlier|before)|or\s+earlier))",
     re.IGNORECASE,
 )
 _ORDINAL = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": 4}
@@ -102,8 +107,8 @@ def recognize(d: Draft) -> None:
         if m is None:
             return
         pos = m.end()
-        if _already_used(d, m.start(), m.end()):
-            continue
+        if _already_used(d, m.start(), m.end()) or in_example(d, m.start(), m.end()):
+            continue  # an illustration ("(e.g. 2024-03-01)") is not a condition
         p = _parse(m, d.reference_date)
         if p is None:
             continue
@@ -174,9 +179,11 @@ def _handle(d: Draft, first: _Period, m: re.Match[str]) -> None:
 
 def _mark(d: Draft, start: int, end: int) -> None:
     """Mark the tokens overlapping [start, end) ("month's" in "last month's orders")."""
+    used = condition_tokens(d)
     for t in d.tokens.items:
         if t.start < end and t.end > start:
             t.used = True
+            used.add(id(t))
 
 
 _NEGATED = re.compile(r"\b(?:not|never|wasn't|weren't|isn't|aren't|hasn't|haven't|didn't)(?:\s+(?:been|be|yet|ever))*\s+$",
@@ -377,6 +384,10 @@ def _column_for(d: Draft, cue_start: int, words: str) -> tuple[str, tuple[int, i
             if info.family in NUMERIC_FAMILIES and cm.score >= 0.85:
                 return None  # "amount between 1990 and 2010": a number, not a date
     verb_span = (items[i - 1].start, items[i - 1].end) if i > 0 and items[i - 1].low in _EVENT_VERBS else None
+    if i > 0 and items[i - 1].kind == "word" and not items[i - 1].used:
+        by_verb = _verb_column(d, items[i - 1].low)
+        if by_verb is not None:
+            return by_verb, (items[i - 1].start, items[i - 1].end)
     if d.base is None:
         raise PlanError(f"'{words}': which table's date?", hint="name the table or the date column")
     col = main_date_column(d.catalog.table(d.base), words)
@@ -384,6 +395,45 @@ def _column_for(d: Draft, cue_start: int, words: str) -> tuple[str, tuple[int, i
         raise PlanError(f"'{words}': {d.base} has no date column to compare with",
                         hint="name the date column, e.g. 'created in 2024'")  # fmt: skip
     return f"{d.base}.{col}", verb_span
+
+
+_IRREGULAR = {"began": "begin", "begun": "begin", "made": "make", "sent": "send", "paid": "pay", "sold": "sell",
+              "bought": "buy", "left": "leave", "went": "go", "won": "win", "lost": "lose", "set": "set",
+              "shut": "shut", "started": "start", "kicked": "kick"}  # fmt: skip
+
+
+def _stem(word: str) -> str:
+    """A crude stem that makes verb forms meet column-name words: started/starting/start → start,
+    opened → open, shipped → ship, closing/closed/close → clos, creation/created → creat."""
+    w = _IRREGULAR.get(word.lower(), word.lower())
+    for suffix in ("ment", "ing", "ion", "ed", "es", "s", "e"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: -len(suffix)]
+            break
+    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiouls":
+        w = w[:-1]
+    return w
+
+
+def _verb_column(d: Draft, word: str) -> str | None:
+    """"sessions that started in May" → started_at: the one date column of the table in play (base first)
+    that has a word with the verb's stem."""
+    if word in _FUNCTION or word in STOPWORDS or len(word) < 4:
+        return None
+    stem = _stem(word)
+    for table in in_play(d):
+        info = d.catalog.table(table)
+        hits = [c.name for c in info.columns if c.family in TEMPORAL_FAMILIES
+                and stem in {_stem(p) for p in re.split(r"[_\W]+", c.name) if p}]  # fmt: skip
+        if len(hits) == 1:
+            return f"{table}.{hits[0]}"
+        if hits:
+            return None
+    return None
+
+
+_FUNCTION = frozenset({"date", "dates", "time", "day", "days", "year", "years", "month", "months", "week", "weeks",
+                       "only", "all", "any", "each", "every", "last", "first"})  # fmt: skip
 
 
 def _function_word(word: str) -> bool:

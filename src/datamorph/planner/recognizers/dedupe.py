@@ -29,7 +29,7 @@ _KEY_END = r"(?=\s*(?:[,.;!?)]|$|\b(?:where|with|and|sorted|ordered|including|on
 _BY = r"(?:\s+(?:by|based\s+on|according\s+to|using|going\s+by)\s+(?:the\s+|their\s+|its\s+)?(?P<by>[\w.]+(?:\s+\w+)?))?"
 _PER = re.compile(
     rf"\b(?:keep(?:ing)?\s+|take\s+|only\s+)*(?:only\s+)?(?:the\s+|one\s+|a\s+single\s+|each\s+)?{_WHICH}\s+"
-    r"(?P<what>[\w ]{0,30}?)\s*\b(?:per|for\s+(?:each|every)|of\s+(?:each|every)|from\s+each|in\s+each|by)\s+"
+    r"(?P<what>[\w ]{0,30}?)\s*\b(?:per|for\s+(?:each|every)|of\s+(?:each|every)|from\s+each|in\s+each)\s+"
     rf"(?P<key>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?){_BY}{_KEY_END}",
     re.I,
 )
@@ -48,6 +48,8 @@ def recognize(d: Draft) -> None:
         for m in rx.finditer(d.prompt):
             if m.group("what") and re.match(r"name\b", m.group("what"), re.I):
                 continue  # "first name per ..." is a column
+            if any(t.kind == "number" for t in d.tokens.items if m.start() <= t.start < m.end("what")):
+                continue  # "the oldest three employees per department" is top N per group, not one per key
             if _unused(d, m.start("which"), m.end("which")):
                 _keyed(d, m)
                 return

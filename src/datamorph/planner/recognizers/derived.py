@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 
+from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES
 from datamorph.errors import PlanError, suggestion
 from datamorph.planner.draft import Draft
+from datamorph.planner.lexicon import NON_SCHEMA_WORDS
 from datamorph.planner.recognizers.common import in_play, mark_chars, resolve_column
 from datamorph.spec import DerivedColumn
 
@@ -40,8 +42,11 @@ def snake(text: str) -> str:
     return ("c_" + s if s[:1].isdigit() else s) or "value"
 
 
-def column_phrase(d: Draft, phrase: str, tables: list[str] | None = None) -> str | None:
-    """The qualified column ``phrase`` names (``orders.amount``), or None."""
+def column_phrase(d: Draft, phrase: str, tables: list[str] | None = None, min_score: float = 0.0) -> str | None:
+    """The qualified column ``phrase`` names (``orders.amount``), or None.
+
+    ``min_score``: ignore weaker linker matches (``every customer`` is only a partial match of customer_id).
+    """
     p = clean_phrase(phrase)
     if not p or p.lower() in _FILLER:
         return None
@@ -51,8 +56,12 @@ def column_phrase(d: Draft, phrase: str, tables: list[str] | None = None) -> str
             d.use_table(d.catalog.table(t).name)
             return f"{d.catalog.table(t).name}.{d.catalog.table(t).column(c).name}"
     if tables is not None:
-        hits = d.linker.columns(p, tables)
+        hits = [h for h in d.linker.columns(p, tables) if h.score >= min_score]
         return f"{hits[0].table}.{hits[0].column}" if hits else None
+    if min_score:
+        scoped = [h for h in d.linker.columns(p, in_play(d)) if h.score >= min_score] if in_play(d) else []
+        if not scoped and not [h for h in d.linker.columns(p) if h.score >= min_score]:
+            return None
     m = resolve_column(d, p)
     return f"{m.table}.{m.column}" if m else None
 
@@ -119,7 +128,7 @@ _OPERAND_END = re.compile(
 )
 _NAME_BEFORE = re.compile(
     r"(?:\b(?:called|named)\s+([A-Za-z_]\w*)\s*(?:=|:|as|which\s+is|that\s+is|being|computed\s+as|calculated\s+as|"
-    r"from|by)?\s*|\b([A-Za-z_]\w*)\s*(?:=|:)\s*|\b([A-Za-z_]\w*)\s+(?:computed|calculated|defined)\s+as\s+)$",
+    r"from|by)?\s*|\b([A-Za-z_]\w*)\s*(?:=|:)\s*|\b([A-Za-z_]\w*)\s+(?:(?:computed|calculated|defined)\s+)?as\s+)$",
     re.I,
 )
 _NAME_AFTER = re.compile(
@@ -138,14 +147,29 @@ def _symbol_of(op_text: str) -> tuple[str, str]:
 
 _ARITH = re.compile(
     r"(?P<expr>(?:\(?\s*(?:[A-Za-z_][\w.']*(?:\s+[A-Za-z_][\w.']*){0,3}|\d[\d,]*(?:\.\d+)?)\s*\)?\s*"
-    r"(?:multiplied\s+by|divided\s+by|times|x|\*|×|/|plus|\+|minus|-(?!>))\s*)+"
+    r"(?:\bmultiplied\s+by\b|\bdivided\s+by\b|\btimes\b|\bx\b|\*|×|/|\bplus\b|\+|\bminus\b|-(?!>))\s*)+"
     r"\(?\s*(?:[A-Za-z_][\w.']*(?:\s+[A-Za-z_][\w.']*){0,3}|\d[\d,]*(?:\.\d+)?)\s*\)*)",
     re.I,
 )
 
 
+_PART_OF = re.compile(r"^(?:the\s+)?(?P<part>year|month|quarter|day|week|hour)\s+(?:of|from|in)\s+(?:the\s+)?"
+                      r"(?P<col>[A-Za-z_][\w.]*(?:\s+[A-Za-z_]\w*)?)$", re.I)
+
+
 def parse_arithmetic(d: Draft, text: str) -> tuple[str, list[str]] | None:
-    """``quantity x unit price x (1 - discount)`` → (SQL, operand names); None if an operand is not a column."""
+    """``quantity x unit price x (1 - discount)`` → (SQL, operand names); None if an operand is not a column.
+
+    A failed attempt leaves the draft's tables as they were.
+    """
+    base, tables = d.base, list(d.tables)
+    parsed = _parse_arithmetic(d, text)
+    if parsed is None:
+        d.base, d.tables = base, tables
+    return parsed
+
+
+def _parse_arithmetic(d: Draft, text: str) -> tuple[str, list[str]] | None:
     parts = re.split(r"(\(|\)|\bmultiplied\s+by\b|\bdivided\s+by\b|\btimes\b|\bx\b|\*|×|/|\bplus\b|\+|\bminus\b|"
                      r"(?<![A-Za-z])-(?![A-Za-z>]))", text, flags=re.I)  # fmt: skip
     out: list[str] = []
@@ -169,14 +193,27 @@ def parse_arithmetic(d: Draft, text: str) -> tuple[str, list[str]] | None:
             out.append(num)
             names.append(num.replace(".", "_"))
             continue
+        part = _PART_OF.match(piece)
+        if part:  # "2025 - year of hire_date"
+            col = _date_col(d, part.group("col"))
+            if col is None:
+                return None
+            out.append(f"{_PART_SQL[part.group('part').lower()]}({col})")
+            names.append(f"{stem(col)}_{part.group('part').lower()}")
+            continue
+        first, last = piece.split()[0].lower(), piece.split()[-1].lower()
+        if {first, last} & (_CONNECTIVES | NON_SCHEMA_WORDS) - {"the", "a", "an"} or " of " in f" {piece.lower()} ":
+            return None  # "as quantity", "sum of quantity", "unit_price per": an operand is a name, not a clause
         dn = defined_name(d, piece)
-        col = None if dn else column_phrase(d, piece)
+        col = None if dn else column_phrase(d, piece, min_score=0.8)
         if dn is None and col is None:
             return None
+        if col and _family(d, col) not in NUMERIC_FAMILIES | TEMPORAL_FAMILIES:
+            return None  # "amount - discount" cannot mean a text column (discount_code)
         out.append(dn or col or "")
         names.append((dn or col or "").split(".")[-1])
-    if ops == 0 or out.count("(") != out.count(")"):
-        return None
+    if ops == 0 or out.count("(") != out.count(")") or len(names) != 2 * ops + 1:
+        return None  # no operator, unbalanced, or an operator without an operand on each side
     return "".join(out).replace("( ", "(").strip(), names
 
 
@@ -184,13 +221,18 @@ def parse_arithmetic(d: Draft, text: str) -> tuple[str, list[str]] | None:
 # the recognizer
 # ---------------------------------------------------------------------------------------------
 
+_CW = r"(?!(?:and|with|by|the|a|an)\b)[A-Za-z_][\w']*"  # a word of a concatenated column's name
 _CONCAT = re.compile(
-    r"(?:(?P<name>[A-Za-z_]\w*)\s+(?:by|from|as|=|:)\s+)?(?:putting|combining|concatenating|joining|gluing|merging)?"
-    r"\s*(?:the\s+)?(?P<a>[\w' ]{1,30}?)\s+(?:and|with|\+|\|\|)\s+(?:the\s+)?(?P<b>[\w' ]{1,30}?)\s+"
-    r"(?:names?\s+)?(?:together\s+)?(?:with|separated\s+by|joined\s+by|and)\s+(?:a\s+)?(?P<sep>space|comma|dash|"
-    r"hyphen|underscore|slash|'[^']*')(?:\s+(?:between|in\s+between)(?:\s+them)?)?",
+    r"\b(?:(?P<name>[A-Za-z_]\w*)\s+(?:by|from|as|=|:)\s+)?(?:(?:putting|combining|concatenating|joining|gluing|"
+    rf"merging)\s+)?(?:the\s+)?(?P<a>{_CW}(?:\s+{_CW}){{0,2}}?)\s+(?:and|with|\+|\|\|)\s+"
+    rf"(?:the\s+)?(?P<b>{_CW}(?:\s+{_CW}){{0,2}}?)\s+"
+    r"(?:names?\s+)?(?:(?:put\s+)?together\s+|joined\s+|glued\s+|combined\s+|concatenated\s+|separated\s+)?"
+    r"(?:with|by|and)\s+(?:a\s+(?:single\s+)?|one\s+)?"
+    r"(?P<sep>space|comma|dash|hyphen|underscore|slash|'[^']*')(?:\s+(?:between|in\s+between)(?:\s+them)?)?",
     re.I,
 )
+_CONNECTIVES = frozenset({"with", "and", "as", "is", "are", "but", "plus", "or", "to", "by", "of", "for", "from", "in",
+                          "computed", "calculated", "called", "named", "where", "when", "if", "then", "that", "which"})
 _SEPARATORS = {"space": " ", "comma": ", ", "dash": " - ", "hyphen": "-", "underscore": "_", "slash": "/"}
 
 _DATE_PART = re.compile(
@@ -215,10 +257,11 @@ _DATE_OF = re.compile(
 _FILL = re.compile(
     r"\b(?:where|when|if)\s+(?:the\s+)?(?P<col>[\w' ]{1,30}?)\s+(?:is|are)\s+(?:missing|null|empty|blank|unknown|"
     r"not\s+set)\s*,?\s*(?:put|use|show|write|fill\s+in|set\s+it\s+to|make\s+it)\s+(?P<val>'[^']*'|-?[\d,.]+)"
-    r"|\b(?:replace|fill(?:\s+in)?)\s+(?:the\s+)?(?:missing|null|empty|blank)\s+(?P<col2>[\w' ]{1,30}?)\s+"
+    r"|\b(?:(?:but|and|also)\s+)?(?:replace|fill(?:\s+in)?)\s+(?:the\s+)?(?:missing|null|empty|blank)\s+(?P<col2>[\w' ]{1,30}?)\s+"
     r"(?:values?\s+)?(?:with|by|as)\s+(?P<val2>'[^']*'|-?[\d,.]+)"
     r"|\btreat\s+(?:missing|null|empty)\s+(?P<col3>[\w' ]{1,30}?)\s+as\s+(?P<val3>'[^']*'|-?[\d,.]+)"
-    r"|\b(?P<col4>[A-Za-z_][\w ]{0,30}?)\s+(?:defaulting|defaulted|default)\s+to\s+(?P<val4>'[^']*'|-?[\d,.]+)"
+    r"|\b(?P<col4>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*){0,3}?)\s+(?:defaulting|defaulted|default)\s+to\s+"
+    r"(?P<val4>'[^']*'|-?[\d,.]+|zero|one|two|three|four|five|ten)"
     r"(?:\s+(?:when|if|where)\s+(?:it\s+is\s+|it's\s+)?(?:missing|null|empty|blank))?",
     re.I,
 )
@@ -228,9 +271,9 @@ def recognize(d: Draft) -> None:
     """Find derived columns in the request; add them to ``d.derived``."""
     _concatenations(d)
     _fills(d)
+    _arithmetic(d)  # before date parts: "2025 - year of hire_date" is one expression
     _date_parts(d)
     _buckets(d)
-    _arithmetic(d)
 
 
 def _unused(d: Draft, start: int, end: int) -> bool:
@@ -242,6 +285,13 @@ def _add(d: Draft, name: str, expression: str, start: int, end: int) -> None:
         raise PlanError(f"the name '{name}' is given to two new columns", hint="give each a different name")
     d.derived.append(DerivedColumn(name=name, expression=expression, provenance=d.prompt[start:end].strip()))
     mark_span(d, start, end)
+    intro = _INTRO.search(d.prompt[max(0, start - 40) : start])
+    if intro:  # "plus a column ...", "adding a new field ..."
+        mark_span(d, start - (min(start, 40) - intro.start()), start)
+
+
+_INTRO = re.compile(r"\b(?:plus|adding|add|also)\s+(?:(?:a|an|the)\s+)?(?:new\s+)?(?:(?:derived|computed|calculated|"
+                    r"extra)\s+)?(?:(?:column|field)\s+)?$", re.I)  # fmt: skip
 
 
 def _name_around(d: Draft, start: int, end: int) -> tuple[str | None, int, int]:
@@ -263,15 +313,15 @@ def _is_column(d: Draft, word: str) -> bool:
 
 def _concatenations(d: Draft) -> None:
     for m in _CONCAT.finditer(d.prompt):
-        if not _unused(d, m.start(), m.end()):
+        if not _unused(d, m.start("a"), m.end()):
             continue
-        a, b = column_phrase(d, m.group("a")), None
-        words_b = m.group("b")
-        if a is None and re.search(r"\bnames?$", words_b, re.I) is None:
-            continue
-        b = column_phrase(d, words_b + (" name" if re.fullmatch(r"\w+", words_b) and a is None else ""))
-        if a is None:  # "first and last name": the head noun is shared
-            a = column_phrase(d, f"{m.group('a')} {words_b.split()[-1]}")
+        noun = re.match(r"\s+(names?)\b", d.prompt[m.end("b") :], re.I)  # "first and last name(s)"
+        refs = []
+        for g in ("a", "b"):
+            words = m.group(g)
+            ref = column_phrase(d, f"{words} {noun.group(1)}", min_score=0.8) if noun else None
+            refs.append(ref or column_phrase(d, words, min_score=0.8))
+        a, b = refs
         if a is None or b is None or a == b:
             continue
         sep_word = m.group("sep").lower()
@@ -284,16 +334,44 @@ def _concatenations(d: Draft) -> None:
 
 def _fills(d: Draft) -> None:
     for m in _FILL.finditer(d.prompt):
-        if not _unused(d, m.start(), m.end()):
+        if not _unused(d, m.start() if not m.group("col4") else m.end("col4"), m.end()):
             continue
-        phrase = next(m.group(g) for g in ("col", "col2", "col3", "col4") if m.group(g))
+        group = next(g for g in ("col", "col2", "col3", "col4") if m.group(g))
         raw = next(m.group(g) for g in ("val", "val2", "val3", "val4") if m.group(g)).rstrip(".,")
-        col = column_phrase(d, phrase)
-        if col is None:
-            raise column_error(d, phrase)
-        value = raw if raw.startswith("'") else raw.replace(",", "")
-        name, start, end = _name_around(d, m.start(), m.end())
+        start = m.start()
+        if group == "col4":  # "employees with rating defaulting to 0": the column is the shortest ending
+            found = _trailing_column(d, m.group("col4"))
+            if found is None:
+                words = m.group("col4").split()
+                tail = [w for w in words[next((i + 1 for i in range(len(words) - 1, -1, -1)
+                                               if words[i].lower() in _CONNECTIVES), 0):]]  # fmt: skip
+                raise column_error(d, " ".join(tail or words[-1:]))
+            col, offset = found
+            start = m.start("col4") + offset
+            if not _unused(d, start, m.end()):
+                continue
+        else:
+            col = column_phrase(d, m.group(group))
+            if col is None:
+                raise column_error(d, m.group(group))
+        value = raw if raw.startswith("'") else str(_SMALL.get(raw.lower(), raw.replace(",", "")))
+        name, start, end = _name_around(d, start, m.end())
         _add(d, name or col.split(".")[-1], f"coalesce({col}, {value})", start, end)
+
+
+_SMALL = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}
+
+
+def _trailing_column(d: Draft, phrase: str) -> tuple[str, int] | None:
+    """The column the last words of ``phrase`` name, and where those words start in it."""
+    words = list(re.finditer(r"\S+", phrase))
+    for k in range(len(words)):
+        if words[k].group().lower() in _CONNECTIVES:
+            continue
+        col = column_phrase(d, phrase[words[k].start() :], min_score=0.8)
+        if col:
+            return col, words[k].start()
+    return None
 
 
 def _date_col(d: Draft, phrase: str | None) -> str | None:
@@ -330,6 +408,7 @@ def _date_parts(d: Draft) -> None:
         name, start, end = _name_around(d, m.start(), m.end())
         _add(d, name or f"{stem(col)}_date" if not col.endswith("_date") else name or f"{stem(col)}_day",
              f"CAST({col} AS DATE)", start, end)  # fmt: skip
+    _stem_parts(d)
     for m in _DATE_PART.finditer(d.prompt):
         if not _unused(d, m.start(), m.end()):
             continue
@@ -346,13 +425,33 @@ def _date_parts(d: Draft) -> None:
             _add(d, pname, f"{_PART_SQL[key]}({col})", start if i == 0 else start, end)
 
 
+_STEM_PART = re.compile(r"\b(?P<stem>[A-Za-z_]\w*)\s+(?P<part>year|month|quarter|week|weekday|hour)\b", re.I)
+_GROUPING_BEFORE = re.compile(r"\b(?:by|per|each|every|group(?:ed)?|for)\s+(?:the\s+)?$", re.I)
+
+
+def _stem_parts(d: Draft) -> None:
+    """"hire year", "signup month": a part of the date column named by its stem (hire_date, signup_date)."""
+    dates = {stem(f"{t}.{c.name}").lower(): f"{t}.{c.name}" for t in in_play(d)
+             for c in d.catalog.table(t).columns if c.family in ("date", "timestamp")}  # fmt: skip
+    for m in _STEM_PART.finditer(d.prompt):
+        col = dates.get(m.group("stem").lower())
+        if col is None or not _unused(d, m.start(), m.end()):
+            continue
+        if _GROUPING_BEFORE.search(d.prompt[max(0, m.start() - 20) : m.start()]):
+            continue  # "revenue by order month" is a grouping (aggregates)
+        key = m.group("part").lower()
+        name, start, end = _name_around(d, m.start(), m.end())
+        _add(d, name or f"{stem(col)}_{key}", f"{_PART_SQL[key]}({col})", start, end)
+
+
 # -- CASE buckets ------------------------------------------------------------------------------
 
 _LABEL = r"(?:'[^']*'|\"[^\"]*\")"
 _BRANCH = re.compile(
     rf"(?P<label>{_LABEL})\s+(?:(?:when|if|for|where)\s+(?P<cond>[^,;]+?)|(?P<else>otherwise|else|below|above|"
     r"for\s+(?:the\s+rest|everything\s+else|all\s+others|the\s+others)|in\s+all\s+other\s+cases))"
-    r"(?=\s*(?:,|;|\.|\band\b|\bor\b|\botherwise\b|\belse\b|$|'))"
+    r"(?=\s*(?:,|;|\.|\band\b|\bor\b(?!\s+(?:more|less|above|below|greater|higher|lower|fewer|over|under|"
+    r"equal|after|before|later|earlier)\b)|\botherwise\b|\belse\b|$|'))"
     rf"|(?:when|if)\s+(?P<cond2>[^,;]+?)\s*,?\s*(?:then\s+)?(?P<label2>{_LABEL})"
     rf"|(?:otherwise|else)\s*,?\s*(?P<label3>{_LABEL})",
     re.I,
@@ -461,6 +560,10 @@ def _bucket_name(d: Draft, start: int, end: int, col: str) -> tuple[str, int, in
 # -- arithmetic --------------------------------------------------------------------------------
 
 
+_AGG_LEAD = re.compile(r"\b(?:sum|total|average|avg|mean|min|minimum|max|maximum)\s+(?:of\s+)?(?:the\s+)?\(?\s*$", re.I)
+_LIST_AFTER = re.compile(r"[^.;!?\n]*?(?:,|\band\b)")
+
+
 def _arithmetic(d: Draft) -> None:
     for m in _ARITH.finditer(d.prompt):
         text = m.group("expr")
@@ -470,15 +573,18 @@ def _arithmetic(d: Draft) -> None:
         if lead:
             s += lead.end()
             text = text[lead.end() :]
-        words = re.split(r"\s+", text.strip())
+        words = list(re.finditer(r"\S+", text))
         parsed = None
-        for k in range(min(4, len(words))):  # drop up to 3 leading words that are not a column
-            candidate = " ".join(words[k:])
-            if not _unused(d, s + text.find(candidate), e):
-                continue
-            parsed = parse_arithmetic(d, candidate)
+        for k in range(min(4, len(words))):  # drop up to 3 words before the first operand ...
+            for j in range(min(4, len(words) - k)):  # ... and up to 3 after the last
+                a, b = s + words[k].start(), s + words[len(words) - 1 - j].end()
+                if not _unused(d, a, b):
+                    continue
+                parsed = parse_arithmetic(d, d.prompt[a:b])
+                if parsed:
+                    break
             if parsed:
-                s = s + text.find(candidate)
+                s, e = a, b
                 break
         if parsed is None:
             continue
@@ -486,6 +592,11 @@ def _arithmetic(d: Draft) -> None:
         # ignore "5 x" style noise: a real expression reads at least one column
         if "." not in sql and not any(n in d.defined_names() for n in names):
             continue
+        if _AGG_LEAD.search(d.prompt[max(0, s - 30) : s]):
+            continue  # "sum of quantity times unit price": an aggregate of the expression (aggregates)
+        dash = re.search(r"\s-\s", d.prompt[s:e])
+        if dash and _LIST_AFTER.match(d.prompt[s + dash.end() :]):
+            continue  # "orders over 1,000 - order_id and amount": the dash introduces a list
         name, start, end = _name_around(d, s, e)
         _add(d, name or snake("_".join(names)), sql, start, end)
 

@@ -23,6 +23,7 @@ from datamorph.errors import PlanError
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.common import in_play, mentions
+from datamorph.planner.recognizers.noops import example_spans
 from datamorph.planner.text import Token
 from datamorph.spec import Condition, Filter, Not
 
@@ -62,6 +63,7 @@ _NULL_AFTER = re.compile(
 )
 _NEGATION = re.compile(
     r"\b(?:not|non|no|never|excluding|exclude|except(?:\s+for)?|other\s+than|besides|apart\s+from|aside\s+from|"
+    r"ignor(?:e|ing)|skip(?:ping)?|omit(?:ting)?|leav(?:e|ing)\s+out|filter(?:ing)?\s+out|remov(?:e|ing)|"
     r"isn't|aren't|wasn't|weren't|hasn't|haven't|hadn't|didn't|don't|doesn't|without|but\s+not)"
     r"(?:\s+(?:been|be|the|any|those|ones|that|which|are|were|is|was|yet|ever|including|in|from|on|via|through))*"
     r"\s*[-]?\s*$",
@@ -96,14 +98,21 @@ class _Mention:
 
 def recognize(d: Draft) -> None:
     """Add the row filters the request states (see the module docstring for the order)."""
+    for start, end in example_spans(d):  # illustrations ("(e.g. 2024-03-01)", "such as 'web'"): not conditions
+        _mark(d, start, end)
+    before = {id(t) for t in d.tokens.items if t.used}
     spans = _mention_spans(d)
     _in_lists(d, spans)
     _comparisons(d, spans)
     _text_ops(d, spans)
     _null_tests(d, spans)
+    _related_null_tests(d, spans)
     _values(d, spans)
     _non_values(d)
     _states(d, spans)
+    _dedupe(d)
+    cond = {id(t) for t in d.tokens.items if t.used and id(t) not in before} | condition_tokens(d)
+    _only(d, cond)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -329,6 +338,44 @@ def _null_tests(d: Draft, spans: list[_Mention]) -> None:
         _mark(d, before.start(), s.end)
 
 
+def _related_null_tests(d: Draft, spans: list[_Mention]) -> None:
+    """"products without a category": the key pointing at that table is NULL ("with a category": NOT NULL)."""
+    for s in spans:
+        if not isinstance(s.m, TableMatch) or s.m.table in in_play(d)[:1]:
+            continue
+        before = _NULL_BEFORE.search(d.prompt[: s.start])
+        if before is None or not _free(d, before.start(), s.start):
+            continue
+        if before.group("pos") and _followed_by_condition(d, s.end):
+            continue
+        key = _key_to(d, s.m.table)
+        if key is None:
+            continue
+        op = "is_not_null" if before.group("pos") else "is_null"
+        d.filters.append(Filter(column=key, operator=op, provenance=d.prompt[before.start() : s.end]))
+        _mark(d, before.start(), s.end)
+        if op == "is_null" and s.m.table in d.tables:
+            d.tables.remove(s.m.table)  # no row to join: the table was named only to say it is missing
+
+
+def _key_to(d: Draft, table: str) -> str | None:
+    """The column of a table in play that points at ``table`` (a foreign key, not the row's own key)."""
+    for t in in_play(d):
+        if t == table:
+            continue
+        try:
+            edges = d.linker.join_path([t, table])
+        except Exception:  # noqa: BLE001 - no path: not a key
+            continue
+        if len(edges) != 1:
+            continue
+        e = edges[0]
+        col = e.left_column if e.left_table == t else e.right_column
+        if col.lower() not in (p.lower() for p in d.catalog.table(t).primary_key):
+            return f"{t}.{col}"
+    return None
+
+
 def _followed_by_condition(d: Draft, pos: int) -> bool:
     """'with a discount code of X' / 'with amount over 5' is not a presence test."""
     nxt = [t for t in d.tokens.items if t.start >= pos and t.kind != "punct"][:2]
@@ -477,9 +524,13 @@ def _states(d: Draft, spans: list[_Mention]) -> None:
         if column is None:
             continue
         former = bool(m.group("former"))
+        end = m.end()
+        noun = re.match(r"\s+([A-Za-z_]\w*)(?:\s+(?:records?|rows?|entries|lines?|history))?\b", d.prompt[end:])
+        if noun and column.split(".")[0] in [t.table for t in d.linker.tables(noun.group(1))[:1] if t.score >= 0.85]:
+            end += noun.end()  # "current salary records": the rows of the table with the end date
         d.filters.append(Filter(column=column, operator="is_not_null" if former else "is_null",
-                                provenance=m.group(0)))  # fmt: skip
-        _mark(d, m.start(), m.end())
+                                provenance=d.prompt[m.start() : end]))  # fmt: skip
+        _mark(d, m.start(), end)
 
 
 def _predicate(d: Draft, spans: list[_Mention], s: _Mention) -> bool:
@@ -502,3 +553,55 @@ def _end_column(d: Draft) -> str | None:
         if len(ends) == 1:
             return f"{table}.{ends[0]}"
     return None
+
+
+# ------------------------------------------------------------------------------------------------
+# 6. restatements and "only"
+
+_COND_KEY = "_condition_tokens"
+_ONLY = frozenset({"only", "just", "solely", "exclusively"})
+_RESTATE = frozenset({"i.e", "ie", "namely", "meaning"})  # "(i.e. end_date is null)": the condition said again
+_SKIP = frozenset({"the", "those", "these", "rows", "records", "ones", "entries", "lines", "that", "which", "who", "are",
+                   "is", "were", "was"})  # fmt: skip
+
+
+def condition_tokens(d: Draft) -> set[int]:
+    """ids of the tokens other recognizers (``dates``) used for row conditions."""
+    found = getattr(d, _COND_KEY, None)
+    if found is None:
+        found = set()
+        object.__setattr__(d, _COND_KEY, found)
+    return found
+
+
+def _dedupe(d: Draft) -> None:
+    """A condition stated twice ("current salary records (end_date is null)") is kept once."""
+    seen: dict[str, Condition] = {}
+    out: list[Condition] = []
+    for f in d.filters:
+        key = f.model_dump_json(exclude={"provenance"})
+        if key in seen:
+            first = seen[key]
+            if f.provenance and first.provenance and f.provenance not in first.provenance:
+                first.provenance = f"{first.provenance}; {f.provenance}"
+            continue
+        seen[key] = f
+        out.append(f)
+    d.filters = out
+
+
+def _only(d: Draft, cond: set[int]) -> None:
+    """"only cancelled orders", "current salaries only": "only" restricts to the condition next to it."""
+    items = d.tokens.items
+    for i, t in enumerate(items):
+        if t.used or t.low not in _ONLY | _RESTATE:
+            continue
+        for step in (1, -1) if t.low in _ONLY else (1,):
+            j, skipped = i + step, 0
+            while 0 <= j < len(items) and skipped <= 2 and (items[j].kind == "punct" or items[j].low in
+                                                            _SKIP or items[j].used and id(items[j]) not in cond
+                                                            and items[j].kind == "word"):  # fmt: skip
+                j, skipped = j + step, skipped + 1
+            if 0 <= j < len(items) and id(items[j]) in cond:
+                t.used = True
+                break

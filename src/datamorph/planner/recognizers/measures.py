@@ -10,26 +10,31 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from datamorph.errors import PlanError
 from datamorph.planner.draft import Draft
-from datamorph.planner.recognizers.common import in_play, mark_chars
-from datamorph.planner.recognizers.derived import clean_phrase, column_error, snake
+from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.recognizers.phrases import (
+    NUMERIC,
+    TEMPORAL,
+    blocked,
+    column_of,
+    default_alias,
+    derived_at,
+    family,
+    mark,
+    name_after,
+    name_before,
+    of_table,
+    owner_after,
+    table_of,
+    text_of,
+    through,
+    tokens_before,
+    tokens_from,
+    value_conditions,
+)
 from datamorph.planner.text import Token
 from datamorph.spec import Filter
 
-NUMERIC = ("integer", "float", "decimal", "numeric", "number")
-TEMPORAL = ("date", "timestamp", "datetime")
-
-# Words that end a measure's or a group key's phrase.
-BOUNDARY = frozenset("""
-per by for in each every and or with where whose who that which as called named rounded round including
-across grouped broken split from to than over on at is are was were be been of having sorted ordered
-ranked plus also but only not then into showing listing along while if when percent
-percentage share ratio fraction rate excluding except among within under above below more less fewer greater
-times between
-""".split())  # fmt: skip
-
-# Trigger → function; a trigger is followed by what it aggregates (postfix triggers follow it).
 _PREFIX = [
     (r"\b(?:the\s+)?(?:total\s+)?(?:number|count|counts|no\.?|#|num)\s+of\s+(?:the\s+|all\s+)?(?:distinct|unique|different|separate)\s+"
      r"|\bhow\s+many\s+(?:distinct|unique|different|separate)\s+"
@@ -60,17 +65,8 @@ _SUPERLATIVE = {"lowest", "smallest", "highest", "largest", "biggest", "greatest
 _ORDER_CONTEXT = re.compile(
     r"(?:\b(?:with|has|have|had|having|earns?|earning|by|top|bottom)\s+(?:the\s+)?(?:\d+\s+)?|\bthe\s+\d+\s+)$",
     re.I)  # fmt: skip
+_ROW_PICK = frozenset({"first", "last", "oldest", "newest", "latest", "earliest", "most"})
 _WINDOW_CONTEXT = re.compile(r"\b(?:running|cumulative|rolling|moving|trailing)\s+$", re.I)
-_AGG_WORD = re.compile(
-    r"^(?:total|sum|average|avg|mean|count|number|minimum|min|maximum|max|highest|lowest|largest|smallest|"
-    r"combined|overall|median|how|distinct|unique)$", re.I)  # fmt: skip
-_NAME = re.compile(r"^\s*(?:,\s*)?\(?\s*(?:(?:as|called|named|aliased(?:\s+as)?|labelled|labeled|into\s+a\s+column)\s+|"
-                   r"call\s+it\s+)[`'\"]?(?P<n>[A-Za-z_]\w*)[`'\"]?\s*\)?", re.I)  # fmt: skip
-_NAME_BEFORE = re.compile(
-    r"\b(?P<n>[A-Za-z_]\w*)\s*(?:=|:)\s*$|\b(?:called|named)\s+(?P<n2>[A-Za-z_]\w*)\s*(?:=|:|,)?\s*$"
-)
-_NOT_NAMES = frozenset({"it", "the", "a", "an", "is", "and", "with", "per", "each", "total", "count", "columns", "column",
-                        "output", "show", "return", "include", "then", "be", "percentage", "percent", "share"})  # fmt: skip
 
 
 @dataclass
@@ -93,208 +89,6 @@ class Measure:
         return (self.function, self.column, self.expression, tuple(c.model_dump_json() for c in self.conds))
 
 
-# -- phrases -------------------------------------------------------------------------------------------
-
-
-def blocked_spans(d: Draft) -> list[tuple[int, int]]:
-    """Character spans other recognizers already turned into filters or derived columns."""
-    cached = getattr(d, "_agg_blocked", None)
-    if cached is None:
-        low = d.prompt.lower()
-        cached = []
-        for el in [*d.filters, *d.derived]:
-            prov = (el.provenance or "").lower()
-            i = low.find(prov) if prov else -1
-            if i >= 0:
-                cached.append((i, i + len(prov)))
-        object.__setattr__(d, "_agg_blocked", cached)
-    return cached
-
-
-def blocked(d: Draft, t: Token) -> bool:
-    return any(s <= t.start and t.end <= e for s, e in blocked_spans(d))
-
-
-def tokens_from(d: Draft, pos: int, limit: int = 5) -> list[Token]:
-    """Word tokens from character ``pos`` up to a boundary word, punctuation or another recognizer's words."""
-    out: list[Token] = []
-    for t in d.tokens.items:
-        if t.end <= pos:
-            continue
-        if t.kind != "word" or blocked(d, t) or t.low in BOUNDARY or len(out) >= limit:
-            break
-        out.append(t)
-    return out
-
-
-def tokens_before(d: Draft, pos: int, limit: int = 4) -> list[Token]:
-    """Word tokens ending at or before ``pos``, nearest last, stopping at a boundary or punctuation."""
-    out: list[Token] = []
-    for t in reversed(d.tokens.items):
-        if t.start >= pos:
-            continue
-        if t.kind != "word" or t.low in BOUNDARY or len(out) >= limit:
-            break
-        out.insert(0, t)
-    return out
-
-
-def text_of(d: Draft, toks: list[Token]) -> str:
-    return d.prompt[toks[0].start : toks[-1].end] if toks else ""
-
-
-def singular(word: str) -> str:
-    w = word.lower()
-    if w.endswith("ies") and len(w) > 4:
-        return w[:-3] + "y"
-    if w.endswith(("sses", "xes", "ches", "shes")):
-        return w[:-2]
-    if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
-        return w[:-1]
-    return w
-
-
-def table_of(d: Draft, phrase: str) -> str | None:
-    """The table a phrase names ("orders", "customer", "staff"), if it names one as a whole."""
-    p = clean_phrase(phrase).lower()
-    if not p or _AGG_WORD.match(p):
-        return None
-    for t in d.catalog.tables.values():
-        if p in (
-            t.name.lower(),
-            singular(t.name),
-            t.name.lower().replace("_", " "),
-            singular(t.name).replace("_", " "),
-        ):
-            return t.name
-    hits = d.linker.tables(p)
-    if not hits:
-        return None
-    best = hits[0]
-    if best.score < 0.75:  # a partial word of a table name ('status' of status_counts) is no entity
-        return None
-    text = (getattr(best, "text", "") or p).lower()
-    return best.table if len(text) >= len(p) - 1 else None
-
-
-def column_of(d: Draft, phrase: str, tables: list[str] | None = None) -> str | None:
-    """The qualified column a phrase names, preferring tables in play and their neighbours."""
-    p = clean_phrase(phrase)
-    if not p or _AGG_WORD.match(p):
-        return None
-    if "." in p:
-        t, _, c = p.partition(".")
-        if d.catalog.has_table(t) and d.catalog.table(t).has_column(c):
-            return f"{d.catalog.table(t).name}.{d.catalog.table(t).column(c).name}"
-    for scope in [tables] if tables else [in_play(d), _neighbours(d), None]:
-        if scope is not None and not scope:
-            continue
-        hits = d.linker.columns(p, scope) if scope is not None else d.linker.columns(p)
-        hits = [h for h in hits if _covers(h, p)]
-        if hits:
-            return f"{hits[0].table}.{hits[0].column}"
-    return None
-
-
-def _covers(hit: object, phrase: str) -> bool:
-    """The linker's match accounts for the whole phrase, not one word of a longer one."""
-    text = str(getattr(hit, "text", "") or phrase).lower()
-    return len(text.split()) >= len(phrase.split()) or len(phrase.split()) == 1
-
-
-def _neighbours(d: Draft) -> list[str]:
-    """Tables one foreign key away from the tables in play."""
-    play = {t.lower() for t in in_play(d)}
-    out: list[str] = []
-    for t in d.catalog.tables.values():
-        for fk in t.foreign_keys:
-            if t.name.lower() in play and fk.ref_table.lower() not in play:
-                out.append(fk.ref_table)
-            elif fk.ref_table.lower() in play and t.name.lower() not in play:
-                out.append(t.name)
-    return list(dict.fromkeys(out))
-
-
-def family(d: Draft, column: str) -> str:
-    if "." not in column:
-        return "other"
-    t, c = column.split(".", 1)
-    return (
-        d.catalog.table(t).column(c).family
-        if d.catalog.has_table(t) and d.catalog.table(t).has_column(c)
-        else "other"
-    )
-
-
-def derived_at(d: Draft, start: int, end: int) -> str | None:
-    """The derived column whose words lie in (or overlap) the span [start, end)."""
-    low = d.prompt.lower()
-    for dc in d.derived:
-        prov = (dc.provenance or "").lower()
-        i = low.find(prov) if prov else -1
-        if i >= 0 and i < end and i + len(prov) > start:
-            return dc.name
-    return None
-
-
-def value_conditions(d: Draft, words: list[Token], table: str) -> list[Filter] | None:
-    """Values of ``table`` the words name ("cancelled", "web"), as conditions; None if a word is not one."""
-    conds: list[Filter] = []
-    i = 0
-    while i < len(words):
-        for j in range(min(len(words), i + 3), i, -1):
-            phrase = text_of(d, words[i:j])
-            hits = [h for h in d.linker.values(phrase, [table]) if _covers(h, phrase)]
-            if hits:
-                h = hits[0]
-                conds.append(
-                    Filter(column=f"{h.table}.{h.column}", operator="=", value=h.value, provenance=phrase)
-                )
-                i = j
-                break
-        else:
-            return None
-    return conds
-
-
-def name_after(d: Draft, end: int) -> tuple[str, int] | None:
-    """An alias written right after a measure: "as order_count", "called total_spend", "(call it n)"."""
-    m = _NAME.match(d.prompt[end:])
-    if m and m.group("n").lower() not in _NOT_NAMES and not _is_column(d, m.group("n")):
-        return m.group("n"), end + m.end()
-    return None
-
-
-def name_before(d: Draft, start: int) -> tuple[str, int] | None:
-    """An alias written right before a measure: "order_count = number of orders"."""
-    window = d.prompt[max(0, start - 40) : start]
-    m = _NAME_BEFORE.search(window)
-    if m:
-        name = m.group("n") or m.group("n2")
-        if name.lower() not in _NOT_NAMES and not _is_column(d, name) and not d.catalog.has_table(name):
-            return name, start - len(window) + m.start()
-    return None
-
-
-def _is_column(d: Draft, word: str) -> bool:
-    return any(t.has_column(word) for t in d.catalog.tables.values())
-
-
-def default_alias(fn: str, target: str | None, table: str | None, conds: list[Filter]) -> str:
-    prefix = "_".join(snake(str(c.value)) for c in conds)
-    prefix = prefix + "_" if prefix else ""
-    if fn == "count" and target is None:
-        return f"{prefix}{singular(table or 'row')}_count"
-    bare = (target or "value").split(".")[-1]
-    if fn == "count":
-        return f"{prefix}{bare}_count"
-    if fn == "count_distinct":
-        stem = re.sub(r"_(id|key|code|no|number)$", "", bare)
-        return f"{prefix}distinct_{stem}_count"
-    word = {"sum": "total", "avg": "avg", "min": "min", "max": "max"}[fn]
-    return f"{prefix}{word}_{bare}"
-
-
 def skip_trigger(d: Draft, start: int, fn: str, word: str, rest: str) -> bool:
     """Superlatives that sort ("with the highest total"), running totals and the like are not measures."""
     before = d.prompt[max(0, start - 30) : start]
@@ -309,14 +103,6 @@ def skip_trigger(d: Draft, start: int, fn: str, word: str, rest: str) -> bool:
         ):
             return True
     return False
-
-
-def ungrounded(d: Draft, phrase: str, what: str = "column to aggregate") -> PlanError:
-    return column_error(d, phrase, what)
-
-
-def mark(d: Draft, start: int, end: int) -> None:
-    mark_chars(d, start, end)
 
 
 # -- reading measures -------------------------------------------------------------------------------
@@ -407,6 +193,9 @@ def target(d: Draft, fn: str, start: int, pos: int) -> Measure | None:
         counting = fn in ("count", "count_distinct")
         table = table_of(d, phrase)
         col = None if counting and table else column_of(d, phrase)
+        owner = owner_after(d, tail_end) if col else None  # "the amount of every transaction"
+        if owner and owner != col.split(".")[0]:  # type: ignore[union-attr]
+            col = column_of(d, phrase, [owner]) or col
         if table is not None and col is None:
             if counting or fn == "sum" and re.match(r"\s*(?:the\s+)?total\b", d.prompt[start:pos], re.I):
                 return _entity_measure(d, fn, start, tail_end, table, [])
@@ -417,13 +206,9 @@ def target(d: Draft, fn: str, start: int, pos: int) -> Measure | None:
                     pass
                 else:
                     continue
-            if (
-                fn in ("min", "max")
-                and start_word(d, start) in _SUPERLATIVE
-                and start_word(d, start) in ("first", "last", "oldest", "newest", "latest", "earliest")
-                and family(d, col) not in TEMPORAL
-            ):
-                return None
+            row_pick = start_word(d, start) in _ROW_PICK
+            if fn in ("min", "max") and row_pick and (family(d, col) not in TEMPORAL or table is not None):
+                return None  # "the most recent salary", "first order per customer": a row per group, not a measure
             return _column_measure(d, fn, start, tail_end, col)
         # "cancelled orders": values of the table named last
         if n >= 2:
@@ -458,7 +243,7 @@ def _entity_measure(d: Draft, fn: str, start: int, end: int, table: str, conds: 
 def _trailing_values(d: Draft, end: int, table: str) -> tuple[int, list[Filter]]:
     """ "orders that were cancelled", "orders cancelled": values right after the counted noun."""
     m = re.match(
-        r"\s*(?:(?:that|which|who)\s+(?:were|are|was|is|got|have\s+been|has\s+been)\s+|being\s+)?",
+        r"\s*(?:(?:(?:that|which|who)\s+)?(?:were|are|was|is|got|have\s+been|has\s+been)\s+|being\s+)?",
         d.prompt[end:],
         re.I,
     )
@@ -486,26 +271,9 @@ def entity_key(d: Draft, table: str) -> str:
 def _column_measure(d: Draft, fn: str, start: int, end: int, col: str) -> Measure:
     table = col.split(".")[0]
     d.use_table(table)
-    end, conds = _of_table(d, end, table)
+    end, conds = of_table(d, end, table)
+    end = through(d, end)
     return Measure(fn, col, default_alias(fn, col, table, conds), start, end, table=table, conds=conds)
-
-
-def _of_table(d: Draft, end: int, table: str) -> tuple[int, list[Filter]]:
-    """ "amount of completed orders", "salary across all employees": the table (and values) after a column."""
-    m = re.match(
-        r"\s*(?:of|across|over|for|from|on)\s+(?:all\s+|the\s+|their\s+|its\s+)*", d.prompt[end:], re.I
-    )
-    if not m:
-        return end, []
-    words = tokens_from(d, end + m.end(), 4)
-    for n in range(len(words), 0, -1):
-        if table_of(d, words[n - 1].text) != table:
-            continue
-        conds = value_conditions(d, words[: n - 1], table) if n > 1 else []
-        if conds is None:
-            continue
-        return words[n - 1].end, conds
-    return end, []
 
 
 def _over_derived(d: Draft, fn: str, start: int, end: int, name: str) -> Measure:
@@ -570,6 +338,37 @@ def _arithmetic(d: Draft, fn: str, start: int, pos: int) -> Measure | None:
     return Measure(fn, None, alias, start, end, table=table, expression=sql)
 
 
-def d_has(d: Draft, name: str) -> bool:
-    """``name`` is a table or a column of the warehouse."""
-    return d.catalog.has_table(name) or _is_column(d, name)
+# -- the working state of the aggregate recognizers ------------------------------------------
+
+
+@dataclass
+class Ratio:
+    name: str
+    expression: str
+    start: int
+    end: int
+    measures: list[Measure]  # numerator, denominator (or the measure whose share of the total is taken)
+    scale: float
+    total_share: bool
+    round: int | None = None
+    named: bool = False
+
+
+@dataclass
+class Ctx:
+    measures: list[Measure] = field(default_factory=list)
+    keys: list[tuple[str, str | None]] = field(
+        default_factory=list
+    )  # (qualified column or derived name, entity table)
+    having: list[tuple[Measure, str, object, str]] = field(default_factory=list)
+    ratios: list[Ratio] = field(default_factory=list)
+    preserve: bool = False
+    # words read here (start, end, their table or an "entity:<table>" group key)
+    spans: list[tuple[int, int, str | None]] = field(default_factory=list)
+
+    def add(self, m: Measure) -> Measure:
+        for old in self.measures:
+            if old.key() == m.key():
+                return old
+        self.measures.append(m)
+        return m

@@ -38,7 +38,7 @@ _PRICE_WORDS = {"expensive", "priciest", "pricey", "cheapest", "cheap", "costlie
 _TOP_WORDS = {"top", "bottom", "first", "last", "latest", "newest", "oldest", "earliest"}
 _HOW = {"most", "least", "recently"}
 _SUP = re.compile(
-    r"^\s+(?P<sup>(?:most|least)\s+recently\s+[a-z]+|(?:most|least)\s+recent|(?:most|least)\s+[a-z]+|"
+    r"^\s+(?P<sup>(?:most|least)\s+recently\s+[a-z]+(?:\s+(?:up|in|on|out|off)\b)?|(?:most|least)\s+recent|(?:most|least)\s+[a-z]+|"
     r"biggest|largest|highest|greatest|smallest|lowest|cheapest|priciest|costliest|newest|latest|oldest|earliest|"
     r"longest|shortest|best|worst|heaviest|lightest)\b",
     re.IGNORECASE,
@@ -53,6 +53,8 @@ _STANDALONE = re.compile(
 )
 _ALPHA = re.compile(r"\b(?:(?:sorted|ordered|sort|order|listed|arranged)\s+)?(?:alphabetically|in\s+alphabetical\s+order|"
                     r"a\s*-\s*z|from\s+a\s+to\s+z)\b", re.IGNORECASE)  # fmt: skip
+_QUALIFIER = re.compile(r"^\s+(?:individual|single|separate|one-off|specific)\b", re.IGNORECASE)
+_HARMLESS = frozenset({"gross"})  # qualifies a measure name without changing it ("by gross revenue")
 _BY = re.compile(r"^\s*(?:by|in\s+terms\s+of|based\s+on|ranked\s+by|according\s+to)\s+", re.IGNORECASE)
 
 
@@ -108,6 +110,10 @@ def order_target(d: Draft, tokens: list[Token]) -> tuple[str, int] | None:
     """The order column a phrase names (a defined name first) and how many of its tokens it used."""
     defined = {**{a.alias.lower(): a.alias for a in d.aggregations}, **{x.name.lower(): x.name for x in d.derived},
                **{w.name.lower(): w.name for w in d.windows}}  # fmt: skip
+    if len(tokens) > 1 and tokens[0].low in _HARMLESS:
+        inner = order_target(d, tokens[1:])
+        if inner is not None:
+            return inner[0], inner[1] + 1
     for n in range(len(tokens), 0, -1):
         phrase = d.prompt[tokens[0].start : tokens[n - 1].end]
         key = re.sub(r"[\s-]+", "_", phrase.lower())
@@ -166,12 +172,16 @@ def _price(d: Draft, words: str) -> str:
     return _measure(d, words)
 
 
-def _event_date(d: Draft, verb: Token) -> str | None:
-    """'hired' → hire_date: a date column the linker ties to the verb."""
-    for m in d.linker.columns(verb.text, in_play(d) or None)[:3]:
-        if d.catalog.table(m.table).column(m.column).family in TEMPORAL_FAMILIES:
-            return f"{m.table}.{m.column}"
-    return None
+def _event_date(d: Draft, verbs: list[Token]) -> str | None:
+    """'hired' → hire_date, 'signed up' → signup_date, 'started' → started_at: the date column of the verb."""
+    from datamorph.planner.recognizers.dates import _verb_column
+
+    for n in range(len(verbs), 0, -1):
+        phrase = " ".join(v.text for v in verbs[:n])
+        for m in d.linker.columns(phrase, in_play(d) or None)[:3]:
+            if d.catalog.table(m.table).column(m.column).family in TEMPORAL_FAMILIES:
+                return f"{m.table}.{m.column}"
+    return _verb_column(d, verbs[0].low) if verbs else None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -190,6 +200,8 @@ def _top_n(d: Draft) -> None:
             continue
         start = prev.start if kw and prev is not None else t.start
         end = t.end + (sm.end() if sm else 0)
+        if q := _QUALIFIER.match(d.prompt[end:]):  # "the 20 biggest individual transactions": no aggregation
+            end += q.end()
         words = d.prompt[start:end]
         column, desc = _superlative(d, kw, sup, words, t.end + (sm.start("sup") if sm else 0))
         noun_end = _skip_nouns(d, end)
@@ -220,10 +232,11 @@ def _superlative(d: Draft, kw: str, sup: str, words: str, sup_start: int) -> tup
         desc = False
     if "recent" in sup or any(p in _DATE_WORDS for p in parts) or kw in _DATE_WORDS:
         if parts[-1:] != ["recently"] and "recently" in parts:
-            verb = next(x for x in _toks(d, sup_start, sup_start + len(sup) + 2) if x.low not in _HOW)
-            column = _event_date(d, verb)
+            verbs = [x for x in _toks(d, sup_start, sup_start + len(sup) + 2) if x.low not in _HOW]
+            column = _event_date(d, verbs)
             if column is None:
-                raise PlanError(f"'{words}': no date column for '{verb.text}'", hint="say 'by <date column>'")
+                what = " ".join(v.text for v in verbs)
+                raise PlanError(f"'{words}': no date column for '{what}'", hint="say 'by <date column>'")
             return column, desc
         return _date(d, words), desc
     if any(p in _PRICE_WORDS for p in parts):

@@ -13,14 +13,22 @@ import re
 
 from datamorph.errors import PlanError
 from datamorph.planner.draft import Draft
-from datamorph.planner.recognizers.common import mark_chars, mentions
+from datamorph.planner.recognizers.common import mark_chars, mentions, restrict_mentions
 from datamorph.planner.recognizers.derived import clean_phrase, column_error, column_phrase
 from datamorph.spec import OutputColumn
 
+_NOUN = r"(?:list|table|log|feed|set|result|roster|directory|view|report|dataset)"
 _TRIGGER = re.compile(
-    r"\b(?:stack(?:ed|ing)?|union(?:ed)?|append(?:ed|ing)?(?:\s+to)?|combin(?:e|ed|ing)|"
-    r"(?:one|a\s+single|a\s+combined|a\s+unified|single)\s+(?:combined\s+|unified\s+|merged\s+)?"
-    r"(?:list|table|log|feed|set|result|roster|directory)|into\s+one|together\s+in\s+one)\b",
+    r"\b(?:stack(?:ed|ing)?|union(?:ed)?|append(?:ed|ing)?(?:\s+to)?|combin(?:ed|ing|e)|merg(?:ed|ing|e))\b"
+    rf"(?:\s+{_NOUN}\b)?"
+    r"|\b(?:into\s+|as\s+)?(?:one|a\s+single|a\s+combined|a\s+unified|a\s+merged|single)\s+"
+    rf"(?:combined\s+|unified\s+|merged\s+)?{_NOUN}\b|\binto\s+one\b|\btogether\s+in\s+one\b",
+    re.I,
+)
+# "a single list of unique first names": what the list holds
+_OF_WHAT = re.compile(
+    r"^\s+of\s+(?:(?:all|the|unique|distinct|different)\s+)*(?P<what>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*){0,2}?)"
+    r"(?=\s*[:,.;]|\s+(?:with|showing|including|from)\b|\s*$)",
     re.I,
 )
 _DISTINCT = re.compile(r"\b(?:distinct|unique|without\s+(?:any\s+)?duplicates|no\s+duplicates|deduplicated|"
@@ -31,7 +39,8 @@ _PART = re.compile(
     re.I,
 )
 _ALT = re.compile(
-    r"^(?P<name>[A-Za-z_]\w*)\s*\(\s*(?P<alts>[^()]+?)\s*\)$",
+    r"^(?P<name>[A-Za-z_]\w*)\s*\(\s*(?:the\s+)?(?P<alts>[^()]+?)\s*\)$"  # person_id (customer_id or employee_id)
+    r"|^(?P<alts2>[^()]+?(?:\s*/\s*|\s+or\s+)[^()]+?)\s+(?:as|called|named)\s+(?P<name2>[A-Za-z_]\w*)$",  # a / b as x
     re.I,
 )
 _TYPE_COLUMN = re.compile(r"^(?:a|an|the)?\s*(?P<name>[A-Za-z_]\w*)\s+(?:column|field|flag|label)$", re.I)
@@ -41,29 +50,32 @@ _SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*", re.I)
 
 def recognize(d: Draft) -> None:
     """Split a stacking request into one draft per table (``d`` keeps the first; ``d.union`` the rest)."""
-    trig = _TRIGGER.search(d.prompt)
-    if trig is None and not re.search(r"\bone\s+row\s+per\b.*\band\s+one\s+row\s+per\b", d.prompt, re.I):
+    triggers = list(_TRIGGER.finditer(d.prompt))
+    if not triggers and not re.search(r"\bone\s+row\s+per\b.*\band\s+one\s+row\s+per\b", d.prompt, re.I):
         return
     parts = _parts_with_lists(d)
     if parts is None:
-        parts = _parts_with_shared_list(d)
+        parts = _parts_with_shared_list(d, triggers)
     if parts is None:
         return
     first, *rest = parts
     d.base, d.columns = first
-    for table, cols in rest:
-        sub = type(d)(prompt=d.prompt, tokens=d.tokens, catalog=d.catalog, linker=d.linker,
-                      reference_date=d.reference_date, base=table, columns=cols)  # fmt: skip
-        d.union.append(sub)
+    d.union.extend(_part_draft(d, table, cols) for table, cols in rest)
     dist = _DISTINCT.search(d.prompt)
     if dist:
         d.union_mode = "distinct"
         mark_chars(d, dist.start(), dist.end())
-    if trig is not None:
+    for trig in triggers:
         mark_chars(d, trig.start(), trig.end())
-    # later recognizers (sources first) must not join the other parts' tables into the first block
+    # later recognizers (sources first) work on the first block: they must not join the other parts' tables
     others = {t for t, _ in rest} - {first[0]}
-    object.__setattr__(d, "_mentions", [m for m in mentions(d) if getattr(m, "table", None) not in others])
+    restrict_mentions(d, lambda m: getattr(m, "table", None) not in others)
+
+
+def _part_draft(d: Draft, table: str, cols: list[OutputColumn]) -> Draft:
+    """The draft of one further stacked part: its table and its output list (nothing else is said of it)."""
+    return Draft(prompt=d.prompt, tokens=d.tokens, catalog=d.catalog, linker=d.linker,
+                 reference_date=d.reference_date, base=table, columns=cols)  # fmt: skip
 
 
 def _table(d: Draft, word: str) -> str | None:
@@ -77,16 +89,12 @@ def _literal(text: str) -> str:
 
 def _parts_with_lists(d: Draft) -> list[tuple[str, list[OutputColumn]]] | None:
     """``customers (a, b) and employees (c, d)``: each table with its own list."""
+    tabled = [(t, m) for m in _PART.finditer(d.prompt) if (t := _table(d, m.group("table"))) is not None]
+    if len(tabled) < 2:
+        return None  # one parenthesis after a table is no per-part list
     found = []
-    for m in _PART.finditer(d.prompt):
-        table = _table(d, m.group("table"))
-        if table is None:
-            continue
-        cols = []
-        for item in _SPLIT.split(m.group("items")):
-            if not item.strip():
-                continue
-            cols.append(_part_item(d, item.strip(), table))
+    for table, m in tabled:
+        cols = [_part_item(d, item.strip(), table) for item in _SPLIT.split(m.group("items")) if item.strip()]
         found.append((table, cols, m))
     if len(found) < 2:
         return None
@@ -118,7 +126,7 @@ def _part_item(d: Draft, item: str, table: str) -> OutputColumn:
     return OutputColumn(column=col, name=name, provenance=item)
 
 
-def _parts_with_shared_list(d: Draft) -> list[tuple[str, list[OutputColumn]]] | None:
+def _parts_with_shared_list(d: Draft, triggers: list[re.Match[str]]) -> list[tuple[str, list[OutputColumn]]] | None:
     """``customers and employees ... with a, b (x or y), c``: one list, resolved in each table."""
     tables: list[str] = []
     for m in mentions(d):
@@ -128,7 +136,10 @@ def _parts_with_shared_list(d: Draft) -> list[tuple[str, list[OutputColumn]]] | 
             mark_chars(d, *_span(d, m))
     if len(tables) < 2:
         return None
+    held = _list_holds(d, triggers, tables)
     start = _LIST_START.search(d.prompt)
+    if start is None and held:
+        return list(zip(tables, held, strict=True))
     if start is None:
         raise PlanError("stacking tables needs the columns to line up", hint="say which columns, e.g. 'with id, name'")
     items = _split_top_level(d.prompt[start.end() :])
@@ -148,6 +159,21 @@ def _parts_with_shared_list(d: Draft) -> list[tuple[str, list[OutputColumn]]] | 
         raise PlanError("could not read which columns to stack", hint="e.g. 'with first_name, last_name'")
     mark_chars(d, start.start(), end)
     return list(zip(tables, per_table, strict=True))
+
+
+def _list_holds(d: Draft, triggers: list[re.Match[str]], tables: list[str]) -> list[list[OutputColumn]] | None:
+    """"a single list of unique first names": when the words name a column of every table, mark them;
+    the column per table (one item lists), or None."""
+    for trig in triggers:
+        m = _OF_WHAT.match(d.prompt[trig.end() :])
+        if m is None:
+            continue
+        cols = [column_phrase(d, m.group("what"), [t], min_score=0.8) for t in tables]
+        if all(cols):
+            mark_chars(d, trig.end(), trig.end() + m.end())
+            return [[OutputColumn(column=c, name=(c or "").split(".")[-1], provenance=m.group("what"))]
+                    for c in cols]  # fmt: skip
+    return None
 
 
 def _span(d: Draft, m: object) -> tuple[int, int]:
@@ -181,18 +207,19 @@ def _split_top_level(text: str) -> list[tuple[str, int, int]]:
 def _shared_item(d: Draft, text: str, tables: list[str], nxt: str | None) -> list[OutputColumn] | None:
     alt = _ALT.match(text)
     if alt:
-        choices = [c for c in re.split(r"\s*(?:,|/|\bor\b)\s*", alt.group("alts"), flags=re.I) if c.strip()]
+        alts, name = alt.group("alts") or alt.group("alts2"), alt.group("name") or alt.group("name2")
+        choices = [c for c in re.split(r"\s*(?:,|/|\bor\b)\s*", alts, flags=re.I) if c.strip()]
         if len(choices) != len(tables):
             raise PlanError(f"'{text}' gives {len(choices)} choices for {len(tables)} tables")
         out = []
         for table, choice in zip(tables, choices, strict=True):
             if choice.strip().startswith(("'", '"')):
-                out.append(OutputColumn(expression=_literal(choice), name=alt.group("name"), provenance=text))
+                out.append(OutputColumn(expression=_literal(choice), name=name, provenance=text))
             else:
                 col = column_phrase(d, choice, [table])
                 if col is None:
                     raise column_error(d, choice)
-                out.append(OutputColumn(column=col, name=alt.group("name"), provenance=text))
+                out.append(OutputColumn(column=col, name=name, provenance=text))
         return out
     typ = _TYPE_COLUMN.match(text)
     if typ and not all(column_phrase(d, typ.group("name"), [t]) for t in tables):

@@ -27,7 +27,7 @@ _NUM = r"\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|twenty"
 _NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
               "ten": 10, "twenty": 20}  # fmt: skip
 _GROUP = r"(?:within|per|in|for|across)\s+(?:each|every|the\s+same|their|its|a)?\s*"
-_END = (r"(?=\s*(?:[,.;!?]|$|\b(?:most|highest|lowest|least|cheapest|largest|smallest|biggest|newest|oldest|"
+_END = (r"(?=\s*(?:[,.;!?(]|$|\b(?:most|highest|lowest|least|cheapest|largest|smallest|biggest|newest|oldest|"
         r"earliest|latest|descending|ascending|desc|asc|with|so|and|where|called|named|as|then|from|sorted|ordered)\b))")  # fmt: skip
 _RANK = re.compile(
     r"\b(?P<verb>dense[\s_-]?rank(?:ing|ed)?|rank(?:ing|ed)?|number(?:ing|ed)?)\s+(?:the\s+|all\s+|each\s+|of\s+)?"
@@ -46,7 +46,8 @@ _DESC = re.compile(r"\b(?:most\s+\w+|highest|largest|biggest|top|best|newest|lat
 _ASC = re.compile(r"\b(?:least\s+\w+|lowest|smallest|cheapest|oldest|earliest|fewest)\s+first\b|\bascending\b|"
                   r"\basc\b|\bfrom\s+(?:lowest|smallest|least)\s+to\s+\w+", re.I)  # fmt: skip
 _DENSE = re.compile(r"\b(?:no|without(?:\s+any)?)\s+gaps\b|\bdense(?:ly)?\b|\bconsecutive\s+ranks?\b", re.I)
-_SKIP = re.compile(r"\bshare\s+(?:a|the)\s+(?:same\s+)?rank(?:\s+and\s+(?:skip|leave\s+gaps))?\b|\bties?\s+share\b|"
+_SKIP = re.compile(r"\b(?:ties?\s+)?share\s+(?:a|the)\s+(?:same\s+)?rank(?:\s+and\s+(?:skip|leave\s+gaps)"
+                   r"(?:\s+(?:the\s+)?next(?:\s+ones?|\s+ranks?)?)?)?\b|\bties?\s+share\b|"
                    r"\bskip(?:ping)?\s+(?:the\s+)?next(?:\s+ranks?)?\b|\bwith\s+gaps\b", re.I)  # fmt: skip
 _ROWNUM = re.compile(r"\bnumber(?:ing|ed)?\b|\brow\s+numbers?\b|\bsequence\s+numbers?\b", re.I)
 _NAME_AFTER = re.compile(r"^\s*,?\s*(?:\(\s*call\s+it\s+(\w+)\s*\)|(?:called|named|as)\s+([A-Za-z_]\w*))", re.I)
@@ -180,7 +181,10 @@ def _running(d: Draft, m: re.Match[str]) -> None:
     what = m.group("what")
     column: str | None = None
     expression: str | None = None
-    if what:
+    named = d.linker.tables(what) if what else []
+    if what and function == "count" and named and named[0].score >= 0.85:
+        d.use_table(named[0].table)  # "running count of orders": count rows
+    elif what:
         column = _ref(d, what)
     elif function != "count":
         raise PlanError(f"'{m.group(0).strip()}' does not say of what", hint="e.g. 'running total of amount'")
@@ -189,7 +193,9 @@ def _running(d: Draft, m: re.Match[str]) -> None:
         expression = _signed(d, column, signed.group("plus"), signed.group("minus"))
         if expression:
             column = None
-            mark_chars(d, m.end() + signed.start(), m.end() + signed.end())
+            a, b = m.end() + signed.start(), m.end() + signed.end()
+            mark_chars(d, a, b)
+            _drop_sign_filters(d, a, b)
     partition: list[str] = []
     order: list[OrderItem] = []
     used_until = m.end()
@@ -219,6 +225,14 @@ def _running(d: Draft, m: re.Match[str]) -> None:
                                   partition_by=partition, order_by=order, frame="running",
                                   provenance=d.prompt[m.start() : max(end, used_until)].strip()))  # fmt: skip
     mark_chars(d, m.start(), end)
+
+
+def _drop_sign_filters(d: Draft, start: int, end: int) -> None:
+    """"credits add and debits subtract" names values, but as signs, not as row filters: filters (which
+    run first) may have read "credits" / "debits" as ``direction = 'credit'``; those readings go."""
+    words = {t.low for t in d.tokens.items if t.start >= start and t.end <= end}
+    d.filters = [f for f in d.filters if not (isinstance(f, Filter) and f.operator == "="
+                                              and (f.provenance or "").lower() in words)]  # fmt: skip
 
 
 def _signed(d: Draft, column: str, plus: str, minus: str) -> str | None:

@@ -1,0 +1,205 @@
+"""Groups of an aggregate request: "per status", "by department name", "one row per channel", "for each
+customer", "grouped by the department_id on the employee record", "monthly", "customer_id and how many orders
+each has" (the columns listed before a measure), "across all their accounts" (the path to the group).
+"""
+
+from __future__ import annotations
+
+import re
+
+from datamorph.planner.draft import Draft
+from datamorph.planner.recognizers import phrases as ph
+from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.recognizers.dates import main_date_column
+from datamorph.planner.recognizers.derived import snake
+from datamorph.planner.recognizers.measures import Ctx
+from datamorph.spec import DerivedColumn
+
+_GROUP = re.compile(
+    r"\b(?:(?:one|a\s+single|1)\s+(?:row|line|record|entry|result)\s+(?:per|for\s+(?:each|every))|"
+    r"(?:in|within|for)\s+(?:that|the\s+same)|per|by|for\s+(?:each|every|every\s+single)|in\s+each|of\s+each|within\s+each|across(?!\s+(?:all|every)\b)|grouped\s+by|"
+    r"group(?:ed)?\s+(?:it\s+|them\s+)?by|broken\s+down\s+by|break\s*down\s+by|breakdown\s+by|split\s+by|"
+    r"each)\s+(?:the\s+|their\s+|its\s+|each\s+|every\s+|individual\s+)?", re.I)  # fmt: skip
+_BY_NOT_GROUP = re.compile(
+    r"\b(?:sort|sorted|order|ordered|rank|ranked|ranking|placed|made|created|hired|managed|owned|partition|"
+    r"partitioned|dedupe|deduplicate|deduplicated|unique|followed|top\s+\d+|bottom\s+\d+|then|filtered|multiplied|"
+    r"divided|increase|increased|decrease|decreased|round|rounded|sorting|ordering|descending|ascending)\s+$",
+    re.I)  # fmt: skip
+_LEVEL = re.compile(r"\b(?P<w>[a-z_]+)\s*-\s*level\b", re.I)
+_DATE_UNITS = {"year": "year", "month": "month", "quarter": "quarter", "week": "week", "day": "day",
+               "date": "day", "years": "year", "months": "month", "quarters": "quarter", "weeks": "week",
+               "days": "day"}  # fmt: skip
+_DATE_OF = re.compile(r"^\s*(?:of|in)\s+(?:the\s+)?(?P<c>[a-z_]+(?:\s+[a-z_]+)?)", re.I)
+_NAMES = re.compile(r"^\s*(?:names?\b|,?\s*(?:with|and|showing|plus)\s+(?:their|its|the)\s+names?\b)", re.I)
+_ON_RECORD = re.compile(r"^\s*(?:on|in|of|from)\s+(?:the\s+|each\s+|every\s+|their\s+)?(?P<t>[A-Za-z_]\w*)(?:'s)?\s+"
+                        r"(?:records?|rows?|tables?|entry|entries|side)\b", re.I)  # fmt: skip
+_EACH_HAS = re.compile(r"\s*(?:each|apiece|they|it)\s+(?:each\s+)?(?:has|have|had|made|placed|holds?|owns?|got|"
+                       r"received|gets?)\b|\s*(?:each|apiece)\b", re.I)  # fmt: skip
+_LIST_LEAD = re.compile(r"(?:^|\b(?:return|show|list|give\s+me|get|output|select|display|with)\b|[:;.])\s*(?:the\s+)?"
+                        r"(?=[^:;.]*$)", re.I)  # fmt: skip
+_OVER_THEIR = re.compile(r"\b(?:across|over|on|in|from)\s+(?:all|every|each)\s+(?:of\s+)?(?:their|his|her|its)\s+"
+                         r"(?P<t>[A-Za-z_]\w*)", re.I)  # fmt: skip
+_SHAPE = re.compile(r"(?:one|a\s+single|1)\s+(?:row|line|record|entry|result)\b", re.I)
+_MORE_KEYS = re.compile(r"^\s*(?:,|and|&|then(?:\s+by)?|,\s*and)\s+(?:by\s+|per\s+|the\s+)?", re.I)
+
+
+def find(d: Draft, ctx: Ctx) -> None:
+    """The group keys of the request into ``ctx.keys`` (their words marked)."""
+    _groups(d, ctx)
+    _over_their(d, ctx)
+    _each_has(d, ctx)
+
+
+def _groups(d: Draft, ctx: Ctx) -> None:
+    """Keys after a grouping word ("per", "by", "for each"...), level words and "monthly"."""
+    for m in _GROUP.finditer(d.prompt):
+        word = m.group(0).split()[0].lower()
+        if word == "by" and _BY_NOT_GROUP.search(d.prompt[max(0, m.start() - 25) : m.start()]):
+            continue
+        if any(ph.blocked(d, t) for t in d.tokens.items if m.start() <= t.start < m.end()):
+            continue
+        pos, first = m.end(), True
+        if _SHAPE.match(m.group(0)):
+            ctx.spans.append((m.start(), m.end(), None))
+        while True:
+            found = _key_at(d, ctx, pos)
+            if found is None:
+                break
+            key, end = found
+            if key not in ctx.keys:
+                ctx.keys.append(key)
+            ph.mark(d, m.start() if first else pos, end)
+            ctx.spans.append((pos, end, None if key[0] else f"entity:{key[1]}"))
+            first = False
+            more = _MORE_KEYS.match(d.prompt[end:])
+            if not more:
+                break
+            pos = end + more.end()
+            ph.mark(d, end, pos)
+    for m in _LEVEL.finditer(d.prompt):
+        table = ph.table_of(d, m.group("w"))
+        if table is not None and (m.group("w"), table) not in ctx.keys:
+            ctx.keys.append(("", table))
+            ph.mark(d, m.start(), m.end())
+    for m in re.finditer(r"\b(monthly|yearly|annual|annually|quarterly|weekly|daily)\b", d.prompt, re.I):
+        unit = {"monthly": "month", "yearly": "year", "annual": "year", "annually": "year", "quarterly": "quarter",
+                "weekly": "week", "daily": "day"}[m.group(1).lower()]  # fmt: skip
+        key = _date_key(d, ctx, unit, None, unit)
+        if key is not None:
+            ctx.keys.append(key)
+            ph.mark(d, m.start(), m.end())
+
+
+def _over_their(d: Draft, ctx: Ctx) -> None:
+    """ "per customer across all their accounts": the rows aggregated reach the group through that table."""
+    for m in _OVER_THEIR.finditer(d.prompt):
+        table = ph.table_of(d, m.group("t"))
+        if (
+            table is not None
+            and ctx.keys
+            and not any(t.used for t in d.tokens.items if m.start() <= t.start < m.start("t"))
+        ):
+            d.use_table(table)
+            ph.mark(d, m.start(), m.end())
+
+
+def _each_has(d: Draft, ctx: Ctx) -> None:
+    """ "customer_id and how many orders each has": the columns listed before the measure are the groups."""
+    for m in ctx.measures:
+        each = _EACH_HAS.match(d.prompt[m.end :])
+        if each is None:
+            continue
+        lead = _LIST_LEAD.search(d.prompt[: m.start])
+        if lead is None:
+            continue
+        pieces = [p for p in re.split(r"\s*(?:,|\band\b|&)\s*", d.prompt[lead.end() : m.start]) if p.strip()]
+        keys = []
+        for piece in pieces:
+            col = (ph.column_of(d, piece, [m.table]) if m.table else None) or ph.column_of(d, piece)
+            if col is None:
+                break
+            keys.append((col, col.split(".")[0]))
+        if keys and len(keys) == len(pieces):
+            ctx.keys.extend(k for k in keys if k not in ctx.keys)
+            # the measure is an item of the output list: leave its words to the columns recognizer,
+            # which finds the measure by them (what it cannot read stays reported)
+            for t in d.tokens.items:
+                if m.start <= t.start and t.end <= m.end:
+                    t.used = False
+            ph.mark(d, m.end, m.end + each.end())
+
+
+def _key_at(d: Draft, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] | None:
+    words = ph.tokens_from(d, pos, 4)
+    if words and any(m.start <= words[0].start < m.end for m in ctx.measures):
+        return None  # "each channel and how many orders it has": a measure, not a further key
+    if not words:
+        dn = ph.derived_at(d, pos, pos + 2)
+        return None if dn is None else ((dn, None), pos)
+    dn = ph.derived_at(d, words[0].start, words[0].end)
+    if dn is not None:
+        return (dn, None), words[0].end
+    for n in range(len(words), 0, -1):
+        phrase = ph.text_of(d, words[:n])
+        if any(
+            re.match(r"^(?:total|sum|average|avg|mean|count|number|max|min|highest|lowest)$", w.low)
+            for w in words[:n]
+        ):
+            continue
+        if words[n - 1].low in _DATE_UNITS and n <= 2:
+            of = _DATE_OF.match(d.prompt[words[n - 1].end :])
+            col_words = of.group("c") if of else (ph.text_of(d, words[: n - 1]) if n == 2 else None)
+            key = _date_key(d, ctx, _DATE_UNITS[words[n - 1].low], col_words, snake(phrase))
+            if key is not None:
+                return key, words[n - 1].end + (of.end() if of else 0)
+        table = ph.table_of(d, phrase)
+        rec = _ON_RECORD.match(d.prompt[words[n - 1].end :])  # "the department_id on the employee record"
+        owner = ph.table_of(d, rec.group("t")) if rec else None
+        if rec and owner:
+            col = ph.column_of(d, phrase, [owner])
+            if col is not None:
+                d.use_table(owner)
+                return (col, owner), words[n - 1].end + rec.end()
+        if table is not None:
+            end = words[n - 1].end
+            names = _NAMES.match(d.prompt[end:])
+            if names:
+                name_col = _name_column(d, table)
+                if name_col:
+                    return (name_col, table), end + names.end()
+            return ("", table), end
+        mtables = [m.table for m in ctx.measures if m.table]
+        col = (ph.column_of(d, phrase, mtables) if mtables else None) or ph.column_of(d, phrase)
+        if col is not None:
+            end = words[n - 1].end
+            d.use_table(col.split(".")[0])
+            return (col, col.split(".")[0]), end
+    return None
+
+
+def _name_column(d: Draft, table: str) -> str | None:
+    info = d.catalog.table(table)
+    names = [
+        c.name for c in info.columns if c.name.lower() in ("name", f"{ph.singular(table)}_name", "title")
+    ]
+    return f"{info.name}.{names[0]}" if names else None
+
+
+def _date_key(d: Draft, ctx: Ctx, unit: str, col_words: str | None, name: str) -> tuple[str, None] | None:
+    col = ph.column_of(d, col_words) if col_words else None
+    if col is not None and ph.family(d, col) not in ph.TEMPORAL:
+        col = ph.column_of(d, f"{col_words} date")
+    if col is None:
+        tables = [m.table for m in ctx.measures if m.table] + in_play(d)
+        for t in tables:
+            found = main_date_column(d.catalog.table(t), name)
+            if found:
+                col = f"{d.catalog.table(t).name}.{found}"
+                break
+    if col is None or ph.family(d, col) not in ph.TEMPORAL:
+        return None
+    expr = f"year({col})" if unit == "year" else f"CAST(date_trunc('{unit}', {col}) AS DATE)"
+    if name in d.defined_names():
+        return name, None
+    d.derived.append(DerivedColumn(name=name, expression=expr, provenance=name.replace("_", " ")))
+    return name, None

@@ -1,0 +1,179 @@
+"""Conditions on measures (having): "customers with more than 3 orders", "departments whose average
+salary is above 100,000", "channels where the total is over 50k".
+"""
+
+from __future__ import annotations
+
+import re
+
+from datamorph.planner.draft import Draft
+from datamorph.planner.recognizers import measures as ms
+from datamorph.planner.recognizers import phrases as ph
+from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.recognizers.measures import Ctx
+
+_CMP = re.compile(
+    r"(?P<op>more\s+than|greater\s+than|higher\s+than|larger\s+than|bigger\s+than|over|above|exceed(?:s|ing|ed)?|"
+    r"in\s+excess\s+of|at\s+least|no\s+(?:less|fewer)\s+than|a\s+minimum\s+of|fewer\s+than|less\s+than|lower\s+than|"
+    r"smaller\s+than|under|below|at\s+most|no\s+more\s+than|a\s+maximum\s+of|exactly|equal\s+to|equals|between|"
+    r">=|<=|>|<|=|==)\s*(?:of\s+)?$", re.I)  # fmt: skip
+_OPS = [(r"at\s+least|no\s+(?:less|fewer)|a\s+minimum|>=", ">="), (r"at\s+most|no\s+more|a\s+maximum|<=", "<="),
+        (r"fewer|less|lower|smaller|under|below|<", "<"), (r"exactly|equal|=", "="), (r"between", "between"),
+        (r".", ">")]  # fmt: skip
+_OR_MORE = re.compile(
+    r"^\s*(?:\+|or\s+(?P<d>more|above|greater|higher|over|fewer|less|below|under|lower))", re.I
+)
+_LINK = re.compile(
+    r"(?:\b(?:with|having|who|that|which|whose|where|and)\s+)?(?:(?:have|has|had|placed|made|got|received|"
+    r"ordered|bought|purchased|been|appear(?:s|ed)?|used|appearing|sold|contain(?:s|ing)?|included)\s+)*"
+    r"(?:(?:in|on|across)\s+)?(?:(?:a|an|the|their|its)\s+)?$", re.I)  # fmt: skip
+_VERB_GAP = re.compile(r"^\s*(?:(?:is|are|was|were|be|of|comes?\s+to|came\s+to|adds?\s+up\s+to|totals?|"
+                       r"amounts?\s+to|reaches|reached|that\s+is|which\s+is)\s+)*$", re.I)  # fmt: skip
+_LEAD = re.compile(r"\b(?:(?:only|just|keep|show|list|return)\s+)+(?:(?:the|those|ones)\s+)?(?:(?P<t>[A-Za-z_]+)\s+)?$",
+                   re.I)  # fmt: skip
+_ONLY = re.compile(r"\b(?:only|just|keep|show|list)?\s*(?:(?:the\s+)?(?:ones|those|groups|them)\s+)?$", re.I)
+
+
+def has_count_condition(d: Draft) -> bool:
+    """ "customers with more than 3 orders": a condition on a count, with no other measure word."""
+    for t in d.tokens.items:
+        if t.kind == "number" and not t.used and _CMP.search(d.prompt[max(0, t.start - 40) : t.start]):
+            nxt = ph.tokens_from(d, t.end, 2)
+            if nxt and (
+                ph.table_of(d, nxt[0].text) or nxt[0].low in ("times", "distinct", "different", "unique")
+            ):
+                return True
+    return False
+
+
+def _op_of(text: str) -> str:
+    return next(op for pat, op in _OPS if re.search(pat, text, re.I))
+
+
+def find(d: Draft, ctx: Ctx) -> None:
+    toks = d.tokens.items
+    for i, t in enumerate(toks):
+        if t.kind != "number" or t.used or ph.blocked(d, t) or not isinstance(t.value, (int, float)):
+            continue
+        window = d.prompt[max(0, t.start - 40) : t.start]
+        cm = _CMP.search(window)
+        after = _OR_MORE.match(d.prompt[t.end :])
+        if cm is None and after is None:
+            continue
+        op_start = t.start - len(window) + cm.start() if cm else t.start
+        op = _op_of(cm.group("op")) if cm else ("<=" if after and after.group("d") and
+                                                   re.match(r"fewer|less|below|under|lower", after.group("d")) else ">=")  # fmt: skip
+        value: object = t.value
+        end = t.end + (after.end() if after else 0)
+        if op == "between":
+            m2 = re.match(r"\s*(?:and|to|-)\s*", d.prompt[t.end :])
+            nxt = toks[i + 1 : i + 3]
+            two = next((x for x in nxt if x.kind == "number"), None)
+            if m2 is None or two is None:
+                continue
+            value, end = [t.value, two.value], two.end
+        meas, subject_start = _count_noun(d, ctx, end, op_start)
+        if meas is not None:
+            end = meas.end
+        else:
+            meas, subject_start = _subject_measure(d, ctx, op_start)
+        if meas is None:
+            continue
+        if not ctx.keys:
+            _subject_group(d, ctx, subject_start, meas)
+        lead = _LEAD.search(d.prompt[:subject_start])
+        if lead and lead.group("t") and ph.table_of(d, lead.group("t")) is None:
+            lead = None
+        subject_start = lead.start() if lead else subject_start
+        ctx.having.append((meas, op, value, d.prompt[subject_start:end].strip()))
+        ph.mark(d, subject_start, end)
+
+
+def _count_noun(d: Draft, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure | None, int]:
+    """ "with more than 15 orders", "used in over 1,000 sessions", "ordered at least 3 times"."""
+    words = ph.tokens_from(d, end, 3)
+    distinct = bool(words) and words[0].low in ("distinct", "different", "unique", "separate")
+    if distinct:
+        words = words[1:]
+    table = None
+    stop = end
+    for n in range(len(words), 0, -1):
+        table = ph.table_of(d, ph.text_of(d, words[:n]))
+        if table is not None:
+            stop = words[n - 1].end
+            break
+    if table is None and words and words[0].low == "times":
+        group_tables = {k[1] for k in ctx.keys if k[1]}
+        table = next((m.table for m in ctx.measures if m.entity and m.table), None) or next(
+            (t for t in in_play(d) if t not in group_tables), None)  # fmt: skip
+        stop = words[0].end
+    if table is None:
+        return None, op_start
+    link = _LINK.search(d.prompt[:op_start])
+    subject_start = link.start() if link and link.group(0).strip() else op_start
+    meas = ms._entity_measure(d, "count_distinct" if distinct else "count", end, stop, table, [])
+    meas.start = end
+    return ctx.add(meas), subject_start
+
+
+def _subject_group(d: Draft, ctx: Ctx, subject_start: int, meas: ms.Measure) -> None:
+    """ "customers with more than 3 orders", "departments whose average salary...": the subject is the group."""
+    before = ph.tokens_before(d, subject_start, 2)
+    if not before:
+        return
+    whole = ph.table_of(d, ph.text_of(d, before))
+    owner = whole or ph.table_of(d, before[-1].text)
+    if owner is not None and owner != meas.table:
+        ctx.keys.append(("", owner))
+        d.use_table(owner)
+        ph.mark(d, before[0].start if whole else before[-1].start, before[-1].end)  # "acounts" (a typo)
+        return
+    if owner is not None or meas.table is None:
+        return
+    for n in (2, 1):  # "browsers used in over 1,000 sessions", "channels with more than 100 orders"
+        words = before[-n:]
+        if len(words) < n or any(w.used for w in words):
+            continue
+        col = ph.column_of(d, ph.text_of(d, words), [meas.table])
+        if col is not None and ph.family(d, col) not in ph.NUMERIC:
+            ctx.keys.append((col, meas.table))
+            ph.mark(d, words[0].start, words[-1].end)
+            return
+
+
+def _subject_measure(d: Draft, ctx: Ctx, op_start: int) -> tuple[ms.Measure | None, int]:
+    """ "whose average salary is above", "with total > 1000", "only customers above 1,000"."""
+    for m in sorted(ctx.measures, key=lambda x: -x.end):
+        if m.end <= op_start and _VERB_GAP.match(d.prompt[m.end : op_start]):
+            link = _LINK.search(d.prompt[: m.start])
+            return m, link.start() if link and link.group(0).strip() else m.start
+    before = d.prompt[max(0, op_start - 40) : op_start]
+    bare = re.search(r"\b(?:a\s+|the\s+|their\s+|its\s+)?(?:combined\s+|overall\s+|grand\s+)?(?P<w>total|sum|average|"
+                     r"avg|mean|count|number|maximum|max|minimum|min)\s*(?:(?:is|was|of|comes\s+to)\s+)*$", before, re.I)  # fmt: skip
+    if bare:
+        fn = {"total": "sum", "sum": "sum", "average": "avg", "avg": "avg", "mean": "avg", "count": "count",
+              "number": "count", "maximum": "max", "max": "max", "minimum": "min", "min": "min"}[bare.group("w").lower()]  # fmt: skip
+        cands = [
+            m for m in ctx.measures if m.function == fn or fn == "count" and m.function == "count_distinct"
+        ]
+        if len(cands) == 1:
+            start = op_start - len(before) + bare.start()
+            link = _LINK.search(d.prompt[:start])
+            return cands[0], link.start() if link and link.group(0).strip() else start
+        return None, op_start
+    mtables = {m.table for m in ctx.measures}
+    group_tables = {k[1] for k in ctx.keys if k[1] and (not k[0] or k[1] not in mtables)}
+    link = _LINK.search(d.prompt[:op_start])
+    subj = ph.tokens_before(d, link.start() if link and link.group(0).strip() else op_start, 3)
+    words = [
+        w
+        for w in subj
+        if w.low not in ("only", "just", "the", "those", "ones", "keep", "groups", "show", "list")
+    ]
+    if (
+        len(ctx.measures) == 1
+        and subj
+        and (not words or ph.table_of(d, ph.text_of(d, words)) in group_tables)
+    ):
+        return ctx.measures[0], subj[0].start
+    return None, op_start

@@ -1,0 +1,329 @@
+"""Explicit non-constraints: words that confirm a default and change nothing.
+
+Runs right after ``target``, before anything else reads the request, so the
+words it consumes are not mistaken for conditions. Each one adds a short note
+to ``d.notes`` and nothing to the spec:
+
+- "regardless of status", "whatever its status", "all statuses and channels", "any channel";
+- "including terminated employees", "terminated people included", "counting everyone ever hired",
+  "cancelled ones too" (no filter on that state);
+- "ignore currency differences", "ignore discounts" (a concept the request uses nowhere else);
+- "no rounding needed", "don't round", "keep the names exactly as they are stored (no re-casing)",
+  "otherwise keep the rows as they are", "as is";
+- "both as integers" after date parts (year/month... are integers already);
+- list bullets ("- order id") are layout, not a minus sign.
+
+A phrase is consumed only if its meaning is "do not filter / do not transform":
+if the request names a value of the column elsewhere ("all statuses except
+cancelled"), the phrase is left for the other recognizers.
+
+:func:`example_spans` finds illustrations ("(e.g. 2024-03-01)", "for example 'web'",
+"such as 'web'" in a format description) that ``dates`` and ``filters`` must not
+turn into conditions.
+"""
+
+from __future__ import annotations
+
+import re
+
+from datamorph.catalog import TEMPORAL_FAMILIES
+from datamorph.planner.draft import Draft
+from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
+from datamorph.planner.recognizers.common import mentions
+
+_W = r"[A-Za-z_][\w-]*"
+_NW = rf"(?!(?:and|or|nor|except|but|in|for|from|with|where|who|that|which|whose|by|per)\b){_W}"
+_NOUNS = rf"(?P<nouns>{_NW}(?:\s+{_NW})?(?:\s*(?:,|and|or|&|/)\s*{_NW}(?:\s+{_NW})?){{0,3}})"
+_DET = r"(?:(?:the|its|their|his|her|an?|of)\s+)?"
+_REGARDLESS = tuple(
+    re.compile(rx, re.IGNORECASE)
+    for rx in (
+        rf"\b(?:regardless|irrespective|independent(?:ly)?)\s+of\s+{_DET}{_NOUNS}",
+        rf"\b(?:whatever|whichever|no\s+matter\s+(?:what|which|the)?)\s*{_DET}{_NOUNS}",
+        rf"\b(?:(?:across|of|in|for|including|include|incl\.?)\s+)?all\s+(?:the\s+)?{_NOUNS}",
+        rf"\b(?:of|in|across|for)\s+any\s+{_NOUNS}",
+    )
+)
+_EVERY_ROW = re.compile(rf"(?:\b(?:include|including|keep|keeping|count|counting|cover|covering)\s+(?:every|all)|"
+                        rf"(?:^|\b(?:show|list|give|return|get|fetch|want|need)\s+(?:me\s+)?)every)\s+"
+                        rf"(?:(?:the|single)\s+)?(?P<t>{_W})", re.IGNORECASE)  # fmt: skip
+_EXCEPTION = re.compile(r"^\s*,?\s*(?:except|but|other\s+than|excluding|apart\s+from|besides|save)\b", re.IGNORECASE)
+_INCLUDED_BEFORE = re.compile(
+    rf"\b(?:including|include|incl\.?|plus|even|counting)\s+(?:(?:the|those|any|people|ones|employees|staff)\s+)*"
+    rf"(?:(?:who|that|which)\s+(?:(?:were|was|are|is|have|has|had|been|got|already)\s+)*)?(?P<state>{_W})",
+    re.IGNORECASE,
+)
+_INCLUDED_AFTER = re.compile(
+    rf"\b(?P<state>{_W})(?:\s+(?P<noun>{_W}))?\s+(?:(?:are|is|should\s+be|must\s+be|can\s+be)\s+)?"
+    rf"(?:included|too|as\s+well|also\s+count|count\s+too)\b",
+    re.IGNORECASE,
+)
+_EVERYONE = re.compile(rf"\b(?:counting|count|including|include)\s+(?:everyone|everybody|all|anyone)\s+"
+                       rf"(?:(?:who\s+(?:was|were|has\s+been|had\s+been)|ever)\s+)*(?P<state>{_W})",
+                       re.IGNORECASE)  # fmt: skip
+_IGNORE = re.compile(
+    rf"\b(?:ignore|ignoring|disregard|disregarding|never\s+mind|don't\s+worry\s+about|do\s+not\s+worry\s+about)\s+"
+    rf"(?:the\s+|any\s+)?(?P<what>{_W}(?:\s+(?!differences|variations|mismatch){_W})?)(?P<diff>\s+(?:differences|variations|mismatch(?:es)?))?",
+    re.IGNORECASE,
+)
+_NO_TRANSFORM = re.compile(
+    r"\(?\s*\b(?:no\s+(?:rounding|re-?casing|recasing|trimming|conversion|formatting|transformation)(?:\s+(?:is\s+)?"
+    r"(?:needed|required|necessary|wanted))?|(?:don't|do\s+not|no\s+need\s+to)\s+(?:round|re-?case|trim|convert|"
+    r"reformat|change\s+the\s+case)(?:\s+(?:it|them|anything|the\s+\w+))?|without\s+rounding|unrounded|"
+    r"rounding\s+(?:is\s+)?not\s+(?:needed|required|necessary))\b\s*\)?",
+    re.IGNORECASE,
+)
+_AS_THEY_ARE = re.compile(
+    rf"\b(?:(?:otherwise|else)\s*,?\s+)?(?:keep|leave|return|show)\s+(?:the\s+|all\s+|other\s+|these\s+|those\s+)?"
+    rf"(?P<what>(?:{_W}\s+){{0,2}}?)(?:{_W}\s+)?(?:exactly\s+|just\s+)?"
+    rf"(?:as\s+(?:they\s+are|it\s+is|is|they\s+were|they\s+appear|they\s+come)(?:\s+(?:stored|in\s+the\s+\w+))?|as-is|"
+    rf"unchanged|untouched|intact|verbatim)\b"
+    rf"|\bas[\s-]+is\b|\bas\s+they\s+are(?:\s+stored)?\b|\bexactly\s+as\s+stored\b|\bunchanged\b|\bverbatim\b",
+    re.IGNORECASE,
+)
+_AS_INT = re.compile(r",?\s*\b(?:(?:both|each|all)\s+)?(?:as|being)\s+(?:an?\s+)?(?:integers?|ints?|whole\s+numbers?)\b",
+                     re.IGNORECASE)  # fmt: skip
+_DATE_PARTS = frozenset({"year", "years", "month", "months", "day", "days", "quarter", "quarters", "week", "weeks",
+                         "hour", "hours", "minute", "minutes", "weekday", "dow", "yr", "mon"})  # fmt: skip
+_PART_FILLER = frozenset({"and", "or", "both", "each", "the", "as", "separate", "columns", "column", "fields",
+                          "numbers", "number", "values", "two", "three", "of", "its", "their", "a", "an", "in"})  # fmt: skip
+_PART_OF = re.compile(r"\s+(?:of|from|in)\s+(?:the\s+|each\s+|its\s+|their\s+)?[A-Za-z_]+(?:\s+[A-Za-z_]+)?\s*,?\s*$",
+                      re.IGNORECASE)  # fmt: skip
+_BULLET = re.compile(r"(?:^|\n|:)\s*(?P<b>[-*•])\s+", re.MULTILINE)
+_EXAMPLE = re.compile(
+    r"\(\s*(?:e\.?\s?g\.?|for\s+example|for\s+instance|such\s+as|like|say|eg)\s*[:,]?\s*[^()]*\)"
+    r"|\b(?P<cue>e\.\s?g\.|for\s+example|for\s+instance|such\s+as)\s*[:,]?\s*(?P<lits>(?:'[^']*'|\"[^\"]*\"|"
+    r"\d{4}-\d{2}(?:-\d{2})?|-?\d[\d,.]*|etc\.?)(?:\s*(?:,|or|and|/)\s*(?:'[^']*'|\"[^\"]*\"|\d{4}-\d{2}(?:-\d{2})?"
+    r"|-?\d[\d,.]*|etc\.?))*)",
+    re.IGNORECASE,
+)
+_FORMAT_CONTEXT = re.compile(r"\b(?:format\w*|represent\w*|written|shown|displayed?|labell?ed|label|string|text|"
+                             r"looks?\s+like|in\s+the\s+form|spelled|styled?)\b", re.IGNORECASE)  # fmt: skip
+_EXAMPLES_KEY = "_example_spans"
+
+
+def example_spans(d: Draft) -> list[tuple[int, int]]:
+    """Character spans of illustrations in the request: not conditions (computed once per draft)."""
+    cached = getattr(d, _EXAMPLES_KEY, None)
+    if cached is not None:
+        return cached
+    out: list[tuple[int, int]] = []
+    for m in _EXAMPLE.finditer(d.prompt):
+        if m.group("cue") and m.group("cue").lower().startswith("such"):
+            sentence = re.split(r"[.;!?\n]", d.prompt[: m.start()])[-1]
+            if not _FORMAT_CONTEXT.search(sentence):
+                continue
+        out.append((m.start(), m.end()))
+    object.__setattr__(d, _EXAMPLES_KEY, out)
+    return out
+
+
+def in_example(d: Draft, start: int, end: int) -> bool:
+    return any(s <= start and end <= e for s, e in example_spans(d))
+
+
+def recognize(d: Draft) -> None:
+    """Consume the phrases that confirm a default (see the module docstring); note each in ``d.notes``."""
+    for m in _BULLET.finditer(d.prompt):
+        _mark(d, m.start("b"), m.end("b"))
+    _regardless(d)
+    for m in _EVERY_ROW.finditer(d.prompt):
+        if any(t.score >= 0.85 for t in d.linker.tables(m.group("t"))[:1]):
+            _consume(d, m.start(), m.start("t"), f"all rows ('{m.group(0)}')")
+    _included(d)
+    _ignore(d)
+    for m in _NO_TRANSFORM.finditer(d.prompt):
+        _consume(d, m.start(), m.end(), f"no transformation ('{m.group(0).strip(' ()')}')")
+    for m in _AS_THEY_ARE.finditer(d.prompt):
+        what = (m.groupdict().get("what") or "").strip()
+        if what and _names_condition(d, m.start("what"), m.end("what")):
+            continue
+        _consume(d, m.start(), m.end(), f"values kept as stored ('{m.group(0).strip()}')")
+    _as_integers(d)
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def _mark(d: Draft, start: int, end: int) -> None:
+    for t in d.tokens.items:
+        if t.start < end and t.end > start:
+            t.used = True
+
+
+def _overlapping(rx: re.Pattern[str], text: str) -> list[re.Match[str]]:
+    out: list[re.Match[str]] = []
+    pos = 0
+    while (m := rx.search(text, pos)) is not None:
+        out.append(m)
+        pos = m.start() + 1
+    return out
+
+
+def _free(d: Draft, start: int, end: int) -> bool:
+    return not any(t.used for t in d.tokens.items if t.start < end and t.end > start and t.kind != "punct")
+
+
+def _consume(d: Draft, start: int, end: int, note: str) -> None:
+    if not _free(d, start, end):
+        return
+    _mark(d, start, end)
+    d.notes.append(note)
+
+
+def _spans(d: Draft) -> list[tuple[int, int, TableMatch | ColumnMatch | ValueMatch]]:
+    out = []
+    low = d.prompt.lower()
+    pos = 0
+    for m in mentions(d):
+        i = low.find(m.text.lower(), pos)
+        if i < 0:
+            i = low.find(m.text.lower())
+        if i >= 0:
+            out.append((i, i + len(m.text), m))
+            pos = i
+    return out
+
+
+def _names_condition(d: Draft, start: int, end: int) -> bool:
+    """A value or a number inside [start, end): a real condition, not a no-op."""
+    if any(t.kind in ("number", "quoted", "date") for t in d.tokens.items if start <= t.start < end):
+        return True
+    if re.search(r"\b(?:only|not|no|except|excluding|without)\b", d.prompt[start:end], re.IGNORECASE):
+        return True
+    return any(isinstance(m, ValueMatch) and s < end and e > start for s, e, m in _spans(d))
+
+
+def _columns_named(d: Draft, start: int, end: int) -> list[tuple[int, int, ColumnMatch]] | None:
+    """The column mentions that make up [start, end) (joined by and/or/commas); None if anything else is there."""
+    found = [(s, e, m) for s, e, m in _spans(d) if isinstance(m, ColumnMatch) and s >= start and e <= end]
+    if not found:
+        return None
+    rest = d.prompt[start:end]
+    for s, e, _ in sorted(found, reverse=True):
+        rest = rest[: s - start] + " " * (e - s) + rest[e - start :]
+    if re.sub(r"\b(?:and|or|the|its|their)\b|[,&/\s]", "", rest, flags=re.IGNORECASE):
+        return None
+    return found
+
+
+def _valued_elsewhere(d: Draft, cols: list[tuple[int, int, ColumnMatch]], start: int, end: int) -> bool:
+    keys = {(m.table, m.column) for _, _, m in cols}
+    return any(isinstance(m, ValueMatch) and (m.table, m.column) in keys and not (start <= s < end)
+               for s, _, m in _spans(d))  # fmt: skip
+
+
+def _regardless(d: Draft) -> None:
+    """"regardless of status", "whatever its status", "all statuses and channels": no filter on them."""
+    for m in (m for rx in _REGARDLESS for m in _overlapping(rx, d.prompt)):
+        ns, ne = m.start("nouns"), m.end("nouns")
+        # trim trailing words that are not column mentions ("all statuses and channels in 2024")
+        cols = None
+        while ne > ns:
+            cols = _columns_named(d, ns, ne)
+            if cols is not None:
+                break
+            cut = re.search(r"(?:\s*(?:,|and|or|&|/)\s*|\s+)[\w-]+$", d.prompt[ns:ne])
+            if cut is None:
+                break
+            ne = ns + cut.start()
+        if not cols or not _free(d, m.start(), ne):
+            continue
+        if _EXCEPTION.match(d.prompt[ne:]) or _valued_elsewhere(d, cols, m.start(), ne):
+            continue
+        tail = re.match(r"\s+(?:it|they|he|she)\s+(?:has|have|had|is|are|was|were)\b", d.prompt[ne:], re.IGNORECASE)
+        end = ne + (tail.end() if tail else 0)
+        names = ", ".join(dict.fromkeys(m2.column for _, _, m2 in cols))
+        _consume(d, m.start(), end, f"no filter on {names} (the request says '{d.prompt[m.start():end].strip()}')")
+
+
+def _state_column(d: Draft, word: str) -> ColumnMatch | ValueMatch | None:
+    """An event/state word: a date column ("terminated"), a boolean ("inactive") or a status value ("cancelled")."""
+    low = word.lower()
+    stem = re.sub(r"^(?:in|un|non-?)(?=[a-z]{4,})", "", low)
+    for w in dict.fromkeys((low, stem)):
+        for c in d.linker.columns(w)[:2]:
+            fam = d.catalog.table(c.table).column(c.column).family
+            if c.score >= 0.8 and (fam in TEMPORAL_FAMILIES and re.search(r"(?:ed|left|quit|gone)$", low)
+                                   or fam == "boolean"):  # fmt: skip
+                return c
+    for v in d.linker.values(word)[:1]:
+        if v.score >= 0.9 and not isinstance(v.value, bool):
+            return v
+    return None
+
+
+def _included(d: Draft) -> None:
+    """"including terminated employees", "terminated people included", "counting everyone ever hired"."""
+    for rx, kind in ((_INCLUDED_BEFORE, "before"), (_INCLUDED_AFTER, "after"), (_EVERYONE, "everyone")):
+        for m in rx.finditer(d.prompt):
+            state = m.group("state")
+            if not _free(d, m.start(), m.end()):
+                continue
+            end = m.end()
+            if kind == "everyone":
+                hit = _state_column(d, state)
+                if hit is None or not isinstance(hit, ColumnMatch):
+                    continue
+            else:
+                hit = _state_column(d, state)
+                if hit is None:
+                    continue
+                if kind == "after" and m.group("noun") and not _table_word(d, m.group("noun")):
+                    continue
+                if kind == "before":
+                    nxt = re.match(rf"\s+(?:(?P<t>{_W})|ones)(?:\s+(?:too|as\s+well))?", d.prompt[end:], re.IGNORECASE)
+                    if nxt and (nxt.group("t") is None or _table_word(d, nxt.group("t"))):
+                        end += nxt.end()
+                    elif isinstance(hit, ValueMatch) and not _owner_before(d, m.start(), hit.table):
+                        continue  # "orders including laptops": a condition on what they contain
+            what = hit.column
+            _consume(d, m.start(), end, f"no filter on {what} (the request includes '{state}' rows)")
+
+
+def _owner_before(d: Draft, pos: int, table: str) -> bool:
+    """A mention of ``table`` (or of one of its columns) among the few words before ``pos``."""
+    window = max(0, pos - 40)
+    return any(isinstance(m, (TableMatch, ColumnMatch)) and m.table == table and window <= e <= pos + 1
+               for _, e, m in _spans(d))  # fmt: skip
+
+
+def _table_word(d: Draft, word: str) -> bool:
+    if word.lower() in ("ones", "people", "rows", "records", "staff", "those", "too"):
+        return True
+    return any(t.score >= 0.85 for t in d.linker.tables(word)[:1])
+
+
+def _ignore(d: Draft) -> None:
+    """"ignore currency differences", "ignore discounts": a concept not applied (and not used elsewhere)."""
+    for m in _IGNORE.finditer(d.prompt):
+        words = m.group("what").split()
+        end = m.end() if m.group("diff") else m.start("what") + len(words[0])
+        if not m.group("diff") and len(words) == 2:
+            hits = d.linker.columns(m.group("what"))
+            if hits and hits[0].text.lower() == m.group("what").lower():
+                end = m.end("what")
+        what_start = m.start("what")
+        if not _free(d, m.start(), end):
+            continue
+        if re.match(r"^\s*(?:where|whose|that|which|who|from|with|without|if|when|of|in)\b", d.prompt[end:], re.I):
+            continue  # "ignore orders where ...": rows to drop, not a concept
+        if any(isinstance(x, (ValueMatch, TableMatch)) and s < end and e > what_start for s, e, x in _spans(d)):
+            continue
+        stem = re.sub(r"(?:es|s)$", "", words[0].lower())[:6]
+        rest = d.prompt[: m.start()] + " " + d.prompt[end:]
+        if re.search(rf"\b{re.escape(stem)}", rest, re.IGNORECASE):
+            continue  # the concept is used elsewhere in the request
+        _consume(d, m.start(), end, f"'{d.prompt[m.start():end]}': nothing applied")
+
+
+def _as_integers(d: Draft) -> None:
+    """"year and month, both as integers": date parts are integers already."""
+    for m in _AS_INT.finditer(d.prompt):
+        if not _free(d, m.start(), m.end()):
+            continue
+        clause = re.split(r"[.;!?\n]", d.prompt[: m.start()])[-1]
+        clause = _PART_OF.sub("", clause)  # "the year and month of the order date" → "the year and month"
+        content = [w for w in re.findall(r"[A-Za-z]+", clause.lower()) if w not in _PART_FILLER]
+        if content and content[-1] in _DATE_PARTS:
+            _consume(d, m.start(), m.end(), "date parts are integers already")

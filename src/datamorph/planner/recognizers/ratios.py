@@ -1,0 +1,160 @@
+"""Ratios and shares: "percentage of orders cancelled per channel", "what share of all orders does each
+channel have", "fraction of accounts closed"; their scale (percent or 0-1) and rounding.
+"""
+
+from __future__ import annotations
+
+import re
+
+from datamorph.errors import PlanError
+from datamorph.planner.draft import Draft
+from datamorph.planner.recognizers import measures as ms
+from datamorph.planner.recognizers import phrases as ph
+from datamorph.planner.recognizers.derived import snake
+from datamorph.planner.recognizers.measures import Ctx, Ratio
+
+_RATIO = re.compile(
+    r"\b(?:the\s+|what\s+)?(?P<w>share|percentage|percent|proportion|fraction|ratio|rate|pct|%)\s+of\s+"
+    r"(?P<all>(?:all\s+|the\s+|total\s+)*)", re.I)  # fmt: skip
+_PERCENT = re.compile(r"(?:,\s*)?\(?\b(?:as\s+(?:a\s+)?|in\s+|expressed\s+(?:as|in)\s+(?:a\s+)?)(?:percentages?|percent|%)\)?"
+                      r"|\(\s*%\s*\)|\b(?:in|as)\s+%"
+                      r"|\(?\b(?:on|as|using)\s+(?:a\s+)?0\s*(?:-|to|–)\s*100\s+(?:scale|range)\)?"
+                      r"|\(?\b(?:between|from)\s+0\s+(?:and|to)\s+100\)?"
+                      r"|(?:\b(?:x|times|multiplied\s+by)|[*×])\s*100\b", re.I)  # fmt: skip
+_UNIT_RANGE = re.compile(
+    r"\(?\s*(?:(?:as|on)\s+(?:a\s+)?(?:number|value|decimal|fraction|proportion|scale)\s+(?:of\s+)?)?"
+    r"(?:between\s+|from\s+)?0(?:\.0)?\s*(?:-|to|and|–)\s*1(?:\.0)?(?:\s+(?:scale|range))?\s*(?=[,;)]|\s|$)\)?",
+    re.I,
+)  # fmt: skip
+# "cancel_rate = cancelled orders / all orders (in that channel) x 100": a named formula of two counts
+_FORMULA = re.compile(
+    r"\b(?P<name>[A-Za-z_]\w*)\s*(?:=|:|\bis\b|\bas\b)\s*(?P<num>[^=/,;.()]+?)\s*(?:/|÷|\bdivided\s+by\b|\bout\s+of\b)"
+    r"\s*(?P<den>[^,;.()]+?)(?=\s*(?:[,;.()]|$|\bx\b|\btimes\b|\*|×|\bmultiplied\b|\brounded\b|\bround\b))", re.I)  # fmt: skip
+# "percentage of all sessions that come from each device type"
+_FROM_EACH = re.compile(r"^\s*(?:that|which|who)\s+(?:comes?|came|are|were|is|was|belongs?|falls?|fell)\s+"
+                        r"(?:from|in|into|to|under|with)\s+(?=(?:each|every|the\s+same)\b)", re.I)  # fmt: skip
+ROUND = re.compile(
+    r"(?:,\s*)?\(?\s*(?:(?:rounded|round(?:ing)?|to|with|at)\s+)?(?:(?:to|with|at)\s+)?(?P<n>\d+|zero|no|one|two|"
+    r"three|four|five|six)\s+(?:decimal\s+places?|decimal\s+digits?|decimals?|dp|digits?\s+after\s+the\s+"
+    r"(?:decimal\s+)?point|places?)\)?|(?:,\s*)?\b(?:rounded|round(?:ed)?)\s+to\s+(?:the\s+)?nearest\s+(?P<w>whole\s+"
+    r"number|integer|cent|unit|hundredth|tenth)s?\b|(?:,\s*)?\b(?:rounded|round(?:ed)?)\s+to\s+(?:whole\s+numbers?|"
+    r"integers?)", re.I)  # fmt: skip
+_NUMS = {"zero": 0, "no": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+         "whole number": 0, "integer": 0, "unit": 0, "cent": 2, "hundredth": 2, "tenth": 1}  # fmt: skip
+_DOES_HAVE = re.compile(r"\b(?:does|do)\s+(?:each|every)\s+(?P<g>[a-z_]+(?:\s+[a-z_]+)?)\s+(?:have|get|take|"
+                        r"account\s+for|make\s+up|represent)\b", re.I)  # fmt: skip
+
+
+def _formulas(d: Draft, ctx: Ctx) -> None:
+    """ "cancel_rate_pct = cancelled orders / all orders in that channel x 100"."""
+    for m in _FORMULA.finditer(d.prompt):
+        if ph.d_has(d, m.group("name")):
+            continue
+        parts = []
+        for g in ("num", "den"):
+            got = next((x for x in ctx.measures if m.start(g) <= x.start < m.end(g)), None)
+            if got is None:
+                got = ms.target(d, "count", m.start(g), m.start(g))
+            if got is None:
+                break
+            parts.append(got)
+        if len(parts) != 2:
+            continue
+        for x in parts:
+            if x in ctx.measures:
+                ctx.measures.remove(x)
+        r = Ratio(m.group("name"), "", m.start(), parts[1].end, parts, 1.0, False, named=True)
+        ph.mark(d, m.start(), parts[0].end)
+        ph.mark(d, m.start("den"), parts[1].end)
+        ph.mark(d, m.end("num"), m.start("den"))
+        ctx.ratios.append(r)
+
+
+def find(d: Draft, ctx: Ctx) -> None:
+    """Ratios and shares of the request, into ``ctx.ratios`` (their words marked)."""
+    _formulas(d, ctx)
+    for m in _RATIO.finditer(d.prompt):
+        if any(r.start <= m.start() < r.end for r in ctx.ratios):
+            continue
+        word, total = m.group("w").lower(), bool(re.search(r"\b(?:all|total)\b", m.group("all"), re.I))
+        start, end = m.start(), m.end()
+        over = next((x for x in ctx.measures if m.start("all") <= x.start <= end + 1), None)
+        if over is not None:  # "share of total revenue": a measure's share of the grand total
+            ctx.measures.remove(over)
+            r = Ratio("", "", start, over.end, [over], 1.0, True)
+        else:
+            words = ph.tokens_from(d, end, 4)
+            meas = None
+            for n in range(len(words), 0, -1):
+                phrase = ph.text_of(d, words[:n])
+                table = ph.table_of(d, phrase)
+                if table is None and n >= 2 and ph.table_of(d, words[n - 1].text):
+                    table = ph.table_of(d, words[n - 1].text)
+                    conds = ph.value_conditions(d, words[: n - 1], table or "")
+                    if conds:
+                        meas = ms._entity_measure(d, "count", start, words[n - 1].end, table or "", conds)
+                        break
+                    continue
+                if table is not None:
+                    meas = ms._entity_measure(d, "count", start, words[n - 1].end, table, [])
+                    break
+                col = ph.column_of(d, phrase)
+                if col is not None and ph.family(d, col) in ph.NUMERIC:
+                    meas = ms._column_measure(d, "sum", start, words[n - 1].end, col)
+                    break
+            if meas is None:
+                raise PlanError(f"'{d.prompt[start:end + 20].strip()}': share of what?",
+                                hint="name what is counted, e.g. 'share of orders that were cancelled'")  # fmt: skip
+            if meas.conds and not total:
+                base = ms.Measure(meas.function, meas.column, ph.default_alias(meas.function, meas.column, meas.table, []),
+                                  meas.start, meas.end, table=meas.table, entity=meas.entity)  # fmt: skip
+                r = Ratio("", "", start, meas.end, [meas, base], 1.0, False)
+            else:
+                r = Ratio("", "", start, meas.end, [meas], 1.0, True)
+        if word in ("percentage", "percent", "pct", "%"):
+            r.scale = 100.0
+        ph.mark(d, r.start, r.end)
+        filler = _FROM_EACH.match(d.prompt[r.end :])
+        if filler:
+            ph.mark(d, r.end, r.end + filler.end())
+        named = ph.name_after(d, r.end) or ph.name_before(d, r.start)
+        if named:
+            r.name, r.named = named[0], True
+            ph.mark(d, min(r.start, named[1]), max(r.end, named[1]))
+        ctx.ratios.append(r)
+    if not ctx.ratios:
+        return
+    for rx, scale in ((_PERCENT, 100.0), (_UNIT_RANGE, 1.0)):
+        for m in rx.finditer(d.prompt):
+            for r in ctx.ratios:
+                r.scale = scale if scale == 100.0 or r.scale != 100.0 else r.scale
+            ph.mark(d, m.start(), m.end())
+            ctx.spans.append((m.start(), m.end(), None))
+    for m in _DOES_HAVE.finditer(d.prompt):
+        ph.mark(d, m.start(), m.start("g"))
+        ph.mark(d, m.end("g"), m.end())
+    for r in ctx.ratios:
+        if not r.name:
+            kind = "pct" if r.scale == 100.0 else {"percentage": "share", "percent": "share"}.get(
+                d.prompt[r.start : r.end].split()[0].lower(), "share")  # fmt: skip
+            what = "_".join(snake(str(c.value)) for c in r.measures[0].conds) if not r.total_share else ""
+            r.name = f"{what}_{kind}" if what else f"{kind}_of_total"
+            r.name = r.name if r.scale == 100.0 or kind != "pct" else r.name.replace("pct", "share")
+
+
+def rounding(d: Draft, ctx: Ctx) -> None:
+    for m in ROUND.finditer(d.prompt):
+        raw = (m.group("n") or m.group("w") or "whole number").lower()
+        digits = (
+            int(raw) if raw.isdigit() else _NUMS.get(raw.replace("s", "") if raw.endswith("s") else raw, 0)
+        )
+        items: list[ms.Measure | Ratio] = [
+            *ctx.ratios,
+            *(x for x in ctx.measures if x.function not in ("count", "count_distinct")),
+        ]
+        if not items:
+            continue
+        before = [x for x in items if x.start < m.start()]
+        target = max(before, key=lambda x: x.start) if before else min(items, key=lambda x: x.start)
+        target.round = digits
+        ph.mark(d, m.start(), m.end())

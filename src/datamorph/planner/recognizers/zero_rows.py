@@ -1,0 +1,65 @@
+"""Zero rows: "including departments with none", "customers who never ordered must appear with 0"
+(keep every row of the grouped entity: an outer join from it).
+"""
+
+from __future__ import annotations
+
+import re
+
+from datamorph.planner.draft import Draft
+from datamorph.planner.recognizers import phrases as ph
+from datamorph.planner.recognizers.measures import Ctx
+
+_ZERO = [re.compile(p, re.I) for p in (
+    r"\(?\b(?:and\s+)?(?:including|include|incl\.?|even|also\s+(?:show|list|include)|keep(?:ing)?|show(?:ing)?|"
+    r"list(?:ing)?)\s+(?:the\s+|all\s+|any\s+)?(?:ones|those|[a-z_]+)?\s*(?:with|that\s+have|who\s+have|having|"
+    r"without|that\s+had|who\s+had|that\s+has)\s+(?:no|zero|none|nobody|no\s+one|0|not\s+any|nothing)\b"
+    r"(?:\s+(?!and\b|or\b|per\b|by\b)[a-z_]+)?\)?",
+    r"\b(?:who|that|which)\s+(?:never|have\s+not|haven't|did\s+not|didn't|do\s+not|don't|has\s+not|hasn't)"
+    r"(?:\s+(?:any|a|an|placed|made|had|ordered|bought)\b)*\s+[a-z_]+",
+    r"\b(?:with|having|that\s+have|who\s+have)\s+(?:nobody|no\s+one|none|no\s+[a-z_]+|zero\s+[a-z_]+)"
+    r"(?:\s+(?:in|on|under|at)\s+(?:them|it|there|that\s+[a-z_]+))?",
+    r"\b(?:even\s+(?:if|when|those|ones)|including\s+(?:those|ones)|also)\s+(?:they\s+|it\s+)?(?:have|has|had|with)?\s*"
+    r"(?:none|no\s+[a-z_]+|zero(?:\s+[a-z_]+)?|nobody)",
+    r"\b(?:must|should|need\s+to|have\s+to|ought\s+to)?\s*(?:still\s+)?(?:appear|show(?:\s+up)?|be\s+(?:listed|"
+    r"included|shown|kept|present|there)|stay|remain)(?:\s+(?:with|as)\s+(?:a\s+)?(?:count\s+of\s+)?(?:0|zero))?",
+    r"\(?\b(?:show(?:ing)?|as|display(?:ed)?|with|count(?:ed)?\s+as|listed\s+with)\s+(?:a\s+)?(?:0|zero)"
+    r"(?:\s+(?:for\s+(?:them|those|these)|count|instead))?\s*\)?",
+    r"\b(?:every|all)\s+(?:the\s+)?(?=[a-z_]+)",
+)]  # fmt: skip
+_ZERO_SIGNAL = re.compile(r"\b(?:none|nobody|no\s+one|zero|never|no\s+[a-z_]+|without\s+any|show\s+0|with\s+0|as\s+0)\b",
+                          re.I)  # fmt: skip
+
+
+# "every department listed in departments": all rows of that table, matched or not
+_LISTED_IN = re.compile(r"\b(?:(?:as\s+)?listed|recorded|present|found|registered|that\s+exists?|on\s+file)\s+in\s+"
+                        r"(?:the\s+)?(?P<t>[A-Za-z_]\w*)(?:\s+table)?\b", re.I)  # fmt: skip
+
+
+def find(d: Draft, ctx: Ctx) -> None:
+    """Wishes to keep groups without rows (``ctx.preserve``); their words are marked."""
+    for m in _LISTED_IN.finditer(d.prompt):
+        table = ph.table_of(d, m.group("t"))
+        before = d.prompt[max(0, m.start() - 40) : m.start()]
+        if table is not None and re.search(r"\b(?:every|all|each)\b", before, re.I):
+            ctx.preserve = True
+            d.use_table(table)
+            ph.mark(d, m.start(), m.end())
+    low = d.prompt
+    for sig in _ZERO_SIGNAL.finditer(low):
+        text = sig.group(0).lower()
+        if text.startswith(("no ", "without")):
+            noun = text.split()[-1]
+            if noun in ("one",) or ph.table_of(d, noun) is None:
+                continue
+        left = max(low.rfind(".", 0, sig.start()), low.rfind(";", 0, sig.start()), 0)
+        right = min([i for i in (low.find(".", sig.end()), low.find(";", sig.end())) if i >= 0] or [len(low)])
+        ctx.preserve = True
+        for rx in _ZERO:
+            for m in rx.finditer(low, left, right):
+                if m.group(0).strip():
+                    ph.mark(d, m.start(), m.end())
+                    subject = ph.tokens_before(d, m.start(), 1)  # "departments with nobody in them"
+                    if subject and ph.table_of(d, subject[0].text) is not None:
+                        subject[0].used = True
+        ph.mark(d, sig.start(), sig.end())
