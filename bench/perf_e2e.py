@@ -315,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
 
         last = runs[-1]
         if args.verbose:
+            for n, r in enumerate(runs, start=1):
+                steps = ", ".join(f"{k} {v:.0f}" for k, v in r["steps"].items())
+                print(f"run {n}: {r['wall_ms']:.0f} ms ({steps}; DuckDB {r['duck_ms']:.0f} ms)")
             print("slowest DuckDB calls of the last run:")
             for secs, what in sorted(last["log"], reverse=True)[:15]:
                 print(f"  {secs * 1000:9.1f} ms  {what[:150]}")

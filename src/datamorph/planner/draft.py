@@ -10,6 +10,8 @@ columns, aggregation aliases, windows) are bare.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from dataclasses import dataclass, field
 
 from datamorph.catalog import Catalog
@@ -98,6 +100,8 @@ def assemble(d: Draft) -> ETLSpec:
     if d.base is None:
         raise PlanError("could not tell which table the request is about",
                         hint="name a table, e.g. 'from the orders table'")  # fmt: skip
+    for part in (d, *d.union):
+        _check_nothing_dropped(part)
     block = _block(d)
     data = {
         **block.model_dump(by_alias=True, exclude_none=True),
@@ -113,6 +117,37 @@ def assemble(d: Draft) -> ETLSpec:
             by_alias=True, exclude_none=True
         )
     return load_spec({k: v for k, v in data.items() if v is not None})
+
+
+def _check_nothing_dropped(d: Draft) -> None:
+    """Every computed column must reach the output or be used by something that does.
+
+    When the request gives an output list that leaves out a measure or a derived column the
+    request asked for, the plan is wrong (a clause was dropped), so it fails instead.
+    """
+    if not d.columns:
+        return
+    defined = {
+        **{x.name: x.provenance for x in d.derived},
+        **{a.alias: a.provenance for a in d.aggregations},
+        **{w.name: w.provenance for w in d.windows},
+    }
+    users = [*d.columns, *d.having, *d.qualify, *d.order_by, *d.filters, *d.derived, *d.windows, *d.aggregations]
+    for name, words in defined.items():
+        pattern = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)", re.IGNORECASE)
+        used = False
+        for u in users:
+            dump = u.model_dump(exclude={"provenance"})
+            if getattr(u, "name", None) == name or getattr(u, "alias", None) == name:
+                dump.pop("name", None)
+                dump.pop("alias", None)
+            if pattern.search(json.dumps(dump)):
+                used = True
+                break
+        if not used:
+            said = f" ('{words}')" if words else ""
+            raise PlanError(f"the request computes {name}{said} but its output list leaves it out",
+                            hint="list it among the output columns, or rephrase")  # fmt: skip
 
 
 def _hinted(d: Draft, e: JoinEdge) -> JoinEdge:
