@@ -747,3 +747,43 @@ def test_speed(demo) -> None:  # type: ignore[no-untyped-def]
         fresh.columns(p)
         fresh.values(p)
     assert (time.perf_counter() - t0) / (3 * len(phrases)) < 0.001
+
+
+# -- round 2: offsets, measure names, row nouns, inflected verbs ---------------------------------
+
+
+def test_mentions_carry_offsets(linker) -> None:  # type: ignore[no-untyped-def]
+    text = "customer_id, email and phone for the customers"
+    for m in linker.find_mentions(text):
+        assert text[m.start : m.end] == m.text
+    tables = [m for m in linker.find_mentions(text) if isinstance(m, TableMatch)]
+    assert tables and tables[0].start == text.rindex("customers")
+
+
+@pytest.mark.parametrize("phrase", ["order lines", "order line", "each order line"])
+def test_multiword_table_synonym_wins(linker, phrase: str) -> None:  # type: ignore[no-untyped-def]
+    found = linker.find_mentions(phrase)
+    assert [(type(m).__name__, m.table) for m in found] == [("TableMatch", "order_items")]
+
+
+@pytest.mark.parametrize("phrase, table", [("salary records", "salaries"), ("order rows", "orders"),
+                                           ("employee entries", "employees")])
+def test_row_nouns_name_the_table(linker, phrase: str, table: str) -> None:  # type: ignore[no-untyped-def]
+    assert [m.table for m in linker.find_mentions(phrase) if isinstance(m, TableMatch)] == [table]
+    assert linker.tables(phrase)[0].table == table
+
+
+@pytest.mark.parametrize("name", ["order_count", "total_amount", "avg_salary", "customerCount", "pct_orders"])
+def test_measure_names_match_nothing(linker, name: str) -> None:  # type: ignore[no-untyped-def]
+    assert linker.find_mentions(f"{name} per channel")[0].text != name
+    assert linker.tables(name) == []
+    assert linker.columns(name) == []
+
+
+@pytest.mark.parametrize("word", ["computed", "computing", "ordered"])
+def test_inflected_verbs_are_no_value_typos(linker, word: str) -> None:  # type: ignore[no-untyped-def]
+    assert not any(isinstance(m, ValueMatch) for m in linker.find_mentions(f"rows {word} today"))
+
+
+def test_derived_forms_still_match(linker) -> None:  # type: ignore[no-untyped-def]
+    assert linker.columns("priced")[0].column == "unit_price"

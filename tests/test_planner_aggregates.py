@@ -461,3 +461,156 @@ def test_listed_in_table_keeps_every_row(engine) -> None:  # type: ignore[no-unt
 def test_unclear_gaps_raise(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(PlanError):
         plan_request(prompt, engine, reference_date=REF)
+
+
+# -- round 2: periods of a date named by a noun, plural group nouns in having, measures named by a formula,
+# -- one ratio asked twice, on a web-analytics and banking warehouse ------------------------------------------
+
+WEB_TABLES = """
+CREATE TABLE users (user_id INTEGER PRIMARY KEY, username VARCHAR, country VARCHAR, created_at TIMESTAMP, plan VARCHAR);
+INSERT INTO users SELECT i, 'user' || i, ['US', 'UK', 'FR', 'DE'][1 + i % 4],
+  TIMESTAMP '2023-01-01 10:00:00' + INTERVAL (i * 5) DAY, ['free', 'pro', 'team'][1 + (i * 7) % 3] FROM range(1, 81) t(i);
+CREATE TABLE sessions (session_id INTEGER PRIMARY KEY, user_id INTEGER, started_at TIMESTAMP, ended_at TIMESTAMP,
+  device_type VARCHAR, browser VARCHAR, traffic_source VARCHAR);
+INSERT INTO sessions SELECT i, 1 + i % 80, TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR,
+  TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR + INTERVAL ((i * 13) % 50) MINUTE,
+  ['desktop', 'mobile', 'tablet', 'mobile'][1 + (i * 3) % 4],
+  ['Chrome', 'Chrome', 'Chrome', 'Chrome', 'Safari', 'Safari', 'Firefox', 'Edge'][1 + (i * 7) % 8],
+  ['organic', 'paid', 'referral', 'email', 'organic'][1 + i % 5] FROM range(1, 3001) t(i);
+CREATE TABLE page_views (view_id INTEGER, session_id INTEGER, page_url VARCHAR, viewed_at TIMESTAMP,
+  time_on_page_sec INTEGER);
+INSERT INTO page_views SELECT i, 1 + i % 3000, ['/home', '/cart', '/checkout', '/product'][1 + i % 4],
+  TIMESTAMP '2024-01-01' + INTERVAL (i * 20) MINUTE, (i * 11) % 300 FROM range(1, 5001) t(i);
+INSERT INTO page_views SELECT * FROM page_views WHERE view_id % 50 = 0;
+CREATE TABLE accounts (account_id INTEGER PRIMARY KEY, customer_id INTEGER, account_type VARCHAR, status VARCHAR,
+  opened_date DATE, closed_date DATE, credit_limit DECIMAL(12, 2));
+INSERT INTO accounts SELECT i, 1 + i % 40, ['checking', 'savings', 'credit'][1 + i % 3],
+  CASE WHEN i % 5 = 0 THEN 'closed' WHEN i % 7 = 0 THEN 'frozen' ELSE 'open' END,
+  DATE '2020-01-01' + (i * 11)::INTEGER, CASE WHEN i % 5 = 0 THEN DATE '2024-01-01' + i::INTEGER END,
+  CASE WHEN i % 3 = 2 THEN (1000 * (i % 9))::DECIMAL(12, 2) END FROM range(1, 121) t(i);
+CREATE TABLE transactions (transaction_id INTEGER PRIMARY KEY, account_id INTEGER, transaction_date DATE,
+  transaction_type VARCHAR, direction VARCHAR, amount DECIMAL(12, 2), status VARCHAR);
+INSERT INTO transactions SELECT i, 1 + ((i * i) % 997) % 120, DATE '2024-01-01' + (i % 300)::INTEGER,
+  ['deposit', 'withdrawal', 'transfer', 'fee'][1 + i % 4], ['credit', 'debit'][1 + i % 2],
+  ((i * 37) % 5000)::DECIMAL(12, 2) + 0.25, ['posted', 'pending', 'reversed'][1 + (i * 3) % 10 % 3]
+  FROM range(1, 6001) t(i);
+"""
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    import duckdb
+
+    from datamorph.demo.warehouse import build_demo_warehouse
+    from datamorph.engines import connect
+
+    path = tmp_path_factory.mktemp("web") / "w.duckdb"
+    build_demo_warehouse(path, scale=0.05)
+    con = duckdb.connect(str(path))
+    con.execute(WEB_TABLES)
+    con.close()
+    eng = connect(str(path))
+    yield eng
+    eng.close()
+
+
+MONTH_OF_START = ("SELECT CAST(date_trunc('month', started_at) AS DATE), count(*) FROM sessions GROUP BY 1")
+PERIOD_CASES = [
+    ("Count sessions per month of their start time. Represent the month as a date on the first day of that month "
+     "(e.g. 2024-03-01) in a column called month, next to session_count.", MONTH_OF_START, ["month", "session_count"]),
+    ("number of sessions by week of the end time",
+     "SELECT CAST(date_trunc('week', ended_at) AS DATE), count(*) FROM sessions GROUP BY 1", None),
+    ("How many users per month of their creation date? Show the month as the first day of the month in a column "
+     "named signup_month.", "SELECT CAST(date_trunc('month', created_at) AS DATE), count(*) FROM users GROUP BY 1",
+     ["signup_month", "user_count"]),
+    ("number of accounts per year of their open date",
+     "SELECT year(opened_date), count(*) FROM accounts GROUP BY 1", None),
+    ("total amount per quarter of the transaction date",
+     "SELECT CAST(date_trunc('quarter', transaction_date) AS DATE), sum(amount) FROM transactions GROUP BY 1", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("prompt", "sql", "names"), PERIOD_CASES, ids=lambda v: str(v)[:50])
+def test_period_of_a_named_date(web, prompt: str, sql: str, names: list[str] | None) -> None:  # type: ignore[no-untyped-def]
+    spec, got = _run(web, prompt)
+    assert got == _expect(web, sql)
+    if names:
+        out = [*spec.group_by, *(a.alias for a in spec.aggregations)]
+        assert [n.split(".")[-1] for n in out] == names
+
+
+HAVING_CASES = [
+    ("List the browsers that were used in more than 1,000 sessions, together with their session counts.",
+     "SELECT browser, count(*) FROM sessions GROUP BY 1 HAVING count(*) > 1000"),
+    ("Which customer ids show up on more than 15 orders? Return the customer_id and how many orders each has.",
+     "SELECT customer_id, count(*) FROM orders GROUP BY 1 HAVING count(*) > 15"),
+    ("which account ids appear on over 60 transactions, with the number of transactions",
+     "SELECT account_id, count(*) FROM transactions GROUP BY 1 HAVING count(*) > 60"),
+    ("device types used in at least 700 sessions",
+     "SELECT device_type, count(*) FROM sessions GROUP BY 1 HAVING count(*) >= 700"),
+    ("traffic sources that appear in fewer than 700 sessions",
+     "SELECT traffic_source, count(*) FROM sessions GROUP BY 1 HAVING count(*) < 700"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("prompt", "sql"), HAVING_CASES, ids=lambda v: str(v)[:50])
+def test_having_plural_group_nouns(web, prompt: str, sql: str) -> None:  # type: ignore[no-untyped-def]
+    spec, got = _run(web, prompt)
+    assert got == _expect(web, sql) and got
+    assert len(spec.having) == 1 and len(spec.aggregations) == 1
+
+
+FORMULA_CASES = [
+    ("Top 10 products by gross revenue, where revenue = quantity x unit price summed over order lines (ignore "
+     "discounts, include every order whatever its status). Return product_id and revenue.",
+     "SELECT product_id, sum(quantity * unit_price) r FROM order_items GROUP BY 1 ORDER BY r DESC LIMIT 10", "revenue"),
+    ("Top 5 categories by revenue, where revenue = quantity x unit price summed over order lines. "
+     "Return category_id and revenue.",
+     "SELECT p.category_id, sum(i.quantity * i.unit_price) r FROM order_items i JOIN products p USING (product_id) "
+     "GROUP BY 1 ORDER BY r DESC LIMIT 5", "revenue"),
+    ("top 3 orders by gross value, where value = quantity times unit price summed over items. "
+     "Return order_id and value.",
+     "SELECT order_id, sum(quantity * unit_price) v FROM order_items GROUP BY 1 ORDER BY v DESC LIMIT 3", "value"),
+    ("top 5 customers by total amount",
+     "SELECT customer_id, sum(amount) s FROM orders GROUP BY 1 ORDER BY s DESC LIMIT 5", "total_amount"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("prompt", "sql", "alias"), FORMULA_CASES, ids=lambda v: str(v)[:50])
+def test_measure_named_by_formula_and_ranked(web, prompt: str, sql: str, alias: str) -> None:  # type: ignore[no-untyped-def]
+    spec, got = _run(web, prompt)
+    assert got == _expect(web, sql)
+    assert [a.alias for a in spec.aggregations] == [alias]
+    assert [o.column for o in spec.order_by] == [alias] and spec.limit
+
+
+RATIO_CASES = [
+    ("What share of orders gets cancelled in each sales channel? Return channel and cancel_rate_pct = cancelled "
+     "orders / all orders in that channel x 100, rounded to 2 decimals.",
+     "SELECT channel, round(100.0 * count(*) FILTER (WHERE status = 'cancelled') / count(*), 2) FROM orders "
+     "GROUP BY 1", "cancel_rate_pct"),
+    ("What fraction of transactions is reversed for each direction? Return direction and reversal_rate = reversed "
+     "transactions / all transactions x 100, rounded to 1 decimal.",
+     "SELECT direction, round(100.0 * count(*) FILTER (WHERE status = 'reversed') / count(*), 1) FROM transactions "
+     "GROUP BY 1", "reversal_rate"),
+    ("What percentage of accounts are closed per account type? Return account_type and closed_pct = closed "
+     "accounts / all accounts * 100, 2 decimals",
+     "SELECT account_type, round(100.0 * count(*) FILTER (WHERE status = 'closed') / count(*), 2) FROM accounts "
+     "GROUP BY 1", "closed_pct"),
+    ("Percentage of all sessions that come from each device type, on a 0-100 scale rounded to 1 decimal. "
+     "Columns device_type and pct_sessions.",
+     "SELECT device_type, round(100.0 * count(*) / sum(count(*)) OVER (), 1) FROM sessions GROUP BY 1",
+     "pct_sessions"),
+    ("Share of all transactions per transaction type as a percentage with 2 decimals. "
+     "Return transaction_type and pct_transactions.",
+     "SELECT transaction_type, round(100.0 * count(*) / sum(count(*)) OVER (), 2) FROM transactions GROUP BY 1",
+     "pct_transactions"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("prompt", "sql", "name"), RATIO_CASES, ids=lambda v: str(v)[:50])
+def test_one_ratio_asked_twice(web, prompt: str, sql: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    spec, got = _run(web, prompt)
+    assert got == _expect(web, sql)
+    assert [x.name for x in spec.derived_columns] == [name]
+    assert [c.name or c.column for c in spec.columns][-1] == name

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.helpers import fingerprint, result_json, run_cli
 
 from datamorph.compiler import compile_spec
 from datamorph.errors import PlanError, UnsafeRequest
 from datamorph.planner.linking import SchemaLinker, ValueIndex
 from datamorph.planner.rules import plan
-from tests.helpers import fingerprint, result_json, run_cli
 
 REF = dt.date(2025, 6, 30)
 

@@ -533,3 +533,59 @@ def test_gross_revenue_defined_later(engine: Engine) -> None:
         return
     assert spec.limit == 10
     assert spec.order_by[0].column in {a.alias for a in spec.aggregations} | {d.name for d in spec.derived_columns}
+
+
+# -- round 2: how a row came in, "still work here", "using only ...", conditions next to an output list ------------
+
+ARRIVAL = [
+    ("every order that was cancelled and came in through the mobile app channel",
+     "SELECT order_id FROM orders WHERE status = 'cancelled' AND channel = 'mobile_app'"),
+    ("orders that came in via the web channel and were completed",
+     "SELECT order_id FROM orders WHERE channel = 'web' AND status = 'completed'"),
+    ("show orders that arrived through the phone channel",
+     "SELECT order_id FROM orders WHERE channel = 'phone'"),
+    ("orders that came in via store", "SELECT order_id FROM orders WHERE channel = 'store'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("prompt", "sql"), ARRIVAL)
+def test_how_a_row_came_in(engine: Engine, prompt: str, sql: str) -> None:
+    expect(engine, prompt, sql, "order_id")
+
+
+STILL_HERE = [
+    ("contractors who still work here (no termination date)",
+     "SELECT employee_id FROM employees WHERE employment_type = 'Contractor' AND termination_date IS NULL", 2),
+    ("full-time employees currently employed",
+     "SELECT employee_id FROM employees WHERE employment_type = 'Full-time' AND termination_date IS NULL", 2),
+    ("part-time staff that still work for us",
+     "SELECT employee_id FROM employees WHERE employment_type = 'Part-time' AND termination_date IS NULL", 2),
+    ("employees who still work here", "SELECT employee_id FROM employees WHERE termination_date IS NULL", 1),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("prompt", "sql", "n"), STILL_HERE)
+def test_still_work_here(engine: Engine, prompt: str, sql: str, n: int) -> None:
+    spec = expect(engine, prompt, sql, "employee_id")
+    assert len(spec.filters) == n  # the parenthesis restates the condition: one filter
+
+
+USING_ONLY = [
+    ("Using only current salary records (end_date is null), find the average salary per department",
+     "SELECT e.department_id, avg(s.salary) FROM salaries s JOIN employees e USING (employee_id) "
+     "JOIN departments USING (department_id) WHERE s.end_date IS NULL GROUP BY 1"),
+    ("Considering only completed orders, total amount per channel",
+     "SELECT channel, sum(amount) FROM orders WHERE status = 'completed' GROUP BY 1"),
+    ("counting only web orders, number of orders per status",
+     "SELECT status, count(*) FROM orders WHERE channel = 'web' GROUP BY 1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("prompt", "sql"), USING_ONLY)
+def test_using_only(engine: Engine, prompt: str, sql: str) -> None:
+    spec, rows = run(engine, prompt)
+    got = sorted(tuple(round(float(v), 4) if isinstance(v, float) or type(v).__name__ == "Decimal" else v
+                       for v in r.values()) for r in rows)  # fmt: skip
+    want = sorted(tuple(round(float(v), 4) if isinstance(v, float) or type(v).__name__ == "Decimal" else v
+                        for v in r) for r in engine.fetch(sql).rows)  # fmt: skip
+    assert got == want and len(spec.filters) == 1

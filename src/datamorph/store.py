@@ -137,13 +137,17 @@ class RunStore:
         con: sqlite3.Connection | None = getattr(loc, "con", None)
         if con is not None and loc.pid != os.getpid():
             con = None  # inherited through fork: never touch the parent's connection
-        if con is None:
-            con = self._connect()
-            loc.con, loc.pid = con, os.getpid()
-            with self._lock:
-                self._open.append(con)
-        elif con.in_transaction:
-            return None  # a nested operation on this thread: it gets a connection of its own
+        if con is not None:
+            try:
+                if con.in_transaction:
+                    return None  # a nested operation on this thread: it gets a connection of its own
+                return con
+            except sqlite3.ProgrammingError:  # closed under us
+                self._discard(con)
+        con = self._connect()
+        loc.con, loc.pid = con, os.getpid()
+        with self._lock:
+            self._open.append(con)
         return con
 
     def _discard(self, con: sqlite3.Connection) -> None:

@@ -10,7 +10,7 @@ restores the previous version. Source tables are never written.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -74,6 +74,20 @@ class Engine(ABC):
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
         res = self.fetch(sql, params, max_rows=1)
         return res.rows[0][0] if res.rows else None
+
+    def read_arrow(
+        self,
+        table: str,
+        columns: Sequence[str] | None = None,
+        *,
+        where_in: tuple[str, Sequence[Any]] | None = None,
+    ) -> Any:
+        """The rows of ``table`` as a ``pyarrow.Table`` (the differential check reads sources this way).
+
+        ``columns`` limits the columns read; ``where_in=(column, values)`` keeps only the rows whose
+        ``column`` is one of ``values`` (NULL never is). Engines that cannot return Arrow keep this default.
+        """
+        raise NotImplementedError(f"the {self.name} engine cannot read tables as Arrow")
 
     @abstractmethod
     def sample(self, table: str, limit: int = 10) -> QueryResult:

@@ -23,7 +23,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -417,6 +417,33 @@ class DuckDBEngine(Engine):
             db, schema, name = self._resolve(table)
             sql = f"SELECT * FROM {_table_sql(name, schema, db)} USING SAMPLE reservoir({n} ROWS)"
             return self.fetch(sql)
+
+    def read_arrow(
+        self,
+        table: str,
+        columns: Sequence[str] | None = None,
+        *,
+        where_in: tuple[str, Sequence[Any]] | None = None,
+    ) -> Any:
+        duckdb = _duckdb()
+
+        cols = ", ".join(exp.column(c, quoted=True).sql(dialect="duckdb") for c in columns) if columns else "*"
+        with self._mutex:
+            db, schema, name = self._resolve(table)
+            sql = f"SELECT {cols} FROM {_table_sql(name, schema, db)}"
+            params: list[Any] | None = None
+            if where_in is not None:
+                column, values = where_in
+                values = [v for v in values if v is not None]
+                key = exp.column(column, quoted=True).sql(dialect="duckdb")
+                sql += f" WHERE {key} IN (SELECT unnest(?))" if values else " WHERE false"
+                params = [values] if values else None
+            try:
+                rel = self._conn().sql(sql, params=params) if params else self._conn().sql(sql)
+                to_arrow = getattr(rel, "to_arrow_table", None) or rel.arrow  # duckdb < 1.4: arrow()
+                return to_arrow()
+            except duckdb.Error as e:
+                raise ExecutionError(f"reading '{table}' failed: {_duck_message(e)}", sql=sql) from e
 
     def table_columns(self, qualified_table: str) -> list[ColumnInfo]:
         with self._mutex:

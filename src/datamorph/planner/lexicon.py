@@ -23,9 +23,12 @@ from functools import lru_cache
 __all__ = [
     "AGGREGATE_WORDS",
     "GENERIC_WORDS",
+    "MEASURE_WORDS",
     "NON_SCHEMA_WORDS",
     "NUMBER_WORDS",
     "OPERATOR_WORDS",
+    "REQUEST_VERBS",
+    "ROW_NOUNS",
     "STOPWORDS",
     "SYNONYMS",
     "TABLE_AFFIXES",
@@ -182,7 +185,7 @@ is are was were be been being am do does did done doing has have had having get 
 getting can could would should will shall may might must need needs want wants wanted like
 please thanks thank let lets kindly ok okay
 of in on at to from by for with into onto upon via about as so such too very just also even
-still and then along together all
+still and then along together all alongside beside behind
 show shows showing display displays list lists listing give gives giving find finds return
 returns fetch fetches tell see look looking calculate calculates calculating compute computes
 computing make makes build builds create creates generate generates produce produces prepare
@@ -232,6 +235,32 @@ AGGREGATE_WORDS: frozenset[str] = frozenset({
     "minimum", "highest", "lowest", "largest", "smallest", "biggest", "greatest", "most",
     "least", "count", "number", "cumulative", "running", "overall", "combined", "aggregate",
 })  # fmt: skip
+
+#: Words that make an identifier the name of a measure, not of a table or column
+#: (``order_count``, ``total_amount``, ``avg_salary``, ``pct_sessions``, ``closed_ratio``).
+MEASURE_WORDS: frozenset[str] = AGGREGATE_WORDS | frozenset({
+    "avg", "cnt", "num", "pct", "percent", "percentage", "ratio", "share", "rate", "proportion",
+    "fraction", "mean", "stddev", "std", "variance", "sums", "totals", "counts",
+})  # fmt: skip
+
+#: Nouns that, after a table's word, name the table's rows: "salary records", "order rows",
+#: "transaction entries", "order lines" (when no table is called that).
+ROW_NOUNS: frozenset[str] = frozenset({"record", "row", "entry", "line"})
+
+#: Verbs (and verb phrases, as regular-expression alternatives) that only introduce a request or a
+#: clause: "Pull ...", "Make a ...", "Attach X to Y", "Tag X with Y", "Give me ...". They ask for
+#: the result and change nothing in it; a recognizer that reads a list after one consumes it.
+REQUEST_VERBS: tuple[str, ...] = (
+    r"give\s+me", r"get\s+me", r"show\s+me", r"send\s+me", r"bring\s+me", r"find\s+me", r"pull\s+up",
+    r"i\s+(?:need|want|would\s+like|'d\s+like)", r"can\s+you", r"could\s+you", r"please",
+    r"show(?:ing)?", r"display(?:ing)?", r"list(?:ing)?", r"return(?:ing)?", r"output(?:ting)?",
+    r"pull(?:ing)?", r"fetch(?:ing)?", r"get(?:ting)?", r"retriev(?:e|ing)", r"extract(?:ing)?",
+    r"select(?:ing)?", r"make", r"making", r"build(?:ing)?", r"produc(?:e|ing)", r"creat(?:e|ing)",
+    r"generat(?:e|ing)", r"prepar(?:e|ing)", r"copy(?:ing)?", r"clon(?:e|ing)", r"export(?:ing)?",
+    r"dump(?:ing)?", r"attach(?:ing)?", r"tag(?:ging)?", r"annotat(?:e|ing)", r"enrich(?:ing)?",
+    r"label(?:l?ing)?", r"augment(?:ing)?", r"add(?:ing)?", r"append(?:ing)?", r"using\s+only",
+    r"using", r"from", r"take", r"taking",
+)
 
 #: Common table-name prefixes and suffixes of warehouses (``dim_customer``, ``fact_orders``).
 TABLE_AFFIXES: frozenset[str] = frozenset({
@@ -464,6 +493,8 @@ SYNONYMS: dict[str, list[str]] = {
     "reason": ["change_reason", "reason"],
     "level": ["level", "grade", "seniority"],
     "grade": ["grade", "level"],
+    "subscription plan": ["plan", "subscription_plan", "tier"],
+    "plan": ["plan", "subscription_plan"],
     "seniority": ["seniority", "level", "hire_date"],
     # -- product and order attributes
     "segment": ["segment", "customer_segment", "tier"],

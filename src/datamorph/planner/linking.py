@@ -41,7 +41,9 @@ from datamorph.errors import DataMorphError, PlanError
 from datamorph.planner.lexicon import (
     AGGREGATE_WORDS,
     GENERIC_WORDS,
+    MEASURE_WORDS,
     NON_SCHEMA_WORDS,
+    ROW_NOUNS,
     TABLE_AFFIXES,
     phrase_tokens,
     split_identifier,
@@ -56,6 +58,8 @@ class TableMatch:
     table: str
     score: float
     text: str  # the words matched
+    start: int = -1  # character offsets of ``text`` in the sentence (find_mentions), else -1
+    end: int = -1
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class ColumnMatch:
     column: str
     score: float
     text: str
+    start: int = -1
+    end: int = -1
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,8 @@ class ValueMatch:
     value: Any  # exactly as stored (case preserved); True/False for boolean columns
     score: float
     text: str
+    start: int = -1
+    end: int = -1
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,20 @@ _DETERMINERS = frozenset({"the", "a", "an", "each", "every", "all", "their", "it
 _NON_ALNUM_RE = re.compile(r"[^0-9a-z]+")
 _JOINER_RE = re.compile(r"\s*&?\s*")  # what may stand between the words of one mention
 _WORD_RE = re.compile(r"[A-Za-z0-9_]+(?:['\u2019\-.][A-Za-z0-9_]+)*['\u2019]?")
+_INFLECTIONS = ("ed", "ing")
+
+
+def is_measure_name(word: str) -> bool:
+    """One identifier that names a measure (``order_count``, ``total_amount``, ``avgSalary``, ``pct_sessions``).
+
+    Such a name is the request's own name for a computed column: it never names a table, nor a
+    column by a part of it or a typo (only a column of exactly that name).
+    """
+    w = word.strip()
+    if not w or any(ch.isspace() for ch in w) or not ("_" in w or re.search(r"[a-z][A-Z]", w)):
+        return False
+    toks = phrase_tokens(w)
+    return len(toks) > 1 and any(t in MEASURE_WORDS for t in toks)
 
 
 def _compact(tokens: Iterable[str]) -> str:
@@ -180,6 +202,8 @@ class _Fuzzy:
                 continue
             if min(len(key), len(query)) <= 5 and Indel.distance(query, key) != 1:
                 continue
+            if query.endswith(_INFLECTIONS) and not key.endswith(_INFLECTIONS) and not query.startswith(key):
+                continue  # an inflected verb is not a typo of a noun ('computed' is not 'Computers'; 'priced' is 'price')
             out.append((key, int(dist)))
         return out
 
@@ -494,6 +518,7 @@ class _Word:
     tokens: tuple[str, ...]
     stop: bool
     alpha: bool
+    measure: bool = False
 
 
 class SchemaLinker:
@@ -670,6 +695,10 @@ class SchemaLinker:
         """Tables ``phrase`` names, best first (``customers``, ``clients``, ``order lines``, ``custmers``)."""
         text = phrase.strip()
         toks = phrase_tokens(text)
+        if is_measure_name(text):
+            scores = self._table_scores(toks, text.lower(), True)
+            out = [TableMatch(t, round(s, 4), text) for t, s in scores.items()]
+            return sorted(out, key=lambda m: (-m.score, m.table))
         scores = self._cached(("t", toks, text.lower()), lambda: self._table_scores_edges(toks, text))
         out = [TableMatch(t, round(s, 4), text) for t, s in scores.items()]
         out.sort(key=lambda m: (-m.score, m.table))
@@ -694,6 +723,10 @@ class SchemaLinker:
         compact = _compact(toks)
         for t, s in self._table_keys.get(compact, {}).items():
             _put(out, t, s)
+        if not out and len(toks) > 1 and toks[-1] in ROW_NOUNS:  # "salary records", "order rows"
+            prefix = toks[:-1]
+            if not any(t in NON_SCHEMA_WORDS for t in prefix):
+                out = self._table_scores(prefix, " ".join(prefix), True)
         if strict or out:
             return out
         content = [
@@ -742,7 +775,10 @@ class SchemaLinker:
             text_for_lookup = text
         toks = phrase_tokens(text_for_lookup)
         key = ("c", toks, text_for_lookup.lower(), restrict)
-        scores = self._cached(key, lambda: self._col_scores_edges(toks, text_for_lookup, restrict))
+        if is_measure_name(text_for_lookup):
+            scores = self._col_scores(toks, text_for_lookup.strip().lower(), restrict, "strict")
+        else:
+            scores = self._cached(key, lambda: self._col_scores_edges(toks, text_for_lookup, restrict))
         return self._col_matches(scores, text)
 
     def _col_scores_edges(
@@ -871,7 +907,8 @@ class SchemaLinker:
         for m in _WORD_RE.finditer(text):
             toks = phrase_tokens(m.group())
             stop = not toks or all(t in NON_SCHEMA_WORDS for t in toks) or len(m.group()) == 1
-            words.append(_Word(m.start(), m.end(), toks, stop, any(ch.isalpha() for ch in m.group())))
+            words.append(_Word(m.start(), m.end(), toks, stop, any(ch.isalpha() for ch in m.group()),
+                               is_measure_name(m.group())))
         n = len(words)
         spans: list[tuple[float, int, int, list[Mention]]] = []
         deferred: list[tuple[int, int]] = []
@@ -895,13 +932,18 @@ class SchemaLinker:
                     if not any(w.stop for w in words[i : j + 1]):
                         deferred.append((i, j))
                     continue
-                strict = words[i].stop or words[j].stop
+                strict = words[i].stop or words[j].stop or any(w.measure for w in words[i : j + 1])
                 key = ("s", toks, raw, strict, j - i <= 1)
                 cands = self._cache.get(key)
                 if cands is None:
                     cands = self._cached(key, partial(self._span, toks, raw, strict, j - i <= 1))
                 if cands:
-                    spans.append((cands[0].score + SPAN_BONUS * (j - i), i, j, cands))
+                    bonus = SPAN_BONUS * (j - i)
+                    if j > i and isinstance(cands[0], TableMatch) and cands[0].score >= S_TABLE_SYNONYM - 0.03:
+                        bonus *= 2  # "order lines" is one table, not 'order' and 'lines'
+                    elif j > i and "of" in toks and isinstance(cands[0], ColumnMatch) and cands[0].score >= 0.8:
+                        bonus *= 2  # "the name of their department" is one column
+                    spans.append((cands[0].score + bonus, i, j, cands))
         spans.sort(key=lambda s: (-s[0], -(s[2] - s[1]), s[1]))
         taken = [False] * n
         chosen: list[list[Any]] = []  # [i, j, candidates, pick]
@@ -981,7 +1023,11 @@ class SchemaLinker:
                 chosen.append([i, j, cands, 0])
 
         chosen.sort(key=lambda c: c[0])
-        return [replace(c[2][c[3]], text=text[words[c[0]].start : words[c[1]].end]) for c in chosen]
+        return [
+            replace(c[2][c[3]], text=text[words[c[0]].start : words[c[1]].end], start=words[c[0]].start,
+                    end=words[c[1]].end)
+            for c in chosen
+        ]
 
     def _span(self, toks: tuple[str, ...], raw: str, strict: bool, fuzzy: bool) -> list[Mention]:
         """All readings of one span of a sentence, best first (text left empty)."""

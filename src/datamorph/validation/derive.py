@@ -378,8 +378,10 @@ class _Deriver:
 
 # -- the sources' figures, aggregated before the join ---------------------------------------
 
-# Key types whose equality is exactly "same value" (so grouping by the key and joining on it agree).
-_EXACT_KEY_FAMILIES = frozenset({"integer", "decimal", "text", "boolean", "date", "timestamp"})
+# Key types whose equality is exactly "same value", so grouping by the key and joining on it agree
+# and a primary key is unique under the join's equality. Not text: a collation (invisible in the
+# catalog's type name) can make 'A' = 'a' in the join while the key holds both.
+_EXACT_KEY_FAMILIES = frozenset({"integer", "decimal", "boolean", "date", "timestamp"})
 
 
 def _eager_source_rows(

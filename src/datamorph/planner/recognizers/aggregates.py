@@ -22,6 +22,7 @@ from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.common import in_play, mentions
 from datamorph.planner.recognizers.measures import Ctx
+from datamorph.planner.text import Token
 from datamorph.spec import Aggregation, DerivedColumn, Filter, OutputColumn
 
 _OUTPUT_VERB = re.compile(r"\b(?:return|show|list|give\s+me|output|select|display|include|columns?)\b", re.I)
@@ -34,6 +35,8 @@ def recognize(d: Draft) -> None:
     ctx = Ctx()
     repeats = _find_measures(d, ctx)
     ratios.find(d, ctx)
+    if ctx.measures or ctx.ratios:
+        groups.period_forms(d, ctx)
     _identifier_names(d, ctx)
     if not ctx.measures and not ctx.ratios and not having.has_count_condition(d):
         return
@@ -46,6 +49,7 @@ def recognize(d: Draft) -> None:
     _finish(d, ctx)
     _drop_superseded(d, ctx)
     _free_listed_repeats(d, repeats)
+    _free_listed_formulas(d, ctx)
 
 
 # -- measures and ratios ------------------------------------------------------------------------------
@@ -76,6 +80,15 @@ def _free_listed_repeats(d: Draft, repeats: list[ms.Measure]) -> None:
         for t in d.tokens.items:
             if m.start <= t.start and t.end <= end:
                 t.used = False
+
+
+def _free_listed_formulas(d: Draft, ctx: Ctx) -> None:
+    """ "Return channel and cancel_rate = cancelled / all orders": a formula written as an item of an output list
+    is that item; its words go to the columns recognizer (which finds the ratio by them)."""
+    for r in ctx.ratios:
+        sentence = re.split(r"[.;!?]\s", d.prompt[: r.start])[-1]
+        if r.formula and _OUTPUT_VERB.search(sentence) and re.search(r"(?:,|\band\b|&)\s*$", sentence):
+            ph.reserve(d, r.start, r.end)
 
 
 # -- conditions on measures --------------------------------------------------------------------------------
@@ -117,7 +130,7 @@ def _identifier_names(d: Draft, ctx: Ctx) -> None:
             unnamed = [r for r in ctx.ratios if not r.named]
             if len(unnamed) == 1:
                 unnamed[0].name, unnamed[0].named = t.text, True
-                t.used = True
+                _take_name(d, t)
             continue
         if len(fns) != 1:
             continue
@@ -128,7 +141,7 @@ def _identifier_names(d: Draft, ctx: Ctx) -> None:
         if len(match) == 1 or len(same) == 1 and not match:
             chosen = match[0] if match else same[0]
             chosen.alias, chosen.named = t.text, True
-            t.used = True
+            _take_name(d, t)
             continue
         if rest:
             table = ph.table_of(d, rest)
@@ -142,6 +155,22 @@ def _identifier_names(d: Draft, ctx: Ctx) -> None:
             meas.alias, meas.named = t.text, True
             ctx.add(meas)
             t.used = True
+
+
+_LIST_BEFORE = re.compile(r"(?:,|\band|&|:|\b(?:return|show|list|give\s+me|output|select|display|columns?|"
+                          r"fields?)|^|[.;!?])\s*(?:the\s+)?$", re.I)  # fmt: skip
+_LIST_AFTER = re.compile(r"^\s*(?:,|\band\b|&|[.;!?]|$)", re.I)
+
+
+def _take_name(d: Draft, t: Token) -> None:
+    """A measure's name: used here, unless it is an item of an output list ("device_type and pct_sessions"),
+    which the columns recognizer reads (the name is reserved: no row condition takes it)."""
+    if _LIST_BEFORE.search(d.prompt[: t.start]) and (
+        _LIST_AFTER.match(d.prompt[t.end :]) or _LIST_BEFORE.search(d.prompt[: t.start]).group(0).strip(" the")  # type: ignore[union-attr]
+    ):
+        ph.reserve(d, t.start, t.end)
+    else:
+        t.used = True
 
 
 def _drop_superseded(d: Draft, ctx: Ctx) -> None:
@@ -312,13 +341,14 @@ def _finish(d: Draft, ctx: Ctx) -> None:
             d.filters.extend(ctx.measures[0].conds)
             for m in ctx.measures:
                 m.conds = []
+    for m in ctx.measures:  # a derived column aggregated directly: its name is free again for the measure
+        if m.column and "." not in m.column:
+            m.column, m.expression = _fold_derived(d, m.column)
     names = d.defined_names()
     aggs: list[Aggregation] = []
     for m in ctx.measures:
         fn, col = _count_arg(d, m, anchor, used)
         expr = m.expression
-        if col and "." not in col:
-            col, expr = _fold_derived(d, col)
         alias = m.alias
         n = 2
         while alias.lower() in names:

@@ -18,16 +18,23 @@ from collections.abc import Iterator
 
 from datamorph.errors import PlanError
 from datamorph.planner.draft import Draft
+from datamorph.planner.lexicon import REQUEST_VERBS, ROW_NOUNS, phrase_tokens
 from datamorph.planner.linking import TableMatch
 from datamorph.planner.recognizers.common import in_play, mark_chars, mentions
-from datamorph.planner.recognizers.derived import clean_phrase, column_error, defined_name, drop_unreferenced
+from datamorph.planner.recognizers.derived import (
+    clean_phrase,
+    column_error,
+    defined_name,
+    drop_unreferenced,
+    snake,
+)
 from datamorph.planner.text import Token
 from datamorph.spec import OutputColumn
 
 _VERB_START = re.compile(
     r"\b(?:return(?:ing)?|show(?:ing)?|give\s+me|list(?:ing)?|output(?:ting)?|includ(?:e|ing)|select(?:ing)?|"
     r"keep(?:ing)?(?:\s+only)?|just|pull|fetch|get|display)\s*:?\s+"
-    r"|\bwith\s+(?:only\s+|just\s+)?(?:the\s+)?(?:(?P<n>\w+)\s+)?(?:columns?|fields?)\s*:?\s+"
+    r"|\bwith\s+(?:only\s+|just\s+)?(?:the\s+)?(?:(?P<n>\w+)\s+)?(?:columns?|fields?)(?:\s+renamed)?\s*:?\s+"
     r"|\b(?:columns?|fields?)\s*:?\s+|(?:^|\n)\s*[-*\u2022]\s+|:\s+"
     r"|\b(?P<add>with|plus|along\s+with|together\s+with|and)\s+(?P<poss>(?:their|its|his|her|the)\s+)?",
     re.I,
@@ -71,7 +78,7 @@ _GRAIN_AHEAD = re.compile(r"\s*,?\s+(?:for|of)\s+(?:each|every|all)\b", re.I)
 _EVERY = re.compile(r"\b(?:(?:for|of)\s+)?(?:each|every)\s+(?:single\s+)?(?:one\s+of\s+the\s+)?", re.I)
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10}  # fmt: skip
-_HEADING_WORDS = {"sheet", "list", "report", "extract", "view", "table", "summary", "overview", "export", "dump",
+_HEADING_WORDS = {"sheet", "page", "file", "csv", "extract", "card", "index", "catalog", "register", "log", "list", "report", "view", "table", "summary", "overview", "export", "dump",
                   "snapshot", "feed", "roster", "directory", "contact", "contacts", "details", "info", "copy",
                   "lookup", "data", "dataset"}  # fmt: skip
 _COPY = re.compile(r"\b(?:a\s+)?(?:copy|clone|duplicate)\s+(?:of\s+)?(?:the\s+)?(?=[A-Za-z_])", re.I)
@@ -88,6 +95,8 @@ def recognize(d: Draft) -> None:
     excluded = _exclusions(d)
     all_tables = _all_columns(d)
     items, subject = _explicit_list(d)
+    _request_verbs(d)
+    _stray_names(d)
     _copy_of_table(d)
     _every_row(d)
     if not (items or renames or excluded or all_tables or _shadowing(d)):
@@ -96,6 +105,7 @@ def recognize(d: Draft) -> None:
     if subject and not base:  # "employees with their department name": the employees' columns, plus it
         base = _defaults(d, [subject]) + [OutputColumn(column=x.name) for x in [*d.derived, *d.windows]]
     d.columns = _apply(d, base + items, renames, excluded)
+    _repeated_columns(d)
     _keep_qualified_windows(d)
 
 
@@ -242,7 +252,7 @@ def _item_ref(d: Draft, phrase: str) -> str | None:
     if not hits:
         return None
     named = d.linker.tables(p)
-    if named and named[0].score >= hits[0].score:
+    if named and (named[0].score >= hits[0].score or phrase_tokens(p)[-1:] in [(w,) for w in ROW_NOUNS]):
         return None  # "orders", "every customer": a table, not a column
     d.use_table(hits[0].table)
     col = f"{hits[0].table}.{hits[0].column}"
@@ -327,22 +337,98 @@ def _parse_list(d: Draft, start: int, tw: set[str], whole: bool) -> tuple[list[O
     out: list[OutputColumn] = []
     pos = 0
     pieces = list(_pieces(segment))
+    renamer = _unnamed_computed(d)
+    reused = 0  # items whose words the recognizer that defined them had taken
     for i, (piece, p_start, p_end) in enumerate(pieces):
         if not _free(d, start + p_start, start + p_end, tw):
-            break
+            if not _names_defined(d, piece):
+                break  # words another recognizer read as something else (unless they name what it defined)
+            reused += 1
         col = _parse_item(d, piece)
+        if col is None and renamer and _new_name(d, piece) and (whole or i > 0):
+            col = OutputColumn(column=renamer, name=piece.strip(), provenance=piece.strip())
+            renamer = None  # "account_type and closed_ratio": the one new name is the one unnamed measure's
         if col is None and i + 1 < len(pieces):  # "first and last name": the head noun is shared
             head = pieces[i + 1][0].strip().split()
             named = d.linker.tables(piece.strip())
             if len(head) >= 2 and len(piece.split()) == 1 and not (named and named[0].score >= 0.85):
                 col = _parse_item(d, f"{piece} {head[-1]}")
         if col is None:
+            if _IDENT.fullmatch(piece.strip()) and "_" in piece and (out or i + 1 < len(pieces)) and (
+                    len(pieces) - 1 == len(out) or not whole):
+                raise PlanError(f"the output list names '{piece.strip()}', which is neither a column nor a "
+                                f"value the request computes", hint=column_error(d, piece).hint)
             break
         out.append(col)
         pos = p_end
-    if whole and (len(out) != len(pieces) or len(out) < 2):
-        return [], start
+    if whole and (len(out) != len(pieces) or len(out) < 2) or out and reused == len(out):
+        return [], start  # (a list of nothing but measure phrases is not an output list: "with how many orders")
     return out, start + pos
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+_NAMING = re.compile(r"\b(?:as|called|named|aliased(?:\s+as)?|labell?ed)\s*$", re.I)
+
+
+def _stray_names(d: Draft) -> None:
+    """A name written apart from its measure ("orders per customer as order_count", "..., as cancel_ratio").
+
+    A name the draft already defines is just mentioned again; a new snake_case name, when exactly one
+    computed column has no name from the request and nothing refers to it yet, names that column.
+    """
+    for t in d.tokens.items:
+        if t.used or t.kind != "word" or not _IDENT.fullmatch(t.text):
+            continue
+        low = t.low
+        if low not in d.defined_names():
+            target = _unnamed_computed(d)
+            if target is None or not _new_name(d, t.text) or _referenced(d, target):
+                continue
+            for a in d.aggregations:
+                if a.alias == target:
+                    a.alias = t.text
+            for x in [*d.derived, *d.windows]:
+                if x.name == target:
+                    x.name = t.text
+        t.used = True
+        naming = _NAMING.search(d.prompt[: t.start])
+        if naming:
+            mark_chars(d, naming.start(), t.start)
+
+
+def _referenced(d: Draft, name: str) -> bool:
+    pattern = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)", re.I)
+    users = [*d.columns, *d.having, *d.qualify, *d.order_by, *d.derived, *d.windows]
+    return any(pattern.search(str(u.model_dump(exclude={"name", "provenance"}))) for u in users)
+
+
+def _new_name(d: Draft, piece: str) -> bool:
+    """A snake_case name that is no table or column of the warehouse (``closed_ratio``)."""
+    w = piece.strip()
+    return bool(_IDENT.fullmatch(w)) and "_" in w.strip("_") and not d.catalog.has_table(w) and not any(
+        t.has_column(w) for t in d.catalog.tables.values())
+
+
+def _names_defined(d: Draft, piece: str) -> bool:
+    """The piece names a measure, derived column or window of the draft ("order_count", "the transaction count")."""
+    m = _ITEM_RENAME.match(piece.strip())
+    src = clean_phrase((m.group("src") or m.group("src2")) if m else piece)
+    if not src:
+        return False
+    for el in [*d.derived, *d.aggregations, *d.windows]:
+        name = el.name if hasattr(el, "name") else el.alias  # type: ignore[union-attr]
+        if snake(src) == name.lower() or clean_phrase(el.provenance or "").lower() == src.lower():
+            return True
+    return False
+
+
+def _unnamed_computed(d: Draft) -> str | None:
+    """The one measure/derived column/window whose name the request did not write, if exactly one."""
+    names = [*(a.alias for a in d.aggregations), *(x.name for x in d.derived), *(w.name for w in d.windows)]
+    unnamed = [n for n in names if not re.search(rf"(?<![\w.]){re.escape(n)}(?!\w)", d.prompt, re.I)]
+    return unnamed[0] if len(unnamed) == 1 else None
 
 
 def _pieces(segment: str) -> Iterator[tuple[str, int, int]]:
@@ -369,6 +455,34 @@ def _parse_item(d: Draft, piece: str) -> OutputColumn | None:
     if name and name.lower() == ref.split(".")[-1].lower():
         name = None
     return OutputColumn(column=ref, name=name, provenance=piece)
+
+
+_REQUEST_VERB = re.compile(
+    r"(?:^|(?<=[.;:!?\n])|(?<=\s[-\u2013\u2014]))\s*(?:(?:and|then|now|also|just)\s+)*"
+    r"(?P<v>(?:" + "|".join(REQUEST_VERBS) + r")(?:\s+(?:me|us|please|out|up))?)\b\s*(?:(?:a|an|the)\s+)?",
+    re.I,
+)
+
+
+def _request_verbs(d: Draft) -> None:
+    """Verbs that only open the request or a clause ("Pull ...", "Make a ...", "Attach ...", "Tag ...")."""
+    for m in _REQUEST_VERB.finditer(d.prompt):
+        if _free(d, m.start("v"), m.end("v")):
+            mark_chars(d, m.start(), m.end())
+            _mark_heading_nouns(d, m.end())
+
+
+def _mark_heading_nouns(d: Draft, pos: int) -> None:
+    """"Make a contact sheet from ...": the result's own name (a heading noun phrase) right after the verb."""
+    words = re.match(r"(?:[A-Za-z]+\s+){0,2}(?P<h>" + "|".join(sorted(_HEADING_WORDS)) + r")s?\b", d.prompt[pos:], re.I)
+    if words is None:
+        return
+    span = (pos, pos + words.end())
+    toks = [t for t in d.tokens.items if t.start >= span[0] and t.end <= span[1]]
+    named = [(m.start, m.end) for m in mentions(d) if not isinstance(m, TableMatch)]
+    if all(not any(a <= t.start < b for a, b in named) for t in toks[:-1]):
+        for t in toks:
+            t.used = True
 
 
 def _mark_heading(d: Draft, list_start: int) -> None:
@@ -477,6 +591,24 @@ def _apply(d: Draft, out: list[OutputColumn], renames: dict[str, str], excluded:
     if missing:
         raise PlanError(f"cannot rename '{missing[0]}': it is not in the output", hint="add it to the column list")
     return result
+
+
+def _repeated_columns(d: Draft) -> None:
+    """A column the request describes in words and lists again ("Attach the category name ...: ..., category_name")."""
+    out = {(c.column or "").lower() for c in d.columns}
+    for m in mentions(d):
+        if not hasattr(m, "column") or hasattr(m, "value") or m.start < 0 or f"{m.table}.{m.column}".lower() not in out:
+            continue
+        toks = [t for t in d.tokens.items if m.start <= t.start and t.end <= m.end]
+        if not toks or any(t.used for t in toks):
+            continue
+        for t in toks:
+            t.used = True
+        prev = [t for t in d.tokens.items if t.end <= m.start and t.kind == "word"][-1:]
+        if prev and not prev[0].used:
+            hits = d.linker.columns(f"{prev[0].text} {m.text}", [m.table])
+            if hits and hits[0].column == m.column:  # "the subscription plan of the user"
+                prev[0].used = True
 
 
 def _keep_qualified_windows(d: Draft) -> None:

@@ -40,6 +40,21 @@ def mark_text(d: Draft, text: str, start: int = 0) -> bool:
     return True
 
 
+def mark_mention(d: Draft, m: TableMatch | ColumnMatch | ValueMatch) -> None:
+    """Mark the words of a mention: at its own offsets when the linker gave them, else its first occurrence."""
+    if m.start >= 0 and m.end > m.start:
+        mark_chars(d, m.start, m.end)
+    elif m.text:
+        mark_text(d, m.text)
+
+
+def mention_span(d: Draft, m: TableMatch | ColumnMatch | ValueMatch, start: int = 0) -> tuple[int, int] | None:
+    """Character span of a mention in the request (its offsets, else the first occurrence at or after ``start``)."""
+    if m.start >= 0 and m.end > m.start:
+        return m.start, m.end
+    return span_of(d, m.text, start) if m.text else None
+
+
 def in_play(d: Draft) -> list[str]:
     """The tables the request is about so far, base first."""
     return [t for t in [d.base, *d.tables] if t]

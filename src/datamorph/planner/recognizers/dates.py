@@ -432,6 +432,26 @@ def _verb_column(d: Draft, word: str) -> str | None:
     return None
 
 
+_GENERIC_TIME = frozenset({"time", "date", "timestamp", "datetime", "day", "at", "on", "moment", "ts", "dt", "the",
+                           "their", "its", "his", "her", "each", "of", "when"})  # fmt: skip
+
+
+def date_by_stem(d: Draft, phrase: str, tables: list[str] | None = None) -> str | None:
+    """ "start time" → started_at, "creation date" → created_at, "signup time" → signup_date: the one date
+    column (tables in play first) whose name has the stems of the phrase's words other than time/date."""
+    words = [w for w in re.findall(r"[a-z]+", phrase.lower()) if w not in _GENERIC_TIME]
+    if not words or len(words) > 2:
+        return None
+    stems = {_stem(w) for w in words}
+    for table in tables or in_play(d):
+        info = d.catalog.table(table)
+        hits = [c.name for c in info.columns if c.family in TEMPORAL_FAMILIES
+                and stems <= {_stem(p) for p in re.split(r"[_\W]+", c.name) if p}]  # fmt: skip
+        if len(hits) == 1:
+            return f"{info.name}.{hits[0]}"
+    return None
+
+
 _FUNCTION = frozenset({"date", "dates", "time", "day", "days", "year", "years", "month", "months", "week", "weeks",
                        "only", "all", "any", "each", "every", "last", "first"})  # fmt: skip
 

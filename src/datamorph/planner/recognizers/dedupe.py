@@ -20,12 +20,18 @@ _EXACT = re.compile(
     r"get\s+rid\s+of|filter(?:ing)?\s+out)\s+(?:any\s+|all\s+|the\s+)?(?:exact|full|complete|identical|fully)?\s*"
     r"(?:duplicate[ds]?|dupes?|repeated|identical)(?:\s+(?:rows|records|entries|lines))?\b"
     r"|\b(?:de-?dup(?:e|ed|licated?|licating)?|deduplicat\w*)\b(?:\s+(?:rows|records|the\s+rows))?"
-    r"|\beach\s+distinct\s+(?:row|record)(?:\s+only)?\s+once\b|\b(?:only\s+)?(?:distinct|unique)\s+(?:rows|records)\b"
+    r"|\b(?:(?:in\s+which|where|so\s+that|such\s+that)\s+)?(?:each|every)\s+(?:distinct|unique|identical)\s+(?:row|record)"
+    r"(?:\s+(?:appears|shows\s+up|occurs|is\s+kept|is\s+listed|remains|is\s+left))?(?:\s+only)?\s+once\b"
+    r"|\b(?:only\s+)?(?:distinct|unique)\s+(?:rows|records)\b"
+    r"|\b(?:contains?|has|have|includes?|with)\s+(?:some\s+|a\s+few\s+|many\s+|several\s+)?(?:rows|records|entries)\s+"
+    r"(?:that\s+are|which\s+are)\s+(?:exact\s+)?(?:duplicates|copies)(?:\s+of\s+(?:each\s+other|one\s+another))?"
+    r"|\b(?:contains?|has|have|includes?)\s+(?:some\s+|a\s+few\s+|many\s+)?(?:exact\s+)?(?:duplicate|repeated)\s+(?:rows|records)"
+    r"|\b(?:a\s+|the\s+)?(?:cleaned|clean|cleaned-up|deduplicated|de-duplicated|tidy)\s+(?:copy|version)(?:\s+of)?"
     r"|\b(?:with\s+)?duplicates?\s+(?:rows\s+)?removed\b|\bevery\s+(?:row|record)\s+(?:only\s+)?once\b",
     re.I,
 )
 _WHICH = r"(?P<which>latest|most\s+recent|newest|last|current|earliest|first|oldest|most\s+recently\s+\w+)"
-_KEY_END = r"(?=\s*(?:[,.;!?)]|$|\b(?:where|with|and|sorted|ordered|including|only|into|as|from|in|that|which)\b))"
+_KEY_END = r"(?=\s*(?:[,.;!?()]|$|\b(?:where|with|and|sorted|ordered|including|only|into|as|from|in|that|which)\b))"
 _BY = r"(?:\s+(?:by|based\s+on|according\s+to|using|going\s+by)\s+(?:the\s+|their\s+|its\s+)?(?P<by>[\w.]+(?:\s+\w+)?))?"
 _PER = re.compile(
     rf"\b(?:keep(?:ing)?\s+|take\s+|only\s+)*(?:only\s+)?(?:the\s+|one\s+|a\s+single\s+|each\s+)?{_WHICH}\s+"
@@ -53,10 +59,34 @@ def recognize(d: Draft) -> None:
             if _unused(d, m.start("which"), m.end("which")):
                 _keyed(d, m)
                 return
-    for m in _EXACT.finditer(d.prompt):
+    found = [m for m in _EXACT.finditer(d.prompt) if _unused(d, m.start(), m.end())]
+    if not any(_DUPE_WORD.search(m.group(0)) for m in found):
+        found = []  # "a cleaned copy" alone says nothing of duplicates
+    for m in found:
+        if d.dedupe is None:
+            d.dedupe = Dedupe(provenance=m.group(0))
+        mark_chars(d, m.start(), m.end())
+        _mark_table_after(d, m.end())
+    if found:
+        _whole_rows(d)
+
+
+_DUPE_WORD = re.compile(r"dup|distinct|unique|identical|once", re.I)
+_ALL_COLUMNS = re.compile(r"\(?\s*\b(?:with\s+)?(?:all|every)\s+(?:of\s+its\s+|of\s+the\s+|the\s+|its\s+)?columns?\s*\)?",
+                          re.I)  # fmt: skip
+
+
+def _mark_table_after(d: Draft, end: int) -> None:
+    """"a cleaned copy of page_views": the table named right after."""
+    m = re.match(r"\s*([A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)", d.prompt[end:])
+    if m and d.base and any(h.table == d.base and h.score >= 0.85 for h in d.linker.tables(m.group(1))[:1]):
+        mark_chars(d, end + m.start(1), end + m.end(1))
+
+
+def _whole_rows(d: Draft) -> None:
+    """"(all columns)": whole rows are compared, and kept."""
+    for m in _ALL_COLUMNS.finditer(d.prompt):
         if _unused(d, m.start(), m.end()):
-            if d.dedupe is None:
-                d.dedupe = Dedupe(provenance=m.group(0))
             mark_chars(d, m.start(), m.end())
 
 
@@ -109,11 +139,28 @@ def _order_column(d: Draft, owner: str, phrase: str | None) -> str:
     return f"{owner}.{dates[0]}"
 
 
+_RESTATED = re.compile(
+    r"\s*[(,]\s*(?:i\.?e\.?,?\s*|that\s+is,?\s*)?(?:the\s+)?(?:one|row|record|entry)?\s*(?:with|having|that\s+has)\s+the\s+"
+    r"(?:latest|most\s+recent|newest|highest|largest|greatest|earliest|oldest|lowest|smallest|first|last)\s+"
+    r"(?P<by>[A-Za-z_]\w*)(?P<by2>\s+[A-Za-z_]\w*)?(?P<close>\s*\))?",
+    re.I,
+)
+
+
 def _keyed(d: Draft, m: re.Match[str]) -> None:
     which = re.sub(r"\s+", " ", m.group("which").lower())
     owner = _owner(d, m.group("what"))
     key = _key(d, m.group("key"), owner)
-    order = _order_column(d, owner, m.group("by"))
+    by = m.group("by")
+    restated = _RESTATED.match(d.prompt, m.end())
+    if restated and not by:  # "(the one with the latest effective_date)"
+        two = restated.group("by") + (restated.group("by2") or "")
+        for phrase, stop in ((two, restated.end()), (restated.group("by"), restated.end("by"))):
+            if column_phrase(d, phrase, [owner], min_score=0.8):
+                by = phrase
+                mark_chars(d, restated.start(), stop)
+                break
+    order = _order_column(d, owner, by)
     direction = "desc" if which in _DESC or which.startswith("most recently") else "asc"
     if d.dedupe is not None:
         raise PlanError("the request de-duplicates twice", hint="ask for one row per key once")

@@ -10,21 +10,30 @@ Runs after ``aggregates`` (which takes the conditions on measures) and
 4. values the warehouse holds: "cancelled orders", "web or store channel", "status is shipped",
    negated by "not", "excluding", "other than"...; values of one column are ORed (IN);
 5. states: boolean columns ("active products"), event dates used as verbs ("terminated",
-   "not terminated") and "current"/"still employed"/"former" on a table with an end date.
+   "not terminated") and "current"/"still employed"/"former" on a table with an end date
+   (:mod:`filter_states`, which also keeps a restated condition once and reads "only");
+shared helpers are in :mod:`filter_base`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, ColumnInfo, TableInfo
+from datamorph.catalog import NUMERIC_FAMILIES, TableInfo
 from datamorph.errors import PlanError
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
-from datamorph.planner.recognizers.common import in_play, mentions
+from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.recognizers.filter_base import NEGATION as _NEGATION
+from datamorph.planner.recognizers.filter_base import Mention as _Mention
+from datamorph.planner.recognizers.filter_base import condition_tokens as condition_tokens
+from datamorph.planner.recognizers.filter_base import free as _free
+from datamorph.planner.recognizers.filter_base import info as _info
+from datamorph.planner.recognizers.filter_base import mark as _mark
+from datamorph.planner.recognizers.filter_base import mention_spans as _mention_spans
+from datamorph.planner.recognizers.filter_base import tokens_in as _tokens_in
+from datamorph.planner.recognizers.filter_states import dedupe, only, states
 from datamorph.planner.recognizers.noops import example_spans
-from datamorph.planner.text import Token
 from datamorph.spec import Condition, Filter, Not
 
 _GT = r"more\s+than|greater\s+than|bigger\s+than|larger\s+than|higher\s+than|over|above|exceeding|exceeds?|in\s+excess\s+of|upwards\s+of|>"  # noqa: E501
@@ -61,39 +70,20 @@ _NULL_AFTER = re.compile(
     r"available|recorded|populated|filled(?:\s+in)?|not\s+(?:missing|null|empty|blank)|non[- ]?(?:null|empty|blank)))\b",
     re.IGNORECASE,
 )
-_NEGATION = re.compile(
-    r"\b(?:not|non|no|never|excluding|exclude|except(?:\s+for)?|other\s+than|besides|apart\s+from|aside\s+from|"
-    r"ignor(?:e|ing)|skip(?:ping)?|omit(?:ting)?|leav(?:e|ing)\s+out|filter(?:ing)?\s+out|remov(?:e|ing)|"
-    r"isn't|aren't|wasn't|weren't|hasn't|haven't|hadn't|didn't|don't|doesn't|without|but\s+not)"
-    r"(?:\s+(?:been|be|the|any|those|ones|that|which|are|were|is|was|yet|ever|including|in|from|on|via|through))*"
-    r"\s*[-]?\s*$",
-    re.IGNORECASE,
-)
+_ARRIVED = (r"(?:came|come|comes|coming|arrived?|arrives|arriving|originat(?:ed|es|ing|e)|entered|enters|"
+            r"(?:was|were|got|been)\s+(?:placed|made|booked|submitted|received|sold))\s+(?:in\s+)?")
+_VALUE_LEAD = re.compile(rf"(?:\b{_ARRIVED})?\b(?:in|from|through|via|on|by|using)\s+(?:the\s+|an?\s+)?$", re.I)
+_ARRIVAL = re.compile(rf"\b{_ARRIVED}(?:through|via|from|on|by|using)\s+(?:the\s+|an?\s+)?$", re.I)
 _VALUE_LINK = re.compile(r"^[\s,]*(?:,|or|and|and/or|nor)?[\s,]*(?:the\s+)?$", re.IGNORECASE)
 _NON = re.compile(r"\bnon\s*-?\s*(?P<word>[A-Za-z_]{3,})\b", re.IGNORECASE)
 _IN_LIST = re.compile(r"\b(?:(?:is|are)\s+)?(?P<neg>not\s+)?(?:in|one\s+of|any\s+of)\s*\(", re.IGNORECASE)
 _COL_TO_VALUE = re.compile(r"^\s*(?:(?:is|are|was|were|=|==|of|in|equals?|equal\s+to|being|either)\s*)*"
                            r"(?:\(|the\s+|an?\s+)?$", re.IGNORECASE)  # fmt: skip
-_STATE = re.compile(
-    r"\b(?P<cur>still|currently|current|active|ongoing)(?:\s+(?P<verb>[a-z]+ed|active|open|working))?\b"
-    r"|\b(?P<former>former|ex)\b",
-    re.IGNORECASE,
-)
-_END_COLUMN = re.compile(r"(?:^|_)(?:termination|terminated|end|ended|ending|closed|close|left|leave|exit|exited|"
-                         r"churn|churned|cancel+ed|cancel+ation|expir\w*|deleted|resign\w*|departure|separation|"
-                         r"valid_to|until|to_date)(?:_|$)", re.IGNORECASE)  # fmt: skip
 _MONEY = re.compile(r"amount|total|price|revenue|sales|value|cost|salary|balance|spend|fee|paid|income|pay\b",
                     re.IGNORECASE)  # fmt: skip
 _FILLER = frozenset({"is", "are", "was", "were", "whose", "with", "having", "has", "have", "that", "which", "where",
                      "a", "an", "the", "its", "their", "of", "total", "value"})  # fmt: skip
 _UNITS = re.compile(r"^\s*(?:dollars?|usd|eur|euros?|gbp|pounds?|bucks|units?|items?)\b", re.IGNORECASE)
-
-
-@dataclass
-class _Mention:
-    start: int
-    end: int
-    m: TableMatch | ColumnMatch | ValueMatch
 
 
 def recognize(d: Draft) -> None:
@@ -109,50 +99,14 @@ def recognize(d: Draft) -> None:
     _related_null_tests(d, spans)
     _values(d, spans)
     _non_values(d)
-    _states(d, spans)
-    _dedupe(d)
+    states(d, spans)
+    dedupe(d)
     cond = {id(t) for t in d.tokens.items if t.used and id(t) not in before} | condition_tokens(d)
-    _only(d, cond)
+    only(d, cond)
 
 
 # ------------------------------------------------------------------------------------------------
 # helpers
-
-
-def _mention_spans(d: Draft) -> list[_Mention]:
-    out: list[_Mention] = []
-    low = d.prompt.lower()
-    pos = 0
-    for m in mentions(d):
-        start = getattr(m, "start", None)
-        end = getattr(m, "end", None)
-        if not isinstance(start, int) or not isinstance(end, int):
-            i = low.find(m.text.lower(), pos)
-            if i < 0:
-                i = low.find(m.text.lower())
-            if i < 0:
-                continue
-            start, end = i, i + len(m.text)
-        out.append(_Mention(start, end, m))
-        pos = start
-    return out
-
-
-def _tokens_in(d: Draft, start: int, end: int) -> list[Token]:
-    return [t for t in d.tokens.items if t.start < end and t.end > start]
-
-
-def _free(d: Draft, start: int, end: int) -> bool:
-    return not any(t.used for t in _tokens_in(d, start, end) if t.kind != "punct")
-
-
-def _mark(d: Draft, start: int, end: int) -> None:
-    for t in _tokens_in(d, start, end):
-        t.used = True
-
-
-def _info(d: Draft, table: str, column: str) -> ColumnInfo:
-    return d.catalog.table(table).column(column)
 
 
 def _column_before(d: Draft, spans: list[_Mention], pos: int) -> tuple[_Mention | None, int]:
@@ -387,8 +341,18 @@ def _followed_by_condition(d: Draft, pos: int) -> bool:
 # 4. values named in the request
 
 
+def _in_play_value(d: Draft, s: _Mention) -> _Mention:
+    """A value the linker found in a table not in play, when a table in play holds it too ("pending
+    transactions": transactions.status, not orders.status)."""
+    play = in_play(d)
+    if not isinstance(s.m, ValueMatch) or not play or s.m.table in play:
+        return s
+    hits = [v for v in d.linker.values(s.m.text or d.prompt[s.start : s.end], play) if v.score >= s.m.score - 0.05]
+    return _Mention(s.start, s.end, hits[0]) if hits else s
+
+
 def _values(d: Draft, spans: list[_Mention]) -> None:
-    vals = [s for s in spans if isinstance(s.m, ValueMatch) and _free(d, s.start, s.end)]
+    vals = [_in_play_value(d, s) for s in spans if isinstance(s.m, ValueMatch) and _free(d, s.start, s.end)]
     i = 0
     while i < len(vals):
         group = [vals[i]]
@@ -417,10 +381,14 @@ def _value_condition(d: Draft, spans: list[_Mention], group: list[_Mention]) -> 
         if isinstance(s.m, ColumnMatch) and (s.m.table, s.m.column) == key and s.start >= end:
             if re.match(r"^\s*$", d.prompt[end : s.start]) and _free(d, s.start, s.end):
                 end = s.end
-                lead = re.search(r"\b(?:in|from|through|via|on|by|using)\s+(?:the\s+|an?\s+)?$", d.prompt[:start], re.I)
+                lead = _VALUE_LEAD.search(d.prompt[:start])
                 if lead and _free(d, lead.start(), start):
                     start = lead.start()
             break
+    if start == group[0].start:  # "came in via web", "that arrived through the store": how the row came to be
+        lead = _ARRIVAL.search(d.prompt[:start])
+        if lead and _free(d, lead.start(), start):
+            start = lead.start()
     ones = re.match(r"^\s+ones?\b", d.prompt[end:], re.IGNORECASE)  # "cancelled ones"
     if ones:
         end += ones.end()
@@ -483,125 +451,3 @@ def _in_lists(d: Draft, spans: list[_Mention]) -> None:
         _mark(d, col_start, close + 1)
 
 
-# ------------------------------------------------------------------------------------------------
-# 5. states: booleans, events, current/former
-
-
-def _states(d: Draft, spans: list[_Mention]) -> None:
-    for s in spans:
-        if not isinstance(s.m, ColumnMatch) or not _free(d, s.start, s.end):
-            continue
-        info = _info(d, s.m.table, s.m.column)
-        word = d.prompt[s.start : s.end].lower()
-        neg = _NEGATION.search(d.prompt[: s.start])
-        negated = neg is not None and _free(d, neg.start(), s.start)
-        start = neg.start() if negated and neg is not None else s.start
-        column = f"{s.m.table}.{s.m.column}"
-        if info.family == "boolean":
-            if re.match(r"^(?:in|un|non[- ]?)", word) and not re.match(r"^(?:is_)?(?:in|un|non)", s.m.column.lower()):
-                negated = not negated
-            cond = Filter(column=column, operator="=", value=not negated, provenance=d.prompt[start : s.end])
-        elif info.family in TEMPORAL_FAMILIES and re.search(r"ed$", word) and (negated or _predicate(d, spans, s)):
-            cond = Filter(column=column, operator="is_null" if negated else "is_not_null",
-                          provenance=d.prompt[start : s.end])  # fmt: skip
-        else:
-            continue
-        d.filters.append(cond)
-        _mark(d, start, s.end)
-    for t in d.tokens.items:  # "inactive products", "unverified accounts": a boolean column, false
-        pre = re.match(r"^(?:in|un|non-?)(?P<rest>[a-z]{4,})$", t.low)
-        if t.used or t.kind != "word" or pre is None:
-            continue
-        for cm in d.linker.columns(pre.group("rest"), in_play(d) or None)[:1]:
-            if _info(d, cm.table, cm.column).family == "boolean" and pre.group("rest") in cm.column.lower():
-                d.filters.append(Filter(column=f"{cm.table}.{cm.column}", operator="=", value=False,
-                                        provenance=t.text))  # fmt: skip
-                t.used = True
-    for m in _STATE.finditer(d.prompt):
-        if not _free(d, m.start(), m.start() + len(m.group("cur") or m.group("former"))):
-            continue
-        column = _end_column(d)
-        if column is None:
-            continue
-        former = bool(m.group("former"))
-        end = m.end()
-        noun = re.match(r"\s+([A-Za-z_]\w*)(?:\s+(?:records?|rows?|entries|lines?|history))?\b", d.prompt[end:])
-        if noun and column.split(".")[0] in [t.table for t in d.linker.tables(noun.group(1))[:1] if t.score >= 0.85]:
-            end += noun.end()  # "current salary records": the rows of the table with the end date
-        d.filters.append(Filter(column=column, operator="is_not_null" if former else "is_null",
-                                provenance=d.prompt[m.start() : end]))  # fmt: skip
-        _mark(d, m.start(), end)
-
-
-def _predicate(d: Draft, spans: list[_Mention], s: _Mention) -> bool:
-    """'who were terminated' / 'terminated employees': an event word used as a yes/no property of the row."""
-    prev = re.search(r"([A-Za-z']+)\W*$", d.prompt[: s.start])
-    prev_word = prev.group(1).lower() if prev else ""
-    if prev_word in ("was", "were", "is", "are", "been", "be", "being", "who", "that", "which", "got", "get", "have",
-                     "has", "had", "already"):  # fmt: skip
-        return True
-    nxt = next((x for x in spans if x.start >= s.end), None)
-    adjective = nxt is not None and isinstance(nxt.m, TableMatch) and not d.prompt[s.end : nxt.start].strip()
-    return adjective and prev_word in ("", "all", "the", "any", "show", "list", "find", "get", "me", "of")
-
-
-def _end_column(d: Draft) -> str | None:
-    """The one nullable date column that marks a row's end (termination_date, end_date, closed_at...)."""
-    for table in in_play(d):
-        info = d.catalog.table(table)
-        ends = [c.name for c in info.columns if c.family in TEMPORAL_FAMILIES and _END_COLUMN.search(c.name)]
-        if len(ends) == 1:
-            return f"{table}.{ends[0]}"
-    return None
-
-
-# ------------------------------------------------------------------------------------------------
-# 6. restatements and "only"
-
-_COND_KEY = "_condition_tokens"
-_ONLY = frozenset({"only", "just", "solely", "exclusively"})
-_RESTATE = frozenset({"i.e", "ie", "namely", "meaning"})  # "(i.e. end_date is null)": the condition said again
-_SKIP = frozenset({"the", "those", "these", "rows", "records", "ones", "entries", "lines", "that", "which", "who", "are",
-                   "is", "were", "was"})  # fmt: skip
-
-
-def condition_tokens(d: Draft) -> set[int]:
-    """ids of the tokens other recognizers (``dates``) used for row conditions."""
-    found = getattr(d, _COND_KEY, None)
-    if found is None:
-        found = set()
-        object.__setattr__(d, _COND_KEY, found)
-    return found
-
-
-def _dedupe(d: Draft) -> None:
-    """A condition stated twice ("current salary records (end_date is null)") is kept once."""
-    seen: dict[str, Condition] = {}
-    out: list[Condition] = []
-    for f in d.filters:
-        key = f.model_dump_json(exclude={"provenance"})
-        if key in seen:
-            first = seen[key]
-            if f.provenance and first.provenance and f.provenance not in first.provenance:
-                first.provenance = f"{first.provenance}; {f.provenance}"
-            continue
-        seen[key] = f
-        out.append(f)
-    d.filters = out
-
-
-def _only(d: Draft, cond: set[int]) -> None:
-    """"only cancelled orders", "current salaries only": "only" restricts to the condition next to it."""
-    items = d.tokens.items
-    for i, t in enumerate(items):
-        if t.used or t.low not in _ONLY | _RESTATE:
-            continue
-        for step in (1, -1) if t.low in _ONLY else (1,):
-            j, skipped = i + step, 0
-            while 0 <= j < len(items) and skipped <= 2 and (items[j].kind == "punct" or items[j].low in
-                                                            _SKIP or items[j].used and id(items[j]) not in cond
-                                                            and items[j].kind == "word"):  # fmt: skip
-                j, skipped = j + step, skipped + 1
-            if 0 <= j < len(items) and id(items[j]) in cond:
-                t.used = True
-                break

@@ -10,7 +10,7 @@ import re
 from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.common import in_play
-from datamorph.planner.recognizers.dates import main_date_column
+from datamorph.planner.recognizers.dates import date_by_stem, main_date_column
 from datamorph.planner.recognizers.derived import snake
 from datamorph.planner.recognizers.measures import Ctx
 from datamorph.spec import DerivedColumn
@@ -29,23 +29,110 @@ _LEVEL = re.compile(r"\b(?P<w>[a-z_]+)\s*-\s*level\b", re.I)
 _DATE_UNITS = {"year": "year", "month": "month", "quarter": "quarter", "week": "week", "day": "day",
                "date": "day", "years": "year", "months": "month", "quarters": "quarter", "weeks": "week",
                "days": "day"}  # fmt: skip
-_DATE_OF = re.compile(r"^\s*(?:of|in)\s+(?:the\s+)?(?P<c>[a-z_]+(?:\s+[a-z_]+)?)", re.I)
+_DATE_OF = re.compile(r"^\s*(?:of|in|by)\s+(?:the\s+|their\s+|its\s+|each\s+|his\s+|her\s+)?(?P<c>[a-z_]+(?:\s+[a-z_]+)?)",
+                      re.I)  # fmt: skip
 _NAMES = re.compile(r"^\s*(?:names?\b|,?\s*(?:with|and|showing|plus)\s+(?:their|its|the)\s+names?\b)", re.I)
 _ON_RECORD = re.compile(r"^\s*(?:on|in|of|from)\s+(?:the\s+|each\s+|every\s+|their\s+)?(?P<t>[A-Za-z_]\w*)(?:'s)?\s+"
                         r"(?:records?|rows?|tables?|entry|entries|side)\b", re.I)  # fmt: skip
 _EACH_HAS = re.compile(r"\s*(?:each|apiece|they|it)\s+(?:each\s+)?(?:has|have|had|made|placed|holds?|owns?|got|"
                        r"received|gets?)\b|\s*(?:each|apiece)\b", re.I)  # fmt: skip
-_LIST_LEAD = re.compile(r"(?:^|\b(?:return|show|list|give\s+me|get|output|select|display|with)\b|[:;.])\s*(?:the\s+)?"
-                        r"(?=[^:;.]*$)", re.I)  # fmt: skip
+_LIST_LEAD = re.compile(r"(?:^|\b(?:return|show|list|give\s+me|get|output|select|display|with)\b|[:;.?!])\s*(?:the\s+)?"
+                        r"(?=[^:;.?!]*$)", re.I)  # fmt: skip
 _OVER_THEIR = re.compile(r"\b(?:across|over|on|in|from)\s+(?:all|every|each)\s+(?:of\s+)?(?:their|his|her|its)\s+"
                          r"(?P<t>[A-Za-z_]\w*)", re.I)  # fmt: skip
 _SHAPE = re.compile(r"(?:one|a\s+single|1)\s+(?:row|line|record|entry|result)\b", re.I)
 _MORE_KEYS = re.compile(r"^\s*(?:,|and|&|then(?:\s+by)?|,\s*and)\s+(?:by\s+|per\s+|the\s+)?", re.I)
 
 
+_UNIT = r"(?P<u>year|month|quarter|week|day)"
+# "Represent the month as a date on the first day of that month", "show each week as its first day",
+# "the month as the first of the month", "the year as a number"; then maybe "in a column called month_start"
+_PERIOD_FORM = re.compile(
+    rf"\b(?:(?:represent|show|give|express|format|display|output|report|return|write|encode|store)\s+)?"
+    rf"(?:the\s+|each\s+|every\s+)?{_UNIT}s?\s+(?:should\s+be\s+|must\s+be\s+|is\s+)?"
+    rf"(?:(?:shown|represented|given|expressed|formatted|displayed|reported|written)\s+)?(?:as|like)\s+"
+    rf"(?:(?P<date>(?:a|the|its|their)\s+(?:date|day)(?:\s+value)?)(?:\s*,\s*|\s+)?)?"
+    rf"(?P<first>(?:(?:on|for|at|=|i\.e\.?)\s+)?(?:the\s+|its\s+)?(?:first|1st|start(?:ing)?|beginning)\s+"
+    rf"(?:day\s+|date\s+)?(?:of\s+)?(?:that|the|each|its|every|this)\s+(?P=u))?"
+    rf"|\b(?:truncate[ds]?|trunc|rounded\s+down)\s+(?:it\s+|them\s+)?to\s+(?:the\s+)?(?:first\s+(?:day\s+)?of\s+"
+    rf"(?:the\s+)?)?(?P<u2>year|month|quarter|week|day)", re.I)  # fmt: skip
+_YEAR_FORM = re.compile(r"^(?:(?:a|an)\s+)?(?:number|integer|int|four[-\s]digit\s+(?:number|year))\b", re.I)
+_IN_COLUMN = re.compile(r"^\s*,?\s*(?:(?:and\s+)?(?:put\s+(?:it\s+)?)?(?:in|into|as|under)\s+(?:a\s+|the\s+)?(?:column|field)\s+)?"
+                        r"(?:called|named|labell?ed|titled)\s+[`'\"]?(?P<n>[A-Za-z_]\w*)[`'\"]?", re.I)  # fmt: skip
+_NEXT_TO = re.compile(r"^\s*,?\s*(?:next\s+to|alongside|beside|besides|together\s+with)\s+(?=[A-Za-z_]+_[A-Za-z_])",
+                      re.I)  # fmt: skip
+
+
+def period_forms(d: Draft, ctx: Ctx) -> None:
+    """How a date group is shown, when it is the way it is computed anyway (a date on the first day of the
+    period; the year as a number), and the column name given to it ("in a column called month")."""
+    for m in _PERIOD_FORM.finditer(d.prompt):
+        unit = (m.group("u") or m.group("u2")).lower()
+        end = m.end()
+        if m.group(0).lower().startswith(("trunc", "rounded")):
+            pass
+        elif unit == "year":
+            yf = _YEAR_FORM.match(d.prompt[end:])
+            if m.group("date") or m.group("first") or yf is None:
+                continue
+            end += yf.end()
+        elif not (m.group("date") or m.group("first")):
+            continue
+        taken = any(t.used for t in d.tokens.items if m.start() <= t.start < end)
+        if taken and ph.derived_at(d, m.start(), end) is None:
+            continue  # (read by the derived recognizer as that period's date: the group reuses it)
+        rest = d.prompt[end:]
+        gap = re.match(r"^\s*\((?:e\.g\.?|eg|for\s+example|for\s+instance|like|such\s+as|i\.e\.?)[^)]*\)", rest, re.I)
+        after = end + (gap.end() if gap else 0)
+        called = _IN_COLUMN.match(d.prompt[after:])
+        if called and not ph.d_has(d, called.group("n")):
+            ctx.period_names[unit] = called.group("n")
+            if gap:
+                ph.mark(d, end, after)
+            end = after + called.end()
+            nxt = _NEXT_TO.match(d.prompt[end:])
+            if nxt:
+                end += nxt.end()
+        ph.mark(d, m.start(), end)
+
+
+_TOP_ENTITY = re.compile(
+    r"\b(?:(?:the\s+)?(?:top|bottom|best|worst|leading|biggest|largest)\s+(?P<n>\d+|[a-z]+)|the\s+(?P<n2>\d+))\s+"
+    r"(?P<w>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+(?=by\b|ranked\s+by\b|in\s+terms\s+of\b|based\s+on\b|according\s+to\b|"
+    r"with\s+the\s+(?:highest|most|largest|biggest|greatest|lowest|fewest|smallest|least)\b)", re.I)  # fmt: skip
+
+
+def _top_entities(d: Draft, ctx: Ctx) -> None:
+    """ "top 10 products by revenue", "the 5 browsers with the most sessions": the ranked things are the groups."""
+    if not ctx.measures and not ctx.ratios:
+        return
+    for m in _TOP_ENTITY.finditer(d.prompt):
+        words = [t for t in d.tokens.items if m.start("w") <= t.start < m.end("w")]
+        if any(t.used and not ph.table_of(d, t.text) for t in words) or any(
+            x.start <= m.start("w") < x.end for x in ctx.measures
+        ):
+            continue
+        phrase = m.group("w")
+        table = ph.table_of(d, phrase)
+        mtables = [x.table for x in ctx.measures if x.table]
+        col = None if table else (ph.column_of(d, phrase, mtables) if mtables else None) or ph.column_of(d, phrase)
+        if table is not None and table not in mtables:
+            key: tuple[str, str | None] = ("", table)
+            d.use_table(table)
+        elif col is not None and (ph.family(d, col) not in ph.NUMERIC or ph.is_key(d, col)):
+            key = (col, col.split(".")[0])
+        else:
+            continue
+        if key not in ctx.keys:
+            ctx.keys.append(key)
+        ph.mark(d, m.start("w"), m.end("w"))
+        ctx.spans.append((m.start("w"), m.end("w"), None if key[0] else f"entity:{key[1]}"))
+
+
 def find(d: Draft, ctx: Ctx) -> None:
     """The group keys of the request into ``ctx.keys`` (their words marked)."""
     _groups(d, ctx)
+    _top_entities(d, ctx)
     _over_their(d, ctx)
     _each_has(d, ctx)
 
@@ -139,6 +226,9 @@ def _key_at(d: Draft, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] 
     dn = ph.derived_at(d, words[0].start, words[0].end)
     if dn is not None:
         return (dn, None), words[0].end
+    measured = {m.alias.lower() for m in ctx.measures if m.named} | {str(m.column).lower() for m in ctx.measures}
+    if snake(ph.text_of(d, words[:2])) in measured or snake(words[0].text) in measured:
+        return None  # "top 5 categories by revenue" where revenue is the measure: an order, not a group
     for n in range(len(words), 0, -1):
         phrase = ph.text_of(d, words[:n])
         if any(
@@ -150,6 +240,8 @@ def _key_at(d: Draft, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] 
             of = _DATE_OF.match(d.prompt[words[n - 1].end :])
             col_words = of.group("c") if of else (ph.text_of(d, words[: n - 1]) if n == 2 else None)
             key = _date_key(d, ctx, _DATE_UNITS[words[n - 1].low], col_words, snake(phrase))
+            if key is None and of is not None and n == 1:  # "per month of 2024": the words after are not a date
+                of, key = None, _date_key(d, ctx, _DATE_UNITS[words[0].low], None, snake(phrase))
             if key is not None:
                 return key, words[n - 1].end + (of.end() if of else 0)
         table = ph.table_of(d, phrase)
@@ -189,6 +281,13 @@ def _date_key(d: Draft, ctx: Ctx, unit: str, col_words: str | None, name: str) -
     col = ph.column_of(d, col_words) if col_words else None
     if col is not None and ph.family(d, col) not in ph.TEMPORAL:
         col = ph.column_of(d, f"{col_words} date")
+    if col_words and (col is None or ph.family(d, col) not in ph.TEMPORAL):  # "start time" → started_at
+        col = date_by_stem(d, col_words, [m.table for m in ctx.measures if m.table] + in_play(d))
+        table = None if col else ph.table_of(d, col_words)  # "per month of orders": that table's date
+        found = main_date_column(d.catalog.table(table), col_words) if table else None
+        col = col or (f"{d.catalog.table(table).name}.{found}" if table and found else None)
+        if col is None:
+            return None
     if col is None:
         tables = [m.table for m in ctx.measures if m.table] + in_play(d)
         for t in tables:
@@ -199,6 +298,12 @@ def _date_key(d: Draft, ctx: Ctx, unit: str, col_words: str | None, name: str) -
     if col is None or ph.family(d, col) not in ph.TEMPORAL:
         return None
     expr = f"year({col})" if unit == "year" else f"CAST(date_trunc('{unit}', {col}) AS DATE)"
+    name = ctx.period_names.get(unit, name)
+    same = next((x for x in d.derived if x.expression.replace(" ", "") == expr.replace(" ", "")), None)
+    if same is not None:  # "... Show the month as the first day of the month": that column is the group
+        if unit in ctx.period_names:
+            same.name = name
+        return same.name, None
     if name in d.defined_names():
         return name, None
     d.derived.append(DerivedColumn(name=name, expression=expr, provenance=name.replace("_", " ")))

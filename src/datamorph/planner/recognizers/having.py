@@ -24,8 +24,9 @@ _OR_MORE = re.compile(
     r"^\s*(?:\+|or\s+(?P<d>more|above|greater|higher|over|fewer|less|below|under|lower))", re.I
 )
 _LINK = re.compile(
-    r"(?:\b(?:with|having|who|that|which|whose|where|and)\s+)?(?:(?:have|has|had|placed|made|got|received|"
-    r"ordered|bought|purchased|been|appear(?:s|ed)?|used|appearing|sold|contain(?:s|ing)?|included)\s+)*"
+    r"(?:\b(?:with|having|who|that|which|whose|where|and)\s+)?(?:(?:have|has|had|placed|made|got|received|are|were|is|was|get|gets|"
+    r"ordered|bought|purchased|been|appear(?:s|ed)?|used|appearing|sold|contain(?:s|ing)?|included|"
+    r"show(?:s|ed)?\s+up|turn(?:s|ed)?\s+up|occur(?:s|red)?|feature[sd]?|featuring|listed|seen)\s+)*"
     r"(?:(?:in|on|across)\s+)?(?:(?:a|an|the|their|its)\s+)?$", re.I)  # fmt: skip
 _VERB_GAP = re.compile(r"^\s*(?:(?:is|are|was|were|be|of|comes?\s+to|came\s+to|adds?\s+up\s+to|totals?|"
                        r"amounts?\s+to|reaches|reached|that\s+is|which\s+is)\s+)*$", re.I)  # fmt: skip
@@ -72,15 +73,14 @@ def find(d: Draft, ctx: Ctx) -> None:
             if m2 is None or two is None:
                 continue
             value, end = [t.value, two.value], two.end
-        meas, subject_start = _count_noun(d, ctx, end, op_start)
+        meas, subject_start, noun_end = _count_noun(d, ctx, end, op_start)
         if meas is not None:
-            end = meas.end
+            end = noun_end
         else:
             meas, subject_start = _subject_measure(d, ctx, op_start)
         if meas is None:
             continue
-        if not ctx.keys:
-            _subject_group(d, ctx, subject_start, meas)
+        _subject_group(d, ctx, subject_start, meas, restate=bool(ctx.keys))
         lead = _LEAD.search(d.prompt[:subject_start])
         if lead and lead.group("t") and ph.table_of(d, lead.group("t")) is None:
             lead = None
@@ -89,7 +89,7 @@ def find(d: Draft, ctx: Ctx) -> None:
         ph.mark(d, subject_start, end)
 
 
-def _count_noun(d: Draft, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure | None, int]:
+def _count_noun(d: Draft, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure | None, int, int]:
     """ "with more than 15 orders", "used in over 1,000 sessions", "ordered at least 3 times"."""
     words = ph.tokens_from(d, end, 3)
     distinct = bool(words) and words[0].low in ("distinct", "different", "unique", "separate")
@@ -108,23 +108,27 @@ def _count_noun(d: Draft, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure
             (t for t in in_play(d) if t not in group_tables), None)  # fmt: skip
         stop = words[0].end
     if table is None:
-        return None, op_start
+        return None, op_start, end
     link = _LINK.search(d.prompt[:op_start])
     subject_start = link.start() if link and link.group(0).strip() else op_start
     meas = ms._entity_measure(d, "count_distinct" if distinct else "count", end, stop, table, [])
     meas.start = end
-    return ctx.add(meas), subject_start
+    return ctx.add(meas), subject_start, meas.end
 
 
-def _subject_group(d: Draft, ctx: Ctx, subject_start: int, meas: ms.Measure) -> None:
-    """ "customers with more than 3 orders", "departments whose average salary...": the subject is the group."""
+def _subject_group(d: Draft, ctx: Ctx, subject_start: int, meas: ms.Measure, restate: bool = False) -> None:
+    """ "customers with more than 3 orders", "departments whose average salary...": the subject is the group.
+    ``restate``: the groups are known already; the subject is read only when it names one of them."""
     before = ph.tokens_before(d, subject_start, 2)
     if not before:
         return
     whole = ph.table_of(d, ph.text_of(d, before))
     owner = whole or ph.table_of(d, before[-1].text)
     if owner is not None and owner != meas.table:
-        ctx.keys.append(("", owner))
+        if restate and ("", owner) not in ctx.keys:
+            return
+        if ("", owner) not in ctx.keys:
+            ctx.keys.append(("", owner))
         d.use_table(owner)
         ph.mark(d, before[0].start if whole else before[-1].start, before[-1].end)  # "acounts" (a typo)
         return
@@ -135,8 +139,11 @@ def _subject_group(d: Draft, ctx: Ctx, subject_start: int, meas: ms.Measure) -> 
         if len(words) < n or any(w.used for w in words):
             continue
         col = ph.column_of(d, ph.text_of(d, words), [meas.table])
-        if col is not None and ph.family(d, col) not in ph.NUMERIC:
-            ctx.keys.append((col, meas.table))
+        if col is not None and (ph.family(d, col) not in ph.NUMERIC or ph.is_key(d, col)):
+            if restate and not any(k[0] == col for k in ctx.keys):
+                return
+            if not any(k[0] == col for k in ctx.keys):
+                ctx.keys.append((col, meas.table))
             ph.mark(d, words[0].start, words[-1].end)
             return
 

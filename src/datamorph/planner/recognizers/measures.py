@@ -97,6 +97,8 @@ def skip_trigger(d: Draft, start: int, fn: str, word: str, rest: str) -> bool:
     first = word.strip().split()[0].lower() if word.strip() else ""
     if first == "the":
         first = word.strip().split()[1].lower() if len(word.split()) > 1 else ""
+    if first in ("first", "last") and re.match(r"\s*(?:day|week|month|quarter|of)\b", rest, re.I):
+        return True  # "the first day of the month": a date, not a minimum
     if first in _SUPERLATIVE:
         if _ORDER_CONTEXT.search(before) or re.match(
             r"\s*(?:total|sum|average|avg|mean|number|count)\b", rest, re.I
@@ -295,7 +297,8 @@ def _postfix_target(d: Draft, m: re.Match[str], before: list[Token]) -> Measure 
         prov = (dc.provenance or "").lower()
         i = low.find(prov) if prov else -1
         if i >= 0 and not d.prompt[i + len(prov) : m.start()].strip(" ,"):
-            meas = _over_derived(d, fn, i, end, dc.name)
+            lead = re.search(r"\b(?:where|with|and|given|using)\s+$", d.prompt[:i], re.I)  # "where revenue = ..."
+            meas = _over_derived(d, fn, lead.start() if lead else i, end, dc.name)
             if re.search(rf"\b{re.escape(dc.name)}\b", d.prompt, re.I):
                 meas.alias, meas.named = dc.name, True
             return meas
@@ -352,6 +355,7 @@ class Ratio:
     total_share: bool
     round: int | None = None
     named: bool = False
+    formula: bool = False  # written as "name = numerator / denominator"
 
 
 @dataclass
@@ -363,6 +367,7 @@ class Ctx:
     having: list[tuple[Measure, str, object, str]] = field(default_factory=list)
     ratios: list[Ratio] = field(default_factory=list)
     preserve: bool = False
+    period_names: dict[str, str] = field(default_factory=dict)  # "the month ... in a column called month_start"
     # words read here (start, end, their table or an "entity:<table>" group key)
     spans: list[tuple[int, int, str | None]] = field(default_factory=list)
 

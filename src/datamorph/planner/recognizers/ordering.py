@@ -17,6 +17,7 @@ from datamorph.errors import PlanError
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch
 from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.recognizers.phrases import reserved
 from datamorph.planner.text import Token
 from datamorph.spec import OrderItem
 
@@ -75,7 +76,8 @@ def _toks(d: Draft, start: int, end: int) -> list[Token]:
 
 
 def _free(d: Draft, start: int, end: int) -> bool:
-    return not any(t.used for t in _toks(d, start, end) if t.kind != "punct")
+    held = reserved(d)
+    return not any(t.used or id(t) in held for t in _toks(d, start, end) if t.kind != "punct")
 
 
 def _mark(d: Draft, start: int, end: int) -> None:

@@ -22,12 +22,13 @@ per by for in each every and or with where whose who that which as called named 
 across grouped broken split from to than over on at is are was were be been of having sorted ordered
 ranked plus also but only not then into showing listing along while if when percent
 percentage share ratio fraction rate excluding except among within under above below more less fewer greater
-times between
+times between x
 """.split())  # fmt: skip
 
 _AGG_WORD = re.compile(
     r"^(?:total|sum|average|avg|mean|count|number|minimum|min|maximum|max|highest|lowest|largest|smallest|"
     r"combined|overall|median|how|distinct|unique)$", re.I)  # fmt: skip
+_ATTRIBUTE = re.compile(r"\s(?:ids?|keys?|codes?|numbers?|names?|titles?|labels?|types?|dates?|emails?)$")  # a column
 _NAME = re.compile(r"^\s*(?:,\s*)?\(?\s*(?:(?:as|called|named|aliased(?:\s+as)?|labelled|labeled|into\s+a\s+column)\s+|"
                    r"call\s+it\s+)[`'\"]?(?P<n>[A-Za-z_]\w*)[`'\"]?\s*\)?", re.I)  # fmt: skip
 _NAME_BEFORE = re.compile(
@@ -101,7 +102,7 @@ def singular(word: str) -> str:
 def table_of(d: Draft, phrase: str) -> str | None:
     """The table a phrase names ("orders", "customer", "staff"), if it names one as a whole."""
     p = clean_phrase(phrase).lower()
-    if not p or _AGG_WORD.match(p):
+    if not p or _AGG_WORD.match(p) or _ATTRIBUTE.search(p):
         return None
     for t in d.catalog.tables.values():
         if p in (
@@ -115,6 +116,11 @@ def table_of(d: Draft, phrase: str) -> str | None:
     if not hits:
         return None
     best = hits[0]
+    words = p.split()
+    if len(words) > 1:  # "reversed transactions", "transactions x": a word that names a table decides
+        named = {table_of(d, w) for w in words} - {None}
+        if named and best.table not in named:
+            return None
     if best.score < 0.75:  # a partial word of a table name ('status' of status_counts) is no entity
         return None
     text = (getattr(best, "text", "") or p).lower()
@@ -168,6 +174,15 @@ def family(d: Draft, column: str) -> str:
         if d.catalog.has_table(t) and d.catalog.table(t).has_column(c)
         else "other"
     )
+
+
+def is_key(d: Draft, column: str) -> bool:
+    """An identifying column (a key, a reference to another table, a code): a group, never a measure."""
+    t, c = column.split(".", 1)
+    info = d.catalog.table(t)
+    low = c.lower()
+    return (low == "id" or low.endswith(("_id", "_key", "_code", "_no")) or low in (p.lower() for p in info.primary_key)
+            or any(low in (x.lower() for x in fk.columns) for fk in info.foreign_keys))  # fmt: skip
 
 
 def derived_at(d: Draft, start: int, end: int) -> str | None:
@@ -241,6 +256,24 @@ def default_alias(fn: str, target: str | None, table: str | None, conds: list[Fi
 
 def ungrounded(d: Draft, phrase: str, what: str = "column to aggregate") -> PlanError:
     return column_error(d, phrase, what)
+
+
+def reserve(d: Draft, start: int, end: int) -> None:
+    """Leave the words in [start, end) unused for the output list, but keep the row recognizers off them."""
+    found = reserved(d)
+    for t in d.tokens.items:
+        if start <= t.start and t.end <= end:
+            t.used = False
+            found.add(id(t))
+
+
+def reserved(d: Draft) -> set[int]:
+    """ids of the tokens :func:`reserve` set aside."""
+    found = getattr(d, "_reserved", None)
+    if found is None:
+        found = set()
+        object.__setattr__(d, "_reserved", found)
+    return found
 
 
 def mark(d: Draft, start: int, end: int) -> None:

@@ -45,6 +45,9 @@ _DOES_HAVE = re.compile(r"\b(?:does|do)\s+(?:each|every)\s+(?P<g>[a-z_]+(?:\s+[a
                         r"account\s+for|make\s+up|represent)\b", re.I)  # fmt: skip
 
 
+_TIMES_100 = re.compile(r"^\s*(?:\)\s*)?(?:\bx\b|\btimes\b|\bmultiplied\s+by\b|[*×])\s*100\b", re.I)
+
+
 def _formulas(d: Draft, ctx: Ctx) -> None:
     """ "cancel_rate_pct = cancelled orders / all orders in that channel x 100"."""
     for m in _FORMULA.finditer(d.prompt):
@@ -57,13 +60,17 @@ def _formulas(d: Draft, ctx: Ctx) -> None:
                 got = ms.target(d, "count", m.start(g), m.start(g))
             if got is None:
                 break
+            got.end = min(got.end, m.end(g))  # "all orders x 100": the scale is not part of the count
             parts.append(got)
         if len(parts) != 2:
             continue
         for x in parts:
             if x in ctx.measures:
                 ctx.measures.remove(x)
-        r = Ratio(m.group("name"), "", m.start(), parts[1].end, parts, 1.0, False, named=True)
+        end = parts[1].end
+        scale = _TIMES_100.match(d.prompt[end:])  # "... / all orders x 100": the formula's last words
+        r = Ratio(m.group("name"), "", m.start(), end + (scale.end() if scale else 0), parts, 1.0, False, named=True,
+                  formula=True)  # fmt: skip
         ph.mark(d, m.start(), parts[0].end)
         ph.mark(d, m.start("den"), parts[1].end)
         ph.mark(d, m.end("num"), m.start("den"))
@@ -124,6 +131,7 @@ def find(d: Draft, ctx: Ctx) -> None:
         ctx.ratios.append(r)
     if not ctx.ratios:
         return
+    _merge_restated(ctx)
     for rx, scale in ((_PERCENT, 100.0), (_UNIT_RANGE, 1.0)):
         for m in rx.finditer(d.prompt):
             for r in ctx.ratios:
@@ -140,6 +148,27 @@ def find(d: Draft, ctx: Ctx) -> None:
             what = "_".join(snake(str(c.value)) for c in r.measures[0].conds) if not r.total_share else ""
             r.name = f"{what}_{kind}" if what else f"{kind}_of_total"
             r.name = r.name if r.scale == 100.0 or kind != "pct" else r.name.replace("pct", "share")
+
+
+def _key(r: Ratio) -> tuple[object, ...]:
+    return (r.total_share, *(m.key() for m in r.measures))
+
+
+def _merge_restated(ctx: Ctx) -> None:
+    """ "What share of orders gets cancelled per channel? ... cancel_rate = cancelled / all orders": one ratio
+    asked as a question and defined as a formula is one measure (the formula's name, the question's scale)."""
+    kept: list[Ratio] = []
+    for r in ctx.ratios:
+        same = next((k for k in kept if _key(k) == _key(r)), None)
+        if same is None:
+            kept.append(r)
+            continue
+        if r.named and not same.named:
+            same.name, same.named = r.name, True
+        same.scale = max(same.scale, r.scale)
+        if r.formula and not same.formula:  # the formula's words describe the column
+            same.start, same.end, same.formula = r.start, r.end, True
+    ctx.ratios[:] = kept
 
 
 def rounding(d: Draft, ctx: Ctx) -> None:

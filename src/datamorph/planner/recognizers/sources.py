@@ -6,21 +6,24 @@ import re
 
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
-from datamorph.planner.recognizers.common import mark_text, mentions
+from datamorph.planner.recognizers.common import mark_mention, mentions
 
-_TABLE_WORD = re.compile(r"\b(tables?)\b", re.IGNORECASE)
+_TABLE_WORD = re.compile(r"\s+(?:tables?|datasets?)\b", re.IGNORECASE)
 
 
 def recognize(d: Draft) -> None:
     found = mentions(d)
     tables = [m for m in found if isinstance(m, TableMatch)]
-    explicit = [m for m in tables if re.search(rf"{re.escape(m.text)}\s+tables?\b", d.prompt, re.I)]
+    explicit = [m for m in tables if _TABLE_WORD.match(d.prompt, m.end if m.end >= 0 else 0) and m.end >= 0]
     for m in explicit + tables:
         d.use_table(m.table)
-        mark_text(d, m.text)
-    if explicit:
-        for w in _TABLE_WORD.finditer(d.prompt):
-            mark_text(d, w.group(0), w.start())
+        mark_mention(d, m)
+    for m in explicit:  # "the orders table": the word 'table' is part of the name here
+        w = _TABLE_WORD.match(d.prompt, m.end)
+        if w:
+            for t in d.tokens.items:
+                if t.start >= w.start() and t.end <= w.end():
+                    t.used = True
     if d.base is None:
         owners = [m.table for m in found if isinstance(m, (ColumnMatch, ValueMatch))]
         if owners:

@@ -18,13 +18,19 @@ from datamorph.planner.recognizers.derived import clean_phrase, column_error, co
 from datamorph.spec import OutputColumn
 
 _NOUN = r"(?:list|table|log|feed|set|result|roster|directory|view|report|dataset)"
+_MEASURE = (r"(?:total|totals|spend|spending|amount|amounts|revenue|sales|value|sum|count|cost|costs|price|quantity|"
+            r"balance|balances|income|payments?|salary|salaries|budget|score|weight|volume|hours|time|effort|share)")
 _TRIGGER = re.compile(
-    r"\b(?:stack(?:ed|ing)?|union(?:ed)?|append(?:ed|ing)?(?:\s+to)?|combin(?:ed|ing|e)|merg(?:ed|ing|e))\b"
-    rf"(?:\s+{_NOUN}\b)?"
+    r"(?<!\btheir\s)(?<!\bits\s)(?<!\bhis\s)(?<!\bher\s)(?<!\bour\s)(?<!'s\s)(?<!\bthe\s)"
+    r"\b(?:stack(?:s|ed|ing)?|union(?:ed)?|append(?:s|ed|ing)?(?:\s+to)?|combin(?:ed|ing|e|es)|merg(?:ed|ing|e|es))\b"
+    rf"(?!\s+{_MEASURE}\b)(?:\s+(?:[\w]+(?:-[\w]+)?\s+){{0,1}}{_NOUN}\b)?"
     r"|\b(?:into\s+|as\s+)?(?:one|a\s+single|a\s+combined|a\s+unified|a\s+merged|single)\s+"
-    rf"(?:combined\s+|unified\s+|merged\s+)?{_NOUN}\b|\binto\s+one\b|\btogether\s+in\s+one\b",
+    rf"(?:combined\s+|unified\s+|merged\s+)?(?:[a-z]+\s+)?{_NOUN}\b|\binto\s+one\b|\btogether\s+in\s+one\b",
     re.I,
 )
+_KEEP_ALL = re.compile(r"\b(?:keep(?:ing)?|with|including)\s+(?:every|all(?:\s+the)?)\s+rows?\s+(?:from|of)\s+(?:both|all|each)"
+                       r"(?:\s+(?:tables|sources|lists|parts))?|\b(?:keep(?:ing)?|including|with)\s+(?:all\s+)?duplicates\b",
+                       re.I)  # fmt: skip
 # "a single list of unique first names": what the list holds
 _OF_WHAT = re.compile(
     r"^\s+of\s+(?:(?:all|the|unique|distinct|different)\s+)*(?P<what>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*){0,2}?)"
@@ -34,7 +40,8 @@ _OF_WHAT = re.compile(
 _DISTINCT = re.compile(r"\b(?:distinct|unique|without\s+(?:any\s+)?duplicates|no\s+duplicates|deduplicated|"
                        r"duplicates\s+removed)\b", re.I)  # fmt: skip
 _PART = re.compile(
-    r"(?:\bone\s+row\s+(?:per|for\s+(?:each|every))\s+|\b(?:all|the|every)\s+)?(?P<table>[A-Za-z_]\w*)\s*"
+    r"(?:\bone\s+row\s+(?:per|for\s+(?:each|every))\s+(?:(?P<qual>[A-Za-z_]\w*)\s+(?=[A-Za-z_]\w*\s*\())?|"
+    r"\b(?:all|the|every)\s+)?(?P<table>[A-Za-z_]\w*)\s*"
     r"\((?P<items>[^()]*(?:\([^()]*\)[^()]*)*)\)",
     re.I,
 )
@@ -59,9 +66,13 @@ def recognize(d: Draft) -> None:
     if parts is None:
         return
     first, *rest = parts
+    _restated_list(d, [c.name or (c.column or "").split(".")[-1] for c in first[1]])
     d.base, d.columns = first
     d.union.extend(_part_draft(d, table, cols) for table, cols in rest)
-    dist = _DISTINCT.search(d.prompt)
+    keep_all = _KEEP_ALL.search(d.prompt)
+    if keep_all:  # "Keep every row from both tables": UNION ALL, said outright
+        mark_chars(d, keep_all.start(), keep_all.end())
+    dist = _DISTINCT.search(d.prompt) if keep_all is None else None
     if dist:
         d.union_mode = "distinct"
         mark_chars(d, dist.start(), dist.end())
@@ -70,6 +81,18 @@ def recognize(d: Draft) -> None:
     # later recognizers (sources first) work on the first block: they must not join the other parts' tables
     others = {t for t, _ in rest} - {first[0]}
     restrict_mentions(d, lambda m: getattr(m, "table", None) not in others)
+
+
+_RESTATE = re.compile(r"\b(?:output\s+)?(?:columns?|fields?|output|return|returns)\s*:?\s*(?P<list>[\w ,]+?)\s*(?:[.;!?]|$)",
+                      re.I)  # fmt: skip
+
+
+def _restated_list(d: Draft, names: list[str]) -> None:
+    """"Columns: source, id, signup_date." after the parts: the same names again, in order."""
+    for m in _RESTATE.finditer(d.prompt):
+        items = [x.strip().lower() for x in re.split(r"\s*(?:,|\band\b)\s*", m.group("list")) if x.strip()]
+        if items == [n.lower() for n in names]:
+            mark_chars(d, m.start(), m.end())
 
 
 def _part_draft(d: Draft, table: str, cols: list[OutputColumn]) -> Draft:
@@ -102,8 +125,11 @@ def _parts_with_lists(d: Draft) -> list[tuple[str, list[OutputColumn]]] | None:
     if len(widths) != 1:
         raise PlanError("the stacked parts list different numbers of columns",
                         hint="give each part the same columns, in the same order")  # fmt: skip
-    for _, _, m in found:
-        mark_chars(d, m.start(), m.end())
+    for _, cols, m in found:
+        qual = m.group("qual")
+        labels = {(c.expression or "").strip("'").lower() for c in cols}
+        start = m.start() if qual is None or qual.lower() in labels else m.start("table")
+        mark_chars(d, start, m.end())  # "one row per retail customer (source = 'retail', ...)": retail restates the label
     names = [c.name or (c.column or "").split(".")[-1] for c in found[0][1]]
     return [(t, [c.model_copy(update={"name": n}) for c, n in zip(cols, names, strict=True)]) for t, cols, _ in found]
 
@@ -120,18 +146,45 @@ def _part_item(d: Draft, item: str, table: str) -> OutputColumn:
         name, src = None, item
     if src.startswith(("'", '"')):
         return OutputColumn(expression=_literal(src), name=name or "label", provenance=item)
-    col = column_phrase(d, src, [table])
+    col = column_phrase(d, src, [table], min_score=0.8) if len(src.split()) > 1 else column_phrase(d, src, [table])
     if col is None:
+        expr = _part_expression(d, src, table)
+        if expr is not None:  # "signup_date = the calendar date part of created_at"
+            return OutputColumn(expression=expr, name=name or "value", provenance=item)
         raise column_error(d, src)
     return OutputColumn(column=col, name=name, provenance=item)
+
+
+_CAST_DATE = re.compile(r"^(?:the\s+)?(?:calendar\s+)?date\s+(?:part\s+)?(?:of|from)\s+(?:the\s+)?(?P<col>[A-Za-z_][\w. ]*)$"
+                        r"|^(?P<col2>[A-Za-z_][\w. ]*?)\s+as\s+a\s+(?:plain\s+|calendar\s+)?date$", re.I)  # fmt: skip
+_PART_OF = re.compile(r"^(?:the\s+)?(?P<part>year|month|quarter|day|hour)\s+(?:of|from|in)\s+(?:the\s+)?"
+                      r"(?P<col>[A-Za-z_][\w. ]*)$", re.I)  # fmt: skip
+
+
+def _part_expression(d: Draft, src: str, table: str) -> str | None:
+    """An expression over one part's columns: a date part, a calendar date, arithmetic."""
+    m = _CAST_DATE.match(src.strip())
+    if m:
+        col = column_phrase(d, m.group("col") or m.group("col2"), [table])
+        return f"CAST({col} AS DATE)" if col else None
+    m = _PART_OF.match(src.strip())
+    if m:
+        col = column_phrase(d, m.group("col"), [table])
+        return f"{m.group('part').lower()}({col})" if col else None
+    from datamorph.planner.recognizers.derived import parse_arithmetic
+
+    parsed = parse_arithmetic(d, src)
+    return parsed[0] if parsed and all(p.startswith(f"{table}.") for p in re.findall(r"\b\w+\.\w+", parsed[0])) else None
 
 
 def _parts_with_shared_list(d: Draft, triggers: list[re.Match[str]]) -> list[tuple[str, list[OutputColumn]]] | None:
     """``customers and employees ... with a, b (x or y), c``: one list, resolved in each table."""
     tables: list[str] = []
-    for m in mentions(d):
+    named = [m for m in mentions(d) if type(m).__name__ == "TableMatch" and getattr(m, "table", None)]
+    strong = [m for m in named if getattr(m, "score", 0) >= 0.95]
+    for m in strong if len({getattr(x, "table", None) for x in strong}) >= 2 else named:  # "people" is a loose name
         t = getattr(m, "table", None)
-        if type(m).__name__ == "TableMatch" and t and t not in tables:
+        if t and t not in tables:
             tables.append(t)
             mark_chars(d, *_span(d, m))
     if len(tables) < 2:

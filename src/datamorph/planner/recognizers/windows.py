@@ -13,6 +13,7 @@ from datamorph.errors import PlanError
 from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers.common import in_play, mark_chars
 from datamorph.planner.recognizers.derived import (
+    clean_phrase,
     column_error,
     column_phrase,
     defined_name,
@@ -54,7 +55,8 @@ _NAME_AFTER = re.compile(r"^\s*,?\s*(?:\(\s*call\s+it\s+(\w+)\s*\)|(?:called|nam
 
 _RUNNING = re.compile(
     r"\b(?:a\s+|the\s+)?(?P<kind>running|cumulative)\s+(?P<fn>total|sum|balance|count|average|avg)?\s*"
-    r"(?:of\s+(?:the\s+)?)?(?P<what>[\w.]+(?:\s+[\w.]+)?)?(?=\s*(?:\bper\b|\bfor\b|\bby\b|\bwithin\b|\bin\b|"
+    r"(?:of\s+(?:the\s+)?)?(?P<what>(?!(?:per|for|by|within|in|over|across|ordered|sorted)\b)[\w.]+"
+    r"(?:\s+(?!(?:per|for|by|within|in|over|across|ordered|sorted)\b)[\w.]+)?)?(?=\s*(?:\bper\b|\bfor\b|\bby\b|\bwithin\b|\bin\b|"
     r"\bordered\b|\bover\b|\bsorted\b|\bacross\b|[,.;(]|$|\bcalled\b|\bas\b|\bnamed\b|\bwhere\b))",
     re.I,
 )
@@ -64,7 +66,8 @@ _PARTITION = re.compile(r"\b(?:per|for\s+each|for\s+every|within\s+each|within|i
 _ORDER = re.compile(r"\b(?:ordered\s+by|sorted\s+by|in\s+order\s+of|order\s+by|over|by)\s+(?:the\s+)?"
                     r"(?P<o>[A-Za-z_][\w.]*(?:\s+(?!(?:then|and|desc|asc|where|called|as|per|for)\b)[A-Za-z_]\w*)?)(?:\s*,?\s*(?:then|and\s+then|and)\s+(?:by\s+)?"
                     r"(?:the\s+)?(?P<o2>[A-Za-z_][\w.]*(?:\s+[A-Za-z_]\w*)?))?", re.I)  # fmt: skip
-_SIGNED = re.compile(r"\b(?P<plus>\w+?)s?\s+(?:add|count\s+as\s+positive|increase)\w*\s*(?:,|and|;)\s*(?:the\s+)?"
+_SIGNED = re.compile(r"\b(?P<plus>\w+?)s?\s+(?:add|count\s+as\s+positive|increase)\w*"
+                     r"(?:\s+(?:the\s+|their\s+|its\s+)?(?!and\b|it\b|them\b)(?P<col>[A-Za-z_]\w*))?\s*(?:,|and|;)\s*(?:the\s+)?"
                      r"(?P<minus>\w+?)s?\s+(?:subtract|count\s+as\s+negative|decrease|reduce)\w*(?:\s+it)?\b", re.I)  # fmt: skip
 _TOP = re.compile(
     rf"\b(?:the\s+)?(?P<dir>top|bottom|first|highest|lowest|best|worst)\s+(?P<n>{_NUM})\s+(?P<what>[\w ]{{0,30}}?)\s+"
@@ -86,6 +89,31 @@ def recognize(d: Draft) -> None:
     for m in _RUNNING.finditer(d.prompt):
         if _unused(d, m.start("kind"), m.end("kind")):
             _running(d, m)
+
+
+_PART_BEFORE = re.compile(r"\b(?:within|per|for|in|across)\s+(?:each|every|a|the\s+same)\s+(?P<p>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)"
+                          r"\s*,?\s*(?:we\s+)?$", re.I)  # fmt: skip
+_TIES = re.compile(
+    r"\b(?:(?:[A-Za-z_]\w*\s+){0,2}(?:with|having|that\s+have)\s+(?:the\s+)?same\s+[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?|ties|"
+    r"tied\s+[A-Za-z_]\w*|equal\s+[A-Za-z_]\w*)\s+(?:should\s+)?(?:share|get|receive|take|have)\s+(?:a|the)\s+(?:same\s+)?"
+    r"(?:rank|position|place)"
+    r"|\b(?:and\s+)?(?:the\s+)?(?:following|next)\s+(?:rank|ranks|position|positions|number)\s+(?:is|are)\s+(?:then\s+)?"
+    r"(?:skipped|left\s+out|omitted)"
+    r"|\(?\s*\b(?:standard|plain|regular|ordinary|normal|sql)\s+rank(?:ing)?\b\s*\)?"
+    r"|(?P<dense>\(?\s*\b(?:and\s+)?(?:with\s+)?no\s+(?:rank\s+)?gaps(?:\s+(?:afterwards|after\s+ties))?\s*\)?"
+    r"|\bdense\s+rank(?:ing)?\b)",
+    re.I,
+)
+
+
+def _sentence_start(d: Draft, pos: int) -> int:
+    ends = [m.end() for m in re.finditer(r"[.;!?](?:\s|$)|\n", d.prompt[:pos])]
+    return ends[-1] if ends else 0
+
+
+def _free_at(d: Draft, pos: int) -> bool:
+    """The word at ``pos`` is not used yet."""
+    return all(not t.used for t in d.tokens.items if t.start <= pos < t.end)
 
 
 def _unused(d: Draft, start: int, end: int) -> bool:
@@ -160,8 +188,20 @@ def _rank(d: Draft, m: re.Match[str]) -> None:
         for x in rx.finditer(rest):
             if not (rx is _ROWNUM and function != "row_number"):
                 mark_chars(d, m.end() + x.start(), m.end() + x.end())
+    for x in _TIES.finditer(d.prompt, m.end()):  # ties described in a later sentence
+        _drop_sign_filters(d, x.start(), x.end())  # "the following rank is skipped" is no status filter
+        if not _free_at(d, x.end() - 1):
+            continue
+        if x.group("dense") and function == "rank" and not verb.startswith("number"):
+            function = "dense_rank"
+        mark_chars(d, x.start(), x.end())
     order = _ref(d, m.group("by"))
     partition = [_ref(d, m.group("part"), key=True, keep=order.split(".")[0])] if m.group("part") else []
+    lead = _PART_BEFORE.search(d.prompt[_sentence_start(d, m.start()) : m.start()])
+    if not partition and lead:  # "Within each category, rank the products by unit price"
+        partition = [_ref(d, lead.group("p"), key=True, keep=order.split(".")[0])]
+        lead_start = _sentence_start(d, m.start()) + lead.start()
+        mark_chars(d, lead_start, m.start())
     direction, _ = _direction(d, m.end(), sentence_end, order)
     if m.group("what"):
         column_phrase(d, m.group("what"))  # "rank the products" names the table
@@ -186,6 +226,8 @@ def _running(d: Draft, m: re.Match[str]) -> None:
         d.use_table(named[0].table)  # "running count of orders": count rows
     elif what:
         column = _ref(d, what)
+    elif function != "count" and (sig := _SIGNED.search(rest)) and sig.group("col"):
+        column = _signed_ref(d, sig)  # "running balance ...: credits add the amount, debits subtract it"
     elif function != "count":
         raise PlanError(f"'{m.group(0).strip()}' does not say of what", hint="e.g. 'running total of amount'")
     signed = _SIGNED.search(rest)
@@ -194,18 +236,22 @@ def _running(d: Draft, m: re.Match[str]) -> None:
         if expression:
             column = None
             a, b = m.end() + signed.start(), m.end() + signed.end()
-            mark_chars(d, a, b)
             _drop_sign_filters(d, a, b)
+            mark_chars(d, a, b)
     partition: list[str] = []
     order: list[OrderItem] = []
     used_until = m.end()
+    owner = re.search(r"\b([A-Za-z_]\w*)\.", column or expression or "")
+    _row_scope(d, m.end(), sentence_end, owner.group(1) if owner else d.base)
     for p in _PARTITION.finditer(rest):
+        if not _free_at(d, m.end() + p.start()):
+            continue
         partition.append(_ref(d, p.group("p"), key=True, keep=(column or "").split(".")[0] or None))
         mark_chars(d, m.end() + p.start(), m.end() + p.end())
         used_until = max(used_until, m.end() + p.end())
     taken = [(p.start(), p.end()) for p in _PARTITION.finditer(rest)]
     for o in _ORDER.finditer(rest):
-        if any(a <= o.start() < b for a, b in taken):
+        if any(a <= o.start() < b for a, b in taken) or not _unused(d, m.end() + o.start(), m.end() + o.end()):
             continue
         for g in ("o", "o2"):
             if o.group(g):
@@ -215,6 +261,29 @@ def _running(d: Draft, m: re.Match[str]) -> None:
         mark_chars(d, m.end() + o.start(), m.end() + o.end())
         used_until = max(used_until, m.end() + o.end())
         break
+    for sentence in _later_sentences(d, sentence_end):  # "Within an account, order by date and then id."
+        found = False
+        lead = _LATER_PARTITION.match(d.prompt, sentence)
+        if lead:
+            ref = _ref(d, lead.group("p"), key=True, keep=owner.group(1) if owner else None)
+            if partition and ref not in partition:
+                break  # a different grouping: not this window's
+            partition = partition or [ref]
+            mark_chars(d, lead.start(), lead.end())
+            found = True
+        later = _LATER_ORDER.search(d.prompt, lead.end() if lead else sentence, _sentence_end(d, sentence))
+        if later and not order:
+            for g in ("o", "o2"):
+                if later.group(g):
+                    order.append(OrderItem(column=_ref(d, later.group(g)), direction="asc"))
+            mark_chars(d, later.start(), later.end())
+            drop_unreferenced(d, later.group("verb"))  # "order by" names no orders table
+            found = True
+        if not found:
+            break
+    for x in _FRAME_NOTE.finditer(d.prompt, m.start()):
+        if _free_at(d, x.start()) and _free_at(d, x.end() - 1):
+            mark_chars(d, x.start() + 1, x.end() - 1)  # the output list reads the parentheses around it
     if not order:
         raise PlanError(f"'{m.group(0).strip()}' needs an order", hint="say e.g. 'ordered by order_date'")
     base = {"sum": "running_total", "count": "running_count", "avg": "running_average"}[function]
@@ -227,12 +296,64 @@ def _running(d: Draft, m: re.Match[str]) -> None:
     mark_chars(d, m.start(), end)
 
 
+_SCOPE = re.compile(r"\b(?:over|across|using|on)\s+(?:the\s+)?(?:only\s+)?(?P<v>[A-Za-z_]\w*)\s+(?P<t>[A-Za-z_]\w*)"
+                    r"(?:\s+only)?\b", re.I)  # fmt: skip
+_LATER_PARTITION = re.compile(r"\s*(?:within|per|for\s+each|in\s+each|for\s+every)\s+(?:an?\s+|each\s+|every\s+|the\s+)?"
+                              r"(?P<p>[A-Za-z_]\w*)\s*,?", re.I)  # fmt: skip
+_LATER_ORDER = re.compile(r"\b(?P<verb>order|sort)(?:ed)?\s+(?:it\s+|them\s+|the\s+rows\s+|rows\s+)?by\s+(?:the\s+)?"
+                          r"(?P<o>[A-Za-z_][\w.]*)(?:\s*,?\s*(?:and\s+)?(?:then\s+)?(?:by\s+)?(?:the\s+)?(?P<o2>[A-Za-z_][\w.]*))?",
+                          re.I)  # fmt: skip
+_FRAME_NOTE = re.compile(
+    r"\(\s*(?:i\.?e\.?,?\s*)?(?:the\s+)?(?:running\s+)?(?:balance|total|sum|count|value|amount)\s+(?:right\s+|just\s+|"
+    r"immediately\s+)?(?:after|including|up\s+to(?:\s+and\s+including)?|as\s+of|at)\s+(?:that|this|the|each)\s+"
+    r"[A-Za-z_]\w*(?:\s+is\s+applied)?\s*\)",
+    re.I,
+)
+
+
+def _signed_ref(d: Draft, sig: re.Match[str]) -> str:
+    """The summed column of a signed clause: in the table whose rows hold the signs ('credit' / 'debit')."""
+    signs = {v.table for v in d.linker.values(sig.group("plus"), in_play(d) or None)}
+    for hit in d.linker.columns(clean_phrase(sig.group("col")), in_play(d) or None):
+        if hit.table in signs:
+            return f"{hit.table}.{hit.column}"
+    return _ref(d, sig.group("col"))
+
+
+def _later_sentences(d: Draft, end: int) -> list[int]:
+    """Where each sentence after ``end`` starts."""
+    return [m.end() for m in re.finditer(r"[.;!?](?:\s+|$)", d.prompt) if m.start() >= end and m.end() < len(d.prompt)]
+
+
+def _row_scope(d: Draft, start: int, end: int, table: str | None) -> None:
+    """"running balance ... over posted transactions only": the rows summed are those with that value."""
+    if not table:
+        return
+    for x in _SCOPE.finditer(d.prompt, start, end):
+        named = d.linker.tables(x.group("t"))
+        if not named or named[0].table != table or not _free_at(d, x.start()):
+            continue
+        hits = [h for h in d.linker.values(x.group("v"), [table]) if h.score >= 0.85]
+        if not hits:
+            continue
+        ref = f"{hits[0].table}.{hits[0].column}"
+        if not any(isinstance(f, Filter) and f.column == ref and f.value == hits[0].value for f in d.filters):
+            d.filters.append(Filter(column=ref, operator="=", value=hits[0].value, provenance=x.group(0)))
+        mark_chars(d, x.start(), x.end())
+
+
 def _drop_sign_filters(d: Draft, start: int, end: int) -> None:
     """"credits add and debits subtract" names values, but as signs, not as row filters: filters (which
     run first) may have read "credits" / "debits" as ``direction = 'credit'``; those readings go."""
-    words = {t.low for t in d.tokens.items if t.start >= start and t.end <= end}
-    d.filters = [f for f in d.filters if not (isinstance(f, Filter) and f.operator == "="
-                                              and (f.provenance or "").lower() in words)]  # fmt: skip
+    inside = [t for t in d.tokens.items if t.start >= start and t.end <= end]
+    words = {t.low for t in inside}
+    keep = [f for f in d.filters if not (isinstance(f, Filter) and f.operator == "="
+                                         and (f.provenance or "").lower() in words)]  # fmt: skip
+    if len(keep) != len(d.filters):
+        d.filters = keep
+        for t in inside:
+            if t.low in words - {w for f in keep for w in (f.provenance or "").lower().split()}:
+                t.used = False  # free again for the recognizer that reads them as something else
 
 
 def _signed(d: Draft, column: str, plus: str, minus: str) -> str | None:

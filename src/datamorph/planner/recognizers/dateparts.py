@@ -1,0 +1,141 @@
+"""Date parts of a date column as new columns: year, month, quarter, week, weekday, hour; month start; calendar date.
+
+"the year and month of hire_date", "hire year", "the calendar year and the month number
+(1-12) in which it started", "the order month as the first day of the month",
+"the calendar date part of viewed_at".
+"""
+
+from __future__ import annotations
+
+import re
+
+from datamorph.planner.draft import Draft
+from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.recognizers.derivekit import (
+    PART_SQL,
+    add,
+    column_error,
+    date_col,
+    name_around,
+    stem,
+    unused,
+)
+
+_PART = (r"(?:calendar\s+|numeric\s+)?(?:year|month|quarter|day\s+of\s+(?:the\s+)?week|weekday|week|day|hour)"
+         r"(?:\s+numbers?)?(?:\s*\(\s*\d+\s*(?:-|–|to)\s*-?\d+\s*\))?")  # "the month number (1-12)"
+_DATE_PART = re.compile(
+    rf"\b(?:the\s+)?(?P<parts>{_PART}(?:\s*(?:,|and|&)\s*(?:the\s+)?{_PART})*)\s+"
+    r"(?:(?:(?:in|on|at|during)\s+which\s+|when\s+|that\s+)?(?:it|they|he|she|the\s+[a-z]+)\s+(?:was\s+|were\s+)?"
+    r"(?P<verb>[a-z]+(?:\s+up)?)(?:\s+(?:in|on|at))?(?![\w])"
+    r"|(?:of|from|in)\s+(?:the\s+|its\s+|their\s+)?(?P<col>[A-Za-z_][\w.]*(?:\s+[A-Za-z_]\w*)?))"
+    r"(?:\s*,?\s*(?:both\s+|all\s+|each\s+)?as\s+(?:integers?|ints?|whole\s+numbers|numbers))?",
+    re.I,
+)
+_PART_WORDS = re.compile(r"day\s+of\s+(?:the\s+)?week|year|month|quarter|weekday|week|day|hour", re.I)
+_TRUNC = re.compile(
+    r"\b(?:the\s+)?(?P<col>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?\s+)?(?P<unit>month|week|quarter|year)\s+(?:as|=)\s+"
+    r"(?:the\s+)?first\s+day\s+of\s+(?:the|its|that)\s+(?:month|week|quarter|year)",
+    re.I,
+)
+_DATE_OF = re.compile(
+    r"\b(?:the\s+)?(?:calendar\s+)?date\s+(?:part\s+)?of\s+(?:the\s+)?(?P<col>[A-Za-z_][\w.]*)"
+    r"|\b(?P<col2>[A-Za-z_][\w.]*)\s+as\s+a\s+(?:plain\s+|calendar\s+)?date\b",
+    re.I,
+)
+
+
+def recognize(d: Draft) -> None:
+    for m in _TRUNC.finditer(d.prompt):
+        if not unused(d, m.start("unit"), m.end()):  # the column's words may name its table too
+            continue
+        col = date_col(d, m.group("col"))
+        if col is None:
+            raise column_error(d, m.group("col") or m.group(0), "date column")
+        unit = m.group("unit").lower()
+        name, start, end = name_around(d, m.start(), m.end())
+        add(d, name or f"{stem(col)}_{unit}", f"CAST(date_trunc('{unit}', {col}) AS DATE)", start, end)
+    for m in _DATE_OF.finditer(d.prompt):
+        if not unused(d, m.start(), m.end()):
+            continue
+        col = date_col(d, m.group("col") or m.group("col2"))
+        if col is None:
+            continue
+        name, start, end = name_around(d, m.start(), m.end())
+        add(d, name or f"{stem(col)}_date" if not col.endswith("_date") else name or f"{stem(col)}_day",
+             f"CAST({col} AS DATE)", start, end)  # fmt: skip
+    _stem_parts(d)
+    for m in _DATE_PART.finditer(d.prompt):
+        if not unused(d, m.start(), m.end()):
+            continue
+        if re.search(r"\b(?:by|per|each|every|group(?:ed)?)\s+(?:the\s+)?$", d.prompt[max(0, m.start() - 20) : m.start()], re.I):
+            continue  # "revenue by year of order date" is a grouping (aggregates)
+        col = _verb_col(d, m.group("verb")) if m.group("verb") else date_col(d, m.group("col"))
+        if col is None:
+            continue
+        parts = [re.sub(r"\s*\(.*", "", p) for p in _PART_WORDS.findall(m.group("parts"))]
+        name, start, end = name_around(d, m.start(), m.end())
+        note = _RANGE_NOTE.match(d.prompt, end)
+        if note:  # "(month as a number 1 to 12)" describes the values
+            end = note.end()
+        listed = _listed_names(d, end)
+        for part in parts:
+            key = "weekday" if part.lower().startswith("day of") else part.lower()
+            pname = name if name and len(parts) == 1 else _claim(listed, key) or f"{stem(col)}_{key}"
+            add(d, pname, f"{PART_SQL[key]}({col})", start, end)
+
+
+_IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
+
+
+def _listed_names(d: Draft, after: int) -> list[str]:
+    """snake_case names the request uses later that are no column of a table in play nor defined yet
+    ("Columns: session_id, start_year, start_month"): what the request calls its new columns."""
+    known = {c.name.lower() for t in in_play(d) for c in d.catalog.table(t).columns} | d.defined_names()
+    return [m.group() for m in _IDENTIFIER.finditer(d.prompt, after) if m.group().lower() not in known]
+
+
+_RANGE_NOTE = re.compile(r"\s*\((?:\s*(?:the|a|an|as|number|numbers|integers?|whole|from|to|between|and|year|month|"
+                         r"quarter|week|day|hour|weekday|of|in|\d+|-\d+|-|–)\b)+\s*\)", re.I)  # fmt: skip
+_KEY_WORDS = {"year": {"year", "yr", "yyyy"}, "month": {"month", "mon", "mo", "mm"}, "quarter": {"quarter", "qtr", "q"},
+              "weekday": {"weekday", "dow", "wday", "dayofweek"}, "week": {"week", "wk"}, "day": {"day", "dd"},
+              "hour": {"hour", "hr", "hh"}}  # fmt: skip
+
+
+def _claim(listed: list[str], key: str) -> str | None:
+    """The first listed name with ``key`` ("month") as one of its words; it is taken."""
+    for n in listed:
+        if _KEY_WORDS.get(key, {key}) & set(n.lower().split("_")):
+            listed.remove(n)
+            return n
+    return None
+
+
+def _verb_col(d: Draft, verb: str) -> str | None:
+    """"(the year) it started" → started_at, "was hired" → hire_date, "signed up" → signup_date."""
+    v = re.sub(r"\s+", "", verb.lower())
+    forms = {v, v.replace("ed", ""), v[:-1] if v.endswith("ed") else v, v[:-2] if v.endswith("ed") else v}
+    for t in in_play(d):
+        for c in d.catalog.table(t).columns:
+            if c.family in ("date", "timestamp") and stem(c.name).lower().replace("_", "") in forms:
+                return f"{t}.{c.name}"
+    return date_col(d, verb)
+
+
+_STEM_PART = re.compile(r"\b(?P<stem>[A-Za-z_]\w*)\s+(?P<part>year|month|quarter|week|weekday|hour)\b", re.I)
+_GROUPING_BEFORE = re.compile(r"\b(?:by|per|each|every|group(?:ed)?|for)\s+(?:the\s+)?$", re.I)
+
+
+def _stem_parts(d: Draft) -> None:
+    """"hire year", "signup month": a part of the date column named by its stem (hire_date, signup_date)."""
+    dates = {stem(f"{t}.{c.name}").lower(): f"{t}.{c.name}" for t in in_play(d)
+             for c in d.catalog.table(t).columns if c.family in ("date", "timestamp")}  # fmt: skip
+    for m in _STEM_PART.finditer(d.prompt):
+        col = dates.get(m.group("stem").lower())
+        if col is None or not unused(d, m.start(), m.end()):
+            continue
+        if _GROUPING_BEFORE.search(d.prompt[max(0, m.start() - 20) : m.start()]):
+            continue  # "revenue by order month" is a grouping (aggregates)
+        key = m.group("part").lower()
+        name, start, end = name_around(d, m.start(), m.end())
+        add(d, name or f"{stem(col)}_{key}", f"{PART_SQL[key]}({col})", start, end)
+

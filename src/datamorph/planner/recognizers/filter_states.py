@@ -1,0 +1,158 @@
+"""Row states and restatements: boolean columns ("active products"), event dates used as verbs
+("terminated", "not terminated"), "current"/"still employed"/"former" on a table with an end date,
+a condition stated twice, and "only" next to a condition ("Using only current salary records").
+"""
+
+from __future__ import annotations
+
+import re
+
+from datamorph.catalog import TEMPORAL_FAMILIES
+from datamorph.planner.draft import Draft
+from datamorph.planner.linking import ColumnMatch, TableMatch
+from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.recognizers.filter_base import NEGATION as _NEGATION
+from datamorph.planner.recognizers.filter_base import Mention as _Mention
+from datamorph.planner.recognizers.filter_base import free as _free
+from datamorph.planner.recognizers.filter_base import info as _info
+from datamorph.planner.recognizers.filter_base import mark as _mark
+from datamorph.planner.text import Token
+from datamorph.spec import Condition, Filter
+
+_STATE = re.compile(
+    r"\b(?P<cur>still|currently|current|active|ongoing)(?:\s+(?P<verb>[a-z]+ed|active|open|working|"
+    r"(?:works?|working)(?:\s+(?:here|there|for\s+us|with\s+us|at\s+the\s+company|for\s+the\s+company))?|"
+    r"(?:here|with\s+us|with\s+the\s+company|on\s+(?:the\s+)?(?:staff|payroll|the\s+books))))?\b"
+    r"|\b(?P<former>former|ex)\b",
+    re.IGNORECASE,
+)
+_END_COLUMN = re.compile(r"(?:^|_)(?:termination|terminated|end|ended|ending|closed|close|left|leave|exit|exited|"
+                         r"churn|churned|cancel+ed|cancel+ation|expir\w*|deleted|resign\w*|departure|separation|"
+                         r"valid_to|until|to_date)(?:_|$)", re.IGNORECASE)  # fmt: skip
+
+# ------------------------------------------------------------------------------------------------
+# 5. states: booleans, events, current/former
+
+
+def states(d: Draft, spans: list[_Mention]) -> None:
+    for s in spans:
+        if not isinstance(s.m, ColumnMatch) or not _free(d, s.start, s.end):
+            continue
+        info = _info(d, s.m.table, s.m.column)
+        word = d.prompt[s.start : s.end].lower()
+        neg = _NEGATION.search(d.prompt[: s.start])
+        negated = neg is not None and _free(d, neg.start(), s.start)
+        start = neg.start() if negated and neg is not None else s.start
+        column = f"{s.m.table}.{s.m.column}"
+        if info.family == "boolean":
+            if re.match(r"^(?:in|un|non[- ]?)", word) and not re.match(r"^(?:is_)?(?:in|un|non)", s.m.column.lower()):
+                negated = not negated
+            cond = Filter(column=column, operator="=", value=not negated, provenance=d.prompt[start : s.end])
+        elif info.family in TEMPORAL_FAMILIES and re.search(r"ed$", word) and (negated or _predicate(d, spans, s)):
+            cond = Filter(column=column, operator="is_null" if negated else "is_not_null",
+                          provenance=d.prompt[start : s.end])  # fmt: skip
+        else:
+            continue
+        d.filters.append(cond)
+        _mark(d, start, s.end)
+    for t in d.tokens.items:  # "inactive products", "unverified accounts": a boolean column, false
+        pre = re.match(r"^(?:in|un|non-?)(?P<rest>[a-z]{4,})$", t.low)
+        if t.used or t.kind != "word" or pre is None:
+            continue
+        for cm in d.linker.columns(pre.group("rest"), in_play(d) or None)[:1]:
+            if _info(d, cm.table, cm.column).family == "boolean" and pre.group("rest") in cm.column.lower():
+                d.filters.append(Filter(column=f"{cm.table}.{cm.column}", operator="=", value=False,
+                                        provenance=t.text))  # fmt: skip
+                t.used = True
+    for m in _STATE.finditer(d.prompt):
+        if not _free(d, m.start(), m.start() + len(m.group("cur") or m.group("former"))):
+            continue
+        column = _end_column(d)
+        if column is None:
+            continue
+        former = bool(m.group("former"))
+        end = m.end()
+        noun = re.match(r"\s+([A-Za-z_]\w*)(?:\s+(?:records?|rows?|entries|lines?|history))?\b", d.prompt[end:])
+        if noun and column.split(".")[0] in [t.table for t in d.linker.tables(noun.group(1))[:1] if t.score >= 0.85]:
+            end += noun.end()  # "current salary records": the rows of the table with the end date
+        d.filters.append(Filter(column=column, operator="is_not_null" if former else "is_null",
+                                provenance=d.prompt[m.start() : end]))  # fmt: skip
+        _mark(d, m.start(), end)
+
+
+def _predicate(d: Draft, spans: list[_Mention], s: _Mention) -> bool:
+    """'who were terminated' / 'terminated employees': an event word used as a yes/no property of the row."""
+    prev = re.search(r"([A-Za-z']+)\W*$", d.prompt[: s.start])
+    prev_word = prev.group(1).lower() if prev else ""
+    if prev_word in ("was", "were", "is", "are", "been", "be", "being", "who", "that", "which", "got", "get", "have",
+                     "has", "had", "already"):  # fmt: skip
+        return True
+    nxt = next((x for x in spans if x.start >= s.end), None)
+    adjective = nxt is not None and isinstance(nxt.m, TableMatch) and not d.prompt[s.end : nxt.start].strip()
+    return adjective and prev_word in ("", "all", "the", "any", "show", "list", "find", "get", "me", "of")
+
+
+def _end_column(d: Draft) -> str | None:
+    """The one nullable date column that marks a row's end (termination_date, end_date, closed_at...)."""
+    for table in in_play(d):
+        info = d.catalog.table(table)
+        ends = [c.name for c in info.columns if c.family in TEMPORAL_FAMILIES and _END_COLUMN.search(c.name)]
+        if len(ends) == 1:
+            return f"{table}.{ends[0]}"
+    return None
+
+
+# ------------------------------------------------------------------------------------------------
+# 6. restatements and "only"
+
+_ONLY = frozenset({"only", "just", "solely", "exclusively"})
+_RESTATE = frozenset({"i.e", "ie", "namely", "meaning"})  # "(i.e. end_date is null)": the condition said again
+_SKIP = frozenset({"the", "those", "these", "rows", "records", "ones", "entries", "lines", "that", "which", "who", "are",
+                   "is", "were", "was"})  # fmt: skip
+
+
+def dedupe(d: Draft) -> None:
+    """A condition stated twice ("current salary records (end_date is null)") is kept once."""
+    seen: dict[str, Condition] = {}
+    out: list[Condition] = []
+    for f in d.filters:
+        key = f.model_dump_json(exclude={"provenance"})
+        if key in seen:
+            first = seen[key]
+            if f.provenance and first.provenance and f.provenance not in first.provenance:
+                first.provenance = f"{first.provenance}; {f.provenance}"
+            continue
+        seen[key] = f
+        out.append(f)
+    d.filters = out
+
+
+_ONLY_LEAD = re.compile(r"\b(?:using|use|considering|consider|counting|count|taking|take|looking\s+at|look\s+at|"
+                        r"based\s+on|keeping|keep|from|among|out\s+of|restricted\s+to|restrict(?:ing)?\s+to|"
+                        r"limited\s+to|for)\s+$", re.I)  # fmt: skip
+
+
+def _only_lead(d: Draft, only: Token) -> None:
+    """ "Using only current salary records", "considering only web orders": the verb that frames "only"."""
+    lead = _ONLY_LEAD.search(d.prompt[: only.start])
+    if lead and _free(d, lead.start(), only.start):
+        _mark(d, lead.start(), only.start)
+
+
+def only(d: Draft, cond: set[int]) -> None:
+    """"only cancelled orders", "current salaries only": "only" restricts to the condition next to it."""
+    items = d.tokens.items
+    for i, t in enumerate(items):
+        if t.used or t.low not in _ONLY | _RESTATE:
+            continue
+        for step in (1, -1) if t.low in _ONLY else (1,):
+            j, skipped = i + step, 0
+            while 0 <= j < len(items) and skipped <= 2 and (items[j].kind == "punct" or items[j].low in
+                                                            _SKIP or items[j].used and id(items[j]) not in cond
+                                                            and items[j].kind == "word"):  # fmt: skip
+                j, skipped = j + step, skipped + 1
+            if 0 <= j < len(items) and id(items[j]) in cond:
+                t.used = True
+                if step == 1:
+                    _only_lead(d, t)
+                break

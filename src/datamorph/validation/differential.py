@@ -1,0 +1,560 @@
+"""The differential check: the staged result against an independent Polars evaluation of the spec.
+
+The spec-derived tests (:mod:`datamorph.validation.derive`) check properties of
+the result (filters hold, keys are unique, totals reconcile) but recompute those
+figures with the same compiler whose SQL they check, so a wrong translation
+(integer division, NULLs sorted first, a LEFT join for an INNER one, a dropped
+DISTINCT) can pass all of them. This check evaluates the spec a second time with
+Polars (:mod:`datamorph.validation.polars_eval`, no code shared with the
+compiler) and compares the two results row for row.
+
+Above ``max_rows`` source rows it evaluates a key-preserving sample: up to
+``sample_keys`` values of the grouping key (or a join / dedupe key), every
+source reduced to the rows that can reach those keys through the join keys, and
+the staged rows carrying those keys. Polars and PyArrow are optional
+(``pip install "datamorph[differential]"``); without them the check is a
+warning, never a silent pass.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from datamorph.catalog import Catalog, TableInfo
+from datamorph.engines.base import Engine
+from datamorph.spec import ETLSpec
+from datamorph.validation.model import TestCase
+from datamorph.validation.polars_eval import (
+    HIDDEN,
+    BlockPlan,
+    Evaluation,
+    SourceRef,
+    evaluate,
+    normalise,
+    table_ref,
+)
+from datamorph.validation.polars_expr import DifferentialUnsupported, column_node
+
+TEST_ID = "differential_polars_matches_sql"
+INSTALL_HINT = 'pip install "datamorph[differential]"'
+MAX_SHOWN = 10
+_USE_CASE = (
+    "The staged result equals an independent evaluation of the spec with Polars (no code shared with the "
+    "SQL compiler): every row, compared as a multiset, numbers within tolerance"
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# comparing two results
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Comparison:
+    """The outcome of :func:`compare_results`; ``missing``/``unexpected`` show up to 10 rows each."""
+
+    equal: bool
+    staged_rows: int
+    expected_rows: int
+    missing: list[dict[str, Any]] = field(default_factory=list)  # expected rows the staged result lacks
+    unexpected: list[dict[str, Any]] = field(default_factory=list)  # staged rows the evaluation does not have
+    missing_count: int = 0
+    unexpected_count: int = 0
+    column_problems: list[str] = field(default_factory=list)
+
+    def message(self) -> str:
+        if self.equal:
+            return ""
+        parts = list(self.column_problems)
+        if self.unexpected_count:
+            parts.append(f"{self.unexpected_count} row(s) of the result are not in the Polars evaluation, "
+                         f"e.g. {_rows_text(self.unexpected)}")  # fmt: skip
+        if self.missing_count:
+            parts.append(f"{self.missing_count} row(s) of the Polars evaluation are missing from the result, "
+                         f"e.g. {_rows_text(self.missing)}")  # fmt: skip
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _rows_text(rows: list[dict[str, Any]], n: int = 3) -> str:
+    shown = ", ".join("{" + ", ".join(f"{k}: {v!r}" for k, v in r.items()) + "}" for r in rows[:n])
+    return shown + (" ..." if len(rows) > n else "")
+
+
+_NUMERIC, _TEXT, _BOOL, _NULL, _OTHER = "number", "text", "boolean", "null", "other"
+
+
+def _group(dtype: Any) -> str:
+    import polars as pl
+
+    if dtype == pl.Null:
+        return _NULL
+    if dtype.is_numeric() or isinstance(dtype, pl.Decimal):
+        return _NUMERIC
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum) or dtype == pl.Date or \
+            isinstance(dtype, pl.Datetime):  # fmt: skip
+        return _TEXT  # dates and timestamps are compared as ISO text
+    if dtype == pl.Boolean:
+        return _BOOL
+    return _OTHER
+
+
+def _normalised_column(name: str, dtype: Any, group: str) -> Any:
+    """The column as comparable values: numbers as Float64, dates/timestamps as ISO text."""
+    import polars as pl
+
+    c = pl.col(name)
+    if group == _NUMERIC:
+        return c.cast(pl.Float64)
+    if dtype == pl.Date:
+        return c.dt.strftime("%Y-%m-%d")
+    if isinstance(dtype, pl.Datetime):
+        # a timestamp at midnight reads as the date (DuckDB's date_trunc gives timestamps for dates)
+        text = c.dt.strftime("%Y-%m-%d %H:%M:%S%.f").str.replace(r"\.0+$", "").str.replace(r"(\.\d*?)0+$", "$1")
+        return pl.when(c.dt.time() == pl.time(0)).then(c.dt.strftime("%Y-%m-%d")).otherwise(text)
+    if group in (_TEXT, _BOOL):
+        return c.cast(pl.String) if group == _TEXT else c
+    return c.cast(pl.String, strict=False)
+
+
+def _value_equal(a: Any, b: Any, rel_tol: float, abs_tol: float) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, float) and isinstance(b, float):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        if math.isinf(a) or math.isinf(b):
+            return a == b
+        return math.isclose(a, b, rel_tol=rel_tol, abs_tol=abs_tol)
+    return bool(a == b)
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+        return int(v)
+    return v
+
+
+def compare_results(staged: Any, expected: Any, *, rel_tol: float = 1e-9, abs_tol: float = 1e-6) -> Comparison:
+    """Compare two results as multisets of rows, column by column by name (case-insensitive).
+
+    Numbers (Decimal included) are equal within ``rel_tol``/``abs_tol``, NULL equals NULL, dates
+    and timestamps are compared as ISO text (a timestamp at midnight reads as its date). Row
+    order does not matter; duplicates count.
+    """
+    import polars as pl
+
+    problems: list[str] = []
+    s_names = {c.lower(): c for c in staged.columns}
+    e_names = {c.lower(): c for c in expected.columns}
+    problems += [f"the result has no column {e_names[k]}" for k in e_names if k not in s_names]
+    problems += [f"the result has an unexpected column {s_names[k]}" for k in s_names if k not in e_names]
+    common = [k for k in e_names if k in s_names]
+    s_cols, e_cols = [], []
+    for k in common:
+        sd, ed = staged.schema[s_names[k]], expected.schema[e_names[k]]
+        sg, eg = _group(sd), _group(ed)
+        if _NULL in (sg, eg):
+            sg = eg = eg if sg == _NULL else sg
+        if sg != eg:
+            problems.append(f"column {e_names[k]}: the result has {sd}, the spec gives {ed}")
+            s_cols.append(pl.col(s_names[k]).cast(pl.String, strict=False).alias(e_names[k]))
+            e_cols.append(pl.col(e_names[k]).cast(pl.String, strict=False).alias(e_names[k]))
+            continue
+        s_cols.append(_normalised_column(s_names[k], sd, sg).alias(e_names[k]))
+        e_cols.append(_normalised_column(e_names[k], ed, eg).alias(e_names[k]))
+    names = [e_names[k] for k in common]
+    s = staged.select(s_cols) if names else pl.DataFrame()
+    e = expected.select(e_cols) if names else pl.DataFrame()
+    if names:
+        # align NULL-typed columns with the other side
+        s = s.with_columns([pl.col(n).cast(e.schema[n]) for n in names if s.schema[n] == pl.Null and e.schema[n] != pl.Null])
+        e = e.with_columns([pl.col(n).cast(s.schema[n]) for n in names if e.schema[n] == pl.Null and s.schema[n] != pl.Null])
+    unexpected, missing = _row_differences(s, e, names, rel_tol, abs_tol) if names else ([], [])
+    cmp = Comparison(
+        equal=not problems and not unexpected and not missing and staged.height == expected.height,
+        staged_rows=staged.height,
+        expected_rows=expected.height,
+        missing=[{k: _plain(v) for k, v in r.items()} for r in missing[:MAX_SHOWN]],
+        unexpected=[{k: _plain(v) for k, v in r.items()} for r in unexpected[:MAX_SHOWN]],
+        missing_count=len(missing),
+        unexpected_count=len(unexpected),
+        column_problems=problems,
+    )
+    if not names and staged.height != expected.height:
+        cmp.column_problems.append(f"the result has {staged.height} rows, the evaluation {expected.height}")
+    return cmp
+
+
+def _row_differences(
+    s: Any, e: Any, names: list[str], rel_tol: float, abs_tol: float
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(staged rows without a match, expected rows without a match), matching equal rows one to one."""
+    import polars as pl
+
+    digits = max(1, min(15, math.ceil(-math.log10(max(rel_tol, 1e-15))) + 2))
+    occ = f"{HIDDEN}occ"
+
+    def keyed(df: Any) -> Any:
+        keys = [
+            (pl.col(n).round_sig_figs(digits) if df.schema[n] == pl.Float64 else pl.col(n)).alias(f"{HIDDEN}k{i}")
+            for i, n in enumerate(names)
+        ]
+        kcols = [f"{HIDDEN}k{i}" for i in range(len(names))]
+        return df.with_columns(keys).with_columns(pl.int_range(pl.len()).over(kcols).alias(occ)), kcols
+
+    sk, kcols = keyed(s)
+    ek, _ = keyed(e)
+    on = [*kcols, occ]
+    s_left = sk.join(ek.select(on), on=on, how="anti", nulls_equal=True).select(names).rows(named=True)
+    e_left = ek.join(sk.select(on), on=on, how="anti", nulls_equal=True).select(names).rows(named=True)
+    if not s_left or not e_left or len(s_left) * len(e_left) > 4_000_000:
+        return s_left, e_left
+    # rows whose numbers differ within tolerance but fell on two sides of a rounding boundary
+    float_cols = [n for n in names if s.schema[n] == pl.Float64]
+    exact_cols = [n for n in names if n not in float_cols]
+    buckets: dict[tuple[Any, ...], list[int]] = {}
+    for i, r in enumerate(e_left):
+        buckets.setdefault(tuple(r[n] for n in exact_cols), []).append(i)
+    used: set[int] = set()
+    unmatched_s = []
+    for r in s_left:
+        found = None
+        for i in buckets.get(tuple(r[n] for n in exact_cols), []):
+            if i not in used and all(_value_equal(r[n], e_left[i][n], rel_tol, abs_tol) for n in float_cols):
+                found = i
+                break
+        if found is None:
+            unmatched_s.append(r)
+        else:
+            used.add(found)
+    return unmatched_s, [r for i, r in enumerate(e_left) if i not in used]
+
+
+# ---------------------------------------------------------------------------------------------
+# the test
+# ---------------------------------------------------------------------------------------------
+
+
+def differential_test(
+    engine: Engine,
+    spec: ETLSpec,
+    catalog: Catalog,
+    staged_table: str,
+    *,
+    max_rows: int = 1_000_000,
+    sample_keys: int = 10_000,
+) -> TestCase:
+    """Compare ``staged_table`` with the spec evaluated by Polars; a TestCase with status pass, fail or warning.
+
+    ``warning`` (with the reason in ``message``): Polars is not installed, the spec uses something
+    the evaluation does not support, or the data does not determine one result. ``error`` (a
+    false positive, not blocking): the check itself broke.
+    """
+    t = TestCase(
+        test_id=TEST_ID, category="transformation", use_case=_USE_CASE,
+        query=f"Polars evaluation of the spec (datamorph.validation.polars_eval) compared with {staged_table}",
+        expected_result="the same rows as the Polars evaluation", kind="compare", validation_type="rule_based",
+    )  # fmt: skip
+    t0 = time.perf_counter()
+    try:
+        import polars  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError:
+        t.status = "warning"
+        t.message = f"differential check skipped: Polars and PyArrow are not installed ({INSTALL_HINT})"
+        return t
+    try:
+        _run(t, engine, spec, catalog, staged_table, max_rows, sample_keys)
+    except DifferentialUnsupported as e:
+        t.status = "warning"
+        t.message = f"differential check skipped: {e}"
+    except NotImplementedError as e:
+        t.status = "warning"
+        t.message = f"differential check skipped: {e}"
+    except Exception as e:  # the check itself broke: report it, do not block on it
+        t.status = "error"
+        t.false_positive = True
+        t.message = f"the differential check could not run: {type(e).__name__}: {e}"
+    t.duration_ms = round((time.perf_counter() - t0) * 1000, 2)
+    return t
+
+
+def _run(t: TestCase, engine: Engine, spec: ETLSpec, catalog: Catalog, staged_table: str,
+         max_rows: int, sample_keys: int) -> None:  # fmt: skip
+    div = _division_by_zero(engine)
+    infos: dict[str, TableInfo] = {}
+    for b in spec.blocks():
+        for st in b.source_tables:
+            if catalog.has_table(st.table_name):
+                info = catalog.table(st.table_name)
+                infos[table_ref(info).lower()] = info
+    rows = sum(_row_count(engine, i) for i in infos.values())
+    info: dict[str, Any] = {"mode": "full", "source_rows": rows}
+    if rows <= max_rows:
+        cache: dict[str, Any] = {}
+
+        def read(_block: int, source: SourceRef) -> Any:
+            name = table_ref(source.info)
+            if name not in cache:
+                cache[name] = engine.read_arrow(name)
+            return cache[name]
+
+        ev = evaluate(spec, catalog, read, div_by_zero=div)
+        staged, _ = normalise(engine.read_arrow(staged_table))
+    else:
+        ev, staged, info = _sampled(engine, spec, catalog, staged_table, rows, max_rows, sample_keys, div)
+    _judge(t, ev, staged, info)
+
+
+def _judge(t: TestCase, ev: Evaluation, staged: Any, info: dict[str, Any]) -> None:
+    import polars as pl
+
+    n = ev.frame.height
+    if ev.limit is None or n <= ev.limit:
+        cmp = compare_results(staged, ev.result())
+        t.actual_result = {**info, **_summary(cmp)}
+        t.status = "pass" if cmp.equal else "fail"
+        t.message = cmp.message()
+        return
+    # a limit cuts the ordered rows: which rows is determined unless the cut falls inside a tie
+    df = ev.sorted()
+    limit = ev.limit
+    order_cols = [c for c, _d, _n in ev.order]
+    boundary = df.row(limit - 1, named=True)
+    tie = pl.lit(True)
+    for c in order_cols:
+        tie = tie & pl.col(c).eq_missing(pl.lit(boundary[c], dtype=df.schema[c]))
+    idx = df.with_row_index("i").filter(tie)["i"]
+    first, end = int(idx.min()), int(idx.max()) + 1
+    tied = df.slice(first, end - first).select(ev.columns)
+    if end == limit or tied.unique().height == 1:
+        cmp = compare_results(staged, ev.result())
+        t.actual_result = {**info, **_summary(cmp)}
+        t.status = "pass" if cmp.equal else "fail"
+        t.message = cmp.message()
+        return
+    fixed = compare_results(staged, df.head(first).select(ev.columns))
+    pool = compare_results(staged, df.head(end).select(ev.columns))
+    wanted = f"{limit - first} of the {end - first} rows tied on the order_by columns at the cut"
+    t.actual_result = {**info, **_summary(pool), "limit_tie": wanted}
+    if staged.height == limit and fixed.missing_count == 0 and pool.unexpected_count == 0:
+        t.status = "warning"
+        t.message = (f"order_by does not determine which rows the limit keeps ({wanted}); the rows before the "
+                     "tie match and the tied rows kept are a valid choice")  # fmt: skip
+    else:
+        t.status = "fail"
+        problems = []
+        if staged.height != limit:
+            problems.append(f"the result has {staged.height} rows, the limit keeps {limit}")
+        if fixed.missing_count:
+            problems.append(f"{fixed.missing_count} row(s) that order_by puts within the limit are missing, "
+                            f"e.g. {_rows_text(fixed.missing)}")  # fmt: skip
+        if pool.unexpected_count:
+            problems.append(f"{pool.unexpected_count} row(s) of the result are not among the first rows, "
+                            f"e.g. {_rows_text(pool.unexpected)}")  # fmt: skip
+        t.message = "; ".join(problems)
+
+
+def _summary(cmp: Comparison) -> dict[str, Any]:
+    return {
+        "staged_rows": cmp.staged_rows,
+        "expected_rows": cmp.expected_rows,
+        "unexpected_rows": cmp.unexpected,
+        "missing_rows": cmp.missing,
+        "unexpected_count": cmp.unexpected_count,
+        "missing_count": cmp.missing_count,
+        "column_problems": cmp.column_problems,
+    }
+
+
+def _division_by_zero(engine: Engine) -> str:
+    """How the engine's ``/`` treats a zero divisor: "ieee" (±inf, NaN) or "null"."""
+    try:
+        return "null" if engine.scalar("SELECT CAST(1 AS DOUBLE) / 0") is None else "ieee"
+    except Exception:
+        return "ieee"
+
+
+def _sql_table(engine: Engine, info: TableInfo) -> str:
+    schema = None if info.schema in ("main", "public", "temp", "") or info.kind == "file" else info.schema
+    node = exp.table_(exp.to_identifier(info.name, quoted=True),
+                      db=exp.to_identifier(schema, quoted=True) if schema else None)  # fmt: skip
+    return node.sql(dialect=engine.dialect)
+
+
+def _row_count(engine: Engine, info: TableInfo) -> int:
+    if info.row_count is not None:
+        return int(info.row_count)
+    return int(engine.scalar(f"SELECT count(*) FROM {_sql_table(engine, info)}") or 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# large sources: a key-preserving sample
+# ---------------------------------------------------------------------------------------------
+
+
+def _sampled(engine: Engine, spec: ETLSpec, catalog: Catalog, staged_table: str, rows: int, max_rows: int,
+             sample_keys: int, div: str) -> tuple[Evaluation, Any, dict[str, Any]]:  # fmt: skip
+    import polars as pl
+
+    why = f"the sources have {rows:,} rows (more than max_rows={max_rows:,})"
+    if spec.union is not None:
+        raise DifferentialUnsupported(f"{why} and a union cannot be evaluated on a sample")
+    if spec.limit is not None:
+        raise DifferentialUnsupported(f"{why} and a limit cannot be evaluated on a sample")
+    plan = BlockPlan(spec, catalog)
+    owner, column = _sample_key(plan, spec, why)
+    key_class = plan.class_of((owner.key, column))
+    values = _key_sample(engine, owner.info, column, sample_keys)
+    frames = _reduced_sources(engine, plan, owner, column, values)
+    ev = evaluate(spec, catalog, lambda _b, s: frames[s.key], div_by_zero=div)
+    out = _key_output(ev, key_class)
+    if out is None:
+        raise DifferentialUnsupported(f"{why} and the sample key is not an output column")  # checked before
+    keep = pl.Series("k", [_py(v) for v in values], strict=False)
+    dtype = ev.frame.schema[out]
+    ev.frame = ev.frame.filter(pl.col(out).is_in(keep.cast(dtype, strict=False).implode()))
+    staged, _ = normalise(engine.read_arrow(staged_table, where_in=(out, values)))
+    real = owner.info.column(column).name
+    info = {
+        "mode": "sample",
+        "source_rows": rows,
+        "max_rows": max_rows,
+        "sample_key": f"{owner.ref}.{real}",
+        "sampled_keys": len(values),
+        "sample_source_rows": sum(f.num_rows for f in frames.values()),
+        "key_values": [_py(v) for v in values[:20]],
+    }
+    return ev, staged, info
+
+
+def _py(v: Any) -> Any:
+    from decimal import Decimal
+
+    return float(v) if isinstance(v, Decimal) else v
+
+
+def _sample_key(plan: BlockPlan, spec: ETLSpec, why: str) -> tuple[SourceRef, str]:
+    """The source column to sample keys of, checked to be safe: every output row depends on one key's rows."""
+    candidates: list[list[tuple[SourceRef, str]]] = []
+    if spec.is_aggregate:
+        derived = {d.name.lower() for d in spec.derived_columns}
+        for g in spec.group_by:
+            if g.lower() not in derived and "(" not in g:
+                candidates.append(plan.lookup(g))
+        if not candidates:
+            raise DifferentialUnsupported(f"{why} and no group_by key is a source column to sample by")
+    else:
+        if spec.dedupe is not None and spec.dedupe.keys:
+            candidates.append(plan.lookup(spec.dedupe.keys[0]))
+        for j in plan.joins:
+            candidates.append([(j.left, j.pairs[0][0]), (j.right, j.pairs[0][1])])
+        src = plan.sources[0]
+        for c in [*src.info.primary_key, *(c.name for c in src.info.columns)]:
+            candidates.append([(src, c.lower())])
+    outputs = _output_identities(plan, spec)
+    for hits in candidates:
+        preserved = [h for h in hits if not _null_supplied(plan, h[0])] or hits
+        owner, column = preserved[0]
+        cls = plan.class_of((owner.key, column))
+        if not any(o and o & cls for o in outputs):
+            continue
+        _check_separable(plan, spec, cls, why)
+        return owner, column
+    raise DifferentialUnsupported(f"{why} and no key to sample by is an output column")
+
+
+def _null_supplied(plan: BlockPlan, src: SourceRef) -> bool:
+    for i, j in enumerate(plan.joins):
+        if j.right is src and j.how in ("left", "full"):
+            return True
+        if j.how in ("right", "full") and src in plan.sources[: i + 1]:
+            return True
+    return False
+
+
+def _output_identities(plan: BlockPlan, spec: ETLSpec) -> list[frozenset[tuple[str, str]] | None]:
+    """The source columns each output column is (without evaluating): for picking the sample key."""
+    names: list[str] = []
+    if spec.columns:
+        names = [c.column for c in spec.columns if c.column is not None]
+    elif spec.is_aggregate:
+        names = list(spec.group_by)
+    else:
+        names = [f"{s.ref}.{c.name}" for s in plan.sources for c in s.info.columns]
+    out: list[frozenset[tuple[str, str]] | None] = []
+    for n in names:
+        try:
+            out.append(BlockPlan.identity(plan.lookup(n)))
+        except DifferentialUnsupported:
+            out.append(None)
+    return out
+
+
+def _check_separable(plan: BlockPlan, spec: ETLSpec, cls: set[tuple[str, str]], why: str) -> None:
+    def has_key(names: list[str]) -> bool:
+        for n in names:
+            try:
+                if BlockPlan.identity(plan.lookup(n)) & cls:
+                    return True
+            except DifferentialUnsupported:
+                continue
+        return False
+
+    for w in spec.windows:
+        if not has_key(w.partition_by):
+            raise DifferentialUnsupported(f"{why} and window '{w.name}' spans several sample keys "
+                                          "(its partition_by does not include the key)")  # fmt: skip
+    if spec.dedupe is not None and spec.dedupe.keys and not has_key(spec.dedupe.keys):
+        raise DifferentialUnsupported(f"{why} and the dedupe keys do not include the sample key")
+
+
+def _key_sample(engine: Engine, info: TableInfo, column: str, n: int) -> list[Any]:
+    """Up to ``n`` distinct non-NULL values of ``column``, the same ones on every run."""
+    col = exp.column(info.column(column).name, quoted=True).sql(dialect=engine.dialect)
+    order = f"hash({col})" if engine.dialect == "duckdb" else f"md5(CAST({col} AS VARCHAR))"
+    sql = (f"SELECT {col} FROM (SELECT DISTINCT {col} FROM {_sql_table(engine, info)} WHERE {col} IS NOT NULL) "
+           f"AS _dm_k ORDER BY {order}, {col} LIMIT {int(n)}")  # fmt: skip
+    return [r[0] for r in engine.fetch(sql).rows]
+
+
+def _reduced_sources(engine: Engine, plan: BlockPlan, owner: SourceRef, column: str, values: list[Any]) -> dict[str, Any]:
+    """Each source's rows that can join to the sampled keys (a superset is fine: the joins do the rest)."""
+    import polars as pl
+
+    frames = {owner.key: engine.read_arrow(table_ref(owner.info), where_in=(owner.info.column(column).name, values))}
+    pending = list(plan.joins)
+    while pending:
+        progressed = False
+        for j in list(pending):
+            for have, want, hcol, wcol in ((j.left, j.right, j.pairs[0][0], j.pairs[0][1]),
+                                           (j.right, j.left, j.pairs[0][1], j.pairs[0][0])):  # fmt: skip
+                if have.key in frames and want.key not in frames:
+                    df = pl.from_arrow(frames[have.key])
+                    assert isinstance(df, pl.DataFrame)
+                    real = {c.lower(): c for c in df.columns}[hcol]
+                    keys = [_py(v) for v in df.get_column(real).drop_nulls().unique().to_list()]
+                    frames[want.key] = engine.read_arrow(table_ref(want.info),
+                                                         where_in=(want.info.column(wcol).name, keys))  # fmt: skip
+            if j.left.key in frames and j.right.key in frames:
+                pending.remove(j)
+                progressed = True
+        if not progressed:  # pragma: no cover - joins always connect every source
+            raise DifferentialUnsupported("cannot reduce the sources to the sample")
+    return frames
+
+
+def _key_output(ev: Evaluation, cls: set[tuple[str, str]]) -> str | None:
+    exact = [n for n, o in zip(ev.columns, ev.origins, strict=True) if o and o & cls]
+    return exact[0] if exact else None
+
+
+__all__ = ["Comparison", "DifferentialUnsupported", "compare_results", "column_node", "differential_test"]

@@ -1,0 +1,194 @@
+"""Planner: output lists opened by headings and request verbs, column phrases, names for computed columns.
+
+Every request runs end to end on the demo warehouse plus small web-analytics and banking tables,
+and is compared with a hand-written query (sorted rows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from datamorph.compiler.sql import compile_spec
+from datamorph.errors import PlanError
+from datamorph.spec import ETLSpec
+
+REF = dt.date(2025, 7, 1)
+EXTRA = Path("/tmp/me/extra.sql")
+
+_EXTRA_SQL = """
+CREATE TABLE users (user_id INTEGER PRIMARY KEY, username VARCHAR, country VARCHAR, created_at TIMESTAMP, plan VARCHAR);
+INSERT INTO users VALUES
+ (1,'alice','US','2024-01-05 10:00:00','free'),(2,'bob','DE','2024-02-11 09:30:00','pro'),
+ (3,'carol','US','2024-03-20 14:00:00','enterprise'),(4,'dave','FR','2024-05-01 08:00:00','pro'),
+ (5,'erin','GB','2024-06-15 17:45:00','free');
+CREATE TABLE sessions (session_id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(user_id),
+ started_at TIMESTAMP, ended_at TIMESTAMP, device_type VARCHAR, browser VARCHAR, traffic_source VARCHAR);
+INSERT INTO sessions VALUES
+ (10,1,'2025-01-01 10:00:00','2025-01-01 10:20:00','desktop','Chrome','organic'),
+ (11,1,'2025-01-03 11:00:00','2025-01-03 11:05:00','mobile','Safari','paid'),
+ (12,2,'2025-01-02 09:00:00','2025-01-02 09:40:00','desktop','Firefox','referral'),
+ (13,3,'2025-01-04 12:00:00','2025-01-04 12:10:00','tablet','Safari','organic'),
+ (14,4,'2025-01-05 15:00:00','2025-01-05 15:30:00','mobile','Chrome','paid'),
+ (15,5,'2025-01-06 16:00:00','2025-01-06 16:02:00','mobile','Chrome','organic');
+CREATE TABLE page_views (view_id INTEGER, session_id INTEGER REFERENCES sessions(session_id), page_url VARCHAR,
+ viewed_at TIMESTAMP, time_on_page_sec INTEGER);
+INSERT INTO page_views VALUES
+ (100,10,'/home','2025-01-01 10:00:00',30),(101,10,'/pricing','2025-01-01 10:01:00',120),
+ (101,10,'/pricing','2025-01-01 10:01:00',120),(102,11,'/home','2025-01-03 11:00:00',15),
+ (103,12,'/docs','2025-01-02 09:00:00',600),(104,13,'/home','2025-01-04 12:00:00',45),
+ (104,13,'/home','2025-01-04 12:00:00',45),(105,14,'/pricing','2025-01-05 15:00:00',90),
+ (106,15,'/home','2025-01-06 16:00:00',5);
+CREATE TABLE accounts (account_id INTEGER PRIMARY KEY, customer_id INTEGER, account_type VARCHAR, status VARCHAR,
+ opened_date DATE, closed_date DATE, credit_limit DECIMAL(10,2));
+INSERT INTO accounts VALUES
+ (500,1,'checking','open','2023-01-01',NULL,NULL),(501,1,'savings','closed','2023-02-01','2024-06-01',NULL),
+ (502,2,'credit','open','2023-03-15',NULL,5000),(503,3,'checking','closed','2022-07-01','2024-01-10',NULL),
+ (504,4,'credit','open','2024-01-01',NULL,2500),(505,5,'savings','open','2024-04-04',NULL,NULL);
+CREATE TABLE transactions (transaction_id INTEGER PRIMARY KEY, account_id INTEGER REFERENCES accounts(account_id),
+ transaction_date DATE, transaction_type VARCHAR, direction VARCHAR, amount DECIMAL(10,2), status VARCHAR);
+INSERT INTO transactions VALUES
+ (1,500,'2025-01-02','deposit','credit',1000,'posted'),(2,500,'2025-01-05','purchase','debit',120.5,'posted'),
+ (3,501,'2025-01-06','transfer','debit',300,'pending'),(4,502,'2025-01-07','purchase','debit',75,'posted'),
+ (5,502,'2025-01-09','payment','credit',75,'reversed'),(6,503,'2025-01-10','withdrawal','debit',50,'posted'),
+ (7,504,'2025-01-11','purchase','debit',220,'posted'),(8,505,'2025-01-12','deposit','credit',400,'posted');
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    import duckdb
+
+    from datamorph.demo.warehouse import build_demo_warehouse
+    from datamorph.engines import connect
+
+    path = tmp_path_factory.mktemp("w") / "w.duckdb"
+    build_demo_warehouse(path, scale=0.05)
+    con = duckdb.connect(str(path))
+    con.execute(_EXTRA_SQL)
+    con.close()
+    eng = connect(str(path))
+    yield eng
+    eng.close()
+
+
+def plan(engine, prompt: str) -> ETLSpec:  # type: ignore[no-untyped-def]
+    from datamorph.planner import plan_request
+
+    return plan_request(prompt, engine, reference_date=REF)
+
+
+def rows(engine, spec: ETLSpec) -> tuple[list[str], list[tuple[Any, ...]]]:  # type: ignore[no-untyped-def]
+    res = engine.fetch(compile_spec(spec, engine.catalog()).sql("duckdb"))
+    return res.columns, res.rows
+
+
+def check(engine, prompt: str, sql: str, cols: list[str] | None = None) -> ETLSpec:  # type: ignore[no-untyped-def]
+    spec = plan(engine, prompt)
+    got_cols, got = rows(engine, spec)
+    want = engine.fetch(sql).rows
+    key = lambda r: tuple((x is None, str(x)) for x in r)  # noqa: E731
+    assert sorted(got, key=key) == sorted(want, key=key), spec.model_dump_json(indent=1)
+    if cols is not None:
+        assert got_cols == cols
+    return spec
+
+
+# -- output lists opened by verbs and headings ------------------------------------------------------
+
+LISTS = [
+    ("Make a contact sheet from the customers table with only three columns: customer_id, first_name, email.",
+     "SELECT customer_id, first_name, email FROM customers", ["customer_id", "first_name", "email"]),
+    ("Build a user directory from users with just these columns: user_id, username, country",
+     "SELECT user_id, username, country FROM users", ["user_id", "username", "country"]),
+    ("Produce an account list: account_id, account_type, status.",
+     "SELECT account_id, account_type, status FROM accounts", ["account_id", "account_type", "status"]),
+    ("Attach the category name to each product: product_id, product_name, category_name.",
+     "SELECT product_id, product_name, category_name FROM products JOIN categories USING (category_id)",
+     ["product_id", "product_name", "category_name"]),
+    ("Tag page views with the subscription plan of the user behind the session: view_id, page_url, plan.",
+     "SELECT view_id, page_url, plan FROM page_views JOIN sessions USING (session_id) JOIN users USING (user_id)",
+     ["view_id", "page_url", "plan"]),
+    ("Show each employee alongside the name of their department - employee_id, first_name, last_name, "
+     "department_name.",
+     "SELECT employee_id, first_name, last_name, department_name FROM employees JOIN departments "
+     "USING (department_id)", ["employee_id", "first_name", "last_name", "department_name"]),
+    ("Pull sessions: session_id, device_type, browser",
+     "SELECT session_id, device_type, browser FROM sessions", ["session_id", "device_type", "browser"]),
+]
+
+
+@pytest.mark.parametrize("prompt, sql, cols", LISTS)
+def test_lists_opened_by_verbs_and_headings(engine, prompt: str, sql: str, cols: list[str]) -> None:  # type: ignore[no-untyped-def]
+    check(engine, prompt, sql, cols)
+
+
+RENAMES = [
+    ("Copy the departments table with the columns renamed: department_id -> dept_id, department_name -> dept_name, "
+     "location -> site. Leave the cost center out.",
+     "SELECT department_id AS dept_id, department_name AS dept_name, location AS site FROM departments",
+     ["dept_id", "dept_name", "site"]),
+    ("Copy the users table with the columns renamed: user_id -> id, username -> handle, country -> cc, "
+     "created_at -> signup_ts. Leave the plan out.",
+     "SELECT user_id, username, country, created_at FROM users", ["id", "handle", "cc", "signup_ts"]),
+]
+
+
+@pytest.mark.parametrize("prompt, sql, cols", RENAMES)
+def test_rename_lists(engine, prompt: str, sql: str, cols: list[str]) -> None:  # type: ignore[no-untyped-def]
+    check(engine, prompt, sql, cols)
+
+
+# -- names written apart from their measure; measures named in a list ------------------------------
+
+MEASURE_NAMES = [
+    ("Number of orders per customer as order_count",
+     "SELECT customer_id, count(*) FROM orders GROUP BY 1", ["customer_id", "order_count"]),
+    ("count of sessions per device type, as n_sessions",
+     "SELECT device_type, count(*) FROM sessions GROUP BY 1", ["device_type", "n_sessions"]),
+    ("Share of closed accounts per account type, as closed_ratio",
+     "SELECT account_type, count(*) FILTER (WHERE status = 'closed') * 1.0 / count(*) FROM accounts GROUP BY 1",
+     ["account_type", "closed_ratio"]),
+    ("Return the customer_id and how many orders each has",
+     "SELECT customer_id, count(*) FROM orders GROUP BY 1", None),
+    ("Number of orders for every customer, customers who never ordered must appear with 0. customer_id and "
+     "order_count",
+     "SELECT c.customer_id, count(o.order_id) FROM customers c LEFT JOIN orders o USING (customer_id) GROUP BY 1",
+     ["customer_id", "order_count"]),
+]
+
+
+@pytest.mark.parametrize("prompt, sql, cols", MEASURE_NAMES)
+def test_measure_names(engine, prompt: str, sql: str, cols: list[str] | None) -> None:  # type: ignore[no-untyped-def]
+    check(engine, prompt, sql, cols)
+
+
+# -- table words with row nouns; multi-word table synonyms -----------------------------------------
+
+TABLE_PHRASES = [
+    ("Show salary records", "SELECT * FROM salaries"),
+    ("all transaction entries", "SELECT * FROM transactions"),
+    ("List order rows", "SELECT * FROM orders"),
+    ("order lines", "SELECT * FROM order_items"),
+    ("each order line with line_total = quantity times unit_price",
+     "SELECT *, quantity * unit_price FROM order_items"),
+]
+
+
+@pytest.mark.parametrize("prompt, sql", TABLE_PHRASES)
+def test_table_phrases(engine, prompt: str, sql: str) -> None:  # type: ignore[no-untyped-def]
+    check(engine, prompt, sql)
+
+
+# -- what cannot be grounded is reported --------------------------------------------------------------
+
+@pytest.mark.parametrize("prompt", [
+    "Show the computed categories",  # an inflected verb is no typo of the value 'Computers'
+    "Return customer_id, frobnicate_score and email from customers",
+])
+def test_unclear_raises(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PlanError):
+        plan(engine, prompt)
