@@ -31,6 +31,8 @@ class Settings(BaseModel):
     reference_date: dt.date | None = Field(default=None, description="Date that relative dates in requests "
                                            "('last 90 days') count from; default today.")  # fmt: skip
     sample_rows: int = Field(default=10, ge=0, le=1000, description="Sample rows read per source table.")
+    max_remediation_iterations: int = Field(default=5, ge=0, le=50, description="Repairs of a failing spec "
+                                            "tried per run before giving up (0: no remediation).")  # fmt: skip
 
     @property
     def store_path(self) -> Path:

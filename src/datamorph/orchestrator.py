@@ -5,6 +5,11 @@ them in order, times each, logs each as append-only entries through one
 event sink (run store, terminal, API stream), keeps every artifact, and
 publishes only after the staged result passed its tests. Any failure leaves
 the target exactly as it was.
+
+When a *remediable* step (compile, stage, validate) fails, the remediation loop
+(:mod:`datamorph.remediation.loop`) diagnoses the failure, repairs the spec and the
+orchestrator runs those steps again from compile, into a fresh staging table, with
+versioned artifacts (``spec.v2.json``, ``pipeline.v2.sql``, ``validation.v2.json``...).
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ from datamorph.engines import connect
 from datamorph.engines.base import Engine, PublishResult
 from datamorph.errors import DataMorphError, SourceDataError, SpecError, TargetConflict, ValidationFailed
 from datamorph.events import EventSink, FanOut, LogEntry, LogType, new_run_id
+from datamorph.remediation.loop import RemediationState, Remediator, latest_artifact, versioned
+from datamorph.remediation.suite import validation_suite
 from datamorph.spec import ETLSpec, TargetTable, load_spec
 from datamorph.store import RunStore
-from datamorph.validation import ValidationReport, validate
+from datamorph.validation import ValidationReport
 
 SUCCESS_MESSAGE = "ETL pipeline executed and validated successfully"
 
@@ -61,6 +68,8 @@ class RunContext:
     published: PublishResult | None = None
     timings: dict[str, float] = field(default_factory=dict)
     artifacts: dict[str, str] = field(default_factory=dict)
+    version: int = 1  # of the spec: 1 as planned or loaded, then one more per repair
+    remediation: RemediationState = field(default_factory=RemediationState)
 
     @property
     def target(self) -> str | None:
@@ -72,16 +81,23 @@ class Step:
     name: str
     title: str
     run: Callable[[Orchestrator, RunContext], str]  # returns a one-line description of what it did
+    remediable: bool = False  # a failure here goes to the remediation loop, which re-runs from the first such step
 
 
 class Orchestrator:
     """Runs requests against one warehouse with one run store and artifact store."""
 
     def __init__(
-        self, settings: Settings, *, sinks: tuple[EventSink, ...] = (), steps: tuple[Step, ...] | None = None
+        self,
+        settings: Settings,
+        *,
+        sinks: tuple[EventSink, ...] = (),
+        steps: tuple[Step, ...] | None = None,
+        remediator: Remediator | None = None,
     ) -> None:
         self.settings = settings
         self.steps = STEPS if steps is None else steps
+        self.remediator = remediator or Remediator(max_iterations=settings.max_remediation_iterations)
         self.store = RunStore(settings.store_path)
         self.artifacts: ArtifactStore = artifact_store(settings.artifacts_location)
         self.sink = FanOut(self.store, *sinks)
@@ -106,8 +122,17 @@ class Orchestrator:
         t_run = time.perf_counter()
         step: Step | None = None
         try:
-            for step in self.steps:
-                self._run_step(ctx, step)
+            i = 0
+            while i < len(self.steps):
+                step = self.steps[i]
+                try:
+                    self._run_step(ctx, step)
+                    i += 1
+                except DataMorphError as e:
+                    if not step.remediable:
+                        raise
+                    self.remediator.recover(self, ctx, step, e)  # a repaired spec, or raises
+                    i = next(j for j, s in enumerate(self.steps) if s.remediable)
             result = self._success(ctx, time.perf_counter() - t_run)
         except DataMorphError as e:
             result = self._failure(ctx, e, step, time.perf_counter() - t_run)
@@ -116,19 +141,20 @@ class Orchestrator:
         return result
 
     def _run_step(self, ctx: RunContext, step: Step) -> None:
-        self.store.start_step(ctx.run_id, step.name)
+        attempt = ctx.version
+        self.store.start_step(ctx.run_id, step.name, attempt)
         self.log(ctx, LogType.STATUS, step.title, f"step {step.name}", step=step.name, phase="start")
         t0 = time.perf_counter()
         try:
             description = step.run(self, ctx)
         except DataMorphError as e:
             ms = round((time.perf_counter() - t0) * 1000, 2)
-            ctx.timings[step.name] = ms
-            self.store.finish_step(ctx.run_id, step.name, "failed", detail={"error": str(e)})
+            ctx.timings[step.name] = round(ctx.timings.get(step.name, 0) + ms, 2)
+            self.store.finish_step(ctx.run_id, step.name, "failed", attempt, detail={"error": str(e)})
             raise
         ms = round((time.perf_counter() - t0) * 1000, 2)
-        ctx.timings[step.name] = ms
-        self.store.finish_step(ctx.run_id, step.name, "ok", detail={"duration_ms": ms})
+        ctx.timings[step.name] = round(ctx.timings.get(step.name, 0) + ms, 2)
+        self.store.finish_step(ctx.run_id, step.name, "ok", attempt, detail={"duration_ms": ms})
         self.log(ctx, LogType.END, step.title, description, step=step.name, phase="end", duration_ms=ms)
 
     def _success(self, ctx: RunContext, seconds: float) -> dict[str, Any]:
@@ -159,14 +185,17 @@ class Orchestrator:
         return result
 
     def _body(self, ctx: RunContext, seconds: float) -> dict[str, Any]:
-        code = ctx.artifacts.get("pipeline.sql")
+        code = latest_artifact(ctx.artifacts, "pipeline.sql", ctx.version)
+        rem = ctx.remediation
         body: dict[str, Any] = {
             "run_id": ctx.run_id,
             "target_table": ctx.target,
-            "specs_path": ctx.artifacts.get("spec.json"),
+            "specs_path": latest_artifact(ctx.artifacts, "spec.json", ctx.version),
             "code_path": code,
             "glue_code_path": code,  # the original's name for the generated code
-            "remediation_status": "not_needed",
+            "remediation_status": rem.status,
+            "remediation_iterations": rem.iterations,
+            "remediations": [a.to_dict() for a in rem.attempts],
             "step_timings_ms": dict(ctx.timings),
             "total_ms": round(seconds * 1000, 2),
         }
@@ -267,23 +296,24 @@ def _compile(o: Orchestrator, ctx: RunContext) -> str:
     assert ctx.spec is not None and ctx.catalog is not None and ctx.engine is not None
     ctx.compiled = compile_spec(ctx.spec, ctx.catalog)
     ctx.sql = ctx.compiled.sql(ctx.engine.dialect)
-    header = f"-- DataMorph run {ctx.run_id}: {ctx.spec.target_table.name} ({ctx.engine.dialect})\n"
-    uri = o.put(ctx, "pipeline.sql", header + ctx.sql + ";\n")
+    header = f"-- DataMorph run {ctx.run_id} (spec v{ctx.version}): {ctx.spec.target_table.name} ({ctx.engine.dialect})\n"
+    uri = o.put(ctx, versioned("pipeline.sql", ctx.version), header + ctx.sql + ";\n")
     o.log(ctx, LogType.CODE, "Generated SQL", ctx.sql, dialect=ctx.engine.dialect, code_path=uri)
     return f"{len(ctx.compiled.outputs)} output columns"
 
 
 def _stage(o: Orchestrator, ctx: RunContext) -> str:
     assert ctx.engine is not None and ctx.sql is not None and ctx.spec is not None
-    ctx.staged = ctx.engine.stage(ctx.sql, ctx.spec.target_table.name, ctx.run_id)
+    stage_id = ctx.run_id if ctx.version == 1 else f"{ctx.run_id}_v{ctx.version}"  # a fresh table per version
+    ctx.staged = ctx.engine.stage(ctx.sql, ctx.spec.target_table.name, stage_id)
     ctx.staged_rows = int(ctx.engine.scalar(f"SELECT COUNT(*) FROM {ctx.staged}") or 0)
     return f"{ctx.staged_rows:,} rows in {ctx.staged}"
 
 
 def _validate(o: Orchestrator, ctx: RunContext) -> str:
     assert ctx.engine is not None and ctx.compiled is not None and ctx.staged is not None
-    ctx.report = validate(ctx.engine, ctx.compiled, ctx.staged)
-    o.put(ctx, "validation.json", json.dumps(ctx.report.to_dict(), indent=2, default=str))
+    ctx.report = validation_suite(ctx.engine, ctx.compiled, ctx.staged, ctx.remediation.suite, attempt=ctx.version)
+    o.put(ctx, versioned("validation.json", ctx.version), json.dumps(ctx.report.to_dict(), indent=2, default=str))
     s = ctx.report.summary()
     o.log(ctx, LogType.RESULT, f"Validation {ctx.report.status}",
           f"{s['passed']}/{s['total_tests']} tests passed, {s['warnings']} warnings, {s['failed']} failed",
@@ -295,7 +325,7 @@ def _validate(o: Orchestrator, ctx: RunContext) -> str:
         first = ctx.report.failures()[0]
         raise ValidationFailed(
             f"{len(ctx.report.failures())} validation test(s) failed, e.g. {first.test_id}: {first.message}",
-            hint="nothing was published; see validation.json",
+            hint=f"nothing was published; see {versioned('validation.json', ctx.version)}",
         )
     return f"{s['passed']}/{s['total_tests']} tests passed" + (f", {s['warnings']} warnings" if s["warnings"] else "")
 
@@ -312,8 +342,8 @@ def _publish(o: Orchestrator, ctx: RunContext) -> str:
 STEPS: tuple[Step, ...] = (
     Step("plan", "Plan or load the spec", _load_spec),
     Step("read_sources", "Read source schemas and samples", _read_sources),
-    Step("compile", "Compile to SQL", _compile),
-    Step("stage", "Run into a staging table", _stage),
-    Step("validate", "Test the staged result on every row", _validate),
+    Step("compile", "Compile to SQL", _compile, remediable=True),
+    Step("stage", "Run into a staging table", _stage, remediable=True),
+    Step("validate", "Test the staged result on every row", _validate, remediable=True),
     Step("publish", "Publish the target", _publish),
 )

@@ -47,7 +47,7 @@ def key_overlap(engine: Engine, left: str, lcol: str, right: str, rcol: str) -> 
         exp.not_(exp.Is(this=_col("_dm_l", lcol), expression=exp.Null())))
     rv = exp.select(_col("_dm_r", rcol)).from_(_table(right, "_dm_r"))
     matched = exp.select(exp.Count(this=exp.Star())).from_(lv.subquery("_dm_a")).where(
-        exp.In(this=_col("_dm_a", "v"), query=rv))
+        exp.In(this=_col("_dm_a", "v"), query=rv.subquery()))
     dl = exp.select(exp.Count(this=exp.Distinct(expressions=[_col("_dm_l", lcol)]))).from_(_table(left, "_dm_l"))
     dr = exp.select(exp.Count(this=exp.Distinct(expressions=[_col("_dm_r", rcol)]))).from_(_table(right, "_dm_r"))
     q = exp.select(matched.subquery(), dl.subquery(), dr.subquery())

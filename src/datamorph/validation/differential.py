@@ -35,10 +35,11 @@ from datamorph.validation.polars_eval import (
     Evaluation,
     SourceRef,
     evaluate,
+    evaluate_spec_polars,
     normalise,
     table_ref,
 )
-from datamorph.validation.polars_expr import DifferentialUnsupported, column_node
+from datamorph.validation.polars_expr import DifferentialAmbiguous, DifferentialUnsupported
 
 TEST_ID = "differential_polars_matches_sql"
 INSTALL_HINT = 'pip install "datamorph[differential]"'
@@ -421,7 +422,7 @@ def _sampled(engine: Engine, spec: ETLSpec, catalog: Catalog, staged_table: str,
         raise DifferentialUnsupported(f"{why} and the sample key is not an output column")  # checked before
     keep = pl.Series("k", [_py(v) for v in values], strict=False)
     dtype = ev.frame.schema[out]
-    ev.frame = ev.frame.filter(pl.col(out).is_in(keep.cast(dtype, strict=False).implode()))
+    ev.frame = ev.frame.filter(pl.col(out).is_in(keep.cast(dtype, strict=False)))
     staged, _ = normalise(engine.read_arrow(staged_table, where_in=(out, values)))
     real = owner.info.column(column).name
     info = {
@@ -458,18 +459,23 @@ def _sample_key(plan: BlockPlan, spec: ETLSpec, why: str) -> tuple[SourceRef, st
         for j in plan.joins:
             candidates.append([(j.left, j.pairs[0][0]), (j.right, j.pairs[0][1])])
         src = plan.sources[0]
-        for c in [*src.info.primary_key, *(c.name for c in src.info.columns)]:
+        for c in dict.fromkeys([*src.info.primary_key, *(c.name for c in src.info.columns)]):
             candidates.append([(src, c.lower())])
     outputs = _output_identities(plan, spec)
+    reason = f"{why} and no key to sample by is an output column"
     for hits in candidates:
         preserved = [h for h in hits if not _null_supplied(plan, h[0])] or hits
         owner, column = preserved[0]
         cls = plan.class_of((owner.key, column))
         if not any(o and o & cls for o in outputs):
             continue
-        _check_separable(plan, spec, cls, why)
+        try:
+            _check_separable(plan, spec, cls, why)
+        except DifferentialUnsupported as e:
+            reason = str(e)
+            continue
         return owner, column
-    raise DifferentialUnsupported(f"{why} and no key to sample by is an output column")
+    raise DifferentialUnsupported(reason)
 
 
 def _null_supplied(plan: BlockPlan, src: SourceRef) -> bool:
@@ -557,4 +563,11 @@ def _key_output(ev: Evaluation, cls: set[tuple[str, str]]) -> str | None:
     return exact[0] if exact else None
 
 
-__all__ = ["Comparison", "DifferentialUnsupported", "compare_results", "column_node", "differential_test"]
+__all__ = [
+    "Comparison",
+    "DifferentialAmbiguous",
+    "DifferentialUnsupported",
+    "compare_results",
+    "differential_test",
+    "evaluate_spec_polars",
+]

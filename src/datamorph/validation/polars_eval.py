@@ -248,15 +248,14 @@ def _merge_kind(kinds: list[str]) -> str:
 
 
 class BlockEval:
-    def __init__(self, plan: BlockPlan, frames: dict[str, Any], *, div_by_zero: str = "ieee") -> None:
+    def __init__(
+        self, plan: BlockPlan, frames: dict[str, Any], kinds: dict[str, str], *, div_by_zero: str = "ieee"
+    ) -> None:
         self.plan = plan
         self.block = plan.block
         self.frames = frames  # source ref lower -> normalised pl.DataFrame with internal column names
         self.div_by_zero = div_by_zero
-        self.kinds: dict[str, str] = {}
-        for s in plan.sources:
-            df = frames[s.key]
-            self.kinds.update({c: kind_of_dtype(t) for c, t in df.schema.items()})
+        self.kinds: dict[str, str] = dict(kinds)  # internal column -> kind (decimals are Float64 of kind decimal)
         b = self.block
         self.derived = {d.name.lower(): d for d in b.derived_columns}
         self.derived_trees = {k: parse_fragment(d.expression, f"derived column '{d.name}'") for k, d in self.derived.items()}
@@ -931,17 +930,19 @@ def evaluate(spec: ETLSpec, catalog: Catalog, read: Reader, *, div_by_zero: str 
         wrap = True  # SQL: ORDER BY of a SELECT DISTINCT must name output columns
     results: list[BlockResult] = []
     for i, plan in enumerate(plans):
-        frames = {}
+        frames: dict[str, Any] = {}
+        kinds: dict[str, str] = {}
         for s in plan.sources:
-            df, kinds = normalise(read(i, s))
+            df, read_kinds = normalise(read(i, s))
             lower = {c.lower(): c for c in df.columns}
             missing = [c.name for c in s.info.columns if c.name.lower() not in lower]
             if missing:
                 raise DifferentialUnsupported(f"{s.info.name}: the rows read have no column {missing[0]}")
             df = df.select([pl.col(lower[c.name.lower()]).alias(s.internal(c.name)) for c in s.info.columns])
+            kinds.update({s.internal(c.name): read_kinds[lower[c.name.lower()]] for c in s.info.columns})
             frames[s.key] = df
         items = spec.order_by if i == 0 else ()
-        results.append(BlockEval(plan, frames, div_by_zero=div_by_zero).run(items, allow_hidden=not wrap))
+        results.append(BlockEval(plan, frames, kinds, div_by_zero=div_by_zero).run(items, allow_hidden=not wrap))
     first = results[0]
     frame = first.frame
     if len(results) > 1:

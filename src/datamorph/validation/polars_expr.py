@@ -268,6 +268,11 @@ def like_regex(pattern: str, escape: str | None = None) -> str:
     return "(?s)^" + "".join(out) + "$"
 
 
+_INTEGER_TYPES = frozenset({
+    "TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT", "INT128", "HUGEINT",
+    "UTINYINT", "USMALLINT", "UMEDIUMINT", "UINT", "UBIGINT", "UINT128",
+})  # fmt: skip
+
 _AGG_NODES: tuple[type[exp.Expression], ...] = (exp.Sum, exp.Avg, exp.Count, exp.Min, exp.Max)
 
 ColumnResolver = Callable[[exp.Column], Typed]
@@ -620,11 +625,10 @@ class Translator:
         import polars as pl
 
         to = node.args["to"]
-        target = to.this
-        T = exp.DataType.Type
+        target = to.this.name  # the type's name: sqlglot's enum of types differs between versions
         t = self(node.this)
         what = node.sql(dialect="duckdb")
-        if target == T.DATE:
+        if target == "DATE":
             if t.kind in ("date", "null"):
                 return Typed(t.expr.cast(pl.Date), "date")
             if t.kind == "timestamp":
@@ -635,24 +639,24 @@ class Translator:
                     if conv is not None:
                         return Typed(conv.expr.cast(pl.Date), "date")
                 return Typed(t.expr.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False), "date")
-        elif target in (T.TIMESTAMP, T.TIMESTAMPNTZ, T.DATETIME):
+        elif target in ("TIMESTAMP", "TIMESTAMPNTZ", "DATETIME"):
             if t.kind in ("date", "timestamp", "null"):
                 return Typed(t.expr.cast(pl.Datetime("us")), "timestamp")
             if t.kind == "text" and t.is_literal:
                 conv = _text_to(t.literal, "timestamp")
                 if conv is not None:
                     return conv
-        elif target in (T.DOUBLE, T.FLOAT):
+        elif target in ("DOUBLE", "FLOAT"):
             if t.kind in NUMERIC_KINDS or t.kind == "null":
                 return Typed(t.expr.cast(pl.Float64), "float")
             if t.kind == "text":
                 return Typed(t.expr.str.strip_chars().cast(pl.Float64, strict=False), "float")
-        elif target == T.DECIMAL:
+        elif target == "DECIMAL":
             params = [p.this for p in to.expressions if isinstance(p, exp.DataTypeParam)]
             scale = int(params[1].name) if len(params) > 1 else 3  # DuckDB's DECIMAL is DECIMAL(18,3)
             if t.kind in NUMERIC_KINDS or t.kind == "null":
                 return sql_round(Typed(t.expr.cast(pl.Float64), "decimal" if t.kind != "float" else "float"), scale)
-        elif target in (T.TINYINT, T.SMALLINT, T.INT, T.BIGINT, T.HUGEINT, T.UTINYINT, T.USMALLINT, T.UINT, T.UBIGINT):
+        elif target in _INTEGER_TYPES:
             if t.kind in ("int", "null"):
                 return Typed(t.expr.cast(pl.Int64), "int")
             if t.kind == "decimal":
@@ -663,9 +667,9 @@ class Translator:
                 return Typed(t.expr.cast(pl.Int64), "int")
             if t.kind == "text":
                 return Typed(t.expr.str.strip_chars().cast(pl.Int64, strict=False), "int")
-        elif target in (T.VARCHAR, T.TEXT, T.CHAR, T.NVARCHAR, T.NCHAR):
+        elif target in ("VARCHAR", "TEXT", "CHAR", "NVARCHAR", "NCHAR"):
             return Typed(self._as_text(t, what), "text")
-        elif target == T.BOOLEAN:
+        elif target == "BOOLEAN":
             if t.kind in ("bool", "null"):
                 return Typed(t.expr.cast(pl.Boolean), "bool")
             if t.kind == "int":
