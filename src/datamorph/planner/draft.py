@@ -59,6 +59,7 @@ class Draft:
     limit: int | None = None
     union: list[Draft] = field(default_factory=list)
     union_mode: str = "all"
+    required_tables: list[str] = field(default_factory=list)  # joined even when no column is used (drop orphans)
     join_hints: list[str] = field(default_factory=list)  # key columns the request names ("on customer_id")
     target: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -81,6 +82,8 @@ class Draft:
         if self.base:
             names[self.base] = None
         for t in self.tables:
+            names[t] = None
+        for t in self.required_tables:
             names[t] = None
         dump = [
             *(f.model_dump() for f in self.filters), *(d.model_dump() for d in self.derived),

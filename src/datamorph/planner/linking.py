@@ -202,8 +202,10 @@ class _Fuzzy:
                 continue
             if min(len(key), len(query)) <= 5 and Indel.distance(query, key) != 1:
                 continue
-            if query.endswith(_INFLECTIONS) and not key.endswith(_INFLECTIONS) and not query.startswith(key):
-                continue  # an inflected verb is not a typo of a noun ('computed' is not 'Computers'; 'priced' is 'price')
+            if query.endswith(_INFLECTIONS) and not query.startswith(key) and Indel.distance(query, key) != 1:
+                # an inflected verb is no typo of another word: 'computed' is not 'Computers', 'skipped'
+                # is not 'shipped'; a dropped or doubled letter still is ('shiped' → 'shipped')
+                continue
             out.append((key, int(dist)))
         return out
 

@@ -219,11 +219,26 @@ def _split(text: str) -> list[str]:
     return [p for p in _SEPARATOR.split(text) if p and p.strip()]
 
 
+def _exact_column(d: Draft, phrase: str) -> str | None:
+    """The column of a table in play (base first) whose name is exactly ``phrase`` (an identifier)."""
+    p = phrase.strip()
+    if not re.fullmatch(r"[A-Za-z_]\w*", p):
+        return None
+    for t in in_play(d):
+        info = d.catalog.table(t)
+        if info.has_column(p):
+            return f"{info.name}.{info.column(p).name}"
+    return None
+
+
 def _item_ref(d: Draft, phrase: str) -> str | None:
     """A defined name or a qualified source column for ``phrase`` (``the order count`` → order_count).
 
     A phrase that names a table better than any column ("the orders") is not a column.
     """
+    exact = _exact_column(d, phrase)
+    if exact and exact.split(".")[-1].lower() not in d.defined_names():
+        return exact  # "unit_price" is that column, not a computed name that contains its words
     name = defined_name(d, phrase)
     if name:
         return name

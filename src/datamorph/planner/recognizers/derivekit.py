@@ -219,7 +219,7 @@ def drop_unreferenced(d: Draft, phrase: str, keep: str | None = None) -> None:
     if not hits:
         return
     table = getattr(hits[0], "table", hits[0])
-    if table == keep:
+    if table == keep or table in d.required_tables:
         return
     dump = " ".join(str(x.model_dump()) for x in [*d.filters, *d.derived, *d.aggregations, *d.having,
                                                     *d.windows, *d.columns, *d.order_by])  # fmt: skip

@@ -138,6 +138,8 @@ def _clause(d: Draft, cstart: int, cend: int) -> None:
     for s, e, rel, _ in found:
         for t in rel:
             d.use_table(t)
+            if mode == "drop" and t not in d.required_tables:
+                d.required_tables.append(t)  # joined (inner) to drop rows whose t is missing
         _mark(d, s, e)
     for v in verbs:
         _mark(d, cstart + v.start(), cstart + v.end())

@@ -129,6 +129,11 @@ def _ref(d: Draft, phrase: str, key: bool = False, keep: str | None = None) -> s
     words = phrase.split()
     for k in range(len(words), 0, -1):  # "customer by" → "customer"
         part = " ".join(words[:k])
+        if key:
+            fk = _entity_key(d, part, keep)
+            if fk:
+                drop_unreferenced(d, part, keep)
+                return fk
         ref = defined_name(d, part) or column_phrase(d, part, in_play(d) or None) or column_phrase(d, part)
         if ref is None and key:
             ref = column_phrase(d, part + " id", in_play(d) or None)
@@ -144,6 +149,22 @@ def _ref(d: Draft, phrase: str, key: bool = False, keep: str | None = None) -> s
                 drop_unreferenced(d, part, keep)
             return ref
     raise column_error(d, phrase)
+
+
+def _entity_key(d: Draft, phrase: str, keep: str | None) -> str | None:
+    """"within each category": the ranked rows' foreign key to the named table (products.category_id)."""
+    named = d.linker.tables(phrase)
+    if not named or named[0].score < 0.85:
+        return None
+    entity = named[0].table
+    rows = [keep] if keep else [t for t in in_play(d) if t != entity]
+    for t in rows:
+        if not t or t == entity or not d.catalog.has_table(t):
+            continue
+        for fk in d.catalog.table(t).foreign_keys:
+            if fk.ref_table.lower() == entity.lower() and len(fk.columns) == 1:
+                return f"{d.catalog.table(t).name}.{fk.columns[0]}"
+    return None
 
 
 def _family(d: Draft, ref: str) -> str:
