@@ -116,8 +116,10 @@ class TimedConnection:
 
     def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
         t0 = time.perf_counter()
-        res = self._con.execute(sql, *args, **kwargs)
-        CLOCK.add(time.perf_counter() - t0, " ".join(str(sql).split()))
+        try:
+            res = self._con.execute(sql, *args, **kwargs)
+        finally:  # a statement that fails still spent its time in DuckDB
+            CLOCK.add(time.perf_counter() - t0, " ".join(str(sql).split()))
         return self if res is self._con else res
 
     def _timed(self, name: str, *args: Any) -> Any:
@@ -335,8 +337,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ratio: {med('wall_ms') / statistics.median(hand):.2f}")
     finally:
         try:
-            if warehouse is not None and warehouse.is_file():
-                cleanup(warehouse)
+            kept = args.keep is not None or args.warehouse is not None
+            if kept and warehouse is not None and warehouse.is_file():
+                cleanup(warehouse)  # a temporary warehouse goes with the temporary directory
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return 0

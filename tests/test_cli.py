@@ -114,9 +114,10 @@ BAD_INPUTS = [
     ("unknown table", {**EXAMPLE, "source_tables": [{"table_name": "customer", "alias": "c"},
                                                      {"table_name": "orders", "alias": "o"}]},
      "did you mean 'customers'", "CatalogError"),
-    ("unknown column", {**EXAMPLE, "aggregations": [{"function": "sum", "column": "o.amout", "alias": "total_amount",
-                                                      "group_by": ["c.customer_id"]}]},
-     "did you mean 'amount'", "CompileError"),
+    # a misspelled column ("o.amout") is repaired now (test_misspelled_column_heals); no column is like this one
+    ("unknown column", {**EXAMPLE, "aggregations": [{"function": "sum", "column": "o.shipping_fee",
+                                                      "alias": "total_amount", "group_by": ["c.customer_id"]}]},
+     "unknown column 'shipping_fee'", "CompileError"),
     ("type mismatch", {**EXAMPLE, "filters": [{"column": "o.amount", "operator": ">", "value": "lots"}]},
      "type mismatch", "CompileError"),
     ("target is a source", {**EXAMPLE, "target_table": "orders"}, "sources are never overwritten", "TargetConflict"),
@@ -142,6 +143,17 @@ def test_bad_input_fails_clearly_and_changes_nothing(label, spec, needle, error_
     assert fingerprint(fixture_warehouse) == before
     human = run_cli("run", "-s", str(spec_file), "-w", str(warehouse), home=home)
     assert human.returncode == 1 and needle in human.stdout
+
+
+def test_misspelled_column_heals(fixture_warehouse, tmp_path) -> None:
+    bad = {**EXAMPLE, "aggregations": [{"function": "sum", "column": "o.amout", "alias": "total_amount",
+                                         "group_by": ["c.customer_id"]}]}  # fmt: skip
+    proc = run_cli("run", "-s", str(_spec(tmp_path, bad)), "-w", str(fixture_warehouse), "--json", home=tmp_path / "h")
+    assert proc.returncode == 0
+    body = result_json(proc)["body"]
+    assert (body["remediation_status"], body["remediation_iterations"]) == ("remediated", 1)
+    assert body["specs_path"].endswith("spec.v2.json") and body["code_path"].endswith("pipeline.v2.sql")
+    assert "o.amount" in Path(body["specs_path"]).read_text()
 
 
 def test_empty_source_table_is_refused(fixture_warehouse, tmp_path) -> None:

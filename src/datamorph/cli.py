@@ -110,6 +110,8 @@ class TerminalProgress:
             self.console.print(f"[red]✗[/] {entry.title}: {entry.description}")
         elif kind == "warning":
             self.console.print(f"[yellow]![/] {entry.title}: {entry.description}")
+        elif kind == "info" and meta.get("repairer"):
+            self.console.print(f"[cyan]↻[/] {entry.title}")
 
     def _stop(self) -> None:
         if self._status is not None:
@@ -199,7 +201,7 @@ def demo(
     json_out: JsonOpt = False,
 ) -> None:
     """Build a sample warehouse and run the example request end to end."""
-    from datamorph.demo import EXAMPLE_PROMPT, example_spec
+    from datamorph.demo import EXAMPLE_PROMPT
     from datamorph.demo.warehouse import build_demo_warehouse
     from datamorph.orchestrator import RunRequest
 
@@ -212,9 +214,7 @@ def demo(
     if not json_out:
         out.print("  " + ", ".join(f"{t} {n:,}" for t, n in sorted(rows.items())))
         out.print(f"[bold]Request:[/] {EXAMPLE_PROMPT}")
-        out.print("[dim](run from the spec file shipped with DataMorph, datamorph/demo/example_spec.json; "
-                  "the natural-language planner is not part of this release yet)[/]")  # fmt: skip
-    _execute(RunRequest(warehouse=str(path), spec=example_spec(), prompt=EXAMPLE_PROMPT),
+    _execute(RunRequest(warehouse=str(path), prompt=EXAMPLE_PROMPT, target="customer_order_summary"),
              json_out=json_out, home=home)  # fmt: skip
 
 

@@ -89,6 +89,13 @@ class Engine(ABC):
         """
         raise NotImplementedError(f"the {self.name} engine cannot read tables as Arrow")
 
+    def text_collations(self, table: str) -> dict[str, str]:
+        """``{column: collation}`` of the text columns of ``table`` that compare other than byte by byte.
+
+        The differential check cannot reproduce a collation (``'A' = 'a'``), so it needs to know.
+        """
+        raise NotImplementedError(f"the {self.name} engine cannot list collations")
+
     @abstractmethod
     def sample(self, table: str, limit: int = 10) -> QueryResult:
         """Random sample rows of a table."""

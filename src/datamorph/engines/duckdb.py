@@ -445,6 +445,33 @@ class DuckDBEngine(Engine):
             except duckdb.Error as e:
                 raise ExecutionError(f"reading '{table}' failed: {_duck_message(e)}", sql=sql) from e
 
+    def text_collations(self, table: str) -> dict[str, str]:
+        import sqlglot
+
+        with self._mutex:
+            db, schema, name = self._resolve(table)
+            default = str(self._rows("SELECT current_setting('default_collation')")[0][0] or "")
+            rows = self._rows(
+                "SELECT sql FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
+                [db, schema, name],
+            )
+            columns = self._columns_of(db, schema, name)
+        out: dict[str, str] = {}
+        if rows and rows[0][0]:
+            try:
+                tree = sqlglot.parse_one(rows[0][0], read="duckdb")
+            except Exception:  # an unreadable definition: say so rather than guess
+                return {c.name: "unknown" for c in columns if c.family == "text"}
+            for cd in tree.find_all(exp.ColumnDef):
+                for con in cd.args.get("constraints") or []:
+                    if isinstance(con.args.get("kind"), exp.CollateColumnConstraint):
+                        out[cd.name] = con.args["kind"].this.name or con.args["kind"].sql(dialect="duckdb")
+        if default and default.lower() not in ("binary", "c"):
+            for c in columns:
+                if c.family == "text":
+                    out.setdefault(c.name, default)
+        return out
+
     def table_columns(self, qualified_table: str) -> list[ColumnInfo]:
         with self._mutex:
             db, schema, name = self._resolve(qualified_table)

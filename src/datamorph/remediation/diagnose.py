@@ -95,7 +95,7 @@ def _from_engine(spec: ETLSpec, e: ExecutionError, catalog: Catalog | None) -> l
     out: list[Diagnosis] = []
     if re.search(r"when casting from source column|Cannot compare values of type|Unimplemented type for cast"
                  r"|No function matches the given name and argument types '(=|equals)", msg, re.I):  # fmt: skip
-        for path, jc in _joins_with_incompatible_keys(spec, catalog):
+        for path in _joins_with_incompatible_keys(spec, catalog):
             out.append(Diagnosis(k.JOIN_KEY_MISMATCH, f"join_conditions[{path[-1]}]", msg, "engine",
                                  {"block": list(path[:-1]), "join": path[-1]}))  # fmt: skip
     literal = _literal_in(msg)
@@ -122,7 +122,8 @@ def _literal_in(msg: str) -> tuple[str, str] | None:
     return (value, family) if family else None
 
 
-def _joins_with_incompatible_keys(spec: ETLSpec, catalog: Catalog | None) -> list[tuple[tuple, str]]:
+def _joins_with_incompatible_keys(spec: ETLSpec, catalog: Catalog | None) -> list[tuple]:
+    """Paths (block path + join index) of the joins whose key columns cannot be compared."""
     if catalog is None:
         return []
     out = []
@@ -140,7 +141,7 @@ def _joins_with_incompatible_keys(spec: ETLSpec, catalog: Catalog | None) -> lis
                     except DataMorphError:
                         fams.append(None)
                 if None not in fams and not family_fits(fams[0], fams[1]):
-                    out.append(((*prefix, j), jc.left_table))
+                    out.append((*prefix, j))
                     break
     return out
 
@@ -155,13 +156,18 @@ def _from_report(report: ValidationReport, checks: dict[str, SourceCheck]) -> li
         evidence = f"test {t.test_id} failed: {t.message or t.use_case}"
         if check is not None and check.kind in _CHECK_KINDS:
             d = check.detail
-            element = {
-                "join_key_overlap": lambda: f"join_conditions[{d.get('join')}] ({d.get('left')}–{d.get('right')})",
-                "join_fanout": lambda: f"join_conditions[{d.get('join')}] (lookup {d.get('lookup_table')})",
-                "filter_value": lambda: f"the filter on {d.get('table')}.{d.get('column')} ({d.get('values')})",
-                "finite": lambda: f"output column '{d.get('output')}'",
-            }[check.kind]()
+            element = _element(check.kind, d)
             known.append(Diagnosis(_CHECK_KINDS[check.kind], element, evidence, "validation", dict(d)))
         else:
             unknown.append(Diagnosis(k.UNKNOWN, f"test {t.test_id}", evidence, "validation"))
     return known + unknown
+
+
+def _element(kind: str, d: dict) -> str:
+    if kind == "join_key_overlap":
+        return f"join_conditions[{d.get('join')}] ({d.get('left')}–{d.get('right')})"
+    if kind == "join_fanout":
+        return f"join_conditions[{d.get('join')}] (lookup {d.get('lookup_table')})"
+    if kind == "filter_value":
+        return f"the filter on {d.get('table')}.{d.get('column')} ({d.get('values')})"
+    return f"output column '{d.get('output')}'"

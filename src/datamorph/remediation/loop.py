@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from datamorph.errors import DataMorphError, ValidationFailed
 from datamorph.events import LogType
-from datamorph.remediation.base import Diagnosis, Repair, Repairer, RepairContext
+from datamorph.remediation.base import Diagnosis, Repair, RepairContext, Repairer
 from datamorph.remediation.diagnose import diagnose
 from datamorph.remediation.repairs import default_repairers
 from datamorph.remediation.spec_edit import check_invariants, spec_diff

@@ -14,7 +14,6 @@ or correct an element, never drop a requested clause, a source or an output.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import json
 from collections.abc import Callable, Iterator
@@ -149,7 +148,7 @@ class Usage:
 
     place: str  # e.g. "filters[0].column", "aggregations[1].expression"
     family: TypeFamily | None = None  # the type family the place needs, when it says
-    siblings: frozenset[str] = field(default_factory=frozenset)  # lower refs of the other columns it reads
+    siblings: frozenset[str] = field(default_factory=frozenset)  # the other columns it reads, as written
     join_side: str | None = None  # for a join key: the ref of the source it must come from
     join_key: bool = False
 
@@ -213,7 +212,8 @@ def rewrite_columns(block: dict[str, Any], rename: Renamer, prefix: Path = ()) -
         columns = [c for c in tree.find_all(exp.Column) if not isinstance(c.this, exp.Star)]
         hit = False
         for col in columns:
-            siblings = frozenset(c.table.lower() for c in columns if c is not col and c.table)
+            siblings = frozenset((f"{c.table}.{c.name}" if c.table else c.name).lower()
+                                 for c in columns if c is not col)  # fmt: skip
             u = Usage(usage.place, _family_in_tree(col) or usage.family, siblings | usage.siblings)
             new = rename(col.table or None, col.name, u)
             if new is not None and new != (f"{col.table}.{col.name}" if col.table else col.name):
@@ -234,7 +234,7 @@ def rewrite_columns(block: dict[str, Any], rename: Renamer, prefix: Path = ()) -
                 name_at((*path, "value_column"), Usage(f"{place}.value_column"))
         elif kind == "expression":
             sql_at((*path, "expression"), Usage(f"{place}.expression"))
-    for i, d in enumerate(block.get("derived_columns") or []):
+    for i, _d in enumerate(block.get("derived_columns") or []):
         sql_at(("derived_columns", i, "expression"), Usage(f"derived_columns[{i}]"))
     for i, _g in enumerate(block.get("group_by") or []):
         name_at(("group_by", i), Usage(f"group_by[{i}]"))
@@ -338,7 +338,8 @@ def check_invariants(old: ETLSpec, new: ETLSpec) -> str | None:
         for key in ("aggregations", "derived_columns", "windows", "columns", "group_by"):
             if len(ob.get(key) or []) != len(nb.get(key) or []):
                 return f"it would change the number of {key}"
-        if ob.get("dedupe") and nb.get("dedupe") != ob.get("dedupe"):
+        od, nd = ob.get("dedupe"), nb.get("dedupe")
+        if od and (not nd or _dedupe_shape(od) != _dedupe_shape(nd)):
             return "it would change the requested de-duplication"
     if len(list(blocks(o))) != len(list(blocks(n))):
         return "it would change the union blocks"
@@ -350,5 +351,6 @@ def check_invariants(old: ETLSpec, new: ETLSpec) -> str | None:
     return None
 
 
-def clone(data: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(data)
+def _dedupe_shape(d: dict[str, Any]) -> tuple[int, list[str], str]:
+    """A dedupe without its column names (a repair may correct a name, not what is de-duplicated)."""
+    return len(d.get("keys") or []), [o.get("direction", "asc") for o in d.get("order_by") or []], d.get("keep", "first")

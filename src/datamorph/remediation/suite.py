@@ -50,6 +50,8 @@ def validation_suite(
             carried.append(_fresh(t, query=_restage(t.query, state.original_staged, staged),
                                   use_case=KEPT_PREFIX + t.use_case.removeprefix(KEPT_PREFIX)))  # fmt: skip
     extra = run_tests(engine, [c.test for c in checks] + carried, staged, attempt=attempt)
+    for c in checks:
+        c.explain()
     carried_ids = {id(t) for t in carried}
     kept = []
     for t in extra.tests:

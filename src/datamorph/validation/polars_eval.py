@@ -39,6 +39,7 @@ from datamorph.validation.polars_expr import (
     conjunction,
     contains_aggregate_call,
     kind_of_dtype,
+    nulls_equal,
     parse_fragment,
     sql_round,
 )
@@ -442,14 +443,17 @@ class BlockEval:
             for lc, rc in j.pairs:
                 lcol, rcol = j.left.internal(lc), j.right.internal(rc)
                 lk, rk = self.kinds[lcol], self.kinds[rcol]
-                if lk == rk or (lk in ("int", "decimal") and rk == lk):
+                if lk == rk:
                     lkeys.append(lcol)
                     rkeys.append(rcol)
                     continue
-                if lk in NUMERIC_KINDS and rk in NUMERIC_KINDS:
+                both = {lk, rk} - {"null"}  # an all-NULL column takes the other side's type
+                if both <= NUMERIC_KINDS:
                     target = pl.Float64
-                elif {lk, rk} == {"date", "timestamp"}:
+                elif both <= {"date", "timestamp"}:
                     target = pl.Datetime("us")
+                elif len(both) == 1 and both <= {"text", "bool"}:
+                    target = pl.String if both == {"text"} else pl.Boolean
                 else:
                     raise DifferentialUnsupported(f"join key {lc} ({lk}) and {rc} ({rk}) have different types")
                 lname, rname = self.tmp("jl"), self.tmp("jr")
@@ -470,8 +474,10 @@ class BlockEval:
     def _join(self, left: Any, right: Any, lkeys: list[str], rkeys: list[str], how: str, cond: Any) -> Any:
         import polars as pl
 
-        kw = {"left_on": lkeys, "right_on": rkeys, "coalesce": False, "nulls_equal": False}
+        kw = {"left_on": lkeys, "right_on": rkeys, "coalesce": False, **nulls_equal(False)}  # SQL: NULL keys never match
         if cond is None:
+            if how == "right":  # as a left join the other way round (Polars < 1.1 has no right join)
+                return right.join(left, how="left", **{**kw, "left_on": rkeys, "right_on": lkeys})
             return left.join(right, how=how, **kw)
         li, ri = self.tmp("li"), self.tmp("ri")
         left = left.with_row_index(li)
@@ -595,7 +601,9 @@ class BlockEval:
             if fn == "row_number":
                 df = df.with_columns(pl.col(rn).alias(wp.column))
             elif fn in ("rank", "dense_rank", "percent_rank"):
-                rank = pl.col(rn).min().over([*pcols, *ocols])
+                rk = self.tmp("rk")  # materialised: a window inside a window is not allowed in every Polars
+                df = df.with_columns(pl.col(rn).min().over([*pcols, *ocols]).alias(rk))
+                rank = pl.col(rk)
                 if fn == "rank":
                     df = df.with_columns(rank.alias(wp.column))
                 elif fn == "dense_rank":
@@ -611,7 +619,7 @@ class BlockEval:
                 df = self._running(df, wp, x, rn, over)
                 if w.frame != "running":  # SQL's default frame: RANGE ... CURRENT ROW takes in the peers
                     df = df.with_columns(pl.col(wp.column).last().over([*pcols, *ocols]))
-        return df.drop([c for c in (*pcols, *ocols, a, rn) if c in df.columns])
+        return df.drop([c for c in df.columns if c not in values and c != wp.column])
 
     def _running(self, df: Any, wp: _WindowPlan, x: Any, rn: str, over: Callable[..., Any]) -> Any:
         import polars as pl

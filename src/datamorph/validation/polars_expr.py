@@ -91,6 +91,21 @@ def kind_of_dtype(dtype: Any) -> str:
     return "other"
 
 
+@functools.cache
+def _nulls_equal_name() -> str:
+    import inspect
+
+    import polars as pl
+
+    # Polars renamed join(join_nulls=) to join(nulls_equal=) in 1.x
+    return "nulls_equal" if "nulls_equal" in inspect.signature(pl.DataFrame.join).parameters else "join_nulls"
+
+
+def nulls_equal(value: bool) -> dict[str, bool]:
+    """The keyword that says whether NULL keys match in a Polars join (its name depends on the version)."""
+    return {_nulls_equal_name(): value}
+
+
 def parse_fragment(text: str, what: str) -> exp.Expression:
     """Parse one SQL expression of the spec (DuckDB SQL)."""
     try:

@@ -42,6 +42,12 @@ class SourceCheck:
     test: TestCase
     kind: str  # "join_key_overlap", "join_fanout", "filter_value", "finite"
     detail: dict[str, Any] = field(default_factory=dict)
+    failure: str = "{n} violations"  # what a failure means, with {n} the test's count
+
+    def explain(self) -> None:
+        """Word the test's failure message (after it ran) in the check's terms."""
+        if self.test.status == "fail" and isinstance(self.test.actual_result, int):
+            self.test.message = self.failure.format(n=self.test.actual_result)
 
 
 def normalize_value(text: str) -> str:
@@ -66,10 +72,11 @@ class _Checker:
                  out: list[SourceCheck]) -> None:  # fmt: skip
         self.b, self.prefix, self.suffix, self.dialect, self.out = b, prefix, suffix, dialect, out
 
-    def add(self, kind: str, test_id: str, category: Any, use_case: str, tree: exp.Expression, **detail: Any) -> None:
+    def add(self, kind: str, test_id: str, category: Any, use_case: str, tree: exp.Expression, failure: str,
+            **detail: Any) -> None:  # fmt: skip
         test = TestCase(test_id=test_id + self.suffix, category=category, use_case=use_case,
                         query=tree.sql(dialect=self.dialect), expected_result=0)  # fmt: skip
-        self.out.append(SourceCheck(test, kind, {"block": list(self.prefix), **detail}))
+        self.out.append(SourceCheck(test, kind, {"block": list(self.prefix), **detail}, failure))
 
     def run(self) -> None:
         joins = self.b.scope.joins
@@ -94,6 +101,7 @@ class _Checker:
         keys = ", ".join(f"{rj.left.ref}.{lc.name} = {rj.right.ref}.{rc.name}" for lc, rc in rj.pairs)
         self.add("join_key_overlap", f"join_keys_overlap_{i + 1}", "join",
                  f"Join {rj.left.ref}–{rj.right.ref}: the keys ({keys}) have values in common", q,
+                 f"no value of {rj.left.table.name} matches one of {rj.right.table.name} on {keys}",
                  join=i, left=rj.left.ref, right=rj.right.ref)  # fmt: skip
 
     def _lookups(self) -> list[tuple[Source, ResolvedJoin]]:
@@ -148,6 +156,7 @@ class _Checker:
         self.add("join_fanout", f"join_no_fanout_{i + 1}", "join",
                  f"Join {other.ref}–{lookup.ref}: one {lookup.table.name} row per {names} "
                  "(duplicate keys would multiply the totals)", q,
+                 f"{{n}} {names} value(s) have several {lookup.table.name} rows: the join multiplies the totals",
                  join=i, lookup=lookup.ref, lookup_table=lookup.table.name, keys=[k.name for k in keys])  # fmt: skip
 
     def _relation(self, src: Source) -> exp.Expression:
@@ -198,7 +207,8 @@ class _Checker:
         self.add("filter_value", f"data_quality_filter_value_{n}", "data_quality",
                  f"The filter value {shown} occurs in {src.table.name}.{col.name} as written "
                  "(not only with other case or spacing)", exp.select(total),
-                 path=list(path), table=src.table.name, column=col.name, values=values)  # fmt: skip
+                 f"{{n}} of {shown} match(es) nothing in {src.table.name}.{col.name}, though a value differing "
+                 "only in case or spacing is there", path=list(path), table=src.table.name, column=col.name, values=values)  # fmt: skip
         return True
 
     def _value_case(self, src: Source, column: str, value: str) -> exp.Expression:
@@ -256,7 +266,8 @@ def _finite_checks(b: CompiledBlock, staged: str, dialect: str) -> list[SourceCh
                         use_case=f"{o.name} has no infinite or NaN values (a division by zero)",
                         query=q.sql(dialect=dialect), expected_result=0)  # fmt: skip
         out.append(SourceCheck(test, "finite", {"block": [], "output": o.name,
-                                                "derived": [d.name for d in block.derived_columns]}))
+                                                "derived": [d.name for d in block.derived_columns]},
+                               f"{{n}} row(s) of {o.name} are infinite or NaN: a division by zero"))  # fmt: skip
     return out
 
 

@@ -19,6 +19,7 @@ from datamorph.planner.recognizers import (
     noops,
     ordering,
     orphans,
+    questions,
     safety,
     sources,
     target,
@@ -41,5 +42,6 @@ RECOGNIZERS = (
     windows.recognize,
     dedupe.recognize,
     ordering.recognize,
+    questions.recognize,
     columns.recognize,
 )

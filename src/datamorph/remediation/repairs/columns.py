@@ -22,7 +22,8 @@ class UnknownColumnRepairer:
     """``o.amout`` → ``o.amount``: the closest column name of a compatible type.
 
     Candidates are the columns of the qualifying table (of every source when the name is
-    not qualified) and the block's derived columns; the place the name is used says the
+    not qualified) and the names the block defines (derived columns, aggregation aliases,
+    windows); the place the name is used says the
     type (a sum needs a number, ``> '2024-01-01'`` a date). The closest name must be
     clearly closer than any other; when it exists in several sources the usual rules pick
     the table (see :func:`pick_source`), else nothing is proposed.
@@ -43,8 +44,11 @@ class UnknownColumnRepairer:
             sources = block_sources(block, context.catalog)
             own = defined_names(block)
             derived = [d["name"] for d in block.get("derived_columns") or []]
+            derived += [a["alias"] for a in block.get("aggregations") or []]
+            derived += [w["name"] for w in block.get("windows") or []]
 
-            def rename(q: str | None, name: str, usage: Usage, sources=sources, own=own, derived=derived) -> str | None:
+            def rename(q: str | None, name: str, usage: Usage, sources=sources, own=own, derived=derived,
+                       block=block) -> str | None:  # fmt: skip
                 if name.lower() != wrong:
                     return None
                 written = q
@@ -64,12 +68,12 @@ class UnknownColumnRepairer:
                 if best is None:
                     return None
                 entries = [(s, c) for s, c in pool if c.name.lower() == best.lower()]
-                if not entries:  # a derived column
+                if not entries:  # a name the block defines
                     new = best
                 elif q is not None:
                     new = f"{written}.{entries[0][1].name}" if written else entries[0][1].name
                 else:
-                    new = _qualified(entries, usage, block)
+                    new = _qualified(entries, usage, block, sources)
                     if new is None:
                         return None
                 changes.append(f"'{name}' → '{new}' in {usage.place}")
@@ -110,7 +114,7 @@ class AmbiguousColumnRepairer:
                 entries = [(s, s.table.column(name)) for s in sources if s.table.has_column(name)]
                 if len(entries) < 2 or _equated(block, entries):
                     return None
-                new = _qualified(entries, usage, block)
+                new = _qualified(entries, usage, block, sources)
                 if new is None:
                     failed.append(f"'{name}' in {usage.place}")
                     return None
@@ -124,10 +128,11 @@ class AmbiguousColumnRepairer:
         return _result(spec, data, changes, "qualified the ambiguous column")
 
 
-def _qualified(entries: list[tuple[BlockSource, ColumnInfo]], usage: Usage, block: dict) -> str | None:
+def _qualified(entries: list[tuple[BlockSource, ColumnInfo]], usage: Usage, block: dict,
+               sources: list[BlockSource]) -> str | None:  # fmt: skip
     if len({s.ref.lower() for s, _c in entries}) == 1:
         return entries[0][1].name if len(entries) == 1 else f"{entries[0][0].ref}.{entries[0][1].name}"
-    chosen = pick_source(entries, usage, join_key=is_join_key(block, entries[0][1].name))
+    chosen = pick_source(entries, usage, sources, join_key=is_join_key(block, entries[0][1].name))
     if chosen is None:
         return None
     return f"{chosen[0].ref}.{chosen[1].name}"

@@ -138,8 +138,28 @@ def closest_name(wrong: str, candidates: list[str]) -> str | None:
     return scored[0][1]
 
 
+def sibling_refs(usage: Usage, sources: list[BlockSource]) -> set[str]:
+    """The sources (lower refs) the other columns of the same expression come from."""
+    out = set()
+    for name in usage.siblings:
+        q, _, bare = name.rpartition(".")
+        if q:
+            src = find_source(sources, q)
+            if src is not None:
+                out.add(src.ref.lower())
+            continue
+        having = [s for s in sources if s.table.has_column(bare)]
+        if len(having) == 1:
+            out.add(having[0].ref.lower())
+    return out
+
+
 def pick_source(
-    entries: list[tuple[BlockSource, ColumnInfo]], usage: Usage, *, join_key: bool = False
+    entries: list[tuple[BlockSource, ColumnInfo]],
+    usage: Usage,
+    sources: list[BlockSource],
+    *,
+    join_key: bool = False,
 ) -> tuple[BlockSource, ColumnInfo] | None:
     """Which of several sources' same-named columns a place means, or None when the spec does not say.
 
@@ -148,9 +168,10 @@ def pick_source(
     """
     if len(entries) == 1:
         return entries[0]
+    siblings = sibling_refs(usage, sources)
     rules = (
         lambda e: family_fits(usage.family, e[1].family) if usage.family else True,
-        lambda e: e[0].ref.lower() in usage.siblings if usage.siblings else True,
+        lambda e: e[0].ref.lower() in siblings if siblings else True,
         lambda e: e[0].preserved,
     )
     for rule in rules:

@@ -1,0 +1,467 @@
+"""The output list itself: where it starts and ends, its items, and the column each item names.
+
+"Return customer_id, email and phone", "Columns: a, b, c", "... - order id, customer,
+amount" (a closing list; a table word stands for that table's key in the rows),
+"every employee's id with their performance rating" (possessive items), "email (may be
+empty)" (a note in parentheses belongs to its item). An item ends at the first word
+another recognizer took ("closed_ratio as a number between 0 and 1": the ratio's words).
+
+Only words no other recognizer took make a list (table words excepted: sources
+marks those everywhere), and a phrase that names a table ("give me the orders")
+is never read as a column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from datamorph.errors import PlanError
+from datamorph.planner.draft import Draft
+from datamorph.planner.lexicon import ROW_NOUNS, STOPWORDS, phrase_tokens
+from datamorph.planner.linking import TableMatch
+from datamorph.planner.recognizers.common import in_play, mark_chars, mentions
+from datamorph.planner.recognizers.derived import (
+    clean_phrase,
+    column_error,
+    defined_name,
+    drop_unreferenced,
+    snake,
+)
+from datamorph.planner.text import Token
+from datamorph.spec import OutputColumn
+
+_VERB_START = re.compile(
+    r"\b(?:(?P<verb>return(?:ing)?|show(?:ing)?(?:\s+me)?|give\s+me|list(?:ing)?|output(?:ting)?|select(?:ing)?|"
+    r"display|just)|includ(?:e|ing)|keep(?:ing)?(?:\s+only)?|pull|fetch|get)\s*:?\s+"
+    r"|\bwith\s+(?:only\s+|just\s+)?(?:the\s+)?(?:(?P<n>\w+)\s+)?(?:columns?|fields?)(?:\s+renamed)?\s*:?\s+"
+    r"|\b(?:columns?|fields?)\s*:?\s+|(?:^|\n)\s*[-*\u2022]\s+|:\s+"
+    r"|\b(?P<add>with|plus|along\s+with|together\s+with|and)\s+(?P<poss>(?:their|its|his|her|the)\s+)?",
+    re.I,
+)
+# a sentence (or a dash-separated tail) that may be nothing but a list of names
+_SENTENCE_START = re.compile(r"(?:^|[.!?;]\s+|\s[-\u2013\u2014]\s+|\n\s*)", re.I)
+_SENTENCE_END = re.compile(r"\s*(?:[.!?;](?:\s|$)|\n|$)")
+_ITEM_RENAME = re.compile(
+    r"^(?P<src>.+?)\s*(?:\brenamed\s+(?:to|as)\b|->|=>|\bas\b|\bcalled\b|\bnamed\b|\(\s*(?:call\s+it|as|named)\b)"
+    r"\s*(?P<dst>[A-Za-z_]\w*)\s*\)?$"
+    r"|^(?P<dst2>[A-Za-z_]\w*)\s*=\s*(?P<src2>.+)$",
+    re.I,
+)
+_POSSESSIVE = r"(?:their|its|his|her)\b"
+# "every employee's id with their performance rating": "with their" joins items too
+_SEPARATOR = re.compile(r"\s*(?:,|;|\band\b|&|\bplus\b|\bas\s+well\s+as\b|\balong\s+with\b|"
+                        rf"\b(?:along\s+|together\s+)?with\s+(?={_POSSESSIVE}))\s*", re.I)
+_LIST_END = re.compile(
+    r"[.?!;\n]|:\s|\s[-\u2013\u2014]\s|\b(?:where|for|from|in|sorted|ordered|(?:order|group)\s+by|grouped|who|whose|which|that|per|by|each|"
+    r"if|when|but|into|only|having|limit|top|over|under|with(?!\s+" + _POSSESSIVE + r"))\b",
+    re.I,
+)
+_GRAIN = re.compile(r"^\s*,?\s*(?:for|of)\s+(?:each|every|all)\s+(?:the\s+|of\s+the\s+)?(?P<t>[A-Za-z_]\w*)\b", re.I)
+_GRAIN_AHEAD = re.compile(r"\s*,?\s+(?:for|of)\s+(?:each|every|all)\b", re.I)
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                 "nine": 9, "ten": 10}  # fmt: skip
+HEADING_WORDS = {"sheet", "page", "file", "csv", "extract", "card", "index", "catalog", "register", "log", "list", "report", "view", "table", "summary", "overview", "export", "dump",
+                  "snapshot", "feed", "roster", "directory", "contact", "contacts", "details", "info", "copy",
+                  "lookup", "data", "dataset"}  # fmt: skip
+_OF_TABLE = re.compile(r"^(?P<head>.+?)\s+(?:of|from|for|in)\s+(?:the\s+|all\s+|each\s+|every\s+)*"
+                       r"(?P<t>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)$", re.I)
+_MIN_SCORE = 0.8  # a weaker column match is not an output item ("every customer" is no column)
+
+def table_words(d: Draft) -> set[str]:
+    """Words of the table mentions: sources marks them wherever they occur, so they stay available here."""
+    return {w for m in mentions(d) if isinstance(m, TableMatch) for w in m.text.lower().split()}
+
+
+def free(d: Draft, start: int, end: int, tw: set[str] | None = None) -> bool:
+    """No word in [start, end) was taken by another recognizer (table words do not count)."""
+    tw = tw if tw is not None else table_words(d)
+    return all(not t.used or t.low in tw for t in d.tokens.items if t.start >= start and t.end <= end)
+
+
+# -- pieces ------------------------------------------------------------------------------------
+
+def _exact_column(d: Draft, phrase: str) -> str | None:
+    """The column of a table in play (base first) whose name is exactly ``phrase`` (an identifier)."""
+    p = phrase.strip()
+    if not re.fullmatch(r"[A-Za-z_]\w*", p):
+        return None
+    for t in in_play(d):
+        info = d.catalog.table(t)
+        if info.has_column(p):
+            return f"{info.name}.{info.column(p).name}"
+    return None
+
+
+def item_ref(d: Draft, phrase: str) -> str | None:
+    """A defined name or a qualified source column for ``phrase`` (``the order count`` → order_count).
+
+    A phrase that names a table better than any column ("the orders") is not a column.
+    """
+    exact = _exact_column(d, phrase)
+    if exact and exact.split(".")[-1].lower() not in d.defined_names():
+        return exact  # "unit_price" is that column, not a computed name that contains its words
+    name = defined_name(d, phrase)
+    if name:
+        return name
+    owner = _OF_TABLE.match(phrase.strip())
+    if owner:  # "email of employees", "the name for each product"
+        named = d.linker.tables(owner.group("t"))
+        if named and named[0].score >= 0.85:
+            hits = [h for h in d.linker.columns(clean_phrase(owner.group("head")), [named[0].table])
+                    if h.score >= _MIN_SCORE]  # fmt: skip
+            if hits:
+                d.use_table(hits[0].table)
+                return f"{hits[0].table}.{hits[0].column}"
+    p = clean_phrase(phrase)
+    if not p or not re.search(r"[A-Za-z]", p):
+        return None
+    if "." in p:
+        t, _, c = p.partition(".")
+        if d.catalog.has_table(t) and d.catalog.table(t).has_column(c):
+            info = d.catalog.table(t)
+            d.use_table(info.name)
+            return f"{info.name}.{info.column(c).name}"
+    tables = in_play(d)
+    hits = [h for h in (d.linker.columns(p, tables) if tables else []) if h.score >= _MIN_SCORE]
+    if not hits:
+        hits = [h for h in d.linker.columns(p) if h.score >= _MIN_SCORE]
+    if not hits:
+        return None
+    named = d.linker.tables(p)
+    if named and (named[0].score >= hits[0].score or phrase_tokens(p)[-1:] in [(w,) for w in ROW_NOUNS]):
+        return None  # "orders", "every customer": a table, not a column
+    d.use_table(hits[0].table)
+    col = f"{hits[0].table}.{hits[0].column}"
+    shadow = hits[0].column.lower()
+    return shadow if shadow in {x.name.lower() for x in d.derived} else col
+
+
+def _starts(d: Draft) -> Iterator[tuple[int, int, bool, re.Match[str] | None]]:
+    """(start of the phrase, start of the items, whole sentence only, the match) for every possible list."""
+    for m in _VERB_START.finditer(d.prompt):
+        yield m.start(), m.end(), False, m
+    for m in _SENTENCE_START.finditer(d.prompt):
+        yield m.start(), m.end(), True, None
+
+
+def explicit_list(d: Draft) -> tuple[list[OutputColumn], str | None]:
+    """The longest output list the request gives ([] if none), and the table whose columns it adds to
+    ("employees with their department name", "orders plus the customer's email"), if it adds."""
+    best: list[OutputColumn] | None = None
+    best_span: tuple[int, int, re.Match[str] | None] | None = None
+    tw = table_words(d)
+    for start, items_start, whole, m in _starts(d):
+        if m is not None and not m.group("verb") and not free(d, start, start + 4 if m.group("n") else items_start, tw):
+            continue  # (the count in "only three columns:" may have been read as a limit; see _column_count)
+        if m is not None and m.group("add") and m.group("add").lower() == "and" and _subject(d, start) is None:
+            continue  # "and" starts a list only after a table: "employees and department names"
+        items, end = _parse_list(d, items_start, tw, whole)
+        if items and (best is None or len(items) > len(best)):
+            best, best_span = items, (start, end, m)
+    if best is None or best_span is None:
+        return [], None
+    start, end, m = best_span
+    subject = _adds_to(d, best, m)
+    mark_chars(d, start, end)
+    _mark_heading(d, start)
+    scope = _mark_grain(d, end)
+    last = _OF_TABLE.match((best[-1].provenance or "").strip())
+    if last and d.linker.tables(last.group("t")):
+        scope = d.linker.tables(last.group("t"))[0].table
+    if scope:
+        best = _rescope(d, best, scope)
+    else:
+        best = _home_rows(d, best)
+    if m is not None and m.group("n"):
+        _column_count(d, m, len(best))
+    for c in best:  # "transaction id, account, amount": the account is only named by its key
+        named = d.linker.tables(clean_phrase(c.provenance or ""))
+        if "." in (c.column or "") and named and named[0].table != (c.column or "").split(".")[0]:
+            drop_unreferenced(d, named[0].table)
+    return best, subject
+
+
+def _subject(d: Draft, pos: int) -> str | None:
+    """The table a mention right before ``pos`` names ("employees" in "employees with ...")."""
+    before = d.prompt[:pos].rstrip().rstrip(",").lower()
+    for mt in mentions(d):
+        if isinstance(mt, TableMatch) and mt.text and before.endswith(mt.text.lower()):
+            return mt.table
+    return None
+
+
+def _adds_to(d: Draft, items: list[OutputColumn], m: re.Match[str] | None) -> str | None:
+    """The table whose columns the list adds to, or None when the list is the whole output."""
+    if m is None or not m.group("add") or d.aggregations or d.group_by:
+        return None
+    subject = _subject(d, m.start())
+    if subject is None:
+        return None
+    foreign = all("." in (c.column or "") and (c.column or "").split(".")[0] != subject for c in items)
+    word = m.group("add").lower()
+    possessive = (m.group("poss") or "").strip().lower() in ("their", "its", "his", "her")
+    single = len(items) == 1 and not items[0].name  # "customers with email": keep the customers' columns
+    return subject if foreign or possessive or single or word != "with" else None
+
+
+def _parse_list(d: Draft, start: int, tw: set[str], whole: bool) -> tuple[list[OutputColumn], int]:
+    """Items from ``start`` up to the end of the list; (items, end offset). ``whole``: all or nothing.
+
+    A note in parentheses after an item belongs to it and is skipped when reading the item. An item
+    ends at the first word another recognizer took when every word from there on is taken too
+    ("closed_ratio as a number between 0 and 1": the rest is the ratio's); a piece that starts
+    with a taken word ends the list, unless it names what that recognizer defined.
+    """
+    text = _mask_notes(d, start, d.prompt[start:])
+    if whole:
+        m = _SENTENCE_END.search(text)
+        stop = m.start() if m else len(text)
+        grain = _GRAIN_AHEAD.search(text[:stop])  # "a, b and c for every product"
+        stop = grain.start() if grain else stop
+    else:
+        m = _LIST_END.search(text)
+        stop = m.start() if m else len(text)
+    segment = text[:stop]
+    out: list[OutputColumn] = []
+    pos = 0
+    pieces = list(_pieces(segment))
+    renamer = unnamed_computed(d)
+    reused = 0  # items whose words the recognizer that defined them had taken
+    keyed = 0  # table words read as that table's key
+    done = 0  # pieces read (the rest must be others' words, for a whole sentence)
+    for i, (raw, p_start, p_end) in enumerate(pieces):
+        piece = _MASKED_NOTE.sub("", raw)
+        words = _piece_words(d, start + p_start, raw)
+        if not words:
+            continue  # nothing but a note or punctuation
+        cut = next((k for k, t in enumerate(words) if t.used and t.low not in tw), None)
+        if cut is not None:
+            if cut > 0 and all(t.used or t.low in STOPWORDS for t in words[cut:]):
+                piece = d.prompt[words[0].start : words[cut - 1].end]  # the item ends where others' words begin
+            elif _names_defined(d, piece):
+                reused += 1  # (it names what the recognizer that took its words defined)
+            elif i > 0 and all(t.used for t in words):
+                break  # another recognizer's words end the list
+            elif cut == 0 and _DETERMINER.fullmatch(words[0].low) and all(not t.used for t in words[1:]):
+                piece = d.prompt[words[1].start : words[-1].end]  # "every product's name": the quantifier was read
+            else:
+                break  # words another recognizer read as something else
+        col = _parse_item(d, piece)
+        if col is None and renamer and new_name(d, piece) and (whole or i > 0):
+            col = OutputColumn(column=renamer, name=piece.strip(), provenance=piece.strip())
+            renamer = None  # "account_type and closed_ratio": the one new name is the one unnamed measure's
+        if col is None and i + 1 < len(pieces):  # "first and last name": the head noun is shared
+            head = _MASKED_NOTE.sub("", pieces[i + 1][0]).strip().split()
+            named = d.linker.tables(piece.strip())
+            if len(head) >= 2 and len(piece.split()) == 1 and not (named and named[0].score >= 0.85):
+                col = _parse_item(d, f"{piece} {head[-1]}")
+        if col is None and (out or i + 1 < len(pieces)):
+            col = _table_key(d, piece)  # "transaction id, account, amount": the account's key in the rows
+            keyed += col is not None
+        if col is None:
+            if IDENT.fullmatch(piece.strip()) and "_" in piece and (out or i + 1 < len(pieces)) and (
+                    len(pieces) - 1 == len(out) or not whole):
+                raise PlanError(f"the output list names '{piece.strip()}', which is neither a column nor a "
+                                f"value the request computes", hint=column_error(d, piece).hint)
+            break
+        out.append(col)
+        pos, done = p_end, i + 1
+    rest_taken = all(t.used for r, a, _ in pieces[done:] for t in _piece_words(d, start + a, r))
+    if whole and (not rest_taken or len(out) < 2) or out and reused == len(out):
+        return [], start  # (a list of nothing but measure phrases is not an output list: "with how many orders")
+    if out and keyed == len(out):
+        return [], start  # table words only ("customers and orders") are no output list
+    return out, start + pos
+
+
+_DETERMINER = re.compile(r"each|every|all|the|their|its|his|her|a|an", re.I)
+_NOTE = re.compile(r"\(([^()]*)\)")
+_RENAME_NOTE = re.compile(r"^\(\s*(?:call\s+it|as|named|renamed?)\b", re.I)
+_MASKED_NOTE = re.compile(r"\s*\(\x01*\)")
+#: Words that make a note in parentheses an instruction rather than a description of its item.
+_INSTRUCTION = frozenset("""
+round rounded rounding lowercase uppercase lowercased uppercased lower upper trim trimmed cast convert converted
+percent percentage cents multiply multiplied divide divided format formatted truncate truncated sum total
+average avg count minus plus times if unless instead replace replaced default fill filled else otherwise when
+only excluding except without not sorted order ordered descending ascending top limit distinct unique
+""".split())  # fmt: skip
+
+
+def _mask_notes(d: Draft, offset: int, text: str) -> str:
+    """``text`` with each descriptive note in parentheses blanked out (same length): "running_balance (the
+    balance right after that transaction)", "email (may be empty)". A renaming ("(call it x)"), or a note
+    whose untaken words include an instruction or a quoted value, stays as written."""
+
+    def blank(m: re.Match[str]) -> str:
+        if _RENAME_NOTE.match(m.group()):
+            return m.group()
+        a, b = offset + m.start(), offset + m.end()
+        loose = [t for t in d.tokens.items if a <= t.start and t.end <= b and not t.used]
+        if any(t.kind == "quoted" or t.low in _INSTRUCTION for t in loose):
+            return m.group()
+        return "(" + "\x01" * (len(m.group()) - 2) + ")"
+
+    return _NOTE.sub(blank, text)
+
+
+def _piece_words(d: Draft, start: int, raw: str) -> list[Token]:
+    """The tokens of a piece (``raw``: its text with notes blanked, at ``start``) outside its notes."""
+    notes = [(start + m.start(), start + m.end()) for m in _MASKED_NOTE.finditer(raw)]
+    end = start + len(raw)
+    return [t for t in d.tokens.items if start <= t.start and t.end <= end and t.kind not in ("punct", "op")
+            and not any(a <= t.start < b for a, b in notes)]  # fmt: skip
+
+
+def _table_key(d: Draft, phrase: str) -> OutputColumn | None:
+    """A table word in a list of the rows' columns stands for that table's key in the rows ("orders - order
+    id, customer, amount" → orders.customer_id): a single-column foreign key of a table in play."""
+    p = clean_phrase(phrase)
+    named = d.linker.tables(p) if p and re.fullmatch(r"[A-Za-z ]+", p) else []
+    if not named or named[0].score < 0.85:
+        return None
+    target = named[0].table
+    if target == d.base:
+        return None  # "the orders" among the orders' columns: the rows themselves
+    for t in in_play(d):
+        if t == target:
+            continue
+        for fk in d.catalog.table(t).foreign_keys:
+            if fk.ref_table == target and len(fk.columns) == 1:
+                return OutputColumn(column=f"{t}.{fk.columns[0]}", provenance=phrase.strip())
+    return None
+
+
+IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def new_name(d: Draft, piece: str) -> bool:
+    """A snake_case name that is no table or column of the warehouse (``closed_ratio``)."""
+    w = piece.strip()
+    return bool(IDENT.fullmatch(w)) and "_" in w.strip("_") and not d.catalog.has_table(w) and not any(
+        t.has_column(w) for t in d.catalog.tables.values())
+
+
+def _names_defined(d: Draft, piece: str) -> bool:
+    """The piece names a measure, derived column or window of the draft ("order_count", "the transaction count")."""
+    m = _ITEM_RENAME.match(piece.strip())
+    src = clean_phrase((m.group("src") or m.group("src2")) if m else piece)
+    if not src:
+        return False
+    for el in [*d.derived, *d.aggregations, *d.windows]:
+        name = el.name if hasattr(el, "name") else el.alias  # type: ignore[union-attr]
+        if snake(src) == name.lower() or clean_phrase(el.provenance or "").lower() == src.lower():
+            return True
+    return False
+
+
+def unnamed_computed(d: Draft) -> str | None:
+    """The one measure/derived column/window whose name the request did not write, if exactly one."""
+    names = [*(a.alias for a in d.aggregations), *(x.name for x in d.derived), *(w.name for w in d.windows)]
+    unnamed = [n for n in names if not re.search(rf"(?<![\w.]){re.escape(n)}(?!\w)", d.prompt, re.I)]
+    return unnamed[0] if len(unnamed) == 1 else None
+
+
+def _pieces(segment: str) -> Iterator[tuple[str, int, int]]:
+    pos = 0
+    for m in _SEPARATOR.finditer(segment):
+        if m.start() > pos:
+            yield segment[pos : m.start()], pos, m.start()
+        pos = m.end()
+    if pos < len(segment) and segment[pos:].strip():
+        yield segment[pos:], pos, len(segment.rstrip())
+
+
+def _parse_item(d: Draft, piece: str) -> OutputColumn | None:
+    piece = piece.strip().strip("`")
+    if not piece:
+        return None
+    m = _ITEM_RENAME.match(piece)
+    src, name = (piece, None)
+    if m:
+        src, name = (m.group("src") or m.group("src2")), (m.group("dst") or m.group("dst2"))
+    ref = item_ref(d, src)
+    if ref is None:
+        return None
+    if name and name.lower() == ref.split(".")[-1].lower():
+        name = None
+    if not name and "." not in ref and new_name(d, src) and src.strip().lower() != ref.lower():
+        name = src.strip()  # "price_rank" for the rank the request computes (unit_price_rank): the name written
+    return OutputColumn(column=ref, name=name, provenance=piece)
+
+
+def _mark_heading(d: Draft, list_start: int) -> None:
+    """A short heading before a colon ("customer contact sheet: ...") names the result; mark its nouns."""
+    before = d.prompt[:list_start]
+    if ":" not in d.prompt[list_start : list_start + 2] or len(before.split()) > 5:
+        return
+    for t in d.tokens.items:
+        if t.end <= list_start and t.low in HEADING_WORDS:
+            t.used = True
+
+
+def _mark_grain(d: Draft, end: int) -> str | None:
+    """"... for every customer" right after the list: one row per row of a table in play (returned)."""
+    m = _GRAIN.match(d.prompt[end:])
+    if m is None:
+        return None
+    hits = d.linker.tables(m.group("t"))
+    if hits and hits[0].table in in_play(d) and hits[0].score >= 0.85:
+        mark_chars(d, end, end + m.end())
+        return hits[0].table
+    return None
+
+
+def _rescope(d: Draft, items: list[OutputColumn], scope: str) -> list[OutputColumn]:
+    """"first_name, last_name and email of employees": the list's table holds every item it has."""
+    info = d.catalog.table(scope)
+    out = []
+    for c in items:
+        table, _, bare = (c.column or "").rpartition(".")
+        if table and table != scope and info.has_column(bare):
+            c = c.model_copy(update={"column": f"{scope}.{info.column(bare).name}"})
+        out.append(c)
+    d.use_table(scope)
+    mentioned = {m.table for m in mentions(d) if isinstance(m, TableMatch)}
+    if d.base != scope and d.base not in mentioned:  # the base was only guessed from the columns' owners
+        drop_unreferenced(d, d.base or "", keep=scope)
+    return out
+
+
+def _home_rows(d: Draft, items: list[OutputColumn]) -> list[OutputColumn]:
+    """A column name written as is that several tables in play have ("product_id, category_id, unit_price")
+    is the column of the table most of the list's items come from (the rows listed), not another's copy
+    of the key; the other table is then not joined for it. (Not when the base's unmatched rows are kept.)"""
+    owners = Counter((c.column or "").split(".")[0] for c in items if "." in (c.column or ""))
+    ranked = owners.most_common(2)
+    if d.preserve_base or not ranked or ranked[0][1] < 2 or len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
+        return items
+    home = d.catalog.table(ranked[0][0])
+    out, moved = [], set()
+    for c in items:
+        table, _, bare = (c.column or "").rpartition(".")
+        said = (c.provenance or "").strip().strip("`")
+        if table and table != home.name and home.has_column(bare) and said.lower() == bare.lower():
+            c = c.model_copy(update={"column": f"{home.name}.{home.column(bare).name}"})
+            moved.add(table)
+        out.append(c)
+    d.use_table(home.name)
+    for t in moved:
+        drop_unreferenced(d, t, keep=home.name)
+    return out
+
+
+def _column_count(d: Draft, m: re.Match[str], n_items: int) -> None:
+    """"with only three columns: a, b, c": the count must agree (and is not a row limit)."""
+    raw = m.group("n").lower()
+    n = _NUMBER_WORDS.get(raw) or (int(raw) if raw.isdigit() else None)
+    if n is None:
+        return
+    if n != n_items:
+        raise PlanError(f"'{m.group(0).strip()}' but {n_items} columns are listed", hint="list every column")
+    if d.limit == n:  # ordering reads "only three" as a row limit before the word "columns" shows otherwise
+        d.limit = None
+    mark_chars(d, m.start(), m.end())
+
+
