@@ -634,35 +634,33 @@ def test_base_engine_has_no_arrow_reads() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# where the compiler and the evaluation disagree today (documented, not enforced)
+# shared join keys of outer joins: the compiler and the evaluation take the preserved side
 # ---------------------------------------------------------------------------------------------
 
-DISAGREEMENTS = [
-    ("right_join_default_columns_keep_the_null_supplied_key", {
+OUTER_KEYS = [
+    ("right_join_default_columns_take_the_preserved_key", {
         "source_tables": E_D, "target_table": "t",
-        "join_conditions": [{"left_table": "e", "right_table": "d", "join_type": "right", "on_columns": ["department_id"]}]},
-     "the compiler's default column list keeps the first side's copy of a shared join key (e.department_id, NULL "
-     "for departments without employees); a bare reference, SQL's USING and the evaluation take the preserved side"),
-    ("full_join_bare_key_is_the_first_side", {
+        "join_conditions": [{"left_table": "e", "right_table": "d", "join_type": "right", "on_columns": ["department_id"]}]}),
+    ("full_join_bare_key_is_coalesced", {
         "source_tables": C_O, "target_table": "t",
         "join_conditions": [{"left_table": "c", "right_table": "o", "join_type": "full", "on_columns": ["customer_id"]}],
-        "group_by": ["customer_id"], "aggregations": [{"function": "count", "column": "o.order_id", "alias": "n"}]},
-     "for a full join the compiler resolves a bare shared join key to the first side (c.customer_id, NULL for "
-     "orders without a customer); SQL's USING and the evaluation take COALESCE over both sides"),
-    ("exact_dedupe_of_several_sources_is_a_distinct_of_the_output", {
-        "source_tables": [{"table_name": "orders", "alias": "o"}, {"table_name": "customers", "alias": "c"}],
-        "target_table": "t", "join_conditions": [{"left_table": "o", "right_table": "c", "on_columns": ["customer_id"]}],
-        "dedupe": {}, "columns": ["c.city"]},
-     "with several sources the compiler applies an exact dedupe to the output columns (SELECT DISTINCT); the spec "
-     "orders dedupe before the output list (step 3 of 6), as the compiler does for one source"),
+        "group_by": ["customer_id"], "aggregations": [{"function": "count", "column": "o.order_id", "alias": "n"}]}),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "spec", [pytest.param(d[1], marks=pytest.mark.xfail(reason=d[2], strict=False), id=d[0]) for d in DISAGREEMENTS]
-)
-def test_compiler_and_evaluation_agree(engine, spec) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("spec", [pytest.param(d[1], id=d[0]) for d in OUTER_KEYS])
+def test_compiler_and_evaluation_agree_on_outer_join_keys(engine, spec) -> None:  # type: ignore[no-untyped-def]
     catalog = engine.catalog()
     compiled = compile_spec(load_spec(spec), catalog)
     t = differential_test(engine, compiled.spec, catalog, _stage(engine, compiled.sql("duckdb")))
     assert t.status == "pass", t.message
+
+
+def test_exact_dedupe_of_several_sources_is_refused_at_compile_time(engine) -> None:  # type: ignore[no-untyped-def]
+    from datamorph.errors import CompileError
+
+    spec = {"source_tables": [{"table_name": "orders", "alias": "o"}, {"table_name": "customers", "alias": "c"}],
+            "target_table": "t", "join_conditions": [{"left_table": "o", "right_table": "c", "on_columns": ["customer_id"]}],
+            "dedupe": {}, "columns": ["c.city"]}  # fmt: skip
+    with pytest.raises(CompileError, match="applies to one source table"):
+        compile_spec(load_spec(spec), engine.catalog())

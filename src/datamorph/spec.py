@@ -10,7 +10,7 @@ Evaluation order of one query block (the SQL a person would write):
 
 1. ``source_tables`` joined by ``join_conditions`` (extra ``conditions`` go in ON)
 2. ``filters`` on the joined rows (may use pre-aggregation ``derived_columns``)
-3. ``dedupe`` (exact duplicate rows, or first/last row per key)
+3. ``dedupe`` (of one source table's rows: exact duplicates, or the first/last row per key)
 4. ``aggregations`` grouped by ``group_by``; ``having`` on the groups
 5. ``windows`` (on the rows, or on the groups when there are aggregations)
 6. ``columns``: the output list (default: every column, or keys + aggregates)
@@ -407,7 +407,12 @@ class OutputColumn(Model):
 
 
 class Dedupe(Model):
-    """Remove duplicates: exact duplicate rows (no keys), or keep one row per key by ``order_by``."""
+    """Remove duplicates from one source table's rows, after that table's filters.
+
+    No keys: exact duplicate rows of the (single) source table. With keys: keep one row per key,
+    the first by ``order_by`` (``keep: last`` the last); keys and order_by come from one table.
+    To remove duplicate output rows of a join, use the spec's ``distinct`` instead.
+    """
 
     keys: list[str] = Field(default_factory=list)
     order_by: list[OrderItem] = Field(default_factory=list)

@@ -171,8 +171,14 @@ class Scope:
         want = {(s.ref, c.name.lower()) for s, c in hits}
         return any(want <= g for g in groups)
 
-    def column_expr(self, name: str) -> exp.Column:
+    def column_expr(self, name: str) -> exp.Expression:
+        """The SQL for a column reference; a join key both sides of a full join share is COALESCEd."""
         src, col = self.lookup(name)
+        if "." not in name and src.null_supplied and self.block.join_conditions:
+            hits = [(s, s.table.column(name)) for s in self.sources if s.table.has_column(name)]
+            if len(hits) > 1 and all(s.null_supplied for s, _ in hits) and self._equated(hits):
+                first, *rest = (qcol(s.ref, c.name) for s, c in hits)
+                return exp.Coalesce(this=first, expressions=rest)
         return qcol(src.ref, col.name)
 
     def column_family(self, name: str) -> TypeFamily:

@@ -289,7 +289,8 @@ class _BlockCompiler:
         query = query.select(*(exp.alias_(o.expr, o.name, quoted=True) for o in outputs), copy=False)
         dd = self.block.dedupe
         if dd is not None and not dd.keys and len(self.scope.sources) > 1:
-            query = query.distinct(copy=False)
+            raise CompileError("dedupe: removing exact duplicate rows applies to one source table",
+                               hint="give dedupe keys, or set distinct: true to remove duplicate output rows")  # fmt: skip
         if self.block.qualify:
             query = self._qualify(query, outputs)
         return CompiledBlock(self.block, self.scope, query, outputs, where)
@@ -337,6 +338,10 @@ class _BlockCompiler:
             inner = inner.distinct(copy=False)
         else:
             keys = [self.scope.column_expr(k) for k in dd.keys]
+            for o in dd.order_by:
+                if self.scope.lookup(o.column)[0] is not src:
+                    raise CompileError(f"dedupe: order_by '{o.column}' is not a column of {src.table.name}, "
+                                       "whose rows are de-duplicated", hint="order by a column of that table")  # fmt: skip
             order = [self.scope.column_expr(o.column) for o in dd.order_by]
             items = [_ordered(e, o) for e, o in zip(order, dd.order_by, strict=True)]
             if dd.keep == "last":
@@ -356,19 +361,27 @@ class _BlockCompiler:
         for src in self.scope.sources:
             for col in src.table.columns:
                 low = col.name.lower()
+                expr: exp.Expression = qcol(src.ref, col.name)
                 if low in seen:
                     if self._lookup_ok(col.name):
                         continue  # the same join key on both sides: keep one
                     name = f"{src.ref}_{col.name}"
                 else:
                     name = col.name
+                    if self._shared_key(col.name):
+                        expr = self.scope.column_expr(col.name)  # the side the join keeps
                 seen.add(name.lower())
-                outs.append(OutCol(name, qcol(src.ref, col.name), "column", col.family, (src.table.name, col.name)))
+                outs.append(OutCol(name, expr, "column", col.family, (src.table.name, col.name)))
         for d in self.block.derived_columns:
             outs.append(OutCol(d.name, self.row_expr(exp.column(d.name)), "derived"))
         for w in self.block.windows:
             outs.append(OutCol(w.name, self.window_expr(w), "window", _window_family(w)))
         return outs
+
+    def _shared_key(self, name: str) -> bool:
+        """A bare name several joined tables have and the joins equate (resolved to one side)."""
+        owners = [s for s in self.scope.sources if s.table.has_column(name)]
+        return len(owners) > 1 and self._lookup_ok(name)
 
     def _lookup_ok(self, name: str) -> bool:
         try:
