@@ -183,11 +183,123 @@ def test_table_phrases(engine, prompt: str, sql: str) -> None:  # type: ignore[n
     check(engine, prompt, sql)
 
 
+# -- a note in parentheses belongs to its item ------------------------------------------------------
+
+NOTES = [
+    ("Return customer_id, first_name and email (may be empty) from customers",
+     "SELECT customer_id, first_name, email FROM customers", ["customer_id", "first_name", "email"]),
+    ("users: user_id, username (their login handle) and country",
+     "SELECT user_id, username, country FROM users", ["user_id", "username", "country"]),
+    ("Within each category, rank the products by unit price with the most expensive first. Return product_id, "
+     "category_id, unit_price and price_rank (1 = most expensive)",
+     "SELECT product_id, category_id, unit_price, rank() OVER (PARTITION BY category_id ORDER BY unit_price DESC) "
+     "FROM products", ["product_id", "category_id", "unit_price", "price_rank"]),
+    ("Running balance per account over posted transactions only: credits add the amount, debits subtract it. "
+     "Within an account, order by transaction_date and then transaction_id. Output transaction_id, account_id "
+     "and running_balance (the balance right after that transaction).",
+     "SELECT transaction_id, account_id, sum(CASE WHEN direction = 'credit' THEN amount ELSE -amount END) OVER "
+     "(PARTITION BY account_id ORDER BY transaction_date, transaction_id ROWS BETWEEN UNBOUNDED PRECEDING AND "
+     "CURRENT ROW) FROM transactions WHERE status = 'posted'", ["transaction_id", "account_id", "running_balance"]),
+]
+
+
+@pytest.mark.parametrize("prompt, sql, cols", NOTES)
+def test_item_notes(engine, prompt: str, sql: str, cols: list[str]) -> None:  # type: ignore[no-untyped-def]
+    check(engine, prompt, sql, cols)
+
+
+# -- a table word in a list of the rows' columns is that table's key ---------------------------------
+
+TABLE_KEYS = [
+    ("Show me the pending transactions that are bigger than 100 - transaction id, account, amount and the "
+     "transaction date.",
+     "SELECT transaction_id, account_id, amount, transaction_date FROM transactions WHERE status = 'pending' "
+     "AND amount > 100", ["transaction_id", "account_id", "amount", "transaction_date"]),
+    ("Pending orders bigger than 200 - order id, customer, amount",
+     "SELECT order_id, customer_id, amount FROM orders WHERE status = 'pending' AND amount > 200",
+     ["order_id", "customer_id", "amount"]),
+    ("sessions on mobile: session id, user, browser",
+     "SELECT session_id, user_id, browser FROM sessions WHERE device_type = 'mobile'",
+     ["session_id", "user_id", "browser"]),
+    ("salary records over 100000 - employee, salary and the effective date",
+     "SELECT employee_id, salary, effective_date FROM salaries WHERE salary > 100000",
+     ["employee_id", "salary", "effective_date"]),
+]
+
+
+@pytest.mark.parametrize("prompt, sql, cols", TABLE_KEYS)
+def test_table_word_is_key(engine, prompt: str, sql: str, cols: list[str]) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, sql, cols)
+    assert len(spec.source_tables) == 1  # the named table is not joined just for its key
+
+
+# -- possessive items ---------------------------------------------------------------------------------
+
+POSSESSIVES = [
+    ("Give me every employee's id with their performance rating, but where the rating is missing put 0 instead.",
+     "SELECT employee_id, coalesce(performance_rating, 0) FROM employees", ["employee_id", "performance_rating"]),
+    ("each customer's email and phone", "SELECT email, phone FROM customers", ["email", "phone"]),
+    ("every product's name and price", "SELECT product_name, unit_price FROM products",
+     ["product_name", "unit_price"]),
+    ("every user's username with their country", "SELECT username, country FROM users", ["username", "country"]),
+]
+
+
+@pytest.mark.parametrize("prompt, sql, cols", POSSESSIVES)
+def test_possessive_items(engine, prompt: str, sql: str, cols: list[str]) -> None:  # type: ignore[no-untyped-def]
+    check(engine, prompt, sql, cols)
+
+
+# -- items end where another recognizer's words begin; a bare list after a question ------------------
+
+AFTER_QUESTION = [
+    ("For each account type, what fraction of the accounts is closed? account_type and closed_ratio as a number "
+     "between 0 and 1, rounded to 4 decimal places.",
+     "SELECT account_type, round(count(*) FILTER (WHERE status = 'closed') * 1.0 / count(*), 4) FROM accounts "
+     "GROUP BY 1", ["account_type", "closed_ratio"]),
+    ("Total amount per channel? channel and total_amount, rounded to 2 decimals.",
+     "SELECT channel, round(sum(amount), 2) FROM orders GROUP BY 1", ["channel", "total_amount"]),
+    ("How many sessions does each device type have? device_type and session_count.",
+     "SELECT device_type, count(*) FROM sessions GROUP BY 1", ["device_type", "session_count"]),
+    ("Which products are inactive? Just the ids and names.",
+     "SELECT product_id, product_name FROM products WHERE NOT is_active", ["product_id", "product_name"]),
+    ("What are the sessions on mobile? session_id, user_id and browser.",
+     "SELECT session_id, user_id, browser FROM sessions WHERE device_type = 'mobile'",
+     ["session_id", "user_id", "browser"]),
+]
+
+
+@pytest.mark.parametrize("prompt, sql, cols", AFTER_QUESTION)
+def test_lists_after_questions(engine, prompt: str, sql: str, cols: list[str]) -> None:  # type: ignore[no-untyped-def]
+    check(engine, prompt, sql, cols)
+
+
+# -- a key column written as is belongs to the rows listed ------------------------------------------
+
+HOME_ROWS = [
+    ("Rank products within their category by price, most expensive first. Return product_id, category_id, "
+     "unit_price and price_rank.",
+     "SELECT product_id, category_id, unit_price, rank() OVER (PARTITION BY category_id ORDER BY unit_price DESC) "
+     "FROM products", ["product_id", "category_id", "unit_price", "price_rank"]),
+    ("accounts with their transactions: transaction_id, account_id, amount",
+     "SELECT transaction_id, account_id, amount FROM transactions", ["transaction_id", "account_id", "amount"]),
+    ("Departments and their employees - employee_id, department_id, first_name",
+     "SELECT employee_id, department_id, first_name FROM employees", ["employee_id", "department_id", "first_name"]),
+]
+
+
+@pytest.mark.parametrize("prompt, sql, cols", HOME_ROWS)
+def test_key_columns_of_the_rows(engine, prompt: str, sql: str, cols: list[str]) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, sql, cols)
+    assert len(spec.source_tables) == 1
+
+
 # -- what cannot be grounded is reported --------------------------------------------------------------
 
 @pytest.mark.parametrize("prompt", [
     "Show the computed categories",  # an inflected verb is no typo of the value 'Computers'
     "Return customer_id, frobnicate_score and email from customers",
+    "Return customer_id and email (lowercased)",  # a note that instructs is not a description of its item
 ])
 def test_unclear_raises(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(PlanError):

@@ -182,11 +182,8 @@ def test_date_parts_by_verb(engine, prompt: str, sql: str, cols: list[str] | Non
 
 
 @pytest.mark.parametrize("prompt, sql, cols", [
-    pytest.param("Give me every employee's id with their performance rating, but where the rating is missing put 0 "
-                 "instead.", "SELECT employee_id, coalesce(performance_rating, 0) FROM employees",
-                 ["employee_id", "performance_rating"],
-                 marks=pytest.mark.xfail(reason="columns.py does not read \"every employee's id with their ...\" as a "
-                                                "list (the fill itself is read)", strict=False)),
+    ("Give me every employee's id with their performance rating, but where the rating is missing put 0 instead.",
+     "SELECT employee_id, coalesce(performance_rating, 0) FROM employees", ["employee_id", "performance_rating"]),
     ("employee_id and performance_rating for all employees; show zero wherever the rating is null",
      "SELECT employee_id, coalesce(performance_rating, 0) FROM employees", ["employee_id", "performance_rating"]),
     ("users with user_id and plan, but when the plan is empty write 'free'",
@@ -256,18 +253,15 @@ BALANCE = ("SELECT transaction_id, account_id, sum(CASE WHEN direction = 'credit
 
 
 @pytest.mark.parametrize("prompt", [
-    pytest.param("Running balance per account over posted transactions only: credits add the amount, debits subtract "
-                 "it. Within an account, order by transaction_date and then transaction_id. Output transaction_id, "
-                 "account_id and running_balance (the balance right after that transaction).",
-                 marks=pytest.mark.xfail(reason="columns.py drops an output item followed by a parenthetical note",
-                                         strict=False)),
+    "Running balance per account over posted transactions only: credits add the amount, debits subtract it. "
+    "Within an account, order by transaction_date and then transaction_id. Output transaction_id, account_id "
+    "and running_balance (the balance right after that transaction).",
     "Running balance per account over posted transactions only: credits add the amount, debits subtract it. "
     "Within an account, order by transaction_date and then transaction_id. Output transaction_id, account_id "
     "and running_balance.",
-    pytest.param("For posted transactions, a running balance for each account where credits add the amount and debits "
-                 "subtract it, ordered by transaction_date then transaction_id. Return transaction_id, account_id, "
-                 "running_balance",
-                 marks=pytest.mark.xfail(reason="columns.py loses transaction_id from the closing list", strict=False)),
+    "For posted transactions, a running balance for each account where credits add the amount and debits "
+    "subtract it, ordered by transaction_date then transaction_id. Return transaction_id, account_id, "
+    "running_balance",
 ])  # fmt: skip
 def test_running_balance(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
     spec = check(engine, prompt, BALANCE, ["transaction_id", "account_id", "running_balance"])
