@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint bench clean
+.PHONY: demo test check lint bench bench-postgres clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(BIN)/datamorph demo
 
 test: $(STAMP)
+	sh scripts/ensure-postgres.sh
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -25,6 +26,10 @@ check: lint test
 
 bench: $(STAMP)
 	$(BIN)/python bench/perf_e2e.py --scale 10
+
+bench-postgres: $(STAMP)
+	sh scripts/ensure-postgres.sh
+	$(BIN)/python bench/perf_postgres.py --scale 10
 
 clean:
 	rm -rf $(VENV) .datamorph .pytest_cache build src/*.egg-info

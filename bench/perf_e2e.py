@@ -37,17 +37,20 @@ The pipeline's wall time is ``time.perf_counter()`` around ``Orchestrator.run`` 
 run store rows, log entries, artifacts, catalog reads, compiling, staging, validation,
 publishing, closing the warehouse). Time spent inside DuckDB is measured by wrapping the one
 DuckDB connection the engine opens: ``DuckDBEngine._open`` is patched to time
-``duckdb.connect`` and to return a thin proxy whose ``execute``/``fetchall``/``fetchone``/
-``fetchmany``/``close`` calls are timed (``close`` checkpoints the file, which is DuckDB
-writing data, so it counts as engine time). Every statement the engine sends goes through
-that proxy, so
+``duckdb.connect`` and to return a proxy (:class:`Timed`) that times every method call on
+the connection, and on every DuckDB object such a call returns: ``execute`` and ``fetch*``,
+and the relational API (``sql(...)``, then ``to_arrow_table()`` and the like, which the
+validation uses to read rows into Arrow). ``close`` checkpoints the file, which is DuckDB
+writing data, so it counts as DuckDB time too. Nothing the engine sends to DuckDB bypasses
+the proxy, so
 
-    overhead_ms = pipeline wall time - (connect + execute + fetch + close time inside DuckDB)
+    overhead_ms = pipeline wall time - (time inside DuckDB calls, connect and close included)
 
 is the time spent in Python outside DuckDB: catalog bookkeeping, compiling with SQLGlot,
-deriving tests, run-store writes (SQLite), artifact writes (with fsync), logging. The figures
-printed are medians over the ``--repeat`` runs (each run's overhead is computed from that
-run's own wall and DuckDB times).
+deriving tests, any validation work done in Python (e.g. evaluating with Polars), run-store
+writes (SQLite), artifact writes (with fsync), logging. The figures printed are medians over
+the ``--repeat`` runs (each run's overhead is computed from that run's own wall and DuckDB
+times). ``-v`` also prints each run's step times and the slowest DuckDB calls of the last run.
 
 Peak memory is the process's RSS high-water mark (``resource.getrusage(RUSAGE_SELF).ru_maxrss``),
 read right after the pipeline's warm-up run, before anything else ran in the process
@@ -90,6 +93,7 @@ class DuckClock:
         self.reset()
 
     def reset(self) -> None:
+        self.connection: Any = None
         self.seconds = 0.0
         self.statements = 0
         self.log: list[tuple[float, str]] = []
@@ -100,7 +104,7 @@ class DuckClock:
             self.statements += 1
             self.log.append((seconds, what))
         elif self.log:
-            # fetch time belongs to the statement that produced the rows
+            # fetching (or running a relation) belongs to the statement that produced it
             s, w = self.log[-1]
             self.log[-1] = (s + seconds, w)
 
@@ -108,45 +112,53 @@ class DuckClock:
 CLOCK = DuckClock()
 
 
-class TimedConnection:
-    """A DuckDB connection whose every call is timed into :data:`CLOCK`."""
+_LABELLED = {"execute", "sql", "query", "executemany"}  # calls whose first argument is the SQL
 
-    def __init__(self, con: Any) -> None:
-        self._con = con
 
-    def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
-        t0 = time.perf_counter()
-        try:
-            res = self._con.execute(sql, *args, **kwargs)
-        finally:  # a statement that fails still spent its time in DuckDB
-            CLOCK.add(time.perf_counter() - t0, " ".join(str(sql).split()))
-        return self if res is self._con else res
+def _from_duckdb(value: Any) -> bool:
+    return type(value).__module__.split(".")[0] in ("duckdb", "_duckdb")
 
-    def _timed(self, name: str, *args: Any) -> Any:
-        t0 = time.perf_counter()
-        try:
-            return getattr(self._con, name)(*args)
-        finally:
-            CLOCK.add(time.perf_counter() - t0)
 
-    def fetchall(self) -> Any:
-        return self._timed("fetchall")
+class Timed:
+    """A DuckDB object (the connection, or a relation it returned) whose every call is timed.
 
-    def fetchone(self) -> Any:
-        return self._timed("fetchone")
+    Any method call on it counts as time inside DuckDB: ``execute``/``fetch*`` on the
+    connection, and the relational API (``con.sql(...)`` binds a query; ``to_arrow_table()``,
+    ``fetchall()``... run it). DuckDB objects a call returns (a relation, the connection
+    itself) come back wrapped the same way, so nothing the engine asks DuckDB to do escapes
+    the clock. Nested calls are counted once (the outermost one).
+    """
 
-    def fetchmany(self, *args: Any) -> Any:
-        return self._timed("fetchmany", *args)
+    _depth = 0
 
-    def close(self) -> None:
-        t0 = time.perf_counter()
-        try:
-            self._con.close()
-        finally:
-            CLOCK.add(time.perf_counter() - t0, "<close connection (checkpoint)>")
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._con, name)
+        attr = getattr(self._obj, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            label = None
+            if name in _LABELLED and args:
+                label = " ".join(str(args[0]).split())
+            elif name == "close" and self._obj is CLOCK.connection:
+                label = "<close connection (checkpoint)>"
+            outer = Timed._depth == 0
+            Timed._depth += 1
+            t0 = time.perf_counter()
+            try:
+                res = attr(*args, **kwargs)
+            finally:  # a call that fails still spent its time in DuckDB
+                Timed._depth -= 1
+                if outer:
+                    CLOCK.add(time.perf_counter() - t0, label)
+            if res is self._obj:
+                return self
+            return Timed(res) if _from_duckdb(res) else res
+
+        return call
 
 
 def instrument_engine() -> None:
@@ -159,7 +171,8 @@ def instrument_engine() -> None:
         t0 = time.perf_counter()
         con = original(self)
         CLOCK.add(time.perf_counter() - t0, "<connect>")
-        return TimedConnection(con)
+        CLOCK.connection = con
+        return Timed(con)
 
     DuckDBEngine._open = timed_open  # type: ignore[method-assign]
 

@@ -49,3 +49,42 @@ def dm_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DATAMORPH_HOME", str(home))
     monkeypatch.delenv("DATAMORPH_WAREHOUSE", raising=False)
     return home
+
+
+# -- PostgreSQL: one throw-away server for the whole session (see tests/pg.py) ----------------
+
+
+@pytest.fixture(scope="session")
+def pg_server():  # type: ignore[no-untyped-def]
+    """A running PostgreSQL server (skipped without binaries, but a FAILURE when ``CI`` is set)."""
+    import os
+
+    from tests.pg import PgUnavailable, start_server
+
+    try:
+        import psycopg  # noqa: F401
+    except ImportError as e:
+        reason = f'psycopg is not installed (pip install -e ".[test]"): {e}'
+        if os.environ.get("CI"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    try:
+        server = start_server()
+    except PgUnavailable as e:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI: {e}", pytrace=False)
+        pytest.skip(str(e))
+    yield server
+    server.stop()
+
+
+_PG_DB_COUNTER = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def pg_database(pg_server):  # type: ignore[no-untyped-def]
+    """A fresh, empty database for one test: yields (server, name, url); dropped afterwards."""
+    name = f"dm_test_{next(_PG_DB_COUNTER)}"
+    url = pg_server.create_database(name)
+    yield pg_server, name, url
+    pg_server.drop_database(name)

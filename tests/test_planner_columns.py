@@ -304,3 +304,18 @@ def test_key_columns_of_the_rows(engine, prompt: str, sql: str, cols: list[str])
 def test_unclear_raises(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(PlanError):
         plan(engine, prompt)
+
+
+@pytest.mark.parametrize(("prompt", "named"), [
+    ("Employee directory: employee_id and full name (first name, a space, last name) as full_name.",
+     ["first_name", "last_name"]),
+    ("customers: customer_id and contact (email or phone)", ["email", "phone"]),
+])
+def test_a_note_that_says_how_to_build_an_item_is_never_skipped(engine, prompt: str, named: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """A parenthetical naming several columns is part of the request: read it or refuse, never drop it."""
+    try:
+        spec = plan(engine, prompt)
+    except PlanError:
+        return
+    sql = compile_spec(spec, engine.catalog()).sql("duckdb")
+    assert all(w in sql for w in named), sql

@@ -32,7 +32,7 @@ _state: dict[str, Any] = {"debug": False}
 WarehouseOpt = Annotated[
     str | None,
     typer.Option("--warehouse", "-w", envvar="DATAMORPH_WAREHOUSE",
-                 help="Warehouse: a DuckDB file path. Env: DATAMORPH_WAREHOUSE."),  # fmt: skip
+                 help="Warehouse: a DuckDB file path or a postgresql:// URL. Env: DATAMORPH_WAREHOUSE."),  # fmt: skip
 ]
 HomeOpt = Annotated[
     Path | None,
@@ -425,6 +425,28 @@ def register(
         info = engine.register_file(name, str(path), persist=True)
         count = engine.scalar(f'SELECT COUNT(*) FROM "{info.name}"')
     out.print(f"[green]✓[/] {info.name}: {len(info.columns)} columns, {count:,} rows from {path}")
+
+
+@app.command()
+def load(
+    path: Annotated[Path, typer.Argument(help="A CSV or Parquet file, or a folder of them.")],
+    warehouse: WarehouseOpt = None,
+    table: Annotated[str | None, typer.Option("--table", "-t", help="Table name (default: the file's name); "
+                                              "with a folder, load all its files into this one table.")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace a table of that name.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Load CSV or Parquet files into warehouse tables (PostgreSQL: COPY; DuckDB: CREATE TABLE AS)."""
+    from datamorph.engines.loader import load_path
+
+    with _engine(warehouse, read_only=False) as engine:
+        loaded = load_path(engine, str(path), table, replace=replace)
+    if json_out:
+        sys.stdout.write(json.dumps({"tables": [{"table": t.table, "rows": t.rows, "columns": len(t.columns)}
+                                                for t in loaded]}) + "\n")  # fmt: skip
+        return
+    for t in loaded:
+        out.print(f"[green]✓[/] {t.table}: {len(t.columns)} columns, {t.rows:,} rows")
 
 
 @app.command()

@@ -6,12 +6,17 @@ from datamorph.engines.base import Engine, PublishResult, QueryResult, RollbackR
 
 
 def connect(warehouse: str, *, create: bool = False, lock_timeout: float = 30.0, read_only: bool = False) -> Engine:
-    """Open the warehouse at ``warehouse`` (a DuckDB file path; later: a PostgreSQL URL).
+    """Open the warehouse at ``warehouse``: a PostgreSQL URL (``postgresql://user@host:port/db``) or a DuckDB file path.
 
     Raises:
-        WarehouseNotFound: the path does not exist and ``create`` is false.
+        WarehouseNotFound: the path does not exist and ``create`` is false, or the server cannot be reached.
+        ConfigError: a PostgreSQL URL but psycopg is not installed (``pip install "datamorph[postgres]"``).
         ConcurrencyError: another process holds the warehouse for longer than ``lock_timeout`` seconds.
     """
+    if warehouse.startswith(("postgresql://", "postgres://")):
+        from datamorph.engines.postgres import PostgresEngine
+
+        return PostgresEngine(warehouse, create=create, lock_timeout=lock_timeout, read_only=read_only)
     from datamorph.engines.duckdb import DuckDBEngine
 
     return DuckDBEngine(warehouse, create=create, lock_timeout=lock_timeout, read_only=read_only)

@@ -61,6 +61,7 @@ class Draft:
     union_mode: str = "all"
     required_tables: list[str] = field(default_factory=list)  # joined even when no column is used (drop orphans)
     join_hints: list[str] = field(default_factory=list)  # key columns the request names ("on customer_id")
+    anti_tables: list[str] = field(default_factory=list)  # joined only to find base rows without a match
     target: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -184,6 +185,10 @@ def _block(d: Draft) -> QueryBlock:
             else:
                 raise PlanError(f"cannot join {', '.join(tables)}")
         tables = [tables[0]] + [j.right_table for j in joins]
+    columns = d.columns
+    if d.anti_tables and not columns and not d.group_by and not d.aggregations and not d.windows and d.base:
+        # rows without a match: the missing table's (empty) columns are not part of the answer
+        columns = [OutputColumn(column=f"{d.base}.{c.name}", name=c.name) for c in d.catalog.table(d.base).columns]
     return QueryBlock(
         source_tables=[SourceTable(table_name=t) for t in tables],
         join_conditions=joins,
@@ -194,6 +199,6 @@ def _block(d: Draft) -> QueryBlock:
         aggregations=d.aggregations,
         having=d.having,
         windows=d.windows,
-        columns=d.columns,
+        columns=columns,
         qualify=d.qualify,
     )

@@ -191,7 +191,7 @@ returns fetch fetches tell see look looking calculate calculates calculating com
 computing make makes build builds create creates generate generates produce produces prepare
 pull extract retrieve select query join filter filters filtered
 table tables column columns field fields row rows record records entry entries data dataset
-report reports result results info information details detail
+report reports result results info information details detail summarize summarise
 """.split()
 )
 

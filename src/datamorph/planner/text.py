@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 _NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30,
-    "fifty": 50, "hundred": 100, "thousand": 1000, "dozen": 12,
+    "thirteen": 13, "fourteen": 14, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "forty": 40, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+    "fifty": 50, "hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000, "dozen": 12,
 }  # fmt: skip
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
 MONTHS = {
     m: i + 1
     for i, names in enumerate([
@@ -96,7 +99,55 @@ def tokenize(text: str) -> Tokens:
         elif kind == "word" and raw.lower() in _NUMBER_WORDS:
             kind, value = "number", _NUMBER_WORDS[raw.lower()]
         out.items.append(Token(raw, kind, m.start(), m.end(), value))
+    _join_number_words(out)
     return out
+
+
+def _join_number_words(toks: Tokens) -> None:
+    """"two thousand", "five hundred and fifty", "1.5 million", "twenty five": one number token."""
+    items, out, i = toks.items, [], 0
+    while i < len(items):
+        j = i
+        while j + 1 < len(items) and items[j].kind == "number" and _continues(items, j + 1):
+            j += 2 if items[j + 1].low == "and" else 1
+        if j > i:
+            value = _compose(items[i : j + 1])
+            if value is not None:
+                first, last = items[i], items[j]
+                out.append(Token(toks.source[first.start : last.end], "number", first.start, last.end, value))
+                i = j + 1
+                continue
+        out.append(items[i])
+        i += 1
+    toks.items = out
+
+
+def _continues(items: list[Token], k: int) -> bool:
+    nxt = items[k]
+    if nxt.low == "and":  # "five hundred and fifty"
+        return k + 1 < len(items) and items[k - 1].low in _SCALES and items[k + 1].low in _NUMBER_WORDS
+    return nxt.low in _NUMBER_WORDS and not nxt.text[0].isdigit() and (
+        nxt.low in _SCALES or items[k - 1].low in _NUMBER_WORDS and _NUMBER_WORDS[items[k - 1].low] % 10 == 0
+        and _NUMBER_WORDS[items[k - 1].low] >= 20 and _NUMBER_WORDS[nxt.low] < 10)
+
+
+def _compose(parts: list[Token]) -> int | float | None:
+    total: float = 0
+    current: float = 0
+    for p in parts:
+        if p.low == "and":
+            continue
+        if p.low in _SCALES:
+            scale = _SCALES[p.low]
+            current = (current or 1) * scale
+            if scale >= 1000:
+                total, current = total + current, 0
+        elif isinstance(p.value, (int, float)):
+            current += p.value
+        else:
+            return None
+    v = total + current
+    return int(v) if float(v).is_integer() else v
 
 
 def parse_number(raw: str) -> int | float:

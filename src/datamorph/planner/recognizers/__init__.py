@@ -15,6 +15,7 @@ from datamorph.planner.recognizers import (
     dedupe,
     derived,
     filters,
+    glue,
     joins,
     noops,
     ordering,
@@ -42,6 +43,7 @@ RECOGNIZERS = (
     windows.recognize,
     dedupe.recognize,
     ordering.recognize,
+    glue.recognize,
     questions.recognize,
     columns.recognize,
 )

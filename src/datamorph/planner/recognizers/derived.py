@@ -11,7 +11,7 @@ import re
 from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import NON_SCHEMA_WORDS
-from datamorph.planner.recognizers import buckets, dateparts
+from datamorph.planner.recognizers import buckets, dateparts, strings
 from datamorph.planner.recognizers.derivekit import (
     CONNECTIVES,
     PART_SQL,
@@ -167,6 +167,7 @@ _FILL = re.compile(
 
 def recognize(d: Draft) -> None:
     """Find derived columns in the request; add them to ``d.derived``."""
+    strings.recognize(d)
     _concatenations(d)
     _fills(d)
     _arithmetic(d)  # before date parts: "2025 - year of hire_date" is one expression

@@ -51,6 +51,8 @@ def states(d: Draft, spans: list[_Mention]) -> None:
         elif info.family in TEMPORAL_FAMILIES and re.search(r"ed$", word) and (negated or _predicate(d, spans, s)):
             cond = Filter(column=column, operator="is_null" if negated else "is_not_null",
                           provenance=d.prompt[start : s.end])  # fmt: skip
+            if negated and d.base is not None and s.m.table != d.base:
+                cond = _anti_join(d, s.m.table, d.prompt[start : s.end])
         else:
             continue
         d.filters.append(cond)
@@ -78,6 +80,19 @@ def states(d: Draft, spans: list[_Mention]) -> None:
         d.filters.append(Filter(column=column, operator="is_not_null" if former else "is_null",
                                 provenance=d.prompt[m.start() : end]))  # fmt: skip
         _mark(d, m.start(), end)
+
+
+def _anti_join(d: Draft, table: str, words: str) -> Filter:
+    """"products never ordered": base rows with no row in ``table`` (outer joins, then its key is NULL).
+
+    The event's date column may be filled on every row of ``table``, so it says nothing about the
+    rows that have no match; the missing match is what the request means.
+    """
+    info = d.catalog.table(table)
+    key = info.primary_key[0] if info.primary_key else info.columns[0].name
+    d.preserve_base = True
+    d.anti_tables.append(table)
+    return Filter(column=f"{table}.{key}", operator="is_null", provenance=words)
 
 
 def _predicate(d: Draft, spans: list[_Mention], s: _Mention) -> bool:

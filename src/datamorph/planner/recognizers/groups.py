@@ -21,7 +21,7 @@ _GROUP = re.compile(
     r"group(?:ed)?\s+(?:it\s+|them\s+)?by|broken\s+down\s+by|break\s*down\s+by|breakdown\s+by|split\s+by|"
     r"each)\s+(?:the\s+|their\s+|its\s+|each\s+|every\s+|individual\s+)?", re.I)  # fmt: skip
 _BY_NOT_GROUP = re.compile(
-    r"\b(?:sort|sorted|order|ordered|rank|ranked|ranking|placed|made|created|hired|managed|owned|partition|"
+    r"\b(?:sort|sorted|order|ordered|arrange|arranged|organi[sz]ed?|rank|ranked|ranking|placed|made|created|hired|managed|owned|partition|"
     r"partitioned|dedupe|deduplicate|deduplicated|unique|followed|top\s+\d+|bottom\s+\d+|then|filtered|multiplied|"
     r"divided|increase|increased|decrease|decreased|round|rounded|sorting|ordering|descending|ascending)\s+$",
     re.I)  # fmt: skip

@@ -132,6 +132,9 @@ def order_target(d: Draft, tokens: list[Token]) -> tuple[str, int] | None:
         phrase = d.prompt[tokens[0].start : tokens[n - 1].end]
         hits = d.linker.columns(phrase, in_play(d) or None)
         if hits and _whole(hits[0], phrase):
+            grouped = [g for g in d.group_by if g.split(".")[-1] == hits[0].column]
+            if d.group_by and f"{hits[0].table}.{hits[0].column}" not in d.group_by and len(grouped) == 1:
+                return grouped[0], n  # a grouped key shared by two tables: sort by the one that is grouped
             if hits[0].table not in in_play(d):
                 d.use_table(hits[0].table)
             return f"{hits[0].table}.{hits[0].column}", n

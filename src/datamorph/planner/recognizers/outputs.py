@@ -180,7 +180,22 @@ def explicit_list(d: Draft) -> tuple[list[OutputColumn], str | None]:
         named = d.linker.tables(clean_phrase(c.provenance or ""))
         if "." in (c.column or "") and named and named[0].table != (c.column or "").split(".")[0]:
             drop_unreferenced(d, named[0].table)
+    if subject is None and m is not None and (m.group("add") or "").lower() not in ("", "and"):
+        best = _computed_before(d, start, best) + best
     return best, subject
+
+
+def _computed_before(d: Draft, pos: int, items: list[OutputColumn]) -> list[OutputColumn]:
+    """"email in lower case, called email_lower, with customer_id": the columns computed before a list
+    that adds to them ("with", "plus", "along with") lead the output."""
+    listed = {(c.column or "").lower() for c in items}
+    out = []
+    for x in [*d.derived, *d.windows]:
+        prov = (x.provenance or "").strip()
+        at = d.prompt.find(prov) if prov else -1
+        if 0 <= at < pos and x.name.lower() not in listed:
+            out.append(OutputColumn(column=x.name, provenance=prov))
+    return out
 
 
 def _subject(d: Draft, pos: int) -> str | None:
@@ -289,6 +304,18 @@ only excluding except without not sorted order ordered descending ascending top 
 """.split())  # fmt: skip
 
 
+def _names_schema(d: Draft, text: str) -> bool:
+    """Whether a note says how to build its item: it names a data value, or several columns.
+
+    "(first name, a space, last name)" must be read; "(their login handle)", which names only the
+    item's own column again, is a description.
+    """
+    found = d.linker.find_mentions(text)
+    if any(type(m).__name__ == "ValueMatch" for m in found):
+        return True
+    return len({(m.table, m.column) for m in found if type(m).__name__ == "ColumnMatch"}) > 1
+
+
 def _mask_notes(d: Draft, offset: int, text: str) -> str:
     """``text`` with each descriptive note in parentheses blanked out (same length): "running_balance (the
     balance right after that transaction)", "email (may be empty)". A renaming ("(call it x)"), or a note
@@ -301,6 +328,8 @@ def _mask_notes(d: Draft, offset: int, text: str) -> str:
         loose = [t for t in d.tokens.items if a <= t.start and t.end <= b and not t.used]
         if any(t.kind == "quoted" or t.low in _INSTRUCTION for t in loose):
             return m.group()
+        if loose and _names_schema(d, " ".join(t.text for t in loose)):
+            return m.group()  # "(first name, a space, last name)" says how to build it: no mere description
         return "(" + "\x01" * (len(m.group()) - 2) + ")"
 
     return _NOTE.sub(blank, text)

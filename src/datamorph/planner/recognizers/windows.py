@@ -82,9 +82,11 @@ def recognize(d: Draft) -> None:
     for m in _TOP.finditer(d.prompt):
         if _unused(d, m.start("dir"), m.end("n")):
             _top_n(d, m)
-    for rx in (_RANK_PART_FIRST, _RANK):
+    for rx in (_RANK_PART_FIRST, _RANK, _RANK_BARE):
         for m in rx.finditer(d.prompt):
             if _unused(d, m.start("verb"), m.end("verb")):
+                if rx is _RANK_BARE and _ref_or_none(d, m.group("by")) is None:
+                    continue
                 _rank(d, m)
     for m in _RUNNING.finditer(d.prompt):
         if _unused(d, m.start("kind"), m.end("kind")):
@@ -93,6 +95,14 @@ def recognize(d: Draft) -> None:
 
 _PART_BEFORE = re.compile(r"\b(?:within|per|for|in|across)\s+(?:each|every|a|the\s+same)\s+(?P<p>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)"
                           r"\s*,?\s*(?:we\s+)?$", re.I)  # fmt: skip
+# "Rank current salaries from highest to lowest": what is ranked is the measure itself
+_RANK_BARE = re.compile(
+    r"\b(?P<verb>dense[\s_-]?rank|rank)\s+(?:the\s+|all\s+)?(?:current\s+|active\s+)?(?P<what>)"
+    r"(?P<by>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)(?P<part>(?!x)x)?(?=\s*(?:\([^)]*\)\s*)?,?\s*(?:from\s+(?:highest|largest|"
+    r"most|biggest|lowest|smallest|least)\s+to|(?:highest|largest|biggest|lowest|smallest)\s+first|in\s+(?:descending|"
+    r"ascending)\s+order|descending|ascending))", re.I)  # fmt: skip
+_WHAT_PART = re.compile(r"(?:^|\s)(?:per|within|for\s+each|for\s+every|in\s+each|within\s+each|across)\s+"
+                        r"(?:each\s+|every\s+|the\s+)?(?P<p>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s*$", re.I)  # fmt: skip
 _TIES = re.compile(
     r"\b(?:(?:[A-Za-z_]\w*\s+){0,2}(?:with|having|that\s+have)\s+(?:the\s+)?same\s+[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?|ties|"
     r"tied\s+[A-Za-z_]\w*|equal\s+[A-Za-z_]\w*)\s+(?:should\s+)?(?:share|get|receive|take|have)\s+(?:a|the)\s+(?:same\s+)?"
@@ -149,6 +159,14 @@ def _ref(d: Draft, phrase: str, key: bool = False, keep: str | None = None) -> s
                 drop_unreferenced(d, part, keep)
             return ref
     raise column_error(d, phrase)
+
+
+def _ref_or_none(d: Draft, phrase: str) -> str | None:
+    """A numeric or date column the phrase names outright (what a bare "rank X" ranks by), else None."""
+    hits = [h for h in d.linker.columns(phrase, in_play(d) or None) if h.score >= 0.85]
+    if not hits or d.catalog.table(hits[0].table).column(hits[0].column).family in ("text", "boolean", "other"):
+        return None
+    return f"{hits[0].table}.{hits[0].column}"
 
 
 def _entity_key(d: Draft, phrase: str, keep: str | None) -> str | None:
@@ -218,16 +236,27 @@ def _rank(d: Draft, m: re.Match[str]) -> None:
         mark_chars(d, x.start(), x.end())
     order = _ref(d, m.group("by"))
     partition = [_ref(d, m.group("part"), key=True, keep=order.split(".")[0])] if m.group("part") else []
+    inner = _WHAT_PART.search(m.group("what") or "")
+    if not partition and inner:  # "row number per customer by order date"
+        partition = [_ref(d, inner.group("p"), key=True, keep=order.split(".")[0])]
+    row = re.search(r"\brow\s+$", d.prompt[: m.start()], re.I)
+    if row and function == "row_number":
+        mark_chars(d, row.start(), m.start())
     lead = _PART_BEFORE.search(d.prompt[_sentence_start(d, m.start()) : m.start()])
     if not partition and lead:  # "Within each category, rank the products by unit price"
         partition = [_ref(d, lead.group("p"), key=True, keep=order.split(".")[0])]
         lead_start = _sentence_start(d, m.start()) + lead.start()
         mark_chars(d, lead_start, m.start())
-    direction, _ = _direction(d, m.end(), sentence_end, order)
-    if m.group("what"):
+    direction, dir_end = _direction(d, m.end(), sentence_end, order)
+    if function == "row_number" and dir_end == m.end() and verb.startswith("number"):
+        direction = "asc"  # a sequence number counts up: "number the orders by date", "row number by id"
+    if m.group("what") and not inner:
         column_phrase(d, m.group("what"))  # "rank the products" names the table
     default = "row_number" if function == "row_number" else f"{stem(order)}_rank"
     name, end = _name(d, m.end(), default)
+    if end == m.end() and dir_end > m.end() and _NAME_AFTER.match(d.prompt[dir_end:]):
+        name, after = _name(d, dir_end, default)  # "by unit price, most expensive first, as price_rank"
+        mark_chars(d, dir_end, after)
     d.windows.append(WindowColumn(name=name, function=function, partition_by=partition,  # type: ignore[arg-type]
                                   order_by=[OrderItem(column=order, direction=direction)],  # type: ignore[arg-type]
                                   provenance=d.prompt[m.start() : end]))  # fmt: skip

@@ -1,9 +1,10 @@
-"""Engine tests against real DuckDB warehouse files.
+"""Engine contract tests against real warehouses: DuckDB files and a real PostgreSQL server.
 
 The generic tests use the ``engine`` / ``warehouse`` fixtures, which are
 parametrized over ``IMPLEMENTATIONS``: adding an engine means adding a
 warehouse builder and an opener below. DuckDB-only behaviour (file locks,
-missing or foreign files, extension settings) is tested at the end.
+missing or foreign files, extension settings) is tested at the end;
+PostgreSQL-only behaviour is in ``test_postgres.py``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,11 @@ from datamorph.errors import (
     WarehouseNotFound,
 )
 
-IMPLEMENTATIONS = ["duckdb"]
+IMPLEMENTATIONS = ["duckdb", "postgres"]
+
+# how each engine names the default schema and a DECIMAL(12,2) column
+DEFAULT_SCHEMA = {"duckdb": "main", "postgres": "public"}
+DECIMAL_12_2 = {"duckdb": "DECIMAL(12,2)", "postgres": "numeric(12,2)"}
 
 
 def _duckdb() -> Any:
@@ -75,8 +80,28 @@ def build_duckdb_warehouse(tmp_path: Path) -> str:
     return str(path)
 
 
-BUILDERS: dict[str, Callable[[Path], str]] = {"duckdb": build_duckdb_warehouse}
-OPENERS: dict[str, Callable[..., Engine]] = {"duckdb": DuckDBEngine}
+@pytest.fixture(scope="session")
+def pg_seeded(pg_server: Any) -> str:
+    """A template database holding SEED_SQL; each test gets a copy (CREATE DATABASE ... TEMPLATE)."""
+    import psycopg
+
+    url = pg_server.create_database("dm_seed")
+    with psycopg.connect(url, autocommit=True) as con:
+        for stmt in SEED_SQL:
+            con.execute(stmt)
+    return "dm_seed"
+
+
+_PG_COPIES = iter(range(1, 1_000_000))
+
+
+def _pg_opener(url: str, **kwargs: Any) -> Engine:
+    from datamorph.engines.postgres import PostgresEngine
+
+    return PostgresEngine(url, **kwargs)
+
+
+OPENERS: dict[str, Callable[..., Engine]] = {"duckdb": DuckDBEngine, "postgres": _pg_opener}
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
@@ -85,8 +110,16 @@ def impl(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def warehouse(impl: str, tmp_path: Path) -> str:
-    return BUILDERS[impl](tmp_path)
+def warehouse(impl: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    if impl == "duckdb":
+        yield build_duckdb_warehouse(tmp_path)
+        return
+    server = request.getfixturevalue("pg_server")
+    template = request.getfixturevalue("pg_seeded")
+    name = f"dm_engine_{next(_PG_COPIES)}"
+    url = server.create_database(name, template=template)
+    yield url
+    server.drop_database(name)
 
 
 @pytest.fixture
@@ -129,9 +162,9 @@ def test_catalog_columns_types_and_nullability(engine: Engine) -> None:
     cat = engine.catalog()
     customers = cat.table("customers")
     assert customers.kind == "table"
-    assert customers.schema == "main"
+    assert customers.schema == DEFAULT_SCHEMA[engine.name]
     assert customers.column_names() == ["customer_id", "name", "balance", "signup"]
-    assert customers.column("balance").type == "DECIMAL(12,2)"
+    assert customers.column("balance").type == DECIMAL_12_2[engine.name]
     assert customers.column("balance").family == "decimal"
     assert customers.column("signup").family == "date"
     assert customers.column("name").nullable is False
@@ -162,7 +195,7 @@ def test_catalog_row_counts_and_views(engine: Engine) -> None:
     view = cat.table("big_orders")
     assert view.kind == "view"
     assert view.row_count == engine.scalar("SELECT count(*) FROM orders WHERE amount > 100")
-    assert view.column("amount").type == "DECIMAL(12,2)"
+    assert view.column("amount").type == DECIMAL_12_2[engine.name]
 
     no_counts = engine.catalog(row_counts=False)
     assert all(t.row_count is None for t in no_counts.tables.values())
@@ -590,3 +623,19 @@ def test_second_process_waits_for_the_file_lock(tmp_path: Path) -> None:
         if holder.poll() is None:
             holder.kill()
             holder.wait()
+
+
+def test_load_files_into_duckdb(tmp_path: Path) -> None:
+    """`datamorph load` also works on a DuckDB warehouse (CREATE TABLE AS from DuckDB's readers)."""
+    from datamorph.engines.loader import load_path
+
+    path = build_duckdb_warehouse(tmp_path)
+    csv = write_file(tmp_path / "scores.csv", "csv", rows=4)
+    with DuckDBEngine(path) as eng:
+        loaded = load_path(eng, str(csv))
+        assert [(t.table, t.rows) for t in loaded] == [("scores", 4)]
+        assert eng.catalog().table("scores").kind == "table"
+        with pytest.raises(ConfigError) as err:
+            load_path(eng, str(csv))
+        assert "already has a table" in err.value.message
+        assert load_path(eng, str(csv), "customers_copy", replace=True)[0].rows == 4

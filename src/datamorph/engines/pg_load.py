@@ -1,0 +1,163 @@
+"""Moving data in and out of PostgreSQL: CSV/Parquet files in with COPY, query results out as Arrow.
+
+Files are read with DuckDB (the same readers the DuckDB engine uses), written to a temporary
+CSV file, and streamed to the server with ``COPY ... FROM STDIN (FORMAT csv)``: both sides
+parse and write CSV in C, which is much faster than row-by-row inserts. Column types are
+mapped from DuckDB's to PostgreSQL's names (:func:`pg_type`).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlglot import exp
+
+_COPY_CHUNK = 1 << 20
+
+# DuckDB type (upper case, without arguments) -> PostgreSQL type
+_SIMPLE_TYPES = {
+    "BOOLEAN": "boolean",
+    "TINYINT": "smallint",
+    "SMALLINT": "smallint",
+    "UTINYINT": "smallint",
+    "INTEGER": "integer",
+    "USMALLINT": "integer",
+    "BIGINT": "bigint",
+    "UINTEGER": "bigint",
+    "UBIGINT": "numeric(20,0)",
+    "HUGEINT": "numeric(38,0)",
+    "UHUGEINT": "numeric(39,0)",
+    "FLOAT": "real",
+    "DOUBLE": "double precision",
+    "VARCHAR": "text",
+    "DATE": "date",
+    "TIME": "time",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP_NS": "timestamp",
+    "TIMESTAMP_MS": "timestamp",
+    "TIMESTAMP_S": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "INTERVAL": "interval",
+    "UUID": "uuid",
+    "JSON": "jsonb",
+}
+
+
+def pg_type(duck_type: str) -> str:
+    """The PostgreSQL column type for a DuckDB type name (``DECIMAL(12,2)`` → ``numeric(12,2)``).
+
+    Types without a PostgreSQL counterpart (lists, structs, maps, blobs) become ``text``.
+    """
+    t = duck_type.strip().upper()
+    m = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", t)
+    if m:
+        return f"numeric({m.group(1)},{m.group(2)})"
+    return _SIMPLE_TYPES.get(t, "text")
+
+
+def quote(name: str) -> str:
+    """A quoted PostgreSQL identifier."""
+    return exp.to_identifier(name, quoted=True).sql(dialect="postgres")
+
+
+def literal(value: str) -> str:
+    """A PostgreSQL string literal (for statements that take no parameters, like COMMENT)."""
+    return exp.Literal.string(value).sql(dialect="postgres")
+
+
+def qualified(name: str, schema: str | None) -> str:
+    return f"{quote(schema)}.{quote(name)}" if schema else quote(name)
+
+
+@dataclass
+class LoadResult:
+    table: str
+    rows: int
+    columns: list[tuple[str, str]]  # (name, PostgreSQL type)
+
+
+def load_query(
+    pg: Any,
+    duck: Any,
+    select_sql: str,
+    name: str,
+    schema: str | None,
+    *,
+    temporary: bool = False,
+    primary_key: Sequence[str] = (),
+    comment: str | None = None,
+) -> LoadResult:
+    """Create ``schema.name`` with the columns of DuckDB query ``select_sql`` and COPY its rows in.
+
+    Runs inside the caller's transaction on psycopg connection ``pg`` (``duck`` is a DuckDB
+    connection that can run ``select_sql``). The table must not exist yet.
+    """
+    rel = duck.sql(select_sql)
+    duck_cols = list(zip(rel.columns, [str(t) for t in rel.types], strict=True))
+    cols = [(c, pg_type(t)) for c, t in duck_cols]
+    target = quote(name) if temporary else qualified(name, schema)
+    ddl = ", ".join(f"{quote(c)} {t}" for c, t in cols)
+    pk = f", PRIMARY KEY ({', '.join(quote(c) for c in primary_key)})" if primary_key else ""
+    pg.execute(f"CREATE {'TEMPORARY ' if temporary else ''}TABLE {target} ({ddl}{pk})".encode())
+    if comment is not None:
+        pg.execute(f"COMMENT ON TABLE {target} IS {literal(comment)}".encode())
+    # text for the types PostgreSQL cannot parse from DuckDB's CSV
+    select = ", ".join(
+        exp.column(c, quoted=True).sql(dialect="duckdb") if pt != "text" or t.upper() == "VARCHAR"
+        else f"CAST({exp.column(c, quoted=True).sql(dialect='duckdb')} AS VARCHAR)"
+        for (c, t), (_, pt) in zip(duck_cols, cols, strict=True)
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="dm_load_") as tmp:
+        csv = Path(tmp) / "rows.csv"
+        src = exp.Literal.string(str(csv)).sql(dialect="duckdb")
+        duck.execute(f"COPY (SELECT {select} FROM ({select_sql}) AS _dm_src) TO {src} (FORMAT csv, HEADER false)")
+        cur = pg.cursor()
+        with cur.copy(f"COPY {target} FROM STDIN (FORMAT csv)".encode()) as copy, open(csv, "rb") as f:
+            while chunk := f.read(_COPY_CHUNK):
+                copy.write(chunk)
+        rows = cur.rowcount
+    return LoadResult(table=name, rows=int(rows), columns=cols)
+
+
+# -- out: query results as Arrow ------------------------------------------------------------
+
+
+def _arrow_type(pa: Any, pg: str) -> Any:
+    t = pg.lower()
+    m = re.fullmatch(r"numeric\((\d+),(\d+)\)", t)
+    if m:
+        p, s = int(m.group(1)), int(m.group(2))
+        return pa.decimal128(p, s) if p <= 38 else None
+    return {
+        "smallint": pa.int16(),
+        "integer": pa.int32(),
+        "bigint": pa.int64(),
+        "real": pa.float32(),
+        "double precision": pa.float64(),
+        "text": pa.string(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+        "timestamp without time zone": pa.timestamp("us"),
+        "timestamp with time zone": pa.timestamp("us", tz="UTC"),
+        "time without time zone": pa.time64("us"),
+    }.get(t) or (pa.string() if t.startswith(("character", "varchar", "char")) else None)
+
+
+def rows_to_arrow(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> Any:
+    """A ``pyarrow.Table`` of ``rows`` whose columns have PostgreSQL types ``columns`` ((name, type) pairs)."""
+    import pyarrow as pa
+
+    arrays = []
+    for i, (_name, typ) in enumerate(columns):
+        values = [r[i] for r in rows]
+        want = _arrow_type(pa, typ)
+        try:
+            arrays.append(pa.array(values, type=want) if want is not None else pa.array(values))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+            arrays.append(pa.array([None if v is None else str(v) for v in values], type=pa.string()))
+    return pa.Table.from_arrays(arrays, names=[c for c, _ in columns])

@@ -1,0 +1,519 @@
+"""The PostgreSQL engine (psycopg 3): one database, one open connection.
+
+* The user's tables are read from the system catalogs (``pg_class``, ``pg_attribute``,
+  ``pg_constraint``); types are named as PostgreSQL names them (``format_type``).
+  ``catalog(row_counts=True)`` counts rows exactly for views and for tables whose
+  ``pg_class.reltuples`` estimate is under :attr:`PostgresEngine.EXACT_COUNT_LIMIT` (or
+  unknown); bigger tables report the estimate.
+* ``fetch`` runs in a read-only transaction with ``statement_timeout``; with ``max_rows`` the
+  rows come through a server-side cursor, so only ``max_rows + 1`` rows travel.
+* Staging tables live in ``datamorph_staging``; ``publish`` takes a transaction-level advisory
+  lock keyed by the target, moves the current target to ``datamorph_history`` (``ALTER TABLE
+  ... SET SCHEMA`` + rename, no copy), moves the staged table into the target schema, marks it
+  with a ``COMMENT`` and records the version in ``datamorph_history.versions``, all in ONE
+  transaction. ``rollback`` copies the newest version back (history stays complete).
+* ``target_lock`` holds a session-level advisory lock (and a per-process lock, since advisory
+  locks are re-entrant within one session); waiting longer than ``lock_timeout`` raises
+  :class:`ConcurrencyError`.
+* ``register_file`` loads the file (PostgreSQL cannot read the client's files) into a
+  temporary table, or a permanent one with ``persist``, marked as a file table by its comment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from datamorph.catalog import Catalog, ColumnInfo, ForeignKey, TableInfo
+from datamorph.engines import pg_sql as q
+from datamorph.engines.base import (
+    HISTORY_SCHEMA,
+    STAGING_SCHEMA,
+    Engine,
+    PublishResult,
+    QueryResult,
+    RollbackResult,
+    VersionInfo,
+)
+from datamorph.engines.pg_load import literal, qualified, quote, rows_to_arrow
+from datamorph.errors import (
+    CatalogError,
+    ConcurrencyError,
+    ConfigError,
+    ExecutionError,
+    PublishError,
+    RollbackError,
+    WarehouseNotFound,
+    suggestion,
+)
+
+VERSIONS_TABLE = "versions"
+ROLLBACK_RUN_ID = "rollback"
+MANAGED_MARK = "datamorph:"  # table comment prefix on every table publish or rollback wrote
+FILE_MARK = "datamorph-file:"  # table comment prefix on tables register_file loaded
+INSTALL_HINT = 'pip install "datamorph[postgres]"'
+
+_TARGET_LOCKS: dict[tuple[str, str], threading.RLock] = {}
+_TARGET_LOCKS_GUARD = threading.Lock()
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise ConfigError("the PostgreSQL driver (psycopg 3) is not installed", hint=INSTALL_HINT) from None
+    return psycopg
+
+
+def _lock_key(*parts: str) -> int:
+    """A signed 64-bit advisory lock key for ``parts``."""
+    digest = hashlib.sha1("\x00".join(("datamorph", *parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class PostgresEngine(Engine):
+    """A PostgreSQL database (``postgresql://user@host:port/db``).
+
+    ``create`` is accepted for symmetry with DuckDB and ignored: the database must exist.
+    ``statement_timeout`` (seconds) bounds every read query.
+    """
+
+    name: ClassVar[str] = "postgres"
+    dialect: ClassVar[str] = "postgres"
+    EXACT_COUNT_LIMIT: ClassVar[int] = 1_000_000
+    SMALL_TABLE: ClassVar[int] = 100_000  # ORDER BY random() samples up to this size, TABLESAMPLE above
+
+    def __init__(self, url: str, *, create: bool = False, lock_timeout: float = 30.0, read_only: bool = False,
+                 statement_timeout: float = 600.0) -> None:  # fmt: skip
+        psycopg = _psycopg()
+        self.url = url
+        self.path = q.redact(url)  # what messages show: never the password
+        self.lock_timeout = float(lock_timeout)
+        self.read_only = read_only
+        self.statement_timeout = float(statement_timeout)
+        self._mutex = threading.RLock()
+        self._con: Any = None
+        try:
+            self._con = psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(min(self.lock_timeout, 30)) or 10))
+        except psycopg.Error as e:
+            raise WarehouseNotFound(f"cannot connect to PostgreSQL warehouse '{self.path}': {q.message(e)}",
+                                    hint="check the URL (postgresql://user@host:port/database), that the server "
+                                    "runs and that the user may log in", path=self.path) from e  # fmt: skip
+        if read_only:
+            self._con.execute("SET default_transaction_read_only = on")
+        self.schema: str = self._rows("SELECT coalesce(current_schema(), 'public')")[0][0]
+        self._lock_ident = self.path
+
+    # -- connection ----------------------------------------------------------------
+    def close(self) -> None:
+        with self._mutex:
+            if self._con is not None:
+                try:
+                    self._con.close()
+                finally:
+                    self._con = None
+
+    def _conn(self) -> Any:
+        if self._con is None:
+            raise ExecutionError(f"the connection to '{self.path}' is closed", hint="open the warehouse again")
+        return self._con
+
+    def _rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run internal SQL (``%s`` placeholders) in autocommit mode; errors propagate."""
+        with self._mutex:
+            cur = self._conn().execute(sql.encode(), params)
+            return list(cur.fetchall()) if cur.description is not None else []
+
+    def _require_writable(self, action: str, error: type[ExecutionError] | type[ConfigError]) -> None:
+        if self.read_only:
+            raise error(f"cannot {action}: warehouse '{self.path}' is open read-only",
+                        hint="open the warehouse without read_only to write to it")  # fmt: skip
+
+    # -- object lookup ---------------------------------------------------------------
+    def _objects(self) -> list[tuple[int, str, str, str, str | None]]:
+        """(oid, schema, name, kind, comment) of every user table and view, own temp tables included."""
+        return self._rows(q.OBJECTS)
+
+    def _resolve(self, text: str) -> tuple[int, str, str, str]:
+        """(oid, schema, name, kind) of a table or view the user named, staging and history included."""
+        objs = self._objects()
+        stripped = text.strip()
+        attempts: list[tuple[str | None, str]] = [(None, stripped)]
+        schema, bare = q.split_qualified(stripped)
+        if schema is not None or bare != stripped:
+            attempts.append((schema, bare))
+        for want_schema, want_name in attempts:
+            hits = [o for o in objs if o[2].lower() == want_name.lower()]
+            if want_schema is None:
+                hits.sort(key=lambda o: (o[1] != want_name and o[2] != want_name, self._rank(o[1])))
+            else:
+                ws = self.schema if want_schema.lower() == "main" else want_schema
+                hits = [o for o in hits if o[1].lower() == ws.lower() or (ws.lower() == "temp" and o[1].startswith("pg_temp"))]
+                hits.sort(key=lambda o: o[2] != want_name)  # an exact-case match first
+            if hits:
+                return hits[0][0], hits[0][1], hits[0][2], hits[0][3]
+        names = [o[2] for o in objs if o[1] not in (STAGING_SCHEMA, HISTORY_SCHEMA)]
+        raise CatalogError(f"unknown table '{text}'", hint=suggestion(text, names) or "list the tables with the catalog",
+                           table=text)  # fmt: skip
+
+    def _rank(self, schema: str) -> int:
+        """Search order of an unqualified name: temp tables, the current schema, other schemas, ours last."""
+        if schema.startswith("pg_temp"):
+            return 0
+        if schema == self.schema:
+            return 1
+        return 3 if schema in (STAGING_SCHEMA, HISTORY_SCHEMA) else 2
+
+    def _columns_of(self, oid: int) -> list[ColumnInfo]:
+        return [ColumnInfo(n, t, bool(nullable)) for _oid, n, t, nullable in self._rows(q.COLUMNS + " AND a.attrelid = %s "
+                                                                                         "ORDER BY a.attnum", [oid])]
+
+    def _count(self, schema: str, name: str) -> int | None:
+        try:
+            return int(self.fetch(f"SELECT count(*) FROM {qualified(name, schema)}").rows[0][0])
+        except ExecutionError:  # e.g. a view that fails
+            return None
+
+    # -- reading ----------------------------------------------------------------------
+    def catalog(self, tables: Iterable[str] | None = None, *, row_counts: bool = True) -> Catalog:
+        psycopg = _psycopg()
+        with self._mutex:
+            try:
+                objs = [o for o in self._objects() if o[1] not in (STAGING_SCHEMA, HISTORY_SCHEMA)]
+                cols: dict[int, list[ColumnInfo]] = {}
+                for oid, n, t, nullable in self._rows(q.COLUMNS + " ORDER BY a.attrelid, a.attnum"):
+                    cols.setdefault(oid, []).append(ColumnInfo(n, t, bool(nullable)))
+                pks: dict[int, list[str]] = {}
+                fks: dict[int, list[ForeignKey]] = {}
+                for oid, ctype, ccols, ref_name, ref_cols in self._rows(q.KEYS):
+                    if ctype == "p":
+                        pks[oid] = list(ccols)
+                    else:
+                        fks.setdefault(oid, []).append(ForeignKey(tuple(ccols), ref_name, tuple(ref_cols)))
+                estimates = dict(self._rows("SELECT c.oid, c.reltuples FROM pg_class c WHERE c.relkind IN ('r','p')"))
+            except psycopg.Error as e:
+                raise CatalogError(f"cannot read the catalog of '{self.path}': {q.message(e)}") from e
+            infos: dict[str, tuple[int, TableInfo]] = {}
+            for oid, schema, name, kind, comment in sorted(objs, key=lambda o: (self._rank(o[1]), o[1], o[2])):
+                if name.lower() in infos:
+                    continue  # shadowed by an object PostgreSQL would pick first
+                is_file = str(comment or "").startswith(FILE_MARK)
+                infos[name.lower()] = (oid, TableInfo(
+                    name=name, columns=cols.get(oid, []), schema="temp" if schema.startswith("pg_temp") else schema,
+                    kind="file" if is_file else ("view" if kind == "view" else "table"),
+                    primary_key=pks.get(oid, []), foreign_keys=list(fks.get(oid, [])),
+                    source=str(comment)[len(FILE_MARK):].strip() if is_file else None))  # fmt: skip
+            if tables is not None:
+                lookup = Catalog({k: v[1] for k, v in infos.items()}, dialect=self.dialect)
+                infos = {(info := lookup.table(t)).name.lower(): infos[info.name.lower()] for t in tables}
+            if row_counts:
+                for oid, info in infos.values():
+                    est = estimates.get(oid)
+                    if est is not None and est >= self.EXACT_COUNT_LIMIT:
+                        info.row_count = int(est)
+                    else:
+                        info.row_count = self._count("pg_temp" if info.schema == "temp" else info.schema, info.name)
+        return Catalog.of([v[1] for v in infos.values()], dialect=self.dialect)
+
+    def fetch(self, sql: str, params: list[Any] | None = None, *, max_rows: int | None = None) -> QueryResult:
+        psycopg = _psycopg()
+        query = q.placeholders(sql) if params else sql
+        with self._mutex:
+            con = self._conn()
+            try:
+                with con.transaction():
+                    con.execute("SET TRANSACTION READ ONLY")
+                    con.execute(f"SET LOCAL statement_timeout = {int(self.statement_timeout * 1000)}".encode())
+                    if max_rows is None:
+                        cur = con.execute(query.encode(), params or None)
+                        if cur.description is None:
+                            return QueryResult([], [])
+                        return QueryResult([d.name for d in cur.description], [tuple(r) for r in cur.fetchall()])
+                    with con.cursor(name="datamorph_fetch") as cur:
+                        cur.execute(query.encode(), params or None)
+                        columns = [d.name for d in cur.description or []]
+                        rows = cur.fetchmany(max(max_rows, 0) + 1)
+            except psycopg.Error as e:
+                raise ExecutionError(f"query failed: {q.message(e)}", sql=sql, params=params) from e
+        return QueryResult(columns, [tuple(r) for r in rows[:max_rows]], len(rows) > max_rows)
+
+    def sample(self, table: str, limit: int = 10) -> QueryResult:
+        n = int(limit)
+        if n < 0:
+            raise ExecutionError(f"sample size must be 0 or more, got {limit}")
+        with self._mutex:
+            oid, schema, name, _kind = self._resolve(table)
+            est = self._rows("SELECT reltuples FROM pg_class WHERE oid = %s", [oid])[0][0]
+            ref = qualified(name, "pg_temp" if schema.startswith("pg_temp") else schema)
+            if est is not None and est > self.SMALL_TABLE and n > 0:
+                pct = min(100.0, 100.0 * max(10 * n, 1000) / est)
+                res = self.fetch(f"SELECT * FROM {ref} TABLESAMPLE BERNOULLI ({pct:.6f}) ORDER BY random() LIMIT {n}")
+                if len(res.rows) == n:
+                    return res
+            return self.fetch(f"SELECT * FROM {ref} ORDER BY random() LIMIT {n}")
+
+    def read_arrow(self, table: str, columns: Sequence[str] | None = None, *,
+                   where_in: tuple[str, Sequence[Any]] | None = None) -> Any:  # fmt: skip
+        with self._mutex:
+            oid, schema, name, _kind = self._resolve(table)
+            types = {c.name: c.type for c in self._columns_of(oid)}
+            wanted = list(columns) if columns else list(types)
+            select = ", ".join(quote(c) for c in wanted)
+            sql = f"SELECT {select} FROM {qualified(name, 'pg_temp' if schema.startswith('pg_temp') else schema)}"
+            params: list[Any] | None = None
+            if where_in is not None:
+                column, values = where_in
+                vals = [v for v in values if v is not None]
+                sql += f" WHERE {quote(column)} = ANY(%s)" if vals else " WHERE false"
+                params = [vals] if vals else None
+            try:
+                res = self._read(sql, params)
+            except _psycopg().Error as e:
+                raise ExecutionError(f"reading '{table}' failed: {q.message(e)}", sql=sql) from e
+        return rows_to_arrow([(c, types.get(c, "text")) for c in res.columns], res.rows)
+
+    def _read(self, sql: str, params: list[Any] | None) -> QueryResult:
+        con = self._conn()
+        with con.transaction():
+            con.execute("SET TRANSACTION READ ONLY")
+            cur = con.execute(sql.encode(), params)
+            return QueryResult([d.name for d in cur.description], [tuple(r) for r in cur.fetchall()])
+
+    def text_collations(self, table: str) -> dict[str, str]:
+        """Text columns whose collation is not byte order (``C``/``POSIX``/``ucs_basic``)."""
+        with self._mutex:
+            oid, *_ = self._resolve(table)
+            rows = self._rows(q.COLLATIONS, [oid])
+        return {col: coll for col, coll in rows if coll and coll.lower() not in ("c", "posix", "ucs_basic")}
+
+    def table_columns(self, qualified_table: str) -> list[ColumnInfo]:
+        with self._mutex:
+            oid, *_ = self._resolve(qualified_table)
+            return self._columns_of(oid)
+
+    # -- write–audit–publish -----------------------------------------------------------
+    def _target_name(self, target: str) -> str:
+        schema, name = q.split_qualified(target)
+        if schema is None or not name:
+            return target.strip()
+        if schema.lower() not in ("main", self.schema.lower()):
+            raise PublishError(f"target '{target}' is not in the {self.schema} schema",
+                               hint=f"name the target without a schema; DataMorph writes targets to {self.schema}",
+                               target=target)  # fmt: skip
+        return name
+
+    @staticmethod
+    def _staged_name(staged: str) -> str:
+        schema, name = q.split_qualified(staged)
+        if schema is not None and schema.lower() != STAGING_SCHEMA:
+            raise ExecutionError(f"'{staged}' is not a staging table",
+                                 hint=f"staging tables live in the {STAGING_SCHEMA} schema; pass the name stage() returned",
+                                 table=staged)  # fmt: skip
+        return name
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """A read-write transaction with the lock timeout applied to every lock it waits for."""
+        con = self._conn()
+        with con.transaction():
+            con.execute(f"SET LOCAL lock_timeout = {max(1, int(self.lock_timeout * 1000))}".encode())
+            yield con
+
+    def _ensure_schemas(self) -> None:
+        with self._transaction() as con:
+            con.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key("setup")])
+            for sql in q.SETUP:
+                con.execute(sql.encode())
+
+    def stage(self, select_sql: str, target: str, run_id: str) -> str:
+        psycopg = _psycopg()
+        self._require_writable(f"stage '{target}'", ExecutionError)
+        name = q.fit(f"{self._target_name(target)}__{run_id}")
+        body = select_sql.strip().rstrip(";").strip()
+        with self._mutex:
+            try:
+                self._ensure_schemas()
+                with self._transaction() as con:
+                    con.execute(f"DROP TABLE IF EXISTS {qualified(name, STAGING_SCHEMA)}".encode())
+                    con.execute(f"CREATE TABLE {qualified(name, STAGING_SCHEMA)} AS {body}".encode())
+            except psycopg.Error as e:
+                raise ExecutionError(f"staging '{target}' failed: {q.message(e)}", sql=select_sql, target=target,
+                                     run_id=run_id) from e  # fmt: skip
+        return f"{STAGING_SCHEMA}.{quote(name)}"
+
+    def drop_staged(self, staged: str) -> None:
+        name = self._staged_name(staged)
+        with self._mutex:
+            try:
+                self._rows(f"DROP TABLE IF EXISTS {qualified(name, STAGING_SCHEMA)}")
+            except _psycopg().Error as e:
+                if "schema" not in q.message(e):
+                    raise ExecutionError(f"dropping staging table '{staged}' failed: {q.message(e)}") from e
+
+    def _find(self, con: Any, schema: str, name: str) -> tuple[int, str, str, str | None] | None:
+        """(oid, actual name, kind, comment) of ``schema.name`` (case-insensitive, exact case first), or None."""
+        rows = con.execute(q.FIND.encode(), [schema, name, name]).fetchall()
+        return tuple(rows[0]) if rows else None  # type: ignore[return-value]
+
+    def _archive(self, con: Any, oid: int, actual: str, target: str, run_id: str) -> str:
+        """Move table ``oid`` (the current target) into the history schema; record it; return its display name."""
+        n = con.execute(f"SELECT count(*) FROM {qualified(VERSIONS_TABLE, HISTORY_SCHEMA)} WHERE lower(target) = lower(%s)".encode(),
+                        [target]).fetchone()[0] + 1  # fmt: skip
+        while True:
+            hist = q.fit(f"{target}__v{n}")
+            if not con.execute(q.EXISTS_ANY.encode(), [hist, [self.schema, HISTORY_SCHEMA]]).fetchone()[0]:
+                break
+            n += 1
+        rows = con.execute(f"SELECT count(*) FROM {qualified(actual, self.schema)}".encode()).fetchone()[0]
+        for i, (index,) in enumerate(con.execute("SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                                                 "WHERE i.indrelid = %s", [oid]).fetchall()):  # fmt: skip
+            con.execute(f"ALTER INDEX {qualified(index, self.schema)} RENAME TO {quote(q.fit(f'{hist}_idx{i}'))}".encode())
+        con.execute(f"ALTER TABLE {qualified(actual, self.schema)} RENAME TO {quote(hist)}".encode())
+        con.execute(f"ALTER TABLE {qualified(hist, self.schema)} SET SCHEMA {quote(HISTORY_SCHEMA)}".encode())
+        con.execute(f"INSERT INTO {qualified(VERSIONS_TABLE, HISTORY_SCHEMA)} (target, history_table, run_id, row_count) "
+                    "VALUES (%s, %s, %s, %s)".encode(), [target, hist, run_id, rows])  # fmt: skip
+        return f"{HISTORY_SCHEMA}.{quote(hist)}"
+
+    def _refuse_dependents(self, con: Any, oid: int, target: str, error: type[ExecutionError]) -> None:
+        """Moving a table that other objects point at would leave them pointing at the archived version."""
+        deps = [r[0] for r in con.execute(q.DEPENDENTS.encode(), [oid, oid, oid, oid]).fetchall()]
+        if deps:
+            raise error(f"'{target}' cannot be replaced: {', '.join(sorted(set(deps)))} depend(s) on it "
+                        "(a foreign key or a view)", hint="the transaction was rolled back; the target was left unchanged; "
+                        "drop the dependent constraint or view first", target=target)  # fmt: skip
+
+    def is_managed(self, target: str) -> bool:
+        """True when ``target`` is a table that publish or rollback wrote (it carries DataMorph's comment)."""
+        with self._mutex:
+            found = self._find(self._conn(), self.schema, self._target_name(target))
+        return found is not None and found[2] == "table" and str(found[3] or "").startswith(MANAGED_MARK)
+
+    def publish(self, staged: str, target: str, run_id: str) -> PublishResult:
+        psycopg = _psycopg()
+        tname, sname = self._target_name(target), self._staged_name(staged)
+        self._require_writable(f"publish '{tname}'", PublishError)
+        with self._mutex:
+            self._ensure_schemas()
+            try:
+                with self._transaction() as con:
+                    con.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key("target", self.schema, tname.lower())])
+                    if self._find(con, STAGING_SCHEMA, sname) is None:
+                        raise PublishError(f"publishing '{tname}' failed: staging table '{staged}' does not exist",
+                                           hint="stage the result again (it may have been dropped); the target was left "
+                                           "unchanged", target=tname, staged=staged, run_id=run_id)  # fmt: skip
+                    current = self._find(con, self.schema, tname)
+                    previous = None
+                    if current is not None:
+                        oid, actual, kind, _comment = current
+                        if kind != "table":
+                            raise PublishError(f"target '{tname}' is a {kind}, not a table; refusing to replace it",
+                                               hint="choose another target name (DataMorph never overwrites views or "
+                                               "source data)", target=tname)  # fmt: skip
+                        self._refuse_dependents(con, oid, tname, PublishError)
+                        previous = self._archive(con, oid, actual, tname, run_id)
+                    con.execute(f"ALTER TABLE {qualified(sname, STAGING_SCHEMA)} RENAME TO {quote(tname)}".encode())
+                    con.execute(f"ALTER TABLE {qualified(tname, STAGING_SCHEMA)} SET SCHEMA {quote(self.schema)}".encode())
+                    target_sql = qualified(tname, self.schema)
+                    con.execute(f"COMMENT ON TABLE {target_sql} IS {literal(f'{MANAGED_MARK} published by run {run_id}')}".encode())
+                    rows = con.execute(f"SELECT count(*) FROM {target_sql}".encode()).fetchone()[0]
+            except psycopg.errors.LockNotAvailable as e:
+                raise ConcurrencyError(f"target '{tname}' is being published by another run",
+                                       hint=f"waited {self.lock_timeout:g}s; the target was left unchanged; retry later",
+                                       target=tname) from e  # fmt: skip
+            except psycopg.Error as e:
+                raise PublishError(f"publishing '{tname}' failed: {q.message(e)}",
+                                   hint="the transaction was rolled back; the target was left unchanged",
+                                   target=tname, staged=staged, run_id=run_id) from e  # fmt: skip
+        return PublishResult(target=tname, rows=int(rows), previous_version=previous)
+
+    def history(self, target: str) -> list[VersionInfo]:
+        tname = self._target_name(target)
+        with self._mutex:
+            if not self._rows("SELECT to_regclass(%s) IS NOT NULL", [qualified(VERSIONS_TABLE, HISTORY_SCHEMA)])[0][0]:
+                return []
+            rows = self._rows(f"SELECT history_table, run_id, archived_at, row_count FROM {qualified(VERSIONS_TABLE, HISTORY_SCHEMA)} "
+                              "WHERE lower(target) = lower(%s) ORDER BY archived_at DESC, id DESC", [tname])  # fmt: skip
+        return [VersionInfo(table=f"{HISTORY_SCHEMA}.{quote(h)}", run_id=r, created_at=a.isoformat(),
+                            rows=None if c is None else int(c)) for h, r, a, c in rows]  # fmt: skip
+
+    def rollback(self, target: str) -> RollbackResult:
+        psycopg = _psycopg()
+        tname = self._target_name(target)
+        self._require_writable(f"roll back '{tname}'", RollbackError)
+        with self._mutex:
+            self._ensure_schemas()
+            try:
+                with self._transaction() as con:
+                    con.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key("target", self.schema, tname.lower())])
+                    source = next((self._find(con, HISTORY_SCHEMA, _h)[1] for v in self.history(tname)  # type: ignore[index]
+                                   if self._find(con, HISTORY_SCHEMA, (_h := q.split_qualified(v.table)[1])) is not None), None)  # fmt: skip
+                    if source is None:
+                        raise RollbackError(f"'{tname}' has no earlier version to roll back to",
+                                            hint="a version is kept each time publish replaces an existing table",
+                                            target=tname)  # fmt: skip
+                    current = self._find(con, self.schema, tname)
+                    replaced = None
+                    if current is not None:
+                        oid, actual, kind, _comment = current
+                        if kind != "table":
+                            raise RollbackError(f"target '{tname}' is a {kind}, not a table; refusing to replace it",
+                                                hint="drop or rename the view first", target=tname)  # fmt: skip
+                        self._refuse_dependents(con, oid, tname, RollbackError)
+                        replaced = self._archive(con, oid, actual, tname, ROLLBACK_RUN_ID)
+                    target_sql = qualified(tname, self.schema)
+                    con.execute(f"CREATE TABLE {target_sql} AS TABLE {qualified(source, HISTORY_SCHEMA)}".encode())
+                    con.execute(f"COMMENT ON TABLE {target_sql} IS {literal(f'{MANAGED_MARK} restored from {source} by rollback')}".encode())
+                    rows = con.execute(f"SELECT count(*) FROM {target_sql}".encode()).fetchone()[0]
+            except psycopg.errors.LockNotAvailable as e:
+                raise ConcurrencyError(f"target '{tname}' is being written by another run",
+                                       hint=f"waited {self.lock_timeout:g}s; retry later", target=tname) from e
+            except psycopg.Error as e:
+                raise RollbackError(f"rolling back '{tname}' failed: {q.message(e)}",
+                                    hint="the transaction was rolled back; the target was left unchanged", target=tname) from e
+        return RollbackResult(target=tname, restored_from=f"{HISTORY_SCHEMA}.{quote(source)}",
+                              replaced_version=replaced, extra={"rows": int(rows)})  # fmt: skip
+
+    # -- files -----------------------------------------------------------------------------
+    def register_file(self, name: str, path: str, *, persist: bool = False) -> TableInfo:
+        from datamorph.engines.pg_files import register_file
+
+        if persist:
+            self._require_writable(f"register '{name}' permanently", ConfigError)
+        with self._mutex:
+            return register_file(self, name, path, persist=persist)
+
+    # -- locking ------------------------------------------------------------------------
+    @contextmanager
+    def target_lock(self, target: str) -> Iterator[None]:
+        tname = target.strip().lower()
+        with _TARGET_LOCKS_GUARD:
+            local = _TARGET_LOCKS.setdefault((self._lock_ident, tname), threading.RLock())
+        deadline = time.monotonic() + max(0.0, self.lock_timeout)
+        got = local.acquire(timeout=self.lock_timeout) if self.lock_timeout > 0 else local.acquire(blocking=False)
+        if not got:
+            raise self._busy(target)
+        try:
+            key = _lock_key("target", self.schema, self._target_name(target).lower())
+            delay = 0.02
+            while not self._rows("SELECT pg_try_advisory_lock(%s)", [key])[0][0]:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise self._busy(target)
+                time.sleep(min(delay, remaining))
+                delay = min(delay * 2, 0.25)
+            try:
+                yield
+            finally:
+                if self._con is not None and not self._con.closed:
+                    self._rows("SELECT pg_advisory_unlock(%s)", [key])
+        finally:
+            local.release()
+
+    def _busy(self, target: str) -> ConcurrencyError:
+        return ConcurrencyError(f"target '{target}' is being written by another run",
+                                hint=f"waited {self.lock_timeout:g}s; let the other run finish, then retry, or wait "
+                                "longer with DATAMORPH_LOCK_TIMEOUT", target=target)  # fmt: skip

@@ -1,0 +1,124 @@
+"""Glue: verbs and idioms that restate what a table holds, around words other recognizers grounded.
+
+Runs late, after the conditions are grounded, and consumes a phrase only when what it leans on
+was understood by someone else:
+
+- where someone or something is: "customers who live in Berlin", "accounts based in Paris",
+  "people working in Engineering", "how many contractors work there" (the value after the
+  preposition must already be a condition, or the verb must sit in a per-group count);
+- the activity a row records: "orders that were bought in store", "products sold", "items
+  purchased", "units sold per category" (right after the table or measure they restate). A
+  date right after such a verb is a condition on *when it happened*: if the date was grounded
+  in a column that records something else (``created_at``...), the verb is left unused and the
+  request is refused rather than answered about the wrong date;
+- "on file", "on record", "in the system", "in our database", "ever recorded", "of all time"
+  after a table or measure.
+
+Nothing is added to the spec: a phrase whose neighbour nobody understood stays unused, so the
+request is still refused.
+"""
+
+from __future__ import annotations
+
+import re
+
+from datamorph.planner.draft import Draft
+from datamorph.planner.lexicon import STOPWORDS
+from datamorph.planner.text import Token
+
+_REL = r"(?:(?:who|that|which|whom)\s+)?(?:(?:is|are|was|were|have\s+been|has\s+been|had\s+been|currently|still|all)\s+)*"
+_PLACE = re.compile(
+    rf"\b{_REL}(?P<v>live|lives|living|lived|reside|resides|residing|resident|based|located|situated|"
+    r"headquartered|work|works|working|worked|employed|staffed|sitting|sit|sits)\s+"
+    r"(?P<p>in|at|out\s+of|from|within|for|there|here)\b",
+    re.IGNORECASE,
+)
+_ACTIVITY = re.compile(
+    rf"\b{_REL}(?:(?:got|get|being|been|be)\s+)?(?P<v>bought|purchased|sold|placed|paid\s+for|ordered|made)\b"
+    r"(?P<via>\s+(?:in|at|through|via|on|over|by)(?=\s))?",
+    re.IGNORECASE,
+)
+_RECORDED = re.compile(
+    r"\b(?:(?:that|which|who)\s+)?(?:(?:is|are|was|were|we\s+have|we've\s+got|we\s+hold|we\s+keep)\s+)*"
+    r"(?:on\s+(?:file|record|the\s+books)|in\s+(?:the|our)\s+(?:system|database|db|records|warehouse|books)|"
+    r"ever\s+(?:recorded|logged|seen|registered|made|placed|paid|earned|received|given|sold|bought)|"
+    r"ever(?=\s*(?:[,.;:?!]|$|for\b|per\b|by\b|in\s+each\b))|to\s+date|of\s+all\s+time|on\s+our\s+books)\b",
+    re.IGNORECASE,
+)
+_DATE_AFTER = re.compile(r"^\s*(?:in|during|on|since|before|after|between|from|this|last|over|within)\b", re.I)
+_CREATION = re.compile(r"(?:^|_)(?:created|creation|added|inserted|updated|modified|loaded|signup|registered)(?:_|$)",
+                       re.IGNORECASE)  # fmt: skip
+
+
+def recognize(d: Draft) -> None:
+    """Consume glue phrases whose neighbours were grounded (see the module docstring)."""
+    for m in _PLACE.finditer(d.prompt):
+        if not _free(d, m.start("v"), m.end("v")):
+            continue
+        prep = m.group("p").lower()
+        if prep in ("there", "here"):
+            if not (d.group_by or d.aggregations):
+                continue
+        elif not _next_used(d, m.end()):
+            continue
+        _mark(d, m.start(), m.end())
+    for m in _ACTIVITY.finditer(d.prompt):
+        if not _free(d, m.start("v"), m.end("v")) or not _prev_used(d, m.start()):
+            continue
+        end = m.end("v")
+        if m.group("via"):
+            if not _next_used(d, m.end()):
+                continue
+            end = m.end()
+        if _DATE_AFTER.match(d.prompt[m.end("v") :]) and _other_date(d, m.end("v")):
+            continue
+        _mark(d, m.start(), end)
+    for m in _RECORDED.finditer(d.prompt):
+        if _free(d, m.start(), m.end()) and _prev_used(d, m.start()):
+            _mark(d, m.start(), m.end())
+
+
+def _tokens(d: Draft) -> list[Token]:
+    return [t for t in d.tokens.items if t.kind in ("word", "number", "quoted", "date")]
+
+
+def _free(d: Draft, start: int, end: int) -> bool:
+    return not any(t.used for t in d.tokens.items if t.start < end and t.end > start)
+
+
+def _mark(d: Draft, start: int, end: int) -> None:
+    for t in d.tokens.items:
+        if t.start >= start and t.end <= end and not t.used:
+            t.used = True
+
+
+def _next_used(d: Draft, pos: int) -> bool:
+    """The first word after ``pos`` that is not a filler was understood by another recognizer."""
+    for t in _tokens(d):
+        if t.start < pos:
+            continue
+        if t.low in ("the", "a", "an", "our", "their", "its", "his", "her"):
+            continue
+        return t.used
+    return False
+
+
+def _prev_used(d: Draft, pos: int) -> bool:
+    """The last content word before ``pos`` was understood (a table, column or measure)."""
+    before = [t for t in _tokens(d) if t.end <= pos]
+    for t in reversed(before):
+        if t.kind == "word" and t.low in STOPWORDS and not t.used:
+            continue
+        return t.used and t.kind == "word"
+    return False
+
+
+def _other_date(d: Draft, pos: int) -> bool:
+    """A date condition right after ``pos`` grounded in a column that records something else (creation...)."""
+    window = d.prompt[pos : pos + 60]
+    for f in d.filters:
+        prov = getattr(f, "provenance", None) or ""
+        column = getattr(f, "column", None) or ""
+        if prov and prov.strip() and prov.strip().lower() in window.lower() and _CREATION.search(column.split(".")[-1]):
+            return True
+    return False
