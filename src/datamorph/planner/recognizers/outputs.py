@@ -350,6 +350,9 @@ def _table_key(d: Draft, phrase: str) -> OutputColumn | None:
     named = d.linker.tables(p) if p and re.fullmatch(r"[A-Za-z ]+", p) else []
     if not named or named[0].score < 0.85:
         return None
+    cols = d.linker.columns(p)
+    if cols and cols[0].score >= named[0].score:
+        return None  # "category group" is the column category_group, not the categories' key
     target = named[0].table
     if target == d.base:
         return None  # "the orders" among the orders' columns: the rows themselves
