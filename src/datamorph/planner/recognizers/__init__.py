@@ -46,4 +46,5 @@ RECOGNIZERS = (
     glue.recognize,
     questions.recognize,
     columns.recognize,
+    glue.recognize_late,
 )

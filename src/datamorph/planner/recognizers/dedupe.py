@@ -54,6 +54,8 @@ def recognize(d: Draft) -> None:
         for m in rx.finditer(d.prompt):
             if m.group("what") and re.match(r"name\b", m.group("what"), re.I):
                 continue  # "first name per ..." is a column
+            if m.group("what") and re.match(r"(?:and|or|&)\b", m.group("what").strip(), re.I):
+                continue  # "first and last name of every employee": a list sharing its head noun, no row pick
             if any(t.kind == "number" for t in d.tokens.items if m.start() <= t.start < m.end("what")):
                 continue  # "the oldest three employees per department" is top N per group, not one per key
             if _unused(d, m.start("which"), m.end("which")):

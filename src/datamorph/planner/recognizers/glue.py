@@ -34,7 +34,7 @@ _PLACE = re.compile(
     re.IGNORECASE,
 )
 _ACTIVITY = re.compile(
-    rf"\b{_REL}(?:(?:got|get|being|been|be)\s+)?(?P<v>bought|purchased|sold|placed|paid\s+for|ordered|made)\b"
+    rf"\b{_REL}(?:(?:got|get|being|been|be)\s+)?(?P<v>bought|purchased|sold|placed|paid\s+for|ordered|made|spent)\b"
     r"(?P<via>\s+(?:in|at|through|via|on|over|by)(?=\s))?",
     re.IGNORECASE,
 )
@@ -76,6 +76,82 @@ def recognize(d: Draft) -> None:
     for m in _RECORDED.finditer(d.prompt):
         if _free(d, m.start(), m.end()) and _prev_used(d, m.start()):
             _mark(d, m.start(), m.end())
+
+
+def recognize_late(d: Draft) -> None:
+    """After the output list: "only" that closes it or opens a sentence stating a condition."""
+    _only(d)
+    _units(d)
+
+
+_UNIT = re.compile(r"\b(?:(?:measured|expressed|given|shown)\s+)?in\s+(?:(?:whole|full)\s+)?(?P<u>seconds|secs|minutes|mins|hours|"
+                   r"hrs|days|weeks|months|years|dollars|usd|euros|eur|cents|percent|kg|kilograms|grams|meters|km)\b",
+                   re.IGNORECASE)  # fmt: skip
+_UNIT_NAMES = {"seconds": {"sec", "secs", "second", "seconds", "s"}, "secs": {"sec", "secs", "seconds"},
+               "minutes": {"min", "mins", "minute", "minutes"}, "mins": {"min", "mins", "minutes"},
+               "hours": {"hr", "hrs", "hour", "hours", "h"}, "hrs": {"hr", "hrs", "hours"},
+               "days": {"day", "days", "d"}, "weeks": {"week", "weeks", "wk"}, "months": {"month", "months", "mo"},
+               "years": {"year", "years", "yr", "yrs"}, "dollars": {"usd", "dollar", "dollars"},
+               "usd": {"usd"}, "euros": {"eur", "euro", "euros"}, "eur": {"eur"}, "cents": {"cents", "cent"},
+               "percent": {"pct", "percent", "percentage"}, "kg": {"kg"}, "kilograms": {"kg"},
+               "grams": {"g", "grams"}, "meters": {"m", "meters"}, "km": {"km"}}  # fmt: skip
+
+
+def _units(d: Draft) -> None:
+    """"average time on page in seconds" where the column is ``time_on_page_sec``: the unit the column
+    already records is restated, nothing to convert. Any other unit stays unread (refused)."""
+    for m in _UNIT.finditer(d.prompt):
+        if not _free(d, m.start(), m.end()) or not _prev_used(d, m.start()):
+            continue
+        names = _UNIT_NAMES[m.group("u").lower()]
+        prev = [t for t in _tokens(d) if t.end <= m.start()][-1]
+        cols = _columns_near(d, prev)
+        if cols and all(names & set(c.lower().split("_")) for c in cols):
+            _mark(d, m.start(), m.end())
+
+
+def _columns_near(d: Draft, prev: Token) -> list[str]:
+    """The source columns of the draft element whose words end at ``prev``."""
+    found: list[str] = []
+    for el in [*d.aggregations, *d.columns, *d.derived, *d.filters, *d.order_by]:
+        prov = getattr(el, "provenance", None) or ""
+        if not prov or not d.prompt[: prev.end].rstrip().lower().endswith(prov.strip().lower()):
+            continue
+        dump = el.model_dump_json(exclude={"provenance", "alias", "name"})
+        found += [c.split(".")[-1] for c in re.findall(r"\b[a-z_]\w*\.[a-z_]\w*\b", dump, re.I)]
+    return found
+
+
+_ONLY_WORDS = frozenset({"only", "just", "solely"})
+_SENTENCE_PUNCT = frozenset({".", ";", "!", "?", "\n"})
+
+
+def _only(d: Draft) -> None:
+    """"user_id and username only" (closing an output list); "Only countries with at least 100 customers."
+    (opening a sentence that states a condition): "only" restricts to what its neighbours already say."""
+    items = d.tokens.items
+    for i, t in enumerate(items):
+        if t.used or t.low not in _ONLY_WORDS:
+            continue
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        prev = items[i - 1] if i > 0 else None
+        if (nxt is None or nxt.text in _SENTENCE_PUNCT) and prev is not None and prev.used and prev.kind == "word":
+            if any(_covers(c.provenance, d.prompt, prev.start, prev.end) for c in d.columns):
+                t.used = True
+            continue
+        if prev is None or prev.text in _SENTENCE_PUNCT:
+            end = next((k.start for k in items[i + 1 :] if k.text in _SENTENCE_PUNCT), len(d.prompt))
+            sentence = d.prompt[t.end : end].lower()
+            conds = [c.provenance for c in [*d.filters, *d.having] if c.provenance]
+            if any(p.strip().lower() in sentence for p in conds):
+                t.used = True
+
+
+def _covers(provenance: str | None, prompt: str, start: int, end: int) -> bool:
+    """The word at [start, end) is the last word of an output item's provenance."""
+    if not provenance:
+        return False
+    return prompt[:end].rstrip().lower().endswith(provenance.strip().lower())
 
 
 def _tokens(d: Draft) -> list[Token]:

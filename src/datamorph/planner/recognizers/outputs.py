@@ -264,7 +264,7 @@ def _parse_list(d: Draft, start: int, tw: set[str], whole: bool) -> tuple[list[O
             else:
                 break  # words another recognizer read as something else
         col = _parse_item(d, piece)
-        if col is None and renamer and new_name(d, piece) and (whole or i > 0):
+        if col is None and renamer and (whole or i > 0) and (new_name(d, piece) or _last_word_name(d, piece, i, pieces)):
             col = OutputColumn(column=renamer, name=piece.strip(), provenance=piece.strip())
             renamer = None  # "account_type and closed_ratio": the one new name is the one unnamed measure's
         if col is None and i + 1 < len(pieces):  # "first and last name": the head noun is shared
@@ -373,6 +373,14 @@ def new_name(d: Draft, piece: str) -> bool:
     w = piece.strip()
     return bool(IDENT.fullmatch(w)) and "_" in w.strip("_") and not d.catalog.has_table(w) and not any(
         t.has_column(w) for t in d.catalog.tables.values())
+
+
+def _last_word_name(d: Draft, piece: str, i: int, pieces: list[tuple[str, int, int]]) -> bool:
+    """The list's last item is one plain word that names no column ("department_id and headcount"): the
+    name of the one measure the request computed without naming it."""
+    w = piece.strip()
+    return i == len(pieces) - 1 and bool(re.fullmatch(r"[A-Za-z]+", w)) and w.lower() not in STOPWORDS and not any(
+        t.has_column(w) for t in d.catalog.tables.values()) and not d.linker.columns(w, in_play(d))
 
 
 def _names_defined(d: Draft, piece: str) -> bool:

@@ -26,6 +26,8 @@ _ZERO = [re.compile(p, re.I) for p in (
     r"\(?\b(?:show(?:ing)?|as|display(?:ed)?|with|count(?:ed)?\s+as|listed\s+with)\s+(?:a\s+)?(?:0|zero)"
     r"(?:\s+(?:for\s+(?:them|those|these)|count|instead))?\s*\)?",
     r"\b(?:every|all)\s+(?:the\s+)?(?=[a-z_]+)",
+    r"\(?\s*(?:or\s+|and\s+|with\s+|use\s+|showing\s+)?(?:a\s+)?(?:0|zero)\s+(?:if|when|where|for)\s+(?:there\s+(?:are|is|were)\s+|"
+    r"it\s+has\s+|they\s+have\s+)?(?:none|no\s+[a-z_]+|nothing|no\s+one|nobody)\b(?:\s+(?:at\s+all|exist|match))?\s*\)?",
 )]  # fmt: skip
 _ZERO_SIGNAL = re.compile(r"\b(?:none|nobody|no\s+one|zero|never|no\s+[a-z_]+|without\s+any|show\s+0|with\s+0|as\s+0)\b",
                           re.I)  # fmt: skip
