@@ -34,6 +34,45 @@ _END_COLUMN = re.compile(r"(?:^|_)(?:termination|terminated|end|ended|ending|clo
 # 5. states: booleans, events, current/former
 
 
+_LINK_VERB = r"(?:\s+(?:is|are|was|were|has\s+been|have\s+been|got|gets|been))?(?P<neg>\s+(?:not|never))?\s+"
+
+
+def boolean_phrases(d: Draft, spans: list[_Mention]) -> None:
+    """A boolean column named in words is a test of its value, read once and before values and NULL tests:
+    "users whose email is verified" / "with a verified email" → email_verified = TRUE, "email is not
+    verified" / "without a verified email" → FALSE. The words of the column's name around the participle
+    ('email') are part of it, not a data value ('email' as a referral source)."""
+    for s in spans:
+        if not isinstance(s.m, ColumnMatch) or not _free(d, s.start, s.end):
+            continue
+        if _info(d, s.m.table, s.m.column).family != "boolean":
+            continue
+        word = d.prompt[s.start : s.end].lower()
+        rest = [w for w in re.split(r"[_\s]+", s.m.column.lower()) if w and w != "is" and w not in word]
+        a, b, negated = s.start, s.end, False
+        if rest:
+            names = r"\s+".join(map(re.escape, rest))
+            before = re.search(r"\b" + names + _LINK_VERB + "$", d.prompt[: s.start], re.I)
+            after = re.match(r"\s+" + names + r"\b", d.prompt[s.end :], re.I)
+            if before is not None and _free(d, before.start(), before.end()):
+                a = before.start()
+                negated = bool(before.group("neg"))
+            elif after is not None and _free(d, s.end, s.end + after.end()):
+                b = s.end + after.end()
+            else:
+                continue
+        lead = re.search(r"\b(?P<w>with|without|has|have|having)\s+(?:an?\s+)?$", d.prompt[:a], re.I)
+        if lead is not None and _free(d, lead.start(), a):
+            negated = negated != (lead.group("w").lower() == "without")
+            a = lead.start()
+        negated = negated or bool(re.search(r"\b(?:isn't|aren't|wasn't|weren't|not)\s*$", d.prompt[:a], re.I))
+        if re.match(r"^(?:in|un|non[- ]?)", word) and not re.match(r"^(?:is_)?(?:in|un|non)", s.m.column.lower()):
+            negated = not negated
+        d.filters.append(Filter(column=f"{s.m.table}.{s.m.column}", operator="=", value=not negated,
+                                provenance=d.prompt[a:b]))  # fmt: skip
+        _mark(d, a, b)
+
+
 def states(d: Draft, spans: list[_Mention]) -> None:
     for s in spans:
         if not isinstance(s.m, ColumnMatch) or not _free(d, s.start, s.end):

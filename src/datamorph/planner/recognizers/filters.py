@@ -32,7 +32,7 @@ from datamorph.planner.recognizers.filter_base import info as _info
 from datamorph.planner.recognizers.filter_base import mark as _mark
 from datamorph.planner.recognizers.filter_base import mention_spans as _mention_spans
 from datamorph.planner.recognizers.filter_base import tokens_in as _tokens_in
-from datamorph.planner.recognizers.filter_states import dedupe, only, states
+from datamorph.planner.recognizers.filter_states import boolean_phrases, dedupe, only, states
 from datamorph.planner.recognizers.noops import example_spans
 from datamorph.spec import Condition, Filter, Not
 
@@ -95,6 +95,7 @@ def recognize(d: Draft) -> None:
     _in_lists(d, spans)
     _comparisons(d, spans)
     _text_ops(d, spans)
+    boolean_phrases(d, spans)
     _null_tests(d, spans)
     _related_null_tests(d, spans)
     _values(d, spans)
