@@ -93,7 +93,6 @@ CASES = [
         "min and max unit price per category",
         "SELECT p.category_id, min(p.unit_price), max(p.unit_price) FROM products p JOIN categories USING (category_id) "
         "GROUP BY 1",
-        marks=pytest.mark.xfail(reason="the derived recognizer puts order_items in play ('unit price')", strict=False),
     ),
     (
         "what is the highest salary in each department?",
@@ -360,8 +359,7 @@ GAPS = [
      CUSTOMER_TOTALS_60K),
     pytest.param("For each customer add up the amount of every transaction on every account they hold and keep only "
                  "customers whose combined total is over 60,000. Return customer_id and that total.",
-                 CUSTOMER_TOTALS_60K, marks=pytest.mark.xfail(reason="union.py reads 'combined' as stacking tables",
-                                                              strict=False)),
+                 CUSTOMER_TOTALS_60K),
     # groups named by the entity, labelled by the column the output asks for
     ("departments whose average salary is above 100,000. Return the department name and the average salary "
      "rounded to 2 decimals", DEPT_AVG_SALARY),
@@ -618,9 +616,7 @@ def test_one_ratio_asked_twice(web, prompt: str, sql: str, name: str) -> None:  
 
 PENDING_CASES = [
     pytest.param("Show me the pending transactions that are bigger than 2,500",
-                 "SELECT * FROM transactions WHERE status = 'pending' AND amount > 2500",
-                 marks=pytest.mark.xfail(reason="the linker maps 'transactions' to orders (a synonym beats the exact "
-                                                "table name)", strict=False)),
+                 "SELECT * FROM transactions WHERE status = 'pending' AND amount > 2500"),
     ("posted transactions over 4,000", "SELECT * FROM transactions WHERE status = 'posted' AND amount > 4000"),
     ("list reversed transactions with an amount of at least 4,500",
      "SELECT * FROM transactions WHERE status = 'reversed' AND amount >= 4500"),
