@@ -20,6 +20,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,6 +82,22 @@ BEGIN SELECT RAISE(ABORT, 'logs are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS logs_no_delete BEFORE DELETE ON logs
 BEGIN SELECT RAISE(ABORT, 'logs are append-only'); END;
 """
+
+
+def _set_wal(con: sqlite3.Connection, timeout: float = 30.0) -> str:
+    """Switch a store to WAL mode. Two processes creating a store at once can both try: SQLite then
+    answers 'database is locked' at once for one of them (the busy handler does not cover the
+    journal-mode change), so retry until the other has finished."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        try:
+            return str(con.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
 
 def _dumps(value: Any) -> str:
@@ -179,7 +196,7 @@ class RunStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             con = self._connect()
             try:
-                mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                mode = _set_wal(con)
                 if str(mode).lower() != "wal":
                     raise ConfigError(f"run store {self.path} cannot use WAL mode (got {mode})")
                 con.execute("BEGIN IMMEDIATE")
