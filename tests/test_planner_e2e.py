@@ -156,3 +156,15 @@ def test_cli_run_from_a_request(demo, tmp_path) -> None:
     assert fingerprint(path)["orders"] == before["orders"]
     dry = run_cli("plan", "How many orders are there in each status?", "-w", str(path), "--json", home=tmp_path / "h")
     assert dry.returncode == 0 and "GROUP BY" in result_json(dry)["sql"]
+
+
+def test_every_spec_element_records_the_words_that_produced_it(demo) -> None:
+    _, catalog, linker = demo
+    spec = plan("Join customers and orders on customer_id, calculate total order amount per customer, "
+                "filter customers with total > 1000", catalog, linker, reference_date=REF)
+    assert [s.provenance for s in spec.source_tables] == ["customers", "orders"]
+    assert spec.join_conditions[0].provenance == "named in the request: on customer_id"
+    assert spec.aggregations[0].provenance == "total order amount"
+    assert spec.having[0].provenance == "with total > 1000"
+    spec2 = plan("Show completed web orders over 1,000 - order_id and amount", catalog, linker, reference_date=REF)
+    assert all(f.provenance for f in spec2.filters) and all(c.provenance for c in spec2.columns)

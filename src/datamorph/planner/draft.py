@@ -60,7 +60,8 @@ class Draft:
     union: list[Draft] = field(default_factory=list)
     union_mode: str = "all"
     required_tables: list[str] = field(default_factory=list)  # joined even when no column is used (drop orphans)
-    join_hints: list[str] = field(default_factory=list)  # key columns the request names ("on customer_id")
+    join_hints: list[str] = field(default_factory=list)
+    table_words: dict[str, str] = field(default_factory=dict)  # table -> the words that named it (provenance)  # key columns the request names ("on customer_id")
     anti_tables: list[str] = field(default_factory=list)  # joined only to find base rows without a match
     target: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -123,6 +124,13 @@ def assemble(d: Draft) -> ETLSpec:
     return load_spec({k: v for k, v in data.items() if v is not None})
 
 
+def _why_table(d: Draft, table: str) -> str:
+    """Provenance of a table the request did not name: the columns of it the plan uses."""
+    return "needed for " + ", ".join(sorted({m.group(0) for m in re.finditer(
+        rf"\b{re.escape(table)}\.\w+", json.dumps([x.model_dump() for x in (*d.filters, *d.aggregations, *d.columns,
+                                                                             *d.derived, *d.windows)]) + " ".join(d.group_by))})) or "join path"
+
+
 def _check_nothing_dropped(d: Draft) -> None:
     """Every computed column must reach the output or be used by something that does.
 
@@ -177,8 +185,11 @@ def _block(d: Draft) -> QueryBlock:
                     if left not in joined:
                         left, lcol, right, rcol = right, rcol, left, lcol
                     jt = "left" if d.preserve_base and left == d.base or d.preserve_base and left in joined else "inner"
+                    how = (f"named in the request: on {lcol}" if lcol in d.join_hints
+                           else f"inferred from the keys {left}.{lcol} = {right}.{rcol}")
                     joins.append(JoinCondition(left_table=left, right_table=right, join_type=jt,
-                                               on_columns=[{"left": lcol, "right": rcol}]))  # type: ignore[list-item]
+                                               on_columns=[{"left": lcol, "right": rcol}],  # type: ignore[list-item]
+                                               provenance=how))  # fmt: skip
                     joined.add(right)
                     pending.remove(e)
                     break
@@ -190,7 +201,7 @@ def _block(d: Draft) -> QueryBlock:
         # rows without a match: the missing table's (empty) columns are not part of the answer
         columns = [OutputColumn(column=f"{d.base}.{c.name}", name=c.name) for c in d.catalog.table(d.base).columns]
     return QueryBlock(
-        source_tables=[SourceTable(table_name=t) for t in tables],
+        source_tables=[SourceTable(table_name=t, provenance=d.table_words.get(t) or _why_table(d, t)) for t in tables],
         join_conditions=joins,
         filters=d.filters,
         derived_columns=d.derived,

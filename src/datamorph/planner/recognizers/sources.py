@@ -17,6 +17,7 @@ def recognize(d: Draft) -> None:
     explicit = [m for m in tables if _TABLE_WORD.match(d.prompt, m.end if m.end >= 0 else 0) and m.end >= 0]
     for m in explicit + tables:
         d.use_table(m.table)
+        d.table_words.setdefault(m.table, m.text)
         mark_mention(d, m)
     for m in explicit:  # "the orders table": the word 'table' is part of the name here
         w = _TABLE_WORD.match(d.prompt, m.end)
