@@ -42,6 +42,7 @@ from datamorph.engines.base import (
     RollbackResult,
     VersionInfo,
 )
+from datamorph.engines.names import one_line, split_qualified
 from datamorph.errors import (
     CatalogError,
     ConcurrencyError,
@@ -104,29 +105,11 @@ def _literal(value: str) -> str:
 
 def _duck_message(err: BaseException) -> str:
     """DuckDB's message on one line, without the ``LINE 1: ... ^^^`` pointer."""
-    lines: list[str] = []
-    for line in str(err).splitlines():
-        if line.startswith("LINE "):
-            break
-        if line.strip():
-            lines.append(line.strip())
-    return " ".join(lines) or type(err).__name__
+    return one_line(str(err)) or type(err).__name__
 
 
 def _split_qualified(text: str) -> tuple[str | None, str]:
-    """``schema.name`` → (schema, name); quoted identifiers are parsed as SQL, other text split on the first dot."""
-    text = text.strip()
-    if '"' in text:
-        try:
-            node = exp.to_table(text, dialect="duckdb")
-        except Exception:  # fall back to plain splitting
-            node = None
-        if node is not None and node.name:
-            return (node.db or None), node.name
-    if "." in text:
-        schema, name = text.split(".", 1)
-        return schema, name
-    return None, text
+    return split_qualified(text, "duckdb")
 
 
 class DuckDBEngine(Engine):

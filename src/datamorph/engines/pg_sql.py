@@ -6,9 +6,9 @@ import hashlib
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlglot import exp
-
 from datamorph.engines.base import HISTORY_SCHEMA, STAGING_SCHEMA
+from datamorph.engines.names import one_line
+from datamorph.engines.names import split_qualified as _split
 
 MAX_IDENT = 63  # bytes; PostgreSQL silently truncates longer identifiers
 
@@ -107,30 +107,12 @@ def message(err: Any) -> str:
     """The server's message on one line (its primary message when there is one)."""
     diag = getattr(err, "diag", None)
     primary = getattr(diag, "message_primary", None) if diag is not None else None
-    text = primary or str(err)
-    lines = []
-    for line in str(text).splitlines():
-        if line.startswith("LINE "):
-            break
-        if line.strip():
-            lines.append(line.strip())
-    return " ".join(lines) or type(err).__name__
+    return one_line(str(primary or err)) or type(err).__name__
 
 
 def split_qualified(text: str) -> tuple[str | None, str]:
-    """``schema.name`` → (schema, name); quoted identifiers are parsed as SQL, other text split on the first dot."""
-    text = text.strip()
-    if '"' in text:
-        try:
-            node = exp.to_table(text, dialect="postgres")
-        except Exception:  # fall back to plain splitting
-            node = None
-        if node is not None and node.name:
-            return (node.db or None), node.name
-    if "." in text:
-        schema, name = text.split(".", 1)
-        return schema, name
-    return None, text
+    """``schema.name`` → (schema, name) in PostgreSQL's quoting."""
+    return _split(text, "postgres")
 
 
 def fit(name: str) -> str:
