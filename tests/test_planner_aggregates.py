@@ -629,3 +629,14 @@ def test_values_of_the_table_in_play(web, prompt: str, sql: str) -> None:  # typ
     spec, got = _run(web, prompt)
     assert got == _expect(web, sql) and got
     assert {f.column for f in spec.filters} == {"transactions.status", "transactions.amount"}  # type: ignore[union-attr]
+
+
+def test_average_per_row_for_each_group_averages_over_rows(engine) -> None:  # type: ignore[no-untyped-def]
+    from datamorph.compiler import compile_spec
+    from datamorph.planner import plan_request
+
+    spec = plan_request("Average quantity per order line for each product_id, rounded to 2 decimals.", engine)
+    sql = compile_spec(spec, engine.catalog()).sql("duckdb")
+    got = sorted(engine.fetch(sql).rows)
+    want = sorted(engine.fetch("SELECT product_id, round(avg(quantity), 2) FROM order_items GROUP BY 1").rows)
+    assert got == want

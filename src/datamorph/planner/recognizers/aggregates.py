@@ -317,10 +317,31 @@ def _agg_sql(fn: str, arg: str | None, conds: list[Filter]) -> str:
     return f"{fn}({inner})"
 
 
+def _without_row_keys(d: Draft, keys: list[str], mtables: list[str]) -> list[str]:
+    """"Average quantity per order line for each product_id": the averaged table's own primary key names
+    the rows being averaged, not a group (grouping by it makes one row per group). With another group
+    key present, it is dropped; alone it stays. Only for averages: for a sum or count the reading is
+    less clear, and the keys stay as the request gave them."""
+    if len(keys) < 2:
+        return keys
+    row_keys = set()
+    for t in mtables:
+        pk = d.catalog.table(t).primary_key
+        if len(pk) == 1:
+            row_keys.add(f"{d.catalog.table(t).name}.{pk[0]}".lower())
+    kept = [k for k in keys if k.lower() not in row_keys]
+    if kept and len(kept) < len(keys):
+        d.notes.append("grouped by " + ", ".join(kept) + "; 'per' a single row of the measured table is its unit")
+        return kept
+    return keys
+
+
 def _finish(d: Draft, ctx: Ctx) -> None:
     all_measures = [*ctx.measures, *(m for r in ctx.ratios for m in r.measures)]
     mtables = list(dict.fromkeys(m.table for m in all_measures if m.table))
     keys, anchor = _group_keys(d, ctx, mtables)
+    if all_measures and all(m.function == "avg" for m in all_measures):
+        keys = _without_row_keys(d, keys, mtables)
     if ctx.preserve:
         if anchor is None or all(t == anchor for t in mtables):
             anchor = None
