@@ -293,8 +293,10 @@ def runs(
         sys.stdout.write(json.dumps([_run_summary(r) for r in items], default=str) + "\n")
         return
     t = Table()
-    for c in ("run id", "status", "validation", "target", "created"):
+    t.add_column("run id", no_wrap=True, min_width=22)
+    for c in ("status", "validation", "target"):
         t.add_column(c)
+    t.add_column("created", no_wrap=True)
     for r in items:
         t.add_row(r["run_id"], r["status"], r.get("validation_status") or "", r.get("target_table") or "",
                   r["created_at"])  # fmt: skip
