@@ -316,3 +316,70 @@ def test_load_cli_files_and_folders(pg_database: Any, tmp_path: Path) -> None:
         # empty strings and NULLs survive the COPY as themselves
         assert eng.fetch("SELECT note FROM a ORDER BY id").rows == [("",), (None,), ("",), (None,)]
         assert eng.scalar("SELECT count(*) FROM b") == 6
+
+
+def test_read_arrow_csv_path_round_trips_values(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """read_arrow streams COPY CSV into pyarrow: NULL vs '' stay distinct, and every type reads back
+    exactly as the row-by-row path (rows_to_arrow) reads it."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from datamorph.engines import pg_load
+    from datamorph.engines.postgres import PostgresEngine
+
+    texts = ["", None, 'a,"b"\nc', "plain", "x\r\ny", ",", '"', "NULL", "\\N"]
+    with connect(pg_url) as eng:
+        eng._rows(
+            "CREATE TABLE rt (id integer PRIMARY KEY, s text, v varchar(20), d numeric(12,2), f double precision, "
+            "r real, b boolean, day date, ts timestamp, tz timestamptz, big bigint, small smallint, tm time)"
+        )
+        for i, s in enumerate(texts):
+            eng._rows(
+                "INSERT INTO rt VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [i, s, None if s is None else s[:20], None if i == 1 else Decimal("-12.30") + i, None if i == 1 else i / 3,
+                 None if i == 1 else 0.5, None if i == 1 else i % 2 == 0, None if i == 1 else dt.date(1999, 12, 31 - i),
+                 None if i == 1 else dt.datetime(2020, 2, 29, 23, 59, 59, 123456 * (i % 2)),
+                 None if i == 1 else dt.datetime(2021, 6, 1, 12, i, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+                 None if i == 1 else 2**62 + i, None if i == 1 else -i, None if i == 1 else dt.time(1, 2, 3, i)],
+            )  # fmt: skip
+        csv_calls: list[int] = []
+        real = pg_load.csv_to_arrow
+        monkeypatch.setattr("datamorph.engines.postgres.csv_to_arrow",
+                            lambda data, cols: csv_calls.append(1) or real(data, cols))  # fmt: skip
+        fast = eng.read_arrow("rt")
+        assert csv_calls, "the COPY CSV path was not used"
+        assert fast.column("s").to_pylist() == texts
+        assert fast.column("d").type == pa.decimal128(12, 2) and fast.column("d").to_pylist()[0] == Decimal("-12.30")
+        assert fast.column("b").to_pylist()[:3] == [True, None, True]
+        assert fast.column("tz").type == pa.timestamp("us", tz="UTC")
+        assert fast.column("tz").to_pylist()[0] == dt.datetime(2021, 6, 1, 10, 0, tzinfo=dt.UTC)
+        # the same as the row-by-row path, type for type and value for value
+        slow = pg_load.rows_to_arrow(
+            [(c.name, c.type) for c in eng.table_columns("rt")], eng.fetch("SELECT * FROM rt ORDER BY id").rows)
+        assert fast.sort_by("id").equals(slow), (fast.schema, slow.schema)
+        sub = eng.read_arrow("rt", ["id", "s"], where_in=("s", ["", ',', None]))
+        assert sorted(sub.column("id").to_pylist()) == [0, 5]
+        assert eng.read_arrow("rt", ["id"], where_in=("day", [dt.date(1999, 12, 31)])).column("id").to_pylist() == [0]
+        empty = eng.read_arrow("rt", ["id", "d"], where_in=("id", []))
+        assert empty.num_rows == 0 and empty.schema == slow.select(["id", "d"]).schema
+        # values the CSV types cannot hold fall back to the row-by-row path
+        eng._rows("CREATE TABLE odd (n numeric(10,2), day date)")  # numeric NaN: no decimal128
+        eng._rows("INSERT INTO odd VALUES ('NaN', '2020-01-02'), (1.5, '2020-01-01')")
+        assert isinstance(eng, PostgresEngine)
+        odd = eng.read_arrow("odd")
+        assert odd.num_rows == 2 and odd.column("n").type == pa.string()
+
+
+def test_where_in_array_is_cast_to_the_column_type_only_when_safe() -> None:
+    """``col = ANY(%s::type[])`` lets PostgreSQL hash the array; values that might not convert get no cast."""
+    import datetime as dt
+
+    from datamorph.engines.postgres import _array_cast
+
+    assert _array_cast("integer", [1, 2]) == "::integer[]"
+    assert _array_cast("integer", [1.5]) == "" and _array_cast("bigint", [True]) == ""
+    assert _array_cast("numeric(12,2)", [Decimal("1.5"), 2]) == "::numeric[]"
+    assert _array_cast("character varying(20)", ["a"]) == "::text[]" and _array_cast("character(3)", ["a"]) == ""
+    assert _array_cast("date", [dt.date(2020, 1, 1)]) == "::date[]" and _array_cast("date", [dt.datetime(2020, 1, 1)]) == ""
+    assert _array_cast("uuid", ["x"]) == ""

@@ -161,3 +161,52 @@ def rows_to_arrow(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[An
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
             arrays.append(pa.array([None if v is None else str(v) for v in values], type=pa.string()))
     return pa.Table.from_arrays(arrays, names=[c for c, _ in columns])
+
+
+def csv_select(name: str, pg: str) -> str | None:
+    """The SELECT expression that puts column ``name`` (PostgreSQL type ``pg``) in the CSV that
+    :func:`csv_to_arrow` parses, or None when that type has no CSV mapping (use :func:`rows_to_arrow`)."""
+    import pyarrow as pa
+
+    t = pg.lower()
+    if _arrow_type(pa, t) is None:
+        return None
+    col = quote(name)
+    if t == "timestamp with time zone":  # as UTC wall time, whatever the session's TimeZone
+        return f"({col} AT TIME ZONE 'UTC')"
+    return col
+
+
+def csv_to_arrow(data: bytes | bytearray, columns: Sequence[tuple[str, str]]) -> Any:
+    """A ``pyarrow.Table`` from the output of ``COPY (SELECT <csv_select ...>) TO STDOUT (FORMAT csv)``.
+
+    Types are those of :func:`rows_to_arrow`. In PostgreSQL's CSV a NULL is an empty unquoted
+    field and an empty string is ``""``, so only unquoted empty fields become nulls; booleans are
+    ``t``/``f``. Raises ``pyarrow.ArrowInvalid`` on values the types cannot hold (e.g. infinite
+    dates, numeric NaN): the caller falls back to :func:`rows_to_arrow`.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    names = [f"c{i}" for i in range(len(columns))]  # column names may repeat or be empty
+    types = {}
+    for n, (_name, pg) in zip(names, columns, strict=True):
+        want = _arrow_type(pa, pg)
+        types[n] = pa.timestamp("us") if pg.lower() == "timestamp with time zone" else want
+    if not data:
+        arrays = [pa.array([], type=_arrow_type(pa, pg)) for _c, pg in columns]
+        return pa.Table.from_arrays(arrays, names=[c for c, _ in columns])
+    table = pcsv.read_csv(
+        pa.BufferReader(pa.py_buffer(data)),
+        read_options=pcsv.ReadOptions(column_names=names),
+        parse_options=pcsv.ParseOptions(newlines_in_values=True),
+        convert_options=pcsv.ConvertOptions(
+            column_types=types, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False,
+            true_values=["t"], false_values=["f"],
+        ),
+    )  # fmt: skip
+    arrays = [
+        table.column(i).cast(pa.timestamp("us", tz="UTC")) if pg.lower() == "timestamp with time zone" else table.column(i)
+        for i, (_c, pg) in enumerate(columns)
+    ]  # fmt: skip
+    return pa.Table.from_arrays(arrays, names=[c for c, _ in columns])

@@ -39,7 +39,7 @@ from datamorph.engines.base import (
     RollbackResult,
     VersionInfo,
 )
-from datamorph.engines.pg_load import literal, qualified, quote, rows_to_arrow
+from datamorph.engines.pg_load import csv_select, csv_to_arrow, literal, qualified, quote, rows_to_arrow
 from datamorph.errors import (
     CatalogError,
     ConcurrencyError,
@@ -73,6 +73,27 @@ def _lock_key(*parts: str) -> int:
     """A signed 64-bit advisory lock key for ``parts``."""
     digest = hashlib.sha1("\x00".join(("datamorph", *parts)).encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _array_cast(pg_type: str, values: Sequence[Any]) -> str:
+    """``::type[]`` making ``column = ANY(array)`` compare like types (so PostgreSQL can hash the
+    array instead of scanning it for every row), when the values surely convert; else ''."""
+    import datetime as dt
+    from decimal import Decimal
+
+    t = pg_type.lower()
+    ints = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    if t in ("smallint", "integer", "bigint") and ints:
+        return f"::{t}[]"
+    if t.startswith("numeric") and all(isinstance(v, (int, Decimal)) and not isinstance(v, bool) for v in values):
+        return "::numeric[]"
+    if t.startswith(("text", "character varying")) and all(isinstance(v, str) for v in values):
+        return "::text[]"
+    if t == "date" and all(type(v) is dt.date for v in values):
+        return "::date[]"
+    if t == "timestamp without time zone" and all(isinstance(v, dt.datetime) and v.tzinfo is None for v in values):
+        return "::timestamp[]"
+    return ""
 
 
 class PostgresEngine(Engine):
@@ -258,23 +279,54 @@ class PostgresEngine(Engine):
 
     def read_arrow(self, table: str, columns: Sequence[str] | None = None, *,
                    where_in: tuple[str, Sequence[Any]] | None = None) -> Any:  # fmt: skip
+        """The rows as Arrow: streamed with ``COPY (SELECT ...) TO STDOUT (FORMAT csv)`` and parsed by
+        ``pyarrow.csv`` when every column type has a CSV mapping, else fetched row by row."""
+        psycopg = _psycopg()
         with self._mutex:
             oid, schema, name, _kind = self._resolve(table)
             types = {c.name: c.type for c in self._columns_of(oid)}
             wanted = list(columns) if columns else list(types)
-            select = ", ".join(quote(c) for c in wanted)
-            sql = f"SELECT {select} FROM {qualified(name, 'pg_temp' if schema.startswith('pg_temp') else schema)}"
+            source = qualified(name, "pg_temp" if schema.startswith("pg_temp") else schema)
+            where = ""
             params: list[Any] | None = None
             if where_in is not None:
                 column, values = where_in
                 vals = [v for v in values if v is not None]
-                sql += f" WHERE {quote(column)} = ANY(%s)" if vals else " WHERE false"
+                cast = _array_cast(types.get(column, ""), vals)
+                where = f" WHERE {quote(column)} = ANY(%s{cast})" if vals else " WHERE false"
                 params = [vals] if vals else None
+            typed = [(c, types.get(c, "text")) for c in wanted]
+            exprs = [csv_select(c, t) for c, t in typed]
+            if wanted and all(e is not None for e in exprs):
+                sql = f"SELECT {', '.join(e for e in exprs if e is not None)} FROM {source}{where}"
+                try:
+                    data = self._copy_out(sql, params)
+                except psycopg.Error as e:
+                    raise ExecutionError(f"reading '{table}' failed: {q.message(e)}", sql=sql) from e
+                import pyarrow as pa
+
+                try:
+                    return csv_to_arrow(data, typed)
+                except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                    pass  # values the CSV types cannot hold (numeric NaN, ...): row by row
+            sql = f"SELECT {', '.join(quote(c) for c in wanted)} FROM {source}{where}"
             try:
                 res = self._read(sql, params)
-            except _psycopg().Error as e:
+            except psycopg.Error as e:
                 raise ExecutionError(f"reading '{table}' failed: {q.message(e)}", sql=sql) from e
         return rows_to_arrow([(c, types.get(c, "text")) for c in res.columns], res.rows)
+
+    def _copy_out(self, sql: str, params: list[Any] | None) -> bytearray:
+        """The CSV bytes of ``COPY (sql) TO STDOUT``; parameters are bound client-side (COPY takes none)."""
+        con = self._conn()
+        buf = bytearray()
+        with con.transaction():
+            con.execute("SET TRANSACTION READ ONLY")
+            cur = con.cursor()
+            with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv, HEADER false)".encode(), params) as copy:
+                for chunk in copy:
+                    buf += chunk
+        return buf
 
     def _read(self, sql: str, params: list[Any] | None) -> QueryResult:
         con = self._conn()
