@@ -134,6 +134,24 @@ def test_large_tables_use_estimates_and_tablesample(pg_url: str, monkeypatch: py
         assert len(eng.sample("orders", 1000).rows) == exact
 
 
+def test_exact_counts_on_request(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datamorph.engines.postgres import PostgresEngine
+
+    monkeypatch.setattr(PostgresEngine, "EXACT_COUNT_LIMIT", 1)
+    with connect(pg_url) as eng:
+        eng.catalog()  # warm
+        exact = eng.scalar("SELECT count(*) FROM orders")
+        oid_est = eng.scalar("SELECT reltuples FROM pg_class WHERE relname = 'orders' AND relkind = 'r'")
+        with eng._conn().transaction():  # type: ignore[attr-defined]
+            eng._conn().execute("UPDATE pg_class SET reltuples = 1000000 WHERE relname = 'orders'")  # type: ignore[attr-defined]
+        try:
+            assert eng.catalog(["orders"]).table("orders").row_count == 1_000_000  # the (stale) estimate
+            assert eng.catalog(["orders"], exact=True).table("orders").row_count == exact
+        finally:
+            with eng._conn().transaction():  # type: ignore[attr-defined]
+                eng._conn().execute("UPDATE pg_class SET reltuples = %s WHERE relname = 'orders'", [oid_est])  # type: ignore[attr-defined]
+
+
 # -- the pipeline ------------------------------------------------------------------------------------
 
 

@@ -351,13 +351,16 @@ def logs(run_id: str, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
         out.print(f"[dim]{e['timestamp']}[/] [{c}]{e['type']:<8}[/] [bold]{e['title']}[/] {e['description']}")
 
 
+ExactOpt = Annotated[bool, typer.Option("--exact", help="Exact row counts (PostgreSQL estimates big tables).")]
+
+
 @app.command()
-def tables(warehouse: WarehouseOpt = None, json_out: JsonOpt = False) -> None:
+def tables(warehouse: WarehouseOpt = None, exact: ExactOpt = False, json_out: JsonOpt = False) -> None:
     """List the warehouse's tables and views with row counts."""
     from rich.table import Table
 
     with _engine(warehouse) as engine:
-        cat = engine.catalog()
+        cat = engine.catalog(exact=exact)
     items = [{"name": t.name, "kind": t.kind, "rows": t.row_count, "columns": len(t.columns)}
              for t in cat.tables.values()]  # fmt: skip
     if json_out:
@@ -372,12 +375,12 @@ def tables(warehouse: WarehouseOpt = None, json_out: JsonOpt = False) -> None:
 
 
 @app.command()
-def schema(table: str, warehouse: WarehouseOpt = None, json_out: JsonOpt = False) -> None:
+def schema(table: str, warehouse: WarehouseOpt = None, exact: ExactOpt = False, json_out: JsonOpt = False) -> None:
     """Show a table's columns, types, keys and row count."""
     from rich.table import Table
 
     with _engine(warehouse) as engine:
-        info = engine.catalog().table(table)
+        info = engine.catalog([table], exact=exact).table(table)
     data = {
         "table": info.name, "rows": info.row_count, "primary_key": info.primary_key,
         "columns": [{"name": c.name, "type": c.type, "nullable": c.nullable} for c in info.columns],

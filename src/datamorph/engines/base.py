@@ -64,8 +64,13 @@ class Engine(ABC):
 
     # -- reading ------------------------------------------------------------
     @abstractmethod
-    def catalog(self, tables: Iterable[str] | None = None, *, row_counts: bool = True) -> Catalog:
-        """Tables and views of the user's schema (never staging/history), with columns, keys, counts."""
+    def catalog(
+        self, tables: Iterable[str] | None = None, *, row_counts: bool = True, exact: bool = False
+    ) -> Catalog:
+        """Tables and views of the user's schema (never staging/history), with columns, keys, counts.
+
+        ``exact`` asks for exact row counts where an engine would otherwise report an estimate.
+        """
 
     @abstractmethod
     def fetch(self, sql: str, params: list[Any] | None = None, *, max_rows: int | None = None) -> QueryResult:

@@ -298,7 +298,9 @@ class DuckDBEngine(Engine):
             return None
 
     # -- reading ----------------------------------------------------------------
-    def catalog(self, tables: Iterable[str] | None = None, *, row_counts: bool = True) -> Catalog:
+    def catalog(
+        self, tables: Iterable[str] | None = None, *, row_counts: bool = True, exact: bool = False
+    ) -> Catalog:
         with self._mutex:
             return self._catalog(tables, row_counts)
 

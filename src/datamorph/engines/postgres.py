@@ -4,7 +4,7 @@
   ``pg_constraint``); types are named as PostgreSQL names them (``format_type``).
   ``catalog(row_counts=True)`` counts rows exactly for views and for tables whose
   ``pg_class.reltuples`` estimate is under :attr:`PostgresEngine.EXACT_COUNT_LIMIT` (or
-  unknown); bigger tables report the estimate.
+  unknown); bigger tables report the estimate, unless ``exact=True`` asks for exact counts.
 * ``fetch`` runs in a read-only transaction with ``statement_timeout``; with ``max_rows`` the
   rows come through a server-side cursor, so only ``max_rows + 1`` rows travel.
 * Staging tables live in ``datamorph_staging``; ``publish`` takes a transaction-level advisory
@@ -200,7 +200,9 @@ class PostgresEngine(Engine):
             return None
 
     # -- reading ----------------------------------------------------------------------
-    def catalog(self, tables: Iterable[str] | None = None, *, row_counts: bool = True) -> Catalog:
+    def catalog(
+        self, tables: Iterable[str] | None = None, *, row_counts: bool = True, exact: bool = False
+    ) -> Catalog:
         psycopg = _psycopg()
         with self._mutex:
             try:
@@ -234,7 +236,7 @@ class PostgresEngine(Engine):
             if row_counts:
                 for oid, info in infos.values():
                     est = estimates.get(oid)
-                    if est is not None and est >= self.EXACT_COUNT_LIMIT:
+                    if not exact and est is not None and est >= self.EXACT_COUNT_LIMIT:
                         info.row_count = int(est)
                     else:
                         info.row_count = self._count("pg_temp" if info.schema == "temp" else info.schema, info.name)
