@@ -380,7 +380,7 @@ def schema(table: str, warehouse: WarehouseOpt = None, exact: ExactOpt = False, 
     from rich.table import Table
 
     with _engine(warehouse) as engine:
-        info = engine.catalog([table], exact=exact).table(table)
+        info = engine.catalog(exact=exact).table(table)
     data = {
         "table": info.name, "rows": info.row_count, "primary_key": info.primary_key,
         "columns": [{"name": c.name, "type": c.type, "nullable": c.nullable} for c in info.columns],
