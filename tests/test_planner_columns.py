@@ -6,18 +6,11 @@ and is compared with a hand-written query (sorted rows).
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
-from typing import Any
-
 import pytest
+from tests.planner_support import check, plan, planner_engine
 
 from datamorph.compiler.sql import compile_spec
 from datamorph.errors import PlanError
-from datamorph.spec import ETLSpec
-
-REF = dt.date(2025, 7, 1)
-EXTRA = Path("/tmp/me/extra.sql")
 
 _EXTRA_SQL = """
 CREATE TABLE users (user_id INTEGER PRIMARY KEY, username VARCHAR, country VARCHAR, created_at TIMESTAMP, plan VARCHAR);
@@ -60,41 +53,7 @@ INSERT INTO transactions VALUES
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    import duckdb
-
-    from datamorph.demo.warehouse import build_demo_warehouse
-    from datamorph.engines import connect
-
-    path = tmp_path_factory.mktemp("w") / "w.duckdb"
-    build_demo_warehouse(path, scale=0.05)
-    con = duckdb.connect(str(path))
-    con.execute(_EXTRA_SQL)
-    con.close()
-    eng = connect(str(path))
-    yield eng
-    eng.close()
-
-
-def plan(engine, prompt: str) -> ETLSpec:  # type: ignore[no-untyped-def]
-    from datamorph.planner import plan_request
-
-    return plan_request(prompt, engine, reference_date=REF)
-
-
-def rows(engine, spec: ETLSpec) -> tuple[list[str], list[tuple[Any, ...]]]:  # type: ignore[no-untyped-def]
-    res = engine.fetch(compile_spec(spec, engine.catalog()).sql("duckdb"))
-    return res.columns, res.rows
-
-
-def check(engine, prompt: str, sql: str, cols: list[str] | None = None) -> ETLSpec:  # type: ignore[no-untyped-def]
-    spec = plan(engine, prompt)
-    got_cols, got = rows(engine, spec)
-    want = engine.fetch(sql).rows
-    key = lambda r: tuple((x is None, str(x)) for x in r)  # noqa: E731
-    assert sorted(got, key=key) == sorted(want, key=key), spec.model_dump_json(indent=1)
-    if cols is not None:
-        assert got_cols == cols
-    return spec
+    yield from planner_engine(tmp_path_factory, _EXTRA_SQL)
 
 
 # -- output lists opened by verbs and headings ------------------------------------------------------

@@ -7,54 +7,16 @@ Every request runs end to end against a hand-written query; near misses must rai
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 import pytest
+from tests.planner_support import check, plan, planner_engine
 from tests.test_planner_shape_gaps import EXTRA
 
-from datamorph.compiler.sql import compile_spec
 from datamorph.errors import PlanError
-from datamorph.spec import ETLSpec
-
-REF = dt.date(2025, 7, 1)
 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    import duckdb
-
-    from datamorph.demo.warehouse import build_demo_warehouse
-    from datamorph.engines import connect
-
-    path = tmp_path_factory.mktemp("w") / "w.duckdb"
-    build_demo_warehouse(path, scale=0.05)
-    con = duckdb.connect(str(path))
-    con.execute(EXTRA)
-    con.close()
-    eng = connect(str(path))
-    yield eng
-    eng.close()
-
-
-def plan(engine, prompt: str) -> ETLSpec:  # type: ignore[no-untyped-def]
-    from datamorph.planner import plan_request
-
-    return plan_request(prompt, engine, reference_date=REF)
-
-
-def _key(row: tuple[Any, ...]) -> tuple[str, ...]:
-    return tuple("" if v is None else f"{v}" for v in row)
-
-
-def check(engine, prompt: str, sql: str, columns: list[str] | None = None) -> ETLSpec:  # type: ignore[no-untyped-def]
-    spec = plan(engine, prompt)
-    res = engine.fetch(compile_spec(spec, engine.catalog()).sql("duckdb"))
-    want = engine.fetch(sql)
-    assert sorted(res.rows, key=_key) == sorted(want.rows, key=_key), spec.to_json()
-    if columns is not None:
-        assert res.columns == columns, spec.to_json()
-    return spec
+    yield from planner_engine(tmp_path_factory, EXTRA)
 
 
 def refused(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]

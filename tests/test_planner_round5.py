@@ -7,16 +7,11 @@ Every request runs end to end against a hand-written query on the demo warehouse
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 import pytest
+from tests.planner_support import check, plan, planner_engine
 
-from datamorph.compiler.sql import compile_spec
 from datamorph.errors import PlanError
-from datamorph.spec import ETLSpec
 
-REF = dt.date(2025, 7, 1)
 EXTRA = """
 CREATE TABLE users (user_id INTEGER PRIMARY KEY, username VARCHAR, country VARCHAR, created_at TIMESTAMP, plan VARCHAR);
 INSERT INTO users VALUES
@@ -59,39 +54,7 @@ INSERT INTO members VALUES (1, 'a', 'Oslo', '2024-01-01'), (2, 'b', 'Oslo', '202
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    import duckdb
-
-    from datamorph.demo.warehouse import build_demo_warehouse
-    from datamorph.engines import connect
-
-    path = tmp_path_factory.mktemp("w") / "w.duckdb"
-    build_demo_warehouse(path, scale=0.05)
-    con = duckdb.connect(str(path))
-    con.execute(EXTRA)
-    con.close()
-    eng = connect(str(path))
-    yield eng
-    eng.close()
-
-
-def plan(engine, prompt: str) -> ETLSpec:  # type: ignore[no-untyped-def]
-    from datamorph.planner import plan_request
-
-    return plan_request(prompt, engine, reference_date=REF)
-
-
-def _key(row: tuple[Any, ...]) -> tuple[str, ...]:
-    return tuple("" if v is None else f"{v}" for v in row)
-
-
-def check(engine, prompt: str, expected_sql: str, columns: list[str] | None = None) -> ETLSpec:  # type: ignore[no-untyped-def]
-    spec = plan(engine, prompt)
-    res = engine.fetch(compile_spec(spec, engine.catalog()).sql("duckdb"))
-    want = engine.fetch(expected_sql)
-    assert sorted(res.rows, key=_key) == sorted(want.rows, key=_key), spec.to_json()
-    if columns is not None:
-        assert res.columns == columns, spec.to_json()
-    return spec
+    yield from planner_engine(tmp_path_factory, EXTRA)
 
 
 # -- "only" closing an output list, or opening a sentence that states a condition -------------------

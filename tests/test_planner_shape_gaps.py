@@ -8,16 +8,11 @@ end to end with a hand-written query.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 import pytest
+from tests.planner_support import check, plan, planner_engine
 
-from datamorph.compiler.sql import compile_spec
 from datamorph.errors import PlanError
-from datamorph.spec import ETLSpec
 
-REF = dt.date(2025, 7, 1)
 EXTRA = """
 CREATE TABLE users (user_id INTEGER PRIMARY KEY, username VARCHAR, country VARCHAR, created_at TIMESTAMP, plan VARCHAR);
 INSERT INTO users VALUES
@@ -61,39 +56,7 @@ INSERT INTO stock_items VALUES (1, 'bolt', 2.50, 1.10, 500, 100), (2, 'nut', 0.4
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    import duckdb
-
-    from datamorph.demo.warehouse import build_demo_warehouse
-    from datamorph.engines import connect
-
-    path = tmp_path_factory.mktemp("w") / "w.duckdb"
-    build_demo_warehouse(path, scale=0.05)
-    con = duckdb.connect(str(path))
-    con.execute(EXTRA)
-    con.close()
-    eng = connect(str(path))
-    yield eng
-    eng.close()
-
-
-def plan(engine, prompt: str) -> ETLSpec:  # type: ignore[no-untyped-def]
-    from datamorph.planner import plan_request
-
-    return plan_request(prompt, engine, reference_date=REF)
-
-
-def _key(row: tuple[Any, ...]) -> tuple[str, ...]:
-    return tuple("" if v is None else f"{v}" for v in row)
-
-
-def check(engine, prompt: str, expected_sql: str, columns: list[str] | None = None) -> ETLSpec:  # type: ignore[no-untyped-def]
-    spec = plan(engine, prompt)
-    res = engine.fetch(compile_spec(spec, engine.catalog()).sql("duckdb"))
-    want = engine.fetch(expected_sql)
-    assert sorted(res.rows, key=_key) == sorted(want.rows, key=_key), spec.to_json()
-    if columns is not None:
-        assert res.columns == columns, spec.to_json()
-    return spec
+    yield from planner_engine(tmp_path_factory, EXTRA)
 
 
 # -- a derived column named before its formula ---------------------------------------------------
