@@ -9,45 +9,11 @@ end to end with a hand-written query.
 from __future__ import annotations
 
 import pytest
-from tests.planner_support import check, plan, planner_engine
+from tests.planner_support import WEB_FINANCE_SQL, check, plan, planner_engine
 
 from datamorph.errors import PlanError
 
-EXTRA = """
-CREATE TABLE users (user_id INTEGER PRIMARY KEY, username VARCHAR, country VARCHAR, created_at TIMESTAMP, plan VARCHAR);
-INSERT INTO users VALUES
-  (1, 'ana', 'PT', '2024-03-05 08:15:00', 'free'), (2, 'bo', 'SE', '2024-11-30 23:59:00', 'pro'),
-  (3, 'cy', 'US', '2025-01-02 00:00:01', 'free'), (4, 'di', 'DE', '2025-02-14 12:00:00', NULL);
-CREATE TABLE sessions (session_id INTEGER PRIMARY KEY, user_id INTEGER, started_at TIMESTAMP, ended_at TIMESTAMP,
-                       device_type VARCHAR, browser VARCHAR, traffic_source VARCHAR);
-INSERT INTO sessions VALUES
-  (10, 1, '2024-12-31 23:50:00', '2025-01-01 00:10:00', 'mobile', 'safari', 'ads'),
-  (11, 1, '2025-01-15 09:00:00', '2025-01-15 09:30:00', 'desktop', 'chrome', 'organic'),
-  (12, 2, '2025-03-01 18:20:00', '2025-03-01 18:25:00', 'desktop', 'firefox', 'email'),
-  (13, 3, '2025-06-30 07:00:00', NULL, 'tablet', 'chrome', 'organic');
-CREATE TABLE page_views (view_id INTEGER, session_id INTEGER, page_url VARCHAR, viewed_at TIMESTAMP,
-                         time_on_page_sec INTEGER);
-INSERT INTO page_views VALUES
-  (1, 10, '/home', '2024-12-31 23:51:00', 30), (1, 10, '/home', '2024-12-31 23:51:00', 30),
-  (2, 10, '/cart', '2024-12-31 23:55:00', 12), (3, 11, '/home', '2025-01-15 09:01:00', 5),
-  (3, 11, '/home', '2025-01-15 09:01:00', 5), (3, 11, '/home', '2025-01-15 09:01:00', 5),
-  (4, 12, '/pricing', '2025-03-01 18:21:00', NULL), (4, 12, '/pricing', '2025-03-01 18:21:00', NULL),
-  (5, 13, '/home', '2025-06-30 07:01:00', 40);
-CREATE TABLE accounts (account_id INTEGER PRIMARY KEY, customer_id BIGINT, account_type VARCHAR, status VARCHAR,
-                       opened_date DATE, closed_date DATE, credit_limit DECIMAL(12,2));
-INSERT INTO accounts VALUES
-  (100, 1, 'checking', 'open', '2023-01-10', NULL, 15000), (200, 2, 'savings', 'open', '2023-05-01', NULL, NULL),
-  (300, 3, 'credit', 'closed', '2022-02-02', '2024-12-31', 10000), (400, 4, 'credit', 'open', '2024-07-07', NULL, 2500),
-  (500, 5, 'checking', 'frozen', '2024-09-09', NULL, 9999.99);
-CREATE TABLE transactions (transaction_id INTEGER PRIMARY KEY, account_id INTEGER, transaction_date DATE,
-                           transaction_type VARCHAR, direction VARCHAR, amount DECIMAL(12,2), status VARCHAR);
-INSERT INTO transactions VALUES
-  (1, 100, '2025-01-01', 'deposit', 'credit', 500, 'posted'), (2, 100, '2025-01-02', 'card', 'debit', 120, 'posted'),
-  (3, 100, '2025-01-02', 'refund', 'credit', 40, 'pending'), (4, 200, '2025-01-01', 'deposit', 'credit', 1000, 'posted'),
-  (5, 200, '2025-01-05', 'transfer', 'debit', 250, 'posted'), (6, 100, '2025-01-07', 'card', 'debit', 80, 'posted'),
-  (7, 200, '2025-01-05', 'fee', 'debit', 5, 'reversed'), (8, 400, '2025-02-01', 'card', 'debit', 60, 'posted'),
-  (9, 100, '2025-01-02', 'deposit', 'credit', 10, 'posted');
-CREATE TABLE stock_items (stock_item_id INTEGER PRIMARY KEY, item_name VARCHAR, list_price DECIMAL(10,2), unit_cost DECIMAL(10,2),
+EXTRA = WEB_FINANCE_SQL + """CREATE TABLE stock_items (stock_item_id INTEGER PRIMARY KEY, item_name VARCHAR, list_price DECIMAL(10,2), unit_cost DECIMAL(10,2),
                         on_hand INTEGER, reorder_level INTEGER);
 INSERT INTO stock_items VALUES (1, 'bolt', 2.50, 1.10, 500, 100), (2, 'nut', 0.40, 0.15, 80, 100),
   (3, 'gear', 19.99, 12.00, NULL, 5), (4, 'belt', 7.25, 7.25, 12, NULL);
