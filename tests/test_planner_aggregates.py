@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from tests.planner_support import planner_engine
 
 from datamorph.compiler.sql import compile_spec
 from datamorph.errors import PlanError
@@ -33,19 +34,7 @@ INSERT INTO transactions SELECT i, 1 + ((i * i) % 997) % 120, ((i * 37) % 900)::
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from datamorph.demo.warehouse import build_demo_warehouse
-    from datamorph.engines import connect
-
-    path = tmp_path_factory.mktemp("w") / "w.duckdb"
-    build_demo_warehouse(path, scale=0.05)
-    import duckdb
-
-    con = duckdb.connect(str(path))
-    con.execute(EXTRA_TABLES)
-    con.close()
-    eng = connect(str(path))
-    yield eng
-    eng.close()
+    yield from planner_engine(tmp_path_factory, EXTRA_TABLES)
 
 
 def _norm(rows: list[tuple]) -> list[tuple]:  # type: ignore[type-arg]
@@ -497,19 +486,7 @@ INSERT INTO transactions SELECT i, 1 + ((i * i) % 997) % 120, DATE '2024-01-01' 
 
 @pytest.fixture(scope="module")
 def web(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    import duckdb
-
-    from datamorph.demo.warehouse import build_demo_warehouse
-    from datamorph.engines import connect
-
-    path = tmp_path_factory.mktemp("web") / "w.duckdb"
-    build_demo_warehouse(path, scale=0.05)
-    con = duckdb.connect(str(path))
-    con.execute(WEB_TABLES)
-    con.close()
-    eng = connect(str(path))
-    yield eng
-    eng.close()
+    yield from planner_engine(tmp_path_factory, WEB_TABLES)
 
 
 MONTH_OF_START = ("SELECT CAST(date_trunc('month', started_at) AS DATE), count(*) FROM sessions GROUP BY 1")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.planner_support import planner_engine
 
 from datamorph.compiler.sql import compile_spec
 from datamorph.engines import connect
@@ -24,12 +25,7 @@ REF = dt.date(2025, 6, 30)
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    from datamorph.demo.warehouse import build_demo_warehouse
-
-    path = tmp_path_factory.mktemp("w") / "w.duckdb"
-    build_demo_warehouse(path, scale=0.05)
-    with connect(str(path)) as e:
-        yield e
+    yield from planner_engine(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from tests.planner_support import planner_engine
 
 from datamorph.compiler.sql import compile_spec
 from datamorph.errors import PlanError
@@ -51,19 +52,7 @@ INSERT INTO sessions VALUES
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    import duckdb
-
-    from datamorph.demo.warehouse import build_demo_warehouse
-    from datamorph.engines import connect
-
-    path = tmp_path_factory.mktemp("w") / "w.duckdb"
-    build_demo_warehouse(path, scale=0.05)
-    con = duckdb.connect(str(path))
-    con.execute(EXTRA)
-    con.close()
-    eng = connect(str(path))
-    yield eng
-    eng.close()
+    yield from planner_engine(tmp_path_factory, EXTRA)
 
 
 def plan(engine, prompt: str) -> ETLSpec:  # type: ignore[no-untyped-def]

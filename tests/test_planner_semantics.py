@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.planner_support import planner_engine
 
 from datamorph.compiler.sql import compile_spec
-from datamorph.engines import connect
 from datamorph.engines.base import Engine
 from datamorph.errors import PlanError
 from datamorph.planner import plan_request
@@ -51,17 +50,7 @@ INSERT INTO orders VALUES (99999, 99999, DATE '2024-05-05', 'completed', 'web', 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    import duckdb
-
-    from datamorph.demo.warehouse import build_demo_warehouse
-
-    path: Path = tmp_path_factory.mktemp("sem") / "w.duckdb"
-    build_demo_warehouse(path, scale=0.05)
-    con = duckdb.connect(str(path))
-    con.execute(EXTRA)
-    con.close()
-    with connect(str(path)) as e:
-        yield e
+    yield from planner_engine(tmp_path_factory, EXTRA)
 
 
 def plan(engine: Engine, prompt: str) -> ETLSpec:
