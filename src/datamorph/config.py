@@ -34,6 +34,20 @@ class Settings(BaseModel):
     max_remediation_iterations: int = Field(default=5, ge=0, le=50, description="Repairs of a failing spec "
                                             "tried per run before giving up (0: no remediation).")  # fmt: skip
 
+    duckdb_external_access: bool = Field(default=True, description="Let DuckDB read and write files other than "
+                                         "the warehouse (CSV/Parquet registration). `datamorph serve` turns it "
+                                         "off.")  # fmt: skip
+    log_table: str | None = Field(default=None, description="DynamoDB table that receives every run log entry "
+                                  "(key run_id), besides the run store; needs the aws extra.")  # fmt: skip
+    api_token: str | None = Field(default=None, description="Bearer token the HTTP API requires on every endpoint "
+                                  "but /health; unset: no token needed.")  # fmt: skip
+    workers: int = Field(default=2, ge=1, le=64, description="Runs the HTTP API executes at once; more wait.")
+    query_max_rows: int = Field(default=1000, ge=1, le=100_000, description="Rows the query endpoint returns "
+                                "at most.")  # fmt: skip
+    query_timeout: float = Field(default=30.0, gt=0, le=3600, description="Seconds a query endpoint query may "
+                                 "run.")  # fmt: skip
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest HTTP request body accepted.")
+
     @property
     def store_path(self) -> Path:
         return self.store or self.home / "runs.db"

@@ -98,6 +98,10 @@ class ValidationFailed(DataMorphError):
     """The staged result failed its tests; nothing was published."""
 
 
+class QueryRefused(DataMorphError):
+    """A query sent to the read-only query endpoint that is not exactly one read-only SELECT."""
+
+
 class RunNotFound(DataMorphError):
     """No run with that id in the run store."""
 

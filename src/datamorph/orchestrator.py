@@ -100,7 +100,12 @@ class Orchestrator:
         self.remediator = remediator or Remediator(max_iterations=settings.max_remediation_iterations)
         self.store = RunStore(settings.store_path)
         self.artifacts: ArtifactStore = artifact_store(settings.artifacts_location)
-        self.sink = FanOut(self.store, *sinks)
+        self.sink = FanOut(self.store, *_configured_sinks(settings), *sinks)
+
+    def connect(self, warehouse: str) -> Engine:
+        """Open ``warehouse`` with these settings (lock timeout, DuckDB external access)."""
+        return connect(warehouse, lock_timeout=self.settings.lock_timeout,
+                       external_access=self.settings.duckdb_external_access)  # fmt: skip
 
     # -- events -------------------------------------------------------------------
     def log(self, ctx: RunContext, type_: LogType, title: str, description: str = "", **metadata: Any) -> None:
@@ -225,6 +230,15 @@ class Orchestrator:
             ctx.engine = None
 
 
+def _configured_sinks(settings: Settings) -> tuple[EventSink, ...]:
+    """Log sinks the settings ask for besides the run store (a DynamoDB table)."""
+    if not settings.log_table:
+        return ()
+    from datamorph.store_dynamodb import DynamoDBLogSink
+
+    return (DynamoDBLogSink(settings.log_table),)
+
+
 # -- the steps -------------------------------------------------------------------------
 
 
@@ -238,7 +252,7 @@ def _load_spec(o: Orchestrator, ctx: RunContext) -> str:
     elif req.prompt:
         from datamorph.planner import plan_request
 
-        ctx.engine = connect(req.warehouse, lock_timeout=o.settings.lock_timeout)
+        ctx.engine = o.connect(req.warehouse)
         catalog = ctx.engine.catalog(req.source_tables) if req.source_tables else None
         spec = plan_request(req.prompt, ctx.engine, catalog=catalog, target=req.target,
                             reference_date=o.settings.reference_date)  # fmt: skip
@@ -263,7 +277,7 @@ def _load_spec(o: Orchestrator, ctx: RunContext) -> str:
 def _read_sources(o: Orchestrator, ctx: RunContext) -> str:
     assert ctx.spec is not None
     if ctx.engine is None:
-        ctx.engine = connect(ctx.request.warehouse, lock_timeout=o.settings.lock_timeout)
+        ctx.engine = o.connect(ctx.request.warehouse)
     sources = ctx.spec.source_table_names()
     target = ctx.spec.target_table.name
     if target.lower() in {s.lower() for s in sources}:

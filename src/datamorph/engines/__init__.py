@@ -5,13 +5,24 @@ from __future__ import annotations
 from datamorph.engines.base import Engine, PublishResult, QueryResult, RollbackResult, VersionInfo
 
 
-def connect(warehouse: str, *, create: bool = False, lock_timeout: float = 30.0, read_only: bool = False) -> Engine:
+def connect(
+    warehouse: str,
+    *,
+    create: bool = False,
+    lock_timeout: float = 30.0,
+    read_only: bool = False,
+    external_access: bool = True,
+) -> Engine:
     """Open the warehouse at ``warehouse``: a PostgreSQL URL (``postgresql://user@host:port/db``) or a DuckDB file path.
 
     Raises:
         WarehouseNotFound: the path does not exist and ``create`` is false, or the server cannot be reached.
         ConfigError: a PostgreSQL URL but psycopg is not installed (``pip install "datamorph[postgres]"``).
         ConcurrencyError: another process holds the warehouse for longer than ``lock_timeout`` seconds.
+
+    ``external_access=False`` opens a DuckDB warehouse with file and network access disabled (no
+    ``read_csv``, ``COPY``, ``ATTACH``, ``INSTALL``). Every connection of one process to one DuckDB
+    file must agree on it; PostgreSQL ignores it.
     """
     if warehouse.startswith(("postgresql://", "postgres://")):
         from datamorph.engines.postgres import PostgresEngine
@@ -19,7 +30,8 @@ def connect(warehouse: str, *, create: bool = False, lock_timeout: float = 30.0,
         return PostgresEngine(warehouse, create=create, lock_timeout=lock_timeout, read_only=read_only)
     from datamorph.engines.duckdb import DuckDBEngine
 
-    return DuckDBEngine(warehouse, create=create, lock_timeout=lock_timeout, read_only=read_only)
+    return DuckDBEngine(warehouse, create=create, lock_timeout=lock_timeout, read_only=read_only,
+                        external_access=external_access)  # fmt: skip
 
 
 __all__ = ["Engine", "PublishResult", "QueryResult", "RollbackResult", "VersionInfo", "connect"]

@@ -125,8 +125,10 @@ class DuckDBEngine(Engine):
         create: bool = False,
         lock_timeout: float = 30.0,
         read_only: bool = False,
+        external_access: bool = True,
     ) -> None:
         self.path = os.fspath(path)
+        self.external_access = external_access
         self.lock_timeout = float(lock_timeout)
         self.read_only = read_only
         self._mutex = threading.RLock()
@@ -163,7 +165,10 @@ class DuckDBEngine(Engine):
         delay = 0.05
         while True:
             try:
-                return duckdb.connect(self.path, read_only=self.read_only, config=dict(_CONNECT_CONFIG))
+                config = dict(_CONNECT_CONFIG)
+                if not self.external_access:
+                    config["enable_external_access"] = False
+                return duckdb.connect(self.path, read_only=self.read_only, config=config)
             except duckdb.IOException as e:
                 msg = str(e)
                 if "could not set lock" not in msg.lower():
