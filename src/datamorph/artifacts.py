@@ -140,9 +140,11 @@ class LocalArtifactStore(ArtifactStore):
 
 
 def artifact_store(location: str | Path) -> ArtifactStore:
-    """The store for ``location``: a directory path (or ``file://`` URL) → LocalArtifactStore.
+    """The store for ``location``.
 
-    ``s3://`` raises ConfigError until S3 support lands (it will need the aws extra).
+    A directory path (or ``file://`` URL) → :class:`LocalArtifactStore`; ``s3://bucket/prefix`` (or
+    ``s3a://``; the prefix is optional) → :class:`~datamorph.artifacts_s3.S3ArtifactStore`, which needs
+    the aws extra (ConfigError with the install hint without boto3). Anything else → ConfigError.
     """
     loc = str(location).strip()
     if not loc:
@@ -154,13 +156,19 @@ def artifact_store(location: str | Path) -> ArtifactStore:
     if scheme == "file":
         return LocalArtifactStore(loc[len(m.group(0)) :] or "/")
     if scheme in ("s3", "s3a"):
-        raise ConfigError(
-            f"cannot store artifacts at {loc}: S3 support needs the aws extra",
-            hint="pip install 'datamorph[aws]' (S3 artifact storage is not available yet)",
-            location=loc,
-        )
+        try:
+            import boto3  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                f"cannot store artifacts at {loc}: S3 support needs the aws extra (boto3 is not installed)",
+                hint='pip install "datamorph[aws]"',
+                location=loc,
+            ) from None
+        from datamorph.artifacts_s3 import S3ArtifactStore
+
+        return S3ArtifactStore(loc)
     raise ConfigError(
         f"unsupported artifact location {loc!r}",
-        hint="use a local directory (S3 support will need the aws extra)",
+        hint="use a local directory or s3://bucket/prefix",
         location=loc,
     )
