@@ -132,8 +132,9 @@ def test_factory(tmp_path):
     assert artifact_store(f"file://{tmp_path}/b").base_dir == tmp_path / "b"
     assert isinstance(artifact_store(tmp_path / "c"), LocalArtifactStore)
 
-    with pytest.raises(ConfigError, match="aws extra"):
-        artifact_store("s3://bucket/prefix")
+    from datamorph.artifacts_s3 import S3ArtifactStore
+
+    assert isinstance(artifact_store("s3://bucket/prefix"), S3ArtifactStore)
     with pytest.raises(ConfigError, match="unsupported"):
         artifact_store("gs://bucket/prefix")
     with pytest.raises(ConfigError):
