@@ -225,3 +225,13 @@ def test_row_number_partition_is_kept(engine) -> None:  # type: ignore[no-untype
 
 def test_rank_without_a_measure_is_refused(engine) -> None:  # type: ignore[no-untyped-def]
     refused(engine, "rank the wibbles from highest to lowest")
+
+
+def test_overlong_request_is_refused_with_the_limit(fixture_catalog) -> None:  # type: ignore[no-untyped-def]
+    from datamorph.planner import MAX_REQUEST_CHARS, plan_request
+
+    class NoEngine:  # the length check comes before the engine is touched
+        pass
+
+    with pytest.raises(PlanError, match=f"up to {MAX_REQUEST_CHARS:,} characters"):
+        plan_request("total amount per customer " * 200, NoEngine(), catalog=fixture_catalog)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from datamorph.errors import CatalogError, suggestion
 
@@ -101,6 +101,18 @@ class TableInfo:
 
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description: table, kind, rows, primary_key, columns, foreign_keys."""
+        return {
+            "table": self.name,
+            "kind": self.kind,
+            "rows": self.row_count,
+            "primary_key": list(self.primary_key),
+            "columns": [{"name": c.name, "type": c.type, "nullable": c.nullable} for c in self.columns],
+            "foreign_keys": [{"columns": list(f.columns), "ref_table": f.ref_table, "ref_columns": list(f.ref_columns),
+                              "inferred": f.inferred} for f in self.foreign_keys],  # fmt: skip
+        }
 
 
 @dataclass

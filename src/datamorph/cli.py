@@ -381,14 +381,8 @@ def schema(table: str, warehouse: WarehouseOpt = None, exact: ExactOpt = False, 
 
     with _engine(warehouse) as engine:
         info = engine.catalog(exact=exact).table(table)
-    data = {
-        "table": info.name, "rows": info.row_count, "primary_key": info.primary_key,
-        "columns": [{"name": c.name, "type": c.type, "nullable": c.nullable} for c in info.columns],
-        "foreign_keys": [{"columns": list(f.columns), "ref_table": f.ref_table, "ref_columns": list(f.ref_columns),
-                          "inferred": f.inferred} for f in info.foreign_keys],
-    }  # fmt: skip
     if json_out:
-        sys.stdout.write(json.dumps(data) + "\n")
+        sys.stdout.write(json.dumps(info.to_dict()) + "\n")
         return
     t = Table(title=f"{info.name} ({info.row_count:,} rows)" if info.row_count is not None else info.name,
               title_justify="left")  # fmt: skip
@@ -466,6 +460,36 @@ def rollback(target: str, warehouse: WarehouseOpt = None, json_out: JsonOpt = Fa
         return
     out.print(f"[green]✓[/] {res.target} restored from {res.restored_from}; "
               f"the replaced version is kept as {res.replaced_version}")  # fmt: skip
+
+
+@app.command()
+def serve(
+    warehouse: WarehouseOpt = None,
+    host: Annotated[str, typer.Option(help="Address to listen on. Anything but 127.0.0.1/localhost exposes "
+                                      "the API to the network: set DATAMORPH_API_TOKEN then.")] = "127.0.0.1",  # fmt: skip
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int | None, typer.Option(min=1, max=64, help="Runs executed at once (env DATAMORPH_WORKERS, "
+                                                "default 2).")] = None,  # fmt: skip
+    home: HomeOpt = None,
+) -> None:
+    """Serve the HTTP API (original endpoints + REST API, docs at /docs) over a warehouse."""
+    from datamorph.config import Settings
+
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        _fail('the HTTP API needs FastAPI and uvicorn: pip install "datamorph[api]"')
+    settings = Settings.from_env(home=home, warehouse=warehouse, workers=workers)
+    _warehouse(settings)
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_token:
+        err.print(f"[bold yellow]warning:[/] listening on {host} without DATAMORPH_API_TOKEN: anyone who can reach "
+                  "this address can run requests and read your tables", markup=True)  # fmt: skip
+    from datamorph.api.app import serve as run_server
+
+    err.print(f"DataMorph API on http://{host}:{port} (docs: /docs); warehouse {settings.warehouse}; "
+              f"{settings.workers} run worker(s){'; token required' if settings.api_token else ''}")  # fmt: skip
+    run_server(settings, host=host, port=port)
 
 
 @app.command("spec-schema")

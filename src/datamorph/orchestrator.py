@@ -20,8 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from datamorph.artifacts import ArtifactStore, artifact_store
 from datamorph.catalog import Catalog
 from datamorph.compiler import CompiledSpec, compile_spec
@@ -32,7 +30,7 @@ from datamorph.errors import DataMorphError, SourceDataError, SpecError, TargetC
 from datamorph.events import EventSink, FanOut, LogEntry, LogType, new_run_id
 from datamorph.remediation.loop import RemediationState, Remediator, latest_artifact, versioned
 from datamorph.remediation.suite import validation_suite
-from datamorph.spec import ETLSpec, TargetTable, load_spec
+from datamorph.spec import ETLSpec, load_spec
 from datamorph.store import RunStore
 from datamorph.validation import ValidationReport
 
@@ -117,11 +115,21 @@ class Orchestrator:
         return uri
 
     # -- the run --------------------------------------------------------------------
-    def run(self, request: RunRequest, run_id: str | None = None) -> dict[str, Any]:
-        """Run the workflow; return the result in the original response shape (never raises DataMorphError)."""
-        ctx = RunContext(run_id or new_run_id(), request)
-        self.store.create_run(ctx.run_id, prompt=request.prompt, target_table=request.target,
+    def create(self, request: RunRequest, run_id: str | None = None) -> str:
+        """Record a run of ``request`` in the run store (status ``running``) without starting it; its id."""
+        run_id = run_id or new_run_id()
+        self.store.create_run(run_id, prompt=request.prompt, target_table=request.target,
                               warehouse=request.warehouse)  # fmt: skip
+        return run_id
+
+    def run(self, request: RunRequest, run_id: str | None = None, *, created: bool = False) -> dict[str, Any]:
+        """Run the workflow; return the result in the original response shape (never raises DataMorphError).
+
+        ``created=True``: the run ``run_id`` was already recorded by :meth:`create` (a queued run).
+        """
+        if created and run_id is None:
+            raise ValueError("created=True needs the run_id that create() returned")
+        ctx = RunContext(run_id if created else self.create(request, run_id), request)
         self.log(ctx, LogType.START, "Starting ETL workflow", f"warehouse {request.warehouse}",
                  warehouse=request.warehouse, steps=[s.name for s in self.steps])  # fmt: skip
         t_run = time.perf_counter()
@@ -169,10 +177,11 @@ class Orchestrator:
                     rows=ctx.published.rows, previous_version=ctx.published.previous_version)  # fmt: skip
         result = {"statusCode": 200, "body": body}
         self._finish(ctx, result)
-        self.store.finish_run(ctx.run_id, "completed", validation_status="pass", result=result)
+        # the last log entry goes first: once a run's status is final, its log is complete
         self.log(ctx, LogType.SUCCESS, "ETL Workflow Completed Successfully",
                  f"All steps completed. Data loaded to '{ctx.target}' and validated.",
                  target_table=ctx.target, validation_status="pass", rows=ctx.published.rows)  # fmt: skip
+        self.store.finish_run(ctx.run_id, "completed", validation_status="pass", result=result)
         return result
 
     def _failure(self, ctx: RunContext, err: DataMorphError, step: Step | None, seconds: float) -> dict[str, Any]:
@@ -182,11 +191,11 @@ class Orchestrator:
                     failed_step=step.name if step else None, validation_status=validation_status)  # fmt: skip
         result = {"statusCode": 500, "body": body}
         self._finish(ctx, result)
-        self.store.finish_run(ctx.run_id, "failed", validation_status=validation_status, result=result,
-                              error_type=err.error_type, error_message=str(err))  # fmt: skip
         self.log(ctx, LogType.ERROR, f"Workflow failed at {step.title if step else 'start'}", str(err),
                  error_type=err.error_type, step=step.name if step else None,
                  target_table=ctx.target, validation_status=validation_status)  # fmt: skip
+        self.store.finish_run(ctx.run_id, "failed", validation_status=validation_status, result=result,
+                              error_type=err.error_type, error_message=str(err))  # fmt: skip
         return result
 
     def _body(self, ctx: RunContext, seconds: float) -> dict[str, Any]:
@@ -260,11 +269,7 @@ def _load_spec(o: Orchestrator, ctx: RunContext) -> str:
     else:
         raise SpecError("nothing to run: give a request or a spec file (--spec FILE)")
     if req.target:
-        try:
-            target = TargetTable(name=req.target, description=spec.target_table.description)
-        except ValidationError as e:
-            raise SpecError(f"--target: {e.errors()[0]['msg'].removeprefix('Value error, ')}") from None
-        spec = spec.model_copy(update={"target_table": target})
+        spec = spec.retarget(req.target)
     ctx.spec = spec
     o.store.update_run(ctx.run_id, target_table=spec.target_table.name)
     uri = o.put(ctx, "spec.json", spec.to_json())

@@ -546,6 +546,15 @@ class ETLSpec(QueryBlock):
     def to_json(self) -> str:
         return self.model_dump_json(indent=2, exclude_none=True, by_alias=True)
 
+    def retarget(self, name: str) -> ETLSpec:
+        """This spec writing into ``name`` instead (SpecError if it is not a valid table name)."""
+        try:
+            target = TargetTable(name=name, description=self.target_table.description)
+        except ValidationError as e:
+            raise SpecError(f"target table: {e.errors()[0]['msg'].removeprefix('Value error, ')}",
+                            hint="letters, digits and _ (optionally schema.table)") from None  # fmt: skip
+        return self.model_copy(update={"target_table": target})
+
 
 # --------------------------------------------------------------------------
 # loading

@@ -77,6 +77,12 @@ CREATE TABLE IF NOT EXISTS steps (
     detail_json TEXT,
     PRIMARY KEY (run_id, step, attempt)
 );
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    key TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 CREATE TRIGGER IF NOT EXISTS logs_no_update BEFORE UPDATE ON logs
 BEGIN SELECT RAISE(ABORT, 'logs are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS logs_no_delete BEFORE DELETE ON logs
@@ -342,10 +348,17 @@ class RunStore:
         offset: int = 0,
     ) -> list[dict[str, Any]]:
         """Runs newest first, optionally only one status and/or one target table."""
-        if status is not None and status not in RUN_STATUSES:
-            raise ValueError(f"run status must be one of {RUN_STATUSES}, not {status!r}")
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
+        where, args = self._run_filters(status, target)
+        sql = "SELECT * FROM runs" + where + " ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"
+        with self._tx() as con:
+            return [self._run_dict(r) for r in con.execute(sql, (*args, limit, offset))]
+
+    @staticmethod
+    def _run_filters(status: str | None, target: str | None) -> tuple[str, list[Any]]:
+        if status is not None and status not in RUN_STATUSES:
+            raise ValueError(f"run status must be one of {RUN_STATUSES}, not {status!r}")
         where, args = [], []
         if status is not None:
             where.append("status = ?")
@@ -353,12 +366,7 @@ class RunStore:
         if target is not None:
             where.append("target_table = ?")
             args.append(target)
-        sql = "SELECT * FROM runs"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"
-        with self._tx() as con:
-            return [self._run_dict(r) for r in con.execute(sql, (*args, limit, offset))]
+        return (" WHERE " + " AND ".join(where) if where else ""), args
 
     def latest_run(self, target: str, *, status: str | None = None) -> dict[str, Any] | None:
         """The newest run writing ``target`` (optionally with ``status``), or None."""
@@ -416,6 +424,51 @@ class RunStore:
         with self._tx() as con:
             self._require_run(con, run_id)
             return self._log_dicts(con, run_id)
+
+    def logs_since(self, run_id: str, after: int = 0, limit: int = 1000) -> list[tuple[int, dict[str, Any]]]:
+        """``(seq, entry)`` of the run's entries with ``seq > after``, oldest first, at most ``limit``."""
+        with self._tx() as con:
+            self._require_run(con, run_id)
+            rows = con.execute(
+                "SELECT seq, timestamp, type, title, description, metadata_json FROM logs"
+                " WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (run_id, int(after), int(limit)),
+            ).fetchall()
+        return [
+            (int(r["seq"]), {"timestamp": r["timestamp"], "type": r["type"], "title": r["title"],
+                             "description": r["description"], "metadata": _loads(r["metadata_json"])})  # fmt: skip
+            for r in rows
+        ]
+
+    def count_runs(self, *, status: str | None = None, target: str | None = None) -> int:
+        """How many runs :meth:`list_runs` would page through with these filters."""
+        where, args = self._run_filters(status, target)
+        with self._tx() as con:
+            return int(con.execute("SELECT COUNT(*) FROM runs" + where, args).fetchone()[0])
+
+    def create_run_once(
+        self, run_id: str, key: str, request_hash: str, **fields: str | None
+    ) -> tuple[str, str] | None:
+        """Like :meth:`create_run`, unless the idempotency ``key`` was used before: then nothing is created
+        and ``(run_id, request_hash)`` of the earlier run is returned. One transaction, so two requests with
+        one key create one run."""
+        if not is_run_id(run_id):
+            raise ValueError(f"{run_id!r} is not a run id (expected e.g. 20250113_123456_abc123)")
+        now = utc_now_iso()
+        with self._tx(write=True) as con:
+            row = con.execute("SELECT run_id, request_hash FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                return str(row["run_id"]), str(row["request_hash"])
+            con.execute(
+                "INSERT INTO runs (run_id, status, prompt, target_table, warehouse, created_at, updated_at)"
+                " VALUES (?, 'running', ?, ?, ?, ?, ?)",
+                (run_id, fields.get("prompt"), fields.get("target_table"), fields.get("warehouse"), now, now),
+            )
+            con.execute(
+                "INSERT INTO idempotency_keys (key, run_id, request_hash, created_at) VALUES (?, ?, ?, ?)",
+                (key, run_id, request_hash, now),
+            )
+            return None
 
     def logs_response(self, run_id: str) -> dict[str, Any]:
         """The body of ``GET /get/logs/{run_id}``: run_id, status, log_count, logs."""

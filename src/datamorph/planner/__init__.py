@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from datamorph.engines.base import Engine
     from datamorph.spec import ETLSpec
 
+MAX_REQUEST_CHARS = 4000
+"""Longest request the planner reads; a data request is a few sentences, and the cost grows faster than
+the length on pathological text."""
+
 
 def plan_request(
     prompt: str,
@@ -24,6 +28,11 @@ def plan_request(
     reference_date: dt.date | None = None,
 ) -> ETLSpec:
     """Plan ``prompt`` against the warehouse behind ``engine`` (catalog and data values)."""
+    if len(prompt) > MAX_REQUEST_CHARS:
+        from datamorph.errors import PlanError
+
+        raise PlanError(f"the request is {len(prompt):,} characters long; DataMorph plans requests of up to "
+                        f"{MAX_REQUEST_CHARS:,} characters", hint="shorten it, or split it into several runs")  # fmt: skip
     from datamorph.planner.linking import SchemaLinker, ValueIndex
     from datamorph.planner.rules import plan
 
@@ -32,4 +41,4 @@ def plan_request(
     return plan(prompt, catalog, linker, target=target, reference_date=reference_date)
 
 
-__all__ = ["plan_request"]
+__all__ = ["MAX_REQUEST_CHARS", "plan_request"]
