@@ -73,8 +73,19 @@ class Engine(ABC):
         """
 
     @abstractmethod
-    def fetch(self, sql: str, params: list[Any] | None = None, *, max_rows: int | None = None) -> QueryResult:
-        """Run a read query and return its rows (at most ``max_rows``, ``truncated`` set if cut)."""
+    def fetch(
+        self,
+        sql: str,
+        params: list[Any] | None = None,
+        *,
+        max_rows: int | None = None,
+        timeout_s: float | None = None,
+    ) -> QueryResult:
+        """Run a read query and return its rows (at most ``max_rows``, ``truncated`` set if cut).
+
+        ``timeout_s`` stops the query after that many seconds with an :class:`ExecutionError`
+        whose context has ``timed_out=True``; the engine stays usable.
+        """
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
         res = self.fetch(sql, params, max_rows=1)

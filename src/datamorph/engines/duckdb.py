@@ -112,6 +112,37 @@ def _split_qualified(text: str) -> tuple[str | None, str]:
     return split_qualified(text, "duckdb")
 
 
+class _Deadline:
+    """Interrupts a DuckDB connection once ``seconds`` have passed, unless stopped first.
+
+    ``interrupt()`` is only called while the query is running (the flag is checked under a lock
+    that ``stop`` also takes); an interrupt that lands on an idle connection is harmless anyway.
+    """
+
+    def __init__(self, con: Any, seconds: float | None) -> None:
+        self.fired = False
+        self._con = con
+        self._lock = threading.Lock()
+        self._active = seconds is not None
+        self._timer: threading.Timer | None = None
+        if seconds is not None:
+            self._timer = threading.Timer(max(float(seconds), 0.001), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._active:
+                self.fired = True
+                self._con.interrupt()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._active = False
+        if self._timer is not None:
+            self._timer.cancel()
+
+
 class DuckDBEngine(Engine):
     """A DuckDB warehouse file (or ``:memory:``)."""
 
@@ -382,20 +413,41 @@ class DuckDBEngine(Engine):
                 info.row_count = self._count(where[low], schema, info.name)
         return Catalog.of(infos.values(), dialect=self.dialect)
 
-    def fetch(self, sql: str, params: list[Any] | None = None, *, max_rows: int | None = None) -> QueryResult:
+    def fetch(
+        self,
+        sql: str,
+        params: list[Any] | None = None,
+        *,
+        max_rows: int | None = None,
+        timeout_s: float | None = None,
+    ) -> QueryResult:
         duckdb = _duckdb()
 
         with self._mutex:
+            con = self._conn()
+            deadline = _Deadline(con, timeout_s)  # DuckDB has no statement timeout: interrupt() from a timer
             try:
-                cur = self._conn().execute(sql, params or None)
+                cur = con.execute(sql, params or None)
                 if cur.description is None:
                     return QueryResult([], [])
                 columns = [d[0] for d in cur.description]
                 if max_rows is None:
                     return QueryResult(columns, [tuple(r) for r in cur.fetchall()])
                 rows = cur.fetchmany(max_rows + 1) if max_rows > 0 else cur.fetchmany(1)
+            except duckdb.InterruptException as e:
+                if not deadline.fired:
+                    raise ExecutionError(f"query failed: {_duck_message(e)}", sql=sql, params=params) from e
+                raise ExecutionError(
+                    f"query stopped after {timeout_s:g} s: it ran longer than its time limit",
+                    hint="narrow the query (more filters, fewer rows or joins) or allow it more time",
+                    sql=sql,
+                    timed_out=True,
+                    timeout_s=timeout_s,
+                ) from e
             except duckdb.Error as e:
                 raise ExecutionError(f"query failed: {_duck_message(e)}", sql=sql, params=params) from e
+            finally:
+                deadline.stop()
         truncated = len(rows) > max_rows
         return QueryResult(columns, [tuple(r) for r in rows[:max_rows]], truncated)
 

@@ -242,15 +242,19 @@ class PostgresEngine(Engine):
                         info.row_count = self._count("pg_temp" if info.schema == "temp" else info.schema, info.name)
         return Catalog.of([v[1] for v in infos.values()], dialect=self.dialect)
 
-    def fetch(self, sql: str, params: list[Any] | None = None, *, max_rows: int | None = None) -> QueryResult:
+    def fetch(self, sql: str, params: list[Any] | None = None, *, max_rows: int | None = None,
+              timeout_s: float | None = None) -> QueryResult:  # fmt: skip
         psycopg = _psycopg()
         query = q.placeholders(sql) if params else sql
+        limit = self.statement_timeout  # seconds; 0 means no limit, as in PostgreSQL
+        if timeout_s is not None:
+            limit = float(timeout_s) if limit <= 0 else min(limit, float(timeout_s))
         with self._mutex:
             con = self._conn()
             try:
                 with con.transaction():
                     con.execute("SET TRANSACTION READ ONLY")
-                    con.execute(f"SET LOCAL statement_timeout = {int(self.statement_timeout * 1000)}".encode())
+                    con.execute(f"SET LOCAL statement_timeout = {max(1, int(limit * 1000)) if limit > 0 else 0}".encode())
                     if max_rows is None:
                         cur = con.execute(query.encode(), params or None)
                         if cur.description is None:
@@ -260,6 +264,12 @@ class PostgresEngine(Engine):
                         cur.execute(query.encode(), params or None)
                         columns = [d.name for d in cur.description or []]
                         rows = cur.fetchmany(max(max_rows, 0) + 1)
+            except psycopg.errors.QueryCanceled as e:
+                if timeout_s is None or "statement timeout" not in q.message(e):
+                    raise ExecutionError(f"query failed: {q.message(e)}", sql=sql, params=params) from e
+                raise ExecutionError(f"query stopped after {limit:g} s: it ran longer than its time limit",
+                                     hint="narrow the query (more filters, fewer rows or joins) or allow it more time",
+                                     sql=sql, timed_out=True, timeout_s=limit) from e  # fmt: skip
             except psycopg.Error as e:
                 raise ExecutionError(f"query failed: {q.message(e)}", sql=sql, params=params) from e
         return QueryResult(columns, [tuple(r) for r in rows[:max_rows]], len(rows) > max_rows)
