@@ -120,7 +120,8 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, log_
     import uvicorn
 
     app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30)
+    # keep-alive longer than clients usually hold idle connections, so a reused one is rarely closed under them
+    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30, timeout_keep_alive=75)
 
 
 __all__: list[Any] = ["create_app", "serve"]

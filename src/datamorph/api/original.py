@@ -65,8 +65,7 @@ async def start(body: StartRequest, svc: Services = Depends(services)) -> JSONRe
 @router.post("/get/schemas", summary="Columns, keys and row counts of tables")
 def get_schemas(body: SchemasRequest, svc: Services = Depends(services)) -> dict[str, Any]:
     """`{"status": "success", "schemas": {table: {table, kind, rows, primary_key, columns, foreign_keys}}}`."""
-    with svc.pool.engine() as engine:
-        catalog = engine.catalog()
+    catalog = svc.catalogs.get()
     tables = [find_table(catalog, n) for n in body.table_names] if body.table_names else list(catalog.tables.values())
     return {"status": "success", "schemas": {t.name: t.to_dict() for t in tables}}
 
@@ -74,9 +73,9 @@ def get_schemas(body: SchemasRequest, svc: Services = Depends(services)) -> dict
 @router.post("/get/data", summary="Random sample rows of tables")
 def get_data(body: DataRequest, svc: Services = Depends(services)) -> dict[str, Any]:
     """`{"status": "success", "limit": N, "data": {table: [row, ...]}}`: up to `limit` random rows per table."""
+    catalog = svc.catalogs.get()
+    tables = [find_table(catalog, n) for n in body.table_names]
     with svc.pool.engine() as engine:
-        catalog = engine.catalog(row_counts=False)
-        tables = [find_table(catalog, n) for n in body.table_names]
         data = {t.name: rows_json(engine.sample(t.name, body.limit)) for t in tables}
     return {"status": "success", "limit": body.limit, "data": data}
 

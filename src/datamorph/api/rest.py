@@ -50,7 +50,8 @@ def _summary(run: dict[str, Any], state: str | None) -> dict[str, Any]:
 # -- runs -------------------------------------------------------------------------------------
 
 
-@router.post("/runs", status_code=202, summary="Start a run in the background")
+@router.post("/runs", status_code=202, summary="Start a run in the background",
+             responses={200: {"description": "The run an earlier request with this Idempotency-Key started"}})
 def create_run(
     body: RunCreate,
     svc: Services = Depends(services),
@@ -214,8 +215,7 @@ def plan(body: RunCreate, svc: Services = Depends(services)) -> dict[str, Any]:
 @router.get("/tables", summary="The warehouse's tables and views")
 def list_tables(svc: Services = Depends(services)) -> dict[str, Any]:
     """`{"tables": [{"name", "kind", "rows", "columns"}]}`."""
-    with svc.pool.engine() as engine:
-        catalog = engine.catalog()
+    catalog = svc.catalogs.get()
     return {"tables": [{"name": t.name, "kind": t.kind, "rows": t.row_count, "columns": len(t.columns)}
                        for t in catalog.tables.values()]}  # fmt: skip
 
@@ -226,10 +226,10 @@ def get_table(
     svc: Services = Depends(services),
     sample: Annotated[int, Query(ge=0, le=1000, description="Random rows to include.")] = 0,
 ) -> dict[str, Any]:
-    with svc.pool.engine() as engine:
-        info = find_table(engine.catalog(), name)
-        out = info.to_dict()
-        if sample:
+    info = find_table(svc.catalogs.get(), name)
+    out = info.to_dict()
+    if sample:
+        with svc.pool.engine() as engine:
             out["sample"] = rows_json(engine.sample(info.name, sample))
     return out
 
@@ -240,7 +240,10 @@ def rollback(name: str, svc: Services = Depends(services)) -> dict[str, Any]:
     if not TABLE_NAME_RE.match(name):
         raise ApiError(400, "BadRequest", f"'{name[:80]}' is not a table name (letters, digits and _, "
                        "not starting with a digit)")  # fmt: skip
-    with svc.pool.engine() as engine:
-        with engine.target_lock(name):
-            res = engine.rollback(name)
+    try:
+        with svc.pool.engine() as engine:
+            with engine.target_lock(name):
+                res = engine.rollback(name)
+    finally:
+        svc.catalogs.invalidate()
     return {"target": res.target, "restored_from": res.restored_from, "replaced_version": res.replaced_version}

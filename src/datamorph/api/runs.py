@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -50,6 +51,7 @@ class RunManager:
         self._running: set[str] = set()
         self._futures: dict[str, Future[dict[str, Any]]] = {}
         self._closed = False
+        self.on_finish: Callable[[str], None] | None = None  # called with the run id when a run has ended
 
     # -- submitting -------------------------------------------------------------------
     def submit(
@@ -113,6 +115,8 @@ class RunManager:
             with self._lock:
                 self._running.discard(run_id)
                 self._futures.pop(run_id, None)
+            if self.on_finish is not None:
+                self.on_finish(run_id)
 
     def _abandon(self, run_id: str, message: str, error_type: str = "Cancelled") -> dict[str, Any]:
         """Record a run that ended without the orchestrator: an error entry, then status failed."""

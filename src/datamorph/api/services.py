@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
@@ -17,6 +19,42 @@ from datamorph.events import is_run_id
 from datamorph.store import RunStore
 
 
+class CatalogCache:
+    """The warehouse catalog, read once and kept until a run or a rollback of this server may have changed it.
+
+    A DuckDB file is held by the server alone, so only its own publishes and rollbacks change the
+    catalog: they call :meth:`invalidate`. Other programs can change a PostgreSQL database at any time,
+    so there the catalog is also re-read after ``ttl_s`` seconds.
+    """
+
+    def __init__(self, pool: EnginePool, ttl_s: float | None) -> None:
+        self.pool = pool
+        self.ttl_s = ttl_s
+        self._lock = threading.Lock()
+        self._catalog: Catalog | None = None
+        self._read_at = 0.0
+        self._generation = 0
+
+    def get(self) -> Catalog:
+        with self._lock:
+            fresh = self.ttl_s is None or time.monotonic() - self._read_at < self.ttl_s
+            if self._catalog is not None and fresh:
+                return self._catalog
+            generation = self._generation
+        t0 = time.monotonic()
+        with self.pool.engine() as engine:
+            catalog = engine.catalog()
+        with self._lock:
+            if generation == self._generation:  # nothing changed while we read
+                self._catalog, self._read_at = catalog, t0
+        return catalog
+
+    def invalidate(self, *_: object) -> None:
+        with self._lock:
+            self._generation += 1
+            self._catalog = None
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -25,6 +63,12 @@ class Services:
     store: RunStore
     runs: RunManager
     artifacts: ArtifactStore
+    catalogs: CatalogCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        postgres = self.warehouse.startswith(("postgresql://", "postgres://"))
+        self.catalogs = CatalogCache(self.pool, ttl_s=2.0 if postgres else None)
+        self.runs.on_finish = self.catalogs.invalidate
 
     def close(self) -> None:
         self.runs.shutdown(wait=True)

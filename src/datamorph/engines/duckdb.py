@@ -70,6 +70,9 @@ _FILE_READERS = ("read_csv", "read_parquet")
 # processes out of the file.
 _TARGET_LOCKS: dict[tuple[str, str], threading.RLock] = {}
 _TARGET_LOCKS_GUARD = threading.Lock()
+# Per-process locks keyed by warehouse for creating DataMorph's schemas: two connections of one
+# process creating the same schema at once make DuckDB fail one with a write-write conflict.
+_SCHEMA_LOCKS: dict[str, threading.Lock] = {}
 
 
 def _duckdb() -> Any:
@@ -185,6 +188,7 @@ class DuckDBEngine(Engine):
                 p.parent.mkdir(parents=True, exist_ok=True)
             self._lock_key = str(p.resolve())
             self.path = str(p)
+        self._schemas_ready: set[str] = set()  # DataMorph schemas known to exist in this warehouse
         self._con = self._open()
         self._db: str = self._con.execute("SELECT current_database()").fetchone()[0]
 
@@ -554,7 +558,7 @@ class DuckDBEngine(Engine):
         sql = f"CREATE OR REPLACE TABLE {_table_sql(name, STAGING_SCHEMA, self._db)} AS {body}"
         with self._mutex:
             try:
-                self._conn().execute(f"CREATE SCHEMA IF NOT EXISTS {_table_sql(STAGING_SCHEMA, self._db)}")
+                self._ensure_schemas(STAGING_SCHEMA)
                 self._conn().execute(sql)
             except duckdb.Error as e:
                 raise ExecutionError(
@@ -591,12 +595,28 @@ class DuckDBEngine(Engine):
                 pass
             raise
 
-    def _ensure_history(self, con: Any) -> None:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_table_sql(HISTORY_SCHEMA, self._db)}")
-        con.execute(
-            f"CREATE TABLE IF NOT EXISTS {_table_sql(VERSIONS_TABLE, HISTORY_SCHEMA, self._db)} "
-            "(target VARCHAR, history_table VARCHAR, run_id VARCHAR, archived_at TIMESTAMP, row_count BIGINT)"
-        )
+    def _ensure_schemas(self, *schemas: str) -> None:
+        """Create DataMorph's schemas (and the versions table with the history schema) if missing.
+
+        Runs in its own autocommit statements, outside any publish transaction, one thread of the
+        process at a time, and only until they exist.
+        """
+        missing = [s for s in schemas if s not in self._schemas_ready]
+        if not missing:
+            return
+        with _TARGET_LOCKS_GUARD:
+            lock = _SCHEMA_LOCKS.setdefault(self._lock_key, threading.Lock())
+        with lock:
+            con = self._conn()
+            for schema in missing:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {_table_sql(schema, self._db)}")
+                if schema == HISTORY_SCHEMA:
+                    con.execute(
+                        f"CREATE TABLE IF NOT EXISTS {_table_sql(VERSIONS_TABLE, HISTORY_SCHEMA, self._db)} "
+                        "(target VARCHAR, history_table VARCHAR, run_id VARCHAR, archived_at TIMESTAMP, "
+                        "row_count BIGINT)"
+                    )
+                self._schemas_ready.add(schema)
 
     def _archive(self, con: Any, target: str, run_id: str) -> str:
         """Copy the current ``main.target`` into the history schema and record it; return its display name."""
@@ -669,8 +689,8 @@ class DuckDBEngine(Engine):
                     target=tname,
                 )
             try:
+                self._ensure_schemas(HISTORY_SCHEMA)
                 with self._transaction() as con:
-                    self._ensure_history(con)
                     previous = self._archive(con, tname, run_id) if kind == "table" else None
                     con.execute(
                         f"CREATE OR REPLACE TABLE {_table_sql(tname, 'main', self._db)} AS SELECT * FROM {staged_sql}"
@@ -738,8 +758,8 @@ class DuckDBEngine(Engine):
                     target=tname,
                 )
             try:
+                self._ensure_schemas(HISTORY_SCHEMA)
                 with self._transaction() as con:
-                    self._ensure_history(con)
                     replaced = self._archive(con, tname, ROLLBACK_RUN_ID) if kind == "table" else None
                     con.execute(
                         f"CREATE OR REPLACE TABLE {_table_sql(tname, 'main', self._db)} AS "
