@@ -1,0 +1,112 @@
+"""Through the HTTP API: hostile queries are refused and change nothing; a crashing run is contained;
+the API also serves a PostgreSQL warehouse."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from tests.api_support import EXAMPLE, start_api, wait_run
+from tests.helpers import fingerprint
+from tests.test_safe_query import HOSTILE_DUCKDB, _fill
+
+
+def test_hostile_queries_over_http_are_refused_and_change_nothing(pristine_warehouse: Path, tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(pristine_warehouse, warehouse)
+    before = fingerprint(warehouse)
+    out = tmp_path / "out"
+    out.mkdir()
+    srv = start_api(warehouse, tmp_path / "home")
+    refused: list[str] = []
+    try:
+        with srv.client() as c:
+            assert len(HOSTILE_DUCKDB) >= 25
+            for sql, message in HOSTILE_DUCKDB:
+                resp = c.post("/execute/query", json={"query": _fill(sql, out)})
+                body = resp.json()
+                assert resp.status_code == 400, (sql, body)
+                assert body["error"] is True and body["error_type"] == "QueryRefused", (sql, body)
+                assert message in body["message"], (sql, body["message"])
+                refused.append(sql)
+            # the endpoint still answers, with the same data
+            ok = c.post("/execute/query", json={"query": "SELECT count(*) AS n FROM orders"}).json()
+            assert ok["status"] == "success" and ok["data"] == [{"n": 11}]
+    finally:
+        assert srv.stop() == 0
+    assert len(refused) == len(HOSTILE_DUCKDB)
+    assert fingerprint(warehouse) == before  # every table unchanged
+    assert list(out.iterdir()) == []  # nothing written where COPY/EXPORT/ATTACH pointed
+
+
+def test_query_endpoint_limits_rows_and_reports_sql_errors_as_bad_input(pristine_warehouse: Path,
+                                                                        tmp_path: Path) -> None:  # fmt: skip
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(pristine_warehouse, warehouse)
+    srv = start_api(warehouse, tmp_path / "home", env={"DATAMORPH_QUERY_MAX_ROWS": "3",
+                                                       "DATAMORPH_QUERY_TIMEOUT": "0.5"})  # fmt: skip
+    try:
+        with srv.client() as c:
+            body = c.post("/execute/query", json={"query": "SELECT order_id FROM orders ORDER BY order_id"}).json()
+            assert body["row_count"] == 3 and body["truncated"] is True
+            assert [r["order_id"] for r in body["data"]] == [101, 102, 103]
+            bad = c.post("/execute/query", json={"query": "SELECT amout FROM orders"})
+            assert bad.status_code == 400 and "amout" in bad.json()["message"]
+            slow = c.post("/execute/query", json={"query": "SELECT count(*) FROM range(100000000) a, range(1000) b"})
+            assert slow.status_code == 400 and "stopped after" in slow.json()["message"]
+            assert c.post("/execute/query", json={"query": "SELECT 1 AS one"}).json()["data"] == [{"one": 1}]
+    finally:
+        assert srv.stop() == 0
+
+
+def test_a_crashing_run_is_recorded_and_the_pool_goes_on(fixture_warehouse: Path, tmp_path: Path) -> None:
+    """A bug inside a run (not a DataMorph error) marks that run failed with an error entry; later runs work."""
+    from datamorph.api.runs import RunManager
+    from datamorph.config import Settings
+    from datamorph.orchestrator import RunRequest
+    from datamorph.store import RunStore
+
+    settings = Settings(home=tmp_path / "home", warehouse=str(fixture_warehouse), workers=1)
+    store = RunStore(settings.store_path)
+    manager = RunManager(settings, store)
+    try:
+        broken: Any = "not a spec object"  # makes the orchestrator itself fail with an AttributeError
+        crash_id, _ = manager.submit(RunRequest(warehouse=str(fixture_warehouse), spec=broken))
+        good_id, _ = manager.submit(RunRequest(warehouse=str(fixture_warehouse), prompt=EXAMPLE, target="after_crash"))
+        for run_id in (crash_id, good_id):
+            fut = manager.future(run_id)
+            if fut is not None:
+                fut.result(timeout=120)
+        crashed = store.get_run(crash_id)
+        assert crashed["status"] == "failed" and crashed["error_type"] == "InternalError"
+        assert "AttributeError" in crashed["error_message"]
+        assert store.logs(crash_id)[-1]["type"] == "error"
+        assert store.get_run(good_id)["status"] == "completed"
+    finally:
+        manager.shutdown()
+
+
+def test_api_over_postgres(pg_database: Any, pristine_warehouse: Path, tmp_path: Path) -> None:
+    from datamorph.engines.pg_files import load_duckdb_tables
+    from datamorph.engines.postgres import PostgresEngine
+
+    _server, _name, url = pg_database
+    with PostgresEngine(url) as eng:
+        load_duckdb_tables(eng, str(pristine_warehouse))
+    srv = start_api(url, tmp_path / "home")
+    try:
+        with srv.client() as c:
+            assert c.get("/health").json()["engine"] == "postgres"
+            schemas = c.post("/get/schemas", json={"table_names": ["orders"]}).json()["schemas"]
+            assert schemas["orders"]["rows"] == 11
+            q = c.post("/execute/query", json={"query": "SELECT count(*) AS n FROM orders"}).json()
+            assert q["data"] == [{"n": 11}]
+            refused = c.post("/execute/query", json={"query": "SELECT pg_read_file('/etc/passwd')"})
+            assert refused.status_code == 400 and refused.json()["error_type"] == "QueryRefused"
+            run_id = c.post("/api/runs", json={"prompt": EXAMPLE, "target_table": "pg_api_totals"}).json()["run_id"]
+            run = wait_run(c, run_id)
+            assert run["status"] == "completed", run
+            assert c.get("/api/tables/pg_api_totals").json()["rows"] == run["result"]["body"]["rows"]
+    finally:
+        assert srv.stop() == 0
