@@ -50,7 +50,9 @@ is the time spent in Python outside DuckDB: catalog bookkeeping, compiling with 
 deriving tests, any validation work done in Python (e.g. evaluating with Polars), run-store
 writes (SQLite), artifact writes (with fsync), logging. The figures printed are medians over
 the ``--repeat`` runs (each run's overhead is computed from that run's own wall and DuckDB
-times). ``-v`` also prints each run's step times and the slowest DuckDB calls of the last run.
+times). ``-v`` also prints each run's step times, each validation test's time (median over the runs, read
+from the run's ``validation.json``; a query that answers several tests counts on the first of them)
+and the slowest DuckDB calls of the last run.
 
 Peak memory is the process's RSS high-water mark (``resource.getrusage(RUSAGE_SELF).ru_maxrss``),
 read right after the pipeline's warm-up run, before anything else ran in the process
@@ -257,7 +259,23 @@ def pipeline_once(orch: Any, warehouse: Path) -> dict[str, Any]:
         "validation": body.get("validation_summary", {}),
         "log": list(CLOCK.log),
         "artifacts": body.get("artifacts", {}),
+        "tests": validation_tests(body.get("artifacts", {})),
     }
+
+
+def validation_tests(artifacts: dict[str, str]) -> list[dict[str, Any]]:
+    """(test_id, status, duration_ms, shortcut/settings used) of each validation test, from validation.json."""
+    import json
+
+    names = sorted(n for n in artifacts if n.startswith("validation") and n.endswith(".json"))
+    if not names or not Path(artifacts[names[-1]]).is_file():
+        return []
+    report = json.loads(Path(artifacts[names[-1]]).read_text(encoding="utf-8"))
+    return [
+        {"id": t["test_id"], "status": t["status"], "ms": float(t.get("duration_ms") or 0.0),
+         "how": ", ".join(k for k in ("shortcut", "settings") if t.get(k))}
+        for t in report.get("tests", [])
+    ]  # fmt: skip
 
 
 def hand_written_once(path: Path) -> float:
@@ -333,6 +351,14 @@ def main(argv: list[str] | None = None) -> int:
             for n, r in enumerate(runs, start=1):
                 steps = ", ".join(f"{k} {v:.0f}" for k, v in r["steps"].items())
                 print(f"run {n}: {r['wall_ms']:.0f} ms ({steps}; DuckDB {r['duck_ms']:.0f} ms)")
+            print("validation tests (median ms over the runs; a query shared by several tests counts on the first):")
+            per_test: dict[str, list[float]] = {}
+            for r in runs:
+                for t in r["tests"]:
+                    per_test.setdefault(t["id"], []).append(t["ms"])
+            for t in last["tests"]:
+                how = f"  [{t['how']}]" if t["how"] else ""
+                print(f"  {statistics.median(per_test[t['id']]):9.1f} ms  {t['status']:<7} {t['id']}{how}")
             print("slowest DuckDB calls of the last run:")
             for secs, what in sorted(last["log"], reverse=True)[:15]:
                 print(f"  {secs * 1000:9.1f} ms  {what[:150]}")

@@ -554,6 +554,85 @@ def test_large_sources_that_cannot_be_sampled_are_a_warning(engine, name, reason
     assert t.status == "warning" and reason in t.message and "max_rows=3" in t.message
 
 
+
+# ---------------------------------------------------------------------------------------------
+# cheaper reads: the key sample through a hash filter, only the columns the spec names
+# ---------------------------------------------------------------------------------------------
+
+
+def _plain_key_sample(engine: Any, table: str, column: str, n: int) -> list[Any]:
+    """The key sample as one query over the whole column (what the hash filter must reproduce)."""
+    sql = (f'SELECT "{column}" FROM (SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL) AS k '
+           f'ORDER BY hash("{column}"), "{column}" LIMIT {n}')  # fmt: skip
+    return [r[0] for r in engine.fetch(sql).rows]
+
+
+def test_the_hash_filtered_key_sample_is_the_plain_one(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from datamorph.validation import differential
+
+    engine.fetch("CREATE TABLE events AS SELECT i AS event_id, (i % 1500)::INTEGER AS user_id, "
+                 "CASE WHEN i % 10 = 0 THEN NULL ELSE 'k' || (i % 37) END AS tag FROM range(20000) r(i)")  # fmt: skip
+    info = engine.catalog(["events"]).table("events")
+    sent: list[str] = []
+    fetch = engine.fetch
+    monkeypatch.setattr(engine, "fetch", lambda sql, *a, **k: (sent.append(sql), fetch(sql, *a, **k))[1])
+    # 20,000 rows: a unique column gives n values under the first threshold (one query); columns with
+    # fewer distinct values need it raised, or the whole column; too few rows per key: the whole column
+    for column, n in [("event_id", 10), ("event_id", 2000), ("user_id", 100), ("user_id", 1500), ("tag", 5),
+                      ("tag", 40), ("event_id", 5000)]:  # fmt: skip
+        sent.clear()
+        got = differential._key_sample(engine, info, column, n)
+        filtered = ["hash(" in q and "< CAST(" in q for q in sent]
+        assert got == _plain_key_sample(engine, "events", column, n), (column, n)
+        assert len(got) == min(n, {"event_id": 20000, "user_id": 1500, "tag": 37}[column])
+        assert all(filtered[:-1]) and any(filtered) == (n * 8 < 20000), (column, n, sent)
+        if column == "event_id" and n * 8 < 20000:
+            assert filtered == [True]
+
+
+def test_sources_are_read_with_only_the_columns_the_spec_names(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    catalog = engine.catalog()
+    compiled = compile_spec(load_spec(SUMMARY), catalog)
+    staged = _stage(engine, compiled.sql("duckdb"))
+    reads: list[tuple[str, Any]] = []
+    read = engine.read_arrow
+    monkeypatch.setattr(engine, "read_arrow", lambda table, columns=None, **k: (
+        reads.append((table, columns)), read(table, columns, **k))[1])  # fmt: skip
+    orders = ["customer_id", "status", "amount"]
+    # the whole sources; a sample, where customers is not read again: only its integer primary key
+    # is needed, and the sampled keys are its values
+    for max_rows, read_tables in ((1_000_000, {"customers": ["customer_id"], "orders": orders, staged: None}),
+                                  (5, {"orders": orders, staged: None})):  # fmt: skip
+        reads.clear()
+        t = differential_test(engine, compiled.spec, catalog, staged, max_rows=max_rows, sample_keys=2)
+        assert (t.status, t.message) == ("pass", "")
+        assert dict(reads) == read_tables
+
+    engine.fetch(f"UPDATE {staged} SET total_amount = total_amount + 1 WHERE customer_id = 1")
+    assert differential_test(engine, compiled.spec, catalog, staged).status == "fail"
+
+
+@pytest.mark.parametrize("max_rows", [1_000_000, 5], ids=["whole", "sample"])
+def test_a_column_the_spec_does_not_name_is_read_and_checked_all_the_same(engine, max_rows, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # no columns listed: every column of orders is an output, though the spec names only amount
+    spec = {"source_tables": ["orders"], "target_table": "big", "filters": [{"column": "amount", "operator": ">=",
+                                                                             "value": 100}]}  # fmt: skip
+    catalog = engine.catalog()
+    compiled = compile_spec(load_spec(spec), catalog)
+    staged = _stage(engine, compiled.sql("duckdb"))
+    reads: list[Any] = []
+    read = engine.read_arrow
+    monkeypatch.setattr(engine, "read_arrow", lambda table, columns=None, **k: (
+        reads.append((table, columns)), read(table, columns, **k))[1])  # fmt: skip
+    t = differential_test(engine, compiled.spec, catalog, staged, max_rows=max_rows, sample_keys=100)
+    assert (t.status, t.message, t.actual_result["mode"]) == ("pass", "", "full" if max_rows > 100 else "sample")
+    orders = [cols for table, cols in reads if table == "orders"]
+    assert len(orders) == 2 and "amount" in orders[0] and "channel" not in orders[0] and orders[1] is None
+    engine.fetch(f"UPDATE {staged} SET channel = 'carrier pigeon' WHERE order_id = 101")
+    t = differential_test(engine, compiled.spec, catalog, staged, max_rows=max_rows, sample_keys=100)
+    assert t.status == "fail" and t.actual_result["unexpected_rows"][0]["channel"] == "carrier pigeon"
+
+
 # ---------------------------------------------------------------------------------------------
 # compare_results
 # ---------------------------------------------------------------------------------------------

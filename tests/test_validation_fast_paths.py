@@ -248,3 +248,106 @@ def test_text_keys_are_not_aggregated_first(engine) -> None:  # type: ignore[no-
     assert _eager_source_rows(compiled.blocks[0], [compiled.blocks[0].outputs[1].expr]) is None
     staged = engine.stage(compiled.sql("duckdb"), "t", "20250101_000000_abcdef")
     assert validate(engine, compiled, staged).status == "pass"
+
+
+# -- the reconciliation under a perfect hash aggregate ------------------------------------------
+
+STORES = {
+    "source_tables": [{"table_name": "sales", "alias": "s"}, {"table_name": "stores", "alias": "t"}],
+    "target_table": "store_totals",
+    "join_conditions": [{"left_table": "s", "right_table": "t", "on_columns": ["store_id"]}],
+    "group_by": ["t.store_id"],
+    "aggregations": [{"function": "sum", "column": "s.amount", "alias": "total"},
+                     {"function": "count", "alias": "n"}],
+    "having": [{"column": "total", "operator": ">", "value": 5}],
+}  # fmt: skip
+
+
+def _stores(engine: Any, max_store: int = 20000) -> None:
+    """20,000 stores (ids 1..max_store) and 10,000 sales over the even store ids."""
+    engine.fetch(f"CREATE TABLE stores AS SELECT (i * {max_store} // 20000)::BIGINT AS store_id, 'store ' || i AS name "
+                 "FROM range(1, 20001) r(i)")  # fmt: skip
+    engine.fetch("ALTER TABLE stores ADD PRIMARY KEY (store_id)")
+    engine.fetch(f"CREATE TABLE sales AS SELECT i AS sale_id, ((i % 10000) * 2 * {max_store} // 20000 + "
+                 f"{max_store // 20000})::BIGINT AS store_id, (i % 7 + 0.25)::DECIMAL(10,2) AS amount "
+                 "FROM range(10000) r(i)")  # fmt: skip
+
+
+def _plan(engine: Any, sql: str) -> str:
+    return "\n".join(str(r[-1]) for r in engine.fetch("EXPLAIN " + sql).rows)
+
+
+def test_the_reconciliation_runs_on_a_perfect_hash_table_and_still_catches_a_wrong_total(engine) -> None:  # type: ignore[no-untyped-def]
+    from datamorph.validation.tuning import PERFECT_HASH_SETTING, reconciliation_settings, session_settings
+
+    _stores(engine)
+    staged = _Staged(engine, STORES)
+    settings = reconciliation_settings(engine, staged.compiled)
+    assert settings == {PERFECT_HASH_SETTING: "15"}  # ids 1..20000: 15 bits
+    recon = next(t for t in derive_tests(staged.compiled, staged.name, "duckdb") if t.batch == "reconciliation")
+    assert "Perfect Hash Group By" not in _plan(engine, recon.query)
+    with session_settings(engine, settings):
+        assert "Perfect Hash Group By" in _plan(engine, recon.query)
+    assert engine.scalar(f"SELECT current_setting('{PERFECT_HASH_SETTING}')") == 12  # restored
+
+    tests = staged.tests()
+    assert all(t.status == "pass" for t in tests.values()), [(t.test_id, t.message) for t in tests.values()]
+    assert tests["transformation_total_total_reconciles"].to_dict()["settings"] == settings
+    assert "settings" not in tests["transformation_having_1"].to_dict()
+    assert engine.scalar(f"SELECT current_setting('{PERFECT_HASH_SETTING}')") == 12
+
+    staged.plant("UPDATE {t} SET total = total + 0.01 WHERE store_id = (SELECT min(store_id) FROM {t})")
+    tests = staged.tests()
+    assert tests["transformation_total_total_reconciles"].status == "fail"
+    assert tests["extraction_row_count_reconciles"].status == "pass"
+
+
+def test_a_sparse_or_small_key_range_keeps_the_default_plan(engine) -> None:  # type: ignore[no-untyped-def]
+    from datamorph.validation.tuning import reconciliation_settings
+
+    _stores(engine, max_store=20000 * 1000)  # ids up to 20M for 20,000 rows: 25 bits
+    assert reconciliation_settings(engine, _compiled(engine, STORES)) == {}
+    assert reconciliation_settings(engine, _compiled(engine, EXAMPLE)) == {}  # ids 1..99: the default covers them
+
+
+# -- the overlap source check's shortcut -----------------------------------------------------------
+
+
+def test_the_overlap_check_is_proven_by_its_shortcut_or_decided_by_its_query(engine) -> None:  # type: ignore[no-untyped-def]
+    from datamorph.validation.runner import run_tests
+    from datamorph.validation.source_checks import source_checks
+
+    def overlap(spec: dict) -> Any:
+        staged = _Staged(engine, spec)
+        check = next(c for c in source_checks(staged.compiled, staged.name, "duckdb") if c.kind == "join_key_overlap")
+        assert check.test.shortcut and "LIMIT 2048" in check.test.shortcut
+        shortcut_count = int(engine.scalar(check.test.shortcut))
+        run_tests(engine, [check.test], staged.name)
+        return shortcut_count, check.test
+
+    count, test = overlap(EXAMPLE)
+    assert count == 0 and (test.status, test.actual_result) == ("pass", 0)
+    assert test.to_dict()["shortcut"] == test.shortcut
+
+    no_overlap = {**EXAMPLE, "join_conditions": [{"left_table": "c", "right_table": "o",
+                                                  "on_columns": [{"left": "customer_id", "right": "order_id"}]}]}  # fmt: skip
+    count, test = overlap(no_overlap)
+    assert count == 1 and (test.status, test.actual_result) == ("fail", 1)
+
+
+def test_a_shortcut_only_ever_proves_a_pass(engine) -> None:  # type: ignore[no-untyped-def]
+    from datamorph.validation.model import TestCase
+    from datamorph.validation.runner import run_tests
+
+    def run(query: str, shortcut: str) -> TestCase:
+        t = TestCase("t", "join", "a test", query, 0, shortcut=shortcut)
+        run_tests(engine, [t], "datamorph_staging.none")
+        return t
+
+    assert (run("SELECT 0", "SELECT 3").status, run("SELECT 0", "SELECT 3").actual_result) == ("pass", 0)
+    failed = run("SELECT 2", "SELECT 1")
+    assert (failed.status, failed.actual_result) == ("fail", 2)  # the test's own query decides, re-run included
+    broken = run("SELECT 0", "SELECT no_such_column")
+    assert broken.status == "pass" and not broken.false_positive
+    # a shortcut counting 0 is taken as proof: that is its contract (here a deliberately wrong one)
+    assert run("SELECT 5", "SELECT 0").status == "pass"

@@ -47,7 +47,9 @@ def validation_suite(
         for t in state.original:
             if t.test_id in current:
                 continue
-            carried.append(_fresh(t, query=_restage(t.query, state.original_staged, staged),
+            old = state.original_staged
+            carried.append(_fresh(t, query=_restage(t.query, old, staged),
+                                  shortcut=_restage(t.shortcut, old, staged) if t.shortcut else None,
                                   use_case=KEPT_PREFIX + t.use_case.removeprefix(KEPT_PREFIX)))  # fmt: skip
     extra = run_tests(engine, [c.test for c in checks] + carried, staged, attempt=attempt)
     for c in checks:

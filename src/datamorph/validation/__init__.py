@@ -8,10 +8,11 @@ from datamorph.catalog import Catalog
 from datamorph.compiler import CompiledSpec
 from datamorph.engines.base import Engine
 from datamorph.spec import ETLSpec
-from datamorph.validation.derive import derive_tests
+from datamorph.validation.derive import RECONCILIATION_BATCH, derive_tests
 from datamorph.validation.differential import compare_results, differential_test, evaluate_spec_polars
 from datamorph.validation.model import TestCase, ValidationReport
 from datamorph.validation.runner import run_tests
+from datamorph.validation.tuning import reconciliation_settings
 
 
 def validate(
@@ -29,8 +30,15 @@ def validate(
     With ``differential`` (the default) the report also holds the differential check: the staged
     rows against an independent Polars evaluation of ``spec`` over ``catalog`` (default: the
     compiled spec and its catalog). Without Polars installed that test is a warning.
+    The reconciliation query runs under :func:`~datamorph.validation.tuning.reconciliation_settings`.
     """
-    report = run_tests(engine, derive_tests(compiled, staged, engine.dialect), staged, attempt=attempt)
+    tests = derive_tests(compiled, staged, engine.dialect)
+    reconciling = [t for t in tests if t.batch == RECONCILIATION_BATCH]
+    if reconciling:
+        settings = reconciliation_settings(engine, compiled)
+        for t in reconciling:
+            t.settings = dict(settings)
+    report = run_tests(engine, tests, staged, attempt=attempt)
     if differential:
         t0 = time.perf_counter()
         report.tests.append(differential_test(

@@ -21,7 +21,9 @@ from datamorph.validation.model import TestCase
 
 S = "_dm_s"  # alias of the staged table in test queries
 _SOURCE_CTE = "_dm_g"  # the aggregated source rows, when the reconciliation shares them with a join test
+_UNPROVEN_CTE = "_dm_x"  # result rows whose key is not among _dm_g's (none when the result is right)
 JOIN_VIOLATIONS_COLUMN = "join_violations"
+RECONCILIATION_BATCH = "reconciliation"  # the batch of the tests answered by the reconciliation query
 
 
 class _Unmapped(Exception):
@@ -294,18 +296,18 @@ class _Deriver:
         sql = self.sql(query)
         if join_check is not None:
             test = join_check[0]
-            test.query, test.batch, test.actual_column = sql, "reconciliation", JOIN_VIOLATIONS_COLUMN
+            test.query, test.batch, test.actual_column = sql, RECONCILIATION_BATCH, JOIN_VIOLATIONS_COLUMN
         self.tests.append(TestCase(
             test_id="extraction_row_count_reconciles", category="extraction",
             use_case="The result has as many rows as an independent count over the sources",
-            query=sql, expected_result="equal", kind="compare", batch="reconciliation",
+            query=sql, expected_result="equal", kind="compare", batch=RECONCILIATION_BATCH,
             actual_column="actual_rows", expected_column="expected_rows"))  # fmt: skip
         for i, o in enumerate(measures):
             assert o.aggregation is not None
             self.tests.append(TestCase(
                 test_id=f"transformation_total_{o.name}_reconciles", category="transformation",
                 use_case=f"The total of {o.name} equals the {o.aggregation.function} over the qualifying source rows",
-                query=sql, expected_result="equal", kind="compare", batch="reconciliation",
+                query=sql, expected_result="equal", kind="compare", batch=RECONCILIATION_BATCH,
                 actual_column=f"actual_m{i}", expected_column=f"expected_m{i}"))  # fmt: skip
 
     def _join_check_to_fuse(self) -> tuple[TestCase, ResolvedJoin, OutCol, list[exp.Expression]] | None:
@@ -331,25 +333,32 @@ class _Deriver:
         The aggregated source rows (``_dm_g``, materialised once) hold one row per output group
         whose key is a key of the fact table that also exists in the other table (the EXISTS in
         their HAVING). A result row whose key is among them therefore exists on both sides. The
-        others are checked against the two tables themselves, exactly like the stand-alone test::
+        others (``_dm_x``, materialised once: one anti join of the result with ``_dm_g``) are
+        checked against the two tables themselves, exactly like the stand-alone test::
 
             violations = (rows whose key is not in _dm_g)
                        - (rows whose key is not in _dm_g but exists on both sides)
 
         which is the stand-alone count (rows whose key is missing on either side). When the
-        result is right the second count has no rows to look up, so the tables are not read
-        again.
+        result is right ``_dm_x`` is empty, so the second count has no rows to look up and the
+        tables are not read again.
         """
         _test, _rj, out, found = check
         g = exp.to_table(_SOURCE_CTE)
         in_g = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(g).where(
             exp.EQ(this=exp.column("_dm_k0", table=_SOURCE_CTE), expression=self.scol(out.name))))
-        unproven = self.count_where(exp.not_(in_g))
-        unproven_found = self.count_where(exp.and_(exp.not_(in_g.copy()), *(f.copy() for f in found)))
+        # the unproven rows' keys, under the staged table's alias so the EXISTS conditions apply as they are
+        unproven_rows = exp.select(exp.alias_(self.scol(out.name), out.name, quoted=True)).from_(self.table()).where(
+            exp.not_(in_g))
+        unproven_table = exp.to_table(_UNPROVEN_CTE).as_(S, quoted=True)
+        unproven = exp.select(exp.Count(this=exp.Star())).from_(unproven_table)
+        unproven_found = exp.select(exp.Count(this=exp.Star())).from_(unproven_table.copy()).where(
+            exp.and_(*(f.copy() for f in found)))
         violations = exp.select(exp.alias_(exp.Sub(this=unproven.subquery(), expression=unproven_found.subquery()),
                                            JOIN_VIOLATIONS_COLUMN))  # fmt: skip
         query = query.join(violations.subquery("_dm_j"), join_type="CROSS")
-        return query.with_(_SOURCE_CTE, as_=eager, materialized=True)
+        query = query.with_(_SOURCE_CTE, as_=eager, materialized=True)
+        return query.with_(_UNPROVEN_CTE, as_=unproven_rows, materialized=True)
 
     @staticmethod
     def _source_rows(b: CompiledBlock, measures: list[exp.Expression]) -> exp.Select:

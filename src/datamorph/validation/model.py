@@ -20,6 +20,11 @@ class TestCase:
       * ``at_most``: one number that must not exceed ``expected_result``.
       * ``columns``: the staged table's columns must match ``expected_result``.
     Tests with the same ``batch`` share one query (run once).
+
+    ``shortcut`` (``violations`` tests only): a cheaper query that can only prove the test passes.
+    It is run first; when it counts 0 the test passes, otherwise ``query`` decides as usual.
+    ``settings``: engine session settings the query runs under (DuckDB only; restored after),
+    which change how the engine plans it, never what it computes.
     """
 
     __test__ = False  # not a pytest class
@@ -33,6 +38,8 @@ class TestCase:
     validation_type: Literal["rule_based", "llm"] = "rule_based"
     severity: Literal["error", "warning"] = "error"
     batch: str | None = None
+    shortcut: str | None = None
+    settings: dict[str, str] = field(default_factory=dict)
     actual_column: str | None = None
     expected_column: str | None = None
     actual_result: Any = None
@@ -45,6 +52,9 @@ class TestCase:
         d = asdict(self)
         for k in ("batch", "actual_column", "expected_column"):
             d.pop(k)
+        for k in ("shortcut", "settings"):  # shown when used: they say how the test ran
+            if not d[k]:
+                d.pop(k)
         return d
 
 

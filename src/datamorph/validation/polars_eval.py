@@ -927,8 +927,15 @@ def normalise(table: Any) -> tuple[Any, dict[str, str]]:
 Reader = Callable[[int, SourceRef], Any]  # (block index, source) -> Arrow table or Polars frame
 
 
-def evaluate(spec: ETLSpec, catalog: Catalog, read: Reader, *, div_by_zero: str = "ieee") -> Evaluation:
-    """Evaluate ``spec``; ``read(block_index, source)`` returns the rows of one source (Arrow or Polars)."""
+def evaluate(
+    spec: ETLSpec, catalog: Catalog, read: Reader, *, div_by_zero: str = "ieee", partial: bool = False
+) -> Evaluation:
+    """Evaluate ``spec``; ``read(block_index, source)`` returns the rows of one source (Arrow or Polars).
+
+    ``partial``: the reader may leave out columns the spec does not use. The evaluation then has
+    only the columns read; one it needs after all is a ``KeyError`` (or Polars' column-not-found
+    error), never a silent NULL, so the caller can read everything and evaluate again.
+    """
     import polars as pl
 
     blocks = spec.blocks()
@@ -944,10 +951,11 @@ def evaluate(spec: ETLSpec, catalog: Catalog, read: Reader, *, div_by_zero: str 
             df, read_kinds = normalise(read(i, s))
             lower = {c.lower(): c for c in df.columns}
             missing = [c.name for c in s.info.columns if c.name.lower() not in lower]
-            if missing:
+            if missing and not partial:
                 raise DifferentialUnsupported(f"{s.info.name}: the rows read have no column {missing[0]}")
-            df = df.select([pl.col(lower[c.name.lower()]).alias(s.internal(c.name)) for c in s.info.columns])
-            kinds.update({s.internal(c.name): read_kinds[lower[c.name.lower()]] for c in s.info.columns})
+            present = [c for c in s.info.columns if c.name.lower() in lower]
+            df = df.select([pl.col(lower[c.name.lower()]).alias(s.internal(c.name)) for c in present])
+            kinds.update({s.internal(c.name): read_kinds[lower[c.name.lower()]] for c in present})
             frames[s.key] = df
         items = spec.order_by if i == 0 else ()
         results.append(BlockEval(plan, frames, kinds, div_by_zero=div_by_zero).run(items, allow_hidden=not wrap))

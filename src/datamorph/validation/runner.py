@@ -18,6 +18,7 @@ from datamorph.catalog import compatible, type_family
 from datamorph.engines.base import Engine, QueryResult
 from datamorph.errors import DataMorphError
 from datamorph.validation.model import TestCase, ValidationReport
+from datamorph.validation.tuning import session_settings
 
 REL_TOL = 1e-9
 ABS_TOL = 1e-6
@@ -30,16 +31,7 @@ def run_tests(engine: Engine, tests: list[TestCase], staged: str, *, attempt: in
     for t in tests:
         t1 = time.perf_counter()
         try:
-            if t.kind == "columns":
-                _check_columns(engine, t, staged)
-            else:
-                key = t.batch or t.test_id
-                if key not in batches:
-                    batches[key] = _query_with_retry(engine, t.query)
-                res = batches[key]
-                if isinstance(res, Exception):
-                    raise res
-                _judge(t, res)
+            _run_one(engine, t, staged, batches, shortcut=True)
         except DataMorphError as e:
             t.status = "error"
             t.false_positive = True
@@ -49,8 +41,30 @@ def run_tests(engine: Engine, tests: list[TestCase], staged: str, *, attempt: in
     return ValidationReport(tests, (time.perf_counter() - t0) * 1000, attempt)
 
 
+def _run_one(
+    engine: Engine, t: TestCase, staged: str, batches: dict[str, QueryResult | Exception], *, shortcut: bool
+) -> None:
+    """Run ``t`` (its batch's query once per ``batches``) and judge it; raises the query's error."""
+    if t.kind == "columns":
+        _check_columns(engine, t, staged)
+        return
+    if shortcut and t.shortcut and t.batch is None and t.kind == "violations":
+        quick = _query_with_retry(engine, t.shortcut, t.settings)
+        if not isinstance(quick, Exception) and _count(quick) == 0:
+            t.actual_result, t.status = 0, "pass"  # proven by the shortcut
+            return
+        # a count above 0 proves nothing (nor does a shortcut that failed): the test's own query decides
+    key = t.batch or t.test_id
+    if key not in batches:
+        batches[key] = _query_with_retry(engine, t.query, t.settings)
+    res = batches[key]
+    if isinstance(res, Exception):
+        raise res
+    _judge(t, res)
+
+
 def _recheck_failures(engine: Engine, tests: list[TestCase], staged: str) -> None:
-    """Run every failed test once more (one fresh query per batch); keep the second verdict."""
+    """Run every failed test once more (one fresh query per batch, never the shortcut); keep the second verdict."""
     failed = [t for t in tests if t.status == "fail"]
     batches: dict[str, QueryResult | Exception] = {}
     for t in failed:
@@ -58,16 +72,7 @@ def _recheck_failures(engine: Engine, tests: list[TestCase], staged: str) -> Non
         first = t.message
         t.status, t.message, t.actual_result = "pending", "", None
         try:
-            if t.kind == "columns":
-                _check_columns(engine, t, staged)
-            else:
-                key = t.batch or t.test_id
-                if key not in batches:
-                    batches[key] = _query_with_retry(engine, t.query)
-                res = batches[key]
-                if isinstance(res, Exception):
-                    raise res
-                _judge(t, res)
+            _run_one(engine, t, staged, batches, shortcut=False)
         except DataMorphError as e:
             t.status, t.message = "fail", f"{first} (re-run failed too: {e.message})"
         if t.status in ("pass", "warning"):
@@ -75,14 +80,20 @@ def _recheck_failures(engine: Engine, tests: list[TestCase], staged: str) -> Non
         t.duration_ms = round(t.duration_ms + (time.perf_counter() - t1) * 1000, 2)
 
 
-def _query_with_retry(engine: Engine, sql: str) -> QueryResult | Exception:
-    try:
-        return engine.fetch(sql)
-    except DataMorphError:
+def _query_with_retry(engine: Engine, sql: str, settings: dict[str, str] | None = None) -> QueryResult | Exception:
+    for attempt in (1, 2):
         try:
-            return engine.fetch(sql)
+            with session_settings(engine, settings or {}):
+                return engine.fetch(sql)
         except DataMorphError as e:
-            return e
+            if attempt == 2:
+                return e
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _count(res: QueryResult) -> int:
+    row = res.rows[0] if res.rows else None
+    return int(row[0] or 0) if row else 0
 
 
 def _judge(t: TestCase, res: QueryResult) -> None:
