@@ -235,3 +235,9 @@ def test_overlong_request_is_refused_with_the_limit(fixture_catalog) -> None:  #
 
     with pytest.raises(PlanError, match=f"up to {MAX_REQUEST_CHARS:,} characters"):
         plan_request("total amount per customer " * 200, NoEngine(), catalog=fixture_catalog)  # type: ignore[arg-type]
+
+
+def test_refusal_never_suggests_the_word_itself(engine) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PlanError) as e:
+        plan(engine, "orders per status")
+    assert "did you mean 'status'" not in str(e.value)

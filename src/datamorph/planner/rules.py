@@ -92,7 +92,10 @@ def _set_aside_context(d: Draft) -> None:
 
 def _nearest(words: list[str], catalog: Catalog) -> str | None:
     names = catalog.table_names() + [c.name for t in catalog.tables.values() for c in t.columns]
+    known = {n.lower() for n in names}
     for w in words:
+        if w.lower() in known:  # a real name the request used in a way the planner could not read
+            continue
         hint = suggestion(w, names)
         if hint:
             return f"'{w}': {hint}"
