@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,19 @@ def start_api(warehouse: Path | str, home: Path, *, env: dict[str, str] | None =
         time.sleep(0.1)
     server.stop()
     raise RuntimeError(f"datamorph serve did not answer /health within {wait_s}s:\n{server.log()}")
+
+
+@contextmanager
+def serving(warehouse: Path, tmp_path: Path, env: dict[str, str] | None = None) -> Iterator[ApiServer]:
+    """A server over a fresh copy of ``warehouse``, stopped (cleanly: exit code 0) afterwards."""
+    copy = tmp_path / "served.duckdb"
+    shutil.copy(warehouse, copy)
+    srv = start_api(copy, tmp_path / "home", env=env)
+    try:
+        yield srv
+    finally:
+        code = srv.stop()
+    assert code == 0, srv.log()
 
 
 def sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:

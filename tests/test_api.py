@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.api_support import EXAMPLE, ApiServer, sse_events, start_api, wait_run
+from tests.api_support import EXAMPLE, ApiServer, serving, sse_events, start_api, wait_run
 
 ERROR_KEYS = {"error", "status_code", "error_type", "message"}
 OPTIONAL_ERROR_KEYS = {"run_id", "details"}
@@ -368,10 +368,7 @@ def test_default_host_is_loopback() -> None:
 
 
 def test_worker_pool_bounds_concurrent_runs(pristine_warehouse: Path, tmp_path: Path) -> None:
-    warehouse = tmp_path / "w.duckdb"
-    shutil.copy(pristine_warehouse, warehouse)
-    srv = start_api(warehouse, tmp_path / "home", env={"DATAMORPH_WORKERS": "1"})
-    try:
+    with serving(pristine_warehouse, tmp_path, env={"DATAMORPH_WORKERS": "1"}) as srv:
         with srv.client() as c:
             ids = [c.post("/api/runs", json={"prompt": EXAMPLE, "target_table": f"api_pool_{i}"}).json()["run_id"]
                    for i in range(4)]  # fmt: skip
@@ -382,18 +379,13 @@ def test_worker_pool_bounds_concurrent_runs(pristine_warehouse: Path, tmp_path: 
                 peak = max(peak, c.get("/health").json()["runs"]["running"])
             assert peak <= 1
             assert [c.get(f"/api/runs/{i}").json()["status"] for i in ids] == ["completed"] * 4
-    finally:
-        assert srv.stop() == 0
 
 
 # -- security: token, body size ---------------------------------------------------------------------------
 
 
 def test_token_is_required_everywhere_but_health(pristine_warehouse: Path, tmp_path: Path) -> None:
-    warehouse = tmp_path / "w.duckdb"
-    shutil.copy(pristine_warehouse, warehouse)
-    srv = start_api(warehouse, tmp_path / "home", env={"DATAMORPH_API_TOKEN": "s3cret-token"})
-    try:
+    with serving(pristine_warehouse, tmp_path, env={"DATAMORPH_API_TOKEN": "s3cret-token"}) as srv:
         with srv.client(token=None) as anon:
             assert anon.get("/health").status_code == 200
             for method, path in [("GET", "/api/tables"), ("POST", "/get/schemas"), ("GET", "/docs"),
@@ -407,15 +399,10 @@ def test_token_is_required_everywhere_but_health(pristine_warehouse: Path, tmp_p
         with srv.client() as ok:
             assert ok.get("/api/tables").status_code == 200
             assert ok.post("/get/schemas", json={"table_names": ["orders"]}).status_code == 200
-    finally:
-        assert srv.stop() == 0
 
 
 def test_body_size_limit(pristine_warehouse: Path, tmp_path: Path) -> None:
-    warehouse = tmp_path / "w.duckdb"
-    shutil.copy(pristine_warehouse, warehouse)
-    srv = start_api(warehouse, tmp_path / "home", env={"DATAMORPH_MAX_BODY_BYTES": "2048"})
-    try:
+    with serving(pristine_warehouse, tmp_path, env={"DATAMORPH_MAX_BODY_BYTES": "2048"}) as srv:
         with srv.client() as c:
             big = {"prompt": "x" * 3000}
             body = assert_error(c.post("/start", json=big), 413, "BodyTooLarge")
@@ -430,8 +417,6 @@ def test_body_size_limit(pristine_warehouse: Path, tmp_path: Path) -> None:
             resp = c.post("/execute/query", content=chunks(), headers={"content-type": "application/json"})
             assert_error(resp, 413, "BodyTooLarge")
             assert c.post("/get/schemas", json={"table_names": ["orders"]}).status_code == 200
-    finally:
-        assert srv.stop() == 0
 
 
 def test_serve_without_warehouse_fails_clearly(tmp_path: Path) -> None:

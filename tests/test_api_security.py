@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tests.api_support import EXAMPLE, start_api, wait_run
+from tests.api_support import EXAMPLE, serving, start_api, wait_run
 from tests.helpers import fingerprint
 from tests.test_safe_query import HOSTILE_DUCKDB, _fill
 
@@ -42,11 +42,8 @@ def test_hostile_queries_over_http_are_refused_and_change_nothing(pristine_wareh
 
 def test_query_endpoint_limits_rows_and_reports_sql_errors_as_bad_input(pristine_warehouse: Path,
                                                                         tmp_path: Path) -> None:  # fmt: skip
-    warehouse = tmp_path / "w.duckdb"
-    shutil.copy(pristine_warehouse, warehouse)
-    srv = start_api(warehouse, tmp_path / "home", env={"DATAMORPH_QUERY_MAX_ROWS": "3",
-                                                       "DATAMORPH_QUERY_TIMEOUT": "0.5"})  # fmt: skip
-    try:
+    env = {"DATAMORPH_QUERY_MAX_ROWS": "3", "DATAMORPH_QUERY_TIMEOUT": "0.5"}
+    with serving(pristine_warehouse, tmp_path, env=env) as srv:
         with srv.client() as c:
             body = c.post("/execute/query", json={"query": "SELECT order_id FROM orders ORDER BY order_id"}).json()
             assert body["row_count"] == 3 and body["truncated"] is True
@@ -56,8 +53,6 @@ def test_query_endpoint_limits_rows_and_reports_sql_errors_as_bad_input(pristine
             slow = c.post("/execute/query", json={"query": "SELECT count(*) FROM range(100000000) a, range(1000) b"})
             assert slow.status_code == 400 and "stopped after" in slow.json()["message"]
             assert c.post("/execute/query", json={"query": "SELECT 1 AS one"}).json()["data"] == [{"one": 1}]
-    finally:
-        assert srv.stop() == 0
 
 
 def test_a_crashing_run_is_recorded_and_the_pool_goes_on(fixture_warehouse: Path, tmp_path: Path) -> None:

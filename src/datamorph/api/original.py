@@ -17,7 +17,7 @@ from datamorph import __version__
 from datamorph.api.encode import rows_json
 from datamorph.api.errors import ApiError, error_body, status_for_type
 from datamorph.api.models import DataRequest, QueryRequest, SchemasRequest, StartRequest
-from datamorph.api.services import Services, check_run_id, find_table, services
+from datamorph.api.services import Services, find_table, require_run_id, services
 from datamorph.errors import ExecutionError
 from datamorph.orchestrator import RunRequest
 
@@ -105,7 +105,7 @@ def get_logs(run_id: str, svc: Services = Depends(services)) -> dict[str, Any]:
     The last entry of a finished run has type `success` (metadata: `target_table`, `validation_status`)
     or `error` (its description says why).
     """
-    return svc.store.logs_response(check_run_id(run_id))
+    return svc.store.logs_response(require_run_id(run_id))
 
 
 @router.get("/health", summary="Is the server up and the warehouse reachable (no token needed)")

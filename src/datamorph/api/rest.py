@@ -16,7 +16,7 @@ from datamorph.api.encode import json_value, rows_json
 from datamorph.api.errors import ApiError
 from datamorph.api.models import RunCreate
 from datamorph.api.runs import IdempotencyConflict, request_hash
-from datamorph.api.services import Services, check_run_id, find_table, services
+from datamorph.api.services import Services, find_table, require_run_id, services
 from datamorph.artifacts import check_name
 from datamorph.orchestrator import RunRequest
 
@@ -100,7 +100,7 @@ def list_runs(
 
 @router.get("/runs/{run_id}", summary="One run: status, steps, result, artifacts")
 def get_run(run_id: str, svc: Services = Depends(services)) -> dict[str, Any]:
-    run = svc.store.get_run(check_run_id(run_id))
+    run = svc.store.get_run(require_run_id(run_id))
     return {
         **_summary(run, svc.runs.state(run_id)),
         "warehouse": run["warehouse"],
@@ -126,7 +126,7 @@ async def run_events(
 ) -> StreamingResponse:
     """Each log entry as `event: log` (`id` = its sequence number, `data` = the entry), then one
     `event: result` with the run's result when it has ended. Reconnect with `Last-Event-ID` to resume."""
-    svc.store.get_run(check_run_id(run_id))  # 404 before the stream starts
+    svc.store.get_run(require_run_id(run_id))  # 404 before the stream starts
     after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
     return StreamingResponse(_event_stream(svc, run_id, after, request), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # fmt: skip
@@ -165,14 +165,14 @@ async def _event_stream(svc: Services, run_id: str, after: int, request: Request
 
 @router.get("/runs/{run_id}/artifacts", summary="Names of a run's artifacts")
 def list_artifacts(run_id: str, svc: Services = Depends(services)) -> dict[str, Any]:
-    svc.store.get_run(check_run_id(run_id))
+    svc.store.get_run(require_run_id(run_id))
     return {"run_id": run_id, "artifacts": svc.artifacts.list(run_id)}
 
 
 @router.get("/runs/{run_id}/artifacts/{name}", summary="One artifact of a run (spec.json, pipeline.sql...)",
             response_class=Response, responses={200: {"content": {"application/json": {}, "text/plain": {}}}})  # fmt: skip
 def get_artifact(run_id: str, name: str, svc: Services = Depends(services)) -> Response:
-    check_run_id(run_id)
+    require_run_id(run_id)
     try:
         check_name(name)
     except Exception as e:

@@ -89,7 +89,7 @@ def find_table(catalog: Catalog, name: str) -> TableInfo:
         raise ApiError(404, "TableNotFound", str(e)) from None
 
 
-def check_run_id(run_id: str) -> str:
+def require_run_id(run_id: str) -> str:
     """``run_id`` if it has the run id format, else a 400."""
     if not is_run_id(run_id):
         raise ApiError(400, "BadRequest", f"'{run_id[:80]}' is not a run id (they look like 20250113_123456_abc123)")
