@@ -595,21 +595,44 @@ def test_sources_are_read_with_only_the_columns_the_spec_names(engine, monkeypat
     compiled = compile_spec(load_spec(SUMMARY), catalog)
     staged = _stage(engine, compiled.sql("duckdb"))
     reads: list[tuple[str, Any]] = []
-    read = engine.read_arrow
+    views: list[str] = []
+    read, fetch = engine.read_arrow, engine.fetch
     monkeypatch.setattr(engine, "read_arrow", lambda table, columns=None, **k: (
         reads.append((table, columns)), read(table, columns, **k))[1])  # fmt: skip
-    orders = ["customer_id", "status", "amount"]
-    # the whole sources; a sample, where customers is not read again: only its integer primary key
-    # is needed, and the sampled keys are its values
-    for max_rows, read_tables in ((1_000_000, {"customers": ["customer_id"], "orders": orders, staged: None}),
-                                  (5, {"orders": orders, staged: None})):  # fmt: skip
-        reads.clear()
-        t = differential_test(engine, compiled.spec, catalog, staged, max_rows=max_rows, sample_keys=2)
-        assert (t.status, t.message) == ("pass", "")
-        assert dict(reads) == read_tables
+    monkeypatch.setattr(engine, "fetch", lambda sql, *a, **k: (
+        views.append(" ".join(sql.split())) if sql.startswith("CREATE TEMP VIEW") else None, fetch(sql, *a, **k))[1])  # fmt: skip
+
+    t = differential_test(engine, compiled.spec, catalog, staged)  # the whole sources
+    assert (t.status, t.message) == ("pass", "")
+    assert dict(reads) == {"customers": ["customer_id"], "orders": ["customer_id", "status", "amount"], staged: None}
+    assert views == []
+
+    # a sample: customers is not read again (only its integer primary key is needed, and the sampled keys
+    # are its values); orders and the staged rows are read through the sample's hash band
+    reads.clear()
+    t = differential_test(engine, compiled.spec, catalog, staged, max_rows=5, sample_keys=2)
+    assert (t.status, t.message) == ("pass", "") and t.actual_result["sampled_keys"] == 2
+    assert len(reads) == 2 and all(table.startswith("temp._dm_band_") for table, _cols in reads)
+    assert [v.split(" AS ", 1)[1].split(" <= ")[0] for v in views] == [
+        'SELECT "customer_id", "status", "amount" FROM "orders" WHERE hash("customer_id")',
+        f'SELECT * FROM "datamorph_staging"."{staged.split(".")[1]}" WHERE hash("customer_id")']
+    assert not engine.fetch("SELECT * FROM duckdb_views() WHERE view_name LIKE '_dm_band_%'").rows  # dropped
 
     engine.fetch(f"UPDATE {staged} SET total_amount = total_amount + 1 WHERE customer_id = 1")
     assert differential_test(engine, compiled.spec, catalog, staged).status == "fail"
+
+
+def test_a_staged_key_of_another_type_is_read_with_the_list_of_keys(engine) -> None:  # type: ignore[no-untyped-def]
+    catalog = engine.catalog()
+    compiled = compile_spec(load_spec(SUMMARY), catalog)
+    staged = _stage(engine, compiled.sql("duckdb"))
+    engine.fetch(f"ALTER TABLE {staged} ALTER customer_id TYPE BIGINT")  # hashes differ from INTEGER's
+    t = differential_test(engine, compiled.spec, catalog, staged, max_rows=5, sample_keys=3)
+    assert (t.status, t.message) == ("pass", "")
+    sampled = t.actual_result["key_values"][0]
+    engine.fetch(f"UPDATE {staged} SET order_count = order_count + 1 WHERE customer_id = {sampled}")
+    t = differential_test(engine, compiled.spec, catalog, staged, max_rows=5, sample_keys=3)
+    assert t.status == "fail" and t.actual_result["unexpected_rows"][0]["customer_id"] == sampled
 
 
 @pytest.mark.parametrize("max_rows", [1_000_000, 5], ids=["whole", "sample"])
@@ -620,13 +643,25 @@ def test_a_column_the_spec_does_not_name_is_read_and_checked_all_the_same(engine
     catalog = engine.catalog()
     compiled = compile_spec(load_spec(spec), catalog)
     staged = _stage(engine, compiled.sql("duckdb"))
-    reads: list[Any] = []
-    read = engine.read_arrow
-    monkeypatch.setattr(engine, "read_arrow", lambda table, columns=None, **k: (
-        reads.append((table, columns)), read(table, columns, **k))[1])  # fmt: skip
+    orders: list[Any] = []  # the columns of each read of orders (None: all), directly or through a band view
+    read, fetch = engine.read_arrow, engine.fetch
+
+    def spy_read(table: str, columns: Any = None, **k: Any) -> Any:
+        if table == "orders":
+            orders.append(columns)
+        return read(table, columns, **k)
+
+    def spy_fetch(sql: str, *a: Any, **k: Any) -> Any:
+        if sql.startswith("CREATE TEMP VIEW") and ' FROM "orders" ' in sql:
+            select = sql.split(" AS SELECT ", 1)[1].split(" FROM ", 1)[0]
+            orders.append(None if select == "*" else [c.strip('" ') for c in select.split(",")])
+        return fetch(sql, *a, **k)
+
+    monkeypatch.setattr(engine, "read_arrow", spy_read)
+    monkeypatch.setattr(engine, "fetch", spy_fetch)
     t = differential_test(engine, compiled.spec, catalog, staged, max_rows=max_rows, sample_keys=100)
     assert (t.status, t.message, t.actual_result["mode"]) == ("pass", "", "full" if max_rows > 100 else "sample")
-    orders = [cols for table, cols in reads if table == "orders"]
+    # first only what the spec names (and the sample key), which is not enough; then every column
     assert len(orders) == 2 and "amount" in orders[0] and "channel" not in orders[0] and orders[1] is None
     engine.fetch(f"UPDATE {staged} SET channel = 'carrier pigeon' WHERE order_id = 101")
     t = differential_test(engine, compiled.spec, catalog, staged, max_rows=max_rows, sample_keys=100)

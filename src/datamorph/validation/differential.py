@@ -27,6 +27,7 @@ from sqlglot import exp
 
 from datamorph.catalog import Catalog, TableInfo
 from datamorph.engines.base import Engine
+from datamorph.errors import DataMorphError
 from datamorph.spec import ETLSpec
 from datamorph.validation.compare import Comparison, compare_results, rows_text
 from datamorph.validation.model import TestCase
@@ -301,8 +302,9 @@ def _sampled(engine: Engine, spec: ETLSpec, catalog: Catalog, staged_table: str,
     plan = BlockPlan(spec, catalog)
     owner, column = _sample_key(plan, spec, why)
     key_class = plan.class_of((owner.key, column))
-    values = _key_sample(engine, owner.info, column, sample_keys)
-    frames = _reduced_sources(engine, plan, owner, column, values, names)
+    values, high = _hashed_key_sample(engine, owner.info, column, sample_keys)
+    band = _Band(engine, owner.info.column(column).type, high) if high is not None else None
+    frames = _reduced_sources(engine, plan, owner, column, values, names, band)
     ev = evaluate(spec, catalog, lambda _b, s: frames[s.key], div_by_zero=div, partial=names is not None)
     out = _key_output(ev, key_class)
     if out is None:
@@ -311,7 +313,15 @@ def _sampled(engine: Engine, spec: ETLSpec, catalog: Catalog, staged_table: str,
     dtype = ev.frame.schema[out]
     keys = pl.DataFrame({out: keep.cast(dtype, strict=False)}).drop_nulls().unique()
     ev.frame = ev.frame.join(keys, on=out, how="semi")
-    staged, _ = normalise(engine.read_arrow(staged_table, where_in=(out, values)))
+    staged_rows = band.read_staged(staged_table, out) if band is not None else None
+    if staged_rows is None:
+        staged, _ = normalise(engine.read_arrow(staged_table, where_in=(out, values)))
+    else:  # the rows of the band, then exactly those of the sampled keys
+        staged, _ = normalise(staged_rows)
+        real_out = {c.lower(): c for c in staged.columns}[out.lower()]
+        keys_staged = keys.rename({out: real_out}).with_columns(pl.col(real_out).cast(staged.schema[real_out],
+                                                                                       strict=False))  # fmt: skip
+        staged = staged.join(keys_staged.drop_nulls(), on=real_out, how="semi")
     real = owner.info.column(column).name
     info = {
         "mode": "sample",
@@ -410,38 +420,102 @@ def _check_separable(plan: BlockPlan, spec: ETLSpec, cls: set[tuple[str, str]], 
 
 
 def _key_sample(engine: Engine, info: TableInfo, column: str, n: int) -> list[Any]:
-    """Up to ``n`` distinct non-NULL values of ``column``, the same ones on every run: those first in hash order.
+    """Up to ``n`` distinct non-NULL values of ``column``, the same ones on every run: those first in hash order."""
+    return _hashed_key_sample(engine, info, column, n)[0]
+
+
+def _hashed_key_sample(engine: Engine, info: TableInfo, column: str, n: int) -> tuple[list[Any], int | None]:
+    """The key sample (see :func:`_key_sample`) and, on DuckDB, the hash of its last value.
 
     On DuckDB the values whose hash is below a threshold are a prefix of that order, and a filter
     on the hash runs as the table is scanned, so the sample is first looked for among them (a
     threshold expected to let about ``2n`` values through); only if fewer than ``n`` get through
-    is the threshold raised, up to the whole column. The result is the same either way.
+    is the threshold raised, up to the whole column. The sample is the same either way.
     """
     col = exp.column(info.column(column).name, quoted=True).sql(dialect=engine.dialect)
     table = _sql_table(engine, info)
-    order = f"hash({col})" if engine.dialect == "duckdb" else f"md5(CAST({col} AS VARCHAR))"
+    duck = engine.dialect == "duckdb"
+    order = f"hash({col})" if duck else f"md5(CAST({col} AS VARCHAR))"
 
-    def sample(where: str) -> list[Any]:
-        sql = (f"SELECT {col} FROM (SELECT DISTINCT {col} FROM {table} WHERE {where}) "
+    def sample(where: str) -> list[tuple[Any, ...]]:
+        hashed = f", hash({col})" if duck else ""
+        sql = (f"SELECT {col}{hashed} FROM (SELECT DISTINCT {col} FROM {table} WHERE {where}) "
                f"AS _dm_k ORDER BY {order}, {col} LIMIT {int(n)}")  # fmt: skip
-        return [r[0] for r in engine.fetch(sql).rows]
+        return engine.fetch(sql).rows
 
-    rows = _row_count(engine, info)
-    if engine.dialect == "duckdb" and n > 0 and rows > _SAMPLE_SCAN_FACTOR * n:
-        threshold = (_HASH_RANGE * 2 * n) // rows
+    rows: list[tuple[Any, ...]] | None = None
+    count = _row_count(engine, info)
+    if duck and n > 0 and count > _SAMPLE_SCAN_FACTOR * n:
+        threshold = (_HASH_RANGE * 2 * n) // count
         while threshold < _HASH_RANGE:
             found = sample(f"{col} IS NOT NULL AND hash({col}) < CAST({threshold} AS UBIGINT)")
             if len(found) >= n:
-                return found
+                rows = found
+                break
             threshold *= 16
-    return sample(f"{col} IS NOT NULL")
+    if rows is None:
+        rows = sample(f"{col} IS NOT NULL")
+    return [r[0] for r in rows], (int(rows[-1][1]) if duck and rows else None)
+
+
+class _Band:
+    """DuckDB: the rows whose key hashes at most as high as the last sampled key (the sampled keys and
+    a few others), read through a temporary view: ``WHERE hash(key) <= high`` is a filter DuckDB
+    applies while scanning (the other columns are fetched for the rows that pass only), where
+    ``key IN (list)`` is a join of every row with the list. Equal values of one type hash alike,
+    so a source joined on the sample key of the same type keeps every row the join can reach.
+    """
+
+    def __init__(self, engine: Engine, key_type: str, high: int) -> None:
+        self.engine, self.key_type, self.high = engine, key_type, high
+
+    @staticmethod
+    def same_type(a: str, b: str) -> bool:
+        return a.strip().upper() == b.strip().upper()
+
+    def read(self, info: TableInfo, columns: list[str] | None, key: str) -> Any:
+        """The rows of ``info`` whose ``key`` hashes into the band (``columns`` only), or None if it cannot."""
+        if not self.same_type(info.column(key).type, self.key_type):
+            return None
+        return self._read(_sql_table(self.engine, info), columns, key)
+
+    def read_staged(self, staged: str, key: str) -> Any:
+        """The staged rows whose ``key`` hashes into the band, or None (the key's type differs)."""
+        try:
+            cols = {c.name.lower(): c for c in self.engine.table_columns(staged)}
+        except DataMorphError:
+            return None
+        if key.lower() not in cols or not self.same_type(cols[key.lower()].type, self.key_type):
+            return None
+        table = exp.to_table(staged)
+        for part in table.parts:
+            part.set("quoted", True)
+        return self._read(table.sql(dialect=self.engine.dialect), None, cols[key.lower()].name)
+
+    def _read(self, table: str, columns: list[str] | None, key: str) -> Any:
+        import uuid
+
+        q = lambda c: exp.column(c, quoted=True).sql(dialect="duckdb")  # noqa: E731
+        view = f"_dm_band_{uuid.uuid4().hex[:16]}"
+        select = ", ".join(q(c) for c in columns) if columns else "*"
+        try:
+            self.engine.fetch(f"CREATE TEMP VIEW {view} AS SELECT {select} FROM {table} "
+                              f"WHERE hash({q(key)}) <= CAST({self.high} AS UBIGINT)")  # fmt: skip
+        except DataMorphError:
+            return None  # e.g. no temporary objects here: read with the list of keys instead
+        try:
+            return self.engine.read_arrow(f"temp.{view}")
+        finally:
+            self.engine.fetch(f"DROP VIEW IF EXISTS temp.{view}")
 
 
 def _reduced_sources(engine: Engine, plan: BlockPlan, owner: SourceRef, column: str, values: list[Any],
-                     names: set[str] | None = None) -> dict[str, Any]:  # fmt: skip
+                     names: set[str] | None = None, band: _Band | None = None) -> dict[str, Any]:  # fmt: skip
     """Each source's rows that can join to the sampled keys (a superset is fine: the joins do the rest).
 
-    With ``names``, only the columns named there (and the join keys) are read.
+    With ``names``, only the columns named there (and the join keys) are read. With ``band``, a
+    source joined on the sample key (same type) is read as the rows whose key hashes into the
+    band, a filter DuckDB applies as it scans, instead of a join with the list of keys.
     """
     import polars as pl
 
@@ -449,9 +523,24 @@ def _reduced_sources(engine: Engine, plan: BlockPlan, owner: SourceRef, column: 
         return [c for j in plan.joins for side, i in ((j.left, 0), (j.right, 1)) if side is src for c in
                 (p[i] for p in j.pairs)]  # fmt: skip
 
-    def read(src: SourceRef, col: str, keys: list[Any]) -> Any:
+    banded: dict[str, str] = {}  # source key -> a column all of whose values read hash into the band
+
+    def read(src: SourceRef, col: str, keys: list[Any] | None) -> Any:
         cols = _columns_named(src.info, names, col, *keys_of(src))
+        if keys is None and band is not None:
+            rows = band.read(src.info, cols, src.info.column(col).name)
+            if rows is not None:
+                banded[src.key] = col
+                return rows
+            keys = values if src is owner else None
+        if keys is None:
+            raise DifferentialUnsupported("cannot reduce the sources to the sample")  # pragma: no cover
         return engine.read_arrow(table_ref(src.info), cols, where_in=(src.info.column(col).name, keys))
+
+    def band_joins(src: SourceRef, col: str, other: SourceRef, other_col: str) -> bool:
+        """Whether ``other`` can be read through the band: joined on a banded column of the same type."""
+        return (band is not None and banded.get(src.key) == col
+                and band.same_type(other.info.column(other_col).type, src.info.column(col).type))  # fmt: skip
 
     real = owner.info.column(column).name
     if _columns_named(owner.info, names, column, *keys_of(owner)) == [real] and _is_integer_key(owner.info, real):
@@ -460,8 +549,10 @@ def _reduced_sources(engine: Engine, plan: BlockPlan, owner: SourceRef, column: 
         import pyarrow as pa
 
         frames = {owner.key: pa.table({real: pa.array([int(v) for v in values], type=pa.int64())})}
+        if band is not None:
+            banded[owner.key] = column
     else:
-        frames = {owner.key: read(owner, column, values)}
+        frames = {owner.key: read(owner, column, None if band is not None else values)}
     pending = list(plan.joins)
     while pending:
         progressed = False
@@ -469,6 +560,9 @@ def _reduced_sources(engine: Engine, plan: BlockPlan, owner: SourceRef, column: 
             for have, want, hcol, wcol in ((j.left, j.right, j.pairs[0][0], j.pairs[0][1]),
                                            (j.right, j.left, j.pairs[0][1], j.pairs[0][0])):  # fmt: skip
                 if have.key in frames and want.key not in frames:
+                    if band_joins(have, hcol, want, wcol):
+                        frames[want.key] = read(want, wcol, None)
+                        continue
                     df = pl.from_arrow(frames[have.key])
                     assert isinstance(df, pl.DataFrame)
                     real = {c.lower(): c for c in df.columns}[hcol]
