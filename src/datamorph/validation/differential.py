@@ -480,17 +480,19 @@ class _Band:
         return self._read(_sql_table(self.engine, info), columns, key)
 
     def read_staged(self, staged: str, key: str) -> Any:
-        """The staged rows whose ``key`` hashes into the band, or None (the key's type differs)."""
-        try:
-            cols = {c.name.lower(): c for c in self.engine.table_columns(staged)}
-        except DataMorphError:
-            return None
-        if key.lower() not in cols or not self.same_type(cols[key.lower()].type, self.key_type):
-            return None
+        """The staged rows whose ``key`` hashes into the band, or None (the key's type differs, or no rows)."""
         table = exp.to_table(staged)
         for part in table.parts:
             part.set("quoted", True)
-        return self._read(table.sql(dialect=self.engine.dialect), None, cols[key.lower()].name)
+        sql = table.sql(dialect=self.engine.dialect)
+        try:
+            typed = self.engine.fetch(f"SELECT typeof({exp.column(key, quoted=True).sql(dialect='duckdb')}) "
+                                      f"FROM {sql} LIMIT 1").rows  # fmt: skip
+        except DataMorphError:
+            return None
+        if not typed or not self.same_type(str(typed[0][0]), self.key_type):
+            return None
+        return self._read(sql, None, key)
 
     def _read(self, table: str, columns: list[str] | None, key: str) -> Any:
         import uuid

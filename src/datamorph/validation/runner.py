@@ -5,6 +5,12 @@ if it fails again it is reported as a bad test (a false positive of the
 validator, not a data failure). A test that fails is also run once more, with
 a fresh query, before its failure counts: a failure that does not repeat was
 transient (the test then passes, saying so in its message).
+
+A test with a ``shortcut`` query runs that first: when it counts 0 the test has
+passed (the shortcut can only prove a pass); otherwise the test's own query
+decides, and a re-run after a failure always uses the test's own query. A test
+with ``settings`` runs its query with them set on the engine's session
+(:func:`~datamorph.validation.tuning.session_settings`).
 """
 
 from __future__ import annotations
