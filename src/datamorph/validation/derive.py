@@ -7,11 +7,11 @@ row anywhere is caught; none looks at a sample.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlglot import exp
 
-from datamorph.catalog import ColumnInfo, TypeFamily
+from datamorph.catalog import ColumnInfo, TableInfo, TypeFamily
 from datamorph.compiler.conditions import compile_condition
 from datamorph.compiler.scope import ResolvedJoin, Source, qcol
 from datamorph.compiler.sql import CompiledBlock, CompiledSpec, OutCol
@@ -30,14 +30,26 @@ class _Unmapped(Exception):
     """A condition names something that is not an output column: it cannot be checked on the result."""
 
 
-def derive_tests(compiled: CompiledSpec, staged: str, dialect: str) -> list[TestCase]:
-    """All the rule-based tests for ``compiled`` materialised as ``staged``."""
-    d = _Deriver(compiled, staged, dialect)
+DenseKeys = Mapping[str, tuple[int, int]]  # table name (lower) -> (lo, hi): its integer primary key is lo..hi, every value
+
+
+def derive_tests(
+    compiled: CompiledSpec, staged: str, dialect: str, *, dense_keys: DenseKeys | None = None
+) -> list[TestCase]:
+    """All the rule-based tests for ``compiled`` materialised as ``staged``.
+
+    ``dense_keys``: tables whose single-column integer primary key holds every value from lo to
+    hi (as the data stands; see :func:`datamorph.validation.tuning.dense_integer_keys`). The
+    reconciliation then checks that a key exists in such a table as ``key BETWEEN lo AND hi``
+    instead of looking it up.
+    """
+    d = _Deriver(compiled, staged, dialect, dense_keys or {})
     return d.derive()
 
 
 class _Deriver:
-    def __init__(self, compiled: CompiledSpec, staged: str, dialect: str) -> None:
+    def __init__(self, compiled: CompiledSpec, staged: str, dialect: str, dense_keys: DenseKeys | None = None) -> None:
+        self.dense_keys: DenseKeys = dense_keys or {}
         self.c = compiled
         self.spec = compiled.spec
         self.block = compiled.blocks[0]
@@ -265,7 +277,7 @@ class _Deriver:
         join_check = None
         if self.single:
             exprs = [o.expr for o in measures]
-            eager = _eager_source_rows(self.block, exprs, with_keys=True)
+            eager = _eager_source_rows(self.block, exprs, with_keys=True, dense_keys=self.dense_keys)
             join_check = self._join_check_to_fuse() if eager is not None else None
             src = eager or self._source_rows(self.block, exprs)
             count: exp.Expression = exp.Count(this=exp.Star())
@@ -394,7 +406,7 @@ _EXACT_KEY_FAMILIES = frozenset({"integer", "decimal", "boolean", "date", "times
 
 
 def _eager_source_rows(
-    b: CompiledBlock, measures: list[exp.Expression], *, with_keys: bool = False
+    b: CompiledBlock, measures: list[exp.Expression], *, with_keys: bool = False, dense_keys: DenseKeys | None = None
 ) -> exp.Select | None:
     """The block's output rows recomputed from the sources by aggregating before the join, or None.
 
@@ -416,6 +428,9 @@ def _eager_source_rows(
 
     The select list is ``_dm_m0, _dm_m1, ...`` (the measures; ``_dm_one`` when there are none),
     then, with ``with_keys``, the group keys as ``_dm_k0, _dm_k1, ...``.
+
+    When ``d``'s key is in ``dense_keys`` (an integer primary key holding every value from lo to
+    hi), the EXISTS is ``f.k BETWEEN lo AND hi``: the same rows, without a join.
     """
     q = b.query
     scope = b.scope
@@ -441,7 +456,7 @@ def _eager_source_rows(
         return None
     for dim, fact, flip in ((rj.right, rj.left, False), (rj.left, rj.right, True)):
         pairs = [(rc, lc) if not flip else (lc, rc) for lc, rc in rj.pairs]  # (dim column, fact column)
-        found = _eager_for(q, joins[0], tables, dim, fact, pairs, measures, with_keys)
+        found = _eager_for(q, joins[0], tables, dim, fact, pairs, measures, with_keys, dense_keys or {})
         if found is not None:
             return found
     return None
@@ -456,6 +471,7 @@ def _eager_for(
     pairs: list[tuple[ColumnInfo, ColumnInfo]],
     measures: list[exp.Expression],
     with_keys: bool,
+    dense_keys: DenseKeys,
 ) -> exp.Select | None:
     pk = {c.lower() for c in dim.table.primary_key}
     if not pk or pk != {d.name.lower() for d, _f in pairs} or len(pk) != len(pairs):
@@ -518,8 +534,13 @@ def _eager_for(
         return None
     dim_table = tables[dref].copy()
     dim_table.set("alias", exp.TableAlias(this=exp.to_identifier("_dm_u", quoted=True)))
-    exists = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(dim_table).where(
+    exists: exp.Expression = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(dim_table).where(
         exp.and_(*(exp.EQ(this=qcol("_dm_u", d.name), expression=qcol(fact.ref, f.name)) for d, f in pairs))))
+    dense = dense_keys.get(dense_key_name(dim.table))
+    if dense is not None and len(pairs) == 1 and pairs[0][0].family == "integer":
+        lo, hi = dense  # every integer from lo to hi is a key of dim, and nothing else
+        exists = exp.Between(this=qcol(fact.ref, pairs[0][1].name), low=exp.Literal.number(int(lo)),
+                             high=exp.Literal.number(int(hi)))  # fmt: skip
     cols = cols or [exp.alias_(exp.Literal.number(1), "_dm_one")]
     if with_keys:
         cols += [exp.alias_(k.copy(), f"_dm_k{j}") for j, k in enumerate(keys)]
@@ -527,6 +548,11 @@ def _eager_for(
     if conditions:
         src = src.where(exp.and_(*(exp.paren(c) for c in conditions)))
     return src.group_by(*keys).having(exp.and_(*(exp.paren(h) for h in having), exists))
+
+
+def dense_key_name(info: TableInfo) -> str:
+    """How :data:`DenseKeys` names a table."""
+    return f"{info.schema}.{info.name}".lower()
 
 
 def _quoted_table(name: str, alias: str) -> exp.Table:

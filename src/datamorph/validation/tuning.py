@@ -30,6 +30,7 @@ from datamorph.catalog import TableInfo
 from datamorph.compiler import CompiledSpec
 from datamorph.engines.base import Engine
 from datamorph.errors import DataMorphError
+from datamorph.validation.derive import DenseKeys, dense_key_name
 from datamorph.validation.differential import _sql_table
 
 PERFECT_HASH_SETTING = "perfect_ht_threshold"
@@ -78,6 +79,38 @@ def reconciliation_settings(engine: Engine, compiled: CompiledSpec) -> dict[str,
     except (DataMorphError, TypeError, ValueError):
         return {}
     return {PERFECT_HASH_SETTING: str(bits)} if bits > current else {}
+
+
+def dense_integer_keys(engine: Engine, compiled: CompiledSpec) -> DenseKeys:
+    """The sources of ``compiled``'s join whose integer primary key holds every value from its min to its max.
+
+    Such a key (unique and never NULL, as DuckDB enforces for a primary key) with ``count = max -
+    min + 1`` rows is exactly the integers from min to max, so "the key exists in the table" is a
+    range check (see :func:`~datamorph.validation.derive.derive_tests`). DuckDB answers count, min
+    and max from its statistics; other engines would scan, so they get nothing here. Like every
+    test, this reads the sources as they are when validation runs.
+    """
+    if engine.dialect != "duckdb" or len(compiled.blocks) != 1:
+        return {}
+    scope = compiled.blocks[0].scope
+    if not compiled.blocks[0].block.is_aggregate or len(scope.sources) != 2 or len(scope.joins) != 1:
+        return {}
+    out: dict[str, tuple[int, int]] = {}
+    for src in scope.sources:
+        info = src.table
+        if len(info.primary_key) != 1 or not info.has_column(info.primary_key[0]):
+            continue
+        key = info.column(info.primary_key[0])
+        if key.family != "integer":
+            continue
+        col = exp.column(key.name, quoted=True).sql(dialect=engine.dialect)
+        try:
+            n, low, high = engine.fetch(f"SELECT count(*), min({col}), max({col}) FROM {_sql_table(engine, info)}").rows[0]
+        except DataMorphError:
+            continue
+        if n and low is not None and high is not None and int(high) - int(low) + 1 == int(n):
+            out[dense_key_name(info)] = (int(low), int(high))
+    return out
 
 
 def _span(engine: Engine, catalog, columns: set[tuple[str, str]]) -> int | None:  # type: ignore[no-untyped-def]
