@@ -292,11 +292,11 @@ def _plan(engine: Any, sql: str) -> str:
 
 
 def test_the_reconciliation_runs_on_a_perfect_hash_table_and_still_catches_a_wrong_total(engine) -> None:  # type: ignore[no-untyped-def]
-    from datamorph.validation.tuning import PERFECT_HASH_SETTING, reconciliation_settings, session_settings
+    from datamorph.validation.tuning import PERFECT_HASH_SETTING, aggregate_settings, session_settings
 
     _stores(engine)
     staged = _Staged(engine, STORES)
-    settings = reconciliation_settings(engine, staged.compiled)
+    settings = aggregate_settings(engine, staged.compiled)
     assert settings == {PERFECT_HASH_SETTING: "15"}  # ids 1..20000: 15 bits
     recon = next(t for t in derive_tests(staged.compiled, staged.name, "duckdb") if t.batch == "reconciliation")
     assert "Perfect Hash Group By" not in _plan(engine, recon.query)
@@ -327,11 +327,11 @@ def test_the_reconciliation_runs_on_a_perfect_hash_table_and_still_catches_a_wro
 
 
 def test_a_sparse_or_small_key_range_keeps_the_default_plan(engine) -> None:  # type: ignore[no-untyped-def]
-    from datamorph.validation.tuning import reconciliation_settings
+    from datamorph.validation.tuning import aggregate_settings
 
     _stores(engine, max_store=20000 * 1000)  # ids up to 20M for 20,000 rows: 25 bits
-    assert reconciliation_settings(engine, _compiled(engine, STORES)) == {}
-    assert reconciliation_settings(engine, _compiled(engine, EXAMPLE)) == {}  # ids 1..99: the default covers them
+    assert aggregate_settings(engine, _compiled(engine, STORES)) == {}
+    assert aggregate_settings(engine, _compiled(engine, EXAMPLE)) == {}  # ids 1..99: the default covers them
 
 
 # -- the overlap source check's shortcut -----------------------------------------------------------

@@ -33,6 +33,7 @@ from datamorph.remediation.suite import validation_suite
 from datamorph.spec import ETLSpec, load_spec
 from datamorph.store import RunStore
 from datamorph.validation import ValidationReport
+from datamorph.validation.tuning import aggregate_settings, session_settings
 
 SUCCESS_MESSAGE = "ETL pipeline executed and validated successfully"
 
@@ -324,7 +325,13 @@ def _compile(o: Orchestrator, ctx: RunContext) -> str:
 def _stage(o: Orchestrator, ctx: RunContext) -> str:
     assert ctx.engine is not None and ctx.sql is not None and ctx.spec is not None
     stage_id = ctx.run_id if ctx.version == 1 else f"{ctx.run_id}_v{ctx.version}"  # a fresh table per version
-    ctx.staged = ctx.engine.stage(ctx.sql, ctx.spec.target_table.name, stage_id)
+    assert ctx.compiled is not None
+    settings = aggregate_settings(ctx.engine, ctx.compiled)  # e.g. DuckDB's perfect hash aggregate
+    with session_settings(ctx.engine, settings):
+        ctx.staged = ctx.engine.stage(ctx.sql, ctx.spec.target_table.name, stage_id)
+    if settings:
+        o.log(ctx, LogType.INFO, "Engine settings for the staging query",
+              ", ".join(f"{k} = {v}" for k, v in settings.items()), settings=settings)  # fmt: skip
     ctx.staged_rows = int(ctx.engine.scalar(f"SELECT COUNT(*) FROM {ctx.staged}") or 0)
     return f"{ctx.staged_rows:,} rows in {ctx.staged}"
 

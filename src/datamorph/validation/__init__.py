@@ -12,7 +12,7 @@ from datamorph.validation.derive import RECONCILIATION_BATCH, derive_tests
 from datamorph.validation.differential import compare_results, differential_test, evaluate_spec_polars
 from datamorph.validation.model import TestCase, ValidationReport
 from datamorph.validation.runner import run_tests
-from datamorph.validation.tuning import dense_integer_keys, reconciliation_settings
+from datamorph.validation.tuning import aggregate_settings, dense_integer_keys
 
 
 def validate(
@@ -30,13 +30,13 @@ def validate(
     With ``differential`` (the default) the report also holds the differential check: the staged
     rows against an independent Polars evaluation of ``spec`` over ``catalog`` (default: the
     compiled spec and its catalog). Without Polars installed that test is a warning.
-    The reconciliation query runs under :func:`~datamorph.validation.tuning.reconciliation_settings`
+    The reconciliation query runs under :func:`~datamorph.validation.tuning.aggregate_settings`
     and checks keys against :func:`~datamorph.validation.tuning.dense_integer_keys` by range.
     """
     tests = derive_tests(compiled, staged, engine.dialect, dense_keys=dense_integer_keys(engine, compiled))
     reconciling = [t for t in tests if t.batch == RECONCILIATION_BATCH]
     if reconciling:
-        settings = reconciliation_settings(engine, compiled)
+        settings = aggregate_settings(engine, compiled)
         for t in reconciling:
             t.settings = dict(settings)
     report = run_tests(engine, tests, staged, attempt=attempt)

@@ -1,12 +1,12 @@
-"""Engine settings that make a validation query cheaper to run without changing what it computes.
+"""Engine settings that make an aggregate query cheaper to run without changing what it computes.
 
-The reconciliation recomputes the result's groups from the sources: one GROUP BY over the
-whole fact table. When the group keys are integers spanning a small enough range, DuckDB can
+The staging query and the reconciliation (which recomputes the result's groups from the sources)
+are each one GROUP BY over the whole fact table. When the group keys are integers spanning a small enough range, DuckDB can
 aggregate into a perfect hash table (an array indexed by the key: no hashing, no probing), which
 at ten million rows and two million groups takes less than half the time of its default hash
 aggregate. It only does so when the keys' range fits in ``perfect_ht_threshold`` bits (12 by
-default, i.e. 4096 groups), so :func:`reconciliation_settings` raises that threshold for the
-reconciliation query, to exactly the bits its keys need, when
+default, i.e. 4096 groups), so :func:`aggregate_settings` raises that threshold for those
+queries, to exactly the bits their keys need, when
 
 * every group key is an integer source column (together with the columns it is joined to, as
   the recomputation may group by either side of the join), whose min and max DuckDB reads from
@@ -38,8 +38,9 @@ MAX_PERFECT_HASH_BITS = 22
 MAX_SLOTS_PER_ROW = 4
 
 
-def reconciliation_settings(engine: Engine, compiled: CompiledSpec) -> dict[str, str]:
-    """DuckDB settings for the reconciliation query of ``compiled`` (empty: run it as it is)."""
+def aggregate_settings(engine: Engine, compiled: CompiledSpec) -> dict[str, str]:
+    """DuckDB settings for the aggregate queries of ``compiled``: its staging query and the reconciliation
+    (empty: run them as they are)."""
     if engine.dialect != "duckdb" or len(compiled.blocks) != 1:
         return {}
     b = compiled.blocks[0]
