@@ -100,3 +100,33 @@ def test_target_override_and_invalid_name(orch, fixture_warehouse) -> None:
 def test_steps_are_plain_data() -> None:
     assert [s.name for s in STEPS] == ["plan", "read_sources", "compile", "stage", "validate", "publish"]
     assert replace(STEPS[0], title="x").name == "plan"
+
+
+def test_stage_uses_the_perfect_hash_aggregate_and_gives_the_same_rows(orch, tmp_path) -> None:
+    """Keys spanning more than DuckDB's default perfect-hash range: the staging query runs with the
+    raised threshold (logged), and the published rows equal the hand-written query's."""
+    import duckdb
+
+    from datamorph.demo import example_spec
+
+    path = tmp_path / "wide.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE customers (customer_id BIGINT PRIMARY KEY, name VARCHAR)")
+    con.execute("INSERT INTO customers SELECT i, 'c' || i FROM range(1, 20001) t(i)")
+    con.execute("CREATE TABLE orders (order_id BIGINT PRIMARY KEY, customer_id BIGINT, amount DECIMAL(10,2))")
+    con.execute("INSERT INTO orders SELECT i, 1 + (i * 7919) % 20000, (i % 997) + 0.5 FROM range(1, 60001) t(i)")
+    con.close()
+    result = orch.run(RunRequest(warehouse=str(path), spec=example_spec(), target="wide_totals"))
+    assert result["statusCode"] == 200, result
+    logs = orch.store.logs(result["body"]["run_id"])
+    tuned = [e for e in logs if e["title"] == "Engine settings for the staging query"]
+    assert tuned and int(tuned[0]["metadata"]["settings"]["perfect_ht_threshold"]) > 12
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        got = sorted(con.execute("SELECT * FROM wide_totals").fetchall())
+        want = sorted(con.execute(
+            "SELECT c.customer_id, sum(o.amount) FROM customers c JOIN orders o ON o.customer_id = c.customer_id "
+            "GROUP BY c.customer_id HAVING sum(o.amount) > 1000").fetchall())  # fmt: skip
+    finally:
+        con.close()
+    assert got == want and len(got) > 1000
