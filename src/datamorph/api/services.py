@@ -31,22 +31,33 @@ class CatalogCache:
         self.pool = pool
         self.ttl_s = ttl_s
         self._lock = threading.Lock()
+        self._refresh = threading.Lock()
         self._catalog: Catalog | None = None
         self._read_at = 0.0
         self._generation = 0
 
-    def get(self) -> Catalog:
+    def cached(self) -> Catalog | None:
+        """The catalog if a fresh one is at hand (no I/O), else None."""
         with self._lock:
             fresh = self.ttl_s is None or time.monotonic() - self._read_at < self.ttl_s
-            if self._catalog is not None and fresh:
-                return self._catalog
-            generation = self._generation
-        t0 = time.monotonic()
-        with self.pool.engine() as engine:
-            catalog = engine.catalog()
-        with self._lock:
-            if generation == self._generation:  # nothing changed while we read
-                self._catalog, self._read_at = catalog, t0
+            return self._catalog if fresh else None
+
+    def get(self) -> Catalog:
+        catalog = self.cached()
+        if catalog is not None:
+            return catalog
+        with self._refresh:  # one reader at a time; the others then find its result
+            catalog = self.cached()
+            if catalog is not None:
+                return catalog
+            with self._lock:
+                generation = self._generation
+            t0 = time.monotonic()
+            with self.pool.engine() as engine:
+                catalog = engine.catalog()
+            with self._lock:
+                if generation == self._generation:  # nothing changed while we read
+                    self._catalog, self._read_at = catalog, t0
         return catalog
 
     def invalidate(self, *_: object) -> None:
