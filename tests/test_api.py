@@ -426,3 +426,21 @@ def test_serve_without_warehouse_fails_clearly(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "no warehouse given" in proc.stderr
     proc = run_cli("serve", "--warehouse", str(tmp_path / "missing.duckdb"), home=tmp_path)
     assert proc.returncode == 1 and "does not exist" in proc.stderr
+
+
+def test_stopping_the_server_leaves_no_run_hanging(pristine_warehouse: Path, tmp_path: Path) -> None:
+    """Ctrl-C with runs queued: the running one finishes, the queued ones are recorded as cancelled."""
+    from datamorph.store import RunStore
+
+    with serving(pristine_warehouse, tmp_path, env={"DATAMORPH_WORKERS": "1"}) as srv:
+        with srv.client() as c:
+            ids = [c.post("/api/runs", json={"prompt": EXAMPLE, "target_table": f"api_stop_{i}"}).json()["run_id"]
+                   for i in range(5)]  # fmt: skip
+    store = RunStore(tmp_path / "home" / "runs.db")
+    runs = {r: store.get_run(r) for r in ids}
+    assert all(r["status"] in ("completed", "failed") for r in runs.values()), runs
+    cancelled = [r for r in runs.values() if r["status"] == "failed"]
+    assert all(r["error_type"] == "Cancelled" for r in cancelled), cancelled
+    for r in cancelled:
+        assert store.logs(r["run_id"])[-1]["type"] == "error"
+    assert cancelled, "five ~100 ms runs on one worker, stopped at once: some were still queued"
