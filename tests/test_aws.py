@@ -21,8 +21,8 @@ from tests.helpers import fingerprint
 
 from datamorph.artifacts import artifact_store
 from datamorph.artifacts_s3 import S3ArtifactStore, parse_s3_location
-from datamorph.aws import aws_client, aws_error
 from datamorph.aws.handlers import LAMBDA_HOME, logger_handler, orchestrator_handler, settings_from_env
+from datamorph.aws_clients import aws_client, aws_error
 from datamorph.demo import EXAMPLE_PROMPT
 from datamorph.errors import ArtifactError, ConfigError, RunNotFound
 from datamorph.events import LogEntry, LogType, new_run_id

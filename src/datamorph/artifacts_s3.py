@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from datamorph.artifacts import ArtifactStore, check_name, check_run_id
-from datamorph.aws import aws_client, aws_error, aws_exceptions, error_code, require_boto3
+from datamorph.aws_clients import aws_client, aws_error, aws_exceptions, error_code, require_boto3
 from datamorph.errors import ArtifactError, ConfigError, suggestion
 
 # Lenient on purpose (older buckets may hold capitals or '_'); S3 itself rejects the rest.

@@ -116,21 +116,17 @@ class Orchestrator:
         return uri
 
     # -- the run --------------------------------------------------------------------
-    def create(self, request: RunRequest, run_id: str | None = None) -> str:
-        """Record a run of ``request`` in the run store (status ``running``) without starting it; its id."""
-        run_id = run_id or new_run_id()
-        self.store.create_run(run_id, prompt=request.prompt, target_table=request.target,
-                              warehouse=request.warehouse)  # fmt: skip
-        return run_id
-
     def run(self, request: RunRequest, run_id: str | None = None, *, created: bool = False) -> dict[str, Any]:
         """Run the workflow; return the result in the original response shape (never raises DataMorphError).
 
-        ``created=True``: the run ``run_id`` was already recorded by :meth:`create` (a queued run).
+        ``created=True``: the run ``run_id`` is already in the run store (a queued run of the HTTP API).
         """
         if created and run_id is None:
-            raise ValueError("created=True needs the run_id that create() returned")
-        ctx = RunContext(run_id if created else self.create(request, run_id), request)
+            raise ValueError("created=True needs the run_id of the recorded run")
+        ctx = RunContext(run_id or new_run_id(), request)
+        if not created:
+            self.store.create_run(ctx.run_id, prompt=request.prompt, target_table=request.target,
+                                  warehouse=request.warehouse)  # fmt: skip
         self.log(ctx, LogType.START, "Starting ETL workflow", f"warehouse {request.warehouse}",
                  warehouse=request.warehouse, steps=[s.name for s in self.steps])  # fmt: skip
         t_run = time.perf_counter()
@@ -323,9 +319,8 @@ def _compile(o: Orchestrator, ctx: RunContext) -> str:
 
 
 def _stage(o: Orchestrator, ctx: RunContext) -> str:
-    assert ctx.engine is not None and ctx.sql is not None and ctx.spec is not None
+    assert ctx.engine is not None and ctx.sql is not None and ctx.spec is not None and ctx.compiled is not None
     stage_id = ctx.run_id if ctx.version == 1 else f"{ctx.run_id}_v{ctx.version}"  # a fresh table per version
-    assert ctx.compiled is not None
     settings = aggregate_settings(ctx.engine, ctx.compiled)  # e.g. DuckDB's perfect hash aggregate
     with session_settings(ctx.engine, settings):
         ctx.staged = ctx.engine.stage(ctx.sql, ctx.spec.target_table.name, stage_id)

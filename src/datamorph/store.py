@@ -114,6 +114,17 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+def _entry(row: sqlite3.Row) -> dict[str, Any]:
+    """A ``logs`` row as a log entry in the original shape."""
+    return {
+        "timestamp": row["timestamp"],
+        "type": row["type"],
+        "title": row["title"],
+        "description": row["description"],
+        "metadata": _loads(row["metadata_json"]),
+    }
+
+
 _STORES: weakref.WeakSet[RunStore] = weakref.WeakSet()
 
 
@@ -275,19 +286,51 @@ class RunStore:
         warehouse: str | None = None,
     ) -> dict[str, Any]:
         """Record a new run in status ``running`` and return it."""
+        with self._tx(write=True) as con:
+            self._insert_run(con, run_id, prompt, target_table, warehouse)
+            return self._run_dict(self._require_run(con, run_id))
+
+    def create_run_once(
+        self,
+        run_id: str,
+        key: str,
+        request_hash: str,
+        *,
+        prompt: str | None = None,
+        target_table: str | None = None,
+        warehouse: str | None = None,
+    ) -> tuple[str, str] | None:
+        """Like :meth:`create_run`, unless the idempotency ``key`` was used before: then nothing is created
+        and ``(run_id, request_hash)`` of the earlier run is returned. One transaction, so two requests with
+        one key create one run."""
+        with self._tx(write=True) as con:
+            row = con.execute("SELECT run_id, request_hash FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                return str(row["run_id"]), str(row["request_hash"])
+            now = self._insert_run(con, run_id, prompt, target_table, warehouse)
+            con.execute(
+                "INSERT INTO idempotency_keys (key, run_id, request_hash, created_at) VALUES (?, ?, ?, ?)",
+                (key, run_id, request_hash, now),
+            )
+            return None
+
+    @staticmethod
+    def _insert_run(
+        con: sqlite3.Connection, run_id: str, prompt: str | None, target_table: str | None, warehouse: str | None
+    ) -> str:
+        """Insert a ``running`` run; its creation time."""
         if not is_run_id(run_id):
             raise ValueError(f"{run_id!r} is not a run id (expected e.g. 20250113_123456_abc123)")
         now = utc_now_iso()
-        with self._tx(write=True) as con:
-            try:
-                con.execute(
-                    "INSERT INTO runs (run_id, status, prompt, target_table, warehouse, created_at, updated_at)"
-                    " VALUES (?, 'running', ?, ?, ?, ?, ?)",
-                    (run_id, prompt, target_table, warehouse, now, now),
-                )
-            except sqlite3.IntegrityError:
-                raise DataMorphError(f"run {run_id} already exists", run_id=run_id) from None
-            return self._run_dict(self._require_run(con, run_id))
+        try:
+            con.execute(
+                "INSERT INTO runs (run_id, status, prompt, target_table, warehouse, created_at, updated_at)"
+                " VALUES (?, 'running', ?, ?, ?, ?, ?)",
+                (run_id, prompt, target_table, warehouse, now, now),
+            )
+        except sqlite3.IntegrityError:
+            raise DataMorphError(f"run {run_id} already exists", run_id=run_id) from None
+        return now
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         """The run's row as a dict (``result`` decoded from JSON); RunNotFound if unknown."""
@@ -408,16 +451,7 @@ class RunStore:
             " WHERE run_id = ? ORDER BY seq",
             (run_id,),
         )
-        return [
-            {
-                "timestamp": r["timestamp"],
-                "type": r["type"],
-                "title": r["title"],
-                "description": r["description"],
-                "metadata": _loads(r["metadata_json"]),
-            }
-            for r in rows
-        ]
+        return [_entry(r) for r in rows]
 
     def logs(self, run_id: str) -> list[dict[str, Any]]:
         """The run's log entries in order, each in the original entry shape."""
@@ -434,41 +468,13 @@ class RunStore:
                 " WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                 (run_id, int(after), int(limit)),
             ).fetchall()
-        return [
-            (int(r["seq"]), {"timestamp": r["timestamp"], "type": r["type"], "title": r["title"],
-                             "description": r["description"], "metadata": _loads(r["metadata_json"])})  # fmt: skip
-            for r in rows
-        ]
+        return [(int(r["seq"]), _entry(r)) for r in rows]
 
     def count_runs(self, *, status: str | None = None, target: str | None = None) -> int:
         """How many runs :meth:`list_runs` would page through with these filters."""
         where, args = self._run_filters(status, target)
         with self._tx() as con:
             return int(con.execute("SELECT COUNT(*) FROM runs" + where, args).fetchone()[0])
-
-    def create_run_once(
-        self, run_id: str, key: str, request_hash: str, **fields: str | None
-    ) -> tuple[str, str] | None:
-        """Like :meth:`create_run`, unless the idempotency ``key`` was used before: then nothing is created
-        and ``(run_id, request_hash)`` of the earlier run is returned. One transaction, so two requests with
-        one key create one run."""
-        if not is_run_id(run_id):
-            raise ValueError(f"{run_id!r} is not a run id (expected e.g. 20250113_123456_abc123)")
-        now = utc_now_iso()
-        with self._tx(write=True) as con:
-            row = con.execute("SELECT run_id, request_hash FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
-            if row is not None:
-                return str(row["run_id"]), str(row["request_hash"])
-            con.execute(
-                "INSERT INTO runs (run_id, status, prompt, target_table, warehouse, created_at, updated_at)"
-                " VALUES (?, 'running', ?, ?, ?, ?, ?)",
-                (run_id, fields.get("prompt"), fields.get("target_table"), fields.get("warehouse"), now, now),
-            )
-            con.execute(
-                "INSERT INTO idempotency_keys (key, run_id, request_hash, created_at) VALUES (?, ?, ?, ?)",
-                (key, run_id, request_hash, now),
-            )
-            return None
 
     def logs_response(self, run_id: str) -> dict[str, Any]:
         """The body of ``GET /get/logs/{run_id}``: run_id, status, log_count, logs."""

@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from datamorph.artifacts import check_run_id
-from datamorph.aws import aws_client, aws_error, aws_exceptions, error_code
+from datamorph.aws_clients import aws_client, aws_error, aws_exceptions, error_code
 from datamorph.errors import ConfigError, DataMorphError, RunNotFound
 from datamorph.events import LogEntry, LogType, utc_now_iso
 

@@ -12,14 +12,12 @@ with ``run_id`` and ``details`` added where there is something to add.
 
 from __future__ import annotations
 
-import logging
+import functools
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from datamorph import errors as E
-
-log = logging.getLogger("datamorph.api")
 
 
 class ErrorBody(BaseModel):
@@ -74,6 +72,7 @@ def status_for(err: E.DataMorphError) -> int:
     return 500
 
 
+@functools.cache
 def _error_classes() -> dict[str, type[E.DataMorphError]]:
     out: dict[str, type[E.DataMorphError]] = {}
     todo: list[type[E.DataMorphError]] = [E.DataMorphError]

@@ -16,10 +16,25 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from datamorph.catalog import Catalog, ColumnInfo, TableInfo
+from datamorph.errors import ExecutionError
 
 STAGING_SCHEMA = "datamorph_staging"
 HISTORY_SCHEMA = "datamorph_history"
 INTERNAL_SCHEMAS = frozenset({STAGING_SCHEMA, HISTORY_SCHEMA})
+VERSIONS_TABLE = "versions"  # in HISTORY_SCHEMA: one row per archived version of a target
+ROLLBACK_RUN_ID = "rollback"  # the run id recorded for a version that a rollback archived
+MANAGED_MARK = "datamorph:"  # table comment prefix on every table publish or rollback wrote
+
+
+def query_timeout(sql: str, seconds: float) -> ExecutionError:
+    """The error :meth:`Engine.fetch` raises when a query ran past its ``timeout_s``."""
+    return ExecutionError(
+        f"query stopped after {seconds:g} s: it ran longer than its time limit",
+        hint="narrow the query (more filters, fewer rows or joins) or allow it more time",
+        sql=sql,
+        timed_out=True,
+        timeout_s=seconds,
+    )
 
 
 @dataclass

@@ -35,12 +35,16 @@ from datamorph.catalog import Catalog, ColumnInfo, ForeignKey, TableInfo
 from datamorph.engines.base import (
     HISTORY_SCHEMA,
     INTERNAL_SCHEMAS,
+    MANAGED_MARK,
+    ROLLBACK_RUN_ID,
     STAGING_SCHEMA,
+    VERSIONS_TABLE,
     Engine,
     PublishResult,
     QueryResult,
     RollbackResult,
     VersionInfo,
+    query_timeout,
 )
 from datamorph.engines.names import one_line, split_qualified
 from datamorph.errors import (
@@ -54,10 +58,6 @@ from datamorph.errors import (
     WarehouseNotFound,
     suggestion,
 )
-
-VERSIONS_TABLE = "versions"
-ROLLBACK_RUN_ID = "rollback"
-MANAGED_MARK = "datamorph:"  # table comment prefix on every table publish or rollback wrote
 
 _CONNECT_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 _SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog"})
@@ -441,13 +441,8 @@ class DuckDBEngine(Engine):
             except duckdb.InterruptException as e:
                 if not deadline.fired:
                     raise ExecutionError(f"query failed: {_duck_message(e)}", sql=sql, params=params) from e
-                raise ExecutionError(
-                    f"query stopped after {timeout_s:g} s: it ran longer than its time limit",
-                    hint="narrow the query (more filters, fewer rows or joins) or allow it more time",
-                    sql=sql,
-                    timed_out=True,
-                    timeout_s=timeout_s,
-                ) from e
+                assert timeout_s is not None  # only a deadline fires
+                raise query_timeout(sql, timeout_s) from e
             except duckdb.Error as e:
                 raise ExecutionError(f"query failed: {_duck_message(e)}", sql=sql, params=params) from e
             finally:

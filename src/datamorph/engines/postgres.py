@@ -32,12 +32,16 @@ from datamorph.catalog import Catalog, ColumnInfo, ForeignKey, TableInfo
 from datamorph.engines import pg_sql as q
 from datamorph.engines.base import (
     HISTORY_SCHEMA,
+    MANAGED_MARK,
+    ROLLBACK_RUN_ID,
     STAGING_SCHEMA,
+    VERSIONS_TABLE,
     Engine,
     PublishResult,
     QueryResult,
     RollbackResult,
     VersionInfo,
+    query_timeout,
 )
 from datamorph.engines.pg_load import csv_select, csv_to_arrow, literal, qualified, quote, rows_to_arrow
 from datamorph.errors import (
@@ -51,9 +55,6 @@ from datamorph.errors import (
     suggestion,
 )
 
-VERSIONS_TABLE = "versions"
-ROLLBACK_RUN_ID = "rollback"
-MANAGED_MARK = "datamorph:"  # table comment prefix on every table publish or rollback wrote
 FILE_MARK = "datamorph-file:"  # table comment prefix on tables register_file loaded
 INSTALL_HINT = 'pip install "datamorph[postgres]"'
 
@@ -267,9 +268,7 @@ class PostgresEngine(Engine):
             except psycopg.errors.QueryCanceled as e:
                 if timeout_s is None or "statement timeout" not in q.message(e):
                     raise ExecutionError(f"query failed: {q.message(e)}", sql=sql, params=params) from e
-                raise ExecutionError(f"query stopped after {limit:g} s: it ran longer than its time limit",
-                                     hint="narrow the query (more filters, fewer rows or joins) or allow it more time",
-                                     sql=sql, timed_out=True, timeout_s=limit) from e  # fmt: skip
+                raise query_timeout(sql, limit) from e
             except psycopg.Error as e:
                 raise ExecutionError(f"query failed: {q.message(e)}", sql=sql, params=params) from e
         return QueryResult(columns, [tuple(r) for r in rows[:max_rows]], len(rows) > max_rows)
