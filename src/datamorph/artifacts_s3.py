@@ -18,7 +18,7 @@ from typing import Any
 
 from datamorph.artifacts import ArtifactStore, check_name, check_run_id
 from datamorph.aws_clients import aws_client, aws_error, aws_exceptions, error_code, require_boto3
-from datamorph.errors import ArtifactError, ConfigError, suggestion
+from datamorph.errors import ArtifactError, ConfigError, DataMorphError, suggestion
 
 # Lenient on purpose (older buckets may hold capitals or '_'); S3 itself rejects the rest.
 _BUCKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$")
@@ -94,16 +94,20 @@ class S3ArtifactStore(ArtifactStore):
         try:
             return fn(Bucket=self.bucket, **kwargs)
         except aws_exceptions() as e:
-            resource = f"s3://{self.bucket}/{key}"
-            if error_code(e) in _NO_BUCKET:
-                raise ConfigError(
-                    f"S3 bucket '{self.bucket}' does not exist (cannot {action} {resource})",
-                    hint="create the bucket or fix the artifacts location (DATAMORPH_ARTIFACTS)",
-                    bucket=self.bucket,
-                    key=key,
-                ) from None
-            raise aws_error(e, service="S3", action=action, resource=resource, permission=permission,
-                            fallback=ArtifactError, bucket=self.bucket, key=key) from None  # fmt: skip
+            raise self._error(e, action, key, permission) from None
+
+    def _error(self, e: Exception, action: str, key: str, permission: str) -> DataMorphError:
+        """A failed S3 call on ``key`` as a ConfigError (no bucket, access, network) or an ArtifactError."""
+        resource = f"s3://{self.bucket}/{key}"
+        if error_code(e) in _NO_BUCKET:
+            return ConfigError(
+                f"S3 bucket '{self.bucket}' does not exist (cannot {action} {resource})",
+                hint="create the bucket or fix the artifacts location (DATAMORPH_ARTIFACTS)",
+                bucket=self.bucket,
+                key=key,
+            )
+        return aws_error(e, service="S3", action=action, resource=resource, permission=permission,
+                         fallback=ArtifactError, bucket=self.bucket, key=key)  # fmt: skip
 
     # -- the store ------------------------------------------------------------------------
     def put(self, run_id: str, name: str, data: str | bytes) -> str:
@@ -150,15 +154,7 @@ class S3ArtifactStore(ArtifactStore):
                     if name and "/" not in name and not name.startswith("."):
                         names.add(name)
         except aws_exceptions() as e:
-            if error_code(e) in _NO_BUCKET:
-                raise ConfigError(
-                    f"S3 bucket '{self.bucket}' does not exist (cannot list s3://{self.bucket}/{prefix})",
-                    hint="create the bucket or fix the artifacts location (DATAMORPH_ARTIFACTS)",
-                    bucket=self.bucket,
-                    key=prefix,
-                ) from None
-            raise aws_error(e, service="S3", action="list", resource=f"s3://{self.bucket}/{prefix}",
-                            permission="s3:ListBucket", fallback=ArtifactError) from None  # fmt: skip
+            raise self._error(e, "list", prefix, "s3:ListBucket") from None
         return sorted(names)
 
 
