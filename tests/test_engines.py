@@ -543,7 +543,9 @@ def test_missing_warehouse(tmp_path: Path) -> None:
     with pytest.raises(WarehouseNotFound) as err:
         DuckDBEngine(path)
     assert err.value.message == f"warehouse file '{path}' does not exist"
-    assert err.value.hint == "build one with `datamorph demo` or pass --warehouse PATH"
+    # the hint points at the command that creates a warehouse from the user's files, never at `demo`
+    # (which builds a sample warehouse at the path it is given)
+    assert "datamorph load FILE_OR_FOLDER --warehouse PATH" in err.value.hint and "demo" not in err.value.hint
     assert not path.exists()
     with pytest.raises(WarehouseNotFound):
         connect(str(path))

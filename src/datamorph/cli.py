@@ -413,17 +413,45 @@ def sample(
     _table(res, title=f"{table} (random {limit} rows)")
 
 
+DelimiterOpt = Annotated[str | None, typer.Option("--delimiter", help="CSV field delimiter, e.g. ';' or '\\t' "
+                                                 "(default: detected).")]  # fmt: skip
+HeaderOpt = Annotated[bool | None, typer.Option("--header/--no-header", help="Whether the CSV files' first line "
+                                                "names the columns (default: detected).")]  # fmt: skip
+QuoteOpt = Annotated[str | None, typer.Option("--quote", help="CSV quote character; '' for none (default: detected).")]
+EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="CSV encoding: utf-8 (default), utf-16 or latin-1.")]
+
+
+def _loading(warehouse: str | None):  # type: ignore[no-untyped-def]
+    """The warehouse to load files into, created if it is a new DuckDB path (removed again if the load fails)."""
+    from datamorph.engines.loader import open_for_loading
+
+    settings = _settings(warehouse=warehouse)
+    return open_for_loading(_warehouse(settings), lock_timeout=settings.lock_timeout)
+
+
 @app.command()
 def register(
     name: Annotated[str, typer.Argument(help="Table name to give the file(s).")],
     path: Annotated[Path, typer.Argument(help="A CSV or Parquet file, or a folder of them.")],
     warehouse: WarehouseOpt = None,
+    delimiter: DelimiterOpt = None,
+    header: HeaderOpt = None,
+    quote: QuoteOpt = None,
+    encoding: EncodingOpt = None,
 ) -> None:
-    """Register a CSV or Parquet file (or folder) as a source table (a view over the files)."""
-    with _engine(warehouse, read_only=False) as engine:
-        info = engine.register_file(name, str(path), persist=True)
-        count = engine.scalar(f'SELECT COUNT(*) FROM "{info.name}"')
-    out.print(f"[green]✓[/] {info.name}: {len(info.columns)} columns, {count:,} rows from {path}")
+    """Register a CSV or Parquet file (or folder) as a source table (a view over the files).
+
+    Creates the DuckDB warehouse if it does not exist. `datamorph serve` may read exactly the
+    files of registered tables.
+    """
+    from datamorph.engines.files import CsvOptions
+
+    options = CsvOptions.of(delimiter, header, quote, encoding)
+    with _loading(warehouse) as engine:
+        info = engine.register_file(name, str(path), persist=True, options=options)
+        if getattr(engine, "created", False):
+            out.print(f"created warehouse {engine.path}")
+    out.print(f"[green]✓[/] {info.name}: {len(info.columns)} columns, {info.row_count or 0:,} rows from {path}")
 
 
 @app.command()
@@ -433,16 +461,32 @@ def load(
     table: Annotated[str | None, typer.Option("--table", "-t", help="Table name (default: the file's name); "
                                               "with a folder, load all its files into this one table.")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace a table of that name.")] = False,
+    delimiter: DelimiterOpt = None,
+    header: HeaderOpt = None,
+    quote: QuoteOpt = None,
+    encoding: EncodingOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Load CSV or Parquet files into warehouse tables (PostgreSQL: COPY; DuckDB: CREATE TABLE AS)."""
+    """Load CSV or Parquet files into warehouse tables (PostgreSQL: COPY; DuckDB: CREATE TABLE AS).
+
+    Creates the DuckDB warehouse if it does not exist. CSV files whose header or delimiter looks
+    broken are refused with the reason; --delimiter, --header/--no-header, --quote and --encoding
+    override what is detected.
+    """
+    from datamorph.engines.files import CsvOptions
     from datamorph.engines.loader import load_path
 
-    with _engine(warehouse, read_only=False) as engine:
-        loaded = load_path(engine, str(path), table, replace=replace)
+    options = CsvOptions.of(delimiter, header, quote, encoding)
+    with _loading(warehouse) as engine:
+        loaded = load_path(engine, str(path), table, replace=replace, options=options)
+        created = engine.path if getattr(engine, "created", False) else None
+    if created and not json_out:
+        out.print(f"created warehouse {created}")
     if json_out:
-        sys.stdout.write(json.dumps({"tables": [{"table": t.table, "rows": t.rows, "columns": len(t.columns)}
-                                                for t in loaded]}) + "\n")  # fmt: skip
+        res: dict[str, Any] = {"tables": [{"table": t.table, "rows": t.rows, "columns": len(t.columns)} for t in loaded]}
+        if created:
+            res["created_warehouse"] = created
+        sys.stdout.write(json.dumps(res) + "\n")
         return
     for t in loaded:
         out.print(f"[green]✓[/] {t.table}: {len(t.columns)} columns, {t.rows:,} rows")

@@ -13,10 +13,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from datamorph.catalog import Catalog, ColumnInfo, TableInfo
 from datamorph.errors import ExecutionError
+
+if TYPE_CHECKING:
+    from datamorph.engines.files import CsvOptions
 
 STAGING_SCHEMA = "datamorph_staging"
 HISTORY_SCHEMA = "datamorph_history"
@@ -161,8 +164,14 @@ class Engine(ABC):
         """Whether ``target`` is a table DataMorph published (so a later run may replace it)."""
 
     @abstractmethod
-    def register_file(self, name: str, path: str, *, persist: bool = False) -> TableInfo:
-        """Expose a CSV or Parquet file (or a folder of them) as a source table called ``name``."""
+    def register_file(
+        self, name: str, path: str, *, persist: bool = False, options: CsvOptions | None = None
+    ) -> TableInfo:
+        """Expose a CSV or Parquet file (or a folder of them) as a source table called ``name``.
+
+        CSV files are checked first (:func:`datamorph.engines.files.check_csv`); ``options`` override
+        what DuckDB's sniffer guesses (delimiter, header, quote, encoding).
+        """
 
     @contextmanager
     def target_lock(self, target: str) -> Iterator[None]:

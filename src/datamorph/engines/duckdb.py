@@ -46,6 +46,7 @@ from datamorph.engines.base import (
     VersionInfo,
     query_timeout,
 )
+from datamorph.engines.files import FILE_MARK, FILE_READERS, CsvOptions, read_error, read_sql, reader_paths
 from datamorph.engines.names import one_line, split_qualified
 from datamorph.errors import (
     CatalogError,
@@ -61,9 +62,14 @@ from datamorph.errors import (
 
 _CONNECT_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 _SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog"})
-_CSV_SUFFIXES = (".csv", ".tsv", ".csv.gz", ".tsv.gz")
-_PARQUET_SUFFIXES = (".parquet", ".pq")
-_FILE_READERS = ("read_csv", "read_parquet")
+
+# A connection without external access differs in its config from one with it (DuckDB shares one
+# database instance per file and config within a process), and _restrict turns access off once
+# per instance, after allowing the files of registered tables.
+_RESTRICTED_CONFIG = {"custom_user_agent": "datamorph (external access off)"}
+_RESTRICT_LOCK = threading.Lock()
+_FOREIGN_HINT = ("pass the path of a DuckDB warehouse with --warehouse PATH, or a path that does not exist yet: "
+                 "`datamorph load FILE_OR_FOLDER --warehouse PATH` creates the warehouse there")  # fmt: skip
 
 # Per-process locks keyed by (warehouse, lower-case target): two threads of one
 # process that write the same target take turns. DuckDB itself keeps other
@@ -80,6 +86,71 @@ def _duckdb() -> Any:
     import duckdb
 
     return duckdb
+
+
+def _refuse_foreign_file(p: Path, shown: str) -> None:
+    """WarehouseNotFound for an existing file that is not a DuckDB database, before DuckDB touches it."""
+    if not p.is_file():
+        return
+    with open(p, "rb") as f:
+        head = f.read(64)
+    if len(head) >= 12 and head[8:12] == b"DUCK":
+        return
+    if not head:
+        what = "it is an empty file (0 bytes)"
+    elif head.startswith(b"SQLite format 3"):
+        what = "it is a SQLite database"
+    elif head.startswith(b"PAR1"):
+        what = "it is a Parquet file"
+    elif head.startswith((b"\x1f\x8b", b"PK")):
+        what = "it is a compressed (gzip or zip) file"
+    elif b"\x00" not in head:
+        first = head.decode("utf-8", errors="replace").strip().splitlines()[0] if head.strip() else ""
+        what = f"it is a text file starting '{first[:30]}'"
+    else:
+        what = "it has no DuckDB header"
+    if not head:
+        first = "remove the empty file to create the warehouse there, or "
+    elif what.startswith(("it is a text", "it is a Parquet")):
+        first = f"to load it, run `datamorph load {shown} --warehouse NEW.duckdb`; or "
+    else:
+        first = ""
+    raise WarehouseNotFound(f"'{shown}' is not a DuckDB database: {what}", hint=first + _FOREIGN_HINT, path=shown)
+
+
+def _restrict(con: Any) -> None:
+    """Turn external access off on ``con``'s database, allowing only the files that registered views read.
+
+    DuckDB applies both settings to the whole database instance and refuses to change the allowed
+    paths once access is off, so the first connection of a process does it and the others find it done.
+    Globs (registered folders) are allowed as their folder.
+    """
+    with _RESTRICT_LOCK:
+        if not con.execute("SELECT current_setting('enable_external_access')").fetchone()[0]:
+            return
+        try:
+            views = con.execute(
+                "SELECT sql FROM duckdb_views() WHERE NOT internal AND NOT temporary "
+                "AND database_name = current_database() AND starts_with(comment, ?)",
+                [FILE_MARK],
+            ).fetchall()
+            files: set[str] = set()
+            folders: set[str] = set()
+            for (sql,) in views:
+                for path in reader_paths(sql or ""):
+                    if any(ch in path for ch in "*?[{"):
+                        cut = min(i for i, ch in enumerate(path) if ch in "*?[{")
+                        folders.add(path[: path.rfind("/", 0, cut) + 1] or "/")
+                    else:
+                        files.add(path)
+            if files:
+                con.execute(f"SET allowed_paths = {exp.array(*map(exp.Literal.string, sorted(files))).sql('duckdb')}")
+            if folders:
+                con.execute(
+                    f"SET allowed_directories = {exp.array(*map(exp.Literal.string, sorted(folders))).sql('duckdb')}"
+                )
+        finally:
+            con.execute("SET enable_external_access = false")
 
 
 # -- SQL building helpers --------------------------------------------------------
@@ -163,6 +234,7 @@ class DuckDBEngine(Engine):
     ) -> None:
         self.path = os.fspath(path)
         self.external_access = external_access
+        self.created = False  # whether opening created the warehouse file
         self.lock_timeout = float(lock_timeout)
         self.read_only = read_only
         self._mutex = threading.RLock()
@@ -182,10 +254,14 @@ class DuckDBEngine(Engine):
                 if not create or read_only:
                     raise WarehouseNotFound(
                         f"warehouse file '{self.path}' does not exist",
-                        hint="build one with `datamorph demo` or pass --warehouse PATH",
+                        hint="create one from your files with `datamorph load FILE_OR_FOLDER --warehouse PATH`, "
+                        "or pass --warehouse PATH of an existing warehouse",
                         path=self.path,
                     )
                 p.parent.mkdir(parents=True, exist_ok=True)
+                self.created = True
+            else:
+                _refuse_foreign_file(p, self.path)
             self._lock_key = str(p.resolve())
             self.path = str(p)
         self._schemas_ready: set[str] = set()  # DataMorph schemas known to exist in this warehouse
@@ -200,10 +276,13 @@ class DuckDBEngine(Engine):
         delay = 0.05
         while True:
             try:
-                config = dict(_CONNECT_CONFIG)
+                config: dict[str, Any] = dict(_CONNECT_CONFIG)
                 if not self.external_access:
-                    config["enable_external_access"] = False
-                return duckdb.connect(self.path, read_only=self.read_only, config=config)
+                    config.update(_RESTRICTED_CONFIG)
+                con = duckdb.connect(self.path, read_only=self.read_only, config=config)
+                if not self.external_access:
+                    _restrict(con)
+                return con
             except duckdb.IOException as e:
                 msg = str(e)
                 if "could not set lock" not in msg.lower():
@@ -236,7 +315,7 @@ class DuckDBEngine(Engine):
         if "not a valid duckdb database" in msg.lower():
             return WarehouseNotFound(
                 f"'{self.path}' is not a DuckDB database file",
-                hint="pass the path of a .duckdb warehouse with --warehouse PATH, or build one with `datamorph demo`",
+                hint=_FOREIGN_HINT,
                 path=self.path,
                 detail=msg,
             )
@@ -332,10 +411,26 @@ class DuckDBEngine(Engine):
         return [ColumnInfo(r[0], r[1], bool(r[2])) for r in rows]
 
     def _count(self, db: str, schema: str, name: str) -> int | None:
+        duckdb = _duckdb()
+
         try:
             return int(self._rows(f"SELECT count(*) FROM {_table_sql(name, schema, db)}")[0][0])
+        except duckdb.PermissionException as e:
+            raise self._file_access_error(db, schema, name) from e
         except Exception:  # a view over a vanished file has no count
             return None
+
+    def _file_access_error(self, db: str, schema: str, name: str) -> CatalogError:
+        """The real reason a view over files cannot be read: external file access is off here."""
+        view_sql = next((o[5] for o in self._objects() if o[:3] == (db, schema, name)), None) or ""
+        paths = ", ".join(reader_paths(view_sql)) or "files"
+        return CatalogError(
+            f"table '{name}' reads files ({paths}) and external file access is off in this process",
+            hint="`datamorph serve` reads only the files of tables added with `datamorph register`: register it "
+            f"again with `datamorph register {name} PATH`, or copy it into the warehouse with "
+            f"`datamorph load PATH --table {name} --replace`",
+            table=name,
+        )
 
     # -- reading ----------------------------------------------------------------
     def catalog(
@@ -778,17 +873,25 @@ class DuckDBEngine(Engine):
         )
 
     # -- files --------------------------------------------------------------------
-    def register_file(self, name: str, path: str, *, persist: bool = False) -> TableInfo:
+    def register_file(
+        self, name: str, path: str, *, persist: bool = False, options: CsvOptions | None = None
+    ) -> TableInfo:
         duckdb = _duckdb()
 
         if persist:
             self._require_writable(f"register '{name}' permanently", ConfigError)
-        reader, source_sql, source, folder = self._file_source(path)
+        if not self.external_access:
+            raise ConfigError(
+                f"cannot register '{path}': this warehouse was opened with external file access off",
+                hint="register files with `datamorph register` outside the server, then restart it",
+                path=str(path),
+            )
+        select, source = read_sql(path, options)  # checks every CSV file first
         with self._mutex:
             existing = self._find(name)
             if existing is not None:
                 kind, view_sql = existing
-                is_file_view = kind == "view" and any(r in (view_sql or "").lower() for r in _FILE_READERS)
+                is_file_view = kind == "view" and any(r in (view_sql or "").lower() for r in FILE_READERS)
                 if not (persist and is_file_view):
                     raise ConfigError(
                         f"the warehouse already has a {kind} called '{name}'",
@@ -796,72 +899,32 @@ class DuckDBEngine(Engine):
                         + (" (or pass persist to replace a registered file view)" if is_file_view else ""),
                         table=name,
                     )
-            options = ", union_by_name = true" if folder else ""
-            body = f"SELECT * FROM {reader}({source_sql}{options})"
+            con = self._conn()
+            try:  # read every row once: a bad line past the sniffer's sample fails now, not in a run
+                rows = int(con.execute(f"SELECT count(*) FROM ({select})").fetchone()[0])
+            except duckdb.Error as e:
+                raise read_error(e, source) from e
+            db, schema = ("temp", "main") if not persist else (self._db, "main")
+            view = _table_sql(name, schema, db)
             try:
-                con = self._conn()
                 if persist:
                     con.execute(f"DROP VIEW IF EXISTS {_table_sql(name, 'main', 'temp')}")
-                    con.execute(f"CREATE OR REPLACE VIEW {_table_sql(name, 'main', self._db)} AS {body}")
+                    con.execute(f"CREATE OR REPLACE VIEW {view} AS {select}")
+                    # the mark tells `datamorph serve` which files it may read (see _restrict)
+                    con.execute(f"COMMENT ON VIEW {view} IS {_literal(f'{FILE_MARK} {source}')}")
                 else:
-                    con.execute(f"CREATE OR REPLACE TEMP VIEW {_table_sql(name)} AS {body}")
+                    con.execute(f"CREATE OR REPLACE TEMP VIEW {_table_sql(name)} AS {select}")
             except duckdb.Error as e:
-                raise ConfigError(
-                    f"cannot read '{path}': {_duck_message(e)}",
-                    hint="check that the file is a valid CSV or Parquet file",
-                    path=str(path),
-                ) from e
-            db, schema = ("temp", "main") if not persist else (self._db, "main")
+                raise read_error(e, source) from e
             self._registered[name.lower()] = (name, source)
             return TableInfo(
                 name=name,
                 columns=self._columns_of(db, schema, name),
                 schema="temp" if not persist else "main",
                 kind="file",
-                row_count=self._count(db, schema, name),
+                row_count=rows,
                 source=source,
             )
-
-    @staticmethod
-    def _file_source(path: str) -> tuple[str, str, str, bool]:
-        """(reader function, SQL for its path argument, absolute source path, is a folder) for a file or folder."""
-        p = Path(path).expanduser()
-        hint = "pass a .csv or .parquet file, or a folder of them"
-        if not p.exists():
-            raise ConfigError(f"file '{path}' does not exist", hint=hint, path=str(path))
-
-        def kind_of(f: Path) -> str | None:
-            low = f.name.lower()
-            if low.endswith(_CSV_SUFFIXES):
-                return "read_csv"
-            if low.endswith(_PARQUET_SUFFIXES):
-                return "read_parquet"
-            return None
-
-        p = p.resolve()
-        if p.is_file():
-            reader = kind_of(p)
-            if reader is None:
-                raise ConfigError(
-                    f"unsupported file type '{p.suffix or p.name}' for '{path}'", hint=hint, path=str(path)
-                )
-            return reader, _literal(str(p)), str(p), False
-        files = sorted(f for f in p.iterdir() if f.is_file() and kind_of(f) is not None)
-        readers = {r for r in map(kind_of, files) if r is not None}
-        if not files:
-            raise ConfigError(f"folder '{path}' has no .csv or .parquet files", hint=hint, path=str(path))
-        if len(readers) > 1:
-            raise ConfigError(
-                f"folder '{path}' mixes CSV and Parquet files",
-                hint="keep one kind of file per folder, or register the files one by one",
-                path=str(path),
-            )
-        reader = readers.pop()
-        suffixes = {"".join(f.suffixes[-2:]) if f.name.lower().endswith(".gz") else f.suffix for f in files}
-        if len(suffixes) == 1 and not any(ch in str(p) for ch in "*?[]{}"):
-            # a glob keeps a persisted view in step with files added later
-            return reader, _literal(str(p / f"*{suffixes.pop()}")), str(p), True
-        return reader, "[" + ", ".join(_literal(str(f)) for f in files) + "]", str(p), True
 
     # -- locking --------------------------------------------------------------------
     @contextmanager

@@ -1,18 +1,17 @@
 """CSV and Parquet files into PostgreSQL: ``register_file`` and ``datamorph load``.
 
 The server cannot read the client's files, so a file is loaded: read by DuckDB (the readers
-of the DuckDB engine, folders with ``union_by_name``), streamed with COPY (:mod:`pg_load`).
+and CSV checks of :mod:`files`, shared with the DuckDB engine), streamed with COPY (:mod:`pg_load`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from datamorph.catalog import TableInfo
+from datamorph.engines.files import CsvOptions, plan_load, read_error, read_sql
 from datamorph.engines.pg_load import LoadResult, load_query, qualified
-from datamorph.errors import ConfigError
+from datamorph.errors import ConfigError, DataMorphError
 
 if TYPE_CHECKING:
     from datamorph.engines.postgres import PostgresEngine
@@ -24,21 +23,13 @@ def _duck() -> Any:
     return duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
 
 
-def file_query(path: str) -> tuple[str, str]:
-    """(DuckDB SELECT reading the file or folder, absolute source path); ConfigError for bad input."""
-    from datamorph.engines.duckdb import DuckDBEngine
-
-    reader, source_sql, source, folder = DuckDBEngine._file_source(path)
-    options = ", union_by_name = true" if folder else ""
-    return f"SELECT * FROM {reader}({source_sql}{options})", source
-
-
-def register_file(engine: PostgresEngine, name: str, path: str, *, persist: bool = False) -> TableInfo:
+def register_file(engine: PostgresEngine, name: str, path: str, *, persist: bool = False,
+                  options: CsvOptions | None = None) -> TableInfo:  # fmt: skip
     """Load ``path`` into table ``name``: temporary (this session) or, with ``persist``, permanent."""
     from datamorph.engines.postgres import FILE_MARK
 
     psycopg = __import__("psycopg")
-    select, source = file_query(path)
+    select, source = read_sql(path, options)  # checks every CSV file first
     con = engine._conn()
     existing = engine._find(con, engine.schema, name)
     temp_existing = con.execute(
@@ -66,10 +57,9 @@ def register_file(engine: PostgresEngine, name: str, path: str, *, persist: bool
 
         raise ConfigError(f"cannot load '{path}': {message(e)}", path=str(path)) from e
     except Exception as e:  # DuckDB could not read the file
-        if isinstance(e, ConfigError):
+        if isinstance(e, DataMorphError):
             raise
-        raise ConfigError(f"cannot read '{path}': {e}", hint="check that the file is a valid CSV or Parquet file",
-                          path=str(path)) from e  # fmt: skip
+        raise read_error(e, source) from e
     finally:
         duck.close()
     oid = engine._resolve(f"temp.{name}" if not persist else f"{engine.schema}.{name}")[0]
@@ -77,38 +67,19 @@ def register_file(engine: PostgresEngine, name: str, path: str, *, persist: bool
                      kind="file", row_count=res.rows, source=source)  # fmt: skip
 
 
-@dataclass
-class LoadPlan:
-    table: str
-    select: str
-    source: str
+def load_files(engine: PostgresEngine, path: str, table: str | None = None, *, replace: bool = False,
+               options: CsvOptions | None = None) -> list[LoadResult]:  # fmt: skip
+    """Load a CSV/Parquet file or folder into permanent tables (one transaction per table), then ANALYZE them.
 
+    Every CSV file is checked before the first table is written (:func:`files.check_csv`).
+    """
+    import duckdb
 
-def plan_load(path: str, table: str | None = None) -> list[LoadPlan]:
-    """What ``datamorph load PATH [--table NAME]`` loads: a file (or, with ``--table``, a folder) as one
-    table, or each file of a folder as a table named after the file."""
-    p = Path(path).expanduser()
-    if p.is_dir() and table is None:
-        plans = []
-        for f in sorted(p.iterdir()):
-            low = f.name.lower()
-            if f.is_file() and low.endswith((".csv", ".tsv", ".csv.gz", ".tsv.gz", ".parquet", ".pq")):
-                select, source = file_query(str(f))
-                plans.append(LoadPlan(f.name.split(".")[0], select, source))
-        if not plans:
-            raise ConfigError(f"folder '{path}' has no .csv or .parquet files", path=str(path))
-        return plans
-    select, source = file_query(str(p))
-    return [LoadPlan(table or p.name.split(".")[0], select, source)]
-
-
-def load_files(engine: PostgresEngine, path: str, table: str | None = None, *, replace: bool = False) -> list[LoadResult]:
-    """Load a CSV/Parquet file or folder into permanent tables (one transaction per table), then ANALYZE them."""
     psycopg = __import__("psycopg")
     from datamorph.engines.pg_sql import message
 
     engine._require_writable(f"load '{path}'", ConfigError)
-    plans = plan_load(path, table)
+    plans = plan_load(path, table, options)
     out: list[LoadResult] = []
     duck = _duck()
     try:
@@ -129,6 +100,8 @@ def load_files(engine: PostgresEngine, path: str, table: str | None = None, *, r
                 except psycopg.Error as e:
                     raise ConfigError(f"loading '{plan.source}' into '{plan.table}' failed: {message(e)}",
                                       table=plan.table) from e  # fmt: skip
+                except duckdb.Error as e:  # a bad line past the sniffer's sample; the transaction rolled back
+                    raise read_error(e, plan.source) from e
     finally:
         duck.close()
     return out

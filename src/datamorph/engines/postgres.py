@@ -43,6 +43,7 @@ from datamorph.engines.base import (
     VersionInfo,
     query_timeout,
 )
+from datamorph.engines.files import CsvOptions
 from datamorph.engines.pg_load import csv_select, csv_to_arrow, literal, qualified, quote, rows_to_arrow
 from datamorph.errors import (
     CatalogError,
@@ -541,13 +542,15 @@ class PostgresEngine(Engine):
                               replaced_version=replaced, extra={"rows": int(rows)})  # fmt: skip
 
     # -- files -----------------------------------------------------------------------------
-    def register_file(self, name: str, path: str, *, persist: bool = False) -> TableInfo:
+    def register_file(
+        self, name: str, path: str, *, persist: bool = False, options: CsvOptions | None = None
+    ) -> TableInfo:
         from datamorph.engines.pg_files import register_file
 
         if persist:
             self._require_writable(f"register '{name}' permanently", ConfigError)
         with self._mutex:
-            return register_file(self, name, path, persist=persist)
+            return register_file(self, name, path, persist=persist, options=options)
 
     # -- locking ------------------------------------------------------------------------
     @contextmanager
