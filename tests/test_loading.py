@@ -136,9 +136,14 @@ MALFORMED: list[tuple[str, str, list[str], dict[str, Any] | None, list[str] | No
     ("ragged.csv", "a,b\n1,2\n3,4,5\n6,7\n", ["one column named 'a,b'", "line 3 has 3 ','-separated fields",
                                               "header has 2"], None, None, 0),
     ("short_rows.csv", "a,b,c\n1,2\n3,4\n", ["one column named 'a,b,c'", "line 2 has 2"], None, None, 0),
-    ("header_delim.csv", "a,b\n1;2\n3;4\n", ["first line of 'header_delim.csv' ('a,b')", "would be skipped"],
+    ("header_delim.csv", "a,b\n1;2\n3;4\n", ["first line of 'header_delim.csv' ('a,b')",
+                                              "line 2 has 2 ';'-separated fields where the first line has 1",
+                                              "would skip the first 1 line(s)"], None, None, 0),
+    ("long_rows.csv", "a,b\n1,2,3\n4,5,6\n", ["first line of 'long_rows.csv'", "line 2 has 3 ','-separated"],
      None, None, 0),
-    ("long_rows.csv", "a,b\n1,2,3\n4,5,6\n", ["first line of 'long_rows.csv'", "rows have 3"], None, None, 0),
+    # DuckDB itself would read this as an EMPTY table with columns south, Bob, extra
+    ("odd_row.csv", "region,manager\nnorth,Ann\nsouth,Bob,extra\n", ["line 3 has 3 ','-separated fields where "
+                                                                     "the first line has 2"], None, None, 0),
     ("colon.csv", "a:b\n1:2\n3:4\n", ["one column named 'a:b'", "--delimiter ':'"], {"delimiter": ":"},
      ["a", "b"], 2),
     ("dup.csv", "id,name,Name\n1,x,y\n", ["names column 'Name' twice (columns 2 and 3)"], {"header": False},

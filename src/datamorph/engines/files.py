@@ -241,14 +241,17 @@ def check_csv(path: Path, options: CsvOptions | None = None) -> None:
     records = _records(text, sniffed.delimiter or ",", sniffed.quote)
     if not records:
         return
-    first_line, first = records[0]
+    first = records[0][1]
     delim = _show(sniffed.delimiter)
     if sniffed.skip_rows > 0:
         raw = text.splitlines()[0] if text else ""
+        bad = next(((n, f) for n, f in records[1:] if len(f) != len(first)), None)
+        where = (f"line {bad[0]} has {len(bad[1])} '{delim}'-separated fields where the first line has {len(first)}"
+                 if bad else f"the rows have {len(sniffed.names)} fields separated by '{delim}'")  # fmt: skip
         raise SourceDataError(
-            f"the first line of '{name}' ('{_clip(raw)}') does not fit the rows below it: {len(first)} field(s) "
-            f"where the rows have {len(sniffed.names)} separated by '{delim}', so it would be skipped",
-            hint="write the header with the same delimiter and as many fields as the rows (or remove that line); "
+            f"the first line of '{name}' ('{_clip(raw)}') does not fit the rows below it ({where}), "
+            f"so DuckDB would skip the first {sniffed.skip_rows} line(s)",
+            hint="give every line the same delimiter and as many fields as the header (or remove the odd lines); "
             "pass --delimiter or --no-header if the guess is wrong",
             path=str(path),
         )
