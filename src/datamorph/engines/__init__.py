@@ -16,13 +16,17 @@ def connect(
     """Open the warehouse at ``warehouse``: a PostgreSQL URL (``postgresql://user@host:port/db``) or a DuckDB file path.
 
     Raises:
-        WarehouseNotFound: the path does not exist and ``create`` is false, or the server cannot be reached.
+        WarehouseNotFound: the path does not exist and ``create`` is false, the file is not a DuckDB
+            database (an empty file, a CSV...: refused before DuckDB opens it, so it is never written),
+            or the server cannot be reached.
         ConfigError: a PostgreSQL URL but psycopg is not installed (``pip install "datamorph[postgres]"``).
         ConcurrencyError: another process holds the warehouse for longer than ``lock_timeout`` seconds.
 
     ``external_access=False`` opens a DuckDB warehouse with file and network access disabled (no
-    ``read_csv``, ``COPY``, ``ATTACH``, ``INSTALL``). Every connection of one process to one DuckDB
-    file must agree on it; PostgreSQL ignores it.
+    ``read_csv``, ``COPY``, ``ATTACH``, ``INSTALL``) except for the files that tables added with
+    ``register_file(..., persist=True)`` read. Every connection of one process to one DuckDB
+    file must agree on it; PostgreSQL ignores it. ``create=True`` creates a missing DuckDB file
+    (``engine.created`` then says so).
     """
     if warehouse.startswith(("postgresql://", "postgres://")):
         from datamorph.engines.postgres import PostgresEngine

@@ -90,10 +90,11 @@ def _duckdb() -> Any:
 
 def _refuse_foreign_file(p: Path, shown: str) -> None:
     """WarehouseNotFound for an existing file that is not a DuckDB database, before DuckDB touches it."""
-    if not p.is_file():
+    try:
+        with open(p, "rb") as f:
+            head = f.read(64)
+    except OSError:  # not a regular file, or unreadable: DuckDB says what is wrong
         return
-    with open(p, "rb") as f:
-        head = f.read(64)
     if len(head) >= 12 and head[8:12] == b"DUCK":
         return
     if not head:
