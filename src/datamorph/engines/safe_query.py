@@ -140,7 +140,7 @@ ALLOWED_FUNCTIONS = frozenset(
     json_group_object json_keys json_object json_structure json_type json_typeof json_valid
     json_value jsonb_array_length jsonb_build_array jsonb_build_object jsonb_extract_path
     jsonb_extract_path_text jsonb_pretty jsonb_set jsonb_strip_nulls jsonb_typeof
-    current_database current_schema current_user session_user current_catalog
+    current_database current_schema current_user session_user current_catalog version
     gen_random_uuid uuid range generate_series unnest
     """.split()
 )
