@@ -42,8 +42,13 @@ class EnginePool:
         self._closed = False
 
     def _open(self) -> Engine:
-        return connect(self.warehouse, lock_timeout=self.settings.lock_timeout,
-                       external_access=self.settings.duckdb_external_access)  # fmt: skip
+        eng = connect(self.warehouse, lock_timeout=self.settings.lock_timeout,
+                      external_access=self.settings.duckdb_external_access)  # fmt: skip
+        if eng.dialect == "duckdb":
+            # DuckDB's allocator keeps what a query freed (a large result: hundreds of MB) in its caches;
+            # its background threads hand it back to the system within seconds
+            eng.fetch("SET allocator_background_threads = true")
+        return eng
 
     @contextmanager
     def engine(self) -> Iterator[Engine]:

@@ -439,7 +439,14 @@ class DuckDBEngine(Engine):
                 columns = [d[0] for d in cur.description]
                 if max_rows is None and max_bytes is None:
                     return QueryResult(columns, [tuple(r) for r in cur.fetchall()])
-                rows, truncated = read_limited(cur.fetchmany, columns, sql, max_rows=max_rows, max_bytes=max_bytes)
+                try:
+                    rows, truncated = read_limited(cur.fetchmany, columns, sql, max_rows=max_rows,
+                                                   max_bytes=max_bytes)  # fmt: skip
+                except ExecutionError:  # past max_bytes: drop the rest of the result now, not at the next query
+                    cur.abort()
+                    raise
+                if truncated:
+                    cur.abort()
             except duckdb.InterruptException as e:
                 if not deadline.fired:
                     raise ExecutionError(f"query failed: {_duck_message(e)}", sql=sql, params=params) from e
