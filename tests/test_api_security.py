@@ -129,6 +129,29 @@ def test_slow_queries_do_not_starve_the_api(pristine_warehouse: Path, tmp_path: 
             assert c.post("/execute/query", json={"query": "SELECT 1 AS one"}).json()["data"] == [{"one": 1}]
 
 
+def test_a_busy_pool_answers_overloaded_with_retry_after(fixture_warehouse: Path) -> None:
+    """The pool behind /get/data, /get/schemas and /health: when every connection stays busy, 503 + Retry-After
+    (it was a 409 after 30 s); a connection handed back is used again."""
+    from datamorph.api.errors import ApiError
+    from datamorph.api.pool import EnginePool
+    from datamorph.config import Settings
+
+    pool = EnginePool(Settings(duckdb_external_access=False), str(fixture_warehouse), size=1, wait_s=0.2,
+                      retry_after_s=3)  # fmt: skip
+    try:
+        with pool.engine() as held:
+            try:
+                with pool.engine():
+                    raise AssertionError("a second engine was handed out beyond the pool's size")
+            except ApiError as busy:
+                assert (busy.status_code, busy.error_type, busy.headers) == (503, "Overloaded", {"Retry-After": "3"})
+                assert "all 1 warehouse connections are in use" in busy.message
+        with pool.engine() as again:
+            assert again is held and again.scalar("SELECT count(*) FROM orders") == 11
+    finally:
+        pool.close()
+
+
 def test_a_crashing_run_is_recorded_and_the_pool_goes_on(fixture_warehouse: Path, tmp_path: Path) -> None:
     """A bug inside a run (not a DataMorph error) marks that run failed with an error entry; later runs work."""
     from datamorph.api.runs import RunManager
