@@ -11,19 +11,21 @@ limit and the time limit must hold, and the engine must stay usable after a stop
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlglot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.helpers import fingerprint
 
 from datamorph.engines import connect
 from datamorph.engines.base import Engine
-from datamorph.engines.safe_query import HINT, check_query, run_query
+from datamorph.engines.safe_query import HINT, check_query, run_query, tables_read, unique_names
 from datamorph.errors import CatalogError, ConfigError, ExecutionError, QueryRefused
 
 # (statement, part of the refusal message). ``{tmp}`` is a fresh folder that must stay empty.
@@ -131,6 +133,41 @@ HOSTILE_DUCKDB: list[tuple[str, str]] = [
     ("SELECT * FROM other.main.customers", "names a database"),
     ("SELECT * FROM customers WHERE customer_id = ?", "query parameters"),
     ("SELECT * FROM customers WHERE customer_id = $1", "query parameters"),
+    # system catalogs behind a CTE of the same name defined in another scope (issue 10), and however spelled
+    ("SELECT name, setting FROM (WITH pg_settings AS (SELECT 1 AS x) SELECT * FROM pg_settings) a, pg_settings",
+     "table pg_settings would be read from the system catalog"),
+    ("SELECT database_name, path FROM (WITH duckdb_databases AS (SELECT 1 AS x) SELECT * FROM duckdb_databases) a, "
+     "duckdb_databases", "table duckdb_databases would be read from the system catalog"),
+    ("SELECT schema_name, table_name FROM (WITH duckdb_tables AS (SELECT 1 AS x) SELECT * FROM duckdb_tables) a, "
+     "duckdb_tables", "table duckdb_tables would be read from the system catalog"),
+    ('SELECT * FROM (WITH duckdb_tables AS (SELECT 1 AS x) SELECT * FROM duckdb_tables) a, "DuckDB_Tables"',
+     "table duckdb_tables would be read from the system catalog"),
+    ("WITH a AS (WITH duckdb_views AS (SELECT 1 AS x) SELECT * FROM duckdb_views) SELECT * FROM a, duckdb_views",
+     "table duckdb_views would be read from the system catalog"),
+    ("SELECT * FROM customers WHERE customer_id IN (WITH duckdb_columns AS (SELECT 1 AS x) SELECT x FROM "
+     "duckdb_columns) AND EXISTS (SELECT 1 FROM duckdb_columns)", "table duckdb_columns would be read"),
+    ("WITH b AS (SELECT * FROM duckdb_schemas), duckdb_schemas AS (SELECT 1 AS x) SELECT * FROM b",
+     "table duckdb_schemas would be read"),  # a later CTE does not hide a table from an earlier one
+    ("SELECT * FROM customers, LATERAL (WITH sqlite_master AS (SELECT 1 AS x) SELECT * FROM sqlite_master) s, "
+     "sqlite_master", "table sqlite_master would be read"),
+    ('SELECT * FROM "DuckDB_Tables"', "would be read from the system catalog"),
+    ("SELECT * FROM DUCKDB_TABLES", "would be read from the system catalog"),
+    ("SELECT * FROM main.duckdb_tables", "table main.duckdb_tables would be read from the system catalog"),
+    ("SELECT * FROM system.main.duckdb_tables", "names a database"),
+    ("SELECT * FROM pg_catalog.pg_settings", "is in a system schema"),
+    ('SELECT * FROM "PG_CATALOG"."PG_SETTINGS"', "is in a system schema"),
+    ("SELECT * FROM Pg_Settings", "would be read from the system catalog"),
+    ("SELECT * FROM pg_class", "would be read from the system catalog"),
+    ("SELECT * FROM pragma_database_list", "would be read from the system catalog"),
+    ("SELECT * FROM information_schema.schemata", "is in a system schema"),
+    ('SELECT * FROM "Information_Schema".tables', "is in a system schema"),
+    ("SELECT * FROM temp.customers", "is in a system schema"),
+    ("SELECT * FROM datamorph_staging.anything", "is in a system schema"),
+    ('SELECT * FROM "DataMorph_History"."versions"', "is in a system schema"),
+    ("WITH datamorph_history AS (SELECT 1 AS x) SELECT * FROM datamorph_history.versions", "is in a system schema"),
+    ("SELECT * FROM duckdb_tables()", "function duckdb_tables is not allowed"),
+    ("SELECT * FROM customers, duckdb_settings() s", "function duckdb_settings is not allowed"),
+    ("SELECT error('x')", "function error is not allowed"),
 ]
 
 HOSTILE_POSTGRES: list[tuple[str, str]] = [
@@ -191,6 +228,17 @@ HOSTILE_POSTGRES: list[tuple[str, str]] = [
     ("SELECT usename, query FROM pg_stat_activity", "would be read from the system catalog"),
     ("SELECT * FROM information_schema.tables", "is in a system schema"),
     ("SELECT * FROM '/etc/passwd'", "reading the file '/etc/passwd' is not allowed"),
+    # issue 10: a CTE of the same name in another scope does not hide a system catalog; settings are not read
+    ("SELECT name, setting FROM (WITH pg_settings AS (SELECT 1 AS x) SELECT * FROM pg_settings) a, pg_settings",
+     "table pg_settings would be read from the system catalog"),
+    ("SELECT * FROM (WITH pg_stat_activity AS (SELECT 1 AS x) SELECT * FROM pg_stat_activity) a, "
+     '"pg_stat_activity"', "table pg_stat_activity would be read from the system catalog"),
+    ("SELECT * FROM PG_CATALOG.PG_AUTHID", "is in a system schema"),
+    ('SELECT * FROM "pg_catalog"."pg_settings"', "is in a system schema"),
+    ("SELECT * FROM pg_temp.anything", "is in a system schema"),
+    ("SELECT * FROM datamorph_history.versions", "is in a system schema"),
+    ("SELECT current_setting('data_directory')", "function current_setting is not allowed"),
+    ("SELECT to_regclass('datamorph_staging.x')", "function to_regclass is not allowed"),
 ]
 
 
@@ -261,13 +309,47 @@ def test_unknown_and_system_tables(fixture_warehouse: Path) -> None:
             run_query(eng, "SELECT * FROM custmers")
         assert "unknown table 'custmers'" in cat_err.value.message
         assert "customers" in (cat_err.value.hint or "")
-        with pytest.raises(CatalogError):
+        with pytest.raises(QueryRefused):
             run_query(eng, "SELECT * FROM duckdb_tables")  # a system view, not a warehouse table
         with pytest.raises(CatalogError):
             run_query(eng, "SELECT * FROM other_schema.customers")
         # a CTE is read by its name; a schema-qualified warehouse table is found
         assert run_query(eng, "WITH c AS (SELECT 2 AS x) SELECT x FROM c").rows == [(2,)]
         assert run_query(eng, "SELECT count(*) FROM main.customers").rows == [(6,)]
+        # a CTE hides a table only in its own scope: elsewhere the name must be a warehouse table
+        with pytest.raises(CatalogError) as hidden:
+            run_query(eng, "SELECT * FROM (WITH secret AS (SELECT 1 AS x) SELECT * FROM secret) a, secret")
+        assert "unknown table 'secret'" in hidden.value.message
+        with pytest.raises(CatalogError):
+            run_query(eng, "WITH a AS (SELECT * FROM secret), secret AS (SELECT 1 AS x) SELECT * FROM a")
+        assert run_query(eng, "SELECT count(*) FROM (WITH orders AS (SELECT 1 AS x) SELECT * FROM orders) a, "
+                              "orders").rows == [(11,)]  # fmt: skip
+
+
+# (query, tables it reads) per dialect: a CTE hides a table only where the CTE is visible
+SCOPES: list[tuple[str, str, list[tuple[str | None, str]]]] = [
+    ("duckdb", "SELECT name FROM (WITH pg_settings AS (SELECT 1 AS x) SELECT * FROM pg_settings) a, pg_settings",
+     [(None, "pg_settings")]),
+    ("duckdb", "WITH a AS (SELECT 1 AS x) SELECT * FROM a", []),
+    ("duckdb", "WITH a AS (SELECT 1 AS x), b AS (SELECT * FROM a) SELECT * FROM b, c", [(None, "c")]),
+    ("duckdb", "WITH b AS (SELECT * FROM a), a AS (SELECT 1 AS x) SELECT * FROM b", [(None, "a")]),
+    ("duckdb", "WITH a AS (SELECT * FROM a) SELECT * FROM a", [(None, "a")]),
+    ("duckdb", "WITH RECURSIVE a AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM a WHERE n < 3) SELECT * FROM a", []),
+    ("duckdb", "SELECT * FROM t WHERE x IN (WITH t AS (SELECT 1) SELECT * FROM t)", [(None, "t")]),
+    ("duckdb", "WITH c AS (SELECT 1) SELECT * FROM (SELECT * FROM c) s, (SELECT * FROM main.c) m", [("main", "c")]),
+    ("duckdb", "SELECT * FROM (SELECT 1 AS x) AS s, LATERAL (SELECT * FROM s) l", [(None, "s")]),
+    ("duckdb", "SELECT (WITH q AS (SELECT 1) SELECT * FROM q), * FROM q", [(None, "q")]),
+    ("duckdb", 'WITH Foo AS (SELECT 1) SELECT * FROM "FOO"', []),  # DuckDB names ignore case, quoted or not
+    ("postgres", 'WITH Foo AS (SELECT 1) SELECT * FROM "Foo"', [(None, "Foo")]),  # unquoted Foo is foo
+    ("postgres", 'WITH "Foo" AS (SELECT 1) SELECT * FROM "Foo", foo', [(None, "foo")]),
+    ("postgres", "SELECT * FROM orders o JOIN (WITH orders AS (SELECT 1 AS x) SELECT * FROM orders) p ON true",
+     [(None, "orders")]),
+]
+
+
+@pytest.mark.parametrize(("dialect", "sql", "tables"), SCOPES)
+def test_tables_are_resolved_per_scope(dialect: str, sql: str, tables: list[tuple[str | None, str]]) -> None:
+    assert tables_read(sqlglot.parse_one(sql, read=dialect), dialect) == tables
 
 
 # -- legitimate queries ----------------------------------------------------------------------------------
@@ -335,7 +417,6 @@ LEGIT_POSTGRES: list[tuple[str, list[tuple[Any, ...]]]] = [
     ("SELECT first_name::text || '!' FROM customers WHERE customer_id = 1", [("Ada!",)]),
     ("SELECT count(*) FROM customers c, LATERAL (SELECT 1 FROM orders o WHERE o.customer_id = c.customer_id "
      "LIMIT 1) s", [(4,)]),
-    ("SELECT current_setting('statement_timeout') IS NOT NULL", [(True,)]),
 ]
 
 
@@ -382,11 +463,187 @@ def test_time_limit_stops_a_slow_query_on_duckdb(duck: Engine) -> None:
     assert duck.fetch("SELECT 42", timeout_s=30).rows == [(42,)]
 
 
+def test_byte_limit_stops_reading_a_large_result(duck: Engine) -> None:
+    """Issue 10: 30 rows of 10 MB each passed the row cap; the byte limit refuses them while reading."""
+    with pytest.raises(ExecutionError) as err:
+        run_query(duck, "SELECT repeat('x', 10000000) FROM range(30)", max_bytes=10_000_000)
+    assert err.value.context.get("too_large") is True
+    assert "query result exceeds DATAMORPH_QUERY_MAX_BYTES (10 MB): stopped reading after 1 row" in err.value.message
+    assert "select fewer columns or rows" in (err.value.hint or "")
+    assert run_query(duck, "SELECT count(*) FROM customers").rows == [(6,)]  # the engine is still usable
+    # below the limit the rows come back; the limit counts every row returned, not one
+    ok = run_query(duck, "SELECT repeat('x', 1000) AS s FROM range(5)", max_bytes=10_000)
+    assert (len(ok.rows), ok.truncated) == (5, False)
+    with pytest.raises(ExecutionError) as err:
+        run_query(duck, "SELECT repeat('x', 1000) AS s FROM range(50)", max_bytes=10_000)
+    assert "(10,000 bytes): stopped reading after 10 rows" in err.value.message
+    # the row limit still applies, and a result cut by it is not refused for the rows it did not return
+    cut = run_query(duck, "SELECT repeat('x', 1000) AS s FROM range(50)", max_rows=3, max_bytes=10_000)
+    assert (len(cut.rows), cut.truncated) == (3, True)
+    # multi-byte text counts in UTF-8 bytes
+    with pytest.raises(ExecutionError):
+        run_query(duck, "SELECT repeat('é', 3000) AS s", max_bytes=5_000)
+    assert len(run_query(duck, "SELECT repeat('e', 3000) AS s", max_bytes=5_000).rows) == 1
+    # the engine's own fetch: without max_rows, max_bytes alone also stops reading
+    with pytest.raises(ExecutionError) as err:
+        duck.fetch("SELECT repeat('x', 100000) FROM range(1000)", max_bytes=1_000_000)
+    assert err.value.context.get("too_large") is True
+
+
+def test_duplicate_output_names_are_made_unique(duck: Engine) -> None:
+    """Issue 10: `SELECT 1 AS x, 2 AS x` lost a value once rows became JSON objects."""
+    res = run_query(duck, "SELECT 1 AS x, 2 AS x, 3 AS x_1, 4 AS x")
+    assert res.columns == ["x", "x_2", "x_1", "x_3"]
+    assert res.renamed_columns == {"x_2": "x", "x_3": "x"}
+    assert res.rows == [(1, 2, 3, 4)]
+    assert [dict(zip(res.columns, r, strict=True)) for r in res.rows] == [{"x": 1, "x_2": 2, "x_1": 3, "x_3": 4}]
+    both = run_query(duck, "SELECT c.*, o.* FROM customers c JOIN orders o ON o.customer_id <> c.customer_id "
+                           "WHERE c.customer_id = 1 AND o.order_id = 105")  # fmt: skip
+    assert both.renamed_columns == {"customer_id_1": "customer_id"}
+    row = dict(zip(both.columns, both.rows[0], strict=True))
+    assert (row["customer_id"], row["customer_id_1"]) == (1, 3)
+    assert run_query(duck, "SELECT 1 AS a, 2 AS b").renamed_columns == {}
+    assert unique_names(["a", "A", "a", "a_1", "a"]) == (["a", "A", "a_2", "a_1", "a_3"], {"a_2": "a", "a_3": "a"})
+
+
 def test_an_error_in_a_query_is_an_execution_error(duck: Engine) -> None:
     with pytest.raises(ExecutionError) as err:
         run_query(duck, "SELECT no_such_column FROM customers")
     assert "no_such_column" in err.value.message
     assert not err.value.context.get("timed_out")
+
+
+# -- every risky function of the engines' own catalogs ------------------------------------------------------
+
+# Names that suggest files, settings, the environment, the network, other sessions or side effects.
+_RISKY_NAME = re.compile(
+    r"read|scan|glob|env|setting|config|file|dir|http|url|secret|extension|query|variable|sleep|pragma|^duckdb_|"
+    r"^pg_|^lo_|sql|attach|s3|path|load|install|copy|export|import|checkpoint|log|stat|connection|session|"
+    r"transaction|xact|txid|snapshot|advisory|lock|backend|notify|wal|replication|version|user|role|seq|val$|"
+    r"sniff|metadata|arrow|parquet|csv|substrait|iceberg|delta|xml|cursor|terminate|cancel|signal|reload|rotate|"
+    r"promote|backup|dblink"
+)
+# Each risky function is called these ways; every call must be refused unless the function is listed below.
+_CALLS = ("SELECT * FROM {f}()", "SELECT * FROM {f}('x')", "SELECT * FROM {f}('x', 1)", "SELECT {f}()",
+          "SELECT {f}('x')", "SELECT {f}(1, 2)")  # fmt: skip
+
+# The risky-looking functions a query may call (they compute values only), each with a call that must run
+# and its rows. A new engine function that gets through the checks and is not here fails the test.
+HARMLESS_DUCKDB: dict[str, tuple[str, list[tuple[Any, ...]]]] = {
+    "range": ("SELECT * FROM range(3)", [(0,), (1,), (2,)]),
+    "generate_series": ("SELECT * FROM generate_series(1, 3)", [(1,), (2,), (3,)]),
+    "unnest": ("SELECT * FROM unnest([1, 2])", [(1,), (2,)]),
+    "repeat": ("SELECT repeat('ab', 2)", [("abab",)]),
+    "histogram": ("SELECT histogram(x) FROM range(2) AS t(x)", [({0: 1, 1: 1},)]),
+    "json_each": ("SELECT 1", [(1,)]),  # passes the checks in a select list, where DuckDB refuses a table function
+    "json_extract_path": ("SELECT json_extract_path('{\"a\": 1}', 'a') = '1'", [(True,)]),
+    "json_extract_path_text": ("SELECT json_extract_path_text('{\"a\": 1}', 'a')", [("1",)]),
+    "log": ("SELECT log(100)", [(2.0,)]),
+    "log10": ("SELECT log10(100)", [(2.0,)]),
+    "log2": ("SELECT log2(8)", [(3.0,)]),
+    "url_encode": ("SELECT url_encode('a b')", [("a%20b",)]),
+    "url_decode": ("SELECT url_decode('a%20b')", [("a b",)]),
+    "random": ("SELECT random() BETWEEN 0 AND 1", [(True,)]),
+    "uuid": ("SELECT length(CAST(uuid() AS VARCHAR))", [(36,)]),
+    "gen_random_uuid": ("SELECT length(CAST(gen_random_uuid() AS VARCHAR))", [(36,)]),
+    "pg_typeof": ("SELECT pg_typeof(1)", [("integer",)]),
+    "transaction_timestamp": ("SELECT transaction_timestamp() IS NOT NULL", [(True,)]),
+    "current_catalog": ("SELECT current_catalog() = current_database()", [(True,)]),
+    "current_role": ("SELECT current_role() IS NOT NULL", [(True,)]),
+    "current_user": ("SELECT current_user() IS NOT NULL", [(True,)]),
+    "session_user": ("SELECT session_user() IS NOT NULL", [(True,)]),
+    "version": ("SELECT version() IS NOT NULL", [(True,)]),
+}
+HARMLESS_POSTGRES: dict[str, tuple[str, list[tuple[Any, ...]]]] = {
+    "generate_series": ("SELECT * FROM generate_series(1, 3)", [(1,), (2,), (3,)]),
+    "unnest": ("SELECT * FROM unnest(ARRAY[1, 2])", [(1,), (2,)]),
+    "generate_subscripts": ("SELECT generate_subscripts(ARRAY[5, 6], 1)", [(1,), (2,)]),
+    "json_each": ("SELECT count(*) FROM (SELECT json_each('{\"a\": 1, \"b\": 2}')) AS e", [(2,)]),
+    "regexp_matches": ("SELECT regexp_matches('a1b2', '[0-9]', 'g')", [(["1"],), (["2"],)]),
+    "regexp_split_to_table": ("SELECT regexp_split_to_table('a,b', ',')", [("a",), ("b",)]),
+    "json_extract_path": ("SELECT json_extract_path('{\"a\": 1}', 'a')::text", [("1",)]),
+    "json_extract_path_text": ("SELECT json_extract_path_text('{\"a\": 1}', 'a')", [("1",)]),
+    "jsonb_extract_path": ("SELECT jsonb_extract_path('{\"a\": 1}', 'a')::text", [("1",)]),
+    "jsonb_extract_path_text": ("SELECT jsonb_extract_path_text('{\"a\": 1}', 'a')", [("1",)]),
+    "interval": ("SELECT CAST('1 day' AS INTERVAL) = INTERVAL '24 hours'", [(True,)]),
+    "make_interval": ("SELECT make_interval(days => 1) = INTERVAL '1 day'", [(True,)]),
+    "justify_interval": ("SELECT justify_interval(INTERVAL '30 days') = INTERVAL '1 month'", [(True,)]),
+    "log": ("SELECT log(100)", [(Decimal("2.0000000000000000"),)]),
+    "log10": ("SELECT log10(100)", [(Decimal("2.0000000000000000"),)]),
+    "random": ("SELECT random() BETWEEN 0 AND 1", [(True,)]),
+    "gen_random_uuid": ("SELECT length(gen_random_uuid()::text)", [(36,)]),
+    "clock_timestamp": ("SELECT clock_timestamp() IS NOT NULL", [(True,)]),
+    "statement_timestamp": ("SELECT statement_timestamp() IS NOT NULL", [(True,)]),
+    "transaction_timestamp": ("SELECT transaction_timestamp() IS NOT NULL", [(True,)]),
+    "timeofday": ("SELECT timeofday() IS NOT NULL", [(True,)]),
+    "pg_typeof": ("SELECT pg_typeof(1)::text", [("integer",)]),
+    "current_database": ("SELECT current_database() IS NOT NULL", [(True,)]),
+    "current_schema": ("SELECT current_schema()", [("public",)]),
+    "current_schemas": ("SELECT cardinality(current_schemas(false)) >= 1", [(True,)]),
+    "current_user": ("SELECT current_user IS NOT NULL", [(True,)]),
+    "session_user": ("SELECT session_user IS NOT NULL", [(True,)]),
+    "version": ("SELECT version() IS NOT NULL", [(True,)]),
+}
+
+
+def _calls_not_refused(engine: Engine, functions: list[str]) -> dict[str, list[str]]:
+    """{function: [calls that were not refused]} for every call of every function (through run_query)."""
+    passed: dict[str, list[str]] = {}
+    for f in functions:
+        for call in _CALLS:
+            sql = call.format(f=f)
+            try:
+                run_query(engine, sql)
+            except QueryRefused:
+                continue
+            except ExecutionError:  # got through the checks; the engine itself rejected the call
+                pass
+            passed.setdefault(f, []).append(sql)
+    return passed
+
+
+def _check_catalog_functions(engine: Engine, functions: list[str],
+                             harmless: dict[str, tuple[str, list[tuple[Any, ...]]]]) -> None:  # fmt: skip
+    passed = _calls_not_refused(engine, functions)
+    assert {f: calls for f, calls in passed.items() if f not in harmless} == {}
+    assert set(passed) <= set(harmless)
+    for f, (sql, rows) in harmless.items():
+        assert run_query(engine, sql).rows == rows, f
+
+
+def test_every_risky_duckdb_function_is_refused(fixture_warehouse: Path) -> None:
+    """From DuckDB's own catalog: every table function, every function with side effects or volatile, and
+    every function named like files, settings, the network or the environment is refused in a SELECT,
+    except the few listed harmless ones, which run and change nothing."""
+    before = fingerprint(fixture_warehouse)
+    with connect(str(fixture_warehouse), external_access=False) as eng:
+        rows = eng.fetch("SELECT function_name, list(DISTINCT function_type), bool_or(has_side_effects), "
+                         "list(DISTINCT stability) FROM duckdb_functions() GROUP BY function_name").rows  # fmt: skip
+        functions = sorted(name for name, types, side_effects, stability in rows
+                           if {"table", "table_macro"} & set(types) or side_effects or "VOLATILE" in stability
+                           or _RISKY_NAME.search(name))  # fmt: skip
+        tables = {name for name, types, _, _ in rows if {"table", "table_macro"} & set(types)}
+        assert len(tables) >= 100 and len(functions) >= 150
+        assert {"read_csv", "read_text", "glob", "query", "query_table", "current_setting",
+                "duckdb_settings", "duckdb_secrets", "parquet_scan", "sniff_csv"} <= set(functions)  # fmt: skip
+        _check_catalog_functions(eng, functions, HARMLESS_DUCKDB)
+    assert fingerprint(fixture_warehouse) == before
+
+
+def test_every_risky_postgres_function_is_refused(pg_warehouse: Engine) -> None:
+    """From PostgreSQL's pg_proc: every set-returning function, every volatile function, and every function
+    named like files, settings, locks, other sessions, the network or the server is refused in a SELECT,
+    except the few listed harmless ones, which run and change nothing."""
+    before = _pg_fingerprint(pg_warehouse)
+    rows = pg_warehouse.fetch("SELECT proname, bool_or(proretset), bool_or(provolatile = 'v') FROM pg_proc "
+                              "WHERE prokind IN ('f', 'a', 'w') GROUP BY proname").rows  # fmt: skip
+    functions = sorted(name for name, set_returning, volatile in rows
+                       if set_returning or volatile or _RISKY_NAME.search(name))  # fmt: skip
+    assert len(functions) >= 500
+    assert {"pg_read_file", "pg_ls_dir", "current_setting", "set_config", "lo_import", "pg_stat_file",
+            "pg_terminate_backend", "txid_current", "pg_advisory_lock", "pg_sleep", "nextval"} <= set(functions)  # fmt: skip
+    _check_catalog_functions(pg_warehouse, functions, HARMLESS_POSTGRES)
+    assert _pg_fingerprint(pg_warehouse) == before
 
 
 # -- property: random compositions of allowed constructs are accepted and run -----------------------------
@@ -517,3 +774,23 @@ def test_time_limit_stops_a_slow_query_on_postgres(pg_warehouse: Engine) -> None
     assert "query stopped after 0.5 s" in err.value.message
     assert "DATAMORPH_QUERY_TIMEOUT" in (err.value.hint or "")
     assert run_query(pg_warehouse, "SELECT count(*) FROM customers").rows == [(6,)]
+
+
+def test_byte_limit_and_duplicate_names_on_postgres(pg_warehouse: Engine) -> None:
+    """The server-side cursor is read in small batches: the limit stops reading before later rows are made."""
+    with pytest.raises(ExecutionError) as err:
+        run_query(pg_warehouse, "SELECT repeat('x', 10000000) FROM generate_series(1, 30)", max_bytes=10_000_000)
+    assert err.value.context.get("too_large") is True
+    assert "exceeds DATAMORPH_QUERY_MAX_BYTES (10 MB): stopped reading after 1 row" in err.value.message
+    # every row after the 20th fails (division by zero) when PostgreSQL makes it: reading stops before that
+    lazy = ("SELECT CASE WHEN i <= 20 THEN repeat('x', 1000) ELSE CAST(1 / (i - i) AS TEXT) END AS s "
+            "FROM generate_series(1, 1000) AS g(i)")  # fmt: skip
+    with pytest.raises(ExecutionError) as err:
+        run_query(pg_warehouse, lazy, max_bytes=5_000)
+    assert err.value.context.get("too_large") is True, err.value
+    with pytest.raises(ExecutionError) as err:  # without the byte limit the failing rows are reached
+        run_query(pg_warehouse, lazy)
+    assert "division by zero" in err.value.message
+    res = run_query(pg_warehouse, "SELECT 1 AS x, 2 AS x")
+    assert (res.columns, res.rows, res.renamed_columns) == (["x", "x_1"], [(1, 2)], {"x_1": "x"})
+    assert run_query(pg_warehouse, "SELECT count(*) FROM orders").rows == [(11,)]

@@ -46,6 +46,12 @@ class Settings(BaseModel):
                                 "at most.")  # fmt: skip
     query_timeout: float = Field(default=30.0, gt=0, le=3600, description="Seconds a query endpoint query may "
                                  "run.")  # fmt: skip
+    query_max_bytes: int = Field(default=10_000_000, ge=1000, description="Bytes of rows (as JSON) the query "
+                                 "endpoint returns at most; a larger result is refused with 413 while it is "
+                                 "read.")  # fmt: skip
+    query_connections: int = Field(default=2, ge=1, le=32, description="Warehouse connections the query endpoint "
+                                   "may use at once; a query beyond them is answered 503 with Retry-After, so runs "
+                                   "and the other endpoints keep theirs.")  # fmt: skip
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest HTTP request body accepted.")
 
     @property

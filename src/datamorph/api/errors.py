@@ -44,6 +44,13 @@ class ApiError(Exception):
         self.extra = extra
 
 
+class Overloaded(ApiError):
+    """503: no warehouse connection is free for this request now; ``Retry-After`` says when to try again."""
+
+    def __init__(self, message: str, retry_after_s: int = 1) -> None:
+        super().__init__(503, "Overloaded", message, headers={"Retry-After": str(max(1, int(retry_after_s)))})
+
+
 # Most specific first: the first class an error is an instance of decides its status.
 _STATUS: tuple[tuple[type[E.DataMorphError], int], ...] = (
     (E.RunNotFound, 404),
@@ -120,7 +127,10 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or wrong API token"},
     404: {"model": ErrorBody, "description": "Unknown run, table or artifact"},
     409: {"model": ErrorBody, "description": "Conflict (target busy, nothing to roll back, idempotency key reused)"},
-    413: {"model": ErrorBody, "description": "Request body too large"},
+    413: {"model": ErrorBody, "description": "Request body too large, or a query result larger than "
+          "DATAMORPH_QUERY_MAX_BYTES"},
     422: {"model": ErrorBody, "description": "The request body or parameters fail validation"},
     500: {"model": ErrorBody, "description": "Server error, or a run that failed"},
+    503: {"model": ErrorBody, "description": "Overloaded: every warehouse connection for this kind of request is "
+          "busy; retry after the Retry-After header's seconds"},
 }

@@ -84,18 +84,24 @@ def get_data(body: DataRequest, svc: Services = Depends(services)) -> dict[str, 
 def execute_query(body: QueryRequest, svc: Services = Depends(services)) -> dict[str, Any]:
     """Exactly one read-only `SELECT` / `WITH ... SELECT`; anything else is refused (400).
 
-    Rows are limited to DATAMORPH_QUERY_MAX_ROWS (`truncated` tells) and time to DATAMORPH_QUERY_TIMEOUT.
+    Rows are limited to DATAMORPH_QUERY_MAX_ROWS (`truncated` tells) and time to DATAMORPH_QUERY_TIMEOUT;
+    a result larger than DATAMORPH_QUERY_MAX_BYTES is refused (413) as soon as reading passes the limit.
+    Output columns with the same name are renamed `x_1`, `x_2`... (`renamed_columns`: new name → name).
+    Queries use their own DATAMORPH_QUERY_CONNECTIONS connections: when all are busy, 503 with Retry-After.
     """
     from datamorph.engines.safe_query import run_query
 
     s = svc.settings
-    with svc.pool.engine() as engine:
+    with svc.query_pool.engine() as engine:
         try:
-            res = run_query(engine, body.query, max_rows=s.query_max_rows, timeout_s=s.query_timeout)
+            res = run_query(engine, body.query, max_rows=s.query_max_rows, timeout_s=s.query_timeout,
+                            max_bytes=s.query_max_bytes)  # fmt: skip
         except ExecutionError as e:  # the user's SQL failed: bad input, not a server error
+            if e.context.get("too_large"):
+                raise ApiError(413, "ResultTooLarge", str(e)) from None
             raise ApiError(400, e.error_type, str(e)) from None
     return {"status": "success", "columns": res.columns, "data": rows_json(res), "row_count": len(res.rows),
-            "truncated": res.truncated}  # fmt: skip
+            "truncated": res.truncated, "renamed_columns": res.renamed_columns}  # fmt: skip
 
 
 @router.get("/get/logs/{run_id}", summary="A run's log entries")

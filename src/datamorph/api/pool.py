@@ -1,10 +1,15 @@
 """A small pool of warehouse connections for the API's read endpoints.
 
 Each engine holds one connection and serialises its own use, so requests
-borrow one engine each: up to ``size`` requests read the warehouse at once,
-the rest wait. On DuckDB every connection is opened with external access
-disabled (see :func:`datamorph.engines.connect`); the runs the API starts
-open theirs the same way, as DuckDB requires within one process.
+borrow one engine each: up to ``size`` requests read the warehouse at once;
+the rest wait up to ``wait_s`` seconds (0: not at all) and are then answered
+503 with a ``Retry-After`` header (:class:`~datamorph.api.errors.Overloaded`).
+The API keeps two pools: one for the query endpoint (DATAMORPH_QUERY_CONNECTIONS,
+no waiting) and one for the other endpoints, so slow queries never take the
+connections the rest of the API needs (runs open their own). On DuckDB every
+connection is opened with external access disabled (see
+:func:`datamorph.engines.connect`); the runs the API starts open theirs the
+same way, as DuckDB requires within one process.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from datamorph.api.errors import ApiError, Overloaded
 from datamorph.config import Settings
 from datamorph.engines import Engine, connect
 from datamorph.errors import ConcurrencyError, DataMorphError
@@ -22,19 +28,27 @@ from datamorph.errors import ConcurrencyError, DataMorphError
 class EnginePool:
     """Up to ``size`` engines over one warehouse, opened on first use and reused."""
 
-    def __init__(self, settings: Settings, warehouse: str, size: int = 4, wait_s: float = 30.0) -> None:
+    def __init__(self, settings: Settings, warehouse: str, size: int = 4, wait_s: float = 1.0, *,
+                 retry_after_s: int = 1, purpose: str = "warehouse connections") -> None:  # fmt: skip
         self.settings = settings
         self.warehouse = warehouse
         self.size = size
         self.wait_s = wait_s
+        self.retry_after_s = retry_after_s
+        self.purpose = purpose
         self._idle: queue.LifoQueue[Engine] = queue.LifoQueue()
         self._opened = 0
         self._lock = threading.Lock()
         self._closed = False
 
     def _open(self) -> Engine:
-        return connect(self.warehouse, lock_timeout=self.settings.lock_timeout,
-                       external_access=self.settings.duckdb_external_access)  # fmt: skip
+        eng = connect(self.warehouse, lock_timeout=self.settings.lock_timeout,
+                      external_access=self.settings.duckdb_external_access)  # fmt: skip
+        if eng.dialect == "duckdb":
+            # DuckDB's allocator keeps what a query freed (a large result: hundreds of MB) in its caches;
+            # its background threads hand it back to the system within seconds
+            eng.fetch("SET allocator_background_threads = true")
+        return eng
 
     @contextmanager
     def engine(self) -> Iterator[Engine]:
@@ -45,7 +59,7 @@ class EnginePool:
         broken = False
         try:
             yield eng
-        except DataMorphError:
+        except (DataMorphError, ApiError):
             raise
         except BaseException:
             broken = True  # an unexpected failure may have left the connection in a bad state
@@ -70,12 +84,12 @@ class EnginePool:
                     self._opened -= 1
                 raise
         try:
-            return self._idle.get(timeout=self.wait_s)
+            if self.wait_s > 0:
+                return self._idle.get(timeout=self.wait_s)
+            return self._idle.get_nowait()
         except queue.Empty:
-            raise ConcurrencyError(
-                f"all {self.size} warehouse connections stayed busy for {self.wait_s:g}s",
-                hint="retry in a moment",
-            ) from None
+            raise Overloaded(f"the server is busy: all {self.size} {self.purpose} are in use; retry after "
+                             f"{self.retry_after_s} s (Retry-After)", self.retry_after_s) from None  # fmt: skip
 
     def _give_back(self, eng: Engine, broken: bool) -> None:
         if broken or self._closed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -75,15 +76,22 @@ class Services:
     runs: RunManager
     artifacts: ArtifactStore
     catalogs: CatalogCache = field(init=False)
+    query_pool: EnginePool = field(init=False)  # the query endpoint's own connections, never waited for
 
     def __post_init__(self) -> None:
         postgres = self.warehouse.startswith(("postgresql://", "postgres://"))
         self.catalogs = CatalogCache(self.pool, ttl_s=2.0 if postgres else None)
         self.runs.on_finish = self.catalogs.invalidate
+        self.query_pool = EnginePool(
+            self.settings, self.warehouse, size=self.settings.query_connections, wait_s=0,
+            retry_after_s=math.ceil(min(self.settings.query_timeout, 5.0)),
+            purpose="query connections (DATAMORPH_QUERY_CONNECTIONS)",
+        )  # fmt: skip
 
     def close(self) -> None:
         self.runs.shutdown(wait=True)
         self.pool.close()
+        self.query_pool.close()
         self.store.close()
 
 

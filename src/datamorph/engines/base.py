@@ -10,7 +10,7 @@ restores the previous version. Source tables are never written.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -38,6 +38,79 @@ def query_timeout(sql: str, seconds: float) -> ExecutionError:
         timed_out=True,
         timeout_s=seconds,
     )
+
+
+def result_too_large(sql: str, max_bytes: int, rows_read: int) -> ExecutionError:
+    """The error :meth:`Engine.fetch` raises when the rows read pass its ``max_bytes``."""
+    return ExecutionError(
+        f"query result exceeds {size_text(max_bytes)}: stopped reading after {rows_read} "
+        f"row{'' if rows_read == 1 else 's'}",
+        hint="select fewer columns or rows, or allow larger results",
+        sql=sql,
+        too_large=True,
+        max_bytes=max_bytes,
+        rows_read=rows_read,
+    )
+
+
+def size_text(n: int) -> str:
+    """``10 MB``, ``2.5 MB``, ``4,096 bytes``."""
+    return f"{n / 1e6:g} MB" if n >= 1_000_000 else f"{n:,} bytes"
+
+
+def json_size(value: Any) -> int:
+    """About how many bytes ``value`` takes in a JSON response (cheap; exact for ASCII text)."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return 8
+    if isinstance(value, str):
+        return 2 + (len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass")))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return 2 + (len(value) * 4 + 2) // 3  # base64
+    if isinstance(value, dict):
+        return 2 + sum(json_size(k) + json_size(v) + 2 for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return 2 + sum(json_size(v) + 1 for v in value)
+    return 32  # dates, times, decimals, uuids: short text
+
+
+READ_BATCH_ROWS = 100  # most rows read_limited asks a cursor for at once
+
+
+def read_limited(
+    fetchmany: Callable[[int], Sequence[Sequence[Any]]],
+    columns: Sequence[str],
+    sql: str,
+    *,
+    max_rows: int | None,
+    max_bytes: int | None,
+) -> tuple[list[tuple[Any, ...]], bool]:
+    """Rows from a cursor's ``fetchmany`` in small batches: at most ``max_rows`` (and whether there were more).
+
+    The batches grow from one row to at most ``READ_BATCH_ROWS`` and shrink to what the bytes seen so
+    far leave room for, so the rows held pass ``max_bytes`` by at most one batch (usually one row)
+    before :func:`result_too_large` is raised. Nothing is read past ``max_rows + 1`` rows.
+    """
+    per_row = sum(len(c) + 4 for c in columns)  # each row repeats the column names in JSON
+    wanted = None if max_rows is None else max(max_rows, 0) + 1  # one more tells whether it was cut
+    rows: list[tuple[Any, ...]] = []
+    used = 0
+    batch = 1
+    while wanted is None or len(rows) < wanted:
+        got = fetchmany(batch if wanted is None else min(batch, wanted - len(rows)))
+        if not got:
+            break
+        for row in got:
+            if max_rows is None or len(rows) < max_rows:  # the extra row is not returned: not counted
+                used += per_row + sum(json_size(v) for v in row)
+            rows.append(tuple(row))
+        if max_bytes is not None and used > max_bytes:
+            raise result_too_large(sql, max_bytes, len(rows))
+        batch = min(batch * 4, READ_BATCH_ROWS)
+        if max_bytes is not None and used:
+            batch = max(1, min(batch, (max_bytes - used) * len(rows) // used))
+    if max_rows is None:
+        return rows, False
+    return rows[:max_rows], len(rows) > max_rows
 
 
 @dataclass
@@ -98,11 +171,14 @@ class Engine(ABC):
         *,
         max_rows: int | None = None,
         timeout_s: float | None = None,
+        max_bytes: int | None = None,
     ) -> QueryResult:
         """Run a read query and return its rows (at most ``max_rows``, ``truncated`` set if cut).
 
         ``timeout_s`` stops the query after that many seconds with an :class:`ExecutionError`
-        whose context has ``timed_out=True``; the engine stays usable.
+        whose context has ``timed_out=True``; the engine stays usable. ``max_bytes`` stops reading
+        once the rows read take more (as JSON, see :func:`read_limited`): an :class:`ExecutionError`
+        whose context has ``too_large=True``.
         """
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:

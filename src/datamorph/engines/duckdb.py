@@ -45,6 +45,7 @@ from datamorph.engines.base import (
     RollbackResult,
     VersionInfo,
     query_timeout,
+    read_limited,
 )
 from datamorph.engines.files import FILE_MARK, FILE_READERS, CsvOptions, read_error, read_sql, reader_paths
 from datamorph.engines.names import one_line, split_qualified
@@ -520,6 +521,7 @@ class DuckDBEngine(Engine):
         *,
         max_rows: int | None = None,
         timeout_s: float | None = None,
+        max_bytes: int | None = None,
     ) -> QueryResult:
         duckdb = _duckdb()
 
@@ -527,13 +529,20 @@ class DuckDBEngine(Engine):
             con = self._conn()
             deadline = _Deadline(con, timeout_s)  # DuckDB has no statement timeout: interrupt() from a timer
             try:
-                cur = con.execute(sql, params or None)
+                cur = con.execute(sql, params or None)  # a streaming result: rows are produced as read
                 if cur.description is None:
                     return QueryResult([], [])
                 columns = [d[0] for d in cur.description]
-                if max_rows is None:
+                if max_rows is None and max_bytes is None:
                     return QueryResult(columns, [tuple(r) for r in cur.fetchall()])
-                rows = cur.fetchmany(max_rows + 1) if max_rows > 0 else cur.fetchmany(1)
+                try:
+                    rows, truncated = read_limited(cur.fetchmany, columns, sql, max_rows=max_rows,
+                                                   max_bytes=max_bytes)  # fmt: skip
+                except ExecutionError:  # past max_bytes: drop the rest of the result now, not at the next query
+                    cur.abort()
+                    raise
+                if truncated:
+                    cur.abort()
             except duckdb.InterruptException as e:
                 if not deadline.fired:
                     raise ExecutionError(f"query failed: {_duck_message(e)}", sql=sql, params=params) from e
@@ -543,8 +552,7 @@ class DuckDBEngine(Engine):
                 raise ExecutionError(f"query failed: {_duck_message(e)}", sql=sql, params=params) from e
             finally:
                 deadline.stop()
-        truncated = len(rows) > max_rows
-        return QueryResult(columns, [tuple(r) for r in rows[:max_rows]], truncated)
+        return QueryResult(columns, rows, truncated)
 
     def sample(self, table: str, limit: int = 10) -> QueryResult:
         n = int(limit)

@@ -42,6 +42,7 @@ from datamorph.engines.base import (
     RollbackResult,
     VersionInfo,
     query_timeout,
+    read_limited,
 )
 from datamorph.engines.files import CsvOptions
 from datamorph.engines.pg_load import csv_select, csv_to_arrow, literal, qualified, quote, rows_to_arrow
@@ -245,7 +246,7 @@ class PostgresEngine(Engine):
         return Catalog.of([v[1] for v in infos.values()], dialect=self.dialect)
 
     def fetch(self, sql: str, params: list[Any] | None = None, *, max_rows: int | None = None,
-              timeout_s: float | None = None) -> QueryResult:  # fmt: skip
+              timeout_s: float | None = None, max_bytes: int | None = None) -> QueryResult:  # fmt: skip
         psycopg = _psycopg()
         query = q.placeholders(sql) if params else sql
         limit = self.statement_timeout  # seconds; 0 means no limit, as in PostgreSQL
@@ -257,22 +258,23 @@ class PostgresEngine(Engine):
                 with con.transaction():
                     con.execute("SET TRANSACTION READ ONLY")
                     con.execute(f"SET LOCAL statement_timeout = {max(1, int(limit * 1000)) if limit > 0 else 0}".encode())
-                    if max_rows is None:
+                    if max_rows is None and max_bytes is None:
                         cur = con.execute(query.encode(), params or None)
                         if cur.description is None:
                             return QueryResult([], [])
                         return QueryResult([d.name for d in cur.description], [tuple(r) for r in cur.fetchall()])
-                    with con.cursor(name="datamorph_fetch") as cur:
+                    with con.cursor(name="datamorph_fetch") as cur:  # server-side: rows come as fetched
                         cur.execute(query.encode(), params or None)
                         columns = [d.name for d in cur.description or []]
-                        rows = cur.fetchmany(max(max_rows, 0) + 1)
+                        rows, truncated = read_limited(cur.fetchmany, columns, sql, max_rows=max_rows,
+                                                       max_bytes=max_bytes)  # fmt: skip
             except psycopg.errors.QueryCanceled as e:
                 if timeout_s is None or "statement timeout" not in q.message(e):
                     raise ExecutionError(f"query failed: {q.message(e)}", sql=sql, params=params) from e
                 raise query_timeout(sql, limit) from e
             except psycopg.Error as e:
                 raise ExecutionError(f"query failed: {q.message(e)}", sql=sql, params=params) from e
-        return QueryResult(columns, [tuple(r) for r in rows[:max_rows]], len(rows) > max_rows)
+        return QueryResult(columns, rows, truncated)
 
     def sample(self, table: str, limit: int = 10) -> QueryResult:
         n = int(limit)

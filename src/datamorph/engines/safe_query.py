@@ -9,26 +9,38 @@ was refused: DDL, DML, ``ATTACH``/``COPY``/``PRAGMA``/``SET``..., more than one 
 functions that read files or the network or run SQL text, ``SELECT ... INTO``, ``FOR UPDATE``,
 a file path in ``FROM``.
 
+Table names are resolved per scope with SQLGlot's scope analysis (on names normalised as the
+dialect resolves them): a CTE name hides a table only inside the query that defines the CTE
+(its nested queries and the later CTEs of the same ``WITH``); everywhere else the name is a
+table. A table that would be read from a system catalog (``pg_*``, ``duckdb_*``, ``sqlite_*``,
+``pragma_*`` names; the ``information_schema``, ``pg_catalog``, ``system``, ``temp`` and
+DataMorph's own schemas), however it is spelled, is refused.
+
 ``run_query`` checks the query, makes sure every table it reads is one of the warehouse's own
-tables (never a system catalog, never a name that only a file could satisfy), and runs the
-statement *as SQLGlot regenerates it from the checked tree* (comments dropped), so what runs is
-exactly what was checked. It fetches at most ``max_rows`` rows and stops the query after
-``timeout_s`` seconds. On PostgreSQL ``Engine.fetch`` runs in a ``READ ONLY`` transaction; a
+tables (never a name that only a file could satisfy), and runs the statement *as SQLGlot
+regenerates it from the checked tree* (comments dropped), so what runs is exactly what was
+checked. It fetches at most ``max_rows`` rows and ``max_bytes`` bytes (reading in small batches
+and stopping once past the limit, never holding the whole result), stops the query after
+``timeout_s`` seconds, and makes duplicate output names unique (``x``, ``x_1``; the result says
+which were renamed). On PostgreSQL ``Engine.fetch`` runs in a ``READ ONLY`` transaction; a
 DuckDB warehouse must be opened with external access disabled (``external_access=False``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+from sqlglot.optimizer.scope import traverse_scope
 from sqlglot.tokens import TokenType
 
-from datamorph.engines.base import INTERNAL_SCHEMAS, QueryResult
+from datamorph.engines.base import INTERNAL_SCHEMAS, QueryResult, size_text
 from datamorph.errors import CatalogError, ConfigError, ExecutionError, QueryRefused, suggestion
 
 if TYPE_CHECKING:
@@ -111,7 +123,7 @@ ALLOWED_FUNCTIONS = frozenset(
     regr_sxx regr_sxy regr_syy reservoir_quantile skewness stddev stddev_pop stddev_samp string_agg
     sum sumkahan var_pop var_samp variance json_agg jsonb_agg json_object_agg jsonb_object_agg
     cume_dist dense_rank first_value lag last_value lead nth_value ntile percent_rank rank row_number
-    coalesce greatest ifnull iif least nullif nvl nvl2 typeof pg_typeof try_cast error
+    coalesce greatest ifnull iif least nullif nvl nvl2 typeof pg_typeof try_cast
     array_append array_cat array_concat array_contains array_distinct array_dims array_extract
     array_filter array_has array_has_all array_has_any array_indexof array_length array_lower
     array_ndims array_position array_positions array_prepend array_remove array_replace array_reverse
@@ -135,7 +147,7 @@ ALLOWED_FUNCTIONS = frozenset(
 
 # Extra names allowed only in one dialect.
 ALLOWED_FUNCTIONS_BY_DIALECT: dict[str, frozenset[str]] = {
-    "postgres": frozenset({"current_setting", "to_regclass", "format_type", "obj_description", "col_description"}),
+    "postgres": frozenset({"format_type", "obj_description", "col_description"}),
 }
 
 # Table functions allowed in FROM (everything else in FROM must be a table name or a subquery).
@@ -189,6 +201,10 @@ DENIED_FUNCTIONS: dict[str, str] = {
 
 # Schemas a query may never read: the engines' system catalogs and DataMorph's own schemas.
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast", "system", "temp"}) | INTERNAL_SCHEMAS
+# Table names that may resolve to a system catalog view (PostgreSQL searches pg_catalog first;
+# DuckDB finds pg_catalog, duckdb_* and sqlite_* views in its system catalog), and schema names
+# of the same kind (pg_temp_3, pg_toast_temp_1...).
+SYSTEM_NAME_PREFIXES = ("pg_", "duckdb_", "sqlite_", "pragma_")
 
 # Statement kinds named in messages where the class name is not the SQL keyword.
 _STATEMENT_WORDS = {
@@ -212,7 +228,7 @@ def _refuse(message: str, sql: str, **context: object) -> QueryRefused:
     return QueryRefused(message, hint=HINT, sql=sql, **context)
 
 
-def _word(node: exp.Expression) -> str:
+def _word(node: exp.Expr) -> str:
     """The SQL keyword of a statement node, for messages (``DROP``, ``INSERT``, ``LOAD``...)."""
     name = type(node).__name__
     if isinstance(node, exp.Command):
@@ -223,7 +239,7 @@ def _word(node: exp.Expression) -> str:
     return node.key.upper()
 
 
-def _statement_word(tree: exp.Expression, sql: str) -> str:
+def _statement_word(tree: exp.Expr, sql: str) -> str:
     """What kind of statement a refused top-level node is: its keyword, else the text's first word."""
     if isinstance(tree, (exp.Command, exp.DDL, exp.DML)) or type(tree).__name__ in _STATEMENT_WORDS:
         return _word(tree)
@@ -266,6 +282,7 @@ def check_query(sql: str, dialect: str) -> exp.Expression:
         raise _refuse(f"{_ONLY}; {_statement_word(tree, sql)} statements are refused", sql)
     try:
         _check_tree(tree, sql, dialect)
+        _check_system_tables(tables_read(tree, dialect), sql)
     except QueryRefused:
         raise
     except Exception as e:  # an unexpected tree shape: refuse rather than guess
@@ -301,7 +318,7 @@ def _check_tree(tree: exp.Expression, sql: str, dialect: str) -> None:
             raise _refuse(_node_message(node), sql)
 
 
-def _node_message(node: exp.Expression) -> str:
+def _node_message(node: exp.Expr) -> str:
     if isinstance(node, (exp.Placeholder, exp.Parameter)):
         return "query parameters (?, $1, :name) are not supported: write the values into the query"
     if isinstance(node, exp.SessionParameter):
@@ -353,9 +370,26 @@ def _check_table(node: exp.Table, sql: str, dialect: str) -> None:
     if _PATH_LIKE.search(this.name) or (db is not None and _PATH_LIKE.search(db.name)):
         raise _refuse(f"table name '{this.name}' looks like a file path or URL; only the warehouse's tables "
                       "can be read", sql, table=this.name)  # fmt: skip
-    if db is not None and db.name.lower() in SYSTEM_SCHEMAS:
+    if db is not None and _is_system_schema(db.name):
         raise _refuse(f"table {db.name}.{this.name} is in a system schema; queries read the warehouse's own "
                       "tables only", sql, table=f"{db.name}.{this.name}")  # fmt: skip
+
+
+def _is_system_schema(name: str) -> bool:
+    low = name.lower()
+    return low in SYSTEM_SCHEMAS or low.startswith("pg_")
+
+
+def _check_system_tables(tables: Iterable[tuple[str | None, str]], sql: str) -> None:
+    """Refuse a table (not a CTE) that may be read from a system catalog, whatever its spelling."""
+    for schema, name in tables:
+        shown = f"{schema}.{name}" if schema else name
+        if schema is not None and _is_system_schema(schema):
+            raise _refuse(f"table {shown} is in a system schema; queries read the warehouse's own tables only",
+                          sql, table=shown)  # fmt: skip
+        if name.lower().startswith(SYSTEM_NAME_PREFIXES):
+            raise _refuse(f"table {shown} would be read from the system catalog; queries read the warehouse's "
+                          "own tables only", sql, table=shown)  # fmt: skip
 
 
 def _is_string_at(sql: str, start: object) -> bool:
@@ -404,28 +438,34 @@ def safe_sql(tree: exp.Expression, sql: str, dialect: str) -> str:
 # -- running ------------------------------------------------------------------------------------
 
 
-def tables_read(tree: exp.Expression) -> list[tuple[str | None, str]]:
-    """(schema, name) of every table the query reads by name (CTE names excluded)."""
-    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+def tables_read(tree: exp.Expression, dialect: str) -> list[tuple[str | None, str]]:
+    """(schema, name) of every table the query reads by name, as ``dialect`` resolves the names.
+
+    A name is a CTE only where SQLGlot's scope analysis finds that CTE visible: in the query whose
+    ``WITH`` defines it, that query's nested queries, and the later CTEs of the same ``WITH`` (and,
+    under ``WITH RECURSIVE``, the CTE itself). Every other table node is a table, whatever a CTE
+    elsewhere in the text is called; so is every table node the scope analysis does not reach.
+    """
+    norm = normalize_identifiers(tree.copy(), dialect=dialect)
+    cte_refs: set[int] = set()
+    for scope in traverse_scope(norm):
+        for table in scope.tables:
+            if not table.args.get("db") and not table.args.get("catalog") and table.name in scope.cte_sources:
+                cte_refs.add(id(table))
     out: list[tuple[str | None, str]] = []
-    for t in tree.find_all(exp.Table):
-        if not isinstance(t.this, exp.Identifier):
+    for t in norm.find_all(exp.Table):
+        if id(t) in cte_refs or not isinstance(t.this, exp.Identifier):
             continue
         schema = t.args["db"].name if t.args.get("db") is not None else None
-        if schema is None and t.name.lower() in ctes:
-            continue
         if (schema, t.name) not in out:
             out.append((schema, t.name))
     return out
 
 
-def _check_tables(tables: Iterable[tuple[str | None, str]], catalog: Catalog, dialect: str, sql: str) -> None:
+def _check_tables(tables: Sequence[tuple[str | None, str]], catalog: Catalog, sql: str) -> None:
+    _check_system_tables(tables, sql)
     for schema, name in tables:
         shown = f"{schema}.{name}" if schema else name
-        if schema is None and dialect == "postgres" and name.lower().startswith("pg_"):
-            # PostgreSQL searches pg_catalog before the user's schema for unqualified names
-            raise _refuse(f"table {name} would be read from the system catalog; queries read the warehouse's own "
-                          "tables only", sql, table=name)  # fmt: skip
         info = catalog.tables.get(name.lower())
         if info is not None and schema is not None and info.schema.lower() != schema.lower():
             info = None
@@ -455,18 +495,58 @@ def _require_no_external_access(engine: Engine) -> None:
         )
 
 
-def run_query(engine: Engine, sql: str, *, max_rows: int = 1000, timeout_s: float = 30.0) -> QueryResult:
-    """check_query(sql, engine.dialect), then run it read-only with a row limit and a time limit."""
+@dataclass
+class CheckedResult(QueryResult):
+    """A query endpoint result: unique column names; ``renamed_columns`` maps a new name to the original."""
+
+    renamed_columns: dict[str, str] = field(default_factory=dict)
+
+
+def unique_names(names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """``names`` with each repeat renamed ``x_1``, ``x_2``... (never to a name already present); and new → old."""
+    taken = set(names)
+    seen: set[str] = set()
+    out: list[str] = []
+    renamed: dict[str, str] = {}
+    for name in names:
+        if name not in seen:
+            seen.add(name)
+            out.append(name)
+            continue
+        n = 1
+        while f"{name}_{n}" in taken:
+            n += 1
+        new = f"{name}_{n}"
+        taken.add(new)
+        renamed[new] = name
+        out.append(new)
+    return out, renamed
+
+
+def run_query(engine: Engine, sql: str, *, max_rows: int = 1000, timeout_s: float = 30.0,
+              max_bytes: int | None = None) -> CheckedResult:  # fmt: skip
+    """check_query(sql, engine.dialect), then run it read-only with a row, a byte and a time limit."""
     dialect = engine.dialect
     tree = check_query(sql, dialect)
     _require_no_external_access(engine)
-    _check_tables(tables_read(tree), engine.catalog(row_counts=False), dialect, sql)
     text = safe_sql(tree, sql, dialect)
+    catalog = engine.catalog(row_counts=False)
+    for checked in (tree, check_query(text, dialect)):  # what was sent and what runs
+        _check_tables(tables_read(checked, dialect), catalog, sql)
     try:
-        return engine.fetch(text, max_rows=max(0, int(max_rows)), timeout_s=timeout_s)
+        res = engine.fetch(text, max_rows=max(0, int(max_rows)), timeout_s=timeout_s, max_bytes=max_bytes)
     except ExecutionError as e:
+        if e.context.get("too_large"):
+            n = e.context.get("rows_read")
+            raise ExecutionError(f"query result exceeds DATAMORPH_QUERY_MAX_BYTES ({size_text(max_bytes or 0)}): "
+                                 f"stopped reading after {n} row{'' if n == 1 else 's'}",
+                                 hint="select fewer columns or rows (filters, a LIMIT, shorter values) or raise "
+                                 "DATAMORPH_QUERY_MAX_BYTES", sql=text, too_large=True, max_bytes=max_bytes,
+                                 rows_read=n) from e  # fmt: skip
         if not e.context.get("timed_out"):
             raise
         raise ExecutionError(f"query stopped after {timeout_s:g} s: it ran longer than the query time limit",
                              hint="narrow the query (more filters, fewer rows or joins) or raise "
                              "DATAMORPH_QUERY_TIMEOUT", sql=text, timeout_s=timeout_s, timed_out=True) from e  # fmt: skip
+    columns, renamed = unique_names(res.columns)
+    return CheckedResult(columns, res.rows, res.truncated, renamed)
