@@ -121,10 +121,12 @@ def test_memory_limit_setting_is_a_size(value: str, ok: bool) -> None:
 
 def test_run_timeout_stops_a_slow_run_on_postgres(pg_database: Any, tmp_path: Path) -> None:
     _server, _name, url = pg_database
-    with connect(url) as eng:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as con:
         for t in ("a", "b"):
-            eng._rows(f"CREATE TABLE {t} AS SELECT i AS id, 1 AS k FROM generate_series(1, 200000) AS s(i)")
-        eng._rows("ANALYZE")
+            con.execute(f"CREATE TABLE {t} AS SELECT i AS id, 1 AS k FROM generate_series(1, 200000) AS s(i)".encode())
+        con.execute("ANALYZE")
     home = tmp_path / "home"
     assert Orchestrator(Settings(home=home)).run(RunRequest(warehouse=url, spec=load_spec(FAST)))["statusCode"] == 200
     orch = Orchestrator(Settings(home=home, run_timeout=1, memory_limit="1GB"))

@@ -415,3 +415,82 @@ def test_a_source_name_is_never_read_as_sql(name: str, tmp_path: Path) -> None:
     assert exp.to_identifier(name, quoted=True).sql("duckdb") in sql
     res = Orchestrator(Settings(home=tmp_path / "home")).run(RunRequest(warehouse=str(path), spec=spec))
     assert res["statusCode"] == 200, res["body"].get("message")
+
+
+def test_probes_never_read_a_source_name_as_sql(tmp_path: Path) -> None:
+    from datamorph.remediation.probes import differing_duplicate_keys, near_values
+
+    path = tmp_path / "w.duckdb"
+    build_warehouse(path, [{"name": "a;b --", "columns": [("k", "VARCHAR")], "rows": [("Web",), ("web ",), ("Web",)]}])
+    with connect(str(path), read_only=True) as engine:
+        assert near_values(engine, "a;b --", "k", ["WEB"]) == {"WEB": ["Web", "web "]}
+        assert differing_duplicate_keys(engine, "a;b --", ["k"]) == 0
+
+
+def test_a_failing_check_on_a_table_named_with_braces_is_reported(tmp_path: Path) -> None:
+    """A check's failure message was filled in with str.format: a '{' in a table name raised ValueError."""
+    path = tmp_path / "w.duckdb"
+    build_warehouse(path, [{"name": "left {x", "columns": [("id", "INTEGER")], "rows": [(1,)]},
+                           {"name": "right}", "columns": [("id", "INTEGER")], "rows": [(2,)]}])  # fmt: skip
+    spec = load_spec({"source_tables": ["left {x", "right}"], "target_table": "t",
+                      "join_conditions": [{"left_table": "left {x", "right_table": "right}", "on_columns": ["id"]}]})
+    res = Orchestrator(Settings(home=tmp_path / "home", max_remediation_iterations=0)).run(
+        RunRequest(warehouse=str(path), spec=spec))
+    assert res["statusCode"] == 500 and res["body"]["error_type"] == "ValidationFailed"
+    assert "no value of left {x matches one of right}" in res["body"]["message"]
+
+
+@pytest.fixture
+def odd_catalog(tmp_path: Path) -> Any:
+    path = tmp_path / "w.duckdb"
+    build_warehouse(path, [
+        {"name": "order", "columns": [("id", "INTEGER"), ("two words", "VARCHAR"), ("f(x)", "INTEGER"), ("a.b", "INTEGER"),
+                                      ("user_id", "INTEGER"), ("placed", "DATE")], "rows": [(1, "x", 2, 3, 1, None)]},
+        {"name": "user", "columns": [("id", "INTEGER"), ("name", "VARCHAR")], "rows": [(1, "u")]},
+    ])  # fmt: skip
+    with connect(str(path), read_only=True) as engine:
+        yield path, engine.catalog()
+
+
+@pytest.mark.parametrize("group", ["two words", "f(x)", "a.b", "order.a.b"])
+def test_names_with_spaces_parentheses_and_dots_are_columns(odd_catalog: Any, group: str) -> None:
+    """group_by and filters read a name with a space or a parenthesis as an SQL expression, and split a name
+    at its dot, even when the name is a column."""
+    _path, catalog = odd_catalog
+    spec = load_spec({"source_tables": ["order"], "target_table": "t", "group_by": [group],
+                      "filters": [{"column": group, "operator": "is_not_null"}],
+                      "aggregations": [{"function": "count", "alias": "n"}]})  # fmt: skip
+    sql = compile_spec(spec, catalog).sql("duckdb")
+    column = exp.to_identifier(group.removeprefix("order."), quoted=True).sql("duckdb")
+    assert f'GROUP BY\n  "order".{column}' in sql
+
+
+def test_an_unparseable_fragment_is_a_spec_error(odd_catalog: Any) -> None:
+    """An unclosed quote raised sqlglot's TokenError (not a ParseError) straight out of the compiler."""
+    from datamorph.errors import SpecError
+
+    _path, catalog = odd_catalog
+    spec = load_spec({"source_tables": ["order"], "target_table": "t", "group_by": ['stage" OR 1=1 --'],
+                      "aggregations": [{"function": "count", "alias": "n"}]})  # fmt: skip
+    with pytest.raises(SpecError, match="group_by: cannot parse"):
+        compile_spec(spec, catalog)
+
+
+def test_a_renamed_join_column_never_takes_another_columns_name(odd_catalog: Any) -> None:
+    """user.id was renamed user_id for the output, next to order.user_id: "two output columns are called"."""
+    _path, catalog = odd_catalog
+    spec = load_spec({"source_tables": ["order", "user"], "target_table": "t", "join_conditions": [
+        {"left_table": "order", "right_table": "user", "on_columns": [{"left": "user_id", "right": "id"}]}]})
+    compiled = compile_spec(spec, catalog)
+    names = [o.name for o in compiled.outputs]
+    assert names.count("user_id") == 1 and "user_id_2" in names and len(set(names)) == len(names)
+
+
+def test_the_planner_refuses_what_does_not_compile(odd_catalog: Any) -> None:
+    """The planner returned a spec comparing a date column with a number (found by the planner property)."""
+    from datamorph.planner import plan_request
+
+    path, catalog = odd_catalog
+    with connect(str(path), read_only=True) as engine:
+        with pytest.raises(PlanError, match="does not make a valid spec: type mismatch: 'order.placed' is date"):
+            plan_request("order with placed over 10", engine, catalog=catalog, reference_date=dt.date(2024, 6, 30))

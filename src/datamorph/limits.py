@@ -124,11 +124,13 @@ def guard_step(o: Orchestrator, ctx: RunContext, step: str) -> Iterator[None]:
             raise limits.timed_out(step) from e
         if limits.memory_limit and _is_out_of_memory(e):
             raise limits.out_of_memory(step, e) from e
-        if step in ("stage", "validate") and ctx.engine is not None and ctx.compiled is not None:
-            try:
-                check_unchanged(ctx.engine, ctx.compiled)  # an engine error because a source changed?
-            except SchemaChanged as changed:
-                raise changed from e
+        try:  # did the step fail because a source changed?
+            if step == "read_sources" and ctx.engine is not None and ctx.spec is not None:
+                check_planned(ctx.spec, ctx.engine.catalog(row_counts=False))  # e.g. a table renamed since
+            elif step in ("stage", "validate") and ctx.engine is not None and ctx.compiled is not None:
+                check_unchanged(ctx.engine, ctx.compiled)
+        except SchemaChanged as changed:
+            raise changed from e
         raise
     finally:
         if alarm is not None:

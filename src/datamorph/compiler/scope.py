@@ -142,8 +142,12 @@ class Scope:
     def lookup(self, name: str) -> tuple[Source, ColumnInfo]:
         """The source column ``name`` or ``ref.name`` stands for (derived names not included)."""
         qual, bare = _split(name)
-        if qual and not self._is_ref(qual) and any(s.table.has_column(name) for s in self.sources):
-            qual, bare = None, name  # a column whose name has a dot
+        if qual and not self._is_ref(qual):  # a column whose name has a dot, maybe qualified
+            head, _, rest = name.partition(".")
+            if any(s.table.has_column(name) for s in self.sources):
+                qual, bare = None, name
+            elif self._is_ref(head):
+                qual, bare = head, rest
         if qual:
             src = self.source(qual, where=f"column '{name}': ")
             return src, self._col(src, bare, "column")
