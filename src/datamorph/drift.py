@@ -3,15 +3,15 @@
 A spec is compiled against the catalog of one moment. Two moments can drift apart:
 
 * the spec was planned earlier (``datamorph plan``, a saved ``spec.json``) and a source changed
-  before it runs: the planner records the columns the spec reads (``ETLSpec.source_schemas``,
-  from :func:`read_columns`)
-  and :func:`check_planned` compares them with the catalog the run reads;
+  before it runs: the planner records the columns the spec reads (``ETLSpec.source_schemas``, from
+  :func:`read_columns`) and :func:`check_planned` compares them with the catalog the run reads;
 * a source changes while the run is under way, between reading the sources and staging:
   :func:`check_unchanged` compares the columns the compiled SQL reads with the warehouse now.
 
 Either way the run stops with :class:`~datamorph.errors.SchemaChanged`, naming the table and the
-column, before anything is published. Only the columns the spec reads count: a column added, or
-one the spec does not use dropped, changes nothing.
+column, before anything is published. Only the columns the spec reads count, and their types by
+family (integer, decimal, text, date...): a column added, one the spec does not read dropped, or
+``DECIMAL(12,2)`` planned on DuckDB and ``numeric(12,2)`` read on PostgreSQL change nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from datamorph.catalog import Catalog
+from datamorph.catalog import Catalog, type_family
 from datamorph.errors import CatalogError, SchemaChanged
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def _compare(expected: Columns, current_columns, since: str, todo: str) -> None:
             if col is None:
                 raise SchemaChanged(f"column '{name}' of source table '{table}' was dropped or renamed after {since}",
                                     hint=f"nothing was published; {todo}", table=table, column=name)  # fmt: skip
-            if col.type.upper() != typ.upper():
+            if type_family(col.type) != type_family(typ):  # by family: engines spell types differently
                 raise SchemaChanged(f"column '{name}' of source table '{table}' changed type from {typ} to {col.type} "
                                     f"after {since}", hint=f"nothing was published; {todo}", table=table,
                                     column=name, old_type=typ, new_type=col.type)  # fmt: skip
