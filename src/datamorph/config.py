@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from datamorph.errors import ConfigError
 
 ENV_PREFIX = "DATAMORPH_"
+_SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
 
 
 class Settings(BaseModel):
@@ -53,6 +55,19 @@ class Settings(BaseModel):
                                    "may use at once; a query beyond them is answered 503 with Retry-After, so runs "
                                    "and the other endpoints keep theirs.")  # fmt: skip
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest HTTP request body accepted.")
+    run_timeout: float | None = Field(default=None, gt=0, description="Seconds a run may take before it is "
+                                      "stopped (the running statement is interrupted, the run fails, nothing is "
+                                      "published); publishing, once started, completes. Unset: no limit.")  # fmt: skip
+    memory_limit: str | None = Field(default=None, description="Memory a run's queries may use on DuckDB, e.g. 2GB (default: "
+                                     "DuckDB's own, 80% of RAM); a query that needs more fails the run. Not applied "
+                                     "on PostgreSQL, which manages its own memory.")  # fmt: skip
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _size(cls, v: str | None) -> str | None:
+        if v is not None and not _SIZE.match(v):
+            raise ValueError(f"'{v}' is not a size: write it like 2GB or 512MB")
+        return v.replace(" ", "").upper() if v is not None else None
 
     @property
     def store_path(self) -> Path:

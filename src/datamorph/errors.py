@@ -70,6 +70,10 @@ class SourceDataError(DataMorphError):
     """A source table cannot be used as it is (e.g. it is empty)."""
 
 
+class SchemaChanged(SourceDataError):
+    """A source table's columns changed after the spec was planned or the run read them."""
+
+
 class CatalogError(DataMorphError):
     """Unknown table or column, or an unreadable catalog."""
 
@@ -92,6 +96,10 @@ class PublishError(ExecutionError):
 
 class RollbackError(ExecutionError):
     """Restoring an earlier version of a target failed, or there is none."""
+
+
+class LimitExceeded(ExecutionError):
+    """The run went past DATAMORPH_RUN_TIMEOUT or DATAMORPH_MEMORY_LIMIT; nothing was published."""
 
 
 class ValidationFailed(DataMorphError):

@@ -28,6 +28,7 @@ from datamorph.engines import connect
 from datamorph.engines.base import Engine, PublishResult
 from datamorph.errors import DataMorphError, SourceDataError, SpecError, TargetConflict, ValidationFailed
 from datamorph.events import EventSink, FanOut, LogEntry, LogType, new_run_id
+from datamorph.limits import RunLimits, guard_step
 from datamorph.remediation.loop import RemediationState, Remediator, latest_artifact, versioned
 from datamorph.remediation.suite import validation_suite
 from datamorph.spec import ETLSpec, load_spec
@@ -69,6 +70,7 @@ class RunContext:
     artifacts: dict[str, str] = field(default_factory=dict)
     version: int = 1  # of the spec: 1 as planned or loaded, then one more per repair
     remediation: RemediationState = field(default_factory=RemediationState)
+    limits: RunLimits | None = None  # the run's deadline and memory limit, from its first step
 
     @property
     def target(self) -> str | None:
@@ -156,7 +158,8 @@ class Orchestrator:
         self.log(ctx, LogType.STATUS, step.title, f"step {step.name}", step=step.name, phase="start")
         t0 = time.perf_counter()
         try:
-            description = step.run(self, ctx)
+            with guard_step(self, ctx, step.name):  # time and memory limits, sources that change under the run
+                description = step.run(self, ctx)
         except DataMorphError as e:
             ms = round((time.perf_counter() - t0) * 1000, 2)
             ctx.timings[step.name] = round(ctx.timings.get(step.name, 0) + ms, 2)

@@ -526,6 +526,10 @@ class ETLSpec(QueryBlock):
     distinct: bool = False
     order_by: list[OrderItem] = Field(default_factory=list)
     limit: int | None = Field(default=None, ge=0)
+    source_schemas: dict[str, dict[str, str]] | None = Field(
+        default=None, description="The source columns the spec reads and their types when it was planned "
+        "({table: {column: type}}); a run stops (SchemaChanged) if one was dropped, renamed or retyped since. "
+        "Filled by the planner; optional.")  # fmt: skip
 
     @field_validator("target_table", mode="before")
     @classmethod

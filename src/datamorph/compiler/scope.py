@@ -72,6 +72,10 @@ class Scope:
             hint=suggestion(ref, names) or f"sources are: {', '.join(dict.fromkeys(names))}",
         )
 
+    def _is_ref(self, ref: str) -> bool:
+        low = ref.lower()
+        return any(s.ref.lower() == low or s.table.name.lower() == low for s in self.sources)
+
     def _order_joins(self) -> None:
         """Put the sources in join order and resolve every join's key pairs."""
         if len(self.sources) == 1:
@@ -138,6 +142,12 @@ class Scope:
     def lookup(self, name: str) -> tuple[Source, ColumnInfo]:
         """The source column ``name`` or ``ref.name`` stands for (derived names not included)."""
         qual, bare = _split(name)
+        if qual and not self._is_ref(qual):  # a column whose name has a dot, maybe qualified
+            head, _, rest = name.partition(".")
+            if any(s.table.has_column(name) for s in self.sources):
+                qual, bare = None, name
+            elif self._is_ref(head):
+                qual, bare = head, rest
         if qual:
             src = self.source(qual, where=f"column '{name}': ")
             return src, self._col(src, bare, "column")
@@ -187,6 +197,16 @@ class Scope:
 
 def qcol(table: str | None, name: str) -> exp.Column:
     return exp.column(name, table=table, quoted=True)
+
+
+def source_table(t: TableInfo, alias: str | None = None) -> exp.Table:
+    """A reference to a source table, built from identifiers: its name is never read as SQL."""
+    schema = None if t.schema in ("main", "public", "") or t.kind == "file" else t.schema
+    table = exp.table_(exp.to_identifier(t.name, quoted=True),
+                       db=exp.to_identifier(schema, quoted=True) if schema else None)  # fmt: skip
+    if alias:
+        table.set("alias", exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
+    return table
 
 
 def _split(name: str) -> tuple[str | None, str]:

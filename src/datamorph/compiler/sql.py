@@ -18,7 +18,7 @@ from sqlglot import exp
 from datamorph.catalog import NUMERIC_FAMILIES, Catalog, TypeFamily
 from datamorph.compiler.conditions import conjunction
 from datamorph.compiler.expressions import contains_aggregate, contains_window, parse_expression
-from datamorph.compiler.scope import Scope, Source, qcol
+from datamorph.compiler.scope import Scope, Source, qcol, source_table
 from datamorph.errors import CompileError, SpecError, suggestion
 from datamorph.spec import Aggregation, ETLSpec, Filter, OrderItem, QueryBlock, WindowColumn
 
@@ -189,11 +189,23 @@ class _BlockCompiler:
 
     def _name_resolver(self, final: bool):  # type: ignore[no-untyped-def]
         def resolve(name: str) -> tuple[exp.Expression, TypeFamily]:
-            tree = parse_expression(name, what="filter column") if "(" in name else _column_ref(name)
+            tree = self._name_or_expression(name, "filter column", "(")
             expr = self.final_expr(tree) if final else self.row_expr(tree)
             return expr, self.family_of(name)
 
         return resolve
+
+    def _name_or_expression(self, text: str, what: str, signs: str) -> exp.Expression:
+        """A column or a name the block defines, whatever characters it has; else, when ``text`` has one of
+        ``signs``, an SQL expression."""
+        known = text.lower() in self.scope.derived or text.lower() in self.aggs or text.lower() in self.windows
+        if not known and any(ch in text for ch in signs):
+            try:
+                self.scope.lookup(text)
+                known = True
+            except CompileError:
+                return parse_expression(text, what=what)
+        return _column_ref(text)
 
     def family_of(self, name: str) -> TypeFamily:
         low = name.lower()
@@ -236,7 +248,7 @@ class _BlockCompiler:
         if w.column or w.expression:
             tree = _column_ref(w.column) if w.column else parse_expression(w.expression or "", what=f"window '{w.name}'")
             arg = resolve(tree)
-        partition = [resolve(_column_ref(p) if "(" not in p else parse_expression(p)) for p in w.partition_by]
+        partition = [resolve(self._name_or_expression(p, "partition_by", "(")) for p in w.partition_by]
         order = exp.Order(expressions=[
             _ordered(resolve(_column_ref(o.column)), o) for o in w.order_by
         ]) if w.order_by else None  # fmt: skip
@@ -324,9 +336,7 @@ class _BlockCompiler:
         return self.scope.source(owners.pop())
 
     def _relation(self, src: Source, pushed: dict[str, list[exp.Expression]]) -> exp.Expression:
-        table = exp.to_table(_table_name(src), dialect=None)
-        for part in table.parts:
-            part.set("quoted", True)
+        table = source_table(src.table)
         if src.ref not in pushed:
             return table.as_(src.ref, quoted=True)
         dd = self.block.dedupe
@@ -358,6 +368,7 @@ class _BlockCompiler:
     def _row_outputs(self) -> list[OutCol]:
         outs: list[OutCol] = []
         seen: set[str] = set()
+        taken = {c.name.lower() for src in self.scope.sources for c in src.table.columns}
         for src in self.scope.sources:
             for col in src.table.columns:
                 low = col.name.lower()
@@ -366,6 +377,9 @@ class _BlockCompiler:
                     if self._lookup_ok(col.name):
                         continue  # the same join key on both sides: keep one
                     name = f"{src.ref}_{col.name}"
+                    n = 2
+                    while name.lower() in taken or name.lower() in seen:  # e.g. user.id next to order.user_id
+                        name, n = f"{src.ref}_{col.name}_{n}", n + 1
                 else:
                     name = col.name
                     if self._shared_key(col.name):
@@ -394,7 +408,7 @@ class _BlockCompiler:
         outs: list[OutCol] = []
         group_exprs = []
         for g in self.block.group_by:
-            tree = parse_expression(g, what="group_by") if "(" in g or " " in g.strip() else _column_ref(g)
+            tree = self._name_or_expression(g, "group_by", "( ")
             expr = self.row_expr(tree)
             if contains_aggregate(expr):
                 raise CompileError(f"group_by: '{g}' is an aggregate")
@@ -482,11 +496,6 @@ def _column_ref(name: str | None) -> exp.Column:
     if len(parts) > 2:
         return exp.column(parts[-1], table=parts[-2])
     return exp.column(parts[-1], table=parts[0] if len(parts) == 2 else None)
-
-
-def _table_name(src: Source) -> str:
-    t = src.table
-    return t.name if t.schema in ("main", "public", "") or t.kind == "file" else f"{t.schema}.{t.name}"
 
 
 def _unique_names(outs: list[OutCol]) -> list[OutCol]:

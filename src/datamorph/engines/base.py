@@ -249,6 +249,21 @@ class Engine(ABC):
         what DuckDB's sniffer guesses (delimiter, header, quote, encoding).
         """
 
+    # -- per-run limits (see datamorph.limits) -----------------------------------
+    def interrupt(self) -> None:
+        """Stop the statement running on this connection now; called from another thread. The statement
+        fails with an ExecutionError and the engine stays usable; with nothing running it does nothing."""
+        raise NotImplementedError(f"the {self.name} engine cannot interrupt a statement")
+
+    def set_memory_limit(self, limit: str) -> bool:
+        """Cap the memory this engine's queries may use (``2GB``); False when the engine cannot."""
+        return False
+
+    def set_statement_timeout(self, seconds: float | None) -> None:
+        """Stop any statement of this session after ``seconds`` on the server's side (None: no limit).
+        Engines without a server-side statement timeout rely on :meth:`interrupt` alone."""
+        return None
+
     @contextmanager
     def target_lock(self, target: str) -> Iterator[None]:
         """Hold an exclusive lock on ``target`` for the duration (engines that need one override this)."""

@@ -342,6 +342,18 @@ class DuckDBEngine(Engine):
             )
         return self._con
 
+    def interrupt(self) -> None:
+        con = self._con  # not under the mutex: the statement to stop holds it
+        if con is not None:
+            con.interrupt()
+
+    def set_memory_limit(self, limit: str) -> bool:
+        """DuckDB's ``memory_limit``: a setting of the database, so every connection of this process to the
+        warehouse file shares it."""
+        with self._mutex:
+            self._conn().execute(f"SET memory_limit = {_literal(limit)}")
+        return True
+
     def _rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run internal SQL (errors propagate as DuckDB exceptions)."""
         with self._mutex:

@@ -146,6 +146,16 @@ class PostgresEngine(Engine):
             raise ExecutionError(f"the connection to '{self.path}' is closed", hint="open the warehouse again")
         return self._con
 
+    def interrupt(self) -> None:
+        con = self._con  # not under the mutex: the statement to cancel holds it
+        if con is not None and not con.closed:
+            con.cancel()  # a cancel request on its own connection; an idle session ignores it
+
+    def set_statement_timeout(self, seconds: float | None) -> None:
+        ms = 0 if seconds is None else max(1, int(seconds * 1000))
+        with self._mutex:
+            self._rows(f"SET statement_timeout = {ms}")
+
     def _rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run internal SQL (``%s`` placeholders) in autocommit mode; errors propagate."""
         with self._mutex:

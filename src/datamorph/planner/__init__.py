@@ -33,12 +33,21 @@ def plan_request(
 
         raise PlanError(f"the request is {len(prompt):,} characters long; DataMorph plans requests of up to "
                         f"{MAX_REQUEST_CHARS:,} characters", hint="shorten it, or split it into several runs")  # fmt: skip
+    from datamorph.compiler import compile_spec
+    from datamorph.drift import read_columns
+    from datamorph.errors import DataMorphError, PlanError
     from datamorph.planner.linking import SchemaLinker, ValueIndex
     from datamorph.planner.rules import plan
 
     catalog = catalog or engine.catalog()
     linker = SchemaLinker(catalog, ValueIndex.build(engine, catalog))
-    return plan(prompt, catalog, linker, target=target, reference_date=reference_date)
+    spec = plan(prompt, catalog, linker, target=target, reference_date=reference_date)
+    try:
+        compiled = compile_spec(spec, catalog)  # a plan is a spec that compiles, or a PlanError
+    except DataMorphError as e:
+        raise PlanError(f"the request does not make a valid spec: {e.message}", hint=e.hint) from None
+    # the source columns it reads, so that a run of this spec later can tell they changed
+    return spec.model_copy(update={"source_schemas": read_columns(compiled)})
 
 
 __all__ = ["MAX_REQUEST_CHARS", "plan_request"]

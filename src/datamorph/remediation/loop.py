@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from datamorph.errors import DataMorphError, ValidationFailed
+from datamorph.errors import DataMorphError, LimitExceeded, SchemaChanged, ValidationFailed
 from datamorph.events import LogType
 from datamorph.remediation.base import Diagnosis, Repair, RepairContext, Repairer
 from datamorph.remediation.diagnose import diagnose
@@ -100,8 +100,8 @@ class Remediator:
             DataMorphError: of ``error``'s type, when the loop gives up.
         """
         state: RemediationState = ctx.remediation
-        if ctx.spec is None or ctx.catalog is None:
-            raise error
+        if ctx.spec is None or ctx.catalog is None or isinstance(error, (LimitExceeded, SchemaChanged)):
+            raise error  # no repair of the spec helps: a limit was hit, or a source changed under the run
         state.tried.add(ctx.spec.to_json())
         report = ctx.report if isinstance(error, ValidationFailed) else None
         diagnoses = diagnose(ctx.spec, error=error, report=report, checks=state.suite.checks, catalog=ctx.catalog)

@@ -9,10 +9,8 @@ from datamorph.validation.source_checks import _NORMALIZE_SQL_PATTERN, normalize
 
 
 def _table(name: str, alias: str) -> exp.Table:
-    t = exp.to_table(name)
-    for p in t.parts:
-        p.set("quoted", True)
-    return t.as_(alias, quoted=True)
+    """The source table called ``name`` (a catalog name, never read as SQL)."""
+    return exp.table_(exp.to_identifier(name, quoted=True)).as_(alias, quoted=True)
 
 
 def _col(alias: str, name: str) -> exp.Column:

@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from datamorph.catalog import ColumnInfo, TableInfo, TypeFamily
 from datamorph.compiler.conditions import compile_condition
-from datamorph.compiler.scope import ResolvedJoin, Source, qcol
+from datamorph.compiler.scope import ResolvedJoin, Source, qcol, source_table
 from datamorph.compiler.sql import CompiledBlock, CompiledSpec, OutCol
 from datamorph.errors import CompileError
 from datamorph.spec import Condition, describe_condition
@@ -128,7 +128,7 @@ class _Deriver:
             if not k.source:
                 continue
             src_table, src_col = k.source
-            ref = _quoted_table(self.block.scope.catalog.table(src_table).name, "_dm_t")
+            ref = source_table(self.block.scope.catalog.table(src_table), "_dm_t")
             source_has_null = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(ref).where(
                 exp.Is(this=qcol("_dm_t", src_col), expression=exp.Null())))
             cond = exp.and_(exp.Is(this=self.scol(k.name), expression=exp.Null()), exp.not_(source_has_null))
@@ -206,7 +206,7 @@ class _Deriver:
                 continue
             found = []
             for src, col, alias in ((rj.left, lc, "_dm_l"), (rj.right, rc, "_dm_r")):
-                sub = exp.select(exp.Literal.number(1)).from_(_quoted_table(src.table.name, alias)).where(
+                sub = exp.select(exp.Literal.number(1)).from_(source_table(src.table, alias)).where(
                     exp.EQ(this=qcol(alias, col.name), expression=self.scol(out.name)))
                 found.append(exp.Exists(this=sub))
             # Violations = rows where NOT (EXISTS left AND EXISTS right), i.e. a key missing on either
@@ -233,7 +233,7 @@ class _Deriver:
             present = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(self.table()).where(
                 exp.NullSafeEQ(this=self.scol(out.name), expression=qcol(left.ref, lc.name))))
             cond = exp.not_(present) if where is None else exp.and_(where.copy(), exp.not_(present))
-            q = exp.select(exp.Count(this=exp.Star())).from_(_quoted_table(left.table.name, left.ref)).where(cond)
+            q = exp.select(exp.Count(this=exp.Star())).from_(source_table(left.table, left.ref)).where(cond)
             self.add(f"join_left_keeps_all_rows_{i}", "join",
                      f"Left join {left.ref}–{rj.right.ref}: every qualifying {left.table.name} row is kept", q)  # fmt: skip
             return
@@ -553,13 +553,6 @@ def _eager_for(
 def dense_key_name(info: TableInfo) -> str:
     """How :data:`DenseKeys` names a table."""
     return f"{info.schema}.{info.name}".lower()
-
-
-def _quoted_table(name: str, alias: str) -> exp.Table:
-    t = exp.to_table(name)
-    for p in t.parts:
-        p.set("quoted", True)
-    return t.as_(alias, quoted=True)
 
 
 def _describe(cond: Condition) -> str:

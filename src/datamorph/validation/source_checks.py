@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from datamorph.compiler.scope import ResolvedJoin, Source, qcol
+from datamorph.compiler.scope import ResolvedJoin, Source, qcol, source_table
 from datamorph.compiler.sql import CompiledBlock, CompiledSpec
 from datamorph.errors import DataMorphError
 from datamorph.spec import AllOf, AnyOf, Condition, Filter, Not, QueryBlock
@@ -48,7 +48,7 @@ class SourceCheck:
     def explain(self) -> None:
         """Word the test's failure message (after it ran) in the check's terms."""
         if self.test.status == "fail" and isinstance(self.test.actual_result, int):
-            self.test.message = self.failure.format(n=self.test.actual_result)
+            self.test.message = self.failure.replace("{n}", str(self.test.actual_result))  # names may hold braces
 
 
 def normalize_value(text: str) -> str:
@@ -95,8 +95,8 @@ class _Checker:
     def overlap(self, rj: ResolvedJoin) -> None:
         i = self._join_index(rj)
         on = exp.and_(*(exp.EQ(this=qcol("_dm_l", lc.name), expression=qcol("_dm_r", rc.name)) for lc, rc in rj.pairs))
-        pairs = exp.select(exp.Literal.number(1)).from_(_table(rj.left.table.name, "_dm_l")).join(
-            _table(rj.right.table.name, "_dm_r"), on=on).limit(1)
+        pairs = exp.select(exp.Literal.number(1)).from_(source_table(rj.left.table, "_dm_l")).join(
+            source_table(rj.right.table, "_dm_r"), on=on).limit(1)
         q = exp.select(exp.Sub(this=exp.Literal.number(1), expression=exp.Count(this=exp.Star()))).from_(
             pairs.subquery("_dm_o"))
         keys = ", ".join(f"{rj.left.ref}.{lc.name} = {rj.right.ref}.{rc.name}" for lc, rc in rj.pairs)
@@ -119,10 +119,10 @@ class _Checker:
         tables: list[exp.Expression] = []
         for n, (src, alias, cols) in enumerate(sides):
             if n != big:
-                tables.append(_table(src.table.name, alias))
+                tables.append(source_table(src.table, alias))
                 continue
             first = exp.select(*(exp.column(c.name, quoted=True) for c in dict.fromkeys(cols))).from_(
-                _table(src.table.name, "_dm_f")).limit(OVERLAP_SHORTCUT_ROWS)
+                source_table(src.table, "_dm_f")).limit(OVERLAP_SHORTCUT_ROWS)
             tables.append(first.subquery(alias, copy=False))
         pairs = exp.select(exp.Literal.number(1)).from_(tables[0]).join(tables[1], on=on.copy()).limit(1)
         return exp.select(exp.Sub(this=exp.Literal.number(1), expression=exp.Count(this=exp.Star()))).from_(
@@ -171,7 +171,7 @@ class _Checker:
         cols = [exp.alias_(qcol(lookup.ref, k.name), f"_dm_k{j}", quoted=True) for j, k in enumerate(keys)]
         dup = exp.select(*cols).from_(relation).group_by(*(qcol(lookup.ref, k.name) for k in keys)).having(
             exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
-        matched = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(_table(other.table.name, "_dm_o")).where(
+        matched = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(source_table(other.table, "_dm_o")).where(
             exp.and_(*(exp.EQ(this=qcol("_dm_o", ok.name), expression=qcol("_dm_d", f"_dm_k{j}"))
                        for j, ok in enumerate(other_keys)))))  # fmt: skip
         q = exp.select(exp.Count(this=exp.Star())).from_(dup.subquery("_dm_d")).where(matched)
@@ -192,7 +192,7 @@ class _Checker:
         for node in candidates:
             if node.alias_or_name == src.ref:
                 return node.copy()
-        return _table(src.table.name, src.ref)
+        return source_table(src.table, src.ref)
 
     # -- filter values ----------------------------------------------------------------
     def filter_values(self) -> None:
@@ -237,11 +237,11 @@ class _Checker:
 
     def _value_case(self, src: Source, column: str, value: str) -> exp.Expression:
         col = qcol("_dm_t", column)
-        exact = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(_table(src.table.name, "_dm_t")).where(
+        exact = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(source_table(src.table, "_dm_t")).where(
             exp.EQ(this=col, expression=exp.Literal.string(value))))
         norm = exp.RegexpReplace(this=exp.Lower(this=col.copy()), expression=exp.Literal.string(_NORMALIZE_SQL_PATTERN),
                                  replacement=exp.Literal.string(""), modifiers=exp.Literal.string("g"))  # fmt: skip
-        near = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(_table(src.table.name, "_dm_t")).where(
+        near = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(source_table(src.table, "_dm_t")).where(
             exp.EQ(this=norm, expression=exp.Literal.string(normalize_value(value)))))
         return exp.Case(ifs=[exp.If(this=exact, true=exp.Literal.number(0)),
                              exp.If(this=near, true=exp.Literal.number(1))],
@@ -295,8 +295,3 @@ def _finite_checks(b: CompiledBlock, staged: str, dialect: str) -> list[SourceCh
     return out
 
 
-def _table(name: str, alias: str) -> exp.Table:
-    t = exp.to_table(name)
-    for p in t.parts:
-        p.set("quoted", True)
-    return t.as_(alias, quoted=True)
