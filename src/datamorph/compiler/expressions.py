@@ -13,7 +13,7 @@ import functools
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, TokenError
 
 from datamorph.errors import SpecError
 
@@ -70,7 +70,7 @@ def parse_expression(text: str, *, what: str = "expression", dialect: str = SPEC
         raise SpecError(f"{what}: empty expression")
     try:
         tree = _parse_cached(text.strip(), dialect)
-    except (ParseError, ValueError) as e:
+    except (ParseError, TokenError, ValueError) as e:
         first = str(e).splitlines()[0] if str(e) else "syntax error"
         raise SpecError(f"{what}: cannot parse {text!r}: {first}", hint="write one SQL expression") from None
     if tree is None:

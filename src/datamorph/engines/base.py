@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from datamorph.catalog import Catalog, ColumnInfo, TableInfo
-from datamorph.errors import ExecutionError
+from datamorph.errors import ExecutionError, TableNotFound, TargetConflict, suggestion
 
 STAGING_SCHEMA = "datamorph_staging"
 HISTORY_SCHEMA = "datamorph_history"
@@ -151,6 +151,19 @@ class Engine(ABC):
     @abstractmethod
     def rollback(self, target: str) -> RollbackResult:
         """Make the latest history version of ``target`` the target again (the current one goes to history)."""
+
+    def unknown_target(self, target: str) -> TableNotFound:
+        """The error for a target that is neither a table nor has history (rollback), with did-you-mean."""
+        names = self.catalog(row_counts=False).table_names()
+        return TableNotFound(f"unknown table '{target}'", target=target,
+                             hint=suggestion(target, names) or "`datamorph tables` lists the tables")  # fmt: skip
+
+    @staticmethod
+    def unmanaged_target(target: str) -> TargetConflict:
+        """The error for replacing a table DataMorph did not create (the rule ``run`` follows, see is_managed)."""
+        return TargetConflict(f"table '{target}' was not created by DataMorph; rollback never replaces a table "
+                              "it did not create", target=target,
+                              hint="rename or drop that table first to get DataMorph's earlier version back")  # fmt: skip
 
     @abstractmethod
     def history(self, target: str) -> list[VersionInfo]:
