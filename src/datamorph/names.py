@@ -85,36 +85,45 @@ def check_target(name: object) -> str:
         SpecError: the name is empty, too long, has a control character, is not a plain
             identifier (optionally ``schema.name``) or is an SQL keyword.
     """
+    problem = target_problem(name)
+    if problem is not None:
+        raise problem
+    assert isinstance(name, str)
+    return name
+
+
+def target_problem(name: object) -> SpecError | TargetConflict | None:
+    """The error :func:`check_target` raises for ``name`` (its message starts ``target table``), or None."""
     if not isinstance(name, str):
-        raise SpecError(f"target table: the name must be text, got {type(name).__name__}")
+        return SpecError(f"target table: the name must be text, got {type(name).__name__}")
     shown = _shown(name)
     if not name.strip():
-        raise SpecError("target table: the name is empty", hint="name the table to write, e.g. --target order_summary")
+        return SpecError("target table: the name is empty", hint="name the table to write, e.g. --target order_summary")
     bad = control_character(name)
     if bad:
-        raise SpecError(f"target table: '{shown}' contains the control character {bad}", hint=_RULE)
+        return SpecError(f"target table: '{shown}' contains the control character {bad}", hint=_RULE)
     parts = name.split(".")
     if len(parts) > 2:
-        raise SpecError(f"target table: '{shown}' has more than one qualifier", hint=_RULE)
+        return SpecError(f"target table: '{shown}' has more than one qualifier", hint=_RULE)
     if len(parts) == 2:
         schema = parts[0].strip().strip('"').lower()
         if schema in RESERVED_SCHEMAS or schema.startswith("pg_"):
-            raise TargetConflict(
-                f"target table '{shown}' is in the reserved schema '{parts[0]}'; DataMorph writes targets only "
-                "to the warehouse's own tables",
+            return TargetConflict(
+                f"target table '{shown}' is in the reserved schema '{_shown(parts[0])}'; DataMorph writes targets "
+                "only to the warehouse's own tables",
                 hint="name the target without a schema",
                 target=shown,
             )
     for part in parts:
         if len(part) > MAX_TARGET_CHARS:
-            raise SpecError(f"target table: a name of {len(part):,} characters is too long "
-                            f"(at most {MAX_TARGET_CHARS})", hint=_RULE)  # fmt: skip
+            return SpecError(f"target table: a name of {len(part):,} characters is too long "
+                             f"(at most {MAX_TARGET_CHARS})", hint=_RULE)  # fmt: skip
         if not _IDENT.match(part):
-            raise SpecError(f"target table: '{shown}' is not a valid table name", hint=_RULE)
+            return SpecError(f"target table: '{shown}' is not a valid table name", hint=_RULE)
     if is_keyword(parts[-1]):
-        raise SpecError(f"target table: '{parts[-1]}' is an SQL keyword, not a table name",
-                        hint=f"choose another name, e.g. {parts[-1].lower()}_1")  # fmt: skip
-    return name
+        return SpecError(f"target table: '{parts[-1]}' is an SQL keyword, not a table name",
+                         hint=f"choose another name, e.g. {parts[-1].lower()}_1")  # fmt: skip
+    return None
 
 
 _RULE = "letters, digits and _, not starting with a digit, at most 63 characters; optionally schema.table"
@@ -135,4 +144,5 @@ __all__ = [
     "control_character",
     "identifier_problem",
     "is_keyword",
+    "target_problem",
 ]

@@ -39,8 +39,8 @@ from pydantic import (
     model_validator,
 )
 
-from datamorph.errors import SpecError
-from datamorph.names import check_target, identifier_problem
+from datamorph.errors import SpecError, TargetConflict
+from datamorph.names import check_target, identifier_problem, target_problem
 
 SPEC_VERSION = 1
 
@@ -516,7 +516,12 @@ class TargetTable(Model):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        return check_target(v)  # SpecError or TargetConflict (409), raised as they are
+        problem = target_problem(v)
+        if isinstance(problem, TargetConflict):
+            raise problem  # a reserved schema: a conflict (409), not a malformed spec
+        if problem is not None:
+            raise ValueError(problem.message.removeprefix("target table: "))
+        return v
 
 
 class UnionSpec(Model):
