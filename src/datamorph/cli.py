@@ -290,6 +290,10 @@ def run(
         _fail("nothing to run: give a request in quotes, or --spec FILE")
     if spec is not None and prompt:
         _fail("give either a request or --spec FILE, not both")
+    if target is not None:
+        from datamorph.names import check_target
+
+        check_target(target)
     settings = _settings(home=home, warehouse=warehouse)
     request = RunRequest(warehouse=_warehouse(settings), spec_path=str(spec) if spec else None, target=target,
                          prompt=prompt, source_tables=source or None)  # fmt: skip
@@ -306,6 +310,10 @@ def plan(
 ) -> None:
     """Dry run: print the spec and the SQL for a request; runs nothing."""
     from datamorph.compiler import compile_spec
+    from datamorph.names import check_target
+
+    if target is not None:
+        check_target(target)
     from datamorph.planner import plan_request
 
     settings = _settings(warehouse=warehouse)

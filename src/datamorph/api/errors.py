@@ -127,12 +127,12 @@ def validation_message(errors: list[dict[str, Any]], body: bytes | None = None) 
 def malformed_json_message(error: dict[str, Any], body: bytes | None) -> str:
     """``malformed JSON: Expecting value at line 1 column 2`` for FastAPI's ``json_invalid`` error."""
     ctx = error.get("ctx") or {}
-    reason = str(ctx.get("error") or "not valid JSON")
+    reason = str(ctx.get("error") or "not valid JSON").removesuffix(" at").strip()
     loc = error.get("loc") or ()
     pos = loc[-1] if loc and isinstance(loc[-1], int) else None
     if pos is None:
         return f"malformed JSON: {reason}"
-    text = (body or b"")[:pos].decode("utf-8", errors="replace")
+    text = (body or b"").decode("utf-8", errors="replace")[:pos]  # the offset counts characters
     line = text.count("\n") + 1
     column = len(text) - (text.rfind("\n") + 1) + 1
     return f"malformed JSON: {reason} at line {line} column {column}"
