@@ -35,8 +35,11 @@ def recognize(d: Draft) -> None:
             continue
         explicit = m.group("lead").lower() != "into" or bool(m.group("filler").strip())
         if d.catalog.has_table(name):
-            if not explicit or d.target is not None:
+            if not explicit:
                 continue  # "merge orders into customers": a source, not where the result goes
+            if d.target is not None:  # the caller's --target decides; these words only said where to write
+                _mark_span(d, m.start(), m.end())
+                return
             raise TargetConflict(f"the request writes into '{name}', which is a source table; sources are "
                                  "never overwritten", hint="name a new table, e.g. --target "
                                  f"{name}_summary")  # fmt: skip
