@@ -382,13 +382,12 @@ def test_head_health(client: Any) -> None:
     assert resp.status_code == 200 and resp.content == b""
 
 
-@pytest.mark.parametrize("value", [str(2**63), str(2**64), "99999999999999999999", "-1", "abc", "1.5", "²", "0x10"])
+@pytest.mark.parametrize("value", [str(2**63), str(2**64), "9" * 25, "-1", "abc", "1.5", "²", "0x10", "1 2"])
 def test_bad_last_event_id_is_400(server: ApiServer, client: Any, value: str) -> None:
     run_id = client.post("/api/runs", json={"spec": {"source_tables": ["orders"], "target_table": "api_sse_id"}}).json()["run_id"]
     wait_run(client, run_id)
     resp = client.get(f"/api/runs/{run_id}/events", headers={"Last-Event-ID": value.encode("latin-1")})
-    assert resp.status_code in (400, 422), resp.text
-    assert_error(resp, resp.status_code)
+    assert "Last-Event-ID" in assert_error(resp, 400, "BadRequest")["message"]
     ok = client.get(f"/api/runs/{run_id}/events", headers={"Last-Event-ID": str(2**63 - 1)})
     assert ok.status_code == 200 and "event: result" in ok.text and "event: log" not in ok.text
     assert "OverflowError" not in server.log() and "Traceback" not in server.log()

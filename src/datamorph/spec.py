@@ -45,7 +45,7 @@ from datamorph.names import check_target, identifier_problem, target_problem
 SPEC_VERSION = 1
 
 
-def _identifier(max_chars: int):  # type: ignore[no-untyped-def]
+def _identifier(max_chars: int) -> AfterValidator:
     def check(v: str) -> str:
         problem = identifier_problem(v, max_chars=max_chars)
         if problem:

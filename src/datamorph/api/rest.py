@@ -125,7 +125,7 @@ async def run_events(
     run_id: str,
     request: Request,
     svc: Services = Depends(services),
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
     """Each log entry as `event: log` (`id` = its sequence number, `data` = the entry), then one
     `event: result` with the run's result when it has ended. Reconnect with `Last-Event-ID` to resume."""
