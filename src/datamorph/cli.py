@@ -93,13 +93,11 @@ def _usage_error(e: Exception) -> str | None:
 
 def _fail(message: str, code: int = 1, *, error_type: str = "UsageError") -> NoReturn:
     """Print ``message`` as one line (a JSON object on stdout with --json) and exit with ``code``."""
-    from rich.markup import escape
-
     message = " ".join(line.strip() for line in message.splitlines() if line.strip()) or error_type
     if _state.get("json"):
         sys.stdout.write(json.dumps({"error": True, "error_type": error_type, "message": message}) + "\n")
     else:
-        err.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {_e(message)}", markup=True, soft_wrap=True)
     raise SystemExit(code)
 
 

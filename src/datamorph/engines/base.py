@@ -150,7 +150,14 @@ class Engine(ABC):
 
     @abstractmethod
     def rollback(self, target: str) -> RollbackResult:
-        """Make the latest history version of ``target`` the target again (the current one goes to history)."""
+        """Make the latest history version of ``target`` the target again (the current one goes to history).
+
+        Raises:
+            TableNotFound: ``target`` is neither a table nor has history (:meth:`unknown_target`).
+            TargetConflict: ``target`` is a table DataMorph did not publish (:meth:`unmanaged_target`),
+                or its name is not a valid target (:func:`datamorph.names.check_target`).
+            RollbackError: it has no earlier version, or is a view.
+        """
 
     def unknown_target(self, target: str) -> TableNotFound:
         """The error for a target that is neither a table nor has history (rollback), with did-you-mean."""
