@@ -325,9 +325,13 @@ def test_rollback_restores_the_previous_version(client: Any) -> None:
     assert resp.json()["target"] == "api_rb" and resp.json()["replaced_version"]
     small_rows = client.get("/api/tables/api_rb").json()["rows"]
     assert 0 < small_rows < 11
-    assert_error(client.post("/api/targets/orders/rollback"), 409, "RollbackError")  # not DataMorph's table
-    assert_error(client.post("/api/targets/no_such_target/rollback"), 409, "RollbackError")
-    assert_error(client.post("/api/targets/bad.name/rollback"), 400, "BadRequest")
+    assert_error(client.post("/api/targets/orders/rollback"), 409, "TargetConflict")  # not DataMorph's table
+    body = assert_error(client.post("/api/targets/no_such_target/rollback"), 404, "TableNotFound")
+    assert "unknown table 'no_such_target'" in body["message"]
+    assert "did you mean 'api_rb'" in assert_error(client.post("/api/targets/api_rbb/rollback"), 404)["message"]
+    assert_error(client.post("/api/targets/bad.name/rollback"), 409, "TargetConflict")  # not the target schema
+    assert_error(client.post("/api/targets/1bad/rollback"), 400, "SpecError")
+    assert_error(client.post("/api/targets/datamorph_history.versions/rollback"), 409, "TargetConflict")
 
 
 # -- one error shape ------------------------------------------------------------------------------------------
@@ -357,6 +361,56 @@ def test_malformed_json_body_is_422(client: Any) -> None:
     resp = client.post("/start", content=b"{not json", headers={"content-type": "application/json"})
     body = assert_error(resp, 422, "RequestValidationError")
     assert "JSON" in body["message"]
+
+
+@pytest.mark.parametrize(("raw", "where"), [
+    (b'{"prompt": "count orders",\n  "target_table": oops}', "at line 2 column 19"),
+    (b'{"prompt": "x", }', "at line 1 column 17"),
+    (b'{"prompt":\n\n "caf\xc3\xa9" x}', "Expecting ',' delimiter at line 3 column 9"),
+    (b'{"prompt": "a\nb"}', "Invalid control character at line 1 column 14"),
+])  # fmt: skip
+def test_malformed_json_names_the_reason_line_and_column(client: Any, raw: bytes, where: str) -> None:
+    for path in ("/start", "/api/runs", "/api/plan"):
+        resp = client.post(path, content=raw, headers={"content-type": "application/json"})
+        message = assert_error(resp, 422, "RequestValidationError")["message"]
+        assert message.startswith("malformed JSON: ") and message.endswith(where), message
+        assert "field '" not in message
+
+
+def test_head_health(client: Any) -> None:
+    resp = client.head("/health")
+    assert resp.status_code == 200 and resp.content == b""
+
+
+@pytest.mark.parametrize("value", [str(2**63), str(2**64), "9" * 25, "-1", "abc", "1.5", "²", "0x10", "1 2"])
+def test_bad_last_event_id_is_400(server: ApiServer, client: Any, value: str) -> None:
+    run_id = client.post("/api/runs", json={"spec": {"source_tables": ["orders"], "target_table": "api_sse_id"}}).json()["run_id"]
+    wait_run(client, run_id)
+    resp = client.get(f"/api/runs/{run_id}/events", headers={"Last-Event-ID": value.encode("latin-1")})
+    assert "Last-Event-ID" in assert_error(resp, 400, "BadRequest")["message"]
+    ok = client.get(f"/api/runs/{run_id}/events", headers={"Last-Event-ID": str(2**63 - 1)})
+    assert ok.status_code == 200 and "event: result" in ok.text and "event: log" not in ok.text
+    assert "OverflowError" not in server.log() and "Traceback" not in server.log()
+
+
+@pytest.mark.parametrize("target", ["datamorph_history.versions", "datamorph_staging.x", "pg_catalog.pg_class",
+                                    "information_schema.tables"])
+def test_reserved_schema_targets_are_409(client: Any, target: str) -> None:
+    spec = {"source_tables": ["orders"], "target_table": "fine"}
+    for path, body in (("/api/runs", {"prompt": EXAMPLE, "target_table": target}),
+                       ("/api/runs", {"spec": {**spec, "target_table": target}}),
+                       ("/api/plan", {"prompt": EXAMPLE, "target_table": target}),
+                       ("/start", {"prompt": EXAMPLE, "target_table": target})):  # fmt: skip
+        body = assert_error(client.post(path, json=body), 409, "TargetConflict")
+        assert "reserved schema" in body["message"] and "remediation" not in body["message"]
+
+
+@pytest.mark.parametrize(("target", "needle"), [("table", "SQL keyword"), ("a b", "not a valid table name"),
+                                                ("x" * 200, "too long")])  # fmt: skip
+def test_bad_target_names_are_400(client: Any, target: str, needle: str) -> None:
+    for path in ("/api/runs", "/api/plan"):
+        body = assert_error(client.post(path, json={"prompt": EXAMPLE, "target_table": target}), 400, "SpecError")
+        assert needle in body["message"]
 
 
 def test_default_host_is_loopback() -> None:

@@ -209,3 +209,58 @@ def test_help_is_fast_and_imports_nothing_heavy(tmp_path) -> None:
             "print('HEAVY', heavy)")  # fmt: skip
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "HEAVY []" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_demo_never_replaces_a_file_it_did_not_build(tmp_path) -> None:
+    home = tmp_path / "home"
+    mine = tmp_path / "mine.duckdb"
+    import duckdb
+
+    con = duckdb.connect(str(mine))
+    con.execute("CREATE TABLE precious AS SELECT 42 AS answer")
+    con.close()
+    before = mine.read_bytes()
+    for json_out in (True, False):
+        proc = run_cli("demo", "--scale", "0.05", "-w", str(mine), *(["--json"] if json_out else []), home=home)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr
+        if json_out:
+            out = result_json(proc)
+            assert out["error_type"] == "TargetConflict" and "--force" in out["message"]
+        else:
+            assert proc.stdout == "" and len(proc.stderr.strip().splitlines()) == 1 and "--force" in proc.stderr
+    assert mine.read_bytes() == before
+    # the default demo file is rebuilt freely, then refused once the user loaded a table into it
+    assert run_cli("demo", "--scale", "0.05", "--json", home=home).returncode == 0
+    assert run_cli("demo", "--scale", "0.05", "--json", home=home).returncode == 0
+    csv = tmp_path / "mine.csv"
+    csv.write_text("a,b\n1,2\n")
+    assert run_cli("load", str(csv), "-w", str(home / "demo.duckdb"), home=home).returncode == 0
+    refused = run_cli("demo", "--scale", "0.05", home=home)
+    assert refused.returncode == 1 and "holds tables the demo did not write (mine)" in refused.stderr
+    forced = run_cli("demo", "--scale", "0.05", "-w", str(mine), "--force", "--json", home=home)
+    assert forced.returncode == 0, forced.stdout
+    con = duckdb.connect(str(mine), read_only=True)
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'precious'").fetchone()[0] == 0
+    con.close()
+
+
+def test_rollback_refuses_a_hand_made_table_and_names_unknown_ones(fixture_warehouse, tmp_path) -> None:
+    import duckdb
+
+    home, w = tmp_path / "home", str(fixture_warehouse)
+    spec = {"source_tables": ["orders"], "target_table": "t1"}
+    for _ in range(2):
+        assert run_cli("run", "-s", str(_spec(tmp_path, spec)), "-w", w, "--json", home=home).returncode == 0
+    con = duckdb.connect(w)
+    con.execute("DROP TABLE t1")
+    con.execute("CREATE TABLE t1 AS SELECT 'mine' AS v")
+    con.close()
+    proc = run_cli("rollback", "t1", "-w", w, "--json", home=home)
+    assert proc.returncode == 1 and result_json(proc)["error_type"] == "TargetConflict"
+    assert "was not created by DataMorph" in result_json(proc)["message"]
+    con = duckdb.connect(w, read_only=True)
+    assert con.execute("SELECT * FROM t1").fetchall() == [("mine",)]
+    con.close()
+    unknown = run_cli("rollback", "ordrs", "-w", w, home=home)
+    assert unknown.returncode == 1 and "unknown table 'ordrs'" in unknown.stderr and "did you mean 'orders'" in unknown.stderr
+    assert "no earlier version" not in unknown.stderr

@@ -325,10 +325,43 @@ def test_replaces_existing_file_atomically(tmp_path):
     target.parent.mkdir()
     target.write_bytes(b"not a database")
     Path(str(target) + ".wal").write_bytes(b"stale wal")  # would otherwise be replayed on open
-    counts = build_demo_warehouse(target, scale=0.05)
+    counts = build_demo_warehouse(target, scale=0.05, force=True)
     assert sorted(p.name for p in target.parent.iterdir()) == ["w.duckdb"]
     with _duckdb().connect(str(target), read_only=True) as c:
         assert _scalar(c, "SELECT count(*) FROM orders") == counts["orders"] == 500
+
+
+def test_refuses_a_file_it_did_not_build(tmp_path):
+    from datamorph.errors import TargetConflict
+
+    foreign = tmp_path / "mine.duckdb"
+    foreign.write_bytes(b"not a database")
+    with pytest.raises(TargetConflict, match="not a warehouse built by `datamorph demo`.*--force"):
+        build_demo_warehouse(foreign, scale=0.05)
+    assert foreign.read_bytes() == b"not a database"
+    with _duckdb().connect(str(tmp_path / "user.duckdb")) as c:
+        c.execute("CREATE TABLE precious AS SELECT 42 AS answer")
+    with pytest.raises(TargetConflict, match="not a warehouse built by"):
+        build_demo_warehouse(tmp_path / "user.duckdb", scale=0.05)
+    with _duckdb().connect(str(tmp_path / "user.duckdb"), read_only=True) as c:
+        assert _scalar(c, "SELECT answer FROM precious") == 42
+
+
+def test_rebuilds_its_own_file_but_not_one_the_user_added_tables_to(tmp_path):
+    from datamorph.errors import TargetConflict
+
+    path = tmp_path / "demo.duckdb"
+    build_demo_warehouse(path, scale=0.05)
+    build_demo_warehouse(path, scale=0.05)  # its own file: rebuilt freely
+    with _duckdb().connect(str(path)) as c:
+        c.execute("CREATE TABLE my_upload AS SELECT 1 AS x")
+    with pytest.raises(TargetConflict, match=r"holds tables the demo did not write \(my_upload\)"):
+        build_demo_warehouse(path, scale=0.05)
+    with _duckdb().connect(str(path), read_only=True) as c:
+        assert _scalar(c, "SELECT count(*) FROM my_upload") == 1
+    build_demo_warehouse(path, scale=0.05, force=True)
+    with _duckdb().connect(str(path), read_only=True) as c:
+        assert _scalar(c, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'my_upload'") == 0
 
 
 def test_failed_build_leaves_nothing_behind(tmp_path, monkeypatch):

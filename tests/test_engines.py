@@ -29,6 +29,8 @@ from datamorph.errors import (
     ExecutionError,
     PublishError,
     RollbackError,
+    TableNotFound,
+    TargetConflict,
     WarehouseNotFound,
 )
 
@@ -409,11 +411,44 @@ def test_publish_refuses_to_replace_a_view(engine: Engine) -> None:
 
 
 def test_rollback_without_history(engine: Engine) -> None:
+    engine.publish(engine.stage("SELECT 1 AS x", "fresh_target", "r1"), "fresh_target", "r1")
     with pytest.raises(RollbackError) as err:
-        engine.rollback("customers")
+        engine.rollback("fresh_target")
     assert "no earlier version" in err.value.message
     assert err.value.hint
     assert isinstance(err.value, ExecutionError)
+
+
+def test_rollback_refuses_tables_datamorph_does_not_manage(engine: Engine) -> None:
+    with pytest.raises(TargetConflict, match="'customers' was not created by DataMorph"):
+        engine.rollback("customers")  # a source table
+    # DataMorph's t1 (with history) dropped, then a table t1 made by hand: rollback must not replace it
+    for run in ("r1", "r2"):
+        engine.publish(engine.stage(f"SELECT '{run}' AS v", "t1", run), "t1", run)
+    assert len(engine.history("t1")) == 1
+    _execute(engine, "DROP TABLE t1")
+    _execute(engine, "CREATE TABLE t1 AS SELECT 'mine' AS v")
+    with pytest.raises(TargetConflict, match="'t1' was not created by DataMorph"):
+        engine.rollback("t1")
+    assert engine.fetch("SELECT v FROM t1").rows == [("mine",)]
+    assert len(engine.history("t1")) == 1
+    # dropped and not re-created: restoring DataMorph's own earlier version destroys nothing
+    _execute(engine, "DROP TABLE t1")
+    engine.rollback("t1")
+    assert engine.fetch("SELECT v FROM t1").rows == [("r1",)]
+
+
+def test_rollback_of_an_unknown_table(engine: Engine) -> None:
+    with pytest.raises(TableNotFound, match="unknown table 'custmers'") as err:
+        engine.rollback("custmers")
+    assert "did you mean 'customers'" in str(err.value)
+    with pytest.raises(TargetConflict, match="reserved schema"):
+        engine.rollback("datamorph_history.versions")
+
+
+def _execute(engine: Engine, sql: str) -> None:
+    """Run a statement through the engine's own connection (a user's hand-made change)."""
+    engine._conn().execute(sql)  # type: ignore[attr-defined]  # PostgreSQL: an autocommit connection
 
 
 def test_drop_staged_ignores_missing_tables(engine: Engine) -> None:

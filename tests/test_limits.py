@@ -4,6 +4,7 @@ table is gone and the run is recorded failed. No timing is asserted: only that t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +55,15 @@ def warehouse(tmp_path: Path) -> Path:
 
 
 def _assert_failed_cleanly(orch: Orchestrator, res: dict[str, Any], setting: str, step: str) -> None:
+    """The limit is named and nothing was published. A timeout of one second may also run out before the
+    slow step on a loaded machine, so for the timeout any step before publish is accepted ("*")."""
     body = res["body"]
     assert res["statusCode"] == 500 and body["error_type"] == "LimitExceeded", body.get("message")
-    assert f"run exceeded {setting}" in body["message"] and f"in step {step}" in body["message"]
+    assert f"run exceeded {setting}" in body["message"]
+    if step == "*":
+        assert body["failed_step"] in {"plan", "read_sources", "compile", "stage", "validate"}, body["failed_step"]
+        step = body["failed_step"]
+    assert f"in step {step}" in body["message"]
     assert "nothing was published" in body["message"] and body["failed_step"] == step
     assert body["remediation_iterations"] == 0  # a limit is not a spec to repair
     run = orch.store.get_run(body["run_id"])
@@ -70,7 +77,7 @@ def test_run_timeout_stops_a_slow_run_on_duckdb(warehouse: Path, tmp_path: Path)
     before = fingerprint(warehouse)
     orch = Orchestrator(Settings(home=home, run_timeout=1))
     res = orch.run(RunRequest(warehouse=str(warehouse), spec=load_spec(SLOW)))
-    _assert_failed_cleanly(orch, res, "DATAMORPH_RUN_TIMEOUT (1 s)", "stage")
+    _assert_failed_cleanly(orch, res, "DATAMORPH_RUN_TIMEOUT (1 s)", "*")
     assert fingerprint(warehouse) == before  # the old target, untouched
     assert _staging_tables(warehouse) == 0
     with connect(str(warehouse)) as eng:  # the warehouse is usable afterwards
@@ -85,7 +92,8 @@ def test_run_timeout_from_the_environment_through_the_cli(warehouse: Path, tmp_p
     assert proc.returncode == 1, proc.stderr
     body = result_json(proc)["body"]
     assert body["error_type"] == "LimitExceeded"
-    assert "run exceeded DATAMORPH_RUN_TIMEOUT (1 s) in step stage; nothing was published" in body["message"]
+    assert re.search(r"run exceeded DATAMORPH_RUN_TIMEOUT \(1 s\) in step (read_sources|compile|stage|validate); "
+                     r"nothing was published", body["message"]), body["message"]
     assert _staging_tables(warehouse) == 0
     import duckdb
 
@@ -131,7 +139,7 @@ def test_run_timeout_stops_a_slow_run_on_postgres(pg_database: Any, tmp_path: Pa
     assert Orchestrator(Settings(home=home)).run(RunRequest(warehouse=url, spec=load_spec(FAST)))["statusCode"] == 200
     orch = Orchestrator(Settings(home=home, run_timeout=1, memory_limit="1GB"))
     res = orch.run(RunRequest(warehouse=url, spec=load_spec(SLOW)))
-    _assert_failed_cleanly(orch, res, "DATAMORPH_RUN_TIMEOUT (1 s)", "stage")
+    _assert_failed_cleanly(orch, res, "DATAMORPH_RUN_TIMEOUT (1 s)", "*")
     with connect(url) as eng:
         assert eng.scalar(f"SELECT n FROM {TARGET}") == 200000  # the old target
         assert eng.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'datamorph_staging'") == 0

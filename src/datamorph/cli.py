@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape as _e
 
 if TYPE_CHECKING:
     from datamorph.config import Settings
@@ -47,19 +48,56 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks f
 
 
 def main() -> None:
-    """Entry point: run the app, turning DataMorph errors into one clear line and exit code 1."""
-    from datamorph.errors import DataMorphError
+    """Entry point: every failure is one line on stderr (with --json: one JSON object on stdout), exit 1.
 
+    A command line that does not parse exits 2; ``--debug`` shows the traceback instead.
+    """
+    import logging
+
+    from datamorph.errors import DataMorphError, InternalError
+
+    args = sys.argv[1:]
+    _state["json"] = "--json" in args
+    _state["debug"] = "--debug" in args
+    # tracebacks that DataMorph logs (an unexpected error inside a run) reach the terminal only with --debug
+    logging.getLogger("datamorph").addHandler(logging.StreamHandler() if _state["debug"] else logging.NullHandler())
     try:
-        app()
+        code = app(standalone_mode=False)
     except DataMorphError as e:
         if _state["debug"]:
             raise
-        _fail(str(e))
+        _fail(str(e), error_type=e.error_type)
+    except Exception as e:
+        if _state["debug"]:
+            raise
+        usage = _usage_error(e)
+        if usage is not None:
+            if not usage:  # the help was printed instead (no arguments)
+                raise SystemExit(2) from None
+            _fail(usage, code=2, error_type="UsageError")
+        if type(e).__name__ == "Abort":
+            _fail("aborted", error_type="Aborted")
+        _fail(str(InternalError.wrap(e)), error_type="InternalError")
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
-def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+def _usage_error(e: Exception) -> str | None:
+    """The one-line message of a command line that does not parse (a Click usage error), else None."""
+    if not (callable(getattr(e, "format_message", None)) and isinstance(getattr(e, "exit_code", None), int)):
+        return None
+    message = str(e.format_message())  # type: ignore[attr-defined]
+    ctx = getattr(e, "ctx", None)
+    path = getattr(ctx, "command_path", None)
+    return f"{message} (see `{path} --help`)" if message and path else message
+
+
+def _fail(message: str, code: int = 1, *, error_type: str = "UsageError") -> NoReturn:
+    """Print ``message`` as one line (a JSON object on stdout with --json) and exit with ``code``."""
+    message = " ".join(line.strip() for line in message.splitlines() if line.strip()) or error_type
+    if _state.get("json"):
+        sys.stdout.write(json.dumps({"error": True, "error_type": error_type, "message": message}) + "\n")
+    else:
+        err.print(f"[bold red]error:[/] {_e(message)}", markup=True, soft_wrap=True)
     raise SystemExit(code)
 
 
@@ -71,7 +109,7 @@ def _settings(home: Path | None = None, warehouse: str | None = None) -> Setting
 
 def _warehouse(settings: Settings) -> str:
     if not settings.warehouse:
-        _fail("no warehouse given (pass --warehouse PATH or set DATAMORPH_WAREHOUSE)")
+        _fail("no warehouse given (pass --warehouse PATH or set DATAMORPH_WAREHOUSE)", error_type="ConfigError")
     return settings.warehouse
 
 
@@ -99,19 +137,19 @@ class TerminalProgress:
             self.console.print(f"[bold]run {run_id}[/]")
         elif kind == "status" and meta.get("phase") == "start":
             self._stop()
-            self._status = self.console.status(f"{entry.title}…", spinner="dots")
+            self._status = self.console.status(f"{_e(entry.title)}…", spinner="dots")
             self._status.start()
         elif kind == "end" and meta.get("phase") == "end":
             self._stop()
-            self.console.print(f"[green]✓[/] {entry.title:<40} [dim]{meta.get('duration_ms', 0):>9.1f} ms[/]"
-                               f"  {entry.description}")  # fmt: skip
+            self.console.print(f"[green]✓[/] {_e(f'{entry.title:<40}')} [dim]{meta.get('duration_ms', 0):>9.1f} ms[/]"
+                               f"  {_e(entry.description)}")  # fmt: skip
         elif kind == "error":
             self._stop()
-            self.console.print(f"[red]✗[/] {entry.title}: {entry.description}")
+            self.console.print(f"[red]✗[/] {_e(entry.title)}: {_e(entry.description)}")
         elif kind == "warning":
-            self.console.print(f"[yellow]![/] {entry.title}: {entry.description}")
+            self.console.print(f"[yellow]![/] {_e(entry.title)}: {_e(entry.description)}")
         elif kind == "info" and meta.get("repairer"):
-            self.console.print(f"[cyan]↻[/] {entry.title}")
+            self.console.print(f"[cyan]↻[/] {_e(entry.title)}")
 
     def _stop(self) -> None:
         if self._status is not None:
@@ -148,18 +186,18 @@ def _print_result(result: dict[str, Any], settings: Settings, *, preview: bool) 
         for test in report["tests"]:
             st = test["status"]
             shown = test["message"] or _short(test["actual_result"])
-            t.add_row(test["use_case"], test["category"], f"[{colors.get(st, 'white')}]{st}[/]", shown)
+            t.add_row(_e(test["use_case"]), _e(test["category"]), f"[{colors.get(st, 'white')}]{_e(st)}[/]", _e(shown))
         out.print(t)
     if preview and body.get("target_table"):
         _preview(body["target_table"], settings)
     if body.get("status") == "completed":
-        out.print(f"[bold green]completed[/] {body['target_table']}: {body.get('rows', 0):,} rows, "
+        out.print(f"[bold green]completed[/] {_e(body['target_table'])}: {body.get('rows', 0):,} rows, "
                   f"validation {body['validation_status']}, {body['total_ms']:.0f} ms (run {body['run_id']})")  # fmt: skip
     else:
-        out.print(f"[bold red]failed[/] {body['message']}")
+        out.print(f"[bold red]failed[/] {_e(body['message'])}")
         out.print(f"[dim]run {body['run_id']}: `datamorph logs {body['run_id']}`; nothing was published[/]")
     for name, uri in body.get("artifacts", {}).items():
-        out.print(f"  [dim]{name:<16}[/] {uri}")
+        out.print(f"  [dim]{_e(f'{name:<16}')}[/] {_e(uri)}")
 
 
 def _short(value: Any) -> str:
@@ -171,21 +209,24 @@ def _short(value: Any) -> str:
 
 
 def _preview(target: str, settings: Settings, rows: int = 10) -> None:
+    from sqlglot import exp
+
     from datamorph.engines import connect
 
     with connect(_warehouse(settings), lock_timeout=settings.lock_timeout) as engine:
-        res = engine.fetch(f'SELECT * FROM "{target}"', max_rows=rows)  # target names are validated identifiers
+        table = exp.to_table(target, dialect=engine.dialect).sql(dialect=engine.dialect, identify=True)
+        res = engine.fetch(f"SELECT * FROM {table}", max_rows=rows)
     _table(res, title=f"{target} (first {rows} rows)")
 
 
 def _table(res: Any, title: str | None = None) -> None:
     from rich.table import Table
 
-    t = Table(title=title, title_justify="left")
+    t = Table(title=_e(title) if title else None, title_justify="left")
     for c in res.columns:
-        t.add_column(c)
+        t.add_column(_e(c))
     for r in res.rows:
-        t.add_row(*["NULL" if v is None else str(v) for v in r])
+        t.add_row(*["NULL" if v is None else _e(str(v)) for v in r])
     out.print(t)
 
 
@@ -197,20 +238,26 @@ def demo(
     scale: Annotated[float, typer.Option(help="Size of the sample warehouse: 1 ≈ 10k orders.")] = 1.0,
     warehouse: Annotated[Path | None, typer.Option("--warehouse", "-w", help="Where to build it "
                                                    "(default HOME/demo.duckdb).")] = None,  # fmt: skip
+    force: Annotated[bool, typer.Option("--force", help="Replace the file even if `datamorph demo` did not "
+                                        "build it (its tables are lost).")] = False,  # fmt: skip
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Build a sample warehouse and run the example request end to end."""
+    """Build a sample warehouse and run the example request end to end.
+
+    An existing file is replaced only if `datamorph demo` built it and it holds nothing else, or with --force."""
     from datamorph.demo import EXAMPLE_PROMPT
-    from datamorph.demo.warehouse import build_demo_warehouse
+    from datamorph.demo.warehouse import build_demo_warehouse, check_replaceable
     from datamorph.orchestrator import RunRequest
 
     settings = _settings(home=home)
     path = warehouse or settings.home / "demo.duckdb"
+    if not force:
+        check_replaceable(path)  # never replaces a file the demo did not build
     path.parent.mkdir(parents=True, exist_ok=True)
     if not json_out:
-        out.print(f"[bold]Building the sample warehouse[/] at {path} (scale {scale:g})…")
-    rows = build_demo_warehouse(path, scale=scale)
+        out.print(f"[bold]Building the sample warehouse[/] at {_e(str(path))} (scale {scale:g})…")
+    rows = build_demo_warehouse(path, scale=scale, force=force)
     if not json_out:
         out.print("  " + ", ".join(f"{t} {n:,}" for t, n in sorted(rows.items())))
         out.print(f"[bold]Request:[/] {EXAMPLE_PROMPT}")
@@ -241,6 +288,10 @@ def run(
         _fail("nothing to run: give a request in quotes, or --spec FILE")
     if spec is not None and prompt:
         _fail("give either a request or --spec FILE, not both")
+    if target is not None:
+        from datamorph.names import check_target
+
+        check_target(target)
     settings = _settings(home=home, warehouse=warehouse)
     request = RunRequest(warehouse=_warehouse(settings), spec_path=str(spec) if spec else None, target=target,
                          prompt=prompt, source_tables=source or None)  # fmt: skip
@@ -257,6 +308,10 @@ def plan(
 ) -> None:
     """Dry run: print the spec and the SQL for a request; runs nothing."""
     from datamorph.compiler import compile_spec
+    from datamorph.names import check_target
+
+    if target is not None:
+        check_target(target)
     from datamorph.planner import plan_request
 
     settings = _settings(warehouse=warehouse)
@@ -298,7 +353,7 @@ def runs(
         t.add_column(c)
     t.add_column("created", no_wrap=True)
     for r in items:
-        t.add_row(r["run_id"], r["status"], r.get("validation_status") or "", r.get("target_table") or "",
+        t.add_row(r["run_id"], r["status"], r.get("validation_status") or "", _e(r.get("target_table") or ""),
                   r["created_at"])  # fmt: skip
     out.print(t if items else "no runs yet")
 
@@ -322,9 +377,9 @@ def show(run_id: str, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
         sys.stdout.write(json.dumps({"run": run_, "steps": steps}, default=str) + "\n")
         return
     out.print(f"[bold]{run_id}[/]  {run_['status']}  validation {run_.get('validation_status') or '-'}  "
-              f"target {run_.get('target_table') or '-'}")  # fmt: skip
+              f"target {_e(run_.get('target_table') or '-')}")  # fmt: skip
     if run_.get("error_message"):
-        out.print(f"[red]{run_.get('error_type')}: {run_['error_message']}[/]")
+        out.print(f"[red]{run_.get('error_type')}: {_e(run_['error_message'])}[/]")
     t = Table(title="steps", title_justify="left")
     for c in ("step", "status", "ms"):
         t.add_column(c)
@@ -333,7 +388,7 @@ def show(run_id: str, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     out.print(t)
     body = (run_.get("result") or {}).get("body", {})
     for name, uri in body.get("artifacts", {}).items():
-        out.print(f"  [dim]{name:<16}[/] {uri}")
+        out.print(f"  [dim]{_e(f'{name:<16}')}[/] {_e(uri)}")
 
 
 @app.command()
@@ -348,7 +403,7 @@ def logs(run_id: str, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     colors = {"error": "red", "success": "green", "warning": "yellow", "code": "cyan"}
     for e in resp["logs"]:
         c = colors.get(e["type"], "white")
-        out.print(f"[dim]{e['timestamp']}[/] [{c}]{e['type']:<8}[/] [bold]{e['title']}[/] {e['description']}")
+        out.print(f"[dim]{e['timestamp']}[/] [{c}]{e['type']:<8}[/] [bold]{_e(e['title'])}[/] {_e(e['description'])}")
 
 
 ExactOpt = Annotated[bool, typer.Option("--exact", help="Exact row counts (PostgreSQL estimates big tables).")]
@@ -370,7 +425,7 @@ def tables(warehouse: WarehouseOpt = None, exact: ExactOpt = False, json_out: Js
     for c in ("table", "kind", "rows", "columns"):
         t.add_column(c)
     for i in items:
-        t.add_row(i["name"], i["kind"], f"{i['rows']:,}" if i["rows"] is not None else "", str(i["columns"]))
+        t.add_row(_e(i["name"]), i["kind"], f"{i['rows']:,}" if i["rows"] is not None else "", str(i["columns"]))
     out.print(t)
 
 
@@ -384,7 +439,7 @@ def schema(table: str, warehouse: WarehouseOpt = None, exact: ExactOpt = False, 
     if json_out:
         sys.stdout.write(json.dumps(info.to_dict()) + "\n")
         return
-    t = Table(title=f"{info.name} ({info.row_count:,} rows)" if info.row_count is not None else info.name,
+    t = Table(title=_e(f"{info.name} ({info.row_count:,} rows)" if info.row_count is not None else info.name),
               title_justify="left")  # fmt: skip
     for c in ("column", "type", "nullable", "key"):
         t.add_column(c)
@@ -392,7 +447,7 @@ def schema(table: str, warehouse: WarehouseOpt = None, exact: ExactOpt = False, 
         keys = ["PK"] if c.name in info.primary_key else []
         keys += [f"→ {f.ref_table}.{f.ref_columns[0]}{' (inferred)' if f.inferred else ''}"
                  for f in info.foreign_keys if f.columns == (c.name,)]  # fmt: skip
-        t.add_row(c.name, c.type, "yes" if c.nullable else "no", " ".join(keys))
+        t.add_row(_e(c.name), _e(c.type), "yes" if c.nullable else "no", _e(" ".join(keys)))
     out.print(t)
 
 
@@ -494,7 +549,10 @@ def load(
 
 @app.command()
 def rollback(target: str, warehouse: WarehouseOpt = None, json_out: JsonOpt = False) -> None:
-    """Restore the previous version of a published target."""
+    """Restore the previous version of a published target (only a table DataMorph published)."""
+    from datamorph.names import check_target
+
+    check_target(target)
     with _engine(warehouse, read_only=False) as engine:
         with engine.target_lock(target):
             res = engine.rollback(target)
@@ -502,7 +560,7 @@ def rollback(target: str, warehouse: WarehouseOpt = None, json_out: JsonOpt = Fa
         sys.stdout.write(json.dumps({"target": res.target, "restored_from": res.restored_from,
                                      "replaced_version": res.replaced_version}) + "\n")  # fmt: skip
         return
-    out.print(f"[green]✓[/] {res.target} restored from {res.restored_from}; "
+    out.print(f"[green]✓[/] {_e(res.target)} restored from {_e(res.restored_from)}; "
               f"the replaced version is kept as {res.replaced_version}")  # fmt: skip
 
 

@@ -78,6 +78,10 @@ class CatalogError(DataMorphError):
     """Unknown table or column, or an unreadable catalog."""
 
 
+class TableNotFound(CatalogError):
+    """A command named a table that does not exist (e.g. rolling back an unknown target)."""
+
+
 class CompileError(DataMorphError):
     """A spec that cannot be compiled against the catalog."""
 
@@ -116,6 +120,16 @@ class RunNotFound(DataMorphError):
 
 class ArtifactError(DataMorphError):
     """A bad artifact name or run id, or an artifact that is not there."""
+
+
+class InternalError(DataMorphError):
+    """An unexpected exception inside DataMorph (a bug); the run it happened in is recorded as failed."""
+
+    @classmethod
+    def wrap(cls, err: BaseException) -> InternalError:
+        first = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), "")
+        detail = f"{type(err).__name__}: {first[:300]}" if first else type(err).__name__
+        return cls(f"internal error ({detail})", hint="this is a bug in DataMorph; --debug shows the traceback")
 
 
 def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:

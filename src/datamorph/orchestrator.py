@@ -15,6 +15,7 @@ versioned artifacts (``spec.v2.json``, ``pipeline.v2.sql``, ``validation.v2.json
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from datamorph.validation import ValidationReport
 from datamorph.validation.tuning import aggregate_settings, session_settings
 
 SUCCESS_MESSAGE = "ETL pipeline executed and validated successfully"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -148,6 +150,11 @@ class Orchestrator:
             result = self._success(ctx, time.perf_counter() - t_run)
         except DataMorphError as e:
             result = self._failure(ctx, e, step, time.perf_counter() - t_run)
+        except Exception as e:  # a bug: the run still ends as failed, never left running
+            from datamorph.errors import InternalError
+
+            log.error("run %s: unexpected error", ctx.run_id, exc_info=e)
+            result = self._failure(ctx, InternalError.wrap(e), step, time.perf_counter() - t_run)
         finally:
             self._cleanup(ctx)
         return result
@@ -160,7 +167,7 @@ class Orchestrator:
         try:
             with guard_step(self, ctx, step.name):  # time and memory limits, sources that change under the run
                 description = step.run(self, ctx)
-        except DataMorphError as e:
+        except Exception as e:
             ms = round((time.perf_counter() - t0) * 1000, 2)
             ctx.timings[step.name] = round(ctx.timings.get(step.name, 0) + ms, 2)
             self.store.finish_step(ctx.run_id, step.name, "failed", attempt, detail={"error": str(e)})
@@ -289,7 +296,8 @@ def _read_sources(o: Orchestrator, ctx: RunContext) -> str:
         raise TargetConflict(f"target '{target}' is a source table of this spec; sources are never overwritten",
                              hint="choose another --target")  # fmt: skip
     catalog = ctx.engine.catalog()
-    if catalog.has_table(target) and not ctx.engine.is_managed(target):
+    managed = ctx.engine.is_managed(target)  # TargetConflict for a schema the engine does not write targets to
+    if catalog.has_table(target) and not managed:
         raise TargetConflict(f"table '{target}' already exists and was not created by DataMorph; "
                              "DataMorph never overwrites tables it did not create",
                              hint="choose another --target")  # fmt: skip

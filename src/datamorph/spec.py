@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -38,11 +39,26 @@ from pydantic import (
     model_validator,
 )
 
-from datamorph.errors import SpecError
+from datamorph.errors import SpecError, TargetConflict
+from datamorph.names import check_target, identifier_problem, target_problem
 
 SPEC_VERSION = 1
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+def _identifier(max_chars: int) -> AfterValidator:
+    def check(v: str) -> str:
+        problem = identifier_problem(v, max_chars=max_chars)
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    return AfterValidator(check)
+
+
+#: A name the spec gives or uses: a table, an alias, an output column (see :mod:`datamorph.names`).
+Name = Annotated[str, _identifier(255)]
+#: A reference to a column: ``column``, ``alias.column`` (filters may hold a small expression).
+Ref = Annotated[str, _identifier(1000)]
 
 
 class Model(BaseModel):
@@ -90,11 +106,11 @@ def normalize_operator(op: Any) -> Any:
 class Filter(Model):
     """``column operator value``; ``column`` may be ``alias.column``, a derived column or an aggregate alias."""
 
-    column: str = Field(description="Column to test: a source column (optionally `table.column`), "
+    column: Ref = Field(description="Column to test: a source column (optionally `table.column`), "
                         "a derived column, or (in having) an aggregation alias.")  # fmt: skip
     operator: Operator
     value: Any = Field(default=None, description="Scalar; a list for in/not_in; [low, high] for between.")
-    value_column: str | None = Field(default=None, description="Compare with another column instead of a value.")
+    value_column: Ref | None = Field(default=None, description="Compare with another column instead of a value.")
 
     @field_validator("operator", mode="before")
     @classmethod
@@ -192,8 +208,8 @@ Not.model_rebuild()
 
 
 class SourceTable(Model):
-    table_name: str
-    alias: str | None = None
+    table_name: Name
+    alias: Name | None = None
 
     @property
     def ref(self) -> str:
@@ -202,8 +218,8 @@ class SourceTable(Model):
 
 
 class ColumnPair(Model):
-    left: str
-    right: str
+    left: Ref
+    right: Ref
 
 
 JoinType = Literal["inner", "left", "right", "full"]
@@ -212,8 +228,8 @@ JoinType = Literal["inner", "left", "right", "full"]
 class JoinCondition(Model):
     """Join ``right_table`` to what came before; ``left_table`` names the side the keys belong to."""
 
-    left_table: str
-    right_table: str
+    left_table: Name
+    right_table: Name
     join_type: JoinType = "inner"
     on_columns: list[ColumnPair] = Field(min_length=1)
     conditions: list[Condition] = Field(default_factory=list, description="Extra conditions in ON.")
@@ -257,7 +273,7 @@ class JoinCondition(Model):
 class DerivedColumn(Model):
     """A new column from a SQL expression. Computed before aggregation unless it uses aggregates."""
 
-    name: str
+    name: Name
     expression: str
 
 
@@ -274,10 +290,10 @@ class Aggregation(Model):
     """``function(column or expression)`` per group, optionally only over rows matching ``filter``."""
 
     function: AggFunction
-    column: str | None = Field(default=None, description="Column to aggregate; omit (or '*') for count(*).")
+    column: Ref | None = Field(default=None, description="Column to aggregate; omit (or '*') for count(*).")
     expression: str | None = Field(default=None, description="SQL expression to aggregate, e.g. quantity * unit_price.")
-    alias: str
-    group_by: list[str] = Field(default_factory=list, description="Grouping columns (original shape); "
+    alias: Name
+    group_by: list[Ref] = Field(default_factory=list, description="Grouping columns (original shape); "
                                 "must agree with the spec's group_by.")  # fmt: skip
     filter: list[Condition] = Field(default_factory=list, description="Conditional aggregation: only rows "
                                     "meeting every condition count.")  # fmt: skip
@@ -304,7 +320,7 @@ class Aggregation(Model):
 
 
 class OrderItem(Model):
-    column: str
+    column: Ref
     direction: Literal["asc", "desc"] = "asc"
     nulls: Literal["first", "last"] | None = None
 
@@ -339,11 +355,11 @@ WindowFunction = Literal[
 class WindowColumn(Model):
     """A window function. ``share`` is value / total over the partition (share of a total)."""
 
-    name: str
+    name: Name
     function: WindowFunction
-    column: str | None = None
+    column: Ref | None = None
     expression: str | None = None
-    partition_by: list[str] = Field(default_factory=list)
+    partition_by: list[Ref] = Field(default_factory=list)
     order_by: list[OrderItem] = Field(default_factory=list)
     frame: Literal["running", "partition"] | None = Field(
         default=None,
@@ -372,8 +388,8 @@ class WindowColumn(Model):
 class OutputColumn(Model):
     """One output column: a column (renamed with ``name``) or an expression."""
 
-    name: str | None = None
-    column: str | None = None
+    name: Name | None = None
+    column: Ref | None = None
     expression: str | None = None
 
     @model_validator(mode="before")
@@ -414,7 +430,7 @@ class Dedupe(Model):
     To remove duplicate output rows of a join, use the spec's ``distinct`` instead.
     """
 
-    keys: list[str] = Field(default_factory=list)
+    keys: list[Ref] = Field(default_factory=list)
     order_by: list[OrderItem] = Field(default_factory=list)
     keep: Literal["first", "last"] = "first"
 
@@ -438,7 +454,7 @@ class QueryBlock(Model):
     filters: list[Condition] = Field(default_factory=list, description="Row filters, ANDed, before aggregation.")
     derived_columns: list[DerivedColumn] = Field(default_factory=list)
     dedupe: Dedupe | None = None
-    group_by: list[str] = Field(default_factory=list)
+    group_by: list[Ref] = Field(default_factory=list)
     aggregations: list[Aggregation] = Field(default_factory=list)
     having: list[Condition] = Field(default_factory=list, description="Group filters, ANDed, after aggregation.")
     windows: list[WindowColumn] = Field(default_factory=list)
@@ -500,9 +516,11 @@ class TargetTable(Model):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        bare = v.split(".")[-1]
-        if not _IDENT.match(bare):
-            raise ValueError(f"'{v}' is not a valid table name (letters, digits and _; not starting with a digit)")
+        problem = target_problem(v)
+        if isinstance(problem, TargetConflict):
+            raise problem  # a reserved schema: a conflict (409), not a malformed spec
+        if problem is not None:
+            raise ValueError(problem.message.removeprefix("target table: "))
         return v
 
 
@@ -551,12 +569,8 @@ class ETLSpec(QueryBlock):
         return self.model_dump_json(indent=2, exclude_none=True, by_alias=True)
 
     def retarget(self, name: str) -> ETLSpec:
-        """This spec writing into ``name`` instead (SpecError if it is not a valid table name)."""
-        try:
-            target = TargetTable(name=name, description=self.target_table.description)
-        except ValidationError as e:
-            raise SpecError(f"target table: {e.errors()[0]['msg'].removeprefix('Value error, ')}",
-                            hint="letters, digits and _ (optionally schema.table)") from None  # fmt: skip
+        """This spec writing into ``name`` instead (SpecError or TargetConflict if ``name`` cannot be a target)."""
+        target = TargetTable(name=check_target(name), description=self.target_table.description)
         return self.model_copy(update={"target_table": target})
 
 

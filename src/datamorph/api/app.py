@@ -94,7 +94,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, e: RequestValidationError) -> JSONResponse:
-        message, details = validation_message(list(e.errors()))
+        errors = list(e.errors())
+        body = await request.body() if any(x.get("type") == "json_invalid" for x in errors) else None
+        message, details = validation_message(errors, body)
         return JSONResponse(error_body(422, "RequestValidationError", message, details=details), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

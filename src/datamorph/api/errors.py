@@ -59,6 +59,7 @@ _STATUS: tuple[tuple[type[E.DataMorphError], int], ...] = (
     (E.UnsafeRequest, 400),
     (E.PlanError, 400),
     (E.SpecError, 400),
+    (E.TableNotFound, 404),
     (E.CatalogError, 400),
     (E.CompileError, 400),
     (E.SourceDataError, 400),
@@ -107,8 +108,16 @@ def error_body(status_code: int, error_type: str, message: str, **extra: Any) ->
     return body
 
 
-def validation_message(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
-    """A one-line message and the per-field details of a pydantic/FastAPI validation failure."""
+def validation_message(errors: list[dict[str, Any]], body: bytes | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """A one-line message and the per-field details of a pydantic/FastAPI validation failure.
+
+    A body that is not JSON at all is reported as ``malformed JSON: <reason> at line L column C``
+    (``body`` is the raw request body, to turn FastAPI's character offset into a line and column).
+    """
+    for e in errors:
+        if e.get("type") == "json_invalid":
+            message = malformed_json_message(e, body)
+            return message, [{"field": "body", "problem": message}]
     details = []
     for e in errors:
         loc = [str(p) for p in e.get("loc", ()) if p != "body"]
@@ -120,6 +129,20 @@ def validation_message(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str
     more = f" (and {len(details) - 1} more problem{'s' if len(details) > 2 else ''})" if len(details) > 1 else ""
     where = "request body" if first["field"] == "body" else f"field '{first['field']}'"
     return f"invalid request: {where}: {first['problem']}{more}", details
+
+
+def malformed_json_message(error: dict[str, Any], body: bytes | None) -> str:
+    """``malformed JSON: Expecting value at line 1 column 2`` for FastAPI's ``json_invalid`` error."""
+    ctx = error.get("ctx") or {}
+    reason = str(ctx.get("error") or "not valid JSON").removesuffix(" at").strip()
+    loc = error.get("loc") or ()
+    pos = loc[-1] if loc and isinstance(loc[-1], int) else None
+    if pos is None:
+        return f"malformed JSON: {reason}"
+    text = (body or b"").decode("utf-8", errors="replace")[:pos]  # the offset counts characters
+    line = text.count("\n") + 1
+    column = len(text) - (text.rfind("\n") + 1) + 1
+    return f"malformed JSON: {reason} at line {line} column {column}"
 
 
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {

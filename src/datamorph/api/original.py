@@ -114,7 +114,7 @@ def get_logs(run_id: str, svc: Services = Depends(services)) -> dict[str, Any]:
     return svc.store.logs_response(require_run_id(run_id))
 
 
-@router.get("/health", summary="Is the server up and the warehouse reachable (no token needed)")
+@router.api_route("/health", methods=["GET", "HEAD"], summary="Is the server up and the warehouse reachable (no token needed)")
 def health(svc: Services = Depends(services)) -> JSONResponse:
     try:
         with svc.pool.engine() as engine:

@@ -22,7 +22,6 @@ from datamorph.orchestrator import RunRequest
 
 router = APIRouter(prefix="/api", tags=["REST API"])
 
-TABLE_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 SSE_POLL_S = 0.1
 SSE_HEARTBEAT_S = 15.0
 _MEDIA = {".json": "application/json", ".sql": "text/plain; charset=utf-8", ".py": "text/x-python; charset=utf-8"}
@@ -62,7 +61,11 @@ def create_run(
     """202 with `{"run_id", "status", "state", "links"}` and a `Location` header; the run goes on in the
     background (follow it with `GET /api/runs/{id}/events`). With an `Idempotency-Key` already used for
     the same request: 200 and that run. Used for a different request: 409."""
+    from datamorph.names import check_target
+
     spec = None
+    if body.target_table is not None:
+        check_target(body.target_table)  # a bad name is a 400 (a reserved schema a 409) now, not a failed run later
     if body.spec is not None:
         from datamorph.spec import load_spec
 
@@ -122,14 +125,29 @@ async def run_events(
     run_id: str,
     request: Request,
     svc: Services = Depends(services),
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
     """Each log entry as `event: log` (`id` = its sequence number, `data` = the entry), then one
     `event: result` with the run's result when it has ended. Reconnect with `Last-Event-ID` to resume."""
     svc.store.get_run(require_run_id(run_id))  # 404 before the stream starts
-    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    after = _last_event_id(last_event_id)
     return StreamingResponse(_event_stream(svc, run_id, after, request), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # fmt: skip
+
+
+_EVENT_ID = re.compile(r"[0-9]{1,19}")
+_MAX_EVENT_ID = 2**63 - 1  # the run store's sequence numbers are SQLite integers
+
+
+def _last_event_id(value: str | None) -> int:
+    """The sequence number to resume after: 0 without the header, a 400 unless it is a whole number < 2**63."""
+    if value is None or not value.strip():
+        return 0
+    text = value.strip()
+    if not _EVENT_ID.fullmatch(text) or int(text) > _MAX_EVENT_ID:
+        raise ApiError(400, "BadRequest", f"Last-Event-ID '{text[:20]}' is not an event id: send the id of the "
+                       "last event received (a whole number), or no header to start from the beginning")  # fmt: skip
+    return int(text)
 
 
 def _sse(event: str, data: Any, id_: int | None = None) -> str:
@@ -236,10 +254,11 @@ def get_table(
 
 @router.post("/targets/{name}/rollback", summary="Restore the previous version of a published table")
 def rollback(name: str, svc: Services = Depends(services)) -> dict[str, Any]:
-    """`{"target", "restored_from", "replaced_version"}`; 409 when there is nothing to roll back to."""
-    if not TABLE_NAME_RE.match(name):
-        raise ApiError(400, "BadRequest", f"'{name[:80]}' is not a table name (letters, digits and _, "
-                       "not starting with a digit)")  # fmt: skip
+    """`{"target", "restored_from", "replaced_version"}`; 404 for an unknown table; 409 for a table DataMorph did
+    not publish (it is never replaced) or when there is nothing to roll back to; 400 for a name that is no table name."""
+    from datamorph.names import check_target
+
+    check_target(name)
     try:
         with svc.pool.engine() as engine:
             with engine.target_lock(name):

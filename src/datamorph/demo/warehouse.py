@@ -50,7 +50,10 @@ import sys
 import time
 from collections.abc import Sequence
 
-__all__ = ["TABLES", "build_demo_warehouse", "main"]
+__all__ = ["DEMO_MARK", "TABLES", "build_demo_warehouse", "check_replaceable", "main", "replace_problem"]
+
+#: Comment prefix on every table the builder writes: how `datamorph demo` knows a file is its own.
+DEMO_MARK = "datamorph demo:"
 
 #: The tables written, in build order.
 TABLES: tuple[str, ...] = (
@@ -576,19 +579,25 @@ def _statements(scale: float, seed: int) -> list[tuple[str, str]]:
 
 
 def build_demo_warehouse(
-    path: str | os.PathLike[str], scale: float = 1.0, seed: int = 7, *, quiet: bool = True
+    path: str | os.PathLike[str], scale: float = 1.0, seed: int = 7, *, quiet: bool = True, force: bool = False
 ) -> dict[str, int]:
     """Write a fresh DuckDB warehouse file at ``path`` and return ``{table: row_count}``.
 
     The file is built under a temporary name in the same directory and moved into place with
     ``os.replace`` once it is complete and checkpointed, so ``path`` never holds a half-built
-    warehouse; an existing file at ``path`` (and any stale ``path.wal``) is replaced.
+    warehouse. An existing file at ``path`` (and any stale ``path.wal``) is replaced only when
+    this builder wrote it and it holds nothing else (see :func:`replace_problem`), or with
+    ``force``; every table written carries the comment :data:`DEMO_MARK`.
 
     Args:
         path: where to write the DuckDB file (parent directories are created).
         scale: size factor; 1.0 is about 10,000 orders, 1000 about 10M orders / 25M order items.
         seed: the content is a pure function of ``(scale, seed)``.
         quiet: when false, report each build step and its duration on stderr.
+        force: replace whatever file is at ``path``.
+
+    Raises:
+        TargetConflict: ``path`` holds a file the builder did not write, or tables it did not write.
     """
     import duckdb
 
@@ -599,6 +608,8 @@ def build_demo_warehouse(
     seed = seed % (1 << 63)
 
     target = os.path.abspath(os.fspath(path))
+    if not force:
+        check_replaceable(path)
     parent, name = os.path.split(target)
     os.makedirs(parent, exist_ok=True)
     tmp = os.path.join(parent, f".{name}.{os.getpid()}.{secrets.token_hex(4)}.building")
@@ -616,6 +627,9 @@ def build_demo_warehouse(
                 con.execute(sql)
                 log(f"{label} ({time.perf_counter() - t0:.2f}s)")
             counts = {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in TABLES}
+            note = f"{DEMO_MARK} built by datamorph demo (scale {float(scale):g}, seed {seed})"
+            for t in TABLES:
+                con.execute(f"COMMENT ON TABLE {t} IS '{note}'")  # the note holds only digits and fixed text
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -635,12 +649,67 @@ def build_demo_warehouse(
     return counts
 
 
+def check_replaceable(path: str | os.PathLike[str]) -> None:
+    """Raise TargetConflict (one line, naming --force) when a demo build must not replace ``path``."""
+    problem = replace_problem(path)
+    if problem:
+        from datamorph.errors import TargetConflict
+
+        raise TargetConflict(f"'{os.fspath(path)}' {problem}; refusing to replace it",
+                             hint="pass --force to replace it anyway, or choose another --warehouse path",
+                             path=os.path.abspath(os.fspath(path)))  # fmt: skip
+
+
+def replace_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why the file at ``path`` must not be replaced by a demo build, or None when it may be.
+
+    It may when it does not exist, or when it is a DuckDB file whose tables all carry
+    :data:`DEMO_MARK` (the builder wrote them) or DataMorph's publish mark (runs wrote them).
+    Anything else (another program's file, a warehouse the user loaded tables or views into)
+    is the user's and is kept.
+    """
+    import duckdb
+
+    from datamorph.engines.base import INTERNAL_SCHEMAS, MANAGED_MARK
+
+    p = os.fspath(path)
+    if not os.path.lexists(p):
+        return None
+    if os.path.isdir(p):
+        return "is a folder"
+    try:
+        con = duckdb.connect(p, read_only=True, config={"enable_external_access": False})
+    except duckdb.Error as e:
+        if "lock" in str(e).lower():
+            return "is open in another program"
+        return "exists and is not a warehouse built by `datamorph demo`"
+    try:
+        objects = con.execute(
+            "SELECT schema_name, table_name, comment FROM duckdb_tables() "
+            "WHERE NOT internal AND NOT temporary AND database_name = current_database() UNION ALL "
+            "SELECT schema_name, view_name, comment FROM duckdb_views() "
+            "WHERE NOT internal AND NOT temporary AND database_name = current_database()"
+        ).fetchall()
+    finally:
+        con.close()
+    ours = [(s, n) for s, n, c in objects if str(c or "").startswith(DEMO_MARK)]
+    if not ours:
+        return "exists and is not a warehouse built by `datamorph demo`"
+    others = sorted(n if s == "main" else f"{s}.{n}" for s, n, c in objects
+                    if s not in INTERNAL_SCHEMAS and not str(c or "").startswith((DEMO_MARK, MANAGED_MARK)))  # fmt: skip
+    if others:
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        return f"holds tables the demo did not write ({shown})"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m datamorph.demo.warehouse",
         description="Build the synthetic retail + HR demo warehouse (a DuckDB file).",
     )
-    parser.add_argument("--out", required=True, help="path of the DuckDB file to write (replaced if present)")
+    parser.add_argument("--out", required=True, help="path of the DuckDB file to write (a demo file there is replaced)")
+    parser.add_argument("--force", action="store_true", help="replace the file at --out even if the demo did not write it")
     parser.add_argument("--scale", type=float, default=1.0, help="size factor: 1 = ~10k orders (default 1)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     parser.add_argument("-v", "--verbose", action="store_true", help="report each build step on stderr")
@@ -649,7 +718,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--scale must be positive")
 
     t0 = time.perf_counter()
-    counts = build_demo_warehouse(args.out, args.scale, args.seed, quiet=not args.verbose)
+    from datamorph.errors import DataMorphError
+
+    try:
+        counts = build_demo_warehouse(args.out, args.scale, args.seed, quiet=not args.verbose, force=args.force)
+    except DataMorphError as e:  # a refusal: one line, no traceback
+        parser.exit(1, f"error: {e}\n")
     elapsed = time.perf_counter() - t0
 
     width = max(len(t) for t in counts)

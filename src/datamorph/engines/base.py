@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from datamorph.catalog import Catalog, ColumnInfo, TableInfo
-from datamorph.errors import ExecutionError
+from datamorph.errors import ExecutionError, TableNotFound, TargetConflict, suggestion
 
 if TYPE_CHECKING:
     from datamorph.engines.files import CsvOptions
@@ -229,7 +229,27 @@ class Engine(ABC):
 
     @abstractmethod
     def rollback(self, target: str) -> RollbackResult:
-        """Make the latest history version of ``target`` the target again (the current one goes to history)."""
+        """Make the latest history version of ``target`` the target again (the current one goes to history).
+
+        Raises:
+            TableNotFound: ``target`` is neither a table nor has history (:meth:`unknown_target`).
+            TargetConflict: ``target`` is a table DataMorph did not publish (:meth:`unmanaged_target`),
+                or its name is not a valid target (:func:`datamorph.names.check_target`).
+            RollbackError: it has no earlier version, or is a view.
+        """
+
+    def unknown_target(self, target: str) -> TableNotFound:
+        """The error for a target that is neither a table nor has history (rollback), with did-you-mean."""
+        names = self.catalog(row_counts=False).table_names()
+        return TableNotFound(f"unknown table '{target}'", target=target,
+                             hint=suggestion(target, names) or "`datamorph tables` lists the tables")  # fmt: skip
+
+    @staticmethod
+    def unmanaged_target(target: str) -> TargetConflict:
+        """The error for replacing a table DataMorph did not create (the rule ``run`` follows, see is_managed)."""
+        return TargetConflict(f"table '{target}' was not created by DataMorph; rollback never replaces a table "
+                              "it did not create", target=target,
+                              hint="rename or drop that table first to get DataMorph's earlier version back")  # fmt: skip
 
     @abstractmethod
     def history(self, target: str) -> list[VersionInfo]:

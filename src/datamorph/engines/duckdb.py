@@ -57,9 +57,11 @@ from datamorph.errors import (
     ExecutionError,
     PublishError,
     RollbackError,
+    TargetConflict,
     WarehouseNotFound,
     suggestion,
 )
+from datamorph.names import check_target
 
 _CONNECT_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 _SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog"})
@@ -642,7 +644,7 @@ class DuckDBEngine(Engine):
         if schema is None or not name:
             return target.strip()
         if schema.lower() != "main":
-            raise PublishError(
+            raise TargetConflict(
                 f"target '{target}' is not in the main schema",
                 hint="name the target without a schema; DataMorph writes targets to main",
                 target=target,
@@ -845,10 +847,21 @@ class DuckDBEngine(Engine):
     def rollback(self, target: str) -> RollbackResult:
         duckdb = _duckdb()
 
-        tname = self._target_name(target)
+        tname = self._target_name(check_target(target))
         self._require_writable(f"roll back '{tname}'", RollbackError)
         with self._mutex:
             versions = self.history(tname)
+            kind = self._target_kind(tname)
+            if kind is None and not versions:
+                raise self.unknown_target(tname)
+            if kind == "view":
+                raise RollbackError(
+                    f"target '{tname}' is a view, not a table; refusing to replace it",
+                    hint="drop or rename the view first",
+                    target=tname,
+                )
+            if kind == "table" and not self.is_managed(tname):
+                raise self.unmanaged_target(tname)
             source: str | None = None
             for v in versions:
                 _schema, hist = _split_qualified(v.table)
@@ -859,13 +872,6 @@ class DuckDBEngine(Engine):
                 raise RollbackError(
                     f"'{tname}' has no earlier version to roll back to",
                     hint="a version is kept each time publish replaces an existing table",
-                    target=tname,
-                )
-            kind = self._target_kind(tname)
-            if kind == "view":
-                raise RollbackError(
-                    f"target '{tname}' is a view, not a table; refusing to replace it",
-                    hint="drop or rename the view first",
                     target=tname,
                 )
             try:

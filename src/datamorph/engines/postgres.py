@@ -53,9 +53,11 @@ from datamorph.errors import (
     ExecutionError,
     PublishError,
     RollbackError,
+    TargetConflict,
     WarehouseNotFound,
     suggestion,
 )
+from datamorph.names import check_target
 
 FILE_MARK = "datamorph-file:"  # table comment prefix on tables register_file loaded
 INSTALL_HINT = 'pip install "datamorph[postgres]"'
@@ -377,7 +379,7 @@ class PostgresEngine(Engine):
         if schema is None or not name:
             return target.strip()
         if schema.lower() not in ("main", self.schema.lower()):
-            raise PublishError(f"target '{target}' is not in the {self.schema} schema",
+            raise TargetConflict(f"target '{target}' is not in the {self.schema} schema",
                                hint=f"name the target without a schema; DataMorph writes targets to {self.schema}",
                                target=target)  # fmt: skip
         return name
@@ -518,26 +520,31 @@ class PostgresEngine(Engine):
 
     def rollback(self, target: str) -> RollbackResult:
         psycopg = _psycopg()
-        tname = self._target_name(target)
+        tname = self._target_name(check_target(target))
         self._require_writable(f"roll back '{tname}'", RollbackError)
         with self._mutex:
             self._ensure_schemas()
             try:
                 with self._transaction() as con:
                     con.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key("target", self.schema, tname.lower())])
-                    source = next((self._find(con, HISTORY_SCHEMA, _h)[1] for v in self.history(tname)  # type: ignore[index]
+                    current = self._find(con, self.schema, tname)
+                    versions = self.history(tname)
+                    if current is None and not versions:
+                        raise self.unknown_target(tname)
+                    if current is not None and current[2] != "table":
+                        raise RollbackError(f"target '{tname}' is a {current[2]}, not a table; refusing to replace it",
+                                            hint="drop or rename the view first", target=tname)  # fmt: skip
+                    if current is not None and not str(current[3] or "").startswith(MANAGED_MARK):
+                        raise self.unmanaged_target(tname)
+                    source = next((self._find(con, HISTORY_SCHEMA, _h)[1] for v in versions  # type: ignore[index]
                                    if self._find(con, HISTORY_SCHEMA, (_h := q.split_qualified(v.table)[1])) is not None), None)  # fmt: skip
                     if source is None:
                         raise RollbackError(f"'{tname}' has no earlier version to roll back to",
                                             hint="a version is kept each time publish replaces an existing table",
                                             target=tname)  # fmt: skip
-                    current = self._find(con, self.schema, tname)
                     replaced = None
                     if current is not None:
-                        oid, actual, kind, _comment = current
-                        if kind != "table":
-                            raise RollbackError(f"target '{tname}' is a {kind}, not a table; refusing to replace it",
-                                                hint="drop or rename the view first", target=tname)  # fmt: skip
+                        oid, actual, _kind, _comment = current
                         self._refuse_dependents(con, oid, tname, RollbackError)
                         replaced = self._archive(con, oid, actual, tname, ROLLBACK_RUN_ID)
                     target_sql = qualified(tname, self.schema)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from datamorph.catalog import Catalog
 from datamorph.errors import DataMorphError, PlanError, suggestion
+from datamorph.names import check_target
 from datamorph.planner.draft import Draft, assemble
 from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.linking import SchemaLinker
@@ -38,10 +39,13 @@ def plan(
 
     Raises:
         UnsafeRequest: the request asks to delete, drop or overwrite data.
+        SpecError, TargetConflict: ``target`` cannot be a target table (see :func:`datamorph.names.check_target`).
         PlanError: part of the request could not be understood (the error quotes it).
     """
     if not prompt or not prompt.strip():
         raise PlanError("the request is empty", hint="describe the table you want")
+    if target is not None:
+        check_target(target)  # the caller's --target: its own error (a reserved schema is a 409), not a PlanError
     draft = Draft(prompt=prompt.strip(), tokens=tokenize(prompt.strip()), catalog=catalog, linker=linker,
                   reference_date=reference_date or dt.date.today(), target=target)  # fmt: skip
     for recognize in recognizers:

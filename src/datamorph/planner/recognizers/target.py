@@ -1,27 +1,60 @@
-"""The target table's name, when the request gives one: "into X", "called X", "save as X"."""
+"""The target table's name, when the request gives one: "into X", "called X", "save as X".
+
+Articles, filler and SQL keywords after the lead words are never the name: "into table deals"
+writes ``deals``, "into the table" names nothing. A name the request states outright ("into
+table deals", "save as deals") that is a source table is refused: sources are never written.
+"""
 
 from __future__ import annotations
 
 import re
 
+from datamorph.errors import DataMorphError, TargetConflict
+from datamorph.names import check_target, is_keyword
 from datamorph.planner.draft import Draft
 
 _TARGET = re.compile(
-    r"\b(?:into|save (?:it |this )?as|store (?:it |this )?as|(?:a |the )?(?:new |output |target )?table "
-    r"(?:called|named))\s+(?:a\s+(?:new\s+)?table\s+(?:called|named)\s+)?[`'\"]?([A-Za-z_][A-Za-z0-9_]*)[`'\"]?",
+    r"\b(?P<lead>into|save (?:it |this )?as|store (?:it |this )?as|"
+    r"(?:a |the )?(?:new |output |target )?table (?:called|named))\s+"
+    r"(?P<filler>(?:(?:a|an|the|new|output|target|final|separate)\s+)*"
+    r"(?:(?:table|view|dataset)\s+)?(?:(?:called|named)\s+)?)"
+    r"[`'\"]?(?P<name>[A-Za-z_][A-Za-z0-9_]*)[`'\"]?",
     re.IGNORECASE,
+)
+#: Words that only lead to a name; never a name themselves.
+_FILLER = frozenset(
+    "a an the one each it this that them new output target final separate table tables view dataset "
+    "called named".split()
 )
 
 
 def recognize(d: Draft) -> None:
     for m in _TARGET.finditer(d.prompt):
-        name = m.group(1)
-        if d.catalog.has_table(name) or name.lower() in ("a", "the", "one", "each"):
+        name = m.group("name")
+        if name.lower() in _FILLER or is_keyword(name) or not _valid(name):
             continue
+        explicit = m.group("lead").lower() != "into" or bool(m.group("filler").strip())
+        if d.catalog.has_table(name):
+            if not explicit:
+                continue  # "merge orders into customers": a source, not where the result goes
+            if d.target is not None:  # the caller's --target decides; these words only said where to write
+                _mark_span(d, m.start(), m.end())
+                return
+            raise TargetConflict(f"the request writes into '{name}', which is a source table; sources are "
+                                 "never overwritten", hint="name a new table, e.g. --target "
+                                 f"{name}_summary")  # fmt: skip
         if d.target is None:
             d.target = name
         _mark_span(d, m.start(), m.end())
         return
+
+
+def _valid(name: str) -> bool:
+    try:
+        check_target(name)
+    except DataMorphError:
+        return False
+    return True
 
 
 def _mark_span(d: Draft, start: int, end: int) -> None:
