@@ -16,6 +16,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from datamorph.config import Settings
+    from datamorph.engines.base import Engine
     from datamorph.events import LogEntry
 
 app = typer.Typer(
@@ -75,7 +76,7 @@ def _warehouse(settings: Settings) -> str:
     return settings.warehouse
 
 
-def _engine(warehouse: str | None, *, read_only: bool = True):  # type: ignore[no-untyped-def]
+def _engine(warehouse: str | None, *, read_only: bool = True) -> Engine:
     from datamorph.engines import connect
 
     settings = _settings(warehouse=warehouse)
@@ -361,7 +362,7 @@ def tables(warehouse: WarehouseOpt = None, exact: ExactOpt = False, json_out: Js
 
     with _engine(warehouse) as engine:
         cat = engine.catalog(exact=exact)
-    items = [{"name": t.name, "kind": t.kind, "rows": t.row_count, "columns": len(t.columns)}
+    items: list[dict[str, Any]] = [{"name": t.name, "kind": t.kind, "rows": t.row_count, "columns": len(t.columns)}
              for t in cat.tables.values()]  # fmt: skip
     if json_out:
         sys.stdout.write(json.dumps(items) + "\n")
@@ -386,8 +387,8 @@ def schema(table: str, warehouse: WarehouseOpt = None, exact: ExactOpt = False, 
         return
     t = Table(title=f"{info.name} ({info.row_count:,} rows)" if info.row_count is not None else info.name,
               title_justify="left")  # fmt: skip
-    for c in ("column", "type", "nullable", "key"):
-        t.add_column(c)
+    for heading in ("column", "type", "nullable", "key"):
+        t.add_column(heading)
     for c in info.columns:
         keys = ["PK"] if c.name in info.primary_key else []
         keys += [f"→ {f.ref_table}.{f.ref_columns[0]}{' (inferred)' if f.inferred else ''}"

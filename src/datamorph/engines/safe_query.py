@@ -42,7 +42,7 @@ _ONLY = "only one read-only SELECT query is allowed"
 # -- what a query may contain --------------------------------------------------------------
 
 
-def _classes(names: str) -> frozenset[type[exp.Expression]]:
+def _classes(names: str) -> frozenset[type[exp.Expr]]:
     """The SQLGlot classes called ``names`` (names this SQLGlot version lacks are skipped)."""
     found = (getattr(exp, n, None) for n in names.split())
     return frozenset(c for c in found if isinstance(c, type) and issubclass(c, exp.Expression))
@@ -212,7 +212,7 @@ def _refuse(message: str, sql: str, **context: object) -> QueryRefused:
     return QueryRefused(message, hint=HINT, sql=sql, **context)
 
 
-def _word(node: exp.Expression) -> str:
+def _word(node: exp.Expr) -> str:
     """The SQL keyword of a statement node, for messages (``DROP``, ``INSERT``, ``LOAD``...)."""
     name = type(node).__name__
     if isinstance(node, exp.Command):
@@ -223,7 +223,7 @@ def _word(node: exp.Expression) -> str:
     return node.key.upper()
 
 
-def _statement_word(tree: exp.Expression, sql: str) -> str:
+def _statement_word(tree: exp.Expr, sql: str) -> str:
     """What kind of statement a refused top-level node is: its keyword, else the text's first word."""
     if isinstance(tree, (exp.Command, exp.DDL, exp.DML)) or type(tree).__name__ in _STATEMENT_WORDS:
         return _word(tree)
@@ -301,7 +301,7 @@ def _check_tree(tree: exp.Expression, sql: str, dialect: str) -> None:
             raise _refuse(_node_message(node), sql)
 
 
-def _node_message(node: exp.Expression) -> str:
+def _node_message(node: exp.Expr) -> str:
     if isinstance(node, (exp.Placeholder, exp.Parameter)):
         return "query parameters (?, $1, :name) are not supported: write the values into the query"
     if isinstance(node, exp.SessionParameter):

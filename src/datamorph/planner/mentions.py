@@ -43,9 +43,9 @@ def find_mentions(linker: SchemaLinker, text: str) -> list[Mention]:
     """
     words = []
     for m in _WORD_RE.finditer(text):
-        toks = phrase_tokens(m.group())
-        stop = not toks or all(t in NON_SCHEMA_WORDS for t in toks) or len(m.group()) == 1
-        words.append(_Word(m.start(), m.end(), toks, stop, any(ch.isalpha() for ch in m.group()),
+        word_toks = phrase_tokens(m.group())
+        stop = not word_toks or all(t in NON_SCHEMA_WORDS for t in word_toks) or len(m.group()) == 1
+        words.append(_Word(m.start(), m.end(), word_toks, stop, any(ch.isalpha() for ch in m.group()),
                            is_measure_name(m.group())))
     n = len(words)
     spans: list[tuple[float, int, int, list[Mention]]] = []

@@ -12,7 +12,8 @@ def _table(name: str, alias: str) -> exp.Table:
     t = exp.to_table(name)
     for p in t.parts:
         p.set("quoted", True)
-    return t.as_(alias, quoted=True)
+    t.set("alias", exp.to_identifier(alias, quoted=True))
+    return t
 
 
 def _col(alias: str, name: str) -> exp.Column:
