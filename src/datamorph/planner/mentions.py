@@ -149,7 +149,8 @@ def find_mentions(linker: SchemaLinker, text: str) -> list[Mention]:
         toks = tuple(t for w in words[i : j + 1] for t in w.tokens)
         raw = text[words[i].start : words[j].end].lower()
         scores: dict[tuple[str, str], float] = {}
-        for ctx in [mentioned, near] if mentioned else [None]:
+        contexts: list[set[str] | None] = [mentioned, near] if mentioned else [None]
+        for ctx in contexts:
             restrict = frozenset(ctx) if ctx is not None else None
             if ctx is not None and not ctx:
                 continue

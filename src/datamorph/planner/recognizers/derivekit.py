@@ -219,7 +219,7 @@ def drop_unreferenced(d: Draft, phrase: str, keep: str | None = None) -> None:
     hits = d.linker.tables(clean_phrase(phrase))
     if not hits:
         return
-    table = getattr(hits[0], "table", hits[0])
+    table = hits[0].table
     if table == keep or table in d.required_tables:
         return
     dump = " ".join(str(x.model_dump()) for x in [*d.filters, *d.derived, *d.aggregations, *d.having,
