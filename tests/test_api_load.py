@@ -2,15 +2,15 @@
 
 Every request must succeed, every run must complete, and no log entry may be missing (each step's
 status and end entries, start first, success last, and the event stream delivering every entry).
-The figures (requests/s, p50/p99) come from `bench/perf_api.py`, which runs the same load; this test
-asserts correctness only, never timings.
+The load is tests/api_load.py; `bench/perf_api.py` sends the same load and prints the figures
+(requests/s, p50/p99); this test asserts correctness only, never timings.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bench.perf_api import run_load
+from tests.api_load import STEPS, log_problems, run_load
 from tests.api_support import start_api
 
 from datamorph.demo import EXAMPLE_PROMPT
@@ -37,8 +37,6 @@ def test_concurrent_runs_and_schema_requests(tmp_path: Path) -> None:
 
 def test_log_check_notices_a_missing_entry() -> None:
     """The load test's log check is not blind: drop one entry and it is reported."""
-    from bench.perf_api import STEPS, log_problems
-
     entries = [{"type": "start", "metadata": {}}]
     for step in STEPS:
         entries += [{"type": "status", "metadata": {"step": step}}, {"type": "end", "metadata": {"step": step}}]

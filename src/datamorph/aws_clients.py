@@ -48,7 +48,7 @@ def aws_client(service: str, *, max_attempts: int = MAX_ATTEMPTS, **kwargs: Any)
         retries={"mode": "standard", "max_attempts": max_attempts}, connect_timeout=10, read_timeout=60
     )
     try:
-        return boto3.session.Session().client(service, config=config, **kwargs)  # type: ignore[call-overload]
+        return boto3.session.Session().client(service, config=config, **kwargs)
     except NoRegionError:
         raise ConfigError(
             f"no AWS region configured for {service}", hint="set AWS_DEFAULT_REGION (e.g. us-east-1)"

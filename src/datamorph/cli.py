@@ -17,6 +17,7 @@ from rich.markup import escape as _e
 
 if TYPE_CHECKING:
     from datamorph.config import Settings
+    from datamorph.engines.base import Engine
     from datamorph.events import LogEntry
 
 app = typer.Typer(
@@ -113,7 +114,7 @@ def _warehouse(settings: Settings) -> str:
     return settings.warehouse
 
 
-def _engine(warehouse: str | None, *, read_only: bool = True):  # type: ignore[no-untyped-def]
+def _engine(warehouse: str | None, *, read_only: bool = True) -> Engine:
     from datamorph.engines import connect
 
     settings = _settings(warehouse=warehouse)
@@ -416,7 +417,7 @@ def tables(warehouse: WarehouseOpt = None, exact: ExactOpt = False, json_out: Js
 
     with _engine(warehouse) as engine:
         cat = engine.catalog(exact=exact)
-    items = [{"name": t.name, "kind": t.kind, "rows": t.row_count, "columns": len(t.columns)}
+    items: list[dict[str, Any]] = [{"name": t.name, "kind": t.kind, "rows": t.row_count, "columns": len(t.columns)}
              for t in cat.tables.values()]  # fmt: skip
     if json_out:
         sys.stdout.write(json.dumps(items) + "\n")
@@ -441,8 +442,8 @@ def schema(table: str, warehouse: WarehouseOpt = None, exact: ExactOpt = False, 
         return
     t = Table(title=_e(f"{info.name} ({info.row_count:,} rows)" if info.row_count is not None else info.name),
               title_justify="left")  # fmt: skip
-    for c in ("column", "type", "nullable", "key"):
-        t.add_column(c)
+    for heading in ("column", "type", "nullable", "key"):
+        t.add_column(heading)
     for c in info.columns:
         keys = ["PK"] if c.name in info.primary_key else []
         keys += [f"→ {f.ref_table}.{f.ref_columns[0]}{' (inferred)' if f.inferred else ''}"

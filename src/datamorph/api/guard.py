@@ -73,7 +73,7 @@ class Guard:
             if not replayed:
                 replayed = True
                 return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()  # type: ignore[no-any-return]
+            return await receive()
 
         await self.app(scope, replay, send)
 

@@ -97,7 +97,7 @@ class Services:
 
 def services(request: Request) -> Services:
     """FastAPI dependency: the app's shared services."""
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services
 
 
 def find_table(catalog: Catalog, name: str) -> TableInfo:

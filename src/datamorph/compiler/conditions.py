@@ -21,14 +21,14 @@ from datamorph.errors import CompileError
 from datamorph.spec import AllOf, AnyOf, Condition, ExpressionCondition, Filter, Not
 
 # name -> (expression, family of its values)
-NameResolver = Callable[[str], tuple[exp.Expression, TypeFamily]]
-TreeResolver = Callable[[exp.Expression], exp.Expression]
+NameResolver = Callable[[str], tuple[exp.Expr, TypeFamily]]
+TreeResolver = Callable[[exp.Expr], exp.Expr]
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
 
-def compile_condition(cond: Condition, names: NameResolver, trees: TreeResolver) -> exp.Expression:
+def compile_condition(cond: Condition, names: NameResolver, trees: TreeResolver) -> exp.Expr:
     """Translate one spec condition into a boolean expression."""
     if isinstance(cond, Filter):
         return compile_filter(cond, names)
@@ -43,14 +43,14 @@ def compile_condition(cond: Condition, names: NameResolver, trees: TreeResolver)
     raise CompileError(f"unsupported condition {cond!r}")
 
 
-def conjunction(conds: list[Condition], names: NameResolver, trees: TreeResolver) -> exp.Expression | None:
+def conjunction(conds: list[Condition], names: NameResolver, trees: TreeResolver) -> exp.Expr | None:
     parts = [compile_condition(c, names, trees) for c in conds]
     if not parts:
         return None
     return exp.and_(*(exp.paren(p) if isinstance(p, exp.Or) else p for p in parts))
 
 
-def compile_filter(f: Filter, names: NameResolver) -> exp.Expression:
+def compile_filter(f: Filter, names: NameResolver) -> exp.Expr:
     col, family = names(f.column)
     op = f.operator
     if op == "is_null":
@@ -66,23 +66,23 @@ def compile_filter(f: Filter, names: NameResolver) -> exp.Expression:
         return exp.not_(node) if op == "not_in" else node
     if op in ("between", "not_between"):
         lo, hi = (literal(v, family, f.column) for v in f.value)
-        node = exp.Between(this=col, low=lo, high=hi)
-        return exp.not_(node) if op == "not_between" else node
+        between = exp.Between(this=col, low=lo, high=hi)
+        return exp.not_(between) if op == "not_between" else between
     if op in ("like", "not_like", "ilike"):
         pattern = exp.Literal.string(str(f.value))
         if op == "ilike":
             return exp.ILike(this=col, expression=pattern)
-        node = exp.Like(this=col, expression=pattern)
-        return exp.not_(node) if op == "not_like" else node
+        like = exp.Like(this=col, expression=pattern)
+        return exp.not_(like) if op == "not_like" else like
     if op in ("contains", "starts_with", "ends_with"):
         text = _escape_like(str(f.value))
-        pattern = {"contains": f"%{text}%", "starts_with": f"{text}%", "ends_with": f"%{text}"}[op]
-        return exp.Escape(this=exp.Like(this=col, expression=exp.Literal.string(pattern)),
+        wildcards = {"contains": f"%{text}%", "starts_with": f"{text}%", "ends_with": f"%{text}"}[op]
+        return exp.Escape(this=exp.Like(this=col, expression=exp.Literal.string(wildcards)),
                           expression=exp.Literal.string("\\"))  # fmt: skip
     return _compare(op, col, literal(f.value, family, f.column))
 
 
-def _compare(op: str, left: exp.Expression, right: exp.Expression) -> exp.Expression:
+def _compare(op: str, left: exp.Expr, right: exp.Expr) -> exp.Expr:
     cls = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[op]
     return cls(this=left, expression=right)
 
@@ -91,7 +91,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def literal(value: Any, family: TypeFamily, column: str) -> exp.Expression:
+def literal(value: Any, family: TypeFamily, column: str) -> exp.Expr:
     """A SQL literal for ``value`` compared with a column of ``family``.
 
     Raises:

@@ -20,7 +20,7 @@ from datamorph.errors import SpecError
 SPEC_DIALECT = "duckdb"
 
 # Node types that make a fragment something other than an expression.
-_FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = (
+_FORBIDDEN_NODES: tuple[type[exp.Expr], ...] = (
     exp.Query,  # SELECT, UNION, ...
     exp.Subquery,
     exp.Table,
@@ -56,11 +56,11 @@ _FORBIDDEN_FUNCTIONS = frozenset(
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse_cached(text: str, dialect: str) -> exp.Expression:
+def _parse_cached(text: str, dialect: str) -> exp.Expr:
     return sqlglot.parse_one(text, read=dialect)
 
 
-def parse_expression(text: str, *, what: str = "expression", dialect: str = SPEC_DIALECT) -> exp.Expression:
+def parse_expression(text: str, *, what: str = "expression", dialect: str = SPEC_DIALECT) -> exp.Expr:
     """Parse one SQL expression and check it is safe; return a fresh tree the caller may change.
 
     Raises:
@@ -79,7 +79,7 @@ def parse_expression(text: str, *, what: str = "expression", dialect: str = SPEC
     return tree.copy()
 
 
-def check_expression(tree: exp.Expression, *, what: str = "expression", text: str | None = None) -> None:
+def check_expression(tree: exp.Expr, *, what: str = "expression", text: str | None = None) -> None:
     """Raise SpecError if ``tree`` is not a plain expression."""
     shown = text if text is not None else tree.sql()
     for node in tree.walk():
@@ -104,7 +104,7 @@ def function_name(node: exp.Func) -> str:
     return node.sql_name().lower()
 
 
-def contains_aggregate(tree: exp.Expression) -> bool:
+def contains_aggregate(tree: exp.Expr) -> bool:
     """True when ``tree`` uses an aggregate function outside of a window."""
     for node in tree.find_all(exp.AggFunc):
         if not isinstance(node.parent, exp.Window) and not node.find_ancestor(exp.Window):
@@ -112,10 +112,10 @@ def contains_aggregate(tree: exp.Expression) -> bool:
     return False
 
 
-def contains_window(tree: exp.Expression) -> bool:
+def contains_window(tree: exp.Expr) -> bool:
     return tree.find(exp.Window) is not None
 
 
-def referenced_names(tree: exp.Expression) -> list[tuple[str | None, str]]:
+def referenced_names(tree: exp.Expr) -> list[tuple[str | None, str]]:
     """(qualifier, name) of every column the expression reads."""
     return [(c.table or None, c.name) for c in tree.find_all(exp.Column)]

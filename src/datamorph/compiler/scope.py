@@ -41,7 +41,7 @@ class Scope:
     catalog: Catalog
     sources: list[Source] = field(default_factory=list)
     joins: list[ResolvedJoin] = field(default_factory=list)
-    derived: dict[str, exp.Expression] = field(default_factory=dict)  # lower name -> parsed expression
+    derived: dict[str, exp.Expr] = field(default_factory=dict)  # lower name -> parsed expression
 
     @classmethod
     def build(cls, block: QueryBlock, catalog: Catalog) -> Scope:
@@ -92,7 +92,7 @@ class Scope:
                     pass
                 elif right in joined and left not in joined:
                     left, right = right, left
-                    jt = {"left": "right", "right": "left"}.get(jt, jt)
+                    jt = "right" if jt == "left" else "left" if jt == "right" else jt
                     pairs = [ColumnPair(left=p.right, right=p.left) for p in pairs]
                 elif left in joined and right in joined:
                     raise CompileError(
@@ -181,7 +181,7 @@ class Scope:
         want = {(s.ref, c.name.lower()) for s, c in hits}
         return any(want <= g for g in groups)
 
-    def column_expr(self, name: str) -> exp.Expression:
+    def column_expr(self, name: str) -> exp.Expr:
         """The SQL for a column reference; a join key both sides of a full join share is COALESCEd."""
         src, col = self.lookup(name)
         if "." not in name and src.null_supplied and self.block.join_conditions:

@@ -10,13 +10,14 @@ results, union + order/limit).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from sqlglot import exp
 
 from datamorph.catalog import NUMERIC_FAMILIES, Catalog, TypeFamily
-from datamorph.compiler.conditions import conjunction
+from datamorph.compiler.conditions import NameResolver, conjunction
 from datamorph.compiler.expressions import contains_aggregate, contains_window, parse_expression
 from datamorph.compiler.scope import Scope, Source, qcol, source_table
 from datamorph.errors import CompileError, SpecError, suggestion
@@ -31,7 +32,7 @@ class OutCol:
     """One column of a block's output and where it comes from."""
 
     name: str
-    expr: exp.Expression
+    expr: exp.Expr
     kind: OutKind
     family: TypeFamily = "other"
     source: tuple[str, str] | None = None  # (table, column) when it is a plain source column
@@ -44,7 +45,7 @@ class CompiledBlock:
     scope: Scope
     query: exp.Select
     outputs: list[OutCol]
-    where: exp.Expression | None = None  # row filters as compiled (qualified by source refs)
+    where: exp.Expr | None = None  # row filters as compiled (qualified by source refs)
 
     def output(self, name: str) -> OutCol | None:
         low = name.lower()
@@ -103,7 +104,7 @@ def compile_spec(spec: ETLSpec, catalog: Catalog) -> CompiledSpec:
     return CompiledSpec(spec, query, blocks)
 
 
-def _order_target(item: OrderItem, first: CompiledBlock, block: CompiledBlock | None) -> exp.Expression:
+def _order_target(item: OrderItem, first: CompiledBlock, block: CompiledBlock | None) -> exp.Expr:
     out = first.output(item.column)
     if out is not None:
         return exp.column(out.name, quoted=True)
@@ -114,7 +115,7 @@ def _order_target(item: OrderItem, first: CompiledBlock, block: CompiledBlock | 
     return _BlockCompiler(block.scope).final_expr(exp.column(item.column))
 
 
-def _ordered(target: exp.Expression, item: OrderItem) -> exp.Ordered:
+def _ordered(target: exp.Expr, item: OrderItem) -> exp.Ordered:
     nulls_first = item.nulls == "first"
     return exp.Ordered(this=target, desc=item.direction == "desc", nulls_first=nulls_first)
 
@@ -130,15 +131,15 @@ class _BlockCompiler:
         } if self.block.is_aggregate else set()  # fmt: skip
 
     # -- name resolution ------------------------------------------------------
-    def _is_post_aggregate(self, tree: exp.Expression) -> bool:
+    def _is_post_aggregate(self, tree: exp.Expr) -> bool:
         if contains_aggregate(tree):
             return True
         return any(not c.table and c.name.lower() in self.aggs for c in tree.find_all(exp.Column))
 
-    def row_expr(self, tree: exp.Expression, stack: tuple[str, ...] = ()) -> exp.Expression:
+    def row_expr(self, tree: exp.Expr, stack: tuple[str, ...] = ()) -> exp.Expr:
         """Resolve a tree over the joined rows (source columns and pre-aggregation derived columns)."""
 
-        def fn(node: exp.Expression) -> exp.Expression:
+        def fn(node: exp.Expr) -> exp.Expr:
             if not isinstance(node, exp.Column) or isinstance(node.this, exp.Star):
                 return node
             name, low = node.name, node.name.lower()
@@ -155,12 +156,12 @@ class _BlockCompiler:
 
         return tree.transform(fn, copy=True)
 
-    def final_expr(self, tree: exp.Expression, stack: tuple[str, ...] = ()) -> exp.Expression:
+    def final_expr(self, tree: exp.Expr, stack: tuple[str, ...] = ()) -> exp.Expr:
         """Resolve a tree at the output level: aggregate aliases, group keys, windows, derived."""
         if not self.block.is_aggregate:
             return self._with_windows(tree, self.row_expr)
 
-        def fn(node: exp.Expression) -> exp.Expression:
+        def fn(node: exp.Expr) -> exp.Expr:
             if isinstance(node, exp.AggFunc) and not isinstance(node.parent, exp.Window):
                 return self.row_expr(node)
             if not isinstance(node, exp.Column) or isinstance(node.this, exp.Star):
@@ -177,8 +178,8 @@ class _BlockCompiler:
 
         return tree.transform(fn, copy=True)
 
-    def _with_windows(self, tree: exp.Expression, inner) -> exp.Expression:  # type: ignore[no-untyped-def]
-        def fn(node: exp.Expression) -> exp.Expression:
+    def _with_windows(self, tree: exp.Expr, inner: Callable[[exp.Column], exp.Expr]) -> exp.Expr:
+        def fn(node: exp.Expr) -> exp.Expr:
             if isinstance(node, exp.Column) and not node.table and node.name.lower() in self.windows:
                 return self.window_expr(self.windows[node.name.lower()])
             if isinstance(node, exp.Column):
@@ -187,15 +188,15 @@ class _BlockCompiler:
 
         return tree.transform(fn, copy=True)
 
-    def _name_resolver(self, final: bool):  # type: ignore[no-untyped-def]
-        def resolve(name: str) -> tuple[exp.Expression, TypeFamily]:
+    def _name_resolver(self, final: bool) -> NameResolver:
+        def resolve(name: str) -> tuple[exp.Expr, TypeFamily]:
             tree = self._name_or_expression(name, "filter column", "(")
             expr = self.final_expr(tree) if final else self.row_expr(tree)
             return expr, self.family_of(name)
 
         return resolve
 
-    def _name_or_expression(self, text: str, what: str, signs: str) -> exp.Expression:
+    def _name_or_expression(self, text: str, what: str, signs: str) -> exp.Expr:
         """A column or a name the block defines, whatever characters it has; else, when ``text`` has one of
         ``signs``, an SQL expression."""
         known = text.lower() in self.scope.derived or text.lower() in self.aggs or text.lower() in self.windows
@@ -216,9 +217,9 @@ class _BlockCompiler:
         return self.scope.column_family(name)
 
     # -- pieces -----------------------------------------------------------------
-    def agg_expr(self, a: Aggregation, *, rounded: bool = True) -> exp.Expression:
+    def agg_expr(self, a: Aggregation, *, rounded: bool = True) -> exp.Expr:
         if a.column is None and a.expression is None:
-            arg: exp.Expression | None = None
+            arg: exp.Expr | None = None
         else:
             tree = _column_ref(a.column) if a.column else parse_expression(a.expression or "", what=f"aggregation '{a.alias}'")
             if contains_aggregate(tree):
@@ -230,7 +231,7 @@ class _BlockCompiler:
             value = arg if arg is not None else exp.Literal.number(1)
             arg = exp.Case(ifs=[exp.If(this=cond, true=value)])
         fn = a.function
-        node: exp.Expression
+        node: exp.Expr
         if fn == "count":
             node = exp.Count(this=arg if arg is not None else exp.Star())
         elif fn == "count_distinct":
@@ -242,9 +243,9 @@ class _BlockCompiler:
             node = exp.Round(this=node, decimals=exp.Literal.number(a.round))
         return node
 
-    def window_expr(self, w: WindowColumn) -> exp.Expression:
+    def window_expr(self, w: WindowColumn) -> exp.Expr:
         resolve = self.final_expr if self.block.is_aggregate else self.row_expr
-        arg: exp.Expression | None = None
+        arg: exp.Expr | None = None
         if w.column or w.expression:
             tree = _column_ref(w.column) if w.column else parse_expression(w.expression or "", what=f"window '{w.name}'")
             arg = resolve(tree)
@@ -264,7 +265,7 @@ class _BlockCompiler:
             total = exp.Window(this=exp.Sum(this=arg.copy()), partition_by=partition or None, over="OVER")
             num = exp.cast(arg, exp.DataType.Type.DOUBLE)
             return exp.Div(this=num, expression=exp.Nullif(this=total, expression=exp.Literal.number(0)))
-        func: exp.Expression
+        func: exp.Expr
         if fn == "row_number":
             func = exp.RowNumber()
         elif fn in ("rank", "dense_rank", "percent_rank"):
@@ -287,7 +288,7 @@ class _BlockCompiler:
         where_parts, pushed = self._split_filters(names)
         query = exp.select().from_(self._relation(self.scope.sources[0], pushed), copy=False)
         for rj in self.scope.joins:
-            on = [exp.EQ(this=qcol(rj.left.ref, lc.name), expression=qcol(rj.right.ref, rc.name)) for lc, rc in rj.pairs]
+            on: list[exp.Expr] = [exp.EQ(this=qcol(rj.left.ref, lc.name), expression=qcol(rj.right.ref, rc.name)) for lc, rc in rj.pairs]
             extra = conjunction(rj.join.conditions, names, self.row_expr)
             if extra is not None:
                 on.append(extra)
@@ -307,14 +308,14 @@ class _BlockCompiler:
             query = self._qualify(query, outputs)
         return CompiledBlock(self.block, self.scope, query, outputs, where)
 
-    def _split_filters(self, names) -> tuple[list[exp.Expression], dict[str, list[exp.Expression]]]:  # type: ignore[no-untyped-def]
+    def _split_filters(self, names: NameResolver) -> tuple[list[exp.Expr], dict[str, list[exp.Expr]]]:
         """Row filters; those on the deduplicated table go inside its subquery (filter, then dedupe)."""
         compiled = [conjunction([f], names, self.row_expr) for f in self.block.filters]
         dd = self.block.dedupe
         if dd is None:
             return [c for c in compiled if c is not None], {}
         owner = self._dedupe_source()
-        pushed: dict[str, list[exp.Expression]] = {owner.ref: []}
+        pushed: dict[str, list[exp.Expr]] = {owner.ref: []}
         outer = []
         for c in compiled:
             assert c is not None
@@ -335,7 +336,7 @@ class _BlockCompiler:
             raise CompileError(f"dedupe: keys {dd.keys} come from several tables; de-duplicate one table's rows")
         return self.scope.source(owners.pop())
 
-    def _relation(self, src: Source, pushed: dict[str, list[exp.Expression]]) -> exp.Expression:
+    def _relation(self, src: Source, pushed: dict[str, list[exp.Expr]]) -> exp.Expr:
         table = source_table(src.table)
         if src.ref not in pushed:
             return table.as_(src.ref, quoted=True)
@@ -372,7 +373,7 @@ class _BlockCompiler:
         for src in self.scope.sources:
             for col in src.table.columns:
                 low = col.name.lower()
-                expr: exp.Expression = qcol(src.ref, col.name)
+                expr: exp.Expr = qcol(src.ref, col.name)
                 if low in seen:
                     if self._lookup_ok(col.name):
                         continue  # the same join key on both sides: keep one
@@ -470,14 +471,14 @@ class _BlockCompiler:
     def _qualify(self, query: exp.Select, outs: list[OutCol]) -> exp.Select:
         by_name = {o.name.lower(): o for o in outs}
 
-        def names(name: str) -> tuple[exp.Expression, TypeFamily]:
+        def names(name: str) -> tuple[exp.Expr, TypeFamily]:
             o = by_name.get(name.lower())
             if o is None:
                 raise CompileError(f"qualify: '{name}' is not an output column",
                                    hint=suggestion(name, list(by_name)) or f"output columns: {', '.join(by_name)}")  # fmt: skip
             return exp.column(o.name, table="_dm_w", quoted=True), o.family
 
-        def trees(tree: exp.Expression) -> exp.Expression:
+        def trees(tree: exp.Expr) -> exp.Expr:
             return tree.transform(lambda n: names(n.name)[0] if isinstance(n, exp.Column) else n)
 
         cond = conjunction(self.block.qualify, names, trees)

@@ -626,7 +626,7 @@ def build_demo_warehouse(
                 t0 = time.perf_counter()
                 con.execute(sql)
                 log(f"{label} ({time.perf_counter() - t0:.2f}s)")
-            counts = {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in TABLES}
+            counts = {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]) for t in TABLES}
             note = f"{DEMO_MARK} built by datamorph demo (scale {float(scale):g}, seed {seed})"
             for t in TABLES:
                 con.execute(f"COMMENT ON TABLE {t} IS '{note}'")  # the note holds only digits and fixed text

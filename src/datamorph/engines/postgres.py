@@ -435,7 +435,7 @@ class PostgresEngine(Engine):
     def _find(self, con: Any, schema: str, name: str) -> tuple[int, str, str, str | None] | None:
         """(oid, actual name, kind, comment) of ``schema.name`` (case-insensitive, exact case first), or None."""
         rows = con.execute(q.FIND.encode(), [schema, name, name]).fetchall()
-        return tuple(rows[0]) if rows else None  # type: ignore[return-value]
+        return tuple(rows[0]) if rows else None
 
     def _archive(self, con: Any, oid: int, actual: str, target: str, run_id: str) -> str:
         """Move table ``oid`` (the current target) into the history schema; record it; return its display name."""

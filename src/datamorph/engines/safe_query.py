@@ -54,7 +54,7 @@ _ONLY = "only one read-only SELECT query is allowed"
 # -- what a query may contain --------------------------------------------------------------
 
 
-def _classes(names: str) -> frozenset[type[exp.Expression]]:
+def _classes(names: str) -> frozenset[type[exp.Expr]]:
     """The SQLGlot classes called ``names`` (names this SQLGlot version lacks are skipped)."""
     found = (getattr(exp, n, None) for n in names.split())
     return frozenset(c for c in found if isinstance(c, type) and issubclass(c, exp.Expression))

@@ -25,6 +25,7 @@ from datamorph.spec import (
     DerivedColumn,
     ETLSpec,
     JoinCondition,
+    JoinType,
     OrderItem,
     OutputColumn,
     QueryBlock,
@@ -94,9 +95,9 @@ class Draft:
             *(o.model_dump() for o in self.order_by),
         ]  # fmt: skip
         text = " ".join(str(x) for x in dump) + " " + " ".join(self.group_by)
-        for t in self.catalog.tables.values():
-            if f"{t.name}." in text:
-                names.setdefault(t.name, None)
+        for info in self.catalog.tables.values():
+            if f"{info.name}." in text:
+                names.setdefault(info.name, None)
         return list(names)
 
 
@@ -184,7 +185,7 @@ def _block(d: Draft) -> QueryBlock:
                     left, lcol, right, rcol = e.left_table, e.left_column, e.right_table, e.right_column
                     if left not in joined:
                         left, lcol, right, rcol = right, rcol, left, lcol
-                    jt = "left" if d.preserve_base and left == d.base or d.preserve_base and left in joined else "inner"
+                    jt: JoinType = "left" if d.preserve_base and left == d.base or d.preserve_base and left in joined else "inner"
                     how = (f"named in the request: on {lcol}" if lcol in d.join_hints
                            else f"inferred from the keys {left}.{lcol} = {right}.{rcol}")
                     joins.append(JoinCondition(left_table=left, right_table=right, join_type=jt,

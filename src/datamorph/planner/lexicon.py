@@ -593,7 +593,7 @@ def parse_number(text: str) -> int | float | None:
     words = [w for w in s.split() if w not in ("a", "an", "and")]
     if not words:
         return None
-    total = 0
+    total: float = 0
     current: float = 0
     seen = False
     for w in words:

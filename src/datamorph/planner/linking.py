@@ -177,21 +177,21 @@ class SchemaLinker:
                     c.family,
                     c.name.lower() in fk_cols,
                 )
-                key = (name, c.name)
-                self._cols[key] = col
-                self._col_raw.setdefault(c.name.lower(), []).append(key)
-                self._col_norm.setdefault(col.compact, []).append(key)
-                self._add_col_fuzzy(col.compact, key, S_NORMAL, False)
+                col_key = (name, c.name)
+                self._cols[col_key] = col
+                self._col_raw.setdefault(c.name.lower(), []).append(col_key)
+                self._col_norm.setdefault(col.compact, []).append(col_key)
+                self._add_col_fuzzy(col.compact, col_key, S_NORMAL, False)
                 for loc in col.locals:
-                    self._col_local.setdefault(loc, []).append(key)
-                    self._add_col_fuzzy(loc, key, S_LOCAL, True)
+                    self._col_local.setdefault(loc, []).append(col_key)
+                    self._add_col_fuzzy(loc, col_key, S_LOCAL, True)
                     for stem in stems_of[name]:
-                        self._add_col_fuzzy(stem + loc, key, S_NORMAL * S_QUALIFIED, False)
+                        self._add_col_fuzzy(stem + loc, col_key, S_NORMAL * S_QUALIFIED, False)
                 if not col.locals:
                     for stem in stems_of[name]:
-                        self._add_col_fuzzy(stem + col.compact, key, S_NORMAL * S_QUALIFIED, False)
+                        self._add_col_fuzzy(stem + col.compact, col_key, S_NORMAL * S_QUALIFIED, False)
                 for t in set(toks):
-                    self._col_token_index.setdefault(t, set()).add(key)
+                    self._col_token_index.setdefault(t, set()).add(col_key)
         for word, targets in syn.items():
             for rank, target in enumerate(targets):
                 step = S_RANK_STEP * min(rank, 3)

@@ -43,9 +43,9 @@ def find_mentions(linker: SchemaLinker, text: str) -> list[Mention]:
     """
     words = []
     for m in _WORD_RE.finditer(text):
-        toks = phrase_tokens(m.group())
-        stop = not toks or all(t in NON_SCHEMA_WORDS for t in toks) or len(m.group()) == 1
-        words.append(_Word(m.start(), m.end(), toks, stop, any(ch.isalpha() for ch in m.group()),
+        word_toks = phrase_tokens(m.group())
+        stop = not word_toks or all(t in NON_SCHEMA_WORDS for t in word_toks) or len(m.group()) == 1
+        words.append(_Word(m.start(), m.end(), word_toks, stop, any(ch.isalpha() for ch in m.group()),
                            is_measure_name(m.group())))
     n = len(words)
     spans: list[tuple[float, int, int, list[Mention]]] = []
@@ -149,7 +149,8 @@ def find_mentions(linker: SchemaLinker, text: str) -> list[Mention]:
         toks = tuple(t for w in words[i : j + 1] for t in w.tokens)
         raw = text[words[i].start : words[j].end].lower()
         scores: dict[tuple[str, str], float] = {}
-        for ctx in [mentioned, near] if mentioned else [None]:
+        contexts: list[set[str] | None] = [mentioned, near] if mentioned else [None]
+        for ctx in contexts:
             restrict = frozenset(ctx) if ctx is not None else None
             if ctx is not None and not ctx:
                 continue

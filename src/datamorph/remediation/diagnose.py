@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from datamorph.catalog import Catalog
+from datamorph.catalog import Catalog, TypeFamily
 from datamorph.errors import CompileError, DataMorphError, ExecutionError, SpecError, ValidationFailed
 from datamorph.remediation import base as k
 from datamorph.remediation.base import Diagnosis
@@ -133,14 +133,15 @@ def _joins_with_incompatible_keys(spec: ETLSpec, catalog: Catalog | None) -> lis
         refs.update({s.table_name.lower(): s.table_name for s in block.source_tables})
         for j, jc in enumerate(block.join_conditions):
             for pair in jc.on_columns:
-                fams = []
+                fams: list[TypeFamily | None] = []
                 for side, name in ((jc.left_table, pair.left), (jc.right_table, pair.right)):
                     table = refs.get((name.rsplit(".", 1)[0] if "." in name else side).lower())
                     try:
                         fams.append(catalog.table(table or side).column(name.split(".")[-1]).family)
                     except DataMorphError:
                         fams.append(None)
-                if None not in fams and not family_fits(fams[0], fams[1]):
+                left_fam, right_fam = fams
+                if left_fam is not None and right_fam is not None and not family_fits(left_fam, right_fam):
                     out.append((*prefix, j))
                     break
     return out

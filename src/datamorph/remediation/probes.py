@@ -10,7 +10,9 @@ from datamorph.validation.source_checks import _NORMALIZE_SQL_PATTERN, normalize
 
 def _table(name: str, alias: str) -> exp.Table:
     """The source table called ``name`` (a catalog name, never read as SQL)."""
-    return exp.table_(exp.to_identifier(name, quoted=True)).as_(alias, quoted=True)
+    table = exp.table_(exp.to_identifier(name, quoted=True))
+    table.set("alias", exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
+    return table
 
 
 def _col(alias: str, name: str) -> exp.Column:

@@ -228,8 +228,8 @@ def rewrite_columns(block: dict[str, Any], rename: Renamer, prefix: Path = ()) -
         kind = condition_kind(cond)
         place = _place(path)
         if kind == "filter":
-            fam = value_family(cond.get("value"), cond.get("operator"))
-            name_at((*path, "column"), Usage(f"{place}.column", fam))
+            value_fam = value_family(cond.get("value"), cond.get("operator"))
+            name_at((*path, "column"), Usage(f"{place}.column", value_fam))
             if cond.get("value_column"):
                 name_at((*path, "value_column"), Usage(f"{place}.value_column"))
         elif kind == "expression":

@@ -8,6 +8,7 @@ row anywhere is caught; none looks at a sample.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlglot import exp
 
@@ -17,7 +18,7 @@ from datamorph.compiler.scope import ResolvedJoin, Source, qcol, source_table
 from datamorph.compiler.sql import CompiledBlock, CompiledSpec, OutCol
 from datamorph.errors import CompileError
 from datamorph.spec import Condition, describe_condition
-from datamorph.validation.model import TestCase
+from datamorph.validation.model import Category, TestCase
 
 S = "_dm_s"  # alias of the staged table in test queries
 _SOURCE_CTE = "_dm_g"  # the aggregated source rows, when the reconciliation shares them with a join test
@@ -58,26 +59,27 @@ class _Deriver:
         self.tests: list[TestCase] = []
         self.single = len(compiled.blocks) == 1
         # inner-join key tests: (test, join, output column checked, its two EXISTS conditions)
-        self.inner_join_checks: list[tuple[TestCase, ResolvedJoin, OutCol, list[exp.Expression]]] = []
+        self.inner_join_checks: list[tuple[TestCase, ResolvedJoin, OutCol, list[exp.Expr]]] = []
 
     # -- helpers ------------------------------------------------------------------
     def table(self, alias: str = S) -> exp.Table:
         t = exp.to_table(self.staged)
         for p in t.parts:
             p.set("quoted", True)
-        return t.as_(alias, quoted=True)
+        t.set("alias", exp.to_identifier(alias, quoted=True))
+        return t
 
     def scol(self, name: str, alias: str = S) -> exp.Column:
         return exp.column(name, table=alias, quoted=True)
 
-    def sql(self, tree: exp.Expression) -> str:
+    def sql(self, tree: exp.Expr) -> str:
         return tree.sql(dialect=self.dialect)
 
-    def add(self, test_id: str, category, use_case: str, tree: exp.Expression, **kw) -> None:  # type: ignore[no-untyped-def]
+    def add(self, test_id: str, category: Category, use_case: str, tree: exp.Expr, **kw: Any) -> None:
         kw.setdefault("expected_result", 0)
         self.tests.append(TestCase(test_id=test_id, category=category, use_case=use_case, query=self.sql(tree), **kw))
 
-    def count_where(self, cond: exp.Expression) -> exp.Select:
+    def count_where(self, cond: exp.Expr) -> exp.Select:
         return exp.select(exp.Count(this=exp.Star())).from_(self.table()).where(cond)
 
     def out_for_source(self, table: str, column: str) -> OutCol | None:
@@ -136,10 +138,10 @@ class _Deriver:
                      f"Grouping key {k.name} is never NULL unless the source has NULL keys",
                      self.count_where(cond))  # fmt: skip
 
-    def _names_on_result(self, allow_aggregates: bool) -> Callable[[str], tuple[exp.Expression, TypeFamily]]:
+    def _names_on_result(self, allow_aggregates: bool) -> Callable[[str], tuple[exp.Expr, TypeFamily]]:
         scope = self.block.scope
 
-        def resolve(name: str) -> tuple[exp.Expression, TypeFamily]:
+        def resolve(name: str) -> tuple[exp.Expr, TypeFamily]:
             o = self.block.output(name)
             if o is not None and (o.kind in ("group_key", "derived") or
                                   (allow_aggregates and o.kind == "aggregate" and o.aggregation
@@ -158,10 +160,10 @@ class _Deriver:
 
         return resolve
 
-    def _condition_on_result(self, cond: Condition, allow_aggregates: bool) -> exp.Expression | None:
+    def _condition_on_result(self, cond: Condition, allow_aggregates: bool) -> exp.Expr | None:
         names = self._names_on_result(allow_aggregates)
 
-        def trees(tree: exp.Expression) -> exp.Expression:
+        def trees(tree: exp.Expr) -> exp.Expr:
             if tree.find(exp.AggFunc) or tree.find(exp.Window):
                 raise _Unmapped("aggregate expression")
             return tree.transform(lambda n: names(n.sql())[0] if isinstance(n, exp.Column) else n)
@@ -204,7 +206,7 @@ class _Deriver:
             out = self.out_for_source(rj.left.table.name, lc.name) or self.out_for_source(rj.right.table.name, rc.name)
             if out is None:
                 continue
-            found = []
+            found: list[exp.Expr] = []
             for src, col, alias in ((rj.left, lc, "_dm_l"), (rj.right, rc, "_dm_r")):
                 sub = exp.select(exp.Literal.number(1)).from_(source_table(src.table, alias)).where(
                     exp.EQ(this=qcol(alias, col.name), expression=self.scol(out.name)))
@@ -272,7 +274,7 @@ class _Deriver:
         if any(b.block.qualify or not isinstance(b.query, exp.Select) for b in self.c.blocks):
             return
         measures = self._measures() if self.single and spec.limit is None else []
-        expected_cols: list[exp.Expression] = []
+        expected_cols: list[exp.Expr] = []
         eager: exp.Select | None = None
         join_check = None
         if self.single:
@@ -280,7 +282,7 @@ class _Deriver:
             eager = _eager_source_rows(self.block, exprs, with_keys=True, dense_keys=self.dense_keys)
             join_check = self._join_check_to_fuse() if eager is not None else None
             src = eager or self._source_rows(self.block, exprs)
-            count: exp.Expression = exp.Count(this=exp.Star())
+            count: exp.Expr = exp.Count(this=exp.Star())
             if spec.limit is not None:
                 count = exp.Least(this=count, expressions=[exp.Literal.number(spec.limit)])
             expected_cols.append(exp.alias_(count, "expected_rows"))
@@ -289,7 +291,7 @@ class _Deriver:
             from_src = exp.to_table(_SOURCE_CTE) if join_check is not None else src.subquery("_dm_src")
             expected = exp.select(*expected_cols).from_(from_src)
         else:
-            total: exp.Expression | None = None
+            total: exp.Expr | None = None
             for b in self.c.blocks:
                 n = exp.select(exp.Count(this=exp.Star())).from_(self._source_rows(b, []).subquery("_dm_src")).subquery()
                 total = n if total is None else exp.Add(this=total, expression=n)
@@ -322,7 +324,7 @@ class _Deriver:
                 query=sql, expected_result="equal", kind="compare", batch=RECONCILIATION_BATCH,
                 actual_column=f"actual_m{i}", expected_column=f"expected_m{i}"))  # fmt: skip
 
-    def _join_check_to_fuse(self) -> tuple[TestCase, ResolvedJoin, OutCol, list[exp.Expression]] | None:
+    def _join_check_to_fuse(self) -> tuple[TestCase, ResolvedJoin, OutCol, list[exp.Expr]] | None:
         """The inner-join key test the reconciliation query can answer too, if any.
 
         Only for the block's single join on a single key: the aggregated source rows are then
@@ -338,7 +340,7 @@ class _Deriver:
         self,
         query: exp.Select,
         eager: exp.Select,
-        check: tuple[TestCase, ResolvedJoin, OutCol, list[exp.Expression]],
+        check: tuple[TestCase, ResolvedJoin, OutCol, list[exp.Expr]],
     ) -> exp.Select:
         """Add the inner-join key test's violation count to the reconciliation query.
 
@@ -373,7 +375,7 @@ class _Deriver:
         return query.with_(_UNPROVEN_CTE, as_=unproven_rows, materialized=True)
 
     @staticmethod
-    def _source_rows(b: CompiledBlock, measures: list[exp.Expression]) -> exp.Select:
+    def _source_rows(b: CompiledBlock, measures: list[exp.Expr]) -> exp.Select:
         """The block's FROM/JOIN/WHERE/GROUP BY/HAVING with a new select list: one row per output row."""
         src = b.query.copy()
         assert isinstance(src, exp.Select)
@@ -406,7 +408,7 @@ _EXACT_KEY_FAMILIES = frozenset({"integer", "decimal", "boolean", "date", "times
 
 
 def _eager_source_rows(
-    b: CompiledBlock, measures: list[exp.Expression], *, with_keys: bool = False, dense_keys: DenseKeys | None = None
+    b: CompiledBlock, measures: list[exp.Expr], *, with_keys: bool = False, dense_keys: DenseKeys | None = None
 ) -> exp.Select | None:
     """The block's output rows recomputed from the sources by aggregating before the join, or None.
 
@@ -469,7 +471,7 @@ def _eager_for(
     dim: Source,
     fact: Source,
     pairs: list[tuple[ColumnInfo, ColumnInfo]],
-    measures: list[exp.Expression],
+    measures: list[exp.Expr],
     with_keys: bool,
     dense_keys: DenseKeys,
 ) -> exp.Select | None:
@@ -480,12 +482,12 @@ def _eager_for(
     key_of = {d.name.lower(): f.name for d, f in pairs}  # dim key column -> fact key column
     fact_keys = {f.name.lower() for _d, f in pairs}
 
-    def on_fact(tree: exp.Expression) -> exp.Expression:
+    def on_fact(tree: exp.Expr) -> exp.Expr:
         """``tree`` with dim key columns replaced by the fact key they equal; _Unmapped if it reads more of dim."""
         if tree.find(exp.Subquery, exp.Select, exp.Window):
             raise _Unmapped("subquery")
 
-        def fn(node: exp.Expression) -> exp.Expression:
+        def fn(node: exp.Expr) -> exp.Expr:
             if not isinstance(node, exp.Column):
                 return node
             table = node.table.lower()
@@ -497,7 +499,7 @@ def _eager_for(
 
         return tree.transform(fn)
 
-    def pair_of(node: exp.Expression) -> int | None:
+    def pair_of(node: exp.Expr) -> int | None:
         if isinstance(node, exp.Column):
             for n, (d, f) in enumerate(pairs):
                 if (node.table.lower(), node.name.lower()) in ((dref, d.name.lower()), (fref, f.name.lower())):
@@ -505,7 +507,7 @@ def _eager_for(
         return None
 
     try:
-        conditions: list[exp.Expression] = []
+        conditions: list[exp.Expr] = []
         on = join.args.get("on")
         for part in on.flatten() if isinstance(on, exp.And) else [on] if on is not None else []:
             if isinstance(part, exp.EQ):
@@ -516,7 +518,7 @@ def _eager_for(
         where = q.args.get("where")
         if where is not None:
             conditions.append(on_fact(where.this.copy()))
-        keys: list[exp.Expression] = []
+        keys: list[exp.Expr] = []
         covered: set[int] = set()
         for g in group.expressions if (group := q.args.get("group")) else []:
             n = pair_of(g)
@@ -534,7 +536,7 @@ def _eager_for(
         return None
     dim_table = tables[dref].copy()
     dim_table.set("alias", exp.TableAlias(this=exp.to_identifier("_dm_u", quoted=True)))
-    exists: exp.Expression = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(dim_table).where(
+    exists: exp.Expr = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(dim_table).where(
         exp.and_(*(exp.EQ(this=qcol("_dm_u", d.name), expression=qcol(fact.ref, f.name)) for d, f in pairs))))
     dense = dense_keys.get(dense_key_name(dim.table))
     if dense is not None and len(pairs) == 1 and pairs[0][0].family == "integer":

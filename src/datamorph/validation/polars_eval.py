@@ -136,7 +136,7 @@ class BlockPlan:
                     pass
                 elif right in self.sources and left not in self.sources:
                     left, right = right, left
-                    how = {"left": "right", "right": "left"}.get(how, how)
+                    how = "right" if how == "left" else "left" if how == "right" else how
                     pairs = [(b, a) for a, b in pairs]
                 elif left in self.sources and right in self.sources:
                     raise DifferentialUnsupported(f"{jc.left_table} and {jc.right_table} are joined twice")
@@ -388,7 +388,7 @@ class BlockEval:
             return value.max(), kind
         raise DifferentialUnsupported(f"aggregate function {function} is not supported")
 
-    def _aggregate_call(self, node: exp.Expression) -> Typed:
+    def _aggregate_call(self, node: exp.Expr) -> Typed:
         import polars as pl
 
         row = self.row_translator()
@@ -410,7 +410,8 @@ class BlockEval:
         else:
             if isinstance(inner, exp.Distinct):
                 raise DifferentialUnsupported(f"{node.key}(DISTINCT ...) is not supported")
-            fn = {exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min", exp.Max: "max"}[type(node)]
+            agg_names: dict[type[exp.Expr], str] = {exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min", exp.Max: "max"}
+            fn = agg_names[type(node)]
             expr, kind = self.agg_expr(fn, row(inner), cond)
         col = self.tmp("h")
         self.hidden_aggs.append(expr.alias(col))
@@ -448,6 +449,7 @@ class BlockEval:
                     rkeys.append(rcol)
                     continue
                 both = {lk, rk} - {"null"}  # an all-NULL column takes the other side's type
+                target: pl.DataType | type[pl.DataType]
                 if both <= NUMERIC_KINDS:
                     target = pl.Float64
                 elif both <= {"date", "timestamp"}:
@@ -690,27 +692,27 @@ class BlockEval:
             outs: list[Output] = []
             seen: set[str] = set()
             for s in self.plan.sources:
-                for c in s.info.columns:
-                    low = c.name.lower()
+                for sc in s.info.columns:
+                    low = sc.name.lower()
                     if low in seen:
                         try:
-                            shared = len(self.plan.lookup(c.name)) > 1
+                            shared = len(self.plan.lookup(sc.name)) > 1
                         except DifferentialUnsupported:
                             shared = False
                         if shared:
                             continue  # the same join key on every side: kept once
-                        name = f"{s.ref}_{c.name}"
+                        name = f"{s.ref}_{sc.name}"
                         outs.append(Output(name, self.source_value([(s, low)]), frozenset({(s.key, low)})))
                         seen.add(name.lower())
                         continue
                     seen.add(low)
                     try:
-                        hits = self.plan.lookup(c.name)
+                        hits = self.plan.lookup(sc.name)
                     except DifferentialUnsupported:
                         hits = [(s, low)]
                     if not any(h[0] is s for h in hits):
                         hits = [(s, low)]
-                    outs.append(Output(c.name, self.source_value(hits), BlockPlan.identity(hits)))
+                    outs.append(Output(sc.name, self.source_value(hits), BlockPlan.identity(hits)))
             outs += [Output(d.name, row(column_node(d.name))) for d in b.derived_columns]
             outs += [Output(w.name, row(column_node(w.name))) for w in b.windows]
             return _unique(outs)
@@ -805,8 +807,8 @@ class BlockEval:
         for w in b.windows:
             col, kind = self.window_cols[w.name.lower()]
             default.append(Output(w.name, Typed(pl.col(col), kind)))
-        for o in default:
-            by_name.setdefault(o.name.lower(), o)
+        for out in default:
+            by_name.setdefault(out.name.lower(), out)
         if not b.columns:
             return _unique(default)
         chosen = []
@@ -977,6 +979,7 @@ def evaluate(
             frame = frame.unique()
     if spec.distinct:
         frame = frame.unique()
+    origins: list[frozenset[tuple[str, str]] | None]
     origins = first.origins if len(results) == 1 else [None] * len(first.names)
     return Evaluation(frame, first.names, first.order, spec.limit, origins)
 

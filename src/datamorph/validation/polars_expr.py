@@ -106,7 +106,7 @@ def nulls_equal(value: bool) -> dict[str, bool]:
     return {_nulls_equal_name(): value}
 
 
-def parse_fragment(text: str, what: str) -> exp.Expression:
+def parse_fragment(text: str, what: str) -> exp.Expr:
     """Parse one SQL expression of the spec (DuckDB SQL)."""
     try:
         tree = sqlglot.parse_one(text.strip(), read="duckdb")
@@ -288,17 +288,17 @@ _INTEGER_TYPES = frozenset({
     "UTINYINT", "USMALLINT", "UMEDIUMINT", "UINT", "UBIGINT", "UINT128",
 })  # fmt: skip
 
-_AGG_NODES: tuple[type[exp.Expression], ...] = (exp.Sum, exp.Avg, exp.Count, exp.Min, exp.Max)
+_AGG_NODES: tuple[type[exp.Expr], ...] = (exp.Sum, exp.Avg, exp.Count, exp.Min, exp.Max)
 
 ColumnResolver = Callable[[exp.Column], Typed]
-AggregateResolver = Callable[[exp.Expression], Typed]
+AggregateResolver = Callable[[exp.Expr], Typed]
 
 
-def is_aggregate_call(node: exp.Expression) -> bool:
+def is_aggregate_call(node: exp.Expr) -> bool:
     return isinstance(node, _AGG_NODES) or (isinstance(node, exp.Filter) and isinstance(node.this, _AGG_NODES))
 
 
-def contains_aggregate_call(tree: exp.Expression) -> bool:
+def contains_aggregate_call(tree: exp.Expr) -> bool:
     return any(is_aggregate_call(n) for n in tree.walk())
 
 
@@ -321,7 +321,7 @@ class Translator:
         self.aggregate = aggregate
         self.div_by_zero = div_by_zero
 
-    def __call__(self, node: exp.Expression) -> Typed:
+    def __call__(self, node: exp.Expr) -> Typed:
         if is_aggregate_call(node):
             if self.aggregate is None:
                 raise DifferentialUnsupported(f"aggregate {node.sql(dialect='duckdb')} is not allowed here")
@@ -439,7 +439,7 @@ class Translator:
     def _t_LTE(self, node: exp.LTE) -> Typed:
         return self._compare(node, lambda x, y: x <= y)
 
-    def _bool(self, node: exp.Expression) -> Any:
+    def _bool(self, node: exp.Expr) -> Any:
         t = self(node)
         if t.kind not in ("bool", "null"):
             raise DifferentialUnsupported(f"{node.sql(dialect='duckdb')!r} is not a condition")
@@ -471,7 +471,7 @@ class Translator:
         hi_x, hi = comparable(x, self(node.args["high"]))
         return Typed((lo_x >= lo) & (hi_x <= hi), "bool")
 
-    def _like(self, node: exp.Expression, *, case_insensitive: bool, escape: str | None = None) -> Typed:
+    def _like(self, node: exp.Expr, *, case_insensitive: bool, escape: str | None = None) -> Typed:
         value = self(node.this)
         pattern = self(node.expression)
         if not (pattern.is_literal and isinstance(pattern.literal, str)):
@@ -583,7 +583,7 @@ class Translator:
         return Typed(t.expr.str.to_uppercase(), "text")
 
     # -- dates ---------------------------------------------------------------------------------
-    def _temporal(self, node: exp.Expression) -> Typed:
+    def _temporal(self, node: exp.Expr) -> Typed:
         t = self(node)
         if t.kind == "text" and t.is_literal:
             conv = _text_to(t.literal, "timestamp")
@@ -593,7 +593,7 @@ class Translator:
             raise DifferentialUnsupported(f"a date part of a {t.kind} value")
         return t
 
-    def _part(self, node: exp.Expression, part: str) -> Typed:
+    def _part(self, node: exp.Expr, part: str) -> Typed:
         import polars as pl
 
         t = self._temporal(node)
@@ -618,7 +618,7 @@ class Translator:
             raise DifferentialUnsupported(f"extract({unit or node.this.sql()}) is not supported")
         return self._part(node.expression, unit)
 
-    def _trunc(self, node: exp.Expression) -> Typed:
+    def _trunc(self, node: exp.Expr) -> Typed:
         import polars as pl
 
         unit_node = node.args.get("unit")

@@ -73,7 +73,7 @@ class _Checker:
                  out: list[SourceCheck]) -> None:  # fmt: skip
         self.b, self.prefix, self.suffix, self.dialect, self.out = b, prefix, suffix, dialect, out
 
-    def add(self, kind: str, test_id: str, category: Any, use_case: str, tree: exp.Expression, failure: str,
+    def add(self, kind: str, test_id: str, category: Any, use_case: str, tree: exp.Expr, failure: str,
             **detail: Any) -> None:  # fmt: skip
         test = TestCase(test_id=test_id + self.suffix, category=category, use_case=use_case,
                         query=tree.sql(dialect=self.dialect), expected_result=0)  # fmt: skip
@@ -107,7 +107,7 @@ class _Checker:
         self.out[-1].test.shortcut = self._overlap_shortcut(rj, on).sql(dialect=self.dialect)
 
     @staticmethod
-    def _overlap_shortcut(rj: ResolvedJoin, on: exp.Expression) -> exp.Select:
+    def _overlap_shortcut(rj: ResolvedJoin, on: exp.Expr) -> exp.Select:
         """The same count over the first :data:`OVERLAP_SHORTCUT_ROWS` rows of the larger side only.
 
         A match among some rows is a match: 0 proves the keys overlap. The full query hashes a
@@ -116,7 +116,7 @@ class _Checker:
         sides = [(rj.left, "_dm_l", [lc for lc, _ in rj.pairs]), (rj.right, "_dm_r", [rc for _, rc in rj.pairs])]
         sizes = [s.table.row_count for s, _a, _c in sides]
         big = 1 if None not in sizes and int(sizes[1] or 0) > int(sizes[0] or 0) else 0
-        tables: list[exp.Expression] = []
+        tables: list[exp.Expr] = []
         for n, (src, alias, cols) in enumerate(sides):
             if n != big:
                 tables.append(source_table(src.table, alias))
@@ -183,7 +183,7 @@ class _Checker:
                  f"{{n}} {names} value(s) have several {lookup.table.name} rows: the join multiplies the totals",
                  join=i, lookup=lookup.ref, lookup_table=lookup.table.name, keys=[k.name for k in keys])  # fmt: skip
 
-    def _relation(self, src: Source) -> exp.Expression:
+    def _relation(self, src: Source) -> exp.Expr:
         """The source as the pipeline reads it (a de-duplicating subquery, a table...)."""
         q = self.b.query
         from_ = q.args.get("from_") or q.args.get("from")
@@ -224,7 +224,7 @@ class _Checker:
         if col.family != "text":
             return False
         parts = [self._value_case(src, col.name, v) for v in values]
-        total: exp.Expression = parts[0]
+        total: exp.Expr = parts[0]
         for p in parts[1:]:
             total = exp.Add(this=total, expression=p)
         shown = ", ".join(repr(v) for v in values)
@@ -235,7 +235,7 @@ class _Checker:
                  "only in case or spacing is there", path=list(path), table=src.table.name, column=col.name, values=values)  # fmt: skip
         return True
 
-    def _value_case(self, src: Source, column: str, value: str) -> exp.Expression:
+    def _value_case(self, src: Source, column: str, value: str) -> exp.Expr:
         col = qcol("_dm_t", column)
         exact = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(source_table(src.table, "_dm_t")).where(
             exp.EQ(this=col, expression=exp.Literal.string(value))))
@@ -268,7 +268,7 @@ class _Resolve:
 
         self.bc = _BlockCompiler(b.scope)
 
-    def row(self, tree: exp.Expression) -> exp.Expression:
+    def row(self, tree: exp.Expr) -> exp.Expr:
         return self.bc.row_expr(tree)
 
 

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 
 from sqlglot import exp
 
-from datamorph.catalog import TableInfo
+from datamorph.catalog import Catalog, TableInfo
 from datamorph.compiler import CompiledSpec
 from datamorph.engines.base import Engine
 from datamorph.errors import DataMorphError
@@ -114,7 +114,7 @@ def dense_integer_keys(engine: Engine, compiled: CompiledSpec) -> DenseKeys:
     return out
 
 
-def _span(engine: Engine, catalog, columns: set[tuple[str, str]]) -> int | None:  # type: ignore[no-untyped-def]
+def _span(engine: Engine, catalog: Catalog, columns: set[tuple[str, str]]) -> int | None:
     """How many values lie between the smallest and the largest of ``columns`` (None: not integers)."""
     low: int | None = None
     high: int | None = None

@@ -106,7 +106,7 @@ _CALLED = re.compile(
 
 def _identifier_names(d: Draft, ctx: Ctx) -> None:
     """Names in an output list ("customer_id, order_count and avg_amount") that name a measure."""
-    unnamed = [m for m in ctx.measures if not m.named] + [r for r in ctx.ratios if not r.named]  # type: ignore[list-item]
+    unnamed = [m for m in ctx.measures if not m.named] + [r for r in ctx.ratios if not r.named]
     called = [m for m in _CALLED.finditer(d.prompt) if not any(
         t.used for t in d.tokens.items if m.start() <= t.start < m.end())]  # fmt: skip
     if len(unnamed) == 1 and len(called) == 1 and not ph.d_has(d, called[0].group("n")):
@@ -127,9 +127,9 @@ def _identifier_names(d: Draft, ctx: Ctx) -> None:
         fns = [_AGG_PARTS[p] for p in parts if p in _AGG_PARTS]
         rest = " ".join(p for p in parts if p not in _AGG_PARTS)
         if any(p in ("pct", "percent", "percentage", "share", "rate", "ratio", "fraction") for p in parts):
-            unnamed = [r for r in ctx.ratios if not r.named]
-            if len(unnamed) == 1:
-                unnamed[0].name, unnamed[0].named = t.text, True
+            unnamed_ratios = [r for r in ctx.ratios if not r.named]
+            if len(unnamed_ratios) == 1:
+                unnamed_ratios[0].name, unnamed_ratios[0].named = t.text, True
                 _take_name(d, t)
             continue
         if len(fns) != 1:

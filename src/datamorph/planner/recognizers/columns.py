@@ -32,7 +32,7 @@ from datamorph.planner.recognizers.outputs import (
     unnamed_computed,
 )
 from datamorph.planner.text import Token
-from datamorph.spec import OutputColumn
+from datamorph.spec import DerivedColumn, OutputColumn, WindowColumn
 
 _ALL = re.compile(
     r"\b(?:keep\s+|with\s+|return\s+|show\s+)?(?:all|every)\s+(?:of\s+)?(?:the\s+)?(?P<table>[A-Za-z_]\w*\s+)?"
@@ -72,7 +72,8 @@ def recognize(d: Draft) -> None:
         return  # no list, or "all columns": the compiler's default
     base = _defaults(d, all_tables or None) if all_tables or not items else []
     if subject and not base:  # "employees with their department name": the employees' columns, plus it
-        base = _defaults(d, [subject]) + [OutputColumn(column=x.name) for x in [*d.derived, *d.windows]]
+        computed: list[DerivedColumn | WindowColumn] = [*d.derived, *d.windows]
+        base = _defaults(d, [subject]) + [OutputColumn(column=x.name) for x in computed]
     d.columns = _apply(d, base + items, renames, excluded)
     _repeated_columns(d)
     _keep_qualified_windows(d)
@@ -101,7 +102,7 @@ def _exclusions(d: Draft) -> set[str]:
         text = m.group("a") or m.group("b") or m.group("c") or m.group("d")
         if not free(d, m.start(), m.end()) and not (m.group("b") and _reclaim_filters(d, m.start(), m.end())):
             continue
-        refs = []
+        refs: list[str] = []
         for piece in (p for p in re.split(r"\s*(?:,|;|&|\b(?:and|or|nor)\b)\s*", text, flags=re.I) if p.strip()):
             ref = item_ref(d, piece)
             if ref is None:
@@ -191,7 +192,8 @@ def _stray_names(d: Draft) -> None:
             for a in d.aggregations:
                 if a.alias == target:
                     a.alias = t.text
-            for x in [*d.derived, *d.windows]:
+            named: list[DerivedColumn | WindowColumn] = [*d.derived, *d.windows]
+            for x in named:
                 if x.name == target:
                     x.name = t.text
         t.used = True

@@ -25,7 +25,7 @@ from datamorph.planner.recognizers.common import in_play
 from datamorph.planner.recognizers.filters import condition_tokens
 from datamorph.planner.recognizers.noops import in_example
 from datamorph.planner.text import MONTHS, month_end
-from datamorph.spec import AnyOf, Condition, Filter
+from datamorph.spec import AnyOf, Condition, Filter, Operator
 
 _MON = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
         r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")  # fmt: skip
@@ -251,7 +251,8 @@ def _parse(m: re.Match[str], ref: dt.date) -> _Period | None:
     g = m.group
     span = m.span()
     if g("iso"):
-        day = _safe_date(*(int(x) for x in g("iso").split("-")), words=g("iso"))  # type: ignore[misc]
+        year, month, day_of_month = (int(x) for x in g("iso").split("-"))
+        day = _safe_date(year, month, day_of_month, words=g("iso"))
         return _Period(day, day, span, single_day=True)
     if g("dr_m") or g("mr_m"):
         mon = _month(g("dr_m") or g("mr_m"))
@@ -498,7 +499,9 @@ def _conditions(d: Draft, column: str, kind: str, start: dt.date, end: dt.date, 
         if kind == "outside":
             return [AnyOf(any_of=[Filter(column=column, operator="<", value=s),
                                   Filter(column=column, operator=">=", value=e1)], provenance=prov)]  # fmt: skip
-        op, val = {"since": (">=", s), "after": (">=", e1), "before": ("<", s), "until": ("<", e1)}[kind]
+        bounds: dict[str, tuple[Operator, str]] = {"since": (">=", s), "after": (">=", e1), "before": ("<", s),
+                                                   "until": ("<", e1)}  # fmt: skip
+        op, val = bounds[kind]
         return [Filter(column=column, operator=op, value=val, provenance=prov)]
     if kind == "range":
         if s == e:
@@ -506,5 +509,7 @@ def _conditions(d: Draft, column: str, kind: str, start: dt.date, end: dt.date, 
         return [Filter(column=column, operator="between", value=[s, e], provenance=prov)]
     if kind == "outside":
         return [Filter(column=column, operator="not_between", value=[s, e], provenance=prov)]
-    op, val = {"since": (">=", s), "after": (">", e), "before": ("<", s), "until": ("<=", e)}[kind]
+    day_bounds: dict[str, tuple[Operator, str]] = {"since": (">=", s), "after": (">", e), "before": ("<", s),
+                                                   "until": ("<=", e)}  # fmt: skip
+    op, val = day_bounds[kind]
     return [Filter(column=column, operator=op, value=val, provenance=prov)]

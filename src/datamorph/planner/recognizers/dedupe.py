@@ -102,7 +102,7 @@ def _owner(d: Draft, what: str | None) -> str:
         for phrase in (what, what.split()[-1] if what.split() else what):
             hits = d.linker.tables(phrase)
             if hits:
-                table = getattr(hits[0], "table", hits[0])
+                table = hits[0].table
                 d.use_table(table)
                 return table
     if d.base is None:

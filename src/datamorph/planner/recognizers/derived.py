@@ -207,6 +207,7 @@ def _fills(d: Draft) -> None:
         group = next(g for g in ("col", "col2", "col3", "col4", "col5") if m.group(g))
         raw = next(m.group(g) for g in ("val", "val2", "val3", "val4", "val5") if m.group(g)).rstrip(".,")
         start = m.start()
+        col: str | None
         if group == "col4":  # "employees with rating defaulting to 0": the column is the shortest ending
             found = _trailing_column(d, m.group("col4"))
             if found is None:

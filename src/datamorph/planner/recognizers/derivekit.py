@@ -11,7 +11,7 @@ import re
 from datamorph.errors import PlanError, suggestion
 from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers.common import in_play, mark_chars, resolve_column
-from datamorph.spec import DerivedColumn
+from datamorph.spec import Aggregation, DerivedColumn, WindowColumn
 
 _DETERMINERS = re.compile(r"^(?:the|a|an|its|their|his|her|each|every|all|of|that|this|those|these)\s+", re.I)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -104,10 +104,11 @@ def defined_name(d: Draft, phrase: str) -> str | None:
             stems & {x.rstrip("s") for x in parts}
         ):
             return n
-    for el in [*d.derived, *d.aggregations, *d.windows]:  # the words that defined it
+    defined: list[DerivedColumn | Aggregation | WindowColumn] = [*d.derived, *d.aggregations, *d.windows]
+    for el in defined:  # the words that defined it
         prov = (el.provenance or "").lower()
         if prov and len(p) > 3 and (p in prov or prov in p):
-            return el.name if hasattr(el, "name") else el.alias  # type: ignore[union-attr]
+            return el.alias if isinstance(el, Aggregation) else el.name
     return None
 
 
@@ -218,7 +219,7 @@ def drop_unreferenced(d: Draft, phrase: str, keep: str | None = None) -> None:
     hits = d.linker.tables(clean_phrase(phrase))
     if not hits:
         return
-    table = getattr(hits[0], "table", hits[0])
+    table = hits[0].table
     if table == keep or table in d.required_tables:
         return
     dump = " ".join(str(x.model_dump()) for x in [*d.filters, *d.derived, *d.aggregations, *d.having,

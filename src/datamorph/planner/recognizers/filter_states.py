@@ -108,15 +108,15 @@ def states(d: Draft, spans: list[_Mention]) -> None:
     for m in _STATE.finditer(d.prompt):
         if not _free(d, m.start(), m.start() + len(m.group("cur") or m.group("former"))):
             continue
-        column = _end_column(d)
-        if column is None:
+        end_column = _end_column(d)
+        if end_column is None:
             continue
         former = bool(m.group("former"))
         end = m.end()
         noun = re.match(r"\s+([A-Za-z_]\w*)(?:\s+(?:records?|rows?|entries|lines?|history))?\b", d.prompt[end:])
-        if noun and column.split(".")[0] in [t.table for t in d.linker.tables(noun.group(1))[:1] if t.score >= 0.85]:
+        if noun and end_column.split(".")[0] in [t.table for t in d.linker.tables(noun.group(1))[:1] if t.score >= 0.85]:
             end += noun.end()  # "current salary records": the rows of the table with the end date
-        d.filters.append(Filter(column=column, operator="is_not_null" if former else "is_null",
+        d.filters.append(Filter(column=end_column, operator="is_not_null" if former else "is_null",
                                 provenance=d.prompt[m.start() : end]))  # fmt: skip
         _mark(d, m.start(), end)
 

@@ -34,7 +34,7 @@ from datamorph.planner.recognizers.filter_base import mention_spans as _mention_
 from datamorph.planner.recognizers.filter_base import tokens_in as _tokens_in
 from datamorph.planner.recognizers.filter_states import boolean_phrases, dedupe, only, states
 from datamorph.planner.recognizers.noops import example_spans
-from datamorph.spec import Condition, Filter, Not
+from datamorph.spec import Condition, Filter, Not, Operator
 
 _GT = r"more\s+than|greater\s+than|bigger\s+than|larger\s+than|higher\s+than|over|above|exceeding|exceeds?|in\s+excess\s+of|upwards\s+of|>"  # noqa: E501
 _GE = r"greater\s+than\s+or\s+equal\s+to|at\s+least|no\s+less\s+than|not\s+less\s+than|no\s+fewer\s+than|(?:a\s+)?minimum\s+of|>="  # noqa: E501
@@ -196,8 +196,9 @@ def _comparisons(d: Draft, spans: list[_Mention]) -> None:
         words = d.prompt[col_start:end]
         column = _column_of(d, hit, words)
         _check_value(d, column, value, words)
-        operator = {"ne": "!=", "ge": ">=", "le": "<=", "gt": ">", "lt": "<", "eq": "=", "between": "between",
-                    "nbetween": "not_between", "is": "="}[op]  # fmt: skip
+        operators: dict[str, Operator] = {"ne": "!=", "ge": ">=", "le": "<=", "gt": ">", "lt": "<", "eq": "=",
+                                          "between": "between", "nbetween": "not_between", "is": "="}  # fmt: skip
+        operator = operators[op]
         d.filters.append(Filter(column=column, operator=operator, value=value, provenance=words.strip()))
         _mark(d, col_start, end)
     # "1,000 or more", "5+", "3 and above"
@@ -247,6 +248,7 @@ def _text_ops(d: Draft, spans: list[_Mention]) -> None:
         if hit is None or not isinstance(hit.m, ColumnMatch):
             continue
         text = str(tok.value if tok.kind == "quoted" else tok.text)
+        op: Operator
         if word.startswith(("start", "begin")):
             op = "starts_with"
         elif word.startswith(("end",)):
@@ -258,7 +260,7 @@ def _text_ops(d: Draft, spans: list[_Mention]) -> None:
         negated = bool(m.group("neg")) or "not" in word.split()
         column = f"{hit.m.table}.{hit.m.column}"
         words = d.prompt[col_start : tok.end].strip()
-        cond: Condition = Filter(column=column, operator=op, value=text)  # type: ignore[arg-type]
+        cond: Condition = Filter(column=column, operator=op, value=text)
         if negated:
             cond = Not(not_=cond, provenance=words)
         else:
@@ -278,7 +280,7 @@ def _null_tests(d: Draft, spans: list[_Mention]) -> None:
         column = f"{s.m.table}.{s.m.column}"
         after = _NULL_AFTER.match(d.prompt[s.end :])
         if after is not None:
-            op = "is_null" if after.group("null") else "is_not_null"
+            op: Operator = "is_null" if after.group("null") else "is_not_null"
             end = s.end + after.end()
             d.filters.append(Filter(column=column, operator=op, provenance=d.prompt[s.start : end]))
             _mark(d, s.start, end)
@@ -306,7 +308,7 @@ def _related_null_tests(d: Draft, spans: list[_Mention]) -> None:
         key = _key_to(d, s.m.table)
         if key is None:
             continue
-        op = "is_not_null" if before.group("pos") else "is_null"
+        op: Operator = "is_not_null" if before.group("pos") else "is_null"
         d.filters.append(Filter(column=key, operator=op, provenance=d.prompt[before.start() : s.end]))
         _mark(d, before.start(), s.end)
         if op == "is_null" and s.m.table in d.tables:
@@ -360,7 +362,9 @@ def _values(d: Draft, spans: list[_Mention]) -> None:
         while i + 1 < len(vals):
             nxt = vals[i + 1]
             gap = d.prompt[group[-1].end : nxt.start]
-            same = (nxt.m.table, nxt.m.column) == (group[0].m.table, group[0].m.column)
+            first, other = group[0].m, nxt.m
+            assert isinstance(first, ValueMatch) and isinstance(other, ValueMatch)  # _in_play_value keeps values
+            same = (other.table, other.column) == (first.table, first.column)
             if same and _VALUE_LINK.match(gap) and _free(d, group[-1].end, nxt.start):
                 group.append(nxt)
                 i += 1

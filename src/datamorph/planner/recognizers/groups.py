@@ -171,9 +171,9 @@ def _groups(d: Draft, ctx: Ctx) -> None:
     for m in re.finditer(r"\b(monthly|yearly|annual|annually|quarterly|weekly|daily)\b", d.prompt, re.I):
         unit = {"monthly": "month", "yearly": "year", "annual": "year", "annually": "year", "quarterly": "quarter",
                 "weekly": "week", "daily": "day"}[m.group(1).lower()]  # fmt: skip
-        key = _date_key(d, ctx, unit, None, unit)
-        if key is not None:
-            ctx.keys.append(key)
+        date_key = _date_key(d, ctx, unit, None, unit)
+        if date_key is not None:
+            ctx.keys.append(date_key)
             ph.mark(d, m.start(), m.end())
 
 

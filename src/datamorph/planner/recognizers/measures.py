@@ -115,8 +115,8 @@ def find(d: Draft) -> list[Measure]:
     found: list[Measure] = []
     for m in HEADCOUNT.finditer(d.prompt):
         table = table_of(d, "employees") or table_of(d, "staff") or d.base
-        meas = Measure("count", None, "headcount", m.start(), m.end(), table=table, entity=True)
-        found.append(_named(d, meas))
+        headcount = Measure("count", None, "headcount", m.start(), m.end(), table=table, entity=True)
+        found.append(_named(d, headcount))
     for rx, fn in PREFIX:
         for m in rx.finditer(d.prompt):
             if _used(d, m.start(), m.end()) or any(f.start <= m.start() < f.end for f in found):

@@ -144,14 +144,14 @@ def _clause(d: Draft, cstart: int, cend: int) -> None:
     for v in verbs:
         _mark(d, cstart + v.start(), cstart + v.end())
     nouns = _table_spans(d)
-    for t in d.tokens.items:  # the small words and table nouns in between
-        if first <= t.start and t.end <= last and not t.used and (
-            t.low in _CONNECT or _is_table_word(d, t.text) or any(s <= t.start and t.end <= e for s, e in nouns)
+    for tok in d.tokens.items:  # the small words and table nouns in between
+        if first <= tok.start and tok.end <= last and not tok.used and (
+            tok.low in _CONNECT or _is_table_word(d, tok.text) or any(s <= tok.start and tok.end <= e for s, e in nouns)
         ):
-            t.used = True
-    for t in reversed([t for t in d.tokens.items if cstart <= t.start and t.end <= first]):
-        if t.low in _CONNECT or _is_table_word(d, t.text) or any(s <= t.start and t.end <= e for s, e in nouns):
-            t.used, first = True, t.start  # the rows the clause is about: "products with no category ..."
+            tok.used = True
+    for tok in reversed([t for t in d.tokens.items if cstart <= t.start and t.end <= first]):
+        if tok.low in _CONNECT or _is_table_word(d, tok.text) or any(s <= tok.start and tok.end <= e for s, e in nouns):
+            tok.used, first = True, tok.start  # the rows the clause is about: "products with no category ..."
             continue
         break
     lead = re.search(r"^\s*(?:(?:but|and|also|then|please|just|simply|otherwise|so)\s+)+", d.prompt[cstart:first], re.I)

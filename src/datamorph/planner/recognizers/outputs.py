@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datamorph.errors import PlanError
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import ROW_NOUNS, STOPWORDS, phrase_tokens
-from datamorph.planner.linking import TableMatch
+from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.common import in_play, mark_chars, mentions
 from datamorph.planner.recognizers.derived import (
     clean_phrase,
@@ -30,7 +30,7 @@ from datamorph.planner.recognizers.derived import (
     snake,
 )
 from datamorph.planner.text import Token
-from datamorph.spec import OutputColumn
+from datamorph.spec import Aggregation, DerivedColumn, OutputColumn, WindowColumn
 
 _VERB_START = re.compile(
     r"\b(?:(?P<verb>return(?:ing)?|show(?:ing)?(?:\s+me)?|give\s+me|list(?:ing)?|output(?:ting)?|select(?:ing)?|"
@@ -190,7 +190,8 @@ def _computed_before(d: Draft, pos: int, items: list[OutputColumn]) -> list[Outp
     that adds to them ("with", "plus", "along with") lead the output."""
     listed = {(c.column or "").lower() for c in items}
     out = []
-    for x in [*d.derived, *d.windows]:
+    computed: list[DerivedColumn | WindowColumn] = [*d.derived, *d.windows]
+    for x in computed:
         prov = (x.provenance or "").strip()
         at = d.prompt.find(prov) if prov else -1
         if 0 <= at < pos and x.name.lower() not in listed:
@@ -311,9 +312,9 @@ def _names_schema(d: Draft, text: str) -> bool:
     item's own column again, is a description.
     """
     found = d.linker.find_mentions(text)
-    if any(type(m).__name__ == "ValueMatch" for m in found):
+    if any(isinstance(m, ValueMatch) for m in found):
         return True
-    return len({(m.table, m.column) for m in found if type(m).__name__ == "ColumnMatch"}) > 1
+    return len({(m.table, m.column) for m in found if isinstance(m, ColumnMatch)}) > 1
 
 
 def _mask_notes(d: Draft, offset: int, text: str) -> str:
@@ -389,8 +390,9 @@ def _names_defined(d: Draft, piece: str) -> bool:
     src = clean_phrase((m.group("src") or m.group("src2")) if m else piece)
     if not src:
         return False
-    for el in [*d.derived, *d.aggregations, *d.windows]:
-        name = el.name if hasattr(el, "name") else el.alias  # type: ignore[union-attr]
+    defined: list[DerivedColumn | Aggregation | WindowColumn] = [*d.derived, *d.aggregations, *d.windows]
+    for el in defined:
+        name = el.alias if isinstance(el, Aggregation) else el.name
         if snake(src) == name.lower() or clean_phrase(el.provenance or "").lower() == src.lower():
             return True
     return False

@@ -136,7 +136,8 @@ def column_of(d: Draft, phrase: str, tables: list[str] | None = None) -> str | N
         t, _, c = p.partition(".")
         if d.catalog.has_table(t) and d.catalog.table(t).has_column(c):
             return f"{d.catalog.table(t).name}.{d.catalog.table(t).column(c).name}"
-    for scope in [tables] if tables else [in_play(d), _neighbours(d), None]:
+    scopes: list[list[str] | None] = [tables] if tables else [in_play(d), _neighbours(d), None]
+    for scope in scopes:
         if scope is not None and not scope:
             continue
         hits = d.linker.columns(p, scope) if scope is not None else d.linker.columns(p)

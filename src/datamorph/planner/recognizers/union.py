@@ -103,7 +103,7 @@ def _part_draft(d: Draft, table: str, cols: list[OutputColumn]) -> Draft:
 
 def _table(d: Draft, word: str) -> str | None:
     hits = d.linker.tables(word)
-    return getattr(hits[0], "table", hits[0]) if hits else None
+    return hits[0].table if hits else None
 
 
 def _literal(text: str) -> str:

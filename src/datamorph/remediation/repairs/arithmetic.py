@@ -35,7 +35,7 @@ class DivisionRepairer:
         data = spec_dict(spec)
         changes: list[str] = []
         output = diagnosis.detail.get("output")
-        kinds: tuple[type[exp.Expression], ...] = _DIVISIONS
+        kinds: tuple[type[exp.Expr], ...] = _DIVISIONS
         if output is None and "inf" not in diagnosis.evidence.lower():
             kinds = (exp.IntDiv, exp.Mod)
         for prefix, block in blocks(data):
@@ -81,7 +81,7 @@ def _fragments(block: dict[str, Any], output: str | None) -> list[tuple[tuple, d
     return out
 
 
-def _null_safe(holder: dict[str, Any], field: str, kinds: tuple[type[exp.Expression], ...]) -> bool:
+def _null_safe(holder: dict[str, Any], field: str, kinds: tuple[type[exp.Expr], ...]) -> bool:
     try:
         tree = parse_expression(holder[field])
     except DataMorphError:

@@ -44,7 +44,8 @@ class ClausePlacementRepairer:
             aggs = aggregate_names(block)
             groups = {g.split(".")[-1].lower() for g in block.get("group_by") or []} | \
                 {g.lower() for g in block.get("group_by") or []}  # fmt: skip
-            keep, move = [], []
+            keep: list[dict[str, Any]] = []
+            move: list[dict[str, Any]] = []
             for cond in block.get(frm) or []:
                 kind = _classify(cond, aggs, groups)
                 (move if kind == ("aggregate" if to == "having" else "plain") else keep).append(cond)

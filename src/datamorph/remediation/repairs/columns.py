@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from datamorph.catalog import ColumnInfo
 from datamorph.remediation import base as k
 from datamorph.remediation.base import Diagnosis, Repair, RepairContext
@@ -47,8 +49,9 @@ class UnknownColumnRepairer:
             derived += [a["alias"] for a in block.get("aggregations") or []]
             derived += [w["name"] for w in block.get("windows") or []]
 
-            def rename(q: str | None, name: str, usage: Usage, sources=sources, own=own, derived=derived,
-                       block=block) -> str | None:  # fmt: skip
+            def rename(q: str | None, name: str, usage: Usage, sources: list[BlockSource] = sources,
+                       own: set[str] = own, derived: list[str] = derived,
+                       block: dict[str, Any] = block) -> str | None:  # fmt: skip
                 if name.lower() != wrong:
                     return None
                 written = q
@@ -68,6 +71,7 @@ class UnknownColumnRepairer:
                 if best is None:
                     return None
                 entries = [(s, c) for s, c in pool if c.name.lower() == best.lower()]
+                new: str | None
                 if not entries:  # a name the block defines
                     new = best
                 elif q is not None:
@@ -105,8 +109,9 @@ class AmbiguousColumnRepairer:
             own = defined_names(block)
             aggregate = bool(block.get("aggregations") or block.get("group_by"))
 
-            def rename(q: str | None, name: str, usage: Usage, sources=sources, own=own, block=block,
-                       aggregate=aggregate) -> str | None:  # fmt: skip
+            def rename(q: str | None, name: str, usage: Usage, sources: list[BlockSource] = sources,
+                       own: set[str] = own, block: dict[str, Any] = block,
+                       aggregate: bool = aggregate) -> str | None:  # fmt: skip
                 if q is not None or name.lower() in own or usage.place.startswith("order_by"):
                     return None
                 if usage.join_side or (aggregate and usage.place.startswith("columns")):

@@ -98,7 +98,7 @@ def _convert_written_literal(data: dict, value: str, family: TypeFamily, changes
     ok, new = convert_literal(value, family)
     if not ok:
         return False
-    node: exp.Expression = exp.Literal.number(new) if isinstance(new, (int, float)) and not isinstance(new, bool) \
+    node: exp.Expr = exp.Literal.number(new) if isinstance(new, (int, float)) and not isinstance(new, bool) \
         else exp.Boolean(this=new) if isinstance(new, bool) else exp.Literal.string(str(new))  # fmt: skip
     for prefix, block in blocks(data):
         for path, cond, _clause in block_conditions(block):
@@ -118,7 +118,7 @@ def _convert_written_literal(data: dict, value: str, family: TypeFamily, changes
     return True
 
 
-def _in_sql(holder: dict, field: str, value: str, node: exp.Expression, changes: list[str], where: str) -> None:
+def _in_sql(holder: dict, field: str, value: str, node: exp.Expr, changes: list[str], where: str) -> None:
     try:
         tree = parse_expression(holder[field])
     except DataMorphError:
