@@ -17,6 +17,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from datamorph.config import Settings
     from datamorph.events import LogEntry
+    from datamorph.store import RunStore
 
 app = typer.Typer(
     name="datamorph",
@@ -69,6 +70,17 @@ def _settings(home: Path | None = None, warehouse: str | None = None) -> Setting
     return Settings.from_env(home=home, warehouse=warehouse)
 
 
+def _store(home: Path | None = None) -> RunStore:
+    """The run store, after marking runs whose process is gone as abandoned (see datamorph.recovery)."""
+    from datamorph.recovery import sweep
+    from datamorph.store import RunStore
+
+    settings = _settings(home=home)
+    store = RunStore(settings.store_path)
+    sweep(store, settings)
+    return store
+
+
 def _warehouse(settings: Settings) -> str:
     if not settings.warehouse:
         _fail("no warehouse given (pass --warehouse PATH or set DATAMORPH_WAREHOUSE)")
@@ -110,6 +122,8 @@ class TerminalProgress:
             self.console.print(f"[red]✗[/] {entry.title}: {entry.description}")
         elif kind == "warning":
             self.console.print(f"[yellow]![/] {entry.title}: {entry.description}")
+        elif kind == "status" and meta.get("resumed_from"):
+            self.console.print(f"[cyan]↻[/] {entry.description}")
         elif kind == "info" and meta.get("repairer"):
             self.console.print(f"[cyan]↻[/] {entry.title}")
 
@@ -125,6 +139,11 @@ def _execute(request: Any, *, json_out: bool, home: Path | None, preview: bool =
     settings = _settings(home=home, warehouse=request.warehouse)
     sinks = () if json_out else (TerminalProgress(out),)
     result = Orchestrator(settings, sinks=sinks).run(request)
+    _report_result(result, settings, json_out=json_out, preview=preview)
+
+
+def _report_result(result: dict[str, Any], settings: Settings, *, json_out: bool, preview: bool) -> NoReturn:
+    """Print a run's result (JSON or human) and exit 0 when it completed, 1 otherwise."""
     body = result["body"]
     ok = result["statusCode"] == 200 and body.get("status") == "completed" and body.get("validation_status") == "pass"
     if json_out:
@@ -286,9 +305,7 @@ def runs(
     """List recent runs, newest first."""
     from rich.table import Table
 
-    from datamorph.store import RunStore
-
-    items = RunStore(_settings(home=home).store_path).list_runs(status=status, target=target, limit=limit)
+    items = _store(home).list_runs(status=status, target=target, limit=limit)
     if json_out:
         sys.stdout.write(json.dumps([_run_summary(r) for r in items], default=str) + "\n")
         return
@@ -313,9 +330,7 @@ def show(run_id: str, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Show one run: status, steps and their times, artifacts."""
     from rich.table import Table
 
-    from datamorph.store import RunStore
-
-    store = RunStore(_settings(home=home).store_path)
+    store = _store(home)
     run_ = store.get_run(run_id)
     steps = store.steps(run_id)
     if json_out:
@@ -325,6 +340,8 @@ def show(run_id: str, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
               f"target {run_.get('target_table') or '-'}")  # fmt: skip
     if run_.get("error_message"):
         out.print(f"[red]{run_.get('error_type')}: {run_['error_message']}[/]")
+    if run_["status"] in ("abandoned", "failed"):
+        out.print(f"[dim]`datamorph resume {run_id}` continues it from its last completed step[/]")
     t = Table(title="steps", title_justify="left")
     for c in ("step", "status", "ms"):
         t.add_column(c)
@@ -339,9 +356,7 @@ def show(run_id: str, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
 @app.command()
 def logs(run_id: str, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Print a run's log entries."""
-    from datamorph.store import RunStore
-
-    resp = RunStore(_settings(home=home).store_path).logs_response(run_id)
+    resp = _store(home).logs_response(run_id)
     if json_out:
         sys.stdout.write(json.dumps(resp, default=str) + "\n")
         return
@@ -460,6 +475,59 @@ def rollback(target: str, warehouse: WarehouseOpt = None, json_out: JsonOpt = Fa
         return
     out.print(f"[green]✓[/] {res.target} restored from {res.restored_from}; "
               f"the replaced version is kept as {res.replaced_version}")  # fmt: skip
+
+
+@app.command()
+def resume(
+    run_id: Annotated[str, typer.Argument(help="The run to continue (see `datamorph runs`).")],
+    warehouse: Annotated[str | None, typer.Option("--warehouse", "-w", help="Warehouse to use instead of the "
+                                                  "one the run recorded.")] = None,  # fmt: skip
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Continue an abandoned or failed run from its last completed step (same run id, same log)."""
+    from datamorph.orchestrator import Orchestrator
+    from datamorph.store import RunStore
+
+    recorded = RunStore(_settings(home=home).store_path).get_run(run_id).get("warehouse")
+    settings = _settings(home=home, warehouse=warehouse or recorded)
+    sinks = () if json_out else (TerminalProgress(out),)
+    result = Orchestrator(settings, sinks=sinks).resume(run_id, warehouse=warehouse)
+    _report_result(result, settings, json_out=json_out, preview=True)
+
+
+@app.command()
+def gc(
+    warehouse: WarehouseOpt = None,
+    keep: Annotated[int | None, typer.Option("--keep", min=0, help="History versions to keep per target "
+                                             "(env DATAMORPH_HISTORY_KEEP, default 5).")] = None,  # fmt: skip
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Prune old history versions and orphaned staging tables; say what was removed."""
+    from datamorph.recovery import collect_garbage
+    from datamorph.store import RunStore
+
+    settings = _settings(home=home, warehouse=warehouse)
+    res = collect_garbage(RunStore(settings.store_path), settings, _warehouse(settings), keep=keep)
+    if json_out:
+        sys.stdout.write(json.dumps(res.to_dict(), default=str) + "\n")
+        return
+    for r in res.abandoned:
+        out.print(f"[yellow]![/] run {r} abandoned: its process is gone")
+    for v in res.versions:
+        out.print(f"[green]✓[/] dropped version {v['table']} ({v['rows'] if v['rows'] is not None else '?'} rows, "
+                  f"archived {v['archived_at']})")  # fmt: skip
+    for t in res.staging:
+        out.print(f"[green]✓[/] dropped staging table {t}")
+    if not (res.versions or res.staging):
+        out.print("nothing to remove")
+    if res.size_before is not None and res.size_after is not None:
+        out.print(f"size {_mb(res.size_before)} → {_mb(res.size_after)}" + (" (file rewritten)" if res.compacted else ""))
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1_048_576:.1f} MB"
 
 
 @app.command()
