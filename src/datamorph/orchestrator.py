@@ -18,6 +18,7 @@ failed can be continued with :meth:`Orchestrator.resume`: same run id, same log.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +62,20 @@ class RunRequest:
     target: str | None = None
     prompt: str | None = None
     source_tables: list[str] | None = None
+
+    def record(self) -> dict[str, Any]:
+        """What the run store keeps of the request, so a resume can plan it again (see :meth:`from_record`)."""
+        return {"spec": json.loads(self.spec.to_json()) if self.spec is not None else None,
+                "spec_path": os.path.abspath(self.spec_path) if self.spec_path else None,
+                "source_tables": self.source_tables}  # fmt: skip
+
+    @classmethod
+    def from_record(cls, run: dict[str, Any], warehouse: str) -> RunRequest:
+        """The request of a recorded run (``run`` as the run store returns it)."""
+        rec = run.get("request") or {}
+        return cls(warehouse=warehouse, spec=load_spec(rec["spec"]) if rec.get("spec") else None,
+                   spec_path=rec.get("spec_path"), target=run.get("target_table"), prompt=run.get("prompt"),
+                   source_tables=rec.get("source_tables"))  # fmt: skip
 
 
 @dataclass
@@ -142,7 +157,9 @@ class Orchestrator:
         ctx = RunContext(run_id or new_run_id(), request)
         if not created:
             self.store.create_run(ctx.run_id, prompt=request.prompt, target_table=request.target,
-                                  warehouse=request.warehouse)  # fmt: skip
+                                  warehouse=request.warehouse, request=request.record())  # fmt: skip
+        else:
+            self.store.update_run(ctx.run_id, request=request.record())
         self.log(ctx, LogType.START, "Starting ETL workflow", f"warehouse {request.warehouse}",
                  warehouse=request.warehouse, steps=[s.name for s in self.steps])  # fmt: skip
         with heartbeat(self.store, self.settings.heartbeat_interval):
@@ -183,12 +200,13 @@ class Orchestrator:
         names = self.artifacts.list(run_id)
         version = _spec_version(names)
         done = _last_step(self.store.steps(run_id))
-        if version == 0 and not run.get("prompt"):
-            raise ResumeRefused(f"run {run_id} stopped before it saved its spec, and its spec file was not recorded",
-                                hint="start it again with `datamorph run --spec FILE`", run_id=run_id)  # fmt: skip
+        request = RunRequest.from_record(run, warehouse)
+        if version == 0 and not (request.prompt or request.spec or request.spec_path):
+            raise ResumeRefused(f"run {run_id} stopped before it saved its spec, and its request was not recorded",
+                                hint="start it again with `datamorph run`", run_id=run_id)  # fmt: skip
         if not self.store.reopen_run(run_id):
             raise ResumeRefused(f"run {run_id} was resumed by another process meanwhile", run_id=run_id)
-        ctx = RunContext(run_id, RunRequest(warehouse=warehouse, prompt=run.get("prompt"), target=run.get("target_table")))
+        ctx = RunContext(run_id, request)
         ctx.artifacts = {n: self.artifacts.uri(run_id, n) for n in names}
         ctx.version = max(version, 1)
         ctx.attempt_base = self.store.last_attempt(run_id) + 1 - ctx.version

@@ -236,3 +236,41 @@ def _known(store: RunStore, run_id: str) -> bool:
 def _run_started(run_id: str) -> datetime:
     return datetime.strptime(run_id[:15], "%Y%m%d_%H%M%S").replace(tzinfo=UTC)
 
+
+
+class Sweeper:
+    """For a long-lived process (``datamorph serve``): sweeps the run store now and then every
+    ``heartbeat_interval`` seconds in a daemon thread, and keeps the heartbeat of this process's runs
+    (queued ones included) going meanwhile."""
+
+    def __init__(self, store: RunStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="datamorph-sweeper", daemon=True)
+
+    def start(self) -> SweepResult | None:
+        """Sweep once now, then start the thread; the result of the first sweep (None if it failed)."""
+        first = self._sweep_once()
+        self._thread.start()
+        return first
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _sweep_once(self) -> SweepResult | None:
+        try:
+            self.store.beat(Owner.current())
+            result = sweep(self.store, self.settings)
+        except Exception:  # keep serving; the next sweep tries again
+            log.warning("sweeping the run store %s failed", self.store.path, exc_info=True)
+            return None
+        if result.abandoned:
+            log.warning("runs abandoned by their process: %s", ", ".join(result.abandoned))
+        return result
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.settings.heartbeat_interval):
+            self._sweep_once()

@@ -36,11 +36,12 @@ BUSY_TIMEOUT_S = 30.0
 RUN_STATUSES = ("running", "completed", "failed", "abandoned")
 STEP_STATUSES = ("running", "ok", "failed", "skipped")
 UPDATABLE_FIELDS = frozenset(
-    {"prompt", "target_table", "warehouse", "validation_status", "result", "error_type", "error_message"}
+    {"prompt", "target_table", "warehouse", "validation_status", "result", "error_type", "error_message", "request"}
 )
 
-# Version 2: status 'abandoned'; the owner process of a run (host, pid, start time), its heartbeat, and
-# whether the staging tables of an abandoned run still wait to be dropped.
+# Version 2: status 'abandoned'; the owner process of a run (host, pid, start time), its heartbeat,
+# whether the staging tables of an abandoned run still wait to be dropped, and the request (spec file,
+# sources) so that a run can be resumed before it saved its spec.
 _RUNS_COLUMNS = """    run_id TEXT PRIMARY KEY,
     status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'abandoned')),
     prompt TEXT,
@@ -56,7 +57,8 @@ _RUNS_COLUMNS = """    run_id TEXT PRIMARY KEY,
     owner_pid INTEGER,
     owner_started TEXT,
     heartbeat_at TEXT,
-    cleanup_pending INTEGER NOT NULL DEFAULT 0"""
+    cleanup_pending INTEGER NOT NULL DEFAULT 0,
+    request_json TEXT"""
 _RUNS_INDEXES = """CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created_at);
 CREATE INDEX IF NOT EXISTS runs_by_target ON runs (target_table, created_at);
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status)"""
@@ -311,6 +313,7 @@ class RunStore:
     def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
         d = dict(row)
         d["result"] = _loads(d.pop("result_json"))
+        d["request"] = _loads(d.pop("request_json", None))
         return d
 
     # -- runs ----------------------------------------------------------------------
@@ -322,10 +325,11 @@ class RunStore:
         prompt: str | None = None,
         target_table: str | None = None,
         warehouse: str | None = None,
+        request: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Record a new run in status ``running`` and return it."""
+        """Record a new run in status ``running`` and return it (``request``: what a resume needs to plan it again)."""
         with self._tx(write=True) as con:
-            self._insert_run(con, run_id, prompt, target_table, warehouse)
+            self._insert_run(con, run_id, prompt, target_table, warehouse, request)
             return self._run_dict(self._require_run(con, run_id))
 
     def create_run_once(
@@ -354,7 +358,12 @@ class RunStore:
 
     @staticmethod
     def _insert_run(
-        con: sqlite3.Connection, run_id: str, prompt: str | None, target_table: str | None, warehouse: str | None
+        con: sqlite3.Connection,
+        run_id: str,
+        prompt: str | None,
+        target_table: str | None,
+        warehouse: str | None,
+        request: dict[str, Any] | None = None,
     ) -> str:
         """Insert a ``running`` run; its creation time."""
         if not is_run_id(run_id):
@@ -363,9 +372,10 @@ class RunStore:
         me = Owner.current()
         try:
             con.execute(
-                "INSERT INTO runs (run_id, status, prompt, target_table, warehouse, created_at, updated_at,"
-                " owner_host, owner_pid, owner_started, heartbeat_at) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, prompt, target_table, warehouse, now, now, me.host, me.pid, me.started, now),
+                "INSERT INTO runs (run_id, status, prompt, target_table, warehouse, created_at, updated_at, owner_host,"
+                " owner_pid, owner_started, heartbeat_at, request_json) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, prompt, target_table, warehouse, now, now, me.host, me.pid, me.started, now,
+                 None if request is None else _dumps(request)),  # fmt: skip
             )
         except sqlite3.IntegrityError:
             raise DataMorphError(f"run {run_id} already exists", run_id=run_id) from None
@@ -381,8 +391,9 @@ class RunStore:
         unknown = set(fields) - UPDATABLE_FIELDS
         if unknown:
             raise TypeError(f"update_run() cannot set {sorted(unknown)}; allowed: {sorted(UPDATABLE_FIELDS)}")
-        if "result" in fields:
-            fields["result_json"] = _dumps(fields.pop("result"))
+        for name in ("result", "request"):
+            if name in fields:
+                fields[f"{name}_json"] = _dumps(fields.pop(name))
         with self._tx(write=True) as con:
             self._require_run(con, run_id)
             sets = ", ".join(f"{k} = ?" for k in fields)
