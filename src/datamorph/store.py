@@ -11,6 +11,10 @@ connection for each, and checkpointing the WAL each time the last one
 closes, cost more than the writes). Outside an operation a connection holds
 no transaction and no lock. A forked child opens its own connections; a
 connection that hit a SQLite error is dropped and replaced.
+
+Each run records its owner process (host, pid, start time) and a heartbeat, so that a run whose
+process died can be told from one that is still going (:mod:`datamorph.recovery` marks it
+``abandoned``). Schema version 2 added those; a version 1 file is migrated when it is opened.
 """
 
 from __future__ import annotations
