@@ -15,6 +15,7 @@ Prints one line per kill on stderr, then on stdout exactly:
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -54,7 +55,12 @@ def main() -> int:
             print(f"[{len(cycles):3d}] {'killed' if c.killed else 'ended first'}: {c.describe()}", file=sys.stderr)
         print(f"{time.monotonic() - t0:.0f} s, {len(cycles)} runs started; warehouse {warehouse}", file=sys.stderr)
         gc = harness.cli("gc", "--warehouse", warehouse, "--json")
-        print(f"datamorph gc: {gc.stdout.strip() or gc.stderr.strip()}", file=sys.stderr)
+        if gc.returncode == 0:
+            res = json.loads(gc.stdout)
+            print(f"datamorph gc: {len(res['versions_dropped'])} history versions and {len(res['staging_dropped'])} "
+                  f"staging tables dropped; size {res['size_before']:,} -> {res['size_after']:,} bytes", file=sys.stderr)
+        else:
+            print(f"datamorph gc failed: {gc.stderr.strip()}", file=sys.stderr)
         print(summary(cycles))
         killed = [c for c in cycles if c.killed]
         return 0 if all(c.clean for c in killed) else 1

@@ -121,6 +121,7 @@ class KillHarness:
         self.sources: dict[str, tuple[int, str]] = {}
         self.run_seconds = 2.0  # wall time of a whole `datamorph run` (measured by prepare)
         self.start_seconds = 0.0  # from starting the process to the run being recorded (measured by prepare)
+        self.work_seconds = 1.0  # from the run being recorded to its end (measured by prepare)
         self.cycles = 0
 
     # -- commands ---------------------------------------------------------------------------
@@ -190,8 +191,9 @@ class KillHarness:
             if proc.returncode != 0:
                 raise AssertionError(f"the clean run of spec {name} failed: {proc.stdout[-500:]} {proc.stderr[-500:]}")
             self.expected[name] = self.checksum(TARGET)
-            created = _epoch(json.loads(proc.stdout)["body"]["run_id"], self.runs())
-            self.start_seconds = max(0.0, created - t0)
+            body = json.loads(proc.stdout)["body"]
+            self.start_seconds = max(0.0, _epoch(body["run_id"], self.runs()) - t0)
+            self.work_seconds = body["total_ms"] / 1000
         if self.expected["A"] == self.expected["B"]:
             raise AssertionError("specs A and B must give different targets")
 
@@ -210,7 +212,7 @@ class KillHarness:
         old = self.current()
         new = "A" if old == "B" else "B"
         if point is None and delay is None:  # mostly while the run works, some before it is recorded or after
-            delay = self.rng.uniform(self.start_seconds * 0.8, self.run_seconds)
+            delay = self.rng.uniform(self.start_seconds * 0.8, self.start_seconds + self.work_seconds * 1.3)
         c = Cycle(point or f"random {delay:.2f}s")
         started = time.time()
         c.killed, c.run_id, problem = self.start_and_kill(new, point, delay)

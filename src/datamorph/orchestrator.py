@@ -39,14 +39,20 @@ from datamorph.errors import (
     ValidationFailed,
 )
 from datamorph.events import EventSink, FanOut, LogEntry, LogType, new_run_id
-from datamorph.recovery import SweepResult, heartbeat, sweep
+from datamorph.recovery import (
+    SweepResult,
+    heartbeat,
+    last_completed_step,
+    report_from_json,
+    saved_spec_version,
+    sweep,
+)
 from datamorph.remediation.loop import REMEDIATED, RemediationState, Remediator, latest_artifact, versioned
 from datamorph.remediation.suite import validation_suite
 from datamorph.spec import ETLSpec, load_spec
 from datamorph.store import RunStore
 from datamorph.testhook import pause
 from datamorph.validation import ValidationReport
-from datamorph.validation.model import TestCase
 from datamorph.validation.tuning import aggregate_settings, session_settings
 
 SUCCESS_MESSAGE = "ETL pipeline executed and validated successfully"
@@ -198,8 +204,8 @@ class Orchestrator:
         if not warehouse:
             raise ResumeRefused(f"run {run_id} recorded no warehouse", hint="pass --warehouse", run_id=run_id)
         names = self.artifacts.list(run_id)
-        version = _spec_version(names)
-        done = _last_step(self.store.steps(run_id))
+        version = saved_spec_version(names)
+        done = last_completed_step(self.store.steps(run_id))
         request = RunRequest.from_record(run, warehouse)
         if version == 0 and not (request.prompt or request.spec or request.spec_path):
             raise ResumeRefused(f"run {run_id} stopped before it saved its spec, and its request was not recorded",
@@ -218,7 +224,8 @@ class Orchestrator:
                 self._cleanup(ctx)
                 return result
             names_ = [s.name for s in self.steps]
-            resumed_from = names_[min(names_.index(done) + 1, len(names_) - 1)] if done in names_ else names_[0]
+            resumed_from = (names_[min(names_.index(done) + 1, len(names_) - 1)] if done in names_
+                            else names_[min(first, len(names_) - 1)])  # fmt: skip
             reran = names_[first:] if published is None else []
             self.log(ctx, LogType.STATUS, "Resuming the run",
                      (f"resumed at step {resumed_from}: its publish had committed before its process stopped, "
@@ -250,7 +257,7 @@ class Orchestrator:
         if published is not None:
             report = next((n for v in range(version, 0, -1) if (n := versioned("validation.json", v)) in ctx.artifacts),
                           None)  # fmt: skip
-            ctx.report = _report(self.artifacts.get_text(ctx.run_id, report)) if report else ValidationReport()
+            ctx.report = report_from_json(self.artifacts.get_text(ctx.run_id, report)) if report else ValidationReport()
             return len(self.steps), published, reused
         # the sources are read again (catalog, target ownership), then compile (SQL reused), stage, validate
         return next((i for i, s in enumerate(self.steps) if s.name == "read_sources"), 0), None, reused
@@ -368,26 +375,6 @@ class Orchestrator:
         finally:
             ctx.engine.close()
             ctx.engine = None
-
-
-def _spec_version(artifact_names: list[str]) -> int:
-    """The newest spec version a run saved (``spec.json`` is 1, ``spec.v3.json`` 3), 0 for none."""
-    found = [1 if n == "spec.json" else int(n[6:-5]) for n in artifact_names
-             if n == "spec.json" or (n.startswith("spec.v") and n.endswith(".json") and n[6:-5].isdigit())]  # fmt: skip
-    return max(found, default=0)
-
-
-def _last_step(steps: list[dict[str, Any]]) -> str | None:
-    """The step a run completed last (its newest step record that ended ok), or None."""
-    return next((str(s["step"]) for s in reversed(steps) if s["status"] == "ok"), None)
-
-
-def _report(text: str) -> ValidationReport:
-    """A validation report read back from its artifact."""
-    data = json.loads(text)
-    known = set(TestCase.__dataclass_fields__)
-    tests = [TestCase(**{k: v for k, v in t.items() if k in known}) for t in data.get("tests", [])]
-    return ValidationReport(tests=tests, duration_ms=data.get("duration_ms", 0.0), attempt=data.get("attempt", 1))
 
 
 def _configured_sinks(settings: Settings) -> tuple[EventSink, ...]:

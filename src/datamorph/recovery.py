@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -32,6 +33,7 @@ from datamorph.errors import ConcurrencyError, DataMorphError
 from datamorph.events import parse_timestamp
 from datamorph.owner import Owner
 from datamorph.store import RunStore
+from datamorph.validation.model import TestCase, ValidationReport
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +174,29 @@ def _drop_staging_of(
     finally:
         engine.close()
     return True
+
+
+# -- resuming -------------------------------------------------------------------------------------
+
+
+def saved_spec_version(artifact_names: list[str]) -> int:
+    """The newest spec version a run saved (``spec.json`` is 1, ``spec.v3.json`` 3), 0 for none."""
+    found = [1 if n == "spec.json" else int(n[6:-5]) for n in artifact_names
+             if n == "spec.json" or (n.startswith("spec.v") and n.endswith(".json") and n[6:-5].isdigit())]  # fmt: skip
+    return max(found, default=0)
+
+
+def last_completed_step(steps: list[dict[str, Any]]) -> str | None:
+    """The step a run completed last (its newest step record that ended ok), or None."""
+    return next((str(s["step"]) for s in reversed(steps) if s["status"] == "ok"), None)
+
+
+def report_from_json(text: str) -> ValidationReport:
+    """A validation report read back from its artifact."""
+    data = json.loads(text)
+    known = set(TestCase.__dataclass_fields__)
+    tests = [TestCase(**{k: v for k, v in t.items() if k in known}) for t in data.get("tests", [])]
+    return ValidationReport(tests=tests, duration_ms=data.get("duration_ms", 0.0), attempt=data.get("attempt", 1))
 
 
 # -- garbage collection ------------------------------------------------------------------------
