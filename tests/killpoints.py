@@ -263,7 +263,7 @@ class KillHarness:
             c.problems.append(f"sources changed: {changed}")
         runs = self.runs()  # the next command
         if c.run_id is None:  # a random kill: the run recorded since the process started, if any
-            fresh = [r for r in runs if _epoch(r["run_id"], runs) >= started - 1]
+            fresh = [r for r in runs if _epoch(r["run_id"], runs) >= started - 0.01]  # newest first
             c.run_id = fresh[0]["run_id"] if fresh else None
         c.status = next((r["status"] for r in runs if r["run_id"] == c.run_id), None)
         c.store_ok = self.store_intact()

@@ -6,14 +6,10 @@ resumed (or a new) run completes with the new version."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.killpoints import BOUNDARIES, KillHarness, build_duckdb, build_postgres, summary
-
-# PostgreSQL: the boundaries where the warehouse is written (the others are the same on both engines)
-PG_BOUNDARIES = ("stage:start", "validate:start", "publish:start", "publish:commit", "publish:end")
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +43,7 @@ def test_duckdb_kill_at_step_boundary(duck: KillHarness, point: str) -> None:
     _check(duck, point)
 
 
-@pytest.mark.parametrize("point", PG_BOUNDARIES)
+@pytest.mark.parametrize("point", BOUNDARIES)
 def test_postgres_kill_at_step_boundary(pg: KillHarness, point: str) -> None:
     _check(pg, point)
 
@@ -59,22 +55,3 @@ def test_duckdb_kill_at_a_random_point(duck: KillHarness, i: int) -> None:
 
 def test_postgres_kill_at_a_random_point(pg: KillHarness) -> None:
     _check(pg, None)
-
-
-def test_killed_run_is_resumed_as_one_run_with_one_log(duck: KillHarness, tmp_path: Path) -> None:
-    """Killed in publish (before the commit): the resume publishes once, under the same run id."""
-    import json
-
-    new = "A" if duck.current() == "B" else "B"
-    killed, run_id, problem = duck.start_and_kill(new, "publish:commit")
-    assert killed and run_id and not problem
-    proc = duck.cli("resume", run_id, "--json")
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["body"]["run_id"] == run_id
-    logs = json.loads(duck.cli("logs", run_id, "--json").stdout)["logs"]
-    types = [e["type"] for e in logs]
-    assert types[0] == "start" and types.count("start") == 1 and types[-1] == "success"
-    assert "Run abandoned" in [e["title"] for e in logs]
-    resumed = [e for e in logs if e["metadata"].get("resumed_from")]
-    assert len(resumed) == 1 and resumed[0]["metadata"]["resumed_from"] == "publish"
-    assert duck.checksum("kill_summary") == duck.expected[new]
