@@ -14,7 +14,7 @@ import pytest
 
 from datamorph.errors import DataMorphError, RunNotFound
 from datamorph.events import EventSink, FanOut, LogEntry, LogType, is_run_id, new_run_id, parse_timestamp
-from datamorph.store import RunStore
+from datamorph.store import SCHEMA_VERSION, RunStore
 
 TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|\+00:00)$")
 
@@ -296,7 +296,7 @@ def test_schema_version_and_reopen(tmp_path):
     assert again.append_log(rid, LogEntry.now("info", "b")) == 2
     con = sqlite3.connect(path)
     try:
-        assert con.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        assert con.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         con.close()

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from datamorph.config import Settings
     from datamorph.engines.base import Engine
     from datamorph.events import LogEntry
+    from datamorph.store import RunStore
 
 app = typer.Typer(
     name="datamorph",
@@ -108,6 +109,17 @@ def _settings(home: Path | None = None, warehouse: str | None = None) -> Setting
     return Settings.from_env(home=home, warehouse=warehouse)
 
 
+def _store(home: Path | None = None) -> RunStore:
+    """The run store, after marking runs whose process is gone as abandoned (see datamorph.recovery)."""
+    from datamorph.recovery import sweep
+    from datamorph.store import RunStore
+
+    settings = _settings(home=home)
+    store = RunStore(settings.store_path)
+    sweep(store, settings)
+    return store
+
+
 def _warehouse(settings: Settings) -> str:
     if not settings.warehouse:
         _fail("no warehouse given (pass --warehouse PATH or set DATAMORPH_WAREHOUSE)", error_type="ConfigError")
@@ -149,6 +161,8 @@ class TerminalProgress:
             self.console.print(f"[red]✗[/] {_e(entry.title)}: {_e(entry.description)}")
         elif kind == "warning":
             self.console.print(f"[yellow]![/] {_e(entry.title)}: {_e(entry.description)}")
+        elif kind == "status" and meta.get("resumed_from"):
+            self.console.print(f"[cyan]↻[/] {_e(entry.description)}")
         elif kind == "info" and meta.get("repairer"):
             self.console.print(f"[cyan]↻[/] {_e(entry.title)}")
 
@@ -164,6 +178,11 @@ def _execute(request: Any, *, json_out: bool, home: Path | None, preview: bool =
     settings = _settings(home=home, warehouse=request.warehouse)
     sinks = () if json_out else (TerminalProgress(out),)
     result = Orchestrator(settings, sinks=sinks).run(request)
+    _report_result(result, settings, json_out=json_out, preview=preview)
+
+
+def _report_result(result: dict[str, Any], settings: Settings, *, json_out: bool, preview: bool) -> NoReturn:
+    """Print a run's result (JSON or human) and exit 0 when it completed, 1 otherwise."""
     body = result["body"]
     ok = result["statusCode"] == 200 and body.get("status") == "completed" and body.get("validation_status") == "pass"
     if json_out:
@@ -342,9 +361,7 @@ def runs(
     """List recent runs, newest first."""
     from rich.table import Table
 
-    from datamorph.store import RunStore
-
-    items = RunStore(_settings(home=home).store_path).list_runs(status=status, target=target, limit=limit)
+    items = _store(home).list_runs(status=status, target=target, limit=limit)
     if json_out:
         sys.stdout.write(json.dumps([_run_summary(r) for r in items], default=str) + "\n")
         return
@@ -369,9 +386,7 @@ def show(run_id: str, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Show one run: status, steps and their times, artifacts."""
     from rich.table import Table
 
-    from datamorph.store import RunStore
-
-    store = RunStore(_settings(home=home).store_path)
+    store = _store(home)
     run_ = store.get_run(run_id)
     steps = store.steps(run_id)
     if json_out:
@@ -381,6 +396,8 @@ def show(run_id: str, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
               f"target {_e(run_.get('target_table') or '-')}")  # fmt: skip
     if run_.get("error_message"):
         out.print(f"[red]{run_.get('error_type')}: {_e(run_['error_message'])}[/]")
+    if run_["status"] in ("abandoned", "failed"):
+        out.print(f"[dim]`datamorph resume {run_id}` continues it from its last completed step[/]")
     t = Table(title="steps", title_justify="left")
     for c in ("step", "status", "ms"):
         t.add_column(c)
@@ -395,9 +412,7 @@ def show(run_id: str, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
 @app.command()
 def logs(run_id: str, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Print a run's log entries."""
-    from datamorph.store import RunStore
-
-    resp = RunStore(_settings(home=home).store_path).logs_response(run_id)
+    resp = _store(home).logs_response(run_id)
     if json_out:
         sys.stdout.write(json.dumps(resp, default=str) + "\n")
         return
@@ -563,6 +578,59 @@ def rollback(target: str, warehouse: WarehouseOpt = None, json_out: JsonOpt = Fa
         return
     out.print(f"[green]✓[/] {_e(res.target)} restored from {_e(res.restored_from)}; "
               f"the replaced version is kept as {res.replaced_version}")  # fmt: skip
+
+
+@app.command()
+def resume(
+    run_id: Annotated[str, typer.Argument(help="The run to continue (see `datamorph runs`).")],
+    warehouse: Annotated[str | None, typer.Option("--warehouse", "-w", help="Warehouse to use instead of the "
+                                                  "one the run recorded.")] = None,  # fmt: skip
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Continue an abandoned or failed run from its last completed step (same run id, same log)."""
+    from datamorph.orchestrator import Orchestrator
+    from datamorph.store import RunStore
+
+    recorded = RunStore(_settings(home=home).store_path).get_run(run_id).get("warehouse")
+    settings = _settings(home=home, warehouse=warehouse or recorded)
+    sinks = () if json_out else (TerminalProgress(out),)
+    result = Orchestrator(settings, sinks=sinks).resume(run_id, warehouse=warehouse)
+    _report_result(result, settings, json_out=json_out, preview=True)
+
+
+@app.command()
+def gc(
+    warehouse: WarehouseOpt = None,
+    keep: Annotated[int | None, typer.Option("--keep", min=0, help="History versions to keep per target "
+                                             "(env DATAMORPH_HISTORY_KEEP, default 5).")] = None,  # fmt: skip
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Prune old history versions and orphaned staging tables; say what was removed."""
+    from datamorph.recovery import collect_garbage
+    from datamorph.store import RunStore
+
+    settings = _settings(home=home, warehouse=warehouse)
+    res = collect_garbage(RunStore(settings.store_path), settings, _warehouse(settings), keep=keep)
+    if json_out:
+        sys.stdout.write(json.dumps(res.to_dict(), default=str) + "\n")
+        return
+    for r in res.abandoned:
+        out.print(f"[yellow]![/] run {r} abandoned: its process is gone")
+    for v in res.versions:
+        out.print(f"[green]✓[/] dropped version {v['table']} ({v['rows'] if v['rows'] is not None else '?'} rows, "
+                  f"archived {v['archived_at']})")  # fmt: skip
+    for t in res.staging:
+        out.print(f"[green]✓[/] dropped staging table {t}")
+    if not (res.versions or res.staging):
+        out.print("nothing to remove")
+    if res.size_before is not None and res.size_after is not None:
+        out.print(f"size {_mb(res.size_before)} → {_mb(res.size_after)}" + (" (file rewritten)" if res.compacted else ""))
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1_048_576:.1f} MB"
 
 
 @app.command()

@@ -68,6 +68,13 @@ class Settings(BaseModel):
         if v is not None and not _SIZE.match(v):
             raise ValueError(f"'{v}' is not a size: write it like 2GB or 512MB")
         return v.replace(" ", "").upper() if v is not None else None
+    heartbeat_interval: float = Field(default=10.0, gt=0, le=3600, description="Seconds between the heartbeats "
+                                      "a running run writes to the run store.")  # fmt: skip
+    heartbeat_timeout: float = Field(default=120.0, gt=0, description="A run whose process is on another host is "
+                                     "marked abandoned when its last heartbeat is older than this many seconds "
+                                     "(on the same host a dead process is seen at once).")  # fmt: skip
+    history_keep: int = Field(default=5, ge=0, le=10_000, description="History versions `datamorph gc` keeps per "
+                              "target (the version a rollback would restore is always kept).")  # fmt: skip
 
     @property
     def store_path(self) -> Path:

@@ -118,6 +118,10 @@ class RunNotFound(DataMorphError):
     """No run with that id in the run store."""
 
 
+class ResumeRefused(DataMorphError):
+    """A run that cannot be resumed: it completed, its process still runs it, or nothing of it was kept."""
+
+
 class ArtifactError(DataMorphError):
     """A bad artifact name or run id, or an artifact that is not there."""
 

@@ -10,12 +10,16 @@ When a *remediable* step (compile, stage, validate) fails, the remediation loop
 (:mod:`datamorph.remediation.loop`) diagnoses the failure, repairs the spec and the
 orchestrator runs those steps again from compile, into a fresh staging table, with
 versioned artifacts (``spec.v2.json``, ``pipeline.v2.sql``, ``validation.v2.json``...).
+
+A run whose process died (marked ``abandoned`` by :func:`datamorph.recovery.sweep`) or that
+failed can be continued with :meth:`Orchestrator.resume`: same run id, same log.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,13 +31,29 @@ from datamorph.compiler import CompiledSpec, compile_spec
 from datamorph.config import Settings
 from datamorph.engines import connect
 from datamorph.engines.base import Engine, PublishResult
-from datamorph.errors import DataMorphError, SourceDataError, SpecError, TargetConflict, ValidationFailed
+from datamorph.errors import (
+    DataMorphError,
+    ResumeRefused,
+    SourceDataError,
+    SpecError,
+    TargetConflict,
+    ValidationFailed,
+)
 from datamorph.events import EventSink, FanOut, LogEntry, LogType, new_run_id
 from datamorph.limits import RunLimits, guard_step
-from datamorph.remediation.loop import RemediationState, Remediator, latest_artifact, versioned
+from datamorph.recovery import (
+    SweepResult,
+    heartbeat,
+    last_completed_step,
+    report_from_json,
+    saved_spec_version,
+    sweep,
+)
+from datamorph.remediation.loop import REMEDIATED, RemediationState, Remediator, latest_artifact, versioned
 from datamorph.remediation.suite import validation_suite
 from datamorph.spec import ETLSpec, load_spec
 from datamorph.store import RunStore
+from datamorph.testhook import pause
 from datamorph.validation import ValidationReport
 from datamorph.validation.tuning import aggregate_settings, session_settings
 
@@ -51,6 +71,20 @@ class RunRequest:
     target: str | None = None
     prompt: str | None = None
     source_tables: list[str] | None = None
+
+    def record(self) -> dict[str, Any]:
+        """What the run store keeps of the request, so a resume can plan it again (see :meth:`from_record`)."""
+        return {"spec": json.loads(self.spec.to_json()) if self.spec is not None else None,
+                "spec_path": os.path.abspath(self.spec_path) if self.spec_path else None,
+                "source_tables": self.source_tables}  # fmt: skip
+
+    @classmethod
+    def from_record(cls, run: dict[str, Any], warehouse: str) -> RunRequest:
+        """The request of a recorded run (``run`` as the run store returns it)."""
+        rec = run.get("request") or {}
+        return cls(warehouse=warehouse, spec=load_spec(rec["spec"]) if rec.get("spec") else None,
+                   spec_path=rec.get("spec_path"), target=run.get("target_table"), prompt=run.get("prompt"),
+                   source_tables=rec.get("source_tables"))  # fmt: skip
 
 
 @dataclass
@@ -73,6 +107,8 @@ class RunContext:
     version: int = 1  # of the spec: 1 as planned or loaded, then one more per repair
     remediation: RemediationState = field(default_factory=RemediationState)
     limits: RunLimits | None = None  # the run's deadline and memory limit, from its first step
+    attempt_base: int = 0  # a resumed run numbers its step attempts after the ones already recorded
+    reuse: dict[str, str] = field(default_factory=dict)  # artifacts of an earlier process of the run: name → text
 
     @property
     def target(self) -> str | None:
@@ -127,16 +163,119 @@ class Orchestrator:
         """
         if created and run_id is None:
             raise ValueError("created=True needs the run_id of the recorded run")
+        self.sweep()
         ctx = RunContext(run_id or new_run_id(), request)
         if not created:
             self.store.create_run(ctx.run_id, prompt=request.prompt, target_table=request.target,
-                                  warehouse=request.warehouse)  # fmt: skip
+                                  warehouse=request.warehouse, request=request.record())  # fmt: skip
+        else:
+            self.store.update_run(ctx.run_id, request=request.record())
         self.log(ctx, LogType.START, "Starting ETL workflow", f"warehouse {request.warehouse}",
                  warehouse=request.warehouse, steps=[s.name for s in self.steps])  # fmt: skip
+        with heartbeat(self.store, self.settings.heartbeat_interval):
+            return self._drive(ctx, 0)
+
+    def sweep(self) -> SweepResult:
+        """Mark runs whose process is gone as abandoned and drop their staging tables (see :mod:`datamorph.recovery`)."""
+        return sweep(self.store, self.settings)
+
+    def resume(self, run_id: str, *, warehouse: str | None = None) -> dict[str, Any]:
+        """Continue an abandoned or failed run from its last completed step; the result as :meth:`run` gives it.
+
+        The run keeps its id and its log (a ``status`` entry says where it resumed). The spec the run
+        saved (its newest version) is reused, and so is its compiled SQL when the sources compile to
+        the same; reading the sources runs again (their schemas and the target's ownership are checked
+        anew), and so do stage and validate, since an abandoned run's staging table was dropped. A run
+        whose publish had committed before its process died is finished as completed without
+        publishing again. ``warehouse`` overrides the one the run recorded.
+
+        Raises:
+            RunNotFound: no such run.
+            ResumeRefused: the run completed, its process still runs it, or it stopped before its spec
+                was saved and has no request to plan again.
+        """
+        self.sweep()  # a run whose process just died becomes abandoned here
+        run = self.store.get_run(run_id)
+        if run["status"] == "completed":
+            raise ResumeRefused(f"run {run_id} has already completed; there is nothing to resume",
+                                hint="start a new run with `datamorph run`", run_id=run_id)  # fmt: skip
+        if run["status"] == "running":
+            owner = RunStore.owner_of(run)
+            raise ResumeRefused(f"run {run_id} is still running ({owner.describe() if owner else 'owner unknown'})",
+                                hint="wait for it to finish, or stop its process; a run whose process is gone "
+                                "is marked abandoned and can then be resumed", run_id=run_id)  # fmt: skip
+        warehouse = warehouse or run.get("warehouse")
+        if not warehouse:
+            raise ResumeRefused(f"run {run_id} recorded no warehouse", hint="pass --warehouse", run_id=run_id)
+        names = self.artifacts.list(run_id)
+        version = saved_spec_version(names)
+        done = last_completed_step(self.store.steps(run_id))
+        request = RunRequest.from_record(run, warehouse)
+        if version == 0 and not (request.prompt or request.spec or request.spec_path):
+            raise ResumeRefused(f"run {run_id} stopped before it saved its spec, and its request was not recorded",
+                                hint="start it again with `datamorph run`", run_id=run_id)  # fmt: skip
+        if not self.store.reopen_run(run_id):
+            raise ResumeRefused(f"run {run_id} was resumed by another process meanwhile", run_id=run_id)
+        ctx = RunContext(run_id, request)
+        ctx.artifacts = {n: self.artifacts.uri(run_id, n) for n in names}
+        ctx.version = max(version, 1)
+        ctx.attempt_base = self.store.last_attempt(run_id) + 1 - ctx.version
+        with heartbeat(self.store, self.settings.heartbeat_interval):
+            try:
+                first, published, reused = self._resume_point(ctx, version)
+            except DataMorphError as e:
+                result = self._failure(ctx, e, None, 0.0)
+                self._cleanup(ctx)
+                return result
+            names_ = [s.name for s in self.steps]
+            resumed_from = (names_[min(names_.index(done) + 1, len(names_) - 1)] if done in names_
+                            else names_[min(first, len(names_) - 1)])  # fmt: skip
+            reran = names_[first:] if published is None else []
+            self.log(ctx, LogType.STATUS, "Resuming the run",
+                     (f"resumed at step {resumed_from}: its publish had committed before its process stopped, "
+                      "nothing is published again" if published else f"resumed from step {resumed_from}"
+                      + (f" (last completed: {done})" if done else "")
+                      + (f"; reusing {', '.join(reused)}" if reused else "") + f"; running {', '.join(reran)}"),
+                     resumed_from=resumed_from, last_completed=done, reused=reused, rerun=reran,
+                     spec_version=ctx.version, warehouse=warehouse)  # fmt: skip
+            return self._drive(ctx, first, published)
+
+    def _resume_point(self, ctx: RunContext, version: int) -> tuple[int, PublishResult | None, list[str]]:
+        """(index of the first step to run, the publish that had committed or None, artifacts reused)."""
+        if version == 0:
+            return 0, None, []  # no spec was saved: plan again from the request
+        spec_name = versioned("spec.json", version)
+        ctx.spec = load_spec(json.loads(self.artifacts.get_text(ctx.run_id, spec_name)))
+        reused = [spec_name]
+        sql_name = versioned("pipeline.sql", version)
+        if sql_name in ctx.artifacts:
+            ctx.reuse[sql_name] = self.artifacts.get_text(ctx.run_id, sql_name)
+            reused.append(sql_name)
+        if version > 1:
+            ctx.remediation.status, ctx.remediation.iterations = REMEDIATED, version - 1
+        ctx.engine = self.connect(ctx.request.warehouse)
+        for t in ctx.engine.staging_tables():  # left over when the sweep could not reach the warehouse
+            if t.run_id == ctx.run_id:
+                ctx.engine.drop_staged(t.table)
+        published = ctx.engine.published_version(ctx.spec.target_table.name, ctx.run_id)
+        if published is not None:
+            report = next((n for v in range(version, 0, -1) if (n := versioned("validation.json", v)) in ctx.artifacts),
+                          None)  # fmt: skip
+            ctx.report = report_from_json(self.artifacts.get_text(ctx.run_id, report)) if report else ValidationReport()
+            return len(self.steps), published, reused
+        # the sources are read again (catalog, target ownership), then compile (SQL reused), stage, validate
+        return next((i for i, s in enumerate(self.steps) if s.name == "read_sources"), 0), None, reused
+
+    def _drive(self, ctx: RunContext, first: int, published: PublishResult | None = None) -> dict[str, Any]:
+        """Run the steps from ``self.steps[first]`` on (none when ``published``: a resumed run whose
+        publish had committed) and finish the run."""
         t_run = time.perf_counter()
         step: Step | None = None
         try:
-            i = 0
+            if published is not None:
+                ctx.published = published
+                first = len(self.steps)
+            i = first
             while i < len(self.steps):
                 step = self.steps[i]
                 try:
@@ -160,9 +299,10 @@ class Orchestrator:
         return result
 
     def _run_step(self, ctx: RunContext, step: Step) -> None:
-        attempt = ctx.version
+        attempt = ctx.version + ctx.attempt_base
         self.store.start_step(ctx.run_id, step.name, attempt)
         self.log(ctx, LogType.STATUS, step.title, f"step {step.name}", step=step.name, phase="start")
+        pause(f"{step.name}:start", ctx.run_id)  # test hook (kill-point tests); inert unless set
         t0 = time.perf_counter()
         try:
             with guard_step(self, ctx, step.name):  # time and memory limits, sources that change under the run
@@ -176,6 +316,7 @@ class Orchestrator:
         ctx.timings[step.name] = round(ctx.timings.get(step.name, 0) + ms, 2)
         self.store.finish_step(ctx.run_id, step.name, "ok", attempt, detail={"duration_ms": ms})
         self.log(ctx, LogType.END, step.title, description, step=step.name, phase="end", duration_ms=ms)
+        pause(f"{step.name}:end", ctx.run_id)
 
     def _success(self, ctx: RunContext, seconds: float) -> dict[str, Any]:
         assert ctx.report is not None and ctx.published is not None
@@ -324,7 +465,8 @@ def _compile(o: Orchestrator, ctx: RunContext) -> str:
     ctx.compiled = compile_spec(ctx.spec, ctx.catalog)
     ctx.sql = ctx.compiled.sql(ctx.engine.dialect)
     header = f"-- DataMorph run {ctx.run_id} (spec v{ctx.version}): {ctx.spec.target_table.name} ({ctx.engine.dialect})\n"
-    uri = o.put(ctx, versioned("pipeline.sql", ctx.version), header + ctx.sql + ";\n")
+    name, text = versioned("pipeline.sql", ctx.version), header + ctx.sql + ";\n"
+    uri = ctx.artifacts[name] if ctx.reuse.get(name) == text else o.put(ctx, name, text)  # a resumed run keeps its SQL
     o.log(ctx, LogType.CODE, "Generated SQL", ctx.sql, dialect=ctx.engine.dialect, code_path=uri)
     return f"{len(ctx.compiled.outputs)} output columns"
 

@@ -11,6 +11,10 @@ connection for each, and checkpointing the WAL each time the last one
 closes, cost more than the writes). Outside an operation a connection holds
 no transaction and no lock. A forked child opens its own connections; a
 connection that hit a SQLite error is dropped and replaced.
+
+Each run records its owner process (host, pid, start time) and a heartbeat, so that a run whose
+process died can be told from one that is still going (:mod:`datamorph.recovery` marks it
+``abandoned``). Schema version 2 added those; a version 1 file is migrated when it is opened.
 """
 
 from __future__ import annotations
@@ -28,21 +32,22 @@ from pathlib import Path
 from typing import Any
 
 from datamorph.errors import ConfigError, DataMorphError, RunNotFound
-from datamorph.events import LogEntry, is_run_id, parse_timestamp, utc_now_iso
+from datamorph.events import LogEntry, LogType, is_run_id, parse_timestamp, utc_now_iso
+from datamorph.owner import Owner
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 30.0
-RUN_STATUSES = ("running", "completed", "failed")
+RUN_STATUSES = ("running", "completed", "failed", "abandoned")
 STEP_STATUSES = ("running", "ok", "failed", "skipped")
 UPDATABLE_FIELDS = frozenset(
-    {"prompt", "target_table", "warehouse", "validation_status", "result", "error_type", "error_message"}
+    {"prompt", "target_table", "warehouse", "validation_status", "result", "error_type", "error_message", "request"}
 )
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+# Version 2: status 'abandoned'; the owner process of a run (host, pid, start time), its heartbeat,
+# whether the staging tables of an abandoned run still wait to be dropped, and the request (spec file,
+# sources) so that a run can be resumed before it saved its spec.
+_RUNS_COLUMNS = """    run_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'abandoned')),
     prompt TEXT,
     target_table TEXT,
     warehouse TEXT,
@@ -51,10 +56,25 @@ CREATE TABLE IF NOT EXISTS runs (
     validation_status TEXT,
     result_json TEXT,
     error_type TEXT,
-    error_message TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created_at);
+    error_message TEXT,
+    owner_host TEXT,
+    owner_pid INTEGER,
+    owner_started TEXT,
+    heartbeat_at TEXT,
+    cleanup_pending INTEGER NOT NULL DEFAULT 0,
+    request_json TEXT"""
+_RUNS_INDEXES = """CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created_at);
 CREATE INDEX IF NOT EXISTS runs_by_target ON runs (target_table, created_at);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status)"""
+_V1_COLUMNS = ("run_id, status, prompt, target_table, warehouse, created_at, updated_at, validation_status, "
+               "result_json, error_type, error_message")  # fmt: skip
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+{RUNS_COLUMNS}
+);
+{RUNS_INDEXES}
 CREATE TABLE IF NOT EXISTS logs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     run_id TEXT NOT NULL REFERENCES runs (run_id),
@@ -87,7 +107,7 @@ CREATE TRIGGER IF NOT EXISTS logs_no_update BEFORE UPDATE ON logs
 BEGIN SELECT RAISE(ABORT, 'logs are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS logs_no_delete BEFORE DELETE ON logs
 BEGIN SELECT RAISE(ABORT, 'logs are append-only'); END;
-"""
+""".replace("{RUNS_COLUMNS}", _RUNS_COLUMNS).replace("{RUNS_INDEXES}", _RUNS_INDEXES + ";")
 
 
 def _set_wal(con: sqlite3.Connection, timeout: float = 30.0) -> str:
@@ -133,6 +153,27 @@ def _close_all() -> None:
     """Close every cached connection at exit (SQLite then checkpoints and removes the WAL)."""
     for store in list(_STORES):
         store.close()
+
+
+def _migrate(con: sqlite3.Connection, version: int) -> None:
+    """Bring a store of schema ``version`` up to :data:`SCHEMA_VERSION` (inside the caller's transaction).
+
+    1 → 2: SQLite cannot change a CHECK constraint in place, so the runs table is rebuilt (the
+    documented create-copy-drop-rename procedure) with the new status and the owner columns.
+    Runs keep their data; their owner is unknown (see :mod:`datamorph.recovery`).
+    """
+    if version == 1:
+        con.execute(f"CREATE TABLE runs_v2 (\n{_RUNS_COLUMNS}\n)")
+        con.execute(f"INSERT INTO runs_v2 ({_V1_COLUMNS}) SELECT {_V1_COLUMNS} FROM runs")
+        con.execute("DROP TABLE runs")
+        con.execute("ALTER TABLE runs_v2 RENAME TO runs")
+        for stmt in _RUNS_INDEXES.split(";\n"):
+            con.execute(stmt)
+        broken = con.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise ConfigError(f"run store migration to schema version 2 found {len(broken)} dangling row(s)",
+                              hint="restore the store from a backup, or use another --store")  # fmt: skip
+    con.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
 
 def _not_found(run_id: str) -> RunNotFound:
@@ -216,6 +257,7 @@ class RunStore:
                 mode = _set_wal(con)
                 if str(mode).lower() != "wal":
                     raise ConfigError(f"run store {self.path} cannot use WAL mode (got {mode})")
+                con.execute("PRAGMA foreign_keys = OFF")  # a migration rebuilds the runs table
                 con.execute("BEGIN IMMEDIATE")
                 for stmt in _SCHEMA.split(";\n"):
                     if stmt.strip():
@@ -229,6 +271,8 @@ class RunStore:
                         f"this DataMorph knows up to {SCHEMA_VERSION}",
                         hint="upgrade DataMorph or use another --store",
                     )
+                elif row[0] < SCHEMA_VERSION:
+                    _migrate(con, int(row[0]))
                 con.execute("COMMIT")
             except BaseException:
                 if con.in_transaction:
@@ -273,6 +317,7 @@ class RunStore:
     def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
         d = dict(row)
         d["result"] = _loads(d.pop("result_json"))
+        d["request"] = _loads(d.pop("request_json", None))
         return d
 
     # -- runs ----------------------------------------------------------------------
@@ -284,10 +329,11 @@ class RunStore:
         prompt: str | None = None,
         target_table: str | None = None,
         warehouse: str | None = None,
+        request: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Record a new run in status ``running`` and return it."""
+        """Record a new run in status ``running`` and return it (``request``: what a resume needs to plan it again)."""
         with self._tx(write=True) as con:
-            self._insert_run(con, run_id, prompt, target_table, warehouse)
+            self._insert_run(con, run_id, prompt, target_table, warehouse, request)
             return self._run_dict(self._require_run(con, run_id))
 
     def create_run_once(
@@ -316,17 +362,24 @@ class RunStore:
 
     @staticmethod
     def _insert_run(
-        con: sqlite3.Connection, run_id: str, prompt: str | None, target_table: str | None, warehouse: str | None
+        con: sqlite3.Connection,
+        run_id: str,
+        prompt: str | None,
+        target_table: str | None,
+        warehouse: str | None,
+        request: dict[str, Any] | None = None,
     ) -> str:
         """Insert a ``running`` run; its creation time."""
         if not is_run_id(run_id):
             raise ValueError(f"{run_id!r} is not a run id (expected e.g. 20250113_123456_abc123)")
         now = utc_now_iso()
+        me = Owner.current()
         try:
             con.execute(
-                "INSERT INTO runs (run_id, status, prompt, target_table, warehouse, created_at, updated_at)"
-                " VALUES (?, 'running', ?, ?, ?, ?, ?)",
-                (run_id, prompt, target_table, warehouse, now, now),
+                "INSERT INTO runs (run_id, status, prompt, target_table, warehouse, created_at, updated_at, owner_host,"
+                " owner_pid, owner_started, heartbeat_at, request_json) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, prompt, target_table, warehouse, now, now, me.host, me.pid, me.started, now,
+                 None if request is None else _dumps(request)),  # fmt: skip
             )
         except sqlite3.IntegrityError:
             raise DataMorphError(f"run {run_id} already exists", run_id=run_id) from None
@@ -342,8 +395,9 @@ class RunStore:
         unknown = set(fields) - UPDATABLE_FIELDS
         if unknown:
             raise TypeError(f"update_run() cannot set {sorted(unknown)}; allowed: {sorted(UPDATABLE_FIELDS)}")
-        if "result" in fields:
-            fields["result_json"] = _dumps(fields.pop("result"))
+        for name in ("result", "request"):
+            if name in fields:
+                fields[f"{name}_json"] = _dumps(fields.pop(name))
         with self._tx(write=True) as con:
             self._require_run(con, run_id)
             sets = ", ".join(f"{k} = ?" for k in fields)
@@ -422,23 +476,17 @@ class RunStore:
         """Append ``entry`` to the run's log; returns its ``seq`` (1, 2, 3... per run)."""
         with self._tx(write=True) as con:
             self._require_run(con, run_id)
-            seq = con.execute(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM logs WHERE run_id = ?", (run_id,)
-            ).fetchone()[0]
-            con.execute(
-                "INSERT INTO logs (run_id, seq, timestamp, type, title, description, metadata_json)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    seq,
-                    entry.timestamp,
-                    entry.type.value,
-                    entry.title,
-                    entry.description,
-                    _dumps(entry.metadata),
-                ),
-            )
-            return int(seq)
+            return self._append(con, run_id, entry)
+
+    @staticmethod
+    def _append(con: sqlite3.Connection, run_id: str, entry: LogEntry) -> int:
+        seq = con.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM logs WHERE run_id = ?", (run_id,)).fetchone()[0]
+        con.execute(
+            "INSERT INTO logs (run_id, seq, timestamp, type, title, description, metadata_json)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (run_id, seq, entry.timestamp, entry.type.value, entry.title, entry.description, _dumps(entry.metadata)),
+        )
+        return int(seq)
 
     def emit(self, run_id: str, entry: LogEntry) -> None:
         """:class:`~datamorph.events.EventSink` interface: same as :meth:`append_log`."""
@@ -571,3 +619,89 @@ class RunStore:
             d["detail"] = _loads(d.pop("detail_json"))
             out.append(d)
         return out
+
+    # -- owners, heartbeats, abandoned runs ---------------------------------------------
+
+    @staticmethod
+    def owner_of(run: dict[str, Any]) -> Owner | None:
+        """The process recorded as running ``run`` (None for runs recorded before owners were)."""
+        if run.get("owner_host") is None or run.get("owner_pid") is None:
+            return None
+        return Owner(str(run["owner_host"]), int(run["owner_pid"]), run.get("owner_started"))
+
+    def beat(self, owner: Owner) -> int:
+        """Heartbeat: mark every ``running`` run of ``owner`` alive now; how many there are."""
+        with self._tx(write=True) as con:
+            cur = con.execute(
+                "UPDATE runs SET heartbeat_at = ? WHERE status = 'running' AND owner_host = ? AND owner_pid = ?"
+                " AND owner_started IS ?",
+                (utc_now_iso(), owner.host, owner.pid, owner.started),
+            )
+            return int(cur.rowcount)
+
+    def running_runs(self) -> list[dict[str, Any]]:
+        """Every run in status ``running``, oldest first."""
+        with self._tx() as con:
+            rows = con.execute("SELECT * FROM runs WHERE status = 'running' ORDER BY created_at, rowid").fetchall()
+        return [self._run_dict(r) for r in rows]
+
+    def abandon_run(self, run_id: str, owner: Owner | None, reason: str) -> bool:
+        """Record that ``run_id`` was abandoned by its process ``owner``: status ``abandoned``, its running
+        steps failed, an ``error`` log entry with ``reason``, its staging tables marked for dropping.
+
+        One transaction, and only while the run is still ``running`` with that owner, so two processes
+        sweeping at once (or a resume taking the run over) never record it twice. True if recorded.
+        """
+        host, pid, started = (owner.host, owner.pid, owner.started) if owner else (None, None, None)
+        now = utc_now_iso()
+        with self._tx(write=True) as con:
+            cur = con.execute(
+                "UPDATE runs SET status = 'abandoned', updated_at = ?, error_type = 'Abandoned', error_message = ?,"
+                " cleanup_pending = 1 WHERE run_id = ? AND status = 'running' AND owner_host IS ? AND owner_pid IS ?"
+                " AND owner_started IS ?",
+                (now, reason, run_id, host, pid, started),
+            )
+            if cur.rowcount != 1:
+                return False
+            con.execute(
+                "UPDATE steps SET status = 'failed', ended_at = ?, detail_json = ? WHERE run_id = ? AND status = 'running'",
+                (now, _dumps({"error": reason}), run_id),
+            )
+            self._append(con, run_id, LogEntry.now(LogType.ERROR, "Run abandoned", reason, {
+                "error_type": "Abandoned", "owner": owner.describe() if owner else None}))  # fmt: skip
+            return True
+
+    def pending_cleanups(self) -> list[dict[str, Any]]:
+        """Abandoned runs whose staging tables have not been dropped yet."""
+        with self._tx() as con:
+            rows = con.execute("SELECT * FROM runs WHERE cleanup_pending = 1 ORDER BY created_at, rowid").fetchall()
+        return [self._run_dict(r) for r in rows]
+
+    def cleanup_done(self, run_ids: list[str]) -> None:
+        """The staging tables of these runs are gone."""
+        with self._tx(write=True) as con:
+            con.executemany("UPDATE runs SET cleanup_pending = 0 WHERE run_id = ?", [(r,) for r in run_ids])
+
+    def reopen_run(self, run_id: str, from_statuses: tuple[str, ...] = ("abandoned", "failed")) -> bool:
+        """Make this process the owner of ``run_id`` again and its status ``running`` (for a resume).
+
+        Only from one of ``from_statuses``, in one transaction: of two processes resuming one run, one wins.
+        """
+        me = Owner.current()
+        now = utc_now_iso()
+        marks = ", ".join("?" for _ in from_statuses)
+        with self._tx(write=True) as con:
+            self._require_run(con, run_id)
+            cur = con.execute(
+                "UPDATE runs SET status = 'running', updated_at = ?, heartbeat_at = ?, owner_host = ?, owner_pid = ?,"
+                " owner_started = ?, validation_status = NULL, result_json = NULL, error_type = NULL,"
+                f" error_message = NULL, cleanup_pending = 0 WHERE run_id = ? AND status IN ({marks})",
+                (now, now, me.host, me.pid, me.started, run_id, *from_statuses),
+            )
+            return cur.rowcount == 1
+
+    def last_attempt(self, run_id: str) -> int:
+        """The highest step attempt number recorded for the run (0 before any step)."""
+        with self._tx() as con:
+            return int(con.execute("SELECT COALESCE(MAX(attempt), 0) FROM steps WHERE run_id = ?",
+                                   (run_id,)).fetchone()[0])  # fmt: skip

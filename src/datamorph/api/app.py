@@ -28,6 +28,7 @@ from datamorph.api.services import Services
 from datamorph.artifacts import artifact_store
 from datamorph.config import Settings
 from datamorph.errors import ConfigError, DataMorphError
+from datamorph.recovery import Sweeper
 from datamorph.store import RunStore
 
 log = logging.getLogger("datamorph.api")
@@ -67,7 +68,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sweeper = Sweeper(store, settings)  # runs whose process died: abandoned, staging dropped; then periodically
+        sweeper.start()
         yield
+        sweeper.stop()
         svc.close()
 
     app = FastAPI(title="DataMorph", version=__version__, description=DESCRIPTION, lifespan=lifespan,

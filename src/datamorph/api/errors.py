@@ -66,6 +66,7 @@ _STATUS: tuple[tuple[type[E.DataMorphError], int], ...] = (
     (E.TargetConflict, 409),
     (E.ConcurrencyError, 409),
     (E.RollbackError, 409),
+    (E.ResumeRefused, 409),
     (E.ValidationFailed, 500),
     (E.ExecutionError, 500),
     (E.ConfigError, 500),

@@ -86,7 +86,7 @@ def create_run(
 @router.get("/runs", summary="List runs, newest first")
 def list_runs(
     svc: Services = Depends(services),
-    status: Annotated[Literal["running", "completed", "failed"] | None, Query(description="Only this status.")] = None,
+    status: Annotated[Literal["running", "completed", "failed", "abandoned"] | None, Query(description="Only this status.")] = None,
     target: Annotated[str | None, Query(max_length=255, description="Only runs writing this table.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,

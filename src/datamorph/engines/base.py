@@ -9,6 +9,7 @@ restores the previous version. Source tables are never written.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from datamorph.catalog import Catalog, ColumnInfo, TableInfo
-from datamorph.errors import ExecutionError, TableNotFound, TargetConflict, suggestion
+from datamorph.engines.names import split_qualified
+from datamorph.errors import CatalogError, ExecutionError, TableNotFound, TargetConflict, suggestion
 
 if TYPE_CHECKING:
     from datamorph.engines.files import CsvOptions
@@ -27,6 +29,14 @@ INTERNAL_SCHEMAS = frozenset({STAGING_SCHEMA, HISTORY_SCHEMA})
 VERSIONS_TABLE = "versions"  # in HISTORY_SCHEMA: one row per archived version of a target
 ROLLBACK_RUN_ID = "rollback"  # the run id recorded for a version that a rollback archived
 MANAGED_MARK = "datamorph:"  # table comment prefix on every table publish or rollback wrote
+STAGING_MARK = "datamorph-staging: run"  # table comment on a staging table where its name cannot hold the run id
+_RUN_ID_IN_TEXT = re.compile(r"\d{8}_\d{6}_[0-9a-f]{6}")
+
+
+def run_id_in(text: str | None) -> str | None:
+    """The (last) run id inside a staging table's name or comment, or None."""
+    found = _RUN_ID_IN_TEXT.findall(text or "")
+    return found[-1] if found else None
 
 
 def query_timeout(sql: str, seconds: float) -> ExecutionError:
@@ -136,6 +146,12 @@ class VersionInfo:
     run_id: str
     created_at: str
     rows: int | None = None
+
+
+@dataclass
+class StagingTable:
+    table: str  # qualified name, as drop_staged takes it
+    run_id: str | None  # the run that staged it, when its name or comment says
 
 
 @dataclass
@@ -283,6 +299,82 @@ class Engine(ABC):
         """Stop any statement of this session after ``seconds`` on the server's side (None: no limit).
         Engines without a server-side statement timeout rely on :meth:`interrupt` alone."""
         return None
+
+    # -- recovery and garbage collection ------------------------------------------
+    def staging_tables(self) -> list[StagingTable]:
+        """Every table in the staging schema, with the run that staged it."""
+        raise NotImplementedError(f"the {self.name} engine cannot list staging tables")
+
+    def history_targets(self) -> list[str]:
+        """The targets that have history versions (one spelling per target)."""
+        raise NotImplementedError(f"the {self.name} engine cannot list history targets")
+
+    def history_tables(self) -> set[str]:
+        """Lower-case names of the tables that exist in the history schema."""
+        raise NotImplementedError(f"the {self.name} engine cannot list history tables")
+
+    def drop_version(self, target: str, version: VersionInfo) -> None:
+        """In one transaction: forget ``version`` of ``target`` and drop its table (if it still exists)."""
+        raise NotImplementedError(f"the {self.name} engine cannot drop history versions")
+
+    def table_note(self, table: str) -> str | None:
+        """The comment on a table (``target`` or ``schema.name``); CatalogError if there is no such table."""
+        raise NotImplementedError(f"the {self.name} engine cannot read table comments")
+
+    def storage_size(self) -> int | None:
+        """Bytes the warehouse takes on disk, where the engine can tell."""
+        return None
+
+    def compact(self) -> bool:
+        """Give the space of dropped tables back to the file system; True if the warehouse was rewritten."""
+        return False
+
+    def prune_history(self, keep: int) -> list[VersionInfo]:
+        """Drop history versions beyond the newest ``keep`` of each target; the versions dropped.
+
+        The newest version whose table exists is always kept (it is what ``rollback`` restores), even
+        with ``keep=0``; entries whose table is gone are dropped. Each target is pruned under its
+        :meth:`target_lock`, so a publish or rollback of that target waits.
+        """
+        removed: list[VersionInfo] = []
+        for target in self.history_targets():
+            with self.target_lock(target):
+                tables = self.history_tables()
+                kept = 0
+                for v in self.history(target):
+                    if kept < max(keep, 1) and self._bare(v.table).lower() in tables:
+                        kept += 1
+                        continue
+                    self.drop_version(target, v)
+                    removed.append(v)
+        return removed
+
+    def published_version(self, target: str, run_id: str) -> PublishResult | None:
+        """What run ``run_id`` published to ``target``, if its publish committed; else None.
+
+        A publish leaves the run id in the target's comment (kept when the target moves to history)
+        and, when it replaced a table, in the history entry of the version it archived.
+        """
+        mark = f"{MANAGED_MARK} published by run {run_id}"
+        versions = self.history(target)
+        previous = next((v.table for v in versions if v.run_id == run_id), None)
+        try:
+            note = self.table_note(target)
+        except CatalogError:
+            note = None
+        if note == mark:
+            rows = self.catalog([target], exact=True).table(target).row_count
+            return PublishResult(target=target, rows=int(rows or 0), previous_version=previous)
+        tables = self.history_tables()
+        for v in versions:  # replaced since by a later run
+            if self._bare(v.table).lower() in tables and self.table_note(v.table) == mark:
+                return PublishResult(target=target, rows=int(v.rows or 0), previous_version=previous)
+        if previous is not None:
+            return PublishResult(target=target, rows=0, previous_version=previous)
+        return None
+
+    def _bare(self, table: str) -> str:
+        return split_qualified(table, self.dialect)[1]
 
     @contextmanager
     def target_lock(self, target: str) -> Iterator[None]:

@@ -43,9 +43,11 @@ from datamorph.engines.base import (
     PublishResult,
     QueryResult,
     RollbackResult,
+    StagingTable,
     VersionInfo,
     query_timeout,
     read_limited,
+    run_id_in,
 )
 from datamorph.engines.files import FILE_MARK, FILE_READERS, CsvOptions, read_error, read_sql, reader_paths
 from datamorph.engines.names import one_line, split_qualified
@@ -62,6 +64,7 @@ from datamorph.errors import (
     suggestion,
 )
 from datamorph.names import check_target
+from datamorph.testhook import pause
 
 _CONNECT_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 _SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog"})
@@ -73,6 +76,7 @@ _RESTRICTED_CONFIG = {"custom_user_agent": "datamorph (external access off)"}
 _RESTRICT_LOCK = threading.Lock()
 _FOREIGN_HINT = ("pass the path of a DuckDB warehouse with --warehouse PATH, or a path that does not exist yet: "
                  "`datamorph load FILE_OR_FOLDER --warehouse PATH` creates the warehouse there")  # fmt: skip
+COMPACT_FREE_SHARE = 0.2  # compact() rewrites the file when at least this share of its blocks is free
 
 # Per-process locks keyed by (warehouse, lower-case target): two threads of one
 # process that write the same target take turns. DuckDB itself keeps other
@@ -753,6 +757,12 @@ class DuckDBEngine(Engine):
             f"SELECT * FROM {_table_sql(target, 'main', self._db)}"
         )
         rows = con.execute(f"SELECT count(*) FROM {_table_sql(hist, HISTORY_SCHEMA, self._db)}").fetchone()[0]
+        note = con.execute(
+            "SELECT comment FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main' "
+            "AND lower(table_name) = lower(?)", [self._db, target]
+        ).fetchone()
+        if note and note[0]:  # the version keeps the note of the run that published it
+            con.execute(f"COMMENT ON TABLE {_table_sql(hist, HISTORY_SCHEMA, self._db)} IS {_literal(str(note[0]))}")
         con.execute(
             f"INSERT INTO {versions} VALUES (?, ?, ?, ?, ?)",
             [target, hist, run_id, datetime.now(UTC).replace(tzinfo=None), rows],
@@ -813,6 +823,7 @@ class DuckDBEngine(Engine):
                         f"SELECT count(*) FROM {_table_sql(tname, 'main', self._db)}"
                     ).fetchone()[0]
                     con.execute(f"DROP TABLE {staged_sql}")
+                    pause("publish:commit", run_id)
             except duckdb.Error as e:
                 if self._find(sname, STAGING_SCHEMA) is None:
                     msg = f"publishing '{tname}' failed: staging table '{staged}' does not exist"
@@ -898,6 +909,99 @@ class DuckDBEngine(Engine):
             replaced_version=replaced,
             extra={"rows": int(rows)},
         )
+
+    # -- recovery and garbage collection --------------------------------------------
+    def _schema_tables(self, schema: str) -> list[str]:
+        return [r[0] for r in self._rows("SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+                                         "AND schema_name = ?", [self._db, schema])]  # fmt: skip
+
+    def staging_tables(self) -> list[StagingTable]:
+        with self._mutex:
+            return [StagingTable(_display_name(STAGING_SCHEMA, n), run_id_in(n)) for n in self._schema_tables(STAGING_SCHEMA)]
+
+    def history_targets(self) -> list[str]:
+        with self._mutex:
+            if self._find(VERSIONS_TABLE, HISTORY_SCHEMA) is None:
+                return []
+            rows = self._rows(f"SELECT min(target) FROM {_table_sql(VERSIONS_TABLE, HISTORY_SCHEMA, self._db)} "
+                              "GROUP BY lower(target) ORDER BY 1")  # fmt: skip
+        return [r[0] for r in rows]
+
+    def history_tables(self) -> set[str]:
+        with self._mutex:
+            return {n.lower() for n in self._schema_tables(HISTORY_SCHEMA) if n.lower() != VERSIONS_TABLE}
+
+    def drop_version(self, target: str, version: VersionInfo) -> None:
+        duckdb = _duckdb()
+
+        self._require_writable(f"drop a version of '{target}'", ExecutionError)
+        hist = self._bare(version.table)
+        with self._mutex:
+            try:
+                with self._transaction() as con:
+                    con.execute(f"DELETE FROM {_table_sql(VERSIONS_TABLE, HISTORY_SCHEMA, self._db)} "
+                                "WHERE lower(target) = lower(?) AND history_table = ?", [target, hist])  # fmt: skip
+                    con.execute(f"DROP TABLE IF EXISTS {_table_sql(hist, HISTORY_SCHEMA, self._db)}")
+            except duckdb.Error as e:
+                raise ExecutionError(f"dropping version {version.table} of '{target}' failed: {_duck_message(e)}",
+                                     target=target) from e  # fmt: skip
+
+    def table_note(self, table: str) -> str | None:
+        with self._mutex:
+            db, schema, name = self._resolve(table)
+            rows = self._rows("SELECT comment FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
+                              "AND table_name = ?", [db, schema, name])  # fmt: skip
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def storage_size(self) -> int | None:
+        if self.path == ":memory:":
+            return None
+        return sum(os.path.getsize(f) for f in (self.path, self.path + ".wal") if os.path.exists(f))
+
+    def compact(self) -> bool:
+        """CHECKPOINT; then, when at least :data:`COMPACT_FREE_SHARE` of the file is free blocks, rewrite it.
+
+        DuckDB reuses the blocks of dropped tables but never gives them back to the file system, so
+        the file only shrinks when it is rewritten: the whole database is copied into a new file
+        (``COPY FROM DATABASE``: tables, views, constraints, comments) that then atomically replaces
+        the old one, and the connection is reopened. Needs external access (ATTACH) and a writable file.
+        """
+        duckdb = _duckdb()
+
+        with self._mutex:
+            con = self._conn()
+            con.execute("CHECKPOINT")
+            if self.path == ":memory:" or self.read_only or not self.external_access:
+                return False
+            _name, _size, _block, total, _used, free, *_ = con.execute("PRAGMA database_size").fetchone()
+            if not total or free < total * COMPACT_FREE_SHARE:
+                return False
+            tmp = self.path + ".compact"
+            for f in (tmp, tmp + ".wal"):
+                if os.path.exists(f):
+                    os.remove(f)
+            try:
+                con.execute(f"ATTACH {_literal(tmp)} AS datamorph_compact")
+                try:
+                    con.execute(f"COPY FROM DATABASE {_ident(self._db).sql(dialect='duckdb')} TO datamorph_compact")
+                finally:
+                    con.execute("DETACH datamorph_compact")
+            except duckdb.Error as e:
+                for f in (tmp, tmp + ".wal"):
+                    if os.path.exists(f):
+                        os.remove(f)
+                raise ExecutionError(f"compacting '{self.path}' failed: {_duck_message(e)}",
+                                     hint="the warehouse was left as it was") from e  # fmt: skip
+            # swap while the old file is still held, so no other process can open it in between
+            os.replace(tmp, self.path)
+            self._con = None
+            try:
+                con.close()
+            finally:
+                self._schemas_ready.clear()
+                self._registered.clear()  # temporary views went with the old connection
+                self._con = self._open()
+            return True
 
     # -- files --------------------------------------------------------------------
     def register_file(

@@ -81,6 +81,12 @@ JOIN pg_class v ON v.oid = r.ev_class
 WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = %s AND v.oid <> %s
 """
 
+#: (name, comment) of the tables in schema %s
+SCHEMA_TABLES = """
+SELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY c.relname
+"""
+
 SETUP = [
     f'CREATE SCHEMA IF NOT EXISTS "{STAGING_SCHEMA}"',
     f'CREATE SCHEMA IF NOT EXISTS "{HISTORY_SCHEMA}"',

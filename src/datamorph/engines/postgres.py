@@ -34,15 +34,18 @@ from datamorph.engines.base import (
     HISTORY_SCHEMA,
     MANAGED_MARK,
     ROLLBACK_RUN_ID,
+    STAGING_MARK,
     STAGING_SCHEMA,
     VERSIONS_TABLE,
     Engine,
     PublishResult,
     QueryResult,
     RollbackResult,
+    StagingTable,
     VersionInfo,
     query_timeout,
     read_limited,
+    run_id_in,
 )
 from datamorph.engines.files import CsvOptions
 from datamorph.engines.pg_load import csv_select, csv_to_arrow, literal, qualified, quote, rows_to_arrow
@@ -58,6 +61,7 @@ from datamorph.errors import (
     suggestion,
 )
 from datamorph.names import check_target
+from datamorph.testhook import pause
 
 FILE_MARK = "datamorph-file:"  # table comment prefix on tables register_file loaded
 INSTALL_HINT = 'pip install "datamorph[postgres]"'
@@ -418,6 +422,8 @@ class PostgresEngine(Engine):
                 with self._transaction() as con:
                     con.execute(f"DROP TABLE IF EXISTS {qualified(name, STAGING_SCHEMA)}".encode())
                     con.execute(f"CREATE TABLE {qualified(name, STAGING_SCHEMA)} AS {body}".encode())
+                    # a long name is shortened (q.fit) and may lose the run id: the comment keeps it
+                    con.execute(f"COMMENT ON TABLE {qualified(name, STAGING_SCHEMA)} IS {literal(f'{STAGING_MARK} {run_id}')}".encode())
             except psycopg.Error as e:
                 raise ExecutionError(f"staging '{target}' failed: {q.message(e)}", sql=select_sql, target=target,
                                      run_id=run_id) from e  # fmt: skip
@@ -498,6 +504,7 @@ class PostgresEngine(Engine):
                     target_sql = qualified(tname, self.schema)
                     con.execute(f"COMMENT ON TABLE {target_sql} IS {literal(f'{MANAGED_MARK} published by run {run_id}')}".encode())
                     rows = con.execute(f"SELECT count(*) FROM {target_sql}".encode()).fetchone()[0]
+                    pause("publish:commit", run_id)
             except psycopg.errors.LockNotAvailable as e:
                 raise ConcurrencyError(f"target '{tname}' is being published by another run",
                                        hint=f"waited {self.lock_timeout:g}s; the target was left unchanged; retry later",
@@ -559,6 +566,50 @@ class PostgresEngine(Engine):
                                     hint="the transaction was rolled back; the target was left unchanged", target=tname) from e
         return RollbackResult(target=tname, restored_from=f"{HISTORY_SCHEMA}.{quote(source)}",
                               replaced_version=replaced, extra={"rows": int(rows)})  # fmt: skip
+
+    # -- recovery and garbage collection -------------------------------------------------------
+    def _schema_tables(self, schema: str) -> list[tuple[str, str | None]]:
+        """(name, comment) of the tables in ``schema``."""
+        return [(r[0], r[1]) for r in self._rows(q.SCHEMA_TABLES, [schema])]
+
+    def staging_tables(self) -> list[StagingTable]:
+        with self._mutex:
+            return [StagingTable(f"{STAGING_SCHEMA}.{quote(n)}", run_id_in(c) or run_id_in(n))
+                    for n, c in self._schema_tables(STAGING_SCHEMA)]  # fmt: skip
+
+    def history_targets(self) -> list[str]:
+        versions = qualified(VERSIONS_TABLE, HISTORY_SCHEMA)
+        with self._mutex:
+            if not self._rows("SELECT to_regclass(%s) IS NOT NULL", [versions])[0][0]:
+                return []
+            return [r[0] for r in self._rows(f"SELECT min(target) FROM {versions} GROUP BY lower(target) ORDER BY 1")]
+
+    def history_tables(self) -> set[str]:
+        with self._mutex:
+            return {n.lower() for n, _c in self._schema_tables(HISTORY_SCHEMA) if n.lower() != VERSIONS_TABLE}
+
+    def drop_version(self, target: str, version: VersionInfo) -> None:
+        psycopg = _psycopg()
+        self._require_writable(f"drop a version of '{target}'", ExecutionError)
+        hist = self._bare(version.table)
+        with self._mutex:
+            try:
+                with self._transaction() as con:
+                    con.execute(f"DELETE FROM {qualified(VERSIONS_TABLE, HISTORY_SCHEMA)} WHERE lower(target) = "
+                                "lower(%s) AND history_table = %s".encode(), [target, hist])  # fmt: skip
+                    con.execute(f"DROP TABLE IF EXISTS {qualified(hist, HISTORY_SCHEMA)}".encode())
+            except psycopg.Error as e:
+                raise ExecutionError(f"dropping version {version.table} of '{target}' failed: {q.message(e)}",
+                                     target=target) from e  # fmt: skip
+
+    def table_note(self, table: str) -> str | None:
+        with self._mutex:
+            oid, *_ = self._resolve(table)
+            note = self._rows("SELECT obj_description(%s, 'pg_class')", [oid])[0][0]
+        return None if note is None else str(note)
+
+    def storage_size(self) -> int | None:
+        return int(self._rows("SELECT pg_database_size(current_database())")[0][0])
 
     # -- files -----------------------------------------------------------------------------
     def register_file(
