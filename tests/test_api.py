@@ -218,7 +218,8 @@ def test_artifact_paths_cannot_escape_their_run(server: ApiServer, client: Any, 
 
 
 def test_unknown_artifact_is_404_with_the_list(client: Any) -> None:
-    run_id = client.get("/api/runs", params={"status": "completed", "limit": 1}).json()["runs"][0]["run_id"]
+    run_id = client.post("/api/runs", json={"prompt": EXAMPLE, "target_table": "api_artifacts"}).json()["run_id"]
+    assert wait_run(client, run_id)["status"] == "completed"
     body = assert_error(client.get(f"/api/runs/{run_id}/artifacts/spec.jsn"), 404, "ArtifactError")
     assert "spec.json" in body["message"]
 

@@ -30,3 +30,11 @@ def test_every_setting_is_documented() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (Path(__file__).parent.parent / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+def test_ci_runs_the_linters_then_the_tests() -> None:
+    root = Path(__file__).parent.parent
+    ci = (root / ".ci" / "run").read_text()
+    assert "make lint" in ci and ci.index("make lint") < ci.index("make test")
+    recipe = (root / "Makefile").read_text().split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    assert "ruff check" in recipe and "mypy" in recipe, recipe
