@@ -58,7 +58,25 @@ class ApiServer:
 
 def start_api(warehouse: Path | str, home: Path, *, env: dict[str, str] | None = None,
               extra_args: tuple[str, ...] = (), wait_s: float = 60.0) -> ApiServer:  # fmt: skip
-    """Start ``datamorph serve`` on a free port and wait until /health answers."""
+    """Start ``datamorph serve`` on a free port and wait until /health answers.
+
+    The port is free when picked but another test process may take it before the server binds it;
+    a server that exits because its address is in use is started again on another port.
+    """
+    for _attempt in range(3):
+        try:
+            return _start_api_once(warehouse, home, env=env, extra_args=extra_args, wait_s=wait_s)
+        except _AddressInUse:
+            continue
+    return _start_api_once(warehouse, home, env=env, extra_args=extra_args, wait_s=wait_s)
+
+
+class _AddressInUse(RuntimeError):
+    pass
+
+
+def _start_api_once(warehouse: Path | str, home: Path, *, env: dict[str, str] | None,
+                    extra_args: tuple[str, ...], wait_s: float) -> ApiServer:  # fmt: skip
     import httpx
 
     port = free_port()
@@ -74,7 +92,10 @@ def start_api(warehouse: Path | str, home: Path, *, env: dict[str, str] | None =
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"datamorph serve exited with {proc.returncode}:\n{server.log()}")
+            text = server.log()
+            if "address already in use" in text.lower():
+                raise _AddressInUse(text)
+            raise RuntimeError(f"datamorph serve exited with {proc.returncode}:\n{text}")
         try:
             if httpx.get(server.url + "/health", timeout=2).status_code == 200:
                 return server
