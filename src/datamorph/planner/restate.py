@@ -94,10 +94,8 @@ def _block(block: QueryBlock, catalog: Catalog | None) -> str:
     before, after = n.derived_split(block)
     if before:
         clauses.append("with " + ", ".join(before))
-    if block.aggregations or block.group_by:
-        clauses.append(n.aggregates(block))
-    if after:
-        clauses.append("then " + ", ".join(after))
+    if block.is_aggregate:
+        clauses.append(n.aggregates(block, after))
     if block.having:
         noun = n.group_noun(block.group_by)
         clauses.append(f"keeping {noun} whose " + " and ".join(n.condition(c, block) for c in block.having))
@@ -236,12 +234,15 @@ class _Names:
         return agg.function not in ("min", "max") or not (agg.column and self.temporal(agg.column))
 
     def derived_split(self, block: QueryBlock) -> tuple[list[str], list[str]]:
-        """Derived columns computed on the rows, and those computed from the aggregates (after grouping)."""
+        """Derived columns computed on the rows, and those computed per group (from aggregates)."""
         before: list[str] = []
         after: list[str] = []
+        grouped: set[str] = set(self.aggs)
         for d in block.derived_columns:
-            words = {w.lower() for w in re.findall(r"[A-Za-z_]\w*", d.expression)}
-            (after if words & set(self.aggs) else before).append(f"{d.name} = {d.expression}")
+            per_group = block.is_aggregate and _per_group(d.expression, grouped)
+            if per_group:
+                grouped.add(d.name.lower())
+            (after if per_group else before).append(f"{d.name} = {d.expression}")
         return before, after
 
     # conditions
@@ -324,12 +325,12 @@ class _Names:
         items = d.order_by if d.keep == "first" else [_flip(o) for o in d.order_by]
         return f"one {table} row per {keys}, the first " + self.order(items, "by", single=False)
 
-    def aggregates(self, block: QueryBlock) -> str:
-        aggs = _either([self.aggregate(a) for a in block.aggregations], "and") if block.aggregations else ""
+    def aggregates(self, block: QueryBlock, per_group: list[str]) -> str:
+        items = [self.aggregate(a) for a in block.aggregations] + per_group
+        what = _either(items, "and") if items else "one row"
         if block.group_by:
-            groups = "per " + _either([self.column(g) for g in block.group_by], "and")
-            return f"{aggs} {groups}" if aggs else f"one row {groups}"
-        return f"{aggs} over all rows"
+            return f"{what} per " + _either([self.column(g) for g in block.group_by], "and")
+        return f"{what} over all rows"
 
     def aggregate(self, a: Aggregation, *, alias: bool = True) -> str:
         what = self.measure(a.column, a.expression)
@@ -341,7 +342,7 @@ class _Names:
         if a.filter:
             phrase += " where " + " and ".join(self.condition(c) for c in a.filter)
         rounded = f" (rounded to {a.round} decimal{'' if a.round == 1 else 's'})" if a.round is not None else ""
-        return f"{phrase} as {a.alias}{rounded}" if alias else phrase + rounded
+        return f"{phrase} as {a.alias}{rounded}" if alias else phrase
 
     def measure(self, column: str | None, expression: str | None) -> str:
         if expression is not None:
@@ -431,6 +432,26 @@ class _Names:
         else:
             word = "descending" if desc else "ascending"
         return word + (f", nulls {o.nulls}" if o.nulls else "")
+
+
+def _per_group(expression: str, grouped: set[str]) -> bool:
+    """Whether a derived column of an aggregating block is computed per group: it aggregates, or uses an
+    aggregate or another per-group column (e.g. ``round(100.0 * cancelled / orders, 2)``)."""
+    from datamorph.compiler.expressions import (
+        contains_aggregate,
+        contains_window,
+        parse_expression,
+        referenced_names,
+    )
+    from datamorph.errors import DataMorphError
+
+    try:
+        tree = parse_expression(expression)
+    except DataMorphError:  # not for the restatement to refuse: read the names it uses
+        return bool({w.lower() for w in re.findall(r"[A-Za-z_]\w*", expression)} & grouped)
+    if contains_aggregate(tree) or contains_window(tree):
+        return True
+    return any(q is None and name.lower() in grouped for q, name in referenced_names(tree))
 
 
 def _singulars(table: str) -> set[str]:
