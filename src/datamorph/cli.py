@@ -165,6 +165,9 @@ class TerminalProgress:
             self.console.print(f"[cyan]↻[/] {_e(entry.description)}")
         elif kind == "info" and meta.get("repairer"):
             self.console.print(f"[cyan]↻[/] {_e(entry.title)}")
+        elif kind == "info" and meta.get("restatement"):
+            self._stop()
+            self.console.print(f"[bold]understood as:[/] {_e(str(meta['restatement']))}")
 
     def _stop(self) -> None:
         if self._status is not None:
@@ -210,6 +213,8 @@ def _print_result(result: dict[str, Any], settings: Settings, *, preview: bool) 
         out.print(t)
     if preview and body.get("target_table"):
         _preview(body["target_table"], settings)
+    if body.get("restatement") and body.get("status") == "completed":
+        out.print(f"[bold]built:[/] {_e(body['restatement'])}")
     if body.get("status") == "completed":
         out.print(f"[bold green]completed[/] {_e(body['target_table'])}: {body.get('rows', 0):,} rows, "
                   f"validation {body['validation_status']}, {body['total_ms']:.0f} ms (run {body['run_id']})")  # fmt: skip
@@ -339,11 +344,15 @@ def plan(
         catalog = engine.catalog(source) if source else engine.catalog()
         spec = plan_request(prompt, engine, catalog=catalog, target=target, reference_date=settings.reference_date)
         sql = compile_spec(spec, catalog).sql(engine.dialect)
+    from datamorph.planner.restate import restate
+
+    understood = restate(spec, catalog)
     if json_out:
-        sys.stdout.write(json.dumps({"spec": json.loads(spec.to_json()), "sql": sql}) + "\n")
+        sys.stdout.write(json.dumps({"spec": json.loads(spec.to_json()), "sql": sql, "restatement": understood}) + "\n")
         return
     from rich.syntax import Syntax
 
+    out.print(f"[bold]understood as:[/] {_e(understood)}")
     out.print("[bold]spec[/]")
     out.print(Syntax(spec.to_json(), "json", word_wrap=True))
     out.print("[bold]sql[/]")

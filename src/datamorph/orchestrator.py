@@ -361,6 +361,10 @@ class Orchestrator:
             "step_timings_ms": dict(ctx.timings),
             "total_ms": round(seconds * 1000, 2),
         }
+        rows = ctx.published.rows if ctx.published is not None else None
+        understood = _restatement(ctx.spec, ctx.catalog, rows)
+        if understood:
+            body["restatement"] = understood
         if ctx.report is not None:
             body["validation_summary"] = ctx.report.summary()
             body["failed_tests"] = [
@@ -399,9 +403,23 @@ def _configured_sinks(settings: Settings) -> tuple[EventSink, ...]:
 # -- the steps -------------------------------------------------------------------------
 
 
+def _restatement(spec: ETLSpec | None, catalog: Catalog | None, rows: int | None = None) -> str | None:
+    """What the spec builds, said back in plain English (None if it cannot be said: a run never fails on it)."""
+    if spec is None:
+        return None
+    from datamorph.planner.restate import restate
+
+    try:
+        return restate(spec, catalog, rows=rows)
+    except Exception as e:
+        log.error("restating the spec failed", exc_info=e)
+        return None
+
+
 def _load_spec(o: Orchestrator, ctx: RunContext) -> str:
     req = ctx.request
     planned = False
+    catalog: Catalog | None = None
     if req.spec is not None:
         spec = req.spec
     elif req.spec_path is not None:
@@ -410,7 +428,7 @@ def _load_spec(o: Orchestrator, ctx: RunContext) -> str:
         from datamorph.planner import plan_request
 
         ctx.engine = o.connect(req.warehouse)
-        catalog = ctx.engine.catalog(req.source_tables) if req.source_tables else None
+        catalog = ctx.engine.catalog(req.source_tables) if req.source_tables else ctx.engine.catalog()
         spec = plan_request(req.prompt, ctx.engine, catalog=catalog, target=req.target,
                             reference_date=o.settings.reference_date)  # fmt: skip
         planned = True
@@ -424,6 +442,9 @@ def _load_spec(o: Orchestrator, ctx: RunContext) -> str:
     how = "Planned from the request" if planned else "Spec loaded"
     o.log(ctx, LogType.INFO, how, f"target {spec.target_table.name}, sources "
           f"{', '.join(spec.source_table_names())}", specs_path=uri, planned=planned)  # fmt: skip
+    understood = _restatement(spec, catalog)  # a spec file: as written (the catalog is read in the next step)
+    if understood:
+        o.log(ctx, LogType.INFO, "Understood as", understood, restatement=understood)
     return f"target {spec.target_table.name} from {', '.join(spec.source_table_names())}"
 
 

@@ -52,7 +52,8 @@ def result_response(run_id: str, result: dict[str, Any]) -> JSONResponse:
 async def start(body: StartRequest, svc: Services = Depends(services)) -> JSONResponse:
     """Plans, compiles, stages, validates and publishes; answers when the run has ended.
 
-    200: `{"status": "success", "run_id", "message", "details": <result body>}`. A run that fails
+    200: `{"status": "success", "run_id", "message", "details": <result body>}` (`details.restatement`
+    says in plain English what was built, with its row count). A run that fails
     answers in the error shape with `run_id` and `details` (400 for a request that cannot be planned,
     409 for a target conflict, 500 for a failed execution or validation).
     """

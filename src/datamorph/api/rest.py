@@ -206,7 +206,8 @@ def get_artifact(run_id: str, name: str, svc: Services = Depends(services)) -> R
 
 @router.post("/plan", summary="Dry run: the spec and the SQL for a request, nothing executed")
 def plan(body: RunCreate, svc: Services = Depends(services)) -> dict[str, Any]:
-    """`{"spec": {...}, "sql": "...", "dialect", "outputs"}` for a prompt (planned) or a spec (checked)."""
+    """`{"spec": {...}, "sql": "...", "dialect", "outputs", "restatement"}` for a prompt (planned) or a spec
+    (checked); `restatement` says in plain English, generated from the spec, what the run would build."""
     from datamorph.compiler import compile_spec
     from datamorph.planner import plan_request
     from datamorph.spec import load_spec
@@ -223,8 +224,10 @@ def plan(body: RunCreate, svc: Services = Depends(services)) -> dict[str, Any]:
         compiled = compile_spec(spec, catalog)
         sql = compiled.sql(engine.dialect)
         dialect = engine.dialect
+    from datamorph.planner.restate import restate
+
     return {"spec": json.loads(spec.to_json()), "sql": sql, "dialect": dialect,
-            "outputs": [o.name for o in compiled.outputs]}  # fmt: skip
+            "outputs": [o.name for o in compiled.outputs], "restatement": restate(spec, catalog)}  # fmt: skip
 
 
 # -- tables -----------------------------------------------------------------------------------
