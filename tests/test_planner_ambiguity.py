@@ -271,6 +271,30 @@ def test_which_table_a_column_word_means(tmp_path: Path) -> None:
         eng.close()
 
 
+TENANTS_SQL = """
+CREATE TABLE tenants (tenant_id INTEGER PRIMARY KEY, town VARCHAR, pet_name VARCHAR, rent DECIMAL(8,2));
+INSERT INTO tenants VALUES (1, 'Ayr', 'rex', 500), (2, 'Ayr', NULL, 700), (3, 'Ayr', 'tom', 900),
+                           (4, 'Bude', NULL, 300), (5, 'Bude', 'kit', 400), (6, 'Cork', NULL, 100);
+"""
+
+
+def test_condition_after_a_share_narrows_rows_or_is_counted(tmp_path: Path) -> None:
+    """"What fraction of tenants in each town has a pet name?": a share of the narrowed rows' total, or the
+    fraction of each town's tenants with one; never published as one of them silently."""
+    from datamorph.engines import connect
+
+    eng = connect(str(_build(tmp_path / "t.duckdb", TENANTS_SQL)))
+    try:
+        with pytest.raises(PlanAmbiguous) as info:
+            plan(eng, "What fraction of tenants in each town has a pet name recorded? town, pet_ratio")
+        readings = info.value.context["readings"]
+        assert [r["rows"] for r in readings] == [2, 3]
+        assert "share of their total" in readings[0]["description"]
+        assert "fraction of each group's rows" in readings[1]["description"]
+    finally:
+        eng.close()
+
+
 def test_fingerprint_ignores_row_order_and_counts_duplicates(engine: Any) -> None:
     def fp(sql: str) -> tuple[Any, ...]:
         return tuple(engine.fetch(fingerprint_sql(sql, "duckdb")).rows[0])

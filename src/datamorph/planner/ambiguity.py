@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from datamorph.engines.base import Engine
     from datamorph.spec import ETLSpec
 
-DoubtKind = Literal["condition", "join", "date_column", "column_table"]
+DoubtKind = Literal["condition", "share_condition", "join", "date_column", "column_table"]
 
 CHECK_TIMEOUT_S = 20.0
 """Longest time one reading may run while readings are compared; past it the request is ambiguous."""
@@ -87,7 +87,8 @@ def choices(spec: ETLSpec, doubts: list[Doubt]) -> list[Choice]:
         if (doubt.kind, doubt.subject) in seen:
             continue
         seen.add((doubt.kind, doubt.subject))
-        build = {"condition": _condition, "join": _join, "date_column": _column, "column_table": _column}[doubt.kind]
+        build = {"condition": _condition, "share_condition": _share, "join": _join, "date_column": _column,
+                 "column_table": _column}[doubt.kind]  # fmt: skip
         readings = build(spec, doubt)
         if len(readings) > 1:
             out.append(Choice(doubt, tuple(readings)))
@@ -142,6 +143,58 @@ def _condition(spec: ETLSpec, doubt: Doubt) -> list[Reading]:
                 f"'each {group} whose {fn} {col} is {op} {value}'", spec),
         Reading(f"condition on each row: {describe_filter(row)}, then the {fn}",
                 f"'{fn} {col} of {table} with {col} {op} {value}{per}'", other),
+    ]  # fmt: skip
+
+
+def _case(f: Filter) -> Any:
+    """The filter as a SQL condition, for the simple forms a share's condition takes; None otherwise."""
+    table, _, name = f.column.rpartition(".")
+    col = exp.column(name, table or None, quoted=True)
+    if f.operator in ("is_null", "is_not_null"):
+        null = exp.Is(this=col, expression=exp.Null())
+        return null if f.operator == "is_null" else exp.Not(this=null)
+    ops = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
+    if f.operator not in ops or f.value_column is not None or isinstance(f.value, (list, dict)):
+        return None
+    out: Any = ops[f.operator](this=col, expression=exp.convert(f.value))
+    return out
+
+
+def _share(spec: ETLSpec, doubt: Doubt) -> list[Reading]:
+    """Default: the rows narrowed by the condition, each group's share of their total; other: the condition
+    kept inside the share (of each group's rows, the fraction that meets it)."""
+    x = next((c for c in spec.derived_columns if c.name == doubt.subject), None)
+    cond = next((f for f in spec.filters if isinstance(f, Filter) and f.provenance == doubt.words), None)
+    when = _case(cond) if cond is not None else None
+    if x is None or cond is None or when is None:
+        return []
+    tree: exp.Expression = exp.maybe_parse(x.expression)
+    wins = [w for w in tree.find_all(exp.Window) if isinstance(w.this, exp.Sum) and not w.args.get("partition_by")]
+    if len(wins) != 1:
+        return []
+    total = wins[0].this.this  # sum(<the group's measure>) OVER ()
+    if not isinstance(total, (exp.Count, exp.Sum, exp.Avg)) and not isinstance(total, exp.Column):
+        return []
+    if isinstance(total, exp.Column):
+        return []  # a named aggregation: left as it is
+    arg = total.this
+    inner = exp.Case(ifs=[exp.If(this=when, true=exp.Literal.number(1) if isinstance(arg, exp.Star) else arg.copy())])
+    part = total.__class__(this=inner)
+    numerators = [n for n in tree.find_all(total.__class__) if n == total and not n.find_ancestor(exp.Window)]
+    if len(numerators) != 1:
+        return []
+    numerators[0].replace(part)
+    wins[0].replace(total.copy())
+    other_x = x.model_copy(update={"expression": tree.sql()})
+    other = spec.model_copy(update={
+        "filters": [f for f in spec.filters if f is not cond],
+        "derived_columns": [other_x if c is x else c for c in spec.derived_columns]}, deep=True)  # fmt: skip
+    what = describe_filter(cond)
+    return [
+        Reading(f"only rows with {what}; {x.name} = each group's share of their total",
+                f"'... share of the total, only rows with {doubt.words}'", spec),
+        Reading(f"all rows; {x.name} = the fraction of each group's rows with {what}",
+                f"'the fraction of each group's rows that have {doubt.words}'", other),
     ]  # fmt: skip
 
 

@@ -29,7 +29,7 @@ def find_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
     """The doubts recognizers recorded, plus the join and date-column doubts of ``spec``."""
     if spec.union is not None:
         return []
-    return [*d.doubts, *_join_doubts(d, spec), *_date_doubts(d, spec)]
+    return [*d.doubts, *_join_doubts(d, spec), *_date_doubts(d, spec), *_share_doubts(d, spec)]
 
 
 def _filters(conds: list[Condition]) -> list[Filter]:
@@ -43,6 +43,30 @@ def _filters(conds: list[Condition]) -> list[Filter]:
             out += _filters(c.all_of)
         elif isinstance(c, Not):
             out += _filters([c.not_])
+    return out
+
+
+_ONLY_BEFORE = re.compile(r"\b(?:only|just|among|excluding|except|for|considering|counting)\b[^.;!?]{0,24}$", re.I)
+
+
+def _share_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
+    """"What fraction of patients in each city has an insurance provider?": the condition said after a share
+    of the total may narrow the rows (the default) or say what the share counts (within each group)."""
+    if not spec.group_by or not spec.filters:
+        return []
+    low = d.prompt.lower()
+    out = []
+    for x in spec.derived_columns:
+        if not re.search(r"\bover\s*\(\s*\)", x.expression, re.I) or not x.provenance:
+            continue
+        at = low.find(x.provenance.lower())
+        for f in spec.filters:
+            if not isinstance(f, Filter) or not f.provenance:
+                continue
+            pos = low.find(f.provenance.lower(), at + 1)
+            if at < 0 or pos < 0 or re.search(r"[.;!?]", low[at:pos]) or _ONLY_BEFORE.search(low[:pos]):
+                continue
+            out.append(Doubt("share_condition", f.provenance, x.name, (f.column,)))
     return out
 
 
