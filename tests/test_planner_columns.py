@@ -64,14 +64,15 @@ LISTS = [
      "SELECT user_id, username, country FROM users", ["user_id", "username", "country"]),
     ("Produce an account list: account_id, account_type, status.",
      "SELECT account_id, account_type, status FROM accounts", ["account_id", "account_type", "status"]),
-    ("Attach the category name to each product: product_id, product_name, category_name.",
+    ("Attach the category name to each product: product_id, product_name, category_name. Products without a "
+     "category can be dropped.",
      "SELECT product_id, product_name, category_name FROM products JOIN categories USING (category_id)",
      ["product_id", "product_name", "category_name"]),
     ("Tag page views with the subscription plan of the user behind the session: view_id, page_url, plan.",
      "SELECT view_id, page_url, plan FROM page_views JOIN sessions USING (session_id) JOIN users USING (user_id)",
      ["view_id", "page_url", "plan"]),
     ("Show each employee alongside the name of their department - employee_id, first_name, last_name, "
-     "department_name.",
+     "department_name. Leave out employees without a matching department.",
      "SELECT employee_id, first_name, last_name, department_name FROM employees JOIN departments "
      "USING (department_id)", ["employee_id", "first_name", "last_name", "department_name"]),
     ("Pull sessions: session_id, device_type, browser",

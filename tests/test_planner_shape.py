@@ -361,7 +361,7 @@ def test_union_distinct(engine) -> None:  # type: ignore[no-untyped-def]
     ("number of employees per department, including departments with none. department_id and employee_count",
      "SELECT d.department_id, count(e.employee_id) FROM departments d LEFT JOIN employees e "
      "ON e.department_id = d.department_id GROUP BY d.department_id", ["department_id", "employee_count"]),
-    ("Product id, product name and category name for every product",
+    ("Product id, product name and category name for every product; skip products without a category",
      "SELECT p.product_id, p.product_name, c.category_name FROM products p JOIN categories c "
      "ON c.category_id = p.category_id", ["product_id", "product_name", "category_name"]),
     ("show me first_name, last_name and email of employees",
@@ -472,9 +472,9 @@ def test_union_variants(engine, prompt: str) -> None:  # type: ignore[no-untyped
 
 
 @pytest.mark.parametrize("prompt, sql", [
-    ("list employees with their department name",
+    ("list employees with their department name, leaving out employees without a department",
      "SELECT e.*, d.department_name FROM employees e JOIN departments d ON d.department_id = e.department_id"),
-    ("employees and department names",
+    ("employees and department names; drop employees whose department can't be found",
      "SELECT e.*, d.department_name FROM employees e JOIN departments d ON d.department_id = e.department_id"),
     ("orders plus the customer email",
      "SELECT o.*, c.email FROM orders o JOIN customers c ON c.customer_id = o.customer_id"),

@@ -62,6 +62,13 @@ class UnsafeRequest(PlanError):
     """A request to delete, drop or overwrite source data."""
 
 
+class PlanAmbiguous(PlanError):
+    """A phrase of the request has readings that give different tables on the warehouse.
+
+    ``context["readings"]`` lists them: what each reading does, its row count and how to ask for it.
+    """
+
+
 class TargetConflict(DataMorphError):
     """The target would overwrite a source table or a table DataMorph did not create."""
 

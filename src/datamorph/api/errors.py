@@ -57,6 +57,7 @@ _STATUS: tuple[tuple[type[E.DataMorphError], int], ...] = (
     (E.ArtifactError, 404),
     (E.QueryRefused, 400),
     (E.UnsafeRequest, 400),
+    (E.PlanAmbiguous, 400),
     (E.PlanError, 400),
     (E.SpecError, 400),
     (E.TableNotFound, 404),

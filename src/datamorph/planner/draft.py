@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from datamorph.catalog import Catalog
 from datamorph.errors import PlanError
+from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.linking import JoinEdge, SchemaLinker
 from datamorph.planner.text import Tokens
 from datamorph.spec import (
@@ -66,6 +67,7 @@ class Draft:
     anti_tables: list[str] = field(default_factory=list)  # joined only to find base rows without a match
     target: str | None = None
     notes: list[str] = field(default_factory=list)
+    doubts: list[Doubt] = field(default_factory=list)  # phrases read one way of several (planner/ambiguity.py)
 
     # -- helpers for recognizers -------------------------------------------------------
     def use_table(self, table: str) -> None:

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from datamorph.catalog import Catalog
 from datamorph.errors import DataMorphError, PlanError, suggestion
 from datamorph.names import check_target
+from datamorph.planner.ambiguity import Doubt
+from datamorph.planner.doubts import find_doubts
 from datamorph.planner.draft import Draft, assemble
 from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.linking import SchemaLinker
@@ -34,6 +36,7 @@ def plan(
     target: str | None = None,
     reference_date: dt.date | None = None,
     recognizers: tuple[Recognizer, ...] = RECOGNIZERS,
+    doubts: list[Doubt] | None = None,
 ) -> ETLSpec:
     """Turn ``prompt`` into a spec grounded in ``catalog``.
 
@@ -41,6 +44,8 @@ def plan(
         UnsafeRequest: the request asks to delete, drop or overwrite data.
         SpecError, TargetConflict: ``target`` cannot be a target table (see :func:`datamorph.names.check_target`).
         PlanError: part of the request could not be understood (the error quotes it).
+
+    ``doubts``, when given, receives the phrases planned one way of several (see :mod:`.ambiguity`).
     """
     if not prompt or not prompt.strip():
         raise PlanError("the request is empty", hint="describe the table you want")
@@ -59,11 +64,14 @@ def plan(
             unused=leftover,
         )
     try:
-        return assemble(draft)
+        spec = assemble(draft)
     except PlanError:
         raise
     except DataMorphError as e:
         raise PlanError(f"the request does not make a valid spec: {e.message}", hint=e.hint) from None
+    if doubts is not None:
+        doubts.extend(find_doubts(draft, spec))
+    return spec
 
 
 _CLAUSE_SPLIT = re.compile(r"[.;!?]\s+|,\s*(?:so|and so|which is why|that is why)\b|\s+-\s+|:\s")

@@ -13,6 +13,7 @@ the compiler computes after aggregation).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from datamorph.errors import DataMorphError, PlanError
 from datamorph.planner.draft import Draft
@@ -382,6 +383,8 @@ def _finish(d: Draft, ctx: Ctx) -> None:
     d.aggregations.extend(aggs)
     for meas, op, value, words in ctx.having:
         d.having.append(Filter(column=meas.alias, operator=op, value=value, provenance=words))  # type: ignore[arg-type]
+        d.doubts = [replace(x, subject=meas.alias) if x.kind == "condition" and not x.subject and x.words == words
+                    else x for x in d.doubts]  # fmt: skip
     for r in ctx.ratios:
         refs = []
         for m in r.measures:

@@ -21,6 +21,7 @@ import re
 
 from datamorph.catalog import NUMERIC_FAMILIES, TableInfo
 from datamorph.errors import PlanError
+from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.common import in_play
@@ -193,9 +194,12 @@ def _comparisons(d: Draft, spans: list[_Mention]) -> None:
                 continue
             value, end = [value, hi[0]], hi[1]
         hit, col_start = _column_before(d, spans, m.start())
+        if _taken(d, hit):
+            continue  # "average salary above 50,000": the column word is a measure's; a row filter would misread it
         words = d.prompt[col_start:end]
         column = _column_of(d, hit, words)
         _check_value(d, column, value, words)
+        _shared_column(d, hit, column, words)
         operators: dict[str, Operator] = {"ne": "!=", "ge": ">=", "le": "<=", "gt": ">", "lt": "<", "eq": "=",
                                           "between": "between", "nbetween": "not_between", "is": "="}  # fmt: skip
         operator = operators[op]
@@ -210,12 +214,49 @@ def _comparisons(d: Draft, spans: list[_Mention]) -> None:
             continue
         end = t.end + s.end()
         hit, col_start = _column_before(d, spans, t.start)
+        if _taken(d, hit):
+            continue
         words = d.prompt[col_start:end]
         column = _column_of(d, hit, words)
         _check_value(d, column, t.value, words)
+        _shared_column(d, hit, column, words)
         d.filters.append(Filter(column=column, operator=">=" if s.group("ge") else "<=", value=t.value,
                                 provenance=words.strip()))  # fmt: skip
         _mark(d, col_start, end)
+
+
+def _taken(d: Draft, hit: _Mention | None) -> bool:
+    """The column words before a comparison already belong to another clause (a measure: "average
+    salary", "total amount"): the comparison binds to that clause, never to the rows' column."""
+    return hit is not None and isinstance(hit.m, ColumnMatch) and not _free(d, hit.start, hit.end)
+
+
+def _shared_column(d: Draft, hit: _Mention | None, column: str, words: str) -> None:
+    """"rent over 100" where two tables of the plan both have a rent the word names as well: the linker's
+    pick is the plan, the other is a reading checked on the warehouse (planner/ambiguity.py keeps the
+    candidates among the plan's tables). A table word just before the column ("stall rent", "stalls
+    with rent") settles it."""
+    if hit is None or not isinstance(hit.m, ColumnMatch):
+        return
+    before = [t for t in d.tokens.items if t.end <= hit.start and t.kind == "word"]
+    while before and before[-1].low in ("the", "its", "their", "a", "an", "of"):
+        before.pop()
+    if before and before[-1].low in ("with", "whose", "having", "where", "that", "which") and len(before) > 1:
+        before.pop()  # "stalls with rent over 100", "markets whose rent is over 100"
+    if before and _table_named(d, before[-1].text) == hit.m.table:
+        return
+    best = d.linker.columns(d.prompt[hit.start : hit.end])  # the spec's tables decide which are readings
+    top = next((c.score for c in best if (c.table, c.column) == (hit.m.table, hit.m.column)), hit.m.score)
+    family = _info(d, hit.m.table, hit.m.column).family
+    others = tuple(dict.fromkeys(f"{c.table}.{c.column}" for c in best if c.table != hit.m.table and c.score >= top
+                                 and _info(d, c.table, c.column).family == family))  # fmt: skip
+    if others:
+        d.doubts.append(Doubt("column_table", words.strip(), column, others))
+
+
+def _table_named(d: Draft, word: str) -> str | None:
+    hits = d.linker.tables(word)
+    return hits[0].table if hits and hits[0].score >= 0.85 else None
 
 
 def _check_value(d: Draft, column: str, value: object, words: str) -> None:
@@ -328,9 +369,18 @@ def _key_to(d: Draft, table: str) -> str | None:
             continue
         e = edges[0]
         col = e.left_column if e.left_table == t else e.right_column
-        if col.lower() not in (p.lower() for p in d.catalog.table(t).primary_key):
+        if col.lower() not in (p.lower() for p in d.catalog.table(t).primary_key) and not _own_key(d, t, col):
             return f"{t}.{col}"
     return None
+
+
+def _own_key(d: Draft, table: str, column: str) -> bool:
+    """``accounts.account_id`` (or ``id``): the row's own key, even where no primary key is declared. It
+    is what a related table points at, so it is never NULL for a missing related row ("accounts with
+    no deals" is an anti join, not ``account_id IS NULL``)."""
+    low = column.lower()
+    stem = re.sub(r"_?(?:id|key|code|no|number)$", "", low)
+    return low == "id" or bool(stem) and _table_named(d, stem) == table
 
 
 def _followed_by_condition(d: Draft, pos: int) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
@@ -16,7 +17,7 @@ _CMP = re.compile(
     r"(?P<op>more\s+than|greater\s+than|higher\s+than|larger\s+than|bigger\s+than|over|above|exceed(?:s|ing|ed)?|"
     r"in\s+excess\s+of|at\s+least|no\s+(?:less|fewer)\s+than|a\s+minimum\s+of|fewer\s+than|less\s+than|lower\s+than|"
     r"smaller\s+than|under|below|at\s+most|no\s+more\s+than|a\s+maximum\s+of|exactly|equal\s+to|equals|between|"
-    r">=|<=|>|<|=|==)\s*(?:of\s+)?$", re.I)  # fmt: skip
+    r">=|<=|>|<|=|==)\s*(?:of\s+)?(?:[$€£¥]\s*|(?:usd|eur|gbp)\s+)?$", re.I)  # fmt: skip
 _OPS = [(r"at\s+least|no\s+(?:less|fewer)|a\s+minimum|>=", ">="), (r"at\s+most|no\s+more|a\s+maximum|<=", "<="),
         (r"fewer|less|lower|smaller|under|below|<", "<"), (r"exactly|equal|=", "="), (r"between", "between"),
         (r".", ">")]  # fmt: skip
@@ -32,6 +33,7 @@ _VERB_GAP = re.compile(r"^\s*(?:(?:is|are|was|were|be|of|comes?\s+to|came\s+to|a
                        r"amounts?\s+to|reaches|reached|that\s+is|which\s+is)\s+)*$", re.I)  # fmt: skip
 _LEAD = re.compile(r"\b(?:(?:only|just|keep|show|list|return)\s+)+(?:(?:the|those|ones)\s+)?(?:(?P<t>[A-Za-z_]+)\s+)?$",
                    re.I)  # fmt: skip
+_UNITS = re.compile(r"^\s*(?:dollars?|usd|eur|euros?|gbp|pounds?|bucks)\b", re.I)
 _ONLY = re.compile(r"\b(?:only|just|keep|show|list)?\s*(?:(?:the\s+)?(?:ones|those|groups|them)\s+)?$", re.I)
 
 
@@ -66,6 +68,8 @@ def find(d: Draft, ctx: Ctx) -> None:
                                                    re.match(r"fewer|less|below|under|lower", after.group("d")) else ">=")  # fmt: skip
         value: object = t.value
         end = t.end + (after.end() if after else 0)
+        unit = _UNITS.match(d.prompt[end:])
+        end += unit.end() if unit else 0
         if op == "between":
             m2 = re.match(r"\s*(?:and|to|-)\s*", d.prompt[t.end :])
             nxt = toks[i + 1 : i + 3]
@@ -74,10 +78,11 @@ def find(d: Draft, ctx: Ctx) -> None:
                 continue
             value, end = [t.value, two.value], two.end
         meas, subject_start, noun_end = _count_noun(d, ctx, end, op_start)
+        linked = True
         if meas is not None:
             end = noun_end
         else:
-            meas, subject_start = _subject_measure(d, ctx, op_start)
+            meas, subject_start, linked = _subject_measure(d, ctx, op_start)
         if meas is None:
             continue
         _subject_group(d, ctx, subject_start, meas, restate=bool(ctx.keys))
@@ -85,7 +90,12 @@ def find(d: Draft, ctx: Ctx) -> None:
         if lead and lead.group("t") and ph.table_of(d, lead.group("t")) is None:
             lead = None
         subject_start = lead.start() if lead else subject_start
-        ctx.having.append((meas, op, value, d.prompt[subject_start:end].strip()))
+        words = d.prompt[subject_start:end].strip()
+        ctx.having.append((meas, op, value, words))
+        if not linked and meas.column and meas.function in ("sum", "avg", "min", "max"):
+            # "average salary above 50,000 per department": the average, or the salaries above 50,000?
+            # The aggregate is planned; the rows reading is checked on the warehouse (planner/ambiguity.py).
+            d.doubts.append(Doubt("condition", words, ""))
         ph.mark(d, subject_start, end)
 
 
@@ -148,12 +158,25 @@ def _subject_group(d: Draft, ctx: Ctx, subject_start: int, meas: ms.Measure, res
             return
 
 
-def _subject_measure(d: Draft, ctx: Ctx, op_start: int) -> tuple[ms.Measure | None, int]:
-    """ "whose average salary is above", "with total > 1000", "only customers above 1,000"."""
+def _subject_measure(d: Draft, ctx: Ctx, op_start: int) -> tuple[ms.Measure | None, int, bool]:
+    """ "whose average salary is above", "with total > 1000", "only customers above 1,000".
+
+    The flag says whether the words tie the comparison to the measure: a link before it ("with",
+    "whose", "having", "that have"), a bare aggregate word ("whose total is"), or the group itself
+    ("customers above 1,000"). Without one ("average salary above 50,000 per department") the
+    comparison may be on each row as well.
+    """
+    for m in ctx.measures:  # "total fine exceeds 10": the comparison word is not part of the measure's name
+        if m.start < op_start < m.end and _CMP.match(d.prompt[op_start : m.end].strip() + " "):
+            m.end = op_start - (len(d.prompt[:op_start]) - len(d.prompt[:op_start].rstrip()))
+            for t in d.tokens.items:
+                if op_start <= t.start < t.end <= op_start + len(d.prompt[op_start:].split(None, 1)[0]):
+                    t.used = False
     for m in sorted(ctx.measures, key=lambda x: -x.end):
         if m.end <= op_start and _VERB_GAP.match(d.prompt[m.end : op_start]):
             link = _LINK.search(d.prompt[: m.start])
-            return m, link.start() if link and link.group(0).strip() else m.start
+            linked = bool(link and link.group(0).strip())
+            return m, link.start() if link and linked else m.start, linked
     before = d.prompt[max(0, op_start - 40) : op_start]
     bare = re.search(r"\b(?:a\s+|the\s+|their\s+|its\s+)?(?:combined\s+|overall\s+|grand\s+)?(?P<w>total|sum|average|"
                      r"avg|mean|count|number|maximum|max|minimum|min)\s*(?:(?:is|was|of|comes\s+to)\s+)*$", before, re.I)  # fmt: skip
@@ -166,8 +189,8 @@ def _subject_measure(d: Draft, ctx: Ctx, op_start: int) -> tuple[ms.Measure | No
         if len(cands) == 1:
             start = op_start - len(before) + bare.start()
             link = _LINK.search(d.prompt[:start])
-            return cands[0], link.start() if link and link.group(0).strip() else start
-        return None, op_start
+            return cands[0], link.start() if link and link.group(0).strip() else start, True
+        return None, op_start, True
     mtables = {m.table for m in ctx.measures}
     group_tables = {k[1] for k in ctx.keys if k[1] and (not k[0] or k[1] not in mtables)}
     link = _LINK.search(d.prompt[:op_start])
@@ -182,5 +205,5 @@ def _subject_measure(d: Draft, ctx: Ctx, op_start: int) -> tuple[ms.Measure | No
         and subj
         and (not words or ph.table_of(d, ph.text_of(d, words)) in group_tables)
     ):
-        return ctx.measures[0], subj[0].start
-    return None, op_start
+        return ctx.measures[0], subj[0].start, True
+    return None, op_start, True

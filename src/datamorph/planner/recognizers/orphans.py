@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+from datamorph.errors import DataMorphError
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.linking import TableMatch
@@ -36,6 +37,10 @@ _MISSING = tuple(
         rf"\b(?:without|lacking|missing|with\s+no|(?:that|which|who)\s+(?:has|have|had)\s+no|having\s+no)\s+"
         rf"(?:an?\s+|any\s+|the\s+|their\s+|its\s+)?(?:matching\s+|valid\s+|known\s+|corresponding\s+|existing\s+)?"
         rf"(?P<x>{_W}(?:\s+{_W})?)(?:\s+(?:row|record|entry|match))?{_TBL}",
+        # that never had a deal / who have never placed an order / never booked any appointment
+        rf"\b(?:(?:that|which|who)\s+)?(?:(?:has|have|had)\s+)?never\s+(?:(?:had|have|has|got|placed|made|received|"
+        rf"booked|opened|signed|bought|ordered|closed|won|held|attended|written|wrote|issued|paid)\s+)?"
+        rf"(?:an?\s+|any\s+)?(?P<x>{_W}(?:\s+{_W})?){_TBL}",
         # whose department isn't in the departments table / whose product can't be found / is unknown
         rf"\b(?:whose|where|with|if|when|for\s+which)\s+(?:the\s+|its\s+|their\s+|a\s+)?{_X}\s+"
         rf"(?:(?:is|are|was|were)\s+(?:not|n't)\s+|isn't\s+|aren't\s+|wasn't\s+|weren't\s+)"
@@ -130,6 +135,8 @@ def _clause(d: Draft, cstart: int, cend: int) -> None:
         mode = "drop"
     elif keep is not None:
         mode = "keep"
+    elif _anti(d, found):
+        mode = "anti"  # "accounts with no deals": accounts without a matching deal row
     else:
         return  # "products without a category": a NULL test, for filters
     verbs = [v for v in (not_drop, drop if mode == "drop" else None, keep if mode == "keep" else None, even) if v]
@@ -160,15 +167,74 @@ def _clause(d: Draft, cstart: int, cend: int) -> None:
     only = re.search(r"\b(?:only|just)\s+(?:the\s+)?(?:\w+\s+){0,2}$", d.prompt[cstart:first], re.IGNORECASE)
     if only and mode == "drop":
         _mark(d, cstart + only.start(), cstart + only.start() + 4)
+    tables = sorted({t for *_, rel, _ in found for t in rel})
+    if mode == "anti":
+        for t in tables:
+            _anti_join(d, t)
+        d.notes.append(f"only {d.base} rows without a matching {', '.join(tables)} row")
+        return
     if mode == "keep":
         d.preserve_base = True
     else:
         d.filters.extend(nulls)
-    tables = sorted({t for *_, rel, _ in found for t in rel})
     d.notes.append(f"{'keep' if mode == 'keep' else 'drop'} rows without a matching {', '.join(tables)} row")
 
 
 # ------------------------------------------------------------------------------------------------
+
+
+_AGGREGATE_CUE = re.compile(r"\b(?:count|counts|number\s+of|how\s+many|totals?|sum|average|avg|mean|per|zero|appear|"
+                            r"(?:show|with|as)\s+(?:a\s+)?0)\b", re.IGNORECASE)  # fmt: skip
+
+
+def _anti(d: Draft, found: list[tuple[int, int, list[str], str]]) -> bool:
+    """"accounts with no deals", "authors that have no books", "members who never borrowed a book": the
+    related table points at the base (one base row, many related rows), so the request asks for the base
+    rows that no related row points at. Where the request counts or totals ("with no orders must appear
+    with 0"), the clause is a wish to keep groups, which the aggregates read."""
+    if d.base is None or _AGGREGATE_CUE.search(d.prompt):
+        return False
+    related = {t for *_, rel, kind in found for t in rel if t != d.base}
+    return bool(related) and all(k == "missing" for *_, k in found) and all(
+        _child_key(d, d.base, t) is not None for t in related)
+
+
+def _child_key(d: Draft, base: str, table: str) -> str | None:
+    """The column of ``table`` that points at ``base``'s own key (``deals.account_id`` → accounts), if any."""
+    try:
+        edges = d.linker.join_path([base, table])
+    except DataMorphError:
+        return None
+    if len(edges) != 1:
+        return None
+    e = edges[0]
+    base_col, col = (e.left_column, e.right_column) if e.left_table == base else (e.right_column, e.left_column)
+    if not _own_key(d, base, base_col) or _own_key(d, table, col):
+        return None
+    return f"{table}.{col}"
+
+
+def _own_key(d: Draft, table: str, column: str) -> bool:
+    """The table's own key: its primary key, ``id``, or ``<table>_id`` where no key is declared."""
+    info = d.catalog.table(table)
+    low = column.lower()
+    if info.primary_key:
+        return low in (p.lower() for p in info.primary_key)
+    stem = re.sub(r"_?(?:id|key|code|no|number)$", "", low)
+    return low == "id" or bool(stem) and _table(d, stem) == info.name
+
+
+def _anti_join(d: Draft, table: str) -> None:
+    """Base rows with no row in ``table``: a left join to it, and its key pointing back is NULL (an equality
+    join never matches a NULL, so the key is NULL exactly on the base rows without a match)."""
+    assert d.base is not None
+    key = _child_key(d, d.base, table)
+    assert key is not None
+    d.use_table(table)
+    d.preserve_base = True
+    if table not in d.anti_tables:
+        d.anti_tables.append(table)
+    d.filters.append(Filter(column=key, operator="is_null", provenance=f"no matching {table} row"))
 
 
 def _free(d: Draft, start: int, end: int) -> bool:

@@ -1,0 +1,137 @@
+"""Where a planned request left a choice open: the doubts :mod:`.ambiguity` checks on the warehouse.
+
+Recognizers record the doubts they meet while reading (``Draft.doubts``: a condition on a measure that
+could hold on each row, a column word two tables share). Two more come from the assembled spec:
+
+- ``join``: a row-level query (no aggregation) whose inner join to a table the request did not
+  qualify: it neither said to drop or keep base rows without a match ("skip products without a
+  category", "keep ..."), nor named the join ("join A and B on k"), nor put a condition on the
+  joined rows (which needs them to exist);
+- ``date_column``: a period on a date column the request did not name, on a table with other dates
+  of the same type, that is not the table's own date (``orders.order_date`` is the orders' date).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+
+from datamorph.catalog import TEMPORAL_FAMILIES
+from datamorph.planner.ambiguity import Doubt
+from datamorph.planner.draft import Draft
+from datamorph.planner.recognizers.dates import _stem
+from datamorph.spec import AllOf, AnyOf, Condition, ETLSpec, Filter, Not
+
+_GENERIC = frozenset({"date", "time", "at", "on", "ts", "dt", "timestamp", "datetime", "day"})
+
+
+def find_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
+    """The doubts recognizers recorded, plus the join and date-column doubts of ``spec``."""
+    if spec.union is not None:
+        return []
+    return [*d.doubts, *_join_doubts(d, spec), *_date_doubts(d, spec), *_share_doubts(d, spec)]
+
+
+def _filters(conds: list[Condition]) -> list[Filter]:
+    out: list[Filter] = []
+    for c in conds:
+        if isinstance(c, Filter):
+            out.append(c)
+        elif isinstance(c, AnyOf):
+            out += _filters(c.any_of)
+        elif isinstance(c, AllOf):
+            out += _filters(c.all_of)
+        elif isinstance(c, Not):
+            out += _filters([c.not_])
+    return out
+
+
+_ONLY_BEFORE = re.compile(r"\b(?:only|just|among|excluding|except|for|considering|counting)\b[^.;!?]{0,24}$", re.I)
+
+
+def _share_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
+    """"What fraction of patients in each city has an insurance provider?": the condition said after a share
+    of the total may narrow the rows (the default) or say what the share counts (within each group)."""
+    if not spec.group_by or not spec.filters:
+        return []
+    low = d.prompt.lower()
+    out = []
+    for x in spec.derived_columns:
+        if not re.search(r"\bover\s*\(\s*\)", x.expression, re.I) or not x.provenance:
+            continue
+        at = low.find(x.provenance.lower())
+        for f in spec.filters:
+            if not isinstance(f, Filter) or not f.provenance:
+                continue
+            pos = low.find(f.provenance.lower(), at + 1)
+            if at < 0 or pos < 0 or re.search(r"[.;!?]", low[at:pos]) or _ONLY_BEFORE.search(low[:pos]):
+                continue
+            out.append(Doubt("share_condition", f.provenance, x.name, (f.column,)))
+    return out
+
+
+def _join_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
+    if spec.aggregations or spec.group_by or d.preserve_base or d.join_hints or not spec.join_conditions:
+        return []
+    conditioned = {f.column.split(".")[0] for f in _filters([*spec.filters, *spec.qualify]) if "." in f.column}
+    conditioned |= {t for x in spec.derived_columns for t in re.findall(r"\b(\w+)\.", x.expression)
+                    if d.catalog.has_table(t)}  # a derived column reads them: kept as the plan reads them  # fmt: skip
+    below: dict[str, set[str]] = {}  # table -> the tables joined through it
+    for j in reversed(spec.join_conditions):
+        below[j.right_table] = {j.right_table, *(t for x in spec.join_conditions if x.left_table == j.right_table
+                                                 for t in below.get(x.right_table, {x.right_table}))}  # fmt: skip
+    out = []
+    for j in spec.join_conditions:
+        t = j.right_table
+        if j.join_type != "inner" or t in d.required_tables or t in d.anti_tables or below[t] & conditioned:
+            continue
+        out.append(Doubt("join", f"{spec.source_tables[0].table_name} with {t}", t))
+    return out
+
+
+def _date_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
+    out = []
+    said = {_stem(w) for w in re.findall(r"[a-z]+", d.prompt.lower())}
+    for f in _filters(spec.filters):
+        if "." not in f.column or f.value is None or not d.catalog.has_table(f.column.split(".")[0]):
+            continue
+        if _cue(f.provenance or ""):
+            continue  # "left in 2023", "hired since May": a word of the condition chose the date
+        table, col = f.column.split(".", 1)
+        info = d.catalog.table(table)
+        if not info.has_column(col):
+            continue
+        family = info.column(col).family
+        if family not in TEMPORAL_FAMILIES or _named(col, said) or _own_date(table, col):
+            continue
+        others = tuple(f"{table}.{c.name}" for c in info.columns if c.family == family and c.name != col)
+        if others:
+            out.append(Doubt("date_column", f.provenance or f.column, f.column, others))
+    return out
+
+
+_PERIOD_WORDS = frozenset(
+    {"in", "on", "during", "since", "before", "after", "until", "till", "between", "and", "from", "to", "through",
+     "the", "of", "last", "this", "next", "past", "previous", "prior", "current", "year", "years", "month", "months",
+     "week", "weeks", "day", "days", "quarter", "quarters", "q1", "q2", "q3", "q4", "first", "half", "h1", "h2",
+     "whole", "both", "inclusive", "exclusive", "ago", "within", "over", "at", "end", "start", "beginning", "ytd",
+     "today", "yesterday", "or", "later", "earlier", "than", "a", "an", "calendar", "fiscal", "dates", "date"}
+    | {m.lower() for m in (*calendar.month_name, *calendar.month_abbr) if m}
+)
+
+
+def _cue(words: str) -> bool:
+    """A word of a date condition other than the period itself ("left", "hired", "placed")."""
+    return any(w not in _PERIOD_WORDS for w in re.findall(r"[a-z]+", words.lower()))
+
+
+def _named(column: str, said: set[str]) -> bool:
+    """A word of the request has the stem of a word of the column's name ("shipped" → shipped_date)."""
+    return any(_stem(p) in said for p in re.split(r"[_\W]+", column.lower()) if p and p not in _GENERIC)
+
+
+def _own_date(table: str, column: str) -> bool:
+    """``orders.order_date``, ``events.event_time``: the date named after its table."""
+    low = table.lower()
+    stems = {low, low.rstrip("s"), re.sub(r"ies$", "y", low)}
+    return any(s and s in column.lower() for s in stems)
