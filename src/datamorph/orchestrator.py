@@ -423,7 +423,8 @@ def _load_spec(o: Orchestrator, ctx: RunContext) -> str:
     uri = o.put(ctx, "spec.json", spec.to_json())
     how = "Planned from the request" if planned else "Spec loaded"
     o.log(ctx, LogType.INFO, how, f"target {spec.target_table.name}, sources "
-          f"{', '.join(spec.source_table_names())}", specs_path=uri, planned=planned)  # fmt: skip
+          f"{', '.join(spec.source_table_names())}", specs_path=uri, planned=planned,
+          ignored_words=spec.ignored_words)  # fmt: skip
     return f"target {spec.target_table.name} from {', '.join(spec.source_table_names())}"
 
 

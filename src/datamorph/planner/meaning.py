@@ -212,9 +212,9 @@ def is_english(word: str, *, common: bool = False) -> bool:
 class Vocabulary:
     """Words of one warehouse, lower case, as written and singular.
 
-    ``words``: the words of table and column names and of the values of categorical columns (at
-    most :data:`_CATEGORICAL` distinct values: a status, a channel, a city) — a leftover word among
-    them names something. ``spelling`` adds the words of every indexed value (product names...):
+    ``words``: the words of table and column names and of the short values (one or two words) of
+    categorical columns (at most :data:`_CATEGORICAL` distinct values: a status, a channel, a city)
+    — a leftover word among them names something. ``spelling`` adds the words of every indexed value (product names...):
     words that are never "corrected".
     """
 
@@ -251,7 +251,9 @@ def vocabulary(linker: SchemaLinker) -> Vocabulary:
         if index is not None:
             for table, column in index.columns():
                 values = [v for v in index.values_of(table, column) if isinstance(v, str)]
-                (categorical if len(values) <= _CATEGORICAL else other).extend(values)
+                short = len(values) <= _CATEGORICAL
+                categorical.extend(v for v in values if short and len(split_identifier(v)) <= 2)
+                other.extend(v for v in values if not short or len(split_identifier(v)) > 2)
         words = _words_of(names) | _words_of(categorical)
         spelling = words | _words_of(other)
         by_len: dict[int, list[str]] = {}
@@ -419,7 +421,7 @@ def sort_leftover(tokens: Tokens | Iterable[Token], linker: SchemaLinker | None,
     ("products sold in 2024", "what do customers buy"); right after "who", "that", "are", "have"...
     ("customers who churned", "accounts that are dormant"); right after a number (class ``number``:
     "3 letters", "10 days"). A word the spelling step changed is never set aside (class ``unknown``):
-    the correction is a guess.
+    the correction is a guess — unless it became a grammar word ("Whcih" → which).
     """
     items = tokens.items if isinstance(tokens, Tokens) else list(tokens)
     meaningful: list[tuple[str, str]] = []
@@ -429,12 +431,12 @@ def sort_leftover(tokens: Tokens | Iterable[Token], linker: SchemaLinker | None,
             continue
         written = spelled.original_word(t) if spelled else t.text
         cls = meaning_of(t, linker) or _modifier(items, i, linker)
-        if cls is None and written != t.text:
+        if cls is None and written != t.text and t.low not in STOPWORDS:
             cls = "unknown"  # a correction is a guess: it may help a recognizer, never excuse a word
         if cls:
             meaningful.append((written, cls))
-        elif t.low not in STOPWORDS:
-            ignored.append(written)
+        elif t.low not in STOPWORDS or written != t.text:
+            ignored.append(written)  # a misspelt grammar word ("Whcih") is listed as written
     return Leftover(meaningful, ignored)
 
 
@@ -445,11 +447,11 @@ def _modifier(items: list[Token], i: int, linker: SchemaLinker | None) -> str | 
     prev = items[i - 1] if i > 0 else None
     if prev is not None and prev.kind == "word" and prev.low in _PREDICATE_LEAD:
         return "modifier"  # "customers who churned", "accounts that are dormant"
-    if prev is not None and prev.kind == "number":
+    if prev is not None and prev.kind == "number" and _can_be("NOUN", t.low):
         return "number"  # what a number counts: "3 letters", "10 days", "5 seats"
     if linker is None:
         return None
-    if prev is not None and _names(prev, linker) and _can_be_verb_or_adjective(t.low):
+    if prev is not None and _names(prev, linker) and _can_be("VERB", t.low) | _can_be("ADJ", t.low):
         return "modifier"  # "products sold in 2024", "what do customers buy"
     nxt = items[i + 1] if i + 1 < len(items) else None
     if nxt is not None and _names(nxt, linker) and not _REQUEST_VERB.fullmatch(t.text):
@@ -464,10 +466,11 @@ def _names(t: Token, linker: SchemaLinker) -> bool:
     return bool(_IDENTIFIER.fullmatch(t.text)) or "_" in t.text or _links(t.text, linker)
 
 
-def _can_be_verb_or_adjective(word: str) -> bool:
+def _can_be(pos: str, word: str) -> bool:
+    """Whether ``word`` can be the part of speech ``pos`` (``NOUN``, ``VERB``, ``ADJ``) by lemminflect's tables."""
     import lemminflect
 
-    return bool({"VERB", "ADJ"} & set(lemminflect.getAllLemmas(word)))
+    return pos in lemminflect.getAllLemmas(word)
 
 
 def phrase_meaning(phrase: str, linker: SchemaLinker | None = None) -> list[tuple[str, str | None]]:
