@@ -132,6 +132,12 @@ def test_corrects_misspelt_common_and_schema_words(linker: SchemaLinker) -> None
         ("Avrage", "Average"), ("recived", "received"), ("membres", "members"), ("bokcode", "bookcode")]
     c = fixed.corrections[1]
     assert fixed.original[c.start : c.end] == "recived" and fixed.text[c.new_start : c.new_end] == "received"
+    assert correct_spelling("all bokcodes", linker).text == "all bookcodes"  # a plural stays plural
+
+
+def test_a_misspelt_grammar_word_is_set_aside_as_written(engine: Any) -> None:
+    spec = plan(engine, "Whcih loans have a fee over 5?")
+    assert spec.ignored_words == ["Whcih"] and [f.value for f in spec.filters] == [5]  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("text", [

@@ -32,9 +32,10 @@ quoting it): a request is never planned without one of its conditions, measures 
 Spelling (:func:`correct_spelling`) runs before the recognizers, so each of them reads the
 corrected text: a word of at least five letters that is neither a known English word nor a word
 of the warehouse (table and column names split into words, indexed data values) is replaced by
-the one word within one edit (two for words of eight letters or more) of it — a word of the
-warehouse first, else the most frequent English word when it is at least ten times as frequent
-as the next ("avrage" → average, "recived" → received, "custmer" → customer). Names, quoted text,
+the one word with the same first letter within one edit of it — a word of the warehouse (or its
+plural; two edits for words of eight letters or more) first, else the most frequent English word
+when it is at least ten times as frequent as the next ("avrage" → average, "recived" → received,
+"custmer" → customer, "contracters" → contractors). Names, quoted text,
 words with digits or underscores, capitalised words inside a sentence and acronyms are never
 corrected. The English word list and its frequencies come from ``pyspellchecker``; lemmas
 ("clients" → client, "ordered" → order) from ``lemminflect``; both ship their data in the package.
@@ -179,7 +180,7 @@ _COMMON = 300  # an English word seen less often than this in the frequency list
 @dataclass
 class _English:
     freq: dict[str, int]
-    by_len: dict[int, list[str]] = field(default_factory=dict)
+    by_len: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (first letter, length) -> words
 
     def count(self, word: str) -> int:
         return self.freq.get(word.lower(), 0)
@@ -193,7 +194,7 @@ def _english() -> _English:
     eng = _English(freq)
     for w, n in freq.items():
         if n >= _COMMON and w.isalpha():
-            eng.by_len.setdefault(len(w), []).append(w)
+            eng.by_len.setdefault((w[0], len(w)), []).append(w)
     return eng
 
 
@@ -220,7 +221,7 @@ class Vocabulary:
 
     words: frozenset[str]
     spelling: frozenset[str]
-    by_len: dict[int, list[str]]
+    by_len: dict[tuple[str, int], list[str]]  # (first letter, length) -> words and their plurals
 
 
 _CATEGORICAL = 60
@@ -256,9 +257,9 @@ def vocabulary(linker: SchemaLinker) -> Vocabulary:
                 other.extend(v for v in values if not short or len(split_identifier(v)) > 2)
         words = _words_of(names) | _words_of(categorical)
         spelling = words | _words_of(other)
-        by_len: dict[int, list[str]] = {}
-        for w in words:
-            by_len.setdefault(len(w), []).append(w)
+        by_len: dict[tuple[str, int], list[str]] = {}
+        for w in words | {w + "s" for w in words if not w.endswith("s")}:  # "contracters" → contractors
+            by_len.setdefault((w[0], len(w)), []).append(w)
         hit = _VOCAB[linker] = Vocabulary(frozenset(words), frozenset(spelling), by_len)
     return hit
 
@@ -332,18 +333,19 @@ def _correct(raw: str, vocab: Vocabulary, sentence_start: bool) -> str | None:
     best = _nearest(low, vocab.by_len, lambda w: 1)
     if best is None:
         eng = _english()
-        best = _nearest(low, eng.by_len, eng.count)
+        best = _nearest(low, eng.by_len, eng.count, most=1)
     if best is None:
         return None
     return best.capitalize() if raw[0].isupper() else best
 
 
-def _nearest(word: str, by_len: dict[int, list[str]], weight: object) -> str | None:
-    """The one word within the allowed edits of ``word`` (the clear winner by ``weight`` when several)."""
-    maxd = 1 if len(word) < 8 else 2
+def _nearest(word: str, by_len: dict[tuple[str, int], list[str]], weight: object, most: int = 2) -> str | None:
+    """The one word within the allowed edits of ``word`` with its first letter (typos keep it), the clear
+    winner by ``weight`` when several."""
+    maxd = 1 if len(word) < 8 else most
     found: list[tuple[int, str]] = []
     for n in range(len(word) - maxd, len(word) + maxd + 1):
-        bucket = [k for k in by_len.get(n, ()) if k[0] == word[0]]  # typos keep the first letter
+        bucket = by_len.get((word[0], n))
         if bucket:
             found += [(int(d), k) for k, d, _ in process.extract(word, bucket, scorer=OSA.distance,
                                                                  score_cutoff=maxd, limit=None)]  # fmt: skip
