@@ -423,7 +423,7 @@ def test_example_dates_are_not_filters(engine: Engine) -> None:
         ("For each month, the number of orders. Represent the month as a date on the first day of that month "
          "(e.g. 2024-03-01)", "the name 'order_day' is given to two new columns"),
         ("orders per month; write the month like this: e.g. 2024-03-01",
-         "could not understand 'per', 'month', 'write', 'month'"),
+         "could not understand 'per', 'month', 'month'"),
     ],
 )
 def test_example_dates_the_planner_cannot_read_yet_are_refused(engine: Engine, prompt: str, refusal: str) -> None:

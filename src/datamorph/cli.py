@@ -357,6 +357,9 @@ def plan(
     out.print(Syntax(spec.to_json(), "json", word_wrap=True))
     out.print("[bold]sql[/]")
     out.print(Syntax(sql, "sql", word_wrap=True))
+    if spec.ignored_words:
+        out.print(f"[bold]set aside[/] (words that carry no meaning for the query): "
+                  f"{_e(', '.join(spec.ignored_words))}")  # fmt: skip
 
 
 @app.command()

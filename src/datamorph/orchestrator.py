@@ -441,7 +441,8 @@ def _load_spec(o: Orchestrator, ctx: RunContext) -> str:
     uri = o.put(ctx, "spec.json", spec.to_json())
     how = "Planned from the request" if planned else "Spec loaded"
     o.log(ctx, LogType.INFO, how, f"target {spec.target_table.name}, sources "
-          f"{', '.join(spec.source_table_names())}", specs_path=uri, planned=planned)  # fmt: skip
+          f"{', '.join(spec.source_table_names())}", specs_path=uri, planned=planned,
+          ignored_words=spec.ignored_words)  # fmt: skip
     understood = _restatement(spec, catalog)  # a spec file: as written (the catalog is read in the next step)
     if understood:
         o.log(ctx, LogType.INFO, "Understood as", understood, restatement=understood)

@@ -540,6 +540,9 @@ class ETLSpec(QueryBlock):
     transformations: list[str] = Field(
         default_factory=list, description="Plain-language notes of the steps (documentation; not executed)."
     )
+    ignored_words: list[str] = Field(
+        default_factory=list, description="Words of the request the planner set aside as carrying no meaning for "
+        "the query (\"lean\", \"export\", \"deck\"); documentation, not executed.")  # fmt: skip
     union: UnionSpec | None = None
     distinct: bool = False
     order_by: list[OrderItem] = Field(default_factory=list)

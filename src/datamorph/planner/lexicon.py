@@ -36,6 +36,7 @@ __all__ = [
     "number_words",
     "parse_number",
     "phrase_tokens",
+    "lemmas",
     "split_identifier",
     "synonym_targets",
 ]
@@ -140,6 +141,22 @@ def normalize(word: str) -> str:
         return ""
     w = _singular(w)
     return SPELLING_VARIANTS.get(w, w)
+
+
+@lru_cache(maxsize=16384)
+def lemmas(word: str) -> frozenset[str]:
+    """The word, its :func:`normalize` form and its lemmas as any part of speech (``lemminflect``), lower case.
+
+    ``"clients"`` → {clients, client}; ``"ordered"`` → {ordered, order}; ``"averaged"`` →
+    {averaged, average}; ``"data"`` → {data, datum}.
+    """
+    import lemminflect
+
+    w = word.strip().lower().replace("\u2019", "'")
+    out = {w, normalize(w)}
+    for forms in lemminflect.getAllLemmas(w).values():
+        out.update(f.lower() for f in forms)
+    return frozenset(x for x in out if x)
 
 
 _CAMEL_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")

@@ -1,10 +1,12 @@
 """The rule-based planner: a request in plain English → an ETL spec, offline.
 
-Recognizers run in order over the request's tokens; each understands one kind
-of clause (a filter, a grouping, an output list...), marks the words it used
-and adds to the :class:`~datamorph.planner.draft.Draft`. Words nobody used are
-reported in a :class:`PlanError` — the planner never drops part of a request
-silently, and never invents a table or a column.
+Recognizers run in order over the request's tokens (spelling corrected first); each
+understands one kind of clause (a filter, a grouping, an output list...), marks the words
+it used and adds to the :class:`~datamorph.planner.draft.Draft`. Words nobody used that
+carry meaning (:mod:`datamorph.planner.meaning`: numbers, dates, negations, comparisons,
+names of tables, columns or values...) are reported in a :class:`PlanError` — the planner
+never drops part of a request silently, and never invents a table or a column; the others
+("lean", "export", "for the board deck") are set aside and listed in ``ignored_words``.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from datamorph.names import check_target
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.doubts import find_doubts
 from datamorph.planner.draft import Draft, assemble
-from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.linking import SchemaLinker
+from datamorph.planner.meaning import Corrected, correct_spelling, sort_leftover
 from datamorph.planner.recognizers import RECOGNIZERS
 from datamorph.planner.text import tokenize
 from datamorph.spec import ETLSpec
@@ -51,18 +53,21 @@ def plan(
         raise PlanError("the request is empty", hint="describe the table you want")
     if target is not None:
         check_target(target)  # the caller's --target: its own error (a reserved schema is a 409), not a PlanError
-    draft = Draft(prompt=prompt.strip(), tokens=tokenize(prompt.strip()), catalog=catalog, linker=linker,
+    spelled = correct_spelling(prompt.strip(), linker)  # every recognizer reads the corrected words
+    draft = Draft(prompt=spelled.text, tokens=tokenize(spelled.text), catalog=catalog, linker=linker,
                   reference_date=reference_date or dt.date.today(), target=target)  # fmt: skip
     for recognize in recognizers:
         recognize(draft)
     _set_aside_context(draft)
-    leftover = draft.tokens.unused_words(STOPWORDS)
-    if leftover:
+    leftover = sort_leftover(draft.tokens, linker, spelled)  # words nobody used: meaningful ones are fatal
+    if leftover.meaningful:
+        words = [w for w, _ in leftover.meaningful]
         raise PlanError(
-            f"could not understand {', '.join(repr(w) for w in leftover[:8])} in the request",
-            hint=_nearest(leftover, catalog) or "rephrase, or name the tables and columns as they are in the warehouse",
-            unused=leftover,
+            f"could not understand {', '.join(repr(w) for w in words[:8])} in the request",
+            hint=_nearest(words, catalog) or "rephrase, or name the tables and columns as they are in the warehouse",
+            unused=words,
         )
+    draft.notes.extend(f"spelling: read {c.original!r} as {c.corrected!r}" for c in spelled.corrections)
     try:
         spec = assemble(draft)
     except PlanError:
@@ -71,7 +76,16 @@ def plan(
         raise PlanError(f"the request does not make a valid spec: {e.message}", hint=e.hint) from None
     if doubts is not None:
         doubts.extend(find_doubts(draft, spec))
-    return spec
+    return _as_written(spec, spelled, leftover.ignored)
+
+
+def _as_written(spec: ETLSpec, spelled: Corrected, ignored: list[str]) -> ETLSpec:
+    """The spec with the request as written (not as spell-corrected) and the words set aside."""
+    update: dict[str, object] = {"ignored_words": ignored}
+    if spelled.corrections:
+        target = spec.target_table.model_copy(update={"description": spelled.original[:500]})
+        update |= {"description": spelled.original, "target_table": target}
+    return spec.model_copy(update=update)
 
 
 _CLAUSE_SPLIT = re.compile(r"[.;!?]\s+|,\s*(?:so|and so|which is why|that is why)\b|\s+-\s+|:\s")

@@ -32,7 +32,7 @@ _TOKEN = re.compile(
     r"""
     (?P<quoted>'[^']*'|"[^"]*"|`[^`]*`)
   | (?P<date>\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?)
-  | (?P<number>-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:k\b)?)
+  | (?P<number>-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:(?:[kK]|[mM]{1,2}|bn|BN)\b)?)
   | (?P<op>>=|<=|!=|<>|->|=>|==|[<>=*/+%()|-])
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*(?:'[a-z]+)?(?:\.[A-Za-z_][A-Za-z0-9_]*)?)
   | (?P<punct>[,;:.?!])
@@ -53,6 +53,13 @@ class Token:
     @property
     def low(self) -> str:
         return self.text.lower()
+
+    @property
+    def lemmas(self) -> frozenset[str]:
+        """The word in lower case, singular and as its lemmas (``"ordered"`` → {ordered, order})."""
+        from datamorph.planner.lexicon import lemmas
+
+        return lemmas(self.text) if self.kind == "word" else frozenset({self.low})
 
 
 @dataclass
@@ -150,13 +157,18 @@ def _compose(parts: list[Token]) -> int | float | None:
     return int(v) if float(v).is_integer() else v
 
 
+_SUFFIXES = {"k": 1000, "m": 1_000_000, "mm": 1_000_000, "bn": 1_000_000_000}
+
+
 def parse_number(raw: str) -> int | float:
-    s = raw.replace(",", "")
-    mult = 1
-    if s.lower().endswith("k"):
-        s, mult = s[:-1], 1000
-    v = float(s) * mult
-    return int(v) if v.is_integer() and "." not in s else v
+    """A number in digits: ``"12,500"`` → 12500, ``"12.5k"`` → 12500, ``"1.2M"`` → 1200000, ``"3bn"``, ``"0.5"``."""
+    s = raw.replace(",", "").lstrip("$")
+    m = re.fullmatch(r"(-?\d+(?:\.\d+)?)(k|mm|m|bn)?", s, re.IGNORECASE)
+    if m is None:
+        raise ValueError(f"not a number: {raw!r}")
+    digits, suffix = m.group(1), (m.group(2) or "").lower()
+    v = float(digits) * _SUFFIXES.get(suffix, 1)
+    return int(v) if v.is_integer() and ("." not in digits or suffix) else v
 
 
 def iso(d: dt.date) -> str:
