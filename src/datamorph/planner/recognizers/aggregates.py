@@ -22,6 +22,7 @@ from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.common import in_play, mentions
 from datamorph.planner.recognizers.measures import Ctx
+from datamorph.planner.refs import tables_read
 from datamorph.planner.text import Token
 from datamorph.spec import Aggregation, DerivedColumn, Filter, OutputColumn
 
@@ -186,10 +187,10 @@ def _drop_superseded(d: Draft, ctx: Ctx) -> None:
     ]
     spans += [(m.start, m.end, m.table) for m in ctx.measures]
     spans += [(r.start, r.end, r.measures[0].table) for r in ctx.ratios]
-    refs = " ".join([*d.group_by, *(str(x.model_dump()) for x in [*d.aggregations, *d.filters, *d.derived])])
+    refs = tables_read([*d.aggregations, *d.filters, *d.derived], d.group_by)
     for t in list(in_play(d)):
         ms_ = [m for m in mentions(d) if isinstance(m, TableMatch) and m.table == t]
-        if not ms_ or f"{t}." in refs:
+        if not ms_ or t.lower() in refs:
             continue
         covered = []
         for m in ms_:

@@ -31,6 +31,7 @@ from datamorph.planner.recognizers.outputs import (
     table_words,
     unnamed_computed,
 )
+from datamorph.planner.refs import names_read
 from datamorph.planner.text import Token
 from datamorph.spec import DerivedColumn, OutputColumn, WindowColumn
 
@@ -203,9 +204,8 @@ def _stray_names(d: Draft) -> None:
 
 
 def _referenced(d: Draft, name: str) -> bool:
-    pattern = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)", re.I)
     users = [*d.columns, *d.having, *d.qualify, *d.order_by, *d.derived, *d.windows]
-    return any(pattern.search(str(u.model_dump(exclude={"name", "provenance"}))) for u in users)
+    return name.lower() in names_read(users)
 
 
 _REQUEST_VERB = re.compile(
@@ -315,6 +315,6 @@ def _keep_qualified_windows(d: Draft) -> None:
     """A window the qualify filters test must be an output column (the compiler filters on outputs)."""
     names = {(c.name or c.column or "").lower() for c in d.columns}
     for w in d.windows:
-        tested = any(w.name.lower() in str(q.model_dump()).lower() for q in d.qualify)
+        tested = w.name.lower() in names_read(d.qualify)
         if tested and w.name.lower() not in names:
             d.columns.append(OutputColumn(column=w.name))

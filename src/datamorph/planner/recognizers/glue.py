@@ -24,6 +24,7 @@ import re
 
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import STOPWORDS
+from datamorph.planner.refs import column_refs
 from datamorph.planner.text import Token
 
 _REL = r"(?:(?:who|that|which|whom)\s+)?(?:(?:is|are|was|were|have\s+been|has\s+been|had\s+been|currently|still|all)\s+)*"
@@ -117,8 +118,7 @@ def _columns_near(d: Draft, prev: Token) -> list[str]:
         prov = getattr(el, "provenance", None) or ""
         if not prov or not d.prompt[: prev.end].rstrip().lower().endswith(prov.strip().lower()):
             continue
-        dump = el.model_dump_json(exclude={"provenance", "alias", "name"})
-        found += [c.split(".")[-1] for c in re.findall(r"\b[a-z_]\w*\.[a-z_]\w*\b", dump, re.I)]
+        found += [c for t, c in column_refs([el]) if t]
     return found
 
 
