@@ -157,7 +157,7 @@ PART_SQL = {"year": "year", "month": "month", "quarter": "quarter", "day": "day"
 
 
 def unused(d: Draft, start: int, end: int) -> bool:
-    return all(not t.used for t in d.tokens.items if t.start >= start and t.end <= end)
+    return all(not t.used for t in d.tokens.within(start, end))
 
 
 def add(d: Draft, name: str, expression: str, start: int, end: int) -> None:
