@@ -178,3 +178,62 @@ def test_steps_for_4000_characters_stay_under_a_cap(fixture_linker: Any, words: 
     prompt = (text + " ") * (4000 // (len(text) + 1) + 1)
     steps, _ = _steps(fixture_linker, prompt[:4000])
     assert steps < STEP_CAP
+
+
+# -- the HTTP server keeps answering while a plan is in flight ---------------------------------------
+
+
+def _slow_plan_server(tmp_path: Path, pristine_warehouse: Path, **env: str) -> Any:
+    """A real server whose planner pauses (a bounded sleep) at the start of every plan."""
+    from tests.api_support import serving
+
+    marker = tmp_path / "planning"
+    return marker, serving(pristine_warehouse, tmp_path, env={
+        "DATAMORPH_TEST_PAUSE_AT": "plan:start", "DATAMORPH_TEST_PAUSE_FILE": str(marker), **env})  # fmt: skip
+
+
+def _plan_while_asking_health(srv: Any, marker: Path) -> tuple[list[str], Any, Any]:
+    """POST /api/plan on one thread; once the plan is in flight (the marker exists), GET /health."""
+    import threading
+    import time
+
+    order: list[str] = []
+    answers: dict[str, Any] = {}
+
+    def dry_run() -> None:
+        with srv.client() as c:
+            answers["plan"] = c.post("/api/plan", json={"prompt": "total amount per customer"})
+        order.append("plan")
+
+    worker = threading.Thread(target=dry_run)
+    worker.start()
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert marker.exists(), "the plan never started"
+    with srv.client() as c:
+        answers["health"] = c.get("/health")
+    order.append("health")
+    worker.join(timeout=120)
+    return order, answers["plan"], answers["health"]
+
+
+def test_health_answers_while_a_plan_is_in_flight(tmp_path: Path, pristine_warehouse: Path) -> None:
+    marker, ctx = _slow_plan_server(tmp_path, pristine_warehouse, DATAMORPH_TEST_PAUSE_SECONDS="4")
+    with ctx as srv:
+        order, plan, health = _plan_while_asking_health(srv, marker)
+    assert health.status_code == 200 and health.json()["status"] == "healthy"
+    assert order == ["health", "plan"]  # answered while the plan was still in flight
+    assert plan.status_code == 200, plan.text
+    assert plan.json()["spec"]["aggregations"]
+
+
+def test_a_plan_not_ready_in_time_is_a_503(tmp_path: Path, pristine_warehouse: Path) -> None:
+    marker, ctx = _slow_plan_server(tmp_path, pristine_warehouse, DATAMORPH_TEST_PAUSE_SECONDS="6",
+                                    DATAMORPH_PLAN_TIMEOUT="1")  # fmt: skip
+    with ctx as srv:
+        order, plan, health = _plan_while_asking_health(srv, marker)
+    assert health.status_code == 200
+    assert plan.status_code == 503, plan.text
+    assert plan.json()["error_type"] == "PlanTimeout"
+    assert "Retry-After" in plan.headers
