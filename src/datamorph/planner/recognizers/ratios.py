@@ -34,7 +34,7 @@ _FORMULA = re.compile(
 _FROM_EACH = re.compile(r"^\s*(?:that|which|who)\s+(?:comes?|came|are|were|is|was|belongs?|falls?|fell)\s+"
                         r"(?:from|in|into|to|under|with)\s+(?=(?:each|every|the\s+same)\b)", re.I)  # fmt: skip
 ROUND = re.compile(
-    r"(?:,\s*)?\(?\s*(?:(?:rounded|round(?:ing)?|to|with|at)\s+)?(?:(?:to|with|at)\s+)?(?P<n>\d+|zero|no|one|two|"
+    r"(?:,\s*)?\(?\s*(?:(?:rounded|round(?:ing)?|to|with|at)\s+)?(?:(?:to|with|at)\s+)?(?P<n>(?<!\d)\d++|zero|no|one|two|"
     r"three|four|five|six)\s+(?:decimal\s+places?|decimal\s+digits?|decimals?|dp|digits?\s+after\s+the\s+"
     r"(?:decimal\s+)?point|places?)\)?|(?:,\s*)?\b(?:rounded|round(?:ed)?)\s+to\s+(?:the\s+)?nearest\s+(?P<w>whole\s+"
     r"number|integer|cent|unit|hundredth|tenth)s?\b|(?:,\s*)?\b(?:rounded|round(?:ed)?)\s+to\s+(?:whole\s+numbers?|"
