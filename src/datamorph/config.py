@@ -48,6 +48,9 @@ class Settings(BaseModel):
                                 "at most.")  # fmt: skip
     query_timeout: float = Field(default=30.0, gt=0, le=3600, description="Seconds a query endpoint query may "
                                  "run.")  # fmt: skip
+    plan_timeout: float = Field(default=30.0, gt=0, le=3600, description="Seconds /api/plan waits for a dry-run "
+                                "plan before it answers 503 (planning itself stops with a PlanError after "
+                                "DATAMORPH_PLAN_TIME_LIMIT seconds of work, default 1).")  # fmt: skip
     query_max_bytes: int = Field(default=10_000_000, ge=1000, description="Bytes of rows (as JSON) the query "
                                  "endpoint returns at most; a larger result is refused with 413 while it is "
                                  "read.")  # fmt: skip

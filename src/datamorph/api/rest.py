@@ -8,6 +8,8 @@ import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -205,9 +207,24 @@ def get_artifact(run_id: str, name: str, svc: Services = Depends(services)) -> R
 
 
 @router.post("/plan", summary="Dry run: the spec and the SQL for a request, nothing executed")
-def plan(body: RunCreate, svc: Services = Depends(services)) -> dict[str, Any]:
+async def plan(body: RunCreate, svc: Services = Depends(services)) -> dict[str, Any]:
     """`{"spec": {...}, "sql": "...", "dialect", "outputs", "restatement"}` for a prompt (planned) or a spec
-    (checked); `restatement` says in plain English, generated from the spec, what the run would build."""
+    (checked); `restatement` says in plain English, generated from the spec, what the run would build.
+
+    Planned on a worker thread, never on the event loop: other requests are answered meanwhile. A plan
+    that is not ready after DATAMORPH_PLAN_TIMEOUT seconds is answered 503 (planning itself gives up with
+    a 400 after DATAMORPH_PLAN_TIME_LIMIT seconds of work).
+    """
+    limit = svc.settings.plan_timeout
+    try:
+        with anyio.fail_after(limit):
+            return await anyio.to_thread.run_sync(_dry_run, body, svc, abandon_on_cancel=True)
+    except TimeoutError:
+        raise ApiError(503, "PlanTimeout", f"the plan was not ready after {limit:g} s",
+                       headers={"Retry-After": "5"}) from None  # fmt: skip
+
+
+def _dry_run(body: RunCreate, svc: Services) -> dict[str, Any]:
     from datamorph.compiler import compile_spec
     from datamorph.planner import plan_request
     from datamorph.spec import load_spec

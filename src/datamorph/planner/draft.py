@@ -10,14 +10,13 @@ columns, aggregation aliases, windows) are bare.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 from dataclasses import dataclass, field
 
 from datamorph.catalog import Catalog
 from datamorph.errors import PlanError
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.linking import JoinEdge, SchemaLinker
+from datamorph.planner.refs import column_refs, names_read, tables_read
 from datamorph.planner.text import Tokens
 from datamorph.spec import (
     Aggregation,
@@ -90,15 +89,10 @@ class Draft:
             names[t] = None
         for t in self.required_tables:
             names[t] = None
-        dump = [
-            *(f.model_dump() for f in self.filters), *(d.model_dump() for d in self.derived),
-            *(a.model_dump() for a in self.aggregations), *(h.model_dump() for h in self.having),
-            *(w.model_dump() for w in self.windows), *(c.model_dump() for c in self.columns),
-            *(o.model_dump() for o in self.order_by),
-        ]  # fmt: skip
-        text = " ".join(str(x) for x in dump) + " " + " ".join(self.group_by)
+        read = tables_read([*self.filters, *self.derived, *self.aggregations, *self.having, *self.windows,
+                            *self.columns, *self.order_by], self.group_by)  # fmt: skip
         for info in self.catalog.tables.values():
-            if f"{info.name}." in text:
+            if info.name.lower() in read:
                 names.setdefault(info.name, None)
         return list(names)
 
@@ -129,9 +123,9 @@ def assemble(d: Draft) -> ETLSpec:
 
 def _why_table(d: Draft, table: str) -> str:
     """Provenance of a table the request did not name: the columns of it the plan uses."""
-    return "needed for " + ", ".join(sorted({m.group(0) for m in re.finditer(
-        rf"\b{re.escape(table)}\.\w+", json.dumps([x.model_dump() for x in (*d.filters, *d.aggregations, *d.columns,
-                                                                             *d.derived, *d.windows)]) + " ".join(d.group_by))})) or "join path"
+    refs = column_refs([*d.filters, *d.aggregations, *d.columns, *d.derived, *d.windows], d.group_by)
+    used = sorted({f"{t}.{c}" for t, c in refs if t and t.lower() == table.lower()})
+    return "needed for " + ", ".join(used) if used else "join path"
 
 
 def _check_nothing_dropped(d: Draft) -> None:
@@ -149,16 +143,8 @@ def _check_nothing_dropped(d: Draft) -> None:
     }
     users = [*d.columns, *d.having, *d.qualify, *d.order_by, *d.filters, *d.derived, *d.windows, *d.aggregations]
     for name, words in defined.items():
-        pattern = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)", re.IGNORECASE)
-        used = False
-        for u in users:
-            dump = u.model_dump(exclude={"provenance"})
-            if getattr(u, "name", None) == name or getattr(u, "alias", None) == name:
-                dump.pop("name", None)
-                dump.pop("alias", None)
-            if pattern.search(json.dumps(dump)):
-                used = True
-                break
+        # read by another element (an element's own name or alias is what it defines, not what it reads)
+        used = any(name.lower() in names_read([u]) for u in users)
         if not used:
             said = f" ('{words}')" if words else ""
             raise PlanError(f"the request computes {name}{said} but its output list leaves it out",

@@ -94,10 +94,12 @@ def find_mentions(linker: SchemaLinker, text: str) -> list[Mention]:
 
     # a longer span naming the same thing takes its words too ("email address", "phone number")
     by_span = {(i, j): cands for _, i, j, cands in spans}
+    order = {ab: r for r, ab in enumerate(sorted(by_span, key=lambda ab: ab[0] - ab[1]))}  # longest first
     for entry in chosen:
         i, j, cands, _ = entry
         ident = _identity(cands[0])
-        for a, b in sorted(by_span, key=lambda ab: ab[0] - ab[1]):
+        around = [(a, b) for a in range(i - 3, i + 1) for b in range(j, a + 4) if (a, b) in order]  # (spans: 4 words)
+        for a, b in sorted(around, key=order.__getitem__):
             if not (a <= i and j <= b) or (a, b) == (i, j):
                 continue
             if any(taken[k] for k in range(a, b + 1) if not i <= k <= j):

@@ -18,14 +18,15 @@ from collections.abc import Callable
 from datamorph.catalog import Catalog
 from datamorph.errors import DataMorphError, PlanError, suggestion
 from datamorph.names import check_target
+from datamorph.planner import budget
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.doubts import find_doubts
 from datamorph.planner.draft import Draft, assemble
 from datamorph.planner.linking import SchemaLinker
 from datamorph.planner.meaning import Corrected, correct_spelling, sort_leftover
 from datamorph.planner.recognizers import RECOGNIZERS
-from datamorph.planner.text import tokenize
 from datamorph.spec import ETLSpec
+from datamorph.testhook import pause
 
 Recognizer = Callable[[Draft], None]
 
@@ -45,18 +46,38 @@ def plan(
     Raises:
         UnsafeRequest: the request asks to delete, drop or overwrite data.
         SpecError, TargetConflict: ``target`` cannot be a target table (see :func:`datamorph.names.check_target`).
-        PlanError: part of the request could not be understood (the error quotes it).
+        PlanError: part of the request could not be understood (the error quotes it), or planning it took
+            longer than the planner's time limit (:mod:`datamorph.planner.budget`).
 
     ``doubts``, when given, receives the phrases planned one way of several (see :mod:`.ambiguity`).
     """
+    pause("plan:start")  # (tests: a deliberately slow plan)
+    with budget.planning():
+        return _plan(prompt, catalog, linker, target=target, reference_date=reference_date, recognizers=recognizers,
+                     doubts=doubts)  # fmt: skip
+
+
+def _plan(
+    prompt: str,
+    catalog: Catalog,
+    linker: SchemaLinker,
+    *,
+    target: str | None = None,
+    reference_date: dt.date | None = None,
+    recognizers: tuple[Recognizer, ...] = RECOGNIZERS,
+    doubts: list[Doubt] | None = None,
+) -> ETLSpec:
     if not prompt or not prompt.strip():
         raise PlanError("the request is empty", hint="describe the table you want")
     if target is not None:
         check_target(target)  # the caller's --target: its own error (a reserved schema is a 409), not a PlanError
-    spelled = correct_spelling(prompt.strip(), linker)  # every recognizer reads the corrected words
-    draft = Draft(prompt=spelled.text, tokens=tokenize(spelled.text), catalog=catalog, linker=linker,
+    short, _ = budget.squeezed(prompt.strip())  # runs of spaces mean nothing, and make patterns slow
+    spelled = correct_spelling(short, linker)  # every recognizer reads the corrected words
+    _, tokens = budget.squeezed(spelled.text, typed_from=prompt.strip())  # quoted values as typed
+    draft = Draft(prompt=spelled.text, tokens=tokens, catalog=catalog, linker=linker,
                   reference_date=reference_date or dt.date.today(), target=target)  # fmt: skip
     for recognize in recognizers:
+        budget.check()
         recognize(draft)
     _set_aside_context(draft)
     leftover = sort_leftover(draft.tokens, linker, spelled)  # words nobody used: meaningful ones are fatal
@@ -119,7 +140,7 @@ def _set_aside_context(d: Draft) -> None:
 def _nearest(words: list[str], catalog: Catalog) -> str | None:
     names = catalog.table_names() + [c.name for t in catalog.tables.values() for c in t.columns]
     known = {n.lower() for n in names}
-    for w in words:
+    for w in list(dict.fromkeys(words))[:8]:  # the words the error quotes, each once
         if w.lower() in known:  # a real name the request used in a way the planner could not read
             continue
         hint = suggestion(w, names)

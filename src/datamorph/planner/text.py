@@ -6,6 +6,7 @@ reported, so nothing in a request is dropped silently.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -85,6 +86,24 @@ class Tokens:
     def mark(self, i: int, j: int) -> None:
         for t in self.items[i:j]:
             t.used = True
+
+    # Tokens in a span of the source, found by bisection: a scan of all tokens for each of many spans
+    # makes planning quadratic in the request's length. (Tokens are sorted and do not overlap.)
+    def within(self, start: int, end: int) -> list[Token]:
+        """The tokens lying wholly in ``[start, end)``."""
+        return [t for t in self.starting(start, end) if t.end <= end]
+
+    def starting(self, start: int, end: int) -> list[Token]:
+        """The tokens that start in ``[start, end)``."""
+        i = bisect.bisect_left(self.items, start, key=lambda t: t.start)
+        j = bisect.bisect_left(self.items, end, key=lambda t: t.start)
+        return self.items[i:j]
+
+    def overlapping(self, start: int, end: int) -> list[Token]:
+        """The tokens that share a character with ``[start, end)``."""
+        i = bisect.bisect_right(self.items, start, key=lambda t: t.end)
+        j = bisect.bisect_left(self.items, end, key=lambda t: t.start)
+        return self.items[i:j]
 
     def unused_words(self, ignore: frozenset[str]) -> list[str]:
         return [t.text for t in self.items if not t.used and t.kind in ("word", "quoted", "number", "date")

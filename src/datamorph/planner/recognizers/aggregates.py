@@ -16,6 +16,7 @@ import re
 from dataclasses import replace
 
 from datamorph.errors import DataMorphError, PlanError
+from datamorph.planner.budget import back
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch
 from datamorph.planner.recognizers import groups, having, ratios, zero_rows
@@ -23,6 +24,7 @@ from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.common import in_play, mentions
 from datamorph.planner.recognizers.measures import Ctx
+from datamorph.planner.refs import tables_read
 from datamorph.planner.text import Token
 from datamorph.spec import Aggregation, DerivedColumn, Filter, OutputColumn
 
@@ -109,7 +111,7 @@ def _identifier_names(d: Draft, ctx: Ctx) -> None:
     """Names in an output list ("customer_id, order_count and avg_amount") that name a measure."""
     unnamed = [m for m in ctx.measures if not m.named] + [r for r in ctx.ratios if not r.named]
     called = [m for m in _CALLED.finditer(d.prompt) if not any(
-        t.used for t in d.tokens.items if m.start() <= t.start < m.end())]  # fmt: skip
+        t.used for t in d.tokens.starting(m.start(), m.end()))]  # fmt: skip
     if len(unnamed) == 1 and len(called) == 1 and not ph.d_has(d, called[0].group("n")):
         item = unnamed[0]
         if isinstance(item, ms.Measure):
@@ -166,8 +168,8 @@ _LIST_AFTER = re.compile(r"^\s*(?:,|\band\b|&|[.;!?]|$)", re.I)
 def _take_name(d: Draft, t: Token) -> None:
     """A measure's name: used here, unless it is an item of an output list ("device_type and pct_sessions"),
     which the columns recognizer reads (the name is reserved: no row condition takes it)."""
-    if _LIST_BEFORE.search(d.prompt[: t.start]) and (
-        _LIST_AFTER.match(d.prompt[t.end :]) or _LIST_BEFORE.search(d.prompt[: t.start]).group(0).strip(" the")  # type: ignore[union-attr]
+    if _LIST_BEFORE.search(d.prompt, back(t.start), t.start) and (
+        _LIST_AFTER.match(d.prompt[t.end :]) or _LIST_BEFORE.search(d.prompt, back(t.start), t.start).group(0).strip(" the")  # type: ignore[union-attr]
     ):
         ph.reserve(d, t.start, t.end)
     else:
@@ -187,10 +189,10 @@ def _drop_superseded(d: Draft, ctx: Ctx) -> None:
     ]
     spans += [(m.start, m.end, m.table) for m in ctx.measures]
     spans += [(r.start, r.end, r.measures[0].table) for r in ctx.ratios]
-    refs = " ".join([*d.group_by, *(str(x.model_dump()) for x in [*d.aggregations, *d.filters, *d.derived])])
+    refs = tables_read([*d.aggregations, *d.filters, *d.derived], d.group_by)
     for t in list(in_play(d)):
         ms_ = [m for m in mentions(d) if isinstance(m, TableMatch) and m.table == t]
-        if not ms_ or f"{t}." in refs:
+        if not ms_ or t.lower() in refs:
             continue
         covered = []
         for m in ms_:

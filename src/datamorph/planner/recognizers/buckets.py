@@ -18,7 +18,7 @@ from datamorph.planner.recognizers.derivekit import (
 from datamorph.planner.text import parse_number
 
 _LABEL = r"(?:'[^']*'|\"[^\"]*\")"
-_CONDTEXT = r"(?:'[^']*'|\"[^\"]*\"|[^,;'\"]|(?<=\d),(?=\d{3}))+?"  # a condition runs to the next comma, but "10,000" is one number
+_CONDTEXT = r"(?:'[^']*'|\"[^\"]*\"|[^,;'\"]|(?<=\d),(?=\d{3})){1,200}?"  # a condition runs to the next comma (200 characters at most), but "10,000" is one number
 _BRANCH = re.compile(
     rf"(?P<label>{_LABEL})\s+(?:(?:when|if|for|where)\s+(?P<cond>{_CONDTEXT})|(?P<else>otherwise|else|below|above|"
     r"for\s+(?:the\s+rest|everything\s+else|all\s+others|the\s+others)|in\s+all\s+other\s+cases))"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from datamorph.errors import PlanError
+from datamorph.planner.budget import back
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import REQUEST_VERBS
 from datamorph.planner.linking import TableMatch
@@ -31,6 +32,7 @@ from datamorph.planner.recognizers.outputs import (
     table_words,
     unnamed_computed,
 )
+from datamorph.planner.refs import names_read
 from datamorph.planner.text import Token
 from datamorph.spec import DerivedColumn, OutputColumn, WindowColumn
 
@@ -40,16 +42,16 @@ _ALL = re.compile(
     re.I,
 )
 _EXCLUDE = re.compile(
-    r"\b(?:(?:but|and)\s+)?(?:leave|leaving)\s+(?:the\s+)?(?P<a>[\w' ,]+?)\s+(?:columns?\s+|fields?\s+)?out\b"
-    r"|\b(?:(?:but|and)\s+)?(?:leave|leaving)\s+out\s+(?:the\s+)?(?P<d>[\w' ,]+?)(?:\s+(?:columns?|fields?))?"
+    r"\b(?:(?:but|and)\s+)?(?:leave|leaving)\s+(?:the\s+)?(?P<a>[\w' ,]{1,200}?)\s+(?:columns?\s+|fields?\s+)?out\b"
+    r"|\b(?:(?:but|and)\s+)?(?:leave|leaving)\s+out\s+(?:the\s+)?(?P<d>[\w' ,]{1,200}?)(?:\s+(?:columns?|fields?))?"
     r"(?=\s*(?:[.;!?]|$))"
     r"|\b(?:(?:but|and)\s+)?(?:without|except(?:\s+for)?|excluding|but\s+not|minus|dropping|omitting|omit|"
-    r"skip(?:ping)?)\s+(?:the\s+)?(?P<b>[\w' ,]+?)\s+(?:columns?|fields?)\b"
-    r"|\b(?:except(?:\s+for)?|excluding|omitting|but\s+not)\s+(?:the\s+)?(?P<c>[\w' ]+?)(?=\s*(?:[.;,!?]|$))",
+    r"skip(?:ping)?)\s+(?:the\s+)?(?P<b>[\w' ,]{1,200}?)\s+(?:columns?|fields?)\b"
+    r"|\b(?:except(?:\s+for)?|excluding|omitting|but\s+not)\s+(?:the\s+)?(?P<c>[\w' ]{1,200}?)(?=\s*(?:[.;,!?]|$))",
     re.I,
 )
 _RENAME = re.compile(
-    r"\b(?:(?:but|and)\s+)?renam(?:e|ing)\s+(?:the\s+)?(?P<src>[\w.' ]+?)\s+(?:column\s+)?(?:to|as|into)\s+"
+    r"\b(?:(?:but|and)\s+)?renam(?:e|ing)\s+(?:the\s+)?(?P<src>[\w.' ]{1,200}?)\s+(?:column\s+)?(?:to|as|into)\s+"
     r"(?P<dst>[A-Za-z_]\w*)",
     re.I,
 )
@@ -125,7 +127,7 @@ def _reclaim_filters(d: Draft, start: int, end: int) -> bool:
     covered = [t for f in mine for t in _tokens_of(d, f.provenance or "", start, end)]
     tw = table_words(d)
     if not mine or any(t.used and t.low not in tw and t not in covered
-                       for t in d.tokens.items if t.start >= start and t.end <= end):  # fmt: skip
+                       for t in d.tokens.within(start, end)):  # fmt: skip
         return False
     d.filters = [f for f in d.filters if f not in mine]
     return True
@@ -133,7 +135,7 @@ def _reclaim_filters(d: Draft, start: int, end: int) -> bool:
 
 def _tokens_of(d: Draft, text: str, start: int, end: int) -> list[Token]:
     i = d.prompt.lower().find(text.lower(), start, end)
-    return [] if i < 0 else [t for t in d.tokens.items if t.start >= i and t.end <= i + len(text)]
+    return [] if i < 0 else [t for t in d.tokens.within(i, i + len(text))]
 
 
 def _all_columns(d: Draft) -> list[str] | None:
@@ -197,15 +199,14 @@ def _stray_names(d: Draft) -> None:
                 if x.name == target:
                     x.name = t.text
         t.used = True
-        naming = _NAMING.search(d.prompt[: t.start])
+        naming = _NAMING.search(d.prompt, back(t.start), t.start)
         if naming:
             mark_chars(d, naming.start(), t.start)
 
 
 def _referenced(d: Draft, name: str) -> bool:
-    pattern = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)", re.I)
     users = [*d.columns, *d.having, *d.qualify, *d.order_by, *d.derived, *d.windows]
-    return any(pattern.search(str(u.model_dump(exclude={"name", "provenance"}))) for u in users)
+    return name.lower() in names_read(users)
 
 
 _REQUEST_VERB = re.compile(
@@ -229,7 +230,7 @@ def _mark_heading_nouns(d: Draft, pos: int) -> None:
     if words is None:
         return
     span = (pos, pos + words.end())
-    toks = [t for t in d.tokens.items if t.start >= span[0] and t.end <= span[1]]
+    toks = [t for t in d.tokens.within(span[0], span[1])]
     named = [(m.start, m.end) for m in mentions(d) if not isinstance(m, TableMatch)]
     if all(not any(a <= t.start < b for a, b in named) for t in toks[:-1]):
         for t in toks:
@@ -299,7 +300,7 @@ def _repeated_columns(d: Draft) -> None:
     for m in mentions(d):
         if not hasattr(m, "column") or hasattr(m, "value") or m.start < 0 or f"{m.table}.{m.column}".lower() not in out:
             continue
-        toks = [t for t in d.tokens.items if m.start <= t.start and t.end <= m.end]
+        toks = [t for t in d.tokens.within(m.start, m.end)]
         if not toks or any(t.used for t in toks):
             continue
         for t in toks:
@@ -315,6 +316,6 @@ def _keep_qualified_windows(d: Draft) -> None:
     """A window the qualify filters test must be an output column (the compiler filters on outputs)."""
     names = {(c.name or c.column or "").lower() for c in d.columns}
     for w in d.windows:
-        tested = any(w.name.lower() in str(q.model_dump()).lower() for q in d.qualify)
+        tested = w.name.lower() in names_read(d.qualify)
         if tested and w.name.lower() not in names:
             d.columns.append(OutputColumn(column=w.name))

@@ -27,9 +27,8 @@ def span_of(d: Draft, text: str, start: int = 0) -> tuple[int, int] | None:
 
 def mark_chars(d: Draft, start: int, end: int) -> None:
     """Mark every token inside the character span [start, end) as used."""
-    for t in d.tokens.items:
-        if t.start >= start and t.end <= end:
-            t.used = True
+    for t in d.tokens.within(start, end):
+        t.used = True
 
 
 def mark_text(d: Draft, text: str, start: int = 0) -> bool:

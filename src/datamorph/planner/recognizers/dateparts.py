@@ -24,7 +24,7 @@ from datamorph.planner.recognizers.derivekit import (
 _PART = (r"(?:calendar\s+|numeric\s+)?(?:year|month|quarter|day\s+of\s+(?:the\s+)?week|weekday|week|day|hour)"
          r"(?:\s+numbers?)?(?:\s*\(\s*\d+\s*(?:-|–|to)\s*-?\d+\s*\))?")  # "the month number (1-12)"
 _DATE_PART = re.compile(
-    rf"\b(?:the\s+)?(?P<parts>{_PART}(?:\s*(?:,|and|&)\s*(?:the\s+)?{_PART})*)\s+"
+    rf"\b(?:the\s+)?(?P<parts>{_PART}(?:\s*(?:,|and|&)\s*(?:the\s+)?{_PART}){{0,6}})\s+"
     r"(?:(?:(?:in|on|at|during)\s+which\s+|when\s+|that\s+)?(?:it|they|he|she|the\s+[a-z]+)\s+(?:was\s+|were\s+)?"
     r"(?P<verb>[a-z]+(?:\s+up)?)(?:\s+(?:in|on|at))?(?![\w])"
     r"|(?:of|from|in)\s+(?:the\s+|its\s+|their\s+)?(?P<col>[A-Za-z_][\w.]*(?:\s+[A-Za-z_]\w*)?))"

@@ -219,7 +219,7 @@ def _bare_ok(d: Draft, p: _Period, m: re.Match[str]) -> bool:
 
 
 def _already_used(d: Draft, start: int, end: int) -> bool:
-    return any(t.used for t in d.tokens.items if t.start >= start and t.end <= end)
+    return any(t.used for t in d.tokens.within(start, end))
 
 
 def _number(word: str) -> int | None:

@@ -56,7 +56,7 @@ def recognize(d: Draft) -> None:
                 continue  # "first name per ..." is a column
             if m.group("what") and re.match(r"(?:and|or|&)\b", m.group("what").strip(), re.I):
                 continue  # "first and last name of every employee": a list sharing its head noun, no row pick
-            if any(t.kind == "number" for t in d.tokens.items if m.start() <= t.start < m.end("what")):
+            if any(t.kind == "number" for t in d.tokens.starting(m.start(), m.end("what"))):
                 continue  # "the oldest three employees per department" is top N per group, not one per key
             if _unused(d, m.start("which"), m.end("which")):
                 _keyed(d, m)
@@ -93,7 +93,7 @@ def _whole_rows(d: Draft) -> None:
 
 
 def _unused(d: Draft, start: int, end: int) -> bool:
-    return all(not t.used for t in d.tokens.items if t.start >= start and t.end <= end)
+    return all(not t.used for t in d.tokens.within(start, end))
 
 
 def _owner(d: Draft, what: str | None) -> str:
@@ -142,7 +142,7 @@ def _order_column(d: Draft, owner: str, phrase: str | None) -> str:
 
 
 _RESTATED = re.compile(
-    r"\s*[(,]\s*(?:i\.?e\.?,?\s*|that\s+is,?\s*)?(?:the\s+)?(?:one|row|record|entry)?\s*(?:with|having|that\s+has)\s+the\s+"
+    r"\s*+[(,]\s*+(?:i\.?e\.?,?\s*+|that\s+is,?\s*+)?(?:the\s++)?(?:one|row|record|entry)?\s*+(?:with|having|that\s+has)\s+the\s+"
     r"(?:latest|most\s+recent|newest|highest|largest|greatest|earliest|oldest|lowest|smallest|first|last)\s+"
     r"(?P<by>[A-Za-z_]\w*)(?P<by2>\s+[A-Za-z_]\w*)?(?P<close>\s*\))?",
     re.I,

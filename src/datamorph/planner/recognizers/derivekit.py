@@ -11,6 +11,7 @@ import re
 from datamorph.errors import PlanError, suggestion
 from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers.common import in_play, mark_chars, resolve_column
+from datamorph.planner.refs import tables_read
 from datamorph.spec import Aggregation, DerivedColumn, WindowColumn
 
 _DETERMINERS = re.compile(r"^(?:the|a|an|its|their|his|her|each|every|all|of|that|this|those|these)\s+", re.I)
@@ -156,7 +157,7 @@ PART_SQL = {"year": "year", "month": "month", "quarter": "quarter", "day": "day"
 
 
 def unused(d: Draft, start: int, end: int) -> bool:
-    return all(not t.used for t in d.tokens.items if t.start >= start and t.end <= end)
+    return all(not t.used for t in d.tokens.within(start, end))
 
 
 def add(d: Draft, name: str, expression: str, start: int, end: int) -> None:
@@ -222,10 +223,9 @@ def drop_unreferenced(d: Draft, phrase: str, keep: str | None = None) -> None:
     table = hits[0].table
     if table == keep or table in d.required_tables:
         return
-    dump = " ".join(str(x.model_dump()) for x in [*d.filters, *d.derived, *d.aggregations, *d.having,
-                                                    *d.windows, *d.columns, *d.order_by])  # fmt: skip
-    dump += " " + " ".join(d.group_by) + " " + str(d.dedupe.model_dump() if d.dedupe else "")
-    if f"{table}." in dump:
+    read = tables_read([*d.filters, *d.derived, *d.aggregations, *d.having, *d.windows, *d.columns, *d.order_by,
+                        *([d.dedupe] if d.dedupe else [])], d.group_by)  # fmt: skip
+    if table.lower() in read:
         return
     if table in d.tables:
         d.tables.remove(table)

@@ -49,7 +49,7 @@ def mention_spans(d: Draft) -> list[Mention]:
 
 
 def tokens_in(d: Draft, start: int, end: int) -> list[Token]:
-    return [t for t in d.tokens.items if t.start < end and t.end > start]
+    return [t for t in d.tokens.overlapping(start, end)]
 
 
 def free(d: Draft, start: int, end: int) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from datamorph.catalog import TEMPORAL_FAMILIES
+from datamorph.planner.budget import back
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch
 from datamorph.planner.recognizers.common import in_play
@@ -52,7 +53,7 @@ def boolean_phrases(d: Draft, spans: list[_Mention]) -> None:
         a, b, negated = s.start, s.end, False
         if rest:
             names = r"\s+".join(map(re.escape, rest))
-            before = re.search(r"\b" + names + _LINK_VERB + "$", d.prompt[: s.start], re.I)
+            before = re.compile(r"\b" + names + _LINK_VERB + "$", re.I).search(d.prompt, back(s.start), s.start)
             after = re.match(r"\s+" + names + r"\b", d.prompt[s.end :], re.I)
             if before is not None and _free(d, before.start(), before.end()):
                 a = before.start()
@@ -79,7 +80,7 @@ def states(d: Draft, spans: list[_Mention]) -> None:
             continue
         info = _info(d, s.m.table, s.m.column)
         word = d.prompt[s.start : s.end].lower()
-        neg = _NEGATION.search(d.prompt[: s.start])
+        neg = _NEGATION.search(d.prompt, back(s.start), s.start)
         negated = neg is not None and _free(d, neg.start(), s.start)
         start = neg.start() if negated and neg is not None else s.start
         column = f"{s.m.table}.{s.m.column}"
@@ -136,7 +137,7 @@ def _anti_join(d: Draft, table: str, words: str) -> Filter:
 
 def _predicate(d: Draft, spans: list[_Mention], s: _Mention) -> bool:
     """'who were terminated' / 'terminated employees': an event word used as a yes/no property of the row."""
-    prev = re.search(r"([A-Za-z']+)\W*$", d.prompt[: s.start])
+    prev = re.search(r"(?<![A-Za-z'])([A-Za-z']++)\W*$", d.prompt[: s.start])
     prev_word = prev.group(1).lower() if prev else ""
     if prev_word in ("was", "were", "is", "are", "been", "be", "being", "who", "that", "which", "got", "get", "have",
                      "has", "had", "already"):  # fmt: skip
@@ -188,7 +189,7 @@ _ONLY_LEAD = re.compile(r"\b(?:using|use|considering|consider|counting|count|tak
 
 def _only_lead(d: Draft, only: Token) -> None:
     """ "Using only current salary records", "considering only web orders": the verb that frames "only"."""
-    lead = _ONLY_LEAD.search(d.prompt[: only.start])
+    lead = _ONLY_LEAD.search(d.prompt, back(only.start), only.start)
     if lead and _free(d, lead.start(), only.start):
         _mark(d, lead.start(), only.start)
 

@@ -22,6 +22,7 @@ import re
 from datamorph.catalog import NUMERIC_FAMILIES, TableInfo
 from datamorph.errors import PlanError
 from datamorph.planner.ambiguity import Doubt
+from datamorph.planner.budget import back
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.common import in_play
@@ -326,7 +327,7 @@ def _null_tests(d: Draft, spans: list[_Mention]) -> None:
             d.filters.append(Filter(column=column, operator=op, provenance=d.prompt[s.start : end]))
             _mark(d, s.start, end)
             continue
-        before = _NULL_BEFORE.search(d.prompt[: s.start])
+        before = _NULL_BEFORE.search(d.prompt, back(s.start), s.start)
         if before is None or not _free(d, before.start(), s.start):
             continue
         if before.group("pos") and _followed_by_condition(d, s.end):
@@ -341,7 +342,7 @@ def _related_null_tests(d: Draft, spans: list[_Mention]) -> None:
     for s in spans:
         if not isinstance(s.m, TableMatch) or s.m.table in in_play(d)[:1]:
             continue
-        before = _NULL_BEFORE.search(d.prompt[: s.start])
+        before = _NULL_BEFORE.search(d.prompt, back(s.start), s.start)
         if before is None or not _free(d, before.start(), s.start):
             continue
         if before.group("pos") and _followed_by_condition(d, s.end):
@@ -436,18 +437,18 @@ def _value_condition(d: Draft, spans: list[_Mention], group: list[_Mention]) -> 
         if isinstance(s.m, ColumnMatch) and (s.m.table, s.m.column) == key and s.start >= end:
             if re.match(r"^\s*$", d.prompt[end : s.start]) and _free(d, s.start, s.end):
                 end = s.end
-                lead = _VALUE_LEAD.search(d.prompt[:start])
+                lead = _VALUE_LEAD.search(d.prompt, back(start), start)
                 if lead and _free(d, lead.start(), start):
                     start = lead.start()
             break
     if start == group[0].start:  # "came in via web", "that arrived through the store": how the row came to be
-        lead = _ARRIVAL.search(d.prompt[:start])
+        lead = _ARRIVAL.search(d.prompt, back(start), start)
         if lead and _free(d, lead.start(), start):
             start = lead.start()
     ones = re.match(r"^\s+ones?\b", d.prompt[end:], re.IGNORECASE)  # "cancelled ones"
     if ones:
         end += ones.end()
-    neg = _NEGATION.search(d.prompt[:start])
+    neg = _NEGATION.search(d.prompt, back(start), start)
     negated = neg is not None and _free(d, neg.start(), start)
     if negated and neg is not None:
         start = neg.start()

@@ -24,9 +24,10 @@ import re
 
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import STOPWORDS
+from datamorph.planner.refs import column_refs
 from datamorph.planner.text import Token
 
-_REL = r"(?:(?:who|that|which|whom)\s+)?(?:(?:is|are|was|were|have\s+been|has\s+been|had\s+been|currently|still|all)\s+)*"
+_REL = r"(?:(?:who|that|which|whom)\s+)?(?:(?:is|are|was|were|have\s+been|has\s+been|had\s+been|currently|still|all)\s+){0,4}"
 _PLACE = re.compile(
     rf"\b{_REL}(?P<v>live|lives|living|lived|reside|resides|residing|resident|based|located|situated|"
     r"headquartered|work|works|working|worked|employed|staffed|sitting|sit|sits)\s+"
@@ -39,7 +40,7 @@ _ACTIVITY = re.compile(
     re.IGNORECASE,
 )
 _RECORDED = re.compile(
-    r"\b(?:(?:that|which|who)\s+)?(?:(?:is|are|was|were|we\s+have|we've\s+got|we\s+hold|we\s+keep)\s+)*"
+    r"\b(?:(?:that|which|who)\s+)?(?:(?:is|are|was|were|we\s+have|we've\s+got|we\s+hold|we\s+keep)\s+){0,4}"
     r"(?:on\s+(?:file|record|the\s+books)|in\s+(?:the|our)\s+(?:system|database|db|records|warehouse|books)|"
     r"ever\s+(?:recorded|logged|seen|registered|made|placed|paid|earned|received|given|sold|bought)|"
     r"ever(?=\s*(?:[,.;:?!]|$|for\b|per\b|by\b|in\s+each\b))|to\s+date|of\s+all\s+time|on\s+our\s+books)\b",
@@ -117,8 +118,7 @@ def _columns_near(d: Draft, prev: Token) -> list[str]:
         prov = getattr(el, "provenance", None) or ""
         if not prov or not d.prompt[: prev.end].rstrip().lower().endswith(prov.strip().lower()):
             continue
-        dump = el.model_dump_json(exclude={"provenance", "alias", "name"})
-        found += [c.split(".")[-1] for c in re.findall(r"\b[a-z_]\w*\.[a-z_]\w*\b", dump, re.I)]
+        found += [c for t, c in column_refs([el]) if t]
     return found
 
 
@@ -159,7 +159,7 @@ def _tokens(d: Draft) -> list[Token]:
 
 
 def _free(d: Draft, start: int, end: int) -> bool:
-    return not any(t.used for t in d.tokens.items if t.start < end and t.end > start)
+    return not any(t.used for t in d.tokens.overlapping(start, end))
 
 
 def _mark(d: Draft, start: int, end: int) -> None:

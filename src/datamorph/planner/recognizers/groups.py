@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from datamorph.planner.budget import back
 from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.common import in_play
@@ -78,7 +79,7 @@ def period_forms(d: Draft, ctx: Ctx) -> None:
             end += yf.end()
         elif not (m.group("date") or m.group("first")):
             continue
-        taken = any(t.used for t in d.tokens.items if m.start() <= t.start < end)
+        taken = any(t.used for t in d.tokens.starting(m.start(), end))
         if taken and ph.derived_at(d, m.start(), end) is None:
             continue  # (read by the derived recognizer as that period's date: the group reuses it)
         rest = d.prompt[end:]
@@ -107,7 +108,7 @@ def _top_entities(d: Draft, ctx: Ctx) -> None:
     if not ctx.measures and not ctx.ratios:
         return
     for m in _TOP_ENTITY.finditer(d.prompt):
-        words = [t for t in d.tokens.items if m.start("w") <= t.start < m.end("w")]
+        words = [t for t in d.tokens.starting(m.start("w"), m.end("w"))]
         if any(t.used and not ph.table_of(d, t.text) for t in words) or any(
             x.start <= m.start("w") < x.end for x in ctx.measures
         ):
@@ -143,7 +144,7 @@ def _groups(d: Draft, ctx: Ctx) -> None:
         word = m.group(0).split()[0].lower()
         if word == "by" and _BY_NOT_GROUP.search(d.prompt[max(0, m.start() - 25) : m.start()]):
             continue
-        if any(ph.blocked(d, t) for t in d.tokens.items if m.start() <= t.start < m.end()):
+        if any(ph.blocked(d, t) for t in d.tokens.starting(m.start(), m.end())):
             continue
         pos, first = m.end(), True
         if _SHAPE.match(m.group(0)):
@@ -184,7 +185,7 @@ def _over_their(d: Draft, ctx: Ctx) -> None:
         if (
             table is not None
             and ctx.keys
-            and not any(t.used for t in d.tokens.items if m.start() <= t.start < m.start("t"))
+            and not any(t.used for t in d.tokens.starting(m.start(), m.start("t")))
         ):
             d.use_table(table)
             ph.mark(d, m.start(), m.end())
@@ -196,7 +197,7 @@ def _each_has(d: Draft, ctx: Ctx) -> None:
         each = _EACH_HAS.match(d.prompt[m.end :])
         if each is None:
             continue
-        lead = _LIST_LEAD.search(d.prompt[: m.start])
+        lead = _LIST_LEAD.search(d.prompt, back(m.start), m.start)
         if lead is None:
             continue
         pieces = [p for p in re.split(r"\s*(?:,|\band\b|&)\s*", d.prompt[lead.end() : m.start]) if p.strip()]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from datamorph.planner.ambiguity import Doubt
+from datamorph.planner.budget import back
 from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
@@ -86,7 +87,7 @@ def find(d: Draft, ctx: Ctx) -> None:
         if meas is None:
             continue
         _subject_group(d, ctx, subject_start, meas, restate=bool(ctx.keys))
-        lead = _LEAD.search(d.prompt[:subject_start])
+        lead = _LEAD.search(d.prompt, back(subject_start), subject_start)
         if lead and lead.group("t") and ph.table_of(d, lead.group("t")) is None:
             lead = None
         subject_start = lead.start() if lead else subject_start
@@ -119,7 +120,7 @@ def _count_noun(d: Draft, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure
         stop = words[0].end
     if table is None:
         return None, op_start, end
-    link = _LINK.search(d.prompt[:op_start])
+    link = _LINK.search(d.prompt, back(op_start), op_start)
     subject_start = link.start() if link and link.group(0).strip() else op_start
     meas = ms._entity_measure(d, "count_distinct" if distinct else "count", end, stop, table, [])
     meas.start = end
@@ -174,7 +175,7 @@ def _subject_measure(d: Draft, ctx: Ctx, op_start: int) -> tuple[ms.Measure | No
                     t.used = False
     for m in sorted(ctx.measures, key=lambda x: -x.end):
         if m.end <= op_start and _VERB_GAP.match(d.prompt[m.end : op_start]):
-            link = _LINK.search(d.prompt[: m.start])
+            link = _LINK.search(d.prompt, back(m.start), m.start)
             linked = bool(link and link.group(0).strip())
             return m, link.start() if link and linked else m.start, linked
     before = d.prompt[max(0, op_start - 40) : op_start]
@@ -188,12 +189,12 @@ def _subject_measure(d: Draft, ctx: Ctx, op_start: int) -> tuple[ms.Measure | No
         ]
         if len(cands) == 1:
             start = op_start - len(before) + bare.start()
-            link = _LINK.search(d.prompt[:start])
+            link = _LINK.search(d.prompt, back(start), start)
             return cands[0], link.start() if link and link.group(0).strip() else start, True
         return None, op_start, True
     mtables = {m.table for m in ctx.measures}
     group_tables = {k[1] for k in ctx.keys if k[1] and (not k[0] or k[1] not in mtables)}
-    link = _LINK.search(d.prompt[:op_start])
+    link = _LINK.search(d.prompt, back(op_start), op_start)
     subj = ph.tokens_before(d, link.start() if link and link.group(0).strip() else op_start, 3)
     words = [
         w

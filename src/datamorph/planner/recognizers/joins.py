@@ -13,7 +13,7 @@ from datamorph.planner.recognizers.common import mark_chars
 
 _JOIN = re.compile(
     r"\b(?:(?:inner|left|outer)\s+)?(?:join(?:ed|ing)?|combine[ds]?|combining|match(?:ed|ing)?|merge[ds]?|merging)\s+"
-    r"(?:the\s+)?(?P<a>[A-Za-z_][\w ]*?)\s+(?:and|with|to|onto)\s+(?:the\s+)?(?P<b>[A-Za-z_][\w ]*?)"
+    r"(?:the\s+)?(?P<a>[A-Za-z_][\w ]{0,80}?)\s+(?:and|with|to|onto)\s+(?:the\s+)?(?P<b>[A-Za-z_][\w ]{0,80}?)"
     r"(?:\s+tables?)?\s+(?:on|using|by|via)\s+(?:the\s+)?(?P<keys>[A-Za-z_]\w*(?:\s*(?:,|and)\s*[A-Za-z_]\w*)*)",
     re.IGNORECASE,
 )

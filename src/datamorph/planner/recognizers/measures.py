@@ -156,9 +156,7 @@ def find(d: Draft) -> list[Measure]:
 
 
 def _used(d: Draft, start: int, end: int) -> bool:
-    return any(
-        blocked(d, t) for t in d.tokens.items if t.start >= start and t.end <= end and t.kind == "word"
-    )
+    return any(blocked(d, t) for t in d.tokens.within(start, end) if t.kind == "word")
 
 
 def _named(d: Draft, meas: Measure) -> Measure:
@@ -319,14 +317,22 @@ _ARITH_END = re.compile(
 )
 
 
+_MAX_INLINE_CHARS = 300
+
+
 def _arithmetic(d: Draft, fn: str, start: int, pos: int) -> Measure | None:
     """ "sum of quantity times unit price": an expression written inline after the trigger."""
     if fn in ("count", "count_distinct"):
         return None
     from datamorph.planner.recognizers.derived import parse_arithmetic
 
-    m = _ARITH_END.search(d.prompt, pos)
-    text = d.prompt[pos : m.start() if m else len(d.prompt)]
+    window = min(len(d.prompt), pos + _MAX_INLINE_CHARS + 40)  # (not the whole rest, for each trigger)
+    m = _ARITH_END.search(d.prompt, pos, window)
+    if m is None or m.end() == window < len(d.prompt) and not d.prompt[m.start() : m.end()].strip():
+        return None  # no end in sight: no inline expression is that long
+    text = d.prompt[pos : m.start()]
+    if len(text) > _MAX_INLINE_CHARS:
+        return None
     if not re.search(r"\b(?:times|x|multiplied|divided|plus|minus)\b|[*/+×-]", text, re.I):
         return None
     parsed = parse_arithmetic(d, text)

@@ -161,7 +161,7 @@ def _overlapping(rx: re.Pattern[str], text: str) -> list[re.Match[str]]:
 
 
 def _free(d: Draft, start: int, end: int) -> bool:
-    return not any(t.used for t in d.tokens.items if t.start < end and t.end > start and t.kind != "punct")
+    return not any(t.used for t in d.tokens.overlapping(start, end) if t.kind != "punct")
 
 
 def _consume(d: Draft, start: int, end: int, note: str) -> None:
@@ -187,7 +187,7 @@ def _spans(d: Draft) -> list[tuple[int, int, TableMatch | ColumnMatch | ValueMat
 
 def _names_condition(d: Draft, start: int, end: int) -> bool:
     """A value or a number inside [start, end): a real condition, not a no-op."""
-    if any(t.kind in ("number", "quoted", "date") for t in d.tokens.items if start <= t.start < end):
+    if any(t.kind in ("number", "quoted", "date") for t in d.tokens.starting(start, end)):
         return True
     if re.search(r"\b(?:only|not|no|except|excluding|without)\b", d.prompt[start:end], re.IGNORECASE):
         return True

@@ -72,7 +72,7 @@ def recognize(d: Draft) -> None:
 
 
 def _toks(d: Draft, start: int, end: int) -> list[Token]:
-    return [t for t in d.tokens.items if t.start < end and t.end > start]
+    return [t for t in d.tokens.overlapping(start, end)]
 
 
 def _free(d: Draft, start: int, end: int) -> bool:

@@ -156,7 +156,7 @@ def _clause(d: Draft, cstart: int, cend: int) -> None:
             tok.low in _CONNECT or _is_table_word(d, tok.text) or any(s <= tok.start and tok.end <= e for s, e in nouns)
         ):
             tok.used = True
-    for tok in reversed([t for t in d.tokens.items if cstart <= t.start and t.end <= first]):
+    for tok in reversed([t for t in d.tokens.within(cstart, first)]):
         if tok.low in _CONNECT or _is_table_word(d, tok.text) or any(s <= tok.start and tok.end <= e for s, e in nouns):
             tok.used, first = True, tok.start  # the rows the clause is about: "products with no category ..."
             continue
@@ -238,7 +238,7 @@ def _anti_join(d: Draft, table: str) -> None:
 
 
 def _free(d: Draft, start: int, end: int) -> bool:
-    return not any(t.used for t in d.tokens.items if t.start < end and t.end > start and t.kind in ("word", "quoted")
+    return not any(t.used for t in d.tokens.overlapping(start, end) if t.kind in ("word", "quoted")
                    and t.low not in _CONNECT and not _is_table_word(d, t.text))  # fmt: skip
 
 

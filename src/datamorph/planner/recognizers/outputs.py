@@ -13,11 +13,14 @@ is never read as a column.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator
 
 from datamorph.errors import PlanError
+from datamorph.planner import budget
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import ROW_NOUNS, STOPWORDS, phrase_tokens
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
@@ -59,7 +62,7 @@ _LIST_END = re.compile(
     re.I,
 )
 _GRAIN = re.compile(r"^\s*,?\s*(?:for|of)\s+(?:each|every|all)\s+(?:the\s+|of\s+the\s+)?(?P<t>[A-Za-z_]\w*)\b", re.I)
-_GRAIN_AHEAD = re.compile(r"\s*,?\s+(?:for|of)\s+(?:each|every|all)\b", re.I)
+_GRAIN_AHEAD = re.compile(r"(?<!\s)(?:\s*+,\s++|\s++)(?:for|of)\s++(?:each|every|all)\b", re.I)  # linear: see scan_patterns
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10}  # fmt: skip
 HEADING_WORDS = {"sheet", "page", "file", "csv", "extract", "card", "index", "catalog", "register", "log", "list", "report", "view", "table", "summary", "overview", "export", "dump",
@@ -77,7 +80,7 @@ def table_words(d: Draft) -> set[str]:
 def free(d: Draft, start: int, end: int, tw: set[str] | None = None) -> bool:
     """No word in [start, end) was taken by another recognizer (table words do not count)."""
     tw = tw if tw is not None else table_words(d)
-    return all(not t.used or t.low in tw for t in d.tokens.items if t.start >= start and t.end <= end)
+    return all(not t.used or t.low in tw for t in d.tokens.within(start, end))
 
 
 # -- pieces ------------------------------------------------------------------------------------
@@ -152,12 +155,16 @@ def explicit_list(d: Draft) -> tuple[list[OutputColumn], str | None]:
     best: list[OutputColumn] | None = None
     best_span: tuple[int, int, re.Match[str] | None] | None = None
     tw = table_words(d)
+    masked = _mask_notes(d, 0, d.prompt)  # once, not once per possible start (that is quadratic)
+    notes = [(n.start(), n.end()) for n in _NOTE.finditer(d.prompt)]
     for start, items_start, whole, m in _starts(d):
+        budget.check()
         if m is not None and not m.group("verb") and not free(d, start, start + 4 if m.group("n") else items_start, tw):
             continue  # (the count in "only three columns:" may have been read as a limit; see _column_count)
         if m is not None and m.group("add") and m.group("add").lower() == "and" and _subject(d, start) is None:
             continue  # "and" starts a list only after a table: "employees and department names"
-        items, end = _parse_list(d, items_start, tw, whole)
+        inside = any(a < items_start < b for a, b in notes)
+        items, end = _parse_list(d, items_start, tw, whole, None if inside else masked[items_start:])
         if items and (best is None or len(items) > len(best)):
             best, best_span = items, (start, end, m)
     if best is None or best_span is None:
@@ -222,7 +229,8 @@ def _adds_to(d: Draft, items: list[OutputColumn], m: re.Match[str] | None) -> st
     return subject if foreign or possessive or single or word != "with" else None
 
 
-def _parse_list(d: Draft, start: int, tw: set[str], whole: bool) -> tuple[list[OutputColumn], int]:
+def _parse_list(d: Draft, start: int, tw: set[str], whole: bool, masked: str | None = None,
+                ) -> tuple[list[OutputColumn], int]:  # fmt: skip
     """Items from ``start`` up to the end of the list; (items, end offset). ``whole``: all or nothing.
 
     A note in parentheses after an item belongs to it and is skipped when reading the item. An item
@@ -230,7 +238,7 @@ def _parse_list(d: Draft, start: int, tw: set[str], whole: bool) -> tuple[list[O
     ("closed_ratio as a number between 0 and 1": the rest is the ratio's); a piece that starts
     with a taken word ends the list, unless it names what that recognizer defined.
     """
-    text = _mask_notes(d, start, d.prompt[start:])
+    text = masked if masked is not None else _mask_notes(d, start, d.prompt[start:])
     if whole:
         m = _SENTENCE_END.search(text)
         stop = m.start() if m else len(text)
@@ -240,9 +248,13 @@ def _parse_list(d: Draft, start: int, tw: set[str], whole: bool) -> tuple[list[O
         m = _LIST_END.search(text)
         stop = m.start() if m else len(text)
     segment = text[:stop]
+    if len(segment) > _MAX_LIST_CHARS:
+        return [], start  # no output list is that long: (repetitive text) not a list, and reading each is slow
     out: list[OutputColumn] = []
     pos = 0
-    pieces = list(_pieces(segment))
+    pieces = list(itertools.islice(_pieces(segment), _MAX_ITEMS + 1))
+    if len(pieces) > _MAX_ITEMS:
+        return [], start  # no output list is that long: (repetitive text) not a list, and reading it is quadratic
     renamer = unnamed_computed(d)
     reused = 0  # items whose words the recognizer that defined them had taken
     keyed = 0  # table words read as that table's key
@@ -284,7 +296,7 @@ def _parse_list(d: Draft, start: int, tw: set[str], whole: bool) -> tuple[list[O
             break
         out.append(col)
         pos, done = p_end, i + 1
-    rest_taken = all(t.used for r, a, _ in pieces[done:] for t in _piece_words(d, start + a, r))
+    rest_taken = whole and all(t.used for r, a, _ in pieces[done:] for t in _piece_words(d, start + a, r))
     if whole and (not rest_taken or len(out) < 2) or out and reused == len(out):
         return [], start  # (a list of nothing but measure phrases is not an output list: "with how many orders")
     if out and keyed == len(out):
@@ -293,6 +305,8 @@ def _parse_list(d: Draft, start: int, tw: set[str], whole: bool) -> tuple[list[O
 
 
 _DETERMINER = re.compile(r"each|every|all|the|their|its|his|her|a|an", re.I)
+_MAX_ITEMS = 200  # pieces of one output list
+_MAX_LIST_CHARS = 1000  # characters of one output list
 _NOTE = re.compile(r"\(([^()]*)\)")
 _RENAME_NOTE = re.compile(r"^\(\s*(?:call\s+it|as|named|renamed?)\b", re.I)
 _MASKED_NOTE = re.compile(r"\s*\(\x01*\)")
@@ -326,7 +340,7 @@ def _mask_notes(d: Draft, offset: int, text: str) -> str:
         if _RENAME_NOTE.match(m.group()):
             return m.group()
         a, b = offset + m.start(), offset + m.end()
-        loose = [t for t in d.tokens.items if a <= t.start and t.end <= b and not t.used]
+        loose = [t for t in d.tokens.within(a, b) if not t.used]
         if any(t.kind == "quoted" or t.low in _INSTRUCTION for t in loose):
             return m.group()
         if loose and _names_schema(d, " ".join(t.text for t in loose)):
@@ -340,7 +354,7 @@ def _piece_words(d: Draft, start: int, raw: str) -> list[Token]:
     """The tokens of a piece (``raw``: its text with notes blanked, at ``start``) outside its notes."""
     notes = [(start + m.start(), start + m.end()) for m in _MASKED_NOTE.finditer(raw)]
     end = start + len(raw)
-    return [t for t in d.tokens.items if start <= t.start and t.end <= end and t.kind not in ("punct", "op")
+    return [t for t in d.tokens.within(start, end) if t.kind not in ("punct", "op")
             and not any(a <= t.start < b for a, b in notes)]  # fmt: skip
 
 
@@ -400,9 +414,15 @@ def _names_defined(d: Draft, piece: str) -> bool:
 
 def unnamed_computed(d: Draft) -> str | None:
     """The one measure/derived column/window whose name the request did not write, if exactly one."""
-    names = [*(a.alias for a in d.aggregations), *(x.name for x in d.derived), *(w.name for w in d.windows)]
-    unnamed = [n for n in names if not re.search(rf"(?<![\w.]){re.escape(n)}(?!\w)", d.prompt, re.I)]
+    names = (*(a.alias for a in d.aggregations), *(x.name for x in d.derived), *(w.name for w in d.windows))
+    unnamed = _unwritten(d.prompt, names)
     return unnamed[0] if len(unnamed) == 1 else None
+
+
+@functools.lru_cache(maxsize=64)
+def _unwritten(prompt: str, names: tuple[str, ...]) -> list[str]:
+    """The names the request does not write (asked once per list start: cached)."""
+    return [n for n in names if not re.search(rf"(?<![\w.]){re.escape(n)}(?!\w)", prompt, re.I)]
 
 
 def _pieces(segment: str) -> Iterator[tuple[str, int, int]]:

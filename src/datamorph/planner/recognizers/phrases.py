@@ -4,6 +4,8 @@ column a phrase names, values of a table, names written next to a measure, defau
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 
 from datamorph.errors import PlanError
@@ -63,7 +65,8 @@ def blocked(d: Draft, t: Token) -> bool:
 def tokens_from(d: Draft, pos: int, limit: int = 5) -> list[Token]:
     """Word tokens from character ``pos`` up to a boundary word, punctuation or another recognizer's words."""
     out: list[Token] = []
-    for t in d.tokens.items:
+    items = d.tokens.items
+    for t in items[bisect.bisect_right(items, pos, key=lambda t: t.end) :]:  # (the tokens ending after pos)
         if t.end <= pos:
             continue
         if t.kind != "word" or blocked(d, t) or t.low in BOUNDARY or len(out) >= limit:
@@ -75,7 +78,8 @@ def tokens_from(d: Draft, pos: int, limit: int = 5) -> list[Token]:
 def tokens_before(d: Draft, pos: int, limit: int = 4) -> list[Token]:
     """Word tokens ending at or before ``pos``, nearest last, stopping at a boundary or punctuation."""
     out: list[Token] = []
-    for t in reversed(d.tokens.items):
+    items = d.tokens.items
+    for t in reversed(items[: bisect.bisect_left(items, pos, key=lambda t: t.start)]):  # (those starting before pos)
         if t.start >= pos:
             continue
         if t.kind != "word" or t.low in BOUNDARY or len(out) >= limit:
@@ -99,19 +103,24 @@ def singular(word: str) -> str:
     return w
 
 
+@functools.lru_cache(maxsize=16)
+def _table_forms(names: tuple[str, ...]) -> dict[str, str]:
+    """Each way a phrase names a table whole ("orders", "order", "line items"), first table first."""
+    forms: dict[str, str] = {}
+    for name in names:
+        for form in (name.lower(), singular(name), name.lower().replace("_", " "), singular(name).replace("_", " ")):
+            forms.setdefault(form, name)
+    return forms
+
+
 def table_of(d: Draft, phrase: str) -> str | None:
     """The table a phrase names ("orders", "customer", "staff"), if it names one as a whole."""
     p = clean_phrase(phrase).lower()
     if not p or _AGG_WORD.match(p) or _ATTRIBUTE.search(p):
         return None
-    for t in d.catalog.tables.values():
-        if p in (
-            t.name.lower(),
-            singular(t.name),
-            t.name.lower().replace("_", " "),
-            singular(t.name).replace("_", " "),
-        ):
-            return t.name
+    whole = _table_forms(tuple(t.name for t in d.catalog.tables.values())).get(p)
+    if whole is not None:
+        return whole
     hits = d.linker.tables(p)
     if not hits:
         return None

@@ -15,12 +15,11 @@ the planner reports it. A request that is only a question is the request itself:
 
 from __future__ import annotations
 
-import json
-
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import OPERATOR_WORDS, STOPWORDS, normalize
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.common import mention_span, mentions
+from datamorph.planner.refs import names_read
 from datamorph.planner.text import MONTHS, Token
 from datamorph.spec import OrderItem
 
@@ -193,21 +192,14 @@ def _column_names(d: Draft, m: ColumnMatch) -> frozenset[str]:
     return frozenset(names)
 
 
-def _used_names(text: str, names: frozenset[str]) -> set[str]:
-    return {n for n in names if n in text}
+def _used_names(read: set[str], names: frozenset[str]) -> set[str]:
+    return set(names & read)
 
 
-def _draft_text(d: Draft) -> str:
-    parts = [
-        *(f.model_dump(exclude={"provenance"}) for f in d.filters),
-        *(x.model_dump(exclude={"provenance"}) for x in d.derived),
-        *(a.model_dump(exclude={"provenance"}) for a in d.aggregations),
-        *(h.model_dump(exclude={"provenance"}) for h in d.having),
-        *(w.model_dump(exclude={"provenance"}) for w in d.windows),
-        *(c.model_dump(exclude={"provenance"}) for c in d.columns),
-        *(o.model_dump(exclude={"provenance"}) for o in d.order_by),
-    ]
-    return (json.dumps(parts) + " " + " ".join(d.group_by)).lower()
+def _draft_text(d: Draft) -> set[str]:
+    """The names (``table.column``, lower case) the draft's elements read."""
+    return names_read([*d.filters, *d.derived, *d.aggregations, *d.having, *d.windows, *d.columns, *d.order_by],
+                      d.group_by)  # fmt: skip
 
 
 def _ordering_ok(d: Draft, sup: tuple[Token, Token | None], compared: _Compared) -> bool:
@@ -247,12 +239,12 @@ def _measures_it(d: Draft, target: str, compared: _Compared) -> bool:
             return True
         return any(_is_entity_of(d, g, t) for g in d.group_by for t in names)
     if agg is not None:
-        text = json.dumps(agg.model_dump(exclude={"provenance", "alias"})).lower()
+        read = names_read([agg])
     elif der is not None:
-        text = der.expression.lower()
+        read = names_read([der])
     else:
-        text = target.lower()
-    return bool(_used_names(text, names))
+        read = {target.lower()}
+    return bool(_used_names(read, names))
 
 
 def _is_entity_of(d: Draft, group_column: str, table: str) -> bool:

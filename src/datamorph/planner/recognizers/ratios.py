@@ -28,13 +28,13 @@ _UNIT_RANGE = re.compile(
 )  # fmt: skip
 # "cancel_rate = cancelled orders / all orders (in that channel) x 100": a named formula of two counts
 _FORMULA = re.compile(
-    r"\b(?P<name>[A-Za-z_]\w*)\s*(?:=|:|\bis\b|\bas\b)\s*(?P<num>[^=/,;.()]+?)\s*(?:/|÷|\bdivided\s+by\b|\bout\s+of\b)"
-    r"\s*(?P<den>[^,;.()]+?)(?=\s*(?:[,;.()]|$|\bx\b|\btimes\b|\*|×|\bmultiplied\b|\brounded\b|\bround\b))", re.I)  # fmt: skip
+    r"\b(?P<name>[A-Za-z_]\w*)\s*(?:=|:|\bis\b|\bas\b)\s*(?P<num>[^=/,;.()]{1,100}?)\s*(?:/|÷|\bdivided\s+by\b|\bout\s+of\b)"
+    r"\s*(?P<den>[^,;.()]{1,100}?)(?=\s*(?:[,;.()]|$|\bx\b|\btimes\b|\*|×|\bmultiplied\b|\brounded\b|\bround\b))", re.I)  # fmt: skip
 # "percentage of all sessions that come from each device type"
 _FROM_EACH = re.compile(r"^\s*(?:that|which|who)\s+(?:comes?|came|are|were|is|was|belongs?|falls?|fell)\s+"
                         r"(?:from|in|into|to|under|with)\s+(?=(?:each|every|the\s+same)\b)", re.I)  # fmt: skip
 ROUND = re.compile(
-    r"(?:,\s*)?\(?\s*(?:(?:rounded|round(?:ing)?|to|with|at)\s+)?(?:(?:to|with|at)\s+)?(?P<n>\d+|zero|no|one|two|"
+    r"(?:,\s*)?\(?\s*(?:(?:rounded|round(?:ing)?|to|with|at)\s+)?(?:(?:to|with|at)\s+)?(?P<n>(?<!\d)\d++|zero|no|one|two|"
     r"three|four|five|six)\s+(?:decimal\s+places?|decimal\s+digits?|decimals?|dp|digits?\s+after\s+the\s+"
     r"(?:decimal\s+)?point|places?)\)?|(?:,\s*)?\b(?:rounded|round(?:ed)?)\s+to\s+(?:the\s+)?nearest\s+(?P<w>whole\s+"
     r"number|integer|cent|unit|hundredth|tenth)s?\b|(?:,\s*)?\b(?:rounded|round(?:ed)?)\s+to\s+(?:whole\s+numbers?|"

@@ -31,7 +31,7 @@ _PRE = re.compile(
     re.IGNORECASE,
 )
 _POST = re.compile(
-    rf"(?P<c>{_WORD}(?:\s+{_WORD}){{0,2}}?)(?:'s)?\s+(?:(?:written|shown|converted|put|turned)\s+)?(?:"
+    rf"(?<!\w)(?P<c>{_WORD}+(?:\s+{_WORD}+){{0,2}}?)(?:'s)?\s+(?:(?:written|shown|converted|put|turned)\s+)?(?:"
     rf"in\s+(?:all\s+)?(?P<case>lower[\s-]?case|upper[\s-]?case|capitals|caps|capital\s+letters|small\s+letters)"
     rf"|(?P<case2>lower[\s-]?cased|upper[\s-]?cased|lowercased|uppercased|capitali[sz]ed)"
     rf"|(?:with\s+(?:the\s+)?(?:spaces|whitespace|blanks)\s+)?(?P<trim>trimmed|stripped)"

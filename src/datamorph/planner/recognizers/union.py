@@ -83,7 +83,7 @@ def recognize(d: Draft) -> None:
     restrict_mentions(d, lambda m: getattr(m, "table", None) not in others)
 
 
-_RESTATE = re.compile(r"\b(?:output\s+)?(?:columns?|fields?|output|return|returns)\s*:?\s*(?P<list>[\w ,]+?)\s*(?:[.;!?]|$)",
+_RESTATE = re.compile(r"\b(?:output\s+)?(?:columns?|fields?|output|return|returns)\s*:?\s*(?P<list>[\w ,]{1,300}?)\s*(?:[.;!?]|$)",
                       re.I)  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from datamorph.errors import PlanError
+from datamorph.planner.budget import back
 from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers.common import in_play, mark_chars
 from datamorph.planner.recognizers.derived import (
@@ -127,7 +128,7 @@ def _free_at(d: Draft, pos: int) -> bool:
 
 
 def _unused(d: Draft, start: int, end: int) -> bool:
-    return all(not t.used for t in d.tokens.items if t.start >= start and t.end <= end)
+    return all(not t.used for t in d.tokens.within(start, end))
 
 
 def _sentence_end(d: Draft, pos: int) -> int:
@@ -239,7 +240,7 @@ def _rank(d: Draft, m: re.Match[str]) -> None:
     inner = _WHAT_PART.search(m.group("what") or "")
     if not partition and inner:  # "row number per customer by order date"
         partition = [_ref(d, inner.group("p"), key=True, keep=order.split(".")[0])]
-    row = re.search(r"\brow\s+$", d.prompt[: m.start()], re.I)
+    row = re.compile(r"\brow\s+$", re.I).search(d.prompt, back(m.start()), m.start())
     if row and function == "row_number":
         mark_chars(d, row.start(), m.start())
     lead = _PART_BEFORE.search(d.prompt[_sentence_start(d, m.start()) : m.start()])
@@ -395,7 +396,7 @@ def _row_scope(d: Draft, start: int, end: int, table: str | None) -> None:
 def _drop_sign_filters(d: Draft, start: int, end: int) -> None:
     """"credits add and debits subtract" names values, but as signs, not as row filters: filters (which
     run first) may have read "credits" / "debits" as ``direction = 'credit'``; those readings go."""
-    inside = [t for t in d.tokens.items if t.start >= start and t.end <= end]
+    inside = [t for t in d.tokens.within(start, end)]
     words = {t.low for t in inside}
     keep = [f for f in d.filters if not (isinstance(f, Filter) and f.operator == "="
                                          and (f.provenance or "").lower() in words)]  # fmt: skip
