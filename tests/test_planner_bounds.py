@@ -114,6 +114,7 @@ def _steps(fixture_linker: Any, prompt: str) -> tuple[int, str]:
 
 
 def test_the_issue_request_is_refused_for_its_word_not_its_length(fixture_linker: Any) -> None:
+    _steps(fixture_linker, "count of orders per status x")  # warm up: word lists load once per process
     steps, outcome = _steps(fixture_linker, ISSUE_PROMPT)
     assert outcome.startswith("could not understand 'x'")
     short, _ = _steps(fixture_linker, "count of orders per status x")
