@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.api_support import ApiServer, start_api, wait_run
+from tests.api_support import ApiServer, serving, wait_run
 from tests.helpers import result_json, run_cli
 
 from datamorph.planner.restate import restate
@@ -261,12 +261,8 @@ def test_a_failed_run_still_says_what_it_tried(fixture_warehouse: Path, tmp_path
 
 @pytest.fixture(scope="module")
 def server(pristine_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    root = tmp_path_factory.mktemp("restate-api")
-    warehouse = root / "warehouse.duckdb"
-    shutil.copy(pristine_warehouse, warehouse)
-    srv = start_api(warehouse, root / "home")
-    yield srv
-    assert srv.stop() == 0, srv.log()
+    with serving(pristine_warehouse, tmp_path_factory.mktemp("restate-api")) as srv:  # stopped cleanly after
+        yield srv
     assert "Traceback" not in srv.log(), srv.log()
 
 

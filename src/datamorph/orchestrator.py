@@ -33,6 +33,7 @@ from datamorph.engines import connect
 from datamorph.engines.base import Engine, PublishResult
 from datamorph.errors import (
     DataMorphError,
+    InternalError,
     ResumeRefused,
     SourceDataError,
     SpecError,
@@ -290,8 +291,6 @@ class Orchestrator:
         except DataMorphError as e:
             result = self._failure(ctx, e, step, time.perf_counter() - t_run)
         except Exception as e:  # a bug: the run still ends as failed, never left running
-            from datamorph.errors import InternalError
-
             log.error("run %s: unexpected error", ctx.run_id, exc_info=e)
             result = self._failure(ctx, InternalError.wrap(e), step, time.perf_counter() - t_run)
         finally:

@@ -26,7 +26,7 @@ def _duck() -> Any:
 def register_file(engine: PostgresEngine, name: str, path: str, *, persist: bool = False,
                   options: CsvOptions | None = None) -> TableInfo:  # fmt: skip
     """Load ``path`` into table ``name``: temporary (this session) or, with ``persist``, permanent."""
-    from datamorph.engines.postgres import FILE_MARK
+    from datamorph.engines.files import FILE_MARK
 
     psycopg = __import__("psycopg")
     select, source = read_sql(path, options)  # checks every CSV file first

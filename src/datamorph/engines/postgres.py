@@ -47,7 +47,7 @@ from datamorph.engines.base import (
     read_limited,
     run_id_in,
 )
-from datamorph.engines.files import CsvOptions
+from datamorph.engines.files import FILE_MARK, CsvOptions
 from datamorph.engines.pg_load import csv_select, csv_to_arrow, literal, qualified, quote, rows_to_arrow
 from datamorph.errors import (
     CatalogError,
@@ -63,7 +63,6 @@ from datamorph.errors import (
 from datamorph.names import check_target
 from datamorph.testhook import pause
 
-FILE_MARK = "datamorph-file:"  # table comment prefix on tables register_file loaded
 INSTALL_HINT = 'pip install "datamorph[postgres]"'
 
 _TARGET_LOCKS: dict[tuple[str, str], threading.RLock] = {}

@@ -12,12 +12,13 @@ once the limit has passed. ``DATAMORPH_PLAN_TIME_LIMIT`` sets the limit in secon
 from __future__ import annotations
 
 import contextvars
+import functools
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from datamorph.errors import PlanError
 
@@ -60,6 +61,23 @@ def planning(limit: float | None = None) -> Iterator[None]:
         yield
     finally:
         _deadline.reset(token)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def bounded(fn: Callable[P, R]) -> Callable[P, R]:
+    """``fn`` (a planner) run within :func:`planning`; the test hook ``plan:start`` can hold it first."""
+    from datamorph.testhook import pause
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        pause("plan:start")  # (tests: a deliberately slow plan)
+        with planning():
+            return fn(*args, **kwargs)
+
+    return run
 
 
 def check() -> None:

@@ -143,7 +143,7 @@ saturday sunday mon tue tues wed thu thur thurs fri sat sun decade century new o
 q1 q2 q3 q4 h1 h2
 """.split())
 
-#: Plurals whose singular has a role the plural lacks: "number of orders" counts, "the numbers" are figures.
+#: Plurals whose singular has a role the plural lacks: "number of loans" counts, "the numbers" are figures.
 _NOT_LEMMATISED = frozenset({"numbers", "figures"})
 _IDENTIFIER = re.compile(r"[A-Za-z]\w*(?:_\w+|\.\w+)+|[A-Za-z]+\d+\w*|[a-z]+[A-Z]\w*")  # customer_id, orders.amount, addr2, signupDate
 _NT = re.compile(r"n[’']?t$", re.IGNORECASE)

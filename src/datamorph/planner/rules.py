@@ -26,11 +26,11 @@ from datamorph.planner.linking import SchemaLinker
 from datamorph.planner.meaning import Corrected, correct_spelling, sort_leftover
 from datamorph.planner.recognizers import RECOGNIZERS
 from datamorph.spec import ETLSpec
-from datamorph.testhook import pause
 
 Recognizer = Callable[[Draft], None]
 
 
+@budget.bounded
 def plan(
     prompt: str,
     catalog: Catalog,
@@ -51,22 +51,6 @@ def plan(
 
     ``doubts``, when given, receives the phrases planned one way of several (see :mod:`.ambiguity`).
     """
-    pause("plan:start")  # (tests: a deliberately slow plan)
-    with budget.planning():
-        return _plan(prompt, catalog, linker, target=target, reference_date=reference_date, recognizers=recognizers,
-                     doubts=doubts)  # fmt: skip
-
-
-def _plan(
-    prompt: str,
-    catalog: Catalog,
-    linker: SchemaLinker,
-    *,
-    target: str | None = None,
-    reference_date: dt.date | None = None,
-    recognizers: tuple[Recognizer, ...] = RECOGNIZERS,
-    doubts: list[Doubt] | None = None,
-) -> ETLSpec:
     if not prompt or not prompt.strip():
         raise PlanError("the request is empty", hint="describe the table you want")
     if target is not None:

@@ -369,7 +369,7 @@ def _column_for(d: Draft, cue_start: int, words: str) -> tuple[str, tuple[int, i
             continue
         span = (items[i - n].start, items[i - 1].end)
         phrase = d.prompt[span[0] : span[1]]
-        inner = [t.low for t in items[i - n + 1 : i]]  # "sessions that start": a table, then a verb, not a table
+        inner = [t.low for t in items[i - n + 1 : i]]  # "visits that begin": a table, then a verb, not a table
         for tm in d.linker.tables(phrase)[:1] if not any(_function_word(w) for w in inner) else ():
             if tm.score >= 0.9 and _covers(tm.text, phrase):
                 col = main_date_column(d.catalog.table(tm.table), words)

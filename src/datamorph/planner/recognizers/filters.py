@@ -228,7 +228,7 @@ def _comparisons(d: Draft, spans: list[_Mention]) -> None:
 
 def _taken(d: Draft, hit: _Mention | None) -> bool:
     """The column words before a comparison already belong to another clause (a measure: "average
-    salary", "total amount"): the comparison binds to that clause, never to the rows' column."""
+    salary", "total fine"): the comparison binds to that clause, never to the rows' column."""
     return hit is not None and isinstance(hit.m, ColumnMatch) and not _free(d, hit.start, hit.end)
 
 

@@ -160,7 +160,7 @@ def _subject_group(d: Draft, ctx: Ctx, subject_start: int, meas: ms.Measure, res
 
 
 def _subject_measure(d: Draft, ctx: Ctx, op_start: int) -> tuple[ms.Measure | None, int, bool]:
-    """ "whose average salary is above", "with total > 1000", "only customers above 1,000".
+    """ "whose average fee is above", "with total > 40", "only members above 400".
 
     The flag says whether the words tie the comparison to the measure: a link before it ("with",
     "whose", "having", "that have"), a bare aggregate word ("whose total is"), or the group itself
