@@ -319,17 +319,13 @@ def test_terminated_included(engine: Engine, prompt: str) -> None:
 
 
 def test_noop_notes(engine: Engine) -> None:
-    from datamorph.catalog import Catalog  # noqa: F401 - the draft is internal; check through the rules driver
-    from datamorph.planner.draft import Draft
     from datamorph.planner.linking import SchemaLinker, ValueIndex
-    from datamorph.planner.recognizers import noops
-    from datamorph.planner.text import tokenize
+    from datamorph.planner.rules import RULES, prepare, run_step
 
     catalog = engine.catalog()
-    prompt = "orders regardless of status, no rounding needed"
-    d = Draft(prompt=prompt, tokens=tokenize(prompt), catalog=catalog,
-              linker=SchemaLinker(catalog, ValueIndex.build(engine, catalog)), reference_date=REF)  # fmt: skip
-    noops.recognize(d)
+    linker = SchemaLinker(catalog, ValueIndex.build(engine, catalog))
+    d, _ = prepare("orders regardless of status, no rounding needed", catalog, linker, reference_date=REF)
+    run_step(d, next(s for s in RULES if s.name == "noops"))
     assert any("status" in n for n in d.notes) and any("round" in n for n in d.notes)
 
 

@@ -531,6 +531,17 @@ class UnionSpec(Model):
     blocks: list[QueryBlock] = Field(min_length=1)
 
 
+class ClaimNote(BaseModel):
+    """Provenance of a planned spec: which recognizer of the rule planner took which words."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recognizer: str
+    words: str = ""
+    edits: list[str] = Field(default_factory=list)
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
 class ETLSpec(QueryBlock):
     """A whole transformation: one block (plus union blocks), written into ``target_table``."""
 
@@ -543,6 +554,9 @@ class ETLSpec(QueryBlock):
     ignored_words: list[str] = Field(
         default_factory=list, description="Words of the request the planner set aside as carrying no meaning for "
         "the query (\"lean\", \"export\", \"deck\"); documentation, not executed.")  # fmt: skip
+    claims: list[ClaimNote] = Field(
+        default_factory=list, description="Which recognizer of the rule planner took which words of the request and "
+        "what it made of them (documentation; not executed).")  # fmt: skip
     union: UnionSpec | None = None
     distinct: bool = False
     order_by: list[OrderItem] = Field(default_factory=list)

@@ -10,12 +10,13 @@ columns, aggregation aliases, windows) are bare.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from datamorph.catalog import Catalog
 from datamorph.errors import PlanError
 from datamorph.planner.ambiguity import Doubt
-from datamorph.planner.linking import JoinEdge, SchemaLinker
+from datamorph.planner.claims import Claim, ClaimRecord, Edit, spans_free
+from datamorph.planner.linking import ColumnMatch, JoinEdge, SchemaLinker, TableMatch, ValueMatch
 from datamorph.planner.refs import column_refs, names_read, tables_read
 from datamorph.planner.text import Tokens
 from datamorph.spec import (
@@ -67,6 +68,12 @@ class Draft:
     target: str | None = None
     notes: list[str] = field(default_factory=list)
     doubts: list[Doubt] = field(default_factory=list)  # phrases read one way of several (planner/ambiguity.py)
+    mentions: list[TableMatch | ColumnMatch | ValueMatch] = field(default_factory=list)  # what the linker found
+    reserved: list[tuple[int, int]] = field(default_factory=list)  # words held back for the output list (measures)
+    condition_spans: list[tuple[int, int]] = field(default_factory=list)  # words read as row conditions (dates)
+    aliases: dict[str, str] = field(default_factory=dict)  # "the label (call it rating_group)": noun -> name
+    records: list[ClaimRecord] = field(default_factory=list)  # provenance: which recognizer took which words
+    refused: list[ClaimRecord] = field(default_factory=list)  # claims on words already held (for debugging)
 
     # -- helpers for recognizers -------------------------------------------------------
     def use_table(self, table: str) -> None:
@@ -95,6 +102,55 @@ class Draft:
             if info.name.lower() in read:
                 names.setdefault(info.name, None)
         return list(names)
+
+
+# -- the driver's side: applying claims (recognizers never call these) -----------------------
+
+
+def apply_edit(d: Draft, e: Edit) -> None:
+    """Carry out one edit on the draft."""
+    if e.field not in _EDITABLE:
+        raise ValueError(f"an edit may not change draft.{e.field}")
+    if e.op == "use_table":
+        d.use_table(e.value)
+    elif e.op == "release":
+        for a, b in e.value:
+            for t in d.tokens.overlapping(a, b):
+                t.used = t.shared = False
+    elif e.op == "set":
+        setattr(d, e.field, list(e.value) if isinstance(getattr(d, e.field), list) else e.value)
+    elif e.op == "add":
+        getattr(d, e.field).extend(e.value)
+    elif e.op == "remove":
+        current = getattr(d, e.field)
+        for item in e.value:
+            if item in current:
+                current.remove(item)
+    else:  # pragma: no cover - Edit's constructors make only the ops above
+        raise ValueError(f"unknown edit {e.op}")
+
+
+def apply_claims(d: Draft, recognizer: str, claims: list[Claim] | tuple[Claim, ...]) -> None:
+    """Apply one recognizer's claims: the surer first; a claim on held words is refused (and recorded)."""
+    for c in sorted(claims, key=lambda c: -c.confidence):  # stable: equal confidence keeps the recognizer's order
+        record = ClaimRecord(recognizer, " ".join(d.prompt[a:b].strip() for a, b in c.spans).strip(), c.spans,
+                             tuple(e.describe() for e in c.edits), c.confidence)  # fmt: skip
+        if not c.over and not spans_free(d.tokens, c.spans):
+            d.refused.append(record)
+            continue
+        for e in c.edits:
+            apply_edit(d, e)
+        for a, b in c.spans:
+            for t in d.tokens.overlapping(a, b):
+                if not t.used:
+                    t.used, t.shared = True, c.shared
+                elif not c.shared:
+                    t.shared = False
+        if c.spans or c.edits:
+            d.records.append(record)
+
+
+_EDITABLE = frozenset(f.name for f in fields(Draft)) - {"prompt", "catalog", "linker", "reference_date"}
 
 
 def assemble(d: Draft) -> ETLSpec:

@@ -1,8 +1,11 @@
 """The rule-based planner: a request in plain English → an ETL spec, offline.
 
-Recognizers run in order over the request's tokens (spelling corrected first); each
-understands one kind of clause (a filter, a grouping, an output list...), marks the words
-it used and adds to the :class:`~datamorph.planner.draft.Draft`. Words nobody used that
+Recognizers run in the order of :data:`RULES` over the request's tokens (spelling corrected
+first); each understands one kind of clause (a filter, a grouping, an output list...). A
+recognizer reads the draft through a read-only view and returns claims — the words it explains,
+the spec edits it proposes, how sure it is (:mod:`datamorph.planner.claims`); this driver
+applies them, refuses a claim on words another claim holds, and records which recognizer took
+which words (the spec's ``claims``). Words nobody used that
 carry meaning (:mod:`datamorph.planner.meaning`: numbers, dates, negations, comparisons,
 names of tables, columns or values...) are reported in a :class:`PlanError` — the planner
 never drops part of a request silently, and never invents a table or a column; the others
@@ -13,21 +16,121 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from datamorph.catalog import Catalog
 from datamorph.errors import DataMorphError, PlanError, suggestion
 from datamorph.names import check_target
 from datamorph.planner import budget
 from datamorph.planner.ambiguity import Doubt
+from datamorph.planner.claims import Claim, ClaimRecord, View
 from datamorph.planner.doubts import find_doubts
-from datamorph.planner.draft import Draft, assemble
+from datamorph.planner.draft import Draft, apply_claims, assemble
 from datamorph.planner.linking import SchemaLinker
 from datamorph.planner.meaning import Corrected, correct_spelling, sort_leftover
-from datamorph.planner.recognizers import RECOGNIZERS
-from datamorph.spec import ETLSpec
+from datamorph.planner.recognizers import (
+    aggregates,
+    columns,
+    dates,
+    dedupe,
+    derived,
+    filters,
+    glue,
+    joins,
+    noops,
+    ordering,
+    orphans,
+    questions,
+    safety,
+    sources,
+    target,
+    union,
+    windows,
+)
+from datamorph.spec import ClaimNote, ETLSpec
 
-Recognizer = Callable[[Draft], None]
+
+@dataclass(frozen=True)
+class Step:
+    """One recognizer in the driver's order.
+
+    ``rule`` reads a :class:`~datamorph.planner.claims.View` and returns claims. A ``legacy``
+    step still changes the draft itself (recognizers not yet converted to claims).
+    """
+
+    name: str
+    rule: Callable[[View], Sequence[Claim]] | Callable[[Draft], None]
+    legacy: bool = False
+
+
+def _legacy(name: str, fn: Callable[[Draft], None]) -> Step:
+    return Step(name, fn, legacy=True)
+
+
+#: The recognizers, in the order they run. Order matters: safety first; sources before anything
+#: that resolves columns; row filters and dates before aggregates (a condition on a measure is a
+#: having); aggregates before the output list (which may name a measure); ordering last but one.
+RULES: tuple[Step, ...] = (
+    _legacy("safety", safety.recognize),
+    Step("target", target.recognize),
+    _legacy("noops", noops.recognize),
+    _legacy("union", union.recognize),
+    _legacy("joins", joins.recognize),
+    _legacy("sources", sources.recognize),
+    _legacy("orphans", orphans.recognize),
+    _legacy("dates", dates.recognize),
+    _legacy("derived", derived.recognize),
+    _legacy("aggregates", aggregates.recognize),
+    _legacy("filters", filters.recognize),
+    _legacy("windows", windows.recognize),
+    _legacy("dedupe", dedupe.recognize),
+    _legacy("ordering", ordering.recognize),
+    _legacy("glue", glue.recognize),
+    _legacy("questions", questions.recognize),
+    _legacy("columns", columns.recognize),
+    _legacy("glue.late", glue.recognize_late),
+)
+
+
+def run_step(d: Draft, step: Step) -> None:
+    """Run one recognizer on the draft: give it a read-only view, apply the claims it returns."""
+    if step.legacy:
+        step.rule(d)  # type: ignore[arg-type]
+        return
+    claims = step.rule(View(d))  # type: ignore[arg-type]
+    apply_claims(d, step.name, list(claims))  # type: ignore[arg-type]
+
+
+def prepare(prompt: str, catalog: Catalog, linker: SchemaLinker, *, target: str | None = None,
+            reference_date: dt.date | None = None) -> tuple[Draft, Corrected]:  # fmt: skip
+    """The empty draft of a request: its words spelling-corrected and tokenized, nothing claimed yet."""
+    short, _ = budget.squeezed(prompt.strip())  # runs of spaces mean nothing, and make patterns slow
+    spelled = correct_spelling(short, linker)  # every recognizer reads the corrected words
+    _, tokens = budget.squeezed(spelled.text, typed_from=prompt.strip())  # quoted values as typed
+    draft = Draft(prompt=spelled.text, tokens=tokens, catalog=catalog, linker=linker,
+                  reference_date=reference_date or dt.date.today(), target=target,
+                  mentions=linker.find_mentions(spelled.text))  # fmt: skip
+    return draft, spelled
+
+
+def claims_of(name: str, prompt: str, catalog: Catalog, linker: SchemaLinker, *,
+              reference_date: dt.date | None = None, rules: tuple[Step, ...] = RULES) -> list[Claim]:  # fmt: skip
+    """What recognizer ``name`` claims on ``prompt``, after the recognizers before it ran (for tests).
+
+    The claims are returned, not applied: this is how each recognizer is tested alone.
+    """
+    steps = [s.name for s in rules]
+    if name not in steps:
+        raise KeyError(f"no recognizer {name!r}; they are {', '.join(steps)}")
+    draft, _ = prepare(prompt, catalog, linker, reference_date=reference_date)
+    for step in rules:
+        if step.name == name:
+            if step.legacy:
+                raise TypeError(f"recognizer {name!r} changes the draft itself; it returns no claims")
+            return list(step.rule(View(draft)))  # type: ignore[arg-type]
+        run_step(draft, step)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @budget.bounded
@@ -38,7 +141,7 @@ def plan(
     *,
     target: str | None = None,
     reference_date: dt.date | None = None,
-    recognizers: tuple[Recognizer, ...] = RECOGNIZERS,
+    rules: tuple[Step, ...] = RULES,
     doubts: list[Doubt] | None = None,
 ) -> ETLSpec:
     """Turn ``prompt`` into a spec grounded in ``catalog``.
@@ -55,14 +158,10 @@ def plan(
         raise PlanError("the request is empty", hint="describe the table you want")
     if target is not None:
         check_target(target)  # the caller's --target: its own error (a reserved schema is a 409), not a PlanError
-    short, _ = budget.squeezed(prompt.strip())  # runs of spaces mean nothing, and make patterns slow
-    spelled = correct_spelling(short, linker)  # every recognizer reads the corrected words
-    _, tokens = budget.squeezed(spelled.text, typed_from=prompt.strip())  # quoted values as typed
-    draft = Draft(prompt=spelled.text, tokens=tokens, catalog=catalog, linker=linker,
-                  reference_date=reference_date or dt.date.today(), target=target)  # fmt: skip
-    for recognize in recognizers:
+    draft, spelled = prepare(prompt, catalog, linker, target=target, reference_date=reference_date)
+    for step in rules:
         budget.check()
-        recognize(draft)
+        run_step(draft, step)
     _set_aside_context(draft)
     leftover = sort_leftover(draft.tokens, linker, spelled)  # words nobody used: meaningful ones are fatal
     if leftover.meaningful:
@@ -81,12 +180,14 @@ def plan(
         raise PlanError(f"the request does not make a valid spec: {e.message}", hint=e.hint) from None
     if doubts is not None:
         doubts.extend(find_doubts(draft, spec))
-    return _as_written(spec, spelled, leftover.ignored)
+    return _as_written(spec, spelled, leftover.ignored, draft.records)
 
 
-def _as_written(spec: ETLSpec, spelled: Corrected, ignored: list[str]) -> ETLSpec:
-    """The spec with the request as written (not as spell-corrected) and the words set aside."""
-    update: dict[str, object] = {"ignored_words": ignored}
+def _as_written(spec: ETLSpec, spelled: Corrected, ignored: list[str], records: list[ClaimRecord]) -> ETLSpec:
+    """The spec with the request as written (not as spell-corrected), the words set aside, the claims."""
+    notes = [ClaimNote(recognizer=r.recognizer, words=r.words, edits=list(r.edits), confidence=r.confidence)
+             for r in records]  # fmt: skip
+    update: dict[str, object] = {"ignored_words": ignored, "claims": notes}
     if spelled.corrections:
         target = spec.target_table.model_copy(update={"description": spelled.original[:500]})
         update |= {"description": spelled.original, "target_table": target}

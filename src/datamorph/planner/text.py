@@ -49,7 +49,8 @@ class Token:
     start: int
     end: int
     value: object = None  # number, date or unquoted text
-    used: bool = False
+    used: bool = False  # explained by an applied claim (see planner/claims.py)
+    shared: bool = False  # explained by a shared claim only: still free for others
 
     @property
     def low(self) -> str:

@@ -7,16 +7,10 @@ from collections.abc import Callable
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 
-_CACHE_KEY = "_mentions"
-
 
 def mentions(d: Draft) -> list[TableMatch | ColumnMatch | ValueMatch]:
-    """Table, column and value mentions in the request, in text order (computed once per draft)."""
-    cached = getattr(d, _CACHE_KEY, None)
-    if cached is None:
-        cached = d.linker.find_mentions(d.prompt)
-        object.__setattr__(d, _CACHE_KEY, cached)
-    return cached
+    """Table, column and value mentions in the request, in text order (found once, when the draft is made)."""
+    return list(d.mentions)
 
 
 def span_of(d: Draft, text: str, start: int = 0) -> tuple[int, int] | None:
@@ -83,4 +77,4 @@ def restrict_mentions(d: Draft, keep: Callable[[TableMatch | ColumnMatch | Value
     For recognizers that hand part of a request to other drafts (union: the further stacked
     tables are not joined into the first block).
     """
-    object.__setattr__(d, _CACHE_KEY, [m for m in mentions(d) if keep(m)])
+    d.mentions = [m for m in mentions(d) if keep(m)]

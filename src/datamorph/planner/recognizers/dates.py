@@ -22,7 +22,6 @@ from datamorph.errors import PlanError
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.recognizers.common import in_play
-from datamorph.planner.recognizers.filters import condition_tokens
 from datamorph.planner.recognizers.noops import in_example
 from datamorph.planner.text import MONTHS, month_end
 from datamorph.spec import AnyOf, Condition, Filter, Operator
@@ -179,11 +178,10 @@ def _handle(d: Draft, first: _Period, m: re.Match[str]) -> None:
 
 def _mark(d: Draft, start: int, end: int) -> None:
     """Mark the tokens overlapping [start, end) ("month's" in "last month's orders")."""
-    used = condition_tokens(d)
     for t in d.tokens.items:
         if t.start < end and t.end > start:
             t.used = True
-            used.add(id(t))
+    d.condition_spans.append((start, end))
 
 
 _NEGATED = re.compile(r"\b(?:not|never|wasn't|weren't|isn't|aren't|hasn't|haven't|didn't)(?:\s+(?:been|be|yet|ever))*\s+$",

@@ -72,16 +72,9 @@ def short_name(d: Draft, phrase: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-_ALIASES = "_aliases"
-
-
 def add_alias(d: Draft, noun: str, name: str) -> None:
     """``the label (call it rating_group)``: from now on "the label" refers to ``name``."""
-    aliases = getattr(d, _ALIASES, None)
-    if aliases is None:
-        aliases = {}
-        object.__setattr__(d, _ALIASES, aliases)
-    aliases[clean_phrase(noun).lower()] = name
+    d.aliases[clean_phrase(noun).lower()] = name
 
 
 def defined_name(d: Draft, phrase: str) -> str | None:
@@ -89,7 +82,7 @@ def defined_name(d: Draft, phrase: str) -> str | None:
     p = clean_phrase(phrase).lower()
     if not p:
         return None
-    alias = getattr(d, _ALIASES, {}).get(p)
+    alias = d.aliases.get(p)
     if alias:
         return alias
     key = snake(p)

@@ -67,13 +67,6 @@ def info(d: Draft, table: str, column: str) -> ColumnInfo:
 
 
 
-_COND_KEY = "_condition_tokens"
-
-
 def condition_tokens(d: Draft) -> set[int]:
     """ids of the tokens other recognizers (``dates``) used for row conditions."""
-    found = getattr(d, _COND_KEY, None)
-    if found is None:
-        found = set()
-        object.__setattr__(d, _COND_KEY, found)
-    return found
+    return {id(t) for a, b in d.condition_spans for t in d.tokens.overlapping(a, b)}

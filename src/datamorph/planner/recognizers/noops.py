@@ -24,6 +24,7 @@ turn into conditions.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from datamorph.catalog import TEMPORAL_FAMILIES
@@ -99,23 +100,21 @@ _EXAMPLE = re.compile(
 )
 _FORMAT_CONTEXT = re.compile(r"\b(?:format\w*|represent\w*|written|shown|displayed?|labell?ed|label|string|text|"
                              r"looks?\s+like|in\s+the\s+form|spelled|styled?)\b", re.IGNORECASE)  # fmt: skip
-_EXAMPLES_KEY = "_example_spans"
-
-
 def example_spans(d: Draft) -> list[tuple[int, int]]:
-    """Character spans of illustrations in the request: not conditions (computed once per draft)."""
-    cached = getattr(d, _EXAMPLES_KEY, None)
-    if cached is not None:
-        return cached
+    """Character spans of illustrations in the request: not conditions."""
+    return list(_examples(d.prompt))
+
+
+@functools.lru_cache(maxsize=64)
+def _examples(prompt: str) -> tuple[tuple[int, int], ...]:
     out: list[tuple[int, int]] = []
-    for m in _EXAMPLE.finditer(d.prompt):
+    for m in _EXAMPLE.finditer(prompt):
         if m.group("cue") and m.group("cue").lower().startswith("such"):
-            sentence = re.split(r"[.;!?\n]", d.prompt[: m.start()])[-1]
+            sentence = re.split(r"[.;!?\n]", prompt[: m.start()])[-1]
             if not _FORMAT_CONTEXT.search(sentence):
                 continue
         out.append((m.start(), m.end()))
-    object.__setattr__(d, _EXAMPLES_KEY, out)
-    return out
+    return tuple(out)
 
 
 def in_example(d: Draft, start: int, end: int) -> bool:

@@ -45,17 +45,14 @@ _NOT_NAMES = frozenset({"it", "the", "a", "an", "is", "and", "with", "per", "eac
 
 def blocked_spans(d: Draft) -> list[tuple[int, int]]:
     """Character spans other recognizers already turned into filters or derived columns."""
-    cached = getattr(d, "_agg_blocked", None)
-    if cached is None:
-        low = d.prompt.lower()
-        cached = []
-        for el in [*d.filters, *d.derived]:
-            prov = (el.provenance or "").lower()
-            i = low.find(prov) if prov else -1
-            if i >= 0:
-                cached.append((i, i + len(prov)))
-        object.__setattr__(d, "_agg_blocked", cached)
-    return cached
+    low = d.prompt.lower()
+    found = []
+    for el in [*d.filters, *d.derived]:
+        prov = (el.provenance or "").lower()
+        i = low.find(prov) if prov else -1
+        if i >= 0:
+            found.append((i, i + len(prov)))
+    return found
 
 
 def blocked(d: Draft, t: Token) -> bool:
@@ -270,20 +267,15 @@ def ungrounded(d: Draft, phrase: str, what: str = "column to aggregate") -> Plan
 
 def reserve(d: Draft, start: int, end: int) -> None:
     """Leave the words in [start, end) unused for the output list, but keep the row recognizers off them."""
-    found = reserved(d)
     for t in d.tokens.items:
         if start <= t.start and t.end <= end:
             t.used = False
-            found.add(id(t))
+    d.reserved.append((start, end))
 
 
 def reserved(d: Draft) -> set[int]:
     """ids of the tokens :func:`reserve` set aside."""
-    found = getattr(d, "_reserved", None)
-    if found is None:
-        found = set()
-        object.__setattr__(d, "_reserved", found)
-    return found
+    return {id(t) for a, b in d.reserved for t in d.tokens.items if a <= t.start and t.end <= b}
 
 
 def mark(d: Draft, start: int, end: int) -> None:

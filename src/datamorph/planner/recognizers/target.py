@@ -11,7 +11,7 @@ import re
 
 from datamorph.errors import DataMorphError, TargetConflict
 from datamorph.names import check_target, is_keyword
-from datamorph.planner.draft import Draft
+from datamorph.planner.claims import Claim, Edit, View, claim
 
 _TARGET = re.compile(
     r"\b(?P<lead>into|save (?:it |this )?as|store (?:it |this )?as|"
@@ -28,7 +28,8 @@ _FILLER = frozenset(
 )
 
 
-def recognize(d: Draft) -> None:
+def recognize(d: View) -> list[Claim]:
+    """The words that name the target (and the name, unless the caller's ``--target`` decided it)."""
     for m in _TARGET.finditer(d.prompt):
         name = m.group("name")
         if name.lower() in _FILLER or is_keyword(name) or not _valid(name):
@@ -38,15 +39,13 @@ def recognize(d: Draft) -> None:
             if not explicit:
                 continue  # "merge orders into customers": a source, not where the result goes
             if d.target is not None:  # the caller's --target decides; these words only said where to write
-                _mark_span(d, m.start(), m.end())
-                return
+                return [claim(m.start(), m.end(), why="target named by the caller")]
             raise TargetConflict(f"the request writes into '{name}', which is a source table; sources are "
                                  "never overwritten", hint="name a new table, e.g. --target "
                                  f"{name}_summary")  # fmt: skip
-        if d.target is None:
-            d.target = name
-        _mark_span(d, m.start(), m.end())
-        return
+        edits = () if d.target is not None else (Edit.set("target", name),)
+        return [claim(m.start(), m.end(), *edits)]
+    return []
 
 
 def _valid(name: str) -> bool:
@@ -56,8 +55,3 @@ def _valid(name: str) -> bool:
         return False
     return True
 
-
-def _mark_span(d: Draft, start: int, end: int) -> None:
-    for t in d.tokens.items:
-        if t.start >= start and t.end <= end:
-            t.used = True
