@@ -43,6 +43,8 @@ def plan_all(tasks: list[dict[str, str]], warehouse: str) -> list[dict[str, str]
                 out.append({"id": t["id"], "sql": compile_spec(spec, catalog).sql("duckdb")})
             except DataMorphError as e:
                 out.append({"id": t["id"], "error": f"{type(e).__name__}: {e.message}"})
+            except Exception as e:  # noqa: BLE001 - a planner crash is a finding, reported with the others
+                out.append({"id": t["id"], "error": f"CRASH {type(e).__name__}: {e}"})
     finally:
         eng.close()
     return out
@@ -69,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
                 now = r.get("sql") or r.get("error")
                 print(f"CHANGED {r['id']}\n  before: {str(was)[:300]}\n  after:  {str(now)[:300]}")
     planned = sum("sql" in r for r in rows)
-    print(f"planned: {planned}, refused: {len(rows) - planned}, changed: {changed}")
+    crashed = sum(r.get("error", "").startswith("CRASH") for r in rows)
+    print(f"planned: {planned}, refused: {len(rows) - planned}, crashed: {crashed}, changed: {changed}")
     return 0
 
 
