@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from datamorph.planner.claims import Edit, View
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 
 
-def mentions(d: Draft) -> list[TableMatch | ColumnMatch | ValueMatch]:
+def mentions(d: Draft | View) -> list[TableMatch | ColumnMatch | ValueMatch]:
     """Table, column and value mentions in the request, in text order (found once, when the draft is made)."""
     return list(d.mentions)
 
 
-def span_of(d: Draft, text: str, start: int = 0) -> tuple[int, int] | None:
+def span_of(d: Draft | View, text: str, start: int = 0) -> tuple[int, int] | None:
     """Character span of ``text`` in the request at or after ``start`` (case-insensitive)."""
     i = d.prompt.lower().find(text.lower(), start)
     return None if i < 0 else (i, i + len(text))
@@ -41,14 +42,14 @@ def mark_mention(d: Draft, m: TableMatch | ColumnMatch | ValueMatch) -> None:
         mark_text(d, m.text)
 
 
-def mention_span(d: Draft, m: TableMatch | ColumnMatch | ValueMatch, start: int = 0) -> tuple[int, int] | None:
+def mention_span(d: Draft | View, m: TableMatch | ColumnMatch | ValueMatch, start: int = 0) -> tuple[int, int] | None:
     """Character span of a mention in the request (its offsets, else the first occurrence at or after ``start``)."""
     if m.start >= 0 and m.end > m.start:
         return m.start, m.end
     return span_of(d, m.text, start) if m.text else None
 
 
-def in_play(d: Draft) -> list[str]:
+def in_play(d: Draft | View) -> list[str]:
     """The tables the request is about so far, base first."""
     return [t for t in [d.base, *d.tables] if t]
 
@@ -65,6 +66,22 @@ def resolve_column(d: Draft, phrase: str) -> ColumnMatch | None:
         d.use_table(hits[0].table)
         return hits[0]
     return None
+
+
+def find_column(d: Draft | View, phrase: str) -> tuple[ColumnMatch | None, Edit | None]:
+    """The best column for ``phrase`` (as :func:`resolve_column`), and the edit that brings its table in, if any.
+
+    For recognizers that return claims: put the edit in the claim that uses the column.
+    """
+    tables = in_play(d)
+    if tables:
+        hits = d.linker.columns(phrase, tables)
+        if hits:
+            return hits[0], None
+    hits = d.linker.columns(phrase)
+    if hits:
+        return hits[0], Edit.use_table(hits[0].table)
+    return None, None
 
 
 def qualified(m: ColumnMatch | ValueMatch) -> str:
