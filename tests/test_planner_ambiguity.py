@@ -193,6 +193,11 @@ def test_condition_on_rows_or_on_the_average_disagree(engine: Any) -> None:
         len(expected(engine, "SELECT branch_id FROM members WHERE fee > 40 GROUP BY branch_id")),
     ]
     assert "average" in readings[0]["description"] and "each row" in readings[1]["description"]
+    # each reading is said back from its own spec (the restatement), ending with its row count
+    assert "average of members.fee" in readings[0]["restatement"], readings[0]
+    assert "rows where members.fee is above 40" in readings[1]["restatement"], readings[1]
+    for r in readings:
+        assert r["restatement"].endswith(f"{r['rows']} rows") or r["restatement"].endswith(f"{r['rows']} row")
     assert "rows" in e.message and "say which" in str(e)
     # each way of asking the error suggests plans without doubt, and gives that reading's rows
     for r, sql in zip(readings, (_AVG_FEE, "SELECT branch_id, avg(fee) FROM members WHERE fee > 40 GROUP BY branch_id"),
@@ -343,5 +348,9 @@ def test_api_answers_400_for_an_ambiguous_request(library: Path, tmp_path: Path)
             body = resp.json()
             assert body["error_type"] == "PlanAmbiguous"
             assert "(1)" in body["message"] and "(2)" in body["message"] and "rows" in body["message"]
+            # the readings as data, for a client to offer the choice (a failed run: in its result body)
+            details = body["details"] if path == "/api/plan" else body["details"]["error_details"]
+            assert details["words"] and [r["reading"] for r in details["readings"]] == [1, 2]
+            assert all(r["restatement"] and isinstance(r["rows"], int) and r["how"] for r in details["readings"])
         ok = client.post("/api/plan", json={"prompt": "average fee above 5 per branch"})
         assert ok.status_code == 200, ok.text

@@ -31,6 +31,14 @@ class DataMorphError(Exception):
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
 
+    #: context keys a user may see in an API error's ``details`` and a failed run's result
+    PUBLIC_CONTEXT: tuple[str, ...] = ()
+
+    def details(self) -> dict[str, Any] | None:
+        """The structured part of the error a client can act on (the readings of an ambiguous request...)."""
+        out = {k: self.context[k] for k in self.PUBLIC_CONTEXT if k in self.context and _jsonable(self.context[k])}
+        return out or None
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"error_type": self.error_type, "message": str(self)}
         if self.context:
@@ -55,7 +63,13 @@ class SpecError(DataMorphError):
 
 
 class PlanError(DataMorphError):
-    """A request the planner cannot turn into a spec."""
+    """A request the planner cannot turn into a spec.
+
+    ``details()`` gives the words it could not use (``unused``) and, for :class:`PlanAmbiguous`,
+    the ``readings`` to choose from and the ``words`` that have them.
+    """
+
+    PUBLIC_CONTEXT = ("unused", "words", "readings")
 
 
 class UnsafeRequest(PlanError):

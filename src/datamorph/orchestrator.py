@@ -336,6 +336,8 @@ class Orchestrator:
         body = self._body(ctx, seconds)
         body.update(error=True, status="failed", message=f"Workflow failed: {err}", error_type=err.error_type,
                     failed_step=step.name if step else None, validation_status=validation_status)  # fmt: skip
+        if err.details():
+            body["error_details"] = err.details()  # what a client can act on: the readings to choose from...
         result = {"statusCode": 500, "body": body}
         self._finish(ctx, result)
         self.log(ctx, LogType.ERROR, f"Workflow failed at {step.title if step else 'start'}", str(err),

@@ -89,7 +89,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _datamorph(request: Request, e: DataMorphError) -> JSONResponse:
         status = status_for(e)
         run_id = e.context.get("run_id") if isinstance(e.context.get("run_id"), str) else None
-        return JSONResponse(error_body(status, e.error_type, str(e), run_id=run_id), status_code=status)
+        return JSONResponse(error_body(status, e.error_type, str(e), run_id=run_id, details=e.details()),
+                            status_code=status)  # fmt: skip
 
     @app.exception_handler(ApiError)
     async def _api(request: Request, e: ApiError) -> JSONResponse:

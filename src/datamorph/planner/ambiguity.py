@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlglot import exp
 
 from datamorph.errors import DataMorphError, ExecutionError, PlanAmbiguous
+from datamorph.planner.restate import restate
 from datamorph.spec import AllOf, AnyOf, Condition, Filter, JoinCondition, Not
 
 if TYPE_CHECKING:
@@ -372,8 +373,9 @@ def check(spec: ETLSpec, doubts: list[Doubt], engine: Engine, catalog: Catalog,
         listed: list[dict[str, Any]] = []
         for i, (r, res) in enumerate(zip(choice.readings, results, strict=True), start=1):
             count = _rows(res[0]) if res is not None else "not compared in time"
-            listed.append({"reading": i, "description": r.description, "rows": res[0] if res else None,
-                           "how": r.how})  # fmt: skip
+            said = restate(r.spec, catalog, rows=res[0] if res is not None else None)
+            listed.append({"reading": i, "description": r.description, "restatement": said,
+                           "rows": res[0] if res else None, "how": r.how})  # fmt: skip
             listed[-1]["text"] = f"({i}) {r.description}: {count}"
         raise PlanAmbiguous(
             f"'{choice.doubt.words}' can be read {len(listed)} ways that give different tables: "
