@@ -31,6 +31,7 @@ from datamorph.planner.linking import SchemaLinker
 from datamorph.planner.meaning import Corrected, correct_spelling, sort_leftover
 from datamorph.planner.recognizers import (
     aggregates,
+    asides,
     columns,
     dates,
     dedupe,
@@ -83,6 +84,8 @@ RULES: tuple[Step, ...] = (
     _legacy("derived", derived.recognize),
     _legacy("aggregates", aggregates.recognize),
     _legacy("filters", filters.recognize),
+    Step("asides.glosses", asides.glosses),
+    Step("asides.present_time", asides.present_time),
     _legacy("windows", windows.recognize),
     _legacy("dedupe", dedupe.recognize),
     _legacy("ordering", ordering.recognize),
