@@ -787,3 +787,23 @@ def test_inflected_verbs_are_no_value_typos(linker, word: str) -> None:  # type:
 
 def test_derived_forms_still_match(linker) -> None:  # type: ignore[no-untyped-def]
     assert linker.columns("priced")[0].column == "unit_price"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "table"),
+    [("accts", None), ("acc", "accounts"), ("invs", None), ("custs", "dim_customer"),
+     ("cust", "dim_customer"), ("skus", "skus"), ("audit", "audit_log")],
+)
+def test_clipped_forms_name_one_table(hand: SchemaLinker, phrase: str, table: str | None) -> None:
+    """The start of one table's name (three letters kept, three dropped) names it; a start two tables share
+    ("inv": invoices, invoice_lines) or an English word does not."""
+    got = _tables(hand, phrase)
+    assert (got[0] if got else None) == table, got
+
+
+def test_an_english_word_is_never_a_clipped_form() -> None:
+    cat = Catalog.of([_table("categories", [("category_id", "INTEGER")], ["category_id"]),
+                      _table("patients", [("patient_id", "INTEGER")], ["patient_id"])])  # fmt: skip
+    linker = SchemaLinker(cat)
+    assert _tables(linker, "pat") == []
+    assert _tables(linker, "categ") == ["categories"] and _tables(linker, "pati") == ["patients"]

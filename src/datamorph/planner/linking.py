@@ -52,6 +52,7 @@ from datamorph.planner.matches import (
     _BOOL_PREFIXES,
     _DETERMINERS,
     S_AFFIX,
+    S_CLIPPED,
     S_COLUMN_SYNONYM,
     S_EXACT,
     S_FK,
@@ -79,6 +80,29 @@ from datamorph.planner.matches import (
     is_measure_name,
 )
 from datamorph.planner.values import ValueIndex
+
+_MIN_CLIP = 3  # letters a clipped form keeps at least
+_MIN_CUT = 3  # letters it drops at least ("orgs", not "organizatio")
+
+
+def _clipped_forms(stems_of: dict[str, set[str]]) -> dict[str, str]:
+    """Clipped forms of table names that point at one table only: ``org`` → organizations, ``appt`` → appointments.
+
+    A clipped form is the start of a table's one-word stem, keeping at least three letters and
+    dropping at least three; an English word ("cat", "sub", "pat") is never one, nor a start
+    that two tables share.
+    """
+    from datamorph.planner.meaning import is_english  # meaning links words through this module
+
+    owners: dict[str, set[str]] = {}
+    for name, stems in stems_of.items():
+        for stem in stems:
+            if not stem.isalpha():
+                continue
+            for n in range(_MIN_CLIP, len(stem) - _MIN_CUT + 1):
+                owners.setdefault(stem[:n], set()).add(name)
+    return {clip: next(iter(names)) for clip, names in owners.items()
+            if len(names) == 1 and not is_english(clip)}  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -131,6 +155,9 @@ class SchemaLinker:
             for t in toks:
                 if t not in TABLE_AFFIXES:
                     self._table_token_index.setdefault(t, set()).add(name)
+        for clip, name in _clipped_forms(stems_of).items():
+            if clip not in self._table_keys:
+                _put(self._table_keys.setdefault(clip, {}), name, S_CLIPPED)
         for word, targets in syn.items():
             for rank, target in enumerate(targets):
                 for name, stems in stems_of.items():
