@@ -807,3 +807,20 @@ def test_an_english_word_is_never_a_clipped_form() -> None:
     linker = SchemaLinker(cat)
     assert _tables(linker, "pat") == []
     assert _tables(linker, "categ") == ["categories"] and _tables(linker, "pati") == ["patients"]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "column"),
+    [("date of signup", ("dim_customer", "signupDate")), ("status of the payment", ("invoices", "payment_status")),
+     ("name of the sku", ("skus", "sku_name")), ("cost of a unit", ("invoice_lines", "unit_cost"))],
+)
+def test_a_columns_words_in_another_order(hand: SchemaLinker, phrase: str, column: tuple[str, str]) -> None:
+    got = _cols(hand, phrase)
+    assert got and got[0] == column, got
+
+
+@pytest.mark.parametrize("phrase", ["payments of that status", "names of their skus", "date and signup"])
+def test_reordered_words_with_a_pointing_word_are_no_column(hand: SchemaLinker, phrase: str) -> None:
+    """"payments of that status" points back at something said before: not the column payment_status."""
+    scores = [m.score for m in hand.columns(phrase)]
+    assert all(s < 0.9 for s in scores), hand.columns(phrase)

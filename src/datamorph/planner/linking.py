@@ -27,6 +27,7 @@ probes plus a rapidfuzz search within a small bucket, and are cached per linker.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from datamorph.planner.lexicon import (
     NON_SCHEMA_WORDS,
     ROW_NOUNS,
     TABLE_AFFIXES,
+    lemmas,
     phrase_tokens,
     synonym_index,
 )
@@ -62,6 +64,7 @@ from datamorph.planner.matches import (
     S_PARTIAL,
     S_QUALIFIED,
     S_RANK_STEP,
+    S_REORDERED,
     S_TABLE_SYNONYM,
     ColumnMatch,
     JoinEdge,
@@ -81,6 +84,9 @@ from datamorph.planner.matches import (
 )
 from datamorph.planner.values import ValueIndex
 
+#: the only other words a column's reordered words may come with: "date of hire", "opted in to marketing"
+#: ("transactions of that type" points back at something: not a column)
+_REORDER_GLUE = frozenset({"of", "to", "in", "on", "for", "the", "a", "an", "at", "by", "as"})
 _MIN_CLIP = 3  # letters a clipped form keeps at least
 _MIN_CUT = 3  # letters it drops at least ("orgs", not "organizatio")
 
@@ -173,6 +179,7 @@ class SchemaLinker:
         self._col_local: dict[str, list[tuple[str, str]]] = {}
         self._col_syn: dict[str, list[tuple[tuple[str, str], float, bool]]] = {}
         self._col_token_index: dict[str, set[tuple[str, str]]] = {}
+        self._col_bags: dict[frozenset[str], list[tuple[str, str]]] = {}  # content words -> columns
         self._col_fuzzy = _Fuzzy()
         self._col_fuzzy_map: dict[str, list[tuple[tuple[str, str], float, bool]]] = {}
         self._adj: dict[str, list[tuple[str, tuple[JoinEdge, ...], bool]]] = {n: [] for n in stems_of}
@@ -219,6 +226,9 @@ class SchemaLinker:
                         self._add_col_fuzzy(stem + col.compact, col_key, S_NORMAL * S_QUALIFIED, False)
                 for t in set(toks):
                     self._col_token_index.setdefault(t, set()).add(col_key)
+                bag = frozenset(t for t in toks if t not in NON_SCHEMA_WORDS)
+                if len(bag) >= 2:
+                    self._col_bags.setdefault(bag, []).append(col_key)
         for word, targets in syn.items():
             for rank, target in enumerate(targets):
                 step = S_RANK_STEP * min(rank, 3)
@@ -429,6 +439,8 @@ class SchemaLinker:
         if level == "full" and len(toks) >= 2:
             self._qualified(toks, restrict, put)
         content = [t for t in toks if t not in NON_SCHEMA_WORDS]
+        for key in self._reordered(content) if all(t in _REORDER_GLUE for t in toks if t in NON_SCHEMA_WORDS) else ():
+            put(key, S_REORDERED - (S_FK if self._cols[key].fk else 0.0))
         names_table = restrict is None and compact in self._table_keys
         if content and len(content) == len(toks) and not names_table and not (generic and restrict is None):
             sets = [self._col_token_index.get(t) for t in content]
@@ -452,6 +464,17 @@ class SchemaLinker:
                         continue
                     put(key, min(s, S_FUZZY) - 0.05 * (dist - 1))
         return out
+
+    def _reordered(self, content: list[str]) -> list[tuple[str, str]]:
+        """Columns whose words are ``content``'s in any order and any inflection ("date of hire" → hire_date)."""
+        if not 2 <= len(content) <= 4 or len(set(content)) != len(content):
+            return []
+        options = [sorted(lemmas(t)) for t in content]
+        found: dict[tuple[str, str], None] = {}
+        for combo in itertools.product(*options):
+            for key in self._col_bags.get(frozenset(combo), ()) if len(set(combo)) == len(combo) else ():
+                found[key] = None
+        return list(found)
 
     def _qualified(self, toks: tuple[str, ...], restrict: frozenset[str] | None, put: Any) -> None:
         """``customer email`` / ``email of the customer``: a table's words, then the column's (or after 'of')."""
