@@ -86,7 +86,7 @@ from datamorph.planner.values import ValueIndex
 
 #: the only other words a column's reordered words may come with: "date of hire", "opted in to marketing"
 #: ("transactions of that type" points back at something: not a column)
-_REORDER_GLUE = frozenset({"of", "to", "in", "on", "for", "the", "a", "an", "at", "by", "as"})
+_REORDER_GLUE = frozenset({"of", "to", "in", "the", "a", "an"})  # not "by", "per", "for": "orders by date" groups
 _MIN_CLIP = 3  # letters a clipped form keeps at least
 _MIN_CUT = 3  # letters it drops at least ("orgs", not "organizatio")
 
