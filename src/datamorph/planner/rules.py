@@ -93,6 +93,7 @@ RULES: tuple[Step, ...] = (
     _legacy("questions", questions.recognize),
     _legacy("columns", columns.recognize),
     _legacy("glue.late", glue.recognize_late),
+    Step("asides.echoes", asides.echoes),
 )
 
 

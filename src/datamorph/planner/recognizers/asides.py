@@ -1,6 +1,6 @@
 """Words that other claims already explain: a phrase glossed by an explicit condition, "right now" on a state.
 
-Two rules, both run after the row filters and neither changes the spec — they only say which
+Three rules; none changes the spec — they only say which
 further words are accounted for, so that the leftover check does not refuse the request for them:
 
 - :func:`glosses` — a descriptor followed by a parenthesis that states its condition in the
@@ -14,6 +14,11 @@ further words are accounted for, so that the leftover check does not refuse the 
   add nothing to the condition. They are only claimed when some row condition was planned and
   no date condition was (with a date condition "now" may be its bound, so it is left to the
   date recognizers and, if unused, refused).
+- :func:`echoes` — runs last: a free word whose lemma is a word of a name the request itself
+  gives an output ("When does each prescription run out? ... runs_out_on", "How long do they
+  take to pay? ... days_to_pay") is explained by that output. Only names the request defines
+  (a derived column, a measure's alias, a window) count, never a warehouse column; numbers and
+  quoted values are never echoes.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from __future__ import annotations
 import re
 
 from datamorph.planner.claims import Claim, View, claim
-from datamorph.planner.lexicon import STOPWORDS
+from datamorph.planner.lexicon import STOPWORDS, lemmas, split_identifier
 from datamorph.planner.meaning import word_class
 from datamorph.planner.refs import column_refs
 from datamorph.planner.text import Token
@@ -91,3 +96,18 @@ def _dated(d: View, condition: Condition) -> bool:
         if info.has_column(column) and info.column(column).family in ("date", "timestamp"):
             return True
     return False
+
+
+def echoes(d: View) -> list[Claim]:
+    """Claim the free words that a name the request gives one of its outputs repeats (see the module docstring)."""
+    named = {w for n in _defined_names(d) for w in split_identifier(n) if len(w) > 1 and w not in STOPWORDS}
+    if not named:
+        return []
+    return [claim(t.start, t.end, why="repeated by an output's name")
+            for t in d.tokens.items
+            if t.kind == "word" and not t.used and t.low not in STOPWORDS and lemmas(t.text) & named]  # fmt: skip
+
+
+def _defined_names(d: View) -> list[str]:
+    """The names the request gives what it computes: derived columns, measures, windows (not warehouse columns)."""
+    return [*(x.name for x in d.derived), *(a.alias for a in d.aggregations), *(w.name for w in d.windows)]
