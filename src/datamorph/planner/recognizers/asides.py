@@ -17,8 +17,9 @@ further words are accounted for, so that the leftover check does not refuse the 
 - :func:`echoes` — runs last: a free word whose lemma is a word of a name the request itself
   gives an output ("When does each prescription run out? ... runs_out_on", "How long do they
   take to pay? ... days_to_pay") is explained by that output. Only names the request defines
-  (a derived column, a measure's alias, a window) count, never a warehouse column; numbers and
-  quoted values are never echoes.
+  (a derived column, a measure's alias, a window) count, never a warehouse column; numbers,
+  quoted values, negations and comparisons are never echoes ("did not order ... as not_ordered"
+  keeps "not" for a recognizer to read, or the request is refused).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from datamorph.planner.refs import column_refs
 from datamorph.planner.text import Token
 from datamorph.spec import Condition
 
+_NEVER_ECHOED = frozenset({"negation", "comparison"})
 _PAREN = re.compile(r"\(([^()]{1,200})\)")
 _COMPARISON = frozenset({"=", "==", "!=", "<>", ">", "<", ">=", "<="})
 _MAX_GLOSSED = 3
@@ -105,7 +107,8 @@ def echoes(d: View) -> list[Claim]:
         return []
     return [claim(t.start, t.end, why="repeated by an output's name")
             for t in d.tokens.items
-            if t.kind == "word" and not t.used and t.low not in STOPWORDS and lemmas(t.text) & named]  # fmt: skip
+            if t.kind == "word" and not t.used and t.low not in STOPWORDS and lemmas(t.text) & named
+            and word_class(t.text) not in _NEVER_ECHOED]  # fmt: skip
 
 
 def _defined_names(d: View) -> list[str]:
