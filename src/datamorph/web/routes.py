@@ -60,14 +60,18 @@ def _svc(request: Request) -> Services:
 
 
 def page(request: Request, template: str, *, status: int = 200, **ctx: Any) -> HTMLResponse:
-    """Render ``template`` (with the CSRF token and the navigation context) as a page."""
+    """Render ``template`` (with the CSRF token and the navigation context) as a page.
+
+    A page that shows an error is sent with HTTP status 200 (browsers log any other status of a page
+    as a console error) and says its real status in ``X-DataMorph-Status``.
+    """
     csrf, new = auth.csrf_value(request)
     svc = _svc(request)
     text = _env().get_template(template).render(
         csrf=csrf, csrf_field=auth.CSRF_FIELD, path=request.url.path, login=bool(svc.settings.api_token), **ctx)
-    resp = HTMLResponse(text, status_code=status, headers={"Cache-Control": "no-store", "Content-Security-Policy": CSP,
-                                                           "X-Content-Type-Options": "nosniff",
-                                                           "Referrer-Policy": "same-origin"})  # fmt: skip
+    resp = HTMLResponse(text, headers={"Cache-Control": "no-store", "Content-Security-Policy": CSP,
+                                       "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+                                       "X-DataMorph-Status": str(status)})  # fmt: skip
     if new:
         auth.set_csrf_cookie(resp, csrf, request)
     return resp

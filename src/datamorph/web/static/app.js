@@ -174,12 +174,27 @@
     }
   });
 
+  // A form is sent only when the server answers /health: otherwise the page says the server is down
+  // (instead of the browser's own error page) and keeps what was typed.
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
+    if (form.getAttribute("data-checked") === "true") { form.removeAttribute("data-checked"); return; }
+    ev.preventDefault();
     var question = form.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) { ev.preventDefault(); return; }
+    if (question && !window.confirm(question)) return;
+    var submitter = ev.submitter || null;
     form.setAttribute("aria-busy", "true");
     form.classList.add("busy");
+    fetch("/health", { cache: "no-store" }).then(function (r) {
+      if (!r.ok) throw new Error("status " + r.status);
+      $("#offline").hidden = true;
+      form.setAttribute("data-checked", "true");
+      if (form.requestSubmit) form.requestSubmit(submitter); else form.submit();
+    }).catch(function () {
+      form.removeAttribute("aria-busy");
+      form.classList.remove("busy");
+      checkServer(null);
+    });
   });
 
   document.addEventListener("DOMContentLoaded", function () {
