@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.api_support import ApiServer, start_api
 from tests.web_support import TOKEN, WAIT_MS, WebPage, start_browser
 

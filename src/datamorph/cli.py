@@ -655,7 +655,7 @@ def serve(
                                                 "default 2).")] = None,  # fmt: skip
     home: HomeOpt = None,
 ) -> None:
-    """Serve the HTTP API (original endpoints + REST API, docs at /docs) over a warehouse."""
+    """Serve the HTTP API (original endpoints + REST API, docs at /docs) and the web page (/) over a warehouse."""
     from datamorph.config import Settings
 
     try:
@@ -670,7 +670,7 @@ def serve(
                   "this address can run requests and read your tables", markup=True)  # fmt: skip
     from datamorph.api.app import serve as run_server
 
-    err.print(f"DataMorph API on http://{host}:{port} (docs: /docs); warehouse {settings.warehouse}; "
+    err.print(f"DataMorph API on http://{host}:{port} (web page: /, docs: /docs); warehouse {settings.warehouse}; "
               f"{settings.workers} run worker(s){'; token required' if settings.api_token else ''}")  # fmt: skip
     run_server(settings, host=host, port=port)
 

@@ -129,6 +129,8 @@
       if (r) { r.status = body.status === "completed" ? "ok" : "failed"; r.end = latest; r.duration = r.end - r.start; }
       render();
       box.setAttribute("data-ended", "true");
+      var logBox = $(".log-box");
+      if (logBox) logBox.open = false;  // the run has ended: make room for its result and tests
       fetch("/ui/runs/" + encodeURIComponent(runId) + "/check", { cache: "no-store", credentials: "same-origin" })
         .then(function (resp) { if (!resp.ok) throw new Error("status " + resp.status); return resp.text(); })
         .then(function (html) {
