@@ -369,3 +369,91 @@ def test_server_down_is_said_on_the_page(browser: Any, demo_warehouse: Path, tmp
         wp.close()
         srv.stop()
     assert shot.stat().st_size > 0 and not errors, errors
+
+
+def test_rollback_from_the_run_page(web: WebPage, server: ApiServer) -> None:
+    page = web.page
+    target = "rollback_demo"
+    with _api(server) as c:
+        from tests.api_support import wait_run
+
+        runs = []
+        for limit in (1000, 2000):
+            prompt = DEMO_PROMPT.replace("1000", str(limit))
+            runs.append(wait_run(c, c.post("/api/runs", json={"prompt": prompt, "target_table": target}).json()["run_id"]))
+        assert [r["status"] for r in runs] == ["completed", "completed"], runs
+        first_rows, second_rows = (r["result"]["body"]["rows"] for r in runs)
+        assert first_rows > second_rows
+    page.goto(f"/ui/runs/{runs[1]['run_id']}")
+    assert web.testid("row-count").inner_text() == str(second_rows)
+    page.once("dialog", lambda d: d.accept())  # "Restore the previous version of rollback_demo?"
+    web.testid("rollback").click()
+    page.wait_for_url(re.compile(r"notice="))
+    assert "rollback_demo rolled back to its previous version" in page.locator(".banner.ok").inner_text()
+    with _api(server) as c:
+        assert c.get(f"/api/tables/{target}").json()["rows"] == first_rows
+    # the preview shows the table as it is now, and says a later run's rows were replaced
+    web.testid("preview").wait_for()
+    page.goto(f"/ui/tables/{target}")
+    assert web.testid("table-rows").inner_text().replace(",", "") == str(first_rows)
+
+
+def test_failed_tests_violating_rows_remediation_diff_and_resume(browser: Any, demo_warehouse: Path, tmp_path: Path,
+                                                                 request: pytest.FixtureRequest) -> None:  # fmt: skip
+    """Runs of specs (through the API) that fail a test, and that are repaired, shown on their pages."""
+    import shutil
+
+    from tests.api_support import wait_run
+
+    copy = tmp_path / "rem.duckdb"
+    shutil.copy(demo_warehouse, copy)
+    srv = start_api(copy, tmp_path / "home", env={"DATAMORPH_API_TOKEN": TOKEN, "DATAMORPH_MAX_REMEDIATION_ITERATIONS": "1"})
+    # grouping by the right side of a left join: customers without orders make a NULL group key
+    null_key = {"source_tables": [{"table_name": "customers", "alias": "c"}, {"table_name": "orders", "alias": "o"}],
+                "target_table": "orders_per_customer",
+                "join_conditions": [{"left_table": "c", "right_table": "o", "join_type": "left", "on_columns": ["customer_id"]}],
+                "aggregations": [{"function": "count", "column": "o.order_id", "alias": "n_orders", "group_by": ["o.customer_id"]}]}  # fmt: skip
+    misspelled = {"source_tables": ["orders"], "target_table": "completed_orders", "columns": ["order_id", "amount"],
+                  "filters": [{"column": "satus", "operator": "=", "value": "completed"}]}  # fmt: skip
+    wp = WebPage.open(browser, srv.url)
+    try:
+        with srv.client(token=TOKEN) as c:
+            failed = wait_run(c, c.post("/api/runs", json={"spec": null_key}).json()["run_id"])
+            repaired = wait_run(c, c.post("/api/runs", json={"spec": misspelled}).json()["run_id"])
+            null_groups = c.post("/execute/query", json={"query": "SELECT count(*) AS n FROM customers c WHERE NOT EXISTS "
+                                 "(SELECT 1 FROM orders o WHERE o.customer_id = c.customer_id)"}).json()["data"][0]["n"]  # fmt: skip
+        assert failed["status"] == "failed" and repaired["status"] == "completed"
+        assert null_groups > 0
+        wp.login()
+        page = wp.page
+        page.goto(f"/ui/runs/{failed['run_id']}")
+        assert wp.testid("run-status").inner_text() == "failed"
+        assert wp.testid("validation-status").inner_text() == "fail"
+        assert "data_quality_group_key_not_null_customer_id" in wp.testid("error").inner_text()
+        row = wp.testid("tests").locator("tbody > tr", has_text="data_quality_group_key_not_null_customer_id")
+        assert row.locator("td").nth(3).inner_text() == "fail" and row.locator("td").nth(4).inner_text() == "1"
+        listed = row.locator("table.mini tbody tr")
+        assert listed.count() == 1 and listed.locator("td").first.inner_text() == "NULL"
+        assert int(listed.locator("td").nth(1).inner_text()) == 0  # the NULL group counts no order
+        # Resume: the run continues under the same id (and fails the same way: the spec is unchanged)
+        before = len(page.locator("#log li").all())
+        wp.testid("resume").click()
+        page.wait_for_url(re.compile(r"notice="))
+        wait_ended(wp.testid("run-status"))
+        assert wp.testid("run-status").inner_text() == "failed"
+        with srv.client(token=TOKEN) as c:
+            logs = c.get(f"/get/logs/{failed['run_id']}").json()
+        assert logs["log_count"] > before and any("resum" in (e["title"] + e["description"]).lower() for e in logs["logs"])
+        # the repaired run: its remediation iteration and the diff of the spec
+        page.goto(f"/ui/runs/{repaired['run_id']}")
+        assert wp.testid("validation-status").inner_text() == "pass"
+        diff = wp.testid("spec-diff").inner_text()
+        assert '-      "column": "satus",' in diff and '+      "column": "status",' in diff
+        assert "unknown_column" in wp.testid("remediation").inner_text()
+    finally:
+        shot = wp.screenshot(request.node.name)
+        errors = wp.unexpected_errors()
+        wp.close()
+        code = srv.stop()
+    assert shot.stat().st_size > 0 and not errors, errors
+    assert code == 0, srv.log()

@@ -114,7 +114,8 @@ def run_view(svc: Services, run: dict[str, Any]) -> dict[str, Any]:
     prompt = run.get("prompt") or ""
     tests = [_test_row(t) for t in (report or {}).get("tests", [])]
     if run["status"] != "running":
-        _add_violating_rows(svc, tests)
+        pipeline = views.versions(names, "pipeline", "sql")
+        _add_violating_rows(svc, tests, _read_text(svc, run_id, pipeline[-1][1]) if pipeline else None)
     return {
         "id": run_id,
         "status": run["status"],
@@ -148,6 +149,13 @@ def _read_json(svc: Services, run_id: str, name: str) -> Any:
         return None
 
 
+def _read_text(svc: Services, run_id: str, name: str) -> str | None:
+    try:
+        return svc.artifacts.get_text(run_id, name)
+    except (DataMorphError, OSError, UnicodeDecodeError):
+        return None
+
+
 def _latest_json(svc: Services, run_id: str, names: list[str], base: str) -> Any:
     found = views.versions(names, base)
     return _read_json(svc, run_id, found[-1][1]) if found else None
@@ -164,38 +172,54 @@ def _test_row(t: dict[str, Any]) -> dict[str, Any]:
             "query": t.get("query") or "", "kind": kind, "rows": None, "rows_note": None}  # fmt: skip
 
 
-def _add_violating_rows(svc: Services, tests: list[dict[str, Any]]) -> None:
-    """A few of the violating rows of each failed counting test, when the table it read still exists."""
+def _add_violating_rows(svc: Services, tests: list[dict[str, Any]], pipeline_sql: str | None) -> None:
+    """A few of the violating rows of each failed counting test.
+
+    A run drops its staging table when it ends, so the rows are recomputed: the test's query with the
+    staging table replaced by the run's SQL (its newest version) over the sources as they are now.
+    """
     failed = [t for t in tests if t["status"] in ("fail", "error") and t["violating"]]
     if not failed:
         return
     with svc.pool.engine() as engine:
         for t in failed[:5]:
-            sql = _rows_query(t["query"], engine.dialect)
+            sql = _rows_query(t["query"], engine.dialect, pipeline_sql)
             if sql is None:
-                t["rows_note"] = "this test's query does not list rows"
+                t["rows_note"] = "the violating rows cannot be listed for this test (only their count is kept)"
                 continue
             try:
                 res = engine.fetch(sql, max_rows=VIOLATING_ROWS, timeout_s=5)
-            except DataMorphError:
-                t["rows_note"] = "the staged rows were dropped when the run ended; only their count is kept"
+            except DataMorphError as e:
+                t["rows_note"] = f"the violating rows could not be recomputed: {e.message}"
                 continue
             t["rows"] = {"columns": list(res.columns), "rows": [[json_value(v) for v in r] for r in res.rows]}
 
 
-def _rows_query(count_sql: str, dialect: str) -> str | None:
-    """``SELECT COUNT(*) FROM ... WHERE ...`` as ``SELECT * FROM ... WHERE ... LIMIT n``; None for other shapes."""
+def _rows_query(count_sql: str, dialect: str, pipeline_sql: str | None) -> str | None:
+    """``SELECT COUNT(*) FROM staged WHERE ...`` as ``SELECT * FROM (run's SQL) WHERE ... LIMIT n``, or None
+    for another shape of query (or without the run's SQL)."""
     import sqlglot
 
+    from datamorph.engines.base import STAGING_SCHEMA
+
+    if not pipeline_sql:
+        return None
     try:
         tree = sqlglot.parse_one(count_sql, read=dialect)
+        pipeline = sqlglot.parse_one(pipeline_sql.strip().rstrip(";"), read=dialect)
     except sqlglot.errors.ParseError:
         return None
     if not isinstance(tree, exp.Select) or len(tree.expressions) != 1 or tree.args.get("group"):
         return None
     only = tree.expressions[0]
-    if not (isinstance(only, exp.Count) and isinstance(only.this, exp.Star)):
+    if not (isinstance(only, exp.Count) and isinstance(only.this, exp.Star)) or not isinstance(pipeline, exp.Query):
         return None
+    staged = [t for t in tree.find_all(exp.Table) if t.db.lower() == STAGING_SCHEMA]
+    if not staged:
+        return None
+    for table in staged:
+        table.replace(exp.Subquery(this=pipeline.copy(), alias=exp.TableAlias(
+            this=exp.to_identifier(table.alias_or_name, quoted=True))))  # fmt: skip
     return tree.select(exp.Star(), append=False).limit(VIOLATING_ROWS).sql(dialect=dialect)
 
 

@@ -311,8 +311,8 @@ async def rollback(request: Request, name: str) -> Response:
         msg = _message(e) if isinstance(e, DataMorphError) else e.message
         return error_page(request, 409, "Rollback refused", msg)
     sep = "&" if "?" in back else "?"
-    return _redirect(f"{back}{sep}notice=" + quote(f"{res['target']} rolled back to the version of run "
-                                                    f"{res['restored_from'] or 'before'}"))  # fmt: skip
+    return _redirect(f"{back}{sep}notice=" + quote(f"{res['target']} rolled back to its previous version "
+                                                    f"(restored from {res['restored_from']})"))  # fmt: skip
 
 
 # -- tables -----------------------------------------------------------------------------------------

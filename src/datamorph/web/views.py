@@ -128,17 +128,17 @@ def _pretty(text: str) -> list[str]:
         return text.splitlines()
 
 
-def artifact_version(name: str, base: str) -> int | None:
-    """1 for ``base.json``, N for ``base.vN.json``, None for other names."""
-    if name == f"{base}.json":
+def artifact_version(name: str, base: str, ext: str = "json") -> int | None:
+    """1 for ``base.json``, N for ``base.vN.json`` (or another ``ext``), None for other names."""
+    if name == f"{base}.{ext}":
         return 1
-    m = re.fullmatch(re.escape(base) + r"\.v(\d+)\.json", name)
+    m = re.fullmatch(re.escape(base) + r"\.v(\d+)\." + re.escape(ext), name)
     return int(m.group(1)) if m else None
 
 
-def versions(names: list[str], base: str) -> list[tuple[int, str]]:
+def versions(names: list[str], base: str, ext: str = "json") -> list[tuple[int, str]]:
     """The versions of artifact ``base`` a run saved, oldest first."""
-    found = [(v, n) for n in names if (v := artifact_version(n, base)) is not None]
+    found = [(v, n) for n in names if (v := artifact_version(n, base, ext)) is not None]
     return sorted(found)
 
 
