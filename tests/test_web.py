@@ -224,6 +224,7 @@ def test_tables_page_and_the_lineage_of_the_demo_target(web: WebPage, server: Ap
     web.testid("lineage").wait_for()
     assert sorted(web.testid("source").all_inner_texts()) == ["customers", "orders"]
     assert run["run_id"] in web.testid("runs").inner_text()
+    assert web.testid("publisher").inner_text() == run["run_id"]  # the run whose rows the table holds
     assert web.testid("table-rows").inner_text().replace(",", "") == str(listed[TARGET])
     assert [c.strip() for c in web.testid("schema").locator("tbody td:first-child").all_inner_texts()] == \
         ["customer_id", "total_amount"]
@@ -392,10 +393,14 @@ def test_rollback_from_the_run_page(web: WebPage, server: ApiServer) -> None:
     assert "rollback_demo rolled back to its previous version" in page.locator(".banner.ok").inner_text()
     with _api(server) as c:
         assert c.get(f"/api/tables/{target}").json()["rows"] == first_rows
-    # the preview shows the table as it is now, and says a later run's rows were replaced
+    # the preview shows the table as it is now, and says whose rows it holds
     web.testid("preview").wait_for()
+    assert "rolled back since" in page.locator("#preview").inner_text()
     page.goto(f"/ui/tables/{target}")
     assert web.testid("table-rows").inner_text().replace(",", "") == str(first_rows)
+    assert "restored from" in web.testid("restored").inner_text()  # lineage says the rollback
+    assert web.testid("publisher").count() == 0
+    assert sorted(web.testid("source").all_inner_texts()) == ["customers", "orders"]
 
 
 def test_failed_tests_violating_rows_remediation_diff_and_resume(browser: Any, demo_warehouse: Path, tmp_path: Path,

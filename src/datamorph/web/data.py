@@ -275,15 +275,29 @@ def preview(svc: Services, run: dict[str, Any], page_no: int, sort: str | None, 
     query = query.limit(PREVIEW_ROWS).offset((page_no - 1) * PREVIEW_ROWS)
     with svc.pool.engine() as engine:
         res = engine.fetch(query.sql(dialect=engine.dialect), max_rows=PREVIEW_ROWS, timeout_s=10)
-    latest = svc.store.latest_run(target, status="completed")
+        holder, restored = publisher(engine, info.name)
     total = info.row_count
     return {"columns": list(res.columns), "rows": [[json_value(v) for v in r] for r in res.rows], "page": page_no,
             "sort": sort, "desc": desc, "total": total, "target": target,
             "pages": max(1, -(-(total or 0) // PREVIEW_ROWS)),
-            "replaced_by": latest["run_id"] if latest and latest["run_id"] != run["run_id"] else None}  # fmt: skip
+            "replaced_by": holder if holder != run["run_id"] else None, "restored": restored}  # fmt: skip
 
 
 # -- tables ---------------------------------------------------------------------------------------
+
+
+def publisher(engine: Any, target: str) -> tuple[str | None, str]:
+    """Who wrote what ``target`` holds now: ``(run_id, "")`` for a run's publish, ``(None, note)`` when
+    a rollback restored it (the note says from which version), ``(None, "")`` otherwise."""
+    from datamorph.engines.base import MANAGED_MARK
+
+    try:
+        note = (engine.table_note(target) or "").removeprefix(MANAGED_MARK).strip()
+    except (DataMorphError, NotImplementedError):
+        return None, ""
+    if note.startswith("published by run "):
+        return note.removeprefix("published by run ").strip() or None, ""
+    return None, note if "rollback" in note else ""
 
 
 def produced_tables(svc: Services) -> set[str]:
@@ -298,9 +312,17 @@ def table_view(svc: Services, name: str) -> dict[str, Any]:
         sample = engine.sample(info.name, 10)
         managed = engine.is_managed(info.name) if info.kind == "table" else False
         history = engine.history(info.name) if managed else []
+        holder, restored = publisher(engine, info.name) if managed else (None, "")
     runs = svc.store.list_runs(target=info.name, limit=20)
     sources: list[str] = []
-    latest = next((r for r in runs if r["status"] == "completed"), None)
+    latest = next((r for r in runs if r["run_id"] == holder), None) if holder else None
+    if latest is None and holder:
+        try:
+            latest = svc.store.get_run(holder)
+        except DataMorphError:
+            latest = None
+    if latest is None:  # restored by a rollback: the sources of the newest run that wrote it
+        latest = next((r for r in runs if r["status"] == "completed"), None)
     if latest is not None:
         names = svc.artifacts.list(latest["run_id"])
         spec = _latest_json(svc, latest["run_id"], names, "spec")
@@ -313,7 +335,8 @@ def table_view(svc: Services, name: str) -> dict[str, Any]:
                 sources = []
     return {"info": info, "d": info.to_dict(), "sample": {"columns": list(sample.columns),
             "rows": [[json_value(v) for v in r] for r in sample.rows]}, "runs": runs, "sources": sources,
-            "latest": latest, "managed": managed, "versions": len(history)}  # fmt: skip
+            "latest": latest, "holder": holder, "restored": restored, "managed": managed,
+            "versions": len(history)}  # fmt: skip
 
 
 # -- overview -------------------------------------------------------------------------------------
