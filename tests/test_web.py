@@ -287,18 +287,25 @@ def test_token_login(browser: Any, server: ApiServer, request: pytest.FixtureReq
         assert "datamorph_token" not in page.evaluate("document.cookie")  # scripts cannot read it
         # the API itself still wants the bearer token; the cookie is for the page only
         assert page.request.get("/api/tables").status == 401
+        with _api(server) as c:
+            before = c.get("/api/runs").json()["total"]
         # a form post without the CSRF token is refused, even with the login cookie
         refused = page.request.post("/ui/runs", form={"prompt": DEMO_PROMPT})
         assert refused.headers["x-datamorph-status"] == "403" and "security token" in refused.text()
-        with _api(server) as c:
-            before = c.get("/api/runs").json()["total"]
+        # with the right CSRF token, but sent from another site: refused too
+        page.goto("/")
+        csrf = page.locator("input[name=csrf_token]").first.get_attribute("value")
+        assert csrf
+        foreign = page.request.post("/ui/runs", form={"prompt": DEMO_PROMPT, "csrf_token": csrf},
+                                    headers={"Origin": "http://evil.example"})  # fmt: skip
+        assert foreign.headers["x-datamorph-status"] == "403" and "another site" in foreign.text()
         # logging out forgets the token
         page.goto("/")
         page.get_by_role("button", name="Log out").click()
         page.wait_for_url(server.url + "/ui/login")
         assert page.goto("/ui/runs") is not None and page.url.startswith(server.url + "/ui/login")
         with _api(server) as c:
-            assert c.get("/api/runs").json()["total"] == before  # the refused post started nothing
+            assert c.get("/api/runs").json()["total"] == before  # the refused posts started nothing
     finally:
         shot = wp.screenshot(request.node.name)
         errors = [e for e in wp.unexpected_errors() if "401" not in e]  # the refused API call above

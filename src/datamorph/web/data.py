@@ -214,6 +214,8 @@ def _rows_query(count_sql: str, dialect: str, pipeline_sql: str | None) -> str |
     only = tree.expressions[0]
     if not (isinstance(only, exp.Count) and isinstance(only.this, exp.Star)) or not isinstance(pipeline, exp.Query):
         return None
+    for node in pipeline.walk():
+        node.comments = None  # the artifact's header comment says which run wrote it: not part of the query
     staged = [t for t in tree.find_all(exp.Table) if t.db.lower() == STAGING_SCHEMA]
     if not staged:
         return None
