@@ -469,3 +469,45 @@ def test_failed_tests_violating_rows_remediation_diff_and_resume(browser: Any, d
         code = srv.stop()
     assert shot.stat().st_size > 0 and not errors, errors
     assert code == 0, srv.log()
+
+
+def test_watch_a_run_live(browser: Any, demo_warehouse: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """A run held at the start of its validate step (the test hook) is watched as it goes: the page,
+    loaded while the run is running, updates itself from the event stream until the run ends."""
+    import shutil
+
+    copy = tmp_path / "live.duckdb"
+    shutil.copy(demo_warehouse, copy)
+    srv = start_api(copy, tmp_path / "home", env={"DATAMORPH_API_TOKEN": TOKEN, "DATAMORPH_TEST_PAUSE_AT": "validate:start",
+                                                  "DATAMORPH_TEST_PAUSE_FILE": str(tmp_path / "paused.json"),
+                                                  "DATAMORPH_TEST_PAUSE_SECONDS": "4"})  # fmt: skip
+    wp = WebPage.open(browser, srv.url)
+    try:
+        from playwright.sync_api import expect
+
+        wp.login()
+        page = wp.page
+        wp.testid("prompt").fill(DEMO_PROMPT)
+        wp.testid("run").click()
+        page.wait_for_url(re.compile(r"/ui/runs/\d{8}_\d{6}_[0-9a-f]{6}$"))
+        page.evaluate("window.__notReloaded = true")
+        validate = page.locator("[data-testid=timeline] .step[data-step=validate]")
+        expect(validate).to_have_class(re.compile(r"\bst-running\b"), timeout=WAIT_MS)  # held there
+        assert wp.testid("run-status").inner_text() == "running"
+        assert (tmp_path / "paused.json").exists()
+        assert page.locator("[data-testid=timeline] .step.st-ok").count() == 4  # plan … stage done
+        assert "Test the staged result" in page.locator("#log").inner_text()  # the log arrived live
+        wait_ended(wp.testid("run-status"))
+        assert wp.testid("run-status").inner_text() == "completed"
+        assert page.evaluate("window.__notReloaded === true")  # updated in place, not by reloading
+        expect(validate).to_have_class(re.compile(r"\bst-ok\b"))
+        assert wp.testid("validation-status").inner_text() == "pass"
+        assert int(wp.testid("row-count").inner_text()) > 0
+        assert wp.testid("tests").locator("tbody > tr").count() > 3
+    finally:
+        shot = wp.screenshot(request.node.name)
+        errors = wp.unexpected_errors()
+        wp.close()
+        code = srv.stop()
+    assert shot.stat().st_size > 0 and not errors, errors
+    assert code == 0, srv.log()
