@@ -123,6 +123,8 @@ def test_plan_then_run_the_demo_request(web: WebPage, server: ApiServer) -> None
 
 
 def test_run_page_timeline_tests_preview_and_artifacts(web: WebPage, server: ApiServer) -> None:
+    from playwright.sync_api import expect
+
     run = _completed_run(server)
     page = web.page
     page.goto(f"/ui/runs/{run['run_id']}")
@@ -155,6 +157,13 @@ def test_run_page_timeline_tests_preview_and_artifacts(web: WebPage, server: Api
     with _api(server) as c:
         top = c.post("/execute/query", json={"query": f"SELECT max(total_amount) AS m FROM {TARGET}"}).json()
     assert shown[0] == pytest.approx(float(top["data"][0]["m"]))
+    # the next page goes on in the same order
+    rows_total = int(web.testid("row-count").inner_text())
+    if rows_total > len(shown):
+        page.locator("#preview nav.pager a", has_text="Next").click()
+        expect(page.locator("#preview nav.pager span")).to_have_text(re.compile(r"^page 2 of \d+$"))
+        more = [float(x) for x in page.locator("[data-testid=preview] tbody td:nth-child(2)").all_inner_texts()]
+        assert more and max(more) <= min(shown) and more == sorted(more, reverse=True)
     # artifacts download with the run's content
     links = page.locator("[data-testid=artifacts] a")
     assert "spec.json" in links.all_inner_texts()
