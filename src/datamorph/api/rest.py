@@ -225,6 +225,10 @@ async def plan(body: RunCreate, svc: Services = Depends(services)) -> dict[str, 
 
 
 def dry_run(body: RunCreate, svc: Services) -> dict[str, Any]:
+    """The plan of a prompt (or the check of a spec): spec, SQL, outputs, restatement; nothing executed.
+
+    Blocking (run it on a worker thread); also used by the web page's Plan button.
+    """
     from datamorph.compiler import compile_spec
     from datamorph.planner import plan_request
     from datamorph.spec import load_spec
