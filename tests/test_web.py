@@ -251,6 +251,8 @@ def test_unknown_table_and_unknown_run_are_clear_errors(web: WebPage) -> None:
     resp = page.goto("/ui/runs/20250101_000000_abcdef")
     assert resp is not None and resp.headers["x-datamorph-status"] == "404"
     assert "20250101_000000_abcdef" in web.testid("error").inner_text()
+    page.goto("/ui")
+    assert page.url == web.base + "/"
     resp = page.goto("/ui/no-such-page")
     assert resp is not None and resp.headers["x-datamorph-status"] == "404" and web.testid("error").count() == 1
 

@@ -660,9 +660,10 @@ def serve(
 
     try:
         import fastapi  # noqa: F401
+        import jinja2  # noqa: F401  (the web page's templates)
         import uvicorn  # noqa: F401
     except ImportError:
-        _fail('the HTTP API needs FastAPI and uvicorn: pip install "datamorph[api]"')
+        _fail('the HTTP API needs FastAPI, uvicorn and Jinja2: pip install "datamorph[api]"')
     settings = Settings.from_env(home=home, warehouse=warehouse, workers=workers)
     _warehouse(settings)
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_token:

@@ -25,7 +25,7 @@ WEB_OPEN_PREFIXES = (WEB_LOGIN, "/ui/static/")
 
 def is_web_path(path: str) -> bool:
     """Whether ``path`` belongs to the web page rather than to the API."""
-    return path == "/" or path.startswith("/ui/")
+    return path in ("/", "/ui") or path.startswith("/ui/")
 
 
 class Guard:

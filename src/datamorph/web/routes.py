@@ -350,6 +350,11 @@ async def overview(request: Request) -> HTMLResponse:
     return page(request, "overview.html", title="Overview", o=view)
 
 
+@router.get("/ui")
+def ui_root() -> RedirectResponse:
+    return _redirect("/")
+
+
 @router.get("/ui/{rest_of_path:path}")
 def not_found(request: Request, rest_of_path: str) -> HTMLResponse:
     return error_page(request, 404, "No such page", f"there is no page /ui/{rest_of_path[:200]}",
