@@ -522,3 +522,12 @@ def test_watch_a_run_live(browser: Any, demo_warehouse: Path, tmp_path: Path, re
         code = srv.stop()
     assert shot.stat().st_size > 0 and not errors, errors
     assert code == 0, srv.log()
+
+
+def test_plan_lists_the_words_set_aside(web: WebPage) -> None:
+    web.testid("prompt").fill(DEMO_PROMPT + ", for the board deck")
+    web.testid("plan").click()
+    web.testid("restatement").wait_for()
+    assert web.testid("ignored-words").inner_text() == "board, deck"
+    marked = web.page.locator("[data-testid=prompt-marks] mark").all_inner_texts()
+    assert not any("board" in m or "deck" in m for m in marked)
