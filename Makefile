@@ -31,6 +31,7 @@ demo: $(DEMO_STAMP)
 # collected at all (exit 5), fails `make test`.
 test: $(TEST_STAMP)
 	sh scripts/ensure-postgres.sh
+	sh scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)

@@ -655,14 +655,15 @@ def serve(
                                                 "default 2).")] = None,  # fmt: skip
     home: HomeOpt = None,
 ) -> None:
-    """Serve the HTTP API (original endpoints + REST API, docs at /docs) over a warehouse."""
+    """Serve the HTTP API (original endpoints + REST API, docs at /docs) and the web page (/) over a warehouse."""
     from datamorph.config import Settings
 
     try:
         import fastapi  # noqa: F401
+        import jinja2  # noqa: F401  (the web page's templates)
         import uvicorn  # noqa: F401
     except ImportError:
-        _fail('the HTTP API needs FastAPI and uvicorn: pip install "datamorph[api]"')
+        _fail('the HTTP API needs FastAPI, uvicorn and Jinja2: pip install "datamorph[api]"')
     settings = Settings.from_env(home=home, warehouse=warehouse, workers=workers)
     _warehouse(settings)
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_token:
@@ -670,7 +671,7 @@ def serve(
                   "this address can run requests and read your tables", markup=True)  # fmt: skip
     from datamorph.api.app import serve as run_server
 
-    err.print(f"DataMorph API on http://{host}:{port} (docs: /docs); warehouse {settings.warehouse}; "
+    err.print(f"DataMorph API on http://{host}:{port} (web page: /, docs: /docs); warehouse {settings.warehouse}; "
               f"{settings.workers} run worker(s){'; token required' if settings.api_token else ''}")  # fmt: skip
     run_server(settings, host=host, port=port)
 

@@ -39,6 +39,7 @@ DESCRIPTION = """Turn a plain-English data request into a validated table in you
   `/health`): the request and response shapes of the system DataMorph replaces.
 * **REST API** (`/api/...`): background runs with live server-sent events, artifacts, dry-run plans,
   tables, rollback.
+* **Web page** (`/`, `/ui/...`): ask, watch, check and browse in a browser (not listed here).
 
 Every error has one shape: `{"error": true, "status_code", "error_type", "message"}` (plus `run_id`,
 `details` where useful). When the server has a token (DATAMORPH_API_TOKEN), every endpoint but
@@ -79,6 +80,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.services = svc
     app.include_router(original.router)
     app.include_router(rest.router)
+    from datamorph.web.routes import install as install_web
+
+    install_web(app)  # the web page at / and /ui/...
     _install_error_handlers(app)
     app.add_middleware(Guard, token=settings.api_token, max_body=settings.max_body_bytes)
     return app

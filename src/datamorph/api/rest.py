@@ -218,13 +218,17 @@ async def plan(body: RunCreate, svc: Services = Depends(services)) -> dict[str, 
     limit = svc.settings.plan_timeout
     try:
         with anyio.fail_after(limit):
-            return await anyio.to_thread.run_sync(_dry_run, body, svc, abandon_on_cancel=True)
+            return await anyio.to_thread.run_sync(dry_run, body, svc, abandon_on_cancel=True)
     except TimeoutError:
         raise ApiError(503, "PlanTimeout", f"the plan was not ready after {limit:g} s",
                        headers={"Retry-After": "5"}) from None  # fmt: skip
 
 
-def _dry_run(body: RunCreate, svc: Services) -> dict[str, Any]:
+def dry_run(body: RunCreate, svc: Services) -> dict[str, Any]:
+    """The plan of a prompt (or the check of a spec): spec, SQL, outputs, restatement; nothing executed.
+
+    Blocking (run it on a worker thread); also used by the web page's Plan button.
+    """
     from datamorph.compiler import compile_spec
     from datamorph.planner import plan_request
     from datamorph.spec import load_spec

@@ -83,6 +83,41 @@ class RunManager:
             self._futures[run_id] = self._pool.submit(self._work, run_id, request)
         return run_id, True
 
+    def resume(self, run_id: str) -> None:
+        """Queue the resumption of a failed or abandoned run (same run id, same log; see Orchestrator.resume).
+
+        A resumption the orchestrator refuses (the run completed or is running meanwhile) is logged here
+        and changes nothing.
+        """
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the server is shutting down")
+            if run_id in self._queued or run_id in self._running:
+                return
+            self._queued.add(run_id)
+            self._futures[run_id] = self._pool.submit(self._resume_work, run_id)
+
+    def _resume_work(self, run_id: str) -> dict[str, Any]:
+        from datamorph.errors import ResumeRefused
+
+        with self._lock:
+            self._queued.discard(run_id)
+            self._running.add(run_id)
+        try:
+            return Orchestrator(self.settings).resume(run_id)
+        except ResumeRefused as e:
+            log.warning("run %s not resumed: %s", run_id, e)
+            return {}
+        except BaseException as e:  # a bug: record it, keep the server up
+            log.exception("resumed run %s crashed", run_id)
+            return self._abandon(run_id, f"internal error: {type(e).__name__}: {e}", error_type="InternalError")
+        finally:
+            with self._lock:
+                self._running.discard(run_id)
+                self._futures.pop(run_id, None)
+            if self.on_finish is not None:
+                self.on_finish(run_id)
+
     def future(self, run_id: str) -> Future[dict[str, Any]] | None:
         """The future of a run this server started and has not finished."""
         with self._lock:
