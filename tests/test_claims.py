@@ -48,8 +48,9 @@ def test_view_is_read_only(linker: SchemaLinker) -> None:
     with pytest.raises(AttributeError, match="return claims"):
         v.base = "orders"  # type: ignore[misc]
     assert isinstance(v.filters, tuple)
-    v.tokens.items[0].used = True  # a copy: the driver's tokens are untouched
-    assert not d.tokens.items[0].used
+    with pytest.raises(AttributeError, match="return claims"):
+        v.tokens.items[0].used = True  # a read-only copy: recognizers cannot mark words
+    assert not d.tokens.items[0].used and v.tokens.items[0].text == d.tokens.items[0].text
 
 
 def test_claim_on_held_words_is_refused(linker: SchemaLinker) -> None:

@@ -25,7 +25,7 @@ every recognizer uses (``View.free``), so two recognizers cannot disagree on wha
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from datamorph.planner.text import Token, Tokens
@@ -157,14 +157,16 @@ def spans_free(tokens: Tokens, spans: Iterable[Span]) -> bool:
 class View:
     """The draft as recognizers see it: read-only (lists come back as tuples), with :meth:`free`.
 
-    The tokens are copies: marking one changes nothing the driver keeps.
+    The tokens are read-only copies: a recognizer cannot mark them. ``tokens`` lets the driver
+    hand several views the same copy while no claim changed the tokens (copying them for every
+    recognizer would make planning a long request slow).
     """
 
     __slots__ = ("_d", "_tokens")
 
-    def __init__(self, d: Draft) -> None:
+    def __init__(self, d: Draft, tokens: Tokens | None = None) -> None:
         object.__setattr__(self, "_d", d)
-        object.__setattr__(self, "_tokens", Tokens(d.tokens.source, [replace(t) for t in d.tokens.items]))
+        object.__setattr__(self, "_tokens", tokens if tokens is not None else snapshot(d.tokens))
 
     def __getattr__(self, name: str) -> Any:
         if name == "tokens":
@@ -185,6 +187,38 @@ class View:
 
     def text(self, start: int, end: int) -> str:
         return self._d.prompt[start:end]
+
+
+class _ReadOnlyToken(Token):
+    """A token as a recognizer sees it: marking it is an error (recognizers return claims)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"recognizers return claims; they do not set token.{name}")
+
+
+def _read_only(t: Token) -> Token:
+    copy = object.__new__(_ReadOnlyToken)
+    copy.__dict__.update(t.__dict__)
+    return copy
+
+
+def snapshot(tokens: Tokens) -> Tokens:
+    """A read-only copy of ``tokens``."""
+    return Tokens(tokens.source, [_read_only(t) for t in tokens.items])
+
+
+class Snapshots:
+    """The driver's copies of the tokens for the views it makes: a new copy only after the tokens changed."""
+
+    def __init__(self) -> None:
+        self._state: tuple[tuple[bool, bool], ...] | None = None
+        self._copy: Tokens | None = None
+
+    def of(self, tokens: Tokens) -> Tokens:
+        state = tuple((t.used, t.shared) for t in tokens.items)
+        if self._copy is None or state != self._state or len(self._copy.items) != len(tokens.items):
+            self._state, self._copy = state, snapshot(tokens)
+        return self._copy
 
 
 Rule = Callable[[View], Sequence[Claim]]

@@ -24,7 +24,7 @@ from datamorph.errors import DataMorphError, PlanError, suggestion
 from datamorph.names import check_target
 from datamorph.planner import budget
 from datamorph.planner.ambiguity import Doubt
-from datamorph.planner.claims import Claim, ClaimRecord, View
+from datamorph.planner.claims import Claim, ClaimRecord, Snapshots, View
 from datamorph.planner.doubts import find_doubts
 from datamorph.planner.draft import Draft, apply_claims, assemble
 from datamorph.planner.linking import SchemaLinker
@@ -97,12 +97,12 @@ RULES: tuple[Step, ...] = (
 )
 
 
-def run_step(d: Draft, step: Step) -> None:
+def run_step(d: Draft, step: Step, snapshots: Snapshots | None = None) -> None:
     """Run one recognizer on the draft: give it a read-only view, apply the claims it returns."""
     if step.legacy:
         step.rule(d)  # type: ignore[arg-type]
         return
-    claims = step.rule(View(d))  # type: ignore[arg-type]
+    claims = step.rule(View(d, snapshots.of(d.tokens) if snapshots else None))  # type: ignore[arg-type]
     apply_claims(d, step.name, list(claims))  # type: ignore[arg-type]
 
 
@@ -163,9 +163,10 @@ def plan(
     if target is not None:
         check_target(target)  # the caller's --target: its own error (a reserved schema is a 409), not a PlanError
     draft, spelled = prepare(prompt, catalog, linker, target=target, reference_date=reference_date)
+    snapshots = Snapshots()
     for step in rules:
         budget.check()
-        run_step(draft, step)
+        run_step(draft, step, snapshots)
     _set_aside_context(draft)
     leftover = sort_leftover(draft.tokens, linker, spelled)  # words nobody used: meaningful ones are fatal
     if leftover.meaningful:
