@@ -81,7 +81,7 @@ RULES: tuple[Step, ...] = (
     _legacy("orphans", orphans.recognize),
     _legacy("dates", dates.recognize),
     _legacy("derived", derived.recognize),
-    _legacy("aggregates", aggregates.recognize),
+    Step("aggregates", aggregates.rule),
     _legacy("filters", filters.recognize),
     _legacy("windows", windows.recognize),
     _legacy("dedupe", dedupe.recognize),

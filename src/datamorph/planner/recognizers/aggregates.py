@@ -17,24 +17,31 @@ from dataclasses import replace
 
 from datamorph.errors import DataMorphError, PlanError
 from datamorph.planner.budget import back
-from datamorph.planner.draft import Draft
+from datamorph.planner.claims import Claim, View
 from datamorph.planner.linking import ColumnMatch, TableMatch
 from datamorph.planner.recognizers import groups, having, ratios, zero_rows
 from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
-from datamorph.planner.recognizers.common import in_play, mentions
+from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.measures import Ctx
-from datamorph.planner.refs import tables_read
+from datamorph.planner.refs import names_read, tables_read
 from datamorph.planner.text import Token
 from datamorph.spec import Aggregation, DerivedColumn, Filter, OutputColumn
 
 _OUTPUT_VERB = re.compile(r"\b(?:return|show|list|give\s+me|output|select|display|include|columns?)\b", re.I)
 
 
-def recognize(d: Draft) -> None:
-    """Find the measures, groups, having conditions, zero-row wishes and ratios of the request."""
-    if d.base is None:
-        return
+def rule(view: View) -> list[Claim]:
+    """The measures, groups, having conditions, zero-row wishes and ratios of the request, as claims."""
+    if view.base is None:
+        return []
+    d = Work(view)
+    _read(d)
+    return d.claims()
+
+
+def _read(d: Work) -> None:
+    """The phases, in order, on the call's scratch (each reads what the ones before it took)."""
     ctx = Ctx()
     repeats = _find_measures(d, ctx)
     ratios.find(d, ctx)
@@ -58,7 +65,7 @@ def recognize(d: Draft) -> None:
 # -- measures and ratios ------------------------------------------------------------------------------
 
 
-def _find_measures(d: Draft, ctx: Ctx) -> list[ms.Measure]:
+def _find_measures(d: Work, ctx: Ctx) -> list[ms.Measure]:
     """Every measure phrase into ``ctx``; returns the repeated mentions of a measure already found."""
     repeats = []
     for m in ms.find(d):
@@ -67,7 +74,7 @@ def _find_measures(d: Draft, ctx: Ctx) -> list[ms.Measure]:
     return repeats
 
 
-def _free_listed_repeats(d: Draft, repeats: list[ms.Measure]) -> None:
+def _free_listed_repeats(d: Work, repeats: list[ms.Measure]) -> None:
     """ "... whose average salary is above 100,000. Return the department name and the average salary":
     a measure named again in an output list is an item of that list; leave its words (and its rounding)
     to the columns recognizer, which finds the measure by them."""
@@ -80,18 +87,16 @@ def _free_listed_repeats(d: Draft, repeats: list[ms.Measure]) -> None:
         rnd = ratios.ROUND.match(d.prompt[end + gap :])
         if rnd:
             end += gap + rnd.end()
-        for t in d.tokens.items:
-            if m.start <= t.start and t.end <= end:
-                t.used = False
+        d.give_back(m.start, end)
 
 
-def _free_listed_formulas(d: Draft, ctx: Ctx) -> None:
+def _free_listed_formulas(d: Work, ctx: Ctx) -> None:
     """ "Return channel and cancel_rate = cancelled / all orders": a formula written as an item of an output list
     is that item; its words go to the columns recognizer (which finds the ratio by them)."""
     for r in ctx.ratios:
         sentence = re.split(r"[.;!?]\s", d.prompt[: r.start])[-1]
         if r.formula and _OUTPUT_VERB.search(sentence) and re.search(r"(?:,|\band\b|&)\s*$", sentence):
-            ph.reserve(d, r.start, r.end)
+            d.reserve(r.start, r.end)
 
 
 # -- conditions on measures --------------------------------------------------------------------------------
@@ -107,20 +112,20 @@ _CALLED = re.compile(
 )
 
 
-def _identifier_names(d: Draft, ctx: Ctx) -> None:
+def _identifier_names(d: Work, ctx: Ctx) -> None:
     """Names in an output list ("customer_id, order_count and avg_amount") that name a measure."""
     unnamed = [m for m in ctx.measures if not m.named] + [r for r in ctx.ratios if not r.named]
     called = [m for m in _CALLED.finditer(d.prompt) if not any(
-        t.used for t in d.tokens.starting(m.start(), m.end()))]  # fmt: skip
+        d.used(t) for t in d.tokens.starting(m.start(), m.end()))]  # fmt: skip
     if len(unnamed) == 1 and len(called) == 1 and not ph.d_has(d, called[0].group("n")):
         item = unnamed[0]
         if isinstance(item, ms.Measure):
             item.alias, item.named = called[0].group("n"), True
         else:
             item.name, item.named = called[0].group("n"), True
-        ph.mark(d, called[0].start(), called[0].end())
+        d.take(called[0].start(), called[0].end())
     for t in d.tokens.items:
-        if t.used or t.kind != "word" or "_" not in t.text or d.catalog.has_table(t.text):
+        if d.used(t) or t.kind != "word" or "_" not in t.text or d.catalog.has_table(t.text):
             continue
         if _RENAMED_TO.search(d.prompt[max(0, t.start - 16) : t.start]):
             continue  # "phone renamed to phone_number": a column's new name, not a measure
@@ -157,7 +162,7 @@ def _identifier_names(d: Draft, ctx: Ctx) -> None:
                 continue
             meas.alias, meas.named = t.text, True
             ctx.add(meas)
-            t.used = True
+            d.take(t.start, t.end)
 
 
 _LIST_BEFORE = re.compile(r"(?:,|\band|&|:|\b(?:return|show|list|give\s+me|output|select|display|columns?|"
@@ -165,18 +170,18 @@ _LIST_BEFORE = re.compile(r"(?:,|\band|&|:|\b(?:return|show|list|give\s+me|outpu
 _LIST_AFTER = re.compile(r"^\s*(?:,|\band\b|&|[.;!?]|$)", re.I)
 
 
-def _take_name(d: Draft, t: Token) -> None:
+def _take_name(d: Work, t: Token) -> None:
     """A measure's name: used here, unless it is an item of an output list ("device_type and pct_sessions"),
     which the columns recognizer reads (the name is reserved: no row condition takes it)."""
     if _LIST_BEFORE.search(d.prompt, back(t.start), t.start) and (
         _LIST_AFTER.match(d.prompt[t.end :]) or _LIST_BEFORE.search(d.prompt, back(t.start), t.start).group(0).strip(" the")  # type: ignore[union-attr]
     ):
-        ph.reserve(d, t.start, t.end)
+        d.reserve(t.start, t.end)
     else:
-        t.used = True
+        d.take(t.start, t.end)
 
 
-def _drop_superseded(d: Draft, ctx: Ctx) -> None:
+def _drop_superseded(d: Work, ctx: Ctx) -> None:
     """Tables whose only mentions are words read here as something else ("order count" → orders, not a
     'transactions' synonym; "one line per" is a shape, not order lines) leave play, unless referenced."""
     explained = {
@@ -190,14 +195,14 @@ def _drop_superseded(d: Draft, ctx: Ctx) -> None:
     spans += [(m.start, m.end, m.table) for m in ctx.measures]
     spans += [(r.start, r.end, r.measures[0].table) for r in ctx.ratios]
     refs = tables_read([*d.aggregations, *d.filters, *d.derived], d.group_by)
-    for t in list(in_play(d)):
-        ms_ = [m for m in mentions(d) if isinstance(m, TableMatch) and m.table == t]
+    for t in list(d.in_play()):
+        ms_ = [m for m in d.mentions if isinstance(m, TableMatch) and m.table == t]
         if not ms_ or t.lower() in refs:
             continue
         covered = []
         for m in ms_:
-            at = ph.span_of_mention(d, m.text)
-            covered.append(at is not None and any(s <= at < e and owner != t for s, e, owner in spans))
+            at = ph.mention_at(d, m)
+            covered.append(at is not None and any(s <= at[0] < e and owner != t for s, e, owner in spans))
         if all(covered):
             if d.base == t:
                 d.base = d.tables.pop(0) if d.tables else d.base
@@ -208,12 +213,12 @@ def _drop_superseded(d: Draft, ctx: Ctx) -> None:
 # -- into the draft -------------------------------------------------------------------------------------------
 
 
-def _pk(d: Draft, table: str) -> str:
+def _pk(d: Work, table: str) -> str:
     info = d.catalog.table(table)
     return f"{info.name}.{info.primary_key[0] if info.primary_key else info.columns[0].name}"
 
 
-def _fk_target(d: Draft, col: str) -> str | None:
+def _fk_target(d: Work, col: str) -> str | None:
     t, c = col.split(".", 1)
     for fk in d.catalog.table(t).foreign_keys:
         if len(fk.columns) == 1 and fk.columns[0].lower() == c.lower():
@@ -221,7 +226,7 @@ def _fk_target(d: Draft, col: str) -> str | None:
     return None
 
 
-def _group_keys(d: Draft, ctx: Ctx, mtables: list[str]) -> tuple[list[str], str | None]:
+def _group_keys(d: Work, ctx: Ctx, mtables: list[str]) -> tuple[list[str], str | None]:
     keys: list[str] = []
     anchor: str | None = None
     for col, table in ctx.keys:
@@ -255,22 +260,22 @@ def _group_keys(d: Draft, ctx: Ctx, mtables: list[str]) -> tuple[list[str], str 
     return list(dict.fromkeys(keys)), anchor
 
 
-def _label(d: Draft, table: str) -> str | None:
+def _label(d: Work, table: str) -> str | None:
     """A descriptive column of ``table`` the request names and nobody used yet (its name, title...)."""
     info = d.catalog.table(table)
-    for m in mentions(d):
+    for m in d.mentions:
         if not isinstance(m, ColumnMatch) or m.table != table or m.column in info.primary_key:
             continue
         if ph.family(d, f"{table}.{m.column}") in ph.NUMERIC or m.score < 0.85:
             continue
-        at = ph.span_of_mention(d, m.text)
-        toks = [t for t in d.tokens.items if at is not None and at <= t.start < at + len(m.text)]
-        if toks and not any(t.used for t in toks) and re.search(r"name|title|label", m.column, re.I):
+        at = ph.mention_at(d, m)
+        toks = d.tokens.starting(*at) if at is not None else []
+        if toks and not any(d.used(t) for t in toks) and re.search(r"name|title|label", m.column, re.I):
             return f"{info.name}.{m.column}"
     return None
 
 
-def _reference_to(d: Draft, mt: str, table: str) -> str | None:
+def _reference_to(d: Work, mt: str, table: str) -> str | None:
     """The column that points from ``mt``'s side to ``table``: a foreign key of ``mt``, or of a table on the
     join path between them (transactions → accounts.customer_id → customers)."""
     fk = next((f for f in d.catalog.table(mt).foreign_keys if f.ref_table.lower() == table.lower()
@@ -289,7 +294,7 @@ def _reference_to(d: Draft, mt: str, table: str) -> str | None:
     return None
 
 
-def _count_arg(d: Draft, m: ms.Measure, anchor: str | None, used: set[str]) -> tuple[str, str | None]:
+def _count_arg(d: Work, m: ms.Measure, anchor: str | None, used: set[str]) -> tuple[str, str | None]:
     """count(*) in general; count(key) when the counted table is outer-joined; distinct when joins fan out."""
     if not m.entity or not m.table:
         return m.function, m.column
@@ -320,7 +325,7 @@ def _agg_sql(fn: str, arg: str | None, conds: list[Filter]) -> str:
     return f"{fn}({inner})"
 
 
-def _without_row_keys(d: Draft, keys: list[str], mtables: list[str]) -> list[str]:
+def _without_row_keys(d: Work, keys: list[str], mtables: list[str]) -> list[str]:
     """"Average quantity per order line for each product_id": the averaged table's own primary key names
     the rows being averaged, not a group (grouping by it makes one row per group). With another group
     key present, it is dropped; alone it stays. Only for averages: for a sum or count the reading is
@@ -339,7 +344,7 @@ def _without_row_keys(d: Draft, keys: list[str], mtables: list[str]) -> list[str
     return keys
 
 
-def _finish(d: Draft, ctx: Ctx) -> None:
+def _finish(d: Work, ctx: Ctx) -> None:
     all_measures = [*ctx.measures, *(m for r in ctx.ratios for m in r.measures)]
     mtables = list(dict.fromkeys(m.table for m in all_measures if m.table))
     keys, anchor = _group_keys(d, ctx, mtables)
@@ -356,7 +361,7 @@ def _finish(d: Draft, ctx: Ctx) -> None:
                 d.tables = [t for t in d.tables if t != anchor] + (
                     [old] if old and old not in d.tables else []
                 )
-    used = set(in_play(d)) | set(mtables) | {k.split(".")[0] for k in keys if "." in k}
+    used = set(d.in_play()) | set(mtables) | {k.split(".")[0] for k in keys if "." in k}
     for t in used:
         d.use_table(t)
     if not ctx.ratios and not d.preserve_base and ctx.measures:
@@ -416,14 +421,12 @@ def _finish(d: Draft, ctx: Ctx) -> None:
         raise PlanError("a share needs groups to compare: say per what, e.g. 'per channel'")
 
 
-def _fold_derived(d: Draft, name: str) -> tuple[str | None, str | None]:
+def _fold_derived(d: Work, name: str) -> tuple[str | None, str | None]:
     """Aggregate a derived column's expression directly, dropping the column if nothing else uses it."""
     dc = next((x for x in d.derived if x.name.lower() == name.lower()), None)
     if dc is None:
         return name, None
-    others = [
-        x for x in d.derived if x is not dc and re.search(rf"\b{re.escape(dc.name)}\b", x.expression, re.I)
-    ]
+    others = [x for x in d.derived if x is not dc and dc.name.lower() in names_read([x])]
     if others:
         return name, None
     d.derived.remove(dc)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 from datamorph.errors import PlanError
-from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
+from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.derived import snake
 from datamorph.planner.recognizers.measures import Ctx, Ratio
 
@@ -48,7 +48,7 @@ _DOES_HAVE = re.compile(r"\b(?:does|do)\s+(?:each|every)\s+(?P<g>[a-z_]+(?:\s+[a
 _TIMES_100 = re.compile(r"^\s*(?:\)\s*)?(?:\bx\b|\btimes\b|\bmultiplied\s+by\b|[*×])\s*100\b", re.I)
 
 
-def _formulas(d: Draft, ctx: Ctx) -> None:
+def _formulas(d: Work, ctx: Ctx) -> None:
     """ "cancel_rate_pct = cancelled orders / all orders in that channel x 100"."""
     for m in _FORMULA.finditer(d.prompt):
         if ph.d_has(d, m.group("name")):
@@ -71,13 +71,13 @@ def _formulas(d: Draft, ctx: Ctx) -> None:
         scale = _TIMES_100.match(d.prompt[end:])  # "... / all orders x 100": the formula's last words
         r = Ratio(m.group("name"), "", m.start(), end + (scale.end() if scale else 0), parts, 1.0, False, named=True,
                   formula=True)  # fmt: skip
-        ph.mark(d, m.start(), parts[0].end)
-        ph.mark(d, m.start("den"), parts[1].end)
-        ph.mark(d, m.end("num"), m.start("den"))
+        d.take(m.start(), parts[0].end)
+        d.take(m.start("den"), parts[1].end)
+        d.take(m.end("num"), m.start("den"))
         ctx.ratios.append(r)
 
 
-def find(d: Draft, ctx: Ctx) -> None:
+def find(d: Work, ctx: Ctx) -> None:
     """Ratios and shares of the request, into ``ctx.ratios`` (their words marked)."""
     _formulas(d, ctx)
     for m in _RATIO.finditer(d.prompt):
@@ -120,14 +120,14 @@ def find(d: Draft, ctx: Ctx) -> None:
                 r = Ratio("", "", start, meas.end, [meas], 1.0, True)
         if word in ("percentage", "percent", "pct", "%"):
             r.scale = 100.0
-        ph.mark(d, r.start, r.end)
+        d.take(r.start, r.end)
         filler = _FROM_EACH.match(d.prompt[r.end :])
         if filler:
-            ph.mark(d, r.end, r.end + filler.end())
+            d.take(r.end, r.end + filler.end())
         named = ph.name_after(d, r.end) or ph.name_before(d, r.start)
         if named:
             r.name, r.named = named[0], True
-            ph.mark(d, min(r.start, named[1]), max(r.end, named[1]))
+            d.take(min(r.start, named[1]), max(r.end, named[1]))
         ctx.ratios.append(r)
     if not ctx.ratios:
         return
@@ -136,11 +136,11 @@ def find(d: Draft, ctx: Ctx) -> None:
         for m in rx.finditer(d.prompt):
             for r in ctx.ratios:
                 r.scale = scale if scale == 100.0 or r.scale != 100.0 else r.scale
-            ph.mark(d, m.start(), m.end())
+            d.take(m.start(), m.end())
             ctx.spans.append((m.start(), m.end(), None))
     for m in _DOES_HAVE.finditer(d.prompt):
-        ph.mark(d, m.start(), m.start("g"))
-        ph.mark(d, m.end("g"), m.end())
+        d.take(m.start(), m.start("g"))
+        d.take(m.end("g"), m.end())
     for r in ctx.ratios:
         if not r.name:
             kind = "pct" if r.scale == 100.0 else {"percentage": "share", "percent": "share"}.get(
@@ -171,7 +171,7 @@ def _merge_restated(ctx: Ctx) -> None:
     ctx.ratios[:] = kept
 
 
-def rounding(d: Draft, ctx: Ctx) -> None:
+def rounding(d: Work, ctx: Ctx) -> None:
     for m in ROUND.finditer(d.prompt):
         raw = (m.group("n") or m.group("w") or "whole number").lower()
         digits = (
@@ -186,4 +186,4 @@ def rounding(d: Draft, ctx: Ctx) -> None:
         before = [x for x in items if x.start < m.start()]
         target = max(before, key=lambda x: x.start) if before else min(items, key=lambda x: x.start)
         target.round = digits
-        ph.mark(d, m.start(), m.end())
+        d.take(m.start(), m.end())
