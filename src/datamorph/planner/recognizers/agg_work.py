@@ -55,6 +55,7 @@ class Work:
         self.reserved: list[tuple[int, int]] = list(view.reserved)
         self.aliases: dict[str, str] = dict(view.aliases)
         self._held = {t.start for t in self.tokens.items if held(t)}
+        self._mine: set[int] = set()  # the words this call took (and did not give back)
         self._claims: list[Claim] = []
 
     # -- reading ---------------------------------------------------------------------------------
@@ -90,13 +91,16 @@ class Work:
     def take(self, start: int, end: int, why: str = "") -> None:
         """The words lying wholly in ``[start, end)`` are explained here (a claim on them).
 
-        Words already held stay held: the claim builds on them (``over``).
+        Words already held stay held: the claim builds on them (``over``). Words this call took already
+        make no second claim.
         """
         toks = self.tokens.within(start, end)
-        if not toks:
+        words = {t.start for t in toks if t.kind != "punct"}
+        if not toks or words and words <= self._mine:
             return
         over = any(self.used(t) for t in toks)
-        self._held.update(t.start for t in toks if t.kind != "punct")
+        self._held |= words
+        self._mine |= words
         self._claims.append(claim(toks[0].start, toks[-1].end, over=over, why=why))
 
     def give_back(self, start: int, end: int) -> None:
@@ -105,6 +109,7 @@ class Work:
         if not toks:
             return
         self._held.difference_update(t.start for t in toks)
+        self._mine.difference_update(t.start for t in toks)
         span = (toks[0].start, toks[-1].end)
         self._claims.append(edit_only(Edit.release(span), why="left to a later recognizer"))
 
