@@ -59,13 +59,13 @@ class Work:
         self._claims: list[Claim] = []
 
     # -- reading ---------------------------------------------------------------------------------
-    def used(self, t: Token) -> bool:
+    def _holds(self, t: Token) -> bool:
         """``t`` is held: by an applied claim or by what this call took (punctuation never is)."""
         return t.start in self._held and t.kind != "punct"
 
     def free(self, start: int, end: int) -> bool:
         """No word sharing a character with ``[start, end)`` is held."""
-        return not any(self.used(t) for t in self.tokens.overlapping(start, end))
+        return not any(self._holds(t) for t in self.tokens.overlapping(start, end))
 
     def in_play(self) -> list[str]:
         """The tables the request is about so far, base first."""
@@ -98,14 +98,14 @@ class Work:
         words = {t.start for t in toks if t.kind != "punct"}
         if not toks or words and words <= self._mine:
             return
-        over = any(self.used(t) for t in toks)
+        over = any(self._holds(t) for t in toks)
         self._held |= words
         self._mine |= words
         self._claims.append(claim(toks[0].start, toks[-1].end, over=over, why=why))
 
     def give_back(self, start: int, end: int) -> None:
         """The words lying wholly in ``[start, end)`` are free again (for a later recognizer)."""
-        toks = [t for t in self.tokens.within(start, end) if self.used(t)]
+        toks = [t for t in self.tokens.within(start, end) if self._holds(t)]
         if not toks:
             return
         self._held.difference_update(t.start for t in toks)

@@ -23,7 +23,7 @@ from datamorph.planner.recognizers import groups, having, ratios, zero_rows
 from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.agg_work import Work
-from datamorph.planner.recognizers.measures import Ctx
+from datamorph.planner.recognizers.measures import Ctx, Ratio
 from datamorph.planner.refs import names_read, tables_read
 from datamorph.planner.text import Token
 from datamorph.spec import Aggregation, DerivedColumn, Filter, OutputColumn
@@ -115,8 +115,7 @@ _CALLED = re.compile(
 def _identifier_names(d: Work, ctx: Ctx) -> None:
     """Names in an output list ("customer_id, order_count and avg_amount") that name a measure."""
     unnamed = [m for m in ctx.measures if not m.named] + [r for r in ctx.ratios if not r.named]
-    called = [m for m in _CALLED.finditer(d.prompt) if not any(
-        d.used(t) for t in d.tokens.starting(m.start(), m.end()))]  # fmt: skip
+    called = [m for m in _CALLED.finditer(d.prompt) if d.free(m.start(), m.end())]
     if len(unnamed) == 1 and len(called) == 1 and not ph.d_has(d, called[0].group("n")):
         item = unnamed[0]
         if isinstance(item, ms.Measure):
@@ -125,7 +124,7 @@ def _identifier_names(d: Work, ctx: Ctx) -> None:
             item.name, item.named = called[0].group("n"), True
         d.take(called[0].start(), called[0].end())
     for t in d.tokens.items:
-        if d.used(t) or t.kind != "word" or "_" not in t.text or d.catalog.has_table(t.text):
+        if not d.free(t.start, t.end) or t.kind != "word" or "_" not in t.text or d.catalog.has_table(t.text):
             continue
         if _RENAMED_TO.search(d.prompt[max(0, t.start - 16) : t.start]):
             continue  # "phone renamed to phone_number": a column's new name, not a measure
@@ -270,7 +269,7 @@ def _label(d: Work, table: str) -> str | None:
             continue
         at = ph.mention_at(d, m)
         toks = d.tokens.starting(*at) if at is not None else []
-        if toks and not any(d.used(t) for t in toks) and re.search(r"name|title|label", m.column, re.I):
+        if toks and at is not None and d.free(*at) and re.search(r"name|title|label", m.column, re.I):
             return f"{info.name}.{m.column}"
     return None
 
@@ -345,80 +344,99 @@ def _without_row_keys(d: Work, keys: list[str], mtables: list[str]) -> list[str]
 
 
 def _finish(d: Work, ctx: Ctx) -> None:
+    """The measures, groups, conditions and ratios read into ``ctx``, into the draft's fields (on the scratch)."""
     all_measures = [*ctx.measures, *(m for r in ctx.ratios for m in r.measures)]
     mtables = list(dict.fromkeys(m.table for m in all_measures if m.table))
     keys, anchor = _group_keys(d, ctx, mtables)
     if all_measures and all(m.function == "avg" for m in all_measures):
         keys = _without_row_keys(d, keys, mtables)
     if ctx.preserve:
-        if anchor is None or all(t == anchor for t in mtables):
-            anchor = None
-        else:
-            d.preserve_base = True
-            if d.base != anchor:
-                old = d.base
-                d.base = anchor
-                d.tables = [t for t in d.tables if t != anchor] + (
-                    [old] if old and old not in d.tables else []
-                )
+        anchor = _keep_anchor_rows(d, anchor, mtables)
     used = set(d.in_play()) | set(mtables) | {k.split(".")[0] for k in keys if "." in k}
     for t in used:
         d.use_table(t)
     if not ctx.ratios and not d.preserve_base and ctx.measures:
-        first = [c.model_dump_json() for c in ctx.measures[0].conds]
-        if first and all([c.model_dump_json() for c in m.conds] == first for m in ctx.measures):
-            d.filters.extend(ctx.measures[0].conds)
-            for m in ctx.measures:
-                m.conds = []
+        _lift_shared_conditions(d, ctx)
     for m in ctx.measures:  # a derived column aggregated directly: its name is free again for the measure
         if m.column and "." not in m.column:
             m.column, m.expression = _fold_derived(d, m.column)
     names = d.defined_names()
-    aggs: list[Aggregation] = []
-    for m in ctx.measures:
-        fn, col = _count_arg(d, m, anchor, used)
-        expr = m.expression
-        alias = m.alias
-        n = 2
-        while alias.lower() in names:
-            alias, n = f"{m.alias}_{n}", n + 1
-        names.add(alias.lower())
-        m.alias = alias
-        aggs.append(Aggregation(function=fn, column=col, expression=expr, alias=alias, filter=list(m.conds),  # type: ignore[arg-type]
-                                round=m.round, provenance=d.prompt[m.start : m.end].strip()))  # fmt: skip
+    aggs = [_aggregation(d, m, anchor, used, names) for m in ctx.measures]
     d.group_by.extend(k for k in keys if k not in d.group_by)
     d.aggregations.extend(aggs)
-    for meas, op, value, words in ctx.having:
-        d.having.append(Filter(column=meas.alias, operator=op, value=value, provenance=words))  # type: ignore[arg-type]
-        d.doubts = [replace(x, subject=meas.alias) if x.kind == "condition" and not x.subject and x.words == words
-                    else x for x in d.doubts]  # fmt: skip
+    _havings(d, ctx)
     for r in ctx.ratios:
-        refs = []
-        for m in r.measures:
-            same = next((x for x in ctx.measures if x.key() == m.key()), None)
-            if same is not None:
-                refs.append(same.alias)
-            else:
-                fn, col = _count_arg(d, m, anchor, used)
-                refs.append(_agg_sql(fn, col, m.conds))
-        scale = "100.0" if r.scale == 100.0 else "1.0"
-        if r.total_share:
-            expr = f"{scale} * {refs[0]} / nullif(sum({refs[0]}) OVER (), 0)"
-        else:
-            expr = f"{scale} * {refs[0]} / nullif({refs[1]}, 0)"
-        if r.round is not None:
-            expr = f"round({expr}, {r.round})"
-        name = r.name if r.name.lower() not in names else f"{r.name}_ratio"
-        names.add(name.lower())
-        d.derived.append(
-            DerivedColumn(name=name, expression=expr, provenance=d.prompt[r.start : r.end].strip())
-        )
+        d.derived.append(_ratio_column(d, ctx, r, anchor, used, names))
     if not keys and not ctx.measures and ctx.ratios and not d.columns:  # one row: the ratios alone
         d.columns = [
             OutputColumn(column=x.name, provenance=x.provenance) for x in d.derived[-len(ctx.ratios) :]
         ]
     if not ctx.measures and any(r.total_share for r in ctx.ratios) and not keys:
         raise PlanError("a share needs groups to compare: say per what, e.g. 'per channel'")
+
+
+def _keep_anchor_rows(d: Work, anchor: str | None, mtables: list[str]) -> str | None:
+    """Zero rows wished: the grouped table becomes the base, outer-joined to the measured rows (None: no need)."""
+    if anchor is None or all(t == anchor for t in mtables):
+        return None
+    d.preserve_base = True
+    if d.base != anchor:
+        old = d.base
+        d.base = anchor
+        d.tables = [t for t in d.tables if t != anchor] + ([old] if old and old not in d.tables else [])
+    return anchor
+
+
+def _lift_shared_conditions(d: Work, ctx: Ctx) -> None:
+    """Every measure counts the same rows ("total and average of posted transactions"): a row filter."""
+    first = [c.model_dump_json() for c in ctx.measures[0].conds]
+    if first and all([c.model_dump_json() for c in m.conds] == first for m in ctx.measures):
+        d.filters.extend(ctx.measures[0].conds)
+        for m in ctx.measures:
+            m.conds = []
+
+
+def _aggregation(d: Work, m: ms.Measure, anchor: str | None, used: set[str], names: set[str]) -> Aggregation:
+    """The spec aggregation of a measure, under an alias no other column has (``names`` grows)."""
+    fn, col = _count_arg(d, m, anchor, used)
+    alias = m.alias
+    n = 2
+    while alias.lower() in names:
+        alias, n = f"{m.alias}_{n}", n + 1
+    names.add(alias.lower())
+    m.alias = alias
+    return Aggregation(function=fn, column=col, expression=m.expression, alias=alias, filter=list(m.conds),  # type: ignore[arg-type]
+                       round=m.round, provenance=d.prompt[m.start : m.end].strip())  # fmt: skip
+
+
+def _havings(d: Work, ctx: Ctx) -> None:
+    """The conditions on measures; a doubt raised on their words now names the measure."""
+    for meas, op, value, words in ctx.having:
+        d.having.append(Filter(column=meas.alias, operator=op, value=value, provenance=words))  # type: ignore[arg-type]
+        d.doubts = [replace(x, subject=meas.alias) if x.kind == "condition" and not x.subject and x.words == words
+                    else x for x in d.doubts]  # fmt: skip
+
+
+def _ratio_column(d: Work, ctx: Ctx, r: Ratio, anchor: str | None, used: set[str], names: set[str]) -> DerivedColumn:
+    """A ratio as a column computed after aggregation: its measures by alias, or inline when not listed."""
+    refs = []
+    for m in r.measures:
+        same = next((x for x in ctx.measures if x.key() == m.key()), None)
+        if same is not None:
+            refs.append(same.alias)
+        else:
+            fn, col = _count_arg(d, m, anchor, used)
+            refs.append(_agg_sql(fn, col, m.conds))
+    scale = "100.0" if r.scale == 100.0 else "1.0"
+    if r.total_share:
+        expr = f"{scale} * {refs[0]} / nullif(sum({refs[0]}) OVER (), 0)"
+    else:
+        expr = f"{scale} * {refs[0]} / nullif({refs[1]}, 0)"
+    if r.round is not None:
+        expr = f"round({expr}, {r.round})"
+    name = r.name if r.name.lower() not in names else f"{r.name}_ratio"
+    names.add(name.lower())
+    return DerivedColumn(name=name, expression=expr, provenance=d.prompt[r.start : r.end].strip())
 
 
 def _fold_derived(d: Work, name: str) -> tuple[str | None, str | None]:

@@ -78,7 +78,7 @@ def period_forms(d: Work, ctx: Ctx) -> None:
             end += yf.end()
         elif not (m.group("date") or m.group("first")):
             continue
-        taken = any(d.used(t) for t in d.tokens.starting(m.start(), end))
+        taken = not d.free(m.start(), end)
         if taken and ph.derived_at(d, m.start(), end) is None:
             continue  # (read by the derived recognizer as that period's date: the group reuses it)
         rest = d.prompt[end:]
@@ -108,7 +108,7 @@ def _top_entities(d: Work, ctx: Ctx) -> None:
         return
     for m in _TOP_ENTITY.finditer(d.prompt):
         words = [t for t in d.tokens.starting(m.start("w"), m.end("w"))]
-        if any(d.used(t) and not ph.table_of(d, t.text) for t in words) or any(
+        if any(not d.free(t.start, t.end) and not ph.table_of(d, t.text) for t in words) or any(
             x.start <= m.start("w") < x.end for x in ctx.measures
         ):
             continue
@@ -143,7 +143,7 @@ def _groups(d: Work, ctx: Ctx) -> None:
         word = m.group(0).split()[0].lower()
         if word == "by" and _BY_NOT_GROUP.search(d.prompt[max(0, m.start() - 25) : m.start()]):
             continue
-        if any(ph.blocked(d, t) for t in d.tokens.starting(m.start(), m.end())):
+        if ph.planned(d, m.start(), m.end()):
             continue
         pos, first = m.end(), True
         if _SHAPE.match(m.group(0)):
@@ -184,7 +184,7 @@ def _over_their(d: Work, ctx: Ctx) -> None:
         if (
             table is not None
             and ctx.keys
-            and not any(d.used(t) for t in d.tokens.starting(m.start(), m.start("t")))
+            and d.free(m.start(), m.start("t"))
         ):
             d.use_table(table)
             d.take(m.start(), m.end())

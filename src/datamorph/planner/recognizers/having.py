@@ -40,7 +40,7 @@ _ONLY = re.compile(r"\b(?:only|just|keep|show|list)?\s*(?:(?:the\s+)?(?:ones|tho
 def has_count_condition(d: Work) -> bool:
     """ "customers with more than 3 orders": a condition on a count, with no other measure word."""
     for t in d.tokens.items:
-        if t.kind == "number" and not d.used(t) and _CMP.search(d.prompt[max(0, t.start - 40) : t.start]):
+        if t.kind == "number" and d.free(t.start, t.end) and _CMP.search(d.prompt[max(0, t.start - 40) : t.start]):
             nxt = ph.tokens_from(d, t.end, 2)
             if nxt and (
                 ph.table_of(d, nxt[0].text) or nxt[0].low in ("times", "distinct", "different", "unique")
@@ -56,7 +56,7 @@ def _op_of(text: str) -> str:
 def find(d: Work, ctx: Ctx) -> None:
     toks = d.tokens.items
     for i, t in enumerate(toks):
-        if t.kind != "number" or d.used(t) or ph.blocked(d, t) or not isinstance(t.value, (int, float)):
+        if t.kind != "number" or not d.free(t.start, t.end) or ph.planned(d, t.start, t.end) or not isinstance(t.value, (int, float)):
             continue
         window = d.prompt[max(0, t.start - 40) : t.start]
         cm = _CMP.search(window)
@@ -146,7 +146,7 @@ def _subject_group(d: Work, ctx: Ctx, subject_start: int, meas: ms.Measure, rest
         return
     for n in (2, 1):  # "browsers used in over 1,000 sessions", "channels with more than 100 orders"
         words = before[-n:]
-        if len(words) < n or any(d.used(w) for w in words):
+        if len(words) < n or not d.free(words[0].start, words[-1].end):
             continue
         col = ph.column_of(d, ph.text_of(d, words), [meas.table])
         if col is not None and (ph.family(d, col) not in ph.NUMERIC or ph.is_key(d, col)):

@@ -14,7 +14,6 @@ from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.phrases import (
     NUMERIC,
     TEMPORAL,
-    blocked,
     column_of,
     default_alias,
     derived_at,
@@ -23,6 +22,7 @@ from datamorph.planner.recognizers.phrases import (
     name_before,
     of_table,
     owner_after,
+    planned,
     table_of,
     text_of,
     through,
@@ -117,7 +117,7 @@ def find(d: Work) -> list[Measure]:
         found.append(_named(d, headcount))
     for rx, fn in PREFIX:
         for m in rx.finditer(d.prompt):
-            if _used(d, m.start(), m.end()) or any(f.start <= m.start() < f.end for f in found):
+            if planned(d, m.start(), m.end()) or any(f.start <= m.start() < f.end for f in found):
                 continue
             rest = d.prompt[m.end() :]
             if skip_trigger(d, m.start(), fn, m.group(0), rest):
@@ -132,7 +132,7 @@ def find(d: Work) -> list[Measure]:
             if meas is not None:
                 found.append(_named(d, meas))
     for m in POSTFIX_COUNT.finditer(d.prompt):
-        if _used(d, m.start(), m.end()):
+        if planned(d, m.start(), m.end()):
             continue
         words = m.group("w")
         table = table_of(d, words) or table_of(d, words.split()[-1])
@@ -143,7 +143,7 @@ def find(d: Work) -> list[Measure]:
                        entity=True)  # fmt: skip
         found.append(_named(d, meas))
     for m in POSTFIX.finditer(d.prompt):
-        if _used(d, m.start("w"), m.end("w")):
+        if planned(d, m.start("w"), m.end("w")):
             continue
         before = tokens_before(d, m.start(), 4)
         meas = _postfix_target(d, m, before)
@@ -151,10 +151,6 @@ def find(d: Work) -> list[Measure]:
             found.append(_named(d, meas))
     found.sort(key=lambda x: x.start)
     return found
-
-
-def _used(d: Work, start: int, end: int) -> bool:
-    return any(blocked(d, t) for t in d.tokens.within(start, end) if t.kind == "word")
 
 
 def _named(d: Work, meas: Measure) -> Measure:
@@ -295,7 +291,7 @@ def _postfix_target(d: Work, m: re.Match[str], before: list[Token]) -> Measure |
         if i >= 0 and not d.prompt[i + len(prov) : m.start()].strip(" ,"):
             lead = re.search(r"\b(?:where|with|and|given|using)\s+$", d.prompt[:i], re.I)  # "where revenue = ..."
             meas = _over_derived(d, fn, lead.start() if lead else i, end, dc.name)
-            if re.search(rf"\b{re.escape(dc.name)}\b", d.prompt, re.I):
+            if any(t.kind == "word" and t.low == dc.name.lower() for t in d.tokens.items):  # the request names it
                 meas.alias, meas.named = dc.name, True
             return meas
     for n in range(len(before), 0, -1):

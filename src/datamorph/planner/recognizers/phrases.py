@@ -43,8 +43,8 @@ _NOT_NAMES = frozenset({"it", "the", "a", "an", "is", "and", "with", "per", "eac
 # -- phrases -------------------------------------------------------------------------------------------
 
 
-def blocked_spans(d: Work) -> list[tuple[int, int]]:
-    """Character spans other recognizers already turned into filters or derived columns."""
+def planned_spans(d: Work) -> list[tuple[int, int]]:
+    """The words of the row filters and derived columns other recognizers planned (by their provenance)."""
     low = d.prompt.lower()
     found = []
     for el in [*d.filters, *d.derived]:
@@ -55,8 +55,15 @@ def blocked_spans(d: Work) -> list[tuple[int, int]]:
     return found
 
 
-def blocked(d: Work, t: Token) -> bool:
-    return any(s <= t.start and t.end <= e for s, e in blocked_spans(d))
+def planned(d: Work, start: int, end: int) -> bool:
+    """A word of ``[start, end)`` lies in the words of a row filter or a derived column already planned.
+
+    Not whether the words are free (:meth:`Work.free`): such words are part of an element of the
+    plan, so no measure, group or condition on a measure reads them, while words merely held (a
+    table's name) may still be part of a measure's phrase ("number of orders").
+    """
+    spans = planned_spans(d)
+    return any(s <= t.start and t.end <= e for t in d.tokens.within(start, end) if t.kind != "punct" for s, e in spans)
 
 
 def tokens_from(d: Work, pos: int, limit: int = 5) -> list[Token]:
@@ -66,7 +73,7 @@ def tokens_from(d: Work, pos: int, limit: int = 5) -> list[Token]:
     for t in items[bisect.bisect_right(items, pos, key=lambda t: t.end) :]:  # (the tokens ending after pos)
         if t.end <= pos:
             continue
-        if t.kind != "word" or blocked(d, t) or t.low in BOUNDARY or len(out) >= limit:
+        if t.kind != "word" or planned(d, t.start, t.end) or t.low in BOUNDARY or len(out) >= limit:
             break
         out.append(t)
     return out

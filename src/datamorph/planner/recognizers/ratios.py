@@ -78,46 +78,18 @@ def _formulas(d: Work, ctx: Ctx) -> None:
 
 
 def find(d: Work, ctx: Ctx) -> None:
-    """Ratios and shares of the request, into ``ctx.ratios`` (their words marked)."""
+    """Ratios and shares of the request, into ``ctx.ratios`` (their words taken)."""
     _formulas(d, ctx)
     for m in _RATIO.finditer(d.prompt):
         if any(r.start <= m.start() < r.end for r in ctx.ratios):
             continue
-        word, total = m.group("w").lower(), bool(re.search(r"\b(?:all|total)\b", m.group("all"), re.I))
-        start, end = m.start(), m.end()
-        over = next((x for x in ctx.measures if m.start("all") <= x.start <= end + 1), None)
+        word = m.group("w").lower()
+        over = next((x for x in ctx.measures if m.start("all") <= x.start <= m.end() + 1), None)
         if over is not None:  # "share of total revenue": a measure's share of the grand total
             ctx.measures.remove(over)
-            r = Ratio("", "", start, over.end, [over], 1.0, True)
+            r = Ratio("", "", m.start(), over.end, [over], 1.0, True)
         else:
-            words = ph.tokens_from(d, end, 4)
-            meas = None
-            for n in range(len(words), 0, -1):
-                phrase = ph.text_of(d, words[:n])
-                table = ph.table_of(d, phrase)
-                if table is None and n >= 2 and ph.table_of(d, words[n - 1].text):
-                    table = ph.table_of(d, words[n - 1].text)
-                    conds = ph.value_conditions(d, words[: n - 1], table or "")
-                    if conds:
-                        meas = ms._entity_measure(d, "count", start, words[n - 1].end, table or "", conds)
-                        break
-                    continue
-                if table is not None:
-                    meas = ms._entity_measure(d, "count", start, words[n - 1].end, table, [])
-                    break
-                col = ph.column_of(d, phrase)
-                if col is not None and ph.family(d, col) in ph.NUMERIC:
-                    meas = ms._column_measure(d, "sum", start, words[n - 1].end, col)
-                    break
-            if meas is None:
-                raise PlanError(f"'{d.prompt[start:end + 20].strip()}': share of what?",
-                                hint="name what is counted, e.g. 'share of orders that were cancelled'")  # fmt: skip
-            if meas.conds and not total:
-                base = ms.Measure(meas.function, meas.column, ph.default_alias(meas.function, meas.column, meas.table, []),
-                                  meas.start, meas.end, table=meas.table, entity=meas.entity)  # fmt: skip
-                r = Ratio("", "", start, meas.end, [meas, base], 1.0, False)
-            else:
-                r = Ratio("", "", start, meas.end, [meas], 1.0, True)
+            r = _ratio_of_words(d, m)
         if word in ("percentage", "percent", "pct", "%"):
             r.scale = 100.0
         d.take(r.start, r.end)
@@ -129,8 +101,12 @@ def find(d: Work, ctx: Ctx) -> None:
             r.name, r.named = named[0], True
             d.take(min(r.start, named[1]), max(r.end, named[1]))
         ctx.ratios.append(r)
-    if not ctx.ratios:
-        return
+    if ctx.ratios:
+        _scales_and_names(d, ctx)
+
+
+def _scales_and_names(d: Work, ctx: Ctx) -> None:
+    """The scale the request asks for ("as a percentage", "0-1"), and a name for each unnamed ratio."""
     _merge_restated(ctx)
     for rx, scale in ((_PERCENT, 100.0), (_UNIT_RANGE, 1.0)):
         for m in rx.finditer(d.prompt):
@@ -148,6 +124,39 @@ def find(d: Work, ctx: Ctx) -> None:
             what = "_".join(snake(str(c.value)) for c in r.measures[0].conds) if not r.total_share else ""
             r.name = f"{what}_{kind}" if what else f"{kind}_of_total"
             r.name = r.name if r.scale == 100.0 or kind != "pct" else r.name.replace("pct", "share")
+
+
+def _ratio_of_words(d: Work, m: re.Match[str]) -> Ratio:
+    """ "share of cancelled orders", "percentage of revenue": what the ratio counts or sums, read after it."""
+    start, end = m.start(), m.end()
+    total = bool(re.search(r"\b(?:all|total)\b", m.group("all"), re.I))
+    words = ph.tokens_from(d, end, 4)
+    meas = None
+    for n in range(len(words), 0, -1):
+        phrase = ph.text_of(d, words[:n])
+        table = ph.table_of(d, phrase)
+        if table is None and n >= 2 and ph.table_of(d, words[n - 1].text):
+            table = ph.table_of(d, words[n - 1].text)
+            conds = ph.value_conditions(d, words[: n - 1], table or "")
+            if conds:
+                meas = ms._entity_measure(d, "count", start, words[n - 1].end, table or "", conds)
+                break
+            continue
+        if table is not None:
+            meas = ms._entity_measure(d, "count", start, words[n - 1].end, table, [])
+            break
+        col = ph.column_of(d, phrase)
+        if col is not None and ph.family(d, col) in ph.NUMERIC:
+            meas = ms._column_measure(d, "sum", start, words[n - 1].end, col)
+            break
+    if meas is None:
+        raise PlanError(f"'{d.prompt[start:end + 20].strip()}': share of what?",
+                        hint="name what is counted, e.g. 'share of orders that were cancelled'")  # fmt: skip
+    if meas.conds and not total:
+        base = ms.Measure(meas.function, meas.column, ph.default_alias(meas.function, meas.column, meas.table, []),
+                          meas.start, meas.end, table=meas.table, entity=meas.entity)  # fmt: skip
+        return Ratio("", "", start, meas.end, [meas, base], 1.0, False)
+    return Ratio("", "", start, meas.end, [meas], 1.0, True)
 
 
 def _key(r: Ratio) -> tuple[object, ...]:
