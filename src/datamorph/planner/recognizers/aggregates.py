@@ -8,6 +8,11 @@ channel (2 decimals)", "what share of all orders does each channel have".
 Measures are read by :mod:`measures`; this module groups them, attaches the conditions
 on them and turns them into spec aggregations (plus derived columns for ratios, which
 the compiler computes after aggregation).
+
+One recognizer (:func:`rule`): its phases share what they read of the measures (:class:`measures.Ctx`:
+a measure's words, its table, its conditions, before it is an aggregation), so they run in one call,
+in order, on a scratch of the draft (:class:`agg_work.Work`); what they took and changed comes back
+as claims.
 """
 
 from __future__ import annotations

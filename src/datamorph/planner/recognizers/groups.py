@@ -130,7 +130,7 @@ def _top_entities(d: Work, ctx: Ctx) -> None:
 
 
 def find(d: Work, ctx: Ctx) -> None:
-    """The group keys of the request into ``ctx.keys`` (their words marked)."""
+    """The group keys of the request into ``ctx.keys`` (their words taken)."""
     _groups(d, ctx)
     _top_entities(d, ctx)
     _over_their(d, ctx)

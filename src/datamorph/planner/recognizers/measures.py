@@ -109,7 +109,7 @@ def skip_trigger(d: Work, start: int, fn: str, word: str, rest: str) -> bool:
 
 
 def find(d: Work) -> list[Measure]:
-    """Every measure phrase of the request, in text order (their words are marked used)."""
+    """Every measure phrase of the request, in text order (their words taken)."""
     found: list[Measure] = []
     for m in HEADCOUNT.finditer(d.prompt):
         table = table_of(d, "employees") or table_of(d, "staff") or d.base

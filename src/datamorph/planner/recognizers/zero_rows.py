@@ -39,7 +39,7 @@ _LISTED_IN = re.compile(r"\b(?:(?:as\s+)?listed|recorded|present|found|registere
 
 
 def find(d: Work, ctx: Ctx) -> None:
-    """Wishes to keep groups without rows (``ctx.preserve``); their words are marked."""
+    """Wishes to keep groups without rows (``ctx.preserve``); their words are taken."""
     for m in _LISTED_IN.finditer(d.prompt):
         table = ph.table_of(d, m.group("t"))
         before = d.prompt[max(0, m.start() - 40) : m.start()]
