@@ -105,13 +105,20 @@ class Work:
 
     def give_back(self, start: int, end: int) -> None:
         """The words lying wholly in ``[start, end)`` are free again (for a later recognizer)."""
-        toks = [t for t in self.tokens.within(start, end) if self._holds(t)]
-        if not toks:
+        runs: list[list[Token]] = [[]]  # the held words, in runs with no free word between them
+        for t in self.tokens.within(start, end):
+            if self._holds(t):
+                runs[-1].append(t)
+            elif t.kind != "punct" and runs[-1]:
+                runs.append([])
+        runs = [r for r in runs if r]
+        if not runs:
             return
-        self._held.difference_update(t.start for t in toks)
-        self._mine.difference_update(t.start for t in toks)
-        span = (toks[0].start, toks[-1].end)
-        self._claims.append(edit_only(Edit.release(span), why="left to a later recognizer"))
+        for r in runs:
+            self._held.difference_update(t.start for t in r)
+            self._mine.difference_update(t.start for t in r)
+        spans = tuple((r[0].start, r[-1].end) for r in runs)
+        self._claims.append(edit_only(Edit.release(*spans), why="left to a later recognizer"))
 
     def reserve(self, start: int, end: int) -> None:
         """Leave ``[start, end)`` for the output list: free, yet no row recognizer takes it."""
