@@ -82,7 +82,7 @@ RULES: tuple[Step, ...] = (
     _legacy("orphans", orphans.recognize),
     _legacy("dates", dates.recognize),
     _legacy("derived", derived.recognize),
-    _legacy("aggregates", aggregates.recognize),
+    Step("aggregates", aggregates.rule),
     _legacy("filters", filters.recognize),
     Step("asides.glosses", asides.glosses),
     Step("asides.present_time", asides.present_time),

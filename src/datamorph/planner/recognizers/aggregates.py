@@ -8,6 +8,11 @@ channel (2 decimals)", "what share of all orders does each channel have".
 Measures are read by :mod:`measures`; this module groups them, attaches the conditions
 on them and turns them into spec aggregations (plus derived columns for ratios, which
 the compiler computes after aggregation).
+
+One recognizer (:func:`rule`): its phases share what they read of the measures (:class:`measures.Ctx`:
+a measure's words, its table, its conditions, before it is an aggregation), so they run in one call,
+in order, on a scratch of the draft (:class:`agg_work.Work`); what they took and changed comes back
+as claims.
 """
 
 from __future__ import annotations
@@ -17,24 +22,31 @@ from dataclasses import replace
 
 from datamorph.errors import DataMorphError, PlanError
 from datamorph.planner.budget import back
-from datamorph.planner.draft import Draft
+from datamorph.planner.claims import Claim, View
 from datamorph.planner.linking import ColumnMatch, TableMatch
 from datamorph.planner.recognizers import groups, having, ratios, zero_rows
 from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
-from datamorph.planner.recognizers.common import in_play, mentions
-from datamorph.planner.recognizers.measures import Ctx
-from datamorph.planner.refs import tables_read
+from datamorph.planner.recognizers.agg_work import Work
+from datamorph.planner.recognizers.measures import Ctx, Ratio
+from datamorph.planner.refs import names_read, tables_read
 from datamorph.planner.text import Token
 from datamorph.spec import Aggregation, DerivedColumn, Filter, OutputColumn
 
 _OUTPUT_VERB = re.compile(r"\b(?:return|show|list|give\s+me|output|select|display|include|columns?)\b", re.I)
 
 
-def recognize(d: Draft) -> None:
-    """Find the measures, groups, having conditions, zero-row wishes and ratios of the request."""
-    if d.base is None:
-        return
+def rule(view: View) -> list[Claim]:
+    """The measures, groups, having conditions, zero-row wishes and ratios of the request, as claims."""
+    if view.base is None:
+        return []
+    d = Work(view)
+    _read(d)
+    return d.claims()
+
+
+def _read(d: Work) -> None:
+    """The phases, in order, on the call's scratch (each reads what the ones before it took)."""
     ctx = Ctx()
     repeats = _find_measures(d, ctx)
     ratios.find(d, ctx)
@@ -58,7 +70,7 @@ def recognize(d: Draft) -> None:
 # -- measures and ratios ------------------------------------------------------------------------------
 
 
-def _find_measures(d: Draft, ctx: Ctx) -> list[ms.Measure]:
+def _find_measures(d: Work, ctx: Ctx) -> list[ms.Measure]:
     """Every measure phrase into ``ctx``; returns the repeated mentions of a measure already found."""
     repeats = []
     for m in ms.find(d):
@@ -67,7 +79,7 @@ def _find_measures(d: Draft, ctx: Ctx) -> list[ms.Measure]:
     return repeats
 
 
-def _free_listed_repeats(d: Draft, repeats: list[ms.Measure]) -> None:
+def _free_listed_repeats(d: Work, repeats: list[ms.Measure]) -> None:
     """ "... whose average salary is above 100,000. Return the department name and the average salary":
     a measure named again in an output list is an item of that list; leave its words (and its rounding)
     to the columns recognizer, which finds the measure by them."""
@@ -80,18 +92,16 @@ def _free_listed_repeats(d: Draft, repeats: list[ms.Measure]) -> None:
         rnd = ratios.ROUND.match(d.prompt[end + gap :])
         if rnd:
             end += gap + rnd.end()
-        for t in d.tokens.items:
-            if m.start <= t.start and t.end <= end:
-                t.used = False
+        d.give_back(m.start, end)
 
 
-def _free_listed_formulas(d: Draft, ctx: Ctx) -> None:
+def _free_listed_formulas(d: Work, ctx: Ctx) -> None:
     """ "Return channel and cancel_rate = cancelled / all orders": a formula written as an item of an output list
     is that item; its words go to the columns recognizer (which finds the ratio by them)."""
     for r in ctx.ratios:
         sentence = re.split(r"[.;!?]\s", d.prompt[: r.start])[-1]
         if r.formula and _OUTPUT_VERB.search(sentence) and re.search(r"(?:,|\band\b|&)\s*$", sentence):
-            ph.reserve(d, r.start, r.end)
+            d.reserve(r.start, r.end)
 
 
 # -- conditions on measures --------------------------------------------------------------------------------
@@ -107,20 +117,19 @@ _CALLED = re.compile(
 )
 
 
-def _identifier_names(d: Draft, ctx: Ctx) -> None:
+def _identifier_names(d: Work, ctx: Ctx) -> None:
     """Names in an output list ("customer_id, order_count and avg_amount") that name a measure."""
     unnamed = [m for m in ctx.measures if not m.named] + [r for r in ctx.ratios if not r.named]
-    called = [m for m in _CALLED.finditer(d.prompt) if not any(
-        t.used for t in d.tokens.starting(m.start(), m.end()))]  # fmt: skip
+    called = [m for m in _CALLED.finditer(d.prompt) if d.free(m.start(), m.end())]
     if len(unnamed) == 1 and len(called) == 1 and not ph.d_has(d, called[0].group("n")):
         item = unnamed[0]
         if isinstance(item, ms.Measure):
             item.alias, item.named = called[0].group("n"), True
         else:
             item.name, item.named = called[0].group("n"), True
-        ph.mark(d, called[0].start(), called[0].end())
+        d.take(called[0].start(), called[0].end())
     for t in d.tokens.items:
-        if t.used or t.kind != "word" or "_" not in t.text or d.catalog.has_table(t.text):
+        if not d.free(t.start, t.end) or t.kind != "word" or "_" not in t.text or d.catalog.has_table(t.text):
             continue
         if _RENAMED_TO.search(d.prompt[max(0, t.start - 16) : t.start]):
             continue  # "phone renamed to phone_number": a column's new name, not a measure
@@ -157,7 +166,7 @@ def _identifier_names(d: Draft, ctx: Ctx) -> None:
                 continue
             meas.alias, meas.named = t.text, True
             ctx.add(meas)
-            t.used = True
+            d.take(t.start, t.end)
 
 
 _LIST_BEFORE = re.compile(r"(?:,|\band|&|:|\b(?:return|show|list|give\s+me|output|select|display|columns?|"
@@ -165,18 +174,18 @@ _LIST_BEFORE = re.compile(r"(?:,|\band|&|:|\b(?:return|show|list|give\s+me|outpu
 _LIST_AFTER = re.compile(r"^\s*(?:,|\band\b|&|[.;!?]|$)", re.I)
 
 
-def _take_name(d: Draft, t: Token) -> None:
+def _take_name(d: Work, t: Token) -> None:
     """A measure's name: used here, unless it is an item of an output list ("device_type and pct_sessions"),
     which the columns recognizer reads (the name is reserved: no row condition takes it)."""
     if _LIST_BEFORE.search(d.prompt, back(t.start), t.start) and (
         _LIST_AFTER.match(d.prompt[t.end :]) or _LIST_BEFORE.search(d.prompt, back(t.start), t.start).group(0).strip(" the")  # type: ignore[union-attr]
     ):
-        ph.reserve(d, t.start, t.end)
+        d.reserve(t.start, t.end)
     else:
-        t.used = True
+        d.take(t.start, t.end)
 
 
-def _drop_superseded(d: Draft, ctx: Ctx) -> None:
+def _drop_superseded(d: Work, ctx: Ctx) -> None:
     """Tables whose only mentions are words read here as something else ("order count" → orders, not a
     'transactions' synonym; "one line per" is a shape, not order lines) leave play, unless referenced."""
     explained = {
@@ -190,14 +199,14 @@ def _drop_superseded(d: Draft, ctx: Ctx) -> None:
     spans += [(m.start, m.end, m.table) for m in ctx.measures]
     spans += [(r.start, r.end, r.measures[0].table) for r in ctx.ratios]
     refs = tables_read([*d.aggregations, *d.filters, *d.derived], d.group_by)
-    for t in list(in_play(d)):
-        ms_ = [m for m in mentions(d) if isinstance(m, TableMatch) and m.table == t]
+    for t in list(d.in_play()):
+        ms_ = [m for m in d.mentions if isinstance(m, TableMatch) and m.table == t]
         if not ms_ or t.lower() in refs:
             continue
         covered = []
         for m in ms_:
-            at = ph.span_of_mention(d, m.text)
-            covered.append(at is not None and any(s <= at < e and owner != t for s, e, owner in spans))
+            at = ph.mention_at(d, m)
+            covered.append(at is not None and any(s <= at[0] < e and owner != t for s, e, owner in spans))
         if all(covered):
             if d.base == t:
                 d.base = d.tables.pop(0) if d.tables else d.base
@@ -208,12 +217,12 @@ def _drop_superseded(d: Draft, ctx: Ctx) -> None:
 # -- into the draft -------------------------------------------------------------------------------------------
 
 
-def _pk(d: Draft, table: str) -> str:
+def _pk(d: Work, table: str) -> str:
     info = d.catalog.table(table)
     return f"{info.name}.{info.primary_key[0] if info.primary_key else info.columns[0].name}"
 
 
-def _fk_target(d: Draft, col: str) -> str | None:
+def _fk_target(d: Work, col: str) -> str | None:
     t, c = col.split(".", 1)
     for fk in d.catalog.table(t).foreign_keys:
         if len(fk.columns) == 1 and fk.columns[0].lower() == c.lower():
@@ -221,7 +230,7 @@ def _fk_target(d: Draft, col: str) -> str | None:
     return None
 
 
-def _group_keys(d: Draft, ctx: Ctx, mtables: list[str]) -> tuple[list[str], str | None]:
+def _group_keys(d: Work, ctx: Ctx, mtables: list[str]) -> tuple[list[str], str | None]:
     keys: list[str] = []
     anchor: str | None = None
     for col, table in ctx.keys:
@@ -255,22 +264,22 @@ def _group_keys(d: Draft, ctx: Ctx, mtables: list[str]) -> tuple[list[str], str 
     return list(dict.fromkeys(keys)), anchor
 
 
-def _label(d: Draft, table: str) -> str | None:
+def _label(d: Work, table: str) -> str | None:
     """A descriptive column of ``table`` the request names and nobody used yet (its name, title...)."""
     info = d.catalog.table(table)
-    for m in mentions(d):
+    for m in d.mentions:
         if not isinstance(m, ColumnMatch) or m.table != table or m.column in info.primary_key:
             continue
         if ph.family(d, f"{table}.{m.column}") in ph.NUMERIC or m.score < 0.85:
             continue
-        at = ph.span_of_mention(d, m.text)
-        toks = [t for t in d.tokens.items if at is not None and at <= t.start < at + len(m.text)]
-        if toks and not any(t.used for t in toks) and re.search(r"name|title|label", m.column, re.I):
+        at = ph.mention_at(d, m)
+        toks = d.tokens.starting(*at) if at is not None else []
+        if toks and at is not None and d.free(*at) and re.search(r"name|title|label", m.column, re.I):
             return f"{info.name}.{m.column}"
     return None
 
 
-def _reference_to(d: Draft, mt: str, table: str) -> str | None:
+def _reference_to(d: Work, mt: str, table: str) -> str | None:
     """The column that points from ``mt``'s side to ``table``: a foreign key of ``mt``, or of a table on the
     join path between them (transactions → accounts.customer_id → customers)."""
     fk = next((f for f in d.catalog.table(mt).foreign_keys if f.ref_table.lower() == table.lower()
@@ -289,7 +298,7 @@ def _reference_to(d: Draft, mt: str, table: str) -> str | None:
     return None
 
 
-def _count_arg(d: Draft, m: ms.Measure, anchor: str | None, used: set[str]) -> tuple[str, str | None]:
+def _count_arg(d: Work, m: ms.Measure, anchor: str | None, used: set[str]) -> tuple[str, str | None]:
     """count(*) in general; count(key) when the counted table is outer-joined; distinct when joins fan out."""
     if not m.entity or not m.table:
         return m.function, m.column
@@ -320,7 +329,7 @@ def _agg_sql(fn: str, arg: str | None, conds: list[Filter]) -> str:
     return f"{fn}({inner})"
 
 
-def _without_row_keys(d: Draft, keys: list[str], mtables: list[str]) -> list[str]:
+def _without_row_keys(d: Work, keys: list[str], mtables: list[str]) -> list[str]:
     """"Average quantity per order line for each product_id": the averaged table's own primary key names
     the rows being averaged, not a group (grouping by it makes one row per group). With another group
     key present, it is dropped; alone it stays. Only for averages: for a sum or count the reading is
@@ -339,75 +348,30 @@ def _without_row_keys(d: Draft, keys: list[str], mtables: list[str]) -> list[str
     return keys
 
 
-def _finish(d: Draft, ctx: Ctx) -> None:
+def _finish(d: Work, ctx: Ctx) -> None:
+    """The measures, groups, conditions and ratios read into ``ctx``, into the draft's fields (on the scratch)."""
     all_measures = [*ctx.measures, *(m for r in ctx.ratios for m in r.measures)]
     mtables = list(dict.fromkeys(m.table for m in all_measures if m.table))
     keys, anchor = _group_keys(d, ctx, mtables)
     if all_measures and all(m.function == "avg" for m in all_measures):
         keys = _without_row_keys(d, keys, mtables)
     if ctx.preserve:
-        if anchor is None or all(t == anchor for t in mtables):
-            anchor = None
-        else:
-            d.preserve_base = True
-            if d.base != anchor:
-                old = d.base
-                d.base = anchor
-                d.tables = [t for t in d.tables if t != anchor] + (
-                    [old] if old and old not in d.tables else []
-                )
-    used = set(in_play(d)) | set(mtables) | {k.split(".")[0] for k in keys if "." in k}
+        anchor = _keep_anchor_rows(d, anchor, mtables)
+    used = set(d.in_play()) | set(mtables) | {k.split(".")[0] for k in keys if "." in k}
     for t in used:
         d.use_table(t)
     if not ctx.ratios and not d.preserve_base and ctx.measures:
-        first = [c.model_dump_json() for c in ctx.measures[0].conds]
-        if first and all([c.model_dump_json() for c in m.conds] == first for m in ctx.measures):
-            d.filters.extend(ctx.measures[0].conds)
-            for m in ctx.measures:
-                m.conds = []
+        _lift_shared_conditions(d, ctx)
     for m in ctx.measures:  # a derived column aggregated directly: its name is free again for the measure
         if m.column and "." not in m.column:
             m.column, m.expression = _fold_derived(d, m.column)
     names = d.defined_names()
-    aggs: list[Aggregation] = []
-    for m in ctx.measures:
-        fn, col = _count_arg(d, m, anchor, used)
-        expr = m.expression
-        alias = m.alias
-        n = 2
-        while alias.lower() in names:
-            alias, n = f"{m.alias}_{n}", n + 1
-        names.add(alias.lower())
-        m.alias = alias
-        aggs.append(Aggregation(function=fn, column=col, expression=expr, alias=alias, filter=list(m.conds),  # type: ignore[arg-type]
-                                round=m.round, provenance=d.prompt[m.start : m.end].strip()))  # fmt: skip
+    aggs = [_aggregation(d, m, anchor, used, names) for m in ctx.measures]
     d.group_by.extend(k for k in keys if k not in d.group_by)
     d.aggregations.extend(aggs)
-    for meas, op, value, words in ctx.having:
-        d.having.append(Filter(column=meas.alias, operator=op, value=value, provenance=words))  # type: ignore[arg-type]
-        d.doubts = [replace(x, subject=meas.alias) if x.kind == "condition" and not x.subject and x.words == words
-                    else x for x in d.doubts]  # fmt: skip
+    _havings(d, ctx)
     for r in ctx.ratios:
-        refs = []
-        for m in r.measures:
-            same = next((x for x in ctx.measures if x.key() == m.key()), None)
-            if same is not None:
-                refs.append(same.alias)
-            else:
-                fn, col = _count_arg(d, m, anchor, used)
-                refs.append(_agg_sql(fn, col, m.conds))
-        scale = "100.0" if r.scale == 100.0 else "1.0"
-        if r.total_share:
-            expr = f"{scale} * {refs[0]} / nullif(sum({refs[0]}) OVER (), 0)"
-        else:
-            expr = f"{scale} * {refs[0]} / nullif({refs[1]}, 0)"
-        if r.round is not None:
-            expr = f"round({expr}, {r.round})"
-        name = r.name if r.name.lower() not in names else f"{r.name}_ratio"
-        names.add(name.lower())
-        d.derived.append(
-            DerivedColumn(name=name, expression=expr, provenance=d.prompt[r.start : r.end].strip())
-        )
+        d.derived.append(_ratio_column(d, ctx, r, anchor, used, names))
     if not keys and not ctx.measures and ctx.ratios and not d.columns:  # one row: the ratios alone
         d.columns = [
             OutputColumn(column=x.name, provenance=x.provenance) for x in d.derived[-len(ctx.ratios) :]
@@ -416,14 +380,76 @@ def _finish(d: Draft, ctx: Ctx) -> None:
         raise PlanError("a share needs groups to compare: say per what, e.g. 'per channel'")
 
 
-def _fold_derived(d: Draft, name: str) -> tuple[str | None, str | None]:
+def _keep_anchor_rows(d: Work, anchor: str | None, mtables: list[str]) -> str | None:
+    """Zero rows wished: the grouped table becomes the base, outer-joined to the measured rows (None: no need)."""
+    if anchor is None or all(t == anchor for t in mtables):
+        return None
+    d.preserve_base = True
+    if d.base != anchor:
+        old = d.base
+        d.base = anchor
+        d.tables = [t for t in d.tables if t != anchor] + ([old] if old and old not in d.tables else [])
+    return anchor
+
+
+def _lift_shared_conditions(d: Work, ctx: Ctx) -> None:
+    """Every measure counts the same rows ("total and average of posted transactions"): a row filter."""
+    first = [c.model_dump_json() for c in ctx.measures[0].conds]
+    if first and all([c.model_dump_json() for c in m.conds] == first for m in ctx.measures):
+        d.filters.extend(ctx.measures[0].conds)
+        for m in ctx.measures:
+            m.conds = []
+
+
+def _aggregation(d: Work, m: ms.Measure, anchor: str | None, used: set[str], names: set[str]) -> Aggregation:
+    """The spec aggregation of a measure, under an alias no other column has (``names`` grows)."""
+    fn, col = _count_arg(d, m, anchor, used)
+    alias = m.alias
+    n = 2
+    while alias.lower() in names:
+        alias, n = f"{m.alias}_{n}", n + 1
+    names.add(alias.lower())
+    m.alias = alias
+    return Aggregation(function=fn, column=col, expression=m.expression, alias=alias, filter=list(m.conds),  # type: ignore[arg-type]
+                       round=m.round, provenance=d.prompt[m.start : m.end].strip())  # fmt: skip
+
+
+def _havings(d: Work, ctx: Ctx) -> None:
+    """The conditions on measures; a doubt raised on their words now names the measure."""
+    for meas, op, value, words in ctx.having:
+        d.having.append(Filter(column=meas.alias, operator=op, value=value, provenance=words))  # type: ignore[arg-type]
+        d.doubts = [replace(x, subject=meas.alias) if x.kind == "condition" and not x.subject and x.words == words
+                    else x for x in d.doubts]  # fmt: skip
+
+
+def _ratio_column(d: Work, ctx: Ctx, r: Ratio, anchor: str | None, used: set[str], names: set[str]) -> DerivedColumn:
+    """A ratio as a column computed after aggregation: its measures by alias, or inline when not listed."""
+    refs = []
+    for m in r.measures:
+        same = next((x for x in ctx.measures if x.key() == m.key()), None)
+        if same is not None:
+            refs.append(same.alias)
+        else:
+            fn, col = _count_arg(d, m, anchor, used)
+            refs.append(_agg_sql(fn, col, m.conds))
+    scale = "100.0" if r.scale == 100.0 else "1.0"
+    if r.total_share:
+        expr = f"{scale} * {refs[0]} / nullif(sum({refs[0]}) OVER (), 0)"
+    else:
+        expr = f"{scale} * {refs[0]} / nullif({refs[1]}, 0)"
+    if r.round is not None:
+        expr = f"round({expr}, {r.round})"
+    name = r.name if r.name.lower() not in names else f"{r.name}_ratio"
+    names.add(name.lower())
+    return DerivedColumn(name=name, expression=expr, provenance=d.prompt[r.start : r.end].strip())
+
+
+def _fold_derived(d: Work, name: str) -> tuple[str | None, str | None]:
     """Aggregate a derived column's expression directly, dropping the column if nothing else uses it."""
     dc = next((x for x in d.derived if x.name.lower() == name.lower()), None)
     if dc is None:
         return name, None
-    others = [
-        x for x in d.derived if x is not dc and re.search(rf"\b{re.escape(dc.name)}\b", x.expression, re.I)
-    ]
+    others = [x for x in d.derived if x is not dc and dc.name.lower() in names_read([x])]
     if others:
         return name, None
     d.derived.remove(dc)

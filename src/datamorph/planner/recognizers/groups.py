@@ -8,9 +8,8 @@ from __future__ import annotations
 import re
 
 from datamorph.planner.budget import back
-from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers import phrases as ph
-from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.dates import date_by_stem, main_date_column
 from datamorph.planner.recognizers.derived import snake
 from datamorph.planner.recognizers.measures import Ctx
@@ -64,7 +63,7 @@ _NEXT_TO = re.compile(r"^\s*,?\s*(?:next\s+to|alongside|beside|besides|together\
                       re.I)  # fmt: skip
 
 
-def period_forms(d: Draft, ctx: Ctx) -> None:
+def period_forms(d: Work, ctx: Ctx) -> None:
     """How a date group is shown, when it is the way it is computed anyway (a date on the first day of the
     period; the year as a number), and the column name given to it ("in a column called month")."""
     for m in _PERIOD_FORM.finditer(d.prompt):
@@ -79,7 +78,7 @@ def period_forms(d: Draft, ctx: Ctx) -> None:
             end += yf.end()
         elif not (m.group("date") or m.group("first")):
             continue
-        taken = any(t.used for t in d.tokens.starting(m.start(), end))
+        taken = not d.free(m.start(), end)
         if taken and ph.derived_at(d, m.start(), end) is None:
             continue  # (read by the derived recognizer as that period's date: the group reuses it)
         rest = d.prompt[end:]
@@ -89,12 +88,12 @@ def period_forms(d: Draft, ctx: Ctx) -> None:
         if called and not ph.d_has(d, called.group("n")):
             ctx.period_names[unit] = called.group("n")
             if gap:
-                ph.mark(d, end, after)
+                d.take(end, after)
             end = after + called.end()
             nxt = _NEXT_TO.match(d.prompt[end:])
             if nxt:
                 end += nxt.end()
-        ph.mark(d, m.start(), end)
+        d.take(m.start(), end)
 
 
 _TOP_ENTITY = re.compile(
@@ -103,13 +102,13 @@ _TOP_ENTITY = re.compile(
     r"with\s+the\s+(?:highest|most|largest|biggest|greatest|lowest|fewest|smallest|least)\b)", re.I)  # fmt: skip
 
 
-def _top_entities(d: Draft, ctx: Ctx) -> None:
+def _top_entities(d: Work, ctx: Ctx) -> None:
     """ "top 10 products by revenue", "the 5 browsers with the most sessions": the ranked things are the groups."""
     if not ctx.measures and not ctx.ratios:
         return
     for m in _TOP_ENTITY.finditer(d.prompt):
         words = [t for t in d.tokens.starting(m.start("w"), m.end("w"))]
-        if any(t.used and not ph.table_of(d, t.text) for t in words) or any(
+        if any(not d.free(t.start, t.end) and not ph.table_of(d, t.text) for t in words) or any(
             x.start <= m.start("w") < x.end for x in ctx.measures
         ):
             continue
@@ -126,25 +125,25 @@ def _top_entities(d: Draft, ctx: Ctx) -> None:
             continue
         if key not in ctx.keys:
             ctx.keys.append(key)
-        ph.mark(d, m.start("w"), m.end("w"))
+        d.take(m.start("w"), m.end("w"))
         ctx.spans.append((m.start("w"), m.end("w"), None if key[0] else f"entity:{key[1]}"))
 
 
-def find(d: Draft, ctx: Ctx) -> None:
-    """The group keys of the request into ``ctx.keys`` (their words marked)."""
+def find(d: Work, ctx: Ctx) -> None:
+    """The group keys of the request into ``ctx.keys`` (their words taken)."""
     _groups(d, ctx)
     _top_entities(d, ctx)
     _over_their(d, ctx)
     _each_has(d, ctx)
 
 
-def _groups(d: Draft, ctx: Ctx) -> None:
+def _groups(d: Work, ctx: Ctx) -> None:
     """Keys after a grouping word ("per", "by", "for each"...), level words and "monthly"."""
     for m in _GROUP.finditer(d.prompt):
         word = m.group(0).split()[0].lower()
         if word == "by" and _BY_NOT_GROUP.search(d.prompt[max(0, m.start() - 25) : m.start()]):
             continue
-        if any(ph.blocked(d, t) for t in d.tokens.starting(m.start(), m.end())):
+        if ph.planned(d, m.start(), m.end()):
             continue
         pos, first = m.end(), True
         if _SHAPE.match(m.group(0)):
@@ -156,42 +155,42 @@ def _groups(d: Draft, ctx: Ctx) -> None:
             key, end = found
             if key not in ctx.keys:
                 ctx.keys.append(key)
-            ph.mark(d, m.start() if first else pos, end)
+            d.take(m.start() if first else pos, end)
             ctx.spans.append((pos, end, None if key[0] else f"entity:{key[1]}"))
             first = False
             more = _MORE_KEYS.match(d.prompt[end:])
             if not more:
                 break
             pos = end + more.end()
-            ph.mark(d, end, pos)
+            d.take(end, pos)
     for m in _LEVEL.finditer(d.prompt):
         table = ph.table_of(d, m.group("w"))
         if table is not None and (m.group("w"), table) not in ctx.keys:
             ctx.keys.append(("", table))
-            ph.mark(d, m.start(), m.end())
+            d.take(m.start(), m.end())
     for m in re.finditer(r"\b(monthly|yearly|annual|annually|quarterly|weekly|daily)\b", d.prompt, re.I):
         unit = {"monthly": "month", "yearly": "year", "annual": "year", "annually": "year", "quarterly": "quarter",
                 "weekly": "week", "daily": "day"}[m.group(1).lower()]  # fmt: skip
         date_key = _date_key(d, ctx, unit, None, unit)
         if date_key is not None:
             ctx.keys.append(date_key)
-            ph.mark(d, m.start(), m.end())
+            d.take(m.start(), m.end())
 
 
-def _over_their(d: Draft, ctx: Ctx) -> None:
+def _over_their(d: Work, ctx: Ctx) -> None:
     """ "per customer across all their accounts": the rows aggregated reach the group through that table."""
     for m in _OVER_THEIR.finditer(d.prompt):
         table = ph.table_of(d, m.group("t"))
         if (
             table is not None
             and ctx.keys
-            and not any(t.used for t in d.tokens.starting(m.start(), m.start("t")))
+            and d.free(m.start(), m.start("t"))
         ):
             d.use_table(table)
-            ph.mark(d, m.start(), m.end())
+            d.take(m.start(), m.end())
 
 
-def _each_has(d: Draft, ctx: Ctx) -> None:
+def _each_has(d: Work, ctx: Ctx) -> None:
     """ "customer_id and how many orders each has": the columns listed before the measure are the groups."""
     for m in ctx.measures:
         each = _EACH_HAS.match(d.prompt[m.end :])
@@ -211,13 +210,11 @@ def _each_has(d: Draft, ctx: Ctx) -> None:
             ctx.keys.extend(k for k in keys if k not in ctx.keys)
             # the measure is an item of the output list: leave its words to the columns recognizer,
             # which finds the measure by them (what it cannot read stays reported)
-            for t in d.tokens.items:
-                if m.start <= t.start and t.end <= m.end:
-                    t.used = False
-            ph.mark(d, m.end, m.end + each.end())
+            d.give_back(m.start, m.end)
+            d.take(m.end, m.end + each.end())
 
 
-def _key_at(d: Draft, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] | None:
+def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] | None:
     words = ph.tokens_from(d, pos, 4)
     if words and any(m.start <= words[0].start < m.end for m in ctx.measures):
         return None  # "each channel and how many orders it has": a measure, not a further key
@@ -270,7 +267,7 @@ def _key_at(d: Draft, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] 
     return None
 
 
-def _name_column(d: Draft, table: str) -> str | None:
+def _name_column(d: Work, table: str) -> str | None:
     info = d.catalog.table(table)
     names = [
         c.name for c in info.columns if c.name.lower() in ("name", f"{ph.singular(table)}_name", "title")
@@ -278,19 +275,19 @@ def _name_column(d: Draft, table: str) -> str | None:
     return f"{info.name}.{names[0]}" if names else None
 
 
-def _date_key(d: Draft, ctx: Ctx, unit: str, col_words: str | None, name: str) -> tuple[str, None] | None:
+def _date_key(d: Work, ctx: Ctx, unit: str, col_words: str | None, name: str) -> tuple[str, None] | None:
     col = ph.column_of(d, col_words) if col_words else None
     if col is not None and ph.family(d, col) not in ph.TEMPORAL:
         col = ph.column_of(d, f"{col_words} date")
     if col_words and (col is None or ph.family(d, col) not in ph.TEMPORAL):  # "start time" → started_at
-        col = date_by_stem(d, col_words, [m.table for m in ctx.measures if m.table] + in_play(d))
+        col = date_by_stem(d.as_draft(), col_words, [m.table for m in ctx.measures if m.table] + d.in_play())
         table = None if col else ph.table_of(d, col_words)  # "per month of orders": that table's date
         found = main_date_column(d.catalog.table(table), col_words) if table else None
         col = col or (f"{d.catalog.table(table).name}.{found}" if table and found else None)
         if col is None:
             return None
     if col is None:
-        tables = [m.table for m in ctx.measures if m.table] + in_play(d)
+        tables = [m.table for m in ctx.measures if m.table] + d.in_play()
         for t in tables:
             found = main_date_column(d.catalog.table(t), name)
             if found:
@@ -303,7 +300,7 @@ def _date_key(d: Draft, ctx: Ctx, unit: str, col_words: str | None, name: str) -
     same = next((x for x in d.derived if x.expression.replace(" ", "") == expr.replace(" ", "")), None)
     if same is not None:  # "... Show the month as the first day of the month": that column is the group
         if unit in ctx.period_names:
-            same.name = name
+            d.derived[d.derived.index(same)] = same = same.model_copy(update={"name": name})
         return same.name, None
     if name in d.defined_names():
         return name, None

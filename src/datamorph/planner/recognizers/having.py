@@ -8,10 +8,9 @@ import re
 
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.budget import back
-from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
-from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.measures import Ctx
 
 _CMP = re.compile(
@@ -38,10 +37,10 @@ _UNITS = re.compile(r"^\s*(?:dollars?|usd|eur|euros?|gbp|pounds?|bucks)\b", re.I
 _ONLY = re.compile(r"\b(?:only|just|keep|show|list)?\s*(?:(?:the\s+)?(?:ones|those|groups|them)\s+)?$", re.I)
 
 
-def has_count_condition(d: Draft) -> bool:
+def has_count_condition(d: Work) -> bool:
     """ "customers with more than 3 orders": a condition on a count, with no other measure word."""
     for t in d.tokens.items:
-        if t.kind == "number" and not t.used and _CMP.search(d.prompt[max(0, t.start - 40) : t.start]):
+        if t.kind == "number" and d.free(t.start, t.end) and _CMP.search(d.prompt[max(0, t.start - 40) : t.start]):
             nxt = ph.tokens_from(d, t.end, 2)
             if nxt and (
                 ph.table_of(d, nxt[0].text) or nxt[0].low in ("times", "distinct", "different", "unique")
@@ -54,10 +53,10 @@ def _op_of(text: str) -> str:
     return next(op for pat, op in _OPS if re.search(pat, text, re.I))
 
 
-def find(d: Draft, ctx: Ctx) -> None:
+def find(d: Work, ctx: Ctx) -> None:
     toks = d.tokens.items
     for i, t in enumerate(toks):
-        if t.kind != "number" or t.used or ph.blocked(d, t) or not isinstance(t.value, (int, float)):
+        if t.kind != "number" or not d.free(t.start, t.end) or ph.planned(d, t.start, t.end) or not isinstance(t.value, (int, float)):
             continue
         window = d.prompt[max(0, t.start - 40) : t.start]
         cm = _CMP.search(window)
@@ -97,10 +96,10 @@ def find(d: Draft, ctx: Ctx) -> None:
             # "average salary above 50,000 per department": the average, or the salaries above 50,000?
             # The aggregate is planned; the rows reading is checked on the warehouse (planner/ambiguity.py).
             d.doubts.append(Doubt("condition", words, ""))
-        ph.mark(d, subject_start, end)
+        d.take(subject_start, end)
 
 
-def _count_noun(d: Draft, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure | None, int, int]:
+def _count_noun(d: Work, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure | None, int, int]:
     """ "with more than 15 orders", "used in over 1,000 sessions", "ordered at least 3 times"."""
     words = ph.tokens_from(d, end, 3)
     distinct = bool(words) and words[0].low in ("distinct", "different", "unique", "separate")
@@ -116,7 +115,7 @@ def _count_noun(d: Draft, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure
     if table is None and words and words[0].low == "times":
         group_tables = {k[1] for k in ctx.keys if k[1]}
         table = next((m.table for m in ctx.measures if m.entity and m.table), None) or next(
-            (t for t in in_play(d) if t not in group_tables), None)  # fmt: skip
+            (t for t in d.in_play() if t not in group_tables), None)  # fmt: skip
         stop = words[0].end
     if table is None:
         return None, op_start, end
@@ -127,7 +126,7 @@ def _count_noun(d: Draft, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure
     return ctx.add(meas), subject_start, meas.end
 
 
-def _subject_group(d: Draft, ctx: Ctx, subject_start: int, meas: ms.Measure, restate: bool = False) -> None:
+def _subject_group(d: Work, ctx: Ctx, subject_start: int, meas: ms.Measure, restate: bool = False) -> None:
     """ "customers with more than 3 orders", "departments whose average salary...": the subject is the group.
     ``restate``: the groups are known already; the subject is read only when it names one of them."""
     before = ph.tokens_before(d, subject_start, 2)
@@ -141,13 +140,13 @@ def _subject_group(d: Draft, ctx: Ctx, subject_start: int, meas: ms.Measure, res
         if ("", owner) not in ctx.keys:
             ctx.keys.append(("", owner))
         d.use_table(owner)
-        ph.mark(d, before[0].start if whole else before[-1].start, before[-1].end)  # "acounts" (a typo)
+        d.take(before[0].start if whole else before[-1].start, before[-1].end)  # "acounts" (a typo)
         return
     if owner is not None or meas.table is None:
         return
     for n in (2, 1):  # "browsers used in over 1,000 sessions", "channels with more than 100 orders"
         words = before[-n:]
-        if len(words) < n or any(w.used for w in words):
+        if len(words) < n or not d.free(words[0].start, words[-1].end):
             continue
         col = ph.column_of(d, ph.text_of(d, words), [meas.table])
         if col is not None and (ph.family(d, col) not in ph.NUMERIC or ph.is_key(d, col)):
@@ -155,11 +154,11 @@ def _subject_group(d: Draft, ctx: Ctx, subject_start: int, meas: ms.Measure, res
                 return
             if not any(k[0] == col for k in ctx.keys):
                 ctx.keys.append((col, meas.table))
-            ph.mark(d, words[0].start, words[-1].end)
+            d.take(words[0].start, words[-1].end)
             return
 
 
-def _subject_measure(d: Draft, ctx: Ctx, op_start: int) -> tuple[ms.Measure | None, int, bool]:
+def _subject_measure(d: Work, ctx: Ctx, op_start: int) -> tuple[ms.Measure | None, int, bool]:
     """ "whose average fee is above", "with total > 40", "only members above 400".
 
     The flag says whether the words tie the comparison to the measure: a link before it ("with",
@@ -170,9 +169,7 @@ def _subject_measure(d: Draft, ctx: Ctx, op_start: int) -> tuple[ms.Measure | No
     for m in ctx.measures:  # "total fine exceeds 10": the comparison word is not part of the measure's name
         if m.start < op_start < m.end and _CMP.match(d.prompt[op_start : m.end].strip() + " "):
             m.end = op_start - (len(d.prompt[:op_start]) - len(d.prompt[:op_start].rstrip()))
-            for t in d.tokens.items:
-                if op_start <= t.start < t.end <= op_start + len(d.prompt[op_start:].split(None, 1)[0]):
-                    t.used = False
+            d.give_back(op_start, op_start + len(d.prompt[op_start:].split(None, 1)[0]))
     for m in sorted(ctx.measures, key=lambda x: -x.end):
         if m.end <= op_start and _VERB_GAP.match(d.prompt[m.end : op_start]):
             link = _LINK.search(d.prompt, back(m.start), m.start)

@@ -10,21 +10,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from datamorph.planner.draft import Draft
-from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.phrases import (
     NUMERIC,
     TEMPORAL,
-    blocked,
     column_of,
     default_alias,
     derived_at,
     family,
-    mark,
     name_after,
     name_before,
     of_table,
     owner_after,
+    planned,
     table_of,
     text_of,
     through,
@@ -89,7 +87,7 @@ class Measure:
         return (self.function, self.column, self.expression, tuple(c.model_dump_json() for c in self.conds))
 
 
-def skip_trigger(d: Draft, start: int, fn: str, word: str, rest: str) -> bool:
+def skip_trigger(d: Work, start: int, fn: str, word: str, rest: str) -> bool:
     """Superlatives that sort ("with the highest total"), running totals and the like are not measures."""
     before = d.prompt[max(0, start - 30) : start]
     if _WINDOW_CONTEXT.search(before):
@@ -110,8 +108,8 @@ def skip_trigger(d: Draft, start: int, fn: str, word: str, rest: str) -> bool:
 # -- reading measures -------------------------------------------------------------------------------
 
 
-def find(d: Draft) -> list[Measure]:
-    """Every measure phrase of the request, in text order (their words are marked used)."""
+def find(d: Work) -> list[Measure]:
+    """Every measure phrase of the request, in text order (their words taken)."""
     found: list[Measure] = []
     for m in HEADCOUNT.finditer(d.prompt):
         table = table_of(d, "employees") or table_of(d, "staff") or d.base
@@ -119,7 +117,7 @@ def find(d: Draft) -> list[Measure]:
         found.append(_named(d, headcount))
     for rx, fn in PREFIX:
         for m in rx.finditer(d.prompt):
-            if _used(d, m.start(), m.end()) or any(f.start <= m.start() < f.end for f in found):
+            if planned(d, m.start(), m.end()) or any(f.start <= m.start() < f.end for f in found):
                 continue
             rest = d.prompt[m.end() :]
             if skip_trigger(d, m.start(), fn, m.group(0), rest):
@@ -134,7 +132,7 @@ def find(d: Draft) -> list[Measure]:
             if meas is not None:
                 found.append(_named(d, meas))
     for m in POSTFIX_COUNT.finditer(d.prompt):
-        if _used(d, m.start(), m.end()):
+        if planned(d, m.start(), m.end()):
             continue
         words = m.group("w")
         table = table_of(d, words) or table_of(d, words.split()[-1])
@@ -145,7 +143,7 @@ def find(d: Draft) -> list[Measure]:
                        entity=True)  # fmt: skip
         found.append(_named(d, meas))
     for m in POSTFIX.finditer(d.prompt):
-        if _used(d, m.start("w"), m.end("w")):
+        if planned(d, m.start("w"), m.end("w")):
             continue
         before = tokens_before(d, m.start(), 4)
         meas = _postfix_target(d, m, before)
@@ -155,11 +153,7 @@ def find(d: Draft) -> list[Measure]:
     return found
 
 
-def _used(d: Draft, start: int, end: int) -> bool:
-    return any(blocked(d, t) for t in d.tokens.within(start, end) if t.kind == "word")
-
-
-def _named(d: Draft, meas: Measure) -> Measure:
+def _named(d: Work, meas: Measure) -> Measure:
     after = name_after(d, meas.end)
     if after:
         meas.alias, meas.end, meas.named = after[0], after[1], True
@@ -167,11 +161,11 @@ def _named(d: Draft, meas: Measure) -> Measure:
         before = name_before(d, meas.start)
         if before:
             meas.alias, meas.start, meas.named = before[0], before[1], True
-    mark(d, meas.start, meas.end)
+    d.take(meas.start, meas.end)
     return meas
 
 
-def target(d: Draft, fn: str, start: int, pos: int) -> Measure | None:
+def target(d: Work, fn: str, start: int, pos: int) -> Measure | None:
     """What the measure at ``start`` (trigger words up to ``pos``) aggregates."""
     dn = derived_at(d, pos, pos + 80)
     if dn is not None:
@@ -220,12 +214,12 @@ def target(d: Draft, fn: str, start: int, pos: int) -> Measure | None:
     return None
 
 
-def start_word(d: Draft, start: int) -> str:
+def start_word(d: Work, start: int) -> str:
     w = [t.low for t in d.tokens.items if t.start >= start][:2]
     return w[1] if w and w[0] == "the" and len(w) > 1 else (w[0] if w else "")
 
 
-def _entity_measure(d: Draft, fn: str, start: int, end: int, table: str, conds: list[Filter]) -> Measure:
+def _entity_measure(d: Work, fn: str, start: int, end: int, table: str, conds: list[Filter]) -> Measure:
     """count of rows of ``table`` ("orders"), or of distinct rows it refers to ("distinct customers")."""
     d.use_table(table)
     end, more = _trailing_values(d, end, table)
@@ -240,7 +234,7 @@ def _entity_measure(d: Draft, fn: str, start: int, end: int, table: str, conds: 
     )
 
 
-def _trailing_values(d: Draft, end: int, table: str) -> tuple[int, list[Filter]]:
+def _trailing_values(d: Work, end: int, table: str) -> tuple[int, list[Filter]]:
     """ "orders that were cancelled", "orders cancelled": values right after the counted noun."""
     m = re.match(
         r"\s*(?:(?:(?:that|which|who)\s+)?(?:were|are|was|is|got|have\s+been|has\s+been)\s+|being\s+)?",
@@ -255,10 +249,10 @@ def _trailing_values(d: Draft, end: int, table: str) -> tuple[int, list[Filter]]
     return end, []
 
 
-def entity_key(d: Draft, table: str) -> str:
+def entity_key(d: Work, table: str) -> str:
     """The column that identifies rows of ``table`` from the tables in play: a foreign key to it, else its key."""
     info = d.catalog.table(table)
-    for t in in_play(d):
+    for t in d.in_play():
         if t.lower() == table.lower():
             continue
         for fk in d.catalog.table(t).foreign_keys:
@@ -268,7 +262,7 @@ def entity_key(d: Draft, table: str) -> str:
     return f"{info.name}.{pk}"
 
 
-def _column_measure(d: Draft, fn: str, start: int, end: int, col: str) -> Measure:
+def _column_measure(d: Work, fn: str, start: int, end: int, col: str) -> Measure:
     table = col.split(".")[0]
     d.use_table(table)
     end, conds = of_table(d, end, table)
@@ -276,11 +270,11 @@ def _column_measure(d: Draft, fn: str, start: int, end: int, col: str) -> Measur
     return Measure(fn, col, default_alias(fn, col, table, conds), start, end, table=table, conds=conds)
 
 
-def _over_derived(d: Draft, fn: str, start: int, end: int, name: str) -> Measure:
+def _over_derived(d: Work, fn: str, start: int, end: int, name: str) -> Measure:
     return Measure(fn, name, default_alias(fn, name, None, []), start, end, table=None)
 
 
-def _postfix_target(d: Draft, m: re.Match[str], before: list[Token]) -> Measure | None:
+def _postfix_target(d: Work, m: re.Match[str], before: list[Token]) -> Measure | None:
     fn = "avg" if m.group("w").lower().startswith("aver") else "sum"
     end = m.end()
     over = m.group("over")
@@ -297,7 +291,7 @@ def _postfix_target(d: Draft, m: re.Match[str], before: list[Token]) -> Measure 
         if i >= 0 and not d.prompt[i + len(prov) : m.start()].strip(" ,"):
             lead = re.search(r"\b(?:where|with|and|given|using)\s+$", d.prompt[:i], re.I)  # "where revenue = ..."
             meas = _over_derived(d, fn, lead.start() if lead else i, end, dc.name)
-            if re.search(rf"\b{re.escape(dc.name)}\b", d.prompt, re.I):
+            if any(t.kind == "word" and t.low == dc.name.lower() for t in d.tokens.items):  # the request names it
                 meas.alias, meas.named = dc.name, True
             return meas
     for n in range(len(before), 0, -1):
@@ -320,7 +314,7 @@ _ARITH_END = re.compile(
 _MAX_INLINE_CHARS = 300
 
 
-def _arithmetic(d: Draft, fn: str, start: int, pos: int) -> Measure | None:
+def _arithmetic(d: Work, fn: str, start: int, pos: int) -> Measure | None:
     """ "sum of quantity times unit price": an expression written inline after the trigger."""
     if fn in ("count", "count_distinct"):
         return None
@@ -335,7 +329,7 @@ def _arithmetic(d: Draft, fn: str, start: int, pos: int) -> Measure | None:
         return None
     if not re.search(r"\b(?:times|x|multiplied|divided|plus|minus)\b|[*/+×-]", text, re.I):
         return None
-    parsed = parse_arithmetic(d, text)
+    parsed = parse_arithmetic(d.as_draft(), text)  # brings its columns' tables into the scratch
     if parsed is None:
         return None
     sql, names = parsed

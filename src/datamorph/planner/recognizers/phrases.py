@@ -8,10 +8,10 @@ import bisect
 import functools
 import re
 
-from datamorph.errors import PlanError
 from datamorph.planner.draft import Draft
-from datamorph.planner.recognizers.common import in_play, mark_chars
-from datamorph.planner.recognizers.derived import clean_phrase, column_error, snake
+from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
+from datamorph.planner.recognizers.agg_work import Work
+from datamorph.planner.recognizers.derived import clean_phrase, snake
 from datamorph.planner.text import Token
 from datamorph.spec import Filter
 
@@ -43,8 +43,8 @@ _NOT_NAMES = frozenset({"it", "the", "a", "an", "is", "and", "with", "per", "eac
 # -- phrases -------------------------------------------------------------------------------------------
 
 
-def blocked_spans(d: Draft) -> list[tuple[int, int]]:
-    """Character spans other recognizers already turned into filters or derived columns."""
+def planned_spans(d: Work) -> list[tuple[int, int]]:
+    """The words of the row filters and derived columns other recognizers planned (by their provenance)."""
     low = d.prompt.lower()
     found = []
     for el in [*d.filters, *d.derived]:
@@ -55,24 +55,31 @@ def blocked_spans(d: Draft) -> list[tuple[int, int]]:
     return found
 
 
-def blocked(d: Draft, t: Token) -> bool:
-    return any(s <= t.start and t.end <= e for s, e in blocked_spans(d))
+def planned(d: Work, start: int, end: int) -> bool:
+    """A word of ``[start, end)`` lies in the words of a row filter or a derived column already planned.
+
+    Not whether the words are free (:meth:`Work.free`): such words are part of an element of the
+    plan, so no measure, group or condition on a measure reads them, while words merely held (a
+    table's name) may still be part of a measure's phrase ("number of orders").
+    """
+    spans = planned_spans(d)
+    return any(s <= t.start and t.end <= e for t in d.tokens.within(start, end) if t.kind != "punct" for s, e in spans)
 
 
-def tokens_from(d: Draft, pos: int, limit: int = 5) -> list[Token]:
+def tokens_from(d: Work, pos: int, limit: int = 5) -> list[Token]:
     """Word tokens from character ``pos`` up to a boundary word, punctuation or another recognizer's words."""
     out: list[Token] = []
     items = d.tokens.items
     for t in items[bisect.bisect_right(items, pos, key=lambda t: t.end) :]:  # (the tokens ending after pos)
         if t.end <= pos:
             continue
-        if t.kind != "word" or blocked(d, t) or t.low in BOUNDARY or len(out) >= limit:
+        if t.kind != "word" or planned(d, t.start, t.end) or t.low in BOUNDARY or len(out) >= limit:
             break
         out.append(t)
     return out
 
 
-def tokens_before(d: Draft, pos: int, limit: int = 4) -> list[Token]:
+def tokens_before(d: Work, pos: int, limit: int = 4) -> list[Token]:
     """Word tokens ending at or before ``pos``, nearest last, stopping at a boundary or punctuation."""
     out: list[Token] = []
     items = d.tokens.items
@@ -85,7 +92,7 @@ def tokens_before(d: Draft, pos: int, limit: int = 4) -> list[Token]:
     return out
 
 
-def text_of(d: Draft, toks: list[Token]) -> str:
+def text_of(d: Work, toks: list[Token]) -> str:
     return d.prompt[toks[0].start : toks[-1].end] if toks else ""
 
 
@@ -110,7 +117,7 @@ def _table_forms(names: tuple[str, ...]) -> dict[str, str]:
     return forms
 
 
-def table_of(d: Draft, phrase: str) -> str | None:
+def table_of(d: Work, phrase: str) -> str | None:
     """The table a phrase names ("orders", "customer", "staff"), if it names one as a whole."""
     p = clean_phrase(phrase).lower()
     if not p or _AGG_WORD.match(p) or _ATTRIBUTE.search(p):
@@ -133,7 +140,7 @@ def table_of(d: Draft, phrase: str) -> str | None:
     return best.table if len(text) >= len(p) - 1 else None
 
 
-def column_of(d: Draft, phrase: str, tables: list[str] | None = None) -> str | None:
+def column_of(d: Work, phrase: str, tables: list[str] | None = None) -> str | None:
     """The qualified column a phrase names, preferring tables in play and their neighbours."""
     p = clean_phrase(phrase)
     if not p or _AGG_WORD.match(p):
@@ -142,7 +149,7 @@ def column_of(d: Draft, phrase: str, tables: list[str] | None = None) -> str | N
         t, _, c = p.partition(".")
         if d.catalog.has_table(t) and d.catalog.table(t).has_column(c):
             return f"{d.catalog.table(t).name}.{d.catalog.table(t).column(c).name}"
-    scopes: list[list[str] | None] = [tables] if tables else [in_play(d), _neighbours(d), None]
+    scopes: list[list[str] | None] = [tables] if tables else [d.in_play(), _neighbours(d), None]
     for scope in scopes:
         if scope is not None and not scope:
             continue
@@ -159,9 +166,9 @@ def _covers(hit: object, phrase: str) -> bool:
     return len(text.split()) >= len(phrase.split()) or len(phrase.split()) == 1
 
 
-def _neighbours(d: Draft) -> list[str]:
+def _neighbours(d: Work) -> list[str]:
     """Tables one foreign key away from the tables in play."""
-    play = {t.lower() for t in in_play(d)}
+    play = {t.lower() for t in d.in_play()}
     out: list[str] = []
     for t in d.catalog.tables.values():
         for fk in t.foreign_keys:
@@ -172,7 +179,7 @@ def _neighbours(d: Draft) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def family(d: Draft, column: str) -> str:
+def family(d: Work, column: str) -> str:
     if "." not in column:
         return "other"
     t, c = column.split(".", 1)
@@ -183,7 +190,7 @@ def family(d: Draft, column: str) -> str:
     )
 
 
-def is_key(d: Draft, column: str) -> bool:
+def is_key(d: Work, column: str) -> bool:
     """An identifying column (a key, a reference to another table, a code): a group, never a measure."""
     t, c = column.split(".", 1)
     info = d.catalog.table(t)
@@ -192,7 +199,7 @@ def is_key(d: Draft, column: str) -> bool:
             or any(low in (x.lower() for x in fk.columns) for fk in info.foreign_keys))  # fmt: skip
 
 
-def derived_at(d: Draft, start: int, end: int) -> str | None:
+def derived_at(d: Work, start: int, end: int) -> str | None:
     """The derived column whose words lie in (or overlap) the span [start, end)."""
     low = d.prompt.lower()
     for dc in d.derived:
@@ -203,7 +210,7 @@ def derived_at(d: Draft, start: int, end: int) -> str | None:
     return None
 
 
-def value_conditions(d: Draft, words: list[Token], table: str) -> list[Filter] | None:
+def value_conditions(d: Work, words: list[Token], table: str) -> list[Filter] | None:
     """Values of ``table`` the words name ("cancelled", "web"), as conditions; None if a word is not one."""
     conds: list[Filter] = []
     i = 0
@@ -223,7 +230,7 @@ def value_conditions(d: Draft, words: list[Token], table: str) -> list[Filter] |
     return conds
 
 
-def name_after(d: Draft, end: int) -> tuple[str, int] | None:
+def name_after(d: Work, end: int) -> tuple[str, int] | None:
     """An alias written right after a measure: "as order_count", "called total_spend", "(call it n)"."""
     m = _NAME.match(d.prompt[end:])
     if m and m.group("n").lower() not in _NOT_NAMES and not _is_column(d, m.group("n")):
@@ -231,7 +238,7 @@ def name_after(d: Draft, end: int) -> tuple[str, int] | None:
     return None
 
 
-def name_before(d: Draft, start: int) -> tuple[str, int] | None:
+def name_before(d: Work, start: int) -> tuple[str, int] | None:
     """An alias written right before a measure: "order_count = number of orders"."""
     window = d.prompt[max(0, start - 40) : start]
     m = _NAME_BEFORE.search(window)
@@ -242,7 +249,7 @@ def name_before(d: Draft, start: int) -> tuple[str, int] | None:
     return None
 
 
-def _is_column(d: Draft, word: str) -> bool:
+def _is_column(d: Work, word: str) -> bool:
     return any(t.has_column(word) for t in d.catalog.tables.values())
 
 
@@ -261,36 +268,25 @@ def default_alias(fn: str, target: str | None, table: str | None, conds: list[Fi
     return f"{prefix}{word}_{bare}"
 
 
-def ungrounded(d: Draft, phrase: str, what: str = "column to aggregate") -> PlanError:
-    return column_error(d, phrase, what)
-
-
-def reserve(d: Draft, start: int, end: int) -> None:
-    """Leave the words in [start, end) unused for the output list, but keep the row recognizers off them."""
-    for t in d.tokens.items:
-        if start <= t.start and t.end <= end:
-            t.used = False
-    d.reserved.append((start, end))
-
-
 def reserved(d: Draft) -> set[int]:
     """ids of the tokens :func:`reserve` set aside."""
     return {id(t) for a, b in d.reserved for t in d.tokens.items if a <= t.start and t.end <= b}
 
 
-def mark(d: Draft, start: int, end: int) -> None:
-    mark_chars(d, start, end)
-
-
-def d_has(d: Draft, name: str) -> bool:
+def d_has(d: Work, name: str) -> bool:
     """``name`` is a table or a column of the warehouse."""
     return d.catalog.has_table(name) or _is_column(d, name)
 
 
-def span_of_mention(d: Draft, text: str) -> int | None:
-    """Where a linker mention's words start in the request (word-bounded, case-insensitive)."""
-    m = re.search(rf"\b{re.escape(text)}\b", d.prompt, re.I)
-    return m.start() if m else None
+def mention_at(d: Work, m: TableMatch | ColumnMatch | ValueMatch) -> tuple[int, int] | None:
+    """Where a linker mention's words first occur in the request (word-bounded, case-insensitive).
+
+    The first occurrence, not the mention's own offsets: "revenue summed over order lines (... every order)"
+    reads the table named by "order" as covered by the measure's words. (Kept as it was in this refactor:
+    with the offsets, that request joins orders as well.)
+    """
+    found = re.search(rf"\b{re.escape(m.text)}\b", d.prompt, re.I) if m.text else None
+    return (found.start(), found.start() + len(m.text)) if found else None
 
 
 # -- what follows a column: its table, the path to the group --------------------------------------
@@ -303,7 +299,7 @@ _THROUGH = re.compile(
 )  # fmt: skip
 
 
-def through(d: Draft, end: int) -> int:
+def through(d: Work, end: int) -> int:
     """ "amount of every transaction on every account they hold": the path to the grouped entity."""
     m = _THROUGH.match(d.prompt[end:])
     table = table_of(d, m.group("t")) if m else None
@@ -313,7 +309,7 @@ def through(d: Draft, end: int) -> int:
     return end + m.end()
 
 
-def owner_after(d: Draft, end: int) -> str | None:
+def owner_after(d: Work, end: int) -> str | None:
     """The table named right after a column phrase ("amount of every transaction" → transactions)."""
     m = _OF.match(d.prompt[end:])
     if not m:
@@ -331,7 +327,7 @@ _OF = re.compile(
 )
 
 
-def of_table(d: Draft, end: int, table: str) -> tuple[int, list[Filter]]:
+def of_table(d: Work, end: int, table: str) -> tuple[int, list[Filter]]:
     """ "amount of completed orders", "salary across all employees": the table (and values) after a column."""
     m = _OF.match(d.prompt[end:])
     if not m:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 from datamorph.errors import PlanError
-from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
+from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.derived import snake
 from datamorph.planner.recognizers.measures import Ctx, Ratio
 
@@ -48,7 +48,7 @@ _DOES_HAVE = re.compile(r"\b(?:does|do)\s+(?:each|every)\s+(?P<g>[a-z_]+(?:\s+[a
 _TIMES_100 = re.compile(r"^\s*(?:\)\s*)?(?:\bx\b|\btimes\b|\bmultiplied\s+by\b|[*×])\s*100\b", re.I)
 
 
-def _formulas(d: Draft, ctx: Ctx) -> None:
+def _formulas(d: Work, ctx: Ctx) -> None:
     """ "cancel_rate_pct = cancelled orders / all orders in that channel x 100"."""
     for m in _FORMULA.finditer(d.prompt):
         if ph.d_has(d, m.group("name")):
@@ -71,76 +71,52 @@ def _formulas(d: Draft, ctx: Ctx) -> None:
         scale = _TIMES_100.match(d.prompt[end:])  # "... / all orders x 100": the formula's last words
         r = Ratio(m.group("name"), "", m.start(), end + (scale.end() if scale else 0), parts, 1.0, False, named=True,
                   formula=True)  # fmt: skip
-        ph.mark(d, m.start(), parts[0].end)
-        ph.mark(d, m.start("den"), parts[1].end)
-        ph.mark(d, m.end("num"), m.start("den"))
+        d.take(m.start(), parts[0].end)
+        d.take(m.start("den"), parts[1].end)
+        d.take(m.end("num"), m.start("den"))
         ctx.ratios.append(r)
 
 
-def find(d: Draft, ctx: Ctx) -> None:
-    """Ratios and shares of the request, into ``ctx.ratios`` (their words marked)."""
+def find(d: Work, ctx: Ctx) -> None:
+    """Ratios and shares of the request, into ``ctx.ratios`` (their words taken)."""
     _formulas(d, ctx)
     for m in _RATIO.finditer(d.prompt):
         if any(r.start <= m.start() < r.end for r in ctx.ratios):
             continue
-        word, total = m.group("w").lower(), bool(re.search(r"\b(?:all|total)\b", m.group("all"), re.I))
-        start, end = m.start(), m.end()
-        over = next((x for x in ctx.measures if m.start("all") <= x.start <= end + 1), None)
+        word = m.group("w").lower()
+        over = next((x for x in ctx.measures if m.start("all") <= x.start <= m.end() + 1), None)
         if over is not None:  # "share of total revenue": a measure's share of the grand total
             ctx.measures.remove(over)
-            r = Ratio("", "", start, over.end, [over], 1.0, True)
+            r = Ratio("", "", m.start(), over.end, [over], 1.0, True)
         else:
-            words = ph.tokens_from(d, end, 4)
-            meas = None
-            for n in range(len(words), 0, -1):
-                phrase = ph.text_of(d, words[:n])
-                table = ph.table_of(d, phrase)
-                if table is None and n >= 2 and ph.table_of(d, words[n - 1].text):
-                    table = ph.table_of(d, words[n - 1].text)
-                    conds = ph.value_conditions(d, words[: n - 1], table or "")
-                    if conds:
-                        meas = ms._entity_measure(d, "count", start, words[n - 1].end, table or "", conds)
-                        break
-                    continue
-                if table is not None:
-                    meas = ms._entity_measure(d, "count", start, words[n - 1].end, table, [])
-                    break
-                col = ph.column_of(d, phrase)
-                if col is not None and ph.family(d, col) in ph.NUMERIC:
-                    meas = ms._column_measure(d, "sum", start, words[n - 1].end, col)
-                    break
-            if meas is None:
-                raise PlanError(f"'{d.prompt[start:end + 20].strip()}': share of what?",
-                                hint="name what is counted, e.g. 'share of orders that were cancelled'")  # fmt: skip
-            if meas.conds and not total:
-                base = ms.Measure(meas.function, meas.column, ph.default_alias(meas.function, meas.column, meas.table, []),
-                                  meas.start, meas.end, table=meas.table, entity=meas.entity)  # fmt: skip
-                r = Ratio("", "", start, meas.end, [meas, base], 1.0, False)
-            else:
-                r = Ratio("", "", start, meas.end, [meas], 1.0, True)
+            r = _ratio_of_words(d, m)
         if word in ("percentage", "percent", "pct", "%"):
             r.scale = 100.0
-        ph.mark(d, r.start, r.end)
+        d.take(r.start, r.end)
         filler = _FROM_EACH.match(d.prompt[r.end :])
         if filler:
-            ph.mark(d, r.end, r.end + filler.end())
+            d.take(r.end, r.end + filler.end())
         named = ph.name_after(d, r.end) or ph.name_before(d, r.start)
         if named:
             r.name, r.named = named[0], True
-            ph.mark(d, min(r.start, named[1]), max(r.end, named[1]))
+            d.take(min(r.start, named[1]), max(r.end, named[1]))
         ctx.ratios.append(r)
-    if not ctx.ratios:
-        return
+    if ctx.ratios:
+        _scales_and_names(d, ctx)
+
+
+def _scales_and_names(d: Work, ctx: Ctx) -> None:
+    """The scale the request asks for ("as a percentage", "0-1"), and a name for each unnamed ratio."""
     _merge_restated(ctx)
     for rx, scale in ((_PERCENT, 100.0), (_UNIT_RANGE, 1.0)):
         for m in rx.finditer(d.prompt):
             for r in ctx.ratios:
                 r.scale = scale if scale == 100.0 or r.scale != 100.0 else r.scale
-            ph.mark(d, m.start(), m.end())
+            d.take(m.start(), m.end())
             ctx.spans.append((m.start(), m.end(), None))
     for m in _DOES_HAVE.finditer(d.prompt):
-        ph.mark(d, m.start(), m.start("g"))
-        ph.mark(d, m.end("g"), m.end())
+        d.take(m.start(), m.start("g"))
+        d.take(m.end("g"), m.end())
     for r in ctx.ratios:
         if not r.name:
             kind = "pct" if r.scale == 100.0 else {"percentage": "share", "percent": "share"}.get(
@@ -148,6 +124,39 @@ def find(d: Draft, ctx: Ctx) -> None:
             what = "_".join(snake(str(c.value)) for c in r.measures[0].conds) if not r.total_share else ""
             r.name = f"{what}_{kind}" if what else f"{kind}_of_total"
             r.name = r.name if r.scale == 100.0 or kind != "pct" else r.name.replace("pct", "share")
+
+
+def _ratio_of_words(d: Work, m: re.Match[str]) -> Ratio:
+    """ "share of cancelled orders", "percentage of revenue": what the ratio counts or sums, read after it."""
+    start, end = m.start(), m.end()
+    total = bool(re.search(r"\b(?:all|total)\b", m.group("all"), re.I))
+    words = ph.tokens_from(d, end, 4)
+    meas = None
+    for n in range(len(words), 0, -1):
+        phrase = ph.text_of(d, words[:n])
+        table = ph.table_of(d, phrase)
+        if table is None and n >= 2 and ph.table_of(d, words[n - 1].text):
+            table = ph.table_of(d, words[n - 1].text)
+            conds = ph.value_conditions(d, words[: n - 1], table or "")
+            if conds:
+                meas = ms._entity_measure(d, "count", start, words[n - 1].end, table or "", conds)
+                break
+            continue
+        if table is not None:
+            meas = ms._entity_measure(d, "count", start, words[n - 1].end, table, [])
+            break
+        col = ph.column_of(d, phrase)
+        if col is not None and ph.family(d, col) in ph.NUMERIC:
+            meas = ms._column_measure(d, "sum", start, words[n - 1].end, col)
+            break
+    if meas is None:
+        raise PlanError(f"'{d.prompt[start:end + 20].strip()}': share of what?",
+                        hint="name what is counted, e.g. 'share of orders that were cancelled'")  # fmt: skip
+    if meas.conds and not total:
+        base = ms.Measure(meas.function, meas.column, ph.default_alias(meas.function, meas.column, meas.table, []),
+                          meas.start, meas.end, table=meas.table, entity=meas.entity)  # fmt: skip
+        return Ratio("", "", start, meas.end, [meas, base], 1.0, False)
+    return Ratio("", "", start, meas.end, [meas], 1.0, True)
 
 
 def _key(r: Ratio) -> tuple[object, ...]:
@@ -171,7 +180,7 @@ def _merge_restated(ctx: Ctx) -> None:
     ctx.ratios[:] = kept
 
 
-def rounding(d: Draft, ctx: Ctx) -> None:
+def rounding(d: Work, ctx: Ctx) -> None:
     for m in ROUND.finditer(d.prompt):
         raw = (m.group("n") or m.group("w") or "whole number").lower()
         digits = (
@@ -186,4 +195,4 @@ def rounding(d: Draft, ctx: Ctx) -> None:
         before = [x for x in items if x.start < m.start()]
         target = max(before, key=lambda x: x.start) if before else min(items, key=lambda x: x.start)
         target.round = digits
-        ph.mark(d, m.start(), m.end())
+        d.take(m.start(), m.end())

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers import phrases as ph
+from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.measures import Ctx
 
 _ZERO = [re.compile(p, re.I) for p in (
@@ -38,15 +38,15 @@ _LISTED_IN = re.compile(r"\b(?:(?:as\s+)?listed|recorded|present|found|registere
                         r"(?:the\s+)?(?P<t>[A-Za-z_]\w*)(?:\s+table)?\b", re.I)  # fmt: skip
 
 
-def find(d: Draft, ctx: Ctx) -> None:
-    """Wishes to keep groups without rows (``ctx.preserve``); their words are marked."""
+def find(d: Work, ctx: Ctx) -> None:
+    """Wishes to keep groups without rows (``ctx.preserve``); their words are taken."""
     for m in _LISTED_IN.finditer(d.prompt):
         table = ph.table_of(d, m.group("t"))
         before = d.prompt[max(0, m.start() - 40) : m.start()]
         if table is not None and re.search(r"\b(?:every|all|each)\b", before, re.I):
             ctx.preserve = True
             d.use_table(table)
-            ph.mark(d, m.start(), m.end())
+            d.take(m.start(), m.end())
     low = d.prompt
     for sig in _ZERO_SIGNAL.finditer(low):
         text = sig.group(0).lower()
@@ -60,8 +60,8 @@ def find(d: Draft, ctx: Ctx) -> None:
         for rx in _ZERO:
             for m in rx.finditer(low, left, right):
                 if m.group(0).strip():
-                    ph.mark(d, m.start(), m.end())
+                    d.take(m.start(), m.end())
                     subject = ph.tokens_before(d, m.start(), 1)  # "departments with nobody in them"
                     if subject and ph.table_of(d, subject[0].text) is not None:
-                        subject[0].used = True
-        ph.mark(d, sig.start(), sig.end())
+                        d.take(subject[0].start, subject[0].end)
+        d.take(sig.start(), sig.end())
