@@ -33,12 +33,15 @@ _FORMULA = re.compile(
 # "percentage of all sessions that come from each device type"
 _FROM_EACH = re.compile(r"^\s*(?:that|which|who)\s+(?:comes?|came|are|were|is|was|belongs?|falls?|fell)\s+"
                         r"(?:from|in|into|to|under|with)\s+(?=(?:each|every|the\s+same)\b)", re.I)  # fmt: skip
+_RD = r"(?:rounded|round(?:ing|ed)?)"
+#: what is rounded, said between "round" and "to": "round it / them / the average / all of them to 2 decimals"
+_OBJ = r"(?:(?:it|them|this|that|these|those|everything|both|all(?:\s+of\s+them)?|the\s+[a-z_]+(?:\s+[a-z_]+)?)\s+)?"
 ROUND = re.compile(
-    r"(?:,\s*)?\(?\s*(?:(?:rounded|round(?:ing)?|to|with|at)\s+)?(?:(?:to|with|at)\s+)?(?P<n>(?<!\d)\d++|zero|no|one|two|"
+    rf"(?:,\s*)?\(?\s*(?:{_RD}\s+{_OBJ})?(?:(?:to|with|at)\s+)?(?P<n>(?<!\d)\d++|zero|no|one|two|"
     r"three|four|five|six)\s+(?:decimal\s+places?|decimal\s+digits?|decimals?|dp|digits?\s+after\s+the\s+"
-    r"(?:decimal\s+)?point|places?)\)?|(?:,\s*)?\b(?:rounded|round(?:ed)?)\s+to\s+(?:the\s+)?nearest\s+(?P<w>whole\s+"
-    r"number|integer|cent|unit|hundredth|tenth)s?\b|(?:,\s*)?\b(?:rounded|round(?:ed)?)\s+to\s+(?:whole\s+numbers?|"
-    r"integers?)", re.I)  # fmt: skip
+    rf"(?:decimal\s+)?point|places?)\)?|(?:,\s*)?\b{_RD}\s+{_OBJ}to\s+(?:the\s+)?nearest\s+(?P<w>whole\s+"
+    rf"number|integer|cent|unit|hundredth|tenth)s?\b|(?:,\s*)?\b{_RD}\s+{_OBJ}to\s+(?:whole\s+(?:numbers?|dollars|"
+    r"euros|pounds|units)|integers?)", re.I)  # fmt: skip
 _NUMS = {"zero": 0, "no": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
          "whole number": 0, "integer": 0, "unit": 0, "cent": 2, "hundredth": 2, "tenth": 1}  # fmt: skip
 _DOES_HAVE = re.compile(r"\b(?:does|do)\s+(?:each|every)\s+(?P<g>[a-z_]+(?:\s+[a-z_]+)?)\s+(?:have|get|take|"
