@@ -72,12 +72,12 @@ def _legacy(name: str, fn: Callable[[Draft], None]) -> Step:
 #: that resolves columns; row filters and dates before aggregates (a condition on a measure is a
 #: having); aggregates before the output list (which may name a measure); ordering last but one.
 RULES: tuple[Step, ...] = (
-    _legacy("safety", safety.recognize),
+    Step("safety", safety.rule),
     Step("target", target.recognize),
     _legacy("noops", noops.recognize),
     _legacy("union", union.recognize),
-    _legacy("joins", joins.recognize),
-    _legacy("sources", sources.recognize),
+    Step("joins", joins.rule),
+    Step("sources", sources.rule),
     _legacy("orphans", orphans.recognize),
     _legacy("dates", dates.recognize),
     _legacy("derived", derived.recognize),

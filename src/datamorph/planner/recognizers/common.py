@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from datamorph.planner.claims import Edit, View
+from datamorph.planner.claims import Claim, Edit, Pending, View
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 
@@ -18,6 +20,23 @@ def span_of(d: Draft | View, text: str, start: int = 0) -> tuple[int, int] | Non
     """Character span of ``text`` in the request at or after ``start`` (case-insensitive)."""
     i = d.prompt.lower().find(text.lower(), start)
     return None if i < 0 else (i, i + len(text))
+
+
+def whole_words(d: Draft | View, start: int, end: int) -> tuple[int, int] | None:
+    """The span of the words lying wholly in ``[start, end)`` (None: there are none).
+
+    A claim on it holds exactly the words :func:`mark_chars` marks: a span that cuts a word
+    ("orders" of ``orders.amount``) does not take that word.
+    """
+    toks = d.tokens.within(start, end)
+    return (toks[0].start, toks[-1].end) if toks else None
+
+
+def on_words(d: Draft | View, start: int, end: int, *edits: Edit, shared: bool = False, over: bool = False,
+             why: str = "") -> Claim:  # fmt: skip
+    """A claim on the words lying wholly in ``[start, end)`` (:func:`whole_words`), proposing ``edits``."""
+    span = whole_words(d, start, end)
+    return Claim((span,) if span else (), tuple(edits), 1.0, shared, over, why)
 
 
 def mark_chars(d: Draft, start: int, end: int) -> None:
@@ -95,3 +114,39 @@ def restrict_mentions(d: Draft, keep: Callable[[TableMatch | ColumnMatch | Value
     tables are not joined into the first block).
     """
     d.mentions = [m for m in mentions(d) if keep(m)]
+
+
+@dataclass
+class Work(Pending):
+    """A recognizer's pending claims and the tables they bring in: the draft as it will be once they apply.
+
+    Local to one call of one recognizer, like :class:`Pending`. ``base`` and ``tables`` are the
+    view's with the ``use_table`` edits of :meth:`use` replayed; every other attribute is the view's.
+    """
+
+    brought: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.view, name)
+
+    def _play(self) -> tuple[str | None, list[str]]:
+        base, tables = self.view.base, list(self.view.tables)
+        for t in self.brought:
+            if base is None:
+                base = t
+            elif t != base and t not in tables:
+                tables.append(t)
+        return base, tables
+
+    @property
+    def base(self) -> str | None:
+        return self._play()[0]
+
+    @property
+    def tables(self) -> list[str]:
+        return self._play()[1]
+
+    def use(self, table: str) -> Edit:
+        """Bring ``table`` into the request (for the reads that follow) and the edit that does it for the draft."""
+        self.brought.append(table)
+        return Edit.use_table(table)
