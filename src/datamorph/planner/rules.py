@@ -94,7 +94,7 @@ RULES: tuple[Step, ...] = (
     _legacy("dedupe", dedupe.recognize),
     _legacy("ordering", ordering.recognize),
     _legacy("glue", glue.recognize),
-    _legacy("questions", questions.recognize),
+    Step("questions", questions.rule),
     _legacy("columns", columns.recognize),
     _legacy("glue.late", glue.recognize_late),
 )
