@@ -93,10 +93,13 @@ RULES: tuple[Step, ...] = (
     _legacy("windows", windows.recognize),
     _legacy("dedupe", dedupe.recognize),
     _legacy("ordering", ordering.recognize),
-    _legacy("glue", glue.recognize),
+    Step("glue.place", glue.place),
+    Step("glue.activity", glue.activity),
+    Step("glue.recorded", glue.recorded),
     Step("questions", questions.rule),
     _legacy("columns", columns.recognize),
-    _legacy("glue.late", glue.recognize_late),
+    Step("glue.only", glue.only),
+    Step("glue.units", glue.units),
 )
 
 
