@@ -9,6 +9,7 @@ from typing import Any
 from datamorph.planner.claims import Claim, Edit, Pending, View
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
+from datamorph.planner.text import Token
 
 
 def mentions(d: Draft | View) -> list[TableMatch | ColumnMatch | ValueMatch]:
@@ -37,6 +38,25 @@ def on_words(d: Draft | View, start: int, end: int, *edits: Edit, shared: bool =
     """A claim on the words lying wholly in ``[start, end)`` (:func:`whole_words`), proposing ``edits``."""
     span = whole_words(d, start, end)
     return Claim((span,) if span else (), tuple(edits), 1.0, shared, over, why)
+
+
+def explained(p: Pending, t: Token) -> bool:
+    """A claim explains ``t``: an applied one (its ``used`` flag: held or shared) or one of ``p``'s own.
+
+    Not :func:`~datamorph.planner.claims.free`: this asks whether someone understood the word
+    ("the value after 'live in' is a condition"), not whether it is still open to a claim.
+    """
+    return t.used or any(a < t.end and t.start < b for c in p.claims for a, b in c.spans)
+
+
+def unexplained(p: Pending, start: int, end: int) -> bool:
+    """No word of ``[start, end)`` (punctuation aside) is :func:`explained`, not even by a shared claim.
+
+    For the words that open a phrase: a table's name is free for a later phrase to include
+    ("orders over 100"), but it is not the verb of one ("one order on the same day" names the
+    orders table; it does not sort anything).
+    """
+    return not any(explained(p, t) for t in p.view.tokens.overlapping(start, end) if t.kind != "punct")
 
 
 def mark_chars(d: Draft, start: int, end: int) -> None:
@@ -68,7 +88,7 @@ def mention_span(d: Draft | View, m: TableMatch | ColumnMatch | ValueMatch, star
     return span_of(d, m.text, start) if m.text else None
 
 
-def in_play(d: Draft | View) -> list[str]:
+def in_play(d: Draft | View | Work) -> list[str]:
     """The tables the request is about so far, base first."""
     return [t for t in [d.base, *d.tables] if t]
 

@@ -25,6 +25,7 @@ import re
 
 from datamorph.planner.claims import Claim, Pending, View
 from datamorph.planner.lexicon import STOPWORDS
+from datamorph.planner.recognizers.common import explained
 from datamorph.planner.refs import column_refs
 from datamorph.planner.text import Token
 
@@ -144,11 +145,11 @@ def only(d: View) -> list[Claim]:
     p = Pending(d)
     items = d.tokens.items
     for i, t in enumerate(items):
-        if _explained(p, t) or t.low not in _ONLY_WORDS:
+        if explained(p, t) or t.low not in _ONLY_WORDS:
             continue
         nxt = items[i + 1] if i + 1 < len(items) else None
         prev = items[i - 1] if i > 0 else None
-        if (nxt is None or nxt.text in _SENTENCE_PUNCT) and prev is not None and _explained(p, prev) \
+        if (nxt is None or nxt.text in _SENTENCE_PUNCT) and prev is not None and explained(p, prev) \
                 and prev.kind == "word":
             if any(_covers(c.provenance, d.prompt, prev.start, prev.end) for c in d.columns):
                 p.take(t.start, t.end, over=True, why="'only' closing the output list")
@@ -173,14 +174,9 @@ def _tokens(d: View) -> list[Token]:
     return [t for t in d.tokens.items if t.kind in ("word", "number", "quoted", "date")]
 
 
-def _explained(p: Pending, t: Token) -> bool:
-    """A claim explains ``t``: an applied one (its ``used`` flag) or one this step already made."""
-    return t.used or any(a <= t.start and t.end <= b for c in p.claims for a, b in c.spans)
-
-
 def _take(p: Pending, start: int, end: int, why: str) -> None:
     """Claim the words lying in [start, end) that no claim explains yet (the others are what it leans on)."""
-    spans = tuple((t.start, t.end) for t in p.view.tokens.within(start, end) if not _explained(p, t))
+    spans = tuple((t.start, t.end) for t in p.view.tokens.within(start, end) if not explained(p, t))
     if spans:
         p.claims.append(Claim(spans, why=why))
 
@@ -192,7 +188,7 @@ def _next_used(p: Pending, pos: int) -> bool:
             continue
         if t.low in ("the", "a", "an", "our", "their", "its", "his", "her"):
             continue
-        return _explained(p, t)
+        return explained(p, t)
     return False
 
 
@@ -200,9 +196,9 @@ def _prev_used(p: Pending, pos: int) -> bool:
     """The last content word before ``pos`` was understood (a table, column or measure)."""
     before = [t for t in _tokens(p.view) if t.end <= pos]
     for t in reversed(before):
-        if t.kind == "word" and t.low in STOPWORDS and not _explained(p, t):
+        if t.kind == "word" and t.low in STOPWORDS and not explained(p, t):
             continue
-        return _explained(p, t) and t.kind == "word"
+        return explained(p, t) and t.kind == "word"
     return False
 
 
