@@ -82,7 +82,7 @@ RULES: tuple[Step, ...] = (
     Step("noops.no_transform", noops.no_transform),
     Step("noops.as_is", noops.as_is),
     Step("noops.as_integers", noops.as_integers),
-    _legacy("union", union.recognize),
+    Step("union", union.rule),
     Step("joins", joins.rule),
     Step("sources", sources.rule),
     _legacy("orphans", orphans.recognize),

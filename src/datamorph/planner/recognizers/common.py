@@ -12,7 +12,7 @@ from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.text import Token
 
 
-def mentions(d: Draft | View) -> list[TableMatch | ColumnMatch | ValueMatch]:
+def mentions(d: Draft | View | Work) -> list[TableMatch | ColumnMatch | ValueMatch]:
     """Table, column and value mentions in the request, in text order (found once, when the draft is made)."""
     return list(d.mentions)
 
