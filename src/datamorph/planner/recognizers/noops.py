@@ -32,7 +32,7 @@ from datamorph.catalog import TEMPORAL_FAMILIES
 from datamorph.planner.claims import Claim, Edit, Pending, View, claim
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
-from datamorph.planner.recognizers.common import mentions
+from datamorph.planner.recognizers.common import mention_span, mentions
 
 _W = r"[A-Za-z_][\w-]*"
 _NW = rf"(?!(?:and|or|nor|except|but|in|for|from|with|where|who|that|which|whose|by|per)\b){_W}"
@@ -206,17 +206,8 @@ def _consume(p: Pending, start: int, end: int, note: str) -> None:
 
 
 def _spans(d: View) -> list[tuple[int, int, TableMatch | ColumnMatch | ValueMatch]]:
-    out = []
-    low = d.prompt.lower()
-    pos = 0
-    for m in mentions(d):
-        i = low.find(m.text.lower(), pos)
-        if i < 0:
-            i = low.find(m.text.lower())
-        if i >= 0:
-            out.append((i, i + len(m.text), m))
-            pos = i
-    return out
+    """The mentions with where they are in the request (the linker's offsets)."""
+    return [(*span, m) for m in mentions(d) if (span := mention_span(d, m)) is not None]
 
 
 def _names_condition(d: View, start: int, end: int) -> bool:

@@ -18,10 +18,12 @@ import re
 from datamorph.errors import PlanError
 from datamorph.planner.claims import Claim, Edit, View, edit_only
 from datamorph.planner.draft import Draft
-from datamorph.planner.recognizers.common import Work, in_play, mentions, on_words
+from datamorph.planner.linking import TableMatch
+from datamorph.planner.recognizers.common import Work, in_play, mention_span, mentions, on_words
 from datamorph.planner.recognizers.derived import clean_phrase, column_error
 from datamorph.planner.recognizers.derivekit import _FILLER as _NO_COLUMN
-from datamorph.spec import OutputColumn
+from datamorph.planner.refs import tables_read
+from datamorph.spec import DerivedColumn, OutputColumn
 
 _NOUN = r"(?:list|table|log|feed|set|result|roster|directory|view|report|dataset)"
 _MEASURE = (r"(?:total|totals|spend|spending|amount|amounts|revenue|sales|value|sum|count|cost|costs|price|quantity|"
@@ -182,7 +184,10 @@ def _part_expression(w: Work, src: str, table: str) -> str | None:
         col = _column(w, m.group("col"), [table])
         return f"{m.group('part').lower()}({col})" if col else None
     parsed = _arithmetic(w, src)
-    return parsed[0] if parsed and all(p.startswith(f"{table}.") for p in re.findall(r"\b\w+\.\w+", parsed[0])) else None
+    if parsed is None:
+        return None
+    read = tables_read([DerivedColumn(name="value", expression=parsed[0])])
+    return parsed[0] if read <= {table.lower()} else None  # over this part's columns only
 
 
 def _arithmetic(w: Work, text: str) -> tuple[str, list[str]] | None:
@@ -227,13 +232,15 @@ def _parts_with_shared_list(w: Work, triggers: list[re.Match[str]]) -> list[tupl
     """``customers and employees ... with a, b (x or y), c``: one list, resolved in each table."""
     d = w
     tables: list[str] = []
-    named = [m for m in mentions(d) if type(m).__name__ == "TableMatch" and getattr(m, "table", None)]
-    strong = [m for m in named if getattr(m, "score", 0) >= 0.95]
-    for m in strong if len({getattr(x, "table", None) for x in strong}) >= 2 else named:  # "people" is a loose name
-        t = getattr(m, "table", None)
-        if t and t not in tables:
+    named = [m for m in mentions(d) if isinstance(m, TableMatch) and m.table]
+    strong = [m for m in named if m.score >= 0.95]
+    for m in strong if len({x.table for x in strong}) >= 2 else named:  # "people" is a loose name
+        t = m.table
+        if t not in tables:
             tables.append(t)
-            w.claims.append(on_words(w.view, *_span(w.view, m), over=True, why=f"stacks {t}"))
+            span = mention_span(w.view, m)
+            if span is not None:
+                w.claims.append(on_words(w.view, *span, over=True, why=f"stacks {t}"))
     if len(tables) < 2:
         return None
     held = _list_holds(w, triggers, tables)
@@ -275,12 +282,6 @@ def _list_holds(w: Work, triggers: list[re.Match[str]], tables: list[str]) -> li
             return [[OutputColumn(column=c, name=(c or "").split(".")[-1], provenance=m.group("what"))]
                     for c in cols]  # fmt: skip
     return None
-
-
-def _span(d: View, m: object) -> tuple[int, int]:
-    text = str(getattr(m, "text", ""))
-    i = d.prompt.lower().find(text.lower()) if text else -1
-    return (i, i + len(text)) if i >= 0 else (0, 0)
 
 
 def _split_top_level(text: str) -> list[tuple[str, int, int]]:

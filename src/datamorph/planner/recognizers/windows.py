@@ -25,9 +25,9 @@ from datamorph.planner.recognizers.common import on_words
 from datamorph.planner.recognizers.derived import clean_phrase, column_error, defined_name, snake, stem
 from datamorph.planner.recognizers.derivekit import _FILLER as _NO_COLUMN
 from datamorph.planner.recognizers.derivekit import short_name
-from datamorph.planner.refs import tables_read
+from datamorph.planner.refs import column_refs, tables_read
 from datamorph.planner.text import Token, parse_number
-from datamorph.spec import Condition, Filter, OrderItem, WindowColumn
+from datamorph.spec import Condition, DerivedColumn, Filter, OrderItem, WindowColumn
 
 _NUM = r"\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|twenty"
 _NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -434,8 +434,8 @@ def _running(d: _State, m: re.Match[str]) -> None:
     partition: list[str] = []
     order: list[OrderItem] = []
     used_until = m.end()
-    owner = re.search(r"\b([A-Za-z_]\w*)\.", column or expression or "")
-    _row_scope(d, m.end(), sentence_end, owner.group(1) if owner else d.base)
+    owner = _owner(column, expression)
+    _row_scope(d, m.end(), sentence_end, owner or d.base)
     for p in _PARTITION.finditer(rest):
         if not _free_at(d, m.end() + p.start()):
             continue
@@ -458,7 +458,7 @@ def _running(d: _State, m: re.Match[str]) -> None:
         found = False
         lead = _LATER_PARTITION.match(d.prompt, sentence)
         if lead:
-            ref = _ref(d, lead.group("p"), key=True, keep=owner.group(1) if owner else None)
+            ref = _ref(d, lead.group("p"), key=True, keep=owner)
             if partition and ref not in partition:
                 break  # a different grouping: not this window's
             partition = partition or [ref]
@@ -487,6 +487,14 @@ def _running(d: _State, m: re.Match[str]) -> None:
                           partition_by=partition, order_by=order, frame="running",
                           provenance=d.prompt[m.start() : max(end, used_until)].strip())  # fmt: skip
     d.add_window(window, m.start(), end)
+
+
+def _owner(column: str | None, expression: str | None) -> str | None:
+    """The table of the first column the summed column or expression reads (from its references)."""
+    read = column_refs([DerivedColumn(name="x", expression=expression)]) if expression else []
+    if column:
+        read = column_refs([OrderItem(column=column)])
+    return next((t for t, _ in read if t), None)
 
 
 _SCOPE = re.compile(r"\b(?:over|across|using|on)\s+(?:the\s+)?(?:only\s+)?(?P<v>[A-Za-z_]\w*)\s+(?P<t>[A-Za-z_]\w*)"
