@@ -454,7 +454,27 @@ def _running(d: _State, m: re.Match[str]) -> None:
         d.mark(m.end() + o.start(), m.end() + o.end(), "the order")
         used_until = max(used_until, m.end() + o.end())
         break
-    for sentence in _later_sentences(d, sentence_end):  # "Within an account, order by date and then id."
+    partition = _said_later(d, sentence_end, owner, partition, order)
+    for x in _FRAME_NOTE.finditer(d.prompt, m.start()):
+        if _free_at(d, x.start()) and _free_at(d, x.end() - 1):
+            d.mark(x.start() + 1, x.end() - 1, "the frame")  # the output list reads the parentheses around it
+    if not order:
+        raise PlanError(f"'{m.group(0).strip()}' needs an order", hint="say e.g. 'ordered by order_date'")
+    base = {"sum": "running_total", "count": "running_count", "avg": "running_average"}[function]
+    if fn_word == "balance":
+        base = "running_balance"
+    name, end = _name(d, m.end(), base)
+    window = WindowColumn(name=name, function=function, column=column, expression=expression,  # type: ignore[arg-type]
+                          partition_by=partition, order_by=order, frame="running",
+                          provenance=d.prompt[m.start() : max(end, used_until)].strip())  # fmt: skip
+    d.add_window(window, m.start(), end)
+
+
+def _said_later(d: _State, sentence_end: int, owner: str | None, partition: list[str],
+                order: list[OrderItem]) -> list[str]:  # fmt: skip
+    """The partition and order given in the sentences after the window's ("Within an account, order by date
+    and then id."): the partition (``partition`` if one was given already), the order added to ``order``."""
+    for sentence in _later_sentences(d, sentence_end):
         found = False
         lead = _LATER_PARTITION.match(d.prompt, sentence)
         if lead:
@@ -474,19 +494,7 @@ def _running(d: _State, m: re.Match[str]) -> None:
             found = True
         if not found:
             break
-    for x in _FRAME_NOTE.finditer(d.prompt, m.start()):
-        if _free_at(d, x.start()) and _free_at(d, x.end() - 1):
-            d.mark(x.start() + 1, x.end() - 1, "the frame")  # the output list reads the parentheses around it
-    if not order:
-        raise PlanError(f"'{m.group(0).strip()}' needs an order", hint="say e.g. 'ordered by order_date'")
-    base = {"sum": "running_total", "count": "running_count", "avg": "running_average"}[function]
-    if fn_word == "balance":
-        base = "running_balance"
-    name, end = _name(d, m.end(), base)
-    window = WindowColumn(name=name, function=function, column=column, expression=expression,  # type: ignore[arg-type]
-                          partition_by=partition, order_by=order, frame="running",
-                          provenance=d.prompt[m.start() : max(end, used_until)].strip())  # fmt: skip
-    d.add_window(window, m.start(), end)
+    return partition
 
 
 def _owner(column: str | None, expression: str | None) -> str | None:
