@@ -325,7 +325,8 @@ def test_noop_notes(engine: Engine) -> None:
     catalog = engine.catalog()
     linker = SchemaLinker(catalog, ValueIndex.build(engine, catalog))
     d, _ = prepare("orders regardless of status, no rounding needed", catalog, linker, reference_date=REF)
-    run_step(d, next(s for s in RULES if s.name == "noops"))
+    for step in (s for s in RULES if s.name.startswith("noops.")):  # one step per kind of no-op phrase
+        run_step(d, step)
     assert any("status" in n for n in d.notes) and any("round" in n for n in d.notes)
 
 

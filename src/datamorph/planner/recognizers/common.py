@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from datamorph.planner.claims import Edit, View
+from datamorph.planner.claims import Claim, Edit, Pending, View
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
+from datamorph.planner.text import Token
 
 
-def mentions(d: Draft | View) -> list[TableMatch | ColumnMatch | ValueMatch]:
+def mentions(d: Draft | View | Work) -> list[TableMatch | ColumnMatch | ValueMatch]:
     """Table, column and value mentions in the request, in text order (found once, when the draft is made)."""
     return list(d.mentions)
 
@@ -18,6 +21,42 @@ def span_of(d: Draft | View, text: str, start: int = 0) -> tuple[int, int] | Non
     """Character span of ``text`` in the request at or after ``start`` (case-insensitive)."""
     i = d.prompt.lower().find(text.lower(), start)
     return None if i < 0 else (i, i + len(text))
+
+
+def whole_words(d: Draft | View, start: int, end: int) -> tuple[int, int] | None:
+    """The span of the words lying wholly in ``[start, end)`` (None: there are none).
+
+    A claim on it holds exactly the words :func:`mark_chars` marks: a span that cuts a word
+    ("orders" of ``orders.amount``) does not take that word.
+    """
+    toks = d.tokens.within(start, end)
+    return (toks[0].start, toks[-1].end) if toks else None
+
+
+def on_words(d: Draft | View, start: int, end: int, *edits: Edit, shared: bool = False, over: bool = False,
+             why: str = "") -> Claim:  # fmt: skip
+    """A claim on the words lying wholly in ``[start, end)`` (:func:`whole_words`), proposing ``edits``."""
+    span = whole_words(d, start, end)
+    return Claim((span,) if span else (), tuple(edits), 1.0, shared, over, why)
+
+
+def explained(p: Pending, t: Token) -> bool:
+    """A claim explains ``t``: an applied one (its ``used`` flag: held or shared) or one of ``p``'s own.
+
+    Not :func:`~datamorph.planner.claims.free`: this asks whether someone understood the word
+    ("the value after 'live in' is a condition"), not whether it is still open to a claim.
+    """
+    return t.used or any(a < t.end and t.start < b for c in p.claims for a, b in c.spans)
+
+
+def unexplained(p: Pending, start: int, end: int) -> bool:
+    """No word of ``[start, end)`` (punctuation aside) is :func:`explained`, not even by a shared claim.
+
+    For the words that open a phrase: a table's name is free for a later phrase to include
+    ("orders over 100"), but it is not the verb of one ("one order on the same day" names the
+    orders table; it does not sort anything).
+    """
+    return not any(explained(p, t) for t in p.view.tokens.overlapping(start, end) if t.kind != "punct")
 
 
 def mark_chars(d: Draft, start: int, end: int) -> None:
@@ -49,7 +88,7 @@ def mention_span(d: Draft | View, m: TableMatch | ColumnMatch | ValueMatch, star
     return span_of(d, m.text, start) if m.text else None
 
 
-def in_play(d: Draft | View) -> list[str]:
+def in_play(d: Draft | View | Work) -> list[str]:
     """The tables the request is about so far, base first."""
     return [t for t in [d.base, *d.tables] if t]
 
@@ -95,3 +134,39 @@ def restrict_mentions(d: Draft, keep: Callable[[TableMatch | ColumnMatch | Value
     tables are not joined into the first block).
     """
     d.mentions = [m for m in mentions(d) if keep(m)]
+
+
+@dataclass
+class Work(Pending):
+    """A recognizer's pending claims and the tables they bring in: the draft as it will be once they apply.
+
+    Local to one call of one recognizer, like :class:`Pending`. ``base`` and ``tables`` are the
+    view's with the ``use_table`` edits of :meth:`use` replayed; every other attribute is the view's.
+    """
+
+    brought: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.view, name)
+
+    def _play(self) -> tuple[str | None, list[str]]:
+        base, tables = self.view.base, list(self.view.tables)
+        for t in self.brought:
+            if base is None:
+                base = t
+            elif t != base and t not in tables:
+                tables.append(t)
+        return base, tables
+
+    @property
+    def base(self) -> str | None:
+        return self._play()[0]
+
+    @property
+    def tables(self) -> list[str]:
+        return self._play()[1]
+
+    def use(self, table: str) -> Edit:
+        """Bring ``table`` into the request (for the reads that follow) and the edit that does it for the draft."""
+        self.brought.append(table)
+        return Edit.use_table(table)

@@ -15,15 +15,17 @@ was understood by someone else:
   after a table or measure.
 
 Nothing is added to the spec: a phrase whose neighbour nobody understood stays unused, so the
-request is still refused.
+request is still refused. A claim takes the phrase's words no claim explains yet; "understood by
+someone else" is read from the words' ``used`` flag (explained, shared or not).
 """
 
 from __future__ import annotations
 
 import re
 
-from datamorph.planner.draft import Draft
+from datamorph.planner.claims import Claim, Pending, View
 from datamorph.planner.lexicon import STOPWORDS
+from datamorph.planner.recognizers.common import explained
 from datamorph.planner.refs import column_refs
 from datamorph.planner.text import Token
 
@@ -51,38 +53,46 @@ _CREATION = re.compile(r"(?:^|_)(?:created|creation|added|inserted|updated|modif
                        re.IGNORECASE)  # fmt: skip
 
 
-def recognize(d: Draft) -> None:
-    """Consume glue phrases whose neighbours were grounded (see the module docstring)."""
+def place(d: View) -> list[Claim]:
+    """"customers who live in Berlin", "how many contractors work there"."""
+    p = Pending(d)
     for m in _PLACE.finditer(d.prompt):
-        if not _free(d, m.start("v"), m.end("v")):
+        if not p.free(m.start("v"), m.end("v")):
             continue
         prep = m.group("p").lower()
         if prep in ("there", "here"):
             if not (d.group_by or d.aggregations):
                 continue
-        elif not _next_used(d, m.end()):
+        elif not _next_used(p, m.end()):
             continue
-        _mark(d, m.start(), m.end())
+        _take(p, m.start(), m.end(), "where someone or something is")
+    return p.claims
+
+
+def activity(d: View) -> list[Claim]:
+    """"orders that were bought in store", "products sold" (right after what they restate)."""
+    p = Pending(d)
     for m in _ACTIVITY.finditer(d.prompt):
-        if not _free(d, m.start("v"), m.end("v")) or not _prev_used(d, m.start()):
+        if not p.free(m.start("v"), m.end("v")) or not _prev_used(p, m.start()):
             continue
         end = m.end("v")
         if m.group("via"):
-            if not _next_used(d, m.end()):
+            if not _next_used(p, m.end()):
                 continue
             end = m.end()
         if _DATE_AFTER.match(d.prompt[m.end("v") :]) and _other_date(d, m.end("v")):
             continue
-        _mark(d, m.start(), end)
+        _take(p, m.start(), end, "the activity a row records")
+    return p.claims
+
+
+def recorded(d: View) -> list[Claim]:
+    """"on file", "in the system", "ever recorded", "of all time" after a table or measure."""
+    p = Pending(d)
     for m in _RECORDED.finditer(d.prompt):
-        if _free(d, m.start(), m.end()) and _prev_used(d, m.start()):
-            _mark(d, m.start(), m.end())
-
-
-def recognize_late(d: Draft) -> None:
-    """After the output list: "only" that closes it or opens a sentence stating a condition."""
-    _only(d)
-    _units(d)
+        if p.free(m.start(), m.end()) and _prev_used(p, m.start()):
+            _take(p, m.start(), m.end(), "what the table holds anyway")
+    return p.claims
 
 
 _UNIT = re.compile(r"\b(?:(?:measured|expressed|given|shown)\s+)?in\s+(?:(?:whole|full)\s+)?(?P<u>seconds|secs|minutes|mins|hours|"
@@ -98,20 +108,22 @@ _UNIT_NAMES = {"seconds": {"sec", "secs", "second", "seconds", "s"}, "secs": {"s
                "grams": {"g", "grams"}, "meters": {"m", "meters"}, "km": {"km"}}  # fmt: skip
 
 
-def _units(d: Draft) -> None:
+def units(d: View) -> list[Claim]:
     """"average time on page in seconds" where the column is ``time_on_page_sec``: the unit the column
-    already records is restated, nothing to convert. Any other unit stays unread (refused)."""
+    already records is restated, nothing to convert. Any other unit stays unread (refused). Runs late."""
+    p = Pending(d)
     for m in _UNIT.finditer(d.prompt):
-        if not _free(d, m.start(), m.end()) or not _prev_used(d, m.start()):
+        if not p.free(m.start(), m.end()) or not _prev_used(p, m.start()):
             continue
         names = _UNIT_NAMES[m.group("u").lower()]
         prev = [t for t in _tokens(d) if t.end <= m.start()][-1]
         cols = _columns_near(d, prev)
         if cols and all(names & set(c.lower().split("_")) for c in cols):
-            _mark(d, m.start(), m.end())
+            _take(p, m.start(), m.end(), "the unit the column records")
+    return p.claims
 
 
-def _columns_near(d: Draft, prev: Token) -> list[str]:
+def _columns_near(d: View, prev: Token) -> list[str]:
     """The source columns of the draft element whose words end at ``prev``."""
     found: list[str] = []
     for el in [*d.aggregations, *d.columns, *d.derived, *d.filters, *d.order_by]:
@@ -126,25 +138,29 @@ _ONLY_WORDS = frozenset({"only", "just", "solely"})
 _SENTENCE_PUNCT = frozenset({".", ";", "!", "?", "\n"})
 
 
-def _only(d: Draft) -> None:
+def only(d: View) -> list[Claim]:
     """"user_id and username only" (closing an output list); "Only countries with at least 100 customers."
-    (opening a sentence that states a condition): "only" restricts to what its neighbours already say."""
+    (opening a sentence that states a condition): "only" restricts to what its neighbours already say.
+    Runs after the output list; the claim builds on what the neighbours' claims explain (``over``)."""
+    p = Pending(d)
     items = d.tokens.items
     for i, t in enumerate(items):
-        if t.used or t.low not in _ONLY_WORDS:
+        if explained(p, t) or t.low not in _ONLY_WORDS:
             continue
         nxt = items[i + 1] if i + 1 < len(items) else None
         prev = items[i - 1] if i > 0 else None
-        if (nxt is None or nxt.text in _SENTENCE_PUNCT) and prev is not None and prev.used and prev.kind == "word":
+        if (nxt is None or nxt.text in _SENTENCE_PUNCT) and prev is not None and explained(p, prev) \
+                and prev.kind == "word":
             if any(_covers(c.provenance, d.prompt, prev.start, prev.end) for c in d.columns):
-                t.used = True
+                p.take(t.start, t.end, over=True, why="'only' closing the output list")
             continue
         if prev is None or prev.text in _SENTENCE_PUNCT:
             end = next((k.start for k in items[i + 1 :] if k.text in _SENTENCE_PUNCT), len(d.prompt))
             sentence = d.prompt[t.end : end].lower()
             conds = [c.provenance for c in [*d.filters, *d.having] if c.provenance]
-            if any(p.strip().lower() in sentence for p in conds):
-                t.used = True
+            if any(c.strip().lower() in sentence for c in conds):
+                p.take(t.start, t.end, over=True, why="'only' opening a stated condition")
+    return p.claims
 
 
 def _covers(provenance: str | None, prompt: str, start: int, end: int) -> bool:
@@ -154,42 +170,39 @@ def _covers(provenance: str | None, prompt: str, start: int, end: int) -> bool:
     return prompt[:end].rstrip().lower().endswith(provenance.strip().lower())
 
 
-def _tokens(d: Draft) -> list[Token]:
+def _tokens(d: View) -> list[Token]:
     return [t for t in d.tokens.items if t.kind in ("word", "number", "quoted", "date")]
 
 
-def _free(d: Draft, start: int, end: int) -> bool:
-    return not any(t.used for t in d.tokens.overlapping(start, end))
+def _take(p: Pending, start: int, end: int, why: str) -> None:
+    """Claim the words lying in [start, end) that no claim explains yet (the others are what it leans on)."""
+    spans = tuple((t.start, t.end) for t in p.view.tokens.within(start, end) if not explained(p, t))
+    if spans:
+        p.claims.append(Claim(spans, why=why))
 
 
-def _mark(d: Draft, start: int, end: int) -> None:
-    for t in d.tokens.items:
-        if t.start >= start and t.end <= end and not t.used:
-            t.used = True
-
-
-def _next_used(d: Draft, pos: int) -> bool:
+def _next_used(p: Pending, pos: int) -> bool:
     """The first word after ``pos`` that is not a filler was understood by another recognizer."""
-    for t in _tokens(d):
+    for t in _tokens(p.view):
         if t.start < pos:
             continue
         if t.low in ("the", "a", "an", "our", "their", "its", "his", "her"):
             continue
-        return t.used
+        return explained(p, t)
     return False
 
 
-def _prev_used(d: Draft, pos: int) -> bool:
+def _prev_used(p: Pending, pos: int) -> bool:
     """The last content word before ``pos`` was understood (a table, column or measure)."""
-    before = [t for t in _tokens(d) if t.end <= pos]
+    before = [t for t in _tokens(p.view) if t.end <= pos]
     for t in reversed(before):
-        if t.kind == "word" and t.low in STOPWORDS and not t.used:
+        if t.kind == "word" and t.low in STOPWORDS and not explained(p, t):
             continue
-        return t.used and t.kind == "word"
+        return explained(p, t) and t.kind == "word"
     return False
 
 
-def _other_date(d: Draft, pos: int) -> bool:
+def _other_date(d: View, pos: int) -> bool:
     """A date condition right after ``pos`` grounded in a column that records something else (creation...)."""
     window = d.prompt[pos : pos + 60]
     for f in d.filters:

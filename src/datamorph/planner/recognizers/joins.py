@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 
 from datamorph.errors import PlanError, suggestion
-from datamorph.planner.draft import Draft
-from datamorph.planner.recognizers.common import mark_chars
+from datamorph.planner.claims import Claim, Edit, View
+from datamorph.planner.recognizers.common import on_words
 
 _JOIN = re.compile(
     r"\b(?:(?:inner|left|outer)\s+)?(?:join(?:ed|ing)?|combine[ds]?|combining|match(?:ed|ing)?|merge[ds]?|merging)\s+"
@@ -19,30 +19,41 @@ _JOIN = re.compile(
 )
 
 
-def recognize(d: Draft) -> None:
+def rule(d: View) -> list[Claim]:
+    """One claim per spelled-out join: its words up to the last key, both tables, the keys as hints."""
+    out: list[Claim] = []
     for m in _JOIN.finditer(d.prompt):
         tables = [_table(d, m.group(g)) for g in ("a", "b")]
         if None in tables:
             continue
-        cols = {c.lower(): (t, c) for t in tables if t for c in d.catalog.table(t).column_names()}
-        end = m.start("keys")
-        for km in re.finditer(r"[A-Za-z_]\w*", m.group("keys")):
-            k = km.group(0)
-            if k.lower() in ("and",):
-                continue
-            if k.lower() not in cols:
-                if end == m.start("keys"):
-                    raise PlanError(f"join key '{k}' is not a column of {' or '.join(t for t in tables if t)}",
-                                    hint=suggestion(k, [c for _, c in cols.values()]) or "name a column both tables have")  # fmt: skip
-                break
-            d.join_hints.append(cols[k.lower()][1])
-            end = m.start("keys") + km.end()
-        for t in tables:
-            assert t is not None
-            d.use_table(t)
-        mark_chars(d, m.start(), end)
+        hints, end = _keys(d, m, [t for t in tables if t])
+        edits = [*(Edit.use_table(t) for t in tables if t), *([Edit.add("join_hints", *hints)] if hints else [])]
+        out.append(on_words(d, m.start(), end, *edits, over=True, why="a join the request spells out"))
+    return out
 
 
-def _table(d: Draft, phrase: str) -> str | None:
+def _keys(d: View, m: re.Match[str], tables: list[str]) -> tuple[list[str], int]:
+    """The join keys named after on/using/by (columns of either table) and where the last one ends.
+
+    A first key that is no column of either table is an error; a later one ends the list.
+    """
+    cols = {c.lower(): (t, c) for t in tables for c in d.catalog.table(t).column_names()}
+    end = m.start("keys")
+    hints: list[str] = []
+    for km in re.finditer(r"[A-Za-z_]\w*", m.group("keys")):
+        k = km.group(0)
+        if k.lower() in ("and",):
+            continue
+        if k.lower() not in cols:
+            if end == m.start("keys"):
+                raise PlanError(f"join key '{k}' is not a column of {' or '.join(tables)}",
+                                hint=suggestion(k, [c for _, c in cols.values()]) or "name a column both tables have")  # fmt: skip
+            break
+        hints.append(cols[k.lower()][1])
+        end = m.start("keys") + km.end()
+    return hints, end
+
+
+def _table(d: View, phrase: str) -> str | None:
     hits = d.linker.tables(phrase.strip())
     return hits[0].table if hits and hits[0].score >= 0.85 else None

@@ -1,8 +1,9 @@
 """Explicit non-constraints: words that confirm a default and change nothing.
 
 Runs right after ``target``, before anything else reads the request, so the
-words it consumes are not mistaken for conditions. Each one adds a short note
-to ``d.notes`` and nothing to the spec:
+words it consumes are not mistaken for conditions. One step per kind of phrase
+(in ``rules.RULES``, in this order); each claim adds a short note to ``notes`` and
+nothing to the spec:
 
 - "regardless of status", "whatever its status", "all statuses and channels", "any channel";
 - "including terminated employees", "terminated people included", "counting everyone ever hired",
@@ -28,9 +29,10 @@ import functools
 import re
 
 from datamorph.catalog import TEMPORAL_FAMILIES
+from datamorph.planner.claims import Claim, Edit, Pending, View, claim
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
-from datamorph.planner.recognizers.common import mentions
+from datamorph.planner.recognizers.common import mention_span, mentions
 
 _W = r"[A-Za-z_][\w-]*"
 _NW = rf"(?!(?:and|or|nor|except|but|in|for|from|with|where|who|that|which|whose|by|per)\b){_W}"
@@ -100,7 +102,7 @@ _EXAMPLE = re.compile(
 )
 _FORMAT_CONTEXT = re.compile(r"\b(?:format\w*|represent\w*|written|shown|displayed?|labell?ed|label|string|text|"
                              r"looks?\s+like|in\s+the\s+form|spelled|styled?)\b", re.IGNORECASE)  # fmt: skip
-def example_spans(d: Draft) -> list[tuple[int, int]]:
+def example_spans(d: Draft | View) -> list[tuple[int, int]]:
     """Character spans of illustrations in the request: not conditions."""
     return list(_examples(d.prompt))
 
@@ -117,37 +119,75 @@ def _examples(prompt: str) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-def in_example(d: Draft, start: int, end: int) -> bool:
+def in_example(d: Draft | View, start: int, end: int) -> bool:
     return any(s <= start and end <= e for s, e in example_spans(d))
 
 
-def recognize(d: Draft) -> None:
-    """Consume the phrases that confirm a default (see the module docstring); note each in ``d.notes``."""
-    for m in _BULLET.finditer(d.prompt):
-        _mark(d, m.start("b"), m.end("b"))
-    _regardless(d)
+# -- the steps, in the order they run ------------------------------------------------------------
+
+
+def bullets(d: View) -> list[Claim]:
+    """List bullets ("- order id") are layout, not a minus sign."""
+    return [claim(m.start("b"), m.end("b"), over=True, why="a list bullet") for m in _BULLET.finditer(d.prompt)]
+
+
+def regardless(d: View) -> list[Claim]:
+    """"regardless of status", "whatever its status", "all statuses and channels": no filter on them."""
+    p = Pending(d)
+    _regardless(p)
+    return p.claims
+
+
+def every_row(d: View) -> list[Claim]:
+    """"include every order", "show me every customer": all rows (the table's name is left to sources)."""
+    p = Pending(d)
     for m in _EVERY_ROW.finditer(d.prompt):
         if any(t.score >= 0.85 for t in d.linker.tables(m.group("t"))[:1]):
-            _consume(d, m.start(), m.start("t"), f"all rows ('{m.group(0)}')")
-    _included(d)
-    _ignore(d)
+            _consume(p, m.start(), m.start("t"), f"all rows ('{m.group(0)}')")
+    return p.claims
+
+
+def included(d: View) -> list[Claim]:
+    """"including terminated employees", "terminated people included", "counting everyone ever hired"."""
+    p = Pending(d)
+    _included(p)
+    return p.claims
+
+
+def ignored(d: View) -> list[Claim]:
+    """"ignore currency differences", "ignore discounts": a concept not applied (and not used elsewhere)."""
+    p = Pending(d)
+    _ignore(p)
+    return p.claims
+
+
+def no_transform(d: View) -> list[Claim]:
+    """"no rounding needed", "don't round", "(no re-casing)"."""
+    p = Pending(d)
     for m in _NO_TRANSFORM.finditer(d.prompt):
-        _consume(d, m.start(), m.end(), f"no transformation ('{m.group(0).strip(' ()')}')")
+        _consume(p, m.start(), m.end(), f"no transformation ('{m.group(0).strip(' ()')}')")
+    return p.claims
+
+
+def as_is(d: View) -> list[Claim]:
+    """"keep the names exactly as they are stored", "otherwise keep the rows as they are", "as is"."""
+    p = Pending(d)
     for m in _AS_THEY_ARE.finditer(d.prompt):
         what = (m.groupdict().get("what") or "").strip()
         if what and _names_condition(d, m.start("what"), m.end("what")):
             continue
-        _consume(d, m.start(), m.end(), f"values kept as stored ('{m.group(0).strip()}')")
-    _as_integers(d)
+        _consume(p, m.start(), m.end(), f"values kept as stored ('{m.group(0).strip()}')")
+    return p.claims
+
+
+def as_integers(d: View) -> list[Claim]:
+    """"year and month, both as integers": date parts are integers already."""
+    p = Pending(d)
+    _as_integers(p)
+    return p.claims
 
 
 # ------------------------------------------------------------------------------------------------
-
-
-def _mark(d: Draft, start: int, end: int) -> None:
-    for t in d.tokens.items:
-        if t.start < end and t.end > start:
-            t.used = True
 
 
 def _overlapping(rx: re.Pattern[str], text: str) -> list[re.Match[str]]:
@@ -159,32 +199,18 @@ def _overlapping(rx: re.Pattern[str], text: str) -> list[re.Match[str]]:
     return out
 
 
-def _free(d: Draft, start: int, end: int) -> bool:
-    return not any(t.used for t in d.tokens.overlapping(start, end) if t.kind != "punct")
+def _consume(p: Pending, start: int, end: int, note: str) -> None:
+    """Claim [start, end) with its note, when no claim (nor this step's own) holds its words."""
+    if p.free(start, end):
+        p.take(start, end, Edit.add("notes", note), why=note)
 
 
-def _consume(d: Draft, start: int, end: int, note: str) -> None:
-    if not _free(d, start, end):
-        return
-    _mark(d, start, end)
-    d.notes.append(note)
+def _spans(d: View) -> list[tuple[int, int, TableMatch | ColumnMatch | ValueMatch]]:
+    """The mentions with where they are in the request (the linker's offsets)."""
+    return [(*span, m) for m in mentions(d) if (span := mention_span(d, m)) is not None]
 
 
-def _spans(d: Draft) -> list[tuple[int, int, TableMatch | ColumnMatch | ValueMatch]]:
-    out = []
-    low = d.prompt.lower()
-    pos = 0
-    for m in mentions(d):
-        i = low.find(m.text.lower(), pos)
-        if i < 0:
-            i = low.find(m.text.lower())
-        if i >= 0:
-            out.append((i, i + len(m.text), m))
-            pos = i
-    return out
-
-
-def _names_condition(d: Draft, start: int, end: int) -> bool:
+def _names_condition(d: View, start: int, end: int) -> bool:
     """A value or a number inside [start, end): a real condition, not a no-op."""
     if any(t.kind in ("number", "quoted", "date") for t in d.tokens.starting(start, end)):
         return True
@@ -193,7 +219,7 @@ def _names_condition(d: Draft, start: int, end: int) -> bool:
     return any(isinstance(m, ValueMatch) and s < end and e > start for s, e, m in _spans(d))
 
 
-def _columns_named(d: Draft, start: int, end: int) -> list[tuple[int, int, ColumnMatch]] | None:
+def _columns_named(d: View, start: int, end: int) -> list[tuple[int, int, ColumnMatch]] | None:
     """The column mentions that make up [start, end) (joined by and/or/commas); None if anything else is there."""
     found = [(s, e, m) for s, e, m in _spans(d) if isinstance(m, ColumnMatch) and s >= start and e <= end]
     if not found:
@@ -206,14 +232,14 @@ def _columns_named(d: Draft, start: int, end: int) -> list[tuple[int, int, Colum
     return found
 
 
-def _valued_elsewhere(d: Draft, cols: list[tuple[int, int, ColumnMatch]], start: int, end: int) -> bool:
+def _valued_elsewhere(d: View, cols: list[tuple[int, int, ColumnMatch]], start: int, end: int) -> bool:
     keys = {(m.table, m.column) for _, _, m in cols}
     return any(isinstance(m, ValueMatch) and (m.table, m.column) in keys and not (start <= s < end)
                for s, _, m in _spans(d))  # fmt: skip
 
 
-def _regardless(d: Draft) -> None:
-    """"regardless of status", "whatever its status", "all statuses and channels": no filter on them."""
+def _regardless(p: Pending) -> None:
+    d = p.view
     for m in (m for rx in _REGARDLESS for m in _overlapping(rx, d.prompt)):
         ns, ne = m.start("nouns"), m.end("nouns")
         # trim trailing words that are not column mentions ("all statuses and channels in 2024")
@@ -226,17 +252,17 @@ def _regardless(d: Draft) -> None:
             if cut is None:
                 break
             ne = ns + cut.start()
-        if not cols or not _free(d, m.start(), ne):
+        if not cols or not p.free(m.start(), ne):
             continue
         if _EXCEPTION.match(d.prompt[ne:]) or _valued_elsewhere(d, cols, m.start(), ne):
             continue
         tail = re.match(r"\s+(?:it|they|he|she)\s+(?:has|have|had|is|are|was|were)\b", d.prompt[ne:], re.IGNORECASE)
         end = ne + (tail.end() if tail else 0)
         names = ", ".join(dict.fromkeys(m2.column for _, _, m2 in cols))
-        _consume(d, m.start(), end, f"no filter on {names} (the request says '{d.prompt[m.start():end].strip()}')")
+        _consume(p, m.start(), end, f"no filter on {names} (the request says '{d.prompt[m.start():end].strip()}')")
 
 
-def _state_column(d: Draft, word: str) -> ColumnMatch | ValueMatch | None:
+def _state_column(d: View, word: str) -> ColumnMatch | ValueMatch | None:
     """An event/state word: a date column ("terminated"), a boolean ("inactive") or a status value ("cancelled")."""
     low = word.lower()
     stem = re.sub(r"^(?:in|un|non-?)(?=[a-z]{4,})", "", low)
@@ -252,12 +278,12 @@ def _state_column(d: Draft, word: str) -> ColumnMatch | ValueMatch | None:
     return None
 
 
-def _included(d: Draft) -> None:
-    """"including terminated employees", "terminated people included", "counting everyone ever hired"."""
+def _included(p: Pending) -> None:
+    d = p.view
     for rx, kind in ((_INCLUDED_BEFORE, "before"), (_INCLUDED_AFTER, "after"), (_EVERYONE, "everyone")):
         for m in rx.finditer(d.prompt):
             state = m.group("state")
-            if not _free(d, m.start(), m.end()):
+            if not p.free(m.start(), m.end()):
                 continue
             end = m.end()
             if kind == "everyone":
@@ -277,24 +303,24 @@ def _included(d: Draft) -> None:
                     elif isinstance(hit, ValueMatch) and not _owner_before(d, m.start(), hit.table):
                         continue  # "orders including laptops": a condition on what they contain
             what = hit.column
-            _consume(d, m.start(), end, f"no filter on {what} (the request includes '{state}' rows)")
+            _consume(p, m.start(), end, f"no filter on {what} (the request includes '{state}' rows)")
 
 
-def _owner_before(d: Draft, pos: int, table: str) -> bool:
+def _owner_before(d: View, pos: int, table: str) -> bool:
     """A mention of ``table`` (or of one of its columns) among the few words before ``pos``."""
     window = max(0, pos - 40)
     return any(isinstance(m, (TableMatch, ColumnMatch)) and m.table == table and window <= e <= pos + 1
                for _, e, m in _spans(d))  # fmt: skip
 
 
-def _table_word(d: Draft, word: str) -> bool:
+def _table_word(d: View, word: str) -> bool:
     if word.lower() in ("ones", "people", "rows", "records", "staff", "those", "too"):
         return True
     return any(t.score >= 0.85 for t in d.linker.tables(word)[:1])
 
 
-def _ignore(d: Draft) -> None:
-    """"ignore currency differences", "ignore discounts": a concept not applied (and not used elsewhere)."""
+def _ignore(p: Pending) -> None:
+    d = p.view
     for m in _IGNORE.finditer(d.prompt):
         words = m.group("what").split()
         end = m.end() if m.group("diff") else m.start("what") + len(words[0])
@@ -303,7 +329,7 @@ def _ignore(d: Draft) -> None:
             if hits and hits[0].text.lower() == m.group("what").lower():
                 end = m.end("what")
         what_start = m.start("what")
-        if not _free(d, m.start(), end):
+        if not p.free(m.start(), end):
             continue
         if re.match(r"^\s*(?:where|whose|that|which|who|from|with|without|if|when|of|in)\b", d.prompt[end:], re.I):
             continue  # "ignore orders where ...": rows to drop, not a concept
@@ -313,16 +339,16 @@ def _ignore(d: Draft) -> None:
         rest = d.prompt[: m.start()] + " " + d.prompt[end:]
         if re.search(rf"\b{re.escape(stem)}", rest, re.IGNORECASE):
             continue  # the concept is used elsewhere in the request
-        _consume(d, m.start(), end, f"'{d.prompt[m.start():end]}': nothing applied")
+        _consume(p, m.start(), end, f"'{d.prompt[m.start():end]}': nothing applied")
 
 
-def _as_integers(d: Draft) -> None:
-    """"year and month, both as integers": date parts are integers already."""
+def _as_integers(p: Pending) -> None:
+    d = p.view
     for m in _AS_INT.finditer(d.prompt):
-        if not _free(d, m.start(), m.end()):
+        if not p.free(m.start(), m.end()):
             continue
         clause = re.split(r"[.;!?\n]", d.prompt[: m.start()])[-1]
         clause = _PART_OF.sub("", clause)  # "the year and month of the order date" → "the year and month"
         content = [w for w in re.findall(r"[A-Za-z]+", clause.lower()) if w not in _PART_FILLER]
         if content and content[-1] in _DATE_PARTS:
-            _consume(d, m.start(), m.end(), "date parts are integers already")
+            _consume(p, m.start(), m.end(), "date parts are integers already")

@@ -6,6 +6,11 @@ aliases, derived columns, windows) first, then among the source columns.
 Superlatives without a column use what they imply: "most expensive" → a price,
 "newest"/"most recent" → the table's main date, "biggest"/"highest" → the only
 measure the request computed, else the table's main measure.
+
+One step per kind of phrase (top N, "sorted by", "X first", "alphabetically", "limit N"), each
+returning claims. A phrase opens on words no claim explains (not even a table's name: "one order
+on the same day" sorts nothing) and none held back for the output list (``reserved``); the column
+words after "by" may be explained already (a measure's name): those claims build on them.
 """
 
 from __future__ import annotations
@@ -14,10 +19,9 @@ import re
 
 from datamorph.catalog import TEMPORAL_FAMILIES
 from datamorph.errors import PlanError
-from datamorph.planner.draft import Draft
+from datamorph.planner.claims import Claim, Edit, View, claim
 from datamorph.planner.linking import ColumnMatch
-from datamorph.planner.recognizers.common import in_play
-from datamorph.planner.recognizers.phrases import reserved
+from datamorph.planner.recognizers.common import Work, explained, in_play, unexplained
 from datamorph.planner.text import Token
 from datamorph.spec import OrderItem
 
@@ -59,40 +63,94 @@ _HARMLESS = frozenset({"gross"})  # qualifies a measure name without changing it
 _BY = re.compile(r"^\s*(?:by|in\s+terms\s+of|based\s+on|ranked\s+by|according\s+to)\s+", re.IGNORECASE)
 
 
-def recognize(d: Draft) -> None:
-    """Set ``d.order_by`` and ``d.limit`` from top-N phrases, "sorted by", "X first" and "limit N"."""
-    _top_n(d)
-    _sorted_by(d)
-    _standalone(d)
-    _alphabetical(d)
-    _limit(d)
+def top_n(d: View) -> list[Claim]:
+    """"top 10 products by revenue", "the 5 most expensive products": the order and the limit."""
+    w = Work(d)
+    for i, t in enumerate(d.tokens.items):
+        if t.kind == "number" and not explained(w, t) and isinstance(t.value, int) and t.value > 0:
+            _top_n_at(w, i)
+    return w.claims
+
+
+def sorted_by(d: View) -> list[Claim]:
+    """"sorted by amount descending, then by name"."""
+    w = Work(d)
+    for m in _SORT.finditer(d.prompt):
+        if _open(w, m.start(), m.end()):
+            _sorted_by(w, m)
+    return w.claims
+
+
+def standalone(d: View) -> list[Claim]:
+    """"newest first", "cheapest first", "highest first": the column the word implies."""
+    w = Work(d)
+    for m in _STANDALONE.finditer(d.prompt):
+        if not _open(w, m.start(), m.end()):
+            continue
+        item = _standalone(w, m)
+        w.claims.append(claim(m.start(), m.end(), Edit.add("order_by", item), why="an order without a column"))
+    return w.claims
+
+
+def alphabetical(d: View) -> list[Claim]:
+    """"sorted alphabetically" / "in alphabetical order" without a column: the table's one name column."""
+    w = Work(d)
+    for m in _ALPHA.finditer(d.prompt):
+        word = re.search(r"alphabetic\w*|a\s*-\s*z|a\s+to\s+z", m.group(0), re.IGNORECASE)
+        if word is None or not _open(w, m.start() + word.start(), m.start() + word.end()) or d.base is None:
+            continue
+        table = d.catalog.table(d.base)
+        names = [c.name for c in table.columns if c.family == "text" and "name" in c.name.lower()]
+        if len(names) != 1:
+            raise PlanError(f"'{m.group(0)}': alphabetically by which column of {table.name}?",
+                            hint="say 'sorted by <column>'")  # fmt: skip
+        item = OrderItem(column=f"{table.name}.{names[0]}", provenance=m.group(0))
+        w.claims.append(claim(m.start(), m.end(), Edit.add("order_by", item), over=True, why="alphabetically"))
+    return w.claims
+
+
+def limit(d: View) -> list[Claim]:
+    """"limit 20", "only the first 5 rows"."""
+    w = Work(d)
+    for m in _LIMIT.finditer(d.prompt):
+        n = _number_at(d, m.start("n"), m.end("n"))
+        if n is not None and _open(w, m.start(), m.end()):
+            w.claims.append(claim(m.start(), m.end(), Edit.set("limit", n), why="a row limit"))
+    return w.claims
 
 
 # ------------------------------------------------------------------------------------------------
 
 
-def _toks(d: Draft, start: int, end: int) -> list[Token]:
+def _open(w: Work, start: int, end: int) -> bool:
+    """[start, end) may open an ordering phrase: no claim explains a word of it (:func:`unexplained`: a
+    table's name is no sort verb) and none is held back for the output list."""
+    return unexplained(w, start, end) and not _reserved(w.view, start, end)
+
+
+def _reserved(d: View, start: int, end: int) -> bool:
+    """A word of [start, end) lies in a span held back for the output list (``d.reserved``)."""
+    return any(a <= t.start and t.end <= b for t in d.tokens.overlapping(start, end) if t.kind != "punct"
+               for a, b in d.reserved)  # fmt: skip
+
+
+def _toks(d: View | Work, start: int, end: int) -> list[Token]:
     return [t for t in d.tokens.overlapping(start, end)]
 
 
-def _free(d: Draft, start: int, end: int) -> bool:
-    held = reserved(d)
-    return not any(t.used or id(t) in held for t in _toks(d, start, end) if t.kind != "punct")
+def _brought_since(w: Work, mark: int) -> list[Edit]:
+    """The edits that bring in the tables found since ``mark`` (``len(w.brought)`` then)."""
+    return [Edit.use_table(t) for t in w.brought[mark:]]
 
 
-def _mark(d: Draft, start: int, end: int) -> None:
-    for t in _toks(d, start, end):
-        t.used = True
-
-
-def _number_at(d: Draft, start: int, end: int) -> int | None:
+def _number_at(d: View, start: int, end: int) -> int | None:
     for t in _toks(d, start, end):
         if t.kind == "number" and isinstance(t.value, (int, float)) and float(t.value).is_integer():
             return int(t.value)
     return None
 
 
-def _phrase_after(d: Draft, pos: int, max_words: int = 4) -> list[Token]:
+def _phrase_after(d: View | Work, pos: int, max_words: int = 4) -> list[Token]:
     """The unused words right after ``pos`` (up to a punctuation, a used word or a connector)."""
     out: list[Token] = []
     for t in d.tokens.items:
@@ -108,8 +166,11 @@ def _phrase_after(d: Draft, pos: int, max_words: int = 4) -> list[Token]:
     return out
 
 
-def order_target(d: Draft, tokens: list[Token]) -> tuple[str, int] | None:
-    """The order column a phrase names (a defined name first) and how many of its tokens it used."""
+def order_target(d: Work, tokens: list[Token]) -> tuple[str, int] | None:
+    """The order column a phrase names (a defined name first) and how many of its tokens it used.
+
+    A column of a table not in play brings that table in (:meth:`Work.use`).
+    """
     defined = {**{a.alias.lower(): a.alias for a in d.aggregations}, **{x.name.lower(): x.name for x in d.derived},
                **{w.name.lower(): w.name for w in d.windows}}  # fmt: skip
     if len(tokens) > 1 and tokens[0].low in _HARMLESS:
@@ -136,7 +197,7 @@ def order_target(d: Draft, tokens: list[Token]) -> tuple[str, int] | None:
             if d.group_by and f"{hits[0].table}.{hits[0].column}" not in d.group_by and len(grouped) == 1:
                 return grouped[0], n  # a grouped key shared by two tables: sort by the one that is grouped
             if hits[0].table not in in_play(d):
-                d.use_table(hits[0].table)
+                d.use(hits[0].table)
             return f"{hits[0].table}.{hits[0].column}", n
     return None
 
@@ -145,7 +206,7 @@ def _whole(m: ColumnMatch, phrase: str) -> bool:
     return len(phrase.split()) == 1 or m.text.strip().lower() == phrase.strip().lower()
 
 
-def _measure(d: Draft, words: str) -> str:
+def _measure(d: Work, words: str) -> str:
     """What "biggest"/"highest" rank by: the one computed measure, else the base table's main measure."""
     if len(d.aggregations) == 1:
         return d.aggregations[0].alias
@@ -156,10 +217,10 @@ def _measure(d: Draft, words: str) -> str:
 
     if d.base is None:
         raise PlanError(f"'{words}': ranked by what?", hint="say 'by <column>'")
-    return f"{d.base}.{main_measure(d, d.catalog.table(d.base), words)}"
+    return f"{d.base}.{main_measure(d, d.catalog.table(d.base), words)}"  # type: ignore[arg-type]
 
 
-def _date(d: Draft, words: str) -> str:
+def _date(d: Work, words: str) -> str:
     from datamorph.planner.recognizers.dates import main_date_column
 
     if d.base is None:
@@ -170,14 +231,14 @@ def _date(d: Draft, words: str) -> str:
     return f"{d.base}.{col}"
 
 
-def _price(d: Draft, words: str) -> str:
+def _price(d: Work, words: str) -> str:
     hits = d.linker.columns("price", in_play(d) or None) or d.linker.columns("cost", in_play(d) or None)
     if hits:
         return f"{hits[0].table}.{hits[0].column}"
     return _measure(d, words)
 
 
-def _event_date(d: Draft, verbs: list[Token]) -> str | None:
+def _event_date(d: Work, verbs: list[Token]) -> str | None:
     """'hired' → hire_date, 'signed up' → signup_date, 'started' → started_at: the date column of the verb."""
     from datamorph.planner.recognizers.dates import _verb_column
 
@@ -186,49 +247,50 @@ def _event_date(d: Draft, verbs: list[Token]) -> str | None:
         for m in d.linker.columns(phrase, in_play(d) or None)[:3]:
             if d.catalog.table(m.table).column(m.column).family in TEMPORAL_FAMILIES:
                 return f"{m.table}.{m.column}"
-    return _verb_column(d, verbs[0].low) if verbs else None
+    return _verb_column(d, verbs[0].low) if verbs else None  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------------------------------
 
 
-def _top_n(d: Draft) -> None:
-    items = d.tokens.items
-    for i, t in enumerate(items):
-        if t.kind != "number" or t.used or not isinstance(t.value, int) or t.value <= 0:
-            continue
-        prev = items[i - 1] if i > 0 and not items[i - 1].used else None
-        kw = prev.low if prev is not None and prev.low in _TOP_WORDS else ""
-        sm = _SUP.match(d.prompt[t.end :])
-        sup = re.sub(r"\s+", " ", sm.group("sup").lower()) if sm else ""
-        if not kw and not sup or sm and not _free(d, t.end, t.end + sm.end()):
-            continue
-        start = prev.start if kw and prev is not None else t.start
-        end = t.end + (sm.end() if sm else 0)
-        if q := _QUALIFIER.match(d.prompt[end:]):  # "the 20 biggest individual transactions": no aggregation
-            end += q.end()
-        words = d.prompt[start:end]
-        column, desc = _superlative(d, kw, sup, words, t.end + (sm.start("sup") if sm else 0))
-        noun_end = _skip_nouns(d, end)
-        by = _BY.match(d.prompt[noun_end:])
-        if by is not None:
-            phrase = _phrase_after(d, noun_end + by.end())
-            target = order_target(d, phrase) if phrase else None
-            if target is None:
-                what = " ".join(x.text for x in phrase) or d.prompt[noun_end + by.end() :].split(" ")[0]
-                raise PlanError(f"'{words} ... by {what}': no such column or measure",
-                                hint="name a column of the table or a measure the request computes")  # fmt: skip
-            column = target[0]
-            _mark(d, noun_end, phrase[target[1] - 1].end)
-            words = d.prompt[start : phrase[target[1] - 1].end]
-        if column is None:
-            column = _measure(d, words)
-        d.order_by.append(OrderItem(column=column, direction="desc" if desc else "asc", provenance=words.strip()))
-        d.limit = t.value
-        _mark(d, start, end)
+def _top_n_at(w: Work, i: int) -> None:
+    """The top-N phrase at number token ``i``, if it is one: "top 5", "the 3 biggest", "top 10 ... by X"."""
+    d, items = w.view, w.view.tokens.items
+    t = items[i]
+    prev = items[i - 1] if i > 0 and not explained(w, items[i - 1]) else None
+    kw = prev.low if prev is not None and prev.low in _TOP_WORDS else ""
+    sm = _SUP.match(d.prompt[t.end :])
+    sup = re.sub(r"\s+", " ", sm.group("sup").lower()) if sm else ""
+    if not kw and not sup or sm and not _open(w, t.end, t.end + sm.end()):
+        return
+    mark = len(w.brought)
+    start = prev.start if kw and prev is not None else t.start
+    end = t.end + (sm.end() if sm else 0)
+    if q := _QUALIFIER.match(d.prompt[end:]):  # "the 20 biggest individual transactions": no aggregation
+        end += q.end()
+    words = d.prompt[start:end]
+    column, desc = _superlative(w, kw, sup, words, t.end + (sm.start("sup") if sm else 0))
+    noun_end = _skip_nouns(w, end)
+    by = _BY.match(d.prompt[noun_end:])
+    spans = [(start, end)]
+    if by is not None:
+        phrase = _phrase_after(d, noun_end + by.end())
+        target = order_target(w, phrase) if phrase else None
+        if target is None:
+            what = " ".join(x.text for x in phrase) or d.prompt[noun_end + by.end() :].split(" ")[0]
+            raise PlanError(f"'{words} ... by {what}': no such column or measure",
+                            hint="name a column of the table or a measure the request computes")  # fmt: skip
+        column = target[0]
+        spans.append((noun_end, phrase[target[1] - 1].end))
+        words = d.prompt[start : phrase[target[1] - 1].end]
+    if column is None:
+        column = _measure(w, words)
+    item = OrderItem(column=column, direction="desc" if desc else "asc", provenance=words.strip())
+    edits = (*_brought_since(w, mark), Edit.add("order_by", item), Edit.set("limit", t.value))
+    w.claims.append(Claim(tuple(spans), edits, over=True, why="top N"))  # the words after "by" may name a measure
 
 
-def _superlative(d: Draft, kw: str, sup: str, words: str, sup_start: int) -> tuple[str | None, bool]:
+def _superlative(d: Work, kw: str, sup: str, words: str, sup_start: int) -> tuple[str | None, bool]:
     """The column a superlative implies (None: the measure, or a later 'by ...') and whether it is descending."""
     parts = sup.split()
     desc = not (kw in ("bottom", "oldest", "earliest") or parts[:1] == ["least"] or parts[:1] and parts[0] in _SUPER_ASC
@@ -255,88 +317,58 @@ def _superlative(d: Draft, kw: str, sup: str, words: str, sup_start: int) -> tup
     return None, desc
 
 
-def _skip_nouns(d: Draft, pos: int) -> int:
+def _skip_nouns(w: Work, pos: int) -> int:
     """Past the noun after a top-N ("products", "sales reps") to where a "by ..." may start."""
-    for t in d.tokens.items:
+    for t in w.view.tokens.items:
         if t.start < pos:
             continue
         if t.kind != "word" or t.low in ("by", "based", "according", "in"):
             return t.start
-        if not t.used:
+        if not explained(w, t):
             return t.start
         pos = t.end
     return pos
 
 
-def _sorted_by(d: Draft) -> None:
-    for m in _SORT.finditer(d.prompt):
-        if not _free(d, m.start(), m.end()):
-            continue
-        pos = m.end()
-        end = pos
-        items: list[OrderItem] = []
-        while True:
-            phrase = _phrase_after(d, pos)
-            target = order_target(d, phrase) if phrase else None
-            if target is None:
-                what = " ".join(t.text for t in phrase) or d.prompt[pos:].split(" ")[0]
-                raise PlanError(f"'{d.prompt[m.start():pos].strip()} {what}': no such column or measure",
-                                hint="name a column of the table or a measure the request computes")  # fmt: skip
-            end = phrase[target[1] - 1].end
-            direction = "asc"
-            dm = _DIR.match(d.prompt[end:])
-            if dm is not None:
-                direction = "desc" if dm.group("desc") else "asc"
-                end += dm.end()
-            items.append(OrderItem(column=target[0], direction=direction,  # type: ignore[arg-type]
-                                   provenance=d.prompt[pos:end].strip()))  # fmt: skip
-            nxt = re.match(r"^\s*(?:,\s*)?(?:and\s+|then\s+(?:by\s+)?|,\s*)", d.prompt[end:], re.IGNORECASE)
-            if nxt is None or not phrase or not _phrase_after(d, end + nxt.end()):
-                break
-            after = _phrase_after(d, end + nxt.end())
-            if order_target(d, after) is None:
-                break
-            pos = end + nxt.end()
-        d.order_by.extend(items)
-        _mark(d, m.start(), end)
+def _sorted_by(w: Work, m: re.Match[str]) -> None:
+    d, mark = w.view, len(w.brought)
+    pos = m.end()
+    end = pos
+    items: list[OrderItem] = []
+    while True:
+        phrase = _phrase_after(d, pos)
+        target = order_target(w, phrase) if phrase else None
+        if target is None:
+            what = " ".join(t.text for t in phrase) or d.prompt[pos:].split(" ")[0]
+            raise PlanError(f"'{d.prompt[m.start():pos].strip()} {what}': no such column or measure",
+                            hint="name a column of the table or a measure the request computes")  # fmt: skip
+        end = phrase[target[1] - 1].end
+        direction = "asc"
+        dm = _DIR.match(d.prompt[end:])
+        if dm is not None:
+            direction = "desc" if dm.group("desc") else "asc"
+            end += dm.end()
+        items.append(OrderItem(column=target[0], direction=direction,  # type: ignore[arg-type]
+                               provenance=d.prompt[pos:end].strip()))  # fmt: skip
+        nxt = re.match(r"^\s*(?:,\s*)?(?:and\s+|then\s+(?:by\s+)?|,\s*)", d.prompt[end:], re.IGNORECASE)
+        if nxt is None or not phrase or not _phrase_after(d, end + nxt.end()):
+            break
+        after = _phrase_after(d, end + nxt.end())
+        if order_target(w, after) is None:
+            break
+        pos = end + nxt.end()
+    edits = (*_brought_since(w, mark), Edit.add("order_by", *items))
+    w.claims.append(claim(m.start(), end, *edits, over=True, why="sorted by"))  # the columns may name measures
 
 
-def _standalone(d: Draft) -> None:
-    for m in _STANDALONE.finditer(d.prompt):
-        if not _free(d, m.start(), m.end()):
-            continue
-        w = re.sub(r"\s+", " ", m.group("w").lower())
-        words = m.group(0)
-        if w in ("newest", "latest", "most recent", "oldest", "earliest"):
-            column = _date(d, words)
-            desc = w in ("newest", "latest", "most recent")
-        elif w in ("cheapest", "most expensive"):
-            column, desc = _price(d, words), w != "cheapest"
-        else:
-            column, desc = _measure(d, words), w in ("highest", "largest", "biggest")
-        d.order_by.append(OrderItem(column=column, direction="desc" if desc else "asc", provenance=words))
-        _mark(d, m.start(), m.end())
-
-
-def _alphabetical(d: Draft) -> None:
-    """"sorted alphabetically" / "in alphabetical order" without a column: the table's one name column."""
-    for m in _ALPHA.finditer(d.prompt):
-        word = re.search(r"alphabetic\w*|a\s*-\s*z|a\s+to\s+z", m.group(0), re.IGNORECASE)
-        if word is None or not _free(d, m.start() + word.start(), m.start() + word.end()) or d.base is None:
-            continue
-        table = d.catalog.table(d.base)
-        names = [c.name for c in table.columns if c.family == "text" and "name" in c.name.lower()]
-        if len(names) != 1:
-            raise PlanError(f"'{m.group(0)}': alphabetically by which column of {table.name}?",
-                            hint="say 'sorted by <column>'")  # fmt: skip
-        d.order_by.append(OrderItem(column=f"{table.name}.{names[0]}", provenance=m.group(0)))
-        _mark(d, m.start(), m.end())
-
-
-def _limit(d: Draft) -> None:
-    for m in _LIMIT.finditer(d.prompt):
-        n = _number_at(d, m.start("n"), m.end("n"))
-        if n is None or not _free(d, m.start(), m.end()):
-            continue
-        d.limit = n
-        _mark(d, m.start(), m.end())
+def _standalone(w: Work, m: re.Match[str]) -> OrderItem:
+    w_ = re.sub(r"\s+", " ", m.group("w").lower())
+    words = m.group(0)
+    if w_ in ("newest", "latest", "most recent", "oldest", "earliest"):
+        column = _date(w, words)
+        desc = w_ in ("newest", "latest", "most recent")
+    elif w_ in ("cheapest", "most expensive"):
+        column, desc = _price(w, words), w_ != "cheapest"
+    else:
+        column, desc = _measure(w, words), w_ in ("highest", "largest", "biggest")
+    return OrderItem(column=column, direction="desc" if desc else "asc", provenance=words)

@@ -11,11 +11,13 @@ does not name and no column the plan does not use; and a superlative in it ("mos
 "least") matches the plan's ordering, or becomes the ordering by the plan's single measure
 (ordering without a limit never changes which rows come back). Anything else stays unused and
 the planner reports it. A request that is only a question is the request itself: untouched.
+
+One claim: the question's loose words, with the note (and the ordering it gives, if any).
 """
 
 from __future__ import annotations
 
-from datamorph.planner.draft import Draft
+from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.lexicon import OPERATOR_WORDS, STOPWORDS, normalize
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.common import mention_span, mentions
@@ -47,33 +49,36 @@ _COMPARISONS = frozenset({">", "<", ">=", "<=", "=", "==", "!=", "<>"})
 _MAX_LOOSE_WORDS = 6  # a headline is short; a long question is a request of its own
 
 
-def recognize(d: Draft) -> None:
+def rule(d: View) -> list[Claim]:
     """Set aside a headline question the rest of the request restates, when it is safe to."""
     span = _headline(d)
     if span is None:
-        return
+        return []
     q_end, toks = span
     loose = [t for t in toks if not t.used and t.kind == "word" and t.low not in STOPWORDS]
     if not loose or len(loose) > _MAX_LOOSE_WORDS or d.base is None:
-        return
+        return []
     if not any(t.used for t in d.tokens.items if t.start > q_end) or _carries_condition(toks):
-        return
+        return []
     sup = _superlative(toks)
     if not _loose_words_ok(d, loose, sup):
-        return
+        return []
     ok, compared = _mentions_ok(d, q_end, sup)
-    if not ok or sup is not None and not _ordering_ok(d, sup, compared):
-        return
-    for t in loose:
-        t.used = True
+    order = None
+    if ok and sup is not None:
+        ok, order = _ordering(d, sup, compared)
+    if not ok:
+        return []
     question = d.prompt[: q_end + 1].strip()
-    d.notes.append(f"headline question restated by the request: {question!r}")
+    note = f"headline question restated by the request: {question!r}"
+    edits = [*([Edit.add("order_by", order)] if order else []), Edit.add("notes", note)]
+    return [Claim(tuple((t.start, t.end) for t in loose), tuple(edits), why="a headline question the rest restates")]
 
 
 # ------------------------------------------------------------------------------------------------
 
 
-def _headline(d: Draft) -> tuple[int, list[Token]] | None:
+def _headline(d: View) -> tuple[int, list[Token]] | None:
     """(offset of the '?', the question's tokens) when the request opens with a question and goes on."""
     items = d.tokens.items
     for i, t in enumerate(items):
@@ -117,7 +122,7 @@ def _superlative(toks: list[Token]) -> tuple[Token, Token | None] | None:
 _SEVERAL = (Token("", "word", -1, -1), None)
 
 
-def _loose_words_ok(d: Draft, loose: list[Token], sup: tuple[Token, Token | None] | None) -> bool:
+def _loose_words_ok(d: View, loose: list[Token], sup: tuple[Token, Token | None] | None) -> bool:
     """No unused word of the question is an operator the question would need ("total", "each", "per")."""
     if sup is _SEVERAL:
         return False
@@ -136,7 +141,7 @@ def _loose_words_ok(d: Draft, loose: list[Token], sup: tuple[Token, Token | None
 _Compared = tuple[str, frozenset[str]] | None
 
 
-def _mentions_ok(d: Draft, q_end: int, sup: tuple[Token, Token | None] | None) -> tuple[bool, _Compared]:
+def _mentions_ok(d: View, q_end: int, sup: tuple[Token, Token | None] | None) -> tuple[bool, _Compared]:
     """Tables the question names are named again later; columns it names are used by the plan; no values.
 
     Also returns what the superlative compares when the word after it names something: a column
@@ -182,7 +187,7 @@ def _mentions_ok(d: Draft, q_end: int, sup: tuple[Token, Token | None] | None) -
     return True, compared
 
 
-def _column_names(d: Draft, m: ColumnMatch) -> frozenset[str]:
+def _column_names(d: View, m: ColumnMatch) -> frozenset[str]:
     """The linker's pick and the best match among the plan's own tables ("countries" is
     ``users.country`` in a plan about users, though customers have a country too)."""
     names = {f"{m.table}.{m.column}".lower()}
@@ -196,32 +201,32 @@ def _used_names(read: set[str], names: frozenset[str]) -> set[str]:
     return set(names & read)
 
 
-def _draft_text(d: Draft) -> set[str]:
+def _draft_text(d: View) -> set[str]:
     """The names (``table.column``, lower case) the draft's elements read."""
     return names_read([*d.filters, *d.derived, *d.aggregations, *d.having, *d.windows, *d.columns, *d.order_by],
                       d.group_by)  # fmt: skip
 
 
-def _ordering_ok(d: Draft, sup: tuple[Token, Token | None], compared: _Compared) -> bool:
-    """The plan already orders the way the superlative says, or is given the order by its only measure."""
+def _ordering(d: View, sup: tuple[Token, Token | None], compared: _Compared) -> tuple[bool, OrderItem | None]:
+    """Whether the plan already orders the way the superlative says (no new item), or can be given the order
+    by its only measure (that item)."""
     word = sup[0]
     direction = "desc" if word.low in _DESC else "asc"
     if d.order_by:
         first = d.order_by[0]
-        return first.direction == direction and _measures_it(d, first.column, compared)
+        return first.direction == direction and _measures_it(d, first.column, compared), None
     if d.limit is not None:
-        return False
+        return False, None
     measures = [a.alias for a in d.aggregations]
     if not measures and not d.group_by:
         measures = [x.name for x in d.derived if _numeric(x.expression)]
     if len(measures) != 1 or not _measures_it(d, measures[0], compared):
-        return False
+        return False, None
     words = d.prompt[word.start : (sup[1] or word).end]
-    d.order_by.append(OrderItem(column=measures[0], direction=direction, provenance=words))  # type: ignore[arg-type]
-    return True
+    return True, OrderItem(column=measures[0], direction=direction, provenance=words)  # type: ignore[arg-type]
 
 
-def _measures_it(d: Draft, target: str, compared: _Compared) -> bool:
+def _measures_it(d: View, target: str, compared: _Compared) -> bool:
     """``target`` (a measure name or a column) measures what the superlative compares.
 
     "the most money" needs a measure of the money column; "the most accounts" a count (or the
@@ -247,14 +252,14 @@ def _measures_it(d: Draft, target: str, compared: _Compared) -> bool:
     return bool(_used_names(read, names))
 
 
-def _is_entity_of(d: Draft, group_column: str, table: str) -> bool:
+def _is_entity_of(d: View, group_column: str, table: str) -> bool:
     """``orders.customer_id`` groups by the key of ``customers``: the rows ranked are customers."""
     column = group_column.lower().partition(".")[2]
     keys = {k.lower() for k in d.catalog.table(table).primary_key} if d.catalog.has_table(table) else set()
     return column in keys | {f"{normalize(table)}_id", f"{table.lower()}_id"}
 
 
-def _numeric_column(d: Draft, qualified: str) -> bool:
+def _numeric_column(d: View, qualified: str) -> bool:
     """A numeric source column that is not a key (ordering by an id ranks nothing)."""
     table, _, column = qualified.partition(".")
     if not column or not d.catalog.has_table(table) or not d.catalog.table(table).has_column(column):

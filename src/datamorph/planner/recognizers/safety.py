@@ -5,6 +5,9 @@ of a sentence or clause are always refused. Soft verbs (drop, remove, clear, ren
 refused only when their object is a table ("drop the customers table", "remove cancelled orders
 from the orders table"); otherwise they shape the result: "drop employees whose department is
 unknown", "remove duplicate rows", "replace missing ratings with 0".
+
+It claims no words: it only refuses (raises :class:`~datamorph.errors.UnsafeRequest`) or lets the
+request through.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import re
 
 from datamorph.errors import UnsafeRequest
-from datamorph.planner.draft import Draft
+from datamorph.planner.claims import Claim, View
 
 _CLAUSE = r"(?:^|[.;!?]\s*|\b(?:please|then|and|also|just|now|first)\s+)"
 _HARD = re.compile(_CLAUSE + r"(delete|truncate|update|overwrite|alter|insert|purge|wipe|erase)\b", re.IGNORECASE)
@@ -25,7 +28,8 @@ _TABLE_OBJECT = re.compile(r"^\s*(?:the\s+|all\s+|every\s+)?(?:[\w\"`']+\s+){0,2
                            r"|\bfrom\s+(?:the\s+)?[\w\"`']+\s+table\b", re.IGNORECASE)  # fmt: skip
 
 
-def recognize(d: Draft) -> None:
+def rule(d: View) -> list[Claim]:
+    """Raise :class:`UnsafeRequest` when the request asks to change data; claim nothing otherwise."""
     text = d.prompt
     m = _SQL.search(text)
     verb = m.group(0) if m else None
@@ -45,6 +49,7 @@ def recognize(d: Draft) -> None:
             f"the request asks to {verb.lower()} data; DataMorph never changes source tables",
             hint="ask for a new table instead, e.g. 'orders that are not cancelled into active_orders'",
         )
+    return []
 
 
 def _sentence_rest(text: str, start: int) -> str:
@@ -52,7 +57,7 @@ def _sentence_rest(text: str, start: int) -> str:
     return text[start : start + m.start()] if m else text[start:]
 
 
-def _bare_table_object(d: Draft, rest: str) -> bool:
+def _bare_table_object(d: View, rest: str) -> bool:
     """'drop customers' / 'remove the orders': the object is a whole table and nothing qualifies it."""
     words = re.sub(r"^\s*(?:the|all|every)\s+", "", rest.strip(), flags=re.I).split()
     return len(words) == 1 and d.catalog.has_table(words[0].strip("\"`'"))

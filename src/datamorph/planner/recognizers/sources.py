@@ -1,31 +1,42 @@
-"""Which table the request is about (the base), from the tables it names, or else its columns and values."""
+"""Which table the request is about (the base), from the tables it names, or else its columns and values.
+
+A table's name explains itself and may also be part of a later phrase ("orders over 100"), so the
+words of a table mention are claimed ``shared``; "table" after a name ("the orders table") is held.
+"""
 
 from __future__ import annotations
 
 import re
 
-from datamorph.planner.draft import Draft
+from datamorph.planner.claims import Claim, Edit, View, edit_only
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
-from datamorph.planner.recognizers.common import mark_mention, mentions
+from datamorph.planner.recognizers.common import mention_span, mentions, on_words
 
 _TABLE_WORD = re.compile(r"\s+(?:tables?|datasets?)\b", re.IGNORECASE)
 
 
-def recognize(d: Draft) -> None:
+def rule(d: View) -> list[Claim]:
+    """The tables the request names (explicit "X table" first), or the table most of its columns/values are in."""
     found = mentions(d)
     tables = [m for m in found if isinstance(m, TableMatch)]
     explicit = [m for m in tables if _TABLE_WORD.match(d.prompt, m.end if m.end >= 0 else 0) and m.end >= 0]
-    for m in explicit + tables:
-        d.use_table(m.table)
-        d.table_words.setdefault(m.table, m.text)
-        mark_mention(d, m)
+    out: list[Claim] = []
+    words = dict(d.table_words)
+    for m in dict.fromkeys(explicit + tables):
+        words.setdefault(m.table, m.text)
+        span = mention_span(d, m)
+        why = f"names the table {m.table}"
+        out.append(on_words(d, *span, Edit.use_table(m.table), shared=True, over=True, why=why) if span
+                   else edit_only(Edit.use_table(m.table), why=why))  # fmt: skip
     for m in explicit:  # "the orders table": the word 'table' is part of the name here
         w = _TABLE_WORD.match(d.prompt, m.end)
         if w:
-            for t in d.tokens.items:
-                if t.start >= w.start() and t.end <= w.end():
-                    t.used = True
-    if d.base is None:
+            out.append(on_words(d, w.start(), w.end(), over=True, why="'table' after its name"))
+    if words != d.table_words:
+        out.append(edit_only(Edit.set("table_words", words), why="the words that named each table"))
+    if d.base is None and not tables:
         owners = [m.table for m in found if isinstance(m, (ColumnMatch, ValueMatch))]
         if owners:
-            d.use_table(max(set(owners), key=owners.count))
+            out.append(edit_only(Edit.use_table(max(set(owners), key=owners.count)),
+                                 why="the table of the columns and values the request names"))  # fmt: skip
+    return out

@@ -5,6 +5,10 @@
 "combined log with one row per customer (source='retail', id=customer_id,
 signup_date) and one row per user (source='app', id=user_id, created_at)";
 "one list of all customers and employees with their first and last names and a type column".
+
+One claim per phrase read (the trigger, each part's list, "keep every row", "distinct"), then the
+edits: the first block's base and columns, one draft per further part, and the mentions later
+recognizers see (only the first block's tables: the others are not joined into it).
 """
 
 from __future__ import annotations
@@ -12,10 +16,14 @@ from __future__ import annotations
 import re
 
 from datamorph.errors import PlanError
+from datamorph.planner.claims import Claim, Edit, View, edit_only
 from datamorph.planner.draft import Draft
-from datamorph.planner.recognizers.common import mark_chars, mentions, restrict_mentions
-from datamorph.planner.recognizers.derived import clean_phrase, column_error, column_phrase
-from datamorph.spec import OutputColumn
+from datamorph.planner.linking import TableMatch
+from datamorph.planner.recognizers.common import Work, in_play, mention_span, mentions, on_words
+from datamorph.planner.recognizers.derived import clean_phrase, column_error
+from datamorph.planner.recognizers.derivekit import _FILLER as _NO_COLUMN
+from datamorph.planner.refs import tables_read
+from datamorph.spec import DerivedColumn, OutputColumn
 
 _NOUN = r"(?:list|table|log|feed|set|result|roster|directory|view|report|dataset)"
 _MEASURE = (r"(?:total|totals|spend|spending|amount|amounts|revenue|sales|value|sum|count|cost|costs|price|quantity|"
@@ -55,53 +63,55 @@ _LIST_START = re.compile(r"\b(?:with|showing|including|having|columns?:?|fields?
 _SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*", re.I)
 
 
-def recognize(d: Draft) -> None:
-    """Split a stacking request into one draft per table (``d`` keeps the first; ``d.union`` the rest)."""
+def rule(d: View) -> list[Claim]:
+    """Split a stacking request into one block per table: the first is the draft's, the rest ``union``."""
     triggers = list(_TRIGGER.finditer(d.prompt))
     if not triggers and not re.search(r"\bone\s+row\s+per\b.*\band\s+one\s+row\s+per\b", d.prompt, re.I):
-        return
-    parts = _parts_with_lists(d)
+        return []
+    w = Work(d)
+    parts = _parts_with_lists(w)
     if parts is None:
-        parts = _parts_with_shared_list(d, triggers)
-    if parts is None:
-        return
+        parts = _parts_with_shared_list(w, triggers)
+    if parts is None:  # not a stacking request after all: what it read stays read
+        return w.claims + ([edit_only(*(Edit.use_table(t) for t in w.brought), why="tables named")] if w.brought else [])
     first, *rest = parts
-    _restated_list(d, [c.name or (c.column or "").split(".")[-1] for c in first[1]])
-    d.base, d.columns = first
-    d.union.extend(_part_draft(d, table, cols) for table, cols in rest)
+    _restated_list(w, [c.name or (c.column or "").split(".")[-1] for c in first[1]])
     keep_all = _KEEP_ALL.search(d.prompt)
     if keep_all:  # "Keep every row from both tables": UNION ALL, said outright
-        mark_chars(d, keep_all.start(), keep_all.end())
+        w.claims.append(on_words(d, keep_all.start(), keep_all.end(), over=True, why="union all"))
     dist = _DISTINCT.search(d.prompt) if keep_all is None else None
     if dist:
-        d.union_mode = "distinct"
-        mark_chars(d, dist.start(), dist.end())
-    for trig in triggers:
-        mark_chars(d, trig.start(), trig.end())
+        w.claims.append(on_words(d, dist.start(), dist.end(), Edit.set("union_mode", "distinct"), over=True,
+                                 why="union without duplicates"))  # fmt: skip
+    w.claims.extend(on_words(d, t.start(), t.end(), over=True, why="stacking") for t in triggers)
     # later recognizers (sources first) work on the first block: they must not join the other parts' tables
     others = {t for t, _ in rest} - {first[0]}
-    restrict_mentions(d, lambda m: getattr(m, "table", None) not in others)
+    keep = [m for m in mentions(d) if getattr(m, "table", None) not in others]
+    parts_edits = (Edit.set("base", first[0]), Edit.set("columns", first[1]),
+                   Edit.add("union", *(_part_draft(d, table, cols) for table, cols in rest)), Edit.set("mentions", keep))
+    w.claims.append(edit_only(*(Edit.use_table(t) for t in w.brought), *parts_edits, why="the stacked blocks"))
+    return w.claims
 
 
 _RESTATE = re.compile(r"\b(?:output\s+)?(?:columns?|fields?|output|return|returns)\s*:?\s*(?P<list>[\w ,]{1,300}?)\s*(?:[.;!?]|$)",
                       re.I)  # fmt: skip
 
 
-def _restated_list(d: Draft, names: list[str]) -> None:
+def _restated_list(w: Work, names: list[str]) -> None:
     """"Columns: source, id, signup_date." after the parts: the same names again, in order."""
-    for m in _RESTATE.finditer(d.prompt):
+    for m in _RESTATE.finditer(w.view.prompt):
         items = [x.strip().lower() for x in re.split(r"\s*(?:,|\band\b)\s*", m.group("list")) if x.strip()]
         if items == [n.lower() for n in names]:
-            mark_chars(d, m.start(), m.end())
+            w.claims.append(on_words(w.view, m.start(), m.end(), over=True, why="the stacked columns restated"))
 
 
-def _part_draft(d: Draft, table: str, cols: list[OutputColumn]) -> Draft:
+def _part_draft(d: View, table: str, cols: list[OutputColumn]) -> Draft:
     """The draft of one further stacked part: its table and its output list (nothing else is said of it)."""
     return Draft(prompt=d.prompt, tokens=d.tokens, catalog=d.catalog, linker=d.linker,
                  reference_date=d.reference_date, base=table, columns=cols)  # fmt: skip
 
 
-def _table(d: Draft, word: str) -> str | None:
+def _table(d: View | Work, word: str) -> str | None:
     hits = d.linker.tables(word)
     return hits[0].table if hits else None
 
@@ -110,8 +120,9 @@ def _literal(text: str) -> str:
     return "'" + text.strip().strip("'\"").replace("'", "''") + "'"
 
 
-def _parts_with_lists(d: Draft) -> list[tuple[str, list[OutputColumn]]] | None:
+def _parts_with_lists(w: Work) -> list[tuple[str, list[OutputColumn]]] | None:
     """``customers (a, b) and employees (c, d)``: each table with its own list."""
+    d = w
     tabled = [(t, m) for m in _PART.finditer(d.prompt) if (t := _table(d, m.group("table"))) is not None]
     if len(tabled) < 2:
         return None  # one parenthesis after a table is no per-part list
@@ -129,12 +140,13 @@ def _parts_with_lists(d: Draft) -> list[tuple[str, list[OutputColumn]]] | None:
         qual = m.group("qual")
         labels = {(c.expression or "").strip("'").lower() for c in cols}
         start = m.start() if qual is None or qual.lower() in labels else m.start("table")
-        mark_chars(d, start, m.end())  # "one row per retail customer (source = 'retail', ...)": retail restates the label
+        # "one row per retail customer (source = 'retail', ...)": retail restates the label
+        w.claims.append(on_words(w.view, start, m.end(), over=True, why="a stacked part and its columns"))
     names = [c.name or (c.column or "").split(".")[-1] for c in found[0][1]]
     return [(t, [c.model_copy(update={"name": n}) for c, n in zip(cols, names, strict=True)]) for t, cols, _ in found]
 
 
-def _part_item(d: Draft, item: str, table: str) -> OutputColumn:
+def _part_item(d: Work, item: str, table: str) -> OutputColumn:
     m = re.match(r"^([A-Za-z_]\w*)\s*(?:=|:|as)\s*(.+)$", item) or re.match(r"^(.+?)\s+as\s+([A-Za-z_]\w*)$", item)
     if m and re.match(r"^([A-Za-z_]\w*)\s*(?:=|:|as)", item) and not m.group(2).startswith(("'", '"')):
         name, src = m.group(1), m.group(2)
@@ -146,12 +158,12 @@ def _part_item(d: Draft, item: str, table: str) -> OutputColumn:
         name, src = None, item
     if src.startswith(("'", '"')):
         return OutputColumn(expression=_literal(src), name=name or "label", provenance=item)
-    col = column_phrase(d, src, [table], min_score=0.8) if len(src.split()) > 1 else column_phrase(d, src, [table])
+    col = _column(d, src, [table], min_score=0.8) if len(src.split()) > 1 else _column(d, src, [table])
     if col is None:
         expr = _part_expression(d, src, table)
         if expr is not None:  # "signup_date = the calendar date part of created_at"
             return OutputColumn(expression=expr, name=name or "value", provenance=item)
-        raise column_error(d, src)
+        raise column_error(d, src)  # type: ignore[arg-type]
     return OutputColumn(column=col, name=name, provenance=item)
 
 
@@ -161,35 +173,77 @@ _PART_OF = re.compile(r"^(?:the\s+)?(?P<part>year|month|quarter|day|hour)\s+(?:o
                       r"(?P<col>[A-Za-z_][\w. ]*)$", re.I)  # fmt: skip
 
 
-def _part_expression(d: Draft, src: str, table: str) -> str | None:
+def _part_expression(w: Work, src: str, table: str) -> str | None:
     """An expression over one part's columns: a date part, a calendar date, arithmetic."""
     m = _CAST_DATE.match(src.strip())
     if m:
-        col = column_phrase(d, m.group("col") or m.group("col2"), [table])
+        col = _column(w, m.group("col") or m.group("col2"), [table])
         return f"CAST({col} AS DATE)" if col else None
     m = _PART_OF.match(src.strip())
     if m:
-        col = column_phrase(d, m.group("col"), [table])
+        col = _column(w, m.group("col"), [table])
         return f"{m.group('part').lower()}({col})" if col else None
+    parsed = _arithmetic(w, src)
+    if parsed is None:
+        return None
+    read = tables_read([DerivedColumn(name="value", expression=parsed[0])])
+    return parsed[0] if read <= {table.lower()} else None  # over this part's columns only
+
+
+def _arithmetic(w: Work, text: str) -> tuple[str, list[str]] | None:
+    """:func:`~datamorph.planner.recognizers.derived.parse_arithmetic` of ``text``, without its side effect.
+
+    That helper (of the ``derived`` recognizer) brings the tables of the columns it resolves into
+    the draft it is given: it is given a private copy here, and the tables it brought in become
+    :meth:`Work.use` edits.
+    """
     from datamorph.planner.recognizers.derived import parse_arithmetic
 
-    parsed = parse_arithmetic(d, src)
-    return parsed[0] if parsed and all(p.startswith(f"{table}.") for p in re.findall(r"\b\w+\.\w+", parsed[0])) else None
+    v = w.view
+    scratch = Draft(prompt=v.prompt, tokens=v.tokens, catalog=v.catalog, linker=v.linker,
+                    reference_date=v.reference_date, base=w.base, tables=w.tables, derived=list(v.derived),
+                    aggregations=list(v.aggregations), windows=list(v.windows), aliases=dict(v.aliases))  # fmt: skip
+    parsed = parse_arithmetic(scratch, text)
+    for t in in_play(scratch):
+        if t not in in_play(w):
+            w.use(t)
+    return parsed
 
 
-def _parts_with_shared_list(d: Draft, triggers: list[re.Match[str]]) -> list[tuple[str, list[OutputColumn]]] | None:
+def _column(w: Work, phrase: str, tables: list[str], min_score: float = 0.0) -> str | None:
+    """The qualified column ``phrase`` names among ``tables`` (as ``derived.column_phrase`` with tables).
+
+    A qualified name (``users.created_at``) is taken as written, and brings its table in (:meth:`Work.use`).
+    """
+    p = clean_phrase(phrase)
+    if not p or p.lower() in _NO_COLUMN:
+        return None
+    if "." in p and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", p.split(".", 1)[1] or "-"):
+        t, c = p.split(".", 1)
+        if w.catalog.has_table(t) and w.catalog.table(t).has_column(c):
+            info = w.catalog.table(t)
+            w.use(info.name)
+            return f"{info.name}.{info.column(c).name}"
+    hits = [h for h in w.linker.columns(p, tables) if h.score >= min_score]
+    return f"{hits[0].table}.{hits[0].column}" if hits else None
+
+
+def _parts_with_shared_list(w: Work, triggers: list[re.Match[str]]) -> list[tuple[str, list[OutputColumn]]] | None:
     """``customers and employees ... with a, b (x or y), c``: one list, resolved in each table."""
+    d = w
     tables: list[str] = []
-    named = [m for m in mentions(d) if type(m).__name__ == "TableMatch" and getattr(m, "table", None)]
-    strong = [m for m in named if getattr(m, "score", 0) >= 0.95]
-    for m in strong if len({getattr(x, "table", None) for x in strong}) >= 2 else named:  # "people" is a loose name
-        t = getattr(m, "table", None)
-        if t and t not in tables:
+    named = [m for m in mentions(d) if isinstance(m, TableMatch) and m.table]
+    strong = [m for m in named if m.score >= 0.95]
+    for m in strong if len({x.table for x in strong}) >= 2 else named:  # "people" is a loose name
+        t = m.table
+        if t not in tables:
             tables.append(t)
-            mark_chars(d, *_span(d, m))
+            span = mention_span(w.view, m)
+            if span is not None:
+                w.claims.append(on_words(w.view, *span, over=True, why=f"stacks {t}"))
     if len(tables) < 2:
         return None
-    held = _list_holds(d, triggers, tables)
+    held = _list_holds(w, triggers, tables)
     start = _LIST_START.search(d.prompt)
     if start is None and held:
         return list(zip(tables, held, strict=True))
@@ -201,7 +255,7 @@ def _parts_with_shared_list(d: Draft, triggers: list[re.Match[str]]) -> list[tup
     i = 0
     while i < len(items):
         text, s, e = items[i]
-        cols = _shared_item(d, text.strip(), tables, items[i + 1][0] if i + 1 < len(items) else None)
+        cols = _shared_item(w, text.strip(), tables, items[i + 1][0] if i + 1 < len(items) else None)
         if cols is None:
             break
         for lst, c in zip(per_table, cols, strict=True):
@@ -210,29 +264,24 @@ def _parts_with_shared_list(d: Draft, triggers: list[re.Match[str]]) -> list[tup
         i += 1
     if not per_table[0]:
         raise PlanError("could not read which columns to stack", hint="e.g. 'with first_name, last_name'")
-    mark_chars(d, start.start(), end)
+    w.claims.append(on_words(w.view, start.start(), end, over=True, why="the stacked columns"))
     return list(zip(tables, per_table, strict=True))
 
 
-def _list_holds(d: Draft, triggers: list[re.Match[str]], tables: list[str]) -> list[list[OutputColumn]] | None:
-    """"a single list of unique first names": when the words name a column of every table, mark them;
+def _list_holds(w: Work, triggers: list[re.Match[str]], tables: list[str]) -> list[list[OutputColumn]] | None:
+    """"a single list of unique first names": when the words name a column of every table, claim them;
     the column per table (one item lists), or None."""
+    d = w.view
     for trig in triggers:
         m = _OF_WHAT.match(d.prompt[trig.end() :])
         if m is None:
             continue
-        cols = [column_phrase(d, m.group("what"), [t], min_score=0.8) for t in tables]
+        cols = [_column(w, m.group("what"), [t], min_score=0.8) for t in tables]
         if all(cols):
-            mark_chars(d, trig.end(), trig.end() + m.end())
+            w.claims.append(on_words(d, trig.end(), trig.end() + m.end(), over=True, why="what the list holds"))
             return [[OutputColumn(column=c, name=(c or "").split(".")[-1], provenance=m.group("what"))]
                     for c in cols]  # fmt: skip
     return None
-
-
-def _span(d: Draft, m: object) -> tuple[int, int]:
-    text = str(getattr(m, "text", ""))
-    i = d.prompt.lower().find(text.lower()) if text else -1
-    return (i, i + len(text)) if i >= 0 else (0, 0)
 
 
 def _split_top_level(text: str) -> list[tuple[str, int, int]]:
@@ -257,7 +306,7 @@ def _split_top_level(text: str) -> list[tuple[str, int, int]]:
     return out
 
 
-def _shared_item(d: Draft, text: str, tables: list[str], nxt: str | None) -> list[OutputColumn] | None:
+def _shared_item(d: Work, text: str, tables: list[str], nxt: str | None) -> list[OutputColumn] | None:
     alt = _ALT.match(text)
     if alt:
         alts, name = alt.group("alts") or alt.group("alts2"), alt.group("name") or alt.group("name2")
@@ -269,21 +318,21 @@ def _shared_item(d: Draft, text: str, tables: list[str], nxt: str | None) -> lis
             if choice.strip().startswith(("'", '"')):
                 out.append(OutputColumn(expression=_literal(choice), name=name, provenance=text))
             else:
-                col = column_phrase(d, choice, [table])
+                col = _column(d, choice, [table])
                 if col is None:
-                    raise column_error(d, choice)
+                    raise column_error(d, choice)  # type: ignore[arg-type]
                 out.append(OutputColumn(column=col, name=name, provenance=text))
         return out
     typ = _TYPE_COLUMN.match(text)
-    if typ and not all(column_phrase(d, typ.group("name"), [t]) for t in tables):
+    if typ and not all(_column(d, typ.group("name"), [t]) for t in tables):
         return [OutputColumn(expression=_literal(_singular(t)), name=typ.group("name").lower(), provenance=text)
                 for t in tables]  # fmt: skip
     phrase = clean_phrase(text)
     out = []
     for t in tables:
-        col = column_phrase(d, phrase, [t])
+        col = _column(d, phrase, [t])
         if col is None and nxt and len(phrase.split()) == 1:  # "first and last names"
-            col = column_phrase(d, f"{phrase} {clean_phrase(nxt).split()[-1]}", [t])
+            col = _column(d, f"{phrase} {clean_phrase(nxt).split()[-1]}", [t])
         if col is None:
             return None
         out.append(OutputColumn(column=col, name=col.split(".")[-1], provenance=text))

@@ -3,27 +3,31 @@
 "rank the products by unit price within each category, most expensive first",
 "number the rows per customer by order date", "running total of amount per
 customer ordered by order date", "top 3 products by unit price in each category".
+
+Three steps (top N per group, ranks and row numbers, running totals), each returning claims. A
+phrase starts on words no claim explains (a table's name is no ranking verb); what it then reads
+("by unit price", "most expensive first") is claimed whether or not another claim explains it too.
+The tables a column brings in (or a key leaves out), the filters it adds or replaces, and the new
+window are edits of the window's claim; :class:`_State` is what the draft will be once they apply.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from typing import Any
 
 from datamorph.errors import PlanError
 from datamorph.planner.budget import back
-from datamorph.planner.draft import Draft
-from datamorph.planner.recognizers.common import in_play, mark_chars
-from datamorph.planner.recognizers.derived import (
-    clean_phrase,
-    column_error,
-    column_phrase,
-    defined_name,
-    drop_unreferenced,
-    snake,
-    stem,
-)
-from datamorph.planner.text import parse_number
-from datamorph.spec import Filter, OrderItem, WindowColumn
+from datamorph.planner.claims import Claim, Edit, Pending, View, edit_only
+from datamorph.planner.linking import ColumnMatch
+from datamorph.planner.recognizers.common import on_words
+from datamorph.planner.recognizers.derived import clean_phrase, column_error, defined_name, snake, stem
+from datamorph.planner.recognizers.derivekit import _FILLER as _NO_COLUMN
+from datamorph.planner.recognizers.derivekit import short_name
+from datamorph.planner.refs import column_refs, tables_read
+from datamorph.planner.text import Token, parse_number
+from datamorph.spec import Condition, DerivedColumn, Filter, OrderItem, WindowColumn
 
 _NUM = r"\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|twenty"
 _NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -78,20 +82,87 @@ _TOP = re.compile(
 )
 
 
-def recognize(d: Draft) -> None:
-    """Add window columns (and qualify filters for top N per group) to the draft."""
+def top_n(d: View) -> list[Claim]:
+    """"top 3 products by unit price in each category": a rank window and a qualify filter."""
+    s = _State.of(d)
     for m in _TOP.finditer(d.prompt):
-        if _unused(d, m.start("dir"), m.end("n")):
-            _top_n(d, m)
+        if _unused(s, m.start("dir"), m.end("n")):
+            _top_n(s, m)
+    return s.done()
+
+
+def rank(d: View) -> list[Claim]:
+    """"rank the products by unit price within each category", "number the rows per customer by date"."""
+    s = _State.of(d)
     for rx in (_RANK_PART_FIRST, _RANK, _RANK_BARE):
         for m in rx.finditer(d.prompt):
-            if _unused(d, m.start("verb"), m.end("verb")):
-                if rx is _RANK_BARE and _ref_or_none(d, m.group("by")) is None:
+            if _unused(s, m.start("verb"), m.end("verb")):
+                if rx is _RANK_BARE and _ref_or_none(s, m.group("by")) is None:
                     continue
-                _rank(d, m)
+                _rank(s, m)
+    return s.done()
+
+
+def running(d: View) -> list[Claim]:
+    """"running total of amount per customer ordered by order date"."""
+    s = _State.of(d)
     for m in _RUNNING.finditer(d.prompt):
-        if _unused(d, m.start("kind"), m.end("kind")):
-            _running(d, m)
+        if _unused(s, m.start("kind"), m.end("kind")):
+            _running(s, m)
+    return s.done()
+
+
+@dataclass
+class _State(Pending):
+    """One step's claims, and the draft as it will be once they apply (tables, windows, filters).
+
+    ``edits`` are the changes to the draft's fields not yet in a claim: they go with the next
+    window (:meth:`add_window`), or alone at the end (:meth:`done`). ``released``: the starts of
+    the words a claim of this step un-marks.
+    """
+
+    base: str | None = None
+    tables: list[str] = field(default_factory=list)
+    windows: list[WindowColumn] = field(default_factory=list)
+    filters: list[Condition] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)
+    released: set[int] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, v: View) -> _State:
+        return cls(v, base=v.base, tables=list(v.tables), windows=list(v.windows), filters=list(v.filters))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.view, name)
+
+    def use(self, table: str) -> None:
+        """Bring ``table`` in (as ``Draft.use_table``)."""
+        if self.base is None:
+            self.base = table
+        elif table != self.base and table not in self.tables:
+            self.tables.append(table)
+        self.edits.append(Edit.use_table(table))
+
+    def defined_names(self) -> set[str]:
+        return ({x.name.lower() for x in self.view.derived} | {a.alias.lower() for a in self.view.aggregations}
+                | {w.name.lower() for w in self.windows})  # fmt: skip
+
+    def mark(self, start: int, end: int, why: str) -> None:
+        """Claim the words lying in [start, end), explained by another claim or not."""
+        self.claims.append(on_words(self.view, start, end, over=True, why=why))
+
+    def add_window(self, window: WindowColumn, start: int, end: int, *more: Edit) -> None:
+        """Claim the window's words with the window, ``more`` and the pending field edits."""
+        self.claims.append(on_words(self.view, start, end, *self.edits, Edit.add("windows", window), *more,
+                                    over=True, why=f"window {window.name}"))  # fmt: skip
+        self.edits.clear()
+        self.windows.append(window)
+
+    def done(self) -> list[Claim]:
+        if self.edits:
+            self.claims.append(edit_only(*self.edits, why="window phrases"))
+            self.edits.clear()
+        return self.claims
 
 
 _PART_BEFORE = re.compile(r"\b(?:within|per|for|in|across)\s+(?:each|every|a|the\s+same)\s+(?P<p>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)"
@@ -117,66 +188,137 @@ _TIES = re.compile(
 )
 
 
-def _sentence_start(d: Draft, pos: int) -> int:
+def _sentence_start(d: _State, pos: int) -> int:
     ends = [m.end() for m in re.finditer(r"[.;!?](?:\s|$)|\n", d.prompt[:pos])]
     return ends[-1] if ends else 0
 
 
-def _free_at(d: Draft, pos: int) -> bool:
-    """The word at ``pos`` is not used yet."""
-    return all(not t.used for t in d.tokens.items if t.start <= pos < t.end)
+def _explained(s: _State, t: Token) -> bool:
+    """A claim explains ``t`` (shared or not), and this step did not release it; or this step claimed it."""
+    return t.used and t.start not in s.released or any(a < t.end and t.start < b for c in s.claims for a, b in c.spans)
 
 
-def _unused(d: Draft, start: int, end: int) -> bool:
-    return all(not t.used for t in d.tokens.within(start, end))
+def _free_at(s: _State, pos: int) -> bool:
+    """No claim explains the word at ``pos``."""
+    return not any(_explained(s, t) for t in s.view.tokens.overlapping(pos, pos + 1) if t.start <= pos < t.end)
 
 
-def _sentence_end(d: Draft, pos: int) -> int:
+def _unused(s: _State, start: int, end: int) -> bool:
+    """No claim explains a word lying in [start, end)."""
+    return not any(_explained(s, t) for t in s.view.tokens.within(start, end))
+
+
+def _in_play(s: _State) -> list[str]:
+    return [t for t in [s.base, *s.tables] if t]
+
+
+def _column_phrase(s: _State, phrase: str, tables: list[str] | None = None, min_score: float = 0.0) -> str | None:
+    """``derived.column_phrase`` on the step's state: a table the column brings in is :meth:`_State.use`."""
+    p = clean_phrase(phrase)
+    if not p or p.lower() in _NO_COLUMN:
+        return None
+    if "." in p and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", p.split(".", 1)[1] or "-"):
+        t, c = p.split(".", 1)
+        if s.catalog.has_table(t) and s.catalog.table(t).has_column(c):
+            info = s.catalog.table(t)
+            s.use(info.name)
+            return f"{info.name}.{info.column(c).name}"
+    if tables is not None:
+        hits = [h for h in s.linker.columns(p, tables) if h.score >= min_score]
+        return f"{hits[0].table}.{hits[0].column}" if hits else None
+    if min_score:
+        scoped = [h for h in s.linker.columns(p, _in_play(s)) if h.score >= min_score] if _in_play(s) else []
+        if not scoped and not [h for h in s.linker.columns(p) if h.score >= min_score]:
+            return None
+    m = _resolve(s, p)
+    if m is None and not min_score:
+        return short_name(s, p)  # type: ignore[arg-type]
+    return f"{m.table}.{m.column}" if m else None
+
+
+def _resolve(s: _State, phrase: str) -> ColumnMatch | None:
+    """The best column for ``phrase``: among the tables in play first, then anywhere (bringing its table in)."""
+    if _in_play(s):
+        hits = s.linker.columns(phrase, _in_play(s))
+        if hits:
+            return hits[0]
+    hits = s.linker.columns(phrase)
+    if hits:
+        s.use(hits[0].table)
+        return hits[0]
+    return None
+
+
+def _drop_unreferenced(s: _State, phrase: str, keep: str | None = None) -> None:
+    """``derived.drop_unreferenced`` on the step's state: a table named only as a key ("per employee") is not
+    joined; when it is the base, ``keep`` becomes the base."""
+    hits = s.linker.tables(clean_phrase(phrase))
+    if not hits:
+        return
+    table = hits[0].table
+    if table == keep or table in s.required_tables:
+        return
+    read = tables_read([*s.filters, *s.derived, *s.aggregations, *s.having, *s.windows, *s.columns, *s.order_by,
+                        *([s.dedupe] if s.dedupe else [])], s.group_by)  # fmt: skip
+    if table.lower() in read:
+        return
+    if table in s.tables:
+        s.tables.remove(table)
+        s.edits.append(Edit.remove("tables", table))
+    elif table == s.base and keep is not None:
+        s.base = keep
+        s.edits.append(Edit.set("base", keep))
+        if keep in s.tables:
+            s.tables.remove(keep)
+            s.edits.append(Edit.remove("tables", keep))
+
+
+def _sentence_end(d: _State, pos: int) -> int:
     m = re.compile(r"[.;!?](?:\s|$)|\n").search(d.prompt, pos)
     return m.start() if m else len(d.prompt)
 
 
-def _ref(d: Draft, phrase: str, key: bool = False, keep: str | None = None) -> str:
+def _ref(d: _State, phrase: str, key: bool = False, keep: str | None = None) -> str:
     words = phrase.split()
     for k in range(len(words), 0, -1):  # "customer by" → "customer"
         part = " ".join(words[:k])
         if key:
             fk = _entity_key(d, part, keep)
             if fk:
-                drop_unreferenced(d, part, keep)
+                _drop_unreferenced(d, part, keep)
                 return fk
-        ref = defined_name(d, part) or column_phrase(d, part, in_play(d) or None) or column_phrase(d, part)
+        ref = defined_name(d, part) or _column_phrase(d, part, _in_play(d) or None) or _column_phrase(d, part)  # type: ignore[arg-type]
         if ref is None and key:
-            ref = column_phrase(d, part + " id", in_play(d) or None)
+            ref = _column_phrase(d, part + " id", _in_play(d) or None)
         if ref and key and "." in ref:  # "per department": the rows' own key column, not the named table's
             named = d.linker.tables(part)
             table, bare = ref.split(".")
             if named and getattr(named[0], "table", named[0]) == table:
-                own = [t for t in in_play(d) if t != table and d.catalog.table(t).has_column(bare)]
+                own = [t for t in _in_play(d) if t != table and d.catalog.table(t).has_column(bare)]
                 if own:
                     ref = f"{own[0]}.{d.catalog.table(own[0]).column(bare).name}"
         if ref:
             if key:
-                drop_unreferenced(d, part, keep)
+                _drop_unreferenced(d, part, keep)
             return ref
-    raise column_error(d, phrase)
+    raise column_error(d, phrase)  # type: ignore[arg-type]
 
 
-def _ref_or_none(d: Draft, phrase: str) -> str | None:
+def _ref_or_none(d: _State, phrase: str) -> str | None:
     """A numeric or date column the phrase names outright (what a bare "rank X" ranks by), else None."""
-    hits = [h for h in d.linker.columns(phrase, in_play(d) or None) if h.score >= 0.85]
+    hits = [h for h in d.linker.columns(phrase, _in_play(d) or None) if h.score >= 0.85]
     if not hits or d.catalog.table(hits[0].table).column(hits[0].column).family in ("text", "boolean", "other"):
         return None
     return f"{hits[0].table}.{hits[0].column}"
 
 
-def _entity_key(d: Draft, phrase: str, keep: str | None) -> str | None:
+def _entity_key(d: _State, phrase: str, keep: str | None) -> str | None:
     """"within each category": the ranked rows' foreign key to the named table (products.category_id)."""
     named = d.linker.tables(phrase)
     if not named or named[0].score < 0.85:
         return None
     entity = named[0].table
-    rows = [keep] if keep else [t for t in in_play(d) if t != entity]
+    rows = [keep] if keep else [t for t in _in_play(d) if t != entity]
     for t in rows:
         if not t or t == entity or not d.catalog.has_table(t):
             continue
@@ -186,25 +328,25 @@ def _entity_key(d: Draft, phrase: str, keep: str | None) -> str | None:
     return None
 
 
-def _family(d: Draft, ref: str) -> str:
+def _family(d: _State, ref: str) -> str:
     if "." not in ref:
         return "other"
     t, c = ref.split(".")
     return d.catalog.table(t).column(c).family
 
 
-def _direction(d: Draft, start: int, end: int, ref: str) -> tuple[str, int]:
+def _direction(d: _State, start: int, end: int, ref: str) -> tuple[str, int]:
     window = d.prompt[start:end]
     for rx, direction in ((_DESC, "desc"), (_ASC, "asc")):
         m = rx.search(window)
         if m:
-            mark_chars(d, start + m.start(), start + m.end())
+            d.mark(start + m.start(), start + m.end(), "the direction")
             return direction, start + m.end()
     # ranking reads best-first: largest numbers on top, earliest dates on top
     return ("asc" if _family(d, ref) in ("date", "timestamp", "text") else "desc"), start
 
 
-def _name(d: Draft, end: int, default: str) -> tuple[str, int]:
+def _name(d: _State, end: int, default: str) -> tuple[str, int]:
     m = _NAME_AFTER.match(d.prompt[end:])
     if m:
         return (m.group(1) or m.group(2)), end + m.end()
@@ -214,7 +356,7 @@ def _name(d: Draft, end: int, default: str) -> tuple[str, int]:
     return name, end
 
 
-def _rank(d: Draft, m: re.Match[str]) -> None:
+def _rank(d: _State, m: re.Match[str]) -> None:
     verb = m.group("verb").lower()
     sentence_end = _sentence_end(d, m.end())
     rest = d.prompt[m.end() : sentence_end]
@@ -227,14 +369,14 @@ def _rank(d: Draft, m: re.Match[str]) -> None:
     for rx in (_DENSE, _SKIP, _ROWNUM):
         for x in rx.finditer(rest):
             if not (rx is _ROWNUM and function != "row_number"):
-                mark_chars(d, m.end() + x.start(), m.end() + x.end())
+                d.mark(m.end() + x.start(), m.end() + x.end(), "how ties rank")
     for x in _TIES.finditer(d.prompt, m.end()):  # ties described in a later sentence
         _drop_sign_filters(d, x.start(), x.end())  # "the following rank is skipped" is no status filter
         if not _free_at(d, x.end() - 1):
             continue
         if x.group("dense") and function == "rank" and not verb.startswith("number"):
             function = "dense_rank"
-        mark_chars(d, x.start(), x.end())
+        d.mark(x.start(), x.end(), "how ties rank")
     order = _ref(d, m.group("by"))
     partition = [_ref(d, m.group("part"), key=True, keep=order.split(".")[0])] if m.group("part") else []
     inner = _WHAT_PART.search(m.group("what") or "")
@@ -242,29 +384,29 @@ def _rank(d: Draft, m: re.Match[str]) -> None:
         partition = [_ref(d, inner.group("p"), key=True, keep=order.split(".")[0])]
     row = re.compile(r"\brow\s+$", re.I).search(d.prompt, back(m.start()), m.start())
     if row and function == "row_number":
-        mark_chars(d, row.start(), m.start())
+        d.mark(row.start(), m.start(), "row number")
     lead = _PART_BEFORE.search(d.prompt[_sentence_start(d, m.start()) : m.start()])
     if not partition and lead:  # "Within each category, rank the products by unit price"
         partition = [_ref(d, lead.group("p"), key=True, keep=order.split(".")[0])]
         lead_start = _sentence_start(d, m.start()) + lead.start()
-        mark_chars(d, lead_start, m.start())
+        d.mark(lead_start, m.start(), "the partition, said first")
     direction, dir_end = _direction(d, m.end(), sentence_end, order)
     if function == "row_number" and dir_end == m.end() and verb.startswith("number"):
         direction = "asc"  # a sequence number counts up: "number the orders by date", "row number by id"
     if m.group("what") and not inner:
-        column_phrase(d, m.group("what"))  # "rank the products" names the table
+        _column_phrase(d, m.group("what"))  # "rank the products" names the table
     default = "row_number" if function == "row_number" else f"{stem(order)}_rank"
     name, end = _name(d, m.end(), default)
     if end == m.end() and dir_end > m.end() and _NAME_AFTER.match(d.prompt[dir_end:]):
         name, after = _name(d, dir_end, default)  # "by unit price, most expensive first, as price_rank"
-        mark_chars(d, dir_end, after)
-    d.windows.append(WindowColumn(name=name, function=function, partition_by=partition,  # type: ignore[arg-type]
-                                  order_by=[OrderItem(column=order, direction=direction)],  # type: ignore[arg-type]
-                                  provenance=d.prompt[m.start() : end]))  # fmt: skip
-    mark_chars(d, m.start(), end)
+        d.mark(dir_end, after, "the name")
+    window = WindowColumn(name=name, function=function, partition_by=partition,  # type: ignore[arg-type]
+                          order_by=[OrderItem(column=order, direction=direction)],  # type: ignore[arg-type]
+                          provenance=d.prompt[m.start() : end])  # fmt: skip
+    d.add_window(window, m.start(), end)
 
 
-def _running(d: Draft, m: re.Match[str]) -> None:
+def _running(d: _State, m: re.Match[str]) -> None:
     sentence_end = _sentence_end(d, m.end())
     rest = d.prompt[m.end() : sentence_end]
     fn_word = (m.group("fn") or "total").lower()
@@ -274,7 +416,7 @@ def _running(d: Draft, m: re.Match[str]) -> None:
     expression: str | None = None
     named = d.linker.tables(what) if what else []
     if what and function == "count" and named and named[0].score >= 0.85:
-        d.use_table(named[0].table)  # "running count of orders": count rows
+        d.use(named[0].table)  # "running count of orders": count rows
     elif what:
         column = _ref(d, what)
     elif function != "count" and (sig := _SIGNED.search(rest)) and sig.group("col"):
@@ -288,17 +430,17 @@ def _running(d: Draft, m: re.Match[str]) -> None:
             column = None
             a, b = m.end() + signed.start(), m.end() + signed.end()
             _drop_sign_filters(d, a, b)
-            mark_chars(d, a, b)
+            d.mark(a, b, "signs")
     partition: list[str] = []
     order: list[OrderItem] = []
     used_until = m.end()
-    owner = re.search(r"\b([A-Za-z_]\w*)\.", column or expression or "")
-    _row_scope(d, m.end(), sentence_end, owner.group(1) if owner else d.base)
+    owner = _owner(column, expression)
+    _row_scope(d, m.end(), sentence_end, owner or d.base)
     for p in _PARTITION.finditer(rest):
         if not _free_at(d, m.end() + p.start()):
             continue
         partition.append(_ref(d, p.group("p"), key=True, keep=(column or "").split(".")[0] or None))
-        mark_chars(d, m.end() + p.start(), m.end() + p.end())
+        d.mark(m.end() + p.start(), m.end() + p.end(), "the partition")
         used_until = max(used_until, m.end() + p.end())
     taken = [(p.start(), p.end()) for p in _PARTITION.finditer(rest)]
     for o in _ORDER.finditer(rest):
@@ -309,42 +451,58 @@ def _running(d: Draft, m: re.Match[str]) -> None:
                 ref = _ref(d, o.group(g))
                 desc = re.match(r"\s+(?:desc|descending)\b", rest[o.end(g) :], re.I)
                 order.append(OrderItem(column=ref, direction="desc" if desc else "asc"))
-        mark_chars(d, m.end() + o.start(), m.end() + o.end())
+        d.mark(m.end() + o.start(), m.end() + o.end(), "the order")
         used_until = max(used_until, m.end() + o.end())
         break
-    for sentence in _later_sentences(d, sentence_end):  # "Within an account, order by date and then id."
-        found = False
-        lead = _LATER_PARTITION.match(d.prompt, sentence)
-        if lead:
-            ref = _ref(d, lead.group("p"), key=True, keep=owner.group(1) if owner else None)
-            if partition and ref not in partition:
-                break  # a different grouping: not this window's
-            partition = partition or [ref]
-            mark_chars(d, lead.start(), lead.end())
-            found = True
-        later = _LATER_ORDER.search(d.prompt, lead.end() if lead else sentence, _sentence_end(d, sentence))
-        if later and not order:
-            for g in ("o", "o2"):
-                if later.group(g):
-                    order.append(OrderItem(column=_ref(d, later.group(g)), direction="asc"))
-            mark_chars(d, later.start(), later.end())
-            drop_unreferenced(d, later.group("verb"))  # "order by" names no orders table
-            found = True
-        if not found:
-            break
+    partition = _said_later(d, sentence_end, owner, partition, order)
     for x in _FRAME_NOTE.finditer(d.prompt, m.start()):
         if _free_at(d, x.start()) and _free_at(d, x.end() - 1):
-            mark_chars(d, x.start() + 1, x.end() - 1)  # the output list reads the parentheses around it
+            d.mark(x.start() + 1, x.end() - 1, "the frame")  # the output list reads the parentheses around it
     if not order:
         raise PlanError(f"'{m.group(0).strip()}' needs an order", hint="say e.g. 'ordered by order_date'")
     base = {"sum": "running_total", "count": "running_count", "avg": "running_average"}[function]
     if fn_word == "balance":
         base = "running_balance"
     name, end = _name(d, m.end(), base)
-    d.windows.append(WindowColumn(name=name, function=function, column=column, expression=expression,  # type: ignore[arg-type]
-                                  partition_by=partition, order_by=order, frame="running",
-                                  provenance=d.prompt[m.start() : max(end, used_until)].strip()))  # fmt: skip
-    mark_chars(d, m.start(), end)
+    window = WindowColumn(name=name, function=function, column=column, expression=expression,  # type: ignore[arg-type]
+                          partition_by=partition, order_by=order, frame="running",
+                          provenance=d.prompt[m.start() : max(end, used_until)].strip())  # fmt: skip
+    d.add_window(window, m.start(), end)
+
+
+def _said_later(d: _State, sentence_end: int, owner: str | None, partition: list[str],
+                order: list[OrderItem]) -> list[str]:  # fmt: skip
+    """The partition and order given in the sentences after the window's ("Within an account, order by date
+    and then id."): the partition (``partition`` if one was given already), the order added to ``order``."""
+    for sentence in _later_sentences(d, sentence_end):
+        found = False
+        lead = _LATER_PARTITION.match(d.prompt, sentence)
+        if lead:
+            ref = _ref(d, lead.group("p"), key=True, keep=owner)
+            if partition and ref not in partition:
+                break  # a different grouping: not this window's
+            partition = partition or [ref]
+            d.mark(lead.start(), lead.end(), "the partition, said later")
+            found = True
+        later = _LATER_ORDER.search(d.prompt, lead.end() if lead else sentence, _sentence_end(d, sentence))
+        if later and not order:
+            for g in ("o", "o2"):
+                if later.group(g):
+                    order.append(OrderItem(column=_ref(d, later.group(g)), direction="asc"))
+            d.mark(later.start(), later.end(), "the order, said later")
+            _drop_unreferenced(d, later.group("verb"))  # "order by" names no orders table
+            found = True
+        if not found:
+            break
+    return partition
+
+
+def _owner(column: str | None, expression: str | None) -> str | None:
+    """The table of the first column the summed column or expression reads (from its references)."""
+    read = column_refs([DerivedColumn(name="x", expression=expression)]) if expression else []
+    if column:
+        read = column_refs([OrderItem(column=column)])
+    return next((t for t, _ in read if t), None)
 
 
 _SCOPE = re.compile(r"\b(?:over|across|using|on)\s+(?:the\s+)?(?:only\s+)?(?P<v>[A-Za-z_]\w*)\s+(?P<t>[A-Za-z_]\w*)"
@@ -362,21 +520,21 @@ _FRAME_NOTE = re.compile(
 )
 
 
-def _signed_ref(d: Draft, sig: re.Match[str]) -> str:
+def _signed_ref(d: _State, sig: re.Match[str]) -> str:
     """The summed column of a signed clause: in the table whose rows hold the signs ('credit' / 'debit')."""
-    signs = {v.table for v in d.linker.values(sig.group("plus"), in_play(d) or None)}
-    for hit in d.linker.columns(clean_phrase(sig.group("col")), in_play(d) or None):
+    signs = {v.table for v in d.linker.values(sig.group("plus"), _in_play(d) or None)}
+    for hit in d.linker.columns(clean_phrase(sig.group("col")), _in_play(d) or None):
         if hit.table in signs:
             return f"{hit.table}.{hit.column}"
     return _ref(d, sig.group("col"))
 
 
-def _later_sentences(d: Draft, end: int) -> list[int]:
+def _later_sentences(d: _State, end: int) -> list[int]:
     """Where each sentence after ``end`` starts."""
     return [m.end() for m in re.finditer(r"[.;!?](?:\s+|$)", d.prompt) if m.start() >= end and m.end() < len(d.prompt)]
 
 
-def _row_scope(d: Draft, start: int, end: int, table: str | None) -> None:
+def _row_scope(d: _State, start: int, end: int, table: str | None) -> None:
     """"running balance ... over posted transactions only": the rows summed are those with that value."""
     if not table:
         return
@@ -389,25 +547,31 @@ def _row_scope(d: Draft, start: int, end: int, table: str | None) -> None:
             continue
         ref = f"{hits[0].table}.{hits[0].column}"
         if not any(isinstance(f, Filter) and f.column == ref and f.value == hits[0].value for f in d.filters):
-            d.filters.append(Filter(column=ref, operator="=", value=hits[0].value, provenance=x.group(0)))
-        mark_chars(d, x.start(), x.end())
+            scope = Filter(column=ref, operator="=", value=hits[0].value, provenance=x.group(0))
+            d.filters.append(scope)
+            d.edits.append(Edit.add("filters", scope))
+        d.mark(x.start(), x.end(), "the rows summed")
 
 
-def _drop_sign_filters(d: Draft, start: int, end: int) -> None:
+def _drop_sign_filters(d: _State, start: int, end: int) -> None:
     """"credits add and debits subtract" names values, but as signs, not as row filters: filters (which
-    run first) may have read "credits" / "debits" as ``direction = 'credit'``; those readings go."""
+    run first) may have read "credits" / "debits" as ``direction = 'credit'``; those readings go, and
+    their words are released for the recognizer that reads them as something else."""
     inside = [t for t in d.tokens.within(start, end)]
     words = {t.low for t in inside}
     keep = [f for f in d.filters if not (isinstance(f, Filter) and f.operator == "="
                                          and (f.provenance or "").lower() in words)]  # fmt: skip
     if len(keep) != len(d.filters):
         d.filters = keep
-        for t in inside:
-            if t.low in words - {w for f in keep for w in (f.provenance or "").lower().split()}:
-                t.used = False  # free again for the recognizer that reads them as something else
+        d.edits.append(Edit.set("filters", keep))
+        kept = {w for f in keep for w in (f.provenance or "").lower().split()}
+        freed = [t for t in inside if t.low in words - kept]
+        d.released.update(t.start for t in freed)
+        if freed:
+            d.claims.append(edit_only(Edit.release(*((t.start, t.end) for t in freed)), why="signs, not filters"))
 
 
-def _signed(d: Draft, column: str, plus: str, minus: str) -> str | None:
+def _signed(d: _State, column: str, plus: str, minus: str) -> str | None:
     """``credits add, debits subtract`` → CASE on the column holding 'credit' / 'debit' (from the data)."""
     table = column.split(".")[0]
     pos = d.linker.values(plus, [table])
@@ -421,7 +585,7 @@ def _signed(d: Draft, column: str, plus: str, minus: str) -> str | None:
     return None
 
 
-def _top_n(d: Draft, m: re.Match[str]) -> None:
+def _top_n(d: _State, m: re.Match[str]) -> None:
     raw = m.group("n").lower()
     n = _NUM_WORDS.get(raw) or int(parse_number(raw))
     order = _ref(d, m.group("by"))
@@ -433,12 +597,12 @@ def _top_n(d: Draft, m: re.Match[str]) -> None:
         direction = "asc" if word != "last" else "desc"
     ties = re.search(r"\b(?:including|with|keeping)\s+ties\b", d.prompt[m.end() : _sentence_end(d, m.end())], re.I)
     if ties:
-        mark_chars(d, m.end() + ties.start(), m.end() + ties.end())
+        d.mark(m.end() + ties.start(), m.end() + ties.end(), "ties kept")
     if m.group("what"):
-        column_phrase(d, m.group("what"))
+        _column_phrase(d, m.group("what"))
     name, end = _name(d, m.end(), f"{stem(order)}_rank" if "." in order else f"{snake(order)}_rank")
-    d.windows.append(WindowColumn(name=name, function="rank" if ties else "row_number", partition_by=partition,
-                                  order_by=[OrderItem(column=order, direction=direction)],  # type: ignore[arg-type]
-                                  provenance=d.prompt[m.start() : end]))  # fmt: skip
-    d.qualify.append(Filter(column=name, operator="<=", value=n, provenance=d.prompt[m.start() : end]))
-    mark_chars(d, m.start(), end)
+    window = WindowColumn(name=name, function="rank" if ties else "row_number", partition_by=partition,
+                          order_by=[OrderItem(column=order, direction=direction)],  # type: ignore[arg-type]
+                          provenance=d.prompt[m.start() : end])  # fmt: skip
+    keep = Filter(column=name, operator="<=", value=n, provenance=d.prompt[m.start() : end])
+    d.add_window(window, m.start(), end, Edit.add("qualify", keep))
