@@ -41,7 +41,8 @@ _LIST_LEAD = re.compile(r"(?:^|\b(?:return|show|list|give\s+me|get|output|select
 _OVER_THEIR = re.compile(r"\b(?:across|over|on|in|from)\s+(?:all|every|each)\s+(?:of\s+)?(?:their|his|her|its)\s+"
                          r"(?P<t>[A-Za-z_]\w*)", re.I)  # fmt: skip
 _SHAPE = re.compile(r"(?:one|a\s+single|1)\s+(?:row|line|record|entry|result)\b", re.I)
-_MORE_KEYS = re.compile(r"^\s*(?:,|and|&|then(?:\s+by)?|,\s*and)\s+(?:by\s+|per\s+|the\s+)?", re.I)
+#: what joins further grouping keys: "by status and channel", "by status, then by channel", "by status x channel"
+_MORE_KEYS = re.compile(r"^\s*(?:,|and|&|then(?:\s+by)?|,\s*and|x|×)\s+(?:by\s+|per\s+|the\s+)?", re.I)
 
 
 _UNIT = r"(?P<u>year|month|quarter|week|day)"
