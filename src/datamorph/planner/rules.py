@@ -97,7 +97,7 @@ RULES: tuple[Step, ...] = (
     _legacy("aggregates", aggregates.recognize),
     _legacy("filters", filters.recognize),
     _legacy("windows", windows.recognize),
-    _legacy("dedupe", dedupe.recognize),
+    Step("dedupe.rows", dedupe.rule),
     _legacy("ordering", ordering.recognize),
     _legacy("glue", glue.recognize),
     _legacy("questions", questions.recognize),
