@@ -101,7 +101,7 @@ RULES: tuple[Step, ...] = (
     _legacy("ordering", ordering.recognize),
     _legacy("glue", glue.recognize),
     _legacy("questions", questions.recognize),
-    _legacy("columns", columns.recognize),
+    Step("columns.output", columns.rule),
     _legacy("glue.late", glue.recognize_late),
 )
 

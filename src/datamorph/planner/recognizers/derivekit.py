@@ -12,6 +12,7 @@ lookup that brings a table in changes the ``Work`` only; the edit goes into the 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from datamorph.errors import PlanError, suggestion
@@ -102,6 +103,15 @@ class Work:
         if self._edits or edits:
             self.pending.claims.append(edit_only(*self._edits, *edits, why=why))
             self._edits.clear()
+
+    def attach(self, *edits: Edit) -> None:
+        """Add ``edits`` to the first claim of this call that explains words (an edit of the whole
+        call's reading, such as the output list, goes with its first words), else to a claim of their own."""
+        for i, c in enumerate(self.pending.claims):
+            if c.spans:
+                self.pending.claims[i] = replace(c, edits=(*c.edits, *edits))
+                return
+        self.edit(*edits)
 
     def claims(self) -> list[Claim]:
         """The claims of this call; tables lookups brought in without a claim last."""
