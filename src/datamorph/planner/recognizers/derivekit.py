@@ -360,9 +360,9 @@ def row_scope(d: View) -> list[Claim]:
     from datamorph.planner.linking import TableMatch
 
     p = Pending(d)
-    tables = {t for x in d.derived for t in re.findall(r"\b([A-Za-z_]\w*)\.[A-Za-z_]", x.expression)}
+    tables = tables_read(d.derived)  # the tables the new columns' expressions read (lower case)
     for m in d.mentions:
-        if not isinstance(m, TableMatch) or m.table not in tables or m.start < 0:
+        if not isinstance(m, TableMatch) or m.table.lower() not in tables or m.start < 0:
             continue
         scope = _ROW_SCOPE.search(d.prompt[max(0, m.start - 40) : m.start])
         if scope is None:

@@ -211,9 +211,9 @@ def _computed_before(d: Work, pos: int, items: list[OutputColumn]) -> list[Outpu
 
 def _subject(d: Work, pos: int) -> str | None:
     """The table a mention right before ``pos`` names ("employees" in "employees with ...")."""
-    before = d.prompt[:pos].rstrip().rstrip(",").lower()
+    end = len(d.prompt[:pos].rstrip().rstrip(","))
     for mt in d.mentions:
-        if isinstance(mt, TableMatch) and mt.text and before.endswith(mt.text.lower()):
+        if isinstance(mt, TableMatch) and mt.start >= 0 and mt.end == end:  # the linker's offsets, not its text
             return mt.table
     return None
 
