@@ -102,6 +102,7 @@ RULES: tuple[Step, ...] = (
     _legacy("glue", glue.recognize),
     _legacy("questions", questions.recognize),
     Step("columns.output", columns.rule),
+    Step("columns.rows", columns.rows),
     _legacy("glue.late", glue.recognize_late),
 )
 

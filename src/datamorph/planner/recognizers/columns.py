@@ -70,6 +70,17 @@ def rule(v: View) -> list[Claim]:
     return d.claims()
 
 
+def rows(v: View) -> list[Claim]:
+    """"A copy of the departments table", "for every customer": words that only say all rows of a table in
+    play (after the output list, which may name that table's columns)."""
+    d = Work(v)
+    if d.union:
+        return []
+    _copy_of_table(d)
+    _every_row(d)
+    return d.claims()
+
+
 def _output(d: Work) -> None:
     renames = _standalone_renames(d)
     excluded = _exclusions(d)
@@ -77,8 +88,6 @@ def _output(d: Work) -> None:
     items, subject = explicit_list(d)
     _request_verbs(d)
     _stray_names(d)
-    _copy_of_table(d)
-    _every_row(d)
     if not (items or renames or excluded or all_tables or _shadowing(d)):
         return  # no list, or "all columns": the compiler's default
     base = _defaults(d, all_tables or None) if all_tables or not items else []
