@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 
 from datamorph.errors import PlanError
-from datamorph.planner.draft import Draft
-from datamorph.planner.recognizers.common import mark_chars
+from datamorph.planner.claims import Claim, View
 from datamorph.planner.recognizers.derivekit import (
+    Work,
     add,
-    add_alias,
+    alias_edit,
     clean_phrase,
     column_phrase,
     name_around,
-    unused,
 )
 from datamorph.planner.text import parse_number
 
@@ -46,7 +45,7 @@ _NULL_COND = re.compile(
 )
 
 
-def _condition(d: Draft, text: str, subject: str | None = None) -> str | None:
+def _condition(d: Work, text: str, subject: str | None = None) -> str | None:
     text = _AT_ALL.sub("", clean_phrase(text.strip()))
     m = _NULL_COND.match(text)
     if m:
@@ -90,7 +89,7 @@ _NAMED_LATER = re.compile(
 )
 
 
-def _column(d: Draft, phrase: str, subject: str | None) -> str | None:
+def _column(d: Work, phrase: str, subject: str | None) -> str | None:
     """The column a condition names; "the limit" is the subject column (credit_limit) when its words are in it."""
     words = {w.rstrip("s") for w in clean_phrase(phrase).lower().split()}
     if subject and phrase.strip().lower() in ("it", "they", "this", "that", "the value", "its value"):
@@ -100,7 +99,7 @@ def _column(d: Draft, phrase: str, subject: str | None) -> str | None:
     return column_phrase(d, phrase)
 
 
-def _subject(d: Draft, start: int) -> tuple[str | None, int]:
+def _subject(d: Work, start: int) -> tuple[str | None, int]:
     """``Bucket every account by its credit limit:`` just before the labels: the column, and where it starts."""
     window = d.prompt[max(0, start - 100) : start]
     m = _SUBJECT.search(window)
@@ -114,16 +113,18 @@ def _subject(d: Draft, start: int) -> tuple[str | None, int]:
     return col, start - (len(window) - m.start())
 
 
-def _fresh(d: Draft, m: re.Match[str]) -> bool:
+def _fresh(d: Work, m: re.Match[str]) -> bool:
     """No one used the branch's label and leading word (a table mention inside its condition may be used)."""
     label = next(g for g in ("label", "label2", "label3") if m.group(g))
-    return unused(d, m.start(label), m.end(label)) and unused(d, m.start(), m.start() + 1)
+    return d.free(m.start(label), m.end(label)) and d.free(m.start(), m.start() + 1)
 
 
-def recognize(d: Draft) -> None:
+def rule(v: View) -> list[Claim]:
+    """Labels chosen by conditions, as a CASE column."""
+    d = Work(v)
     branches = [m for m in _BRANCH.finditer(d.prompt) if _fresh(d, m)]
     if not branches:
-        return
+        return []
     groups: list[list[re.Match[str]]] = [[branches[0]]]
     for m in branches[1:]:
         gap = d.prompt[groups[-1][-1].end() : m.start()]
@@ -132,34 +133,40 @@ def recognize(d: Draft) -> None:
         else:
             groups.append([m])
     for group in groups:
-        whens: list[tuple[str, str]] = []
-        default: str | None = None
-        subject, subject_start = _subject(d, group[0].start())
-        for m in group:
-            label = (m.group("label") or m.group("label2") or m.group("label3"))
-            lit = "'" + label[1:-1].replace("'", "''") + "'"
-            cond_text = m.group("cond") or m.group("cond2")
-            if cond_text is None:
-                default = lit
-                continue
-            cond = _condition(d, cond_text, subject)
-            if cond is None:
-                raise PlanError(f"could not read the condition '{cond_text.strip()}'",
-                                hint="write it like 'amount over 500' or 'credit_limit is missing'")  # fmt: skip
-            whens.append((cond, lit))
-        if not whens:
+        _case(d, group)
+    return d.claims()
+
+
+def _case(d: Work, group: list[re.Match[str]]) -> None:
+    """One run of branches: the CASE column they make."""
+    whens: list[tuple[str, str]] = []
+    default: str | None = None
+    subject, subject_start = _subject(d, group[0].start())
+    for m in group:
+        label = (m.group("label") or m.group("label2") or m.group("label3"))
+        lit = "'" + label[1:-1].replace("'", "''") + "'"
+        cond_text = m.group("cond") or m.group("cond2")
+        if cond_text is None:
+            default = lit
             continue
-        whens.sort(key=lambda w: not w[0].endswith("IS NULL"))  # NULL checks first
-        sql = "CASE " + " ".join(f"WHEN {c} THEN {v}" for c, v in whens) + (f" ELSE {default}" if default else "") + " END"
-        start, end = group[0].start(), group[-1].end()
-        name, start, end = _bucket_name(d, subject_start if subject else start, end, whens[0][0].split(" ")[0])
-        later = _NAMED_LATER.search(d.prompt, end)
-        if name.endswith("_bucket") and later and unused(d, later.start(), later.end()):
-            name = later.group("name")  # "Give me account_id and the bucket, called limit_tier"
-            if re.search(r"[,(]", d.prompt[later.end("noun") : later.start("name")]):
-                mark_chars(d, later.end("noun"), later.end())  # ", called X" / "(call it X)": the output list
-                add_alias(d, later.group("noun"), name)  # then reads "the bucket" alone
-        add(d, name, sql, start, end)
+        cond = _condition(d, cond_text, subject)
+        if cond is None:
+            raise PlanError(f"could not read the condition '{cond_text.strip()}'",
+                            hint="write it like 'amount over 500' or 'credit_limit is missing'")  # fmt: skip
+        whens.append((cond, lit))
+    if not whens:
+        return
+    whens.sort(key=lambda w: not w[0].endswith("IS NULL"))  # NULL checks first
+    sql = "CASE " + " ".join(f"WHEN {c} THEN {v}" for c, v in whens) + (f" ELSE {default}" if default else "") + " END"
+    start, end = group[0].start(), group[-1].end()
+    name, start, end = _bucket_name(d, subject_start if subject else start, end, whens[0][0].split(" ")[0])
+    later = _NAMED_LATER.search(d.prompt, end)
+    if name.endswith("_bucket") and later and d.free(later.start(), later.end()):
+        name = later.group("name")  # "Give me account_id and the bucket, called limit_tier"
+        if re.search(r"[,(]", d.prompt[later.end("noun") : later.start("name")]):
+            # ", called X" / "(call it X)": the output list then reads "the bucket" alone
+            d.take(((later.end("noun"), later.end()),), alias_edit(d, later.group("noun"), name))
+    add(d, name, sql, start, end)
 
 
 _BUCKET_BEFORE = re.compile(
@@ -170,7 +177,7 @@ _BUCKET_BEFORE = re.compile(
 )
 
 
-def _bucket_name(d: Draft, start: int, end: int, col: str) -> tuple[str, int, int]:
+def _bucket_name(d: Work, start: int, end: int, col: str) -> tuple[str, int, int]:
     before = _BUCKET_BEFORE.search(d.prompt[max(0, start - 60) : start])
     if before:
         name = next(g for g in before.group("n1", "n2", "n3", "n4") if g)

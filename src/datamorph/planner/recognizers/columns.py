@@ -17,24 +17,23 @@ import re
 
 from datamorph.errors import PlanError
 from datamorph.planner.budget import back
-from datamorph.planner.draft import Draft
+from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.lexicon import REQUEST_VERBS
 from datamorph.planner.linking import TableMatch
-from datamorph.planner.recognizers.common import in_play, mark_chars, mentions
-from datamorph.planner.recognizers.derived import clean_phrase, column_error
+from datamorph.planner.recognizers.derivekit import Work, clean_phrase, column_error, in_play
 from datamorph.planner.recognizers.outputs import (
     HEADING_WORDS,
     IDENT,
     explicit_list,
-    free,
     item_ref,
     new_name,
+    open_words,
     table_words,
     unnamed_computed,
 )
 from datamorph.planner.refs import names_read
 from datamorph.planner.text import Token
-from datamorph.spec import DerivedColumn, OutputColumn, WindowColumn
+from datamorph.spec import Condition, DerivedColumn, OutputColumn, WindowColumn
 
 _ALL = re.compile(
     r"\b(?:keep\s+|with\s+|return\s+|show\s+)?(?:all|every)\s+(?:of\s+)?(?:the\s+)?(?P<table>[A-Za-z_]\w*\s+)?"
@@ -58,18 +57,37 @@ _RENAME = re.compile(
 _EVERY = re.compile(r"\b(?:(?:for|of)\s+)?(?:each|every)\s+(?:single\s+)?(?:one\s+of\s+the\s+)?", re.I)
 _COPY = re.compile(r"\b(?:a\s+)?(?:copy|clone|duplicate)\s+(?:of\s+)?(?:the\s+)?(?=[A-Za-z_])", re.I)
 
-def recognize(d: Draft) -> None:
-    """Fill ``d.columns`` from the output list the request gives (if any)."""
+def rule(v: View) -> list[Claim]:
+    """The output columns the request gives (if any), and the words around the list it explains.
+
+    One step: the phases (renames, exclusions, "all columns", the list, names written apart) each
+    give part of the one list assembled at the end; they see each other's claims through the Work.
+    """
+    d = Work(v)
     if d.union:
-        return  # the union recognizer gave each block its list
+        return []  # the union recognizer gave each block its list
+    _output(d)
+    return d.claims()
+
+
+def rows(v: View) -> list[Claim]:
+    """"A copy of the departments table", "for every customer": words that only say all rows of a table in
+    play (after the output list, which may name that table's columns)."""
+    d = Work(v)
+    if d.union:
+        return []
+    _copy_of_table(d)
+    _every_row(d)
+    return d.claims()
+
+
+def _output(d: Work) -> None:
     renames = _standalone_renames(d)
     excluded = _exclusions(d)
     all_tables = _all_columns(d)
     items, subject = explicit_list(d)
     _request_verbs(d)
     _stray_names(d)
-    _copy_of_table(d)
-    _every_row(d)
     if not (items or renames or excluded or all_tables or _shadowing(d)):
         return  # no list, or "all columns": the compiler's default
     base = _defaults(d, all_tables or None) if all_tables or not items else []
@@ -79,31 +97,37 @@ def recognize(d: Draft) -> None:
     d.columns = _apply(d, base + items, renames, excluded)
     _repeated_columns(d)
     _keep_qualified_windows(d)
+    d.attach(Edit.set("columns", list(d.columns)) if d.view.columns else Edit.add("columns", *d.columns))
 
 
 # -- availability ------------------------------------------------------------------------------
 
 
 
-def _standalone_renames(d: Draft) -> dict[str, str]:
+def _standalone_renames(d: Work) -> dict[str, str]:
     out: dict[str, str] = {}
     for m in _RENAME.finditer(d.prompt):
-        if not free(d, m.start("src"), m.end()):
+        if not open_words(d, m.start("src"), m.end()):
             continue
         col = item_ref(d, m.group("src"))
         if col is None:
             raise column_error(d, m.group("src"))
         out[col.lower()] = m.group("dst")
-        mark_chars(d, m.start(), m.end())
+        d.take(((m.start(), m.end()),), why="a rename")
     return out
 
 
-def _exclusions(d: Draft) -> set[str]:
+def _exclusions(d: Work) -> set[str]:
     out: set[str] = set()
     for m in _EXCLUDE.finditer(d.prompt):
         text = m.group("a") or m.group("b") or m.group("c") or m.group("d")
-        if not free(d, m.start(), m.end()) and not (m.group("b") and _reclaim_filters(d, m.start(), m.end())):
-            continue
+        reclaimed: list[Condition] = []
+        if not open_words(d, m.start(), m.end()):
+            reclaimed = _reclaim_filters(d, m.start(), m.end()) if m.group("b") else []
+            if not reclaimed:
+                continue
+            d.filters = [f for f in d.filters if f not in reclaimed]  # (the filters read into it are dropped)
+        drop = (Edit.remove("filters", *reclaimed),) if reclaimed else ()
         refs: list[str] = []
         for piece in (p for p in re.split(r"\s*(?:,|;|&|\b(?:and|or|nor)\b)\s*", text, flags=re.I) if p.strip()):
             ref = item_ref(d, piece)
@@ -115,30 +139,31 @@ def _exclusions(d: Draft) -> set[str]:
             refs.append(ref)
         if refs:
             out.update(r.lower() for r in refs)
-            mark_chars(d, m.start(), m.end())
+            d.take(((m.start(), m.end()),), *drop, why="columns left out")
+        else:
+            d.edit(*drop, why="an exclusion, not a row filter")
     return out
 
 
-def _reclaim_filters(d: Draft, start: int, end: int) -> bool:
+def _reclaim_filters(d: Work, start: int, end: int) -> list[Condition]:
     """"without the location column" is about the output, not a row filter (``location IS NULL``) that
-    filters, which runs first, may have read into it: drop such filters when they explain every taken word."""
+    filters, which runs first, may have read into it: the filters to drop, when they explain every taken word."""
     span = d.prompt[start:end].lower()
     mine = [f for f in d.filters if f.provenance and f.provenance.lower() in span]
     covered = [t for f in mine for t in _tokens_of(d, f.provenance or "", start, end)]
     tw = table_words(d)
-    if not mine or any(t.used and t.low not in tw and t not in covered
+    if not mine or any(d.held(t) and t.low not in tw and t not in covered
                        for t in d.tokens.within(start, end)):  # fmt: skip
-        return False
-    d.filters = [f for f in d.filters if f not in mine]
-    return True
+        return []
+    return mine
 
 
-def _tokens_of(d: Draft, text: str, start: int, end: int) -> list[Token]:
+def _tokens_of(d: Work, text: str, start: int, end: int) -> list[Token]:
     i = d.prompt.lower().find(text.lower(), start, end)
     return [] if i < 0 else [t for t in d.tokens.within(i, i + len(text))]
 
 
-def _all_columns(d: Draft) -> list[str] | None:
+def _all_columns(d: Work) -> list[str] | None:
     """``all (of the) order columns`` → ['orders']; ``all columns`` → []; None when not said."""
     found: list[str] | None = None
     for m in _ALL.finditer(d.prompt):
@@ -148,63 +173,71 @@ def _all_columns(d: Draft) -> list[str] | None:
             if not hits:
                 continue
             d.use_table(hits[0].table)
-        mark_chars(d, m.start(), m.end())
+        d.take(((m.start(), m.end()),), why="all columns")
         found = found or []
         if t and len(d.referenced_tables()) > 1:
             found.append(hits[0].table)  # only this table's columns, out of several
     return found
 
 
-def _copy_of_table(d: Draft) -> None:
+def _copy_of_table(d: Work) -> None:
     """"copy (of) the departments table": the whole table (the compiler's default list)."""
     for m in _COPY.finditer(d.prompt):
         rest = d.prompt[m.end() :]
         word = re.match(r"[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?", rest)
         if word and any(h.table in in_play(d) for h in d.linker.tables(word.group())[:1]):
-            mark_chars(d, m.start(), m.end())
+            d.take(((m.start(), m.end()),), why="the whole table")
 
 
-def _every_row(d: Draft) -> None:
+def _every_row(d: Work) -> None:
     """"each order line ...", "for every customer": all rows of a table in play (nothing else took the words)."""
-    tables = {m.text.lower(): m.table for m in mentions(d) if isinstance(m, TableMatch) and m.text}
+    tables = {m.text.lower(): m.table for m in d.mentions if isinstance(m, TableMatch) and m.text}
     for m in _EVERY.finditer(d.prompt):
         rest = d.prompt[m.end() :].lower()
         hit = next((t for text, t in tables.items() if re.match(rf"{re.escape(text)}\b", rest)), None)
-        if hit in in_play(d) and free(d, m.start(), m.end()):
-            mark_chars(d, m.start(), m.end())
+        if hit in in_play(d) and open_words(d, m.start(), m.end()):
+            d.take(((m.start(), m.end()),), why="all rows")
 
 
 _NAMING = re.compile(r"\b(?:as|called|named|aliased(?:\s+as)?|labell?ed)\s*$", re.I)
 
 
-def _stray_names(d: Draft) -> None:
+def _stray_names(d: Work) -> None:
     """A name written apart from its measure ("orders per customer as order_count", "..., as cancel_ratio").
 
     A name the draft already defines is just mentioned again; a new snake_case name, when exactly one
     computed column has no name from the request and nothing refers to it yet, names that column.
     """
     for t in d.tokens.items:
-        if t.used or t.kind != "word" or not IDENT.fullmatch(t.text):
+        if d.held(t) or t.kind != "word" or not IDENT.fullmatch(t.text):
             continue
-        low = t.low
-        if low not in d.defined_names():
+        edits: list[Edit] = []
+        if t.low not in d.defined_names():
             target = unnamed_computed(d)
             if target is None or not new_name(d, t.text) or _referenced(d, target):
                 continue
-            for a in d.aggregations:
-                if a.alias == target:
-                    a.alias = t.text
-            named: list[DerivedColumn | WindowColumn] = [*d.derived, *d.windows]
-            for x in named:
-                if x.name == target:
-                    x.name = t.text
-        t.used = True
+            edits = _rename(d, target, t.text)
         naming = _NAMING.search(d.prompt, back(t.start), t.start)
-        if naming:
-            mark_chars(d, naming.start(), t.start)
+        spans = ((naming.start(), t.start),) if naming else ()
+        d.take((*spans, (t.start, t.end)), *edits, why="a name written apart")
 
 
-def _referenced(d: Draft, name: str) -> bool:
+def _rename(d: Work, old: str, new: str) -> list[Edit]:
+    """The computed column named ``old`` is called ``new`` (on the Work, and the edits)."""
+    edits = []
+    if any(a.alias == old for a in d.aggregations):
+        d.aggregations = [a.model_copy(update={"alias": new}) if a.alias == old else a for a in d.aggregations]
+        edits.append(Edit.set("aggregations", list(d.aggregations)))
+    if any(x.name == old for x in d.derived):
+        d.derived = [x.model_copy(update={"name": new}) if x.name == old else x for x in d.derived]
+        edits.append(Edit.set("derived", list(d.derived)))
+    if any(w.name == old for w in d.windows):
+        d.windows = [w.model_copy(update={"name": new}) if w.name == old else w for w in d.windows]
+        edits.append(Edit.set("windows", list(d.windows)))
+    return edits
+
+
+def _referenced(d: Work, name: str) -> bool:
     users = [*d.columns, *d.having, *d.qualify, *d.order_by, *d.derived, *d.windows]
     return name.lower() in names_read(users)
 
@@ -216,34 +249,33 @@ _REQUEST_VERB = re.compile(
 )
 
 
-def _request_verbs(d: Draft) -> None:
+def _request_verbs(d: Work) -> None:
     """Verbs that only open the request or a clause ("Pull ...", "Make a ...", "Attach ...", "Tag ...")."""
     for m in _REQUEST_VERB.finditer(d.prompt):
-        if free(d, m.start("v"), m.end("v")):
-            mark_chars(d, m.start(), m.end())
-            _mark_heading_nouns(d, m.end())
+        if open_words(d, m.start("v"), m.end("v")):
+            d.take(((m.start(), m.end()),), why="a request verb")
+            _heading_nouns(d, m.end())
 
 
-def _mark_heading_nouns(d: Draft, pos: int) -> None:
+def _heading_nouns(d: Work, pos: int) -> None:
     """"Make a contact sheet from ...": the result's own name (a heading noun phrase) right after the verb."""
     words = re.match(r"(?:[A-Za-z]+\s+){0,2}(?P<h>" + "|".join(sorted(HEADING_WORDS)) + r")s?\b", d.prompt[pos:], re.I)
     if words is None:
         return
     span = (pos, pos + words.end())
     toks = [t for t in d.tokens.within(span[0], span[1])]
-    named = [(m.start, m.end) for m in mentions(d) if not isinstance(m, TableMatch)]
-    if all(not any(a <= t.start < b for a, b in named) for t in toks[:-1]):
-        for t in toks:
-            t.used = True
+    named = [(m.start, m.end) for m in d.mentions if not isinstance(m, TableMatch)]
+    if toks and all(not any(a <= t.start < b for a, b in named) for t in toks[:-1]):
+        d.take(tuple((t.start, t.end) for t in toks), why="the result's own name")
 
 
-def _shadowing(d: Draft) -> bool:
+def _shadowing(d: Work) -> bool:
     """A derived column that keeps a source column's name (``coalesce(rating, 0)`` as rating)."""
     cols = {c.name.lower() for t in d.referenced_tables() for c in d.catalog.table(t).columns}
     return any(x.name.lower() in cols for x in d.derived)
 
 
-def _defaults(d: Draft, tables: list[str] | None) -> list[OutputColumn]:
+def _defaults(d: Work, tables: list[str] | None) -> list[OutputColumn]:
     """What the compiler would output by default, as an explicit list (derived columns replace shadowed ones)."""
     if d.aggregations or d.group_by:
         out = [OutputColumn(column=g) for g in d.group_by]
@@ -266,7 +298,7 @@ def _defaults(d: Draft, tables: list[str] | None) -> list[OutputColumn]:
     return out
 
 
-def _apply(d: Draft, out: list[OutputColumn], renames: dict[str, str], excluded: set[str]) -> list[OutputColumn]:
+def _apply(d: Work, out: list[OutputColumn], renames: dict[str, str], excluded: set[str]) -> list[OutputColumn]:
     result: list[OutputColumn] = []
     aggregating = bool(d.aggregations or d.group_by)
     keys = {g.lower(): g for g in d.group_by}
@@ -294,25 +326,24 @@ def _apply(d: Draft, out: list[OutputColumn], renames: dict[str, str], excluded:
     return result
 
 
-def _repeated_columns(d: Draft) -> None:
+def _repeated_columns(d: Work) -> None:
     """A column the request describes in words and lists again ("Attach the category name ...: ..., category_name")."""
     out = {(c.column or "").lower() for c in d.columns}
-    for m in mentions(d):
+    for m in d.mentions:
         if not hasattr(m, "column") or hasattr(m, "value") or m.start < 0 or f"{m.table}.{m.column}".lower() not in out:
             continue
         toks = [t for t in d.tokens.within(m.start, m.end)]
-        if not toks or any(t.used for t in toks):
+        if not toks or any(d.held(t) for t in toks):
             continue
-        for t in toks:
-            t.used = True
+        d.take(tuple((t.start, t.end) for t in toks), why="a listed column described again")
         prev = [t for t in d.tokens.items if t.end <= m.start and t.kind == "word"][-1:]
-        if prev and not prev[0].used:
+        if prev and not d.held(prev[0]):
             hits = d.linker.columns(f"{prev[0].text} {m.text}", [m.table])
             if hits and hits[0].column == m.column:  # "the subscription plan of the user"
-                prev[0].used = True
+                d.take(((prev[0].start, prev[0].end),), why="a listed column described again")
 
 
-def _keep_qualified_windows(d: Draft) -> None:
+def _keep_qualified_windows(d: Work) -> None:
     """A window the qualify filters test must be an output column (the compiler filters on outputs)."""
     names = {(c.name or c.column or "").lower() for c in d.columns}
     for w in d.windows:

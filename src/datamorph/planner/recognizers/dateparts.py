@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 
-from datamorph.planner.draft import Draft
-from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.claims import Claim, View
 from datamorph.planner.recognizers.derivekit import (
     PART_SQL,
+    Work,
     add,
     column_error,
     date_col,
+    in_play,
     name_around,
     stem,
-    unused,
 )
 
 _PART = (r"(?:calendar\s+|numeric\s+)?(?:year|month|quarter|day\s+of\s+(?:the\s+)?week|weekday|week|day|hour)"
@@ -44,9 +44,11 @@ _DATE_OF = re.compile(
 )
 
 
-def recognize(d: Draft) -> None:
+def truncs(v: View) -> list[Claim]:
+    """"the order month as the first day of the month" → ``CAST(date_trunc('month', ...) AS DATE)``."""
+    d = Work(v)
     for m in _TRUNC.finditer(d.prompt):
-        if not unused(d, m.start("unit"), m.end()):  # the column's words may name its table too
+        if not d.free(m.start("unit"), m.end()):  # the column's words may name its table too
             continue
         col = date_col(d, m.group("col"))
         if col is None:
@@ -54,8 +56,14 @@ def recognize(d: Draft) -> None:
         unit = m.group("unit").lower()
         name, start, end = name_around(d, m.start(), m.end())
         add(d, name or f"{stem(col)}_{unit}", f"CAST(date_trunc('{unit}', {col}) AS DATE)", start, end)
+    return d.claims()
+
+
+def dates_of(v: View) -> list[Claim]:
+    """"the calendar date part of viewed_at" → ``CAST(viewed_at AS DATE)``."""
+    d = Work(v)
     for m in _DATE_OF.finditer(d.prompt):
-        if not unused(d, m.start(), m.end()):
+        if not d.free(m.start(), m.end()):
             continue
         col = date_col(d, m.group("col") or m.group("col2"))
         if col is None:
@@ -63,9 +71,14 @@ def recognize(d: Draft) -> None:
         name, start, end = name_around(d, m.start(), m.end())
         add(d, name or f"{stem(col)}_date" if not col.endswith("_date") else name or f"{stem(col)}_day",
              f"CAST({col} AS DATE)", start, end)  # fmt: skip
-    _stem_parts(d)
+    return d.claims()
+
+
+def parts(v: View) -> list[Claim]:
+    """"the year and month of hire_date", "the year it started" → ``year(...)``, ``month(...)``."""
+    d = Work(v)
     for m in _DATE_PART.finditer(d.prompt):
-        if not unused(d, m.start(), m.end()):
+        if not d.free(m.start(), m.end()):
             continue
         if re.search(r"\b(?:by|per|each|every|group(?:ed)?)\s+(?:the\s+)?$", d.prompt[max(0, m.start() - 20) : m.start()], re.I):
             continue  # "revenue by year of order date" is a grouping (aggregates)
@@ -82,12 +95,13 @@ def recognize(d: Draft) -> None:
             key = "weekday" if part.lower().startswith("day of") else part.lower()
             pname = name if name and len(parts) == 1 else _claim(listed, key) or f"{stem(col)}_{key}"
             add(d, pname, f"{PART_SQL[key]}({col})", start, end)
+    return d.claims()
 
 
 _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
 
 
-def _listed_names(d: Draft, after: int) -> list[str]:
+def _listed_names(d: Work, after: int) -> list[str]:
     """snake_case names the request uses later that are no column of a table in play nor defined yet
     ("Columns: session_id, start_year, start_month"): what the request calls its new columns."""
     known = {c.name.lower() for t in in_play(d) for c in d.catalog.table(t).columns} | d.defined_names()
@@ -110,7 +124,7 @@ def _claim(listed: list[str], key: str) -> str | None:
     return None
 
 
-def _verb_col(d: Draft, verb: str) -> str | None:
+def _verb_col(d: Work, verb: str) -> str | None:
     """"(the year) it started" → started_at, "was hired" → hire_date, "signed up" → signup_date."""
     v = re.sub(r"\s+", "", verb.lower())
     forms = {v, v.replace("ed", ""), v[:-1] if v.endswith("ed") else v, v[:-2] if v.endswith("ed") else v}
@@ -125,17 +139,19 @@ _STEM_PART = re.compile(r"\b(?P<stem>[A-Za-z_]\w*)\s+(?P<part>year|month|quarter
 _GROUPING_BEFORE = re.compile(r"\b(?:by|per|each|every|group(?:ed)?|for)\s+(?:the\s+)?$", re.I)
 
 
-def _stem_parts(d: Draft) -> None:
+def stem_parts(v: View) -> list[Claim]:
     """"hire year", "signup month": a part of the date column named by its stem (hire_date, signup_date)."""
+    d = Work(v)
     dates = {stem(f"{t}.{c.name}").lower(): f"{t}.{c.name}" for t in in_play(d)
              for c in d.catalog.table(t).columns if c.family in ("date", "timestamp")}  # fmt: skip
     for m in _STEM_PART.finditer(d.prompt):
         col = dates.get(m.group("stem").lower())
-        if col is None or not unused(d, m.start(), m.end()):
+        if col is None or not d.free(m.start(), m.end()):
             continue
         if _GROUPING_BEFORE.search(d.prompt[max(0, m.start() - 20) : m.start()]):
             continue  # "revenue by order month" is a grouping (aggregates)
         key = m.group("part").lower()
         name, start, end = name_around(d, m.start(), m.end())
         add(d, name or f"{stem(col)}_{key}", f"{PART_SQL[key]}({col})", start, end)
+    return d.claims()
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 
 from datamorph.errors import PlanError
-from datamorph.planner.draft import Draft
-from datamorph.planner.recognizers.common import in_play, mark_chars
-from datamorph.planner.recognizers.derived import column_error, column_phrase, drop_unreferenced
+from datamorph.planner.claims import Claim, Edit, View
+from datamorph.planner.recognizers.derivekit import Work, column_error, column_phrase, in_play, unreferenced
 from datamorph.spec import Dedupe, OrderItem
 
 _EXACT = re.compile(
@@ -48,8 +47,9 @@ _DESC = {"latest", "most recent", "newest", "last", "current"}
 _DATE_PREFERENCE = ("effective", "start", "created", "updated", "date", "at", "time")
 
 
-def recognize(d: Draft) -> None:
-    """Set ``d.dedupe`` from the request."""
+def rule(v: View) -> list[Claim]:
+    """The de-duplication the request asks for: one row per key (first) or no exact duplicates."""
+    d = Work(v)
     for rx in (_POSSESSIVE, _PER):
         for m in rx.finditer(d.prompt):
             if m.group("what") and re.match(r"name\b", m.group("what"), re.I):
@@ -58,19 +58,22 @@ def recognize(d: Draft) -> None:
                 continue  # "first and last name of every employee": a list sharing its head noun, no row pick
             if any(t.kind == "number" for t in d.tokens.starting(m.start(), m.end("what"))):
                 continue  # "the oldest three employees per department" is top N per group, not one per key
-            if _unused(d, m.start("which"), m.end("which")):
+            if d.free(m.start("which"), m.end("which")):
                 _keyed(d, m)
-                return
-    found = [m for m in _EXACT.finditer(d.prompt) if _unused(d, m.start(), m.end())]
+                return d.claims()
+    found = [m for m in _EXACT.finditer(d.prompt) if d.free(m.start(), m.end())]
     if not any(_DUPE_WORD.search(m.group(0)) for m in found):
         found = []  # "a cleaned copy" alone says nothing of duplicates
     for m in found:
+        edits: tuple[Edit, ...] = ()
         if d.dedupe is None:
             d.dedupe = Dedupe(provenance=m.group(0))
-        mark_chars(d, m.start(), m.end())
-        _mark_table_after(d, m.end())
+            edits = (Edit.set("dedupe", d.dedupe),)
+        d.take(((m.start(), m.end()),), *edits)
+        _table_after(d, m.end())
     if found:
         _whole_rows(d)
+    return d.claims()
 
 
 _DUPE_WORD = re.compile(r"dup|distinct|unique|identical|once", re.I)
@@ -78,25 +81,21 @@ _ALL_COLUMNS = re.compile(r"\(?\s*\b(?:with\s+)?(?:all|every)\s+(?:of\s+its\s+|o
                           re.I)  # fmt: skip
 
 
-def _mark_table_after(d: Draft, end: int) -> None:
+def _table_after(d: Work, end: int) -> None:
     """"a cleaned copy of page_views": the table named right after."""
     m = re.match(r"\s*([A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)", d.prompt[end:])
     if m and d.base and any(h.table == d.base and h.score >= 0.85 for h in d.linker.tables(m.group(1))[:1]):
-        mark_chars(d, end + m.start(1), end + m.end(1))
+        d.take(((end + m.start(1), end + m.end(1)),), why="the table de-duplicated")
 
 
-def _whole_rows(d: Draft) -> None:
+def _whole_rows(d: Work) -> None:
     """"(all columns)": whole rows are compared, and kept."""
     for m in _ALL_COLUMNS.finditer(d.prompt):
-        if _unused(d, m.start(), m.end()):
-            mark_chars(d, m.start(), m.end())
+        if d.free(m.start(), m.end()):
+            d.take(((m.start(), m.end()),), why="whole rows compared")
 
 
-def _unused(d: Draft, start: int, end: int) -> bool:
-    return all(not t.used for t in d.tokens.within(start, end))
-
-
-def _owner(d: Draft, what: str | None) -> str:
+def _owner(d: Work, what: str | None) -> str:
     """The table whose rows are de-duplicated: the one ``what`` names, else the base."""
     if what:
         for phrase in (what, what.split()[-1] if what.split() else what):
@@ -110,7 +109,7 @@ def _owner(d: Draft, what: str | None) -> str:
     return d.base
 
 
-def _key(d: Draft, phrase: str, owner: str) -> str:
+def _key(d: Work, phrase: str, owner: str) -> str:
     """The owner's column for ``phrase`` ("employee" → salaries.employee_id)."""
     for p in (phrase, f"{phrase} id", f"{phrase}_id"):
         ref = column_phrase(d, p, [owner])
@@ -125,7 +124,7 @@ def _key(d: Draft, phrase: str, owner: str) -> str:
     raise column_error(d, phrase)
 
 
-def _order_column(d: Draft, owner: str, phrase: str | None) -> str:
+def _order_column(d: Work, owner: str, phrase: str | None) -> str:
     if phrase:
         ref = column_phrase(d, phrase, [owner]) or column_phrase(d, phrase)
         if ref is None:
@@ -149,7 +148,7 @@ _RESTATED = re.compile(
 )
 
 
-def _keyed(d: Draft, m: re.Match[str]) -> None:
+def _keyed(d: Work, m: re.Match[str]) -> None:
     which = re.sub(r"\s+", " ", m.group("which").lower())
     owner = _owner(d, m.group("what"))
     key = _key(d, m.group("key"), owner)
@@ -160,7 +159,7 @@ def _keyed(d: Draft, m: re.Match[str]) -> None:
         for phrase, stop in ((two, restated.end()), (restated.group("by"), restated.end("by"))):
             if column_phrase(d, phrase, [owner], min_score=0.8):
                 by = phrase
-                mark_chars(d, restated.start(), stop)
+                d.take(((restated.start(), stop),), why="the order restated")
                 break
     order = _order_column(d, owner, by)
     direction = "desc" if which in _DESC or which.startswith("most recently") else "asc"
@@ -168,7 +167,7 @@ def _keyed(d: Draft, m: re.Match[str]) -> None:
         raise PlanError("the request de-duplicates twice", hint="ask for one row per key once")
     d.dedupe = Dedupe(keys=[key], order_by=[OrderItem(column=order, direction=direction)],  # type: ignore[arg-type]
                       provenance=m.group(0).strip())  # fmt: skip
-    mark_chars(d, m.start(), m.end())
     if owner not in in_play(d):
         d.use_table(owner)
-    drop_unreferenced(d, m.group("key"), owner)
+    # a table named only as the key ("per employee") is not joined
+    d.take(((m.start(), m.end()),), Edit.set("dedupe", d.dedupe), *unreferenced(d, m.group("key"), owner))

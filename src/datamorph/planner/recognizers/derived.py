@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 
 from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES
-from datamorph.planner.draft import Draft
+from datamorph.planner.claims import Claim, View
 from datamorph.planner.lexicon import NON_SCHEMA_WORDS
-from datamorph.planner.recognizers import buckets, dateparts, strings
 from datamorph.planner.recognizers.derivekit import (
     CONNECTIVES,
     PART_SQL,
+    Scope,
+    Work,
     add,
     clean_phrase,
     column_error,
@@ -23,16 +24,14 @@ from datamorph.planner.recognizers.derivekit import (
     defined_name,
     drop_unreferenced,
     family,
-    mark_row_scope,
-    mark_span,
     name_around,
+    row_scope,
     snake,
     stem,
-    unused,
 )
 
-__all__ = ["clean_phrase", "column_error", "column_phrase", "defined_name", "drop_unreferenced", "mark_span",
-           "parse_arithmetic", "recognize", "snake", "stem"]
+__all__ = ["clean_phrase", "column_error", "column_phrase", "concatenations", "defined_name", "drop_unreferenced",
+           "fills", "arithmetic", "parse_arithmetic", "row_scope", "snake", "stem"]
 
 _OP_WORDS = [
     (r"multiplied\s+by|times|x|\*|×", "*", "times"),
@@ -68,11 +67,17 @@ _PART_OF = re.compile(r"^(?:the\s+)?(?P<part>year|month|quarter|day|week|hour)\s
                       r"(?P<col>[A-Za-z_][\w.]*(?:\s+[A-Za-z_]\w*)?)$", re.I)
 
 
-def parse_arithmetic(d: Draft, text: str) -> tuple[str, list[str]] | None:
+def parse_arithmetic(d: Scope, text: str) -> tuple[str, list[str]] | None:
     """``quantity x unit price x (1 - discount)`` → (SQL, operand names); None if an operand is not a column.
 
-    A failed attempt leaves the draft's tables as they were.
+    A failed attempt leaves the tables (of the draft, or of the :class:`Work`) as they were.
     """
+    if isinstance(d, Work):
+        snap = d.snapshot()
+        parsed = _parse_arithmetic(d, text)
+        if parsed is None:
+            d.restore(snap)
+        return parsed
     base, tables = d.base, list(d.tables)
     parsed = _parse_arithmetic(d, text)
     if parsed is None:
@@ -80,13 +85,13 @@ def parse_arithmetic(d: Draft, text: str) -> tuple[str, list[str]] | None:
     return parsed
 
 
-def _own_words(d: Draft, piece: str, words: set[str]) -> bool:
+def _own_words(d: Scope, piece: str, words: set[str]) -> bool:
     """``list price``: words that are part of the name of the column the piece names are no connectives."""
     col = column_phrase(d, piece, min_score=0.9)
     return col is not None and words <= set(col.split(".")[-1].lower().split("_"))
 
 
-def _parse_arithmetic(d: Draft, text: str) -> tuple[str, list[str]] | None:
+def _parse_arithmetic(d: Scope, text: str) -> tuple[str, list[str]] | None:
     parts = re.split(r"(\(|\)|\bmultiplied\s+by\b|\bdivided\s+by\b|\btimes\b|\bx\b|\*|×|/|\bplus\b|\+|\bminus\b|"
                      r"(?<![A-Za-z])-(?![A-Za-z>]))", text, flags=re.I)  # fmt: skip
     out: list[str] = []
@@ -167,21 +172,11 @@ _FILL = re.compile(
 )
 
 
-def recognize(d: Draft) -> None:
-    """Find derived columns in the request; add them to ``d.derived``."""
-    strings.recognize(d)
-    _concatenations(d)
-    _fills(d)
-    _arithmetic(d)  # before date parts: "2025 - year of hire_date" is one expression
-    dateparts.recognize(d)
-    buckets.recognize(d)
-    mark_row_scope(d)
-
-
-
-def _concatenations(d: Draft) -> None:
+def concatenations(v: View) -> list[Claim]:
+    """"first and last name joined with a space" → ``first_name || ' ' || last_name``."""
+    d = Work(v)
     for m in _CONCAT.finditer(d.prompt):
-        if not unused(d, m.start("a"), m.end()):
+        if not d.free(m.start("a"), m.end()):
             continue
         noun = re.match(r"\s+(names?)\b", d.prompt[m.end("b") :], re.I)  # "first and last name(s)"
         refs = []
@@ -198,11 +193,14 @@ def _concatenations(d: Draft) -> None:
         name = m.group("name") or name or f"{a.split('.')[-1]}_{b.split('.')[-1]}"
         sql_sep = sep.replace("'", "''")
         add(d, name, f"{a} || '{sql_sep}' || {b}", start, end)
+    return d.claims()
 
 
-def _fills(d: Draft) -> None:
+def fills(v: View) -> list[Claim]:
+    """Missing values filled in: "where the rating is missing put 0" → ``coalesce(rating, 0)``."""
+    d = Work(v)
     for m in _FILL.finditer(d.prompt):
-        if not unused(d, m.start() if not m.group("col4") else m.end("col4"), m.end()):
+        if not d.free(m.start() if not m.group("col4") else m.end("col4"), m.end()):
             continue
         group = next(g for g in ("col", "col2", "col3", "col4", "col5") if m.group(g))
         raw = next(m.group(g) for g in ("val", "val2", "val3", "val4", "val5") if m.group(g)).rstrip(".,")
@@ -217,7 +215,7 @@ def _fills(d: Draft) -> None:
                 raise column_error(d, " ".join(tail or words[-1:]))
             col, offset = found
             start = m.start("col4") + offset
-            if not unused(d, start, m.end()):
+            if not d.free(start, m.end()):
                 continue
         else:
             col = column_phrase(d, m.group(group))
@@ -226,12 +224,13 @@ def _fills(d: Draft) -> None:
         value = raw if raw.startswith("'") else str(_SMALL.get(raw.lower(), raw.replace(",", "")))
         name, start, end = name_around(d, start, m.end())
         add(d, name or col.split(".")[-1], f"coalesce({col}, {value})", start, end)
+    return d.claims()
 
 
 _SMALL = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}
 
 
-def _trailing_column(d: Draft, phrase: str) -> tuple[str, int] | None:
+def _trailing_column(d: Work, phrase: str) -> tuple[str, int] | None:
     """The column the last words of ``phrase`` name, and where those words start in it."""
     words = list(re.finditer(r"\S+", phrase))
     for k in range(len(words)):
@@ -250,7 +249,10 @@ _AGG_LEAD = re.compile(r"\b(?:sum|total|average|avg|mean|min|minimum|max|maximum
 _LIST_AFTER = re.compile(r"[^.;!?\n]*?(?:,|\band\b)")
 
 
-def _arithmetic(d: Draft) -> None:
+def arithmetic(v: View) -> list[Claim]:
+    """Arithmetic on columns: "quantity times unit price as line_total" (before date parts: "2025 - year of
+    hire_date" is one expression)."""
+    d = Work(v)
     for m in _ARITH.finditer(d.prompt):
         text = m.group("expr")
         # trim leading words that are not part of the first operand ("with line_total = quantity ...")
@@ -264,7 +266,7 @@ def _arithmetic(d: Draft) -> None:
         for k in range(min(4, len(words))):  # drop up to 3 words before the first operand ...
             for j in range(min(4, len(words) - k)):  # ... and up to 3 after the last
                 a, b = s + words[k].start(), s + words[len(words) - 1 - j].end()
-                if not unused(d, a, b):
+                if not d.free(a, b):
                     continue
                 parsed = parse_arithmetic(d, d.prompt[a:b])
                 if parsed:
@@ -285,4 +287,5 @@ def _arithmetic(d: Draft) -> None:
         if dash and name is None and _LIST_AFTER.match(d.prompt[s + dash.end() :]):
             continue  # "orders over 1,000 - order_id and amount": the dash introduces a list
         add(d, name or snake("_".join(names)), sql, start, end)
+    return d.claims()
 

@@ -1,18 +1,130 @@
 """Shared phrase helpers of the shape recognizers (derived, buckets, dateparts, columns, windows, dedupe, union).
 
 Resolving a phrase to a qualified column or to a name the draft already defines, naming
-things in snake_case, giving a new column a name written around it, and adding it.
+things in snake_case, giving a new column a name written around it, and claiming it.
+
+The helpers read a *scope*: the :class:`~datamorph.planner.draft.Draft` itself (recognizers
+not yet converted to claims), or a :class:`Work` — one recognizer call's working copy of the
+few draft fields a lookup may change (the tables in play, the new columns, the aliases). A
+lookup that brings a table in changes the ``Work`` only; the edit goes into the next claim.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from typing import Any
 
 from datamorph.errors import PlanError, suggestion
+from datamorph.planner.claims import Claim, Edit, Pending, Span, View, edit_only
 from datamorph.planner.draft import Draft
-from datamorph.planner.recognizers.common import in_play, mark_chars, resolve_column
+from datamorph.planner.recognizers.common import resolve_column
 from datamorph.planner.refs import tables_read
-from datamorph.spec import Aggregation, DerivedColumn, WindowColumn
+from datamorph.planner.text import Token
+from datamorph.spec import Aggregation, Condition, Dedupe, DerivedColumn, OutputColumn, WindowColumn
+
+
+class Work:
+    """One recognizer call's claims, and the draft as they would leave it (for the lookups that follow).
+
+    Reads fall through to the :class:`~datamorph.planner.claims.View`; the fields in :data:`LOCAL`
+    are copies that the claims taken so far have changed (the recognizer changes the copy and puts
+    the matching edit in its claim). Tables a lookup brings in (:meth:`use_table`) are kept as edits
+    for the next claim (:meth:`take`), or for a claim of their own at the end (:meth:`claims`), in
+    the order the lookups made them.
+    """
+
+    #: The draft fields a recognizer call may change on its copy.
+    LOCAL = ("base", "tables", "derived", "aliases", "dedupe", "filters", "aggregations", "windows", "columns",
+             "limit")  # fmt: skip
+
+    def __init__(self, view: View) -> None:
+        self.view = view
+        self.pending = Pending(view)
+        self.base: str | None = view.base
+        self.tables: list[str] = list(view.tables)
+        self.derived: list[DerivedColumn] = list(view.derived)
+        self.aliases: dict[str, str] = dict(view.aliases)
+        self.dedupe: Dedupe | None = view.dedupe
+        self.filters: list[Condition] = list(view.filters)
+        self.aggregations: list[Aggregation] = list(view.aggregations)
+        self.windows: list[WindowColumn] = list(view.windows)
+        self.columns: list[OutputColumn] = list(view.columns)
+        self.limit: int | None = view.limit
+        self._edits: list[Edit] = []  # table edits no claim carries yet
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.view, name)
+
+    def use_table(self, table: str) -> None:
+        """As :meth:`Draft.use_table`, on this copy; the edit goes into the next claim."""
+        if self.base is None:
+            self.base = table
+        elif table == self.base or table in self.tables:
+            return
+        else:
+            self.tables.append(table)
+        self._edits.append(Edit.use_table(table))
+
+    def snapshot(self) -> tuple[str | None, list[str], int]:
+        return self.base, list(self.tables), len(self._edits)
+
+    def restore(self, snap: tuple[str | None, list[str], int]) -> None:
+        """Undo the tables lookups brought in since :meth:`snapshot` (a failed attempt)."""
+        self.base, self.tables, n = snap[0], list(snap[1]), snap[2]
+        del self._edits[n:]
+
+    def defined_names(self) -> set[str]:
+        return Draft.defined_names(self)  # type: ignore[arg-type]  # the draft's definition, on this copy
+
+    def referenced_tables(self) -> list[str]:
+        return Draft.referenced_tables(self)  # type: ignore[arg-type]
+
+    def held(self, t: Token) -> bool:
+        """Whether a claim (applied, or taken in this call) holds the word ``t``."""
+        return not self.free(t.start, t.end)
+
+    def free(self, start: int, end: int) -> bool:
+        """No word of ``[start, end)`` is held by an applied claim or by one taken in this call."""
+        return self.pending.free(start, end)
+
+    def take(self, spans: tuple[Span, ...], *edits: Edit, over: bool | None = None, why: str = "") -> Claim:
+        """Claim ``spans`` with ``edits`` (after the table edits lookups made). ``over`` defaults to
+        whether a word of them is already held: the claim then builds on words another claim explains."""
+        if over is None:
+            over = not all(self.free(a, b) for a, b in spans)
+        c = Claim(spans, (*self._edits, *edits), 1.0, False, over, why)
+        self._edits.clear()
+        self.pending.claims.append(c)
+        return c
+
+    def edit(self, *edits: Edit, why: str = "") -> None:
+        """Edits that explain no words (with the table edits lookups made before them)."""
+        if self._edits or edits:
+            self.pending.claims.append(edit_only(*self._edits, *edits, why=why))
+            self._edits.clear()
+
+    def attach(self, *edits: Edit) -> None:
+        """Add ``edits`` to the first claim of this call that explains words (an edit of the whole
+        call's reading, such as the output list, goes with its first words), else to a claim of their own."""
+        for i, c in enumerate(self.pending.claims):
+            if c.spans:
+                self.pending.claims[i] = replace(c, edits=(*c.edits, *edits))
+                return
+        self.edit(*edits)
+
+    def claims(self) -> list[Claim]:
+        """The claims of this call; tables lookups brought in without a claim last."""
+        self.edit(why="tables the lookups named")
+        return self.pending.claims
+
+
+Scope = Draft | Work
+
+
+def in_play(d: Scope | View) -> list[str]:
+    """The tables the request is about so far, base first (:func:`.common.in_play`, for a :class:`Work` too)."""
+    return [t for t in [d.base, *d.tables] if t]
 
 _DETERMINERS = re.compile(r"^(?:the|a|an|its|their|his|her|each|every|all|of|that|this|those|these)\s+", re.I)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -36,7 +148,7 @@ def snake(text: str) -> str:
     return ("c_" + s if s[:1].isdigit() else s) or "value"
 
 
-def column_phrase(d: Draft, phrase: str, tables: list[str] | None = None, min_score: float = 0.0) -> str | None:
+def column_phrase(d: Scope, phrase: str, tables: list[str] | None = None, min_score: float = 0.0) -> str | None:
     """The qualified column ``phrase`` names (``orders.amount``), or None.
 
     ``min_score``: ignore weaker linker matches (``every customer`` is only a partial match of customer_id).
@@ -56,13 +168,13 @@ def column_phrase(d: Draft, phrase: str, tables: list[str] | None = None, min_sc
         scoped = [h for h in d.linker.columns(p, in_play(d)) if h.score >= min_score] if in_play(d) else []
         if not scoped and not [h for h in d.linker.columns(p) if h.score >= min_score]:
             return None
-    m = resolve_column(d, p)
+    m = resolve_column(d, p)  # type: ignore[arg-type]  # a Work's use_table changes only the Work
     if m is None and not min_score:
         return short_name(d, p)
     return f"{m.table}.{m.column}" if m else None
 
 
-def short_name(d: Draft, phrase: str) -> str | None:
+def short_name(d: Scope, phrase: str) -> str | None:
     """``the limit`` → credit_limit: the one column of a table in play whose name holds all the words."""
     words = {w.rstrip("s") for w in clean_phrase(phrase).lower().split() if len(w) > 2}
     if not words:
@@ -72,12 +184,13 @@ def short_name(d: Draft, phrase: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def add_alias(d: Draft, noun: str, name: str) -> None:
-    """``the label (call it rating_group)``: from now on "the label" refers to ``name``."""
-    d.aliases[clean_phrase(noun).lower()] = name
+def alias_edit(w: Work, noun: str, name: str) -> Edit:
+    """``the label (call it rating_group)``: from now on "the label" refers to ``name`` (the edit, and the Work's copy)."""
+    w.aliases[clean_phrase(noun).lower()] = name
+    return Edit.set("aliases", dict(w.aliases))
 
 
-def defined_name(d: Draft, phrase: str) -> str | None:
+def defined_name(d: Scope | View, phrase: str) -> str | None:
     """A name the draft defines (aggregation alias, derived, window) that ``phrase`` refers to, loosely."""
     p = clean_phrase(phrase).lower()
     if not p:
@@ -106,17 +219,13 @@ def defined_name(d: Draft, phrase: str) -> str | None:
     return None
 
 
-def column_error(d: Draft, phrase: str, what: str = "column") -> PlanError:
+def column_error(d: Scope | View, phrase: str, what: str = "column") -> PlanError:
     """A PlanError quoting ``phrase`` with the nearest column names."""
     names = [c.name for t in in_play(d) or d.catalog.table_names() for c in d.catalog.table(t).columns]
     hint = suggestion(clean_phrase(phrase).replace(" ", "_"), names) or (
         f"columns are: {', '.join(names[:15])}" if names else None
     )
     return PlanError(f"no {what} matches '{phrase.strip()}'", hint=hint)
-
-
-def mark_span(d: Draft, start: int, end: int) -> None:
-    mark_chars(d, start, end)
 
 
 def stem(column: str) -> str:
@@ -149,25 +258,24 @@ PART_SQL = {"year": "year", "month": "month", "quarter": "quarter", "day": "day"
              "weekday": "dayofweek", "hour": "hour"}  # fmt: skip
 
 
-def unused(d: Draft, start: int, end: int) -> bool:
-    return all(not t.used for t in d.tokens.within(start, end))
-
-
-def add(d: Draft, name: str, expression: str, start: int, end: int) -> None:
-    if name.lower() in d.defined_names():
+def add(w: Work, name: str, expression: str, start: int, end: int, *more: Edit) -> Claim:
+    """Claim ``[start, end)`` (and a lead-in such as "plus a column") for a new column ``name``."""
+    if name.lower() in w.defined_names():
         raise PlanError(f"the name '{name}' is given to two new columns", hint="give each a different name")
-    d.derived.append(DerivedColumn(name=name, expression=expression, provenance=d.prompt[start:end].strip()))
-    mark_span(d, start, end)
-    intro = _INTRO.search(d.prompt[max(0, start - 40) : start])
+    col = DerivedColumn(name=name, expression=expression, provenance=w.prompt[start:end].strip())
+    w.derived.append(col)
+    spans: tuple[Span, ...] = ((start, end),)
+    intro = _INTRO.search(w.prompt[max(0, start - 40) : start])
     if intro:  # "plus a column ...", "adding a new field ..."
-        mark_span(d, start - (min(start, 40) - intro.start()), start)
+        spans += ((start - (min(start, 40) - intro.start()), start),)
+    return w.take(spans, *more, Edit.add("derived", col))
 
 
 _INTRO = re.compile(r"\b(?:plus|adding|add|also)\s+(?:(?:a|an|the)\s+)?(?:new\s+)?(?:(?:derived|computed|calculated|"
                     r"extra)\s+)?(?:(?:column|field)\s+)?$", re.I)  # fmt: skip
 
 
-def name_around(d: Draft, start: int, end: int) -> tuple[str | None, int, int]:
+def name_around(d: Scope | View, start: int, end: int) -> tuple[str | None, int, int]:
     """A name given just before or after [start, end): ``X = ...``, ``... as X``, ``(call it X)``,
     ``a line_total for each order line as ...`` (the name, then the rows it is computed for)."""
     window = d.prompt[max(0, start - 90) : start]
@@ -185,11 +293,11 @@ def name_around(d: Draft, start: int, end: int) -> tuple[str | None, int, int]:
     return None, start, end
 
 
-def is_column(d: Draft, word: str) -> bool:
+def is_column(d: Scope | View, word: str) -> bool:
     return any(d.catalog.table(t).has_column(word) for t in in_play(d))
 
 
-def date_col(d: Draft, phrase: str | None) -> str | None:
+def date_col(d: Scope, phrase: str | None) -> str | None:
     if phrase:
         col = column_phrase(d, phrase)
         if col and family(d, col) in ("date", "timestamp"):
@@ -199,55 +307,73 @@ def date_col(d: Draft, phrase: str | None) -> str | None:
     return dates[0] if len(dates) == 1 else None
 
 
-def family(d: Draft, col: str) -> str:
+def family(d: Scope | View, col: str) -> str:
     t, c = col.split(".")
     return d.catalog.table(t).column(c).family
 
 
-def drop_unreferenced(d: Draft, phrase: str, keep: str | None = None) -> None:
-    """A table named only as a key ("per employee", "within each category") is not joined.
+def unreferenced(d: Scope, phrase: str, keep: str | None = None) -> list[Edit]:
+    """A table named only as a key ("per employee", "within each category") is not joined: the edits that take it out.
 
     Sources adds every table the request names; when ``phrase`` names a table that no
     qualified column of the draft uses, take it out again (making ``keep`` the base if it was).
+    On a :class:`Work` the edits are made to its copy too.
     """
     hits = d.linker.tables(clean_phrase(phrase))
     if not hits:
-        return
+        return []
     table = hits[0].table
     if table == keep or table in d.required_tables:
-        return
+        return []
     read = tables_read([*d.filters, *d.derived, *d.aggregations, *d.having, *d.windows, *d.columns, *d.order_by,
                         *([d.dedupe] if d.dedupe else [])], d.group_by)  # fmt: skip
     if table.lower() in read:
-        return
+        return []
+    edits: list[Edit] = []
     if table in d.tables:
-        d.tables.remove(table)
+        edits = [Edit.remove("tables", table)]
     elif table == d.base and keep is not None:
-        d.base = keep
-        if keep in d.tables:
-            d.tables.remove(keep)
+        edits = [Edit.set("base", keep), *([Edit.remove("tables", keep)] if keep in d.tables else [])]
+    if isinstance(d, Work):
+        for e in edits:
+            if e.op == "remove":
+                d.tables.remove(e.value[0])
+            else:
+                d.base = e.value
+    return edits
+
+
+def drop_unreferenced(d: Draft, phrase: str, keep: str | None = None) -> None:
+    """:func:`unreferenced`, carried out on the draft (for recognizers not yet converted to claims)."""
+    from datamorph.planner.draft import apply_edit
+
+    for e in unreferenced(d, phrase, keep):
+        apply_edit(d, e)
 
 
 _ROW_SCOPE = re.compile(r"\b(?P<lead>(?:for|of|on|to)\s+(?:each|every|all(?:\s+the)?)\s+)(?P<q>[A-Za-z]\w*\s+)?$", re.I)
 
 
-def mark_row_scope(d: Draft) -> None:
-    """"For each web session add ...": the rows the new columns are computed for. Marks "for each" and a
+def row_scope(d: View) -> list[Claim]:
+    """"For each web session add ...": the rows the new columns are computed for. Claims "for each" and a
     descriptive word before the table's name ("web") when it is no value of that table (then it filters)."""
     from datamorph.planner.linking import TableMatch
-    from datamorph.planner.recognizers.common import mentions
 
-    tables = {t for x in d.derived for t in re.findall(r"\b([A-Za-z_]\w*)\.[A-Za-z_]", x.expression)}
-    for m in mentions(d):
-        if not isinstance(m, TableMatch) or m.table not in tables or m.start < 0:
+    p = Pending(d)
+    tables = tables_read(d.derived)  # the tables the new columns' expressions read (lower case)
+    for m in d.mentions:
+        if not isinstance(m, TableMatch) or m.table.lower() not in tables or m.start < 0:
             continue
         scope = _ROW_SCOPE.search(d.prompt[max(0, m.start - 40) : m.start])
         if scope is None:
             continue
         offset = m.start - len(d.prompt[max(0, m.start - 40) : m.start])
+        spans: list[Span] = [(offset + scope.start("lead"), offset + scope.end("lead"))]
         if scope.group("q"):
             q = scope.group("q").strip()
             if d.linker.values(q, [m.table]) or d.linker.columns(q, [m.table]):
                 continue  # "for each web order": web is a value of the orders (a filter)
-            mark_chars(d, offset + scope.start("q"), offset + scope.end("q"))
-        mark_chars(d, offset + scope.start("lead"), offset + scope.end("lead"))
+            spans.append((offset + scope.start("q"), offset + scope.end("q")))
+        c = Claim(tuple(spans), over=not all(p.free(a, b) for a, b in spans), why="the rows the new columns are for")
+        p.claims.append(c)
+    return p.claims

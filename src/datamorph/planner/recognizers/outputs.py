@@ -7,8 +7,9 @@ empty)" (a note in parentheses belongs to its item). An item ends at the first w
 another recognizer took ("closed_ratio as a number between 0 and 1": the ratio's words).
 
 Only words no other recognizer took make a list (table words excepted: sources
-marks those everywhere), and a phrase that names a table ("give me the orders")
-is never read as a column.
+holds those everywhere), and a phrase that names a table ("give me the orders")
+is never read as a column. The helpers read, and claim, through the
+:class:`~datamorph.planner.recognizers.derivekit.Work` of the columns recognizer.
 """
 
 from __future__ import annotations
@@ -21,16 +22,17 @@ from collections.abc import Iterator
 
 from datamorph.errors import PlanError
 from datamorph.planner import budget
-from datamorph.planner.draft import Draft
+from datamorph.planner.claims import Edit
 from datamorph.planner.lexicon import ROW_NOUNS, STOPWORDS, phrase_tokens
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
-from datamorph.planner.recognizers.common import in_play, mark_chars, mentions
-from datamorph.planner.recognizers.derived import (
+from datamorph.planner.recognizers.derivekit import (
+    Work,
     clean_phrase,
     column_error,
     defined_name,
-    drop_unreferenced,
+    in_play,
     snake,
+    unreferenced,
 )
 from datamorph.planner.text import Token
 from datamorph.spec import Aggregation, DerivedColumn, OutputColumn, WindowColumn
@@ -72,20 +74,21 @@ _OF_TABLE = re.compile(r"^(?P<head>.+?)\s+(?:of|from|for|in)\s+(?:the\s+|all\s+|
                        r"(?P<t>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)$", re.I)
 _MIN_SCORE = 0.8  # a weaker column match is not an output item ("every customer" is no column)
 
-def table_words(d: Draft) -> set[str]:
-    """Words of the table mentions: sources marks them wherever they occur, so they stay available here."""
-    return {w for m in mentions(d) if isinstance(m, TableMatch) for w in m.text.lower().split()}
+def table_words(d: Work) -> set[str]:
+    """Words of the table mentions: sources holds them wherever they occur, so they stay available here."""
+    return {w for m in d.mentions if isinstance(m, TableMatch) for w in m.text.lower().split()}
 
 
-def free(d: Draft, start: int, end: int, tw: set[str] | None = None) -> bool:
-    """No word in [start, end) was taken by another recognizer (table words do not count)."""
+def open_words(d: Work, start: int, end: int, tw: set[str] | None = None) -> bool:
+    """Every word of [start, end) is free (:meth:`Work.free`) or a table word: sources does not claim
+    table mentions ``shared`` yet (which would make them free by the one definition)."""
     tw = tw if tw is not None else table_words(d)
-    return all(not t.used or t.low in tw for t in d.tokens.within(start, end))
+    return all(t.low in tw or d.free(t.start, t.end) for t in d.tokens.within(start, end))
 
 
 # -- pieces ------------------------------------------------------------------------------------
 
-def _exact_column(d: Draft, phrase: str) -> str | None:
+def _exact_column(d: Work, phrase: str) -> str | None:
     """The column of a table in play (base first) whose name is exactly ``phrase`` (an identifier)."""
     p = phrase.strip()
     if not re.fullmatch(r"[A-Za-z_]\w*", p):
@@ -97,7 +100,7 @@ def _exact_column(d: Draft, phrase: str) -> str | None:
     return None
 
 
-def item_ref(d: Draft, phrase: str) -> str | None:
+def item_ref(d: Work, phrase: str) -> str | None:
     """A defined name or a qualified source column for ``phrase`` (``the order count`` → order_count).
 
     A phrase that names a table better than any column ("the orders") is not a column.
@@ -141,7 +144,7 @@ def item_ref(d: Draft, phrase: str) -> str | None:
     return shadow if shadow in {x.name.lower() for x in d.derived} else col
 
 
-def _starts(d: Draft) -> Iterator[tuple[int, int, bool, re.Match[str] | None]]:
+def _starts(d: Work) -> Iterator[tuple[int, int, bool, re.Match[str] | None]]:
     """(start of the phrase, start of the items, whole sentence only, the match) for every possible list."""
     for m in _VERB_START.finditer(d.prompt):
         yield m.start(), m.end(), False, m
@@ -149,7 +152,7 @@ def _starts(d: Draft) -> Iterator[tuple[int, int, bool, re.Match[str] | None]]:
         yield m.start(), m.end(), True, None
 
 
-def explicit_list(d: Draft) -> tuple[list[OutputColumn], str | None]:
+def explicit_list(d: Work) -> tuple[list[OutputColumn], str | None]:
     """The longest output list the request gives ([] if none), and the table whose columns it adds to
     ("employees with their department name", "orders plus the customer's email"), if it adds."""
     best: list[OutputColumn] | None = None
@@ -159,7 +162,7 @@ def explicit_list(d: Draft) -> tuple[list[OutputColumn], str | None]:
     notes = [(n.start(), n.end()) for n in _NOTE.finditer(d.prompt)]
     for start, items_start, whole, m in _starts(d):
         budget.check()
-        if m is not None and not m.group("verb") and not free(d, start, start + 4 if m.group("n") else items_start, tw):
+        if m is not None and not m.group("verb") and not open_words(d, start, start + 4 if m.group("n") else items_start, tw):
             continue  # (the count in "only three columns:" may have been read as a limit; see _column_count)
         if m is not None and m.group("add") and m.group("add").lower() == "and" and _subject(d, start) is None:
             continue  # "and" starts a list only after a table: "employees and department names"
@@ -171,9 +174,9 @@ def explicit_list(d: Draft) -> tuple[list[OutputColumn], str | None]:
         return [], None
     start, end, m = best_span
     subject = _adds_to(d, best, m)
-    mark_chars(d, start, end)
-    _mark_heading(d, start)
-    scope = _mark_grain(d, end)
+    d.take(((start, end),), why="the output list")
+    _heading(d, start)
+    scope = _grain(d, end)
     last = _OF_TABLE.match((best[-1].provenance or "").strip())
     if last and d.linker.tables(last.group("t")):
         scope = d.linker.tables(last.group("t"))[0].table
@@ -186,13 +189,13 @@ def explicit_list(d: Draft) -> tuple[list[OutputColumn], str | None]:
     for c in best:  # "transaction id, account, amount": the account is only named by its key
         named = d.linker.tables(clean_phrase(c.provenance or ""))
         if "." in (c.column or "") and named and named[0].table != (c.column or "").split(".")[0]:
-            drop_unreferenced(d, named[0].table)
+            d.edit(*unreferenced(d, named[0].table), why="a table named only by its key")
     if subject is None and m is not None and (m.group("add") or "").lower() not in ("", "and"):
         best = _computed_before(d, start, best) + best
     return best, subject
 
 
-def _computed_before(d: Draft, pos: int, items: list[OutputColumn]) -> list[OutputColumn]:
+def _computed_before(d: Work, pos: int, items: list[OutputColumn]) -> list[OutputColumn]:
     """"email in lower case, called email_lower, with customer_id": the columns computed before a list
     that adds to them ("with", "plus", "along with") lead the output."""
     listed = {(c.column or "").lower() for c in items}
@@ -206,16 +209,16 @@ def _computed_before(d: Draft, pos: int, items: list[OutputColumn]) -> list[Outp
     return out
 
 
-def _subject(d: Draft, pos: int) -> str | None:
+def _subject(d: Work, pos: int) -> str | None:
     """The table a mention right before ``pos`` names ("employees" in "employees with ...")."""
-    before = d.prompt[:pos].rstrip().rstrip(",").lower()
-    for mt in mentions(d):
-        if isinstance(mt, TableMatch) and mt.text and before.endswith(mt.text.lower()):
+    end = len(d.prompt[:pos].rstrip().rstrip(","))
+    for mt in d.mentions:
+        if isinstance(mt, TableMatch) and mt.start >= 0 and mt.end == end:  # the linker's offsets, not its text
             return mt.table
     return None
 
 
-def _adds_to(d: Draft, items: list[OutputColumn], m: re.Match[str] | None) -> str | None:
+def _adds_to(d: Work, items: list[OutputColumn], m: re.Match[str] | None) -> str | None:
     """The table whose columns the list adds to, or None when the list is the whole output."""
     if m is None or not m.group("add") or d.aggregations or d.group_by:
         return None
@@ -229,7 +232,7 @@ def _adds_to(d: Draft, items: list[OutputColumn], m: re.Match[str] | None) -> st
     return subject if foreign or possessive or single or word != "with" else None
 
 
-def _parse_list(d: Draft, start: int, tw: set[str], whole: bool, masked: str | None = None,
+def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | None = None,
                 ) -> tuple[list[OutputColumn], int]:  # fmt: skip
     """Items from ``start`` up to the end of the list; (items, end offset). ``whole``: all or nothing.
 
@@ -264,15 +267,15 @@ def _parse_list(d: Draft, start: int, tw: set[str], whole: bool, masked: str | N
         words = _piece_words(d, start + p_start, raw)
         if not words:
             continue  # nothing but a note or punctuation
-        cut = next((k for k, t in enumerate(words) if t.used and t.low not in tw), None)
+        cut = next((k for k, t in enumerate(words) if d.held(t) and t.low not in tw), None)
         if cut is not None:
-            if cut > 0 and all(t.used or t.low in STOPWORDS for t in words[cut:]):
+            if cut > 0 and all(d.held(t) or t.low in STOPWORDS for t in words[cut:]):
                 piece = d.prompt[words[0].start : words[cut - 1].end]  # the item ends where others' words begin
             elif _names_defined(d, piece):
                 reused += 1  # (it names what the recognizer that took its words defined)
-            elif i > 0 and all(t.used for t in words):
+            elif i > 0 and all(d.held(t) for t in words):
                 break  # another recognizer's words end the list
-            elif cut == 0 and _DETERMINER.fullmatch(words[0].low) and all(not t.used for t in words[1:]):
+            elif cut == 0 and _DETERMINER.fullmatch(words[0].low) and all(not d.held(t) for t in words[1:]):
                 piece = d.prompt[words[1].start : words[-1].end]  # "every product's name": the quantifier was read
             else:
                 break  # words another recognizer read as something else
@@ -296,7 +299,7 @@ def _parse_list(d: Draft, start: int, tw: set[str], whole: bool, masked: str | N
             break
         out.append(col)
         pos, done = p_end, i + 1
-    rest_taken = whole and all(t.used for r, a, _ in pieces[done:] for t in _piece_words(d, start + a, r))
+    rest_taken = whole and all(d.held(t) for r, a, _ in pieces[done:] for t in _piece_words(d, start + a, r))
     if whole and (not rest_taken or len(out) < 2) or out and reused == len(out):
         return [], start  # (a list of nothing but measure phrases is not an output list: "with how many orders")
     if out and keyed == len(out):
@@ -319,7 +322,7 @@ only excluding except without not sorted order ordered descending ascending top 
 """.split())  # fmt: skip
 
 
-def _names_schema(d: Draft, text: str) -> bool:
+def _names_schema(d: Work, text: str) -> bool:
     """Whether a note says how to build its item: it names a data value, or several columns.
 
     "(first name, a space, last name)" must be read; "(their login handle)", which names only the
@@ -331,7 +334,7 @@ def _names_schema(d: Draft, text: str) -> bool:
     return len({(m.table, m.column) for m in found if isinstance(m, ColumnMatch)}) > 1
 
 
-def _mask_notes(d: Draft, offset: int, text: str) -> str:
+def _mask_notes(d: Work, offset: int, text: str) -> str:
     """``text`` with each descriptive note in parentheses blanked out (same length): "running_balance (the
     balance right after that transaction)", "email (may be empty)". A renaming ("(call it x)"), or a note
     whose untaken words include an instruction or a quoted value, stays as written."""
@@ -340,7 +343,7 @@ def _mask_notes(d: Draft, offset: int, text: str) -> str:
         if _RENAME_NOTE.match(m.group()):
             return m.group()
         a, b = offset + m.start(), offset + m.end()
-        loose = [t for t in d.tokens.within(a, b) if not t.used]
+        loose = [t for t in d.tokens.within(a, b) if not d.held(t)]
         if any(t.kind == "quoted" or t.low in _INSTRUCTION for t in loose):
             return m.group()
         if loose and _names_schema(d, " ".join(t.text for t in loose)):
@@ -350,7 +353,7 @@ def _mask_notes(d: Draft, offset: int, text: str) -> str:
     return _NOTE.sub(blank, text)
 
 
-def _piece_words(d: Draft, start: int, raw: str) -> list[Token]:
+def _piece_words(d: Work, start: int, raw: str) -> list[Token]:
     """The tokens of a piece (``raw``: its text with notes blanked, at ``start``) outside its notes."""
     notes = [(start + m.start(), start + m.end()) for m in _MASKED_NOTE.finditer(raw)]
     end = start + len(raw)
@@ -358,7 +361,7 @@ def _piece_words(d: Draft, start: int, raw: str) -> list[Token]:
             and not any(a <= t.start < b for a, b in notes)]  # fmt: skip
 
 
-def _table_key(d: Draft, phrase: str) -> OutputColumn | None:
+def _table_key(d: Work, phrase: str) -> OutputColumn | None:
     """A table word in a list of the rows' columns stands for that table's key in the rows ("orders - order
     id, customer, amount" → orders.customer_id): a single-column foreign key of a table in play."""
     p = clean_phrase(phrase)
@@ -383,14 +386,14 @@ def _table_key(d: Draft, phrase: str) -> OutputColumn | None:
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def new_name(d: Draft, piece: str) -> bool:
+def new_name(d: Work, piece: str) -> bool:
     """A snake_case name that is no table or column of the warehouse (``closed_ratio``)."""
     w = piece.strip()
     return bool(IDENT.fullmatch(w)) and "_" in w.strip("_") and not d.catalog.has_table(w) and not any(
         t.has_column(w) for t in d.catalog.tables.values())
 
 
-def _last_word_name(d: Draft, piece: str, i: int, pieces: list[tuple[str, int, int]]) -> bool:
+def _last_word_name(d: Work, piece: str, i: int, pieces: list[tuple[str, int, int]]) -> bool:
     """The list's last item is one plain word that names no column ("department_id and headcount"): the
     name of the one measure the request computed without naming it."""
     w = piece.strip()
@@ -398,7 +401,7 @@ def _last_word_name(d: Draft, piece: str, i: int, pieces: list[tuple[str, int, i
         t.has_column(w) for t in d.catalog.tables.values()) and not d.linker.columns(w, in_play(d))
 
 
-def _names_defined(d: Draft, piece: str) -> bool:
+def _names_defined(d: Work, piece: str) -> bool:
     """The piece names a measure, derived column or window of the draft ("order_count", "the transaction count")."""
     m = _ITEM_RENAME.match(piece.strip())
     src = clean_phrase((m.group("src") or m.group("src2")) if m else piece)
@@ -412,7 +415,7 @@ def _names_defined(d: Draft, piece: str) -> bool:
     return False
 
 
-def unnamed_computed(d: Draft) -> str | None:
+def unnamed_computed(d: Work) -> str | None:
     """The one measure/derived column/window whose name the request did not write, if exactly one."""
     names = (*(a.alias for a in d.aggregations), *(x.name for x in d.derived), *(w.name for w in d.windows))
     unnamed = _unwritten(d.prompt, names)
@@ -435,7 +438,7 @@ def _pieces(segment: str) -> Iterator[tuple[str, int, int]]:
         yield segment[pos:], pos, len(segment.rstrip())
 
 
-def _parse_item(d: Draft, piece: str) -> OutputColumn | None:
+def _parse_item(d: Work, piece: str) -> OutputColumn | None:
     piece = piece.strip().strip("`")
     if not piece:
         return None
@@ -453,29 +456,29 @@ def _parse_item(d: Draft, piece: str) -> OutputColumn | None:
     return OutputColumn(column=ref, name=name, provenance=piece)
 
 
-def _mark_heading(d: Draft, list_start: int) -> None:
-    """A short heading before a colon ("customer contact sheet: ...") names the result; mark its nouns."""
+def _heading(d: Work, list_start: int) -> None:
+    """A short heading before a colon ("customer contact sheet: ...") names the result; claim its nouns."""
     before = d.prompt[:list_start]
     if ":" not in d.prompt[list_start : list_start + 2] or len(before.split()) > 5:
         return
-    for t in d.tokens.items:
-        if t.end <= list_start and t.low in HEADING_WORDS:
-            t.used = True
+    nouns = tuple((t.start, t.end) for t in d.tokens.items if t.end <= list_start and t.low in HEADING_WORDS)
+    if nouns:
+        d.take(nouns, why="the heading names the result")
 
 
-def _mark_grain(d: Draft, end: int) -> str | None:
+def _grain(d: Work, end: int) -> str | None:
     """"... for every customer" right after the list: one row per row of a table in play (returned)."""
     m = _GRAIN.match(d.prompt[end:])
     if m is None:
         return None
     hits = d.linker.tables(m.group("t"))
     if hits and hits[0].table in in_play(d) and hits[0].score >= 0.85:
-        mark_chars(d, end, end + m.end())
+        d.take(((end, end + m.end()),), why="one row per row of the table")
         return hits[0].table
     return None
 
 
-def _rescope(d: Draft, items: list[OutputColumn], scope: str) -> list[OutputColumn]:
+def _rescope(d: Work, items: list[OutputColumn], scope: str) -> list[OutputColumn]:
     """"first_name, last_name and email of employees": the list's table holds every item it has."""
     info = d.catalog.table(scope)
     out = []
@@ -485,13 +488,13 @@ def _rescope(d: Draft, items: list[OutputColumn], scope: str) -> list[OutputColu
             c = c.model_copy(update={"column": f"{scope}.{info.column(bare).name}"})
         out.append(c)
     d.use_table(scope)
-    mentioned = {m.table for m in mentions(d) if isinstance(m, TableMatch)}
+    mentioned = {m.table for m in d.mentions if isinstance(m, TableMatch)}
     if d.base != scope and d.base not in mentioned:  # the base was only guessed from the columns' owners
-        drop_unreferenced(d, d.base or "", keep=scope)
+        d.edit(*unreferenced(d, d.base or "", keep=scope), why="the list's table")
     return out
 
 
-def _home_rows(d: Draft, items: list[OutputColumn]) -> list[OutputColumn]:
+def _home_rows(d: Work, items: list[OutputColumn]) -> list[OutputColumn]:
     """A column name written as is that several tables in play have ("product_id, category_id, unit_price")
     is the column of the table most of the list's items come from (the rows listed), not another's copy
     of the key; the other table is then not joined for it. (Not when the base's unmatched rows are kept.)"""
@@ -510,11 +513,11 @@ def _home_rows(d: Draft, items: list[OutputColumn]) -> list[OutputColumn]:
         out.append(c)
     d.use_table(home.name)
     for t in moved:
-        drop_unreferenced(d, t, keep=home.name)
+        d.edit(*unreferenced(d, t, keep=home.name), why="the rows listed")
     return out
 
 
-def _column_count(d: Draft, m: re.Match[str], n_items: int) -> None:
+def _column_count(d: Work, m: re.Match[str], n_items: int) -> None:
     """"with only three columns: a, b, c": the count must agree (and is not a row limit)."""
     raw = m.group("n").lower()
     n = _NUMBER_WORDS.get(raw) or (int(raw) if raw.isdigit() else None)
@@ -522,8 +525,10 @@ def _column_count(d: Draft, m: re.Match[str], n_items: int) -> None:
         return
     if n != n_items:
         raise PlanError(f"'{m.group(0).strip()}' but {n_items} columns are listed", hint="list every column")
+    edits: tuple[Edit, ...] = ()
     if d.limit == n:  # ordering reads "only three" as a row limit before the word "columns" shows otherwise
         d.limit = None
-    mark_chars(d, m.start(), m.end())
+        edits = (Edit.set("limit", None),)
+    d.take(((m.start(), m.end()),), *edits, why="the count of columns")
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-from datamorph.planner.draft import Draft
-from datamorph.planner.recognizers.derivekit import add, column_phrase, family, name_around, unused
+from datamorph.planner.claims import Claim, View
+from datamorph.planner.recognizers.derivekit import Work, add, column_phrase, family, name_around
 from datamorph.planner.text import tokenize
 
 _DET = r"(?:(?:the|each|every|their|its|his|her|all)\s+)?"
@@ -42,10 +42,11 @@ _STOP_HEAD = frozenset({"the", "a", "an", "and", "or", "with", "of", "in", "for"
                         "its", "show", "list", "give", "me", "return", "get", "plus", "also", "then", "is", "as"})  # fmt: skip
 
 
-def recognize(d: Draft) -> None:
-    """Add the string functions the request asks for to ``d.derived``."""
+def rule(v: View) -> list[Claim]:
+    """The string functions the request asks for, as new columns."""
+    d = Work(v)
     for m in _PRE.finditer(d.prompt):
-        if not unused(d, m.start(), m.start("c")):
+        if not d.free(m.start(), m.start("c")):
             continue
         found = _column_at_start(d, m.start("c"), m.end("c"))
         if found is None:
@@ -57,7 +58,7 @@ def recognize(d: Draft) -> None:
         _add(d, fn, col, m.start(), cend)
     for m in _POST.finditer(d.prompt):
         func_start = m.end("c")
-        if not unused(d, func_start, m.end()):
+        if not d.free(func_start, m.end()):
             continue
         found = _column_at_end(d, m.start("c"), m.end("c"))
         if found is None:
@@ -67,6 +68,7 @@ def recognize(d: Draft) -> None:
         if fn is None:
             continue
         _add(d, fn, col, cstart, m.end())
+    return d.claims()
 
 
 def _function(m: re.Match[str]) -> tuple[str, str] | None:
@@ -92,7 +94,7 @@ def _function(m: re.Match[str]) -> tuple[str, str] | None:
     return None
 
 
-def _column_at_start(d: Draft, start: int, end: int) -> tuple[str, int] | None:
+def _column_at_start(d: Work, start: int, end: int) -> tuple[str, int] | None:
     """The text column named by the longest run of words from ``start`` (and where it ends)."""
     words = list(re.finditer(_WORD, d.prompt[start:end]))
     for k in range(len(words), 0, -1):
@@ -103,7 +105,7 @@ def _column_at_start(d: Draft, start: int, end: int) -> tuple[str, int] | None:
     return None
 
 
-def _column_at_end(d: Draft, start: int, end: int) -> tuple[str, int] | None:
+def _column_at_end(d: Work, start: int, end: int) -> tuple[str, int] | None:
     """The text column named by the longest run of words ending at ``end`` (and where it starts)."""
     words = list(re.finditer(_WORD, d.prompt[start:end]))
     for k in range(len(words)):
@@ -116,7 +118,7 @@ def _column_at_end(d: Draft, start: int, end: int) -> tuple[str, int] | None:
     return None
 
 
-def _text_column(d: Draft, phrase: str) -> str | None:
+def _text_column(d: Work, phrase: str) -> str | None:
     words = phrase.lower().split()
     if not words or words[0] in _STOP_HEAD or words[-1] in _STOP_HEAD or words[-1] in ("called", "named"):
         return None
@@ -126,9 +128,9 @@ def _text_column(d: Draft, phrase: str) -> str | None:
     return col
 
 
-def _add(d: Draft, fn: tuple[str, str], col: str, start: int, end: int) -> None:
+def _add(d: Work, fn: tuple[str, str], col: str, start: int, end: int) -> None:
     template, suffix = fn
-    if not unused(d, start, end):
+    if not d.free(start, end):
         return
     name, nstart, nend = name_around(d, start, end)
     name = name or f"{col.split('.')[-1]}_{suffix}"
