@@ -62,18 +62,25 @@ def submit_glue_job(
         "DefaultArguments": {"--job-language": "python"},
         "Description": description[:2048],
     }
-    created = True
     try:
-        try:
+        created = not _job_exists(glue, job_name)
+        if created:
             glue.create_job(Name=job_name, **job)
-        except aws_exceptions() as e:
-            if error_code(e) not in ("AlreadyExistsException", "IdempotentParameterMismatchException"):
-                raise
+        else:
             glue.update_job(JobName=job_name, JobUpdate=job)
-            created = False
         run = glue.start_job_run(JobName=job_name, Arguments=arguments)
     except aws_exceptions() as e:
         raise aws_error(e, service="Glue", action="create and start the job", resource=job_name,
                         permission="glue:CreateJob, glue:UpdateJob and glue:StartJobRun",
                         fallback=ExecutionError) from None  # fmt: skip
     return GlueSubmission(job_name, uri, str(run["JobRunId"]), created)
+
+
+def _job_exists(glue: Any, job_name: str) -> bool:
+    try:
+        glue.get_job(JobName=job_name)
+    except aws_exceptions() as e:
+        if error_code(e) == "EntityNotFoundException":
+            return False
+        raise
+    return True
