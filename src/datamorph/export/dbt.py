@@ -152,14 +152,14 @@ def _project_yml(model: str) -> str:
 
 
 def _schema_yml(code: RunCode, tests: list[TestCase]) -> str:
-    schemas = {t.schema for t in code.sources if t.kind != "file"}
+    schemas = {src.schema for src in code.sources if src.kind != "file"}
     default_schema = schemas.pop() if len(schemas) == 1 else "main"
     lines = ["version: 2", "", "sources:", f"  - name: {SOURCE_NAME}",
              f"    schema: \"{{{{ var('datamorph_source_schema', '{default_schema}') }}}}\"", "    tables:"]  # fmt: skip
-    for t in code.sources:
-        lines.append(f"      - name: {_q(t.name)}")
+    for src in code.sources:
+        lines.append(f"      - name: {_q(src.name)}")
         lines.append("        columns:")
-        lines += [f"          - name: {_q(c.name)}" for c in t.columns]
+        lines += [f"          - name: {_q(c.name)}" for c in src.columns]
     description = code.spec.target_table.description or code.header("dbt model")
     lines += ["", "models:", f"  - name: {_q(model_name(code))}", f"    description: {_q(description)}", "    columns:"]
     lines += [f"      - name: {_q(o.name)}\n        description: {_q(o.kind.replace('_', ' '))}"
