@@ -125,7 +125,7 @@ def _spark_submit(script: Path, *args: str, cwd: Path) -> subprocess.CompletedPr
            "PYSPARK_DRIVER_PYTHON": sys.executable}  # fmt: skip
     # a short job: the client JIT alone and the serial GC start the JVM faster
     cmd = [str(submit), "--master", "local[1]", "--conf", "spark.ui.enabled=false",
-           "--conf", "spark.sql.shuffle.partitions=2",
+           "--conf", "spark.sql.shuffle.partitions=2", "--conf", "spark.sql.session.timeZone=UTC",
            "--driver-java-options", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC", str(script), *args]  # fmt: skip
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=cwd)
 
@@ -370,3 +370,71 @@ def test_export_refuses_bad_requests(run: dict[str, Any], tmp_path: Path) -> Non
     unknown = run_cli("export", "20250113_123456_abc123", "--json", home=home)
     assert unknown.returncode == 1 and result_json(unknown)["error_type"] == "RunNotFound"
     assert list(tmp_path.iterdir()) == []  # nothing was written for a refused export
+
+
+# -- the PySpark script of every golden spec, in one spark-submit ----------------------------------------
+
+_DRIVER = """
+import importlib.util, json, sys
+from pyspark.sql import SparkSession
+
+plan = json.load(open(sys.argv[1]))
+spark = SparkSession.builder.appName("datamorph-export-golden").getOrCreate()
+for case in plan["cases"]:
+    spec = importlib.util.spec_from_file_location(case["name"], case["script"])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        module.transform(spark, case["args"]).write.parquet(case["out"])
+    except Exception as e:  # reported per case; the others still run
+        open(case["out"] + ".error", "w").write(f"{type(e).__name__}: {e}")
+spark.stop()
+"""
+
+
+@pytest.mark.xdist_group("spark")
+def test_pyspark_scripts_of_the_golden_specs_give_duckdbs_rows(pristine_warehouse: Path, fixture_catalog: Any,
+                                                                tmp_path: Path) -> None:  # fmt: skip
+    """Every golden spec (joins, windows, unions, dates, text...) as a PySpark script, run by
+    Spark, gives the rows DuckDB gives for the compiled SQL."""
+    import duckdb
+
+    from datamorph.compiler import compile_spec
+    from datamorph.export.pyspark import argument_names, job_script
+
+    golden = Path(__file__).parent / "golden"
+    con = duckdb.connect(str(pristine_warehouse), read_only=True)
+    try:
+        data = tmp_path / "data"
+        data.mkdir()
+        files: dict[str, Path] = {}
+        for t in fixture_catalog.tables.values():
+            if t.kind == "table":
+                files[t.name] = data / f"{t.name}.parquet"
+                con.execute(f"COPY \"{t.name}\" TO '{files[t.name]}' (FORMAT parquet)")
+        cases, expected = [], {}
+        for path in sorted(golden.glob("*.json")):
+            compiled = compile_spec(load_spec(json.loads(path.read_text())["spec"]), fixture_catalog)
+            sources = [fixture_catalog.table(n) for n in compiled.spec.source_table_names()]
+            script = tmp_path / f"{path.stem}.py"
+            script.write_text(job_script(compiled, sources, header=f"golden {path.stem}"))
+            args = {arg: str(files[name]) for name, arg in argument_names(sources).items()}
+            cases.append({"name": path.stem, "script": str(script), "args": args, "out": str(tmp_path / "out" / path.stem)})
+            expected[path.stem] = con.execute(compiled.sql("duckdb")).fetchall()
+    finally:
+        con.close()
+    assert len(cases) >= 20
+    (tmp_path / "plan.json").write_text(json.dumps({"cases": cases}))
+    (tmp_path / "driver.py").write_text(_DRIVER)
+    done = _spark_submit(tmp_path / "driver.py", str(tmp_path / "plan.json"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    problems = {}
+    for case in cases:
+        err = Path(case["out"] + ".error")
+        if err.exists():
+            problems[case["name"]] = err.read_text()[:300]
+            continue
+        _, rows = _read_parquet_dir(Path(case["out"]))
+        if _norm(rows) != _norm(expected[case["name"]]):
+            problems[case["name"]] = f"spark {_norm(rows)[:3]} vs duckdb {_norm(expected[case['name']])[:3]}"
+    assert not problems, json.dumps(problems, indent=1)

@@ -49,8 +49,8 @@ def dbt_project(code: RunCode, dialect: str, out: Path) -> list[Path]:
         f"models/{model}.sql": model_sql(code, dialect),
     }
     tests = dbt_tests(code.compiled, dialect)
-    for t in tests:
-        files[f"tests/{t.test_id}.sql"] = test_sql(t, code, dialect)
+    for name, t in tests.items():
+        files[f"tests/{name}.sql"] = test_sql(t, code, dialect)
     files["models/schema.yml"] = _schema_yml(code, tests)
     written = []
     for rel, text in files.items():
@@ -73,17 +73,19 @@ def model_sql(code: RunCode, dialect: str) -> str:
     return f"{{{{ config(materialized='table') }}}}\n-- {code.header('dbt model')}\n{body}\n"
 
 
-def dbt_tests(compiled: CompiledSpec, dialect: str) -> list[TestCase]:
-    """The run's SQL validation tests for ``compiled``, over the model (no dense-key shortcuts:
-    the project runs on data the run never saw)."""
+def dbt_tests(compiled: CompiledSpec, dialect: str) -> dict[str, TestCase]:
+    """The run's SQL validation tests for ``compiled`` over the model, by dbt test name (the test id,
+    any character but [A-Za-z0-9_] made ``_``). No dense-key shortcuts: the project runs on data
+    the run never saw."""
     tests = derive_tests(compiled, _MODEL_PLACEHOLDER, dialect)
     tests += [c.test for c in source_checks(compiled, _MODEL_PLACEHOLDER, dialect)]
-    seen: set[str] = set()
-    out = []
+    out: dict[str, TestCase] = {}
     for t in tests:
-        if t.test_id not in seen and re.fullmatch(r"[A-Za-z0-9_]+", t.test_id):
-            seen.add(t.test_id)
-            out.append(t)
+        base = re.sub(r"[^A-Za-z0-9_]", "_", t.test_id)
+        name, i = base, 2
+        while name in out:
+            name, i = f"{base}_{i}", i + 1
+        out[name] = t
     return out
 
 
@@ -151,7 +153,7 @@ def _project_yml(model: str) -> str:
             "model-paths: [\"models\"]\ntest-paths: [\"tests\"]\n")  # fmt: skip
 
 
-def _schema_yml(code: RunCode, tests: list[TestCase]) -> str:
+def _schema_yml(code: RunCode, tests: dict[str, TestCase]) -> str:
     schemas = {src.schema for src in code.sources if src.kind != "file"}
     default_schema = schemas.pop() if len(schemas) == 1 else "main"
     lines = ["version: 2", "", "sources:", f"  - name: {SOURCE_NAME}",
@@ -165,7 +167,7 @@ def _schema_yml(code: RunCode, tests: list[TestCase]) -> str:
     lines += [f"      - name: {_q(o.name)}\n        description: {_q(o.kind.replace('_', ' '))}"
               for o in code.compiled.outputs]  # fmt: skip
     lines += ["", "data_tests:"]
-    for t in tests:
+    for name, t in tests.items():
         note = " (in dbt: the column names)" if t.kind == "columns" else ""
-        lines += [f"  - name: {_q(t.test_id)}", f"    description: {_q(f'{t.category}: {t.use_case}{note}')}"]
+        lines += [f"  - name: {_q(name)}", f"    description: {_q(f'{t.category}: {t.use_case}{note}')}"]
     return "\n".join(lines) + "\n"
