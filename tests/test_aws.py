@@ -349,11 +349,13 @@ def test_pipeline_through_the_orchestrator_handler(lambda_env: dict[str, Any], s
     assert body["target_table"] == "customer_order_summary"
     run_id = body["run_id"]
     prefix = f"s3://{lambda_env['bucket']}/datamorph/{run_id}/"
-    assert body["specs_path"] == prefix + "spec.json" and body["glue_code_path"] == prefix + "pipeline.sql"
+    assert body["specs_path"] == prefix + "spec.json" and body["code_path"] == prefix + "pipeline.sql"
+    assert body["glue_code_path"] == prefix + "pipeline.py"  # the PySpark job script, as the original's Glue code
+    assert "spark.sql(QUERY)" in _s3_object(s3, body["glue_code_path"]).decode()
     spec = json.loads(_s3_object(s3, body["specs_path"]))
     assert spec["target_table"]["name"] == "customer_order_summary"
     assert {t["table_name"] for t in spec["source_tables"]} == {"customers", "orders"}
-    sql = _s3_object(s3, body["glue_code_path"]).decode()
+    sql = _s3_object(s3, body["code_path"]).decode()
     assert "SELECT" in sql.upper() and "orders" in sql
     assert all(uri.startswith(prefix) for uri in body["artifacts"].values())
     assert json.loads(_s3_object(s3, body["artifacts"]["result.json"]))["body"]["run_id"] == run_id

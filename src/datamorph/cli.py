@@ -676,6 +676,72 @@ def serve(
     run_server(settings, host=host, port=port)
 
 
+@app.command()
+def export(
+    run_id: Annotated[str, typer.Argument(help="The run whose code to export (see `datamorph runs`).")],
+    format_: Annotated[str, typer.Option("--format", "-f", help="sql, pyspark, glue or dbt.")] = "sql",
+    dialect: Annotated[str | None, typer.Option("--dialect", help="SQL dialect of sql and dbt exports (duckdb, "
+                                                "postgres, snowflake, ...; default: the run's warehouse).")] = None,  # fmt: skip
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder to write into (default: the current folder; "
+                                                 "for dbt ./<target>_dbt).")] = None,  # fmt: skip
+    submit: Annotated[bool, typer.Option("--submit", help="glue: upload the script to S3 and start a Glue job run "
+                                         "(needs the aws extra).")] = False,  # fmt: skip
+    s3: Annotated[str | None, typer.Option("--s3", envvar="DATAMORPH_GLUE_S3", help="--submit: where to upload the "
+                                           "script, s3://bucket/prefix. Env: DATAMORPH_GLUE_S3.")] = None,  # fmt: skip
+    role: Annotated[str | None, typer.Option("--role", envvar="DATAMORPH_GLUE_ROLE", help="--submit: the IAM role "
+                                             "the Glue job runs as. Env: DATAMORPH_GLUE_ROLE.")] = None,  # fmt: skip
+    job_name: Annotated[str | None, typer.Option("--job-name", help="--submit: the Glue job's name (default "
+                                                 "datamorph-<target>).")] = None,  # fmt: skip
+    job_args: Annotated[list[str] | None, typer.Option("--job-arg", help="--submit: a job argument KEY=VALUE for the "
+                                                       "run, e.g. source_orders=s3://b/orders/ (repeat).")] = None,  # fmt: skip
+    warehouse: Annotated[str | None, typer.Option("--warehouse", "-w", help="Read the sources' schemas here when the "
+                                                  "run kept no sources.json (older runs).")] = None,  # fmt: skip
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Export a run's code: SQL for a dialect, a PySpark or AWS Glue job script, or a dbt project."""
+    from datamorph.artifacts import artifact_store
+    from datamorph.export import check_format, export_code, load_run_code
+
+    fmt = check_format(format_)
+    if submit and fmt != "glue":
+        _fail("--submit goes with --format glue")
+    if submit and not (s3 and role):
+        _fail("--submit needs --s3 s3://bucket/prefix and --role ARN (or DATAMORPH_GLUE_S3 and DATAMORPH_GLUE_ROLE)",
+              error_type="ConfigError")  # fmt: skip
+    settings = _settings(home=home)
+    code = load_run_code(_store(home), artifact_store(settings.artifacts_location), run_id, warehouse=warehouse)
+    out_path = out_dir or (Path(f"{code.target.split('.')[-1]}_dbt") if fmt == "dbt" else Path("."))
+    arguments: dict[str, str] = {}
+    if submit:
+        from datamorph.export.glue import job_arguments
+        from datamorph.export.pyspark import argument_names
+
+        arguments = job_arguments(job_args or [], [*argument_names(code.sources).values(), "target"])
+    res = export_code(code, fmt, out_path, dialect=dialect)
+    if submit:
+        from datamorph.export.glue import submit_glue_job
+
+        assert s3 is not None and role is not None
+        res.submission = submit_glue_job(
+            Path(res.files[0]), run_id, s3_location=s3, role=role, arguments=arguments,
+            job_name=job_name or f"datamorph-{code.target.split('.')[-1]}", description=code.header("AWS Glue job"),
+        ).to_dict()
+    if json_out:
+        sys.stdout.write(json.dumps(res.to_dict()) + "\n")
+        return
+    if not res.validated:
+        err.print(f"[bold yellow]warning:[/] run {run_id} is {_e(code.status)}: this code did not pass its tests",
+                  markup=True)  # fmt: skip
+    out.print(f"[green]✓[/] {_e(fmt)} export of run {run_id} ({_e(res.target)}, {_e(res.dialect)}):")
+    for f in res.files:
+        out.print(f"  {_e(f)}")
+    if res.submission:
+        s = res.submission
+        out.print(f"[green]✓[/] Glue job {_e(s['job_name'])} {'created' if s['created'] else 'updated'} "
+                  f"({_e(s['script_uri'])}); run {_e(s['job_run_id'])} started")  # fmt: skip
+
+
 @app.command("spec-schema")
 def spec_schema() -> None:
     """Print the JSON Schema of the ETL spec."""

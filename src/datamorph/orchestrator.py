@@ -355,7 +355,8 @@ class Orchestrator:
             "target_table": ctx.target,
             "specs_path": latest_artifact(ctx.artifacts, "spec.json", ctx.version),
             "code_path": code,
-            "glue_code_path": code,  # the original's name for the generated code
+            # the original's name for its generated Glue code: here the PySpark job script
+            "glue_code_path": latest_artifact(ctx.artifacts, "pipeline.py", ctx.version),
             "remediation_status": rem.status,
             "remediation_iterations": rem.iterations,
             "remediations": [a.to_dict() for a in rem.attempts],
@@ -491,7 +492,31 @@ def _compile(o: Orchestrator, ctx: RunContext) -> str:
     name, text = versioned("pipeline.sql", ctx.version), header + ctx.sql + ";\n"
     uri = ctx.artifacts[name] if ctx.reuse.get(name) == text else o.put(ctx, name, text)  # a resumed run keeps its SQL
     o.log(ctx, LogType.CODE, "Generated SQL", ctx.sql, dialect=ctx.engine.dialect, code_path=uri)
+    _job_script(o, ctx)
     return f"{len(ctx.compiled.outputs)} output columns"
+
+
+def _job_script(o: Orchestrator, ctx: RunContext) -> None:
+    """Keep the sources' catalog entries (``sources.json``, what exports compile against) and the
+    PySpark job script (``pipeline.py``, the original's Glue code) of this spec version.
+
+    A script that cannot be generated is a warning: the run itself executes the SQL.
+    """
+    assert ctx.spec is not None and ctx.catalog is not None and ctx.compiled is not None
+    from datamorph.export.pyspark import job_script
+    from datamorph.export.run_code import SOURCES_ARTIFACT, RunCode, sources_snapshot
+
+    o.put(ctx, versioned(SOURCES_ARTIFACT, ctx.version), sources_snapshot(ctx.spec, ctx.catalog))
+    code = RunCode(ctx.run_id, "running", ctx.version, ctx.spec, ctx.catalog, ctx.compiled)
+    try:
+        script = job_script(ctx.compiled, code.sources, header=code.header("PySpark job"))
+    except Exception as e:  # a construct Spark SQL cannot express: the run goes on without the script
+        log.error("run %s: generating the PySpark script failed", ctx.run_id, exc_info=e)
+        o.log(ctx, LogType.WARNING, "No PySpark script", f"the PySpark job script could not be generated: {e}")
+        return
+    uri = o.put(ctx, versioned("pipeline.py", ctx.version), script)
+    o.log(ctx, LogType.CODE, "Generated PySpark job", f"{versioned('pipeline.py', ctx.version)}: Spark SQL over "
+          "temp views of the sources, sources and target as arguments", code_path=uri)  # fmt: skip
 
 
 def _stage(o: Orchestrator, ctx: RunContext) -> str:

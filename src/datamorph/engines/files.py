@@ -204,7 +204,10 @@ def _head(path: Path, encoding: str | None) -> str:
 def _records(text: str, delimiter: str, quote: str) -> list[tuple[int, list[str]]]:
     """(line number, fields) of each record of ``text``; stops at the first record Python's csv cannot parse."""
     kwargs: dict[str, Any] = {"delimiter": delimiter}
-    kwargs.update({"quotechar": quote} if quote else {"quoting": csv.QUOTE_NONE})
+    if quote:
+        kwargs["quotechar"] = quote
+    else:
+        kwargs["quoting"] = csv.QUOTE_NONE
     reader = csv.reader(io.StringIO(text), **kwargs)
     out: list[tuple[int, list[str]]] = []
     start = 1
