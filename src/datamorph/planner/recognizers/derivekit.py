@@ -298,13 +298,30 @@ def is_column(d: Scope | View, word: str) -> bool:
 
 
 def date_col(d: Scope, phrase: str | None) -> str | None:
+    """The date column ``phrase`` names; with no phrase (or a generic one), the only date column in play.
+
+    A snake_case name that is no column ("runs_out_on") is a new name the request gives, never
+    another date column.
+    """
     if phrase:
+        named = "_" in phrase.strip() and bool(_IDENT.fullmatch(phrase.strip()))
+        if named and not any(_spelt_as(phrase.strip(), h.column) for h in d.linker.columns(phrase.strip())[:3]):
+            return None  # "expires_on" is not end_date: a name written out is that column, a typo of it, or new
         col = column_phrase(d, phrase)
         if col and family(d, col) in ("date", "timestamp"):
             return col
+        if named:
+            return None
     dates = [f"{t}.{c.name}" for t in in_play(d) for c in d.catalog.table(t).columns
              if c.family in ("date", "timestamp")]  # fmt: skip
     return dates[0] if len(dates) == 1 else None
+
+
+def _spelt_as(written: str, column: str) -> bool:
+    """Whether a name written out is ``column`` or a typo of it (not another column the words also suggest)."""
+    from rapidfuzz.distance import Levenshtein
+
+    return Levenshtein.distance(written.lower(), column.lower()) <= max(1, len(column) // 6)
 
 
 def family(d: Scope | View, col: str) -> str:
