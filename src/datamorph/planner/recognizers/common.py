@@ -1,4 +1,11 @@
-"""Helpers shared by recognizers: mentions, marking words used, resolving columns in play."""
+"""Helpers shared by recognizers: mentions, the tables in play, columns for phrases, building claims.
+
+For recognizers that return claims: :func:`on_words` (a claim on the words of a span),
+:class:`Work` (a recognizer's pending claims and the tables they bring in), :func:`explained`
+and :func:`unexplained` (whether a claim explains a word, shared ones included), :func:`find_column`.
+The helpers that mark words or change the draft (``mark_*``, :func:`resolve_column`,
+:func:`restrict_mentions`) are for the recognizers not converted yet.
+"""
 
 from __future__ import annotations
 

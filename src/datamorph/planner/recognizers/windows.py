@@ -534,41 +534,41 @@ def _later_sentences(d: _State, end: int) -> list[int]:
     return [m.end() for m in re.finditer(r"[.;!?](?:\s+|$)", d.prompt) if m.start() >= end and m.end() < len(d.prompt)]
 
 
-def _row_scope(d: _State, start: int, end: int, table: str | None) -> None:
+def _row_scope(s: _State, start: int, end: int, table: str | None) -> None:
     """"running balance ... over posted transactions only": the rows summed are those with that value."""
     if not table:
         return
-    for x in _SCOPE.finditer(d.prompt, start, end):
-        named = d.linker.tables(x.group("t"))
-        if not named or named[0].table != table or not _free_at(d, x.start()):
+    for x in _SCOPE.finditer(s.prompt, start, end):
+        named = s.linker.tables(x.group("t"))
+        if not named or named[0].table != table or not _free_at(s, x.start()):
             continue
-        hits = [h for h in d.linker.values(x.group("v"), [table]) if h.score >= 0.85]
+        hits = [h for h in s.linker.values(x.group("v"), [table]) if h.score >= 0.85]
         if not hits:
             continue
         ref = f"{hits[0].table}.{hits[0].column}"
-        if not any(isinstance(f, Filter) and f.column == ref and f.value == hits[0].value for f in d.filters):
+        if not any(isinstance(f, Filter) and f.column == ref and f.value == hits[0].value for f in s.filters):
             scope = Filter(column=ref, operator="=", value=hits[0].value, provenance=x.group(0))
-            d.filters.append(scope)
-            d.edits.append(Edit.add("filters", scope))
-        d.mark(x.start(), x.end(), "the rows summed")
+            s.filters.append(scope)
+            s.edits.append(Edit.add("filters", scope))
+        s.mark(x.start(), x.end(), "the rows summed")
 
 
-def _drop_sign_filters(d: _State, start: int, end: int) -> None:
+def _drop_sign_filters(s: _State, start: int, end: int) -> None:
     """"credits add and debits subtract" names values, but as signs, not as row filters: filters (which
     run first) may have read "credits" / "debits" as ``direction = 'credit'``; those readings go, and
     their words are released for the recognizer that reads them as something else."""
-    inside = [t for t in d.tokens.within(start, end)]
+    inside = [t for t in s.tokens.within(start, end)]
     words = {t.low for t in inside}
-    keep = [f for f in d.filters if not (isinstance(f, Filter) and f.operator == "="
+    keep = [f for f in s.filters if not (isinstance(f, Filter) and f.operator == "="
                                          and (f.provenance or "").lower() in words)]  # fmt: skip
-    if len(keep) != len(d.filters):
-        d.filters = keep
-        d.edits.append(Edit.set("filters", keep))
+    if len(keep) != len(s.filters):
+        s.filters = keep
+        s.edits.append(Edit.set("filters", keep))
         kept = {w for f in keep for w in (f.provenance or "").lower().split()}
         freed = [t for t in inside if t.low in words - kept]
-        d.released.update(t.start for t in freed)
+        s.released.update(t.start for t in freed)
         if freed:
-            d.claims.append(edit_only(Edit.release(*((t.start, t.end) for t in freed)), why="signs, not filters"))
+            s.claims.append(edit_only(Edit.release(*((t.start, t.end) for t in freed)), why="signs, not filters"))
 
 
 def _signed(d: _State, column: str, plus: str, minus: str) -> str | None:
