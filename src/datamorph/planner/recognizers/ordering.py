@@ -150,15 +150,19 @@ def _number_at(d: View, start: int, end: int) -> int | None:
     return None
 
 
+_PHRASE_STOPS = frozenset({"and", "then", "with", "for", "in", "where", "who", "that", "from", "of", "desc", "asc",
+                           "descending", "ascending", "first", "into", "limit", "only"})
+
+
 def _phrase_after(d: View | Work, pos: int, max_words: int = 4) -> list[Token]:
     """The unused words right after ``pos`` (up to a punctuation, a used word or a connector)."""
     out: list[Token] = []
+    named = [(m.start, m.end) for m in d.mentions if isinstance(m, ColumnMatch) and m.end > pos]
     for t in d.tokens.items:
         if t.start < pos:
             continue
-        if t.kind not in ("word", "quoted") or t.low in ("and", "then", "with", "for", "in", "where", "who",
-                                                       "that", "from", "of", "desc", "asc", "descending",
-                                                       "ascending", "first", "into", "limit", "only"):
+        inside = bool(out) and any(a <= out[0].start and t.end <= b for a, b in named)  # "credit limit": one name
+        if t.kind not in ("word", "quoted") or not inside and t.low in _PHRASE_STOPS:
             break
         out.append(t)
         if len(out) == max_words:
