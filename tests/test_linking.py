@@ -702,7 +702,7 @@ def test_find_mentions_do_not_overlap(linker: SchemaLinker) -> None:
     assert spans == sorted(spans)
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
     got = _mentions(linker, text)
-    assert ("first name", "customers.first_name") in got and ("city", "customers.city") in got
+    assert ("customer's first name", "customers.first_name") in got and ("city", "customers.city") in got
     assert ("completed", "orders.status=completed") in got and ("web", "orders.channel=web") in got
 
 
@@ -800,3 +800,17 @@ def test_reordered_words_with_a_pointing_word_are_no_column(hand: SchemaLinker, 
     """"payments of that status" points back at something said before: not the column payment_status."""
     scores = [m.score for m in hand.columns(phrase)]
     assert all(s < 0.9 for s in scores), hand.columns(phrase)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "column"),
+    [("customer_last_name", ("dim_customer", "lastName")), ("customer first name", ("dim_customer", "firstName"))],
+)
+def test_a_table_word_before_a_column_name_that_holds_an_ordering_word(hand: SchemaLinker, phrase: str,
+                                                                       column: tuple[str, str]) -> None:
+    """"customer last name": last_name is a column's whole name, though "last" alone is an ordering word."""
+    assert _cols(hand, phrase)[:1] == [column]
+
+
+def test_a_table_word_before_an_ordering_word_alone_is_no_column(hand: SchemaLinker) -> None:
+    assert _cols(hand, "customer last") == [] or _cols(hand, "customer last")[0][1] != "lastName"

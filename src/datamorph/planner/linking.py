@@ -488,11 +488,11 @@ class SchemaLinker:
                 splits.append((tab, toks[:k]))
         for tab_toks, col_toks in splits:
             tabs = self._table_keys.get(_compact(tab_toks))
+            whole_name = _compact(col_toks) in self._col_norm  # "doctor last name": last_name is a name, "last" too
             if (
                 not tabs
                 or not col_toks
-                or col_toks[0] in NON_SCHEMA_WORDS
-                or col_toks[-1] in NON_SCHEMA_WORDS
+                or not whole_name and (col_toks[0] in NON_SCHEMA_WORDS or col_toks[-1] in NON_SCHEMA_WORDS)
             ):
                 continue
             allowed = frozenset(tabs) if restrict is None else frozenset(tabs) & restrict

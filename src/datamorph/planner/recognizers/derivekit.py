@@ -305,7 +305,7 @@ def date_col(d: Scope, phrase: str | None) -> str | None:
     """
     if phrase:
         named = "_" in phrase.strip() and bool(_IDENT.fullmatch(phrase.strip()))
-        if named and not any(_spelt_as(phrase.strip(), h.column) for h in d.linker.columns(phrase.strip())[:3]):
+        if named and not any(spelt_as(phrase.strip(), h.column) for h in d.linker.columns(phrase.strip())[:3]):
             return None  # "expires_on" is not end_date: a name written out is that column, a typo of it, or new
         col = column_phrase(d, phrase)
         if col and family(d, col) in ("date", "timestamp"):
@@ -317,7 +317,7 @@ def date_col(d: Scope, phrase: str | None) -> str | None:
     return dates[0] if len(dates) == 1 else None
 
 
-def _spelt_as(written: str, column: str) -> bool:
+def spelt_as(written: str, column: str) -> bool:
     """Whether a name written out is ``column`` or a typo of it (not another column the words also suggest)."""
     from rapidfuzz.distance import Levenshtein
 

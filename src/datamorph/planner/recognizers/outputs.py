@@ -32,6 +32,7 @@ from datamorph.planner.recognizers.derivekit import (
     defined_name,
     in_play,
     snake,
+    spelt_as,
     unreferenced,
 )
 from datamorph.planner.text import Token
@@ -453,6 +454,9 @@ def _parse_item(d: Work, piece: str) -> OutputColumn | None:
         name = None
     if not name and "." not in ref and new_name(d, src) and src.strip().lower() != ref.lower():
         name = src.strip()  # "price_rank" for the rank the request computes (unit_price_rank): the name written
+    written = src.strip()
+    if not name and "." in ref and "_" in written and IDENT.fullmatch(written) and not spelt_as(written, ref.split(".")[-1]):
+        name = written  # "doctor_last_name" for doctors.last_name: the column under the name written (not a typo of it)
     return OutputColumn(column=ref, name=name, provenance=piece)
 
 
