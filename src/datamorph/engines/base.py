@@ -18,10 +18,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from datamorph.catalog import Catalog, ColumnInfo, TableInfo
 from datamorph.engines.names import split_qualified
-from datamorph.errors import CatalogError, ExecutionError, TableNotFound, TargetConflict, suggestion
+from datamorph.errors import (
+    CatalogError,
+    ConfigError,
+    DataMorphError,
+    ExecutionError,
+    TableNotFound,
+    TargetConflict,
+    suggestion,
+)
 
 if TYPE_CHECKING:
-    from datamorph.engines.files import CsvOptions
+    from datamorph.engines.files import CsvOptions, LoadPlan
 
 STAGING_SCHEMA = "datamorph_staging"
 HISTORY_SCHEMA = "datamorph_history"
@@ -141,6 +149,13 @@ class PublishResult:
 
 
 @dataclass
+class LoadResult:
+    table: str
+    rows: int
+    columns: list[tuple[str, str]]  # (name, the engine's type)
+
+
+@dataclass
 class VersionInfo:
     table: str  # qualified history table name
     run_id: str
@@ -168,6 +183,8 @@ class Engine(ABC):
     name: ClassVar[str]
     dialect: ClassVar[str]  # SQLGlot dialect name
     SUPPORTS_TRANSACTIONS: ClassVar[bool] = True
+    path: str = ""  # the warehouse as shown in messages (a file, a folder, a URL without its password)
+    read_only: bool = False
 
     # -- reading ------------------------------------------------------------
     @abstractmethod
@@ -284,6 +301,33 @@ class Engine(ABC):
         CSV files are checked first (:func:`datamorph.engines.files.check_csv`); ``options`` override
         what DuckDB's sniffer guesses (delimiter, header, quote, encoding).
         """
+
+    def load(self, path: str, table: str | None = None, *, replace: bool = False,
+             options: CsvOptions | None = None) -> list[LoadResult]:  # fmt: skip
+        """Load a file (or a folder: one table per file, or all into ``table``) into permanent tables.
+
+        Every CSV file is checked before the first table is written (:func:`files.check_csv`); ``options``
+        override what DuckDB's sniffer guesses. An existing table of the same name is a ConfigError unless
+        ``replace``. Each engine writes one table with :meth:`_load_plan`.
+        """
+        from datamorph.engines.files import plan_load
+
+        self._require_writable(f"load '{path}'", ConfigError)
+        return [self._load_plan(plan, replace=replace) for plan in plan_load(path, table, options)]
+
+    def _load_plan(self, plan: LoadPlan, *, replace: bool) -> LoadResult:
+        """Create table ``plan.table`` from DuckDB query ``plan.select`` (a file reader)."""
+        raise ConfigError(f"`datamorph load` does not support the {self.name} engine")
+
+    def remove_created(self) -> None:
+        """Remove the warehouse this engine created when it opened (a failed first load); closes the engine."""
+        self.close()
+
+    def _require_writable(self, action: str, error: type[DataMorphError]) -> None:
+        """Raise ``error`` when the engine was opened read-only."""
+        if self.read_only:
+            raise error(f"cannot {action}: warehouse '{self.path}' is open read-only",
+                        hint="open the warehouse without read_only to write to it")  # fmt: skip
 
     # -- per-run limits (see datamorph.limits) -----------------------------------
     def interrupt(self) -> None:

@@ -40,6 +40,7 @@ from datamorph.engines.base import (
     STAGING_SCHEMA,
     VERSIONS_TABLE,
     Engine,
+    LoadResult,
     PublishResult,
     QueryResult,
     RollbackResult,
@@ -49,7 +50,15 @@ from datamorph.engines.base import (
     read_limited,
     run_id_in,
 )
-from datamorph.engines.files import FILE_MARK, FILE_READERS, CsvOptions, read_error, read_sql, reader_paths
+from datamorph.engines.files import (
+    FILE_MARK,
+    FILE_READERS,
+    CsvOptions,
+    LoadPlan,
+    read_error,
+    read_sql,
+    reader_paths,
+)
 from datamorph.engines.names import one_line, split_qualified
 from datamorph.errors import (
     CatalogError,
@@ -365,12 +374,33 @@ class DuckDBEngine(Engine):
         with self._mutex:
             return self._conn().execute(sql, params or None).fetchall()
 
-    def _require_writable(self, action: str, error: type[DataMorphError]) -> None:
-        if self.read_only:
-            raise error(
-                f"cannot {action}: warehouse '{self.path}' is open read-only",
-                hint="open the warehouse without read_only to write to it",
-            )
+    def remove_created(self) -> None:
+        self.close()
+        if self.created and self.path != ":memory:":
+            for p in (Path(self.path), Path(f"{self.path}.wal")):
+                p.unlink(missing_ok=True)
+
+    def _load_plan(self, plan: LoadPlan, *, replace: bool) -> LoadResult:
+        """``CREATE OR REPLACE TABLE main.t AS <file reader>`` in one transaction (a view of that name is dropped)."""
+        duckdb = _duckdb()
+
+        target = _table_sql(plan.table, "main", self._db)
+        found = self._find(plan.table)
+        if found is not None and not replace:
+            raise ConfigError(f"the warehouse already has a {found[0]} called '{plan.table}'",
+                              hint="pass --replace to replace it, or --table to load under another name",
+                              table=plan.table)  # fmt: skip
+        try:
+            with self._mutex, self._transaction():
+                if found is not None and found[0] == "view":
+                    self._rows(f"DROP VIEW {target}")
+                self._rows(f"CREATE OR REPLACE TABLE {target} AS {plan.select}")
+        except duckdb.Error as e:  # e.g. a bad line past the sniffer's sample; nothing was written
+            raise read_error(e, plan.source) from e
+        cols = self.table_columns(f"main.{plan.table}")
+        rows = int(self.scalar(f"SELECT count(*) FROM {target}") or 0)
+        return LoadResult(plan.table, rows, [(c.name, c.type) for c in cols])
+
 
     # -- object lookup ----------------------------------------------------------
     def _objects(self) -> list[tuple[str, str, str, str, bool, str | None]]:

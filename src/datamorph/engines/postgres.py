@@ -38,6 +38,7 @@ from datamorph.engines.base import (
     STAGING_SCHEMA,
     VERSIONS_TABLE,
     Engine,
+    LoadResult,
     PublishResult,
     QueryResult,
     RollbackResult,
@@ -167,10 +168,13 @@ class PostgresEngine(Engine):
             cur = self._conn().execute(sql.encode(), params)
             return list(cur.fetchall()) if cur.description is not None else []
 
-    def _require_writable(self, action: str, error: type[ExecutionError] | type[ConfigError]) -> None:
-        if self.read_only:
-            raise error(f"cannot {action}: warehouse '{self.path}' is open read-only",
-                        hint="open the warehouse without read_only to write to it")  # fmt: skip
+    def load(self, path: str, table: str | None = None, *, replace: bool = False,
+             options: CsvOptions | None = None) -> list[LoadResult]:  # fmt: skip
+        """Streams each file's rows with COPY (one transaction per table), then ANALYZE (:mod:`pg_files`)."""
+        from datamorph.engines.pg_files import load_files
+
+        return load_files(self, path, table, replace=replace, options=options)
+
 
     # -- object lookup ---------------------------------------------------------------
     def _objects(self) -> list[tuple[int, str, str, str, str | None]]:

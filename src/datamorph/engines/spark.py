@@ -53,6 +53,7 @@ from datamorph.engines.base import (
     ROLLBACK_RUN_ID,
     STAGING_SCHEMA,
     Engine,
+    LoadResult,
     PublishResult,
     QueryResult,
     RollbackResult,
@@ -62,14 +63,13 @@ from datamorph.engines.base import (
     read_limited,
     run_id_in,
 )
-from datamorph.engines.files import CsvOptions, file_source, read_error, read_sql
+from datamorph.engines.files import CsvOptions, LoadPlan, file_source, read_error, read_sql
 from datamorph.engines.names import one_line
 from datamorph.engines.spark_catalog import CATALOG_FILE, DEFAULT_SCHEMA, Obj, SparkCatalog
 from datamorph.errors import (
     CatalogError,
     ConcurrencyError,
     ConfigError,
-    DataMorphError,
     ExecutionError,
     PublishError,
     RollbackError,
@@ -200,6 +200,7 @@ class SparkEngine(Engine):
                  read_only: bool = False, external_access: bool = True) -> None:  # fmt: skip
         self.address = warehouse
         self.master, self.folder = parse_address(warehouse)
+        self.path = str(self.folder)
         self.lock_timeout = float(lock_timeout)
         self.read_only = read_only
         self.created = False
@@ -289,10 +290,6 @@ class SparkEngine(Engine):
         if _SESSION is not None:
             _SESSION.interruptTag(self._tag)
 
-    def _require_writable(self, action: str, error: type[DataMorphError]) -> None:
-        if self.read_only:
-            raise error(f"cannot {action}: warehouse '{self.folder}' is open read-only",
-                        hint="open the warehouse without read_only to write to it")  # fmt: skip
 
     # -- names -----------------------------------------------------------------------------------
     def _split(self, text: str) -> tuple[str | None, str]:
@@ -388,9 +385,8 @@ class SparkEngine(Engine):
             infos = chosen
         if row_counts:
             for low, info in infos.items():
-                o = self._temp.get(low) or self.cat.find(DEFAULT_SCHEMA, info.name)
-                assert o is not None
-                info.row_count = self._row_count(o, exact)
+                found = self._temp.get(low) or self.cat.find(DEFAULT_SCHEMA, info.name)
+                info.row_count = self._row_count(found, exact) if found is not None else None
         return Catalog.of(infos.values(), dialect=self.dialect)
 
     def _row_count(self, o: Obj, exact: bool) -> int | None:
@@ -718,13 +714,16 @@ class SparkEngine(Engine):
                          kind="file", row_count=rows, source=source)  # fmt: skip
 
     @staticmethod
-    def _duck_to_parquet(select: str, location: str, source: str) -> None:
-        """Run a DuckDB query (a file reader) into a new Parquet folder at ``location``."""
+    def _duck_to_parquet(select: str, location: str, source: str, attach: str | None = None) -> None:
+        """Run a DuckDB query (a file reader, or a query of the DuckDB file ``attach`` attached read-only as
+        ``src``) into a new Parquet folder at ``location``."""
         import duckdb
 
         Path(location).mkdir(parents=True, exist_ok=False)
         duck = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
         try:
+            if attach is not None:
+                duck.execute(f"ATTACH {exp.Literal.string(attach).sql('duckdb')} AS src (READ_ONLY)")
             duck.execute(f"COPY ({select}) TO {exp.Literal.string(str(Path(location) / 'part-0.parquet')).sql('duckdb')} "
                          "(FORMAT parquet)")  # fmt: skip
         except duckdb.Error as e:
@@ -733,9 +732,19 @@ class SparkEngine(Engine):
         finally:
             duck.close()
 
+    def _load_plan(self, plan: LoadPlan, *, replace: bool) -> LoadResult:
+        rows, cols = self.load_table(plan.table, plan.select, plan.source, replace=replace)
+        return LoadResult(plan.table, rows, cols)
+
+    def remove_created(self) -> None:
+        self.close()
+        if self.created:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
     def load_table(self, name: str, select: str, source: str, *, replace: bool = False,
                    primary_key: Sequence[str] = (), foreign_keys: Sequence[tuple[list[str], str, list[str]]] = (),
-                   nullable: dict[str, bool] | None = None) -> tuple[int, list[tuple[str, str]]]:  # fmt: skip
+                   nullable: dict[str, bool] | None = None, attach: str | None = None,
+                   ) -> tuple[int, list[tuple[str, str]]]:  # fmt: skip
         """Create table ``name`` from a DuckDB query (a file reader, or a table of a DuckDB file attached as
         ``src``): written as a new Parquet folder, then entered in the catalog in one transaction."""
         self._require_writable(f"load '{source}'", ConfigError)
@@ -746,7 +755,7 @@ class SparkEngine(Engine):
                               hint="pass --replace to replace it, or --table to load under another name",
                               table=name)  # fmt: skip
         location = self._new_location(name, "load")
-        self._duck_to_parquet(select, location, source)
+        self._duck_to_parquet(select, location, source, attach)
         with self._session() as spark:
             back = spark.read.parquet(location)
             cols = [(f.name, f.dataType.simpleString(), (nullable or {}).get(f.name, True)) for f in back.schema.fields]
@@ -812,3 +821,39 @@ class SparkEngine(Engine):
         finally:
             os.close(fd)
 
+
+
+def load_duckdb_tables(engine: SparkEngine, duck_path: str) -> list[LoadResult]:
+    """Copy the tables of a DuckDB warehouse file (with primary and foreign keys, nullability) and its views
+    (translated to Spark SQL by SQLGlot) into the Spark warehouse. The tests, the benchmark bridge and the
+    kill-point harness load their DuckDB fixtures this way."""
+    import duckdb
+    import sqlglot
+
+    duck = duckdb.connect(duck_path, read_only=True)
+    try:
+        tables = [r[0] for r in duck.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
+                                             "ORDER BY table_name").fetchall()]  # fmt: skip
+        cons = duck.execute("SELECT table_name, constraint_type, constraint_column_names, referenced_table, "
+                            "referenced_column_names FROM duckdb_constraints() WHERE schema_name = 'main' "
+                            "AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')").fetchall()  # fmt: skip
+        nulls = duck.execute("SELECT table_name, column_name, is_nullable FROM duckdb_columns() "
+                             "WHERE schema_name = 'main'").fetchall()  # fmt: skip
+        views = duck.execute("SELECT view_name, sql FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal "
+                             "ORDER BY view_name").fetchall()  # fmt: skip
+    finally:
+        duck.close()
+    out = []
+    for t in tables:
+        pk = next((list(c[2]) for c in cons if c[0] == t and c[1] == "PRIMARY KEY"), [])
+        fks = [(list(c[2]), c[3], list(c[4] or ())) for c in cons if c[0] == t and c[1] == "FOREIGN KEY"]
+        nullable = {c[1]: bool(c[2]) and c[1] not in pk for c in nulls if c[0] == t}
+        select = f"SELECT * FROM src.main.{exp.to_identifier(t, quoted=True).sql('duckdb')}"
+        rows, cols = engine.load_table(t, select, duck_path, replace=True, primary_key=pk, foreign_keys=fks,
+                                       nullable=nullable, attach=duck_path)  # fmt: skip
+        out.append(LoadResult(t, rows, cols))
+    for name, sql in views:
+        body = sqlglot.parse_one(sql, read="duckdb")
+        assert isinstance(body, exp.Create)
+        engine.create_view(name, body.expression.sql(dialect="spark"))
+    return out
