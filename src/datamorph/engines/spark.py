@@ -182,6 +182,38 @@ def session(master: str = "local[*]") -> Any:
         return _SESSION
 
 
+_ARROW_TO_SPARK = {"bool": "boolean", "int8": "tinyint", "int16": "smallint", "int32": "int", "int64": "bigint",
+                   "float": "float", "double": "double", "string": "string", "large_string": "string",
+                   "date32[day]": "date", "binary": "binary"}
+
+
+def parquet_columns(location: str) -> tuple[list[tuple[str, str]], int] | None:
+    """(columns with the types Spark reads them as, row count) of a Parquet folder DuckDB wrote, from the files'
+    footers (no Spark job); None when a column's type has no plain mapping."""
+    import pyarrow.parquet as pq
+
+    files = sorted(Path(location).glob("*.parquet"))
+    if not files:
+        return None
+    schema = pq.read_schema(files[0])
+    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    cols = []
+    for f in schema:
+        t = str(f.type)
+        m = re.fullmatch(r"decimal128\((\d+), (\d+)\)", t)
+        if m:
+            cols.append((f.name, f"decimal({m.group(1)},{m.group(2)})"))
+        elif t.startswith("timestamp[") and "tz=" not in t:
+            cols.append((f.name, "timestamp_ntz"))
+        elif t.startswith("timestamp["):
+            cols.append((f.name, "timestamp"))
+        elif t in _ARROW_TO_SPARK:
+            cols.append((f.name, _ARROW_TO_SPARK[t]))
+        else:
+            return None
+    return cols, rows
+
+
 def _spark_errors() -> tuple[type[BaseException], ...]:
     from py4j.protocol import Py4JError
     from pyspark.errors import PySparkException
@@ -756,10 +788,13 @@ class SparkEngine(Engine):
                               table=name)  # fmt: skip
         location = self._new_location(name, "load")
         self._duck_to_parquet(select, location, source, attach)
-        with self._session() as spark:
-            back = spark.read.parquet(location)
-            cols = [(f.name, f.dataType.simpleString(), (nullable or {}).get(f.name, True)) for f in back.schema.fields]
-            rows = int(back.count())
+        found_cols = parquet_columns(location)
+        if found_cols is None:  # a type without a plain Spark name: ask Spark
+            with self._session() as spark:
+                back = spark.read.parquet(location)
+                found_cols = ([(f.name, f.dataType.simpleString()) for f in back.schema.fields], int(back.count()))
+        cols = [(c, t, (nullable or {}).get(c, True)) for c, t in found_cols[0]]
+        rows = found_cols[1]
         with self.cat.write() as con:
             old = self.cat.find(DEFAULT_SCHEMA, name, con=con)
             self.cat.delete(con, DEFAULT_SCHEMA, name)
