@@ -106,6 +106,13 @@ def _display(schema: str, name: str) -> str:
     return exp.table_(exp.to_identifier(name), db=exp.to_identifier(schema)).sql(dialect="spark")
 
 
+def _spark_name(text: str) -> str:
+    """A name Spark's catalog accepts for a staging or history table (letters, digits, ``_``): other
+    characters become ``_``, plus a short hash of the original when any did."""
+    safe = re.sub(r"[^A-Za-z0-9_]", "_", text)
+    return safe if safe == text else f"{safe}_{hashlib.sha1(text.encode()).hexdigest()[:6]}"
+
+
 def _literal(value: str) -> str:
     return exp.Literal.string(value).sql(dialect="spark")
 
@@ -113,7 +120,8 @@ def _literal(value: str) -> str:
 def _message(err: BaseException) -> str:
     """Spark's message on one line, without the query plan it appends."""
     text = str(getattr(err, "getMessage", lambda: None)() or err)
-    text = text.split("\n== ")[0].split(";\n'")[0].split("\nJVM stacktrace:")[0]
+    text = text.split("\n== ")[0].split(";\n'")[0].split("\nJVM stacktrace:")[0].split("\n\tat ")[0]
+    text = re.sub(r"^An error occurred while calling [\w.]+\.\s*:\s*[\w.$]+:\s*", "", text.strip())
     return one_line(re.sub(r"\s*SQLSTATE: \w+", "", text))[:2000] or type(err).__name__
 
 
@@ -260,48 +268,55 @@ class SparkEngine(Engine):
         return session(self.master)
 
     def _sync(self) -> None:
-        """Register the warehouse's tables in the session's catalog (call under _SPARK_LOCK)."""
+        """Register the warehouse's tables in the session (call under _SPARK_LOCK): default-schema tables and
+        views as temporary views (Spark's catalog refuses table names with spaces or dashes; a temporary view
+        takes any name and is what an unqualified name finds first), staging and history tables as external
+        Parquet tables of the databases of those names (their names are made of letters, digits and ``_``)."""
         spark = self.spark
         gen = self.cat.generation()
         folder = str(self.folder)
         if _REGISTERED["folder"] == folder and _REGISTERED["generation"] == gen:
             return
         tables: dict[tuple[str, str], tuple[str, ...]] = _REGISTERED["tables"]
+
+        def drop(key: tuple[str, str]) -> None:
+            schema, name = key
+            if schema == DEFAULT_SCHEMA:
+                spark.sql(f"DROP VIEW IF EXISTS {_ident(name)}")
+            else:
+                spark.sql(f"DROP TABLE IF EXISTS {_table_sql(name, schema)}")
+            tables.pop(key, None)
+
         if _REGISTERED["folder"] != folder:
-            for schema, name in list(tables):
-                spark.sql(f"DROP {'VIEW' if tables[(schema, name)][0] == 'view' else 'TABLE'} IF EXISTS "
-                          f"{_table_sql(name, schema)}")  # fmt: skip
-            tables.clear()
-        for schema in SCHEMAS:
+            for key in list(tables):
+                drop(key)
+        for schema in (STAGING_SCHEMA, HISTORY_SCHEMA):
             spark.sql(f"CREATE DATABASE IF NOT EXISTS {_ident(schema)}")
-        wanted: dict[tuple[str, str], tuple[str, ...]] = {}
         objs = [o for o in self.cat.objects() if o.state == "ready"]
-        for o in objs:
-            key = (o.schema, o.name)
-            wanted[key] = ("view", o.view_sql or "") if o.kind == "view" else (
-                "table", o.location or "", json.dumps(o.columns))
+        wanted = {(o.schema, o.name): (o.kind, o.location or "", o.view_sql or "", json.dumps(o.columns)) for o in objs}
         for key in [k for k in tables if wanted.get(k) != tables[k]]:
-            kind = tables.pop(key)[0]
-            spark.sql(f"DROP {'VIEW' if kind == 'view' else 'TABLE'} IF EXISTS {_table_sql(key[1], key[0])}")
+            drop(key)
         pending = [o for o in objs if (o.schema, o.name) not in tables]
         for o in [o for o in pending if o.kind != "view"]:
-            cols = ", ".join(f"{_ident(c)} {t}" for c, t, _n in o.columns)
-            spark.sql(f"CREATE TABLE {_table_sql(o.name, o.schema)} ({cols}) USING parquet "
-                      f"LOCATION {_literal(o.location or '')}")  # fmt: skip
+            ddl = ", ".join(f"{_ident(c)} {t}" for c, t, _n in o.columns)
+            if o.schema == DEFAULT_SCHEMA:
+                spark.read.schema(ddl).parquet(o.location).createOrReplaceTempView(_ident(o.name))
+            else:
+                spark.sql(f"CREATE TABLE {_table_sql(o.name, o.schema)} ({ddl}) USING parquet "
+                          f"LOCATION {_literal(o.location or '')}")  # fmt: skip
             tables[(o.schema, o.name)] = wanted[(o.schema, o.name)]
         views = [o for o in pending if o.kind == "view"]
         for _ in range(len(views)):  # views over views: create what can be created, then again
             left = []
             for o in views:
                 try:
-                    spark.sql(f"CREATE VIEW {_table_sql(o.name, o.schema)} AS {o.view_sql}")
+                    spark.sql(f"CREATE OR REPLACE TEMP VIEW {_ident(o.name)} AS {o.view_sql}")
                     tables[(o.schema, o.name)] = wanted[(o.schema, o.name)]
                 except _spark_errors():
                     left.append(o)
             if not left or len(left) == len(views):
                 break
             views = left
-        spark.catalog.setCurrentDatabase(DEFAULT_SCHEMA)
         _REGISTERED.update(folder=folder, generation=gen)
 
     @contextmanager
@@ -315,7 +330,7 @@ class SparkEngine(Engine):
         with _SPARK_LOCK:
             if _SESSION is not None:
                 for low in list(self._temp):
-                    _SESSION.catalog.dropTempView(self._temp.pop(low).name)
+                    _SESSION.sql(f"DROP VIEW IF EXISTS {_ident(self._temp.pop(low).name)}")
         self.cat.close()
 
     def interrupt(self) -> None:
@@ -368,7 +383,7 @@ class SparkEngine(Engine):
 
     @staticmethod
     def _ref(o: Obj) -> str:
-        return _ident(o.name) if o.schema == "temp" else _table_sql(o.name, o.schema)
+        return _ident(o.name) if o.schema in ("temp", DEFAULT_SCHEMA) else _table_sql(o.name, o.schema)
 
     def _target_name(self, target: str) -> str:
         schema, name = self._split(target)
@@ -536,7 +551,7 @@ class SparkEngine(Engine):
     # -- write–audit–publish -------------------------------------------------------------------------
     def stage(self, select_sql: str, target: str, run_id: str) -> str:
         self._require_writable(f"stage '{target}'", ExecutionError)
-        name = f"{self._target_name(target)}__{run_id}"
+        name = f"{_spark_name(self._target_name(target))}__{_spark_name(run_id)}"
         body = select_sql.strip().rstrip(";").strip()
         location = self._new_location(self._target_name(target), run_id)
         now = datetime.now(UTC).isoformat()
@@ -585,9 +600,9 @@ class SparkEngine(Engine):
 
     def _next_history_name(self, con: Any, target: str) -> str:
         n = con.execute("SELECT count(*) FROM versions WHERE lower(target) = lower(?)", [target]).fetchone()[0] + 1
-        while self.cat.find(HISTORY_SCHEMA, f"{target}__v{n}", con=con) is not None:
+        while self.cat.find(HISTORY_SCHEMA, f"{_spark_name(target)}__v{n}", con=con) is not None:
             n += 1
-        return f"{target}__v{n}"
+        return f"{_spark_name(target)}__v{n}"
 
     def _archive(self, con: Any, current: Obj, target: str, run_id: str) -> str:
         """Move the target's entry into history (its files stay) and record the version; its display name."""
@@ -720,9 +735,7 @@ class SparkEngine(Engine):
         src = file_source(path)
         if src.reader == "read_parquet" and not src.folder:
             location = str(src.files[0])
-        elif src.reader == "read_parquet":
-            location = source
-        else:
+        else:  # a folder may hold other files, which Spark's reader would not skip
             location = self._new_location(name, "file")
             self._duck_to_parquet(select, location, source)
         with self._session() as spark:
@@ -740,7 +753,7 @@ class SparkEngine(Engine):
                 self.cat.insert(con, obj)
         else:
             with self._session() as spark:
-                spark.read.parquet(location).createOrReplaceTempView(name)
+                spark.read.parquet(location).createOrReplaceTempView(_ident(name))
             self._temp[name.lower()] = obj
         return TableInfo(name=name, columns=[ColumnInfo(c, t, n) for c, t, n in cols], schema=obj.schema,
                          kind="file", row_count=rows, source=source)  # fmt: skip
@@ -821,6 +834,24 @@ class SparkEngine(Engine):
             self.cat.delete(con, DEFAULT_SCHEMA, name)
             self.cat.insert(con, Obj(DEFAULT_SCHEMA, name, "view", view_sql=view_sql, columns=cols,
                                      created_at=datetime.now(UTC).isoformat()))  # fmt: skip
+
+    def create_table(self, name: str, select_sql: str) -> int:
+        """A table of the default schema from a Spark SQL query (a new Parquet folder; not managed by DataMorph,
+        so no run replaces it); its row count."""
+        self._require_writable(f"create table '{name}'", ExecutionError)
+        if self.cat.find(DEFAULT_SCHEMA, name) is not None:
+            raise ExecutionError(f"the warehouse already has a table called '{name}'", table=name)
+        location = self._new_location(name, "create")
+        with self._session() as spark:
+            try:
+                cols, rows = self._write(spark.sql(select_sql), location)
+            except _spark_errors() as e:
+                self._remove(location)
+                raise ExecutionError(f"creating table '{name}' failed: {_message(e)}", sql=select_sql) from e
+        with self.cat.write() as con:
+            self.cat.insert(con, Obj(DEFAULT_SCHEMA, name, "table", location=location, columns=cols, row_count=rows,
+                                     created_at=datetime.now(UTC).isoformat()))  # fmt: skip
+        return rows
 
     def drop_table(self, name: str) -> None:
         """Drop a table or view of the default schema (its folder too, unless a version still reads it)."""

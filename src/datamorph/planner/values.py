@@ -259,7 +259,7 @@ def _distinct_values(engine: Any, table: TableInfo, column: str, max_distinct: i
 
     col = q(column)
     names = [q(table.name)]
-    if table.schema and table.schema not in ("main", "temp"):
+    if table.schema and table.schema not in ("main", "default", "temp"):
         names.insert(0, f"{q(table.schema)}.{q(table.name)}")
     for ref in names:
         sql = f"SELECT DISTINCT {col} FROM {ref} WHERE {col} IS NOT NULL ORDER BY 1 LIMIT {max_distinct + 1}"
