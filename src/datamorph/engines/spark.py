@@ -536,12 +536,13 @@ class SparkEngine(Engine):
 
     # -- writing files -----------------------------------------------------------------------------
     def _write(self, df: Any, location: str) -> tuple[list[tuple[str, str, bool]], int]:
-        """Write ``df`` as a new Parquet folder; (its columns as Spark reads them back, its row count)."""
+        """Write ``df`` as a new Parquet folder; (its columns, its row count from the files' footers)."""
+        import pyarrow.parquet as pq
+
         df.write.mode("errorifexists").parquet(location)
-        nullable = {f.name: f.nullable for f in df.schema.fields}
-        back = self.spark.read.parquet(location)
-        cols = [(f.name, f.dataType.simpleString(), nullable.get(f.name, True)) for f in back.schema.fields]
-        return cols, int(back.count())
+        cols = [(f.name, f.dataType.simpleString(), f.nullable) for f in df.schema.fields]
+        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in Path(location).glob("*.parquet"))
+        return cols, int(rows)
 
     @staticmethod
     def _remove(location: str | None) -> None:
