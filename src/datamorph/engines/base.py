@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from datamorph.catalog import Catalog, ColumnInfo, TableInfo
 from datamorph.engines.names import split_qualified
@@ -69,6 +69,24 @@ def result_too_large(sql: str, max_bytes: int, rows_read: int) -> ExecutionError
         max_bytes=max_bytes,
         rows_read=rows_read,
     )
+
+
+class Locked(Exception):
+    """Raised by an attempt that found a lock taken (see :func:`retry_while_locked`)."""
+
+
+T = TypeVar("T")
+
+
+def retry_while_locked(attempt: Callable[[], T], timeout: float,
+                       locked: Callable[[BaseException], bool] = lambda e: isinstance(e, Locked)) -> T:  # fmt: skip
+    """``attempt()``, tried again while it raises an exception ``locked`` accepts, for up to ``timeout``
+    seconds (waits growing from 20 ms to 250 ms, by tenacity); then that exception is raised."""
+    from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
+
+    retrying = Retrying(retry=retry_if_exception(locked), stop=stop_after_delay(max(timeout, 0.0)),
+                        wait=wait_exponential(multiplier=0.01, min=0.02, max=0.25), reraise=True)  # fmt: skip
+    return retrying(attempt)
 
 
 def size_text(n: int) -> str:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -48,6 +47,7 @@ from datamorph.engines.base import (
     VersionInfo,
     query_timeout,
     read_limited,
+    retry_while_locked,
     run_id_in,
 )
 from datamorph.engines.files import (
@@ -289,43 +289,42 @@ class DuckDBEngine(Engine):
     def _open(self) -> Any:
         duckdb = _duckdb()
 
-        deadline = time.monotonic() + max(0.0, self.lock_timeout)
-        delay = 0.05
-        while True:
-            try:
-                config: dict[str, Any] = dict(_CONNECT_CONFIG)
-                if not self.external_access:
-                    config.update(_RESTRICTED_CONFIG)
-                con = duckdb.connect(self.path, read_only=self.read_only, config=config)
-                if not self.external_access:
-                    _restrict(con)
-                return con
-            except duckdb.IOException as e:
-                msg = str(e)
-                if "could not set lock" not in msg.lower():
-                    raise self._open_error(e) from e
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    pid = re.search(r"PID (\d+)", msg)
-                    holder = f" (process {pid.group(1)})" if pid else ""
-                    raise ConcurrencyError(
-                        f"warehouse file '{self.path}' is locked: another DataMorph run or program{holder} has it open",
-                        hint=f"waited {self.lock_timeout:g}s; close the other program or wait for the run to "
-                        "finish, or wait longer with DATAMORPH_LOCK_TIMEOUT",
-                        path=self.path,
-                        detail=_duck_message(e),
-                    ) from e
-                time.sleep(min(delay, remaining))
-                delay = min(delay * 2, 0.25)
-            except duckdb.ConnectionException as e:
-                raise ConcurrencyError(
-                    f"warehouse file '{self.path}' is already open in this process with different settings",
-                    hint="close the other engine first, or open both read-write (or both read-only)",
-                    path=self.path,
-                    detail=_duck_message(e),
-                ) from e
-            except duckdb.Error as e:
+        def connect_once() -> Any:
+            config: dict[str, Any] = dict(_CONNECT_CONFIG)
+            if not self.external_access:
+                config.update(_RESTRICTED_CONFIG)
+            con = duckdb.connect(self.path, read_only=self.read_only, config=config)
+            if not self.external_access:
+                _restrict(con)
+            return con
+
+        def locked(e: BaseException) -> bool:  # another process holds the file: wait for it
+            return isinstance(e, duckdb.IOException) and "could not set lock" in str(e).lower()
+
+        try:
+            return retry_while_locked(connect_once, self.lock_timeout, locked)
+        except duckdb.IOException as e:
+            msg = str(e)
+            if not locked(e):
                 raise self._open_error(e) from e
+            pid = re.search(r"PID (\d+)", msg)
+            holder = f" (process {pid.group(1)})" if pid else ""
+            raise ConcurrencyError(
+                f"warehouse file '{self.path}' is locked: another DataMorph run or program{holder} has it open",
+                hint=f"waited {self.lock_timeout:g}s; close the other program or wait for the run to "
+                "finish, or wait longer with DATAMORPH_LOCK_TIMEOUT",
+                path=self.path,
+                detail=_duck_message(e),
+            ) from e
+        except duckdb.ConnectionException as e:
+            raise ConcurrencyError(
+                f"warehouse file '{self.path}' is already open in this process with different settings",
+                hint="close the other engine first, or open both read-write (or both read-only)",
+                path=self.path,
+                detail=_duck_message(e),
+            ) from e
+        except duckdb.Error as e:
+            raise self._open_error(e) from e
 
     def _open_error(self, e: BaseException) -> DataMorphError:
         msg = _duck_message(e)

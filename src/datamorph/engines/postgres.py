@@ -39,6 +39,7 @@ from datamorph.engines.base import (
     VERSIONS_TABLE,
     Engine,
     LoadResult,
+    Locked,
     PublishResult,
     QueryResult,
     RollbackResult,
@@ -46,6 +47,7 @@ from datamorph.engines.base import (
     VersionInfo,
     query_timeout,
     read_limited,
+    retry_while_locked,
     run_id_in,
 )
 from datamorph.engines.files import FILE_MARK, CsvOptions
@@ -637,13 +639,15 @@ class PostgresEngine(Engine):
             raise self._busy(target)
         try:
             key = _lock_key("target", self.schema, self._target_name(target).lower())
-            delay = 0.02
-            while not self._rows("SELECT pg_try_advisory_lock(%s)", [key])[0][0]:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise self._busy(target)
-                time.sleep(min(delay, remaining))
-                delay = min(delay * 2, 0.25)
+
+            def take() -> None:
+                if not self._rows("SELECT pg_try_advisory_lock(%s)", [key])[0][0]:
+                    raise Locked(target)
+
+            try:
+                retry_while_locked(take, deadline - time.monotonic())
+            except Locked as e:
+                raise self._busy(target) from e
             try:
                 yield
             finally:

@@ -61,6 +61,7 @@ from datamorph.engines.base import (
     VersionInfo,
     query_timeout,
     read_limited,
+    retry_while_locked,
     run_id_in,
 )
 from datamorph.engines.files import CsvOptions, LoadPlan, file_source, read_error, read_sql
@@ -862,9 +863,7 @@ class SparkEngine(Engine):
     # -- locking -----------------------------------------------------------------------------------
     @contextmanager
     def target_lock(self, target: str) -> Iterator[None]:
-        """An exclusive ``flock`` on ``DIR/locks/<target>.lock``, retried until ``lock_timeout`` (tenacity)."""
-        from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
-
+        """An exclusive ``flock`` on ``DIR/locks/<target>.lock``, retried until ``lock_timeout``."""
         locks = self.folder / "locks"
         locks.mkdir(exist_ok=True)
         low = target.strip().lower()
@@ -872,11 +871,8 @@ class SparkEngine(Engine):
         fd = os.open(locks / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             try:
-                for attempt in Retrying(stop=stop_after_delay(max(self.lock_timeout, 0.0)),
-                                        wait=wait_exponential(multiplier=0.02, max=0.25),
-                                        retry=retry_if_exception_type(BlockingIOError), reraise=True):  # fmt: skip
-                    with attempt:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                retry_while_locked(lambda: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB), self.lock_timeout,
+                                   lambda e: isinstance(e, BlockingIOError))  # fmt: skip
             except BlockingIOError as e:
                 raise ConcurrencyError(f"target '{target}' is being written by another run",
                                        hint=f"waited {self.lock_timeout:g}s; let the other run finish, then retry",
