@@ -26,12 +26,6 @@ from pathlib import Path
 from typing import Any
 
 
-def _duck() -> Any:
-    import duckdb
-
-    return duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
-
-
 def _parquet(location: str) -> str:
     from sqlglot import exp
 
@@ -40,10 +34,11 @@ def _parquet(location: str) -> str:
 
 def fingerprints(folder: Path, tables: list[str]) -> dict[str, tuple[int, str | None]]:
     """(row count, md5 of the rows as text in order) of each source table, read from its Parquet files."""
+    from datamorph.engines.files import file_reader
     from datamorph.engines.spark_catalog import DEFAULT_SCHEMA, SparkCatalog
 
     cat = SparkCatalog(folder, create=False, timeout=30)
-    duck = _duck()
+    duck = file_reader()
     out: dict[str, tuple[int, str | None]] = {}
     try:
         for t in tables:

@@ -169,10 +169,17 @@ class _Sniffed:
     names: list[str]
 
 
+def file_reader() -> Any:
+    """An in-memory DuckDB connection that reads files for every engine (extension downloads off)."""
+    import duckdb
+
+    return duckdb.connect(config=dict(_CONNECT_CONFIG))
+
+
 def _sniff(path: Path, options: CsvOptions) -> _Sniffed:
     import duckdb
 
-    con = duckdb.connect(config=dict(_CONNECT_CONFIG))
+    con = file_reader()
     try:
         row = con.execute(
             "SELECT Delimiter, Quote, SkipRows, HasHeader, Columns FROM sniff_csv("

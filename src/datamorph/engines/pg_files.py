@@ -6,21 +6,15 @@ and CSV checks of :mod:`files`, shared with the DuckDB engine), streamed with CO
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from datamorph.catalog import TableInfo
-from datamorph.engines.files import CsvOptions, plan_load, read_error, read_sql
+from datamorph.engines.files import CsvOptions, file_reader, plan_load, read_error, read_sql
 from datamorph.engines.pg_load import LoadResult, load_query, qualified
 from datamorph.errors import ConfigError, DataMorphError
 
 if TYPE_CHECKING:
     from datamorph.engines.postgres import PostgresEngine
-
-
-def _duck() -> Any:
-    import duckdb
-
-    return duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
 
 
 def register_file(engine: PostgresEngine, name: str, path: str, *, persist: bool = False,
@@ -43,7 +37,7 @@ def register_file(engine: PostgresEngine, name: str, path: str, *, persist: bool
                               hint="register the file under another name"
                               + (" (or pass persist to replace a registered file table)" if is_file else ""),
                               table=name)  # fmt: skip
-    duck = _duck()
+    duck = file_reader()
     try:
         with con.transaction():
             if persist and existing is not None:
@@ -81,7 +75,7 @@ def load_files(engine: PostgresEngine, path: str, table: str | None = None, *, r
     engine._require_writable(f"load '{path}'", ConfigError)
     plans = plan_load(path, table, options)
     out: list[LoadResult] = []
-    duck = _duck()
+    duck = file_reader()
     try:
         with engine._mutex:
             con = engine._conn()

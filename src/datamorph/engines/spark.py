@@ -64,7 +64,7 @@ from datamorph.engines.base import (
     retry_while_locked,
     run_id_in,
 )
-from datamorph.engines.files import CsvOptions, LoadPlan, file_source, read_error, read_sql
+from datamorph.engines.files import CsvOptions, LoadPlan, file_reader, file_source, read_error, read_sql
 from datamorph.engines.names import one_line
 from datamorph.engines.spark_catalog import CATALOG_FILE, DEFAULT_SCHEMA, Obj, SparkCatalog
 from datamorph.errors import (
@@ -767,7 +767,7 @@ class SparkEngine(Engine):
         import duckdb
 
         Path(location).mkdir(parents=True, exist_ok=False)
-        duck = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+        duck = file_reader()
         try:
             if attach is not None:
                 duck.execute(f"ATTACH {exp.Literal.string(attach).sql('duckdb')} AS src (READ_ONLY)")
