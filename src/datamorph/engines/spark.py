@@ -84,7 +84,8 @@ from datamorph.testhook import pause
 MASTER_ENV = "DATAMORPH_SPARK_MASTER"
 CONF_ENV_PREFIX = "DATAMORPH_SPARK_CONF_"
 SCHEMAS = (DEFAULT_SCHEMA, STAGING_SCHEMA, HISTORY_SCHEMA)
-EXACT_COUNT_BYTES = 256 * 1024 * 1024  # registered CSV files above this size get an estimated row count
+COMPACT_MIN_AGE_S = 600
+EXACT_COUNT_ROWS = 10_000_000  # views are counted for the catalog only while the tables hold fewer rows  # registered CSV files above this size get an estimated row count
 
 # One SparkSession per process; every engine of the process runs Spark SQL under _SPARK_LOCK, and
 # _REGISTERED says which warehouse's tables the session's catalog holds now (and at which generation).
@@ -438,12 +439,13 @@ class SparkEngine(Engine):
         return Catalog.of(infos.values(), dialect=self.dialect)
 
     def _row_count(self, o: Obj, exact: bool) -> int | None:
-        """Stored counts of tables (counted when their files were written); views and files are counted,
-        files above EXACT_COUNT_BYTES estimated from their size unless ``exact``."""
-        if o.kind == "table" and o.row_count is not None:
+        """Tables and files: the count taken from the Parquet footers when their files were written (exact,
+        no Spark job). Views: counted by Spark when the tables hold fewer than EXACT_COUNT_ROWS rows in all
+        (or with ``exact``), otherwise left unknown (None) rather than scanning everything for a listing."""
+        if o.kind != "view" and o.row_count is not None:
             return o.row_count
-        if o.kind == "file" and o.row_count is not None and not exact:
-            return o.row_count
+        if not exact and sum(t.row_count or 0 for t in self.cat.objects(DEFAULT_SCHEMA)) >= EXACT_COUNT_ROWS:
+            return None
         try:
             return int(self.scalar(f"SELECT count(*) FROM {self._ref(o)}") or 0)
         except ExecutionError:
@@ -709,15 +711,18 @@ class SparkEngine(Engine):
         return sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file())
 
     def compact(self) -> bool:
-        """Delete version folders under ``data/`` that no catalog entry reads (left by a kill); True if any."""
+        """Delete version folders under ``data/`` that no catalog entry reads (left by a kill) and that are older
+        than COMPACT_MIN_AGE_S; True if any."""
         data = self.folder / "data"
         if self.read_only or not data.is_dir():
             return False
         used = {os.path.normpath(o.location) for o in self.cat.objects() if o.location}
         removed = False
+        recent = datetime.now(UTC).timestamp() - COMPACT_MIN_AGE_S
         for table_dir in data.iterdir():
             for version in table_dir.iterdir() if table_dir.is_dir() else []:
-                if os.path.normpath(str(version)) not in used:
+                # a load writes its folder before it enters it in the catalog: leave young folders alone
+                if os.path.normpath(str(version)) not in used and version.stat().st_mtime < recent:
                     shutil.rmtree(version, ignore_errors=True)
                     removed = True
         return removed
