@@ -52,7 +52,7 @@ def main() -> int:
     else:
         warehouse = build_duckdb(work / "warehouse.duckdb")
     try:
-        harness = KillHarness(warehouse, work, seed=args.seed)
+        harness = KillHarness(warehouse, work, seed=args.seed, timeout=900 if args.engine == "spark" else 180)
         harness.prepare()
         cycles = []
         t0 = time.monotonic()

@@ -121,8 +121,10 @@ class Cycle:
 class KillHarness:
     """Kill cycles against one warehouse; see the module docstring."""
 
-    def __init__(self, warehouse: str, workdir: Path, *, seed: int = 0, python: str = sys.executable) -> None:
+    def __init__(self, warehouse: str, workdir: Path, *, seed: int = 0, python: str = sys.executable,
+                 timeout: float = 180) -> None:  # fmt: skip
         self.warehouse = warehouse
+        self.timeout = timeout  # most seconds a command may take (Spark starts a JVM per command)
         self.workdir = workdir
         self.home = workdir / "home"
         self.python = python
@@ -141,9 +143,9 @@ class KillHarness:
         env.update({"DATAMORPH_HOME": str(self.home), "DATAMORPH_LOCK_TIMEOUT": "30"})
         return {**env, **(extra or {})}
 
-    def cli(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([self.python, "-m", "datamorph", *args], capture_output=True, text=True,
-                              timeout=timeout, env=self._env())  # fmt: skip
+                              timeout=self.timeout, env=self._env())  # fmt: skip
 
     def _run_args(self, name: str) -> list[str]:
         return ["run", "--spec", str(self.spec_files[name]), "--warehouse", self.warehouse, "--json"]
@@ -246,7 +248,7 @@ class KillHarness:
         run_id = problem = None
         try:
             if point is not None:
-                deadline = time.monotonic() + 120
+                deadline = time.monotonic() + self.timeout
                 while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
                     time.sleep(0.02)
                 if marker.exists():

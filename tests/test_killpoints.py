@@ -34,7 +34,7 @@ def pg(pg_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory: pytest.TempPathFactory) -> KillHarness:
     work = tmp_path_factory.mktemp("kill_spark")
-    harness = KillHarness(build_spark(work), work, seed=13)
+    harness = KillHarness(build_spark(work), work, seed=13, timeout=900)
     harness.prepare()
     return harness
 
