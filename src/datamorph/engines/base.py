@@ -23,6 +23,7 @@ from datamorph.errors import (
     ConfigError,
     DataMorphError,
     ExecutionError,
+    RollbackError,
     TableNotFound,
     TargetConflict,
     suggestion,
@@ -294,6 +295,23 @@ class Engine(ABC):
         names = self.catalog(row_counts=False).table_names()
         return TableNotFound(f"unknown table '{target}'", target=target,
                              hint=suggestion(target, names) or "`datamorph tables` lists the tables")  # fmt: skip
+
+    def check_rollback(self, target: str, kind: str | None, versions: Sequence[VersionInfo], managed: bool) -> None:
+        """The checks every rollback makes before it changes anything: ``target`` (now a ``kind`` object, or
+        gone) is a table DataMorph manages, or gone but with history ``versions``."""
+        if kind is None and not versions:
+            raise self.unknown_target(target)
+        if kind is not None and kind != "table":
+            raise RollbackError(f"target '{target}' is a {kind}, not a table; refusing to replace it",
+                                hint="drop or rename the view first", target=target)  # fmt: skip
+        if kind == "table" and not managed:
+            raise self.unmanaged_target(target)
+
+    @staticmethod
+    def no_earlier_version(target: str) -> RollbackError:
+        """The error for a rollback of a target none of whose history versions exists any more."""
+        return RollbackError(f"'{target}' has no earlier version to roll back to",
+                             hint="a version is kept each time publish replaces an existing table", target=target)  # fmt: skip
 
     @staticmethod
     def unmanaged_target(target: str) -> TargetConflict:

@@ -892,16 +892,7 @@ class DuckDBEngine(Engine):
         with self._mutex:
             versions = self.history(tname)
             kind = self._target_kind(tname)
-            if kind is None and not versions:
-                raise self.unknown_target(tname)
-            if kind == "view":
-                raise RollbackError(
-                    f"target '{tname}' is a view, not a table; refusing to replace it",
-                    hint="drop or rename the view first",
-                    target=tname,
-                )
-            if kind == "table" and not self.is_managed(tname):
-                raise self.unmanaged_target(tname)
+            self.check_rollback(tname, kind, versions, kind == "table" and self.is_managed(tname))
             source: str | None = None
             for v in versions:
                 _schema, hist = _split_qualified(v.table)
@@ -909,11 +900,7 @@ class DuckDBEngine(Engine):
                     source = hist
                     break
             if source is None:
-                raise RollbackError(
-                    f"'{tname}' has no earlier version to roll back to",
-                    hint="a version is kept each time publish replaces an existing table",
-                    target=tname,
-                )
+                raise self.no_earlier_version(tname)
             try:
                 self._ensure_schemas(HISTORY_SCHEMA)
                 with self._transaction() as con:

@@ -541,19 +541,12 @@ class PostgresEngine(Engine):
                     con.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key("target", self.schema, tname.lower())])
                     current = self._find(con, self.schema, tname)
                     versions = self.history(tname)
-                    if current is None and not versions:
-                        raise self.unknown_target(tname)
-                    if current is not None and current[2] != "table":
-                        raise RollbackError(f"target '{tname}' is a {current[2]}, not a table; refusing to replace it",
-                                            hint="drop or rename the view first", target=tname)  # fmt: skip
-                    if current is not None and not str(current[3] or "").startswith(MANAGED_MARK):
-                        raise self.unmanaged_target(tname)
+                    self.check_rollback(tname, None if current is None else current[2], versions,
+                                        current is not None and str(current[3] or "").startswith(MANAGED_MARK))
                     source = next((self._find(con, HISTORY_SCHEMA, _h)[1] for v in versions  # type: ignore[index]
                                    if self._find(con, HISTORY_SCHEMA, (_h := q.split_qualified(v.table)[1])) is not None), None)  # fmt: skip
                     if source is None:
-                        raise RollbackError(f"'{tname}' has no earlier version to roll back to",
-                                            hint="a version is kept each time publish replaces an existing table",
-                                            target=tname)  # fmt: skip
+                        raise self.no_earlier_version(tname)
                     replaced = None
                     if current is not None:
                         oid, actual, _kind, _comment = current

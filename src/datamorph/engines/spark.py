@@ -653,20 +653,12 @@ class SparkEngine(Engine):
         self._require_writable(f"roll back '{tname}'", RollbackError)
         versions = self.history(tname)
         kind = self._target_kind(tname)
-        if kind is None and not versions:
-            raise self.unknown_target(tname)
-        if kind == "view":
-            raise RollbackError(f"target '{tname}' is a view, not a table; refusing to replace it",
-                                hint="drop or rename the view first", target=tname)  # fmt: skip
-        if kind == "table" and not self.is_managed(tname):
-            raise self.unmanaged_target(tname)
+        self.check_rollback(tname, kind, versions, kind == "table" and self.is_managed(tname))
         with self.cat.write() as con:
             source = next((o for v in versions if (o := self.cat.find(HISTORY_SCHEMA, self._bare(v.table), con=con))),
                           None)  # fmt: skip
             if source is None:
-                raise RollbackError(f"'{tname}' has no earlier version to roll back to",
-                                    hint="a version is kept each time publish replaces an existing table",
-                                    target=tname)  # fmt: skip
+                raise self.no_earlier_version(tname)
             current = self.cat.find(DEFAULT_SCHEMA, tname, con=con)
             replaced = self._archive(con, current, tname, ROLLBACK_RUN_ID) if current is not None else None
             self.cat.insert(con, Obj(DEFAULT_SCHEMA, tname, "table", location=source.location, columns=source.columns,
