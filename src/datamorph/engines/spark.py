@@ -824,8 +824,7 @@ class SparkEngine(Engine):
         self._require_writable(f"create view '{name}'", ConfigError)
         with self._session() as spark:
             try:
-                spark.sql(f"CREATE TEMP VIEW {_ident('_dm_check_' + uuid.uuid4().hex[:8])} AS {view_sql}")
-                df = spark.sql(view_sql)
+                df = spark.sql(view_sql)  # analysed now: a view over unknown tables fails here
                 cols = [(f.name, f.dataType.simpleString(), f.nullable) for f in df.schema.fields]
             except _spark_errors() as e:
                 raise ExecutionError(f"creating view '{name}' failed: {_message(e)}", sql=view_sql) from e
