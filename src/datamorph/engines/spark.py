@@ -703,10 +703,13 @@ class SparkEngine(Engine):
         return sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file())
 
     def compact(self) -> bool:
-        """Delete version folders under ``data/`` that no catalog entry reads (left by a kill) and that are older
-        than COMPACT_MIN_AGE_S; True if any."""
+        """Checkpoint the catalog's write-ahead log; delete version folders under ``data/`` that no catalog entry
+        reads (left by a kill) and that are older than COMPACT_MIN_AGE_S; True if any folder was deleted."""
         data = self.folder / "data"
-        if self.read_only or not data.is_dir():
+        if self.read_only:
+            return False
+        self.cat.checkpoint()
+        if not data.is_dir():
             return False
         used = {os.path.normpath(o.location) for o in self.cat.objects() if o.location}
         removed = False

@@ -124,6 +124,10 @@ class SparkCatalog:
             con.execute("ROLLBACK")
             raise
 
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and truncate it (gives its space back)."""
+        self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def generation(self) -> int:
         row = self._con.execute("SELECT v FROM meta WHERE k = 'generation'").fetchone()
         return int(row[0]) if row else 0
