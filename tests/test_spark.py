@@ -206,3 +206,25 @@ def test_the_same_repair_on_spark(spark_url: str, pristine_warehouse: Path, tmp_
         expected = duck.fetch(expected_sql).rows
     with connect(spark_url) as eng:
         assert _norm(eng.fetch("SELECT * FROM t").rows) == _norm(expected)
+
+
+def test_gc_deletes_only_old_folders_no_table_reads(spark_url: str) -> None:
+    """A folder a kill left behind (no catalog entry) goes once it is old; young ones (a load writing) stay."""
+    import os
+    import time
+
+    from datamorph.engines.spark import COMPACT_MIN_AGE_S, SparkEngine
+
+    with connect(spark_url) as eng:
+        assert isinstance(eng, SparkEngine)
+        left = eng.folder / "data" / "left_by_a_kill"
+        old, young = left / "r1_aaaa", left / "r2_bbbb"
+        for d in (old, young):
+            d.mkdir(parents=True)
+            (d / "part-0.parquet").write_bytes(b"PAR1")
+        past = time.time() - COMPACT_MIN_AGE_S - 60
+        os.utime(old, (past, past))
+        assert eng.compact() is True
+        assert not old.exists() and young.exists()
+        assert all(Path(o.location).exists() for o in eng.cat.objects() if o.location)
+        assert eng.compact() is False  # nothing old is left
