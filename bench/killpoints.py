@@ -2,6 +2,7 @@
 
     python bench/killpoints.py --engine duckdb --kills 50
     python bench/killpoints.py --engine postgres --kills 15     # starts a throw-away server
+    python bench/killpoints.py --engine spark --kills 10        # a local Spark warehouse folder
 
 Kills alternate between the step boundaries (where the test hook DATAMORPH_TEST_PAUSE_AT stops the
 run) and random points; after each, the next command must leave no run `running` (stuck) and no
@@ -23,12 +24,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the harness lives in tests/
 
-from tests.killpoints import BOUNDARIES, KillHarness, build_duckdb, build_postgres, summary  # noqa: E402
+from tests.killpoints import (  # noqa: E402
+    BOUNDARIES,
+    KillHarness,
+    build_duckdb,
+    build_postgres,
+    build_spark,
+    summary,
+)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--engine", choices=("duckdb", "postgres"), default="duckdb")
+    ap.add_argument("--engine", choices=("duckdb", "postgres", "spark"), default="duckdb")
     ap.add_argument("--kills", type=int, default=50, help="kills to make (runs that ended first do not count)")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
@@ -39,10 +47,12 @@ def main() -> int:
 
         server = start_server()
         warehouse = build_postgres(server.create_database("dm_killpoints"), work)
+    elif args.engine == "spark":
+        warehouse = build_spark(work)
     else:
         warehouse = build_duckdb(work / "warehouse.duckdb")
     try:
-        harness = KillHarness(warehouse, work, seed=args.seed)
+        harness = KillHarness(warehouse, work, seed=args.seed, timeout=900 if args.engine == "spark" else 180)
         harness.prepare()
         cycles = []
         t0 = time.monotonic()

@@ -1,6 +1,6 @@
 """The kill-point harness: run a pipeline in a subprocess, SIGKILL it, check what it left behind.
 
-One :class:`KillHarness` works on one warehouse (a DuckDB file or a PostgreSQL URL) with its own
+One :class:`KillHarness` works on one warehouse (a DuckDB file, a PostgreSQL URL or a Spark folder) with its own
 DataMorph home. :meth:`KillHarness.prepare` publishes two different versions of one target (specs
 A and B, so the target always holds exactly one of two known contents); each
 :meth:`KillHarness.cycle` then
@@ -81,6 +81,17 @@ def build_postgres(url: str, scratch: Path) -> str:
     return url
 
 
+def build_spark(scratch: Path) -> str:
+    """The fixture warehouse copied into a Spark warehouse folder; its ``spark:///`` address."""
+    from datamorph.engines.spark import SparkEngine, load_duckdb_tables
+
+    address = f"spark://{scratch / 'spark_warehouse'}"
+    duck = build_duckdb(scratch / "kill_fixture.duckdb")
+    with SparkEngine(address, create=True) as eng:
+        load_duckdb_tables(eng, duck)
+    return address
+
+
 @dataclass
 class Cycle:
     """What one kill did and left behind."""
@@ -110,8 +121,10 @@ class Cycle:
 class KillHarness:
     """Kill cycles against one warehouse; see the module docstring."""
 
-    def __init__(self, warehouse: str, workdir: Path, *, seed: int = 0, python: str = sys.executable) -> None:
+    def __init__(self, warehouse: str, workdir: Path, *, seed: int = 0, python: str = sys.executable,
+                 timeout: float = 180) -> None:  # fmt: skip
         self.warehouse = warehouse
+        self.timeout = timeout  # most seconds a command may take (Spark starts a JVM per command)
         self.workdir = workdir
         self.home = workdir / "home"
         self.python = python
@@ -130,9 +143,9 @@ class KillHarness:
         env.update({"DATAMORPH_HOME": str(self.home), "DATAMORPH_LOCK_TIMEOUT": "30"})
         return {**env, **(extra or {})}
 
-    def cli(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([self.python, "-m", "datamorph", *args], capture_output=True, text=True,
-                              timeout=timeout, env=self._env())  # fmt: skip
+                              timeout=self.timeout, env=self._env())  # fmt: skip
 
     def _run_args(self, name: str) -> list[str]:
         return ["run", "--spec", str(self.spec_files[name]), "--warehouse", self.warehouse, "--json"]
@@ -140,12 +153,14 @@ class KillHarness:
     # -- reading the warehouse ----------------------------------------------------------------
     def checksum(self, table: str) -> tuple[int, str]:
         """(row count, sha256 of all rows in a canonical order) of ``table``; (-1, '') if it does not exist."""
+        from sqlglot import exp
+
         from datamorph.engines import connect
         from datamorph.errors import DataMorphError
 
         with connect(self.warehouse, read_only=True, lock_timeout=30) as eng:
             try:
-                rows = eng.fetch(f'SELECT * FROM "{table}"').rows
+                rows = eng.fetch(f"SELECT * FROM {exp.to_identifier(table, quoted=True).sql(eng.dialect)}").rows
             except DataMorphError:
                 return -1, ""
         lines = sorted(json.dumps([_canon(v) for v in r]) for r in rows)
@@ -155,8 +170,7 @@ class KillHarness:
         from datamorph.engines import connect
 
         with connect(self.warehouse, read_only=True, lock_timeout=30) as eng:
-            return int(eng.scalar("SELECT count(*) FROM information_schema.tables "
-                                  "WHERE table_schema = 'datamorph_staging'") or 0)  # fmt: skip
+            return len(eng.staging_tables())
 
     def store_intact(self) -> bool:
         path = self.home / "runs.db"
@@ -234,7 +248,7 @@ class KillHarness:
         run_id = problem = None
         try:
             if point is not None:
-                deadline = time.monotonic() + 120
+                deadline = time.monotonic() + self.timeout
                 while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
                     time.sleep(0.02)
                 if marker.exists():

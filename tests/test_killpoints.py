@@ -1,4 +1,5 @@
-"""Kill -9 at every step boundary and at random points, on DuckDB and PostgreSQL (a bounded set;
+"""Kill -9 at every step boundary and at random points, on DuckDB and PostgreSQL, and at the boundaries
+around Spark's staging and publish on Spark (a bounded set;
 ``bench/killpoints.py`` runs the long version). See tests/killpoints.py for what each kill checks:
 the target is exactly the old or the new version, the sources are unchanged, the run store is
 intact, no run is left ``running`` and no staging table is left after the next command, and the
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.killpoints import BOUNDARIES, KillHarness, build_duckdb, build_postgres, summary
+from tests.killpoints import BOUNDARIES, KillHarness, build_duckdb, build_postgres, build_spark, summary
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +29,19 @@ def pg(pg_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     harness.prepare()
     yield harness
     pg_server.drop_database("dm_killpoints")
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> KillHarness:
+    work = tmp_path_factory.mktemp("kill_spark")
+    harness = KillHarness(build_spark(work), work, seed=13, timeout=900)
+    harness.prepare()
+    return harness
+
+
+# each Spark run starts a JVM: the bounded set kills where a staging table exists (validate:start) and inside
+# the publish transaction; bench/killpoints.py --engine spark kills at every boundary and at random points
+SPARK_POINTS = ("validate:start", "publish:commit")
 
 
 def _check(harness: KillHarness, point: str | None, recover: str = "resume") -> None:
@@ -55,3 +69,9 @@ def test_duckdb_kill_at_a_random_point(duck: KillHarness, i: int) -> None:
 
 def test_postgres_kill_at_a_random_point(pg: KillHarness) -> None:
     _check(pg, None)
+
+
+@pytest.mark.xdist_group("spark")
+@pytest.mark.parametrize("point", SPARK_POINTS)
+def test_spark_kill_at_step_boundary(spark: KillHarness, point: str) -> None:
+    _check(spark, point)

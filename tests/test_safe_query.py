@@ -794,3 +794,16 @@ def test_byte_limit_and_duplicate_names_on_postgres(pg_warehouse: Engine) -> Non
     res = run_query(pg_warehouse, "SELECT 1 AS x, 2 AS x")
     assert (res.columns, res.rows, res.renamed_columns) == (["x", "x_1"], [(1, 2)], {"x_1": "x"})
     assert run_query(pg_warehouse, "SELECT count(*) FROM orders").rows == [(11,)]
+
+
+@pytest.mark.parametrize(("sql", "why"), [
+    ("SELECT * FROM parquet.`warehouse_files`", "reading files"),
+    ("SELECT * FROM csv.`/etc/passwd`", "looks like a file path"),
+    ("SELECT reflect('java.lang.System', 'exit', 1)", "calls code outside SQL"),
+    ("SELECT java_method('java.lang.Runtime', 'getRuntime')", "calls code outside SQL"),
+])  # fmt: skip
+def test_spark_file_sources_and_java_calls_are_refused(sql: str, why: str) -> None:
+    with pytest.raises(QueryRefused) as err:
+        check_query(sql, "spark")
+    assert why in err.value.message
+    check_query("SELECT `status`, count(*) FROM orders GROUP BY `status`", "spark")  # a plain query passes

@@ -35,7 +35,7 @@ _state: dict[str, Any] = {"debug": False}
 WarehouseOpt = Annotated[
     str | None,
     typer.Option("--warehouse", "-w", envvar="DATAMORPH_WAREHOUSE",
-                 help="Warehouse: a DuckDB file path or a postgresql:// URL. Env: DATAMORPH_WAREHOUSE."),  # fmt: skip
+                 help="Warehouse: a DuckDB file path, a postgresql:// URL or spark:///DIR. Env: DATAMORPH_WAREHOUSE."),  # fmt: skip
 ]
 HomeOpt = Annotated[
     Path | None,

@@ -201,7 +201,7 @@ def qcol(table: str | None, name: str) -> exp.Column:
 
 def source_table(t: TableInfo, alias: str | None = None) -> exp.Table:
     """A reference to a source table, built from identifiers: its name is never read as SQL."""
-    schema = None if t.schema in ("main", "public", "") or t.kind == "file" else t.schema
+    schema = None if t.schema in ("main", "public", "default", "") or t.kind == "file" else t.schema
     table = exp.table_(exp.to_identifier(t.name, quoted=True),
                        db=exp.to_identifier(schema, quoted=True) if schema else None)  # fmt: skip
     if alias:

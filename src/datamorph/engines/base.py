@@ -14,14 +14,23 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from datamorph.catalog import Catalog, ColumnInfo, TableInfo
 from datamorph.engines.names import split_qualified
-from datamorph.errors import CatalogError, ExecutionError, TableNotFound, TargetConflict, suggestion
+from datamorph.errors import (
+    CatalogError,
+    ConfigError,
+    DataMorphError,
+    ExecutionError,
+    RollbackError,
+    TableNotFound,
+    TargetConflict,
+    suggestion,
+)
 
 if TYPE_CHECKING:
-    from datamorph.engines.files import CsvOptions
+    from datamorph.engines.files import CsvOptions, LoadPlan
 
 STAGING_SCHEMA = "datamorph_staging"
 HISTORY_SCHEMA = "datamorph_history"
@@ -61,6 +70,24 @@ def result_too_large(sql: str, max_bytes: int, rows_read: int) -> ExecutionError
         max_bytes=max_bytes,
         rows_read=rows_read,
     )
+
+
+class Locked(Exception):
+    """Raised by an attempt that found a lock taken (see :func:`retry_while_locked`)."""
+
+
+T = TypeVar("T")
+
+
+def retry_while_locked(attempt: Callable[[], T], timeout: float,
+                       locked: Callable[[BaseException], bool] = lambda e: isinstance(e, Locked)) -> T:  # fmt: skip
+    """``attempt()``, tried again while it raises an exception ``locked`` accepts, for up to ``timeout``
+    seconds (waits growing from 20 ms to 250 ms, by tenacity); then that exception is raised."""
+    from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
+
+    retrying = Retrying(retry=retry_if_exception(locked), stop=stop_after_delay(max(timeout, 0.0)),
+                        wait=wait_exponential(multiplier=0.01, min=0.02, max=0.25), reraise=True)  # fmt: skip
+    return retrying(attempt)
 
 
 def size_text(n: int) -> str:
@@ -141,6 +168,13 @@ class PublishResult:
 
 
 @dataclass
+class LoadResult:
+    table: str
+    rows: int
+    columns: list[tuple[str, str]]  # (name, the engine's type)
+
+
+@dataclass
 class VersionInfo:
     table: str  # qualified history table name
     run_id: str
@@ -168,6 +202,8 @@ class Engine(ABC):
     name: ClassVar[str]
     dialect: ClassVar[str]  # SQLGlot dialect name
     SUPPORTS_TRANSACTIONS: ClassVar[bool] = True
+    path: str = ""  # the warehouse as shown in messages (a file, a folder, a URL without its password)
+    read_only: bool = False
 
     # -- reading ------------------------------------------------------------
     @abstractmethod
@@ -260,6 +296,23 @@ class Engine(ABC):
         return TableNotFound(f"unknown table '{target}'", target=target,
                              hint=suggestion(target, names) or "`datamorph tables` lists the tables")  # fmt: skip
 
+    def check_rollback(self, target: str, kind: str | None, versions: Sequence[VersionInfo], managed: bool) -> None:
+        """The checks every rollback makes before it changes anything: ``target`` (now a ``kind`` object, or
+        gone) is a table DataMorph manages, or gone but with history ``versions``."""
+        if kind is None and not versions:
+            raise self.unknown_target(target)
+        if kind is not None and kind != "table":
+            raise RollbackError(f"target '{target}' is a {kind}, not a table; refusing to replace it",
+                                hint="drop or rename the view first", target=target)  # fmt: skip
+        if kind == "table" and not managed:
+            raise self.unmanaged_target(target)
+
+    @staticmethod
+    def no_earlier_version(target: str) -> RollbackError:
+        """The error for a rollback of a target none of whose history versions exists any more."""
+        return RollbackError(f"'{target}' has no earlier version to roll back to",
+                             hint="a version is kept each time publish replaces an existing table", target=target)  # fmt: skip
+
     @staticmethod
     def unmanaged_target(target: str) -> TargetConflict:
         """The error for replacing a table DataMorph did not create (the rule ``run`` follows, see is_managed)."""
@@ -284,6 +337,33 @@ class Engine(ABC):
         CSV files are checked first (:func:`datamorph.engines.files.check_csv`); ``options`` override
         what DuckDB's sniffer guesses (delimiter, header, quote, encoding).
         """
+
+    def load(self, path: str, table: str | None = None, *, replace: bool = False,
+             options: CsvOptions | None = None) -> list[LoadResult]:  # fmt: skip
+        """Load a file (or a folder: one table per file, or all into ``table``) into permanent tables.
+
+        Every CSV file is checked before the first table is written (:func:`files.check_csv`); ``options``
+        override what DuckDB's sniffer guesses. An existing table of the same name is a ConfigError unless
+        ``replace``. Each engine writes one table with :meth:`_load_plan`.
+        """
+        from datamorph.engines.files import plan_load
+
+        self._require_writable(f"load '{path}'", ConfigError)
+        return [self._load_plan(plan, replace=replace) for plan in plan_load(path, table, options)]
+
+    def _load_plan(self, plan: LoadPlan, *, replace: bool) -> LoadResult:
+        """Create table ``plan.table`` from DuckDB query ``plan.select`` (a file reader)."""
+        raise ConfigError(f"`datamorph load` does not support the {self.name} engine")
+
+    def remove_created(self) -> None:
+        """Remove the warehouse this engine created when it opened (a failed first load); closes the engine."""
+        self.close()
+
+    def _require_writable(self, action: str, error: type[DataMorphError]) -> None:
+        """Raise ``error`` when the engine was opened read-only."""
+        if self.read_only:
+            raise error(f"cannot {action}: warehouse '{self.path}' is open read-only",
+                        hint="open the warehouse without read_only to write to it")  # fmt: skip
 
     # -- per-run limits (see datamorph.limits) -----------------------------------
     def interrupt(self) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -40,6 +39,7 @@ from datamorph.engines.base import (
     STAGING_SCHEMA,
     VERSIONS_TABLE,
     Engine,
+    LoadResult,
     PublishResult,
     QueryResult,
     RollbackResult,
@@ -47,9 +47,18 @@ from datamorph.engines.base import (
     VersionInfo,
     query_timeout,
     read_limited,
+    retry_while_locked,
     run_id_in,
 )
-from datamorph.engines.files import FILE_MARK, FILE_READERS, CsvOptions, read_error, read_sql, reader_paths
+from datamorph.engines.files import (
+    FILE_MARK,
+    FILE_READERS,
+    CsvOptions,
+    LoadPlan,
+    read_error,
+    read_sql,
+    reader_paths,
+)
 from datamorph.engines.names import one_line, split_qualified
 from datamorph.errors import (
     CatalogError,
@@ -280,43 +289,42 @@ class DuckDBEngine(Engine):
     def _open(self) -> Any:
         duckdb = _duckdb()
 
-        deadline = time.monotonic() + max(0.0, self.lock_timeout)
-        delay = 0.05
-        while True:
-            try:
-                config: dict[str, Any] = dict(_CONNECT_CONFIG)
-                if not self.external_access:
-                    config.update(_RESTRICTED_CONFIG)
-                con = duckdb.connect(self.path, read_only=self.read_only, config=config)
-                if not self.external_access:
-                    _restrict(con)
-                return con
-            except duckdb.IOException as e:
-                msg = str(e)
-                if "could not set lock" not in msg.lower():
-                    raise self._open_error(e) from e
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    pid = re.search(r"PID (\d+)", msg)
-                    holder = f" (process {pid.group(1)})" if pid else ""
-                    raise ConcurrencyError(
-                        f"warehouse file '{self.path}' is locked: another DataMorph run or program{holder} has it open",
-                        hint=f"waited {self.lock_timeout:g}s; close the other program or wait for the run to "
-                        "finish, or wait longer with DATAMORPH_LOCK_TIMEOUT",
-                        path=self.path,
-                        detail=_duck_message(e),
-                    ) from e
-                time.sleep(min(delay, remaining))
-                delay = min(delay * 2, 0.25)
-            except duckdb.ConnectionException as e:
-                raise ConcurrencyError(
-                    f"warehouse file '{self.path}' is already open in this process with different settings",
-                    hint="close the other engine first, or open both read-write (or both read-only)",
-                    path=self.path,
-                    detail=_duck_message(e),
-                ) from e
-            except duckdb.Error as e:
+        def connect_once() -> Any:
+            config: dict[str, Any] = dict(_CONNECT_CONFIG)
+            if not self.external_access:
+                config.update(_RESTRICTED_CONFIG)
+            con = duckdb.connect(self.path, read_only=self.read_only, config=config)
+            if not self.external_access:
+                _restrict(con)
+            return con
+
+        def locked(e: BaseException) -> bool:  # another process holds the file: wait for it
+            return isinstance(e, duckdb.IOException) and "could not set lock" in str(e).lower()
+
+        try:
+            return retry_while_locked(connect_once, self.lock_timeout, locked)
+        except duckdb.IOException as e:
+            msg = str(e)
+            if not locked(e):
                 raise self._open_error(e) from e
+            pid = re.search(r"PID (\d+)", msg)
+            holder = f" (process {pid.group(1)})" if pid else ""
+            raise ConcurrencyError(
+                f"warehouse file '{self.path}' is locked: another DataMorph run or program{holder} has it open",
+                hint=f"waited {self.lock_timeout:g}s; close the other program or wait for the run to "
+                "finish, or wait longer with DATAMORPH_LOCK_TIMEOUT",
+                path=self.path,
+                detail=_duck_message(e),
+            ) from e
+        except duckdb.ConnectionException as e:
+            raise ConcurrencyError(
+                f"warehouse file '{self.path}' is already open in this process with different settings",
+                hint="close the other engine first, or open both read-write (or both read-only)",
+                path=self.path,
+                detail=_duck_message(e),
+            ) from e
+        except duckdb.Error as e:
+            raise self._open_error(e) from e
 
     def _open_error(self, e: BaseException) -> DataMorphError:
         msg = _duck_message(e)
@@ -365,12 +373,33 @@ class DuckDBEngine(Engine):
         with self._mutex:
             return self._conn().execute(sql, params or None).fetchall()
 
-    def _require_writable(self, action: str, error: type[DataMorphError]) -> None:
-        if self.read_only:
-            raise error(
-                f"cannot {action}: warehouse '{self.path}' is open read-only",
-                hint="open the warehouse without read_only to write to it",
-            )
+    def remove_created(self) -> None:
+        self.close()
+        if self.created and self.path != ":memory:":
+            for p in (Path(self.path), Path(f"{self.path}.wal")):
+                p.unlink(missing_ok=True)
+
+    def _load_plan(self, plan: LoadPlan, *, replace: bool) -> LoadResult:
+        """``CREATE OR REPLACE TABLE main.t AS <file reader>`` in one transaction (a view of that name is dropped)."""
+        duckdb = _duckdb()
+
+        target = _table_sql(plan.table, "main", self._db)
+        found = self._find(plan.table)
+        if found is not None and not replace:
+            raise ConfigError(f"the warehouse already has a {found[0]} called '{plan.table}'",
+                              hint="pass --replace to replace it, or --table to load under another name",
+                              table=plan.table)  # fmt: skip
+        try:
+            with self._mutex, self._transaction():
+                if found is not None and found[0] == "view":
+                    self._rows(f"DROP VIEW {target}")
+                self._rows(f"CREATE OR REPLACE TABLE {target} AS {plan.select}")
+        except duckdb.Error as e:  # e.g. a bad line past the sniffer's sample; nothing was written
+            raise read_error(e, plan.source) from e
+        cols = self.table_columns(f"main.{plan.table}")
+        rows = int(self.scalar(f"SELECT count(*) FROM {target}") or 0)
+        return LoadResult(plan.table, rows, [(c.name, c.type) for c in cols])
+
 
     # -- object lookup ----------------------------------------------------------
     def _objects(self) -> list[tuple[str, str, str, str, bool, str | None]]:
@@ -863,16 +892,7 @@ class DuckDBEngine(Engine):
         with self._mutex:
             versions = self.history(tname)
             kind = self._target_kind(tname)
-            if kind is None and not versions:
-                raise self.unknown_target(tname)
-            if kind == "view":
-                raise RollbackError(
-                    f"target '{tname}' is a view, not a table; refusing to replace it",
-                    hint="drop or rename the view first",
-                    target=tname,
-                )
-            if kind == "table" and not self.is_managed(tname):
-                raise self.unmanaged_target(tname)
+            self.check_rollback(tname, kind, versions, kind == "table" and self.is_managed(tname))
             source: str | None = None
             for v in versions:
                 _schema, hist = _split_qualified(v.table)
@@ -880,11 +900,7 @@ class DuckDBEngine(Engine):
                     source = hist
                     break
             if source is None:
-                raise RollbackError(
-                    f"'{tname}' has no earlier version to roll back to",
-                    hint="a version is kept each time publish replaces an existing table",
-                    target=tname,
-                )
+                raise self.no_earlier_version(tname)
             try:
                 self._ensure_schemas(HISTORY_SCHEMA)
                 with self._transaction() as con:

@@ -1,9 +1,9 @@
 """The user's CSV and Parquet files: which files a path means, how to read them, and whether a CSV
 file's header and delimiter make sense before it becomes a table.
 
-Both engines read files through here: the DuckDB engine with its own readers (``register`` views,
-``load`` tables), the PostgreSQL engine by reading them with DuckDB and copying the rows
-(:mod:`pg_files`). DuckDB's sniffer guesses each CSV file's dialect; where its guess turns a broken
+Every engine reads files through here: the DuckDB engine with its own readers (``register`` views,
+``load`` tables), PostgreSQL and Spark by reading them with DuckDB (:func:`file_reader`) and copying the
+rows (COPY; Parquet folders). DuckDB's sniffer guesses each CSV file's dialect; where its guess turns a broken
 file into a wrong table (one column named ``a,b``, a header line silently skipped, duplicate or
 empty column names, an unbalanced quote) :func:`check_csv` refuses the file with the reason and
 the fix: an explicit option (:class:`CsvOptions`: ``--delimiter``, ``--header/--no-header``,
@@ -169,10 +169,17 @@ class _Sniffed:
     names: list[str]
 
 
+def file_reader() -> Any:
+    """An in-memory DuckDB connection that reads files for every engine (extension downloads off)."""
+    import duckdb
+
+    return duckdb.connect(config=dict(_CONNECT_CONFIG))
+
+
 def _sniff(path: Path, options: CsvOptions) -> _Sniffed:
     import duckdb
 
-    con = duckdb.connect(config=dict(_CONNECT_CONFIG))
+    con = file_reader()
     try:
         row = con.execute(
             "SELECT Delimiter, Quote, SkipRows, HasHeader, Columns FROM sniff_csv("

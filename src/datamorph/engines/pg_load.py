@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
+
+from datamorph.engines.base import LoadResult
 
 _COPY_CHUNK = 1 << 20
 
@@ -72,13 +73,6 @@ def literal(value: str) -> str:
 
 def qualified(name: str, schema: str | None) -> str:
     return f"{quote(schema)}.{quote(name)}" if schema else quote(name)
-
-
-@dataclass
-class LoadResult:
-    table: str
-    rows: int
-    columns: list[tuple[str, str]]  # (name, PostgreSQL type)
 
 
 def load_query(

@@ -38,6 +38,8 @@ from datamorph.engines.base import (
     STAGING_SCHEMA,
     VERSIONS_TABLE,
     Engine,
+    LoadResult,
+    Locked,
     PublishResult,
     QueryResult,
     RollbackResult,
@@ -45,14 +47,24 @@ from datamorph.engines.base import (
     VersionInfo,
     query_timeout,
     read_limited,
+    retry_while_locked,
     run_id_in,
 )
-from datamorph.engines.files import FILE_MARK, CsvOptions
-from datamorph.engines.pg_load import csv_select, csv_to_arrow, literal, qualified, quote, rows_to_arrow
+from datamorph.engines.files import FILE_MARK, CsvOptions, LoadPlan, file_reader, read_error, read_sql
+from datamorph.engines.pg_load import (
+    csv_select,
+    csv_to_arrow,
+    literal,
+    load_query,
+    qualified,
+    quote,
+    rows_to_arrow,
+)
 from datamorph.errors import (
     CatalogError,
     ConcurrencyError,
     ConfigError,
+    DataMorphError,
     ExecutionError,
     PublishError,
     RollbackError,
@@ -167,10 +179,6 @@ class PostgresEngine(Engine):
             cur = self._conn().execute(sql.encode(), params)
             return list(cur.fetchall()) if cur.description is not None else []
 
-    def _require_writable(self, action: str, error: type[ExecutionError] | type[ConfigError]) -> None:
-        if self.read_only:
-            raise error(f"cannot {action}: warehouse '{self.path}' is open read-only",
-                        hint="open the warehouse without read_only to write to it")  # fmt: skip
 
     # -- object lookup ---------------------------------------------------------------
     def _objects(self) -> list[tuple[int, str, str, str, str | None]]:
@@ -535,19 +543,12 @@ class PostgresEngine(Engine):
                     con.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key("target", self.schema, tname.lower())])
                     current = self._find(con, self.schema, tname)
                     versions = self.history(tname)
-                    if current is None and not versions:
-                        raise self.unknown_target(tname)
-                    if current is not None and current[2] != "table":
-                        raise RollbackError(f"target '{tname}' is a {current[2]}, not a table; refusing to replace it",
-                                            hint="drop or rename the view first", target=tname)  # fmt: skip
-                    if current is not None and not str(current[3] or "").startswith(MANAGED_MARK):
-                        raise self.unmanaged_target(tname)
+                    self.check_rollback(tname, None if current is None else current[2], versions,
+                                        current is not None and str(current[3] or "").startswith(MANAGED_MARK))
                     source = next((self._find(con, HISTORY_SCHEMA, _h)[1] for v in versions  # type: ignore[index]
                                    if self._find(con, HISTORY_SCHEMA, (_h := q.split_qualified(v.table)[1])) is not None), None)  # fmt: skip
                     if source is None:
-                        raise RollbackError(f"'{tname}' has no earlier version to roll back to",
-                                            hint="a version is kept each time publish replaces an existing table",
-                                            target=tname)  # fmt: skip
+                        raise self.no_earlier_version(tname)
                     replaced = None
                     if current is not None:
                         oid, actual, _kind, _comment = current
@@ -614,12 +615,102 @@ class PostgresEngine(Engine):
     def register_file(
         self, name: str, path: str, *, persist: bool = False, options: CsvOptions | None = None
     ) -> TableInfo:
-        from datamorph.engines.pg_files import register_file
-
+        """The server cannot read the client's files: ``path`` is read by DuckDB (:func:`files.file_reader`)
+        and loaded with COPY into table ``name``, temporary (this session) or, with ``persist``, permanent."""
+        psycopg = _psycopg()
         if persist:
             self._require_writable(f"register '{name}' permanently", ConfigError)
+        select, source = read_sql(path, options)  # checks every CSV file first
         with self._mutex:
-            return register_file(self, name, path, persist=persist, options=options)
+            con = self._conn()
+            existing = self._find(con, self.schema, name)
+            temp_existing = con.execute("SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema() "
+                                        "AND lower(relname) = lower(%s)", [name]).fetchone()[0]  # fmt: skip
+            if existing is not None:
+                _oid, _actual, kind, comment = existing
+                is_file = kind == "table" and str(comment or "").startswith(FILE_MARK)
+                if not (persist and is_file):
+                    raise ConfigError(f"the warehouse already has a {kind} called '{name}'",
+                                      hint="register the file under another name"
+                                      + (" (or pass persist to replace a registered file table)" if is_file else ""),
+                                      table=name)  # fmt: skip
+            duck = file_reader()
+            try:
+                with con.transaction():
+                    if persist and existing is not None:
+                        con.execute(f"DROP TABLE {qualified(existing[1], self.schema)}".encode())
+                    if temp_existing:
+                        con.execute(f"DROP TABLE {qualified(name, 'pg_temp')}".encode())
+                    res = load_query(con, duck, select, name, self.schema, temporary=not persist,
+                                     comment=f"{FILE_MARK} {source}")  # fmt: skip
+            except psycopg.Error as e:
+                raise ConfigError(f"cannot load '{path}': {q.message(e)}", path=str(path)) from e
+            except Exception as e:  # DuckDB could not read the file
+                if isinstance(e, DataMorphError):
+                    raise
+                raise read_error(e, source) from e
+            finally:
+                duck.close()
+            oid = self._resolve(f"temp.{name}" if not persist else f"{self.schema}.{name}")[0]
+            return TableInfo(name=name, columns=self._columns_of(oid), schema="temp" if not persist else self.schema,
+                             kind="file", row_count=res.rows, source=source)  # fmt: skip
+
+    def _load_plan(self, plan: LoadPlan, *, replace: bool) -> LoadResult:
+        """Read by DuckDB, streamed with COPY in one transaction (replacing a table of that name), then ANALYZE."""
+        import duckdb
+
+        psycopg = _psycopg()
+        duck = file_reader()
+        try:
+            with self._mutex:
+                con = self._conn()
+                existing = self._find(con, self.schema, plan.table)
+                if existing is not None and not replace:
+                    raise ConfigError(f"the warehouse already has a {existing[2]} called '{plan.table}'",
+                                      hint="pass --replace to replace it, or --table to load under another name",
+                                      table=plan.table)  # fmt: skip
+                try:
+                    with con.transaction():
+                        if existing is not None:
+                            con.execute(f"DROP TABLE {qualified(existing[1], self.schema)}".encode())
+                        out = load_query(con, duck, plan.select, plan.table, self.schema)
+                    con.execute(f"ANALYZE {qualified(plan.table, self.schema)}".encode())
+                except psycopg.Error as e:
+                    raise ConfigError(f"loading '{plan.source}' into '{plan.table}' failed: {q.message(e)}",
+                                      table=plan.table) from e  # fmt: skip
+                except duckdb.Error as e:  # a bad line past the sniffer's sample; the transaction rolled back
+                    raise read_error(e, plan.source) from e
+        finally:
+            duck.close()
+        return out
+
+    def copy_duckdb_tables(self, duck_path: str, tables: list[str] | None = None) -> list[LoadResult]:
+        """Copy the tables of a DuckDB warehouse file (with their primary keys) into PostgreSQL, then ANALYZE.
+
+        Used by the tests and the benchmarks to load the fixture and demo warehouses.
+        """
+        import duckdb
+
+        duck = duckdb.connect(duck_path, read_only=True)
+        out: list[LoadResult] = []
+        try:
+            names = [r[0] for r in duck.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
+                                                "ORDER BY table_name").fetchall()]  # fmt: skip
+            pks = {r[0]: list(r[1]) for r in duck.execute("SELECT table_name, constraint_column_names FROM "
+                                                          "duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
+                                                          "AND schema_name = 'main'").fetchall()}  # fmt: skip
+            with self._mutex:
+                con = self._conn()
+                for name in names:
+                    if tables is not None and name not in tables:
+                        continue
+                    with con.transaction():
+                        select = f"SELECT * FROM main.{qualified(name, None)}"
+                        out.append(load_query(con, duck, select, name, self.schema, primary_key=pks.get(name, ())))
+                    con.execute(f"ANALYZE {qualified(name, self.schema)}".encode())
+        finally:
+            duck.close()
+        return out
 
     # -- locking ------------------------------------------------------------------------
     @contextmanager
@@ -633,13 +724,15 @@ class PostgresEngine(Engine):
             raise self._busy(target)
         try:
             key = _lock_key("target", self.schema, self._target_name(target).lower())
-            delay = 0.02
-            while not self._rows("SELECT pg_try_advisory_lock(%s)", [key])[0][0]:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise self._busy(target)
-                time.sleep(min(delay, remaining))
-                delay = min(delay * 2, 0.25)
+
+            def take() -> None:
+                if not self._rows("SELECT pg_try_advisory_lock(%s)", [key])[0][0]:
+                    raise Locked(target)
+
+            try:
+                retry_while_locked(take, deadline - time.monotonic())
+            except Locked as e:
+                raise self._busy(target) from e
             try:
                 yield
             finally:

@@ -164,6 +164,9 @@ _STATE = "it changes the state of the database or the session"
 _SETTINGS = "it reads settings, secrets or the environment"
 _BLOCKS = "it sleeps or takes locks"
 _SIGNALS = "it acts on other sessions or on the server"
+_CALLS_CODE = "it calls code outside SQL"
+# Spark SQL reads files with `format`.`path` (SELECT * FROM parquet.`/data/x`)
+SPARK_FILE_SOURCES = frozenset({"parquet", "csv", "json", "orc", "text", "avro", "binaryfile", "delta", "jdbc"})
 DENIED_FUNCTIONS: dict[str, str] = {
     **dict.fromkeys(
         "read_csv read_csv_auto read_parquet parquet_scan read_json read_json_auto read_json_objects "
@@ -194,6 +197,7 @@ DENIED_FUNCTIONS: dict[str, str] = {
                     "pg_advisory_xact_lock pg_advisory_xact_lock_shared pg_try_advisory_lock "
                     "pg_try_advisory_lock_shared pg_try_advisory_xact_lock pg_try_advisory_xact_lock_shared "
                     "pg_advisory_unlock pg_advisory_unlock_shared pg_advisory_unlock_all".split(), _BLOCKS),  # fmt: skip
+    **dict.fromkeys("reflect java_method try_reflect".split(), _CALLS_CODE),  # Spark: any Java static method
     **dict.fromkeys("pg_terminate_backend pg_cancel_backend pg_log_backend_memory_contexts "
                     "pg_replication_origin_create pg_create_logical_replication_slot "
                     "pg_create_physical_replication_slot pg_drop_replication_slot".split(), _SIGNALS),  # fmt: skip
@@ -370,6 +374,9 @@ def _check_table(node: exp.Table, sql: str, dialect: str) -> None:
     if _PATH_LIKE.search(this.name) or (db is not None and _PATH_LIKE.search(db.name)):
         raise _refuse(f"table name '{this.name}' looks like a file path or URL; only the warehouse's tables "
                       "can be read", sql, table=this.name)  # fmt: skip
+    if db is not None and dialect == "spark" and db.name.lower() in SPARK_FILE_SOURCES:
+        raise _refuse(f"reading files ({db.name}.`...`) is not allowed in queries; only the warehouse's tables "
+                      "can be read", sql, table=f"{db.name}.{this.name}")  # fmt: skip
     if db is not None and _is_system_schema(db.name):
         raise _refuse(f"table {db.name}.{this.name} is in a system schema; queries read the warehouse's own "
                       "tables only", sql, table=f"{db.name}.{this.name}")  # fmt: skip

@@ -283,6 +283,8 @@ def fingerprint_sql(select_sql: str, dialect: str) -> str:
                               length=exp.Literal.number(15))  # fmt: skip
         bits = exp.cast(exp.cast(exp.DPipe(this=exp.Literal.string("x"), expression=hexed), "bit(60)"), "bigint")
         h = exp.func("sum", bits)
+    elif dialect == "spark":
+        h = exp.func("sum", exp.func("xxhash64", exp.Star()))
     else:
         raise ValueError(dialect)
     query: exp.Select = exp.select(exp.func("count", exp.Star()).as_("n"), h.as_("h")).from_(sub)

@@ -231,10 +231,6 @@ def _table_stems(name: str) -> set[str]:
     return out
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _identity(m: Mention) -> tuple[Any, ...]:
     return (type(m).__name__, m.table, getattr(m, "column", None), getattr(m, "value", None))
 

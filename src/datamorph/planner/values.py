@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from sqlglot import exp
+
 from datamorph.catalog import Catalog, TableInfo
 from datamorph.errors import DataMorphError
 from datamorph.planner.lexicon import (
@@ -25,7 +27,6 @@ from datamorph.planner.matches import (
     _compact,
     _Fuzzy,
     _put,
-    _quote,
     _skip_value_column,
     _strip_edges,
     _strip_raw,
@@ -251,10 +252,15 @@ class ValueIndex:
 
 def _distinct_values(engine: Any, table: TableInfo, column: str, max_distinct: int) -> list[Any] | None:
     """Up to ``max_distinct`` distinct non-null values of a column, or None (too many, or unreadable)."""
-    col = _quote(column)
-    names = [_quote(table.name)]
-    if table.schema and table.schema not in ("main", "temp"):
-        names.insert(0, f"{_quote(table.schema)}.{_quote(table.name)}")
+    dialect = getattr(engine, "dialect", "duckdb")
+
+    def q(name: str) -> str:
+        return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
+
+    col = q(column)
+    names = [q(table.name)]
+    if table.schema and table.schema not in ("main", "default", "temp"):
+        names.insert(0, f"{q(table.schema)}.{q(table.name)}")
     for ref in names:
         sql = f"SELECT DISTINCT {col} FROM {ref} WHERE {col} IS NOT NULL ORDER BY 1 LIMIT {max_distinct + 1}"
         try:

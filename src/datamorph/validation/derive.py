@@ -371,8 +371,9 @@ class _Deriver:
         violations = exp.select(exp.alias_(exp.Sub(this=unproven.subquery(), expression=unproven_found.subquery()),
                                            JOIN_VIOLATIONS_COLUMN))  # fmt: skip
         query = query.join(violations.subquery("_dm_j"), join_type="CROSS")
-        query = query.with_(_SOURCE_CTE, as_=eager, materialized=True)
-        return query.with_(_UNPROVEN_CTE, as_=unproven_rows, materialized=True)
+        materialized = True if self.dialect != "spark" else None  # Spark SQL has no AS [NOT] MATERIALIZED
+        query = query.with_(_SOURCE_CTE, as_=eager, materialized=materialized)
+        return query.with_(_UNPROVEN_CTE, as_=unproven_rows, materialized=materialized)
 
     @staticmethod
     def _source_rows(b: CompiledBlock, measures: list[exp.Expr]) -> exp.Select:

@@ -273,7 +273,7 @@ def _refuse_collations(engine: Engine, info: TableInfo) -> None:
 
 
 def _sql_table(engine: Engine, info: TableInfo) -> str:
-    schema = None if info.schema in ("main", "public", "temp", "") or info.kind == "file" else info.schema
+    schema = None if info.schema in ("main", "public", "default", "temp", "") or info.kind == "file" else info.schema
     node = exp.table_(exp.to_identifier(info.name, quoted=True),
                       db=exp.to_identifier(schema, quoted=True) if schema else None)  # fmt: skip
     return node.sql(dialect=engine.dialect)

@@ -60,7 +60,7 @@ HIDDEN = "\x00"  # prefix of working columns; never an output name
 
 def table_ref(info: TableInfo) -> str:
     """How to name a catalog table when reading it (``schema.name`` outside the default schema)."""
-    if info.schema in ("main", "public", "temp", "") or info.kind == "file":
+    if info.schema in ("main", "public", "default", "temp", "") or info.kind == "file":
         return info.name
     return f"{info.schema}.{info.name}"
 
