@@ -617,3 +617,31 @@ def test_average_per_row_for_each_group_averages_over_rows(engine) -> None:  # t
     got = sorted(engine.fetch(sql).rows)
     want = sorted(engine.fetch("SELECT product_id, round(avg(quantity), 2) FROM order_items GROUP BY 1").rows)
     assert got == want
+
+
+# -- a count condition whose counted rows carry their own condition ("3 or more cancelled orders") ----------------
+
+COUNTED_WITH_VALUE = [
+    ("accounts with 20 or more reversed transactions",
+     "SELECT t.account_id, count(*) FROM accounts a JOIN transactions t USING (account_id) "
+     "WHERE t.status = 'reversed' GROUP BY 1 HAVING count(*) >= 20"),
+    ("accounts with more than 15 posted debit transactions",
+     "SELECT t.account_id, count(*) FROM accounts a JOIN transactions t USING (account_id) "
+     "WHERE t.status = 'posted' AND t.direction = 'debit' GROUP BY 1 HAVING count(*) > 15"),
+    ("accounts with 60 or more transactions",
+     "SELECT t.account_id, count(*) FROM accounts a JOIN transactions t USING (account_id) GROUP BY 1 "
+     "HAVING count(*) >= 60"),
+]
+
+
+@pytest.mark.parametrize(("prompt", "sql"), COUNTED_WITH_VALUE)
+def test_count_condition_keeps_the_counted_rows_own_condition(engine, prompt: str, sql: str) -> None:  # type: ignore[no-untyped-def]
+    """The value before the counted table's word narrows the rows counted; it is never swallowed by the count."""
+    spec = plan_request(prompt, engine, reference_date=REF)
+    got = engine.fetch(compile_spec(spec, engine.catalog()).sql("duckdb")).rows
+    want = engine.fetch(sql).rows
+    assert want and sorted(map(tuple, got)) == sorted(map(tuple, want)), spec.to_json()
+    everything = engine.fetch(sql.replace("WHERE t.status = 'reversed' ", "").replace(
+        "WHERE t.status = 'posted' AND t.direction = 'debit' ", "")).rows
+    if "WHERE" in sql:
+        assert sorted(map(tuple, everything)) != sorted(map(tuple, want))  # the condition changes the answer

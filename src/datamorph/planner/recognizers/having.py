@@ -12,6 +12,7 @@ from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.measures import Ctx
+from datamorph.planner.text import Token
 
 _CMP = re.compile(
     r"(?P<op>more\s+than|greater\s+than|higher\s+than|larger\s+than|bigger\s+than|over|above|exceed(?:s|ing|ed)?|"
@@ -40,13 +41,28 @@ _ONLY = re.compile(r"\b(?:only|just|keep|show|list)?\s*(?:(?:the\s+)?(?:ones|tho
 def has_count_condition(d: Work) -> bool:
     """ "customers with more than 3 orders": a condition on a count, with no other measure word."""
     for t in d.tokens.items:
-        if t.kind == "number" and d.free(t.start, t.end) and _CMP.search(d.prompt[max(0, t.start - 40) : t.start]):
-            nxt = ph.tokens_from(d, t.end, 2)
+        after = _OR_MORE.match(d.prompt[t.end :])  # "3 or more orders", "5+ sessions"
+        if t.kind == "number" and d.free(t.start, t.end) and (
+                after or _CMP.search(d.prompt[max(0, t.start - 40) : t.start])):
+            nxt = _past_values(d, ph.tokens_from(d, t.end + (after.end() if after else 0), 4))
             if nxt and (
                 ph.table_of(d, nxt[0].text) or nxt[0].low in ("times", "distinct", "different", "unique")
             ):
                 return True
     return False
+
+
+_MAX_VALUE_WORDS = 2  # "3 or more cancelled orders", "over 2 posted card transactions"
+
+
+def _past_values(d: Work, words: list[Token]) -> list[Token]:
+    """``words`` after the data values that open them ("cancelled orders" → "orders"): the counted rows' own
+    condition, read by the row filters later; at most two such words, and only before a table's word."""
+    k = 0
+    while k < min(_MAX_VALUE_WORDS, len(words) - 1) and d.linker.values(words[k].text) and \
+            ph.table_of(d, words[k].text) is None:
+        k += 1
+    return words[k:] if k and ph.table_of(d, words[k].text) else words
 
 
 def _op_of(text: str) -> str:
@@ -77,7 +93,7 @@ def find(d: Work, ctx: Ctx) -> None:
             if m2 is None or two is None:
                 continue
             value, end = [t.value, two.value], two.end
-        meas, subject_start, noun_end = _count_noun(d, ctx, end, op_start)
+        meas, subject_start, noun_end, values = _count_noun(d, ctx, end, op_start)
         linked = True
         if meas is not None:
             end = noun_end
@@ -97,11 +113,20 @@ def find(d: Work, ctx: Ctx) -> None:
             # The aggregate is planned; the rows reading is checked on the warehouse (planner/ambiguity.py).
             d.doubts.append(Doubt("condition", words, ""))
         d.take(subject_start, end)
+        for v in values:  # left for the row filters: they narrow the rows counted
+            d.give_back(v.start, v.end)
 
 
-def _count_noun(d: Work, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure | None, int, int]:
-    """ "with more than 15 orders", "used in over 1,000 sessions", "ordered at least 3 times"."""
-    words = ph.tokens_from(d, end, 3)
+def _count_noun(d: Work, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure | None, int, int, list[Token]]:
+    """ "with more than 15 orders", "used in over 1,000 sessions", "ordered at least 3 times".
+
+    Also the data values before the counted table's word ("3 or more cancelled orders"): they are the
+    counted rows' own condition, left for the row filters (returned last).
+    """
+    words = ph.tokens_from(d, end, 5)
+    rest = _past_values(d, words)
+    values = words[: len(words) - len(rest)]  # "cancelled" in "3 or more cancelled orders": the rows' own condition
+    words = rest[:3]
     distinct = bool(words) and words[0].low in ("distinct", "different", "unique", "separate")
     if distinct:
         words = words[1:]
@@ -118,12 +143,12 @@ def _count_noun(d: Work, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure 
             (t for t in d.in_play() if t not in group_tables), None)  # fmt: skip
         stop = words[0].end
     if table is None:
-        return None, op_start, end
+        return None, op_start, end, []
     link = _LINK.search(d.prompt, back(op_start), op_start)
     subject_start = link.start() if link and link.group(0).strip() else op_start
     meas = ms._entity_measure(d, "count_distinct" if distinct else "count", end, stop, table, [])
     meas.start = end
-    return ctx.add(meas), subject_start, meas.end
+    return ctx.add(meas), subject_start, meas.end, values
 
 
 def _subject_group(d: Work, ctx: Ctx, subject_start: int, meas: ms.Measure, restate: bool = False) -> None:
