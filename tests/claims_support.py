@@ -60,4 +60,4 @@ def cases() -> list[Case]:
 def describe(prompt: str, c: Claim) -> str:
     words = " ".join(prompt[a:b].strip() for a, b in c.spans).strip()
     edits = " ; ".join(e.describe() for e in c.edits)
-    return f"{words} | {edits}" if edits else words
+    return f"{words} | {edits}".strip() if edits else words  # a claim on no words: "| EDIT"

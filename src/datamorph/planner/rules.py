@@ -78,7 +78,7 @@ RULES: tuple[Step, ...] = (
     _legacy("union", union.recognize),
     _legacy("joins", joins.recognize),
     _legacy("sources", sources.recognize),
-    _legacy("orphans", orphans.recognize),
+    Step("orphans", orphans.rule),
     _legacy("dates", dates.recognize),
     _legacy("derived", derived.recognize),
     _legacy("aggregates", aggregates.recognize),
