@@ -96,14 +96,14 @@ class Play(Pending):
         """Free (:meth:`Pending.free`) and not held back for the output list (``reserved``)."""
         return self.free(start, end) and not reserved(self.view, start, end)
 
-    def take(self, start: int, end: int, *edits: Edit, confidence: float = 1.0, shared: bool = False,
+    def take_free(self, start: int, end: int, *edits: Edit, confidence: float = 1.0, shared: bool = False,
              over: bool = False, why: str = "") -> Claim | None:  # fmt: skip
         """Claim the words of ``[start, end)`` no claim holds yet (those others hold stay theirs), with ``edits``."""
         return self.take_spans([(start, end)], *edits, confidence=confidence, shared=shared, over=over, why=why)
 
     def take_spans(self, spans: list[Span], *edits: Edit, confidence: float = 1.0, shared: bool = False,
                    over: bool = False, why: str = "") -> Claim | None:  # fmt: skip
-        """:meth:`take` on several spans at once (one claim); None when there is nothing to claim or change."""
+        """:meth:`take_free` on several spans at once (one claim); None when there is nothing to claim or change."""
         runs = tuple(r for a, b in spans for r in self.runs(a, b))
         if not runs and not edits:
             return None

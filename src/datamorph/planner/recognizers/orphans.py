@@ -207,9 +207,9 @@ def _take_clause(w: _Work, cstart: int, found: list[_Found], verbs: list[Span], 
             if mode == "drop" and t not in w.required:
                 w.required.append(t)  # joined (inner) to drop rows whose t is missing
                 edits.append(Edit.add("required_tables", t))
-        w.take(f.start, f.end, *edits, why=f"rows whose {', '.join(f.tables)} row is missing ({mode})")
+        w.take_free(f.start, f.end, *edits, why=f"rows whose {', '.join(f.tables)} row is missing ({mode})")
     for a, b in verbs:
-        w.take(a, b, why=f"what to do with those rows ({mode})")
+        w.take_free(a, b, why=f"what to do with those rows ({mode})")
     tokens = w.view.tokens
     nouns = _table_spans(w)
     between = [t for t in tokens.within(first, last) if not w.held(t) and _small_or_table(w, t.text, t.start, t.end,
@@ -223,10 +223,10 @@ def _take_clause(w: _Work, cstart: int, found: list[_Found], verbs: list[Span], 
     prompt = w.view.prompt
     lead = re.search(r"^\s*(?:(?:but|and|also|then|please|just|simply|otherwise|so)\s+)+", prompt[cstart:first], re.I)
     if lead:
-        w.take(cstart + lead.start(), cstart + lead.end(), why="leads the clause")
+        w.take_free(cstart + lead.start(), cstart + lead.end(), why="leads the clause")
     only = re.search(r"\b(?:only|just)\s+(?:the\s+)?(?:\w+\s+){0,2}$", prompt[cstart:first], re.IGNORECASE)
     if only and mode == "drop":
-        w.take(cstart + only.start(), cstart + only.start() + 4, why="only those with a match")
+        w.take_free(cstart + only.start(), cstart + only.start() + 4, why="only those with a match")
 
 
 def _small_or_table(w: _Work, text: str, start: int, end: int, nouns: list[Span]) -> bool:
