@@ -79,7 +79,7 @@ RULES: tuple[Step, ...] = (
     _legacy("joins", joins.recognize),
     _legacy("sources", sources.recognize),
     Step("orphans", orphans.rule),
-    _legacy("dates", dates.recognize),
+    Step("dates", dates.rule),
     _legacy("derived", derived.recognize),
     _legacy("aggregates", aggregates.recognize),
     _legacy("filters", filters.recognize),
