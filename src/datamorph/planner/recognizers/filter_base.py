@@ -132,30 +132,7 @@ def reserved(d: View, start: int, end: int) -> bool:
                for t in d.tokens.overlapping(start, end))  # fmt: skip
 
 
-def claimed_by(d: View, prefix: str, *, but: tuple[str, ...] = ()) -> list[Span]:
-    """The spans of the claims applied so far by the recognizers whose step names start with ``prefix``."""
+def claimed_by(d: View, prefix: str | tuple[str, ...], *, but: tuple[str, ...] = ()) -> list[Span]:
+    """The spans of the claims applied so far by the steps whose names start with ``prefix`` (not ``but``)."""
     return [s for r in d.records if r.recognizer.startswith(prefix) and r.recognizer not in but for s in r.spans]
 
-
-# -- for the recognizers not yet returning claims (removed once filters and filter_states do) -------
-
-
-def tokens_in(d: Draft, start: int, end: int) -> list[Token]:
-    return [t for t in d.tokens.overlapping(start, end)]
-
-
-def free(d: Draft, start: int, end: int) -> bool:
-    from datamorph.planner.recognizers.phrases import reserved as held_back
-
-    held = held_back(d)
-    return not any(t.used or id(t) in held for t in tokens_in(d, start, end) if t.kind != "punct")
-
-
-def mark(d: Draft, start: int, end: int) -> None:
-    for t in tokens_in(d, start, end):
-        t.used = True
-
-
-def condition_tokens(d: Draft) -> set[int]:
-    """ids of the tokens other recognizers (``dates``) used for row conditions."""
-    return {id(t) for a, b in d.condition_spans for t in d.tokens.overlapping(a, b)}
