@@ -390,7 +390,7 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
             if info.family in NUMERIC_FAMILIES and cm.score >= 0.85:
                 return None  # "amount between 1990 and 2010": a number, not a date
     verb_span = (items[i - 1].start, items[i - 1].end) if i > 0 and items[i - 1].low in _EVENT_VERBS else None
-    if i > 0 and items[i - 1].kind == "word" and not w.held(items[i - 1]):
+    if i > 0 and items[i - 1].kind == "word" and not w.explained(items[i - 1]):  # a verb, not a table's name
         by_verb = _verb_column(d, items[i - 1].low, tables)
         if by_verb is not None:
             return by_verb, (items[i - 1].start, items[i - 1].end), None

@@ -92,6 +92,14 @@ class Play(Pending):
         """``t`` is held by an applied claim or by one of this call's own (punctuation never is)."""
         return t.kind != "punct" and not self.free(t.start, t.end)
 
+    def explained(self, t: Token) -> bool:
+        """Some claim explains ``t``: an applied one (held, or shared like a table's name) or one of this call's.
+
+        Not a test of what is free (:meth:`Pending.free` is): for a phrase that reads past the words other
+        clauses explain ("only" before "cancelled orders" skips the table's name).
+        """
+        return t.kind != "punct" and (t.used or not self.free(t.start, t.end))
+
     def open(self, start: int, end: int) -> bool:
         """Free (:meth:`Pending.free`) and not held back for the output list (``reserved``)."""
         return self.free(start, end) and not reserved(self.view, start, end)

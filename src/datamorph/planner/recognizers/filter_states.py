@@ -241,7 +241,7 @@ def only(d: View) -> list[Claim]:
         for step in (1, -1) if t.low in _ONLY else (1,):
             j, skipped = i + step, 0
             while 0 <= j < len(items) and skipped <= 2 and (items[j].kind == "punct" or items[j].low in
-                                                            _SKIP or w.held(items[j]) and items[j].start not in cond
+                                                            _SKIP or w.explained(items[j]) and items[j].start not in cond
                                                             and items[j].kind == "word"):  # fmt: skip
                 j, skipped = j + step, skipped + 1
             if 0 <= j < len(items) and items[j].start in cond:

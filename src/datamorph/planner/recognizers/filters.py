@@ -430,7 +430,7 @@ def _own_key(d: View, table: str, column: str) -> bool:
 def _followed_by_condition(w: Play, pos: int) -> bool:
     """'with a discount code of X' / 'with amount over 5' is not a presence test."""
     nxt = [t for t in w.view.tokens.items if t.start >= pos and t.kind != "punct"][:2]
-    return bool(nxt) and (w.held(nxt[0]) and nxt[0].low not in ("and", "or") or nxt[0].kind in ("number", "quoted", "op")
+    return bool(nxt) and (w.explained(nxt[0]) and nxt[0].low not in ("and", "or") or nxt[0].kind in ("number", "quoted", "op")
                           or nxt[0].low in ("of", "is", "=", "equal", "equals", "like"))  # fmt: skip
 
 

@@ -212,8 +212,8 @@ def _take_clause(w: _Work, cstart: int, found: list[_Found], verbs: list[Span], 
         w.take_free(a, b, why=f"what to do with those rows ({mode})")
     tokens = w.view.tokens
     nouns = _table_spans(w)
-    between = [t for t in tokens.within(first, last) if not w.held(t) and _small_or_table(w, t.text, t.start, t.end,
-                                                                                          nouns)]  # fmt: skip
+    between = [t for t in tokens.within(first, last)
+               if not w.explained(t) and _small_or_table(w, t.text, t.start, t.end, nouns)]  # fmt: skip
     for tok in reversed(tokens.within(cstart, first)):  # the rows the clause is about: "products with no category"
         if not _small_or_table(w, tok.text, tok.start, tok.end, nouns):
             break
