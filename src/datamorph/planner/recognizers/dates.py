@@ -223,7 +223,7 @@ def _bare_ok(text: str, p: _Period, m: re.Match[str]) -> bool:
 
 
 def _already_used(w: Play, start: int, end: int) -> bool:
-    return any(w.held(t) for t in w.view.tokens.within(start, end))
+    return not w.free(start, end)
 
 
 def _number(word: str) -> int | None:
