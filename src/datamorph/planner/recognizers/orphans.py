@@ -219,7 +219,7 @@ def _take_clause(w: _Work, cstart: int, found: list[_Found], verbs: list[Span], 
             break
         between.append(tok)
         first = tok.start
-    w.take_spans([(t.start, t.end) for t in between], why="the small words and the rows the clause is about")
+    w.take_spans(sorted((t.start, t.end) for t in between), why="the small words and the rows the clause is about")
     prompt = w.view.prompt
     lead = re.search(r"^\s*(?:(?:but|and|also|then|please|just|simply|otherwise|so)\s+)+", prompt[cstart:first], re.I)
     if lead:
