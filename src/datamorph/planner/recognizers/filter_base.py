@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from datamorph.catalog import ColumnInfo
-from datamorph.planner.claims import Claim, Edit, Pending, Span, View
+from datamorph.planner.claims import Claim, Edit, Pending, Span, View, held
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.common import mention_span, mentions
@@ -63,6 +63,13 @@ class Play(Pending):
 
     base: str | None = None
     tables: list[str] = field(default_factory=list)
+    mine: set[int] = field(default_factory=set)  # where the words this call's own claims hold start
+
+    def free(self, start: int, end: int) -> bool:
+        """:meth:`Pending.free`, with this call's own words kept in a set (a request with many conditions
+        would otherwise compare every word with every earlier claim)."""
+        return not any(held(t) or t.kind != "punct" and t.start in self.mine
+                       for t in self.view.tokens.overlapping(start, end))  # fmt: skip
 
     def __getattr__(self, name: str) -> Any:  # every other attribute is the view's (the linker, the catalog...)
         if name.startswith("__"):
@@ -117,6 +124,8 @@ class Play(Pending):
             return None
         c = Claim(runs, tuple(edits), confidence, shared, over or not runs, why)
         self.claims.append(c)
+        if not shared:
+            self.mine.update(t.start for a, b in runs for t in self.view.tokens.overlapping(a, b))
         return c
 
     def runs(self, start: int, end: int) -> tuple[Span, ...]:
