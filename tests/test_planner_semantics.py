@@ -276,6 +276,26 @@ def test_without_a_verb_is_a_null_test(engine: Engine) -> None:
     assert conds(spec) == [("products.category_id", "is_null", None)] and joins(spec) == []
 
 
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Big buyers: customer ids with more than five orders. (Anonymous orders without a customer_id don't form a "
+        "customer.)",
+        "Top buyers: customer ids with over 4 orders. (Anonymous orders without a customer_id do not form a customer.)",
+    ],
+)
+def test_anonymous_rows_are_not_an_anti_join(engine: Engine, prompt: str) -> None:
+    """The request's own rows lacking their key ("anonymous orders without a customer_id") are rows to leave
+    out of the groups: never the customers no order points at (an anti join), and never a planner crash."""
+    try:
+        spec = plan(engine, prompt)
+    except PlanError as e:
+        assert "could not understand" in e.message
+        return
+    assert all(j.join_type != "left" for j in spec.join_conditions), spec.join_conditions
+    assert not any(op == "is_null" for _, op, _ in conds(spec)), conds(spec)
+
+
 # ------------------------------------------------------------------------------------------------
 # 6. no-ops
 

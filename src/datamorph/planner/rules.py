@@ -39,6 +39,7 @@ from datamorph.planner.recognizers import (
     dedupe,
     derived,
     derivekit,
+    filter_states,
     filters,
     glue,
     joins,
@@ -58,19 +59,11 @@ from datamorph.spec import ClaimNote, ETLSpec
 
 @dataclass(frozen=True)
 class Step:
-    """One recognizer in the driver's order.
-
-    ``rule`` reads a :class:`~datamorph.planner.claims.View` and returns claims. A ``legacy``
-    step still changes the draft itself (recognizers not yet converted to claims).
-    """
+    """One recognizer in the driver's order: its name (the provenance records and fixture files use it)
+    and ``rule``, which reads a :class:`~datamorph.planner.claims.View` and returns claims."""
 
     name: str
-    rule: Callable[[View], Sequence[Claim]] | Callable[[Draft], None]
-    legacy: bool = False
-
-
-def _legacy(name: str, fn: Callable[[Draft], None]) -> Step:
-    return Step(name, fn, legacy=True)
+    rule: Callable[[View], Sequence[Claim]]
 
 
 #: The recognizers, in the order they run. Order matters: safety first; sources before anything
@@ -90,8 +83,8 @@ RULES: tuple[Step, ...] = (
     Step("union", union.rule),
     Step("joins", joins.rule),
     Step("sources", sources.rule),
-    _legacy("orphans", orphans.recognize),
-    _legacy("dates", dates.recognize),
+    Step("orphans", orphans.rule),
+    Step("dates", dates.rule),
     Step("strings.functions", strings.rule),
     Step("derived.concat", derived.concatenations),
     Step("derived.fills", derived.fills),
@@ -103,7 +96,18 @@ RULES: tuple[Step, ...] = (
     Step("buckets.cases", buckets.rule),
     Step("derivekit.row_scope", derivekit.row_scope),
     Step("aggregates", aggregates.rule),
-    _legacy("filters", filters.recognize),
+    Step("filters.examples", filters.examples),
+    Step("filters.in_lists", filters.in_lists),
+    Step("filters.comparisons", filters.comparisons),
+    Step("filters.text_matches", filters.text_matches),
+    Step("filter_states.booleans", filter_states.booleans),
+    Step("filters.null_tests", filters.null_tests),
+    Step("filters.related_null_tests", filters.related_null_tests),
+    Step("filters.values", filters.values),
+    Step("filters.non_values", filters.non_values),
+    Step("filter_states.states", filter_states.states),
+    Step("filter_states.restated", filter_states.restated),
+    Step("filter_states.only", filter_states.only),
     Step("asides.glosses", asides.glosses),
     Step("asides.present_time", asides.present_time),
     Step("windows.top_n", windows.top_n),
@@ -129,11 +133,8 @@ RULES: tuple[Step, ...] = (
 
 def run_step(d: Draft, step: Step, snapshots: Snapshots | None = None) -> None:
     """Run one recognizer on the draft: give it a read-only view, apply the claims it returns."""
-    if step.legacy:
-        step.rule(d)  # type: ignore[arg-type]
-        return
-    claims = step.rule(View(d, snapshots.of(d.tokens) if snapshots else None))  # type: ignore[arg-type]
-    apply_claims(d, step.name, list(claims))  # type: ignore[arg-type]
+    claims = step.rule(View(d, snapshots.of(d.tokens) if snapshots else None))
+    apply_claims(d, step.name, list(claims))
 
 
 def prepare(prompt: str, catalog: Catalog, linker: SchemaLinker, *, target: str | None = None,
@@ -160,9 +161,7 @@ def claims_of(name: str, prompt: str, catalog: Catalog, linker: SchemaLinker, *,
     draft, _ = prepare(prompt, catalog, linker, reference_date=reference_date)
     for step in rules:
         if step.name == name:
-            if step.legacy:
-                raise TypeError(f"recognizer {name!r} changes the draft itself; it returns no claims")
-            return list(step.rule(View(draft)))  # type: ignore[arg-type]
+            return list(step.rule(View(draft)))
         run_step(draft, step)
     raise AssertionError("unreachable")  # pragma: no cover
 

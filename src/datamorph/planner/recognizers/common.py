@@ -3,13 +3,12 @@
 For recognizers that return claims: :func:`on_words` (a claim on the words of a span),
 :class:`Work` (a recognizer's pending claims and the tables they bring in), :func:`explained`
 and :func:`unexplained` (whether a claim explains a word, shared ones included), :func:`find_column`.
-The helpers that mark words or change the draft (``mark_*``, :func:`resolve_column`,
-:func:`restrict_mentions`) are for the recognizers not converted yet.
+:func:`resolve_column` brings a column's table in through ``use_table`` on the object it is given:
+recognizers give it their own working copy (``derivekit.Work``), never the draft.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +32,7 @@ def span_of(d: Draft | View, text: str, start: int = 0) -> tuple[int, int] | Non
 def whole_words(d: Draft | View, start: int, end: int) -> tuple[int, int] | None:
     """The span of the words lying wholly in ``[start, end)`` (None: there are none).
 
-    A claim on it holds exactly the words :func:`mark_chars` marks: a span that cuts a word
+    A claim on it holds exactly these words: a span that cuts a word
     ("orders" of ``orders.amount``) does not take that word.
     """
     toks = d.tokens.within(start, end)
@@ -64,28 +63,6 @@ def unexplained(p: Pending, start: int, end: int) -> bool:
     orders table; it does not sort anything).
     """
     return not any(explained(p, t) for t in p.view.tokens.overlapping(start, end) if t.kind != "punct")
-
-
-def mark_chars(d: Draft, start: int, end: int) -> None:
-    """Mark every token inside the character span [start, end) as used."""
-    for t in d.tokens.within(start, end):
-        t.used = True
-
-
-def mark_text(d: Draft, text: str, start: int = 0) -> bool:
-    span = span_of(d, text, start)
-    if span is None:
-        return False
-    mark_chars(d, *span)
-    return True
-
-
-def mark_mention(d: Draft, m: TableMatch | ColumnMatch | ValueMatch) -> None:
-    """Mark the words of a mention: at its own offsets when the linker gave them, else its first occurrence."""
-    if m.start >= 0 and m.end > m.start:
-        mark_chars(d, m.start, m.end)
-    elif m.text:
-        mark_text(d, m.text)
 
 
 def mention_span(d: Draft | View, m: TableMatch | ColumnMatch | ValueMatch, start: int = 0) -> tuple[int, int] | None:
@@ -132,15 +109,6 @@ def find_column(d: Draft | View, phrase: str) -> tuple[ColumnMatch | None, Edit 
 
 def qualified(m: ColumnMatch | ValueMatch) -> str:
     return f"{m.table}.{m.column}"
-
-
-def restrict_mentions(d: Draft, keep: Callable[[TableMatch | ColumnMatch | ValueMatch], bool]) -> None:
-    """From now on, :func:`mentions` reports for ``d`` only the mentions ``keep`` accepts.
-
-    For recognizers that hand part of a request to other drafts (union: the further stacked
-    tables are not joined into the first block).
-    """
-    d.mentions = [m for m in mentions(d) if keep(m)]
 
 
 @dataclass

@@ -9,6 +9,9 @@ date column of the table named there or of the base table.
 Ranges are inclusive of whole days: ``BETWEEN start AND end`` on DATE
 columns, ``>= start AND < end + 1 day`` on TIMESTAMP columns. Rolling windows
 ("last 90 days") run from ``reference_date - 90 days`` to ``reference_date``.
+
+The words of each condition are recorded in ``condition_spans`` (``filters`` reads "only" next to
+them as a restatement).
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any, cast
 
 from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, TableInfo
 from datamorph.errors import PlanError
+from datamorph.planner.claims import Claim, Edit, Span, View
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.recognizers.filter_base import Play
 from datamorph.planner.recognizers.noops import in_example
 from datamorph.planner.text import MONTHS, month_end
 from datamorph.spec import AnyOf, Condition, Filter, Operator
@@ -97,33 +103,35 @@ class _Period:
     single_day: bool = False
 
 
-def recognize(d: Draft) -> None:
-    """Turn every date expression of the request into conditions on a date column."""
+def rule(d: View) -> list[Claim]:
+    """Every date expression of the request, as conditions on a date column."""
+    w = Play.of(d)
     text = d.prompt
     pos = 0
     while True:
         m = _PERIOD.search(text, pos)
         if m is None:
-            return
+            return w.claims
         pos = m.end()
-        if _already_used(d, m.start(), m.end()) or in_example(d, m.start(), m.end()):
+        # noops takes a Draft until its own conversion lands; it reads only the request's text
+        if _already_used(w, m.start(), m.end()) or in_example(cast(Any, d), m.start(), m.end()):
             continue  # an illustration ("(e.g. 2024-03-01)") is not a condition
         p = _parse(m, d.reference_date)
         if p is None:
             continue
-        _handle(d, p, m)
+        _handle(w, p, m)
         pos = max(pos, p.span[1])
 
 
-def _handle(d: Draft, first: _Period, m: re.Match[str]) -> None:
-    text = d.prompt
+def _handle(w: Play, first: _Period, m: re.Match[str]) -> None:
+    text = w.view.prompt
     before = text[: first.span[0]]
     rel_m = _RELATION.search(before)
     rel = re.sub(r"\s+", " ", rel_m.group("rel").lower()) if rel_m else ""
     week_of = rel_m.group("of") if rel_m else None
     cue_start = rel_m.start() if rel_m else first.span[0]
-    if rel_m is None and (w := _BARE_WEEK.search(before)):
-        week_of, cue_start = w.group("of"), w.start()
+    if rel_m is None and (bw := _BARE_WEEK.search(before)):
+        week_of, cue_start = bw.group("of"), bw.start()
     if rel == "over" and not first.relative or rel == "of" and m.group("y") and not week_of:
         return
     # a second period joined by to/through/-, or by "and" after "between": a range
@@ -131,8 +139,8 @@ def _handle(d: Draft, first: _Period, m: re.Match[str]) -> None:
     j = _RANGE_JOIN.match(text[first.span[1] :])
     if j is not None and ("and" in j.group(0).lower()) == (rel == "between"):
         m2 = _PERIOD.match(text, first.span[1] + j.end())
-        if m2 is not None and not _already_used(d, m2.start(), m2.end()):
-            second = _parse(m2, d.reference_date)
+        if m2 is not None and not _already_used(w, m2.start(), m2.end()):
+            second = _parse(m2, w.view.reference_date)
     if rel == "between" and second is None:
         return
     if second is not None:
@@ -145,7 +153,7 @@ def _handle(d: Draft, first: _Period, m: re.Match[str]) -> None:
     else:
         start, end, span_end = first.start, first.end, first.span[1]
         kind = "since" if rel.startswith(("starting", "beginning")) else _KIND.get(rel, "range")
-        if not rel and not week_of and not _bare_ok(d, first, m):
+        if not rel and not week_of and not _bare_ok(text, first, m):
             return
         if not first.has_year and rel.split(" ")[0] not in _YEARLESS_OK:
             return
@@ -159,29 +167,27 @@ def _handle(d: Draft, first: _Period, m: re.Match[str]) -> None:
             word = suffix.group("on").lower()
             kind = "until" if "earlier" in word or "before" in word else "since"
         span_end += suffix.end()
-    found = _column_for(d, cue_start, text[cue_start:span_end])
+    found = _column_for(w, cue_start, text[cue_start:span_end])
     if found is None:
         return
-    column, col_span = found
+    column, col_span, table = found
     first_word = col_span[0] if col_span else cue_start
     neg = _NEGATED.search(text[:first_word])
-    if neg is not None and not _already_used(d, neg.start(), first_word):
+    if neg is not None and not _already_used(w, neg.start(), first_word):
         kind = _OPPOSITE[kind]
         first_word = neg.start()
-        _mark(d, neg.start(), neg.end())
+        _take(w, (neg.start(), neg.end()), why="negates the date condition")
     words = text[first_word:span_end]
-    d.filters.extend(_conditions(d, column, kind, start, end, words))
-    _mark(d, cue_start, span_end)
+    edits = [w.use(table)] if table is not None and w.base is None else []  # the table the date's words name
+    _take(w, (cue_start, span_end), *edits, Edit.add("filters", *_conditions(w.view, column, kind, start, end, words)),
+          why=f"{kind} {start.isoformat()}..{end.isoformat()}")  # fmt: skip
     if col_span:
-        _mark(d, *col_span)
+        _take(w, col_span, why="the date column")
 
 
-def _mark(d: Draft, start: int, end: int) -> None:
-    """Mark the tokens overlapping [start, end) ("month's" in "last month's orders")."""
-    for t in d.tokens.items:
-        if t.start < end and t.end > start:
-            t.used = True
-    d.condition_spans.append((start, end))
+def _take(w: Play, span: Span, *edits: Edit, why: str) -> None:
+    """Claim the words overlapping ``span`` ("month's" in "last month's orders") as a row condition."""
+    w.take_free(*span, *edits, Edit.add("condition_spans", span), why=why)
 
 
 _NEGATED = re.compile(r"\b(?:not|never|wasn't|weren't|isn't|aren't|hasn't|haven't|didn't)(?:\s+(?:been|be|yet|ever))*\s+$",
@@ -200,7 +206,7 @@ _KIND = {
 }  # fmt: skip
 
 
-def _bare_ok(d: Draft, p: _Period, m: re.Match[str]) -> bool:
+def _bare_ok(text: str, p: _Period, m: re.Match[str]) -> bool:
     """A period without a preposition ("Q1 2024 orders", "last month's sales"): only unambiguous ones."""
     if p.relative or m.group("iso") or m.group("q_n1") or m.group("q_y2") or m.group("q_o") or m.group("h_o"):
         return True
@@ -208,16 +214,16 @@ def _bare_ok(d: Draft, p: _Period, m: re.Match[str]) -> bool:
         return True
     if m.group("y"):
         # "2024 orders" / "orders of 2024": a year right before a word, not a number after a comparison
-        prev = d.prompt[: p.span[0]].split()
-        nxt = d.prompt[p.span[1] :].lstrip()
+        prev = text[: p.span[0]].split()
+        nxt = text[p.span[1] :].lstrip()
         prev_word = prev[-1].lower().strip(",.;:") if prev else ""
         return bool(re.match(r"[A-Za-z]", nxt)) and prev_word in ("", "show", "list", "get", "give", "me", "all",
                                                                   "our", "the", "find", "return", "select")
     return False
 
 
-def _already_used(d: Draft, start: int, end: int) -> bool:
-    return any(t.used for t in d.tokens.within(start, end))
+def _already_used(w: Play, start: int, end: int) -> bool:
+    return not w.free(start, end)
 
 
 def _number(word: str) -> int | None:
@@ -355,13 +361,15 @@ def _relative_period(kw: str, unit: str, ref: dt.date, span: tuple[int, int]) ->
 # which column
 
 
-def _column_for(d: Draft, cue_start: int, words: str) -> tuple[str, tuple[int, int] | None] | None:
-    """The date column the condition is about and the span of the words naming it (None: not a date condition)."""
+def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, str | None] | None:
+    """The date column the condition is about, the span of the words naming it, and the table those words
+    name when there is no base yet (None: not a date condition)."""
+    d = w.view
     items = [t for t in d.tokens.items if t.end <= cue_start]
     i = len(items)
     while i > 0 and items[i - 1].low in _SKIP_BEFORE:
         i -= 1
-    tables = in_play(d)
+    tables = w.in_play()
     for n in (3, 2, 1):
         if i - n < 0 or any(t.kind != "word" for t in items[i - n : i]) or n > 1 and _function_word(items[i - n].low):
             continue
@@ -372,29 +380,27 @@ def _column_for(d: Draft, cue_start: int, words: str) -> tuple[str, tuple[int, i
             if tm.score >= 0.9 and _covers(tm.text, phrase):
                 col = main_date_column(d.catalog.table(tm.table), words)
                 if col is not None:
-                    _use(d, tm.table)
-                    return f"{tm.table}.{col}", None
+                    return f"{tm.table}.{col}", None, tm.table
         for cm in d.linker.columns(phrase, tables or None)[:1]:
             if not _covers(cm.text, phrase) or cm.score < 0.75:
                 continue
             info = d.catalog.table(cm.table).column(cm.column)
             if info.family in TEMPORAL_FAMILIES:
-                _use(d, cm.table)
-                return f"{cm.table}.{cm.column}", span
+                return f"{cm.table}.{cm.column}", span, cm.table
             if info.family in NUMERIC_FAMILIES and cm.score >= 0.85:
                 return None  # "amount between 1990 and 2010": a number, not a date
     verb_span = (items[i - 1].start, items[i - 1].end) if i > 0 and items[i - 1].low in _EVENT_VERBS else None
-    if i > 0 and items[i - 1].kind == "word" and not items[i - 1].used:
-        by_verb = _verb_column(d, items[i - 1].low)
+    if i > 0 and items[i - 1].kind == "word" and not w.explained(items[i - 1]):  # a verb, not a table's name
+        by_verb = _verb_column(d, items[i - 1].low, tables)
         if by_verb is not None:
-            return by_verb, (items[i - 1].start, items[i - 1].end)
-    if d.base is None:
+            return by_verb, (items[i - 1].start, items[i - 1].end), None
+    if w.base is None:
         raise PlanError(f"'{words}': which table's date?", hint="name the table or the date column")
-    col = main_date_column(d.catalog.table(d.base), words)
+    col = main_date_column(d.catalog.table(w.base), words)
     if col is None:
-        raise PlanError(f"'{words}': {d.base} has no date column to compare with",
+        raise PlanError(f"'{words}': {w.base} has no date column to compare with",
                         hint="name the date column, e.g. 'created in 2024'")  # fmt: skip
-    return f"{d.base}.{col}", verb_span
+    return f"{w.base}.{col}", verb_span, None
 
 
 _IRREGULAR = {"began": "begin", "begun": "begin", "made": "make", "sent": "send", "paid": "pay", "sold": "sell",
@@ -415,13 +421,13 @@ def _stem(word: str) -> str:
     return w
 
 
-def _verb_column(d: Draft, word: str) -> str | None:
-    """"sessions that started in May" → started_at: the one date column of the table in play (base first)
-    that has a word with the verb's stem."""
+def _verb_column(d: Draft | View, word: str, tables: list[str] | None = None) -> str | None:
+    """"sessions that started in May" → started_at: the one date column of the tables in play (base first;
+    ``tables`` when given) that has a word with the verb's stem."""
     if word in _FUNCTION or word in STOPWORDS or len(word) < 4:
         return None
     stem = _stem(word)
-    for table in in_play(d):
+    for table in in_play(d) if tables is None else tables:
         info = d.catalog.table(table)
         hits = [c.name for c in info.columns if c.family in TEMPORAL_FAMILIES
                 and stem in {_stem(p) for p in re.split(r"[_\W]+", c.name) if p}]  # fmt: skip
@@ -436,7 +442,7 @@ _GENERIC_TIME = frozenset({"time", "date", "timestamp", "datetime", "day", "at",
                            "their", "its", "his", "her", "each", "of", "when"})  # fmt: skip
 
 
-def date_by_stem(d: Draft, phrase: str, tables: list[str] | None = None) -> str | None:
+def date_by_stem(d: Draft | View, phrase: str, tables: list[str] | None = None) -> str | None:
     """ "start time" → started_at, "creation date" → created_at, "signup time" → signup_date: the one date
     column (tables in play first) whose name has the stems of the phrase's words other than time/date."""
     words = [w for w in re.findall(r"[a-z]+", phrase.lower()) if w not in _GENERIC_TIME]
@@ -465,11 +471,6 @@ def _covers(found: str, phrase: str) -> bool:
     return found.strip().lower() == phrase.strip().lower() or len(phrase.split()) == 1
 
 
-def _use(d: Draft, table: str) -> None:
-    if d.base is None:
-        d.use_table(table)
-
-
 def main_date_column(table: TableInfo, words: str) -> str | None:
     """The table's date: its only date/timestamp column, or the one named after the table or 'date'."""
     temporal = [c.name for c in table.columns if c.family in TEMPORAL_FAMILIES]
@@ -486,7 +487,7 @@ def main_date_column(table: TableInfo, words: str) -> str | None:
     )
 
 
-def _conditions(d: Draft, column: str, kind: str, start: dt.date, end: dt.date, words: str) -> list[Condition]:
+def _conditions(d: Draft | View, column: str, kind: str, start: dt.date, end: dt.date, words: str) -> list[Condition]:
     table, col = column.split(".", 1)
     family = d.catalog.table(table).column(col).family
     s, e, e1 = start.isoformat(), end.isoformat(), (end + dt.timedelta(days=1)).isoformat()

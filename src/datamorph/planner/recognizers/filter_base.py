@@ -1,15 +1,22 @@
-"""Shared pieces of the row-filter recognizers: mention spans, free/used words, negation, condition tokens."""
+"""Shared pieces of the row-filter recognizers (filters, filter_states, dates, orphans).
+
+They read the draft through a :class:`~datamorph.planner.claims.View` and build claims in a
+:class:`Play`: a :class:`~datamorph.planner.claims.Pending` that also knows the tables its own
+claims bring in (the draft as it will be once they apply), so a recognizer reads what it
+already proposed without writing it anywhere.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from datamorph.catalog import ColumnInfo
+from datamorph.planner.claims import Claim, Edit, Pending, Span, View, held
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
-from datamorph.planner.recognizers.common import mentions
-from datamorph.planner.recognizers.phrases import reserved
+from datamorph.planner.recognizers.common import mention_span, mentions
 from datamorph.planner.text import Token
 
 NEGATION = re.compile(
@@ -29,44 +36,120 @@ class Mention:
     m: TableMatch | ColumnMatch | ValueMatch
 
 
-def mention_spans(d: Draft) -> list[Mention]:
+def mention_spans(d: Draft | View) -> list[Mention]:
+    """The linker's mentions with their spans (its offsets; else the text's next occurrence)."""
     out: list[Mention] = []
-    low = d.prompt.lower()
     pos = 0
     for m in mentions(d):
-        start = getattr(m, "start", None)
-        end = getattr(m, "end", None)
-        if not isinstance(start, int) or not isinstance(end, int):
-            i = low.find(m.text.lower(), pos)
-            if i < 0:
-                i = low.find(m.text.lower())
-            if i < 0:
-                continue
-            start, end = i, i + len(m.text)
-        out.append(Mention(start, end, m))
-        pos = start
+        span = mention_span(d, m, pos) or mention_span(d, m)
+        if span is None:
+            continue
+        out.append(Mention(span[0], span[1], m))
+        pos = span[0]
     return out
 
 
-def tokens_in(d: Draft, start: int, end: int) -> list[Token]:
-    return [t for t in d.tokens.overlapping(start, end)]
-
-
-def free(d: Draft, start: int, end: int) -> bool:
-    held = reserved(d)
-    return not any(t.used or id(t) in held for t in tokens_in(d, start, end) if t.kind != "punct")
-
-
-def mark(d: Draft, start: int, end: int) -> None:
-    for t in tokens_in(d, start, end):
-        t.used = True
-
-
-def info(d: Draft, table: str, column: str) -> ColumnInfo:
+def info(d: Draft | View, table: str, column: str) -> ColumnInfo:
     return d.catalog.table(table).column(column)
 
 
+@dataclass
+class Play(Pending):
+    """One recognizer call's claims, and the base and tables of the draft once they apply.
 
-def condition_tokens(d: Draft) -> set[int]:
-    """ids of the tokens other recognizers (``dates``) used for row conditions."""
-    return {id(t) for a, b in d.condition_spans for t in d.tokens.overlapping(a, b)}
+    ``use`` replays :meth:`Draft.use_table` on the local copy and returns the edit that does it;
+    ``drop`` takes a table out of the further tables. Local to the call, like :class:`Pending`.
+    """
+
+    base: str | None = None
+    tables: list[str] = field(default_factory=list)
+    mine: set[int] = field(default_factory=set)  # where the words this call's own claims hold start
+
+    def free(self, start: int, end: int) -> bool:
+        """:meth:`Pending.free`, with this call's own words kept in a set (a request with many conditions
+        would otherwise compare every word with every earlier claim)."""
+        return not any(held(t) or t.kind != "punct" and t.start in self.mine
+                       for t in self.view.tokens.overlapping(start, end))  # fmt: skip
+
+    def __getattr__(self, name: str) -> Any:  # every other attribute is the view's (the linker, the catalog...)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.view, name)
+
+    @classmethod
+    def of(cls, d: View) -> Play:
+        return cls(d, base=d.base, tables=list(d.tables))
+
+    def in_play(self) -> list[str]:
+        """The tables the request is about once this call's claims apply, base first."""
+        return [t for t in [self.base, *self.tables] if t]
+
+    def use(self, table: str) -> Edit:
+        if self.base is None:
+            self.base = table
+        elif table != self.base and table not in self.tables:
+            self.tables.append(table)
+        return Edit.use_table(table)
+
+    def drop(self, table: str) -> Edit:
+        self.tables = [t for t in self.tables if t != table]
+        return Edit.remove("tables", table)
+
+    def held(self, t: Token) -> bool:
+        """``t`` is held by an applied claim or by one of this call's own (punctuation never is)."""
+        return t.kind != "punct" and not self.free(t.start, t.end)
+
+    def explained(self, t: Token) -> bool:
+        """Some claim explains ``t``: an applied one (held, or shared like a table's name) or one of this call's.
+
+        Not a test of what is free (:meth:`Pending.free` is): for a phrase that reads past the words other
+        clauses explain ("only" before "cancelled orders" skips the table's name).
+        """
+        return t.kind != "punct" and (t.used or not self.free(t.start, t.end))
+
+    def open(self, start: int, end: int) -> bool:
+        """Free (:meth:`Pending.free`) and not held back for the output list (``reserved``)."""
+        return self.free(start, end) and not reserved(self.view, start, end)
+
+    def take_free(self, start: int, end: int, *edits: Edit, confidence: float = 1.0, shared: bool = False,
+             over: bool = False, why: str = "") -> Claim | None:  # fmt: skip
+        """Claim the words of ``[start, end)`` no claim holds yet (those others hold stay theirs), with ``edits``."""
+        return self.take_spans([(start, end)], *edits, confidence=confidence, shared=shared, over=over, why=why)
+
+    def take_spans(self, spans: list[Span], *edits: Edit, confidence: float = 1.0, shared: bool = False,
+                   over: bool = False, why: str = "") -> Claim | None:  # fmt: skip
+        """:meth:`take_free` on several spans at once (one claim); None when there is nothing to claim or change."""
+        runs = tuple(r for a, b in spans for r in self.runs(a, b))
+        if not runs and not edits:
+            return None
+        c = Claim(runs, tuple(edits), confidence, shared, over or not runs, why)
+        self.claims.append(c)
+        if not shared:
+            self.mine.update(t.start for a, b in runs for t in self.view.tokens.overlapping(a, b))
+        return c
+
+    def runs(self, start: int, end: int) -> tuple[Span, ...]:
+        """The stretches of ``[start, end)`` whose words are free, from word to word."""
+        out: list[Span] = []
+        run: list[Token] = []
+        for t in [*self.view.tokens.overlapping(start, end), None]:
+            if t is not None and not self.held(t):
+                run.append(t)
+                continue
+            if run:
+                out.append((run[0].start, run[-1].end))
+                run = []
+        return tuple(out)
+
+
+def reserved(d: View, start: int, end: int) -> bool:
+    """A word of ``[start, end)`` is held back for the output list (``d.reserved``: a measure's name)."""
+    spans = d.reserved
+    return any(t.kind != "punct" and any(a <= t.start and t.end <= b for a, b in spans)
+               for t in d.tokens.overlapping(start, end))  # fmt: skip
+
+
+def claimed_by(d: View, prefix: str | tuple[str, ...], *, but: tuple[str, ...] = ()) -> list[Span]:
+    """The spans of the claims applied so far by the steps whose names start with ``prefix`` (not ``but``)."""
+    return [s for r in d.records if r.recognizer.startswith(prefix) and r.recognizer not in but for s in r.spans]
+

@@ -1,6 +1,9 @@
 """Row states and restatements: boolean columns ("active products"), event dates used as verbs
 ("terminated", "not terminated"), "current"/"still employed"/"former" on a table with an end date,
 a condition stated twice, and "only" next to a condition ("Using only current salary records").
+
+Steps of the row filters (see :mod:`filters`): ``booleans`` runs before the NULL tests and values,
+``states``, ``restated`` and ``only`` after them.
 """
 
 from __future__ import annotations
@@ -9,14 +12,14 @@ import re
 
 from datamorph.catalog import TEMPORAL_FAMILIES
 from datamorph.planner.budget import back
-from datamorph.planner.draft import Draft
+from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.linking import ColumnMatch, TableMatch
 from datamorph.planner.recognizers.common import in_play
 from datamorph.planner.recognizers.filter_base import NEGATION as _NEGATION
 from datamorph.planner.recognizers.filter_base import Mention as _Mention
-from datamorph.planner.recognizers.filter_base import free as _free
+from datamorph.planner.recognizers.filter_base import Play, claimed_by
 from datamorph.planner.recognizers.filter_base import info as _info
-from datamorph.planner.recognizers.filter_base import mark as _mark
+from datamorph.planner.recognizers.filter_base import mention_spans as _mention_spans
 from datamorph.planner.text import Token
 from datamorph.spec import Condition, Filter
 
@@ -38,13 +41,14 @@ _END_COLUMN = re.compile(r"(?:^|_)(?:termination|terminated|end|ended|ending|clo
 _LINK_VERB = r"(?:\s+(?:is|are|was|were|has\s+been|have\s+been|got|gets|been))?(?P<neg>\s+(?:not|never))?\s+"
 
 
-def boolean_phrases(d: Draft, spans: list[_Mention]) -> None:
+def booleans(d: View) -> list[Claim]:
     """A boolean column named in words is a test of its value, read once and before values and NULL tests:
     "users whose email is verified" / "with a verified email" → email_verified = TRUE, "email is not
     verified" / "without a verified email" → FALSE. The words of the column's name around the participle
     ('email') are part of it, not a data value ('email' as a referral source)."""
-    for s in spans:
-        if not isinstance(s.m, ColumnMatch) or not _free(d, s.start, s.end):
+    w = Play.of(d)
+    for s in _mention_spans(d):
+        if not isinstance(s.m, ColumnMatch) or not w.open(s.start, s.end):
             continue
         if _info(d, s.m.table, s.m.column).family != "boolean":
             continue
@@ -55,59 +59,81 @@ def boolean_phrases(d: Draft, spans: list[_Mention]) -> None:
             names = r"\s+".join(map(re.escape, rest))
             before = re.compile(r"\b" + names + _LINK_VERB + "$", re.I).search(d.prompt, back(s.start), s.start)
             after = re.match(r"\s+" + names + r"\b", d.prompt[s.end :], re.I)
-            if before is not None and _free(d, before.start(), before.end()):
+            if before is not None and w.open(before.start(), before.end()):
                 a = before.start()
                 negated = bool(before.group("neg"))
-            elif after is not None and _free(d, s.end, s.end + after.end()):
+            elif after is not None and w.open(s.end, s.end + after.end()):
                 b = s.end + after.end()
             else:
                 continue
         lead = re.search(r"\b(?P<w>with|without|has|have|having)\s+(?:an?\s+)?$", d.prompt[:a], re.I)
-        if lead is not None and _free(d, lead.start(), a):
+        if lead is not None and w.open(lead.start(), a):
             negated = negated != (lead.group("w").lower() == "without")
             a = lead.start()
         negated = negated or bool(re.search(r"\b(?:isn't|aren't|wasn't|weren't|not)\s*$", d.prompt[:a], re.I))
         if re.match(r"^(?:in|un|non[- ]?)", word) and not re.match(r"^(?:is_)?(?:in|un|non)", s.m.column.lower()):
             negated = not negated
-        d.filters.append(Filter(column=f"{s.m.table}.{s.m.column}", operator="=", value=not negated,
-                                provenance=d.prompt[a:b]))  # fmt: skip
-        _mark(d, a, b)
+        cond = Filter(column=f"{s.m.table}.{s.m.column}", operator="=", value=not negated, provenance=d.prompt[a:b])
+        w.take_free(a, b, Edit.add("filters", cond), why="a yes/no column")
+    return w.claims
 
 
-def states(d: Draft, spans: list[_Mention]) -> None:
+def states(d: View) -> list[Claim]:
+    """Boolean and event-date columns named alone ("active", "terminated", "not terminated"), booleans
+    negated by a prefix ("inactive products"), and "current"/"former" on a table with an end date."""
+    w = Play.of(d)
+    spans = _mention_spans(d)
+    _column_states(w, spans)
+    _prefixed_booleans(w)
+    _current(w)
+    return w.claims
+
+
+def _column_states(w: Play, spans: list[_Mention]) -> None:
+    d = w.view
     for s in spans:
-        if not isinstance(s.m, ColumnMatch) or not _free(d, s.start, s.end):
+        if not isinstance(s.m, ColumnMatch) or not w.open(s.start, s.end):
             continue
         info = _info(d, s.m.table, s.m.column)
         word = d.prompt[s.start : s.end].lower()
         neg = _NEGATION.search(d.prompt, back(s.start), s.start)
-        negated = neg is not None and _free(d, neg.start(), s.start)
+        negated = neg is not None and w.open(neg.start(), s.start)
         start = neg.start() if negated and neg is not None else s.start
         column = f"{s.m.table}.{s.m.column}"
         if info.family == "boolean":
             if re.match(r"^(?:in|un|non[- ]?)", word) and not re.match(r"^(?:is_)?(?:in|un|non)", s.m.column.lower()):
                 negated = not negated
             cond = Filter(column=column, operator="=", value=not negated, provenance=d.prompt[start : s.end])
+            edits = [Edit.add("filters", cond)]
         elif info.family in TEMPORAL_FAMILIES and re.search(r"ed$", word) and (negated or _predicate(d, spans, s)):
             cond = Filter(column=column, operator="is_null" if negated else "is_not_null",
                           provenance=d.prompt[start : s.end])  # fmt: skip
+            edits = [Edit.add("filters", cond)]
             if negated and d.base is not None and s.m.table != d.base:
-                cond = _anti_join(d, s.m.table, d.prompt[start : s.end])
+                edits = _anti_join(d, s.m.table, d.prompt[start : s.end])
         else:
             continue
-        d.filters.append(cond)
-        _mark(d, start, s.end)
-    for t in d.tokens.items:  # "inactive products", "unverified accounts": a boolean column, false
+        w.take_free(start, s.end, *edits, why="a state of the row")
+
+
+def _prefixed_booleans(w: Play) -> None:
+    """"inactive products", "unverified accounts": a boolean column, false."""
+    d = w.view
+    for t in d.tokens.items:
         pre = re.match(r"^(?:in|un|non-?)(?P<rest>[a-z]{4,})$", t.low)
-        if t.used or t.kind != "word" or pre is None:
+        if w.held(t) or t.kind != "word" or pre is None:
             continue
         for cm in d.linker.columns(pre.group("rest"), in_play(d) or None)[:1]:
             if _info(d, cm.table, cm.column).family == "boolean" and pre.group("rest") in cm.column.lower():
-                d.filters.append(Filter(column=f"{cm.table}.{cm.column}", operator="=", value=False,
-                                        provenance=t.text))  # fmt: skip
-                t.used = True
+                cond = Filter(column=f"{cm.table}.{cm.column}", operator="=", value=False, provenance=t.text)
+                w.take_free(t.start, t.end, Edit.add("filters", cond), why="a yes/no column, negated")
+
+
+def _current(w: Play) -> None:
+    """"current salary records", "still employed", "former employees": the end date is NULL (or not)."""
+    d = w.view
     for m in _STATE.finditer(d.prompt):
-        if not _free(d, m.start(), m.start() + len(m.group("cur") or m.group("former"))):
+        if not w.open(m.start(), m.start() + len(m.group("cur") or m.group("former"))):
             continue
         end_column = _end_column(d)
         if end_column is None:
@@ -117,12 +143,12 @@ def states(d: Draft, spans: list[_Mention]) -> None:
         noun = re.match(r"\s+([A-Za-z_]\w*)(?:\s+(?:records?|rows?|entries|lines?|history))?\b", d.prompt[end:])
         if noun and end_column.split(".")[0] in [t.table for t in d.linker.tables(noun.group(1))[:1] if t.score >= 0.85]:
             end += noun.end()  # "current salary records": the rows of the table with the end date
-        d.filters.append(Filter(column=end_column, operator="is_not_null" if former else "is_null",
-                                provenance=d.prompt[m.start() : end]))  # fmt: skip
-        _mark(d, m.start(), end)
+        cond = Filter(column=end_column, operator="is_not_null" if former else "is_null",
+                      provenance=d.prompt[m.start() : end])  # fmt: skip
+        w.take_free(m.start(), end, Edit.add("filters", cond), why="current or former rows")
 
 
-def _anti_join(d: Draft, table: str, words: str) -> Filter:
+def _anti_join(d: View, table: str, words: str) -> list[Edit]:
     """"products never ordered": base rows with no row in ``table`` (outer joins, then its key is NULL).
 
     The event's date column may be filled on every row of ``table``, so it says nothing about the
@@ -130,12 +156,11 @@ def _anti_join(d: Draft, table: str, words: str) -> Filter:
     """
     info = d.catalog.table(table)
     key = info.primary_key[0] if info.primary_key else info.columns[0].name
-    d.preserve_base = True
-    d.anti_tables.append(table)
-    return Filter(column=f"{table}.{key}", operator="is_null", provenance=words)
+    cond = Filter(column=f"{table}.{key}", operator="is_null", provenance=words)
+    return [Edit.set("preserve_base", True), Edit.add("anti_tables", table), Edit.add("filters", cond)]
 
 
-def _predicate(d: Draft, spans: list[_Mention], s: _Mention) -> bool:
+def _predicate(d: View, spans: list[_Mention], s: _Mention) -> bool:
     """'who were terminated' / 'terminated employees': an event word used as a yes/no property of the row."""
     prev = re.search(r"(?<![A-Za-z'])([A-Za-z']++)\W*$", d.prompt[: s.start])
     prev_word = prev.group(1).lower() if prev else ""
@@ -147,7 +172,7 @@ def _predicate(d: Draft, spans: list[_Mention], s: _Mention) -> bool:
     return adjective and prev_word in ("", "all", "the", "any", "show", "list", "find", "get", "me", "of")
 
 
-def _end_column(d: Draft) -> str | None:
+def _end_column(d: View) -> str | None:
     """The one nullable date column that marks a row's end (termination_date, end_date, closed_at...)."""
     for table in in_play(d):
         info = d.catalog.table(table)
@@ -166,20 +191,22 @@ _SKIP = frozenset({"the", "those", "these", "rows", "records", "ones", "entries"
                    "is", "were", "was"})  # fmt: skip
 
 
-def dedupe(d: Draft) -> None:
+def restated(d: View) -> list[Claim]:
     """A condition stated twice ("current salary records (end_date is null)") is kept once."""
-    seen: dict[str, Condition] = {}
+    seen: dict[str, int] = {}
     out: list[Condition] = []
     for f in d.filters:
         key = f.model_dump_json(exclude={"provenance"})
         if key in seen:
-            first = seen[key]
+            first = out[seen[key]]
             if f.provenance and first.provenance and f.provenance not in first.provenance:
-                first.provenance = f"{first.provenance}; {f.provenance}"
+                out[seen[key]] = first.model_copy(update={"provenance": f"{first.provenance}; {f.provenance}"})
             continue
-        seen[key] = f
+        seen[key] = len(out)
         out.append(f)
-    d.filters = out
+    if len(out) == len(d.filters):
+        return []
+    return [Claim((), (Edit.set("filters", out),), over=True, why="a condition stated twice is kept once")]
 
 
 _ONLY_LEAD = re.compile(r"\b(?:using|use|considering|consider|counting|count|taking|take|looking\s+at|look\s+at|"
@@ -187,27 +214,39 @@ _ONLY_LEAD = re.compile(r"\b(?:using|use|considering|consider|counting|count|tak
                         r"limited\s+to|for)\s+$", re.I)  # fmt: skip
 
 
-def _only_lead(d: Draft, only: Token) -> None:
+def _only_lead(w: Play, only: Token) -> None:
     """ "Using only current salary records", "considering only web orders": the verb that frames "only"."""
-    lead = _ONLY_LEAD.search(d.prompt, back(only.start), only.start)
-    if lead and _free(d, lead.start(), only.start):
-        _mark(d, lead.start(), only.start)
+    lead = _ONLY_LEAD.search(w.view.prompt, back(only.start), only.start)
+    if lead and w.open(lead.start(), only.start):
+        w.take_free(lead.start(), only.start, why="frames 'only'")
 
 
-def only(d: Draft, cond: set[int]) -> None:
-    """"only cancelled orders", "current salaries only": "only" restricts to the condition next to it."""
+#: The steps whose words are row conditions ("only" next to them restates them).
+CONDITION_STEPS = ("filters.", "filter_states.")
+
+
+def only(d: View) -> list[Claim]:
+    """"only cancelled orders", "current salaries only": "only" restricts to the condition next to it.
+
+    A condition is what the row-filter steps claimed (not the illustrations they set aside) or what
+    ``dates`` recorded in ``condition_spans``.
+    """
+    w = Play.of(d)
     items = d.tokens.items
+    spans = [*claimed_by(d, CONDITION_STEPS, but=("filters.examples",)), *d.condition_spans]
+    cond = {t.start for a, b in spans for t in d.tokens.overlapping(a, b)}
     for i, t in enumerate(items):
-        if t.used or t.low not in _ONLY | _RESTATE:
+        if w.held(t) or t.low not in _ONLY | _RESTATE:
             continue
         for step in (1, -1) if t.low in _ONLY else (1,):
             j, skipped = i + step, 0
             while 0 <= j < len(items) and skipped <= 2 and (items[j].kind == "punct" or items[j].low in
-                                                            _SKIP or items[j].used and id(items[j]) not in cond
+                                                            _SKIP or w.explained(items[j]) and items[j].start not in cond
                                                             and items[j].kind == "word"):  # fmt: skip
                 j, skipped = j + step, skipped + 1
-            if 0 <= j < len(items) and id(items[j]) in cond:
-                t.used = True
+            if 0 <= j < len(items) and items[j].start in cond:
+                w.take_free(t.start, t.end, over=True, why="restricts to the condition next to it")
                 if step == 1:
-                    _only_lead(d, t)
+                    _only_lead(w, t)
                 break
+    return w.claims

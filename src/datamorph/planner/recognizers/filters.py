@@ -1,7 +1,8 @@
 """Row filters: comparisons, text matches, NULL tests, values named in the request, negation.
 
 Runs after ``aggregates`` (which takes the conditions on measures) and
-``dates``. In order:
+``dates``. One step per phase (in ``rules.RULES``, in this order: a later phase leaves alone the
+words an earlier one took); illustrations ("(e.g. 2024-03-01)") are set aside first:
 
 1. comparisons: "amount over 2,500", "at least 3", ">= 100", "between 10 and 20", "1,000 or more";
    without a column ("orders over 1,000") the table's main measure;
@@ -13,28 +14,28 @@ Runs after ``aggregates`` (which takes the conditions on measures) and
    "not terminated") and "current"/"still employed"/"former" on a table with an end date
    (:mod:`filter_states`, which also keeps a restated condition once and reads "only");
 shared helpers are in :mod:`filter_base`.
+
+Words held back for the output list (``reserved``: a measure's name) are never a row condition.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any, cast
 
 from datamorph.catalog import NUMERIC_FAMILIES, TableInfo
 from datamorph.errors import PlanError
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.budget import back
+from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.common import in_play
 from datamorph.planner.recognizers.filter_base import NEGATION as _NEGATION
 from datamorph.planner.recognizers.filter_base import Mention as _Mention
-from datamorph.planner.recognizers.filter_base import condition_tokens as condition_tokens
-from datamorph.planner.recognizers.filter_base import free as _free
+from datamorph.planner.recognizers.filter_base import Play
 from datamorph.planner.recognizers.filter_base import info as _info
-from datamorph.planner.recognizers.filter_base import mark as _mark
 from datamorph.planner.recognizers.filter_base import mention_spans as _mention_spans
-from datamorph.planner.recognizers.filter_base import tokens_in as _tokens_in
-from datamorph.planner.recognizers.filter_states import boolean_phrases, dedupe, only, states
 from datamorph.planner.recognizers.noops import example_spans
 from datamorph.spec import Condition, Filter, Not, Operator
 
@@ -88,31 +89,70 @@ _FILLER = frozenset({"is", "are", "was", "were", "whose", "with", "having", "has
 _UNITS = re.compile(r"^\s*(?:dollars?|usd|eur|euros?|gbp|pounds?|bucks|units?|items?)\b", re.IGNORECASE)
 
 
-def recognize(d: Draft) -> None:
-    """Add the row filters the request states (see the module docstring for the order)."""
-    for start, end in example_spans(d):  # illustrations ("(e.g. 2024-03-01)", "such as 'web'"): not conditions
-        _mark(d, start, end)
-    before = {id(t) for t in d.tokens.items if t.used}
+def examples(d: View) -> list[Claim]:
+    """Illustrations ("(e.g. 2024-03-01)", "such as 'web'"): not conditions; no later phase reads them."""
+    w = Play.of(d)
+    for start, end in example_spans(cast(Any, d)):  # noops takes a Draft until its conversion; it reads the text
+        w.take_free(start, end, why="an illustration, not a condition")
+    return w.claims
+
+
+def in_lists(d: View) -> list[Claim]:
+    """``status in ('shipped', 'pending')`` / ``status not in ('a', 'b')``."""
+    w = Play.of(d)
+    _in_lists(w, _mention_spans(d))
+    return w.claims
+
+
+def comparisons(d: View) -> list[Claim]:
+    """"amount over 2,500", "at least 3", "between 10 and 20", "1,000 or more"."""
+    w = Play.of(d)
     spans = _mention_spans(d)
-    _in_lists(d, spans)
-    _comparisons(d, spans)
-    _text_ops(d, spans)
-    boolean_phrases(d, spans)
-    _null_tests(d, spans)
-    _related_null_tests(d, spans)
-    _values(d, spans)
-    _non_values(d)
-    states(d, spans)
-    dedupe(d)
-    cond = {id(t) for t in d.tokens.items if t.used and id(t) not in before} | condition_tokens(d)
-    only(d, cond)
+    _comparisons(w, spans)
+    _suffix_comparisons(w, spans)
+    return w.claims
+
+
+def text_matches(d: View) -> list[Claim]:
+    """"email contains 'gmail'", "names starting with A"."""
+    w = Play.of(d)
+    _text_ops(w, _mention_spans(d))
+    return w.claims
+
+
+def null_tests(d: View) -> list[Claim]:
+    """"without an email", "phone is missing", "with a discount code"."""
+    w = Play.of(d)
+    _null_tests(w, _mention_spans(d))
+    return w.claims
+
+
+def related_null_tests(d: View) -> list[Claim]:
+    """"products without a category": the key pointing at that table is NULL."""
+    w = Play.of(d)
+    _related_null_tests(w, _mention_spans(d))
+    return w.claims
+
+
+def values(d: View) -> list[Claim]:
+    """Values the warehouse holds: "cancelled orders", "web or store channel", "status is not shipped"."""
+    w = Play.of(d)
+    _values(w, _mention_spans(d))
+    return w.claims
+
+
+def non_values(d: View) -> list[Claim]:
+    """"non-cancelled orders"."""
+    w = Play.of(d)
+    _non_values(w)
+    return w.claims
 
 
 # ------------------------------------------------------------------------------------------------
 # helpers
 
 
-def _column_before(d: Draft, spans: list[_Mention], pos: int) -> tuple[_Mention | None, int]:
+def _column_before(d: View, spans: list[_Mention], pos: int) -> tuple[_Mention | None, int]:
     """The column mention ending right before ``pos`` (filler words between), and where its words start."""
     k = pos
     while True:
@@ -131,7 +171,7 @@ def _column_before(d: Draft, spans: list[_Mention], pos: int) -> tuple[_Mention 
     return None, pos
 
 
-def main_measure(d: Draft, table: TableInfo, words: str) -> str:
+def main_measure(d: Draft | View, table: TableInfo, words: str) -> str:
     """The column a bare number is compared with: the table's only measure, or its only money-like one."""
     measures = [c.name for c in table.columns if c.family in NUMERIC_FAMILIES and not _is_key(table, c.name)]
     if len(measures) == 1:
@@ -150,7 +190,7 @@ def _is_key(table: TableInfo, name: str) -> bool:
     )
 
 
-def _column_of(d: Draft, hit: _Mention | None, words: str) -> str:
+def _column_of(d: View, hit: _Mention | None, words: str) -> str:
     if hit is not None and isinstance(hit.m, ColumnMatch):
         return f"{hit.m.table}.{hit.m.column}"
     table = hit.m.table if hit is not None else d.base
@@ -163,104 +203,104 @@ def _column_of(d: Draft, hit: _Mention | None, words: str) -> str:
 # 1. comparisons
 
 
-def _operand(d: Draft, pos: int) -> tuple[object, int] | None:
+def _operand(w: Play, pos: int) -> tuple[object, int] | None:
     """The literal starting at ``pos``: a number, a quoted text or a date; and where it ends."""
-    for t in d.tokens.items:
+    prompt = w.view.prompt
+    for t in w.view.tokens.items:
         if t.start < pos:
             continue
-        if t.used or t.kind not in ("number", "quoted", "date"):
+        if w.held(t) or t.kind not in ("number", "quoted", "date"):
             return None
         end = t.end
-        if t.kind == "number" and (p := re.match(r"^\s*%", d.prompt[end:])):
+        if t.kind == "number" and (p := re.match(r"^\s*%", prompt[end:])):
             end += p.end()
-        if u := _UNITS.match(d.prompt[end:]):
+        if u := _UNITS.match(prompt[end:]):
             end += u.end()
         return t.value, end
     return None
 
 
-def _comparisons(d: Draft, spans: list[_Mention]) -> None:
+_OPERATORS: dict[str, Operator] = {"ne": "!=", "ge": ">=", "le": "<=", "gt": ">", "lt": "<", "eq": "=",
+                                   "between": "between", "nbetween": "not_between", "is": "="}  # fmt: skip
+
+
+def _comparisons(w: Play, spans: list[_Mention]) -> None:
+    d = w.view
     for m in _CMP.finditer(d.prompt):
-        if not _free(d, m.start(), m.end()):
+        if not w.open(m.start(), m.end()):
             continue
         op = next(k for k, v in m.groupdict().items() if v)
-        got = _operand(d, m.end())
+        got = _operand(w, m.end())
         if got is None:
             continue
         value, end = got
         if op in ("between", "nbetween"):
             rest = re.match(r"\s*(?:and|to|-)\s*", d.prompt[end:])
-            hi = _operand(d, end + rest.end()) if rest else None
+            hi = _operand(w, end + rest.end()) if rest else None
             if hi is None:
                 continue
             value, end = [value, hi[0]], hi[1]
-        hit, col_start = _column_before(d, spans, m.start())
-        if _taken(d, hit):
-            continue  # "average salary above 50,000": the column word is a measure's; a row filter would misread it
-        words = d.prompt[col_start:end]
-        column = _column_of(d, hit, words)
-        _check_value(d, column, value, words)
-        _shared_column(d, hit, column, words)
-        operators: dict[str, Operator] = {"ne": "!=", "ge": ">=", "le": "<=", "gt": ">", "lt": "<", "eq": "=",
-                                          "between": "between", "nbetween": "not_between", "is": "="}  # fmt: skip
-        operator = operators[op]
-        d.filters.append(Filter(column=column, operator=operator, value=value, provenance=words.strip()))
-        _mark(d, col_start, end)
-    # "1,000 or more", "5+", "3 and above"
-    for t in d.tokens.items:
-        if t.used or t.kind != "number":
-            continue
-        s = _SUFFIX_CMP.match(d.prompt[t.end :])
-        if s is None:
-            continue
-        end = t.end + s.end()
-        hit, col_start = _column_before(d, spans, t.start)
-        if _taken(d, hit):
-            continue
-        words = d.prompt[col_start:end]
-        column = _column_of(d, hit, words)
-        _check_value(d, column, t.value, words)
-        _shared_column(d, hit, column, words)
-        d.filters.append(Filter(column=column, operator=">=" if s.group("ge") else "<=", value=t.value,
-                                provenance=words.strip()))  # fmt: skip
-        _mark(d, col_start, end)
+        _compare(w, spans, m.start(), end, _OPERATORS[op], value)
 
 
-def _taken(d: Draft, hit: _Mention | None) -> bool:
+def _suffix_comparisons(w: Play, spans: list[_Mention]) -> None:
+    """"1,000 or more", "5+", "3 and above"."""
+    for t in w.view.tokens.items:
+        if w.held(t) or t.kind != "number":
+            continue
+        s = _SUFFIX_CMP.match(w.view.prompt[t.end :])
+        if s is not None:
+            _compare(w, spans, t.start, t.end + s.end(), ">=" if s.group("ge") else "<=", t.value)
+
+
+def _compare(w: Play, spans: list[_Mention], start: int, end: int, operator: Operator, value: object) -> None:
+    """The condition of the comparison in ``[start, end)`` on the column named before it."""
+    d = w.view
+    hit, col_start = _column_before(d, spans, start)
+    if _taken(w, hit):
+        return  # "average salary above 50,000": the column word is a measure's; a row filter would misread it
+    words = d.prompt[col_start:end]
+    column = _column_of(d, hit, words)
+    _check_value(d, column, value, words)
+    doubt = _shared_column(d, hit, column, words)
+    edits = [Edit.add("filters", Filter(column=column, operator=operator, value=value, provenance=words.strip()))]
+    w.take_free(col_start, end, *edits, *([Edit.add("doubts", doubt)] if doubt else []), why="a comparison")
+
+
+def _taken(w: Play, hit: _Mention | None) -> bool:
     """The column words before a comparison already belong to another clause (a measure: "average
     salary", "total fine"): the comparison binds to that clause, never to the rows' column."""
-    return hit is not None and isinstance(hit.m, ColumnMatch) and not _free(d, hit.start, hit.end)
+    return hit is not None and isinstance(hit.m, ColumnMatch) and not w.open(hit.start, hit.end)
 
 
-def _shared_column(d: Draft, hit: _Mention | None, column: str, words: str) -> None:
+def _shared_column(d: View, hit: _Mention | None, column: str, words: str) -> Doubt | None:
     """"rent over 100" where two tables of the plan both have a rent the word names as well: the linker's
     pick is the plan, the other is a reading checked on the warehouse (planner/ambiguity.py keeps the
     candidates among the plan's tables). A table word just before the column ("stall rent", "stalls
     with rent") settles it."""
     if hit is None or not isinstance(hit.m, ColumnMatch):
-        return
+        return None
     before = [t for t in d.tokens.items if t.end <= hit.start and t.kind == "word"]
     while before and before[-1].low in ("the", "its", "their", "a", "an", "of"):
         before.pop()
     if before and before[-1].low in ("with", "whose", "having", "where", "that", "which") and len(before) > 1:
         before.pop()  # "stalls with rent over 100", "markets whose rent is over 100"
     if before and _table_named(d, before[-1].text) == hit.m.table:
-        return
+        return None
     best = d.linker.columns(d.prompt[hit.start : hit.end])  # the spec's tables decide which are readings
     top = next((c.score for c in best if (c.table, c.column) == (hit.m.table, hit.m.column)), hit.m.score)
     family = _info(d, hit.m.table, hit.m.column).family
     others = tuple(dict.fromkeys(f"{c.table}.{c.column}" for c in best if c.table != hit.m.table and c.score >= top
                                  and _info(d, c.table, c.column).family == family))  # fmt: skip
-    if others:
-        d.doubts.append(Doubt("column_table", words.strip(), column, others))
+    return Doubt("column_table", words.strip(), column, others) if others else None
 
 
-def _table_named(d: Draft, word: str) -> str | None:
+def _table_named(d: View | Play, word: str) -> str | None:
     hits = d.linker.tables(word)
     return hits[0].table if hits and hits[0].score >= 0.85 else None
 
 
-def _check_value(d: Draft, column: str, value: object, words: str) -> None:
+def _check_value(d: View, column: str, value: object, words: str) -> None:
     table, col = column.split(".", 1)
     fam = _info(d, table, col).family
     values = value if isinstance(value, list) else [value]
@@ -275,13 +315,14 @@ def _check_value(d: Draft, column: str, value: object, words: str) -> None:
 # 2. text matches
 
 
-def _text_ops(d: Draft, spans: list[_Mention]) -> None:
+def _text_ops(w: Play, spans: list[_Mention]) -> None:
+    d = w.view
     for m in _TEXT_OP.finditer(d.prompt):
-        if not _free(d, m.start(), m.end()):
+        if not w.open(m.start(), m.end()):
             continue
         word = m.group("op").lower()
         toks = [t for t in d.tokens.items if t.start >= m.end()]
-        if not toks or toks[0].used:
+        if not toks or w.held(toks[0]):
             continue
         tok = toks[0]
         if tok.kind != "quoted" and (word.startswith(("includ", "mention", "like", "is")) or tok.kind != "word"):
@@ -307,59 +348,61 @@ def _text_ops(d: Draft, spans: list[_Mention]) -> None:
             cond = Not(not_=cond, provenance=words)
         else:
             cond.provenance = words
-        d.filters.append(cond)
-        _mark(d, col_start, tok.end)
+        w.take_free(col_start, tok.end, Edit.add("filters", cond), why="a text match")
 
 
 # ------------------------------------------------------------------------------------------------
 # 3. NULL tests
 
 
-def _null_tests(d: Draft, spans: list[_Mention]) -> None:
+def _null_tests(w: Play, spans: list[_Mention]) -> None:
+    d = w.view
     for s in spans:
-        if not isinstance(s.m, ColumnMatch) or not _free(d, s.start, s.end):
+        if not isinstance(s.m, ColumnMatch) or not w.open(s.start, s.end):
             continue
         column = f"{s.m.table}.{s.m.column}"
         after = _NULL_AFTER.match(d.prompt[s.end :])
         if after is not None:
             op: Operator = "is_null" if after.group("null") else "is_not_null"
             end = s.end + after.end()
-            d.filters.append(Filter(column=column, operator=op, provenance=d.prompt[s.start : end]))
-            _mark(d, s.start, end)
+            cond = Filter(column=column, operator=op, provenance=d.prompt[s.start : end])
+            w.take_free(s.start, end, Edit.add("filters", cond), why="a NULL test")
             continue
         before = _NULL_BEFORE.search(d.prompt, back(s.start), s.start)
-        if before is None or not _free(d, before.start(), s.start):
+        if before is None or not w.open(before.start(), s.start):
             continue
-        if before.group("pos") and _followed_by_condition(d, s.end):
+        if before.group("pos") and _followed_by_condition(w, s.end):
             continue
         op = "is_not_null" if before.group("pos") else "is_null"
-        d.filters.append(Filter(column=column, operator=op, provenance=d.prompt[before.start() : s.end]))
-        _mark(d, before.start(), s.end)
+        cond = Filter(column=column, operator=op, provenance=d.prompt[before.start() : s.end])
+        w.take_free(before.start(), s.end, Edit.add("filters", cond), why="a NULL test")
 
 
-def _related_null_tests(d: Draft, spans: list[_Mention]) -> None:
+def _related_null_tests(w: Play, spans: list[_Mention]) -> None:
     """"products without a category": the key pointing at that table is NULL ("with a category": NOT NULL)."""
+    d = w.view
     for s in spans:
-        if not isinstance(s.m, TableMatch) or s.m.table in in_play(d)[:1]:
+        if not isinstance(s.m, TableMatch) or s.m.table in w.in_play()[:1]:
             continue
         before = _NULL_BEFORE.search(d.prompt, back(s.start), s.start)
-        if before is None or not _free(d, before.start(), s.start):
+        if before is None or not w.open(before.start(), s.start):
             continue
-        if before.group("pos") and _followed_by_condition(d, s.end):
+        if before.group("pos") and _followed_by_condition(w, s.end):
             continue
-        key = _key_to(d, s.m.table)
+        key = _key_to(w, s.m.table)
         if key is None:
             continue
         op: Operator = "is_not_null" if before.group("pos") else "is_null"
-        d.filters.append(Filter(column=key, operator=op, provenance=d.prompt[before.start() : s.end]))
-        _mark(d, before.start(), s.end)
-        if op == "is_null" and s.m.table in d.tables:
-            d.tables.remove(s.m.table)  # no row to join: the table was named only to say it is missing
+        edits = [Edit.add("filters", Filter(column=key, operator=op, provenance=d.prompt[before.start() : s.end]))]
+        if op == "is_null" and s.m.table in w.tables:
+            edits.append(w.drop(s.m.table))  # no row to join: the table was named only to say it is missing
+        w.take_free(before.start(), s.end, *edits, why="a related row is missing")
 
 
-def _key_to(d: Draft, table: str) -> str | None:
+def _key_to(w: Play, table: str) -> str | None:
     """The column of a table in play that points at ``table`` (a foreign key, not the row's own key)."""
-    for t in in_play(d):
+    d = w.view
+    for t in w.in_play():
         if t == table:
             continue
         try:
@@ -375,7 +418,7 @@ def _key_to(d: Draft, table: str) -> str | None:
     return None
 
 
-def _own_key(d: Draft, table: str, column: str) -> bool:
+def _own_key(d: View, table: str, column: str) -> bool:
     """``accounts.account_id`` (or ``id``): the row's own key, even where no primary key is declared. It
     is what a related table points at, so it is never NULL for a missing related row ("accounts with
     no deals" is an anti join, not ``account_id IS NULL``)."""
@@ -384,10 +427,10 @@ def _own_key(d: Draft, table: str, column: str) -> bool:
     return low == "id" or bool(stem) and _table_named(d, stem) == table
 
 
-def _followed_by_condition(d: Draft, pos: int) -> bool:
+def _followed_by_condition(w: Play, pos: int) -> bool:
     """'with a discount code of X' / 'with amount over 5' is not a presence test."""
-    nxt = [t for t in d.tokens.items if t.start >= pos and t.kind != "punct"][:2]
-    return bool(nxt) and (nxt[0].used and nxt[0].low not in ("and", "or") or nxt[0].kind in ("number", "quoted", "op")
+    nxt = [t for t in w.view.tokens.items if t.start >= pos and t.kind != "punct"][:2]
+    return bool(nxt) and (w.explained(nxt[0]) and nxt[0].low not in ("and", "or") or nxt[0].kind in ("number", "quoted", "op")
                           or nxt[0].low in ("of", "is", "=", "equal", "equals", "like"))  # fmt: skip
 
 
@@ -395,7 +438,7 @@ def _followed_by_condition(d: Draft, pos: int) -> bool:
 # 4. values named in the request
 
 
-def _in_play_value(d: Draft, s: _Mention) -> _Mention:
+def _in_play_value(d: View, s: _Mention) -> _Mention:
     """A value the linker found in a table not in play, when a table in play holds it too ("pending
     transactions": transactions.status, not orders.status)."""
     play = in_play(d)
@@ -405,8 +448,9 @@ def _in_play_value(d: Draft, s: _Mention) -> _Mention:
     return _Mention(s.start, s.end, hits[0]) if hits else s
 
 
-def _values(d: Draft, spans: list[_Mention]) -> None:
-    vals = [_in_play_value(d, s) for s in spans if isinstance(s.m, ValueMatch) and _free(d, s.start, s.end)]
+def _values(w: Play, spans: list[_Mention]) -> None:
+    d = w.view
+    vals = [_in_play_value(d, s) for s in spans if isinstance(s.m, ValueMatch) and w.open(s.start, s.end)]
     i = 0
     while i < len(vals):
         group = [vals[i]]
@@ -416,16 +460,17 @@ def _values(d: Draft, spans: list[_Mention]) -> None:
             first, other = group[0].m, nxt.m
             assert isinstance(first, ValueMatch) and isinstance(other, ValueMatch)  # _in_play_value keeps values
             same = (other.table, other.column) == (first.table, first.column)
-            if same and _VALUE_LINK.match(gap) and _free(d, group[-1].end, nxt.start):
+            if same and _VALUE_LINK.match(gap) and w.open(group[-1].end, nxt.start):
                 group.append(nxt)
                 i += 1
             else:
                 break
         i += 1
-        _value_condition(d, spans, group)
+        _value_condition(w, spans, group)
 
 
-def _value_condition(d: Draft, spans: list[_Mention], group: list[_Mention]) -> None:
+def _value_condition(w: Play, spans: list[_Mention], group: list[_Mention]) -> None:
+    d = w.view
     first = group[0].m
     assert isinstance(first, ValueMatch)
     key = (first.table, first.column)
@@ -435,66 +480,66 @@ def _value_condition(d: Draft, spans: list[_Mention], group: list[_Mention]) -> 
     # the column named after ("web or store channels"), with "in the"/"through the" before the values
     for s in spans:
         if isinstance(s.m, ColumnMatch) and (s.m.table, s.m.column) == key and s.start >= end:
-            if re.match(r"^\s*$", d.prompt[end : s.start]) and _free(d, s.start, s.end):
+            if re.match(r"^\s*$", d.prompt[end : s.start]) and w.open(s.start, s.end):
                 end = s.end
                 lead = _VALUE_LEAD.search(d.prompt, back(start), start)
-                if lead and _free(d, lead.start(), start):
+                if lead and w.open(lead.start(), start):
                     start = lead.start()
             break
     if start == group[0].start:  # "came in via web", "that arrived through the store": how the row came to be
         lead = _ARRIVAL.search(d.prompt, back(start), start)
-        if lead and _free(d, lead.start(), start):
+        if lead and w.open(lead.start(), start):
             start = lead.start()
     ones = re.match(r"^\s+ones?\b", d.prompt[end:], re.IGNORECASE)  # "cancelled ones"
     if ones:
         end += ones.end()
     neg = _NEGATION.search(d.prompt, back(start), start)
-    negated = neg is not None and _free(d, neg.start(), start)
+    negated = neg is not None and w.open(neg.start(), start)
     if negated and neg is not None:
         start = neg.start()
     # the column named before ("status is shipped", "channel not in web, store")
     for s in reversed(spans):
         if isinstance(s.m, ColumnMatch) and (s.m.table, s.m.column) == key and s.end <= start:
-            if _COL_TO_VALUE.match(d.prompt[s.end : start]) and _free(d, s.start, s.end):
+            if _COL_TO_VALUE.match(d.prompt[s.end : start]) and w.open(s.start, s.end):
                 start = s.start
             break
     close = re.match(r"^\s*\)", d.prompt[end:])
     if close:
         end += close.end()
-    _add_value_filter(d, column, values, negated, d.prompt[start:end].strip())
-    if d.base is None:
-        d.use_table(first.table)
-    _mark(d, start, end)
+    cond = _value_filter(column, values, negated, d.prompt[start:end].strip())
+    edits = [Edit.add("filters", cond)] + ([w.use(first.table)] if w.base is None else [])
+    w.take_free(start, end, *edits, why="a value the warehouse holds")
 
 
-def _add_value_filter(d: Draft, column: str, values: list[object], negated: bool, words: str) -> None:
+def _value_filter(column: str, values: list[object], negated: bool, words: str) -> Filter:
     if len(values) == 1 and isinstance(values[0], bool):
-        d.filters.append(Filter(column=column, operator="=", value=values[0] != negated, provenance=words))
-    elif len(values) == 1:
-        d.filters.append(Filter(column=column, operator="!=" if negated else "=", value=values[0], provenance=words))
-    else:
-        d.filters.append(Filter(column=column, operator="not_in" if negated else "in", value=values, provenance=words))
+        return Filter(column=column, operator="=", value=values[0] != negated, provenance=words)
+    if len(values) == 1:
+        return Filter(column=column, operator="!=" if negated else "=", value=values[0], provenance=words)
+    return Filter(column=column, operator="not_in" if negated else "in", value=values, provenance=words)
 
 
-def _non_values(d: Draft) -> None:
+def _non_values(w: Play) -> None:
     """"non-cancelled orders": a value the linker did not see because of its prefix."""
+    d = w.view
     for m in _NON.finditer(d.prompt):
-        if not _free(d, m.start(), m.end()):
+        if not w.open(m.start(), m.end()):
             continue
         hits = [v for v in d.linker.values(m.group("word"), in_play(d) or None) if v.score >= 0.88]
         if hits:
             v = hits[0]
-            _add_value_filter(d, f"{v.table}.{v.column}", [v.value], True, m.group(0))
-            _mark(d, m.start(), m.end())
+            cond = _value_filter(f"{v.table}.{v.column}", [v.value], True, m.group(0))
+            w.take_free(m.start(), m.end(), Edit.add("filters", cond), why="a value, negated by 'non'")
 
 
-def _in_lists(d: Draft, spans: list[_Mention]) -> None:
+def _in_lists(w: Play, spans: list[_Mention]) -> None:
     """``status in ('shipped', 'pending')`` / ``status not in ('a', 'b')``: literals in parentheses."""
+    d = w.view
     for m in _IN_LIST.finditer(d.prompt):
         close = d.prompt.find(")", m.end())
-        if close < 0 or not _free(d, m.start(), close + 1):
+        if close < 0 or not w.open(m.start(), close + 1):
             continue
-        lits = [t for t in _tokens_in(d, m.end(), close) if t.kind in ("quoted", "number", "date", "word")]
+        lits = [t for t in d.tokens.overlapping(m.end(), close) if t.kind in ("quoted", "number", "date", "word")]
         if not lits or any(t.kind == "word" and t.low not in ("or", "and") for t in lits):
             continue
         values = [t.value for t in lits if t.kind != "word"]
@@ -502,8 +547,8 @@ def _in_lists(d: Draft, spans: list[_Mention]) -> None:
         if hit is None or not isinstance(hit.m, ColumnMatch):
             continue
         column = f"{hit.m.table}.{hit.m.column}"
-        d.filters.append(Filter(column=column, operator="not_in" if m.group("neg") else "in", value=values,
-                                provenance=d.prompt[col_start : close + 1]))  # fmt: skip
-        _mark(d, col_start, close + 1)
+        cond = Filter(column=column, operator="not_in" if m.group("neg") else "in", value=values,
+                      provenance=d.prompt[col_start : close + 1])  # fmt: skip
+        w.take_free(col_start, close + 1, Edit.add("filters", cond), why="a list of values")
 
 

@@ -9,7 +9,10 @@ sessions" — and says what to do with those rows:
   customer exists" / "with a matching customer": the related table comes into play and the
   default inner join drops them (a NULL key, as for anonymous sessions, drops too);
 - kept ("keep orders even if the customer is unknown", "including products without a
-  category", "don't drop..."): ``d.preserve_base = True`` (left joins from the base).
+  category", "don't drop..."): ``preserve_base`` (left joins from the base);
+- neither, where the related table points at the base ("accounts with no deals"): an anti join
+  (the base rows no related row points at). Not where the missing thing is the request's own
+  rows' key ("anonymous sessions without a user_id"): those are rows to leave out, not an anti join.
 
 Without such a verb ("products without a category") the clause is a NULL test, left to ``filters``.
 The related thing must be a table (or a key column pointing at one); otherwise the clause is not
@@ -19,12 +22,14 @@ about orphans ("drop customers without an email") and is left alone.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from datamorph.errors import DataMorphError
-from datamorph.planner.draft import Draft
+from datamorph.planner.claims import Claim, Edit, Span, View
 from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.linking import TableMatch
-from datamorph.planner.recognizers.common import in_play, mentions
+from datamorph.planner.recognizers.common import mention_span, mentions
+from datamorph.planner.recognizers.filter_base import Play
 from datamorph.spec import Filter
 
 _W = r"[A-Za-z_][\w]*"
@@ -84,50 +89,98 @@ _KEEP = re.compile(
     re.IGNORECASE,
 )
 _EVEN = re.compile(r"\beven\s+(?:if|when|where|though|those|the\s+ones|ones)\b|\bwith\s+or\s+", re.IGNORECASE)
+_TABLE_WORD = re.compile(r"\s+(?:tables?|datasets?)\b", re.IGNORECASE)
 _CLAUSE = re.compile(r"[^.;!?\n,]+")
 _CONNECT = frozenset(STOPWORDS | {"or", "and", "only", "even", "if", "when", "just", "simply", "safely", "too",
                                   "also", "any", "those", "ones", "can", "should", "may", "be", "not"})  # fmt: skip
 
 
-def recognize(d: Draft) -> None:
-    """Bring related tables into play for orphan-row clauses; set ``preserve_base`` when they are kept."""
+@dataclass
+class _Found:
+    start: int
+    end: int
+    tables: list[str]
+    kind: str  # missing, exists, anon (the rows' own key is missing: "anonymous sessions")
+
+
+@dataclass
+class _Work(Play):
+    """This recognizer's claims, and the draft's ``required_tables``/``anti_tables`` once they apply."""
+
+    required: list[str] = field(default_factory=list)
+    anti: list[str] = field(default_factory=list)
+
+
+def rule(d: View) -> list[Claim]:
+    """Bring related tables into play for orphan-row clauses; keep base rows (left joins) when they are kept."""
     if d.base is None:
-        return
+        return []
+    w = _Work(d, base=d.base, tables=list(d.tables), required=list(d.required_tables), anti=list(d.anti_tables))
     for clause in _CLAUSE.finditer(d.prompt):
-        _clause(d, clause.start(), clause.end())
+        _clause(w, clause.start(), clause.end())
+    return w.claims
 
 
-def _clause(d: Draft, cstart: int, cend: int) -> None:
-    text = d.prompt[:cend]
-    found: list[tuple[int, int, list[str], str]] = []  # start, end, related tables, kind (missing/exists)
-    nulls: list[Filter] = []  # anonymous rows with no table to join: a NOT NULL test instead
+def _clause(w: _Work, cstart: int, cend: int) -> None:
+    found, nulls = _found(w, cstart, cend)
+    if found:
+        _subject(w, w.view.prompt[cstart : min(f.start for f in found)], [t for f in found for t in f.tables])
+    found = [f for f in found if any(t != w.base for t in f.tables)]
+    if not found:
+        return
+    clause = w.view.prompt[cstart:cend]
+    mode, verbs = _mode(w, clause, found)
+    if mode is None:
+        return  # "products without a category": a NULL test, for filters
+    _take_clause(w, cstart, found, [(cstart + v.start(), cstart + v.end()) for v in verbs], mode)
+    tables = sorted({t for f in found for t in f.tables})
+    if mode == "anti":
+        related = [t for t in tables if t != w.base]  # the base's own rows are what is kept
+        w.edit(*[e for t in related for e in _anti_join(w, t)],
+               Edit.add("notes", f"only {w.base} rows without a matching {', '.join(related)} row"))
+        return
+    edits = [Edit.set("preserve_base", True)] if mode == "keep" else [Edit.add("filters", *nulls)] if nulls else []
+    note = f"{'keep' if mode == 'keep' else 'drop'} rows without a matching {', '.join(tables)} row"
+    w.edit(*edits, Edit.add("notes", note))
+
+
+def _found(w: _Work, cstart: int, cend: int) -> tuple[list[_Found], list[Filter]]:
+    """The phrases of the clause that name a related thing missing (or present), and NOT NULL tests of
+    anonymous rows that have no table to join."""
+    text = w.view.prompt[:cend]
+    found: list[_Found] = []
+    nulls: list[Filter] = []
     for kind, rxs in (("missing", _MISSING), ("exists", _EXISTS)):
         for rx in rxs:
             for m in rx.finditer(text, cstart):
-                if any(m.start() < e and s < m.end() for s, e, _, _ in found) or not _free(d, m.start(), m.end()):
+                if _overlaps(found, m.start(), m.end()) or not _open(w, m.start(), m.end()):
                     continue
-                rel = _related(d, m.group("x"), m.groupdict().get("y"))
+                rel = _related(w, m.group("x"), m.groupdict().get("y"))
                 if rel:
-                    found.append((m.start(), m.end(), rel, kind))
+                    found.append(_Found(m.start(), m.end(), rel, kind))
     for m in _ANON.finditer(text, cstart):
-        if _free(d, m.start(), m.end()) and not any(m.start() < e and s < m.end() for s, e, _, _ in found):
-            anon = _anonymous(d, m.group("s"))
+        if _open(w, m.start(), m.end()) and not _overlaps(found, m.start(), m.end()):
+            anon = _anonymous(w, m.group("s"))
             if anon is not None:
-                found.append((m.start(), m.end(), anon[0], "missing"))
+                found.append(_Found(m.start(), m.end(), anon[0], "anon"))
                 if anon[1] is not None:
                     nulls.append(anon[1])
-    if found:
-        _subject(d, d.prompt[cstart : min(s for s, *_ in found)], [t for *_, rel, _ in found for t in rel])
-    found = [f for f in found if any(t != d.base for t in f[2])]
-    if not found:
-        return
-    first, last = min(s for s, *_ in found), max(e for _, e, *_ in found)
-    clause = d.prompt[cstart:cend]
+    return found, nulls
+
+
+def _overlaps(found: list[_Found], start: int, end: int) -> bool:
+    return any(start < f.end and f.start < end for f in found)
+
+
+def _mode(w: _Work, clause: str, found: list[_Found]) -> tuple[str | None, list[re.Match[str]]]:
+    """What the clause says to do with the rows (drop, keep, anti, or None: not an orphan clause) and the
+    verbs that say it."""
     not_drop = _NOT_DROP.search(clause)
     drop = None if not_drop else _DROP.search(clause)
     keep = not_drop or _KEEP.search(clause)
     even = _EVEN.search(clause)
-    if all(k == "exists" for *_, k in found):
+    mode: str | None
+    if all(f.kind == "exists" for f in found):
         mode = "keep" if even else "drop"
     elif even or not_drop:
         mode = "keep"
@@ -135,49 +188,49 @@ def _clause(d: Draft, cstart: int, cend: int) -> None:
         mode = "drop"
     elif keep is not None:
         mode = "keep"
-    elif _anti(d, found):
+    elif _anti(w, found):
         mode = "anti"  # "accounts with no deals": accounts without a matching deal row
     else:
-        return  # "products without a category": a NULL test, for filters
+        mode = None
     verbs = [v for v in (not_drop, drop if mode == "drop" else None, keep if mode == "keep" else None, even) if v]
-    for v in verbs:
-        first, last = min(first, cstart + v.start()), max(last, cstart + v.end())
-    for s, e, rel, _ in found:
-        for t in rel:
-            d.use_table(t)
-            if mode == "drop" and t not in d.required_tables:
-                d.required_tables.append(t)  # joined (inner) to drop rows whose t is missing
-        _mark(d, s, e)
-    for v in verbs:
-        _mark(d, cstart + v.start(), cstart + v.end())
-    nouns = _table_spans(d)
-    for tok in d.tokens.items:  # the small words and table nouns in between
-        if first <= tok.start and tok.end <= last and not tok.used and (
-            tok.low in _CONNECT or _is_table_word(d, tok.text) or any(s <= tok.start and tok.end <= e for s, e in nouns)
-        ):
-            tok.used = True
-    for tok in reversed([t for t in d.tokens.within(cstart, first)]):
-        if tok.low in _CONNECT or _is_table_word(d, tok.text) or any(s <= tok.start and tok.end <= e for s, e in nouns):
-            tok.used, first = True, tok.start  # the rows the clause is about: "products with no category ..."
-            continue
-        break
-    lead = re.search(r"^\s*(?:(?:but|and|also|then|please|just|simply|otherwise|so)\s+)+", d.prompt[cstart:first], re.I)
+    return mode, verbs
+
+
+def _take_clause(w: _Work, cstart: int, found: list[_Found], verbs: list[Span], mode: str) -> None:
+    """Claim the clause's phrases (bringing their tables in), its verbs, and the small words around them."""
+    first = min([f.start for f in found] + [a for a, _ in verbs])
+    last = max([f.end for f in found] + [b for _, b in verbs])
+    for f in found:
+        edits: list[Edit] = []
+        for t in f.tables:
+            edits.append(w.use(t))
+            if mode == "drop" and t not in w.required:
+                w.required.append(t)  # joined (inner) to drop rows whose t is missing
+                edits.append(Edit.add("required_tables", t))
+        w.take_free(f.start, f.end, *edits, why=f"rows whose {', '.join(f.tables)} row is missing ({mode})")
+    for a, b in verbs:
+        w.take_free(a, b, why=f"what to do with those rows ({mode})")
+    tokens = w.view.tokens
+    nouns = _table_spans(w)
+    between = [t for t in tokens.within(first, last)
+               if not w.explained(t) and _small_or_table(w, t.text, t.start, t.end, nouns)]  # fmt: skip
+    for tok in reversed(tokens.within(cstart, first)):  # the rows the clause is about: "products with no category"
+        if not _small_or_table(w, tok.text, tok.start, tok.end, nouns):
+            break
+        between.append(tok)
+        first = tok.start
+    w.take_spans(sorted((t.start, t.end) for t in between), why="the small words and the rows the clause is about")
+    prompt = w.view.prompt
+    lead = re.search(r"^\s*(?:(?:but|and|also|then|please|just|simply|otherwise|so)\s+)+", prompt[cstart:first], re.I)
     if lead:
-        _mark(d, cstart + lead.start(), cstart + lead.end())
-    only = re.search(r"\b(?:only|just)\s+(?:the\s+)?(?:\w+\s+){0,2}$", d.prompt[cstart:first], re.IGNORECASE)
+        w.take_free(cstart + lead.start(), cstart + lead.end(), why="leads the clause")
+    only = re.search(r"\b(?:only|just)\s+(?:the\s+)?(?:\w+\s+){0,2}$", prompt[cstart:first], re.IGNORECASE)
     if only and mode == "drop":
-        _mark(d, cstart + only.start(), cstart + only.start() + 4)
-    tables = sorted({t for *_, rel, _ in found for t in rel})
-    if mode == "anti":
-        for t in tables:
-            _anti_join(d, t)
-        d.notes.append(f"only {d.base} rows without a matching {', '.join(tables)} row")
-        return
-    if mode == "keep":
-        d.preserve_base = True
-    else:
-        d.filters.extend(nulls)
-    d.notes.append(f"{'keep' if mode == 'keep' else 'drop'} rows without a matching {', '.join(tables)} row")
+        w.take_free(cstart + only.start(), cstart + only.start() + 4, why="only those with a match")
+
+
+def _small_or_table(w: _Work, text: str, start: int, end: int, nouns: list[Span]) -> bool:
+    return text.lower() in _CONNECT or _is_table_word(w, text) or any(s <= start and end <= e for s, e in nouns)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -187,19 +240,20 @@ _AGGREGATE_CUE = re.compile(r"\b(?:count|counts|number\s+of|how\s+many|totals?|s
                             r"(?:show|with|as)\s+(?:a\s+)?0)\b", re.IGNORECASE)  # fmt: skip
 
 
-def _anti(d: Draft, found: list[tuple[int, int, list[str], str]]) -> bool:
+def _anti(w: _Work, found: list[_Found]) -> bool:
     """"accounts with no deals", "authors that have no books", "members who never borrowed a book": the
     related table points at the base (one base row, many related rows), so the request asks for the base
     rows that no related row points at. Where the request counts or totals ("with no orders must appear
     with 0"), the clause is a wish to keep groups, which the aggregates read."""
-    if d.base is None or _AGGREGATE_CUE.search(d.prompt):
+    base = w.base
+    if base is None or _AGGREGATE_CUE.search(w.view.prompt):
         return False
-    related = {t for *_, rel, kind in found for t in rel if t != d.base}
-    return bool(related) and all(k == "missing" for *_, k in found) and all(
-        _child_key(d, d.base, t) is not None for t in related)
+    related = {t for f in found for t in f.tables if t != base}
+    return bool(related) and all(f.kind == "missing" for f in found) and all(
+        _child_key(w, base, t) is not None for t in related)
 
 
-def _child_key(d: Draft, base: str, table: str) -> str | None:
+def _child_key(d: View | Play, base: str, table: str) -> str | None:
     """The column of ``table`` that points at ``base``'s own key (``deals.account_id`` → accounts), if any."""
     try:
         edges = d.linker.join_path([base, table])
@@ -214,7 +268,7 @@ def _child_key(d: Draft, base: str, table: str) -> str | None:
     return f"{table}.{col}"
 
 
-def _own_key(d: Draft, table: str, column: str) -> bool:
+def _own_key(d: View | Play, table: str, column: str) -> bool:
     """The table's own key: its primary key, ``id``, or ``<table>_id`` where no key is declared."""
     info = d.catalog.table(table)
     low = column.lower()
@@ -224,59 +278,68 @@ def _own_key(d: Draft, table: str, column: str) -> bool:
     return low == "id" or bool(stem) and _table(d, stem) == info.name
 
 
-def _anti_join(d: Draft, table: str) -> None:
+def _anti_join(w: _Work, table: str) -> list[Edit]:
     """Base rows with no row in ``table``: a left join to it, and its key pointing back is NULL (an equality
     join never matches a NULL, so the key is NULL exactly on the base rows without a match)."""
-    assert d.base is not None
-    key = _child_key(d, d.base, table)
-    assert key is not None
-    d.use_table(table)
-    d.preserve_base = True
-    if table not in d.anti_tables:
-        d.anti_tables.append(table)
-    d.filters.append(Filter(column=key, operator="is_null", provenance=f"no matching {table} row"))
+    key = _child_key(w, w.base, table) if w.base is not None else None
+    if key is None:  # _anti checked every related table: not reached
+        return []
+    edits = [w.use(table), Edit.set("preserve_base", True)]
+    if table not in w.anti:
+        w.anti.append(table)
+        edits.append(Edit.add("anti_tables", table))
+    return [*edits, Edit.add("filters", Filter(column=key, operator="is_null", provenance=f"no matching {table} row"))]
 
 
-def _free(d: Draft, start: int, end: int) -> bool:
-    return not any(t.used for t in d.tokens.overlapping(start, end) if t.kind in ("word", "quoted")
-                   and t.low not in _CONNECT and not _is_table_word(d, t.text))  # fmt: skip
+def _open(w: _Work, start: int, end: int) -> bool:
+    """No word of ``[start, end)`` is held, other than the names of tables (explained, yet free for a phrase
+    about missing rows: "orders whose customer isn't in the customers table")."""
+    cut = start
+    for a, b in sorted(_table_spans(w)):
+        if b <= cut or a >= end:
+            continue
+        if a > cut and not w.free(cut, a):
+            return False
+        cut = max(cut, b)
+    return cut >= end or w.free(cut, end)
 
 
-def _mark(d: Draft, start: int, end: int) -> None:
-    for t in d.tokens.items:
-        if t.start < end and t.end > start:
-            t.used = True
+def _table_spans(w: _Work) -> list[Span]:
+    """Where the request names a table: the linker's table mentions, with "table" after one ("the customers table")."""
+    out: list[Span] = []
+    for m in mentions(w.view):
+        span = mention_span(w.view, m) if isinstance(m, TableMatch) else None
+        if span is not None:
+            after = _TABLE_WORD.match(w.view.prompt, span[1])
+            out.append((span[0], after.end() if after else span[1]))
+    return out
 
 
-def _table_spans(d: Draft) -> list[tuple[int, int]]:
-    texts = {m.text.lower() for m in mentions(d) if isinstance(m, TableMatch)}
-    return [(m.start(), m.end()) for x in texts for m in re.finditer(rf"\b{re.escape(x)}\b", d.prompt, re.IGNORECASE)]
-
-
-def _subject(d: Draft, before: str, related: list[str]) -> None:
+def _subject(w: _Work, before: str, related: list[str]) -> None:
     """The rows the clause is about are the base ("leave out employees whose department isn't in the
     departments table": employees, even when "departments table" was named first)."""
-    if d.base not in related:
+    if w.base not in related:
         return
     words = re.findall(r"[A-Za-z_]\w*", before)
     for n in (2, 1):
         if len(words) >= n:
-            t = _table(d, " ".join(words[-n:]))
+            t = _table(w, " ".join(words[-n:]))
             if t is not None and t not in related:
-                old = d.base
-                d.base = t
-                d.tables = [x for x in d.tables if x != t]
+                old = w.base
+                w.base = t
+                w.tables = [x for x in w.tables if x != t]
                 if old is not None:
-                    d.tables.insert(0, old)
+                    w.tables.insert(0, old)
+                w.edit(Edit.set("base", t), Edit.set("tables", list(w.tables)), why=f"the clause is about {t}")
                 return
 
 
-def _is_table_word(d: Draft, word: str) -> bool:
+def _is_table_word(d: View | Play, word: str) -> bool:
     hits = d.linker.tables(word)
     return bool(hits) and hits[0].score >= 0.85
 
 
-def _related(d: Draft, phrase: str, table_phrase: str | None) -> list[str]:
+def _related(d: Play, phrase: str, table_phrase: str | None) -> list[str]:
     """The tables the (possibly listed) phrase names: "product or its category" → products, categories."""
     if table_phrase:
         t = _table(d, table_phrase)
@@ -294,16 +357,16 @@ def _related(d: Draft, phrase: str, table_phrase: str | None) -> list[str]:
     return out
 
 
-def _table(d: Draft, phrase: str) -> str | None:
+def _table(d: View | Play, phrase: str) -> str | None:
     hits = d.linker.tables(phrase)
     if hits and hits[0].score >= 0.85:
         return hits[0].table
     return None
 
 
-def _key_target(d: Draft, phrase: str) -> str | None:
+def _key_target(d: Play, phrase: str) -> str | None:
     """"department_id" / "department id" (a key column of a table in play) → the table it points at."""
-    for cm in d.linker.columns(phrase, in_play(d))[:1]:
+    for cm in d.linker.columns(phrase, d.in_play())[:1]:
         stem = re.sub(r"_(?:id|key|code|no|number)$", "", cm.column.lower())
         if stem == cm.column.lower():
             return None
@@ -311,7 +374,7 @@ def _key_target(d: Draft, phrase: str) -> str | None:
     return None
 
 
-def _anonymous(d: Draft, phrase: str) -> tuple[list[str], Filter | None] | None:
+def _anonymous(d: Play, phrase: str) -> tuple[list[str], Filter | None] | None:
     """"anonymous sessions": the sessions' key to a person table is NULL. The person table, if there is one."""
     table = _table(d, phrase) or (d.base if any(h.table == d.base for h in d.linker.tables(phrase)[:1]) else None)
     if table is None:
