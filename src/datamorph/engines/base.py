@@ -5,6 +5,10 @@ implements write–audit–publish: ``stage`` materialises a result in a staging
 schema, validation reads it there, ``publish`` swaps it into the target in one
 transaction (keeping the previous version in a history schema), ``rollback``
 restores the previous version. Source tables are never written.
+
+``Engine.publish`` and ``Engine.rollback`` are template methods: the order of the steps, the checks,
+the history names (``target__vN``) and the results are here; each engine supplies the hooks (its
+transaction, how a table is swapped in, how a history version is stored and restored).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -20,9 +24,11 @@ from datamorph.catalog import Catalog, ColumnInfo, TableInfo
 from datamorph.engines.names import split_qualified
 from datamorph.errors import (
     CatalogError,
+    ConcurrencyError,
     ConfigError,
     DataMorphError,
     ExecutionError,
+    PublishError,
     RollbackError,
     TableNotFound,
     TargetConflict,
@@ -189,6 +195,15 @@ class StagingTable:
 
 
 @dataclass
+class Current:
+    """The object now called like the target, as the publish and rollback skeleton sees it."""
+
+    kind: str  # 'table', 'view', ...
+    managed: bool  # it carries DataMorph's comment (MANAGED_MARK)
+    handle: Any = None  # what the engine needs to move it (an oid and name, a catalog entry)
+
+
+@dataclass
 class RollbackResult:
     target: str
     restored_from: str  # history table that became the target again
@@ -275,13 +290,43 @@ class Engine(ABC):
     def drop_staged(self, staged: str) -> None:
         """Drop a staging table (no error if it is gone)."""
 
-    @abstractmethod
+    # -- publish and rollback: the skeleton (engines fill in the hooks below) ---------------------
     def publish(self, staged: str, target: str, run_id: str) -> PublishResult:
-        """In one transaction: keep the current target in history, make the staged table the target."""
+        """In one transaction: keep the current target in history, make the staged table the target.
 
-    @abstractmethod
+        The steps, in order: the target's kind is checked (before the transaction where
+        :attr:`CHECK_IN_TRANSACTION` is false); inside :meth:`_switch_transaction` the staged table must
+        exist, a current target must be a table (:meth:`_before_replace` may refuse it too), it goes to
+        history (:meth:`_archive`), the staged table becomes the target (:meth:`_swap_in`), marked as
+        published by ``run_id``; then the transaction commits.
+        """
+        from datamorph.testhook import pause
+
+        tname, sname = self._target_name(target), self._staged_name(staged)
+        self._require_writable(f"publish '{tname}'", PublishError)
+        with self._writing():
+            if not self.CHECK_IN_TRANSACTION:
+                self._refuse_replacing(tname, self._target_kind(tname))
+            with self._switching("publish", tname, sname, staged, run_id) as con:
+                source = self._staged_table(con, sname)
+                if source is None:
+                    raise self.staged_missing(tname, staged, run_id)
+                current = self._current_target(con, tname)
+                previous = None
+                if current is not None:
+                    self._refuse_replacing(tname, current.kind)
+                    self._before_replace(con, current, tname, PublishError)
+                    previous = self._archive(con, current, tname, run_id)
+                rows = self._swap_in(con, source, tname, f"{MANAGED_MARK} published by run {run_id}")
+                pause("publish:commit", run_id)
+        return PublishResult(target=tname, rows=int(rows or 0), previous_version=previous)
+
     def rollback(self, target: str) -> RollbackResult:
         """Make the latest history version of ``target`` the target again (the current one goes to history).
+
+        The checks (:meth:`check_rollback`) run before the transaction, or inside it where
+        :attr:`CHECK_IN_TRANSACTION`; the newest version whose table still exists is restored
+        (:meth:`_restore`) in one transaction with the archiving of the current target.
 
         Raises:
             TableNotFound: ``target`` is neither a table nor has history (:meth:`unknown_target`).
@@ -289,6 +334,174 @@ class Engine(ABC):
                 or its name is not a valid target (:func:`datamorph.names.check_target`).
             RollbackError: it has no earlier version, or is a view.
         """
+        from datamorph.names import check_target
+
+        tname = self._target_name(check_target(target))
+        self._require_writable(f"roll back '{tname}'", RollbackError)
+        with self._writing():
+            versions: list[VersionInfo] | None = None
+            if not self.CHECK_IN_TRANSACTION:
+                versions = self.history(tname)
+                kind = self._target_kind(tname)
+                self.check_rollback(tname, kind, versions, kind == "table" and self.is_managed(tname))
+            with self._switching("rollback", tname) as con:
+                current = self._current_target(con, tname)
+                if versions is None:
+                    versions = self.history(tname)
+                    self.check_rollback(tname, None if current is None else current.kind, versions,
+                                        current is not None and current.managed)  # fmt: skip
+                source = next((found for v in versions
+                               if (found := self._history_version(con, self._bare(v.table))) is not None), None)  # fmt: skip
+                if source is None:
+                    raise self.no_earlier_version(tname)
+                name, handle = source
+                replaced = None
+                if current is not None:
+                    self._before_replace(con, current, tname, RollbackError)
+                    replaced = self._archive(con, current, tname, ROLLBACK_RUN_ID)
+                rows = self._restore(con, handle, tname, f"{MANAGED_MARK} restored from {name} by rollback")
+        return RollbackResult(target=tname, restored_from=self._history_display(name),
+                              replaced_version=replaced, extra={"rows": int(rows or 0)})  # fmt: skip
+
+    def _archive(self, con: Any, current: Current, target: str, run_id: str) -> str:
+        """Put the current target into history as the next version and record it; the version's display name."""
+        hist = self._history_name(con, target)
+        rows = self._store_version(con, current, hist)
+        self._record_version(con, target, hist, run_id, rows)
+        return self._history_display(hist)
+
+    def _history_name(self, con: Any, target: str) -> str:
+        """``target__vN``: N one past the versions recorded for ``target``, then past any table of that name."""
+        n = self._version_count(con, target) + 1
+        while self._history_name_taken(con, hist := self._history_table_name(target, n)):
+            n += 1
+        return hist
+
+    def _history_table_name(self, target: str, n: int) -> str:
+        """The name of version ``n`` of ``target`` (engines with name limits shorten it)."""
+        return f"{target}__v{n}"
+
+    def _refuse_replacing(self, tname: str, kind: str | None) -> None:
+        if kind is not None and kind != "table":
+            raise PublishError(f"target '{tname}' is a {kind}, not a table; refusing to replace it",
+                               hint="choose another target name (DataMorph never overwrites views or source data)",
+                               target=tname)  # fmt: skip
+
+    @staticmethod
+    def staged_missing(tname: str, staged: str, run_id: str) -> PublishError:
+        """The error for a publish whose staging table is gone."""
+        return PublishError(f"publishing '{tname}' failed: staging table '{staged}' does not exist",
+                            hint="stage the result again (it may have been dropped); the target was left unchanged",
+                            target=tname, staged=staged, run_id=run_id)  # fmt: skip
+
+    @contextmanager
+    def _switching(self, action: str, tname: str, sname: str = "", staged: str = "",
+                   run_id: str = "") -> Iterator[Any]:  # fmt: skip
+        """:meth:`_switch_transaction`, with the engine's errors (:meth:`_engine_errors`) turned into
+        DataMorph's: ConcurrencyError for a lock wait that timed out, else PublishError or RollbackError."""
+        try:
+            with self._switch_transaction(tname) as con:
+                yield con
+        except self._engine_errors() as e:
+            if self._is_lock_timeout(e):
+                if action == "publish":
+                    raise ConcurrencyError(f"target '{tname}' is being published by another run",
+                                           hint=f"waited {self.lock_timeout:g}s; the target was left unchanged; "
+                                           "retry later", target=tname) from e  # fmt: skip
+                raise ConcurrencyError(f"target '{tname}' is being written by another run",
+                                       hint=f"waited {self.lock_timeout:g}s; retry later", target=tname) from e
+            if action == "publish":
+                if self._staged_gone(sname):
+                    raise self.staged_missing(tname, staged, run_id) from e
+                raise PublishError(f"publishing '{tname}' failed: {self._error_text(e)}",
+                                   hint="the transaction was rolled back; the target was left unchanged",
+                                   target=tname, staged=staged, run_id=run_id) from e  # fmt: skip
+            raise RollbackError(f"rolling back '{tname}' failed: {self._error_text(e)}",
+                                hint="the transaction was rolled back; the target was left unchanged",
+                                target=tname) from e  # fmt: skip
+
+    # hooks of the skeleton: what each engine does its own way
+    CHECK_IN_TRANSACTION: ClassVar[bool] = False  # check the target inside the switch transaction (under its lock)
+    lock_timeout: float = 30.0
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Held around a whole publish or rollback (a per-connection mutex, schema setup)."""
+        yield
+
+    @abstractmethod
+    def _switch_transaction(self, tname: str) -> AbstractContextManager[Any]:
+        """The one transaction a publish or rollback switches the target in; yields what the hooks take as ``con``."""
+
+    def _engine_errors(self) -> tuple[type[BaseException], ...]:
+        """The engine's own errors that :meth:`_switching` turns into DataMorph's (none: they pass)."""
+        return ()
+
+    def _is_lock_timeout(self, error: BaseException) -> bool:
+        return False
+
+    def _error_text(self, error: BaseException) -> str:
+        return str(error)
+
+    def _staged_gone(self, sname: str) -> bool:
+        """After a failed publish: whether its staging table is missing (engines that do not check first)."""
+        return False
+
+    def _target_kind(self, tname: str) -> str | None:
+        """'table', 'view' (or another kind) or None, checked before the transaction."""
+        raise NotImplementedError(f"the {self.name} engine checks its target inside the transaction")
+
+    @abstractmethod
+    def _target_name(self, target: str) -> str:
+        """The bare name of a target (a schema other than the target schema is a TargetConflict)."""
+
+    @abstractmethod
+    def _staged_name(self, staged: str) -> str:
+        """The bare name of a staging table (a schema other than the staging schema is an ExecutionError)."""
+
+    @abstractmethod
+    def _staged_table(self, con: Any, sname: str) -> Any:
+        """The staging table ``sname`` as :meth:`_swap_in` takes it, or None when it does not exist."""
+
+    @abstractmethod
+    def _current_target(self, con: Any, tname: str) -> Current | None:
+        """The object now called ``tname`` in the target schema, or None."""
+
+    def _before_replace(self, con: Any, current: Current, tname: str, error: type[ExecutionError]) -> None:
+        """Refuse (raise ``error``) to move ``current`` out of the way; by default nothing refuses."""
+        return None
+
+    @abstractmethod
+    def _version_count(self, con: Any, target: str) -> int:
+        """How many versions of ``target`` the versions table records."""
+
+    @abstractmethod
+    def _history_name_taken(self, con: Any, hist: str) -> bool:
+        """Whether a table called ``hist`` exists where a history version would go."""
+
+    @abstractmethod
+    def _store_version(self, con: Any, current: Current, hist: str) -> int | None:
+        """Make ``current`` history table ``hist`` (a copy or a move, its comment kept); its row count."""
+
+    @abstractmethod
+    def _record_version(self, con: Any, target: str, hist: str, run_id: str, rows: int | None) -> None:
+        """Add ``hist`` to the versions table."""
+
+    @abstractmethod
+    def _history_display(self, hist: str) -> str:
+        """``datamorph_history.<hist>`` as the engine shows a qualified name."""
+
+    @abstractmethod
+    def _swap_in(self, con: Any, staged: Any, tname: str, note: str) -> int | None:
+        """Make the staged table the target ``tname``, commented ``note``; its row count."""
+
+    @abstractmethod
+    def _history_version(self, con: Any, hist: str) -> tuple[str, Any] | None:
+        """(actual name, what :meth:`_restore` takes) of history table ``hist``, or None when it is gone."""
+
+    @abstractmethod
+    def _restore(self, con: Any, version: Any, tname: str, note: str) -> int | None:
+        """Make a copy of (or point the target at) a history version as target ``tname``, commented ``note``; rows."""
 
     def unknown_target(self, target: str) -> TableNotFound:
         """The error for a target that is neither a table nor has history (rollback), with did-you-mean."""

@@ -35,14 +35,12 @@ from datamorph.engines.base import (
     HISTORY_SCHEMA,
     INTERNAL_SCHEMAS,
     MANAGED_MARK,
-    ROLLBACK_RUN_ID,
     STAGING_SCHEMA,
     VERSIONS_TABLE,
+    Current,
     Engine,
     LoadResult,
-    PublishResult,
     QueryResult,
-    RollbackResult,
     StagingTable,
     VersionInfo,
     query_timeout,
@@ -66,14 +64,10 @@ from datamorph.errors import (
     ConfigError,
     DataMorphError,
     ExecutionError,
-    PublishError,
-    RollbackError,
     TargetConflict,
     WarehouseNotFound,
     suggestion,
 )
-from datamorph.names import check_target
-from datamorph.testhook import pause
 
 _CONNECT_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 _SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog"})
@@ -764,23 +758,45 @@ class DuckDBEngine(Engine):
                     )
                 self._schemas_ready.add(schema)
 
-    def _archive(self, con: Any, target: str, run_id: str) -> str:
-        """Copy the current ``main.target`` into the history schema and record it; return its display name."""
-        versions = _table_sql(VERSIONS_TABLE, HISTORY_SCHEMA, self._db)
-        n = con.execute(
-            f"SELECT count(*) FROM {versions} WHERE lower(target) = lower(?)", [target]
-        ).fetchone()[0]
-        existing = {
-            r[0].lower()
-            for r in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ?",
-                [self._db, HISTORY_SCHEMA],
-            ).fetchall()
-        }
-        n += 1
-        while f"{target}__v{n}".lower() in existing:
-            n += 1
-        hist = f"{target}__v{n}"
+    # hooks of Engine.publish / Engine.rollback: versions are copies, the switch one DuckDB transaction
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        with self._mutex:
+            yield
+
+    @contextmanager
+    def _switch_transaction(self, tname: str) -> Iterator[Any]:
+        self._ensure_schemas(HISTORY_SCHEMA)
+        with self._transaction() as con:
+            yield con
+
+    def _engine_errors(self) -> tuple[type[BaseException], ...]:
+        return (_duckdb().Error,)
+
+    def _error_text(self, error: BaseException) -> str:
+        return _duck_message(error)
+
+    def _staged_gone(self, sname: str) -> bool:
+        return self._find(sname, STAGING_SCHEMA) is None
+
+    def _staged_table(self, con: Any, sname: str) -> Any:
+        return sname  # not looked up first: a missing one fails the copy (see _staged_gone)
+
+    def _current_target(self, con: Any, tname: str) -> Current | None:
+        found = self._find(tname)
+        return None if found is None else Current(found[0], found[0] == "table" and self.is_managed(tname), tname)
+
+    def _version_count(self, con: Any, target: str) -> int:
+        return int(con.execute(f"SELECT count(*) FROM {_table_sql(VERSIONS_TABLE, HISTORY_SCHEMA, self._db)} "
+                               "WHERE lower(target) = lower(?)", [target]).fetchone()[0])  # fmt: skip
+
+    def _history_name_taken(self, con: Any, hist: str) -> bool:
+        return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
+                                "AND lower(table_name) = lower(?)", [self._db, HISTORY_SCHEMA, hist]).fetchone()[0])  # fmt: skip
+
+    def _store_version(self, con: Any, current: Current, hist: str) -> int | None:
+        """Copy ``main.<target>`` into the history schema, with its comment."""
+        target = current.handle
         con.execute(
             f"CREATE TABLE {_table_sql(hist, HISTORY_SCHEMA, self._db)} AS "
             f"SELECT * FROM {_table_sql(target, 'main', self._db)}"
@@ -792,16 +808,32 @@ class DuckDBEngine(Engine):
         ).fetchone()
         if note and note[0]:  # the version keeps the note of the run that published it
             con.execute(f"COMMENT ON TABLE {_table_sql(hist, HISTORY_SCHEMA, self._db)} IS {_literal(str(note[0]))}")
-        con.execute(
-            f"INSERT INTO {versions} VALUES (?, ?, ?, ?, ?)",
-            [target, hist, run_id, datetime.now(UTC).replace(tzinfo=None), rows],
-        )
+        return int(rows)
+
+    def _record_version(self, con: Any, target: str, hist: str, run_id: str, rows: int | None) -> None:
+        con.execute(f"INSERT INTO {_table_sql(VERSIONS_TABLE, HISTORY_SCHEMA, self._db)} VALUES (?, ?, ?, ?, ?)",
+                    [target, hist, run_id, datetime.now(UTC).replace(tzinfo=None), rows])  # fmt: skip
+
+    def _history_display(self, hist: str) -> str:
         return _display_name(HISTORY_SCHEMA, hist)
 
-    def _mark_managed(self, con: Any, target: str, note: str) -> None:
-        con.execute(
-            f"COMMENT ON TABLE {_table_sql(target, 'main', self._db)} IS {_literal(f'{MANAGED_MARK} {note}')}"
-        )
+    def _replace_target(self, con: Any, tname: str, select_from: str, note: str) -> int:
+        target_sql = _table_sql(tname, "main", self._db)
+        con.execute(f"CREATE OR REPLACE TABLE {target_sql} AS SELECT * FROM {select_from}")
+        con.execute(f"COMMENT ON TABLE {target_sql} IS {_literal(note)}")
+        return int(con.execute(f"SELECT count(*) FROM {target_sql}").fetchone()[0])
+
+    def _swap_in(self, con: Any, staged: Any, tname: str, note: str) -> int | None:
+        staged_sql = _table_sql(staged, STAGING_SCHEMA, self._db)
+        rows = self._replace_target(con, tname, staged_sql, note)
+        con.execute(f"DROP TABLE {staged_sql}")
+        return rows
+
+    def _history_version(self, con: Any, hist: str) -> tuple[str, Any] | None:
+        return (hist, hist) if self._find(hist, HISTORY_SCHEMA) is not None else None
+
+    def _restore(self, con: Any, version: Any, tname: str, note: str) -> int | None:
+        return self._replace_target(con, tname, _table_sql(version, HISTORY_SCHEMA, self._db), note)
 
     def is_managed(self, target: str) -> bool:
         """True when ``main.target`` is a table that publish or rollback wrote (it carries DataMorph's comment).
@@ -825,44 +857,6 @@ class DuckDBEngine(Engine):
             return "view"
         return None
 
-    def publish(self, staged: str, target: str, run_id: str) -> PublishResult:
-        duckdb = _duckdb()
-
-        tname = self._target_name(target)
-        sname = self._staged_name(staged)
-        self._require_writable(f"publish '{tname}'", PublishError)
-        staged_sql = _table_sql(sname, STAGING_SCHEMA, self._db)
-        with self._mutex:
-            kind = self._target_kind(tname)
-            if kind == "view":
-                raise PublishError(
-                    f"target '{tname}' is a view, not a table; refusing to replace it",
-                    hint="choose another target name (DataMorph never overwrites views or source data)",
-                    target=tname,
-                )
-            try:
-                self._ensure_schemas(HISTORY_SCHEMA)
-                with self._transaction() as con:
-                    previous = self._archive(con, tname, run_id) if kind == "table" else None
-                    con.execute(
-                        f"CREATE OR REPLACE TABLE {_table_sql(tname, 'main', self._db)} AS SELECT * FROM {staged_sql}"
-                    )
-                    self._mark_managed(con, tname, f"published by run {run_id}")
-                    rows = con.execute(
-                        f"SELECT count(*) FROM {_table_sql(tname, 'main', self._db)}"
-                    ).fetchone()[0]
-                    con.execute(f"DROP TABLE {staged_sql}")
-                    pause("publish:commit", run_id)
-            except duckdb.Error as e:
-                if self._find(sname, STAGING_SCHEMA) is None:
-                    msg = f"publishing '{tname}' failed: staging table '{staged}' does not exist"
-                    hint = "stage the result again (it may have been dropped); the target was left unchanged"
-                else:
-                    msg = f"publishing '{tname}' failed: {_duck_message(e)}"
-                    hint = "the transaction was rolled back; the target was left unchanged"
-                raise PublishError(msg, hint=hint, target=tname, staged=staged, run_id=run_id) from e
-        return PublishResult(target=tname, rows=int(rows), previous_version=previous)
-
     def history(self, target: str) -> list[VersionInfo]:
         tname = self._target_name(target)
         with self._mutex:
@@ -883,48 +877,6 @@ class DuckDBEngine(Engine):
             )
             for hist, run_id, archived, count in rows
         ]
-
-    def rollback(self, target: str) -> RollbackResult:
-        duckdb = _duckdb()
-
-        tname = self._target_name(check_target(target))
-        self._require_writable(f"roll back '{tname}'", RollbackError)
-        with self._mutex:
-            versions = self.history(tname)
-            kind = self._target_kind(tname)
-            self.check_rollback(tname, kind, versions, kind == "table" and self.is_managed(tname))
-            source: str | None = None
-            for v in versions:
-                _schema, hist = _split_qualified(v.table)
-                if self._find(hist, HISTORY_SCHEMA) is not None:
-                    source = hist
-                    break
-            if source is None:
-                raise self.no_earlier_version(tname)
-            try:
-                self._ensure_schemas(HISTORY_SCHEMA)
-                with self._transaction() as con:
-                    replaced = self._archive(con, tname, ROLLBACK_RUN_ID) if kind == "table" else None
-                    con.execute(
-                        f"CREATE OR REPLACE TABLE {_table_sql(tname, 'main', self._db)} AS "
-                        f"SELECT * FROM {_table_sql(source, HISTORY_SCHEMA, self._db)}"
-                    )
-                    self._mark_managed(con, tname, f"restored from {source} by rollback")
-                    rows = con.execute(
-                        f"SELECT count(*) FROM {_table_sql(tname, 'main', self._db)}"
-                    ).fetchone()[0]
-            except duckdb.Error as e:
-                raise RollbackError(
-                    f"rolling back '{tname}' failed: {_duck_message(e)}",
-                    hint="the transaction was rolled back; the target was left unchanged",
-                    target=tname,
-                ) from e
-        return RollbackResult(
-            target=tname,
-            restored_from=_display_name(HISTORY_SCHEMA, source),
-            replaced_version=replaced,
-            extra={"rows": int(rows)},
-        )
 
     # -- recovery and garbage collection --------------------------------------------
     def _schema_tables(self, schema: str) -> list[str]:

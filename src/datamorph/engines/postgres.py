@@ -33,16 +33,14 @@ from datamorph.engines import pg_sql as q
 from datamorph.engines.base import (
     HISTORY_SCHEMA,
     MANAGED_MARK,
-    ROLLBACK_RUN_ID,
     STAGING_MARK,
     STAGING_SCHEMA,
     VERSIONS_TABLE,
+    Current,
     Engine,
     LoadResult,
     Locked,
-    PublishResult,
     QueryResult,
-    RollbackResult,
     StagingTable,
     VersionInfo,
     query_timeout,
@@ -66,14 +64,10 @@ from datamorph.errors import (
     ConfigError,
     DataMorphError,
     ExecutionError,
-    PublishError,
-    RollbackError,
     TargetConflict,
     WarehouseNotFound,
     suggestion,
 )
-from datamorph.names import check_target
-from datamorph.testhook import pause
 
 INSTALL_HINT = 'pip install "datamorph[postgres]"'
 
@@ -450,77 +444,100 @@ class PostgresEngine(Engine):
         rows = con.execute(q.FIND.encode(), [schema, name, name]).fetchall()
         return tuple(rows[0]) if rows else None
 
-    def _archive(self, con: Any, oid: int, actual: str, target: str, run_id: str) -> str:
-        """Move table ``oid`` (the current target) into the history schema; record it; return its display name."""
-        n = con.execute(f"SELECT count(*) FROM {qualified(VERSIONS_TABLE, HISTORY_SCHEMA)} WHERE lower(target) = lower(%s)".encode(),
-                        [target]).fetchone()[0] + 1  # fmt: skip
-        while True:
-            hist = q.fit(f"{target}__v{n}")
-            if not con.execute(q.EXISTS_ANY.encode(), [hist, [self.schema, HISTORY_SCHEMA]]).fetchone()[0]:
-                break
-            n += 1
+    # hooks of Engine.publish / Engine.rollback: versions are moved (no copy) under an advisory lock
+    CHECK_IN_TRANSACTION: ClassVar[bool] = True
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        with self._mutex:
+            self._ensure_schemas()
+            yield
+
+    @contextmanager
+    def _switch_transaction(self, tname: str) -> Iterator[Any]:
+        with self._transaction() as con:
+            con.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key("target", self.schema, tname.lower())])
+            yield con
+
+    def _engine_errors(self) -> tuple[type[BaseException], ...]:
+        return (_psycopg().Error,)
+
+    def _is_lock_timeout(self, error: BaseException) -> bool:
+        return isinstance(error, _psycopg().errors.LockNotAvailable)
+
+    def _error_text(self, error: BaseException) -> str:
+        return q.message(error)
+
+    def _staged_table(self, con: Any, sname: str) -> Any:
+        return sname if self._find(con, STAGING_SCHEMA, sname) is not None else None
+
+    def _current_target(self, con: Any, tname: str) -> Current | None:
+        found = self._find(con, self.schema, tname)
+        if found is None:
+            return None
+        oid, actual, kind, comment = found
+        return Current(kind, kind == "table" and str(comment or "").startswith(MANAGED_MARK), (oid, actual))
+
+    def _before_replace(self, con: Any, current: Current, tname: str, error: type[ExecutionError]) -> None:
+        """Moving a table that other objects point at would leave them pointing at the archived version."""
+        oid = current.handle[0]
+        deps = [r[0] for r in con.execute(q.DEPENDENTS.encode(), [oid, oid, oid, oid]).fetchall()]
+        if deps:
+            raise error(f"'{tname}' cannot be replaced: {', '.join(sorted(set(deps)))} depend(s) on it "
+                        "(a foreign key or a view)", hint="the transaction was rolled back; the target was left unchanged; "
+                        "drop the dependent constraint or view first", target=tname)  # fmt: skip
+
+    def _version_count(self, con: Any, target: str) -> int:
+        return int(con.execute(f"SELECT count(*) FROM {qualified(VERSIONS_TABLE, HISTORY_SCHEMA)} WHERE lower(target) = lower(%s)".encode(),
+                               [target]).fetchone()[0])  # fmt: skip
+
+    def _history_table_name(self, target: str, n: int) -> str:
+        return q.fit(f"{target}__v{n}")
+
+    def _history_name_taken(self, con: Any, hist: str) -> bool:
+        return bool(con.execute(q.EXISTS_ANY.encode(), [hist, [self.schema, HISTORY_SCHEMA]]).fetchone()[0])
+
+    def _store_version(self, con: Any, current: Current, hist: str) -> int | None:
+        """Move the current target (table ``oid``) into the history schema, its indexes renamed after it."""
+        oid, actual = current.handle
         rows = con.execute(f"SELECT count(*) FROM {qualified(actual, self.schema)}".encode()).fetchone()[0]
         for i, (index,) in enumerate(con.execute("SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
                                                  "WHERE i.indrelid = %s", [oid]).fetchall()):  # fmt: skip
             con.execute(f"ALTER INDEX {qualified(index, self.schema)} RENAME TO {quote(q.fit(f'{hist}_idx{i}'))}".encode())
         con.execute(f"ALTER TABLE {qualified(actual, self.schema)} RENAME TO {quote(hist)}".encode())
         con.execute(f"ALTER TABLE {qualified(hist, self.schema)} SET SCHEMA {quote(HISTORY_SCHEMA)}".encode())
+        return int(rows)
+
+    def _record_version(self, con: Any, target: str, hist: str, run_id: str, rows: int | None) -> None:
         con.execute(f"INSERT INTO {qualified(VERSIONS_TABLE, HISTORY_SCHEMA)} (target, history_table, run_id, row_count) "
                     "VALUES (%s, %s, %s, %s)".encode(), [target, hist, run_id, rows])  # fmt: skip
+
+    def _history_display(self, hist: str) -> str:
         return f"{HISTORY_SCHEMA}.{quote(hist)}"
 
-    def _refuse_dependents(self, con: Any, oid: int, target: str, error: type[ExecutionError]) -> None:
-        """Moving a table that other objects point at would leave them pointing at the archived version."""
-        deps = [r[0] for r in con.execute(q.DEPENDENTS.encode(), [oid, oid, oid, oid]).fetchall()]
-        if deps:
-            raise error(f"'{target}' cannot be replaced: {', '.join(sorted(set(deps)))} depend(s) on it "
-                        "(a foreign key or a view)", hint="the transaction was rolled back; the target was left unchanged; "
-                        "drop the dependent constraint or view first", target=target)  # fmt: skip
+    def _mark_and_count(self, con: Any, target_sql: str, note: str) -> int:
+        con.execute(f"COMMENT ON TABLE {target_sql} IS {literal(note)}".encode())
+        return int(con.execute(f"SELECT count(*) FROM {target_sql}".encode()).fetchone()[0])
+
+    def _swap_in(self, con: Any, staged: Any, tname: str, note: str) -> int | None:
+        con.execute(f"ALTER TABLE {qualified(staged, STAGING_SCHEMA)} RENAME TO {quote(tname)}".encode())
+        con.execute(f"ALTER TABLE {qualified(tname, STAGING_SCHEMA)} SET SCHEMA {quote(self.schema)}".encode())
+        return self._mark_and_count(con, qualified(tname, self.schema), note)
+
+    def _history_version(self, con: Any, hist: str) -> tuple[str, Any] | None:
+        found = self._find(con, HISTORY_SCHEMA, hist)
+        return None if found is None else (found[1], found[1])
+
+    def _restore(self, con: Any, version: Any, tname: str, note: str) -> int | None:
+        target_sql = qualified(tname, self.schema)
+        con.execute(f"CREATE TABLE {target_sql} AS TABLE {qualified(version, HISTORY_SCHEMA)}".encode())
+        return self._mark_and_count(con, target_sql, note)
 
     def is_managed(self, target: str) -> bool:
         """True when ``target`` is a table that publish or rollback wrote (it carries DataMorph's comment)."""
         with self._mutex:
             found = self._find(self._conn(), self.schema, self._target_name(target))
         return found is not None and found[2] == "table" and str(found[3] or "").startswith(MANAGED_MARK)
-
-    def publish(self, staged: str, target: str, run_id: str) -> PublishResult:
-        psycopg = _psycopg()
-        tname, sname = self._target_name(target), self._staged_name(staged)
-        self._require_writable(f"publish '{tname}'", PublishError)
-        with self._mutex:
-            self._ensure_schemas()
-            try:
-                with self._transaction() as con:
-                    con.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key("target", self.schema, tname.lower())])
-                    if self._find(con, STAGING_SCHEMA, sname) is None:
-                        raise PublishError(f"publishing '{tname}' failed: staging table '{staged}' does not exist",
-                                           hint="stage the result again (it may have been dropped); the target was left "
-                                           "unchanged", target=tname, staged=staged, run_id=run_id)  # fmt: skip
-                    current = self._find(con, self.schema, tname)
-                    previous = None
-                    if current is not None:
-                        oid, actual, kind, _comment = current
-                        if kind != "table":
-                            raise PublishError(f"target '{tname}' is a {kind}, not a table; refusing to replace it",
-                                               hint="choose another target name (DataMorph never overwrites views or "
-                                               "source data)", target=tname)  # fmt: skip
-                        self._refuse_dependents(con, oid, tname, PublishError)
-                        previous = self._archive(con, oid, actual, tname, run_id)
-                    con.execute(f"ALTER TABLE {qualified(sname, STAGING_SCHEMA)} RENAME TO {quote(tname)}".encode())
-                    con.execute(f"ALTER TABLE {qualified(tname, STAGING_SCHEMA)} SET SCHEMA {quote(self.schema)}".encode())
-                    target_sql = qualified(tname, self.schema)
-                    con.execute(f"COMMENT ON TABLE {target_sql} IS {literal(f'{MANAGED_MARK} published by run {run_id}')}".encode())
-                    rows = con.execute(f"SELECT count(*) FROM {target_sql}".encode()).fetchone()[0]
-                    pause("publish:commit", run_id)
-            except psycopg.errors.LockNotAvailable as e:
-                raise ConcurrencyError(f"target '{tname}' is being published by another run",
-                                       hint=f"waited {self.lock_timeout:g}s; the target was left unchanged; retry later",
-                                       target=tname) from e  # fmt: skip
-            except psycopg.Error as e:
-                raise PublishError(f"publishing '{tname}' failed: {q.message(e)}",
-                                   hint="the transaction was rolled back; the target was left unchanged",
-                                   target=tname, staged=staged, run_id=run_id) from e  # fmt: skip
-        return PublishResult(target=tname, rows=int(rows), previous_version=previous)
 
     def history(self, target: str) -> list[VersionInfo]:
         tname = self._target_name(target)
@@ -531,41 +548,6 @@ class PostgresEngine(Engine):
                               "WHERE lower(target) = lower(%s) ORDER BY archived_at DESC, id DESC", [tname])  # fmt: skip
         return [VersionInfo(table=f"{HISTORY_SCHEMA}.{quote(h)}", run_id=r, created_at=a.isoformat(),
                             rows=None if c is None else int(c)) for h, r, a, c in rows]  # fmt: skip
-
-    def rollback(self, target: str) -> RollbackResult:
-        psycopg = _psycopg()
-        tname = self._target_name(check_target(target))
-        self._require_writable(f"roll back '{tname}'", RollbackError)
-        with self._mutex:
-            self._ensure_schemas()
-            try:
-                with self._transaction() as con:
-                    con.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key("target", self.schema, tname.lower())])
-                    current = self._find(con, self.schema, tname)
-                    versions = self.history(tname)
-                    self.check_rollback(tname, None if current is None else current[2], versions,
-                                        current is not None and str(current[3] or "").startswith(MANAGED_MARK))
-                    source = next((self._find(con, HISTORY_SCHEMA, _h)[1] for v in versions  # type: ignore[index]
-                                   if self._find(con, HISTORY_SCHEMA, (_h := q.split_qualified(v.table)[1])) is not None), None)  # fmt: skip
-                    if source is None:
-                        raise self.no_earlier_version(tname)
-                    replaced = None
-                    if current is not None:
-                        oid, actual, _kind, _comment = current
-                        self._refuse_dependents(con, oid, tname, RollbackError)
-                        replaced = self._archive(con, oid, actual, tname, ROLLBACK_RUN_ID)
-                    target_sql = qualified(tname, self.schema)
-                    con.execute(f"CREATE TABLE {target_sql} AS TABLE {qualified(source, HISTORY_SCHEMA)}".encode())
-                    con.execute(f"COMMENT ON TABLE {target_sql} IS {literal(f'{MANAGED_MARK} restored from {source} by rollback')}".encode())
-                    rows = con.execute(f"SELECT count(*) FROM {target_sql}".encode()).fetchone()[0]
-            except psycopg.errors.LockNotAvailable as e:
-                raise ConcurrencyError(f"target '{tname}' is being written by another run",
-                                       hint=f"waited {self.lock_timeout:g}s; retry later", target=tname) from e
-            except psycopg.Error as e:
-                raise RollbackError(f"rolling back '{tname}' failed: {q.message(e)}",
-                                    hint="the transaction was rolled back; the target was left unchanged", target=tname) from e
-        return RollbackResult(target=tname, restored_from=f"{HISTORY_SCHEMA}.{quote(source)}",
-                              replaced_version=replaced, extra={"rows": int(rows)})  # fmt: skip
 
     # -- recovery and garbage collection -------------------------------------------------------
     def _schema_tables(self, schema: str) -> list[tuple[str, str | None]]:

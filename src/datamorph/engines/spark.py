@@ -38,7 +38,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -50,13 +50,11 @@ from datamorph.catalog import Catalog, ColumnInfo, ForeignKey, TableInfo
 from datamorph.engines.base import (
     HISTORY_SCHEMA,
     MANAGED_MARK,
-    ROLLBACK_RUN_ID,
     STAGING_SCHEMA,
+    Current,
     Engine,
     LoadResult,
-    PublishResult,
     QueryResult,
-    RollbackResult,
     StagingTable,
     VersionInfo,
     query_timeout,
@@ -72,14 +70,10 @@ from datamorph.errors import (
     ConcurrencyError,
     ConfigError,
     ExecutionError,
-    PublishError,
-    RollbackError,
     TargetConflict,
     WarehouseNotFound,
     suggestion,
 )
-from datamorph.names import check_target
-from datamorph.testhook import pause
 
 MASTER_ENV = "DATAMORPH_SPARK_MASTER"
 CONF_ENV_PREFIX = "DATAMORPH_SPARK_CONF_"
@@ -602,41 +596,56 @@ class SparkEngine(Engine):
             return None
         return "table" if o.kind == "table" else "view"
 
-    def _next_history_name(self, con: Any, target: str) -> str:
-        n = con.execute("SELECT count(*) FROM versions WHERE lower(target) = lower(?)", [target]).fetchone()[0] + 1
-        while self.cat.find(HISTORY_SCHEMA, f"{_spark_name(target)}__v{n}", con=con) is not None:
-            n += 1
+    # hooks of Engine.publish / Engine.rollback: versions are catalog entries (files never move),
+    # the switch one SQLite transaction of the catalog
+    def _switch_transaction(self, tname: str) -> AbstractContextManager[Any]:
+        return self.cat.write()
+
+    def _staged_table(self, con: Any, sname: str) -> Any:
+        stage = self.cat.find(STAGING_SCHEMA, sname, con=con)
+        return stage if stage is not None and stage.state == "ready" else None
+
+    def _current_target(self, con: Any, tname: str) -> Current | None:
+        o = self.cat.find(DEFAULT_SCHEMA, tname, con=con)
+        if o is None:
+            return None
+        return Current("table" if o.kind == "table" else "view",
+                       o.kind == "table" and str(o.note or "").startswith(MANAGED_MARK), o)  # fmt: skip
+
+    def _version_count(self, con: Any, target: str) -> int:
+        return int(con.execute("SELECT count(*) FROM versions WHERE lower(target) = lower(?)", [target]).fetchone()[0])
+
+    def _history_table_name(self, target: str, n: int) -> str:
         return f"{_spark_name(target)}__v{n}"
 
-    def _archive(self, con: Any, current: Obj, target: str, run_id: str) -> str:
-        """Move the target's entry into history (its files stay) and record the version; its display name."""
-        hist = self._next_history_name(con, target)
-        self.cat.move(con, DEFAULT_SCHEMA, current.name, HISTORY_SCHEMA, hist)
+    def _history_name_taken(self, con: Any, hist: str) -> bool:
+        return self.cat.find(HISTORY_SCHEMA, hist, con=con) is not None
+
+    def _store_version(self, con: Any, current: Current, hist: str) -> int | None:
+        """Move the target's entry into history (its files stay where they are)."""
+        self.cat.move(con, DEFAULT_SCHEMA, current.handle.name, HISTORY_SCHEMA, hist)
+        return current.handle.row_count
+
+    def _record_version(self, con: Any, target: str, hist: str, run_id: str, rows: int | None) -> None:
         con.execute("INSERT INTO versions (target, history_table, run_id, archived_at, row_count) "
-                    "VALUES (?, ?, ?, ?, ?)", [target, hist, run_id, datetime.now(UTC).isoformat(),
-                                               current.row_count])  # fmt: skip
+                    "VALUES (?, ?, ?, ?, ?)", [target, hist, run_id, datetime.now(UTC).isoformat(), rows])  # fmt: skip
+
+    def _history_display(self, hist: str) -> str:
         return _display(HISTORY_SCHEMA, hist)
 
-    def publish(self, staged: str, target: str, run_id: str) -> PublishResult:
-        tname = self._target_name(target)
-        sname = self._staged_name(staged)
-        self._require_writable(f"publish '{tname}'", PublishError)
-        if self._target_kind(tname) == "view":
-            raise PublishError(f"target '{tname}' is a view, not a table; refusing to replace it",
-                               hint="choose another target name (DataMorph never overwrites views or source data)",
-                               target=tname)  # fmt: skip
-        with self.cat.write() as con:  # one transaction: the target is the old entry or the new one
-            stage = self.cat.find(STAGING_SCHEMA, sname, con=con)
-            if stage is None or stage.state != "ready":
-                raise PublishError(f"publishing '{tname}' failed: staging table '{staged}' does not exist",
-                                   hint="stage the result again (it may have been dropped); the target was left "
-                                   "unchanged", target=tname, staged=staged, run_id=run_id)  # fmt: skip
-            current = self.cat.find(DEFAULT_SCHEMA, tname, con=con)
-            previous = self._archive(con, current, tname, run_id) if current is not None else None
-            self.cat.move(con, STAGING_SCHEMA, sname, DEFAULT_SCHEMA, tname,
-                          note=f"{MANAGED_MARK} published by run {run_id}")  # fmt: skip
-            pause("publish:commit", run_id)
-        return PublishResult(target=tname, rows=int(stage.row_count or 0), previous_version=previous)
+    def _swap_in(self, con: Any, staged: Any, tname: str, note: str) -> int | None:
+        self.cat.move(con, STAGING_SCHEMA, staged.name, DEFAULT_SCHEMA, tname, note=note)
+        return staged.row_count
+
+    def _history_version(self, con: Any, hist: str) -> tuple[str, Any] | None:
+        o = self.cat.find(HISTORY_SCHEMA, hist, con=con)
+        return None if o is None else (o.name, o)
+
+    def _restore(self, con: Any, version: Any, tname: str, note: str) -> int | None:
+        """Point a new target entry at the version's folder (the version keeps it too)."""
+        self.cat.insert(con, Obj(DEFAULT_SCHEMA, tname, "table", location=version.location, columns=version.columns,
+                                 row_count=version.row_count, created_at=datetime.now(UTC).isoformat(), note=note))  # fmt: skip
+        return version.row_count
 
     def history(self, target: str) -> list[VersionInfo]:
         tname = self._target_name(target)
@@ -647,25 +656,6 @@ class SparkEngine(Engine):
     def is_managed(self, target: str) -> bool:
         o = self.cat.find(DEFAULT_SCHEMA, self._target_name(target))
         return o is not None and o.kind == "table" and str(o.note or "").startswith(MANAGED_MARK)
-
-    def rollback(self, target: str) -> RollbackResult:
-        tname = self._target_name(check_target(target))
-        self._require_writable(f"roll back '{tname}'", RollbackError)
-        versions = self.history(tname)
-        kind = self._target_kind(tname)
-        self.check_rollback(tname, kind, versions, kind == "table" and self.is_managed(tname))
-        with self.cat.write() as con:
-            source = next((o for v in versions if (o := self.cat.find(HISTORY_SCHEMA, self._bare(v.table), con=con))),
-                          None)  # fmt: skip
-            if source is None:
-                raise self.no_earlier_version(tname)
-            current = self.cat.find(DEFAULT_SCHEMA, tname, con=con)
-            replaced = self._archive(con, current, tname, ROLLBACK_RUN_ID) if current is not None else None
-            self.cat.insert(con, Obj(DEFAULT_SCHEMA, tname, "table", location=source.location, columns=source.columns,
-                                     row_count=source.row_count, created_at=datetime.now(UTC).isoformat(),
-                                     note=f"{MANAGED_MARK} restored from {source.name} by rollback"))  # fmt: skip
-        return RollbackResult(target=tname, restored_from=_display(HISTORY_SCHEMA, source.name),
-                              replaced_version=replaced, extra={"rows": int(source.row_count or 0)})  # fmt: skip
 
     def _bare(self, table: str) -> str:
         return self._split(table)[1]
