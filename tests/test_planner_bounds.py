@@ -159,6 +159,7 @@ def _repeat(lead: str, unit: str, length: int) -> str:
 @example(lead="", unit="orders")  # every pair of table mentions was compared
 @example(lead="", unit="- x")  # every dash starts a sentence whose list ran to the end
 @example(lead="", unit="sum of")  # every aggregate read the rest of the request as an expression
+@example(lead="", unit="amount with")  # every listed column's mention scanned all words before it
 def test_steps_grow_linearly_on_repetitive_requests(fixture_linker: Any, lead: str, unit: str) -> None:
     """Doubling a repetitive request at most about doubles the planner's steps (a quadratic path quadruples them)."""
     n1, _ = _steps(fixture_linker, _repeat(lead, unit, 1000))

@@ -233,11 +233,22 @@ class Pending:
 
     view: View
     claims: list[Claim] = field(default_factory=list)
+    _held: set[int] = field(default_factory=set, repr=False)  # starts of the words this call's claims hold
+    _indexed: int = field(default=0, repr=False)  # how many of ``claims`` are in ``_held``
 
     def free(self, start: int, end: int) -> bool:
         if not self.view.free(start, end):
             return False
-        return not any(c for c in self.claims if not c.shared and _overlaps(c.spans, start, end, self.view.tokens))
+        self._index()
+        return not any(t.start in self._held for t in self.view.tokens.overlapping(start, end) if t.kind != "punct")
+
+    def _index(self) -> None:
+        """Add the words of the claims made since the last look (claims may be appended directly)."""
+        for c in self.claims[self._indexed :]:
+            if not c.shared:
+                for a, b in c.spans:
+                    self._held.update(t.start for t in self.view.tokens.overlapping(a, b) if t.kind != "punct")
+        self._indexed = len(self.claims)
 
     def take(self, start: int, end: int, *edits: Edit, confidence: float = 1.0, shared: bool = False,
              over: bool = False, why: str = "") -> Claim:  # fmt: skip
@@ -249,10 +260,3 @@ class Pending:
         c = edit_only(*edits, why=why)
         self.claims.append(c)
         return c
-
-
-def _overlaps(spans: tuple[Span, ...], start: int, end: int, tokens: Tokens) -> bool:
-    """Whether a word of ``[start, end)`` (not punctuation) lies in one of ``spans``."""
-    mine = [t for t in tokens.overlapping(start, end) if t.kind != "punct"]
-    return any(t.start < b and t.end > a for a, b in spans for t in mine)
-

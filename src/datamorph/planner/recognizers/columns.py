@@ -13,6 +13,7 @@ measure) and turns it into ``d.columns``.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from datamorph.errors import PlanError
@@ -329,6 +330,8 @@ def _apply(d: Work, out: list[OutputColumn], renames: dict[str, str], excluded: 
 def _repeated_columns(d: Work) -> None:
     """A column the request describes in words and lists again ("Attach the category name ...: ..., category_name")."""
     out = {(c.column or "").lower() for c in d.columns}
+    words = [t for t in d.tokens.items if t.kind == "word"]
+    ends = [t.end for t in words]
     for m in d.mentions:
         if not hasattr(m, "column") or hasattr(m, "value") or m.start < 0 or f"{m.table}.{m.column}".lower() not in out:
             continue
@@ -336,7 +339,8 @@ def _repeated_columns(d: Work) -> None:
         if not toks or any(d.held(t) for t in toks):
             continue
         d.take(tuple((t.start, t.end) for t in toks), why="a listed column described again")
-        prev = [t for t in d.tokens.items if t.end <= m.start and t.kind == "word"][-1:]
+        k = bisect.bisect_right(ends, m.start)  # the word before the mention (a scan of all tokens is quadratic)
+        prev = words[k - 1 : k] if k else []
         if prev and not d.held(prev[0]):
             hits = d.linker.columns(f"{prev[0].text} {m.text}", [m.table])
             if hits and hits[0].column == m.column:  # "the subscription plan of the user"
