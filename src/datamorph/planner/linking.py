@@ -84,8 +84,8 @@ from datamorph.planner.matches import (
 )
 from datamorph.planner.values import ValueIndex
 
-#: the only other words a column's reordered words may come with: "date of hire", "opted in to marketing"
-#: ("transactions of that type" points back at something: not a column)
+#: the only other words a column's reordered words may come with: "date of hire", "status of the payment"
+#: ("payments of that status" points back at something: not a column)
 _REORDER_GLUE = frozenset({"of", "to", "in", "the", "a", "an"})  # not "by", "per", "for": "orders by date" groups
 _MIN_CLIP = 3  # letters a clipped form keeps at least
 _MIN_CUT = 3  # letters it drops at least ("orgs", not "organizatio")

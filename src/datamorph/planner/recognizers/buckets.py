@@ -162,7 +162,7 @@ def _case(d: Work, group: list[re.Match[str]]) -> None:
     name, start, end = _bucket_name(d, subject_start if subject else start, end, whens[0][0].split(" ")[0])
     later = _NAMED_LATER.search(d.prompt, end)
     if name.endswith("_bucket") and later and d.free(later.start(), later.end()):
-        name = later.group("name")  # "Give me account_id and the bucket, called limit_tier"
+        name = later.group("name")  # "list user_id and the band, called age_band"
         if re.search(r"[,(]", d.prompt[later.end("noun") : later.start("name")]):
             # ", called X" / "(call it X)": the output list then reads "the bucket" alone
             d.take(((later.end("noun"), later.end()),), alias_edit(d, later.group("noun"), name))

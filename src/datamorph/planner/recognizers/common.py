@@ -9,9 +9,11 @@ recognizers give it their own working copy (``derivekit.Work``), never the draft
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from datamorph.catalog import Catalog
 from datamorph.planner.claims import Claim, Edit, Pending, View
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
@@ -59,7 +61,7 @@ def unexplained(p: Pending, start: int, end: int) -> bool:
     """No word of ``[start, end)`` (punctuation aside) is :func:`explained`, not even by a shared claim.
 
     For the words that open a phrase: a table's name is free for a later phrase to include
-    ("orders over 100"), but it is not the verb of one ("one order on the same day" names the
+    ("orders over 100"), but it is not the verb of one ("one session on the same day" names the
     orders table; it does not sort anything).
     """
     return not any(explained(p, t) for t in p.view.tokens.overlapping(start, end) if t.kind != "punct")
@@ -105,6 +107,20 @@ def find_column(d: Draft | View, phrase: str) -> tuple[ColumnMatch | None, Edit 
     if hits:
         return hits[0], Edit.use_table(hits[0].table)
     return None, None
+
+
+_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def written_column(catalog: Catalog, phrase: str) -> tuple[str, str] | None:
+    """``table.column`` written out (``users.created_at``): the table and the qualified column, as the catalog spells them."""
+    if "." not in phrase or not _WORD.match(phrase.split(".", 1)[1] or "-"):
+        return None
+    t, c = phrase.split(".", 1)
+    if not catalog.has_table(t) or not catalog.table(t).has_column(c):
+        return None
+    info = catalog.table(t)
+    return info.name, f"{info.name}.{info.column(c).name}"
 
 
 def qualified(m: ColumnMatch | ValueMatch) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from datamorph.errors import PlanError, suggestion
 from datamorph.planner.claims import Claim, Edit, Pending, Span, View, edit_only
 from datamorph.planner.draft import Draft
-from datamorph.planner.recognizers.common import resolve_column
+from datamorph.planner.recognizers.common import resolve_column, written_column
 from datamorph.planner.refs import tables_read
 from datamorph.planner.text import Token
 from datamorph.spec import Aggregation, Condition, Dedupe, DerivedColumn, OutputColumn, WindowColumn
@@ -156,11 +156,10 @@ def column_phrase(d: Scope, phrase: str, tables: list[str] | None = None, min_sc
     p = clean_phrase(phrase)
     if not p or p.lower() in _FILLER:
         return None
-    if "." in p and _IDENT.match(p.split(".", 1)[1] or "-"):
-        t, c = p.split(".", 1)
-        if d.catalog.has_table(t) and d.catalog.table(t).has_column(c):
-            d.use_table(d.catalog.table(t).name)
-            return f"{d.catalog.table(t).name}.{d.catalog.table(t).column(c).name}"
+    written = written_column(d.catalog, p)
+    if written:
+        d.use_table(written[0])
+        return written[1]
     if tables is not None:
         hits = [h for h in d.linker.columns(p, tables) if h.score >= min_score]
         return f"{hits[0].table}.{hits[0].column}" if hits else None
@@ -330,7 +329,7 @@ def family(d: Scope | View, col: str) -> str:
 
 
 def unreferenced(d: Scope, phrase: str, keep: str | None = None) -> list[Edit]:
-    """A table named only as a key ("per employee", "within each category") is not joined: the edits that take it out.
+    """A table named only as a key ("per employee", "within each region") is not joined: the edits that take it out.
 
     Sources adds every table the request names; when ``phrase`` names a table that no
     qualified column of the draft uses, take it out again (making ``keep`` the base if it was).

@@ -1,6 +1,6 @@
 """Row states and restatements: boolean columns ("active products"), event dates used as verbs
 ("terminated", "not terminated"), "current"/"still employed"/"former" on a table with an end date,
-a condition stated twice, and "only" next to a condition ("Using only current salary records").
+a condition stated twice, and "only" next to a condition ("Using only current contract rows").
 
 Steps of the row filters (see :mod:`filters`): ``booleans`` runs before the NULL tests and values,
 ``states``, ``restated`` and ``only`` after them.
@@ -80,7 +80,7 @@ def booleans(d: View) -> list[Claim]:
 
 def states(d: View) -> list[Claim]:
     """Boolean and event-date columns named alone ("active", "terminated", "not terminated"), booleans
-    negated by a prefix ("inactive products"), and "current"/"former" on a table with an end date."""
+    negated by a prefix ("inactive users"), and "current"/"former" on a table with an end date."""
     w = Play.of(d)
     spans = _mention_spans(d)
     _column_states(w, spans)
@@ -117,7 +117,7 @@ def _column_states(w: Play, spans: list[_Mention]) -> None:
 
 
 def _prefixed_booleans(w: Play) -> None:
-    """"inactive products", "unverified accounts": a boolean column, false."""
+    """"inactive users", "unverified accounts": a boolean column, false."""
     d = w.view
     for t in d.tokens.items:
         pre = re.match(r"^(?:in|un|non-?)(?P<rest>[a-z]{4,})$", t.low)
@@ -130,7 +130,7 @@ def _prefixed_booleans(w: Play) -> None:
 
 
 def _current(w: Play) -> None:
-    """"current salary records", "still employed", "former employees": the end date is NULL (or not)."""
+    """"current contract rows", "still employed", "former employees": the end date is NULL (or not)."""
     d = w.view
     for m in _STATE.finditer(d.prompt):
         if not w.open(m.start(), m.start() + len(m.group("cur") or m.group("former"))):
@@ -142,7 +142,7 @@ def _current(w: Play) -> None:
         end = m.end()
         noun = re.match(r"\s+([A-Za-z_]\w*)(?:\s+(?:records?|rows?|entries|lines?|history))?\b", d.prompt[end:])
         if noun and end_column.split(".")[0] in [t.table for t in d.linker.tables(noun.group(1))[:1] if t.score >= 0.85]:
-            end += noun.end()  # "current salary records": the rows of the table with the end date
+            end += noun.end()  # "current contract rows": the rows of the table with the end date
         cond = Filter(column=end_column, operator="is_not_null" if former else "is_null",
                       provenance=d.prompt[m.start() : end])  # fmt: skip
         w.take_free(m.start(), end, Edit.add("filters", cond), why="current or former rows")
@@ -192,7 +192,7 @@ _SKIP = frozenset({"the", "those", "these", "rows", "records", "ones", "entries"
 
 
 def restated(d: View) -> list[Claim]:
-    """A condition stated twice ("current salary records (end_date is null)") is kept once."""
+    """A condition stated twice ("current contract rows (end_date is null)") is kept once."""
     seen: dict[str, int] = {}
     out: list[Condition] = []
     for f in d.filters:
@@ -215,7 +215,7 @@ _ONLY_LEAD = re.compile(r"\b(?:using|use|considering|consider|counting|count|tak
 
 
 def _only_lead(w: Play, only: Token) -> None:
-    """ "Using only current salary records", "considering only web orders": the verb that frames "only"."""
+    """ "Using only current contract rows", "considering only web orders": the verb that frames "only"."""
     lead = _ONLY_LEAD.search(w.view.prompt, back(only.start), only.start)
     if lead and w.open(lead.start(), only.start):
         w.take_free(lead.start(), only.start, why="frames 'only'")

@@ -19,7 +19,14 @@ from datamorph.errors import PlanError
 from datamorph.planner.claims import Claim, Edit, View, edit_only
 from datamorph.planner.draft import Draft
 from datamorph.planner.linking import TableMatch
-from datamorph.planner.recognizers.common import Work, in_play, mention_span, mentions, on_words
+from datamorph.planner.recognizers.common import (
+    Work,
+    in_play,
+    mention_span,
+    mentions,
+    on_words,
+    written_column,
+)
 from datamorph.planner.recognizers.derived import clean_phrase, column_error
 from datamorph.planner.recognizers.derivekit import _FILLER as _NO_COLUMN
 from datamorph.planner.refs import tables_read
@@ -218,12 +225,10 @@ def _column(w: Work, phrase: str, tables: list[str], min_score: float = 0.0) -> 
     p = clean_phrase(phrase)
     if not p or p.lower() in _NO_COLUMN:
         return None
-    if "." in p and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", p.split(".", 1)[1] or "-"):
-        t, c = p.split(".", 1)
-        if w.catalog.has_table(t) and w.catalog.table(t).has_column(c):
-            info = w.catalog.table(t)
-            w.use(info.name)
-            return f"{info.name}.{info.column(c).name}"
+    written = written_column(w.catalog, p)
+    if written:
+        w.use(written[0])
+        return written[1]
     hits = [h for h in w.linker.columns(p, tables) if h.score >= min_score]
     return f"{hits[0].table}.{hits[0].column}" if hits else None
 

@@ -1,6 +1,6 @@
 """Window columns: ranks, row numbers, running totals, and top N per group (window + qualify).
 
-"rank the products by unit price within each category, most expensive first",
+"rank the users by signup date within each country, most expensive first",
 "number the rows per customer by order date", "running total of amount per
 customer ordered by order date", "top 3 products by unit price in each category".
 
@@ -21,7 +21,7 @@ from datamorph.errors import PlanError
 from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, Pending, View, edit_only
 from datamorph.planner.linking import ColumnMatch
-from datamorph.planner.recognizers.common import on_words
+from datamorph.planner.recognizers.common import on_words, written_column
 from datamorph.planner.recognizers.derived import clean_phrase, column_error, defined_name, snake, stem
 from datamorph.planner.recognizers.derivekit import _FILLER as _NO_COLUMN
 from datamorph.planner.recognizers.derivekit import short_name
@@ -92,7 +92,7 @@ def top_n(d: View) -> list[Claim]:
 
 
 def rank(d: View) -> list[Claim]:
-    """"rank the products by unit price within each category", "number the rows per customer by date"."""
+    """"rank the users by signup date within each country", "number the rows per customer by date"."""
     s = _State.of(d)
     for rx in (_RANK_PART_FIRST, _RANK, _RANK_BARE):
         for m in rx.finditer(d.prompt):
@@ -217,12 +217,10 @@ def _column_phrase(s: _State, phrase: str, tables: list[str] | None = None, min_
     p = clean_phrase(phrase)
     if not p or p.lower() in _NO_COLUMN:
         return None
-    if "." in p and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", p.split(".", 1)[1] or "-"):
-        t, c = p.split(".", 1)
-        if s.catalog.has_table(t) and s.catalog.table(t).has_column(c):
-            info = s.catalog.table(t)
-            s.use(info.name)
-            return f"{info.name}.{info.column(c).name}"
+    written = written_column(s.catalog, p)
+    if written:
+        s.use(written[0])
+        return written[1]
     if tables is not None:
         hits = [h for h in s.linker.columns(p, tables) if h.score >= min_score]
         return f"{hits[0].table}.{hits[0].column}" if hits else None
@@ -313,7 +311,7 @@ def _ref_or_none(d: _State, phrase: str) -> str | None:
 
 
 def _entity_key(d: _State, phrase: str, keep: str | None) -> str | None:
-    """"within each category": the ranked rows' foreign key to the named table (products.category_id)."""
+    """"within each region": the ranked rows' foreign key to the named table (products.category_id)."""
     named = d.linker.tables(phrase)
     if not named or named[0].score < 0.85:
         return None
