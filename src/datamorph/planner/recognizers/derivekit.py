@@ -324,7 +324,7 @@ def spelt_as(written: str, column: str) -> bool:
 
 
 def family(d: Scope | View, col: str) -> str:
-    t, c = col.split(".")
+    t, c = col.rsplit(".", 1)  # a table name may hold a dot ("a.b")
     return d.catalog.table(t).column(c).family
 
 
