@@ -20,6 +20,7 @@ from datamorph.catalog import TEMPORAL_FAMILIES
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers.dates import _stem
+from datamorph.planner.refs import owner_table, split_column
 from datamorph.spec import AllOf, AnyOf, Condition, ETLSpec, Filter, Not
 
 _GENERIC = frozenset({"date", "time", "at", "on", "ts", "dt", "timestamp", "datetime", "day"})
@@ -73,7 +74,7 @@ def _share_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
 def _join_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
     if spec.aggregations or spec.group_by or d.preserve_base or d.join_hints or not spec.join_conditions:
         return []
-    conditioned = {f.column.split(".")[0] for f in _filters([*spec.filters, *spec.qualify]) if "." in f.column}
+    conditioned = {owner_table(d.catalog, f.column) for f in _filters([*spec.filters, *spec.qualify]) if "." in f.column}
     conditioned |= {t for x in spec.derived_columns for t in re.findall(r"\b(\w+)\.", x.expression)
                     if d.catalog.has_table(t)}  # a derived column reads them: kept as the plan reads them  # fmt: skip
     below: dict[str, set[str]] = {}  # table -> the tables joined through it
@@ -93,11 +94,11 @@ def _date_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
     out = []
     said = {_stem(w) for w in re.findall(r"[a-z]+", d.prompt.lower())}
     for f in _filters(spec.filters):
-        if "." not in f.column or f.value is None or not d.catalog.has_table(f.column.split(".")[0]):
+        if "." not in f.column or f.value is None or not d.catalog.has_table(owner_table(d.catalog, f.column)):
             continue
         if _cue(f.provenance or ""):
             continue  # "left in 2023", "hired since May": a word of the condition chose the date
-        table, col = f.column.split(".", 1)
+        table, col = split_column(d.catalog, f.column)
         info = d.catalog.table(table)
         if not info.has_column(col):
             continue

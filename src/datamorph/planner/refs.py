@@ -16,9 +16,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from datamorph.catalog import Catalog
 
 _REF_FIELDS = frozenset({"column", "value_column", "group_by", "partition_by", "keys"})
 _SKIP_FIELDS = frozenset({"value", "name", "alias", "provenance", "function", "operator", "direction", "nulls",
@@ -38,6 +41,28 @@ def column_refs(items: Iterable[Any], group_by: Iterable[str] = ()) -> list[Ref]
     for g in group_by:
         out.extend(_ref(g))
     return out
+
+
+def split_column(catalog: Catalog, ref: str) -> tuple[str, str]:
+    """``table.column`` as (table, column) where either name may hold a dot: the split the catalog knows.
+
+    >>> from datamorph.catalog import Catalog, ColumnInfo, TableInfo
+    >>> cat = Catalog(tables={"a.b": TableInfo(name="a.b", columns=[ColumnInfo(name="x", type="INTEGER")])})
+    >>> split_column(cat, "a.b.x")
+    ('a.b', 'x')
+    """
+    parts = ref.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        table, column = ".".join(parts[:i]), ".".join(parts[i:])
+        if catalog.has_table(table) and catalog.table(table).has_column(column):
+            return table, column
+    table, _, column = ref.rpartition(".")  # not in the catalog: the planner writes no dot into a column name
+    return table, column
+
+
+def owner_table(catalog: Catalog, ref: str) -> str:
+    """The table part of a ``table.column`` reference (see :func:`split_column`); a bare name as it is."""
+    return split_column(catalog, ref)[0] if "." in ref else ref
 
 
 def tables_read(items: Iterable[Any], group_by: Iterable[str] = ()) -> set[str]:
@@ -76,6 +101,11 @@ def _ref(text: str) -> list[Ref]:
     return list(_expression(text))  # filters may hold a small expression
 
 
+def expression_refs(sql: str) -> tuple[Ref, ...]:
+    """The column references in one SQL expression, read with SQLGlot (a table name may hold a dot)."""
+    return _expression(sql)
+
+
 @functools.lru_cache(maxsize=4096)
 def _expression(text: str) -> tuple[Ref, ...]:
     import sqlglot
@@ -88,4 +118,6 @@ def _expression(text: str) -> tuple[Ref, ...]:
         tree = None
     if tree is None:  # not SQL the compiler will take either; its identifiers, outside quoted strings
         return tuple((m.group("t"), m.group("c")) for m in _IDENT.finditer(_QUOTED.sub(" ", text)))
-    return tuple((c.table or None, c.name) for c in tree.find_all(exp.Column) if not isinstance(c.this, exp.Star))
+    return tuple(
+        (c.table or None, c.name) for c in tree.find_all(exp.Column) if not isinstance(c.this, exp.Star)
+    )

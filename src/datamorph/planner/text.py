@@ -68,6 +68,7 @@ class Token:
 class Tokens:
     source: str
     items: list[Token] = field(default_factory=list)
+    _index: tuple[int, int, list[int], list[int]] | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -94,17 +95,23 @@ class Tokens:
         """The tokens lying wholly in ``[start, end)``."""
         return [t for t in self.starting(start, end) if t.end <= end]
 
+    def _bounds(self) -> tuple[list[int], list[int]]:
+        """The tokens' start and end offsets, built once per list of tokens (a key function per
+        bisection step costs a call each time)."""
+        key = (id(self.items), len(self.items))
+        if self._index is None or self._index[:2] != key:
+            self._index = (*key, [t.start for t in self.items], [t.end for t in self.items])
+        return self._index[2], self._index[3]
+
     def starting(self, start: int, end: int) -> list[Token]:
         """The tokens that start in ``[start, end)``."""
-        i = bisect.bisect_left(self.items, start, key=lambda t: t.start)
-        j = bisect.bisect_left(self.items, end, key=lambda t: t.start)
-        return self.items[i:j]
+        starts, _ = self._bounds()
+        return self.items[bisect.bisect_left(starts, start) : bisect.bisect_left(starts, end)]
 
     def overlapping(self, start: int, end: int) -> list[Token]:
         """The tokens that share a character with ``[start, end)``."""
-        i = bisect.bisect_right(self.items, start, key=lambda t: t.end)
-        j = bisect.bisect_left(self.items, end, key=lambda t: t.start)
-        return self.items[i:j]
+        starts, ends = self._bounds()
+        return self.items[bisect.bisect_right(ends, start) : bisect.bisect_left(starts, end)]
 
     def unused_words(self, ignore: frozenset[str]) -> list[str]:
         return [t.text for t in self.items if not t.used and t.kind in ("word", "quoted", "number", "date")

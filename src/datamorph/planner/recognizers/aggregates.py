@@ -29,7 +29,7 @@ from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.measures import Ctx, Ratio
-from datamorph.planner.refs import names_read, tables_read
+from datamorph.planner.refs import names_read, owner_table, split_column, tables_read
 from datamorph.planner.text import Token
 from datamorph.spec import Aggregation, DerivedColumn, Filter, OutputColumn
 
@@ -223,7 +223,7 @@ def _pk(d: Work, table: str) -> str:
 
 
 def _fk_target(d: Work, col: str) -> str | None:
-    t, c = col.split(".", 1)
+    t, c = split_column(d.catalog, col)
     for fk in d.catalog.table(t).foreign_keys:
         if len(fk.columns) == 1 and fk.columns[0].lower() == c.lower():
             return d.catalog.table(fk.ref_table).name
@@ -235,11 +235,11 @@ def _group_keys(d: Work, ctx: Ctx, mtables: list[str]) -> tuple[list[str], str |
     anchor: str | None = None
     for col, table in ctx.keys:
         if col and "." in col and ctx.preserve and anchor is None:
-            owner = col.split(".")[0]
+            home = owner_table(d.catalog, col)
             ref = _fk_target(d, col)
-            if owner in mtables and ref and ref not in mtables:
-                col, owner = _pk(d, ref), ref
-            anchor = owner
+            if home in mtables and ref and ref not in mtables:
+                col, home = _pk(d, ref), ref
+            anchor = home
         if col:
             keys.append(col)
             continue
@@ -357,7 +357,7 @@ def _finish(d: Work, ctx: Ctx) -> None:
         keys = _without_row_keys(d, keys, mtables)
     if ctx.preserve:
         anchor = _keep_anchor_rows(d, anchor, mtables)
-    used = set(d.in_play()) | set(mtables) | {k.split(".")[0] for k in keys if "." in k}
+    used = set(d.in_play()) | set(mtables) | {owner_table(d.catalog, k) for k in keys if "." in k}
     for t in used:
         d.use_table(t)
     if not ctx.ratios and not d.preserve_base and ctx.measures:

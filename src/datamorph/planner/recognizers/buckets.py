@@ -14,6 +14,7 @@ from datamorph.planner.recognizers.derivekit import (
     column_phrase,
     name_around,
 )
+from datamorph.planner.refs import owner_table
 from datamorph.planner.text import parse_number
 
 _LABEL = r"(?:'[^']*'|\"[^\"]*\")"
@@ -67,7 +68,7 @@ def _condition(d: Work, text: str, subject: str | None = None) -> str | None:
         elif re.fullmatch(r"-?[\d,]+(?:\.\d+)?k?", raw, re.I):
             val = str(parse_number(raw))
         else:
-            hits = d.linker.values(raw, [col.split(".")[0]])
+            hits = d.linker.values(raw, [owner_table(d.catalog, col)])
             if not hits:
                 continue
             val = "'" + str(hits[0].value).replace("'", "''") + "'"

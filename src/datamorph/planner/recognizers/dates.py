@@ -29,6 +29,7 @@ from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.recognizers.common import in_play
 from datamorph.planner.recognizers.filter_base import Play
 from datamorph.planner.recognizers.noops import in_example
+from datamorph.planner.refs import split_column
 from datamorph.planner.text import MONTHS, month_end
 from datamorph.spec import AnyOf, Condition, Filter, Operator
 
@@ -488,7 +489,7 @@ def main_date_column(table: TableInfo, words: str) -> str | None:
 
 
 def _conditions(d: Draft | View, column: str, kind: str, start: dt.date, end: dt.date, words: str) -> list[Condition]:
-    table, col = column.split(".", 1)
+    table, col = split_column(d.catalog, column)
     family = d.catalog.table(table).column(col).family
     s, e, e1 = start.isoformat(), end.isoformat(), (end + dt.timedelta(days=1)).isoformat()
     prov = words.strip()

@@ -19,7 +19,7 @@ from datamorph.errors import PlanError, suggestion
 from datamorph.planner.claims import Claim, Edit, Pending, Span, View, edit_only
 from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers.common import resolve_column, written_column
-from datamorph.planner.refs import tables_read
+from datamorph.planner.refs import split_column, tables_read
 from datamorph.planner.text import Token
 from datamorph.spec import Aggregation, Condition, Dedupe, DerivedColumn, OutputColumn, WindowColumn
 
@@ -324,7 +324,7 @@ def spelt_as(written: str, column: str) -> bool:
 
 
 def family(d: Scope | View, col: str) -> str:
-    t, c = col.rsplit(".", 1)  # a table name may hold a dot ("a.b")
+    t, c = split_column(d.catalog, col)  # either name may hold a dot
     return d.catalog.table(t).column(c).family
 
 

@@ -20,6 +20,7 @@ from datamorph.planner.recognizers.filter_base import Mention as _Mention
 from datamorph.planner.recognizers.filter_base import Play, claimed_by
 from datamorph.planner.recognizers.filter_base import info as _info
 from datamorph.planner.recognizers.filter_base import mention_spans as _mention_spans
+from datamorph.planner.refs import owner_table
 from datamorph.planner.text import Token
 from datamorph.spec import Condition, Filter
 
@@ -141,7 +142,7 @@ def _current(w: Play) -> None:
         former = bool(m.group("former"))
         end = m.end()
         noun = re.match(r"\s+([A-Za-z_]\w*)(?:\s+(?:records?|rows?|entries|lines?|history))?\b", d.prompt[end:])
-        if noun and end_column.split(".")[0] in [t.table for t in d.linker.tables(noun.group(1))[:1] if t.score >= 0.85]:
+        if noun and owner_table(d.catalog, end_column) in [t.table for t in d.linker.tables(noun.group(1))[:1] if t.score >= 0.85]:
             end += noun.end()  # "current contract rows": the rows of the table with the end date
         cond = Filter(column=end_column, operator="is_not_null" if former else "is_null",
                       provenance=d.prompt[m.start() : end])  # fmt: skip

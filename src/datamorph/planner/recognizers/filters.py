@@ -37,6 +37,7 @@ from datamorph.planner.recognizers.filter_base import Play
 from datamorph.planner.recognizers.filter_base import info as _info
 from datamorph.planner.recognizers.filter_base import mention_spans as _mention_spans
 from datamorph.planner.recognizers.noops import example_spans
+from datamorph.planner.refs import split_column
 from datamorph.spec import Condition, Filter, Not, Operator
 
 _GT = r"more\s+than|greater\s+than|bigger\s+than|larger\s+than|higher\s+than|over|above|exceeding|exceeds?|in\s+excess\s+of|upwards\s+of|>"  # noqa: E501
@@ -301,7 +302,7 @@ def _table_named(d: View | Play, word: str) -> str | None:
 
 
 def _check_value(d: View, column: str, value: object, words: str) -> None:
-    table, col = column.split(".", 1)
+    table, col = split_column(d.catalog, column)
     fam = _info(d, table, col).family
     values = value if isinstance(value, list) else [value]
     numeric = all(isinstance(v, (int, float)) for v in values)

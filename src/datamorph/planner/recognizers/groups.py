@@ -13,6 +13,7 @@ from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.dates import date_by_stem, main_date_column
 from datamorph.planner.recognizers.derived import snake
 from datamorph.planner.recognizers.measures import Ctx
+from datamorph.planner.refs import owner_table
 from datamorph.spec import DerivedColumn
 
 _GROUP = re.compile(
@@ -121,7 +122,7 @@ def _top_entities(d: Work, ctx: Ctx) -> None:
             key: tuple[str, str | None] = ("", table)
             d.use_table(table)
         elif col is not None and (ph.family(d, col) not in ph.NUMERIC or ph.is_key(d, col)):
-            key = (col, col.split(".")[0])
+            key = (col, owner_table(d.catalog, col))
         else:
             continue
         if key not in ctx.keys:
@@ -206,7 +207,7 @@ def _each_has(d: Work, ctx: Ctx) -> None:
             col = (ph.column_of(d, piece, [m.table]) if m.table else None) or ph.column_of(d, piece)
             if col is None:
                 break
-            keys.append((col, col.split(".")[0]))
+            keys.append((col, owner_table(d.catalog, col)))
         if keys and len(keys) == len(pieces):
             ctx.keys.extend(k for k in keys if k not in ctx.keys)
             # the measure is an item of the output list: leave its words to the columns recognizer,
@@ -263,8 +264,8 @@ def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] |
         col = (ph.column_of(d, phrase, mtables) if mtables else None) or ph.column_of(d, phrase)
         if col is not None:
             end = words[n - 1].end
-            d.use_table(col.split(".")[0])
-            return (col, col.split(".")[0]), end
+            d.use_table(owner_table(d.catalog, col))
+            return (col, owner_table(d.catalog, col)), end
     return None
 
 

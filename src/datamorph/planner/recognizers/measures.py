@@ -30,6 +30,7 @@ from datamorph.planner.recognizers.phrases import (
     tokens_from,
     value_conditions,
 )
+from datamorph.planner.refs import expression_refs, owner_table
 from datamorph.planner.text import Token
 from datamorph.spec import Filter
 
@@ -188,7 +189,7 @@ def target(d: Work, fn: str, start: int, pos: int) -> Measure | None:
         table = table_of(d, phrase)
         col = None if counting and table else column_of(d, phrase)
         owner = owner_after(d, tail_end) if col else None  # "the amount of every transaction"
-        if owner and owner != col.split(".")[0]:  # type: ignore[union-attr]
+        if owner and col and owner != owner_table(d.catalog, col):
             col = column_of(d, phrase, [owner]) or col
         if table is not None and col is None:
             if counting or fn == "sum" and re.match(r"\s*(?:the\s+)?total\b", d.prompt[start:pos], re.I):
@@ -227,7 +228,7 @@ def _entity_measure(d: Work, fn: str, start: int, end: int, table: str, conds: l
     if fn == "count_distinct":
         key = entity_key(d, table)
         return Measure("count_distinct", key, default_alias("count_distinct", key, table, conds), start, end,
-                       table=key.split(".")[0], conds=conds)  # fmt: skip
+                       table=owner_table(d.catalog, key), conds=conds)  # fmt: skip
     fn = "count"
     return Measure(
         fn, None, default_alias(fn, None, table, conds), start, end, table=table, conds=conds, entity=True
@@ -263,7 +264,7 @@ def entity_key(d: Work, table: str) -> str:
 
 
 def _column_measure(d: Work, fn: str, start: int, end: int, col: str) -> Measure:
-    table = col.split(".")[0]
+    table = owner_table(d.catalog, col)
     d.use_table(table)
     end, conds = of_table(d, end, table)
     end = through(d, end)
@@ -299,7 +300,7 @@ def _postfix_target(d: Work, m: re.Match[str], before: list[Token]) -> Measure |
         col = column_of(d, phrase)
         if col is not None and family(d, col) in NUMERIC:
             return Measure(
-                fn, col, default_alias(fn, col, None, []), before[-n].start, end, table=col.split(".")[0]
+                fn, col, default_alias(fn, col, None, []), before[-n].start, end, table=owner_table(d.catalog, col)
             )
     return None
 
@@ -334,7 +335,7 @@ def _arithmetic(d: Work, fn: str, start: int, pos: int) -> Measure | None:
         return None
     sql, names = parsed
     end = pos + len(text.rstrip())
-    table = next((x.split(".")[0] for x in re.findall(r"\b[a-z_]+\.[a-z_]+\b", sql)), None)
+    table = next((t for t, _ in expression_refs(sql) if t), None)
     alias = default_alias(
         fn, "_".join(n for n in names if n not in ("times", "per", "plus", "minus")), None, []
     )

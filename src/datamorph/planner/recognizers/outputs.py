@@ -35,6 +35,7 @@ from datamorph.planner.recognizers.derivekit import (
     spelt_as,
     unreferenced,
 )
+from datamorph.planner.refs import owner_table
 from datamorph.planner.text import Token
 from datamorph.spec import Aggregation, DerivedColumn, OutputColumn, WindowColumn
 
@@ -167,8 +168,9 @@ def explicit_list(d: Work) -> tuple[list[OutputColumn], str | None]:
             continue  # (the count in "only three columns:" may have been read as a limit; see _column_count)
         if m is not None and m.group("add") and m.group("add").lower() == "and" and _subject(d, start) is None:
             continue  # "and" starts a list only after a table: "employees and department names"
-        inside = any(a < items_start < b for a, b in notes)
-        items, end = _parse_list(d, items_start, tw, whole, None if inside else masked[items_start:])
+        # a list that starts inside a note reads the note as written, and the rest as masked once
+        inside = next((b for a, b in notes if a < items_start < b), items_start)
+        items, end = _parse_list(d, items_start, tw, whole, d.prompt[items_start:inside] + masked[inside:])
         if items and (best is None or len(items) > len(best)):
             best, best_span = items, (start, end, m)
     if best is None or best_span is None:
@@ -189,7 +191,7 @@ def explicit_list(d: Work) -> tuple[list[OutputColumn], str | None]:
         _column_count(d, m, len(best))
     for c in best:  # "transaction id, account, amount": the account is only named by its key
         named = d.linker.tables(clean_phrase(c.provenance or ""))
-        if "." in (c.column or "") and named and named[0].table != (c.column or "").split(".")[0]:
+        if "." in (c.column or "") and named and named[0].table != owner_table(d.catalog, c.column or ""):
             d.edit(*unreferenced(d, named[0].table), why="a table named only by its key")
     if subject is None and m is not None and (m.group("add") or "").lower() not in ("", "and"):
         best = _computed_before(d, start, best) + best
@@ -226,7 +228,7 @@ def _adds_to(d: Work, items: list[OutputColumn], m: re.Match[str] | None) -> str
     subject = _subject(d, m.start())
     if subject is None:
         return None
-    foreign = all("." in (c.column or "") and (c.column or "").split(".")[0] != subject for c in items)
+    foreign = all("." in (c.column or "") and owner_table(d.catalog, c.column or "") != subject for c in items)
     word = m.group("add").lower()
     possessive = (m.group("poss") or "").strip().lower() in ("their", "its", "his", "her")
     single = len(items) == 1 and not items[0].name  # "customers with email": keep the customers' columns
@@ -502,7 +504,7 @@ def _home_rows(d: Work, items: list[OutputColumn]) -> list[OutputColumn]:
     """A column name written as is that several tables in play have ("product_id, category_id, unit_price")
     is the column of the table most of the list's items come from (the rows listed), not another's copy
     of the key; the other table is then not joined for it. (Not when the base's unmatched rows are kept.)"""
-    owners = Counter((c.column or "").split(".")[0] for c in items if "." in (c.column or ""))
+    owners = Counter(owner_table(d.catalog, c.column or "") for c in items if "." in (c.column or ""))
     ranked = owners.most_common(2)
     if d.preserve_base or not ranked or ranked[0][1] < 2 or len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
         return items

@@ -12,6 +12,7 @@ from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.derived import clean_phrase, snake
+from datamorph.planner.refs import split_column
 from datamorph.planner.text import Token
 from datamorph.spec import Filter
 
@@ -182,7 +183,7 @@ def _neighbours(d: Work) -> list[str]:
 def family(d: Work, column: str) -> str:
     if "." not in column:
         return "other"
-    t, c = column.split(".", 1)
+    t, c = split_column(d.catalog, column)
     return (
         d.catalog.table(t).column(c).family
         if d.catalog.has_table(t) and d.catalog.table(t).has_column(c)
@@ -192,7 +193,7 @@ def family(d: Work, column: str) -> str:
 
 def is_key(d: Work, column: str) -> bool:
     """An identifying column (a key, a reference to another table, a code): a group, never a measure."""
-    t, c = column.split(".", 1)
+    t, c = split_column(d.catalog, column)
     info = d.catalog.table(t)
     low = c.lower()
     return (low == "id" or low.endswith(("_id", "_key", "_code", "_no")) or low in (p.lower() for p in info.primary_key)

@@ -25,7 +25,7 @@ from datamorph.planner.recognizers.common import on_words, written_column
 from datamorph.planner.recognizers.derived import clean_phrase, column_error, defined_name, snake, stem
 from datamorph.planner.recognizers.derivekit import _FILLER as _NO_COLUMN
 from datamorph.planner.recognizers.derivekit import short_name
-from datamorph.planner.refs import column_refs, tables_read
+from datamorph.planner.refs import column_refs, owner_table, split_column, tables_read
 from datamorph.planner.text import Token, parse_number
 from datamorph.spec import Condition, DerivedColumn, Filter, OrderItem, WindowColumn
 
@@ -290,7 +290,7 @@ def _ref(d: _State, phrase: str, key: bool = False, keep: str | None = None) -> 
             ref = _column_phrase(d, part + " id", _in_play(d) or None)
         if ref and key and "." in ref:  # "per department": the rows' own key column, not the named table's
             named = d.linker.tables(part)
-            table, bare = ref.split(".")
+            table, bare = split_column(d.catalog, ref)
             if named and getattr(named[0], "table", named[0]) == table:
                 own = [t for t in _in_play(d) if t != table and d.catalog.table(t).has_column(bare)]
                 if own:
@@ -329,7 +329,7 @@ def _entity_key(d: _State, phrase: str, keep: str | None) -> str | None:
 def _family(d: _State, ref: str) -> str:
     if "." not in ref:
         return "other"
-    t, c = ref.split(".")
+    t, c = split_column(d.catalog, ref)
     return d.catalog.table(t).column(c).family
 
 
@@ -376,16 +376,16 @@ def _rank(d: _State, m: re.Match[str]) -> None:
             function = "dense_rank"
         d.mark(x.start(), x.end(), "how ties rank")
     order = _ref(d, m.group("by"))
-    partition = [_ref(d, m.group("part"), key=True, keep=order.split(".")[0])] if m.group("part") else []
+    partition = [_ref(d, m.group("part"), key=True, keep=owner_table(d.catalog, order))] if m.group("part") else []
     inner = _WHAT_PART.search(m.group("what") or "")
     if not partition and inner:  # "row number per customer by order date"
-        partition = [_ref(d, inner.group("p"), key=True, keep=order.split(".")[0])]
+        partition = [_ref(d, inner.group("p"), key=True, keep=owner_table(d.catalog, order))]
     row = re.compile(r"\brow\s+$", re.I).search(d.prompt, back(m.start()), m.start())
     if row and function == "row_number":
         d.mark(row.start(), m.start(), "row number")
     lead = _PART_BEFORE.search(d.prompt[_sentence_start(d, m.start()) : m.start()])
     if not partition and lead:  # "Within each category, rank the products by unit price"
-        partition = [_ref(d, lead.group("p"), key=True, keep=order.split(".")[0])]
+        partition = [_ref(d, lead.group("p"), key=True, keep=owner_table(d.catalog, order))]
         lead_start = _sentence_start(d, m.start()) + lead.start()
         d.mark(lead_start, m.start(), "the partition, said first")
     direction, dir_end = _direction(d, m.end(), sentence_end, order)
@@ -437,7 +437,7 @@ def _running(d: _State, m: re.Match[str]) -> None:
     for p in _PARTITION.finditer(rest):
         if not _free_at(d, m.end() + p.start()):
             continue
-        partition.append(_ref(d, p.group("p"), key=True, keep=(column or "").split(".")[0] or None))
+        partition.append(_ref(d, p.group("p"), key=True, keep=owner_table(d.catalog, column or "") or None))
         d.mark(m.end() + p.start(), m.end() + p.end(), "the partition")
         used_until = max(used_until, m.end() + p.end())
     taken = [(p.start(), p.end()) for p in _PARTITION.finditer(rest)]
@@ -571,7 +571,7 @@ def _drop_sign_filters(s: _State, start: int, end: int) -> None:
 
 def _signed(d: _State, column: str, plus: str, minus: str) -> str | None:
     """``credits add, debits subtract`` → CASE on the column holding 'credit' / 'debit' (from the data)."""
-    table = column.split(".")[0]
+    table = owner_table(d.catalog, column)
     pos = d.linker.values(plus, [table])
     neg = d.linker.values(minus, [table])
     for p in pos:
@@ -587,7 +587,7 @@ def _top_n(d: _State, m: re.Match[str]) -> None:
     raw = m.group("n").lower()
     n = _NUM_WORDS.get(raw) or int(parse_number(raw))
     order = _ref(d, m.group("by"))
-    partition = [_ref(d, m.group("part"), key=True, keep=order.split(".")[0])]
+    partition = [_ref(d, m.group("part"), key=True, keep=owner_table(d.catalog, order))]
     word = (m.group("adj") or m.group("dir")).lower()
     if word in ("top", "first", "highest", "best", "largest", "most"):
         direction = "desc" if _family(d, order) not in ("date", "timestamp") or word != "first" else "asc"
