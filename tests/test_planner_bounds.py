@@ -76,6 +76,19 @@ def test_refs_read_expressions_and_nested_filters() -> None:
     assert "share" not in names_read([derived])  # what an element defines is not what it reads
 
 
+def test_a_qualified_column_splits_where_the_catalog_has_the_table() -> None:
+    from datamorph.catalog import Catalog, ColumnInfo, TableInfo
+    from datamorph.planner.refs import owner_table, split_column
+
+    cat = Catalog(tables={"sales.eu": TableInfo(name="sales.eu", columns=[ColumnInfo(name="net", type="INTEGER")]),
+                          "sales": TableInfo(name="sales", columns=[ColumnInfo(name="eu.net", type="INTEGER")]),
+                          "stock": TableInfo(name="stock", columns=[ColumnInfo(name="qty", type="INTEGER")])})  # fmt: skip
+    assert split_column(cat, "sales.eu.net") == ("sales.eu", "net")  # the longest table the catalog has
+    assert split_column(cat, "stock.qty") == ("stock", "qty")
+    assert owner_table(cat, "stock.qty") == "stock" and owner_table(cat, "qty") == "qty"
+    assert split_column(cat, "gone.x.y") == ("gone.x", "y")  # unknown: the planner writes no dot into a column
+
+
 # -- time: whitespace, a time limit, step counts that grow linearly --------------------------------
 
 ISSUE_PROMPT = "count of orders per status " + " " * 2000 + "x"  # planned in 41 s before (a cubic pattern)
