@@ -284,18 +284,39 @@ INSERT INTO tenants VALUES (1, 'Ayr', 'rex', 500), (2, 'Ayr', NULL, 700), (3, 'A
 
 
 def test_condition_after_a_share_narrows_rows_or_is_counted(tmp_path: Path) -> None:
-    """"What fraction of tenants in each town has a pet name?": a share of the narrowed rows' total, or the
-    fraction of each town's tenants with one; never published as one of them silently."""
+    """"Fraction of tenants with a pet name, by town": a share of the narrowed rows' total, or the fraction
+    of each town's tenants with one; never published as one of them silently."""
     from datamorph.engines import connect
 
     eng = connect(str(_build(tmp_path / "t.duckdb", TENANTS_SQL)))
     try:
         with pytest.raises(PlanAmbiguous) as info:
-            plan(eng, "What fraction of tenants in each town has a pet name recorded? town, pet_ratio")
+            plan(eng, "fraction of tenants with a pet name recorded, by town")
         readings = info.value.context["readings"]
         assert [r["rows"] for r in readings] == [2, 3]
         assert "share of their total" in readings[0]["description"]
         assert "fraction of each group's rows" in readings[1]["description"]
+    finally:
+        eng.close()
+
+
+@pytest.mark.parametrize("prompt", [
+    "What fraction of tenants in each town has a pet name recorded? town, pet_ratio",
+    "what share of tenants per town have a pet name recorded",
+    "per town, the fraction of tenants who have a pet name recorded",
+])  # fmt: skip
+def test_a_condition_said_of_the_shares_rows_after_their_group_is_what_the_share_counts(tmp_path: Path,
+                                                                                        prompt: str) -> None:  # fmt: skip
+    """The condition is the predicate of the rows the share is of ("... in each town has a pet name"):
+    the fraction of each group's rows that meet it, without asking."""
+    from datamorph.engines import connect
+
+    eng = connect(str(_build(tmp_path / "t.duckdb", TENANTS_SQL)))
+    try:
+        spec = plan(eng, prompt)
+        assert not spec.filters  # every tenant is counted in the denominator
+        got = sorted((r[0], round(float(r[1]), 3)) for r in rows(eng, spec))
+        assert got == [("Ayr", 0.667), ("Bude", 0.5), ("Cork", 0.0)]
     finally:
         eng.close()
 

@@ -52,13 +52,15 @@ class Doubt:
 
     ``subject`` says what the other reading changes: the having alias (``condition``), the joined table
     (``join``) or the qualified column (``date_column``, ``column_table``), whose other candidates are
-    ``others``.
+    ``others``. A doubt whose reading the words themselves decide (``settled``) is applied by
+    :func:`settle` and never asked about.
     """
 
     kind: DoubtKind
     words: str
     subject: str
     others: tuple[str, ...] = ()
+    settled: int | None = None  # the reading (index) the request's grammar picks: not a doubt to ask about
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,17 @@ def choices(spec: ETLSpec, doubts: list[Doubt]) -> list[Choice]:
         if len(readings) > 1:
             out.append(Choice(doubt, tuple(readings)))
     return out
+
+
+def settle(spec: ETLSpec, doubts: list[Doubt]) -> tuple[ETLSpec, list[Doubt]]:
+    """``spec`` with the reading each settled doubt's words pick, and the doubts left to check."""
+    for doubt in (x for x in doubts if x.settled is not None):
+        found = choices(spec, [doubt])
+        if found and doubt.settled is not None and doubt.settled < len(found[0].readings):
+            r = found[0].readings[doubt.settled]
+            spec = r.spec.model_copy(update={"transformations": [*r.spec.transformations,
+                                                                 f"'{doubt.words}' read as {r.description}"]})  # fmt: skip
+    return spec, [x for x in doubts if x.settled is None]
 
 
 def _words(v: Any) -> str:
@@ -391,4 +404,5 @@ def check(spec: ETLSpec, doubts: list[Doubt], engine: Engine, catalog: Catalog,
     return spec.model_copy(update={"transformations": [*spec.transformations, *notes]})
 
 
-__all__ = ["CHECK_TIMEOUT_S", "Choice", "Doubt", "Reading", "check", "choices", "describe_filter", "fingerprint_sql"]
+__all__ = ["CHECK_TIMEOUT_S", "Choice", "Doubt", "Reading", "check", "choices", "describe_filter", "fingerprint_sql",
+           "settle"]

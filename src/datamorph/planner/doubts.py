@@ -50,6 +50,13 @@ def _filters(conds: list[Condition]) -> list[Filter]:
 _ONLY_BEFORE = re.compile(r"\b(?:only|just|among|excluding|except|for|considering|counting)\b[^.;!?]{0,24}$", re.I)
 
 
+# "what fraction of machines in each plant are idle", "share of tickets per queue that were reopened": the
+# condition is the predicate of the share's rows, said after their group: the fraction within each group
+_PREDICATE_AFTER_GROUP = re.compile(
+    r"\s*,?\s*(?:(?:(?:in|within|for|across|of)\s+(?:each|every)|per|by)\s+[a-z_]+(?:\s+[a-z_]+)?\s*,?\s*)?"
+    r"(?:that|who|which)?\s*(?:has|have|had|is|are|was|were|got|get|gets)(?:\s+(?:an?|the|any|some|their|its|been))*\s*")
+
+
 def _share_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
     """"What fraction of patients in each city has an insurance provider?": the condition said after a share
     of the total may narrow the rows (the default) or say what the share counts (within each group)."""
@@ -67,7 +74,8 @@ def _share_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
             pos = low.find(f.provenance.lower(), at + 1)
             if at < 0 or pos < 0 or re.search(r"[.;!?]", low[at:pos]) or _ONLY_BEFORE.search(low[:pos]):
                 continue
-            out.append(Doubt("share_condition", f.provenance, x.name, (f.column,)))
+            settled = 1 if _PREDICATE_AFTER_GROUP.fullmatch(low[at + len(x.provenance) : pos]) else None
+            out.append(Doubt("share_condition", f.provenance, x.name, (f.column,), settled=settled))
     return out
 
 

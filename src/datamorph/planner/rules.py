@@ -23,7 +23,7 @@ from datamorph.catalog import Catalog
 from datamorph.errors import DataMorphError, PlanError, suggestion
 from datamorph.names import check_target
 from datamorph.planner import budget
-from datamorph.planner.ambiguity import Doubt
+from datamorph.planner.ambiguity import Doubt, settle
 from datamorph.planner.claims import Claim, ClaimRecord, Snapshots, View
 from datamorph.planner.doubts import find_doubts
 from datamorph.planner.draft import Draft, apply_claims, assemble
@@ -212,8 +212,9 @@ def plan(
         raise
     except DataMorphError as e:
         raise PlanError(f"the request does not make a valid spec: {e.message}", hint=e.hint) from None
+    spec, left = settle(spec, find_doubts(draft, spec))  # the readings the words decide are applied
     if doubts is not None:
-        doubts.extend(find_doubts(draft, spec))
+        doubts.extend(left)
     return _as_written(spec, spelled, leftover.ignored, draft.records)
 
 
