@@ -347,6 +347,22 @@ def test_union_distinct(engine) -> None:  # type: ignore[no-untyped-def]
     assert spec.union is not None and spec.union.mode == "distinct"
 
 
+@pytest.mark.parametrize("prompt", [
+    "every distinct last name that appears among customers or employees",
+    "One column, last_name: the last names found in either employees or customers, without repeats",
+    "all the unique last names used in customers and employees (so 'SMITH' and 'Smith' are different values)",
+])  # fmt: skip
+def test_union_of_a_column_two_tables_share(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, "SELECT last_name FROM customers UNION SELECT last_name FROM employees",
+                 ["last_name"])  # fmt: skip
+    assert spec.union is not None and spec.union.mode == "distinct"
+
+
+def test_union_of_a_shared_column_asks_whether_values_repeat(engine) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PlanError, match="each value once, or once per row"):
+        plan(engine, "last names that appear in customers or employees")
+
+
 
 # -- output lists: what is (and is not) a list ----------------------------------------------------
 

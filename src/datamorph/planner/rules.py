@@ -79,6 +79,7 @@ RULES: tuple[Step, ...] = (
     Step("noops.ignore", noops.ignored),
     Step("noops.no_transform", noops.no_transform),
     Step("noops.as_is", noops.as_is),
+    Step("noops.case_examples", noops.case_examples),
     Step("noops.as_integers", noops.as_integers),
     Step("union", union.rule),
     Step("joins", joins.rule),

@@ -11,6 +11,7 @@ nothing to the spec:
 - "ignore currency differences", "ignore discounts" (a concept the request uses nowhere else);
 - "no rounding needed", "don't round", "keep the names exactly as they are stored (no re-casing)",
   "otherwise keep the rows as they are", "as is";
+- "(so 'SMITH' and 'Smith' are different values)": values keep their case (the default);
 - "both as integers" after date parts (year/month... are integers already);
 - list bullets ("- order id") are layout, not a minus sign.
 
@@ -177,6 +178,29 @@ def as_is(d: View) -> list[Claim]:
         if what and _names_condition(d, m.start("what"), m.end("what")):
             continue
         _consume(p, m.start(), m.end(), f"values kept as stored ('{m.group(0).strip()}')")
+    return p.claims
+
+
+# "(so 'SMITH' and 'Smith' are different values)": two spellings of one value that differ only in case,
+# said to stay apart — values compared as stored, which is what every comparison does
+_CASE_EXAMPLE = re.compile(
+    r"\(\s*(?:so|i\.?e\.?|e\.?g\.?|meaning|that\s+is)?\s*,?\s*(?P<a>'[^'()]{1,60}'|\"[^\"()]{1,60}\")\s+(?:and|vs\.?|versus)\s+"
+    r"(?P<b>'[^'()]{1,60}'|\"[^\"()]{1,60}\")\s+(?:are|count\s+as|stay|remain|are\s+kept\s+as)\s+(?:two\s+)?"
+    r"(?:different|distinct|separate)(?:\s+(?:values|names|entries|items))?\s*\)", re.I)  # fmt: skip
+_FOLDS_CASE = re.compile(r"\bcase[-\s]insensitive|\bignor(?:e|es|ing)\s+(?:the\s+)?(?:upper[-\s/]*(?:and\s+|or\s+)?lower[-\s]*)?"
+                         r"case|\b(?:upper|lower)[-\s]?cas(?:e|ed|ing)\b", re.I)  # fmt: skip
+
+
+def case_examples(d: View) -> list[Claim]:
+    """"(so 'SMITH' and 'Smith' are different values)": an example that values keep their case; not when
+    the request also folds case somewhere (then the example may say something else)."""
+    p = Pending(d)
+    if _FOLDS_CASE.search(d.prompt):
+        return []
+    for m in _CASE_EXAMPLE.finditer(d.prompt):
+        a, b = m.group("a")[1:-1], m.group("b")[1:-1]
+        if a != b and a.lower() == b.lower():
+            _consume(p, m.start(), m.end(), f"values compared as stored, case kept ({m.group(0)})")
     return p.claims
 
 

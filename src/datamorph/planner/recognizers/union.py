@@ -52,8 +52,15 @@ _OF_WHAT = re.compile(
     r"(?=\s*[:,.;]|\s+(?:with|showing|including|from)\b|\s*$)",
     re.I,
 )
-_DISTINCT = re.compile(r"\b(?:distinct|unique|without\s+(?:any\s+)?duplicates|no\s+duplicates|deduplicated|"
-                       r"duplicates\s+removed)\b", re.I)  # fmt: skip
+_DISTINCT = re.compile(r"\b(?:distinct|unique|without\s+(?:any\s+)?(?:duplicates|repeats|repetitions)|"
+                       r"no\s+(?:duplicates|repeats)|deduplicated|(?:duplicates|repeats)\s+removed)\b", re.I)  # fmt: skip
+# "every distinct city that appears among suppliers or warehouses", "the tags used in either posts or pages":
+# the values of a column two tables share, from both
+_EITHER = re.compile(
+    r"\b(?:(?:that\s+|which\s+)?(?:appears?|appearing|occurs?|occurring|found|used|present|seen|listed|recorded)\s+"
+    r"(?:in|among|across|on)\s+(?:either\s+|both\s+)?|(?:in|among|across|from)\s+(?:either|both)\s+)"
+    r"(?:the\s+)?(?P<a>[A-Za-z_]\w*)(?:\s+table)?\s*,?\s+(?:or|and|plus)\s+(?:the\s+)?(?P<b>[A-Za-z_]\w*)(?:\s+tables?)?\b",
+    re.I)  # fmt: skip
 _PART = re.compile(
     r"(?:\bone\s+row\s+(?:per|for\s+(?:each|every))\s+(?:(?P<qual>[A-Za-z_]\w*)\s+(?=[A-Za-z_]\w*\s*\())?|"
     r"\b(?:all|the|every)\s+)?(?P<table>[A-Za-z_]\w*)\s*"
@@ -73,10 +80,15 @@ _SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*", re.I)
 def rule(d: View) -> list[Claim]:
     """Split a stacking request into one block per table: the first is the draft's, the rest ``union``."""
     triggers = list(_TRIGGER.finditer(d.prompt))
-    if not triggers and not re.search(r"\bone\s+row\s+per\b.*\band\s+one\s+row\s+per\b", d.prompt, re.I):
+    either = _EITHER.search(d.prompt)
+    if not triggers and not either and not re.search(r"\bone\s+row\s+per\b.*\band\s+one\s+row\s+per\b", d.prompt, re.I):
         return []
     w = Work(d)
-    parts = _parts_with_lists(w)
+    parts = _parts_with_shared_column(w, either) if either and not triggers else None
+    if parts is None and not triggers and either:
+        return []
+    if parts is None:
+        parts = _parts_with_lists(w)
     if parts is None:
         parts = _parts_with_shared_list(w, triggers)
     if parts is None:  # not a stacking request after all: what it read stays read
@@ -84,10 +96,12 @@ def rule(d: View) -> list[Claim]:
     first, *rest = parts
     _restated_list(w, [c.name or (c.column or "").split(".")[-1] for c in first[1]])
     keep_all = _KEEP_ALL.search(d.prompt)
+    if either and not triggers and not keep_all and not _DISTINCT.search(d.prompt):
+        raise PlanError(f"'{either.group().strip()}': each value once, or once per row of each table?",
+                        hint="say 'distinct' (each value once) or 'keep duplicates' (one per row of each)")  # fmt: skip
     if keep_all:  # "Keep every row from both tables": UNION ALL, said outright
         w.claims.append(on_words(d, keep_all.start(), keep_all.end(), over=True, why="union all"))
-    dist = _DISTINCT.search(d.prompt) if keep_all is None else None
-    if dist:
+    for dist in _DISTINCT.finditer(d.prompt) if keep_all is None else ():  # "distinct ..., without repeats"
         w.claims.append(on_words(d, dist.start(), dist.end(), Edit.set("union_mode", "distinct"), over=True,
                                  why="union without duplicates"))  # fmt: skip
     w.claims.extend(on_words(d, t.start(), t.end(), over=True, why="stacking") for t in triggers)
@@ -100,7 +114,8 @@ def rule(d: View) -> list[Claim]:
     return w.claims
 
 
-_RESTATE = re.compile(r"\b(?:output\s+)?(?:columns?|fields?|output|return|returns)\s*:?\s*(?P<list>[\w ,]{1,300}?)\s*(?:[.;!?]|$)",
+_RESTATE = re.compile(r"\b(?:(?P<n>one|two|three|four|five|six|a\s+single|\d{1,2})\s+)?(?:output\s+)?"
+                      r"(?:columns?|fields?|output|return|returns)\s*[:,]?\s*(?P<list>[\w ,]{1,300}?)\s*(?:[.;:!?]|$)",
                       re.I)  # fmt: skip
 
 
@@ -108,6 +123,11 @@ def _restated_list(w: Work, names: list[str]) -> None:
     """"Columns: source, id, signup_date." after the parts: the same names again, in order."""
     for m in _RESTATE.finditer(w.view.prompt):
         items = [x.strip().lower() for x in re.split(r"\s*(?:,|\band\b)\s*", m.group("list")) if x.strip()]
+        said = (m.group("n") or "").lower()
+        count = int(said) if said.isdigit() else {"one": 1, "a single": 1, "two": 2, "three": 3, "four": 4,
+                                                  "five": 5, "six": 6}.get(said)  # fmt: skip
+        if said and count != len(names):
+            continue  # "two columns: ..." with one name: not this list
         if items == [n.lower() for n in names]:
             w.claims.append(on_words(w.view, m.start(), m.end(), over=True, why="the stacked columns restated"))
 
@@ -125,6 +145,43 @@ def _table(d: View | Work, word: str) -> str | None:
 
 def _literal(text: str) -> str:
     return "'" + text.strip().strip("'\"").replace("'", "''") + "'"
+
+
+_QUANTIFIER = frozenset({"every", "each", "all", "the", "distinct", "unique", "different"})
+
+
+def _parts_with_shared_column(w: Work, m: re.Match[str]) -> list[tuple[str, list[OutputColumn]]] | None:
+    """"every distinct city that appears among suppliers or warehouses": the column both tables have, named in
+    the clause before; one column per part, or None when the words do not name two tables and such a column."""
+    a, b = _table(w, m.group("a")), _table(w, m.group("b"))
+    if a is None or b is None or a == b:
+        return None
+    d = w.view
+    clause = max(d.prompt.rfind(c, 0, m.start()) for c in ".;:!?\n") + 1
+    words = d.tokens.within(clause, m.start())
+    found: list[tuple[int, int, str, str]] = []  # (words, start, column of a, column of b)
+    for i in range(len(words)):
+        for n in (3, 2, 1):
+            if i + n > len(words):
+                continue
+            phrase = d.prompt[words[i].start : words[i + n - 1].end]
+            ca, cb = _column(w, phrase, [a], min_score=0.9), _column(w, phrase, [b], min_score=0.9)
+            if ca and cb and ca.split(".")[-1].lower() == cb.split(".")[-1].lower():
+                found.append((n, i, ca, cb))
+                break
+    names = {ca.split(".")[-1].lower() for _, _, ca, _ in found}
+    if len(names) != 1:
+        return None  # no column, or several: not this shape
+    n, i, ca, cb = max(found)
+    lead = i
+    while lead > 0 and words[lead - 1].low in _QUANTIFIER:  # "every distinct city", "all the tags"
+        lead -= 1
+    w.claims.append(on_words(d, words[lead].start, words[i + n - 1].end, over=True,
+                             why="the column both tables have"))  # fmt: skip
+    w.claims.append(on_words(d, m.start(), m.end(), over=True, why=f"the values of {a} and {b}"))
+    name = ca.split(".")[-1]
+    return [(a, [OutputColumn(column=ca, name=name, provenance=name)]),
+            (b, [OutputColumn(column=cb, name=name, provenance=name)])]
 
 
 def _parts_with_lists(w: Work) -> list[tuple[str, list[OutputColumn]]] | None:
