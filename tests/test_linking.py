@@ -284,6 +284,9 @@ def test_table_scores_rank_exact_over_synonym_over_typo(hand: SchemaLinker) -> N
         ("name", ["skus"], ("skus", "sku_name")),
         ("id", ["skus"], ("skus", "sku_id")),
         ("invoices.customer_id", None, ("invoices", "customer_id")),
+        # a quantifier before a name that starts with an ordering word: the whole name, not "name" alone
+        ("unique last names", ["dim_customer"], ("dim_customer", "lastName")),
+        ("the distinct first names", ["dim_customer"], ("dim_customer", "firstName")),
     ],
 )
 def test_columns_hand(

@@ -398,8 +398,20 @@ class SchemaLinker:
         whole = self._col_scores(toks, text.strip().lower(), restrict, level) if toks else {}
         if stripped == toks:
             return whole
-        part = self._col_scores(stripped, _strip_raw(text), restrict, "full") if stripped else {}
-        return whole if max(whole.values(), default=0.0) >= max(part.values(), default=0.0) else part
+        # every span left when edge words are dropped, the longest first: "unique last names" is the
+        # last_name (an ordering word that is part of a name stays while that names a column), not "name"
+        best, top = whole, max(whole.values(), default=0.0)
+        n = len(toks)
+        for size in range(n - 1, len(stripped) - 1, -1):
+            for i in range(n - size + 1):
+                part_toks = toks[i : i + size]
+                if not part_toks or not set(toks[:i]) | set(toks[i + size :]) <= NON_SCHEMA_WORDS:
+                    continue
+                raw = _strip_raw(text) if part_toks == stripped else " ".join(part_toks)
+                part = self._col_scores(part_toks, raw, restrict, "full")
+                if max(part.values(), default=0.0) > top:
+                    best, top = part, max(part.values())
+        return best
 
     def _col_matches(self, scores: dict[tuple[str, str], float], text: str) -> list[ColumnMatch]:
         out = [ColumnMatch(t, c, round(s, 4), text) for (t, c), s in scores.items()]

@@ -114,25 +114,25 @@ def _alnum(text: str) -> str:
     return _NON_ALNUM_RE.sub("", text.lower())
 
 
-def _strip_edges(tokens: Sequence[str]) -> tuple[str, ...]:
+def _strip_edges(tokens: Sequence[str], words: frozenset[str] = NON_SCHEMA_WORDS) -> tuple[str, ...]:
     """Tokens without leading and trailing stopwords (empty when all are stopwords)."""
     i, j = 0, len(tokens)
-    while i < j and tokens[i] in NON_SCHEMA_WORDS:
+    while i < j and tokens[i] in words:
         i += 1
-    while j > i and tokens[j - 1] in NON_SCHEMA_WORDS:
+    while j > i and tokens[j - 1] in words:
         j -= 1
     return tuple(tokens[i:j])
 
 
-def _strip_raw(phrase: str) -> str:
+def _strip_raw(phrase: str, words: frozenset[str] = NON_SCHEMA_WORDS) -> str:
     """The phrase lower-cased, without leading/trailing whitespace-separated stopwords."""
-    words = phrase.strip().lower().split()
-    i, j = 0, len(words)
-    while i < j and set(phrase_tokens(words[i])) <= NON_SCHEMA_WORDS:
+    split = phrase.strip().lower().split()
+    i, j = 0, len(split)
+    while i < j and set(phrase_tokens(split[i])) <= words:
         i += 1
-    while j > i and set(phrase_tokens(words[j - 1])) <= NON_SCHEMA_WORDS:
+    while j > i and set(phrase_tokens(split[j - 1])) <= words:
         j -= 1
-    return " ".join(words[i:j])
+    return " ".join(split[i:j])
 
 
 def _max_edits(n: int) -> int:
