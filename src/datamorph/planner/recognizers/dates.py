@@ -19,7 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Literal, cast
+
+from lemminflect import getLemma
 
 from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, TableInfo
 from datamorph.errors import PlanError
@@ -29,7 +31,7 @@ from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.recognizers.common import in_play
 from datamorph.planner.recognizers.filter_base import Play
 from datamorph.planner.recognizers.noops import in_example
-from datamorph.planner.text import MONTHS, month_end
+from datamorph.planner.text import MONTHS, Token, month_end
 from datamorph.spec import AnyOf, Condition, Filter, Operator
 
 _MON = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -38,7 +40,7 @@ _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?(?!\d)"
 _YEAR = r"(?:19|20)\d{2}(?!\d)(?!-\d)"
 _NUM = r"(?:\d+|[a-z]+)"
 _UNIT = r"(?:day|week|month|quarter|year)s?"
-_TO = r"\s*(?:-|–|to|through|thru|until|till)\s*"
+_TO = r"\s*(?:-|–|up\s+to\s+and\s+including|up\s+to|to|through|thru|until|till)\s*"
 
 _PERIOD = re.compile(
     rf"""\b(?:
@@ -58,6 +60,7 @@ _PERIOD = re.compile(
     | (?P<today>today|yesterday)
     | (?P<m_m>{_MON})(?:\s+of)?(?:,?\s+(?P<m_y>{_YEAR}))?
     | (?:(?:calendar|fiscal)\s+)?(?:year\s+)?(?P<y>{_YEAR})
+    | (?P<dec>(?:19|20)\d0)'?s | (?:nineteen[\s-]?)?(?P<dec_w>thirties|forties|fifties|sixties|seventies|eighties|nineties)
     )\b""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -74,7 +77,7 @@ _RELATION = re.compile(
 )
 _BARE_WEEK = re.compile(r"\b(?:the\s+)?week\s+(?P<of>of|starting|beginning|commencing)\s*$", re.IGNORECASE)
 _INCL = (r"(?:(?:both|all)\s+)?(?:(?:days?|dates?|ends?|endpoints?|bounds?|limits?)\s+)?(?:inclusive(?:ly)?|included)"
-         r"(?:\s+of\s+both\s+(?:days|dates|ends|endpoints))?|whole\s+days?|full\s+days?|"
+         r"(?:\s+of\s+both\s+(?:days|dates|ends|endpoints))?|(?:the\s+)?whole\s+days?|(?:the\s+)?full\s+days?|"
          r"(?:both\s+)?(?:days|dates|ends|endpoints)\s+(?:inclusive|included)|calendar\s+days?")
 _SUFFIX = re.compile(
     rf"^(?:\s*\(\s*(?:{_INCL})(?:\s*[,;/]?\s*(?:and\s+)?(?:{_INCL}))*\s*\)|,?\s*(?:{_INCL})\b"
@@ -103,15 +106,40 @@ class _Period:
     single_day: bool = False
 
 
+@dataclass
+class _Done:
+    """A date condition this call planned (or left open): its dates, how it relates to them, its words."""
+
+    start: dt.date
+    end: dt.date
+    kind: str
+    cue_start: int
+    span_end: int
+    column: str | None = None  # None: the condition's column is not known yet (see _Open)
+
+
+@dataclass
+class _Open:
+    """A period whose date column the words next to it do not tell ("subscriptions in 2024" with two dates):
+    settled after the others, by a period of the same dates whose column is named, or by the column the
+    request names for it elsewhere ("by the date of shipped_at"); else ``error`` stands."""
+
+    done: _Done
+    table: str | None
+    error: PlanError
+
+
 def rule(d: View) -> list[Claim]:
     """Every date expression of the request, as conditions on a date column."""
     w = Play.of(d)
     text = d.prompt
     pos = 0
+    done: list[_Done] = []
+    pending: list[_Open] = []
     while True:
         m = _PERIOD.search(text, pos)
         if m is None:
-            return w.claims
+            break
         pos = m.end()
         # noops takes a Draft until its own conversion lands; it reads only the request's text
         if _already_used(w, m.start(), m.end()) or in_example(cast(Any, d), m.start(), m.end()):
@@ -119,11 +147,31 @@ def rule(d: View) -> list[Claim]:
         p = _parse(m, d.reference_date)
         if p is None:
             continue
-        _handle(w, p, m)
+        _handle(w, p, m, done, pending)
         pos = max(pos, p.span[1])
+    for o in pending:
+        _settle(w, o, done)
+    return w.claims
 
 
-def _handle(w: Play, first: _Period, m: re.Match[str]) -> None:
+# What may stand between a period and its restatement: "Q3 2024 (1 July to 30 September)",
+# "last quarter, i.e. from October 1 up to and including December 31", "the nineties - 1990 to 1999".
+_RESTATE_GAP = re.compile(
+    r"^\s*(?:\(|\[|,|;|:|-|–|—)?\s*(?:(?:i\.\s?e\.|ie|that\s+is(?:\s+to\s+say)?|namely|meaning|which\s+is|"
+    r"in\s+other\s+words)\s*,?\s*)?$",
+    re.IGNORECASE,
+)
+
+
+def _restates(text: str, prev: _Done | None, cue_start: int) -> bool:
+    """The period starting at ``cue_start`` says again, in other words, the one just before it."""
+    if prev is None or cue_start < prev.span_end:
+        return False
+    gap = text[prev.span_end : cue_start]
+    return bool(gap.strip()) and _RESTATE_GAP.match(gap) is not None
+
+
+def _handle(w: Play, first: _Period, m: re.Match[str], done: list[_Done], pending: list[_Open]) -> None:
     text = w.view.prompt
     before = text[: first.span[0]]
     rel_m = _RELATION.search(before)
@@ -137,7 +185,7 @@ def _handle(w: Play, first: _Period, m: re.Match[str]) -> None:
     # a second period joined by to/through/-, or by "and" after "between": a range
     second = None
     j = _RANGE_JOIN.match(text[first.span[1] :])
-    if j is not None and ("and" in j.group(0).lower()) == (rel == "between"):
+    if j is not None and (j.group(0).strip().lower() == "and") == (rel == "between"):
         m2 = _PERIOD.match(text, first.span[1] + j.end())
         if m2 is not None and not _already_used(w, m2.start(), m2.end()):
             second = _parse(m2, w.view.reference_date)
@@ -167,7 +215,26 @@ def _handle(w: Play, first: _Period, m: re.Match[str]) -> None:
             word = suffix.group("on").lower()
             kind = "until" if "earlier" in word or "before" in word else "since"
         span_end += suffix.end()
-    found = _column_for(w, cue_start, text[cue_start:span_end])
+    prev = done[-1] if done else None
+    if prev is not None and _restates(text, prev, cue_start):
+        if not (first.has_year or second is not None and second.has_year or first.relative):
+            start, end = _shift_years(start, end, prev.start.year - start.year)
+        if (start, end, kind) != (prev.start, prev.end, prev.kind):
+            raise PlanError(f"'{text[cue_start:span_end].strip()}' does not say the same dates as "
+                            f"'{text[prev.cue_start:prev.span_end].strip()}' it follows",
+                            hint="give the period once, or make both say the same days")  # fmt: skip
+        _take(w, (cue_start, span_end), why=f"restates {start.isoformat()}..{end.isoformat()}")
+        prev.span_end = span_end
+        return
+    try:
+        found = _column_for(w, cue_start, text[cue_start:span_end])
+    except _Unsettled as u:  # no column next to it: perhaps another period of the same days names one
+        if _NEGATED.search(text[:cue_start]):
+            raise u.error from None
+        item = _Done(start, end, kind, cue_start, span_end)
+        done.append(item)
+        pending.append(_Open(item, w.base, u.error))
+        return
     if found is None:
         return
     column, col_span, table = found
@@ -178,11 +245,57 @@ def _handle(w: Play, first: _Period, m: re.Match[str]) -> None:
         first_word = neg.start()
         _take(w, (neg.start(), neg.end()), why="negates the date condition")
     words = text[first_word:span_end]
-    edits = [w.use(table)] if table is not None and w.base is None else []  # the table the date's words name
+    # the table the date's words name, or the one its event verb's column brings in ("customers who ordered in May")
+    edits = [w.use(table)] if table is not None and (w.base is None or table not in w.in_play()) else []
     _take(w, (cue_start, span_end), *edits, Edit.add("filters", *_conditions(w.view, column, kind, start, end, words)),
           why=f"{kind} {start.isoformat()}..{end.isoformat()}")  # fmt: skip
     if col_span:
         _take(w, col_span, why="the date column")
+    done.append(_Done(start, end, kind, cue_start, span_end, column))
+
+
+def _shift_years(start: dt.date, end: dt.date, years: int) -> tuple[dt.date, dt.date]:
+    """``start`` and ``end`` moved by ``years`` (a year-less restatement takes the year of what it restates)."""
+    try:
+        return start.replace(year=start.year + years), end.replace(year=end.year + years)
+    except ValueError:  # 29 February of a year that has none
+        return start, end
+
+
+# "by the date of shipped_at", "using started_at", "based on the signup time": the column a period is on
+_BY_COLUMN = re.compile(
+    r"\b(?:by|using|based\s+on|according\s+to|going\s+by)\s+(?:the\s+|its\s+|their\s+)?"
+    r"(?:(?:date|day|time|timestamp)\s+(?:of|in|from)\s+)?(?:the\s+)?(?P<col>[A-Za-z_][\w.]*)",
+    re.IGNORECASE,
+)
+
+
+def _settle(w: Play, o: _Open, done: list[_Done]) -> None:
+    """The column of a period that did not name one: that of a period of the same days and relation whose
+    column is named ("subscriptions that lapsed in 2024 ... an ended_on in 2024"), or the one date column
+    the request names with "by"/"using" ("(by the date of shipped_at)"); else the period's own error."""
+    item, text = o.done, w.view.prompt
+    words = text[item.cue_start : item.span_end]
+    same = {x.column for x in done if x.column and (x.start, x.end, x.kind) == (item.start, item.end, item.kind)}
+    if len(same) == 1:  # the verb before it is that column's event here ("lapsed in 2024" ... "ended_on in 2024")
+        col = next(iter(same))
+        before = [t for t in w.view.tokens.items if t.end <= item.cue_start][-1:]
+        verb = before[0] if before and before[0].kind == "word" and not w.explained(before[0]) and not _function_word(
+            before[0].low) else None  # fmt: skip
+        _take(w, (verb.start if verb else item.cue_start, item.span_end), why=f"the same period as the one on {col}")
+        return
+    tables = [t for t in w.in_play() if t == o.table] or w.in_play()
+    named: dict[str, Span] = {}
+    for m in _BY_COLUMN.finditer(text):
+        for cm in w.linker.columns(m.group("col"), tables or None)[:1]:
+            if cm.score >= 0.85 and w.catalog.table(cm.table).column(cm.column).family in TEMPORAL_FAMILIES:
+                named.setdefault(f"{cm.table}.{cm.column}", m.span())
+    if len(named) != 1:
+        raise o.error
+    column, span = next(iter(named.items()))
+    _take(w, (item.cue_start, item.span_end), Edit.add("filters", *_conditions(w.view, column, item.kind, item.start,
+          item.end, words)), why=f"{item.kind} {item.start.isoformat()}..{item.end.isoformat()} on {column}")  # fmt: skip
+    w.take_free(*span, shared=True, why="names the date column of the period")
 
 
 def _take(w: Play, span: Span, *edits: Edit, why: str) -> None:
@@ -304,7 +417,13 @@ def _parse(m: re.Match[str], ref: dt.date) -> _Period | None:
     if g("y"):
         y = int(g("y"))
         return _Period(dt.date(y, 1, 1), dt.date(y, 12, 31), span)
+    if g("dec") or g("dec_w"):  # "the 1990s", "the seventies" (a decade named in words is of the 1900s)
+        y = int(g("dec")) if g("dec") else 1900 + 10 * _DECADES.index(g("dec_w").lower()[:3]) + 30
+        return _Period(dt.date(y, 1, 1), dt.date(y + 9, 12, 31), span)
     return None
+
+
+_DECADES = ("thi", "for", "fif", "six", "sev", "eig", "nin")
 
 
 def _month_range(y: int, mon: int) -> tuple[dt.date, dt.date]:
@@ -370,6 +489,102 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
     while i > 0 and items[i - 1].low in _SKIP_BEFORE:
         i -= 1
     tables = w.in_play()
+    found = _named_column(w, items, i, words)
+    if found is None and i > 1 and _lemma(items[i - 1].low) in _LINKING_VERBS:  # "whose end date falls in 2024"
+        found = _wider(_named_column(w, items, i - 1, words), items[i - 1].end)
+    if found is not None:
+        return found or None
+    verb_span = (items[i - 1].start, items[i - 1].end) if i > 0 and items[i - 1].low in _EVENT_VERBS else None
+    if i > 0 and items[i - 1].kind == "word" and not w.explained(items[i - 1]):  # a verb, not a table's name
+        verb = items[i - 1]
+        by_verb = _verb_column(d, verb.low, tables)
+        if by_verb is None and i > 1 and items[i - 2].kind == "word" and not w.explained(items[i - 2]):
+            by_verb = _verb_column(d, items[i - 2].low, tables)  # "signed up", "checked out"
+            if by_verb is not None and _words_of(w, items, i, by_verb.split(".", 1)[1]) is not None:
+                return by_verb, (items[i - 2].start, verb.end), None
+            by_verb = None
+        if by_verb is not None:
+            return by_verb, (verb.start, verb.end), None
+        elsewhere = _event_elsewhere(w, verb.low)
+        if elsewhere is not None:
+            column, refers = elsewhere
+            if not refers:
+                raise PlanError(f"'{verb.text} {words.strip()}': the date of {column}, on which rows?",
+                                hint=f"name the table whose rows you want, or the date, e.g. "
+                                     f"'{column.split('.', 1)[1].replace('_', ' ')} in 2024'")  # fmt: skip
+            return column, (verb.start, verb.end), column.split(".", 1)[0]
+    if w.base is None:
+        raise _Unsettled(PlanError(f"'{words}': which table's date?", hint="name the table or the date column"))
+    col = _main_date(d.catalog.table(w.base), words)
+    if col is None:
+        raise _Unsettled(PlanError(f"'{words}': {w.base} has no date column to compare with",
+                                   hint="name the date column, e.g. 'created in 2024'"))  # fmt: skip
+    if verb_span is None:
+        verb_span = _words_of(w, items, i, col)
+    return f"{w.base}.{col}", verb_span, None
+
+
+def _main_date(table: TableInfo, words: str) -> str | None:
+    """:func:`main_date_column`, its question kept for :func:`_settle`."""
+    try:
+        return main_date_column(table, words)
+    except PlanError as e:
+        raise _Unsettled(e) from None
+
+
+def _words_of(w: Play, items: list[Token], i: int, column: str) -> Span | None:
+    """The one or two free words before the period that say its column's event ("signed up" → signed_up_at)."""
+    for n in (2, 1):
+        words = items[i - n : i] if i - n >= 0 else []
+        if words and all(t.kind == "word" and not w.explained(t) for t in words):
+            stems = [_stem(_IRREGULAR.get(t.low, t.low)) for t in words]
+            if all(_names_event(s, column) for s in stems):
+                return words[0].start, words[-1].end
+    return None
+
+
+class _Unsettled(Exception):  # noqa: N818 - control flow inside this module, never raised out of it
+    """No column next to the period, and its table has several dates (or none): ``error`` unless another
+    period or the request's words settle it (:func:`_settle`)."""
+
+    def __init__(self, error: PlanError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+# Verbs that only place a date in a period ("the renewal date falls in May"), compared as lemmas.
+_LINKING_VERBS = frozenset({"fall", "lie", "land"})
+# Words after a column's name that say it is a date, not another column ("an archived_on date in 2024").
+_DATE_NOUNS = frozenset({"date", "dates", "day", "time", "timestamp"})
+
+
+def _lemma(word: str) -> str:
+    lemmas = getLemma(word, upos="VERB")
+    return lemmas[0] if lemmas else word
+
+
+_Found = tuple[str, Span | None, str | None]
+
+
+def _wider(found: _Found | Literal[False] | None, end: int) -> _Found | Literal[False] | None:
+    """``found`` with the span of the words naming its column reaching ``end``."""
+    if not found or found[1] is None:
+        return found
+    return found[0], (found[1][0], end), found[2]
+
+
+def _named_column(w: Play, items: list[Token], i: int, words: str) -> _Found | Literal[False] | None:
+    """The date column (or table) the words ending at ``items[i - 1]`` name; False: they name a number column
+    (not a date condition); None: they name none."""
+    found = _named_column_at(w, items, i, words)
+    if found is None and i > 1 and items[i - 1].low in _DATE_NOUNS:  # "an ended_on date": the name before "date"
+        found = _wider(_named_column_at(w, items, i - 1, words), items[i - 1].end)
+    return found
+
+
+def _named_column_at(w: Play, items: list[Token], i: int, words: str) -> _Found | Literal[False] | None:
+    d = w.view
+    tables = w.in_play()
     for n in (3, 2, 1):
         if i - n < 0 or any(t.kind != "word" for t in items[i - n : i]) or n > 1 and _function_word(items[i - n].low):
             continue
@@ -378,7 +593,7 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
         inner = [t.low for t in items[i - n + 1 : i]]  # "visits that begin": a table, then a verb, not a table
         for tm in d.linker.tables(phrase)[:1] if not any(_function_word(w) for w in inner) else ():
             if tm.score >= 0.9 and _covers(tm.text, phrase):
-                col = main_date_column(d.catalog.table(tm.table), words)
+                col = _main_date(d.catalog.table(tm.table), words)
                 if col is not None:
                     return f"{tm.table}.{col}", None, tm.table
         for cm in d.linker.columns(phrase, tables or None)[:1]:
@@ -388,19 +603,8 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
             if info.family in TEMPORAL_FAMILIES:
                 return f"{cm.table}.{cm.column}", span, cm.table
             if info.family in NUMERIC_FAMILIES and cm.score >= 0.85:
-                return None  # "amount between 1990 and 2010": a number, not a date
-    verb_span = (items[i - 1].start, items[i - 1].end) if i > 0 and items[i - 1].low in _EVENT_VERBS else None
-    if i > 0 and items[i - 1].kind == "word" and not w.explained(items[i - 1]):  # a verb, not a table's name
-        by_verb = _verb_column(d, items[i - 1].low, tables)
-        if by_verb is not None:
-            return by_verb, (items[i - 1].start, items[i - 1].end), None
-    if w.base is None:
-        raise PlanError(f"'{words}': which table's date?", hint="name the table or the date column")
-    col = main_date_column(d.catalog.table(w.base), words)
-    if col is None:
-        raise PlanError(f"'{words}': {w.base} has no date column to compare with",
-                        hint="name the date column, e.g. 'created in 2024'")  # fmt: skip
-    return f"{w.base}.{col}", verb_span, None
+                return False  # "amount between 1990 and 2010": a number, not a date
+    return None
 
 
 _IRREGULAR = {"began": "begin", "begun": "begin", "made": "make", "sent": "send", "paid": "pay", "sold": "sell",
@@ -429,13 +633,39 @@ def _verb_column(d: Draft | View, word: str, tables: list[str] | None = None) ->
     stem = _stem(word)
     for table in in_play(d) if tables is None else tables:
         info = d.catalog.table(table)
-        hits = [c.name for c in info.columns if c.family in TEMPORAL_FAMILIES
-                and stem in {_stem(p) for p in re.split(r"[_\W]+", c.name) if p}]  # fmt: skip
+        hits = [c.name for c in info.columns if c.family in TEMPORAL_FAMILIES and _names_event(stem, c.name)]
         if len(hits) == 1:
             return f"{table}.{hits[0]}"
         if hits:
             return None
     return None
+
+
+def _names_event(stem: str, column: str) -> bool:
+    """A word of ``column`` is the event of ``stem``: the same stem, or one that starts with it when it is long
+    enough to be a word of its own ("took effect" → effective_date, "renew" → renewal_on)."""
+    stems = {_stem(p) for p in re.split(r"[_\W]+", column.lower()) if p and p not in _GENERIC_TIME}
+    return stem in stems or len(stem) >= 5 and any(s.startswith(stem) for s in stems)
+
+
+def _event_elsewhere(w: Play, word: str) -> tuple[str, bool] | None:
+    """The one date column of the whole catalog named after the event ``word``, when the tables in play have none
+    and one of them refers to its table ("invoices of customers who joined in 2024" → customers.joined_on).
+
+    Only a table the rows in play refer to (many to one): joining it keeps one row per row in play. A table that
+    refers to them ("customers who ordered in May") would repeat each customer once per order, so that stays an
+    error."""
+    if word in _FUNCTION or word in STOPWORDS or word in _EVENT_VERBS or len(word) < 4 or not w.in_play():
+        return None
+    stem = _stem(word)
+    hits = [f"{t.name}.{c.name}" for t in w.catalog.tables.values() for c in t.columns
+            if c.family in TEMPORAL_FAMILIES and _names_event(stem, c.name)]  # fmt: skip
+    if len(hits) != 1:
+        return None
+    table = hits[0].split(".", 1)[0]
+    refers = any(fk.ref_table.lower().split(".")[-1] == table.lower()
+                 for t in w.in_play() for fk in w.catalog.table(t).foreign_keys)  # fmt: skip
+    return hits[0], refers
 
 
 _GENERIC_TIME = frozenset({"time", "date", "timestamp", "datetime", "day", "at", "on", "moment", "ts", "dt", "the",
