@@ -120,7 +120,7 @@ class _Done:
 
 @dataclass
 class _Open:
-    """A period whose date column the words next to it do not tell ("subscriptions in 2024" with two dates):
+    """A period whose date column the words next to it do not tell ("loans in 2023" with two dates):
     settled after the others, by a period of the same dates whose column is named, or by the column the
     request names for it elsewhere ("by the date of shipped_at"); else ``error`` stands."""
 
@@ -272,12 +272,12 @@ _BY_COLUMN = re.compile(
 
 def _settle(w: Play, o: _Open, done: list[_Done]) -> None:
     """The column of a period that did not name one: that of a period of the same days and relation whose
-    column is named ("subscriptions that lapsed in 2024 ... an ended_on in 2024"), or the one date column
+    column is named ("memberships that lapsed in 2023 ... an expired_on date in 2023"), or the one date column
     the request names with "by"/"using" ("(by the date of shipped_at)"); else the period's own error."""
     item, text = o.done, w.view.prompt
     words = text[item.cue_start : item.span_end]
     same = {x.column for x in done if x.column and (x.start, x.end, x.kind) == (item.start, item.end, item.kind)}
-    if len(same) == 1:  # the verb before it is that column's event here ("lapsed in 2024" ... "ended_on in 2024")
+    if len(same) == 1:  # the verb before it is that column's event here ("lapsed in 2023" ... "an expired_on in 2023")
         col = next(iter(same))
         before = [t for t in w.view.tokens.items if t.end <= item.cue_start][-1:]
         verb = before[0] if before and before[0].kind == "word" and not w.explained(before[0]) and not _function_word(
@@ -499,7 +499,7 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
         verb = items[i - 1]
         by_verb = _verb_column(d, verb.low, tables)
         if by_verb is None and i > 1 and items[i - 2].kind == "word" and not w.explained(items[i - 2]):
-            by_verb = _verb_column(d, items[i - 2].low, tables)  # "signed up", "checked out"
+            by_verb = _verb_column(d, items[i - 2].low, tables)  # "checked out", "logged off"
             if by_verb is not None and _words_of(w, items, i, by_verb.split(".", 1)[1]) is not None:
                 return by_verb, (items[i - 2].start, verb.end), None
             by_verb = None
@@ -533,7 +533,7 @@ def _main_date(table: TableInfo, words: str) -> str | None:
 
 
 def _words_of(w: Play, items: list[Token], i: int, column: str) -> Span | None:
-    """The one or two free words before the period that say its column's event ("signed up" → signed_up_at)."""
+    """The one or two free words before the period that say its column's event ("checked in" → checked_in_at)."""
     for n in (2, 1):
         words = items[i - n : i] if i - n >= 0 else []
         if words and all(t.kind == "word" and not w.explained(t) for t in words):
@@ -643,7 +643,7 @@ def _verb_column(d: Draft | View, word: str, tables: list[str] | None = None) ->
 
 def _names_event(stem: str, column: str) -> bool:
     """A word of ``column`` is the event of ``stem``: the same stem, or one that starts with it when it is long
-    enough to be a word of its own ("took effect" → effective_date, "renew" → renewal_on)."""
+    enough to be a word of its own ("expired" → expiry_date, "renewed" → renewal_on)."""
     stems = {_stem(p) for p in re.split(r"[_\W]+", column.lower()) if p and p not in _GENERIC_TIME}
     return stem in stems or len(stem) >= 5 and any(s.startswith(stem) for s in stems)
 
