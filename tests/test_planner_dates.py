@@ -41,6 +41,9 @@ CREATE TABLE loans (loan_id INTEGER PRIMARY KEY, member_id INTEGER REFERENCES me
 INSERT INTO loans VALUES
   (10, 1, 1, '2024-03-01', '2024-03-20'), (11, 3, 1, '2023-06-01', '2023-06-10'),
   (12, 3, 2, '2024-07-07', NULL), (13, 5, 2, '2022-01-01', '2022-01-30');
+CREATE TABLE fines (fine_id INTEGER PRIMARY KEY, member_id INTEGER REFERENCES members(member_id),
+                    penalty DECIMAL(8,2), charged_on DATE);
+INSERT INTO fines VALUES (1, 1, 2.50, '2024-04-01'), (2, 3, 1.00, '2023-05-05');
 CREATE TABLE flights (flight_id INTEGER PRIMARY KEY, flight_code VARCHAR, eta TIMESTAMP, seats INTEGER);
 INSERT INTO flights VALUES (1, 'AX1', '2024-07-01 00:00:00', 100), (2, 'AX2', '2024-09-30 23:30:00', 80),
   (3, 'AX3', '2024-10-01 00:00:00', 90), (4, 'AX4', '2024-06-30 23:59:59', 70);
@@ -173,3 +176,23 @@ def test_an_event_of_a_table_that_refers_to_the_rows_is_refused(engine: Engine) 
     """Branches have one date of their own; "borrowed" is the loans' date: not the branch's opening."""
     with pytest.raises(PlanError, match="loans.borrowed_on"):
         plan_request("branches with books borrowed in 2024: branch_id", engine, reference_date=REF)
+
+
+# -- a period that opens its clause dates the words after it ---------------------------------------
+
+
+def _dates_claims(engine: Engine, prompt: str) -> list[tuple[str, Any]]:
+    linker = SchemaLinker(engine.catalog(), ValueIndex.build(engine, engine.catalog()))
+    got = claims_of("dates", prompt, engine.catalog(), linker, reference_date=REF)
+    return [(f.column, f.value) for c in got for e in c.edits if e.field == "filters" for f in e.value]
+
+
+def test_a_leading_period_dates_the_table_its_next_word_names(engine: Engine) -> None:
+    """Members have two dates; "penalty" is a column of fines, which have one: the period is the fines'."""
+    got = _dates_claims(engine, "members and their fines; 2024 penalty total per member")
+    assert got == [("fines.charged_on", ["2024-01-01", "2024-12-31"])]
+
+
+def test_a_leading_period_before_the_base_still_asks(engine: Engine) -> None:
+    with pytest.raises(PlanError, match="which date of members"):
+        _dates_claims(engine, "members and their fines; 2024 members only")

@@ -330,9 +330,14 @@ def _bare_ok(text: str, p: _Period, m: re.Match[str]) -> bool:
         prev = text[: p.span[0]].split()
         nxt = text[p.span[1] :].lstrip()
         prev_word = prev[-1].lower().strip(",.;:") if prev else ""
-        return bool(re.match(r"[A-Za-z]", nxt)) and prev_word in ("", "show", "list", "get", "give", "me", "all",
-                                                                  "our", "the", "find", "return", "select")
+        opens = _OPENS.search(text[max(0, p.span[0] - 8) : p.span[0]]) is not None  # "...; 2024 refunds per store"
+        return bool(re.match(r"[A-Za-z]", nxt)) and (opens or prev_word in ("", "show", "list", "get", "give", "me",
+                                                                            "all", "our", "the", "find", "return",
+                                                                            "select"))  # fmt: skip
     return False
+
+
+_OPENS = re.compile(r"(?:^|[;:(]|\.\s)\s*$")
 
 
 def _already_used(w: Play, start: int, end: int) -> bool:
@@ -513,6 +518,10 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
                                 hint=f"name the table whose rows you want, or the date, e.g. "
                                      f"'{column.split('.', 1)[1].replace('_', ' ')} in 2024'")  # fmt: skip
             return column, (verb.start, verb.end), column.split(".", 1)[0]
+    if i == 0 or items[i - 1].kind == "punct":  # "2024 refunds by week": the period dates the words after it
+        ahead = _dated_ahead(w, cue_start + len(words), words)
+        if ahead is not None:
+            return ahead
     if w.base is None:
         raise _Unsettled(PlanError(f"'{words}': which table's date?", hint="name the table or the date column"))
     col = _main_date(d.catalog.table(w.base), words)
@@ -522,6 +531,35 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
     if verb_span is None:
         verb_span = _words_of(w, items, i, col)
     return f"{w.base}.{col}", verb_span, None
+
+
+def _dated_ahead(w: Play, at: int, words: str) -> _Found | None:
+    """A period opening its clause and the base's date unsure (several, or none): the table in play the next
+    word names, or the one whose column it names ("2023 premium income" → the premium column's table), when
+    that table has one main date."""
+    base_date = None
+    if w.base is not None:
+        try:
+            base_date = main_date_column(w.catalog.table(w.base), words)
+        except PlanError:
+            pass
+    if base_date is not None:
+        return None
+    nxt = [t for t in w.view.tokens.items if t.start >= at][:1]
+    if not nxt or nxt[0].kind != "word" or _function_word(nxt[0].low):
+        return None
+    tables = [m.table for m in w.linker.tables(nxt[0].text)[:1] if m.score >= 0.9 and m.table in w.in_play()]
+    tables += [m.table for m in w.linker.columns(nxt[0].text, w.in_play())[:1] if m.score >= 0.85]
+    for table in tables[:1]:
+        if table == w.base:
+            return None
+        try:
+            col = main_date_column(w.catalog.table(table), words)
+        except PlanError:
+            return None
+        if col is not None:
+            return f"{table}.{col}", None, None
+    return None
 
 
 def _main_date(table: TableInfo, words: str) -> str | None:
