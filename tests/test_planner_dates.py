@@ -196,3 +196,25 @@ def test_a_leading_period_dates_the_table_its_next_word_names(engine: Engine) ->
 def test_a_leading_period_before_the_base_still_asks(engine: Engine) -> None:
     with pytest.raises(PlanError, match="which date of members"):
         _dates_claims(engine, "members and their fines; 2024 members only")
+
+
+def test_a_period_after_a_grouping_word_dates_the_counted_rows(engine: Engine) -> None:
+    """"per member in 2024": members are the groups; the period is the fines' (members have two dates)."""
+    assert _dates_claims(engine, "fines per member in 2024") == [("fines.charged_on", ["2024-01-01", "2024-12-31"])]
+
+
+def test_during_is_a_time_even_after_a_number_column(engine: Engine) -> None:
+    assert _dates_claims(engine, "fines with a penalty during 2024") == [
+        ("fines.charged_on", ["2024-01-01", "2024-12-31"])]  # fmt: skip
+    assert _dates_claims(engine, "fines with a penalty between 1990 and 2010") == []  # an amount, not years
+
+
+def test_a_period_inside_another_on_the_same_column_is_asked_about(engine: Engine) -> None:
+    with pytest.raises(PlanError, match="lies inside"):
+        plan_request("flights in 2024 with no delay for August 2024: flight_id", engine, reference_date=REF)
+
+
+def test_a_value_for_a_period_is_no_row_condition(engine: Engine) -> None:
+    """"(zero for August 2024)" says what a value is then: the period stays for others to read, no filter."""
+    assert _dates_claims(engine, "flights in 2024 (zero for August 2024)") == [
+        ("flights.eta", "2024-01-01"), ("flights.eta", "2025-01-01")]  # fmt: skip

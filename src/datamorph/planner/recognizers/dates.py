@@ -151,7 +151,27 @@ def rule(d: View) -> list[Claim]:
         pos = max(pos, p.span[1])
     for o in pending:
         _settle(w, o, done)
+    _no_nested(text, done)
     return w.claims
+
+
+def _no_nested(text: str, done: list[_Done]) -> None:
+    """Two ranges on one column, one strictly inside the other ("during 2023 ... (zero for March 2023)"): the
+    narrow one is likely a remark about part of the range, not a second condition; ask rather than keep
+    only the part."""
+    widest: dict[str, _Done] = {}
+    for x in done:
+        if x.column and x.kind == "range":
+            w = widest.get(x.column)
+            if w is None or x.end - x.start > w.end - w.start:
+                widest[x.column] = x
+    for x in done:
+        w = widest.get(x.column or "")
+        if w is not None and x.kind == "range" and w.start <= x.start <= x.end <= w.end and (x.start, x.end) != (
+                w.start, w.end):  # fmt: skip
+            raise PlanError(f"'{text[x.cue_start:x.span_end].strip()}' lies inside "
+                            f"'{text[w.cue_start:w.span_end].strip()}': keep only that part, or is it a remark?",
+                            hint="say the period once (e.g. 'only March 2023'), or put the remark apart")  # fmt: skip
 
 
 # What may stand between a period and its restatement: "Q3 2024 (1 July to 30 September)",
@@ -161,6 +181,9 @@ _RESTATE_GAP = re.compile(
     r"in\s+other\s+words)\s*,?\s*)?$",
     re.IGNORECASE,
 )
+
+
+_VALUE_FOR = re.compile(r"\b(?:null|nulls|zero|0|none|nothing|blank|empty|n/a)\s*$", re.IGNORECASE)
 
 
 def _restates(text: str, prev: _Done | None, cue_start: int) -> bool:
@@ -182,6 +205,8 @@ def _handle(w: Play, first: _Period, m: re.Match[str], done: list[_Done], pendin
         week_of, cue_start = bw.group("of"), bw.start()
     if rel == "over" and not first.relative or rel == "of" and m.group("y") and not week_of:
         return
+    if rel == "for" and _VALUE_FOR.search(before[: rel_m.start()] if rel_m else ""):
+        return  # "(zero for March 2023)": what a value is in that period, not which rows
     # a second period joined by to/through/-, or by "and" after "between": a range
     second = None
     j = _RANGE_JOIN.match(text[first.span[1] :])
@@ -602,6 +627,10 @@ def _lemma(word: str) -> str:
 
 
 _Found = tuple[str, Span | None, str | None]
+# A table named after these words is what the rows are grouped by, not what the period dates.
+_GROUPING = frozenset({"per", "each", "every", "by"})
+# Relations that only a time can have ("during 2024"; "over 2024", "between 1990 and 2010" may be amounts).
+_TEMPORAL_CUE = re.compile(r"\s*(?:during|within|in)\b", re.IGNORECASE)
 
 
 def _wider(found: _Found | Literal[False] | None, end: int) -> _Found | Literal[False] | None:
@@ -629,7 +658,9 @@ def _named_column_at(w: Play, items: list[Token], i: int, words: str) -> _Found 
         span = (items[i - n].start, items[i - 1].end)
         phrase = d.prompt[span[0] : span[1]]
         inner = [t.low for t in items[i - n + 1 : i]]  # "visits that begin": a table, then a verb, not a table
-        for tm in d.linker.tables(phrase)[:1] if not any(_function_word(w) for w in inner) else ():
+        # "count visits per clinic in 2024": the period is the visits', not the clinics'
+        grouped = any(t.low in _GROUPING for t in items[max(0, i - n - 1) : i])
+        for tm in d.linker.tables(phrase)[:1] if not any(_function_word(w) for w in inner) and not grouped else ():
             if tm.score >= 0.9 and _covers(tm.text, phrase):
                 col = _main_date(d.catalog.table(tm.table), words)
                 if col is not None:
@@ -640,8 +671,8 @@ def _named_column_at(w: Play, items: list[Token], i: int, words: str) -> _Found 
             info = d.catalog.table(cm.table).column(cm.column)
             if info.family in TEMPORAL_FAMILIES:
                 return f"{cm.table}.{cm.column}", span, cm.table
-            if info.family in NUMERIC_FAMILIES and cm.score >= 0.85:
-                return False  # "amount between 1990 and 2010": a number, not a date
+            if info.family in NUMERIC_FAMILIES and cm.score >= 0.85 and not _TEMPORAL_CUE.match(words):
+                return False  # "amount between 1990 and 2010": a number, not a date ("amount during 2024" is)
     return None
 
 
