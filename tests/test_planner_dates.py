@@ -218,3 +218,11 @@ def test_a_value_for_a_period_is_no_row_condition(engine: Engine) -> None:
     """"(zero for August 2024)" says what a value is then: the period stays for others to read, no filter."""
     assert _dates_claims(engine, "flights in 2024 (zero for August 2024)") == [
         ("flights.eta", "2024-01-01"), ("flights.eta", "2025-01-01")]  # fmt: skip
+
+
+def test_a_leading_period_with_the_base_as_groups_dates_the_counted_rows(engine: Engine) -> None:
+    """Members have two dates, but "per member" makes them the groups: the period is the fines'."""
+    got = _dates_claims(engine, "For 2023, per member: total penalty over all fines")
+    assert got == [("fines.charged_on", ["2023-01-01", "2023-12-31"])]
+    with pytest.raises(PlanError, match="which date of members"):  # no grouping: members or fines? ask
+        _dates_claims(engine, "For 2023: members and their fines")

@@ -544,7 +544,7 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
                                      f"'{column.split('.', 1)[1].replace('_', ' ')} in 2024'")  # fmt: skip
             return column, (verb.start, verb.end), column.split(".", 1)[0]
     if i == 0 or items[i - 1].kind == "punct":  # "2024 refunds by week": the period dates the words after it
-        ahead = _dated_ahead(w, cue_start + len(words), words)
+        ahead = _dated_ahead(w, cue_start + len(words), words) or _rows_of_groups(w, words)
         if ahead is not None:
             return ahead
     if w.base is None:
@@ -585,6 +585,35 @@ def _dated_ahead(w: Play, at: int, words: str) -> _Found | None:
         if col is not None:
             return f"{table}.{col}", None, None
     return None
+
+
+_PER = re.compile(r"\b(?:per|by|for\s+each|for\s+every|each)\s+(?:the\s+)?(?P<w>[A-Za-z_]\w*)", re.IGNORECASE)
+
+
+def _rows_of_groups(w: Play, words: str) -> _Found | None:
+    """A period opening the request when the base is only what the rows are grouped by ("For 2023, per store:
+    the total of its sales"), and its own date is unsure: the date of the one table in play that refers to
+    the base (the rows counted per group), when it has one."""
+    base = w.base
+    if base is None or len(w.tables) < 1:
+        return None
+    try:
+        if main_date_column(w.catalog.table(base), words) is not None:
+            return None
+    except PlanError:
+        pass
+    if not any(m.table == base and m.score >= 0.9 for g in _PER.finditer(w.view.prompt)
+               for m in w.linker.tables(g.group("w"))[:1]):  # fmt: skip
+        return None
+    children = [t for t in w.tables if any(fk.ref_table.lower().split(".")[-1] == base.lower()
+                                           for fk in w.catalog.table(t).foreign_keys)]  # fmt: skip
+    if len(children) != 1:
+        return None
+    try:
+        col = main_date_column(w.catalog.table(children[0]), words)
+    except PlanError:
+        return None
+    return (f"{children[0]}.{col}", None, None) if col else None
 
 
 def _main_date(table: TableInfo, words: str) -> str | None:
