@@ -263,6 +263,8 @@ def _handle(w: Play, first: _Period, m: re.Match[str], done: list[_Done], pendin
     if found is None:
         return
     column, col_span, table = found
+    if m.group("dec_w") and col_span is None:
+        return  # "aged in the forties" is an age: a decade in words dates only a column or event named next to it
     first_word = col_span[0] if col_span else cue_start
     neg = _NEGATED.search(text[:first_word])
     if neg is not None and not _already_used(w, neg.start(), first_word):
@@ -659,7 +661,7 @@ _Found = tuple[str, Span | None, str | None]
 # A table named after these words is what the rows are grouped by, not what the period dates.
 _GROUPING = frozenset({"per", "each", "every", "by"})
 # Relations that only a time can have ("during 2024"; "over 2024", "between 1990 and 2010" may be amounts).
-_TEMPORAL_CUE = re.compile(r"\s*(?:during|within|in)\b", re.IGNORECASE)
+_TEMPORAL_CUE = re.compile(r"\s*(?:during|within)\b", re.IGNORECASE)
 
 
 def _wider(found: _Found | Literal[False] | None, end: int) -> _Found | Literal[False] | None:
