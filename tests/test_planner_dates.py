@@ -226,3 +226,9 @@ def test_a_leading_period_with_the_base_as_groups_dates_the_counted_rows(engine:
     assert got == [("fines.charged_on", ["2023-01-01", "2023-12-31"])]
     with pytest.raises(PlanError, match="which date of members"):  # no grouping: members or fines? ask
         _dates_claims(engine, "For 2023: members and their fines")
+
+
+def test_the_same_period_on_another_tables_date_does_not_settle_it(engine: Engine) -> None:
+    """Loans have dates of their own: "loans in 2023" is not settled by the members' joining in 2023."""
+    with pytest.raises(PlanError, match="which date of loans"):
+        _dates_claims(engine, "loans in 2023 to members who joined in 2023")

@@ -303,7 +303,9 @@ def _settle(w: Play, o: _Open, done: list[_Done]) -> None:
     the request names with "by"/"using" ("(by the date of shipped_at)"); else the period's own error."""
     item, text = o.done, w.view.prompt
     words = text[item.cue_start : item.span_end]
-    same = {x.column for x in done if x.column and (x.start, x.end, x.kind) == (item.start, item.end, item.kind)}
+    own = [c.name for c in w.catalog.table(o.table).columns if c.family in TEMPORAL_FAMILIES] if o.table else []
+    same = {x.column for x in done if x.column and (x.start, x.end, x.kind) == (item.start, item.end, item.kind)
+            and (not own or x.column.split(".", 1)[0] == o.table)}  # its own table's date, if it has any
     if len(same) == 1:  # the verb before it is that column's event here ("lapsed in 2023" ... "an expired_on in 2023")
         col = next(iter(same))
         before = [t for t in w.view.tokens.items if t.end <= item.cue_start][-1:]
