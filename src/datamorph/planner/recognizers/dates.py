@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal, cast
 
 from lemminflect import getLemma
@@ -205,7 +206,7 @@ def _handle(w: Play, first: _Period, m: re.Match[str], done: list[_Done], pendin
         week_of, cue_start = bw.group("of"), bw.start()
     if rel == "over" and not first.relative or rel == "of" and m.group("y") and not week_of:
         return
-    if rel == "for" and _VALUE_FOR.search(before[: rel_m.start()] if rel_m else ""):
+    if rel == "for" and rel_m and _VALUE_FOR.search(before[max(0, rel_m.start() - 16) : rel_m.start()]):
         return  # "(zero for March 2023)": what a value is in that period, not which rows
     # a second period joined by to/through/-, or by "and" after "between": a range
     second = None
@@ -297,6 +298,18 @@ _BY_COLUMN = re.compile(
 )
 
 
+@lru_cache(maxsize=16)
+def _by_columns(text: str) -> tuple[tuple[Span, str], ...]:
+    """The "by the date of X" phrases of a request (scanned once, however many periods ask)."""
+    return tuple((m.span(), m.group("col")) for m in _BY_COLUMN.finditer(text))
+
+
+@lru_cache(maxsize=16)
+def _per_words(text: str) -> tuple[str, ...]:
+    """The words after "per"/"by"/"for each" in a request (scanned once)."""
+    return tuple(dict.fromkeys(g.group("w") for g in _PER.finditer(text)))
+
+
 def _settle(w: Play, o: _Open, done: list[_Done]) -> None:
     """The column of a period that did not name one: that of a period of the same days and relation whose
     column is named ("memberships that lapsed in 2023 ... an expired_on date in 2023"), or the one date column
@@ -308,17 +321,18 @@ def _settle(w: Play, o: _Open, done: list[_Done]) -> None:
             and (not own or x.column.split(".", 1)[0] == o.table)}  # its own table's date, if it has any
     if len(same) == 1:  # the verb before it is that column's event here ("lapsed in 2023" ... "an expired_on in 2023")
         col = next(iter(same))
-        before = [t for t in w.view.tokens.items if t.end <= item.cue_start][-1:]
+        before = [t for t in w.view.tokens.overlapping(max(0, item.cue_start - 80), item.cue_start)
+                  if t.end <= item.cue_start][-1:]  # fmt: skip
         verb = before[0] if before and before[0].kind == "word" and not w.explained(before[0]) and not _function_word(
             before[0].low) else None  # fmt: skip
         _take(w, (verb.start if verb else item.cue_start, item.span_end), why=f"the same period as the one on {col}")
         return
     tables = [t for t in w.in_play() if t == o.table] or w.in_play()
     named: dict[str, Span] = {}
-    for m in _BY_COLUMN.finditer(text):
-        for cm in w.linker.columns(m.group("col"), tables or None)[:1]:
+    for span, col_words in _by_columns(text):
+        for cm in w.linker.columns(col_words, tables or None)[:1]:
             if cm.score >= 0.85 and w.catalog.table(cm.table).column(cm.column).family in TEMPORAL_FAMILIES:
-                named.setdefault(f"{cm.table}.{cm.column}", m.span())
+                named.setdefault(f"{cm.table}.{cm.column}", span)
     if len(named) != 1:
         raise o.error
     column, span = next(iter(named.items()))
@@ -574,7 +588,7 @@ def _dated_ahead(w: Play, at: int, words: str) -> _Found | None:
             pass
     if base_date is not None:
         return None
-    nxt = [t for t in w.view.tokens.items if t.start >= at][:1]
+    nxt = [t for t in w.view.tokens.overlapping(at, at + 80) if t.start >= at][:1]
     if not nxt or nxt[0].kind != "word" or _function_word(nxt[0].low):
         return None
     tables = [m.table for m in w.linker.tables(nxt[0].text)[:1] if m.score >= 0.9 and m.table in w.in_play()]
@@ -606,8 +620,8 @@ def _rows_of_groups(w: Play, words: str) -> _Found | None:
             return None
     except PlanError:
         pass
-    if not any(m.table == base and m.score >= 0.9 for g in _PER.finditer(w.view.prompt)
-               for m in w.linker.tables(g.group("w"))[:1]):  # fmt: skip
+    if not any(m.table == base and m.score >= 0.9 for g in _per_words(w.view.prompt)
+               for m in w.linker.tables(g)[:1]):  # fmt: skip
         return None
     children = [t for t in w.tables if any(fk.ref_table.lower().split(".")[-1] == base.lower()
                                            for fk in w.catalog.table(t).foreign_keys)]  # fmt: skip
