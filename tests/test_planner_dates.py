@@ -232,3 +232,11 @@ def test_the_same_period_on_another_tables_date_does_not_settle_it(engine: Engin
     """Loans have dates of their own: "loans in 2023" is not settled by the members' joining in 2023."""
     with pytest.raises(PlanError, match="which date of loans"):
         _dates_claims(engine, "loans in 2023 to members who joined in 2023")
+
+
+@pytest.mark.parametrize("words", ["for 2024 (by the date of returned_on)", "in 2024, using returned_on"])
+def test_a_daily_grouping_follows_the_date_the_period_is_on(engine: Engine, words: str) -> None:
+    """Loans have two dates; the request says which one its period is on, and "daily" groups by that one."""
+    assert _rows(engine, f"daily loan counts {words}") == [(dt.date(2024, 3, 20), 1)]
+    with pytest.raises(PlanError, match="which date of loans"):
+        plan_request("daily loan counts for 2024", engine, reference_date=REF)
