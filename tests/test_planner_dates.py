@@ -240,3 +240,8 @@ def test_a_daily_grouping_follows_the_date_the_period_is_on(engine: Engine, word
     assert _rows(engine, f"daily loan counts {words}") == [(dt.date(2024, 3, 20), 1)]
     with pytest.raises(PlanError, match="which date of loans"):
         plan_request("daily loan counts for 2024", engine, reference_date=REF)
+
+
+def test_a_sort_column_does_not_say_which_date_the_period_is_on(engine: Engine) -> None:
+    with pytest.raises(PlanError, match="which date of loans"):
+        _dates_claims(engine, "loans in 2024 sorted by returned_on")

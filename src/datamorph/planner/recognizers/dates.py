@@ -291,9 +291,11 @@ def _shift_years(start: dt.date, end: dt.date, years: int) -> tuple[dt.date, dt.
 
 
 # "by the date of shipped_at", "using started_at", "based on the signup time": the column a period is on
+# (a plain "by X" is not enough: "sorted by ended_at" names an order, not the period's column)
 _BY_COLUMN = re.compile(
-    r"\b(?:by|using|based\s+on|according\s+to|going\s+by)\s+(?:the\s+|its\s+|their\s+)?"
-    r"(?:(?:date|day|time|timestamp)\s+(?:of|in|from)\s+)?(?:the\s+)?(?P<col>[A-Za-z_][\w.]*)",
+    r"\b(?:by\s+(?:the\s+|its\s+|their\s+)?(?:date|day|time|timestamp)\s+(?:of|in|from)|"
+    r"(?:using|based\s+on|according\s+to|going\s+by)(?:\s+(?:the\s+|its\s+|their\s+)?(?:date|day|time|timestamp)"
+    r"\s+(?:of|in|from))?)\s+(?:the\s+)?(?P<col>[A-Za-z_][\w.]*)",
     re.IGNORECASE,
 )
 
