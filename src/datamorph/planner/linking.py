@@ -59,6 +59,7 @@ from datamorph.planner.matches import (
     S_EXACT,
     S_FK,
     S_FUZZY,
+    S_INITIALS,
     S_LOCAL,
     S_NORMAL,
     S_PARTIAL,
@@ -443,6 +444,12 @@ class SchemaLinker:
         for key, s, local in self._col_syn.get(compact, ()):
             if not (local and generic and restrict is None):
                 put(key, s)
+        if len(toks) >= 3 and all(t.isalpha() for t in toks):  # initials: "social security number" → ssn
+            content = [t for t in toks if t not in _REORDER_GLUE]  # "estimated time of arrival" → eta
+            for initials in {"".join(t[0] for t in toks), "".join(t[0] for t in content)}:
+                for key in self._col_raw.get(initials, ()) if len(initials) >= 3 else ():
+                    if len(self._cols[key].tokens) == 1:
+                        put(key, S_INITIALS)
         if not generic or restrict is not None:
             for key in self._col_local.get(compact, ()):
                 put(key, S_LOCAL)

@@ -73,6 +73,7 @@ S_QUALIFIED = 0.96  # factor on the inner column score
 S_PARTIAL = 0.6  # plus up to 0.2 for the share of the name covered
 S_FUZZY = 0.8  # minus 0.05 per extra edit
 S_REORDERED = 0.9  # a column's words in another order or form ("date of hire", "status of the payment")
+S_INITIALS = 0.86  # a one-word column name made of the phrase's initials ("estimated time of arrival" → eta)
 S_CLIPPED = 0.82  # the clipped form of one table's name ("orgs" ← organizations, "appts" ← appointments)
 S_RANK_STEP = 0.01  # per position of a synonym target after the first
 S_FK = 0.01  # an exact name that is a foreign key ranks after the table that owns it

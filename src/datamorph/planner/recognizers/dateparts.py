@@ -34,7 +34,8 @@ _DATE_PART = re.compile(
 _PART_WORDS = re.compile(r"day\s+of\s+(?:the\s+)?week|year|month|quarter|weekday|week|day|hour", re.I)
 _TRUNC = re.compile(
     r"\b(?:the\s+)?(?P<col>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?\s+)?(?P<unit>month|week|quarter|year)\s+(?:as|=)\s+"
-    r"(?:the\s+)?first\s+day\s+of\s+(?:the|its|that)\s+(?:month|week|quarter|year)",
+    r"(?:the\s+)?(?:first|1st)(?:\s+day)?\s+of\s+(?:the|its|that)\s+(?:month|week|quarter|year)"
+    r"(?:,?\s+as\s+an?\s+(?:date|day))?",  # "the 1st of the month as a date"
     re.I,
 )
 _DATE_OF = re.compile(

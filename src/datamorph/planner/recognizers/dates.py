@@ -19,7 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any, cast
+from functools import lru_cache
+from typing import Any, Literal, cast
+
+from lemminflect import getLemma
 
 from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, TableInfo
 from datamorph.errors import PlanError
@@ -29,8 +32,8 @@ from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.recognizers.common import in_play
 from datamorph.planner.recognizers.filter_base import Play
 from datamorph.planner.recognizers.noops import in_example
-from datamorph.planner.refs import split_column
-from datamorph.planner.text import MONTHS, month_end
+from datamorph.planner.refs import owner_table, split_column
+from datamorph.planner.text import MONTHS, Token, month_end
 from datamorph.spec import AnyOf, Condition, Filter, Operator
 
 _MON = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -39,7 +42,7 @@ _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?(?!\d)"
 _YEAR = r"(?:19|20)\d{2}(?!\d)(?!-\d)"
 _NUM = r"(?:\d+|[a-z]+)"
 _UNIT = r"(?:day|week|month|quarter|year)s?"
-_TO = r"\s*(?:-|–|to|through|thru|until|till)\s*"
+_TO = r"\s*(?:-|–|up\s+to\s+and\s+including|up\s+to|to|through|thru|until|till)\s*"
 
 _PERIOD = re.compile(
     rf"""\b(?:
@@ -59,6 +62,7 @@ _PERIOD = re.compile(
     | (?P<today>today|yesterday)
     | (?P<m_m>{_MON})(?:\s+of)?(?:,?\s+(?P<m_y>{_YEAR}))?
     | (?:(?:calendar|fiscal)\s+)?(?:year\s+)?(?P<y>{_YEAR})
+    | (?P<dec>(?:19|20)\d0)'?s | (?:nineteen[\s-]?)?(?P<dec_w>thirties|forties|fifties|sixties|seventies|eighties|nineties)
     )\b""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -75,7 +79,7 @@ _RELATION = re.compile(
 )
 _BARE_WEEK = re.compile(r"\b(?:the\s+)?week\s+(?P<of>of|starting|beginning|commencing)\s*$", re.IGNORECASE)
 _INCL = (r"(?:(?:both|all)\s+)?(?:(?:days?|dates?|ends?|endpoints?|bounds?|limits?)\s+)?(?:inclusive(?:ly)?|included)"
-         r"(?:\s+of\s+both\s+(?:days|dates|ends|endpoints))?|whole\s+days?|full\s+days?|"
+         r"(?:\s+of\s+both\s+(?:days|dates|ends|endpoints))?|(?:the\s+)?whole\s+days?|(?:the\s+)?full\s+days?|"
          r"(?:both\s+)?(?:days|dates|ends|endpoints)\s+(?:inclusive|included)|calendar\s+days?")
 _SUFFIX = re.compile(
     rf"^(?:\s*\(\s*(?:{_INCL})(?:\s*[,;/]?\s*(?:and\s+)?(?:{_INCL}))*\s*\)|,?\s*(?:{_INCL})\b"
@@ -104,15 +108,40 @@ class _Period:
     single_day: bool = False
 
 
+@dataclass
+class _Done:
+    """A date condition this call planned (or left open): its dates, how it relates to them, its words."""
+
+    start: dt.date
+    end: dt.date
+    kind: str
+    cue_start: int
+    span_end: int
+    column: str | None = None  # None: the condition's column is not known yet (see _Open)
+
+
+@dataclass
+class _Open:
+    """A period whose date column the words next to it do not tell ("loans in 2023" with two dates):
+    settled after the others, by a period of the same dates whose column is named, or by the column the
+    request names for it elsewhere ("by the date of shipped_at"); else ``error`` stands."""
+
+    done: _Done
+    table: str | None
+    error: PlanError
+
+
 def rule(d: View) -> list[Claim]:
     """Every date expression of the request, as conditions on a date column."""
     w = Play.of(d)
     text = d.prompt
     pos = 0
+    done: list[_Done] = []
+    pending: list[_Open] = []
     while True:
         m = _PERIOD.search(text, pos)
         if m is None:
-            return w.claims
+            break
         pos = m.end()
         # noops takes a Draft until its own conversion lands; it reads only the request's text
         if _already_used(w, m.start(), m.end()) or in_example(cast(Any, d), m.start(), m.end()):
@@ -120,11 +149,54 @@ def rule(d: View) -> list[Claim]:
         p = _parse(m, d.reference_date)
         if p is None:
             continue
-        _handle(w, p, m)
+        _handle(w, p, m, done, pending)
         pos = max(pos, p.span[1])
+    for o in pending:
+        _settle(w, o, done)
+    _no_nested(text, done)
+    return w.claims
 
 
-def _handle(w: Play, first: _Period, m: re.Match[str]) -> None:
+def _no_nested(text: str, done: list[_Done]) -> None:
+    """Two ranges on one column, one strictly inside the other ("during 2023 ... (zero for March 2023)"): the
+    narrow one is likely a remark about part of the range, not a second condition; ask rather than keep
+    only the part."""
+    widest: dict[str, _Done] = {}
+    for x in done:
+        if x.column and x.kind == "range":
+            w = widest.get(x.column)
+            if w is None or x.end - x.start > w.end - w.start:
+                widest[x.column] = x
+    for x in done:
+        w = widest.get(x.column or "")
+        if w is not None and x.kind == "range" and w.start <= x.start <= x.end <= w.end and (x.start, x.end) != (
+                w.start, w.end):  # fmt: skip
+            raise PlanError(f"'{text[x.cue_start:x.span_end].strip()}' lies inside "
+                            f"'{text[w.cue_start:w.span_end].strip()}': keep only that part, or is it a remark?",
+                            hint="say the period once (e.g. 'only March 2023'), or put the remark apart")  # fmt: skip
+
+
+# What may stand between a period and its restatement: "Q3 2024 (1 July to 30 September)",
+# "last quarter, i.e. from October 1 up to and including December 31", "the nineties - 1990 to 1999".
+_RESTATE_GAP = re.compile(
+    r"^\s*(?:\(|\[|,|;|:|-|–|—)?\s*(?:(?:i\.\s?e\.|ie|that\s+is(?:\s+to\s+say)?|namely|meaning|which\s+is|"
+    r"in\s+other\s+words)\s*,?\s*)?$",
+    re.IGNORECASE,
+)
+
+
+_VALUE_FOR = re.compile(r"\b(?:null|nulls|zero|0|none|nothing|blank|empty|n/a)\s*$", re.IGNORECASE)
+
+
+def _restates(text: str, prev: _Done | None, cue_start: int) -> bool:
+    """The period starting at ``cue_start`` says again, in other words, the one just before it."""
+    if prev is None or cue_start < prev.span_end:
+        return False
+    gap = text[prev.span_end : cue_start]
+    return bool(gap.strip()) and _RESTATE_GAP.match(gap) is not None
+
+
+def _handle(w: Play, first: _Period, m: re.Match[str], done: list[_Done], pending: list[_Open]) -> None:
     text = w.view.prompt
     before = text[: first.span[0]]
     rel_m = _RELATION.search(before)
@@ -135,10 +207,12 @@ def _handle(w: Play, first: _Period, m: re.Match[str]) -> None:
         week_of, cue_start = bw.group("of"), bw.start()
     if rel == "over" and not first.relative or rel == "of" and m.group("y") and not week_of:
         return
+    if rel == "for" and rel_m and _VALUE_FOR.search(before[max(0, rel_m.start() - 16) : rel_m.start()]):
+        return  # "(zero for March 2023)": what a value is in that period, not which rows
     # a second period joined by to/through/-, or by "and" after "between": a range
     second = None
     j = _RANGE_JOIN.match(text[first.span[1] :])
-    if j is not None and ("and" in j.group(0).lower()) == (rel == "between"):
+    if j is not None and (j.group(0).strip().lower() == "and") == (rel == "between"):
         m2 = _PERIOD.match(text, first.span[1] + j.end())
         if m2 is not None and not _already_used(w, m2.start(), m2.end()):
             second = _parse(m2, w.view.reference_date)
@@ -168,10 +242,31 @@ def _handle(w: Play, first: _Period, m: re.Match[str]) -> None:
             word = suffix.group("on").lower()
             kind = "until" if "earlier" in word or "before" in word else "since"
         span_end += suffix.end()
-    found = _column_for(w, cue_start, text[cue_start:span_end])
+    prev = done[-1] if done else None
+    if prev is not None and _restates(text, prev, cue_start):
+        if not (first.has_year or second is not None and second.has_year or first.relative):
+            start, end = _shift_years(start, end, prev.start.year - start.year)
+        if (start, end, kind) != (prev.start, prev.end, prev.kind):
+            raise PlanError(f"'{text[cue_start:span_end].strip()}' does not say the same dates as "
+                            f"'{text[prev.cue_start:prev.span_end].strip()}' it follows",
+                            hint="give the period once, or make both say the same days")  # fmt: skip
+        _take(w, (cue_start, span_end), why=f"restates {start.isoformat()}..{end.isoformat()}")
+        prev.span_end = span_end
+        return
+    try:
+        found = _column_for(w, cue_start, text[cue_start:span_end])
+    except _Unsettled as u:  # no column next to it: perhaps another period of the same days names one
+        if _NEGATED.search(text[:cue_start]):
+            raise u.error from None
+        item = _Done(start, end, kind, cue_start, span_end)
+        done.append(item)
+        pending.append(_Open(item, w.base, u.error))
+        return
     if found is None:
         return
     column, col_span, table = found
+    if m.group("dec_w") and col_span is None:
+        return  # "aged in the forties" is an age: a decade in words dates only a column or event named next to it
     first_word = col_span[0] if col_span else cue_start
     neg = _NEGATED.search(text[:first_word])
     if neg is not None and not _already_used(w, neg.start(), first_word):
@@ -179,11 +274,74 @@ def _handle(w: Play, first: _Period, m: re.Match[str]) -> None:
         first_word = neg.start()
         _take(w, (neg.start(), neg.end()), why="negates the date condition")
     words = text[first_word:span_end]
-    edits = [w.use(table)] if table is not None and w.base is None else []  # the table the date's words name
+    # the table the date's words name, or the one its event verb's column brings in ("customers who ordered in May")
+    edits = [w.use(table)] if table is not None and (w.base is None or table not in w.in_play()) else []
     _take(w, (cue_start, span_end), *edits, Edit.add("filters", *_conditions(w.view, column, kind, start, end, words)),
           why=f"{kind} {start.isoformat()}..{end.isoformat()}")  # fmt: skip
     if col_span:
         _take(w, col_span, why="the date column")
+    done.append(_Done(start, end, kind, cue_start, span_end, column))
+
+
+def _shift_years(start: dt.date, end: dt.date, years: int) -> tuple[dt.date, dt.date]:
+    """``start`` and ``end`` moved by ``years`` (a year-less restatement takes the year of what it restates)."""
+    try:
+        return start.replace(year=start.year + years), end.replace(year=end.year + years)
+    except ValueError:  # 29 February of a year that has none
+        return start, end
+
+
+# "by the date of shipped_at", "using started_at", "based on the signup time": the column a period is on
+# (a plain "by X" is not enough: "sorted by ended_at" names an order, not the period's column)
+_BY_COLUMN = re.compile(
+    r"\b(?:by\s+(?:the\s+|its\s+|their\s+)?(?:date|day|time|timestamp)\s+(?:of|in|from)|"
+    r"(?:using|based\s+on|according\s+to|going\s+by)(?:\s+(?:the\s+|its\s+|their\s+)?(?:date|day|time|timestamp)"
+    r"\s+(?:of|in|from))?)\s+(?:the\s+)?(?P<col>[A-Za-z_][\w.]*)",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=16)
+def _by_columns(text: str) -> tuple[tuple[Span, str], ...]:
+    """The "by the date of X" phrases of a request (scanned once, however many periods ask)."""
+    return tuple((m.span(), m.group("col")) for m in _BY_COLUMN.finditer(text))
+
+
+@lru_cache(maxsize=16)
+def _per_words(text: str) -> tuple[str, ...]:
+    """The words after "per"/"by"/"for each" in a request (scanned once)."""
+    return tuple(dict.fromkeys(g.group("w") for g in _PER.finditer(text)))
+
+
+def _settle(w: Play, o: _Open, done: list[_Done]) -> None:
+    """The column of a period that did not name one: that of a period of the same days and relation whose
+    column is named ("memberships that lapsed in 2023 ... an expired_on date in 2023"), or the one date column
+    the request names with "by"/"using" ("(by the date of shipped_at)"); else the period's own error."""
+    item, text = o.done, w.view.prompt
+    words = text[item.cue_start : item.span_end]
+    own = [c.name for c in w.catalog.table(o.table).columns if c.family in TEMPORAL_FAMILIES] if o.table else []
+    same = {x.column for x in done if x.column and (x.start, x.end, x.kind) == (item.start, item.end, item.kind)
+            and (not own or owner_table(w.catalog, x.column) == o.table)}  # its own table's date, if it has any
+    if len(same) == 1:  # the verb before it is that column's event here ("lapsed in 2023" ... "an expired_on in 2023")
+        col = next(iter(same))
+        before = [t for t in w.view.tokens.overlapping(max(0, item.cue_start - 80), item.cue_start)
+                  if t.end <= item.cue_start][-1:]  # fmt: skip
+        verb = before[0] if before and before[0].kind == "word" and not w.explained(before[0]) and not _function_word(
+            before[0].low) else None  # fmt: skip
+        _take(w, (verb.start if verb else item.cue_start, item.span_end), why=f"the same period as the one on {col}")
+        return
+    tables = [t for t in w.in_play() if t == o.table] or w.in_play()
+    named: dict[str, Span] = {}
+    for span, col_words in _by_columns(text):
+        for cm in w.linker.columns(col_words, tables or None)[:1]:
+            if cm.score >= 0.85 and w.catalog.table(cm.table).column(cm.column).family in TEMPORAL_FAMILIES:
+                named.setdefault(f"{cm.table}.{cm.column}", span)
+    if len(named) != 1:
+        raise o.error
+    column, span = next(iter(named.items()))
+    _take(w, (item.cue_start, item.span_end), Edit.add("filters", *_conditions(w.view, column, item.kind, item.start,
+          item.end, words)), why=f"{item.kind} {item.start.isoformat()}..{item.end.isoformat()} on {column}")  # fmt: skip
+    w.take_free(*span, shared=True, why="names the date column of the period")
 
 
 def _take(w: Play, span: Span, *edits: Edit, why: str) -> None:
@@ -218,9 +376,14 @@ def _bare_ok(text: str, p: _Period, m: re.Match[str]) -> bool:
         prev = text[: p.span[0]].split()
         nxt = text[p.span[1] :].lstrip()
         prev_word = prev[-1].lower().strip(",.;:") if prev else ""
-        return bool(re.match(r"[A-Za-z]", nxt)) and prev_word in ("", "show", "list", "get", "give", "me", "all",
-                                                                  "our", "the", "find", "return", "select")
+        opens = _OPENS.search(text[max(0, p.span[0] - 8) : p.span[0]]) is not None  # "...; 2024 refunds per store"
+        return bool(re.match(r"[A-Za-z]", nxt)) and (opens or prev_word in ("", "show", "list", "get", "give", "me",
+                                                                            "all", "our", "the", "find", "return",
+                                                                            "select"))  # fmt: skip
     return False
+
+
+_OPENS = re.compile(r"(?:^|[;:(]|\.\s)\s*$")
 
 
 def _already_used(w: Play, start: int, end: int) -> bool:
@@ -305,7 +468,13 @@ def _parse(m: re.Match[str], ref: dt.date) -> _Period | None:
     if g("y"):
         y = int(g("y"))
         return _Period(dt.date(y, 1, 1), dt.date(y, 12, 31), span)
+    if g("dec") or g("dec_w"):  # "the 1990s", "the seventies" (a decade named in words is of the 1900s)
+        y = int(g("dec")) if g("dec") else 1900 + 10 * _DECADES.index(g("dec_w").lower()[:3]) + 30
+        return _Period(dt.date(y, 1, 1), dt.date(y + 9, 12, 31), span)
     return None
+
+
+_DECADES = ("thi", "for", "fif", "six", "sev", "eig", "nin")
 
 
 def _month_range(y: int, mon: int) -> tuple[dt.date, dt.date]:
@@ -371,15 +540,179 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
     while i > 0 and items[i - 1].low in _SKIP_BEFORE:
         i -= 1
     tables = w.in_play()
+    found = _named_column(w, items, i, words)
+    if found is None and i > 1 and _lemma(items[i - 1].low) in _LINKING_VERBS:  # "whose end date falls in 2024"
+        found = _wider(_named_column(w, items, i - 1, words), items[i - 1].end)
+    if found is not None:
+        return found or None
+    verb_span = (items[i - 1].start, items[i - 1].end) if i > 0 and items[i - 1].low in _EVENT_VERBS else None
+    if i > 0 and items[i - 1].kind == "word" and not w.explained(items[i - 1]):  # a verb, not a table's name
+        verb = items[i - 1]
+        by_verb = _verb_column(d, verb.low, tables)
+        if by_verb is None and i > 1 and items[i - 2].kind == "word" and not w.explained(items[i - 2]):
+            by_verb = _verb_column(d, items[i - 2].low, tables)  # "checked out", "logged off"
+            if by_verb is not None and _words_of(w, items, i, split_column(w.catalog, by_verb)[1]) is not None:
+                return by_verb, (items[i - 2].start, verb.end), None
+            by_verb = None
+        if by_verb is not None:
+            return by_verb, (verb.start, verb.end), None
+        elsewhere = _event_elsewhere(w, verb.low)
+        if elsewhere is not None:
+            column, refers = elsewhere
+            if not refers:
+                raise PlanError(f"'{verb.text} {words.strip()}': the date of {column}, on which rows?",
+                                hint=f"name the table whose rows you want, or the date, e.g. "
+                                     f"'{column.split('.', 1)[1].replace('_', ' ')} in 2024'")  # fmt: skip
+            return column, (verb.start, verb.end), owner_table(w.catalog, column)
+    if i == 0 or items[i - 1].kind == "punct":  # "2024 refunds by week": the period dates the words after it
+        ahead = _dated_ahead(w, cue_start + len(words), words) or _rows_of_groups(w, words)
+        if ahead is not None:
+            return ahead
+    if w.base is None:
+        raise _Unsettled(PlanError(f"'{words}': which table's date?", hint="name the table or the date column"))
+    col = _main_date(d.catalog.table(w.base), words)
+    if col is None:
+        raise _Unsettled(PlanError(f"'{words}': {w.base} has no date column to compare with",
+                                   hint="name the date column, e.g. 'created in 2024'"))  # fmt: skip
+    if verb_span is None:
+        verb_span = _words_of(w, items, i, col)
+    return f"{w.base}.{col}", verb_span, None
+
+
+def _dated_ahead(w: Play, at: int, words: str) -> _Found | None:
+    """A period opening its clause and the base's date unsure (several, or none): the table in play the next
+    word names, or the one whose column it names ("2023 premium income" → the premium column's table), when
+    that table has one main date."""
+    base_date = None
+    if w.base is not None:
+        try:
+            base_date = main_date_column(w.catalog.table(w.base), words)
+        except PlanError:
+            pass
+    if base_date is not None:
+        return None
+    nxt = [t for t in w.view.tokens.overlapping(at, at + 80) if t.start >= at][:1]
+    if not nxt or nxt[0].kind != "word" or _function_word(nxt[0].low):
+        return None
+    tables = [m.table for m in w.linker.tables(nxt[0].text)[:1] if m.score >= 0.9 and m.table in w.in_play()]
+    tables += [m.table for m in w.linker.columns(nxt[0].text, w.in_play())[:1] if m.score >= 0.85]
+    for table in tables[:1]:
+        if table == w.base:
+            return None
+        try:
+            col = main_date_column(w.catalog.table(table), words)
+        except PlanError:
+            return None
+        if col is not None:
+            return f"{table}.{col}", None, None
+    return None
+
+
+_PER = re.compile(r"\b(?:per|by|for\s+each|for\s+every|each)\s+(?:the\s+)?(?P<w>[A-Za-z_]\w*)", re.IGNORECASE)
+
+
+def _rows_of_groups(w: Play, words: str) -> _Found | None:
+    """A period opening the request when the base is only what the rows are grouped by ("For 2023, per store:
+    the total of its sales"), and its own date is unsure: the date of the one table in play that refers to
+    the base (the rows counted per group), when it has one."""
+    base = w.base
+    if base is None or len(w.tables) < 1:
+        return None
+    try:
+        if main_date_column(w.catalog.table(base), words) is not None:
+            return None
+    except PlanError:
+        pass
+    if not any(m.table == base and m.score >= 0.9 for g in _per_words(w.view.prompt)
+               for m in w.linker.tables(g)[:1]):  # fmt: skip
+        return None
+    children = [t for t in w.tables if any(fk.ref_table.lower().split(".")[-1] == base.lower()
+                                           for fk in w.catalog.table(t).foreign_keys)]  # fmt: skip
+    if len(children) != 1:
+        return None
+    try:
+        col = main_date_column(w.catalog.table(children[0]), words)
+    except PlanError:
+        return None
+    return (f"{children[0]}.{col}", None, None) if col else None
+
+
+def _main_date(table: TableInfo, words: str) -> str | None:
+    """:func:`main_date_column`, its question kept for :func:`_settle`."""
+    try:
+        return main_date_column(table, words)
+    except PlanError as e:
+        raise _Unsettled(e) from None
+
+
+def _words_of(w: Play, items: list[Token], i: int, column: str) -> Span | None:
+    """The one or two free words before the period that say its column's event ("checked in" → checked_in_at)."""
+    for n in (2, 1):
+        words = items[i - n : i] if i - n >= 0 else []
+        if words and all(t.kind == "word" and not w.explained(t) for t in words):
+            stems = [_stem(_IRREGULAR.get(t.low, t.low)) for t in words]
+            if all(_names_event(s, column) for s in stems):
+                return words[0].start, words[-1].end
+    return None
+
+
+class _Unsettled(Exception):  # noqa: N818 - control flow inside this module, never raised out of it
+    """No column next to the period, and its table has several dates (or none): ``error`` unless another
+    period or the request's words settle it (:func:`_settle`)."""
+
+    def __init__(self, error: PlanError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+# Verbs that only place a date in a period ("the renewal date falls in May"), compared as lemmas.
+_LINKING_VERBS = frozenset({"fall", "lie", "land"})
+# Words after a column's name that say it is a date, not another column ("an archived_on date in 2024").
+_DATE_NOUNS = frozenset({"date", "dates", "day", "time", "timestamp"})
+
+
+def _lemma(word: str) -> str:
+    lemmas = getLemma(word, upos="VERB")
+    return lemmas[0] if lemmas else word
+
+
+_Found = tuple[str, Span | None, str | None]
+# A table named after these words is what the rows are grouped by, not what the period dates.
+_GROUPING = frozenset({"per", "each", "every", "by"})
+# Relations that only a time can have ("during 2024"; "over 2024", "between 1990 and 2010" may be amounts).
+_TEMPORAL_CUE = re.compile(r"\s*(?:during|within)\b", re.IGNORECASE)
+
+
+def _wider(found: _Found | Literal[False] | None, end: int) -> _Found | Literal[False] | None:
+    """``found`` with the span of the words naming its column reaching ``end``."""
+    if not found or found[1] is None:
+        return found
+    return found[0], (found[1][0], end), found[2]
+
+
+def _named_column(w: Play, items: list[Token], i: int, words: str) -> _Found | Literal[False] | None:
+    """The date column (or table) the words ending at ``items[i - 1]`` name; False: they name a number column
+    (not a date condition); None: they name none."""
+    found = _named_column_at(w, items, i, words)
+    if found is None and i > 1 and items[i - 1].low in _DATE_NOUNS:  # "an ended_on date": the name before "date"
+        found = _wider(_named_column_at(w, items, i - 1, words), items[i - 1].end)
+    return found
+
+
+def _named_column_at(w: Play, items: list[Token], i: int, words: str) -> _Found | Literal[False] | None:
+    d = w.view
+    tables = w.in_play()
     for n in (3, 2, 1):
         if i - n < 0 or any(t.kind != "word" for t in items[i - n : i]) or n > 1 and _function_word(items[i - n].low):
             continue
         span = (items[i - n].start, items[i - 1].end)
         phrase = d.prompt[span[0] : span[1]]
         inner = [t.low for t in items[i - n + 1 : i]]  # "visits that begin": a table, then a verb, not a table
-        for tm in d.linker.tables(phrase)[:1] if not any(_function_word(w) for w in inner) else ():
+        # "count visits per clinic in 2024": the period is the visits', not the clinics'
+        grouped = any(t.low in _GROUPING for t in items[max(0, i - n - 1) : i])
+        for tm in d.linker.tables(phrase)[:1] if not any(_function_word(w) for w in inner) and not grouped else ():
             if tm.score >= 0.9 and _covers(tm.text, phrase):
-                col = main_date_column(d.catalog.table(tm.table), words)
+                col = _main_date(d.catalog.table(tm.table), words)
                 if col is not None:
                     return f"{tm.table}.{col}", None, tm.table
         for cm in d.linker.columns(phrase, tables or None)[:1]:
@@ -388,20 +721,9 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
             info = d.catalog.table(cm.table).column(cm.column)
             if info.family in TEMPORAL_FAMILIES:
                 return f"{cm.table}.{cm.column}", span, cm.table
-            if info.family in NUMERIC_FAMILIES and cm.score >= 0.85:
-                return None  # "amount between 1990 and 2010": a number, not a date
-    verb_span = (items[i - 1].start, items[i - 1].end) if i > 0 and items[i - 1].low in _EVENT_VERBS else None
-    if i > 0 and items[i - 1].kind == "word" and not w.explained(items[i - 1]):  # a verb, not a table's name
-        by_verb = _verb_column(d, items[i - 1].low, tables)
-        if by_verb is not None:
-            return by_verb, (items[i - 1].start, items[i - 1].end), None
-    if w.base is None:
-        raise PlanError(f"'{words}': which table's date?", hint="name the table or the date column")
-    col = main_date_column(d.catalog.table(w.base), words)
-    if col is None:
-        raise PlanError(f"'{words}': {w.base} has no date column to compare with",
-                        hint="name the date column, e.g. 'created in 2024'")  # fmt: skip
-    return f"{w.base}.{col}", verb_span, None
+            if info.family in NUMERIC_FAMILIES and cm.score >= 0.85 and not _TEMPORAL_CUE.match(words):
+                return False  # "amount between 1990 and 2010": a number, not a date ("amount during 2024" is)
+    return None
 
 
 _IRREGULAR = {"began": "begin", "begun": "begin", "made": "make", "sent": "send", "paid": "pay", "sold": "sell",
@@ -430,13 +752,39 @@ def _verb_column(d: Draft | View, word: str, tables: list[str] | None = None) ->
     stem = _stem(word)
     for table in in_play(d) if tables is None else tables:
         info = d.catalog.table(table)
-        hits = [c.name for c in info.columns if c.family in TEMPORAL_FAMILIES
-                and stem in {_stem(p) for p in re.split(r"[_\W]+", c.name) if p}]  # fmt: skip
+        hits = [c.name for c in info.columns if c.family in TEMPORAL_FAMILIES and _names_event(stem, c.name)]
         if len(hits) == 1:
             return f"{table}.{hits[0]}"
         if hits:
             return None
     return None
+
+
+def _names_event(stem: str, column: str) -> bool:
+    """A word of ``column`` is the event of ``stem``: the same stem, or one that starts with it when it is long
+    enough to be a word of its own ("expired" → expiry_date, "renewed" → renewal_on)."""
+    stems = {_stem(p) for p in re.split(r"[_\W]+", column.lower()) if p and p not in _GENERIC_TIME}
+    return stem in stems or len(stem) >= 5 and any(s.startswith(stem) for s in stems)
+
+
+def _event_elsewhere(w: Play, word: str) -> tuple[str, bool] | None:
+    """The one date column of the whole catalog named after the event ``word``, when the tables in play have none
+    and one of them refers to its table ("invoices of customers who joined in 2024" → customers.joined_on).
+
+    Only a table the rows in play refer to (many to one): joining it keeps one row per row in play. A table that
+    refers to them ("customers who ordered in May") would repeat each customer once per order, so that stays an
+    error."""
+    if word in _FUNCTION or word in STOPWORDS or word in _EVENT_VERBS or len(word) < 4 or not w.in_play():
+        return None
+    stem = _stem(word)
+    hits = [f"{t.name}.{c.name}" for t in w.catalog.tables.values() for c in t.columns
+            if c.family in TEMPORAL_FAMILIES and _names_event(stem, c.name)]  # fmt: skip
+    if len(hits) != 1:
+        return None
+    table = owner_table(w.catalog, hits[0])
+    refers = any(fk.ref_table.lower().split(".")[-1] == table.lower()
+                 for t in w.in_play() for fk in w.catalog.table(t).foreign_keys)  # fmt: skip
+    return hits[0], refers
 
 
 _GENERIC_TIME = frozenset({"time", "date", "timestamp", "datetime", "day", "at", "on", "moment", "ts", "dt", "the",

@@ -18,6 +18,7 @@ from typing import Any
 from datamorph.errors import PlanError, suggestion
 from datamorph.planner.claims import Claim, Edit, Pending, Span, View, edit_only
 from datamorph.planner.draft import Draft
+from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.recognizers.common import resolve_column, written_column
 from datamorph.planner.refs import split_column, tables_read
 from datamorph.planner.text import Token
@@ -313,6 +314,10 @@ def date_col(d: Scope, phrase: str | None) -> str | None:
             return None
     dates = [f"{t}.{c.name}" for t in in_play(d) for c in d.catalog.table(t).columns
              if c.family in ("date", "timestamp")]  # fmt: skip
+    vague = not phrase or all(w in STOPWORDS for w in phrase.lower().split())
+    if len(dates) > 1 and vague:  # several: the one the request's periods are on ("rentals in 2023 ... month start")
+        dated = {getattr(f, "column", None) for f in d.filters} & set(dates)
+        return dated.pop() if len(dated) == 1 else None
     return dates[0] if len(dates) == 1 else None
 
 

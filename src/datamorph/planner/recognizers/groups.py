@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import re
 
+from datamorph.errors import PlanError
 from datamorph.planner.budget import back
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.dates import date_by_stem, main_date_column
 from datamorph.planner.recognizers.derived import snake
 from datamorph.planner.recognizers.measures import Ctx
-from datamorph.planner.refs import owner_table
-from datamorph.spec import DerivedColumn
+from datamorph.planner.refs import owner_table, split_column
+from datamorph.spec import DerivedColumn, Filter
 
 _GROUP = re.compile(
     r"\b(?:(?:one|a\s+single|1)\s+(?:row|line|record|entry|result)\s+(?:per|for\s+(?:each|every))|"
@@ -277,6 +278,19 @@ def _name_column(d: Work, table: str) -> str | None:
     return f"{info.name}.{names[0]}" if names else None
 
 
+def _main_or_dated(d: Work, table: str, words: str) -> str | None:
+    """The table's main date; when it has several, the one the request's period is on ("daily rentals for May
+    2024 (by the date of returned_at)"), else the question stands."""
+    try:
+        return main_date_column(d.catalog.table(table), words)
+    except PlanError:
+        dated = {f.column for f in d.filters if isinstance(f, Filter) and owner_table(d.catalog, f.column) == table
+                 and ph.family(d, f.column) in ph.TEMPORAL}  # fmt: skip
+        if len(dated) != 1:
+            raise
+        return split_column(d.catalog, dated.pop())[1]
+
+
 def _date_key(d: Work, ctx: Ctx, unit: str, col_words: str | None, name: str) -> tuple[str, None] | None:
     col = ph.column_of(d, col_words) if col_words else None
     if col is not None and ph.family(d, col) not in ph.TEMPORAL:
@@ -291,7 +305,7 @@ def _date_key(d: Work, ctx: Ctx, unit: str, col_words: str | None, name: str) ->
     if col is None:
         tables = [m.table for m in ctx.measures if m.table] + d.in_play()
         for t in tables:
-            found = main_date_column(d.catalog.table(t), name)
+            found = _main_or_dated(d, t, name)
             if found:
                 col = f"{d.catalog.table(t).name}.{found}"
                 break
