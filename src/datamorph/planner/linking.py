@@ -85,6 +85,8 @@ from datamorph.planner.matches import (
 )
 from datamorph.planner.values import ValueIndex
 
+_MAX_NAME_WORDS = 8  # words of the longest column phrase whose inner spans are tried (see _col_scores_edges)
+
 #: the only other words a column's reordered words may come with: "date of hire", "status of the payment"
 #: ("payments of that status" points back at something: not a column)
 _REORDER_GLUE = frozenset({"of", "to", "in", "the", "a", "an"})  # not "by", "per", "for": "orders by date" groups
@@ -403,6 +405,9 @@ class SchemaLinker:
         # last_name (an ordering word that is part of a name stays while that names a column), not "name"
         best, top = whole, max(whole.values(), default=0.0)
         n = len(toks)
+        if n > _MAX_NAME_WORDS:  # longer than a column is ever named: whole or fully stripped (spans are quadratic)
+            part = self._col_scores(stripped, _strip_raw(text), restrict, "full") if stripped else {}
+            return part if max(part.values(), default=0.0) > top else whole
         for size in range(n - 1, len(stripped) - 1, -1):
             for i in range(n - size + 1):
                 part_toks = toks[i : i + size]
@@ -498,7 +503,8 @@ class SchemaLinker:
     def _qualified(self, toks: tuple[str, ...], restrict: frozenset[str] | None, put: Any) -> None:
         """``customer email`` / ``email of the customer``: a table's words, then the column's (or after 'of')."""
         splits: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
-        for i in range(1, len(toks)):
+        n = len(toks)
+        for i in range(max(1, n - _MAX_NAME_WORDS), min(n, _MAX_NAME_WORDS + 1)):  # each part a name's length
             splits.append((toks[:i], toks[i:]))
         if "of" in toks:
             k = toks.index("of")
