@@ -65,6 +65,7 @@ class Draft:
     join_hints: list[str] = field(default_factory=list)
     table_words: dict[str, str] = field(default_factory=dict)  # table -> the words that named it (provenance)  # key columns the request names ("on customer_id")
     anti_tables: list[str] = field(default_factory=list)  # joined only to find base rows without a match
+    on_conditions: list[Condition] = field(default_factory=list)  # which rows of an anti-joined table count (its ON)
     target: str | None = None
     notes: list[str] = field(default_factory=list)
     doubts: list[Doubt] = field(default_factory=list)  # phrases read one way of several (planner/ambiguity.py)
@@ -216,6 +217,13 @@ def _hinted(d: Draft, e: JoinEdge) -> JoinEdge:
     return e
 
 
+def _on_conditions(d: Draft, table: str) -> list[Condition]:
+    """The conditions of an anti-joined ``table`` ("never had a refund": only its refund rows count)."""
+    if table not in d.anti_tables:
+        return []
+    return [c for c in d.on_conditions if tables_read([c], []) == {table.lower()}]
+
+
 def _block(d: Draft) -> QueryBlock:
     tables = d.referenced_tables()
     joins: list[JoinCondition] = []
@@ -234,13 +242,17 @@ def _block(d: Draft) -> QueryBlock:
                            else f"inferred from the keys {left}.{lcol} = {right}.{rcol}")
                     joins.append(JoinCondition(left_table=left, right_table=right, join_type=jt,
                                                on_columns=[{"left": lcol, "right": rcol}],  # type: ignore[list-item]
-                                               provenance=how))  # fmt: skip
+                                               conditions=_on_conditions(d, right), provenance=how))  # fmt: skip
                     joined.add(right)
                     pending.remove(e)
                     break
             else:
                 raise PlanError(f"cannot join {', '.join(tables)}")
         tables = [tables[0]] + [j.right_table for j in joins]
+    placed = [c for j in joins for c in j.conditions]
+    if any(c not in placed for c in d.on_conditions):  # never dropped: a condition no join carries is an error
+        raise PlanError(f"cannot tell where '{next(c for c in d.on_conditions if c not in placed).provenance}' applies",
+                        hint="name the table those rows are in")  # fmt: skip
     columns = d.columns
     if d.anti_tables and not columns and not d.group_by and not d.aggregations and not d.windows and d.base:
         # rows without a match: the missing table's (empty) columns are not part of the answer
