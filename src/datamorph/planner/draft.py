@@ -25,6 +25,7 @@ from datamorph.spec import (
     Dedupe,
     DerivedColumn,
     ETLSpec,
+    Filter,
     JoinCondition,
     JoinType,
     OrderItem,
@@ -218,10 +219,17 @@ def _hinted(d: Draft, e: JoinEdge) -> JoinEdge:
 
 
 def _on_conditions(d: Draft, table: str) -> list[Condition]:
-    """The conditions of an anti-joined ``table`` ("never had a refund": only its refund rows count)."""
+    """The conditions of an anti-joined ``table``: which of its rows count.
+
+    Those the request put on the kind of row ("never had a refund": ``on_conditions``), and the row filters
+    on that table's columns ("members without loans in 2024"): on the base rows kept, which have no such
+    row, such a filter could never hold (their columns of it are NULL), so it says which rows count.
+    """
     if table not in d.anti_tables:
         return []
-    return [c for c in d.on_conditions if tables_read([c], []) == {table.lower()}]
+    mine = [c for c in d.filters if tables_read([c], []) == {table.lower()}
+            and not (isinstance(c, Filter) and c.operator == "is_null")]  # (a NULL test is how rows without one are found)
+    return [*(c for c in d.on_conditions if tables_read([c], []) == {table.lower()}), *mine]
 
 
 def _block(d: Draft) -> QueryBlock:
@@ -260,7 +268,7 @@ def _block(d: Draft) -> QueryBlock:
     return QueryBlock(
         source_tables=[SourceTable(table_name=t, provenance=d.table_words.get(t) or _why_table(d, t)) for t in tables],
         join_conditions=joins,
-        filters=d.filters,
+        filters=[c for c in d.filters if not any(c is x for j in joins for x in j.conditions)],
         derived_columns=d.derived,
         dedupe=d.dedupe,
         group_by=d.group_by,

@@ -204,7 +204,7 @@ def _narrower(w: _Work, m: re.Match[str]) -> _Found | None:
     if w.base is None or re.match(r"(?:missing|lacking)\b", m.group(0), re.IGNORECASE):
         return None  # "missing phone values": the rows' own empty column (filters)
     xs, prompt = m.group("x"), w.view.prompt
-    if any(c.score >= 0.85 for c in w.linker.columns(xs.split()[0], [w.base])[:1]):
+    if any(c.score >= 0.85 for p in (xs, xs.split()[0]) for c in w.linker.columns(p, [w.base])[:1]):
         return None  # "without a phone": the base's own column, empty (filters)
     words = list(re.finditer(_W, xs))
     ends = [x.end() for x in words if x.group().lower() not in STOPWORDS] or [words[0].end()]
