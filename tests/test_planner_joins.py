@@ -36,8 +36,11 @@ REF = dt.date(2025, 7, 1)
 GUILD_SQL = """
 CREATE TABLE guilds (gld_id INTEGER PRIMARY KEY, guild_name VARCHAR, region VARCHAR);
 INSERT INTO guilds VALUES (1, 'Ravens', 'north'), (2, 'Wolves', 'south'), (3, 'Otters', 'east'), (4, 'Moths', 'west');
-CREATE TABLE quests (quest_id INTEGER PRIMARY KEY, gld_id INTEGER, quest_title VARCHAR, reward INTEGER);
-INSERT INTO quests VALUES (10, 1, 'Bridge', 5), (11, 1, 'Tower', 8), (12, 3, 'River', 2), (13, 99, 'Lost', 1);
+CREATE TABLE sponsors (sponsor_id INTEGER PRIMARY KEY, sponsor_kind VARCHAR);
+INSERT INTO sponsors VALUES (1, 'royal'), (2, 'merchant');
+CREATE TABLE quests (quest_id INTEGER PRIMARY KEY, gld_id INTEGER, quest_title VARCHAR, reward INTEGER,
+                     sponsor_id INTEGER REFERENCES sponsors (sponsor_id));
+INSERT INTO quests VALUES (10, 1, 'Bridge', 5, 1), (11, 1, 'Tower', 8, 2), (12, 3, 'River', 2, 2), (13, 99, 'Lost', 1, 1);
 CREATE TABLE members (member_id INTEGER PRIMARY KEY, full_name VARCHAR, hometown VARCHAR, tier VARCHAR);
 INSERT INTO members VALUES (1, 'Ines Roa', 'Oslo', 'gold'), (2, 'Omar Vey', 'Lyon', 'basic'),
                            (3, 'Ines Roa', 'Graz', 'gold'), (4, 'Pia Lund', 'Oslo', 'basic'), (5, 'Tao Berg', 'Lyon', 'gold');
@@ -118,6 +121,13 @@ def test_without_any_at_all_through_a_key_named_like_the_own_key(engine: Any) ->
     assert rows(engine, spec) == expected(engine, "SELECT g.gld_id, g.guild_name FROM guilds g WHERE NOT EXISTS "
                                                   "(SELECT 1 FROM quests q WHERE q.gld_id = g.gld_id)")  # fmt: skip
     assert [r[0] for r in rows(engine, spec)] == [2, 4]
+
+
+def test_a_condition_on_rows_reached_through_the_missing_ones_is_refused(engine: Any) -> None:
+    """"guilds that never had a quest from a royal sponsor": the sponsors are reached through the quests that
+    must be missing; a WHERE on them could never hold (an always-empty table), so the plan is refused."""
+    with pytest.raises(PlanError, match="royal"):
+        plan(engine, "guilds that never had a quest from a royal sponsor")
 
 
 def test_a_key_named_as_another_tables_primary_key_is_a_join(engine: Any) -> None:

@@ -232,6 +232,30 @@ def _on_conditions(d: Draft, table: str) -> list[Condition]:
     return [*(c for c in d.on_conditions if tables_read([c], []) == {table.lower()}), *mine]
 
 
+def _check_below_anti(d: Draft, joins: list[JoinCondition], filters: list[Condition]) -> None:
+    """A row filter on a table joined through an anti-joined one ("products never ordered by a *corporate*
+    customer": customers, reached through the orders that must be missing) could never hold on the rows the
+    anti join keeps, whose columns there are all NULL: the plan would be empty by construction. Refused."""
+    parent = {j.right_table.lower(): j.left_table.lower() for j in joins}
+    anti = {t.lower() for t in d.anti_tables}
+
+    def below(t: str) -> bool:
+        seen: set[str] = set()
+        while t in parent and t not in seen:
+            seen.add(t)
+            t = parent[t]
+            if t in anti:
+                return True
+        return False
+
+    for c in filters:
+        if isinstance(c, Filter) and c.operator == "is_null":
+            continue
+        if any(below(t) for t in tables_read([c], [])):
+            raise PlanError(f"'{getattr(c, 'provenance', None) or c}' is a condition on rows the request says are missing",
+                            hint="rephrase: which rows must be missing, and which rows are kept")  # fmt: skip
+
+
 def _block(d: Draft) -> QueryBlock:
     tables = d.referenced_tables()
     joins: list[JoinCondition] = []
@@ -261,6 +285,7 @@ def _block(d: Draft) -> QueryBlock:
     if any(c not in placed for c in d.on_conditions):  # never dropped: a condition no join carries is an error
         raise PlanError(f"cannot tell where '{next(c for c in d.on_conditions if c not in placed).provenance}' applies",
                         hint="name the table those rows are in")  # fmt: skip
+    _check_below_anti(d, joins, [c for c in d.filters if not any(c is x for x in placed)])
     columns = d.columns
     if d.anti_tables and not columns and not d.group_by and not d.aggregations and not d.windows and d.base:
         # rows without a match: the missing table's (empty) columns are not part of the answer
