@@ -93,12 +93,28 @@ _NO_RENEWAL = ("SELECT m.member_id, m.full_name FROM members m WHERE NOT EXISTS 
     "members that have never had any renewal - member_id and full_name",
     "members who never had a renewal in their loan history: member_id, full_name",
     "members who have never got a renewal on any of their loans. member_id, full_name",
+    "members who haven't had a renewal: member_id, full_name",
+    "members that did not get any renewal: member_id, full_name",
 ])  # fmt: skip
 def test_never_a_kind_of_related_row(engine: Any, prompt: str) -> None:
     spec = plan(engine, prompt)
     assert not any(isinstance(f, Filter) and f.column == "loans.loan_kind" for f in spec.filters), spec.to_json()
     assert rows(engine, spec) == expected(engine, _NO_RENEWAL)
     assert len(rows(engine, spec)) == 3  # members 2, 4 and 5: 4 has a loan, but no renewal
+
+
+@pytest.mark.parametrize("prompt", [
+    "guilds that haven't taken on any quests. gld_id, guild_name",
+    "guilds which did not have a quest: gld_id, guild_name",
+])  # fmt: skip
+def test_negated_verbs_are_anti_joins_too(engine: Any, prompt: str) -> None:
+    try:
+        spec = plan(engine, prompt)
+    except PlanError:  # a verb it does not know ("taken on") may be refused, never misread
+        assert "taken" in prompt
+        return
+    assert rows(engine, spec) == expected(engine, "SELECT g.gld_id, g.guild_name FROM guilds g WHERE NOT EXISTS "
+                                                  "(SELECT 1 FROM quests q WHERE q.gld_id = g.gld_id)")  # fmt: skip
 
 
 def test_never_used_a_column_of_the_related_rows(engine: Any) -> None:

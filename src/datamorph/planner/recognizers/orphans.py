@@ -43,9 +43,13 @@ _MISSING = tuple(
         rf"(?:an?\s+|any\s+|the\s+|their\s+|its\s+)?(?:matching\s+|valid\s+|known\s+|corresponding\s+|existing\s+)?"
         rf"(?P<x>{_W}(?:\s+{_W})?)(?:\s+(?:row|record|entry|match))?{_TBL}",
         # that never had a deal / who have never placed an order / never booked any appointment
-        rf"\b(?:(?:that|which|who)\s+)?(?:(?:has|have|had)\s+)?never\s+(?:(?:had|have|has|got|placed|made|received|"
+        # ... or "who haven't placed any order", "that did not book a room", "who have not had a refund"
+        rf"\b(?:(?:that|which|who)\s+)?(?:(?:(?:has|have|had)\s+)?never|(?:has|have|had|did|do|does)\s+not|hasn't|"
+        rf"haven't|hadn't|didn't|don't|doesn't)\s+"
+        rf"(?!(?:be\s+)?(?:drop|skip|ignor|leav|exclud|remov|omit|discard|filter|los|keep|includ|count|show|list)\w*)"
+        rf"(?:(?:had|have|has|got|placed|made|received|"
         rf"booked|opened|signed|bought|ordered|closed|won|held|attended|written|wrote|issued|paid|used|"
-        rf"received|got|given)\s+)?"
+        rf"received|got|given|place|make|receive|get|book|open|buy|order|hold|attend|write|issue|pay|use)\s+)?"
         rf"(?:an?\s+|any\s+)?(?P<x>{_W}(?:\s+{_W})?){_TBL}",
         # whose department isn't in the departments table / whose product can't be found / is unknown
         rf"\b(?:whose|where|with|if|when|for\s+which)\s+(?:the\s+|its\s+|their\s+|a\s+)?{_X}\s+"
