@@ -172,6 +172,24 @@ class Catalog:
                 ref_col = _key_column(ref, c.name)
                 if ref_col is not None:
                     t.foreign_keys.append(ForeignKey((c.name,), ref.name, (ref_col,), inferred=True))
+        self._infer_by_key_name()
+
+    def _infer_by_key_name(self) -> None:
+        """A column named exactly as one other table's declared primary key, where the names do not share a
+        stem (``memberships.club_ref`` → ``clubs_registry.club_ref``; ``org_id`` → organizations): a key to it."""
+        owners: dict[str, list[TableInfo]] = {}
+        for t in self.tables.values():
+            if len(t.primary_key) == 1 and t.primary_key[0].lower() != "id":
+                owners.setdefault(t.primary_key[0].lower(), []).append(t)
+        for t in self.tables.values():
+            linked = {fk.columns[0].lower() for fk in t.foreign_keys if len(fk.columns) == 1}
+            own = [p.lower() for p in t.primary_key]
+            for c in t.columns:
+                refs = owners.get(c.name.lower(), [])
+                if len(refs) != 1 or refs[0] is t or c.name.lower() in linked or c.name.lower() in own:
+                    continue
+                ref = refs[0]
+                t.foreign_keys.append(ForeignKey((c.name,), ref.name, (ref.column(c.name).name,), inferred=True))
 
 
 def _stems(table_name: str) -> set[str]:

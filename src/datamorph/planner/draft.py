@@ -25,6 +25,7 @@ from datamorph.spec import (
     Dedupe,
     DerivedColumn,
     ETLSpec,
+    Filter,
     JoinCondition,
     JoinType,
     OrderItem,
@@ -65,6 +66,7 @@ class Draft:
     join_hints: list[str] = field(default_factory=list)
     table_words: dict[str, str] = field(default_factory=dict)  # table -> the words that named it (provenance)  # key columns the request names ("on customer_id")
     anti_tables: list[str] = field(default_factory=list)  # joined only to find base rows without a match
+    on_conditions: list[Condition] = field(default_factory=list)  # which rows of an anti-joined table count (its ON)
     target: str | None = None
     notes: list[str] = field(default_factory=list)
     doubts: list[Doubt] = field(default_factory=list)  # phrases read one way of several (planner/ambiguity.py)
@@ -216,6 +218,44 @@ def _hinted(d: Draft, e: JoinEdge) -> JoinEdge:
     return e
 
 
+def _on_conditions(d: Draft, table: str) -> list[Condition]:
+    """The conditions of an anti-joined ``table``: which of its rows count.
+
+    Those the request put on the kind of row ("never had a refund": ``on_conditions``), and the row filters
+    on that table's columns ("members without loans in 2024"): on the base rows kept, which have no such
+    row, such a filter could never hold (their columns of it are NULL), so it says which rows count.
+    """
+    if table not in d.anti_tables:
+        return []
+    mine = [c for c in d.filters if tables_read([c], []) == {table.lower()}
+            and not (isinstance(c, Filter) and c.operator == "is_null")]  # (a NULL test is how rows without one are found)
+    return [*(c for c in d.on_conditions if tables_read([c], []) == {table.lower()}), *mine]
+
+
+def _check_below_anti(d: Draft, joins: list[JoinCondition], filters: list[Condition]) -> None:
+    """A row filter on a table joined through an anti-joined one ("products never ordered by a *corporate*
+    customer": customers, reached through the orders that must be missing) could never hold on the rows the
+    anti join keeps, whose columns there are all NULL: the plan would be empty by construction. Refused."""
+    parent = {j.right_table.lower(): j.left_table.lower() for j in joins}
+    anti = {t.lower() for t in d.anti_tables}
+
+    def below(t: str) -> bool:
+        seen: set[str] = set()
+        while t in parent and t not in seen:
+            seen.add(t)
+            t = parent[t]
+            if t in anti:
+                return True
+        return False
+
+    for c in filters:
+        if isinstance(c, Filter) and c.operator == "is_null":
+            continue
+        if any(below(t) for t in tables_read([c], [])):
+            raise PlanError(f"'{getattr(c, 'provenance', None) or c}' is a condition on rows the request says are missing",
+                            hint="rephrase: which rows must be missing, and which rows are kept")  # fmt: skip
+
+
 def _block(d: Draft) -> QueryBlock:
     tables = d.referenced_tables()
     joins: list[JoinCondition] = []
@@ -234,13 +274,18 @@ def _block(d: Draft) -> QueryBlock:
                            else f"inferred from the keys {left}.{lcol} = {right}.{rcol}")
                     joins.append(JoinCondition(left_table=left, right_table=right, join_type=jt,
                                                on_columns=[{"left": lcol, "right": rcol}],  # type: ignore[list-item]
-                                               provenance=how))  # fmt: skip
+                                               conditions=_on_conditions(d, right), provenance=how))  # fmt: skip
                     joined.add(right)
                     pending.remove(e)
                     break
             else:
                 raise PlanError(f"cannot join {', '.join(tables)}")
         tables = [tables[0]] + [j.right_table for j in joins]
+    placed = [c for j in joins for c in j.conditions]
+    if any(c not in placed for c in d.on_conditions):  # never dropped: a condition no join carries is an error
+        raise PlanError(f"cannot tell where '{next(c for c in d.on_conditions if c not in placed).provenance}' applies",
+                        hint="name the table those rows are in")  # fmt: skip
+    _check_below_anti(d, joins, [c for c in d.filters if not any(c is x for x in placed)])
     columns = d.columns
     if d.anti_tables and not columns and not d.group_by and not d.aggregations and not d.windows and d.base:
         # rows without a match: the missing table's (empty) columns are not part of the answer
@@ -248,7 +293,7 @@ def _block(d: Draft) -> QueryBlock:
     return QueryBlock(
         source_tables=[SourceTable(table_name=t, provenance=d.table_words.get(t) or _why_table(d, t)) for t in tables],
         join_conditions=joins,
-        filters=d.filters,
+        filters=[c for c in d.filters if not any(c is x for j in joins for x in j.conditions)],
         derived_columns=d.derived,
         dedupe=d.dedupe,
         group_by=d.group_by,

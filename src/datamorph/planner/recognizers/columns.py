@@ -32,7 +32,7 @@ from datamorph.planner.recognizers.outputs import (
     table_words,
     unnamed_computed,
 )
-from datamorph.planner.refs import names_read
+from datamorph.planner.refs import names_read, owner_table, split_column
 from datamorph.planner.text import Token
 from datamorph.spec import Condition, DerivedColumn, OutputColumn, WindowColumn
 
@@ -95,10 +95,13 @@ def _output(d: Work) -> None:
     if subject and not base:  # "employees with their department name": the employees' columns, plus it
         computed: list[DerivedColumn | WindowColumn] = [*d.derived, *d.windows]
         base = _defaults(d, [subject]) + [OutputColumn(column=x.name) for x in computed]
-    d.columns = _apply(d, base + items, renames, excluded)
+    group = list(d.group_by)
+    d.columns = _apply(d, base + items, renames, excluded, group)
     _repeated_columns(d)
     _keep_qualified_windows(d)
     d.attach(Edit.set("columns", list(d.columns)) if d.view.columns else Edit.add("columns", *d.columns))
+    if group != list(d.group_by):  # listed columns that depend on a grouped key: grouped by too
+        d.attach(Edit.set("group_by", group))
 
 
 # -- availability ------------------------------------------------------------------------------
@@ -299,7 +302,10 @@ def _defaults(d: Work, tables: list[str] | None) -> list[OutputColumn]:
     return out
 
 
-def _apply(d: Work, out: list[OutputColumn], renames: dict[str, str], excluded: set[str]) -> list[OutputColumn]:
+def _apply(d: Work, out: list[OutputColumn], renames: dict[str, str], excluded: set[str],
+           group: list[str]) -> list[OutputColumn]:  # fmt: skip
+    """The output list, checked against the grouping; ``group`` (the draft's ``group_by``) gains the listed
+    columns that depend on a grouped entity (:func:`_dependent`)."""
     result: list[OutputColumn] = []
     aggregating = bool(d.aggregations or d.group_by)
     keys = {g.lower(): g for g in d.group_by}
@@ -312,7 +318,7 @@ def _apply(d: Work, out: list[OutputColumn], renames: dict[str, str], excluded: 
         if low in excluded or any(low == (r.column or "").lower() and r.name == c.name for r in result):
             continue
         if aggregating and low not in defined and low not in keys:
-            key = bare_keys.get(low.split(".")[-1])
+            key = bare_keys.get(low.split(".")[-1]) or _dependent(d, ref, group)
             if key is None:
                 raise PlanError(f"'{clean_phrase(c.provenance or ref)}' is neither a grouping column nor a measure",
                                 hint=f"group by it too, or choose from: {', '.join([*d.group_by, *defined])}")  # fmt: skip
@@ -325,6 +331,39 @@ def _apply(d: Work, out: list[OutputColumn], renames: dict[str, str], excluded: 
     if missing:
         raise PlanError(f"cannot rename '{missing[0]}': it is not in the output", hint="add it to the column list")
     return result
+
+
+_LABEL = re.compile(r"name|title|label", re.I)  # the descriptive column an entity group is shown by
+
+
+def _dependent(d: Work, ref: str, group: list[str]) -> str | None:
+    """A listed column that one row per group already fixes: grouped by too (``group`` gains it), or None.
+
+    One row per book (grouped by ``books.book_id``) has one title: "loans per book: book_id, title, loans"
+    adds ``books.title`` to the grouping and changes no row. One row per author name (the label a request
+    like "copies per author" is grouped by) listed with ``authors.author_id`` is one row per author: the
+    table's own key is grouped by too, so two authors of the same name stay two rows. Only a table the
+    plan already joins: carrying a column of a further table would join it, and drop rows without a match.
+    """
+    if "." not in ref or not d.catalog.has_table(owner_table(d.catalog, ref)):
+        return None
+    table, col = split_column(d.catalog, ref)
+    fk = next((f for f in d.catalog.table(table).foreign_keys if [c.lower() for c in f.columns] == [col.lower()]
+               and d.catalog.has_table(f.ref_table) and f.ref_table in d.referenced_tables()), None)  # fmt: skip
+    if fk is not None and len(fk.ref_columns) == 1:  # "customer_id" of the orders, grouped per customer
+        table, col = fk.ref_table, fk.ref_columns[0]  # joined on it: the customers' own key
+    info = d.catalog.table(table)
+    if not info.primary_key or not info.has_column(col) or table not in d.referenced_tables():
+        return None
+    qualified = f"{info.name}.{info.column(col).name}"
+    grouped = {g.lower() for g in group}
+    pk = [f"{info.name}.{p}".lower() for p in info.primary_key]
+    own = [g for g in group if g.lower().startswith(f"{info.name.lower()}.") and _LABEL.search(g[len(info.name) + 1 :])]
+    if all(p in grouped for p in pk) or (len(pk) == 1 and qualified.lower() == pk[0] and own):
+        if qualified.lower() not in grouped:
+            group.append(qualified)
+        return qualified
+    return None
 
 
 def _repeated_columns(d: Work) -> None:

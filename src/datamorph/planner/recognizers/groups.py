@@ -153,12 +153,19 @@ def _groups(d: Work, ctx: Ctx) -> None:
             ctx.spans.append((m.start(), m.end(), None))
         while True:
             found = _key_at(d, ctx, pos)
-            if found is None:
+            kind = _kind_of_entity(d, pos) if found is None and first else None
+            if found is None and kind is None:
                 break
-            key, end = found
+            if found is not None:
+                key, end = found
+            else:
+                assert kind is not None
+                key, end = kind[0], kind[1]
             if key not in ctx.keys:
                 ctx.keys.append(key)
             d.take(m.start() if first else pos, end)
+            if kind is not None:  # "for every trial-plan member": only the members on the trial plan
+                d.filters.extend(c for c in kind[2] if c not in d.filters)
             ctx.spans.append((pos, end, None if key[0] else f"entity:{key[1]}"))
             first = False
             more = _MORE_KEYS.match(d.prompt[end:])
@@ -178,6 +185,42 @@ def _groups(d: Work, ctx: Ctx) -> None:
         if date_key is not None:
             ctx.keys.append(date_key)
             d.take(m.start(), m.end())
+
+
+_WORDS_AHEAD = re.compile(r"[A-Za-z_]\w*")
+_JOINER = re.compile(r"^[\s-]+$")
+
+
+def _kind_of_entity(d: Work, pos: int) -> tuple[tuple[str, str | None], int, list[Filter]] | None:
+    """ "for every trial-plan member", "per gold-tier customer": the entity is the table named last; the
+    words before it name data values of that table (and maybe the column holding them). The key, where
+    the words end, and the conditions on the entity's rows they say (one value of one column each)."""
+    words = list(_WORDS_AHEAD.finditer(d.prompt, pos, min(len(d.prompt), pos + 80)))[:4]
+    if not words or words[0].start() - pos > 1:
+        return None
+    n = next((i for i, (a, b) in enumerate(zip(words, words[1:], strict=False), 1)
+              if not _JOINER.match(d.prompt[a.end() : b.start()])), len(words))  # fmt: skip
+    for k in range(n - 1, 0, -1):  # the last noun of the compound is its head: "gold-plan member" is a member
+        table = ph.table_of(d, words[k].group())
+        if table is None:
+            continue
+        lead = [w.group() for w in words[:k]]
+        if not d.free(words[0].start(), words[k].end()) or ph.table_of(d, " ".join(lead)) is not None:
+            continue
+        values = {w: [v for v in d.linker.values(w, [table]) if v.score >= 0.9] for w in lead}
+        named = {ph.column_of(d, w, [table]) for w in lead if not values[w]}
+        if None in named or not any(values.values()) or len(named) > 1:
+            continue
+        conds: list[Filter] = []
+        for vs in values.values():
+            picks = {(v.column, str(v.value)) for v in vs if v.score == vs[0].score} if vs else set()
+            if len(picks) > 1 or named and vs and f"{table}.{vs[0].column}".lower() != str(next(iter(named))).lower():
+                return None  # a value of several columns, or not of the column named with it: not read
+            if vs:
+                conds.append(Filter(column=f"{table}.{vs[0].column}", operator="=", value=vs[0].value,
+                                    provenance=d.prompt[words[0].start() : words[k - 1].end()]))  # fmt: skip
+        return ("", table), words[k].end(), conds
+    return None
 
 
 def _over_their(d: Work, ctx: Ctx) -> None:

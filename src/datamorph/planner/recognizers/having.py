@@ -44,7 +44,12 @@ def has_count_condition(d: Work) -> bool:
         after = _OR_MORE.match(d.prompt[t.end :])  # "3 or more orders", "5+ sessions"
         if t.kind == "number" and d.free(t.start, t.end) and (
                 after or _CMP.search(d.prompt[max(0, t.start - 40) : t.start])):
-            nxt = _past_values(d, ph.tokens_from(d, t.end + (after.end() if after else 0), 4))
+            at = t.end + (after.end() if after else 0)
+            cm = None if after else _CMP.search(d.prompt[max(0, t.start - 40) : t.start])
+            op_start = t.start - min(40, t.start) + cm.start() if cm else t.start
+            if _TIMES.match(d.prompt, at) and _kind_counted(d, op_start) is not None:
+                return True  # "had a refund 3 or more times" ("times" ends a phrase: tokens_from stops at it)
+            nxt = _past_values(d, ph.tokens_from(d, at, 4))
             if nxt and (
                 ph.table_of(d, nxt[0].text) or nxt[0].low in ("times", "distinct", "different", "unique")
             ):
@@ -137,6 +142,15 @@ def _count_noun(d: Work, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure 
         if table is not None:
             stop = words[n - 1].end
             break
+    times = _TIMES.match(d.prompt, end)
+    kind = _kind_counted(d, op_start) if table is None and times else None
+    if kind is not None and times is not None:  # "members who had a late return 3 or more times": those rows
+        table, vstart = kind
+        link = _LINK.search(d.prompt, back(vstart), vstart)
+        meas = ms._entity_measure(d, "count", end, times.end(), table, [])
+        meas.start = end
+        kinds = [t for t in d.tokens.within(vstart, op_start) if t.kind == "word" and t.low not in ("a", "an", "the")]
+        return ctx.add(meas), link.start() if link and link.group(0).strip() else vstart, meas.end, kinds
     if table is None and words and words[0].low == "times":
         group_tables = {k[1] for k in ctx.keys if k[1]}
         table = next((m.table for m in ctx.measures if m.entity and m.table), None) or next(
@@ -149,6 +163,35 @@ def _count_noun(d: Work, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure 
     meas = ms._entity_measure(d, "count_distinct" if distinct else "count", end, stop, table, [])
     meas.start = end
     return ctx.add(meas), subject_start, meas.end, values
+
+
+_TIMES = re.compile(r"\s*times\b", re.I)
+_WORDS_BEFORE = re.compile(r"((?:[A-Za-z_]\w*[\s-]+){1,3})$")
+
+
+def _kind_counted(d: Work, op_start: int) -> tuple[str, int] | None:
+    """ "had a late return 3 or more times", "been a no-show twice or more": the words before the comparison
+    name a data value of one table, whose rows are what is counted (the value stays free: the row filters
+    read it as those rows' condition). The table and where the words start; None if no value, or the
+    value of several tables."""
+    lo = back(op_start)
+    m = _WORDS_BEFORE.search(d.prompt[lo:op_start])
+    if m is None:
+        return None
+    best: tuple[float, int, str] | None = None  # the best-scored phrase; the shortest of equal scores
+    for w in reversed(list(re.finditer(r"[A-Za-z_]\w*", m.group(1)))):
+        start = lo + m.start(1) + w.start()
+        phrase = d.prompt[start:op_start].strip()
+        if phrase.lower() in ("a", "an", "the") or not d.free(start, op_start):
+            continue
+        found = [v for v in d.linker.values(phrase) if v.score >= 0.9]
+        if not found or best is not None and found[0].score <= best[0]:
+            continue
+        tables = {v.table for v in found if v.score == found[0].score}
+        if len(tables) != 1:
+            return None  # a value of several tables: which rows are counted is not clear
+        best = (found[0].score, start, found[0].table)
+    return (best[2], best[1]) if best else None
 
 
 def _subject_group(d: Work, ctx: Ctx, subject_start: int, meas: ms.Measure, restate: bool = False) -> None:

@@ -43,8 +43,13 @@ _MISSING = tuple(
         rf"(?:an?\s+|any\s+|the\s+|their\s+|its\s+)?(?:matching\s+|valid\s+|known\s+|corresponding\s+|existing\s+)?"
         rf"(?P<x>{_W}(?:\s+{_W})?)(?:\s+(?:row|record|entry|match))?{_TBL}",
         # that never had a deal / who have never placed an order / never booked any appointment
-        rf"\b(?:(?:that|which|who)\s+)?(?:(?:has|have|had)\s+)?never\s+(?:(?:had|have|has|got|placed|made|received|"
-        rf"booked|opened|signed|bought|ordered|closed|won|held|attended|written|wrote|issued|paid)\s+)?"
+        # ... or "who haven't placed any order", "that did not book a room", "who have not had a refund"
+        rf"\b(?:(?:that|which|who)\s+)?(?:(?:(?:has|have|had)\s+)?never|(?:has|have|had|did|do|does)\s+not|hasn't|"
+        rf"haven't|hadn't|didn't|don't|doesn't)\s+"
+        rf"(?!(?:be\s+)?(?:drop|skip|ignor|leav|exclud|remov|omit|discard|filter|los|keep|includ|count|show|list)\w*)"
+        rf"(?:(?:had|have|has|got|placed|made|received|"
+        rf"booked|opened|signed|bought|ordered|closed|won|held|attended|written|wrote|issued|paid|used|"
+        rf"received|got|given|place|make|receive|get|book|open|buy|order|hold|attend|write|issue|pay|use)\s+)?"
         rf"(?:an?\s+|any\s+)?(?P<x>{_W}(?:\s+{_W})?){_TBL}",
         # whose department isn't in the departments table / whose product can't be found / is unknown
         rf"\b(?:whose|where|with|if|when|for\s+which)\s+(?:the\s+|its\s+|their\s+|a\s+)?{_X}\s+"
@@ -101,6 +106,7 @@ class _Found:
     end: int
     tables: list[str]
     kind: str  # missing, exists, anon (the rows' own key is missing: "anonymous sessions")
+    conds: list[Filter] = field(default_factory=list)  # which related rows count: "never had a *refund*"
 
 
 @dataclass
@@ -132,12 +138,17 @@ def _clause(w: _Work, cstart: int, cend: int) -> None:
     mode, verbs = _mode(w, clause, found)
     if mode is None:
         return  # "products without a category": a NULL test, for filters
+    if mode != "anti" and any(f.conds for f in found):
+        return  # "keep members even if they never had a refund": not read here
     _take_clause(w, cstart, found, [(cstart + v.start(), cstart + v.end()) for v in verbs], mode)
     tables = sorted({t for f in found for t in f.tables})
     if mode == "anti":
         related = [t for t in tables if t != w.base]  # the base's own rows are what is kept
+        conds = [c for f in found for c in f.conds]
+        kinds = f" ({' and '.join(str(c.provenance) for c in conds)})" if conds else ""
         w.edit(*[e for t in related for e in _anti_join(w, t)],
-               Edit.add("notes", f"only {w.base} rows without a matching {', '.join(related)} row"))
+               *([Edit.add("on_conditions", *conds)] if conds else []),
+               Edit.add("notes", f"only {w.base} rows without a matching {', '.join(related)} row{kinds}"))
         return
     edits = [Edit.set("preserve_base", True)] if mode == "keep" else [Edit.add("filters", *nulls)] if nulls else []
     note = f"{'keep' if mode == 'keep' else 'drop'} rows without a matching {', '.join(tables)} row"
@@ -155,9 +166,17 @@ def _found(w: _Work, cstart: int, cend: int) -> tuple[list[_Found], list[Filter]
             for m in rx.finditer(text, cstart):
                 if _overlaps(found, m.start(), m.end()) or not _open(w, m.start(), m.end()):
                     continue
-                rel = _related(w, m.group("x"), m.groupdict().get("y"))
+                x, end = m.group("x"), m.end()
+                short = re.sub(r"\s+\w+$", "", x)
+                if short != x and not m.groupdict().get("y") and x.split()[-1].lower() in STOPWORDS:
+                    x, end = short, m.start("x") + len(short)  # "without any invoice at all": not "invoice at"
+                rel = _related(w, x, m.groupdict().get("y"))
                 if rel:
-                    found.append(_Found(m.start(), m.end(), rel, kind))
+                    found.append(_Found(m.start(), _at_all(w, end), rel, kind))
+                elif kind == "missing":
+                    narrower = _narrower(w, m)
+                    if narrower is not None:
+                        found.append(narrower)
     for m in _ANON.finditer(text, cstart):
         if _open(w, m.start(), m.end()) and not _overlaps(found, m.start(), m.end()):
             anon = _anonymous(w, m.group("s"))
@@ -166,6 +185,80 @@ def _found(w: _Work, cstart: int, cend: int) -> tuple[list[_Found], list[Filter]
                 if anon[1] is not None:
                     nulls.append(anon[1])
     return found, nulls
+
+
+_TAIL = re.compile(rf"\s+(?:in|from|of|on|among)\s+(?:any\s+of\s+|one\s+of\s+)?(?:the\s+|their\s+|its\s+)?"
+                   rf"(?P<y>{_W}(?:\s+{_W})?)", re.IGNORECASE)  # fmt: skip
+_RECORDS = re.compile(r"\s+(?:tables?|datasets?|history|histories|records?|entries|log)\b", re.IGNORECASE)
+_AT_ALL = re.compile(r"\s+(?:at\s+all|whatsoever|ever)\b", re.IGNORECASE)
+
+
+def _at_all(w: _Work, end: int) -> int:
+    """Past "at all" / "whatsoever" after a missing thing ("without any invoice at all"): it adds nothing."""
+    m = _AT_ALL.match(w.view.prompt, end)
+    return m.end() if m else end
+
+
+def _narrower(w: _Work, m: re.Match[str]) -> _Found | None:
+    """A missing thing the whole phrase did not name: its first word alone ("without any invoice at all"),
+    or a kind of related row ("who never had a *refund*", "never used a *coupon code* on any of their
+    orders"): a data value or a column of one table that points at the base, the anti join counting only
+    those rows (a condition in the join: equal to the value, or the column filled in). The table may be
+    said after it ("in their payment history", "on any of their orders"): it must be that table."""
+    if w.base is None or re.match(r"(?:missing|lacking)\b", m.group(0), re.IGNORECASE):
+        return None  # "missing phone values": the rows' own empty column (filters)
+    xs, prompt = m.group("x"), w.view.prompt
+    if any(c.score >= 0.85 for p in (xs, xs.split()[0]) for c in w.linker.columns(p, [w.base])[:1]):
+        return None  # "without a phone": the base's own column, empty (filters)
+    words = list(re.finditer(_W, xs))
+    ends = [x.end() for x in words if x.group().lower() not in STOPWORDS] or [words[0].end()]
+    for cut in dict.fromkeys([ends[-1], ends[0]]):
+        end = m.start("x") + cut
+        phrase = xs[:cut]
+        tail = _TAIL.match(prompt, end)
+        owner = None
+        if tail is not None:
+            y = tail.group("y")
+            owner = _table(w, y) or _table(w, y.split()[0])
+            if owner is not None:
+                end = tail.end() if _table(w, y) else tail.start("y") + len(y.split()[0])
+                more = _RECORDS.match(prompt, end)  # "in their payment history", "in the payments table"
+                end = more.end() if more else end
+        table = _table(w, phrase)
+        conds: list[Filter] = []
+        if table is None:
+            table, conds = _kind_of_rows(w, phrase, owner)
+        if table is None or table == w.base or owner not in (None, table) or _child_key(w, w.base, table) is None:
+            continue
+        return _Found(m.start(), _at_all(w, end), [table], "missing", conds)
+    return None
+
+
+def _kind_of_rows(w: _Work, phrase: str, owner: str | None) -> tuple[str | None, list[Filter]]:
+    """The one table pointing at the base where ``phrase`` names a data value ("refund" in
+    ``payments.kind``) or a column that may be empty ("coupon code" → ``payments.coupon_code``), and the
+    condition that picks those rows; (None, []) when no such table, or several, fit."""
+    base = w.base
+    assert base is not None
+    children = [owner] if owner else [t for t in w.catalog.table_names() if t != base and _child_key(w, base, t)]
+    if not children:
+        return None, []
+    values = [v for v in w.linker.values(phrase, children) if v.score >= 0.9]
+    if values:
+        picks = {(v.table, v.column, str(v.value)) for v in values if v.score == values[0].score}
+        if len(picks) != 1:
+            return None, []
+        v = values[0]
+        return v.table, [Filter(column=f"{v.table}.{v.column}", operator="=", value=v.value, provenance=phrase)]
+    cols = [c for c in w.linker.columns(phrase, children) if c.score >= 0.9]
+    if len(cols) != 1 and not (cols and cols[0].score > cols[1].score):
+        return None, []
+    c = cols[0]
+    info = w.catalog.table(c.table)
+    key = _child_key(w, base, c.table)
+    if c.column.lower() in (p.lower() for p in info.primary_key) or key == f"{c.table}.{c.column}":
+        return None, []  # "never had a payment id": the rows themselves, not a kind of them
+    return c.table, [Filter(column=f"{c.table}.{c.column}", operator="is_not_null", provenance=phrase)]
 
 
 def _overlaps(found: list[_Found], start: int, end: int) -> bool:
@@ -275,6 +368,8 @@ def _own_key(d: View | Play, table: str, column: str) -> bool:
     if info.primary_key:
         return low in (p.lower() for p in info.primary_key)
     stem = re.sub(r"_?(?:id|key|code|no|number)$", "", low)
+    if len(stem) >= 3 and info.columns and info.columns[0].name.lower() == low and info.name.lower().startswith(stem):
+        return True  # its first column, named by the start of its name (``org_id`` of organizations)
     return low == "id" or bool(stem) and _table(d, stem) == info.name
 
 

@@ -26,10 +26,14 @@ _ZERO = [re.compile(p, re.I) for p in (
     r"\(?\b(?:show(?:ing)?|as|display(?:ed)?|with|count(?:ed)?\s+as|listed\s+with)\s+(?:a\s+)?(?:0|zero)"
     r"(?:\s+(?:for\s+(?:them|those|these)|count|instead))?\s*\)?",
     r"\b(?:every|all)\s+(?:the\s+)?(?=[a-z_]+)",
+    # "zeros included", "(zeroes shown)", "including zeros", "with the zeros"
+    r"\(?\b(?:(?:and\s+|with\s+)?zero(?:e)?s\s+(?:included|shown|kept|listed|too|as\s+well|allowed)|"
+    r"(?:including|include|incl\.?|keep(?:ing)?|show(?:ing)?|with|list(?:ing)?)\s+(?:the\s+)?zero(?:e)?s)\b\)?",
     r"\(?\s*(?:or\s+|and\s+|with\s+|use\s+|showing\s+)?(?:a\s+)?(?:0|zero)\s+(?:if|when|where|for)\s+(?:there\s+(?:are|is|were)\s+|"
     r"it\s+has\s+|they\s+have\s+)?(?:none|no\s+[a-z_]+|nothing|no\s+one|nobody)\b(?:\s+(?:at\s+all|exist|match))?\s*\)?",
 )]  # fmt: skip
-_ZERO_SIGNAL = re.compile(r"\b(?:none|nobody|no\s+one|zero|never|no\s+[a-z_]+|without\s+any|show\s+0|with\s+0|as\s+0)\b",
+_ZERO_SIGNAL = re.compile(r"\b(?:none|nobody|no\s+one|zero|zero(?:e)?s\s+(?:included|shown|kept|listed|too|as\s+well|allowed)|"
+                          r"(?:including|include|incl\.?|keep(?:ing)?|show(?:ing)?|with|list(?:ing)?)\s+(?:the\s+)?zero(?:e)?s|never|no\s+[a-z_]+|without\s+any|show\s+0|with\s+0|as\s+0)\b",
                           re.I)  # fmt: skip
 
 
@@ -62,6 +66,8 @@ def find(d: Work, ctx: Ctx) -> None:
                 if m.group(0).strip():
                     d.take(m.start(), m.end())
                     subject = ph.tokens_before(d, m.start(), 1)  # "departments with nobody in them"
+                    if re.search(r"zeroe?s\b", m.group(0), re.I):
+                        subject = []  # "zeros included" is about the whole result, not the word before it
                     if subject and ph.table_of(d, subject[0].text) is not None:
                         d.take(subject[0].start, subject[0].end)
         d.take(sig.start(), sig.end())
