@@ -188,7 +188,7 @@ def _end_column(d: View) -> str | None:
 _ONLY = frozenset({"only", "just", "solely", "exclusively"})
 _RESTATE = frozenset({"i.e", "ie", "namely", "meaning"})  # "(i.e. end_date is null)": the condition said again
 _SKIP = frozenset({"the", "those", "these", "rows", "records", "ones", "entries", "lines", "that", "which", "who", "are",
-                   "is", "were", "was"})  # fmt: skip
+                   "is", "were", "was", "with", "whose", "where", "having"})  # fmt: skip
 
 
 def restated(d: View) -> list[Claim]:

@@ -81,7 +81,7 @@ _VALUE_LINK = re.compile(r"^[\s,]*(?:,|or|and|and/or|nor)?[\s,]*(?:the\s+)?$", r
 _NON = re.compile(r"\bnon\s*-?\s*(?P<word>[A-Za-z_]{3,})\b", re.IGNORECASE)
 _IN_LIST = re.compile(r"\b(?:(?:is|are)\s+)?(?P<neg>not\s+)?(?:in|one\s+of|any\s+of)\s*\(", re.IGNORECASE)
 _COL_TO_VALUE = re.compile(r"^\s*(?:(?:is|are|was|were|=|==|of|in|equals?|equal\s+to|being|either)\s*)*"
-                           r"(?:\(|the\s+|an?\s+)?$", re.IGNORECASE)  # fmt: skip
+                           r"(?:\(|the\s+|an?\s+)?['\"\u2018\u201c]?$", re.IGNORECASE)  # fmt: skip
 _MONEY = re.compile(r"amount|total|price|revenue|sales|value|cost|salary|balance|spend|fee|paid|income|pay\b",
                     re.IGNORECASE)  # fmt: skip
 _FILLER = frozenset({"is", "are", "was", "were", "whose", "with", "having", "has", "have", "that", "which", "where",
@@ -479,7 +479,7 @@ def _value_condition(w: Play, spans: list[_Mention], group: list[_Mention]) -> N
     values = list(dict.fromkeys(s.m.value for s in group if isinstance(s.m, ValueMatch)))
     # the column named after ("web or store channels"), with "in the"/"through the" before the values
     for s in spans:
-        if isinstance(s.m, ColumnMatch) and (s.m.table, s.m.column) == key and s.start >= end:
+        if _names_column(d, s, key) and s.start >= end:
             if re.match(r"^\s*$", d.prompt[end : s.start]) and w.open(s.start, s.end):
                 end = s.end
                 lead = _VALUE_LEAD.search(d.prompt, back(start), start)
@@ -499,7 +499,7 @@ def _value_condition(w: Play, spans: list[_Mention], group: list[_Mention]) -> N
         start = neg.start()
     # the column named before ("status is shipped", "channel not in web, store")
     for s in reversed(spans):
-        if isinstance(s.m, ColumnMatch) and (s.m.table, s.m.column) == key and s.end <= start:
+        if _names_column(d, s, key) and s.end <= start:
             if _COL_TO_VALUE.match(d.prompt[s.end : start]) and w.open(s.start, s.end):
                 start = s.start
             break
@@ -509,6 +509,18 @@ def _value_condition(w: Play, spans: list[_Mention], group: list[_Mention]) -> N
     cond = _value_filter(column, values, negated, d.prompt[start:end].strip())
     edits = [Edit.add("filters", cond)] + ([w.use(first.table)] if w.base is None else [])
     w.take_free(start, end, *edits, why="a value the warehouse holds")
+
+
+def _names_column(d: View, s: _Mention, key: tuple[str, str]) -> bool:
+    """Whether the column mention ``s`` names the column ``key`` of the values: the linker's pick, or as
+    well (nearly as sure) when the words name a column of the values' table too ("tier gold": the linker
+    read "tier" as another table's tier, the gold is this table's)."""
+    if not isinstance(s.m, ColumnMatch):
+        return False
+    if (s.m.table, s.m.column) == key:
+        return True
+    hits = d.linker.columns(d.prompt[s.start : s.end], [key[0]])
+    return any((c.table, c.column) == key and c.score >= s.m.score - 0.05 for c in hits)
 
 
 def _value_filter(column: str, values: list[object], negated: bool, words: str) -> Filter:
