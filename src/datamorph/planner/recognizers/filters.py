@@ -240,7 +240,34 @@ def _comparisons(w: Play, spans: list[_Mention]) -> None:
             if hi is None:
                 continue
             value, end = [value, hi[0]], hi[1]
-        _compare(w, spans, m.start(), end, _OPERATORS[op], value)
+        operator = _OPERATORS[op]
+        if op in ("eq", "is", "ne"):
+            listed = _alternatives(w, value, end)
+            if listed is not None:
+                (value, end), operator = listed, "not_in" if op == "ne" else "in"
+        _compare(w, spans, m.start(), end, operator, value)
+
+
+_ALTERNATIVE = re.compile(r"\s*(?P<sep>,\s*or\s+|,\s*|or\s+)")
+
+
+def _alternatives(w: Play, first: object, end: int) -> tuple[list[object], int] | None:
+    """"grade is 2 or 3", "size is 'S', 'M' or 'L'": literals of the same kind after the first one, the
+    last joined by "or" — a list of values, up to that last one. None when no "or" joins them ("rank is 2,
+    3 rows..." is not a list)."""
+    if isinstance(first, list):
+        return None
+    values: list[object] = [first]
+    kept, stop = 1, end
+    while (sep := _ALTERNATIVE.match(w.view.prompt, end)) is not None:
+        got = _operand(w, sep.end())
+        if got is None or type(got[0]) is not type(first):
+            break
+        values.append(got[0])
+        end = got[1]
+        if "or" in sep.group("sep"):
+            kept, stop = len(values), end
+    return (values[:kept], stop) if kept > 1 else None
 
 
 def _suffix_comparisons(w: Play, spans: list[_Mention]) -> None:
