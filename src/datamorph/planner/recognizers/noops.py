@@ -12,7 +12,8 @@ nothing to the spec:
 - "no rounding needed", "don't round", "keep the names exactly as they are stored (no re-casing)",
   "otherwise keep the rows as they are", "as is";
 - "both as integers" after date parts (year/month... are integers already);
-- list bullets ("- order id") are layout, not a minus sign.
+- list bullets ("- order id") are layout, not a minus sign;
+- "columns, in this order: ..." (the list keeps its order; "order" names no table here).
 
 A phrase is consumed only if its meaning is "do not filter / do not transform":
 if the request names a value of the column elsewhere ("all statuses except
@@ -177,6 +178,19 @@ def as_is(d: View) -> list[Claim]:
         if what and _names_condition(d, m.start("what"), m.end("what")):
             continue
         _consume(p, m.start(), m.end(), f"values kept as stored ('{m.group(0).strip()}')")
+    return p.claims
+
+
+_IN_ORDER = re.compile(r"\b(?:columns?|fields?)\s*,?\s*(?P<o>in\s+(?:this|that|the\s+following|the\s+same|exactly\s+this)"
+                       r"\s+order|in\s+the\s+order\s+(?:given|listed|shown|below|above))\b", re.IGNORECASE)
+
+
+def column_order(d: View) -> list[Claim]:
+    """"Columns, in this order: ...", "fields in the order listed": the output list keeps the order it is
+    written in; the word "order" here names no table and sorts no rows."""
+    p = Pending(d)
+    for m in _IN_ORDER.finditer(d.prompt):
+        _consume(p, m.start("o"), m.end("o"), "columns in the order listed")
     return p.claims
 
 
