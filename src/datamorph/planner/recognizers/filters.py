@@ -110,6 +110,7 @@ def comparisons(d: View) -> list[Claim]:
     spans = _mention_spans(d)
     _comparisons(w, spans)
     _suffix_comparisons(w, spans)
+    _named_literals(w, spans)
     return w.claims
 
 
@@ -268,6 +269,23 @@ def _alternatives(w: Play, first: object, end: int) -> tuple[list[object], int] 
         if "or" in sep.group("sep"):
             kept, stop = len(values), end
     return (values[:kept], stop) if kept > 1 else None
+
+
+def _named_literals(w: Play, spans: list[_Mention]) -> None:
+    """"tickets with priority 'high'", "(ticket priority 'high' or 'urgent')": a quoted value right after the
+    column it is a value of, with no comparison word between — an equality (a list when joined by "or")."""
+    d = w.view
+    for t in d.tokens.items:
+        if t.kind != "quoted" or w.held(t):
+            continue
+        hit = next((s for s in reversed(spans) if s.end <= t.start), None)
+        if hit is None or not isinstance(hit.m, ColumnMatch) or d.prompt[hit.end : t.start].strip():
+            continue
+        value, end, operator = t.value, t.end, "="
+        listed = _alternatives(w, value, end)
+        if listed is not None:
+            (value, end), operator = listed, "in"
+        _compare(w, spans, t.start, end, cast(Operator, operator), value)
 
 
 def _suffix_comparisons(w: Play, spans: list[_Mention]) -> None:

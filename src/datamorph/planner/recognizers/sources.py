@@ -45,7 +45,7 @@ def rule(d: View) -> list[Claim]:
 def _read_otherwise(d: View, m: TableMatch) -> bool:
     """A step before this one read the mention's words as something else, and holds them ("columns in this
     order": the word names no table there)."""
-    if m.start < 0 or m.end <= m.start:
-        return False
+    if m.start < 0 or m.end <= m.start or m.table in (d.base, *d.tables):
+        return False  # (a step that read the words as this table, "join customers and orders", holds them too)
     toks = [t for t in d.tokens.overlapping(m.start, m.end) if t.kind != "punct"]
     return bool(toks) and all(t.used and not t.shared for t in toks)
