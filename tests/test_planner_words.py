@@ -194,3 +194,30 @@ def test_a_base_form_verb_keeps_no_other_verb_lemma() -> None:
 def test_a_noun_naming_the_result_after_a_table_word_is_set_aside(engine: Any) -> None:
     spec = plan(engine, "Meter feed for the field team: meter_id, street")
     assert "feed" in spec.ignored_words and [t.table_name for t in spec.source_tables] == ["meters"]
+
+
+# -- a request to change rows of a table in place ---------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt", [
+    "Set every due bill to settled in the utility_bills table.",
+    "Change the state of open repair jobs to done in the repair_jobs table",
+    "Please mark all open alerts as closed in the alerts table.",
+])  # fmt: skip
+def test_setting_values_in_a_table_is_refused(engine: Any, prompt: str) -> None:
+    from datamorph.errors import UnsafeRequest
+
+    with pytest.raises(UnsafeRequest):
+        plan(engine, prompt)
+
+
+def test_set_and_mark_that_shape_the_result_are_not_refused(engine: Any) -> None:
+    from datamorph.errors import UnsafeRequest
+
+    for prompt in ("mark repair jobs over 4 hours as long: job_id, hours", "set the street to upper case"):
+        try:
+            plan(engine, prompt)
+        except UnsafeRequest:  # pragma: no cover - the failure this test looks for
+            pytest.fail(f"refused as unsafe: {prompt!r}")
+        except PlanError:
+            pass  # (whether the planner reads it is another matter: it must not call it a write)
