@@ -221,3 +221,17 @@ def test_set_and_mark_that_shape_the_result_are_not_refused(engine: Any) -> None
             pytest.fail(f"refused as unsafe: {prompt!r}")
         except PlanError:
             pass  # (whether the planner reads it is another matter: it must not call it a write)
+
+
+# -- a grouping verb split around its object ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt", [
+    "Break repair jobs down by crew with the number of jobs",
+    "break down repair jobs by crew, number of jobs",
+    "Split repair jobs up by crew and count the jobs",
+])  # fmt: skip
+def test_break_down_by_groups(engine: Any, prompt: str) -> None:
+    spec = plan(engine, prompt)
+    assert spec.group_by == ["repair_jobs.crew"] and not spec.ignored_words
+    assert rows(engine, prompt) == [("north", 3), ("south", 2)]
