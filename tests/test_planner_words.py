@@ -41,9 +41,10 @@ CREATE TABLE orders (order_id INTEGER PRIMARY KEY, amount DECIMAL(10,2), placed_
 INSERT INTO orders VALUES (1, 10.00, '2025-01-01'), (2, 20.00, '2025-01-02');
 CREATE TABLE alerts (alert_id INTEGER PRIMARY KEY, meter_id INTEGER, state VARCHAR);
 INSERT INTO alerts VALUES (1, 1, 'open'), (2, 2, 'closed'), (3, 3, 'open');
-CREATE TABLE repair_jobs (job_id INTEGER PRIMARY KEY, meter_id INTEGER, crew VARCHAR, state VARCHAR, hours INTEGER);
-INSERT INTO repair_jobs VALUES (100, 1, 'north', 'open', 3), (101, 1, 'south', 'waiting', 5),
-  (102, 2, 'north', 'done', 2), (103, 3, 'north', 'open', 8), (104, 4, 'south', 'done', 1);
+CREATE TABLE repair_jobs (job_id INTEGER PRIMARY KEY, meter_id INTEGER, crew VARCHAR, state VARCHAR, hours INTEGER,
+  auto_close BOOLEAN);
+INSERT INTO repair_jobs VALUES (100, 1, 'north', 'open', 3, true), (101, 1, 'south', 'waiting', 5, false),
+  (102, 2, 'north', 'done', 2, true), (103, 3, 'north', 'open', 8, false), (104, 4, 'south', 'done', 1, NULL);
 """
 REF = dt.date(2025, 7, 1)
 
@@ -235,3 +236,16 @@ def test_break_down_by_groups(engine: Any, prompt: str) -> None:
     spec = plan(engine, prompt)
     assert spec.group_by == ["repair_jobs.crew"] and not spec.ignored_words
     assert rows(engine, prompt) == [("north", 3), ("south", 2)]
+
+
+# -- a negation before the verb that sets a yes/no column ---------------------------------------------
+
+
+@pytest.mark.parametrize(("prompt", "value"), [
+    ("repair jobs that are NOT set to auto-close: job_id", False),
+    ("repair jobs which aren't marked as auto close: job_id", False),
+    ("repair jobs set to auto-close: job_id", True),
+])  # fmt: skip
+def test_not_set_to_a_yes_no_column(engine: Any, prompt: str, value: bool) -> None:
+    spec = plan(engine, prompt)
+    assert filters(spec) == [("repair_jobs.auto_close", "=", value)]
