@@ -39,8 +39,8 @@ INSERT INTO utility_bills VALUES (10, 1, 120.00, 'settled', 5), (11, 1, 480.50, 
   (12, 2, 75.25, 'disputed', 2), (13, 3, 910.00, 'due', 3), (14, 4, 330.00, 'settled', 4);
 CREATE TABLE orders (order_id INTEGER PRIMARY KEY, amount DECIMAL(10,2), placed_on DATE);
 INSERT INTO orders VALUES (1, 10.00, '2025-01-01'), (2, 20.00, '2025-01-02');
-CREATE TABLE alerts (alert_id INTEGER PRIMARY KEY, meter_id INTEGER, state VARCHAR);
-INSERT INTO alerts VALUES (1, 1, 'open'), (2, 2, 'closed'), (3, 3, 'open');
+CREATE TABLE alerts (alert_id INTEGER PRIMARY KEY, meter_id INTEGER, state VARCHAR, closed_at TIMESTAMP);
+INSERT INTO alerts VALUES (1, 1, 'open', NULL), (2, 2, 'closed', '2025-05-01 10:00:00'), (3, 3, 'open', NULL);
 CREATE TABLE repair_jobs (job_id INTEGER PRIMARY KEY, meter_id INTEGER, crew VARCHAR, state VARCHAR, hours INTEGER,
   auto_close BOOLEAN);
 INSERT INTO repair_jobs VALUES (100, 1, 'north', 'open', 3, true), (101, 1, 'south', 'waiting', 5, false),
@@ -249,3 +249,23 @@ def test_break_down_by_groups(engine: Any, prompt: str) -> None:
 def test_not_set_to_a_yes_no_column(engine: Any, prompt: str, value: bool) -> None:
     spec = plan(engine, prompt)
     assert filters(spec) == [("repair_jobs.auto_close", "=", value)]
+
+
+# -- a parenthesis naming the column of the value before it; "now" with a NULL test ---------------------
+
+
+def test_a_parenthesis_naming_the_values_column_says_it_again(engine: Any) -> None:
+    prompt = "smart meters (the meter kind): meter_id, street"
+    assert filters(plan(engine, prompt)) == [("meters.meter_kind", "=", "smart")]
+    assert rows(engine, prompt) == [(1, "Elm"), (3, "Elm")]
+    assert filters(plan(engine, "repair jobs waiting (their state): job_id")) == [("repair_jobs.state", "=", "waiting")]
+
+
+def test_a_parenthesis_naming_another_column_is_not_a_gloss(engine: Any) -> None:
+    with pytest.raises(PlanError, match="crew"):
+        plan(engine, "repair jobs waiting (their crew): job_id")
+
+
+def test_now_with_a_null_test_is_the_current_state(engine: Any) -> None:
+    spec = plan(engine, "alerts that are still there now, i.e. whose closed_at is empty: alert_id, meter_id")
+    assert filters(spec) == [("alerts.closed_at", "is_null", None)] and "now" not in spec.ignored_words
