@@ -269,3 +269,26 @@ def test_a_parenthesis_naming_another_column_is_not_a_gloss(engine: Any) -> None
 def test_now_with_a_null_test_is_the_current_state(engine: Any) -> None:
     spec = plan(engine, "alerts that are still there now, i.e. whose closed_at is empty: alert_id, meter_id")
     assert filters(spec) == [("alerts.closed_at", "is_null", None)] and "now" not in spec.ignored_words
+
+
+# -- who asks ------------------------------------------------------------------------------------------
+
+
+def test_the_requesting_team_is_not_a_value(tmp_path: Path) -> None:
+    """A warehouse whose plans include one called 'Field': "Field team here." names who asks, not that plan."""
+    import duckdb
+
+    from datamorph.engines import connect
+
+    path = tmp_path / "crews.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE crews (crew_id INTEGER PRIMARY KEY, plan VARCHAR, size INTEGER);"
+                "INSERT INTO crews VALUES (1, 'Field', 4), (2, 'Office', 9), (3, 'Field', 12);")  # fmt: skip
+    con.close()
+    eng = connect(str(path))
+    try:
+        spec = plan_request("Field team here. We need crews with size over 5: crew_id, size", eng, reference_date=REF)
+        assert filters(spec) == [("crews.size", ">", 5)]
+        assert any("who asks" in n for n in spec.transformations)
+    finally:
+        eng.close()

@@ -13,7 +13,8 @@ nothing to the spec:
   "otherwise keep the rows as they are", "as is";
 - "both as integers" after date parts (year/month... are integers already);
 - list bullets ("- order id") are layout, not a minus sign;
-- "columns, in this order: ..." (the list keeps its order; "order" names no table here).
+- "columns, in this order: ..." (the list keeps its order; "order" names no table here);
+- "Billing team here.", "The logistics team wants ..." (who asks, at the start of a sentence).
 
 A phrase is consumed only if its meaning is "do not filter / do not transform":
 if the request names a value of the column elsewhere ("all statuses except
@@ -178,6 +179,25 @@ def as_is(d: View) -> list[Claim]:
         if what and _names_condition(d, m.start("what"), m.end("what")):
             continue
         _consume(p, m.start(), m.end(), f"values kept as stored ('{m.group(0).strip()}')")
+    return p.claims
+
+
+_REQUESTER = re.compile(
+    r"(?:^|(?<=[.!?\n]))\s*(?:(?:the|our|my)\s+)?(?:(?!(?:per|by|each|every|of|for|in|with|and|or|from|all)\b)"
+    r"[A-Za-z][\w&-]*\s+){0,2}?(?:team|department|dept|group|office|desk|"
+    r"squad|unit)\s+(?:(?P<here>here)\b\s*[.!]?|(?:wants?|needs?|would\s+like|is\s+asking\s+for|asked\s+for|requests?|"
+    r"requested)\b)",
+    re.IGNORECASE,
+)
+
+
+def requester(d: View) -> list[Claim]:
+    """"Billing team here.", "The logistics team wants ...": who asks, at the start of a sentence — not a
+    department or a plan of the warehouse that happens to share the word (the rest of the sentence is read)."""
+    p = Pending(d)
+    for m in _REQUESTER.finditer(d.prompt):
+        start = m.start() + len(m.group()) - len(m.group().lstrip())
+        _consume(p, start, m.end(), f"who asks, not planned ('{m.group().strip()}')")
     return p.claims
 
 
