@@ -106,13 +106,16 @@ def test_a_word_ending_two_table_names_names_neither(tmp_path: Path) -> None:
     path = tmp_path / "two.duckdb"
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE water_bills (bill_id INTEGER, amount INTEGER);"
-                "CREATE TABLE power_bills (bill_id INTEGER, amount INTEGER);")  # fmt: skip
+                "CREATE TABLE power_bills (bill_id INTEGER, amount INTEGER);"
+                "CREATE TABLE invoice_lines (line_id INTEGER, qty INTEGER);")  # fmt: skip
     con.close()
     eng = connect(str(path))
     try:
         catalog: Catalog = eng.catalog()
-        hits = SchemaLinker(catalog).tables("bills")
+        linker = SchemaLinker(catalog)
+        hits = linker.tables("bills")
         assert not hits or hits[0].score < 0.92 or len({h.score for h in hits[:2]}) == 1
+        assert all(h.score < 0.92 for h in linker.tables("lines"))  # a row noun: not every "line" is an invoice's
     finally:
         eng.close()
 

@@ -115,12 +115,12 @@ def _clipped_forms(stems_of: dict[str, set[str]]) -> dict[str, str]:
 def _head_words(tokens_of: dict[str, tuple[str, ...]]) -> dict[str, str]:
     """The last word of each table name of several words, when it is that table's alone ("ledger_entries" →
     entry, "web_sessions" → session): a request that says "entries" names that table, before any table a
-    synonym of the word points to. A word that ends two tables' names, a warehouse affix and a generic
-    word ("id", "date") name nothing by themselves."""
+    synonym of the word points to. A word that ends two tables' names, a warehouse affix, a generic
+    word ("id", "date") and a row noun ("lines": "order_lines" is not every "line") name nothing by themselves."""
     heads: dict[str, set[str]] = {}
     for name, toks in tokens_of.items():
         core = [t for t in toks if t not in TABLE_AFFIXES]
-        if len(core) > 1 and len(core[-1]) > 2 and core[-1].isalpha() and core[-1] not in GENERIC_WORDS:
+        if len(core) > 1 and len(core[-1]) > 2 and core[-1].isalpha() and core[-1] not in GENERIC_WORDS | ROW_NOUNS:
             heads.setdefault(core[-1], set()).add(name)
     whole = {_compact(toks) for toks in tokens_of.values()}
     return {h: next(iter(names)) for h, names in heads.items() if len(names) == 1 and h not in whole}
