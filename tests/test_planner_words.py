@@ -323,3 +323,18 @@ def test_a_contraction_names_its_one_table(tmp_path: Path) -> None:
         assert [t.table_name for t in spec.source_tables] == ["appointments"] and spec.group_by == ["appointments.clinic"]
     finally:
         eng.close()
+
+
+
+# -- a comparison "in total" is never a row filter --------------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt", [
+    "meters billed more than $500 in total: meter_id",
+    "meters whose bills come to over 500 overall: meter_id",
+])  # fmt: skip
+def test_a_comparison_in_total_is_not_a_row_filter(linker: SchemaLinker, prompt: str) -> None:
+    from datamorph.planner.rules import claims_of
+
+    claims = claims_of("filters.comparisons", prompt, linker.catalog, linker, reference_date=REF)
+    assert not [e for c in claims for e in c.edits]  # no condition on each bill's amount

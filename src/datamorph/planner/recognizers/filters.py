@@ -86,6 +86,8 @@ _MONEY = re.compile(r"amount|total|price|revenue|sales|value|cost|salary|balance
                     re.IGNORECASE)  # fmt: skip
 _FILLER = frozenset({"is", "are", "was", "were", "whose", "with", "having", "has", "have", "that", "which", "where",
                      "a", "an", "the", "its", "their", "of", "total", "value"})  # fmt: skip
+_IN_TOTAL = re.compile(r"\s*(?:in\s+total|in\s+all|overall|altogether|combined|all\s+together|in\s+sum|"
+                       r"(?:in\s+)?(?:total|sum)\b(?!\s*[_\w]))", re.IGNORECASE)  # fmt: skip
 _UNITS = re.compile(r"^\s*(?:dollars?|usd|eur|euros?|gbp|pounds?|bucks|units?|items?)\b", re.IGNORECASE)
 
 
@@ -304,6 +306,8 @@ def _compare(w: Play, spans: list[_Mention], start: int, end: int, operator: Ope
     hit, col_start = _column_before(d, spans, start)
     if _taken(w, hit):
         return  # "average salary above 50,000": the column word is a measure's; a row filter would misread it
+    if _IN_TOTAL.match(d.prompt, end):
+        return  # "spent more than $500 in total": a condition on a sum, never on each row
     words = d.prompt[col_start:end]
     column = _column_of(d, hit, words)
     _check_value(d, column, value, words)
