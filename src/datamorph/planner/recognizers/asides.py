@@ -26,6 +26,7 @@ further words are accounted for, so that the leftover check does not refuse the 
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from datamorph.planner.claims import Claim, View, claim
@@ -68,10 +69,13 @@ def _value_glosses(d: View) -> list[Claim]:
     names the column of the value right before it (or before its table's name), which a row condition
     already reads, says that column again."""
     out: list[Claim] = []
-    spans = [m for m in d.mentions if m.start >= 0]
+    spans = sorted((m for m in d.mentions if m.start >= 0), key=lambda m: m.start)  # (mentions do not overlap)
+    ends = [m.end for m in spans]
+    starts = [m.start for m in spans]
     filtered = {f.column for f in d.filters if isinstance(getattr(f, "column", None), str)}
     for m in _PAREN.finditer(d.prompt):
-        before = [v for v in spans if v.end <= m.start()][-2:]
+        k = bisect.bisect_right(ends, m.start())  # the mentions before the parenthesis, by bisection
+        before = spans[max(0, k - 2) : k]
         value = before[-1] if before else None
         if len(before) == 2 and isinstance(value, TableMatch) and not d.prompt[before[0].end : value.start].strip():
             value = before[0] if before[0].table == value.table else None  # "smart meters (the meter kind)"
@@ -83,7 +87,8 @@ def _value_glosses(d: View) -> list[Claim]:
         key = (value.table, value.column)
         if f"{value.table}.{value.column}" not in filtered:
             continue
-        named = [c for c in spans if isinstance(c, ColumnMatch) and m.start(1) <= c.start and c.end <= m.end(1)]
+        inside = spans[bisect.bisect_left(starts, m.start(1)) : bisect.bisect_right(ends, m.end(1))]
+        named = [c for c in inside if isinstance(c, ColumnMatch) and m.start(1) <= c.start and c.end <= m.end(1)]
         if len(named) != 1 or (named[0].table, named[0].column) != key:
             continue
         inner = [t for t in d.tokens.overlapping(m.start(1), m.end(1)) if t.kind != "punct"]

@@ -119,9 +119,11 @@ _COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
 def _closing_count(d: Work, n_columns: int) -> None:
     """"a, b, c. Only those three", "... Nothing else": a sentence after the list that closes it — no
     other column. A count must agree with the list."""
+    words = [t for t in d.tokens.items if t.kind != "punct"]
+    ends = [t.end for t in words]
     for m in _CLOSING.finditer(d.prompt):
-        before = [t for t in d.tokens.items if t.end <= m.start() and t.kind != "punct"]
-        if not before or not d.held(before[-1]) or not open_words(d, m.start(), m.end()):
+        k = bisect.bisect_right(ends, m.start())  # the word before (by bisection: a scan per match is quadratic)
+        if k == 0 or not d.held(words[k - 1]) or not open_words(d, m.start(), m.end()):
             continue  # only right after words read already (the list, or what follows it)
         if m.group("n"):
             raw = m.group("n").lower()

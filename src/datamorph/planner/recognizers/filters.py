@@ -20,6 +20,7 @@ Words held back for the output list (``reserved``: a measure's name) are never a
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Any, cast
 
@@ -251,6 +252,7 @@ def _comparisons(w: Play, spans: list[_Mention]) -> None:
         _compare(w, spans, m.start(), end, operator, value)
 
 
+_MAX_ALTERNATIVES = 50  # values of one list (each is found by a walk over the words: keep the walks few)
 _ALTERNATIVE = re.compile(r"\s*(?P<sep>,\s*or\s+|,\s*|or\s+)")
 
 
@@ -262,7 +264,7 @@ def _alternatives(w: Play, first: object, end: int) -> tuple[list[object], int] 
         return None
     values: list[object] = [first]
     kept, stop = 1, end
-    while (sep := _ALTERNATIVE.match(w.view.prompt, end)) is not None:
+    while len(values) < _MAX_ALTERNATIVES and (sep := _ALTERNATIVE.match(w.view.prompt, end)) is not None:
         got = _operand(w, sep.end())
         if got is None or type(got[0]) is not type(first):
             break
@@ -277,10 +279,13 @@ def _named_literals(w: Play, spans: list[_Mention]) -> None:
     """"tickets with priority 'high'", "(ticket priority 'high' or 'urgent')": a quoted value right after the
     column it is a value of, with no comparison word between — an equality (a list when joined by "or")."""
     d = w.view
+    ordered = sorted(spans, key=lambda s: s.end)
+    ends = [s.end for s in ordered]
     for t in d.tokens.items:
         if t.kind != "quoted" or w.held(t):
             continue
-        hit = next((s for s in reversed(spans) if s.end <= t.start), None)
+        k = bisect.bisect_right(ends, t.start)  # the mention ending last before the value (by bisection)
+        hit = ordered[k - 1] if k else None
         if hit is None or not isinstance(hit.m, ColumnMatch) or d.prompt[hit.end : t.start].strip():
             continue
         value, end, operator = t.value, t.end, "="
