@@ -297,35 +297,6 @@ def test_the_requesting_team_is_not_a_value(tmp_path: Path) -> None:
         eng.close()
 
 
-# -- contractions of a table's name --------------------------------------------------------------------
-
-
-def test_a_contraction_names_its_one_table(tmp_path: Path) -> None:
-    import duckdb
-
-    from datamorph.engines import connect
-
-    path = tmp_path / "vet.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE appointments (visit_id INTEGER PRIMARY KEY, clinic VARCHAR, fee INTEGER);"
-                "INSERT INTO appointments VALUES (1, 'east', 40), (2, 'west', 55), (3, 'east', 70);"
-                "CREATE TABLE departments (dept_id INTEGER PRIMARY KEY, title VARCHAR);"
-                "CREATE TABLE apartments (flat_id INTEGER PRIMARY KEY, rooms INTEGER);")  # fmt: skip
-    con.close()
-    eng = connect(str(path))
-    try:
-        linker = SchemaLinker(eng.catalog())
-        assert linker.tables("appt")[0].table == "appointments" and linker.tables("dept")[0].table == "departments"
-        assert not linker.tables("apt")  # an English word is no contraction
-        assert not linker.tables("apmt")  # appointments and apartments both: no one table
-        assert not linker.tables("deat")  # a vowel kept after the first two letters: no contraction
-        spec = plan_request("number of appt per clinic", eng, reference_date=REF)
-        assert [t.table_name for t in spec.source_tables] == ["appointments"] and spec.group_by == ["appointments.clinic"]
-    finally:
-        eng.close()
-
-
-
 # -- a comparison "in total" is never a row filter --------------------------------------------------------
 
 

@@ -112,12 +112,6 @@ def _clipped_forms(stems_of: dict[str, set[str]]) -> dict[str, str]:
             if len(names) == 1 and not is_english(clip)}  # fmt: skip
 
 
-def _in_order(letters: str, word: str) -> bool:
-    """Whether ``letters`` appear in ``word`` in order (a subsequence)."""
-    rest = iter(word)
-    return all(ch in rest for ch in letters)
-
-
 def _head_words(tokens_of: dict[str, tuple[str, ...]]) -> dict[str, str]:
     """The last word of each table name of several words, when it is that table's alone ("ledger_entries" →
     entry, "web_sessions" → session): a request that says "entries" names that table, before any table a
@@ -182,7 +176,6 @@ class SchemaLinker:
             for t in toks:
                 if t not in TABLE_AFFIXES:
                     self._table_token_index.setdefault(t, set()).add(name)
-        self._stem_list = [(stem, name) for name, stems in stems_of.items() for stem in stems if stem.isalpha()]
         for clip, name in _clipped_forms(stems_of).items():
             if clip not in self._table_keys:
                 _put(self._table_keys.setdefault(clip, {}), name, S_CLIPPED)
@@ -380,23 +373,7 @@ class SchemaLinker:
                 for key, dist in self._table_fuzzy.search(query):
                     for t, s in self._table_keys.get(key, {}).items():
                         _put(out, t, min(s, S_FUZZY) - 0.05 * (dist - 1))
-            short = self._contracted(compact) if not out and len(toks) == 1 else None
-            if short is not None:
-                _put(out, short, S_CLIPPED)
         return out
-
-    def _contracted(self, word: str) -> str | None:
-        """The one table whose name ``word`` contracts: its first two letters, then consonants of the name in
-        order, some left out ("appt" → appointments, "dept" → departments, "acct" → accounts). Never an
-        English word, nor a start of the name (a clipped form, read before)."""
-        from datamorph.planner.meaning import is_english
-
-        if not 3 <= len(word) <= 5 or not word.isalpha() or set(word[2:]) & set("aeiouy") or is_english(word):
-            return None  # (a contraction drops the vowels: "appt", not "saas")
-        found = {name for stem, name in self._stem_list
-                 if len(stem) >= len(word) + 3 and stem[:2] == word[:2] and not stem.startswith(word)
-                 and _in_order(word, stem)}  # fmt: skip
-        return next(iter(found)) if len(found) == 1 else None
 
     # -- columns ------------------------------------------------------------------------
     def columns(self, phrase: str, tables: Iterable[str] | None = None) -> list[ColumnMatch]:

@@ -89,7 +89,8 @@ _FILLER = frozenset({"is", "are", "was", "were", "whose", "with", "having", "has
                      "a", "an", "the", "its", "their", "of", "total", "value"})  # fmt: skip
 _IN_TOTAL = re.compile(r"\s*(?:in\s+total|in\s+all|overall|altogether|combined|all\s+together|in\s+sum|"
                        r"(?:in\s+)?(?:total|sum)\b(?!\s*[_\w]))", re.IGNORECASE)  # fmt: skip
-_UNITS = re.compile(r"^\s*(?:dollars?|usd|eur|euros?|gbp|pounds?|bucks|units?|items?)\b", re.IGNORECASE)
+_UNITS_AT = re.compile(r"\s*(?:dollars?|usd|eur|euros?|gbp|pounds?|bucks|units?|items?)\b", re.IGNORECASE)  # at a position
+_PERCENT = re.compile(r"\s*%")
 
 
 def examples(d: View) -> list[Claim]:
@@ -210,18 +211,19 @@ def _column_of(d: View, hit: _Mention | None, words: str) -> str:
 def _operand(w: Play, pos: int) -> tuple[object, int] | None:
     """The literal starting at ``pos``: a number, a quoted text or a date; and where it ends."""
     prompt = w.view.prompt
-    for t in w.view.tokens.items:
-        if t.start < pos:
-            continue
-        if w.held(t) or t.kind not in ("number", "quoted", "date"):
-            return None
-        end = t.end
-        if t.kind == "number" and (p := re.match(r"^\s*%", prompt[end:])):
-            end += p.end()
-        if u := _UNITS.match(prompt[end:]):
-            end += u.end()
-        return t.value, end
-    return None
+    items = w.view.tokens.items
+    i = bisect.bisect_left(items, pos, key=lambda t: t.start)  # the first token at or after pos (no walk, no copy)
+    if i >= len(items):
+        return None
+    t = items[i]
+    if w.held(t) or t.kind not in ("number", "quoted", "date"):
+        return None
+    end = t.end
+    if t.kind == "number" and (p := _PERCENT.match(prompt, end)):
+        end = p.end()
+    if u := _UNITS_AT.match(prompt, end):
+        end = u.end()
+    return t.value, end
 
 
 _OPERATORS: dict[str, Operator] = {"ne": "!=", "ge": ">=", "le": "<=", "gt": ">", "lt": "<", "eq": "=",
