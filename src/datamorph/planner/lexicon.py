@@ -154,7 +154,9 @@ def lemmas(word: str) -> frozenset[str]:
 
     w = word.strip().lower().replace("\u2019", "'")
     out = {w, normalize(w)}
-    for forms in lemminflect.getAllLemmas(w).values():
+    for pos, forms in lemminflect.getAllLemmas(w).items():
+        if pos == "VERB" and w in forms:
+            continue  # a verb in its own base form: "feed" is not "fee'd", "found" is not "find" here
         out.update(f.lower() for f in forms)
     return frozenset(x for x in out if x)
 

@@ -59,6 +59,7 @@ from datamorph.planner.matches import (
     S_EXACT,
     S_FK,
     S_FUZZY,
+    S_HEAD,
     S_INITIALS,
     S_LOCAL,
     S_NORMAL,
@@ -114,6 +115,20 @@ def _clipped_forms(stems_of: dict[str, set[str]]) -> dict[str, str]:
             if len(names) == 1 and not is_english(clip)}  # fmt: skip
 
 
+def _head_words(tokens_of: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """The last word of each table name of several words, when it is that table's alone ("ledger_entries" →
+    entry, "web_sessions" → session): a request that says "entries" names that table, before any table a
+    synonym of the word points to. A word that ends two tables' names, a warehouse affix, a generic
+    word ("id", "date") and a row noun ("lines": "order_lines" is not every "line") name nothing by themselves."""
+    heads: dict[str, set[str]] = {}
+    for name, toks in tokens_of.items():
+        core = [t for t in toks if t not in TABLE_AFFIXES]
+        if len(core) > 1 and len(core[-1]) > 2 and core[-1].isalpha() and core[-1] not in GENERIC_WORDS | ROW_NOUNS:
+            heads.setdefault(core[-1], set()).add(name)
+    whole = {_compact(toks) for toks in tokens_of.values()}
+    return {h: next(iter(names)) for h, names in heads.items() if len(names) == 1 and h not in whole}
+
+
 @dataclass(slots=True)
 class _Col:
     table: str
@@ -167,6 +182,8 @@ class SchemaLinker:
         for clip, name in _clipped_forms(stems_of).items():
             if clip not in self._table_keys:
                 _put(self._table_keys.setdefault(clip, {}), name, S_CLIPPED)
+        for head, name in _head_words(self._table_tokens).items():  # "invoices" → billing_invoices, over a synonym
+            _put(self._table_keys.setdefault(head, {}), name, S_HEAD)
         for word, targets in syn.items():
             for rank, target in enumerate(targets):
                 for name, stems in stems_of.items():

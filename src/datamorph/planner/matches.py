@@ -67,6 +67,7 @@ S_EXACT = 1.0
 S_NORMAL = 0.97
 S_AFFIX = 0.95
 S_TABLE_SYNONYM = 0.9
+S_HEAD = 0.92  # the last word of one table's name alone ("entries" ← ledger_entries): above a synonym
 S_COLUMN_SYNONYM = 0.88
 S_LOCAL = 0.85
 S_QUALIFIED = 0.96  # factor on the inner column score

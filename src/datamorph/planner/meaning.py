@@ -299,15 +299,30 @@ _MIN_LEN = 5
 _CLEAR = 10  # the best English candidate must be this many times as frequent as the next
 
 
+#: Shorthand of requests written in a hurry, read as the words they stand for ("w/ renamed cols",
+#: "w/o a phone", "cols:"), unless the warehouse has the shorthand as a name or value of its own.
+_SHORTHAND = {"w/": "with", "w/o": "without", "cols": "columns", "col": "column"}
+_SHORT = re.compile(r"(?<![\w/])(?:w/o|w/)(?=\s|$)|\bcols?\b(?![./\w'])", re.IGNORECASE)
+
+
 def correct_spelling(text: str, linker: SchemaLinker) -> Corrected:
-    """``text`` with each misspelt word replaced (see the module docstring for the rule)."""
+    """``text`` with each misspelt word replaced (see the module docstring for the rule), and each
+    shorthand of :data:`_SHORTHAND` written out."""
     vocab = vocabulary(linker)
     parts: list[str] = []
     corrections: list[Correction] = []
     pos = shift = 0
-    for m in _WORD.finditer(text):
+    found = sorted([*_WORD.finditer(text), *_SHORT.finditer(text)], key=lambda m: m.start())
+    quoted = 0  # end of the last quoted text: nothing inside it is changed
+    for m in found:
         raw = m.group()
-        fix = _correct(raw, vocab, _SENTENCE_START.search(text[: m.start()]) is not None)
+        if m.start() < max(pos, quoted):
+            continue  # a shorthand inside quotes or inside a word already changed
+        if raw[0] in "'\"`":
+            quoted = m.end()
+        short = _SHORTHAND.get(raw.lower())
+        fix = (None if raw.lower() in vocab.spelling else short) if short else (
+            _correct(raw, vocab, _SENTENCE_START.search(text[: m.start()]) is not None))
         if fix is None:
             continue
         new_start = m.start() + shift
@@ -453,12 +468,20 @@ def _modifier(items: list[Token], i: int, linker: SchemaLinker | None) -> str | 
         return "number"  # what a number counts: "3 letters", "10 days", "5 seats"
     if linker is None:
         return None
-    if prev is not None and _names(prev, linker) and _can_be("VERB", t.low) | _can_be("ADJ", t.low):
-        return "modifier"  # "products sold in 2024", "what do customers buy"
+    if prev is not None and _names(prev, linker) and _can_be("VERB", t.low) | _can_be("ADJ", t.low) and not (
+            _names_result(t.low)):  # fmt: skip
+        return "modifier"  # "products sold in 2024", "what do customers buy"; not "product feed": the result
     nxt = items[i + 1] if i + 1 < len(items) else None
     if nxt is not None and _names(nxt, linker) and not _REQUEST_VERB.fullmatch(t.text):
         return "modifier"  # "premium customers", "the computed categories"
     return None
+
+
+def _names_result(word: str) -> bool:
+    """A noun that names the table asked for ("feed", "report", "extract", "sheet"), not something about rows."""
+    from datamorph.planner.recognizers.outputs import HEADING_WORDS
+
+    return word in HEADING_WORDS
 
 
 def _names(t: Token, linker: SchemaLinker) -> bool:

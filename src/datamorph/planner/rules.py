@@ -81,6 +81,8 @@ RULES: tuple[Step, ...] = (
     Step("noops.as_is", noops.as_is),
     Step("noops.case_examples", noops.case_examples),
     Step("noops.as_integers", noops.as_integers),
+    Step("noops.column_order", noops.column_order),
+    Step("noops.requester", noops.requester),
     Step("union", union.rule),
     Step("joins", joins.rule),
     Step("sources", sources.rule),

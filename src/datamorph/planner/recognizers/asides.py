@@ -8,12 +8,14 @@ further words are accounted for, so that the leftover check does not refuse the 
   When every word inside the parenthesis was claimed and it holds a comparison, the one to three
   free words right before it are what the condition defines; they are claimed with no edit.
   Nothing else is glossed: a number, a quoted value or a negation before the parenthesis is
-  never taken, and a parenthesis with a free word inside glosses nothing.
+  never taken, and a parenthesis with a free word inside glosses nothing. A parenthesis that only
+  names the column of the value right before it ("Porto (their city)"), a value a row condition
+  reads, says that column again: its words are claimed with no edit.
 - :func:`present_time` — "right now", "currently", "at the moment", "as of today" on a request
   that keeps rows by a condition: a table holds the current state of its rows, so these words
   add nothing to the condition. They are only claimed when some row condition was planned and
-  no date condition was (with a date condition "now" may be its bound, so it is left to the
-  date recognizers and, if unused, refused).
+  no date comparison was (with one, "now" may be its bound, so it is left to the date recognizers
+  and, if unused, refused; a NULL test on an end date is no bound).
 - :func:`echoes` — runs last: a free word whose lemma is a word of a name the request itself
   gives an output ("When does each prescription run out? ... runs_out_on", "How long do they
   take to pay? ... days_to_pay") is explained by that output. Only names the request defines
@@ -24,10 +26,12 @@ further words are accounted for, so that the leftover check does not refuse the 
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from datamorph.planner.claims import Claim, View, claim
 from datamorph.planner.lexicon import STOPWORDS, lemmas, split_identifier
+from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.meaning import word_class
 from datamorph.planner.refs import column_refs
 from datamorph.planner.text import Token
@@ -57,7 +61,45 @@ def glosses(d: View) -> list[Claim]:
         words = _descriptor(d, m.start())
         if words:
             out.append(claim(words[0].start, words[-1].end, why=f"defined by the condition {m.group(0)!r}"))
+    return out + _value_glosses(d)
+
+
+def _value_glosses(d: View) -> list[Claim]:
+    """"New York (the location of their department)", "gold members (their tier)": a parenthesis that only
+    names the column of the value right before it (or before its table's name), which a row condition
+    already reads, says that column again."""
+    out: list[Claim] = []
+    spans = sorted((m for m in d.mentions if m.start >= 0), key=lambda m: m.start)  # (mentions do not overlap)
+    ends = [m.end for m in spans]
+    starts = [m.start for m in spans]
+    filtered = {f.column for f in d.filters if isinstance(getattr(f, "column", None), str)}
+    for m in _PAREN.finditer(d.prompt):
+        k = bisect.bisect_right(ends, m.start())  # the mentions before the parenthesis, by bisection
+        before = spans[max(0, k - 2) : k]
+        value = before[-1] if before else None
+        if len(before) == 2 and isinstance(value, TableMatch) and not d.prompt[before[0].end : value.start].strip():
+            value = before[0] if before[0].table == value.table else None  # "smart meters (the meter kind)"
+            gap = d.prompt[before[1].end : m.start()]
+        else:
+            gap = d.prompt[value.end : m.start()] if value is not None else ""
+        if not isinstance(value, ValueMatch) or gap.strip():
+            continue
+        key = (value.table, value.column)
+        if f"{value.table}.{value.column}" not in filtered:
+            continue
+        inside = spans[bisect.bisect_left(starts, m.start(1)) : bisect.bisect_right(ends, m.end(1))]
+        named = [c for c in inside if isinstance(c, ColumnMatch) and m.start(1) <= c.start and c.end <= m.end(1)]
+        if len(named) != 1 or (named[0].table, named[0].column) != key:
+            continue
+        inner = [t for t in d.tokens.overlapping(m.start(1), m.end(1)) if t.kind != "punct"]
+        rest = [t for t in inner if not (named[0].start <= t.start and t.end <= named[0].end)]
+        if any(t.used or t.low not in STOPWORDS | _POSSESSIVE for t in rest) or any(t.used for t in inner):
+            continue
+        out.append(claim(m.start(1), m.end(1), why=f"names the column of {d.prompt[value.start:value.end]!r} again"))
     return out
+
+
+_POSSESSIVE = frozenset({"their", "its", "his", "her", "the", "a", "an", "of", "i.e", "ie", "namely"})
 
 
 def _descriptor(d: View, paren_start: int) -> list[Token]:
@@ -90,7 +132,10 @@ def present_time(d: View) -> list[Claim]:
 
 
 def _dated(d: View, condition: Condition) -> bool:
-    """Whether a row condition reads a date or timestamp column."""
+    """Whether a row condition compares a date or timestamp column (a NULL test has no bound "now" could be:
+    "the salary row whose end_date is empty" is the current one)."""
+    if getattr(condition, "operator", None) in ("is_null", "is_not_null"):
+        return False
     for table, column in column_refs([condition]):
         if not table or not d.catalog.has_table(table):
             continue

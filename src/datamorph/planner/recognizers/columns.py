@@ -97,6 +97,8 @@ def _output(d: Work) -> None:
         base = _defaults(d, [subject]) + [OutputColumn(column=x.name) for x in computed]
     group = list(d.group_by)
     d.columns = _apply(d, base + items, renames, excluded, group)
+    if items:
+        _closing_count(d, len(d.columns))
     _repeated_columns(d)
     _keep_qualified_windows(d)
     d.attach(Edit.set("columns", list(d.columns)) if d.view.columns else Edit.add("columns", *d.columns))
@@ -106,6 +108,34 @@ def _output(d: Work) -> None:
 
 # -- availability ------------------------------------------------------------------------------
 
+
+
+_CLOSING = re.compile(
+    r"\b(?:(?:only|just)\s+(?:those|these|the)\s+(?P<n>\w+)(?:\s+(?:columns?|fields?))?|(?:and\s+)?nothing\s+else"
+    r"|no\s+other\s+(?:columns?|fields?))(?=\s*(?:[.;!?]|$))",
+    re.I,
+)
+_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "eleven": 11, "twelve": 12}  # fmt: skip
+
+
+def _closing_count(d: Work, n_columns: int) -> None:
+    """"a, b, c. Only those three", "... Nothing else": a sentence after the list that closes it — no
+    other column. A count must agree with the list."""
+    words = [t for t in d.tokens.items if t.kind != "punct"]
+    ends = [t.end for t in words]
+    for m in _CLOSING.finditer(d.prompt):
+        k = bisect.bisect_right(ends, m.start())  # the word before (by bisection: a scan per match is quadratic)
+        if k == 0 or not d.held(words[k - 1]) or not open_words(d, m.start(), m.end()):
+            continue  # only right after words read already (the list, or what follows it)
+        if m.group("n"):
+            raw = m.group("n").lower()
+            n = _COUNT_WORDS.get(raw) or (int(raw) if raw.isdigit() else None)
+            if n is None:
+                continue
+            if n != n_columns:
+                raise PlanError(f"'{m.group(0)}' but {n_columns} columns are listed", hint="list every column")
+        d.take(((m.start(), m.end()),), why="closes the output list")
 
 
 def _standalone_renames(d: Work) -> dict[str, str]:

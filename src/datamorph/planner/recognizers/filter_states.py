@@ -42,6 +42,12 @@ _END_COLUMN = re.compile(r"(?:^|_)(?:termination|terminated|end|ended|ending|clo
 _LINK_VERB = r"(?:\s+(?:is|are|was|were|has\s+been|have\s+been|got|gets|been))?(?P<neg>\s+(?:not|never))?\s+"
 
 
+#: a negation right before a yes/no column, or before the verb that sets it ("not set to auto-renew",
+#: "isn't marked as paid")
+_NOT_SET = re.compile(r"(?:\b(?P<neg>isn't|aren't|wasn't|weren't|not)\s*)?(?P<set>\b(?:be\s+)?(?:set|marked|flagged|"
+                      r"configured|switched)\s+(?:to|as|on)\s+)?$", re.I)  # fmt: skip
+
+
 def booleans(d: View) -> list[Claim]:
     """A boolean column named in words is a test of its value, read once and before values and NULL tests:
     "users whose email is verified" / "with a verified email" → email_verified = TRUE, "email is not
@@ -71,7 +77,10 @@ def booleans(d: View) -> list[Claim]:
         if lead is not None and w.open(lead.start(), a):
             negated = negated != (lead.group("w").lower() == "without")
             a = lead.start()
-        negated = negated or bool(re.search(r"\b(?:isn't|aren't|wasn't|weren't|not)\s*$", d.prompt[:a], re.I))
+        neg = _NOT_SET.search(d.prompt, back(a), a)
+        if neg is not None and neg.group("set") and w.open(neg.start(), a):
+            a = neg.start()  # "is NOT set to auto-renew", "set to auto-renew": the verb (and negation) are the test's
+        negated = negated or bool(neg and neg.group("neg"))
         if re.match(r"^(?:in|un|non[- ]?)", word) and not re.match(r"^(?:is_)?(?:in|un|non)", s.m.column.lower()):
             negated = not negated
         cond = Filter(column=f"{s.m.table}.{s.m.column}", operator="=", value=not negated, provenance=d.prompt[a:b])
@@ -189,7 +198,7 @@ def _end_column(d: View) -> str | None:
 _ONLY = frozenset({"only", "just", "solely", "exclusively"})
 _RESTATE = frozenset({"i.e", "ie", "namely", "meaning"})  # "(i.e. end_date is null)": the condition said again
 _SKIP = frozenset({"the", "those", "these", "rows", "records", "ones", "entries", "lines", "that", "which", "who", "are",
-                   "is", "were", "was"})  # fmt: skip
+                   "is", "were", "was", "with", "whose", "where", "having"})  # fmt: skip
 
 
 def restated(d: View) -> list[Claim]:

@@ -20,6 +20,7 @@ Words held back for the output list (``reserved``: a measure's name) are never a
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Any, cast
 
@@ -82,12 +83,15 @@ _VALUE_LINK = re.compile(r"^[\s,]*(?:,|or|and|and/or|nor)?[\s,]*(?:the\s+)?$", r
 _NON = re.compile(r"\bnon\s*-?\s*(?P<word>[A-Za-z_]{3,})\b", re.IGNORECASE)
 _IN_LIST = re.compile(r"\b(?:(?:is|are)\s+)?(?P<neg>not\s+)?(?:in|one\s+of|any\s+of)\s*\(", re.IGNORECASE)
 _COL_TO_VALUE = re.compile(r"^\s*(?:(?:is|are|was|were|=|==|of|in|equals?|equal\s+to|being|either)\s*)*"
-                           r"(?:\(|the\s+|an?\s+)?$", re.IGNORECASE)  # fmt: skip
+                           r"(?:\(|the\s+|an?\s+)?['\"\u2018\u201c]?$", re.IGNORECASE)  # fmt: skip
 _MONEY = re.compile(r"amount|total|price|revenue|sales|value|cost|salary|balance|spend|fee|paid|income|pay\b",
                     re.IGNORECASE)  # fmt: skip
 _FILLER = frozenset({"is", "are", "was", "were", "whose", "with", "having", "has", "have", "that", "which", "where",
                      "a", "an", "the", "its", "their", "of", "total", "value"})  # fmt: skip
-_UNITS = re.compile(r"^\s*(?:dollars?|usd|eur|euros?|gbp|pounds?|bucks|units?|items?)\b", re.IGNORECASE)
+_IN_TOTAL = re.compile(r"\s*(?:in\s+total|in\s+all|overall|altogether|combined|all\s+together|in\s+sum|"
+                       r"(?:in\s+)?(?:total|sum)\b(?!\s*[_\w]))", re.IGNORECASE)  # fmt: skip
+_UNITS_AT = re.compile(r"\s*(?:dollars?|usd|eur|euros?|gbp|pounds?|bucks|units?|items?)\b", re.IGNORECASE)  # at a position
+_PERCENT = re.compile(r"\s*%")
 
 
 def examples(d: View) -> list[Claim]:
@@ -111,6 +115,7 @@ def comparisons(d: View) -> list[Claim]:
     spans = _mention_spans(d)
     _comparisons(w, spans)
     _suffix_comparisons(w, spans)
+    _named_literals(w, spans)
     return w.claims
 
 
@@ -207,18 +212,19 @@ def _column_of(d: View, hit: _Mention | None, words: str) -> str:
 def _operand(w: Play, pos: int) -> tuple[object, int] | None:
     """The literal starting at ``pos``: a number, a quoted text or a date; and where it ends."""
     prompt = w.view.prompt
-    for t in w.view.tokens.items:
-        if t.start < pos:
-            continue
-        if w.held(t) or t.kind not in ("number", "quoted", "date"):
-            return None
-        end = t.end
-        if t.kind == "number" and (p := re.match(r"^\s*%", prompt[end:])):
-            end += p.end()
-        if u := _UNITS.match(prompt[end:]):
-            end += u.end()
-        return t.value, end
-    return None
+    items = w.view.tokens.items
+    i = bisect.bisect_left(items, pos, key=lambda t: t.start)  # the first token at or after pos (no walk, no copy)
+    if i >= len(items):
+        return None
+    t = items[i]
+    if w.held(t) or t.kind not in ("number", "quoted", "date"):
+        return None
+    end = t.end
+    if t.kind == "number" and (p := _PERCENT.match(prompt, end)):
+        end = p.end()
+    if u := _UNITS_AT.match(prompt, end):
+        end = u.end()
+    return t.value, end
 
 
 _OPERATORS: dict[str, Operator] = {"ne": "!=", "ge": ">=", "le": "<=", "gt": ">", "lt": "<", "eq": "=",
@@ -241,7 +247,55 @@ def _comparisons(w: Play, spans: list[_Mention]) -> None:
             if hi is None:
                 continue
             value, end = [value, hi[0]], hi[1]
-        _compare(w, spans, m.start(), end, _OPERATORS[op], value)
+        operator = _OPERATORS[op]
+        if op in ("eq", "is", "ne"):
+            listed = _alternatives(w, value, end)
+            if listed is not None:
+                (value, end), operator = listed, "not_in" if op == "ne" else "in"
+        _compare(w, spans, m.start(), end, operator, value)
+
+
+_MAX_ALTERNATIVES = 50  # values of one list (each is found by a walk over the words: keep the walks few)
+_ALTERNATIVE = re.compile(r"\s*(?P<sep>,\s*or\s+|,\s*|or\s+)")
+
+
+def _alternatives(w: Play, first: object, end: int) -> tuple[list[object], int] | None:
+    """"grade is 2 or 3", "size is 'S', 'M' or 'L'": literals of the same kind after the first one, the
+    last joined by "or" — a list of values, up to that last one. None when no "or" joins them ("rank is 2,
+    3 rows..." is not a list)."""
+    if isinstance(first, list):
+        return None
+    values: list[object] = [first]
+    kept, stop = 1, end
+    while len(values) < _MAX_ALTERNATIVES and (sep := _ALTERNATIVE.match(w.view.prompt, end)) is not None:
+        got = _operand(w, sep.end())
+        if got is None or type(got[0]) is not type(first):
+            break
+        values.append(got[0])
+        end = got[1]
+        if "or" in sep.group("sep"):
+            kept, stop = len(values), end
+    return (values[:kept], stop) if kept > 1 else None
+
+
+def _named_literals(w: Play, spans: list[_Mention]) -> None:
+    """"tickets with priority 'high'", "(ticket priority 'high' or 'urgent')": a quoted value right after the
+    column it is a value of, with no comparison word between — an equality (a list when joined by "or")."""
+    d = w.view
+    ordered = sorted(spans, key=lambda s: s.end)
+    ends = [s.end for s in ordered]
+    for t in d.tokens.items:
+        if t.kind != "quoted" or w.held(t):
+            continue
+        k = bisect.bisect_right(ends, t.start)  # the mention ending last before the value (by bisection)
+        hit = ordered[k - 1] if k else None
+        if hit is None or not isinstance(hit.m, ColumnMatch) or d.prompt[hit.end : t.start].strip():
+            continue
+        value, end, operator = t.value, t.end, "="
+        listed = _alternatives(w, value, end)
+        if listed is not None:
+            (value, end), operator = listed, "in"
+        _compare(w, spans, t.start, end, cast(Operator, operator), value)
 
 
 def _suffix_comparisons(w: Play, spans: list[_Mention]) -> None:
@@ -260,6 +314,8 @@ def _compare(w: Play, spans: list[_Mention], start: int, end: int, operator: Ope
     hit, col_start = _column_before(d, spans, start)
     if _taken(w, hit):
         return  # "average salary above 50,000": the column word is a measure's; a row filter would misread it
+    if _IN_TOTAL.match(d.prompt, end):
+        return  # "spent more than $500 in total": a condition on a sum, never on each row
     words = d.prompt[col_start:end]
     column = _column_of(d, hit, words)
     _check_value(d, column, value, words)
@@ -480,7 +536,7 @@ def _value_condition(w: Play, spans: list[_Mention], group: list[_Mention]) -> N
     values = list(dict.fromkeys(s.m.value for s in group if isinstance(s.m, ValueMatch)))
     # the column named after ("web or store channels"), with "in the"/"through the" before the values
     for s in spans:
-        if isinstance(s.m, ColumnMatch) and (s.m.table, s.m.column) == key and s.start >= end:
+        if _names_column(d, s, key) and s.start >= end:
             if re.match(r"^\s*$", d.prompt[end : s.start]) and w.open(s.start, s.end):
                 end = s.end
                 lead = _VALUE_LEAD.search(d.prompt, back(start), start)
@@ -500,7 +556,7 @@ def _value_condition(w: Play, spans: list[_Mention], group: list[_Mention]) -> N
         start = neg.start()
     # the column named before ("status is shipped", "channel not in web, store")
     for s in reversed(spans):
-        if isinstance(s.m, ColumnMatch) and (s.m.table, s.m.column) == key and s.end <= start:
+        if _names_column(d, s, key) and s.end <= start:
             if _COL_TO_VALUE.match(d.prompt[s.end : start]) and w.open(s.start, s.end):
                 start = s.start
             break
@@ -510,6 +566,18 @@ def _value_condition(w: Play, spans: list[_Mention], group: list[_Mention]) -> N
     cond = _value_filter(column, values, negated, d.prompt[start:end].strip())
     edits = [Edit.add("filters", cond)] + ([w.use(first.table)] if w.base is None else [])
     w.take_free(start, end, *edits, why="a value the warehouse holds")
+
+
+def _names_column(d: View, s: _Mention, key: tuple[str, str]) -> bool:
+    """Whether the column mention ``s`` names the column ``key`` of the values: the linker's pick, or as
+    well (nearly as sure) when the words name a column of the values' table too ("tier gold": the linker
+    read "tier" as another table's tier, the gold is this table's)."""
+    if not isinstance(s.m, ColumnMatch):
+        return False
+    if (s.m.table, s.m.column) == key:
+        return True
+    hits = d.linker.columns(d.prompt[s.start : s.end], [key[0]])
+    return any((c.table, c.column) == key and c.score >= s.m.score - 0.05 for c in hits)
 
 
 def _value_filter(column: str, values: list[object], negated: bool, words: str) -> Filter:

@@ -22,6 +22,9 @@ _GROUP = re.compile(
     r"(?:in|within|for)\s+(?:that|the\s+same)|per|by|for\s+(?:each|every|every\s+single)|in\s+each|of\s+each|within\s+each|across(?!\s+(?:all|every)\b)|grouped\s+by|"
     r"group(?:ed)?\s+(?:it\s+|them\s+)?by|broken\s+down\s+by|break\s*down\s+by|breakdown\s+by|split\s+by|"
     r"each)\s+(?:the\s+|their\s+|its\s+|each\s+|every\s+|individual\s+)?", re.I)  # fmt: skip
+#: a grouping verb split around its object: "break the invoices down by", "split tickets up by"
+_SPLIT_VERB = re.compile(r"(?:^|(?<=[.;:!?\n])\s*|\b(?:please|then|and|also|just)\s+)(?P<v>break|split)"
+                         r"(?:\s+(?P<p>down|up)\s+[^.;:!?\n]{1,80}?|\s+[^.;:!?\n]{1,80}?\s(?P<q>down|up))\s+$", re.I)  # fmt: skip
 _BY_NOT_GROUP = re.compile(
     r"\b(?:sort|sorted|order|ordered|arrange|arranged|organi[sz]ed?|rank|ranked|ranking|placed|made|created|hired|managed|owned|partition|"
     r"partitioned|dedupe|deduplicate|deduplicated|unique|followed|top\s+\d+|bottom\s+\d+|then|filtered|multiplied|"
@@ -148,6 +151,7 @@ def _groups(d: Work, ctx: Ctx) -> None:
             continue
         if ph.planned(d, m.start(), m.end()):
             continue
+        split = _SPLIT_VERB.search(d.prompt, max(0, m.start() - 100), m.start()) if word == "by" else None
         pos, first = m.end(), True
         if _SHAPE.match(m.group(0)):
             ctx.spans.append((m.start(), m.end(), None))
@@ -166,6 +170,10 @@ def _groups(d: Work, ctx: Ctx) -> None:
             d.take(m.start() if first else pos, end)
             if kind is not None:  # "for every trial-plan member": only the members on the trial plan
                 d.filters.extend(c for c in kind[2] if c not in d.filters)
+            if first and split is not None:  # "break the invoices down by status": the verb and its particle
+                particle = "p" if split.group("p") else "q"
+                d.take(split.start("v"), split.end("v"))
+                d.take(split.start(particle), split.end(particle))
             ctx.spans.append((pos, end, None if key[0] else f"entity:{key[1]}"))
             first = False
             more = _MORE_KEYS.match(d.prompt[end:])

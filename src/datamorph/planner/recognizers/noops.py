@@ -13,7 +13,9 @@ nothing to the spec:
   "otherwise keep the rows as they are", "as is";
 - "(so 'SMITH' and 'Smith' are different values)": values keep their case (the default);
 - "both as integers" after date parts (year/month... are integers already);
-- list bullets ("- order id") are layout, not a minus sign.
+- list bullets ("- order id") are layout, not a minus sign;
+- "columns, in this order: ..." (the list keeps its order; "order" names no table here);
+- "Billing team here.", "The logistics team wants ..." (who asks, at the start of a sentence).
 
 A phrase is consumed only if its meaning is "do not filter / do not transform":
 if the request names a value of the column elsewhere ("all statuses except
@@ -201,6 +203,38 @@ def case_examples(d: View) -> list[Claim]:
         a, b = m.group("a")[1:-1], m.group("b")[1:-1]
         if a != b and a.lower() == b.lower():
             _consume(p, m.start(), m.end(), f"values compared as stored, case kept ({m.group(0)})")
+    return p.claims
+
+
+_REQUESTER = re.compile(
+    r"(?:^|(?<=[.!?\n]))\s*(?:(?:the|our|my)\s+)?(?:(?!(?:per|by|each|every|of|for|in|with|and|or|from|all)\b)"
+    r"[A-Za-z][\w&-]*\s+){0,2}?(?:team|department|dept|group|office|desk|"
+    r"squad|unit)\s+(?:(?P<here>here)\b\s*[.!]?|(?:wants?|needs?|would\s+like|is\s+asking\s+for|asked\s+for|requests?|"
+    r"requested)\b)",
+    re.IGNORECASE,
+)
+
+
+def requester(d: View) -> list[Claim]:
+    """"Billing team here.", "The logistics team wants ...": who asks, at the start of a sentence — not a
+    department or a plan of the warehouse that happens to share the word (the rest of the sentence is read)."""
+    p = Pending(d)
+    for m in _REQUESTER.finditer(d.prompt):
+        start = m.start() + len(m.group()) - len(m.group().lstrip())
+        _consume(p, start, m.end(), f"who asks, not planned ('{m.group().strip()}')")
+    return p.claims
+
+
+_IN_ORDER = re.compile(r"\b(?:columns?|fields?)\s*,?\s*(?P<o>in\s+(?:this|that|the\s+following|the\s+same|exactly\s+this)"
+                       r"\s+order|in\s+the\s+order\s+(?:given|listed|shown|below|above))\b", re.IGNORECASE)
+
+
+def column_order(d: View) -> list[Claim]:
+    """"Columns, in this order: ...", "fields in the order listed": the output list keeps the order it is
+    written in; the word "order" here names no table and sorts no rows."""
+    p = Pending(d)
+    for m in _IN_ORDER.finditer(d.prompt):
+        _consume(p, m.start("o"), m.end("o"), "columns in the order listed")
     return p.claims
 
 

@@ -51,7 +51,8 @@ _VERB_START = re.compile(
 _SENTENCE_START = re.compile(r"(?:^|[.!?;]\s+|\s[-\u2013\u2014]\s+|\n\s*)", re.I)
 _SENTENCE_END = re.compile(r"\s*(?:[.!?;](?:\s|$)|\n|$)")
 _ITEM_RENAME = re.compile(
-    r"^(?P<src>.+?)\s*(?:\brenamed\s+(?:to|as)\b|->|=>|\bas\b|\bcalled\b|\bnamed\b|\(\s*(?:call\s+it|as|named)\b)"
+    r"^(?P<src>.+?)\s*(?:\brenamed(?:\s+(?:to|as))?\b|\b(?:stays?|remains?|kept\s+as)\b|->|=>|\bas\b|\bcalled\b|\bnamed\b"
+    r"|\(\s*(?:call\s+it|as|named)\b)"
     r"\s*(?P<dst>[A-Za-z_]\w*)\s*\)?$"
     r"|^(?P<dst2>[A-Za-z_]\w*)\s*=\s*(?P<src2>.+)$",
     re.I,

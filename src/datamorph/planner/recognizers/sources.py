@@ -18,7 +18,7 @@ _TABLE_WORD = re.compile(r"\s+(?:tables?|datasets?)\b", re.IGNORECASE)
 def rule(d: View) -> list[Claim]:
     """The tables the request names (explicit "X table" first), or the table most of its columns/values are in."""
     found = mentions(d)
-    tables = [m for m in found if isinstance(m, TableMatch)]
+    tables = [m for m in found if isinstance(m, TableMatch) and not _read_otherwise(d, m)]
     explicit = [m for m in tables if _TABLE_WORD.match(d.prompt, m.end if m.end >= 0 else 0) and m.end >= 0]
     out: list[Claim] = []
     words = dict(d.table_words)
@@ -40,3 +40,12 @@ def rule(d: View) -> list[Claim]:
             out.append(edit_only(Edit.use_table(max(set(owners), key=owners.count)),
                                  why="the table of the columns and values the request names"))  # fmt: skip
     return out
+
+
+def _read_otherwise(d: View, m: TableMatch) -> bool:
+    """A step before this one read the mention's words as something else, and holds them ("columns in this
+    order": the word names no table there)."""
+    if m.start < 0 or m.end <= m.start or m.table in (d.base, *d.tables):
+        return False  # (a step that read the words as this table, "join customers and orders", holds them too)
+    toks = [t for t in d.tokens.overlapping(m.start, m.end) if t.kind != "punct"]
+    return bool(toks) and all(t.used and not t.shared for t in toks)
