@@ -408,11 +408,14 @@ def _names_defined(d: Work, piece: str) -> bool:
     src = clean_phrase((m.group("src") or m.group("src2")) if m else piece)
     if not src:
         return False
+    dst = ((m.group("dst") or m.group("dst2")) if m else "").lower()
     defined: list[DerivedColumn | Aggregation | WindowColumn] = [*d.derived, *d.aggregations, *d.windows]
     for el in defined:
         name = el.alias if isinstance(el, Aggregation) else el.name
         if snake(src) == name.lower() or clean_phrase(el.provenance or "").lower() == src.lower():
             return True
+        if dst == name.lower() and clean_phrase(piece).lower() in clean_phrase(el.provenance or "").lower():
+            return True  # "the head count as staff_size": the measure defined under that name, by those words
     return False
 
 

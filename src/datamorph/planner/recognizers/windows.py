@@ -55,6 +55,9 @@ _DENSE = re.compile(r"\b(?:no|without(?:\s+any)?)\s+gaps\b|\bdense(?:ly)?\b|\bco
 _SKIP = re.compile(r"\b(?:ties?\s+)?share\s+(?:a|the)\s+(?:same\s+)?rank(?:\s+and\s+(?:skip|leave\s+gaps)"
                    r"(?:\s+(?:the\s+)?next(?:\s+ones?|\s+ranks?)?)?)?\b|\bties?\s+share\b|"
                    r"\bskip(?:ping)?\s+(?:the\s+)?next(?:\s+ranks?)?\b|\bwith\s+gaps\b", re.I)  # fmt: skip
+# "using DENSE_RANK", "with RANK()", "via row_number": the SQL function named outright
+_FN_NAMED = re.compile(r"\b(?:(?:using|with|via|as|by)\s+(?:an?\s+|the\s+)?(?:sql\s+|standard\s+)?)?"
+                       r"(?P<fn>dense_rank|row_number|rank)(?:\s*\(\s*\))?(?=\W|$)", re.I)
 _ROWNUM = re.compile(r"\bnumber(?:ing|ed)?\b|\brow\s+numbers?\b|\bsequence\s+numbers?\b", re.I)
 _NAME_AFTER = re.compile(r"^\s*,?\s*(?:\(\s*call\s+it\s+(\w+)\s*\)|(?:called|named|as)\s+([A-Za-z_]\w*))", re.I)
 
@@ -364,6 +367,10 @@ def _rank(d: _State, m: re.Match[str]) -> None:
         function = "dense_rank"
     else:
         function = "rank"
+    for x in _FN_NAMED.finditer(rest):  # the function written as in SQL (upper-case or snake_case) decides
+        if x.group("fn").isupper() or "_" in x.group("fn"):
+            function = x.group("fn").lower()
+            d.mark(m.end() + x.start(), m.end() + x.end(), "the window function named")
     for rx in (_DENSE, _SKIP, _ROWNUM):
         for x in rx.finditer(rest):
             if not (rx is _ROWNUM and function != "row_number"):
