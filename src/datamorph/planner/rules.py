@@ -41,6 +41,7 @@ from datamorph.planner.recognizers import (
     derivekit,
     filter_states,
     filters,
+    flags,
     glue,
     joins,
     noops,
@@ -88,6 +89,7 @@ RULES: tuple[Step, ...] = (
     Step("strings.functions", strings.rule),
     Step("derived.concat", derived.concatenations),
     Step("derived.fills", derived.fills),
+    Step("derived.flags", flags.rule),
     Step("derived.arithmetic", derived.arithmetic),  # before date parts: "2025 - year of hire_date" is one expression
     Step("dateparts.truncs", dateparts.truncs),
     Step("dateparts.dates_of", dateparts.dates_of),

@@ -282,6 +282,9 @@ def arithmetic(v: View) -> list[Claim]:
             continue
         if _AGG_LEAD.search(d.prompt[max(0, s - 30) : s]):
             continue  # "sum of quantity times unit price": an aggregate of the expression (aggregates)
+        days = _IN_DAYS.match(d.prompt, e)
+        if days and _date_difference(d, sql):
+            e = days.end()  # "shipped_on minus ordered_on in days": a date minus a date counts days already
         name, start, end = name_around(d, s, e)
         dash = re.search(r"\s-\s", d.prompt[s:e])
         if dash and name is None and _LIST_AFTER.match(d.prompt[s + dash.end() :]):
@@ -289,3 +292,13 @@ def arithmetic(v: View) -> list[Claim]:
         add(d, name or snake("_".join(names)), sql, start, end)
     return d.claims()
 
+
+_IN_DAYS = re.compile(r"\s*,?\s*(?:in|as\s+a\s+number\s+of|as)\s+days\b", re.I)
+
+
+def _date_difference(d: Work, sql: str) -> bool:
+    """``a.x - b.y`` where both are DATE columns (their difference is a whole number of days)."""
+    parts = sql.split(" - ")
+    if len(parts) != 2 or not all(re.fullmatch(r"[A-Za-z_][\w.]*\.[A-Za-z_]\w*", p) for p in parts):
+        return False
+    return all(d.catalog.has_table(p.rsplit(".", 1)[0]) and family(d, p) == "date" for p in parts)
