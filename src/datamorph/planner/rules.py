@@ -114,6 +114,7 @@ RULES: tuple[Step, ...] = (
     Step("asides.present_time", asides.present_time),
     Step("windows.top_n", windows.top_n),
     Step("windows.rank", windows.rank),
+    Step("windows.sequence", windows.sequence),
     Step("windows.running", windows.running),
     Step("dedupe.rows", dedupe.rule),
     Step("ordering.top_n", ordering.top_n),

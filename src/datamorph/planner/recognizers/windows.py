@@ -106,6 +106,16 @@ def rank(d: View) -> list[Claim]:
     return s.done()
 
 
+def sequence(d: View) -> list[Claim]:
+    """"number each patient's visits in time order", "number the loans of every member chronologically":
+    a row number per owner, counting up from the first row (after ``rank``, which reads "number ... by X")."""
+    s = _State.of(d)
+    for m in _SEQ.finditer(d.prompt):
+        if _free_at(s, m.start()):  # (the table words after the verb are explained by sources)
+            _sequence(s, m)
+    return s.done()
+
+
 def running(d: View) -> list[Claim]:
     """"running total of amount per customer ordered by order date"."""
     s = _State.of(d)
@@ -407,6 +417,68 @@ def _rank(d: _State, m: re.Match[str]) -> None:
         d.mark(dir_end, after, "the name")
     window = WindowColumn(name=name, function=function, partition_by=partition,  # type: ignore[arg-type]
                           order_by=[OrderItem(column=order, direction=direction)],  # type: ignore[arg-type]
+                          provenance=d.prompt[m.start() : end])  # fmt: skip
+    d.add_window(window, m.start(), end)
+
+
+_SEQ = re.compile(
+    r"\bnumber(?:ing)?\s+(?:each|every|the)\s+(?P<part>[A-Za-z_]\w*)'s\s+(?P<what>[A-Za-z_]\w*)"
+    r"|\bnumber(?:ing)?\s+(?:the\s+)?(?P<what2>[A-Za-z_]\w*)\s+(?:of|for)\s+(?:each|every)\s+(?P<part2>[A-Za-z_]\w*)",
+    re.I,
+)
+_IN_TIME = re.compile(r"\s*,?\s*(?:in\s+(?:time|date|chronological)\s+order|chronologically|"
+                      r"from\s+(?:the\s+)?(?:oldest|earliest|first)\s+to\s+(?:the\s+)?(?:newest|latest|last))", re.I)
+_SEQ_ORDER = re.compile(r"\b(?:order(?:ed)?|sort(?:ed)?)\s+by\s+(?:the\s+)?(?P<o>[A-Za-z_][\w.]*)"
+                        r"(?:\s*,\s*(?:and\s+)?(?:then\s+)?(?:by\s+)?|\s+(?:and\s+)?then\s+(?:by\s+)?)"
+                        r"(?:the\s+)?(?P<o2>[A-Za-z_][\w.]*)|\b(?:order(?:ed)?|sort(?:ed)?)\s+by\s+(?:the\s+)?"
+                        r"(?P<o3>[A-Za-z_][\w.]*)", re.I)  # fmt: skip
+_FIRST_IS_ONE = re.compile(r"\s*,?\s*(?:where|with)\s+(?:1|one)\s+(?:is|being|for)\s+(?:the|their|its|his|her)\s+"
+                           r"(?P<w>first|earliest|oldest|latest|newest|last|most\s+recent)\b(?:\s+[A-Za-z_]\w*)?",
+                           re.I)  # fmt: skip
+_AS_STORED = re.compile(r"\b(?:grouped|partitioned)\s+by\s+(?:its|their|the)\s+(?P<c>[A-Za-z_]\w*)"
+                        r"(?:\s+as\s+stored)?", re.I)  # fmt: skip
+
+
+def _sequence(d: _State, m: re.Match[str]) -> None:
+    what = m.group("what") or m.group("what2")
+    named = d.linker.tables(what)
+    if not named or named[0].score < 0.85:
+        return
+    rows = named[0].table
+    d.use(rows)
+    part_words = m.group("part") or m.group("part2")
+    partition = [_ref(d, part_words, key=True, keep=rows)]
+    end = m.end()
+    order: list[OrderItem] = []
+    timed = _IN_TIME.match(d.prompt, end)
+    if timed:
+        end = timed.end()
+    stop = _sentence_end(d, end)
+    later = next((x for x in _SEQ_ORDER.finditer(d.prompt, end) if d.free(x.start(), x.end())), None)
+    if later is not None and (later.start() < stop or timed):
+        for g in ("o", "o2", "o3"):
+            if later.group(g):
+                order.append(OrderItem(column=_ref(d, later.group(g)), direction="asc"))
+        d.mark(later.start(), later.end(), "the order")
+    elif timed:
+        from datamorph.planner.recognizers.dates import main_date_column
+
+        col = main_date_column(d.catalog.table(rows), timed.group(0))
+        if col is None:
+            return
+        order = [OrderItem(column=f"{d.catalog.table(rows).name}.{col}", direction="asc")]
+    else:
+        return  # numbered in which order? (read by "rank" when it says "by X")
+    first = _FIRST_IS_ONE.search(d.prompt, end)
+    if first and d.free(first.start(), first.end()):
+        if first.group("w").lower() not in ("first", "earliest", "oldest"):
+            order = [o.model_copy(update={"direction": "desc"}) for o in order]
+        d.mark(first.start(), first.end(), "which row is number 1")
+    for x in _AS_STORED.finditer(d.prompt, end):
+        if d.free(x.start(), x.end()) and _ref(d, x.group("c")) == partition[0]:
+            d.mark(x.start(), x.end(), "the partition, restated")
+    name, end = _name(d, end, "row_number")
+    window = WindowColumn(name=name, function="row_number", partition_by=partition, order_by=order,
                           provenance=d.prompt[m.start() : end])  # fmt: skip
     d.add_window(window, m.start(), end)
 
