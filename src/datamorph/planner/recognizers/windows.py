@@ -34,7 +34,7 @@ _NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "s
               "ten": 10, "twenty": 20}  # fmt: skip
 _GROUP = r"(?:within|per|in|for|across)\s+(?:each|every|the\s+same|their|its|a)?\s*"
 _END = (r"(?=\s*(?:[,.;!?(]|$|\b(?:most|highest|lowest|least|cheapest|largest|smallest|biggest|newest|oldest|"
-        r"earliest|latest|descending|ascending|desc|asc|with|so|and|where|called|named|as|then|from|sorted|ordered)\b))")  # fmt: skip
+        r"earliest|latest|descending|ascending|desc|asc|with|using|via|so|and|where|called|named|as|then|from|sorted|ordered)\b))")  # fmt: skip
 _RANK = re.compile(
     r"\b(?P<verb>dense[\s_-]?rank(?:ing|ed)?|rank(?:ing|ed)?|number(?:ing|ed)?)\s+(?:the\s+|all\s+|each\s+|of\s+)?"
     r"(?P<what>[\w ]{0,30}?)\s*\b(?:by|on|according\s+to|based\s+on|in\s+order\s+of)\s+(?:their\s+|its\s+|the\s+)?"
@@ -422,8 +422,10 @@ def _rank(d: _State, m: re.Match[str]) -> None:
 
 
 _SEQ = re.compile(
-    r"\bnumber(?:ing)?\s+(?:each|every|the)\s+(?P<part>[A-Za-z_]\w*)'s\s+(?P<what>[A-Za-z_]\w*)"
-    r"|\bnumber(?:ing)?\s+(?:the\s+)?(?P<what2>[A-Za-z_]\w*)\s+(?:of|for)\s+(?:each|every)\s+(?P<part2>[A-Za-z_]\w*)",
+    r"\bnumber(?:ing)?\s+(?:each|every|the)\s+(?P<part>[A-Za-z_]\w*)'s\s+(?P<what>[A-Za-z_]\w*(?:\s+(?!in\b|by\b|"
+    r"from\b|chronologically\b)[A-Za-z_]\w*)?)"
+    r"|\bnumber(?:ing)?\s+(?:the\s+)?(?P<what2>[A-Za-z_]\w*(?:\s+(?!of\b|for\b)[A-Za-z_]\w*)?)\s+(?:of|for)\s+"
+    r"(?:each|every)\s+(?P<part2>[A-Za-z_]\w*)",
     re.I,
 )
 _IN_TIME = re.compile(r"\s*,?\s*(?:in\s+(?:time|date|chronological)\s+order|chronologically|"
@@ -445,9 +447,6 @@ def _sequence(d: _State, m: re.Match[str]) -> None:
     if not named or named[0].score < 0.85:
         return
     rows = named[0].table
-    d.use(rows)
-    part_words = m.group("part") or m.group("part2")
-    partition = [_ref(d, part_words, key=True, keep=rows)]
     end = m.end()
     order: list[OrderItem] = []
     timed = _IN_TIME.match(d.prompt, end)
@@ -455,11 +454,21 @@ def _sequence(d: _State, m: re.Match[str]) -> None:
         end = timed.end()
     stop = _sentence_end(d, end)
     later = next((x for x in _SEQ_ORDER.finditer(d.prompt, end) if d.free(x.start(), x.end())), None)
+    if not timed and (later is None or later.start() >= stop):
+        return  # numbered in which order? (read by "rank" when it says "by X")
+    saved = (d.base, list(d.tables), len(d.edits))
+    d.use(rows)
+    partition = [_ref(d, m.group("part") or m.group("part2"), key=True, keep=rows)]
+    if partition[0].rsplit(".", 1)[0].lower() != rows.lower():
+        d.base, d.tables = saved[0], saved[1]  # the numbered rows hold no key of the owner: not read here
+        del d.edits[saved[2] :]
+        return
     if later is not None and (later.start() < stop or timed):
         for g in ("o", "o2", "o3"):
             if later.group(g):
                 order.append(OrderItem(column=_ref(d, later.group(g)), direction="asc"))
         d.mark(later.start(), later.end(), "the order")
+        _drop_unreferenced(d, "order")  # "order by" names no orders table
     elif timed:
         from datamorph.planner.recognizers.dates import main_date_column
 
@@ -467,8 +476,6 @@ def _sequence(d: _State, m: re.Match[str]) -> None:
         if col is None:
             return
         order = [OrderItem(column=f"{d.catalog.table(rows).name}.{col}", direction="asc")]
-    else:
-        return  # numbered in which order? (read by "rank" when it says "by X")
     first = _FIRST_IS_ONE.search(d.prompt, end)
     if first and d.free(first.start(), first.end()):
         if first.group("w").lower() not in ("first", "earliest", "oldest"):

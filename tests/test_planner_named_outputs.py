@@ -1,0 +1,96 @@
+"""Output lists that name computed values: "words as name" for a measure defined by those words, booleans
+named and defined by a comparison ("x = true when ..."), a row number per owner ("number each owner's rows
+in time order"), the SQL window function written out ("using DENSE_RANK").
+
+Every request runs end to end against a hand-written query on the demo warehouse plus small tables.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests.planner_support import WEB_FINANCE_SQL, check, plan, planner_engine
+
+from datamorph.errors import PlanError
+
+EXTRA = WEB_FINANCE_SQL + """CREATE TABLE loans (loan_id INTEGER PRIMARY KEY, member_id INTEGER, lent_on DATE,
+  due_back DATE, returned_on DATE, fine DECIMAL(8,2), shelf VARCHAR);
+INSERT INTO loans VALUES
+  (1, 7, '2025-01-01', '2025-01-15', '2025-01-10', NULL, 'A'), (2, 7, '2025-02-01', '2025-02-15', '2025-02-20', 2.5, 'B'),
+  (3, 8, '2025-01-05', '2025-01-19', NULL, NULL, 'A'), (4, 7, '2025-01-20', '2025-02-03', '2025-02-03', 0, 'C'),
+  (5, 8, '2025-03-01', '2025-03-15', '2025-03-30', 4, 'B'), (6, 9, '2025-03-01', '2025-03-15', '2025-03-02', NULL, 'A');
+CREATE TABLE visits (visit_id INTEGER PRIMARY KEY, member_id INTEGER, visited_on DATE);
+INSERT INTO visits VALUES (1, 7, '2025-02-01'), (2, 7, '2025-01-01'), (3, 8, '2025-01-09'), (4, 7, '2025-03-01');
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    yield from planner_engine(tmp_path_factory, EXTRA)
+
+
+# -- booleans named and defined by a comparison ------------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt, sql, cols", [
+    ("Loans where returned_on is not null: late = true when returned_on is after due_back, otherwise false. "
+     "Columns loan_id, late.",
+     "SELECT loan_id, coalesce(returned_on > due_back, false) FROM loans WHERE returned_on IS NOT NULL",
+     ["loan_id", "late"]),
+    ("loans with kept_days = returned_on minus lent_on in days, and overdue = true when returned_on is after due_back. "
+     "loan_id, kept_days, overdue",
+     "SELECT loan_id, returned_on - lent_on, returned_on > due_back FROM loans", ["loan_id", "kept_days", "overdue"]),
+    ("loan_id and shelf_a (true if shelf is 'A') for all loans",
+     "SELECT loan_id, shelf = 'A' FROM loans", ["loan_id", "shelf_a"]),
+    ("accounts: account_id, no_limit. no_limit = true when credit_limit is empty, otherwise false",
+     "SELECT account_id, coalesce(credit_limit IS NULL, false) FROM accounts", ["account_id", "no_limit"]),
+])  # fmt: skip
+def test_named_booleans(engine, prompt: str, sql: str, cols: list[str]) -> None:  # type: ignore[no-untyped-def]
+    check(engine, prompt, sql, cols)
+
+
+def test_a_column_written_out_is_not_the_new_name_sharing_its_word(engine) -> None:  # type: ignore[no-untyped-def]
+    """"returned_on" in an expression is that column, never "returned_late" defined before it."""
+    spec = check(engine, "loans: returned_late = true when returned_on is after due_back; held = returned_on minus "
+                 "lent_on. loan_id, returned_late, held",
+                 "SELECT loan_id, returned_on > due_back, returned_on - lent_on FROM loans")  # fmt: skip
+    held = next(x for x in spec.derived_columns if x.name == "held")
+    assert "returned_late" not in held.expression
+
+
+def test_a_comparison_of_unlike_columns_is_not_read(engine) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PlanError):
+        plan(engine, "loans with odd = true when fine is after lent_on. loan_id, odd")
+
+
+# -- "words as name" in the output list --------------------------------------------------------------
+
+
+def test_measure_named_in_the_list(engine) -> None:  # type: ignore[no-untyped-def]
+    check(engine, "Average fine per shelf across the loans table. Columns: shelf, avg_fine, and the number of "
+          "loans as loan_count.",
+          "SELECT shelf, avg(fine), count(*) FROM loans GROUP BY shelf", ["shelf", "avg_fine", "loan_count"])  # fmt: skip
+
+
+# -- row numbers and ranks ----------------------------------------------------------------------------
+
+
+def test_number_each_owners_rows_in_time_order(engine) -> None:  # type: ignore[no-untyped-def]
+    check(engine, "Number each member's loans in time order: loan_id, member_id, loan_no, where 1 is their "
+          "latest loan (order by lent_on, then loan_id).",
+          "SELECT loan_id, member_id, row_number() OVER (PARTITION BY member_id ORDER BY lent_on DESC, loan_id DESC) "
+          "FROM loans", ["loan_id", "member_id", "loan_no"])  # fmt: skip
+
+
+def test_sequence_in_time_order_without_explicit_order(engine) -> None:  # type: ignore[no-untyped-def]
+    check(engine, "number the visits of each member chronologically; visit_id, seq",
+          "SELECT visit_id, row_number() OVER (PARTITION BY member_id ORDER BY visited_on) FROM visits",
+          ["visit_id", "seq"])  # fmt: skip
+    with pytest.raises(PlanError, match="which date"):  # several dates: in which one's order?
+        plan(engine, "number the loans of each member chronologically; loan_id, seq")
+
+
+def test_window_function_written_out(engine) -> None:  # type: ignore[no-untyped-def]
+    check(engine, "Rank loans within each shelf by fine, highest first, using DENSE_RANK; only loans that have a "
+          "fine. loan_id, shelf, fine, fine_pos.",
+          "SELECT loan_id, shelf, fine, dense_rank() OVER (PARTITION BY shelf ORDER BY fine DESC) FROM loans "
+          "WHERE fine IS NOT NULL", ["loan_id", "shelf", "fine", "fine_pos"])  # fmt: skip
