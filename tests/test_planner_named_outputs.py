@@ -94,3 +94,30 @@ def test_window_function_written_out(engine) -> None:  # type: ignore[no-untyped
           "fine. loan_id, shelf, fine, fine_pos.",
           "SELECT loan_id, shelf, fine, dense_rank() OVER (PARTITION BY shelf ORDER BY fine DESC) FROM loans "
           "WHERE fine IS NOT NULL", ["loan_id", "shelf", "fine", "fine_pos"])  # fmt: skip
+
+
+# -- CASE buckets written as a list of "condition -> label" ------------------------------------------
+
+
+@pytest.mark.parametrize("prompt, sql, cols", [
+    ("Label every page view by time:\n* under 10 sec -> 'glance'\n* 10 to 30 sec, both inclusive -> 'read'\n"
+     "* more than 30 sec -> 'study'\nColumns: view_id, time_on_page_sec, attention",
+     "SELECT view_id, time_on_page_sec, CASE WHEN time_on_page_sec < 10 THEN 'glance' WHEN time_on_page_sec <= 30 "
+     "THEN 'read' WHEN time_on_page_sec > 30 THEN 'study' END FROM page_views",
+     ["view_id", "time_on_page_sec", "attention"]),
+    ("Map device_type onto a form factor: 'mobile' and 'tablet' -> 'handheld'; 'desktop' -> 'fixed'. "
+     "Return session_id, device_type, factor for every session.",
+     "SELECT session_id, device_type, CASE WHEN device_type IN ('mobile', 'tablet') THEN 'handheld' "
+     "WHEN device_type = 'desktop' THEN 'fixed' END FROM sessions", ["session_id", "device_type", "factor"]),
+    ("Map shelf onto a zone: 'A' and 'B' => 'front'; 'C' => 'back'. loan_id, zone",
+     "SELECT loan_id, CASE WHEN shelf IN ('A', 'B') THEN 'front' WHEN shelf = 'C' THEN 'back' END FROM loans",
+     ["loan_id", "zone"]),
+])  # fmt: skip
+def test_case_lists(engine, prompt: str, sql: str, cols: list[str]) -> None:  # type: ignore[no-untyped-def]
+    check(engine, prompt, sql, cols)
+
+
+def test_case_list_in_a_unit_no_column_records_is_refused(engine) -> None:  # type: ignore[no-untyped-def]
+    """Seconds are recorded; "under 2 min" must not be read as under 2 seconds."""
+    with pytest.raises(PlanError):
+        plan(engine, "page views: under 2 min -> 'short', more than 2 min -> 'long'. view_id, length_band")

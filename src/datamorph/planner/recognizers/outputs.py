@@ -457,10 +457,21 @@ def _parse_item(d: Work, piece: str) -> OutputColumn | None:
         name = None
     if not name and "." not in ref and new_name(d, src) and src.strip().lower() != ref.lower():
         name = src.strip()  # "price_rank" for the rank the request computes (unit_price_rank): the name written
+    elif not name and "." not in ref and _plain_new_word(d, src, ref):
+        name = src.strip()  # "tier" for "map plan_code onto a price tier: ...": the noun the request gave it
     written = src.strip()
     if not name and "." in ref and "_" in written and IDENT.fullmatch(written) and not spelt_as(written, ref.split(".")[-1]):
         name = written  # "doctor_last_name" for doctors.last_name: the column under the name written (not a typo of it)
     return OutputColumn(column=ref, name=name, provenance=piece)
+
+
+def _plain_new_word(d: Work, src: str, ref: str) -> bool:
+    """``src`` is one plain word, no column of the tables in play, and not a part of the computed name ``ref``
+    (which it names through the words that defined it): the name the list gives that value."""
+    w = src.strip()
+    return (bool(re.fullmatch(r"[A-Za-z]+", w)) and w.lower() not in STOPWORDS
+            and w.lower() not in ref.lower().split("_")
+            and not any(d.catalog.table(t).has_column(w) for t in in_play(d)))  # fmt: skip
 
 
 def _heading(d: Work, list_start: int) -> None:
