@@ -18,6 +18,8 @@ INSERT INTO loans VALUES
   (1, 7, '2025-01-01', '2025-01-15', '2025-01-10', NULL, 'A'), (2, 7, '2025-02-01', '2025-02-15', '2025-02-20', 2.5, 'B'),
   (3, 8, '2025-01-05', '2025-01-19', NULL, NULL, 'A'), (4, 7, '2025-01-20', '2025-02-03', '2025-02-03', 0, 'C'),
   (5, 8, '2025-03-01', '2025-03-15', '2025-03-30', 4, 'B'), (6, 9, '2025-03-01', '2025-03-15', '2025-03-02', NULL, 'A');
+CREATE TABLE members (member_id INTEGER PRIMARY KEY, contact_email VARCHAR, locker_code VARCHAR);
+INSERT INTO members VALUES (7, 'Ann@Mail.Example', 'B-07'), (8, NULL, 'C-12'), (9, 'joe@post.example', 'A-01');
 CREATE TABLE visits (visit_id INTEGER PRIMARY KEY, member_id INTEGER, visited_on DATE);
 INSERT INTO visits VALUES (1, 7, '2025-02-01'), (2, 7, '2025-01-01'), (3, 8, '2025-01-09'), (4, 7, '2025-03-01');
 """
@@ -121,3 +123,21 @@ def test_case_list_in_a_unit_no_column_records_is_refused(engine) -> None:  # ty
     """Seconds are recorded; "under 2 min" must not be read as under 2 seconds."""
     with pytest.raises(PlanError):
         plan(engine, "page views: under 2 min -> 'short', more than 2 min -> 'long'. view_id, length_band")
+
+
+# -- parts of a text before or after a separator -----------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt, sql, cols", [
+    ("Take the host out of each member's contact email: the part after the @, lower-cased. Members without a "
+     "contact email get NULL. member_id, mail_host.",
+     "SELECT member_id, lower(split_part(contact_email, '@', 2)) FROM members", ["member_id", "mail_host"]),
+    ("locker_code looks like 'B-07'. Split it into locker_row (the letters before the dash, e.g. 'B') and locker_no "
+     "(the digits after the dash as an integer, e.g. 7). member_id, locker_row, locker_no.",
+     "SELECT member_id, split_part(locker_code, '-', 1), CAST(split_part(locker_code, '-', 2) AS INTEGER) "
+     "FROM members", ["member_id", "locker_row", "locker_no"]),
+])  # fmt: skip
+def test_text_parts(engine, prompt: str, sql: str, cols: list[str]) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, sql, cols)
+    assert spec.target_table.name != "locker_row"  # "split it into X": new columns, not the target
+    assert not spec.filters  # "looks like 'B-07'" is an example, and "members without ... get NULL" no filter

@@ -87,6 +87,7 @@ RULES: tuple[Step, ...] = (
     Step("orphans", orphans.rule),
     Step("dates", dates.rule),
     Step("strings.functions", strings.rule),
+    Step("strings.parts", strings.parts),
     Step("derived.concat", derived.concatenations),
     Step("derived.fills", derived.fills),
     Step("derived.flags", flags.rule),
