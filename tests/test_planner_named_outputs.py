@@ -20,6 +20,12 @@ INSERT INTO loans VALUES
   (5, 8, '2025-03-01', '2025-03-15', '2025-03-30', 4, 'B'), (6, 9, '2025-03-01', '2025-03-15', '2025-03-02', NULL, 'A');
 CREATE TABLE members (member_id INTEGER PRIMARY KEY, contact_email VARCHAR, locker_code VARCHAR);
 INSERT INTO members VALUES (7, 'Ann@Mail.Example', 'B-07'), (8, NULL, 'C-12'), (9, 'joe@post.example', 'A-01');
+CREATE TABLE meters (meter_id INTEGER PRIMARY KEY, site VARCHAR);
+INSERT INTO meters VALUES (1, 'north'), (2, 'south');
+CREATE TABLE readings (reading_id INTEGER PRIMARY KEY, meter_id INTEGER NOT NULL, read_on DATE NOT NULL,
+  kwh INTEGER NOT NULL, note VARCHAR);
+INSERT INTO readings VALUES (1, 1, '2025-01-01', 10, NULL), (2, 1, '2025-02-01', 14, 'x'), (3, 2, '2025-01-01', 7, NULL),
+  (4, 1, '2025-03-01', 15, NULL), (5, 2, '2025-02-01', 9, 'y');
 CREATE TABLE visits (visit_id INTEGER PRIMARY KEY, member_id INTEGER, visited_on DATE);
 INSERT INTO visits VALUES (1, 7, '2025-02-01'), (2, 7, '2025-01-01'), (3, 8, '2025-01-09'), (4, 7, '2025-03-01');
 """
@@ -141,3 +147,42 @@ def test_text_parts(engine, prompt: str, sql: str, cols: list[str]) -> None:  # 
     spec = check(engine, prompt, sql, cols)
     assert spec.target_table.name != "locker_row"  # "split it into X": new columns, not the target
     assert not spec.filters  # "looks like 'B-07'" is an example, and "members without ... get NULL" no filter
+
+
+# -- the previous / next row's value -------------------------------------------------------------------
+
+
+def test_previous_rows_value(engine) -> None:  # type: ignore[no-untyped-def]
+    check(engine, "For each reading, look up the kwh of the same meter's previous reading (ordered by read_on, then "
+          "reading_id). Only rows that have a previous one: reading_id, meter_id, prev_kwh, kwh.",
+          "SELECT * FROM (SELECT reading_id, meter_id, lag(kwh) OVER (PARTITION BY meter_id ORDER BY read_on, "
+          "reading_id) AS p, kwh FROM readings) WHERE p IS NOT NULL",
+          ["reading_id", "meter_id", "prev_kwh", "kwh"])  # fmt: skip
+    check(engine, "look up the note of the same meter's next reading (ordered by read_on). reading_id, next_note",
+          "SELECT reading_id, lead(note) OVER (PARTITION BY meter_id ORDER BY read_on) FROM readings",
+          ["reading_id", "next_note"])  # fmt: skip
+
+
+def test_rows_that_have_a_previous_one_when_the_value_may_be_missing(engine) -> None:  # type: ignore[no-untyped-def]
+    """A NULL note in the previous row is no missing previous row: the condition is not read as a NULL test."""
+    with pytest.raises(PlanError):
+        plan(engine, "look up the note of the same meter's previous reading (ordered by read_on). Only rows that "
+             "have a previous one: reading_id, prev_note")  # fmt: skip
+
+
+# -- several new names: each to the unnamed value of its kind ---------------------------------------------
+
+
+def test_new_names_bound_by_kind(engine) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, "count loans per member, then rank those members by the count, highest = 1. "
+                 "Columns: member_id, loans_2025, member_rank",
+                 "SELECT member_id, count(*), rank() OVER (ORDER BY count(*) DESC) FROM loans GROUP BY member_id",
+                 ["member_id", "loans_2025", "member_rank"])  # fmt: skip
+    assert not spec.filters  # "highest = 1" says the direction; it is no filter "= 1"
+
+
+def test_a_new_name_holding_a_column_word_is_not_that_column(engine) -> None:  # type: ignore[no-untyped-def]
+    """"rank_in_shelf" names the rank, not the column shelf."""
+    check(engine, "rank loans within each shelf by fine, highest first. loan_id, shelf, rank_in_shelf",
+          "SELECT loan_id, shelf, rank() OVER (PARTITION BY shelf ORDER BY fine DESC) FROM loans",
+          ["loan_id", "shelf", "rank_in_shelf"])  # fmt: skip

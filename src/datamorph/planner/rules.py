@@ -116,6 +116,7 @@ RULES: tuple[Step, ...] = (
     Step("windows.top_n", windows.top_n),
     Step("windows.rank", windows.rank),
     Step("windows.sequence", windows.sequence),
+    Step("windows.previous", windows.previous),
     Step("windows.running", windows.running),
     Step("dedupe.rows", dedupe.rule),
     Step("ordering.top_n", ordering.top_n),

@@ -139,10 +139,20 @@ def item_ref(d: Work, phrase: str) -> str | None:
     named = d.linker.tables(p)
     if named and (named[0].score >= hits[0].score or phrase_tokens(p)[-1:] in [(w,) for w in ROW_NOUNS]):
         return None  # "orders", "every customer": a table, not a column
+    if new_name(d, p) and not _words_of(p) <= _words_of(hits[0].column) | _words_of(hits[0].table) | _LINKS:
+        return None  # "rank_in_region" is a new name that contains a column's word, not the column region
     d.use_table(hits[0].table)
     col = f"{hits[0].table}.{hits[0].column}"
     shadow = hits[0].column.lower()
     return shadow if shadow in {x.name.lower() for x in d.derived} else col
+
+
+_LINKS = frozenset({"of", "the", "in", "per", "by", "for", "a", "an"})
+
+
+def _words_of(name: str) -> set[str]:
+    """The words of a snake_case name, singular ("unit_prices" → {"unit", "price"})."""
+    return {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in re.split(r"[_\s]+", name.lower()) if w}
 
 
 def _starts(d: Work) -> Iterator[tuple[int, int, bool, re.Match[str] | None]]:
@@ -260,6 +270,7 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
     if len(pieces) > _MAX_ITEMS:
         return [], start  # no output list is that long: (repetitive text) not a list, and reading it is quadratic
     renamer = unnamed_computed(d)
+    by_kind = {} if renamer else _bind_by_kind(d, [_MASKED_NOTE.sub("", r).strip() for r, _, _ in pieces])
     reused = 0  # items whose words the recognizer that defined them had taken
     keyed = 0  # table words read as that table's key
     done = 0  # pieces read (the rest must be others' words, for a whole sentence)
@@ -284,6 +295,8 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
         if col is None and renamer and (whole or i > 0) and (new_name(d, piece) or _last_word_name(d, piece, i, pieces)):
             col = OutputColumn(column=renamer, name=piece.strip(), provenance=piece.strip())
             renamer = None  # "account_type and closed_ratio": the one new name is the one unnamed measure's
+        if col is None and piece.strip() in by_kind:  # "visit_count, visit_rank": each new name to its kind
+            col = OutputColumn(column=by_kind[piece.strip()], name=piece.strip(), provenance=piece.strip())
         if col is None and i + 1 < len(pieces):  # "first and last name": the head noun is shared
             head = _MASKED_NOTE.sub("", pieces[i + 1][0]).strip().split()
             named = d.linker.tables(piece.strip())
@@ -417,6 +430,54 @@ def _names_defined(d: Work, piece: str) -> bool:
         if dst == name.lower() and clean_phrase(piece).lower() in clean_phrase(el.provenance or "").lower():
             return True  # "the head count as staff_size": the measure defined under that name, by those words
     return False
+
+
+#: Words of a new name that say which kind of computed value it names.
+_KIND_WORDS = {
+    "rank": {"rank", "ranking", "position", "pos", "place", "seq", "sequence", "ordinal"},
+    "running": {"running", "cumulative", "cum"},
+    "lag": {"previous", "prev", "prior", "lag", "before"},
+    "lead": {"next", "lead", "following"},
+    "count": {"count", "cnt", "num", "n", "qty"},
+    "sum": {"total", "sum"},
+    "avg": {"avg", "average", "mean"},
+    "min": {"min", "minimum", "lowest", "smallest"},
+    "max": {"max", "maximum", "highest", "largest"},
+}  # fmt: skip
+
+
+def _kind(el: Aggregation | DerivedColumn | WindowColumn) -> str:
+    if isinstance(el, Aggregation):
+        return {"count_distinct": "count"}.get(el.function, el.function)
+    if isinstance(el, WindowColumn):
+        if el.frame == "running":
+            return "running"
+        return {"dense_rank": "rank", "row_number": "rank"}.get(el.function, el.function)
+    return "derived"
+
+
+def _bind_by_kind(d: Work, pieces: list[str]) -> dict[str, str]:
+    """New names of a list ↔ the computed values the request did not name, when there are several of each:
+    a name whose words say a kind ("visit_rank", "order_count", "prev_plan") takes the one unnamed value of
+    that kind; then one name left takes the one value left. Any doubt binds nothing (the list then fails)."""
+    computed: list[Aggregation | DerivedColumn | WindowColumn] = [*d.aggregations, *d.derived, *d.windows]
+    names = [el.alias if isinstance(el, Aggregation) else el.name for el in computed]
+    unwritten = set(_unwritten(d.prompt, tuple(names)))
+    pool = {n: _kind(el) for n, el in zip(names, computed, strict=True) if n in unwritten}
+    fresh = [p for p in pieces if new_name(d, p)]
+    if len(pool) < 2 or len(fresh) != len(pool):
+        return {}
+    out: dict[str, str] = {}
+    for p in fresh:
+        kinds = {k for k, words in _KIND_WORDS.items() if words & set(p.lower().split("_"))}
+        hits = [n for n, k in pool.items() if k in kinds and n not in out.values()]
+        if len(kinds) == 1 and len(hits) == 1:
+            out[p] = hits[0]
+    left = [p for p in fresh if p not in out]
+    rest = [n for n in pool if n not in out.values()]
+    if len(left) == 1 and len(rest) == 1:
+        out[left[0]] = rest[0]
+    return out if len(out) == len(fresh) else {}
 
 
 def unnamed_computed(d: Work) -> str | None:
