@@ -186,3 +186,17 @@ def test_a_new_name_holding_a_column_word_is_not_that_column(engine) -> None:  #
     check(engine, "rank loans within each shelf by fine, highest first. loan_id, shelf, rank_in_shelf",
           "SELECT loan_id, shelf, rank() OVER (PARTITION BY shelf ORDER BY fine DESC) FROM loans",
           ["loan_id", "shelf", "rank_in_shelf"])  # fmt: skip
+
+
+# -- text pieces one after the other; a missing value filled in ------------------------------------------
+
+
+def test_first_letters_joined(engine) -> None:  # type: ignore[no-untyped-def]
+    check(engine, "Give each user's tag: the first letter of country followed by the first two letters of username, "
+          "both upper-case (PT, ana -> 'PAN'). user_id, tag.",
+          "SELECT user_id, upper(left(country, 1)) || upper(left(username, 2)) FROM users", ["user_id", "tag"])  # fmt: skip
+
+
+def test_fill_where_nothing_was_recorded(engine) -> None:  # type: ignore[no-untyped-def]
+    check(engine, "For every loan show loan_id and the fine; where no fine was recorded put 0 instead of leaving it "
+          "blank.", "SELECT loan_id, coalesce(fine, 0) FROM loans", ["loan_id", "fine"])  # fmt: skip

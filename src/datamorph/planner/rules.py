@@ -86,6 +86,7 @@ RULES: tuple[Step, ...] = (
     Step("sources", sources.rule),
     Step("orphans", orphans.rule),
     Step("dates", dates.rule),
+    Step("strings.joined", strings.joined),  # before functions: "the first 2 letters of a followed by ..." is one value
     Step("strings.functions", strings.rule),
     Step("strings.parts", strings.parts),
     Step("derived.concat", derived.concatenations),

@@ -245,3 +245,51 @@ def _part_column(d: Work, m: re.Match[str]) -> tuple[str | None, tuple[int, int]
     x = found[-1]
     d.use_table(x.table)
     return f"{x.table}.{x.column}", (x.start, x.end)
+
+
+# -- text pieces put one after the other -------------------------------------------------------------
+
+_N_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def _piece(k: int) -> str:
+    return (rf"(?:the\s+)?(?:(?P<side{k}>first|last|initial|final)\s+(?:(?P<n{k}>\d+|two|three|four|five)\s+)?"
+            rf"(?:letters?|characters?|chars?|digits?)\s+(?:of|in|from)\s+(?:the\s+|their\s+|its\s+)?)?"
+            rf"(?P<c{k}>[A-Za-z_]\w*)")  # fmt: skip
+
+
+_JOINED = re.compile(
+    _piece(1) + r"\s*,?\s+(?:followed\s+by|and\s+then|then|joined\s+(?:to|with)|glued\s+to)\s+" + _piece(2)
+    + r"(?:\s*,?\s*(?:both\s+|all\s+|each\s+)?(?:in\s+)?(?:(?P<upper>upper[\s-]?case[d]?|uppercased|capitals|caps)"
+    r"|(?P<lower>lower[\s-]?case[d]?|lowercased)))?"
+    r"(?P<ex>\s*\(\s*(?:e\.\s?g\.\s*,?\s*|for\s+example\s*,?\s*)?[^()]{1,40}?(?:->|=>|\u2192|gives|becomes)\s*"
+    r"(?:'[^']{0,20}'|\"[^\"]{0,20}\")\s*\))?",
+    re.I,
+)
+
+
+def joined(v: View) -> list[Claim]:
+    """"the first letter of first_name followed by the first letter of last_name, both upper-case": the
+    pieces concatenated (``||``), the case said after them applied to each."""
+    d = Work(v)
+    for m in _JOINED.finditer(d.prompt):
+        if not d.free(m.start(), m.end()):
+            continue
+        parts = []
+        for k in (1, 2):
+            col = _text_column(d, m.group(f"c{k}"))
+            if col is None:
+                break
+            side, raw = m.group(f"side{k}"), (m.group(f"n{k}") or "1").lower()
+            n = _N_WORDS.get(raw) or int(raw)
+            sql = col if side is None else f"{'left' if side.lower() in ('first', 'initial') else 'right'}({col}, {n})"
+            if m.group("upper"):
+                sql = f"upper({sql})"
+            elif m.group("lower"):
+                sql = f"lower({sql})"
+            parts.append(sql)
+        if len(parts) != 2 or not (m.group("side1") or m.group("side2")):
+            continue  # two whole columns one after the other: a concatenation with a separator (derived)
+        name, start, end = name_around(d, m.start(), m.end())
+        add(d, name or f"{m.group('c1')}_{m.group('c2')}", " || ".join(parts), start, end)
+    return d.claims()
