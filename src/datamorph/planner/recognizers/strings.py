@@ -157,7 +157,7 @@ _MODIFIER = re.compile(
     r"|(?P<int>as\s+(?:an?\s+)?(?:integer|int|whole\s+number|number)))\b",
     re.I,
 )
-_NAME_PAREN = re.compile(r"(?P<n>[A-Za-z_]\w*)\s*\(\s*$")
+_NAME_PAREN = re.compile(r"(?<!\w)(?P<n>[A-Za-z_]\w*+)\s*\(\s*$")
 _EXAMPLE_CLOSE = re.compile(r"\s*,?\s*(?:e\.\s?g\.|eg\.?|for\s+example|for\s+instance|like|such\s+as|say)\s*,?\s*"
                             r"(?:'[^']{0,40}'|\"[^\"]{0,40}\"|[\w.@-]{1,40})\s*\)|\s*\)", re.I)  # fmt: skip
 
@@ -253,9 +253,9 @@ _N_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5}
 
 
 def _piece(k: int) -> str:
-    return (rf"(?:the\s+)?(?:(?P<side{k}>first|last|initial|final)\s+(?:(?P<n{k}>\d+|two|three|four|five)\s+)?"
+    return (rf"(?<!\w)(?:the\s+)?(?:(?P<side{k}>first|last|initial|final)\s+(?:(?P<n{k}>\d+|two|three|four|five)\s+)?"
             rf"(?:letters?|characters?|chars?|digits?)\s+(?:of|in|from)\s+(?:the\s+|their\s+|its\s+)?)?"
-            rf"(?P<c{k}>[A-Za-z_]\w*)")  # fmt: skip
+            rf"(?P<c{k}>[A-Za-z_]\w*+)")  # fmt: skip
 
 
 _JOINED = re.compile(
