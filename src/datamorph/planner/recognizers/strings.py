@@ -228,9 +228,9 @@ _NULL_STAYS = re.compile(r"\b[A-Za-z_]+\s+(?:without|with\s+no)\s+(?:an?\s+)?(?P
 
 
 def _part_column(d: Work, m: re.Match[str]) -> tuple[str | None, tuple[int, int] | None]:
-    """The text column whose part is taken: named after the phrase ("... of email"), else the last text
+    """The text column whose part is taken: named after the phrase ("... of email"), else the one text
     column the request names before it in the same or the previous sentence ("billing email: the part
-    after the @"; "code looks like 'AB-1'. Split it: the letters before the dash"), if one."""
+    after the @"; "code looks like 'AB-1'. Split it: the letters before the dash"); None when several are."""
     if m.group("c"):
         col = _text_column(d, m.group("c"))
         return (col, None) if col else (None, None)
@@ -240,8 +240,8 @@ def _part_column(d: Work, m: re.Match[str]) -> tuple[str | None, tuple[int, int]
         lo += cut[-2]
     found = [x for x in d.mentions if isinstance(x, ColumnMatch) and lo <= x.start and x.end <= m.start()
              and family(d, f"{x.table}.{x.column}") == "text"]  # fmt: skip
-    if not found:
-        return None, None
+    if not found or len({(x.table, x.column) for x in found}) > 1:
+        return None, None  # no text column named, or several: which one's part is not said
     x = found[-1]
     d.use_table(x.table)
     return f"{x.table}.{x.column}", (x.start, x.end)
