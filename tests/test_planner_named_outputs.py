@@ -200,3 +200,15 @@ def test_first_letters_joined(engine) -> None:  # type: ignore[no-untyped-def]
 def test_fill_where_nothing_was_recorded(engine) -> None:  # type: ignore[no-untyped-def]
     check(engine, "For every loan show loan_id and the fine; where no fine was recorded put 0 instead of leaving it "
           "blank.", "SELECT loan_id, coalesce(fine, 0) FROM loans", ["loan_id", "fine"])  # fmt: skip
+
+
+# -- "description (name)" in the list ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt, sql, cols", [
+    ("count loans per shelf: shelf and the number of loans (loans_here)",
+     "SELECT shelf, count(*) FROM loans GROUP BY shelf", ["shelf", "loans_here"]),
+    ("loans with loan_id and the fine (fine_eur)", "SELECT loan_id, fine FROM loans", ["loan_id", "fine_eur"]),
+])  # fmt: skip
+def test_description_then_name_in_parentheses(engine, prompt: str, sql: str, cols: list[str]) -> None:  # type: ignore[no-untyped-def]
+    check(engine, prompt, sql, cols)

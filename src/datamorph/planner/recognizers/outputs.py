@@ -52,7 +52,8 @@ _SENTENCE_END = re.compile(r"\s*(?:[.!?;](?:\s|$)|\n|$)")
 _ITEM_RENAME = re.compile(
     r"^(?P<src>.+?)\s*(?:\brenamed\s+(?:to|as)\b|->|=>|\bas\b|\bcalled\b|\bnamed\b|\(\s*(?:call\s+it|as|named)\b)"
     r"\s*(?P<dst>[A-Za-z_]\w*)\s*\)?$"
-    r"|^(?P<dst2>[A-Za-z_]\w*)\s*=\s*(?P<src2>.+)$",
+    r"|^(?P<dst2>[A-Za-z_]\w*)\s*=\s*(?P<src2>.+)$"
+    r"|^(?P<src3>.+?)\s*\(\s*(?P<dst3>[A-Za-z_]+_\w+)\s*\)$",  # "the number of returns (return_count)"
     re.I,
 )
 _POSSESSIVE = r"(?:their|its|his|her)\b"
@@ -326,6 +327,7 @@ _MAX_ITEMS = 200  # pieces of one output list
 _MAX_LIST_CHARS = 1000  # characters of one output list
 _NOTE = re.compile(r"\(([^()]*)\)")
 _RENAME_NOTE = re.compile(r"^\(\s*(?:call\s+it|as|named|renamed?)\b", re.I)
+_NAME_NOTE = re.compile(r"\(\s*[A-Za-z_]+_\w+\s*\)")
 _MASKED_NOTE = re.compile(r"\s*\(\x01*\)")
 #: Words that make a note in parentheses an instruction rather than a description of its item.
 _INSTRUCTION = frozenset("""
@@ -354,8 +356,8 @@ def _mask_notes(d: Work, offset: int, text: str) -> str:
     whose untaken words include an instruction or a quoted value, stays as written."""
 
     def blank(m: re.Match[str]) -> str:
-        if _RENAME_NOTE.match(m.group()):
-            return m.group()
+        if _RENAME_NOTE.match(m.group()) or _NAME_NOTE.fullmatch(m.group()) and new_name(d, m.group()[1:-1]):
+            return m.group()  # "(call it x)", "(return_count)": the item's name
         a, b = offset + m.start(), offset + m.end()
         loose = [t for t in d.tokens.within(a, b) if not d.held(t)]
         if any(t.kind == "quoted" or t.low in _INSTRUCTION for t in loose):
@@ -418,17 +420,20 @@ def _last_word_name(d: Work, piece: str, i: int, pieces: list[tuple[str, int, in
 def _names_defined(d: Work, piece: str) -> bool:
     """The piece names a measure, derived column or window of the draft ("order_count", "the transaction count")."""
     m = _ITEM_RENAME.match(piece.strip())
-    src = clean_phrase((m.group("src") or m.group("src2")) if m else piece)
+    src = clean_phrase((m.group("src") or m.group("src2") or m.group("src3")) if m else piece)
     if not src:
         return False
-    dst = ((m.group("dst") or m.group("dst2")) if m else "").lower()
+    dst = ((m.group("dst") or m.group("dst2") or m.group("dst3")) if m else "").lower()
+    if m is not None and m.group("dst3") and defined_name(d, src):
+        return True  # "the number of returns (return_count)": the measure those words defined, named
     defined: list[DerivedColumn | Aggregation | WindowColumn] = [*d.derived, *d.aggregations, *d.windows]
     for el in defined:
         name = el.alias if isinstance(el, Aggregation) else el.name
         if snake(src) == name.lower() or clean_phrase(el.provenance or "").lower() == src.lower():
             return True
-        if dst == name.lower() and clean_phrase(piece).lower() in clean_phrase(el.provenance or "").lower():
-            return True  # "the head count as staff_size": the measure defined under that name, by those words
+        if dst == name.lower() and (clean_phrase(piece).lower() in clean_phrase(el.provenance or "").lower()
+                                    or m is not None and m.group("dst3")):
+            return True  # "the head count as staff_size", "the head count (staff_size)": the value of that name
     return False
 
 
@@ -510,7 +515,8 @@ def _parse_item(d: Work, piece: str) -> OutputColumn | None:
     m = _ITEM_RENAME.match(piece)
     src, name = (piece, None)
     if m:
-        src, name = (m.group("src") or m.group("src2")), (m.group("dst") or m.group("dst2"))
+        src = m.group("src") or m.group("src2") or m.group("src3")
+        name = m.group("dst") or m.group("dst2") or m.group("dst3")
     ref = item_ref(d, src)
     if ref is None:
         return None
