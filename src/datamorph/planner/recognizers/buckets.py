@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from datamorph.catalog import NUMERIC_FAMILIES
 from datamorph.errors import PlanError
 from datamorph.planner.claims import Claim, View
 from datamorph.planner.recognizers.derivekit import (
@@ -12,7 +13,10 @@ from datamorph.planner.recognizers.derivekit import (
     alias_edit,
     clean_phrase,
     column_phrase,
+    family,
+    in_play,
     name_around,
+    unreferenced,
 )
 from datamorph.planner.refs import owner_table
 from datamorph.planner.text import parse_number
@@ -25,7 +29,10 @@ _BRANCH = re.compile(
     r"(?=\s*(?:,(?!\d{3})|;|\.|\band\b|\bor\b(?!\s+(?:more|less|above|below|greater|higher|lower|fewer|over|under|"
     r"equal|after|before|later|earlier)\b)|\botherwise\b|\belse\b|$|(?<!\bis\s)(?<!=\s)(?<!=)(?<!\bto\s)(?<!\bnot\s)'))"
     rf"|(?:when|if)\s+(?P<cond2>{_CONDTEXT})\s*,?\s*(?:then\s+)?(?P<label2>{_LABEL})"
-    rf"|(?:otherwise|else)\s*,?\s*(?P<label3>{_LABEL})",
+    rf"|(?:otherwise|else)\s*,?\s*(?P<label3>{_LABEL})"
+    # "under 30 -> 'short'", "'1-10' and '11-50' => 'small'": a condition, an arrow, the label (a list's item)
+    rf"|(?:^|(?<=[:;\n*\u2022,]))[ \t*\u2022]*(?P<cond4>(?:'[^']*'|\"[^\"]*\"|[^,;'\"\n:=>*\u2022()-]|-(?!>)|,(?=\s*(?:both\s+)?"
+    rf"(?:inclusive|exclusive)\b)){{1,120}}?)\s*(?:->|=>|\u2192)\s*(?P<label4>{_LABEL})",
     re.I,
 )
 _CMP = [
@@ -46,8 +53,81 @@ _NULL_COND = re.compile(
 )
 
 
-def _condition(d: Work, text: str, subject: str | None = None) -> str | None:
+_VALUES = re.compile(r"^(?:'[^']*'|\"[^\"]*\")(?:\s*(?:,\s*(?:and\s+|or\s+)?|and\s+|or\s+)(?:'[^']*'|\"[^\"]*\"))*$")
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+_INCLUSIVE = re.compile(r"\s*,?\s*\(?(?:both\s+)?(?:ends\s+)?inclusive\)?$", re.I)
+_RANGE = re.compile(r"^(?:between\s+|from\s+)?(?P<a>-?\d[\d,]*(?:\.\d+)?)\s*(?:to|and|-|\u2013|through)\s*"
+                    r"(?P<b>-?\d[\d,]*(?:\.\d+)?)$", re.I)  # fmt: skip
+_UNIT_TAIL = re.compile(r"\s*(?P<u>seconds|secs?|minutes|mins?|hours|hrs?|days|weeks|months|years)$", re.I)
+_UNIT_WORDS = {"sec": {"sec", "secs", "second", "seconds"}, "min": {"min", "mins", "minute", "minutes"},
+               "hour": {"hour", "hours", "hr", "hrs"}, "day": {"day", "days"}, "week": {"week", "weeks"},
+               "month": {"month", "months"}, "year": {"year", "years"}}  # fmt: skip
+
+
+def _unit_of(word: str) -> set[str]:
+    w = word.lower()
+    return next((names for names in _UNIT_WORDS.values() if w in names), set())
+
+
+def _unit_column(d: Work, unit: str, subject: str | None) -> str | None:
+    """The numeric column in play whose name records ``unit`` ("under 30 min" on duration_min): the subject
+    if it does, else the only such column of the tables in play (None when none or several do)."""
+    names = _unit_of(unit)
+    if subject:
+        return subject if names & set(subject.rsplit(".", 1)[-1].lower().split("_")) else None
+    found = [f"{d.catalog.table(t).name}.{c.name}" for t in in_play(d) for c in d.catalog.table(t).columns
+             if c.family in NUMERIC_FAMILIES and names & set(c.name.lower().split("_"))]  # fmt: skip
+    return found[0] if len(found) == 1 else None
+
+
+def _value_column(d: Work, values: list[str], subject: str | None) -> str | None:
+    """The column whose data holds every one of ``values`` (the subject when it does)."""
+    common: set[str] | None = None
+    for v in values:
+        cols = {f"{h.table}.{h.column}" for h in d.linker.values(v, in_play(d) or None)
+                if str(h.value) == v}  # fmt: skip
+        common = cols if common is None else common & cols
+    if not common:
+        return None
+    if subject:
+        return subject if subject in common else None
+    return next(iter(common)) if len(common) == 1 else None
+
+
+def _list_condition(d: Work, text: str, subject: str | None) -> str | None:
+    """A bare list item's condition: quoted data values ("'1-10' and '11-50'"), or a number range or
+    comparison in the unit a column's name records ("30 to 45 min, both inclusive", "under 30 min")."""
+    text = text.strip()
+    if _VALUES.match(text):
+        values = [a if a is not None else b for a, b in _QUOTED.findall(text)]
+        col = _value_column(d, values, subject)
+        if col is None and subject and family(d, subject) == "text":
+            col = subject  # values the index does not hold (no letter in them: '1-10'), of the column named
+        if col is None:
+            return None
+        quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+        return f"{col} IN ({quoted})" if len(values) > 1 else f"{col} = {quoted}"
+    inclusive = _INCLUSIVE.search(text)
+    body = text[: inclusive.start()] if inclusive else text
+    unit = _UNIT_TAIL.search(body)
+    if unit:
+        col = _unit_column(d, unit.group("u"), subject)
+        if col is None:
+            return None
+        subject, body = col, body[: unit.start()]
+    rng = _RANGE.match(body.strip())
+    if rng and subject:
+        return f"{subject} >= {parse_number(rng.group('a'))} AND {subject} <= {parse_number(rng.group('b'))}"
+    if inclusive:
+        return None
+    return _condition(d, body, subject, bare=True) if unit else None
+
+
+def _condition(d: Work, text: str, subject: str | None = None, bare: bool = False) -> str | None:
     text = _AT_ALL.sub("", clean_phrase(text.strip()))
+    if bare and subject and re.match(r"(?:more|less|greater|fewer|over|under|above|below|at\s+(?:least|most)|up\s+to|[<>])",
+                                     text, re.I):  # fmt: skip
+        text = f"{subject.rsplit('.', 1)[-1]} {text}"  # "under 30": the subject's value
     m = _NULL_COND.match(text)
     if m:
         col = _column(d, m.group("c1") or m.group("c2") or m.group("c3"), subject)
@@ -100,9 +180,23 @@ def _column(d: Work, phrase: str, subject: str | None) -> str | None:
     return column_phrase(d, phrase)
 
 
+_MAP_SUBJECT = re.compile(
+    r"\bmap(?:s|ped|ping)?\s+(?:the\s+|each\s+|every\s+|their\s+|its\s+)?(?P<col>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s+"
+    r"(?:onto|to|into)\s+(?:an?\s+|the\s+)?(?P<noun>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*){0,2})\s*[:,-]?\s*$",
+    re.I,
+)
+
+
 def _subject(d: Work, start: int) -> tuple[str | None, int]:
     """``Bucket every account by its credit limit:`` just before the labels: the column, and where it starts."""
     window = d.prompt[max(0, start - 100) : start]
+    mapped = _MAP_SUBJECT.search(window)
+    if mapped:  # "map plan_code onto a price tier: ..."
+        col = column_phrase(d, mapped.group("col"), min_score=0.8)
+        if col is not None:
+            for word in mapped.group("noun").split():  # "a sales tier" names no sales table
+                d.edit(*unreferenced(d, word, keep=col.rsplit(".", 1)[0]))
+            return col, start - (len(window) - mapped.start())
     m = _SUBJECT.search(window)
     if m is None:
         return None, start
@@ -116,8 +210,9 @@ def _subject(d: Work, start: int) -> tuple[str | None, int]:
 
 def _fresh(d: Work, m: re.Match[str]) -> bool:
     """No one used the branch's label and leading word (a table mention inside its condition may be used)."""
-    label = next(g for g in ("label", "label2", "label3") if m.group(g))
-    return d.free(m.start(label), m.end(label)) and d.free(m.start(), m.start() + 1)
+    label = next(g for g in ("label", "label2", "label3", "label4") if m.group(g))
+    first = m.start("cond4") if m.group("cond4") else m.start()  # (a bullet before a list item is read already)
+    return d.free(m.start(label), m.end(label)) and d.free(first, first + 1)
 
 
 def rule(v: View) -> list[Claim]:
@@ -129,7 +224,7 @@ def rule(v: View) -> list[Claim]:
     groups: list[list[re.Match[str]]] = [[branches[0]]]
     for m in branches[1:]:
         gap = d.prompt[groups[-1][-1].end() : m.start()]
-        if re.fullmatch(r"[\s,;]*(?:and|or|otherwise|else)?[\s,;]*", gap, re.I):
+        if re.fullmatch(r"[\s,;*\u2022]*(?:and|or|otherwise|else)?[\s,;*\u2022]*", gap, re.I):
             groups[-1].append(m)
         else:
             groups.append([m])
@@ -144,13 +239,16 @@ def _case(d: Work, group: list[re.Match[str]]) -> None:
     default: str | None = None
     subject, subject_start = _subject(d, group[0].start())
     for m in group:
-        label = (m.group("label") or m.group("label2") or m.group("label3"))
+        label = (m.group("label") or m.group("label2") or m.group("label3") or m.group("label4"))
         lit = "'" + label[1:-1].replace("'", "''") + "'"
-        cond_text = m.group("cond") or m.group("cond2")
+        cond_text = m.group("cond") or m.group("cond2") or m.group("cond4")
         if cond_text is None:
             default = lit
             continue
-        cond = _condition(d, cond_text, subject)
+        if m.group("cond4"):
+            cond = _list_condition(d, cond_text, subject) or _condition(d, cond_text, subject)
+        else:
+            cond = _condition(d, cond_text, subject)
         if cond is None:
             raise PlanError(f"could not read the condition '{cond_text.strip()}'",
                             hint="write it like 'amount over 500' or 'credit_limit is missing'")  # fmt: skip
@@ -185,5 +283,13 @@ def _bucket_name(d: Work, start: int, end: int, col: str) -> tuple[str, int, int
         if name.lower() not in ("a", "the", "new", "with", "and"):
             return name, start - (len(d.prompt[max(0, start - 60) : start]) - before.start()), end
     name, s, e = name_around(d, start, end)
+    if name and s < start and _BY_BEFORE.search(d.prompt, max(0, s - 40), s):
+        name, s = None, start  # "label every visit by length: ...": what the rows are labelled by, not a name
+    elif name and s < start and d.catalog.has_table(name) or name and any(
+            h.score >= 0.85 for h in d.linker.tables(name)[:1]):
+        name, s = None, start  # "visits: 'a' -> 'x', ...": the rows' table heads the list, it names no column
     return name or f"{col.split('.')[-1]}_bucket", s, e
+
+
+_BY_BEFORE = re.compile(r"\b(?:by|on|according\s+to|based\s+on)\s+(?:its\s+|their\s+|the\s+)?$", re.I)
 

@@ -34,7 +34,7 @@ from datamorph.planner.recognizers.outputs import (
 )
 from datamorph.planner.refs import names_read, owner_table, split_column
 from datamorph.planner.text import Token
-from datamorph.spec import Condition, DerivedColumn, OutputColumn, WindowColumn
+from datamorph.spec import Condition, DerivedColumn, Filter, OutputColumn, WindowColumn
 
 _ALL = re.compile(
     r"\b(?:keep\s+|with\s+|return\s+|show\s+)?(?:all|every)\s+(?:of\s+)?(?:the\s+)?(?P<table>[A-Za-z_]\w*\s+)?"
@@ -421,5 +421,10 @@ def _keep_qualified_windows(d: Work) -> None:
     names = {(c.name or c.column or "").lower() for c in d.columns}
     for w in d.windows:
         tested = w.name.lower() in names_read(d.qualify)
-        if tested and w.name.lower() not in names:
+        shown = next((c.name for c in d.columns if c.name and (c.column or "").lower() == w.name.lower()), None)
+        if tested and shown and w.name.lower() not in names:  # listed under a new name: test it by that name
+            qualify = [q.model_copy(update={"column": shown}) if isinstance(q, Filter) and q.column == w.name else q
+                       for q in d.qualify]  # fmt: skip
+            d.attach(Edit.set("qualify", qualify))
+        elif tested and w.name.lower() not in names:
             d.columns.append(OutputColumn(column=w.name))

@@ -158,12 +158,15 @@ _FILLV = r"(?:'[^']*'|-?\d[\d,]*(?:\.\d+)?|zero|one|two|three|four|five|ten)"
 _FILL = re.compile(
     r"\b(?:(?:but|and|also)\s+)?(?:where|when|if|wherever|whenever)\s+(?:the\s+|their\s+|its\s+|a\s+|an\s+)?(?P<col>[\w' ]{1,30}?)"
     r"\s+(?:is|are)\s+(?:missing|null|empty|blank|unknown|not\s+set|absent)\s*,?\s*(?:put|use|show|write|fill\s+in|"
-    rf"set\s+it\s+to|make\s+it|display|return|report)\s+(?P<val>{_FILLV})(?:\s+(?:instead|in\s+its\s+place|there))?"
+    rf"set\s+it\s+to|make\s+it|display|return|report)\s+(?P<val>{_FILLV})(?:\s+(?:instead(?:\s+of\s+leaving\s+it\s+(?:blank|empty|null|missing))?|in\s+its\s+place|there))?"
     rf"|\b(?:(?:but|and|also)\s+)?(?:put|use|show|write|display|return)\s+(?P<val5>{_FILLV})\s+(?:instead\s+)?"
     r"(?:where|when|if|wherever|whenever|for)\s+(?:the\s+|their\s+|its\s+|a\s+|an\s+)?(?P<col5>[\w' ]{1,30}?)\s+"
     r"(?:is|are)\s+(?:missing|null|empty|blank|unknown|not\s+set|absent)"
     r"|\b(?:(?:but|and|also)\s+)?(?:replace|fill(?:\s+in)?)\s+(?:the\s+)?(?:missing|null|empty|blank)\s+(?P<col2>[\w' ]{1,30}?)\s+"
     r"(?:values?\s+)?(?:with|by|as)\s+(?P<val2>'[^']*'|-?[\d,.]+)"
+    r"|\b(?:(?:but|and|also)\s+)?(?:where|when|if|wherever|whenever)\s+no\s+(?P<col6>[\w' ]{1,30}?)\s+(?:was|is|were|are|has\s+been|have\s+been)\s+"
+    r"(?:recorded|given|set|entered|filled\s+in|known|provided)\s*,?\s*(?:put|use|show|write|display|return|report)\s+"
+    rf"(?P<val6>{_FILLV})(?:\s+(?:instead(?:\s+of\s+leaving\s+it\s+(?:blank|empty|null|missing))?|in\s+its\s+place|there))?"
     r"|\btreat\s+(?:missing|null|empty)\s+(?P<col3>[\w' ]{1,30}?)\s+as\s+(?P<val3>'[^']*'|-?[\d,.]+)"
     r"|\b(?P<col4>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*){0,3}?)\s+(?:defaulting|defaulted|default)\s+to\s+"
     r"(?P<val4>'[^']*'|-?[\d,.]+|zero|one|two|three|four|five|ten)"
@@ -202,8 +205,8 @@ def fills(v: View) -> list[Claim]:
     for m in _FILL.finditer(d.prompt):
         if not d.free(m.start() if not m.group("col4") else m.end("col4"), m.end()):
             continue
-        group = next(g for g in ("col", "col2", "col3", "col4", "col5") if m.group(g))
-        raw = next(m.group(g) for g in ("val", "val2", "val3", "val4", "val5") if m.group(g)).rstrip(".,")
+        group = next(g for g in ("col", "col2", "col3", "col4", "col5", "col6") if m.group(g))
+        raw = next(m.group(g) for g in ("val", "val2", "val3", "val4", "val5", "val6") if m.group(g)).rstrip(".,")
         start = m.start()
         col: str | None
         if group == "col4":  # "employees with rating defaulting to 0": the column is the shortest ending
@@ -282,6 +285,9 @@ def arithmetic(v: View) -> list[Claim]:
             continue
         if _AGG_LEAD.search(d.prompt[max(0, s - 30) : s]):
             continue  # "sum of quantity times unit price": an aggregate of the expression (aggregates)
+        days = _IN_DAYS.match(d.prompt, e)
+        if days and _date_difference(d, sql):
+            e = days.end()  # "shipped_on minus ordered_on in days": a date minus a date counts days already
         name, start, end = name_around(d, s, e)
         dash = re.search(r"\s-\s", d.prompt[s:e])
         if dash and name is None and _LIST_AFTER.match(d.prompt[s + dash.end() :]):
@@ -289,3 +295,13 @@ def arithmetic(v: View) -> list[Claim]:
         add(d, name or snake("_".join(names)), sql, start, end)
     return d.claims()
 
+
+_IN_DAYS = re.compile(r"\s*,?\s*(?:in|as\s+a\s+number\s+of|as)\s+days\b", re.I)
+
+
+def _date_difference(d: Work, sql: str) -> bool:
+    """``a.x - b.y`` where both are DATE columns (their difference is a whole number of days)."""
+    parts = sql.split(" - ")
+    if len(parts) != 2 or not all(re.fullmatch(r"[A-Za-z_][\w.]*\.[A-Za-z_]\w*", p) for p in parts):
+        return False
+    return all(d.catalog.has_table(p.rsplit(".", 1)[0]) and family(d, p) == "date" for p in parts)

@@ -203,6 +203,8 @@ def defined_name(d: Scope | View, phrase: str) -> str | None:
     for n in names:
         if n.lower() == key:
             return n
+    if re.fullmatch(r"[A-Za-z_]\w*", phrase.strip()) and is_column(d, phrase.strip()):
+        return None  # "shipped_on" written out is that column, not the new "shipped_late" that shares a word
     words = set(key.split("_")) - _FILLER
     for n in names:  # "the order count" ~ order_count, "count of orders" ~ order_count
         parts = set(n.lower().split("_"))

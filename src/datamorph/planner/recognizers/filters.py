@@ -431,8 +431,17 @@ def _null_tests(w: Play, spans: list[_Mention]) -> None:
         if before.group("pos") and _followed_by_condition(w, s.end):
             continue
         op = "is_not_null" if before.group("pos") else "is_null"
-        cond = Filter(column=column, operator=op, provenance=d.prompt[before.start() : s.end])
-        w.take_free(before.start(), s.end, Edit.add("filters", cond), why="a NULL test")
+        end = s.end
+        kind = _KIND_NOUN.match(d.prompt, end)  # "has a shipped_on date": the column's kind said after it
+        if kind and kind.group(1).lower() in _KIND_NOUNS.get(d.catalog.table(s.m.table).column(s.m.column).family, ()):
+            end = kind.end()
+        cond = Filter(column=column, operator=op, provenance=d.prompt[before.start() : end])
+        w.take_free(before.start(), end, Edit.add("filters", cond), why="a NULL test")
+
+
+_KIND_NOUN = re.compile(r"\s+(date|day|time|timestamp|value|number|amount|text)\b", re.I)
+_KIND_NOUNS = {"date": ("date", "day"), "timestamp": ("date", "time", "timestamp"), "integer": ("value", "number"),
+               "decimal": ("value", "number", "amount"), "float": ("value", "number", "amount"), "text": ("value", "text")}  # fmt: skip
 
 
 def _related_null_tests(w: Play, spans: list[_Mention]) -> None:

@@ -54,7 +54,8 @@ _ITEM_RENAME = re.compile(
     r"^(?P<src>.+?)\s*(?:\brenamed(?:\s+(?:to|as))?\b|\b(?:stays?|remains?|kept\s+as)\b|->|=>|\bas\b|\bcalled\b|\bnamed\b"
     r"|\(\s*(?:call\s+it|as|named)\b)"
     r"\s*(?P<dst>[A-Za-z_]\w*)\s*\)?$"
-    r"|^(?P<dst2>[A-Za-z_]\w*)\s*=\s*(?P<src2>.+)$",
+    r"|^(?P<dst2>[A-Za-z_]\w*)\s*=\s*(?P<src2>.+)$"
+    r"|^(?P<src3>.+?)\s*\(\s*(?P<dst3>[A-Za-z_]+_\w+)\s*\)$",  # "the number of returns (return_count)"
     re.I,
 )
 _POSSESSIVE = r"(?:their|its|his|her)\b"
@@ -141,10 +142,20 @@ def item_ref(d: Work, phrase: str) -> str | None:
     named = d.linker.tables(p)
     if named and (named[0].score >= hits[0].score or phrase_tokens(p)[-1:] in [(w,) for w in ROW_NOUNS]):
         return None  # "orders", "every customer": a table, not a column
+    if new_name(d, p) and not _words_of(p) <= _words_of(hits[0].column) | _words_of(hits[0].table) | _LINKS:
+        return None  # "rank_in_region" is a new name that contains a column's word, not the column region
     d.use_table(hits[0].table)
     col = f"{hits[0].table}.{hits[0].column}"
     shadow = hits[0].column.lower()
     return shadow if shadow in {x.name.lower() for x in d.derived} else col
+
+
+_LINKS = frozenset({"of", "the", "in", "per", "by", "for", "a", "an"})
+
+
+def _words_of(name: str) -> set[str]:
+    """The words of a snake_case name, singular ("unit_prices" → {"unit", "price"})."""
+    return {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in re.split(r"[_\s]+", name.lower()) if w}
 
 
 def _starts(d: Work) -> Iterator[tuple[int, int, bool, re.Match[str] | None]]:
@@ -263,6 +274,7 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
     if len(pieces) > _MAX_ITEMS:
         return [], start  # no output list is that long: (repetitive text) not a list, and reading it is quadratic
     renamer = unnamed_computed(d)
+    by_kind = {} if renamer else _bind_by_kind(d, [_MASKED_NOTE.sub("", r).strip() for r, _, _ in pieces])
     reused = 0  # items whose words the recognizer that defined them had taken
     keyed = 0  # table words read as that table's key
     done = 0  # pieces read (the rest must be others' words, for a whole sentence)
@@ -287,6 +299,8 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
         if col is None and renamer and (whole or i > 0) and (new_name(d, piece) or _last_word_name(d, piece, i, pieces)):
             col = OutputColumn(column=renamer, name=piece.strip(), provenance=piece.strip())
             renamer = None  # "account_type and closed_ratio": the one new name is the one unnamed measure's
+        if col is None and piece.strip() in by_kind:  # "visit_count, visit_rank": each new name to its kind
+            col = OutputColumn(column=by_kind[piece.strip()], name=piece.strip(), provenance=piece.strip())
         if col is None and i + 1 < len(pieces):  # "first and last name": the head noun is shared
             head = _MASKED_NOTE.sub("", pieces[i + 1][0]).strip().split()
             named = d.linker.tables(piece.strip())
@@ -316,6 +330,7 @@ _MAX_ITEMS = 200  # pieces of one output list
 _MAX_LIST_CHARS = 1000  # characters of one output list
 _NOTE = re.compile(r"\(([^()]*)\)")
 _RENAME_NOTE = re.compile(r"^\(\s*(?:call\s+it|as|named|renamed?)\b", re.I)
+_NAME_NOTE = re.compile(r"\(\s*[A-Za-z_]+_\w+\s*\)")
 _MASKED_NOTE = re.compile(r"\s*\(\x01*\)")
 #: Words that make a note in parentheses an instruction rather than a description of its item.
 _INSTRUCTION = frozenset("""
@@ -344,8 +359,8 @@ def _mask_notes(d: Work, offset: int, text: str) -> str:
     whose untaken words include an instruction or a quoted value, stays as written."""
 
     def blank(m: re.Match[str]) -> str:
-        if _RENAME_NOTE.match(m.group()):
-            return m.group()
+        if _RENAME_NOTE.match(m.group()) or _NAME_NOTE.fullmatch(m.group()) and new_name(d, m.group()[1:-1]):
+            return m.group()  # "(call it x)", "(return_count)": the item's name
         a, b = offset + m.start(), offset + m.end()
         loose = [t for t in d.tokens.within(a, b) if not d.held(t)]
         if any(t.kind == "quoted" or t.low in _INSTRUCTION for t in loose):
@@ -408,15 +423,69 @@ def _last_word_name(d: Work, piece: str, i: int, pieces: list[tuple[str, int, in
 def _names_defined(d: Work, piece: str) -> bool:
     """The piece names a measure, derived column or window of the draft ("order_count", "the transaction count")."""
     m = _ITEM_RENAME.match(piece.strip())
-    src = clean_phrase((m.group("src") or m.group("src2")) if m else piece)
+    src = clean_phrase((m.group("src") or m.group("src2") or m.group("src3")) if m else piece)
     if not src:
         return False
+    dst = ((m.group("dst") or m.group("dst2") or m.group("dst3")) if m else "").lower()
+    if m is not None and m.group("dst3") and defined_name(d, src):
+        return True  # "the number of returns (return_count)": the measure those words defined, named
     defined: list[DerivedColumn | Aggregation | WindowColumn] = [*d.derived, *d.aggregations, *d.windows]
     for el in defined:
         name = el.alias if isinstance(el, Aggregation) else el.name
         if snake(src) == name.lower() or clean_phrase(el.provenance or "").lower() == src.lower():
             return True
+        if dst == name.lower() and (clean_phrase(piece).lower() in clean_phrase(el.provenance or "").lower()
+                                    or m is not None and m.group("dst3")):
+            return True  # "the head count as staff_size", "the head count (staff_size)": the value of that name
     return False
+
+
+#: Words of a new name that say which kind of computed value it names.
+_KIND_WORDS = {
+    "rank": {"rank", "ranking", "position", "pos", "place", "seq", "sequence", "ordinal"},
+    "running": {"running", "cumulative", "cum"},
+    "lag": {"previous", "prev", "prior", "lag", "before"},
+    "lead": {"next", "lead", "following"},
+    "count": {"count", "cnt", "num", "n", "qty"},
+    "sum": {"total", "sum"},
+    "avg": {"avg", "average", "mean"},
+    "min": {"min", "minimum", "lowest", "smallest"},
+    "max": {"max", "maximum", "highest", "largest"},
+}  # fmt: skip
+
+
+def _kind(el: Aggregation | DerivedColumn | WindowColumn) -> str:
+    if isinstance(el, Aggregation):
+        return {"count_distinct": "count"}.get(el.function, el.function)
+    if isinstance(el, WindowColumn):
+        if el.frame == "running":
+            return "running"
+        return {"dense_rank": "rank", "row_number": "rank"}.get(el.function, el.function)
+    return "derived"
+
+
+def _bind_by_kind(d: Work, pieces: list[str]) -> dict[str, str]:
+    """New names of a list ↔ the computed values the request did not name, when there are several of each:
+    a name whose words say a kind ("visit_rank", "order_count", "prev_plan") takes the one unnamed value of
+    that kind; then one name left takes the one value left. Any doubt binds nothing (the list then fails)."""
+    computed: list[Aggregation | DerivedColumn | WindowColumn] = [*d.aggregations, *d.derived, *d.windows]
+    names = [el.alias if isinstance(el, Aggregation) else el.name for el in computed]
+    unwritten = set(_unwritten(d.prompt, tuple(names)))
+    pool = {n: _kind(el) for n, el in zip(names, computed, strict=True) if n in unwritten}
+    fresh = [p for p in pieces if new_name(d, p)]
+    if len(pool) < 2 or len(fresh) != len(pool):
+        return {}
+    out: dict[str, str] = {}
+    for p in fresh:
+        kinds = {k for k, words in _KIND_WORDS.items() if words & set(p.lower().split("_"))}
+        hits = [n for n, k in pool.items() if k in kinds and n not in out.values()]
+        if len(kinds) == 1 and len(hits) == 1:
+            out[p] = hits[0]
+    left = [p for p in fresh if p not in out]
+    rest = [n for n in pool if n not in out.values()]
+    if len(left) == 1 and len(rest) == 1:
+        out[left[0]] = rest[0]
+    return out if len(out) == len(fresh) else {}
 
 
 def unnamed_computed(d: Work) -> str | None:
@@ -449,7 +518,8 @@ def _parse_item(d: Work, piece: str) -> OutputColumn | None:
     m = _ITEM_RENAME.match(piece)
     src, name = (piece, None)
     if m:
-        src, name = (m.group("src") or m.group("src2")), (m.group("dst") or m.group("dst2"))
+        src = m.group("src") or m.group("src2") or m.group("src3")
+        name = m.group("dst") or m.group("dst2") or m.group("dst3")
     ref = item_ref(d, src)
     if ref is None:
         return None
@@ -457,10 +527,21 @@ def _parse_item(d: Work, piece: str) -> OutputColumn | None:
         name = None
     if not name and "." not in ref and new_name(d, src) and src.strip().lower() != ref.lower():
         name = src.strip()  # "price_rank" for the rank the request computes (unit_price_rank): the name written
+    elif not name and "." not in ref and _plain_new_word(d, src, ref):
+        name = src.strip()  # "tier" for "map plan_code onto a price tier: ...": the noun the request gave it
     written = src.strip()
     if not name and "." in ref and "_" in written and IDENT.fullmatch(written) and not spelt_as(written, ref.split(".")[-1]):
         name = written  # "doctor_last_name" for doctors.last_name: the column under the name written (not a typo of it)
     return OutputColumn(column=ref, name=name, provenance=piece)
+
+
+def _plain_new_word(d: Work, src: str, ref: str) -> bool:
+    """``src`` is one plain word, no column of the tables in play, and not a part of the computed name ``ref``
+    (which it names through the words that defined it): the name the list gives that value."""
+    w = src.strip()
+    return (bool(re.fullmatch(r"[A-Za-z]+", w)) and w.lower() not in STOPWORDS
+            and w.lower() not in ref.lower().split("_")
+            and not any(d.catalog.table(t).has_column(w) for t in in_play(d)))  # fmt: skip
 
 
 def _heading(d: Work, list_start: int) -> None:

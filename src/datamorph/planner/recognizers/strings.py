@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 
 from datamorph.planner.claims import Claim, View
-from datamorph.planner.recognizers.derivekit import Work, add, column_phrase, family, name_around
+from datamorph.planner.matches import ColumnMatch
+from datamorph.planner.recognizers.derivekit import Work, add, column_phrase, family, in_play, name_around
 from datamorph.planner.text import tokenize
 
 _DET = r"(?:(?:the|each|every|their|its|his|her|all)\s+)?"
@@ -135,3 +136,160 @@ def _add(d: Work, fn: tuple[str, str], col: str, start: int, end: int) -> None:
     name, nstart, nend = name_around(d, start, end)
     name = name or f"{col.split('.')[-1]}_{suffix}"
     add(d, name, template.format(c=col), min(start, nstart), max(end, nend))
+
+
+# -- the part of a text before or after a separator ----------------------------------------------
+
+_SEPS = {"dash": "-", "hyphen": "-", "underscore": "_", "slash": "/", "dot": ".", "period": ".", "colon": ":",
+         "comma": ",", "space": " ", "at": "@", "at sign": "@", "at-sign": "@", "pipe": "|", "semicolon": ";"}  # fmt: skip
+_PART = re.compile(
+    r"\b(?:the\s+)?(?P<what>part|portion|text|letters|characters|chars|digits|numbers?|bit|piece|code|word)\s+"
+    r"(?P<side>before|after|following|preceding)\s+(?:the\s+)?(?:first\s+)?"
+    r"(?P<sep>'[^'\s]{1,3}'|\"[^\"\s]{1,3}\"|[@/|:_-](?=\s|[,;.)]|$)|dash|hyphen|underscore|slash|dot|period|colon|comma|"
+    r"space|at[\s-]sign|pipe|semicolon|@)"
+    r"(?:\s+(?:of|in)\s+(?:the\s+)?(?P<c>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?))?",
+    re.I,
+)
+_MODIFIER = re.compile(
+    r"\s*,?\s*(?:and\s+|then\s+)?(?:(?P<lower>lower[\s-]?cased?|in\s+lower\s+case|lowercased|lowercase)"
+    r"|(?P<upper>upper[\s-]?cased?|in\s+upper\s+case|uppercased|uppercase|in\s+capitals)"
+    r"|(?P<trim>trimmed|stripped|with\s+(?:the\s+)?spaces\s+(?:trimmed|removed))"
+    r"|(?P<int>as\s+(?:an?\s+)?(?:integer|int|whole\s+number|number)))\b",
+    re.I,
+)
+_NAME_PAREN = re.compile(r"(?<!\w)(?P<n>[A-Za-z_]\w*+)\s*\(\s*$")
+_EXAMPLE_CLOSE = re.compile(r"\s*,?\s*(?:e\.\s?g\.|eg\.?|for\s+example|for\s+instance|like|such\s+as|say)\s*,?\s*"
+                            r"(?:'[^']{0,40}'|\"[^\"]{0,40}\"|[\w.@-]{1,40})\s*\)|\s*\)", re.I)  # fmt: skip
+
+
+def parts(v: View) -> list[Claim]:
+    """"the part after the @ of email, lower-cased", "branch_city (the letters before the dash)", "the digits
+    after the dash as an integer": ``split_part`` of a text column, then the functions said after it."""
+    d = Work(v)
+    for m in _PART.finditer(d.prompt):
+        if not d.free(m.start(), m.end("sep")):
+            continue
+        sep_raw = m.group("sep")
+        sep = sep_raw[1:-1] if sep_raw[0] in "'\"" else _SEPS.get(re.sub(r"[\s-]+", " ", sep_raw.lower()), sep_raw)
+        col, col_span = _part_column(d, m)
+        if col is None:
+            continue
+        side = m.group("side").lower()
+        sql = f"split_part({col}, '{sep.replace(chr(39), chr(39) * 2)}', {1 if side in ('before', 'preceding') else 2})"
+        end = m.end()
+        while (x := _MODIFIER.match(d.prompt, end)) is not None:
+            if x.group("lower"):
+                sql = f"lower({sql})"
+            elif x.group("upper"):
+                sql = f"upper({sql})"
+            elif x.group("trim"):
+                sql = f"trim({sql})"
+            else:
+                sql = f"CAST({sql} AS INTEGER)"
+            end = x.end()
+        start, spans = m.start(), [] if col_span is None else [col_span]
+        before = _NAME_PAREN.search(d.prompt, max(0, start - 40), start)
+        close = _EXAMPLE_CLOSE.match(d.prompt, end)
+        if before and close and not any(d.catalog.table(t).has_column(before.group("n")) for t in in_play(d)):
+            name, start, end = before.group("n"), before.start(), close.end()  # "city_code (the letters before ...)"
+        else:
+            found, nstart, nend = name_around(d, start, end)
+            if found and not (col_span and col_span[0] <= nstart < col_span[1]):  # (not "email:" of the column)
+                name, start, end = found, nstart, nend
+            else:
+                name = f"{col.rsplit('.', 1)[-1]}_{'prefix' if side in ('before', 'preceding') else 'suffix'}"
+        split = _SPLIT_LEAD.search(d.prompt, max(0, start - 60), start)
+        if split and d.free(split.start(), start):  # "split it into city_code (...) and ..."
+            d.take(((split.start(), start),), why="the parts a column is split into")
+        add(d, name, sql, start, end)
+        for a, b in spans:
+            lead = _LEAD.search(d.prompt, max(0, a - 80), a)
+            a = lead.start() if lead and d.free(lead.start(), a) else a
+            like = _LOOKS_LIKE.match(d.prompt, b)
+            b = like.end() if like and d.free(b, like.end()) else b  # its format shown by an example
+            if d.free(a, b):
+                d.take(((a, b),), why=f"the column {name} is computed from")
+        stays = _NULL_STAYS.search(d.prompt, end)
+        if stays and d.free(stays.start(), stays.end()) and _text_column(d, stays.group("c")) == col:
+            d.take(((stays.start(), stays.end()),), why="a missing value gives no part (NULL), as said")
+    return d.claims()
+
+
+# "pull the domain out of each member's contact email: ...": what the part is, said before its column
+_LEAD = re.compile(r"\b(?:pull|take|get|extract|grab|cut)\s+(?:out\s+)?(?:the\s+)?[A-Za-z]+(?:\s+[A-Za-z]+)?\s+"
+                   r"(?:out\s+of|from|off)\s+(?:(?:each|every|the|all)\s+)?(?:[A-Za-z_]+'s\s+)?(?:the\s+)?$", re.I)  # fmt: skip
+_SPLIT_LEAD = re.compile(r"\b(?:split|divide|break|separate|cut)\s+(?:it|them|(?:the\s+|each\s+)?[A-Za-z_]\w*)\s+"
+                         r"(?:up\s+)?(?:into|in)\s+(?:two\s+|2\s+)?(?:parts\s*:?\s*)?$", re.I)  # fmt: skip
+_LOOKS_LIKE = re.compile(r"\s+(?:looks|look|is\s+formatted|is\s+written|reads)\s+like\s+(?:'[^']{1,40}'|\"[^\"]{1,40}\")")
+# "members without a contact email get NULL": what the part is for them, not a filter
+_NULL_STAYS = re.compile(r"\b[A-Za-z_]+\s+(?:without|with\s+no)\s+(?:an?\s+)?(?P<c>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s+"
+                         r"(?:get|gets|have|has|show|stay|remain|are|is)\s+(?:a\s+)?(?:NULL|empty|blank|nothing)\b",
+                         re.I)  # fmt: skip
+
+
+def _part_column(d: Work, m: re.Match[str]) -> tuple[str | None, tuple[int, int] | None]:
+    """The text column whose part is taken: named after the phrase ("... of email"), else the one text
+    column the request names before it in the same or the previous sentence ("billing email: the part
+    after the @"; "code looks like 'AB-1'. Split it: the letters before the dash"); None when several are."""
+    if m.group("c"):
+        col = _text_column(d, m.group("c"))
+        return (col, None) if col else (None, None)
+    lo = max(0, m.start() - 200)
+    cut = [x.end() for x in re.finditer(r"(?<!\be\.g)(?<!\bi\.e)[.!?](?:\s|$)", d.prompt[lo : m.start()])]
+    if len(cut) >= 2:
+        lo += cut[-2]
+    found = [x for x in d.mentions if isinstance(x, ColumnMatch) and lo <= x.start and x.end <= m.start()
+             and family(d, f"{x.table}.{x.column}") == "text"]  # fmt: skip
+    if not found or len({(x.table, x.column) for x in found}) > 1:
+        return None, None  # no text column named, or several: which one's part is not said
+    x = found[-1]
+    d.use_table(x.table)
+    return f"{x.table}.{x.column}", (x.start, x.end)
+
+
+# -- text pieces put one after the other -------------------------------------------------------------
+
+_N_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def _piece(k: int) -> str:
+    return (rf"(?<!\w)(?:the\s+)?(?:(?P<side{k}>first|last|initial|final)\s+(?:(?P<n{k}>\d+|two|three|four|five)\s+)?"
+            rf"(?:letters?|characters?|chars?|digits?)\s+(?:of|in|from)\s+(?:the\s+|their\s+|its\s+)?)?"
+            rf"(?P<c{k}>[A-Za-z_]\w*+)")  # fmt: skip
+
+
+_JOINED = re.compile(
+    _piece(1) + r"\s*,?\s+(?:followed\s+by|and\s+then|then|joined\s+(?:to|with)|glued\s+to)\s+" + _piece(2)
+    + r"(?:\s*,?\s*(?:both\s+|all\s+|each\s+)?(?:in\s+)?(?:(?P<upper>upper[\s-]?case[d]?|uppercased|capitals|caps)"
+    r"|(?P<lower>lower[\s-]?case[d]?|lowercased)))?"
+    r"(?P<ex>\s*\(\s*(?:e\.\s?g\.\s*,?\s*|for\s+example\s*,?\s*)?[^()]{1,40}?(?:->|=>|\u2192|gives|becomes)\s*"
+    r"(?:'[^']{0,20}'|\"[^\"]{0,20}\")\s*\))?",
+    re.I,
+)
+
+
+def joined(v: View) -> list[Claim]:
+    """"the first letter of first_name followed by the first letter of last_name, both upper-case": the
+    pieces concatenated (``||``), the case said after them applied to each."""
+    d = Work(v)
+    for m in _JOINED.finditer(d.prompt):
+        if not d.free(m.start(), m.end()):
+            continue
+        parts = []
+        for k in (1, 2):
+            col = _text_column(d, m.group(f"c{k}"))
+            if col is None:
+                break
+            side, raw = m.group(f"side{k}"), (m.group(f"n{k}") or "1").lower()
+            n = _N_WORDS.get(raw) or int(raw)
+            sql = col if side is None else f"{'left' if side.lower() in ('first', 'initial') else 'right'}({col}, {n})"
+            if m.group("upper"):
+                sql = f"upper({sql})"
+            elif m.group("lower"):
+                sql = f"lower({sql})"
+            parts.append(sql)
+        if len(parts) != 2 or not (m.group("side1") or m.group("side2")):
+            continue  # two whole columns one after the other: a concatenation with a separator (derived)
+        name, start, end = name_around(d, m.start(), m.end())
+        add(d, name or f"{m.group('c1')}_{m.group('c2')}", " || ".join(parts), start, end)
+    return d.claims()

@@ -21,6 +21,7 @@ _TARGET = re.compile(
     r"[`'\"]?(?P<name>[A-Za-z_][A-Za-z0-9_]*)[`'\"]?",
     re.IGNORECASE,
 )
+_SPLIT_BEFORE = re.compile(r"\b(?:split|divide|break|separate|cut)(?:\s+[\w']+){0,3}\s*$", re.I)
 #: Words that only lead to a name; never a name themselves.
 _FILLER = frozenset(
     "a an the one each it this that them new output target final separate table tables view dataset "
@@ -35,6 +36,8 @@ def recognize(d: View) -> list[Claim]:
         if name.lower() in _FILLER or is_keyword(name) or not _valid(name):
             continue
         explicit = m.group("lead").lower() != "into" or bool(m.group("filler").strip())
+        if not explicit and _SPLIT_BEFORE.search(d.prompt, max(0, m.start() - 40), m.start()):
+            continue  # "split the code into region_code and ...": new columns, not where the result goes
         if d.catalog.has_table(name):
             if not explicit:
                 continue  # "merge orders into customers": a source, not where the result goes

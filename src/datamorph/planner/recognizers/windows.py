@@ -34,7 +34,7 @@ _NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "s
               "ten": 10, "twenty": 20}  # fmt: skip
 _GROUP = r"(?:within|per|in|for|across)\s+(?:each|every|the\s+same|their|its|a)?\s*"
 _END = (r"(?=\s*(?:[,.;!?(]|$|\b(?:most|highest|lowest|least|cheapest|largest|smallest|biggest|newest|oldest|"
-        r"earliest|latest|descending|ascending|desc|asc|with|so|and|where|called|named|as|then|from|sorted|ordered)\b))")  # fmt: skip
+        r"earliest|latest|descending|ascending|desc|asc|with|using|via|so|and|where|called|named|as|then|from|sorted|ordered)\b))")  # fmt: skip
 _RANK = re.compile(
     r"\b(?P<verb>dense[\s_-]?rank(?:ing|ed)?|rank(?:ing|ed)?|number(?:ing|ed)?)\s+(?:the\s+|all\s+|each\s+|of\s+)?"
     r"(?P<what>[\w ]{0,30}?)\s*\b(?:by|on|according\s+to|based\s+on|in\s+order\s+of)\s+(?:their\s+|its\s+|the\s+)?"
@@ -47,14 +47,19 @@ _RANK_PART_FIRST = re.compile(
     rf"(?P<by>[\w.]+(?:\s+[\w.]+)?){_END}",
     re.I,
 )
-_DESC = re.compile(r"\b(?:most\s+\w+|highest|largest|biggest|top|best|newest|latest|most\s+recent)\s+first\b|"
+_DESC = re.compile(r"\b(?:highest|largest|biggest|most|top|best|newest|latest)\s*=\s*(?:1|one)\b|"
+                   r"\b(?:most\s+\w+|highest|largest|biggest|top|best|newest|latest|most\s+recent)\s+first\b|"
                    r"\bdescending\b|\bdesc\b|\bfrom\s+(?:highest|largest|most)\s+to\s+\w+", re.I)  # fmt: skip
-_ASC = re.compile(r"\b(?:least\s+\w+|lowest|smallest|cheapest|oldest|earliest|fewest)\s+first\b|\bascending\b|"
+_ASC = re.compile(r"\b(?:lowest|smallest|least|fewest|oldest|earliest|first)\s*=\s*(?:1|one)\b|"
+                  r"\b(?:least\s+\w+|lowest|smallest|cheapest|oldest|earliest|fewest)\s+first\b|\bascending\b|"
                   r"\basc\b|\bfrom\s+(?:lowest|smallest|least)\s+to\s+\w+", re.I)  # fmt: skip
 _DENSE = re.compile(r"\b(?:no|without(?:\s+any)?)\s+gaps\b|\bdense(?:ly)?\b|\bconsecutive\s+ranks?\b", re.I)
 _SKIP = re.compile(r"\b(?:ties?\s+)?share\s+(?:a|the)\s+(?:same\s+)?rank(?:\s+and\s+(?:skip|leave\s+gaps)"
                    r"(?:\s+(?:the\s+)?next(?:\s+ones?|\s+ranks?)?)?)?\b|\bties?\s+share\b|"
                    r"\bskip(?:ping)?\s+(?:the\s+)?next(?:\s+ranks?)?\b|\bwith\s+gaps\b", re.I)  # fmt: skip
+# "using DENSE_RANK", "with RANK()", "via row_number": the SQL function named outright
+_FN_NAMED = re.compile(r"\b(?:(?:using|with|via|as|by)\s+(?:an?\s+|the\s+)?(?:sql\s+|standard\s+)?)?"
+                       r"(?P<fn>dense_rank|row_number|rank)(?:\s*\(\s*\))?(?=\W|$)", re.I)
 _ROWNUM = re.compile(r"\bnumber(?:ing|ed)?\b|\brow\s+numbers?\b|\bsequence\s+numbers?\b", re.I)
 _NAME_AFTER = re.compile(r"^\s*,?\s*(?:\(\s*call\s+it\s+(\w+)\s*\)|(?:called|named|as)\s+([A-Za-z_]\w*))", re.I)
 
@@ -100,6 +105,26 @@ def rank(d: View) -> list[Claim]:
                 if rx is _RANK_BARE and _ref_or_none(s, m.group("by")) is None:
                     continue
                 _rank(s, m)
+    return s.done()
+
+
+def sequence(d: View) -> list[Claim]:
+    """"number each patient's visits in time order", "number the loans of every member chronologically":
+    a row number per owner, counting up from the first row (after ``rank``, which reads "number ... by X")."""
+    s = _State.of(d)
+    for m in _SEQ.finditer(d.prompt):
+        if _free_at(s, m.start()):  # (the table words after the verb are explained by sources)
+            _sequence(s, m)
+    return s.done()
+
+
+def previous(d: View) -> list[Claim]:
+    """"the grade of the same student's previous record (ordered by taken_on)", "each reading's value on the
+    meter's next row": lag / lead of a column per owner, in the order the request gives."""
+    s = _State.of(d)
+    for m in _PREV.finditer(d.prompt):
+        if s.free(m.start("dir"), m.end("dir")):
+            _previous(s, m)
     return s.done()
 
 
@@ -338,6 +363,7 @@ def _direction(d: _State, start: int, end: int, ref: str) -> tuple[str, int]:
     for rx, direction in ((_DESC, "desc"), (_ASC, "asc")):
         m = rx.search(window)
         if m:
+            _drop_filters_within(d, start + m.start(), start + m.end())  # "highest = 1" is no filter "= 1"
             d.mark(start + m.start(), start + m.end(), "the direction")
             return direction, start + m.end()
     # ranking reads best-first: largest numbers on top, earliest dates on top
@@ -364,6 +390,10 @@ def _rank(d: _State, m: re.Match[str]) -> None:
         function = "dense_rank"
     else:
         function = "rank"
+    for x in _FN_NAMED.finditer(rest):  # the function written as in SQL (upper-case or snake_case) decides
+        if x.group("fn").isupper() or "_" in x.group("fn"):
+            function = x.group("fn").lower()
+            d.mark(m.end() + x.start(), m.end() + x.end(), "the window function named")
     for rx in (_DENSE, _SKIP, _ROWNUM):
         for x in rx.finditer(rest):
             if not (rx is _ROWNUM and function != "row_number"):
@@ -400,6 +430,146 @@ def _rank(d: _State, m: re.Match[str]) -> None:
         d.mark(dir_end, after, "the name")
     window = WindowColumn(name=name, function=function, partition_by=partition,  # type: ignore[arg-type]
                           order_by=[OrderItem(column=order, direction=direction)],  # type: ignore[arg-type]
+                          provenance=d.prompt[m.start() : end])  # fmt: skip
+    d.add_window(window, m.start(), end)
+
+
+_SEQ = re.compile(
+    r"\bnumber(?:ing)?\s+(?:each|every|the)\s+(?P<part>[A-Za-z_]\w*)'s\s+(?P<what>[A-Za-z_]\w*(?:\s+(?!in\b|by\b|"
+    r"from\b|chronologically\b)[A-Za-z_]\w*)?)"
+    r"|\bnumber(?:ing)?\s+(?:the\s+)?(?P<what2>[A-Za-z_]\w*(?:\s+(?!of\b|for\b)[A-Za-z_]\w*)?)\s+(?:of|for)\s+"
+    r"(?:each|every)\s+(?P<part2>[A-Za-z_]\w*)",
+    re.I,
+)
+_IN_TIME = re.compile(r"\s*,?\s*(?:in\s+(?:time|date|chronological)\s+order|chronologically|"
+                      r"from\s+(?:the\s+)?(?:oldest|earliest|first)\s+to\s+(?:the\s+)?(?:newest|latest|last))", re.I)
+_SEQ_ORDER = re.compile(r"\b(?:order(?:ed)?|sort(?:ed)?)\s+by\s+(?:the\s+)?(?P<o>[A-Za-z_][\w.]*)"
+                        r"(?:\s*,\s*(?:and\s+)?(?:then\s+)?(?:by\s+)?|\s+(?:and\s+)?then\s+(?:by\s+)?)"
+                        r"(?:the\s+)?(?P<o2>[A-Za-z_][\w.]*)|\b(?:order(?:ed)?|sort(?:ed)?)\s+by\s+(?:the\s+)?"
+                        r"(?P<o3>[A-Za-z_][\w.]*)", re.I)  # fmt: skip
+_FIRST_IS_ONE = re.compile(r"\s*,?\s*(?:where|with)\s+(?:1|one)\s+(?:is|being|for)\s+(?:the|their|its|his|her)\s+"
+                           r"(?P<w>first|earliest|oldest|latest|newest|last|most\s+recent)\b(?:\s+[A-Za-z_]\w*)?",
+                           re.I)  # fmt: skip
+_AS_STORED = re.compile(r"\b(?:grouped|partitioned)\s+by\s+(?:its\s+|their\s+|the\s+)?(?P<c>[A-Za-z_]\w*)"
+                        r"(?:\s+as\s+stored)?", re.I)  # fmt: skip
+
+
+_PREV = re.compile(
+    r"(?:\b(?:look\s+up|fetch|get|show|give|find|take)\s+)?\b(?:the\s+)?(?P<col>[A-Za-z_]\w*)\s+(?:of|on|from|in)\s+"
+    r"(?:the\s+|each\s+)?(?:same\s+)?(?P<owner>[A-Za-z_]\w*)'s\s+(?P<dir>previous|prior|preceding|next|following)\s+"
+    r"(?P<noun>[A-Za-z_]\w*)\b",
+    re.I,
+)
+_HAS_PREVIOUS = re.compile(r"\b(?:only\s+)?(?:the\s+)?(?:records?|rows?|entries|ones)\s+(?:that|which)\s+(?:have|has)\s+"
+                           r"(?:a|an)\s+(?P<dir>previous|prior|preceding|next|following)\s+(?:one|record|row|entry)\b",
+                           re.I)  # fmt: skip
+
+
+def _owner_key(d: _State, owner: str, table: str) -> str | None:
+    """The column of ``table`` that holds the key of the table ``owner`` names (a foreign key, or a column
+    with the name of that table's one-column primary key)."""
+    fk = _entity_key(d, owner, table)
+    if fk:
+        return fk
+    named = d.linker.tables(owner)
+    if not named or named[0].table == table:
+        return None
+    pk = d.catalog.table(named[0].table).primary_key
+    info = d.catalog.table(table)
+    return f"{info.name}.{info.column(pk[0]).name}" if len(pk) == 1 and info.has_column(pk[0]) else None
+
+
+def _previous(d: _State, m: re.Match[str]) -> None:
+    col_words = m.group("col")
+    if col_words.lower() in _NO_COLUMN:
+        return
+    hits = [h for h in d.linker.columns(col_words, _in_play(d) or None) if h.score >= 0.85]
+    noun = m.group("noun").lower()
+    if noun not in ("record", "row", "entry", "one", "line"):  # "the meter's previous reading": the rows' table
+        named = d.linker.tables(noun)
+        hits = [h for h in hits if named and named[0].score >= 0.85 and h.table == named[0].table]
+    keyed = [h for h in hits if _owner_key(d, m.group("owner"), h.table)]  # the rows that hold the owner's key
+    if not keyed:
+        return
+    rows = keyed[0].table
+    hits = keyed
+    column = f"{rows}.{hits[0].column}"
+    stop = _sentence_end(d, m.end())
+    later = next((x for x in _SEQ_ORDER.finditer(d.prompt, m.end()) if d.free(x.start(), x.end())), None)
+    if later is None or later.start() >= stop + 2:
+        raise PlanError(f"'{m.group(0).strip()}': previous in which order?",
+                        hint="say e.g. 'ordered by started_on, then id'")  # fmt: skip
+    d.use(rows)
+    partition = [_owner_key(d, m.group("owner"), rows) or ""]
+    _drop_unreferenced(d, m.group("owner"), keep=rows)
+    order = [OrderItem(column=_ref(d, later.group(g)), direction="asc") for g in ("o", "o2", "o3") if later.group(g)]
+    d.mark(later.start(), later.end(), "the order")
+    _drop_unreferenced(d, "order")
+    for x in _AS_STORED.finditer(d.prompt, m.end()):
+        if d.free(x.start(), x.end()) and _ref(d, x.group("c")) == partition[0]:
+            d.mark(x.start(), x.end(), "the partition, restated")
+    function = "lag" if m.group("dir").lower() in ("previous", "prior", "preceding") else "lead"
+    name, end = _name(d, m.end(), f"{'previous' if function == 'lag' else 'next'}_{hits[0].column}")
+    window = WindowColumn(name=name, function=function, column=column, partition_by=partition, order_by=order,  # type: ignore[arg-type]
+                          provenance=d.prompt[m.start() : end])  # fmt: skip
+    more: list[Edit] = []
+    has = _HAS_PREVIOUS.search(d.prompt, end)
+    info = d.catalog.table(rows)
+    never_null = not info.column(hits[0].column).nullable or list(info.primary_key) == [hits[0].column]
+    if has and d.free(has.start(), has.end()) and never_null and (
+            has.group("dir").lower() in ("next", "following")) == (function == "lead"):
+        # "only rows that have a previous one": the value looked up is there (it is never NULL in a row that
+        # exists; for a column that may be NULL the two differ, and the words stay unread)
+        more.append(Edit.add("qualify", Filter(column=name, operator="is_not_null", provenance=has.group(0))))
+        d.mark(has.start(), has.end(), "rows that have one")
+    d.add_window(window, m.start(), end, *more)
+
+
+def _sequence(d: _State, m: re.Match[str]) -> None:
+    what = m.group("what") or m.group("what2")
+    named = d.linker.tables(what)
+    if not named or named[0].score < 0.85:
+        return
+    rows = named[0].table
+    end = m.end()
+    order: list[OrderItem] = []
+    timed = _IN_TIME.match(d.prompt, end)
+    if timed:
+        end = timed.end()
+    stop = _sentence_end(d, end)
+    later = next((x for x in _SEQ_ORDER.finditer(d.prompt, end) if d.free(x.start(), x.end())), None)
+    if not timed and (later is None or later.start() >= stop):
+        return  # numbered in which order? (read by "rank" when it says "by X")
+    saved = (d.base, list(d.tables), len(d.edits))
+    d.use(rows)
+    partition = [_ref(d, m.group("part") or m.group("part2"), key=True, keep=rows)]
+    if partition[0].rsplit(".", 1)[0].lower() != rows.lower():
+        d.base, d.tables = saved[0], saved[1]  # the numbered rows hold no key of the owner: not read here
+        del d.edits[saved[2] :]
+        return
+    if later is not None and (later.start() < stop or timed):
+        for g in ("o", "o2", "o3"):
+            if later.group(g):
+                order.append(OrderItem(column=_ref(d, later.group(g)), direction="asc"))
+        d.mark(later.start(), later.end(), "the order")
+        _drop_unreferenced(d, "order")  # "order by" names no orders table
+    elif timed:
+        from datamorph.planner.recognizers.dates import main_date_column
+
+        col = main_date_column(d.catalog.table(rows), timed.group(0))
+        if col is None:
+            return
+        order = [OrderItem(column=f"{d.catalog.table(rows).name}.{col}", direction="asc")]
+    first = _FIRST_IS_ONE.search(d.prompt, end)
+    if first and d.free(first.start(), first.end()):
+        if first.group("w").lower() not in ("first", "earliest", "oldest"):
+            order = [o.model_copy(update={"direction": "desc"}) for o in order]
+        d.mark(first.start(), first.end(), "which row is number 1")
+    for x in _AS_STORED.finditer(d.prompt, end):
+        if d.free(x.start(), x.end()) and _ref(d, x.group("c")) == partition[0]:
+            d.mark(x.start(), x.end(), "the partition, restated")
+    name, end = _name(d, end, "row_number")
+    window = WindowColumn(name=name, function="row_number", partition_by=partition, order_by=order,
                           provenance=d.prompt[m.start() : end])  # fmt: skip
     d.add_window(window, m.start(), end)
 
@@ -567,6 +737,22 @@ def _drop_sign_filters(s: _State, start: int, end: int) -> None:
         s.released.update(t.start for t in freed)
         if freed:
             s.claims.append(edit_only(Edit.release(*((t.start, t.end) for t in freed)), why="signs, not filters"))
+
+
+def _drop_filters_within(s: _State, start: int, end: int) -> None:
+    """Filters read from words inside [start, end) ("= 1" of "highest = 1"), which say a rank's direction:
+    they go, and their words are released."""
+    text = s.prompt[start:end].lower()
+    keep = [f for f in s.filters if not (isinstance(f, Filter) and (f.provenance or "").strip()
+                                         and (f.provenance or "").strip().lower() in text)]  # fmt: skip
+    if len(keep) == len(s.filters):
+        return
+    s.filters = keep
+    s.edits.append(Edit.set("filters", keep))
+    freed = [t for t in s.tokens.within(start, end) if t.used]
+    s.released.update(t.start for t in freed)
+    if freed:
+        s.claims.append(edit_only(Edit.release(*((t.start, t.end) for t in freed)), why="a direction, not a filter"))
 
 
 def _signed(d: _State, column: str, plus: str, minus: str) -> str | None:
