@@ -92,6 +92,22 @@ def test_output_list(engine, prompt: str) -> None:  # type: ignore[no-untyped-de
 
 
 @pytest.mark.parametrize("prompt", [
+    "the email of each customer",
+    "customers' emails",
+    "emails of customers",
+    "customer emails",
+    "show the email of every customer",
+])  # fmt: skip
+def test_a_one_item_request_that_names_the_columns_table(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    check(engine, prompt, "SELECT email FROM customers", ["email"])
+
+
+def test_a_lone_column_word_is_no_output_list(engine) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PlanError):
+        plan(engine, "email")
+
+
+@pytest.mark.parametrize("prompt", [
     "customer contact sheet: customer_id as id, email as email_address, phone renamed to phone_number",
     "customers with customer_id -> id, email -> email_address and phone (call it phone_number)",
     "Return customer_id renamed to id, email as email_address and phone as phone_number from customers",

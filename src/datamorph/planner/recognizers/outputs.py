@@ -63,7 +63,7 @@ _POSSESSIVE = r"(?:their|its|his|her)\b"
 _SEPARATOR = re.compile(r"\s*(?:,|;|\band\b|&|\bplus\b|\bas\s+well\s+as\b|\balong\s+with\b|"
                         rf"\b(?:along\s+|together\s+)?with\s+(?={_POSSESSIVE}))\s*", re.I)
 _LIST_END = re.compile(
-    r"[.?!;\n]|:\s|\s[-\u2013\u2014]\s|\b(?:where|for|from|in|sorted|ordered|(?:order|group)\s+by|grouped|who|whose|which|that|per|by|each|"
+    r"[.?!;\n]|:\s|\s[-\u2013\u2014]\s|\s(?:of|for)\s+(?:each|every|all)\b|\b(?:where|for|from|in|sorted|ordered|(?:order|group)\s+by|grouped|who|whose|which|that|per|by|each|"
     r"if|when|but|into|only|having|limit|top|over|under|with(?!\s+" + _POSSESSIVE + r"))\b",
     re.I,
 )
@@ -318,11 +318,26 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
         out.append(col)
         pos, done = p_end, i + 1
     rest_taken = whole and all(d.held(t) for r, a, _ in pieces[done:] for t in _piece_words(d, start + a, r))
-    if whole and (not rest_taken or len(out) < 2) or out and reused == len(out):
+    single = len(out) == 1 and _names_its_table(d, out[0], start + pos)  # "doctors' last names", "the fee of each visit"
+    if whole and (not rest_taken or len(out) < 2 and not single) or out and reused == len(out):
         return [], start  # (a list of nothing but measure phrases is not an output list: "with how many orders")
     if out and keyed == len(out):
         return [], start  # table words only ("customers and orders") are no output list
     return out, start + pos
+
+
+def _names_its_table(d: Work, item: OutputColumn, end: int) -> bool:
+    """A one-item sentence is an output list when it names the column's table too: in its words ("doctors'
+    last names", "last names of doctors", "doctor last names") or in a grain right after ("the fee of each
+    visit"); a lone column phrase ("amount") or a table ("orders over 100") is not."""
+    if item.column is None or "." not in item.column or item.expression is not None:
+        return False
+    table = owner_table(d.catalog, item.column)
+    grain = _GRAIN.match(d.prompt[end:])
+    words = [w for w in re.findall(r"[A-Za-z_]\w*", item.provenance or "")]
+    if grain is not None:
+        words.append(grain.group("t"))
+    return any(h.table == table and h.score >= 0.85 for w in words for h in d.linker.tables(w)[:1])
 
 
 _DETERMINER = re.compile(r"each|every|all|the|their|its|his|her|a|an", re.I)
