@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from datamorph.errors import PlanError
+from datamorph.compiler import compile_spec
+from datamorph.errors import PlanAmbiguous, PlanError
 from datamorph.planner import plan_request
 
 FLEET_SQL = """
@@ -18,9 +19,11 @@ CREATE TABLE depots (depot_id INTEGER PRIMARY KEY, depot_name VARCHAR, region VA
 INSERT INTO depots VALUES (1, 'North Yard', 'north'), (2, 'South Yard', 'south'), (3, 'Empty Yard', 'east');
 CREATE TABLE vehicles (vehicle_id INTEGER PRIMARY KEY, plate VARCHAR, make VARCHAR, mileage INTEGER, depot_id INTEGER);
 INSERT INTO vehicles VALUES (1, 'AB-101', 'Volvo', 120000, 1), (2, 'AB-102', 'Scania', 80000, 1),
-  (3, 'CD-201', 'Volvo', 45000, 2), (4, 'CD-202', 'MAN', 300000, 2);
+  (3, 'CD-201', 'Volvo', 45000, 2), (4, 'CD-202', 'MAN', 300000, 2), (5, 'EF-301', 'MAN', 1000, 9);
 CREATE TABLE drivers (driver_id INTEGER PRIMARY KEY, full_name VARCHAR, licence_class VARCHAR);
 INSERT INTO drivers VALUES (1, 'Ana Ruiz', 'C'), (2, 'Tom Berg', 'CE'), (3, 'Li Wen', 'C');
+CREATE TABLE trips (trip_id INTEGER PRIMARY KEY, driver_id INTEGER REFERENCES drivers(driver_id), km INTEGER);
+INSERT INTO trips VALUES (1, 1, 120), (2, 1, 80), (3, 2, 300), (4, 2, 10), (5, 1, 55);
 """
 REF = dt.date(2025, 7, 1)
 
@@ -69,3 +72,35 @@ def test_requests_without_an_unknown_output_still_plan(engine: Any, prompt: str)
     spec = plan_request(prompt, engine, target="result", reference_date=REF)
     assert not spec.ignored_words or not {"paint", "colour"} & set(spec.ignored_words)
     assert spec.source_tables
+
+
+# -- an aggregate per entity whose table is joined only through the key ---------------------------------
+# "number of vehicles per depot" joined depots to vehicles and grouped by vehicles.depot_id: the inner
+# join silently dropped vehicles whose depot_id matches no depot, which a count by key keeps. When the
+# two readings give different rows, the planner asks; when they agree, it plans and notes the check.
+
+
+@pytest.mark.parametrize("prompt", [
+    "number of vehicles per depot",
+    "How many vehicles does each depot have?",
+    "total mileage by depot",
+])  # fmt: skip
+def test_aggregate_per_entity_over_orphan_keys_is_asked(engine: Any, prompt: str) -> None:
+    with pytest.raises(PlanAmbiguous) as e:
+        plan_request(prompt, engine, target="result", reference_date=REF)
+    assert "no join" in e.value.message and "inner join" in e.value.message
+
+
+def test_aggregate_per_entity_without_orphans_plans(engine: Any) -> None:
+    spec = plan_request("total km per driver", engine, target="result", reference_date=REF)
+    sql = compile_spec(spec, engine.catalog()).sql("duckdb", pretty=False)
+    rows = sorted(tuple(r) for r in engine.fetch(sql).rows)
+    assert [(r[0], int(r[1])) for r in rows] == [(1, 255), (2, 310)]
+    assert any("no join" in t for t in spec.transformations)  # the other reading was checked
+
+
+def test_aggregate_with_a_condition_on_the_entity_keeps_the_join(engine: Any) -> None:
+    spec = plan_request("number of vehicles per depot in the north region", engine, target="result",
+                        reference_date=REF)  # fmt: skip
+    sql = compile_spec(spec, engine.catalog()).sql("duckdb", pretty=False)
+    assert sorted(tuple(r) for r in engine.fetch(sql).rows) == [(1, 2)]

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from datamorph.engines.base import Engine
     from datamorph.spec import ETLSpec
 
-DoubtKind = Literal["condition", "share_condition", "join", "date_column", "column_table"]
+DoubtKind = Literal["condition", "share_condition", "join", "date_column", "column_table", "group_join"]
 
 CHECK_TIMEOUT_S = 20.0
 """Longest time one reading may run while readings are compared; past it the request is ambiguous."""
@@ -91,7 +91,7 @@ def choices(spec: ETLSpec, doubts: list[Doubt]) -> list[Choice]:
             continue
         seen.add((doubt.kind, doubt.subject))
         build = {"condition": _condition, "share_condition": _share, "join": _join, "date_column": _column,
-                 "column_table": _column}[doubt.kind]  # fmt: skip
+                 "column_table": _column, "group_join": _unjoin}[doubt.kind]  # fmt: skip
         readings = build(spec, doubt)
         if len(readings) > 1:
             out.append(Choice(doubt, tuple(readings)))
@@ -235,6 +235,33 @@ def _join(spec: ETLSpec, doubt: Doubt) -> list[Reading]:
                 f"'leave out {base} without a matching {one}'", spec),
         Reading(f"every {base} row, with empty {table} columns where none matches (left join)",
                 f"'keep {base} without a matching {one}'", other),
+    ]  # fmt: skip
+
+
+def _unjoin(spec: ETLSpec, doubt: Doubt) -> list[Reading]:
+    """Default: the aggregate over rows with a match in the joined table (inner join); other: the table
+    that is measured alone, without the join, so rows whose key matches no row there are counted too.
+
+    For a two-table aggregate whose joined table gives no column ("number of loans per member" grouped
+    by ``loans.member_id``, joined to ``members`` only through the key)."""
+    if len(spec.source_tables) != 2 or len(spec.join_conditions) != 1 or spec.join_conditions[0].join_type != "inner":
+        return []
+    kept = [s for s in spec.source_tables if s.table_name != doubt.subject]
+    if len(kept) != 1:
+        return []
+    schemas = spec.source_schemas
+    if schemas is not None:
+        schemas = {t: c for t, c in schemas.items() if t != doubt.subject}
+    other = spec.model_copy(update={"source_tables": kept, "join_conditions": [], "source_schemas": schemas},
+                            deep=True)  # fmt: skip
+    from datamorph.planner.recognizers.phrases import singular  # the recognizers import this module
+
+    measured, one = kept[0].table_name, singular(doubt.subject)
+    return [
+        Reading(f"only {measured} rows with a matching {doubt.subject} row (inner join)",
+                f"'leave out {measured} without a matching {one}'", spec),
+        Reading(f"every {measured} row, whether or not its key matches a {doubt.subject} row (no join)",
+                f"'by {one} id, from {measured} alone'", other),
     ]  # fmt: skip
 
 

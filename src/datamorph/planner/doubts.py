@@ -30,7 +30,8 @@ def find_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
     """The doubts recognizers recorded, plus the join and date-column doubts of ``spec``."""
     if spec.union is not None:
         return []
-    return [*d.doubts, *_join_doubts(d, spec), *_date_doubts(d, spec), *_share_doubts(d, spec)]
+    return [*d.doubts, *_join_doubts(d, spec), *_date_doubts(d, spec), *_share_doubts(d, spec),
+            *_group_join_doubts(d, spec)]
 
 
 def _filters(conds: list[Condition]) -> list[Filter]:
@@ -96,6 +97,27 @@ def _join_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
             continue
         out.append(Doubt("join", f"{spec.source_tables[0].table_name} with {t}", t))
     return out
+
+
+_NOT_READ = frozenset({"source_tables", "join_conditions", "source_schemas", "claims", "description", "target_table",
+                       "transformations", "ignored_words"})  # fmt: skip
+
+
+def _group_join_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
+    """An aggregate over two tables where the joined table gives no column ("number of loans per member",
+    grouped by ``loans.member_id``): the inner join also drops the rows whose key matches no row there
+    (a count per key of the measured table alone keeps them). The request did not say which it means."""
+    if not (spec.aggregations or spec.group_by) or d.preserve_base or d.join_hints or len(spec.join_conditions) != 1:
+        return []
+    j = spec.join_conditions[0]
+    if j.join_type != "inner" or len(spec.source_tables) != 2:
+        return []
+    read = spec.model_dump_json(exclude=set(_NOT_READ))
+    for t in (j.right_table, j.left_table):
+        if t in d.anti_tables or re.search(rf"(?<![\w.]){re.escape(t)}\.", read):
+            continue
+        return [Doubt("group_join", f"{j.left_table} with {j.right_table}", t)]
+    return []
 
 
 def _date_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
