@@ -104,3 +104,17 @@ def test_aggregate_with_a_condition_on_the_entity_keeps_the_join(engine: Any) ->
                         reference_date=REF)  # fmt: skip
     sql = compile_spec(spec, engine.catalog()).sql("duckdb", pretty=False)
     assert sorted(tuple(r) for r in engine.fetch(sql).rows) == [(1, 2)]
+
+
+def test_the_ways_offered_to_pick_a_reading_plan(engine: Any) -> None:
+    with pytest.raises(PlanAmbiguous) as e:
+        plan_request("number of vehicles per depot", engine, target="result", reference_date=REF)
+    hint = e.value.hint or ""
+    assert "'only vehicles whose depot exists'" in hint and "'per depot_id'" in hint
+    kept = plan_request("number of vehicles per depot, only vehicles whose depot exists", engine, target="result",
+                        reference_date=REF)  # fmt: skip
+    alone = plan_request("number of vehicles per depot_id", engine, target="result", reference_date=REF)
+    run = {k: sorted(tuple(r) for r in engine.fetch(compile_spec(s, engine.catalog()).sql("duckdb", pretty=False)).rows)
+           for k, s in (("kept", kept), ("alone", alone))}  # fmt: skip
+    assert run["kept"] == [(1, 2), (2, 2)]
+    assert run["alone"] == [(1, 2), (2, 2), (9, 1)]

@@ -252,16 +252,24 @@ def _unjoin(spec: ETLSpec, doubt: Doubt) -> list[Reading]:
     schemas = spec.source_schemas
     if schemas is not None:
         schemas = {t: c for t, c in schemas.items() if t != doubt.subject}
-    other = spec.model_copy(update={"source_tables": kept, "join_conditions": [], "source_schemas": schemas},
-                            deep=True)  # fmt: skip
+    join = spec.join_conditions[0]
+    measured_keys = [c.left if join.right_table == doubt.subject else c.right for c in join.on_columns]
+    # a row with no key (NULL) belongs to no group of the joined table in either reading
+    known = [Filter(column=f"{kept[0].table_name}.{k}", operator="is_not_null", provenance="a key to group by")
+             for k in measured_keys]  # fmt: skip
+    other = spec.model_copy(update={"source_tables": kept, "join_conditions": [], "source_schemas": schemas,
+                                    "filters": [*spec.filters, *known]}, deep=True)  # fmt: skip
     from datamorph.planner.recognizers.phrases import singular  # the recognizers import this module
 
     measured, one = kept[0].table_name, singular(doubt.subject)
+    keys = [c.right if spec.join_conditions[0].right_table == doubt.subject else c.left
+            for c in spec.join_conditions[0].on_columns]  # fmt: skip
+    key = keys[0] if len(keys) == 1 else f"{one} key"
     return [
         Reading(f"only {measured} rows with a matching {doubt.subject} row (inner join)",
-                f"'leave out {measured} without a matching {one}'", spec),
+                f"'only {measured} whose {one} exists'", spec),
         Reading(f"every {measured} row, whether or not its key matches a {doubt.subject} row (no join)",
-                f"'by {one} id, from {measured} alone'", other),
+                f"'per {key}'", other),
     ]  # fmt: skip
 
 

@@ -113,9 +113,16 @@ def _group_join_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
     if j.join_type != "inner" or len(spec.source_tables) != 2:
         return []
     read = spec.model_dump_json(exclude=set(_NOT_READ))
-    for t in (j.right_table, j.left_table):
-        if t in d.anti_tables or re.search(rf"(?<![\w.]){re.escape(t)}\.", read):
+
+    def reads(t: str) -> bool:
+        return bool(re.search(rf"(?<![\w.]){re.escape(t)}\.", read))
+
+    for t, measured in ((j.right_table, j.left_table), (j.left_table, j.right_table)):
+        if t in d.required_tables or t in d.anti_tables or reads(t) or not reads(measured):
             continue
+        keys = {f"{measured}.{c.left if measured == j.left_table else c.right}" for c in j.on_columns}
+        if not spec.group_by or not set(spec.group_by) <= keys:
+            continue  # grouped by something else than the key the join matches on
         return [Doubt("group_join", f"{j.left_table} with {j.right_table}", t)]
     return []
 
