@@ -2,7 +2,7 @@
 
 A recognizer that meets a phrase with two reasonable readings does not choose silently: it records a
 :class:`Doubt` (the phrase, and what the other reading changes) next to the reading it plans, which is
-the default. Four kinds of doubt are known:
+the default. Five kinds of doubt are known:
 
 - ``condition``: a comparison on a measure's column can hold on each row or on the aggregate
   ("average salary above 50,000 per department": rows whose salary is above 50,000, or departments
@@ -14,6 +14,9 @@ the default. Four kinds of doubt are known:
   name which; the default is the planner's pick;
 - ``column_table``: a column word that names a column of two tables in play equally well; the default
   is the linker's first match.
+- ``group_join``: an aggregate over two tables grouped by the measured table's join key, the other
+  table giving no column ("number of loans per member"); the default keeps the inner join (rows whose
+  key matches no member are dropped), the other reading measures the table alone (NULL keys aside).
 
 :func:`check` builds each reading as a spec, runs each on the warehouse (bounded by a time limit; one
 query each: the row count and an order-independent hash of the rows, computed by the engine) and:

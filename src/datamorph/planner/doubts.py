@@ -1,14 +1,16 @@
 """Where a planned request left a choice open: the doubts :mod:`.ambiguity` checks on the warehouse.
 
 Recognizers record the doubts they meet while reading (``Draft.doubts``: a condition on a measure that
-could hold on each row, a column word two tables share). Two more come from the assembled spec:
+could hold on each row, a column word two tables share). More come from the assembled spec:
 
 - ``join``: a row-level query (no aggregation) whose inner join to a table the request did not
   qualify: it neither said to drop or keep base rows without a match ("skip products without a
   category", "keep ..."), nor named the join ("join A and B on k"), nor put a condition on the
   joined rows (which needs them to exist);
 - ``date_column``: a period on a date column the request did not name, on a table with other dates
-  of the same type, that is not the table's own date (``orders.order_date`` is the orders' date).
+  of the same type, that is not the table's own date (``orders.order_date`` is the orders' date);
+- ``group_join``: an aggregate grouped by the join key of the measured table, joined to a table that
+  gives no column and that the request did not qualify ("only loans whose member exists").
 """
 
 from __future__ import annotations
