@@ -118,7 +118,7 @@ CASES = [
         "SELECT d.department_name, count(*) FROM employees e JOIN departments d USING (department_id) GROUP BY 1",
     ),
     (
-        "headcount per department",
+        "headcount per department, only employees whose department exists",
         "SELECT e.department_id, count(*) FROM employees e JOIN departments USING (department_id) GROUP BY 1",
     ),
     (

@@ -221,7 +221,8 @@ def _plan_while_asking_health(srv: Any, marker: Path) -> tuple[list[str], Any, A
 
     def dry_run() -> None:
         with srv.client() as c:
-            answers["plan"] = c.post("/api/plan", json={"prompt": "total amount per customer"})
+            prompt = "total order amount per customer, only orders whose customer exists"
+            answers["plan"] = c.post("/api/plan", json={"prompt": prompt})
         order.append("plan")
 
     worker = threading.Thread(target=dry_run)

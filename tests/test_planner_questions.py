@@ -99,7 +99,8 @@ def _set_aside(spec: ETLSpec) -> bool:
     ("Which departments are the most expensive? Average salary per department.",
      "SELECT e.department_id, avg(s.salary) FROM salaries s JOIN employees e USING (employee_id) "
      "JOIN departments d ON d.department_id = e.department_id GROUP BY 1 ORDER BY 2 DESC", "desc"),
-    ("Which products sell the most? Total quantity per product_id from order items.",
+    ("Which products sell the most? Total quantity per product_id from order items, only order items whose "
+     "product exists.",
      "SELECT oi.product_id, sum(oi.quantity) FROM order_items oi JOIN products p USING (product_id) "
      "GROUP BY 1 ORDER BY 2 DESC", "desc"),
     ("Which channels bring in the least money? Sum of order amount by channel.",

@@ -28,7 +28,7 @@ SPEC = {
     "aggregations": [{"function": "sum", "column": "o.amount", "alias": "total_amount"}],
     "target_table": TARGET,
 }
-REQUEST = "total amount per customer from orders"
+REQUEST = "total amount per customer from orders, only orders whose customer exists"
 
 CHANGES = {  # DuckDB and PostgreSQL spell these the same
     "dropped": ("ALTER TABLE orders DROP COLUMN amount", "column 'amount' of source table 'orders' was dropped or renamed"),

@@ -2,7 +2,7 @@
 
 A recognizer that meets a phrase with two reasonable readings does not choose silently: it records a
 :class:`Doubt` (the phrase, and what the other reading changes) next to the reading it plans, which is
-the default. Four kinds of doubt are known:
+the default. Five kinds of doubt are known:
 
 - ``condition``: a comparison on a measure's column can hold on each row or on the aggregate
   ("average salary above 50,000 per department": rows whose salary is above 50,000, or departments
@@ -14,6 +14,9 @@ the default. Four kinds of doubt are known:
   name which; the default is the planner's pick;
 - ``column_table``: a column word that names a column of two tables in play equally well; the default
   is the linker's first match.
+- ``group_join``: an aggregate over two tables grouped by the measured table's join key, the other
+  table giving no column ("number of loans per member"); the default keeps the inner join (rows whose
+  key matches no member are dropped), the other reading measures the table alone (NULL keys aside).
 
 :func:`check` builds each reading as a spec, runs each on the warehouse (bounded by a time limit; one
 query each: the row count and an order-independent hash of the rows, computed by the engine) and:
@@ -40,7 +43,7 @@ if TYPE_CHECKING:
     from datamorph.engines.base import Engine
     from datamorph.spec import ETLSpec
 
-DoubtKind = Literal["condition", "share_condition", "join", "date_column", "column_table"]
+DoubtKind = Literal["condition", "share_condition", "join", "date_column", "column_table", "group_join"]
 
 CHECK_TIMEOUT_S = 20.0
 """Longest time one reading may run while readings are compared; past it the request is ambiguous."""
@@ -91,7 +94,7 @@ def choices(spec: ETLSpec, doubts: list[Doubt]) -> list[Choice]:
             continue
         seen.add((doubt.kind, doubt.subject))
         build = {"condition": _condition, "share_condition": _share, "join": _join, "date_column": _column,
-                 "column_table": _column}[doubt.kind]  # fmt: skip
+                 "column_table": _column, "group_join": _unjoin}[doubt.kind]  # fmt: skip
         readings = build(spec, doubt)
         if len(readings) > 1:
             out.append(Choice(doubt, tuple(readings)))
@@ -235,6 +238,41 @@ def _join(spec: ETLSpec, doubt: Doubt) -> list[Reading]:
                 f"'leave out {base} without a matching {one}'", spec),
         Reading(f"every {base} row, with empty {table} columns where none matches (left join)",
                 f"'keep {base} without a matching {one}'", other),
+    ]  # fmt: skip
+
+
+def _unjoin(spec: ETLSpec, doubt: Doubt) -> list[Reading]:
+    """Default: the aggregate over rows with a match in the joined table (inner join); other: the table
+    that is measured alone, without the join, so rows whose key matches no row there are counted too.
+
+    For a two-table aggregate whose joined table gives no column ("number of loans per member" grouped
+    by ``loans.member_id``, joined to ``members`` only through the key)."""
+    if len(spec.source_tables) != 2 or len(spec.join_conditions) != 1 or spec.join_conditions[0].join_type != "inner":
+        return []
+    kept = [s for s in spec.source_tables if s.table_name != doubt.subject]
+    if len(kept) != 1:
+        return []
+    schemas = spec.source_schemas
+    if schemas is not None:
+        schemas = {t: c for t, c in schemas.items() if t != doubt.subject}
+    join = spec.join_conditions[0]
+    measured_keys = [c.left if join.right_table == doubt.subject else c.right for c in join.on_columns]
+    # a row with no key (NULL) belongs to no group of the joined table in either reading
+    known = [Filter(column=f"{kept[0].table_name}.{k}", operator="is_not_null", provenance="a key to group by")
+             for k in measured_keys]  # fmt: skip
+    other = spec.model_copy(update={"source_tables": kept, "join_conditions": [], "source_schemas": schemas,
+                                    "filters": [*spec.filters, *known]}, deep=True)  # fmt: skip
+    from datamorph.planner.recognizers.phrases import singular  # the recognizers import this module
+
+    measured, one = kept[0].table_name, singular(doubt.subject)
+    keys = [c.right if spec.join_conditions[0].right_table == doubt.subject else c.left
+            for c in spec.join_conditions[0].on_columns]  # fmt: skip
+    key = keys[0] if len(keys) == 1 else f"{one} key"
+    return [
+        Reading(f"only {measured} rows with a matching {doubt.subject} row (inner join)",
+                f"'only {measured} whose {one} exists'", spec),
+        Reading(f"every {measured} row, whether or not its key matches a {doubt.subject} row (no join)",
+                f"'per {key}'", other),
     ]  # fmt: skip
 
 

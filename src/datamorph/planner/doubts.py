@@ -1,14 +1,16 @@
 """Where a planned request left a choice open: the doubts :mod:`.ambiguity` checks on the warehouse.
 
 Recognizers record the doubts they meet while reading (``Draft.doubts``: a condition on a measure that
-could hold on each row, a column word two tables share). Two more come from the assembled spec:
+could hold on each row, a column word two tables share). More come from the assembled spec:
 
 - ``join``: a row-level query (no aggregation) whose inner join to a table the request did not
   qualify: it neither said to drop or keep base rows without a match ("skip products without a
   category", "keep ..."), nor named the join ("join A and B on k"), nor put a condition on the
   joined rows (which needs them to exist);
 - ``date_column``: a period on a date column the request did not name, on a table with other dates
-  of the same type, that is not the table's own date (``orders.order_date`` is the orders' date).
+  of the same type, that is not the table's own date (``orders.order_date`` is the orders' date);
+- ``group_join``: an aggregate grouped by the join key of the measured table, joined to a table that
+  gives no column and that the request did not qualify ("only loans whose member exists").
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ def find_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
     """The doubts recognizers recorded, plus the join and date-column doubts of ``spec``."""
     if spec.union is not None:
         return []
-    return [*d.doubts, *_join_doubts(d, spec), *_date_doubts(d, spec), *_share_doubts(d, spec)]
+    return [*d.doubts, *_join_doubts(d, spec), *_date_doubts(d, spec), *_share_doubts(d, spec),
+            *_group_join_doubts(d, spec)]
 
 
 def _filters(conds: list[Condition]) -> list[Filter]:
@@ -96,6 +99,34 @@ def _join_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
             continue
         out.append(Doubt("join", f"{spec.source_tables[0].table_name} with {t}", t))
     return out
+
+
+_NOT_READ = frozenset({"source_tables", "join_conditions", "source_schemas", "claims", "description", "target_table",
+                       "transformations", "ignored_words"})  # fmt: skip
+
+
+def _group_join_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
+    """An aggregate over two tables where the joined table gives no column ("number of loans per member",
+    grouped by ``loans.member_id``): the inner join also drops the rows whose key matches no row there
+    (a count per key of the measured table alone keeps them). The request did not say which it means."""
+    if not (spec.aggregations or spec.group_by) or d.preserve_base or d.join_hints or len(spec.join_conditions) != 1:
+        return []
+    j = spec.join_conditions[0]
+    if j.join_type != "inner" or len(spec.source_tables) != 2:
+        return []
+    read = spec.model_dump_json(exclude=set(_NOT_READ))
+
+    def reads(t: str) -> bool:
+        return bool(re.search(rf"(?<![\w.]){re.escape(t)}\.", read))
+
+    for t, measured in ((j.right_table, j.left_table), (j.left_table, j.right_table)):
+        if t in d.required_tables or t in d.anti_tables or reads(t) or not reads(measured):
+            continue
+        keys = {f"{measured}.{c.left if measured == j.left_table else c.right}" for c in j.on_columns}
+        if not spec.group_by or not set(spec.group_by) <= keys:
+            continue  # grouped by something else than the key the join matches on
+        return [Doubt("group_join", f"{j.left_table} with {j.right_table}", t)]
+    return []
 
 
 def _date_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:

@@ -441,13 +441,14 @@ def sort_leftover(tokens: Tokens | Iterable[Token], linker: SchemaLinker | None,
     the correction is a guess — unless it became a grammar word ("Whcih" → which).
     """
     items = tokens.items if isinstance(tokens, Tokens) else list(tokens)
+    source = tokens.source if isinstance(tokens, Tokens) else None
     meaningful: list[tuple[str, str]] = []
     ignored: list[str] = []
     for i, t in enumerate(items):
         if t.used or t.kind not in ("word", "quoted", "number", "date"):
             continue
         written = spelled.original_word(t) if spelled else t.text
-        cls = meaning_of(t, linker) or _modifier(items, i, linker)
+        cls = meaning_of(t, linker) or _modifier(items, i, linker, source)
         if cls is None and written != t.text and t.low not in STOPWORDS:
             cls = "unknown"  # a correction is a guess: it may help a recognizer, never excuse a word
         if cls:
@@ -457,7 +458,7 @@ def sort_leftover(tokens: Tokens | Iterable[Token], linker: SchemaLinker | None,
     return Leftover(meaningful, ignored)
 
 
-def _modifier(items: list[Token], i: int, linker: SchemaLinker | None) -> str | None:
+def _modifier(items: list[Token], i: int, linker: SchemaLinker | None, source: str | None = None) -> str | None:
     t = items[i]
     if t.kind != "word" or t.low in STOPWORDS:
         return None
@@ -474,6 +475,8 @@ def _modifier(items: list[Token], i: int, linker: SchemaLinker | None) -> str | 
     nxt = items[i + 1] if i + 1 < len(items) else None
     if nxt is not None and _names(nxt, linker) and not _REQUEST_VERB.fullmatch(t.text):
         return "modifier"  # "premium customers", "the computed categories"
+    if _heads_of_phrase(items, i, linker, source):
+        return "modifier"  # "the shoe size of each member", "members' shoe size": what is asked for
     return None
 
 
@@ -482,6 +485,39 @@ def _names_result(word: str) -> bool:
     from datamorph.planner.recognizers.outputs import HEADING_WORDS
 
     return word in HEADING_WORDS
+
+
+_OF_EACH = frozenset({"each", "every", "all"})
+_HEAD_SPAN = 3  # words of a head noun phrase looked through ("the average shoe size of each ...")
+
+
+def _heads_of_phrase(items: list[Token], i: int, linker: SchemaLinker, source: str | None) -> bool:
+    """Whether word ``i`` is in the noun phrase that names what is asked of a table's rows.
+
+    Before "of each/every/all" ("the shoe size of each member", "loan terms of all borrowers"), or
+    after a table named in the possessive ("members' shoe size", "each member's locker"). Such a
+    word is the output of the request: set aside, the plan would return other columns than asked.
+    Looks through at most :data:`_HEAD_SPAN` unused words either way (linear in the request).
+    """
+    def content(j: int) -> bool:
+        u = items[j]
+        return u.kind == "word" and not u.used and u.low not in STOPWORDS
+
+    j = i
+    while j + 1 < len(items) and j - i < _HEAD_SPAN and content(j + 1):
+        j += 1
+    if j + 2 < len(items) and items[j + 1].low == "of" and items[j + 2].low in _OF_EACH:
+        return True
+    j = i
+    while j - 1 >= 0 and i - j < _HEAD_SPAN and content(j - 1):
+        j -= 1
+    owner = items[j - 1] if j > 0 else None
+    if owner is None or owner.kind != "word":
+        return False
+    written = source[owner.start:owner.end + 1] if source is not None else owner.text
+    possessive = owner.low.endswith(("'s", "\u2019s")) or written.endswith(("'", "\u2019"))
+    bare = re.sub(r"['\u2019]s?$", "", owner.text)
+    return possessive and bool(linker.tables(bare) or any(linker.tables(f) for f in lemmas(bare)))
 
 
 def _names(t: Token, linker: SchemaLinker) -> bool:
