@@ -92,14 +92,24 @@ def test_output_list(engine, prompt: str) -> None:  # type: ignore[no-untyped-de
 
 
 @pytest.mark.parametrize("prompt", [
-    "the email of each customer",
     "customers' emails",
     "emails of customers",
     "customer emails",
-    "show the email of every customer",
+    "the emails of all customers",
 ])  # fmt: skip
 def test_a_one_item_request_that_names_the_columns_table(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
     check(engine, prompt, "SELECT email FROM customers", ["email"])
+
+
+@pytest.mark.parametrize("prompt", ["the email of each customer", "show the email of every customer"])
+def test_one_row_per_each_row_says_which_row(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    check(engine, prompt, "SELECT customer_id, email FROM customers", ["customer_id", "email"])
+
+
+@pytest.mark.parametrize("prompt", ["cities of our customers, no duplicates", "customer cities without duplicates"])
+def test_no_duplicates_of_a_column_list_are_distinct_output_rows(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, "SELECT DISTINCT city FROM customers", ["city"])
+    assert spec.distinct
 
 
 def test_a_lone_column_word_is_no_output_list(engine) -> None:  # type: ignore[no-untyped-def]

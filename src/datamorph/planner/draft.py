@@ -168,7 +168,7 @@ def assemble(d: Draft) -> ETLSpec:
         "target_table": {"name": d.target or "result", "description": d.prompt[:500]},
         "description": d.prompt,
         "transformations": list(d.notes),
-        "distinct": d.distinct,
+        "distinct": d.distinct or _duplicates_of_the_output(d),
         "order_by": [o.model_dump(exclude_none=True) for o in d.order_by],
         "limit": d.limit,
     }
@@ -177,6 +177,12 @@ def assemble(d: Draft) -> ETLSpec:
             by_alias=True, exclude_none=True
         )
     return load_spec({k: v for k, v in data.items() if v is not None})
+
+
+def _duplicates_of_the_output(d: Draft) -> bool:
+    """"countries of the suppliers, no duplicates": exact duplicates (no keys) said of a request that lists
+    its columns are duplicates of those output rows, not only of the table's whole rows."""
+    return bool(d.dedupe is not None and not d.dedupe.keys and d.columns and not d.aggregations and not d.group_by)
 
 
 def _why_table(d: Draft, table: str) -> str:

@@ -197,6 +197,7 @@ def explicit_list(d: Work) -> tuple[list[OutputColumn], str | None]:
         scope = d.linker.tables(last.group("t"))[0].table
     if scope:
         best = _rescope(d, best, scope)
+        best = _with_key(d, best, scope, end)
     else:
         best = _home_rows(d, best)
     if m is not None and m.group("n"):
@@ -579,6 +580,22 @@ def _grain(d: Work, end: int) -> str | None:
         d.take(((end, end + m.end()),), why="one row per row of the table")
         return hits[0].table
     return None
+
+
+def _with_key(d: Work, items: list[OutputColumn], scope: str, end: int) -> list[OutputColumn]:
+    """"the phone of each supplier": one value per supplier, which the rows say with the supplier's key (first),
+    unless the table has none; a list of several columns ("first and last name of every supplier") says
+    what each row holds, and "of all suppliers" lists the values only."""
+    grain = _GRAIN.match(d.prompt[end:])
+    info = d.catalog.table(scope)
+    if grain is None or not re.search(r"\b(?:each|every)\b", grain.group(), re.I) or len(info.primary_key) != 1:
+        return items
+    if len(items) != 1:
+        return items
+    key = f"{info.name}.{info.primary_key[0]}"
+    if any((c.column or "").lower() == key.lower() for c in items):
+        return items
+    return [OutputColumn(column=key, provenance=grain.group().strip(" ,")), *items]
 
 
 def _rescope(d: Work, items: list[OutputColumn], scope: str) -> list[OutputColumn]:
