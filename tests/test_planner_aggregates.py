@@ -402,6 +402,20 @@ def test_named_formula_ratio(engine) -> None:  # type: ignore[no-untyped-def]
     assert spec.group_by == ["orders.channel"]
 
 
+@pytest.mark.parametrize("prompt", [
+    "cancelled orders as a percent of all orders per channel",
+    "Cancellation rate per channel: cancelled orders as a percentage of all orders of that channel",
+])  # fmt: skip
+def test_rows_of_a_kind_as_a_percent_of_all_rows(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    """Within each group: the cancelled orders over every order (not each group's share of all cancelled ones)."""
+    spec = plan_request(prompt, engine, reference_date=REF)
+    assert not spec.filters and spec.group_by == ["orders.channel"]
+    got = sorted(engine.fetch(compile_spec(spec, engine.catalog()).sql("duckdb")).rows)
+    want = sorted(engine.fetch("SELECT channel, 100.0 * count(*) FILTER (WHERE status = 'cancelled') / count(*) "
+                               "FROM orders GROUP BY channel").rows)  # fmt: skip
+    assert [(c, round(float(v), 6)) for c, v in got] == [(c, round(float(v), 6)) for c, v in want]
+
+
 def test_global_ratio_outputs_one_value(engine) -> None:  # type: ignore[no-untyped-def]
     spec = plan_request("what fraction of the accounts is closed", engine, reference_date=REF)
     assert not spec.group_by

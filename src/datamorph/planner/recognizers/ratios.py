@@ -80,9 +80,68 @@ def _formulas(d: Work, ctx: Ctx) -> None:
         ctx.ratios.append(r)
 
 
+# "cancelled orders as a percent of all orders (of that channel)": the rows of a kind over all rows
+_AS_SHARE = re.compile(r"\bas\s+(?:a\s+)?(?P<w>percent(?:age)?|share|fraction|proportion)\s+of\s+"
+                       r"(?P<all>(?:all\s+|the\s+|total\s+)*)", re.I)  # fmt: skip
+_SAME_GROUP = re.compile(r"^\s*(?:(?:of|in|for|within)\s+(?:that|the\s+same|its|their|each)\s+[A-Za-z_]+"
+                         r"(?:\s+[A-Za-z_]+)?)", re.I)  # fmt: skip
+
+
+def _kind_over_all(d: Work, ctx: Ctx) -> None:
+    """"reversed payments as a percent of all payments": the rows with the values before over every row of
+    the same table after; "of that type" after it restates the grouping. Only when both sides name the
+    same table and the first names values of it (else not this shape)."""
+    for m in _AS_SHARE.finditer(d.prompt):
+        if any(r.start <= m.start() < r.end for r in ctx.ratios):
+            continue
+        after = ph.tokens_from(d, m.end(), 3)
+        den_table = next((t for n in range(len(after), 0, -1) if (t := ph.table_of(d, ph.text_of(d, after[:n])))), None)
+        if den_table is None:
+            continue
+        den_end = next(after[n - 1].end for n in range(len(after), 0, -1)
+                       if ph.table_of(d, ph.text_of(d, after[:n])) == den_table)  # fmt: skip
+        before = [t for t in d.tokens.within(max(0, m.start() - 80), m.start()) if t.kind == "word"][-4:]
+        while before and not d.free(before[0].start, before[-1].end):
+            before = before[1:]
+        if len(before) < 2 or ph.table_of(d, before[-1].text) != den_table:
+            continue
+        conds = None
+        for k in range(len(before) - 1):
+            conds = ph.value_conditions(d, before[k:-1], den_table)
+            if conds:
+                before = before[k:]
+                break
+        if not conds:
+            continue
+        start = before[0].start
+        num = ms._entity_measure(d, "count", start, before[-1].end, den_table, conds)
+        den = ms._entity_measure(d, "count", m.start(), den_end, den_table, [])
+        same = _SAME_GROUP.match(d.prompt[den_end:])
+        end = den_end + (same.end() if same else 0)
+        r = Ratio("", "", start, end, [num, den], 100.0 if m.group("w").lower().startswith("percent") else 1.0, False)
+        d.take(start, end)
+        ctx.ratios.append(r)
+
+
+_NAMED_RATE = re.compile(r"\b(?P<w>[A-Za-z]{4,})\s+(?:rate|ratio|share|percentage)\b", re.I)
+
+
+def _rate_names(d: Work, ctx: Ctx) -> None:
+    """"Cancellation rate per channel: cancelled orders as a percent of ...": the words that name a ratio by
+    the value it counts (same stem as one of its numerator's values), said apart from its definition."""
+    values = {str(c.value).lower() for r in ctx.ratios for c in r.measures[0].conds if isinstance(c.value, str)}
+    for m in _NAMED_RATE.finditer(d.prompt):
+        w = m.group("w").lower()
+        if any(r.start <= m.start() < r.end for r in ctx.ratios) or not d.free(m.start(), m.end()):
+            continue
+        if any(len(v) >= 5 and w[:5] == v[:5] for v in values):
+            d.take(m.start(), m.end())
+
+
 def find(d: Work, ctx: Ctx) -> None:
     """Ratios and shares of the request, into ``ctx.ratios`` (their words taken)."""
     _formulas(d, ctx)
+    _kind_over_all(d, ctx)
     for m in _RATIO.finditer(d.prompt):
         if any(r.start <= m.start() < r.end for r in ctx.ratios):
             continue
@@ -106,6 +165,7 @@ def find(d: Work, ctx: Ctx) -> None:
         ctx.ratios.append(r)
     if ctx.ratios:
         _scales_and_names(d, ctx)
+        _rate_names(d, ctx)
 
 
 def _scales_and_names(d: Work, ctx: Ctx) -> None:
