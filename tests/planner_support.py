@@ -70,6 +70,26 @@ def planner_engine(tmp_path_factory: pytest.TempPathFactory, extra_sql: str = ""
     eng.close()
 
 
+def sql_engine(tmp_path_factory: pytest.TempPathFactory, name: str, sql: str) -> Iterator[Any]:
+    """A DuckDB warehouse built from ``sql`` (statements) in a fresh folder, opened as an engine, closed afterwards."""
+    import duckdb
+
+    from datamorph.engines import connect
+
+    path = tmp_path_factory.mktemp(name) / f"{name}.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(sql)
+    con.close()
+    eng = connect(str(path))
+    yield eng
+    eng.close()
+
+
+def sorted_rows(engine: Any, sql: str) -> list[tuple[Any, ...]]:
+    """The rows ``sql`` returns on ``engine``, in a fixed order (for comparing results)."""
+    return sorted(engine.fetch(sql).rows, key=repr)
+
+
 def plan(engine: Any, prompt: str) -> ETLSpec:
     from datamorph.planner import plan_request
 

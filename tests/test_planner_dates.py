@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from datamorph.compiler.sql import compile_spec
-from datamorph.engines import connect
 from datamorph.engines.base import Engine
 from datamorph.errors import PlanError
 from datamorph.planner import plan_request
 from datamorph.planner.linking import SchemaLinker, ValueIndex
 from datamorph.planner.rules import claims_of
 from datamorph.spec import Filter
+from planner_support import sql_engine
 
 REF = dt.date(2025, 6, 30)
 
@@ -52,15 +51,7 @@ INSERT INTO flights VALUES (1, 'AX1', '2024-07-01 00:00:00', 100), (2, 'AX2', '2
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    import duckdb
-
-    path: Path = tmp_path_factory.mktemp("lib") / "lib.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute(_SQL)
-    con.close()
-    eng = connect(str(path))
-    yield eng
-    eng.close()
+    yield from sql_engine(tmp_path_factory, "lib", _SQL)
 
 
 def _rows(engine: Engine, prompt: str) -> list[tuple[Any, ...]]:

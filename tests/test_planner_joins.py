@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +29,7 @@ from datamorph.compiler import compile_spec
 from datamorph.errors import PlanError
 from datamorph.planner import plan_request
 from datamorph.spec import ETLSpec, Filter
+from planner_support import sorted_rows, sql_engine
 
 REF = dt.date(2025, 7, 1)
 
@@ -56,17 +56,7 @@ INSERT INTO loans VALUES (1, 1, 'renewal', NULL, 0), (2, 1, 'first', 'SPRING', 2
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    import duckdb
-
-    from datamorph.engines import connect
-
-    path: Path = tmp_path_factory.mktemp("guild") / "guild.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute(GUILD_SQL)
-    con.close()
-    eng = connect(str(path))
-    yield eng
-    eng.close()
+    yield from sql_engine(tmp_path_factory, "guild", GUILD_SQL)
 
 
 def plan(engine: Any, prompt: str) -> ETLSpec:
@@ -74,12 +64,10 @@ def plan(engine: Any, prompt: str) -> ETLSpec:
 
 
 def rows(engine: Any, spec: ETLSpec) -> list[tuple[Any, ...]]:
-    sql = compile_spec(spec, engine.catalog()).sql(engine.dialect)
-    return sorted(engine.fetch(sql).rows, key=repr)
+    return sorted_rows(engine, compile_spec(spec, engine.catalog()).sql(engine.dialect))
 
 
-def expected(engine: Any, sql: str) -> list[tuple[Any, ...]]:
-    return sorted(engine.fetch(sql).rows, key=repr)
+expected = sorted_rows
 
 
 # -- anti joins on a kind of related row ---------------------------------------------------------------------

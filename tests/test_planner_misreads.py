@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from datamorph.compiler import compile_spec
 from datamorph.errors import PlanAmbiguous, PlanError
 from datamorph.planner import plan_request
+from planner_support import sql_engine
 
 FLEET_SQL = """
 CREATE TABLE depots (depot_id INTEGER PRIMARY KEY, depot_name VARCHAR, region VARCHAR);
@@ -30,17 +30,7 @@ REF = dt.date(2025, 7, 1)
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    import duckdb
-
-    from datamorph.engines import connect
-
-    path: Path = tmp_path_factory.mktemp("fleet") / "fleet.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute(FLEET_SQL)
-    con.close()
-    eng = connect(str(path))
-    yield eng
-    eng.close()
+    yield from sql_engine(tmp_path_factory, "fleet", FLEET_SQL)
 
 
 # -- what is asked of each row, named by words the warehouse lacks ------------------------------------

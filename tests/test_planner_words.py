@@ -28,6 +28,7 @@ from datamorph.planner.lexicon import lemmas
 from datamorph.planner.linking import SchemaLinker, ValueIndex
 from datamorph.planner.meaning import correct_spelling
 from datamorph.spec import ETLSpec
+from planner_support import sql_engine
 
 UTILITY_SQL = """
 CREATE TABLE meters (meter_id INTEGER PRIMARY KEY, street VARCHAR, meter_kind VARCHAR, installed_on DATE);
@@ -51,17 +52,7 @@ REF = dt.date(2025, 7, 1)
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    import duckdb
-
-    from datamorph.engines import connect
-
-    path: Path = tmp_path_factory.mktemp("utility") / "utility.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute(UTILITY_SQL)
-    con.close()
-    eng = connect(str(path))
-    yield eng
-    eng.close()
+    yield from sql_engine(tmp_path_factory, "utility", UTILITY_SQL)
 
 
 @pytest.fixture(scope="module")

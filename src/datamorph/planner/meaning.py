@@ -299,7 +299,7 @@ _MIN_LEN = 5
 _CLEAR = 10  # the best English candidate must be this many times as frequent as the next
 
 
-#: Shorthand of requests written in a hurry, read as the words they stand for ("w/ renamed cols",
+#: Shorthand of requests written in a hurry, read as the words they stand for ("w/ cols renamed",
 #: "w/o a phone", "cols:"), unless the warehouse has the shorthand as a name or value of its own.
 _SHORTHAND = {"w/": "with", "w/o": "without", "cols": "columns", "col": "column"}
 _SHORT = re.compile(r"(?<![\w/])(?:w/o|w/)(?=\s|$)|\bcols?\b(?![./\w'])", re.IGNORECASE)
@@ -471,7 +471,7 @@ def _modifier(items: list[Token], i: int, linker: SchemaLinker | None, source: s
         return None
     if prev is not None and _names(prev, linker) and _can_be("VERB", t.low) | _can_be("ADJ", t.low) and not (
             _names_result(t.low)):  # fmt: skip
-        return "modifier"  # "products sold in 2024", "what do customers buy"; not "product feed": the result
+        return "modifier"  # "products sold in 2024", "what do customers buy"; not "ticket report": the result
     nxt = items[i + 1] if i + 1 < len(items) else None
     if nxt is not None and _names(nxt, linker) and not _REQUEST_VERB.fullmatch(t.text):
         return "modifier"  # "premium customers", "the computed categories"

@@ -70,7 +70,7 @@ def _unit_of(word: str) -> set[str]:
 
 
 def _unit_column(d: Work, unit: str, subject: str | None) -> str | None:
-    """The numeric column in play whose name records ``unit`` ("under 30 min" on duration_min): the subject
+    """The numeric column in play whose name records ``unit`` ("under 10 sec" on wait_sec): the subject
     if it does, else the only such column of the tables in play (None when none or several do)."""
     names = _unit_of(unit)
     if subject:
@@ -96,7 +96,7 @@ def _value_column(d: Work, values: list[str], subject: str | None) -> str | None
 
 def _list_condition(d: Work, text: str, subject: str | None) -> str | None:
     """A bare list item's condition: quoted data values ("'1-10' and '11-50'"), or a number range or
-    comparison in the unit a column's name records ("30 to 45 min, both inclusive", "under 30 min")."""
+    comparison in the unit a column's name records ("10 to 20 sec, both inclusive", "under 10 sec")."""
     text = text.strip()
     if _VALUES.match(text):
         values = [a if a is not None else b for a, b in _QUOTED.findall(text)]

@@ -679,7 +679,7 @@ def _lemma(word: str) -> str:
 _Found = tuple[str, Span | None, str | None]
 # A table named after these words is what the rows are grouped by, not what the period dates.
 _GROUPING = frozenset({"per", "each", "every", "by"})
-# Relations that only a time can have ("during 2024"; "over 2024", "between 1990 and 2010" may be amounts).
+# Relations that only a time can have ("during 1999"; "over 2024", "between 1990 and 2010" may be amounts).
 _TEMPORAL_CUE = re.compile(r"\s*(?:during|within)\b", re.IGNORECASE)
 
 
@@ -694,7 +694,7 @@ def _named_column(w: Play, items: list[Token], i: int, words: str) -> _Found | L
     """The date column (or table) the words ending at ``items[i - 1]`` name; False: they name a number column
     (not a date condition); None: they name none."""
     found = _named_column_at(w, items, i, words)
-    if found is None and i > 1 and items[i - 1].low in _DATE_NOUNS:  # "an ended_on date": the name before "date"
+    if found is None and i > 1 and items[i - 1].low in _DATE_NOUNS:  # "an archived_on date": the name before "date"
         found = _wider(_named_column_at(w, items, i - 1, words), items[i - 1].end)
     return found
 
@@ -722,7 +722,7 @@ def _named_column_at(w: Play, items: list[Token], i: int, words: str) -> _Found 
             if info.family in TEMPORAL_FAMILIES:
                 return f"{cm.table}.{cm.column}", span, cm.table
             if info.family in NUMERIC_FAMILIES and cm.score >= 0.85 and not _TEMPORAL_CUE.match(words):
-                return False  # "amount between 1990 and 2010": a number, not a date ("amount during 2024" is)
+                return False  # "amount between 1990 and 2010": a number, not a date ("weight during 1999" is)
     return None
 
 

@@ -42,7 +42,7 @@ _END_COLUMN = re.compile(r"(?:^|_)(?:termination|terminated|end|ended|ending|clo
 _LINK_VERB = r"(?:\s+(?:is|are|was|were|has\s+been|have\s+been|got|gets|been))?(?P<neg>\s+(?:not|never))?\s+"
 
 
-#: a negation right before a yes/no column, or before the verb that sets it ("not set to auto-renew",
+#: a negation right before a yes/no column, or before the verb that sets it ("not set to auto-archive",
 #: "isn't marked as paid")
 _NOT_SET = re.compile(r"(?:\b(?P<neg>isn't|aren't|wasn't|weren't|not)\s*)?(?P<set>\b(?:be\s+)?(?:set|marked|flagged|"
                       r"configured|switched)\s+(?:to|as|on)\s+)?$", re.I)  # fmt: skip
@@ -79,7 +79,7 @@ def booleans(d: View) -> list[Claim]:
             a = lead.start()
         neg = _NOT_SET.search(d.prompt, back(a), a)
         if neg is not None and neg.group("set") and w.open(neg.start(), a):
-            a = neg.start()  # "is NOT set to auto-renew", "set to auto-renew": the verb (and negation) are the test's
+            a = neg.start()  # "is NOT set to auto-archive", "set to auto-archive": the verb (and negation) are the test's
         negated = negated or bool(neg and neg.group("neg"))
         if re.match(r"^(?:in|un|non[- ]?)", word) and not re.match(r"^(?:is_)?(?:in|un|non)", s.m.column.lower()):
             negated = not negated

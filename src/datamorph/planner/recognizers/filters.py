@@ -134,7 +134,7 @@ def null_tests(d: View) -> list[Claim]:
 
 
 def related_null_tests(d: View) -> list[Claim]:
-    """"products without a category": the key pointing at that table is NULL."""
+    """"tickets without an assignee": the key pointing at that table is NULL."""
     w = Play.of(d)
     _related_null_tests(w, _mention_spans(d))
     return w.claims
@@ -445,7 +445,7 @@ _KIND_NOUNS = {"date": ("date", "day"), "timestamp": ("date", "time", "timestamp
 
 
 def _related_null_tests(w: Play, spans: list[_Mention]) -> None:
-    """"products without a category": the key pointing at that table is NULL ("with a category": NOT NULL)."""
+    """"tickets without an assignee": the key pointing at that table is NULL ("with a category": NOT NULL)."""
     d = w.view
     for s in spans:
         if not isinstance(s.m, TableMatch) or s.m.table in w.in_play()[:1]:

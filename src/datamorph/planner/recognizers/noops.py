@@ -11,7 +11,7 @@ nothing to the spec:
 - "ignore currency differences", "ignore discounts" (a concept the request uses nowhere else);
 - "no rounding needed", "don't round", "keep the names exactly as they are stored (no re-casing)",
   "otherwise keep the rows as they are", "as is";
-- "(so 'SMITH' and 'Smith' are different values)": values keep their case (the default);
+- "(so 'PARIS' and 'Paris' are different values)": values keep their case (the default);
 - "both as integers" after date parts (year/month... are integers already);
 - list bullets ("- order id") are layout, not a minus sign;
 - "columns, in this order: ..." (the list keeps its order; "order" names no table here);
@@ -183,7 +183,7 @@ def as_is(d: View) -> list[Claim]:
     return p.claims
 
 
-# "(so 'SMITH' and 'Smith' are different values)": two spellings of one value that differ only in case,
+# "(so 'PARIS' and 'Paris' are different values)": two spellings of one value that differ only in case,
 # said to stay apart — values compared as stored, which is what every comparison does
 _CASE_EXAMPLE = re.compile(
     r"\(\s*(?:so|i\.?e\.?|e\.?g\.?|meaning|that\s+is)?\s*,?\s*(?P<a>'[^'()]{1,60}'|\"[^\"()]{1,60}\")\s+(?:and|vs\.?|versus)\s+"
@@ -194,7 +194,7 @@ _FOLDS_CASE = re.compile(r"\bcase[-\s]insensitive|\bignor(?:e|es|ing)\s+(?:the\s
 
 
 def case_examples(d: View) -> list[Claim]:
-    """"(so 'SMITH' and 'Smith' are different values)": an example that values keep their case; not when
+    """"(so 'PARIS' and 'Paris' are different values)": an example that values keep their case; not when
     the request also folds case somewhere (then the example may say something else)."""
     p = Pending(d)
     if _FOLDS_CASE.search(d.prompt):

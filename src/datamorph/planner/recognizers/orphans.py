@@ -14,7 +14,7 @@ sessions" — and says what to do with those rows:
   (the base rows no related row points at). Not where the missing thing is the request's own
   rows' key ("anonymous sessions without a user_id"): those are rows to leave out, not an anti join.
 
-Without such a verb ("products without a category") the clause is a NULL test, left to ``filters``.
+Without such a verb ("tickets without an assignee") the clause is a NULL test, left to ``filters``.
 The related thing must be a table (or a key column pointing at one); otherwise the clause is not
 about orphans ("drop customers without an email") and is left alone.
 """
@@ -137,7 +137,7 @@ def _clause(w: _Work, cstart: int, cend: int) -> None:
     clause = w.view.prompt[cstart:cend]
     mode, verbs = _mode(w, clause, found)
     if mode is None:
-        return  # "products without a category": a NULL test, for filters
+        return  # "tickets without an assignee": a NULL test, for filters
     if mode != "anti" and any(f.conds for f in found):
         return  # "keep members even if they never had a refund": not read here
     _take_clause(w, cstart, found, [(cstart + v.start(), cstart + v.end()) for v in verbs], mode)

@@ -18,6 +18,7 @@ import re
 from datamorph.errors import PlanError
 from datamorph.planner.claims import Claim, Edit, View, edit_only
 from datamorph.planner.draft import Draft
+from datamorph.planner.lexicon import NUMBER_WORDS
 from datamorph.planner.linking import TableMatch
 from datamorph.planner.recognizers.common import (
     Work,
@@ -124,8 +125,7 @@ def _restated_list(w: Work, names: list[str]) -> None:
     for m in _RESTATE.finditer(w.view.prompt):
         items = [x.strip().lower() for x in re.split(r"\s*(?:,|\band\b)\s*", m.group("list")) if x.strip()]
         said = (m.group("n") or "").lower()
-        count = int(said) if said.isdigit() else {"one": 1, "a single": 1, "two": 2, "three": 3, "four": 4,
-                                                  "five": 5, "six": 6}.get(said)  # fmt: skip
+        count = int(said) if said.isdigit() else 1 if said == "a single" else NUMBER_WORDS.get(said)
         if said and count != len(names):
             continue  # "two columns: ..." with one name: not this list
         if items == [n.lower() for n in names]:
