@@ -108,3 +108,34 @@ def test_the_ways_offered_to_pick_a_reading_plan(engine: Any) -> None:
            for k, s in (("kept", kept), ("alone", alone))}  # fmt: skip
     assert run["kept"] == [(1, 2), (2, 2)]
     assert run["alone"] == [(1, 2), (2, 2), (9, 1)]
+
+
+# -- a table joined only for a condition is not part of the answer ------------------------------------
+# "the products of one category" was planned as every column of products AND categories: the joined
+# table's columns widened the table asked for. Rows reached through a reference the base holds (many to
+# one) keep the base's columns; a join the request spells out still shows both tables.
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("vehicles of the North Yard depot",
+     "SELECT v.* FROM vehicles v JOIN depots d ON d.depot_id = v.depot_id WHERE d.depot_name = 'North Yard'"),
+    ("vehicles at depots in the north region",
+     "SELECT v.* FROM vehicles v JOIN depots d ON d.depot_id = v.depot_id WHERE d.region = 'north'"),
+    ("trips of drivers with licence class CE",
+     "SELECT t.* FROM trips t JOIN drivers d ON d.driver_id = t.driver_id WHERE d.licence_class = 'CE'"),
+    ("Volvo vehicles in the south region",
+     "SELECT v.* FROM vehicles v JOIN depots d ON d.depot_id = v.depot_id WHERE d.region = 'south' AND v.make = 'Volvo'"),
+])  # fmt: skip
+def test_a_table_joined_for_a_condition_adds_no_columns(engine: Any, prompt: str, expected: str) -> None:
+    spec = plan_request(prompt, engine, target="result", reference_date=REF)
+    res = engine.fetch(compile_spec(spec, engine.catalog()).sql("duckdb"))
+    want = engine.fetch(expected)
+    assert res.columns == want.columns
+    assert sorted(res.rows, key=repr) == sorted(want.rows, key=repr)
+
+
+def test_a_join_the_request_spells_out_keeps_both_tables(engine: Any) -> None:
+    spec = plan_request("join vehicles and depots on depot_id where region is north", engine, target="result",
+                        reference_date=REF)  # fmt: skip
+    cols = engine.fetch(compile_spec(spec, engine.catalog()).sql("duckdb")).columns
+    assert "plate" in cols and "depot_name" in cols

@@ -262,6 +262,34 @@ def _check_below_anti(d: Draft, joins: list[JoinCondition], filters: list[Condit
                             hint="rephrase: which rows must be missing, and which rows are kept")  # fmt: skip
 
 
+def _joined_only_to_filter(d: Draft, joins: list[JoinCondition]) -> bool:
+    """Every table joined to the base serves only row conditions, each reached through a reference the
+    joining table holds (many rows to one): "tickets of customers in Oslo", "books of the Poetry shelf".
+
+    The rows asked for are then the base's, once each, and the joined tables' columns are not part of the
+    answer. A join the request spells out ("join A and B on k"), a grouped or computed output, kept
+    unmatched rows, or a join that could repeat base rows (one customer to many orders) is left as it is.
+    """
+    if not joins or not d.base or d.join_hints or d.preserve_base or d.group_by or d.aggregations or d.windows:
+        return False
+    if d.derived or d.union or d.dedupe is not None:
+        return False
+    others = tables_read([*d.columns, *d.having, *d.qualify, *d.order_by, *d.derived], [])
+    if any(j.right_table.lower() in others for j in joins):
+        return False
+    return all(_references(d.catalog, j) for j in joins)
+
+
+def _references(catalog: Catalog, j: JoinCondition) -> bool:
+    """The join's left rows hold a foreign key to its right table on exactly the join's columns."""
+    left = [o.left for o in j.on_columns]
+    right = [o.right for o in j.on_columns]
+    return any(fk.ref_table.lower() == j.right_table.lower()
+               and [c.lower() for c in fk.columns] == [c.lower() for c in left]
+               and [c.lower() for c in fk.ref_columns] == [c.lower() for c in right]
+               for fk in catalog.table(j.left_table).foreign_keys)  # fmt: skip
+
+
 def _block(d: Draft) -> QueryBlock:
     tables = d.referenced_tables()
     joins: list[JoinCondition] = []
@@ -295,6 +323,9 @@ def _block(d: Draft) -> QueryBlock:
     columns = d.columns
     if d.anti_tables and not columns and not d.group_by and not d.aggregations and not d.windows and d.base:
         # rows without a match: the missing table's (empty) columns are not part of the answer
+        columns = [OutputColumn(column=f"{d.base}.{c.name}", name=c.name) for c in d.catalog.table(d.base).columns]
+    elif not columns and d.base and _joined_only_to_filter(d, joins):
+        # "invoices of clients in Leeds": the rows asked for are the base's; the client is a condition
         columns = [OutputColumn(column=f"{d.base}.{c.name}", name=c.name) for c in d.catalog.table(d.base).columns]
     return QueryBlock(
         source_tables=[SourceTable(table_name=t, provenance=d.table_words.get(t) or _why_table(d, t)) for t in tables],

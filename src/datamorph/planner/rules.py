@@ -44,6 +44,7 @@ from datamorph.planner.recognizers import (
     flags,
     glue,
     joins,
+    keyed,
     noops,
     ordering,
     orphans,
@@ -88,6 +89,7 @@ RULES: tuple[Step, ...] = (
     Step("joins", joins.rule),
     Step("sources", sources.rule),
     Step("orphans", orphans.rule),
+    Step("keyed", keyed.rule),
     Step("dates", dates.rule),
     Step("strings.joined", strings.joined),  # before functions: "the first 2 letters of a followed by ..." is one value
     Step("strings.functions", strings.rule),

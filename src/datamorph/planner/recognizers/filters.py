@@ -30,6 +30,7 @@ from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.draft import Draft
+from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.common import in_play
 from datamorph.planner.recognizers.filter_base import NEGATION as _NEGATION
@@ -39,6 +40,7 @@ from datamorph.planner.recognizers.filter_base import info as _info
 from datamorph.planner.recognizers.filter_base import mention_spans as _mention_spans
 from datamorph.planner.recognizers.noops import example_spans
 from datamorph.planner.refs import split_column
+from datamorph.planner.text import Token
 from datamorph.spec import Condition, Filter, Not, Operator
 
 _GT = r"more\s+than|greater\s+than|bigger\s+than|larger\s+than|higher\s+than|over|above|exceeding|exceeds?|in\s+excess\s+of|upwards\s+of|>"  # noqa: E501
@@ -285,17 +287,36 @@ def _named_literals(w: Play, spans: list[_Mention]) -> None:
     ordered = sorted(spans, key=lambda s: s.end)
     ends = [s.end for s in ordered]
     for t in d.tokens.items:
-        if t.kind != "quoted" or w.held(t):
+        if t.kind not in ("quoted", "number") or w.held(t):
             continue
         k = bisect.bisect_right(ends, t.start)  # the mention ending last before the value (by bisection)
         hit = ordered[k - 1] if k else None
-        if hit is None or not isinstance(hit.m, ColumnMatch) or d.prompt[hit.end : t.start].strip():
+        if hit is None or not isinstance(hit.m, ColumnMatch) or not _right_after(d, hit, t):
             continue
         value, end, operator = t.value, t.end, "="
         listed = _alternatives(w, value, end)
         if listed is not None:
             (value, end), operator = listed, "in"
         _compare(w, spans, t.start, end, cast(Operator, operator), value)
+
+
+_COUNTING = re.compile(r"\s*(?:%|[A-Za-z]+)", re.IGNORECASE)
+_JOINING = STOPWORDS | {"or", "but", "only", "except", "excluding", "sorted", "ordered"}
+
+
+def _right_after(d: View, hit: _Mention, t: Token) -> bool:
+    """The value follows its column with nothing between: a quoted text ("priority 'high'"), or a number
+    after a numeric column, alone or after "of" ("rooms with capacity 40", "a rating of 5") and not
+    followed by a word ("round the fee 2 decimals", "score 3 times" are not values)."""
+    between = d.prompt[hit.end : t.start].strip().lower()
+    if t.kind == "quoted":
+        return not between
+    if between not in ("", "of") or not isinstance(t.value, (int, float)) or isinstance(t.value, bool):
+        return False
+    if not isinstance(hit.m, ColumnMatch) or _info(d, hit.m.table, hit.m.column).family not in NUMERIC_FAMILIES:
+        return False
+    after = _COUNTING.match(d.prompt, t.end)
+    return after is None or after.group(0).strip().lower() in _JOINING
 
 
 def _suffix_comparisons(w: Play, spans: list[_Mention]) -> None:
@@ -316,12 +337,27 @@ def _compare(w: Play, spans: list[_Mention], start: int, end: int, operator: Ope
         return  # "average salary above 50,000": the column word is a measure's; a row filter would misread it
     if _IN_TOTAL.match(d.prompt, end):
         return  # "spent more than $500 in total": a condition on a sum, never on each row
+    named = hit.m.table if hit is not None and isinstance(hit.m, TableMatch) else None
+    if (hit is None or named) and (unit := _unit_after(w, spans, end)) is not None:
+        hit, end = unit, unit.end  # "trips over 60 km", "at least 3 seats": the column named as the unit
+        col_start = min(col_start, start)
     words = d.prompt[col_start:end]
     column = _column_of(d, hit, words)
     _check_value(d, column, value, words)
-    doubt = _shared_column(d, hit, column, words)
+    doubt = None if named and hit is not None and hit.m.table == named else _shared_column(d, hit, column, words)
     edits = [Edit.add("filters", Filter(column=column, operator=operator, value=value, provenance=words.strip()))]
     w.take_free(col_start, end, *edits, *([Edit.add("doubts", doubt)] if doubt else []), why="a comparison")
+
+
+def _unit_after(w: Play, spans: list[_Mention], end: int) -> _Mention | None:
+    """A numeric column of a table in play named right after the number, as its unit ("over 60 km",
+    "at least 3 seats", "under 2 nights"): the column compared, when no column is named before."""
+    d = w.view
+    at = len(d.prompt) - len(d.prompt[end:].lstrip())
+    for s in spans:
+        if s.start == at and isinstance(s.m, ColumnMatch) and s.m.table in in_play(d) and w.open(s.start, s.end):
+            return s if _info(d, s.m.table, s.m.column).family in NUMERIC_FAMILIES else None
+    return None
 
 
 def _taken(w: Play, hit: _Mention | None) -> bool:

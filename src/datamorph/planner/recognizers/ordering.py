@@ -21,7 +21,7 @@ from datamorph.catalog import TEMPORAL_FAMILIES
 from datamorph.errors import PlanError
 from datamorph.planner.claims import Claim, Edit, View, claim
 from datamorph.planner.linking import ColumnMatch
-from datamorph.planner.recognizers.common import Work, explained, in_play, unexplained
+from datamorph.planner.recognizers.common import Work, explained, in_play, unexplained, written_column
 from datamorph.planner.text import Token
 from datamorph.spec import OrderItem
 
@@ -61,6 +61,9 @@ _ALPHA = re.compile(r"\b(?:(?:sorted|ordered|sort|order|listed|arranged)\s+)?(?:
 _QUALIFIER = re.compile(r"^\s+(?:individual|single|separate|one-off|specific)\b", re.IGNORECASE)
 _HARMLESS = frozenset({"gross"})  # qualifies a measure name without changing it ("by gross revenue")
 _BY = re.compile(r"^\s*(?:by|in\s+terms\s+of|based\s+on|ranked\s+by|according\s+to)\s+", re.IGNORECASE)
+#: "the 3 vans with the highest mileage", "5 shops having the lowest rent": the superlative after the noun.
+_WITH_SUP = re.compile(r"^\s*(?:with|having|that\s+have|which\s+have|who\s+have)\s+the\s+(?P<sup>highest|biggest|largest|"
+                       r"greatest|lowest|smallest)\s+", re.IGNORECASE)  # "with the most trips" counts: not a column
 
 
 def top_n(d: View) -> list[Claim]:
@@ -196,6 +199,8 @@ def order_target(d: Work, tokens: list[Token]) -> tuple[str, int] | None:
     for n in range(len(tokens), 0, -1):
         phrase = d.prompt[tokens[0].start : tokens[n - 1].end]
         hits = d.linker.columns(phrase, in_play(d) or None)
+        if hits and _whole(hits[0], phrase) and _names_rows(d, hits[0], phrase):
+            return None  # "top 3 agents by tickets": the count of a table's rows, never the order of its key
         if hits and _whole(hits[0], phrase):
             grouped = [g for g in d.group_by if g.split(".")[-1] == hits[0].column]
             if d.group_by and f"{hits[0].table}.{hits[0].column}" not in d.group_by and len(grouped) == 1:
@@ -204,6 +209,16 @@ def order_target(d: Work, tokens: list[Token]) -> tuple[str, int] | None:
                 d.use(hits[0].table)
             return f"{hits[0].table}.{hits[0].column}", n
     return None
+
+
+def _names_rows(d: Work, m: ColumnMatch, phrase: str) -> bool:
+    """The phrase names a table, and the column it reached is that table's key, which the phrase does not
+    spell ("tickets" reached tickets.ticket_id): ordering by it would misread a count as an id."""
+    info = d.catalog.table(m.table)
+    if m.column not in info.primary_key or written_column(d.catalog, phrase) or phrase.lower() == m.column.lower():
+        return False
+    tables = d.linker.tables(phrase)
+    return bool(tables) and tables[0].score >= 0.85 and tables[0].table == m.table
 
 
 def _whole(m: ColumnMatch, phrase: str) -> bool:
@@ -265,7 +280,10 @@ def _top_n_at(w: Work, i: int) -> None:
     kw = prev.low if prev is not None and prev.low in _TOP_WORDS else ""
     sm = _SUP.match(d.prompt[t.end :])
     sup = re.sub(r"\s+", " ", sm.group("sup").lower()) if sm else ""
-    if not kw and not sup or sm and not _open(w, t.end, t.end + sm.end()):
+    na = _skip_nouns(w, t.end)
+    after = _WITH_SUP.match(d.prompt[na:]) if not kw and not sup else None
+    if not kw and not sup and (after is None or not _open(w, na + after.start(), na + after.end())) or sm and not _open(
+            w, t.end, t.end + sm.end()):  # fmt: skip
         return
     mark = len(w.brought)
     start = prev.start if kw and prev is not None else t.start
@@ -275,7 +293,9 @@ def _top_n_at(w: Work, i: int) -> None:
     words = d.prompt[start:end]
     column, desc = _superlative(w, kw, sup, words, t.end + (sm.start("sup") if sm else 0))
     noun_end = _skip_nouns(w, end)
-    by = _BY.match(d.prompt[noun_end:])
+    by = _BY.match(d.prompt[noun_end:]) or after and _WITH_SUP.match(d.prompt[noun_end:])
+    if after is not None:
+        desc = after.group("sup").lower() not in ("lowest", "smallest")
     spans = [(start, end)]
     if by is not None:
         phrase = _phrase_after(d, noun_end + by.end())
