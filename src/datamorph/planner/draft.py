@@ -280,6 +280,22 @@ def _joined_only_to_filter(d: Draft, joins: list[JoinCondition]) -> bool:
     return all(_references(d.catalog, j) for j in joins)
 
 
+def _counted_once(d: Draft, a: Aggregation, tables: list[str]) -> Aggregation:
+    """A count of a table's rows ("how many members in each town have borrowed") counts each row once even
+    when a table joined later (loans, which references members) repeats it: COUNT(DISTINCT its key)."""
+    if a.function != "count" or a.column or a.expression or a.filter or not a.provenance:
+        return a
+    hits = d.linker.tables(a.provenance)
+    if not hits or hits[0].score < 0.85:
+        return a
+    info = d.catalog.table(hits[0].table)
+    fans = any(fk.ref_table.lower() == info.name.lower() for t in tables if t.lower() != info.name.lower()
+               for fk in d.catalog.table(t).foreign_keys)  # fmt: skip
+    if not fans or len(info.primary_key) != 1 or info.name not in tables:
+        return a
+    return a.model_copy(update={"function": "count_distinct", "column": f"{info.name}.{info.primary_key[0]}"})
+
+
 def _references(catalog: Catalog, j: JoinCondition) -> bool:
     """The join's left rows hold a foreign key to its right table on exactly the join's columns."""
     left = [o.left for o in j.on_columns]
@@ -334,7 +350,7 @@ def _block(d: Draft) -> QueryBlock:
         derived_columns=d.derived,
         dedupe=d.dedupe,
         group_by=d.group_by,
-        aggregations=d.aggregations,
+        aggregations=[_counted_once(d, a, tables) for a in d.aggregations],
         having=d.having,
         windows=d.windows,
         columns=columns,

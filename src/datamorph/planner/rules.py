@@ -131,6 +131,7 @@ RULES: tuple[Step, ...] = (
     Step("ordering.alphabetical", ordering.alphabetical),
     Step("ordering.limit", ordering.limit),
     Step("glue.place", glue.place),
+    Step("glue.agent", glue.agent),
     Step("glue.activity", glue.activity),
     Step("glue.recorded", glue.recorded),
     Step("questions", questions.rule),

@@ -343,10 +343,20 @@ def _compare(w: Play, spans: list[_Mention], start: int, end: int, operator: Ope
         col_start = min(col_start, start)
     words = d.prompt[col_start:end]
     column = _column_of(d, hit, words)
+    if (hit is None or named) and (verb := _PRICE_VERB.search(d.prompt, 0, col_start)) and _PRICED.search(
+            split_column(d.catalog, column)[1]):
+        col_start = verb.start()  # "visits that cost at least $100": the money verb names the money column
+        words = d.prompt[col_start:end]
     _check_value(d, column, value, words)
     doubt = None if named and hit is not None and hit.m.table == named else _shared_column(d, hit, column, words)
     edits = [Edit.add("filters", Filter(column=column, operator=operator, value=value, provenance=words.strip()))]
     w.take_free(col_start, end, *edits, *([Edit.add("doubts", doubt)] if doubt else []), why="a comparison")
+
+
+#: A verb of price right before a bare comparison: "rooms that cost under 90", "plans charging over 20".
+_PRICE_VERB = re.compile(r"\b(?:costs?|costing|charges?|charging|charged|priced|earns?|earning|earned|pays?|paying|paid)"
+                         r"\s*$", re.IGNORECASE)
+_PRICED = re.compile(rf"{_MONEY.pattern}|rate|wage|charge|tariff", re.IGNORECASE)  # columns a price verb may name
 
 
 def _unit_after(w: Play, spans: list[_Mention], end: int) -> _Mention | None:

@@ -28,6 +28,7 @@ from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.recognizers.common import explained
 from datamorph.planner.refs import column_refs
 from datamorph.planner.text import Token
+from datamorph.spec import Filter
 
 _REL = r"(?:(?:who|that|which|whom)\s+)?(?:(?:is|are|was|were|have\s+been|has\s+been|had\s+been|currently|still|all)\s+){0,4}"
 _PLACE = re.compile(
@@ -51,6 +52,31 @@ _RECORDED = re.compile(
 _DATE_AFTER = re.compile(r"^\s*(?:in|during|on|since|before|after|between|from|this|last|over|within)\b", re.I)
 _CREATION = re.compile(r"(?:^|_)(?:created|creation|added|inserted|updated|modified|loaded|signup|registered)(?:_|$)",
                        re.IGNORECASE)  # fmt: skip
+
+
+_AGENT = re.compile(rf"\b{_REL}(?P<v>[A-Za-z]{{3,}}(?:ed|en))\s+by\b", re.IGNORECASE)
+
+
+def agent(d: View) -> list[Claim]:
+    """"patients insured by Medicover", "books published by Penguin", "teams managed by Ito": a participle
+    naming the column (insurer, publisher, manager) of the condition right after "by" restates it."""
+    p = Pending(d)
+    for m in _AGENT.finditer(d.prompt):
+        if not p.free(m.start("v"), m.end("v")) or not _next_used(p, m.end()):
+            continue
+        stem = re.sub(r"(?:ed|en)$", "", m.group("v").lower())
+        after = re.sub(r"^(?:the|a|an)\s+", "", d.prompt[m.end() :].lstrip().lower())
+        conds = [f for f in d.filters if isinstance(f, Filter) and f.provenance and after.startswith(f.provenance.lower())]
+        if any(_same_stem(stem, c.lower()) for _, c in column_refs(conds, [])):
+            _take(p, m.start(), m.end(), "the column of the condition after it, said as a verb")
+    return p.claims
+
+
+def _same_stem(stem: str, column: str) -> bool:
+    """A word of the column's name grows from the verb's stem: insur(ed) ~ insurer, own(ed) ~ owner."""
+    return len(stem) >= 3 and any(part.startswith(stem) and len(part) - len(stem) <= 3
+                                  or len(stem) >= 4 and stem.startswith(part) and len(part) >= 4
+                                  for part in column.split("_"))  # fmt: skip
 
 
 def place(d: View) -> list[Claim]:

@@ -239,6 +239,8 @@ def _subject_measure(d: Work, ctx: Ctx, op_start: int) -> tuple[ms.Measure | Non
             m.end = op_start - (len(d.prompt[:op_start]) - len(d.prompt[:op_start].rstrip()))
             d.give_back(op_start, op_start + len(d.prompt[op_start:].split(None, 1)[0]))
     for m in sorted(ctx.measures, key=lambda x: -x.end):
+        if m.function == "count" and ph.table_of(d, d.prompt[m.start : m.end]) and d.prompt[m.end : op_start].strip() == "":
+            continue  # "2 orders over 500": a row's value ("orders over 500"), never a count of them over 500
         if m.end <= op_start and _VERB_GAP.match(d.prompt[m.end : op_start]):
             link = _LINK.search(d.prompt, back(m.start), m.start)
             linked = bool(link and link.group(0).strip())

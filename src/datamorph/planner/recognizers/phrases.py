@@ -74,7 +74,9 @@ def tokens_from(d: Work, pos: int, limit: int = 5) -> list[Token]:
     for t in items[bisect.bisect_right(items, pos, key=lambda t: t.end) :]:  # (the tokens ending after pos)
         if t.end <= pos:
             continue
-        if t.kind != "word" or planned(d, t.start, t.end) or t.low in BOUNDARY or len(out) >= limit:
+        if t.kind != "word" or planned(d, t.start, t.end) or len(out) >= limit:
+            break
+        if t.low in BOUNDARY and not (out and inside_a_name(d, t)):
             break
         out.append(t)
     return out
@@ -87,10 +89,18 @@ def tokens_before(d: Work, pos: int, limit: int = 4) -> list[Token]:
     for t in reversed(items[: bisect.bisect_left(items, pos, key=lambda t: t.start)]):  # (those starting before pos)
         if t.start >= pos:
             continue
-        if t.kind != "word" or t.low in BOUNDARY or len(out) >= limit:
+        if t.kind != "word" or len(out) >= limit or t.low in BOUNDARY and not inside_a_name(d, t, before=True):
             break
         out.insert(0, t)
     return out
+
+
+def inside_a_name(d: Work, t: Token, before: bool = False) -> bool:
+    """``t`` is a word of a column's name of several words, not its first (or, reading backwards, not its
+    last): "hourly rate", "cost per unit" name hourly_rate and cost_per_unit, so "rate" and "per" do not
+    end the phrase there."""
+    return any(isinstance(m, ColumnMatch) and m.score >= 0.9 and m.start <= t.start and t.end <= m.end
+               and (t.end < m.end if before else m.start < t.start) for m in d.mentions)  # fmt: skip
 
 
 def text_of(d: Work, toks: list[Token]) -> str:

@@ -145,6 +145,8 @@ def find(d: Work, ctx: Ctx) -> None:
     for m in _RATIO.finditer(d.prompt):
         if any(r.start <= m.start() < r.end for r in ctx.ratios):
             continue
+        if any(ph.inside_a_name(d, t) for t in d.tokens.within(m.start("w"), m.end("w"))):
+            continue  # "the hourly rate of each tutor": a column's name (hourly_rate), not a ratio
         word = m.group("w").lower()
         over = next((x for x in ctx.measures if m.start("all") <= x.start <= m.end() + 1), None)
         if over is not None:  # "share of total revenue": a measure's share of the grand total

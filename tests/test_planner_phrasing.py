@@ -1,0 +1,133 @@
+"""Phrasings planned and run on a small fleet warehouse built in the test (plus tutors and parts): a row named
+by its key ("trips of driver 2"), a column named as a number's unit or right before its value, "the N rows
+with the highest X", and column names holding words that elsewhere end a phrase ("hourly rate", "cost per
+unit")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from datamorph.errors import PlanError
+from planner_support import check, plan, sql_engine
+from test_planner_misreads import FLEET_SQL
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "fleet_phrasing", FLEET_SQL + EXTRA_SQL)
+
+
+EXTRA_SQL = """
+CREATE TABLE tutors (tutor_id INTEGER PRIMARY KEY, full_name VARCHAR, subject VARCHAR, hourly_rate DECIMAL(8,2));
+INSERT INTO tutors VALUES (1, 'Mia Holm', 'maths', 40), (2, 'Ola Dahl', 'maths', 55), (3, 'Eva Lund', 'music', 30);
+CREATE TABLE parts (part_id INTEGER PRIMARY KEY, part_name VARCHAR, family VARCHAR, cost_per_unit DECIMAL(8,2));
+INSERT INTO parts VALUES (1, 'bolt', 'fixings', 0.2), (2, 'nut', 'fixings', 0.1), (3, 'gear', 'drive', 12.5);
+CREATE TABLE books (book_id INTEGER PRIMARY KEY, title VARCHAR, publisher VARCHAR, owner VARCHAR);
+INSERT INTO books VALUES (1, 'Tides', 'Penguin', 'Ada'), (2, 'Stone', 'Faber', 'Ben'), (3, 'Leaves', 'Penguin', 'Cy');
+CREATE TABLE members (member_id INTEGER PRIMARY KEY, member_name VARCHAR, town VARCHAR);
+INSERT INTO members VALUES (1, 'Ada', 'Bath'), (2, 'Ben', 'Bath'), (3, 'Cy', 'York'), (4, 'Di', 'York');
+CREATE TABLE loans (loan_id INTEGER PRIMARY KEY, member_id INTEGER REFERENCES members(member_id), borrowed_on DATE);
+INSERT INTO loans VALUES (1, 1, '2025-01-02'), (2, 1, '2025-02-03'), (3, 1, '2025-03-04'), (4, 3, '2025-01-05');
+"""
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("trips of driver 2", "SELECT * FROM trips WHERE driver_id = 2"),
+    ("trips for driver #1 over 60 km", "SELECT * FROM trips WHERE driver_id = 1 AND km > 60"),
+    ("vehicles at depot no. 1", "SELECT * FROM vehicles WHERE depot_id = 1"),
+    ("driver 3", "SELECT * FROM drivers WHERE driver_id = 3"),
+    ("the plate of vehicle id 4", "SELECT plate FROM vehicles WHERE vehicle_id = 4"),
+])  # fmt: skip
+def test_a_row_named_by_its_key(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+@pytest.mark.parametrize("prompt", ["3 vehicles with the highest mileage", "vehicles with mileage 45000"])
+def test_a_quantity_is_not_a_key(engine: Any, prompt: str) -> None:
+    spec = plan(engine, prompt)
+    assert not any(getattr(f, "column", "").endswith("_id") for f in spec.filters), spec.to_json()
+
+
+# -- a column named as the number's unit; the N rows with the highest value -------------------------------
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("trips over 60 km", "SELECT * FROM trips WHERE km > 60"),
+    ("trips of at most 80 km", "SELECT * FROM trips WHERE km <= 80"),
+    ("the 3 vehicles with the highest mileage", "SELECT * FROM vehicles ORDER BY mileage DESC LIMIT 3"),
+    ("2 vehicles having the smallest mileage", "SELECT * FROM vehicles ORDER BY mileage LIMIT 2"),
+])  # fmt: skip
+def test_units_and_superlatives_after_the_noun(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+@pytest.mark.parametrize("prompt", ["top 2 drivers by trips", "the 2 depots with the largest vehicles"])
+def test_ranked_by_a_table_is_never_its_key(engine: Any, prompt: str) -> None:
+    """Ordering by the key a table's name reaches would rank ids, not how many rows each has."""
+    with pytest.raises(PlanError, match="no such column or measure"):
+        plan(engine, prompt)
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("average hourly rate by subject", "SELECT subject, AVG(hourly_rate) FROM tutors GROUP BY subject"),
+    ("the hourly rate of each tutor", "SELECT tutor_id, hourly_rate FROM tutors"),
+    ("tutors sorted by hourly rate", "SELECT * FROM tutors ORDER BY hourly_rate"),
+    ("total cost per unit by family", "SELECT family, SUM(cost_per_unit) FROM parts GROUP BY family"),
+])  # fmt: skip
+def test_a_column_name_holding_a_ratio_or_grouping_word(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("books published by Penguin", "SELECT * FROM books WHERE publisher = 'Penguin'"),
+    ("titles of the books owned by Ben", "SELECT title FROM books WHERE owner = 'Ben'"),
+])  # fmt: skip
+def test_a_participle_naming_the_column_of_its_value(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+def test_a_participle_naming_another_column_is_not_understood(engine: Any) -> None:
+    with pytest.raises(PlanError, match="printed"):
+        plan(engine, "books printed by Penguin")
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("tutors who charge more than 35", "SELECT * FROM tutors WHERE hourly_rate > 35"),
+    ("parts that cost under 1", "SELECT * FROM parts WHERE cost_per_unit < 1"),
+])  # fmt: skip
+def test_a_verb_of_price_names_the_money_column(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+# -- misreading: "2 trips over 50 km" was planned as COUNT(*) >= 2 AND COUNT(*) > 50 (a wrong table) --------
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("drivers with at least 2 trips over 50 km",
+     "SELECT driver_id, COUNT(*) FROM trips WHERE km > 50 GROUP BY driver_id HAVING COUNT(*) >= 2"),
+    ("drivers with more than 1 trip above 100 km",
+     "SELECT driver_id, COUNT(*) FROM trips WHERE km > 100 GROUP BY driver_id HAVING COUNT(*) > 1"),
+])  # fmt: skip
+def test_a_comparison_after_the_counted_noun_is_on_its_rows(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+# -- misreading: a count of drivers joined to their trips counted trips (COUNT(*) over the fan-out) ---------
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("how many drivers in each licence class have trips",
+     "SELECT licence_class, COUNT(DISTINCT d.driver_id) FROM drivers d JOIN trips t ON t.driver_id = d.driver_id "
+     "GROUP BY licence_class"),
+    ("number of drivers per licence class with trips over 100 km",
+     "SELECT licence_class, COUNT(DISTINCT d.driver_id) FROM drivers d JOIN trips t ON t.driver_id = d.driver_id "
+     "WHERE t.km > 100 GROUP BY licence_class"),
+    ("how many drivers per licence class", "SELECT licence_class, COUNT(*) FROM drivers GROUP BY licence_class"),
+    ("how many members in each town have borrowed",
+     "SELECT town, COUNT(DISTINCT m.member_id) FROM members m JOIN loans l ON l.member_id = m.member_id GROUP BY town"),
+])  # fmt: skip
+def test_a_count_of_rows_counts_each_once_across_a_join(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
