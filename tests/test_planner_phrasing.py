@@ -131,3 +131,15 @@ def test_a_comparison_after_the_counted_noun_is_on_its_rows(engine: Any, prompt:
 ])  # fmt: skip
 def test_a_count_of_rows_counts_each_once_across_a_join(engine: Any, prompt: str, expected: str) -> None:
     check(engine, prompt, expected)
+
+
+# -- misreading: "drivers and their total km" was one grand total over all drivers (a wrong table) ---------
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("list the drivers and their total km", "SELECT driver_id, SUM(km) FROM trips GROUP BY driver_id"),
+    ("drivers, with their average km", "SELECT driver_id, AVG(km) FROM trips GROUP BY driver_id"),
+    ("members and the number of their loans", "SELECT member_id, COUNT(*) FROM loans GROUP BY member_id"),
+])  # fmt: skip
+def test_a_measure_of_their_rows_is_per_row_of_the_table_before(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)

@@ -246,7 +246,5 @@ def test_combined_measure_is_not_a_union(engine) -> None:  # type: ignore[no-unt
     assert "stack" not in str(ei.value).lower() and "line up" not in str(ei.value).lower()
 
 
-@pytest.mark.xfail(reason="'customers and the combined amount of their orders' plans one grand total, not one per "
-                          "customer", strict=True)
 def test_combined_amount_of_their_orders_is_per_customer(engine) -> None:  # type: ignore[no-untyped-def]
     check(engine, "customers and the combined amount of their orders", PER_CUSTOMER_SPEND)

@@ -141,6 +141,36 @@ def find(d: Work, ctx: Ctx) -> None:
     _top_entities(d, ctx)
     _over_their(d, ctx)
     _each_has(d, ctx)
+    _their_measure(d, ctx)
+
+
+#: "members and their total fines", "shops, with their average rent", "pilots along with their flight count"
+_AND_THEIR = re.compile(r"\b(?P<t>[A-Za-z_]\w*)\s*(?:,\s*)?(?:and|with|plus|along\s+with|together\s+with|,)\s+"
+                        r"(?:also\s+)?(?:their|its|his|her)\s+$", re.I)  # fmt: skip
+
+
+_AND_THE = re.compile(r"\b(?P<t>[A-Za-z_]\w*)\s*(?:,\s*)?(?:and|with|plus|along\s+with|together\s+with|,)\s+"
+                      r"(?:also\s+)?(?:the\s+)?$", re.I)  # fmt: skip
+_OF_THEIR = re.compile(r"\s*\b(?:of|on|from|across|over)\s+(?:all\s+)?(?:of\s+)?(?:their|its|his|her)\b", re.I)
+
+
+def _their_measure(d: Work, ctx: Ctx) -> None:
+    """ "drivers and their total km": the measure belongs to each row of the table named before "their" — one
+    group per row of it (without this it was one grand total over all of them: a wrong table)."""
+    if ctx.keys:
+        return
+    for m in ctx.measures:
+        lead = _AND_THEIR.search(d.prompt, back(m.start), m.start)
+        if lead is None and (_OF_THEIR.search(d.prompt, m.start, m.end) or _OF_THEIR.match(d.prompt, m.end)):
+            # "members and the total of their fines"
+            lead = _AND_THE.search(d.prompt, back(m.start), m.start)
+        table = ph.table_of(d, lead.group("t")) if lead else None
+        if lead is None or table is None or table == m.table or not d.free(lead.end("t"), lead.end()):
+            continue
+        d.use_table(table)
+        ctx.keys.append(("", table))
+        d.take(lead.end("t"), lead.end())
+        return
 
 
 def _groups(d: Work, ctx: Ctx) -> None:
