@@ -32,6 +32,7 @@ from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.recognizers.common import in_play
 from datamorph.planner.recognizers.filter_base import Play
 from datamorph.planner.recognizers.noops import in_example
+from datamorph.planner.recognizers.sources import rows_of_another
 from datamorph.planner.refs import owner_table, split_column
 from datamorph.planner.text import MONTHS, Token, month_end
 from datamorph.spec import AnyOf, Condition, Filter, Operator
@@ -711,7 +712,7 @@ def _named_column_at(w: Play, items: list[Token], i: int, words: str) -> _Found 
         # "count visits per clinic in 2024": the period is the visits', not the clinics'
         grouped = any(t.low in _GROUPING for t in items[max(0, i - n - 1) : i])
         for tm in d.linker.tables(phrase)[:1] if not any(_function_word(w) for w in inner) and not grouped else ():
-            if tm.score >= 0.9 and _covers(tm.text, phrase):
+            if tm.score >= 0.9 and _covers(tm.text, phrase) and not _names_other(d, tm.table, phrase):
                 col = _main_date(d.catalog.table(tm.table), words)
                 if col is not None:
                     return f"{tm.table}.{col}", None, tm.table
@@ -724,6 +725,14 @@ def _named_column_at(w: Play, items: list[Token], i: int, words: str) -> _Found 
             if info.family in NUMERIC_FAMILIES and cm.score >= 0.85 and not _TEMPORAL_CUE.match(words):
                 return False  # "amount between 1990 and 2010": a number, not a date ("weight during 1999" is)
     return None
+
+
+def _names_other(d: View, table: str, phrase: str) -> bool:
+    """The sources step read ``phrase`` as naming another table's rows ("resolved visits": the rows of the table
+    whose status is 'resolved', not the table "visit" is a synonym of; see :func:`.sources.rows_of_another`)."""
+    found = list(d.mentions)
+    return any(m.text.strip().lower() == phrase.strip().lower() and rows_of_another(d, found, i) not in (None, table)
+               for i, m in enumerate(found))  # fmt: skip
 
 
 _IRREGULAR = {"began": "begin", "begun": "begin", "made": "make", "sent": "send", "paid": "pay", "sold": "sell",

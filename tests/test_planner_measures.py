@@ -1,0 +1,68 @@
+"""Measures, counts and periods: which table a loose word and a period belong to, and the names of measures.
+
+A small warehouse of its own (a pet clinic's consultations next to web sessions and a payroll) so the
+synonyms the linker knows ("visit" may be a web session, "income" a salary) compete with the words that
+say which table the request is about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from datamorph.errors import PlanError
+from planner_support import check, plan, sql_engine
+
+CLINIC_SQL = """
+CREATE TABLE owners (owner_id INTEGER PRIMARY KEY, owner_name VARCHAR, plan VARCHAR);
+INSERT INTO owners VALUES (1, 'Ada', 'pro'), (2, 'Ben', 'basic'), (3, 'Cleo', 'pro');
+CREATE TABLE consultations (consult_id INTEGER PRIMARY KEY, pet_name VARCHAR, status VARCHAR, held_at TIMESTAMP,
+                            charge DECIMAL(8,2));
+INSERT INTO consultations VALUES
+  (1, 'Rex', 'resolved', '2024-01-05 10:00:00', 80), (2, 'Tom', 'open', '2024-02-01 09:00:00', 40),
+  (3, 'Rex', 'resolved', '2023-12-31 23:30:00', 55), (4, 'Kit', 'resolved', '2024-12-31 23:59:00', 20),
+  (5, 'Bo', 'referred', '2024-06-06 12:00:00', 35), (6, 'Kit', 'resolved', '2025-01-01 00:00:00', 99);
+CREATE TABLE sessions (session_id INTEGER PRIMARY KEY, owner_id INTEGER REFERENCES owners (owner_id),
+                       started_at TIMESTAMP, ended_at TIMESTAMP, device VARCHAR);
+INSERT INTO sessions VALUES (1, 1, '2024-03-01 08:00:00', '2024-03-01 08:10:00', 'mobile'),
+  (2, 2, '2024-04-01 08:00:00', NULL, 'desktop'), (3, 3, '2023-04-01 08:00:00', NULL, 'mobile');
+CREATE TABLE salaries (salary_id INTEGER PRIMARY KEY, salary DECIMAL(10,2), effective_date DATE, end_date DATE);
+INSERT INTO salaries VALUES (1, 1000, '2024-01-01', NULL), (2, 2000, '2023-01-01', '2023-12-31');
+"""
+
+
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "clinic", CLINIC_SQL)
+
+
+# -- a synonym's table or the table of the value/column before it -------------------------------------
+
+
+@pytest.mark.parametrize("prompt", [
+    "resolved visits in 2024: consult_id, held_at",
+    "Resolved visits during 2024 - consult_id and held_at",
+    "Show resolved visits from 2024 with consult_id, held_at",
+])  # fmt: skip
+def test_a_value_before_a_synonym_names_the_rows_of_its_table(clinic: Any, prompt: str) -> None:
+    spec = check(clinic, prompt, "SELECT consult_id, held_at FROM consultations WHERE status = 'resolved' "
+                                 "AND held_at >= TIMESTAMP '2024-01-01' AND held_at < TIMESTAMP '2025-01-01'")  # fmt: skip
+    assert [s.table_name for s in spec.source_tables] == ["consultations"]
+
+
+def test_a_column_before_a_synonym_names_the_measure_of_its_table(clinic: Any) -> None:
+    check(clinic, "total charge income from resolved visits in 2024",
+          "SELECT sum(charge) FROM consultations WHERE status = 'resolved' "
+          "AND held_at >= TIMESTAMP '2024-01-01' AND held_at < TIMESTAMP '2025-01-01'")  # fmt: skip
+
+
+def test_a_value_of_a_joined_table_keeps_the_synonym_table(clinic: Any) -> None:
+    """Owners and sessions are joined by a key: "pro visits" are sessions of owners on the pro plan, never the
+    owners' rows alone."""
+    try:
+        spec = plan(clinic, "pro visits in 2024: session_id, started_at")
+    except PlanError:
+        return
+    assert "sessions" in [s.table_name for s in spec.source_tables]
