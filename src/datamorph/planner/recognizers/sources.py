@@ -32,10 +32,10 @@ def rule(d: View) -> list[Claim]:
         out.append(on_words(d, *span, Edit.use_table(m.table), shared=True, over=True, why=why) if span
                    else edit_only(Edit.use_table(m.table), why=why))  # fmt: skip
     for i, owner in rows_of.items():
-        m = found[i]
-        words.setdefault(owner, m.text)
-        span = mention_span(d, m)
-        why = f"'{m.text}' after a {found[i - 1].text!r} of {owner}: the rows of {owner}, not the {m.table} table"
+        loose = found[i]
+        words.setdefault(owner, loose.text)
+        span = mention_span(d, loose)
+        why = f"'{loose.text}' after a {found[i - 1].text!r} of {owner}: the rows of {owner}, not the {loose.table} table"
         out.append(on_words(d, *span, Edit.use_table(owner), shared=True, over=True, why=why) if span
                    else edit_only(Edit.use_table(owner), why=why))  # fmt: skip
     for m in explicit:  # "the orders table": the word 'table' is part of the name here
