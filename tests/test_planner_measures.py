@@ -29,6 +29,11 @@ CREATE TABLE sessions (session_id INTEGER PRIMARY KEY, owner_id INTEGER REFERENC
 INSERT INTO sessions VALUES (1, 1, '2024-03-01 08:00:00', '2024-03-01 08:10:00', 'mobile'),
   (2, 2, '2024-04-01 08:00:00', NULL, 'desktop'), (3, 3, '2023-04-01 08:00:00', NULL, 'mobile');
 CREATE TABLE salaries (salary_id INTEGER PRIMARY KEY, salary DECIMAL(10,2), effective_date DATE, end_date DATE);
+CREATE TABLE bookings (booking_id INTEGER PRIMARY KEY, status VARCHAR, booked_on DATE);
+INSERT INTO bookings VALUES (1, 'cancelled', '2024-02-02'), (2, 'kept', '2024-03-03');
+CREATE TABLE memberships (membership_id INTEGER PRIMARY KEY, status VARCHAR, started_on DATE, ended_on DATE);
+INSERT INTO memberships VALUES (1, 'canceled', '2023-01-01', '2024-05-05'), (2, 'canceled', '2022-01-01', '2023-05-05'),
+  (3, 'active', '2024-01-01', NULL), (4, 'canceled', '2024-02-01', '2024-12-31');
 INSERT INTO salaries VALUES (1, 1000, '2024-01-01', NULL), (2, 2000, '2023-01-01', '2023-12-31');
 """
 
@@ -66,3 +71,18 @@ def test_a_value_of_a_joined_table_keeps_the_synonym_table(clinic: Any) -> None:
     except PlanError:
         return
     assert "sessions" in [s.table_name for s in spec.source_tables]
+
+
+# -- a column word several tables share ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt", [
+    "Memberships that lapsed in 2024: status 'canceled' and an ended_on date in 2024. membership_id, ended_on",
+    "memberships ending in 2024 (ended_on), status 'canceled': membership_id and ended_on",
+])  # fmt: skip
+def test_a_shared_column_word_is_the_column_of_the_table_in_play(clinic: Any, prompt: str) -> None:
+    """bookings.status holds 'cancelled' (close to the quoted value) and sorts first, but the request is about
+    memberships: their status, no join to bookings."""
+    spec = check(clinic, prompt, "SELECT membership_id, ended_on FROM memberships WHERE status = 'canceled' "
+                                 "AND ended_on BETWEEN DATE '2024-01-01' AND DATE '2024-12-31'")  # fmt: skip
+    assert [s.table_name for s in spec.source_tables] == ["memberships"]
