@@ -86,3 +86,22 @@ def test_a_shared_column_word_is_the_column_of_the_table_in_play(clinic: Any, pr
     spec = check(clinic, prompt, "SELECT membership_id, ended_on FROM memberships WHERE status = 'canceled' "
                                  "AND ended_on BETWEEN DATE '2024-01-01' AND DATE '2024-12-31'")  # fmt: skip
     assert [s.table_name for s in spec.source_tables] == ["memberships"]
+
+
+# -- an output list written one item a line -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bullet", ["-", "*", "\u2022"])
+def test_a_bulleted_output_list_keeps_every_line(clinic: Any, bullet: str) -> None:
+    """Each line of the list is an item; a line's note in parentheses says what its measure is."""
+    prompt = (f"Consultations by status:\n{bullet} status\n{bullet} consult_count (number of consultations)\n"
+              f"{bullet} total_charge (sum of charge)")  # fmt: skip
+    check(clinic, prompt, "SELECT status, count(*), sum(charge) FROM consultations GROUP BY status",
+          ["status", "consult_count", "total_charge"])  # fmt: skip
+
+
+def test_a_bulleted_list_of_plain_columns(clinic: Any) -> None:
+    check(clinic, "Give me the consultations from 2024 with:\n  - consult_id\n  - pet_name\n  - held_at",
+          "SELECT consult_id, pet_name, held_at FROM consultations "
+          "WHERE held_at >= TIMESTAMP '2024-01-01' AND held_at < TIMESTAMP '2025-01-01'",
+          ["consult_id", "pet_name", "held_at"])  # fmt: skip

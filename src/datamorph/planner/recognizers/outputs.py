@@ -76,6 +76,8 @@ HEADING_WORDS = {"sheet", "page", "file", "csv", "extract", "card", "index", "ca
                   "lookup", "data", "dataset"}  # fmt: skip
 _OF_TABLE = re.compile(r"^(?P<head>.+?)\s+(?:of|from|for|in)\s+(?:the\s+|all\s+|each\s+|every\s+)*"
                        r"(?P<t>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)$", re.I)
+_BULLET_ITEM = re.compile(r"[ \t]*[-*\u2022][ \t]+\S")
+_BULLET_BREAK = re.compile(r"\n(?=[ \t]*[-*\u2022][ \t]+\S)")  # linear: one lookahead of fixed shape per break
 _MIN_SCORE = 0.8  # a weaker column match is not an output item ("every customer" is no column)
 
 def table_words(d: Work) -> set[str]:
@@ -258,6 +260,8 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
     with a taken word ends the list, unless it names what that recognizer defined.
     """
     text = masked if masked is not None else _mask_notes(d, start, d.prompt[start:])
+    if _BULLET_ITEM.match(text):  # one item a line ("- sku\n- stock_level"): the line breaks separate the items
+        text = _BULLET_BREAK.sub(",", text)
     if whole:
         m = _SENTENCE_END.search(text)
         stop = m.start() if m else len(text)
