@@ -105,3 +105,21 @@ def test_a_bulleted_list_of_plain_columns(clinic: Any) -> None:
           "SELECT consult_id, pet_name, held_at FROM consultations "
           "WHERE held_at >= TIMESTAMP '2024-01-01' AND held_at < TIMESTAMP '2025-01-01'",
           ["consult_id", "pet_name", "held_at"])  # fmt: skip
+
+
+# -- a count named by the table whose rows it counts --------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt", [
+    "Pet headcount, but only the pets with two or more resolved consultations. Columns pet_name and consultations.",
+    "Count resolved consultations per pet_name where the count is at least 2 - pet_name and consultations",
+])  # fmt: skip
+def test_a_plural_table_word_in_the_list_names_the_count_of_its_rows(clinic: Any, prompt: str) -> None:
+    check(clinic, prompt, "SELECT pet_name, count(*) FROM consultations WHERE status = 'resolved' GROUP BY pet_name "
+                          "HAVING count(*) >= 2", ["pet_name", "consultations"])  # fmt: skip
+
+
+def test_a_headcount_after_a_column_counts_that_columns_table(clinic: Any) -> None:
+    """"device headcount": sessions per device, not a count of some staff table."""
+    check(clinic, "Device headcount for each device: device and sessions",
+          "SELECT device, count(*) FROM sessions GROUP BY device", ["device", "sessions"])  # fmt: skip

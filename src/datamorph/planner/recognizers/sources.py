@@ -71,6 +71,13 @@ def rows_of_another(d: View, found: list[TableMatch | ColumnMatch | ValueMatch],
     return before.table
 
 
+def rows_owner_at(d: View, start: int, end: int) -> str | None:
+    """The table whose rows the loose table word at ``[start, end)`` names (:func:`rows_of_another`), if any."""
+    found = list(d.mentions)
+    return next((t for i, m in enumerate(found) if m.start < end and start < m.end
+                 and (t := rows_of_another(d, found, i))), None)  # fmt: skip
+
+
 def _read_otherwise(d: View, m: TableMatch) -> bool:
     """A step before this one read the mention's words as something else, and holds them ("columns in this
     order": the word names no table there)."""
