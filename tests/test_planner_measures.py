@@ -16,8 +16,8 @@ from datamorph.errors import PlanError
 from planner_support import check, plan, sql_engine
 
 CLINIC_SQL = """
-CREATE TABLE owners (owner_id INTEGER PRIMARY KEY, owner_name VARCHAR, plan VARCHAR);
-INSERT INTO owners VALUES (1, 'Ada', 'pro'), (2, 'Ben', 'basic'), (3, 'Cleo', 'pro');
+CREATE TABLE owners (owner_id INTEGER PRIMARY KEY, owner_name VARCHAR, plan VARCHAR, balance DECIMAL(8,2));
+INSERT INTO owners VALUES (1, 'Ada', 'pro', 10), (2, 'Ben', 'basic', 75), (3, 'Cleo', 'pro', 500);
 CREATE TABLE consultations (consult_id INTEGER PRIMARY KEY, pet_name VARCHAR, status VARCHAR, held_at TIMESTAMP,
                             charge DECIMAL(8,2));
 INSERT INTO consultations VALUES
@@ -34,6 +34,11 @@ INSERT INTO bookings VALUES (1, 'cancelled', '2024-02-02'), (2, 'kept', '2024-03
 CREATE TABLE memberships (membership_id INTEGER PRIMARY KEY, status VARCHAR, started_on DATE, ended_on DATE);
 INSERT INTO memberships VALUES (1, 'canceled', '2023-01-01', '2024-05-05'), (2, 'canceled', '2022-01-01', '2023-05-05'),
   (3, 'active', '2024-01-01', NULL), (4, 'canceled', '2024-02-01', '2024-12-31');
+CREATE TABLE adjustments (adjustment_id INTEGER PRIMARY KEY, owner_id INTEGER REFERENCES owners (owner_id),
+                          reason VARCHAR, amount DECIMAL(8,2), created_on DATE, effective_on DATE);
+INSERT INTO adjustments VALUES (1, 1, 'refund', 80, '2023-12-20', '2024-01-02'), (2, 2, 'refund', 20, '2024-02-01', '2024-02-01'),
+  (3, 3, 'credit', 70, '2024-05-01', '2025-01-01'), (4, 1, 'credit', 60, '2024-03-01', '2024-03-05'),
+  (5, 3, 'refund', 90, '2025-01-01', '2025-01-03');
 INSERT INTO salaries VALUES (1, 1000, '2024-01-01', NULL), (2, 2000, '2023-01-01', '2023-12-31');
 """
 
@@ -123,3 +128,25 @@ def test_a_headcount_after_a_column_counts_that_columns_table(clinic: Any) -> No
     """"device headcount": sessions per device, not a count of some staff table."""
     check(clinic, "Device headcount for each device: device and sessions",
           "SELECT device, count(*) FROM sessions GROUP BY device", ["device", "sessions"])  # fmt: skip
+
+
+# -- a request that opens with the plural of a value names the rows of that value's table --------------------
+
+
+@pytest.mark.parametrize("prompt", [
+    "Refunds over 50 with the owner's owner_name: adjustment_id, owner_name, amount",
+    "Refunds above 50, with owner_name: adjustment_id, owner_name and amount",
+])  # fmt: skip
+def test_a_plural_value_opening_the_request_is_the_rows_of_its_table(clinic: Any, prompt: str) -> None:
+    """The amount compared is the refunds' own, the owners are joined to them."""
+    check(clinic, prompt, "SELECT a.adjustment_id, o.owner_name, a.amount FROM adjustments a JOIN owners o "
+                          "USING (owner_id) WHERE a.reason = 'refund' AND a.amount > 50")  # fmt: skip
+
+
+@pytest.mark.parametrize("prompt", [
+    "Credits that took effect in 2024: adjustment_id, amount",
+    "credits taking effect during 2024 - adjustment_id and amount",
+])  # fmt: skip
+def test_took_effect_is_the_effective_date(clinic: Any, prompt: str) -> None:
+    check(clinic, prompt, "SELECT adjustment_id, amount FROM adjustments WHERE reason = 'credit' "
+                          "AND effective_on BETWEEN DATE '2024-01-01' AND DATE '2024-12-31'")  # fmt: skip

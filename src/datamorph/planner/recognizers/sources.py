@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from lemminflect import getLemma
+
 from datamorph.planner.claims import Claim, Edit, View, edit_only
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.matches import S_TABLE_SYNONYM
@@ -24,6 +26,9 @@ def rule(d: View) -> list[Claim]:
               if isinstance(m, TableMatch) and not _read_otherwise(d, m) and i not in rows_of]  # fmt: skip
     explicit = [m for m in tables if _TABLE_WORD.match(d.prompt, m.end if m.end >= 0 else 0) and m.end >= 0]
     out: list[Claim] = []
+    subject = _value_subject(d, found)
+    if subject is not None and d.base is None:  # "Refunds that cleared in May, with the customer's name"
+        out.append(edit_only(Edit.use_table(subject), why=f"the request opens with rows of {subject} (a value of it)"))
     words = dict(d.table_words)
     for m in dict.fromkeys(explicit + tables):
         words.setdefault(m.table, m.text)
@@ -44,7 +49,7 @@ def rule(d: View) -> list[Claim]:
             out.append(on_words(d, w.start(), w.end(), over=True, why="'table' after its name"))
     if words != d.table_words:
         out.append(edit_only(Edit.set("table_words", words), why="the words that named each table"))
-    if d.base is None and not tables and not rows_of:
+    if d.base is None and not tables and not rows_of and subject is None:
         owners = [m.table for m in found if isinstance(m, (ColumnMatch, ValueMatch))]
         if owners:
             out.append(edit_only(Edit.use_table(max(set(owners), key=owners.count)),
@@ -69,6 +74,20 @@ def rows_of_another(d: View, found: list[TableMatch | ColumnMatch | ValueMatch],
     if d.linker.values(before.text, [m.table]) or any(c.score >= 0.8 for c in d.linker.columns(before.text, [m.table])):
         return None
     return before.table
+
+
+def _value_subject(d: View, found: list[TableMatch | ColumnMatch | ValueMatch]) -> str | None:
+    """The table whose rows the request's first word names as a plural of one of its values ("Refunds over
+    100" where refund is a transaction type; "Promotions that took effect in 2024" where promotion is a
+    change reason): that table is the base, the tables named later are joined to it. Only a plural noun
+    that opens the request, and no table named before it."""
+    first = next((t for t in d.tokens.items if t.kind == "word"), None)
+    if not found or first is None or not isinstance(found[0], ValueMatch) or found[0].start != first.start:
+        return None
+    word = first.text.lower()
+    if found[0].end != first.end or getLemma(word, upos="NOUN")[0] == word:
+        return None  # a plural noun ("refunds"), not an adjective ("completed visits": the noun decides)
+    return found[0].table
 
 
 def rows_owner_at(d: View, start: int, end: int) -> str | None:
