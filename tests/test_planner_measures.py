@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from datamorph.errors import PlanError
-from planner_support import check, plan, sql_engine
+from planner_support import WEB_FINANCE_SQL, check, plan, planner_engine, sql_engine
 
 CLINIC_SQL = """
 CREATE TABLE owners (owner_id INTEGER PRIMARY KEY, owner_name VARCHAR, plan VARCHAR, balance DECIMAL(8,2));
@@ -150,3 +150,16 @@ def test_a_plural_value_opening_the_request_is_the_rows_of_its_table(clinic: Any
 def test_took_effect_is_the_effective_date(clinic: Any, prompt: str) -> None:
     check(clinic, prompt, "SELECT adjustment_id, amount FROM adjustments WHERE reason = 'credit' "
                           "AND effective_on BETWEEN DATE '2024-01-01' AND DATE '2024-12-31'")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def web_finance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from planner_engine(tmp_path_factory, WEB_FINANCE_SQL)
+
+
+def test_a_plural_value_compares_its_own_rows_amount(web_finance: Any) -> None:
+    """"Deposits over 100 ..." with an account word later: the deposits' amount, not the account's credit limit
+    (it joined the accounts as the base and compared their only money column)."""
+    check(web_finance, "Deposits over 100 with the account type",
+          "SELECT a.account_type FROM transactions t JOIN accounts a USING (account_id) "
+          "WHERE t.transaction_type = 'deposit' AND t.amount > 100")  # fmt: skip
