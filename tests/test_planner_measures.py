@@ -159,7 +159,8 @@ def web_finance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 def test_a_plural_value_compares_its_own_rows_amount(web_finance: Any) -> None:
     """"Deposits over 100 ..." with an account word later: the deposits' amount, not the account's credit limit
-    (it joined the accounts as the base and compared their only money column)."""
+    (with one value word and one column word, the base was a tie broken by the order of a set: some runs joined
+    the accounts as the base and compared their only money column). The table named first wins a tie."""
     check(web_finance, "Deposits over 100 with the account type",
           "SELECT a.account_type FROM transactions t JOIN accounts a USING (account_id) "
           "WHERE t.transaction_type = 'deposit' AND t.amount > 100")  # fmt: skip

@@ -52,7 +52,7 @@ def rule(d: View) -> list[Claim]:
     if d.base is None and not tables and not rows_of and subject is None:
         owners = [m.table for m in found if isinstance(m, (ColumnMatch, ValueMatch))]
         if owners:
-            out.append(edit_only(Edit.use_table(max(set(owners), key=owners.count)),
+            out.append(edit_only(Edit.use_table(max(dict.fromkeys(owners), key=owners.count)),
                                  why="the table of the columns and values the request names"))  # fmt: skip
     return out
 
