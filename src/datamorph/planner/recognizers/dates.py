@@ -32,6 +32,7 @@ from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.recognizers.common import in_play
 from datamorph.planner.recognizers.filter_base import Play
 from datamorph.planner.recognizers.noops import in_example
+from datamorph.planner.recognizers.sources import rows_of_another
 from datamorph.planner.refs import owner_table, split_column
 from datamorph.planner.text import MONTHS, Token, month_end
 from datamorph.spec import AnyOf, Condition, Filter, Operator
@@ -555,7 +556,8 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
                 return by_verb, (items[i - 2].start, verb.end), None
             by_verb = None
         if by_verb is not None:
-            return by_verb, (verb.start, verb.end), None
+            light = i > 1 and items[i - 2].kind == "word" and _lemma(items[i - 2].low) in _LIGHT_VERBS
+            return by_verb, (items[i - 2].start if light else verb.start, verb.end), None  # "took effect": one verb
         elsewhere = _event_elsewhere(w, verb.low)
         if elsewhere is not None:
             column, refers = elsewhere
@@ -665,6 +667,8 @@ class _Unsettled(Exception):  # noqa: N818 - control flow inside this module, ne
         self.error = error
 
 
+# Verbs that only carry the event of the noun after them ("took effect" → effective_date).
+_LIGHT_VERBS = frozenset({"take"})
 # Verbs that only place a date in a period ("the renewal date falls in May"), compared as lemmas.
 _LINKING_VERBS = frozenset({"fall", "lie", "land"})
 # Words after a column's name that say it is a date, not another column ("an archived_on date in 2024").
@@ -711,7 +715,7 @@ def _named_column_at(w: Play, items: list[Token], i: int, words: str) -> _Found 
         # "count visits per clinic in 2024": the period is the visits', not the clinics'
         grouped = any(t.low in _GROUPING for t in items[max(0, i - n - 1) : i])
         for tm in d.linker.tables(phrase)[:1] if not any(_function_word(w) for w in inner) and not grouped else ():
-            if tm.score >= 0.9 and _covers(tm.text, phrase):
+            if tm.score >= 0.9 and _covers(tm.text, phrase) and not _names_other(d, tm.table, phrase):
                 col = _main_date(d.catalog.table(tm.table), words)
                 if col is not None:
                     return f"{tm.table}.{col}", None, tm.table
@@ -724,6 +728,14 @@ def _named_column_at(w: Play, items: list[Token], i: int, words: str) -> _Found 
             if info.family in NUMERIC_FAMILIES and cm.score >= 0.85 and not _TEMPORAL_CUE.match(words):
                 return False  # "amount between 1990 and 2010": a number, not a date ("weight during 1999" is)
     return None
+
+
+def _names_other(d: View, table: str, phrase: str) -> bool:
+    """The sources step read ``phrase`` as naming another table's rows ("resolved visits": the rows of the table
+    whose status is 'resolved', not the table "visit" is a synonym of; see :func:`.sources.rows_of_another`)."""
+    found = list(d.mentions)
+    return any(m.text.strip().lower() == phrase.strip().lower() and rows_of_another(d, found, i) not in (None, table)
+               for i, m in enumerate(found))  # fmt: skip
 
 
 _IRREGULAR = {"began": "begin", "begun": "begin", "made": "make", "sent": "send", "paid": "pay", "sold": "sell",

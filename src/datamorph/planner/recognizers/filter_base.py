@@ -44,9 +44,20 @@ def mention_spans(d: Draft | View) -> list[Mention]:
         span = mention_span(d, m, pos) or mention_span(d, m)
         if span is None:
             continue
-        out.append(Mention(span[0], span[1], m))
+        out.append(Mention(span[0], span[1], _in_play_tie(d, m)))
         pos = span[0]
     return out
+
+
+def _in_play_tie(d: Draft | View, m: TableMatch | ColumnMatch | ValueMatch) -> TableMatch | ColumnMatch | ValueMatch:
+    """A column word several tables share ("status", "country") as the column of a table the request is about:
+    the linker found the mention without knowing the tables in play, and broke the tie by name ("bookings"
+    before "tickets"); a table in play whose column matches as well wins ("tickets with status 'open'")."""
+    play = [t for t in [d.base, *d.tables] if t]
+    if not isinstance(m, ColumnMatch) or not play or m.table in play:
+        return m
+    best = [c for c in d.linker.columns(m.text, play) if c.score >= m.score]
+    return ColumnMatch(best[0].table, best[0].column, m.score, m.text, m.start, m.end) if best else m
 
 
 def info(d: Draft | View, table: str, column: str) -> ColumnInfo:

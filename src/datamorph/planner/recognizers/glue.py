@@ -180,7 +180,8 @@ def only(d: View) -> list[Claim]:
             if any(_covers(c.provenance, d.prompt, prev.start, prev.end) for c in d.columns):
                 p.take(t.start, t.end, over=True, why="'only' closing the output list")
             continue
-        if prev is None or prev.text in _SENTENCE_PUNCT:
+        before = items[i - 2] if i > 1 else None  # "..., but only the wards with 5 beds": a clause of its own
+        if prev is None or prev.text in _SENTENCE_PUNCT or prev.low == "but" and (before is None or before.kind == "punct"):
             end = next((k.start for k in items[i + 1 :] if k.text in _SENTENCE_PUNCT), len(d.prompt))
             sentence = d.prompt[t.end : end].lower()
             conds = [c.provenance for c in [*d.filters, *d.having] if c.provenance]

@@ -30,6 +30,7 @@ from datamorph.planner.recognizers.phrases import (
     tokens_from,
     value_conditions,
 )
+from datamorph.planner.recognizers.sources import rows_owner_at
 from datamorph.planner.refs import expression_refs, owner_table
 from datamorph.planner.text import Token
 from datamorph.spec import Filter
@@ -113,7 +114,8 @@ def find(d: Work) -> list[Measure]:
     """Every measure phrase of the request, in text order (their words taken)."""
     found: list[Measure] = []
     for m in HEADCOUNT.finditer(d.prompt):
-        table = table_of(d, "employees") or table_of(d, "staff") or d.base
+        rows = rows_owner_at(d.view, m.start(), m.end())  # "specialty headcount": the people of that column's table
+        table = rows or table_of(d, "employees") or table_of(d, "staff") or d.base
         headcount = Measure("count", None, "headcount", m.start(), m.end(), table=table, entity=True)
         found.append(_named(d, headcount))
     for rx, fn in PREFIX:

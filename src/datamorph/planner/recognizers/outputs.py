@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from datamorph.errors import PlanError
 from datamorph.planner import budget
 from datamorph.planner.claims import Edit
-from datamorph.planner.lexicon import ROW_NOUNS, STOPWORDS, phrase_tokens
+from datamorph.planner.lexicon import ROW_NOUNS, STOPWORDS, lemmas, phrase_tokens
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.derivekit import (
     Work,
@@ -76,6 +76,8 @@ HEADING_WORDS = {"sheet", "page", "file", "csv", "extract", "card", "index", "ca
                   "lookup", "data", "dataset"}  # fmt: skip
 _OF_TABLE = re.compile(r"^(?P<head>.+?)\s+(?:of|from|for|in)\s+(?:the\s+|all\s+|each\s+|every\s+)*"
                        r"(?P<t>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)$", re.I)
+_BULLET_ITEM = re.compile(r"[ \t]*[-*\u2022][ \t]+\S")
+_BULLET_BREAK = re.compile(r"\n(?=[ \t]*[-*\u2022][ \t]+\S)")  # linear: one lookahead of fixed shape per break
 _MIN_SCORE = 0.8  # a weaker column match is not an output item ("every customer" is no column)
 
 def table_words(d: Work) -> set[str]:
@@ -258,6 +260,8 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
     with a taken word ends the list, unless it names what that recognizer defined.
     """
     text = masked if masked is not None else _mask_notes(d, start, d.prompt[start:])
+    if _BULLET_ITEM.match(text):  # one item a line ("- sku\n- stock_level"): the line breaks separate the items
+        text = _BULLET_BREAK.sub(",", text)
     if whole:
         m = _SENTENCE_END.search(text)
         stop = m.start() if m else len(text)
@@ -307,6 +311,8 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
             named = d.linker.tables(piece.strip())
             if len(head) >= 2 and len(piece.split()) == 1 and not (named and named[0].score >= 0.85):
                 col = _parse_item(d, f"{piece} {head[-1]}")
+        if col is None and out:
+            col = _count_of_table(d, piece, out)  # "ward and nurses": the count of nurses per ward, named
         if col is None and (out or i + 1 < len(pieces)):
             col = _table_key(d, piece)  # "transaction id, account, amount": the account's key in the rows
             keyed += col is not None
@@ -416,6 +422,24 @@ def _table_key(d: Work, phrase: str) -> OutputColumn | None:
             if fk.ref_table == target and len(fk.columns) == 1:
                 return OutputColumn(column=f"{t}.{fk.columns[0]}", provenance=phrase.strip())
     return None
+
+
+def _count_of_table(d: Work, phrase: str, listed: list[OutputColumn]) -> OutputColumn | None:
+    """A plural table word after the grouping columns of a list names the one count of that table's rows the
+    request computes ("ward, nurses" where nurses are counted per ward: the count, named ``nurses``)."""
+    p = clean_phrase(phrase)
+    if not re.fullmatch(r"[A-Za-z]+", p) or not any(len(w) < len(p) for w in lemmas(p)):
+        return None  # one plural word ("nurses"), not a singular one ("nurse": a column or the key)
+    named = d.linker.tables(p)
+    if not named or named[0].score < 0.97:
+        return None
+    table = named[0].table
+    taken = {c.column for c in listed}
+    counts = [a.alias for a in d.aggregations if a.function == "count" and a.alias not in taken and a.expression is None
+              and (owner_table(d.catalog, a.column) if a.column else d.base) == table]  # fmt: skip
+    if len(counts) != 1 or len([a for a in d.aggregations if a.alias not in taken]) != 1:
+        return None  # the only measure left to list, and a count of those rows
+    return OutputColumn(column=counts[0], name=p, provenance=phrase.strip())
 
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import re
 
+from lemminflect import getLemma
+
 from datamorph.planner.claims import Claim, Edit, View, edit_only
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
+from datamorph.planner.matches import S_TABLE_SYNONYM
 from datamorph.planner.recognizers.common import mention_span, mentions, on_words
 
 _TABLE_WORD = re.compile(r"\s+(?:tables?|datasets?)\b", re.IGNORECASE)
@@ -18,9 +21,14 @@ _TABLE_WORD = re.compile(r"\s+(?:tables?|datasets?)\b", re.IGNORECASE)
 def rule(d: View) -> list[Claim]:
     """The tables the request names (explicit "X table" first), or the table most of its columns/values are in."""
     found = mentions(d)
-    tables = [m for m in found if isinstance(m, TableMatch) and not _read_otherwise(d, m)]
+    rows_of = {i: t for i, m in enumerate(found) if (t := rows_of_another(d, found, i))}
+    tables = [m for i, m in enumerate(found)
+              if isinstance(m, TableMatch) and not _read_otherwise(d, m) and i not in rows_of]  # fmt: skip
     explicit = [m for m in tables if _TABLE_WORD.match(d.prompt, m.end if m.end >= 0 else 0) and m.end >= 0]
     out: list[Claim] = []
+    subject = _value_subject(d, found)
+    if subject is not None and d.base is None:  # "Refunds that cleared in May, with the customer's name"
+        out.append(edit_only(Edit.use_table(subject), why=f"the request opens with rows of {subject} (a value of it)"))
     words = dict(d.table_words)
     for m in dict.fromkeys(explicit + tables):
         words.setdefault(m.table, m.text)
@@ -28,18 +36,65 @@ def rule(d: View) -> list[Claim]:
         why = f"names the table {m.table}"
         out.append(on_words(d, *span, Edit.use_table(m.table), shared=True, over=True, why=why) if span
                    else edit_only(Edit.use_table(m.table), why=why))  # fmt: skip
+    for i, owner in rows_of.items():
+        loose = found[i]
+        words.setdefault(owner, loose.text)
+        span = mention_span(d, loose)
+        why = f"'{loose.text}' after a {found[i - 1].text!r} of {owner}: the rows of {owner}, not the {loose.table} table"
+        out.append(on_words(d, *span, Edit.use_table(owner), shared=True, over=True, why=why) if span
+                   else edit_only(Edit.use_table(owner), why=why))  # fmt: skip
     for m in explicit:  # "the orders table": the word 'table' is part of the name here
         w = _TABLE_WORD.match(d.prompt, m.end)
         if w:
             out.append(on_words(d, w.start(), w.end(), over=True, why="'table' after its name"))
     if words != d.table_words:
         out.append(edit_only(Edit.set("table_words", words), why="the words that named each table"))
-    if d.base is None and not tables:
+    if d.base is None and not tables and not rows_of and subject is None:
         owners = [m.table for m in found if isinstance(m, (ColumnMatch, ValueMatch))]
         if owners:
-            out.append(edit_only(Edit.use_table(max(set(owners), key=owners.count)),
+            out.append(edit_only(Edit.use_table(max(dict.fromkeys(owners), key=owners.count)),
                                  why="the table of the columns and values the request names"))  # fmt: skip
     return out
+
+
+def rows_of_another(d: View, found: list[TableMatch | ColumnMatch | ValueMatch], i: int) -> str | None:
+    """The table whose rows a loose table word names when the word right before it is a value or a column of
+    that other table ("resolved visits" where only consultations have the status 'resolved'; "commission
+    income" where commission is a bookings column): the word is only a synonym of its table (a "visit" may be
+    a web session, "income" a salary), that table has no such value or column, and no foreign key joins the
+    two (then "pro visits" are the sessions of the users on the pro plan: two tables, both in play)."""
+    m = found[i]
+    if not isinstance(m, TableMatch) or i == 0 or m.score > S_TABLE_SYNONYM or m.start < 0:
+        return None
+    before = found[i - 1]
+    if not isinstance(before, (ValueMatch, ColumnMatch)) or before.table == m.table or before.end < 0:
+        return None
+    if d.prompt[before.end : m.start].strip() or before.table in d.linker.neighbors(m.table):
+        return None
+    if d.linker.values(before.text, [m.table]) or any(c.score >= 0.8 for c in d.linker.columns(before.text, [m.table])):
+        return None
+    return before.table
+
+
+def _value_subject(d: View, found: list[TableMatch | ColumnMatch | ValueMatch]) -> str | None:
+    """The table whose rows the request's first word names as a plural of one of its values ("Refunds over
+    100" where refund is a transaction type; "Promotions that took effect in 2024" where promotion is a
+    change reason): that table is the base, the tables named later are joined to it. Only a plural noun
+    that opens the request, and no table named before it."""
+    first = next((t for t in d.tokens.items if t.kind == "word"), None)
+    if not found or first is None or not isinstance(found[0], ValueMatch) or found[0].start != first.start:
+        return None
+    word = first.text.lower()
+    if found[0].end != first.end or getLemma(word, upos="NOUN")[0] == word:
+        return None  # a plural noun ("refunds"), not an adjective ("completed visits": the noun decides)
+    return found[0].table
+
+
+def rows_owner_at(d: View, start: int, end: int) -> str | None:
+    """The table whose rows the loose table word at ``[start, end)`` names (:func:`rows_of_another`), if any."""
+    found = list(d.mentions)
+    return next((t for i, m in enumerate(found) if m.start < end and start < m.end
+                 and (t := rows_of_another(d, found, i))), None)  # fmt: skip
 
 
 def _read_otherwise(d: View, m: TableMatch) -> bool:
