@@ -74,6 +74,7 @@ RULES: tuple[Step, ...] = (
     Step("safety", safety.rule),
     Step("target", target.recognize),
     Step("noops.bullets", noops.bullets),
+    Step("noops.steps", noops.steps),
     Step("noops.regardless", noops.regardless),
     Step("noops.every_row", noops.every_row),
     Step("noops.included", noops.included),
@@ -102,6 +103,7 @@ RULES: tuple[Step, ...] = (
     Step("dateparts.parts", dateparts.parts),
     Step("buckets.cases", buckets.rule),
     Step("derivekit.row_scope", derivekit.row_scope),
+    Step("windows.rank_one", windows.rank_one),  # "highest = 1" says a rank's direction: no measure, no "= 1" filter
     Step("aggregates", aggregates.rule),
     Step("filters.examples", filters.examples),
     Step("filters.in_lists", filters.in_lists),

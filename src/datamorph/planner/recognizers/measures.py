@@ -99,6 +99,8 @@ def skip_trigger(d: Work, start: int, fn: str, word: str, rest: str) -> bool:
     if first in ("first", "last") and re.match(r"\s*(?:day|week|month|quarter|of)\b", rest, re.I):
         return True  # "the first day of the month": a date, not a minimum
     if first in _SUPERLATIVE:
+        if re.match(r"\s*(?:[A-Za-z_]\w*\s*){0,2}?=\s*(?:1|one)\b", rest):
+            return True  # "rank the stores by sales, biggest store = 1": which row ranks first
         if _ORDER_CONTEXT.search(before) or re.match(
             r"\s*(?:total|sum|average|avg|mean|number|count)\b", rest, re.I
         ):

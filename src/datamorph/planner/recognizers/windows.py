@@ -47,10 +47,10 @@ _RANK_PART_FIRST = re.compile(
     rf"(?P<by>[\w.]+(?:\s+[\w.]+)?){_END}",
     re.I,
 )
-_DESC = re.compile(r"\b(?:highest|largest|biggest|most|top|best|newest|latest)\s*=\s*(?:1|one)\b|"
+_DESC = re.compile(r"\b(?:highest|largest|biggest|most|top|best|newest|latest)(?:\s+[A-Za-z_]\w*){0,2}?\s*=\s*(?:1|one)\b|"
                    r"\b(?:most\s+\w+|highest|largest|biggest|top|best|newest|latest|most\s+recent)\s+first\b|"
                    r"\bdescending\b|\bdesc\b|\bfrom\s+(?:highest|largest|most)\s+to\s+\w+", re.I)  # fmt: skip
-_ASC = re.compile(r"\b(?:lowest|smallest|least|fewest|oldest|earliest|first)\s*=\s*(?:1|one)\b|"
+_ASC = re.compile(r"\b(?:lowest|smallest|least|fewest|oldest|earliest|first|cheapest)(?:\s+[A-Za-z_]\w*){0,2}?\s*=\s*(?:1|one)\b|"
                   r"\b(?:least\s+\w+|lowest|smallest|cheapest|oldest|earliest|fewest)\s+first\b|\bascending\b|"
                   r"\basc\b|\bfrom\s+(?:lowest|smallest|least)\s+to\s+\w+", re.I)  # fmt: skip
 _DENSE = re.compile(r"\b(?:no|without(?:\s+any)?)\s+gaps\b|\bdense(?:ly)?\b|\bconsecutive\s+ranks?\b", re.I)
@@ -105,6 +105,24 @@ def rank(d: View) -> list[Claim]:
                 if rx is _RANK_BARE and _ref_or_none(s, m.group("by")) is None:
                     continue
                 _rank(s, m)
+    return s.done()
+
+
+# "highest = 1", "best month = 1", "the smallest account = 1": which row is ranked first, not a filter "= 1"
+_RANK_ONE = re.compile(r"\b(?:highest|largest|biggest|most|top|best|newest|latest|lowest|smallest|least|fewest|oldest|"
+                       r"earliest|first|cheapest)(?:\s+[A-Za-z_]\w*){0,2}?\s*=\s*(?:1|one)\b", re.I)  # fmt: skip
+_RANK_WORD = re.compile(r"\b(?:(?:dense[\s_-]?)?rank(?:s|ed|ing)?|row_number|numbered)\b", re.I)
+
+
+def rank_one(d: View) -> list[Claim]:
+    """"rank the teams by points, highest = 1": in a sentence that ranks, "<superlative> [noun] = 1" says which
+    row is ranked first (read by :func:`rank` as the direction); claimed before the comparisons read "= 1" as a
+    condition on a column. Without a rank word in the sentence, the words are left to the others."""
+    s = _State.of(d)
+    for m in _RANK_ONE.finditer(d.prompt):
+        start = _sentence_start(s, m.start())
+        if _RANK_WORD.search(d.prompt, start, _sentence_end(s, m.end())) and d.free(m.start(), m.end()):
+            s.claims.append(on_words(d, m.start(), m.end(), why="which row ranks first"))
     return s.done()
 
 
