@@ -64,3 +64,46 @@ def test_cheapest_first_is_ascending(engine: Any) -> None:
     check(engine, "Rank the products by unit_price, the cheapest product = 1. product_id, unit_price, price_rank.",
           "SELECT product_id, unit_price, rank() OVER (ORDER BY unit_price ASC) AS price_rank FROM products",
           ["product_id", "unit_price", "price_rank"])  # fmt: skip
+
+
+# -- a rank over the groups, by a measure the request computes ---------------------------------------------
+
+
+def test_rank_groups_by_measure_within_partition(engine: Any) -> None:
+    check(engine,
+          "Within each account_type, rank the accounts by the total amount of their posted transactions, "
+          "biggest first. account_id, account_type, total_amount, type_rank.",
+          "SELECT t.account_id, a.account_type, sum(t.amount) AS total_amount, rank() OVER (PARTITION BY "
+          "a.account_type ORDER BY sum(t.amount) DESC) AS type_rank FROM transactions t JOIN accounts a "
+          "ON a.account_id = t.account_id WHERE t.status = 'posted' GROUP BY t.account_id, a.account_type",
+          ["account_id", "account_type", "total_amount", "type_rank"])  # fmt: skip
+
+
+def test_rank_groups_by_count_most_first(engine: Any) -> None:
+    check(engine,
+          "Within each country, rank the users by the number of their sessions, most first. "
+          "user_id, country, session_count, country_rank.",
+          "SELECT s.user_id, u.country, count(*) AS session_count, rank() OVER (PARTITION BY u.country "
+          "ORDER BY count(*) DESC) AS country_rank FROM sessions s JOIN users u ON u.user_id = s.user_id "
+          "GROUP BY s.user_id, u.country",
+          ["user_id", "country", "session_count", "country_rank"])  # fmt: skip
+
+
+def test_dense_rank_of_an_average_keeps_the_measured_rows(engine: Any) -> None:
+    """The partition names a table only as a key ("within each department"): the measured rows stay the base."""
+    check(engine,
+          "Within each department, rank the employees by the average of their salaries, highest = 1, with "
+          "DENSE_RANK. employee_id, department_id, avg_salary, pay_rank.",
+          "SELECT s.employee_id, e.department_id, avg(s.salary) AS avg_salary, dense_rank() OVER (PARTITION BY "
+          "e.department_id ORDER BY avg(s.salary) DESC) AS pay_rank FROM salaries s JOIN employees e "
+          "ON e.employee_id = s.employee_id GROUP BY s.employee_id, e.department_id",
+          ["employee_id", "department_id", "avg_salary", "pay_rank"])  # fmt: skip
+
+
+def test_rank_all_groups_by_measure(engine: Any) -> None:
+    check(engine,
+          "Rank the accounts by the total amount of their posted transactions, highest = 1. "
+          "account_id, total_amount, amount_rank.",
+          "SELECT account_id, sum(amount) AS total_amount, rank() OVER (ORDER BY sum(amount) DESC) AS amount_rank "
+          "FROM transactions WHERE status = 'posted' GROUP BY account_id",
+          ["account_id", "total_amount", "amount_rank"])  # fmt: skip

@@ -48,10 +48,10 @@ _RANK_PART_FIRST = re.compile(
     re.I,
 )
 _DESC = re.compile(r"\b(?:highest|largest|biggest|most|top|best|newest|latest)(?:\s+[A-Za-z_]\w*){0,2}?\s*=\s*(?:1|one)\b|"
-                   r"\b(?:most\s+\w+|highest|largest|biggest|top|best|newest|latest|most\s+recent)\s+first\b|"
+                   r"\b(?:most(?:\s+\w+)?|highest|largest|biggest|top|best|newest|latest|most\s+recent)\s+first\b|"
                    r"\bdescending\b|\bdesc\b|\bfrom\s+(?:highest|largest|most)\s+to\s+\w+", re.I)  # fmt: skip
 _ASC = re.compile(r"\b(?:lowest|smallest|least|fewest|oldest|earliest|first|cheapest)(?:\s+[A-Za-z_]\w*){0,2}?\s*=\s*(?:1|one)\b|"
-                  r"\b(?:least\s+\w+|lowest|smallest|cheapest|oldest|earliest|fewest)\s+first\b|\bascending\b|"
+                  r"\b(?:least(?:\s+\w+)?|lowest|smallest|cheapest|oldest|earliest|fewest)\s+first\b|\bascending\b|"
                   r"\basc\b|\bfrom\s+(?:lowest|smallest|least)\s+to\s+\w+", re.I)  # fmt: skip
 _DENSE = re.compile(r"\b(?:no|without(?:\s+any)?)\s+gaps\b|\bdense(?:ly)?\b|\bconsecutive\s+ranks?\b", re.I)
 _SKIP = re.compile(r"\b(?:ties?\s+)?share\s+(?:a|the)\s+(?:same\s+)?rank(?:\s+and\s+(?:skip|leave\s+gaps)"
@@ -99,6 +99,10 @@ def top_n(d: View) -> list[Claim]:
 def rank(d: View) -> list[Claim]:
     """"rank the users by signup date within each country", "number the rows per customer by date"."""
     s = _State.of(d)
+    for m in _RANK_BY.finditer(d.prompt):  # "rank the stores by the total of their sales": a measure's words
+        measure = _measure_at(s, m.end())
+        if measure is not None and _unused(s, m.start("verb"), m.end("verb")):
+            _rank(s, m, measure)
     for rx in (_RANK_PART_FIRST, _RANK, _RANK_BARE):
         for m in rx.finditer(d.prompt):
             if _unused(s, m.start("verb"), m.end("verb")):
@@ -124,6 +128,30 @@ def rank_one(d: View) -> list[Claim]:
         if _RANK_WORD.search(d.prompt, start, _sentence_end(s, m.end())) and d.free(m.start(), m.end()):
             s.claims.append(on_words(d, m.start(), m.end(), why="which row ranks first"))
     return s.done()
+
+
+_RANK_BY = re.compile(r"\b(?P<verb>dense[\s_-]?rank(?:ed)?|rank(?:ed)?)\s+(?:the\s+|all\s+|those\s+|these\s+)?"
+                      r"(?P<what>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+(?:by|on|according\s+to|based\s+on)\s+"
+                      r"(?:their\s+|its\s+|the\s+)?(?P<by>)(?P<part>)", re.I)  # fmt: skip
+
+
+def _order_owner(s: _State, order: str) -> str | None:
+    """The table whose rows the rank's order reads: a column's table, or the table an aggregation it names
+    aggregates (a name the request defined is no table)."""
+    agg = next((a for a in s.view.aggregations if a.alias.lower() == order.lower()), None)
+    if agg is None or "." in order:
+        return owner_table(s.catalog, order)
+    return _owner(agg.column, agg.expression)
+
+
+def _measure_at(s: _State, pos: int) -> tuple[str, int] | None:
+    """The aggregation whose words (its provenance) are written at ``pos``, and where they end."""
+    text = s.prompt[pos:].lower()
+    for a in s.view.aggregations:
+        prov = re.sub(r"^(?:the|their|its)\s+", "", (a.provenance or "").strip().lower())
+        if prov and text.startswith(prov) and re.match(r"\W|$", text[len(prov) : len(prov) + 1]):
+            return a.alias, pos + len(prov)
+    return None
 
 
 def sequence(d: View) -> list[Claim]:
@@ -398,10 +426,13 @@ def _name(d: _State, end: int, default: str) -> tuple[str, int]:
     return name, end
 
 
-def _rank(d: _State, m: re.Match[str]) -> None:
+def _rank(d: _State, m: re.Match[str], measure: tuple[str, int] | None = None) -> None:
+    """The rank window ``m`` reads; ``measure``: the aggregation it ranks by and where its words end (when the
+    words after "by" are that measure's: "rank the stores by the total of their sales")."""
     verb = m.group("verb").lower()
-    sentence_end = _sentence_end(d, m.end())
-    rest = d.prompt[m.end() : sentence_end]
+    m_end = measure[1] if measure else m.end()
+    sentence_end = _sentence_end(d, m_end)
+    rest = d.prompt[m_end : sentence_end]
     if verb.startswith("number"):
         function = "row_number"
     elif verb.startswith("dense") or _DENSE.search(d.prompt):
@@ -411,39 +442,39 @@ def _rank(d: _State, m: re.Match[str]) -> None:
     for x in _FN_NAMED.finditer(rest):  # the function written as in SQL (upper-case or snake_case) decides
         if x.group("fn").isupper() or "_" in x.group("fn"):
             function = x.group("fn").lower()
-            d.mark(m.end() + x.start(), m.end() + x.end(), "the window function named")
+            d.mark(m_end + x.start(), m_end + x.end(), "the window function named")
     for rx in (_DENSE, _SKIP, _ROWNUM):
         for x in rx.finditer(rest):
             if not (rx is _ROWNUM and function != "row_number"):
-                d.mark(m.end() + x.start(), m.end() + x.end(), "how ties rank")
-    for x in _TIES.finditer(d.prompt, m.end()):  # ties described in a later sentence
+                d.mark(m_end + x.start(), m_end + x.end(), "how ties rank")
+    for x in _TIES.finditer(d.prompt, m_end):  # ties described in a later sentence
         _drop_sign_filters(d, x.start(), x.end())  # "the following rank is skipped" is no status filter
         if not _free_at(d, x.end() - 1):
             continue
         if x.group("dense") and function == "rank" and not verb.startswith("number"):
             function = "dense_rank"
         d.mark(x.start(), x.end(), "how ties rank")
-    order = _ref(d, m.group("by"))
-    partition = [_ref(d, m.group("part"), key=True, keep=owner_table(d.catalog, order))] if m.group("part") else []
+    order = measure[0] if measure else _ref(d, m.group("by"))
+    partition = [_ref(d, m.group("part"), key=True, keep=_order_owner(d, order))] if m.group("part") else []
     inner = _WHAT_PART.search(m.group("what") or "")
     if not partition and inner:  # "row number per customer by order date"
-        partition = [_ref(d, inner.group("p"), key=True, keep=owner_table(d.catalog, order))]
+        partition = [_ref(d, inner.group("p"), key=True, keep=_order_owner(d, order))]
     row = re.compile(r"\brow\s+$", re.I).search(d.prompt, back(m.start()), m.start())
     if row and function == "row_number":
         d.mark(row.start(), m.start(), "row number")
     lead = _PART_BEFORE.search(d.prompt[_sentence_start(d, m.start()) : m.start()])
     if not partition and lead:  # "Within each category, rank the products by unit price"
-        partition = [_ref(d, lead.group("p"), key=True, keep=owner_table(d.catalog, order))]
+        partition = [_ref(d, lead.group("p"), key=True, keep=_order_owner(d, order))]
         lead_start = _sentence_start(d, m.start()) + lead.start()
         d.mark(lead_start, m.start(), "the partition, said first")
-    direction, dir_end = _direction(d, m.end(), sentence_end, order)
-    if function == "row_number" and dir_end == m.end() and verb.startswith("number"):
+    direction, dir_end = _direction(d, m_end, sentence_end, order)
+    if function == "row_number" and dir_end == m_end and verb.startswith("number"):
         direction = "asc"  # a sequence number counts up: "number the orders by date", "row number by id"
     if m.group("what") and not inner:
         _column_phrase(d, m.group("what"))  # "rank the products" names the table
     default = "row_number" if function == "row_number" else f"{stem(order)}_rank"
-    name, end = _name(d, m.end(), default)
-    if end == m.end() and dir_end > m.end() and _NAME_AFTER.match(d.prompt[dir_end:]):
+    name, end = _name(d, m_end, default)
+    if end == m_end and dir_end > m_end and _NAME_AFTER.match(d.prompt[dir_end:]):
         name, after = _name(d, dir_end, default)  # "by unit price, most expensive first, as price_rank"
         d.mark(dir_end, after, "the name")
     window = WindowColumn(name=name, function=function, partition_by=partition,  # type: ignore[arg-type]
