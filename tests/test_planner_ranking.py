@@ -107,3 +107,42 @@ def test_rank_all_groups_by_measure(engine: Any) -> None:
           "SELECT account_id, sum(amount) AS total_amount, rank() OVER (ORDER BY sum(amount) DESC) AS amount_rank "
           "FROM transactions WHERE status = 'posted' GROUP BY account_id",
           ["account_id", "total_amount", "amount_rank"])  # fmt: skip
+
+
+# -- top N per group: the count first, the partition before "by"; ties broken by a second key ------------------
+
+
+def test_top_n_count_first_with_tie_break(engine: Any) -> None:
+    check(engine,
+          "the 2 biggest transactions in each account by amount; ties go to the lower transaction_id. "
+          "account_id, transaction_id, amount, amount_rank.",
+          "SELECT * FROM (SELECT account_id, transaction_id, amount, row_number() OVER (PARTITION BY account_id "
+          "ORDER BY amount DESC, transaction_id) AS amount_rank FROM transactions) WHERE amount_rank <= 2",
+          ["account_id", "transaction_id", "amount", "amount_rank"])  # fmt: skip
+
+
+def test_top_n_smallest_per_owner(engine: Any) -> None:
+    check(engine,
+          "the 2 smallest accounts per customer by credit_limit. Columns: customer_id, account_id, credit_limit, pos.",
+          "SELECT * FROM (SELECT customer_id, account_id, credit_limit, row_number() OVER (PARTITION BY customer_id "
+          "ORDER BY credit_limit) AS pos FROM accounts) WHERE pos <= 2",
+          ["customer_id", "account_id", "credit_limit", "pos"])  # fmt: skip
+
+
+def test_rank_with_tie_break_in_the_next_sentence(engine: Any) -> None:
+    """Products share prices: the tie-break gives tied prices distinct ranks (a plain RANK would not)."""
+    check(engine,
+          "Rank the products by unit_price within each category, cheapest = 1. Ties broken by the higher "
+          "product_id. product_id, category_id, unit_price, price_rank.",
+          "SELECT product_id, category_id, unit_price, rank() OVER (PARTITION BY category_id ORDER BY unit_price, "
+          "product_id DESC) AS price_rank FROM products",
+          ["product_id", "category_id", "unit_price", "price_rank"])  # fmt: skip
+
+
+def test_top_n_cheapest_ties_to_the_lower_id(engine: Any) -> None:
+    check(engine,
+          "the 2 cheapest products in each category by unit_price; ties go to the lower product_id. "
+          "Columns: category_id, product_id, unit_price, pos.",
+          "SELECT * FROM (SELECT category_id, product_id, unit_price, row_number() OVER (PARTITION BY category_id "
+          "ORDER BY unit_price, product_id) AS pos FROM products) WHERE pos <= 2",
+          ["category_id", "product_id", "unit_price", "pos"])  # fmt: skip

@@ -87,13 +87,51 @@ _TOP = re.compile(
 )
 
 
+# "the 3 best-paid people in each team by salary", "the 2 biggest transfers per account by amount": the count
+# first, the partition before "by" (``adj``: never set here; the superlative is ``dir``)
+_TOP_COUNT_FIRST = re.compile(
+    rf"\b(?:the\s+)?(?P<n>{_NUM})\s+(?P<dir>top|best|worst|highest|lowest|biggest|largest|smallest|greatest|cheapest)"
+    r"(?:-[A-Za-z]+)?\s+(?P<what>[\w ]{0,30}?)\s+(?:(?:within|per|in|for|across)\s+(?:each|every)|per)\s+"
+    r"(?P<part>[\w]+(?:\s+\w+)?)\s+(?:by|on|in\s+terms\s+of|based\s+on)\s+(?:their\s+|its\s+|the\s+)?"
+    rf"(?P<by>[\w.]+(?:\s+[\w.]+)?)(?P<adj>(?!x)x)?{_END}",
+    re.I,
+)
+# "ties go to the lower id", "ties broken by the earlier hire_date", "break ties by the higher score": a second
+# order key, after the measure
+_TIE_BREAK = re.compile(
+    r"\b(?:(?:with\s+|and\s+)?ties?\s+(?:are\s+|get\s+)?(?:broken|settled|resolved|decided)\s+(?:by|on|using|with)|"
+    r"ties?\s+go(?:es)?\s+to|break(?:ing)?\s+ties\s+(?:by|on|with|using))\s+(?:the\s+)?"
+    r"(?P<dir>lower|lowest|smaller|smallest|higher|highest|larger|largest|bigger|biggest|earlier|earliest|later|latest|"
+    r"older|oldest|newer|newest)\s+(?P<col>[A-Za-z_]\w*)",
+    re.I,
+)
+_TIE_ASC = frozenset({"lower", "lowest", "smaller", "smallest", "earlier", "earliest", "older", "oldest"})
+
+
 def top_n(d: View) -> list[Claim]:
     """"top 3 products by unit price in each category": a rank window and a qualify filter."""
     s = _State.of(d)
-    for m in _TOP.finditer(d.prompt):
-        if _unused(s, m.start("dir"), m.end("n")):
-            _top_n(s, m)
+    for rx in (_TOP, _TOP_COUNT_FIRST):
+        for m in rx.finditer(d.prompt):
+            if _unused(s, m.start(), m.end("n")) and _unused(s, m.start("dir"), m.end("dir")):
+                _top_n(s, m)
     return s.done()
+
+
+def _tie_break(d: _State, start: int, order: str) -> list[OrderItem]:
+    """The second order key a tie-break phrase gives in the sentence from ``start`` or the next one."""
+    stop = _sentence_end(d, start)
+    later = [x for x in _later_sentences(d, stop)[:1]]
+    stop = _sentence_end(d, later[0]) if later else stop
+    for x in _TIE_BREAK.finditer(d.prompt, start, stop):
+        if not _free_at(d, x.start()):
+            continue
+        ref = _ref(d, x.group("col"))
+        if ref == order:
+            continue
+        d.mark(x.start(), x.end(), "how ties are broken")
+        return [OrderItem(column=ref, direction="asc" if x.group("dir").lower() in _TIE_ASC else "desc")]
+    return []
 
 
 def rank(d: View) -> list[Claim]:
@@ -478,7 +516,8 @@ def _rank(d: _State, m: re.Match[str], measure: tuple[str, int] | None = None) -
         name, after = _name(d, dir_end, default)  # "by unit price, most expensive first, as price_rank"
         d.mark(dir_end, after, "the name")
     window = WindowColumn(name=name, function=function, partition_by=partition,  # type: ignore[arg-type]
-                          order_by=[OrderItem(column=order, direction=direction)],  # type: ignore[arg-type]
+                          order_by=[OrderItem(column=order, direction=direction),  # type: ignore[arg-type]
+                                    *_tie_break(d, m.start(), order)],
                           provenance=d.prompt[m.start() : end])  # fmt: skip
     d.add_window(window, m.start(), end)
 
@@ -824,7 +863,7 @@ def _top_n(d: _State, m: re.Match[str]) -> None:
     order = _ref(d, m.group("by"))
     partition = [_ref(d, m.group("part"), key=True, keep=owner_table(d.catalog, order))]
     word = (m.group("adj") or m.group("dir")).lower()
-    if word in ("top", "first", "highest", "best", "largest", "most"):
+    if word in ("top", "first", "highest", "best", "largest", "most", "biggest", "greatest"):
         direction = "desc" if _family(d, order) not in ("date", "timestamp") or word != "first" else "asc"
     else:
         direction = "asc" if word != "last" else "desc"
@@ -835,7 +874,8 @@ def _top_n(d: _State, m: re.Match[str]) -> None:
         _column_phrase(d, m.group("what"))
     name, end = _name(d, m.end(), f"{stem(order)}_rank" if "." in order else f"{snake(order)}_rank")
     window = WindowColumn(name=name, function="rank" if ties else "row_number", partition_by=partition,
-                          order_by=[OrderItem(column=order, direction=direction)],  # type: ignore[arg-type]
+                          order_by=[OrderItem(column=order, direction=direction),  # type: ignore[arg-type]
+                                    *_tie_break(d, m.start(), order)],  # fmt: skip
                           provenance=d.prompt[m.start() : end])  # fmt: skip
     keep = Filter(column=name, operator="<=", value=n, provenance=d.prompt[m.start() : end])
     d.add_window(window, m.start(), end, Edit.add("qualify", keep))
