@@ -146,3 +146,20 @@ def test_top_n_cheapest_ties_to_the_lower_id(engine: Any) -> None:
           "SELECT * FROM (SELECT category_id, product_id, unit_price, row_number() OVER (PARTITION BY category_id "
           "ORDER BY unit_price, product_id) AS pos FROM products) WHERE pos <= 2",
           ["category_id", "product_id", "unit_price", "pos"])  # fmt: skip
+
+
+def test_sorted_groups_with_tie_break_by_their_key(engine: Any) -> None:
+    """The tie-break column is the group key as grouped (transactions.account_id), not the accounts table's."""
+    spec = check(engine, "total amount per account, largest first, ties broken by the lower account_id",
+                 "SELECT account_id, sum(amount) AS total_amount FROM transactions GROUP BY account_id")
+    assert [(o.column, o.direction) for o in spec.order_by] == [("total_amount", "desc"),
+                                                                ("transactions.account_id", "asc")]  # fmt: skip
+
+
+def test_sorted_rows_with_tie_break_keep_their_order(engine: Any) -> None:
+    from datamorph.compiler import compile_spec
+
+    spec = check(engine, "products sorted by unit_price; ties go to the higher product_id. product_id, unit_price",
+                 "SELECT product_id, unit_price FROM products")
+    rows = engine.fetch(compile_spec(spec, engine.catalog()).sql("duckdb")).rows
+    assert rows == sorted(rows, key=lambda r: (r[1], -r[0]))

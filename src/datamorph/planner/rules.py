@@ -130,6 +130,7 @@ RULES: tuple[Step, ...] = (
     Step("ordering.standalone", ordering.standalone),
     Step("ordering.alphabetical", ordering.alphabetical),
     Step("ordering.limit", ordering.limit),
+    Step("ordering.ties", ordering.ties),
     Step("glue.place", glue.place),
     Step("glue.activity", glue.activity),
     Step("glue.recorded", glue.recorded),

@@ -28,7 +28,8 @@ _SPLIT_VERB = re.compile(r"(?:^|(?<=[.;:!?\n])\s*|\b(?:please|then|and|also|just
 _BY_NOT_GROUP = re.compile(
     r"\b(?:sort|sorted|order|ordered|arrange|arranged|organi[sz]ed?|rank|ranked|ranking|placed|made|created|hired|managed|owned|partition|"
     r"partitioned|dedupe|deduplicate|deduplicated|unique|followed|top\s+\d+|bottom\s+\d+|then|filtered|multiplied|"
-    r"divided|increase|increased|decrease|decreased|round|rounded|sorting|ordering|descending|ascending)\s+$",
+    r"divided|increase|increased|decrease|decreased|round|rounded|sorting|ordering|descending|ascending|"
+    r"broken|settled|resolved)\s+$",
     re.I)  # fmt: skip
 _LEVEL = re.compile(r"\b(?P<w>[a-z_]+)\s*-\s*level\b", re.I)
 _DATE_UNITS = {"year": "year", "month": "month", "quarter": "quarter", "week": "week", "day": "day",

@@ -98,14 +98,14 @@ _TOP_COUNT_FIRST = re.compile(
 )
 # "ties go to the lower id", "ties broken by the earlier hire_date", "break ties by the higher score": a second
 # order key, after the measure
-_TIE_BREAK = re.compile(
+TIE_BREAK = re.compile(
     r"\b(?:(?:with\s+|and\s+)?ties?\s+(?:are\s+|get\s+)?(?:broken|settled|resolved|decided)\s+(?:by|on|using|with)|"
     r"ties?\s+go(?:es)?\s+to|break(?:ing)?\s+ties\s+(?:by|on|with|using))\s+(?:the\s+)?"
     r"(?P<dir>lower|lowest|smaller|smallest|higher|highest|larger|largest|bigger|biggest|earlier|earliest|later|latest|"
     r"older|oldest|newer|newest)\s+(?P<col>[A-Za-z_]\w*)",
     re.I,
 )
-_TIE_ASC = frozenset({"lower", "lowest", "smaller", "smallest", "earlier", "earliest", "older", "oldest"})
+TIE_ASC = frozenset({"lower", "lowest", "smaller", "smallest", "earlier", "earliest", "older", "oldest"})
 
 
 def top_n(d: View) -> list[Claim]:
@@ -123,14 +123,14 @@ def _tie_break(d: _State, start: int, order: str) -> list[OrderItem]:
     stop = _sentence_end(d, start)
     later = [x for x in _later_sentences(d, stop)[:1]]
     stop = _sentence_end(d, later[0]) if later else stop
-    for x in _TIE_BREAK.finditer(d.prompt, start, stop):
+    for x in TIE_BREAK.finditer(d.prompt, start, stop):
         if not _free_at(d, x.start()):
             continue
         ref = _ref(d, x.group("col"))
         if ref == order:
             continue
         d.mark(x.start(), x.end(), "how ties are broken")
-        return [OrderItem(column=ref, direction="asc" if x.group("dir").lower() in _TIE_ASC else "desc")]
+        return [OrderItem(column=ref, direction="asc" if x.group("dir").lower() in TIE_ASC else "desc")]
     return []
 
 
