@@ -163,3 +163,38 @@ def test_sorted_rows_with_tie_break_keep_their_order(engine: Any) -> None:
                  "SELECT product_id, unit_price FROM products")
     rows = engine.fetch(compile_spec(spec, engine.catalog()).sql("duckdb")).rows
     assert rows == sorted(rows, key=lambda r: (r[1], -r[0]))
+
+
+# -- top N by a measure defined in words: "by <name> (<definition>)" -------------------------------------------
+
+
+def test_top_n_by_measure_defined_in_parentheses(engine: Any) -> None:
+    """'posted' is a value of the measured rows (a condition); 'volume' names the measure (the output list's)."""
+    spec = check(engine, "Top 2 accounts by posted volume (sum of the transaction amount). account_id, volume.",
+                 "SELECT account_id, sum(amount) AS volume FROM transactions WHERE status = 'posted' "
+                 "GROUP BY account_id ORDER BY volume DESC LIMIT 2",
+                 ["account_id", "volume"])  # fmt: skip
+    assert spec.limit == 2 and spec.order_by[0].column == "volume"
+
+
+def test_top_n_measure_name_with_a_value_qualifier(engine: Any) -> None:
+    check(engine, "Top 2 accounts by deposit inflow (sum of amount over their transactions). account_id, inflow.",
+          "SELECT account_id, sum(amount) AS inflow FROM transactions WHERE transaction_type = 'deposit' "
+          "GROUP BY account_id ORDER BY inflow DESC LIMIT 2",
+          ["account_id", "inflow"])  # fmt: skip
+
+
+def test_top_n_count_defined_in_parentheses(engine: Any) -> None:
+    check(engine, "Top 1 browser by session volume (count of sessions). browser, volume.",
+          "SELECT browser, count(*) AS volume FROM sessions GROUP BY browser ORDER BY volume DESC LIMIT 1",
+          ["browser", "volume"])  # fmt: skip
+
+
+@pytest.mark.parametrize("words", ["non-posted volume", "2025 volume"])
+def test_measure_name_with_a_negation_or_number_is_not_swallowed(engine: Any, words: str) -> None:
+    """A negation or a year among the words changes the rows: never dropped as part of a name."""
+    from datamorph.errors import PlanError
+    from planner_support import plan
+
+    with pytest.raises(PlanError):
+        plan(engine, f"Top 2 accounts by {words} (sum of the transaction amount). account_id, volume.")
