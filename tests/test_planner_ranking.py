@@ -198,3 +198,32 @@ def test_measure_name_with_a_negation_or_number_is_not_swallowed(engine: Any, wo
 
     with pytest.raises(PlanError):
         plan(engine, f"Top 2 accounts by {words} (sum of the transaction amount). account_id, volume.")
+
+
+# -- "rank them": the groups the request made, by its one measure --------------------------------------------
+
+
+def test_keep_then_rank_them(engine: Any) -> None:
+    check(engine,
+          "Count posted transactions per account; keep accounts with more than 2 of them, then rank them "
+          "(highest = 1). account_id, tx_count, tx_rank.",
+          "SELECT account_id, count(*) AS tx_count, rank() OVER (ORDER BY count(*) DESC) AS tx_rank "
+          "FROM transactions WHERE status = 'posted' GROUP BY account_id HAVING count(*) > 2",
+          ["account_id", "tx_count", "tx_rank"])  # fmt: skip
+
+
+def test_arrow_steps_keep_then_rank_them(engine: Any) -> None:
+    check(engine,
+          "Total amount per account -> keep accounts above 100 -> rank them, biggest = 1. "
+          "account_id, total_amount, pos.",
+          "SELECT account_id, sum(amount) AS total_amount, rank() OVER (ORDER BY sum(amount) DESC) AS pos "
+          "FROM transactions GROUP BY account_id HAVING sum(amount) > 100",
+          ["account_id", "total_amount", "pos"])  # fmt: skip
+
+
+def test_rank_them_with_two_measures_is_not_guessed(engine: Any) -> None:
+    from datamorph.errors import PlanError
+    from planner_support import plan
+
+    with pytest.raises(PlanError):
+        plan(engine, "total amount and average amount per account, then rank them")

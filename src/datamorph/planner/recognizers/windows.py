@@ -141,6 +141,10 @@ def rank(d: View) -> list[Claim]:
         measure = _measure_at(s, m.end())
         if measure is not None and _unused(s, m.start("verb"), m.end("verb")):
             _rank(s, m, measure)
+    for m in _RANK_THEM.finditer(d.prompt):  # "keep the teams above 10 wins, then rank them": by the one measure
+        measures = [a.alias for a in s.view.aggregations]
+        if len(measures) == 1 and _unused(s, m.start("verb"), m.end()):
+            _rank(s, m, (measures[0], m.end()))
     for rx in (_RANK_PART_FIRST, _RANK, _RANK_BARE):
         for m in rx.finditer(d.prompt):
             if _unused(s, m.start("verb"), m.end("verb")):
@@ -171,6 +175,12 @@ def rank_one(d: View) -> list[Claim]:
 _RANK_BY = re.compile(r"\b(?P<verb>dense[\s_-]?rank(?:ed)?|rank(?:ed)?)\s+(?:the\s+|all\s+|those\s+|these\s+)?"
                       r"(?P<what>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+(?:by|on|according\s+to|based\s+on)\s+"
                       r"(?:their\s+|its\s+|the\s+)?(?P<by>)(?P<part>)", re.I)  # fmt: skip
+
+
+# "rank them", "rank those", "rank the remaining ones": the groups the request made, by its one measure
+_RANK_THEM = re.compile(r"\b(?P<verb>dense[\s_-]?rank|rank)\s+(?P<what>them|those|these|the\s+rest|"
+                        r"the\s+remaining\s+(?:ones|groups|rows))\b(?=\s*(?:[^\w\s]|$))"
+                        r"(?P<by>)(?P<part>)", re.I)  # fmt: skip
 
 
 def _order_owner(s: _State, order: str) -> str | None:
