@@ -75,6 +75,7 @@ RULES: tuple[Step, ...] = (
     Step("safety", safety.rule),
     Step("target", target.recognize),
     Step("noops.bullets", noops.bullets),
+    Step("noops.steps", noops.steps),
     Step("noops.regardless", noops.regardless),
     Step("noops.every_row", noops.every_row),
     Step("noops.included", noops.included),
@@ -104,6 +105,7 @@ RULES: tuple[Step, ...] = (
     Step("dateparts.parts", dateparts.parts),
     Step("buckets.cases", buckets.rule),
     Step("derivekit.row_scope", derivekit.row_scope),
+    Step("windows.rank_one", windows.rank_one),  # "highest = 1" says a rank's direction: no measure, no "= 1" filter
     Step("aggregates", aggregates.rule),
     Step("filters.examples", filters.examples),
     Step("filters.in_lists", filters.in_lists),
@@ -130,6 +132,7 @@ RULES: tuple[Step, ...] = (
     Step("ordering.standalone", ordering.standalone),
     Step("ordering.alphabetical", ordering.alphabetical),
     Step("ordering.limit", ordering.limit),
+    Step("ordering.ties", ordering.ties),
     Step("glue.place", glue.place),
     Step("glue.agent", glue.agent),
     Step("glue.activity", glue.activity),

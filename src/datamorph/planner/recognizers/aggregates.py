@@ -138,6 +138,8 @@ def _identifier_names(d: Work, ctx: Ctx) -> None:
         parts = t.low.split("_")
         fns = [_AGG_PARTS[p] for p in parts if p in _AGG_PARTS]
         rest = " ".join(p for p in parts if p not in _AGG_PARTS)
+        if any(p in ("rank", "ranking", "position", "place") for p in parts):
+            continue  # "visit_rank", "n_rank": a rank's name (the window's), not a measure's
         if any(p in ("pct", "percent", "percentage", "share", "rate", "ratio", "fraction") for p in parts):
             unnamed_ratios = [r for r in ctx.ratios if not r.named]
             if len(unnamed_ratios) == 1:

@@ -28,7 +28,8 @@ _SPLIT_VERB = re.compile(r"(?:^|(?<=[.;:!?\n])\s*|\b(?:please|then|and|also|just
 _BY_NOT_GROUP = re.compile(
     r"\b(?:sort|sorted|order|ordered|arrange|arranged|organi[sz]ed?|rank|ranked|ranking|placed|made|created|hired|managed|owned|partition|"
     r"partitioned|dedupe|deduplicate|deduplicated|unique|followed|top\s+\d+|bottom\s+\d+|then|filtered|multiplied|"
-    r"divided|increase|increased|decrease|decreased|round|rounded|sorting|ordering|descending|ascending)\s+$",
+    r"divided|increase|increased|decrease|decreased|round|rounded|sorting|ordering|descending|ascending|"
+    r"broken|settled|resolved)\s+$",
     re.I)  # fmt: skip
 _LEVEL = re.compile(r"\b(?P<w>[a-z_]+)\s*-\s*level\b", re.I)
 _DATE_UNITS = {"year": "year", "month": "month", "quarter": "quarter", "week": "week", "day": "day",
@@ -108,11 +109,19 @@ _TOP_ENTITY = re.compile(
     r"with\s+the\s+(?:highest|most|largest|biggest|greatest|lowest|fewest|smallest|least)\b)", re.I)  # fmt: skip
 
 
+#: "rank the stores by their total sales": with a measure, the things ranked are the groups (the verb is the
+#: rank window's, read later by ``windows.rank``)
+_RANK_VERB = re.compile(r"\s*(?:dense[\s_-]?)?rank(?:ed)?\s+(?:the\s+|all\s+|those\s+|these\s+)?", re.I)
+_RANK_ENTITY = re.compile(r"\b(?:dense[\s_-]?)?rank(?:ed)?\s+(?:the\s+|all\s+|those\s+|these\s+)?"
+                          r"(?P<w>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+(?=by\b|on\b|according\s+to\b|based\s+on\b)", re.I)  # fmt: skip
+
+
 def _top_entities(d: Work, ctx: Ctx) -> None:
-    """ "top 10 products by revenue", "the 5 browsers with the most sessions": the ranked things are the groups."""
+    """ "top 10 products by revenue", "the 5 browsers with the most sessions", "rank the stores by their total
+    sales": the ranked things are the groups."""
     if not ctx.measures and not ctx.ratios:
         return
-    for m in _TOP_ENTITY.finditer(d.prompt):
+    for m in [*_TOP_ENTITY.finditer(d.prompt), *_RANK_ENTITY.finditer(d.prompt)]:
         words = [t for t in d.tokens.starting(m.start("w"), m.end("w"))]
         if any(not d.free(t.start, t.end) and not ph.table_of(d, t.text) for t in words) or any(
             x.start <= m.start("w") < x.end for x in ctx.measures
@@ -207,8 +216,8 @@ def _groups(d: Work, ctx: Ctx) -> None:
             ctx.spans.append((pos, end, None if key[0] else f"entity:{key[1]}"))
             first = False
             more = _MORE_KEYS.match(d.prompt[end:])
-            if not more:
-                break
+            if not more or _RANK_VERB.match(d.prompt, end + more.end()):
+                break  # "within each region, rank the stores by ...": the verb opens a rank (its object: below)
             pos = end + more.end()
             d.take(end, pos)
     for m in _LEVEL.finditer(d.prompt):

@@ -100,6 +100,8 @@ def skip_trigger(d: Work, start: int, fn: str, word: str, rest: str) -> bool:
     if first in ("first", "last") and re.match(r"\s*(?:day|week|month|quarter|of)\b", rest, re.I):
         return True  # "the first day of the month": a date, not a minimum
     if first in _SUPERLATIVE:
+        if re.match(r"\s*(?:[A-Za-z_]\w*\s*){0,2}?=\s*(?:1|one)\b", rest):
+            return True  # "rank the stores by sales, biggest store = 1": which row ranks first
         if _ORDER_CONTEXT.search(before) or re.match(
             r"\s*(?:total|sum|average|avg|mean|number|count)\b", rest, re.I
         ):
@@ -164,8 +166,53 @@ def _named(d: Work, meas: Measure) -> Measure:
         before = name_before(d, meas.start)
         if before:
             meas.alias, meas.start, meas.named = before[0], before[1], True
+        else:
+            _paren_named(d, meas)
     d.take(meas.start, meas.end)
     return meas
+
+
+# "by lifetime net spend (sum of amount over settled invoices)": the words after "by" and before a parenthesised
+# definition name the measure it defines (and sort by it), not a column named like them
+_NEGATIONS = frozenset({"not", "no", "non", "excluding", "except", "without", "un", "never"})
+_PAREN_NAME = re.compile(r"\b(?:by|of|on)\s+(?P<p>(?:[A-Za-z_]\w*[\s-]+){0,3}?[A-Za-z_]\w*)\s*\(\s*$", re.I)
+
+
+def _paren_named(d: Work, meas: Measure) -> None:
+    """The measure defined inside parentheses takes the words before them: its name is the one of those words an
+    output list repeats (else the last word); a word that is a value of the measured rows is a condition on them;
+    the measured table's name is part of the name; any other word is left to the others (a date, a number...)."""
+    window = d.prompt[max(0, meas.start - 60) : meas.start]
+    m = _PAREN_NAME.search(window)
+    close = d.prompt.find(")", meas.end)
+    if m is None or close < 0 or "(" in d.prompt[meas.end : close] or not meas.table:
+        return
+    base = meas.start - len(window)
+    inside = d.tokens.within(base + m.start("p"), base + m.end("p"))
+    words = [t for t in inside if t.kind == "word"]
+    if any(t.kind not in ("word", "punct") and t.text != "-" or t.low in _NEGATIONS or t.low.startswith("non") for t in inside):
+        return  # a number, a date, a negation ("non-refunded spend (...)") is more than a name: left to the others
+    if not words or not all(d.free(t.start, t.end) or table_of(d, t.text) for t in words) or column_of(
+            d, text_of(d, words)):
+        return  # the words name a column: "by amount (sum of ...)" is read as written
+    conds: list[Filter] = []
+    taken = [words[-1]]
+    for t in words[:-1]:
+        hits = [h for h in d.linker.values(t.text, [meas.table]) if h.score >= 0.85]
+        if hits:
+            conds.append(Filter(column=f"{hits[0].table}.{hits[0].column}", operator="=", value=hits[0].value,
+                                provenance=t.text))  # fmt: skip
+            taken.append(t)
+        elif table_of(d, t.text) == meas.table:
+            taken.append(t)
+    listed = {t.low for t in d.tokens.items if t.kind == "word" and (t.start > close or t.end < base + m.start("p"))}
+    names = [w.low for w in reversed(words)]
+    alias = next((w for w in names if w in listed and not column_of(d, w) and not table_of(d, w)), None)
+    meas.alias, meas.named = (alias, True) if alias else (re.sub(r"\W+", "_", words[-1].low), meas.named)
+    meas.conds = [*meas.conds, *(c for c in conds if c not in meas.conds)]
+    meas.start = base + m.start("p")
+    for t in taken:
+        d.take(t.start, t.end)
 
 
 def target(d: Work, fn: str, start: int, pos: int) -> Measure | None:

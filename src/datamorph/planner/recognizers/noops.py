@@ -15,7 +15,9 @@ nothing to the spec:
 - "both as integers" after date parts (year/month... are integers already);
 - list bullets ("- order id") are layout, not a minus sign;
 - "columns, in this order: ..." (the list keeps its order; "order" names no table here);
-- "Billing team here.", "The logistics team wants ..." (who asks, at the start of a sentence).
+- "Billing team here.", "The logistics team wants ..." (who asks, at the start of a sentence);
+- "Two steps: (1) ...; (2) ...", "Step 1: ... Step 2: ...", "a) ... b) ...": the numbering of a request
+  written as steps (layout: the clauses between the markers are read as usual).
 
 A phrase is consumed only if its meaning is "do not filter / do not transform":
 if the request names a value of the column elsewhere ("all statuses except
@@ -34,6 +36,7 @@ import re
 from datamorph.catalog import TEMPORAL_FAMILIES
 from datamorph.planner.claims import Claim, Edit, Pending, View, claim
 from datamorph.planner.draft import Draft
+from datamorph.planner.lexicon import NUMBER_WORDS
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.common import mention_span, mentions
 
@@ -255,6 +258,40 @@ def _overlapping(rx: re.Pattern[str], text: str) -> list[re.Match[str]]:
         out.append(m)
         pos = m.start() + 1
     return out
+
+
+# a step marker opens a clause: at the start, or after ':' ';' ',' '.' or 'then' / 'and' / 'finally'
+_STEP_MARK = re.compile(r"(?:^|(?<=[:;,.\n])|(?<=\bthen)|(?<=\band)|(?<=\bfinally))\s*(?P<m>\(\s*(?P<n>[1-9]|[a-h])\s*\)|"
+                        r"(?P<n2>[1-9]|[a-h])\)(?=\s)|\bstep\s+(?P<n3>[1-9])\s*[:.)-]?(?=\s))", re.IGNORECASE)  # fmt: skip
+_STEP_COUNT = re.compile(r"(?:^|(?<=[.;:!?\n]))\s*(?P<h>(?:(?:in|it\s+takes|there\s+are|do\s+(?:it|this)\s+in)\s+)?"
+                         r"(?P<n>two|three|four|five|six|[2-6])\s+steps?\s*(?::|\.|-|,)?)", re.IGNORECASE)  # fmt: skip
+
+
+def steps(d: View) -> list[Claim]:
+    """"Three steps: (1) count ...; (2) keep ...; (3) rank ...", "step 1: ... step 2: ...": the numbering of a
+    request written as steps is layout. Only a run of markers numbered 1, 2, 3... (or a, b, c...) in order, each
+    opening a clause, is read so: a lone "(1)" ("worst first (1)") or "(2 decimals)" is left to the others.
+    A heading that counts the steps ("In three steps:") is taken with them when the count agrees."""
+    run: list[tuple[re.Match[str], str]] = []
+    for m in _STEP_MARK.finditer(d.prompt):
+        label = (m.group("n") or m.group("n2") or m.group("n3")).lower()
+        index = int(label) if label.isdigit() else ord(label) - ord("a") + 1
+        if index == len(run) + 1:
+            run.append((m, label))
+        elif index == 1 and len(run) < 2:
+            run = [(m, label)]
+    if len(run) < 2:
+        return []
+    p = Pending(d)
+    for m, label in run:
+        _consume(p, m.start("m"), m.end("m"), f"step {label}: layout")
+    head = _STEP_COUNT.search(d.prompt, 0, run[0][0].start("m") + 1)
+    if head is not None:
+        word = head.group("n").lower()
+        count = int(word) if word.isdigit() else NUMBER_WORDS.get(word, 0)
+        if count == len(run):
+            _consume(p, head.start("h"), head.end("h"), f"a request in {count} steps: layout")
+    return p.claims
 
 
 def _consume(p: Pending, start: int, end: int, note: str) -> None:

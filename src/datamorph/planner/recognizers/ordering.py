@@ -22,6 +22,7 @@ from datamorph.errors import PlanError
 from datamorph.planner.claims import Claim, Edit, View, claim
 from datamorph.planner.linking import ColumnMatch
 from datamorph.planner.recognizers.common import Work, explained, in_play, unexplained, written_column
+from datamorph.planner.recognizers.windows import TIE_ASC, TIE_BREAK
 from datamorph.planner.text import Token
 from datamorph.spec import OrderItem
 
@@ -109,6 +110,29 @@ def alphabetical(d: View) -> list[Claim]:
                             hint="say 'sorted by <column>'")  # fmt: skip
         item = OrderItem(column=f"{table.name}.{names[0]}", provenance=m.group(0))
         w.claims.append(claim(m.start(), m.end(), Edit.add("order_by", item), over=True, why="alphabetically"))
+    return w.claims
+
+
+def ties(d: View) -> list[Claim]:
+    """"largest first, ties broken by the lower id", "ties go to the earlier date": the sort's next key (only
+    when the request sorts, and the column is one the rows have)."""
+    w = Work(d)
+    if not d.order_by:
+        return w.claims
+    for m in TIE_BREAK.finditer(d.prompt):
+        if not _open(w, m.start(), m.end()):
+            continue
+        hits = [h for h in d.linker.columns(m.group("col"), in_play(w) or None) if h.score >= 0.85]
+        if not hits:
+            continue
+        ref = f"{hits[0].table}.{hits[0].column}"
+        grouped = [g for g in d.group_by if g.split(".")[-1].lower() == hits[0].column.lower()]
+        ref = grouped[0] if grouped else ref  # grouped rows sort by their key as grouped
+        if any(o.column.lower() in (ref.lower(), hits[0].column.lower()) for o in d.order_by):
+            continue
+        item = OrderItem(column=ref, direction="asc" if m.group("dir").lower() in TIE_ASC else "desc",
+                         provenance=m.group(0))  # fmt: skip
+        w.claims.append(claim(m.start(), m.end(), Edit.add("order_by", item), why="how ties are broken"))
     return w.claims
 
 

@@ -47,11 +47,11 @@ _RANK_PART_FIRST = re.compile(
     rf"(?P<by>[\w.]+(?:\s+[\w.]+)?){_END}",
     re.I,
 )
-_DESC = re.compile(r"\b(?:highest|largest|biggest|most|top|best|newest|latest)\s*=\s*(?:1|one)\b|"
-                   r"\b(?:most\s+\w+|highest|largest|biggest|top|best|newest|latest|most\s+recent)\s+first\b|"
+_DESC = re.compile(r"\b(?:highest|largest|biggest|most|top|best|newest|latest)(?:\s+[A-Za-z_]\w*){0,2}?\s*=\s*(?:1|one)\b|"
+                   r"\b(?:most(?:\s+\w+)?|highest|largest|biggest|top|best|newest|latest|most\s+recent)\s+first\b|"
                    r"\bdescending\b|\bdesc\b|\bfrom\s+(?:highest|largest|most)\s+to\s+\w+", re.I)  # fmt: skip
-_ASC = re.compile(r"\b(?:lowest|smallest|least|fewest|oldest|earliest|first)\s*=\s*(?:1|one)\b|"
-                  r"\b(?:least\s+\w+|lowest|smallest|cheapest|oldest|earliest|fewest)\s+first\b|\bascending\b|"
+_ASC = re.compile(r"\b(?:lowest|smallest|least|fewest|oldest|earliest|first|cheapest)(?:\s+[A-Za-z_]\w*){0,2}?\s*=\s*(?:1|one)\b|"
+                  r"\b(?:least(?:\s+\w+)?|lowest|smallest|cheapest|oldest|earliest|fewest)\s+first\b|\bascending\b|"
                   r"\basc\b|\bfrom\s+(?:lowest|smallest|least)\s+to\s+\w+", re.I)  # fmt: skip
 _DENSE = re.compile(r"\b(?:no|without(?:\s+any)?)\s+gaps\b|\bdense(?:ly)?\b|\bconsecutive\s+ranks?\b", re.I)
 _SKIP = re.compile(r"\b(?:ties?\s+)?share\s+(?:a|the)\s+(?:same\s+)?rank(?:\s+and\s+(?:skip|leave\s+gaps)"
@@ -87,18 +87,64 @@ _TOP = re.compile(
 )
 
 
+# "the 3 best-paid people in each team by salary", "the 2 biggest transfers per account by amount": the count
+# first, the partition before "by" (``adj``: never set here; the superlative is ``dir``)
+_TOP_COUNT_FIRST = re.compile(
+    rf"\b(?:the\s+)?(?P<n>{_NUM})\s+(?P<dir>top|best|worst|highest|lowest|biggest|largest|smallest|greatest|cheapest)"
+    r"(?:-[A-Za-z]+)?\s+(?P<what>[\w ]{0,30}?)\s+(?:(?:within|per|in|for|across)\s+(?:each|every)|per)\s+"
+    r"(?P<part>[\w]+(?:\s+\w+)?)\s+(?:by|on|in\s+terms\s+of|based\s+on)\s+(?:their\s+|its\s+|the\s+)?"
+    rf"(?P<by>[\w.]+(?:\s+[\w.]+)?)(?P<adj>(?!x)x)?{_END}",
+    re.I,
+)
+# "ties go to the lower id", "ties broken by the earlier hire_date", "break ties by the higher score": a second
+# order key, after the measure
+TIE_BREAK = re.compile(
+    r"\b(?:(?:with\s+|and\s+)?ties?\s+(?:are\s+|get\s+)?(?:broken|settled|resolved|decided)\s+(?:by|on|using|with)|"
+    r"ties?\s+go(?:es)?\s+to|break(?:ing)?\s+ties\s+(?:by|on|with|using))\s+(?:the\s+)?"
+    r"(?P<dir>lower|lowest|smaller|smallest|higher|highest|larger|largest|bigger|biggest|earlier|earliest|later|latest|"
+    r"older|oldest|newer|newest)\s+(?P<col>[A-Za-z_]\w*)",
+    re.I,
+)
+TIE_ASC = frozenset({"lower", "lowest", "smaller", "smallest", "earlier", "earliest", "older", "oldest"})
+
+
 def top_n(d: View) -> list[Claim]:
     """"top 3 products by unit price in each category": a rank window and a qualify filter."""
     s = _State.of(d)
-    for m in _TOP.finditer(d.prompt):
-        if _unused(s, m.start("dir"), m.end("n")):
-            _top_n(s, m)
+    for rx in (_TOP, _TOP_COUNT_FIRST):
+        for m in rx.finditer(d.prompt):
+            if _unused(s, m.start(), m.end("n")) and _unused(s, m.start("dir"), m.end("dir")):
+                _top_n(s, m)
     return s.done()
+
+
+def _tie_break(d: _State, start: int, order: str) -> list[OrderItem]:
+    """The second order key a tie-break phrase gives in the sentence from ``start`` or the next one."""
+    stop = _sentence_end(d, start)
+    later = [x for x in _later_sentences(d, stop)[:1]]
+    stop = _sentence_end(d, later[0]) if later else stop
+    for x in TIE_BREAK.finditer(d.prompt, start, stop):
+        if not _free_at(d, x.start()):
+            continue
+        ref = _ref(d, x.group("col"))
+        if ref == order:
+            continue
+        d.mark(x.start(), x.end(), "how ties are broken")
+        return [OrderItem(column=ref, direction="asc" if x.group("dir").lower() in TIE_ASC else "desc")]
+    return []
 
 
 def rank(d: View) -> list[Claim]:
     """"rank the users by signup date within each country", "number the rows per customer by date"."""
     s = _State.of(d)
+    for m in _RANK_BY.finditer(d.prompt):  # "rank the stores by the total of their sales": a measure's words
+        measure = _measure_at(s, m.end())
+        if measure is not None and _unused(s, m.start("verb"), m.end("verb")):
+            _rank(s, m, measure)
+    for m in _RANK_THEM.finditer(d.prompt):  # "keep the teams above 10 wins, then rank them": by the one measure
+        measures = [a.alias for a in s.view.aggregations]
+        if len(measures) == 1 and _unused(s, m.start("verb"), m.end()):
+            _rank(s, m, (measures[0], m.end()))
     for rx in (_RANK_PART_FIRST, _RANK, _RANK_BARE):
         for m in rx.finditer(d.prompt):
             if _unused(s, m.start("verb"), m.end("verb")):
@@ -106,6 +152,54 @@ def rank(d: View) -> list[Claim]:
                     continue
                 _rank(s, m)
     return s.done()
+
+
+# "highest = 1", "best month = 1", "the smallest account = 1": which row is ranked first, not a filter "= 1"
+_RANK_ONE = re.compile(r"\b(?:highest|largest|biggest|most|top|best|newest|latest|lowest|smallest|least|fewest|oldest|"
+                       r"earliest|first|cheapest)(?:\s+[A-Za-z_]\w*){0,2}?\s*=\s*(?:1|one)\b", re.I)  # fmt: skip
+_RANK_WORD = re.compile(r"\b(?:(?:dense[\s_-]?)?rank(?:s|ed|ing)?|row_number|numbered)\b", re.I)
+
+
+def rank_one(d: View) -> list[Claim]:
+    """"rank the teams by points, highest = 1": in a sentence that ranks, "<superlative> [noun] = 1" says which
+    row is ranked first (read by :func:`rank` as the direction); claimed before the comparisons read "= 1" as a
+    condition on a column. Without a rank word in the sentence, the words are left to the others."""
+    s = _State.of(d)
+    for m in _RANK_ONE.finditer(d.prompt):
+        start = _sentence_start(s, m.start())
+        if _RANK_WORD.search(d.prompt, start, _sentence_end(s, m.end())) and d.free(m.start(), m.end()):
+            s.claims.append(on_words(d, m.start(), m.end(), why="which row ranks first"))
+    return s.done()
+
+
+_RANK_BY = re.compile(r"\b(?P<verb>dense[\s_-]?rank(?:ed)?|rank(?:ed)?)\s+(?:the\s+|all\s+|those\s+|these\s+)?"
+                      r"(?P<what>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+(?:by|on|according\s+to|based\s+on)\s+"
+                      r"(?:their\s+|its\s+|the\s+)?(?P<by>)(?P<part>)", re.I)  # fmt: skip
+
+
+# "rank them", "rank those", "rank the remaining ones": the groups the request made, by its one measure
+_RANK_THEM = re.compile(r"\b(?P<verb>dense[\s_-]?rank|rank)\s+(?P<what>them|those|these|the\s+rest|"
+                        r"the\s+remaining\s+(?:ones|groups|rows))\b(?=\s*(?:[^\w\s]|$))"
+                        r"(?P<by>)(?P<part>)", re.I)  # fmt: skip
+
+
+def _order_owner(s: _State, order: str) -> str | None:
+    """The table whose rows the rank's order reads: a column's table, or the table an aggregation it names
+    aggregates (a name the request defined is no table)."""
+    agg = next((a for a in s.view.aggregations if a.alias.lower() == order.lower()), None)
+    if agg is None or "." in order:
+        return owner_table(s.catalog, order)
+    return _owner(agg.column, agg.expression)
+
+
+def _measure_at(s: _State, pos: int) -> tuple[str, int] | None:
+    """The aggregation whose words (its provenance) are written at ``pos``, and where they end."""
+    text = s.prompt[pos:].lower()
+    for a in s.view.aggregations:
+        prov = re.sub(r"^(?:the|their|its)\s+", "", (a.provenance or "").strip().lower())
+        if prov and text.startswith(prov) and re.match(r"\W|$", text[len(prov) : len(prov) + 1]):
+            return a.alias, pos + len(prov)
+    return None
 
 
 def sequence(d: View) -> list[Claim]:
@@ -380,10 +474,13 @@ def _name(d: _State, end: int, default: str) -> tuple[str, int]:
     return name, end
 
 
-def _rank(d: _State, m: re.Match[str]) -> None:
+def _rank(d: _State, m: re.Match[str], measure: tuple[str, int] | None = None) -> None:
+    """The rank window ``m`` reads; ``measure``: the aggregation it ranks by and where its words end (when the
+    words after "by" are that measure's: "rank the stores by the total of their sales")."""
     verb = m.group("verb").lower()
-    sentence_end = _sentence_end(d, m.end())
-    rest = d.prompt[m.end() : sentence_end]
+    m_end = measure[1] if measure else m.end()
+    sentence_end = _sentence_end(d, m_end)
+    rest = d.prompt[m_end : sentence_end]
     if verb.startswith("number"):
         function = "row_number"
     elif verb.startswith("dense") or _DENSE.search(d.prompt):
@@ -393,43 +490,44 @@ def _rank(d: _State, m: re.Match[str]) -> None:
     for x in _FN_NAMED.finditer(rest):  # the function written as in SQL (upper-case or snake_case) decides
         if x.group("fn").isupper() or "_" in x.group("fn"):
             function = x.group("fn").lower()
-            d.mark(m.end() + x.start(), m.end() + x.end(), "the window function named")
+            d.mark(m_end + x.start(), m_end + x.end(), "the window function named")
     for rx in (_DENSE, _SKIP, _ROWNUM):
         for x in rx.finditer(rest):
             if not (rx is _ROWNUM and function != "row_number"):
-                d.mark(m.end() + x.start(), m.end() + x.end(), "how ties rank")
-    for x in _TIES.finditer(d.prompt, m.end()):  # ties described in a later sentence
+                d.mark(m_end + x.start(), m_end + x.end(), "how ties rank")
+    for x in _TIES.finditer(d.prompt, m_end):  # ties described in a later sentence
         _drop_sign_filters(d, x.start(), x.end())  # "the following rank is skipped" is no status filter
         if not _free_at(d, x.end() - 1):
             continue
         if x.group("dense") and function == "rank" and not verb.startswith("number"):
             function = "dense_rank"
         d.mark(x.start(), x.end(), "how ties rank")
-    order = _ref(d, m.group("by"))
-    partition = [_ref(d, m.group("part"), key=True, keep=owner_table(d.catalog, order))] if m.group("part") else []
+    order = measure[0] if measure else _ref(d, m.group("by"))
+    partition = [_ref(d, m.group("part"), key=True, keep=_order_owner(d, order))] if m.group("part") else []
     inner = _WHAT_PART.search(m.group("what") or "")
     if not partition and inner:  # "row number per customer by order date"
-        partition = [_ref(d, inner.group("p"), key=True, keep=owner_table(d.catalog, order))]
+        partition = [_ref(d, inner.group("p"), key=True, keep=_order_owner(d, order))]
     row = re.compile(r"\brow\s+$", re.I).search(d.prompt, back(m.start()), m.start())
     if row and function == "row_number":
         d.mark(row.start(), m.start(), "row number")
     lead = _PART_BEFORE.search(d.prompt[_sentence_start(d, m.start()) : m.start()])
     if not partition and lead:  # "Within each category, rank the products by unit price"
-        partition = [_ref(d, lead.group("p"), key=True, keep=owner_table(d.catalog, order))]
+        partition = [_ref(d, lead.group("p"), key=True, keep=_order_owner(d, order))]
         lead_start = _sentence_start(d, m.start()) + lead.start()
         d.mark(lead_start, m.start(), "the partition, said first")
-    direction, dir_end = _direction(d, m.end(), sentence_end, order)
-    if function == "row_number" and dir_end == m.end() and verb.startswith("number"):
+    direction, dir_end = _direction(d, m_end, sentence_end, order)
+    if function == "row_number" and dir_end == m_end and verb.startswith("number"):
         direction = "asc"  # a sequence number counts up: "number the orders by date", "row number by id"
     if m.group("what") and not inner:
         _column_phrase(d, m.group("what"))  # "rank the products" names the table
     default = "row_number" if function == "row_number" else f"{stem(order)}_rank"
-    name, end = _name(d, m.end(), default)
-    if end == m.end() and dir_end > m.end() and _NAME_AFTER.match(d.prompt[dir_end:]):
+    name, end = _name(d, m_end, default)
+    if end == m_end and dir_end > m_end and _NAME_AFTER.match(d.prompt[dir_end:]):
         name, after = _name(d, dir_end, default)  # "by unit price, most expensive first, as price_rank"
         d.mark(dir_end, after, "the name")
     window = WindowColumn(name=name, function=function, partition_by=partition,  # type: ignore[arg-type]
-                          order_by=[OrderItem(column=order, direction=direction)],  # type: ignore[arg-type]
+                          order_by=[OrderItem(column=order, direction=direction),  # type: ignore[arg-type]
+                                    *_tie_break(d, m.start(), order)],
                           provenance=d.prompt[m.start() : end])  # fmt: skip
     d.add_window(window, m.start(), end)
 
@@ -775,7 +873,7 @@ def _top_n(d: _State, m: re.Match[str]) -> None:
     order = _ref(d, m.group("by"))
     partition = [_ref(d, m.group("part"), key=True, keep=owner_table(d.catalog, order))]
     word = (m.group("adj") or m.group("dir")).lower()
-    if word in ("top", "first", "highest", "best", "largest", "most"):
+    if word in ("top", "first", "highest", "best", "largest", "most", "biggest", "greatest"):
         direction = "desc" if _family(d, order) not in ("date", "timestamp") or word != "first" else "asc"
     else:
         direction = "asc" if word != "last" else "desc"
@@ -786,7 +884,8 @@ def _top_n(d: _State, m: re.Match[str]) -> None:
         _column_phrase(d, m.group("what"))
     name, end = _name(d, m.end(), f"{stem(order)}_rank" if "." in order else f"{snake(order)}_rank")
     window = WindowColumn(name=name, function="rank" if ties else "row_number", partition_by=partition,
-                          order_by=[OrderItem(column=order, direction=direction)],  # type: ignore[arg-type]
+                          order_by=[OrderItem(column=order, direction=direction),  # type: ignore[arg-type]
+                                    *_tie_break(d, m.start(), order)],  # fmt: skip
                           provenance=d.prompt[m.start() : end])  # fmt: skip
     keep = Filter(column=name, operator="<=", value=n, provenance=d.prompt[m.start() : end])
     d.add_window(window, m.start(), end, Edit.add("qualify", keep))
