@@ -47,6 +47,7 @@ from datamorph.planner.recognizers import (
     noops,
     ordering,
     orphans,
+    policy,
     questions,
     safety,
     sources,
@@ -88,6 +89,7 @@ RULES: tuple[Step, ...] = (
     Step("joins", joins.rule),
     Step("sources", sources.rule),
     Step("orphans", orphans.rule),
+    Step("policy.links", policy.links),
     Step("dates", dates.rule),
     Step("strings.joined", strings.joined),  # before functions: "the first 2 letters of a followed by ..." is one value
     Step("strings.functions", strings.rule),
@@ -103,6 +105,7 @@ RULES: tuple[Step, ...] = (
     Step("buckets.cases", buckets.rule),
     Step("derivekit.row_scope", derivekit.row_scope),
     Step("aggregates", aggregates.rule),
+    Step("policy.nulls", policy.nulls),  # before the NULL tests: "missing fees add nothing" is no condition
     Step("filters.examples", filters.examples),
     Step("filters.in_lists", filters.in_lists),
     Step("filters.comparisons", filters.comparisons),
@@ -136,6 +139,7 @@ RULES: tuple[Step, ...] = (
     Step("columns.rows", columns.rows),
     Step("glue.only", glue.only),
     Step("glue.units", glue.units),
+    Step("policy.grain", policy.grain),
     Step("asides.echoes", asides.echoes),
 )
 

@@ -1,0 +1,274 @@
+"""Sentences that say which rows are kept: what happens to rows whose value is missing, or that do not link.
+
+Requests often add a sentence about the rows a careful reader would worry about. Each rule here reads
+one shape of such a sentence structurally — the rows it is about, the condition (a value missing, a
+reference that does not resolve), the verb (kept, dropped, negated "don't count") — and returns the
+edit it implies, or a note when it only restates what the plan does anyway:
+
+- :func:`links`: "drop what doesn't link", "skip anything that can't be linked to an existing
+  vendor and warehouse", "rows that don't match are left out": the named tables (or every table the
+  request joins) are required, so their inner joins drop those rows;
+- :func:`nulls`:
+
+  * "missing bonuses add nothing" said of a column the plan sums: SUM skips missing values, nothing
+    to change (noted);
+  * "members whose newsletter flag is unknown don't count as subscribers" said of a true/false
+    column: a missing flag is neither true nor false, so it satisfies no condition on the flag —
+    nothing to change (noted);
+  * "guest carts without a shopper_id don't form a shopper", "readings with no sensor_id are
+    skipped": the rows' own column is required, ``IS NOT NULL``;
+- :func:`grain`: "one row per combination that actually occurs", "one row per such booking": the
+  grain the plan already has (a grouping's combinations, the base table's rows), noted; a grain the
+  plan does not have is left unclaimed, so the request is refused rather than misread.
+
+A sentence whose words do not resolve to the schema is left alone (other recognizers, or a refusal
+quoting it).
+"""
+
+from __future__ import annotations
+
+import re
+
+from datamorph.catalog import ColumnInfo
+from datamorph.planner.claims import Claim, Edit, View
+from datamorph.planner.lexicon import normalize, split_identifier
+from datamorph.planner.recognizers.filter_base import Play
+from datamorph.spec import Filter
+
+_W = r"[A-Za-z_]\w*"
+_NEG = r"(?:(?:do|does|did|will|would|should)\s+not|don't|doesn't|didn't|won't|never|(?:are|is)\s+not|aren't|isn't)"
+_GONE = r"(?:dropped|skipped|ignored|excluded|left\s+out|removed|discarded|omitted|filtered\s+out|thrown\s+out)"
+
+# -- rows that do not link -------------------------------------------------------------------------------
+
+_LINK_VERB = (r"(?:(?:does|do|did|will)\s+not|doesn't|don't|didn't|won't|can't|cannot|can\s+not|fails?\s+to)\s+"
+              r"(?:be\s+)?(?:link(?:ed)?|match(?:ed)?|join(?:ed)?|resolve[ds]?|tie[ds]?|connect(?:ed)?)(?:\s+up)?")
+_LINK_TO = (rf"(?:\s+(?:to|with|against)\s+(?:an?\s+|the\s+|any\s+)?(?:existing\s+|known\s+|valid\s+|matching\s+)?"
+            rf"(?P<list>{_W}(?:\s*(?:,|\band\b|\bor\b|&)\s*(?:an?\s+|the\s+)?(?:existing\s+)?{_W}){{0,4}}))?")
+_WHAT = r"(?:what(?:ever)?|anything|everything|any\s+rows?|rows|records|those|the\s+ones|ones)"
+_LINKS = (
+    # drop what doesn't link / skip anything that can't be linked to an existing vendor and warehouse
+    re.compile(rf"\b(?:drop|skip|ignore|exclude|leave\s+out|remove|omit|discard)\s+{_WHAT}\s+(?:that\s+|which\s+)?"
+               rf"{_LINK_VERB}{_LINK_TO}", re.IGNORECASE),
+    # rows that don't link (to a vendor) are dropped
+    re.compile(rf"\b{_WHAT}\s+(?:that|which)\s+{_LINK_VERB}{_LINK_TO}\s+(?:are|is|get|gets|can\s+be|should\s+be|"
+               rf"will\s+be|may\s+be|must\s+be)\s+{_GONE}", re.IGNORECASE),
+)
+
+
+def links(d: View) -> list[Claim]:
+    """"drop what doesn't link": the tables named (or every table the request joins) are required."""
+    w = Play.of(d)
+    if w.base is None:
+        return []
+    for rx in _LINKS:
+        for m in rx.finditer(d.prompt):
+            if not w.open(m.start(), m.end()):
+                continue
+            tables = _listed_tables(w, m.group("list")) if m.group("list") else [t for t in w.tables if t != w.base]
+            if not tables:
+                continue  # a list that names no table, or a request on one table: nothing to link
+            edits: list[Edit] = []
+            for t in tables:
+                edits.append(w.use(t))
+                if t not in d.required_tables:
+                    edits.append(Edit.add("required_tables", t))
+            edits.append(Edit.add("notes", f"drop rows without a matching {', '.join(tables)} row (inner joins)"))
+            w.take_free(m.start(), m.end(), *edits, why="rows that do not link are dropped")
+    return w.claims
+
+
+def _listed_tables(w: Play, phrase: str) -> list[str]:
+    """Every part of "an existing vendor and warehouse" names a table, or the list names none."""
+    out: list[str] = []
+    for part in re.split(r"\s*(?:,|\band\b|\bor\b|&)\s*", phrase):
+        part = re.sub(r"^(?:(?:an?|the|existing)\s+)+", "", part.strip(), flags=re.IGNORECASE)
+        if not part:
+            continue
+        hits = w.linker.tables(part)
+        if not hits or hits[0].score < 0.85:
+            return []
+        out.append(hits[0].table)
+    return list(dict.fromkeys(out))
+
+
+# -- missing values --------------------------------------------------------------------------------------
+
+_MISSING = r"(?:missing|null|empty|blank|unknown|unset|not\s+set|not\s+recorded|absent)"
+_ADD_NOTHING = (
+    # missing bonuses add nothing / empty amounts contribute zero
+    re.compile(rf"\b{_MISSING}\s+(?P<c>{_W}(?:\s+{_W})?)\s+(?:add|adds|contribute|contributes|count\s+as|counts\s+as)"
+               rf"\s+(?:nothing|zero|0)\b", re.IGNORECASE),
+    # bonuses that are missing add nothing
+    re.compile(rf"\b(?P<c>{_W}(?:\s+{_W})?)\s+(?:that|which)\s+(?:is|are)\s+{_MISSING}\s+(?:add|adds|contribute|"
+               rf"contributes)\s+(?:nothing|zero|0)\b", re.IGNORECASE),
+)
+# members whose newsletter flag is unknown don't count as subscribers
+_NOT_COUNTED = re.compile(
+    rf"\b(?:whose|where|with|if|when)\s+(?:the\s+|their\s+|its\s+|a\s+)?(?P<c>{_W}(?:\s+{_W}){{0,2}}?)\s+"
+    rf"(?:is|are|was|were)\s+{_MISSING}\s*,?\s+{_NEG}\s+(?:count(?:ed)?|treated|considered|taken)\s+as\s+"
+    rf"(?:an?\s+)?(?P<v>{_W}(?:[\s-]+{_W})?)",
+    re.IGNORECASE,
+)
+_SUBJECT = rf"(?P<subj>(?:(?:anonymous|unidentified|guest|unassigned|orphan(?:ed)?)\s+)?{_W}(?:\s+{_W})?)\s+"
+_OWN_NULL = (
+    # guest carts without a shopper_id don't form a shopper
+    re.compile(rf"\b{_SUBJECT}(?:without|with\s+no|missing|lacking)\s+(?:an?\s+|any\s+)?(?P<c>{_W}(?:\s+{_W})?)\s+"
+               rf"{_NEG}\s+(?:form|make|constitute|represent|become|count\s+as|belong\s+to)\s+(?:an?\s+|any\s+)?{_W}",
+               re.IGNORECASE),
+    # readings with no sensor_id are skipped
+    re.compile(rf"\b{_SUBJECT}(?:without|with\s+no|missing|lacking)\s+(?:an?\s+|any\s+)?(?P<c>{_W}(?:\s+{_W})?)\s+"
+               rf"(?:are|is|get|gets|can\s+be|should\s+be|will\s+be|may\s+be|must\s+be)\s+{_GONE}", re.IGNORECASE),
+)
+_FLAG_WORDS = frozenset({"flag", "flags", "indicator", "field", "column", "value", "status", "marker"})
+
+
+def nulls(d: View) -> list[Claim]:
+    """What a sentence says about rows whose value is missing (see the module docstring)."""
+    w = Play.of(d)
+    if w.base is None:
+        return []
+    for rx in _ADD_NOTHING:
+        for m in rx.finditer(d.prompt):
+            _add_nothing(w, m)
+    for m in _NOT_COUNTED.finditer(d.prompt):
+        _not_counted(w, m)
+    for rx in _OWN_NULL:
+        for m in rx.finditer(d.prompt):
+            _own_null(w, m)
+    return w.claims
+
+
+def _column(w: Play, phrase: str, tables: list[str] | None = None) -> tuple[str, ColumnInfo] | None:
+    """The column of a table in play (or of ``tables``) ``phrase`` names surely: (``table.column``, its info)."""
+    hits = w.linker.columns(phrase, tables or w.in_play())
+    if not hits or hits[0].score < 0.85 or len(hits) > 1 and hits[1].score == hits[0].score and (
+            hits[1].table, hits[1].column) != (hits[0].table, hits[0].column):  # fmt: skip
+        return None
+    h = hits[0]
+    return f"{h.table}.{h.column}", w.catalog.table(h.table).column(h.column)
+
+
+def _add_nothing(w: Play, m: re.Match[str]) -> None:
+    """"missing bonuses add nothing": a no-op where the plan sums that column (SUM skips NULLs)."""
+    if not w.open(m.start(), m.end()):
+        return
+    found = _column(w, m.group("c"))
+    if found is None:
+        return
+    col = found[0]
+    aggs = [a for a in w.aggregations if a.column == col]
+    if not aggs or any(a.function != "sum" for a in aggs):
+        return  # an average or a count is changed by how missing values count: not read here
+    w.take_free(m.start(), m.end(), Edit.add("notes", f"'{m.group(0)}': a sum skips missing {col} values (nothing "
+                                                      "to change)"), why="restates what a sum does")  # fmt: skip
+
+
+def _boolean(w: Play, phrase: str) -> str | None:
+    """The true/false column of a table in play that ``phrase`` names ("smoker flag" → ``is_smoker``)."""
+    found = _column(w, phrase)
+    if found is not None:
+        return found[0] if found[1].family == "boolean" else None
+    words = [normalize(x.lower()) for x in re.findall(r"[A-Za-z]+", phrase) if x.lower() not in _FLAG_WORDS]
+    if not words:
+        return None
+    hits = [f"{t}.{c.name}" for t in w.in_play() for c in w.catalog.table(t).columns
+            if c.family == "boolean" and set(words) <= {normalize(p) for p in split_identifier(c.name)}]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _not_counted(w: Play, m: re.Match[str]) -> None:
+    """"members whose newsletter flag is unknown don't count as subscribers": a missing true/false value
+    satisfies neither ``flag`` nor ``NOT flag``; nothing to change unless the plan fills missing flags."""
+    if not w.open(m.start(), m.end()):
+        return
+    col = _boolean(w, m.group("c"))
+    if col is None:
+        return
+    bare = col.split(".", 1)[1].lower()
+    if any("coalesce" in x.expression.lower() and bare in x.expression.lower() for x in w.derived):
+        return  # the plan fills missing flags: the sentence may contradict it, not read here
+    start = _with_subject(w, m.start())
+    w.take_free(start, m.end(), Edit.add("notes", f"'{m.group(0)}': a missing {col} satisfies no condition on it "
+                                                  "(nothing to change)"), why="restates how a missing flag counts")  # fmt: skip
+
+
+def _own_null(w: Play, m: re.Match[str]) -> None:
+    """"guest carts without a shopper_id don't form a shopper": the rows' own column must be filled in."""
+    if not w.open(m.start("subj"), m.end()):
+        return
+    subj = re.sub(r"^(?:anonymous|unidentified|guest|unassigned|orphan(?:ed)?)\s+", "", m.group("subj"), flags=re.I)
+    tables = [h.table for h in w.linker.tables(subj)[:1] if h.score >= 0.85]
+    found = _column(w, m.group("c"), tables)
+    if found is None or tables and found[0].split(".", 1)[0] != tables[0]:
+        return  # a column of other rows than the sentence is about
+    col, info = found
+    table = col.split(".", 1)[0]
+    if info.name.lower() in (p.lower() for p in w.catalog.table(table).primary_key):
+        return  # the row's own key is never missing
+    start = m.start("subj") if tables else _start_of(w, m)
+    f = Filter(column=col, operator="is_not_null", provenance=m.group(0))
+    w.take_free(start, m.end(), Edit.add("filters", f), why="rows without the value are left out")
+
+
+def _start_of(w: Play, m: re.Match[str]) -> int:
+    """Where the missing-value phrase starts when the subject words name no table: at "without"."""
+    cue = re.search(r"\b(?:without|with\s+no|missing|lacking)\b", m.group(0), re.IGNORECASE)
+    return m.start() + (cue.start() if cue else 0)
+
+
+def _with_subject(w: Play, start: int) -> int:
+    """Include the table word right before "whose ..." ("patients whose ..."): the rows the sentence is about."""
+    before = re.search(rf"({_W})\s*$", w.view.prompt[:start])
+    if before is not None:
+        hits = w.linker.tables(before.group(1))
+        if hits and hits[0].score >= 0.85 and hits[0].table in w.in_play():
+            return before.start(1)
+    return start
+
+
+# -- the grain -------------------------------------------------------------------------------------------
+
+_GRAIN = re.compile(
+    rf"\b(?:(?:just|only|exactly)\s+)?(?:one|a|1)\s+(?:output\s+)?(?:row|line|record)\s+(?:per|for\s+each|for\s+every|"
+    rf"for)\s+(?:each\s+|every\s+|such\s+|distinct\s+|unique\s+)?(?P<x>{_W}(?:\s+(?!that\b|which\b){_W})?)"
+    rf"(?P<occurs>\s+(?:that|which)\s+(?:actually\s+|really\s+)?(?:occurs?|exists?|appears?|is\s+present|"
+    rf"shows\s+up)(?:\s+in\s+the\s+data)?)?",
+    re.IGNORECASE,
+)
+
+
+def grain(d: View) -> list[Claim]:
+    """"one row per combination that actually occurs", "one row per such booking": the plan's own grain."""
+    w = Play.of(d)
+    if w.base is None:
+        return []
+    for m in _GRAIN.finditer(d.prompt):
+        if not w.open(m.start(), m.end()):
+            continue
+        x = m.group("x")
+        said = _grain_of(w, x)
+        if said is None and " " in x:
+            x = x.split()[0]
+            said = _grain_of(w, x)
+        if said is None:
+            continue
+        end = m.end() if x == m.group("x") else m.start("x") + len(x)
+        w.take_free(m.start(), end, Edit.add("notes", f"one row per {said}: the plan's own grain"),
+                    why="says the grain the plan has")
+    return w.claims
+
+
+def _grain_of(w: Play, x: str) -> str | None:
+    """What "one row per ``x``" is, when it is the plan's grain: the grouping, or the base table's rows."""
+    low = x.lower()
+    groups = list(w.group_by)
+    if re.fullmatch(r"combinations?|pairs?|groups?|(?:combination|pair|group)s?\s+of\s+\w+", low):
+        return f"combination of {', '.join(groups)}" if len(groups) >= 2 else None
+    if groups or w.aggregations:
+        found = _column(w, x)
+        return found[0] if found is not None and found[0] in groups else None
+    hits = w.linker.tables(x)
+    if hits and hits[0].score >= 0.85 and hits[0].table == w.base:
+        return f"{w.base} row"
+    return None
