@@ -106,6 +106,7 @@ RULES: tuple[Step, ...] = (
     Step("derivekit.row_scope", derivekit.row_scope),
     Step("aggregates", aggregates.rule),
     Step("policy.nulls", policy.nulls),  # before the NULL tests: "missing fees add nothing" is no condition
+    Step("policy.kept", policy.kept),
     Step("filters.examples", filters.examples),
     Step("filters.in_lists", filters.in_lists),
     Step("filters.comparisons", filters.comparisons),
@@ -139,6 +140,7 @@ RULES: tuple[Step, ...] = (
     Step("columns.rows", columns.rows),
     Step("glue.only", glue.only),
     Step("glue.units", glue.units),
+    Step("policy.unlinked", policy.unlinked),
     Step("policy.grain", policy.grain),
     Step("asides.echoes", asides.echoes),
 )

@@ -33,6 +33,7 @@ from datamorph.catalog import ColumnInfo
 from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.lexicon import normalize, split_identifier
 from datamorph.planner.recognizers.filter_base import Play
+from datamorph.planner.refs import tables_read
 from datamorph.spec import Filter
 
 _W = r"[A-Za-z_]\w*"
@@ -57,15 +58,26 @@ _LINKS = (
 
 
 def links(d: View) -> list[Claim]:
-    """"drop what doesn't link": the tables named (or every table the request joins) are required."""
+    """"skip anything that can't be linked to an existing vendor and warehouse": those tables are required
+    (early, so the tables are in play for the recognizers after)."""
+    return _links(d, listed=True)
+
+
+def unlinked(d: View) -> list[Claim]:
+    """"drop what doesn't link" (no table named): every table the request joins is required (late, once the
+    output list brought its tables in)."""
+    return _links(d, listed=False)
+
+
+def _links(d: View, *, listed: bool) -> list[Claim]:
     w = Play.of(d)
     if w.base is None:
         return []
     for rx in _LINKS:
         for m in rx.finditer(d.prompt):
-            if not w.open(m.start(), m.end()):
+            if bool(m.group("list")) != listed or not w.open(m.start(), m.end()):
                 continue
-            tables = _listed_tables(w, m.group("list")) if m.group("list") else [t for t in w.tables if t != w.base]
+            tables = _listed_tables(w, m.group("list")) if listed else [t for t in _joined(w) if t != w.base]
             if not tables:
                 continue  # a list that names no table, or a request on one table: nothing to link
             edits: list[Edit] = []
@@ -76,6 +88,12 @@ def links(d: View) -> list[Claim]:
             edits.append(Edit.add("notes", f"drop rows without a matching {', '.join(tables)} row (inner joins)"))
             w.take_free(m.start(), m.end(), *edits, why="rows that do not link are dropped")
     return w.claims
+
+
+def _joined(w: Play) -> list[str]:
+    """The tables the plan reads so far: those in play and those its columns, conditions and measures read."""
+    read = tables_read([*w.filters, *w.derived, *w.aggregations, *w.having, *w.windows, *w.columns], w.group_by)
+    return list(dict.fromkeys([*w.in_play(), *(t for t in w.catalog.table_names() if t.lower() in read)]))
 
 
 def _listed_tables(w: Play, phrase: str) -> list[str]:
@@ -114,8 +132,8 @@ _SUBJECT = rf"(?P<subj>(?:(?:anonymous|unidentified|guest|unassigned|orphan(?:ed
 _OWN_NULL = (
     # guest carts without a shopper_id don't form a shopper
     re.compile(rf"\b{_SUBJECT}(?:without|with\s+no|missing|lacking)\s+(?:an?\s+|any\s+)?(?P<c>{_W}(?:\s+{_W})?)\s+"
-               rf"{_NEG}\s+(?:form|make|constitute|represent|become|count\s+as|belong\s+to)\s+(?:an?\s+|any\s+)?{_W}",
-               re.IGNORECASE),
+               rf"{_NEG}\s+(?:form|make|constitute|represent|become|count\s+as|belong\s+to)\s+(?:an?\s+|any\s+)?"
+               rf"(?P<n>{_W})", re.IGNORECASE),
     # readings with no sensor_id are skipped
     re.compile(rf"\b{_SUBJECT}(?:without|with\s+no|missing|lacking)\s+(?:an?\s+|any\s+)?(?P<c>{_W}(?:\s+{_W})?)\s+"
                rf"(?:are|is|get|gets|can\s+be|should\s+be|will\s+be|may\s+be|must\s+be)\s+{_GONE}", re.IGNORECASE),
@@ -208,7 +226,13 @@ def _own_null(w: Play, m: re.Match[str]) -> None:
         return  # the row's own key is never missing
     start = m.start("subj") if tables else _start_of(w, m)
     f = Filter(column=col, operator="is_not_null", provenance=m.group(0))
-    w.take_free(start, m.end(), Edit.add("filters", f), why="rows without the value are left out")
+    edits = [Edit.add("filters", f)]
+    noun = m.groupdict().get("n")
+    entity = [h.table for h in w.linker.tables(noun)[:1] if h.score >= 0.85] if noun else []
+    read = tables_read([*w.filters, *w.derived, *w.aggregations, *w.having, *w.windows, *w.columns], w.group_by)
+    if entity and entity[0] in w.tables and entity[0] != table and entity[0].lower() not in read:
+        edits.append(w.drop(entity[0]))  # "don't form a shopper": the shopper table is named, not joined
+    w.take_free(start, m.end(), *edits, why="rows without the value are left out")
 
 
 def _start_of(w: Play, m: re.Match[str]) -> int:
@@ -272,3 +296,92 @@ def _grain_of(w: Play, x: str) -> str | None:
     if hits and hits[0].score >= 0.85 and hits[0].table == w.base:
         return f"{w.base} row"
     return None
+
+
+# -- rows whose reference is missing, kept ---------------------------------------------------------------
+
+_NOT_IN = (r"(?:isn't|is\s+not|aren't|are\s+not|wasn't|was\s+not|weren't|(?:does|do)\s+not\s+appear|doesn't\s+appear|"
+           r"don't\s+appear|can't\s+be\s+found|cannot\s+be\s+found|is\s+missing|are\s+missing)\s+(?:in|among|from)")
+_KEPT = (
+    # even when the bay_id isn't in the bays table / including those whose bay_id is not in bays
+    re.compile(rf"\b(?:even\s+(?:when|if|where|though)|including\s+(?:those\s+|ones\s+|rows\s+)?(?:where|whose|when)|"
+               rf"(?:those|ones|rows)\s+whose)\s+(?:the\s+|its\s+|their\s+|a\s+)?(?P<c>{_W}(?:\s+{_W})?)\s+{_NOT_IN}\s+"
+               rf"(?:the\s+)?(?P<y>{_W})(?:\s+tables?)?", re.IGNORECASE),
+    # also bay ids missing from bays / keep ids that are missing from the bays table
+    re.compile(rf"\b(?:also|including|include|keep(?:ing)?|with)\s+(?:the\s+)?(?P<c>{_W}(?:\s+{_W})?)\s+"
+               rf"(?:(?:that|which)\s+(?:are|is)\s+)?(?:missing|absent)\s+from\s+(?:the\s+)?(?P<y>{_W})(?:\s+tables?)?",
+               re.IGNORECASE),
+)
+
+
+def kept(d: View) -> list[Claim]:
+    """"count every visit, even when the pet_id isn't in the pets table": the rows are kept, so the table
+    their key points at is not inner-joined (the key is grouped or filtered on the rows' own column)."""
+    w = Play.of(d)
+    if w.base is None:
+        return []
+    for rx in _KEPT:
+        for m in rx.finditer(d.prompt):
+            if w.open(m.start(), m.end("y")):  # "table" after the name may be held with it (sources)
+                _kept(w, m)
+    return w.claims
+
+
+def _kept(w: Play, m: re.Match[str]) -> None:
+    hits = w.linker.tables(m.group("y"))
+    if not hits or hits[0].score < 0.85:
+        return
+    missing = hits[0].table
+    key = _key_into(w, missing, m.group("c"))
+    if key is None:
+        return
+    rows = key.split(".", 1)[0]
+    read = tables_read([*w.filters, *w.derived, *w.aggregations, *w.having, *w.windows, *w.columns], w.group_by)
+    if missing.lower() in read or any(_through(w, rows, t, missing) for t in w.catalog.table_names()
+                                      if t.lower() in read and t not in (rows, missing)):  # fmt: skip
+        return  # the plan needs that table (a column of it, or of a table behind it): left unclaimed, refused
+    edits: list[Edit] = []
+    if w.base != rows:
+        old, w.base = w.base, rows
+        w.tables = [t for t in [old, *w.tables] if t and t != rows]
+        edits += [Edit.set("base", rows), Edit.set("tables", list(w.tables))]
+    if missing in w.tables:
+        edits.append(w.drop(missing))
+    edits += [Edit.set("preserve_base", True),
+              Edit.add("notes", f"keep {rows} rows whose {key} matches no {missing} row (no inner join to {missing})")]
+    w.take_free(m.start(), m.end(), *edits, why="rows whose reference is missing are kept")
+
+
+def _key_into(w: Play, table: str, phrase: str) -> str | None:
+    """The one column of another table the plan reads that points at ``table`` ("bay_id", "bay ids", "ids")."""
+    found: list[str] = []
+    for t in _joined(w):
+        if t == table:
+            continue
+        try:
+            edges = w.linker.join_path([t, table])
+        except Exception:  # noqa: BLE001 - no path: not a key into the table
+            continue
+        if len(edges) != 1:
+            continue
+        e = edges[0]
+        col, other = (e.left_column, e.right_column) if e.left_table == t else (e.right_column, e.left_column)
+        info = w.catalog.table(t)
+        if col.lower() in (p.lower() for p in info.primary_key) or other.lower() not in (
+                p.lower() for p in w.catalog.table(table).primary_key):  # fmt: skip
+            continue  # t's own key, or table pointing at t: not a reference of t's rows into table
+        found.append(f"{t}.{col}")
+    if len(found) != 1:
+        return None
+    words = {normalize(x.lower()) for x in re.findall(r"[A-Za-z]+", phrase)} - {"id", "ids", "key", "keys"}
+    col_words = {normalize(p) for p in split_identifier(found[0].split(".", 1)[1])} | {normalize(table.lower())}
+    return found[0] if words <= col_words else None
+
+
+def _through(w: Play, start: str, end: str, via: str) -> bool:
+    """Whether the join path from ``start`` to ``end`` goes through ``via``."""
+    try:
+        edges = w.linker.join_path([start, end])
+    except Exception:  # noqa: BLE001 - no path at all
+        return False
+    return any(via in (e.left_table, e.right_table) for e in edges)
