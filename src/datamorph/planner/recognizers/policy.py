@@ -44,7 +44,7 @@ _GONE = r"(?:dropped|skipped|ignored|excluded|left\s+out|removed|discarded|omitt
 
 _LINK_VERB = (r"(?:(?:does|do|did|will)\s+not|doesn't|don't|didn't|won't|can't|cannot|can\s+not|fails?\s+to)\s+"
               r"(?:be\s+)?(?:link(?:ed)?|match(?:ed)?|join(?:ed)?|resolve[ds]?|tie[ds]?|connect(?:ed)?)(?:\s+up)?")
-_LINK_TO = (rf"(?:\s+(?:to|with|against)\s+(?:an?\s+|the\s+|any\s+)?(?:existing\s+|known\s+|valid\s+|matching\s+)?"
+_LINK_TO = (rf"(?:(?:\s+(?:to|with|against))?\s+(?:an?\s+|the\s+|any\s+)?(?:existing\s+|known\s+|valid\s+|matching\s+)?"
             rf"(?P<list>{_W}(?:\s*(?:,|\band\b|\bor\b|&)\s*(?:an?\s+|the\s+)?(?:existing\s+)?{_W}){{0,4}}))?")
 _WHAT = r"(?:what(?:ever)?|anything|everything|any\s+rows?|rows|records|those|the\s+ones|ones)"
 _LINKS = (
@@ -293,9 +293,41 @@ def _grain_of(w: Play, x: str) -> str | None:
         found = _column(w, x)
         return found[0] if found is not None and found[0] in groups else None
     hits = w.linker.tables(x)
-    if hits and hits[0].score >= 0.85 and hits[0].table == w.base:
-        return f"{w.base} row"
+    if not hits or hits[0].score < 0.85:
+        return None
+    t = hits[0].table
+    joined = _joined(w)
+    if t in joined and all(_many_to_one(w, t, o) for o in joined if o != t):
+        return f"{t} row"  # every other table is joined to t's rows many-to-one: the plan has one row per t row
     return None
+
+
+def _key_of(w: Play, table: str, column: str) -> bool:
+    info = w.catalog.table(table)
+    low = column.lower()
+    if info.primary_key:
+        return [p.lower() for p in info.primary_key] == [low]
+    return low == "id" or low == f"{normalize(table.lower())}_id"
+
+
+def _many_to_one(w: Play, start: str, end: str) -> bool:
+    """Whether each row of ``start`` meets at most one row of ``end`` along the join path (key → primary key)."""
+    try:
+        edges = list(w.linker.join_path([start, end]))
+    except Exception:  # noqa: BLE001 - no path
+        return False
+    cur = start
+    while edges:
+        e = next((x for x in edges if cur in (x.left_table, x.right_table)), None)
+        if e is None:
+            return False
+        edges.remove(e)
+        mine, nxt, theirs = ((e.left_column, e.right_table, e.right_column) if e.left_table == cur
+                             else (e.right_column, e.left_table, e.left_column))  # fmt: skip
+        if _key_of(w, cur, mine) or not _key_of(w, nxt, theirs):
+            return False
+        cur = nxt
+    return cur == end
 
 
 # -- rows whose reference is missing, kept ---------------------------------------------------------------
@@ -341,11 +373,11 @@ def _kept(w: Play, m: re.Match[str]) -> None:
                                       if t.lower() in read and t not in (rows, missing)):  # fmt: skip
         return  # the plan needs that table (a column of it, or of a table behind it): left unclaimed, refused
     edits: list[Edit] = []
-    if w.base != rows:
+    if w.base != rows:  # the sentence is about the rows that hold the key ("count every visit, even when ...")
         old, w.base = w.base, rows
-        w.tables = [t for t in [old, *w.tables] if t and t != rows]
+        w.tables = [t for t in [old, *w.tables] if t and t not in (rows, missing)]
         edits += [Edit.set("base", rows), Edit.set("tables", list(w.tables))]
-    if missing in w.tables:
+    elif missing in w.tables:
         edits.append(w.drop(missing))
     edits += [Edit.set("preserve_base", True),
               Edit.add("notes", f"keep {rows} rows whose {key} matches no {missing} row (no inner join to {missing})")]
