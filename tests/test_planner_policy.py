@@ -157,3 +157,28 @@ def test_a_grain_the_plan_does_not_have_is_refused(engine: Any) -> None:
     with pytest.raises(PlanError):
         plan(engine, "trips with the vehicle plate, one row per depot: trip_id, km, plate. Trips of unknown vehicles "
              "are left out.")
+
+
+# -- a label before the request -------------------------------------------------------------------------
+
+
+def test_a_label_names_the_rows_it_defines(engine: Any) -> None:
+    spec = check(engine, "Busy drivers: driver ids with more than 1 trip. driver_id, trips. (Trips without a "
+                 "driver_id don't form a driver.)", "select driver_id, count(*) from trips where driver_id is not null "
+                 "group by 1 having count(*) > 1")  # fmt: skip
+    assert any("a name for the rows" in t for t in spec.transformations)
+
+
+def test_a_negated_label_restates_an_anti_join(engine: Any) -> None:
+    check(engine, "Idle vehicles that never moved: vehicles without any trip at all. vehicle_id, plate",
+          "select vehicle_id, plate from vehicles v where not exists "
+          "(select 1 from trips t where t.vehicle_id = v.vehicle_id)")  # fmt: skip
+
+
+@pytest.mark.parametrize("prompt", [
+    "Top vehicles: vehicle ids with more than 1 trip. vehicle_id, trips",  # an ordering word
+    "Vehicles that never moved: vehicle ids with more than 1 trip. vehicle_id, trips",  # a negation, no anti join
+])  # fmt: skip
+def test_a_label_with_a_condition_of_its_own_is_refused(engine: Any, prompt: str) -> None:
+    with pytest.raises(PlanError):
+        plan(engine, prompt)

@@ -142,6 +142,7 @@ RULES: tuple[Step, ...] = (
     Step("glue.units", glue.units),
     Step("policy.unlinked", policy.unlinked),
     Step("policy.grain", policy.grain),
+    Step("policy.label", policy.label),
     Step("asides.echoes", asides.echoes),
 )
 

@@ -417,3 +417,51 @@ def _through(w: Play, start: str, end: str, via: str) -> bool:
     except Exception:  # noqa: BLE001 - no path at all
         return False
     return any(via in (e.left_table, e.right_table) for e in edges)
+
+
+# -- a label before the request ----------------------------------------------------------------------------
+
+_LABEL = re.compile(r"^\s*(?P<label>[A-Za-z][\w' -]{0,60}?)\s*:\s")
+_LABEL_WORDS = 6
+
+
+def label(d: View) -> list[Claim]:
+    """"Heavy readers: member ids with more than 20 loans": a name the request gives the rows it then defines.
+
+    Read only when every word of the label is free and carries no condition of its own: no number, date,
+    quoted value, comparison, quantifier or ordering word, and no word naming a column or a data value (a
+    table's name is allowed when that table is in the plan). A negation ("Members that never returned:")
+    is allowed only where the definition after the colon is itself rows without a match (an anti join).
+    """
+    from datamorph.planner.meaning import meaning_of
+
+    m = _LABEL.match(d.prompt)
+    if m is None or d.base is None:
+        return []
+    start, end = m.start("label"), m.end("label")
+    toks = [t for t in d.tokens.within(start, end) if t.kind != "punct"]
+    if not toks or len([t for t in toks if t.kind == "word"]) > _LABEL_WORDS or not d.free(start, end):
+        return []
+    plan_tables = {t.lower() for t in [d.base, *d.tables]}
+    for t in toks:
+        if t.kind == "op" and t.text == "-":
+            continue
+        cls = meaning_of(t, d.linker)
+        if cls is None:
+            continue
+        if cls == "negation" and d.anti_tables:
+            continue
+        if cls == "schema" and _only_table(d, t.text, plan_tables):
+            continue
+        return []
+    return [Claim(((start, end),), (Edit.add("notes", f"a name for the rows, not planned: {m.group('label')!r}"),),
+                  why="a label the request gives the rows it defines")]
+
+
+def _only_table(d: View, word: str, plan_tables: set[str]) -> bool:
+    """The word names a table of the plan, and no column or data value."""
+    tables = [h for h in d.linker.tables(word) if h.score >= 0.85]
+    if not tables or tables[0].table.lower() not in plan_tables:
+        return False
+    return not any(c.score >= 0.85 for c in d.linker.columns(word)[:1]) and not any(
+        v.score >= 0.9 for v in d.linker.values(word)[:1])
