@@ -32,6 +32,7 @@ import re
 from datamorph.catalog import ColumnInfo
 from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.lexicon import normalize, split_identifier
+from datamorph.planner.linking import TableMatch
 from datamorph.planner.recognizers.filter_base import Play
 from datamorph.planner.refs import tables_read
 from datamorph.spec import Filter
@@ -230,8 +231,12 @@ def _own_null(w: Play, m: re.Match[str]) -> None:
     noun = m.groupdict().get("n")
     entity = [h.table for h in w.linker.tables(noun)[:1] if h.score >= 0.85] if noun else []
     read = tables_read([*w.filters, *w.derived, *w.aggregations, *w.having, *w.windows, *w.columns], w.group_by)
-    if entity and entity[0] in w.tables and entity[0] != table and entity[0].lower() not in read:
-        edits.append(w.drop(entity[0]))  # "don't form a shopper": the shopper table is named, not joined
+    if entity and entity[0] != table and entity[0].lower() not in read:  # "don't form a shopper": named, not joined
+        if entity[0] in w.tables:
+            edits.append(w.drop(entity[0]))
+        elif entity[0] == w.base:  # ("Busy shoppers: shopper ids with ..." made it the base)
+            w.base, w.tables = table, [t for t in w.tables if t != table]
+            edits += [Edit.set("base", table), Edit.set("tables", list(w.tables))]
     w.take_free(start, m.end(), *edits, why="rows without the value are left out")
 
 
@@ -442,7 +447,8 @@ def label(d: View) -> list[Claim]:
     toks = [t for t in d.tokens.within(start, end) if t.kind != "punct"]
     if not toks or len([t for t in toks if t.kind == "word"]) > _LABEL_WORDS or not d.free(start, end):
         return []
-    plan_tables = {t.lower() for t in [d.base, *d.tables]}
+    plan_tables = {t.lower() for t in [d.base, *d.tables]} | {  # and the tables the definition names
+        m.table.lower() for m in d.mentions if isinstance(m, TableMatch) and m.start >= end}
     for t in toks:
         if t.kind == "op" and t.text == "-":
             continue
