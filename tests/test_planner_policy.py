@@ -182,3 +182,9 @@ def test_a_negated_label_restates_an_anti_join(engine: Any) -> None:
 def test_a_label_with_a_condition_of_its_own_is_refused(engine: Any, prompt: str) -> None:
     with pytest.raises(PlanError):
         plan(engine, prompt)
+
+
+def test_rows_with_no_value_recorded_are_ignored(engine: Any) -> None:
+    spec = check(engine, "total km per driver_id; trips with no driver_id recorded are ignored",
+                 "select driver_id, sum(km) from trips where driver_id is not null group by 1")  # fmt: skip
+    assert ("trips.driver_id", "is_not_null") in {(f.column, f.operator) for f in spec.filters}

@@ -135,8 +135,9 @@ _OWN_NULL = (
     re.compile(rf"\b{_SUBJECT}(?:without|with\s+no|missing|lacking)\s+(?:an?\s+|any\s+)?(?P<c>{_W}(?:\s+{_W})?)\s+"
                rf"{_NEG}\s+(?:form|make|constitute|represent|become|count\s+as|belong\s+to)\s+(?:an?\s+|any\s+)?"
                rf"(?P<n>{_W})", re.IGNORECASE),
-    # readings with no sensor_id are skipped
-    re.compile(rf"\b{_SUBJECT}(?:without|with\s+no|missing|lacking)\s+(?:an?\s+|any\s+)?(?P<c>{_W}(?:\s+{_W})?)\s+"
+    # readings with no sensor_id (recorded) are skipped
+    re.compile(rf"\b{_SUBJECT}(?:without|with\s+no|missing|lacking)\s+(?:an?\s+|any\s+)?(?P<c>{_W}(?:\s+(?!recorded\b|"
+               rf"given\b|entered\b|set\b){_W})?)\s+(?:(?:recorded|given|entered|set|on\s+file|filled\s+in)\s+)?"
                rf"(?:are|is|get|gets|can\s+be|should\s+be|will\s+be|may\s+be|must\s+be)\s+{_GONE}", re.IGNORECASE),
 )
 _FLAG_WORDS = frozenset({"flag", "flags", "indicator", "field", "column", "value", "status", "marker"})
