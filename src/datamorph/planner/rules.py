@@ -48,6 +48,7 @@ from datamorph.planner.recognizers import (
     noops,
     ordering,
     orphans,
+    policy,
     questions,
     safety,
     sources,
@@ -91,6 +92,7 @@ RULES: tuple[Step, ...] = (
     Step("sources", sources.rule),
     Step("orphans", orphans.rule),
     Step("keyed", keyed.rule),
+    Step("policy.links", policy.links),
     Step("dates", dates.rule),
     Step("strings.joined", strings.joined),  # before functions: "the first 2 letters of a followed by ..." is one value
     Step("strings.functions", strings.rule),
@@ -107,6 +109,8 @@ RULES: tuple[Step, ...] = (
     Step("derivekit.row_scope", derivekit.row_scope),
     Step("windows.rank_one", windows.rank_one),  # "highest = 1" says a rank's direction: no measure, no "= 1" filter
     Step("aggregates", aggregates.rule),
+    Step("policy.nulls", policy.nulls),  # before the NULL tests: "missing fees add nothing" is no condition
+    Step("policy.kept", policy.kept),
     Step("filters.examples", filters.examples),
     Step("filters.in_lists", filters.in_lists),
     Step("filters.comparisons", filters.comparisons),
@@ -142,6 +146,9 @@ RULES: tuple[Step, ...] = (
     Step("columns.rows", columns.rows),
     Step("glue.only", glue.only),
     Step("glue.units", glue.units),
+    Step("policy.unlinked", policy.unlinked),
+    Step("policy.grain", policy.grain),
+    Step("policy.label", policy.label),
     Step("asides.echoes", asides.echoes),
 )
 

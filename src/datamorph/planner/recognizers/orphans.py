@@ -56,6 +56,10 @@ _MISSING = tuple(
         rf"(?:(?:is|are|was|were)\s+(?:not|n't)\s+|isn't\s+|aren't\s+|wasn't\s+|weren't\s+)"
         rf"(?:in|found\s+in|present\s+in|listed\s+in|part\s+of|among|there|found|known|present|listed)"
         rf"(?:\s+(?:the\s+)?(?P<y>{_W}(?:\s+{_W})?)(?:\s+tables?)?)?",
+        # whose account_id doesn't match any account / an existing account
+        rf"\b(?:whose|where|with|if|when|for\s+which)\s+(?:the\s+|its\s+|their\s+|a\s+)?{_X}\s+"
+        rf"(?:(?:does|do|did)\s+not|doesn't|don't|didn't|no\s+longer)\s+(?:match|resolve\s+to|point\s+(?:at|to))(?:es)?\s+"
+        rf"(?:any|an?|the)\s+(?:existing\s+|known\s+|valid\s+)?(?P<y>{_W})(?:\s+(?:row|record|entry))?",
         rf"\b(?:whose|where|with|if|when|for\s+which)\s+(?:the\s+|its\s+|their\s+|a\s+)?{_X}\s+"
         rf"(?:(?:does|do|did)\s+not|doesn't|don't|didn't|no\s+longer)\s+(?:exist|match|appear|resolve)s?{_TBL}",
         rf"\b(?:whose|where|with|if|when|for\s+which)\s+(?:the\s+|its\s+|their\s+|a\s+)?{_X}\s+"
@@ -65,6 +69,13 @@ _MISSING = tuple(
         rf"(?:find|match|look\s+up|resolve|know)(?:\s+(?:it|them))?{_TBL}",
         rf"\b(?:whose|where|with|if|when|for\s+which)\s+(?:the\s+|its\s+|their\s+|a\s+)?{_X}\s+"
         rf"(?:is|are|was|were)\s+(?:unknown|missing|not\s+found|invalid|orphaned|dangling|gone|deleted)",
+        # pointing at a warehouse that doesn't exist / linked to a deleted account / of unknown members
+        rf"\b(?:pointing|points|point|referring|refers|refer|linked|tied|belonging|attached|referencing|references)\s+"
+        rf"(?:at|to)?\s*(?:an?\s+|the\s+)?(?P<x>{_W})\s+(?:that|which)\s+(?:(?:does|do|did)\s+not|doesn't|don't|"
+        rf"didn't|no\s+longer)\s+exists?",
+        rf"\b(?:pointing|points|point|referring|refers|refer|linked|tied|belonging|attached|referencing|references)\s+"
+        rf"(?:at|to)?\s*(?:an?\s+|the\s+)?(?:unknown|missing|non-?existent|nonexisting|deleted|invalid)\s+(?P<x>{_W})",
+        rf"\bof\s+(?:an?\s+)?(?:unknown|non-?existent|nonexisting|deleted|invalid)\s+(?P<x>{_W})",
     )
 )
 _EXISTS = tuple(

@@ -37,6 +37,10 @@ _ZERO_SIGNAL = re.compile(r"\b(?:none|nobody|no\s+one|zero|zero(?:e)?s\s+(?:incl
                           re.I)  # fmt: skip
 
 
+# what a wish to keep the groups without rows says besides "never" / "no X": they appear, are kept, count 0
+_KEEP_CUE = re.compile(r"\b(?:appear\w*|show\w*|list\w*|includ\w*|keep\w*|kept|even|still|zero\w*|0|every|all|too|"
+                       r"as\s+well|also|remain\w*|stay\w*)\b", re.I)  # fmt: skip
+
 # "every department listed in departments": all rows of that table, matched or not
 _LISTED_IN = re.compile(r"\b(?:(?:as\s+)?listed|recorded|present|found|registered|that\s+exists?|on\s+file)\s+in\s+"
                         r"(?:the\s+)?(?P<t>[A-Za-z_]\w*)(?:\s+table)?\b", re.I)  # fmt: skip
@@ -60,6 +64,9 @@ def find(d: Work, ctx: Ctx) -> None:
                 continue
         left = max(low.rfind(".", 0, sig.start()), low.rfind(";", 0, sig.start()), 0)
         right = min([i for i in (low.find(".", sig.end()), low.find(";", sig.end())) if i >= 0] or [len(low)])
+        if text.startswith(("never", "no ", "without")) and not _KEEP_CUE.search(low, left, right):
+            continue  # "vehicles that never moved", "no invoice with status 'paid'": rows without a match, not a
+            # wish to keep empty groups (that one says so: "must appear with 0", "including those with none")
         ctx.preserve = True
         for rx in _ZERO:
             for m in rx.finditer(low, left, right):
