@@ -39,6 +39,7 @@ from datamorph.planner.recognizers import (
     dedupe,
     derived,
     derivekit,
+    durations,
     filter_states,
     filters,
     flags,
@@ -92,6 +93,7 @@ RULES: tuple[Step, ...] = (
     Step("strings.joined", strings.joined),  # before functions: "the first 2 letters of a followed by ..." is one value
     Step("strings.functions", strings.rule),
     Step("strings.parts", strings.parts),
+    Step("durations", durations.rule),  # before arithmetic: "ended_at minus started_at in minutes" is one span of time
     Step("derived.concat", derived.concatenations),
     Step("derived.fills", derived.fills),
     Step("derived.flags", flags.rule),
