@@ -52,6 +52,7 @@ _EDGE = re.compile(
 )
 _GRAMMAR = frozenset({"average", "avg", "mean", "sum", "total", "moving", "rolling", "trailing", "day", "week", "month",
                       "quarter", "year", "row", "period", "hour"})  # fmt: skip
+_LEAD = re.compile(r"\b(?:plus|adding|add|also)\s+(?:(?:a|an|the)\s+)?$", re.I)
 _TRUNC_UNIT = re.compile(r"date_trunc\(\s*'(\w+)'", re.I)
 
 
@@ -92,6 +93,11 @@ def rule(v: View) -> list[Claim]:
         if not d.free(m.start("kind"), m.end("fn")):
             continue
         n_text, unit = (m.group("n"), m.group("unit")) if m.group("n") else (m.group("n2"), m.group("unit2"))
+        if m.group("n2") and not d.free(m.end("fn"), m.end("unit2")):  # "over the last 3 months" read as a period
+            raise PlanError(f"'{m.group(0).strip()}': a moving window of {m.group('n2')} {m.group('unit2')}, or only "
+                            f"the last {m.group('n2')} {m.group('unit2')} of data?",
+                            hint=f"say 'a {m.group('n2')}-{m.group('unit2').rstrip('s')} moving average' for the window, "
+                                 f"'in the last {m.group('n2')} {m.group('unit2')}' for the period")  # fmt: skip
         if not n_text:
             raise PlanError(f"'{m.group(0).strip()}': over how many rows?",
                             hint="say e.g. 'a 3-month moving average' or 'a moving average over the last 7 days'")
@@ -159,6 +165,9 @@ def rule(v: View) -> list[Claim]:
                 rounding = _number(r.group("d"))
                 spans.append((e + r.start(), e + r.end()))
                 break
+    lead = _LEAD.search(d.prompt, max(0, spans[0][0] - 20), spans[0][0])
+    if lead and d.free(lead.start(), lead.end()):  # "plus a 3-month moving average": the window is added
+        spans.append((lead.start(), lead.end()))
     default = f"moving_{function}_{size}"
     window = WindowColumn(name=name or default, function=function, column=column,  # type: ignore[arg-type]
                           partition_by=partition, order_by=[OrderItem(column=order)], preceding=size - 1,
