@@ -31,6 +31,7 @@ from sqlglot import exp
 
 from datamorph.errors import PlanError
 from datamorph.planner.claims import Claim, Edit, View
+from datamorph.planner.claims import claim as claim_words
 from datamorph.planner.lexicon import NUMBER_WORDS
 from datamorph.planner.recognizers.derivekit import (
     Work,
@@ -40,6 +41,7 @@ from datamorph.planner.recognizers.derivekit import (
     in_play,
     name_around,
     snake,
+    unreferenced,
 )
 from datamorph.spec import ExpressionCondition
 
@@ -244,3 +246,88 @@ def _filter(d: Work, s: int, e: int, cond: ExpressionCondition) -> None:
         return
     d.filters.append(cond)
     d.take(((s, e),), Edit.add("filters", cond), why="a condition on elapsed time")
+
+
+_HOW_LONG = re.compile(r"\bhow\s+long\b(?P<mid>[^?.;]{0,60}?)\b(?P<verb>take|takes|took|taking|wait|waits|waited|last|lasts|"
+                       r"lasted|need|needs|needed|spend|spends|spent|stay|stays|stayed)\b", re.I)  # fmt: skip
+_AS_DATE = re.compile(r"\b(?P<name>[A-Za-z_]\w*)\s*,?\s*(?P<note>as\s+an?\s+(?:date|calendar\s+date|day))\b", re.I)
+
+
+def _elapsed_sql(expression: str) -> bool:
+    """A derived expression that is a time between two columns (a difference of dates, or elapsed seconds)."""
+    from datamorph.compiler.expressions import parse_expression
+
+    tree = parse_expression(expression)
+    if tree.find(exp.Extract) is not None and tree.find(exp.Sub) is not None:
+        return True
+    return isinstance(tree, exp.Sub) and all(isinstance(x, exp.Column) for x in (tree.this, tree.expression))
+
+
+def how_long(v: View) -> list[Claim]:
+    """"How long do tenants stay?", "how long does each repair take": a question about elapsed time, answered
+    by a new column the request defines as the time between two of its columns. "How long" and its verb are
+    claimed, only when the request defines exactly such a column; a table the question names ("tenants") and
+    no clause reads is taken out again (the question's other words stay for the other recognizers, and an
+    unread one, such as a value, still refuses the request)."""
+    durations = [x for x in v.derived if _elapsed_sql(x.expression)]
+    if len(durations) != 1:
+        return []
+    w = Work(v)
+    keep = durations[0].expression.split(".")[0].strip("( ")
+    for m in _HOW_LONG.finditer(v.prompt):
+        spans = ((m.start(), m.start("mid")), (m.start("verb"), m.end("verb")))
+        if not all(w.free(a, b) for a, b in spans):
+            continue
+        stop = v.prompt.find("?", m.end())
+        edits: list[Edit] = []
+        if stop > 0 and w.catalog.has_table(keep):
+            for t in v.tokens.overlapping(m.start(), stop):
+                if t.kind == "word" and w.linker.tables(t.text):
+                    edits += unreferenced(w, t.text, keep=keep)
+        w.take(spans, *edits, why=f"asks what {durations[0].name} answers")
+    return w.claims()
+
+
+def as_date(v: View) -> list[Claim]:
+    """"runs_out_on as a date": a new column whose value is already a date (a date plus a number of days, a
+    day of a timestamp) needs no conversion; the words are claimed. Never said of a warehouse column."""
+    derived = {x.name.lower(): x.expression for x in v.derived}
+    unnamed = [x.expression for x in v.derived if not re.search(rf"\b{re.escape(x.name)}\b", v.prompt, re.I)]
+    out: list[Claim] = []
+    for m in _AS_DATE.finditer(v.prompt):
+        name = m.group("name")
+        expression = derived.get(name.lower())
+        if expression is None and "_" in name and not _is_column(v, name) and len(unnamed) == 1:
+            expression = unnamed[0]  # the name the output list will give the one new column not named yet
+        if expression is None or not v.free(m.start("note"), m.end("note")) or not _date_valued(v, expression):
+            continue
+        out.append(claim_words(m.start("note"), m.end("note"), why=f"{m.group('name')} is a date already"))
+    return out
+
+
+def _date_valued(v: View, expression: str) -> bool:
+    """A date column plus or minus a whole number (a column of integers or a number), or a cast to DATE."""
+    from datamorph.compiler.expressions import parse_expression
+
+    tree = parse_expression(expression)
+    if isinstance(tree, exp.Cast) and tree.to.is_type(exp.DataType.Type.DATE):
+        return True
+    if not isinstance(tree, exp.Add | exp.Sub):
+        return False
+    kinds = []
+    for side in (tree.this, tree.expression):
+        if isinstance(side, exp.Literal) and not side.is_string and "." not in side.this:
+            kinds.append("int")
+        elif isinstance(side, exp.Column) and side.table and v.catalog.has_table(side.table):
+            info = v.catalog.table(side.table)
+            kinds.append(info.column(side.name).family if info.has_column(side.name) else "?")
+        else:
+            kinds.append("?")
+    whole = ("integer", "int")
+    if kinds[0] == "date" and kinds[1] in whole:
+        return True
+    return isinstance(tree, exp.Add) and kinds[1] == "date" and kinds[0] in whole  # "14 + loaned_on"
+
+
+def _is_column(v: View, name: str) -> bool:
+    return v.catalog.has_table(name) or any(t.has_column(name) for t in v.catalog.tables.values())
