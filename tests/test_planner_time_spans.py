@@ -3,6 +3,7 @@ compiled and run on small tables of other domains than the benchmark's: a call c
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -185,3 +186,33 @@ def test_same_rows_on_postgres(engine: Any, pg_database: Any, prompt: str) -> No
                              type(v).__name__ == "Decimal" else str(v) for v in r) for r in rows), key=repr)  # fmt: skip
 
     assert norm(pg) == norm(duck)
+
+
+# -- date arithmetic, questions answered by a new column ---------------------------------------------
+
+
+def test_a_date_plus_a_number_of_days_or_weeks(engine: Any) -> None:
+    assert _run(engine, "loan_id and loaned_on + 3 weeks as reminder_on") == (
+        ["loan_id", "reminder_on"], [(1, dt.date(2024, 1, 22)), (2, dt.date(2024, 3, 2)), (3, dt.date(2024, 3, 22))])
+    # the name given apart in the output list, "as a date" on a value that is one already, and a question
+    # whose words the name repeats ("fall due" ~ falls_due_on)
+    cols, rows = _run(engine, "When does each loan fall due? Take loaned_on plus 21 days. "
+                              "Output loan_id and falls_due_on as a date.")  # fmt: skip
+    assert cols == ["loan_id", "falls_due_on"] and rows[0] == (1, dt.date(2024, 1, 22))
+
+
+def test_how_long_asked_of_the_one_elapsed_time_the_request_defines(engine: Any) -> None:
+    cols, rows = _run(engine, "How long does each call take? call_id and seconds_taken = call_end minus call_start "
+                              "in seconds")  # fmt: skip
+    assert cols == ["call_id", "seconds_taken"] and rows[0] == (1, 1800)
+
+
+def test_how_long_with_no_elapsed_time_defined_is_refused(engine: Any) -> None:
+    with pytest.raises(PlanError, match="understand 'take'"):
+        plan(engine, "How long does each call take? call_id and agent")
+
+
+def test_a_verbs_particle_is_no_echo_of_a_name_without_its_verb(engine: Any) -> None:
+    # "out" (a negation word) is explained by runs_out_on only right after "run"
+    with pytest.raises(PlanError, match="understand 'out'"):
+        plan(engine, "loans that are out: loan_id and loaned_on plus 21 days as runs_out_on")

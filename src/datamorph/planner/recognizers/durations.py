@@ -43,6 +43,7 @@ from datamorph.planner.recognizers.derivekit import (
     snake,
     unreferenced,
 )
+from datamorph.planner.refs import tables_read
 from datamorph.spec import ExpressionCondition
 
 _SPEC_DIALECT = "duckdb"
@@ -67,6 +68,8 @@ _LASTED = re.compile(rf"\b(?:that\s+|which\s+)?(?:lasted|last|lasting|took|ran|r
 
 _LONGER = re.compile(rf"\b(?P<t>[A-Za-z]\w*)\s+(?P<cmp>longer\s+than|shorter\s+than)\s+(?P<n>{_AMOUNT})\s+(?P<unit>{_UNIT})\b",
                      re.I)  # fmt: skip
+
+_SHIFT = re.compile(rf"\b(?P<a>{_COL})\s+(?P<op>plus|minus|\+|-)\s+(?P<n>\d+|{_COL})\s+(?P<unit>days?|weeks?)\b", re.I)
 
 _START_WORDS = frozenset({"start", "started", "starts", "begin", "began", "begins", "opened", "open", "from", "in"})
 _END_WORDS = frozenset({"end", "ended", "ends", "finish", "finished", "closed", "close", "stop", "stopped", "until",
@@ -217,6 +220,13 @@ def rule(v: View) -> list[Claim]:
         if (s, e) in lengths:  # "average call length": a time, in no unit (never the call's id)
             raise PlanError(f"'{d.prompt[s:e]}': the time from {earlier} to {later}, in which unit?",
                             hint="say 'in seconds', 'in minutes', 'in hours' or 'in days'")
+    for m in _SHIFT.finditer(d.prompt):  # "ordered_on plus 14 days", "start_date + trial_weeks weeks"
+        if d.free(m.start(), m.end()):
+            shifted = _date_shift(d, m)
+            if shifted:
+                name, start, end = name_around(d, m.start(), m.end())
+                add(d, name or snake(f"{m.group('a')}_{m.group('op')}_{m.group('n')}_{m.group('unit')}"), shifted,
+                    start, end)
     for m in _LASTED.finditer(d.prompt):
         if not d.free(m.start(), m.end()):
             continue
@@ -249,7 +259,8 @@ def _filter(d: Work, s: int, e: int, cond: ExpressionCondition) -> None:
 
 
 _HOW_LONG = re.compile(r"\bhow\s+long\b(?P<mid>[^?.;]{0,60}?)\b(?P<verb>take|takes|took|taking|wait|waits|waited|last|lasts|"
-                       r"lasted|need|needs|needed|spend|spends|spent|stay|stays|stayed)\b", re.I)  # fmt: skip
+                       r"lasted|need|needs|needed|spend|spends|spent|stay|stays|stayed|remain|remains|remained)\b", re.I)  # fmt: skip
+_STATE_AFTER = re.compile(r"\s+(?P<w>[A-Za-z]+)\s*\?")
 _AS_DATE = re.compile(r"\b(?P<name>[A-Za-z_]\w*)\s*,?\s*(?P<note>as\s+an?\s+(?:date|calendar\s+date|day))\b", re.I)
 
 
@@ -273,9 +284,13 @@ def how_long(v: View) -> list[Claim]:
     if len(durations) != 1:
         return []
     w = Work(v)
-    keep = durations[0].expression.split(".")[0].strip("( ")
+    read = tables_read([durations[0]])
+    keep = next((t for t in v.catalog.table_names() if t.lower() in read), "") if len(read) == 1 else ""
     for m in _HOW_LONG.finditer(v.prompt):
-        spans = ((m.start(), m.start("mid")), (m.start("verb"), m.end("verb")))
+        spans: tuple[tuple[int, int], ...] = ((m.start(), m.start("mid")), (m.start("verb"), m.end("verb")))
+        state = _STATE_AFTER.match(v.prompt, m.end("verb"))
+        if state:  # "how long do accounts stay open?": the state whose length is asked, not a filter on it
+            spans += ((state.start("w"), state.end("w")),)
         if not all(w.free(a, b) for a, b in spans):
             continue
         stop = v.prompt.find("?", m.end())
@@ -331,3 +346,24 @@ def _date_valued(v: View, expression: str) -> bool:
 
 def _is_column(v: View, name: str) -> bool:
     return v.catalog.has_table(name) or any(t.has_column(name) for t in v.catalog.tables.values())
+
+
+def _date_shift(d: Work, m: re.Match[str]) -> str | None:
+    """``a DATE plus/minus N days|weeks`` (N a number or a column of whole numbers) as SQL, a date on DuckDB and
+    PostgreSQL alike (``date + integer``); None when the first operand is no DATE column."""
+    col = column_phrase(d, m.group("a"), min_score=0.9)
+    if col is None or family(d, col) != "date":
+        return None
+    n_text = m.group("n")
+    amount: exp.Expr
+    if n_text.isdigit():
+        amount = exp.Literal.number(int(n_text))
+    else:
+        n_col = column_phrase(d, n_text, min_score=0.9)
+        if n_col is None or family(d, n_col) != "integer":
+            return None
+        amount = _ref(n_col)
+    if unit_of(m.group("unit")) == "week":
+        amount = exp.Mul(this=amount, expression=exp.Literal.number(7))
+    op = exp.Add if m.group("op").lower() in ("plus", "+") else exp.Sub
+    return op(this=_ref(col), expression=amount).sql(_SPEC_DIALECT)
