@@ -225,7 +225,8 @@ def rule(v: View) -> list[Claim]:
             shifted = _date_shift(d, m)
             if shifted:
                 name, start, end = name_around(d, m.start(), m.end())
-                add(d, name or snake(f"{m.group('a')}_{m.group('op')}_{m.group('n')}_{m.group('unit')}"), shifted,
+                word = "plus" if m.group("op").lower() in ("plus", "+") else "minus"
+                add(d, name or snake(f"{m.group('a')}_{word}_{m.group('n')}_{m.group('unit')}"), shifted,
                     start, end)
     for m in _LASTED.finditer(d.prompt):
         if not d.free(m.start(), m.end()):
