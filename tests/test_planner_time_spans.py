@@ -26,6 +26,8 @@ INSERT INTO calls VALUES
 CREATE TABLE loans (loan_id INTEGER PRIMARY KEY, member VARCHAR, loaned_on DATE, returned_on DATE);
 INSERT INTO loans VALUES (1, 'ann', '2024-01-01', '2024-01-15'), (2, 'bob', '2024-02-10', '2024-02-11'),
   (3, 'ann', '2024-03-01', NULL);
+CREATE TABLE patrons (patron_id INTEGER PRIMARY KEY, email VARCHAR, branch VARCHAR);
+INSERT INTO patrons VALUES (1, '  Ann@Example.org ', 'Main'), (2, 'bob@example.org', ' east '), (3, NULL, 'Main');
 CREATE TABLE memberships (membership_id INTEGER PRIMARY KEY, gym VARCHAR, joined_on DATE);
 INSERT INTO memberships VALUES
   (1, 'north', '2024-01-03'), (2, 'south', '2024-01-20'),
@@ -216,3 +218,21 @@ def test_a_verbs_particle_is_no_echo_of_a_name_without_its_verb(engine: Any) -> 
     # "out" (a negation word) is explained by runs_out_on only right after "run"
     with pytest.raises(PlanError, match="understand 'out'"):
         plan(engine, "loans that are out: loan_id and loaned_on plus 21 days as runs_out_on")
+
+
+# -- cleaned copies of a text column ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt, want", [
+    ("patron_id, email and email_key (a normalised copy of email called email_key: lower case, trimmed)",
+     [(1, "  Ann@Example.org ", "ann@example.org"), (2, "bob@example.org", "bob@example.org"), (3, None, None)]),
+    ("patron_id, branch and branch_code (a tidied version called branch_code: upper-case, with surrounding spaces "
+     "removed)", [(1, "Main", "MAIN"), (2, " east ", "EAST"), (3, "Main", "MAIN")]),
+])  # fmt: skip
+def test_a_cleaned_copy_by_its_steps(engine: Any, prompt: str, want: list[tuple[Any, ...]]) -> None:
+    assert _run(engine, prompt)[1] == want
+
+
+def test_a_cleaning_step_the_grammar_does_not_know_is_not_dropped(engine: Any) -> None:
+    with pytest.raises(PlanError):
+        plan(engine, "patron_id and email_key (a normalised copy of email called email_key: lower case, accents removed)")

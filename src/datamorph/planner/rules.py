@@ -33,6 +33,7 @@ from datamorph.planner.recognizers import (
     aggregates,
     asides,
     buckets,
+    cleaning,
     columns,
     dateparts,
     dates,
@@ -91,6 +92,7 @@ RULES: tuple[Step, ...] = (
     Step("sources", sources.rule),
     Step("orphans", orphans.rule),
     Step("dates", dates.rule),
+    Step("cleaning.copies", cleaning.rule),  # before the string functions: "lower-case, trimmed" are its steps
     Step("strings.joined", strings.joined),  # before functions: "the first 2 letters of a followed by ..." is one value
     Step("strings.functions", strings.rule),
     Step("strings.parts", strings.parts),
