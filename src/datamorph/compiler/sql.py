@@ -260,6 +260,9 @@ class _BlockCompiler:
         elif w.frame == "partition":
             spec = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
                                   end="UNBOUNDED", end_side="FOLLOWING")  # fmt: skip
+        if w.preceding is not None:  # a moving frame: this row and the N before it
+            spec = exp.WindowSpec(kind="ROWS", start=exp.Literal.number(w.preceding), start_side="PRECEDING",
+                                  end="CURRENT ROW")  # fmt: skip
         if fn == "share":
             assert arg is not None
             total = exp.Window(this=exp.Sum(this=arg.copy()), partition_by=partition or None, over="OVER")
@@ -280,7 +283,10 @@ class _BlockCompiler:
             func = exp.Count(this=arg if arg is not None else exp.Star())
         else:
             func = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[fn](this=arg)
-        return exp.Window(this=func, partition_by=partition or None, order=order, spec=spec, over="OVER")
+        node = exp.Window(this=func, partition_by=partition or None, order=order, spec=spec, over="OVER")
+        if w.round is not None:
+            return exp.Round(this=node, decimals=exp.Literal.number(w.round))
+        return node
 
     # -- the block ----------------------------------------------------------------
     def compile(self) -> CompiledBlock:

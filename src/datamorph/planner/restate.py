@@ -386,6 +386,10 @@ class _Names:
             return f"{w.name} = the {fn.split('_')[0]} {what}{within}{by}"
         name = {"sum": "total", "avg": "average", "count": "count", "min": "minimum", "max": "maximum"}[fn]
         subject = f"{name} of {what}" if what else "count of rows"
+        if w.preceding is not None:
+            rounded = f", rounded to {w.round} decimals" if w.round is not None else ""
+            rows = "row" if w.preceding == 1 else f"{w.preceding} rows"
+            return f"{w.name} = moving {subject} of each row and the {rows} before it{within}{by}{rounded}"
         running = w.frame == "running" or (w.frame is None and w.order_by)
         if running:
             return f"{w.name} = running {subject}{within}{by}"

@@ -33,12 +33,14 @@ from datamorph.planner.recognizers import (
     aggregates,
     asides,
     buckets,
+    cleaning,
     columns,
     dateparts,
     dates,
     dedupe,
     derived,
     derivekit,
+    durations,
     filter_states,
     filters,
     flags,
@@ -51,6 +53,7 @@ from datamorph.planner.recognizers import (
     policy,
     questions,
     safety,
+    series,
     sources,
     strings,
     target,
@@ -94,9 +97,11 @@ RULES: tuple[Step, ...] = (
     Step("keyed", keyed.rule),
     Step("policy.links", policy.links),
     Step("dates", dates.rule),
+    Step("cleaning.copies", cleaning.rule),  # before the string functions: "lower-case, trimmed" are its steps
     Step("strings.joined", strings.joined),  # before functions: "the first 2 letters of a followed by ..." is one value
     Step("strings.functions", strings.rule),
     Step("strings.parts", strings.parts),
+    Step("durations", durations.rule),  # before arithmetic: "ended_at minus started_at in minutes" is one span of time
     Step("derived.concat", derived.concatenations),
     Step("derived.fills", derived.fills),
     Step("derived.flags", flags.rule),
@@ -130,6 +135,7 @@ RULES: tuple[Step, ...] = (
     Step("windows.sequence", windows.sequence),
     Step("windows.previous", windows.previous),
     Step("windows.running", windows.running),
+    Step("series.moving", series.rule),
     Step("dedupe.rows", dedupe.rule),
     Step("ordering.top_n", ordering.top_n),
     Step("ordering.sorted_by", ordering.sorted_by),
@@ -142,6 +148,7 @@ RULES: tuple[Step, ...] = (
     Step("glue.activity", glue.activity),
     Step("glue.recorded", glue.recorded),
     Step("questions", questions.rule),
+    Step("durations.as_date", durations.as_date),  # before the output list: "runs_out_on as a date" is no renaming
     Step("columns.output", columns.rule),
     Step("columns.rows", columns.rows),
     Step("glue.only", glue.only),
@@ -149,6 +156,7 @@ RULES: tuple[Step, ...] = (
     Step("policy.unlinked", policy.unlinked),
     Step("policy.grain", policy.grain),
     Step("policy.label", policy.label),
+    Step("durations.how_long", durations.how_long),
     Step("asides.echoes", asides.echoes),
 )
 

@@ -597,7 +597,7 @@ class BlockEval:
                          nulls_last=[True] * len(pcols) + [n for _t, _d, n in wp.orders])  # fmt: skip
             df = df.with_columns((over(pl.int_range(pl.len())) + 1).cast(pl.Int64).alias(rn))
             ordered_rows = fn in ("row_number", "lag", "lead") or (fn in ("sum", "avg", "count", "min", "max")
-                                                                  and w.frame == "running")  # fmt: skip
+                                                                  and (w.frame == "running" or w.preceding is not None))  # fmt: skip
             if ordered_rows:
                 self._check_ties(df, pcols, ocols, values, w)
             if fn == "row_number":
@@ -617,11 +617,31 @@ class BlockEval:
             elif fn in ("lag", "lead"):
                 k = w.offset or 1
                 df = df.with_columns(over(x.shift(k if fn == "lag" else -k)).alias(wp.column))
+            elif w.preceding is not None:
+                df = self._moving(df, wp, x, over)
             else:
                 df = self._running(df, wp, x, rn, over)
                 if w.frame != "running":  # SQL's default frame: RANGE ... CURRENT ROW takes in the peers
                     df = df.with_columns(pl.col(wp.column).last().over([*pcols, *ocols]))
+        if w.round is not None:
+            df = df.with_columns(sql_round(Typed(pl.col(wp.column), wp.kind), w.round).expr.alias(wp.column))
         return df.drop([c for c in df.columns if c not in values and c != wp.column])
+
+    def _moving(self, df: Any, wp: _WindowPlan, x: Any, over: Callable[..., Any]) -> Any:
+        """ROWS BETWEEN N PRECEDING AND CURRENT ROW: sum, avg or count of this row and the N rows before it
+        (NULLs skipped, as SQL's aggregates skip them; no value in the frame gives NULL, a count 0)."""
+        import polars as pl
+
+        fn, size = wp.w.function, (wp.w.preceding or 0) + 1
+        present = (pl.lit(1, pl.Int64) if wp.arg is None else x.is_not_null().cast(pl.Int64))
+        n = over(present.rolling_sum(size, min_samples=1))
+        if fn == "count":
+            return df.with_columns(n.cast(pl.Int64).alias(wp.column))
+        if fn not in ("sum", "avg") or wp.arg is None:
+            raise DifferentialUnsupported(f"window '{wp.w.name}': a moving {fn}")
+        s = over(x.fill_null(0).rolling_sum(size, min_samples=1))
+        out = pl.when(n > 0).then(s if fn == "sum" else s.cast(pl.Float64) / n)
+        return df.with_columns(out.alias(wp.column))
 
     def _running(self, df: Any, wp: _WindowPlan, x: Any, rn: str, over: Callable[..., Any]) -> Any:
         import polars as pl

@@ -27,6 +27,7 @@ further words are accounted for, so that the leftover check does not refuse the 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 
 from datamorph.planner.claims import Claim, View, claim
@@ -147,15 +148,26 @@ def _dated(d: View, condition: Condition) -> bool:
 
 def echoes(d: View) -> list[Claim]:
     """Claim the free words that a name the request gives one of its outputs repeats (see the module docstring)."""
-    named = {w for n in _defined_names(d) for w in split_identifier(n) if len(w) > 1 and w not in STOPWORDS}
+    named = {x for n in _defined_names(d) for w in split_identifier(n) if len(w) > 1 and w not in STOPWORDS
+             for x in lemmas(w)}  # "runs_out_on" echoes "run out" too
     if not named:
         return []
-    return [claim(t.start, t.end, why="repeated by an output's name")
-            for t in d.tokens.items
-            if t.kind == "word" and not t.used and t.low not in STOPWORDS and lemmas(t.text) & named
-            and word_class(t.text) not in _NEVER_ECHOED]  # fmt: skip
+    pairs = {(x, b) for n in _defined_names(d) for a, b in itertools.pairwise(split_identifier(n)) for x in lemmas(a)}
+    out = []
+    items = d.tokens.items
+    for i, t in enumerate(items):
+        if t.kind != "word" or t.used or t.low in STOPWORDS or not lemmas(t.text) & named:
+            continue
+        if word_class(t.text) in _NEVER_ECHOED:  # "out" of "run out" in runs_out_on: a verb's particle, both repeated
+            prev = items[i - 1] if i else None
+            if prev is None or prev.kind != "word" or not any((x, t.low) in pairs for x in lemmas(prev.text)):
+                continue
+        out.append(claim(t.start, t.end, why="repeated by an output's name"))
+    return out
 
 
 def _defined_names(d: View) -> list[str]:
     """The names the request gives what it computes: derived columns, measures, windows (not warehouse columns)."""
-    return [*(x.name for x in d.derived), *(a.alias for a in d.aggregations), *(w.name for w in d.windows)]
+    own = [*(x.name for x in d.derived), *(a.alias for a in d.aggregations), *(w.name for w in d.windows)]
+    renamed = [c.name for c in d.columns if c.name and c.column and c.column in own]  # "..., runs_out_on" in the list
+    return own + renamed

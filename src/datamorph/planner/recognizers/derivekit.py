@@ -206,7 +206,10 @@ def defined_name(d: Scope | View, phrase: str) -> str | None:
     if re.fullmatch(r"[A-Za-z_]\w*", phrase.strip()) and is_column(d, phrase.strip()):
         return None  # "shipped_on" written out is that column, not the new "shipped_late" that shares a word
     words = set(key.split("_")) - _FILLER
+    table_word = len(words) == 1 and d.catalog.has_table(p)  # "sessions": a count of them, not session_length_minutes
     for n in names:  # "the order count" ~ order_count, "count of orders" ~ order_count
+        if table_word and n in {x.name for x in d.derived}:
+            continue
         parts = set(n.lower().split("_"))
         stems = {w.rstrip("s") for w in words}
         if words and stems <= {x.rstrip("s") for x in parts} | {"count", "number", "total", "sum"} and (
