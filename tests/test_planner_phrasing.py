@@ -143,3 +143,21 @@ def test_a_count_of_rows_counts_each_once_across_a_join(engine: Any, prompt: str
 ])  # fmt: skip
 def test_a_measure_of_their_rows_is_per_row_of_the_table_before(engine: Any, prompt: str, expected: str) -> None:
     check(engine, prompt, expected)
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("trips per driver", "SELECT driver_id, COUNT(*) FROM trips GROUP BY driver_id"),
+    ("Show vehicles per make", "SELECT make, COUNT(*) FROM vehicles GROUP BY make"),
+    ("loans in 2025 per member", "SELECT member_id, COUNT(*) FROM loans WHERE year(borrowed_on) = 2025 GROUP BY member_id"),
+])  # fmt: skip
+def test_rows_per_group_are_counted(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+# -- misreading: "show vehicle count per make" listed the counts without the makes (rows nobody can tell apart)
+
+
+@pytest.mark.parametrize("prompt", ["show vehicle count per make", "list vehicles per make"])
+def test_a_list_of_measures_keeps_the_group_keys(engine: Any, prompt: str) -> None:
+    spec = check(engine, prompt, "SELECT make, COUNT(*) FROM vehicles GROUP BY make")
+    assert spec.columns[0].column == "vehicles.make"

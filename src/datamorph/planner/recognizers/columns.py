@@ -96,7 +96,7 @@ def _output(d: Work) -> None:
         computed: list[DerivedColumn | WindowColumn] = [*d.derived, *d.windows]
         base = _defaults(d, [subject]) + [OutputColumn(column=x.name) for x in computed]
     group = list(d.group_by)
-    d.columns = _apply(d, base + items, renames, excluded, group)
+    d.columns = _keys_first(d, _apply(d, base + items, renames, excluded, group), group)
     if items:
         _closing_count(d, len(d.columns))
     _repeated_columns(d)
@@ -361,6 +361,15 @@ def _apply(d: Work, out: list[OutputColumn], renames: dict[str, str], excluded: 
     if missing:
         raise PlanError(f"cannot rename '{missing[0]}': it is not in the output", hint="add it to the column list")
     return result
+
+
+def _keys_first(d: Work, out: list[OutputColumn], group: list[str]) -> list[OutputColumn]:
+    """"show ticket count per agent": a list that names only measures of a grouped request keeps the group
+    keys, first — the counts alone would be rows nobody can tell apart (a wrong table)."""
+    measures = {a.alias.lower() for a in d.aggregations}
+    if not group or not out or not all((c.column or "").lower() in measures for c in out):
+        return out
+    return [OutputColumn(column=g) for g in group] + out
 
 
 _LABEL = re.compile(r"name|title|label", re.I)  # the descriptive column an entity group is shown by

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from datamorph.planner.lexicon import OPERATOR_WORDS
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.phrases import (
     NUMERIC,
@@ -154,8 +155,34 @@ def find(d: Work) -> list[Measure]:
         meas = _postfix_target(d, m, before)
         if meas is not None:
             found.append(_named(d, meas))
+    if not found:
+        found.extend(_rows_per(d))
     found.sort(key=lambda x: x.start)
     return found
+
+
+#: "appointments per doctor", "Tickets per agent in 2024": a table's rows counted per group, said as the head of
+#: a sentence (or after a request verb) when the request names no other measure.
+_ROWS_PER = re.compile(r"(?:^|[.;:!?]\s+|\b(?:show|list|give\s+me|get|return)\s+)(?:the\s+)?"
+                       r"(?P<w>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+(?:(?:in|during|for)\s+\d{4}\s+)?per\s+(?!cent\b)", re.I)  # fmt: skip
+
+
+def _rows_per(d: Work) -> list[Measure]:
+    out: list[Measure] = []
+    for m in _ROWS_PER.finditer(d.prompt):
+        words, start = m.group("w"), m.start("w")
+        if words.split()[0].lower() in OPERATOR_WORDS:
+            continue  # "first session per user", "total fee per doctor": a pick or another measure
+        table = table_of(d, words)
+        if table is None and " " in words and d.linker.values(words.split()[0]):  # "kept visits per vet"
+            start = m.start("w") + words.rfind(" ") + 1
+            table = table_of(d, d.prompt[start : m.end("w")])
+        if table is None or planned(d, start, m.end("w")) or not d.free(start, m.end("w")):
+            continue
+        meas = Measure("count", None, default_alias("count", None, table, []), start, m.end("w"), table=table,
+                       entity=True)  # fmt: skip
+        out.append(_named(d, meas))
+    return out
 
 
 def _named(d: Work, meas: Measure) -> Measure:
