@@ -102,6 +102,7 @@ RULES: tuple[Step, ...] = (
     Step("dateparts.parts", dateparts.parts),
     Step("buckets.cases", buckets.rule),
     Step("derivekit.row_scope", derivekit.row_scope),
+    Step("dedupe.picked", dedupe.picked),  # before aggregates: "(earliest X, ties: lowest id)" is no min per group
     Step("aggregates", aggregates.rule),
     Step("filters.examples", filters.examples),
     Step("filters.in_lists", filters.in_lists),
