@@ -252,6 +252,7 @@ _NO_CASE = re.compile(
     re.I,
 )
 _SENTENCE_END = re.compile(r"[.;!?](?:\s|$)|\n")
+_TIE_STOP = re.compile(r"[.!?](?:\s|$)|\n")
 
 
 def _sentence_end(d: Work, pos: int) -> int:
@@ -261,8 +262,8 @@ def _sentence_end(d: Work, pos: int) -> int:
 
 def _tie(d: Work, pos: int) -> re.Match[str] | None:
     """The first free tie-break clause in the rest of the sentence from ``pos``."""
-    stop = _sentence_end(d, pos)
-    for t in _TIE.finditer(d.prompt, pos, stop + 1):
+    stop = _TIE_STOP.search(d.prompt, pos)  # "(oldest first; ties: lowest id)": a semicolon goes on
+    for t in _TIE.finditer(d.prompt, pos, stop.start() + 1 if stop else len(d.prompt)):
         if d.free(t.start(), t.end()):
             return t
     return None
@@ -297,8 +298,9 @@ def _no_case(d: Work, start: int, pos: int) -> bool:
 #: "de-duplicate accounts on the email, case-insensitively, keeping each email's oldest signup"
 _ON_KEYS = re.compile(
     r"\b(?:de-?dup(?:e|licate)|deduplicate|dedup)\s+(?:the\s+)?(?P<table>[A-Za-z_]\w*)\s+"
-    r"(?:on|by|over)\s+(?:the\s+|their\s+|its\s+)?(?P<keys>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)"
-    r"(?=\s*[,;(]|\s+(?:keeping|and\s+keep|keep)\b)",
+    r"(?:on|by|over)\s+(?:the\s+|their\s+|its\s+)?(?P<keys>[A-Za-z_]\w*"
+    r"(?:\s+(?!(?:ignoring|regardless|case|keeping|keep|in|not|and)\b)[A-Za-z_]\w*)?)"
+    r"(?=\s*[,;(]|\s+(?:keeping|and\s+keep|keep|ignoring|regardless|case|in\s+any|not\s+case)\b)",
     re.I,
 )
 _KEEPING = re.compile(
@@ -319,8 +321,8 @@ def _on_keys(d: Work, m: re.Match[str]) -> None:
     if key is None:
         raise column_error(d, m.group("keys"))
     d.take(((m.start(), m.end()),), why="the table and its key")
-    case = _NO_CASE.match(d.prompt, m.end())
-    pos = case.end() if case else m.end()
+    said = _NO_CASE.match(d.prompt, m.end())
+    pos = said.end() if said else m.end()
     keep = _KEEPING.match(d.prompt, pos)
     if keep is None:
         raise PlanError(f"'{m.group(0)}': which {owner} row of each {m.group('keys')} is kept?",

@@ -1,0 +1,116 @@
+"""One row per key picked by an order the request spells out: ties broken by a second column, keys
+compared without case, the order read before the aggregates (which would read "earliest X" as a minimum
+per group). Tables of a lab and a library, not the benchmark's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from datamorph.compiler import compile_spec
+from datamorph.errors import PlanError
+from datamorph.planner.restate import restate
+from datamorph.spec import Dedupe
+from planner_support import check, plan, sql_engine
+
+LAB_SQL = """
+CREATE TABLE samples (sample_id INTEGER PRIMARY KEY, donor_code VARCHAR, collected_at TIMESTAMP, tube_colour VARCHAR,
+                      volume_ml INTEGER);
+INSERT INTO samples VALUES
+  (1, 'D1', '2025-01-05 08:00:00', 'red', 5), (2, 'D1', '2025-01-05 08:00:00', 'blue', 6),
+  (3, 'D1', '2025-01-09 10:00:00', 'red', 4), (4, 'D2', '2025-02-01 09:30:00', 'green', 7),
+  (5, 'D2', '2025-01-20 07:45:00', 'red', 3), (6, 'D3', '2025-03-03 12:00:00', 'blue', 8);
+CREATE TABLE libraries (library_id INTEGER PRIMARY KEY, library_name VARCHAR, opened_on DATE, city VARCHAR);
+INSERT INTO libraries VALUES
+  (10, 'Central Reading Room', '2001-05-01', 'Lyon'), (11, 'CENTRAL READING ROOM', '1999-03-02', 'Lyon'),
+  (12, 'central reading room', '1999-03-02', 'Lyon'), (13, 'Harbour Books', '2010-10-10', 'Brest'),
+  (14, 'harbour books', '2012-01-01', 'Brest'), (15, 'Hill Annex', '2020-02-02', 'Albi');
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "lab", LAB_SQL)
+
+
+_FIRST_PER_DONOR = """SELECT sample_id, donor_code, collected_at FROM samples
+  QUALIFY row_number() OVER (PARTITION BY donor_code ORDER BY collected_at, sample_id) = 1"""
+_LAST_PER_DONOR = """SELECT sample_id, donor_code, collected_at FROM samples
+  QUALIFY row_number() OVER (PARTITION BY donor_code ORDER BY collected_at DESC, sample_id DESC) = 1"""
+
+
+@pytest.mark.parametrize("prompt", [
+    "first sample per donor_code (earliest collected_at, ties -> lowest sample_id): sample_id, donor_code, collected_at",
+    "earliest sample per donor_code (ties: lowest sample_id). sample_id, donor_code, collected_at",
+    "the first sample for each donor_code by collected_at, if two were collected at the same moment keep the lower "
+    "sample_id. Output sample_id, donor_code, collected_at",
+    "each donor_code's first sample (oldest collected_at; tie-break by the smallest sample_id). Show sample_id, "
+    "donor_code, collected_at",
+])  # fmt: skip
+def test_first_row_per_key_with_a_tie_breaker(engine: Any, prompt: str) -> None:
+    spec = check(engine, prompt, _FIRST_PER_DONOR)
+    assert spec.dedupe is not None and [o.column for o in spec.dedupe.order_by][-1].endswith("sample_id")
+    assert not spec.aggregations and not spec.group_by  # "earliest collected_at" is the order, no minimum
+
+
+@pytest.mark.parametrize("prompt", [
+    "latest sample per donor_code (most recent collected_at, ties -> highest sample_id). sample_id, donor_code, "
+    "collected_at",
+    "most recent sample per donor_code by collected_at (if two share the exact same time, take the higher sample_id)."
+    " sample_id, donor_code, collected_at",
+])  # fmt: skip
+def test_last_row_per_key_with_a_tie_breaker(engine: Any, prompt: str) -> None:
+    check(engine, prompt, _LAST_PER_DONOR)
+
+
+def test_the_tie_breaker_decides_the_row(engine: Any) -> None:
+    """Donor D1 has two samples at the same time: the lowest id wins one way, the highest the other."""
+    low = engine.fetch(compile_spec(plan(engine, "first sample per donor_code (earliest collected_at, ties: lowest "
+                                         "sample_id). sample_id, donor_code"), engine.catalog()).sql("duckdb"))
+    high = engine.fetch(compile_spec(plan(engine, "first sample per donor_code (earliest collected_at, ties: highest "
+                                          "sample_id). sample_id, donor_code"), engine.catalog()).sql("duckdb"))
+    assert (1, "D1") in low.rows and (2, "D1") in high.rows
+
+
+_FIRST_LIBRARY = """SELECT library_id, library_name, opened_on FROM libraries
+  QUALIFY row_number() OVER (PARTITION BY lower(library_name) ORDER BY opened_on, library_id) = 1"""
+
+
+@pytest.mark.parametrize("prompt", [
+    "De-duplicate libraries on the name, case-insensitively, keeping each name's earliest opening (ties: lowest "
+    "library_id). Return library_id, library_name, opened_on.",
+    "Some libraries were entered twice with different capitals. Deduplicate libraries on library_name ignoring "
+    "case, keeping the oldest opened_on (ties -> lowest library_id). library_id, library_name, opened_on",
+    "dedupe libraries by library_name (regardless of capitalisation), keep the earliest opened_on, tie-break: "
+    "smallest library_id. library_id, library_name, opened_on",
+])  # fmt: skip
+def test_keys_compared_without_case(engine: Any, prompt: str) -> None:
+    spec = check(engine, prompt, _FIRST_LIBRARY)
+    assert spec.dedupe is not None and spec.dedupe.ignore_case
+    assert "ignoring case" in restate(spec)
+
+
+def test_case_kept_when_not_asked(engine: Any) -> None:
+    """Without a word on case, 'Harbour Books' and 'harbour books' are two names."""
+    spec = check(engine, "De-duplicate libraries on library_name, keeping the earliest opened_on (ties: lowest "
+                 "library_id). library_id, library_name",
+                 "SELECT library_id, library_name FROM libraries QUALIFY row_number() OVER "
+                 "(PARTITION BY library_name ORDER BY opened_on, library_id) = 1")  # fmt: skip
+    assert spec.dedupe is not None and not spec.dedupe.ignore_case
+
+
+def test_a_tie_breaker_that_names_no_column_is_refused(engine: Any) -> None:
+    with pytest.raises(PlanError, match="breaks the ties"):
+        plan(engine, "first sample per donor_code (earliest collected_at, ties: lowest freshness). sample_id")
+
+
+def test_a_dedupe_without_the_row_kept_is_refused(engine: Any) -> None:
+    with pytest.raises(PlanError):
+        plan(engine, "De-duplicate libraries on library_name, case-insensitively. library_id, library_name")
+
+
+def test_ignore_case_needs_keys() -> None:
+    with pytest.raises(ValueError, match="ignore_case needs keys"):
+        Dedupe(ignore_case=True)
