@@ -30,7 +30,7 @@ _EXACT = re.compile(
     r"|\b(?:with\s+)?duplicates?\s+(?:rows\s+)?removed\b|\bevery\s+(?:row|record)\s+(?:only\s+)?once\b",
     re.I,
 )
-_WHICH = r"(?P<which>latest|most\s+recent|newest|last|current|earliest|first|oldest|most\s+recently\s+\w+)"
+_WHICH = r"(?P<which>(?:latest|most\s+recent|newest|last|current|earliest|first|oldest|most\s+recently\s+\w+)(?:\s+ever)?)"
 _KEY_END = r"(?=\s*(?:[,.;!?()]|$|\b(?:where|with|and|sorted|ordered|including|only|into|as|from|in|that|which)\b))"
 _BY = r"(?:\s+(?:by|based\s+on|according\s+to|using|going\s+by)\s+(?:the\s+|their\s+|its\s+)?(?P<by>[\w.]+(?:\s+\w+)?))?"
 _PER = re.compile(
@@ -59,9 +59,14 @@ def picked(v: View) -> list[Claim]:
             _on_keys(d, m)
             _why(d)
             return d.claims()
+    for m in _SAME.finditer(d.prompt):
+        if d.free(m.start(), m.end()):
+            _same(d, m)
+            _why(d)
+            return d.claims()
     for m in _candidates(d):
         if _ORDER_NOTE.match(d.prompt, m.end()) or _tie(d, m.end()):
-            _keyed(d, m)
+            _keyed(d, m, early=True)
             _why(d)
             return d.claims()
     return d.claims()
@@ -190,8 +195,10 @@ _RESTATED = re.compile(
 )
 
 
-def _keyed(d: Work, m: re.Match[str]) -> None:
-    which = re.sub(r"\s+", " ", m.group("which").lower())
+def _keyed(d: Work, m: re.Match[str], *, early: bool = False) -> None:
+    """``early``: read before the row filters — the words between the pick and the key that do not name the
+    table ("latest *cancelled* order per customer") are left to them."""
+    which = re.sub(r"\s+ever$", "", re.sub(r"\s+", " ", m.group("which").lower()))  # "first ever"
     owner = _owner(d, m.group("what"))
     key = _key(d, m.group("key"), owner)
     by = m.group("by")
@@ -221,7 +228,18 @@ def _keyed(d: Work, m: re.Match[str]) -> None:
     if owner not in in_play(d):
         d.use_table(owner)
     # a table named only as the key ("per employee") is not joined
-    d.take(((m.start(), m.end()),), Edit.set("dedupe", d.dedupe), *unreferenced(d, m.group("key"), owner))
+    d.take(_spans(d, m, owner) if early else ((m.start(), m.end()),), Edit.set("dedupe", d.dedupe),
+           *unreferenced(d, m.group("key"), owner))
+
+
+def _spans(d: Work, m: re.Match[str], owner: str) -> tuple[tuple[int, int], ...]:
+    """The words of a pick phrase without those of ``what`` that do not name ``owner``."""
+    a, b = m.start("what"), m.end("what")
+    if a == b:
+        return ((m.start(), m.end()),)
+    named = [(t.start, t.end) for t in d.tokens.within(a, b)
+             if (hits := d.linker.tables(t.text)) and hits[0].table == owner and hits[0].score >= 0.85]  # fmt: skip
+    return tuple(s for s in ((m.start(), a), *named, (b, m.end())) if s[0] < s[1] and d.prompt[s[0]:s[1]].strip())
 
 
 # -- the order spelled out, ties, case ------------------------------------------------------------------
@@ -361,3 +379,66 @@ def _owner_column(d: Work, phrase: str, owner: str, *, dated: bool = False) -> s
         if all(w & have for w in words):
             found.append(c.name)
     return f"{info.name}.{found[0]}" if len(found) == 1 else None
+
+
+
+#: "records with the same email and the same birth date are one member; keep only the record with the
+#: earliest joined_on" — the keys listed after "the same", the row kept said next
+_SAME = re.compile(
+    r"\b(?:(?:the\s+)?(?:records|rows|entries)|(?P<table>[A-Za-z_]\w*))\s+(?:with|sharing|that\s+share|having)\s+"
+    r"the\s+same\s+(?P<keys>[^.;:!?]{1,160}?)\s*,?\s+(?:are|count\s+as|belong\s+to|refer\s+to|are\s+duplicates\s+of)\s+"
+    r"(?:one|the\s+same|a\s+single)\s+(?P<noun>[A-Za-z_]\w*)",
+    re.I,
+)
+_KEEP_RECORD = re.compile(
+    r"\s*+[;,.]?\s*+(?:and\s+)?(?:keep|keeping|retain|take)\s+(?:only\s+)?the\s+(?:record|row|entry|one)\s+"
+    rf"(?:with|that\s+has|having)\s+the\s+(?P<which>{_FIRST_WORDS}|{_LAST_WORDS})\s+(?P<col>[A-Za-z_]\w*)",
+    re.I,
+)
+_KEY_SPLIT = re.compile(r"\s*+(?:,\s*+(?:and\s+)?|\band\b)\s*+(?:(?:also\s+)?the\s+same\s+)?", re.I)
+
+
+def _same(d: Work, m: re.Match[str]) -> None:
+    owner = None
+    if m.group("table"):
+        hits = d.linker.tables(m.group("table"))
+        owner = hits[0].table if hits and hits[0].score >= 0.85 else None
+    owner = owner or d.base
+    if owner is None:
+        return
+    d.use_table(owner)
+    keys_text = m.group("keys")
+    keys: list[str] = []
+    folded_at: int | None = None
+    for part in _KEY_SPLIT.split(keys_text):
+        case = _NO_CASE.search(part)
+        if case:
+            part = part[: case.start()] + part[case.end() :]
+            folded_at = len(keys) + 1
+        ref = _owner_column(d, part, owner)
+        if ref is None:
+            raise column_error(d, part.strip())
+        keys.append(ref)
+    info = d.catalog.table(owner)
+    text_keys = [i for i, k in enumerate(keys) if info.column(k.split(".")[-1]).family == "text"]
+    if folded_at is not None and any(i >= folded_at for i in text_keys):
+        raise PlanError(f"'{keys_text.strip()}': which of these are compared without case?",
+                        hint="say 'ignoring case' after the last of them, or for none")  # fmt: skip
+    keep = _KEEP_RECORD.match(d.prompt, m.end())
+    if keep is None:
+        raise PlanError(f"'{m.group(0)}': which {owner} row of each is kept?",
+                        hint="say e.g. 'keep only the record with the earliest <date column>'")  # fmt: skip
+    order = _owner_column(d, keep.group("col"), owner)
+    if order is None:
+        raise column_error(d, keep.group("col"))
+    which = re.sub(r"\s+", " ", keep.group("which").lower())
+    direction = "desc" if re.fullmatch(_LAST_WORDS, which, re.I) else "asc"
+    d.take(((m.start(), m.end()), (keep.start(), keep.end())), why="the keys and the row kept")
+    items = [OrderItem(column=order, direction=direction), *_ties(d, keep.end(), owner)]  # type: ignore[arg-type]
+    if d.dedupe is not None:
+        raise PlanError("the request de-duplicates twice", hint="ask for one row per key once")
+    last = max(b for c in d.pending.claims for _, b in c.spans)
+    d.dedupe = Dedupe(keys=keys, order_by=items, ignore_case=folded_at is not None,
+                      provenance=d.prompt[m.start() : last].strip())  # fmt: skip
+    # "are one person": the noun names what the rows stand for, not a table to join
+    d.take(((m.start(), m.end()),), Edit.set("dedupe", d.dedupe), *unreferenced(d, m.group("noun"), owner), over=True)
