@@ -27,6 +27,15 @@ INSERT INTO libraries VALUES
   (10, 'Central Reading Room', '2001-05-01', 'Lyon'), (11, 'CENTRAL READING ROOM', '1999-03-02', 'Lyon'),
   (12, 'central reading room', '1999-03-02', 'Lyon'), (13, 'Harbour Books', '2010-10-10', 'Brest'),
   (14, 'harbour books', '2012-01-01', 'Brest'), (15, 'Hill Annex', '2020-02-02', 'Albi');
+CREATE TABLE members (member_id INTEGER PRIMARY KEY, first_name VARCHAR, last_name VARCHAR, birth_date DATE,
+                      email VARCHAR, joined_on DATE, status VARCHAR);
+INSERT INTO members VALUES
+  (1, 'Ines', 'Moreau', '1990-01-01', 'i@x.org', '2024-05-01', 'active'),
+  (2, 'INES', 'moreau', '1990-01-01', 'I@X.org', '2024-03-01', 'active'),
+  (3, 'Ines', 'Moreau', '1991-01-01', 'i2@x.org', '2024-01-01', 'lapsed'),
+  (4, 'Tom', 'Ruiz', '1985-06-06', 't@x.org', '2024-02-02', 'active'),
+  (5, 'tom', 'RUIZ', '1985-06-06', 't@x.org', '2024-02-02', 'lapsed'),
+  (6, 'Ada', 'Sole', '2000-12-12', 'a@x.org', '2023-09-09', 'active');
 """
 
 
@@ -114,3 +123,43 @@ def test_a_dedupe_without_the_row_kept_is_refused(engine: Any) -> None:
 def test_ignore_case_needs_keys() -> None:
     with pytest.raises(ValueError, match="ignore_case needs keys"):
         Dedupe(ignore_case=True)
+
+
+_ONE_MEMBER = """SELECT member_id, first_name, last_name FROM members
+  QUALIFY row_number() OVER (PARTITION BY lower(first_name), lower(last_name), birth_date
+                             ORDER BY joined_on, member_id) = 1"""
+
+
+@pytest.mark.parametrize("prompt", [
+    "Records with the same first_name and last_name (case-insensitive) and the same birth_date are one member; keep "
+    "only the record with the earliest joined_on, and if two joined the same day keep the lower member_id. "
+    "member_id, first_name, last_name",
+    "Some members signed up twice. rows sharing the same first_name, last_name ignoring case and the same birth_date "
+    "count as one person: keep the row with the oldest joined_on (ties: smallest member_id). Show member_id, "
+    "first_name, last_name",
+])  # fmt: skip
+def test_rows_with_the_same_keys_are_one(engine: Any, prompt: str) -> None:
+    spec = check(engine, prompt, _ONE_MEMBER)
+    assert spec.dedupe is not None and spec.dedupe.ignore_case and len(spec.dedupe.keys) == 3
+    assert not spec.source_tables[1:]  # "one member" / "one person" names no table to join
+
+
+def test_case_said_of_some_keys_only_is_refused(engine: Any) -> None:
+    """Case folded for the last name only, the email after it compared as stored: the spec cannot say it."""
+    with pytest.raises(PlanError, match="compared without case"):
+        plan(engine, "records with the same last_name (case-insensitive) and the same email are one member; keep "
+             "only the record with the earliest joined_on. member_id")
+
+
+def test_the_same_keys_without_the_row_kept_is_refused(engine: Any) -> None:
+    with pytest.raises(PlanError, match="which members row"):
+        plan(engine, "records with the same email are one member. member_id, email")
+
+
+def test_a_value_word_inside_the_pick_stays_a_filter(engine: Any) -> None:
+    """'latest active member per ...' read before the row filters: 'active' is still the status filter."""
+    spec = check(engine, "latest active membership per birth_date (most recent joined_on, ties: highest member_id). "
+                 "member_id, birth_date",
+                 "SELECT member_id, birth_date FROM members WHERE status = 'active' QUALIFY row_number() OVER "
+                 "(PARTITION BY birth_date ORDER BY joined_on DESC, member_id DESC) = 1")  # fmt: skip
+    assert spec.filters

@@ -391,7 +391,7 @@ _SAME = re.compile(
     re.I,
 )
 _KEEP_RECORD = re.compile(
-    r"\s*+[;,.]?\s*+(?:and\s+)?(?:keep|keeping|retain|take)\s+(?:only\s+)?the\s+(?:record|row|entry|one)\s+"
+    r"\s*+[;:,.]?\s*+(?:and\s+)?(?:keep|keeping|retain|take)\s+(?:only\s+)?the\s+(?:record|row|entry|one)\s+"
     rf"(?:with|that\s+has|having)\s+the\s+(?P<which>{_FIRST_WORDS}|{_LAST_WORDS})\s+(?P<col>[A-Za-z_]\w*)",
     re.I,
 )
