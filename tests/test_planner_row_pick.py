@@ -36,6 +36,12 @@ INSERT INTO members VALUES
   (4, 'Tom', 'Ruiz', '1985-06-06', 't@x.org', '2024-02-02', 'active'),
   (5, 'tom', 'RUIZ', '1985-06-06', 't@x.org', '2024-02-02', 'lapsed'),
   (6, 'Ada', 'Sole', '2000-12-12', 'a@x.org', '2023-09-09', 'active');
+CREATE TABLE readers (reader_id INTEGER PRIMARY KEY, email VARCHAR, joined_on DATE);
+INSERT INTO readers VALUES (1, 'kim@x.org', '2024-01-02'), (2, 'KIM@x.org', '2023-05-05'), (3, 'lu@x.org', '2024-02-02');
+CREATE TABLE loans (loan_id INTEGER PRIMARY KEY, reader_id INTEGER REFERENCES readers (reader_id), lent_on DATE,
+                    title VARCHAR);
+INSERT INTO loans VALUES (1, 1, '2024-03-01', 'Dune'), (2, 1, '2024-03-01', 'Emma'), (3, 1, '2024-04-01', 'Ulysses'),
+  (4, 3, '2024-05-05', 'Kim'), (5, 3, '2024-05-01', 'Beloved');
 """
 
 
@@ -163,3 +169,14 @@ def test_a_value_word_inside_the_pick_stays_a_filter(engine: Any) -> None:
                  "SELECT member_id, birth_date FROM members WHERE status = 'active' QUALIFY row_number() OVER "
                  "(PARTITION BY birth_date ORDER BY joined_on DESC, member_id DESC) = 1")  # fmt: skip
     assert spec.filters
+
+
+def test_the_readme_examples(engine: Any) -> None:
+    """The README's two examples of the class, as written there."""
+    check(engine, "each reader's first loan (earliest lent_on, ties: lowest loan_id). loan_id, reader_id, title",
+          "SELECT loan_id, reader_id, title FROM loans QUALIFY row_number() OVER (PARTITION BY reader_id "
+          "ORDER BY lent_on, loan_id) = 1")  # fmt: skip
+    check(engine, "records with the same email (ignoring case) are one reader; keep only the record with the "
+          "earliest joined_on. reader_id, email",
+          "SELECT reader_id, email FROM readers QUALIFY row_number() OVER (PARTITION BY lower(email) "
+          "ORDER BY joined_on, reader_id) = 1")  # fmt: skip
