@@ -11,9 +11,11 @@ import pytest
 
 from datamorph.compiler import compile_spec
 from datamorph.errors import PlanError
+from datamorph.planner.linking import SchemaLinker, ValueIndex
 from datamorph.planner.restate import restate
+from datamorph.planner.rules import claims_of
 from datamorph.spec import Dedupe
-from planner_support import check, plan, sql_engine
+from planner_support import REF, check, plan, sql_engine
 
 LAB_SQL = """
 CREATE TABLE samples (sample_id INTEGER PRIMARY KEY, donor_code VARCHAR, collected_at TIMESTAMP, tube_colour VARCHAR,
@@ -180,3 +182,14 @@ def test_the_readme_examples(engine: Any) -> None:
           "earliest joined_on. reader_id, email",
           "SELECT reader_id, email FROM readers QUALIFY row_number() OVER (PARTITION BY lower(email) "
           "ORDER BY joined_on, reader_id) = 1")  # fmt: skip
+
+
+def test_a_tie_breaker_of_the_sort_is_not_the_picks(engine: Any) -> None:
+    """'latest sample per donor_code, sorted by volume_ml (ties: lowest sample_id)': the tie-breaker follows the
+    sort, so the early pick step does not take it (it would break the pick's ties instead of the sort's)."""
+    catalog = engine.catalog()
+    linker = SchemaLinker(catalog, ValueIndex.build(engine, catalog))
+    sorted_after = "latest sample per donor_code, sorted by volume_ml (ties: lowest sample_id). sample_id"
+    assert claims_of("dedupe.picked", sorted_after, catalog, linker, reference_date=REF) == []
+    picked = "latest sample per donor_code (ties: lowest sample_id), sorted by volume_ml. sample_id"
+    assert claims_of("dedupe.picked", picked, catalog, linker, reference_date=REF)

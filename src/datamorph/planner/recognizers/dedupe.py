@@ -270,6 +270,7 @@ _NO_CASE = re.compile(
     re.I,
 )
 _SENTENCE_END = re.compile(r"[.;!?](?:\s|$)|\n")
+_SORTS = re.compile(r"\b(?:sort(?:ed)?|order(?:ed)?\s+by|rank(?:ed)?|top|bottom|highest\s+first|lowest\s+first)\b", re.I)
 _TIE_STOP = re.compile(r"[.!?](?:\s|$)|\n")
 
 
@@ -282,6 +283,8 @@ def _tie(d: Work, pos: int) -> re.Match[str] | None:
     """The first free tie-break clause in the rest of the sentence from ``pos``."""
     stop = _TIE_STOP.search(d.prompt, pos)  # "(oldest first; ties: lowest id)": a semicolon goes on
     for t in _TIE.finditer(d.prompt, pos, stop.start() + 1 if stop else len(d.prompt)):
+        if _SORTS.search(d.prompt, pos, t.start()):
+            return None  # "..., sorted by amount (ties: lowest id)": the sort's tie-breaker
         if d.free(t.start(), t.end()):
             return t
     return None
