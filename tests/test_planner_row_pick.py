@@ -77,6 +77,11 @@ def test_first_row_per_key_with_a_tie_breaker(engine: Any, prompt: str) -> None:
     "collected_at",
     "most recent sample per donor_code by collected_at (if two share the exact same time, take the higher sample_id)."
     " sample_id, donor_code, collected_at",
+    "For each donor_code keep only the most recent sample (ties: highest sample_id). sample_id, donor_code, "
+    "collected_at",
+    "one row per donor_code: the sample with the latest collected_at; on a tie the higher sample_id. sample_id, "
+    "donor_code, collected_at",
+    "Keep each donor_code's newest sample, breaking ties by the highest sample_id. sample_id, donor_code, collected_at",
 ])  # fmt: skip
 def test_last_row_per_key_with_a_tie_breaker(engine: Any, prompt: str) -> None:
     check(engine, prompt, _LAST_PER_DONOR)

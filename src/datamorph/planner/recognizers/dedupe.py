@@ -40,6 +40,7 @@ _PER = re.compile(
     re.I,
 )
 _POSSESSIVE = re.compile(
+    rf"(?:\b(?:keep(?:ing)?|take|retain)\s+(?:only\s+)?)?"
     rf"\b(?:each|every)\s+(?P<key>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)'s\s+(?:single\s+)?{_WHICH}\s+"
     rf"(?P<what>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?){_BY}{_KEY_END}",
     re.I,
@@ -86,9 +87,45 @@ def _why(d: Work) -> None:
             d.take(((m.start(), m.end()),), why="why rows are de-duplicated")
 
 
+#: "for each reader keep only the latest loan", "one row per reader: the loan with the latest lent_on"
+_FOR_EACH = re.compile(
+    r"\b(?:for|in)\s+(?:each|every)\s+(?P<key>[A-Za-z_]\w*)(?:\s*,)?\s+(?:keep|take|return|show|list|give)\s+"
+    rf"(?:only\s+)?(?:the|their|its)\s+{_WHICH}\s+(?P<what>[A-Za-z_]\w*){_BY}{_KEY_END}"
+    r"|\bone\s+(?:row|record|line|entry)\s+(?:per|for\s+each|for\s+every)\s+(?P<key2>[A-Za-z_]\w*)\s*+[:,-]?\s*+"
+    rf"(?:the|their|its)\s+(?P<what2>[A-Za-z_]\w*)\s+(?:with|having)\s+the\s+{_WHICH.replace('which', 'which2')}\s+"
+    r"(?P<by2>[A-Za-z_]\w*)",
+    re.I,
+)
+
+
+class _Pick:
+    """A :data:`_FOR_EACH` match read through the group names of :data:`_PER`."""
+
+    _NAMES = {"key": "key2", "what": "what2", "which": "which2", "by": "by2"}
+
+    def __init__(self, m: re.Match[str]) -> None:
+        self.m = m
+        self.second = m.group("key2") is not None
+
+    def _g(self, name: str) -> str:
+        return self._NAMES.get(name, name) if self.second else name
+
+    def group(self, name: str | int = 0) -> str:
+        return self.m.group(name) if isinstance(name, int) else self.m.group(self._g(name))
+
+    def start(self, name: str | int = 0) -> int:
+        return self.m.start(name) if isinstance(name, int) else self.m.start(self._g(name))
+
+    def end(self, name: str | int = 0) -> int:
+        return self.m.end(name) if isinstance(name, int) else self.m.end(self._g(name))
+
+
 def _candidates(d: Work) -> list[re.Match[str]]:
     """The "latest X per K" / "each K's first X" phrases that pick one row per key."""
-    out = []
+    out: list[re.Match[str]] = []
+    for f in _FOR_EACH.finditer(d.prompt):
+        if d.free(f.start(), f.end()):
+            out.append(_Pick(f))  # type: ignore[arg-type]  # the same reading interface
     for rx in (_POSSESSIVE, _PER):
         for m in rx.finditer(d.prompt):
             if m.group("what") and re.match(r"name\b", m.group("what"), re.I):
@@ -254,7 +291,7 @@ _TIE_DIR = rf"(?:the\s+)?(?P<dir>{_FIRST_WORDS}|{_LAST_WORDS}|lower|smaller|high
 #: "ties: lowest id", "ties -> the higher id", "tie-break by the smallest id", "if two share the same
 #: time, take the higher id", "when several were filed the same day keep the lower id"
 _TIE = re.compile(
-    r"\(?\s*+,?\s*+(?:\b(?:(?:on\s+a\s+|for\s+|any\s+)?ties?|tie-?break(?:ers?|s)?|if\s+tied|when\s+tied)\s*+"
+    r"\(?\s*+,?\s*+(?:\b(?:(?:on\s+a\s+|for\s+|any\s+|breaking\s+|break\s+)?ties?|tie-?break(?:ers?|s)?|if\s+tied|when\s+tied)\s*+"
     r"(?::|->|→|=>|-|,)?\s*+(?:(?:go(?:es)?\s+to|broken\s+by|by|on|use|take|keep|pick|choose)\s+)?"
     rf"{_TIE_DIR}\s+(?P<col>[A-Za-z_]\w*)"
     r"|\b(?:if|when)\s+(?:two|several|more\s+than\s+one|both)\b(?:\s++[\w'/-]+){0,8}?,?\s+"
