@@ -198,3 +198,11 @@ def test_a_tie_breaker_of_the_sort_is_not_the_picks(engine: Any) -> None:
     assert claims_of("dedupe.picked", sorted_after, catalog, linker, reference_date=REF) == []
     picked = "latest sample per donor_code (ties: lowest sample_id), sorted by volume_ml. sample_id"
     assert claims_of("dedupe.picked", picked, catalog, linker, reference_date=REF)
+
+
+def test_case_said_of_a_filter_is_not_the_picks(engine: Any) -> None:
+    """'ignoring case' after a filter's value is about that value: the pick does not take it (and, with no
+    recognizer for it, the plan says so rather than drop it)."""
+    with pytest.raises(PlanError, match="ignoring"):
+        plan(engine, "latest sample per donor_code (ties: highest sample_id) with tube_colour 'RED', ignoring case. "
+             "sample_id, donor_code")

@@ -257,7 +257,8 @@ def _keyed(d: Work, m: re.Match[str], *, early: bool = False) -> None:
         raise PlanError("the request de-duplicates twice", hint="ask for one row per key once")
     before = len(d.pending.claims)
     items = [OrderItem(column=order, direction=direction), *_ties(d, m.end(), owner)]  # type: ignore[arg-type]
-    case = _no_case(d, m.start(), m.end())
+    after = [b for c in d.pending.claims[before:] for _, b in c.spans]
+    case = _no_case(d, m.end(), *([note.end()] if note else []), *after)
     last = max((b for c in d.pending.claims[before:] for _, b in c.spans), default=m.end())
     last = max(last, note.end() if note else m.end())
     d.dedupe = Dedupe(keys=[key], order_by=items, ignore_case=case,
@@ -342,12 +343,13 @@ def _ties(d: Work, pos: int, owner: str) -> list[OrderItem]:
     return [OrderItem(column=ref, direction="desc" if desc else "asc")]
 
 
-def _no_case(d: Work, start: int, pos: int) -> bool:
-    """Whether the keys are compared without case ("case-insensitively", "ignoring upper/lower case") —
-    said inside the sentence of the phrase at [start, pos); the words are claimed."""
-    begin = max((m.end() for m in _SENTENCE_END.finditer(d.prompt, 0, start)), default=0)
-    for m in _NO_CASE.finditer(d.prompt, begin, _sentence_end(d, pos) + 1):
-        if d.free(m.start(), m.end()):
+def _no_case(d: Work, *at: int) -> bool:
+    """Whether the keys are compared without case ("case-insensitively", "ignoring upper/lower case"), said
+    right after the key or right after the order (at one of ``at``): the words are claimed. Said elsewhere
+    it may be about a filter's value, and is left to be read there (or reported)."""
+    for pos in at:
+        m = _NO_CASE.match(d.prompt, pos)
+        if m and d.free(m.start(), m.end()):
             d.take(((m.start(), m.end()),), why="keys compared without case")
             return True
     return False
@@ -394,7 +396,7 @@ def _on_keys(d: Work, m: re.Match[str]) -> None:
     items = [OrderItem(column=order, direction=direction), *_ties(d, keep.end(), owner)]  # type: ignore[arg-type]
     if d.dedupe is not None:
         raise PlanError("the request de-duplicates twice", hint="ask for one row per key once")
-    case = _no_case(d, m.start(), keep.end())
+    case = _no_case(d, m.end(), keep.end(), *(b for c in d.pending.claims for _, b in c.spans))
     last = max(b for c in d.pending.claims for _, b in c.spans)
     d.dedupe = Dedupe(keys=[key], order_by=items, ignore_case=case, provenance=d.prompt[m.start() : last].strip())
     d.take(((m.start(), m.end()),), Edit.set("dedupe", d.dedupe), over=True)
