@@ -34,7 +34,7 @@ _WHICH = r"(?P<which>(?:latest|most\s+recent|newest|last|current|earliest|first|
 _KEY_END = r"(?=\s*(?:[,.;!?()]|$|\b(?:where|with|and|sorted|ordered|including|only|into|as|from|in|that|which)\b))"
 _BY = r"(?:\s+(?:by|based\s+on|according\s+to|using|going\s+by)\s+(?:the\s+|their\s+|its\s+)?(?P<by>[\w.]+(?:\s+\w+)?))?"
 _PER = re.compile(
-    rf"\b(?:keep(?:ing)?\s+|take\s+|only\s+)*(?:only\s+)?(?:the\s+|one\s+|a\s+single\s+|each\s+)?{_WHICH}\s+"
+    rf"\b(?:(?:keep(?:ing)?|take|only)\s+){{0,2}}(?:only\s+)?(?:the\s+|one\s+|a\s+single\s+|each\s+)?{_WHICH}\s+"
     r"(?P<what>[\w ]{0,30}?)\s*\b(?:per|for\s+(?:each|every)|of\s+(?:each|every)|from\s+each|in\s+each)\s+"
     rf"(?P<key>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?){_BY}{_KEY_END}",
     re.I,
