@@ -82,6 +82,8 @@ def test_first_row_per_key_with_a_tie_breaker(engine: Any, prompt: str) -> None:
     "one row per donor_code: the sample with the latest collected_at; on a tie the higher sample_id. sample_id, "
     "donor_code, collected_at",
     "Keep each donor_code's newest sample, breaking ties by the highest sample_id. sample_id, donor_code, collected_at",
+    "one row per donor_code, the one with the latest collected_at (ties: highest sample_id). sample_id, donor_code, "
+    "collected_at",
 ])  # fmt: skip
 def test_last_row_per_key_with_a_tie_breaker(engine: Any, prompt: str) -> None:
     check(engine, prompt, _LAST_PER_DONOR)
@@ -107,6 +109,10 @@ _FIRST_LIBRARY = """SELECT library_id, library_name, opened_on FROM libraries
     "case, keeping the oldest opened_on (ties -> lowest library_id). library_id, library_name, opened_on",
     "dedupe libraries by library_name (regardless of capitalisation), keep the earliest opened_on, tie-break: "
     "smallest library_id. library_id, library_name, opened_on",
+    "Remove duplicate libraries by library_name ignoring case, keeping the oldest opened_on (ties: lowest library_id)."
+    " library_id, library_name, opened_on",
+    "Deduplicate libraries: one per library_name, case-insensitively, keeping the earliest opened_on (ties -> lowest "
+    "library_id). library_id, library_name, opened_on",
 ])  # fmt: skip
 def test_keys_compared_without_case(engine: Any, prompt: str) -> None:
     spec = check(engine, prompt, _FIRST_LIBRARY)

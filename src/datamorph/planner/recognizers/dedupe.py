@@ -270,13 +270,16 @@ def _keyed(d: Work, m: re.Match[str], *, early: bool = False) -> None:
            *unreferenced(d, m.group("key"), owner))
 
 
+_ROW_NOUNS = frozenset({"one", "row", "rows", "record", "records", "entry", "entries", "line", "lines"})
+
+
 def _spans(d: Work, m: re.Match[str], owner: str) -> tuple[tuple[int, int], ...]:
     """The words of a pick phrase without those of ``what`` that do not name ``owner``."""
     a, b = m.start("what"), m.end("what")
     if a == b:
         return ((m.start(), m.end()),)
-    named = [(t.start, t.end) for t in d.tokens.within(a, b)
-             if (hits := d.linker.tables(t.text)) and hits[0].table == owner and hits[0].score >= 0.85]  # fmt: skip
+    named = [(t.start, t.end) for t in d.tokens.within(a, b) if t.text.lower() in _ROW_NOUNS
+             or (hits := d.linker.tables(t.text)) and hits[0].table == owner and hits[0].score >= 0.85]  # fmt: skip
     return tuple(s for s in ((m.start(), a), *named, (b, m.end())) if s[0] < s[1] and d.prompt[s[0]:s[1]].strip())
 
 
@@ -357,8 +360,9 @@ def _no_case(d: Work, *at: int) -> bool:
 
 #: "de-duplicate accounts on the email, case-insensitively, keeping each email's oldest signup"
 _ON_KEYS = re.compile(
-    r"\b(?:de-?dup(?:e|licate)|deduplicate|dedup)\s+(?:the\s+)?(?P<table>[A-Za-z_]\w*)\s+"
-    r"(?:on|by|over)\s+(?:the\s+|their\s+|its\s+)?(?P<keys>[A-Za-z_]\w*"
+    r"\b(?:de-?dup(?:e|licate)|deduplicate|dedup|(?:remove|drop|eliminate)\s+(?:the\s+)?duplicated?)\s+"
+    r"(?:the\s+)?(?P<table>[A-Za-z_]\w*)(?:\s*[:,-]?\s*one\s+(?:row\s+|record\s+)?per|\s+(?:on|by|over))\s+"
+    r"(?:the\s+|their\s+|its\s+|each\s+)?(?P<keys>[A-Za-z_]\w*"
     r"(?:\s+(?!(?:ignoring|regardless|case|keeping|keep|in|not|and)\b)[A-Za-z_]\w*)?)"
     r"(?=\s*[,;(]|\s+(?:keeping|and\s+keep|keep|ignoring|regardless|case|in\s+any|not\s+case)\b)",
     re.I,
