@@ -212,3 +212,10 @@ def test_case_said_of_a_filter_is_not_the_picks(engine: Any) -> None:
     with pytest.raises(PlanError, match="ignoring"):
         plan(engine, "latest sample per donor_code (ties: highest sample_id) with tube_colour 'RED', ignoring case. "
              "sample_id, donor_code")
+
+
+def test_a_formula_too_long_to_name_from_its_words_is_refused(engine: Any) -> None:
+    """A repeated 'a times b' makes a column name of thousands of characters: a PlanError, not a crash
+    (found by the 4,000-character property test of test_planner_bounds)."""
+    with pytest.raises(PlanError, match="too long a formula"):
+        plan(engine, ("volume_ml times " * 40) + "volume_ml for each sample")
