@@ -226,6 +226,12 @@ SEMANTICS = [
         "columns": ["department_id", "employee_id"]},
      "SELECT department_id, employee_id FROM employees "
      "QUALIFY row_number() OVER (PARTITION BY department_id ORDER BY performance_rating DESC NULLS FIRST) = 1"),
+    ("dedupe_ignoring_case_of_text_keys_only", {
+        "source_tables": ["customers"], "target_table": "t",
+        "dedupe": {"keys": ["segment", "customer_id"], "order_by": ["signup_date desc"], "ignore_case": True},
+        "columns": ["segment", "customer_id"]},
+     "SELECT segment, customer_id FROM customers "
+     "QUALIFY row_number() OVER (PARTITION BY lower(segment), customer_id ORDER BY signup_date DESC) = 1"),
     ("dedupe_on_joined_rows", {
         "source_tables": [{"table_name": "orders", "alias": "o"}, {"table_name": "order_items", "alias": "i"}],
         "target_table": "t",

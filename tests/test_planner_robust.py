@@ -239,5 +239,5 @@ def test_overlong_request_is_refused_with_the_limit(fixture_catalog) -> None:  #
 
 def test_refusal_never_suggests_the_word_itself(engine) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(PlanError) as e:
-        plan(engine, "orders per status")
+        plan(engine, "orders frobbed per status")
     assert "did you mean 'status'" not in str(e.value)

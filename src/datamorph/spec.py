@@ -439,11 +439,15 @@ class Dedupe(Model):
     keys: list[Ref] = Field(default_factory=list)
     order_by: list[OrderItem] = Field(default_factory=list)
     keep: Literal["first", "last"] = "first"
+    ignore_case: bool = Field(default=False, description="Text keys are compared without case "
+                              "('Acme' and 'ACME' are one key); other keys as they are.")
 
     @model_validator(mode="after")
     def _check(self) -> Dedupe:
         if not self.keys and self.order_by:
             raise ValueError("order_by needs keys (which rows compete for the one kept)")
+        if self.ignore_case and not self.keys:
+            raise ValueError("ignore_case needs keys (exact duplicates are compared as they are)")
         return self
 
 

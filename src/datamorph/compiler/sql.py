@@ -354,7 +354,9 @@ class _BlockCompiler:
         if not dd.keys:
             inner = inner.distinct(copy=False)
         else:
-            keys = [self.scope.column_expr(k) for k in dd.keys]
+            keys = [exp.Lower(this=self.scope.column_expr(k))
+                    if dd.ignore_case and self.scope.column_family(k) == "text" else self.scope.column_expr(k)
+                    for k in dd.keys]  # fmt: skip
             for o in dd.order_by:
                 if self.scope.lookup(o.column)[0] is not src:
                     raise CompileError(f"dedupe: order_by '{o.column}' is not a column of {src.table.name}, "

@@ -319,7 +319,7 @@ class _Names:
         table = self.source(block.source_tables[0].ref) if len(block.source_tables) == 1 else "source"
         if not d.keys:
             return f"exact duplicate {table} rows removed"
-        keys = _either([self.column(k) for k in d.keys], "and")
+        keys = _either([self.column(k) for k in d.keys], "and") + (" (ignoring case)" if d.ignore_case else "")
         if not d.order_by:
             return f"one {table} row per {keys} (any one)"
         items = d.order_by if d.keep == "first" else [_flip(o) for o in d.order_by]

@@ -113,6 +113,7 @@ RULES: tuple[Step, ...] = (
     Step("buckets.cases", buckets.rule),
     Step("derivekit.row_scope", derivekit.row_scope),
     Step("windows.rank_one", windows.rank_one),  # "highest = 1" says a rank's direction: no measure, no "= 1" filter
+    Step("dedupe.picked", dedupe.picked),  # before aggregates: "(earliest X, ties: lowest id)" is no min per group
     Step("aggregates", aggregates.rule),
     Step("policy.nulls", policy.nulls),  # before the NULL tests: "missing fees add nothing" is no condition
     Step("policy.kept", policy.kept),

@@ -508,7 +508,12 @@ class BlockEval:
         row = self.row_translator()
         keys = [self.tmp("dk") for _ in dd.keys]
         orders = [self.tmp("do") for _ in dd.order_by]
-        lf = lf.with_columns([row(column_node(k)).expr.alias(c) for k, c in zip(dd.keys, keys, strict=True)]
+        def key(k: str) -> Any:
+            src, col = self.plan.lookup(k)[0]
+            e = row(column_node(k)).expr
+            return e.str.to_lowercase() if dd.ignore_case and src.info.column(col).family == "text" else e
+
+        lf = lf.with_columns([key(k).alias(c) for k, c in zip(dd.keys, keys, strict=True)]
                              + [row(column_node(o.column)).expr.alias(c) for o, c in zip(dd.order_by, orders, strict=True)])  # fmt: skip
         desc = [o.direction == "desc" for o in dd.order_by]
         nulls_last = [o.nulls != "first" for o in dd.order_by]

@@ -20,7 +20,7 @@ from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.claims import Claim, Edit, View, claim, edit_only, held
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.text import Token
-from datamorph.spec import Aggregation, Condition, DerivedColumn, OutputColumn, WindowColumn
+from datamorph.spec import Aggregation, Condition, Dedupe, DerivedColumn, OutputColumn, WindowColumn
 
 if TYPE_CHECKING:
     from datamorph.planner.draft import Draft
@@ -54,6 +54,7 @@ class Work:
         self.notes: list[str] = list(view.notes)
         self.reserved: list[tuple[int, int]] = list(view.reserved)
         self.aliases: dict[str, str] = dict(view.aliases)
+        self.dedupe: Dedupe | None = view.dedupe  # read only: a row pick's words are no measure
         self._held = {t.start for t in self.tokens.items if held(t)}
         self._mine: set[int] = set()  # the words this call took (and did not give back)
         self._claims: list[Claim] = []

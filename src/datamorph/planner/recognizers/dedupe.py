@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from datamorph.errors import PlanError
+from datamorph.planner import lexicon
 from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.recognizers.derivekit import Work, column_error, column_phrase, in_play, unreferenced
 from datamorph.spec import Dedupe, OrderItem
@@ -29,16 +30,17 @@ _EXACT = re.compile(
     r"|\b(?:with\s+)?duplicates?\s+(?:rows\s+)?removed\b|\bevery\s+(?:row|record)\s+(?:only\s+)?once\b",
     re.I,
 )
-_WHICH = r"(?P<which>latest|most\s+recent|newest|last|current|earliest|first|oldest|most\s+recently\s+\w+)"
+_WHICH = r"(?P<which>(?:latest|most\s+recent|newest|last|current|earliest|first|oldest|most\s+recently\s+\w+)(?:\s+ever)?)"
 _KEY_END = r"(?=\s*(?:[,.;!?()]|$|\b(?:where|with|and|sorted|ordered|including|only|into|as|from|in|that|which)\b))"
 _BY = r"(?:\s+(?:by|based\s+on|according\s+to|using|going\s+by)\s+(?:the\s+|their\s+|its\s+)?(?P<by>[\w.]+(?:\s+\w+)?))?"
 _PER = re.compile(
-    rf"\b(?:keep(?:ing)?\s+|take\s+|only\s+)*(?:only\s+)?(?:the\s+|one\s+|a\s+single\s+|each\s+)?{_WHICH}\s+"
+    rf"\b(?:(?:keep(?:ing)?|take|only)\s+){{0,2}}(?:only\s+)?(?:the\s+|one\s+|a\s+single\s+|each\s+)?{_WHICH}\s+"
     r"(?P<what>[\w ]{0,30}?)\s*\b(?:per|for\s+(?:each|every)|of\s+(?:each|every)|from\s+each|in\s+each)\s+"
     rf"(?P<key>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?){_BY}{_KEY_END}",
     re.I,
 )
 _POSSESSIVE = re.compile(
+    rf"(?:\b(?:keep(?:ing)?|take|retain)\s+(?:only\s+)?)?"
     rf"\b(?:each|every)\s+(?P<key>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)'s\s+(?:single\s+)?{_WHICH}\s+"
     rf"(?P<what>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?){_BY}{_KEY_END}",
     re.I,
@@ -47,9 +49,83 @@ _DESC = {"latest", "most recent", "newest", "last", "current"}
 _DATE_PREFERENCE = ("effective", "start", "created", "updated", "date", "at", "time")
 
 
-def rule(v: View) -> list[Claim]:
-    """The de-duplication the request asks for: one row per key (first) or no exact duplicates."""
+def picked(v: View) -> list[Claim]:
+    """One row per key whose order the request spells out — "(earliest started_at, ties -> lowest id)",
+    "if two share the same time, take the higher id", "de-duplicate accounts on the email, case-insensitively,
+    keeping each email's oldest signup": read before the aggregates, which would read the order words as
+    a minimum or maximum per group."""
     d = Work(v)
+    for m in _ON_KEYS.finditer(d.prompt):
+        if d.free(m.start(), m.end("keys")):
+            _on_keys(d, m)
+            _why(d)
+            return d.claims()
+    for m in _SAME.finditer(d.prompt):
+        if d.free(m.start(), m.end()):
+            _same(d, m)
+            _why(d)
+            return d.claims()
+    for m in _candidates(d):
+        if _ORDER_NOTE.match(d.prompt, m.end()) or _tie(d, m.end()):
+            _keyed(d, m, early=True)
+            _why(d)
+            return d.claims()
+    return d.claims()
+
+
+#: "Some accounts were created twice (...).": why the request de-duplicates, said before it asks
+_WHY = re.compile(r"(?:^|(?<=[.;!?]\s))\s*+some\s+[^.;!?]*?\b(?:twice|more\s+than\s+once|two\s+times|several\s+times|"
+                  r"duplicated?|repeated)\b[^.;!?]*+[.;!?]", re.I)  # fmt: skip
+
+
+def _why(d: Work) -> None:
+    """A sentence opening with "Some" that says rows are duplicated is the reason for the de-duplication
+    planned in the same request: explained by it (and nothing else is read from it)."""
+    for m in _WHY.finditer(d.prompt):
+        if d.free(m.start(), m.end()) and d.dedupe is not None and not (m.start() <= d.prompt.find(
+                d.dedupe.provenance or "\0") < m.end()):
+            d.take(((m.start(), m.end()),), why="why rows are de-duplicated")
+
+
+#: "for each reader keep only the latest loan", "one row per reader: the loan with the latest lent_on"
+_FOR_EACH = re.compile(
+    r"\b(?:for|in)\s+(?:each|every)\s+(?P<key>[A-Za-z_]\w*)(?:\s*,)?\s+(?:keep|take|return|show|list|give)\s+"
+    rf"(?:only\s+)?(?:the|their|its)\s+{_WHICH}\s+(?P<what>[A-Za-z_]\w*){_BY}{_KEY_END}"
+    r"|\bone\s+(?:row|record|line|entry)\s+(?:per|for\s+each|for\s+every)\s+(?P<key2>[A-Za-z_]\w*)\s*+[:,-]?\s*+"
+    rf"(?:the|their|its)\s+(?P<what2>[A-Za-z_]\w*)\s+(?:with|having)\s+the\s+{_WHICH.replace('which', 'which2')}\s+"
+    r"(?P<by2>[A-Za-z_]\w*)",
+    re.I,
+)
+
+
+class _Pick:
+    """A :data:`_FOR_EACH` match read through the group names of :data:`_PER`."""
+
+    _NAMES = {"key": "key2", "what": "what2", "which": "which2", "by": "by2"}
+
+    def __init__(self, m: re.Match[str]) -> None:
+        self.m = m
+        self.second = m.group("key2") is not None
+
+    def _g(self, name: str) -> str:
+        return self._NAMES.get(name, name) if self.second else name
+
+    def group(self, name: str | int = 0) -> str:
+        return self.m.group(name) if isinstance(name, int) else self.m.group(self._g(name))
+
+    def start(self, name: str | int = 0) -> int:
+        return self.m.start(name) if isinstance(name, int) else self.m.start(self._g(name))
+
+    def end(self, name: str | int = 0) -> int:
+        return self.m.end(name) if isinstance(name, int) else self.m.end(self._g(name))
+
+
+def _candidates(d: Work) -> list[re.Match[str]]:
+    """The "latest X per K" / "each K's first X" phrases that pick one row per key."""
+    out: list[re.Match[str]] = []
+    for f in _FOR_EACH.finditer(d.prompt):
+        if d.free(f.start(), f.end()):
+            out.append(_Pick(f))  # type: ignore[arg-type]  # the same reading interface
     for rx in (_POSSESSIVE, _PER):
         for m in rx.finditer(d.prompt):
             if m.group("what") and re.match(r"name\b", m.group("what"), re.I):
@@ -59,8 +135,16 @@ def rule(v: View) -> list[Claim]:
             if any(t.kind == "number" for t in d.tokens.starting(m.start(), m.end("what"))):
                 continue  # "the oldest three employees per department" is top N per group, not one per key
             if d.free(m.start("which"), m.end("which")):
-                _keyed(d, m)
-                return d.claims()
+                out.append(m)
+    return out
+
+
+def rule(v: View) -> list[Claim]:
+    """The de-duplication the request asks for: one row per key (first) or no exact duplicates."""
+    d = Work(v)
+    for m in _candidates(d):
+        _keyed(d, m)
+        return d.claims()
     found = [m for m in _EXACT.finditer(d.prompt) if d.free(m.start(), m.end())]
     if not any(_DUPE_WORD.search(m.group(0)) for m in found):
         found = []  # "a cleaned copy" alone says nothing of duplicates
@@ -148,11 +232,17 @@ _RESTATED = re.compile(
 )
 
 
-def _keyed(d: Work, m: re.Match[str]) -> None:
-    which = re.sub(r"\s+", " ", m.group("which").lower())
+def _keyed(d: Work, m: re.Match[str], *, early: bool = False) -> None:
+    """``early``: read before the row filters — the words between the pick and the key that do not name the
+    table ("latest *cancelled* order per customer") are left to them."""
+    which = re.sub(r"\s+ever$", "", re.sub(r"\s+", " ", m.group("which").lower()))  # "first ever"
     owner = _owner(d, m.group("what"))
     key = _key(d, m.group("key"), owner)
     by = m.group("by")
+    note = _ORDER_NOTE.match(d.prompt, m.end()) if not by else None
+    if note:  # "(earliest started_at, ...": the order, spelled out
+        by, which = note.group("col"), re.sub(r"\s+", " ", note.group("which").lower())
+        d.take(((note.start(), note.end()),), why="the order spelled out")
     restated = _RESTATED.match(d.prompt, m.end())
     if restated and not by:  # "(the one with the latest effective_date)"
         two = restated.group("by") + (restated.group("by2") or "")
@@ -165,9 +255,236 @@ def _keyed(d: Work, m: re.Match[str]) -> None:
     direction = "desc" if which in _DESC or which.startswith("most recently") else "asc"
     if d.dedupe is not None:
         raise PlanError("the request de-duplicates twice", hint="ask for one row per key once")
-    d.dedupe = Dedupe(keys=[key], order_by=[OrderItem(column=order, direction=direction)],  # type: ignore[arg-type]
-                      provenance=m.group(0).strip())  # fmt: skip
+    before = len(d.pending.claims)
+    items = [OrderItem(column=order, direction=direction), *_ties(d, m.end(), owner)]  # type: ignore[arg-type]
+    after = [b for c in d.pending.claims[before:] for _, b in c.spans]
+    case = _no_case(d, m.end(), *([note.end()] if note else []), *after)
+    last = max((b for c in d.pending.claims[before:] for _, b in c.spans), default=m.end())
+    last = max(last, note.end() if note else m.end())
+    d.dedupe = Dedupe(keys=[key], order_by=items, ignore_case=case,
+                      provenance=d.prompt[m.start() : last].strip())  # fmt: skip
     if owner not in in_play(d):
         d.use_table(owner)
     # a table named only as the key ("per employee") is not joined
-    d.take(((m.start(), m.end()),), Edit.set("dedupe", d.dedupe), *unreferenced(d, m.group("key"), owner))
+    d.take(_spans(d, m, owner) if early else ((m.start(), m.end()),), Edit.set("dedupe", d.dedupe),
+           *unreferenced(d, m.group("key"), owner))
+
+
+_ROW_NOUNS = frozenset({"one", "row", "rows", "record", "records", "entry", "entries", "line", "lines"})
+
+
+def _spans(d: Work, m: re.Match[str], owner: str) -> tuple[tuple[int, int], ...]:
+    """The words of a pick phrase without those of ``what`` that do not name ``owner``."""
+    a, b = m.start("what"), m.end("what")
+    if a == b:
+        return ((m.start(), m.end()),)
+    named = [(t.start, t.end) for t in d.tokens.within(a, b) if t.text.lower() in _ROW_NOUNS
+             or (hits := d.linker.tables(t.text)) and hits[0].table == owner and hits[0].score >= 0.85]  # fmt: skip
+    return tuple(s for s in ((m.start(), a), *named, (b, m.end())) if s[0] < s[1] and d.prompt[s[0]:s[1]].strip())
+
+
+# -- the order spelled out, ties, case ------------------------------------------------------------------
+
+_FIRST_WORDS = r"earliest|oldest|first|lowest|smallest|least"
+_LAST_WORDS = r"latest|most\s+recent|newest|last|highest|largest|greatest|biggest"
+_ORDER_NOTE = re.compile(
+    rf"\s*+\(\s*+(?:by\s+|i\.e\.\s+|the\s+)?(?P<which>{_FIRST_WORDS}|{_LAST_WORDS})\s+(?P<col>[A-Za-z_]\w*)(?=\s*[,;)])",
+    re.I,
+)
+_TIE_DIR = rf"(?:the\s+)?(?P<dir>{_FIRST_WORDS}|{_LAST_WORDS}|lower|smaller|higher|larger|bigger|minimum|maximum)"
+#: "ties: lowest id", "ties -> the higher id", "tie-break by the smallest id", "if two share the same
+#: time, take the higher id", "when several were filed the same day keep the lower id"
+_TIE = re.compile(
+    r"\(?\s*+,?\s*+(?:\b(?:(?:on\s+a\s+|for\s+|any\s+|breaking\s+|break\s+)?ties?|tie-?break(?:ers?|s)?|if\s+tied|when\s+tied)\s*+"
+    r"(?::|->|→|=>|-|,)?\s*+(?:(?:go(?:es)?\s+to|broken\s+by|by|on|use|take|keep|pick|choose)\s+)?"
+    rf"{_TIE_DIR}\s+(?P<col>[A-Za-z_]\w*)"
+    r"|\b(?:if|when)\s+(?:two|several|more\s+than\s+one|both)\b(?:\s++[\w'/-]+){0,8}?,?\s+"
+    r"(?:take|keep|use|pick|choose|prefer)\s+(?:only\s+)?"
+    rf"{_TIE_DIR.replace('dir', 'dir2')}\s+(?P<col2>[A-Za-z_]\w*))"
+    r"(?:\s+(?:one|wins|first))?\s*+\)?",
+    re.I,
+)
+_NO_CASE = re.compile(
+    r"\s*+[(,]?\s*+\b(?:case[-\s]?insensitive(?:ly)?|not\s+case[-\s]?sensitive|(?:ignoring|regardless\s+of|whatever)\s+"
+    r"(?:the\s+)?(?:upper\s*+(?:/|and|or)?\s*+lower\s*+[-\s]?case|letter\s+case|case|capitali[sz]ation)|"
+    r"in\s+any\s+(?:case|capitali[sz]ation))\b\s*+\)?",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"[.;!?](?:\s|$)|\n")
+_SORTS = re.compile(r"\b(?:sort(?:ed)?|order(?:ed)?\s+by|rank(?:ed)?|top|bottom|highest\s+first|lowest\s+first)\b", re.I)
+_TIE_STOP = re.compile(r"[.!?](?:\s|$)|\n")
+
+
+def _sentence_end(d: Work, pos: int) -> int:
+    m = _SENTENCE_END.search(d.prompt, pos)
+    return m.start() if m else len(d.prompt)
+
+
+def _tie(d: Work, pos: int) -> re.Match[str] | None:
+    """The first free tie-break clause in the rest of the sentence from ``pos``."""
+    stop = _TIE_STOP.search(d.prompt, pos)  # "(oldest first; ties: lowest id)": a semicolon goes on
+    for t in _TIE.finditer(d.prompt, pos, stop.start() + 1 if stop else len(d.prompt)):
+        if _SORTS.search(d.prompt, pos, t.start()):
+            return None  # "..., sorted by amount (ties: lowest id)": the sort's tie-breaker
+        if d.free(t.start(), t.end()):
+            return t
+    return None
+
+
+def _ties(d: Work, pos: int, owner: str) -> list[OrderItem]:
+    """The tie-breakers after ``pos`` ("ties: lowest org_id"): more order items, claimed."""
+    t = _tie(d, pos)
+    if t is None:
+        return []
+    phrase, word = t.group("col") or t.group("col2"), (t.group("dir") or t.group("dir2")).lower()
+    ref = column_phrase(d, phrase, [owner], min_score=0.8)
+    if ref is None:
+        raise PlanError(f"'{t.group(0).strip(' ,()')}': which column of {owner} breaks the ties?",
+                        hint=f"name a column of {owner}")  # fmt: skip
+    d.take(((t.start(), t.end()),), why="the tie-breaker")
+    desc = re.fullmatch(rf"{_LAST_WORDS}|higher|larger|bigger|maximum", word, re.I) is not None
+    return [OrderItem(column=ref, direction="desc" if desc else "asc")]
+
+
+def _no_case(d: Work, *at: int) -> bool:
+    """Whether the keys are compared without case ("case-insensitively", "ignoring upper/lower case"), said
+    right after the key or right after the order (at one of ``at``): the words are claimed. Said elsewhere
+    it may be about a filter's value, and is left to be read there (or reported)."""
+    for pos in at:
+        m = _NO_CASE.match(d.prompt, pos)
+        if m and d.free(m.start(), m.end()):
+            d.take(((m.start(), m.end()),), why="keys compared without case")
+            return True
+    return False
+
+
+#: "de-duplicate accounts on the email, case-insensitively, keeping each email's oldest signup"
+_ON_KEYS = re.compile(
+    r"\b(?:de-?dup(?:e|licate)|deduplicate|dedup|(?:remove|drop|eliminate)\s+(?:the\s+)?duplicated?)\s+"
+    r"(?:the\s+)?(?P<table>[A-Za-z_]\w*)(?:\s*[:,-]?\s*one\s+(?:row\s+|record\s+)?per|\s+(?:on|by|over))\s+"
+    r"(?:the\s+|their\s+|its\s+|each\s+)?(?P<keys>[A-Za-z_]\w*"
+    r"(?:\s+(?!(?:ignoring|regardless|case|keeping|keep|in|not|and)\b)[A-Za-z_]\w*)?)"
+    r"(?=\s*[,;(]|\s+(?:keeping|and\s+keep|keep|ignoring|regardless|case|in\s+any|not\s+case)\b)",
+    re.I,
+)
+_KEEPING = re.compile(
+    r"\s*+,?\s*+(?:keeping|and\s+keep(?:ing)?|keep(?:ing)?)\s+(?:only\s+)?(?:the\s+|each\s+[A-Za-z_]\w*'s\s+|one\s+)?"
+    rf"(?:(?:row|record|entry|one)\s+with\s+the\s+)?(?P<which>{_FIRST_WORDS}|{_LAST_WORDS})\s+"
+    r"(?P<col>[A-Za-z_][\w-]*(?:\s+[A-Za-z_]\w*)?)(?=\s*(?:[,;.()]|$))",
+    re.I,
+)
+
+
+def _on_keys(d: Work, m: re.Match[str]) -> None:
+    hits = d.linker.tables(m.group("table"))
+    if not hits or hits[0].score < 0.85:
+        return
+    owner = hits[0].table
+    d.use_table(owner)
+    key = _owner_column(d, m.group("keys"), owner)
+    if key is None:
+        raise column_error(d, m.group("keys"))
+    d.take(((m.start(), m.end()),), why="the table and its key")
+    said = _NO_CASE.match(d.prompt, m.end())
+    pos = said.end() if said else m.end()
+    keep = _KEEPING.match(d.prompt, pos)
+    if keep is None:
+        raise PlanError(f"'{m.group(0)}': which {owner} row of each {m.group('keys')} is kept?",
+                        hint="say e.g. 'keeping the earliest <date column>'")  # fmt: skip
+    order = _owner_column(d, keep.group("col"), owner, dated=True)
+    if order is None:
+        raise column_error(d, keep.group("col"))
+    which = re.sub(r"\s+", " ", keep.group("which").lower())
+    direction = "desc" if re.fullmatch(_LAST_WORDS, which, re.I) else "asc"
+    d.take(((keep.start(), keep.end()),), why="the row kept")
+    items = [OrderItem(column=order, direction=direction), *_ties(d, keep.end(), owner)]  # type: ignore[arg-type]
+    if d.dedupe is not None:
+        raise PlanError("the request de-duplicates twice", hint="ask for one row per key once")
+    case = _no_case(d, m.end(), keep.end(), *(b for c in d.pending.claims for _, b in c.spans))
+    last = max(b for c in d.pending.claims for _, b in c.spans)
+    d.dedupe = Dedupe(keys=[key], order_by=items, ignore_case=case, provenance=d.prompt[m.start() : last].strip())
+    d.take(((m.start(), m.end()),), Edit.set("dedupe", d.dedupe), over=True)
+
+
+def _owner_column(d: Work, phrase: str, owner: str, *, dated: bool = False) -> str | None:
+    """The one column of ``owner`` that ``phrase`` names: a close match, else the one column whose name's
+    words hold every word of the phrase in any form ("name" → account_name when no other column has
+    "name"; "sign-up" → signed_up_at); ``dated``: among its date and time columns only."""
+    ref = column_phrase(d, phrase, [owner], min_score=0.85)
+    if ref:
+        return ref
+    info = d.catalog.table(owner)
+    words = [lexicon.lemmas(w) for w in re.split(r"[\s_-]+", phrase.lower()) if w and w not in ("the", "its", "their")]
+    if not words:
+        return None
+    found = []
+    for c in info.columns:
+        if dated and c.family not in ("date", "timestamp"):
+            continue
+        have = set().union(*(lexicon.lemmas(w) for w in lexicon.split_identifier(c.name)))
+        if all(w & have for w in words):
+            found.append(c.name)
+    return f"{info.name}.{found[0]}" if len(found) == 1 else None
+
+
+
+#: "records with the same email and the same birth date are one member; keep only the record with the
+#: earliest joined_on" — the keys listed after "the same", the row kept said next
+_SAME = re.compile(
+    r"\b(?:(?:the\s+)?(?:records|rows|entries)|(?P<table>[A-Za-z_]\w*))\s+(?:with|sharing|that\s+share|having)\s+"
+    r"the\s+same\s+(?P<keys>[^.;:!?]{1,160}?)\s*,?\s+(?:are|count\s+as|belong\s+to|refer\s+to|are\s+duplicates\s+of)\s+"
+    r"(?:one|the\s+same|a\s+single)\s+(?P<noun>[A-Za-z_]\w*)",
+    re.I,
+)
+_KEEP_RECORD = re.compile(
+    r"\s*+[;:,.]?\s*+(?:and\s+)?(?:keep|keeping|retain|take)\s+(?:only\s+)?the\s+(?:record|row|entry|one)\s+"
+    rf"(?:with|that\s+has|having)\s+the\s+(?P<which>{_FIRST_WORDS}|{_LAST_WORDS})\s+(?P<col>[A-Za-z_]\w*)",
+    re.I,
+)
+_KEY_SPLIT = re.compile(r"\s*+(?:,\s*+(?:and\s+)?|\band\b)\s*+(?:(?:also\s+)?the\s+same\s+)?", re.I)
+
+
+def _same(d: Work, m: re.Match[str]) -> None:
+    owner = None
+    if m.group("table"):
+        hits = d.linker.tables(m.group("table"))
+        owner = hits[0].table if hits and hits[0].score >= 0.85 else None
+    owner = owner or d.base
+    if owner is None:
+        return
+    d.use_table(owner)
+    keys_text = m.group("keys")
+    keys: list[str] = []
+    folded_at: int | None = None
+    for part in _KEY_SPLIT.split(keys_text):
+        case = _NO_CASE.search(part)
+        if case:
+            part = part[: case.start()] + part[case.end() :]
+            folded_at = len(keys) + 1
+        ref = _owner_column(d, part, owner)
+        if ref is None:
+            raise column_error(d, part.strip())
+        keys.append(ref)
+    info = d.catalog.table(owner)
+    text_keys = [i for i, k in enumerate(keys) if info.column(k.split(".")[-1]).family == "text"]
+    if folded_at is not None and any(i >= folded_at for i in text_keys):
+        raise PlanError(f"'{keys_text.strip()}': which of these are compared without case?",
+                        hint="say 'ignoring case' after the last of them, or for none")  # fmt: skip
+    keep = _KEEP_RECORD.match(d.prompt, m.end())
+    if keep is None:
+        raise PlanError(f"'{m.group(0)}': which {owner} row of each is kept?",
+                        hint="say e.g. 'keep only the record with the earliest <date column>'")  # fmt: skip
+    order = _owner_column(d, keep.group("col"), owner)
+    if order is None:
+        raise column_error(d, keep.group("col"))
+    which = re.sub(r"\s+", " ", keep.group("which").lower())
+    direction = "desc" if re.fullmatch(_LAST_WORDS, which, re.I) else "asc"
+    d.take(((m.start(), m.end()), (keep.start(), keep.end())), why="the keys and the row kept")
+    items = [OrderItem(column=order, direction=direction), *_ties(d, keep.end(), owner)]  # type: ignore[arg-type]
+    if d.dedupe is not None:
+        raise PlanError("the request de-duplicates twice", hint="ask for one row per key once")
+    last = max(b for c in d.pending.claims for _, b in c.spans)
+    d.dedupe = Dedupe(keys=keys, order_by=items, ignore_case=folded_at is not None,
+                      provenance=d.prompt[m.start() : last].strip())  # fmt: skip
+    # "are one person": the noun names what the rows stand for, not a table to join
+    d.take(((m.start(), m.end()),), Edit.set("dedupe", d.dedupe), *unreferenced(d, m.group("noun"), owner), over=True)

@@ -267,6 +267,9 @@ def add(w: Work, name: str, expression: str, start: int, end: int, *more: Edit) 
     """Claim ``[start, end)`` (and a lead-in such as "plus a column") for a new column ``name``."""
     if name.lower() in w.defined_names():
         raise PlanError(f"the name '{name}' is given to two new columns", hint="give each a different name")
+    if len(name) > 63:  # a name made of the expression's words ("a_times_b_times_..."): too long to be one
+        raise PlanError(f"'{w.prompt[start:end].strip()[:60]}...' is too long a formula to name from its words",
+                        hint="name the column ('... as total_cost')")  # fmt: skip
     col = DerivedColumn(name=name, expression=expression, provenance=w.prompt[start:end].strip())
     w.derived.append(col)
     spans: tuple[Span, ...] = ((start, end),)

@@ -426,6 +426,8 @@ def _ignore(p: Pending) -> None:
         what_start = m.start("what")
         if not p.free(m.start(), end):
             continue
+        if _FOLDS_CASE.match(d.prompt, m.start()):
+            continue  # "ignoring case" folds case (a comparison without case): never a concept not applied
         if re.match(r"^\s*(?:where|whose|that|which|who|from|with|without|if|when|of|in)\b", d.prompt[end:], re.I):
             continue  # "ignore orders where ...": rows to drop, not a concept
         if any(isinstance(x, (ValueMatch, TableMatch)) and s < end and e > what_start for s, e, x in _spans(d)):
