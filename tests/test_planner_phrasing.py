@@ -161,3 +161,16 @@ def test_rows_per_group_are_counted(engine: Any, prompt: str, expected: str) -> 
 def test_a_list_of_measures_keeps_the_group_keys(engine: Any, prompt: str) -> None:
     spec = check(engine, prompt, "SELECT make, COUNT(*) FROM vehicles GROUP BY make")
     assert spec.columns[0].column == "vehicles.make"
+
+
+# -- a listed word naming the column a request sums is that sum; "from unknown X" drops unlinked rows ------
+
+
+@pytest.mark.parametrize(("prompt", "expected", "columns"), [
+    ("total km per driver, ignoring trips from unknown drivers. driver_id, km",
+     "SELECT t.driver_id, SUM(km) FROM trips t JOIN drivers d ON d.driver_id = t.driver_id GROUP BY t.driver_id",
+     ["driver_id", "km"]),
+    ("sum of mileage per make: make, mileage", "SELECT make, SUM(mileage) FROM vehicles GROUP BY make", ["make", "mileage"]),
+])  # fmt: skip
+def test_a_listed_column_that_is_summed_is_its_sum(engine: Any, prompt: str, expected: str, columns: list[str]) -> None:
+    check(engine, prompt, expected, columns)

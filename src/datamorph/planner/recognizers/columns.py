@@ -349,6 +349,10 @@ def _apply(d: Work, out: list[OutputColumn], renames: dict[str, str], excluded: 
             continue
         if aggregating and low not in defined and low not in keys:
             key = bare_keys.get(low.split(".")[-1]) or _dependent(d, ref, group)
+            summed = _aggregated(d, ref) if key is None else None
+            if summed is not None:  # "city, revenue" where revenue names the amount summed: that sum, so named
+                result.append(OutputColumn(column=summed, name=c.name or _word_name(c.provenance), provenance=c.provenance))
+                continue
             if key is None:
                 raise PlanError(f"'{clean_phrase(c.provenance or ref)}' is neither a grouping column nor a measure",
                                 hint=f"group by it too, or choose from: {', '.join([*d.group_by, *defined])}")  # fmt: skip
@@ -361,6 +365,18 @@ def _apply(d: Work, out: list[OutputColumn], renames: dict[str, str], excluded: 
     if missing:
         raise PlanError(f"cannot rename '{missing[0]}': it is not in the output", hint="add it to the column list")
     return result
+
+
+def _aggregated(d: Work, ref: str) -> str | None:
+    """The alias of the one aggregation over column ``ref`` (not a count), if exactly one."""
+    hits = [a.alias for a in d.aggregations if (a.column or "").lower() == ref.lower() and a.function != "count"]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _word_name(words: str | None) -> str | None:
+    """A listed word as the output's name ("revenue"); None for a phrase of several words."""
+    w = (words or "").strip()
+    return w.lower() if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", w) else None
 
 
 def _keys_first(d: Work, out: list[OutputColumn], group: list[str]) -> list[OutputColumn]:

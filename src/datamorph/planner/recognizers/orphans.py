@@ -75,7 +75,7 @@ _MISSING = tuple(
         rf"didn't|no\s+longer)\s+exists?",
         rf"\b(?:pointing|points|point|referring|refers|refer|linked|tied|belonging|attached|referencing|references)\s+"
         rf"(?:at|to)?\s*(?:an?\s+|the\s+)?(?:unknown|missing|non-?existent|nonexisting|deleted|invalid)\s+(?P<x>{_W})",
-        rf"\bof\s+(?:an?\s+)?(?:unknown|non-?existent|nonexisting|deleted|invalid)\s+(?P<x>{_W})",
+        rf"\b(?:of|from|by|for|with|to)\s+(?:an?\s+)?(?:unknown|non-?existent|nonexisting|deleted|invalid)\s+(?P<x>{_W})",
     )
 )
 _EXISTS = tuple(
