@@ -31,6 +31,8 @@ CREATE TABLE members (member_id INTEGER PRIMARY KEY, member_name VARCHAR, town V
 INSERT INTO members VALUES (1, 'Ada', 'Bath'), (2, 'Ben', 'Bath'), (3, 'Cy', 'York'), (4, 'Di', 'York');
 CREATE TABLE loans (loan_id INTEGER PRIMARY KEY, member_id INTEGER REFERENCES members(member_id), borrowed_on DATE);
 INSERT INTO loans VALUES (1, 1, '2025-01-02'), (2, 1, '2025-02-03'), (3, 1, '2025-03-04'), (4, 3, '2025-01-05');
+CREATE TABLE pilots (pilot_id INTEGER PRIMARY KEY, first_name VARCHAR, last_name VARCHAR, home_base VARCHAR);
+INSERT INTO pilots VALUES (1, 'Ines', 'Moe', 'Oslo'), (2, 'Karl', 'Berg', 'Bergen'), (3, 'Ines', 'Lie', 'Oslo');
 """
 
 
@@ -174,3 +176,21 @@ def test_a_list_of_measures_keeps_the_group_keys(engine: Any, prompt: str) -> No
 ])  # fmt: skip
 def test_a_listed_column_that_is_summed_is_its_sum(engine: Any, prompt: str, expected: str, columns: list[str]) -> None:
     check(engine, prompt, expected, columns)
+
+
+# -- misreading: "the pilot's name" listed first_name only (the part the linker scored first) -------------
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("the name of each pilot", "SELECT pilot_id, first_name, last_name FROM pilots"),
+    ("pilot names and their home base", "SELECT first_name, last_name, home_base FROM pilots"),
+    ("pilots' first names", "SELECT first_name FROM pilots"),
+])  # fmt: skip
+def test_a_persons_name_is_both_parts(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+def test_a_full_name_kept_in_parts_is_asked_for(engine: Any) -> None:
+    """Never one part for a "full name" (here another table's full_name column is no answer either)."""
+    with pytest.raises(PlanError):
+        plan(engine, "the full name of each pilot")

@@ -342,7 +342,7 @@ def _apply(d: Work, out: list[OutputColumn], renames: dict[str, str], excluded: 
     bare_keys = {g.split(".")[-1].lower(): g for g in d.group_by}
     defined = d.defined_names()
     used_renames: set[str] = set()
-    for c in out:
+    for c in _whole_names(d, out):
         ref = c.column or ""
         low = ref.lower()
         if low in excluded or any(low == (r.column or "").lower() and r.name == c.name for r in result):
@@ -364,6 +364,31 @@ def _apply(d: Work, out: list[OutputColumn], renames: dict[str, str], excluded: 
     missing = [k for k in renames if k not in used_renames]
     if missing:
         raise PlanError(f"cannot rename '{missing[0]}': it is not in the output", hint="add it to the column list")
+    return result
+
+
+_BARE_NAME = re.compile(r"(?:^|\b(?:the|their|its|his|her|\w+'s?)\s+|^\w+\s+)names?$", re.I)
+_NAME_PARTS = (("first_name", "last_name"), ("given_name", "family_name"), ("forename", "surname"))
+
+
+def _whole_names(d: Work, out: list[OutputColumn]) -> list[OutputColumn]:
+    """"the employee's name", "customer names": a person's name is both parts a table keeps it in (first_name
+    and last_name), never only the part the linker scored first (a wrong table)."""
+    result: list[OutputColumn] = []
+    for c in out:
+        words = (c.provenance or "").strip()
+        table, _, col = (c.column or "").rpartition(".")
+        pair = next((p for p in _NAME_PARTS if col.lower() in p), None)
+        if pair and re.search(r"\b(?:full|whole|complete)\s+names?$", words, re.I):
+            raise PlanError(f"'{words}': the warehouse keeps a name in parts ({', '.join(pair)})",
+                            hint=f"say how to put them together, e.g. '{pair[0]} + one space + {pair[1]}', or list both")  # fmt: skip
+        if c.name is None and pair and table and _BARE_NAME.search(words) and not re.search(
+                r"\b(?:first|last|given|family|sur|fore)", words, re.I):  # fmt: skip
+            info = d.catalog.table(owner_table(d.catalog, c.column or "") or table)
+            if all(info.has_column(p) for p in pair):
+                result.extend(OutputColumn(column=f"{info.name}.{info.column(p).name}", provenance=words) for p in pair)
+                continue
+        result.append(c)
     return result
 
 
