@@ -194,3 +194,28 @@ def test_a_full_name_kept_in_parts_is_asked_for(engine: Any) -> None:
     """Never one part for a "full name" (here another table's full_name column is no answer either)."""
     with pytest.raises(PlanError):
         plan(engine, "the full name of each pilot")
+
+
+# -- rows with at least one related row: the base's rows, each once (a semi join) ---------------------------
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("members with at least one loan", "SELECT * FROM members WHERE member_id IN (SELECT member_id FROM loans)"),
+    ("drivers who have any trips over 100 km",
+     "SELECT * FROM drivers WHERE driver_id IN (SELECT driver_id FROM trips WHERE km > 100)"),
+    ("drivers with one or more trips", "SELECT * FROM drivers WHERE driver_id IN (SELECT driver_id FROM trips)"),
+])  # fmt: skip
+def test_rows_with_at_least_one_related_row(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+@pytest.mark.parametrize("prompt", [
+    "members with at least one loan that have never borrowed in 2024",  # was: loans outside 2024, counted
+    "members with at least one loan and without loans in 2024",  # was: a count over the anti-joined rows
+    "number of members without loans per town",  # was: 'without' swallowed by the count; members WITH loans
+])  # fmt: skip
+def test_rows_with_and_without_related_rows_are_refused(engine: Any, prompt: str) -> None:
+    """A required and a missing match in one table, or a count of rows said to be missing: refused, never one
+    of the readings silently (each was a wrong table published before)."""
+    with pytest.raises(PlanError):
+        plan(engine, prompt)

@@ -306,7 +306,27 @@ def _references(catalog: Catalog, j: JoinCondition) -> bool:
                for fk in catalog.table(j.left_table).foreign_keys)  # fmt: skip
 
 
+def _check_counts_of_missing(d: Draft) -> None:
+    """A grouping or a count over the rows of a table the request says are missing ("members with at least
+    one loan and without loans in 2024" grouped the anti-joined loans): every such row is NULL, so the
+    plan would count nothing real. Refused."""
+    if not d.anti_tables or not (d.group_by or d.aggregations):
+        return
+    read = tables_read([*d.aggregations, *d.having], d.group_by)
+    counted = {h.table.lower() for a in d.aggregations if a.function == "count" and not a.column and a.provenance
+               for h in d.linker.tables(a.provenance)[:1] if h.score >= 0.85}  # fmt: skip
+    missing = next((t for t in d.anti_tables if t.lower() in read | counted), None)
+    if missing is not None:
+        raise PlanError(f"the request counts or groups {missing} rows it also says are missing",
+                        hint="say which rows are counted, and which must have no match")  # fmt: skip
+
+
 def _block(d: Draft) -> QueryBlock:
+    both = [t for t in d.anti_tables if t in d.required_tables]
+    if both:  # "members who borrowed at least once but never a DVD": two joins of one table, not planned yet
+        raise PlanError(f"the request asks both for rows with and rows without a matching {both[0]} row",
+                        hint="this needs the table joined twice, which the planner does not do yet: split the request")  # fmt: skip
+    _check_counts_of_missing(d)
     tables = d.referenced_tables()
     joins: list[JoinCondition] = []
     if len(tables) > 1:

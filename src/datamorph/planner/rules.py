@@ -52,6 +52,7 @@ from datamorph.planner.recognizers import (
     orphans,
     policy,
     questions,
+    related,
     safety,
     series,
     sources,
@@ -114,6 +115,7 @@ RULES: tuple[Step, ...] = (
     Step("derivekit.row_scope", derivekit.row_scope),
     Step("windows.rank_one", windows.rank_one),  # "highest = 1" says a rank's direction: no measure, no "= 1" filter
     Step("dedupe.picked", dedupe.picked),  # before aggregates: "(earliest X, ties: lowest id)" is no min per group
+    Step("related", related.rule),  # before aggregates: "with at least one loan" is no count condition
     Step("aggregates", aggregates.rule),
     Step("policy.nulls", policy.nulls),  # before the NULL tests: "missing fees add nothing" is no condition
     Step("policy.kept", policy.kept),

@@ -271,6 +271,12 @@ def _handle(w: Play, first: _Period, m: re.Match[str], done: list[_Done], pendin
     first_word = col_span[0] if col_span else cue_start
     neg = _NEGATED.search(text[:first_word])
     if neg is not None and not _already_used(w, neg.start(), first_word):
+        owner = owner_table(w.view.catalog, column)
+        if w.base is not None and owner.lower() != w.base.lower() and re.match(r"never|hasn't|haven't|didn't",
+                                                                                 neg.group(0), re.I):  # fmt: skip
+            # "members who never borrowed in 2024" is about a loan that does not exist, not loans outside 2024
+            raise PlanError(f"'{text[neg.start():span_end]}': {w.base} with no {owner} row in that period?",
+                            hint=f"say it as '{w.base} without {owner} in <period>'")  # fmt: skip
         kind = _OPPOSITE[kind]
         first_word = neg.start()
         _take(w, (neg.start(), neg.end()), why="negates the date condition")

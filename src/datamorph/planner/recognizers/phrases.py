@@ -25,7 +25,7 @@ per by for in each every and or with where whose who that which as called named 
 across grouped broken split from to than over on at is are was were be been of having sorted ordered
 ranked plus also but only not then into showing listing along while if when percent
 percentage share ratio fraction rate excluding except among within under above below more less fewer greater
-times between x
+times between x without lacking not no never
 """.split())  # fmt: skip
 
 _AGG_WORD = re.compile(
