@@ -14,11 +14,13 @@ import re
 from lemminflect import getLemma
 
 from datamorph.planner.claims import Claim, Edit, Pending, View
+from datamorph.planner.linking import TableMatch
 from datamorph.spec import OutputColumn
 
 _AT_LEAST_ONE = re.compile(
-    r"\b(?:with|having|(?:who|that|which)\s+(?:has|have|had))\s+(?:made\s+|placed\s+|got\s+)?"
-    r"(?:at\s+least\s+(?:one|1|a\s+single)|one\s+or\s+more|1\s+or\s+more|any)\s+(?P<r>[A-Za-z_]+)\b"
+    r"\b(?:with|having|(?:who|that|which)\s+(?:has|have|had))\s+(?:had\s+|made\s+|placed\s+|got\s+)?"
+    r"(?:at\s+least\s+(?:one|1|a\s+single)|one\s+or\s+more|1\s+or\s+more|any)\s+"
+    r"(?P<r>[A-Za-z_]+(?:\s+[A-Za-z_]+){0,2})"
     r"|\b(?:who|that|which)\s+(?:(?:has|have|had)\s+)?(?P<v>[A-Za-z]+ed)\s+at\s+least\s+once\b",
     re.IGNORECASE,
 )
@@ -40,16 +42,40 @@ def rule(d: View) -> list[Claim]:
         # "... but never a DVD": a missing match too, which needs the table joined twice (not planned)
         return []
     for m in _AT_LEAST_ONE.finditer(d.prompt):
-        word = m.group("r") or getLemma(m.group("v"), upos="VERB")[0]
-        hits = d.linker.tables(word)
-        if not hits or hits[0].score < 0.85 or hits[0].table == base or not p.free(m.start(), m.end()):
+        found = _related_word(d, m)
+        if found is None:
+            continue
+        hits, r_start, r_end = found
+        if hits[0].table == base:
             continue
         related = hits[0].table
         if not any(fk.ref_table.lower() == base.lower() for fk in d.catalog.table(related).foreign_keys):
             continue
         columns = [OutputColumn(column=f"{base}.{c.name}", name=c.name) for c in d.catalog.table(base).columns]
-        p.take(m.start(), m.end(), Edit.use_table(related), Edit.add("required_tables", related),
-               Edit.set("distinct", True), Edit.add("columns", *columns),
-               why="rows with at least one related row (each once)")  # fmt: skip
+        edits = (Edit.use_table(related), Edit.add("required_tables", related), Edit.set("distinct", True),
+                 Edit.add("columns", *columns))
+        head = m.start("r") if m.group("r") else m.end()
+        spans = ((m.start(), head), (r_start, r_end)) if m.group("r") else ((m.start(), m.end()),)
+        if not all(p.free(a, b) for a, b in spans):
+            continue
+        p.claims.append(Claim(spans, edits, why="rows with at least one related row (each once)"))  # values: filters
         break
     return p.claims
+
+
+def _related_word(d: View, m: re.Match[str]) -> tuple[list[TableMatch], int, int] | None:
+    """The table the quantified words name, and its word's span: a verb's lemma ("ordered" → orders), or the
+    first of up to three words that names a table when the words before it are data values ("at least one
+    missed visit": 'missed' is a status, left to the row filters)."""
+    if m.group("v"):
+        hits = d.linker.tables(getLemma(m.group("v"), upos="VERB")[0])
+        ok = bool(hits) and hits[0].score >= 0.85
+        return (hits, m.start(), m.end()) if ok else None
+    words = list(re.finditer(r"[A-Za-z_]+", m.group("r")))
+    for k, w in enumerate(words):
+        hits = d.linker.tables(w.group(0))
+        if hits and hits[0].score >= 0.85:
+            if all(d.linker.values(x.group(0)) for x in words[:k]):
+                return hits, m.start("r") + w.start(), m.start("r") + w.end()
+            return None
+    return None
