@@ -219,3 +219,22 @@ def test_rows_with_and_without_related_rows_are_refused(engine: Any, prompt: str
     of the readings silently (each was a wrong table published before)."""
     with pytest.raises(PlanError):
         plan(engine, prompt)
+
+
+# -- output lists said with "only", "need", "are needed", "nothing else", after a comma --------------------
+
+
+@pytest.mark.parametrize("prompt", [
+    "Volvo vehicles. Only plate and mileage are needed.",
+    "Volvo vehicles, plate and mileage only",
+    "Only plate and mileage for Volvo vehicles",
+    "For Volvo vehicles I need plate and mileage, nothing else",
+])  # fmt: skip
+def test_an_output_list_said_as_what_is_needed(engine: Any, prompt: str) -> None:
+    check(engine, prompt, "SELECT plate, mileage FROM vehicles WHERE make = 'Volvo'", ["plate", "mileage"])
+
+
+@pytest.mark.parametrize("prompt", ["Volvo vehicles only", "Volvo vehicles, sorted by mileage"])
+def test_only_or_a_comma_without_columns_is_no_list(engine: Any, prompt: str) -> None:
+    spec = plan(engine, prompt)
+    assert not spec.columns or len(spec.columns) == 5, spec.to_json()

@@ -41,14 +41,14 @@ from datamorph.spec import Aggregation, DerivedColumn, OutputColumn, WindowColum
 
 _VERB_START = re.compile(
     r"\b(?:(?P<verb>return(?:ing)?|show(?:ing)?(?:\s+me)?|give\s+me|list(?:ing)?|output(?:ting)?|select(?:ing)?|"
-    r"display|just)|includ(?:e|ing)|keep(?:ing)?(?:\s+only)?|pull|fetch|get)\s*:?\s+"
+    r"display|just|only|need|needs|needed|want|wants)|includ(?:e|ing)|keep(?:ing)?(?:\s+only)?|pull|fetch|get)\s*:?\s+"
     r"|\bwith\s+(?:only\s+|just\s+)?(?:the\s+)?(?:(?P<n>\w+)\s+)?(?:columns?|fields?)(?:\s+renamed)?\s*:?\s+"
     r"|\b(?:columns?|fields?)\s*:?\s+|(?:^|\n)\s*[-*\u2022]\s+|:\s+"
     r"|\b(?P<add>with|plus|along\s+with|together\s+with|and)\s+(?P<poss>(?:their|its|his|her|the)\s+)?",
     re.I,
 )
 # a sentence (or a dash-separated tail) that may be nothing but a list of names
-_SENTENCE_START = re.compile(r"(?:^|[.!?;]\s+|\s[-\u2013\u2014]\s+|\n\s*)", re.I)
+_SENTENCE_START = re.compile(r"(?:^|[.!?;,]\s+|\s[-\u2013\u2014]\s+|\n\s*)", re.I)
 _SENTENCE_END = re.compile(r"\s*(?:[.!?;](?:\s|$)|\n|$)")
 _ITEM_RENAME = re.compile(
     r"^(?P<src>.+?)\s*(?:\brenamed(?:\s+(?:to|as))?\b|\b(?:stays?|remains?|kept\s+as)\b|->|=>|\bas\b|\bcalled\b|\bnamed\b"
@@ -64,9 +64,13 @@ _SEPARATOR = re.compile(r"\s*(?:,|;|\band\b|&|\bplus\b|\bas\s+well\s+as\b|\balon
                         rf"\b(?:along\s+|together\s+)?with\s+(?={_POSSESSIVE}))\s*", re.I)
 _LIST_END = re.compile(
     r"[.?!;\n]|:\s|\s[-\u2013\u2014]\s|\s(?:of|for)\s+(?:each|every|all)\b|\b(?:where|for|from|in|sorted|ordered|(?:order|group)\s+by|grouped|who|whose|which|that|per|by|each|"
-    r"if|when|but|into|only|having|limit|top|over|under|with(?!\s+" + _POSSESSIVE + r"))\b",
+    r"if|when|but|into|only|having|limit|top|over|under|with(?!\s+" + _POSSESSIVE + r"))\b"
+    r"|\s(?:are|is)\s+(?:all\s+)?(?:needed|required|wanted|necessary|enough)\b",
     re.I,
 )
+#: Words that close an output list and say only that it is the whole output.
+_CLOSING_WORDS = re.compile(r"\s*(?:(?:are|is)\s+(?:all\s+)?(?:that\s+(?:is|are)\s+)?(?:needed|required|wanted|necessary|"
+                            r"enough)|,?\s*(?:and\s+)?nothing\s+else|only)\b", re.I)  # fmt: skip
 _GRAIN = re.compile(r"^\s*,?\s*(?:for|of)\s+(?:each|every|all)\s+(?:the\s+|of\s+the\s+)?(?P<t>[A-Za-z_]\w*)\b", re.I)
 _GRAIN_AHEAD = re.compile(r"(?<!\s)(?:\s*+,\s++|\s++)(?:for|of)\s++(?:each|every|all)\b", re.I)  # linear: see scan_patterns
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -191,6 +195,9 @@ def explicit_list(d: Work) -> tuple[list[OutputColumn], str | None]:
         return [], None
     start, end, m = best_span
     subject = _adds_to(d, best, m)
+    closing = _CLOSING_WORDS.match(d.prompt, end)
+    if closing and closing.group(0).strip():  # "plate and mileage only", "... are needed", "..., nothing else"
+        end = closing.end()
     d.take(((start, end),), why="the output list")
     _heading(d, start)
     scope = _grain(d, end)
