@@ -229,6 +229,7 @@ def test_rows_with_and_without_related_rows_are_refused(engine: Any, prompt: str
     "Volvo vehicles, plate and mileage only",
     "Only plate and mileage for Volvo vehicles",
     "For Volvo vehicles I need plate and mileage, nothing else",
+    "List plate, mileage for each Volvo vehicle",
 ])  # fmt: skip
 def test_an_output_list_said_as_what_is_needed(engine: Any, prompt: str) -> None:
     check(engine, prompt, "SELECT plate, mileage FROM vehicles WHERE make = 'Volvo'", ["plate", "mileage"])

@@ -610,7 +610,16 @@ def _grain(d: Work, end: int) -> str | None:
     if hits and hits[0].table in in_play(d) and hits[0].score >= 0.85:
         d.take(((end, end + m.end()),), why="one row per row of the table")
         return hits[0].table
+    valued = _VALUED_GRAIN.match(d.prompt, end + m.start("t"))  # "for each Volvo vehicle": a value, then the table
+    if valued and d.linker.values(m.group("t")):
+        hits = d.linker.tables(valued.group("t2"))
+        if hits and hits[0].table in in_play(d) and hits[0].score >= 0.85:
+            d.take(((end, end + m.start("t")), (valued.start("t2"), valued.end("t2"))), why="one row per row of the table")
+            return hits[0].table
     return None
+
+
+_VALUED_GRAIN = re.compile(r"[A-Za-z_]\w*\s+(?P<t2>[A-Za-z_]\w*)\b")
 
 
 def _with_key(d: Work, items: list[OutputColumn], scope: str, end: int) -> list[OutputColumn]:
