@@ -239,3 +239,21 @@ def test_an_output_list_said_as_what_is_needed(engine: Any, prompt: str) -> None
 def test_only_or_a_comma_without_columns_is_no_list(engine: Any, prompt: str) -> None:
     spec = plan(engine, prompt)
     assert not spec.columns or len(spec.columns) == 5, spec.to_json()
+
+
+# -- shortened names ("appt", "qty", "drv") are written out; a new name the request gives never is ---------
+
+
+@pytest.mark.parametrize(("prompt", "expected", "columns"), [
+    ("trips per drv", "SELECT driver_id, COUNT(*) FROM trips GROUP BY driver_id", None),
+    ("avg km per drv", "SELECT driver_id, AVG(km) FROM trips GROUP BY driver_id", None),
+    ("vehicles: plate -> plt, make -> mk", "SELECT plate, make FROM vehicles", ["plt", "mk"]),
+])  # fmt: skip
+def test_shortened_names(engine: Any, prompt: str, expected: str, columns: list[str] | None) -> None:
+    check(engine, prompt, expected, columns)
+
+
+def test_a_shortening_of_two_names_is_not_guessed(engine: Any) -> None:
+    """"plt" shortens plate and pilot: neither is chosen (the word stays unread)."""
+    with pytest.raises(PlanError, match="'plt'"):
+        plan(engine, "vehicles per plt")

@@ -222,6 +222,7 @@ class Vocabulary:
     words: frozenset[str]
     spelling: frozenset[str]
     by_len: dict[tuple[str, int], list[str]]  # (first letter, length) -> words and their plurals
+    names: frozenset[str] = frozenset()  # the words of table and column names only
 
 
 _CATEGORICAL = 60
@@ -260,7 +261,7 @@ def vocabulary(linker: SchemaLinker) -> Vocabulary:
         by_len: dict[tuple[str, int], list[str]] = {}
         for w in words | {w + "s" for w in words if not w.endswith("s")}:  # "contracters" → contractors
             by_len.setdefault((w[0], len(w)), []).append(w)
-        hit = _VOCAB[linker] = Vocabulary(frozenset(words), frozenset(spelling), by_len)
+        hit = _VOCAB[linker] = Vocabulary(frozenset(words), frozenset(spelling), by_len, frozenset(_words_of(names)))
     return hit
 
 
@@ -321,6 +322,8 @@ def correct_spelling(text: str, linker: SchemaLinker) -> Corrected:
         if raw[0] in "'\"`":
             quoted = m.end()
         short = _SHORTHAND.get(raw.lower())
+        if not short and len(raw) < _MIN_LEN and _NAMING.search(text, max(0, m.start() - 12), m.start()):
+            continue  # "user_id -> uid": a new name the request gives, never a shortened word to write out
         fix = (None if raw.lower() in vocab.spelling else short) if short else (
             _correct(raw, vocab, _SENTENCE_START.search(text[: m.start()]) is not None))
         if fix is None:
@@ -338,6 +341,8 @@ def correct_spelling(text: str, linker: SchemaLinker) -> Corrected:
 
 
 def _correct(raw: str, vocab: Vocabulary, sentence_start: bool) -> str | None:
+    if _MIN_ABBREVIATION <= len(raw) < _MIN_LEN and raw.isalpha() and raw.isascii() and raw.islower():
+        return _abbreviation(raw, vocab)  # "appt", "cust", "qty": a shortened name of the warehouse's
     if len(raw) < _MIN_LEN or not raw.isalpha() or not raw.isascii():
         return None  # quoted text, names with _ . ' or digits, short words
     if raw.isupper() or (raw[0].isupper() and not sentence_start) or any(c.isupper() for c in raw[1:]):
@@ -352,6 +357,26 @@ def _correct(raw: str, vocab: Vocabulary, sentence_start: bool) -> str | None:
     if best is None:
         return None
     return best.capitalize() if raw[0].isupper() else best
+
+
+_MIN_ABBREVIATION = 3
+_NAMING = re.compile(r"(?:->|=>|=|\bas|\bcalled|\bnamed|\bto|\bin)\s*$", re.IGNORECASE)
+
+
+def _abbreviation(word: str, vocab: Vocabulary) -> str | None:
+    """The one word of the warehouse's table and column names that ``word`` shortens — its first letter, then letters of it in
+    order, at least two letters fewer ("appt" → appointment, "qty" → quantity, "cust" → customer) — when
+    ``word`` is no English word and no name itself; None when no word or several do ("emp": employee or
+    employment)."""
+    if word in vocab.spelling or is_english(word) or word_class(word):
+        return None
+    found = {normalize(w) for w in vocab.names if w[0] == word[0] and len(w) >= len(word) + 2 and _shortens(word, w)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _shortens(word: str, name: str) -> bool:
+    it = iter(name)
+    return all(c in it for c in word)
 
 
 def _nearest(word: str, by_len: dict[tuple[str, int], list[str]], weight: object, most: int = 2) -> str | None:
