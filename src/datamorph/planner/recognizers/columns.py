@@ -21,6 +21,7 @@ from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.lexicon import REQUEST_VERBS
 from datamorph.planner.linking import TableMatch
+from datamorph.planner.recognizers.derived import snake
 from datamorph.planner.recognizers.derivekit import Work, clean_phrase, column_error, in_play
 from datamorph.planner.recognizers.outputs import (
     HEADING_WORDS,
@@ -349,7 +350,7 @@ def _apply(d: Work, out: list[OutputColumn], renames: dict[str, str], excluded: 
             continue
         if aggregating and low not in defined and low not in keys:
             key = bare_keys.get(low.split(".")[-1]) or _dependent(d, ref, group)
-            summed = _aggregated(d, ref) if key is None else None
+            summed = _aggregated(d, ref, c, out) if key is None else None
             if summed is not None:  # "city, revenue" where revenue names the amount summed: that sum, so named
                 result.append(OutputColumn(column=summed, name=c.name or _word_name(c.provenance), provenance=c.provenance))
                 continue
@@ -392,10 +393,19 @@ def _whole_names(d: Work, out: list[OutputColumn]) -> list[OutputColumn]:
     return result
 
 
-def _aggregated(d: Work, ref: str) -> str | None:
-    """The alias of the one aggregation over column ``ref`` (not a count), if exactly one."""
+def _aggregated(d: Work, ref: str, item: OutputColumn, out: list[OutputColumn]) -> str | None:
+    """The alias of the one aggregation over column ``ref`` (not a count) that a list item names by another
+    word than the column's own ("revenue" for the sum of amount), when the list does not name that
+    aggregation elsewhere; None otherwise. The column's own name ("amount") listed beside a sum of it may
+    mean the rows' values: that is not guessed."""
     hits = [a.alias for a in d.aggregations if (a.column or "").lower() == ref.lower() and a.function != "count"]
-    return hits[0] if len(hits) == 1 else None
+    if len(hits) != 1 or any((o.column or "").lower() == hits[0].lower() for o in out):
+        return None
+    words = snake(clean_phrase(item.provenance or "")).lower()
+    column = ref.rsplit(".", 1)[-1].lower()
+    if not words or words == column or words in column.split("_") or column in words:
+        return None
+    return hits[0]
 
 
 def _word_name(words: str | None) -> str | None:
