@@ -283,17 +283,28 @@ def _joined_only_to_filter(d: Draft, joins: list[JoinCondition]) -> bool:
 def _counted_once(d: Draft, a: Aggregation, tables: list[str]) -> Aggregation:
     """A count of a table's rows ("how many members in each town have borrowed") counts each row once even
     when a table joined later (loans, which references members) repeats it: COUNT(DISTINCT its key)."""
-    if a.function != "count" or a.column or a.expression or a.filter or not a.provenance:
+    counted = _counted_table(d, a)
+    if counted is None or a.filter:
         return a
-    hits = d.linker.tables(a.provenance)
-    if not hits or hits[0].score < 0.85:
-        return a
-    info = d.catalog.table(hits[0].table)
+    info = d.catalog.table(counted)
     fans = any(fk.ref_table.lower() == info.name.lower() for t in tables if t.lower() != info.name.lower()
                for fk in d.catalog.table(t).foreign_keys)  # fmt: skip
     if not fans or len(info.primary_key) != 1 or info.name not in tables:
         return a
     return a.model_copy(update={"function": "count_distinct", "column": f"{info.name}.{info.primary_key[0]}"})
+
+
+def _counted_table(d: Draft, a: Aggregation) -> str | None:
+    """The table whose rows a ``count(*)`` counts, as its words name it ("members", "loans"), or None."""
+    if a.function != "count" or a.column or a.expression or not a.provenance:
+        return None
+    hits = d.linker.tables(a.provenance)
+    return hits[0].table if hits and hits[0].score >= 0.85 else None
+
+
+def base_columns(catalog: Catalog, table: str) -> list[OutputColumn]:
+    """Every column of ``table``, qualified, under its own name (the output when the rows asked for are its)."""
+    return [OutputColumn(column=f"{table}.{c.name}", name=c.name) for c in catalog.table(table).columns]
 
 
 def _references(catalog: Catalog, j: JoinCondition) -> bool:
@@ -313,8 +324,7 @@ def _check_counts_of_missing(d: Draft) -> None:
     if not d.anti_tables or not (d.group_by or d.aggregations):
         return
     read = tables_read([*d.aggregations, *d.having], d.group_by)
-    counted = {h.table.lower() for a in d.aggregations if a.function == "count" and not a.column and a.provenance
-               for h in d.linker.tables(a.provenance)[:1] if h.score >= 0.85}  # fmt: skip
+    counted = {t.lower() for a in d.aggregations if (t := _counted_table(d, a)) is not None}
     missing = next((t for t in d.anti_tables if t.lower() in read | counted), None)
     if missing is not None:
         raise PlanError(f"the request counts or groups {missing} rows it also says are missing",
@@ -357,12 +367,13 @@ def _block(d: Draft) -> QueryBlock:
                         hint="name the table those rows are in")  # fmt: skip
     _check_below_anti(d, joins, [c for c in d.filters if not any(c is x for x in placed)])
     columns = d.columns
-    if d.anti_tables and not columns and not d.group_by and not d.aggregations and not d.windows and d.base:
+    if not columns and d.base and (
         # rows without a match: the missing table's (empty) columns are not part of the answer
-        columns = [OutputColumn(column=f"{d.base}.{c.name}", name=c.name) for c in d.catalog.table(d.base).columns]
-    elif not columns and d.base and _joined_only_to_filter(d, joins):
+        d.anti_tables and not d.group_by and not d.aggregations and not d.windows
         # "invoices of clients in Leeds": the rows asked for are the base's; the client is a condition
-        columns = [OutputColumn(column=f"{d.base}.{c.name}", name=c.name) for c in d.catalog.table(d.base).columns]
+        or _joined_only_to_filter(d, joins)
+    ):
+        columns = base_columns(d.catalog, d.base)
     return QueryBlock(
         source_tables=[SourceTable(table_name=t, provenance=d.table_words.get(t) or _why_table(d, t)) for t in tables],
         join_conditions=joins,

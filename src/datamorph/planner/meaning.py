@@ -323,7 +323,7 @@ def correct_spelling(text: str, linker: SchemaLinker) -> Corrected:
             quoted = m.end()
         short = _SHORTHAND.get(raw.lower())
         if not short and len(raw) < _MIN_LEN and _NAMING.search(text, max(0, m.start() - 12), m.start()):
-            continue  # "user_id -> uid": a new name the request gives, never a shortened word to write out
+            continue  # "plate -> plt": a new name the request gives, never a shortened word to write out
         fix = (None if raw.lower() in vocab.spelling else short) if short else (
             _correct(raw, vocab, _SENTENCE_START.search(text[: m.start()]) is not None))
         if fix is None:

@@ -30,7 +30,7 @@ _BRANCH = re.compile(
     r"equal|after|before|later|earlier)\b)|\botherwise\b|\belse\b|$|(?<!\bis\s)(?<!=\s)(?<!=)(?<!\bto\s)(?<!\bnot\s)'))"
     rf"|(?:when|if)\s+(?P<cond2>{_CONDTEXT})\s*,?\s*(?:then\s+)?(?P<label2>{_LABEL})"
     rf"|(?:otherwise|else)\s*,?\s*(?P<label3>{_LABEL})"
-    # "under 30 -> 'short'", "'1-10' and '11-50' => 'small'": a condition, an arrow, the label (a list's item)
+    # "under 10 -> 'brief'", "'1-10' and '11-50' => 'small'": a condition, an arrow, the label (a list's item)
     rf"|(?:^|(?<=[:;\n*\u2022,]))[ \t*\u2022]*(?P<cond4>(?:'[^']*'|\"[^\"]*\"|[^,;'\"\n:=>*\u2022()-]|-(?!>)|,(?=\s*(?:both\s+)?"
     rf"(?:inclusive|exclusive)\b)){{1,120}}?)\s*(?:->|=>|\u2192)\s*(?P<label4>{_LABEL})",
     re.I,
@@ -127,7 +127,7 @@ def _condition(d: Work, text: str, subject: str | None = None, bare: bool = Fals
     text = _AT_ALL.sub("", clean_phrase(text.strip()))
     if bare and subject and re.match(r"(?:more|less|greater|fewer|over|under|above|below|at\s+(?:least|most)|up\s+to|[<>])",
                                      text, re.I):  # fmt: skip
-        text = f"{subject.rsplit('.', 1)[-1]} {text}"  # "under 30": the subject's value
+        text = f"{subject.rsplit('.', 1)[-1]} {text}"  # "under 10": the subject's value
     m = _NULL_COND.match(text)
     if m:
         col = _column(d, m.group("c1") or m.group("c2") or m.group("c3"), subject)

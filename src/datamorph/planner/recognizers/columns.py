@@ -351,7 +351,7 @@ def _apply(d: Work, out: list[OutputColumn], renames: dict[str, str], excluded: 
         if aggregating and low not in defined and low not in keys:
             key = bare_keys.get(low.split(".")[-1]) or _dependent(d, ref, group)
             summed = _aggregated(d, ref, c, out) if key is None else None
-            if summed is not None:  # "city, revenue" where revenue names the amount summed: that sum, so named
+            if summed is not None:  # "region, takings" where takings names the amount summed: that sum, so named
                 result.append(OutputColumn(column=summed, name=c.name or _word_name(c.provenance), provenance=c.provenance))
                 continue
             if key is None:
@@ -373,7 +373,7 @@ _NAME_PARTS = (("first_name", "last_name"), ("given_name", "family_name"), ("for
 
 
 def _whole_names(d: Work, out: list[OutputColumn]) -> list[OutputColumn]:
-    """"the employee's name", "customer names": a person's name is both parts a table keeps it in (first_name
+    """"the pilot's name", "member names": a person's name is both parts a table keeps it in (first_name
     and last_name), never only the part the linker scored first (a wrong table)."""
     result: list[OutputColumn] = []
     for c in out:

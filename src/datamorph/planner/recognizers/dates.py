@@ -563,7 +563,7 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
             by_verb = None
         if by_verb is not None:
             light = i > 1 and items[i - 2].kind == "word" and _lemma(items[i - 2].low) in _LIGHT_VERBS
-            return by_verb, (items[i - 2].start if light else verb.start, verb.end), None  # "took effect": one verb
+            return by_verb, (items[i - 2].start if light else verb.start, verb.end), None  # "take effect": one verb
         elsewhere = _event_elsewhere(w, verb.low)
         if elsewhere is not None:
             column, refers = elsewhere
@@ -673,7 +673,8 @@ class _Unsettled(Exception):  # noqa: N818 - control flow inside this module, ne
         self.error = error
 
 
-# Verbs that only carry the event of the noun after them ("took effect" → effective_date).
+# Verbs that only carry the event of the noun right after them ("rules that take effect" → effective_date):
+# the verb and the noun are one event.
 _LIGHT_VERBS = frozenset({"take"})
 # Verbs that only place a date in a period ("the renewal date falls in May"), compared as lemmas.
 _LINKING_VERBS = frozenset({"fall", "lie", "land"})

@@ -347,7 +347,7 @@ def _ties(d: Work, pos: int, owner: str) -> list[OrderItem]:
 
 
 def _no_case(d: Work, *at: int) -> bool:
-    """Whether the keys are compared without case ("case-insensitively", "ignoring upper/lower case"), said
+    """Whether the keys are compared without case ("case-insensitively", "regardless of capitalisation"), said
     right after the key or right after the order (at one of ``at``): the words are claimed. Said elsewhere
     it may be about a filter's value, and is left to be read there (or reported)."""
     for pos in at:
@@ -486,5 +486,5 @@ def _same(d: Work, m: re.Match[str]) -> None:
     last = max(b for c in d.pending.claims for _, b in c.spans)
     d.dedupe = Dedupe(keys=keys, order_by=items, ignore_case=folded_at is not None,
                       provenance=d.prompt[m.start() : last].strip())  # fmt: skip
-    # "are one person": the noun names what the rows stand for, not a table to join
+    # "are one reader": the noun names what the rows stand for, not a table to join
     d.take(((m.start(), m.end()),), Edit.set("dedupe", d.dedupe), *unreferenced(d, m.group("noun"), owner), over=True)

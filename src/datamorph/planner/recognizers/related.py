@@ -14,8 +14,8 @@ import re
 from lemminflect import getLemma
 
 from datamorph.planner.claims import Claim, Edit, Pending, View
+from datamorph.planner.draft import base_columns
 from datamorph.planner.linking import TableMatch
-from datamorph.spec import OutputColumn
 
 _AT_LEAST_ONE = re.compile(
     r"\b(?:with|having|(?:who|that|which)\s+(?:has|have|had))\s+(?:had\s+|made\s+|placed\s+|got\s+)?"
@@ -51,11 +51,9 @@ def rule(d: View) -> list[Claim]:
         related = hits[0].table
         if not any(fk.ref_table.lower() == base.lower() for fk in d.catalog.table(related).foreign_keys):
             continue
-        columns = [OutputColumn(column=f"{base}.{c.name}", name=c.name) for c in d.catalog.table(base).columns]
         edits = (Edit.use_table(related), Edit.add("required_tables", related), Edit.set("distinct", True),
-                 Edit.add("columns", *columns))
-        head = m.start("r") if m.group("r") else m.end()
-        spans = ((m.start(), head), (r_start, r_end)) if m.group("r") else ((m.start(), m.end()),)
+                 Edit.add("columns", *base_columns(d.catalog, base)))
+        spans = ((m.start(), m.start("r")), (r_start, r_end)) if m.group("r") else ((m.start(), m.end()),)
         if not all(p.free(a, b) for a, b in spans):
             continue
         p.claims.append(Claim(spans, edits, why="rows with at least one related row (each once)"))  # values: filters

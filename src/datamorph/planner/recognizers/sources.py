@@ -78,7 +78,7 @@ def rows_of_another(d: View, found: list[TableMatch | ColumnMatch | ValueMatch],
 
 def _value_subject(d: View, found: list[TableMatch | ColumnMatch | ValueMatch]) -> str | None:
     """The table whose rows the request's first word names as a plural of one of its values ("Refunds over
-    100" where refund is a transaction type; "Promotions that took effect in 2024" where promotion is a
+    100" where refund is a transaction type; "Renewals that were signed in 2023" where renewal is a
     change reason): that table is the base, the tables named later are joined to it. Only a plural noun
     that opens the request, and no table named before it."""
     first = next((t for t in d.tokens.items if t.kind == "word"), None)
