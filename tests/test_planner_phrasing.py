@@ -268,3 +268,24 @@ def test_a_shortening_of_two_names_is_not_guessed(engine: Any) -> None:
     """"plt" shortens plate and pilot: neither is chosen (the word stays unread)."""
     with pytest.raises(PlanError, match="'plt'"):
         plan(engine, "vehicles per plt")
+
+
+# -- a negation before a verb in its base form: the verb's participle names the event's date ---------------
+# ("didn't borrow" is "borrowed_on" missing, as "never borrowed" is): rows of the base with no such event
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("members who didn't borrow in 2025",
+     "SELECT * FROM members WHERE member_id NOT IN (SELECT member_id FROM loans WHERE borrowed_on >= '2025-01-01')"),
+    ("members who never borrowed in 2025",
+     "SELECT * FROM members WHERE member_id NOT IN (SELECT member_id FROM loans WHERE borrowed_on >= '2025-01-01')"),
+    ("members who have not borrowed during March 2025",
+     "SELECT * FROM members WHERE member_id NOT IN (SELECT member_id FROM loans WHERE borrowed_on = '2025-03-04')"),
+    ("members who did not borrow anything in 2025",
+     "SELECT * FROM members WHERE member_id NOT IN (SELECT member_id FROM loans WHERE borrowed_on >= '2025-01-01')"),
+    ("members that do not borrow",
+     "SELECT * FROM members WHERE member_id NOT IN (SELECT member_id FROM loans)"),
+    ("the town of each member who hasn't borrowed", "SELECT member_id, town FROM members WHERE member_id IN (2, 4)"),
+])  # fmt: skip
+def test_a_negated_verb_in_its_base_form_is_a_missing_event(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)

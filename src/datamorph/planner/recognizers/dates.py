@@ -31,6 +31,7 @@ from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.recognizers.common import in_play
 from datamorph.planner.recognizers.filter_base import Play
+from datamorph.planner.recognizers.filter_states import anti_join
 from datamorph.planner.recognizers.noops import in_example
 from datamorph.planner.recognizers.sources import rows_of_another
 from datamorph.planner.refs import owner_table, split_column
@@ -92,7 +93,8 @@ _ORDINAL = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "
 _EVENT_VERBS = frozenset({"placed", "made", "created", "submitted", "recorded", "booked", "logged", "dated",
                           "happened", "occurred", "processed", "entered", "received", "taken"})  # fmt: skip
 _SKIP_BEFORE = frozenset({"was", "were", "is", "are", "be", "been", "being", "that", "which", "who", "whose", "the",
-                          "their", "its", "a", "an", "with", "having", "has", "have", "had", "where"})  # fmt: skip
+                          "their", "its", "a", "an", "with", "having", "has", "have", "had", "where",
+                          "anything", "something"})  # fmt: skip
 _NOT_WORDS = frozenset({"not", "no", "never", "non", "and", "or", "but", "in", "on", "of", "for", "to", "from", "by",
                         "all", "any", "only", "also"})  # fmt: skip
 _YEARLESS_OK = {"since", "after", "before", "in", "during", "from", "until", "till", "through", "on", "between",
@@ -272,11 +274,19 @@ def _handle(w: Play, first: _Period, m: re.Match[str], done: list[_Done], pendin
     neg = _NEGATED.search(text[:first_word])
     if neg is not None and not _already_used(w, neg.start(), first_word):
         owner = owner_table(w.view.catalog, column)
-        if w.base is not None and owner.lower() != w.base.lower() and re.match(r"never|hasn't|haven't|didn't",
-                                                                                 neg.group(0), re.I):  # fmt: skip
-            # "members who never borrowed in 2024" is about a loan that does not exist, not loans outside 2024
-            raise PlanError(f"'{text[neg.start():span_end]}': {w.base} with no {owner} row in that period?",
-                            hint=f"say it as '{w.base} without {owner} in <period>'")  # fmt: skip
+        no_event = _NO_EVENT.search(text[:first_word])
+        if w.base is not None and owner.lower() != w.base.lower() and no_event is not None:
+            # "members who never borrowed in 2024": no loan in 2024 (not the loans outside 2024)
+            neg = no_event
+            words = text[neg.start() : span_end]
+            use = [w.use(owner)] if owner not in w.in_play() else []
+            _take(w, (neg.start(), neg.end()), *use, *anti_join(w.view, owner, words), why="no such event in the period")
+            _take(w, (cue_start, span_end), Edit.add("filters", *_conditions(w.view, column, kind, start, end, words)),
+                  why=f"the missing {owner} rows' period")  # fmt: skip
+            if col_span:
+                _take(w, col_span, why="the date column")
+            done.append(_Done(start, end, kind, cue_start, span_end, column))
+            return
         kind = _OPPOSITE[kind]
         first_word = neg.start()
         _take(w, (neg.start(), neg.end()), why="negates the date condition")
@@ -356,6 +366,9 @@ def _take(w: Play, span: Span, *edits: Edit, why: str) -> None:
     w.take_free(*span, *edits, Edit.add("condition_spans", span), why=why)
 
 
+# negations that say an event did not happen at all (not that it happened outside the period)
+_NO_EVENT = re.compile(r"\b(?:never|hasn't|haven't|hadn't|didn't|don't|doesn't|(?:has|have|had|did|do|does)\s+not)"
+                       r"(?:\s+(?:been|be|yet|ever))*\s+$", re.IGNORECASE)  # fmt: skip
 _NEGATED = re.compile(r"\b(?:not|never|wasn't|weren't|isn't|aren't|hasn't|haven't|didn't)(?:\s+(?:been|be|yet|ever))*\s+$",
                       re.IGNORECASE)  # fmt: skip
 _OPPOSITE = {"range": "outside", "outside": "range", "since": "before", "before": "since", "after": "until",
@@ -567,7 +580,7 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
         elsewhere = _event_elsewhere(w, verb.low)
         if elsewhere is not None:
             column, refers = elsewhere
-            if not refers:
+            if not refers and not _NEGATED.search(d.prompt[: verb.start]):  # negated: the rows without the event
                 raise PlanError(f"'{verb.text} {words.strip()}': the date of {column}, on which rows?",
                                 hint=f"name the table whose rows you want, or the date, e.g. "
                                      f"'{column.split('.', 1)[1].replace('_', ' ')} in 2024'")  # fmt: skip
@@ -722,10 +735,12 @@ def _named_column_at(w: Play, items: list[Token], i: int, words: str) -> _Found 
         # "count visits per clinic in 2024": the period is the visits', not the clinics'
         grouped = any(t.low in _GROUPING for t in items[max(0, i - n - 1) : i])
         for tm in d.linker.tables(phrase)[:1] if not any(_function_word(w) for w in inner) and not grouped else ():
-            if tm.score >= 0.9 and _covers(tm.text, phrase) and not _names_other(d, tm.table, phrase):
-                col = _main_date(d.catalog.table(tm.table), words)
+            if tm.score >= 0.9 and _covers(tm.text, phrase):
+                # "completed visits in 2024" where only appointments have the status: the appointments' date
+                table = _rows_named(d, tm.table, phrase)
+                col = _main_date(d.catalog.table(table), words)
                 if col is not None:
-                    return f"{tm.table}.{col}", None, tm.table
+                    return f"{table}.{col}", None, table
         for cm in d.linker.columns(phrase, tables or None)[:1]:
             if not _covers(cm.text, phrase) or cm.score < 0.75:
                 continue
@@ -737,12 +752,13 @@ def _named_column_at(w: Play, items: list[Token], i: int, words: str) -> _Found 
     return None
 
 
-def _names_other(d: View, table: str, phrase: str) -> bool:
-    """The sources step read ``phrase`` as naming another table's rows ("resolved visits": the rows of the table
-    whose status is 'resolved', not the table "visit" is a synonym of; see :func:`.sources.rows_of_another`)."""
+def _rows_named(d: View, table: str, phrase: str) -> str:
+    """The table whose rows ``phrase`` names: ``table`` (what the words link to), or the other table the sources
+    step read them as ("resolved visits": the rows of the table whose status is 'resolved', not the table
+    "visit" is a synonym of; see :func:`.sources.rows_of_another`)."""
     found = list(d.mentions)
-    return any(m.text.strip().lower() == phrase.strip().lower() and rows_of_another(d, found, i) not in (None, table)
-               for i, m in enumerate(found))  # fmt: skip
+    return next((t for i, m in enumerate(found) if m.text.strip().lower() == phrase.strip().lower()
+                 and (t := rows_of_another(d, found, i)) is not None), table)  # fmt: skip
 
 
 _IRREGULAR = {"began": "begin", "begun": "begin", "made": "make", "sent": "send", "paid": "pay", "sold": "sell",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from lemminflect import getInflection
+
 from datamorph.catalog import TEMPORAL_FAMILIES
 from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, View
@@ -94,18 +96,44 @@ def states(d: View) -> list[Claim]:
     w = Play.of(d)
     spans = _mention_spans(d)
     _column_states(w, spans)
+    _column_states(w, _negated_verbs(w), spans)
     _prefixed_booleans(w)
     _current(w)
     return w.claims
 
 
-def _column_states(w: Play, spans: list[_Mention]) -> None:
+def _negated_verbs(w: Play) -> list[_Mention]:
+    """"whose doctor didn't prescribe anything", "users who don't log in": a verb in its base form after a
+    negation, whose past participle names an event date ("prescribed" → prescribed_on), as that column's mention."""
+    d = w.view
+    out = []
+    for t in d.tokens.items:
+        if t.kind != "word" or w.held(t) or not _NEG_AUX.search(d.prompt, back(t.start), t.start):
+            continue
+        participle = (getInflection(t.low, tag="VBN") or ("",))[0]
+        if participle == t.low or not participle.endswith("ed"):
+            continue  # not a verb in its base form ("didn't log": "logged"; "never prescribed": named already)
+        for cm in d.linker.columns(participle, None)[:1]:
+            if cm.score >= 0.7 and _info(d, cm.table, cm.column).family in TEMPORAL_FAMILIES:
+                out.append(_Mention(t.start, t.end, cm))
+    return out
+
+
+# a negation that can stand before a verb in its base form
+_NEG_AUX = re.compile(r"\b(?:didn't|don't|doesn't|did\s+not|do\s+not|does\s+not|never|(?:has|have|had)\s+not|"
+                      r"hasn't|haven't|hadn't)\s+(?:yet\s+|ever\s+)?$", re.IGNORECASE)  # fmt: skip
+
+
+def _column_states(w: Play, spans: list[_Mention], context: list[_Mention] | None = None) -> None:
+    """The states ``spans`` name (``context``: the request's mentions, when ``spans`` are other words')."""
     d = w.view
     for s in spans:
         if not isinstance(s.m, ColumnMatch) or not w.open(s.start, s.end):
             continue
         info = _info(d, s.m.table, s.m.column)
         word = d.prompt[s.start : s.end].lower()
+        if context is not None:
+            word = (getInflection(word, tag="VBN") or (word,))[0]  # a verb's base form: its participle
         neg = _NEGATION.search(d.prompt, back(s.start), s.start)
         negated = neg is not None and w.open(neg.start(), s.start)
         start = neg.start() if negated and neg is not None else s.start
@@ -115,12 +143,14 @@ def _column_states(w: Play, spans: list[_Mention]) -> None:
                 negated = not negated
             cond = Filter(column=column, operator="=", value=not negated, provenance=d.prompt[start : s.end])
             edits = [Edit.add("filters", cond)]
-        elif info.family in TEMPORAL_FAMILIES and re.search(r"ed$", word) and (negated or _predicate(d, spans, s)):
+        elif info.family in TEMPORAL_FAMILIES and re.search(r"ed$", word) and (
+            negated or _predicate(d, context or spans, s)
+        ):
             cond = Filter(column=column, operator="is_null" if negated else "is_not_null",
                           provenance=d.prompt[start : s.end])  # fmt: skip
             edits = [Edit.add("filters", cond)]
             if negated and d.base is not None and s.m.table != d.base:
-                edits = _anti_join(d, s.m.table, d.prompt[start : s.end])
+                edits = anti_join(d, s.m.table, d.prompt[start : s.end])
         else:
             continue
         w.take_free(start, s.end, *edits, why="a state of the row")
@@ -158,7 +188,7 @@ def _current(w: Play) -> None:
         w.take_free(m.start(), end, Edit.add("filters", cond), why="current or former rows")
 
 
-def _anti_join(d: View, table: str, words: str) -> list[Edit]:
+def anti_join(d: View, table: str, words: str) -> list[Edit]:
     """"products never ordered": base rows with no row in ``table`` (outer joins, then its key is NULL).
 
     The event's date column may be filled on every row of ``table``, so it says nothing about the

@@ -30,19 +30,19 @@ def rule(d: View) -> list[Claim]:
     if subject is not None and d.base is None:  # "Refunds that cleared in May, with the customer's name"
         out.append(edit_only(Edit.use_table(subject), why=f"the request opens with rows of {subject} (a value of it)"))
     words = dict(d.table_words)
-    for m in dict.fromkeys(explicit + tables):
-        words.setdefault(m.table, m.text)
+    # in the order the request names them (an explicit "X table" first): the first is the base
+    named: list[tuple[TableMatch | ColumnMatch | ValueMatch, str, str]]
+    named = [(m, m.table, f"names the table {m.table}") for m in dict.fromkeys(explicit)]
+    named += sorted([(m, m.table, f"names the table {m.table}") for m in tables if m not in explicit]
+                    + [(found[i], owner, f"'{found[i].text}' after a {found[i - 1].text!r} of {owner}: the rows of "
+                        f"{owner}, not the {found[i].table} table") for i, owner in rows_of.items()],
+                    key=lambda x: x[0].start)  # fmt: skip
+    for m, table, _ in sorted(named, key=lambda x: x[1] == x[0].table, reverse=True):
+        words.setdefault(table, m.text)  # a table's own name before a word read as its rows
+    for m, table, why in named:
         span = mention_span(d, m)
-        why = f"names the table {m.table}"
-        out.append(on_words(d, *span, Edit.use_table(m.table), shared=True, over=True, why=why) if span
-                   else edit_only(Edit.use_table(m.table), why=why))  # fmt: skip
-    for i, owner in rows_of.items():
-        loose = found[i]
-        words.setdefault(owner, loose.text)
-        span = mention_span(d, loose)
-        why = f"'{loose.text}' after a {found[i - 1].text!r} of {owner}: the rows of {owner}, not the {loose.table} table"
-        out.append(on_words(d, *span, Edit.use_table(owner), shared=True, over=True, why=why) if span
-                   else edit_only(Edit.use_table(owner), why=why))  # fmt: skip
+        out.append(on_words(d, *span, Edit.use_table(table), shared=True, over=True, why=why) if span
+                   else edit_only(Edit.use_table(table), why=why))  # fmt: skip
     for m in explicit:  # "the orders table": the word 'table' is part of the name here
         w = _TABLE_WORD.match(d.prompt, m.end)
         if w:
