@@ -83,7 +83,10 @@ def check(engine, prompt: str, expected_sql: str, columns: list[str] | None = No
     "customers: customer_id, email, phone",
     "Columns: customer_id, email, phone from the customers table",
     "Just customer_id, email and phone of customers please",
-    "customers with only three columns: customer_id, email and phone",
+    pytest.param("limit customers to three columns, namely customer_id, email and phone",
+                 marks=pytest.mark.xfail(strict=True, reason="an output list announced with its count, said 'limit X "
+                                         "to three columns, namely ...': PlanError, could not understand 'limit', "
+                                         "'three', 'namely', 'customer_id'")),
 ])  # fmt: skip
 def test_output_list(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
     spec = check(engine, prompt, "SELECT customer_id, email, phone FROM customers",
@@ -117,14 +120,19 @@ def test_a_lone_column_word_is_no_output_list(engine) -> None:  # type: ignore[n
         plan(engine, "email")
 
 
-@pytest.mark.parametrize("prompt", [
-    "customer contact sheet: customer_id as id, email as email_address, phone renamed to phone_number",
-    "customers with customer_id -> id, email -> email_address and phone (call it phone_number)",
-    "Return customer_id renamed to id, email as email_address and phone as phone_number from customers",
+CONTACTS = "SELECT customer_id, email, phone FROM customers"
+
+
+@pytest.mark.parametrize("prompt, sql, cols", [
+    ("customer contact sheet: customer_id as id, email as email_address, phone renamed to phone_number",
+     CONTACTS, ["id", "email_address", "phone_number"]),
+    ("customers with customer_id -> id, email -> email_address and phone (call it phone_number)",
+     CONTACTS, ["id", "email_address", "phone_number"]),
+    ("Return employee_id renamed to staff_id, job_title as role and email as work_email from employees",
+     "SELECT employee_id, job_title, email FROM employees", ["staff_id", "role", "work_email"]),
 ])  # fmt: skip
-def test_renames(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
-    spec = check(engine, prompt, "SELECT customer_id, email, phone FROM customers",
-                 ["id", "email_address", "phone_number"])  # fmt: skip
+def test_renames(engine, prompt: str, sql: str, cols: list[str]) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, sql, cols)
     assert spec.columns[0].provenance
 
 
@@ -144,10 +152,12 @@ def test_leave_out_cost_center(engine) -> None:  # type: ignore[no-untyped-def]
           ["department_id", "department_name", "location"])  # fmt: skip
 
 
+@pytest.mark.xfail(strict=True, reason="all of a table's columns, said 'each of the X columns': PlanError, could "
+                   "not understand 'each'")
 def test_all_columns_leaves_list_empty(engine) -> None:  # type: ignore[no-untyped-def]
-    spec = plan(engine, "keep all of the order columns")
+    spec = plan(engine, "give me each of the product columns")
     assert spec.columns == []
-    assert [s.table_name for s in spec.source_tables] == ["orders"]
+    assert [s.table_name for s in spec.source_tables] == ["products"]
 
 
 def test_unknown_output_column_is_an_error(engine) -> None:  # type: ignore[no-untyped-def]
@@ -170,9 +180,9 @@ def test_arithmetic(engine, prompt: str) -> None:  # type: ignore[no-untyped-def
 
 
 def test_arithmetic_with_parentheses(engine) -> None:  # type: ignore[no-untyped-def]
-    spec = check(engine, "order items with net = quantity x unit price x (1 - discount)",
-                 "SELECT *, quantity * unit_price * (1 - discount) AS net FROM order_items")  # fmt: skip
-    assert spec.derived_columns[0].name == "net"
+    spec = check(engine, "products with sale_price = unit price x (1 - 0.2)",
+                 "SELECT *, unit_price * (1 - 0.2) AS sale_price FROM products")  # fmt: skip
+    assert spec.derived_columns[0].name == "sale_price"
 
 
 def test_concatenation(engine) -> None:  # type: ignore[no-untyped-def]
@@ -248,7 +258,10 @@ def test_rank_salary(engine, prompt: str) -> None:  # type: ignore[no-untyped-de
 
 
 @pytest.mark.parametrize("prompt, fn", [
-    ("rank the products by unit price within each category, most expensive first", "rank"),
+    pytest.param("rank products on unit price inside their category, priciest first", "rank",
+                 marks=pytest.mark.xfail(strict=True, reason="rank within a group named after the order, said 'on "
+                                         "<column> inside their <group>, priciest first': PlanError, could not "
+                                         "understand 'rank', 'unit', 'price', 'inside', 'priciest', 'first'")),
     ("dense rank products by unit_price per category (no gaps), highest first", "dense_rank"),
     ("rank products by unit price in each category so ties share a rank and skip", "rank"),
 ])  # fmt: skip
@@ -259,14 +272,24 @@ def test_rank_products(engine, prompt: str, fn: str) -> None:  # type: ignore[no
     assert spec.windows[0].function == fn
 
 
-@pytest.mark.parametrize("prompt", [
-    "running total of order amount per customer by order date then order id",
-    "orders with a cumulative sum of amount for each customer ordered by order_date, then order_id",
+@pytest.mark.parametrize("prompt, sql", [
+    pytest.param(
+        "cumulative total of order amount for each customer, sorted on order_date and, for the same day, on order_id",
+        "SELECT *, sum(amount) OVER (PARTITION BY customer_id ORDER BY order_date, order_id "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_total FROM orders",
+        marks=pytest.mark.xfail(strict=True, reason="running sum per group with a tie-breaking order, said 'sorted on "
+                                "X and, for the same day, on Y': PlanError, 'cumulative total of order amount' needs "
+                                "an order")),
+    pytest.param(
+        "account transactions with a cumulative amount for every account in transaction_date order, transaction_id "
+        "breaking ties",
+        "SELECT *, sum(amount) OVER (PARTITION BY account_id ORDER BY transaction_date, transaction_id "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_total FROM account_transactions",
+        marks=pytest.mark.xfail(strict=True, reason="running sum per group with a tie-breaking order, said 'in X "
+                                "order, Y breaking ties': PlanError, 'a cumulative amount' needs an order")),
 ])  # fmt: skip
-def test_running_total(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
-    spec = check(engine, prompt,
-                 "SELECT *, sum(amount) OVER (PARTITION BY customer_id ORDER BY order_date, order_id "
-                 "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_total FROM orders")  # fmt: skip
+def test_running_total(engine, prompt: str, sql: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, sql)
     assert spec.windows[0].frame == "running"
 
 
@@ -313,7 +336,9 @@ def test_exact_dedupe(engine, prompt: str) -> None:  # type: ignore[no-untyped-d
 
 @pytest.mark.parametrize("prompt", [
     "latest salary record per employee",
-    "keep only the most recent salary for each employee by effective_date",
+    pytest.param("for every employee retain just the salary row with the newest effective_date",
+                 marks=pytest.mark.xfail(strict=True, reason="keep the newest row per key, said 'retain just the X "
+                                         "row with the newest <column>': PlanError, could not understand 'retain'")),
     "the newest salaries row per employee",
 ])  # fmt: skip
 def test_latest_per_key(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
@@ -342,14 +367,14 @@ def test_first_per_key(engine, prompt: str) -> None:  # type: ignore[no-untyped-
 def test_union_shared_list(engine) -> None:  # type: ignore[no-untyped-def]
     spec = check(
         engine,
-        "stack customers and employees into one list with person_type ('customer' or 'employee'), "
-        "person_id (the customer_id or employee_id), first_name, last_name",
-        "SELECT 'customer', customer_id, first_name, last_name FROM customers UNION ALL "
-        "SELECT 'employee', employee_id, first_name, last_name FROM employees",
-        ["person_type", "person_id", "first_name", "last_name"],
+        "stack orders and account transactions into one list with entry_type ('order' or 'transaction'), "
+        "entry_id (the order_id or transaction_id), amount",
+        "SELECT 'order', order_id, amount FROM orders UNION ALL "
+        "SELECT 'transaction', transaction_id, amount FROM account_transactions",
+        ["entry_type", "entry_id", "amount"],
     )
     assert spec.union is not None and spec.union.mode == "all"
-    assert [s.table_name for s in spec.source_tables] == ["customers"]
+    assert [s.table_name for s in spec.source_tables] == ["orders"]
 
 
 def test_union_type_column(engine) -> None:  # type: ignore[no-untyped-def]
@@ -359,12 +384,14 @@ def test_union_type_column(engine) -> None:  # type: ignore[no-untyped-def]
           ["first_name", "last_name", "type"])  # fmt: skip
 
 
+@pytest.mark.xfail(strict=True, reason="stack two tables with a column list per part, said 'each X as (...) and "
+                   "each Y as (...)': PlanError, stacking tables needs the columns to line up")
 def test_union_per_part_lists(engine) -> None:  # type: ignore[no-untyped-def]
-    check(engine, "combined log with one row per customer (source='retail', id=customer_id, signup_date) "
-          "and one row per employee (source='staff', id=employee_id, hire_date)",
-          "SELECT 'retail', customer_id, signup_date FROM customers UNION ALL "
-          "SELECT 'staff', employee_id, hire_date FROM employees",
-          ["source", "id", "signup_date"])  # fmt: skip
+    check(engine, "a single joiners log, each employee as (origin='staff', id=employee_id, hire_date) and each "
+          "customer as (origin='client', id=customer_id, signup_date)",
+          "SELECT 'staff', employee_id, hire_date FROM employees UNION ALL "
+          "SELECT 'client', customer_id, signup_date FROM customers",
+          ["origin", "id", "hire_date"])  # fmt: skip
 
 
 def test_union_distinct(engine) -> None:  # type: ignore[no-untyped-def]
@@ -373,14 +400,21 @@ def test_union_distinct(engine) -> None:  # type: ignore[no-untyped-def]
     assert spec.union is not None and spec.union.mode == "distinct"
 
 
-@pytest.mark.parametrize("prompt", [
-    "every distinct last name that appears among customers or employees",
-    "One column, last_name: the last names found in either employees or customers, without repeats",
-    "all the unique last names used in customers and employees (so 'SMITH' and 'Smith' are different values)",
+@pytest.mark.parametrize("prompt, col", [
+    pytest.param("each different first name found in employees or in customers", "first_name",
+                 marks=pytest.mark.xfail(strict=True, reason="the distinct values of a column two tables share, "
+                                         "said 'each different X found in A or in B': PlanError, could not "
+                                         "understand 'each', 'different', 'first', 'name', 'found', 'or'")),
+    ("One column, last_name: the last names found in either employees or customers, without repeats", "last_name"),
+    pytest.param("all unique first names across customers and employees, treating 'ANNA' and 'Anna' as two values",
+                 "first_name",
+                 marks=pytest.mark.xfail(strict=True, reason="the distinct values of a column two tables share, "
+                                         "said 'all unique X across A and B': PlanError, could not understand "
+                                         "'unique', 'first', 'names', 'across', ...")),
 ])  # fmt: skip
-def test_union_of_a_column_two_tables_share(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
-    spec = check(engine, prompt, "SELECT last_name FROM customers UNION SELECT last_name FROM employees",
-                 ["last_name"])  # fmt: skip
+def test_union_of_a_column_two_tables_share(engine, prompt: str, col: str) -> None:  # type: ignore[no-untyped-def]
+    spec = check(engine, prompt, f"SELECT {col} FROM customers UNION SELECT {col} FROM employees",
+                 [col])  # fmt: skip
     assert spec.union is not None and spec.union.mode == "distinct"
 
 
@@ -403,9 +437,9 @@ def test_union_of_a_shared_column_asks_whether_values_repeat(engine) -> None:  #
     ("number of employees per department, including departments with none. department_id and employee_count",
      "SELECT d.department_id, count(e.employee_id) FROM departments d LEFT JOIN employees e "
      "ON e.department_id = d.department_id GROUP BY d.department_id", ["department_id", "employee_count"]),
-    ("Product id, product name and category name for every product; skip products without a category",
-     "SELECT p.product_id, p.product_name, c.category_name FROM products p JOIN categories c "
-     "ON c.category_id = p.category_id", ["product_id", "product_name", "category_name"]),
+    ("Order item id, quantity and product name for each order line; ignore lines whose product is unknown",
+     "SELECT i.order_item_id, i.quantity, p.product_name FROM order_items i JOIN products p "
+     "ON p.product_id = i.product_id", ["order_item_id", "quantity", "product_name"]),
     ("show me first_name, last_name and email of employees",
      "SELECT first_name, last_name, email FROM employees", ["first_name", "last_name", "email"]),
     ("Custmer ids and emails for every customer", "SELECT customer_id, email FROM customers",
@@ -487,8 +521,11 @@ def test_derived_that_cannot_be_grounded(engine, prompt: str) -> None:  # type: 
 # -- more windows, dedupe, union -------------------------------------------------------------------
 
 
+@pytest.mark.xfail(strict=True, reason="running count per group with a tie-breaking order, said 'sorted by X with "
+                   "Y as tie-breaker': PlanError, could not understand 'order_id'")
 def test_running_count_of_rows(engine) -> None:  # type: ignore[no-untyped-def]
-    spec = check(engine, "running count of orders per customer ordered by order_date then order_id",
+    spec = check(engine, "running count of orders for every customer, sorted by order_date with order_id as "
+                 "tie-breaker",
                  "SELECT *, count(*) OVER (PARTITION BY customer_id ORDER BY order_date, order_id ROWS BETWEEN "
                  "UNBOUNDED PRECEDING AND CURRENT ROW) AS running_count FROM orders")  # fmt: skip
     assert spec.windows[0].column is None
