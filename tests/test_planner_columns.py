@@ -58,23 +58,34 @@ def engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
 # -- output lists opened by verbs and headings ------------------------------------------------------
 
 LISTS = [
-    ("Make a contact sheet from the customers table with only three columns: customer_id, first_name, email.",
-     "SELECT customer_id, first_name, email FROM customers", ["customer_id", "first_name", "email"]),
+    pytest.param(
+        "Draft a staff roster off the employees table using only four columns: employee_id, last_name, job_title, "
+        "hire_date.",
+        "SELECT employee_id, last_name, job_title, hire_date FROM employees",
+        ["employee_id", "last_name", "job_title", "hire_date"],
+        marks=pytest.mark.xfail(strict=True, reason="a list opened by a heading naming its table with 'off the X "
+                                "table': PlanError, could not understand 'off'")),
     ("Build a user directory from users with just these columns: user_id, username, country",
      "SELECT user_id, username, country FROM users", ["user_id", "username", "country"]),
     ("Produce an account list: account_id, account_type, status.",
      "SELECT account_id, account_type, status FROM accounts", ["account_id", "account_type", "status"]),
-    ("Attach the category name to each product: product_id, product_name, category_name. Products without a "
-     "category can be dropped.",
-     "SELECT product_id, product_name, category_name FROM products JOIN categories USING (category_id)",
-     ["product_id", "product_name", "category_name"]),
-    ("Tag page views with the subscription plan of the user behind the session: view_id, page_url, plan.",
-     "SELECT view_id, page_url, plan FROM page_views JOIN sessions USING (session_id) JOIN users USING (user_id)",
-     ["view_id", "page_url", "plan"]),
-    ("Show each employee alongside the name of their department - employee_id, first_name, last_name, "
-     "department_name. Leave out employees without a matching department.",
-     "SELECT employee_id, first_name, last_name, department_name FROM employees JOIN departments "
-     "USING (department_id)", ["employee_id", "first_name", "last_name", "department_name"]),
+    pytest.param(
+        "Put the product name next to each order item: order_item_id, quantity, product_name. Items whose product "
+        "can't be found may be skipped.",
+        "SELECT order_item_id, quantity, product_name FROM order_items JOIN products USING (product_id)",
+        ["order_item_id", "quantity", "product_name"],
+        marks=pytest.mark.xfail(strict=True, reason="a joined table's column asked for with 'put X next to each Y': "
+                                "PlanError, could not understand 'next'")),
+    ("Label each order item with the segment of the customer who placed the order: order_item_id, quantity, segment.",
+     "SELECT order_item_id, quantity, segment FROM order_items JOIN orders USING (order_id) "
+     "JOIN customers USING (customer_id)", ["order_item_id", "quantity", "segment"]),
+    pytest.param(
+        "For every order, put the customer's city next to it - order_id, amount, city. Orders whose customer is "
+        "missing should not appear.",
+        "SELECT order_id, amount, city FROM orders JOIN customers USING (customer_id)",
+        ["order_id", "amount", "city"],
+        marks=pytest.mark.xfail(strict=True, reason="a joined column next to each row, unmatched rows dropped with "
+                                "'should not appear': PlanError, could not understand 'next', 'missing', 'not'")),
     ("Pull sessions: session_id, device_type, browser",
      "SELECT session_id, device_type, browser FROM sessions", ["session_id", "device_type", "browser"]),
 ]
@@ -86,10 +97,14 @@ def test_lists_opened_by_verbs_and_headings(engine, prompt: str, sql: str, cols:
 
 
 RENAMES = [
-    ("Copy the departments table with the columns renamed: department_id -> dept_id, department_name -> dept_name, "
-     "location -> site. Leave the cost center out.",
-     "SELECT department_id AS dept_id, department_name AS dept_name, location AS site FROM departments",
-     ["dept_id", "dept_name", "site"]),
+    pytest.param(
+        "Export products with these new names: product_id -> sku, product_name -> title, unit_price -> price. "
+        "Don't include the category, the active flag or the creation date.",
+        "SELECT product_id AS sku, product_name AS title, unit_price AS price FROM products",
+        ["sku", "title", "price"],
+        marks=pytest.mark.xfail(strict=True, reason="a rename list with arrows, the other columns left out by "
+                                "description: PlanError, could not understand 'new', 'names', \"Don't\", 'include', "
+                                "'flag', 'or', 'creation', 'date'")),
     ("Copy the users table with the columns renamed: user_id -> id, username -> handle, country -> cc, "
      "created_at -> signup_ts. Leave the plan out.",
      "SELECT user_id, username, country, created_at FROM users", ["id", "handle", "cc", "signup_ts"]),
@@ -111,12 +126,17 @@ MEASURE_NAMES = [
     ("Share of closed accounts per account type, as closed_ratio",
      "SELECT account_type, count(*) FILTER (WHERE status = 'closed') * 1.0 / count(*) FROM accounts GROUP BY 1",
      ["account_type", "closed_ratio"]),
-    ("Return the customer_id and how many orders each has",
-     "SELECT customer_id, count(*) FROM orders GROUP BY 1", None),
-    ("Number of orders for every customer, customers who never ordered must appear with 0. customer_id and "
-     "order_count",
-     "SELECT c.customer_id, count(o.order_id) FROM customers c LEFT JOIN orders o USING (customer_id) GROUP BY 1",
-     ["customer_id", "order_count"]),
+    pytest.param(
+        "I want every session_id together with how many page views each of them got",
+        "SELECT session_id, count(*) FROM page_views GROUP BY 1", None,
+        marks=pytest.mark.xfail(strict=True, reason="a count said as 'how many X each of them got': PlanError, "
+                                "could not understand 'many'")),
+    pytest.param(
+        "Employee count per department, keeping departments without staff at 0. department_id and headcount",
+        "SELECT d.department_id, count(e.employee_id) FROM departments d LEFT JOIN employees e USING (department_id) "
+        "GROUP BY 1", ["department_id", "headcount"],
+        marks=pytest.mark.xfail(strict=True, reason="a count per parent keeping parents without children at 0: "
+                                "PlanError, could not understand '0'")),
 ]
 
 
@@ -149,16 +169,22 @@ NOTES = [
      "SELECT customer_id, first_name, email FROM customers", ["customer_id", "first_name", "email"]),
     ("users: user_id, username (their login handle) and country",
      "SELECT user_id, username, country FROM users", ["user_id", "username", "country"]),
-    ("Within each category, rank the products by unit price with the most expensive first. Return product_id, "
-     "category_id, unit_price and price_rank (1 = most expensive)",
-     "SELECT product_id, category_id, unit_price, rank() OVER (PARTITION BY category_id ORDER BY unit_price DESC) "
-     "FROM products", ["product_id", "category_id", "unit_price", "price_rank"]),
-    ("Running balance per account over posted transactions only: credits add the amount, debits subtract it. "
-     "Within an account, order by transaction_date and then transaction_id. Output transaction_id, account_id "
-     "and running_balance (the balance right after that transaction).",
-     "SELECT transaction_id, account_id, sum(CASE WHEN direction = 'credit' THEN amount ELSE -amount END) OVER "
-     "(PARTITION BY account_id ORDER BY transaction_date, transaction_id ROWS BETWEEN UNBOUNDED PRECEDING AND "
-     "CURRENT ROW) FROM transactions WHERE status = 'posted'", ["transaction_id", "account_id", "running_balance"]),
+    pytest.param(
+        "For every customer, rank their orders by amount from biggest to smallest. Give order_id, customer_id, amount "
+        "and amount_rank (1 = the biggest)",
+        "SELECT order_id, customer_id, amount, rank() OVER (PARTITION BY customer_id ORDER BY amount DESC) FROM orders",
+        ["order_id", "customer_id", "amount", "amount_rank"],
+        marks=pytest.mark.xfail(strict=True, reason="a rank within a group said 'from biggest to smallest', its "
+                                "item with a note: PlanError, could not understand 'biggest', 'smallest'")),
+    pytest.param(
+        "For each account, keep a running total of posted transactions where credits count positive and debits "
+        "negative, sorted by transaction_date and transaction_id within the account. Columns: transaction_id, "
+        "account_id and balance_after (the account's balance once that transaction is applied).",
+        "SELECT transaction_id, account_id, sum(CASE WHEN direction = 'credit' THEN amount ELSE -amount END) OVER "
+        "(PARTITION BY account_id ORDER BY transaction_date, transaction_id ROWS BETWEEN UNBOUNDED PRECEDING AND "
+        "CURRENT ROW) FROM transactions WHERE status = 'posted'", ["transaction_id", "account_id", "balance_after"],
+        marks=pytest.mark.xfail(strict=True, reason="a signed running sum per group, its item with a note: "
+                                "PlanError, no column matches 'posted transactions'")),
 ]
 
 
@@ -170,10 +196,9 @@ def test_item_notes(engine, prompt: str, sql: str, cols: list[str]) -> None:  # 
 # -- a table word in a list of the rows' columns is that table's key ---------------------------------
 
 TABLE_KEYS = [
-    ("Show me the pending transactions that are bigger than 100 - transaction id, account, amount and the "
-     "transaction date.",
-     "SELECT transaction_id, account_id, amount, transaction_date FROM transactions WHERE status = 'pending' "
-     "AND amount > 100", ["transaction_id", "account_id", "amount", "transaction_date"]),
+    ("debit transactions of at least 100 - account, transaction id, status and amount",
+     "SELECT account_id, transaction_id, status, amount FROM transactions WHERE direction = 'debit' "
+     "AND amount >= 100", ["account_id", "transaction_id", "status", "amount"]),
     ("Pending orders bigger than 200 - order id, customer, amount",
      "SELECT order_id, customer_id, amount FROM orders WHERE status = 'pending' AND amount > 200",
      ["order_id", "customer_id", "amount"]),
@@ -195,8 +220,12 @@ def test_table_word_is_key(engine, prompt: str, sql: str, cols: list[str]) -> No
 # -- possessive items ---------------------------------------------------------------------------------
 
 POSSESSIVES = [
-    ("Give me every employee's id with their performance rating, but where the rating is missing put 0 instead.",
-     "SELECT employee_id, coalesce(performance_rating, 0) FROM employees", ["employee_id", "performance_rating"]),
+    pytest.param(
+        "each account's id and its credit limit, with 0 wherever the limit is empty",
+        "SELECT account_id, coalesce(credit_limit, 0) FROM accounts", ["account_id", "credit_limit"],
+        marks=pytest.mark.xfail(strict=True, reason="possessive items with a default for missing values: PlanError, "
+                                "could not understand 'each', \"account's\", 'credit', 'limit', '0', 'limit', "
+                                "'empty'")),
     ("each customer's email and phone", "SELECT email, phone FROM customers", ["email", "phone"]),
     ("every product's name and price", "SELECT product_name, unit_price FROM products",
      ["product_name", "unit_price"]),
@@ -212,10 +241,13 @@ def test_possessive_items(engine, prompt: str, sql: str, cols: list[str]) -> Non
 # -- items end where another recognizer's words begin; a bare list after a question ------------------
 
 AFTER_QUESTION = [
-    ("For each account type, what fraction of the accounts is closed? account_type and closed_ratio as a number "
-     "between 0 and 1, rounded to 4 decimal places.",
-     "SELECT account_type, round(count(*) FILTER (WHERE status = 'closed') * 1.0 / count(*), 4) FROM accounts "
-     "GROUP BY 1", ["account_type", "closed_ratio"]),
+    pytest.param(
+        "Per channel, what share of orders got cancelled? channel and cancel_share, a proportion rounded to 3 "
+        "decimals.",
+        "SELECT channel, round(count(*) FILTER (WHERE status = 'cancelled') * 1.0 / count(*), 3) FROM orders "
+        "GROUP BY 1", ["channel", "cancel_share"],
+        marks=pytest.mark.xfail(strict=True, reason="a share of rows in a state asked as a question, a bare list "
+                                "after it: PlanError, could not understand 'channel'")),
     ("Total amount per channel? channel and total_amount, rounded to 2 decimals.",
      "SELECT channel, round(sum(amount), 2) FROM orders GROUP BY 1", ["channel", "total_amount"]),
     ("How many sessions does each device type have? device_type and session_count.",
@@ -236,10 +268,13 @@ def test_lists_after_questions(engine, prompt: str, sql: str, cols: list[str]) -
 # -- a key column written as is belongs to the rows listed ------------------------------------------
 
 HOME_ROWS = [
-    ("Rank products within their category by price, most expensive first. Return product_id, category_id, "
-     "unit_price and price_rank.",
-     "SELECT product_id, category_id, unit_price, rank() OVER (PARTITION BY category_id ORDER BY unit_price DESC) "
-     "FROM products", ["product_id", "category_id", "unit_price", "price_rank"]),
+    pytest.param(
+        "Within every department, give each employee a rank by how recently they were hired (latest hire = 1); "
+        "output employee_id, department_id, hire_date and recency_rank.",
+        "SELECT employee_id, department_id, hire_date, rank() OVER (PARTITION BY department_id ORDER BY hire_date "
+        "DESC) FROM employees", ["employee_id", "department_id", "hire_date", "recency_rank"],
+        marks=pytest.mark.xfail(strict=True, reason="a rank within a group, the group key listed as is: PlanError, "
+                                "'rank by how recently they were': no such column or measure")),
     ("accounts with their transactions: transaction_id, account_id, amount",
      "SELECT transaction_id, account_id, amount FROM transactions", ["transaction_id", "account_id", "amount"]),
     ("Departments and their employees - employee_id, department_id, first_name",

@@ -227,13 +227,13 @@ def test_orders_with_discount_code(engine: Engine) -> None:
         ("orders since January", "order_date >= '2025-01-01'"),
         ("orders placed between 2024-01-01 and 2024-03-31", "order_date between '2024-01-01' and '2024-03-31'"),
         ("orders from Jan 1 to Mar 31, 2024", "order_date between '2024-01-01' and '2024-03-31'"),
-        ("orders in the week of 23-29 December 2024 (inclusive)", "order_date between '2024-12-23' and '2024-12-29'"),
+        ("orders dated 10-16 June 2024, both ends included", "order_date between '2024-06-10' and '2024-06-16'"),
         ("orders in the last 90 days", "order_date between date '2025-06-30' - 90 and date '2025-06-30'"),
         ("orders from the past 6 months", "order_date between '2024-12-30' and '2025-06-30'"),
         ("last month's orders", "order_date between '2025-05-01' and '2025-05-31'"),
         ("Q2 2024 orders", "order_date between '2024-04-01' and '2024-06-30'"),
         ("orders on or after 2025-03-01", "order_date >= '2025-03-01'"),
-        ("orders in the second half of 2023", "order_date between '2023-07-01' and '2023-12-31'"),
+        ("orders placed in the first half of 2024", "order_date between '2024-01-01' and '2024-06-30'"),
     ],
 )
 def test_dates(engine: Engine, prompt: str, where: str) -> None:
@@ -258,7 +258,7 @@ def test_ambiguous_date_column(engine: Engine) -> None:
 
 
 def test_timestamps_whole_days(ts_engine: Engine) -> None:
-    spec = expect(ts_engine, "page views during the week of 23-29 December 2024 (inclusive)",
+    spec = expect(ts_engine, "page views from Dec 23, 2024 through Dec 29, 2024",
                   "select view_id from page_views where viewed_at >= '2024-12-23' and viewed_at < '2024-12-30'",
                   "view_id")  # fmt: skip
     assert conds(spec) == [("page_views.viewed_at", "<", "2024-12-30"), ("page_views.viewed_at", ">=", "2024-12-23")]
@@ -424,8 +424,8 @@ def test_example_dates_are_not_filters(engine: Engine, prompt: str) -> None:
 @pytest.mark.parametrize(
     ("prompt", "refusal"),
     [
-        ("For each month, the number of orders. Represent the month as a date on the first day of that month "
-         "(e.g. 2024-03-01)", "the name 'order_day' is given to two new columns"),
+        ("Monthly count of orders; show each month as its first day, like 2024-03-01.",
+         "could not understand 'first', 'day'"),
     ],
 )
 def test_example_dates_the_planner_cannot_read_yet_are_refused(engine: Engine, prompt: str, refusal: str) -> None:
@@ -452,10 +452,10 @@ def test_only(engine: Engine, prompt: str) -> None:
 @pytest.mark.parametrize(
     "prompt",
     [
-        "only current salary records (end_date is null)",
+        "current salary rows only (those with no end_date)",
         "only the current salary records (i.e. end_date is null)",
         "current salaries only, meaning end_date is null",
-        "the salaries row whose end_date is empty",
+        "salary records with a blank end_date",
         "salaries that are current (end date is null)",
     ],
 )
@@ -510,7 +510,7 @@ def test_comparison_before_output_list(engine: Engine, prompt: str) -> None:
         ("The 20 biggest individual orders by amount", "orders.amount", 20),
         ("the twenty largest single orders", "orders.amount", 20),
         ("the ten biggest individual order items by quantity", "order_items.quantity", 10),
-        ("the five most recently hired emplyees", "employees.hire_date", 5),
+        ("the eight most recently created prodcts", "products.created_at", 8),
         ("3 most recently signed up custmers", "customers.signup_date", 3),
         ("top 4 products by gross unit price", "products.unit_price", 4),
     ],
@@ -523,19 +523,21 @@ def test_top_n_paraphrases(engine: Engine, prompt: str, column: str, n: int) -> 
     assert [r[col] for r in rows] == want
 
 
-def test_gross_revenue_defined_later(engine: Engine) -> None:
-    spec, rows = run(engine, "Top 10 products by gross revenue, where revenue = quantity x unit price summed over lines")
-    assert spec.limit == 10
+@pytest.mark.xfail(strict=True, reason="top-N by a measure named first and defined after 'where': PlanError, "
+                                       "could not understand '5'")
+def test_measure_defined_later(engine: Engine) -> None:
+    spec, rows = run(engine, "The 5 customers with the most spend, where spend = the sum of their order amounts")
+    assert spec.limit == 5
     assert spec.order_by[0].column in {a.alias for a in spec.aggregations} | {d.name for d in spec.derived_columns}
-    want = engine.fetch("select sum(quantity * unit_price) from order_items group by product_id order by 1 desc limit 10")
-    assert [r["revenue"] for r in rows] == [r[0] for r in want.rows]
+    want = engine.fetch("select sum(amount) from orders group by customer_id order by 1 desc limit 5")
+    assert [r["spend"] for r in rows] == [r[0] for r in want.rows]
 
 
 # -- round 2: how a row came in, "still work here", "using only ...", conditions next to an output list ------------
 
 ARRIVAL = [
-    ("every order that was cancelled and came in through the mobile app channel",
-     "SELECT order_id FROM orders WHERE status = 'cancelled' AND channel = 'mobile_app'"),
+    ("all returned orders that arrived by phone",
+     "SELECT order_id FROM orders WHERE status = 'returned' AND channel = 'phone'"),
     ("orders that came in via the web channel and were completed",
      "SELECT order_id FROM orders WHERE channel = 'web' AND status = 'completed'"),
     ("show orders that arrived through the phone channel",
@@ -550,8 +552,12 @@ def test_how_a_row_came_in(engine: Engine, prompt: str, sql: str) -> None:
 
 
 STILL_HERE = [
-    ("contractors who still work here (no termination date)",
-     "SELECT employee_id FROM employees WHERE employment_type = 'Contractor' AND termination_date IS NULL", 2),
+    pytest.param("contract workers still employed by us (they have no termination date)",
+                 "SELECT employee_id FROM employees WHERE employment_type = 'Contractor' "
+                 "AND termination_date IS NULL", 2,
+                 marks=pytest.mark.xfail(strict=True, reason="'still employed' restated in parentheses: PlanError, "
+                                         "could not understand 'contract' (the value 'Contractor' said as 'contract "
+                                         "workers')")),
     ("full-time employees currently employed",
      "SELECT employee_id FROM employees WHERE employment_type = 'Full-time' AND termination_date IS NULL", 2),
     ("part-time staff that still work for us",
@@ -567,9 +573,10 @@ def test_still_work_here(engine: Engine, prompt: str, sql: str, n: int) -> None:
 
 
 USING_ONLY = [
-    ("Using only current salary records (end_date is null), find the average salary per department",
-     "SELECT e.department_id, avg(s.salary) FROM salaries s JOIN employees e USING (employee_id) "
-     "JOIN departments USING (department_id) WHERE s.end_date IS NULL GROUP BY 1"),
+    pytest.param("Taking only active products (is_active is true), count the products per category_id",
+                 "SELECT category_id, count(*) FROM products WHERE is_active GROUP BY 1",
+                 marks=pytest.mark.xfail(strict=True, reason="a condition opening the request ('taking only ...') "
+                                         "restated in parentheses: PlanError, could not understand 'true'")),
     ("Considering only completed orders, total amount per channel",
      "SELECT channel, sum(amount) FROM orders WHERE status = 'completed' GROUP BY 1"),
     ("counting only web orders, number of orders per status",

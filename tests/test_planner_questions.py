@@ -1,5 +1,5 @@
-"""Planner: a headline question that the rest of the request spells out ("Which customers move the
-most money through us? For each customer add up ...").
+"""Planner: a headline question that the rest of the request spells out ("Which sales channels earn
+us the most? Add up the order amounts of each channel ...").
 
 The question is set aside only when the rest of the request already plans what it asks (its
 superlative becomes the ordering by the plan's single measure); a question with a number, a
@@ -84,12 +84,16 @@ def _set_aside(spec: ETLSpec) -> bool:
 
 
 @pytest.mark.parametrize("prompt, sql, direction", [
-    ("Which customers move the most money through us? For each customer add up the amount of every transaction "
-     "on every account they hold (all statuses and directions, ignore currency differences) and keep only customers "
-     "whose combined total is over 60,000. Return customer_id and that total.",
-     "SELECT a.customer_id, sum(t.amount) FROM transactions t JOIN accounts a USING (account_id) "
-     "JOIN customers c ON c.customer_id = a.customer_id GROUP BY 1 HAVING sum(t.amount) > 60000 ORDER BY 2 DESC",
-     "desc"),
+    pytest.param(
+        "Which customers have the heaviest account activity? Sum the amount of all their transactions across all "
+        "their accounts (any status or direction) and keep customers whose sum exceeds 50,000. Output customer_id "
+        "along with the sum.",
+        "SELECT a.customer_id, sum(t.amount) FROM transactions t JOIN accounts a USING (account_id) "
+        "JOIN customers c ON c.customer_id = a.customer_id GROUP BY 1 HAVING sum(t.amount) > 50000 ORDER BY 2 DESC",
+        "desc",
+        marks=pytest.mark.xfail(strict=True, reason="a superlative headline spelled out by a two-hop sum with a "
+                                "condition on it: PlanError, could not understand 'heaviest', 'any', 'status', 'or', "
+                                "'direction', 'sum'")),
     ("Who are our best customers? List customers with more than 10 orders and their order counts.",
      "SELECT o.customer_id, count(*) FROM orders o JOIN customers c USING (customer_id) GROUP BY 1 "
      "HAVING count(*) > 10 ORDER BY 2 DESC", "desc"),
@@ -167,7 +171,7 @@ def test_plain_headline(engine, prompt: str, sql: str) -> None:  # type: ignore[
 @pytest.mark.parametrize("prompt", [
     # a column the rest does not use
     "Which customers have the highest credit limit? Total transaction amount per customer.",
-    "Which customers move the most money? Number of transactions per customer.",
+    "Which customers deal in the largest sums? Count of transactions per customer.",
     # the superlative compares something the plan does not measure or order by
     "Which channels have the most orders? Total amount per channel.",
     "Which channels bring the most money? Number of orders per channel, only orders with amount over 50.",
@@ -182,7 +186,7 @@ def test_plain_headline(engine, prompt: str, sql: str) -> None:  # type: ignore[
     "Which products are not selling? Number of order items per product_id.",
     # a superlative against the order the rest gives, or with several measures to order by
     "Which channels bring the least money? Total order amount per channel, highest first.",
-    "Which customers move the most money? Total amount and number of transactions per customer.",
+    "Who are the biggest spenders among our customers? Sum of transaction amount and transaction count per customer.",
     # a superlative of its own ("busiest"): an order the rest does not say
     "What are our busiest channels? Number of orders per channel.",
 ])  # fmt: skip
@@ -213,10 +217,13 @@ def test_question_that_is_the_request(engine, prompt: str, sql: str) -> None:  #
     assert not _set_aside(spec)
 
 
+@pytest.mark.xfail(strict=True, reason="a whole-request question asking which customers: planned as one "
+                                       "row, max(amount) over accounts joined to transactions ('account holders' "
+                                       "read as accounts, 'shift' dropped), neither the customers nor a refusal")
 def test_only_sentence_is_never_set_aside(engine) -> None:  # type: ignore[no-untyped-def]
     """A question that is the whole request is planned or refused, never set aside: today refused."""
-    with pytest.raises(PlanError, match="could not understand 'move', 'most', 'money'"):
-        plan(engine, "Which customers move the most money through us?")
+    with pytest.raises(PlanError, match="could not understand .*'(shift|holders|largest|amounts)'"):
+        plan(engine, "Which account holders shift the largest amounts?")
 
 
 @pytest.mark.xfail(reason="sources.py makes the headline's table (departments) the base, so filters.py reads "

@@ -90,7 +90,9 @@ def joins(spec: ETLSpec) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     "prompt",
     [
-        "sessions that started during the week of 2024-12-23",
+        pytest.param("list sessions started within the 2024-12-23 week",
+                     marks=pytest.mark.xfail(strict=True, reason="a week named by its first day, 'the <date> week': "
+                                             "PlanError, could not understand 'week'")),
         "Sessions which were started in the week of Dec 23 2024",
         "all sessions starting between 2024-12-23 and 2024-12-29 (both days inclusive, whole days)",
         "sesions that start from 2024-12-23 to 2024-12-29 inclusive",
@@ -177,9 +179,13 @@ def test_examples_are_not_filters(engine: Engine) -> None:
 @pytest.mark.parametrize(
     "prompt",
     [
-        "Products without a category can be dropped",
+        pytest.param("products, and it's fine to lose any whose category is missing",
+                     marks=pytest.mark.xfail(strict=True, reason="orphans allowed to go ('fine to lose any whose ... "
+                                             "is missing'): PlanError, could not understand 'any', 'missing'")),
         "products; drop the ones without a category",
-        "list products, leaving out products that have no category",
+        pytest.param("all products except the ones lacking a category",
+                     marks=pytest.mark.xfail(strict=True, reason="orphans left out with 'except the ones lacking': "
+                                             "PlanError, could not understand 'except'")),
         "products with their category name; products with no category should be excluded",
     ],
 )
@@ -192,7 +198,10 @@ def test_orphans_dropped(engine: Engine, prompt: str) -> None:
 @pytest.mark.parametrize(
     "prompt",
     [
-        "order items: skip lines where the product or its category can't be found",
+        pytest.param("order items, dropping any item whose product is unknown or whose product's category is "
+                     "unknown",
+                     marks=pytest.mark.xfail(strict=True, reason="orphans along a chain of two joins, said with "
+                                             "'unknown': PlanError, could not understand 'or', 'unknown'")),
         "order items, ignoring items whose product or category cannot be found",
     ],
 )
@@ -205,7 +214,10 @@ def test_orphans_chain(engine: Engine, prompt: str) -> None:
 @pytest.mark.parametrize(
     "prompt",
     [
-        "list employees with their department name; leave out employees whose department isn't in the departments table",
+        pytest.param("employees plus the department name, excluding anyone whose department_id has no row in "
+                     "departments",
+                     marks=pytest.mark.xfail(strict=True, reason="orphans excluded by 'has no row in <table>': "
+                                             "PlanError, could not understand 'excluding', 'department_id', 'no'")),
         "drop employees whose department_id is not in departments",
         "employees, excluding employees whose department does not exist",
         "employees with their department name; skip employees if the department can't be found",
@@ -221,9 +233,13 @@ def test_orphan_employees(engine: Engine, prompt: str) -> None:
 @pytest.mark.parametrize(
     "prompt",
     [
-        "page views with the username; ignore page views from anonymous sessions or from sessions whose user "
-        "we can't find",
-        "page views with username, skipping page views from anonymous sessions or sessions whose user is unknown",
+        pytest.param("page views together with the username, dropping views whose session has no user or points "
+                     "at a user that doesn't exist",
+                     marks=pytest.mark.xfail(strict=True, reason="orphans along two joins (a NULL key or a dangling "
+                                             "one): PlanError, could not understand 'no'")),
+        pytest.param("username for each page view; page views from sessions without a known user are left out",
+                     marks=pytest.mark.xfail(strict=True, reason="orphans along two joins, the output column named "
+                                             "first: PlanError, could not understand 'username'")),
     ],
 )
 def test_orphan_page_views(engine: Engine, prompt: str) -> None:
@@ -303,7 +319,7 @@ def test_anonymous_rows_are_not_an_anti_join(engine: Engine, prompt: str) -> Non
 @pytest.mark.parametrize(
     ("prompt", "sql"),
     [
-        ("include every order whatever its status", "select order_id from orders"),
+        ("all orders, no matter what status they have", "select order_id from orders"),
         ("orders regardless of status", "select order_id from orders"),
         ("web orders, all statuses", "select order_id from orders where channel = 'web'"),
         ("All orders, all statuses and channels.", "select order_id from orders"),
@@ -313,8 +329,10 @@ def test_anonymous_rows_are_not_an_anti_join(engine: Engine, prompt: str) -> Non
         ("orders; ignore currency differences", "select order_id from orders"),
         ("every order item, ignore discounts", "select order_item_id from order_items"),
         ("pending orders. No rounding needed.", "select order_id from orders where status = 'pending'"),
-        ("sessions, keep the browser names exactly as they are stored (no re-casing)",
-         "select session_id from sessions"),
+        pytest.param("sessions with browser values left untouched (don't change the case)",
+                     "select session_id from sessions",
+                     marks=pytest.mark.xfail(strict=True, reason="a no-op asking to keep values as stored: PlanError, "
+                                             "could not understand 'browser', 'values', 'left', 'untouched'")),
         ("cancelled orders, otherwise keep the rows as they are", "select order_id from orders where status = 'cancelled'"),
     ],
 )
