@@ -56,6 +56,11 @@ def _expect(engine, sql: str) -> list[tuple]:  # type: ignore[no-untyped-def,typ
     return _norm(engine.fetch(sql).rows)
 
 
+def _xfail(reason: str, *values: object) -> object:
+    """A case the planner gets wrong today: a request of a class it handles, in wording it does not know."""
+    return pytest.param(*values, marks=pytest.mark.xfail(strict=True, reason=reason))
+
+
 COUNT_BY_STATUS = "SELECT status, count(*) FROM orders GROUP BY status"
 CASES = [
     # counts per column
@@ -143,9 +148,9 @@ CASES = [
         "SELECT customer_id, count(*) FROM orders GROUP BY 1 HAVING count(*) > 10",
     ),
     (
-        "departments whose average salary is above 100,000",
-        "SELECT e.department_id, avg(s.salary) FROM salaries s JOIN employees e USING (employee_id) "
-        "JOIN departments USING (department_id) GROUP BY 1 HAVING avg(s.salary) > 100000",
+        "categories whose average unit price is more than 40",
+        "SELECT p.category_id, avg(p.unit_price) FROM products p JOIN categories USING (category_id) GROUP BY 1 "
+        "HAVING avg(p.unit_price) > 40",
     ),
     (
         "total amount per channel where the total is over 50k",
@@ -226,9 +231,12 @@ def test_zero_rows_preserve_base(engine) -> None:  # type: ignore[no-untyped-def
         assert (agg.function, agg.column) == ("count", "employees.employee_id")
 
 
+@pytest.mark.xfail(strict=True, reason="count per entity keeping the entities with no rows, said with 'without a single "
+                   "order still show up with zero': PlanError, could not understand 'placed', 'without', 'single', "
+                   "'zero'")  # fmt: skip
 def test_zero_rows_customers(engine) -> None:  # type: ignore[no-untyped-def]
-    spec = plan_request("number of orders per customer; customers who never ordered must appear with 0", engine,
-                        reference_date=REF)  # fmt: skip
+    spec = plan_request("orders placed by each customer, and customers without a single order still show up with zero",
+                        engine, reference_date=REF)  # fmt: skip
     assert spec.source_tables[0].table_name == "customers"
     assert spec.group_by == ["customers.customer_id"]
     assert spec.aggregations[0].column == "orders.order_id"
@@ -260,23 +268,30 @@ def test_unclear_requests_raise(engine, prompt: str) -> None:  # type: ignore[no
         plan_request(prompt, engine, reference_date=REF)
 
 
-ZERO_DEPT_NAMES = ("SELECT d.department_name, count(e.employee_id) FROM departments d LEFT JOIN employees e "
-                   "USING (department_id) GROUP BY 1")  # fmt: skip
+ZERO_CATEGORY_NAMES = ("SELECT c.category_name, count(p.product_id) FROM categories c LEFT JOIN products p "
+                       "USING (category_id) GROUP BY 1")  # fmt: skip
 ZERO_DEPTS = ("SELECT d.department_id, count(e.employee_id) FROM departments d LEFT JOIN employees e "
               "USING (department_id) GROUP BY 1")  # fmt: skip
 
 
 @pytest.mark.parametrize(("prompt", "sql"), [
     ("headcount for every department; departments with nobody should show 0", ZERO_DEPTS),
-    ("number of orders per customer, customers who never ordered must appear with 0",
-     "SELECT c.customer_id, count(o.order_id) FROM customers c LEFT JOIN orders o USING (customer_id) GROUP BY 1"),
+    _xfail("count per entity keeping the entities with no rows, said with 'list products that were never ordered as "
+           "well, with a count of 0': PlanError, could not understand '0'",
+           "how many order lines each product has; list products that were never ordered as well, with a count of 0",
+           "SELECT p.product_id, count(i.order_item_id) FROM products p LEFT JOIN order_items i USING (product_id) "
+           "GROUP BY 1"),
     ("Number of employees in each department, including departments with none", ZERO_DEPTS),
     ("number of products per category, include categories with no products (show 0)",
      "SELECT c.category_id, count(p.product_id) FROM categories c LEFT JOIN products p USING (category_id) GROUP BY 1"),
-    ("Employee count for every department listed in departments, counting everyone ever hired (terminated people "
-     "included); departments with nobody in them should show 0. department_name, employee_count.", ZERO_DEPT_NAMES),
-    ("number of employees for every department listed in departments; departments with no employees show 0. "
-     "department_name and employee_count", ZERO_DEPT_NAMES),
+    _xfail("every row of the parent table kept with a count of its children, zero rows shown as 0, output list names "
+           "the columns: PlanError, could not understand 'without', '0'",
+           "Product count for each category in the categories table, counting every product including inactive ones; "
+           "a category without products gets 0. category_name, product_count.", ZERO_CATEGORY_NAMES),
+    _xfail("every row of the parent table kept with a count of its children, zero rows shown as 0, output list names "
+           "the columns: PlanError, could not understand 'empty', '0'",
+           "for each category of the categories table, its number of products, with empty categories at 0. "
+           "Columns: category_name, product_count", ZERO_CATEGORY_NAMES),
 ])  # fmt: skip
 def test_zero_rows_end_to_end(engine, prompt: str, sql: str) -> None:  # type: ignore[no-untyped-def]
     _, got = _run(engine, prompt)
@@ -288,70 +303,111 @@ def test_zero_rows_end_to_end(engine, prompt: str, sql: str) -> None:  # type: i
 ORDERS_BY_STATUS = "SELECT status, count(*) FROM orders GROUP BY status"
 AMOUNT_BY_CHANNEL = "SELECT channel, sum(amount) FROM orders GROUP BY channel"
 BROWSERS_OVER_1000 = "SELECT browser, count(*) FROM sessions GROUP BY 1 HAVING count(*) > 1000"
+DEVICES_OVER_1000 = "SELECT device_type, count(*) FROM sessions GROUP BY 1 HAVING count(*) > 1000"
 CUSTOMER_TOTALS_60K = ("SELECT a.customer_id, sum(t.amount) FROM transactions t JOIN accounts a USING (account_id) "
                        "GROUP BY 1 HAVING sum(t.amount) > 60000")  # fmt: skip
 DEPT_AVG_SALARY = ("SELECT d.department_name, round(avg(s.salary), 2) FROM salaries s JOIN employees e USING (employee_id) "
                    "JOIN departments d USING (department_id) GROUP BY 1 HAVING avg(s.salary) > 100000")  # fmt: skip
+CATEGORY_AVG_PRICE = ("SELECT c.category_name, round(avg(p.unit_price), 2) FROM products p JOIN categories c "
+                      "USING (category_id) GROUP BY 1 HAVING avg(p.unit_price) > 30")  # fmt: skip
 CANCEL_PCT_2 = ("SELECT channel, round(100.0 * count(*) FILTER (WHERE status = 'cancelled') / count(*), 2) "
                 "FROM orders GROUP BY 1")  # fmt: skip
+SUM_OVER_OWNED_ACCOUNTS = ("Sum the amounts of all transactions on any account a customer owns, per customer, and show "
+                           "only the customers where that sum exceeds 60,000. Output customer_id and the sum.")  # fmt: skip
+SUM_OVER_OWNED_ACCOUNTS_REASON = ("a sum over the grouped entity's child-of-child rows with a condition on the sum: "
+                                  "PlanError, could not understand 'any', 'owns', 'only', 'sum'")  # fmt: skip
+GLOBAL_FRACTION = "what fraction of all orders were cancelled"
+GLOBAL_FRACTION_REASON = ("one overall ratio of a value's rows, said with 'what fraction of all X were Y': PlanError, "
+                          "a share needs groups to compare ('all orders' read as a share of the grand total)")  # fmt: skip
 
 GAPS = [
     # one row / line / record per X
-    ("One row per status with the order count", ORDERS_BY_STATUS),
+    _xfail("one row per X with a measure, said with 'one row per ..., giving how many ...': wrong SQL, groups by "
+           "customers.segment and customers.customer_id (one row per customer)",
+           "One row per customer segment, giving how many customers are in it",
+           "SELECT segment, count(*) FROM customers GROUP BY 1"),
     ("one record per status, with how many orders", ORDERS_BY_STATUS),
     ("one line per channel with total amount", AMOUNT_BY_CHANNEL),
     ("a single row for each channel with the total amount", AMOUNT_BY_CHANNEL),
     # plural column names as the grouped subject
-    ("list the browsers used in more than 1,000 sessions, with their session counts", BROWSERS_OVER_1000),
+    _xfail("plural column name as the grouped subject with a count condition: PlanError, could not understand "
+           "'device', 'types', 'found', 'each'",
+           "show the device types found in over 1,000 sessions together with the number of sessions for each",
+           DEVICES_OVER_1000),
     ("browsers with over 1000 sessions", BROWSERS_OVER_1000),
     ("channels with more than 100 orders", "SELECT channel, count(*) FROM orders GROUP BY 1 HAVING count(*) > 100"),
     ("which statuses have fewer than 40 orders?", "SELECT status, count(*) FROM orders GROUP BY 1 HAVING count(*) < 40"),
     ("device types with at least 900 sessions",
      "SELECT device_type, count(*) FROM sessions GROUP BY 1 HAVING count(*) >= 900"),
     # the measure named in an output list; the listed columns are the groups
-    ("Return the customer_id and how many orders each has", "SELECT customer_id, count(*) FROM orders GROUP BY 1"),
+    _xfail("the measure named in an output list beside the grouped key ('how many ... each ... appears on'): "
+           "PlanError, could not understand 'product_id', 'many', 'lines', 'appears'",
+           "give product_id and how many order lines each product appears on",
+           "SELECT product_id, count(*) FROM order_items GROUP BY 1"),
     ("show customer_id, status and the number of orders each",
      "SELECT customer_id, status, count(*) FROM orders GROUP BY 1, 2"),
     ("give me each channel and how many orders it has", "SELECT channel, count(*) FROM orders GROUP BY 1"),
     # entity words with typos as the grouped subject
-    ("Acounts with more than 40 transactions on record - account_id and the number of transactions",
-     "SELECT account_id, count(*) FROM transactions GROUP BY 1 HAVING count(*) > 40"),
+    ("Custmers that have placed more than 8 orders - customer_id plus their order count",
+     "SELECT customer_id, count(*) FROM orders GROUP BY 1 HAVING count(*) > 8"),
     ("acounts with at least 50 transactions",
      "SELECT account_id, count(*) FROM transactions GROUP BY 1 HAVING count(*) >= 50"),
     # grouped by the X on the Y record
-    ("count employees grouped by the department_id on the employee record",
-     "SELECT department_id, count(*) FROM employees GROUP BY 1"),
-    ("number of orders grouped by the customer_id on the order record",
-     "SELECT customer_id, count(*) FROM orders GROUP BY 1"),
-    ("Current headcount by department: count the employees who haven't been terminated, grouped by the "
-     "department_id on the employee record",
-     "SELECT department_id, count(*) FROM employees WHERE termination_date IS NULL GROUP BY 1"),
+    _xfail("grouped by a key column named as held on a table's own rows ('stored in each employee's row'): "
+           "PlanError, could not understand 'stored'",
+           "count employees by the department_id stored in each employee's row",
+           "SELECT department_id, count(*) FROM employees GROUP BY 1"),
+    _xfail("grouped by a key column named as held on a table's own rows ('kept on each product row'): PlanError, "
+           "could not understand 'tally', 'category_id', 'kept'",
+           "tally the products by the category_id kept on each product row",
+           "SELECT category_id, count(*) FROM products GROUP BY 1"),
+    _xfail("grouped by a key column named as held on a table's own rows, with a null-date condition: PlanError, "
+           "could not understand 'held', 'own'",
+           "How many people still work in each department (no termination date yet)? Group them by the department_id "
+           "held in the employee's own row",
+           "SELECT department_id, count(*) FROM employees WHERE termination_date IS NULL GROUP BY 1"),
     # ratios: formulas, scales, value conditions, shares of the grand total
-    ("cancel_rate_pct = cancelled orders / all orders in that channel x 100, rounded to 2 decimals", CANCEL_PCT_2),
+    _xfail("ratio given as a named formula 'name = rows of a value / all rows of the group * 100': PlanError, could "
+           "not understand 'pending_share', 'direction', '100', 'rounded', '1', 'decimal'",
+           "pending_share = pending transactions / every transaction with that direction * 100, rounded to 1 decimal",
+           "SELECT direction, round(100.0 * count(*) FILTER (WHERE status = 'pending') / count(*), 1) "
+           "FROM transactions GROUP BY 1"),
     ("share of orders cancelled per channel x 100, 2 decimals", CANCEL_PCT_2),
-    ("share of orders that were cancelled per channel on a 0-100 scale rounded to 2 decimals", CANCEL_PCT_2),
-    ("what fraction of the accounts is closed",
-     "SELECT 1.0 * count(*) FILTER (WHERE status = 'closed') / count(*) FROM accounts"),
-    ("what fraction of the accounts is closed, as a number between 0 and 1, rounded to 4 decimal places",
-     "SELECT round(1.0 * count(*) FILTER (WHERE status = 'closed') / count(*), 4) FROM accounts"),
-    ("percentage of all sessions that come from each device type",
-     "SELECT device_type, 100.0 * count(*) / sum(count(*)) OVER () FROM sessions GROUP BY 1"),
-    ("share of sessions per browser on a 0-100 scale rounded to 1 decimal",
-     "SELECT browser, round(100.0 * count(*) / sum(count(*)) OVER (), 1) FROM sessions GROUP BY 1"),
+    _xfail("ratio of a value's rows within each group, scaled by 'times 100', decimals spelled out: PlanError, could "
+           "not understand 'over', 'each', 'channel', 'times', '100', 'two', 'decimal', 'places'",
+           "cancelled orders over all orders for each channel, times 100, to two decimal places", CANCEL_PCT_2),
+    _xfail(GLOBAL_FRACTION_REASON, GLOBAL_FRACTION,
+           "SELECT 1.0 * count(*) FILTER (WHERE status = 'cancelled') / count(*) FROM orders"),
+    _xfail("one overall ratio of a value's rows on a 0-1 scale with a number of places: wrong SQL, the ratio is "
+           "output twice, the second time as a column named 'given'",
+           "what fraction of the transactions is pending, given as a decimal from 0 to 1 with 4 places",
+           "SELECT round(1.0 * count(*) FILTER (WHERE status = 'pending') / count(*), 4) FROM transactions"),
+    _xfail("each group's share of the grand total in percent: PlanError, 'accounts for' read as the accounts table "
+           "(cannot join accounts to sessions)",
+           "for each browser, the percent of the total sessions it accounts for",
+           "SELECT browser, 100.0 * count(*) / sum(count(*)) OVER () FROM sessions GROUP BY 1"),
+    _xfail("each group's share of the grand total in percent, rounded: PlanError, could not understand 'divide', "
+           "'among', 'device', 'types', 'percent', '1', 'decimal'",
+           "how the sessions divide among device types, in percent to 1 decimal",
+           "SELECT device_type, round(100.0 * count(*) / sum(count(*)) OVER (), 1) FROM sessions GROUP BY 1"),
     ("what proportion of transactions are reversed, per account type, as a percentage with 2 decimals",
      "SELECT a.account_type, round(100.0 * count(*) FILTER (WHERE t.status = 'reversed') / count(*), 2) "
      "FROM transactions t JOIN accounts a USING (account_id) GROUP BY 1"),
     # through the grouped entity's foreign keys
-    ("For each customer add up the amount of every transaction on every account they hold and keep only customers "
-     "whose total is over 60,000. Return customer_id and that total.", CUSTOMER_TOTALS_60K),
+    _xfail("a sum over the grouped entity's child-of-child rows with a condition on the sum: PlanError, could not "
+           "understand 'over', 'keep', 'goes', 'beyond', '40'",
+           "For every customer, total the quantity over all order items of all their orders, and keep the customers "
+           "whose total goes beyond 40. Give customer_id and the total.",
+           "SELECT o.customer_id, sum(i.quantity) FROM order_items i JOIN orders o USING (order_id) GROUP BY 1 "
+           "HAVING sum(i.quantity) > 40"),
     ("total transaction amount per customer across all their accounts, only customers above 60,000",
      CUSTOMER_TOTALS_60K),
-    pytest.param("For each customer add up the amount of every transaction on every account they hold and keep only "
-                 "customers whose combined total is over 60,000. Return customer_id and that total.",
-                 CUSTOMER_TOTALS_60K),
+    _xfail(SUM_OVER_OWNED_ACCOUNTS_REASON, SUM_OVER_OWNED_ACCOUNTS, CUSTOMER_TOTALS_60K),
     # groups named by the entity, labelled by the column the output asks for
-    ("departments whose average salary is above 100,000. Return the department name and the average salary "
-     "rounded to 2 decimals", DEPT_AVG_SALARY),
+    _xfail("entity groups labelled by the name column the output asks for, condition on a rounded average: "
+           "PlanError, 'giving the category name' is neither a grouping column nor a measure",
+           "categories whose average unit price tops 30, giving the category name and that average to 2 decimals",
+           CATEGORY_AVG_PRICE),
     ("Which departments have an average salary over 100k? Show department name and average salary (2 decimals)",
      DEPT_AVG_SALARY),
     # an explicit join keeps working
@@ -372,34 +428,44 @@ def test_one_row_per_is_a_group_not_order_lines(engine) -> None:  # type: ignore
     assert [s.table_name for s in spec.source_tables] == ["orders"]
 
 
+@pytest.mark.xfail(strict=True, reason="plural column name as the grouped subject with a count condition: PlanError, "
+                   "could not understand 'device', 'types', 'found', 'each'")  # fmt: skip
 def test_plural_column_subject(engine) -> None:  # type: ignore[no-untyped-def]
-    spec = plan_request("list the browsers used in more than 1,000 sessions, with their session counts", engine,
-                        reference_date=REF)  # fmt: skip
-    assert spec.group_by == ["sessions.browser"]
+    spec = plan_request("show the device types found in over 1,000 sessions together with the number of sessions for "
+                        "each", engine, reference_date=REF)  # fmt: skip
+    assert spec.group_by == ["sessions.device_type"]
     [agg] = spec.aggregations
     assert (agg.function, agg.column, agg.alias) == ("count", None, "session_count")
     [h] = spec.having
     assert (h.column, h.operator, h.value) == ("session_count", ">", 1000)  # type: ignore[union-attr]
 
 
-def test_record_owner_and_typo_subject(engine) -> None:  # type: ignore[no-untyped-def]
-    spec = plan_request("count employees grouped by the department_id on the employee record", engine,
+@pytest.mark.xfail(strict=True, reason="grouped by a key column named as held on a table's own rows ('stored in each "
+                   "employee's row'): PlanError, could not understand 'stored'")  # fmt: skip
+def test_record_owner_subject(engine) -> None:  # type: ignore[no-untyped-def]
+    spec = plan_request("count employees by the department_id stored in each employee's row", engine,
                         reference_date=REF)  # fmt: skip
     assert spec.group_by == ["employees.department_id"]
     assert [s.table_name for s in spec.source_tables] == ["employees"]
-    spec = plan_request("Acounts with more than 40 transactions on record - account_id and the number of transactions",
-                        engine, reference_date=REF)  # fmt: skip
-    assert spec.group_by == ["transactions.account_id"]
-    assert spec.having[0].value == 40  # type: ignore[union-attr]
 
 
+def test_typo_subject(engine) -> None:  # type: ignore[no-untyped-def]
+    spec = plan_request("Custmers that have placed more than 8 orders - customer_id plus their order count", engine,
+                        reference_date=REF)  # fmt: skip
+    assert spec.group_by == ["orders.customer_id"]
+    assert spec.having[0].value == 8  # type: ignore[union-attr]
+
+
+@pytest.mark.xfail(strict=True, reason="ratio given as a named formula 'name = rows of a value / all rows of the group "
+                   "* 100': PlanError, could not understand 'pending_share', 'direction', '100', 'rounded', '1', "
+                   "'decimal'")  # fmt: skip
 def test_named_formula_ratio(engine) -> None:  # type: ignore[no-untyped-def]
-    spec = plan_request("cancel_rate_pct = cancelled orders / all orders in that channel x 100, rounded to 2 decimals",
-                        engine, reference_date=REF)  # fmt: skip
+    spec = plan_request("pending_share = pending transactions / every transaction with that direction * 100, rounded "
+                        "to 1 decimal", engine, reference_date=REF)  # fmt: skip
     [dc] = spec.derived_columns
-    assert dc.name == "cancel_rate_pct"
+    assert dc.name == "pending_share"
     assert dc.expression.startswith("round(100.0 * ")  # no integer division
-    assert spec.group_by == ["orders.channel"]
+    assert spec.group_by == ["transactions.direction"]
 
 
 @pytest.mark.parametrize("prompt", [
@@ -416,17 +482,17 @@ def test_rows_of_a_kind_as_a_percent_of_all_rows(engine, prompt: str) -> None:  
     assert [(c, round(float(v), 6)) for c, v in got] == [(c, round(float(v), 6)) for c, v in want]
 
 
+@pytest.mark.xfail(strict=True, reason=GLOBAL_FRACTION_REASON)
 def test_global_ratio_outputs_one_value(engine) -> None:  # type: ignore[no-untyped-def]
-    spec = plan_request("what fraction of the accounts is closed", engine, reference_date=REF)
+    spec = plan_request(GLOBAL_FRACTION, engine, reference_date=REF)
     assert not spec.group_by
-    assert [c.column for c in spec.columns] == ["closed_share"]
+    assert [c.column for c in spec.columns] == ["cancelled_share"]
     assert "1.0 * " in spec.derived_columns[0].expression
 
 
+@pytest.mark.xfail(strict=True, reason=SUM_OVER_OWNED_ACCOUNTS_REASON)
 def test_path_through_the_grouped_entity(engine) -> None:  # type: ignore[no-untyped-def]
-    spec = plan_request("For each customer add up the amount of every transaction on every account they hold and keep "
-                        "only customers whose total is over 60,000. Return customer_id and that total.", engine,
-                        reference_date=REF)  # fmt: skip
+    spec = plan_request(SUM_OVER_OWNED_ACCOUNTS, engine, reference_date=REF)
     assert spec.group_by == ["accounts.customer_id"]
     [agg] = spec.aggregations
     assert (agg.function, agg.column) == ("sum", "transactions.amount")
@@ -436,18 +502,21 @@ def test_path_through_the_grouped_entity(engine) -> None:  # type: ignore[no-unt
 
 
 def test_entity_group_labelled_by_named_column(engine) -> None:  # type: ignore[no-untyped-def]
-    spec = plan_request("departments whose average salary is above 100,000. Return the department name and the "
-                        "average salary rounded to 2 decimals", engine, reference_date=REF)  # fmt: skip
+    spec = plan_request("departments where the mean salary exceeds 100,000: department name and the mean salary, "
+                        "2 decimals", engine, reference_date=REF)  # fmt: skip
     assert spec.group_by == ["departments.department_name"]
     [agg] = spec.aggregations
     assert (agg.function, agg.round) == ("avg", 2)
     assert spec.having[0].value == 100000  # type: ignore[union-attr]  # on the unrounded measure
 
 
+@pytest.mark.xfail(strict=True, reason="every row of the parent table kept with a count of its children, zero rows "
+                   "shown as 0, output list names the columns: PlanError, 'is 0': compared with which column of "
+                   "departments?")  # fmt: skip
 def test_listed_in_table_keeps_every_row(engine) -> None:  # type: ignore[no-untyped-def]
-    spec = plan_request("Employee count for every department listed in departments, counting everyone ever hired "
-                        "(terminated people included); departments with nobody in them should show 0. "
-                        "department_name, employee_count.", engine, reference_date=REF)  # fmt: skip
+    spec = plan_request("For each department in the departments table give department_name and employee_count, where "
+                        "employee_count counts all employees ever hired, terminated ones too, and is 0 for a "
+                        "department with no staff.", engine, reference_date=REF)  # fmt: skip
     assert spec.source_tables[0].table_name == "departments"
     assert spec.join_conditions[0].join_type == "left"
     assert spec.group_by == ["departments.department_name"]
@@ -457,7 +526,7 @@ def test_listed_in_table_keeps_every_row(engine) -> None:  # type: ignore[no-unt
 @pytest.mark.parametrize("prompt", [
     "cancel_rate = frobs / all orders per channel",
     "One row per wibble with the order count",
-    "Acounts with more than 40 gizmos",
+    "Custmers with more than 8 gizmos",
 ])  # fmt: skip
 def test_unclear_gaps_raise(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(PlanError):
@@ -503,10 +572,13 @@ def web(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-de
     yield from planner_engine(tmp_path_factory, WEB_TABLES)
 
 
-MONTH_OF_START = ("SELECT CAST(date_trunc('month', started_at) AS DATE), count(*) FROM sessions GROUP BY 1")
 PERIOD_CASES = [
-    ("Count sessions per month of their start time. Represent the month as a date on the first day of that month "
-     "(e.g. 2024-03-01) in a column called month, next to session_count.", MONTH_OF_START, ["month", "session_count"]),
+    _xfail("period of a named date shown as the first day of the period, with named output columns: PlanError, could "
+           "not understand 'totals', '1', 'st', 'day', 'under', 'name', 'view_month'",
+           "Monthly page view totals by the time each page was viewed: show each month as the date of its 1st day "
+           "(for instance 2024-02-01) under the name view_month, alongside view_count.",
+           "SELECT CAST(date_trunc('month', viewed_at) AS DATE), count(*) FROM page_views GROUP BY 1",
+           ["view_month", "view_count"]),
     ("number of sessions by week of the end time",
      "SELECT CAST(date_trunc('week', ended_at) AS DATE), count(*) FROM sessions GROUP BY 1", None),
     ("How many users per month of their creation date? Show the month as the first day of the month in a column "
@@ -529,10 +601,14 @@ def test_period_of_a_named_date(web, prompt: str, sql: str, names: list[str] | N
 
 
 HAVING_CASES = [
-    ("List the browsers that were used in more than 1,000 sessions, together with their session counts.",
-     "SELECT browser, count(*) FROM sessions GROUP BY 1 HAVING count(*) > 1000"),
-    ("Which customer ids show up on more than 15 orders? Return the customer_id and how many orders each has.",
-     "SELECT customer_id, count(*) FROM orders GROUP BY 1 HAVING count(*) > 15"),
+    _xfail("plural column name as the grouped subject with a count condition: PlanError, could not understand "
+           "'traffic', 'sources', 'each'",
+           "Show the traffic sources responsible for over 1,000 sessions, along with each one's number of sessions.",
+           "SELECT traffic_source, count(*) FROM sessions GROUP BY 1 HAVING count(*) > 1000"),
+    _xfail("key values named as plural 'ids' with a count condition, measure named in the output list: PlanError, "
+           "could not understand 'product' (did you mean 'products' or 'product_id' or 'product_name'?)",
+           "Which product ids occur on more than 20 order lines? List product_id with its number of order lines.",
+           "SELECT product_id, count(*) FROM order_items GROUP BY 1 HAVING count(*) > 20"),
     ("which account ids appear on over 60 transactions, with the number of transactions",
      "SELECT account_id, count(*) FROM transactions GROUP BY 1 HAVING count(*) > 60"),
     ("device types used in at least 700 sessions",
@@ -550,13 +626,18 @@ def test_having_plural_group_nouns(web, prompt: str, sql: str) -> None:  # type:
 
 
 FORMULA_CASES = [
-    ("Top 10 products by gross revenue, where revenue = quantity x unit price summed over order lines (ignore "
-     "discounts, include every order whatever its status). Return product_id and revenue.",
-     "SELECT product_id, sum(quantity * unit_price) r FROM order_items GROUP BY 1 ORDER BY r DESC LIMIT 10", "revenue"),
-    ("Top 5 categories by revenue, where revenue = quantity x unit price summed over order lines. "
-     "Return category_id and revenue.",
-     "SELECT p.category_id, sum(i.quantity * i.unit_price) r FROM order_items i JOIN products p USING (product_id) "
-     "GROUP BY 1 ORDER BY r DESC LIMIT 5", "revenue"),
+    _xfail("top N by a measure the request names and defines by a formula: PlanError, '8 ... by sales': no such "
+           "column or measure",
+           "The 8 products with the biggest sales, sales being quantity times unit price added up across all order "
+           "lines regardless of order status and without discounts; show product_id and sales.",
+           "SELECT product_id, sum(quantity * unit_price) r FROM order_items GROUP BY 1 ORDER BY r DESC LIMIT 8",
+           "sales"),
+    _xfail("top N groups reached through a join, by a measure the request names and defines by a formula: "
+           "PlanError, 'give category_id' is neither a grouping column nor a measure",
+           "The 4 categories bringing in the most turnover, turnover meaning the sum of quantity times unit price over "
+           "their order items; give category_id and turnover.",
+           "SELECT p.category_id, sum(i.quantity * i.unit_price) r FROM order_items i JOIN products p "
+           "USING (product_id) GROUP BY 1 ORDER BY r DESC LIMIT 4", "turnover"),
     ("top 3 orders by gross value, where value = quantity times unit price summed over items. "
      "Return order_id and value.",
      "SELECT order_id, sum(quantity * unit_price) v FROM order_items GROUP BY 1 ORDER BY v DESC LIMIT 3", "value"),
@@ -574,22 +655,28 @@ def test_measure_named_by_formula_and_ranked(web, prompt: str, sql: str, alias: 
 
 
 RATIO_CASES = [
-    ("What share of orders gets cancelled in each sales channel? Return channel and cancel_rate_pct = cancelled "
-     "orders / all orders in that channel x 100, rounded to 2 decimals.",
-     "SELECT channel, round(100.0 * count(*) FILTER (WHERE status = 'cancelled') / count(*), 2) FROM orders "
-     "GROUP BY 1", "cancel_rate_pct"),
-    ("What fraction of transactions is reversed for each direction? Return direction and reversal_rate = reversed "
-     "transactions / all transactions x 100, rounded to 1 decimal.",
-     "SELECT direction, round(100.0 * count(*) FILTER (WHERE status = 'reversed') / count(*), 1) FROM transactions "
-     "GROUP BY 1", "reversal_rate"),
+    _xfail("one ratio asked as a question and again as a named formula: PlanError, could not understand 'portion', "
+           "'comes', 'back', 'per', 'channel', 'channel', 'return_rate_pct', 'channel'",
+           "Which portion of orders comes back returned, per channel? Give channel and return_rate_pct = returned "
+           "orders / every order of the channel x 100, with 2 decimals.",
+           "SELECT channel, round(100.0 * count(*) FILTER (WHERE status = 'returned') / count(*), 2) FROM orders "
+           "GROUP BY 1", "return_rate_pct"),
+    _xfail("one ratio asked as a question and again as a named formula: PlanError, could not understand 'part', "
+           "'stays'",
+           "For every transaction type, what part of the transactions stays pending? Output transaction_type and "
+           "pending_rate = pending transactions / total transactions * 100, one decimal.",
+           "SELECT transaction_type, round(100.0 * count(*) FILTER (WHERE status = 'pending') / count(*), 1) "
+           "FROM transactions GROUP BY 1", "pending_rate"),
     ("What percentage of accounts are closed per account type? Return account_type and closed_pct = closed "
      "accounts / all accounts * 100, 2 decimals",
      "SELECT account_type, round(100.0 * count(*) FILTER (WHERE status = 'closed') / count(*), 2) FROM accounts "
      "GROUP BY 1", "closed_pct"),
-    ("Percentage of all sessions that come from each device type, on a 0-100 scale rounded to 1 decimal. "
-     "Columns device_type and pct_sessions.",
-     "SELECT device_type, round(100.0 * count(*) / sum(count(*)) OVER (), 1) FROM sessions GROUP BY 1",
-     "pct_sessions"),
+    _xfail("each group's share of the grand total asked as a question and again with a named output column: "
+           "PlanError, the output list names 'session_pct', which is neither a column nor a value the request computes",
+           "How are sessions spread over traffic sources? Each source's part of the whole as a percentage (0-100) to "
+           "1 decimal; columns traffic_source and session_pct.",
+           "SELECT traffic_source, round(100.0 * count(*) / sum(count(*)) OVER (), 1) FROM sessions GROUP BY 1",
+           "session_pct"),
     ("Share of all transactions per transaction type as a percentage with 2 decimals. "
      "Return transaction_type and pct_transactions.",
      "SELECT transaction_type, round(100.0 * count(*) / sum(count(*)) OVER (), 2) FROM transactions GROUP BY 1",
@@ -606,8 +693,10 @@ def test_one_ratio_asked_twice(web, prompt: str, sql: str, name: str) -> None:  
 
 
 PENDING_CASES = [
-    pytest.param("Show me the pending transactions that are bigger than 2,500",
-                 "SELECT * FROM transactions WHERE status = 'pending' AND amount > 2500"),
+    _xfail("a value ('pending') that several tables hold, read on the table the request is about, with an amount "
+           "bound: PlanError, could not understand 'every'",
+           "I need every pending transaction worth more than 2,500",
+           "SELECT * FROM transactions WHERE status = 'pending' AND amount > 2500"),
     ("posted transactions over 4,000", "SELECT * FROM transactions WHERE status = 'posted' AND amount > 4000"),
     ("list reversed transactions with an amount of at least 4,500",
      "SELECT * FROM transactions WHERE status = 'reversed' AND amount >= 4500"),
