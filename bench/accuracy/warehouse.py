@@ -1,4 +1,8 @@
-"""A small clinic warehouse for the accuracy set (a domain the task benchmarks do not use).
+"""A small clinic warehouse for the accuracy set.
+
+The task benchmark's development warehouse is a clinic too, with doctors, patients and appointments
+tables of its own; this one is built here on its own: its tables have other columns (a few key names
+such as doctor_id are the same), other values and other row counts.
 
 ``build_clinic_warehouse(path)`` writes a fresh DuckDB file with four tables, every value a pure
 function of the row number (no randomness), so reference results never change:
@@ -6,8 +10,8 @@ function of the row number (no randomness), so reference results never change:
 - ``clinics`` (5): clinic_id, clinic_name, city; "Harbor Clinic" has no doctors.
 - ``doctors`` (24): doctor_id, first_name, last_name, specialty, clinic_id, hired_on, hourly_rate.
 - ``patients`` (120): patient_id, full_name, birth_date, city, insurer (NULL for ~1 in 7).
-- ``appointments`` (600): appointment_id, patient_id, doctor_id, appointment_date, status, fee.
-  Doctors 23 and 24 have no appointments; some patients never had one.
+- ``appointments`` (600): keyed by appointment_id; it links a patient_id to a doctor_id and holds the
+  appointment_date, a status and the fee. Doctors 23 and 24 have no appointments; some patients never had one.
 """
 
 from __future__ import annotations

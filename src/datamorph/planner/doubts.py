@@ -61,7 +61,7 @@ _PREDICATE_AFTER_GROUP = re.compile(
 
 
 def _share_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
-    """"What fraction of patients in each city has an insurance provider?": the condition said after a share
+    """"What share of drivers in each depot have a forklift licence?": the condition said after a share
     of the total may narrow the rows (the default) or say what the share counts (within each group)."""
     if not spec.group_by or not spec.filters:
         return []

@@ -151,7 +151,7 @@ RULES: tuple[Step, ...] = (
     Step("glue.activity", glue.activity),
     Step("glue.recorded", glue.recorded),
     Step("questions", questions.rule),
-    Step("durations.as_date", durations.as_date),  # before the output list: "runs_out_on as a date" is no renaming
+    Step("durations.as_date", durations.as_date),  # before the output list: "due_back_on as a date" is no renaming
     Step("columns.output", columns.rule),
     Step("columns.rows", columns.rows),
     Step("glue.only", glue.only),

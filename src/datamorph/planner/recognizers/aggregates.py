@@ -1,7 +1,7 @@
 """Aggregations: measures, grouping, conditions on measures (having), zero rows and ratios.
 
 "How many orders per status?", "total amount by customer, only customers above 1,000",
-"departments whose average salary is above 100,000", "number of employees in each
+"warehouses whose mean stock level is over 500", "number of employees in each
 department, including departments with none", "percentage of orders cancelled in each
 channel (2 decimals)", "what share of all orders does each channel have".
 
@@ -80,7 +80,7 @@ def _find_measures(d: Work, ctx: Ctx) -> list[ms.Measure]:
 
 
 def _free_listed_repeats(d: Work, repeats: list[ms.Measure]) -> None:
-    """ "... whose average salary is above 100,000. Return the department name and the average salary":
+    """ "... whose average fare is over 30. Give the route name and the average fare":
     a measure named again in an output list is an item of that list; leave its words (and its rounding)
     to the columns recognizer, which finds the measure by them."""
     for m in repeats:
@@ -192,7 +192,7 @@ def _drop_superseded(d: Work, ctx: Ctx) -> None:
     'transactions' synonym; "one line per" is a shape, not order lines) leave play, unless referenced."""
     explained = {
         _fk_target(d, c) for c, _ in ctx.keys if c and "." in c
-    }  # "department_id on the employee record"
+    }  # "the depot_id on the vehicle record"
     spans = [
         (s, e, None if o and o[7:] in explained else o)
         for s, e, o in ctx.spans

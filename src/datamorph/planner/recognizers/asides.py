@@ -17,7 +17,7 @@ further words are accounted for, so that the leftover check does not refuse the 
   no date comparison was (with one, "now" may be its bound, so it is left to the date recognizers
   and, if unused, refused; a NULL test on an end date is no bound).
 - :func:`echoes` — runs last: a free word whose lemma is a word of a name the request itself
-  gives an output ("When does each prescription run out? ... runs_out_on", "How long do they
+  gives an output ("When does each lease end? ... lease_ends_on", "How long do they
   take to pay? ... days_to_pay") is explained by that output. Only names the request defines
   (a derived column, a measure's alias, a window) count, never a warehouse column; numbers,
   quoted values, negations and comparisons are never echoes ("did not order ... as not_ordered"
@@ -66,7 +66,7 @@ def glosses(d: View) -> list[Claim]:
 
 
 def _value_glosses(d: View) -> list[Claim]:
-    """"New York (the location of their department)", "gold members (their tier)": a parenthesis that only
+    """"Oslo (the city of their warehouse)", "gold members (their tier)": a parenthesis that only
     names the column of the value right before it (or before its table's name), which a row condition
     already reads, says that column again."""
     out: list[Claim] = []
@@ -134,7 +134,7 @@ def present_time(d: View) -> list[Claim]:
 
 def _dated(d: View, condition: Condition) -> bool:
     """Whether a row condition compares a date or timestamp column (a NULL test has no bound "now" could be:
-    "the salary row whose end_date is empty" is the current one)."""
+    "the lease row whose ended_on is blank" is the current one)."""
     if getattr(condition, "operator", None) in ("is_null", "is_not_null"):
         return False
     for table, column in column_refs([condition]):

@@ -1,4 +1,4 @@
-"""CASE buckets: labels chosen by conditions on a column ("'high' when the limit is 10,000 or more, ...")."""
+"""CASE buckets: labels chosen by conditions on a column ("'heavy' when the weight is 20 or more, ...")."""
 
 from __future__ import annotations
 
@@ -188,7 +188,7 @@ _MAP_SUBJECT = re.compile(
 
 
 def _subject(d: Work, start: int) -> tuple[str | None, int]:
-    """``Bucket every account by its credit limit:`` just before the labels: the column, and where it starts."""
+    """``Classify each parcel by its weight_kg:`` just before the labels: the column, and where it starts."""
     window = d.prompt[max(0, start - 100) : start]
     mapped = _MAP_SUBJECT.search(window)
     if mapped:  # "map plan_code onto a price tier: ..."

@@ -293,7 +293,7 @@ def _request_verbs(d: Work) -> None:
 
 
 def _heading_nouns(d: Work, pos: int) -> None:
-    """"Make a contact sheet from ...": the result's own name (a heading noun phrase) right after the verb."""
+    """"Build a phone roster from ...": the result's own name (a heading noun phrase) right after the verb."""
     words = re.match(r"(?:[A-Za-z]+\s+){0,2}(?P<h>" + "|".join(sorted(HEADING_WORDS)) + r")s?\b", d.prompt[pos:], re.I)
     if words is None:
         return
@@ -472,7 +472,7 @@ def _repeated_columns(d: Work) -> None:
         prev = words[k - 1 : k] if k else []
         if prev and not d.held(prev[0]):
             hits = d.linker.columns(f"{prev[0].text} {m.text}", [m.table])
-            if hits and hits[0].column == m.column:  # "the subscription plan of the user"
+            if hits and hits[0].column == m.column:  # "the loyalty tier of the member"
                 d.take(((prev[0].start, prev[0].end),), why="a listed column described again")
 
 

@@ -1,7 +1,7 @@
 """Date parts of a date column as new columns: year, month, quarter, week, weekday, hour; month start; calendar date.
 
-"the year and month of hire_date", "hire year", "the calendar year and the month number
-(1-12) in which it started", "the order month as the first day of the month",
+"the year and month of hire_date", "hire year", "the year it opened and its month as a
+number from 1 to 12", "the order month as the first day of the month",
 "the calendar date part of viewed_at".
 """
 
@@ -35,7 +35,7 @@ _PART_WORDS = re.compile(r"day\s+of\s+(?:the\s+)?week|year|month|quarter|weekday
 _TRUNC = re.compile(
     r"\b(?:the\s+)?(?P<col>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?\s+)?(?P<unit>month|week|quarter|year)\s+(?:as|=)\s+"
     r"(?:the\s+)?(?:first|1st)(?:\s+day)?\s+of\s+(?:the|its|that)\s+(?:month|week|quarter|year)"
-    r"(?:,?\s+as\s+an?\s+(?:date|day))?",  # "the 1st of the month as a date"
+    r"(?:,?\s+as\s+an?\s+(?:date|day))?",  # "week as the first day of its week, as a day"
     re.I,
 )
 _DATE_OF = re.compile(
@@ -104,7 +104,7 @@ _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
 
 def _listed_names(d: Work, after: int) -> list[str]:
     """snake_case names the request uses later that are no column of a table in play nor defined yet
-    ("Columns: session_id, start_year, start_month"): what the request calls its new columns."""
+    ("Columns: trip_id, depart_year, depart_month"): what the request calls its new columns."""
     known = {c.name.lower() for t in in_play(d) for c in d.catalog.table(t).columns} | d.defined_names()
     return [m.group() for m in _IDENTIFIER.finditer(d.prompt, after) if m.group().lower() not in known]
 

@@ -166,7 +166,7 @@ _ALL_COLUMNS = re.compile(r"\(?\s*\b(?:with\s+)?(?:all|every)\s+(?:of\s+its\s+|o
 
 
 def _table_after(d: Work, end: int) -> None:
-    """"a cleaned copy of page_views": the table named right after."""
+    """"a de-duplicated copy of sensor_readings": the table named right after."""
     m = re.match(r"\s*([A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)", d.prompt[end:])
     if m and d.base and any(h.table == d.base and h.score >= 0.85 for h in d.linker.tables(m.group(1))[:1]):
         d.take(((end + m.start(1), end + m.end(1)),), why="the table de-duplicated")
@@ -244,7 +244,7 @@ def _keyed(d: Work, m: re.Match[str], *, early: bool = False) -> None:
         by, which = note.group("col"), re.sub(r"\s+", " ", note.group("which").lower())
         d.take(((note.start(), note.end()),), why="the order spelled out")
     restated = _RESTATED.match(d.prompt, m.end())
-    if restated and not by:  # "(the one with the latest effective_date)"
+    if restated and not by:  # "(i.e. the row having the newest modified_at)"
         two = restated.group("by") + (restated.group("by2") or "")
         for phrase, stop in ((two, restated.end()), (restated.group("by"), restated.end("by"))):
             if column_phrase(d, phrase, [owner], min_score=0.8):
@@ -293,7 +293,7 @@ _ORDER_NOTE = re.compile(
 )
 _TIE_DIR = rf"(?:the\s+)?(?P<dir>{_FIRST_WORDS}|{_LAST_WORDS}|lower|smaller|higher|larger|bigger|minimum|maximum)"
 #: "ties: lowest id", "ties -> the higher id", "tie-break by the smallest id", "if two share the same
-#: time, take the higher id", "when several were filed the same day keep the lower id"
+#: time, take the higher id", "when more than one arrived on one date, prefer the smaller id"
 _TIE = re.compile(
     r"\(?\s*+,?\s*+(?:\b(?:(?:on\s+a\s+|for\s+|any\s+|breaking\s+|break\s+)?ties?|tie-?break(?:ers?|s)?|if\s+tied|when\s+tied)\s*+"
     r"(?::|->|→|=>|-|,)?\s*+(?:(?:go(?:es)?\s+to|broken\s+by|by|on|use|take|keep|pick|choose)\s+)?"
@@ -428,8 +428,8 @@ def _owner_column(d: Work, phrase: str, owner: str, *, dated: bool = False) -> s
 
 
 
-#: "records with the same email and the same birth date are one member; keep only the record with the
-#: earliest joined_on" — the keys listed after "the same", the row kept said next
+#: "entries sharing the same plate_number and the same make are one vehicle; keep the entry having the
+#: latest registered_on" — the keys listed after "the same", the row kept said next
 _SAME = re.compile(
     r"\b(?:(?:the\s+)?(?:records|rows|entries)|(?P<table>[A-Za-z_]\w*))\s+(?:with|sharing|that\s+share|having)\s+"
     r"the\s+same\s+(?P<keys>[^.;:!?]{1,160}?)\s*,?\s+(?:are|count\s+as|belong\s+to|refer\s+to|are\s+duplicates\s+of)\s+"

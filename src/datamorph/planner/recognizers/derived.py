@@ -68,7 +68,7 @@ _PART_OF = re.compile(r"^(?:the\s+)?(?P<part>year|month|quarter|day|week|hour)\s
 
 
 def parse_arithmetic(d: Scope, text: str) -> tuple[str, list[str]] | None:
-    """``quantity x unit price x (1 - discount)`` → (SQL, operand names); None if an operand is not a column.
+    """``hours x hourly rate x (1 + surcharge)`` → (SQL, operand names); None if an operand is not a column.
 
     A failed attempt leaves the tables (of the draft, or of the :class:`Work`) as they were.
     """
@@ -200,7 +200,7 @@ def concatenations(v: View) -> list[Claim]:
 
 
 def fills(v: View) -> list[Claim]:
-    """Missing values filled in: "where the rating is missing put 0" → ``coalesce(rating, 0)``."""
+    """Missing values filled in: "where the tip is null use 0" → ``coalesce(tip, 0)``."""
     d = Work(v)
     for m in _FILL.finditer(d.prompt):
         if not d.free(m.start() if not m.group("col4") else m.end("col4"), m.end()):

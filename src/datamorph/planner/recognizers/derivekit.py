@@ -285,7 +285,7 @@ _INTRO = re.compile(r"\b(?:plus|adding|add|also)\s+(?:(?:a|an|the)\s+)?(?:new\s+
 
 def name_around(d: Scope | View, start: int, end: int) -> tuple[str | None, int, int]:
     """A name given just before or after [start, end): ``X = ...``, ``... as X``, ``(call it X)``,
-    ``a line_total for each order line as ...`` (the name, then the rows it is computed for)."""
+    ``a trip_cost for each booking leg as ...`` (the name, then the rows it is computed for)."""
     window = d.prompt[max(0, start - 90) : start]
     scoped = _NAME_FOR_EACH.search(window)
     if scoped and not is_column(d, scoped.group("name")) and d.linker.tables(scoped.group("rows")):
@@ -384,8 +384,8 @@ _ROW_SCOPE = re.compile(r"\b(?P<lead>(?:for|of|on|to)\s+(?:each|every|all(?:\s+t
 
 
 def row_scope(d: View) -> list[Claim]:
-    """"For each web session add ...": the rows the new columns are computed for. Claims "for each" and a
-    descriptive word before the table's name ("web") when it is no value of that table (then it filters)."""
+    """"For each library loan add ...": the rows the new columns are computed for. Claims "for each" and a
+    descriptive word before the table's name ("library") when it is no value of that table (then it filters)."""
     from datamorph.planner.linking import TableMatch
 
     p = Pending(d)

@@ -11,7 +11,7 @@ A *span* is what the time is measured between, said one of three ways:
 
 A span then takes a *unit* ("in minutes", "as hours") and becomes a new column, or a *comparison*
 with an amount of time ("over 90 minutes", "more than an hour", "at least 2 days") and becomes a row
-condition. "Calls that lasted more than an hour" (with no span written) measures the start/end pair
+condition. "Rentals that ran longer than two days" (with no span written) measures the start/end pair
 of the table in play. Units: second, minute, hour, day, week (with their plurals and "sec", "min",
 "hr").
 
@@ -305,7 +305,7 @@ def how_long(v: View) -> list[Claim]:
 
 
 def as_date(v: View) -> list[Claim]:
-    """"runs_out_on as a date": a new column whose value is already a date (a date plus a number of days, a
+    """"due_back_on as a date": a new column whose value is already a date (a date plus a number of days, a
     day of a timestamp) needs no conversion; the words are claimed. Never said of a warehouse column."""
     derived = {x.name.lower(): x.expression for x in v.derived}
     unnamed = [x.expression for x in v.derived if not re.search(rf"\b{re.escape(x.name)}\b", v.prompt, re.I)]

@@ -1,6 +1,6 @@
 """Groups of an aggregate request: "per status", "by department name", "one row per channel", "for each
-customer", "grouped by the department_id on the employee record", "monthly", "customer_id and how many orders
-each has" (the columns listed before a measure), "across all their accounts" (the path to the group).
+customer", "grouped by the depot_id on the vehicle record", "monthly", "member_id and how many loans they
+hold" (the columns listed before a measure), "across all their accounts" (the path to the group).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ _MORE_KEYS = re.compile(r"^\s*(?:,|and|&|then(?:\s+by)?|,\s*and|x|×)\s+(?:by\s+
 
 
 _UNIT = r"(?P<u>year|month|quarter|week|day)"
-# "Represent the month as a date on the first day of that month", "show each week as its first day",
+# "Give each quarter as a date, the first day of that quarter", "show each week as its first day",
 # "the month as the first of the month", "the year as a number"; then maybe "in a column called month_start"
 _PERIOD_FORM = re.compile(
     rf"\b(?:(?:represent|show|give|express|format|display|output|report|return|write|encode|store)\s+)?"
@@ -71,8 +71,8 @@ _NEXT_TO = re.compile(r"^\s*,?\s*(?:next\s+to|alongside|beside|besides|together\
 
 
 def period_forms(d: Work, ctx: Ctx) -> None:
-    """How a date group is shown, when it is the way it is computed anyway (a date on the first day of the
-    period; the year as a number), and the column name given to it ("in a column called month")."""
+    """How a date group is shown, when it is the way it is computed anyway (the period's opening day, as a
+    date; the year as a number), and the column name given to it ("in a column called month")."""
     for m in _PERIOD_FORM.finditer(d.prompt):
         unit = (m.group("u") or m.group("u2")).lower()
         end = m.end()
@@ -284,7 +284,7 @@ def _over_their(d: Work, ctx: Ctx) -> None:
 
 
 def _each_has(d: Work, ctx: Ctx) -> None:
-    """ "customer_id and how many orders each has": the columns listed before the measure are the groups."""
+    """ "member_id and how many loans they hold": the columns listed before the measure are the groups."""
     for m in ctx.measures:
         each = _EACH_HAS.match(d.prompt[m.end :])
         if each is None:
@@ -336,7 +336,7 @@ def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] |
             if key is not None:
                 return key, words[n - 1].end + (of.end() if of else 0)
         table = ph.table_of(d, phrase)
-        rec = _ON_RECORD.match(d.prompt[words[n - 1].end :])  # "the department_id on the employee record"
+        rec = _ON_RECORD.match(d.prompt[words[n - 1].end :])  # "the depot_id on the vehicle record"
         owner = ph.table_of(d, rec.group("t")) if rec else None
         if rec and owner:
             col = ph.column_of(d, phrase, [owner])

@@ -1,5 +1,5 @@
-"""Conditions on measures (having): "customers with more than 3 orders", "departments whose average
-salary is above 100,000", "channels where the total is over 50k".
+"""Conditions on measures (having): "customers with more than 3 orders", "teams whose average
+score is above 70", "channels where the total is over 50k".
 """
 
 from __future__ import annotations

@@ -362,7 +362,7 @@ def _postfix_target(d: Work, m: re.Match[str], before: list[Token]) -> Measure |
     ):
         end = m.end("w")
     low = d.prompt.lower()
-    for dc in d.derived:  # "revenue = quantity x unit price summed over lines"
+    for dc in d.derived:  # "pay = hours x hourly rate, summed over rows"
         prov = (dc.provenance or "").lower()
         i = low.find(prov) if prov else -1
         if i >= 0 and not d.prompt[i + len(prov) : m.start()].strip(" ,"):

@@ -9,7 +9,7 @@ nothing to the spec:
 - "including terminated employees", "terminated people included", "counting everyone ever hired",
   "cancelled ones too" (no filter on that state);
 - "ignore currency differences", "ignore discounts" (a concept the request uses nowhere else);
-- "no rounding needed", "don't round", "keep the names exactly as they are stored (no re-casing)",
+- "no rounding needed", "don't round", "leave the titles just as they appear (no re-casing)",
   "otherwise keep the rows as they are", "as is";
 - "(so 'PARIS' and 'Paris' are different values)": values keep their case (the default);
 - "both as integers" after date parts (year/month... are integers already);
@@ -176,7 +176,7 @@ def no_transform(d: View) -> list[Claim]:
 
 
 def as_is(d: View) -> list[Claim]:
-    """"keep the names exactly as they are stored", "otherwise keep the rows as they are", "as is"."""
+    """"leave the titles just as they appear", "otherwise keep the rows as they are", "as is"."""
     p = Pending(d)
     for m in _AS_THEY_ARE.finditer(d.prompt):
         what = (m.groupdict().get("what") or "").strip()

@@ -8,8 +8,8 @@ Superlatives without a column use what they imply: "most expensive" → a price,
 measure the request computed, else the table's main measure.
 
 One step per kind of phrase (top N, "sorted by", "X first", "alphabetically", "limit N"), each
-returning claims. A phrase opens on words no claim explains (not even a table's name: "one order
-on the same day" sorts nothing) and none held back for the output list (``reserved``); the column
+returning claims. A phrase opens on words no claim explains (not even a table's name: "one trip
+on the same morning" sorts nothing) and none held back for the output list (``reserved``); the column
 words after "by" may be explained already (a measure's name): those claims build on them.
 """
 
@@ -114,7 +114,7 @@ def alphabetical(d: View) -> list[Claim]:
 
 
 def ties(d: View) -> list[Claim]:
-    """"largest first, ties broken by the lower id", "ties go to the earlier date": the sort's next key (only
+    """"newest first, ties settled by the smaller id", "breaking ties on the older date": the sort's next key (only
     when the request sorts, and the column is one the rows have)."""
     w = Work(d)
     if not d.order_by:

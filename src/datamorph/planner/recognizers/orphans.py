@@ -1,18 +1,18 @@
 """Rows whose related row is missing: drop them (inner join) or keep them (left join from the base).
 
 Runs right after ``sources``. A clause names a related thing that may be
-missing — "without a category", "whose department isn't in the departments
-table", "whose user we can't find", "if the customer is unknown", "anonymous
-sessions" — and says what to do with those rows:
+missing — "without a category", "whose warehouse is not in the warehouses
+table", "whose user we can't find", "if the customer is unknown", "guest
+carts" — and says what to do with those rows:
 
 - dropped ("can be dropped", "skip", "leave out", "ignore", "exclude"...), or "only orders whose
   customer exists" / "with a matching customer": the related table comes into play and the
-  default inner join drops them (a NULL key, as for anonymous sessions, drops too);
+  default inner join drops them (a NULL key, as for guest carts, drops too);
 - kept ("keep orders even if the customer is unknown", "including products without a
   category", "don't drop..."): ``preserve_base`` (left joins from the base);
 - neither, where the related table points at the base ("accounts with no deals"): an anti join
   (the base rows no related row points at). Not where the missing thing is the request's own
-  rows' key ("anonymous sessions without a user_id"): those are rows to leave out, not an anti join.
+  rows' key ("guest carts without a shopper_id"): those are rows to leave out, not an anti join.
 
 Without such a verb ("tickets without an assignee") the clause is a NULL test, left to ``filters``.
 The related thing must be a table (or a key column pointing at one); otherwise the clause is not
@@ -51,7 +51,7 @@ _MISSING = tuple(
         rf"booked|opened|signed|bought|ordered|closed|won|held|attended|written|wrote|issued|paid|used|"
         rf"received|got|given|place|make|receive|get|book|open|buy|order|hold|attend|write|issue|pay|use)\s+)?"
         rf"(?:an?\s+|any\s+)?(?P<x>{_W}(?:\s+{_W})?){_TBL}",
-        # whose department isn't in the departments table / whose product can't be found / is unknown
+        # whose warehouse is not in the warehouses table / whose vendor can't be found / is unknown
         rf"\b(?:whose|where|with|if|when|for\s+which)\s+(?:the\s+|its\s+|their\s+|a\s+)?{_X}\s+"
         rf"(?:(?:is|are|was|were)\s+(?:not|n't)\s+|isn't\s+|aren't\s+|wasn't\s+|weren't\s+)"
         rf"(?:in|found\s+in|present\s+in|listed\s+in|part\s+of|among|there|found|known|present|listed)"
@@ -212,10 +212,10 @@ def _at_all(w: _Work, end: int) -> int:
 
 def _narrower(w: _Work, m: re.Match[str]) -> _Found | None:
     """A missing thing the whole phrase did not name: its first word alone ("without any invoice at all"),
-    or a kind of related row ("who never had a *refund*", "never used a *coupon code* on any of their
-    orders"): a data value or a column of one table that points at the base, the anti join counting only
+    or a kind of related row ("who never had a *refund*", "never paid with a *gift card* on any of their
+    bookings"): a data value or a column of one table that points at the base, the anti join counting only
     those rows (a condition in the join: equal to the value, or the column filled in). The table may be
-    said after it ("in their payment history", "on any of their orders"): it must be that table."""
+    said after it ("in their payment history", "on any of their bookings"): it must be that table."""
     if w.base is None or re.match(r"(?:missing|lacking)\b", m.group(0), re.IGNORECASE):
         return None  # "missing phone values": the rows' own empty column (filters)
     xs, prompt = m.group("x"), w.view.prompt
@@ -422,8 +422,8 @@ def _table_spans(w: _Work) -> list[Span]:
 
 
 def _subject(w: _Work, before: str, related: list[str]) -> None:
-    """The rows the clause is about are the base ("leave out employees whose department isn't in the
-    departments table": employees, even when "departments table" was named first)."""
+    """The rows the clause is about are the base ("leave out shipments whose warehouse is not in the
+    warehouses table": shipments, even when "warehouses table" was named first)."""
     if w.base not in related:
         return
     words = re.findall(r"[A-Za-z_]\w*", before)

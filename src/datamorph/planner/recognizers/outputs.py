@@ -2,9 +2,9 @@
 
 "Return customer_id, email and phone", "Columns: a, b, c", "... - order id, customer,
 amount" (a closing list; a table word stands for that table's key in the rows),
-"every employee's id with their performance rating" (possessive items), "email (may be
+"each driver's name with their licence class" (possessive items), "email (may be
 empty)" (a note in parentheses belongs to its item). An item ends at the first word
-another recognizer took ("closed_ratio as a number between 0 and 1": the ratio's words).
+another recognizer took ("return_rate as a value from 0 to 1": the ratio's words).
 
 Only words no other recognizer took make a list (table words excepted: sources
 holds those everywhere), and a phrase that names a table ("give me the orders")
@@ -59,7 +59,7 @@ _ITEM_RENAME = re.compile(
     re.I,
 )
 _POSSESSIVE = r"(?:their|its|his|her)\b"
-# "every employee's id with their performance rating": "with their" joins items too
+# "each driver's name with their licence class": "with their" joins items too
 _SEPARATOR = re.compile(r"\s*(?:,|;|\band\b|&|\bplus\b|\bas\s+well\s+as\b|\balong\s+with\b|"
                         rf"\b(?:along\s+|together\s+)?with\s+(?={_POSSESSIVE}))\s*", re.I)
 _LIST_END = re.compile(
@@ -263,7 +263,7 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
 
     A note in parentheses after an item belongs to it and is skipped when reading the item. An item
     ends at the first word another recognizer took when every word from there on is taken too
-    ("closed_ratio as a number between 0 and 1": the rest is the ratio's); a piece that starts
+    ("return_rate as a value from 0 to 1": the rest is the ratio's); a piece that starts
     with a taken word ends the list, unless it names what that recognizer defined.
     """
     text = masked if masked is not None else _mask_notes(d, start, d.prompt[start:])
@@ -383,8 +383,8 @@ def _names_schema(d: Work, text: str) -> bool:
 
 
 def _mask_notes(d: Work, offset: int, text: str) -> str:
-    """``text`` with each descriptive note in parentheses blanked out (same length): "running_balance (the
-    balance right after that transaction)", "email (may be empty)". A renaming ("(call it x)"), or a note
+    """``text`` with each descriptive note in parentheses blanked out (same length): "stock_after (the
+    level once that movement is booked)", "email (may be empty)". A renaming ("(call it x)"), or a note
     whose untaken words include an instruction or a quoted value, stays as written."""
 
     def blank(m: re.Match[str]) -> str:
@@ -655,7 +655,7 @@ def _rescope(d: Work, items: list[OutputColumn], scope: str) -> list[OutputColum
 
 
 def _home_rows(d: Work, items: list[OutputColumn]) -> list[OutputColumn]:
-    """A column name written as is that several tables in play have ("product_id, category_id, unit_price")
+    """A column name written as is that several tables in play have ("loan_id, member_id, due_on")
     is the column of the table most of the list's items come from (the rows listed), not another's copy
     of the key; the other table is then not joined for it. (Not when the base's unmatched rows are kept.)"""
     owners = Counter(owner_table(d.catalog, c.column or "") for c in items if "." in (c.column or ""))

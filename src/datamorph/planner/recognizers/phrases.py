@@ -311,7 +311,7 @@ _THROUGH = re.compile(
 
 
 def through(d: Work, end: int) -> int:
-    """ "amount of every transaction on every account they hold": the path to the grouped entity."""
+    """ "distance of each trip across all vehicles they manage": the path to the grouped entity."""
     m = _THROUGH.match(d.prompt[end:])
     table = table_of(d, m.group("t")) if m else None
     if m is None or table is None:

@@ -5,19 +5,19 @@ one shape of such a sentence structurally — the rows it is about, the conditio
 reference that does not resolve), the verb (kept, dropped, negated "don't count") — and returns the
 edit it implies, or a note when it only restates what the plan does anyway:
 
-- :func:`links`: "drop what doesn't link", "skip anything that can't be linked to an existing
-  vendor and warehouse", "rows that don't match are left out": the named tables (or every table the
+- :func:`links`: "drop what doesn't link", "ignore any rows that do not match a known supplier
+  or depot", "rows that don't match are left out": the named tables (or every table the
   request joins) are required, so their inner joins drop those rows;
 - :func:`nulls`:
 
   * "missing bonuses add nothing" said of a column the plan sums: SUM skips missing values, nothing
     to change (noted);
-  * "members whose newsletter flag is unknown don't count as subscribers" said of a true/false
+  * "accounts whose overdraft flag is blank aren't treated as overdrawn" said of a true/false
     column: a missing flag is neither true nor false, so it satisfies no condition on the flag —
     nothing to change (noted);
   * "guest carts without a shopper_id don't form a shopper", "readings with no sensor_id are
     skipped": the rows' own column is required, ``IS NOT NULL``;
-- :func:`grain`: "one row per combination that actually occurs", "one row per such booking": the
+- :func:`grain`: "one record for each pair that shows up in the data", "one row per such booking": the
   grain the plan already has (a grouping's combinations, the base table's rows), noted; a grain the
   plan does not have is left unclaimed, so the request is refused rather than misread.
 
@@ -49,7 +49,7 @@ _LINK_TO = (rf"(?:(?:\s+(?:to|with|against))?\s+(?:an?\s+|the\s+|any\s+)?(?:exis
             rf"(?P<list>{_W}(?:\s*(?:,|\band\b|\bor\b|&)\s*(?:an?\s+|the\s+)?(?:existing\s+)?{_W}){{0,4}}))?")
 _WHAT = r"(?:what(?:ever)?|anything|everything|any\s+rows?|rows|records|those|the\s+ones|ones)"
 _LINKS = (
-    # drop what doesn't link / skip anything that can't be linked to an existing vendor and warehouse
+    # drop what doesn't link / ignore any rows that do not match a known supplier or depot
     re.compile(rf"\b(?:drop|skip|ignore|exclude|leave\s+out|remove|omit|discard)\s+{_WHAT}\s+(?:that\s+|which\s+)?"
                rf"{_LINK_VERB}{_LINK_TO}", re.IGNORECASE),
     # rows that don't link (to a vendor) are dropped
@@ -59,7 +59,7 @@ _LINKS = (
 
 
 def links(d: View) -> list[Claim]:
-    """"skip anything that can't be linked to an existing vendor and warehouse": those tables are required
+    """"ignore any rows that do not match a known supplier or depot": those tables are required
     (early, so the tables are in play for the recognizers after)."""
     return _links(d, listed=True)
 
@@ -122,7 +122,7 @@ _ADD_NOTHING = (
     re.compile(rf"\b(?P<c>{_W}(?:\s+{_W})?)\s+(?:that|which)\s+(?:is|are)\s+{_MISSING}\s+(?:add|adds|contribute|"
                rf"contributes)\s+(?:nothing|zero|0)\b", re.IGNORECASE),
 )
-# members whose newsletter flag is unknown don't count as subscribers
+# accounts whose overdraft flag is blank aren't treated as overdrawn
 _NOT_COUNTED = re.compile(
     rf"\b(?:whose|where|with|if|when)\s+(?:the\s+|their\s+|its\s+|a\s+)?(?P<c>{_W}(?:\s+{_W}){{0,2}}?)\s+"
     rf"(?:is|are|was|were)\s+{_MISSING}\s*,?\s+{_NEG}\s+(?:count(?:ed)?|treated|considered|taken)\s+as\s+"
@@ -185,7 +185,7 @@ def _add_nothing(w: Play, m: re.Match[str]) -> None:
 
 
 def _boolean(w: Play, phrase: str) -> str | None:
-    """The true/false column of a table in play that ``phrase`` names ("smoker flag" → ``is_smoker``)."""
+    """The true/false column of a table in play that ``phrase`` names ("overdraft flag" → ``has_overdraft``)."""
     found = _column(w, phrase)
     if found is not None:
         return found[0] if found[1].family == "boolean" else None
@@ -198,7 +198,7 @@ def _boolean(w: Play, phrase: str) -> str | None:
 
 
 def _not_counted(w: Play, m: re.Match[str]) -> None:
-    """"members whose newsletter flag is unknown don't count as subscribers": a missing true/false value
+    """"accounts whose overdraft flag is blank aren't treated as overdrawn": a missing true/false value
     satisfies neither ``flag`` nor ``NOT flag``; nothing to change unless the plan fills missing flags."""
     if not w.open(m.start(), m.end()):
         return
@@ -269,7 +269,7 @@ _GRAIN = re.compile(
 
 
 def grain(d: View) -> list[Claim]:
-    """"one row per combination that actually occurs", "one row per such booking": the plan's own grain."""
+    """"one record for each pair that shows up in the data", "one row per such booking": the plan's own grain."""
     w = Play.of(d)
     if w.base is None:
         return []

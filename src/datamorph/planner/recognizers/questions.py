@@ -1,11 +1,11 @@
-"""Headline questions that the rest of the request spells out: "Which customers move the most
-money through us? For each customer add up ... Return customer_id and that total.",
+"""Headline questions that the rest of the request spells out: "Which suppliers earn us the
+most? For each supplier add up ... Return supplier_id and that total.",
 "Who are our best customers? List customers with more than 20 orders.", "Where is revenue
 coming from? Total order amount per channel.".
 
-The first sentence of such a request is a question whose loose words ("move", "through us",
-"coming", "mix") restate what the following sentences ask for precisely. It is set aside (its
-unused words marked used, a note added to the spec) only when nothing in it can change the
+The first sentence of such a request is a question whose loose words ("earn", "coming", "mix")
+restate what the following sentences ask for precisely. It is set aside (its unused words marked
+used, a note added to the spec) only when nothing in it can change the
 result: it names no number, date, quoted or data value, no condition word, no table the rest
 does not name and no column the plan does not use; and a superlative in it ("most", "best",
 "least") matches the plan's ordering, or becomes the ordering by the plan's single measure

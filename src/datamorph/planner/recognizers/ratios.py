@@ -26,11 +26,11 @@ _UNIT_RANGE = re.compile(
     r"(?:between\s+|from\s+)?0(?:\.0)?\s*(?:-|to|and|–)\s*1(?:\.0)?(?:\s+(?:scale|range))?\s*(?=[,;)]|\s|$)\)?",
     re.I,
 )  # fmt: skip
-# "cancel_rate = cancelled orders / all orders (in that channel) x 100": a named formula of two counts
+# "late_rate = late deliveries / all deliveries (for that courier) x 100": a named formula of two counts
 _FORMULA = re.compile(
     r"\b(?P<name>[A-Za-z_]\w*)\s*(?:=|:|\bis\b|\bas\b)\s*(?P<num>[^=/,;.()]{1,100}?)\s*(?:/|÷|\bdivided\s+by\b|\bout\s+of\b)"
     r"\s*(?P<den>[^,;.()]{1,100}?)(?=\s*(?:[,;.()]|$|\bx\b|\btimes\b|\*|×|\bmultiplied\b|\brounded\b|\bround\b))", re.I)  # fmt: skip
-# "percentage of all sessions that come from each device type"
+# "share of all tickets that fall under each priority"
 _FROM_EACH = re.compile(r"^\s*(?:that|which|who)\s+(?:comes?|came|are|were|is|was|belongs?|falls?|fell)\s+"
                         r"(?:from|in|into|to|under|with)\s+(?=(?:each|every|the\s+same)\b)", re.I)  # fmt: skip
 _RD = r"(?:rounded|round(?:ing|ed)?)"
@@ -52,7 +52,7 @@ _TIMES_100 = re.compile(r"^\s*(?:\)\s*)?(?:\bx\b|\btimes\b|\bmultiplied\s+by\b|[
 
 
 def _formulas(d: Work, ctx: Ctx) -> None:
-    """ "cancel_rate_pct = cancelled orders / all orders in that channel x 100"."""
+    """ "late_pct = late deliveries / all deliveries of that courier x 100"."""
     for m in _FORMULA.finditer(d.prompt):
         if ph.d_has(d, m.group("name")):
             continue
@@ -229,7 +229,7 @@ def _key(r: Ratio) -> tuple[object, ...]:
 
 
 def _merge_restated(ctx: Ctx) -> None:
-    """ "What share of orders gets cancelled per channel? ... cancel_rate = cancelled / all orders": one ratio
+    """ "What fraction of deliveries arrive late per courier? ... late_rate = late / all deliveries": one ratio
     asked as a question and defined as a formula is one measure (the formula's name, the question's scale)."""
     kept: list[Ratio] = []
     for r in ctx.ratios:

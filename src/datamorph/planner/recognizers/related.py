@@ -1,5 +1,5 @@
-"""Rows that have at least one related row (a semi join): "members with at least one loan", "customers who
-have ordered at least once", "shops that have any sales", "authors with one or more books".
+"""Rows that have at least one related row (a semi join): "members with at least one loan", "guests who
+have stayed at least once", "shops that have any sales", "authors with one or more books".
 
 The answer is the base table's rows, each once: the related table is joined (inner) to require a match and
 the output is the base's columns, distinct. A condition on the related rows ("at least one loan in 2025")

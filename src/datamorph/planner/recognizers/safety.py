@@ -2,8 +2,8 @@
 
 Hard verbs (delete, truncate, update, overwrite, alter, insert, purge, wipe, erase) at the start
 of a sentence or clause are always refused. Soft verbs (drop, remove, clear, rename, replace, set, change,
-mark) are refused only when their object is a table ("drop the customers table", "remove cancelled
-orders from the orders table", "set every open ticket to closed in the tickets table"); otherwise
+mark) are refused only when their object is a table ("drop the customers table", "remove expired
+coupons from the coupons table", "set every open ticket to closed in the tickets table"); otherwise
 they shape the result: "drop employees whose department is unknown", "remove duplicate rows",
 "replace missing ratings with 0", "mark sessions over an hour as long".
 

@@ -4,8 +4,8 @@ A moving window is said one of two ways, or both (the second then restates the f
 
 - by name: "N-<unit> moving|rolling|trailing average|mean|sum|total [of X]", "moving average over the
   last N <units>";
-- by its frame: "[name =] average of that week's X and the two weeks before it", "the day and the
-  six days before it" (this row and the N-1 before it).
+- by its frame: "[name =] average of that week's X and the two weeks before it", "each hour and the
+  three hours preceding it" (this row and the N-1 before it).
 
 The window is ``avg``/``sum`` of X over ``ROWS BETWEEN N-1 PRECEDING AND CURRENT ROW``. X is the
 column or measure "of X" names, else the request's one measure (a per-period series: "weekly

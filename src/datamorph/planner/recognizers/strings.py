@@ -163,8 +163,8 @@ _EXAMPLE_CLOSE = re.compile(r"\s*,?\s*(?:e\.\s?g\.|eg\.?|for\s+example|for\s+ins
 
 
 def parts(v: View) -> list[Claim]:
-    """"the part after the @ of email, lower-cased", "branch_city (the letters before the dash)", "the digits
-    after the dash as an integer": ``split_part`` of a text column, then the functions said after it."""
+    """"the part after the @ of email, lower-cased", "shelf_row (the characters before the slash)", "the number
+    following the slash as an integer": ``split_part`` of a text column, then the functions said after it."""
     d = Work(v)
     for m in _PART.finditer(d.prompt):
         if not d.free(m.start(), m.end("sep")):
@@ -215,7 +215,7 @@ def parts(v: View) -> list[Claim]:
     return d.claims()
 
 
-# "pull the domain out of each member's contact email: ...": what the part is, said before its column
+# "extract the host from every visitor's profile url: ...": what the part is, said before its column
 _LEAD = re.compile(r"\b(?:pull|take|get|extract|grab|cut)\s+(?:out\s+)?(?:the\s+)?[A-Za-z]+(?:\s+[A-Za-z]+)?\s+"
                    r"(?:out\s+of|from|off)\s+(?:(?:each|every|the|all)\s+)?(?:[A-Za-z_]+'s\s+)?(?:the\s+)?$", re.I)  # fmt: skip
 _SPLIT_LEAD = re.compile(r"\b(?:split|divide|break|separate|cut)\s+(?:it|them|(?:the\s+|each\s+)?[A-Za-z_]\w*)\s+"
@@ -229,8 +229,8 @@ _NULL_STAYS = re.compile(r"\b[A-Za-z_]+\s+(?:without|with\s+no)\s+(?:an?\s+)?(?P
 
 def _part_column(d: Work, m: re.Match[str]) -> tuple[str | None, tuple[int, int] | None]:
     """The text column whose part is taken: named after the phrase ("... of email"), else the one text
-    column the request names before it in the same or the previous sentence ("billing email: the part
-    after the @"; "code looks like 'AB-1'. Split it: the letters before the dash"); None when several are."""
+    column the request names before it in the same or the previous sentence ("login_name: the text
+    after the underscore"; "code looks like 'AB-1'. Split it: the letters before the dash"); None when several are."""
     if m.group("c"):
         col = _text_column(d, m.group("c"))
         return (col, None) if col else (None, None)
@@ -269,7 +269,7 @@ _JOINED = re.compile(
 
 
 def joined(v: View) -> list[Claim]:
-    """"the first letter of first_name followed by the first letter of last_name, both upper-case": the
+    """"the initial letter of city joined with the last 3 digits of postcode, all upper-case": the
     pieces concatenated (``||``), the case said after them applied to each."""
     d = Work(v)
     for m in _JOINED.finditer(d.prompt):

@@ -1,9 +1,9 @@
 """Stacking tables into one result (UNION): one block per table, columns lined up by position (runs before sources).
 
-"stack customers and employees into one list with person_type ('customer' or
-'employee'), person_id (the customer_id or employee_id), first_name, last_name";
-"combined log with one row per customer (source='retail', id=customer_id,
-signup_date) and one row per user (source='app', id=user_id, created_at)";
+"stack suppliers and carriers into one list with partner_kind ('supplier' or
+'carrier'), partner_ref (the supplier_id or carrier_id), name, country";
+"merged feed with one row per shipment (origin='warehouse', ref=shipment_id,
+shipped_on) and one row per return (origin='store', ref=return_id, received_at)";
 "one list of all customers and employees with their first and last names and a type column".
 
 One claim per phrase read (the trigger, each part's list, "keep every row", "distinct"), then the
@@ -100,7 +100,7 @@ def rule(d: View) -> list[Claim]:
     if either and not triggers and not keep_all and not _DISTINCT.search(d.prompt):
         raise PlanError(f"'{either.group().strip()}': each value once, or once per row of each table?",
                         hint="say 'distinct' (each value once) or 'keep duplicates' (one per row of each)")  # fmt: skip
-    if keep_all:  # "Keep every row from both tables": UNION ALL, said outright
+    if keep_all:  # "keeping all the rows of each source": UNION ALL, said outright
         w.claims.append(on_words(d, keep_all.start(), keep_all.end(), over=True, why="union all"))
     for dist in _DISTINCT.finditer(d.prompt) if keep_all is None else ():  # "distinct ..., without repeats"
         w.claims.append(on_words(d, dist.start(), dist.end(), Edit.set("union_mode", "distinct"), over=True,
@@ -204,7 +204,7 @@ def _parts_with_lists(w: Work) -> list[tuple[str, list[OutputColumn]]] | None:
         qual = m.group("qual")
         labels = {(c.expression or "").strip("'").lower() for c in cols}
         start = m.start() if qual is None or qual.lower() in labels else m.start("table")
-        # "one row per retail customer (source = 'retail', ...)": retail restates the label
+        # "one row per store return (origin = 'store', ...)": store restates the label
         w.claims.append(on_words(w.view, start, m.end(), over=True, why="a stacked part and its columns"))
     names = [c.name or (c.column or "").split(".")[-1] for c in found[0][1]]
     return [(t, [c.model_copy(update={"name": n}) for c, n in zip(cols, names, strict=True)]) for t, cols, _ in found]
@@ -225,7 +225,7 @@ def _part_item(d: Work, item: str, table: str) -> OutputColumn:
     col = _column(d, src, [table], min_score=0.8) if len(src.split()) > 1 else _column(d, src, [table])
     if col is None:
         expr = _part_expression(d, src, table)
-        if expr is not None:  # "signup_date = the calendar date part of created_at"
+        if expr is not None:  # "received_on = received_at as a calendar date"
             return OutputColumn(expression=expr, name=name or "value", provenance=item)
         raise column_error(d, src)  # type: ignore[arg-type]
     return OutputColumn(column=col, name=name, provenance=item)

@@ -87,7 +87,7 @@ _TOP = re.compile(
 )
 
 
-# "the 3 best-paid people in each team by salary", "the 2 biggest transfers per account by amount": the count
+# "the 5 highest-scoring players in each league by points", "the 2 biggest transfers per account by amount": the count
 # first, the partition before "by" (``adj``: never set here; the superlative is ``dir``)
 _TOP_COUNT_FIRST = re.compile(
     rf"\b(?:the\s+)?(?P<n>{_NUM})\s+(?P<dir>top|best|worst|highest|lowest|biggest|largest|smallest|greatest|cheapest)"
@@ -511,7 +511,7 @@ def _rank(d: _State, m: re.Match[str], measure: tuple[str, int] | None = None) -
     if row and function == "row_number":
         d.mark(row.start(), m.start(), "row number")
     lead = _PART_BEFORE.search(d.prompt[_sentence_start(d, m.start()) : m.start()])
-    if not partition and lead:  # "Within each category, rank the products by unit price"
+    if not partition and lead:  # "Within every region, rank the stores by floor area"
         partition = [_ref(d, lead.group("p"), key=True, keep=_order_owner(d, order))]
         lead_start = _sentence_start(d, m.start()) + lead.start()
         d.mark(lead_start, m.start(), "the partition, said first")
@@ -686,7 +686,7 @@ def _running(d: _State, m: re.Match[str]) -> None:
     elif what:
         column = _ref(d, what)
     elif function != "count" and (sig := _SIGNED.search(rest)) and sig.group("col"):
-        column = _signed_ref(d, sig)  # "running balance ...: credits add the amount, debits subtract it"
+        column = _signed_ref(d, sig)  # "running stock ...: receipts increase the quantity, shipments reduce it"
     elif function != "count":
         raise PlanError(f"'{m.group(0).strip()}' does not say of what", hint="e.g. 'running total of amount'")
     signed = _SIGNED.search(rest)

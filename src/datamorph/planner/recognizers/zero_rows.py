@@ -1,4 +1,4 @@
-"""Zero rows: "including departments with none", "customers who never ordered must appear with 0"
+"""Zero rows: "including departments with none", "members who never borrowed must still show up with 0"
 (keep every row of the grouped entity: an outer join from it).
 """
 
