@@ -473,7 +473,7 @@ def _same(d: Work, m: re.Match[str]) -> None:
     keep = _KEEP_RECORD.match(d.prompt, m.end())
     if keep is None:
         raise PlanError(f"'{m.group(0)}': which {owner} row of each is kept?",
-                        hint="say e.g. 'keep only the record with the earliest <date column>'")  # fmt: skip
+                        hint="say e.g. 'keeping the row that has the latest <date column>'")  # fmt: skip
     order = _owner_column(d, keep.group("col"), owner)
     if order is None:
         raise column_error(d, keep.group("col"))

@@ -43,7 +43,7 @@ churned lapsed dormant better worse
 _NOT_SUPERLATIVE = frozenset({"interest", "interests", "request", "requests", "rest", "test", "tests", "guest", "guests",
                               "west", "forest", "suggest", "invest", "harvest", "honest", "modest", "digest",
                               "contest", "protest", "quest"})  # fmt: skip
-#: Operator words harmless in a headline: particles of its verb ("move money through us", "add up").
+#: Operator words harmless in a headline: particles of its verb ("go through", "add up").
 _PARTICLES = frozenset({"through", "up"})
 _COMPARISONS = frozenset({">", "<", ">=", "<=", "=", "==", "!=", "<>"})
 _MAX_LOOSE_WORDS = 6  # a headline is short; a long question is a request of its own
