@@ -276,22 +276,16 @@ ZERO_DEPTS = ("SELECT d.department_id, count(e.employee_id) FROM departments d L
 
 @pytest.mark.parametrize(("prompt", "sql"), [
     ("headcount for every department; departments with nobody should show 0", ZERO_DEPTS),
-    _xfail("count per entity keeping the entities with no rows, said with 'list products that were never ordered as "
-           "well, with a count of 0': PlanError, could not understand '0'",
-           "how many order lines each product has; list products that were never ordered as well, with a count of 0",
-           "SELECT p.product_id, count(i.order_item_id) FROM products p LEFT JOIN order_items i USING (product_id) "
-           "GROUP BY 1"),
+    ("how many order lines each product has; list products that were never ordered as well, with a count of 0",
+     "SELECT p.product_id, count(i.order_item_id) FROM products p LEFT JOIN order_items i USING (product_id) "
+     "GROUP BY 1"),
     ("Number of employees in each department, including departments with none", ZERO_DEPTS),
     ("number of products per category, include categories with no products (show 0)",
      "SELECT c.category_id, count(p.product_id) FROM categories c LEFT JOIN products p USING (category_id) GROUP BY 1"),
-    _xfail("every row of the parent table kept with a count of its children, zero rows shown as 0, output list names "
-           "the columns: PlanError, could not understand 'without', '0'",
-           "Product count for each category in the categories table, counting every product including inactive ones; "
-           "a category without products gets 0. category_name, product_count.", ZERO_CATEGORY_NAMES),
-    _xfail("every row of the parent table kept with a count of its children, zero rows shown as 0, output list names "
-           "the columns: PlanError, could not understand 'empty', '0'",
-           "for each category of the categories table, its number of products, with empty categories at 0. "
-           "Columns: category_name, product_count", ZERO_CATEGORY_NAMES),
+    ("Product count for each category in the categories table, counting every product including inactive ones; "
+     "a category without products gets 0. category_name, product_count.", ZERO_CATEGORY_NAMES),
+    ("for each category of the categories table, its number of products, with empty categories at 0. "
+     "Columns: category_name, product_count", ZERO_CATEGORY_NAMES),
 ])  # fmt: skip
 def test_zero_rows_end_to_end(engine, prompt: str, sql: str) -> None:  # type: ignore[no-untyped-def]
     _, got = _run(engine, prompt)

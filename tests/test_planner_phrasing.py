@@ -289,3 +289,17 @@ def test_a_shortening_of_two_names_is_not_guessed(engine: Any) -> None:
 ])  # fmt: skip
 def test_a_negated_verb_in_its_base_form_is_a_missing_event(engine: Any, prompt: str, expected: str) -> None:
     check(engine, prompt, expected)
+
+
+# -- a clause that only gives the groups without rows the value 0 ("a driver without trips gets 0") ---------
+
+
+@pytest.mark.parametrize("prompt", [
+    "number of trips per driver; a driver without trips gets 0",
+    "count of trips for each driver, drivers with no trips at 0",
+    "how many trips each driver made, with 0 for drivers that have none",
+])  # fmt: skip
+def test_a_clause_giving_empty_groups_zero_keeps_them(engine: Any, prompt: str) -> None:
+    check(engine, prompt, "SELECT d.driver_id, count(t.trip_id) FROM drivers d LEFT JOIN trips t USING (driver_id) "
+                          "GROUP BY 1")
+

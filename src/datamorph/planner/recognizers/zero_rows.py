@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from datamorph.planner.recognizers import phrases as ph
@@ -48,6 +49,7 @@ _LISTED_IN = re.compile(r"\b(?:(?:as\s+)?listed|recorded|present|found|registere
 
 def find(d: Work, ctx: Ctx) -> None:
     """Wishes to keep groups without rows (``ctx.preserve``); their words are taken."""
+    _zero_clauses(d, ctx)
     for m in _LISTED_IN.finditer(d.prompt):
         table = ph.table_of(d, m.group("t"))
         before = d.prompt[max(0, m.start() - 40) : m.start()]
@@ -78,3 +80,45 @@ def find(d: Work, ctx: Ctx) -> None:
                     if subject and ph.table_of(d, subject[0].text) is not None:
                         d.take(subject[0].start, subject[0].end)
         d.take(sig.start(), sig.end())
+
+
+# A clause that gives the value 0 to the groups without rows is made of these words, the number 0 (or "zero"),
+# and the names of the tables in play: "a category without products gets 0", "with empty teams at 0",
+# "and members without a single loan still show up with zero", "with a count of 0", "(0 when there are none)".
+_CLAUSE_WORDS = frozenset({
+    "0", "zero", "zeros", "zeroes", "a", "an", "the", "of", "at", "as", "with", "for", "if", "when", "where",
+    "whenever", "there", "is", "are", "be", "it", "they", "them", "those", "ones", "that", "who", "which", "and",
+    "its", "their", "count", "value", "gets", "get", "getting", "show", "shows", "shown", "showing", "up",
+    "appear", "appears", "still", "too", "also", "well", "even", "keep", "keeping", "kept", "include",
+    "including", "included", "instead", "listed", "put", "use", "using", "should", "must", "single",
+    "any", "have", "has", "had",
+})  # fmt: skip
+# the words in such a clause that say which groups have no rows
+_EMPTY_WORDS = frozenset({"no", "none", "nobody", "without", "never", "empty", "nothing"})
+_CLAUSE_END = re.compile(r"[,;.:!?()]|\s-\s|\bbut\b", re.I)
+
+
+def _zero_clauses(d: Work, ctx: Ctx) -> None:
+    """A clause that only says the groups without rows count 0 ("a team without players gets 0"): its words are
+    0 or "zero", words of that meaning (``_CLAUSE_WORDS``, ``_EMPTY_WORDS``) and names of tables in play; a
+    clause naming a table needs a word of emptiness ("no", "without", "empty") to be about the empty groups."""
+    cuts = [0, *(m.start() for m in _CLAUSE_END.finditer(d.prompt)), len(d.prompt)]
+    in_play = {t.lower() for t in d.in_play()}
+    for a, b in itertools.pairwise(cuts):
+        words = [t for t in d.tokens.within(a, b) if t.kind != "punct"]
+        if not any(t.low in ("0", "zero") for t in words):
+            continue
+        tables = empty = 0
+        for t in words:
+            if t.low in _EMPTY_WORDS:
+                empty += 1
+            elif t.low not in _CLAUSE_WORDS:
+                table = ph.table_of(d, t.text)
+                if table is None or table.lower() not in in_play:
+                    break
+                tables += 1
+        else:
+            if tables and not empty:
+                continue
+            ctx.preserve = True
+            d.take(words[0].start, words[-1].end, why="the groups without rows count 0")
