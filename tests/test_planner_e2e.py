@@ -52,8 +52,11 @@ CASES = [
     ("List the customers without an email address", "SELECT * FROM customers WHERE email IS NULL"),
     ("Show completed web orders over 1,000 - order_id and amount",
      "SELECT order_id, amount FROM orders WHERE status = 'completed' AND channel = 'web' AND amount > 1000"),
-    ("The 5 most expensive products: product_id, product_name, unit_price",
-     "SELECT product_id, product_name, unit_price FROM products ORDER BY unit_price DESC LIMIT 5"),
+    pytest.param("the four largest salaries on record: salary_id, employee_id, salary",
+                 "SELECT salary_id, employee_id, salary FROM salaries ORDER BY salary DESC LIMIT 4",
+                 marks=pytest.mark.xfail(strict=True, reason="top N rows by a column, said as 'the four largest "
+                                         "salaries': read as a max(salary) aggregate ('salary_id' is neither a "
+                                         "grouping column nor a measure)")),
     ("Orders placed between 2024-01-01 and 2024-03-31: order_id, customer_id, amount",
      "SELECT order_id, customer_id, amount FROM orders WHERE order_date BETWEEN '2024-01-01' AND '2024-03-31'"),
     ("Number of employees per department_id", "SELECT department_id, count(*) FROM employees GROUP BY department_id"),
@@ -64,16 +67,18 @@ CASES = [
     ("contractors who were hired in 2023: employee_id, first_name, hire_date",
      "SELECT employee_id, first_name, hire_date FROM employees WHERE employment_type = 'Contractor' "
      "AND hire_date BETWEEN '2023-01-01' AND '2023-12-31'"),
-    ("Number of orders for every customer, customers who never ordered must appear with 0. customer_id and order_count",
-     "SELECT c.customer_id, count(o.order_id) FROM customers c LEFT JOIN orders o ON o.customer_id = c.customer_id "
-     "GROUP BY c.customer_id"),
+    ("For each department, how many employees work there? Departments with no staff count as 0. department_id and "
+     "headcount",
+     "SELECT d.department_id, count(e.employee_id) FROM departments d LEFT JOIN employees e "
+     "ON e.department_id = d.department_id GROUP BY d.department_id"),
     ("Product id, product name and category name for every product",
      "SELECT p.product_id, p.product_name, c.category_name FROM products p JOIN categories c "
      "ON c.category_id = p.category_id"),
 ]
 
 
-@pytest.mark.parametrize(("prompt", "reference"), CASES, ids=[c[0][:40] for c in CASES])
+@pytest.mark.parametrize(("prompt", "reference"), CASES, ids=[(c.values if hasattr(c, "values") else c)[0][:40]
+                                                             for c in CASES])
 def test_request_gives_the_reference_result(demo, prompt: str, reference: str) -> None:
     path, catalog, linker = demo
     spec = plan(prompt, catalog, linker, reference_date=REF)
@@ -87,7 +92,7 @@ def test_request_gives_the_reference_result(demo, prompt: str, reference: str) -
 
 
 @pytest.mark.parametrize("prompt", [
-    "Delete all cancelled orders from the orders table.",
+    "Please remove every inactive product from the products table.",
     "drop the customers table",
     "Please truncate orders and then show me the count",
     "update orders set status = 'x'",
@@ -99,9 +104,9 @@ def test_destructive_requests_are_refused(demo, prompt: str) -> None:
 
 
 @pytest.mark.parametrize("prompt", [
-    "flurb the wibble into a zonk, seven ways, no squiggles??",
-    "Average loyalty_points per customer tier from the customers table.",
-    "Summarize invoice totals per month from the invoices table.",
+    "blorp the quandle sideways until it glimmers, twice over!!",
+    "Sum of shipping_weight for every product category, from the products table.",
+    "Count the warranty claims per week in the warranty_claims table.",
 ])
 def test_unknown_things_are_refused_with_the_words_quoted(demo, prompt: str) -> None:
     _, catalog, linker = demo
@@ -149,11 +154,11 @@ def test_cli_run_from_a_request(demo, tmp_path) -> None:
     assert body["status"] == "completed" and body["target_table"] == "status_counts"
     after = fingerprint(path)
     assert {k: v for k, v in after.items() if k != "status_counts"} == before
-    refused = run_cli("run", "Delete all cancelled orders from the orders table.", "-w", str(path), "--target",
-                      "orders", "--json", home=tmp_path / "h")
+    refused = run_cli("run", "Please remove every inactive product from the products table.", "-w", str(path),
+                      "--target", "products", "--json", home=tmp_path / "h")
     assert refused.returncode == 1
     assert result_json(refused)["body"]["error_type"] == "UnsafeRequest"
-    assert fingerprint(path)["orders"] == before["orders"]
+    assert fingerprint(path)["products"] == before["products"]
     dry = run_cli("plan", "How many orders are there in each status?", "-w", str(path), "--json", home=tmp_path / "h")
     assert dry.returncode == 0 and "GROUP BY" in result_json(dry)["sql"]
 

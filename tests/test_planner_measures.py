@@ -82,7 +82,10 @@ def test_a_value_of_a_joined_table_keeps_the_synonym_table(clinic: Any) -> None:
 
 
 @pytest.mark.parametrize("prompt", [
-    "Memberships that lapsed in 2024: status 'canceled' and an ended_on date in 2024. membership_id, ended_on",
+    pytest.param("Which memberships have status 'canceled' and ended_on somewhere in 2024? membership_id, ended_on",
+                 marks=pytest.mark.xfail(strict=True, reason="a year on a named date column, said as 'ended_on "
+                                         "somewhere in 2024': the year is not tied to ended_on ('in 2024': which date "
+                                         "of memberships?)")),
     "memberships ending in 2024 (ended_on), status 'canceled': membership_id and ended_on",
 ])  # fmt: skip
 def test_a_shared_column_word_is_the_column_of_the_table_in_play(clinic: Any, prompt: str) -> None:

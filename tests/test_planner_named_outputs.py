@@ -97,9 +97,11 @@ def test_sequence_in_time_order_without_explicit_order(engine) -> None:  # type:
         plan(engine, "number the loans of each member chronologically; loan_id, seq")
 
 
+@pytest.mark.xfail(strict=True, reason="the window function written out, 'give loans a DENSE_RANK on fine with the "
+                   "largest fine as 1, skipping loans with no fine': refused, 'Within', '1', 'skipping' not understood")
 def test_window_function_written_out(engine) -> None:  # type: ignore[no-untyped-def]
-    check(engine, "Rank loans within each shelf by fine, highest first, using DENSE_RANK; only loans that have a "
-          "fine. loan_id, shelf, fine, fine_pos.",
+    check(engine, "Within each shelf, give loans a DENSE_RANK on fine with the largest fine as 1, skipping loans with "
+          "no fine. loan_id, shelf, fine, fine_pos.",
           "SELECT loan_id, shelf, fine, dense_rank() OVER (PARTITION BY shelf ORDER BY fine DESC) FROM loans "
           "WHERE fine IS NOT NULL", ["loan_id", "shelf", "fine", "fine_pos"])  # fmt: skip
 
@@ -135,18 +137,27 @@ def test_case_list_in_a_unit_no_column_records_is_refused(engine) -> None:  # ty
 
 
 @pytest.mark.parametrize("prompt, sql, cols", [
-    ("Take the host out of each member's contact email: the part after the @, lower-cased. Members without a "
-     "contact email get NULL. member_id, mail_host.",
-     "SELECT member_id, lower(split_part(contact_email, '@', 2)) FROM members", ["member_id", "mail_host"]),
-    ("locker_code looks like 'B-07'. Split it into locker_row (the letters before the dash, e.g. 'B') and locker_no "
-     "(the digits after the dash as an integer, e.g. 7). member_id, locker_row, locker_no.",
-     "SELECT member_id, split_part(locker_code, '-', 1), CAST(split_part(locker_code, '-', 2) AS INTEGER) "
-     "FROM members", ["member_id", "locker_row", "locker_no"]),
+    pytest.param("mail_host is whatever follows the '@' in contact_email, in lower case; NULL where a member has no "
+                 "contact email. member_id, mail_host.",
+                 "SELECT member_id, lower(split_part(contact_email, '@', 2)) FROM members", ["member_id", "mail_host"],
+                 marks=pytest.mark.xfail(strict=True, reason="the part of a text after a separator, defined as "
+                                         "'mail_host is whatever follows the '@' in contact_email': the definition is "
+                                         "not read ('the output list names mail_host, which is neither a column nor "
+                                         "a value the request computes')")),
+    pytest.param("locker_code values are like 'B-07'. Break each one at the hyphen into locker_row (the text in front "
+                 "of it, 'B') and locker_no (what comes after it, cast to an integer: 7). member_id, locker_row, "
+                 "locker_no.",
+                 "SELECT member_id, split_part(locker_code, '-', 1), CAST(split_part(locker_code, '-', 2) AS INTEGER) "
+                 "FROM members", ["member_id", "locker_row", "locker_no"],
+                 marks=pytest.mark.xfail(strict=True, reason="a text split at a separator into two named parts, said "
+                                         "as 'break each one at the hyphen into X (the text in front of it) and Y "
+                                         "(what comes after it, cast to an integer)': refused, 'hyphen', 'after', "
+                                         "'integer' and more not understood")),
 ])  # fmt: skip
 def test_text_parts(engine, prompt: str, sql: str, cols: list[str]) -> None:  # type: ignore[no-untyped-def]
     spec = check(engine, prompt, sql, cols)
-    assert spec.target_table.name != "locker_row"  # "split it into X": new columns, not the target
-    assert not spec.filters  # "looks like 'B-07'" is an example, and "members without ... get NULL" no filter
+    assert spec.target_table.name != "locker_row"  # "break each one ... into X": new columns, not the target
+    assert not spec.filters  # "are like 'B-07'" is an example, and "NULL where a member has no ..." no filter
 
 
 # -- the previous / next row's value -------------------------------------------------------------------
@@ -197,9 +208,11 @@ def test_first_letters_joined(engine) -> None:  # type: ignore[no-untyped-def]
           "SELECT user_id, upper(left(country, 1)) || upper(left(username, 2)) FROM users", ["user_id", "tag"])  # fmt: skip
 
 
+@pytest.mark.xfail(strict=True, reason="a missing value filled with a default, said as 'showing 0 for loans that have "
+                   "no fine on file': refused, '0' not understood")
 def test_fill_where_nothing_was_recorded(engine) -> None:  # type: ignore[no-untyped-def]
-    check(engine, "For every loan show loan_id and the fine; where no fine was recorded put 0 instead of leaving it "
-          "blank.", "SELECT loan_id, coalesce(fine, 0) FROM loans", ["loan_id", "fine"])  # fmt: skip
+    check(engine, "list every loan's loan_id with its fine, showing 0 for loans that have no fine on file",
+          "SELECT loan_id, coalesce(fine, 0) FROM loans", ["loan_id", "fine"])  # fmt: skip
 
 
 # -- "description (name)" in the list ------------------------------------------------------------------

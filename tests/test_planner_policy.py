@@ -52,7 +52,7 @@ LINKED = ("select t.trip_id, t.km from trips t join vehicles v using (vehicle_id
     "trip_id and km of trips. Trips pointing at a vehicle that doesn't exist are skipped.",
     "trip ids and km. Trips of unknown vehicles are left out.",
     "trip_id, km; leave out trips whose vehicle_id doesn't match any vehicle",
-    "trip_id and km of trips; skip anything that can't be linked to an existing vehicle",
+    "trip_id and km of trips; drop whatever cannot be tied to a known vehicle",
 ])  # fmt: skip
 def test_trips_that_do_not_link_are_dropped(engine: Any, prompt: str) -> None:
     spec = check(engine, prompt, LINKED)
@@ -60,8 +60,11 @@ def test_trips_that_do_not_link_are_dropped(engine: Any, prompt: str) -> None:
     assert list(_join_types(spec).values()) == ["inner"]
 
 
+@pytest.mark.xfail(strict=True, reason="rows that do not link dropped, with a list of tables, said as 'throw away "
+                   "whatever can't be tied to a known vehicle and depot': refused, \"can't\", 'tied', 'known' not "
+                   "understood")
 def test_a_list_of_tables_to_link_to(engine: Any) -> None:
-    spec = check(engine, "total km per depot region; skip anything that can't be linked to an existing vehicle and depot",
+    spec = check(engine, "total km per depot region; throw away whatever can't be tied to a known vehicle and depot",
                  "select d.region, sum(t.km) from trips t join vehicles v using (vehicle_id) "
                  "join depots d on d.depot_id = v.depot_id group by 1")  # fmt: skip
     assert set(_join_types(spec).values()) == {"inner"}
@@ -76,8 +79,8 @@ def test_drop_what_does_not_link_joins_every_table_the_plan_reads(engine: Any) -
 
 def test_a_table_to_link_to_that_does_not_exist_is_refused(engine: Any) -> None:
     with pytest.raises(PlanError) as e:
-        plan(engine, "trip_id, km; skip anything that can't be linked to an existing banana")
-    assert "skip" in e.value.message
+        plan(engine, "trip_id, km; drop whatever cannot be tied to a known banana")
+    assert "tied" in e.value.message
 
 
 # -- rows whose key is missing from the table it points at are kept --------------------------------------
@@ -119,8 +122,12 @@ def test_missing_values_of_an_average_are_refused(engine: Any) -> None:
     assert "nothing" in e.value.message
 
 
+@pytest.mark.xfail(strict=True, reason="a missing true/false value satisfies no condition, said as 'a vehicle with no "
+                   "is_electric value recorded is treated as not electric': refused, 'no', 'value', 'treated' not "
+                   "understood")
 def test_unknown_flag_does_not_count(engine: Any) -> None:
-    spec = check(engine, "electric vehicles: plate. Vehicles whose electric flag is unknown don't count as electric.",
+    spec = check(engine, "electric vehicles: plate. A vehicle with no is_electric value recorded is treated as not "
+                 "electric.",
                  "select plate from vehicles where is_electric")  # fmt: skip
     assert any("satisfies no condition" in t for t in spec.transformations)
 
@@ -142,8 +149,11 @@ def test_rows_without_their_key_leave_the_groups(engine: Any, prompt: str) -> No
 # -- the grain --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.xfail(strict=True, reason="the grain of a grouping said of the pairs seen, 'with a row only for the pairs "
+                   "that exist in the data': refused, 'pair', 'only', 'exist' not understood")
 def test_one_row_per_combination_that_occurs(engine: Any) -> None:
-    check(engine, "number of vehicles by depot_id and is_electric, one row per combination that actually occurs",
+    check(engine, "number of vehicles for each depot_id and is_electric pair, with a row only for the pairs that "
+          "exist in the data",
           "select depot_id, is_electric, count(*) from vehicles group by 1, 2")  # fmt: skip
 
 

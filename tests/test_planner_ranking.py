@@ -60,10 +60,11 @@ def test_which_row_ranks_first(engine: Any, words: str, direction: str) -> None:
           ["account_id", "credit_limit", "limit_rank"])  # fmt: skip
 
 
-def test_cheapest_first_is_ascending(engine: Any) -> None:
-    check(engine, "Rank the products by unit_price, the cheapest product = 1. product_id, unit_price, price_rank.",
-          "SELECT product_id, unit_price, rank() OVER (ORDER BY unit_price ASC) AS price_rank FROM products",
-          ["product_id", "unit_price", "price_rank"])  # fmt: skip
+def test_least_expensive_first_is_ascending(engine: Any) -> None:
+    check(engine, "Rank order items by unit_price with the least expensive item = 1. order_item_id, unit_price, "
+          "price_rank.",
+          "SELECT order_item_id, unit_price, rank() OVER (ORDER BY unit_price ASC) AS price_rank FROM order_items",
+          ["order_item_id", "unit_price", "price_rank"])  # fmt: skip
 
 
 # -- a rank over the groups, by a measure the request computes ---------------------------------------------
@@ -129,14 +130,17 @@ def test_top_n_smallest_per_owner(engine: Any) -> None:
           ["customer_id", "account_id", "credit_limit", "pos"])  # fmt: skip
 
 
+@pytest.mark.xfail(strict=True, reason="rank within a partition, the tie-break in the next sentence said as 'When two "
+                   "were hired the same day, the higher employee_id comes first': refused, 'two', 'same', 'day', "
+                   "'comes', 'first' not understood")
 def test_rank_with_tie_break_in_the_next_sentence(engine: Any) -> None:
-    """Products share prices: the tie-break gives tied prices distinct ranks (a plain RANK would not)."""
+    """Employees share hire dates: the tie-break gives tied dates distinct ranks (a plain RANK would not)."""
     check(engine,
-          "Rank the products by unit_price within each category, cheapest = 1. Ties broken by the higher "
-          "product_id. product_id, category_id, unit_price, price_rank.",
-          "SELECT product_id, category_id, unit_price, rank() OVER (PARTITION BY category_id ORDER BY unit_price, "
-          "product_id DESC) AS price_rank FROM products",
-          ["product_id", "category_id", "unit_price", "price_rank"])  # fmt: skip
+          "Within each department_id, rank employees by hire_date, earliest = 1. When two were hired the same day, "
+          "the higher employee_id comes first. employee_id, department_id, hire_date, seniority.",
+          "SELECT employee_id, department_id, hire_date, rank() OVER (PARTITION BY department_id ORDER BY hire_date, "
+          "employee_id DESC) AS seniority FROM employees",
+          ["employee_id", "department_id", "hire_date", "seniority"])  # fmt: skip
 
 
 def test_top_n_cheapest_ties_to_the_lower_id(engine: Any) -> None:
@@ -148,12 +152,16 @@ def test_top_n_cheapest_ties_to_the_lower_id(engine: Any) -> None:
           ["category_id", "product_id", "unit_price", "pos"])  # fmt: skip
 
 
+@pytest.mark.xfail(strict=True, reason="sorted groups with a tie-break by their key, said as 'biggest sum on top; "
+                   "equal sums ordered by employee_id ascending': refused, 'biggest', 'sum', 'top', 'equal', 'sums' "
+                   "not understood")
 def test_sorted_groups_with_tie_break_by_their_key(engine: Any) -> None:
-    """The tie-break column is the group key as grouped (transactions.account_id), not the accounts table's."""
-    spec = check(engine, "total amount per account, largest first, ties broken by the lower account_id",
-                 "SELECT account_id, sum(amount) AS total_amount FROM transactions GROUP BY account_id")
-    assert [(o.column, o.direction) for o in spec.order_by] == [("total_amount", "desc"),
-                                                                ("transactions.account_id", "asc")]  # fmt: skip
+    """The tie-break column is the group key as grouped (salaries.employee_id), not the employees table's."""
+    spec = check(engine, "sum of salary per employee_id, biggest sum on top; equal sums ordered by employee_id "
+                 "ascending",
+                 "SELECT employee_id, sum(salary) AS total_salary FROM salaries GROUP BY employee_id")
+    assert [(o.column, o.direction) for o in spec.order_by] == [("total_salary", "desc"),
+                                                                ("salaries.employee_id", "asc")]  # fmt: skip
 
 
 def test_sorted_rows_with_tie_break_keep_their_order(engine: Any) -> None:

@@ -75,8 +75,11 @@ def test_first_row_per_key_with_a_tie_breaker(engine: Any, prompt: str) -> None:
 @pytest.mark.parametrize("prompt", [
     "latest sample per donor_code (most recent collected_at, ties -> highest sample_id). sample_id, donor_code, "
     "collected_at",
-    "most recent sample per donor_code by collected_at (if two share the exact same time, take the higher sample_id)."
-    " sample_id, donor_code, collected_at",
+    pytest.param("newest sample for every donor_code going by collected_at; when several were drawn at an identical "
+                 "time, prefer the larger sample_id. sample_id, donor_code, collected_at",
+                 marks=pytest.mark.xfail(strict=True, reason="last row per key, the order said with 'going by' and "
+                                         "the tie-break as 'when several ... prefer the larger': 'going' is read as "
+                                         "part of the key ('no column matches donor_code going')")),
     "For each donor_code keep only the most recent sample (ties: highest sample_id). sample_id, donor_code, "
     "collected_at",
     "one row per donor_code: the sample with the latest collected_at; on a tie the higher sample_id. sample_id, "
@@ -103,8 +106,11 @@ _FIRST_LIBRARY = """SELECT library_id, library_name, opened_on FROM libraries
 
 
 @pytest.mark.parametrize("prompt", [
-    "De-duplicate libraries on the name, case-insensitively, keeping each name's earliest opening (ties: lowest "
-    "library_id). Return library_id, library_name, opened_on.",
+    pytest.param("Libraries duplicated by name (treat capital and small letters as the same): keep the one opened "
+                 "first, the lowest library_id on a tie. Return library_id, library_name, opened_on.",
+                 marks=pytest.mark.xfail(strict=True, reason="dedupe on a key compared without case, said as 'treat "
+                                         "capital and small letters as the same': refused, 'duplicated', 'same', "
+                                         "'keep', 'one', 'first' not understood")),
     "Some libraries were entered twice with different capitals. Deduplicate libraries on library_name ignoring "
     "case, keeping the oldest opened_on (ties -> lowest library_id). library_id, library_name, opened_on",
     "dedupe libraries by library_name (regardless of capitalisation), keep the earliest opened_on, tie-break: "
@@ -150,9 +156,12 @@ _ONE_MEMBER = """SELECT member_id, first_name, last_name FROM members
 
 
 @pytest.mark.parametrize("prompt", [
-    "Records with the same first_name and last_name (case-insensitive) and the same birth_date are one member; keep "
-    "only the record with the earliest joined_on, and if two joined the same day keep the lower member_id. "
-    "member_id, first_name, last_name",
+    pytest.param("Treat rows matching on first_name, last_name (case-insensitive) and birth_date as the same member "
+                 "and retain just the one that joined first by joined_on; on a same-day tie the smaller member_id "
+                 "wins. member_id, first_name, last_name",
+                 marks=pytest.mark.xfail(strict=True, reason="rows sharing several keys are one entity, said as 'rows "
+                                         "matching on ... as the same member ... retain': refused, 'matching', "
+                                         "'same', 'retain', 'first' not understood")),
     "Some members signed up twice. rows sharing the same first_name, last_name ignoring case and the same birth_date "
     "count as one person: keep the row with the oldest joined_on (ties: smallest member_id). Show member_id, "
     "first_name, last_name",
@@ -163,11 +172,14 @@ def test_rows_with_the_same_keys_are_one(engine: Any, prompt: str) -> None:
     assert not spec.source_tables[1:]  # "one member" / "one person" names no table to join
 
 
+@pytest.mark.xfail(strict=True, reason="rows sharing keys are one entity, case said of one key only, worded 'rows "
+                   "sharing ... count as one member; retain': refused, but as words not understood ('sharing', "
+                   "'count', 'retain'), not because case applies to some keys only")
 def test_case_said_of_some_keys_only_is_refused(engine: Any) -> None:
     """Case folded for the last name only, the email after it compared as stored: the spec cannot say it."""
     with pytest.raises(PlanError, match="compared without case"):
-        plan(engine, "records with the same last_name (case-insensitive) and the same email are one member; keep "
-             "only the record with the earliest joined_on. member_id")
+        plan(engine, "rows sharing a last_name (ignoring case) and an identical email count as one member; retain "
+             "just the row that joined earliest by joined_on. member_id")
 
 
 def test_the_same_keys_without_the_row_kept_is_refused(engine: Any) -> None:
@@ -184,13 +196,24 @@ def test_a_value_word_inside_the_pick_stays_a_filter(engine: Any) -> None:
     assert spec.filters
 
 
-def test_the_readme_examples(engine: Any) -> None:
-    """The README's two examples of the class, as written there."""
-    check(engine, "each reader's first loan (earliest lent_on, ties: lowest loan_id). loan_id, reader_id, title",
+@pytest.mark.xfail(strict=True, reason="first row per key with a tie-breaker, said as 'the loan each reader took out "
+                   "first, by lent_on and then the smallest loan_id': 'smallest loan_id' read as a min(loan_id) "
+                   "aggregate ('loan_id' is neither a grouping column nor a measure)")
+def test_first_row_per_key_said_as_a_relative_clause(engine: Any) -> None:
+    """Another request of the class on the library's loans: the first row per key by a date, with a tie-breaker."""
+    check(engine, "the loan each reader took out first, by lent_on and then the smallest loan_id. loan_id, reader_id, "
+          "title",
           "SELECT loan_id, reader_id, title FROM loans QUALIFY row_number() OVER (PARTITION BY reader_id "
           "ORDER BY lent_on, loan_id) = 1")  # fmt: skip
-    check(engine, "records with the same email (ignoring case) are one reader; keep only the record with the "
-          "earliest joined_on. reader_id, email",
+
+
+@pytest.mark.xfail(strict=True, reason="rows sharing a key compared without case kept once, said as 'may be on file "
+                   "twice under one email written with different capitals': 'under one' read as a comparison "
+                   "('compared with which column of readers?')")
+def test_rows_sharing_a_key_without_case_said_as_a_story(engine: Any) -> None:
+    """Another request of the class on the library's readers: rows sharing a key compared without case, kept once."""
+    check(engine, "a reader may be on file twice under one email written with different capitals; keep only the "
+          "registration with the oldest joined_on. reader_id, email",
           "SELECT reader_id, email FROM readers QUALIFY row_number() OVER (PARTITION BY lower(email) "
           "ORDER BY joined_on, reader_id) = 1")  # fmt: skip
 

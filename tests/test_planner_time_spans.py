@@ -52,9 +52,13 @@ def _run(engine: Any, prompt: str) -> tuple[list[str], list[tuple[Any, ...]]]:
 
 # -- durations ------------------------------------------------------------------------------------
 
+_PAST_ONE_HOUR = ("a duration compared with an amount of time, said as 'whose duration went past one hour': refused, "
+                  "'duration', 'past', 'one', 'hour' not understood")
+
 
 @pytest.mark.parametrize("prompt", [
-    "calls that lasted more than an hour: call_id, agent",
+    pytest.param("calls whose duration went past one hour: call_id, agent",
+                 marks=pytest.mark.xfail(strict=True, reason=_PAST_ONE_HOUR)),
     "calls longer than 60 minutes: call_id, agent",
     "calls where call_end minus call_start is over 3600 seconds: call_id, agent",
     "call_id and agent of the calls that took more than 1 hour",
@@ -109,8 +113,12 @@ _MA3 = {1: 2.0, 2: 3.0, 3: 7 / 3, 4: 8 / 3, 5: 3.0}
 @pytest.mark.parametrize("prompt", [
     "number of memberships per month of joined_on with a 3-month moving average",
     "count memberships per month of joined_on, plus a 3-month rolling mean",
-    "number of memberships per month of joined_on and trend = average of that month's count and the two months "
-    "before it; the first months average fewer months",
+    pytest.param("number of memberships per month of joined_on, with trend = the mean of the current month's count "
+                 "together with the preceding two months' counts; earlier months average what is available",
+                 marks=pytest.mark.xfail(strict=True, reason="a moving average whose frame is said in words, 'the "
+                                         "mean of the current month's count together with the preceding two months' "
+                                         "counts': refused, 'mean', 'earlier', 'average', 'available' not "
+                                         "understood")),
 ])  # fmt: skip
 def test_moving_average_over_a_monthly_series(engine: Any, prompt: str) -> None:
     spec = plan(engine, prompt)
@@ -166,7 +174,8 @@ def test_moving_window_agrees_with_the_polars_evaluator(engine: Any) -> None:
 
 @pytest.mark.parametrize("prompt", [
     "call_id and call_end minus call_start in minutes as minutes_taken",
-    "calls that lasted more than an hour: call_id, agent",
+    pytest.param("calls whose duration went past one hour: call_id, agent",
+                 marks=pytest.mark.xfail(strict=True, reason=_PAST_ONE_HOUR)),
     "average call length in seconds per agent",
     "loan_id, days_out (the number of days between loaned_on and returned_on)",
     "number of memberships per month of joined_on with a 3-month moving average, rounded to 2 decimals",

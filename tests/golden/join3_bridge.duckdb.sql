@@ -1,9 +1,10 @@
 SELECT
-  "oi"."order_item_id" AS "order_item_id",
-  "p"."product_name" AS "product_name",
-  "c"."category_name" AS "category_name"
-FROM "order_items" AS "oi"
+  "o"."order_id" AS "order_id",
+  "o"."order_date" AS "order_date",
+  "oi"."quantity" AS "quantity",
+  "p"."product_name" AS "product_name"
+FROM "orders" AS "o"
+INNER JOIN "order_items" AS "oi"
+  ON "o"."order_id" = "oi"."order_id"
 INNER JOIN "products" AS "p"
   ON "oi"."product_id" = "p"."product_id"
-INNER JOIN "categories" AS "c"
-  ON "p"."category_id" = "c"."category_id"

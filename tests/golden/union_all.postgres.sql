@@ -1,13 +1,11 @@
 SELECT
-  'customer' AS "person_type",
-  "customers"."customer_id" AS "person_id",
-  "customers"."first_name" AS "first_name",
-  "customers"."last_name" AS "last_name"
+  'client' AS "source",
+  "customers"."last_name" AS "last_name",
+  "customers"."signup_date" AS "joined_on"
 FROM "customers" AS "customers"
 UNION ALL
 SELECT
-  'employee' AS "person_type",
-  "employees"."employee_id" AS "employee_id",
-  "employees"."first_name" AS "first_name",
-  "employees"."last_name" AS "last_name"
+  'staff' AS "source",
+  "employees"."last_name" AS "last_name",
+  "employees"."hire_date" AS "hire_date"
 FROM "employees" AS "employees"

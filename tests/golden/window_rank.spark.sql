@@ -1,8 +1,8 @@
 SELECT
-  `products`.`product_id` AS `product_id`,
-  `products`.`category_id` AS `category_id`,
-  `products`.`unit_price` AS `unit_price`,
-  RANK() OVER (PARTITION BY `products`.`category_id` ORDER BY `products`.`unit_price` DESC) AS `price_rank`
-FROM `products` AS `products`
+  `employees`.`employee_id` AS `employee_id`,
+  `employees`.`department_id` AS `department_id`,
+  `employees`.`hire_date` AS `hire_date`,
+  RANK() OVER (PARTITION BY `employees`.`department_id` ORDER BY `employees`.`hire_date` DESC) AS `hire_rank`
+FROM `employees` AS `employees`
 WHERE
-  NOT `products`.`category_id` IS NULL
+  NOT `employees`.`department_id` IS NULL
