@@ -139,6 +139,14 @@ _SESSION_SECONDS = "EXTRACT(EPOCH FROM sessions.ended_at - sessions.started_at)"
                  id="series.moving-frame-in-words",
                  marks=_xfail("a moving average's frame said as 'the mean of the current and previous two months': "
                               "no claim")),
+    pytest.param("windows.running", "running balance of transactions for each account: credits add the amount and "
+                 "debits subtract it. Order by transaction_date, then transaction_id.", "windows",
+                 {"name": "running_balance", "function": "sum", "partition_by": ["transactions.account_id"],
+                  "expression": "CASE WHEN transactions.direction = 'credit' THEN transactions.amount "
+                                "ELSE -transactions.amount END",
+                  "order_by": [{"column": "transactions.transaction_date", "direction": "asc"},
+                               {"column": "transactions.transaction_id", "direction": "asc"}]},
+                 id="windows.running-of-a-table"),  # was a signed sum of transaction_id (the table's key)
     pytest.param("windows.running", "per account, a running balance of the transactions where a credit increases it "
                  "by the amount and a debit lowers it; sort each account's rows by transaction_date, then "
                  "transaction_id.", "windows",

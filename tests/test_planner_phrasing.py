@@ -303,3 +303,16 @@ def test_a_clause_giving_empty_groups_zero_keeps_them(engine: Any, prompt: str) 
     check(engine, prompt, "SELECT d.driver_id, count(t.trip_id) FROM drivers d LEFT JOIN trips t USING (driver_id) "
                           "GROUP BY 1")
 
+
+
+# -- misreading: "running total of trips" summed trips.trip_id (a table's name read as its key) -------------
+
+
+def test_a_running_sum_of_a_table_is_refused_not_a_sum_of_its_key(engine: Any) -> None:
+    with pytest.raises(PlanError, match="of which column"):
+        plan(engine, "running total of trips per driver ordered by trip_id")
+
+
+def test_a_running_count_of_a_table_counts_its_rows(engine: Any) -> None:
+    check(engine, "running count of trips per driver ordered by trip_id",
+          "SELECT *, count(*) OVER (PARTITION BY driver_id ORDER BY trip_id) FROM trips")

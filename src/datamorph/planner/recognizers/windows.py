@@ -681,14 +681,19 @@ def _running(d: _State, m: re.Match[str]) -> None:
     column: str | None = None
     expression: str | None = None
     named = d.linker.tables(what) if what else []
-    if what and function == "count" and named and named[0].score >= 0.85:
+    cols = d.linker.columns(what) if what else []
+    rows = bool(named) and named[0].score >= 0.85 and not (cols and cols[0].score >= named[0].score)
+    if what and function == "count" and rows:
         d.use(named[0].table)  # "running count of orders": count rows
-    elif what:
+    elif what and not rows:
         column = _ref(d, what)
     elif function != "count" and (sig := _SIGNED.search(rest)) and sig.group("col"):
+        if rows:
+            d.use(named[0].table)  # "running balance of transactions: credits add the amount, ..."
         column = _signed_ref(d, sig)  # "running stock ...: receipts increase the quantity, shipments reduce it"
     elif function != "count":
-        raise PlanError(f"'{m.group(0).strip()}' does not say of what", hint="e.g. 'running total of amount'")
+        # "running total of payments": of which of their columns (never the table's key)
+        raise PlanError(f"'{m.group(0).strip()}' does not say of which column", hint="e.g. 'running total of amount'")
     signed = _SIGNED.search(rest)
     if signed and column:
         expression = _signed(d, column, signed.group("plus"), signed.group("minus"))
