@@ -523,8 +523,6 @@ def test_top_n_paraphrases(engine: Engine, prompt: str, column: str, n: int) -> 
     assert [r[col] for r in rows] == want
 
 
-@pytest.mark.xfail(strict=True, reason="top-N by a measure named first and defined after 'where': PlanError, "
-                                       "could not understand '5'")
 def test_measure_defined_later(engine: Engine) -> None:
     spec, rows = run(engine, "The 5 customers with the most spend, where spend = the sum of their order amounts")
     assert spec.limit == 5

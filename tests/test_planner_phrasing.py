@@ -316,3 +316,25 @@ def test_a_running_sum_of_a_table_is_refused_not_a_sum_of_its_key(engine: Any) -
 def test_a_running_count_of_a_table_counts_its_rows(engine: Any) -> None:
     check(engine, "running count of trips per driver ordered by trip_id",
           "SELECT *, count(*) OVER (PARTITION BY driver_id ORDER BY trip_id) FROM trips")
+
+
+# -- "the N X with the most Y": the count of Y per X, descending ("fewest": ascending) ----------------------
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("the 2 drivers with the most trips",
+     "SELECT driver_id, count(*) FROM trips GROUP BY 1 ORDER BY 2 DESC LIMIT 2"),
+    ("the two members having the most loans",
+     "SELECT member_id, count(*) FROM loans GROUP BY 1 ORDER BY 2 DESC LIMIT 2"),
+])  # fmt: skip
+def test_the_n_rows_with_the_most_related_rows(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+def test_with_the_most_and_no_number_is_not_guessed(engine: Any) -> None:
+    with pytest.raises(PlanError, match="most"):
+        plan(engine, "drivers with the most trips")
+
+
+def test_rows_ordered_by_a_column_of_the_one_they_point_to_are_not_refused(engine: Any) -> None:
+    check(engine, "the 2 trips with the highest km", "SELECT * FROM trips ORDER BY km DESC LIMIT 2")

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from planner_support import WEB_FINANCE_SQL, check, planner_engine
+from datamorph.errors import PlanError
+from datamorph.planner import plan_request
+from planner_support import REF, WEB_FINANCE_SQL, check, planner_engine
 
 
 @pytest.fixture(scope="module")
@@ -235,3 +237,17 @@ def test_rank_them_with_two_measures_is_not_guessed(engine: Any) -> None:
 
     with pytest.raises(PlanError):
         plan(engine, "total amount and average amount per account, then rank them")
+
+
+# -- misreading: "top 10 sessions by time on page" ordered the sessions joined to their page views, each session
+# listed once per view; rows ordered by a column of a table that repeats them are refused, a measure is not ---
+
+
+def test_rows_ordered_by_a_column_of_a_table_that_repeats_them_are_refused(engine: Any) -> None:
+    with pytest.raises(PlanError, match="has many page_views rows"):
+        plan_request("top 3 sessions by time on page", engine, reference_date=REF)
+
+
+def test_rows_ordered_by_a_total_of_a_table_that_repeats_them(engine: Any) -> None:
+    check(engine, "top 3 sessions by total time on page",
+          "SELECT session_id, sum(time_on_page_sec) FROM page_views GROUP BY 1 ORDER BY 2 DESC LIMIT 3")

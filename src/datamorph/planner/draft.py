@@ -317,6 +317,30 @@ def _references(catalog: Catalog, j: JoinCondition) -> bool:
                for fk in catalog.table(j.left_table).foreign_keys)  # fmt: skip
 
 
+def _check_fanned_order(d: Draft, joins: list[JoinCondition], columns: list[OutputColumn]) -> None:
+    """Rows of the base ordered by a column of a table that repeats them ("the 5 sessions with the highest time
+    on page", where each session has many page views): the order, and a limit, would pick base rows several
+    times, once per related row. Refused unless the output is those pairs (it lists the related table's
+    columns) or the rows are grouped; "the total" or "the highest" of the column says which value counts."""
+    if d.group_by or d.aggregations or not d.order_by or d.base is None:
+        return
+    shown = {c.column.split(".", 1)[0].lower() for c in columns if c.column and "." in c.column}
+    via = {j.right_table.lower(): j for j in joins}
+    for o in d.order_by:
+        owner = o.column.split(".", 1)[0].lower() if "." in o.column else None
+        t = owner
+        while t is not None and t != d.base.lower() and t in via and t not in shown:
+            j = via[t]
+            info = d.catalog.table(j.right_table)
+            unique = {x.lower() for x in info.primary_key} <= {c.right.lower() for c in j.on_columns}
+            if not (unique and info.primary_key) and not _references(d.catalog, j):
+                words = f"'{o.provenance}'" if o.provenance else o.column
+                raise PlanError(f"{words}: each {d.base} row has many {j.right_table} rows, so it would be listed once "
+                                f"per {j.right_table} row", hint=f"say which value counts, e.g. 'by the total "
+                                f"{o.column.split('.', 1)[1].replace('_', ' ')}' or 'by the highest ...'")  # fmt: skip
+            t = j.left_table.lower()
+
+
 def _check_counts_of_missing(d: Draft) -> None:
     """A grouping or a count over the rows of a table the request says are missing ("members with at least
     one loan and without loans in 2024" grouped the anti-joined loans): every such row is NULL, so the
@@ -374,6 +398,7 @@ def _block(d: Draft) -> QueryBlock:
         or _joined_only_to_filter(d, joins)
     ):
         columns = base_columns(d.catalog, d.base)
+    _check_fanned_order(d, joins, columns)
     return QueryBlock(
         source_tables=[SourceTable(table_name=t, provenance=d.table_words.get(t) or _why_table(d, t)) for t in tables],
         join_conditions=joins,

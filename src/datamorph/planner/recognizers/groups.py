@@ -9,6 +9,7 @@ import re
 
 from datamorph.errors import PlanError
 from datamorph.planner.budget import back
+from datamorph.planner.lexicon import NUMBER_WORDS
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.dates import date_by_stem, main_date_column
@@ -104,9 +105,11 @@ def period_forms(d: Work, ctx: Ctx) -> None:
 
 
 _TOP_ENTITY = re.compile(
-    r"\b(?:(?:the\s+)?(?:top|bottom|best|worst|leading|biggest|largest)\s+(?P<n>\d+|[a-z]+)|the\s+(?P<n2>\d+))\s+"
+    r"\b(?:(?:the\s+)?(?:top|bottom|best|worst|leading|biggest|largest)\s+(?P<n>\d+|[a-z]+)|the\s+(?P<n2>\d+|"
+    + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r"))\s+"
     r"(?P<w>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+(?=by\b|ranked\s+by\b|in\s+terms\s+of\b|based\s+on\b|according\s+to\b|"
-    r"with\s+the\s+(?:highest|most|largest|biggest|greatest|lowest|fewest|smallest|least)\b)", re.I)  # fmt: skip
+    r"(?:with|having|(?:who|that|which)\s+(?:have|has))\s+the\s+(?:highest|most|largest|biggest|greatest|lowest|"
+    r"fewest|smallest|least)\b)", re.I)  # fmt: skip
 
 
 #: "rank the stores by their total sales": with a measure, the things ranked are the groups (the verb is the

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from datamorph.planner.lexicon import OPERATOR_WORDS
+from datamorph.planner.lexicon import NUMBER_WORDS, OPERATOR_WORDS
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.phrases import (
     NUMERIC,
@@ -60,6 +60,12 @@ POSTFIX = re.compile(
     r"(?P<over>[a-z_]+))?\b", re.I)  # fmt: skip
 _PAIR = re.compile(r"(?:and|&|,|/)\s+(?:the\s+)?(?:max|maximum|min|minimum|average|avg|mean|total|sum|highest|"
                    r"lowest)\s+(?:of\s+)?(?:the\s+)?", re.I)  # fmt: skip
+# "with the most trips", "who have the fewest loans": a count of the rows of the table named (the order is
+# the ordering recognizer's)
+MOST_ROWS = re.compile(r"\b(?:with|having|have|has|had)\s+the\s+(?:most|fewest|least)\s+(?P<w>[A-Za-z_]\w*)", re.I)
+# a number of rows asked for before the noun: "the 5 drivers", "top three members"
+_RANKED_BEFORE = re.compile(r"\b(?:\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\s+"
+                            r"(?:[A-Za-z_]+\s+){1,3}$", re.I)  # fmt: skip
 HEADCOUNT = re.compile(r"\bhead\s*-?\s*counts?\b", re.I)
 _SUPERLATIVE = {"lowest", "smallest", "highest", "largest", "biggest", "greatest", "first", "last", "oldest",
                 "newest", "latest", "earliest", "most"}  # fmt: skip
@@ -137,6 +143,14 @@ def find(d: Work) -> list[Measure]:
                                    expression=later.expression, conds=later.conds)  # fmt: skip
             if meas is not None:
                 found.append(_named(d, meas))
+    for m in MOST_ROWS.finditer(d.prompt):  # "the drivers with the most trips": the count of trips
+        if planned(d, m.start("w"), m.end("w")) or any(f.start <= m.start("w") < f.end for f in found):
+            continue
+        if not _RANKED_BEFORE.search(d.prompt, max(0, m.start() - 60), m.start()):
+            continue  # "customers with the most orders" with no number: which customers is not said
+        meas = target(d, "count", m.start("w"), m.start("w"))
+        if meas is not None and meas.entity and table_of(d, m.group("w")) is not None:
+            found.append(_named(d, meas))
     for m in POSTFIX_COUNT.finditer(d.prompt):
         if planned(d, m.start(), m.end()):
             continue

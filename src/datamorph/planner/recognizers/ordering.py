@@ -64,7 +64,7 @@ _HARMLESS = frozenset({"gross"})  # qualifies a measure name without changing it
 _BY = re.compile(r"^\s*(?:by|in\s+terms\s+of|based\s+on|ranked\s+by|according\s+to)\s+", re.IGNORECASE)
 #: "the 3 vans with the highest mileage", "5 shops having the lowest rent": the superlative after the noun.
 _WITH_SUP = re.compile(r"^\s*(?:with|having|that\s+have|which\s+have|who\s+have)\s+the\s+(?P<sup>highest|biggest|largest|"
-                       r"greatest|lowest|smallest)\s+", re.IGNORECASE)  # "with the most trips" counts: not a column
+                       r"greatest|lowest|smallest|most|fewest|least)\s+", re.IGNORECASE)  # "the most trips": the count
 
 
 def top_n(d: View) -> list[Claim]:
@@ -305,7 +305,7 @@ def _top_n_at(w: Work, i: int) -> None:
     sm = _SUP.match(d.prompt[t.end :])
     sup = re.sub(r"\s+", " ", sm.group("sup").lower()) if sm else ""
     na = _skip_nouns(w, t.end)
-    after = _WITH_SUP.match(d.prompt[na:]) if not kw and not sup else None
+    after = _WITH_SUP.match(d.prompt[na:]) if not sup else None  # "top 3 vans with the lowest mileage": ascending
     if not kw and not sup and (after is None or not _open(w, na + after.start(), na + after.end())) or sm and not _open(
             w, t.end, t.end + sm.end()):  # fmt: skip
         return
@@ -319,7 +319,7 @@ def _top_n_at(w: Work, i: int) -> None:
     noun_end = _skip_nouns(w, end)
     by = _BY.match(d.prompt[noun_end:]) or after and _WITH_SUP.match(d.prompt[noun_end:])
     if after is not None:
-        desc = after.group("sup").lower() not in ("lowest", "smallest")
+        desc = after.group("sup").lower() not in ("lowest", "smallest", "fewest", "least")
     spans = [(start, end)]
     if by is not None:
         phrase = _phrase_after(d, noun_end + by.end())
