@@ -338,3 +338,19 @@ def test_with_the_most_and_no_number_is_not_guessed(engine: Any) -> None:
 
 def test_rows_ordered_by_a_column_of_the_one_they_point_to_are_not_refused(engine: Any) -> None:
     check(engine, "the 2 trips with the highest km", "SELECT * FROM trips ORDER BY km DESC LIMIT 2")
+
+
+# -- misreading: a measure with no groups, ordered or cut to N ("customers ranked by how many orders they
+# placed" was one count of all orders, sorted): a ranked total is refused; the table before "ranked by" is grouped
+
+
+@pytest.mark.parametrize("prompt", ["number of trips, highest first", "the 3 biggest total km"])
+def test_a_ranked_single_total_is_refused(engine: Any, prompt: str) -> None:
+    with pytest.raises(PlanError, match="ranks one total"):
+        plan(engine, prompt)
+
+
+def test_the_table_before_ranked_by_is_what_is_ranked(engine: Any) -> None:
+    spec = check(engine, "drivers ranked by how many trips they made",
+                 "SELECT driver_id, count(*) FROM trips GROUP BY 1")
+    assert spec.group_by and spec.order_by, spec.to_json()

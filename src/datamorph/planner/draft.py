@@ -162,6 +162,7 @@ def assemble(d: Draft) -> ETLSpec:
                         hint="name a table, e.g. 'from the orders table'")  # fmt: skip
     for part in (d, *d.union):
         _check_nothing_dropped(part)
+    _check_ranked_total(d)
     block = _block(d)
     data = {
         **block.model_dump(by_alias=True, exclude_none=True),
@@ -339,6 +340,16 @@ def _check_fanned_order(d: Draft, joins: list[JoinCondition], columns: list[Outp
                                 f"per {j.right_table} row", hint=f"say which value counts, e.g. 'by the total "
                                 f"{o.column.split('.', 1)[1].replace('_', ' ')}' or 'by the highest ...'")  # fmt: skip
             t = j.left_table.lower()
+
+
+def _check_ranked_total(d: Draft) -> None:
+    """A measure with no groups is one row: ordering it, or keeping its top N, means the request ranks things it
+    did not say ("members ranked by how many loans they took" read as one count of all loans). Refused."""
+    if d.aggregations and not d.group_by and not d.union and (d.order_by or d.limit is not None):
+        said = next((o.provenance for o in d.order_by if o.provenance), None) or d.aggregations[0].provenance or ""
+        raise PlanError(f"'{said}' ranks one total: ranked per what?",
+                        hint="name what is ranked, e.g. 'the 5 members with the most loans' or 'loans per member, "
+                             "highest first'")  # fmt: skip
 
 
 def _check_counts_of_missing(d: Draft) -> None:

@@ -119,12 +119,19 @@ _RANK_ENTITY = re.compile(r"\b(?:dense[\s_-]?)?rank(?:ed)?\s+(?:the\s+|all\s+|th
                           r"(?P<w>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+(?=by\b|on\b|according\s+to\b|based\s+on\b)", re.I)  # fmt: skip
 
 
+#: "members ranked by how many loans they took", "shops sorted by their total sales": the table named before the
+#: verb is what is ranked, when a measure follows (the table's name is all the words before the verb)
+_RANKED_ENTITY = re.compile(r"(?:^|[.:;]\s*)(?:\w+\s+){0,2}?(?P<w>[A-Za-z_]+)\s+(?:ranked|sorted|ordered|listed)\s+"
+                            r"(?=by\b|on\b|according\s+to\b|based\s+on\b)", re.I)  # fmt: skip
+
+
 def _top_entities(d: Work, ctx: Ctx) -> None:
     """ "top 10 products by revenue", "the 5 browsers with the most sessions", "rank the stores by their total
     sales": the ranked things are the groups."""
     if not ctx.measures and not ctx.ratios:
         return
-    for m in [*_TOP_ENTITY.finditer(d.prompt), *_RANK_ENTITY.finditer(d.prompt)]:
+    ranked = [m for m in _RANKED_ENTITY.finditer(d.prompt) if ph.table_of(d, m.group("w")) is not None]
+    for m in [*_TOP_ENTITY.finditer(d.prompt), *_RANK_ENTITY.finditer(d.prompt), *ranked]:
         words = [t for t in d.tokens.starting(m.start("w"), m.end("w"))]
         if any(not d.free(t.start, t.end) and not ph.table_of(d, t.text) for t in words) or any(
             x.start <= m.start("w") < x.end for x in ctx.measures
