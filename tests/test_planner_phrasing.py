@@ -354,3 +354,16 @@ def test_the_table_before_ranked_by_is_what_is_ranked(engine: Any) -> None:
     spec = check(engine, "drivers ranked by how many trips they made",
                  "SELECT driver_id, count(*) FROM trips GROUP BY 1")
     assert spec.group_by and spec.order_by, spec.to_json()
+
+
+# -- misreading: "drivers with a trip over 50 km: driver_id, full_name" listed each driver once per such trip;
+# the rows asked for are the base's, so each is listed once (a semi join) ---------------------------------
+
+
+@pytest.mark.parametrize("prompt", [
+    "drivers with a trip over 50 km: driver_id, full_name",
+    "drivers with trips over 50 km - driver_id and full_name only",
+])  # fmt: skip
+def test_base_rows_filtered_by_a_related_table_are_listed_once(engine: Any, prompt: str) -> None:
+    check(engine, prompt,
+          "SELECT driver_id, full_name FROM drivers WHERE driver_id IN (SELECT driver_id FROM trips WHERE km > 50)")

@@ -169,7 +169,7 @@ def assemble(d: Draft) -> ETLSpec:
         "target_table": {"name": d.target or "result", "description": d.prompt[:500]},
         "description": d.prompt,
         "transformations": list(d.notes),
-        "distinct": d.distinct or _duplicates_of_the_output(d),
+        "distinct": d.distinct or _duplicates_of_the_output(d) or _repeated_by_a_condition(d, block),
         "order_by": [o.model_dump(exclude_none=True) for o in d.order_by],
         "limit": d.limit,
     }
@@ -332,9 +332,7 @@ def _check_fanned_order(d: Draft, joins: list[JoinCondition], columns: list[Outp
         t = owner
         while t is not None and t != d.base.lower() and t in via and t not in shown:
             j = via[t]
-            info = d.catalog.table(j.right_table)
-            unique = {x.lower() for x in info.primary_key} <= {c.right.lower() for c in j.on_columns}
-            if not (unique and info.primary_key) and not _references(d.catalog, j):
+            if fans_out(d.catalog, j):
                 words = f"'{o.provenance}'" if o.provenance else o.column
                 raise PlanError(f"{words}: each {d.base} row has many {j.right_table} rows, so it would be listed once "
                                 f"per {j.right_table} row", hint=f"say which value counts, e.g. 'by the total "
@@ -350,6 +348,27 @@ def _check_ranked_total(d: Draft) -> None:
         raise PlanError(f"'{said}' ranks one total: ranked per what?",
                         hint="name what is ranked, e.g. 'the 5 members with the most loans' or 'loans per member, "
                              "highest first'")  # fmt: skip
+
+
+def fans_out(catalog: Catalog, j: JoinCondition) -> bool:
+    """The join can match a left row with several right rows: the right table is not joined on its primary key,
+    nor is it the table the left rows' foreign key points to."""
+    info = catalog.table(j.right_table)
+    unique = bool(info.primary_key) and {x.lower() for x in info.primary_key} <= {c.right.lower() for c in j.on_columns}
+    return not unique and not _references(catalog, j)
+
+
+def _repeated_by_a_condition(d: Draft, block: QueryBlock) -> bool:
+    """"doctors with an appointment fee above 300": the rows asked for are the base's (its key among the output
+    columns, no other table's), and a table joined only for a condition repeats them once per matching row;
+    each is wanted once (a semi join). Only with the base's key shown, so that no two wanted rows are alike."""
+    if block.group_by or block.aggregations or block.windows or block.dedupe or d.base is None or d.anti_tables:
+        return False
+    base = d.catalog.table(d.base)
+    shown = {c.column.lower() for c in block.columns if c.column}  # (no list: every table's columns, no repeats)
+    tables = {c.split(".", 1)[0] for c in shown}
+    keyed = bool(base.primary_key) and all(f"{base.name}.{k}".lower() in shown for k in base.primary_key)
+    return keyed and tables == {base.name.lower()} and any(fans_out(d.catalog, j) for j in block.join_conditions)
 
 
 def _check_counts_of_missing(d: Draft) -> None:
