@@ -31,6 +31,11 @@ CREATE TABLE members (member_id INTEGER PRIMARY KEY, member_name VARCHAR, town V
 INSERT INTO members VALUES (1, 'Ada', 'Bath'), (2, 'Ben', 'Bath'), (3, 'Cy', 'York'), (4, 'Di', 'York');
 CREATE TABLE loans (loan_id INTEGER PRIMARY KEY, member_id INTEGER REFERENCES members(member_id), borrowed_on DATE);
 INSERT INTO loans VALUES (1, 1, '2025-01-02'), (2, 1, '2025-02-03'), (3, 1, '2025-03-04'), (4, 3, '2025-01-05');
+CREATE TABLE clubs (club_id INTEGER PRIMARY KEY, club_name VARCHAR, founded_on DATE);
+INSERT INTO clubs VALUES (1, 'Otters', '2001-05-01'), (2, 'Herons', '1999-03-02');
+CREATE TABLE dues (due_id INTEGER PRIMARY KEY, club_id INTEGER REFERENCES clubs(club_id), paid DECIMAL(8,2),
+  paid_on DATE);
+INSERT INTO dues VALUES (1, 1, 50, '2025-01-10'), (2, 1, 70, '2025-03-10'), (3, 2, 40, '2025-02-01');
 CREATE TABLE pilots (pilot_id INTEGER PRIMARY KEY, first_name VARCHAR, last_name VARCHAR, home_base VARCHAR);
 INSERT INTO pilots VALUES (1, 'Ines', 'Moe', 'Oslo'), (2, 'Karl', 'Berg', 'Bergen'), (3, 'Ines', 'Lie', 'Oslo');
 """
@@ -367,3 +372,12 @@ def test_the_table_before_ranked_by_is_what_is_ranked(engine: Any) -> None:
 def test_base_rows_filtered_by_a_related_table_are_listed_once(engine: Any, prompt: str) -> None:
     check(engine, prompt,
           "SELECT driver_id, full_name FROM drivers WHERE driver_id IN (SELECT driver_id FROM trips WHERE km > 50)")
+
+
+# -- misreading: "each club's latest dues payment" kept one club row per club_id, ordered by its founding date
+# (every club, nothing picked) and dropped the dues: one row per a table's own key is refused --------------
+
+
+def test_one_row_per_a_tables_own_key_is_refused(engine: Any) -> None:
+    with pytest.raises(PlanError, match="nothing to pick"):
+        plan(engine, "each club's latest paid amount")

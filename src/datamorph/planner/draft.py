@@ -163,6 +163,7 @@ def assemble(d: Draft) -> ETLSpec:
     for part in (d, *d.union):
         _check_nothing_dropped(part)
     _check_ranked_total(d)
+    _check_pick_per_key(d)
     block = _block(d)
     data = {
         **block.model_dump(by_alias=True, exclude_none=True),
@@ -338,6 +339,22 @@ def _check_fanned_order(d: Draft, joins: list[JoinCondition], columns: list[Outp
                                 f"per {j.right_table} row", hint=f"say which value counts, e.g. 'by the total "
                                 f"{o.column.split('.', 1)[1].replace('_', ' ')}' or 'by the highest ...'")  # fmt: skip
             t = j.left_table.lower()
+
+
+def _check_pick_per_key(d: Draft) -> None:
+    """One row kept per value of a table's own primary key picks nothing: each row is alone in its group
+    ("each member's latest fine amount" kept every member, ordered by the member's join date, and dropped the
+    fines). The request's "latest"/"first" is about rows of another table: refused."""
+    if d.dedupe is None or not d.dedupe.keys or d.dedupe.ignore_case:
+        return
+    keys = {k.lower() for k in d.dedupe.keys}
+    for t in {k.split(".", 1)[0] for k in keys if "." in k}:
+        info = d.catalog.table(t)
+        if info.primary_key and {f"{info.name}.{c}".lower() for c in info.primary_key} <= keys:
+            raise PlanError(f"one {info.name} row kept per {', '.join(info.primary_key)}: each {info.name} row is "
+                            "alone with its key, so there is nothing to pick",
+                            hint=f"name the table whose rows are picked, e.g. 'the latest <table> row of each "
+                                 f"{info.name.rstrip('s')}'")  # fmt: skip
 
 
 def _check_ranked_total(d: Draft) -> None:
