@@ -381,3 +381,18 @@ def test_base_rows_filtered_by_a_related_table_are_listed_once(engine: Any, prom
 def test_one_row_per_a_tables_own_key_is_refused(engine: Any) -> None:
     with pytest.raises(PlanError, match="nothing to pick"):
         plan(engine, "each club's latest paid amount")
+
+
+# -- misreading: "sum of trips by driver" was SUM(trip_id), "average members per town" AVG(member_id): a table's
+# name read as its key; a sum or average of a key the request does not spell is refused ----------------------
+
+
+@pytest.mark.parametrize("prompt", ["sum of trips by driver", "average members per town"])
+def test_a_sum_of_a_key_not_spelled_is_refused(engine: Any, prompt: str) -> None:
+    with pytest.raises(PlanError, match="a key"):
+        plan(engine, prompt)
+
+
+def test_a_sum_of_a_key_spelled_out_is_what_was_asked(engine: Any) -> None:
+    check(engine, "average driver_id per licence_class",
+          "SELECT licence_class, avg(driver_id) FROM drivers GROUP BY 1")

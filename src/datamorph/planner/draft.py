@@ -10,6 +10,7 @@ columns, aggregation aliases, windows) are bare.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, fields
 
 from datamorph.catalog import Catalog
@@ -164,6 +165,7 @@ def assemble(d: Draft) -> ETLSpec:
         _check_nothing_dropped(part)
     _check_ranked_total(d)
     _check_pick_per_key(d)
+    _check_sums_of_keys(d)
     block = _block(d)
     data = {
         **block.model_dump(by_alias=True, exclude_none=True),
@@ -355,6 +357,23 @@ def _check_pick_per_key(d: Draft) -> None:
                             "alone with its key, so there is nothing to pick",
                             hint=f"name the table whose rows are picked, e.g. 'the latest <table> row of each "
                                  f"{info.name.rstrip('s')}'")  # fmt: skip
+
+
+def _check_sums_of_keys(d: Draft) -> None:
+    """A sum or average of a key column (an id) the request does not spell is a table's name read as its key
+    ("running total of trips" summed trip_id): refused. Spelled ("average customer_id") it is what was asked."""
+    said = re.sub(r"[\s_]+", " ", d.prompt.lower())
+    measures: list[Aggregation | WindowColumn] = [*d.aggregations, *d.windows]
+    for x in measures:
+        if x.function not in ("sum", "avg") or not x.column or "." not in x.column:
+            continue
+        table, column = x.column.split(".", 1)
+        info = d.catalog.table(table)
+        keys = {c.lower() for c in info.primary_key} | {c.lower() for fk in info.foreign_keys for c in fk.columns}
+        if column.lower() in keys and column.lower().replace("_", " ") not in said:
+            what = "the sum" if x.function == "sum" else "the average"
+            raise PlanError(f"'{x.provenance or x.column}': {what} of {x.column}, a key?",
+                            hint="name the column to add up, e.g. 'total amount'")  # fmt: skip
 
 
 def _check_ranked_total(d: Draft) -> None:
