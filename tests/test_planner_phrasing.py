@@ -396,3 +396,20 @@ def test_a_sum_of_a_key_not_spelled_is_refused(engine: Any, prompt: str) -> None
 def test_a_sum_of_a_key_spelled_out_is_what_was_asked(engine: Any) -> None:
     check(engine, "average driver_id per licence_class",
           "SELECT licence_class, avg(driver_id) FROM drivers GROUP BY 1")
+
+
+# -- misreading: "drivers whose trips total more than 150 km" was WHERE km > 150 (each trip): an aggregate word
+# between the column and the comparison makes it a condition on the aggregate, never a row filter -----------
+
+
+def test_an_aggregate_word_before_a_comparison_is_never_a_row_filter(engine: Any) -> None:
+    try:
+        spec = plan(engine, "drivers whose trips total more than 150 km")
+    except PlanError:
+        return  # refused: honest
+    assert not spec.filters and spec.having, spec.to_json()
+
+
+def test_a_condition_on_a_total_is_on_the_groups(engine: Any) -> None:
+    check(engine, "drivers whose total km is over 150",
+          "SELECT driver_id, sum(km) FROM trips GROUP BY 1 HAVING sum(km) > 150")

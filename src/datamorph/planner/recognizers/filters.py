@@ -30,7 +30,7 @@ from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.draft import Draft
-from datamorph.planner.lexicon import STOPWORDS
+from datamorph.planner.lexicon import AGGREGATE_WORDS, STOPWORDS
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.common import in_play
 from datamorph.planner.recognizers.filter_base import NEGATION as _NEGATION
@@ -338,6 +338,9 @@ def _compare(w: Play, spans: list[_Mention], start: int, end: int, operator: Ope
     if _IN_TOTAL.match(d.prompt, end):
         return  # "spent more than $500 in total": a condition on a sum, never on each row
     named = hit.m.table if hit is not None and isinstance(hit.m, TableMatch) else None
+    gap = hit.end if hit is not None and isinstance(hit.m, ColumnMatch) else col_start
+    if any(t.low in AGGREGATE_WORDS and not w.held(t) for t in d.tokens.within(gap, start)):
+        return  # "drivers whose trips total more than 150 km": a condition on an aggregate, never on each row
     if (hit is None or named) and (unit := _unit_after(w, spans, end)) is not None:
         hit, end = unit, unit.end  # "trips over 60 km", "at least 3 seats": the column named as the unit
         col_start = min(col_start, start)
