@@ -281,7 +281,10 @@ def _joined_only_to_filter(d: Draft, joins: list[JoinCondition]) -> bool:
     others = tables_read([*d.columns, *d.having, *d.qualify, *d.order_by, *d.derived], [])
     if any(j.right_table.lower() in others for j in joins):
         return False
-    return all(_references(d.catalog, j) for j in joins)
+    # a table the request does not name, joined only for a value of it ("doctors accepting new patients in
+    # Portland": patients, through appointments) says which base rows are kept, not which rows are listed
+    named = {t.lower() for t in d.table_words}
+    return all(_references(d.catalog, j) or j.right_table.lower() not in named for j in joins)
 
 
 def _counted_once(d: Draft, a: Aggregation, tables: list[str]) -> Aggregation:
