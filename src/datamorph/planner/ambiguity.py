@@ -14,6 +14,9 @@ the default. Five kinds of doubt are known:
   name which; the default is the planner's pick;
 - ``column_table``: a column word that names a column of two tables in play equally well; the default
   is the linker's first match.
+- ``state``: a past participle that is a value of one column and names an event date of the same table
+  ("orders that were shipped": status 'shipped', or a shipped_date that is filled); the default is the
+  value, the other reading tests the date for NULL.
 - ``group_join``: an aggregate over two tables grouped by the measured table's join key, the other
   table giving no column ("number of loans per member"); the default keeps the inner join (rows whose
   key matches no member are dropped), the other reading measures the table alone (NULL keys aside).
@@ -43,7 +46,7 @@ if TYPE_CHECKING:
     from datamorph.engines.base import Engine
     from datamorph.spec import ETLSpec
 
-DoubtKind = Literal["condition", "share_condition", "join", "date_column", "column_table", "group_join"]
+DoubtKind = Literal["condition", "share_condition", "join", "date_column", "column_table", "group_join", "state"]
 
 CHECK_TIMEOUT_S = 20.0
 """Longest time one reading may run while readings are compared; past it the request is ambiguous."""
@@ -94,7 +97,7 @@ def choices(spec: ETLSpec, doubts: list[Doubt]) -> list[Choice]:
             continue
         seen.add((doubt.kind, doubt.subject))
         build = {"condition": _condition, "share_condition": _share, "join": _join, "date_column": _column,
-                 "column_table": _column, "group_join": _unjoin}[doubt.kind]  # fmt: skip
+                 "column_table": _column, "group_join": _unjoin, "state": _state}[doubt.kind]  # fmt: skip
         readings = build(spec, doubt)
         if len(readings) > 1:
             out.append(Choice(doubt, tuple(readings)))
@@ -305,6 +308,23 @@ def _column(spec: ETLSpec, doubt: Doubt) -> list[Reading]:
         other = spec.model_copy(update={"filters": [_replace(f, doubt.subject, col) for f in spec.filters]}, deep=True)
         out.append(Reading(f"'{doubt.words}' on {col}", how(col), other))
     return out
+
+
+def _state(spec: ETLSpec, doubt: Doubt) -> list[Reading]:
+    """Default: the value filter on ``subject``; other: the event date of ``others`` filled (empty when negated)."""
+    found = [f for f in spec.filters if isinstance(f, Filter) and f.column == doubt.subject
+             and f.operator in ("=", "!=") and not isinstance(f.value, list)]  # fmt: skip
+    if len(found) != 1 or not doubt.others:
+        return []
+    value, date = found[0], doubt.others[0]
+    test = Filter(column=date, operator="is_null" if value.operator == "!=" else "is_not_null",
+                  provenance=value.provenance)  # fmt: skip
+    other = spec.model_copy(update={"filters": [test if f is value else f for f in spec.filters]}, deep=True)
+    said = f"{_bare(doubt.subject)} {'is not' if value.operator == '!=' else 'is'} {_words(value.value)}"
+    filled = f"{_bare(date)} {'is empty' if value.operator == '!=' else 'is filled'}"
+    return [Reading(f"'{doubt.words}' as {said}", f"say '{said}'", spec),
+            Reading(f"'{doubt.words}' as {filled}", f"say '{'no' if value.operator == '!=' else 'with a'} "
+                    f"{_bare(date).replace('_', ' ')}'", other)]  # fmt: skip
 
 
 def _mentions(cond: Condition, column: str) -> bool:

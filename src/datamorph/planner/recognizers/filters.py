@@ -24,7 +24,9 @@ import bisect
 import re
 from typing import Any, cast
 
-from datamorph.catalog import NUMERIC_FAMILIES, TableInfo
+from lemminflect import getInflection, getLemma
+
+from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, TableInfo
 from datamorph.errors import PlanError
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.budget import back
@@ -623,7 +625,26 @@ def _value_condition(w: Play, spans: list[_Mention], group: list[_Mention]) -> N
         end += close.end()
     cond = _value_filter(column, values, negated, d.prompt[start:end].strip())
     edits = [Edit.add("filters", cond)] + ([w.use(first.table)] if w.base is None else [])
+    said = any(_names_column(d, s, key) and start <= s.start and s.end <= end for s in spans)  # "status shipped"
+    state = _event_state(d, group, column) if len(values) == 1 and not said else None
+    if state is not None:
+        edits.append(Edit.add("doubts", state))
     w.take_free(start, end, *edits, why="a value the warehouse holds")
+
+
+def _event_state(d: View, group: list[_Mention], column: str) -> Doubt | None:
+    """"orders that were shipped": the value 'shipped' of the status, or a shipped_date that is filled? A past
+    participle that is a value of one column and names an event date of the same table is both; the
+    value is the plan, the date a reading checked on the warehouse (planner/ambiguity.py)."""
+    word = d.prompt[group[0].start : group[0].end].strip().lower()
+    table = column.split(".", 1)[0]
+    lemma = (getLemma(word, upos="VERB") or ("",))[0]
+    if " " in word or lemma == word or word not in (getInflection(lemma, tag="VBN") or ()):
+        return None  # not a past participle ("paid", "shipped")
+    for cm in d.linker.columns(word, [table])[:1]:
+        if cm.score >= 0.7 and _info(d, cm.table, cm.column).family in TEMPORAL_FAMILIES:
+            return Doubt("state", word, column, (f"{cm.table}.{cm.column}",))
+    return None
 
 
 def _names_column(d: View, s: _Mention, key: tuple[str, str]) -> bool:
