@@ -324,6 +324,10 @@ SYNONYMS: dict[str, list[str]] = {
     "vendor": ["supplier", "vendor"],
     "supplier": ["vendor", "supplier"],
     # -- organisation
+    "company": ["organization", "org", "company"],
+    "firm": ["organization", "org", "company"],
+    "organization": ["org", "company"],
+    "org": ["organization", "org"],
     "dept": ["department"],
     "division": ["department", "division"],
     "business unit": ["department"],

@@ -220,6 +220,12 @@ class SchemaLinker:
                 for form in table_forms:
                     if form and len(toks) > len(form) and toks[: len(form)] == form:
                         locals_.append(_compact(toks[len(form) :]))
+                # a shortened table name before the column's own word ("org_name" in organizations, "cust_id"
+                # in customers): the first letters of a one-word table name, at least three of them
+                table_word = self._table_tokens[name]
+                if (len(toks) > 1 and len(table_word) == 1 and len(toks[0]) >= 3
+                        and table_word[0].startswith(toks[0]) and toks[0] != table_word[0]):  # fmt: skip
+                    locals_.append(_compact(toks[1:]))
                 if len(toks) > 1 and toks[0] in _BOOL_PREFIXES:
                     locals_.append(_compact(toks[1:]))
                 col = _Col(
