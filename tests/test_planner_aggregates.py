@@ -311,8 +311,6 @@ SUM_OVER_OWNED_ACCOUNTS = ("Sum the amounts of all transactions on any account a
 SUM_OVER_OWNED_ACCOUNTS_REASON = ("a sum over the grouped entity's child-of-child rows with a condition on the sum: "
                                   "PlanError, could not understand 'any', 'owns', 'only', 'sum'")  # fmt: skip
 GLOBAL_FRACTION = "what fraction of all orders were cancelled"
-GLOBAL_FRACTION_REASON = ("one overall ratio of a value's rows, said with 'what fraction of all X were Y': PlanError, "
-                          "a share needs groups to compare ('all orders' read as a share of the grand total)")  # fmt: skip
 
 GAPS = [
     # one row / line / record per X
@@ -361,29 +359,18 @@ GAPS = [
            "held in the employee's own row",
            "SELECT department_id, count(*) FROM employees WHERE termination_date IS NULL GROUP BY 1"),
     # ratios: formulas, scales, value conditions, shares of the grand total
-    _xfail("ratio given as a named formula 'name = rows of a value / all rows of the group * 100': PlanError, could "
-           "not understand 'pending_share', 'direction', '100', 'rounded', '1', 'decimal'",
-           "pending_share = pending transactions / every transaction with that direction * 100, rounded to 1 decimal",
-           "SELECT direction, round(100.0 * count(*) FILTER (WHERE status = 'pending') / count(*), 1) "
-           "FROM transactions GROUP BY 1"),
+    ("pending_share = pending transactions / every transaction with that direction * 100, rounded to 1 decimal",
+     "SELECT direction, round(100.0 * count(*) FILTER (WHERE status = 'pending') / count(*), 1) "
+     "FROM transactions GROUP BY 1"),
     ("share of orders cancelled per channel x 100, 2 decimals", CANCEL_PCT_2),
-    _xfail("ratio of a value's rows within each group, scaled by 'times 100', decimals spelled out: PlanError, could "
-           "not understand 'over', 'each', 'channel', 'times', '100', 'two', 'decimal', 'places'",
-           "cancelled orders over all orders for each channel, times 100, to two decimal places", CANCEL_PCT_2),
-    _xfail(GLOBAL_FRACTION_REASON, GLOBAL_FRACTION,
-           "SELECT 1.0 * count(*) FILTER (WHERE status = 'cancelled') / count(*) FROM orders"),
-    _xfail("one overall ratio of a value's rows on a 0-1 scale with a number of places: wrong SQL, the ratio is "
-           "output twice, the second time as a column named 'given'",
-           "what fraction of the transactions is pending, given as a decimal from 0 to 1 with 4 places",
-           "SELECT round(1.0 * count(*) FILTER (WHERE status = 'pending') / count(*), 4) FROM transactions"),
-    _xfail("each group's share of the grand total in percent: PlanError, 'accounts for' read as the accounts table "
-           "(cannot join accounts to sessions)",
-           "for each browser, the percent of the total sessions it accounts for",
-           "SELECT browser, 100.0 * count(*) / sum(count(*)) OVER () FROM sessions GROUP BY 1"),
-    _xfail("each group's share of the grand total in percent, rounded: PlanError, could not understand 'divide', "
-           "'among', 'device', 'types', 'percent', '1', 'decimal'",
-           "how the sessions divide among device types, in percent to 1 decimal",
-           "SELECT device_type, round(100.0 * count(*) / sum(count(*)) OVER (), 1) FROM sessions GROUP BY 1"),
+    ("cancelled orders over all orders for each channel, times 100, to two decimal places", CANCEL_PCT_2),
+    (GLOBAL_FRACTION, "SELECT 1.0 * count(*) FILTER (WHERE status = 'cancelled') / count(*) FROM orders"),
+    ("what fraction of the transactions is pending, given as a decimal from 0 to 1 with 4 places",
+     "SELECT round(1.0 * count(*) FILTER (WHERE status = 'pending') / count(*), 4) FROM transactions"),
+    ("for each browser, the percent of the total sessions it accounts for",
+     "SELECT browser, 100.0 * count(*) / sum(count(*)) OVER () FROM sessions GROUP BY 1"),
+    ("how the sessions divide among device types, in percent to 1 decimal",
+     "SELECT device_type, round(100.0 * count(*) / sum(count(*)) OVER (), 1) FROM sessions GROUP BY 1"),
     ("what proportion of transactions are reversed, per account type, as a percentage with 2 decimals",
      "SELECT a.account_type, round(100.0 * count(*) FILTER (WHERE t.status = 'reversed') / count(*), 2) "
      "FROM transactions t JOIN accounts a USING (account_id) GROUP BY 1"),
@@ -450,9 +437,6 @@ def test_typo_subject(engine) -> None:  # type: ignore[no-untyped-def]
     assert spec.having[0].value == 8  # type: ignore[union-attr]
 
 
-@pytest.mark.xfail(strict=True, reason="ratio given as a named formula 'name = rows of a value / all rows of the group "
-                   "* 100': PlanError, could not understand 'pending_share', 'direction', '100', 'rounded', '1', "
-                   "'decimal'")  # fmt: skip
 def test_named_formula_ratio(engine) -> None:  # type: ignore[no-untyped-def]
     spec = plan_request("pending_share = pending transactions / every transaction with that direction * 100, rounded "
                         "to 1 decimal", engine, reference_date=REF)  # fmt: skip
@@ -476,7 +460,6 @@ def test_rows_of_a_kind_as_a_percent_of_all_rows(engine, prompt: str) -> None:  
     assert [(c, round(float(v), 6)) for c, v in got] == [(c, round(float(v), 6)) for c, v in want]
 
 
-@pytest.mark.xfail(strict=True, reason=GLOBAL_FRACTION_REASON)
 def test_global_ratio_outputs_one_value(engine) -> None:  # type: ignore[no-untyped-def]
     spec = plan_request(GLOBAL_FRACTION, engine, reference_date=REF)
     assert not spec.group_by
@@ -649,28 +632,22 @@ def test_measure_named_by_formula_and_ranked(web, prompt: str, sql: str, alias: 
 
 
 RATIO_CASES = [
-    _xfail("one ratio asked as a question and again as a named formula: PlanError, could not understand 'portion', "
-           "'comes', 'back', 'per', 'channel', 'channel', 'return_rate_pct', 'channel'",
-           "Which portion of orders comes back returned, per channel? Give channel and return_rate_pct = returned "
-           "orders / every order of the channel x 100, with 2 decimals.",
-           "SELECT channel, round(100.0 * count(*) FILTER (WHERE status = 'returned') / count(*), 2) FROM orders "
-           "GROUP BY 1", "return_rate_pct"),
-    _xfail("one ratio asked as a question and again as a named formula: PlanError, could not understand 'part', "
-           "'stays'",
-           "For every transaction type, what part of the transactions stays pending? Output transaction_type and "
-           "pending_rate = pending transactions / total transactions * 100, one decimal.",
-           "SELECT transaction_type, round(100.0 * count(*) FILTER (WHERE status = 'pending') / count(*), 1) "
-           "FROM transactions GROUP BY 1", "pending_rate"),
+    ("Which portion of orders comes back returned, per channel? Give channel and return_rate_pct = returned "
+     "orders / every order of the channel x 100, with 2 decimals.",
+     "SELECT channel, round(100.0 * count(*) FILTER (WHERE status = 'returned') / count(*), 2) FROM orders "
+     "GROUP BY 1", "return_rate_pct"),
+    ("For every transaction type, what part of the transactions stays pending? Output transaction_type and "
+     "pending_rate = pending transactions / total transactions * 100, one decimal.",
+     "SELECT transaction_type, round(100.0 * count(*) FILTER (WHERE status = 'pending') / count(*), 1) "
+     "FROM transactions GROUP BY 1", "pending_rate"),
     ("What percentage of accounts are closed per account type? Return account_type and closed_pct = closed "
      "accounts / all accounts * 100, 2 decimals",
      "SELECT account_type, round(100.0 * count(*) FILTER (WHERE status = 'closed') / count(*), 2) FROM accounts "
      "GROUP BY 1", "closed_pct"),
-    _xfail("each group's share of the grand total asked as a question and again with a named output column: "
-           "PlanError, the output list names 'session_pct', which is neither a column nor a value the request computes",
-           "How are sessions spread over traffic sources? Each source's part of the whole as a percentage (0-100) to "
-           "1 decimal; columns traffic_source and session_pct.",
-           "SELECT traffic_source, round(100.0 * count(*) / sum(count(*)) OVER (), 1) FROM sessions GROUP BY 1",
-           "session_pct"),
+    ("How are sessions spread over traffic sources? Each source's part of the whole as a percentage (0-100) to "
+     "1 decimal; columns traffic_source and session_pct.",
+     "SELECT traffic_source, round(100.0 * count(*) / sum(count(*)) OVER (), 1) FROM sessions GROUP BY 1",
+     "session_pct"),
     ("Share of all transactions per transaction type as a percentage with 2 decimals. "
      "Return transaction_type and pct_transactions.",
      "SELECT transaction_type, round(100.0 * count(*) / sum(count(*)) OVER (), 2) FROM transactions GROUP BY 1",

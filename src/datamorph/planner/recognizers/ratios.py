@@ -1,5 +1,15 @@
 """Ratios and shares: "percentage of orders cancelled per channel", "what share of all orders does each
 channel have", "fraction of accounts closed"; their scale (percent or 0-1) and rounding.
+
+Two kinds: the rows in a state over all the rows (of each group, or one value with no group) — "what part of
+the transactions stays pending", "what fraction of all orders were cancelled" (a state said after the rows:
+"all cancelled orders" is the other kind), "cancelled orders over all orders, times 100", "Out of every
+invoice, which fraction is void?", "late = late / every delivery with that courier * 100" (the formula's
+"that courier" groups) —; and each group's share of the grand total — "the percent of all sessions each
+browser accounts for" ("accounts" is a verb there, no table), "how the sessions divide among device types".
+The scale comes from the words: a percentage (percent, "x 100", "in percent"), or a fraction (share,
+fraction, proportion, part, portion, "as a fraction", "0 to 1"); a "rate" or a spread that says neither, or
+a request that says both, is refused.
 """
 
 from __future__ import annotations
@@ -7,22 +17,30 @@ from __future__ import annotations
 import re
 
 from datamorph.errors import PlanError
+from datamorph.planner.linking import TableMatch
+from datamorph.planner.recognizers import groups
 from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.derived import snake
 from datamorph.planner.recognizers.measures import Ctx, Ratio
+from datamorph.planner.refs import owner_table
+from datamorph.planner.text import Token
+from datamorph.spec import Filter
 
+#: "share of", "what part of", "which portion of": a ratio's words ("part" only after what/which: "part of" is common)
 _RATIO = re.compile(
-    r"\b(?:the\s+|what\s+)?(?P<w>share|percentage|percent|proportion|fraction|ratio|rate|pct|%)\s+of\s+"
-    r"(?P<all>(?:all\s+|the\s+|total\s+)*)", re.I)  # fmt: skip
-_PERCENT = re.compile(r"(?:,\s*)?\(?\b(?:as\s+(?:a\s+)?|in\s+|expressed\s+(?:as|in)\s+(?:a\s+)?)(?:percentages?|percent|%)\)?"
+    r"\b(?:the\s+|what\s+|which\s+)?(?P<w>share|percentage|percent|proportion|fraction|ratio|rate|pct|%|portion|"
+    r"(?<=what\s)part|(?<=which\s)part)\s+of\s+(?P<all>(?:all\s+|the\s+|total\s+)*)", re.I)  # fmt: skip
+#: the verb a scale may be said with: "given as a percentage", "expressed as a fraction from 0 to 1"
+_GIVEN = r"(?:(?:given|shown|expressed|reported|presented|written|displayed|returned|stated)\s+)?"
+_PERCENT = re.compile(rf"(?:,\s*)?\(?\b{_GIVEN}(?:as\s+(?:a\s+)?|in\s+)(?:percentages?|percent|%)\)?"
                       r"|\(\s*%\s*\)|\b(?:in|as)\s+%"
                       r"|\(?\b(?:on|as|using)\s+(?:a\s+)?0\s*(?:-|to|–)\s*100\s+(?:scale|range)\)?"
-                      r"|\(?\b(?:between|from)\s+0\s+(?:and|to)\s+100\)?"
+                      r"|\(?\b(?:between|from)\s+0\s+(?:and|to)\s+100\)?|\(\s*0\s*(?:-|to|–)\s*100\s*%?\s*\)"
                       r"|(?:\b(?:x|times|multiplied\s+by)|[*×])\s*100\b", re.I)  # fmt: skip
 _UNIT_RANGE = re.compile(
-    r"\(?\s*(?:(?:as|on)\s+(?:a\s+)?(?:number|value|decimal|fraction|proportion|scale)\s+(?:of\s+)?)?"
+    rf"\(?\s*(?:\b{_GIVEN}(?:as|on)\s+(?:a\s+)?(?:number|value|decimal|fraction|proportion|scale)\s+(?:of\s+)?)?"
     r"(?:between\s+|from\s+)?0(?:\.0)?\s*(?:-|to|and|–)\s*1(?:\.0)?(?:\s+(?:scale|range))?\s*(?=[,;)]|\s|$)\)?",
     re.I,
 )  # fmt: skip
@@ -48,7 +66,15 @@ _DOES_HAVE = re.compile(r"\b(?:does|do)\s+(?:each|every)\s+(?P<g>[a-z_]+(?:\s+[a
                         r"account\s+for|make\s+up|represent)\b", re.I)  # fmt: skip
 
 
+#: a verb that opens an output list (a formula in it is an item: the columns recognizer reads its words)
+_LIST_VERB = re.compile(r"\b(?:return|show|list|give\s+me|output|select|display|include|columns?)\b", re.I)
+_LEAD = re.compile(r"(?:(?:all|every|each|the|total)\s+)+", re.I)
 _TIMES_100 = re.compile(r"^\s*(?:\)\s*)?(?:\bx\b|\btimes\b|\bmultiplied\s+by\b|[*×])\s*100\b", re.I)
+
+
+def _sum_of_key(d: Work, x: ms.Measure) -> bool:
+    """ "total sessions" read as a sum of session_id: a table's rows named, not a number to add up."""
+    return x.function == "sum" and bool(x.column) and "." in str(x.column) and ph.is_key(d, str(x.column))
 
 
 def _formulas(d: Work, ctx: Ctx) -> None:
@@ -59,8 +85,12 @@ def _formulas(d: Work, ctx: Ctx) -> None:
         parts = []
         for g in ("num", "den"):
             got = next((x for x in ctx.measures if m.start(g) <= x.start < m.end(g)), None)
+            if got is not None and _sum_of_key(d, got):  # "/ total transactions": the rows, not a sum of their ids
+                ctx.measures.remove(got)
+                got = None
             if got is None:
-                got = ms.target(d, "count", m.start(g), m.start(g))
+                lead = _LEAD.match(d.prompt, m.start(g))  # "every transaction": ("every" ends a phrase elsewhere)
+                got = ms.target(d, "count", m.start(g), lead.end() if lead else m.start(g))
             if got is None:
                 break
             got.end = min(got.end, m.end(g))  # "all orders x 100": the scale is not part of the count
@@ -71,20 +101,77 @@ def _formulas(d: Work, ctx: Ctx) -> None:
             if x in ctx.measures:
                 ctx.measures.remove(x)
         end = parts[1].end
-        scale = _TIMES_100.match(d.prompt[end:])  # "... / all orders x 100": the formula's last words
+        if parts[1].entity and parts[1].table:  # "... / every transaction with that direction": the group's words
+            grouped = _same_group(d, ctx, end, parts[1].table)
+            if _LIST_VERB.search(re.split(r"[.;!?]\s", d.prompt[: m.start()])[-1]):
+                d.take(end, grouped)  # "Return channel and rate = a / b in that channel": the item ends at b
+            else:
+                end = grouped
+        scale = _TIMES_100.match(d.prompt[end:])  # "... / all orders (of the channel) x 100": the formula's last words
         r = Ratio(m.group("name"), "", m.start(), end + (scale.end() if scale else 0), parts, 1.0, False, named=True,
                   formula=True)  # fmt: skip
         d.take(m.start(), parts[0].end)
-        d.take(m.start("den"), parts[1].end)
+        d.take(m.start("den"), end)
         d.take(m.end("num"), m.start("den"))
         ctx.ratios.append(r)
 
 
 # "cancelled orders as a percent of all orders (of that channel)": the rows of a kind over all rows
-_AS_SHARE = re.compile(r"\bas\s+(?:a\s+)?(?P<w>percent(?:age)?|share|fraction|proportion)\s+of\s+"
-                       r"(?P<all>(?:all\s+|the\s+|total\s+)*)", re.I)  # fmt: skip
-_SAME_GROUP = re.compile(r"^\s*(?:(?:of|in|for|within)\s+(?:that|the\s+same|its|their|each)\s+[A-Za-z_]+"
-                         r"(?:\s+[A-Za-z_]+)?)", re.I)  # fmt: skip
+# "cancelled orders over all orders", "no-shows out of every appointment": the same, said as a division
+_AS_SHARE = re.compile(r"\b(?:as\s+(?:a\s+)?(?P<w>percent(?:age)?|share|fraction|proportion)\s+of|"
+                       r"(?P<div>over|out\s+of|divided\s+by|relative\s+to))\s+"
+                       r"(?P<all>(?:all\s+|the\s+|total\s+|every\s+)*)", re.I)  # fmt: skip
+_SAME_GROUP = re.compile(r"\s*(?:of|in|for|within|with|from|on|at)\s+(?P<det>that|the\s+same|its|their|each|the|this)\s+"
+                         r"(?P<g>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)", re.I)  # fmt: skip
+
+
+def _same_group(d: Work, ctx: Ctx, end: int, table: str) -> int:
+    """ "(all orders) of that channel", "(every transaction) with that direction": the group restated after a
+    denominator; it groups by that column of the counted table (where nothing else says so). Where it ends."""
+    m = _SAME_GROUP.match(d.prompt, end)
+    if m is None:
+        return end
+    words = ph.tokens_from(d, m.start("g"), 2)
+    if any(ph.value_conditions(d, [t], table) for t in words):
+        return end  # "of the web channel": a value, not the group
+    for n in range(len(words), 0, -1):
+        phrase = ph.text_of(d, words[:n])
+        col = ph.column_of(d, phrase, [table])
+        if col is None or ph.family(d, col) in ph.NUMERIC and not ph.is_key(d, col):
+            continue
+        key = (col, table)
+        if key not in ctx.keys:
+            ctx.keys.append(key)
+        return words[n - 1].end
+    det = m.group("det").lower()
+    # "of each channel" (the groups read it), "of the same type" (a group said elsewhere): words only
+    return m.end() if det != "the" and det != "this" else end
+
+
+#: what may lie between a count and "as a share of": nothing, or its group ("how many ... per channel, as a ...")
+_GROUP_GAP = re.compile(r"[\s,]*(?:(?:per|by|for\s+(?:each|every)|in\s+each|within\s+each)\s+[A-Za-z_]+(?:\s+[A-Za-z_]+)?"
+                        r"[\s,]*)?", re.I)  # fmt: skip
+
+
+def _count_before(d: Work, ctx: Ctx, pos: int, table: str) -> tuple[int, ms.Measure] | None:
+    """The rows a share counts, said before "as a fraction of" / "over": a count of the table's rows with
+    values ("how many of the accounts are closed, as a fraction of ..."), else values and the table's name
+    ("reversed payments as a percent of ...")."""
+    for x in ctx.measures:
+        if x.entity and x.conds and x.table == table and x.end <= pos and _GROUP_GAP.fullmatch(d.prompt, x.end, pos):
+            ctx.measures.remove(x)
+            return x.start, x
+    before = [t for t in d.tokens.within(max(0, pos - 80), pos) if t.kind == "word"][-4:]
+    while before and not d.free(before[0].start, before[-1].end):
+        before = before[1:]
+    if len(before) < 2 or ph.table_of(d, before[-1].text) != table:
+        return None
+    for k in range(len(before) - 1):
+        conds = ph.value_conditions(d, before[k:-1], table)
+        if conds:
+            start = before[k].start
+            return start, ms._entity_measure(d, "count", start, before[-1].end, table, conds)
+    return None
 
 
 def _kind_over_all(d: Work, ctx: Ctx) -> None:
@@ -100,25 +187,14 @@ def _kind_over_all(d: Work, ctx: Ctx) -> None:
             continue
         den_end = next(after[n - 1].end for n in range(len(after), 0, -1)
                        if ph.table_of(d, ph.text_of(d, after[:n])) == den_table)  # fmt: skip
-        before = [t for t in d.tokens.within(max(0, m.start() - 80), m.start()) if t.kind == "word"][-4:]
-        while before and not d.free(before[0].start, before[-1].end):
-            before = before[1:]
-        if len(before) < 2 or ph.table_of(d, before[-1].text) != den_table:
+        found = _count_before(d, ctx, m.start(), den_table)
+        if found is None:
             continue
-        conds = None
-        for k in range(len(before) - 1):
-            conds = ph.value_conditions(d, before[k:-1], den_table)
-            if conds:
-                before = before[k:]
-                break
-        if not conds:
-            continue
-        start = before[0].start
-        num = ms._entity_measure(d, "count", start, before[-1].end, den_table, conds)
+        start, num = found
         den = ms._entity_measure(d, "count", m.start(), den_end, den_table, [])
-        same = _SAME_GROUP.match(d.prompt[den_end:])
-        end = den_end + (same.end() if same else 0)
-        r = Ratio("", "", start, end, [num, den], 100.0 if m.group("w").lower().startswith("percent") else 1.0, False)
+        end = _same_group(d, ctx, den_end, den_table)
+        pct = (m.group("w") or "").lower().startswith("percent")
+        r = Ratio("", "", start, end, [num, den], 100.0 if pct else 1.0, False)
         d.take(start, end)
         ctx.ratios.append(r)
 
@@ -138,10 +214,53 @@ def _rate_names(d: Work, ctx: Ctx) -> None:
             d.take(m.start(), m.end())
 
 
+#: the verb of a group's share, said after it: "(the percent of all sessions) each browser accounts for", "(the
+#: share of total revenue) it makes up", "that every channel represents" ("accounts" is a verb here, no table)
+_SHARE_VERB = re.compile(
+    r"\s*(?:that\s+|which\s+)?(?:(?:each|every)\s+(?P<g>[A-Za-z_]+(?:\s+[A-Za-z_]+){0,2}?)|it|they|this|that)\s+"
+    r"(?P<v>accounts?\s+for|makes?\s+up|represents?|contributes?|takes?\s+up|covers?)\b", re.I)  # fmt: skip
+
+
+def _share_verbs(d: Work, ctx: Ctx) -> None:
+    """ "the percent of all sessions each browser accounts for", "what share of orders does each channel account
+    for": the verb of a share of the total (the group after "each" is left to the groups; "it" is the group said
+    before). A table its words name ("accounts") leaves play."""
+    for r in ctx.ratios:
+        m = _SHARE_VERB.match(d.prompt, r.end) if r.total_share else None
+        if m is None or not d.free(m.start("v"), m.end("v")):
+            continue
+        d.take(m.start("v") if m.group("g") else m.start(), m.end("v"))
+        _verb_not_table(d, ctx, m.start("v"), m.end("v"))
+    for m in _DOES_HAVE.finditer(d.prompt):
+        d.take(m.start(), m.start("g"))
+        d.take(m.end("g"), m.end())
+        _verb_not_table(d, ctx, m.end("g"), m.end())
+
+
+def _verb_not_table(d: Work, ctx: Ctx, start: int, end: int) -> None:
+    """Words of a verb that name a table ("account for"): no table of the request. A column a share adds up was
+    looked for with that table in play ("share of total amount does each channel account for": whose amount?):
+    refused when several tables have a column of that name and the request names none of them elsewhere."""
+    ctx.spans.append((start, end, None))  # (the table leaves play where nothing else names it)
+    if not any(isinstance(x, TableMatch) and start <= x.start < end for x in d.mentions):
+        return
+    elsewhere = {x.table.lower() for x in d.mentions if isinstance(x, TableMatch) and not start <= x.start < end}
+    for x in (x for r in ctx.ratios for x in r.measures):
+        if not x.column or "." not in x.column or owner_table(d.catalog, x.column).lower() in elsewhere:
+            continue
+        bare = x.column.rsplit(".", 1)[1]
+        if sum(1 for t in d.catalog.tables.values() if t.has_column(bare)) > 1:
+            raise PlanError(f"'{d.prompt[x.start : x.end].strip()}': {x.column}, read with '{d.prompt[start:end]}' "
+                            f"as a table?", hint="name the table whose column it is, e.g. 'the total order amount'")  # fmt: skip
+
+
 def find(d: Work, ctx: Ctx) -> None:
     """Ratios and shares of the request, into ``ctx.ratios`` (their words taken)."""
     _formulas(d, ctx)
     _kind_over_all(d, ctx)
+    _out_of_all(d, ctx)
+    unscaled = _spread(d, ctx)  # (ratios whose words say no scale: the request must)
+    _of_the_whole(d, ctx)
     for m in _RATIO.finditer(d.prompt):
         if any(r.start <= m.start() < r.end for r in ctx.ratios):
             continue
@@ -149,13 +268,17 @@ def find(d: Work, ctx: Ctx) -> None:
             continue  # "the hourly rate of each tutor": a column's name (hourly_rate), not a ratio
         word = m.group("w").lower()
         over = next((x for x in ctx.measures if m.start("all") <= x.start <= m.end() + 1), None)
-        if over is not None:  # "share of total revenue": a measure's share of the grand total
+        if over is not None:
             ctx.measures.remove(over)
+        if over is not None and not (over.entity and over.conds or _sum_of_key(d, over)):
+            # "share of total revenue": of the grand total ("of the total sessions" counts them: no sum of keys)
             r = Ratio("", "", m.start(), over.end, [over], 1.0, True)
-        else:
+        else:  # "fraction of all orders were cancelled": which of the rows, read from the words
             r = _ratio_of_words(d, m)
         if word in ("percentage", "percent", "pct", "%"):
             r.scale = 100.0
+        if word == "rate":  # "the rate of cancelled orders": a fraction or a percentage, as the request says
+            unscaled.append(r)
         d.take(r.start, r.end)
         filler = _FROM_EACH.match(d.prompt[r.end :])
         if filler:
@@ -166,22 +289,37 @@ def find(d: Work, ctx: Ctx) -> None:
             d.take(min(r.start, named[1]), max(r.end, named[1]))
         ctx.ratios.append(r)
     if ctx.ratios:
-        _scales_and_names(d, ctx)
+        said = _scales_and_names(d, ctx)
+        for r in unscaled:
+            if not said and not r.formula and r in ctx.ratios:
+                raise PlanError(f"'{d.prompt[r.start : r.end].strip()}': as a fraction (0-1) or as a percentage?",
+                                hint="say which, e.g. 'as a percentage' or 'as a fraction from 0 to 1'")  # fmt: skip
+        _share_verbs(d, ctx)
         _rate_names(d, ctx)
 
 
-def _scales_and_names(d: Work, ctx: Ctx) -> None:
-    """The scale the request asks for ("as a percentage", "0-1"), and a name for each unnamed ratio."""
+#: "(in percent,) as fractions", "as a proportion": the 0-1 scale said in words ("as a fraction of ..." is a ratio)
+_AS_FRACTION = re.compile(rf"(?:,\s*)?\(?\b{_GIVEN}(?:as|in)\s+(?:a\s+)?(?:fractions?|proportions?)\b(?!\s+of\b)\)?",
+                          re.I)  # fmt: skip
+
+
+def _scales_and_names(d: Work, ctx: Ctx) -> bool:
+    """The scale the request asks for ("as a percentage", "0-1"), and a name for each unnamed ratio. Whether
+    the request says a scale (a percentage and a 0-1 value both is no answer: refused)."""
     _merge_restated(ctx)
-    for rx, scale in ((_PERCENT, 100.0), (_UNIT_RANGE, 1.0)):
-        for m in rx.finditer(d.prompt):
+    found: dict[float, list[re.Match[str]]] = {
+        100.0: list(_PERCENT.finditer(d.prompt)),
+        1.0: [*_UNIT_RANGE.finditer(d.prompt), *_AS_FRACTION.finditer(d.prompt)],
+    }
+    if found[1.0] and (found[100.0] or any(r.scale == 100.0 for r in ctx.ratios)):
+        raise PlanError(f"'{found[1.0][0].group(0).strip(' ,()')}' and a percentage: which scale?",
+                        hint="say one: 'as a percentage (0-100)' or 'as a fraction (0-1)'")  # fmt: skip
+    for scale, matches in found.items():
+        for m in matches:
             for r in ctx.ratios:
                 r.scale = scale if scale == 100.0 or r.scale != 100.0 else r.scale
             d.take(m.start(), m.end())
             ctx.spans.append((m.start(), m.end(), None))
-    for m in _DOES_HAVE.finditer(d.prompt):
-        d.take(m.start(), m.start("g"))
-        d.take(m.end("g"), m.end())
     for r in ctx.ratios:
         if not r.name:
             kind = "pct" if r.scale == 100.0 else {"percentage": "share", "percent": "share"}.get(
@@ -189,14 +327,116 @@ def _scales_and_names(d: Work, ctx: Ctx) -> None:
             what = "_".join(snake(str(c.value)) for c in r.measures[0].conds) if not r.total_share else ""
             r.name = f"{what}_{kind}" if what else f"{kind}_of_total"
             r.name = r.name if r.scale == 100.0 or kind != "pct" else r.name.replace("pct", "share")
+    return bool(found[100.0] or found[1.0])
+
+
+_WORD = r"(?P<w>share|percentage|percent|proportion|fraction|portion|part|pct)"
+#: "Out of all orders, what share were returned?": the rows first, then the ratio and their state
+_OUT_OF = re.compile(r"\b(?:out\s+of|of|among)\s+(?:(?:all|every|the|total)\s+)*(?P<t>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)"
+                     rf"\s*,\s*(?:what|which)\s+{_WORD}\b", re.I)  # fmt: skip
+
+
+def _out_of_all(d: Work, ctx: Ctx) -> None:
+    """ "Out of every invoice, which fraction is void?": the rows in a state over all the rows named first."""
+    for m in _OUT_OF.finditer(d.prompt):
+        table = ph.table_of(d, m.group("t"))
+        said = state_after(d, m.end(), table) if table else None
+        if table is None or said is None or any(r.start <= m.start() < r.end for r in ctx.ratios):
+            continue
+        end, conds = said
+        num = ms._entity_measure(d, "count", m.start(), end, table, conds)
+        den = ms._entity_measure(d, "count", m.start(), m.end("t"), table, [])
+        scale = 100.0 if m.group("w").lower().startswith(("percent", "pct")) else 1.0
+        d.take(m.start(), end)
+        ctx.ratios.append(Ratio("", "", m.start(), end, [num, den], scale, False))
+
+
+#: "how the sessions divide among device types", "how are orders split across channels": each group's share
+#: of all the rows (a count per group too: the request must say the scale)
+_SPREAD = re.compile(
+    r"\bhow\s+(?:(?:do|does|did|are|is|were|was)\s+)?(?:the\s+|all\s+)?(?P<t>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+"
+    r"(?:(?:are|is|were|was|get|gets|got)\s+)?(?:divided(?:\s+up)?|divides?(?:\s+up)?|split(?:\s+up)?|"
+    r"spread(?:\s+out)?|distributed|broken\s+down|break\s+down|fall|falls|shared\s+out)\s+"
+    r"(?:among|amongst|across|over|between|by|into)\s+(?:the\s+|all\s+|their\s+|its\s+)?", re.I)  # fmt: skip
+
+
+def _spread(d: Work, ctx: Ctx) -> list[Ratio]:
+    """ "how the sessions divide among device types (in percent)": each group's share of the total count."""
+    out = []
+    for m in _SPREAD.finditer(d.prompt):
+        table = ph.table_of(d, m.group("t"))
+        found = groups._key_at(d, ctx, m.end()) if table else None
+        if table is None or found is None or not d.free(m.start(), m.end()):
+            continue
+        key, end = found
+        if not _linked(d, table, key[1]):
+            continue  # "how do visits split across channels" (a column of another table): not read
+        if key not in ctx.keys:
+            ctx.keys.append(key)
+        ctx.spans.append((m.end(), end, None if key[0] else f"entity:{key[1]}"))
+        meas = ms._entity_measure(d, "count", m.start("t"), m.end("t"), table, [])
+        r = Ratio("", "", m.start(), end, [meas], 1.0, True)
+        d.take(m.start(), end)
+        ctx.ratios.append(r)
+        out.append(r)
+    return out
+
+
+def _linked(d: Work, table: str, other: str | None) -> bool:
+    """``other`` is ``table`` or a table one of its rows refers to (or that refers to it)."""
+    if other is None or other.lower() == table.lower():
+        return other is not None
+    a, b = d.catalog.table(table), d.catalog.table(other)
+    return any(fk.ref_table.lower() == b.name.lower() for fk in a.foreign_keys) or any(
+        fk.ref_table.lower() == a.name.lower() for fk in b.foreign_keys)  # fmt: skip
+
+
+#: "each source's part of the whole", "its share of the total": a share of the grand total, what of is said
+#: elsewhere (the rows being spread, or the one measure asked)
+_OF_WHOLE = re.compile(r"\b(?:(?:each|every)\s+(?P<g>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)'s\s+|its\s+|their\s+)?"
+                       rf"(?:the\s+)?{_WORD}\s+of\s+the\s+(?:whole|total|grand\s+total|overall\s+total)\b"
+                       r"(?=\s*(?:[,.;:!?()]|$|as\b|in\b|to\b|rounded\b|per\b|by\b|for\b))", re.I)  # fmt: skip
+
+
+def _of_the_whole(d: Work, ctx: Ctx) -> None:
+    """ "How are sessions spread over sources? Each source's part of the whole as a percentage": the share
+    asked again (the same ratio); "number of orders per channel and each channel's share of the total": a
+    share of that one measure."""
+    for m in _OF_WHOLE.finditer(d.prompt):
+        if any(r.start <= m.start() < r.end for r in ctx.ratios):
+            continue
+        if m.group("g"):
+            found = groups._key_at(d, ctx, m.start("g"))
+            if found is None or found[0] not in ctx.keys:
+                continue  # "each X's": only the group already read
+        shares = [r for r in ctx.ratios if r.total_share]
+        if len(shares) == 1:
+            r = shares[0]
+        elif not ctx.ratios and len(ctx.measures) == 1:
+            r = Ratio("", "", m.start(), m.end(), [ctx.measures[0]], 1.0, True)
+            ctx.ratios.append(r)
+        else:
+            continue
+        if m.group("w").lower().startswith(("percent", "pct")):
+            r.scale = 100.0
+        d.take(m.start(), m.end())
+
+
+_SUBJECTS = frozenset({"it", "they", "them", "this", "these", "those", "he", "she", "we", "you"})
 
 
 def _ratio_of_words(d: Work, m: re.Match[str]) -> Ratio:
-    """ "share of cancelled orders", "percentage of revenue": what the ratio counts or sums, read after it."""
+    """ "share of cancelled orders", "percentage of revenue": what the ratio counts or sums, read after it.
+
+    A state said after the counted rows ("fraction of all orders that were cancelled", "what part of the
+    transactions stays pending") is what the ratio counts among them: those rows over all of them (with
+    "all" too: "all cancelled orders" is a share of the total, "all orders that were cancelled" is not)."""
     start, end = m.start(), m.end()
     total = bool(re.search(r"\b(?:all|total)\b", m.group("all"), re.I))
     words = ph.tokens_from(d, end, 4)
-    meas = None
+    cut = next((i for i, t in enumerate(words) if t.low in _SUBJECTS), len(words))  # "... sessions it accounts for"
+    words = words[:cut]
+    meas, noun_end, before = None, end, []
     for n in range(len(words), 0, -1):
         phrase = ph.text_of(d, words[:n])
         table = ph.table_of(d, phrase)
@@ -205,10 +445,12 @@ def _ratio_of_words(d: Work, m: re.Match[str]) -> Ratio:
             conds = ph.value_conditions(d, words[: n - 1], table or "")
             if conds:
                 meas = ms._entity_measure(d, "count", start, words[n - 1].end, table or "", conds)
+                noun_end, before = words[n - 1].end, conds
                 break
             continue
         if table is not None:
             meas = ms._entity_measure(d, "count", start, words[n - 1].end, table, [])
+            noun_end = words[n - 1].end
             break
         col = ph.column_of(d, phrase)
         if col is not None and ph.family(d, col) in ph.NUMERIC:
@@ -217,11 +459,69 @@ def _ratio_of_words(d: Work, m: re.Match[str]) -> Ratio:
     if meas is None:
         raise PlanError(f"'{d.prompt[start:end + 20].strip()}': share of what?",
                         hint="name what is counted, e.g. 'share of orders that were cancelled'")  # fmt: skip
-    if meas.conds and not total:
-        base = ms.Measure(meas.function, meas.column, ph.default_alias(meas.function, meas.column, meas.table, []),
-                          meas.start, meas.end, table=meas.table, entity=meas.entity)  # fmt: skip
+    if meas.entity and meas.table and meas.end == noun_end:
+        said = state_after(d, noun_end, meas.table) or _state_after_group(d, noun_end, meas.table)
+        if said is not None:
+            meas.end, meas.conds = said[0], [*meas.conds, *said[1]]
+    after = meas.entity and len(meas.conds) > len(before)
+    if meas.conds and (not total or after):
+        kept = before if after else []  # "share of web orders that were cancelled": of the web orders
+        base = ms.Measure(meas.function, meas.column, ph.default_alias(meas.function, meas.column, meas.table, kept),
+                          meas.start, meas.end, table=meas.table, conds=kept, entity=meas.entity)  # fmt: skip
         return Ratio("", "", start, meas.end, [meas, base], 1.0, False)
     return Ratio("", "", start, meas.end, [meas], 1.0, True)
+
+
+#: the verb that says the state of the counted rows: "(that) were cancelled", "stays pending", "ends up as a
+#: no-show", "comes back returned", "gets reversed", "turned out void"
+_STATE_VERB = re.compile(
+    r"\s*(?:(?:that|which|who)\s+)?(?:(?:still\s+)?(?:were|are|was|is|have\s+been|has\s+been|had\s+been|being|"
+    r"got|gets?|stay(?:s|ed)?|remain(?:s|ed)?|end(?:s|ed)?\s+up|wind(?:s)?\s+up|wound\s+up|come(?:s)?\s+back|"
+    r"came\s+back|turn(?:s|ed)?\s+out(?:\s+to\s+be)?|(?:is|are|was|were)\s+(?:left|still)|"
+    r"(?:is|are|was|were)\s+marked(?:\s+as)?)\s+)(?:(?:as|an?|being|still)\s+)*", re.I)  # fmt: skip
+
+
+def state_after(d: Work, end: int, table: str, filtered: bool = False) -> tuple[int, list[Filter]] | None:
+    """Values of ``table`` said as the state of its rows right after them ("transactions stay pending"):
+    where the words end and the conditions (None when no value of the table follows a state verb).
+    ``filtered``: the value words may be a row filter's (read as a condition on the rows before)."""
+    m = _STATE_VERB.match(d.prompt, end)
+    if m is None:
+        return None
+    toks = [t for t in d.tokens.items if m.end() <= t.start < m.end() + 40]
+    words: list[Token] = []
+    for t in toks:  # "no-show": words joined by a hyphen are one value's words
+        if len(words) >= 3 or not (t.kind == "word" and (filtered or d.free(t.start, t.end)) or t.text == "-" and words):
+            break
+        if t.kind == "word":
+            words.append(t)
+    for n in range(len(words), 0, -1):
+        conds = ph.value_conditions(d, words[:n], table)
+        if conds:
+            return words[n - 1].end, conds
+    return None
+
+
+#: the group said between the rows a share counts and their state: "share of van deliveries per zone that were
+#: late" (the state is what the share counts within each group, not a condition on the rows before it)
+_GROUP_THEN_STATE = re.compile(r"[\s,]*(?:per|by|for\s+(?:each|every)|in\s+each|within\s+each)\s+"
+                               r"[A-Za-z_]+(?:\s+[A-Za-z_]+)?[\s,]*(?=(?:that|which|who)\b)", re.I)  # fmt: skip
+
+
+def _state_after_group(d: Work, end: int, table: str) -> tuple[int, list[Filter]] | None:
+    """The state of the counted rows said after their group; a row filter read on its words is that state."""
+    m = _GROUP_THEN_STATE.match(d.prompt, end)
+    said = state_after(d, m.end(), table, filtered=True) if m else None
+    if m is None or said is None:
+        return None
+    words = d.prompt[m.end() : said[0]].lower()
+    held = [f for f in d.filters if isinstance(f, Filter) and (f.provenance or "").lower() in words
+            and any((f.column, f.value) == (c.column, c.value) for c in said[1])]  # fmt: skip
+    if not d.free(m.end(), said[0]) and not held:
+        return None  # its words are another reading's
+    for f in held:
+        d.filters.remove(f)
+    return said
 
 
 def _key(r: Ratio) -> tuple[object, ...]:
@@ -245,7 +545,18 @@ def _merge_restated(ctx: Ctx) -> None:
     ctx.ratios[:] = kept
 
 
+_OVERALL = re.compile(r"(?:,\s*)?\b(?P<o>overall|altogether|for\s+the\s+whole\s+table)\b", re.I)
+
+
 def rounding(d: Work, ctx: Ctx) -> None:
+    """The rounding of the measures and ratios ("to 2 decimals"); "overall" of ratios over no group."""
+    for m in _OVERALL.finditer(d.prompt) if ctx.ratios else ():
+        if not ctx.keys and not ctx.measures and not d.group_by and d.free(m.start(), m.end()):
+            d.take(m.start(), m.end())  # "the percentage of orders returned, overall": one value
+        elif ctx.keys and not any("overall" in k.lower() for k, _ in ctx.keys) and any(
+                s <= m.start("o") < e for s, e, _ in ctx.spans):  # fmt: skip
+            raise PlanError(f"'{m.group('o')}' and groups: one value or one per group?",
+                            hint="say 'per X' for one row per group, or leave it out for one value")
     for m in ROUND.finditer(d.prompt):
         raw = (m.group("n") or m.group("w") or "whole number").lower()
         digits = (
