@@ -60,9 +60,6 @@ def test_trips_that_do_not_link_are_dropped(engine: Any, prompt: str) -> None:
     assert list(_join_types(spec).values()) == ["inner"]
 
 
-@pytest.mark.xfail(strict=True, reason="rows that do not link dropped, with a list of tables, said as 'throw away "
-                   "whatever can't be tied to a known vehicle and depot': refused, \"can't\", 'tied', 'known' not "
-                   "understood")
 def test_a_list_of_tables_to_link_to(engine: Any) -> None:
     spec = check(engine, "total km per depot region; throw away whatever can't be tied to a known vehicle and depot",
                  "select d.region, sum(t.km) from trips t join vehicles v using (vehicle_id) "

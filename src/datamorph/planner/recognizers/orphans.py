@@ -1,22 +1,35 @@
 """Rows whose related row is missing: drop them (inner join) or keep them (left join from the base).
 
 Runs right after ``sources``. A clause names a related thing that may be
-missing — "without a category", "whose warehouse is not in the warehouses
-table", "whose user we can't find", "if the customer is unknown", "guest
-carts" — and says what to do with those rows:
+missing — "without a category", "that lack a category", "whose warehouse is not in the warehouses
+table", "whose department_id has no row in departments", "whose user we can't find", "if the customer
+is unknown", "not tied to any known vehicle and depot", "that point to no patient", "guest carts" — and
+says what to do with those rows:
 
-- dropped ("can be dropped", "skip", "leave out", "ignore", "exclude"...), or "only orders whose
-  customer exists" / "with a matching customer": the related table comes into play and the
-  default inner join drops them (a NULL key, as for guest carts, drops too);
-- kept ("keep orders even if the customer is unknown", "including products without a
-  category", "don't drop..."): ``preserve_base`` (left joins from the base);
+- dropped ("can be dropped", "skip", "leave out", "ignore", "exclude", "lose", "thrown away", "we don't
+  want"..., a permission such as "it's fine to lose", or an exception that leads to the phrase: "all
+  products except the ones lacking a category"), or "only orders whose customer exists" / "with a
+  matching customer": the related table comes into play and the default inner join drops them (a NULL
+  key, as for guest carts, drops too);
+- kept ("keep orders even if the customer is unknown", "including products without a category", "don't
+  drop...", "we don't want to lose...", "it's not fine to lose..."): ``preserve_base`` (left joins from
+  the base); "keep *only* the ones whose customer is missing" (those rows alone) is not read;
 - neither, where the related table points at the base ("accounts with no deals"): an anti join
   (the base rows no related row points at). Not where the missing thing is the request's own
   rows' key ("guest carts without a shopper_id"): those are rows to leave out, not an anti join.
 
+The missing thing may be along a chain of keys ("whose product's category is unknown", "whose session has
+no user", "page views from sessions without a known user"): every table on the way is required when rows
+are dropped. Dropped or kept rows must each meet at most one related row: a related table that points at
+the base ("customers; drop the ones without orders") would repeat the base rows and is refused (with a
+hint to ask for "customers with at least one orders row"), unless that table is named elsewhere in the
+request or the rows are counted. Key values rather than rows ("including account ids that have no accounts
+row") are kept with no join to that table (:func:`~datamorph.planner.recognizers.policy.keep_keys`).
+
 Without such a verb ("tickets without an assignee") the clause is a NULL test, left to ``filters``.
 The related thing must be a table (or a key column pointing at one); otherwise the clause is not
-about orphans ("drop customers without an email") and is left alone.
+about orphans ("drop customers without an email") and is left alone. Where a clause could mean rows
+of other tables (the orphans alone, said with "except" before "with a valid customer"), nothing is read.
 """
 
 from __future__ import annotations
@@ -24,24 +37,33 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from datamorph.errors import DataMorphError
+from datamorph.errors import DataMorphError, PlanError
 from datamorph.planner.claims import Claim, Edit, Span, View
 from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.linking import TableMatch
 from datamorph.planner.recognizers.common import mention_span, mentions
 from datamorph.planner.recognizers.filter_base import Play
+from datamorph.planner.recognizers.policy import DROP_VERB, keep_keys, many_to_one
 from datamorph.spec import Filter
 
 _W = r"[A-Za-z_][\w]*"
-_X = rf"(?P<x>{_W}(?:\s+(?:or|and|its|their|the|/|,)*\s*{_W}){{0,4}}?)"
+_POSS = r"(?:'s|s')?"  # "whose product's category": the category of the product
+_X = rf"(?P<x>{_W}{_POSS}(?:\s+(?:or|and|its|their|the|/|,)*\s*{_W}{_POSS}){{0,4}}?)"
+_ADJ = r"(?:matching\s+|valid\s+|known\s+|corresponding\s+|existing\s+|real\s+)"
+_ROW = r"(?:rows?|records?|entry|entries|match(?:es)?|counterparts?)"
+_NEG_LINK = r"(?:not|never|\w+n't|cannot|can\s+not|could\s+not|will\s+not|does\s+not|do\s+not|did\s+not|fail(?:s|ed)?\s+to)"
+_LINK = (r"(?:tied|tie|linked|link|matched|match|connected|connect|traced|trace|mapped|map|joined|join|attached|resolved|"
+         r"belong|belongs|belonging|associated|assigned)")
+_LIST = (rf"(?P<x>{_W}(?:\s*(?:,|\band\b|\bor\b|&|/)\s*(?:an?\s+|the\s+|any\s+)?{_ADJ}?{_W}){{0,3}})")
 _TBL = rf"(?:\s+(?:in|from|of)\s+(?:the\s+)?(?P<y>{_W}(?:\s+{_W})?)(?:\s+tables?)?)?"
 _MISSING = tuple(
     re.compile(rx, re.IGNORECASE)
     for rx in (
         # without a category / with no matching customer / that have no department / missing a product
-        rf"\b(?:without|lacking|missing|with\s+no|(?:that|which|who)\s+(?:has|have|had)\s+no|having\s+no)\s+"
+        rf"\b(?:without|lacking|missing|with\s+no|(?:that|which|who)\s+(?:has|have|had)\s+no|having\s+no|"
+        rf"(?:that|which|who)\s+lack(?:s|ed)?)\s+"
         rf"(?:an?\s+|any\s+|the\s+|their\s+|its\s+)?(?:matching\s+|valid\s+|known\s+|corresponding\s+|existing\s+)?"
-        rf"(?P<x>{_W}(?:\s+{_W})?)(?:\s+(?:row|record|entry|match))?{_TBL}",
+        rf"(?P<x>{_W}(?:\s+(?!on\b){_W})?)(?:\s+(?:row|record|entry|match))?(?:\s+on\s+(?:file|record))?{_TBL}",
         # that never had a deal / who have never placed an order / never booked any appointment
         # ... or "who haven't placed any order", "that did not book a room", "who have not had a refund"
         rf"\b(?:(?:that|which|who)\s+)?(?:(?:(?:has|have|had)\s+)?never|(?:has|have|had|did|do|does)\s+not|hasn't|"
@@ -54,7 +76,8 @@ _MISSING = tuple(
         # whose warehouse is not in the warehouses table / whose vendor can't be found / is unknown
         rf"\b(?:whose|where|with|if|when|for\s+which)\s+(?:the\s+|its\s+|their\s+|a\s+)?{_X}\s+"
         rf"(?:(?:is|are|was|were)\s+(?:not|n't)\s+|isn't\s+|aren't\s+|wasn't\s+|weren't\s+)"
-        rf"(?:in|found\s+in|present\s+in|listed\s+in|part\s+of|among|there|found|known|present|listed)"
+        rf"(?:in|found\s+in|present\s+in|listed\s+in|part\s+of|among|there|found|known|present|listed|"
+        rf"on\s+(?:file|record))"
         rf"(?:\s+(?:the\s+)?(?P<y>{_W}(?:\s+{_W})?)(?:\s+tables?)?)?",
         # whose account_id doesn't match any account / an existing account
         rf"\b(?:whose|where|with|if|when|for\s+which)\s+(?:the\s+|its\s+|their\s+|a\s+)?{_X}\s+"
@@ -76,8 +99,18 @@ _MISSING = tuple(
         rf"\b(?:pointing|points|point|referring|refers|refer|linked|tied|belonging|attached|referencing|references)\s+"
         rf"(?:at|to)?\s*(?:an?\s+|the\s+)?(?:unknown|missing|non-?existent|nonexisting|deleted|invalid)\s+(?P<x>{_W})",
         rf"\b(?:of|from|by|for|with|to)\s+(?:an?\s+)?(?:unknown|non-?existent|nonexisting|deleted|invalid)\s+(?P<x>{_W})",
+        # whose department_id has no row in departments / whose session has no (known) user
+        rf"\b(?:whose|where|if|when|for\s+which)\s+(?:the\s+|its\s+|their\s+|a\s+)?{_X}\s+"
+        rf"(?:has|have|had|finds?|found|gets?|got)\s+no\s+{_ADJ}?(?:{_ROW}\s+(?:in|from|among|within)\s+(?:the\s+)?"
+        rf"(?P<y>{_W}(?:\s+{_W})?)(?:\s+tables?)?|(?P<z>{_W}))",
+        # that point to no patient
+        rf"\b(?:points?|pointing|refers?|referring|linked|tied)\s+(?:at|to)\s+no\s+{_ADJ}?(?P<x>{_W}(?:\s+{_W})?){_TBL}",
+        # not tied to any known appointment / cannot be linked to a vehicle and depot / can't be matched to a customer
+        rf"\b{_NEG_LINK}\s+(?:be\s+|been\s+)?{_LINK}(?:\s+(?:back|up))?\s+(?:to|with|against)\s+"
+        rf"(?:any\s+|an?\s+|the\s+|one\s+of\s+the\s+)?{_ADJ}?{_LIST}",
     )
 )
+_NARROWABLE = _MISSING[:2]  # "without a cancelled order", "never had a refund": a kind of related row may be meant
 _EXISTS = tuple(
     re.compile(rx, re.IGNORECASE)
     for rx in (
@@ -88,27 +121,42 @@ _EXISTS = tuple(
     )
 )
 _ANON = re.compile(rf"\b(?:anonymous|unidentified|guest|logged[\s-]out)\s+(?P<s>{_W}(?:\s+{_W})?)", re.IGNORECASE)
+# "it's fine to lose", "it is ok if we drop": leaving them out is allowed
+_ALLOWED = (r"(?:(?:it's|it\s+is|that's|that\s+is|it\s+was)\s+)?(?:fine|ok|okay|alright|all\s+right|acceptable|safe)\s+"
+            r"(?:to|if\s+(?:we|you|i|they)|if)\s+")
 _DROP = re.compile(
-    r"\b(?:(?:can|should|may|must|will|could)\s+(?:safely\s+|just\s+|simply\s+)?(?:be\s+)?)?"
-    r"(?:drop(?:ped|ping)?|skip(?:ped|ping)?|ignor(?:e|ed|ing)|leav(?:e|ing)\s+out|left\s+out|exclud(?:e|ed|ing)|"
-    r"remov(?:e|ed|ing)|omit(?:ted|ting)?|filter(?:ed)?\s+out|discard(?:ed)?|thrown?\s+(?:away|out)|can\s+go|"
-    r"get\s+rid\s+of|don't\s+need|do\s+not\s+need|not\s+needed|don't\s+count|do\s+not\s+count)\b"
-    r"(?:\s+(?:them|those|these|it))?",
+    rf"\b(?:{_ALLOWED})?(?:(?:we|you|i|they)\s+)?(?:(?:can|should|may|must|will|could)\s+(?:safely\s+|just\s+|simply\s+)?"
+    rf"(?:be\s+)?)?(?:safely\s+|just\s+|simply\s+)?"
+    rf"(?:{DROP_VERB}|can\s+go|don't\s+need|do\s+not\s+need|not\s+needed|don't\s+count|do\s+not\s+count|"
+    rf"(?:don't|do\s+not)\s+want(?!\s+to\b))\b"
+    rf"(?:\s+(?:them|those|these|it))?",
     re.IGNORECASE,
 )
-_NOT_DROP = re.compile(r"\b(?:don't|do\s+not|never|shouldn't|should\s+not|must\s+not|mustn't|without)\s+"
-                       r"(?:be\s+)?(?:drop|skip|ignor|leav|exclud|remov|omit|discard|filter|los)\w*"
-                       r"(?:\s+(?:out|them|those|these|it))?", re.IGNORECASE)  # fmt: skip
+# a verb of leaving out, negated: "don't drop", "we don't want to lose", "it's not fine to drop", "can't be skipped"
+_NOT_DROP = re.compile(r"\b(?:don't|do\s+not|never|shouldn't|should\s+not|must\s+not|mustn't|without|not|isn't|"
+                       r"can't|cannot|can\s+not|won't|will\s+not)\s+"
+                       r"(?:be\s+|(?:fine|ok|okay|alright|acceptable|safe)\s+(?:to|if\s+(?:we|you|i|they))\s+|"
+                       r"(?:want|need|wish|mean)\s+to\s+)?"
+                       r"(?:drop|skip|ignor|leav|left|exclud|remov|omit|discard|filter|los|throw|thrown|toss|get\s+rid)\w*"
+                       r"(?:\s+(?:out|away|them|those|these|it))?", re.IGNORECASE)  # fmt: skip
+# "all products except the ones lacking a category": the rows the missing phrase names are left out
+_EXCEPT = re.compile(r"\b(?:except(?:\s+for)?|other\s+than|apart\s+from|but\s+not|save\s+for)\b", re.IGNORECASE)
 _KEEP = re.compile(
     r"\b(?:keep(?:ing)?|kept|retain(?:ed|ing)?|preserv(?:e|ed|ing)|includ(?:e|ed|ing)|still\s+(?:show|list|include|"
     r"count|return)|(?:with\s+or\s+without|even\s+(?:if|when|those|the\s+ones|ones|where|though))(?:\s+(?:they|it))?)\b",
     re.IGNORECASE,
 )
+_ONLY_KEEP = re.compile(r"\b(?:keep(?:s|ing)?|kept|retain(?:s|ed|ing)?|preserv(?:e|es|ed|ing)|includ(?:e|es|ed|ing))\s+"
+                        r"(?:only|just|solely|exclusively)\b|\b(?:only|just)\s+(?:keep|retain|preserve|include)",
+                        re.IGNORECASE)  # fmt: skip
 _EVEN = re.compile(r"\beven\s+(?:if|when|where|though|those|the\s+ones|ones)\b|\bwith\s+or\s+", re.IGNORECASE)
 _TABLE_WORD = re.compile(r"\s+(?:tables?|datasets?)\b", re.IGNORECASE)
 _CLAUSE = re.compile(r"[^.;!?\n,]+")
 _CONNECT = frozenset(STOPWORDS | {"or", "and", "only", "even", "if", "when", "just", "simply", "safely", "too",
                                   "also", "any", "those", "ones", "can", "should", "may", "be", "not"})  # fmt: skip
+# words for "the rows" the clause is about: "excluding anyone whose ...", "dropping any line whose ..."
+_ROWS = frozenset({"ones", "anyone", "anybody", "anything", "whatever", "everything", "item", "items", "line",
+                   "lines", "entry", "entries", "row", "rows", "record", "records"})
 
 
 @dataclass
@@ -140,18 +188,34 @@ def rule(d: View) -> list[Claim]:
 
 def _clause(w: _Work, cstart: int, cend: int) -> None:
     found, nulls = _found(w, cstart, cend)
+    key = _key_subject(w, w.view.prompt[cstart : min(f.start for f in found)], found) if found else None
+    if key is not None:  # "including account ids that have no accounts row": the key values, not the rows
+        _kept_keys(w, cstart, cend, found, key)
+        return
     if found:
-        _subject(w, w.view.prompt[cstart : min(f.start for f in found)], [t for f in found for t in f.tables])
+        first = min(found, key=lambda f: f.start)
+        via = _via(w, cstart, first)
+        if via is not None:  # "page views from sessions without a known user": sessions is on the way
+            first.tables = [via, *first.tables]
+        _subject(w, w.view.prompt[cstart : first.start], [t for f in found for t in f.tables])
     found = [f for f in found if any(t != w.base for t in f.tables)]
     if not found:
         return
     clause = w.view.prompt[cstart:cend]
-    mode, verbs = _mode(w, clause, found)
+    mode, verbs = _mode(w, clause, found, cstart)
     if mode is None:
         return  # "tickets without an assignee": a NULL test, for filters
+    if mode == "keep" and any(f.kind != "anon" and w.base in f.tables for f in found):
+        return  # "keep whatever can't be tied to a vet" with vets as the base: which rows are kept is unknown
     if mode != "anti" and any(f.conds for f in found):
         return  # "keep members even if they never had a refund": not read here
-    _take_clause(w, cstart, found, [(cstart + v.start(), cstart + v.end()) for v in verbs], mode)
+    spans = [(cstart + v.start(), cstart + v.end()) for v in verbs]
+    if mode != "anti" and not _one_each(w, found, mode, _said_of_base(w, cstart, found, spans)):
+        return  # "number of orders per customer, including customers without orders": groups kept at 0 (aggregates)
+    if mode == "drop":
+        for f in found:  # "order items whose category is unknown": an item without a product has none either
+            f.tables = list(dict.fromkeys(x for t in f.tables for x in [*_on_the_way(w, t), t]))
+    _take_clause(w, cstart, found, spans, mode)
     tables = sorted({t for f in found for t in f.tables})
     if mode == "anti":
         related = [t for t in tables if t != w.base]  # the base's own rows are what is kept
@@ -166,6 +230,151 @@ def _clause(w: _Work, cstart: int, cend: int) -> None:
     w.edit(*edits, Edit.add("notes", note))
 
 
+def _said_of_base(w: _Work, cstart: int, found: list[_Found], verbs: list[Span]) -> bool:
+    """Every word of the clause before the missing phrase is a verb of it, a small word, a word for rows or a
+    table's name, or explained already: the rows it is about are the base ("customers; drop the ones ..."),
+    not words nobody read ("ignoring scripts that ...")."""
+    nouns = _table_spans(w)
+    first = min(f.start for f in found)
+    return all(w.explained(t) or any(a <= t.start < b for a, b in verbs)
+               or _small_or_table(w, t.text, t.start, t.end, nouns)
+               for t in w.view.tokens.within(cstart, first) if t.kind != "punct")  # fmt: skip
+
+
+def _one_each(w: _Work, found: list[_Found], mode: str, said_of_base: bool = True) -> bool:
+    """Rows dropped or kept for a missing related row must each meet at most one row of the related tables
+    (a key pointing at them: orphans). Where a related table points at the rows instead ("customers; drop
+    the ones without orders"), a join would repeat them: refused, unless the table is named elsewhere in
+    the request ("customers with their orders, dropping ...") or the rows are counted or totalled (dropped:
+    the inner join; kept: False, the groups without rows are the aggregates' to keep). False too (not read)
+    where the join path to the table goes through other rows."""
+    base = w.base
+    assert base is not None
+    for t in sorted({t for f in found for t in f.tables if t != base}):
+        if many_to_one(w, base, t):
+            continue
+        if _child_key(w, base, t) is None:
+            return False  # reached through other rows ("patients ... no doctor" joined via visits): not read
+        if _AGGREGATE_CUE.search(w.view.prompt):
+            if mode == "keep":
+                return False
+            continue
+        if _named_elsewhere(w, t, found):
+            continue
+        if not said_of_base:
+            return False  # "ignoring scripts that can't be linked to ...": whose rows? left to the other words
+        words = " ".join(w.view.prompt[f.start : f.end].strip() for f in found)
+        raise PlanError(f"'{words}': {t} rows point at {base} rows, so joining {t} would repeat each {base} row "
+                        f"once per {t} row",
+                        hint=(f"for the {base} rows that have one, say '{base} with at least one {t} row'"
+                              if mode == "drop" else
+                              f"name what you want of {t} (its columns, or a count of {t} per {base})"))  # fmt: skip
+    return True
+
+
+def _on_the_way(w: _Work, table: str) -> list[str]:
+    """The tables the join path from the base to ``table`` goes through."""
+    if w.base is None or table == w.base:
+        return []
+    try:
+        edges = w.linker.join_path([w.base, table])
+    except DataMorphError:
+        return []
+    return list(dict.fromkeys(t for e in edges for t in (e.left_table, e.right_table) if t not in (w.base, table)))
+
+
+def _named_elsewhere(w: _Work, table: str, found: list[_Found]) -> bool:
+    """The request names ``table``, a column or a data value of it outside the clause's phrases about missing
+    rows ("customers with their orders", "members with their fines"); a key the base holds too is no sign."""
+    own = {c.name.lower() for c in w.catalog.table(w.base).columns} if w.base else set()
+    for m in mentions(w.view):
+        if m.table != table or m.score < 0.85 or not isinstance(m, TableMatch) and m.column.lower() in own:
+            continue
+        span = mention_span(w.view, m)
+        if span is not None and not any(f.start <= span[0] < f.end for f in found):
+            return True
+    return False
+
+
+_KEYWORDS = re.compile(r"(?:(?:that|which|who|with|whose)\s+)?$", re.IGNORECASE)
+
+
+def _key_subject(w: _Work, before: str, found: list[_Found]) -> tuple[str, str] | None:
+    """The clause is about key values, not rows: "account ids that have no accounts row", "customer_ids with no
+    customer" (a column of the base pointing at the missing table). The words that name it, and that table."""
+    base = w.base
+    if base is None:
+        return None
+    words = re.findall(r"[A-Za-z_]\w*", before[: _KEYWORDS.search(before).start()])  # type: ignore[union-attr]
+    missing = {t for f in found for t in f.tables}
+    for n in (2, 1):
+        if len(words) < n:
+            continue
+        phrase = " ".join(words[-n:])
+        if not re.search(r"(?:_|\b)(?:id|ids|key|keys)$", phrase, re.IGNORECASE):
+            continue
+        for c in w.linker.columns(phrase, [base])[:1]:
+            target = _key_target(w, c.column)
+            if c.score >= 0.85 and target in missing:
+                return phrase, target
+    return None
+
+
+def _kept_keys(w: _Work, cstart: int, cend: int, found: list[_Found], key: tuple[str, str]) -> None:
+    """"including account ids that have no accounts row": keep the rows whose key names no row there (no join to
+    it), or, said with a verb of leaving out, drop them (an inner join, as for rows). Refused where the request
+    also reads a column of the missing table: those rows would have none."""
+    phrase, missing = key
+    mode, verbs = _mode(w, w.view.prompt[cstart:cend], found, cstart)
+    if mode == "drop":
+        _take_clause(w, cstart, found, [(cstart + v.start(), cstart + v.end()) for v in verbs], mode)
+        w.edit(Edit.add("notes", f"drop rows without a matching {missing} row"))
+        return
+    if mode != "keep" or len({t for f in found for t in f.tables}) != 1:
+        return
+    start = min([cstart + v.start() for v in verbs] + [f.start for f in found])
+    end = max(f.end for f in found)
+    if _reads_columns_of(w, missing, start, end):
+        raise PlanError(f"'{w.view.prompt[start:end]}': those rows have no {missing} row, yet the request reads "
+                        f"{missing} columns", hint=f"keep the {phrase} without a {missing} row, or the {missing} "
+                        "columns, not both")  # fmt: skip
+    keep_keys(w, missing, phrase, start, end)
+
+
+def _reads_columns_of(w: _Work, table: str, start: int, end: int) -> bool:
+    """The request names a column or a data value of ``table`` outside ``[start, end)``, other than the key
+    the rows hold (``account_id`` of accounts is also the transactions' own column)."""
+    base = w.base
+    own = {c.name.lower() for c in w.catalog.table(base).columns} if base else set()
+    for m in mentions(w.view):
+        if isinstance(m, TableMatch) or m.table != table or m.score < 0.85 or m.column.lower() in own:
+            continue
+        span = mention_span(w.view, m)
+        if span is not None and not start <= span[0] < end:
+            return True
+    return False
+
+
+_VIA = re.compile(rf"\b(?P<a>{_W}(?:\s+{_W})?)\s+(?:from|of|in|on|under|belonging\s+to|for)\s+(?:the\s+|their\s+|its\s+)?"
+                  rf"(?P<b>{_W}(?:\s+{_W})?)\s+(?:(?:that|which|who|whose)\s+)?$", re.IGNORECASE)  # fmt: skip
+
+
+def _via(w: _Work, cstart: int, first: _Found) -> str | None:
+    """"page views from sessions without a known user": the table the missing thing belongs to, between the
+    rows the clause is about and the missing table (each row meets one of it, and it meets one of the
+    missing table)."""
+    m = _VIA.search(w.view.prompt[cstart : first.start])
+    if m is None:
+        return None
+    a = _table(w, m.group("a")) or _table(w, m.group("a").split()[-1]) or w.base
+    b = _table(w, m.group("b"))
+    if a is None or b is None or a == b or b in first.tables:
+        return None
+    if not many_to_one(w, a, b) or not all(many_to_one(w, b, t) for t in first.tables):
+        return None
+    return b
+
+
 def _found(w: _Work, cstart: int, cend: int) -> tuple[list[_Found], list[Filter]]:
     """The phrases of the clause that name a related thing missing (or present), and NOT NULL tests of
     anonymous rows that have no table to join."""
@@ -174,7 +383,9 @@ def _found(w: _Work, cstart: int, cend: int) -> tuple[list[_Found], list[Filter]
     nulls: list[Filter] = []
     for kind, rxs in (("missing", _MISSING), ("exists", _EXISTS)):
         for rx in rxs:
-            for m in rx.finditer(text, cstart):
+            pos = cstart
+            while (m := rx.search(text, pos)) is not None:
+                pos = m.start() + 1  # "if we drop visits whose pet can't be found": read again from "whose"
                 if _overlaps(found, m.start(), m.end()) or not _open(w, m.start(), m.end()):
                     continue
                 x, end = m.group("x"), m.end()
@@ -182,12 +393,18 @@ def _found(w: _Work, cstart: int, cend: int) -> tuple[list[_Found], list[Filter]
                 if short != x and not m.groupdict().get("y") and x.split()[-1].lower() in STOPWORDS:
                     x, end = short, m.start("x") + len(short)  # "without any invoice at all": not "invoice at"
                 rel = _related(w, x, m.groupdict().get("y"))
+                z = m.groupdict().get("z")
+                if z:  # "whose session has no user": the session's user
+                    zt = _table(w, z)
+                    rel = [*rel, zt] if len(rel) == 1 and zt is not None and _step(w, rel[0], zt) else []
                 if rel:
                     found.append(_Found(m.start(), _at_all(w, end), rel, kind))
-                elif kind == "missing":
+                    pos = m.end()
+                elif kind == "missing" and rx in _NARROWABLE:
                     narrower = _narrower(w, m)
                     if narrower is not None:
                         found.append(narrower)
+                        pos = m.end()
     for m in _ANON.finditer(text, cstart):
         if _open(w, m.start(), m.end()) and not _overlaps(found, m.start(), m.end()):
             anon = _anonymous(w, m.group("s"))
@@ -276,16 +493,20 @@ def _overlaps(found: list[_Found], start: int, end: int) -> bool:
     return any(start < f.end and f.start < end for f in found)
 
 
-def _mode(w: _Work, clause: str, found: list[_Found]) -> tuple[str | None, list[re.Match[str]]]:
+def _mode(w: _Work, clause: str, found: list[_Found], cstart: int) -> tuple[str | None, list[re.Match[str]]]:
     """What the clause says to do with the rows (drop, keep, anti, or None: not an orphan clause) and the
     verbs that say it."""
     not_drop = _NOT_DROP.search(clause)
-    drop = None if not_drop else _DROP.search(clause)
+    drop = None if not_drop else _DROP.search(clause) or _except(w, clause, found, cstart)
     keep = not_drop or _KEEP.search(clause)
     even = _EVEN.search(clause)
     mode: str | None
     if all(f.kind == "exists" for f in found):
+        if not_drop or drop:
+            return None, []  # "leave out orders with a valid customer": which rows go? not guessed
         mode = "keep" if even else "drop"
+    elif not drop and _ONLY_KEEP.search(clause):
+        return None, []  # "keep only the ones whose customer is missing": those rows alone? not read here
     elif even or not_drop:
         mode = "keep"
     elif drop is not None:
@@ -296,8 +517,21 @@ def _mode(w: _Work, clause: str, found: list[_Found]) -> tuple[str | None, list[
         mode = "anti"  # "accounts with no deals": accounts without a matching deal row
     else:
         mode = None
-    verbs = [v for v in (not_drop, drop if mode == "drop" else None, keep if mode == "keep" else None, even) if v]
+    kept = keep if mode == "keep" or mode == "drop" and all(f.kind == "exists" for f in found) else None
+    verbs = [v for v in (not_drop, drop if mode == "drop" else None, kept, even) if v]  # "keep those with a valid X"
     return mode, verbs
+
+
+def _except(w: _Work, clause: str, found: list[_Found], cstart: int) -> re.Match[str] | None:
+    """"all products except the ones lacking a category", "other than those whose ...": the exception leads
+    to the missing phrase, with only small words or table names between."""
+    first = min(f.start for f in found) - cstart
+    nouns = _table_spans(w)
+    for m in _EXCEPT.finditer(clause, 0, first):
+        between = w.view.tokens.within(cstart + m.end(), cstart + first)
+        if all(_small_or_table(w, t.text, t.start, t.end, nouns) or t.text.lower() in _ROWS for t in between):
+            return m
+    return None
 
 
 def _take_clause(w: _Work, cstart: int, found: list[_Found], verbs: list[Span], mode: str) -> None:
@@ -334,7 +568,8 @@ def _take_clause(w: _Work, cstart: int, found: list[_Found], verbs: list[Span], 
 
 
 def _small_or_table(w: _Work, text: str, start: int, end: int, nouns: list[Span]) -> bool:
-    return text.lower() in _CONNECT or _is_table_word(w, text) or any(s <= start and end <= e for s, e in nouns)
+    return (text.lower() in _CONNECT or text.lower() in _ROWS or _is_table_word(w, text)
+            or any(s <= start and end <= e for s, e in nouns))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -450,17 +685,27 @@ def _related(d: Play, phrase: str, table_phrase: str | None) -> list[str]:
     if table_phrase:
         t = _table(d, table_phrase)
         if t is not None:
-            return [t]
+            said = _table(d, phrase) or _key_target(d, phrase)
+            return [t] if said in (None, t) else []  # "whose customer_id has no row in accounts": which one?
     out: list[str] = []
-    for part in re.split(r"\s*(?:\bor\b|\band\b|/|,)\s*", phrase):
-        part = re.sub(r"^(?:(?:its|their|the|an?)\s+)+", "", part.strip(), flags=re.IGNORECASE)
+    for part in re.split(r"\s*(?:\bor\b|\band\b|/|,|&)\s*", phrase):
+        part = re.sub(r"^(?:(?:its|their|the|an?|any|known|existing|valid|matching)\s+)+", "", part.strip(),
+                      flags=re.IGNORECASE)
         if not part:
             continue
-        t = _table(d, part) or _key_target(d, part)
-        if t is None:
-            return []
-        out.append(t)
+        chain: list[str] = []
+        for piece in re.split(r"(?:'s|s')\s+", part):  # "product's category": the product, then its category
+            t = _table(d, piece) or _key_target(d, piece)
+            if t is None or chain and not _step(d, chain[-1], t):
+                return []  # "the manager's department": another row of the same table, not read
+            chain.append(t)
+        out.extend(t for t in chain if t not in out)
     return out
+
+
+def _step(d: Play, owner: str, table: str) -> bool:
+    """``owner``'s ``table`` is one row its key points at ("the product's category"), not the rows themselves."""
+    return owner != d.base and owner != table and many_to_one(d, owner, table)
 
 
 def _table(d: View | Play, phrase: str) -> str | None:

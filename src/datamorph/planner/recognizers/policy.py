@@ -6,8 +6,9 @@ reference that does not resolve), the verb (kept, dropped, negated "don't count"
 edit it implies, or a note when it only restates what the plan does anyway:
 
 - :func:`links`: "drop what doesn't link", "ignore any rows that do not match a known supplier
-  or depot", "rows that don't match are left out": the named tables (or every table the
-  request joins) are required, so their inner joins drop those rows;
+  or depot", "rows that don't match are left out", "throw away whatever ...": the named tables (or every
+  table the request joins) are required, so their inner joins drop those rows (``orphans`` reads the
+  same with "tied to"/"linked to" first);
 - :func:`nulls`:
 
   * "missing bonuses add nothing" said of a column the plan sums: SUM skips missing values, nothing
@@ -17,6 +18,10 @@ edit it implies, or a note when it only restates what the plan does anyway:
     nothing to change (noted);
   * "guest carts without a shopper_id don't form a shopper", "readings with no sensor_id are
     skipped": the rows' own column is required, ``IS NOT NULL``;
+- :func:`kept`: "count every visit, even when the pet_id isn't in the pets table", "including pet ids that
+  have no row in pets": the rows are kept and pets is not joined (:func:`keep_keys`, also used by
+  ``orphans``); :func:`unlinked` checks, once every table is in, that no later reading joined pets again or
+  made other rows the plan's (refused);
 - :func:`grain`: "one record for each pair that shows up in the data", "one row per such booking": the
   grain the plan already has (a grouping's combinations, the base table's rows), noted; a grain the
   plan does not have is left unclaimed, so the request is refused rather than misread.
@@ -30,6 +35,7 @@ from __future__ import annotations
 import re
 
 from datamorph.catalog import ColumnInfo
+from datamorph.errors import PlanError
 from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.lexicon import normalize, split_identifier
 from datamorph.planner.linking import TableMatch
@@ -40,6 +46,13 @@ from datamorph.spec import Filter
 _W = r"[A-Za-z_]\w*"
 _NEG = r"(?:(?:do|does|did|will|would|should)\s+not|don't|doesn't|didn't|won't|never|(?:are|is)\s+not|aren't|isn't)"
 _GONE = r"(?:dropped|skipped|ignored|excluded|left\s+out|removed|discarded|omitted|filtered\s+out|thrown\s+out)"
+#: The verbs that say rows are left out, in every form ("drop", "dropping", "thrown away", "lose", "get rid of"):
+#: one list for the sentences read here and in ``orphans``.
+DROP_VERB = (r"(?:drop(?:s|ped|ping)?|skip(?:s|ped|ping)?|ignor(?:e|es|ed|ing)|leav(?:e|es|ing)\s+out|left\s+out|"
+             r"exclud(?:e|es|ed|ing)|remov(?:e|es|ed|ing)|omit(?:s|ted|ting)?|filter(?:s|ed|ing)?\s+out|"
+             r"discard(?:s|ed|ing)?|throw(?:s|n|ing)?\s+(?:away|out)|threw\s+(?:away|out)|toss(?:es|ed|ing)?(?:\s+out)?|"
+             r"los(?:e|es|ing)|(?:be|been|are|is|get|gets|got)\s+lost|get(?:s|ting)?\s+rid\s+of|got\s+rid\s+of|"
+             r"weed(?:s|ed|ing)?\s+out)")
 
 # -- rows that do not link -------------------------------------------------------------------------------
 
@@ -50,7 +63,7 @@ _LINK_TO = (rf"(?:(?:\s+(?:to|with|against))?\s+(?:an?\s+|the\s+|any\s+)?(?:exis
 _WHAT = r"(?:what(?:ever)?|anything|everything|any\s+rows?|rows|records|those|the\s+ones|ones)"
 _LINKS = (
     # drop what doesn't link / ignore any rows that do not match a known supplier or depot
-    re.compile(rf"\b(?:drop|skip|ignore|exclude|leave\s+out|remove|omit|discard)\s+{_WHAT}\s+(?:that\s+|which\s+)?"
+    re.compile(rf"\b{DROP_VERB}\s+{_WHAT}\s+(?:that\s+|which\s+)?"
                rf"{_LINK_VERB}{_LINK_TO}", re.IGNORECASE),
     # rows that don't link (to a vendor) are dropped
     re.compile(rf"\b{_WHAT}\s+(?:that|which)\s+{_LINK_VERB}{_LINK_TO}\s+(?:are|is|get|gets|can\s+be|should\s+be|"
@@ -66,8 +79,31 @@ def links(d: View) -> list[Claim]:
 
 def unlinked(d: View) -> list[Claim]:
     """"drop what doesn't link" (no table named): every table the request joins is required (late, once the
-    output list brought its tables in)."""
+    output list brought its tables in). Also checks, once every table is in, that rows kept for a key that
+    names no row (:func:`keep_keys`) are still the plan's rows and that table is still not joined."""
+    _kept_keys_hold(d)
     return _links(d, listed=False)
+
+
+_KEPT_NOTE = re.compile(r"keep (?P<rows>\w+) rows whose (?P<key>[\w.]+) matches no (?P<missing>\w+) row")
+
+
+def _kept_keys_hold(d: View) -> None:
+    """A later reading that joins the missing table or makes other rows the base ("number of orders per customer_id
+    keeping customer ids with no customers row" read as customers to keep at 0) contradicts keeping those rows."""
+    read = tables_read([*d.filters, *d.derived, *d.aggregations, *d.having, *d.windows, *d.columns], d.group_by)
+    for note in d.notes:
+        m = _KEPT_NOTE.match(note)
+        if m is None:
+            continue
+        rows, missing = m.group("rows"), m.group("missing")
+        if d.base != rows or missing in d.tables or missing.lower() in read:
+            doing = f"joins {missing}" if d.base == rows else f"is about {d.base} rows"
+            col = m.group("key").split(".", 1)[1]
+            ids = f"{col[:-3].replace('_', ' ')} ids" if col.lower().endswith("_id") else f"{col} keys"
+            raise PlanError(f"the request keeps {rows} rows whose {m.group('key')} matches no {missing} row, but "
+                            f"another part of it read the same words otherwise (the plan {doing})",
+                            hint=f"say 'including {ids} that have no row in {missing}'")  # fmt: skip
 
 
 def _links(d: View, *, listed: bool) -> list[Claim]:
@@ -303,7 +339,7 @@ def _grain_of(w: Play, x: str) -> str | None:
         return None
     t = hits[0].table
     joined = _joined(w)
-    if t in joined and all(_many_to_one(w, t, o) for o in joined if o != t):
+    if t in joined and all(many_to_one(w, t, o) for o in joined if o != t):
         return f"{t} row"  # every other table is joined to t's rows many-to-one: the plan has one row per t row
     return None
 
@@ -316,7 +352,7 @@ def _key_of(w: Play, table: str, column: str) -> bool:
     return low == "id" or low == f"{normalize(table.lower())}_id"
 
 
-def _many_to_one(w: Play, start: str, end: str) -> bool:
+def many_to_one(w: Play, start: str, end: str) -> bool:
     """Whether each row of ``start`` meets at most one row of ``end`` along the join path (key → primary key)."""
     try:
         edges = list(w.linker.join_path([start, end]))
@@ -338,6 +374,7 @@ def _many_to_one(w: Play, start: str, end: str) -> bool:
 
 # -- rows whose reference is missing, kept ---------------------------------------------------------------
 
+_ROW = r"(?:rows?|records?|entry|entries|match(?:es)?)"
 _NOT_IN = (r"(?:isn't|is\s+not|aren't|are\s+not|wasn't|was\s+not|weren't|(?:does|do)\s+not\s+appear|doesn't\s+appear|"
            r"don't\s+appear|can't\s+be\s+found|cannot\s+be\s+found|is\s+missing|are\s+missing)\s+(?:in|among|from)")
 _KEPT = (
@@ -349,6 +386,11 @@ _KEPT = (
     re.compile(rf"\b(?:also|including|include|keep(?:ing)?|with)\s+(?:the\s+)?(?P<c>{_W}(?:\s+{_W})?)\s+"
                rf"(?:(?:that|which)\s+(?:are|is)\s+)?(?:missing|absent)\s+from\s+(?:the\s+)?(?P<y>{_W})(?:\s+tables?)?",
                re.IGNORECASE),
+    # including account ids that have no accounts row / keeping ids with no row in accounts / without a match in bays
+    re.compile(rf"\b(?:also|including|include|keep(?:ing)?|with|plus)\s+(?:the\s+|any\s+)?(?P<c>{_W}(?:\s+{_W})?)\s+"
+               rf"(?:(?:that|which)\s+(?:have|has|had)\s+no|with\s+no|without\s+(?:an?|any))\s+"
+               rf"(?:matching\s+|corresponding\s+)?(?:(?P<y>{_W})\s+{_ROW}|{_ROW}\s+(?:in|from|among)\s+(?:the\s+)?"
+               rf"(?P<y2>{_W})(?:\s+tables?)?)", re.IGNORECASE),
 )
 
 
@@ -360,24 +402,31 @@ def kept(d: View) -> list[Claim]:
         return []
     for rx in _KEPT:
         for m in rx.finditer(d.prompt):
-            if w.open(m.start(), m.end("y")):  # "table" after the name may be held with it (sources)
-                _kept(w, m)
+            y = "y" if m.group("y") else "y2"  # "no accounts row" or "no row in accounts"
+            if w.open(m.start(), m.end(y)):  # "table" after the name may be held with it (sources)
+                _kept(w, m, m.group(y))
     return w.claims
 
 
-def _kept(w: Play, m: re.Match[str]) -> None:
-    hits = w.linker.tables(m.group("y"))
+def _kept(w: Play, m: re.Match[str], y: str) -> None:
+    hits = w.linker.tables(y)
     if not hits or hits[0].score < 0.85:
         return
-    missing = hits[0].table
-    key = _key_into(w, missing, m.group("c"))
+    keep_keys(w, hits[0].table, m.group("c"), m.start(), m.end())
+
+
+def keep_keys(w: Play, missing: str, phrase: str, start: int, end: int) -> bool:
+    """Keep the rows whose key ``phrase`` ("bay ids") names no ``missing`` row: ``[start, end)`` is claimed,
+    the rows that hold the key become the base, ``missing`` is not joined. False (nothing claimed) when the
+    phrase names no such key, or the plan so far reads ``missing`` or a table behind it."""
+    key = _key_into(w, missing, phrase)
     if key is None:
-        return
+        return False
     rows = key.split(".", 1)[0]
     read = tables_read([*w.filters, *w.derived, *w.aggregations, *w.having, *w.windows, *w.columns], w.group_by)
     if missing.lower() in read or any(_through(w, rows, t, missing) for t in w.catalog.table_names()
                                       if t.lower() in read and t not in (rows, missing)):  # fmt: skip
-        return  # the plan needs that table (a column of it, or of a table behind it): left unclaimed, refused
+        return False  # the plan needs that table (a column of it, or of a table behind it): left unclaimed, refused
     edits: list[Edit] = []
     if w.base != rows:  # the sentence is about the rows that hold the key ("count every visit, even when ...")
         old, w.base = w.base, rows
@@ -387,7 +436,8 @@ def _kept(w: Play, m: re.Match[str]) -> None:
         edits.append(w.drop(missing))
     edits += [Edit.set("preserve_base", True),
               Edit.add("notes", f"keep {rows} rows whose {key} matches no {missing} row (no inner join to {missing})")]
-    w.take_free(m.start(), m.end(), *edits, why="rows whose reference is missing are kept")
+    w.take_free(start, end, *edits, why="rows whose reference is missing are kept")
+    return True
 
 
 def _key_into(w: Play, table: str, phrase: str) -> str | None:
