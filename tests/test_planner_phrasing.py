@@ -430,3 +430,11 @@ def test_a_participle_that_is_a_value_and_an_event_date_is_asked(engine: Any, pr
 def test_the_column_named_settles_the_participle(engine: Any) -> None:
     check(engine, "parcels whose status is 'delivered'", "SELECT * FROM parcels WHERE status = 'delivered'")
     check(engine, "parcels with status delivered", "SELECT * FROM parcels WHERE status = 'delivered'")
+
+
+# -- misreading: "drivers and their trip count" was one count of all trips: a measure whose words open with
+# "their" belongs to each row of the table named before it --------------------------------------------------
+
+
+def test_a_measure_opening_with_their_is_per_row_of_the_table_before(engine: Any) -> None:
+    check(engine, "drivers and their trip count", "SELECT driver_id, count(*) FROM trips GROUP BY 1")

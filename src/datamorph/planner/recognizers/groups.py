@@ -173,22 +173,30 @@ _AND_THE = re.compile(r"\b(?P<t>[A-Za-z_]\w*)\s*(?:,\s*)?(?:and|with|plus|along\
 _OF_THEIR = re.compile(r"\s*\b(?:of|on|from|across|over)\s+(?:all\s+)?(?:of\s+)?(?:their|its|his|her)\b", re.I)
 
 
+_POSSESSIVE = re.compile(r"(?:their|its|his|her)\s+", re.I)
+
+
 def _their_measure(d: Work, ctx: Ctx) -> None:
     """ "drivers and their total km": the measure belongs to each row of the table named before "their" — one
     group per row of it (without this it was one grand total over all of them: a wrong table)."""
     if ctx.keys:
         return
     for m in ctx.measures:
-        lead = _AND_THEIR.search(d.prompt, back(m.start), m.start)
+        own = _POSSESSIVE.match(d.prompt, m.start)  # "their order count": the measure's words open with "their"
+        at = own.end() if own else m.start
+        lead = _AND_THEIR.search(d.prompt, back(at), at)
         if lead is None and (_OF_THEIR.search(d.prompt, m.start, m.end) or _OF_THEIR.match(d.prompt, m.end)):
             # "members and the total of their fines"
             lead = _AND_THE.search(d.prompt, back(m.start), m.start)
-        table = ph.table_of(d, lead.group("t")) if lead else None
-        if lead is None or table is None or table == m.table or not d.free(lead.end("t"), lead.end()):
+        named = lead.group("t") if lead else ""
+        column = any(t.has_column(named) for t in d.catalog.tables.values())  # "customer_id and their count"
+        table = ph.table_of(d, named) if lead and not column else None
+        end = min(lead.end(), m.start) if lead else 0  # (the measure may hold "their" already)
+        if lead is None or table is None or table == m.table or not d.free(lead.end("t"), end):
             continue
         d.use_table(table)
         ctx.keys.append(("", table))
-        d.take(lead.end("t"), lead.end())
+        d.take(lead.end("t"), end)
         return
 
 
