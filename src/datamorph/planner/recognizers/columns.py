@@ -22,16 +22,16 @@ from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.lexicon import REQUEST_VERBS
 from datamorph.planner.linking import TableMatch
 from datamorph.planner.recognizers.derived import snake
-from datamorph.planner.recognizers.derivekit import Work, clean_phrase, column_error, in_play
+from datamorph.planner.recognizers.derivekit import Work, clean_phrase, column_error, family, in_play
 from datamorph.planner.recognizers.outputs import (
     HEADING_WORDS,
     IDENT,
     explicit_list,
     item_ref,
+    name_target,
     new_name,
     open_words,
     table_words,
-    unnamed_computed,
 )
 from datamorph.planner.refs import names_read, owner_table, split_column
 from datamorph.planner.text import Token
@@ -248,7 +248,7 @@ def _stray_names(d: Work) -> None:
             continue
         edits: list[Edit] = []
         if t.low not in d.defined_names():
-            target = unnamed_computed(d)
+            target = name_target(d, t.text)
             if target is None or not new_name(d, t.text) or _referenced(d, target):
                 continue
             edits = _rename(d, target, t.text)
@@ -349,6 +349,10 @@ def _apply(d: Work, out: list[OutputColumn], renames: dict[str, str], excluded: 
         if low in excluded or any(low == (r.column or "").lower() and r.name == c.name for r in result):
             continue
         if aggregating and low not in defined and low not in keys:
+            day = _day_key(d, ref)
+            if day is not None:  # "daily orders: order_date, orders": the day key, under the date column's name
+                result.append(OutputColumn(column=day, name=c.name or ref.rsplit(".", 1)[-1], provenance=c.provenance))
+                continue
             key = bare_keys.get(low.split(".")[-1]) or _dependent(d, ref, group)
             summed = _aggregated(d, ref, c, out) if key is None else None
             if summed is not None:  # "region, takings" where takings names the amount summed: that sum, so named
@@ -393,6 +397,17 @@ def _whole_names(d: Work, out: list[OutputColumn]) -> list[OutputColumn]:
     return result
 
 
+def _day_key(d: Work, ref: str) -> str | None:
+    """The grouped day a request computes from the date column ``ref`` ("daily", "per day of order_date"):
+    a listed date column is that key, whose values are its own dates (a timestamp's day, or a month, is not)."""
+    if "." not in ref or family(d, ref) != "date":
+        return None
+    day = re.compile(rf"CAST\(date_trunc\('day',\s*{re.escape(ref)}\)\s+AS\s+DATE\)", re.I)
+    keys = {g.lower() for g in d.group_by}
+    hits = [x.name for x in d.derived if x.name.lower() in keys and day.fullmatch(x.expression.strip())]
+    return hits[0] if len(hits) == 1 else None
+
+
 def _aggregated(d: Work, ref: str, item: OutputColumn, out: list[OutputColumn]) -> str | None:
     """The alias of the one aggregation over column ``ref`` (not a count) that a list item names by another
     word than the column's own ("revenue" for the sum of amount), when the list does not name that
@@ -432,8 +447,9 @@ def _dependent(d: Work, ref: str, group: list[str]) -> str | None:
     One row per book (grouped by ``books.book_id``) has one title: "loans per book: book_id, title, loans"
     adds ``books.title`` to the grouping and changes no row. One row per author name (the label a request
     like "copies per author" is grouped by) listed with ``authors.author_id`` is one row per author: the
-    table's own key is grouped by too, so two authors of the same name stay two rows. Only a table the
-    plan already joins: carrying a column of a further table would join it, and drop rows without a match.
+    table's own key is grouped by too, so two authors of the same name stay two rows. One row per
+    ``loans.member_id``, the key loans join members on, is one row per member (:func:`_keyed_by_link`). Only a
+    table the plan already joins: carrying a column of a further table would join it, and drop rows without a match.
     """
     if "." not in ref or not d.catalog.has_table(owner_table(d.catalog, ref)):
         return None
@@ -449,11 +465,29 @@ def _dependent(d: Work, ref: str, group: list[str]) -> str | None:
     grouped = {g.lower() for g in group}
     pk = [f"{info.name}.{p}".lower() for p in info.primary_key]
     own = [g for g in group if g.lower().startswith(f"{info.name.lower()}.") and _LABEL.search(g[len(info.name) + 1 :])]
-    if all(p in grouped for p in pk) or (len(pk) == 1 and qualified.lower() == pk[0] and own):
+    if all(p in grouped for p in pk) or (len(pk) == 1 and qualified.lower() == pk[0] and own) or _keyed_by_link(
+            d, info.name, group):  # fmt: skip
         if qualified.lower() not in grouped:
             group.append(qualified)
         return qualified
     return None
+
+
+def _keyed_by_link(d: Work, table: str, group: list[str]) -> bool:
+    """One row per ``loans.member_id``, where loans join members on that key, is one row per member: a group
+    key that is the only foreign key from its table to ``table`` (a one-column primary key), both joined."""
+    info = d.catalog.table(table)
+    if len(info.primary_key) != 1 or d.join_hints or table not in d.referenced_tables():
+        return False
+    for g in group:
+        if "." not in g or not d.catalog.has_table(owner_table(d.catalog, g)):
+            continue
+        t, c = split_column(d.catalog, g)
+        links = [f for f in d.catalog.table(t).foreign_keys if f.ref_table.lower() == table.lower()]
+        if (len(links) == 1 and [x.lower() for x in links[0].columns] == [c.lower()] and t in d.referenced_tables()
+                and [x.lower() for x in links[0].ref_columns] == [info.primary_key[0].lower()]):  # fmt: skip
+            return True
+    return False
 
 
 def _repeated_columns(d: Work) -> None:

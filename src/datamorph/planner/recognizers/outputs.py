@@ -6,6 +6,11 @@ amount" (a closing list; a table word stands for that table's key in the rows),
 empty)" (a note in parentheses belongs to its item). An item ends at the first word
 another recognizer took ("return_rate as a value from 0 to 1": the ratio's words).
 
+A name in the list may stand for a value the request computes but describes in words
+("member_id, loans_taken", "day, visits, ma_7d", "the count in signups"): it names the
+one computed value its words fit (a kind, a column, the rows counted) or the only one left;
+when two could fit, the list refuses.
+
 Only words no other recognizer took make a list (table words excepted: sources
 holds those everywhere), and a phrase that names a table ("give me the orders")
 is never read as a column. The helpers read, and claim, through the
@@ -19,24 +24,27 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from datamorph.errors import PlanError
 from datamorph.planner import budget
 from datamorph.planner.claims import Edit
-from datamorph.planner.lexicon import ROW_NOUNS, STOPWORDS, lemmas, phrase_tokens
+from datamorph.planner.lexicon import NON_SCHEMA_WORDS, ROW_NOUNS, STOPWORDS, lemmas, normalize, phrase_tokens
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
+from datamorph.planner.meaning import DATE_WORDS, UNIT_WORDS
 from datamorph.planner.recognizers.derivekit import (
     Work,
     clean_phrase,
     column_error,
     defined_name,
+    family,
     in_play,
     snake,
     spelt_as,
     unreferenced,
 )
 from datamorph.planner.refs import owner_table
-from datamorph.planner.text import Token
+from datamorph.planner.text import MONTHS, Token
 from datamorph.spec import Aggregation, DerivedColumn, OutputColumn, WindowColumn
 
 _VERB_START = re.compile(
@@ -51,7 +59,8 @@ _VERB_START = re.compile(
 _SENTENCE_START = re.compile(r"(?:^|[.!?;,]\s+|\s[-\u2013\u2014]\s+|\n\s*)", re.I)
 _SENTENCE_END = re.compile(r"\s*(?:[.!?;](?:\s|$)|\n|$)")
 _ITEM_RENAME = re.compile(
-    r"^(?P<src>.+?)\s*(?:\brenamed(?:\s+(?:to|as))?\b|\b(?:stays?|remains?|kept\s+as)\b|->|=>|\bas\b|\bcalled\b|\bnamed\b"
+    r"^(?P<src>.+?)\s*(?:\brenamed(?:\s+(?:to|as))?\b|\b(?:stays?|remains?|kept\s+as)\b|->|=>|\bas\b"
+    r"|\b(?:in\s+(?:(?:a|an|its\s+own|a\s+new)\s+)?(?:column|field)\s+)?(?:called|named)\b"
     r"|\(\s*(?:call\s+it|as|named)\b)"
     r"\s*(?P<dst>[A-Za-z_]\w*)\s*\)?$"
     r"|^(?P<dst2>[A-Za-z_]\w*)\s*=\s*(?P<src2>.+)$"
@@ -275,8 +284,7 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
         grain = _GRAIN_AHEAD.search(text[:stop])  # "a, b and c for every product"
         stop = grain.start() if grain else stop
     else:
-        m = _LIST_END.search(text)
-        stop = m.start() if m else len(text)
+        stop = _list_stop(d, start, text)
     segment = text[:stop]
     if len(segment) > _MAX_LIST_CHARS:
         return [], start  # no output list is that long: (repetitive text) not a list, and reading each is slow
@@ -285,8 +293,7 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
     pieces = list(itertools.islice(_pieces(segment), _MAX_ITEMS + 1))
     if len(pieces) > _MAX_ITEMS:
         return [], start  # no output list is that long: (repetitive text) not a list, and reading it is quadratic
-    renamer = unnamed_computed(d)
-    by_kind = {} if renamer else _bind_by_kind(d, [_MASKED_NOTE.sub("", r).strip() for r, _, _ in pieces])
+    binding: Binding | None = None  # the pieces that name computed values, bound when one is needed
     reused = 0  # items whose words the recognizer that defined them had taken
     keyed = 0  # table words read as that table's key
     done = 0  # pieces read (the rest must be others' words, for a whole sentence)
@@ -297,35 +304,35 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
             continue  # nothing but a note or punctuation
         cut = next((k for k, t in enumerate(words) if d.held(t) and t.low not in tw), None)
         if cut is not None:
-            if cut > 0 and all(d.held(t) or t.low in STOPWORDS for t in words[cut:]):
-                piece = d.prompt[words[0].start : words[cut - 1].end]  # the item ends where others' words begin
+            if trimmed := _trimmed(d, words, tw):
+                piece = trimmed  # the item ends where others' words begin
             elif _names_defined(d, piece):
                 reused += 1  # (it names what the recognizer that took its words defined)
             elif i > 0 and all(d.held(t) for t in words):
                 break  # another recognizer's words end the list
-            elif cut == 0 and _DETERMINER.fullmatch(words[0].low) and all(not d.held(t) for t in words[1:]):
-                piece = d.prompt[words[1].start : words[-1].end]  # "every product's name": the quantifier was read
+            elif unquantified := _unquantified(d, words):
+                piece = unquantified  # "every product's name": the quantifier was read
             else:
                 break  # words another recognizer read as something else
         col = _parse_item(d, piece)
-        if col is None and renamer and (whole or i > 0) and (new_name(d, piece) or _last_word_name(d, piece, i, pieces)):
-            col = OutputColumn(column=renamer, name=piece.strip(), provenance=piece.strip())
-            renamer = None  # "account_type and closed_ratio": the one new name is the one unnamed measure's
-        if col is None and piece.strip() in by_kind:  # "visit_count, visit_rank": each new name to its kind
-            col = OutputColumn(column=by_kind[piece.strip()], name=piece.strip(), provenance=piece.strip())
+        ends = (out or i + 1 < len(pieces)) and (len(pieces) - 1 == len(out) or not whole)  # it must be an item
+        if col is None and new_name(d, piece):  # "account_type, closed_ratio": the value the request computed
+            binding = binding if binding is not None else _list_binding(d, start, pieces, tw)
+            col = _bound(d, piece.strip(), binding, ends)
         if col is None and i + 1 < len(pieces):  # "first and last name": the head noun is shared
             head = _MASKED_NOTE.sub("", pieces[i + 1][0]).strip().split()
             named = d.linker.tables(piece.strip())
             if len(head) >= 2 and len(piece.split()) == 1 and not (named and named[0].score >= 0.85):
                 col = _parse_item(d, f"{piece} {head[-1]}")
-        if col is None and out:
-            col = _count_of_table(d, piece, out)  # "ward and nurses": the count of nurses per ward, named
+        if col is None and not new_name(d, piece) and _name_shaped(d, piece.strip()) and (
+                out or i + 1 < len(pieces) and _kinds(piece)):  # "yr, n" after a colon
+            binding = binding if binding is not None else _list_binding(d, start, pieces, tw)
+            col = _bound(d, piece.strip(), binding, ends, raises=False)  # "ward, nurses": the count of nurses
         if col is None and (out or i + 1 < len(pieces)):
             col = _table_key(d, piece)  # "transaction id, account, amount": the account's key in the rows
             keyed += col is not None
         if col is None:
-            if IDENT.fullmatch(piece.strip()) and "_" in piece and (out or i + 1 < len(pieces)) and (
-                    len(pieces) - 1 == len(out) or not whole):
+            if IDENT.fullmatch(piece.strip()) and "_" in piece and ends:
                 raise PlanError(f"the output list names '{piece.strip()}', which is neither a column nor a "
                                 f"value the request computes", hint=column_error(d, piece).hint)
             break
@@ -338,6 +345,25 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
     if out and keyed == len(out):
         return [], start  # table words only ("customers and orders") are no output list
     return out, start + pos
+
+
+_PUT_AFTER = re.compile(r"in\s+(?:(?:a|an|its\s+own|a\s+new)\s+)?(?:(?:column|field)\s+(?:called|named)\s+)?"
+                        r"(?P<dst>[A-Za-z_]\w*)\b", re.I)
+
+
+def _list_stop(d: Work, start: int, text: str) -> int:
+    """Where a list that starts ``text`` (at ``start``) ends (:data:`_LIST_END`), reading on past a free "in
+    <name>" after a value the request computes ("the year in a column named yr, the count in n_sessions")."""
+    pos = 0
+    while m := _LIST_END.search(text, pos):
+        put = _PUT_AFTER.match(text, m.start()) if m.group().lower() == "in" else None
+        if put is None or not d.free(start + put.start(), start + put.end()):
+            return m.start()  # ("the total in March": the dates recognizer's)
+        before = _SEPARATOR.split(text[: m.start()])[-1]
+        if _put_in(d, f"{before} in {put.group('dst')}") is None:
+            return m.start()
+        pos = put.end()
+    return len(text)
 
 
 def _names_its_table(d: Work, item: OutputColumn, end: int) -> bool:
@@ -431,24 +457,6 @@ def _table_key(d: Work, phrase: str) -> OutputColumn | None:
     return None
 
 
-def _count_of_table(d: Work, phrase: str, listed: list[OutputColumn]) -> OutputColumn | None:
-    """A plural table word after the grouping columns of a list names the one count of that table's rows the
-    request computes ("ward, nurses" where nurses are counted per ward: the count, named ``nurses``)."""
-    p = clean_phrase(phrase)
-    if not re.fullmatch(r"[A-Za-z]+", p) or not any(len(w) < len(p) for w in lemmas(p)):
-        return None  # one plural word ("nurses"), not a singular one ("nurse": a column or the key)
-    named = d.linker.tables(p)
-    if not named or named[0].score < 0.97:
-        return None
-    table = named[0].table
-    taken = {c.column for c in listed}
-    counts = [a.alias for a in d.aggregations if a.function == "count" and a.alias not in taken and a.expression is None
-              and (owner_table(d.catalog, a.column) if a.column else d.base) == table]  # fmt: skip
-    if len(counts) != 1 or len([a for a in d.aggregations if a.alias not in taken]) != 1:
-        return None  # the only measure left to list, and a count of those rows
-    return OutputColumn(column=counts[0], name=p, provenance=phrase.strip())
-
-
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -457,14 +465,6 @@ def new_name(d: Work, piece: str) -> bool:
     w = piece.strip()
     return bool(IDENT.fullmatch(w)) and "_" in w.strip("_") and not d.catalog.has_table(w) and not any(
         t.has_column(w) for t in d.catalog.tables.values())
-
-
-def _last_word_name(d: Work, piece: str, i: int, pieces: list[tuple[str, int, int]]) -> bool:
-    """The list's last item is one plain word that names no column ("department_id and headcount"): the
-    name of the one measure the request computed without naming it."""
-    w = piece.strip()
-    return i == len(pieces) - 1 and bool(re.fullmatch(r"[A-Za-z]+", w)) and w.lower() not in STOPWORDS and not any(
-        t.has_column(w) for t in d.catalog.tables.values()) and not d.linker.columns(w, in_play(d))
 
 
 def _names_defined(d: Work, piece: str) -> bool:
@@ -487,59 +487,301 @@ def _names_defined(d: Work, piece: str) -> bool:
     return False
 
 
-#: Words of a new name that say which kind of computed value it names.
+# -- names of computed values ----------------------------------------------------------------------
+# "member_id, loans_taken", "shop, total_taken", "day, sessions, ma_7d": a list may name a value the request
+# describes in words elsewhere. Each such name goes to the one computed value that fits it: by the words of
+# the name (a kind: "total_", "_count", "avg_", "pct", "ma_"; a column the value is computed over; a noun of
+# the words that defined it or of the rows it counts), or as the only value left. Two values that fit a
+# name (or two names that fit a value) bind nothing: the list then refuses, saying which values could fit.
+
+#: Words of a name that say which kind of computed value it names.
 _KIND_WORDS = {
     "rank": {"rank", "ranking", "position", "pos", "place", "seq", "sequence", "ordinal"},
-    "running": {"running", "cumulative", "cum"},
+    "running": {"running", "cumulative", "cum", "cume"},
+    "moving": {"moving", "rolling", "trailing", "ma", "sma"},
     "lag": {"previous", "prev", "prior", "lag", "before"},
     "lead": {"next", "lead", "following"},
-    "count": {"count", "cnt", "num", "n", "qty"},
-    "sum": {"total", "sum"},
+    "count": {"count", "counts", "cnt", "num", "n", "number", "nb", "many", "tally"},
+    "sum": {"sum", "sums", "summed"},
     "avg": {"avg", "average", "mean"},
-    "min": {"min", "minimum", "lowest", "smallest"},
-    "max": {"max", "maximum", "highest", "largest"},
+    "min": {"min", "minimum", "lowest", "smallest", "low", "lo", "least", "earliest"},
+    "max": {"max", "maximum", "highest", "largest", "biggest", "greatest", "high", "hi", "top", "peak", "latest"},
+    "share": {"pct", "percent", "percentage", "share", "ratio", "proportion", "fraction", "frac"},
+    "period": {"year", "yr", "quarter", "qtr", "month", "mon", "week", "wk", "day", "date", "hour", "weekday",
+               "dow", "period"},
 }  # fmt: skip
+#: Words that say either of two kinds: "total_orders" is a count as often as "total_amount" is a sum.
+_EITHER_KIND = {"total": {"sum", "count"}, "tot": {"sum", "count"}, "qty": {"sum", "count"}}
+_PERIOD_SQL = re.compile(r"\b(?:year|quarter|month|week|day|hour|dayofweek|isodow|date_trunc|strftime|date_part|"
+                         r"extract)\s*\(", re.I)  # fmt: skip
+_COLUMN_WORD_SCORE = 0.85  # a weaker link of a name's word to a column is no evidence
+_NOUN_SCORE = 0.8  # "orgs", "apps": a shortened plural still names the table counted
 
 
-def _kind(el: Aggregation | DerivedColumn | WindowColumn) -> str:
-    if isinstance(el, Aggregation):
-        return {"count_distinct": "count"}.get(el.function, el.function)
-    if isinstance(el, WindowColumn):
-        if el.frame == "running":
-            return "running"
-        return {"dense_rank": "rank", "row_number": "rank"}.get(el.function, el.function)
-    return "derived"
+@dataclass(frozen=True)
+class _Value:
+    """A computed value as a name in a list may describe it."""
+
+    name: str
+    kinds: frozenset[str]  # empty: a derived column of no known kind (never contradicts a name)
+    column: str | None  # the column a sum, average, min, max or window is computed over
+    counted: frozenset[str]  # the tables whose rows a count counts
+    words: frozenset[str]  # the words of its name and of the words that defined it
 
 
-def _bind_by_kind(d: Work, pieces: list[str]) -> dict[str, str]:
-    """New names of a list ↔ the computed values the request did not name, when there are several of each:
-    a name whose words say a kind ("visit_rank", "order_count", "prev_plan") takes the one unnamed value of
-    that kind; then one name left takes the one value left. Any doubt binds nothing (the list then fails)."""
-    computed: list[Aggregation | DerivedColumn | WindowColumn] = [*d.aggregations, *d.derived, *d.windows]
-    names = [el.alias if isinstance(el, Aggregation) else el.name for el in computed]
-    unwritten = set(_unwritten(d.prompt, tuple(names)))
-    pool = {n: _kind(el) for n, el in zip(names, computed, strict=True) if n in unwritten}
-    fresh = [p for p in pieces if new_name(d, p)]
-    if len(pool) < 2 or len(fresh) != len(pool):
-        return {}
-    out: dict[str, str] = {}
-    for p in fresh:
-        kinds = {k for k, words in _KIND_WORDS.items() if words & set(p.lower().split("_"))}
-        hits = [n for n, k in pool.items() if k in kinds and n not in out.values()]
-        if len(kinds) == 1 and len(hits) == 1:
-            out[p] = hits[0]
-    left = [p for p in fresh if p not in out]
-    rest = [n for n in pool if n not in out.values()]
-    if len(left) == 1 and len(rest) == 1:
-        out[left[0]] = rest[0]
-    return out if len(out) == len(fresh) else {}
+@dataclass(frozen=True)
+class _Name:
+    """What the words of a name in a list say about the value it names."""
+
+    kinds: frozenset[str]
+    columns: frozenset[str]
+    tables: frozenset[str]
+    words: frozenset[str]
 
 
-def unnamed_computed(d: Work) -> str | None:
-    """The one measure/derived column/window whose name the request did not write, if exactly one."""
-    names = (*(a.alias for a in d.aggregations), *(x.name for x in d.derived), *(w.name for w in d.windows))
-    unnamed = _unwritten(d.prompt, names)
-    return unnamed[0] if len(unnamed) == 1 else None
+def _values(d: Work) -> list[_Value]:
+    """Every computed value of the draft (measures, derived columns, windows), described."""
+    out = []
+    for a in d.aggregations:
+        kind = {"count_distinct": "count"}.get(a.function, a.function)
+        dated = kind in ("min", "max") and a.column and family(d, a.column) in ("date", "timestamp")
+        out.append(_Value(a.alias, frozenset({kind, "period"} if dated else {kind}),  # "last_order_date"
+                          a.column if kind != "count" else None,
+                          _counted(d, a.provenance, a.column) if kind == "count" else frozenset(),
+                          _value_words(a.alias, a.provenance)))  # fmt: skip
+    for x in d.derived:  # a period ("per year" → year(...)), or of no kind a name could contradict
+        kinds = frozenset({"period"}) if _PERIOD_SQL.search(x.expression) else frozenset()
+        out.append(_Value(x.name, kinds, None, frozenset(), _value_words(x.name, x.provenance)))
+    for w in d.windows:
+        out.append(_Value(w.name, _window_kinds(w), w.column if w.function != "count" else None,
+                          _counted(d, w.provenance, w.column) if w.function == "count" else frozenset(),
+                          _value_words(w.name, w.provenance)))  # fmt: skip
+    return out
+
+
+def _window_kinds(w: WindowColumn) -> frozenset[str]:
+    """A rank, a previous/next value, a share, or a running or moving sum/average/count (or over the partition)."""
+    if w.function in ("rank", "dense_rank", "row_number", "percent_rank", "ntile"):
+        return frozenset({"rank"})
+    if w.function in ("lag", "lead", "share"):
+        return frozenset({w.function})
+    return frozenset({w.function, "running" if w.frame == "running" else "moving" if w.preceding else w.function})
+
+
+def _counted(d: Work, provenance: str | None, column: str | None) -> frozenset[str]:
+    """The tables whose rows a count counts: its column's, and those the words that defined it name."""
+    found: set[str | None] = {owner_table(d.catalog, column)} if column and "." in column else {d.base}  # count(*): the rows'
+    play = in_play(d)
+    for w in re.findall(r"[A-Za-z]+", provenance or ""):
+        hits = d.linker.tables(w) if w.lower() not in STOPWORDS else []
+        if hits and hits[0].score >= 0.85 and hits[0].table in play:
+            found.add(hits[0].table)  # "the number of subscriptions" per plan: subscriptions, joined to plans
+    return frozenset(t for t in found if t)
+
+
+def _content(words: Iterator[str] | list[str]) -> frozenset[str]:
+    """Words that say what a value is about (not how it is computed): singular, no glue, no kind words."""
+    kind_words = set().union(*_KIND_WORDS.values(), _EITHER_KIND)
+    return frozenset(normalize(w) for w in words if w and not w.isdigit() and w.lower() not in NON_SCHEMA_WORDS
+                     and w.lower() not in kind_words and len(w) > 1)  # fmt: skip
+
+
+def _value_words(name: str, provenance: str | None) -> frozenset[str]:
+    return _content([*name.lower().split("_"), *re.findall(r"[a-z]+", (provenance or "").lower())])
+
+
+def _kinds(name: str) -> frozenset[str]:
+    """The kinds of value the words of a name say ("n_orders": count; "total_x": a sum or a count)."""
+    kinds: set[str] = set()
+    words = re.split(r"[_\s]+", name.strip().lower())
+    for before, w in zip(["", *words], words, strict=False):
+        if before in ("per", "a", "each", "every") and w in _KIND_WORDS["period"]:
+            continue  # "orders_per_day": a rate, not a day
+        kinds |= _EITHER_KIND.get(w, set()) | {k for k, ws in _KIND_WORDS.items() if w in ws}
+    return frozenset(kinds)
+
+
+def _name_evidence(d: Work, name: str) -> _Name:
+    """What a name's words say: its kinds, the columns and tables its other words name, those words."""
+    content = [w for w in re.split(r"[_\s]+", name.strip().lower()) if _content([w])]
+    columns: set[str] = set()
+    tables: set[str] = set()
+    play = in_play(d)
+    for phrase in {*content, " ".join(content)} - {""}:
+        if play:
+            columns |= {f"{h.table}.{h.column}".lower() for h in d.linker.columns(phrase, play)
+                        if h.score >= _COLUMN_WORD_SCORE}  # fmt: skip
+        hits = d.linker.tables(phrase)
+        if " " not in phrase and hits and hits[0].score >= _NOUN_SCORE:
+            tables.add(hits[0].table)
+    return _Name(_kinds(name), frozenset(columns), frozenset(tables), _content(content))
+
+
+def _fit(n: _Name, v: _Value) -> int | None:
+    """How many of the name's clues point at ``v`` (0: none, but none against it); None when one is against it:
+    a kind it is not ("how_many" for an average), or another column than the one it is computed over."""
+    if n.kinds and v.kinds and not n.kinds & v.kinds:
+        return None
+    if n.columns and v.column and v.column.lower() not in n.columns:
+        return None
+    return (bool(n.kinds & v.kinds) + bool(v.column and v.column.lower() in n.columns)
+            + bool(n.tables & v.counted) + bool(n.words & v.words))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The names of a list's computed values: each name → the value it names, or the tuple of values that
+    could fit it (several: the request must say which; none: no value fits); ``pool``: the values to name."""
+
+    names: dict[str, str | tuple[str, ...]]
+    pool: tuple[str, ...] = ()
+
+
+def bind_names(d: Work, names: list[str], pool: list[_Value]) -> Binding:
+    """Each name → the one value of ``pool`` that fits it, or the values that could. A name binds when one
+    value fits it, or when its clues point at one value more than at any other; each value takes at most
+    one name, and two names that fit one value equally well bind neither."""
+    clues = {n: _name_evidence(d, n) for n in dict.fromkeys(names)}
+    left, vals = list(clues), list(pool)
+    out: dict[str, str | tuple[str, ...]] = {}
+    changed = True
+    while changed and left and vals:
+        budget.check()
+        changed = False
+        picks: dict[str, list[tuple[int, str]]] = {}
+        for n in left:
+            scores = {v.name: s for v in vals if (s := _fit(clues[n], v)) is not None}
+            if not scores:
+                continue
+            best = max(scores.values())
+            top = [v for v, s in scores.items() if s == best]
+            if len(scores) == 1 or (best > 0 and len(top) == 1):
+                picks.setdefault(top[0], []).append((best, n))
+        for v, by in picks.items():
+            by.sort(reverse=True)
+            if len(by) > 1 and by[0][0] == by[1][0]:
+                continue  # two names fit this value as well: neither is bound
+            out[by[0][1]] = v
+            left.remove(by[0][1])
+            vals = [x for x in vals if x.name != v]
+            changed = True
+    for n in left:
+        out[n] = tuple(v.name for v in vals if _fit(clues[n], v) is not None)
+    return Binding(out, tuple(v.name for v in pool))
+
+
+def _pool(d: Work, refs: set[str]) -> list[_Value]:
+    """The values a new name may name: those the request did not name (group keys computed from a period
+    word too: "per year" makes ``year``, which a list may call ``yr``), less those the list names (``refs``)."""
+    computed = _values(d)
+    unwritten = set(_unwritten(d.prompt, tuple(v.name for v in computed)))
+    keys = {g.lower() for g in d.group_by}
+    return [v for v in computed if (v.name in unwritten or v.name.lower() in keys and "period" in v.kinds)
+            and v.name.lower() not in refs]  # fmt: skip
+
+
+def name_target(d: Work, name: str) -> str | None:
+    """The computed value a new name written apart from the list names ("orders per customer as order_count"):
+    the one value whose name the request did not write, unless the name's words are against it."""
+    computed = _values(d)
+    unwritten = set(_unwritten(d.prompt, tuple(v.name for v in computed)))
+    left = [v for v in computed if v.name in unwritten]
+    return left[0].name if len(left) == 1 and _fit(_name_evidence(d, name), left[0]) is not None else None
+
+
+def _trimmed(d: Work, words: list[Token], tw: set[str]) -> str | None:
+    """A piece's own words when others' words (and glue) end it ("falls_due_on as a date")."""
+    cut = next((k for k, t in enumerate(words) if d.held(t) and t.low not in tw), None)
+    if cut is None or cut == 0 or not all(d.held(t) or t.low in STOPWORDS for t in words[cut:]):
+        return None
+    named = _ITEM_RENAME.match(d.prompt[words[0].start : words[-1].end])
+    if named and (named.group("dst") or named.group("dst3")) and named.start("dst" if named.group("dst") else "dst3") >= (
+            words[cut].start - words[0].start):  # fmt: skip
+        return None  # "the year in a column named yr" where another recognizer read "named yr": no item without its name
+    return d.prompt[words[0].start : words[cut - 1].end]
+
+
+def _unquantified(d: Work, words: list[Token]) -> str | None:
+    """A piece without the quantifier another recognizer read ("every product's name")."""
+    if len(words) < 2 or not d.held(words[0]) or not _DETERMINER.fullmatch(words[0].low) or any(
+            d.held(t) for t in words[1:]):  # fmt: skip
+        return None
+    return d.prompt[words[1].start : words[-1].end]
+
+
+def _list_binding(d: Work, start: int, pieces: list[tuple[str, int, int]], tw: set[str]) -> Binding:
+    """The names of a list's pieces bound to the computed values the other pieces do not name."""
+    snap = d.snapshot()
+    refs: set[str] = set()
+    names = []
+    for raw, at, _ in pieces:
+        words = _piece_words(d, start + at, raw)
+        p = _MASKED_NOTE.sub("", raw)
+        p = (_trimmed(d, words, tw) or _unquantified(d, words) or p) if words else p
+        m = _ITEM_RENAME.match(p)
+        src = (m.group("src") or m.group("src2") or m.group("src3")) if m else p
+        ref = item_ref(d, src) if src.strip() else None
+        if ref is not None:
+            refs.add(ref.lower())
+        elif _name_shaped(d, p):
+            names.append(p.strip())
+    d.restore(snap)
+    if not names:
+        return Binding({})
+    pool = _pool(d, refs)
+    plural = {t for n in names if (t := _plural_table(d, n))}  # "browser, sessions": the count of sessions,
+    pool += [v for v in _values(d) if v.counted & plural and v not in pool and v.name.lower() not in refs]  # named
+    return bind_names(d, names, pool)
+
+
+def _plural_table(d: Work, word: str) -> str | None:
+    """The table a plural word names exactly ("sessions"), if any."""
+    if not re.fullmatch(r"[A-Za-z]+", word) or not any(len(w) < len(word) for w in lemmas(word)):
+        return None
+    named = d.linker.tables(word)
+    return named[0].table if named and named[0].score >= 0.97 else None
+
+
+def _bound(d: Work, name: str, binding: Binding, ends: bool, raises: bool = True) -> OutputColumn | None:
+    """The item a name of a computed value makes, or None; a name several values fit (or none, for a new
+    snake_case name) where an item must be refuses (``ends``)."""
+    hit = binding.names.get(name)
+    if isinstance(hit, str):
+        return OutputColumn(column=hit, name=name, provenance=name)
+    if hit is not None and ends and (raises or len(hit) > 1):
+        raise _unbound_error(d, name, hit, binding.pool)
+    return None
+
+
+def _name_shaped(d: Work, piece: str) -> bool:
+    """A new snake_case name, or one plain word that names no column or value (a plural table word
+    may: "ward, nurses" names the count of nurses)."""
+    w = piece.strip()
+    if new_name(d, w):
+        return True
+    if not re.fullmatch(r"[A-Za-z]+\d*", w) or w.lower() in NON_SCHEMA_WORDS and not _kinds(w) or any(
+            t.has_column(w) for t in d.catalog.tables.values()):  # fmt: skip
+        return False  # ("total", "biggest", "n" are names; "first" in "first and last name" is none)
+    named = d.linker.tables(w)
+    if named and named[0].score >= 0.97 and not any(len(x) < len(w) for x in lemmas(w)):
+        return False  # a table's name in the singular ("account"): its key in the rows, not a name
+    play = in_play(d)
+    return not any(h.score >= _MIN_SCORE for h in (d.linker.columns(w, play) if play else []))
+
+
+def _unbound_error(d: Work, name: str, fits: tuple[str, ...], pool: tuple[str, ...]) -> PlanError:
+    """Why a name in the list names no computed value: several fit it, another name fits its value as well,
+    or none fits (its words say another kind, or another column, than any value the request computes)."""
+    if len(fits) > 1:
+        return PlanError(f"the output list names '{name}', which could be any of {', '.join(fits)} (values the "
+                         f"request computes without naming them)",
+                         hint=f"name the value where the request describes it ('... as {name}')")  # fmt: skip
+    if fits:
+        return PlanError(f"the output list gives {fits[0]} two names: '{name}' and another that fits it as well",
+                         hint=f"give {fits[0]} one name ('... as {name}')")
+    return PlanError(f"the output list names '{name}', which is neither a column nor a value the request computes"
+                     + (f" (it does not fit {', '.join(pool)})" if pool else ""),
+                     hint=column_error(d, name).hint)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=64)
@@ -567,6 +809,8 @@ def _parse_item(d: Work, piece: str) -> OutputColumn | None:
     if m:
         src = m.group("src") or m.group("src2") or m.group("src3")
         name = m.group("dst") or m.group("dst2") or m.group("dst3")
+    elif put := _put_in(d, piece):  # "the count in signups": that value, under the name after "in"
+        return put
     ref = item_ref(d, src)
     if ref is None:
         return None
@@ -580,6 +824,39 @@ def _parse_item(d: Work, piece: str) -> OutputColumn | None:
     if not name and "." in ref and "_" in written and IDENT.fullmatch(written) and not spelt_as(written, ref.split(".")[-1]):
         name = written  # "doctor_last_name" for doctors.last_name: the column under the name written (not a typo of it)
     return OutputColumn(column=ref, name=name, provenance=piece)
+
+
+_PUT_IN = re.compile(r"^(?P<src>.+?)\s+in\s+(?:(?P<col>(?:(?:a|an|its\s+own|a\s+new)\s+)?(?:column|field)\s+"
+                     r"(?:called|named))\s+)?(?P<dst>[A-Za-z_]\w*)$", re.I)
+
+
+def _put_in(d: Work, piece: str) -> OutputColumn | None:
+    """"the count in signups", "the total in amount_sum": a value the request computes, put in a column of the
+    name after "in" — a new name, or a plain word that is no unit, period, column, table or value ("the total
+    in euros" is a unit)."""
+    m = _PUT_IN.match(piece)
+    if m is None:
+        return None
+    ref = defined_name(d, m.group("src"))
+    dst = m.group("dst")
+    if ref is None or ref.lower() == dst.lower() or not (m.group("col") or new_name(d, dst) or _free_word(d, dst)):
+        return None
+    return OutputColumn(column=ref, name=dst, provenance=piece)
+
+
+def _free_word(d: Work, w: str) -> bool:
+    """One plain word that names nothing: no unit, period or glue word, no table, column or value."""
+    low = w.lower()
+    if not re.fullmatch(r"[A-Za-z]+", w) or low in NON_SCHEMA_WORDS or low in UNIT_WORDS or low in DATE_WORDS or (
+            low in MONTHS):  # fmt: skip
+        return False
+    if any(t.has_column(w) for t in d.catalog.tables.values()) or d.linker.values(w):
+        return False
+    tables = d.linker.tables(w)
+    if tables and tables[0].score >= 0.85:
+        return False
+    play = in_play(d)
+    return not any(h.score >= _MIN_SCORE for h in (d.linker.columns(w, play) if play else []))
 
 
 def _plain_new_word(d: Work, src: str, ref: str) -> bool:
