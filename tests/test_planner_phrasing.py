@@ -37,7 +37,8 @@ CREATE TABLE dues (due_id INTEGER PRIMARY KEY, club_id INTEGER REFERENCES clubs(
   paid_on DATE);
 INSERT INTO dues VALUES (1, 1, 50, '2025-01-10'), (2, 1, 70, '2025-03-10'), (3, 2, 40, '2025-02-01');
 CREATE TABLE parcels (parcel_id INTEGER PRIMARY KEY, status VARCHAR, delivered_on DATE);
-INSERT INTO parcels VALUES (1, 'delivered', '2025-01-03'), (2, 'returned', '2025-01-05'), (3, 'in transit', NULL);
+INSERT INTO parcels VALUES (1, 'delivered', '2025-01-03'), (2, 'returned', '2025-01-05'), (3, 'in transit', NULL),
+  (4, 'no-show', NULL);
 CREATE TABLE pilots (pilot_id INTEGER PRIMARY KEY, first_name VARCHAR, last_name VARCHAR, home_base VARCHAR);
 INSERT INTO pilots VALUES (1, 'Ines', 'Moe', 'Oslo'), (2, 'Karl', 'Berg', 'Bergen'), (3, 'Ines', 'Lie', 'Oslo');
 """
@@ -438,3 +439,12 @@ def test_the_column_named_settles_the_participle(engine: Any) -> None:
 
 def test_a_measure_opening_with_their_is_per_row_of_the_table_before(engine: Any) -> None:
     check(engine, "drivers and their trip count", "SELECT driver_id, count(*) FROM trips GROUP BY 1")
+
+
+# -- misreading: "no-show visits over all visits" read the "show" of "no-show" as an output verb ("show ...") and
+# published the ratio under another name, without its groups: a verb inside a hyphenated word is no verb ----
+
+
+def test_a_verb_inside_a_hyphenated_value_opens_no_output_list(engine: Any) -> None:
+    check(engine, "no-show parcels over all parcels, as a percent",
+          "SELECT 100.0 * count(*) FILTER (WHERE status = 'no-show') / count(*) FROM parcels")

@@ -98,6 +98,7 @@ def _parse_arithmetic(d: Scope, text: str) -> tuple[str, list[str]] | None:
     read: dict[str, str] = {}  # column -> the words that named it
     names: list[str] = []
     ops = 0
+    after_op = False
     for raw in parts:
         if raw is None or not raw.strip():
             continue
@@ -106,11 +107,15 @@ def _parse_arithmetic(d: Scope, text: str) -> tuple[str, list[str]] | None:
             out.append(piece)
             continue
         if re.fullmatch(_OP_WORDS[0][0] + "|" + _OP_WORDS[1][0] + "|plus|\\+|minus|-", piece, re.I):
+            if after_op:
+                return None  # two operators in a row ("x x x"): no formula (and no walk over all of it)
+            after_op = True
             sym, word = _symbol_of(piece)
             out.append(f" {sym} ")
             names.append(word)
             ops += 1
             continue
+        after_op = False
         num = piece.replace(",", "")
         if re.fullmatch(r"\d+(?:\.\d+)?", num):
             out.append(num)

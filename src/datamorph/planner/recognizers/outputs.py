@@ -48,7 +48,7 @@ from datamorph.planner.text import MONTHS, Token
 from datamorph.spec import Aggregation, DerivedColumn, OutputColumn, WindowColumn
 
 _VERB_START = re.compile(
-    r"\b(?:(?P<verb>return(?:ing)?|show(?:ing)?(?:\s+me)?|give\s+me|list(?:ing)?|output(?:ting)?|select(?:ing)?|"
+    r"(?<![-\w])(?:(?P<verb>return(?:ing)?|show(?:ing)?(?:\s+me)?|give\s+me|list(?:ing)?|output(?:ting)?|select(?:ing)?|"
     r"display|just|only|need|needs|needed|want|wants)|includ(?:e|ing)|keep(?:ing)?(?:\s+only)?|pull|fetch|get)\s*:?\s+"
     r"|\bwith\s+(?:only\s+|just\s+)?(?:the\s+)?(?:(?P<n>\w+)\s+)?(?:columns?|fields?)(?:\s+renamed)?\s*:?\s+"
     r"|\b(?:columns?|fields?)\s*:?\s+|(?:^|\n)\s*[-*\u2022]\s+|:\s+"
@@ -189,7 +189,7 @@ def explicit_list(d: Work) -> tuple[list[OutputColumn], str | None]:
     tw = table_words(d)
     masked = _mask_notes(d, 0, d.prompt)  # once, not once per possible start (that is quadratic)
     notes = [(n.start(), n.end()) for n in _NOTE.finditer(d.prompt)]
-    for start, items_start, whole, m in _starts(d):
+    for start, items_start, whole, m in itertools.islice(_starts(d), _MAX_STARTS):
         budget.check()
         if m is not None and not m.group("verb") and not open_words(d, start, start + 4 if m.group("n") else items_start, tw):
             continue  # (the count in "only three columns:" may have been read as a limit; see _column_count)
@@ -382,6 +382,9 @@ def _names_its_table(d: Work, item: OutputColumn, end: int) -> bool:
 
 _DETERMINER = re.compile(r"each|every|all|the|their|its|his|her|a|an", re.I)
 _MAX_ITEMS = 200  # pieces of one output list
+# places a list may start that are tried (a colon, a dash, "return", "with"...): a request has a few; a text
+# repeating "- x x" has one every few characters, and reading a list from each is quadratic
+_MAX_STARTS = 64
 _MAX_LIST_CHARS = 1000  # characters of one output list
 _NOTE = re.compile(r"\(([^()]*)\)")
 _RENAME_NOTE = re.compile(r"^\(\s*(?:call\s+it|as|named|renamed?)\b", re.I)
