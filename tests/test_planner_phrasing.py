@@ -448,3 +448,12 @@ def test_a_measure_opening_with_their_is_per_row_of_the_table_before(engine: Any
 def test_a_verb_inside_a_hyphenated_value_opens_no_output_list(engine: Any) -> None:
     check(engine, "no-show parcels over all parcels, as a percent",
           "SELECT 100.0 * count(*) FILTER (WHERE status = 'no-show') / count(*) FROM parcels")
+
+
+# -- misreading: "distinct cities of patients" listed every patient's city: "distinct", "unique" or "different"
+# before a listed column asks for each value once --------------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt", ["distinct makes of vehicles", "the unique makes of the vehicles"])
+def test_a_listed_column_asked_distinct_lists_each_value_once(engine: Any, prompt: str) -> None:
+    check(engine, prompt, "SELECT DISTINCT make FROM vehicles")

@@ -105,6 +105,12 @@ def _output(d: Work) -> None:
     d.attach(Edit.set("columns", list(d.columns)) if d.view.columns else Edit.add("columns", *d.columns))
     if group != list(d.group_by):  # listed columns that depend on a grouped key: grouped by too
         d.attach(Edit.set("group_by", group))
+    if any(_DISTINCT_ITEM.match(c.provenance or "") for c in items) and not d.aggregations and not d.group_by:
+        d.attach(Edit.set("distinct", True))  # "distinct cities of patients": each city once
+
+
+#: an item opened by a word that asks for each value once ("distinct cities", "the unique countries")
+_DISTINCT_ITEM = re.compile(r"^\s*(?:the\s+|all\s+(?:the\s+)?)?(?:distinct|unique|different)\s+\w", re.I)
 
 
 # -- availability ------------------------------------------------------------------------------
