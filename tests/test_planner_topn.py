@@ -60,3 +60,18 @@ def test_a_date_superlative_without_its_column_asks_which_date(engine: Any) -> N
 def test_a_superlative_of_another_kind_than_its_column_is_refused(engine: Any, prompt: str) -> None:
     with pytest.raises(PlanError, match="does not order by"):
         plan(engine, prompt)
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("the highest 2 fares", "SELECT * FROM cruises ORDER BY fare DESC LIMIT 2"),
+    ("lowest 3 fares: cruise_id, fare", "SELECT cruise_id, fare FROM cruises ORDER BY fare LIMIT 3"),
+])  # fmt: skip
+def test_a_superlative_before_the_number_and_the_column_after(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+@pytest.mark.parametrize("prompt", ["the largest 2 cruises", "the highest 2 prices"])
+def test_a_superlative_before_the_number_needs_one_column_after(engine: Any, prompt: str) -> None:
+    """A table's name ("cruises") or a word no column has is no column to order by: refused, not guessed."""
+    with pytest.raises(PlanError):
+        plan(engine, prompt)

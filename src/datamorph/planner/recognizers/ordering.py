@@ -391,6 +391,9 @@ def _top_n_at(w: Work, i: int) -> None:
     d, items = w.view, w.view.tokens.items
     t = items[i]
     prev = items[i - 1] if i > 0 and not explained(w, items[i - 1]) else None
+    if prev is not None and prev.low in _SUP_FIRST:
+        _sup_first(w, i, prev)
+        return
     kw = prev.low if prev is not None and prev.low in _TOP_WORDS else ""
     sm = _SUP.match(d.prompt[t.end :])
     sup = re.sub(r"\s+", " ", sm.group("sup").lower()) if sm else ""
@@ -457,6 +460,35 @@ def _fits(d: Work, sup: str, column: str, words: str) -> None:
     if dated and family not in TEMPORAL_FAMILIES or priced and family not in NUMERIC_FAMILIES:
         raise PlanError(f"'{words}': '{sup}' does not order by {column}",
                         hint="say 'the N rows with the highest/lowest <column>'")  # fmt: skip
+
+
+#: superlatives said before the number, the column after it: "the highest 5 invoice amounts"
+_SUP_FIRST = frozenset({"highest", "lowest", "largest", "smallest", "biggest", "greatest"})
+
+
+def _sup_first(w: Work, i: int, sup: Token) -> None:
+    """"the highest 5 invoice amounts", "lowest 3 credit limits": the words after the number must all name one
+    column (else no claim: "the largest 3 orders" names none)."""
+    d, t = w.view, w.view.tokens.items[i]
+    phrase = _phrase_after(d, t.end)
+    if not phrase or not _open(w, sup.start, t.end) or not all(w.free(x.start, x.end) for x in phrase):
+        return
+    text = d.prompt[phrase[0].start : phrase[-1].end]
+    if any(h.score >= 0.85 for h in d.linker.tables(text)):
+        return  # "the largest 3 orders": a table's rows, no column
+    hits = d.linker.columns(text)
+    best = {h.table for h in hits if h.score >= hits[0].score} if hits else set()
+    if len(best) > 1 and len(best & set(d.table_words)) != 1:
+        return  # "the highest 4 unit prices": of products or of order lines? (no table's name said, or both)
+    mark = len(w.brought)
+    target = order_target(w, phrase)
+    if target is None or target[1] != len(phrase) or "." not in target[0]:
+        del w.brought[mark:]
+        return
+    words = d.prompt[sup.start : phrase[-1].end]
+    item = OrderItem(column=target[0], direction="asc" if sup.low in ("lowest", "smallest") else "desc", provenance=words)
+    edits = (*_brought_since(w, mark), Edit.add("order_by", item), Edit.set("limit", t.value))
+    w.claims.append(Claim(((sup.start, phrase[-1].end),), edits, over=True, why="top N"))
 
 
 def _superlative(d: Work, kw: str, sup: str, words: str, sup_start: int) -> tuple[str | None, bool]:
