@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from datamorph.catalog import TEMPORAL_FAMILIES
-from datamorph.errors import PlanError
+from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES
+from datamorph.errors import CatalogError, PlanError
 from datamorph.planner.claims import Claim, Edit, View, claim
 from datamorph.planner.linking import ColumnMatch
 from datamorph.planner.recognizers import orderwords
@@ -68,8 +68,10 @@ _DETERMINERS = frozenset({"the", "their", "its", "that"})  # "sorted by the coun
 _HARMLESS = frozenset({"gross"})  # qualifies a measure name without changing it ("by gross revenue")
 _BY = re.compile(r"^\s*(?:by|in\s+terms\s+of|based\s+on|ranked\s+by|according\s+to)\s+", re.IGNORECASE)
 #: "the 3 vans with the highest mileage", "5 shops having the lowest rent": the superlative after the noun.
-_WITH_SUP = re.compile(r"^\s*(?:with|having|that\s+have|which\s+have|who\s+have)\s+the\s+(?P<sup>highest|biggest|largest|"
-                       r"greatest|lowest|smallest|most|fewest|least)\s+", re.IGNORECASE)  # "the most trips": the count
+#: "which 10 products have the highest unit price", "the 4 trips that had the longest distance": the verb "have".
+_WITH_SUP = re.compile(r"^\s*(?:with|having|(?:that\s+|which\s+|who\s+)?(?:have|has|had))\s+the\s+(?P<sup>highest|"
+                       r"biggest|largest|greatest|longest|lowest|smallest|shortest|most|fewest|least)\s+",
+                       re.IGNORECASE)  # "the most trips": the count
 
 
 def top_n(d: View) -> list[Claim]:
@@ -389,6 +391,9 @@ def _top_n_at(w: Work, i: int) -> None:
     d, items = w.view, w.view.tokens.items
     t = items[i]
     prev = items[i - 1] if i > 0 and not explained(w, items[i - 1]) else None
+    if prev is not None and prev.low in _SUP_FIRST:
+        _sup_first(w, i, prev)
+        return
     kw = prev.low if prev is not None and prev.low in _TOP_WORDS else ""
     sm = _SUP.match(d.prompt[t.end :])
     sup = re.sub(r"\s+", " ", sm.group("sup").lower()) if sm else ""
@@ -403,11 +408,14 @@ def _top_n_at(w: Work, i: int) -> None:
     if q := _QUALIFIER.match(d.prompt[end:]):  # "the 20 biggest individual transactions": no aggregation
         end += q.end()
     words = d.prompt[start:end]
-    column, desc = _superlative(w, kw, sup, words, t.end + (sm.start("sup") if sm else 0))
     noun_end = _skip_nouns(w, end)
     by = _BY.match(d.prompt[noun_end:]) or after and _WITH_SUP.match(d.prompt[noun_end:])
+    if by is None:
+        column, desc = _superlative(w, kw, sup, words, t.end + (sm.start("sup") if sm else 0))
+    else:  # "the three oldest employees by hire date": the column is said; the superlative says the direction
+        column, desc = None, _descending(kw, sup)
     if after is not None:
-        desc = after.group("sup").lower() not in ("lowest", "smallest", "fewest", "least")
+        desc = after.group("sup").lower() not in ("lowest", "smallest", "shortest", "fewest", "least")
     spans = [(start, end)]
     if by is not None:
         phrase = _phrase_after(d, noun_end + by.end())
@@ -417,6 +425,7 @@ def _top_n_at(w: Work, i: int) -> None:
             raise PlanError(f"'{words} ... by {what}': no such column or measure",
                             hint="name a column of the table or a measure the request computes")  # fmt: skip
         column = target[0]
+        _fits(w, sup or kw, column, words + " ... " + " ".join(x.text for x in phrase[: target[1]]))
         spans.append((noun_end, phrase[target[1] - 1].end))
         words = d.prompt[start : phrase[target[1] - 1].end]
     if column is None:
@@ -426,13 +435,66 @@ def _top_n_at(w: Work, i: int) -> None:
     w.claims.append(Claim(tuple(spans), edits, over=True, why="top N"))  # the words after "by" may name a measure
 
 
+def _descending(kw: str, sup: str) -> bool:
+    """Whether the top-N word (``kw``: "top", "oldest") or superlative ("most expensive", "smallest") sorts down."""
+    parts = sup.split()
+    if kw == "first" and not sup:
+        return False
+    return not (kw in ("bottom", "oldest", "earliest") or parts[:1] == ["least"] or parts[:1] and parts[0] in _SUPER_ASC
+                or "cheap" in sup)  # fmt: skip
+
+
+def _fits(d: Work, sup: str, column: str, words: str) -> None:
+    """A superlative that implies a kind of column ("oldest": a date, "cheapest": a price) may not order by a
+    column of another kind ("the 3 oldest employees by department"): refused."""
+    parts = sup.split()
+    dated = "recent" in sup or any(p in _DATE_WORDS for p in parts)
+    priced = any(p in _PRICE_WORDS for p in parts)
+    if not (dated or priced) or column.count(".") != 1:
+        return
+    table, name = column.split(".")
+    try:
+        family = d.catalog.table(table).column(name).family
+    except CatalogError:  # a name the catalog does not know: nothing to check it against
+        return
+    if dated and family not in TEMPORAL_FAMILIES or priced and family not in NUMERIC_FAMILIES:
+        raise PlanError(f"'{words}': '{sup}' does not order by {column}",
+                        hint="say 'the N rows with the highest/lowest <column>'")  # fmt: skip
+
+
+#: superlatives said before the number, the column after it: "the highest 5 invoice amounts"
+_SUP_FIRST = frozenset({"highest", "lowest", "largest", "smallest", "biggest", "greatest"})
+
+
+def _sup_first(w: Work, i: int, sup: Token) -> None:
+    """"the highest 5 invoice amounts", "lowest 3 credit limits": the words after the number must all name one
+    column (else no claim: "the largest 3 orders" names none)."""
+    d, t = w.view, w.view.tokens.items[i]
+    phrase = _phrase_after(d, t.end)
+    if not phrase or not _open(w, sup.start, t.end) or not all(w.free(x.start, x.end) for x in phrase):
+        return
+    text = d.prompt[phrase[0].start : phrase[-1].end]
+    if any(h.score >= 0.85 for h in d.linker.tables(text)):
+        return  # "the largest 3 orders": a table's rows, no column
+    hits = d.linker.columns(text)
+    best = {h.table for h in hits if h.score >= hits[0].score} if hits else set()
+    if len(best) > 1 and len(best & set(d.table_words)) != 1:
+        return  # "the highest 4 unit prices": of products or of order lines? (no table's name said, or both)
+    mark = len(w.brought)
+    target = order_target(w, phrase)
+    if target is None or target[1] != len(phrase) or "." not in target[0]:
+        del w.brought[mark:]
+        return
+    words = d.prompt[sup.start : phrase[-1].end]
+    item = OrderItem(column=target[0], direction="asc" if sup.low in ("lowest", "smallest") else "desc", provenance=words)
+    edits = (*_brought_since(w, mark), Edit.add("order_by", item), Edit.set("limit", t.value))
+    w.claims.append(Claim(((sup.start, phrase[-1].end),), edits, over=True, why="top N"))
+
+
 def _superlative(d: Work, kw: str, sup: str, words: str, sup_start: int) -> tuple[str | None, bool]:
     """The column a superlative implies (None: the measure, or a later 'by ...') and whether it is descending."""
     parts = sup.split()
-    desc = not (kw in ("bottom", "oldest", "earliest") or parts[:1] == ["least"] or parts[:1] and parts[0] in _SUPER_ASC
-                or "cheap" in sup)  # fmt: skip
-    if kw == "first" and not sup:
-        desc = False
+    desc = _descending(kw, sup)
     if "recent" in sup or any(p in _DATE_WORDS for p in parts) or kw in _DATE_WORDS:
         if parts[-1:] != ["recently"] and "recently" in parts:
             verbs = [x for x in _toks(d, sup_start, sup_start + len(sup) + 2) if x.low not in _HOW]

@@ -1,0 +1,77 @@
+"""The N rows with the highest/lowest something, said in other ways: the column after a verb "have"/"had"
+("which 2 cruises have the highest fare"), and a superlative whose column is said after "by" on a table with
+two dates ("the 2 oldest cruises by departure date"); a superlative of a kind (a date, a price) ordering by a
+column of another kind is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from datamorph.errors import PlanError
+from planner_support import check, plan, sql_engine
+
+CRUISE_SQL = """
+CREATE TABLE cruises (cruise_id INTEGER PRIMARY KEY, ship_name VARCHAR, departure_date DATE, return_date DATE,
+                      fare DECIMAL(8,2), nights INTEGER);
+INSERT INTO cruises VALUES
+  (1, 'Aurora', DATE '2024-03-01', DATE '2024-03-08', 900.00, 7),
+  (2, 'Borealis', DATE '2023-06-10', DATE '2023-06-13', 450.00, 3),
+  (3, 'Calypso', DATE '2024-11-20', DATE '2024-12-04', 2100.00, 14),
+  (4, 'Dorado', DATE '2022-01-05', DATE '2022-01-15', 1300.00, 10),
+  (5, 'Elara', DATE '2024-07-01', DATE '2024-07-02', 150.00, 1);
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "topn_cruises", CRUISE_SQL)
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("which 2 cruises have the highest fare?", "SELECT * FROM cruises ORDER BY fare DESC LIMIT 2"),
+    ("which three cruises had the fewest nights?", "SELECT * FROM cruises ORDER BY nights LIMIT 3"),
+    ("the 2 cruises that have the longest nights", "SELECT * FROM cruises ORDER BY nights DESC LIMIT 2"),
+    ("2 cruises which had the shortest nights: cruise_id, nights",
+     "SELECT cruise_id, nights FROM cruises ORDER BY nights LIMIT 2"),
+])  # fmt: skip
+def test_the_column_after_have(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("the 2 oldest cruises by departure date", "SELECT * FROM cruises ORDER BY departure_date LIMIT 2"),
+    ("the three latest cruises by return_date", "SELECT * FROM cruises ORDER BY return_date DESC LIMIT 3"),
+    ("the 2 cheapest cruises by fare", "SELECT * FROM cruises ORDER BY fare LIMIT 2"),
+])  # fmt: skip
+def test_a_superlative_with_its_column_said_after_by(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+def test_a_date_superlative_without_its_column_asks_which_date(engine: Any) -> None:
+    with pytest.raises(PlanError, match="which date"):
+        plan(engine, "the 2 oldest cruises")
+
+
+@pytest.mark.parametrize("prompt", ["the 2 oldest cruises by nights", "the 2 cheapest cruises by ship name",
+                                    "the 2 newest cruises by fare"])  # fmt: skip
+def test_a_superlative_of_another_kind_than_its_column_is_refused(engine: Any, prompt: str) -> None:
+    with pytest.raises(PlanError, match="does not order by"):
+        plan(engine, prompt)
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("the highest 2 fares", "SELECT * FROM cruises ORDER BY fare DESC LIMIT 2"),
+    ("lowest 3 fares: cruise_id, fare", "SELECT cruise_id, fare FROM cruises ORDER BY fare LIMIT 3"),
+])  # fmt: skip
+def test_a_superlative_before_the_number_and_the_column_after(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+@pytest.mark.parametrize("prompt", ["the largest 2 cruises", "the highest 2 prices"])
+def test_a_superlative_before_the_number_needs_one_column_after(engine: Any, prompt: str) -> None:
+    """A table's name ("cruises") or a word no column has is no column to order by: refused, not guessed."""
+    with pytest.raises(PlanError):
+        plan(engine, prompt)
