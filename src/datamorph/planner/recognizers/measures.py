@@ -63,15 +63,16 @@ _PAIR = re.compile(r"(?:and|&|,|/)\s+(?:the\s+)?(?:max|maximum|min|minimum|avera
 # "with the most trips", "who have the fewest loans": a count of the rows of the table named (the order is
 # the ordering recognizer's)
 MOST_ROWS = re.compile(r"\b(?:with|having|have|has|had)\s+the\s+(?:most|fewest|least)\s+(?P<w>[A-Za-z_]\w*)", re.I)
+_COUNT_OF_ROWS = r"(?:\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"  # "the 4", "the four"
 # a number of rows asked for before the noun: "the 5 drivers", "top three members"
-_RANKED_BEFORE = re.compile(r"\b(?:\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\s+"
+_RANKED_BEFORE = re.compile(rf"\b{_COUNT_OF_ROWS}\s+"
                             r"(?:[A-Za-z_]+\s+){1,3}$", re.I)  # fmt: skip
 HEADCOUNT = re.compile(r"\bhead\s*-?\s*counts?\b", re.I)
 _SUPERLATIVE = {"lowest", "smallest", "highest", "largest", "biggest", "greatest", "first", "last", "oldest",
                 "newest", "latest", "earliest", "most"}  # fmt: skip
 _ORDER_CONTEXT = re.compile(
-    r"(?:\b(?:with|has|have|had|having|earns?|earning|by|top|bottom)\s+(?:the\s+)?(?:\d+\s+)?|\bthe\s+\d+\s+)$",
-    re.I)  # fmt: skip
+    rf"(?:\b(?:with|has|have|had|having|earns?|earning|by|top|bottom)\s+(?:the\s+)?(?:{_COUNT_OF_ROWS}\s+)?"
+    rf"|\bthe\s+{_COUNT_OF_ROWS}\s+)$", re.I)  # fmt: skip
 _ROW_PICK = frozenset({"first", "last", "oldest", "newest", "latest", "earliest", "most"})
 _WINDOW_CONTEXT = re.compile(r"\b(?:running|cumulative|rolling|moving|trailing)\s+$", re.I)
 
