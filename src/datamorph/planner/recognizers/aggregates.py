@@ -235,6 +235,7 @@ def _fk_target(d: Work, col: str) -> str | None:
 def _group_keys(d: Work, ctx: Ctx, mtables: list[str]) -> tuple[list[str], str | None]:
     keys: list[str] = []
     anchor: str | None = None
+    counts = bool(ctx.measures) and all(m.function in ("count", "count_distinct") for m in ctx.measures)
     for col, table in ctx.keys:
         if col and "." in col and ctx.preserve and anchor is None:
             home = owner_table(d.catalog, col)
@@ -243,6 +244,9 @@ def _group_keys(d: Work, ctx: Ctx, mtables: list[str]) -> tuple[list[str], str |
                 col, home = _pk(d, ref), ref
             anchor = home
         if col:
+            named = _named_entity(d, col, mtables) if "." in col and not ctx.preserve and counts else None
+            if named is not None:  # "orders per department_name": per department (two may share a name)
+                keys.append(_entity_ref(d, named, mtables))
             keys.append(col)
             continue
         assert table is not None
@@ -251,19 +255,47 @@ def _group_keys(d: Work, ctx: Ctx, mtables: list[str]) -> tuple[list[str], str |
             anchor = table
             keys.append(label or _pk(d, table))
             continue
+        if label and _shared_label(d, label):
+            keys.append(_entity_ref(d, table, mtables))  # "each member, with their name": per member, not per name
         if label:
             keys.append(label)
             continue
-        key = None
-        for mt in mtables:
-            if mt.lower() == table.lower():
-                key = _pk(d, table)
-                break
-            key = _reference_to(d, mt, table)
-            if key is not None:
-                break
-        keys.append(key or ms.entity_key(d, table))
+        keys.append(_entity_ref(d, table, mtables))
     return list(dict.fromkeys(keys)), anchor
+
+
+def _entity_ref(d: Work, table: str, mtables: list[str]) -> str:
+    """The column that tells rows of ``table`` apart on the measured rows' side (a reference to it, else its key)."""
+    key = None
+    for mt in mtables:
+        if mt.lower() == table.lower():
+            key = _pk(d, table)
+            break
+        key = _reference_to(d, mt, table)
+        if key is not None:
+            break
+    return key or ms.entity_key(d, table)
+
+
+def _shared_label(d: Work, col: str) -> bool:
+    """A label column of a table with a one-column key, other than that key: nothing says two rows cannot share it."""
+    t, c = split_column(d.catalog, col)
+    info = d.catalog.table(t)
+    return len(info.primary_key) == 1 and c.lower() != info.primary_key[0].lower()
+
+
+def _named_entity(d: Work, col: str, mtables: list[str]) -> str | None:
+    """ "per department_name" counting employees' rows: the column is the name of the rows of another table
+    ("name", or "<that table>_name"), so the group is that table's rows. None for a column of a measured table
+    ("customers per last_name") or a label that is not the row's own name ("per drug_name", "per job_title")."""
+    t, c = split_column(d.catalog, col)
+    if not mtables or any(t.lower() == mt.lower() for mt in mtables) or not _shared_label(d, col):
+        return None
+    low = c.lower()
+    stem = low[: -len("_name")] if low.endswith("_name") else None
+    if low == "name" or stem and ph.table_of(d, stem) == d.catalog.table(t).name:
+        return d.catalog.table(t).name
+    return None
 
 
 def _label(d: Work, table: str) -> str | None:

@@ -47,6 +47,14 @@ _LIST_LEAD = re.compile(r"(?:^|\b(?:return|show|list|give\s+me|get|output|select
                         r"(?=[^:;.?!]*$)", re.I)  # fmt: skip
 _OVER_THEIR = re.compile(r"\b(?:across|over|on|in|from)\s+(?:all|every|each)\s+(?:of\s+)?(?:their|his|her|its)\s+"
                          r"(?P<t>[A-Za-z_]\w*)", re.I)  # fmt: skip
+#: a verb saying only that the counted rows belong to the group, ending its clause: "how many accounts does each
+#: customer hold?", "how many order lines each product appears on", "for every product, how many lines mention it"
+_BELONG_VERB = (r"(?:ha(?:s|ve|d)|holds?|held|owns?|owned|contain(?:s|ed)?|includ(?:e|es|ed)|gets?|got|receiv(?:e|es|ed)|"
+                r"mak(?:e|es)|made|plac(?:e|es|ed)|(?:appear(?:s|ed)?|show(?:s|ed)?\s+up|featur(?:e|es|ed)|is|was|are|"
+                r"were)\s+(?:on|in))")  # fmt: skip
+_BELONG_TAIL = re.compile(rf"\s*{_BELONG_VERB}\s*(?=[?.!;]|$)", re.I)
+_BELONG_IT = re.compile(rf"\s*(?:{_BELONG_VERB}|mention(?:s|ed)?|referenc(?:e|es|ed)|refer(?:s|red)?\s+to|cit(?:e|es|ed))"
+                        r"\s+(?:it|them|him|her)\s*(?=[?.!;]|$)", re.I)  # fmt: skip
 _SHAPE = re.compile(r"(?:one|a\s+single|1)\s+(?:row|line|record|entry|result)\b", re.I)
 #: what joins further grouping keys: "by status and channel", "by status, then by channel", "by status x channel"
 _MORE_KEYS = re.compile(r"^\s*(?:,|and|&|then(?:\s+by)?|,\s*and|x|×)\s+(?:by\s+|per\s+|the\s+)?", re.I)
@@ -160,6 +168,7 @@ def find(d: Work, ctx: Ctx) -> None:
     _top_entities(d, ctx)
     _over_their(d, ctx)
     _each_has(d, ctx)
+    _belongs_to_group(d, ctx)
     _their_measure(d, ctx)
 
 
@@ -174,6 +183,21 @@ _OF_THEIR = re.compile(r"\s*\b(?:of|on|from|across|over)\s+(?:all\s+)?(?:of\s+)?
 
 
 _POSSESSIVE = re.compile(r"(?:their|its|his|her)\s+", re.I)
+
+
+def _measured_before(ctx: Ctx, pos: int) -> bool:
+    return any(x.end <= pos for x in ctx.measures)
+
+
+def _belongs_to_group(d: Work, ctx: Ctx) -> None:
+    """ "for every product, how many order lines mention it": after a count, a verb and a pronoun of the group
+    named before it say only that the counted rows belong to that group."""
+    for x in ctx.measures:
+        tail = _BELONG_IT.match(d.prompt, x.end)
+        if tail is None or not d.free(x.end, tail.end()) or x.function not in ("count", "count_distinct"):
+            continue
+        if any(end <= x.start and entity for _, end, entity in ctx.spans):
+            d.take(x.end, tail.end())
 
 
 def _their_measure(d: Work, ctx: Ctx) -> None:
@@ -232,6 +256,10 @@ def _groups(d: Work, ctx: Ctx) -> None:
                 d.take(split.start("v"), split.end("v"))
                 d.take(split.start(particle), split.end(particle))
             ctx.spans.append((pos, end, None if key[0] else f"entity:{key[1]}"))
+            tail = _BELONG_TAIL.match(d.prompt, end) if first and _measured_before(ctx, m.start()) else None
+            if tail is not None and d.free(end, tail.end()):  # "how many accounts does each customer hold?"
+                d.take(end, tail.end())
+                break
             first = False
             more = _MORE_KEYS.match(d.prompt[end:])
             if not more or _RANK_VERB.match(d.prompt, end + more.end()):

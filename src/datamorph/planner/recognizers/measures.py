@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from datamorph.errors import PlanError
 from datamorph.planner.lexicon import NUMBER_WORDS, OPERATOR_WORDS
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.phrases import (
+    BOUNDARY,
     NUMERIC,
     TEMPORAL,
     column_of,
@@ -42,7 +44,8 @@ _PREFIX = [
      r"|\b(?:distinct|unique)\s+(?:count|number)\s+of\s+(?:the\s+)?"
      r"|\bcount\s+(?:the\s+)?(?:distinct|unique|different)\s+", "count_distinct"),
     (r"\b(?:the\s+)?(?:total\s+)?(?:number|count|counts|no\.?|#|num)\s+of\s+(?:the\s+|all\s+)?"
-     r"|\bhow\s+many\s+(?:of\s+the\s+)?|\bcount(?:ing)?\s+(?:up\s+)?(?:the\s+|all\s+)?(?=[a-z])", "count"),
+     r"|\bhow\s+many\s+(?:of\s+the\s+)?|\b(?:count(?:ing)?|tall(?:y|ying))\s+(?:up\s+)?(?:the\s+|all\s+)?(?=[a-z])"
+     r"|\b(?:the\s+|a\s+)?tally\s+of\s+(?:the\s+|all\s+)?", "count"),
     (r"\b(?:the\s+)?(?:sum|total|totals|sums)\s+of\s+(?:the\s+|all\s+)?|\badd(?:ing)?\s+up\s+(?:the\s+|all\s+)?"
      r"|\b(?:sum|summing|totalling|totaling|combined|cumulated|overall)\s+(?:the\s+|all\s+)?"
      r"|\b(?:the\s+)?total\s+(?!number\b|count\b)", "sum"),
@@ -53,7 +56,7 @@ _PREFIX = [
 ]  # fmt: skip
 PREFIX = [(re.compile(p, re.I), f) for p, f in _PREFIX]
 # "order count", "employee counts": what is counted comes first.
-POSTFIX_COUNT = re.compile(r"\b(?P<w>[a-z_]+(?:\s+[a-z_]+)?)\s+counts?\b(?!\s+of\b)", re.I)
+POSTFIX_COUNT = re.compile(r"\b(?P<w>[a-z_]+(?:\s+[a-z_]+)?)\s+(?:counts?|counted|tall(?:y|ies|ied))\b(?!\s+of\b)", re.I)
 # "amount in total", "revenue summed over lines", "salary averaged".
 POSTFIX = re.compile(
     r"\s*(?P<w>in\s+total|summed|totall?ed|added\s+up|averaged)(?:\s+(?:over|across)\s+(?:all\s+)?(?:the\s+)?"
@@ -156,6 +159,8 @@ def find(d: Work) -> list[Measure]:
         if planned(d, m.start(), m.end()):
             continue
         words = m.group("w")
+        if any(w.lower() in _NEGATIONS for w in words.split()):
+            continue  # "sessions not counted": not a count of them
         table = table_of(d, words) or table_of(d, words.split()[-1])
         if table is None:
             continue
@@ -269,6 +274,9 @@ def target(d: Work, fn: str, start: int, pos: int) -> Measure | None:
     arith = _arithmetic(d, fn, start, pos)
     if arith is not None:
         return arith
+    flag = _flag_phrase(d, fn, pos)
+    if flag is not None:
+        return _flag_count(d, fn, start, flag[0], flag[1], flag[2], flag[3])
     words = tokens_from(d, pos)
     if not words:
         return None
@@ -286,6 +294,13 @@ def target(d: Work, fn: str, start: int, pos: int) -> Measure | None:
             if counting or fn == "sum" and re.match(r"\s*(?:the\s+)?total\b", d.prompt[start:pos], re.I):
                 return _entity_measure(d, fn, start, tail_end, table, [])
             continue
+        counted = counted_rows(d, head) if counting and col is not None else None
+        if counted is not None and column_of(d, text_of(d, counted[1])) != col:
+            continue  # "patients seen": a table's name and a word near a column's ("sex") do not name that column
+        if col is not None and counting and family(d, col) == "boolean":
+            if counted is not None and not _names_flag(d, counted[1], col):
+                continue  # "users verified their (email)": a part of the flag's name is not the flag
+            return _flag_count(d, fn, start, tail_end, col, head, counted[0] if counted else None)
         if col is not None:
             if fn in ("sum", "avg") and family(d, col) not in NUMERIC:
                 if fn == "sum" and family(d, col) == "other":
@@ -304,6 +319,82 @@ def target(d: Work, fn: str, start: int, pos: int) -> Measure | None:
                 if conds:
                     return _entity_measure(d, fn, start, tail_end, table, conds)
     return None
+
+
+def counted_rows(d: Work, head: list[Token]) -> tuple[str, list[Token]] | None:
+    """ "customers opted in to marketing": the table whose rows are counted, named by the first words of a counted
+    phrase, and the words after it (None when the phrase does not open with a table's name)."""
+    for k in (2, 1):
+        if len(head) > k:
+            table = table_of(d, text_of(d, head[:k]))
+            if table is not None:
+                return table, head[k:]
+    return None
+
+
+_RELATIVE = frozenset({"who", "that", "which"})  # "customers who opted in": the flag's words may open with these
+_FLAG_WORDS = 8  # "customers who opted in to the newsletter": a flag's words may run longer than a column's
+
+
+def _flag_phrase(d: Work, fn: str, pos: int) -> tuple[int, str, list[Token], str] | None:
+    """ "how many patrons opted in to the newsletter": the counted table's name, then words that name one of its
+    yes/no columns as a whole. Where the words end, the column, the words and the table."""
+    if fn not in ("count", "count_distinct"):
+        return None
+    words = _words_from(d, pos, _FLAG_WORDS)
+    counted = counted_rows(d, words)
+    if counted is None:
+        return None
+    table, rest = counted
+    for n in range(len(rest), 0, -1):
+        if rest[n - 1].low in BOUNDARY or rest[0].low in BOUNDARY - _RELATIVE:
+            continue  # "... the newsletter per (tier)": the flag's words end before a boundary word
+        col = column_of(d, text_of(d, rest[:n]), [table])
+        if col is not None and family(d, col) == "boolean" and _names_flag(d, rest[:n], col):
+            return rest[n - 1].end, col, words[: len(words) - len(rest) + n], table
+    return None
+
+
+def _words_from(d: Work, pos: int, limit: int) -> list[Token]:
+    """The word tokens from ``pos`` up to punctuation or another recognizer's words (small words included: a flag's
+    name may hold them, "opted in to the newsletter")."""
+    out: list[Token] = []
+    for t in d.tokens.items:
+        if t.end <= pos:
+            continue
+        if t.kind != "word" or planned(d, t.start, t.end) or len(out) >= limit:
+            break
+        out.append(t)
+    return out
+
+
+_FLAG_SCORE = 0.85  # the linker's score for a column's whole name or a synonym, not a part of it (see linking.py)
+
+
+def _names_flag(d: Work, words: list[Token], col: str) -> bool:
+    """The words name the yes/no column ``col`` as a whole ("opted in to marketing", "auto renew")."""
+    phrase = text_of(d, words)
+    hits = d.linker.columns(phrase, [owner_table(d.catalog, col)])
+    return any(f"{h.table}.{h.column}".lower() == col.lower() and h.score >= _FLAG_SCORE for h in hits)
+
+
+def _flag_count(d: Work, fn: str, start: int, end: int, col: str, head: list[Token], table: str | None) -> Measure:
+    """A count of a yes/no column: the rows where it is true ("how many customers opted in to marketing"), when
+    the counted rows are named; else (or when the words negate it) what is counted is not said."""
+    owner = owner_table(d.catalog, col)
+    bare = col.split(".")[-1]
+    if fn == "count_distinct" and table is None:
+        return _column_measure(d, fn, start, end, col)  # "the number of distinct is_active values": 2 at most
+    negated = any(t.low in _NEGATIONS or t.low.startswith("non") or t.low.endswith("n't") for t in head)
+    if table is None or negated or table.lower() != owner.lower():
+        raise PlanError(
+            f"'{text_of(d, head)}' counts the yes/no column {col}: the rows where it is true, false, or not empty?",
+            hint=f"say which rows are counted, e.g. 'how many {owner} have {bare} true' or 'the number of {owner} "
+            f"where {bare} is false'")  # fmt: skip
+    cond = Filter(column=col, operator="=", value=True, provenance=text_of(d, head))
+    meas = _entity_measure(d, fn, start, end, table, [cond])
+    meas.alias = f"{bare}_count" if fn == "count" else f"{bare}_{default_alias(fn, meas.column, None, [])}"
+    return meas
 
 
 def start_word(d: Work, start: int) -> str:
