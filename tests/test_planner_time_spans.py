@@ -52,13 +52,8 @@ def _run(engine: Any, prompt: str) -> tuple[list[str], list[tuple[Any, ...]]]:
 
 # -- durations ------------------------------------------------------------------------------------
 
-_PAST_ONE_HOUR = ("a duration compared with an amount of time, said as 'whose duration went past one hour': refused, "
-                  "'duration', 'past', 'one', 'hour' not understood")
-
-
 @pytest.mark.parametrize("prompt", [
-    pytest.param("calls whose duration went past one hour: call_id, agent",
-                 marks=pytest.mark.xfail(strict=True, reason=_PAST_ONE_HOUR)),
+    "calls whose duration went past one hour: call_id, agent",
     "calls longer than 60 minutes: call_id, agent",
     "calls where call_end minus call_start is over 3600 seconds: call_id, agent",
     "call_id and agent of the calls that took more than 1 hour",
@@ -174,8 +169,7 @@ def test_moving_window_agrees_with_the_polars_evaluator(engine: Any) -> None:
 
 @pytest.mark.parametrize("prompt", [
     "call_id and call_end minus call_start in minutes as minutes_taken",
-    pytest.param("calls whose duration went past one hour: call_id, agent",
-                 marks=pytest.mark.xfail(strict=True, reason=_PAST_ONE_HOUR)),
+    "calls whose duration went past one hour: call_id, agent",
     "average call length in seconds per agent",
     "loan_id, days_out (the number of days between loaned_on and returned_on)",
     "number of memberships per month of joined_on with a 3-month moving average, rounded to 2 decimals",

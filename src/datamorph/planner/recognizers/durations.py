@@ -12,7 +12,9 @@ A *span* is what the time is measured between, said one of three ways:
 A span then takes a *unit* ("in minutes", "as hours") and becomes a new column, or a *comparison*
 with an amount of time ("over 90 minutes", "more than an hour", "at least 2 days") and becomes a row
 condition. "Rentals that ran longer than two days" (with no span written) measures the start/end pair
-of the table in play. Units: second, minute, hour, day, week (with their plurals and "sec", "min",
+of the table in play; a table with no such pair but one number column named with its unit of time
+(``time_on_page_sec``, ``duration_min``, ``wait_hours``) is measured by that column ("page views longer than
+2 minutes": ``time_on_page_sec > 120``); a table with both is refused (which one would be a guess). Units: second, minute, hour, day, week (with their plurals and "sec", "min",
 "hr").
 
 The SQL is built as SQLGlot trees and rendered in the spec's dialect; it runs the same on DuckDB and
@@ -52,7 +54,7 @@ UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 6
 _UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?)"
 _COL = r"[A-Za-z_][\w.]*"
 _AMOUNT = r"(?:\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty)"
-_MORE = r"more\s+than|longer\s+than|over|above|greater\s+than|at\s+least|exceeding|beyond"
+_MORE = r"more\s+than|longer\s+than|over|above|greater\s+than|at\s+least|exceeding|beyond|past"
 _LESS = r"less\s+than|shorter\s+than|under|below|at\s+most|within|no\s+more\s+than"
 _COMPARE = rf"(?:(?:is|was|are|were|of)\s+)?(?P<cmp>{_MORE}|{_LESS})\s+(?P<n>{_AMOUNT})\s+(?P<unit>{_UNIT})\b"
 _IN_UNIT = rf"\s*,?\s*(?:(?:expressed|measured|counted|given)\s+)?(?:in|as)\s+(?:whole\s+|full\s+)?(?P<unit>{_UNIT})\b"
@@ -63,10 +65,10 @@ _BETWEEN = re.compile(rf"\b(?:the\s+)?(?:(?:elapsed\s+)?time|gap|difference|(?:n
                       re.I)  # fmt: skip
 _LENGTH = re.compile(r"\b(?:(?!(?:the|a|an|each|every|its|their|his|her|of|in|and|or|by|per)\b)(?P<t1>[A-Za-z]\w*)\s+(?P<w1>length|duration)s?|(?P<w2>length|duration)s?\s+of\s+"
                      r"(?:the\s+|each\s+|every\s+|a\s+|an\s+)?(?P<t2>[A-Za-z]\w*))\b", re.I)  # fmt: skip
-_LASTED = re.compile(rf"\b(?:that\s+|which\s+)?(?:lasted|last|lasting|took|ran|running|were\s+open|was\s+open)\s+(?:for\s+)?"
+_LASTED = re.compile(rf"\b(?:that\s+|which\s+|(?P<lead>whose|with\s+an?|where\s+the|where\s+its|where\s+their)\s+(?P<noun>duration|length)\s+)?(?:lasted|last|lasting|took|ran|running|went|go|goes|going|were\s+open|was\s+open)\s+(?:for\s+)?"
                      rf"(?P<cmp>{_MORE}|{_LESS})\s+(?P<n>{_AMOUNT})\s+(?P<unit>{_UNIT})\b", re.I)  # fmt: skip
 
-_LONGER = re.compile(rf"\b(?P<t>[A-Za-z]\w*)\s+(?P<cmp>longer\s+than|shorter\s+than)\s+(?P<n>{_AMOUNT})\s+(?P<unit>{_UNIT})\b",
+_LONGER = re.compile(rf"\b(?:(?P<t0>[A-Za-z]\w*)\s+)?(?P<t>[A-Za-z]\w*)\s+(?P<cmp>longer\s+than|shorter\s+than)\s+(?P<n>{_AMOUNT})\s+(?P<unit>{_UNIT})\b",
                      re.I)  # fmt: skip
 
 _SHIFT = re.compile(rf"\b(?P<a>{_COL})\s+(?P<op>plus|minus|\+|-)\s+(?P<n>\d+|{_COL})\s+(?P<unit>days?|weeks?)\b", re.I)
@@ -129,17 +131,56 @@ def _condition(d: View | Work, later: str, earlier: str, cmp: str, amount: float
     measured = elapsed(d, later, earlier, base)
     bound = amount * UNIT_SECONDS[unit] / UNIT_SECONDS[base]
     literal = exp.Literal.number(int(bound) if bound == int(bound) else bound)
+    return ExpressionCondition(expression=_compared(measured, cmp, literal).sql(_SPEC_DIALECT))
+
+
+def _compared(measured: exp.Expr, cmp: str, literal: exp.Expr) -> exp.Expr:
+    """``measured`` compared with ``literal`` by the words ``cmp`` ("at least", "over", "shorter than")."""
     c = re.sub(r"\s+", " ", cmp.lower())
-    node: exp.Expr
     if c in ("at least",):
-        node = exp.GTE(this=measured, expression=literal)
-    elif c in ("at most", "within", "no more than"):
-        node = exp.LTE(this=measured, expression=literal)
-    elif re.fullmatch(_MORE, c):
-        node = exp.GT(this=measured, expression=literal)
+        return exp.GTE(this=measured, expression=literal)
+    if c in ("at most", "within", "no more than"):
+        return exp.LTE(this=measured, expression=literal)
+    if re.fullmatch(_MORE, c):
+        return exp.GT(this=measured, expression=literal)
+    return exp.LT(this=measured, expression=literal)
+
+
+#: The last part of a number column's name that says the unit of time it holds ("time_on_page_sec",
+#: "duration_min"); the rest of the name must say it is the row's length (a word of _LENGTH_WORDS, beside only the
+#: table's own words): "wait_min", "break_minutes" are a part of the row's time, never its length.
+_NAME_UNITS = {"sec": "second", "secs": "second", "second": "second", "seconds": "second", "min": "minute",
+               "mins": "minute", "minute": "minute", "minutes": "minute", "hr": "hour", "hrs": "hour", "hour": "hour",
+               "hours": "hour", "days": "day", "weeks": "week"}  # fmt: skip
+_LENGTH_WORDS = frozenset({"duration", "length", "time", "elapsed", "runtime"})
+
+
+def timed_column(d: View | Work, table: str) -> tuple[str, str] | None:
+    """The one number column of ``table`` that holds a row's length in a unit its name ends with, and that unit
+    (None when there is not exactly one)."""
+    own = {w for part in table.lower().split("_") for w in (part, part.rstrip("s"))} | {"on", "of", "in", "the", "per"}
+    found = []
+    for c in d.catalog.table(table).columns:
+        *rest, last = c.name.lower().split("_")
+        unit = _NAME_UNITS.get(last)
+        said = set(rest) - own
+        if unit and c.family in ("integer", "decimal", "float") and said and said <= _LENGTH_WORDS:
+            found.append((f"{table}.{c.name}", unit))
+    return found[0] if len(found) == 1 else None
+
+
+def _timed_condition(column: str, held: str, cmp: str, amount: float, unit: str) -> ExpressionCondition:
+    """``column`` (holding ``held`` units) compared with an amount of time; exact: in the column's unit when the
+    amount is a whole number of them, else both in seconds ("duration_min * 60 > 90")."""
+    seconds, per = amount * UNIT_SECONDS[unit], UNIT_SECONDS[held]
+    measured: exp.Expr = _ref(column)
+    if seconds % per:
+        measured = exp.Mul(this=measured, expression=exp.Literal.number(per))
+        bound = seconds
     else:
-        node = exp.LT(this=measured, expression=literal)
-    return ExpressionCondition(expression=node.sql(_SPEC_DIALECT))
+        bound = seconds / per
+    literal = exp.Literal.number(int(bound) if bound == int(bound) else bound)
+    return ExpressionCondition(expression=_compared(measured, cmp, literal).sql(_SPEC_DIALECT))
 
 
 def start_end_pair(d: View | Work, table: str) -> tuple[str, str] | None:
@@ -169,6 +210,44 @@ def _entity_pair(d: Work, word: str | None) -> tuple[str, str] | None:
         return start_end_pair(d, table)
     found = [p for t in in_play(d) for p in [start_end_pair(d, t)] if p]
     return found[0] if len(found) == 1 else None
+
+
+def _entity_length(d: Work, word: str | None, words: str) -> tuple[str, str, bool] | None:
+    """How long a row of the table ``word`` names (or of the only table in play that has a length) is: its
+    start/end pair (end, start, False) or its one column of time (column, unit, True). A table with both is
+    refused."""
+    if word:
+        hits = d.linker.tables(word)
+        if not hits or in_play(d) and hits[0].table not in in_play(d):
+            return None
+        tables = [hits[0].table]
+    else:
+        tables = in_play(d)
+    found: list[tuple[str, str, bool]] = []
+    for t in tables:
+        pair, timed = start_end_pair(d, t), timed_column(d, t)
+        if pair and timed:
+            raise PlanError(f"'{words.strip()}': the time from {pair[1]} to {pair[0]}, or {timed[0]}?",
+                            hint=f"name the column, e.g. '{timed[0].split('.')[1]} over ...'")  # fmt: skip
+        if pair or timed:
+            found.append((*(pair or timed or ("", "")), timed is not None))
+    return found[0] if len(found) == 1 else None
+
+
+def _names_table(d: Work, words: str) -> bool:
+    hits = d.linker.tables(words)
+    return bool(hits) and hits[0].score >= 0.9
+
+
+def _row_length(d: Work, m: re.Match[str], start: int, length: tuple[str, str, bool] | None) -> None:
+    """The condition "longer than 10 minutes" (the match ``m``, from ``start``) on a row's length."""
+    amount, unit = _amount(m.group("n")), unit_of(m.group("unit"))
+    if length is None or amount is None or not unit:
+        return
+    a, b, timed = length
+    cond = _timed_condition(a, b, m.group("cmp"), amount, unit) if timed else _condition(
+        d, a, b, m.group("cmp"), amount, unit)
+    _filter(d, start, m.end(), cond)
 
 
 def rule(v: View) -> list[Claim]:
@@ -229,19 +308,15 @@ def rule(v: View) -> list[Claim]:
                 add(d, name or snake(f"{m.group('a')}_{word}_{m.group('n')}_{m.group('unit')}"), shifted,
                     start, end)
     for m in _LASTED.finditer(d.prompt):
-        if not d.free(m.start(), m.end()):
-            continue
-        pair = _entity_pair(d, None)
-        amount, unit = _amount(m.group("n")), unit_of(m.group("unit"))
-        if pair and amount is not None and unit:
-            _filter(d, m.start(), m.end(), _condition(d, pair[0], pair[1], m.group("cmp"), amount, unit))
+        if m.group("noun") and column_phrase(d, m.group("noun"), min_score=0.95):
+            continue  # "whose duration went past 40": a column of that name, compared by the row filters
+        if d.free(m.start(), m.end()):
+            _row_length(d, m, m.start(), _entity_length(d, None, m.group(0)))
     for m in _LONGER.finditer(d.prompt):  # "calls longer than 10 minutes": the table's start/end pair
-        if not d.free(m.start("cmp"), m.end()):
-            continue
-        pair = _entity_pair(d, m.group("t"))
-        amount, unit = _amount(m.group("n")), unit_of(m.group("unit"))
-        if pair and amount is not None and unit:
-            _filter(d, m.start("cmp"), m.end(), _condition(d, pair[0], pair[1], m.group("cmp"), amount, unit))
+        if d.free(m.start("cmp"), m.end()):
+            two = f"{m.group('t0')} {m.group('t')}" if m.group("t0") else ""  # "page views longer than ..."
+            word = two if two and _names_table(d, two) else m.group("t")
+            _row_length(d, m, m.start("cmp"), _entity_length(d, word, m.group(0)))
     return d.claims()
 
 

@@ -5,7 +5,10 @@ Runs after ``aggregates`` (which takes the conditions on measures) and
 words an earlier one took); illustrations ("(e.g. 2024-03-01)") are set aside first:
 
 1. comparisons: "amount over 2,500", "at least 3", ">= 100", "between 10 and 20", "1,000 or more";
-   without a column ("orders over 1,000") the table's main measure;
+   said with a verb: "fee tops 30", "surpasses", "climbs above", "drops below", "went past", "falls short of",
+   "at or above", "does not exceed", "is not below" (a verb of level only before a word of position:
+   "dropped more than 5" is a change and is not read); without a column ("orders over 1,000") the table's
+   main measure;
 2. text: "email contains 'gmail'", "names starting with A", "ending with '.org'";
 3. NULL tests: "without an email", "no termination date", "phone is missing", "with a discount code";
 4. values the warehouse holds: "cancelled orders", "web or store channel", "status is shipped",
@@ -45,10 +48,26 @@ from datamorph.planner.refs import split_column
 from datamorph.planner.text import Token
 from datamorph.spec import Condition, Filter, Not, Operator
 
-_GT = r"more\s+than|greater\s+than|bigger\s+than|larger\s+than|higher\s+than|over|above|exceeding|exceeds?|in\s+excess\s+of|upwards\s+of|>"  # noqa: E501
-_GE = r"greater\s+than\s+or\s+equal\s+to|at\s+least|no\s+less\s+than|not\s+less\s+than|no\s+fewer\s+than|(?:a\s+)?minimum\s+of|>="  # noqa: E501
-_LE = r"less\s+than\s+or\s+equal\s+to|at\s+most|no\s+more\s+than|not\s+more\s+than|no\s+greater\s+than|not\s+over|up\s+to|(?:a\s+)?maximum\s+of|<="  # noqa: E501
-_LT = r"less\s+than|fewer\s+than|smaller\s+than|lower\s+than|under|below|beneath|<"
+#: A verb of level before a word of position ("climbs above 120", "drops below 5", "went past 250", "stays under
+#: 80"): the position alone says the comparison. Never before "more than"/"less than" ("dropped more than 5" is
+#: a change, not a level).
+_MOTION = (r"(?:climb(?:s|ed|ing)?|ris(?:e|es|ing|en)|rose|go|goes|went|gone|going|gets?|got|getting|jump(?:s|ed|ing)?|"
+           r"stay(?:s|ed|ing)?|remain(?:s|ed|ing)?|fall(?:s|ing|en)?|fell|drop(?:s|ped|ping)?|dip(?:s|ped|ping)?|"
+           r"sink(?:s|ing)?|sank|sunk|land(?:s|ed|ing)?|(?:come|comes|came|coming)\s+in)")
+_GT = (r"more\s+than|greater\s+than|bigger\s+than|larger\s+than|higher\s+than|over|above|exceeding|exceeds?|exceeded|"
+       r"in\s+excess\s+of|upwards\s+of|surpass(?:es|ed|ing)?|outstrip(?:s|ped|ping)?|tops|topped|topping|beyond|"
+       rf"{_MOTION}\s+(?:above|over|beyond|past)|>")
+_GE = (r"greater\s+than\s+or\s+equal\s+to|at\s+least|no\s+less\s+than|not\s+less\s+than|no\s+fewer\s+than|"
+       r"no\s+lower\s+than|not\s+lower\s+than|no\s+smaller\s+than|not\s+below|not\s+under|"
+       r"reach(?:es|ed|ing)(?:\s+at\s+least)?|"
+       rf"(?:{_MOTION}\s+)?at\s+or\s+(?:above|over|higher\s+than|more\s+than|greater\s+than)|(?:a\s+)?minimum\s+of|>=")
+_LE = (r"less\s+than\s+or\s+equal\s+to|at\s+most|no\s+more\s+than|not\s+more\s+than|no\s+greater\s+than|not\s+over|"
+       r"no\s+higher\s+than|not\s+higher\s+than|no\s+bigger\s+than|no\s+larger\s+than|not\s+above|not\s+exceeding|"
+       r"(?:does\s+not|doesn't|do\s+not|don't|did\s+not|didn't|never)\s+exceeds?|"
+       rf"up\s+to|(?:{_MOTION}\s+)?at\s+or\s+(?:below|under|lower\s+than|less\s+than)|(?:a\s+)?maximum\s+of|<=")
+_LT = (r"less\s+than|fewer\s+than|smaller\s+than|lower\s+than|under|below|beneath|"
+       r"(?:falls?|fell|falling|fallen|comes?\s+up|came\s+up)\s+short\s+of|"
+       rf"{_MOTION}\s+(?:below|under|beneath)|<")
 _NE = r"not\s+equal(?:\s+to)?|does\s+not\s+equal|doesn't\s+equal|different\s+from|other\s+than|!=|<>"
 _EQ = r"equal\s+to|equals?|exactly|==|="
 _CMP = re.compile(
