@@ -2,8 +2,7 @@
 
 "page views without exact duplicates", "each distinct row only once",
 "latest salary record per employee", "first order per customer by order date",
-"each customer's most recent order". The tie-breakers after the order ("ties: lowest id", "the higher id
-winning ties", "then the smallest id") are read by :mod:`~datamorph.planner.recognizers.orderwords`.
+"each customer's most recent order".
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import re
 from datamorph.errors import PlanError
 from datamorph.planner import lexicon
 from datamorph.planner.claims import Claim, Edit, View
-from datamorph.planner.recognizers import orderwords
 from datamorph.planner.recognizers.derivekit import Work, column_error, column_phrase, in_play, unreferenced
 from datamorph.spec import Dedupe, OrderItem
 
@@ -38,7 +36,7 @@ _BY = r"(?:\s+(?:by|based\s+on|according\s+to|using|going\s+by)\s+(?:the\s+|thei
 _PER = re.compile(
     rf"\b(?:(?:keep(?:ing)?|take|only)\s+){{0,2}}(?:only\s+)?(?:the\s+|one\s+|a\s+single\s+|each\s+)?{_WHICH}\s+"
     r"(?P<what>[\w ]{0,30}?)\s*\b(?:per|for\s+(?:each|every)|of\s+(?:each|every)|from\s+each|in\s+each)\s+"
-    rf"(?P<key>[A-Za-z_]\w*(?:\s+(?!(?:going|based|according|using)\b)[A-Za-z_]\w*)?){_BY}{_KEY_END}",
+    rf"(?P<key>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?){_BY}{_KEY_END}",
     re.I,
 )
 _POSSESSIVE = re.compile(
@@ -293,6 +291,19 @@ _ORDER_NOTE = re.compile(
     rf"\s*+\(\s*+(?:by\s+|i\.e\.\s+|the\s+)?(?P<which>{_FIRST_WORDS}|{_LAST_WORDS})\s+(?P<col>[A-Za-z_]\w*)(?=\s*[,;)])",
     re.I,
 )
+_TIE_DIR = rf"(?:the\s+)?(?P<dir>{_FIRST_WORDS}|{_LAST_WORDS}|lower|smaller|higher|larger|bigger|minimum|maximum)"
+#: "ties: lowest id", "ties -> the higher id", "tie-break by the smallest id", "if two share the same
+#: time, take the higher id", "when more than one arrived on one date, prefer the smaller id"
+_TIE = re.compile(
+    r"\(?\s*+,?\s*+(?:\b(?:(?:on\s+a\s+|for\s+|any\s+|breaking\s+|break\s+)?ties?|tie-?break(?:ers?|s)?|if\s+tied|when\s+tied)\s*+"
+    r"(?::|->|→|=>|-|,)?\s*+(?:(?:go(?:es)?\s+to|broken\s+by|by|on|use|take|keep|pick|choose)\s+)?"
+    rf"{_TIE_DIR}\s+(?P<col>[A-Za-z_]\w*)"
+    r"|\b(?:if|when)\s+(?:two|several|more\s+than\s+one|both)\b(?:\s++[\w'/-]+){0,8}?,?\s+"
+    r"(?:take|keep|use|pick|choose|prefer)\s+(?:only\s+)?"
+    rf"{_TIE_DIR.replace('dir', 'dir2')}\s+(?P<col2>[A-Za-z_]\w*))"
+    r"(?:\s+(?:one|wins|first))?\s*+\)?",
+    re.I,
+)
 _NO_CASE = re.compile(
     r"\s*+[(,]?\s*+\b(?:case[-\s]?insensitive(?:ly)?|not\s+case[-\s]?sensitive|(?:ignoring|regardless\s+of|whatever)\s+"
     r"(?:the\s+)?(?:upper\s*+(?:/|and|or)?\s*+lower\s*+[-\s]?case|letter\s+case|case|capitali[sz]ation)|"
@@ -309,42 +320,30 @@ def _sentence_end(d: Work, pos: int) -> int:
     return m.start() if m else len(d.prompt)
 
 
-def _tie(d: Work, pos: int, owner: str | None = None) -> orderwords.Key | None:
-    """The first free tie-break clause in the rest of the sentence from ``pos`` (:func:`orderwords.ties`, or a
-    next key said with "then"), its column looked up in ``owner`` (without one: in any table)."""
+def _tie(d: Work, pos: int) -> re.Match[str] | None:
+    """The first free tie-break clause in the rest of the sentence from ``pos``."""
     stop = _TIE_STOP.search(d.prompt, pos)  # "(oldest first; ties: lowest id)": a semicolon goes on
-    end = stop.start() + 1 if stop else len(d.prompt)
-
-    def resolve(phrase: str) -> str | None:
-        if owner:
-            return column_phrase(d, phrase, [owner], min_score=0.8)
-        hits = [h for h in d.linker.columns(phrase) if h.score >= 0.8]  # (only whether one is named: no table in)
-        return f"{hits[0].table}.{hits[0].column}" if hits else None
-
-    then = orderwords.then_key(d.prompt, pos, resolve)
-    if then is not None and then.end <= end and d.free(then.start, then.end):
-        return then  # "by lent_on and then the smallest loan_id"
-    for t in orderwords.ties(d.prompt, pos, end, resolve, d.free):
-        if _SORTS.search(d.prompt, pos, t.start):
+    for t in _TIE.finditer(d.prompt, pos, stop.start() + 1 if stop else len(d.prompt)):
+        if _SORTS.search(d.prompt, pos, t.start()):
             return None  # "..., sorted by amount (ties: lowest id)": the sort's tie-breaker
-        return t
+        if d.free(t.start(), t.end()):
+            return t
     return None
 
 
 def _ties(d: Work, pos: int, owner: str) -> list[OrderItem]:
     """The tie-breakers after ``pos`` ("ties: lowest org_id"): more order items, claimed."""
-    t = _tie(d, pos, owner)
+    t = _tie(d, pos)
     if t is None:
         return []
-    if t.column is None:
-        raise PlanError(f"'{d.prompt[t.start:t.end].strip(' ,()')}': which column of {owner} breaks the ties?",
+    phrase, word = t.group("col") or t.group("col2"), (t.group("dir") or t.group("dir2")).lower()
+    ref = column_phrase(d, phrase, [owner], min_score=0.8)
+    if ref is None:
+        raise PlanError(f"'{t.group(0).strip(' ,()')}': which column of {owner} breaks the ties?",
                         hint=f"name a column of {owner}")  # fmt: skip
-    a, b = t.start, t.end
-    before, after = d.prompt[:a].rstrip(), d.prompt[b:]
-    if before.endswith("(") and after.lstrip().startswith(")"):  # "(ties: lowest id)": the clause in parentheses
-        a, b = len(before) - 1, b + after.index(")") + 1
-    d.take(((a, b),), why="the tie-breaker")
-    return [OrderItem(column=t.column, direction=t.direction)]  # type: ignore[arg-type]
+    d.take(((t.start(), t.end()),), why="the tie-breaker")
+    desc = re.fullmatch(rf"{_LAST_WORDS}|higher|larger|bigger|maximum", word, re.I) is not None
+    return [OrderItem(column=ref, direction="desc" if desc else "asc")]
 
 
 def _no_case(d: Work, *at: int) -> bool:

@@ -7,11 +7,8 @@ Superlatives without a column use what they imply: "most expensive" → a price,
 "newest"/"most recent" → the table's main date, "biggest"/"highest" → the only
 measure the request computed, else the table's main measure.
 
-One step per kind of phrase (top N, "sorted by" / "in X order", "X first", "alphabetically", "limit N",
-tie-breaks), each returning claims. The next keys after a key ("then the smallest id", "id breaking ties",
-"and, for the same day, on id", "equal sums ordered by id") and the directions are read by
-:mod:`~datamorph.planner.recognizers.orderwords`, which the windows and the row picked per key share; a word of
-ties left unread when the request orders rows is refused. A phrase opens on words no claim explains (not even a table's name: "one trip
+One step per kind of phrase (top N, "sorted by", "X first", "alphabetically", "limit N"), each
+returning claims. A phrase opens on words no claim explains (not even a table's name: "one trip
 on the same morning" sorts nothing) and none held back for the output list (``reserved``); the column
 words after "by" may be explained already (a measure's name): those claims build on them.
 """
@@ -19,18 +16,19 @@ words after "by" may be explained already (a measure's name): those claims build
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES
 from datamorph.errors import CatalogError, PlanError
 from datamorph.planner.claims import Claim, Edit, View, claim
 from datamorph.planner.linking import ColumnMatch
-from datamorph.planner.recognizers import orderwords
 from datamorph.planner.recognizers.common import Work, explained, in_play, unexplained, written_column
-from datamorph.planner.refs import tables_read
+from datamorph.planner.recognizers.windows import TIE_ASC, TIE_BREAK
 from datamorph.planner.text import Token
 from datamorph.spec import OrderItem
 
+_DESC = r"desc(?:ending)?|in\s+descending\s+order|(?:from\s+)?(?:highest|largest|biggest|most|high|newest|latest)\s+(?:to|first|->)\s*(?:lowest|smallest|least|low|oldest|earliest)?|(?:highest|largest|biggest|newest|latest|most\s+recent)\s+first|reversed?|z\s*-\s*a"  # noqa: E501
+_ASC = r"asc(?:ending)?|in\s+ascending\s+order|(?:from\s+)?(?:lowest|smallest|least|low|oldest|earliest)\s+(?:to|first|->)\s*(?:highest|largest|biggest|most|high|newest|latest)?|(?:lowest|smallest|oldest|earliest)\s+first|a\s*-\s*z|alphabetical(?:ly)?|in\s+alphabetical\s+order"  # noqa: E501
+_DIR = re.compile(rf"^\s*,?\s*(?:(?P<desc>{_DESC})|(?P<asc>{_ASC}))(?:\s+order)?\b", re.IGNORECASE)
 _SORT = re.compile(
     r"\b(?:(?:sort|sorted|order|ordered|rank|ranked|arrange|arranged|organi[sz]ed|list(?:ed)?)\s+"
     r"(?:them\s+|it\s+|the\s+\w+\s+)?(?P<adv>alphabetically\s+|chronologically\s+|numerically\s+)?"
@@ -56,15 +54,12 @@ _LIMIT = re.compile(r"\b(?:limit(?:ed)?\s+(?:to\s+|it\s+to\s+|the\s+results?\s+t
                     re.IGNORECASE)  # fmt: skip
 _STANDALONE = re.compile(
     r"\b(?P<w>newest|latest|most\s+recent|oldest|earliest|highest|largest|biggest|lowest|smallest|cheapest|"
-    r"most\s+expensive)\s+(?:ones\s+|(?P<noun>[A-Za-z_]\w*)\s+)?(?:first|on\s+top|at\s+the\s+top)\b",
+    r"most\s+expensive)\s+(?:ones\s+)?first\b",
     re.IGNORECASE,
 )
-_FUNCTION_WORDS = {"sum": ("sum", "total"), "count": ("count", "number"), "avg": ("average", "avg", "mean"),
-                   "min": ("minimum", "min"), "max": ("maximum", "max")}  # fmt: skip
 _ALPHA = re.compile(r"\b(?:(?:sorted|ordered|sort|order|listed|arranged)\s+)?(?:alphabetically|in\s+alphabetical\s+order|"
                     r"a\s*-\s*z|from\s+a\s+to\s+z)\b", re.IGNORECASE)  # fmt: skip
 _QUALIFIER = re.compile(r"^\s+(?:individual|single|separate|one-off|specific)\b", re.IGNORECASE)
-_DETERMINERS = frozenset({"the", "their", "its", "that"})  # "sorted by the count": the count
 _HARMLESS = frozenset({"gross"})  # qualifies a measure name without changing it ("by gross revenue")
 _BY = re.compile(r"^\s*(?:by|in\s+terms\s+of|based\s+on|ranked\s+by|according\s+to)\s+", re.IGNORECASE)
 #: "the 3 vans with the highest mileage", "5 shops having the lowest rent": the superlative after the noun.
@@ -84,12 +79,11 @@ def top_n(d: View) -> list[Claim]:
 
 
 def sorted_by(d: View) -> list[Claim]:
-    """"sorted by amount descending, then by name", "in hire_date order, employee_id breaking ties"."""
+    """"sorted by amount descending, then by name"."""
     w = Work(d)
     for m in _SORT.finditer(d.prompt):
-        if _open(w, m.start(), m.end()) and not orderwords.inside_tie(d.prompt, m.start()):
+        if _open(w, m.start(), m.end()):
             _sorted_by(w, m)
-    _in_order(w)
     return w.claims
 
 
@@ -97,44 +91,11 @@ def standalone(d: View) -> list[Claim]:
     """"newest first", "cheapest first", "highest first": the column the word implies."""
     w = Work(d)
     for m in _STANDALONE.finditer(d.prompt):
-        noun = (m.start("noun"), m.end("noun")) if m.group("noun") else None
-        if noun is None and not _open(w, m.start(), m.end()):
+        if not _open(w, m.start(), m.end()):
             continue
-        if noun is not None and not (_open(w, m.start(), noun[0]) and _open(w, noun[1], m.end()) and w.free(*noun)):
-            continue
-        mark = len(w.brought)
-        item = _standalone(w, m) if noun is None else _standalone_of(w, m)
-        if item is None:
-            del w.brought[mark:]
-            continue
-        items, dropped = [item], []  # type: ignore[var-annotated]
-        end = _next_keys(w, m.end(), items, dropped)
-        w.claims.append(claim(m.start(), end, *_brought_since(w, mark), *dropped, Edit.add("order_by", *items),
-                              over=noun is not None, why="an order without a column"))  # fmt: skip
+        item = _standalone(w, m)
+        w.claims.append(claim(m.start(), m.end(), Edit.add("order_by", item), why="an order without a column"))
     return w.claims
-
-
-def _standalone_of(w: Work, m: re.Match[str]) -> OrderItem | None:
-    """"biggest sum on top", "newest orders first", "highest amount first": the word between names the measure, the
-    table whose date or price it is, or the column; None when it names none of them."""
-    d = w.view
-    noun, words = m.group("noun"), m.group(0)
-    low = noun.lower()
-    if low in ("one", "row", "rows", "record", "records", "entry", "entries"):
-        return _standalone(w, m)
-    kind = re.sub(r"\s+", " ", m.group("w").lower())
-    desc = kind in ("newest", "latest", "most recent", "highest", "largest", "biggest", "most expensive")
-    measures = [a for a in d.aggregations if low in _FUNCTION_WORDS.get(a.function, ()) or low in a.alias.lower().split("_")
-                or re.search(rf"\b{re.escape(low)}\b", (a.provenance or "").lower())]  # fmt: skip
-    if kind in ("highest", "largest", "biggest", "lowest", "smallest") and len(measures) == 1:
-        return OrderItem(column=measures[0].alias, direction="desc" if desc else "asc", provenance=words)
-    tables = [h for h in d.linker.tables(noun) if h.score >= 0.85]
-    if tables and tables[0].table == d.base and not d.aggregations:
-        return _standalone(w, m)  # "newest orders first": the orders' own date
-    target = order_target(w, _toks(w, m.start("noun"), m.end("noun")))
-    if target is None or d.aggregations and "." in target[0] and target[0] not in d.group_by:
-        return None
-    return OrderItem(column=target[0], direction="desc" if desc else "asc", provenance=words)
 
 
 def alphabetical(d: View) -> list[Claim]:
@@ -155,73 +116,26 @@ def alphabetical(d: View) -> list[Claim]:
 
 
 def ties(d: View) -> list[Claim]:
-    """"newest first, ties settled by the smaller id", "employee_id breaking ties", "equal sums ordered by
-    employee_id": the sort's next keys (:func:`orderwords.ties`; only when the request sorts, and the column is
-    one the rows have). A word of ties left unread when the request orders rows is refused: a tie-break the
-    plan would drop."""
+    """"newest first, ties settled by the smaller id", "breaking ties on the older date": the sort's next key (only
+    when the request sorts, and the column is one the rows have)."""
     w = Work(d)
     if not d.order_by:
-        _unread_ties(w)
         return w.claims
-    items: list[OrderItem] = []
-    found = orderwords.ties(d.prompt, 0, len(d.prompt), lambda p: _tie_ref(w, p),
-                            lambda a, b: not _reserved(d, a, b) and _misread(w, a, b, None, items) is not None)
-    for k in found:
-        if k.column is None:
+    for m in TIE_BREAK.finditer(d.prompt):
+        if not _open(w, m.start(), m.end()):
             continue
-        if any(o.column.lower() == k.column.lower() for o in [*d.order_by, *items]):
+        hits = [h for h in d.linker.columns(m.group("col"), in_play(w) or None) if h.score >= 0.85]
+        if not hits:
             continue
-        item = OrderItem(column=k.column, direction=k.direction, provenance=d.prompt[k.start : k.end])  # type: ignore[arg-type]
-        undo = _misread(w, k.start, k.end, k.column, [*items, item]) or []
-        items.append(item)
-        w.claims.append(claim(k.start, k.end, *undo, Edit.add("order_by", item), over=True, why="how ties are broken"))
-    _unread_ties(w)
+        ref = f"{hits[0].table}.{hits[0].column}"
+        grouped = [g for g in d.group_by if g.split(".")[-1].lower() == hits[0].column.lower()]
+        ref = grouped[0] if grouped else ref  # grouped rows sort by their key as grouped
+        if any(o.column.lower() in (ref.lower(), hits[0].column.lower()) for o in d.order_by):
+            continue
+        item = OrderItem(column=ref, direction="asc" if m.group("dir").lower() in TIE_ASC else "desc",
+                         provenance=m.group(0))  # fmt: skip
+        w.claims.append(claim(m.start(), m.end(), Edit.add("order_by", item), why="how ties are broken"))
     return w.claims
-
-
-def _tie_ref(w: Work, phrase: str) -> str | None:
-    """The column a tie-break names among the rows' tables (a grouped key as grouped), or None."""
-    d = w.view
-    hits = [h for h in d.linker.columns(phrase, in_play(w) or None) if h.score >= 0.85]
-    if not hits:
-        return None
-    grouped = [g for g in d.group_by if g.split(".")[-1].lower() == hits[0].column.lower()]
-    if grouped:
-        return grouped[0]  # grouped rows sort by their key as grouped (another column of them is refused when the
-    for o in d.order_by:  # spec is assembled: neither a grouping column nor a measure)
-        if o.column.lower() == hits[0].column.lower():
-            return o.column
-    return f"{hits[0].table}.{hits[0].column}"
-
-
-def _unread_ties(w: Work) -> None:
-    """Refuse a word of ties no claim explains when the request orders rows (sorted output, a window's order,
-    the row picked per key): the plan would break ties some other way than the request says."""
-    d = w.view
-    ordered = d.order_by or any(x.order_by for x in d.windows) or d.dedupe is not None and d.dedupe.order_by
-    if not ordered:
-        return
-    for m in orderwords.TIE_WORD.finditer(d.prompt):
-        toks = [t for t in d.tokens.overlapping(m.start(), m.end()) if t.kind == "word"]
-        if toks and not any(explained(w, t) for t in toks) and not any(
-                isinstance(x, ColumnMatch) and x.start <= m.start() < x.end for x in d.mentions):  # fmt: skip
-            if d.limit is not None and _KEEP_TIES.search(d.prompt, max(0, m.start() - 12), m.end()):
-                raise PlanError(f"'{_clause(d.prompt, m.start())}': rows tied at the cut are not kept (the rows are cut "
-                                "at the number asked for)",
-                                hint="break the ties with a column ('ties broken by the lower <column>')")  # fmt: skip
-            raise PlanError(f"'{_clause(d.prompt, m.start())}': which column of the rows breaks the ties, and which way?",
-                            hint="name a column the rows have (a grouped key or a measure when rows are grouped), "
-                                 "e.g. 'ties broken by the lower <column>'")  # fmt: skip
-
-
-_KEEP_TIES = re.compile(r"\b(?:including|with|keeping|plus|and)\s+(?:all\s+|any\s+|the\s+)?ties\b", re.I)
-
-
-def _clause(text: str, pos: int) -> str:
-    """The words around ``pos`` up to the punctuation on either side."""
-    a = max(text.rfind(c, 0, pos) for c in ",;.:(") + 1
-    ends = [i for i in (text.find(c, pos) for c in ",;.:)") if i >= 0]
-    return text[a : min(ends) if ends else len(text)].strip()
 
 
 def limit(d: View) -> list[Claim]:
@@ -285,16 +199,15 @@ def _phrase_after(d: View | Work, pos: int, max_words: int = 4) -> list[Token]:
     return out
 
 
-def order_target(d: Work, tokens: list[Token], exclude: tuple[str, ...] = ()) -> tuple[str, int] | None:
+def order_target(d: Work, tokens: list[Token]) -> tuple[str, int] | None:
     """The order column a phrase names (a defined name first) and how many of its tokens it used.
 
-    A column of a table not in play brings that table in (:meth:`Work.use`); a column of the tables in
-    ``exclude`` is none.
+    A column of a table not in play brings that table in (:meth:`Work.use`).
     """
     defined = {**{a.alias.lower(): a.alias for a in d.aggregations}, **{x.name.lower(): x.name for x in d.derived},
                **{w.name.lower(): w.name for w in d.windows}}  # fmt: skip
-    if len(tokens) > 1 and tokens[0].low in _HARMLESS | _DETERMINERS:
-        inner = order_target(d, tokens[1:], exclude)
+    if len(tokens) > 1 and tokens[0].low in _HARMLESS:
+        inner = order_target(d, tokens[1:])
         if inner is not None:
             return inner[0], inner[1] + 1
     for n in range(len(tokens), 0, -1):
@@ -311,8 +224,7 @@ def order_target(d: Work, tokens: list[Token], exclude: tuple[str, ...] = ()) ->
                 return x.name, n
     for n in range(len(tokens), 0, -1):
         phrase = d.prompt[tokens[0].start : tokens[n - 1].end]
-        hits = [h for h in d.linker.columns(phrase, [t for t in in_play(d) if t not in exclude] or None)
-                if h.table not in exclude]  # fmt: skip
+        hits = d.linker.columns(phrase, in_play(d) or None)
         if hits and _whole(hits[0], phrase) and _names_rows(d, hits[0], phrase):
             return None  # "top 3 agents by tickets": the count of a table's rows, never the order of its key
         if hits and _whole(hits[0], phrase):
@@ -533,7 +445,6 @@ def _sorted_by(w: Work, m: re.Match[str]) -> None:
     pos = m.end()
     end = pos
     items: list[OrderItem] = []
-    dropped: list[Edit] = []
     while True:
         phrase = _phrase_after(d, pos)
         target = order_target(w, phrase) if phrase else None
@@ -543,12 +454,12 @@ def _sorted_by(w: Work, m: re.Match[str]) -> None:
                             hint="name a column of the table or a measure the request computes")  # fmt: skip
         end = phrase[target[1] - 1].end
         direction = "asc"
-        said = orderwords.direction_after(d.prompt, end)
-        if said is not None:
-            direction, end = said
+        dm = _DIR.match(d.prompt[end:])
+        if dm is not None:
+            direction = "desc" if dm.group("desc") else "asc"
+            end += dm.end()
         items.append(OrderItem(column=target[0], direction=direction,  # type: ignore[arg-type]
                                provenance=d.prompt[pos:end].strip()))  # fmt: skip
-        end = _next_keys(w, end, items, dropped)
         nxt = re.match(r"^\s*(?:,\s*)?(?:and\s+|then\s+(?:by\s+)?|,\s*)", d.prompt[end:], re.IGNORECASE)
         if nxt is None or not phrase or not _phrase_after(d, end + nxt.end()):
             break
@@ -556,139 +467,8 @@ def _sorted_by(w: Work, m: re.Match[str]) -> None:
         if order_target(w, after) is None:
             break
         pos = end + nxt.end()
-    edits = (*_brought_since(w, mark), *dropped, Edit.add("order_by", *items))
+    edits = (*_brought_since(w, mark), Edit.add("order_by", *items))
     w.claims.append(claim(m.start(), end, *edits, over=True, why="sorted by"))  # the columns may name measures
-
-
-def _in_order(w: Work) -> None:
-    """"transactions in transaction_date order", "in order of hire date, employee_id breaking ties": the
-    column named before or after "order", and the keys after it."""
-    d = w.view
-    for start, end, words, at, pre in orderwords.in_order(d.prompt):
-        if not _order_words_open(w, start, end, at, at + len(words)):
-            continue
-        toks = _toks(w, at, at + len(words))
-        mark = len(w.brought)
-        named = _order_named(w)  # "transactions in order of amount": not the orders' amount
-        if d.base in named:
-            continue
-        target = order_target(w, toks, tuple(named)) if toks else None
-        if target is None or target[1] != len(toks):
-            del w.brought[mark:]
-            continue
-        direction = pre or "asc"
-        said = orderwords.direction_after(d.prompt, end) if pre is None else None
-        if said is not None:
-            direction, end = said
-        items = [OrderItem(column=target[0], direction=direction, provenance=d.prompt[start:end])]  # type: ignore[arg-type]
-        dropped: list[Edit] = []
-        end = _next_keys(w, end, items, dropped)
-        w.claims.append(claim(start, end, *_brought_since(w, mark), *dropped, *_no_order_table(w, start, end, items),
-                              Edit.add("order_by", *items), over=True, why="in <column> order"))  # fmt: skip
-
-
-def _no_order_table(w: Work, start: int, end: int, items: list[OrderItem]) -> list[Edit]:
-    """"in order of X" names no table: a table the word "order" alone brought in, which nothing reads, goes."""
-    d = w.view
-    out: list[Edit] = []
-    if not any(t.low == "order" for t in d.tokens.within(start, end)):
-        return out
-    for table in _order_named(w):
-        if table in d.required_tables or table not in d.tables:
-            continue
-        read = tables_read([*d.filters, *d.derived, *d.aggregations, *d.having, *d.windows, *d.columns, *d.order_by,
-                            *items, *([d.dedupe] if d.dedupe else [])], d.group_by)  # fmt: skip
-        if table.lower() not in read:
-            out.append(Edit.remove("tables", table))
-    return out
-
-
-def _order_named(w: Work) -> list[str]:
-    """The tables in play that only the word "order" named (as "orders"), and nothing reads."""
-    d = w.view
-    read = tables_read([*d.filters, *d.derived, *d.aggregations, *d.having, *d.windows, *d.columns, *d.order_by,
-                        *([d.dedupe] if d.dedupe else [])], d.group_by)  # fmt: skip
-    return [t for t in in_play(w) if (d.table_words.get(t) or "").strip().lower() == "order" and t.lower() not in read]
-
-
-def _order_words_open(w: Work, start: int, end: int, a: int, b: int) -> bool:
-    """The words of [start, end) outside the column's [a, b) may open an ordering phrase (:func:`_open`); "order"
-    may be explained as a table's name ("orders"), as long as no claim holds it."""
-    d = w.view
-    for t in d.tokens.overlapping(start, end):
-        if t.kind == "punct" or a <= t.start < b:
-            continue
-        if not (w.free(t.start, t.end) if t.low == "order" else _open(w, t.start, t.end)) or _reserved(d, t.start, t.end):
-            return False
-    return True
-
-
-def _next_keys(w: Work, end: int, items: list[OrderItem], dropped: list[Edit]) -> int:
-    """The keys said right after an order key ("then the smallest customer_id", "employee_id breaking ties",
-    "and, for the same day, on order_id"): added to ``items``; returns where their words end.
-
-    A key whose words an aggregate read ("the smallest customer_id" as MIN(customer_id)) is the next key when
-    nothing is grouped: rows sorted by a column have no minimum of another; that aggregate goes (``dropped``)."""
-    d = w.view
-    while True:
-        k = orderwords.tie_at(d.prompt, end, lambda p: _next_ref(w, p))
-        if k is None or k.column is None or any(o.column.lower() == k.column.lower() for o in items):
-            return end
-        undo = _misread(w, k.start, k.end, k.column, [*items, OrderItem(column=k.column)])
-        if undo is None or _reserved(d, k.start, k.end):
-            return end
-        dropped.extend(undo)
-        items.append(OrderItem(column=k.column, direction=k.direction,  # type: ignore[arg-type]
-                               provenance=d.prompt[k.start : k.end].strip()))  # fmt: skip
-        end = k.end
-
-
-def _next_ref(w: Work, phrase: str) -> str | None:
-    """The column a next key names: a row column of the tables in play (a grouped key as grouped)."""
-    d = w.view
-    hits = [h for h in d.linker.columns(phrase, in_play(w) or None) if h.score >= 0.85]
-    if not hits or not _whole(hits[0], phrase):
-        return None
-    ref = f"{hits[0].table}.{hits[0].column}"
-    grouped = [g for g in d.group_by if g.split(".")[-1].lower() == hits[0].column.lower()]
-    if grouped:
-        return grouped[0]  # grouped rows sort by their key as grouped
-    if d.group_by or any(not (a.function in ("min", "max") and a.column == ref) for a in d.aggregations):
-        return None  # a column the grouped rows do not have (unless an aggregate misread the key: see _misread)
-    return ref
-
-
-def _misread(w: Work, start: int, end: int, column: str | None, keys: list[OrderItem]) -> list[Edit] | None:
-    """The edits that undo what other recognizers read from the words of an order key in [start, end) (its clause
-    says how rows are ordered, nothing else): a row filter ("equal start times are *ordered* by id": no state
-    'ordered'), the minimum or maximum of the key's ``column`` when nothing is grouped ("then the smallest id":
-    rows sorted by a column have no minimum of another), and the tables only they read. None when another claim
-    holds a word there; [] when none does."""
-    d = w.view
-    held = [t for t in d.tokens.overlapping(start, end) if t.kind == "word" and not w.free(t.start, t.end)]
-    if not held:
-        return []
-    low, spans, gone = d.prompt.lower(), [], []
-    extremes = [a for a in d.aggregations if column and a.function in ("min", "max") and a.column == column]
-    if extremes and not d.group_by and len(extremes) == len(d.aggregations):
-        gone.extend(extremes)
-    gone.extend(f for f in d.filters if not isinstance(f, OrderItem))
-    kept: list[Any] = []
-    for el in gone:
-        prov = (getattr(el, "provenance", None) or "").strip().lower()
-        i = low.find(prov, start, end) if prov and low.count(prov) == 1 else -1  # (read there, nowhere else)
-        if i >= 0:
-            spans.append((i, i + len(prov)))
-            kept.append(el)
-    if not all(any(a <= t.start and t.end <= b for a, b in spans) for t in held):
-        return None
-    edits = [Edit.remove("aggregations" if el in d.aggregations else "filters", el) for el in kept]
-    rest = [x for x in [*d.filters, *d.derived, *d.aggregations, *d.having, *d.windows, *d.columns, *d.order_by, *keys,
-                        *([d.dedupe] if d.dedupe else [])] if not any(x is el for el in kept)]  # fmt: skip
-    read = tables_read(rest, d.group_by)
-    edits.extend(Edit.remove("tables", t) for t in d.tables
-                 if t.lower() not in read and t not in d.table_words and t not in d.required_tables)  # fmt: skip
-    return edits
 
 
 def _standalone(w: Work, m: re.Match[str]) -> OrderItem:

@@ -7,9 +7,6 @@ customer ordered by order date", "top 3 products by unit price in each category"
 Three steps (top N per group, ranks and row numbers, running totals), each returning claims. A
 phrase starts on words no claim explains (a table's name is no ranking verb); what it then reads
 ("by unit price", "most expensive first") is claimed whether or not another claim explains it too.
-The order's next keys and tie-breaks ("ties settled by the smaller id", "in X order, id breaking ties", "when
-two were hired the same day, the higher id comes first") are read by
-:mod:`~datamorph.planner.recognizers.orderwords`, shared with the sorted output and the row picked per key.
 The tables a column brings in (or a key leaves out), the filters it adds or replaces, and the new
 window are edits of the window's claim; :class:`_State` is what the draft will be once they apply.
 """
@@ -24,7 +21,6 @@ from datamorph.errors import PlanError
 from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, Pending, View, edit_only
 from datamorph.planner.linking import ColumnMatch
-from datamorph.planner.recognizers import orderwords
 from datamorph.planner.recognizers.common import on_words, written_column
 from datamorph.planner.recognizers.derived import clean_phrase, column_error, defined_name, snake, stem
 from datamorph.planner.recognizers.derivekit import _FILLER as _NO_COLUMN
@@ -42,13 +38,13 @@ _END = (r"(?=\s*(?:[,.;!?(]|$|\b(?:most|highest|lowest|least|cheapest|largest|sm
 _RANK = re.compile(
     r"\b(?P<verb>dense[\s_-]?rank(?:ing|ed)?|rank(?:ing|ed)?|number(?:ing|ed)?)\s+(?:the\s+|all\s+|each\s+|of\s+)?"
     r"(?P<what>[\w ]{0,30}?)\s*\b(?:by|on|according\s+to|based\s+on|in\s+order\s+of)\s+(?:their\s+|its\s+|the\s+)?"
-    rf"(?P<by>[\w.]+(?:\s+(?!(?:desc|descending|asc|ascending)\b)[\w.]+)?)(?:\s+(?:{_GROUP})(?P<part>[\w ]+?))?{_END}",
+    rf"(?P<by>[\w.]+(?:\s+[\w.]+)?)(?:\s+(?:{_GROUP})(?P<part>[\w ]+?))?{_END}",
     re.I,
 )
 _RANK_PART_FIRST = re.compile(
     rf"\b(?P<verb>dense[\s_-]?rank(?:ing|ed)?|rank(?:ing|ed)?|number(?:ing|ed)?)\s+(?:the\s+)?(?P<what>[\w ]{{0,30}}?)"
     rf"\s+{_GROUP}(?P<part>[\w]+(?:\s+\w+)?)\s+(?:by|on|according\s+to|based\s+on)\s+(?:their\s+|its\s+|the\s+)?"
-    rf"(?P<by>[\w.]+(?:\s+(?!(?:desc|descending|asc|ascending)\b)[\w.]+)?){_END}",
+    rf"(?P<by>[\w.]+(?:\s+[\w.]+)?){_END}",
     re.I,
 )
 _DESC = re.compile(r"\b(?:highest|largest|biggest|most|top|best|newest|latest)(?:\s+[A-Za-z_]\w*){0,2}?\s*=\s*(?:1|one)\b|"
@@ -77,16 +73,16 @@ _RUNNING = re.compile(
 _PARTITION = re.compile(r"\b(?:per|for\s+each|for\s+every|within\s+each|within|in\s+each|by\s+each|across\s+each)\s+"
                         r"(?P<p>[A-Za-z_]\w*(?:\s+(?!(?:by|ordered|sorted|then|over|in|where|and|with|called|as|from)\b)"
                         r"[A-Za-z_]\w*)?)", re.I)  # fmt: skip
-_ORDER = re.compile(r"\b(?:ordered\s+(?:by|on)|sorted\s+(?:by|on)|in\s+order\s+of|order\s+by|over|by)\s+(?:the\s+)?"
-                    r"(?P<o>[A-Za-z_][\w.]*(?:\s+(?!(?:then|and|desc|asc|descending|ascending|where|called|as|per|for|with|using|in|on|to|from|of|the|ties?|breaking|when|if|within|over|across)\b)[A-Za-z_]\w*)?)(?:\s*,?\s*(?:then|and\s+then|and)\s+(?:by\s+)?"
-                    rf"(?:the\s+)?(?!(?:{orderwords.ADJ})\b)(?P<o2>[A-Za-z_][\w.]*(?:\s+[A-Za-z_]\w*)?))?", re.I)  # fmt: skip
+_ORDER = re.compile(r"\b(?:ordered\s+by|sorted\s+by|in\s+order\s+of|order\s+by|over|by)\s+(?:the\s+)?"
+                    r"(?P<o>[A-Za-z_][\w.]*(?:\s+(?!(?:then|and|desc|asc|where|called|as|per|for)\b)[A-Za-z_]\w*)?)(?:\s*,?\s*(?:then|and\s+then|and)\s+(?:by\s+)?"
+                    r"(?:the\s+)?(?P<o2>[A-Za-z_][\w.]*(?:\s+[A-Za-z_]\w*)?))?", re.I)  # fmt: skip
 _SIGNED = re.compile(r"\b(?P<plus>\w+?)s?\s+(?:add|count\s+as\s+positive|increase)\w*"
                      r"(?:\s+(?:the\s+|their\s+|its\s+)?(?!and\b|it\b|them\b)(?P<col>[A-Za-z_]\w*))?\s*(?:,|and|;)\s*(?:the\s+)?"
                      r"(?P<minus>\w+?)s?\s+(?:subtract|count\s+as\s+negative|decrease|reduce)\w*(?:\s+it)?\b", re.I)  # fmt: skip
 _TOP = re.compile(
     rf"\b(?:the\s+)?(?P<dir>top|bottom|first|highest|lowest|best|worst)\s+(?P<n>{_NUM})\s+(?P<what>[\w ]{{0,30}}?)\s+"
     r"(?:by|on|in\s+terms\s+of|based\s+on|with\s+the\s+(?P<adj>highest|lowest|largest|smallest|most|least))\s+"
-    rf"(?:their\s+|its\s+|the\s+)?(?P<by>[\w.]+(?:\s+(?!(?:desc|descending|asc|ascending)\b)[\w.]+)?)\s+{_GROUP}(?P<part>[\w]+(?:\s+\w+)?){_END}",
+    rf"(?:their\s+|its\s+|the\s+)?(?P<by>[\w.]+(?:\s+[\w.]+)?)\s+{_GROUP}(?P<part>[\w]+(?:\s+\w+)?){_END}",
     re.I,
 )
 
@@ -97,9 +93,21 @@ _TOP_COUNT_FIRST = re.compile(
     rf"\b(?:the\s+)?(?P<n>{_NUM})\s+(?P<dir>top|best|worst|highest|lowest|biggest|largest|smallest|greatest|cheapest)"
     r"(?:-[A-Za-z]+)?\s+(?P<what>[\w ]{0,30}?)\s+(?:(?:within|per|in|for|across)\s+(?:each|every)|per)\s+"
     r"(?P<part>[\w]+(?:\s+\w+)?)\s+(?:by|on|in\s+terms\s+of|based\s+on)\s+(?:their\s+|its\s+|the\s+)?"
-    rf"(?P<by>[\w.]+(?:\s+(?!(?:desc|descending|asc|ascending)\b)[\w.]+)?)(?P<adj>(?!x)x)?{_END}",
+    rf"(?P<by>[\w.]+(?:\s+[\w.]+)?)(?P<adj>(?!x)x)?{_END}",
     re.I,
 )
+# "ties go to the lower id", "ties broken by the earlier hire_date", "break ties by the higher score": a second
+# order key, after the measure
+TIE_BREAK = re.compile(
+    r"\b(?:(?:with\s+|and\s+)?ties?\s+(?:are\s+|get\s+)?(?:broken|settled|resolved|decided)\s+(?:by|on|using|with)|"
+    r"ties?\s+go(?:es)?\s+to|break(?:ing)?\s+ties\s+(?:by|on|with|using))\s+(?:the\s+)?"
+    r"(?P<dir>lower|lowest|smaller|smallest|higher|highest|larger|largest|bigger|biggest|earlier|earliest|later|latest|"
+    r"older|oldest|newer|newest)\s+(?P<col>[A-Za-z_]\w*)",
+    re.I,
+)
+TIE_ASC = frozenset({"lower", "lowest", "smaller", "smallest", "earlier", "earliest", "older", "oldest"})
+
+
 def top_n(d: View) -> list[Claim]:
     """"top 3 products by unit price in each category": a rank window and a qualify filter."""
     s = _State.of(d)
@@ -111,64 +119,19 @@ def top_n(d: View) -> list[Claim]:
 
 
 def _tie_break(d: _State, start: int, order: str) -> list[OrderItem]:
-    """The next order keys the tie-break phrases give in the sentence from ``start`` or the next one
-    (:func:`orderwords.ties`: "ties go to the lower id", "employee_id breaking ties", "when two were hired the
-    same day, the higher employee_id comes first")."""
+    """The second order key a tie-break phrase gives in the sentence from ``start`` or the next one."""
     stop = _sentence_end(d, start)
     later = [x for x in _later_sentences(d, stop)[:1]]
     stop = _sentence_end(d, later[0]) if later else stop
-    out: list[OrderItem] = []
-    free = lambda a, b: _unused(d, a, b) or bool(_clause_filters(d, a, b))  # noqa: E731
-    for k in orderwords.ties(d.prompt, start, stop, lambda p: _tie_ref(d, p), free):
-        if k.column is None:
-            if orderwords.TIE_WORD.search(d.prompt, k.start, k.end):
-                raise PlanError(f"'{d.prompt[k.start:k.end].strip()}': which column breaks the ties?",
-                                hint="name the column, e.g. 'ties broken by the lower <column>'")  # fmt: skip
+    for x in TIE_BREAK.finditer(d.prompt, start, stop):
+        if not _free_at(d, x.start()):
             continue
-        if k.column == order or any(o.column == k.column for o in out):
+        ref = _ref(d, x.group("col"))
+        if ref == order:
             continue
-        misread = _clause_filters(d, k.start, k.end)
-        if misread:  # "when two were placed the same day": the clause says which rows tie, it keeps them all
-            d.filters = [f for f in d.filters if f not in misread]
-            d.edits.append(Edit.set("filters", list(d.filters)))
-        d.mark(k.start, k.end, "how ties are broken")
-        out.append(OrderItem(column=k.column, direction=k.direction))  # type: ignore[arg-type]
-    return out
-
-
-def _clause_filters(d: _State, start: int, end: int) -> list[Condition]:
-    """The row filters read from words of [start, end) when every explained word there is one of theirs (a tie
-    clause's verb read as a state: "when two were placed the same day"); else none."""
-    spans = []
-    for f in d.filters:
-        prov = (getattr(f, "provenance", None) or "").strip()
-        low = d.prompt.lower()
-        i = low.find(prov.lower(), start, end) if prov and low.count(prov.lower()) == 1 else -1  # read there only
-        if i >= 0:
-            spans.append((f, i, i + len(prov)))
-    if not spans:
-        return []
-    for t in d.tokens.within(start, end):
-        if t.kind != "punct" and _explained(d, t) and not any(a <= t.start and t.end <= b for _, a, b in spans):
-            return []
-    return [f for f, _, _ in spans]
-
-
-def _tie_ref(d: _State, phrase: str, tables: list[str] | None = None) -> str | None:
-    """The column a tie-break's words name: a name the request defined, else a column of ``tables`` (default: the
-    tables in play) that the words name closely, or None."""
-    name = defined_name(d, phrase)  # type: ignore[arg-type]
-    if name:
-        return name
-    p = clean_phrase(phrase)
-    if not p or p.lower() in _NO_COLUMN:
-        return None
-    written = written_column(d.catalog, p)
-    scope = [t.lower() for t in (tables if tables is not None else _in_play(d))]
-    if written:
-        return written[1] if written[0].lower() in scope else None
-    hits = [h for h in d.linker.columns(p, tables if tables is not None else _in_play(d)) if h.score >= 0.85]
-    return f"{hits[0].table}.{hits[0].column}" if hits else None
+        d.mark(x.start(), x.end(), "how ties are broken")
+        return [OrderItem(column=ref, direction="asc" if x.group("dir").lower() in TIE_ASC else "desc")]
+    return []
 
 
 def rank(d: View) -> list[Claim]:
@@ -490,8 +453,7 @@ def _family(d: _State, ref: str) -> str:
 
 
 def _direction(d: _State, start: int, end: int, ref: str) -> tuple[str, int]:
-    tie = orderwords.first_tie(d.prompt, start, end)
-    window = d.prompt[start : end if tie is None else tie]  # "..., breaking ties with id ascending": the tie's
+    window = d.prompt[start:end]
     for rx, direction in ((_DESC, "desc"), (_ASC, "asc")):
         m = rx.search(window)
         if m:
@@ -583,9 +545,6 @@ _SEQ_ORDER = re.compile(r"\b(?:order(?:ed)?|sort(?:ed)?)\s+by\s+(?:the\s+)?(?P<o
                         r"(?:\s*,\s*(?:and\s+)?(?:then\s+)?(?:by\s+)?|\s+(?:and\s+)?then\s+(?:by\s+)?)"
                         r"(?:the\s+)?(?P<o2>[A-Za-z_][\w.]*)|\b(?:order(?:ed)?|sort(?:ed)?)\s+by\s+(?:the\s+)?"
                         r"(?P<o3>[A-Za-z_][\w.]*)", re.I)  # fmt: skip
-_SEQ_BY = re.compile(r"\s+(?:by|on|according\s+to)\s+(?:the\s+|their\s+|its\s+)?"
-                     r"(?P<o>[A-Za-z_][\w.]*(?:\s+(?!(?:desc|descending|asc|ascending|then|and|with|where|as|called)\b)"
-                     r"[A-Za-z_]\w*)?)", re.I)  # fmt: skip
 _FIRST_IS_ONE = re.compile(r"\s*,?\s*(?:where|with)\s+(?:1|one)\s+(?:is|being|for)\s+(?:the|their|its|his|her)\s+"
                            r"(?P<w>first|earliest|oldest|latest|newest|last|most\s+recent)\b(?:\s+[A-Za-z_]\w*)?",
                            re.I)  # fmt: skip
@@ -677,9 +636,7 @@ def _sequence(d: _State, m: re.Match[str]) -> None:
         end = timed.end()
     stop = _sentence_end(d, end)
     later = next((x for x in _SEQ_ORDER.finditer(d.prompt, end) if d.free(x.start(), x.end())), None)
-    by = _SEQ_BY.match(d.prompt, end) if not timed else None
-    by_ref = _tie_ref(d, by.group("o")) if by and _unused(d, by.start(), by.end()) else None
-    if not timed and by_ref is None and (later is None or later.start() >= stop):
+    if not timed and (later is None or later.start() >= stop):
         return  # numbered in which order? (read by "rank" when it says "by X")
     saved = (d.base, list(d.tables), len(d.edits))
     d.use(rows)
@@ -688,14 +645,7 @@ def _sequence(d: _State, m: re.Match[str]) -> None:
         d.base, d.tables = saved[0], saved[1]  # the numbered rows hold no key of the owner: not read here
         del d.edits[saved[2] :]
         return
-    order_end = end
-    if by is not None and by_ref is not None:  # "number each customer's orders by order_date [descending]"
-        said = orderwords.direction_after(d.prompt, by.end())
-        order = [OrderItem(column=by_ref, direction=said[0] if said else "asc")]  # type: ignore[arg-type]
-        order_end = said[1] if said else by.end()
-        d.mark(by.start(), order_end, "the order")
-    elif later is not None and (later.start() < stop or timed):
-        order_end = later.end()
+    if later is not None and (later.start() < stop or timed):
         for g in ("o", "o2", "o3"):
             if later.group(g):
                 order.append(OrderItem(column=_ref(d, later.group(g)), direction="asc"))
@@ -713,7 +663,6 @@ def _sequence(d: _State, m: re.Match[str]) -> None:
         if first.group("w").lower() not in ("first", "earliest", "oldest"):
             order = [o.model_copy(update={"direction": "desc"}) for o in order]
         d.mark(first.start(), first.end(), "which row is number 1")
-    order.extend(_more_keys(d, m.start(), order_end, order))
     for x in _AS_STORED.finditer(d.prompt, end):
         if d.free(x.start(), x.end()) and _ref(d, x.group("c")) == partition[0]:
             d.mark(x.start(), x.end(), "the partition, restated")
@@ -765,10 +714,17 @@ def _running(d: _State, m: re.Match[str]) -> None:
         d.mark(m.end() + p.start(), m.end() + p.end(), "the partition")
         used_until = max(used_until, m.end() + p.end())
     taken = [(p.start(), p.end()) for p in _PARTITION.finditer(rest)]
-    order_end = _running_order(d, m.end(), sentence_end, taken, order, owner)
-    if order_end is not None:
-        used_until = max(used_until, order_end)
-        order.extend(_more_keys(d, m.start(), order_end, order))
+    for o in _ORDER.finditer(rest):
+        if any(a <= o.start() < b for a, b in taken) or not _unused(d, m.end() + o.start(), m.end() + o.end()):
+            continue
+        for g in ("o", "o2"):
+            if o.group(g):
+                ref = _ref(d, o.group(g))
+                desc = re.match(r"\s+(?:desc|descending)\b", rest[o.end(g) :], re.I)
+                order.append(OrderItem(column=ref, direction="desc" if desc else "asc"))
+        d.mark(m.end() + o.start(), m.end() + o.end(), "the order")
+        used_until = max(used_until, m.end() + o.end())
+        break
     partition = _said_later(d, sentence_end, owner, partition, order)
     for x in _FRAME_NOTE.finditer(d.prompt, m.start()):
         if _free_at(d, x.start()) and _free_at(d, x.end() - 1):
@@ -783,57 +739,6 @@ def _running(d: _State, m: re.Match[str]) -> None:
                           partition_by=partition, order_by=order, frame="running",
                           provenance=d.prompt[m.start() : max(end, used_until)].strip())  # fmt: skip
     d.add_window(window, m.start(), end)
-
-
-def _running_order(d: _State, start: int, stop: int, taken: list[tuple[int, int]], order: list[OrderItem],
-                   owner: str | None) -> int | None:  # fmt: skip
-    """The order a running window is said in, after ``start`` ("ordered by X [desc] then Y", "sorted on X", "in X
-    order"): added to ``order``; returns where its words end (None: none said)."""
-    rest = d.prompt[start:stop]
-    for o in _ORDER.finditer(rest):
-        if any(a <= o.start() < b for a, b in taken) or not _unused(d, start + o.start(), start + o.end()):
-            continue
-        last = o.end()
-        for g in ("o", "o2"):
-            if o.group(g):
-                said = orderwords.direction_after(d.prompt, start + o.end(g))
-                order.append(OrderItem(column=_ref(d, o.group(g)), direction=said[0] if said else "asc"))  # type: ignore[arg-type]
-                if said and (g == "o2" or not o.group("o2")):
-                    last = said[1] - start
-        d.mark(start + o.start(), start + last, "the order")
-        return start + last
-    for a, b, words, at, pre in orderwords.in_order(d.prompt, start, stop):
-        if any(x <= a - start < y for x, y in taken) or not _unused(d, a, at):
-            continue
-        named = [t for t in _in_play(d) if (d.table_words.get(t) or "").strip().lower() == "order" and t != owner]
-        ref = _tie_ref(d, words, [owner] if owner else [t for t in _in_play(d) if t not in named])
-        if ref is None:
-            continue  # "in order of amount": a column of the summed rows (never of a table only "order" named)
-        said = orderwords.direction_after(d.prompt, b) if pre is None else None
-        order.append(OrderItem(column=ref, direction=said[0] if said else pre or "asc"))  # type: ignore[arg-type]
-        end = said[1] if said else b
-        d.mark(a, end, "the order")
-        _drop_unreferenced(d, "order")  # "in date order" names no orders table
-        return end
-    return None
-
-
-def _more_keys(d: _State, start: int, end: int, order: list[OrderItem]) -> list[OrderItem]:
-    """The keys said after an order that ends at ``end``: "then the smallest id" right after it, and the tie-breaks
-    of the sentence from ``start`` and the next (:func:`_tie_break`)."""
-    out: list[OrderItem] = []
-    while True:  # "then the smallest id", ", transaction_id desc"
-        then = orderwords.then_key(d.prompt, end, lambda p: _tie_ref(d, p)) or orderwords.comma_key(
-            d.prompt, end, lambda p: _tie_ref(d, p))  # fmt: skip
-        if then is None or not then.column or not _unused(d, then.start, then.end) or then.column in {
-                o.column for o in [*order, *out]}:  # fmt: skip
-            break
-        d.mark(then.start, then.end, "the next key")
-        out.append(OrderItem(column=then.column, direction=then.direction))  # type: ignore[arg-type]
-        end = then.end
-    have = {o.column for o in [*order, *out]}
-    out.extend(o for o in _tie_break(d, start, order[0].column) if o.column not in have)
-    return out
 
 
 def _said_later(d: _State, sentence_end: int, owner: str | None, partition: list[str],
