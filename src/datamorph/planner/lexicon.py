@@ -25,6 +25,7 @@ __all__ = [
     "GENERIC_WORDS",
     "MEASURE_WORDS",
     "NON_SCHEMA_WORDS",
+    "NUMBER_PATTERN",
     "NUMBER_WORDS",
     "OPERATOR_WORDS",
     "REQUEST_VERBS",
@@ -592,6 +593,8 @@ NUMBER_WORDS: dict[str, int] = {
     "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000,
     "million": 1_000_000, "billion": 1_000_000_000, "dozen": 12, "couple": 2, "pair": 2,
 }  # fmt: skip
+#: a number of things as a regex: digits or a number word ("5", "five"), longest words first
+NUMBER_PATTERN = r"(?:\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
 
 #: Same mapping under the lower-case name the planner may import.
 number_words = NUMBER_WORDS

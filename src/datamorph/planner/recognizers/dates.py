@@ -31,7 +31,7 @@ from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.recognizers.common import in_play
 from datamorph.planner.recognizers.filter_base import Play
-from datamorph.planner.recognizers.filter_states import anti_join
+from datamorph.planner.recognizers.filter_states import NO_EVENT, anti_join
 from datamorph.planner.recognizers.noops import in_example
 from datamorph.planner.recognizers.sources import rows_of_another
 from datamorph.planner.refs import owner_table, split_column
@@ -274,7 +274,7 @@ def _handle(w: Play, first: _Period, m: re.Match[str], done: list[_Done], pendin
     neg = _NEGATED.search(text[:first_word])
     if neg is not None and not _already_used(w, neg.start(), first_word):
         owner = owner_table(w.view.catalog, column)
-        no_event = _NO_EVENT.search(text[:first_word])
+        no_event = NO_EVENT.search(text[:first_word])
         if w.base is not None and owner.lower() != w.base.lower() and no_event is not None:
             # "members who never borrowed in 2024": no loan in 2024 (not the loans outside 2024)
             neg = no_event
@@ -366,9 +366,6 @@ def _take(w: Play, span: Span, *edits: Edit, why: str) -> None:
     w.take_free(*span, *edits, Edit.add("condition_spans", span), why=why)
 
 
-# negations that say an event did not happen at all (not that it happened outside the period)
-_NO_EVENT = re.compile(r"\b(?:never|hasn't|haven't|hadn't|didn't|don't|doesn't|(?:has|have|had|did|do|does)\s+not)"
-                       r"(?:\s+(?:been|be|yet|ever))*\s+$", re.IGNORECASE)  # fmt: skip
 _NEGATED = re.compile(r"\b(?:not|never|wasn't|weren't|isn't|aren't|hasn't|haven't|didn't)(?:\s+(?:been|be|yet|ever))*\s+$",
                       re.IGNORECASE)  # fmt: skip
 _OPPOSITE = {"range": "outside", "outside": "range", "since": "before", "before": "since", "after": "until",

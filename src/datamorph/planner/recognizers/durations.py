@@ -10,7 +10,7 @@ A *span* is what the time is measured between, said one of three ways:
   must agree: ``started_at``/``ended_at``, ``check_in``/``check_out``).
 
 A span then takes a *unit* ("in minutes", "as hours") and becomes a new column, or a *comparison*
-with an amount of time ("over 90 minutes", "more than an hour", "at least 2 days") and becomes a row
+with an amount of time ("over 90 minutes", "longer than two hours", "at least 2 days") and becomes a row
 condition. "Rentals that ran longer than two days" (with no span written) measures the start/end pair
 of the table in play; a table with no such pair but one number column named with its unit of time
 (``time_on_page_sec``, ``duration_min``, ``wait_hours``) is measured by that column ("page views longer than

@@ -108,7 +108,7 @@ def _negated_verbs(w: Play) -> list[_Mention]:
     d = w.view
     out = []
     for t in d.tokens.items:
-        if t.kind != "word" or w.held(t) or not _NEG_AUX.search(d.prompt, back(t.start), t.start):
+        if t.kind != "word" or w.held(t) or not NO_EVENT.search(d.prompt, back(t.start), t.start):
             continue
         participle = (getInflection(t.low, tag="VBN") or ("",))[0]
         if participle == t.low or not participle.endswith("ed"):
@@ -119,9 +119,10 @@ def _negated_verbs(w: Play) -> list[_Mention]:
     return out
 
 
-# a negation that can stand before a verb in its base form
-_NEG_AUX = re.compile(r"\b(?:didn't|don't|doesn't|did\s+not|do\s+not|does\s+not|never|(?:has|have|had)\s+not|"
-                      r"hasn't|haven't|hadn't)\s+(?:yet\s+|ever\s+)?$", re.IGNORECASE)  # fmt: skip
+#: negations that say an event did not happen at all, before its verb ("didn't borrow", "has never been
+#: paid"): shared with the dates recognizer ("never borrowed in 2024": no loan in 2024)
+NO_EVENT = re.compile(r"\b(?:never|hasn't|haven't|hadn't|didn't|don't|doesn't|(?:has|have|had|did|do|does)\s+not)"
+                      r"(?:\s+(?:been|be|yet|ever))*\s+$", re.IGNORECASE)  # fmt: skip
 
 
 def _column_states(w: Play, spans: list[_Mention], context: list[_Mention] | None = None) -> None:

@@ -9,7 +9,7 @@ import re
 
 from datamorph.errors import PlanError
 from datamorph.planner.budget import back
-from datamorph.planner.lexicon import NUMBER_WORDS
+from datamorph.planner.lexicon import NUMBER_PATTERN
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.dates import date_by_stem, main_date_column
@@ -62,7 +62,7 @@ _MORE_KEYS = re.compile(r"^\s*(?:,|and|&|then(?:\s+by)?|,\s*and|x|×)\s+(?:by\s+
 
 _UNIT = r"(?P<u>year|month|quarter|week|day)"
 # "Give each quarter as a date, the first day of that quarter", "show each week as its first day",
-# "the month as the first of the month", "the year as a number"; then maybe "in a column called month_start"
+# "the month as the first of the month", "the year as a number"; then maybe "in a column called period_start"
 _PERIOD_FORM = re.compile(
     rf"\b(?:(?:represent|show|give|express|format|display|output|report|return|write|encode|store)\s+)?"
     rf"(?:the\s+|each\s+|every\s+)?{_UNIT}s?\s+(?:should\s+be\s+|must\s+be\s+|is\s+)?"
@@ -81,7 +81,7 @@ _NEXT_TO = re.compile(r"^\s*,?\s*(?:next\s+to|alongside|beside|besides|together\
 
 def period_forms(d: Work, ctx: Ctx) -> None:
     """How a date group is shown, when it is the way it is computed anyway (the period's opening day, as a
-    date; the year as a number), and the column name given to it ("in a column called month")."""
+    date; the year as a number), and the column name given to it ("in a column called period")."""
     for m in _PERIOD_FORM.finditer(d.prompt):
         unit = (m.group("u") or m.group("u2")).lower()
         end = m.end()
@@ -113,8 +113,7 @@ def period_forms(d: Work, ctx: Ctx) -> None:
 
 
 _TOP_ENTITY = re.compile(
-    r"\b(?:(?:the\s+)?(?:top|bottom|best|worst|leading|biggest|largest)\s+(?P<n>\d+|[a-z]+)|the\s+(?P<n2>\d+|"
-    + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r"))\s+"
+    r"\b(?:(?:the\s+)?(?:top|bottom|best|worst|leading|biggest|largest)\s+(?P<n>\d+|[a-z]+)|the\s+(?P<n2>" + NUMBER_PATTERN + r"))\s+"
     r"(?P<w>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+(?=by\b|ranked\s+by\b|in\s+terms\s+of\b|based\s+on\b|according\s+to\b|"
     r"(?:with|having|(?:who|that|which)\s+(?:have|has))\s+the\s+(?:highest|most|largest|biggest|greatest|lowest|"
     r"fewest|smallest|least)\b)", re.I)  # fmt: skip

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from datamorph.errors import PlanError
-from datamorph.planner.lexicon import NUMBER_WORDS, OPERATOR_WORDS
+from datamorph.planner.lexicon import NUMBER_PATTERN, OPERATOR_WORDS
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.phrases import (
     BOUNDARY,
@@ -66,16 +66,15 @@ _PAIR = re.compile(r"(?:and|&|,|/)\s+(?:the\s+)?(?:max|maximum|min|minimum|avera
 # "with the most trips", "who have the fewest loans": a count of the rows of the table named (the order is
 # the ordering recognizer's)
 MOST_ROWS = re.compile(r"\b(?:with|having|have|has|had)\s+the\s+(?:most|fewest|least)\s+(?P<w>[A-Za-z_]\w*)", re.I)
-_COUNT_OF_ROWS = r"(?:\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"  # "the 4", "the four"
 # a number of rows asked for before the noun: "the 5 drivers", "top three members"
-_RANKED_BEFORE = re.compile(rf"\b{_COUNT_OF_ROWS}\s+"
+_RANKED_BEFORE = re.compile(rf"\b{NUMBER_PATTERN}\s+"
                             r"(?:[A-Za-z_]+\s+){1,3}$", re.I)  # fmt: skip
 HEADCOUNT = re.compile(r"\bhead\s*-?\s*counts?\b", re.I)
 _SUPERLATIVE = {"lowest", "smallest", "highest", "largest", "biggest", "greatest", "first", "last", "oldest",
                 "newest", "latest", "earliest", "most"}  # fmt: skip
 _ORDER_CONTEXT = re.compile(
-    rf"(?:\b(?:with|has|have|had|having|earns?|earning|by|top|bottom)\s+(?:the\s+)?(?:{_COUNT_OF_ROWS}\s+)?"
-    rf"|\bthe\s+{_COUNT_OF_ROWS}\s+)$", re.I)  # fmt: skip
+    rf"(?:\b(?:with|has|have|had|having|earns?|earning|by|top|bottom)\s+(?:the\s+)?(?:{NUMBER_PATTERN}\s+)?"
+    rf"|\bthe\s+{NUMBER_PATTERN}\s+)$", re.I)  # fmt: skip
 _ROW_PICK = frozenset({"first", "last", "oldest", "newest", "latest", "earliest", "most"})
 _WINDOW_CONTEXT = re.compile(r"\b(?:running|cumulative|rolling|moving|trailing)\s+$", re.I)
 
@@ -127,7 +126,7 @@ def find(d: Work) -> list[Measure]:
     """Every measure phrase of the request, in text order (their words taken)."""
     found: list[Measure] = []
     for m in HEADCOUNT.finditer(d.prompt):
-        rows = rows_owner_at(d.view, m.start(), m.end())  # "specialty headcount": the people of that column's table
+        rows = rows_owner_at(d.view, m.start(), m.end())  # "grade headcount": the people of that column's table
         table = rows or table_of(d, "employees") or table_of(d, "staff") or d.base
         headcount = Measure("count", None, "headcount", m.start(), m.end(), table=table, entity=True)
         found.append(_named(d, headcount))
@@ -181,7 +180,7 @@ def find(d: Work) -> list[Measure]:
     return found
 
 
-#: "appointments per doctor", "Tickets per agent in 2024": a table's rows counted per group, said as the head of
+#: "loans per member", "repairs per engineer in 2023": a table's rows counted per group, said as the head of
 #: a sentence (or after a request verb) when the request names no other measure.
 _ROWS_PER = re.compile(r"(?:^|[.;:!?]\s+|\b(?:show|list|give\s+me|get|return)\s+)(?:the\s+)?"
                        r"(?P<w>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+(?:(?:in|during|for)\s+\d{4}\s+)?per\s+(?!cent\b)", re.I)  # fmt: skip
@@ -550,7 +549,7 @@ class Ctx:
     having: list[tuple[Measure, str, object, str]] = field(default_factory=list)
     ratios: list[Ratio] = field(default_factory=list)
     preserve: bool = False
-    period_names: dict[str, str] = field(default_factory=dict)  # "the month ... in a column called month_start"
+    period_names: dict[str, str] = field(default_factory=dict)  # "the month ... in a column called period_start"
     # words read here (start, end, their table or an "entity:<table>" group key)
     spans: list[tuple[int, int, str | None]] = field(default_factory=list)
 

@@ -9,7 +9,7 @@ nothing to the spec:
 - "including terminated employees", "terminated people included", "counting everyone ever hired",
   "cancelled ones too" (no filter on that state);
 - "ignore currency differences", "ignore discounts" (a concept the request uses nowhere else);
-- "no rounding needed", "don't round", "leave the titles just as they appear (no re-casing)",
+- "no need to round", "don't round", "leave the titles just as they appear (no re-casing)",
   "otherwise keep the rows as they are", "as is";
 - "(so 'PARIS' and 'Paris' are different values)": values keep their case (the default);
 - "both as integers" after date parts (year/month... are integers already);
@@ -168,7 +168,7 @@ def ignored(d: View) -> list[Claim]:
 
 
 def no_transform(d: View) -> list[Claim]:
-    """"no rounding needed", "don't round", "(no re-casing)"."""
+    """"no need to round", "don't round", "(no re-casing)"."""
     p = Pending(d)
     for m in _NO_TRANSFORM.finditer(d.prompt):
         _consume(p, m.start(), m.end(), f"no transformation ('{m.group(0).strip(' ()')}')")
