@@ -236,3 +236,53 @@ def test_a_daily_grouping_follows_the_date_the_period_is_on(engine: Engine, word
 def test_a_sort_column_does_not_say_which_date_the_period_is_on(engine: Engine) -> None:
     with pytest.raises(PlanError, match="which date of loans"):
         _dates_claims(engine, "loans in 2024 sorted by returned_on")
+
+
+# -- an event verb before a time grouping dates the grouping and the period ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        # loans have two dates: the verb says which one both the months and the period are about
+        ("number of loans returned per month in 2024",
+         "SELECT CAST(date_trunc('month', returned_on) AS DATE), count(*) FROM loans "
+         "WHERE returned_on BETWEEN DATE '2024-01-01' AND DATE '2024-12-31' GROUP BY 1"),
+        # without a period, the loans not returned yet are no month of their own
+        ("how many loans were returned each month",
+         "SELECT CAST(date_trunc('month', returned_on) AS DATE), count(*) FROM loans "
+         "WHERE returned_on IS NOT NULL GROUP BY 1"),
+        ("count of members who expired per year since 2023",
+         "SELECT year(expired_on), count(*) FROM members WHERE expired_on >= DATE '2023-01-01' GROUP BY 1"),
+    ],
+)
+def test_an_event_before_a_grouping_dates_it(engine: Engine, prompt: str, expected: str) -> None:
+    """Between the event and its period a grouping ("per month", "each year") is the same date's: before, the
+    period asked which date (or, on a table with a main date, the months were of that date and the period of the
+    event's: another table)."""
+    assert _rows(engine, prompt) == sorted(engine.fetch(expected).rows, key=repr)
+
+
+_PARCELS = """
+CREATE TABLE parcels (parcel_id INTEGER PRIMARY KEY, parcel_date DATE, delivered_on DATE, weight_kg DOUBLE);
+INSERT INTO parcels VALUES (1, '2024-01-02', '2024-01-09', 1.5), (2, '2024-01-03', '2024-01-04', 2.0),
+  (3, '2023-12-30', '2024-01-10', 0.5), (4, '2024-01-08', NULL, 3.0), (5, '2024-02-01', '2024-02-02', 1.0);
+"""
+
+
+@pytest.fixture(scope="module")
+def parcels(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    yield from sql_engine(tmp_path_factory, "parcels", _PARCELS)
+
+
+def test_an_event_other_than_the_main_date_groups_by_its_own_date(parcels: Engine) -> None:
+    """parcel_date is the table's main date; "delivered" names another: weeks and period are both the delivery's
+    (the weeks were of parcel_date while the period was of delivered_on: a table of another question)."""
+    prompt = "number of parcels delivered per week in January 2024"
+    expected = ("SELECT CAST(date_trunc('week', delivered_on) AS DATE), count(*) FROM parcels "
+                "WHERE delivered_on BETWEEN DATE '2024-01-01' AND DATE '2024-01-31' GROUP BY 1")
+    assert _rows(parcels, prompt) == sorted(parcels.fetch(expected).rows, key=repr)
+    expected = ("SELECT CAST(date_trunc('week', parcel_date) AS DATE), count(*) FROM parcels "
+                "WHERE parcel_date BETWEEN DATE '2024-01-01' AND DATE '2024-01-31' GROUP BY 1")
+    assert _rows(parcels, "number of parcels per week in January 2024") == sorted(parcels.fetch(expected).rows,
+                                                                                 key=repr)

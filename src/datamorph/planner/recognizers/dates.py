@@ -291,6 +291,8 @@ def _handle(w: Play, first: _Period, m: re.Match[str], done: list[_Done], pendin
         first_word = neg.start()
         _take(w, (neg.start(), neg.end()), why="negates the date condition")
     words = text[first_word:span_end]
+    if col_span is not None and _GROUP_BETWEEN.search(text, col_span[1], cue_start):  # "hired per year since X"
+        words = f"{text[first_word:col_span[1]]} {text[cue_start:span_end]}"  # (the grouping is not the filter's)
     # the table the date's words name, or the one its event verb's column brings in ("customers who ordered in May")
     edits = [w.use(table)] if table is not None and (w.base is None or table not in w.in_play()) else []
     _take(w, (cue_start, span_end), *edits, Edit.add("filters", *_conditions(w.view, column, kind, start, end, words)),
@@ -553,9 +555,7 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
     name when there is no base yet (None: not a date condition)."""
     d = w.view
     items = [t for t in d.tokens.items if t.end <= cue_start]
-    i = len(items)
-    while i > 0 and items[i - 1].low in _SKIP_BEFORE:
-        i -= 1
+    i = _before_grouping(items, _skip_back(items, len(items)))
     tables = w.in_play()
     found = _named_column(w, items, i, words)
     if found is None and i > 1 and _lemma(items[i - 1].low) in _LINKING_VERBS:  # "whose end date falls in 2024"
@@ -595,6 +595,58 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
     if verb_span is None:
         verb_span = _words_of(w, items, i, col)
     return f"{w.base}.{col}", verb_span, None
+
+
+def _skip_back(items: list[Token], i: int) -> int:
+    while i > 0 and items[i - 1].low in _SKIP_BEFORE:
+        i -= 1
+    return i
+
+
+#: A time grouping between an event and its period ("patients registered per month in 2025", "hired each
+#: year since 2020"): the grouping is by the same date, so the words before it say which.
+_GROUP_UNITS = frozenset({"day", "week", "month", "quarter", "year"})
+_GROUP_LEADS = frozenset({"per", "each", "every", "by"})
+_GROUP_BETWEEN = re.compile(r"\b(?:per|each|every|by)\b", re.IGNORECASE)
+
+
+def _before_grouping(items: list[Token], i: int) -> int:
+    """``i`` moved back over one time grouping ending there ("per month", "in each week"), and the grammar
+    words before it."""
+    if i > 1 and items[i - 1].low in _GROUP_UNITS and items[i - 2].low in _GROUP_LEADS:
+        i -= 2
+        if i > 0 and items[i - 1].low in ("in", "for") and items[i].low in ("each", "every"):
+            i -= 1
+        return _skip_back(items, i)
+    return i
+
+
+def event_before(d: Draft | View, pos: int, tables: list[str]) -> tuple[str, Span] | None:
+    """The date column an event verb names right before a time grouping whose unit starts at ``pos`` ("orders shipped
+    | per week" → orders.shipped_date, "staff hired | each year" → hire_date, "users who signed up | per
+    month"), and the verb's words: the grouping is by the date of that event, not by the table's main date.
+
+    Only an inflected verb (a past participle or past tense: "shipped", "hired", "registered", "signed up")
+    whose stem names exactly one date column of the first of ``tables`` that has one."""
+    items = [t for t in d.tokens.items if t.end <= pos]
+    i = len(items)
+    if i > 0 and items[i - 1].low in _GROUP_LEADS:  # the grouping word itself
+        i -= 1
+        if i > 0 and items[i - 1].low in ("in", "for") and items[i].low in ("each", "every"):
+            i -= 1
+    i = _skip_back(items, i)
+    for n in (1, 2):  # "shipped", "signed up" (the verb before its particle)
+        if i - n < 0 or any(t.kind != "word" for t in items[i - n : i]):
+            return None
+        verb = items[i - n]
+        if verb.low.endswith("ed") or verb.low in _IRREGULAR:
+            col = _verb_column(d, _IRREGULAR.get(verb.low, verb.low), tables)
+            if col is not None and (n == 1 or items[i - 1].low in _PARTICLES):
+                return col, (verb.start, items[i - 1].end)
+    return None
+
+
+_PARTICLES = frozenset({"up", "out", "in", "off", "on", "back", "down", "over"})
 
 
 def _dated_ahead(w: Play, at: int, words: str) -> _Found | None:

@@ -12,7 +12,7 @@ from datamorph.planner.budget import back
 from datamorph.planner.lexicon import NUMBER_PATTERN
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.agg_work import Work
-from datamorph.planner.recognizers.dates import date_by_stem, main_date_column
+from datamorph.planner.recognizers.dates import date_by_stem, event_before, main_date_column
 from datamorph.planner.recognizers.derived import snake
 from datamorph.planner.recognizers.measures import Ctx
 from datamorph.planner.refs import owner_table, split_column
@@ -375,9 +375,16 @@ def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] |
         if words[n - 1].low in _DATE_UNITS and n <= 2:
             of = _DATE_OF.match(d.prompt[words[n - 1].end :])
             col_words = of.group("c") if of else (ph.text_of(d, words[: n - 1]) if n == 2 else None)
-            key = _date_key(d, ctx, _DATE_UNITS[words[n - 1].low], col_words, snake(phrase))
+            # "orders shipped per week": by the date of that event, when no words after the unit name one
+            event = event_before(d.as_draft(), pos, [m.table for m in ctx.measures if m.table] + d.in_play())
+            unit = _DATE_UNITS[words[n - 1].low]
+            key = _date_key(d, ctx, unit, col_words, snake(phrase), None if col_words else event and event[0])
             if key is None and of is not None and n == 1:  # "per month of 2024": the words after are not a date
-                of, key = None, _date_key(d, ctx, _DATE_UNITS[words[0].low], None, snake(phrase))
+                of, key = None, _date_key(d, ctx, unit, None, snake(phrase), event and event[0])
+            if key is not None and event is not None and not (of or n == 2):
+                _only_with_event(d, event[0])
+                if d.free(*event[1]):
+                    d.take(*event[1])
             if key is not None:
                 return key, words[n - 1].end + (of.end() if of else 0)
         table = ph.table_of(d, phrase)
@@ -405,6 +412,14 @@ def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] |
     return None
 
 
+def _only_with_event(d: Work, column: str) -> None:
+    """Rows grouped by the date of an event ("loans returned per month") are the rows the event happened to: the
+    rows without its date (not returned yet) are no group of their own, unless a condition on the date is there."""
+    if not any(isinstance(f, Filter) and f.column == column for f in d.filters):
+        d.filters.append(Filter(column=column, operator="is_not_null", provenance=f"{split_column(d.catalog, column)[1]} "
+                                                                                     "is set"))
+
+
 def _name_column(d: Work, table: str) -> str | None:
     info = d.catalog.table(table)
     names = [
@@ -426,8 +441,9 @@ def _main_or_dated(d: Work, table: str, words: str) -> str | None:
         return split_column(d.catalog, dated.pop())[1]
 
 
-def _date_key(d: Work, ctx: Ctx, unit: str, col_words: str | None, name: str) -> tuple[str, None] | None:
-    col = ph.column_of(d, col_words) if col_words else None
+def _date_key(d: Work, ctx: Ctx, unit: str, col_words: str | None, name: str,
+              event: str | None = None) -> tuple[str, None] | None:
+    col = ph.column_of(d, col_words) if col_words else event
     if col is not None and ph.family(d, col) not in ph.TEMPORAL:
         col = ph.column_of(d, f"{col_words} date")
     if col_words and (col is None or ph.family(d, col) not in ph.TEMPORAL):  # "start time" → started_at
