@@ -14,6 +14,7 @@ One line per request (correct / refused / WRONG / error handled), then
     python bench/accuracy.py --fold holdout   # only the summary of the held-out third
     python bench/accuracy.py --fold all
     python bench/accuracy.py --ids c01,d05    # just those (any fold)
+    python bench/accuracy.py --prefix k       # only ids starting with k (with any fold, or --ids)
 """
 
 from __future__ import annotations
@@ -179,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--requests", default=str(HERE / "requests.jsonl"))
     ap.add_argument("--fold", choices=["dev", "holdout", "all"], default="dev")
     ap.add_argument("--ids", default=None, help="comma-separated ids to run (any fold)")
+    ap.add_argument("--prefix", default=None, help="keep only the requests whose id starts with this (any fold)")
     a = ap.parse_args(argv)
     requests = [json.loads(line) for line in Path(a.requests).read_text().splitlines() if line.strip()]
     if a.ids:
@@ -188,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         requests = [r for r in requests if not in_holdout(r["id"])]
     elif a.fold == "holdout":
         requests = [r for r in requests if in_holdout(r["id"])]
+    if a.prefix:
+        requests = [r for r in requests if r["id"].startswith(a.prefix)]
     counts = run(requests, quiet=a.fold == "holdout")
     print(summary(counts))
     return 0

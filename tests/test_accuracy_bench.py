@@ -58,3 +58,25 @@ def test_the_holdout_fold_is_a_fixed_third(accuracy: ModuleType) -> None:
     held = [i for i in ids if accuracy.in_holdout(i)]
     assert 0.2 * len(ids) < len(held) < 0.45 * len(ids)
     assert held == [i for i in ids if accuracy.in_holdout(i)]  # by the id alone
+
+
+@pytest.mark.parametrize("fold", ["dev", "holdout", "all"])
+def test_prefix_keeps_only_the_ids_starting_with_it_in_every_fold(
+    accuracy: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fold: str
+) -> None:
+    ids = [f"{p}{n:02d}" for p in ("k", "c") for n in range(1, 13)]
+    path = tmp_path / "requests.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "warehouse": "clinic", "prompt": "p", "sql": "select 1"}) + "\n" for i in ids))
+    seen: list[list[str]] = []
+
+    def fake_run(requests: list[dict[str, str]], *, quiet: bool = False) -> object:
+        seen.append([r["id"] for r in requests])
+        return accuracy.Counter(correct=len(requests))
+
+    monkeypatch.setattr(accuracy, "run", fake_run)
+    assert accuracy.main(["--requests", str(path), "--fold", fold, "--prefix", "k"]) == 0
+    in_fold = {"dev": lambda i: not accuracy.in_holdout(i), "holdout": accuracy.in_holdout, "all": lambda i: True}[fold]
+    want = [i for i in ids if i.startswith("k") and in_fold(i)]
+    assert want and seen == [want]
+    assert accuracy.main(["--requests", str(path), "--ids", "k01,c01", "--prefix", "c"]) == 0
+    assert seen[-1] == ["c01"]
