@@ -139,3 +139,56 @@ def test_a_join_the_request_spells_out_keeps_both_tables(engine: Any) -> None:
                         reference_date=REF)  # fmt: skip
     cols = engine.fetch(compile_spec(spec, engine.catalog()).sql("duckdb")).columns
     assert "plate" in cols and "depot_name" in cols
+
+
+# -- a superlative before a table's name is no aggregate of a column that name begins ---------------------
+# "the biggest <table>" was MAX(<table>_id) or MAX of a date named after the table: a number, published.
+
+
+@pytest.mark.parametrize("prompt", ["Who are our biggest drivers?", "the largest vehicles", "our greatest depots"])
+def test_a_superlative_of_rows_with_no_measure_is_refused(engine: Any, prompt: str) -> None:
+    with pytest.raises(PlanError) as e:
+        plan_request(prompt, engine, target="result", reference_date=REF)
+    assert "could not understand" in e.value.message
+
+
+def test_a_superlative_of_a_column_named_in_full_is_still_its_maximum(engine: Any) -> None:
+    spec = plan_request("the highest mileage", engine, target="result", reference_date=REF)
+    assert [(a.function, a.column) for a in spec.aggregations] == [("max", "vehicles.mileage")]
+
+
+# -- "never"/"not" before a value of a table two joins away ------------------------------------------------
+# "products never sold through the phone channel" (order lines, then orders) kept the products with *some*
+# order that was not by phone: a semi join on a negated value, where the words mean no such order at all.
+
+SHOP_SQL = """
+CREATE TABLE authors (author_id INTEGER PRIMARY KEY, pen_name VARCHAR);
+INSERT INTO authors VALUES (1, 'Ama'), (2, 'Bo'), (3, 'Cyd');
+CREATE TABLE titles (title_id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES authors(author_id), title VARCHAR);
+INSERT INTO titles VALUES (10, 1, 'Rain'), (11, 1, 'Sun'), (12, 2, 'Fog'), (13, 3, 'Snow');
+CREATE TABLE sales (sale_id INTEGER PRIMARY KEY, title_id INTEGER REFERENCES titles(title_id), outlet VARCHAR);
+INSERT INTO sales VALUES (1, 10, 'kiosk'), (2, 11, 'website'), (3, 12, 'kiosk'), (4, 12, 'kiosk'), (5, 13, 'website');
+"""
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "shop", SHOP_SQL)
+
+
+@pytest.mark.parametrize("prompt", [
+    "Which authors have never been sold through the kiosk outlet? author_id and pen_name.",
+    "authors that have never been sold through the kiosk outlet: author_id",
+])  # fmt: skip
+def test_a_negated_value_two_joins_away_is_refused(shop: Any, prompt: str) -> None:
+    with pytest.raises(PlanError) as e:
+        plan_request(prompt, shop, target="result", reference_date=REF)
+    assert "many" in e.value.message and "none" in e.value.message
+
+
+def test_a_value_other_than_one_two_joins_away_keeps_the_semi_join(shop: Any) -> None:
+    """'other than' says the first reading: authors with some sale at another outlet."""
+    spec = plan_request("authors sold through outlets other than the kiosk: author_id", shop, target="result",
+                        reference_date=REF)
+    rows = shop.fetch(compile_spec(spec, shop.catalog()).sql(shop.dialect)).rows
+    assert sorted(r[0] for r in rows) == [1, 3]

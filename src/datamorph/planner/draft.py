@@ -346,6 +346,34 @@ def _check_fanned_order(d: Draft, joins: list[JoinCondition], columns: list[Outp
             t = j.left_table.lower()
 
 
+_NEVER = re.compile(r"\b(?:never|not|no)\b|n['\u2019]t\b", re.IGNORECASE)
+_NEGATED_OPS = frozenset({"!=", "not_in", "not_like"})
+
+
+def _check_negated_fanout(d: Draft, joins: list[JoinCondition], columns: list[OutputColumn]) -> None:
+    """Base rows kept by a negated condition on a table that repeats them ("products never sold through the
+    phone channel", "members who did not borrow from the Hill branch", each product having many order lines):
+    the plan keeps a base row when *some* related row is not of that value, while the words mean that *no*
+    related row is. Refused (unless the output is the related rows, or the rows are grouped); "other than",
+    "excluding" and "except" say the first reading and are not refused."""
+    if d.group_by or d.aggregations or d.base is None:
+        return
+    shown = {c.column.split(".", 1)[0].lower() for c in columns if c.column and "." in c.column}
+    via = {j.right_table.lower(): j for j in joins}
+    for f in d.filters:
+        if not isinstance(f, Filter) or f.operator not in _NEGATED_OPS or not _NEVER.search(f.provenance or ""):
+            continue
+        t = f.column.split(".", 1)[0].lower() if "." in f.column else None
+        while t is not None and t != d.base.lower() and t in via and t not in shown:
+            j = via[t]
+            if fans_out(d.catalog, j):
+                raise PlanError(f"'{f.provenance}': each {d.base} row has many {j.right_table} rows; this would keep "
+                                f"the {d.base} rows with some row that is not so, not those with none",
+                                hint="say which you mean: e.g. 'with no ... at all' on the related table itself, or "
+                                     "'with at least one ... other than ...'")  # fmt: skip
+            t = j.left_table.lower()
+
+
 def _check_pick_per_key(d: Draft) -> None:
     """One row kept per value of a table's own primary key picks nothing: each row is alone in its group
     ("each member's latest fine amount" kept every member, ordered by the member's join date, and dropped the
@@ -468,6 +496,7 @@ def _block(d: Draft) -> QueryBlock:
     ):
         columns = base_columns(d.catalog, d.base)
     _check_fanned_order(d, joins, columns)
+    _check_negated_fanout(d, joins, columns)
     return QueryBlock(
         source_tables=[SourceTable(table_name=t, provenance=d.table_words.get(t) or _why_table(d, t)) for t in tables],
         join_conditions=joins,

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from datamorph.errors import PlanError
-from datamorph.planner.lexicon import NUMBER_PATTERN, OPERATOR_WORDS
+from datamorph.planner.lexicon import NUMBER_PATTERN, OPERATOR_WORDS, normalize, split_identifier
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.phrases import (
     BOUNDARY,
@@ -34,7 +34,7 @@ from datamorph.planner.recognizers.phrases import (
     value_conditions,
 )
 from datamorph.planner.recognizers.sources import rows_owner_at
-from datamorph.planner.refs import expression_refs, owner_table
+from datamorph.planner.refs import expression_refs, owner_table, split_column
 from datamorph.planner.text import Token
 from datamorph.spec import Filter
 
@@ -286,6 +286,8 @@ def target(d: Work, fn: str, start: int, pos: int) -> Measure | None:
         counting = fn in ("count", "count_distinct")
         table = table_of(d, phrase)
         col = None if counting and table else column_of(d, phrase)
+        if fn in ("min", "max") and table is not None and col is not None and not _names_the_column(d, col, phrase):
+            col = None  # "the biggest customers": rows of a table, no column of theirs (not max(customer_id))
         owner = owner_after(d, tail_end) if col else None  # "the amount of every transaction"
         if owner and col and owner != owner_table(d.catalog, col):
             col = column_of(d, phrase, [owner]) or col
@@ -318,6 +320,14 @@ def target(d: Work, fn: str, start: int, pos: int) -> Measure | None:
                 if conds:
                     return _entity_measure(d, fn, start, tail_end, table, conds)
     return None
+
+
+def _names_the_column(d: Work, col: str, phrase: str) -> bool:
+    """``phrase`` names a table and ``col`` is the column it names too ("the highest salaries" → salary, "current
+    pay" → salary), not a column whose name only begins with the table's word ("orders" → order_date, "customers" →
+    customer_id: the phrase's words a part of the column's)."""
+    words = {normalize(w) for w in re.findall(r"[A-Za-z]+", phrase) if w.lower() not in ("the", "all", "of")}
+    return not words < {normalize(w) for w in split_identifier(split_column(d.catalog, col)[1])}
 
 
 def counted_rows(d: Work, head: list[Token]) -> tuple[str, list[Token]] | None:
