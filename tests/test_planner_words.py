@@ -300,3 +300,41 @@ def test_a_comparison_in_total_is_not_a_row_filter(linker: SchemaLinker, prompt:
 
     claims = claims_of("filters.comparisons", prompt, linker.catalog, linker, reference_date=REF)
     assert not [e for c in claims for e in c.edits]  # no condition on each bill's amount
+
+
+# -- emphasis on a negated existence; a list after an arrow ---------------------------------------------------
+
+KENNEL_SQL = """
+CREATE TABLE owners (owner_id INTEGER PRIMARY KEY, owner_name VARCHAR, town VARCHAR);
+INSERT INTO owners VALUES (1, 'Ines', 'Split'), (2, 'Jon', 'Zadar'), (3, 'Kai', 'Split'), (4, 'Lea', 'Pula');
+CREATE TABLE dogs (dog_id INTEGER PRIMARY KEY, owner_id INTEGER REFERENCES owners(owner_id), breed VARCHAR);
+INSERT INTO dogs VALUES (1, 1, 'collie'), (2, 1, 'pug'), (3, 3, 'collie');
+"""
+
+
+@pytest.fixture(scope="module")
+def kennel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "kennel", KENNEL_SQL)
+
+
+@pytest.mark.parametrize("prompt", [
+    "owners who never had a single dog: owner_id",
+    "owners without even one dog",
+    "Which owners have not got even a single dog? owner_id, owner_name",
+    "owners with no dogs -> owner_id, owner_name",
+])  # fmt: skip
+def test_emphasis_on_a_missing_related_row_is_any(kennel: Any, prompt: str) -> None:
+    """'a single', 'even one' after a negation say 'any': the owners with no dog at all."""
+    assert sorted(r[0] for r in rows(kennel, prompt)) == [2, 4]
+
+
+def test_a_single_without_a_negation_is_not_emphasis(kennel: Any) -> None:
+    """'owners with a single dog' is a count of one: never read as 'with any dog' (refused until counts read it)."""
+    with pytest.raises(PlanError):
+        plan(kennel, "owners with a single dog")
+
+
+def test_an_arrow_opens_the_output_list_unless_it_renames(kennel: Any) -> None:
+    assert rows(kennel, "owners with an owner_id above 2 -> owner_id, owner_name") == [(3, "Kai"), (4, "Lea")]
+    spec = plan(kennel, "owners: owner_id -> id, town -> city")
+    assert [(c.column, c.name) for c in spec.columns] == [("owners.owner_id", "id"), ("owners.town", "city")]

@@ -306,14 +306,24 @@ _SHORTHAND = {"w/": "with", "w/o": "without", "cols": "columns", "col": "column"
 _SHORT = re.compile(r"(?<![\w/])(?:w/o|w/)(?=\s|$)|\bcols?\b(?![./\w'])", re.IGNORECASE)
 
 
+#: Emphasis on a negated existence ("never placed a single order", "without even one loan", "not even a
+#: review"): the same as "any", which every reader of a missing related row knows. Not after no negation:
+#: "customers with a single order" is a count of one.
+_EMPHASIS = re.compile(r"\b(?:(?:even\s+)?(?:a|one)\s+single|even\s+(?:one|an?))\b", re.IGNORECASE)
+_NEGATED_BEFORE = re.compile(r"(?:\b(?:never|not|no|without|nor)|n['\u2019]t)(?:\s+[A-Za-z]+){0,3}\s+$", re.IGNORECASE)
+
+
 def correct_spelling(text: str, linker: SchemaLinker) -> Corrected:
-    """``text`` with each misspelt word replaced (see the module docstring for the rule), and each
-    shorthand of :data:`_SHORTHAND` written out."""
+    """``text`` with each misspelt word replaced (see the module docstring for the rule), each
+    shorthand of :data:`_SHORTHAND` written out, and emphasis on a negated existence (:data:`_EMPHASIS`)
+    written as "any"."""
     vocab = vocabulary(linker)
     parts: list[str] = []
     corrections: list[Correction] = []
     pos = shift = 0
-    found = sorted([*_WORD.finditer(text), *_SHORT.finditer(text)], key=lambda m: m.start())
+    emphasis = [m for m in _EMPHASIS.finditer(text) if _NEGATED_BEFORE.search(text, max(0, m.start() - 40), m.start())]
+    found = sorted([*emphasis, *_WORD.finditer(text), *_SHORT.finditer(text)],
+                   key=lambda m: (m.start(), m.re is not _EMPHASIS))
     quoted = 0  # end of the last quoted text: nothing inside it is changed
     for m in found:
         raw = m.group()
@@ -321,7 +331,7 @@ def correct_spelling(text: str, linker: SchemaLinker) -> Corrected:
             continue  # a shorthand inside quotes or inside a word already changed
         if raw[0] in "'\"`":
             quoted = m.end()
-        short = _SHORTHAND.get(raw.lower())
+        short = "any" if m.re is _EMPHASIS else _SHORTHAND.get(raw.lower())
         if not short and len(raw) < _MIN_LEN and _NAMING.search(text, max(0, m.start() - 12), m.start()):
             continue  # "plate -> plt": a new name the request gives, never a shortened word to write out
         fix = (None if raw.lower() in vocab.spelling else short) if short else (

@@ -51,7 +51,7 @@ _VERB_START = re.compile(
     r"(?<![-\w])(?:(?P<verb>return(?:ing)?|show(?:ing)?(?:\s+me)?|give\s+me|list(?:ing)?|output(?:ting)?|select(?:ing)?|"
     r"display|just|only|need|needs|needed|want|wants)|includ(?:e|ing)|keep(?:ing)?(?:\s+only)?|pull|fetch|get)\s*:?\s+"
     r"|\bwith\s+(?:only\s+|just\s+)?(?:the\s+)?(?:(?P<n>\w+)\s+)?(?:columns?|fields?)(?:\s+renamed)?\s*:?\s+"
-    r"|\b(?:columns?|fields?)\s*:?\s+|(?:^|\n)\s*[-*\u2022]\s+|:\s+"
+    r"|\b(?:columns?|fields?)\s*:?\s+|(?:^|\n)\s*[-*\u2022]\s+|:\s+|\s(?P<arrow>->|=>|\u2192)\s+"
     r"|\b(?P<add>with|plus|along\s+with|together\s+with|and)\s+(?P<poss>(?:their|its|his|her|the)\s+)?",
     re.I,
 )
@@ -176,9 +176,23 @@ def _words_of(name: str) -> set[str]:
 def _starts(d: Work) -> Iterator[tuple[int, int, bool, re.Match[str] | None]]:
     """(start of the phrase, start of the items, whole sentence only, the match) for every possible list."""
     for m in _VERB_START.finditer(d.prompt):
+        if m.group("arrow") and _renames(d, m.start()):
+            continue  # "user_id -> uid": a new name inside a list, not the list after the rows ("... -> a, b")
         yield m.start(), m.end(), False, m
     for m in _SENTENCE_START.finditer(d.prompt):
         yield m.start(), m.end(), True, None
+
+
+_LAST_WORD = re.compile(r"([A-Za-z_][\w.]*)\s*$")
+
+
+def _renames(d: Work, pos: int) -> bool:
+    """The word before an arrow at ``pos`` names a column: the arrow gives it a new name."""
+    last = _LAST_WORD.search(d.prompt, max(0, pos - 60), pos)
+    if last is None:
+        return False
+    word = last.group(1)
+    return "_" in word or "." in word or any(c.score >= 0.9 for c in d.linker.columns(word)[:1])
 
 
 def explicit_list(d: Work) -> tuple[list[OutputColumn], str | None]:
