@@ -286,3 +286,28 @@ def test_an_event_other_than_the_main_date_groups_by_its_own_date(parcels: Engin
                 "WHERE parcel_date BETWEEN DATE '2024-01-01' AND DATE '2024-01-31' GROUP BY 1")
     assert _rows(parcels, "number of parcels per week in January 2024") == sorted(parcels.fetch(expected).rows,
                                                                                  key=repr)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("members who joined in the 30 days before 1993-05-01", ["1993-04-01", "1993-04-30"]),
+        ("members who joined in the last 30 days before 1993-05-01", ["1993-04-01", "1993-04-30"]),
+        ("members who joined within the two weeks leading up to 1993-04-15", ["1993-04-01", "1993-04-14"]),
+        ("members who joined in the 10 days following 1993-03-31", ["1993-04-01", "1993-04-10"]),
+        ("members who joined in the 3 months before 1994", ["1993-10-01", "1993-12-31"]),
+        # said twice, the same days: one condition
+        ("members who joined in the 30 days before 1993-05-01, i.e. 1993-04-01 through 1993-04-30",
+         ["1993-04-01", "1993-04-30"]),
+    ],
+)
+def test_a_span_of_days_next_to_a_date(engine: Any, prompt: str, expected: list[str]) -> None:
+    """'the N days before/after X' is the N days next to X (X not included), not 'before X' (nor, with 'last',
+    the N days before today as well: two conditions that contradict)."""
+    assert _date_filters(engine, prompt) == [("members.joined_on", "between", expected)]
+
+
+def test_n_days_before_a_date_without_the_span_is_not_read(engine: Any) -> None:
+    """'joined 30 days before X' is one day, or a span: not read as either."""
+    with pytest.raises(PlanError):
+        plan_request("members who joined 30 days before 1993-05-01", engine, reference_date=REF)

@@ -74,6 +74,7 @@ _RELATION = re.compile(
     r"\b(?P<rel>on\s+or\s+after|on\s+or\s+before|no\s+later\s+than|no\s+earlier\s+than|not\s+before|not\s+after|"
     r"later\s+than|earlier\s+than|prior\s+to|up\s+to(?:\s+and\s+including)?|starting(?:\s+(?:from|in|on))?|"
     r"beginning(?:\s+(?:from|in|on))?|after|since|before|until|till|through|thru|not\s+(?:in|during)|"
+    r"following|preceding|leading\s+up\s+to|"
     r"outside(?:\s+of)?|between|from|in|during|within|for|over|on|of|dated)"
     r"(?:\s+(?:the\s+)?(?:(?:week|month|year|quarter)\s+(?P<of>of|starting|beginning|commencing)))?"
     r"(?:\s+the)?\s*$",
@@ -149,6 +150,8 @@ def rule(d: View) -> list[Claim]:
         # noops takes a Draft until its own conversion lands; it reads only the request's text
         if _already_used(w, m.start(), m.end()) or in_example(cast(Any, d), m.start(), m.end()):
             continue  # an illustration ("(e.g. 2024-03-01)") is not a condition
+        if m.group("rn_kw") and _ANCHORED.match(text, m.end()):
+            continue  # "the last 30 days before 2026-06-01": a span next to that date, not the days before today
         p = _parse(m, d.reference_date)
         if p is None:
             continue
@@ -231,6 +234,11 @@ def _handle(w: Play, first: _Period, m: re.Match[str], done: list[_Done], pendin
     else:
         start, end, span_end = first.start, first.end, first.span[1]
         kind = "since" if rel.startswith(("starting", "beginning")) else _KIND.get(rel, "range")
+        lead = _SPAN_LEAD.search(text, max(0, cue_start - 60), cue_start) if kind in ("before", "after") else None
+        n = _number(lead.group("n")) if lead else None
+        if lead is not None and n:  # "the 30 days before 2026-06-01": a range of that length next to the date
+            start, end = _next_to(start, end, n, lead.group("u").lower(), kind)
+            kind, cue_start = "range", lead.start()
         if not rel and not week_of and not _bare_ok(text, first, m):
             return
         if not first.has_year and rel.split(" ")[0] not in _YEARLESS_OK:
@@ -377,7 +385,8 @@ _KIND = {
     "over": "range", "of": "range", "on": "range", "dated": "range", "between": "range",
     "since": "since", "on or after": "since", "no earlier than": "since", "not before": "since",
     "after": "after", "later than": "after",
-    "before": "before", "prior to": "before", "earlier than": "before",
+    "before": "before", "prior to": "before", "earlier than": "before", "preceding": "before",
+    "leading up to": "before", "following": "after",
     "until": "until", "till": "until", "through": "until", "thru": "until", "on or before": "until",
     "no later than": "until", "not after": "until", "up to": "until", "up to and including": "until",
     "not in": "outside", "not during": "outside", "outside": "outside", "outside of": "outside",
@@ -407,6 +416,27 @@ _OPENS = re.compile(r"(?:^|[;:(]|\.\s)\s*$")
 
 def _already_used(w: Play, start: int, end: int) -> bool:
     return not w.free(start, end)
+
+
+#: The length of a span before or after a date: "(in|during|over|within) the [last|first] 30 days | before X".
+_SPAN_LEAD = re.compile(r"\b(?:(?:in|during|over|for|from)\s+the|within(?:\s+the)?|the)\s+(?:(?:last|final|past|first|next)\s+)?"
+                        r"(?P<n>\d+|[a-z]+)\s+(?P<u>day|week|month|year)s?\s+(?:(?:immediately|right|just)\s+)?$",
+                        re.IGNORECASE)  # fmt: skip
+
+
+_ANCHORED = re.compile(r"\s+(?:(?:immediately|right|just)\s+)?(?:before|prior\s+to|preceding|leading\s+up\s+to|after|"
+                      r"following)\b", re.IGNORECASE)
+
+
+def _next_to(start: dt.date, end: dt.date, n: int, unit: str, kind: str) -> tuple[dt.date, dt.date]:
+    """The ``n`` ``unit``s right before ``start`` or right after ``end`` (the day itself not included)."""
+    if kind == "before":
+        first = start - dt.timedelta(days=n * (7 if unit == "week" else 1)) if unit in ("day", "week") else (
+            _add_months(start, -n * (12 if unit == "year" else 1)))
+        return first, start - dt.timedelta(days=1)
+    last = end + dt.timedelta(days=n * (7 if unit == "week" else 1)) if unit in ("day", "week") else (
+        _add_months(end, n * (12 if unit == "year" else 1)))
+    return end + dt.timedelta(days=1), last
 
 
 def _number(word: str) -> int | None:
