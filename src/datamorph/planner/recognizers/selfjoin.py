@@ -41,6 +41,8 @@ from datamorph.errors import PlanError
 from datamorph.planner.claims import Claim, Edit, Pending, View
 from datamorph.planner.draft import SelfJoin
 from datamorph.planner.lexicon import HIERARCHY_ROLES, STOPWORDS
+from datamorph.planner.meaning import COMPARISON_WORDS, ORDERING_WORDS, QUANTIFIER_WORDS
+from datamorph.planner.recognizers.dates import _verb_column
 from datamorph.planner.recognizers.phrases import singular
 from datamorph.spec import ExpressionCondition, Filter, OutputColumn
 
@@ -106,6 +108,8 @@ _OWNER = r"(?:(?:their|its|his|her|the|each|every|that|this)\s+)"
 _POSS = r"(?:['\u2019]s|s['\u2019]|['\u2019])"
 _JOINER = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s(?:and|&)\s+)\s*", re.I)
 _WORD = re.compile(r"[A-Za-z_]+")
+_FUNCTION_WORDS = ORDERING_WORDS | COMPARISON_WORDS | QUANTIFIER_WORDS
+_ASIDE = re.compile(r"\s*\([^()]{1,40}\)")
 _PART = frozenset({"first", "last", "given", "family"})
 _OPS = {"higher": ">", "greater": ">", "larger": ">", "bigger": ">", "more": ">", "later": ">", "after": ">",
         "lower": "<", "smaller": "<", "less": "<", "earlier": "<", "before": "<",
@@ -147,6 +151,9 @@ def _name_columns(d: View, info: TableInfo, phrase: str) -> list[str] | None:
     need = 0.8 if len(words) == 1 else 0.85
     if not hits or hits[0].score < need or (len(hits) > 1 and hits[1].score >= hits[0].score - 0.005):
         return None
+    own = {singular(w) for w in re.split(r"[_\W]+", hits[0].column.lower()) if w}
+    if len(words) > 1 and not {singular(w) for w in words} <= own and _FUNCTION_WORDS & set(words):
+        return None  # "lower member_id first": an order said after the list, not a column
     return [hits[0].column]
 
 
@@ -162,7 +169,7 @@ def _column_list(d: View, info: TableInfo, start: int, limit: int = 6) -> tuple[
         words = [w for i, w in enumerate(words) if i == 0 or not text[words[i - 1].end() : w.start()].strip()]
         if not words or text[pos : words[0].start()].strip():
             break
-        found = None
+        found: tuple[list[tuple[str, str]], int] | None = None
         for n in range(len(words), 0, -1):
             phrase = text[words[0].start() : words[n - 1].end()]
             if n == 1 and phrase.lower() in _PART and _JOINER.match(text, words[0].end()):
@@ -180,7 +187,8 @@ def _column_list(d: View, info: TableInfo, start: int, limit: int = 6) -> tuple[
             break
         out.extend(found[0])
         end = found[1]
-        j = _JOINER.match(text, end)
+        aside = _ASIDE.match(text, end)  # "first and last name (ignoring case) and born_on": the list goes on
+        j = _JOINER.match(text, aside.end() if aside and _JOINER.match(text, aside.end()) else end)
         if not j or len(out) >= limit:
             break
         pos = j.end()
@@ -216,7 +224,7 @@ def _join_words(d: View, k: SelfKey, base: str) -> list[tuple[re.Match[str], str
         (rf"\b(?:{_KEPT})\b", "left"),
         (rf"\b(?:keep|keeping|include|including|also|even)\s+(?:(?:the|all|any)\s+)?(?:{rows})?s?\s*{no}\b", "left"),
         (rf"\b(?:{rows})s?\s+{no}\s+(?:are\s+|get\s+)?(?:kept|included|listed\s+too|still\s+listed)\b", "left"),
-        (rf"\b(?:that|which|who)\s+(?:also\s+)?exists?(?:\s+in\s+the\s+(?:table|data))?\b", "inner"),
+        (r"\b(?:that|which|who)\s+(?:also\s+)?exists?(?:\s+in\s+the\s+(?:table|data))?\b", "inner"),
         (rf"\b(?:only\s+)?(?:known|existing)\s+{role}\b", "inner"),
         (rf"\bunknown\s+{role}\s+(?:are\s+)?{_GONE}\b", "inner"),
         (rf"\b(?:{rows})s?\s+{no}\s+(?:are\s+)?{_GONE}\b", "inner"),
@@ -284,9 +292,9 @@ def rule(d: View) -> list[Claim]:
     for m in re.finditer(rf"\b{re.escape(k.role)}_(?P<col>[a-z_]+)\b", text, re.I):
         if info.has_column(m.group(0)) or not p.free(m.start(), m.end()):
             continue
-        cols = _name_columns(d, info, m.group("col").replace("_", " "))
-        if cols and len(cols) == 1:
-            out = OutputColumn(column=f"{alias}.{cols[0]}", name=m.group(0), provenance=m.group(0))
+        named = _name_columns(d, info, m.group("col").replace("_", " "))
+        if named and len(named) == 1:
+            out = OutputColumn(column=f"{alias}.{named[0]}", name=m.group(0), provenance=m.group(0))
             p.take(m.start(), m.end(), Edit.add("columns", out), why="an output named after the other row")
             read = True
     # comparisons with the other row
@@ -306,14 +314,14 @@ def rule(d: View) -> list[Claim]:
             how, read, counted = "inner", True, True
     grouped = counted
     tables = "|".join(re.escape(f) + "s?" for f in sorted(_stems(base) | _short_names(d, base), key=len, reverse=True))
-    verb = r"(?P<verb>[a-z]+ed)"
+    verbed = r"(?P<verb>[a-z]+ed)"
     # "organizations referred by another organization": the rows that have such a row
-    for m in re.finditer(rf"\b{verb}\s+by\s+(?:another|an?|some|one\s+of\s+the)\s+(?:other\s+)?(?:{tables})\b", text, re.I):
+    for m in re.finditer(rf"\b{verbed}\s+by\s+(?:another|an?|some|one\s+of\s+the)\s+(?:other\s+)?(?:{tables})\b", text, re.I):
         if getLemma(m.group("verb"), upos="VERB")[0] in k.verbs and p.free(m.start(), m.end()):
             p.take(m.start(), m.end(), why="rows that have the other row")
             how, read = "inner", True
     # "how many organizations has each organization referred": a count per the other row
-    for m in re.finditer(rf"\b(?:(?:has|have|did)\s+)?(?:each|every|per)\s+(?:{tables})\s+(?:(?:has|have)\s+)?{verb}\b", text, re.I):
+    for m in re.finditer(rf"\b(?:(?:has|have|did)\s+)?(?:each|every|per)\s+(?:{tables})\s+(?:(?:has|have)\s+)?{verbed}\b", text, re.I):
         if (getLemma(m.group("verb"), upos="VERB")[0] in k.verbs and re.search(r"\b(?:how\s+many|number|count)\b", text, re.I)
                 and p.free(m.start("verb"), m.end())):  # fmt: skip
             p.take(m.start("verb"), m.end(), shared=True, why="a count per the other row")
@@ -371,8 +379,10 @@ def _comparisons(d: View, info: TableInfo, k: SelfKey, alias: str) -> list[tuple
     out: list[tuple[Filter, tuple[int, int]]] = []
     for pat in pats:
         for m in re.finditer(pat, d.prompt, re.I):
-            words = m.groupdict().get("verb") or m.group("col")
-            cols, end = _name_columns(d, info, words), m.end()
+            verb = m.groupdict().get("verb")
+            words = verb or m.group("col")
+            event = _verb_column(d, verb.lower(), [info.name]) if verb else None  # "hired" → hired_on
+            cols, end = [event.split(".", 1)[1]] if event else _name_columns(d, info, words), m.end()
             while not cols and m.groupdict().get("col") and m.end("col") == m.end() and " " in words:
                 words = words.rsplit(" ", 1)[0]  # "different clinic site for ...": the longest phrase that names one
                 cols, end = _name_columns(d, info, words), m.start("col") + len(words)
@@ -416,13 +426,13 @@ def _pairs(d: View, base: str) -> list[Claim] | None:
     alias = f"other_{singular(base)}" if not d.catalog.has_table(f"other_{singular(base)}") else f"{base}_pair"
     case = re.search(r"\(?\b(?:ignoring|regardless\s+of|disregarding|not\s+counting)\s+(?:the\s+)?(?:upper\s*/?\s*lower\s+)?case\b\)?"
                      r"|\(?\bcase[- ]insensitive(?:ly)?\b\)?", d.prompt, re.I)  # fmt: skip
-    texts = {c for c, _ in cols if info.column(c).family == "string"} if case else set()
+    texts = {c for c, _ in cols if info.column(c).family == "text"} if case else set()
     keys = tuple((c, c) for c, _ in cols if c not in texts)
     conditions: list[ExpressionCondition | Filter] = [
         ExpressionCondition(expression=f"lower({base}.{c}) = lower({alias}.{c})", provenance="ignoring case")
         for c in dict.fromkeys(c for c, _ in cols if c in texts)
     ]
-    conditions.append(Filter(column=f"{base}.{pk}", operator="<", value_column=f"{alias}.{pk}",  # type: ignore[arg-type]
+    conditions.append(Filter(column=f"{base}.{pk}", operator="<", value_column=f"{alias}.{pk}",
                              provenance="one row per pair, the smaller key first"))  # fmt: skip
     if not keys:  # the ON needs one pair of columns: the first compared in lower case, its value tested again
         return None
