@@ -133,3 +133,34 @@ def test_a_role_word_is_never_the_rows_own_column(engine: Any) -> None:
     spec = plan(engine, "staff and their supervisor's last name; staff without a supervisor are left out")
     assert "supervisor.last_name" in [c.column for c in spec.columns]
     assert spec.join_conditions[0].join_type == "inner"
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("how many staff report to each supervisor, only supervisors with at least 2",
+     "SELECT s.supervisor_id, count(*) FROM staff s JOIN staff b ON s.supervisor_id = b.staff_id GROUP BY 1 HAVING count(*) >= 2"),
+    ("how many clubs has each club sponsored, only sponsors that exist, two or more",
+     "SELECT c.sponsored_by_club_id, count(*) FROM clubs c JOIN clubs s ON c.sponsored_by_club_id = s.club_id "
+     "GROUP BY 1 HAVING count(*) >= 2"),
+])  # fmt: skip
+def test_a_condition_on_the_count_per_the_other_row(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+def test_output_names_spelled_with_the_role(engine: Any) -> None:
+    """"sponsor_id, sponsor_name" in an output list are the other row's key and name; "the sponsor's name" said
+    before is the same column, listed once."""
+    spec = check(engine, "clubs sponsored by a club that exists in the table, with the sponsor's name: club_id, "
+                         "club_name, sponsor_id, sponsor_name",
+                 "SELECT c.club_id, c.club_name, s.club_id, s.club_name FROM clubs c JOIN clubs s "
+                 "ON c.sponsored_by_club_id = s.club_id")  # fmt: skip
+    assert [c.name for c in spec.columns][2:] == ["sponsor_id", "sponsor_name"]
+
+
+def test_two_lists_of_the_other_rows_columns(engine: Any) -> None:
+    """"supervisor id and supervisor name": the role word starts a new item; the id keeps a name of its own
+    (supervisor_id is the row's own column)."""
+    spec = check(engine, "staff_id, last_name, supervisor id and supervisor name for all staff, blank when there is "
+                         "no supervisor",
+                 "SELECT s.staff_id, s.last_name, b.staff_id, b.first_name, b.last_name FROM staff s "
+                 "LEFT JOIN staff b ON s.supervisor_id = b.staff_id")  # fmt: skip
+    assert [c.name for c in spec.columns][2:] == ["supervisor_staff_id", "supervisor_first_name", "supervisor_last_name"]

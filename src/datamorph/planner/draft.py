@@ -53,6 +53,8 @@ class SelfJoin:
     conditions: tuple[Condition, ...] = ()  # more of the ON (pairs: the base's key below the other's)
     words: str = ""
     grouped: bool = False  # a count per the other row: the groups must be the key's values
+    at_least: int | None = None  # "only managers with at least 3": a having on that count
+    columns: tuple[OutputColumn, ...] = ()  # the other row's columns asked for ("their manager's name")
 
 
 @dataclass
@@ -456,6 +458,14 @@ def _self_block(d: Draft, sj: SelfJoin) -> QueryBlock:
     if sj.grouped and [g.lower() for g in d.group_by] != [f"{base}.{a}".lower() for a, _ in sj.keys]:
         raise PlanError(f"the request counts per {sj.alias}, but the groups are not {base} rows' {sj.alias}",
                         hint=f"say 'per {sj.keys[0][0]}'")  # fmt: skip
+    having = list(d.having)
+    if sj.at_least is not None:
+        counts = [a for a in d.aggregations if a.function in ("count", "count_distinct")]
+        if len(counts) != 1 or len(d.aggregations) != 1:
+            raise PlanError(f"'at least {sj.at_least}' per {sj.alias}: which count?",
+                            hint=f"say 'the {sj.alias}s with at least {sj.at_least} rows counted'")  # fmt: skip
+        having.append(Filter(column=counts[0].alias, operator=">=", value=sj.at_least,
+                             provenance=f"at least {sj.at_least}"))  # fmt: skip
     join = JoinCondition(left_table=base, right_table=sj.alias, join_type=sj.join_type,
                          on_columns=[{"left": f"{base}.{a}", "right": f"{sj.alias}.{b}"} for a, b in sj.keys],  # type: ignore[misc]
                          conditions=list(sj.conditions), provenance=sj.words or None)  # fmt: skip
@@ -464,6 +474,10 @@ def _self_block(d: Draft, sj: SelfJoin) -> QueryBlock:
     if not own and not d.group_by and not d.aggregations:
         # "employees with their manager's name": the rows asked for are the base's, with the other side's columns
         columns = [*base_columns(d.catalog, base), *columns]
+    if sj.columns and (d.group_by or d.aggregations):
+        raise PlanError(f"the request asks for its {sj.alias}'s columns and for aggregates",
+                        hint="ask for one of them at a time")  # fmt: skip
+    columns += [c for c in sj.columns if (c.column, c.name) not in {(x.column, x.name) for x in columns}]
     return QueryBlock(
         source_tables=[SourceTable(table_name=base, provenance=d.table_words.get(base)),
                        SourceTable(table_name=base, alias=sj.alias, provenance=sj.words or None)],
@@ -472,7 +486,7 @@ def _self_block(d: Draft, sj: SelfJoin) -> QueryBlock:
         derived_columns=d.derived,
         group_by=d.group_by,
         aggregations=d.aggregations,
-        having=d.having,
+        having=having,
         windows=d.windows,
         columns=columns,
         qualify=d.qualify,

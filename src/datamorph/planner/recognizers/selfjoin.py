@@ -40,7 +40,7 @@ from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, Catalog, Tabl
 from datamorph.errors import PlanError
 from datamorph.planner.claims import Claim, Edit, Pending, View
 from datamorph.planner.draft import SelfJoin
-from datamorph.planner.lexicon import HIERARCHY_ROLES, STOPWORDS
+from datamorph.planner.lexicon import HIERARCHY_ROLES, NUMBER_PATTERN, STOPWORDS, parse_number
 from datamorph.planner.meaning import COMPARISON_WORDS, ORDERING_WORDS, QUANTIFIER_WORDS
 from datamorph.planner.recognizers.dates import _verb_column
 from datamorph.planner.recognizers.phrases import singular
@@ -157,9 +157,10 @@ def _name_columns(d: View, info: TableInfo, phrase: str) -> list[str] | None:
     return [hits[0].column]
 
 
-def _column_list(d: View, info: TableInfo, start: int, limit: int = 6) -> tuple[list[tuple[str, str]], int]:
+def _column_list(d: View, info: TableInfo, start: int, limit: int = 6, stop: str = "") -> tuple[list[tuple[str, str]], int]:
     """Column phrases of ``info`` from ``start`` on ("first and last name", "email, job title"): (column,
-    words) pairs and where the list ends; empty when the words there name no column."""
+    words) pairs and where the list ends; empty when the words there name no column. The list stops at a word
+    matching ``stop`` (the role noun: "manager id and manager name" is two lists)."""
     text = d.prompt
     out: list[tuple[str, str]] = []
     parts: list[str] = []
@@ -167,7 +168,7 @@ def _column_list(d: View, info: TableInfo, start: int, limit: int = 6) -> tuple[
     while len(out) < 12:
         words = [m for m in _WORD.finditer(text, pos)][:3]
         words = [w for i, w in enumerate(words) if i == 0 or not text[words[i - 1].end() : w.start()].strip()]
-        if not words or text[pos : words[0].start()].strip():
+        if not words or text[pos : words[0].start()].strip() or stop and re.fullmatch(stop, words[0].group(0), re.I):
             break
         found: tuple[list[tuple[str, str]], int] | None = None
         for n in range(len(words), 0, -1):
@@ -205,7 +206,12 @@ def _short_names(d: View, table: str) -> set[str]:
 
 
 def _outputs(info: TableInfo, alias: str, cols: list[tuple[str, str]]) -> list[OutputColumn]:
-    return [OutputColumn(column=f"{alias}.{c}", name=f"{alias}_{_local(info, c)}", provenance=w) for c, w in cols]
+    """The other row's columns, named ``<role>_<column>`` (a name the table's own columns have: the full name)."""
+    out = []
+    for c, w in cols:
+        name = f"{alias}_{_local(info, c)}"
+        out.append(OutputColumn(column=f"{alias}.{c}", name=f"{alias}_{c}" if info.has_column(name) else name, provenance=w))
+    return out
 
 
 # -- join type ----------------------------------------------------------------------------------------
@@ -222,9 +228,11 @@ def _join_words(d: View, k: SelfKey, base: str) -> list[tuple[re.Match[str], str
     no = rf"(?:without\s+(?:an?\s+|any\s+|a\s+known\s+)?|with\s+no\s+(?:known\s+)?){role}"
     pats = [
         (rf"\b(?:{_KEPT})\b", "left"),
+        (rf"\b(?:(?:left\s+)?(?:blank|empty|null)|missing)\s+(?:when|if|where)\s+(?:there\s+is\s+|they\s+have\s+)?"
+         rf"(?:no(?:ne)?|not\s+one)(?:\s+{role})?\b", "left"),
         (rf"\b(?:keep|keeping|include|including|also|even)\s+(?:(?:the|all|any)\s+)?(?:{rows})?s?\s*{no}\b", "left"),
         (rf"\b(?:{rows})s?\s+{no}\s+(?:are\s+|get\s+)?(?:kept|included|listed\s+too|still\s+listed)\b", "left"),
-        (r"\b(?:that|which|who)\s+(?:also\s+)?exists?(?:\s+in\s+the\s+(?:table|data))?\b", "inner"),
+        (rf"\b(?:(?:only|just)\s+)?(?:(?:the|those)\s+)?(?:{role}\s+)?(?:that|which|who)\s+(?:also\s+)?exists?(?:\s+in\s+the\s+(?:table|data))?\b", "inner"),
         (rf"\b(?:only\s+)?(?:known|existing)\s+{role}\b", "inner"),
         (rf"\bunknown\s+{role}\s+(?:are\s+)?{_GONE}\b", "inner"),
         (rf"\b(?:{rows})s?\s+{no}\s+(?:are\s+)?{_GONE}\b", "inner"),
@@ -265,6 +273,7 @@ def rule(d: View) -> list[Claim]:
     p = Pending(d)
     how: str | None = None
     read = counted = False
+    others: list[OutputColumn] = []  # the other row's columns asked for
     role = _role_re(k)
     text = d.prompt
 
@@ -272,20 +281,22 @@ def rule(d: View) -> list[Claim]:
     for m in re.finditer(rf"\b{_OWNER}?{role}(?P<poss>{_POSS})?\s+", text, re.I):
         if not p.free(m.start(), m.end()):
             continue
-        cols, end = _column_list(d, info, m.end())
+        cols, end = _column_list(d, info, m.end(), stop=role)
         if not cols or not p.free(m.start(), end):
             continue
-        p.take(m.start(), end, Edit.add("columns", *_outputs(info, alias, cols)), why="the other row's columns")
+        p.take(m.start(), end, why="the other row's columns")
+        others += _outputs(info, alias, cols)
         read = True
     # "the name of their manager", "the email and job title of each employee's manager"
     for m in re.finditer(rf"\b(?:the\s+)?(?P<cols>[A-Za-z_][\w ,&]*?)\s+of\s+{_OWNER}{role}\b", text, re.I):
         start = m.start("cols")
         for w in _WORD.finditer(m.group("cols")):  # the list may start after other words
             s = m.start("cols") + w.start()
-            cols, end = _column_list(d, info, s)
+            cols, end = _column_list(d, info, s, stop=role)
             if cols and end == m.end("cols") and p.free(s, m.end()):
                 start = s
-                p.take(start, m.end(), Edit.add("columns", *_outputs(info, alias, cols)), why="the other row's columns")
+                p.take(start, m.end(), why="the other row's columns")
+                others += _outputs(info, alias, cols)
                 read = True
                 break
     # output names that spell the role: referrer_name, manager_email
@@ -295,7 +306,9 @@ def rule(d: View) -> list[Claim]:
         named = _name_columns(d, info, m.group("col").replace("_", " "))
         if named and len(named) == 1:
             out = OutputColumn(column=f"{alias}.{named[0]}", name=m.group(0), provenance=m.group(0))
-            p.take(m.start(), m.end(), Edit.add("columns", out), why="an output named after the other row")
+            # the same column read before ("the referrer's name ... referrer_name"): the name given is its name
+            others = [c for c in others if c.column != out.column] + [out]
+            p.take(m.start(), m.end(), why="an output named after the other row")
             read = True
     # comparisons with the other row
     for f, (a, b) in _comparisons(d, info, k, alias):
@@ -326,6 +339,14 @@ def rule(d: View) -> list[Claim]:
                 and p.free(m.start("verb"), m.end())):  # fmt: skip
             p.take(m.start("verb"), m.end(), shared=True, why="a count per the other row")
             how, read, grouped = "inner", True, True
+    at_least = None
+    if grouped:  # "only managers with at least 3", "two or more": a condition on the count per the other row
+        for m in _at_least(role, tables).finditer(text):
+            n = parse_number(next(g for g in m.groups() if g and g.lower() != "more"))
+            if isinstance(n, int) and p.free(m.start(), m.end()):
+                at_least = n + 1 if m.group("more") else n
+                p.take(m.start(), m.end(), why="a condition on the count per the other row")
+                break
     if not read:
         return []
     said_how = None
@@ -341,9 +362,18 @@ def rule(d: View) -> list[Claim]:
                         hint="drop 'when there is one', or ask for the comparison alone")  # fmt: skip
     kind = said_how or how or "inner"
     sj = SelfJoin(alias, ((k.column, k.key),), kind, said=(said_how or how) is not None,  # type: ignore[arg-type]
-                  words=f"{base}.{k.column} = {alias}.{k.key}", grouped=grouped)  # fmt: skip
+                  words=f"{base}.{k.column} = {alias}.{k.key}", grouped=grouped, at_least=at_least,
+                  columns=tuple(others))  # fmt: skip
     p.edit(Edit.set("self_join", sj), *_unnamed_tables(d, p), why=f"{base} read twice: each row and its {k.role}")
     return p.claims
+
+
+def _at_least(role: str, tables: str) -> re.Pattern[str]:
+    """"only managers with at least 3 (reports)", "(referrers) with two or more", "more than 4": N counted rows."""
+    n = rf"({NUMBER_PATTERN})"
+    head = rf"(?:(?:only|just)\s+)?(?:(?:the|those)\s+)?(?:(?:{role}|{tables})\s+)?(?:(?:with|having|that\s+have)\s+)?"
+    return re.compile(rf"(?<![\w-]){head}(?:at\s+least\s+{n}|{n}\s+or\s+more|(?P<more>more)\s+than\s+{n})"
+                      rf"(?:\s+(?:reports|{tables}|referrals))?(?:\s+only)?\b", re.I)  # fmt: skip
 
 
 def _unnamed_tables(d: View, p: Pending) -> list[Edit]:
