@@ -97,6 +97,8 @@ def _join_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
         t = j.right_table
         if j.join_type != "inner" or t in d.required_tables or t in d.anti_tables or below[t] & conditioned:
             continue
+        if d.self_join is not None and t == d.self_join.alias and d.self_join.said:
+            continue  # the request said what happens to rows without their other row
         out.append(Doubt("join", f"{spec.source_tables[0].table_name} with {t}", t))
     return out
 

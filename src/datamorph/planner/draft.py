@@ -39,6 +39,24 @@ from datamorph.spec import (
 )
 
 
+@dataclass(frozen=True)
+class SelfJoin:
+    """The base table read a second time under ``alias`` (a self join): a row and the row its key names
+    (``employees.manager_id`` = ``manager.employee_id``), or two rows sharing values (pairs). Columns of the
+    second reading are written ``alias.column``; ``said``: the request said what happens to rows without a
+    match (else the join is a doubt, see :mod:`datamorph.planner.doubts`)."""
+
+    alias: str
+    keys: tuple[tuple[str, str], ...]  # (base column, alias column) pairs of the ON
+    join_type: JoinType = "inner"
+    said: bool = False
+    conditions: tuple[Condition, ...] = ()  # more of the ON (pairs: the base's key below the other's)
+    words: str = ""
+    grouped: bool = False  # a count per the other row: the groups must be the key's values
+    at_least: int | None = None  # "only managers with at least 3": a having on that count
+    columns: tuple[OutputColumn, ...] = ()  # the other row's columns asked for ("their manager's name")
+
+
 @dataclass
 class Draft:
     prompt: str
@@ -68,6 +86,7 @@ class Draft:
     table_words: dict[str, str] = field(default_factory=dict)  # table -> the words that named it (provenance)  # key columns the request names ("on customer_id")
     anti_tables: list[str] = field(default_factory=list)  # joined only to find base rows without a match
     on_conditions: list[Condition] = field(default_factory=list)  # which rows of an anti-joined table count (its ON)
+    self_join: SelfJoin | None = None  # the base read twice (recognizers/selfjoin.py)
     target: str | None = None
     notes: list[str] = field(default_factory=list)
     doubts: list[Doubt] = field(default_factory=list)  # phrases read one way of several (planner/ambiguity.py)
@@ -329,7 +348,7 @@ def _check_fanned_order(d: Draft, joins: list[JoinCondition], columns: list[Outp
     on page", where each session has many page views): the order, and a limit, would pick base rows several
     times, once per related row. Refused unless the output is those pairs (it lists the related table's
     columns) or the rows are grouped; "the total" or "the highest" of the column says which value counts."""
-    if d.group_by or d.aggregations or not d.order_by or d.base is None:
+    if d.group_by or d.aggregations or not d.order_by or d.base is None or d.self_join is not None:
         return
     shown = {c.column.split(".", 1)[0].lower() for c in columns if c.column and "." in c.column}
     via = {j.right_table.lower(): j for j in joins}
@@ -399,6 +418,8 @@ def _check_sums_of_keys(d: Draft) -> None:
         if x.function not in ("sum", "avg") or not x.column or "." not in x.column:
             continue
         table, column = x.column.split(".", 1)
+        if not d.catalog.has_table(table):  # a self join's alias (its table is the base)
+            table = d.base or table
         info = d.catalog.table(table)
         keys = {c.lower() for c in info.primary_key} | {c.lower() for fk in info.foreign_keys for c in fk.columns}
         if column.lower() in keys and column.lower().replace("_", " ") not in said:
@@ -431,6 +452,8 @@ def _repeated_by_a_condition(d: Draft, block: QueryBlock) -> bool:
     each is wanted once (a semi join). Only with the base's key shown, so that no two wanted rows are alike."""
     if block.group_by or block.aggregations or block.windows or block.dedupe or d.base is None or d.anti_tables:
         return False
+    if d.self_join is not None:  # the pairs a self join makes are its rows
+        return False
     base = d.catalog.table(d.base)
     shown = {c.column.lower() for c in block.columns if c.column}  # (no list: every table's columns, no repeats)
     tables = {c.split(".", 1)[0] for c in shown}
@@ -452,7 +475,55 @@ def _check_counts_of_missing(d: Draft) -> None:
                         hint="say which rows are counted, and which must have no match")  # fmt: skip
 
 
+def _self_block(d: Draft, sj: SelfJoin) -> QueryBlock:
+    """The block of a self join: the base, and the base again under the join's alias. Only the one table: a
+    table read twice among other tables is not planned (refused)."""
+    base = d.base or ""
+    if d.referenced_tables() != [base] or d.anti_tables or d.union or d.dedupe is not None:
+        raise PlanError(f"the request reads {base} twice ({sj.words!r}) together with other tables or steps",
+                        hint=f"ask for the {base} rows and their {sj.alias} alone first; other tables are not "
+                             "joined to a table read twice yet")  # fmt: skip
+    if sj.grouped and [g.lower() for g in d.group_by] != [f"{base}.{a}".lower() for a, _ in sj.keys]:
+        raise PlanError(f"the request counts per {sj.alias}, but the groups are not {base} rows' {sj.alias}",
+                        hint=f"say 'per {sj.keys[0][0]}'")  # fmt: skip
+    having = list(d.having)
+    if sj.at_least is not None:
+        counts = [a for a in d.aggregations if a.function in ("count", "count_distinct")]
+        if len(counts) != 1 or len(d.aggregations) != 1:
+            raise PlanError(f"'at least {sj.at_least}' per {sj.alias}: which count?",
+                            hint=f"say 'the {sj.alias}s with at least {sj.at_least} rows counted'")  # fmt: skip
+        having.append(Filter(column=counts[0].alias, operator=">=", value=sj.at_least,
+                             provenance=f"at least {sj.at_least}"))  # fmt: skip
+    join = JoinCondition(left_table=base, right_table=sj.alias, join_type=sj.join_type,
+                         on_columns=[{"left": f"{base}.{a}", "right": f"{sj.alias}.{b}"} for a, b in sj.keys],  # type: ignore[misc]
+                         conditions=list(sj.conditions), provenance=sj.words or None)  # fmt: skip
+    columns = list(d.columns)
+    own = any(c.column and c.column.split(".", 1)[0].lower() == base.lower() for c in columns)
+    if not own and not d.group_by and not d.aggregations:
+        # "employees with their manager's name": the rows asked for are the base's, with the other side's columns
+        columns = [*base_columns(d.catalog, base), *columns]
+    if sj.columns and (d.group_by or d.aggregations):
+        raise PlanError(f"the request asks for its {sj.alias}'s columns and for aggregates",
+                        hint="ask for one of them at a time")  # fmt: skip
+    columns += [c for c in sj.columns if (c.column, c.name) not in {(x.column, x.name) for x in columns}]
+    return QueryBlock(
+        source_tables=[SourceTable(table_name=base, provenance=d.table_words.get(base)),
+                       SourceTable(table_name=base, alias=sj.alias, provenance=sj.words or None)],
+        join_conditions=[join],
+        filters=d.filters,
+        derived_columns=d.derived,
+        group_by=d.group_by,
+        aggregations=d.aggregations,
+        having=having,
+        windows=d.windows,
+        columns=columns,
+        qualify=d.qualify,
+    )  # fmt: skip
+
+
 def _block(d: Draft) -> QueryBlock:
+    if d.self_join is not None:
+        return _self_block(d, d.self_join)
     both = [t for t in d.anti_tables if t in d.required_tables]
     if both:  # "members who borrowed at least once but never a DVD": two joins of one table, not planned yet
         raise PlanError(f"the request asks both for rows with and rows without a matching {both[0]} row",

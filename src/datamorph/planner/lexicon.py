@@ -293,6 +293,23 @@ TABLE_AFFIXES: frozenset[str] = frozenset({
 
 #: Business words → catalog-ish words they can stand for (table or column names, singular).
 #: Keys may be phrases; keys and targets are compared after :func:`phrase_tokens`.
+#: Role nouns that name another row of the same table through a key column holding its id (a hierarchy:
+#: employees.manager_id, doctors.supervisor_id, categories.parent_id), with the verbs (lemmas) that say the
+#: relation from the lower row's side ("reports to", "managed by", "referred by"): the key is found by the
+#: noun among its words, or by the verb's participle ("referred_by_org_id" → referrer).
+HIERARCHY_ROLES: dict[str, tuple[str, ...]] = {
+    "manager": ("manage", "report"),
+    "supervisor": ("supervise", "report", "oversee"),
+    "boss": ("report",),
+    "lead": ("lead", "report"),
+    "mentor": ("mentor",),
+    "sponsor": ("sponsor",),
+    "referrer": ("refer",),
+    "parent": (),
+    "reviewer": ("review",),
+    "approver": ("approve",),
+}
+
 SYNONYMS: dict[str, list[str]] = {
     # -- people and parties
     "customer": ["client", "user", "account", "member", "buyer", "shopper"],

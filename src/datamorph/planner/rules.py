@@ -54,6 +54,7 @@ from datamorph.planner.recognizers import (
     questions,
     related,
     safety,
+    selfjoin,
     series,
     sources,
     strings,
@@ -94,6 +95,7 @@ RULES: tuple[Step, ...] = (
     Step("union", union.rule),
     Step("joins", joins.rule),
     Step("sources", sources.rule),
+    Step("selfjoin", selfjoin.rule),  # before the output list and dates: "their manager's name" is the other row's
     Step("orphans", orphans.rule),
     Step("keyed", keyed.rule),
     Step("policy.links", policy.links),
