@@ -192,3 +192,40 @@ def test_a_value_other_than_one_two_joins_away_keeps_the_semi_join(shop: Any) ->
                         reference_date=REF)
     rows = shop.fetch(compile_spec(spec, shop.catalog()).sql(shop.dialect)).rows
     assert sorted(r[0] for r in rows) == [1, 3]
+
+
+# -- rows named by their keys; a list added after conditions ------------------------------------------------
+# "customer 12's orders" was every column of customers and orders; "departments 1 and 9" left '9' unread (and
+# joined departments, which drops an employee whose department row is missing); "orders over 500 with the
+# customer's email" returned the email alone: the words before "with" were conditions, not the table's name.
+
+
+def _result(engine: Any, prompt: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    spec = plan_request(prompt, engine, target="result", reference_date=REF)
+    res = engine.fetch(compile_spec(spec, engine.catalog()).sql(engine.dialect))
+    return list(res.columns), sorted(res.rows)
+
+
+def test_a_keyed_row_in_the_possessive_names_the_other_tables_rows(engine: Any) -> None:
+    cols, rows = _result(engine, "driver 1's trips")
+    assert cols == ["trip_id", "driver_id", "km"]
+    assert [r[0] for r in rows] == [1, 2, 5]
+
+
+@pytest.mark.parametrize(("prompt", "ids"), [
+    ("trips of drivers 1 and 2", [1, 2, 3, 4, 5]),
+    ("trips of drivers 2 or 3", [3, 4]),
+    ("the trips of drivers 2, 3 and 9", [3, 4]),
+])  # fmt: skip
+def test_several_keys_after_a_plural(engine: Any, prompt: str, ids: list[int]) -> None:
+    cols, rows = _result(engine, prompt)
+    assert cols == ["trip_id", "driver_id", "km"]
+    assert [r[0] for r in rows] == ids
+
+
+def test_a_list_added_after_conditions_keeps_the_rows_columns(engine: Any) -> None:
+    cols, rows = _result(engine, "trips over 50 km with the driver's full name")
+    assert cols == ["trip_id", "driver_id", "km", "full_name"]
+    assert [r[0] for r in rows] == [1, 2, 3, 5]
+    cols, rows = _result(engine, "trips of driver 2 with the driver's full name")
+    assert cols == ["trip_id", "driver_id", "km", "full_name"] and [r[0] for r in rows] == [3, 4]

@@ -19,6 +19,7 @@ is never read as a column. The helpers read, and claim, through the
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import re
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 
 from datamorph.errors import PlanError
 from datamorph.planner import budget
-from datamorph.planner.claims import Edit
+from datamorph.planner.claims import Edit, held
 from datamorph.planner.lexicon import NON_SCHEMA_WORDS, ROW_NOUNS, STOPWORDS, lemmas, normalize, phrase_tokens
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.meaning import DATE_WORDS, UNIT_WORDS
@@ -266,11 +267,34 @@ def _subject(d: Work, pos: int) -> str | None:
     return None
 
 
+_CONDITION_SPAN = 12  # words of conditions looked through back to the table they are about
+_JOINING = frozenset({"of", "for", "from", "by", "in", "at", "on", "the", "a", "an"})
+
+
+def _subject_of_conditions(d: Work, pos: int) -> str | None:
+    """The base table, named before the conditions that end at ``pos`` ("orders over 500 | with ...", "orders of
+    customer 12 | with ..."): every word between them read by another recognizer, in the same sentence."""
+    items = d.tokens.items
+    i = bisect.bisect_left(items, pos, key=lambda t: t.start)
+    seen = 0
+    while i > 0 and seen < _CONDITION_SPAN:
+        t = items[i - 1]
+        if t.kind == "punct" and t.text in ".;!?":
+            return None
+        for mt in d.mentions:
+            if isinstance(mt, TableMatch) and mt.start >= 0 and mt.end == t.end and seen and mt.table == d.base:
+                return mt.table
+        if t.kind != "punct" and not held(t) and not t.shared and t.low not in _JOINING:
+            return None
+        i, seen = i - 1, seen + 1
+    return None
+
+
 def _adds_to(d: Work, items: list[OutputColumn], m: re.Match[str] | None) -> str | None:
     """The table whose columns the list adds to, or None when the list is the whole output."""
     if m is None or not m.group("add") or d.aggregations or d.group_by:
         return None
-    subject = _subject(d, m.start())
+    subject = _subject(d, m.start()) or _subject_of_conditions(d, m.start())
     if subject is None:
         return None
     foreign = all("." in (c.column or "") and owner_table(d.catalog, c.column or "") != subject for c in items)
