@@ -229,3 +229,31 @@ def test_a_list_added_after_conditions_keeps_the_rows_columns(engine: Any) -> No
     assert [r[0] for r in rows] == [1, 2, 3, 5]
     cols, rows = _result(engine, "trips of driver 2 with the driver's full name")
     assert cols == ["trip_id", "driver_id", "km", "full_name"] and [r[0] for r in rows] == [3, 4]
+
+
+# -- a key compared by range with a number its name was not said for ---------------------------------------
+# "managers with at least 3 reports" kept employees.manager_id >= 3: the role's word read as its key.
+
+STAFF_SQL = """
+CREATE TABLE crew (crew_id INTEGER PRIMARY KEY, crew_name VARCHAR, lead_id INTEGER REFERENCES crew(crew_id));
+INSERT INTO crew VALUES (1, 'Ola', NULL);
+INSERT INTO crew VALUES (2, 'Per', 1), (3, 'Siv', 1), (4, 'Tor', 1);
+INSERT INTO crew VALUES (5, 'Uma', 2), (6, 'Vik', 2);
+"""
+
+
+@pytest.fixture(scope="module")
+def staff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "staff", STAFF_SQL)
+
+
+@pytest.mark.parametrize("prompt", ["leads with at least 3 reports", "crew whose lead is above 1"])
+def test_a_key_compared_by_range_unsaid_is_refused(staff: Any, prompt: str) -> None:
+    with pytest.raises(PlanError, match="a key"):
+        plan_request(prompt, staff, target="result", reference_date=REF)
+
+
+def test_a_key_compared_by_range_when_named_is_read(staff: Any) -> None:
+    spec = plan_request("crew with lead_id above 1", staff, target="result", reference_date=REF)
+    rows = staff.fetch(compile_spec(spec, staff.catalog()).sql(staff.dialect)).rows
+    assert sorted(r[0] for r in rows) == [5, 6]

@@ -185,6 +185,7 @@ def assemble(d: Draft) -> ETLSpec:
     _check_ranked_total(d)
     _check_pick_per_key(d)
     _check_sums_of_keys(d)
+    _check_ranges_on_keys(d)
     block = _block(d)
     data = {
         **block.model_dump(by_alias=True, exclude_none=True),
@@ -426,6 +427,29 @@ def _check_sums_of_keys(d: Draft) -> None:
             what = "the sum" if x.function == "sum" else "the average"
             raise PlanError(f"'{x.provenance or x.column}': {what} of {x.column}, a key?",
                             hint="name the column to add up, e.g. 'total amount'")  # fmt: skip
+
+
+_RANGE_OPS = frozenset({">", ">=", "<", "<=", "between"})
+
+
+def _check_ranges_on_keys(d: Draft) -> None:
+    """A key column (an id) compared with a number by range, the request not spelling its name: a table's or a
+    role's word read as its key ("managers with at least 3 reports" kept manager_id >= 3). Refused. Spelled
+    ("manager_id above 5", "ids below 100") it is what was asked."""
+    said = re.sub(r"[\s_]+", " ", d.prompt.lower())
+    for f in d.filters:
+        if not isinstance(f, Filter) or f.operator not in _RANGE_OPS or "." not in f.column:
+            continue
+        table, column = f.column.split(".", 1)
+        if not d.catalog.has_table(table):
+            table = d.base or table
+        info = d.catalog.table(table)
+        keys = {c.lower() for c in info.primary_key} | {c.lower() for fk in info.foreign_keys for c in fk.columns}
+        low = column.lower()
+        if (low in keys or low.endswith("_id")) and low.replace("_", " ") not in said and not re.search(
+                r"\bids?\b", f.provenance or "", re.IGNORECASE):  # fmt: skip
+            raise PlanError(f"'{f.provenance or f.column}': compares {f.column}, a key, with a number?",
+                            hint="say what is compared, e.g. 'with at least 3 orders', or name the column")
 
 
 def _check_ranked_total(d: Draft) -> None:
