@@ -79,6 +79,12 @@ _ROW_PICK = frozenset({"first", "last", "oldest", "newest", "latest", "earliest"
 _WINDOW_CONTEXT = re.compile(r"\b(?:running|cumulative|rolling|moving|trailing)\s+$", re.I)
 
 
+#: "how many | of each?", "how many | in each group", "how many | there are of each": a count of the rows the
+#: request named, per the groups it names ("by status").
+_OF_EACH = re.compile(r"(?:(?:are\s+)?there\s+(?:are\s+)?)?(?:of|in|for|per)\s+(?:each|every)(?:\s+(?:one|of\s+them|group|kind|"
+                      r"type|value|category))?\b(?=\s*(?:[?.!,;:)]|$))", re.I)  # fmt: skip
+
+
 @dataclass
 class Measure:
     """One aggregate the request asks for."""
@@ -144,6 +150,10 @@ def find(d: Work) -> list[Measure]:
                 if later is not None:
                     meas = Measure(fn, later.column, later.alias, m.start(), m.end(), table=later.table,
                                    expression=later.expression, conds=later.conds)  # fmt: skip
+            each = _OF_EACH.match(rest) if meas is None and fn == "count" and d.base is not None else None
+            if each is not None:  # "appointments by status - how many of each?": the rows named before, per group
+                meas = Measure("count", None, default_alias("count", None, d.base, []), m.start(), m.end() + each.end(),
+                               table=d.base, entity=True)  # fmt: skip
             if meas is not None:
                 found.append(_named(d, meas))
     for m in MOST_ROWS.finditer(d.prompt):  # "the drivers with the most trips": the count of trips
