@@ -284,7 +284,7 @@ def _one_each(w: _Work, found: list[_Found], mode: str, said_of_base: bool = Tru
     for t in sorted({t for f in found for t in f.tables if t != base}):
         if many_to_one(w, base, t):
             continue
-        if _child_key(w, base, t) is None:
+        if not _points_back(w, base, t):
             return False  # reached through other rows ("patients ... no doctor" joined via visits): not read
         if _AGGREGATE_CUE.search(w.view.prompt):
             if mode == "keep":
@@ -304,7 +304,23 @@ def _repeating(w: _Work, found: list[_Found]) -> list[str]:
     base = w.base
     assert base is not None
     return [t for t in sorted({t for f in found for t in f.tables if t != base})
-            if not many_to_one(w, base, t) and _child_key(w, base, t) is not None and not _named_elsewhere(w, t, found)]
+            if not many_to_one(w, base, t) and _points_back(w, base, t) and not _named_elsewhere(w, t, found)]
+
+
+def _points_back(w: _Work, base: str, table: str) -> bool:
+    """``table``'s rows point at the base's (``deals.account_id``), or it is reached from rows that do, each of
+    which meets one of its rows (products ← order_items → orders: "products never ordered")."""
+    if _child_key(w, base, table) is not None:
+        return True
+    try:
+        edges = w.linker.join_path([base, table])
+    except DataMorphError:
+        return False
+    first = next((e for e in edges if base in (e.left_table, e.right_table)), None)
+    if first is None or len(edges) != 2:
+        return False
+    child = first.right_table if first.left_table == base else first.left_table
+    return _child_key(w, base, child) is not None and many_to_one(w, child, table)
 
 
 def _on_the_way(w: _Work, table: str) -> list[str]:
@@ -682,7 +698,9 @@ def _take_clause(w: _Work, cstart: int, found: list[_Found], verbs: list[Span], 
         edits: list[Edit] = []
         for t in f.tables:
             if mode == "keep" and t in (repeat or []):
-                continue  # "including customers who never ordered": every customer, orders not needed
+                if t in w.tables:  # "including customers who never ordered": every customer, orders not needed
+                    edits.append(w.drop(t))
+                continue
             edits.append(w.use(t))
             if mode == "drop" and t not in w.required:
                 w.required.append(t)  # joined (inner) to drop rows whose t is missing

@@ -438,9 +438,18 @@ def keep_keys(w: Play, missing: str, phrase: str, start: int, end: int) -> bool:
 
 
 def _key_into(w: Play, table: str, phrase: str) -> str | None:
-    """The one column of another table the plan reads that points at ``table`` ("bay_id", "bay ids", "ids")."""
+    """The one column of another table the plan reads that points at ``table`` ("bay_id", "bay ids", "ids"), or,
+    where the plan reads none, of any table ("also account ids missing from accounts" said before the rows are)."""
+    for tables in (_joined(w), w.catalog.table_names()):
+        key = _one_key_into(w, table, phrase, tables)
+        if key is not None:
+            return key
+    return None
+
+
+def _one_key_into(w: Play, table: str, phrase: str, tables: list[str]) -> str | None:
     found: list[str] = []
-    for t in _joined(w):
+    for t in tables:
         if t == table:
             continue
         try:
