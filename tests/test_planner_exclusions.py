@@ -91,6 +91,7 @@ def test_rows_with_an_empty_column_kept(engine: Any, prompt: str) -> None:
     "members whose email is filled in, including members even if their email is missing",  # filled in, kept empty
     "member_name of members; keep members whose email is missing",  # those alone, or them too?
     "username of members; skip members without a verified email",  # no such flag: never a NULL test of email
+    "booking_id of bookings; skip bookings with no fee",  # a fee of 0, or none recorded?
 ])  # fmt: skip
 def test_empty_columns_said_two_ways_are_refused(engine: Any, prompt: str) -> None:
     with pytest.raises(PlanError):

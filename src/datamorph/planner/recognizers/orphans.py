@@ -20,16 +20,23 @@ says what to do with those rows:
 
 The missing thing may be along a chain of keys ("whose product's category is unknown", "whose session has
 no user", "page views from sessions without a known user"): every table on the way is required when rows
-are dropped. Dropped or kept rows must each meet at most one related row: a related table that points at
-the base ("customers; drop the ones without orders") would repeat the base rows and is refused (with a
-hint to ask for "customers with at least one orders row"), unless that table is named elsewhere in the
-request or the rows are counted. Key values rather than rows ("including account ids that have no accounts
-row") are kept with no join to that table (:func:`~datamorph.planner.recognizers.policy.keep_keys`).
+are dropped. A related table that points at the base ("customers; drop the ones without orders", "skip orgs
+with no *active* subscription", "leave out customers who never ordered", or reached through the rows that
+do: "products never ordered") would repeat the base rows: named nowhere else in the request, it is joined
+only to require a match (``semi_tables``: each base row once, see ``draft._semi_join``), and not joined at
+all when the rows are kept ("including customers who never ordered"). Key values rather than rows
+("including account ids that have no accounts row") are kept with no join to that table
+(:func:`~datamorph.planner.recognizers.policy.keep_keys`).
+
+The rows' own column may be what is missing ("skip orgs without an industry", "patients whose email is
+blank are dropped", "sessions without a user_id shouldn't appear"): dropped, that column is filled in (``IS
+NOT NULL``); kept, with a word that says they are kept as well ("including ... even if their phone is
+missing"), nothing changes; "keep X whose C is missing" alone, a yes/no column ("without a verified email")
+and "without a fee" of a number that may be 0 are not read.
 
 Without such a verb ("tickets without an assignee") the clause is a NULL test, left to ``filters``.
-The related thing must be a table (or a key column pointing at one); otherwise the clause is not
-about orphans ("drop customers without an email") and is left alone. Where a clause could mean rows
-of other tables (the orphans alone, said with "except" before "with a valid customer"), nothing is read.
+Where a clause could mean rows of other tables (the orphans alone, said with "except" before "with a
+valid customer"), nothing is read.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from dataclasses import dataclass, field
 
 from lemminflect import getLemma
 
+from datamorph.catalog import NUMERIC_FAMILIES
 from datamorph.errors import DataMorphError, PlanError
 from datamorph.planner.claims import Claim, Edit, Span, View
 from datamorph.planner.lexicon import STOPWORDS
@@ -518,6 +526,8 @@ def _empties(w: _Work, cstart: int, cend: int, found: list[_Found]) -> list[_Fou
                 end = m.end() if k == 1 else m.start("c") + words[n - 1].end()
                 tail = _RECORDED.match(w.view.prompt, end) if k != 1 else None
                 end = tail.end() if tail else end
+                if k == 0 and not tail and _numeric(w, col) and not re.match(r"missing|lacking", m.group(0), re.I):
+                    break  # "orders with no shipping fee": a fee of 0, or none recorded? not guessed
                 if not _open(w, m.start(), end):
                     break
                 f = Filter(column=col, operator="is_not_null", provenance=w.view.prompt[m.start() : end])
@@ -532,6 +542,13 @@ def _verb_table(w: _Work, word: str) -> list[str]:
         return []
     t = _table(w, getLemma(word.lower(), upos="VERB")[0])
     return [t] if t is not None else []
+
+
+def _numeric(w: _Work, column: str) -> bool:
+    """A number that may be 0 (not an id: "without a user_id" has no other reading than an empty id)."""
+    table, name = column.split(".", 1)
+    ident = re.search(r"(?:^|_)(?:id|key|code|no|number)$", name, re.IGNORECASE)
+    return w.catalog.table(table).column(name).family in NUMERIC_FAMILIES and not ident
 
 
 def _heads(x: str) -> list[str]:
