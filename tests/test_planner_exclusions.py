@@ -174,3 +174,27 @@ def test_keys_missing_from_their_table_kept_said_before_the_rows(engine: Any, pr
     members joined to bookings: no rows."""
     spec = check(engine, prompt, "SELECT booking_id, fee FROM bookings")
     assert _tables(spec) == {"bookings"}
+
+
+# -- on the demo warehouse: customers and their orders ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from planner_support import planner_engine
+
+    yield from planner_engine(tmp_path_factory)
+
+
+ORDERED = "SELECT c.email FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.customer_id)"
+
+
+def test_a_sort_said_with_the_tables_verb_names_no_table(demo: Any) -> None:
+    """"ordered by email" is a sort, not the orders' date: the customers are still listed once each."""
+    spec = check(demo, "email of customers, leaving out customers who never ordered, ordered by email", ORDERED)
+    assert spec.group_by
+
+
+def test_the_related_rows_asked_for_are_the_pairs(demo: Any) -> None:
+    check(demo, "customers with their orders; skip customers who never ordered",
+          "SELECT * FROM customers c JOIN orders o USING (customer_id)")  # fmt: skip

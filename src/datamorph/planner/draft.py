@@ -442,7 +442,9 @@ def _semi_join(d: Draft, joins: list[JoinCondition], columns: list[OutputColumn]
     measure), so that two base rows that look alike stay two rows. A measure over the repeated rows (a sum, an
     average, a count of them) would count each base row once per match: refused, as are windows and de-duplication
     (counts of the base's rows are counted once, :func:`_counted_once`)."""
-    repeating = [j for j in joins if j.right_table in d.semi_tables and fans_out(d.catalog, j)]
+    read = tables_read([*columns, *d.aggregations, *d.windows, *d.derived, *d.order_by], d.group_by)
+    repeating = [j for j in joins if j.right_table in d.semi_tables and fans_out(d.catalog, j)
+                 and j.right_table.lower() not in read]  # (its columns asked for: the pairs are the answer)
     if not repeating or d.base is None:
         return columns, d.group_by
     base = d.catalog.table(d.base)

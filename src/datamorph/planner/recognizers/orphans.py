@@ -306,9 +306,10 @@ def _one_each(w: _Work, found: list[_Found], mode: str, said_of_base: bool = Tru
 
 
 def _repeating(w: _Work, found: list[_Found]) -> list[str]:
-    """The related tables that point at the base and that the request names nowhere else: joined only to
-    require a match ("skip customers who never ordered": a semi join, each base row once), or, when the rows
-    are kept ("including customers who never ordered"), not joined at all."""
+    """The related tables that point at the base and that the request names nowhere else ("customers with their
+    orders" asks for the pairs): joined only to require a match when the rows are dropped ("skip customers who
+    never ordered": a semi join, each base row once, unless the plan reads their columns after all, see
+    ``draft._semi_join``), or, when the rows are kept ("including customers who never ordered"), not joined."""
     base = w.base
     assert base is not None
     return [t for t in sorted({t for f in found for t in f.tables if t != base})
@@ -344,10 +345,14 @@ def _on_the_way(w: _Work, table: str) -> list[str]:
 
 def _named_elsewhere(w: _Work, table: str, found: list[_Found]) -> bool:
     """The request names ``table``, a column or a data value of it outside the clause's phrases about missing
-    rows ("customers with their orders", "members with their fines"); a key the base holds too is no sign."""
+    rows ("customers with their orders", "members with their fines"); a key the base holds too is no sign, nor
+    is a verb the table's name comes from ("sorted" words: "ordered by email")."""
     own = {c.name.lower() for c in w.catalog.table(w.base).columns} if w.base else set()
     for m in mentions(w.view):
         if m.table != table or m.score < 0.85 or not isinstance(m, TableMatch) and m.column.lower() in own:
+            continue
+        name = (table if isinstance(m, TableMatch) else m.column).lower()
+        if re.search(r"(?:ed|ing)$", m.text, re.IGNORECASE) and not name.startswith(m.text.lower()):
             continue
         span = mention_span(w.view, m)
         if span is not None and not any(f.start <= span[0] < f.end or f.end <= span[0] and not
