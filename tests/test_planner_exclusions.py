@@ -158,6 +158,18 @@ def test_a_negated_count_is_a_verb_of_leaving_out(engine: Any) -> None:
     assert not spec.aggregations
 
 
+def test_related_rows_two_steps_down(engine: Any) -> None:
+    """coaches <- classes <- bookings: a coach "that doesn't have any bookings" has no class with a booking."""
+    check(engine, "coach_name of coaches, but skip coaches that don't have any bookings",
+          "SELECT coach_name FROM coaches c WHERE EXISTS (SELECT 1 FROM classes k JOIN bookings b USING (class_id) "
+          "WHERE k.coach_id = c.coach_id)")  # fmt: skip
+
+
+def test_we_do_not_care_about_is_a_verb_of_leaving_out(engine: Any) -> None:
+    check(engine, "we don't care about members without an email: member_name, town",
+          "SELECT member_name, town FROM members WHERE email IS NOT NULL")  # fmt: skip
+
+
 def test_related_rows_reached_through_the_rows_that_point_back(engine: Any) -> None:
     """members <- bookings -> classes: a member "with no classes" has no booking of an existing class."""
     check(engine, "member_name of members; skip members with no classes",

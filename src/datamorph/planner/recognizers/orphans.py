@@ -139,7 +139,9 @@ _ABSENT = (r"(?:(?:don't|do\s+not|doesn't|does\s+not|shouldn't|should\s+not|must
            r"never|need\s+not|needn't)\s+(?:be\s+)?(?:appear|show(?:\s+up)?|include|list|report|counted|included|"
            r"listed|shown|reported|kept|considered|wanted)|(?:are|is|were|was|get|gets)\s+not\s+(?:counted|included|"
            r"listed|shown|reported|kept|considered|wanted)|(?:aren't|isn't|weren't|wasn't)\s+(?:counted|included|"
-           r"listed|shown|reported|kept|considered|wanted)|(?:have|has)\s+no\s+place)")
+           r"listed|shown|reported|kept|considered|wanted)|(?:have|has)\s+no\s+place|"
+           r"(?:don't|do\s+not|doesn't|does\s+not)\s+care\s+(?:about|for)|(?:(?:are|is|am)\s+not|aren't|isn't)\s+"
+           r"interested\s+in)")
 # "it's fine to lose", "it is ok if we drop": leaving them out is allowed
 _ALLOWED = (r"(?:(?:it's|it\s+is|that's|that\s+is|it\s+was)\s+)?(?:fine|ok|okay|alright|all\s+right|acceptable|safe)\s+"
             r"(?:to|if\s+(?:we|you|i|they)|if)\s+")
@@ -176,7 +178,8 @@ _RETAIN = re.compile(r"\b(?:even|also|still|too|as\s+well|includ(?:e|es|ed|ing)|
 _TABLE_WORD = re.compile(r"\s+(?:tables?|datasets?)\b", re.IGNORECASE)
 _CLAUSE = re.compile(r"[^.;!?\n,]+")
 _CONNECT = frozenset(STOPWORDS | {"or", "and", "only", "even", "if", "when", "just", "simply", "safely", "too",
-                                  "also", "any", "those", "ones", "can", "should", "may", "be", "not"})  # fmt: skip
+                                  "also", "any", "those", "ones", "can", "should", "may", "be", "not", "but", "then",
+                                  "please", "so", "otherwise"})  # fmt: skip
 # words for "the rows" the clause is about: "excluding anyone whose ...", "dropping any line whose ..."
 _ROWS = frozenset({"ones", "anyone", "anybody", "anything", "whatever", "everything", "item", "items", "line",
                    "lines", "entry", "entries", "row", "rows", "record", "records"})
@@ -317,8 +320,8 @@ def _repeating(w: _Work, found: list[_Found]) -> list[str]:
 
 
 def _points_back(w: _Work, base: str, table: str) -> bool:
-    """``table``'s rows point at the base's (``deals.account_id``), or it is reached from rows that do, each of
-    which meets one of its rows (products ← order_items → orders: "products never ordered")."""
+    """``table``'s rows point at the base's (``deals.account_id``), or it is reached from rows that do
+    (products ← order_items → orders: "products never ordered"; doctors ← appointments ← prescriptions)."""
     if _child_key(w, base, table) is not None:
         return True
     try:
@@ -326,10 +329,10 @@ def _points_back(w: _Work, base: str, table: str) -> bool:
     except DataMorphError:
         return False
     first = next((e for e in edges if base in (e.left_table, e.right_table)), None)
-    if first is None or len(edges) != 2:
+    if first is None or len(edges) not in (2, 3):
         return False
     child = first.right_table if first.left_table == base else first.left_table
-    return _child_key(w, base, child) is not None and many_to_one(w, child, table)
+    return _child_key(w, base, child) is not None  # (the rows beyond it only say which of them count)
 
 
 def _on_the_way(w: _Work, table: str) -> list[str]:
