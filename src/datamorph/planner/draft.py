@@ -85,6 +85,7 @@ class Draft:
     join_hints: list[str] = field(default_factory=list)
     table_words: dict[str, str] = field(default_factory=dict)  # table -> the words that named it (provenance)  # key columns the request names ("on customer_id")
     anti_tables: list[str] = field(default_factory=list)  # joined only to find base rows without a match
+    semi_tables: list[str] = field(default_factory=list)  # joined (inner) only to require a match: base rows once each
     on_conditions: list[Condition] = field(default_factory=list)  # which rows of an anti-joined table count (its ON)
     self_join: SelfJoin | None = None  # the base read twice (recognizers/selfjoin.py)
     target: str | None = None
@@ -186,6 +187,7 @@ def assemble(d: Draft) -> ETLSpec:
     _check_pick_per_key(d)
     _check_sums_of_keys(d)
     _check_ranges_on_keys(d)
+    _check_null_tests_agree(d)
     block = _block(d)
     data = {
         **block.model_dump(by_alias=True, exclude_none=True),
@@ -452,6 +454,28 @@ def _check_ranges_on_keys(d: Draft) -> None:
                             hint="say what is compared, e.g. 'with at least 3 orders', or name the column")
 
 
+_KEPT_EMPTY = re.compile(r"keep rows whose (?P<cols>[\w.]+(?:, [\w.]+)*) is empty$")
+
+
+def _check_null_tests_agree(d: Draft) -> None:
+    """A column both required empty and filled in ("customers without a phone; skip customers whose phone is
+    missing"), or kept when empty ("including customers even if their phone is missing") and required filled
+    in: two parts of the request read the same rows two ways, and the plan would silently keep one. Refused."""
+    tests: dict[str, set[str]] = {}
+    for f in d.filters:
+        if isinstance(f, Filter) and f.operator in ("is_null", "is_not_null"):
+            tests.setdefault(f.column.lower(), set()).add(f.operator)
+    for note in d.notes:
+        m = _KEPT_EMPTY.match(note)
+        for col in m.group("cols").split(", ") if m else []:
+            tests.setdefault(col.lower(), set()).add("kept")
+    for col, ops in tests.items():
+        if ops >= {"is_null", "is_not_null"} or ops >= {"kept", "is_not_null"}:
+            raise PlanError(f"the request says both that {col} must be filled in and that rows where it is empty "
+                            f"are {'kept' if 'kept' in ops else 'wanted'}",
+                            hint="say once whether rows with an empty value are wanted, left out or kept")
+
+
 def _check_ranked_total(d: Draft) -> None:
     """A measure with no groups is one row: ordering it, or keeping its top N, means the request ranks things it
     did not say ("members ranked by how many loans they took" read as one count of all loans). Refused."""
@@ -483,6 +507,54 @@ def _repeated_by_a_condition(d: Draft, block: QueryBlock) -> bool:
     tables = {c.split(".", 1)[0] for c in shown}
     keyed = bool(base.primary_key) and all(f"{base.name}.{k}".lower() in shown for k in base.primary_key)
     return keyed and tables == {base.name.lower()} and any(fans_out(d.catalog, j) for j in block.join_conditions)
+
+
+def _semi_join(d: Draft, joins: list[JoinCondition], columns: list[OutputColumn]) -> tuple[list[OutputColumn], list[str]]:
+    """The output columns and groups when tables are joined only to require a match ("skip customers who never
+    ordered": ``semi_tables``) and the join repeats the base rows, once per matching row. The rows asked for
+    are the base's, each once: its columns when none are named; with the base's key and only its columns
+    shown, ``distinct`` (:func:`_repeated_by_a_condition`); else one group per base row and output values (no
+    measure), so that two base rows that look alike stay two rows. A measure over the repeated rows (a sum, an
+    average, a count of them) would count each base row once per match: refused, as are windows and de-duplication
+    (counts of the base's rows are counted once, :func:`_counted_once`)."""
+    read = tables_read([*columns, *d.aggregations, *d.windows, *d.derived, *d.order_by], d.group_by)
+    repeating = [j for j in joins if j.right_table in d.semi_tables and fans_out(d.catalog, j)
+                 and j.right_table.lower() not in read]  # (its columns asked for: the pairs are the answer)
+    if not repeating or d.base is None:
+        return columns, d.group_by
+    base = d.catalog.table(d.base)
+    said = ", ".join(j.right_table for j in repeating)
+    why = f"each {base.name} row is joined to every matching {said} row, only to require one"
+    if d.windows or d.dedupe is not None or d.union:
+        raise PlanError(f"{why}: the windows or de-duplication would see each {base.name} row several times",
+                        hint=f"ask for the {base.name} rows with at least one {said} row first, then the rest")
+    if d.aggregations or d.group_by:
+        semi = {t.lower() for t in d.semi_tables}
+        tables = [d.base, *(j.right_table for j in joins)]
+        for a in d.aggregations:
+            a = _counted_once(d, a, tables)
+            read = tables_read([a], [])
+            if a.function in ("min", "max", "count_distinct") or read and read <= semi:
+                continue
+            raise PlanError(f"'{a.provenance or a.alias}': {why}, so this {a.function} would count each {base.name} "
+                            f"row once per {said} row", hint=f"count or total {said} rows themselves, or ask for the "
+                            f"{base.name} rows with at least one {said} row without a total")  # fmt: skip
+        return columns, d.group_by
+    if not columns:
+        columns = base_columns(d.catalog, d.base)
+    shown = [c.column for c in columns if c.column]
+    if len(shown) != len(columns) or any("." not in c for c in shown):
+        raise PlanError(f"{why}: the computed output columns would be repeated",
+                        hint=f"list {base.name} columns only, with {', '.join(base.primary_key) or 'its key'}")
+    keys = [f"{base.name}.{k}" for k in base.primary_key]
+    if not keys:
+        raise PlanError(f"{why}, and {base.name} has no key to list each row once",
+                        hint=f"ask for {said} columns too (each pair), or a count")
+    low = {c.lower() for c in shown}
+    if all(k.lower() in low for k in keys) and {c.split(".", 1)[0] for c in low} == {base.name.lower()}:
+        return columns, d.group_by  # distinct (the base's key is shown)
+    ordered = [o.column for o in d.order_by if "." in o.column]
+    return columns, list(dict.fromkeys([*keys, *shown, *ordered]))
 
 
 def _check_counts_of_missing(d: Draft) -> None:
@@ -592,13 +664,14 @@ def _block(d: Draft) -> QueryBlock:
         columns = base_columns(d.catalog, d.base)
     _check_fanned_order(d, joins, columns)
     _check_negated_fanout(d, joins, columns)
+    columns, group_by = _semi_join(d, joins, columns)
     return QueryBlock(
         source_tables=[SourceTable(table_name=t, provenance=d.table_words.get(t) or _why_table(d, t)) for t in tables],
         join_conditions=joins,
         filters=[c for c in d.filters if not any(c is x for j in joins for x in j.conditions)],
         derived_columns=d.derived,
         dedupe=d.dedupe,
-        group_by=d.group_by,
+        group_by=group_by,
         aggregations=[_counted_once(d, a, tables) for a in d.aggregations],
         having=d.having,
         windows=d.windows,

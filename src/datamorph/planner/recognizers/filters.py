@@ -488,6 +488,8 @@ def _null_tests(w: Play, spans: list[_Mention]) -> None:
         if not isinstance(s.m, ColumnMatch) or not w.open(s.start, s.end):
             continue
         column = f"{s.m.table}.{s.m.column}"
+        if s.m.column.lower() in (k.lower() for k in d.catalog.table(s.m.table).primary_key):
+            continue  # a table's own key is never empty: "account ids missing from accounts" is no NULL test
         after = _NULL_AFTER.match(d.prompt[s.end :])
         if after is not None:
             op: Operator = "is_null" if after.group("null") else "is_not_null"

@@ -105,11 +105,17 @@ class Measure:
         return (self.function, self.column, self.expression, tuple(c.model_dump_json() for c in self.conds))
 
 
+#: a negation right before "count": a verb of leaving rows out ("don't count", "shouldn't count"), not a measure
+_NOT_COUNTED = re.compile(r"(?:\b(?:do|does|did|should|must|will|would|need)\s+not|n't|\bnever|\bnot)\s*$", re.I)
+
+
 def skip_trigger(d: Work, start: int, fn: str, word: str, rest: str) -> bool:
     """Superlatives that sort ("with the highest total"), running totals and the like are not measures."""
     before = d.prompt[max(0, start - 30) : start]
     if _WINDOW_CONTEXT.search(before):
         return True
+    if fn == "count" and _NOT_COUNTED.search(before):
+        return True  # "don't count invoices whose ...": those rows are left out, nothing is counted
     first = word.strip().split()[0].lower() if word.strip() else ""
     if first == "the":
         first = word.strip().split()[1].lower() if len(word.split()) > 1 else ""

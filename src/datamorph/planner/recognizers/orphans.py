@@ -20,16 +20,23 @@ says what to do with those rows:
 
 The missing thing may be along a chain of keys ("whose product's category is unknown", "whose session has
 no user", "page views from sessions without a known user"): every table on the way is required when rows
-are dropped. Dropped or kept rows must each meet at most one related row: a related table that points at
-the base ("customers; drop the ones without orders") would repeat the base rows and is refused (with a
-hint to ask for "customers with at least one orders row"), unless that table is named elsewhere in the
-request or the rows are counted. Key values rather than rows ("including account ids that have no accounts
-row") are kept with no join to that table (:func:`~datamorph.planner.recognizers.policy.keep_keys`).
+are dropped. A related table that points at the base ("customers; drop the ones without orders", "skip orgs
+with no *active* subscription", "leave out customers who never ordered", or reached through the rows that
+do: "products never ordered") would repeat the base rows: named nowhere else in the request, it is joined
+only to require a match (``semi_tables``: each base row once, see ``draft._semi_join``), and not joined at
+all when the rows are kept ("including customers who never ordered"). Key values rather than rows
+("including account ids that have no accounts row") are kept with no join to that table
+(:func:`~datamorph.planner.recognizers.policy.keep_keys`).
+
+The rows' own column may be what is missing ("skip orgs without an industry", "patients whose email is
+blank are dropped", "sessions without a user_id shouldn't appear"): dropped, that column is filled in (``IS
+NOT NULL``); kept, with a word that says they are kept as well ("including ... even if their phone is
+missing"), nothing changes; "keep X whose C is missing" alone, a yes/no column ("without a verified email")
+and "without a fee" of a number that may be 0 are not read.
 
 Without such a verb ("tickets without an assignee") the clause is a NULL test, left to ``filters``.
-The related thing must be a table (or a key column pointing at one); otherwise the clause is not
-about orphans ("drop customers without an email") and is left alone. Where a clause could mean rows
-of other tables (the orphans alone, said with "except" before "with a valid customer"), nothing is read.
+Where a clause could mean rows of other tables (the orphans alone, said with "except" before "with a
+valid customer"), nothing is read.
 """
 
 from __future__ import annotations
@@ -37,6 +44,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from lemminflect import getLemma
+
+from datamorph.catalog import NUMERIC_FAMILIES
 from datamorph.errors import DataMorphError, PlanError
 from datamorph.planner.claims import Claim, Edit, Span, View
 from datamorph.planner.lexicon import STOPWORDS
@@ -53,7 +63,8 @@ _ADJ = r"(?:matching\s+|valid\s+|known\s+|corresponding\s+|existing\s+|real\s+)"
 _ROW = r"(?:rows?|records?|entry|entries|match(?:es)?|counterparts?)"
 _NEG_LINK = r"(?:not|never|\w+n't|cannot|can\s+not|could\s+not|will\s+not|does\s+not|do\s+not|did\s+not|fail(?:s|ed)?\s+to)"
 _LINK = (r"(?:tied|tie|linked|link|matched|match|connected|connect|traced|trace|mapped|map|joined|join|attached|resolved|"
-         r"belong|belongs|belonging|associated|assigned)")
+         r"belong|belongs|belonging|associated|assigned|lead|leads|led|refer|refers|referred|correspond|corresponds|"
+         r"go|goes|trace\s+back|point|points)")
 _LIST = (rf"(?P<x>{_W}(?:\s*(?:,|\band\b|\bor\b|&|/)\s*(?:an?\s+|the\s+|any\s+)?{_ADJ}?{_W}){{0,3}})")
 _TBL = rf"(?:\s+(?:in|from|of)\s+(?:the\s+)?(?P<y>{_W}(?:\s+{_W})?)(?:\s+tables?)?)?"
 _MISSING = tuple(
@@ -68,8 +79,9 @@ _MISSING = tuple(
         # ... or "who haven't placed any order", "that did not book a room", "who have not had a refund"
         rf"\b(?:(?:that|which|who)\s+)?(?:(?:(?:has|have|had)\s+)?never|(?:has|have|had|did|do|does)\s+not|hasn't|"
         rf"haven't|hadn't|didn't|don't|doesn't)\s+"
-        rf"(?!(?:be\s+)?(?:drop|skip|ignor|leav|exclud|remov|omit|discard|filter|los|keep|includ|count|show|list)\w*)"
-        rf"(?:(?:had|have|has|got|placed|made|received|"
+        rf"(?!(?:be\s+)?(?:drop|skip|ignor|leav|exclud|remov|omit|discard|filter|los|keep|includ|count|show|list|appear|"
+        rf"report|lead|led\b|refer|correspond|point|link|tie|match|connect|trace|map|belong|resolve)\w*)"
+        rf"(?:(?P<v>had|have|has|got|placed|made|received|"
         rf"booked|opened|signed|bought|ordered|closed|won|held|attended|written|wrote|issued|paid|used|"
         rf"received|got|given|place|make|receive|get|book|open|buy|order|hold|attend|write|issue|pay|use)\s+)?"
         rf"(?:an?\s+|any\s+)?(?P<x>{_W}(?:\s+{_W})?){_TBL}",
@@ -110,6 +122,7 @@ _MISSING = tuple(
         rf"(?:any\s+|an?\s+|the\s+|one\s+of\s+the\s+)?{_ADJ}?{_LIST}",
     )
 )
+_SPELLED = (_MISSING[0], _MISSING[7])  # "without a user_id", "whose user_id is missing": a key spelled as its column
 _NARROWABLE = _MISSING[:2]  # "without a cancelled order", "never had a refund": a kind of related row may be meant
 _EXISTS = tuple(
     re.compile(rx, re.IGNORECASE)
@@ -121,6 +134,14 @@ _EXISTS = tuple(
     )
 )
 _ANON = re.compile(rf"\b(?:anonymous|unidentified|guest|logged[\s-]out)\s+(?P<s>{_W}(?:\s+{_W})?)", re.IGNORECASE)
+# not counted, shown or included: "shouldn't appear", "don't include", "aren't counted", "must not show up"
+_ABSENT = (r"(?:(?:don't|do\s+not|doesn't|does\s+not|shouldn't|should\s+not|must\s+not|mustn't|won't|will\s+not|"
+           r"never|need\s+not|needn't)\s+(?:be\s+)?(?:appear|show(?:\s+up)?|include|list|report|counted|included|"
+           r"listed|shown|reported|kept|considered|wanted)|(?:are|is|were|was|get|gets)\s+not\s+(?:counted|included|"
+           r"listed|shown|reported|kept|considered|wanted)|(?:aren't|isn't|weren't|wasn't)\s+(?:counted|included|"
+           r"listed|shown|reported|kept|considered|wanted)|(?:have|has)\s+no\s+place|"
+           r"(?:don't|do\s+not|doesn't|does\s+not)\s+care\s+(?:about|for)|(?:(?:are|is|am)\s+not|aren't|isn't)\s+"
+           r"interested\s+in)")
 # "it's fine to lose", "it is ok if we drop": leaving them out is allowed
 _ALLOWED = (r"(?:(?:it's|it\s+is|that's|that\s+is|it\s+was)\s+)?(?:fine|ok|okay|alright|all\s+right|acceptable|safe)\s+"
             r"(?:to|if\s+(?:we|you|i|they)|if)\s+")
@@ -128,7 +149,7 @@ _DROP = re.compile(
     rf"\b(?:{_ALLOWED})?(?:(?:we|you|i|they)\s+)?(?:(?:can|should|may|must|will|could)\s+(?:safely\s+|just\s+|simply\s+)?"
     rf"(?:be\s+)?)?(?:safely\s+|just\s+|simply\s+)?"
     rf"(?:{DROP_VERB}|can\s+go|don't\s+need|do\s+not\s+need|not\s+needed|don't\s+count|do\s+not\s+count|"
-    rf"(?:don't|do\s+not)\s+want(?!\s+to\b))\b"
+    rf"(?:don't|do\s+not)\s+want(?!\s+to\b)|{_ABSENT})\b"
     rf"(?:\s+(?:them|those|these|it))?",
     re.IGNORECASE,
 )
@@ -150,10 +171,15 @@ _ONLY_KEEP = re.compile(r"\b(?:keep(?:s|ing)?|kept|retain(?:s|ed|ing)?|preserv(?
                         r"(?:only|just|solely|exclusively)\b|\b(?:only|just)\s+(?:keep|retain|preserve|include)",
                         re.IGNORECASE)  # fmt: skip
 _EVEN = re.compile(r"\beven\s+(?:if|when|where|though|those|the\s+ones|ones)\b|\bwith\s+or\s+", re.IGNORECASE)
+# a kept clause about rows with an empty value says they are kept as well ("including those even if ...")
+_RETAIN = re.compile(r"\b(?:even|also|still|too|as\s+well|includ(?:e|es|ed|ing)|with\s+or\s+without)\b|"
+                     r"\b(?:don't|do\s+not|never|shouldn't|should\s+not|must\s+not|mustn't|not)\s+(?:be\s+)?"
+                     r"(?:drop|skip|ignor|leav|left|exclud|remov|omit|discard|filter|los|throw|thrown|toss)", re.I)
 _TABLE_WORD = re.compile(r"\s+(?:tables?|datasets?)\b", re.IGNORECASE)
 _CLAUSE = re.compile(r"[^.;!?\n,]+")
 _CONNECT = frozenset(STOPWORDS | {"or", "and", "only", "even", "if", "when", "just", "simply", "safely", "too",
-                                  "also", "any", "those", "ones", "can", "should", "may", "be", "not"})  # fmt: skip
+                                  "also", "any", "those", "ones", "can", "should", "may", "be", "not", "but", "then",
+                                  "please", "so", "otherwise"})  # fmt: skip
 # words for "the rows" the clause is about: "excluding anyone whose ...", "dropping any line whose ..."
 _ROWS = frozenset({"ones", "anyone", "anybody", "anything", "whatever", "everything", "item", "items", "line",
                    "lines", "entry", "entries", "row", "rows", "record", "records"})
@@ -164,8 +190,9 @@ class _Found:
     start: int
     end: int
     tables: list[str]
-    kind: str  # missing, exists, anon (the rows' own key is missing: "anonymous sessions")
+    kind: str  # missing, exists, anon (the rows' own key is missing: "anonymous sessions"), empty (a column of them)
     conds: list[Filter] = field(default_factory=list)  # which related rows count: "never had a *refund*"
+    own: list[Filter] = field(default_factory=list)  # empty: the rows' own column is filled in ("without an email")
 
 
 @dataclass
@@ -198,24 +225,30 @@ def _clause(w: _Work, cstart: int, cend: int) -> None:
         if via is not None:  # "page views from sessions without a known user": sessions is on the way
             first.tables = [via, *first.tables]
         _subject(w, w.view.prompt[cstart : first.start], [t for f in found for t in f.tables])
-    found = [f for f in found if any(t != w.base for t in f.tables)]
+    found = [f for f in found if f.kind == "empty" or any(t != w.base for t in f.tables)]
     if not found:
         return
     clause = w.view.prompt[cstart:cend]
     mode, verbs = _mode(w, clause, found, cstart)
-    if mode is None:
+    if mode is None or mode == "anti" and any(f.kind == "empty" for f in found):
         return  # "tickets without an assignee": a NULL test, for filters
     if mode == "keep" and any(f.kind != "anon" and w.base in f.tables for f in found):
         return  # "keep whatever can't be tied to a vet" with vets as the base: which rows are kept is unknown
-    if mode != "anti" and any(f.conds for f in found):
+    if mode == "keep" and any(f.conds for f in found):
         return  # "keep members even if they never had a refund": not read here
+    if mode == "keep" and any(f.kind == "empty" for f in found) and not _RETAIN.search(clause):
+        return  # "keep customers whose phone is missing": those alone, or them too? not guessed
     spans = [(cstart + v.start(), cstart + v.end()) for v in verbs]
-    if mode != "anti" and not _one_each(w, found, mode, _said_of_base(w, cstart, found, spans)):
+    said_of_base = _said_of_base(w, cstart, found, spans)
+    if mode != "anti" and not said_of_base and any(f.kind == "empty" for f in found):
+        return  # "skip duplicates of orgs without an industry": whose rows? left to the other words
+    if mode != "anti" and not _one_each(w, found, mode, said_of_base):
         return  # "number of orders per customer, including customers without orders": groups kept at 0 (aggregates)
     if mode == "drop":
         for f in found:  # "order items whose category is unknown": an item without a product has none either
             f.tables = list(dict.fromkeys(x for t in f.tables for x in [*_on_the_way(w, t), t]))
-    _take_clause(w, cstart, found, spans, mode)
+    repeat = [] if mode == "anti" else _repeating(w, found)
+    _take_clause(w, cstart, found, spans, mode, repeat)
     tables = sorted({t for f in found for t in f.tables})
     if mode == "anti":
         related = [t for t in tables if t != w.base]  # the base's own rows are what is kept
@@ -225,9 +258,18 @@ def _clause(w: _Work, cstart: int, cend: int) -> None:
                *([Edit.add("on_conditions", *conds)] if conds else []),
                Edit.add("notes", f"only {w.base} rows without a matching {', '.join(related)} row{kinds}"))
         return
-    edits = [Edit.set("preserve_base", True)] if mode == "keep" else [Edit.add("filters", *nulls)] if nulls else []
-    note = f"{'keep' if mode == 'keep' else 'drop'} rows without a matching {', '.join(tables)} row"
-    w.edit(*edits, Edit.add("notes", note))
+    edits: list[Edit] = []
+    joined = [t for t in tables if mode == "drop" or t not in repeat]
+    if mode == "keep" and joined:
+        edits.append(Edit.set("preserve_base", True))
+    if mode == "drop":
+        edits += [Edit.add("filters", *x) for x in (nulls, [c for f in found for c in f.conds]) if x]
+    notes = [f"{mode} rows without a matching {', '.join(joined)} row" if joined else "",
+             f"{mode} rows without a matching {', '.join(repeat)} row ({repeat[0]} not joined)"
+             if mode == "keep" and repeat else "",
+             f"{mode} rows whose {', '.join(str(c.column) for f in found for c in f.own)} is empty"
+             if any(f.own for f in found) else ""]
+    w.edit(*edits, *[Edit.add("notes", n) for n in notes if n])
 
 
 def _said_of_base(w: _Work, cstart: int, found: list[_Found], verbs: list[Span]) -> bool:
@@ -253,7 +295,7 @@ def _one_each(w: _Work, found: list[_Found], mode: str, said_of_base: bool = Tru
     for t in sorted({t for f in found for t in f.tables if t != base}):
         if many_to_one(w, base, t):
             continue
-        if _child_key(w, base, t) is None:
+        if not _points_back(w, base, t):
             return False  # reached through other rows ("patients ... no doctor" joined via visits): not read
         if _AGGREGATE_CUE.search(w.view.prompt):
             if mode == "keep":
@@ -263,13 +305,34 @@ def _one_each(w: _Work, found: list[_Found], mode: str, said_of_base: bool = Tru
             continue
         if not said_of_base:
             return False  # "ignoring scripts that can't be linked to ...": whose rows? left to the other words
-        words = " ".join(w.view.prompt[f.start : f.end].strip() for f in found)
-        raise PlanError(f"'{words}': {t} rows point at {base} rows, so joining {t} would repeat each {base} row "
-                        f"once per {t} row",
-                        hint=(f"for the {base} rows that have one, say '{base} with at least one {t} row'"
-                              if mode == "drop" else
-                              f"name what you want of {t} (its columns, or a count of {t} per {base})"))  # fmt: skip
     return True
+
+
+def _repeating(w: _Work, found: list[_Found]) -> list[str]:
+    """The related tables that point at the base and that the request names nowhere else ("customers with their
+    orders" asks for the pairs): joined only to require a match when the rows are dropped ("skip customers who
+    never ordered": a semi join, each base row once, unless the plan reads their columns after all, see
+    ``draft._semi_join``), or, when the rows are kept ("including customers who never ordered"), not joined."""
+    base = w.base
+    assert base is not None
+    return [t for t in sorted({t for f in found for t in f.tables if t != base})
+            if not many_to_one(w, base, t) and _points_back(w, base, t) and not _named_elsewhere(w, t, found)]
+
+
+def _points_back(w: _Work, base: str, table: str) -> bool:
+    """``table``'s rows point at the base's (``deals.account_id``), or it is reached from rows that do
+    (products ← order_items → orders: "products never ordered"; doctors ← appointments ← prescriptions)."""
+    if _child_key(w, base, table) is not None:
+        return True
+    try:
+        edges = w.linker.join_path([base, table])
+    except DataMorphError:
+        return False
+    first = next((e for e in edges if base in (e.left_table, e.right_table)), None)
+    if first is None or len(edges) not in (2, 3):
+        return False
+    child = first.right_table if first.left_table == base else first.left_table
+    return _child_key(w, base, child) is not None  # (the rows beyond it only say which of them count)
 
 
 def _on_the_way(w: _Work, table: str) -> list[str]:
@@ -285,13 +348,19 @@ def _on_the_way(w: _Work, table: str) -> list[str]:
 
 def _named_elsewhere(w: _Work, table: str, found: list[_Found]) -> bool:
     """The request names ``table``, a column or a data value of it outside the clause's phrases about missing
-    rows ("customers with their orders", "members with their fines"); a key the base holds too is no sign."""
+    rows ("customers with their orders", "members with their fines"); a key the base holds too is no sign, nor
+    is a verb the table's name comes from ("sorted" words: "ordered by email")."""
     own = {c.name.lower() for c in w.catalog.table(w.base).columns} if w.base else set()
     for m in mentions(w.view):
         if m.table != table or m.score < 0.85 or not isinstance(m, TableMatch) and m.column.lower() in own:
             continue
+        name = (table if isinstance(m, TableMatch) else m.column).lower()
+        if re.search(r"(?:ed|ing)$", m.text, re.IGNORECASE) and not name.startswith(m.text.lower()):
+            continue
         span = mention_span(w.view, m)
-        if span is not None and not any(f.start <= span[0] < f.end for f in found):
+        if span is not None and not any(f.start <= span[0] < f.end or f.end <= span[0] and not
+                                        w.view.prompt[f.end : span[0]].strip()
+                                        for f in found):  # (or right after it: "no active *subscription*")
             return True
     return False
 
@@ -388,11 +457,19 @@ def _found(w: _Work, cstart: int, cend: int) -> tuple[list[_Found], list[Filter]
                 pos = m.start() + 1  # "if we drop visits whose pet can't be found": read again from "whose"
                 if _overlaps(found, m.start(), m.end()) or not _open(w, m.start(), m.end()):
                     continue
+                if rx in _SPELLED and any(_own_column(w, x, w.base, spelled=True) for x in _heads(m.group("x"))) and (
+                        rx is _MISSING[0] or re.search(r"\bmissing$", m.group(0), re.IGNORECASE)):  # fmt: skip
+                    continue  # "without a user_id", "whose user_id is missing": the key is empty (below)
                 x, end = m.group("x"), m.end()
                 short = re.sub(r"\s+\w+$", "", x)
                 if short != x and not m.groupdict().get("y") and x.split()[-1].lower() in STOPWORDS:
                     x, end = short, m.start("x") + len(short)  # "without any invoice at all": not "invoice at"
                 rel = _related(w, x, m.groupdict().get("y"))
+                if not rel and rx is _MISSING[1] and not m.group("y"):  # "who never ordered (too)": orders
+                    verb = m.group("v") if m.group("v") and _verb_table(w, m.group("v")) else None
+                    x = verb or x.split()[0]
+                    rel = _verb_table(w, x)
+                    end = m.start("v" if verb else "x") + len(x)
                 z = m.groupdict().get("z")
                 if z:  # "whose session has no user": the session's user
                     zt = _table(w, z)
@@ -405,6 +482,7 @@ def _found(w: _Work, cstart: int, cend: int) -> tuple[list[_Found], list[Filter]
                     if narrower is not None:
                         found.append(narrower)
                         pos = m.end()
+    found.extend(_empties(w, cstart, cend, found))
     for m in _ANON.finditer(text, cstart):
         if _open(w, m.start(), m.end()) and not _overlaps(found, m.start(), m.end()):
             anon = _anonymous(w, m.group("s"))
@@ -413,6 +491,106 @@ def _found(w: _Work, cstart: int, cend: int) -> tuple[list[_Found], list[Filter]
                 if anon[1] is not None:
                     nulls.append(anon[1])
     return found, nulls
+
+
+# the rows' own value is missing: "without an industry", "with no payment method recorded", "whose email is blank",
+# "with a missing phone"
+_EMPTY_STATE = (r"(?:missing|blank|empty|null|unset|not\s+set|not\s+recorded|not\s+filled(?:\s+in)?|not\s+given|"
+                r"not\s+provided|not\s+entered|absent)")
+_EMPTY = tuple(
+    re.compile(rx, re.IGNORECASE)
+    for rx in (
+        rf"\b(?:without|lacking|missing|with\s+no|having\s+no|(?:that|which|who)\s+(?:(?:has|have|had)\s+no|"
+        rf"lack(?:s|ed)?|(?:is|are)\s+missing))\s+(?:an?\s+|any\s+|the\s+|their\s+|its\s+)?(?P<c>{_W}(?:\s+{_W}){{0,2}})",
+        rf"\b(?:whose|where|with|if|when|for\s+which)\s+(?:the\s+|its\s+|their\s+|an?\s+)?(?P<c>{_W}(?:\s+{_W}){{0,2}}?)"
+        rf"\s+(?:is|are|was|were)\s+(?:still\s+|left\s+)?{_EMPTY_STATE}\b",
+        rf"\b(?:with|having|has|have)\s+(?:an?\s+)?(?:missing|blank|empty|null)\s+(?P<c>{_W}(?:\s+{_W}){{0,2}})",
+    )
+)
+_RECORDED = re.compile(r"\s+(?:recorded|given|entered|set|provided|filled\s+in|on\s+(?:file|record))\b", re.I)
+
+
+def _empties(w: _Work, cstart: int, cend: int, found: list[_Found]) -> list[_Found]:
+    """The clause's phrases saying a column of the rows it is about is empty ("skip orgs without an industry",
+    "patients whose email is blank"): that column filled in, when the rows are left out. The column is the
+    rows' own (of the table named right before, or of the base), never their key nor a yes/no column
+    ("without a verified email" is a test of the flag); a table's name is a missing related row (above)."""
+    text = w.view.prompt[:cend]
+    out: list[_Found] = []
+    for k, rx in enumerate(_EMPTY):
+        for m in rx.finditer(text, cstart):
+            if _overlaps(found + out, m.start(), m.end()) or not _open(w, m.start(), m.end()):
+                continue
+            owner = _owner(w, w.view.prompt[cstart : m.start()])
+            words = list(re.finditer(_W, m.group("c")))
+            cuts = [len(words)] if k == 1 else list(range(len(words), 0, -1))  # "whose X is blank": X whole
+            for n in cuts:
+                phrase = m.group("c")[: words[n - 1].end()]
+                if _table(w, phrase) is not None or phrase.split()[-1].lower() in STOPWORDS:
+                    continue
+                col = _own_column(w, phrase, owner)
+                if col is None:
+                    continue
+                end = m.end() if k == 1 else m.start("c") + words[n - 1].end()
+                tail = _RECORDED.match(w.view.prompt, end) if k != 1 else None
+                end = tail.end() if tail else end
+                if k == 0 and not tail and _numeric(w, col) and not re.match(r"missing|lacking", m.group(0), re.I):
+                    break  # "orders with no shipping fee": a fee of 0, or none recorded? not guessed
+                if not _open(w, m.start(), end):
+                    break
+                f = Filter(column=col, operator="is_not_null", provenance=w.view.prompt[m.start() : end])
+                out.append(_Found(m.start(), end, [], "empty", own=[f]))
+                break
+    return out
+
+
+def _verb_table(w: _Work, word: str) -> list[str]:
+    """The table a past verb names by its lemma ("ordered" → orders, "subscribed" → subscriptions), if any."""
+    if not re.search(r"ed$", word, re.IGNORECASE):
+        return []
+    t = _table(w, getLemma(word.lower(), upos="VERB")[0])
+    return [t] if t is not None else []
+
+
+def _numeric(w: _Work, column: str) -> bool:
+    """A number that may be 0 (not an id: "without a user_id" has no other reading than an empty id)."""
+    table, name = column.split(".", 1)
+    ident = re.search(r"(?:^|_)(?:id|key|code|no|number)$", name, re.IGNORECASE)
+    return w.catalog.table(table).column(name).family in NUMERIC_FAMILIES and not ident
+
+
+def _heads(x: str) -> list[str]:
+    """The phrase and its first word ("user_id shouldn" → also "user_id")."""
+    return list(dict.fromkeys([x, x.split()[0]]))
+
+
+def _owner(w: _Work, before: str) -> str | None:
+    """The table whose rows the clause is about: named right before the phrase ("dropping *patients* whose email
+    is blank"), when it is the base or each base row meets one of its rows; else the base."""
+    words = re.findall(_W, before)
+    for n in (2, 1):
+        if len(words) >= n:
+            t = _table(w, " ".join(words[-n:]))
+            if t is not None:
+                return t if t == w.base or w.base is not None and many_to_one(w, w.base, t) else None
+    return w.base
+
+
+def _own_column(w: _Work, phrase: str, table: str | None, *, spelled: bool = False) -> str | None:
+    """``table.column`` for the column of ``table`` ``phrase`` names surely (spelled: as its name, "user_id" or
+    "user id"), when it may be empty: not the table's key, not a yes/no column."""
+    if table is None:
+        return None
+    info = w.catalog.table(table)
+    hits = w.linker.columns(phrase, [table])
+    if not hits or hits[0].score < 0.85 or len(hits) > 1 and hits[1].score == hits[0].score:
+        return None
+    col = info.column(hits[0].column)
+    if col.name.lower() in (p.lower() for p in info.primary_key) or col.family == "boolean":
+        return None
+    if spelled and re.sub(r"[\s_]+", "_", phrase.strip().lower()) != col.name.lower():
+        return None
+    return f"{info.name}.{col.name}"
 
 
 _TAIL = re.compile(rf"\s+(?:in|from|of|on|among)\s+(?:any\s+of\s+|one\s+of\s+)?(?:the\s+|their\s+|its\s+)?"
@@ -534,24 +712,36 @@ def _except(w: _Work, clause: str, found: list[_Found], cstart: int) -> re.Match
     return None
 
 
-def _take_clause(w: _Work, cstart: int, found: list[_Found], verbs: list[Span], mode: str) -> None:
-    """Claim the clause's phrases (bringing their tables in), its verbs, and the small words around them."""
+def _take_clause(w: _Work, cstart: int, found: list[_Found], verbs: list[Span], mode: str,
+                 repeat: list[str] | None = None) -> None:
+    """Claim the clause's phrases (bringing their tables in: ``repeat``, tables that would repeat the base rows,
+    joined only to require a match when dropped, not at all when kept), its verbs, and the small words around
+    them."""
     first = min([f.start for f in found] + [a for a, _ in verbs])
     last = max([f.end for f in found] + [b for _, b in verbs])
     for f in found:
         edits: list[Edit] = []
         for t in f.tables:
+            if mode == "keep" and t in (repeat or []):
+                if t in w.tables:  # "including customers who never ordered": every customer, orders not needed
+                    edits.append(w.drop(t))
+                continue
             edits.append(w.use(t))
             if mode == "drop" and t not in w.required:
                 w.required.append(t)  # joined (inner) to drop rows whose t is missing
                 edits.append(Edit.add("required_tables", t))
-        w.take_free(f.start, f.end, *edits, why=f"rows whose {', '.join(f.tables)} row is missing ({mode})")
+                if t in (repeat or []):
+                    edits.append(Edit.add("semi_tables", t))  # each base row once (draft.py)
+        if f.kind == "empty" and mode == "drop":
+            edits.append(Edit.add("filters", *f.own))
+        what = ", ".join(f.tables) + " row" if f.tables else ", ".join(str(c.column) for c in f.own)
+        w.take_free(f.start, f.end, *edits, why=f"rows whose {what} is missing ({mode})")
     for a, b in verbs:
         w.take_free(a, b, why=f"what to do with those rows ({mode})")
     tokens = w.view.tokens
     nouns = _table_spans(w)
     between = [t for t in tokens.within(first, last)
-               if not w.explained(t) and _small_or_table(w, t.text, t.start, t.end, nouns)]  # fmt: skip
+               if not w.held(t) and _small_or_table(w, t.text, t.start, t.end, nouns)]  # fmt: skip
     for tok in reversed(tokens.within(cstart, first)):  # the rows the clause is about: "products with no category"
         if not _small_or_table(w, tok.text, tok.start, tok.end, nouns):
             break

@@ -16,8 +16,8 @@ edit it implies, or a note when it only restates what the plan does anyway:
   * "accounts whose overdraft flag is blank aren't treated as overdrawn" said of a true/false
     column: a missing flag is neither true nor false, so it satisfies no condition on the flag —
     nothing to change (noted);
-  * "guest carts without a shopper_id don't form a shopper", "readings with no sensor_id are
-    skipped": the rows' own column is required, ``IS NOT NULL``;
+  * "guest carts without a shopper_id don't form a shopper": the rows' own column is required, ``IS NOT NULL``
+    (said with a verb of leaving out, "readings with no sensor_id are skipped", it is ``orphans``');
 - :func:`kept`: "count every visit, even when the pet_id isn't in the pets table", "including pet ids that
   have no row in pets": the rows are kept and pets is not joined (:func:`keep_keys`, also used by
   ``orphans``); :func:`unlinked` checks, once every table is in, that no later reading joined pets again or
@@ -167,14 +167,11 @@ _NOT_COUNTED = re.compile(
 )
 _SUBJECT = rf"(?P<subj>(?:(?:anonymous|unidentified|guest|unassigned|orphan(?:ed)?)\s+)?{_W}(?:\s+{_W})?)\s+"
 _OWN_NULL = (
-    # guest carts without a shopper_id don't form a shopper
+    # guest carts without a shopper_id don't form a shopper ("readings with no sensor_id are skipped", said with a
+    # verb of leaving out, is ``orphans``': the rows' own column filled in)
     re.compile(rf"\b{_SUBJECT}(?:without|with\s+no|missing|lacking)\s+(?:an?\s+|any\s+)?(?P<c>{_W}(?:\s+{_W})?)\s+"
                rf"{_NEG}\s+(?:form|make|constitute|represent|become|count\s+as|belong\s+to)\s+(?:an?\s+|any\s+)?"
                rf"(?P<n>{_W})", re.IGNORECASE),
-    # readings with no sensor_id (recorded) are skipped
-    re.compile(rf"\b{_SUBJECT}(?:without|with\s+no|missing|lacking)\s+(?:an?\s+|any\s+)?(?P<c>{_W}(?:\s+(?!recorded\b|"
-               rf"given\b|entered\b|set\b){_W})?)\s+(?:(?:recorded|given|entered|set|on\s+file|filled\s+in)\s+)?"
-               rf"(?:are|is|get|gets|can\s+be|should\s+be|will\s+be|may\s+be|must\s+be)\s+{_GONE}", re.IGNORECASE),
 )
 _FLAG_WORDS = frozenset({"flag", "flags", "indicator", "field", "column", "value", "status", "marker"})
 
@@ -441,9 +438,18 @@ def keep_keys(w: Play, missing: str, phrase: str, start: int, end: int) -> bool:
 
 
 def _key_into(w: Play, table: str, phrase: str) -> str | None:
-    """The one column of another table the plan reads that points at ``table`` ("bay_id", "bay ids", "ids")."""
+    """The one column of another table the plan reads that points at ``table`` ("bay_id", "bay ids", "ids"), or,
+    where the plan reads none, of any table ("also account ids missing from accounts" said before the rows are)."""
+    for tables in (_joined(w), w.catalog.table_names()):
+        key = _one_key_into(w, table, phrase, tables)
+        if key is not None:
+            return key
+    return None
+
+
+def _one_key_into(w: Play, table: str, phrase: str, tables: list[str]) -> str | None:
     found: list[str] = []
-    for t in _joined(w):
+    for t in tables:
         if t == table:
             continue
         try:
