@@ -123,6 +123,28 @@ def written_column(catalog: Catalog, phrase: str) -> tuple[str, str] | None:
     return info.name, f"{info.name}.{info.column(c).name}"
 
 
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def coined(catalog: Catalog, word: str) -> bool:
+    """A snake_case name that is no table or column of the warehouse (``closed_ratio``): a name the request gives."""
+    w = word.strip()
+    return bool(_IDENT.fullmatch(w)) and "_" in w.strip("_") and not catalog.has_table(w) and not any(
+        t.has_column(w) for t in catalog.tables.values())
+
+
+_NEIGHBOUR_BEFORE = re.compile(r"(?P<w>[A-Za-z_]\w*)\s*(?:,\s*(?:and\s+)?|\band\s+|&\s*)$", re.I)
+_NEIGHBOUR_AFTER = re.compile(r"\s*(?:,\s*(?:and\s+)?|\band\s+|&\s*)(?P<w>[A-Za-z_]\w*)")
+
+
+def beside_coined(d: Draft | View, start: int, end: int) -> bool:
+    """The words ``[start, end)`` are an item of a list whose item right before or after them is a name the
+    request coins ("hire_year and hires", "refunds, avg_amount"): a name in an output list, not a condition."""
+    before = _NEIGHBOUR_BEFORE.search(d.prompt, max(0, start - 80), start)
+    after = _NEIGHBOUR_AFTER.match(d.prompt, end)
+    return any(m is not None and coined(d.catalog, m.group("w")) for m in (before, after))
+
+
 def qualified(m: ColumnMatch | ValueMatch) -> str:
     return f"{m.table}.{m.column}"
 

@@ -32,6 +32,7 @@ from datamorph.planner.claims import Edit
 from datamorph.planner.lexicon import NON_SCHEMA_WORDS, ROW_NOUNS, STOPWORDS, lemmas, normalize, phrase_tokens
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.meaning import DATE_WORDS, UNIT_WORDS
+from datamorph.planner.recognizers.common import coined
 from datamorph.planner.recognizers.derivekit import (
     Work,
     clean_phrase,
@@ -316,6 +317,9 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
                 break  # words another recognizer read as something else
         col = _parse_item(d, piece)
         ends = (out or i + 1 < len(pieces)) and (len(pieces) - 1 == len(out) or not whole)  # it must be an item
+        if col is not None and _loose_link(d, piece, col) and (out or i + 1 < len(pieces)):
+            binding = binding if binding is not None else _list_binding(d, start, pieces, tw)
+            col = _bound(d, piece.strip(), binding, ends, raises=False) or col  # "hire_year, hires": the count
         if col is None and new_name(d, piece):  # "account_type, closed_ratio": the value the request computed
             binding = binding if binding is not None else _list_binding(d, start, pieces, tw)
             col = _bound(d, piece.strip(), binding, ends)
@@ -465,9 +469,7 @@ IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def new_name(d: Work, piece: str) -> bool:
     """A snake_case name that is no table or column of the warehouse (``closed_ratio``)."""
-    w = piece.strip()
-    return bool(IDENT.fullmatch(w)) and "_" in w.strip("_") and not d.catalog.has_table(w) and not any(
-        t.has_column(w) for t in d.catalog.tables.values())
+    return coined(d.catalog, piece)
 
 
 def _names_defined(d: Work, piece: str) -> bool:
@@ -724,7 +726,9 @@ def _list_binding(d: Work, start: int, pieces: list[tuple[str, int, int]], tw: s
         m = _ITEM_RENAME.match(p)
         src = (m.group("src") or m.group("src2") or m.group("src3")) if m else p
         ref = item_ref(d, src) if src.strip() else None
-        if ref is not None:
+        if ref is not None and m is None and _loose_link(d, p, OutputColumn(column=ref)):
+            names.append(p.strip())  # "hires" ~ hire_date, which the request neither groups nor measures
+        elif ref is not None:
             refs.add(ref.lower())
         elif _name_shaped(d, p):
             names.append(p.strip())
@@ -735,6 +739,20 @@ def _list_binding(d: Work, start: int, pieces: list[tuple[str, int, int]], tw: s
     plural = {t for n in names if (t := _plural_table(d, n))}  # "browser, sessions": the count of sessions,
     pool += [v for v in _values(d) if v.counted & plural and v not in pool and v.name.lower() not in refs]  # named
     return bind_names(d, names, pool)
+
+
+def _loose_link(d: Work, piece: str, col: OutputColumn) -> bool:
+    """A plain word of a list of an aggregating request that the linker ties to a source column as the plural
+    of the column's word ("hires" ~ hire_date, "launches" ~ launch_date), where that column is neither grouped nor measured: the word may
+    name a value the request computes (the count of hires) rather than the rows' column."""
+    ref = (col.column or "").lower()
+    w = piece.strip()
+    if not d.aggregations or "." not in ref or col.name or not re.fullmatch(r"[A-Za-z]+", w):
+        return False
+    if ref in {g.lower() for g in d.group_by} or any((a.column or "").lower() == ref for a in d.aggregations):
+        return False
+    words = ref.rsplit(".", 1)[-1].split("_")
+    return w.lower() not in words and any(x in words for x in lemmas(w.lower()))  # a plural of its word, not the word
 
 
 def _plural_table(d: Work, word: str) -> str | None:
