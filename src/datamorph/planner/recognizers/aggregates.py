@@ -49,6 +49,7 @@ def _read(d: Work) -> None:
     """The phases, in order, on the call's scratch (each reads what the ones before it took)."""
     ctx = Ctx()
     repeats = _find_measures(d, ctx)
+    having.money_sums(d, ctx)  # "which methods collected more than 10,000": a sum, with its condition
     ratios.find(d, ctx)
     if ctx.measures or ctx.ratios:
         groups.period_forms(d, ctx)

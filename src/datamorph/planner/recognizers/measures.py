@@ -21,6 +21,7 @@ from datamorph.planner.recognizers.phrases import (
     default_alias,
     derived_at,
     family,
+    is_key,
     name_after,
     name_before,
     of_table,
@@ -479,8 +480,8 @@ def _postfix_target(d: Work, m: re.Match[str], before: list[Token]) -> Measure |
     for n in range(len(before), 0, -1):
         phrase = text_of(d, before[-n:])
         col = column_of(d, phrase)
-        if col is not None and family(d, col) in NUMERIC:
-            return Measure(
+        if col is not None and family(d, col) in NUMERIC and not (is_key(d, col) and table_of(d, phrase)):
+            return Measure(  # ("3,000 sessions in total" counts sessions: no sum of session_id)
                 fn, col, default_alias(fn, col, None, []), before[-n].start, end, table=owner_table(d.catalog, col)
             )
     return None
