@@ -133,16 +133,21 @@ def coined(catalog: Catalog, word: str) -> bool:
         t.has_column(w) for t in catalog.tables.values())
 
 
-_NEIGHBOUR_BEFORE = re.compile(r"(?P<w>[A-Za-z_]\w*)\s*(?:,\s*(?:and\s+)?|\band\s+|&\s*)$", re.I)
-_NEIGHBOUR_AFTER = re.compile(r"\s*(?:,\s*(?:and\s+)?|\band\s+|&\s*)(?P<w>[A-Za-z_]\w*)")
+_SEP = r"(?:,\s*(?:and\s+)?|\band\s+|&\s*)"
+_NEIGHBOUR_BEFORE = re.compile(rf"(?P<w>[A-Za-z_]\w*)\s*{_SEP}$", re.I)
+_NEIGHBOUR_AFTER = re.compile(rf"\s*{_SEP}(?P<w>[A-Za-z_]\w*)")
+_ITEM_ENDS = re.compile(rf"\s*(?:{_SEP}|[.?!;)]|$)", re.I)
+_ITEM_STARTS = re.compile(rf"(?:{_SEP}|[:?!;(\n]\s*|\s[-\u2013\u2014]\s+)$", re.I)
 
 
 def beside_coined(d: Draft | View, start: int, end: int) -> bool:
-    """The words ``[start, end)`` are an item of a list whose item right before or after them is a name the
-    request coins ("hire_year and hires", "refunds, avg_amount"): a name in an output list, not a condition."""
+    """The words ``[start, end)`` are a whole item of a list of names, next to a snake_case name ("hire_year and
+    hires", "customer_id, cancelled", "refunds, avg_amount"): a name in an output list, not a condition."""
     before = _NEIGHBOUR_BEFORE.search(d.prompt, max(0, start - 80), start)
     after = _NEIGHBOUR_AFTER.match(d.prompt, end)
-    return any(m is not None and coined(d.catalog, m.group("w")) for m in (before, after))
+    snake = [m for m in (before, after) if m is not None and "_" in m.group("w").strip("_")]
+    whole = _ITEM_ENDS.match(d.prompt, end) and _ITEM_STARTS.search(d.prompt, max(0, start - 8), start)
+    return bool(snake and whole)
 
 
 def qualified(m: ColumnMatch | ValueMatch) -> str:
