@@ -284,7 +284,7 @@ def _groups(d: Work, ctx: Ctx) -> None:
 
 #: "In which years did we hire more than 40 people?", "during what months were over 800 orders placed", "on which
 #: weekdays ...": one group per that part of the event's date (see :func:`_which_period`)
-_WHICH_PERIOD = re.compile(r"\b(?:(?:in|during|on|for)\s+)?(?:which|what)\s+(?P<u>(?:year|month|quarter|week|weekday|day)s?|"
+WHICH_PERIOD = re.compile(r"\b(?:(?:in|during|on|for)\s+)?(?:which|what)\s+(?P<u>(?:year|month|quarter|week|weekday|day)s?|"
                            r"days?\s+of\s+the\s+week)\b(?!\s+(?:of|in)\s+(?:the\s+)?[A-Za-z_])", re.I)  # fmt: skip
 _CLAUSE_END = re.compile(r"[?.!;:\n]|\s[-\u2013\u2014]\s")
 
@@ -292,9 +292,9 @@ _CLAUSE_END = re.compile(r"[?.!;:\n]|\s[-\u2013\u2014]\s")
 def _which_period(d: Work, ctx: Ctx) -> None:
     """"In which years did we hire more than 40 employees?": the groups are the years of the event's date column —
     the one a word of the question names ("hire" → hire_date, "placed" → order_date, "launch" → launch_date),
-    else the one date of the rows counted. Two columns named, or a table with several dates and none named,
+    else the one date of the rows counted; rows without that date (no event) are no group. Two columns named, or a table with several dates and none named,
     ask which (a question of the same rows with another date is another table)."""
-    for m in _WHICH_PERIOD.finditer(d.prompt):
+    for m in WHICH_PERIOD.finditer(d.prompt):
         if not d.free(m.start(), m.end()):
             continue
         unit = re.sub(r"s$", "", m.group("u").lower())
@@ -326,6 +326,10 @@ def _which_period(d: Work, ctx: Ctx) -> None:
         for _, ws in named:
             d.take(ws[0].start, ws[-1].end)
         ctx.spans.append((m.start(), m.end(), None))
+        said = " ".join([m.group(0).strip(), *(ph.text_of(d, ws) for _, ws in named)])
+        happened = Filter(column=col, operator="is_not_null", provenance=said)  # rows without the event have no year
+        if happened not in d.filters:
+            d.filters.append(happened)
 
 
 def _event_columns(d: Work, words: list[Token], tables: list[str]) -> list[tuple[str, list[Token]]]:

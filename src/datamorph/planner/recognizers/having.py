@@ -11,6 +11,7 @@ from datamorph.planner.budget import back
 from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.agg_work import Work
+from datamorph.planner.recognizers.groups import WHICH_PERIOD
 from datamorph.planner.recognizers.measures import Ctx
 from datamorph.planner.refs import owner_table
 from datamorph.planner.text import Token
@@ -313,8 +314,12 @@ def _subject_measure(d: Work, ctx: Ctx, op_start: int) -> tuple[ms.Measure | Non
 # -- "which payment methods collected more than 10,000 in total" ----------------------------------------
 #: A verb of money coming in or going out, right before a comparison: what is compared is the sum of the rows'
 #: money column per group.
-_MONEY_VERB = re.compile(r"\b(?P<v>collected|took\s+in|brought\s+in|earned|generated|grossed|raised|billed|spent|"
-                         r"paid\s+out|made)\s+(?:a\s+total\s+of\s+)?$", re.I)  # fmt: skip
+_MONEY_WORDS = (r"collect(?:ed)?|t(?:ake|ook)\s+in|br(?:ing|ought)\s+in|earn(?:ed)?|generated?|gross(?:ed)?|raised?|"
+                r"bill(?:ed)?|spen[dt]|paid\s+out|ma(?:k|d)e")
+_MONEY_VERB = re.compile(rf"\b(?P<v>{_MONEY_WORDS})\s+(?:a\s+total\s+of\s+)?$", re.I)
+#: the verb after the amount, in the passive: "in which years was more than 1,000,000 collected on paid invoices"
+_MONEY_AFTER = re.compile(r"\s+(?:(?:was|were|been|got)\s+)?(?P<v>collected|taken\s+in|brought\s+in|earned|generated|"
+                          r"raised|billed|spent|paid\s+out|made)\b", re.I)  # fmt: skip
 _ROWS_AFTER = re.compile(r"\s*(?:across|from|on|over|through|in)\s+(?:all\s+)?(?:(?:the|their|its|his|her)\s+)?"
                          r"(?P<w>(?:[A-Za-z_]+\s+){0,2}[A-Za-z_]+)\b", re.I)  # fmt: skip
 _WHICH_BEFORE = re.compile(r"\b(?:which|what)\s+(?P<g>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+$"
@@ -333,12 +338,17 @@ def money_sums(d: Work, ctx: Ctx) -> None:
         cm = _CMP.search(d.prompt, max(0, t.start - 40), t.start)
         if cm is None or cm.end() != t.start and d.prompt[cm.end() : t.start].strip():
             continue
-        verb = _MONEY_VERB.search(d.prompt, back(cm.start()), cm.start())
-        if verb is None or not d.free(verb.start("v"), cm.start()):
-            continue
         end = t.end
         unit = _UNITS.match(d.prompt, end)
         end = unit.end() if unit else end
+        nxt = ph.tokens_from(d, end, 1)
+        if nxt and nxt[0].start - end <= 1 and ph.table_of(d, nxt[0].text) is not None:
+            continue  # "made more than 5 orders": a count of the rows (the count conditions read it)
+        verb: re.Match[str] | None = _MONEY_VERB.search(d.prompt, back(cm.start()), cm.start())
+        if verb is None and (after := _MONEY_AFTER.match(d.prompt, end)) and d.free(end, after.end()):
+            verb, end = after, after.end()
+        elif verb is None or not d.free(verb.start("v"), cm.start()):
+            continue
         total = _IN_TOTAL.match(d.prompt, end)
         end = total.end() if total else end
         rows = _ROWS_AFTER.match(d.prompt, end)
@@ -346,31 +356,41 @@ def money_sums(d: Work, ctx: Ctx) -> None:
         values: list[Token] = []
         if rows is not None:
             words = [w for w in d.tokens.within(rows.start("w"), rows.end("w")) if w.kind == "word"]
-            named = ph.table_of(d, words[-1].text) if words else None
-            lead = words[:-1]
-            if named is not None and all(d.linker.values(w.text) and d.free(w.start, w.end) for w in lead):
-                table, values, end = named, lead, rows.end()
-                again = _IN_TOTAL.match(d.prompt, end)
-                end = again.end() if again else end
+            for k in range(len(words), 0, -1):  # "from completed appointments (in total)": values, then the table
+                named, lead = ph.table_of(d, words[k - 1].text), words[: k - 1]
+                if named is not None and all(d.linker.values(w.text) and d.free(w.start, w.end) for w in lead):
+                    table, values, end = named, lead, words[k - 1].end
+                    again = _IN_TOTAL.match(d.prompt, end)
+                    end = again.end() if again else end
+                    break
         if table is None:
             continue
-        key = _money_subject(d, verb.start("v"), table)
-        if key is None:
+        subject_at = min(verb.start("v"), cm.start())
+        key = _money_subject(d, subject_at, table)
+        if key is None and not _period_asked(d, subject_at):
             continue
         from datamorph.planner.recognizers.filters import main_measure
 
         col = f"{d.catalog.table(table).name}.{main_measure(d.as_draft(), d.catalog.table(table), d.prompt[verb.start('v') : end])}"
-        meas = ctx.add(ms.Measure("sum", col, ph.default_alias("sum", col, None, []), verb.start("v"), end, table=table))
-        col_key, span = key
-        if col_key not in ctx.keys:
-            ctx.keys.append(col_key)
-        if col_key[1]:
-            d.use_table(col_key[1])
+        meas = ctx.add(ms.Measure("sum", col, ph.default_alias("sum", col, None, []), subject_at, end, table=table))
+        span = (subject_at, end)
+        if key is not None:
+            col_key, span = key
+            if col_key not in ctx.keys:
+                ctx.keys.append(col_key)
+            if col_key[1]:
+                d.use_table(col_key[1])
         d.use_table(table)
         ctx.having.append((meas, _op_of(cm.group("op")), t.value, d.prompt[span[0] : end].strip()))
         d.take(span[0], end)
         for v in values:  # "posted": the summed rows' own condition, read by the row filters
             d.give_back(v.start, v.end)
+
+
+def _period_asked(d: Work, pos: int) -> bool:
+    """The sentence before ``pos`` asks "in which years/months/..." (the groups: :func:`groups.WHICH_PERIOD`)."""
+    start = max(d.prompt.rfind(c, 0, pos) for c in ".?!;\n") + 1
+    return any(d.free(m.start(), m.end()) for m in WHICH_PERIOD.finditer(d.prompt, start, pos))
 
 
 def _money_subject(d: Work, verb_start: int, table: str) -> tuple[tuple[str, str | None], tuple[int, int]] | None:
@@ -388,7 +408,10 @@ def _money_subject(d: Work, verb_start: int, table: str) -> tuple[tuple[str, str
         return ("", owner), (at + len(subject), verb_start)
     if m.group("t") or not d.free(m.start("g"), m.end("g")):
         return None
-    col = ph.column_of(d, m.group("g"), [table])
-    if col is None or owner_table(d.catalog, col) != table or ph.family(d, col) in ph.NUMERIC and not ph.is_key(d, col):
+    col = ph.column_of(d, m.group("g"), [table]) or ph.column_of(d, m.group("g"))
+    if col is None or ph.family(d, col) in ph.NUMERIC and not ph.is_key(d, col):
         return None
-    return (col, table), (m.start("g"), verb_start)
+    owner = owner_table(d.catalog, col)
+    if owner != table and not any(fk.ref_table.lower() == owner.lower() for fk in d.catalog.table(table).foreign_keys):
+        return None  # ("which specialties" of the doctors each appointment refers to: one doctor per row, no repeats)
+    return (col, owner), (m.start(), verb_start)
