@@ -141,11 +141,13 @@ _ITEM_STARTS = re.compile(rf"(?:{_SEP}|[:?!;(\n]\s*|\s[-\u2013\u2014]\s+)$", re.
 
 
 def beside_coined(d: Draft | View, start: int, end: int) -> bool:
-    """The words ``[start, end)`` are a whole item of a list of names, next to a snake_case name ("hire_year and
-    hires", "customer_id, cancelled", "refunds, avg_amount"): a name in an output list, not a condition."""
+    """The words ``[start, end)`` are a whole item of a list of names, next to a snake_case name or a column's name
+    as written ("hire_year and hires", "customer_id, cancelled", "port, completed"): a name in an output list,
+    not a condition."""
     before = _NEIGHBOUR_BEFORE.search(d.prompt, max(0, start - 80), start)
     after = _NEIGHBOUR_AFTER.match(d.prompt, end)
-    snake = [m for m in (before, after) if m is not None and "_" in m.group("w").strip("_")]
+    snake = [m for m in (before, after) if m is not None and ("_" in m.group("w").strip("_") or any(
+        t.has_column(m.group("w")) for t in d.catalog.tables.values()))]  # fmt: skip
     whole = _ITEM_ENDS.match(d.prompt, end) and _ITEM_STARTS.search(d.prompt, max(0, start - 8), start)
     return bool(snake and whole)
 

@@ -97,7 +97,8 @@ class Measure:
     round: int | None = None
 
     def key(self) -> tuple[object, ...]:
-        return (self.function, self.column, self.expression, tuple(c.model_dump_json() for c in self.conds))
+        rows = self.table if self.entity and self.column is None else None  # count(*) of sailors is not of voyages
+        return (self.function, self.column, self.expression, rows, tuple(c.model_dump_json() for c in self.conds))
 
 
 def skip_trigger(d: Work, start: int, fn: str, word: str, rest: str) -> bool:
