@@ -753,7 +753,7 @@ def _list_binding(d: Work, start: int, pieces: list[tuple[str, int, int]], tw: s
 def _loose_link(d: Work, piece: str, col: OutputColumn, play: set[str]) -> bool:
     """A plain word of a list of an aggregating request that the linker ties to a source column that is neither
     grouped nor measured, only loosely: as the plural of the column's word ("hires" ~ hire_date, "launches" ~
-    launch_date), or as a column of a table the request had not brought in (``play``: "revenue" ~ the amount of
+    launch_date) or of an event the column dates ("signups" ~ created_at), or as a column of a table the request had not brought in (``play``: "revenue" ~ the amount of
     invoices, in a request about appointments). The word may then name a value the request computes."""
     ref = (col.column or "").lower()
     w = piece.strip()
@@ -764,7 +764,9 @@ def _loose_link(d: Work, piece: str, col: OutputColumn, play: set[str]) -> bool:
     if owner_table(d.catalog, ref) not in play:
         return True
     words = ref.rsplit(".", 1)[-1].split("_")
-    return w.lower() not in words and any(x in words for x in lemmas(w.lower()))  # a plural of its word, not the word
+    plural = [x for x in lemmas(w.lower()) if len(x) < len(w)]
+    # a plural of the column's word ("hires" ~ hire_date), or the plural of an event dated by it ("signups" ~ created_at)
+    return bool(plural) and (any(x in words for x in plural) or family(d, col.column or "") in ("date", "timestamp"))
 
 
 def _plural_table(d: Work, word: str) -> str | None:
