@@ -37,6 +37,10 @@ INSERT INTO voyages VALUES
 CREATE TABLE gadgets (gadget_id INTEGER PRIMARY KEY, maker VARCHAR, released_on DATE, price DECIMAL(8,2));
 INSERT INTO gadgets VALUES (1, 'Acme', '2024-06-03', 10), (2, 'Acme', '2024-06-10', 12), (3, 'Zed', '2024-06-04', 9),
   (4, 'Zed', '2024-06-11', 30), (5, 'Acme', '2024-06-05', 8);
+CREATE TABLE staff (staff_id INTEGER PRIMARY KEY, team VARCHAR, hire_date DATE);
+INSERT INTO staff VALUES (1, 'a', '2023-01-01'), (2, 'a', '2023-05-01'), (3, 'b', '2024-02-02'), (4, 'b', NULL);
+CREATE TABLE members (member_id INTEGER PRIMARY KEY, created_at TIMESTAMP, tier VARCHAR);
+INSERT INTO members VALUES (1, '2024-01-03 10:00', 'gold'), (2, '2024-01-09 12:00', 'free'), (3, '2024-02-01 08:00', 'free');
 CREATE TABLE tickets (ticket_id INTEGER PRIMARY KEY, booked_at TIMESTAMP, status VARCHAR);
 INSERT INTO tickets VALUES (1, '2024-01-01 10:00', 'booked'), (2, '2024-01-02 11:00', 'used'),
   (3, '2024-02-01 09:00', 'booked');
@@ -136,6 +140,19 @@ def test_the_rows_own_subject_is_no_sum(engine: Any) -> None:
      "SELECT port, count(*) FROM voyages WHERE state = 'completed' GROUP BY 1", ["port", "completed_voyage_count"]),
 ])  # fmt: skip
 def test_counts_of_a_kind_and_their_names(engine: Any, prompt: str, sql: str, cols: list[str]) -> None:
+    check(engine, prompt, sql, cols)
+
+
+@pytest.mark.parametrize(("prompt", "sql", "cols"), [
+    # "hires": the plural of hire_date's word names the count, not the dates
+    ("In which years did we hire more than 1 staff? hire_year, hires",
+     "SELECT year(hire_date), count(*) FROM staff WHERE hire_date IS NOT NULL GROUP BY 1 HAVING count(*) > 1",
+     ["hire_year", "hires"]),
+    # "signups": the plural of an event created_at dates (a synonym) names the count, not created_at
+    ("Monthly count of members: month, signups",
+     "SELECT CAST(date_trunc('month', created_at) AS DATE), count(*) FROM members GROUP BY 1", ["month", "signups"]),
+])  # fmt: skip
+def test_a_plural_event_word_names_the_count(engine: Any, prompt: str, sql: str, cols: list[str]) -> None:
     check(engine, prompt, sql, cols)
 
 
