@@ -167,3 +167,10 @@ def test_a_count_name_whose_words_name_other_rows_is_not_that_count(engine: Any)
     spec = plan(engine, "sailors per grade with more than 1 sailor: grade, n_voyages")
     assert any(t.table_name == "voyages" for t in spec.source_tables)
     assert len(spec.aggregations) == 2
+
+
+def test_a_question_about_another_tables_rows_is_no_column_group(engine: Any) -> None:
+    """"which sailors undertook more than 1 voyage": sailors is a table (its rows related by a verb not read), never the
+    sailor_id column of the counted voyages grouped by a verb the planner does not know."""
+    with pytest.raises(PlanError):
+        plan(engine, "Which sailors undertook more than 1 voyages?")

@@ -250,6 +250,8 @@ def _which_subject(d: Work, ctx: Ctx, subject_start: int, meas: ms.Measure, rest
     if verb.lower() in ("of", "in", "per", "by", "for") or d.linker.values(verb) or ph.table_of(d, verb) or any(
             h.score >= 0.7 for h in d.linker.columns(verb)):  # fmt: skip
         return
+    if ph.table_of(d, m.group("g")) is not None:
+        return  # "which doctors treated more than 100 patients": rows of another table, related in a way not said
     col = ph.column_of(d, m.group("g"), [meas.table])
     if col is None or owner_table(d.catalog, col) != meas.table or ph.family(d, col) in ph.NUMERIC and not ph.is_key(d, col):
         return
