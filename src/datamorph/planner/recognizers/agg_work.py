@@ -55,6 +55,7 @@ class Work:
         self.reserved: list[tuple[int, int]] = list(view.reserved)
         self.aliases: dict[str, str] = dict(view.aliases)
         self.dedupe: Dedupe | None = view.dedupe  # read only: a row pick's words are no measure
+        self.table_words: dict[str, str] = dict(view.table_words)  # read only: the words sources read as each table
         self._held = {t.start for t in self.tokens.items if held(t)}
         self._mine: set[int] = set()  # the words this call took (and did not give back)
         self._claims: list[Claim] = []

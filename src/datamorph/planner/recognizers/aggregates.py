@@ -49,6 +49,7 @@ def _read(d: Work) -> None:
     """The phases, in order, on the call's scratch (each reads what the ones before it took)."""
     ctx = Ctx()
     repeats = _find_measures(d, ctx)
+    having.money_sums(d, ctx)  # "which methods collected more than 10,000": a sum, with its condition
     ratios.find(d, ctx)
     if ctx.measures or ctx.ratios:
         groups.period_forms(d, ctx)
@@ -152,7 +153,7 @@ def _identifier_names(d: Work, ctx: Ctx) -> None:
         same = [m for m in ctx.measures if not m.named and (m.function == fn or fn == "count" and m.entity)]
         match = [m for m in same if not rest or set(ph.singular(w) for w in rest.split()) &
                  set(ph.singular(w) for w in m.alias.split("_"))]  # fmt: skip
-        if len(match) == 1 or len(same) == 1 and not match:
+        if len(match) == 1 or len(same) == 1 and not match and not _names_other_rows(d, rest, same[0]):
             chosen = match[0] if match else same[0]
             chosen.alias, chosen.named = t.text, True
             _take_name(d, t)
@@ -169,6 +170,18 @@ def _identifier_names(d: Work, ctx: Ctx) -> None:
             meas.alias, meas.named = t.text, True
             ctx.add(meas)
             d.take(t.start, t.end)
+
+
+def _names_other_rows(d: Work, rest: str, m: ms.Measure) -> bool:
+    """The words of a name other than its function ("voyages" of "n_voyages") name another table than the rows the
+    measure counts, or another column than the one it is over: the name is not that measure's."""
+    if not rest:
+        return False
+    table = ph.table_of(d, rest)
+    if table is not None:
+        return m.table is not None and table != m.table
+    col = ph.column_of(d, rest)
+    return col is not None and m.column is not None and col.lower() != str(m.column).lower()
 
 
 _LIST_BEFORE = re.compile(r"(?:,|\band|&|:|\b(?:return|show|list|give\s+me|output|select|display|columns?|"

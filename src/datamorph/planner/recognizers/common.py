@@ -123,6 +123,35 @@ def written_column(catalog: Catalog, phrase: str) -> tuple[str, str] | None:
     return info.name, f"{info.name}.{info.column(c).name}"
 
 
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def coined(catalog: Catalog, word: str) -> bool:
+    """A snake_case name that is no table or column of the warehouse (``closed_ratio``): a name the request gives."""
+    w = word.strip()
+    return bool(_IDENT.fullmatch(w)) and "_" in w.strip("_") and not catalog.has_table(w) and not any(
+        t.has_column(w) for t in catalog.tables.values())
+
+
+_SEP = r"(?:,\s*(?:and\s+)?|\band\s+|&\s*)"
+_NEIGHBOUR_BEFORE = re.compile(rf"(?P<w>[A-Za-z_]\w*)\s*{_SEP}$", re.I)
+_NEIGHBOUR_AFTER = re.compile(rf"\s*{_SEP}(?P<w>[A-Za-z_]\w*)")
+_ITEM_ENDS = re.compile(rf"\s*(?:{_SEP}|[.?!;)]|$)", re.I)
+_ITEM_STARTS = re.compile(rf"(?:{_SEP}|[:?!;(\n]\s*|\s[-\u2013\u2014]\s+)$", re.I)
+
+
+def beside_coined(d: Draft | View, start: int, end: int) -> bool:
+    """The words ``[start, end)`` are a whole item of a list of names, next to a snake_case name or a column's name
+    as written ("hire_year and hires", "customer_id, cancelled", "port, completed"): a name in an output list,
+    not a condition."""
+    before = _NEIGHBOUR_BEFORE.search(d.prompt, max(0, start - 80), start)
+    after = _NEIGHBOUR_AFTER.match(d.prompt, end)
+    snake = [m for m in (before, after) if m is not None and ("_" in m.group("w").strip("_") or any(
+        t.has_column(m.group("w")) for t in d.catalog.tables.values()))]  # fmt: skip
+    whole = _ITEM_ENDS.match(d.prompt, end) and _ITEM_STARTS.search(d.prompt, max(0, start - 8), start)
+    return bool(snake and whole)
+
+
 def qualified(m: ColumnMatch | ValueMatch) -> str:
     return f"{m.table}.{m.column}"
 

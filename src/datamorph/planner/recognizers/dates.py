@@ -80,6 +80,7 @@ _RELATION = re.compile(
     r"(?:\s+the)?\s*$",
     re.IGNORECASE,
 )
+_UNITS_OF = re.compile(r"\b(?:year|quarter|month|week|day|weekday)s?\s+of\s*$", re.IGNORECASE)
 _BARE_WEEK = re.compile(r"\b(?:the\s+)?week\s+(?P<of>of|starting|beginning|commencing)\s*$", re.IGNORECASE)
 _INCL = (r"(?:(?:both|all)\s+)?(?:(?:days?|dates?|ends?|endpoints?|bounds?|limits?)\s+)?(?:inclusive(?:ly)?|included)"
          r"(?:\s+of\s+both\s+(?:days|dates|ends|endpoints))?|(?:the\s+)?whole\s+days?|(?:the\s+)?full\s+days?|"
@@ -211,8 +212,8 @@ def _handle(w: Play, first: _Period, m: re.Match[str], done: list[_Done], pendin
     cue_start = rel_m.start() if rel_m else first.span[0]
     if rel_m is None and (bw := _BARE_WEEK.search(before)):
         week_of, cue_start = bw.group("of"), bw.start()
-    if rel == "over" and not first.relative or rel == "of" and m.group("y") and not week_of:
-        return
+    if rel == "over" and not first.relative or rel == "of" and m.group("y") and not week_of and not _UNITS_OF.search(before):
+        return  # ("the class of 2024"; but "the months of 2024", "per week of 2023" are periods in it)
     if rel == "for" and rel_m and _VALUE_FOR.search(before[max(0, rel_m.start() - 16) : rel_m.start()]):
         return  # "(zero for March 2023)": what a value is in that period, not which rows
     # a second period joined by to/through/-, or by "and" after "between": a range
@@ -595,9 +596,9 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
     verb_span = (items[i - 1].start, items[i - 1].end) if i > 0 and items[i - 1].low in _EVENT_VERBS else None
     if i > 0 and items[i - 1].kind == "word" and not w.explained(items[i - 1]):  # a verb, not a table's name
         verb = items[i - 1]
-        by_verb = _verb_column(d, verb.low, tables)
+        by_verb = verb_column(d, verb.low, tables)
         if by_verb is None and i > 1 and items[i - 2].kind == "word" and not w.explained(items[i - 2]):
-            by_verb = _verb_column(d, items[i - 2].low, tables)  # "checked out", "logged off"
+            by_verb = verb_column(d, items[i - 2].low, tables)  # "checked out", "logged off"
             if by_verb is not None and _words_of(w, items, i, split_column(w.catalog, by_verb)[1]) is not None:
                 return by_verb, (items[i - 2].start, verb.end), None
             by_verb = None
@@ -858,7 +859,7 @@ def _stem(word: str) -> str:
     return w
 
 
-def _verb_column(d: Draft | View, word: str, tables: list[str] | None = None) -> str | None:
+def verb_column(d: Draft | View, word: str, tables: list[str] | None = None) -> str | None:
     """"sessions that started in May" → started_at: the one date column of the tables in play (base first;
     ``tables`` when given) that has a word with the verb's stem."""
     if word in _FUNCTION or word in STOPWORDS or len(word) < 4:

@@ -37,7 +37,7 @@ from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import AGGREGATE_WORDS, STOPWORDS
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
-from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.recognizers.common import beside_coined, in_play
 from datamorph.planner.recognizers.filter_base import NEGATION as _NEGATION
 from datamorph.planner.recognizers.filter_base import Mention as _Mention
 from datamorph.planner.recognizers.filter_base import Play
@@ -588,7 +588,8 @@ def _in_play_value(d: View, s: _Mention) -> _Mention:
 
 def _values(w: Play, spans: list[_Mention]) -> None:
     d = w.view
-    vals = [_in_play_value(d, s) for s in spans if isinstance(s.m, ValueMatch) and w.open(s.start, s.end)]
+    vals = [_in_play_value(d, s) for s in spans if isinstance(s.m, ValueMatch) and w.open(s.start, s.end)
+            and not (" " not in d.prompt[s.start : s.end].strip() and beside_coined(d, s.start, s.end))]  # "hire_year, hires"
     i = 0
     while i < len(vals):
         group = [vals[i]]

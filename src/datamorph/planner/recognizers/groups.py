@@ -9,13 +9,15 @@ import re
 
 from datamorph.errors import PlanError
 from datamorph.planner.budget import back
-from datamorph.planner.lexicon import NUMBER_PATTERN
+from datamorph.planner.lexicon import NUMBER_PATTERN, STOPWORDS
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.agg_work import Work
-from datamorph.planner.recognizers.dates import date_by_stem, event_before, main_date_column
+from datamorph.planner.recognizers.dates import date_by_stem, event_before, main_date_column, verb_column
 from datamorph.planner.recognizers.derived import snake
+from datamorph.planner.recognizers.derivekit import PART_SQL
 from datamorph.planner.recognizers.measures import Ctx
 from datamorph.planner.refs import owner_table, split_column
+from datamorph.planner.text import Token
 from datamorph.spec import DerivedColumn, Filter
 
 _GROUP = re.compile(
@@ -163,6 +165,7 @@ def _top_entities(d: Work, ctx: Ctx) -> None:
 
 def find(d: Work, ctx: Ctx) -> None:
     """The group keys of the request into ``ctx.keys`` (their words taken)."""
+    _which_period(d, ctx)
     _groups(d, ctx)
     _top_entities(d, ctx)
     _over_their(d, ctx)
@@ -277,6 +280,88 @@ def _groups(d: Work, ctx: Ctx) -> None:
         if date_key is not None:
             ctx.keys.append(date_key)
             d.take(m.start(), m.end())
+
+
+#: "In which years did we hire more than 40 people?", "during what months were over 800 orders placed", "on which
+#: weekdays ...": one group per that part of the event's date (see :func:`_which_period`)
+WHICH_PERIOD = re.compile(r"\b(?:(?:in|during|on|for)\s+)?(?:which|what)\s+(?P<u>(?:year|month|quarter|week|weekday|day)s?|"
+                           r"days?\s+of\s+the\s+week)\b(?!\s+(?:of|in)\s+(?:the\s+)?[A-Za-z_])", re.I)  # fmt: skip
+_CLAUSE_END = re.compile(r"[?.!;:\n]|\s[-\u2013\u2014]\s")
+
+
+def _which_period(d: Work, ctx: Ctx) -> None:
+    """"In which years did we hire more than 40 employees?": the groups are the years of the event's date column —
+    the one a word of the question names ("hire" → hire_date, "placed" → order_date, "launch" → launch_date),
+    else the one date of the rows counted; rows without that date (no event) are no group. Two columns named, or a table with several dates and none named,
+    ask which (a question of the same rows with another date is another table)."""
+    for m in WHICH_PERIOD.finditer(d.prompt):
+        if not d.free(m.start(), m.end()):
+            continue
+        unit = re.sub(r"s$", "", m.group("u").lower())
+        unit = "weekday" if unit.startswith("day") and "week" in unit else unit
+        end = _CLAUSE_END.search(d.prompt, m.end())
+        clause = [t for t in d.tokens.within(m.end(), end.start() if end else len(d.prompt))
+                  if t.kind == "word" and d.free(t.start, t.end)]  # fmt: skip
+        tables = list(dict.fromkeys([x.table for x in ctx.measures if x.table] + d.in_play()))
+        named = _event_columns(d, clause, tables)
+        if len({c for c, _ in named}) > 1:
+            cols = sorted({c for c, _ in named})
+            raise PlanError(f"'{m.group(0).strip()}': {unit}s of which date ({', '.join(cols)})?",
+                            hint=f"name the date, e.g. 'per {unit} of {cols[0].split('.')[-1]}'")  # fmt: skip
+        if named:
+            col = named[0][0]
+        elif not tables:
+            continue
+        else:
+            found = _main_or_dated(d, tables[0], m.group(0))  # several dates and none named: asks which
+            if found is None:
+                continue
+            col = f"{d.catalog.table(tables[0]).name}.{found}"
+        key = _date_key(d, ctx, unit, col, unit)
+        if key is None:
+            continue
+        if key not in ctx.keys:
+            ctx.keys.append(key)
+        d.take(m.start(), m.end())
+        for _, ws in named:
+            d.take(ws[0].start, ws[-1].end)
+        ctx.spans.append((m.start(), m.end(), None))
+        said = " ".join([m.group(0).strip(), *(ph.text_of(d, ws) for _, ws in named)])
+        happened = Filter(column=col, operator="is_not_null", provenance=said)  # rows without the event have no year
+        if happened not in d.filters:
+            d.filters.append(happened)
+
+
+def _event_columns(d: Work, words: list[Token], tables: list[str]) -> list[tuple[str, list[Token]]]:
+    """The date columns of ``tables`` the words name as an event ("hire", "hired", "placed", "launch", "signed
+    up"), with the words: a column the linker ties them to, or whose name has the verb's stem. A word that is
+    also a data value of those tables ("scheduled": a status and scheduled_at) asks which it means."""
+    out: list[tuple[str, list[Token]]] = []
+    for i, t in enumerate(words):
+        if t.low in STOPWORDS or ph.table_of(d, t.text) is not None or any(t in ws for _, ws in out):
+            continue
+        pair = words[i : i + 2] if i + 1 < len(words) and words[i + 1].low in _PARTICLES else [t]
+        for ws in ([pair, [t]] if len(pair) > 1 else [[t]]):
+            col = _event_column(d, ph.text_of(d, ws), tables)
+            if col is not None:
+                out.append((col, ws))
+                break
+    for col, ws in out:
+        table = owner_table(d.catalog, col)
+        if any(v.score >= 0.9 and v.table == table for v in d.linker.values(ph.text_of(d, ws))):
+            raise PlanError(f"'{ph.text_of(d, ws)}' is a value of {table} and the date {col.split('.')[-1]}: "
+                            f"which one does the question mean?",
+                            hint=f"say 'per <period> of {col.split('.')[-1]}', or name the value's column")  # fmt: skip
+    return out
+
+
+_PARTICLES = frozenset({"up", "in", "out", "off", "on"})
+
+
+def _event_column(d: Work, phrase: str, tables: list[str]) -> str | None:
+    hits = [f"{h.table}.{h.column}" for h in d.linker.columns(phrase, tables)
+            if h.score >= 0.85 and ph.family(d, f"{h.table}.{h.column}") in ph.TEMPORAL]  # fmt: skip
+    return hits[0] if hits else verb_column(d.as_draft(), phrase.lower(), tables) if " " not in phrase else None
 
 
 _WORDS_AHEAD = re.compile(r"[A-Za-z_]\w*")
@@ -462,7 +547,7 @@ def _date_key(d: Work, ctx: Ctx, unit: str, col_words: str | None, name: str,
                 break
     if col is None or ph.family(d, col) not in ph.TEMPORAL:
         return None
-    expr = f"year({col})" if unit == "year" else f"CAST(date_trunc('{unit}', {col}) AS DATE)"
+    expr = f"{PART_SQL[unit]}({col})" if unit in ("year", "weekday") else f"CAST(date_trunc('{unit}', {col}) AS DATE)"
     name = ctx.period_names.get(unit, name)
     same = next((x for x in d.derived if x.expression.replace(" ", "") == expr.replace(" ", "")), None)
     if same is not None:  # "... Show the month as the first day of the month": that column is the group

@@ -11,7 +11,9 @@ from datamorph.planner.budget import back
 from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.agg_work import Work
+from datamorph.planner.recognizers.groups import WHICH_PERIOD
 from datamorph.planner.recognizers.measures import Ctx
+from datamorph.planner.refs import owner_table
 from datamorph.planner.text import Token
 
 _CMP = re.compile(
@@ -160,9 +162,14 @@ def _count_noun(d: Work, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure 
         return None, op_start, end, []
     link = _LINK.search(d.prompt, back(op_start), op_start)
     subject_start = link.start() if link and link.group(0).strip() else op_start
+    total = _IN_TOTAL.match(d.prompt, stop)  # "over 3,000 sessions in total": the count, said again
+    stop = total.end() if total and d.free(total.start(), total.end()) else stop
     meas = ms._entity_measure(d, "count_distinct" if distinct else "count", end, stop, table, [])
     meas.start = end
     return ctx.add(meas), subject_start, meas.end, values
+
+
+_IN_TOTAL = re.compile(r"\s*(?:in\s+total|altogether|all\s+told|combined|overall)\b", re.I)
 
 
 _TIMES = re.compile(r"\s*times\b", re.I)
@@ -224,6 +231,35 @@ def _subject_group(d: Work, ctx: Ctx, subject_start: int, meas: ms.Measure, rest
                 ctx.keys.append((col, meas.table))
             d.take(words[0].start, words[-1].end)
             return
+    _which_subject(d, ctx, subject_start, meas, restate)
+
+
+#: "Which browsers saw more than 2,000 sessions?", "what traffic sources produced over 3,000 sessions": a question's
+#: subject, then one verb that only says the counted rows are the group's
+_WHICH_SUBJECT = re.compile(r"\b(?:which|what)\s+(?P<g>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+(?P<v>[A-Za-z]+)\s+$", re.I)
+
+
+def _which_subject(d: Work, ctx: Ctx, subject_start: int, meas: ms.Measure, restate: bool) -> None:
+    """The column a question asks about ("which browsers") is the group of a count compared right after its verb,
+    when the verb names nothing of the warehouse (no table, column or value: "cancelled" would be the rows'
+    condition, "placed" a date): it says only that the rows counted are the group's."""
+    m = _WHICH_SUBJECT.search(d.prompt, back(subject_start), subject_start)
+    if m is None or meas.table is None or meas.function not in ("count", "count_distinct") or not d.free(m.start(), m.end()):
+        return
+    verb = m.group("v")
+    if verb.lower() in ("of", "in", "per", "by", "for") or d.linker.values(verb) or ph.table_of(d, verb) or any(
+            h.score >= 0.7 for h in d.linker.columns(verb)):  # fmt: skip
+        return
+    if ph.table_of(d, m.group("g")) is not None:
+        return  # "which doctors treated more than 100 patients": rows of another table, related in a way not said
+    col = ph.column_of(d, m.group("g"), [meas.table])
+    if col is None or owner_table(d.catalog, col) != meas.table or ph.family(d, col) in ph.NUMERIC and not ph.is_key(d, col):
+        return
+    if restate and not any(k[0] == col for k in ctx.keys):
+        return
+    if not any(k[0] == col for k in ctx.keys):
+        ctx.keys.append((col, meas.table))
+    d.take(m.start("g"), m.end("v"))
 
 
 def _subject_measure(d: Work, ctx: Ctx, op_start: int) -> tuple[ms.Measure | None, int, bool]:
@@ -275,3 +311,109 @@ def _subject_measure(d: Work, ctx: Ctx, op_start: int) -> tuple[ms.Measure | Non
     ):
         return ctx.measures[0], subj[0].start, True
     return None, op_start, True
+
+
+# -- "which payment methods collected more than 10,000 in total" ----------------------------------------
+#: A verb of money coming in or going out, right before a comparison: what is compared is the sum of the rows'
+#: money column per group.
+_MONEY_WORDS = (r"collect(?:ed)?|t(?:ake|ook)\s+in|br(?:ing|ought)\s+in|earn(?:ed)?|generated?|gross(?:ed)?|raised?|"
+                r"bill(?:ed)?|spen[dt]|paid\s+out|ma(?:k|d)e")
+_MONEY_VERB = re.compile(rf"\b(?P<v>{_MONEY_WORDS})\s+(?:a\s+total\s+of\s+)?$", re.I)
+#: the verb after the amount, in the passive: "in which years was more than 1,000,000 collected on paid invoices"
+_MONEY_AFTER = re.compile(r"\s+(?:(?:was|were|been|got)\s+)?(?P<v>collected|taken\s+in|brought\s+in|earned|generated|"
+                          r"raised|billed|spent|paid\s+out|made)\b", re.I)  # fmt: skip
+_ROWS_AFTER = re.compile(r"\s*(?:across|from|on|over|through|in)\s+(?:all\s+)?(?:(?:the|their|its|his|her)\s+)?"
+                         r"(?P<w>(?:[A-Za-z_]+\s+){0,2}[A-Za-z_]+)\b", re.I)  # fmt: skip
+_WHICH_BEFORE = re.compile(r"\b(?:which|what)\s+(?P<g>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+$"
+                           r"|\b(?P<t>[A-Za-z_]+)\s+(?:who|that|which)\s+(?:have\s+|has\s+|had\s+)?$", re.I)  # fmt: skip
+
+
+def money_sums(d: Work, ctx: Ctx) -> None:
+    """ "Which payment methods collected more than 10,000 in total?", "which merchants took in over 50,000 across
+    posted transactions", "customers who spent more than 1,000 on orders": the sum of the rows' money column (its
+    only one, or its only money-like one: else asked) per the subject, compared (having). The subject must be a
+    column of those rows asked about ("which merchants") or another table ("customers who ..."); the rows'
+    own words ("orders that brought in over 500") stay a condition on each row (the filters read it)."""
+    for t in d.tokens.items:
+        if t.kind != "number" or not isinstance(t.value, (int, float)) or not d.free(t.start, t.end):
+            continue
+        cm = _CMP.search(d.prompt, max(0, t.start - 40), t.start)
+        if cm is None or cm.end() != t.start and d.prompt[cm.end() : t.start].strip():
+            continue
+        end = t.end
+        unit = _UNITS.match(d.prompt, end)
+        end = unit.end() if unit else end
+        nxt = ph.tokens_from(d, end, 1)
+        if nxt and nxt[0].start - end <= 1 and ph.table_of(d, nxt[0].text) is not None:
+            continue  # "made more than 5 orders": a count of the rows (the count conditions read it)
+        verb: re.Match[str] | None = _MONEY_VERB.search(d.prompt, back(cm.start()), cm.start())
+        if verb is None and (after := _MONEY_AFTER.match(d.prompt, end)) and d.free(end, after.end()):
+            verb, end = after, after.end()
+        elif verb is None or not d.free(verb.start("v"), cm.start()):
+            continue
+        total = _IN_TOTAL.match(d.prompt, end)
+        end = total.end() if total else end
+        rows = _ROWS_AFTER.match(d.prompt, end)
+        table = d.base
+        values: list[Token] = []
+        if rows is not None:
+            words = [w for w in d.tokens.within(rows.start("w"), rows.end("w")) if w.kind == "word"]
+            for k in range(len(words), 0, -1):  # "from completed appointments (in total)": values, then the table
+                named, lead = ph.table_of(d, words[k - 1].text), words[: k - 1]
+                if named is not None and all(d.linker.values(w.text) and d.free(w.start, w.end) for w in lead):
+                    table, values, end = named, lead, words[k - 1].end
+                    again = _IN_TOTAL.match(d.prompt, end)
+                    end = again.end() if again else end
+                    break
+        if table is None:
+            continue
+        subject_at = min(verb.start("v"), cm.start())
+        key = _money_subject(d, subject_at, table)
+        if key is None and not _period_asked(d, subject_at):
+            continue
+        from datamorph.planner.recognizers.filters import main_measure
+
+        col = f"{d.catalog.table(table).name}.{main_measure(d.as_draft(), d.catalog.table(table), d.prompt[verb.start('v') : end])}"
+        meas = ctx.add(ms.Measure("sum", col, ph.default_alias("sum", col, None, []), subject_at, end, table=table))
+        span = (subject_at, end)
+        if key is not None:
+            col_key, span = key
+            if col_key not in ctx.keys:
+                ctx.keys.append(col_key)
+            if col_key[1]:
+                d.use_table(col_key[1])
+        d.use_table(table)
+        ctx.having.append((meas, _op_of(cm.group("op")), t.value, d.prompt[span[0] : end].strip()))
+        d.take(span[0], end)
+        for v in values:  # "posted": the summed rows' own condition, read by the row filters
+            d.give_back(v.start, v.end)
+
+
+def _period_asked(d: Work, pos: int) -> bool:
+    """The sentence before ``pos`` asks "in which years/months/..." (the groups: :func:`groups.WHICH_PERIOD`)."""
+    start = max(d.prompt.rfind(c, 0, pos) for c in ".?!;\n") + 1
+    return any(d.free(m.start(), m.end()) for m in WHICH_PERIOD.finditer(d.prompt, start, pos))
+
+
+def _money_subject(d: Work, verb_start: int, table: str) -> tuple[tuple[str, str | None], tuple[int, int]] | None:
+    """The group a money verb's subject names, and the words to take: "which merchants" (a column of the rows,
+    not a number), "customers who" (another table)."""
+    m = _WHICH_BEFORE.search(d.prompt, back(verb_start), verb_start)
+    if m is None:
+        return None
+    subject = m.group("t") or m.group("g")
+    owner = ph.table_of(d, subject)
+    if owner is not None:  # "customers who spent ...", "which doctors earned ... from appointments": another table
+        at = m.start("t") if m.group("t") else m.start("g")
+        if owner == table or not d.free(at + len(subject), verb_start):
+            return None  # (the rows' own words: "orders that brought in over 500" is a condition on each order)
+        return ("", owner), (at + len(subject), verb_start)
+    if m.group("t") or not d.free(m.start("g"), m.end("g")):
+        return None
+    col = ph.column_of(d, m.group("g"), [table]) or ph.column_of(d, m.group("g"))
+    if col is None or ph.family(d, col) in ph.NUMERIC and not ph.is_key(d, col):
+        return None
+    owner = owner_table(d.catalog, col)
+    if owner != table and not any(fk.ref_table.lower() == owner.lower() for fk in d.catalog.table(table).foreign_keys):
+        return None  # ("which specialties" of the doctors each appointment refers to: one doctor per row, no repeats)
+    return (col, owner), (m.start(), verb_start)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from datamorph.errors import PlanError
-from datamorph.planner.lexicon import NUMBER_PATTERN, OPERATOR_WORDS, normalize, split_identifier
+from datamorph.planner.lexicon import NUMBER_PATTERN, OPERATOR_WORDS, lemmas, normalize, split_identifier
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.phrases import (
     BOUNDARY,
@@ -21,6 +21,7 @@ from datamorph.planner.recognizers.phrases import (
     default_alias,
     derived_at,
     family,
+    is_key,
     name_after,
     name_before,
     of_table,
@@ -102,7 +103,8 @@ class Measure:
     round: int | None = None
 
     def key(self) -> tuple[object, ...]:
-        return (self.function, self.column, self.expression, tuple(c.model_dump_json() for c in self.conds))
+        rows = self.table if self.entity and self.column is None else None  # count(*) of sailors is not of voyages
+        return (self.function, self.column, self.expression, rows, tuple(c.model_dump_json() for c in self.conds))
 
 
 #: a negation right before "count": a verb of leaving rows out ("don't count", "shouldn't count"), not a measure
@@ -228,10 +230,29 @@ def _named(d: Work, meas: Measure) -> Measure:
         before = name_before(d, meas.start)
         if before:
             meas.alias, meas.start, meas.named = before[0], before[1], True
+        elif (word := _word_note(d, meas)) is not None:
+            meas.alias, meas.end, meas.named = word[0], word[1], True
         else:
             _paren_named(d, meas)
     d.take(meas.start, meas.end)
     return meas
+
+
+_WORD_NOTE = re.compile(r"\s*\(\s*(?P<n>[A-Za-z]+)\s*\)")
+
+
+def _word_note(d: Work, meas: Measure) -> tuple[str, int] | None:
+    """ "their number of refunds (refunds)", "the count of late loans (late)": one word in parentheses right after a
+    measure, a word of the measure's own words (or its singular or plural), is the name it is given."""
+    m = _WORD_NOTE.match(d.prompt, meas.end)
+    if m is None or not d.free(m.start("n"), m.end("n")):
+        return None
+    own = {f for t in d.tokens.within(meas.start, meas.end) if t.kind == "word" for f in lemmas(t.low)}
+    word = m.group("n")
+    return (word.lower(), m.end()) if lemmas(word.lower()) & own and word.lower() not in _NOT_NAME_WORDS else None
+
+
+_NOT_NAME_WORDS = frozenset({"the", "a", "an", "of", "number", "count", "total", "sum", "average", "avg", "many", "much"})
 
 
 # "by lifetime net spend (sum of amount over settled invoices)": the words after "by" and before a parenthesised
@@ -328,6 +349,8 @@ def target(d: Work, fn: str, start: int, pos: int) -> Measure | None:
             if fn in ("min", "max") and row_pick and (family(d, col) not in TEMPORAL or table is not None):
                 return None  # "the most recent salary", "first order per customer": a row per group, not a measure
             return _column_measure(d, fn, start, tail_end, col)
+        if n == 1 and counting and (kind := _rows_of_kind(d, head[0])) is not None:
+            return _entity_measure(d, fn, start, tail_end, kind[0], kind[1])  # "how many refunds"
         # "cancelled orders": values of the table named last
         if n >= 2:
             table = table_of(d, words[n - 1].text)
@@ -344,6 +367,20 @@ def _names_the_column(d: Work, col: str, phrase: str) -> bool:
     customer_id: the phrase's words a part of the column's)."""
     words = {normalize(w) for w in re.findall(r"[A-Za-z]+", phrase) if w.lower() not in ("the", "all", "of")}
     return not words < {normalize(w) for w in split_identifier(split_column(d.catalog, col)[1])}
+
+
+def _rows_of_kind(d: Work, word: Token) -> tuple[str, list[Filter]] | None:
+    """ "how many refunds", "the number of withdrawals": a plural noun whose singular is a data value of one column
+    of one table names that table's rows of that kind (the count of transactions whose type is 'refund'); not
+    when the word also names a column ("hires" ~ hire_date: the rows of another table may be meant)."""
+    forms = lemmas(word.low)
+    if not any(len(f) < len(word.low) for f in forms) or table_of(d, word.text) is not None:
+        return None
+    hits = [v for v in d.linker.values(word.text) if v.score >= 0.9]
+    if len({(v.table, v.column) for v in hits}) != 1 or any(h.score >= 0.7 for h in d.linker.columns(word.text)):
+        return None
+    conds = value_conditions(d, [word], hits[0].table)
+    return (hits[0].table, conds) if conds else None
 
 
 def counted_rows(d: Work, head: list[Token]) -> tuple[str, list[Token]] | None:
@@ -505,8 +542,8 @@ def _postfix_target(d: Work, m: re.Match[str], before: list[Token]) -> Measure |
     for n in range(len(before), 0, -1):
         phrase = text_of(d, before[-n:])
         col = column_of(d, phrase)
-        if col is not None and family(d, col) in NUMERIC:
-            return Measure(
+        if col is not None and family(d, col) in NUMERIC and not (is_key(d, col) and table_of(d, phrase)):
+            return Measure(  # ("3,000 sessions in total" counts sessions: no sum of session_id)
                 fn, col, default_alias(fn, col, None, []), before[-n].start, end, table=owner_table(d.catalog, col)
             )
     return None

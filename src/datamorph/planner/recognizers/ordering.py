@@ -285,14 +285,14 @@ def _price(d: Work, words: str) -> str:
 
 def _event_date(d: Work, verbs: list[Token]) -> str | None:
     """'hired' → hire_date, 'signed up' → signup_date, 'started' → started_at: the date column of the verb."""
-    from datamorph.planner.recognizers.dates import _verb_column
+    from datamorph.planner.recognizers.dates import verb_column
 
     for n in range(len(verbs), 0, -1):
         phrase = " ".join(v.text for v in verbs[:n])
         for m in d.linker.columns(phrase, in_play(d) or None)[:3]:
             if d.catalog.table(m.table).column(m.column).family in TEMPORAL_FAMILIES:
                 return f"{m.table}.{m.column}"
-    return _verb_column(d, verbs[0].low) if verbs else None  # type: ignore[arg-type]
+    return verb_column(d, verbs[0].low) if verbs else None  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------------------------------

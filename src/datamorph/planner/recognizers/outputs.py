@@ -33,6 +33,7 @@ from datamorph.planner.claims import Edit, held
 from datamorph.planner.lexicon import NON_SCHEMA_WORDS, ROW_NOUNS, STOPWORDS, lemmas, normalize, phrase_tokens
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.meaning import DATE_WORDS, UNIT_WORDS
+from datamorph.planner.recognizers.common import coined
 from datamorph.planner.recognizers.derivekit import (
     Work,
     clean_phrase,
@@ -203,6 +204,7 @@ def explicit_list(d: Work) -> tuple[list[OutputColumn], str | None]:
     best_span: tuple[int, int, re.Match[str] | None] | None = None
     tw = table_words(d)
     masked = _mask_notes(d, 0, d.prompt)  # once, not once per possible start (that is quadratic)
+    first = d.snapshot()
     notes = [(n.start(), n.end()) for n in _NOTE.finditer(d.prompt)]
     for start, items_start, whole, m in itertools.islice(_starts(d), _MAX_STARTS):
         budget.check()
@@ -218,6 +220,10 @@ def explicit_list(d: Work) -> tuple[list[OutputColumn], str | None]:
     if best is None or best_span is None:
         return [], None
     start, end, m = best_span
+    d.restore(first)  # the tables the other attempts brought in are not the list's: read the best one again
+    items_start = m.end() if m is not None else _SENTENCE_START.match(d.prompt, start).end()  # type: ignore[union-attr]
+    inside = next((b for a, b in notes if a < items_start < b), items_start)
+    best, _ = _parse_list(d, items_start, tw, m is None, d.prompt[items_start:inside] + masked[inside:])
     subject = _adds_to(d, best, m)
     closing = _CLOSING_WORDS.match(d.prompt, end)
     if closing and closing.group(0).strip():  # "plate and mileage only", "... are needed", "..., nothing else"
@@ -352,8 +358,13 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
                 piece = unquantified  # "every product's name": the quantifier was read
             else:
                 break  # words another recognizer read as something else
+        play, snap = set(in_play(d)), d.snapshot()
         col = _parse_item(d, piece)
         ends = (out or i + 1 < len(pieces)) and (len(pieces) - 1 == len(out) or not whole)  # it must be an item
+        if col is not None and _loose_link(d, piece, col, play) and (out or i + 1 < len(pieces)):
+            d.restore(snap)  # (the column's table is not brought in for a word that may name a computed value)
+            binding = binding if binding is not None else _list_binding(d, start, pieces, tw)
+            col = _bound(d, piece.strip(), binding, ends, raises=False) or _parse_item(d, piece)  # "hire_year, hires"
         if col is None and new_name(d, piece):  # "account_type, closed_ratio": the value the request computed
             binding = binding if binding is not None else _list_binding(d, start, pieces, tw)
             col = _bound(d, piece.strip(), binding, ends)
@@ -503,9 +514,7 @@ IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def new_name(d: Work, piece: str) -> bool:
     """A snake_case name that is no table or column of the warehouse (``closed_ratio``)."""
-    w = piece.strip()
-    return bool(IDENT.fullmatch(w)) and "_" in w.strip("_") and not d.catalog.has_table(w) and not any(
-        t.has_column(w) for t in d.catalog.tables.values())
+    return coined(d.catalog, piece)
 
 
 def _names_defined(d: Work, piece: str) -> bool:
@@ -761,8 +770,12 @@ def _list_binding(d: Work, start: int, pieces: list[tuple[str, int, int]], tw: s
         p = (_trimmed(d, words, tw) or _unquantified(d, words) or p) if words else p
         m = _ITEM_RENAME.match(p)
         src = (m.group("src") or m.group("src2") or m.group("src3")) if m else p
+        play, before = set(in_play(d)), d.snapshot()
         ref = item_ref(d, src) if src.strip() else None
-        if ref is not None:
+        if ref is not None and m is None and _loose_link(d, p, OutputColumn(column=ref), play):
+            names.append(p.strip())  # "hires" ~ hire_date, which the request neither groups nor measures
+            d.restore(before)
+        elif ref is not None:
             refs.add(ref.lower())
         elif _name_shaped(d, p):
             names.append(p.strip())
@@ -773,6 +786,25 @@ def _list_binding(d: Work, start: int, pieces: list[tuple[str, int, int]], tw: s
     plural = {t for n in names if (t := _plural_table(d, n))}  # "browser, sessions": the count of sessions,
     pool += [v for v in _values(d) if v.counted & plural and v not in pool and v.name.lower() not in refs]  # named
     return bind_names(d, names, pool)
+
+
+def _loose_link(d: Work, piece: str, col: OutputColumn, play: set[str]) -> bool:
+    """A plain word of a list of an aggregating request that the linker ties to a source column that is neither
+    grouped nor measured, only loosely: as the plural of the column's word ("hires" ~ hire_date, "launches" ~
+    launch_date) or of an event the column dates ("signups" ~ created_at), or as a column of a table the request had not brought in (``play``: "revenue" ~ the amount of
+    invoices, in a request about appointments). The word may then name a value the request computes."""
+    ref = (col.column or "").lower()
+    w = piece.strip()
+    if not d.aggregations or "." not in ref or col.name or not re.fullmatch(r"[A-Za-z]+", w):
+        return False
+    if ref in {g.lower() for g in d.group_by} or any((a.column or "").lower() == ref for a in d.aggregations):
+        return False
+    if owner_table(d.catalog, ref) not in play:
+        return True
+    words = ref.rsplit(".", 1)[-1].split("_")
+    plural = [x for x in lemmas(w.lower()) if len(x) < len(w)]
+    # a plural of the column's word ("hires" ~ hire_date), or the plural of an event dated by it ("signups" ~ created_at)
+    return bool(plural) and (any(x in words for x in plural) or family(d, col.column or "") in ("date", "timestamp"))
 
 
 def _plural_table(d: Work, word: str) -> str | None:

@@ -136,6 +136,9 @@ def table_of(d: Work, phrase: str) -> str | None:
     whole = _table_forms(tuple(t.name for t in d.catalog.tables.values())).get(p)
     if whole is not None:
         return whole
+    said = {t for t, words in getattr(d, "table_words", {}).items() if words.lower() == p}
+    if len(said) == 1:  # "completed visits": the word read in this request as appointments (not web sessions)
+        return said.pop()
     hits = d.linker.tables(p)
     if not hits:
         return None
