@@ -671,7 +671,7 @@ def event_before(d: Draft | View, pos: int, tables: list[str]) -> tuple[str, Spa
             return None
         verb = items[i - n]
         if verb.low.endswith("ed") or verb.low in _IRREGULAR:
-            col = _verb_column(d, _IRREGULAR.get(verb.low, verb.low), tables)
+            col = verb_column(d, _IRREGULAR.get(verb.low, verb.low), tables)
             if col is not None and (n == 1 or items[i - 1].low in _PARTICLES):
                 return col, (verb.start, items[i - 1].end)
     return None

@@ -42,7 +42,7 @@ from datamorph.planner.claims import Claim, Edit, Pending, View
 from datamorph.planner.draft import SelfJoin
 from datamorph.planner.lexicon import HIERARCHY_ROLES, NUMBER_PATTERN, STOPWORDS, parse_number
 from datamorph.planner.meaning import COMPARISON_WORDS, ORDERING_WORDS, QUANTIFIER_WORDS
-from datamorph.planner.recognizers.dates import _verb_column
+from datamorph.planner.recognizers.dates import verb_column
 from datamorph.planner.recognizers.phrases import singular
 from datamorph.spec import ExpressionCondition, Filter, OutputColumn
 
@@ -411,7 +411,7 @@ def _comparisons(d: View, info: TableInfo, k: SelfKey, alias: str) -> list[tuple
         for m in re.finditer(pat, d.prompt, re.I):
             verb = m.groupdict().get("verb")
             words = verb or m.group("col")
-            event = _verb_column(d, verb.lower(), [info.name]) if verb else None  # "hired" → hired_on
+            event = verb_column(d, verb.lower(), [info.name]) if verb else None  # "hired" → hired_on
             cols, end = [event.split(".", 1)[1]] if event else _name_columns(d, info, words), m.end()
             while not cols and m.groupdict().get("col") and m.end("col") == m.end() and " " in words:
                 words = words.rsplit(" ", 1)[0]  # "different clinic site for ...": the longest phrase that names one
