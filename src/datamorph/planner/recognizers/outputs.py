@@ -341,6 +341,7 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
     reused = 0  # items whose words the recognizer that defined them had taken
     keyed = 0  # table words read as that table's key
     done = 0  # pieces read (the rest must be others' words, for a whole sentence)
+    explicit: list[bool] = []  # whether each item of ``out`` was renamed in so many words ("x as y")
     for i, (raw, p_start, p_end) in enumerate(pieces):
         piece = _MASKED_NOTE.sub("", raw)
         words = _piece_words(d, start + p_start, raw)
@@ -385,7 +386,12 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
                 raise PlanError(f"the output list names '{piece.strip()}', which is neither a column nor a "
                                 f"value the request computes", hint=column_error(d, piece).hint)
             break
+        same = next((k for k, o in enumerate(out) if col.column and o.column == col.column and not col.expression), None)
+        if same is not None and not (_ITEM_RENAME.match(piece) and explicit[same]):
+            pos, done = p_end, i + 1  # "orders by channel, the number of orders": one value named twice, listed once
+            continue
         out.append(col)
+        explicit.append(bool(_ITEM_RENAME.match(piece)))
         pos, done = p_end, i + 1
     rest_taken = whole and all(d.held(t) for r, a, _ in pieces[done:] for t in _piece_words(d, start + a, r))
     single = len(out) == 1 and _names_its_table(d, out[0], start + pos)  # "doctors' last names", "the fee of each visit"
