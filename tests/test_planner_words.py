@@ -338,3 +338,11 @@ def test_an_arrow_opens_the_output_list_unless_it_renames(kennel: Any) -> None:
     assert rows(kennel, "owners with an owner_id above 2 -> owner_id, owner_name") == [(3, "Kai"), (4, "Lea")]
     spec = plan(kennel, "owners: owner_id -> id, town -> city")
     assert [(c.column, c.name) for c in spec.columns] == [("owners.owner_id", "id"), ("owners.town", "city")]
+
+
+def test_a_zero_clause_naming_the_kind_counted_and_every_row_by_name(kennel: Any) -> None:
+    """'an owner with no collie dogs gets 0' names the kind of rows counted: still a clause about empty groups;
+    'list every owner by name' groups by the owner's name (it was the dogs' column a word 'name' fits first)."""
+    prompt = ("How many collie dogs does each owner have? List every owner by name; an owner with no collie dogs "
+              "gets 0.")
+    assert rows(kennel, prompt) == [("Ines", 1), ("Jon", 0), ("Kai", 1), ("Lea", 0)]

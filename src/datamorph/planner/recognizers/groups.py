@@ -489,10 +489,14 @@ def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] |
                     return (name_col, table), end + names.end()
             return ("", table), end
         mtables = [m.table for m in ctx.measures if m.table]
-        col = (ph.column_of(d, phrase, mtables) if mtables else None) or ph.column_of(d, phrase)
+        named = _table_before_grouping(d, pos)  # "every category by name": the category's name
+        col = (ph.column_of(d, phrase, [named]) if named else None) or (
+            ph.column_of(d, phrase, mtables) if mtables else None) or ph.column_of(d, phrase)
         if col is not None:
             end = words[n - 1].end
             d.use_table(owner_table(d.catalog, col))
+            if named and owner_table(d.catalog, col) == named and ("", named) in ctx.keys:
+                ctx.keys.remove(("", named))  # "every category by name": each category shown by its name
             return (col, owner_table(d.catalog, col)), end
     return None
 
@@ -503,6 +507,15 @@ def _only_with_event(d: Work, column: str) -> None:
     if not any(isinstance(f, Filter) and f.column == column for f in d.filters):
         d.filters.append(Filter(column=column, operator="is_not_null", provenance=f"{split_column(d.catalog, column)[1]} "
                                                                                      "is set"))
+
+
+def _table_before_grouping(d: Work, pos: int) -> str | None:
+    """The table named by the word right before the grouping word that ends at ``pos`` ("each category | by
+    name")."""
+    before = [t for t in d.tokens.overlapping(max(0, pos - 60), pos) if t.end <= pos][-2:]
+    if len(before) == 2 and before[-1].low == "by" and before[0].kind == "word":
+        return ph.table_of(d, before[0].text)
+    return None
 
 
 def _name_column(d: Work, table: str) -> str | None:

@@ -82,6 +82,14 @@ def find(d: Work, ctx: Ctx) -> None:
         d.take(sig.start(), sig.end())
 
 
+def _kind_word(d: Work, t: object, in_play: set[str]) -> bool:
+    """A word after "no" that says which rows of a table in play are counted: a data value or a yes/no column's word
+    ("no active products", "no cancelled orders")."""
+    text = getattr(t, "text", "")
+    hits = [*d.linker.values(text), *d.linker.columns(text)]
+    return any(h.table.lower() in in_play and h.score >= 0.85 for h in hits)
+
+
 # A clause that gives the value 0 to the groups without rows is made of these words, the number 0 (or "zero"),
 # and the names of the tables in play: "a category without products gets 0", "with empty teams at 0",
 # "and members without a single loan still show up with zero", "with a count of 0", "(0 when there are none)".
@@ -109,12 +117,14 @@ def _zero_clauses(d: Work, ctx: Ctx) -> None:
         if not any(t.low in ("0", "zero") for t in words):
             continue
         tables = empty = 0
-        for t in words:
+        for k, t in enumerate(words):
             if t.low in _EMPTY_WORDS:
                 empty += 1
             elif t.low not in _CLAUSE_WORDS:
                 table = ph.table_of(d, t.text)
                 if table is None or table.lower() not in in_play:
+                    if k and words[k - 1].low in ("no", "without") and _kind_word(d, t, in_play):
+                        continue  # "a category with no active products gets 0": the kind of rows counted
                     break
                 tables += 1
         else:
