@@ -346,3 +346,12 @@ def test_a_zero_clause_naming_the_kind_counted_and_every_row_by_name(kennel: Any
     prompt = ("How many collie dogs does each owner have? List every owner by name; an owner with no collie dogs "
               "gets 0.")
     assert rows(kennel, prompt) == [("Ines", 1), ("Jon", 0), ("Kai", 1), ("Lea", 0)]
+
+
+def test_an_output_list_in_brackets_after_the_grouping(kennel: Any) -> None:
+    assert rows(kennel, "dogs per owner (owner_id, owner_name, count)") == [(1, "Ines", 2), (3, "Kai", 1)]
+    prompt = "Number of dogs per owner (owner_id, owner_name, count). Owners with no dogs must appear too, with 0."
+    assert rows(kennel, prompt) == [(1, "Ines", 2), (2, "Jon", 0), (3, "Kai", 1), (4, "Lea", 0)]
+    # a bracket of words that name no columns is no output list
+    with pytest.raises(PlanError):
+        plan(kennel, "dogs per owner (every single one, please)")
