@@ -187,6 +187,7 @@ def assemble(d: Draft) -> ETLSpec:
     _check_pick_per_key(d)
     _check_sums_of_keys(d)
     _check_ranges_on_keys(d)
+    _check_number_on_text(d)
     _check_null_tests_agree(d)
     block = _block(d)
     data = {
@@ -452,6 +453,23 @@ def _check_ranges_on_keys(d: Draft) -> None:
                 r"\bids?\b", f.provenance or "", re.IGNORECASE):  # fmt: skip
             raise PlanError(f"'{f.provenance or f.column}': compares {f.column}, a key, with a number?",
                             hint="say what is compared, e.g. 'with at least 3 orders', or name the column")
+
+
+def _check_number_on_text(d: Draft) -> None:
+    """A text column compared by range with a number ("status over 1000"): a word read as the column a number
+    belongs to, where the request meant another. Refused with the words, before the compiler finds the mismatch."""
+    for f in d.filters:
+        if not isinstance(f, Filter) or f.operator not in _RANGE_OPS or "." not in f.column:
+            continue
+        values = f.value if isinstance(f.value, list) else [f.value]
+        if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            continue
+        table, column = f.column.split(".", 1)
+        if not d.catalog.has_table(table) or not d.catalog.table(table).has_column(column):
+            continue
+        if d.catalog.table(table).column(column).family == "text":
+            raise PlanError(f"'{f.provenance or f.column}': {f.column} is text, compared with a number",
+                            hint="name the number column, e.g. 'amount over 1000'")
 
 
 _KEPT_EMPTY = re.compile(r"keep rows whose (?P<cols>[\w.]+(?:, [\w.]+)*) is empty$")

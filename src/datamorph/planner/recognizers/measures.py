@@ -11,7 +11,14 @@ import re
 from dataclasses import dataclass, field
 
 from datamorph.errors import PlanError
-from datamorph.planner.lexicon import NUMBER_PATTERN, OPERATOR_WORDS, lemmas, normalize, split_identifier
+from datamorph.planner.lexicon import (
+    NUMBER_PATTERN,
+    OPERATOR_WORDS,
+    STOPWORDS,
+    lemmas,
+    normalize,
+    split_identifier,
+)
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.phrases import (
     BOUNDARY,
@@ -194,8 +201,51 @@ def find(d: Work) -> list[Measure]:
             found.append(_named(d, meas))
     if not found:
         found.extend(_rows_per(d))
+    if not found:
+        found.extend(_bare_flows(d))
     found.sort(key=lambda x: x.start)
     return found
+
+
+#: Nouns of a quantity that adds up ("revenue by channel", "spend per customer", "monthly sales"): said bare
+#: before a grouping, the sum of the column they name. Not a price, a rate or a score ("price by category" is
+#: no sum: refused).
+_FLOWS = frozenset({"revenue", "revenues", "sales", "spend", "spending", "turnover", "gmv", "income", "amount",
+                    "amounts", "quantity", "quantities", "units", "fees", "costs", "takings", "billings"})
+_BARE_FLOW = re.compile(r"(?:\b(?P<period>daily|weekly|monthly|quarterly|yearly|annual)\s+)?"
+                        r"\b(?P<w>(?:[A-Za-z_]+\s+)??[A-Za-z_]+)"
+                        r"(?(period)(?=\s|[,.;:!?]|$)|(?=\s+(?:by|per|for\s+each|for\s+every|in\s+each)\s))", re.I)
+
+
+_FLOW_AFTER = re.compile(r"\b(?:of|running|cumulative|rolling|moving|trailing|total|sum|average|avg|mean|median|"
+                         r"max|maximum|min|minimum|highest|lowest|count|number)\s+(?:the\s+)?$", re.I)
+
+
+def _bare_flows(d: Work) -> list[Measure]:
+    """ "revenue by channel", "order revenue per customer", "monthly sales": a quantity that adds up, named bare
+    before a grouping (or after a period adjective), is its sum (only when the request names no other measure)."""
+    out: list[Measure] = []
+    for m in _BARE_FLOW.finditer(d.prompt):
+        words = m.group("w").split()
+        if words[-1].lower() not in _FLOWS:
+            if len(words) == 2 and words[1].lower() in _FLOWS:
+                pass
+            else:
+                continue
+        start = m.start("w")
+        if len(words) == 2 and (words[0].lower() in STOPWORDS or column_of(d, m.group("w")) is None):
+            start += len(words[0]) + 1  # "completed revenue": the column is the last word's
+        phrase = d.prompt[start : m.end("w")]
+        if planned(d, start, m.end("w")) or not d.free(start, m.end("w")):
+            continue
+        if _FLOW_AFTER.search(d.prompt, max(0, start - 40), start):
+            continue  # "running total of amount by ...", "the average amount per ...": another reader's measure
+        col = column_of(d, phrase)
+        if col is None or family(d, col) not in NUMERIC:
+            continue
+        out.append(_named(d, _column_measure(d, "sum", start, m.end("w"), col)))
+        break  # one bare measure: a second is a list the other readers must read
+    return out
 
 
 #: "loans per member", "repairs per engineer in 2023": a table's rows counted per group, said as the head of
