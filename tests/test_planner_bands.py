@@ -100,3 +100,10 @@ def test_percentage_added_or_taken_off(school: Any) -> None:
 def test_percentage_whose_direction_words_disagree_is_refused(school: Any) -> None:
     with pytest.raises(PlanError):
         plan(school, "tickets with fare minus 20% VAT")
+
+
+def test_a_lone_label_for_a_missing_value_is_a_stand_in(school: Any) -> None:
+    check(school, "lessons with 'unknown' when room is missing",
+          "SELECT lesson_id, tutor, hourly_rate, coalesce(room, 'unknown'), began_at, finished_at, pupils FROM lessons")
+    with pytest.raises(PlanError):
+        plan(school, "lessons with 'none' when pupils is missing")

@@ -333,6 +333,9 @@ def _case(d: Work, group: list[re.Match[str]]) -> None:
     if not whens:
         return
     whens.sort(key=lambda w: not w[0].endswith("IS NULL"))  # NULL checks first
+    if len(whens) == 1 and default is None and whens[0][0].endswith(" IS NULL"):
+        _stand_in(d, whens[0][0].split(" ")[0], whens[0][1], group[0].start(), group[-1].end())
+        return
     sql = "CASE " + " ".join(f"WHEN {c} THEN {v}" for c, v in whens) + (f" ELSE {default}" if default else "") + " END"
     start, end = group[0].start(), group[-1].end()
     name, start, end = _bucket_name(d, subject_start if subject else start, end, whens[0][0].split(" ")[0])
@@ -398,3 +401,13 @@ def _check_bounds(read: list[tuple[str, tuple[str, list[float]] | None, str]]) -
                 shown = int(value) if value.is_integer() else value
                 raise PlanError(f"'{text.strip()}': is {shown} in this band or the next one?",
                                 hint=f"say 'up to but not including {shown}' or '{shown} inclusive'")
+
+
+def _stand_in(d: Work, col: str, lit: str, start: int, end: int) -> None:
+    """"'unknown' when city is missing" alone: the city with that stand-in (a CASE would blank every known
+    city); a text stand-in for a column that is no text is refused."""
+    if family(d, col) != "text":
+        raise PlanError(f"{lit} for a missing {col.split('.')[-1]}: that column holds no text",
+                        hint="give a stand-in of the column's kind, e.g. 0")
+    name, start, end = name_around(d, start, end)
+    add(d, name or col.split(".")[-1], f"coalesce({col}, {lit})", start, end)
