@@ -22,12 +22,18 @@ from datamorph.planner.refs import owner_table
 from datamorph.planner.text import parse_number
 
 _LABEL = r"(?:'[^']*'|\"[^\"]*\")"
+# a condition said with no verb, right after its label: "'high' above 1000", "'mid' from 110 up to 150"
+_BOUND_LEAD = (r"(?:above|over|under|below|from|between|at\s+least|at\s+most|up\s+to|more\s+than|less\s+than|"
+               r"fewer\s+than|greater\s+than|[<>]=?)\s*-?\d")
 _CONDTEXT = r"(?:'[^']*'|\"[^\"]*\"|[^,;'\"]|(?<=\d),(?=\d{3})){1,200}?"  # a condition runs to the next comma (200 characters at most), but "10,000" is one number
 _BRANCH = re.compile(
-    rf"(?P<label>{_LABEL})\s+(?:(?:when|if|for|where)\s+(?P<cond>{_CONDTEXT})|(?P<else>otherwise|else|below|above|"
-    r"for\s+(?:the\s+rest|everything\s+else|all\s+others|the\s+others)|in\s+all\s+other\s+cases))"
-    r"(?=\s*(?:,(?!\d{3})|;|\.|\band\b|\bor\b(?!\s+(?:more|less|above|below|greater|higher|lower|fewer|over|under|"
-    r"equal|after|before|later|earlier)\b)|\botherwise\b|\belse\b|$|(?<!\bis\s)(?<!=\s)(?<!=)(?<!\bto\s)(?<!\bnot\s)'))"
+    rf"(?P<label>{_LABEL})\s+(?:(?:(?:when|if|for|where)\s+|(?={_BOUND_LEAD}))(?P<cond>{_CONDTEXT})|(?P<else>otherwise|"
+    r"else|below|above|for\s+(?:the\s+rest|everything\s+else|all\s+others|the\s+others)|in\s+all\s+other\s+cases))"
+    r"(?=\s*(?:,(?!\d{3})|;|\.(?!\d)|\band\b(?!\s+(?:-?\d|(?:above|over|up|upward|upwards|more|higher|greater|below|"
+    r"under|less|lower|fewer|beyond|at\s+(?:least|most)|no\s+(?:more|less)|not\s+(?:more|less|above|over|below|under)|"
+    r"including|excluding|inclusive|exclusive)\b))|\bor\b(?!\s+(?:more|less|above|below|greater|higher|lower|fewer|over|"
+    r"under|equal|after|before|later|earlier|up|beyond)\b)|\botherwise\b|\belse\b|$|(?<!\bis\s)(?<!=\s)(?<!=)"
+    r"(?<!\bto\s)(?<!\bnot\s)'))"
     rf"|(?:when|if)\s+(?P<cond2>{_CONDTEXT})\s*,?\s*(?:then\s+)?(?P<label2>{_LABEL})"
     rf"|(?:otherwise|else)\s*,?\s*(?P<label3>{_LABEL})"
     # "under 10 -> 'brief'", "'1-10' and '11-50' => 'small'": a condition, an arrow, the label (a list's item)
@@ -36,8 +42,9 @@ _BRANCH = re.compile(
     re.I,
 )
 _CMP = [
-    (r"(?:is\s+)?(?P<v>\S+)\s+or\s+(?:more|above|greater|higher|over)", ">="),
-    (r"(?:is\s+)?(?P<v>\S+)\s+or\s+(?:less|below|fewer|lower|under)", "<="),
+    (r"(?:is\s+)?(?P<v>\S+)\s+(?:or|and)\s+(?:more|above|greater|higher|over|up|upwards?|beyond)", ">="),
+    (r"(?:is\s+)?(?P<v>\S+)\s+(?:or|and)\s+(?:less|below|fewer|lower|under)", "<="),
+    (r"(?:is\s+)?(?P<v>\d[\d,]*(?:\.\d+)?)\+", ">="),
     (r"(?:is\s+)?(?:at\s+least|>=|no\s+less\s+than)\s+(?P<v>\S+)", ">="),
     (r"(?:is\s+)?(?:at\s+most|<=|no\s+more\s+than|up\s+to)\s+(?P<v>\S+)", "<="),
     (r"(?:is\s+)?(?:more\s+than|greater\s+than|over|above|exceeds|>|higher\s+than)\s+(?P<v>\S+)", ">"),
@@ -123,9 +130,71 @@ def _list_condition(d: Work, text: str, subject: str | None) -> str | None:
     return _condition(d, body, subject, bare=True) if unit else None
 
 
+_NUM = r"-?\d[\d,]*(?:\.\d+)?"
+_SPAN = re.compile(
+    rf"^(?:(?P<col>(?!(?:from|between)\b).+?)\s+)?(?:(?:is|are|falls?|lies?)\s+)?(?:(?P<lead>from|between)\s+)?(?P<a>{_NUM})\s*(?:(?P<aex>"
+    rf"exclusive)\s+)?(?:(?P<up>up\s+to|to|through|thru)|(?P<and>and)|-|\u2013)\s*(?:(?P<bex>(?:but\s+)?(?:not\s+including|"
+    rf"excluding)|under|below|less\s+than)\s+|(?P<bin>and\s+including|including)\s+)?(?P<b>{_NUM})"
+    r"(?:\s*,?\s*\(?(?P<tail>(?:both\s+)?(?:ends\s+)?inclusive|(?:both\s+)?(?:ends\s+)?exclusive)\)?)?$",
+    re.I,
+)
+
+
+def _span(d: Work, text: str, subject: str | None) -> tuple[str, list[float]] | None:
+    """``from 110 up to but not including 150``, ``between 50 and 200``, ``2 to 20 inclusive``, ``50-200``: a
+    range of the column, and the bounds whose side was not said (the overlap check reads those).
+
+    A bound is included unless the words exclude it ("but not including", "under", "exclusive" for both ends
+    only when "both" says so); a bare "exclusive" (which end?) is no reading."""
+    m = _SPAN.match(text)
+    if m is None or (m.group("and") and m.group("lead", "col") == (None, None)) or (
+            m.group("and") and (m.group("lead") or "").lower() != "between"):
+        return None  # "A and B" is a range only after "between"
+    tail = (m.group("tail") or "").lower()
+    if "exclusive" in tail and "both" not in tail:
+        return None
+    col = _column(d, m.group("col"), subject) if m.group("col") else subject
+    if col is None or family(d, col) not in NUMERIC_FAMILIES:
+        return None
+    a, b = parse_number(m.group("a")), parse_number(m.group("b"))
+    if a > b:
+        return None
+    lo = ">" if m.group("aex") or "exclusive" in tail else ">="
+    hi = "<" if m.group("bex") or "exclusive" in tail else "<="
+    unsaid = [] if tail or m.group("bex") or m.group("bin") else [float(b)]
+    if (m.group("lead") or "").lower() != "from" and not tail and not m.group("aex"):
+        unsaid.append(float(a))
+    return f"{col} {lo} {a} AND {col} {hi} {b}", unsaid
+
+
 def _condition(d: Work, text: str, subject: str | None = None, bare: bool = False) -> str | None:
+    read = _read_condition(d, text, subject, bare)
+    return read[0] if read else None
+
+
+def _read_condition(d: Work, text: str, subject: str | None = None, bare: bool = False) -> tuple[str, list[float]] | None:
+    """A condition's SQL and the range bounds it left unsaid: one comparison, a range, or two comparisons of
+    one column joined by "and" ("at least 50 and under 200")."""
     text = _AT_ALL.sub("", clean_phrase(text.strip()))
-    if bare and subject and re.match(r"(?:more|less|greater|fewer|over|under|above|below|at\s+(?:least|most)|up\s+to|[<>])",
+    span = _span(d, text, subject)
+    if span:
+        return span
+    one = _comparison(d, text, subject, bare)
+    if one:
+        return one, []
+    parts = re.split(r"\s+(?:and|but)\s+", text, flags=re.I)
+    if len(parts) == 2:
+        first = _comparison(d, parts[0], subject, bare)
+        col = first.split(" ")[0] if first else None
+        second = _comparison(d, parts[1], col, True) if col and family(d, col) in NUMERIC_FAMILIES else None
+        if first and second and second.split(" ")[0] == col:
+            return f"{first} AND {second}", []
+    return None
+
+
+def _comparison(d: Work, text: str, subject: str | None = None, bare: bool = False) -> str | None:
+    text = _AT_ALL.sub("", clean_phrase(text.strip()))
+    if bare and subject and re.match(r"(?:more|less|greater|fewer|over|under|above|below|at\s+(?:least|most)|up\s+to|[<>]|-?\d)",
                                      text, re.I):  # fmt: skip
         text = f"{subject.rsplit('.', 1)[-1]} {text}"  # "under 10": the subject's value
     m = _NULL_COND.match(text)
@@ -235,9 +304,9 @@ def rule(v: View) -> list[Claim]:
 
 def _case(d: Work, group: list[re.Match[str]]) -> None:
     """One run of branches: the CASE column they make."""
-    whens: list[tuple[str, str]] = []
     default: str | None = None
     subject, subject_start = _subject(d, group[0].start())
+    read: list[tuple[str, tuple[str, list[float]] | None, str]] = []  # condition words, reading, label
     for m in group:
         label = (m.group("label") or m.group("label2") or m.group("label3") or m.group("label4"))
         lit = "'" + label[1:-1].replace("'", "''") + "'"
@@ -246,16 +315,27 @@ def _case(d: Work, group: list[re.Match[str]]) -> None:
             default = lit
             continue
         if m.group("cond4"):
-            cond = _list_condition(d, cond_text, subject) or _condition(d, cond_text, subject)
+            listed = _list_condition(d, cond_text, subject)
+            read.append((cond_text, (listed, []) if listed else _read_condition(d, cond_text, subject), lit))
         else:
-            cond = _condition(d, cond_text, subject)
-        if cond is None:
+            read.append((cond_text, _read_condition(d, cond_text, subject), lit))
+    if subject is None:  # "'low' when the rate is under 110, 'high' for 150 and above": the run's one column
+        cols = {r[0].split(" ")[0] for _, r, _ in read if r}
+        subject = next(iter(cols)) if len(cols) == 1 else None
+        read = [(t, r or (_read_condition(d, t, subject, bare=True) if subject else None), lit) for t, r, lit in read]
+    whens: list[tuple[str, str]] = []
+    for cond_text, reading, lit in read:
+        if reading is None:
             raise PlanError(f"could not read the condition '{cond_text.strip()}'",
                             hint="write it like 'amount over 500' or 'credit_limit is missing'")  # fmt: skip
-        whens.append((cond, lit))
+        whens.append((reading[0], lit))
+    _check_bounds(read)
     if not whens:
         return
     whens.sort(key=lambda w: not w[0].endswith("IS NULL"))  # NULL checks first
+    if len(whens) == 1 and default is None and whens[0][0].endswith(" IS NULL"):
+        _stand_in(d, whens[0][0].split(" ")[0], whens[0][1], group[0].start(), group[-1].end())
+        return
     sql = "CASE " + " ".join(f"WHEN {c} THEN {v}" for c, v in whens) + (f" ELSE {default}" if default else "") + " END"
     start, end = group[0].start(), group[-1].end()
     name, start, end = _bucket_name(d, subject_start if subject else start, end, whens[0][0].split(" ")[0])
@@ -293,3 +373,41 @@ def _bucket_name(d: Work, start: int, end: int, col: str) -> tuple[str, int, int
 
 _BY_BEFORE = re.compile(r"\b(?:by|on|according\s+to|based\s+on)\s+(?:its\s+|their\s+|the\s+)?$", re.I)
 
+
+
+_ONE = re.compile(r"^(?P<col>[\w.]+) (?P<op>>=|<=|<|>|=|!=) (?P<v>-?\d+(?:\.\d+)?)$")
+
+
+def _holds(cond: str, col: str, value: float) -> bool:
+    """Whether ``value`` of ``col`` meets ``cond`` (numeric comparisons of that column joined by AND only)."""
+    ops = {">=": value.__ge__, "<=": value.__le__, "<": value.__lt__, ">": value.__gt__, "=": value.__eq__,
+           "!=": value.__ne__}  # fmt: skip
+    for part in cond.split(" AND "):
+        m = _ONE.match(part)
+        if m is None or m.group("col") != col or not ops[m.group("op")](float(m.group("v"))):
+            return False
+    return True
+
+
+def _check_bounds(read: list[tuple[str, tuple[str, list[float]] | None, str]]) -> None:
+    """A range whose end was not said to be in or out ("from 20 to 100") next to a label that also takes
+    that value ("100 and above"): which label 100 gets is a guess, so it is refused."""
+    for text, reading, _ in read:
+        if not reading or not reading[1]:
+            continue
+        col = reading[0].split(" ")[0]
+        for value in reading[1]:
+            if any(other is not reading and other and _holds(other[0], col, value) for _, other, _ in read):
+                shown = int(value) if value.is_integer() else value
+                raise PlanError(f"'{text.strip()}': is {shown} in this band or the next one?",
+                                hint=f"say 'up to but not including {shown}' or '{shown} inclusive'")
+
+
+def _stand_in(d: Work, col: str, lit: str, start: int, end: int) -> None:
+    """"'unknown' when city is missing" alone: the city with that stand-in (a CASE would blank every known
+    city); a text stand-in for a column that is no text is refused."""
+    if family(d, col) != "text":
+        raise PlanError(f"{lit} for a missing {col.split('.')[-1]}: that column holds no text",
+                        hint="give a stand-in of the column's kind, e.g. 0")
+    name, start, end = name_around(d, start, end)
+    add(d, name or col.split(".")[-1], f"coalesce({col}, {lit})", start, end)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES
+from datamorph.errors import PlanError
 from datamorph.planner.claims import Claim, View
 from datamorph.planner.lexicon import NON_SCHEMA_WORDS
 from datamorph.planner.recognizers.derivekit import (
@@ -175,7 +176,12 @@ _FILL = re.compile(
     r"|\btreat\s+(?:missing|null|empty)\s+(?P<col3>[\w' ]{1,30}?)\s+as\s+(?P<val3>'[^']*'|-?[\d,.]+)"
     r"|\b(?P<col4>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*){0,3}?)\s+(?:defaulting|defaulted|default)\s+to\s+"
     r"(?P<val4>'[^']*'|-?[\d,.]+|zero|one|two|three|four|five|ten)"
-    r"(?:\s+(?:when|if|where)\s+(?:it\s+is\s+|it's\s+)?(?:missing|null|empty|blank))?",
+    r"(?:\s+(?:when|if|where)\s+(?:it\s+is\s+|it's\s+)?(?:missing|null|empty|blank))?"
+    # "shipping_fee, 0 when missing", "the city, or 'unknown' if there is no city": the column, then its stand-in
+    r"|\b(?P<col7>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*){0,3}?)\s*,\s*(?:(?:or|with|and)\s+)?"
+    rf"(?P<val7>{_FILLV})\s+(?:(?:when|if|where|wherever|whenever)\s+(?:it\s+is\s+|it's\s+|they\s+are\s+)?"
+    r"(?:missing|null|empty|blank|unknown|not\s+set|absent)\b|(?:when|if|where)\s+(?:there\s+is\s+|it\s+has\s+)?no\s+"
+    r"(?P<again>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*){0,2}?)(?=\s*(?:[,;.]|$|\band\b|\bsorted\b|\bordered\b)))",
     re.I,
 )
 
@@ -208,21 +214,27 @@ def fills(v: View) -> list[Claim]:
     """Missing values filled in: "where the tip is null use 0" → ``coalesce(tip, 0)``."""
     d = Work(v)
     for m in _FILL.finditer(d.prompt):
-        if not d.free(m.start() if not m.group("col4") else m.end("col4"), m.end()):
+        if not d.free(m.start() if not (m.group("col4") or m.group("col7")) else m.end("col4") if m.group("col4")
+                      else m.end("col7"), m.end()):
             continue
-        group = next(g for g in ("col", "col2", "col3", "col4", "col5", "col6") if m.group(g))
-        raw = next(m.group(g) for g in ("val", "val2", "val3", "val4", "val5", "val6") if m.group(g)).rstrip(".,")
+        group = next(g for g in ("col", "col2", "col3", "col4", "col5", "col6", "col7") if m.group(g))
+        raw = next(m.group(g) for g in ("val", "val2", "val3", "val4", "val5", "val6", "val7") if m.group(g))
+        raw = raw.rstrip(".,")
         start = m.start()
         col: str | None
-        if group == "col4":  # "employees with rating defaulting to 0": the column is the shortest ending
-            found = _trailing_column(d, m.group("col4"))
+        if group in ("col4", "col7"):  # "employees with rating defaulting to 0": the column is the shortest ending
+            found = _trailing_column(d, m.group(group))
+            if found and m.group("again") and column_phrase(d, m.group("again"), min_score=0.8) != found[0]:
+                continue  # "the city, 'x' if there is no phone": a condition on another column (buckets)
+            if found is None and group == "col7":
+                continue
             if found is None:
                 words = m.group("col4").split()
                 tail = [w for w in words[next((i + 1 for i in range(len(words) - 1, -1, -1)
                                                if words[i].lower() in CONNECTIVES), 0):]]  # fmt: skip
                 raise column_error(d, " ".join(tail or words[-1:]))
             col, offset = found
-            start = m.start("col4") + offset
+            start = m.start(group) + offset
             if not d.free(start, m.end()):
                 continue
         else:
@@ -257,10 +269,53 @@ _AGG_LEAD = re.compile(r"\b(?:sum|total|average|avg|mean|min|minimum|max|maximum
 _LIST_AFTER = re.compile(r"[^.;!?\n]*?(?:,|\band\b)")
 
 
+_UP_NOUNS = r"(?:sales\s+)?tax|vat|gst|fees?|surcharge|mark-?up|uplift|increase|raise|commission|tip|interest"
+_DOWN_NOUNS = r"discount|reduction|markdown|rebate|off"
+_PERCENT = re.compile(
+    r"(?<![\w.'])(?P<col>[A-Za-z_][\w.]*(?:\s+[A-Za-z_][\w.]*){0,2}?)\s+(?P<conn>with|plus|including|incl\.?|\+|"
+    r"after\s+adding|grossed\s+up\s+by|minus|less|after|-)\s+(?:an?\s+|the\s+)?(?P<n>\d+(?:\.\d+)?)\s*"
+    rf"(?:%|\s+percent|\s+per\s+cent)\s*(?:(?P<upn>{_UP_NOUNS})|(?P<downn>{_DOWN_NOUNS}))?"
+    r"(?:\s+(?P<dir>added|on\s+top|applied|taken\s+off|deducted|removed|subtracted))?(?!\w)",
+    re.I,
+)
+_UP_CONN = {"plus", "including", "incl", "incl.", "+", "after adding", "grossed up by"}
+_DOWN_CONN = {"minus", "less", "-"}
+
+
+def _percent(d: Work, m: re.Match[str]) -> tuple[str, str, int] | None:
+    """``unit price with 20% VAT`` → (``unit_price * 1.2``, a name, where the column words start): a share of
+    a number column added (tax, fee, markup) or taken off (discount). The joining word, the noun and a closing
+    verb each may say which; when none does, or two disagree ("minus 20% VAT": taken out of a gross price, or
+    off it?), there is no reading."""
+    conn = re.sub(r"\s+", " ", m.group("conn").lower())
+    dirw = re.sub(r"\s+", " ", (m.group("dir") or "").lower())
+    signals = {conn in _UP_CONN or None if conn not in _DOWN_CONN else False,
+               True if m.group("upn") else False if m.group("downn") else None,
+               True if dirw in ("added", "on top") else False if dirw in ("taken off", "deducted", "removed",
+                                                                          "subtracted") else None} - {None}  # fmt: skip
+    if len(signals) != 1:
+        return None
+    up = signals.pop()
+    found = _trailing_column(d, m.group("col"))
+    if found is None or family(d, found[0]) not in NUMERIC_FAMILIES:
+        return None
+    col, offset = found
+    share = float(m.group("n")) / 100
+    factor = 1 + share if up else 1 - share
+    noun = (m.group("upn") or m.group("downn") or "").lower().replace("off", "discount")
+    tail = f"with_{snake(noun)}" if noun else f"{'plus' if up else 'minus'}_{snake(m.group('n'))}_pct"
+    return f"{col} * {round(factor, 6)}", f"{col.split('.')[-1]}_{tail}", m.start("col") + offset
+
+
 def arithmetic(v: View) -> list[Claim]:
     """Arithmetic on columns: "quantity times unit price as line_total" (before date parts: "2025 - year of
-    hire_date" is one expression)."""
+    hire_date" is one expression); a percentage added or taken off ("unit_price with 20% VAT")."""
     d = Work(v)
+    for m in _PERCENT.finditer(d.prompt):
+        read = _percent(d, m) if d.free(m.start("n"), m.end()) else None
+        if read and d.free(read[2], m.end()):
+            name, start, end = name_around(d, read[2], m.end())
+            add(d, name or read[1], read[0], start, end)
     for m in _ARITH.finditer(d.prompt):
         text = m.group("expr")
         # trim leading words that are not part of the first operand ("with line_total = quantity ...")
@@ -284,6 +339,9 @@ def arithmetic(v: View) -> list[Claim]:
                 break
         if parsed is None:
             continue
+        if re.match(r"\s*(?:%|percent\b|per\s+cent\b)", d.prompt[e:], re.I):
+            raise PlanError(f"'{d.prompt[s:e]}%': a percentage of what, added or taken off?",
+                            hint="say e.g. 'amount plus 20% tax' or 'amount less a 10% discount'")
         sql, names = parsed
         # ignore "5 x" style noise: a real expression reads at least one column
         if "." not in sql and not any(n in d.defined_names() for n in names):

@@ -3,7 +3,8 @@
 A *span* is what the time is measured between, said one of three ways:
 
 - the two columns with an operator: "closed_at minus opened_at", "check_out - check_in";
-- "the time (or: the gap, the number of hours...) between/from A and/to B";
+- "the time (or: the gap, the duration, the number of hours...) between/from A and/to B", the unit may come
+  right after the noun ("the duration in minutes between A and B");
 - the length of a row of a table that has exactly one start/end pair of date or timestamp columns
   ("call length", "the duration of each rental", "how long the stay lasted"; start words: start,
   begin, open, from, in; end words: end, finish, close, stop, until, out; the rest of the two names
@@ -60,7 +61,8 @@ _COMPARE = rf"(?:(?:is|was|are|were|of)\s+)?(?P<cmp>{_MORE}|{_LESS})\s+(?P<n>{_A
 _IN_UNIT = rf"\s*,?\s*(?:(?:expressed|measured|counted|given)\s+)?(?:in|as)\s+(?:whole\s+|full\s+)?(?P<unit>{_UNIT})\b"
 
 _MINUS = re.compile(rf"\b(?P<a>{_COL})\s+(?:minus|-)\s+(?P<b>{_COL})\b", re.I)
-_BETWEEN = re.compile(rf"\b(?:the\s+)?(?:(?:elapsed\s+)?time|gap|difference|(?:number\s+of\s+)?(?P<unit0>{_UNIT}))\s+"
+_BETWEEN = re.compile(rf"\b(?:the\s+)?(?:(?P<noun>(?:elapsed\s+)?time|gap|difference|duration|length|interval|"
+                      rf"time\s+(?:taken|spent|elapsed))(?:\s+in\s+(?P<unit1>{_UNIT}))?|(?:number\s+of\s+)?(?P<unit0>{_UNIT}))\s+"
                       rf"(?:between|from)\s+(?:the\s+)?(?P<b>{_COL})\s+(?:and|to|until|till)\s+(?:the\s+)?(?P<a>{_COL})\b",
                       re.I)  # fmt: skip
 _LENGTH = re.compile(r"\b(?:(?!(?:the|a|an|each|every|its|their|his|her|of|in|and|or|by|per)\b)(?P<t1>[A-Za-z]\w*)\s+(?P<w1>length|duration)s?|(?P<w2>length|duration)s?\s+of\s+"
@@ -262,8 +264,9 @@ def rule(v: View) -> list[Claim]:
     for m in _BETWEEN.finditer(d.prompt):
         a, b = _temporal(d, m.group("a")), _temporal(d, m.group("b"))
         if a and b and a != b:
-            unit0 = m.group("unit0")
-            spans.append((m.start(), m.end() if not unit0 else -m.end(), a, b, f"{unit0 or 'time'}_between"))
+            unit0 = m.group("unit0") or m.group("unit1")  # "the duration in minutes between A and B": said first
+            words = f"{snake(m.group('noun'))}_{unit0}" if m.group("unit1") else f"{unit0 or 'time'}_between"
+            spans.append((m.start(), m.end() if not unit0 else -m.end(), a, b, words))
     for m in _LENGTH.finditer(d.prompt):
         word = m.group("t1") or m.group("t2")
         if column_phrase(d, m.group(), min_score=0.95):
