@@ -355,3 +355,14 @@ def test_an_output_list_in_brackets_after_the_grouping(kennel: Any) -> None:
     # a bracket of words that name no columns is no output list
     with pytest.raises(PlanError):
         plan(kennel, "dogs per owner (every single one, please)")
+
+
+@pytest.mark.parametrize(("prompt", "names"), [
+    ("owners with owner_id, owner_name and town; owner_name should be called name",
+     ["owner_id", "name", "town"]),
+    ("owners: just owner_id and owner_name, the latter called name", ["owner_id", "name"]),
+    ("owners: just owner_id and owner_name, the former renamed to id", ["id", "owner_name"]),
+])  # fmt: skip
+def test_renames_said_apart_from_the_list(kennel: Any, prompt: str, names: list[str]) -> None:
+    spec = plan(kennel, prompt)
+    assert [c.name or c.column.split(".")[-1] for c in spec.columns] == names  # type: ignore[union-attr]

@@ -145,9 +145,18 @@ def _closing_count(d: Work, n_columns: int) -> None:
         d.take(((m.start(), m.end()),), why="closes the output list")
 
 
+#: "device_type should be called device", "amount is to be named total": a rename said of a listed column.
+_TO_BE_CALLED = re.compile(r"\b(?P<src>[A-Za-z_][\w.]*)\s+(?:should|must|will|is\s+to|needs\s+to|has\s+to)\s+be\s+"
+                           r"(?:called|named|renamed(?:\s+to)?|labell?ed|shown\s+as)\s+(?P<dst>[A-Za-z_]\w*)", re.I)
+#: "..., plan_name and price_per_seat, the latter called seat_price": the last (or first) of the two columns before.
+_LATTER = re.compile(r",?\s*(?:with\s+)?the\s+(?P<which>latter|former)\s+(?:being\s+)?(?:called|named|renamed(?:\s+to)?|"
+                     r"as)\s+(?P<dst>[A-Za-z_]\w*)", re.I)
+_IDENT = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
+
+
 def _standalone_renames(d: Work) -> dict[str, str]:
     out: dict[str, str] = {}
-    for m in _RENAME.finditer(d.prompt):
+    for m in [*_RENAME.finditer(d.prompt), *_TO_BE_CALLED.finditer(d.prompt)]:
         if not open_words(d, m.start("src"), m.end()):
             continue
         col = item_ref(d, m.group("src"))
@@ -155,6 +164,16 @@ def _standalone_renames(d: Work) -> dict[str, str]:
             raise column_error(d, m.group("src"))
         out[col.lower()] = m.group("dst")
         d.take(((m.start(), m.end()),), why="a rename")
+    for m in _LATTER.finditer(d.prompt):
+        start = max(d.prompt.rfind(c, 0, m.start()) for c in ".;:!?\n")
+        names = _IDENT.findall(d.prompt, start + 1, m.start())
+        if len(names) < 2 or not open_words(d, m.start(), m.end()):
+            continue  # "the latter" of fewer than two names says nothing sure
+        col = item_ref(d, names[-1] if m.group("which").lower() == "latter" else names[0])
+        if col is None:
+            continue
+        out[col.lower()] = m.group("dst")
+        d.take(((m.start(), m.end()),), why="a rename of the latter/former column")
     return out
 
 
