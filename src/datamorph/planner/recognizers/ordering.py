@@ -19,10 +19,10 @@ import re
 
 from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES
 from datamorph.errors import CatalogError, PlanError
-from datamorph.planner.claims import Claim, Edit, View, claim
+from datamorph.planner.claims import Claim, Edit, View, claim, edit_only
 from datamorph.planner.linking import ColumnMatch
+from datamorph.planner.recognizers import tiewords
 from datamorph.planner.recognizers.common import Work, explained, in_play, unexplained, written_column
-from datamorph.planner.recognizers.windows import TIE_ASC, TIE_BREAK
 from datamorph.planner.text import Token
 from datamorph.spec import OrderItem
 
@@ -115,27 +115,63 @@ def alphabetical(d: View) -> list[Claim]:
     return w.claims
 
 
-def ties(d: View) -> list[Claim]:
-    """"newest first, ties settled by the smaller id", "breaking ties on the older date": the sort's next key (only
-    when the request sorts, and the column is one the rows have)."""
+def hold_ties(d: View) -> list[Claim]:
+    """A tie clause after words that order ("..., ties broken by the lower id", "ties: lowest id", "break ties by
+    id") is held from the recognizers that read groupings and measures ("by id" is no grouping, "lowest id" no
+    minimum); :func:`release_ties` frees it for the orders (windows, :func:`ties`) read later."""
     w = Work(d)
-    if not d.order_by:
-        return w.claims
-    for m in TIE_BREAK.finditer(d.prompt):
-        if not _open(w, m.start(), m.end()):
-            continue
-        hits = [h for h in d.linker.columns(m.group("col"), in_play(w) or None) if h.score >= 0.85]
-        if not hits:
-            continue
-        ref = f"{hits[0].table}.{hits[0].column}"
-        grouped = [g for g in d.group_by if g.split(".")[-1].lower() == hits[0].column.lower()]
-        ref = grouped[0] if grouped else ref  # grouped rows sort by their key as grouped
-        if any(o.column.lower() in (ref.lower(), hits[0].column.lower()) for o in d.order_by):
-            continue
-        item = OrderItem(column=ref, direction="asc" if m.group("dir").lower() in TIE_ASC else "desc",
-                         provenance=m.group(0))  # fmt: skip
-        w.claims.append(claim(m.start(), m.end(), Edit.add("order_by", item), why="how ties are broken"))
+    for c in tiewords.clauses(d.prompt, lambda p: _tie_column(w, p), w.free):
+        w.claims.append(claim(c.start, c.end, why="a tie-breaker, read with the order"))
     return w.claims
+
+
+def release_ties(d: View) -> list[Claim]:
+    """The words :func:`hold_ties` held are free again."""
+    spans = tuple(s for r in d.records if r.recognizer == "ordering.tie_hold" for s in r.spans)
+    return [edit_only(Edit.release(*spans), why="a tie-breaker, left to the order")] if spans else []
+
+
+def ties(d: View) -> list[Claim]:
+    """"newest first, ties settled by the smaller id", "break ties by id (higher first) and then by name": the
+    sort's next keys (:mod:`tiewords`). Refused: a tie clause when nothing is sorted, a key that is no column of
+    the rows (nor, for grouped rows, a group key or a measure), a key the rows are already sorted by."""
+    w = Work(d)
+    for c in tiewords.clauses(d.prompt, lambda p: _tie_column(w, p), lambda a, b: _open(w, a, b)):
+        words = d.prompt[c.start : c.end]
+        if not d.order_by:
+            raise PlanError(f"'{words}': ties of which order?", hint="say 'sorted by <column>, ties broken by <column>'")
+        items: list[OrderItem] = []
+        for k in c.keys:
+            if k.column is None:
+                raise PlanError(f"'{words}': which column of the rows breaks the ties?",
+                                hint="name a column of the rows (or of the groups) after 'ties broken by'")  # fmt: skip
+            if any(o.column.lower() == k.column.lower() for o in (*d.order_by, *items)):
+                raise PlanError(f"'{words}': the rows are already sorted by {k.column}",
+                                hint="break the ties by another column")  # fmt: skip
+            items.append(OrderItem(column=k.column, direction=k.direction, provenance=d.prompt[k.start : k.end]))  # type: ignore[arg-type]
+        w.claims.append(claim(c.start, c.end, Edit.add("order_by", *items), why="how ties are broken"))
+    return w.claims
+
+
+def _tie_column(w: Work, phrase: str) -> str | None:
+    """The column (or measure) of the rows a tie-breaker's words name: a name the request defined, else a
+    column of a table in play (for grouped rows: one that is grouped). None when they name none."""
+    d = w.view
+    key = re.sub(r"[\s-]+", "_", phrase.lower())
+    defined = {**{a.alias.lower(): a.alias for a in d.aggregations}, **{x.name.lower(): x.name for x in d.derived},
+               **{x.name.lower(): x.name for x in d.windows}}  # fmt: skip
+    if key in defined:
+        return defined[key]
+    tables = in_play(w)
+    if not tables:
+        return None
+    hits = [h for h in d.linker.columns(phrase, tables) if h.score >= 0.85 and _whole(h, phrase)]
+    if not hits or hits[0].table not in tables:
+        return None
+    if not d.group_by and not d.aggregations:
+        return f"{hits[0].table}.{hits[0].column}"
+    grouped = [g for g in d.group_by if g.split(".")[-1].lower() == hits[0].column.lower()]
+    return grouped[0] if len(grouped) == 1 else None  # grouped rows sort by a key as grouped
 
 
 def limit(d: View) -> list[Claim]:
@@ -460,7 +496,7 @@ def _sorted_by(w: Work, m: re.Match[str]) -> None:
             end += dm.end()
         items.append(OrderItem(column=target[0], direction=direction,  # type: ignore[arg-type]
                                provenance=d.prompt[pos:end].strip()))  # fmt: skip
-        nxt = re.match(r"^\s*(?:,\s*)?(?:and\s+|then\s+(?:by\s+)?|,\s*)", d.prompt[end:], re.IGNORECASE)
+        nxt = re.match(r"^\s*(?:,\s*)?(?:and\s+(?:then\s+)?(?:by\s+)?|then\s+(?:by\s+)?|,\s*)", d.prompt[end:], re.IGNORECASE)
         if nxt is None or not phrase or not _phrase_after(d, end + nxt.end()):
             break
         after = _phrase_after(d, end + nxt.end())
