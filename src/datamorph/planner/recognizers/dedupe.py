@@ -340,9 +340,14 @@ def _ties(d: Work, pos: int, owner: str, main: str) -> list[OrderItem]:
     t = _tie(d, pos)
     if t is None:
         return []
-    if t.group("tied") and not _ties_on(d, t.group("tied"), owner, main):
-        raise PlanError(f"'{t.group(0).strip(' ,()')}': the rows are ordered by {main}, not by {t.group('tied')}",
-                        hint=f"say 'ties broken by <column>' (ties of {main})")  # fmt: skip
+    said = [t.group("tied")] if t.group("tied") else []
+    if t.group("col2"):  # "if two share the same time, ...": the words of what they share
+        said = [w for w in re.findall(r"[A-Za-z_]\w*", d.prompt[t.start() : t.start("dir2")])
+                if w.lower() not in _DATE_WORDS and column_phrase(d, w, [owner], min_score=0.9)]  # fmt: skip
+    for word in said:
+        if not _ties_on(d, word, owner, main):
+            raise PlanError(f"'{t.group(0).strip(' ,()')}': the rows are ordered by {main}, not by {word}",
+                            hint=f"say 'ties broken by <column>' (ties of {main})")  # fmt: skip
     phrase, word = t.group("col") or t.group("col2"), (t.group("dir") or t.group("dir2")).lower()
     ref = column_phrase(d, phrase, [owner], min_score=0.8)
     if ref is None:

@@ -90,8 +90,12 @@ def sorted_by(d: View) -> list[Claim]:
 def standalone(d: View) -> list[Claim]:
     """"newest first", "cheapest first", "highest first": the column the word implies."""
     w = Work(d)
+    tied = [(c.start, c.end) for c in tiewords.clauses(d.prompt, lambda p: _tie_column(w, p), lambda a, b: _open(w, a, b))]
     for m in _STANDALONE.finditer(d.prompt):
-        if not _open(w, m.start(), m.end()):
+        if not _open(w, m.start(), m.end()) or any(a <= m.start() < b for a, b in tied):
+            continue  # "ties by date (newest first)": the tie key's direction (:func:`ties`)
+        if _restates(w, m):
+            w.claims.append(claim(m.start(), m.end(), why="the order's direction, said again"))
             continue
         item = _standalone(w, m)
         w.claims.append(claim(m.start(), m.end(), Edit.add("order_by", item), why="an order without a column"))
@@ -150,7 +154,24 @@ def ties(d: View) -> list[Claim]:
                                 hint="break the ties by another column")  # fmt: skip
             items.append(OrderItem(column=k.column, direction=k.direction, provenance=d.prompt[k.start : k.end]))  # type: ignore[arg-type]
         w.claims.append(claim(c.start, c.end, Edit.add("order_by", *items), why="how ties are broken"))
+    _unread_ties(w)
     return w.claims
+
+
+_TIE_WORDS = frozenset({"tie", "ties", "tied", "tie-break", "tiebreak", "tiebreaker", "tie-breaker"})
+
+
+def _unread_ties(w: Work) -> None:
+    """A word of ties nothing read ("top 5 ... including ties", "sorted by X with ties") in a request that orders
+    rows is refused: whether tied rows are kept, dropped or broken by a key is not said in a way read here."""
+    d = w.view
+    if not (d.order_by or d.limit is not None or d.dedupe is not None or d.windows):
+        return
+    named = [(m.start, m.end) for m in d.mentions if isinstance(m, ColumnMatch)]
+    for t in d.tokens.items:
+        if t.low in _TIE_WORDS and not explained(w, t) and not any(a <= t.start and t.end <= b for a, b in named):
+            raise PlanError(f"'{t.text}': how are tied rows treated?",
+                            hint="say 'ties broken by <column>' (or leave ties out)")  # fmt: skip
 
 
 def _tie_column(w: Work, phrase: str) -> str | None:
@@ -505,6 +526,30 @@ def _sorted_by(w: Work, m: re.Match[str]) -> None:
         pos = end + nxt.end()
     edits = (*_brought_since(w, mark), Edit.add("order_by", *items))
     w.claims.append(claim(m.start(), end, *edits, over=True, why="sorted by"))  # the columns may name measures
+
+
+_DATE_FIRST = {"newest": "desc", "latest": "desc", "most recent": "desc", "oldest": "asc", "earliest": "asc"}
+
+
+def _restates(w: Work, m: re.Match[str]) -> bool:
+    """"the 5 most recently hired employees (newest first)": a date word with "first" after a top N whose first
+    key is a date said the same way restates it (no second key). Said the other way ("the 5 most recent orders,
+    oldest first": the five shown oldest first) it is refused."""
+    d = w.view
+    word = re.sub(r"\s+", " ", m.group("w").lower())
+    if word not in _DATE_FIRST or d.limit is None or not d.order_by or d.order_by[0].column.count(".") != 1:
+        return False
+    table, name = d.order_by[0].column.split(".")
+    try:
+        family = d.catalog.table(table).column(name).family
+    except CatalogError:
+        return False
+    if family not in TEMPORAL_FAMILIES:
+        return False
+    if d.order_by[0].direction != _DATE_FIRST[word]:
+        raise PlanError(f"'{m.group(0)}' after '{d.order_by[0].provenance or d.order_by[0].column}': the rows picked, "
+                        "shown in the other order?", hint="say 'sorted by <column> ascending/descending' after the top N")
+    return True
 
 
 def _standalone(w: Work, m: re.Match[str]) -> OrderItem:
