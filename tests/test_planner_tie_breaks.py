@@ -128,6 +128,8 @@ def test_row_kept_per_key_with_a_tie_breaker(engine: Any, prompt: str, expected:
     "top 2 boats by length_m including ties",
     # the rows picked shown in the other order: not a restatement (nor a second key on the same date)
     "the 2 most recently launched boats, oldest first",
+    # a rank and a sort: the tie clause the rank did not read may be the rank's
+    "rank boats by length_m, ties broken by boat_id, sorted by harbour",
     # a tie on the key the rows are already sorted by
     "boats sorted by length_m, ties broken by length_m",
     # grouped rows: a column that is not grouped

@@ -137,13 +137,17 @@ def release_ties(d: View) -> list[Claim]:
 
 def ties(d: View) -> list[Claim]:
     """"newest first, ties settled by the smaller id", "break ties by id (higher first) and then by name": the
-    sort's next keys (:mod:`tiewords`). Refused: a tie clause when nothing is sorted, a key that is no column of
+    sort's next keys (:mod:`tiewords`). Refused: a tie clause when nothing is sorted or a window (a rank) left it
+    unread (whose ties?), a key that is no column of
     the rows (nor, for grouped rows, a group key or a measure), a key the rows are already sorted by."""
     w = Work(d)
     for c in tiewords.clauses(d.prompt, lambda p: _tie_column(w, p), lambda a, b: _open(w, a, b)):
         words = d.prompt[c.start : c.end]
         if not d.order_by:
             raise PlanError(f"'{words}': ties of which order?", hint="say 'sorted by <column>, ties broken by <column>'")
+        if d.windows:  # a rank, a row number... the window did not read it: its ties, or the sorted rows'?
+            raise PlanError(f"'{words}': ties of the {d.windows[0].name} or of the sorted rows?",
+                            hint="say 'ties broken by the lower/higher <column>' right after the rank's order")  # fmt: skip
         items: list[OrderItem] = []
         for k in c.keys:
             if k.column is None:
