@@ -60,6 +60,11 @@ def _in_order(engine: Any, prompt: str, expected_sql: str, first: int = 0) -> An
     # "newest first" restates the top N's direction; the tie clause gives the second key
     ("the 2 most recently launched boats (newest first, ties by boat_id)",
      "SELECT boat_id FROM boats ORDER BY launched_on DESC, boat_id LIMIT 2"),
+    # the top N's direction said again after its column, then the tie clause
+    ("top 3 boats by length_m descending, ties broken by boat_id",
+     "SELECT boat_id FROM boats ORDER BY length_m DESC, boat_id LIMIT 3"),
+    ("the 2 shortest boats by length_m, lowest first, ties go to the higher boat_id",
+     "SELECT boat_id FROM boats ORDER BY length_m, boat_id DESC LIMIT 2"),
     ("boats sorted by length_m descending; ties by boat_id (higher first)",
      "SELECT boat_id FROM boats ORDER BY length_m DESC, boat_id DESC"),
 ])  # fmt: skip
@@ -130,6 +135,8 @@ def test_row_kept_per_key_with_a_tie_breaker(engine: Any, prompt: str, expected:
     "the 2 most recently launched boats, oldest first",
     # a rank and a sort: the tie clause the rank did not read may be the rank's
     "rank boats by length_m, ties broken by boat_id, sorted by harbour",
+    # "top" and "ascending": which way?
+    "top 3 boats by length_m ascending, ties broken by boat_id",
     # a tie on the key the rows are already sorted by
     "boats sorted by length_m, ties broken by length_m",
     # grouped rows: a column that is not grouped

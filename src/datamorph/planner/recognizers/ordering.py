@@ -401,11 +401,27 @@ def _top_n_at(w: Work, i: int) -> None:
         _fits(w, sup or kw, column, words + " ... " + " ".join(x.text for x in phrase[: target[1]]))
         spans.append((noun_end, phrase[target[1] - 1].end))
         words = d.prompt[start : phrase[target[1] - 1].end]
+        if said := _said_direction(w, phrase[target[1] - 1].end):  # "top 5 ... by price descending": said again
+            if (said[0] == "desc") != desc:
+                raise PlanError(f"'{words}{d.prompt[phrase[target[1] - 1].end : said[1]]}': which way?",
+                                hint="say 'the N highest' or 'the N lowest' (one direction)")  # fmt: skip
+            spans.append((phrase[target[1] - 1].end, said[1]))
     if column is None:
         column = _measure(w, words)
     item = OrderItem(column=column, direction="desc" if desc else "asc", provenance=words.strip())
     edits = (*_brought_since(w, mark), Edit.add("order_by", item), Edit.set("limit", t.value))
     w.claims.append(Claim(tuple(spans), edits, over=True, why="top N"))  # the words after "by" may name a measure
+
+
+def _said_direction(w: Work, pos: int) -> tuple[str, int] | None:
+    """The direction said right after a top N's column ("descending", ", highest first") and where it ends; not a
+    date's words ("oldest first" after an amount is read by :func:`standalone`), nor words already explained."""
+    dm = _DIR.match(w.view.prompt[pos:])
+    if dm is None or re.search(r"newest|latest|oldest|earliest|recent|alphabetical|a\s*-\s*z|z\s*-\s*a", dm.group(0), re.I):
+        return None
+    if not _open(w, pos, pos + dm.end()):
+        return None
+    return ("desc" if dm.group("desc") else "asc"), pos + dm.end()
 
 
 def _descending(kw: str, sup: str) -> bool:
