@@ -117,6 +117,7 @@ RULES: tuple[Step, ...] = (
     Step("derivekit.row_scope", derivekit.row_scope),
     Step("windows.rank_one", windows.rank_one),  # "highest = 1" says a rank's direction: no measure, no "= 1" filter
     Step("dedupe.picked", dedupe.picked),  # before aggregates: "(earliest X, ties: lowest id)" is no min per group
+    Step("ordering.tie_hold", ordering.hold_ties),  # before aggregates: "ties: lowest id" is no minimum, "by id" no grouping
     Step("related", related.rule),  # before aggregates: "with at least one loan" is no count condition
     Step("aggregates", aggregates.rule),
     Step("policy.nulls", policy.nulls),  # before the NULL tests: "missing fees add nothing" is no condition
@@ -135,6 +136,7 @@ RULES: tuple[Step, ...] = (
     Step("filter_states.only", filter_states.only),
     Step("asides.glosses", asides.glosses),
     Step("asides.present_time", asides.present_time),
+    Step("ordering.tie_release", ordering.release_ties),
     Step("windows.top_n", windows.top_n),
     Step("windows.rank", windows.rank),
     Step("windows.sequence", windows.sequence),

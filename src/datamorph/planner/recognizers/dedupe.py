@@ -256,7 +256,7 @@ def _keyed(d: Work, m: re.Match[str], *, early: bool = False) -> None:
     if d.dedupe is not None:
         raise PlanError("the request de-duplicates twice", hint="ask for one row per key once")
     before = len(d.pending.claims)
-    items = [OrderItem(column=order, direction=direction), *_ties(d, m.end(), owner)]  # type: ignore[arg-type]
+    items = [OrderItem(column=order, direction=direction), *_ties(d, m.end(), owner, order)]  # type: ignore[arg-type]
     after = [b for c in d.pending.claims[before:] for _, b in c.spans]
     case = _no_case(d, m.end(), *([note.end()] if note else []), *after)
     last = max((b for c in d.pending.claims[before:] for _, b in c.spans), default=m.end())
@@ -293,13 +293,16 @@ _ORDER_NOTE = re.compile(
 )
 _TIE_DIR = rf"(?:the\s+)?(?P<dir>{_FIRST_WORDS}|{_LAST_WORDS}|lower|smaller|higher|larger|bigger|minimum|maximum)"
 #: "ties: lowest id", "ties -> the higher id", "tie-break by the smallest id", "if two share the same
-#: time, take the higher id", "when more than one arrived on one date, prefer the smaller id"
+#: time, take the higher id", "when more than one arrived on one date, prefer the smaller id", "if two share
+#: that date, the higher id" (after a comma, no verb), "on a tie of dates keep the higher id" (``tied``: what the
+#: rows tie on, which must be the main order's column or, for a date, a word for dates)
 _TIE = re.compile(
-    r"\(?\s*+,?\s*+(?:\b(?:(?:on\s+a\s+|for\s+|any\s+|breaking\s+|break\s+)?ties?|tie-?break(?:ers?|s)?|if\s+tied|when\s+tied)\s*+"
+    r"\(?\s*+,?\s*+(?:\b(?:(?:on\s+a\s+|for\s+|any\s+|breaking\s+|break\s+)?ties?|tie-?break(?:ers?|s)?|if\s+tied|when\s+tied)"
+    r"(?:\s+(?:of|on|in)\s+(?:the\s+)?(?P<tied>[A-Za-z_]\w*)(?=\s*+,?\s*+(?:take|keep|pick|choose|use)\b))?\s*+"
     r"(?::|->|→|=>|-|,)?\s*+(?:(?:go(?:es)?\s+to|broken\s+by|by|on|use|take|keep|pick|choose)\s+)?"
     rf"{_TIE_DIR}\s+(?P<col>[A-Za-z_]\w*)"
     r"|\b(?:if|when)\s+(?:two|several|more\s+than\s+one|both)\b(?:\s++[\w'/-]+){0,8}?,?\s+"
-    r"(?:take|keep|use|pick|choose|prefer)\s+(?:only\s+)?"
+    r"(?:(?:take|keep|use|pick|choose|prefer)\s+(?:only\s+)?|(?<=,\s)(?=the\s))"
     rf"{_TIE_DIR.replace('dir', 'dir2')}\s+(?P<col2>[A-Za-z_]\w*))"
     r"(?:\s+(?:one|wins|first))?\s*+\)?",
     re.I,
@@ -331,11 +334,20 @@ def _tie(d: Work, pos: int) -> re.Match[str] | None:
     return None
 
 
-def _ties(d: Work, pos: int, owner: str) -> list[OrderItem]:
-    """The tie-breakers after ``pos`` ("ties: lowest org_id"): more order items, claimed."""
+def _ties(d: Work, pos: int, owner: str, main: str) -> list[OrderItem]:
+    """The tie-breakers after ``pos`` ("ties: lowest org_id"): more order items, claimed. What the rows are said
+    to tie on ("on a tie of dates") must be ``main``, the order they break the ties of (else refused)."""
     t = _tie(d, pos)
     if t is None:
         return []
+    said = [t.group("tied")] if t.group("tied") else []
+    if t.group("col2"):  # "if two share the same time, ...": the words of what they share
+        said = [w for w in re.findall(r"[A-Za-z_]\w*", d.prompt[t.start() : t.start("dir2")])
+                if w.lower() not in _DATE_WORDS and column_phrase(d, w, [owner], min_score=0.9)]  # fmt: skip
+    for word in said:
+        if not _ties_on(d, word, owner, main):
+            raise PlanError(f"'{t.group(0).strip(' ,()')}': the rows are ordered by {main}, not by {word}",
+                            hint=f"say 'ties broken by <column>' (ties of {main})")  # fmt: skip
     phrase, word = t.group("col") or t.group("col2"), (t.group("dir") or t.group("dir2")).lower()
     ref = column_phrase(d, phrase, [owner], min_score=0.8)
     if ref is None:
@@ -344,6 +356,18 @@ def _ties(d: Work, pos: int, owner: str) -> list[OrderItem]:
     d.take(((t.start(), t.end()),), why="the tie-breaker")
     desc = re.fullmatch(rf"{_LAST_WORDS}|higher|larger|bigger|maximum", word, re.I) is not None
     return [OrderItem(column=ref, direction="desc" if desc else "asc")]
+
+
+_DATE_WORDS = frozenset({"date", "dates", "day", "days", "time", "times", "timestamp", "timestamps", "moment"})
+
+
+def _ties_on(d: Work, word: str, owner: str, main: str) -> bool:
+    """``word`` ("dates", "started_at") names the main order's column: a word for dates when it is a date or a
+    time, else its name."""
+    table, _, name = main.partition(".")
+    if word.lower() in _DATE_WORDS:
+        return d.catalog.table(table).column(name).family in ("date", "timestamp")
+    return column_phrase(d, word, [owner], min_score=0.85) == main
 
 
 def _no_case(d: Work, *at: int) -> bool:
@@ -397,7 +421,7 @@ def _on_keys(d: Work, m: re.Match[str]) -> None:
     which = re.sub(r"\s+", " ", keep.group("which").lower())
     direction = "desc" if re.fullmatch(_LAST_WORDS, which, re.I) else "asc"
     d.take(((keep.start(), keep.end()),), why="the row kept")
-    items = [OrderItem(column=order, direction=direction), *_ties(d, keep.end(), owner)]  # type: ignore[arg-type]
+    items = [OrderItem(column=order, direction=direction), *_ties(d, keep.end(), owner, order)]  # type: ignore[arg-type]
     if d.dedupe is not None:
         raise PlanError("the request de-duplicates twice", hint="ask for one row per key once")
     case = _no_case(d, m.end(), keep.end(), *(b for c in d.pending.claims for _, b in c.spans))
@@ -480,7 +504,7 @@ def _same(d: Work, m: re.Match[str]) -> None:
     which = re.sub(r"\s+", " ", keep.group("which").lower())
     direction = "desc" if re.fullmatch(_LAST_WORDS, which, re.I) else "asc"
     d.take(((m.start(), m.end()), (keep.start(), keep.end())), why="the keys and the row kept")
-    items = [OrderItem(column=order, direction=direction), *_ties(d, keep.end(), owner)]  # type: ignore[arg-type]
+    items = [OrderItem(column=order, direction=direction), *_ties(d, keep.end(), owner, order)]  # type: ignore[arg-type]
     if d.dedupe is not None:
         raise PlanError("the request de-duplicates twice", hint="ask for one row per key once")
     last = max(b for c in d.pending.claims for _, b in c.spans)

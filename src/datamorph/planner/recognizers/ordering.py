@@ -19,10 +19,10 @@ import re
 
 from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES
 from datamorph.errors import CatalogError, PlanError
-from datamorph.planner.claims import Claim, Edit, View, claim
+from datamorph.planner.claims import Claim, Edit, View, claim, edit_only
 from datamorph.planner.linking import ColumnMatch
+from datamorph.planner.recognizers import tiewords
 from datamorph.planner.recognizers.common import Work, explained, in_play, unexplained, written_column
-from datamorph.planner.recognizers.windows import TIE_ASC, TIE_BREAK
 from datamorph.planner.text import Token
 from datamorph.spec import OrderItem
 
@@ -90,8 +90,12 @@ def sorted_by(d: View) -> list[Claim]:
 def standalone(d: View) -> list[Claim]:
     """"newest first", "cheapest first", "highest first": the column the word implies."""
     w = Work(d)
+    tied = [(c.start, c.end) for c in tiewords.clauses(d.prompt, lambda p: _tie_column(w, p), lambda a, b: _open(w, a, b))]
     for m in _STANDALONE.finditer(d.prompt):
-        if not _open(w, m.start(), m.end()):
+        if not _open(w, m.start(), m.end()) or any(a <= m.start() < b for a, b in tied):
+            continue  # "ties by date (newest first)": the tie key's direction (:func:`ties`)
+        if _restates(w, m):
+            w.claims.append(claim(m.start(), m.end(), why="the order's direction, said again"))
             continue
         item = _standalone(w, m)
         w.claims.append(claim(m.start(), m.end(), Edit.add("order_by", item), why="an order without a column"))
@@ -115,27 +119,84 @@ def alphabetical(d: View) -> list[Claim]:
     return w.claims
 
 
-def ties(d: View) -> list[Claim]:
-    """"newest first, ties settled by the smaller id", "breaking ties on the older date": the sort's next key (only
-    when the request sorts, and the column is one the rows have)."""
+def hold_ties(d: View) -> list[Claim]:
+    """A tie clause after words that order ("..., ties broken by the lower id", "ties: lowest id", "break ties by
+    id") is held from the recognizers that read groupings and measures ("by id" is no grouping, "lowest id" no
+    minimum); :func:`release_ties` frees it for the orders (windows, :func:`ties`) read later."""
     w = Work(d)
-    if not d.order_by:
-        return w.claims
-    for m in TIE_BREAK.finditer(d.prompt):
-        if not _open(w, m.start(), m.end()):
-            continue
-        hits = [h for h in d.linker.columns(m.group("col"), in_play(w) or None) if h.score >= 0.85]
-        if not hits:
-            continue
-        ref = f"{hits[0].table}.{hits[0].column}"
-        grouped = [g for g in d.group_by if g.split(".")[-1].lower() == hits[0].column.lower()]
-        ref = grouped[0] if grouped else ref  # grouped rows sort by their key as grouped
-        if any(o.column.lower() in (ref.lower(), hits[0].column.lower()) for o in d.order_by):
-            continue
-        item = OrderItem(column=ref, direction="asc" if m.group("dir").lower() in TIE_ASC else "desc",
-                         provenance=m.group(0))  # fmt: skip
-        w.claims.append(claim(m.start(), m.end(), Edit.add("order_by", item), why="how ties are broken"))
+    for c in tiewords.clauses(d.prompt, lambda p: _tie_column(w, p), w.free):
+        w.claims.append(claim(c.start, c.end, why="a tie-breaker, read with the order"))
     return w.claims
+
+
+def release_ties(d: View) -> list[Claim]:
+    """The words :func:`hold_ties` held are free again."""
+    spans = tuple(s for r in d.records if r.recognizer == "ordering.tie_hold" for s in r.spans)
+    return [edit_only(Edit.release(*spans), why="a tie-breaker, left to the order")] if spans else []
+
+
+def ties(d: View) -> list[Claim]:
+    """"newest first, ties settled by the smaller id", "break ties by id (higher first) and then by name": the
+    sort's next keys (:mod:`tiewords`). Refused: a tie clause when nothing is sorted or a window (a rank) left it
+    unread (whose ties?), a key that is no column of
+    the rows (nor, for grouped rows, a group key or a measure), a key the rows are already sorted by."""
+    w = Work(d)
+    for c in tiewords.clauses(d.prompt, lambda p: _tie_column(w, p), lambda a, b: _open(w, a, b)):
+        words = d.prompt[c.start : c.end]
+        if not d.order_by:
+            raise PlanError(f"'{words}': ties of which order?", hint="say 'sorted by <column>, ties broken by <column>'")
+        if d.windows:  # a rank, a row number... the window did not read it: its ties, or the sorted rows'?
+            raise PlanError(f"'{words}': ties of the {d.windows[0].name} or of the sorted rows?",
+                            hint="say 'ties broken by the lower/higher <column>' right after the rank's order")  # fmt: skip
+        items: list[OrderItem] = []
+        for k in c.keys:
+            if k.column is None:
+                raise PlanError(f"'{words}': which column of the rows breaks the ties?",
+                                hint="name a column of the rows (or of the groups) after 'ties broken by'")  # fmt: skip
+            if any(o.column.lower() == k.column.lower() for o in (*d.order_by, *items)):
+                raise PlanError(f"'{words}': the rows are already sorted by {k.column}",
+                                hint="break the ties by another column")  # fmt: skip
+            items.append(OrderItem(column=k.column, direction=k.direction, provenance=d.prompt[k.start : k.end]))  # type: ignore[arg-type]
+        w.claims.append(claim(c.start, c.end, Edit.add("order_by", *items), why="how ties are broken"))
+    _unread_ties(w)
+    return w.claims
+
+
+_TIE_WORDS = frozenset({"tie", "ties", "tied", "tie-break", "tiebreak", "tiebreaker", "tie-breaker"})
+
+
+def _unread_ties(w: Work) -> None:
+    """A word of ties nothing read ("top 5 ... including ties", "sorted by X with ties") in a request that orders
+    rows is refused: whether tied rows are kept, dropped or broken by a key is not said in a way read here."""
+    d = w.view
+    if not (d.order_by or d.limit is not None or d.dedupe is not None or d.windows):
+        return
+    named = [(m.start, m.end) for m in d.mentions if isinstance(m, ColumnMatch)]
+    for t in d.tokens.items:
+        if t.low in _TIE_WORDS and not explained(w, t) and not any(a <= t.start and t.end <= b for a, b in named):
+            raise PlanError(f"'{t.text}': how are tied rows treated?",
+                            hint="say 'ties broken by <column>' (or leave ties out)")  # fmt: skip
+
+
+def _tie_column(w: Work, phrase: str) -> str | None:
+    """The column (or measure) of the rows a tie-breaker's words name: a name the request defined, else a
+    column of a table in play (for grouped rows: one that is grouped). None when they name none."""
+    d = w.view
+    key = re.sub(r"[\s-]+", "_", phrase.lower())
+    defined = {**{a.alias.lower(): a.alias for a in d.aggregations}, **{x.name.lower(): x.name for x in d.derived},
+               **{x.name.lower(): x.name for x in d.windows}}  # fmt: skip
+    if key in defined:
+        return defined[key]
+    tables = in_play(w)
+    if not tables:
+        return None
+    hits = [h for h in d.linker.columns(phrase, tables) if h.score >= 0.85 and _whole(h, phrase)]
+    if not hits or hits[0].table not in tables:
+        return None
+    if not d.group_by and not d.aggregations:
+        return f"{hits[0].table}.{hits[0].column}"
+    grouped = [g for g in d.group_by if g.split(".")[-1].lower() == hits[0].column.lower()]
+    return grouped[0] if len(grouped) == 1 else None  # grouped rows sort by a key as grouped
 
 
 def limit(d: View) -> list[Claim]:
@@ -340,11 +401,27 @@ def _top_n_at(w: Work, i: int) -> None:
         _fits(w, sup or kw, column, words + " ... " + " ".join(x.text for x in phrase[: target[1]]))
         spans.append((noun_end, phrase[target[1] - 1].end))
         words = d.prompt[start : phrase[target[1] - 1].end]
+        if said := _said_direction(w, phrase[target[1] - 1].end):  # "top 5 ... by price descending": said again
+            if (said[0] == "desc") != desc:
+                raise PlanError(f"'{words}{d.prompt[phrase[target[1] - 1].end : said[1]]}': which way?",
+                                hint="say 'the N highest' or 'the N lowest' (one direction)")  # fmt: skip
+            spans.append((phrase[target[1] - 1].end, said[1]))
     if column is None:
         column = _measure(w, words)
     item = OrderItem(column=column, direction="desc" if desc else "asc", provenance=words.strip())
     edits = (*_brought_since(w, mark), Edit.add("order_by", item), Edit.set("limit", t.value))
     w.claims.append(Claim(tuple(spans), edits, over=True, why="top N"))  # the words after "by" may name a measure
+
+
+def _said_direction(w: Work, pos: int) -> tuple[str, int] | None:
+    """The direction said right after a top N's column ("descending", ", highest first") and where it ends; not a
+    date's words ("oldest first" after an amount is read by :func:`standalone`), nor words already explained."""
+    dm = _DIR.match(w.view.prompt[pos:])
+    if dm is None or re.search(r"newest|latest|oldest|earliest|recent|alphabetical|a\s*-\s*z|z\s*-\s*a", dm.group(0), re.I):
+        return None
+    if not _open(w, pos, pos + dm.end()):
+        return None
+    return ("desc" if dm.group("desc") else "asc"), pos + dm.end()
 
 
 def _descending(kw: str, sup: str) -> bool:
@@ -460,7 +537,7 @@ def _sorted_by(w: Work, m: re.Match[str]) -> None:
             end += dm.end()
         items.append(OrderItem(column=target[0], direction=direction,  # type: ignore[arg-type]
                                provenance=d.prompt[pos:end].strip()))  # fmt: skip
-        nxt = re.match(r"^\s*(?:,\s*)?(?:and\s+|then\s+(?:by\s+)?|,\s*)", d.prompt[end:], re.IGNORECASE)
+        nxt = re.match(r"^\s*(?:,\s*)?(?:and\s+(?:then\s+)?(?:by\s+)?|then\s+(?:by\s+)?|,\s*)", d.prompt[end:], re.IGNORECASE)
         if nxt is None or not phrase or not _phrase_after(d, end + nxt.end()):
             break
         after = _phrase_after(d, end + nxt.end())
@@ -469,6 +546,30 @@ def _sorted_by(w: Work, m: re.Match[str]) -> None:
         pos = end + nxt.end()
     edits = (*_brought_since(w, mark), Edit.add("order_by", *items))
     w.claims.append(claim(m.start(), end, *edits, over=True, why="sorted by"))  # the columns may name measures
+
+
+_DATE_FIRST = {"newest": "desc", "latest": "desc", "most recent": "desc", "oldest": "asc", "earliest": "asc"}
+
+
+def _restates(w: Work, m: re.Match[str]) -> bool:
+    """"the 5 most recently hired employees (newest first)": a date word with "first" after a top N whose first
+    key is a date said the same way restates it (no second key). Said the other way ("the 5 most recent orders,
+    oldest first": the five shown oldest first) it is refused."""
+    d = w.view
+    word = re.sub(r"\s+", " ", m.group("w").lower())
+    if word not in _DATE_FIRST or d.limit is None or not d.order_by or d.order_by[0].column.count(".") != 1:
+        return False
+    table, name = d.order_by[0].column.split(".")
+    try:
+        family = d.catalog.table(table).column(name).family
+    except CatalogError:
+        return False
+    if family not in TEMPORAL_FAMILIES:
+        return False
+    if d.order_by[0].direction != _DATE_FIRST[word]:
+        raise PlanError(f"'{m.group(0)}' after '{d.order_by[0].provenance or d.order_by[0].column}': the rows picked, "
+                        "shown in the other order?", hint="say 'sorted by <column> ascending/descending' after the top N")
+    return True
 
 
 def _standalone(w: Work, m: re.Match[str]) -> OrderItem:

@@ -45,7 +45,8 @@ _NOT_NAMES = frozenset({"it", "the", "a", "an", "is", "and", "with", "per", "eac
 
 
 def planned_spans(d: Work) -> list[tuple[int, int]]:
-    """The words of the row filters and derived columns other recognizers planned (by their provenance)."""
+    """The words of the row filters and derived columns other recognizers planned (by their provenance), and of
+    the tie clauses ``ordering.tie_hold`` holds."""
     low = d.prompt.lower()
     found = []
     for el in [*d.filters, *d.derived, *([d.dedupe] if d.dedupe else [])]:  # a row pick's order is no measure
@@ -53,6 +54,8 @@ def planned_spans(d: Work) -> list[tuple[int, int]]:
         i = low.find(prov) if prov else -1
         if i >= 0:
             found.append((i, i + len(prov)))
+    # a tie clause held for the order ("ties: lowest id" is no minimum, "break ties by id" no grouping)
+    found.extend(s for r in d.view.records if r.recognizer == "ordering.tie_hold" for s in r.spans)
     return found
 
 
