@@ -48,7 +48,7 @@ def planned_spans(d: Work) -> list[tuple[int, int]]:
     """The words of the row filters and derived columns other recognizers planned (by their provenance)."""
     low = d.prompt.lower()
     found = []
-    for el in [*d.filters, *d.derived, *([d.dedupe] if d.dedupe else [])]:  # a row pick's order is no measure
+    for el in [*d.filters, *d.derived, *d.windows, *([d.dedupe] if d.dedupe else [])]:  # a row pick's order is no measure
         prov = (el.provenance or "").lower()
         i = low.find(prov) if prov else -1
         if i >= 0:
