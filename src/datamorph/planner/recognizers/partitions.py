@@ -57,7 +57,8 @@ _VALUE_AFTER = re.compile(rf"\b(?:the\s+)?{_FN}\s+(?:of\s+(?:the\s+)?)?{_COL}\s+
                           rf"{_OWNER}\s+{_GROUP}(?!['\w])", re.I)  # fmt: skip
 _VALUE_BEFORE = re.compile(rf"\b{_OWNER}\s+(?P<group>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)'s?\s+{_FN}\s+(?:of\s+(?:the\s+)?)?"
                            rf"{_COL}", re.I)  # fmt: skip
-_SHARE = re.compile(rf"\b(?P<kind>share|percent(?:age)?|fraction|proportion)\s+(?:of|in)\s+{_OWNER}\s+"
+_SHARE = re.compile(rf"\b(?P<kind>share|percent(?:age)?|fraction|proportion)\s+(?:of\s+(?:each|every|the|a)\s+"
+                    rf"(?P<row>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s+)?(?:of|in)\s+{_OWNER}\s+"
                     rf"(?P<group>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)'s?\s+(?:total|sum|overall(?:\s+total)?)"
                     rf"(?:\s+{_COL})?", re.I)  # fmt: skip
 _ROW_COLUMN = re.compile(r"\b(?:each|every)\s+[A-Za-z_]\w*'s\s+(?P<c>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s+(?:as\s+a\s+"
@@ -173,17 +174,19 @@ def _value(s: _State, m: re.Match[str]) -> None:
 
 def _share(s: _State, m: re.Match[str]) -> None:
     said = m.group(0).strip()
-    words = m.group("col")
-    if not words:  # "each order's amount as a percent of ...": the row's column said before
-        lead = _ROW_COLUMN.search(s.prompt, _sentence_start(s, m.start()), m.start())
-        words = lead.group("c") if lead else None
+    words, start = m.group("col"), m.start()
+    # "each order's amount as a percent of ...": the row's column said before (the same as the total's, if named)
+    lead = _ROW_COLUMN.search(s.prompt, _sentence_start(s, m.start()), m.start())
+    if lead and (not words or _columns(s, lead.group("c")).items() & _columns(s, words).items()):
+        words, start = words or lead.group("c"), lead.start()
     cols = _columns(s, words) if words else {}
     if not cols:
         raise PlanError(
             f"'{said}': a share of which column's total?",
             hint="say e.g. 'each order's share of its customer's total amount'",
         )
-    rows = _rows(s, list(cols), m.group("group"), said)
+    named = [h.table for h in s.linker.tables(clean_phrase(m.group("row") or "")) if h.score >= 0.85][:1]
+    rows = _rows(s, [t for t in cols if t in named] or list(cols), m.group("group"), said)  # "of each order"
     if rows is None:
         return
     column = f"{rows}.{cols[rows]}"
@@ -194,12 +197,8 @@ def _share(s: _State, m: re.Match[str]) -> None:
     pct = _PERCENT.match(s.prompt, end)
     if pct and s.free(pct.start(), pct.end()):
         percent, end = True, pct.end()
-    if percent:
-        raise PlanError(
-            f"'{said}': a share as a percent is not read yet",
-            hint="ask for the share as a fraction ('the share of its customer's total amount')",
-        )
-    name, end = _name(s, end, f"share_of_{snake(m.group('group'))}_total")
-    window = WindowColumn(name=name, function="share", column=column, partition_by=[key],
-                          provenance=s.prompt[m.start() : end])  # fmt: skip
-    s.add_window(window, m.start(), min(end, _sentence_end(s, m.start()) or end))
+    group = snake(m.group("group"))
+    name, end = _name(s, end, f"pct_of_{group}_total" if percent else f"share_of_{group}_total")
+    window = WindowColumn(name=name, function="share", column=column, partition_by=[key], percent=percent,
+                          provenance=s.prompt[start:end])  # fmt: skip
+    s.add_window(window, start, end)
