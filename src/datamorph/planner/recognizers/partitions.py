@@ -33,7 +33,6 @@ from datamorph.planner.recognizers.windows import (
     _entity_key,
     _name,
     _ref,
-    _sentence_end,
     _sentence_start,
     _State,
 )
