@@ -370,7 +370,7 @@ class WindowColumn(Model):
     preceding: int | None = Field(default=None, ge=1, le=1000, description="A moving frame: this row and the N rows "
                                   "before it (ROWS BETWEEN N PRECEDING AND CURRENT ROW); sum, avg, count only.")
     round: int | None = Field(default=None, ge=0, le=12, description="Round the window's value to this many decimals.")
-    percent: bool = Field(default=False, description="share only: the share as a percent (x 100) of the total.")
+    percent: bool | None = Field(default=None, description="share only: the share as a percent (x 100) of the total.")
 
     @model_validator(mode="after")
     def _check(self) -> WindowColumn:

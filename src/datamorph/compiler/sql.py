@@ -266,7 +266,7 @@ class _BlockCompiler:
         if fn == "share":
             assert arg is not None
             total = exp.Window(this=exp.Sum(this=arg.copy()), partition_by=partition or None, over="OVER")
-            num = exp.cast(arg, exp.DataType.Type.DOUBLE)
+            num: exp.Expr = exp.cast(arg, exp.DataType.Type.DOUBLE)
             if w.percent:
                 num = exp.Mul(this=exp.Literal.number("100.0"), expression=num)
             share = exp.Div(this=num, expression=exp.Nullif(this=total, expression=exp.Literal.number(0)))

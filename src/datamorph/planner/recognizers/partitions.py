@@ -198,6 +198,6 @@ def _share(s: _State, m: re.Match[str]) -> None:
         percent, end = True, pct.end()
     group = snake(m.group("group"))
     name, end = _name(s, end, f"pct_of_{group}_total" if percent else f"share_of_{group}_total")
-    window = WindowColumn(name=name, function="share", column=column, partition_by=[key], percent=percent,
+    window = WindowColumn(name=name, function="share", column=column, partition_by=[key], percent=percent or None,
                           provenance=s.prompt[start:end])  # fmt: skip
     s.add_window(window, start, end)

@@ -32,12 +32,12 @@ from datamorph.spec import Condition, DerivedColumn, Filter, OrderItem, WindowCo
 _NUM = r"\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|twenty"
 _NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
               "ten": 10, "twenty": 20}  # fmt: skip
-_GROUP = r"(?:within|per|in|for|across)\s+(?:each|every|the\s+same|their|its|a)?\s*"
+_GROUP = r"(?:within|per|in|inside|among|for|across)\s+(?:each|every|the\s+same|their|its|a)?\s*"
 _END = (r"(?=\s*(?:[,.;!?(]|$|\b(?:most|highest|lowest|least|cheapest|largest|smallest|biggest|newest|oldest|"
         r"earliest|latest|descending|ascending|desc|asc|with|using|via|so|and|where|called|named|as|then|from|sorted|ordered)\b))")  # fmt: skip
 _RANK = re.compile(
     r"\b(?P<verb>dense[\s_-]?rank(?:ing|ed)?|rank(?:ing|ed)?|number(?:ing|ed)?)\s+(?:the\s+|all\s+|each\s+|of\s+)?"
-    r"(?P<what>[\w ]{0,30}?)\s*\b(?:by|on|according\s+to|based\s+on|in\s+order\s+of)\s+(?:their\s+|its\s+|the\s+)?"
+    r"(?P<what>[\w' ]{0,30}?)\s*\b(?:by|on|according\s+to|based\s+on|in\s+order\s+of)\s+(?:their\s+|its\s+|the\s+)?"
     rf"(?P<by>[\w.]+(?:\s+[\w.]+)?)(?:\s+(?:{_GROUP})(?P<part>[\w ]+?))?{_END}",
     re.I,
 )
@@ -145,9 +145,10 @@ def rank(d: View) -> list[Claim]:
         measures = [a.alias for a in s.view.aggregations]
         if len(measures) == 1 and _unused(s, m.start("verb"), m.end()):
             _rank(s, m, (measures[0], m.end()))
+    owned = {x.end() for x in _SEQ.finditer(d.prompt) if x.group("what3")}  # "each X's rows numbered by ...": sequence's
     for rx in (_RANK_PART_FIRST, _RANK, _RANK_BARE):
         for m in rx.finditer(d.prompt):
-            if _unused(s, m.start("verb"), m.end("verb")):
+            if _unused(s, m.start("verb"), m.end("verb")) and m.end("verb") not in owned:
                 if rx is _RANK_BARE and _ref_or_none(s, m.group("by")) is None:
                     continue
                 _rank(s, m)
@@ -292,8 +293,15 @@ _RANK_BARE = re.compile(
     r"(?P<by>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)(?P<part>(?!x)x)?(?=\s*(?:\([^)]*\)\s*)?,?\s*(?:from\s+(?:highest|largest|"
     r"most|biggest|lowest|smallest|least)\s+to|(?:highest|largest|biggest|lowest|smallest)\s+first|in\s+(?:descending|"
     r"ascending)\s+order|descending|ascending))", re.I)  # fmt: skip
-_WHAT_PART = re.compile(r"(?:^|\s)(?:per|within|for\s+each|for\s+every|in\s+each|within\s+each|across)\s+"
-                        r"(?:each\s+|every\s+|the\s+)?(?P<p>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s*$", re.I)  # fmt: skip
+# the partition inside the ranked rows' words: "orders per customer", "products inside their category", "the
+# employees of each department", "each department's employees" (the owner's possessive)
+_WHAT_PART = re.compile(r"(?:^|\s)(?:per\s+(?:each\s+|every\s+)?|within\s+(?:each\s+|every\s+|the\s+|their\s+|its\s+|the\s+same\s+)?|"
+                        r"(?:in|inside|among)\s+(?:each|every|their|its|the\s+same)\s+|across\s+(?:each\s+|every\s+|the\s+)?|"
+                        r"(?:for|of)\s+(?:each|every|the\s+same)\s+)(?P<p>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s*$", re.I)  # fmt: skip
+_WHAT_OWNER = re.compile(r"^\s*(?:(?:the\s+)?(?:each|every)\s+)?(?P<p>[A-Za-z_]\w*)'s?\s+(?P<rows>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s*$",
+                         re.I)  # fmt: skip
+_WHAT_FILLER = frozenset({"the", "all", "each", "every", "of", "a", "an", "rows", "records", "entries", "its", "their", "them",
+                          "those", "these", "rest", "remaining", "ones", "groups"})
 _TIES = re.compile(
     r"\b(?:(?:[A-Za-z_]\w*\s+){0,2}(?:with|having|that\s+have)\s+(?:the\s+)?same\s+[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?|ties|"
     r"tied\s+[A-Za-z_]\w*|equal\s+[A-Za-z_]\w*)\s+(?:should\s+)?(?:share|get|receive|take|have)\s+(?:a|the)\s+(?:same\s+)?"
@@ -474,6 +482,27 @@ def _name(d: _State, end: int, default: str) -> tuple[str, int]:
     return name, end
 
 
+def _check_what(d: _State, m: re.Match[str], inner: re.Match[str] | None) -> None:
+    """The words between the verb and "by" name the ranked rows (and their partition): a word there that
+    names no table and that no claim explains ("rank orders inside each channel" when "inside" was not read)
+    is refused, never swallowed by the window's claim."""
+    if m.re.groupindex.get("what") is None or not m.group("what"):
+        return
+    a, b = m.span("what")
+    part = (a + inner.start("p"), a + inner.end("p")) if inner else (b, b)
+    rows = a + inner.start("rows") if inner and "rows" in inner.re.groupindex else None
+    for t in d.view.tokens.within(a, b):
+        if t.kind == "punct" or t.used or t.low.rstrip("'s") in _WHAT_FILLER or part[0] <= t.start < part[1]:
+            continue
+        if inner and (t.start >= a + inner.start() and not (rows is not None and t.start >= rows)):
+            continue  # the partition's words ("within their")
+        named = d.linker.tables(t.text.removesuffix("'s"))
+        if named and named[0].score >= 0.85:
+            continue
+        raise PlanError(f"'{d.prompt[m.start() : m.end()].strip()}': could not tell what '{t.text}' says about "
+                        "the ranked rows", hint="say e.g. 'rank the orders by amount within each channel'")  # fmt: skip
+
+
 def _rank(d: _State, m: re.Match[str], measure: tuple[str, int] | None = None) -> None:
     """The rank window ``m`` reads; ``measure``: the aggregation it ranks by and where its words end (when the
     words after "by" are that measure's: "rank the stores by the total of their sales")."""
@@ -504,9 +533,10 @@ def _rank(d: _State, m: re.Match[str], measure: tuple[str, int] | None = None) -
         d.mark(x.start(), x.end(), "how ties rank")
     order = measure[0] if measure else _ref(d, m.group("by"))
     partition = [_ref(d, m.group("part"), key=True, keep=_order_owner(d, order))] if m.group("part") else []
-    inner = _WHAT_PART.search(m.group("what") or "")
-    if not partition and inner:  # "row number per customer by order date"
+    inner = _WHAT_PART.search(m.group("what") or "") or _WHAT_OWNER.match(m.group("what") or "")
+    if not partition and inner:  # "row number per customer by order date", "each department's employees"
         partition = [_ref(d, inner.group("p"), key=True, keep=_order_owner(d, order))]
+    _check_what(d, m, inner if partition else None)
     row = re.compile(r"\brow\s+$", re.I).search(d.prompt, back(m.start()), m.start())
     if row and function == "row_number":
         d.mark(row.start(), m.start(), "row number")
@@ -536,11 +566,24 @@ _SEQ = re.compile(
     r"\bnumber(?:ing)?\s+(?:each|every|the)\s+(?P<part>[A-Za-z_]\w*)'s\s+(?P<what>[A-Za-z_]\w*(?:\s+(?!in\b|by\b|"
     r"from\b|chronologically\b)[A-Za-z_]\w*)?)"
     r"|\bnumber(?:ing)?\s+(?:the\s+)?(?P<what2>[A-Za-z_]\w*(?:\s+(?!of\b|for\b)[A-Za-z_]\w*)?)\s+(?:of|for)\s+"
-    r"(?:each|every)\s+(?P<part2>[A-Za-z_]\w*)",
+    r"(?:each|every|the\s+same)\s+(?P<part2>[A-Za-z_]\w*)"
+    # "each doctor's appointments numbered chronologically": the participle after the rows
+    r"|\b(?:each|every)\s+(?P<part3>[A-Za-z_]\w*)'s\s+(?P<what3>[A-Za-z_]\w*(?:\s+(?!numbered\b)[A-Za-z_]\w*)?)\s+"
+    r"numbered\b",
     re.I,
 )
+# the table's one date, counted up ("in time order") or down ("newest first", "from latest to earliest")
 _IN_TIME = re.compile(r"\s*,?\s*(?:in\s+(?:time|date|chronological)\s+order|chronologically|"
-                      r"from\s+(?:the\s+)?(?:oldest|earliest|first)\s+to\s+(?:the\s+)?(?:newest|latest|last))", re.I)
+                      r"from\s+(?:the\s+)?(?:oldest|earliest|first)\s+to\s+(?:the\s+)?(?:newest|latest|last|most\s+recent)|"
+                      r"(?P<desc>(?:the\s+)?(?:newest|latest|most\s+recent|last)\s+(?:one\s+)?first|"
+                      r"from\s+(?:the\s+)?(?:newest|latest|most\s+recent|last)\s+to\s+(?:the\s+)?(?:oldest|earliest|first)|"
+                      r"in\s+reverse\s+(?:time|date|chronological)\s+order|reverse[\s-]chronologically))\b", re.I)  # fmt: skip
+# "number each user's sessions by started_at[, then session_id]": the order right after the rows
+_BY_ORDER = re.compile(r"\s*,?\s*(?:by|on)\s+(?:the\s+|their\s+|its\s+)?(?P<o>[A-Za-z_][\w.]*)(?:\s*,?\s*(?:and\s+)?"
+                       r"then\s+(?:by\s+)?(?:the\s+|their\s+|its\s+)?(?P<o2>[A-Za-z_][\w.]*))?(?P<o3>(?!x)x)?", re.I)  # fmt: skip
+_DIR_AFTER = re.compile(r"\s*,?\s*(?:(?P<desc>(?:the\s+)?(?:newest|latest|most\s+recent|last|highest|largest)\s+first|"
+                        r"descending|desc)|(?:the\s+)?(?:oldest|earliest|first|lowest|smallest)\s+first|ascending|asc)\b",
+                        re.I)  # fmt: skip
 _SEQ_ORDER = re.compile(r"\b(?:order(?:ed)?|sort(?:ed)?)\s+by\s+(?:the\s+)?(?P<o>[A-Za-z_][\w.]*)"
                         r"(?:\s*,\s*(?:and\s+)?(?:then\s+)?(?:by\s+)?|\s+(?:and\s+)?then\s+(?:by\s+)?)"
                         r"(?:the\s+)?(?P<o2>[A-Za-z_][\w.]*)|\b(?:order(?:ed)?|sort(?:ed)?)\s+by\s+(?:the\s+)?"
@@ -624,7 +667,7 @@ def _previous(d: _State, m: re.Match[str]) -> None:
 
 
 def _sequence(d: _State, m: re.Match[str]) -> None:
-    what = m.group("what") or m.group("what2")
+    what = m.group("what") or m.group("what2") or m.group("what3")
     named = d.linker.tables(what)
     if not named or named[0].score < 0.85:
         return
@@ -632,15 +675,18 @@ def _sequence(d: _State, m: re.Match[str]) -> None:
     end = m.end()
     order: list[OrderItem] = []
     timed = _IN_TIME.match(d.prompt, end)
+    by = None if timed else _BY_ORDER.match(d.prompt, end)
     if timed:
         end = timed.end()
     stop = _sentence_end(d, end)
     later = next((x for x in _SEQ_ORDER.finditer(d.prompt, end) if d.free(x.start(), x.end())), None)
+    if by is not None:
+        later = by
     if not timed and (later is None or later.start() >= stop):
-        return  # numbered in which order? (read by "rank" when it says "by X")
+        return  # numbered in which order?
     saved = (d.base, list(d.tables), len(d.edits))
     d.use(rows)
-    partition = [_ref(d, m.group("part") or m.group("part2"), key=True, keep=rows)]
+    partition = [_ref(d, m.group("part") or m.group("part2") or m.group("part3"), key=True, keep=rows)]
     if partition[0].rsplit(".", 1)[0].lower() != rows.lower():
         d.base, d.tables = saved[0], saved[1]  # the numbered rows hold no key of the owner: not read here
         del d.edits[saved[2] :]
@@ -657,7 +703,15 @@ def _sequence(d: _State, m: re.Match[str]) -> None:
         col = main_date_column(d.catalog.table(rows), timed.group(0))
         if col is None:
             return
-        order = [OrderItem(column=f"{d.catalog.table(rows).name}.{col}", direction="asc")]
+        order = [OrderItem(column=f"{d.catalog.table(rows).name}.{col}", direction="desc" if timed.group("desc") else "asc")]
+    if later is by and by is not None:
+        end = by.end()
+        said = _DIR_AFTER.match(d.prompt, end)
+        if said:
+            if said.group("desc"):
+                order = [order[0].model_copy(update={"direction": "desc"}), *order[1:]]
+            d.mark(said.start(), said.end(), "the direction")
+            end = said.end()
     first = _FIRST_IS_ONE.search(d.prompt, end)
     if first and d.free(first.start(), first.end()):
         if first.group("w").lower() not in ("first", "earliest", "oldest"):
