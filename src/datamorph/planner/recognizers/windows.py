@@ -96,6 +96,15 @@ _TOP_COUNT_FIRST = re.compile(
     rf"(?P<by>[\w.]+(?:\s+[\w.]+)?)(?P<adj>(?!x)x)?{_END}",
     re.I,
 )
+# "which employees are in the top 2 of their department by rating?", "products that rank among the top 3 in
+# their category for unit_price": the rows' place within their group (the rows named before the verb)
+_TOP_OF_GROUP = re.compile(
+    rf"\b(?:are|is|rank|ranks|ranked|come|comes|fall|falls|sit|sits)\s+(?:in|among|within)\s+(?:the\s+)?"
+    rf"(?P<dir>top|bottom|first|highest|lowest|best|worst)\s+(?P<n>{_NUM})\s+(?:of|in|within|for)\s+(?:their|its|each|the\s+same)\s+"
+    r"(?P<part>[A-Za-z_]\w*(?:\s+(?!by\b|for\b|on\b|in\b)[A-Za-z_]\w*)?)\s+(?:by|for|on|in\s+terms\s+of|based\s+on)\s+"
+    rf"(?:their\s+|its\s+|the\s+)?(?P<by>[\w.]+(?:\s+[\w.]+)?)(?P<what>)(?P<adj>(?!x)x)?{_END}",
+    re.I,
+)
 # "ties go to the lower id", "ties broken by the earlier hire_date", "break ties by the higher score": a second
 # order key, after the measure
 TIE_BREAK = re.compile(
@@ -111,7 +120,7 @@ TIE_ASC = frozenset({"lower", "lowest", "smaller", "smallest", "earlier", "earli
 def top_n(d: View) -> list[Claim]:
     """"top 3 products by unit price in each category": a rank window and a qualify filter."""
     s = _State.of(d)
-    for rx in (_TOP, _TOP_COUNT_FIRST):
+    for rx in (_TOP, _TOP_COUNT_FIRST, _TOP_OF_GROUP):
         for m in rx.finditer(d.prompt):
             if _unused(s, m.start(), m.end("n")) and _unused(s, m.start("dir"), m.end("dir")):
                 _top_n(s, m)
@@ -620,6 +629,25 @@ def _owner_key(d: _State, owner: str, table: str) -> str | None:
     return f"{info.name}.{info.column(pk[0]).name}" if len(pk) == 1 and info.has_column(pk[0]) else None
 
 
+def _order_of_previous(d: _State, end: int, stop: int, rows: str) -> tuple[re.Match[str] | None, tuple[int, int]] | None:
+    """Where the order of a previous / next value is said: "ordered by X[, then Y]" in the sentence (or the
+    next), "by X" or "(by X)" right after the phrase, or "in time order" (the match None: the rows' one date)."""
+    paren = re.match(r"\s*\(", d.prompt[end:])
+    by = _BY_ORDER.match(d.prompt, end + (paren.end() if paren else 0))
+    if by is not None and d.free(by.start(), by.end()):
+        return by, (by.start(), by.end())
+    timed = _IN_TIME.match(d.prompt, end)
+    if timed is not None and not timed.group("desc") and d.free(timed.start(), timed.end()):
+        from datamorph.planner.recognizers.dates import main_date_column
+
+        if main_date_column(d.catalog.table(rows), timed.group(0)) is not None:
+            return None, (timed.start(), timed.end())
+    later = next((x for x in _SEQ_ORDER.finditer(d.prompt, end) if d.free(x.start(), x.end())), None)
+    if later is None or later.start() >= stop + 2:
+        return None
+    return later, (later.start(), later.end())
+
+
 def _previous(d: _State, m: re.Match[str]) -> None:
     col_words = m.group("col")
     if col_words.lower() in _NO_COLUMN:
@@ -636,15 +664,22 @@ def _previous(d: _State, m: re.Match[str]) -> None:
     hits = keyed
     column = f"{rows}.{hits[0].column}"
     stop = _sentence_end(d, m.end())
-    later = next((x for x in _SEQ_ORDER.finditer(d.prompt, m.end()) if d.free(x.start(), x.end())), None)
-    if later is None or later.start() >= stop + 2:
+    said = _order_of_previous(d, m.end(), stop, rows)
+    if said is None:
         raise PlanError(f"'{m.group(0).strip()}': previous in which order?",
                         hint="say e.g. 'ordered by started_on, then id'")  # fmt: skip
     d.use(rows)
     partition = [_owner_key(d, m.group("owner"), rows) or ""]
     _drop_unreferenced(d, m.group("owner"), keep=rows)
-    order = [OrderItem(column=_ref(d, later.group(g)), direction="asc") for g in ("o", "o2", "o3") if later.group(g)]
-    d.mark(later.start(), later.end(), "the order")
+    later, order_words = said
+    if later is None:  # "in time order": the table's one date
+        from datamorph.planner.recognizers.dates import main_date_column
+
+        col = main_date_column(d.catalog.table(rows), d.prompt[order_words[0] : order_words[1]])
+        order = [OrderItem(column=f"{d.catalog.table(rows).name}.{col or ''}", direction="asc")]
+    else:
+        order = [OrderItem(column=_ref(d, later.group(g)), direction="asc") for g in ("o", "o2", "o3") if later.group(g)]
+    d.mark(*order_words, "the order")
     _drop_unreferenced(d, "order")
     for x in _AS_STORED.finditer(d.prompt, m.end()):
         if d.free(x.start(), x.end()) and _ref(d, x.group("c")) == partition[0]:
@@ -779,6 +814,8 @@ def _running(d: _State, m: re.Match[str]) -> None:
         d.mark(m.end() + o.start(), m.end() + o.end(), "the order")
         used_until = max(used_until, m.end() + o.end())
         break
+    if not order:
+        order, used_until = _order_in_words(d, m.end(), sentence_end, owner or d.base, used_until)
     partition = _said_later(d, sentence_end, owner, partition, order)
     for x in _FRAME_NOTE.finditer(d.prompt, m.start()):
         if _free_at(d, x.start()) and _free_at(d, x.end() - 1):
@@ -793,6 +830,33 @@ def _running(d: _State, m: re.Match[str]) -> None:
                           partition_by=partition, order_by=order, frame="running",
                           provenance=d.prompt[m.start() : max(end, used_until)].strip())  # fmt: skip
     d.add_window(window, m.start(), end)
+
+
+# "in order_date order", "in time order", "chronologically", "oldest first": the order of a running value in words
+_IN_ORDER = re.compile(r"\b(?:in\s+(?:the\s+)?(?P<o>(?!time\b|date\b|chronological\b|reverse\b)[A-Za-z_]\w*)\s+order|"
+                       r"(?P<t>in\s+(?:time|date|chronological)\s+order|chronologically|(?:the\s+)?(?:oldest|earliest)\s+first|"
+                       r"from\s+(?:the\s+)?(?:oldest|earliest|first)\s+to\s+(?:the\s+)?(?:newest|latest|last)))\b",
+                       re.I)  # fmt: skip
+
+
+def _order_in_words(d: _State, start: int, stop: int, table: str | None, used: int) -> tuple[list[OrderItem], int]:
+    """The order a running value is said in without "ordered by": a column "in X order", or the rows' table's
+    one date ("in time order"; a table with several dates is asked about)."""
+    from datamorph.planner.recognizers.dates import main_date_column
+
+    for x in _IN_ORDER.finditer(d.prompt, start, stop):
+        if not _unused(d, x.start(), x.start() + 2):
+            continue
+        if x.group("o"):
+            ref = _ref(d, x.group("o"))
+        else:
+            col = main_date_column(d.catalog.table(table), x.group(0)) if table else None
+            if col is None:
+                continue
+            ref = f"{d.catalog.table(table).name}.{col}"
+        d.mark(x.start(), x.end(), "the order")
+        return [OrderItem(column=ref, direction="asc")], max(used, x.end())
+    return [], used
 
 
 def _said_later(d: _State, sentence_end: int, owner: str | None, partition: list[str],
