@@ -767,6 +767,8 @@ def _running(d: _State, m: re.Match[str]) -> None:
     fn_word = (m.group("fn") or "total").lower()
     function = {"count": "count", "average": "avg", "avg": "avg"}.get(fn_word, "sum")
     what = m.group("what")
+    if _over_series(d, m, function, what):
+        return
     column: str | None = None
     expression: str | None = None
     named = d.linker.tables(what) if what else []
@@ -857,6 +859,30 @@ def _order_in_words(d: _State, start: int, stop: int, table: str | None, used: i
         d.mark(x.start(), x.end(), "the order")
         return [OrderItem(column=ref, direction="asc")], max(used, x.end())
     return [], used
+
+
+def _over_series(d: _State, m: re.Match[str], function: str, what: str | None) -> bool:
+    """"number of users per month of created_at with a cumulative count", "monthly order counts and their running
+    total": a running sum of the request's one measure over its period series (ordered by the period, the other
+    group keys partitioning it). False when the request has no such series (read as a running value of rows)."""
+    from datamorph.planner.recognizers.derivekit import Work
+    from datamorph.planner.recognizers.series import _series_key
+
+    if what and what.lower() not in ("it", "them", "its", "their", "that", "this"):
+        return False
+    measures = d.view.aggregations
+    key = _series_key(Work(d.view)) if measures else None
+    if key is None or len(measures) != 1 or function == "avg":
+        return False
+    if function == "count" and measures[0].function not in ("count", "count_distinct"):
+        return False  # "a cumulative count" of a summed measure: which count?
+    order, _unit, partition = key
+    name, end = _name(d, m.end(), f"running_{measures[0].alias}")
+    window = WindowColumn(name=name, function="sum", column=measures[0].alias, partition_by=partition,
+                          order_by=[OrderItem(column=order, direction="asc")], frame="running",
+                          provenance=d.prompt[m.start() : end].strip())  # fmt: skip
+    d.add_window(window, m.start(), end)
+    return True
 
 
 def _said_later(d: _State, sentence_end: int, owner: str | None, partition: list[str],
