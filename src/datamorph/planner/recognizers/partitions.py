@@ -99,7 +99,8 @@ def _rows(s: _State, candidates: list[str], group: str, said: str) -> str | None
     if named & set(candidates):
         return None  # "customers with the total amount of their orders": the rows aggregated, not a group
     grouped = [t for t in dict.fromkeys(candidates) if _groups(s, group, t)]
-    rows = [t for t in (s.base, *s.tables) if t and t not in named]
+    words = {t: (s.view.table_words.get(t) or "").lower().removesuffix("'s") for t in (s.base, *s.tables) if t}
+    rows = [t for t, w in words.items() if not (t in named and w and w in group.lower())]  # (not the group's own)
     if rows and not any(t in grouped for t in rows):
         raise PlanError(
             f"'{said}' is a value of {' or '.join(grouped or candidates)} per {group}, but the rows are "

@@ -217,7 +217,7 @@ def sequence(d: View) -> list[Claim]:
     a row number per owner, counting up from the first row (after ``rank``, which reads "number ... by X")."""
     s = _State.of(d)
     for m in _SEQ.finditer(d.prompt):
-        if _free_at(s, m.start()):  # (the table words after the verb are explained by sources)
+        if _free_at(s, m.start()) or m.group("what4") and _free_at(s, m.end() - 1):  # (table words: sources')
             _sequence(s, m)
     return s.done()
 
@@ -578,9 +578,19 @@ _SEQ = re.compile(
     r"(?:each|every|the\s+same)\s+(?P<part2>[A-Za-z_]\w*)"
     # "each doctor's appointments numbered chronologically": the participle after the rows
     r"|\b(?:each|every)\s+(?P<part3>[A-Za-z_]\w*)'s\s+(?P<what3>[A-Za-z_]\w*(?:\s+(?!numbered\b)[A-Za-z_]\w*)?)\s+"
-    r"numbered\b",
+    r"numbered\b"
+    # "give every order of a customer a sequence number", "assign row numbers to each user's sessions"
+    r"|\b(?:give|assign)\s+(?:each|every)\s+(?P<what4>[A-Za-z_]\w*)\s+of\s+(?:a|an|each|every|its|their|the\s+same)\s+"
+    r"(?P<part4>[A-Za-z_]\w*)\s+(?:a|an|its|their)\s+(?:sequence|row|serial)\s+number\b"
+    r"|\b(?:give|assign)\s+(?:a\s+)?(?:sequence|row|serial)\s+numbers?\s+to\s+(?:each|every)\s+(?P<part5>[A-Za-z_]\w*)'s\s+"
+    r"(?P<what5>[A-Za-z_]\w*(?:\s+(?!in\b|by\b|from\b|chronologically\b)[A-Za-z_]\w*)?)",
     re.I,
 )
+
+
+def _seq_slot(m: re.Match[str], slot: str) -> str:
+    """The words of ``slot`` ("what" / "part") in whichever form of :data:`_SEQ` matched."""
+    return next(m.group(f"{slot}{i}") for i in ("", "2", "3", "4", "5") if m.group(f"{slot}{i}"))
 # the table's one date, counted up ("in time order") or down ("newest first", "from latest to earliest")
 _IN_TIME = re.compile(r"\s*,?\s*(?:in\s+(?:time|date|chronological)\s+order|chronologically|"
                       r"from\s+(?:the\s+)?(?:oldest|earliest|first)\s+to\s+(?:the\s+)?(?:newest|latest|last|most\s+recent)|"
@@ -702,7 +712,7 @@ def _previous(d: _State, m: re.Match[str]) -> None:
 
 
 def _sequence(d: _State, m: re.Match[str]) -> None:
-    what = m.group("what") or m.group("what2") or m.group("what3")
+    what = _seq_slot(m, "what")
     named = d.linker.tables(what)
     if not named or named[0].score < 0.85:
         return
@@ -721,7 +731,7 @@ def _sequence(d: _State, m: re.Match[str]) -> None:
         return  # numbered in which order?
     saved = (d.base, list(d.tables), len(d.edits))
     d.use(rows)
-    partition = [_ref(d, m.group("part") or m.group("part2") or m.group("part3"), key=True, keep=rows)]
+    partition = [_ref(d, _seq_slot(m, "part"), key=True, keep=rows)]
     if partition[0].rsplit(".", 1)[0].lower() != rows.lower():
         d.base, d.tables = saved[0], saved[1]  # the numbered rows hold no key of the owner: not read here
         del d.edits[saved[2] :]
