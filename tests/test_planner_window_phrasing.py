@@ -85,6 +85,7 @@ _NUMBERED = "SELECT *, ROW_NUMBER() OVER (PARTITION BY shop_id ORDER BY bought_o
     ("number the purchases of every shop from newest to oldest", _NUMBERED.format(" DESC")),
     ("number each shop's purchases by bought_on, latest first", _NUMBERED.format(" DESC")),
     ("give every purchase of a shop a sequence number in date order", _NUMBERED.format("")),
+    ("purchases with a row number per shop, latest first", _NUMBERED.format(" DESC")),
     ("rank each region's shops by floor_area", "SELECT *, RANK() OVER (PARTITION BY region_id ORDER BY floor_area DESC) FROM shops"),
     ("rank shops inside each region by floor_area, smallest first",
      "SELECT *, RANK() OVER (PARTITION BY region_id ORDER BY floor_area) FROM shops"),

@@ -217,7 +217,10 @@ def sequence(d: View) -> list[Claim]:
     a row number per owner, counting up from the first row (after ``rank``, which reads "number ... by X")."""
     s = _State.of(d)
     for m in _SEQ.finditer(d.prompt):
-        if _free_at(s, m.start()) or m.group("what4") and _free_at(s, m.end() - 1):  # (table words: sources')
+        if m.group("part6") is not None:  # "a row number per customer": read by rank when "by X" follows
+            if _free_at(s, m.start() + m.group(0).lower().index("number")):
+                _sequence(s, m)
+        elif _free_at(s, m.start()) or m.group("what4") and _free_at(s, m.end() - 1):  # (table words: sources')
             _sequence(s, m)
     return s.done()
 
@@ -583,14 +586,17 @@ _SEQ = re.compile(
     r"|\b(?:give|assign)\s+(?:each|every)\s+(?P<what4>[A-Za-z_]\w*)\s+of\s+(?:a|an|each|every|its|their|the\s+same)\s+"
     r"(?P<part4>[A-Za-z_]\w*)\s+(?:a|an|its|their)\s+(?:sequence|row|serial)\s+number\b"
     r"|\b(?:give|assign)\s+(?:a\s+)?(?:sequence|row|serial)\s+numbers?\s+to\s+(?:each|every)\s+(?P<part5>[A-Za-z_]\w*)'s\s+"
-    r"(?P<what5>[A-Za-z_]\w*(?:\s+(?!in\b|by\b|from\b|chronologically\b)[A-Za-z_]\w*)?)",
+    r"(?P<what5>[A-Za-z_]\w*(?:\s+(?!in\b|by\b|from\b|chronologically\b)[A-Za-z_]\w*)?)"
+    # "orders with a row number per customer, newest first": the request's rows, numbered per owner
+    r"|\b(?:a\s+|the\s+)?(?:row|sequence)\s+numbers?\s+(?:per|for\s+each|for\s+every|within\s+each|in\s+each)\s+"
+    r"(?P<part6>[A-Za-z_]\w*)(?P<what6>)",
     re.I,
 )
 
 
 def _seq_slot(m: re.Match[str], slot: str) -> str:
     """The words of ``slot`` ("what" / "part") in whichever form of :data:`_SEQ` matched."""
-    return next(m.group(f"{slot}{i}") for i in ("", "2", "3", "4", "5") if m.group(f"{slot}{i}"))
+    return next((m.group(f"{slot}{i}") for i in ("", "2", "3", "4", "5", "6") if m.group(f"{slot}{i}")), "")
 # the table's one date, counted up ("in time order") or down ("newest first", "from latest to earliest")
 _IN_TIME = re.compile(r"\s*,?\s*(?:in\s+(?:time|date|chronological)\s+order|chronologically|"
                       r"from\s+(?:the\s+)?(?:oldest|earliest|first)\s+to\s+(?:the\s+)?(?:newest|latest|last|most\s+recent)|"
@@ -713,10 +719,15 @@ def _previous(d: _State, m: re.Match[str]) -> None:
 
 def _sequence(d: _State, m: re.Match[str]) -> None:
     what = _seq_slot(m, "what")
-    named = d.linker.tables(what)
-    if not named or named[0].score < 0.85:
-        return
-    rows = named[0].table
+    if m.group("part6") is not None:  # the rows are the request's
+        if d.base is None:
+            return
+        rows = d.base
+    else:
+        named = d.linker.tables(what)
+        if not named or named[0].score < 0.85:
+            return
+        rows = named[0].table
     end = m.end()
     order: list[OrderItem] = []
     timed = _IN_TIME.match(d.prompt, end)
