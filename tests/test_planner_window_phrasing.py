@@ -69,9 +69,17 @@ def test_a_measure_of_the_rows_own_rows_stays_an_aggregate(engine: Any) -> None:
     assert not spec.windows, spec.to_json()
 
 
-def test_a_group_value_of_another_table_is_refused(engine: Any) -> None:
-    with pytest.raises(PlanError, match="the rows are shops"):
-        plan(engine, "shops with the total amount of their region")
+@pytest.mark.parametrize(("prompt", "match"), [
+    ("shops with the total amount of their region", "the rows are shops"),  # a value of purchases, not of shops
+    # compared or ordered by: a filter or an order on a window is not planned (the comparison was dropped)
+    ("shops with floor_area larger than the average floor_area of their region", "compared with or ordered by"),
+    ("top 2 purchases by the total amount of their shop", "compared with or ordered by"),
+    # one row per group: which row's value is not said (it would not run)
+    ("number of purchases per channel and the total amount of the same shop", "one row per group"),
+])  # fmt: skip
+def test_a_group_value_that_cannot_be_read_is_refused(engine: Any, prompt: str, match: str) -> None:
+    with pytest.raises(PlanError, match=match):
+        plan(engine, prompt)
 
 
 # -- row numbers and ranks: the owner as a possessive or "inside each X", the order in words -------------------

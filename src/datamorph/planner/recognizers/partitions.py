@@ -68,6 +68,13 @@ _SIDE = re.compile(
 )
 
 
+# the group's value as the object of a comparison or an order ("unit_price higher than the highest unit_price in
+# their category", "top 3 orders by the total amount of their customer"): not read here (a filter or an order on
+# a window is not planned), refused rather than left to readings that would drop the comparison
+_COMPARED = re.compile(r"(?:\b(?:than|above|below|over|under|exceeds?|exceeding|beyond|at\s+least|at\s+most|"
+                       r"(?:equal|compared|relative|close)\s+to|by|versus|vs)|[<>=])\s*$", re.I)  # fmt: skip
+
+
 def rule(v: View) -> list[Claim]:
     """A group's value (or a row's share of its group's total) next to each row (see the module docstring)."""
     s = _State.of(v)
@@ -82,6 +89,14 @@ def rule(v: View) -> list[Claim]:
         else:
             _value(s, m)
     return s.done()
+
+
+def _not_compared(s: _State, m: re.Match[str]) -> None:
+    """Refused: the group's value as the object of a comparison or an order (see :data:`_COMPARED`)."""
+    if _COMPARED.search(s.prompt, max(0, m.start() - 40), m.start()):
+        raise PlanError(f"'{m.group(0).strip()}' is compared with or ordered by: a condition or an order on a "
+                        "group's value is not read yet", hint="ask for the value as a column ('... and the "
+                        "average price of its category'), then filter or sort the result")  # fmt: skip
 
 
 def _groups(s: _State, group: str, table: str) -> bool:
@@ -156,6 +171,7 @@ def _value(s: _State, m: re.Match[str]) -> None:
         if rows is None:
             return
         column = f"{rows}.{cols[rows]}"
+    _not_compared(s, m)
     key = _group_key(s, m.group("group"), rows, said)
     s.use(rows)
     start = m.start()
@@ -190,6 +206,7 @@ def _share(s: _State, m: re.Match[str]) -> None:
     if rows is None:
         return
     column = f"{rows}.{cols[rows]}"
+    _not_compared(s, m)
     key = _group_key(s, m.group("group"), rows, said)
     s.use(rows)
     end = m.end()
