@@ -108,6 +108,8 @@ def test_numbers_and_ranks_in_other_words(engine: Any, prompt: str, expected: st
 @pytest.mark.parametrize(("prompt", "match"), [
     ("number each shop's shifts in time order", "which date of shifts"),  # starts_at or ends_at: asked
     ("rank shops quickly by floor_area", "quickly"),  # a word the ranking does not read is not swallowed
+    # the rows named and the order of another table they do not reference: the rows would be repeated or lost
+    ("number each shop's purchases by starts_at", "ranks purchases by a column of shifts"),
 ])  # fmt: skip
 def test_numbers_and_ranks_refused(engine: Any, prompt: str, match: str) -> None:
     with pytest.raises(PlanError, match=match):

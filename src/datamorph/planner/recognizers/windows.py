@@ -362,6 +362,8 @@ def _column_phrase(s: _State, phrase: str, tables: list[str] | None = None, min_
         return written[1]
     if tables is not None:
         hits = [h for h in s.linker.columns(p, tables) if h.score >= min_score]
+        if hits and _exact_elsewhere(s, p, hits[0]):
+            return None
         return f"{hits[0].table}.{hits[0].column}" if hits else None
     if min_score:
         scoped = [h for h in s.linker.columns(p, _in_play(s)) if h.score >= min_score] if _in_play(s) else []
@@ -373,11 +375,18 @@ def _column_phrase(s: _State, phrase: str, tables: list[str] | None = None, min_
     return f"{m.table}.{m.column}" if m else None
 
 
+def _exact_elsewhere(s: _State, phrase: str, hit: ColumnMatch) -> bool:
+    """``phrase`` is a column's exact name in another table than the nearest match's ("ordered by
+    transaction_date" over orders: that column, not order_date)."""
+    return hit.column.lower() != phrase.lower() and any(s.catalog.table(t).has_column(phrase)
+                                                        for t in s.catalog.table_names())  # fmt: skip
+
+
 def _resolve(s: _State, phrase: str) -> ColumnMatch | None:
     """The best column for ``phrase``: among the tables in play first, then anywhere (bringing its table in)."""
     if _in_play(s):
         hits = s.linker.columns(phrase, _in_play(s))
-        if hits:
+        if hits and not _exact_elsewhere(s, phrase, hits[0]):
             return hits[0]
     hits = s.linker.columns(phrase)
     if hits:
@@ -494,7 +503,12 @@ def _name(d: _State, end: int, default: str) -> tuple[str, int]:
     return name, end
 
 
-def _check_what(d: _State, m: re.Match[str], inner: re.Match[str] | None) -> None:
+def _one_per_row(d: _State, rows: str, owner: str) -> bool:
+    """Each row of ``rows`` has one value of ``owner``'s columns: the same table, or one it references."""
+    return rows == owner or any(fk.ref_table.lower() == owner.lower() for fk in d.catalog.table(rows).foreign_keys)
+
+
+def _check_what(d: _State, m: re.Match[str], inner: re.Match[str] | None, owner: str | None) -> None:
     """The words between the verb and "by" name the ranked rows (and their partition): a word there that
     names no table and that no claim explains ("rank orders inside each channel" when "inside" was not read)
     is refused, never swallowed by the window's claim."""
@@ -504,12 +518,17 @@ def _check_what(d: _State, m: re.Match[str], inner: re.Match[str] | None) -> Non
     part = (a + inner.start("p"), a + inner.end("p")) if inner else (b, b)
     rows = a + inner.start("rows") if inner and "rows" in inner.re.groupindex else None
     for t in d.view.tokens.within(a, b):
-        if t.kind == "punct" or t.used or t.low.rstrip("'s") in _WHAT_FILLER or part[0] <= t.start < part[1]:
+        if t.kind == "punct" or t.low.rstrip("'s") in _WHAT_FILLER or part[0] <= t.start < part[1]:
             continue
         if inner and (t.start >= a + inner.start() and not (rows is not None and t.start >= rows)):
             continue  # the partition's words ("within their")
         named = d.linker.tables(t.text.removesuffix("'s"))
         if named and named[0].score >= 0.85:
+            if owner and not _one_per_row(d, named[0].table, owner):  # "number each shop's purchases by starts_at"
+                raise PlanError(f"'{d.prompt[m.start() : m.end()].strip()}' ranks {named[0].table} by a column of "
+                                f"{owner}", hint=f"rank them by a column of {named[0].table}")  # fmt: skip
+            continue
+        if t.used:
             continue
         raise PlanError(f"'{d.prompt[m.start() : m.end()].strip()}': could not tell what '{t.text}' says about "
                         "the ranked rows", hint="say e.g. 'rank the orders by amount within each channel'")  # fmt: skip
@@ -548,7 +567,7 @@ def _rank(d: _State, m: re.Match[str], measure: tuple[str, int] | None = None) -
     inner = _WHAT_PART.search(m.group("what") or "") or _WHAT_OWNER.match(m.group("what") or "")
     if not partition and inner:  # "row number per customer by order date", "each department's employees"
         partition = [_ref(d, inner.group("p"), key=True, keep=_order_owner(d, order))]
-    _check_what(d, m, inner if partition else None)
+    _check_what(d, m, inner if partition else None, _order_owner(d, order) if "." in order else None)
     row = re.compile(r"\brow\s+$", re.I).search(d.prompt, back(m.start()), m.start())
     if row and function == "row_number":
         d.mark(row.start(), m.start(), "row number")
