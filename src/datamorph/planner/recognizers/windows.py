@@ -504,8 +504,10 @@ def _name(d: _State, end: int, default: str) -> tuple[str, int]:
 
 
 def _one_per_row(d: _State, rows: str, owner: str) -> bool:
-    """Each row of ``rows`` has one value of ``owner``'s columns: the same table, or one it references."""
-    return rows == owner or any(fk.ref_table.lower() == owner.lower() for fk in d.catalog.table(rows).foreign_keys)
+    """``owner``'s rows hang on ``rows`` directly: the same table, one references the other ("employees by
+    salary": each salary row with its employee); not two tables that only share a third."""
+    refs = {(fk.ref_table.lower(), t) for t in (rows, owner) for fk in d.catalog.table(t).foreign_keys}
+    return rows == owner or (owner.lower(), rows) in refs or (rows.lower(), owner) in refs
 
 
 def _check_what(d: _State, m: re.Match[str], inner: re.Match[str] | None, owner: str | None) -> None:
@@ -517,18 +519,17 @@ def _check_what(d: _State, m: re.Match[str], inner: re.Match[str] | None, owner:
     a, b = m.span("what")
     part = (a + inner.start("p"), a + inner.end("p")) if inner else (b, b)
     rows = a + inner.start("rows") if inner and "rows" in inner.re.groupindex else None
-    for t in d.view.tokens.within(a, b):
-        if t.kind == "punct" or t.low.rstrip("'s") in _WHAT_FILLER or part[0] <= t.start < part[1]:
-            continue
-        if inner and (t.start >= a + inner.start() and not (rows is not None and t.start >= rows)):
-            continue  # the partition's words ("within their")
+    words = [t for t in d.view.tokens.within(a, b) if not (
+        t.kind == "punct" or t.low.rstrip("'s") in _WHAT_FILLER or part[0] <= t.start < part[1]
+        or inner and t.start >= a + inner.start() and not (rows is not None and t.start >= rows))]  # fmt: skip
+    heads = [(i, d.linker.tables(" ".join(t.text.removesuffix("'s") for t in words[i:]))) for i in range(len(words))]
+    first, ranked = next(((i, h[0].table) for i, h in heads if h and h[0].score >= 0.85), (len(words), None))
+    if ranked and owner and not _one_per_row(d, ranked, owner):  # "number each shop's purchases by starts_at"
+        raise PlanError(f"'{d.prompt[m.start() : m.end()].strip()}' ranks {ranked} by a column of {owner}",
+                        hint=f"rank them by a column of {ranked}")  # fmt: skip
+    for t in words[:first]:  # (the words from ``first`` on name the ranked rows: "order items")
         named = d.linker.tables(t.text.removesuffix("'s"))
-        if named and named[0].score >= 0.85:
-            if owner and not _one_per_row(d, named[0].table, owner):  # "number each shop's purchases by starts_at"
-                raise PlanError(f"'{d.prompt[m.start() : m.end()].strip()}' ranks {named[0].table} by a column of "
-                                f"{owner}", hint=f"rank them by a column of {named[0].table}")  # fmt: skip
-            continue
-        if t.used:
+        if t.used or named and named[0].score >= 0.85:
             continue
         raise PlanError(f"'{d.prompt[m.start() : m.end()].strip()}': could not tell what '{t.text}' says about "
                         "the ranked rows", hint="say e.g. 'rank the orders by amount within each channel'")  # fmt: skip
