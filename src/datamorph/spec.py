@@ -370,6 +370,7 @@ class WindowColumn(Model):
     preceding: int | None = Field(default=None, ge=1, le=1000, description="A moving frame: this row and the N rows "
                                   "before it (ROWS BETWEEN N PRECEDING AND CURRENT ROW); sum, avg, count only.")
     round: int | None = Field(default=None, ge=0, le=12, description="Round the window's value to this many decimals.")
+    percent: bool | None = Field(default=None, description="share only: the share as a percent (x 100) of the total.")
 
     @model_validator(mode="after")
     def _check(self) -> WindowColumn:
@@ -385,6 +386,8 @@ class WindowColumn(Model):
             raise ValueError(f"{self.function} needs a column or an expression")
         if self.column and self.expression:
             raise ValueError("give either column or expression, not both")
+        if self.percent and self.function != "share":
+            raise ValueError("percent is for share only")
         if self.preceding is not None and (self.function not in ("sum", "avg", "count") or not self.order_by
                                            or self.frame is not None):  # fmt: skip
             raise ValueError("preceding (a moving frame) is for sum, avg or count with order_by and no frame")

@@ -266,8 +266,11 @@ class _BlockCompiler:
         if fn == "share":
             assert arg is not None
             total = exp.Window(this=exp.Sum(this=arg.copy()), partition_by=partition or None, over="OVER")
-            num = exp.cast(arg, exp.DataType.Type.DOUBLE)
-            return exp.Div(this=num, expression=exp.Nullif(this=total, expression=exp.Literal.number(0)))
+            num: exp.Expr = exp.cast(arg, exp.DataType.Type.DOUBLE)
+            if w.percent:
+                num = exp.Mul(this=exp.Literal.number("100.0"), expression=num)
+            share = exp.Div(this=num, expression=exp.Nullif(this=total, expression=exp.Literal.number(0)))
+            return exp.Round(this=share, decimals=exp.Literal.number(w.round)) if w.round is not None else share
         func: exp.Expr
         if fn == "row_number":
             func = exp.RowNumber()

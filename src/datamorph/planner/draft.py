@@ -189,6 +189,7 @@ def assemble(d: Draft) -> ETLSpec:
     _check_ranges_on_keys(d)
     _check_number_on_text(d)
     _check_null_tests_agree(d)
+    _check_row_windows_in_groups(d)
     block = _block(d)
     data = {
         **block.model_dump(by_alias=True, exclude_none=True),
@@ -430,6 +431,22 @@ def _check_sums_of_keys(d: Draft) -> None:
             what = "the sum" if x.function == "sum" else "the average"
             raise PlanError(f"'{x.provenance or x.column}': {what} of {x.column}, a key?",
                             hint="name the column to add up, e.g. 'total amount'")  # fmt: skip
+
+
+def _check_row_windows_in_groups(d: Draft) -> None:
+    """A window over the rows' own columns ("the average amount of their customer", a row's share) in a request
+    that makes one row per group ("number of orders per status and ..."): each group holds many rows, so which
+    row's value is meant is not said. Refused (it would not run: the column is neither grouped nor aggregated)."""
+    if not (d.aggregations or d.group_by):
+        return
+    keys = {g.lower() for g in d.group_by}
+    for w in d.windows:
+        refs = [w.column or "", *w.partition_by, *(o.column for o in w.order_by)]
+        loose = [r for r in refs if "." in r and r.lower() not in keys]
+        if loose:
+            raise PlanError(f"'{w.provenance or w.name}' is a value of each {loose[0].split('.')[0]} row, but the "
+                            "request makes one row per group",
+                            hint="ask for the rows ('each order's amount and ...') or for a measure per group")  # fmt: skip
 
 
 _RANGE_OPS = frozenset({">", ">=", "<", "<=", "between"})

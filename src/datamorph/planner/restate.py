@@ -377,7 +377,8 @@ class _Names:
             return f"{w.name} = which of {w.offset} equal buckets{within}{by}"
         what = self.measure(w.column, w.expression)
         if fn == "share":
-            return f"{w.name} = {what} as a share of the total" + (within or " over all rows")
+            scale = "a percent" if w.percent else "a share"
+            return f"{w.name} = {what} as {scale} of the total" + (within or " over all rows")
         if fn in ("lag", "lead"):
             n = w.offset or 1
             side = "before" if fn == "lag" else "after"

@@ -50,6 +50,7 @@ from datamorph.planner.recognizers import (
     noops,
     ordering,
     orphans,
+    partitions,
     policy,
     questions,
     related,
@@ -116,6 +117,7 @@ RULES: tuple[Step, ...] = (
     Step("buckets.cases", buckets.rule),
     Step("derivekit.row_scope", derivekit.row_scope),
     Step("windows.rank_one", windows.rank_one),  # "highest = 1" says a rank's direction: no measure, no "= 1" filter
+    Step("windows.partitions", partitions.rule),  # before aggregates: "the average price of its category" keeps the rows
     Step("dedupe.picked", dedupe.picked),  # before aggregates: "(earliest X, ties: lowest id)" is no min per group
     Step("ordering.tie_hold", ordering.hold_ties),  # before aggregates: "ties: lowest id" is no minimum, "by id" no grouping
     Step("related", related.rule),  # before aggregates: "with at least one loan" is no count condition

@@ -589,7 +589,7 @@ class BlockEval:
             if wp.arg is None or wp.arg.kind not in NUMERIC_KINDS:
                 raise DifferentialUnsupported(f"window '{w.name}': share needs a numeric value")
             total = over(pl.when(x.count() > 0).then(x.sum())).cast(pl.Float64)
-            out = x.cast(pl.Float64) / pl.when(total == 0).then(None).otherwise(total)
+            out = x.cast(pl.Float64) * (100.0 if w.percent else 1.0) / pl.when(total == 0).then(None).otherwise(total)
             df = df.with_columns(out.alias(wp.column))
         elif fn in ("sum", "avg", "count", "min", "max") and whole:
             if fn == "count":

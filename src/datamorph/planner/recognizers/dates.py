@@ -61,6 +61,7 @@ _PERIOD = re.compile(
     | (?P<todate>year|month|quarter)[\s-]+to[\s-]+date | (?P<todate2>ytd|mtd|qtd)
     | (?P<rn_kw>last|past|previous|prior|trailing|recent)\s+(?P<rn_n>{_NUM})\s+(?P<rn_u>{_UNIT})
     | (?P<r1_kw>last|past|previous|prior|trailing|this|current)\s+(?P<r1_u>day|week|month|quarter|year)
+      (?!\s+and\s+the\s+\w+(?:\s+\w+)?\s+(?:before|preceding|prior\s+to)\s+(?:it|that\s+one|them)\b)  # a moving frame: "this week and the 3 before it"
     | (?P<today>today|yesterday)
     | (?P<m_m>{_MON})(?:\s+of)?(?:,?\s+(?P<m_y>{_YEAR}))?
     | (?:(?:calendar|fiscal)\s+)?(?:year\s+)?(?P<y>{_YEAR})

@@ -218,6 +218,8 @@ def defined_name(d: Scope | View, phrase: str) -> str | None:
             return n
     defined: list[DerivedColumn | Aggregation | WindowColumn] = [*d.derived, *d.aggregations, *d.windows]
     for el in defined:  # the words that defined it
+        if table_word and isinstance(el, WindowColumn):
+            continue  # "sessions and the number of sessions of the same user": the rows, not the window
         prov = (el.provenance or "").lower()
         if prov and len(p) > 3 and (p in prov or prov in p):
             return el.alias if isinstance(el, Aggregation) else el.name

@@ -84,6 +84,10 @@ _ORDER_CONTEXT = re.compile(
     rf"(?:\b(?:with|has|have|had|having|earns?|earning|by|top|bottom)\s+(?:the\s+)?(?:{NUMBER_PATTERN}\s+)?"
     rf"|\bthe\s+{NUMBER_PATTERN}\s+)$", re.I)  # fmt: skip
 _ROW_PICK = frozenset({"first", "last", "oldest", "newest", "latest", "earliest", "most"})
+# "daily orders", "weekly sessions": a table's rows counted per period, when a moving or running window over
+# that series follows in the sentence ("... with a 7-day rolling average"); alone, the rows themselves
+_PERIOD_ROWS = re.compile(r"\b(?:daily|weekly|monthly|quarterly|yearly|annual)\s+(?P<w>[A-Za-z_]+)\b", re.I)
+_SERIES_WINDOW = re.compile(r"\b(?:moving|rolling|trailing|running|cumulative)\b", re.I)
 _WINDOW_CONTEXT = re.compile(r"\b(?:running|cumulative|rolling|moving|trailing)\s+$", re.I)
 
 
@@ -192,6 +196,16 @@ def find(d: Work) -> list[Measure]:
         meas = Measure("count", None, default_alias("count", None, table, []), w_start, m.end(), table=table,
                        entity=True)  # fmt: skip
         found.append(_named(d, meas))
+    for m in _PERIOD_ROWS.finditer(d.prompt):  # "daily orders with a 7-day rolling average": a series of counts
+        stop = re.search(r"[.;!?](?:\s|$)", d.prompt[m.end() :])
+        sentence = d.prompt[m.end() : m.end() + stop.start() if stop else len(d.prompt)]
+        table = table_of(d, m.group("w"))
+        if table is None or not _SERIES_WINDOW.search(sentence) or planned(d, m.start("w"), m.end("w")):
+            continue
+        if any(f.start <= m.start("w") < f.end for f in found):
+            continue
+        found.append(_named(d, Measure("count", None, default_alias("count", None, table, []), m.start("w"),
+                                       m.end("w"), table=table, entity=True)))  # fmt: skip
     for m in POSTFIX.finditer(d.prompt):
         if planned(d, m.start("w"), m.end("w")):
             continue

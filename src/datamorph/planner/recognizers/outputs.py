@@ -71,7 +71,7 @@ _ITEM_RENAME = re.compile(
 )
 _POSSESSIVE = r"(?:their|its|his|her)\b"
 # "each driver's name with their licence class": "with their" joins items too
-_SEPARATOR = re.compile(r"\s*(?:,|;|\band\b|&|\bplus\b|\bas\s+well\s+as\b|\balong\s+with\b|"
+_SEPARATOR = re.compile(r"\s*(?:,|;|\band\b|&|\bplus\b|\bas\s+well\s+as\b|\balong\s+with\b|\bnext\s+to\b|\balongside\b|"
                         rf"\b(?:along\s+|together\s+)?with\s+(?={_POSSESSIVE}))\s*", re.I)
 _LIST_END = re.compile(
     r"[.?!;\n]|:\s|\s[-\u2013\u2014]\s|\s(?:of|for)\s+(?:each|every|all)\b|\b(?:where|for|from|in|sorted|ordered|(?:order|group)\s+by|grouped|who|whose|which|that|per|by|each|"
@@ -89,8 +89,9 @@ _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
 HEADING_WORDS = {"sheet", "page", "file", "csv", "extract", "card", "index", "catalog", "register", "log", "list", "report", "view", "table", "summary", "overview", "export", "dump",
                   "snapshot", "feed", "roster", "directory", "contact", "contacts", "details", "info", "copy",
                   "lookup", "data", "dataset"}  # fmt: skip
+# ("the average price in its category": the row's group, not the list's table)
 _OF_TABLE = re.compile(r"^(?P<head>.+?)\s+(?:of|from|for|in)\s+(?:the\s+|all\s+|each\s+|every\s+)*"
-                       r"(?P<t>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)$", re.I)
+                       r"(?P<t>(?!(?:its|their|the\s+same)\b)[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)$", re.I)
 _BULLET_ITEM = re.compile(r"[ \t]*[-*\u2022][ \t]+\S")
 _BULLET_BREAK = re.compile(r"\n(?=[ \t]*[-*\u2022][ \t]+\S)")  # linear: one lookahead of fixed shape per break
 _MIN_SCORE = 0.8  # a weaker column match is not an output item ("every customer" is no column)

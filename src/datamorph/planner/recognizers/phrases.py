@@ -49,7 +49,7 @@ def planned_spans(d: Work) -> list[tuple[int, int]]:
     the tie clauses ``ordering.tie_hold`` holds."""
     low = d.prompt.lower()
     found = []
-    for el in [*d.filters, *d.derived, *([d.dedupe] if d.dedupe else [])]:  # a row pick's order is no measure
+    for el in [*d.filters, *d.derived, *d.windows, *([d.dedupe] if d.dedupe else [])]:  # a row pick's order is no measure
         prov = (el.provenance or "").lower()
         i = low.find(prov) if prov else -1
         if i >= 0:

@@ -262,8 +262,8 @@ def find(d: Work, ctx: Ctx) -> None:
     unscaled = _spread(d, ctx)  # (ratios whose words say no scale: the request must)
     _of_the_whole(d, ctx)
     for m in _RATIO.finditer(d.prompt):
-        if any(r.start <= m.start() < r.end for r in ctx.ratios):
-            continue
+        if any(r.start <= m.start() < r.end for r in ctx.ratios) or ph.planned(d, m.start("w"), m.end("w")):
+            continue  # (a share of a row's group is a window, planned before: windows.partitions)
         if any(ph.inside_a_name(d, t) for t in d.tokens.within(m.start("w"), m.end("w"))):
             continue  # "the hourly rate of each tutor": a column's name (hourly_rate), not a ratio
         word = m.group("w").lower()

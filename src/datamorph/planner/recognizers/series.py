@@ -39,7 +39,8 @@ _MOVING = re.compile(
 )
 _FRAME = re.compile(
     rf"\b(?:(?:the\s+)?{_FN}\s+(?:of\s+)?)?(?:that|this|the|each)\s+(?P<u>{_UNITS})(?:'s\s+(?P<what>[A-Za-z_]\w*))?"
-    rf"\s+and\s+the\s+(?P<k>{_NUM})\s+(?P<u2>{_UNITS})s?\s+(?:before|preceding|prior\s+to)\s+(?:it|that\s+one|them)\b",
+    rf"\s+and\s+the\s+(?P<k>{_NUM})(?:\s+(?P<u2>{_UNITS})s?|\s+ones)?\s+(?:before|preceding|prior\s+to)\s+"
+    r"(?:it|that\s+one|them)\b",
     re.I,
 )
 _ROUND = re.compile(rf"\s*[,;]?\s*(?:and\s+)?(?:rounded|round(?:ing)?(?:\s+it)?)\s+to\s+(?P<d>{_NUM})\s+"
@@ -103,7 +104,7 @@ def rule(v: View) -> list[Claim]:
                             hint="say e.g. 'a 3-month moving average' or 'a moving average over the last 7 days'")
         found.append((m, _number(n_text), unit.lower() if unit else None, m.group("fn").lower()))
     for m in _FRAME.finditer(d.prompt):
-        if not d.free(m.start("k"), m.end()) or m.group("u").lower() != m.group("u2").lower():
+        if not d.free(m.start("k"), m.end()) or m.group("u").lower() != (m.group("u2") or m.group("u")).lower():
             continue
         found.append((m, _number(m.group("k")) + 1, m.group("u").lower(), (m.group("fn") or "").lower()))
     if not found:

@@ -32,12 +32,12 @@ from datamorph.spec import Condition, DerivedColumn, Filter, OrderItem, WindowCo
 _NUM = r"\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|twenty"
 _NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
               "ten": 10, "twenty": 20}  # fmt: skip
-_GROUP = r"(?:within|per|in|for|across)\s+(?:each|every|the\s+same|their|its|a)?\s*"
+_GROUP = r"(?:within|per|in|inside|among|for|across)\s+(?:each|every|the\s+same|their|its|a)?\s*"
 _END = (r"(?=\s*(?:[,.;!?(]|$|\b(?:most|highest|lowest|least|cheapest|largest|smallest|biggest|newest|oldest|"
         r"earliest|latest|descending|ascending|desc|asc|with|using|via|so|and|where|called|named|as|then|from|sorted|ordered)\b))")  # fmt: skip
 _RANK = re.compile(
     r"\b(?P<verb>dense[\s_-]?rank(?:ing|ed)?|rank(?:ing|ed)?|number(?:ing|ed)?)\s+(?:the\s+|all\s+|each\s+|of\s+)?"
-    r"(?P<what>[\w ]{0,30}?)\s*\b(?:by|on|according\s+to|based\s+on|in\s+order\s+of)\s+(?:their\s+|its\s+|the\s+)?"
+    r"(?P<what>[\w' ]{0,30}?)\s*\b(?:by|on|according\s+to|based\s+on|in\s+order\s+of)\s+(?:their\s+|its\s+|the\s+)?"
     rf"(?P<by>[\w.]+(?:\s+[\w.]+)?)(?:\s+(?:{_GROUP})(?P<part>[\w ]+?))?{_END}",
     re.I,
 )
@@ -96,6 +96,15 @@ _TOP_COUNT_FIRST = re.compile(
     rf"(?P<by>[\w.]+(?:\s+[\w.]+)?)(?P<adj>(?!x)x)?{_END}",
     re.I,
 )
+# "which employees are in the top 2 of their department by rating?", "products that rank among the top 3 in
+# their category for unit_price": the rows' place within their group (the rows named before the verb)
+_TOP_OF_GROUP = re.compile(
+    rf"\b(?:are|is|rank|ranks|ranked|come|comes|fall|falls|sit|sits)\s+(?:in|among|within)\s+(?:the\s+)?"
+    rf"(?P<dir>top|bottom|first|highest|lowest|best|worst)\s+(?P<n>{_NUM})\s+(?:of|in|within|for)\s+(?:their|its|each|the\s+same)\s+"
+    r"(?P<part>[A-Za-z_]\w*(?:\s+(?!by\b|for\b|on\b|in\b)[A-Za-z_]\w*)?)\s+(?:by|for|on|in\s+terms\s+of|based\s+on)\s+"
+    rf"(?:their\s+|its\s+|the\s+)?(?P<by>[\w.]+(?:\s+[\w.]+)?)(?P<what>)(?P<adj>(?!x)x)?{_END}",
+    re.I,
+)
 # "ties go to the lower id", "ties broken by the earlier hire_date", "break ties by the higher score": a second
 # order key, after the measure
 TIE_BREAK = re.compile(
@@ -111,7 +120,7 @@ TIE_ASC = frozenset({"lower", "lowest", "smaller", "smallest", "earlier", "earli
 def top_n(d: View) -> list[Claim]:
     """"top 3 products by unit price in each category": a rank window and a qualify filter."""
     s = _State.of(d)
-    for rx in (_TOP, _TOP_COUNT_FIRST):
+    for rx in (_TOP, _TOP_COUNT_FIRST, _TOP_OF_GROUP):
         for m in rx.finditer(d.prompt):
             if _unused(s, m.start(), m.end("n")) and _unused(s, m.start("dir"), m.end("dir")):
                 _top_n(s, m)
@@ -145,9 +154,10 @@ def rank(d: View) -> list[Claim]:
         measures = [a.alias for a in s.view.aggregations]
         if len(measures) == 1 and _unused(s, m.start("verb"), m.end()):
             _rank(s, m, (measures[0], m.end()))
+    owned = {x.end() for x in _SEQ.finditer(d.prompt) if x.group("what3")}  # "each X's rows numbered by ...": sequence's
     for rx in (_RANK_PART_FIRST, _RANK, _RANK_BARE):
         for m in rx.finditer(d.prompt):
-            if _unused(s, m.start("verb"), m.end("verb")):
+            if _unused(s, m.start("verb"), m.end("verb")) and m.end("verb") not in owned:
                 if rx is _RANK_BARE and _ref_or_none(s, m.group("by")) is None:
                     continue
                 _rank(s, m)
@@ -207,7 +217,10 @@ def sequence(d: View) -> list[Claim]:
     a row number per owner, counting up from the first row (after ``rank``, which reads "number ... by X")."""
     s = _State.of(d)
     for m in _SEQ.finditer(d.prompt):
-        if _free_at(s, m.start()):  # (the table words after the verb are explained by sources)
+        if m.group("part6") is not None:  # "a row number per customer": read by rank when "by X" follows
+            if _free_at(s, m.start() + m.group(0).lower().index("number")):
+                _sequence(s, m)
+        elif _free_at(s, m.start()) or m.group("what4") and _free_at(s, m.end() - 1):  # (table words: sources')
             _sequence(s, m)
     return s.done()
 
@@ -292,8 +305,15 @@ _RANK_BARE = re.compile(
     r"(?P<by>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)(?P<part>(?!x)x)?(?=\s*(?:\([^)]*\)\s*)?,?\s*(?:from\s+(?:highest|largest|"
     r"most|biggest|lowest|smallest|least)\s+to|(?:highest|largest|biggest|lowest|smallest)\s+first|in\s+(?:descending|"
     r"ascending)\s+order|descending|ascending))", re.I)  # fmt: skip
-_WHAT_PART = re.compile(r"(?:^|\s)(?:per|within|for\s+each|for\s+every|in\s+each|within\s+each|across)\s+"
-                        r"(?:each\s+|every\s+|the\s+)?(?P<p>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s*$", re.I)  # fmt: skip
+# the partition inside the ranked rows' words: "orders per customer", "products inside their category", "the
+# employees of each department", "each department's employees" (the owner's possessive)
+_WHAT_PART = re.compile(r"(?:^|\s)(?:per\s+(?:each\s+|every\s+)?|within\s+(?:each\s+|every\s+|the\s+|their\s+|its\s+|the\s+same\s+)?|"
+                        r"(?:in|inside|among)\s+(?:each|every|their|its|the\s+same)\s+|across\s+(?:each\s+|every\s+|the\s+)?|"
+                        r"(?:for|of)\s+(?:each|every|the\s+same)\s+)(?P<p>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s*$", re.I)  # fmt: skip
+_WHAT_OWNER = re.compile(r"^\s*(?:(?:the\s+)?(?:each|every)\s+)?(?P<p>[A-Za-z_]\w*)'s?\s+(?P<rows>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s*$",
+                         re.I)  # fmt: skip
+_WHAT_FILLER = frozenset({"the", "all", "each", "every", "of", "a", "an", "rows", "records", "entries", "its", "their", "them",
+                          "those", "these", "rest", "remaining", "ones", "groups"})
 _TIES = re.compile(
     r"\b(?:(?:[A-Za-z_]\w*\s+){0,2}(?:with|having|that\s+have)\s+(?:the\s+)?same\s+[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?|ties|"
     r"tied\s+[A-Za-z_]\w*|equal\s+[A-Za-z_]\w*)\s+(?:should\s+)?(?:share|get|receive|take|have)\s+(?:a|the)\s+(?:same\s+)?"
@@ -342,6 +362,8 @@ def _column_phrase(s: _State, phrase: str, tables: list[str] | None = None, min_
         return written[1]
     if tables is not None:
         hits = [h for h in s.linker.columns(p, tables) if h.score >= min_score]
+        if hits and _exact_elsewhere(s, p, hits[0]):
+            return None
         return f"{hits[0].table}.{hits[0].column}" if hits else None
     if min_score:
         scoped = [h for h in s.linker.columns(p, _in_play(s)) if h.score >= min_score] if _in_play(s) else []
@@ -353,11 +375,18 @@ def _column_phrase(s: _State, phrase: str, tables: list[str] | None = None, min_
     return f"{m.table}.{m.column}" if m else None
 
 
+def _exact_elsewhere(s: _State, phrase: str, hit: ColumnMatch) -> bool:
+    """``phrase`` is a column's exact name in another table than the nearest match's ("ordered by
+    transaction_date" over orders: that column, not order_date)."""
+    return hit.column.lower() != phrase.lower() and any(s.catalog.table(t).has_column(phrase)
+                                                        for t in s.catalog.table_names())  # fmt: skip
+
+
 def _resolve(s: _State, phrase: str) -> ColumnMatch | None:
     """The best column for ``phrase``: among the tables in play first, then anywhere (bringing its table in)."""
     if _in_play(s):
         hits = s.linker.columns(phrase, _in_play(s))
-        if hits:
+        if hits and not _exact_elsewhere(s, phrase, hits[0]):
             return hits[0]
     hits = s.linker.columns(phrase)
     if hits:
@@ -474,6 +503,38 @@ def _name(d: _State, end: int, default: str) -> tuple[str, int]:
     return name, end
 
 
+def _one_per_row(d: _State, rows: str, owner: str) -> bool:
+    """``owner``'s rows hang on ``rows`` directly: the same table, one references the other ("employees by
+    salary": each salary row with its employee); not two tables that only share a third."""
+    refs = {(fk.ref_table.lower(), t) for t in (rows, owner) for fk in d.catalog.table(t).foreign_keys}
+    return rows == owner or (owner.lower(), rows) in refs or (rows.lower(), owner) in refs
+
+
+def _check_what(d: _State, m: re.Match[str], inner: re.Match[str] | None, owner: str | None) -> None:
+    """The words between the verb and "by" name the ranked rows (and their partition): a word there that
+    names no table and that no claim explains ("rank orders inside each channel" when "inside" was not read)
+    is refused, never swallowed by the window's claim."""
+    if m.re.groupindex.get("what") is None or not m.group("what"):
+        return
+    a, b = m.span("what")
+    part = (a + inner.start("p"), a + inner.end("p")) if inner else (b, b)
+    rows = a + inner.start("rows") if inner and "rows" in inner.re.groupindex else None
+    words = [t for t in d.view.tokens.within(a, b) if not (
+        t.kind == "punct" or t.low.rstrip("'s") in _WHAT_FILLER or part[0] <= t.start < part[1]
+        or inner and t.start >= a + inner.start() and not (rows is not None and t.start >= rows))]  # fmt: skip
+    heads = [(i, d.linker.tables(" ".join(t.text.removesuffix("'s") for t in words[i:]))) for i in range(len(words))]
+    first, ranked = next(((i, h[0].table) for i, h in heads if h and h[0].score >= 0.85), (len(words), None))
+    if ranked and owner and not _one_per_row(d, ranked, owner):  # "number each shop's purchases by starts_at"
+        raise PlanError(f"'{d.prompt[m.start() : m.end()].strip()}' ranks {ranked} by a column of {owner}",
+                        hint=f"rank them by a column of {ranked}")  # fmt: skip
+    for t in words[:first]:  # (the words from ``first`` on name the ranked rows: "order items")
+        named = d.linker.tables(t.text.removesuffix("'s"))
+        if t.used or named and named[0].score >= 0.85:
+            continue
+        raise PlanError(f"'{d.prompt[m.start() : m.end()].strip()}': could not tell what '{t.text}' says about "
+                        "the ranked rows", hint="say e.g. 'rank the orders by amount within each channel'")  # fmt: skip
+
+
 def _rank(d: _State, m: re.Match[str], measure: tuple[str, int] | None = None) -> None:
     """The rank window ``m`` reads; ``measure``: the aggregation it ranks by and where its words end (when the
     words after "by" are that measure's: "rank the stores by the total of their sales")."""
@@ -504,9 +565,10 @@ def _rank(d: _State, m: re.Match[str], measure: tuple[str, int] | None = None) -
         d.mark(x.start(), x.end(), "how ties rank")
     order = measure[0] if measure else _ref(d, m.group("by"))
     partition = [_ref(d, m.group("part"), key=True, keep=_order_owner(d, order))] if m.group("part") else []
-    inner = _WHAT_PART.search(m.group("what") or "")
-    if not partition and inner:  # "row number per customer by order date"
+    inner = _WHAT_PART.search(m.group("what") or "") or _WHAT_OWNER.match(m.group("what") or "")
+    if not partition and inner:  # "row number per customer by order date", "each department's employees"
         partition = [_ref(d, inner.group("p"), key=True, keep=_order_owner(d, order))]
+    _check_what(d, m, inner if partition else None, _order_owner(d, order) if "." in order else None)
     row = re.compile(r"\brow\s+$", re.I).search(d.prompt, back(m.start()), m.start())
     if row and function == "row_number":
         d.mark(row.start(), m.start(), "row number")
@@ -536,11 +598,37 @@ _SEQ = re.compile(
     r"\bnumber(?:ing)?\s+(?:each|every|the)\s+(?P<part>[A-Za-z_]\w*)'s\s+(?P<what>[A-Za-z_]\w*(?:\s+(?!in\b|by\b|"
     r"from\b|chronologically\b)[A-Za-z_]\w*)?)"
     r"|\bnumber(?:ing)?\s+(?:the\s+)?(?P<what2>[A-Za-z_]\w*(?:\s+(?!of\b|for\b)[A-Za-z_]\w*)?)\s+(?:of|for)\s+"
-    r"(?:each|every)\s+(?P<part2>[A-Za-z_]\w*)",
+    r"(?:each|every|the\s+same)\s+(?P<part2>[A-Za-z_]\w*)"
+    # "each doctor's appointments numbered chronologically": the participle after the rows
+    r"|\b(?:each|every)\s+(?P<part3>[A-Za-z_]\w*)'s\s+(?P<what3>[A-Za-z_]\w*(?:\s+(?!numbered\b)[A-Za-z_]\w*)?)\s+"
+    r"numbered\b"
+    # "give every order of a customer a sequence number", "assign row numbers to each user's sessions"
+    r"|\b(?:give|assign)\s+(?:each|every)\s+(?P<what4>[A-Za-z_]\w*)\s+of\s+(?:a|an|each|every|its|their|the\s+same)\s+"
+    r"(?P<part4>[A-Za-z_]\w*)\s+(?:a|an|its|their)\s+(?:sequence|row|serial)\s+number\b"
+    r"|\b(?:give|assign)\s+(?:a\s+)?(?:sequence|row|serial)\s+numbers?\s+to\s+(?:each|every)\s+(?P<part5>[A-Za-z_]\w*)'s\s+"
+    r"(?P<what5>[A-Za-z_]\w*(?:\s+(?!in\b|by\b|from\b|chronologically\b)[A-Za-z_]\w*)?)"
+    # "orders with a row number per customer, newest first": the request's rows, numbered per owner
+    r"|\b(?:a\s+|the\s+)?(?:row|sequence)\s+numbers?\s+(?:per|for\s+each|for\s+every|within\s+each|in\s+each)\s+"
+    r"(?P<part6>[A-Za-z_]\w*)(?P<what6>)",
     re.I,
 )
+
+
+def _seq_slot(m: re.Match[str], slot: str) -> str:
+    """The words of ``slot`` ("what" / "part") in whichever form of :data:`_SEQ` matched."""
+    return next((m.group(f"{slot}{i}") for i in ("", "2", "3", "4", "5", "6") if m.group(f"{slot}{i}")), "")
+# the table's one date, counted up ("in time order") or down ("newest first", "from latest to earliest")
 _IN_TIME = re.compile(r"\s*,?\s*(?:in\s+(?:time|date|chronological)\s+order|chronologically|"
-                      r"from\s+(?:the\s+)?(?:oldest|earliest|first)\s+to\s+(?:the\s+)?(?:newest|latest|last))", re.I)
+                      r"from\s+(?:the\s+)?(?:oldest|earliest|first)\s+to\s+(?:the\s+)?(?:newest|latest|last|most\s+recent)|"
+                      r"(?P<desc>(?:the\s+)?(?:newest|latest|most\s+recent|last)\s+(?:one\s+)?first|"
+                      r"from\s+(?:the\s+)?(?:newest|latest|most\s+recent|last)\s+to\s+(?:the\s+)?(?:oldest|earliest|first)|"
+                      r"in\s+reverse\s+(?:time|date|chronological)\s+order|reverse[\s-]chronologically))\b", re.I)  # fmt: skip
+# "number each user's sessions by started_at[, then session_id]": the order right after the rows
+_BY_ORDER = re.compile(r"\s*,?\s*(?:by|on)\s+(?:the\s+|their\s+|its\s+)?(?P<o>[A-Za-z_][\w.]*)(?:\s*,?\s*(?:and\s+)?"
+                       r"then\s+(?:by\s+)?(?:the\s+|their\s+|its\s+)?(?P<o2>[A-Za-z_][\w.]*))?(?P<o3>(?!x)x)?", re.I)  # fmt: skip
+_DIR_AFTER = re.compile(r"\s*,?\s*(?:(?P<desc>(?:the\s+)?(?:newest|latest|most\s+recent|last|highest|largest)\s+first|"
+                        r"descending|desc)|(?:the\s+)?(?:oldest|earliest|first|lowest|smallest)\s+first|ascending|asc)\b",
+                        re.I)  # fmt: skip
 _SEQ_ORDER = re.compile(r"\b(?:order(?:ed)?|sort(?:ed)?)\s+by\s+(?:the\s+)?(?P<o>[A-Za-z_][\w.]*)"
                         r"(?:\s*,\s*(?:and\s+)?(?:then\s+)?(?:by\s+)?|\s+(?:and\s+)?then\s+(?:by\s+)?)"
                         r"(?:the\s+)?(?P<o2>[A-Za-z_][\w.]*)|\b(?:order(?:ed)?|sort(?:ed)?)\s+by\s+(?:the\s+)?"
@@ -577,6 +665,25 @@ def _owner_key(d: _State, owner: str, table: str) -> str | None:
     return f"{info.name}.{info.column(pk[0]).name}" if len(pk) == 1 and info.has_column(pk[0]) else None
 
 
+def _order_of_previous(d: _State, end: int, stop: int, rows: str) -> tuple[re.Match[str] | None, tuple[int, int]] | None:
+    """Where the order of a previous / next value is said: "ordered by X[, then Y]" in the sentence (or the
+    next), "by X" or "(by X)" right after the phrase, or "in time order" (the match None: the rows' one date)."""
+    paren = re.match(r"\s*\(", d.prompt[end:])
+    by = _BY_ORDER.match(d.prompt, end + (paren.end() if paren else 0))
+    if by is not None and d.free(by.start(), by.end()):
+        return by, (by.start(), by.end())
+    timed = _IN_TIME.match(d.prompt, end)
+    if timed is not None and not timed.group("desc") and d.free(timed.start(), timed.end()):
+        from datamorph.planner.recognizers.dates import main_date_column
+
+        if main_date_column(d.catalog.table(rows), timed.group(0)) is not None:
+            return None, (timed.start(), timed.end())
+    later = next((x for x in _SEQ_ORDER.finditer(d.prompt, end) if d.free(x.start(), x.end())), None)
+    if later is None or later.start() >= stop + 2:
+        return None
+    return later, (later.start(), later.end())
+
+
 def _previous(d: _State, m: re.Match[str]) -> None:
     col_words = m.group("col")
     if col_words.lower() in _NO_COLUMN:
@@ -593,15 +700,22 @@ def _previous(d: _State, m: re.Match[str]) -> None:
     hits = keyed
     column = f"{rows}.{hits[0].column}"
     stop = _sentence_end(d, m.end())
-    later = next((x for x in _SEQ_ORDER.finditer(d.prompt, m.end()) if d.free(x.start(), x.end())), None)
-    if later is None or later.start() >= stop + 2:
+    said = _order_of_previous(d, m.end(), stop, rows)
+    if said is None:
         raise PlanError(f"'{m.group(0).strip()}': previous in which order?",
                         hint="say e.g. 'ordered by started_on, then id'")  # fmt: skip
     d.use(rows)
     partition = [_owner_key(d, m.group("owner"), rows) or ""]
     _drop_unreferenced(d, m.group("owner"), keep=rows)
-    order = [OrderItem(column=_ref(d, later.group(g)), direction="asc") for g in ("o", "o2", "o3") if later.group(g)]
-    d.mark(later.start(), later.end(), "the order")
+    later, order_words = said
+    if later is None:  # "in time order": the table's one date
+        from datamorph.planner.recognizers.dates import main_date_column
+
+        col = main_date_column(d.catalog.table(rows), d.prompt[order_words[0] : order_words[1]])
+        order = [OrderItem(column=f"{d.catalog.table(rows).name}.{col or ''}", direction="asc")]
+    else:
+        order = [OrderItem(column=_ref(d, later.group(g)), direction="asc") for g in ("o", "o2", "o3") if later.group(g)]
+    d.mark(*order_words, "the order")
     _drop_unreferenced(d, "order")
     for x in _AS_STORED.finditer(d.prompt, m.end()):
         if d.free(x.start(), x.end()) and _ref(d, x.group("c")) == partition[0]:
@@ -624,23 +738,31 @@ def _previous(d: _State, m: re.Match[str]) -> None:
 
 
 def _sequence(d: _State, m: re.Match[str]) -> None:
-    what = m.group("what") or m.group("what2")
-    named = d.linker.tables(what)
-    if not named or named[0].score < 0.85:
-        return
-    rows = named[0].table
+    what = _seq_slot(m, "what")
+    if m.group("part6") is not None:  # the rows are the request's
+        if d.base is None:
+            return
+        rows = d.base
+    else:
+        named = d.linker.tables(what)
+        if not named or named[0].score < 0.85:
+            return
+        rows = named[0].table
     end = m.end()
     order: list[OrderItem] = []
     timed = _IN_TIME.match(d.prompt, end)
+    by = None if timed else _BY_ORDER.match(d.prompt, end)
     if timed:
         end = timed.end()
     stop = _sentence_end(d, end)
     later = next((x for x in _SEQ_ORDER.finditer(d.prompt, end) if d.free(x.start(), x.end())), None)
+    if by is not None:
+        later = by
     if not timed and (later is None or later.start() >= stop):
-        return  # numbered in which order? (read by "rank" when it says "by X")
+        return  # numbered in which order?
     saved = (d.base, list(d.tables), len(d.edits))
     d.use(rows)
-    partition = [_ref(d, m.group("part") or m.group("part2"), key=True, keep=rows)]
+    partition = [_ref(d, _seq_slot(m, "part"), key=True, keep=rows)]
     if partition[0].rsplit(".", 1)[0].lower() != rows.lower():
         d.base, d.tables = saved[0], saved[1]  # the numbered rows hold no key of the owner: not read here
         del d.edits[saved[2] :]
@@ -657,7 +779,15 @@ def _sequence(d: _State, m: re.Match[str]) -> None:
         col = main_date_column(d.catalog.table(rows), timed.group(0))
         if col is None:
             return
-        order = [OrderItem(column=f"{d.catalog.table(rows).name}.{col}", direction="asc")]
+        order = [OrderItem(column=f"{d.catalog.table(rows).name}.{col}", direction="desc" if timed.group("desc") else "asc")]
+    if later is by and by is not None:
+        end = by.end()
+        said = _DIR_AFTER.match(d.prompt, end)
+        if said:
+            if said.group("desc"):
+                order = [order[0].model_copy(update={"direction": "desc"}), *order[1:]]
+            d.mark(said.start(), said.end(), "the direction")
+            end = said.end()
     first = _FIRST_IS_ONE.search(d.prompt, end)
     if first and d.free(first.start(), first.end()):
         if first.group("w").lower() not in ("first", "earliest", "oldest"):
@@ -678,6 +808,8 @@ def _running(d: _State, m: re.Match[str]) -> None:
     fn_word = (m.group("fn") or "total").lower()
     function = {"count": "count", "average": "avg", "avg": "avg"}.get(fn_word, "sum")
     what = m.group("what")
+    if _over_series(d, m, function, what):
+        return
     column: str | None = None
     expression: str | None = None
     named = d.linker.tables(what) if what else []
@@ -725,6 +857,8 @@ def _running(d: _State, m: re.Match[str]) -> None:
         d.mark(m.end() + o.start(), m.end() + o.end(), "the order")
         used_until = max(used_until, m.end() + o.end())
         break
+    if not order:
+        order, used_until = _order_in_words(d, m.end(), sentence_end, owner or d.base, used_until)
     partition = _said_later(d, sentence_end, owner, partition, order)
     for x in _FRAME_NOTE.finditer(d.prompt, m.start()):
         if _free_at(d, x.start()) and _free_at(d, x.end() - 1):
@@ -739,6 +873,57 @@ def _running(d: _State, m: re.Match[str]) -> None:
                           partition_by=partition, order_by=order, frame="running",
                           provenance=d.prompt[m.start() : max(end, used_until)].strip())  # fmt: skip
     d.add_window(window, m.start(), end)
+
+
+# "in order_date order", "in time order", "chronologically", "oldest first": the order of a running value in words
+_IN_ORDER = re.compile(r"\b(?:in\s+(?:the\s+)?(?P<o>(?!time\b|date\b|chronological\b|reverse\b)[A-Za-z_]\w*)\s+order|"
+                       r"(?P<t>in\s+(?:time|date|chronological)\s+order|chronologically|(?:the\s+)?(?:oldest|earliest)\s+first|"
+                       r"from\s+(?:the\s+)?(?:oldest|earliest|first)\s+to\s+(?:the\s+)?(?:newest|latest|last)))\b",
+                       re.I)  # fmt: skip
+
+
+def _order_in_words(d: _State, start: int, stop: int, table: str | None, used: int) -> tuple[list[OrderItem], int]:
+    """The order a running value is said in without "ordered by": a column "in X order", or the rows' table's
+    one date ("in time order"; a table with several dates is asked about)."""
+    from datamorph.planner.recognizers.dates import main_date_column
+
+    for x in _IN_ORDER.finditer(d.prompt, start, stop):
+        if not _unused(d, x.start(), x.start() + 2):
+            continue
+        if x.group("o"):
+            ref = _ref(d, x.group("o"))
+        else:
+            col = main_date_column(d.catalog.table(table), x.group(0)) if table else None
+            if col is None:
+                continue
+            ref = f"{d.catalog.table(table).name}.{col}"
+        d.mark(x.start(), x.end(), "the order")
+        return [OrderItem(column=ref, direction="asc")], max(used, x.end())
+    return [], used
+
+
+def _over_series(d: _State, m: re.Match[str], function: str, what: str | None) -> bool:
+    """"number of users per month of created_at with a cumulative count", "monthly order counts and their running
+    total": a running sum of the request's one measure over its period series (ordered by the period, the other
+    group keys partitioning it). False when the request has no such series (read as a running value of rows)."""
+    from datamorph.planner.recognizers.derivekit import Work
+    from datamorph.planner.recognizers.series import _series_key
+
+    if what and what.lower() not in ("it", "them", "its", "their", "that", "this"):
+        return False
+    measures = d.view.aggregations
+    key = _series_key(Work(d.view)) if measures else None
+    if key is None or len(measures) != 1 or function == "avg":
+        return False
+    if function == "count" and measures[0].function not in ("count", "count_distinct"):
+        return False  # "a cumulative count" of a summed measure: which count?
+    order, _unit, partition = key
+    name, end = _name(d, m.end(), f"running_{measures[0].alias}")
+    window = WindowColumn(name=name, function="sum", column=measures[0].alias, partition_by=partition,
+                          order_by=[OrderItem(column=order, direction="asc")], frame="running",
+                          provenance=d.prompt[m.start() : end].strip())  # fmt: skip
+    d.add_window(window, m.start(), end)
+    return True
 
 
 def _said_later(d: _State, sentence_end: int, owner: str | None, partition: list[str],
