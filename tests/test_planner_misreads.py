@@ -235,10 +235,11 @@ def test_a_list_added_after_conditions_keeps_the_rows_columns(engine: Any) -> No
 # "managers with at least 3 reports" kept employees.manager_id >= 3: the role's word read as its key.
 
 STAFF_SQL = """
-CREATE TABLE crew (crew_id INTEGER PRIMARY KEY, crew_name VARCHAR, lead_id INTEGER REFERENCES crew(crew_id));
-INSERT INTO crew VALUES (1, 'Ola', NULL);
-INSERT INTO crew VALUES (2, 'Per', 1), (3, 'Siv', 1), (4, 'Tor', 1);
-INSERT INTO crew VALUES (5, 'Uma', 2), (6, 'Vik', 2);
+CREATE TABLE crew (crew_id INTEGER PRIMARY KEY, crew_name VARCHAR, lead_id INTEGER REFERENCES crew(crew_id),
+  joined_on DATE);
+INSERT INTO crew VALUES (1, 'Ola', NULL, '2020-01-01');
+INSERT INTO crew VALUES (2, 'Per', 1, '2019-05-01'), (3, 'Siv', 1, '2021-01-01'), (4, 'Tor', 1, '2022-01-01');
+INSERT INTO crew VALUES (5, 'Uma', 2, '2018-01-01'), (6, 'Vik', 2, '2023-01-01');
 """
 
 
@@ -257,3 +258,14 @@ def test_a_key_compared_by_range_when_named_is_read(staff: Any) -> None:
     spec = plan_request("crew with lead_id above 1", staff, target="result", reference_date=REF)
     rows = staff.fetch(compile_spec(spec, staff.catalog()).sql(staff.dialect)).rows
     assert sorted(r[0] for r in rows) == [5, 6]
+
+
+def test_their_own_is_their(staff: Any) -> None:
+    """'their own lead' is 'their lead' (it left 'own' unread)."""
+
+    def ids(prompt: str) -> list[int]:
+        spec = plan_request(prompt, staff, target="result", reference_date=REF)
+        return sorted(r[0] for r in staff.fetch(compile_spec(spec, staff.catalog()).sql(staff.dialect)).rows)
+
+    assert ids("crew who joined before their own lead: crew_id and joined_on") == ids(
+        "Which crew joined before their lead? crew_id, joined_on") == [2, 5]

@@ -366,3 +366,9 @@ def test_an_output_list_in_brackets_after_the_grouping(kennel: Any) -> None:
 def test_renames_said_apart_from_the_list(kennel: Any, prompt: str, names: list[str]) -> None:
     spec = plan(kennel, prompt)
     assert [c.name or c.column.split(".")[-1] for c in spec.columns] == names  # type: ignore[union-attr]
+
+
+def test_own_after_a_possessive_is_dropped_but_not_before_a_place(linker: SchemaLinker) -> None:
+    assert correct_spelling("meters and their own street", linker).text == "meters and their street"
+    kept = "the year in its own column called yr"
+    assert correct_spelling(kept, linker).text == kept

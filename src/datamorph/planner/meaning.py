@@ -310,6 +310,9 @@ _SHORT = re.compile(r"(?<![\w/])(?:w/o|w/)(?=\s|$)|\bcols?\b(?![./\w'])", re.IGN
 #: review"): the same as "any", which every reader of a missing related row knows. Not after no negation:
 #: "customers with a single order" is a count of one.
 _EMPHASIS = re.compile(r"\b(?:(?:even\s+)?(?:a|one)\s+single|even\s+(?:one|an?))\b", re.IGNORECASE)
+#: "their own manager", "its own category": the possessive alone (not "in its own column", a place for a value).
+_OWN = re.compile(r"\b(?:their|its|his|her)\s+(?P<own>own)\s+(?!(?:column|field|row|table|record|line|sheet)s?\b)"
+                  r"(?=[A-Za-z_])", re.IGNORECASE)
 _NEGATED_BEFORE = re.compile(r"(?:\b(?:never|not|no|without|nor)|n['\u2019]t)(?:\s+[A-Za-z]+){0,3}\s+$", re.IGNORECASE)
 
 
@@ -322,8 +325,9 @@ def correct_spelling(text: str, linker: SchemaLinker) -> Corrected:
     corrections: list[Correction] = []
     pos = shift = 0
     emphasis = [m for m in _EMPHASIS.finditer(text) if _NEGATED_BEFORE.search(text, max(0, m.start() - 40), m.start())]
+    emphasis += list(_OWN.finditer(text))
     found = sorted([*emphasis, *_WORD.finditer(text), *_SHORT.finditer(text)],
-                   key=lambda m: (m.start(), m.re is not _EMPHASIS))
+                   key=lambda m: (m.start(), m.re not in (_EMPHASIS, _OWN)))
     quoted = 0  # end of the last quoted text: nothing inside it is changed
     for m in found:
         raw = m.group()
@@ -331,6 +335,15 @@ def correct_spelling(text: str, linker: SchemaLinker) -> Corrected:
             continue  # a shorthand inside quotes or inside a word already changed
         if raw[0] in "'\"`":
             quoted = m.end()
+        if m.re is _OWN:  # "their own manager" → "their manager"
+            bare = f"{text[m.start() : m.start('own')].rstrip()} "
+            new_start = m.start() + shift
+            parts.append(text[pos : m.start()])
+            parts.append(bare)
+            corrections.append(Correction(raw, bare, m.start(), m.end(), new_start, new_start + len(bare)))
+            shift += len(bare) - len(raw)
+            pos = m.end()
+            continue
         short = "any" if m.re is _EMPHASIS else _SHORTHAND.get(raw.lower())
         if not short and len(raw) < _MIN_LEN and _NAMING.search(text, max(0, m.start() - 12), m.start()):
             continue  # "plate -> plt": a new name the request gives, never a shortened word to write out
