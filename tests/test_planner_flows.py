@@ -21,6 +21,8 @@ CREATE TABLE invoices (invoice_id INTEGER PRIMARY KEY, region VARCHAR, amount DE
 INSERT INTO invoices VALUES (1, 'west', 100.00, 5.00, 'paid', '2024-01-15'), (2, 'west', 50.00, 7.00, 'open', '2024-02-01'),
   (3, 'east', 70.00, 4.00, 'paid', '2024-02-20'), (4, 'east', 30.00, 9.00, 'paid', '2023-12-31'),
   (5, 'north', 10.00, 2.00, 'open', '2024-03-03');
+CREATE TABLE tariffs (tariff_id INTEGER PRIMARY KEY, price_per_seat DECIMAL(8,2), seat_cap INTEGER);
+INSERT INTO tariffs VALUES (1, 9.00, 10), (2, 12.00, 10), (3, 7.00, 50), (4, 15.00, 50);
 """
 
 
@@ -46,3 +48,9 @@ def test_a_bare_flow_before_a_grouping_is_its_sum(engine: Any, prompt: str, expe
 def test_a_bare_price_before_a_grouping_is_no_sum(engine: Any, prompt: str) -> None:
     with pytest.raises(PlanError):
         plan(engine, prompt)
+
+
+def test_a_column_named_with_per_is_no_grouping(engine: Any) -> None:
+    """'top 2 tariffs by price per seat' orders by price_per_seat (it was the top 2 per seat_cap)."""
+    check(engine, "top 2 tariffs by price per seat",
+          "SELECT * FROM tariffs ORDER BY price_per_seat DESC LIMIT 2")

@@ -123,8 +123,18 @@ def top_n(d: View) -> list[Claim]:
     for rx in (_TOP, _TOP_COUNT_FIRST, _TOP_OF_GROUP):
         for m in rx.finditer(d.prompt):
             if _unused(s, m.start(), m.end("n")) and _unused(s, m.start("dir"), m.end("dir")):
+                if _one_column(d, m.start("by"), m.end("part")):
+                    continue  # "top 3 plans by price per seat": price_per_seat, not a price for each seat count
                 _top_n(s, m)
     return s.done()
+
+
+def _one_column(d: View, start: int, end: int) -> bool:
+    """The words from the order to the group name one column whole ("price per seat" → price_per_seat)."""
+    if start < 0 or end <= start:
+        return False
+    phrase = d.prompt[start:end]
+    return any(h.score >= 0.9 and h.text.strip().lower() == phrase.strip().lower() for h in d.linker.columns(phrase)[:1])
 
 
 def _tie_break(d: _State, start: int, order: str) -> list[OrderItem]:
