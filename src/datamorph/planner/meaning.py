@@ -310,7 +310,7 @@ _SHORT = re.compile(r"(?<![\w/])(?:w/o|w/)(?=\s|$)|\bcols?\b(?![./\w'])", re.IGN
 #: review"): the same as "any", which every reader of a missing related row knows. Not after no negation:
 #: "customers with a single order" is a count of one.
 _EMPHASIS = re.compile(r"\b(?:(?:even\s+)?(?:a|one)\s+single|even\s+(?:one|an?))\b", re.IGNORECASE)
-#: "their own manager", "its own category": the possessive alone (not "in its own column", a place for a value).
+#: "their own coach", "its own league": the possessive alone (not "in its own column", a place for a value).
 _OWN = re.compile(r"\b(?:their|its|his|her)\s+(?P<own>own)\s+(?!(?:column|field|row|table|record|line|sheet)s?\b)"
                   r"(?=[A-Za-z_])", re.IGNORECASE)
 _NEGATED_BEFORE = re.compile(r"(?:\b(?:never|not|no|without|nor)|n['\u2019]t)(?:\s+[A-Za-z]+){0,3}\s+$", re.IGNORECASE)
@@ -335,7 +335,7 @@ def correct_spelling(text: str, linker: SchemaLinker) -> Corrected:
             continue  # a shorthand inside quotes or inside a word already changed
         if raw[0] in "'\"`":
             quoted = m.end()
-        if m.re is _OWN:  # "their own manager" → "their manager"
+        if m.re is _OWN:  # "their own coach" → "their coach"
             bare = f"{text[m.start() : m.start('own')].rstrip()} "
             new_start = m.start() + shift
             parts.append(text[pos : m.start()])

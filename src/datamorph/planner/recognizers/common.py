@@ -142,7 +142,7 @@ _ITEM_STARTS = re.compile(rf"(?:{_SEP}|[:?!;(\n]\s*|\s[-\u2013\u2014]\s+)$", re.
 
 def beside_coined(d: Draft | View, start: int, end: int) -> bool:
     """The words ``[start, end)`` are a whole item of a list of names, next to a snake_case name or a column's name
-    as written ("hire_year and hires", "customer_id, cancelled", "port, completed"): a name in an output list,
+    as written ("join_year and joins", "member_id, lapsed", "port, completed"): a name in an output list,
     not a condition."""
     before = _NEIGHBOUR_BEFORE.search(d.prompt, max(0, start - 80), start)
     after = _NEIGHBOUR_AFTER.match(d.prompt, end)

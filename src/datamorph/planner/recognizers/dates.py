@@ -655,10 +655,10 @@ def _before_grouping(items: list[Token], i: int) -> int:
 
 def event_before(d: Draft | View, pos: int, tables: list[str]) -> tuple[str, Span] | None:
     """The date column an event verb names right before a time grouping whose unit starts at ``pos`` ("orders shipped
-    | per week" → orders.shipped_date, "staff hired | each year" → hire_date, "users who signed up | per
+    | per week" → orders.shipped_date, "staff hired | each year" → hire_date, "members who signed on | per
     month"), and the verb's words: the grouping is by the date of that event, not by the table's main date.
 
-    Only an inflected verb (a past participle or past tense: "shipped", "hired", "registered", "signed up")
+    Only an inflected verb (a past participle or past tense: "shipped", "hired", "registered", "checked in")
     whose stem names exactly one date column of the first of ``tables`` that has one."""
     items = [t for t in d.tokens.items if t.end <= pos]
     i = len(items)
@@ -667,7 +667,7 @@ def event_before(d: Draft | View, pos: int, tables: list[str]) -> tuple[str, Spa
         if i > 0 and items[i - 1].low in ("in", "for") and items[i].low in ("each", "every"):
             i -= 1
     i = _skip_back(items, i)
-    for n in (1, 2):  # "shipped", "signed up" (the verb before its particle)
+    for n in (1, 2):  # "shipped", "checked in" (the verb before its particle)
         if i - n < 0 or any(t.kind != "word" for t in items[i - n : i]):
             return None
         verb = items[i - n]

@@ -329,10 +329,10 @@ _WHICH_BEFORE = re.compile(r"\b(?:which|what)\s+(?P<g>[A-Za-z_]+(?:\s+[A-Za-z_]+
 
 
 def money_sums(d: Work, ctx: Ctx) -> None:
-    """ "Which payment methods collected more than 10,000 in total?", "which merchants took in over 50,000 across
+    """ "Which kiosks collected more than 8,000 in total?", "which vendors took in over 20,000 across
     posted transactions", "customers who spent more than 1,000 on orders": the sum of the rows' money column (its
     only one, or its only money-like one: else asked) per the subject, compared (having). The subject must be a
-    column of those rows asked about ("which merchants") or another table ("customers who ..."); the rows'
+    column of those rows asked about ("which vendors") or another table ("customers who ..."); the rows'
     own words ("orders that brought in over 500") stay a condition on each row (the filters read it)."""
     for t in d.tokens.items:
         if t.kind != "number" or not isinstance(t.value, (int, float)) or not d.free(t.start, t.end):
@@ -396,7 +396,7 @@ def _period_asked(d: Work, pos: int) -> bool:
 
 
 def _money_subject(d: Work, verb_start: int, table: str) -> tuple[tuple[str, str | None], tuple[int, int]] | None:
-    """The group a money verb's subject names, and the words to take: "which merchants" (a column of the rows,
+    """The group a money verb's subject names, and the words to take: "which vendors" (a column of the rows,
     not a number), "customers who" (another table)."""
     m = _WHICH_BEFORE.search(d.prompt, back(verb_start), verb_start)
     if m is None:

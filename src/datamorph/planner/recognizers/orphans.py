@@ -1,17 +1,17 @@
 """Rows whose related row is missing: drop them (inner join) or keep them (left join from the base).
 
 Runs right after ``sources``. A clause names a related thing that may be
-missing — "without a category", "that lack a category", "whose warehouse is not in the warehouses
-table", "whose department_id has no row in departments", "whose user we can't find", "if the customer
+missing — "without a genre", "that lack a genre", "whose warehouse is not in the warehouses
+table", "whose department_id has no row in departments", "whose owner we can't trace", "if the customer
 is unknown", "not tied to any known vehicle and depot", "that point to no patient", "guest carts" — and
 says what to do with those rows:
 
-- dropped ("can be dropped", "skip", "leave out", "ignore", "exclude", "lose", "thrown away", "we don't
+- dropped ("may be discarded", "skip", "leave out", "ignore", "exclude", "lose", "thrown away", "we don't
   want"..., a permission such as "it's fine to lose", or an exception that leads to the phrase: "all
   products except the ones lacking a category"), or "only orders whose customer exists" / "with a
   matching customer": the related table comes into play and the default inner join drops them (a NULL
   key, as for guest carts, drops too);
-- kept ("keep orders even if the customer is unknown", "including products without a category", "don't
+- kept ("keep orders even if the customer is unknown", "including books without a genre", "don't
   drop...", "we don't want to lose...", "it's not fine to lose..."): ``preserve_base`` (left joins from
   the base); "keep *only* the ones whose customer is missing" (those rows alone) is not read;
 - neither, where the related table points at the base ("accounts with no deals"): an anti join
@@ -70,7 +70,7 @@ _TBL = rf"(?:\s+(?:in|from|of)\s+(?:the\s+)?(?P<y>{_W}(?:\s+{_W})?)(?:\s+tables?
 _MISSING = tuple(
     re.compile(rx, re.IGNORECASE)
     for rx in (
-        # without a category / with no matching customer / that have no department / missing a product
+        # without a genre / with no matching customer / that have no department / missing a product
         rf"\b(?:without|lacking|missing|with\s+no|(?:that|which|who)\s+(?:has|have|had)\s+no|having\s+no|"
         rf"(?:that|which|who)\s+lack(?:s|ed)?)\s+"
         rf"(?:an?\s+|any\s+|the\s+|their\s+|its\s+)?(?:matching\s+|valid\s+|known\s+|corresponding\s+|existing\s+)?"

@@ -152,6 +152,15 @@ def _columns(s: _State, words: str) -> dict[str, str]:
     return out
 
 
+def _over_group(s: _State, m: re.Match[str], rows: str, said: str) -> str:
+    """The key of the group a value of ``rows`` is taken over (the value never compared nor sorted by), ``rows``
+    brought in."""
+    _not_compared(s, m)
+    key = _group_key(s, m.group("group"), rows, said)
+    s.use(rows)
+    return key
+
+
 def _value(s: _State, m: re.Match[str]) -> None:
     fn = _FNS[m.group("fn").lower()]
     said = m.group(0).strip()
@@ -171,9 +180,7 @@ def _value(s: _State, m: re.Match[str]) -> None:
         if rows is None:
             return
         column = f"{rows}.{cols[rows]}"
-    _not_compared(s, m)
-    key = _group_key(s, m.group("group"), rows, said)
-    s.use(rows)
+    key = _over_group(s, m, rows, said)
     start = m.start()
     end = m.end()
     side = _SIDE.match(s.prompt, end)
@@ -206,9 +213,7 @@ def _share(s: _State, m: re.Match[str]) -> None:
     if rows is None:
         return
     column = f"{rows}.{cols[rows]}"
-    _not_compared(s, m)
-    key = _group_key(s, m.group("group"), rows, said)
-    s.use(rows)
+    key = _over_group(s, m, rows, said)
     end = m.end()
     percent = m.group("kind").lower().startswith("percent")
     pct = _PERCENT.match(s.prompt, end)

@@ -328,7 +328,7 @@ def rule(d: View) -> list[Claim]:
     grouped = counted
     tables = "|".join(re.escape(f) + "s?" for f in sorted(_stems(base) | _short_names(d, base), key=len, reverse=True))
     verbed = r"(?P<verb>[a-z]+ed)"
-    # "organizations referred by another organization": the rows that have such a row
+    # "clubs sponsored by another club": the rows that have such a row
     for m in re.finditer(rf"\b{verbed}\s+by\s+(?:another|an?|some|one\s+of\s+the)\s+(?:other\s+)?(?:{tables})\b", text, re.I):
         if getLemma(m.group("verb"), upos="VERB")[0] in k.verbs and p.free(m.start(), m.end()):
             p.take(m.start(), m.end(), why="rows that have the other row")
