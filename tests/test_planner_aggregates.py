@@ -718,3 +718,17 @@ def test_count_condition_keeps_the_counted_rows_own_condition(engine, prompt: st
         "WHERE t.status = 'posted' AND t.direction = 'debit' ", "")).rows
     if "WHERE" in sql:
         assert sorted(map(tuple, everything)) != sorted(map(tuple, want))  # the condition changes the answer
+
+
+@pytest.mark.parametrize("prompt", [
+    "sessions per browser, most started first",
+    "sessions per device type, fewest started first",
+])
+def test_order_words_after_a_key_are_no_second_key(engine, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    """A phrase with an ordering word after a grouping list ("most viewed first") is never read as a further
+    key through the participle's column (it grouped by the timestamp): refused, or grouped by the key alone."""
+    try:
+        spec = plan_request(prompt, engine, reference_date=REF)
+    except PlanError:
+        return
+    assert spec.group_by in (["sessions.browser"], ["sessions.device_type"])

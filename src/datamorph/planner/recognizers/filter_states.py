@@ -44,6 +44,9 @@ _END_COLUMN = re.compile(r"(?:^|_)(?:termination|terminated|end|ended|ending|clo
 _LINK_VERB = r"(?:\s+(?:is|are|was|were|has\s+been|have\s+been|got|gets|been))?(?P<neg>\s+(?:not|never))?\s+"
 
 
+#: a possessive or article between a participle and the rest of its column's name ("verified their email")
+_OWNER = r"(?:their|its|his|her|your|our|the|an?)"
+
 #: a negation right before a yes/no column, or before the verb that sets it ("not set to auto-archive",
 #: "isn't marked as paid")
 _NOT_SET = re.compile(r"(?:\b(?P<neg>isn't|aren't|wasn't|weren't|not)\s*)?(?P<set>\b(?:be\s+)?(?:set|marked|flagged|"
@@ -67,12 +70,15 @@ def booleans(d: View) -> list[Claim]:
         if rest:
             names = r"\s+".join(map(re.escape, rest))
             before = re.compile(r"\b" + names + _LINK_VERB + "$", re.I).search(d.prompt, back(s.start), s.start)
-            after = re.match(r"\s+" + names + r"\b", d.prompt[s.end :], re.I)
+            after = re.match(r"\s+(?:" + _OWNER + r"\s+)?" + names + r"\b", d.prompt[s.end :], re.I)
             if before is not None and w.open(before.start(), before.end()):
                 a = before.start()
                 negated = bool(before.group("neg"))
             elif after is not None and w.open(s.end, s.end + after.end()):
                 b = s.end + after.end()
+                verb_neg = _NEGATION.search(d.prompt, back(a), a)
+                if verb_neg is not None and w.open(verb_neg.start(), a):
+                    a, negated = verb_neg.start(), True  # "never verified their email": the verb is negated
             else:
                 continue
         lead = re.search(r"\b(?P<w>with|without|has|have|having)\s+(?:an?\s+)?$", d.prompt[:a], re.I)

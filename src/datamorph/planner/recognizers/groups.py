@@ -10,6 +10,7 @@ import re
 from datamorph.errors import PlanError
 from datamorph.planner.budget import back
 from datamorph.planner.lexicon import NUMBER_PATTERN, STOPWORDS
+from datamorph.planner.meaning import word_class
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.dates import date_by_stem, event_before, main_date_column, verb_column
@@ -492,6 +493,8 @@ def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] |
         named = _table_before_grouping(d, pos)  # "every category by name": the category's name
         col = (ph.column_of(d, phrase, [named]) if named else None) or (
             ph.column_of(d, phrase, mtables) if mtables else None) or ph.column_of(d, phrase)
+        if col is not None and _order_words_outside(words[:n], col):
+            continue  # "per page url, most viewed first": an order of the groups, not a key named 'viewed'
         if col is not None:
             end = words[n - 1].end
             d.use_table(owner_table(d.catalog, col))
@@ -499,6 +502,13 @@ def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] |
                 ctx.keys.remove(("", named))  # "every category by name": each category shown by its name
             return (col, owner_table(d.catalog, col)), end
     return None
+
+
+def _order_words_outside(words: list[Token], column: str) -> bool:
+    """Whether a word that orders, compares or counts ("most", "first", "fewest") is in ``words`` but not
+    in the name of the ``column`` they were matched to ("by first name" is first_name; "most viewed" is no key)."""
+    parts = set(column.lower().replace(".", "_").split("_"))
+    return any(word_class(w.text) in ("ordering", "comparison", "quantifier") and w.low not in parts for w in words)
 
 
 def _only_with_event(d: Work, column: str) -> None:
