@@ -457,3 +457,74 @@ def test_a_verb_inside_a_hyphenated_value_opens_no_output_list(engine: Any) -> N
 @pytest.mark.parametrize("prompt", ["distinct makes of vehicles", "the unique makes of the vehicles"])
 def test_a_listed_column_asked_distinct_lists_each_value_once(engine: Any, prompt: str) -> None:
     check(engine, prompt, "SELECT DISTINCT make FROM vehicles")
+
+
+@pytest.mark.parametrize("prompt", ["total dues paid per club in 2025", "the total of dues paid for each club in 2025"])
+def test_a_period_after_a_grouping_by_a_table_dates_the_measured_rows(engine: Any, prompt: str) -> None:
+    """"total dues per club in 2025": the dues of 2025 (their paid_on), not the clubs founded in 2025."""
+    check(engine, prompt, "SELECT club_id, SUM(paid) FROM dues WHERE paid_on BETWEEN '2025-01-01' AND '2025-12-31' "
+                          "GROUP BY club_id")  # fmt: skip
+
+
+def test_a_period_after_a_grouping_by_a_table_with_no_rows_named_asks(engine: Any) -> None:
+    """The rows measured per club are not named (a column word only): the clubs' own date would be a guess."""
+    with pytest.raises(PlanError, match="the date of which rows"):
+        plan(engine, "total paid per club in 2025")
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    # "number of <table> <event verb> in <period>": the table's name is what is counted, the verb says the date
+    ("number of parcels delivered in 2025", "SELECT COUNT(*) FROM parcels WHERE delivered_on BETWEEN '2025-01-01' "
+                                            "AND '2025-12-31'"),
+    ("count of parcels delivered in January 2025 by status",
+     "SELECT status, COUNT(*) FROM parcels WHERE delivered_on BETWEEN '2025-01-01' AND '2025-01-31' GROUP BY status"),
+])  # fmt: skip
+def test_a_count_of_rows_named_before_their_event_verb(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+SHIPPING_SQL = """
+CREATE TABLE carriers (carrier_id INTEGER PRIMARY KEY, carrier_name VARCHAR);
+INSERT INTO carriers VALUES (1, 'Fast'), (2, 'Slow');
+CREATE TABLE shipments (shipment_id INTEGER PRIMARY KEY, carrier_id INTEGER REFERENCES carriers(carrier_id),
+  shipment_date DATE, weight_kg INTEGER);
+INSERT INTO shipments VALUES (1, 1, '2025-01-03', 5), (2, 1, '2024-05-01', 7), (3, 2, '2025-02-02', 1),
+  (4, 2, '2025-03-03', 2), (5, 1, '2025-12-31', 3);
+CREATE TABLE contracts (contract_id INTEGER PRIMARY KEY, carrier_id INTEGER REFERENCES carriers(carrier_id),
+  arr DECIMAL(10,2), signed_on DATE);
+INSERT INTO contracts VALUES (1, 1, 100, '2024-02-01'), (2, 1, 50, '2025-03-01'), (3, 2, 70, '2025-04-01');
+"""
+
+
+@pytest.fixture(scope="module")
+def shipping(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "shipping", SHIPPING_SQL)
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    # the table's name before the verb links with it to the table's date (shipment_date): the name stays the
+    # rows counted, only the verb is the date's
+    ("number of shipments made in 2025", "SELECT COUNT(*) FROM shipments WHERE shipment_date >= '2025-01-01'"),
+    ("the number of shipments made in 2025 per carrier",
+     "SELECT carrier_id, COUNT(*) FROM shipments WHERE shipment_date >= '2025-01-01' GROUP BY carrier_id"),
+])  # fmt: skip
+def test_a_count_of_rows_whose_name_is_in_the_date_column(shipping: Any, prompt: str, expected: str) -> None:
+    check(shipping, prompt, expected)
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    # "number of" is a count, never the verb "number" (rows numbered by a column)
+    ("number of parcels delivered in 2025 by status", "SELECT status, COUNT(*) FROM parcels WHERE delivered_on "
+                                                      "BETWEEN '2025-01-01' AND '2025-12-31' GROUP BY status"),
+])  # fmt: skip
+def test_number_of_is_a_count_not_a_numbering(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    # a column named by the initials of a phrase that opens with a period word: the column, not a grouping by year
+    ("total annual recurring revenue per carrier", "SELECT carrier_id, SUM(arr) FROM contracts GROUP BY carrier_id"),
+    ("sum of annual recurring revenue by carrier", "SELECT carrier_id, SUM(arr) FROM contracts GROUP BY carrier_id"),
+])  # fmt: skip
+def test_a_period_word_opening_a_columns_name_is_no_grouping(shipping: Any, prompt: str, expected: str) -> None:
+    check(shipping, prompt, expected)

@@ -620,6 +620,13 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
             return ahead
     if w.base is None:
         raise _Unsettled(PlanError(f"'{words}': which table's date?", hint="name the table or the date column"))
+    if _after_group_of_base(w, items, i):  # "total order amount per customer in 2024": the orders of 2024
+        grouped = _rows_of_groups(w, words, own_date_too=True)
+        if grouped is not None:
+            return grouped
+        raise _Unsettled(PlanError(f"'{words.strip()}': the date of which rows, the {w.base} themselves or the "
+                                   f"rows measured per {items[i - 1].text}?", hint="name the date column, or the "
+                                   "table of the rows measured ('the sales of 2024 per store')"))  # fmt: skip
     col = _main_date(d.catalog.table(w.base), words)
     if col is None:
         raise _Unsettled(PlanError(f"'{words}': {w.base} has no date column to compare with",
@@ -713,15 +720,46 @@ def _dated_ahead(w: Play, at: int, words: str) -> _Found | None:
 _PER = re.compile(r"\b(?:per|by|for\s+each|for\s+every|each)\s+(?:the\s+)?(?P<w>[A-Za-z_]\w*)", re.IGNORECASE)
 
 
-def _rows_of_groups(w: Play, words: str) -> _Found | None:
+def _after_group_of_base(w: Play, items: list[Token], i: int) -> bool:
+    """Whether the words before a period (ending at ``i``) are a grouping by the base table ("per customer",
+    "for each account"): the period then dates the rows counted per group, not the groups."""
+    if i < 2 or w.base is None or items[i - 2].low not in _GROUP_LEADS or items[i - 1].kind != "word":
+        return False
+    return any(m.table == w.base and m.score >= 0.9 for m in w.linker.tables(items[i - 1].text)[:1])
+
+
+_MEASURE_LOOKBACK = 8  # words before a grouping looked through for what is measured
+
+
+def _measured_children(w: Play, base: str) -> list[str]:
+    """The tables referring to ``base`` that the words before the request's first "per/by/each" name
+    ("total order amount per customer" → orders). A column's name is not enough: "fee per doctor" may be
+    the doctor's own fee."""
+    prompt = w.view.prompt
+    lead = _PER.search(prompt)
+    if lead is None:
+        return []
+    kids = [t.name for t in w.catalog.tables.values() if any(fk.ref_table.lower().split(".")[-1] == base.lower()
+                                                     for fk in t.foreign_keys)]  # fmt: skip
+    found: set[str] = set()
+    words = [t for t in w.view.tokens.items if t.end <= lead.start() and t.kind == "word"][-_MEASURE_LOOKBACK:]
+    for t in words:
+        if _function_word(t.low):
+            continue
+        found |= {m.table for m in w.linker.tables(t.text)[:1] if m.score >= 0.9 and m.table in kids}
+    return sorted(found)
+
+
+def _rows_of_groups(w: Play, words: str, *, own_date_too: bool = False) -> _Found | None:
     """A period opening the request when the base is only what the rows are grouped by ("For 2023, per store:
     the total of its sales"), and its own date is unsure: the date of the one table in play that refers to
-    the base (the rows counted per group), when it has one."""
+    the base (the rows counted per group), when it has one. With ``own_date_too`` (the period right after
+    the grouping: "sales per store in 2023"), also when the base has a date of its own."""
     base = w.base
-    if base is None or len(w.tables) < 1:
+    if base is None or (len(w.tables) < 1 and not own_date_too):
         return None
     try:
-        if main_date_column(w.catalog.table(base), words) is not None:
+        if main_date_column(w.catalog.table(base), words) is not None and not own_date_too:
             return None
     except PlanError:
         pass
@@ -730,6 +768,8 @@ def _rows_of_groups(w: Play, words: str) -> _Found | None:
         return None
     children = [t for t in w.tables if any(fk.ref_table.lower().split(".")[-1] == base.lower()
                                            for fk in w.catalog.table(t).foreign_keys)]  # fmt: skip
+    if own_date_too and not children:
+        children = _measured_children(w, base)
     if len(children) != 1:
         return None
     try:
@@ -827,10 +867,18 @@ def _named_column_at(w: Play, items: list[Token], i: int, words: str) -> _Found 
                 continue
             info = d.catalog.table(cm.table).column(cm.column)
             if info.family in TEMPORAL_FAMILIES:
-                return f"{cm.table}.{cm.column}", span, cm.table
+                return f"{cm.table}.{cm.column}", _without_table_word(d, items[i - n : i], cm.table, span), cm.table
             if info.family in NUMERIC_FAMILIES and cm.score >= 0.85 and not _TEMPORAL_CUE.match(words):
                 return False  # "amount between 1990 and 2010": a number, not a date ("weight during 1999" is)
     return None
+
+
+def _without_table_word(d: View, words: list[Token], table: str, span: Span) -> Span:
+    """``span`` without a first word that names the column's table ("employees hired" → "hired"): the table's
+    name is the rows counted or listed ("number of employees hired in 2023"), not the date's."""
+    if len(words) > 1 and any(m.table == table and m.score >= 0.9 for m in d.linker.tables(words[0].text)[:1]):
+        return words[1].start, span[1]
+    return span
 
 
 def _rows_named(d: View, table: str, phrase: str) -> str:

@@ -10,6 +10,8 @@ import re
 from datamorph.errors import PlanError
 from datamorph.planner.budget import back
 from datamorph.planner.lexicon import NUMBER_PATTERN, STOPWORDS
+from datamorph.planner.linking import ColumnMatch
+from datamorph.planner.matches import S_INITIALS
 from datamorph.planner.meaning import word_class
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.agg_work import Work
@@ -275,6 +277,8 @@ def _groups(d: Work, ctx: Ctx) -> None:
             ctx.keys.append(("", table))
             d.take(m.start(), m.end())
     for m in re.finditer(r"\b(monthly|yearly|annual|annually|quarterly|weekly|daily)\b", d.prompt, re.I):
+        if _opens_a_name(d, m.start(), m.end()):
+            continue  # "monthly recurring revenue" (mrr), "annual salary": a column's name, not a grouping
         unit = {"monthly": "month", "yearly": "year", "annual": "year", "annually": "year", "quarterly": "quarter",
                 "weekly": "week", "daily": "day"}[m.group(1).lower()]  # fmt: skip
         date_key = _date_key(d, ctx, unit, None, unit)
@@ -502,6 +506,12 @@ def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] |
                 ctx.keys.remove(("", named))  # "every category by name": each category shown by its name
             return (col, owner_table(d.catalog, col)), end
     return None
+
+
+def _opens_a_name(d: Work, start: int, end: int) -> bool:
+    """The word at ``start:end`` is in a column's name of several words (a mention of the linker), not its last."""
+    return any(isinstance(m, ColumnMatch) and m.score >= S_INITIALS and m.start <= start and m.end > end
+               for m in d.mentions)  # fmt: skip
 
 
 def _order_words_outside(words: list[Token], column: str) -> bool:

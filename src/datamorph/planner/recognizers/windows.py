@@ -41,6 +41,7 @@ _RANK = re.compile(
     rf"(?P<by>[\w.]+(?:\s+[\w.]+)?)(?:\s+(?:{_GROUP})(?P<part>[\w ]+?))?{_END}",
     re.I,
 )
+_COUNT_NOUN = re.compile(r"numbers?\s+of\b", re.I)
 _RANK_PART_FIRST = re.compile(
     rf"\b(?P<verb>dense[\s_-]?rank(?:ing|ed)?|rank(?:ing|ed)?|number(?:ing|ed)?)\s+(?:the\s+)?(?P<what>[\w ]{{0,30}}?)"
     rf"\s+{_GROUP}(?P<part>[\w]+(?:\s+\w+)?)\s+(?:by|on|according\s+to|based\s+on)\s+(?:their\s+|its\s+|the\s+)?"
@@ -168,6 +169,8 @@ def rank(d: View) -> list[Claim]:
     for rx in (_RANK_PART_FIRST, _RANK, _RANK_BARE):
         for m in rx.finditer(d.prompt):
             if _unused(s, m.start("verb"), m.end("verb")) and m.end("verb") not in owned:
+                if _COUNT_NOUN.match(d.prompt, m.start("verb")):
+                    continue  # "number of employees hired by department": a count, not the verb "number"
                 if rx is _RANK_BARE and _ref_or_none(s, m.group("by")) is None:
                     continue
                 _rank(s, m)
