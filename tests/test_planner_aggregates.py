@@ -732,3 +732,10 @@ def test_order_words_after_a_key_are_no_second_key(engine, prompt: str) -> None:
     except PlanError:
         return
     assert spec.group_by in (["sessions.browser"], ["sessions.device_type"])
+
+
+def test_a_table_named_as_a_table_is_never_a_synonym(engine) -> None:  # type: ignore[no-untyped-def]
+    """"from the clients table" where the warehouse has customers and no clients: refused, naming the table."""
+    with pytest.raises(PlanError, match="no table of that name"):
+        plan_request("number of customers per country from the clients table", engine, reference_date=REF)
+    plan_request("number of customers per country from the customers table", engine, reference_date=REF)

@@ -485,11 +485,17 @@ def test_a_count_of_rows_named_before_their_event_verb(engine: Any, prompt: str,
 
 SHIPPING_SQL = """
 CREATE TABLE carriers (carrier_id INTEGER PRIMARY KEY, carrier_name VARCHAR);
-INSERT INTO carriers VALUES (1, 'Fast'), (2, 'Slow');
+INSERT INTO carriers VALUES (1, 'Fast'), (2, 'Slow'), (3, 'Idle');
 CREATE TABLE shipments (shipment_id INTEGER PRIMARY KEY, carrier_id INTEGER REFERENCES carriers(carrier_id),
   shipment_date DATE, weight_kg INTEGER);
 INSERT INTO shipments VALUES (1, 1, '2025-01-03', 5), (2, 1, '2024-05-01', 7), (3, 2, '2025-02-02', 1),
   (4, 2, '2025-03-03', 2), (5, 1, '2025-12-31', 3);
+CREATE TABLE services (service_id INTEGER PRIMARY KEY, label VARCHAR);
+INSERT INTO services VALUES (1, 'x');
+CREATE TABLE bills (bill_id INTEGER PRIMARY KEY, carrier_id INTEGER REFERENCES carriers(carrier_id), amount DECIMAL(8,2),
+  billed_on DATE, state VARCHAR, service VARCHAR);
+INSERT INTO bills VALUES (1, 1, 10, '2025-01-05', 'open', 'air'), (2, 1, 20, '2025-01-20', 'paid', 'sea'),
+  (3, 2, 5, '2025-02-01', 'paid', 'air'), (4, 2, 7, '2024-12-31', 'open', 'air');
 CREATE TABLE contracts (contract_id INTEGER PRIMARY KEY, carrier_id INTEGER REFERENCES carriers(carrier_id),
   arr DECIMAL(10,2), signed_on DATE);
 INSERT INTO contracts VALUES (1, 1, 100, '2024-02-01'), (2, 1, 50, '2025-03-01'), (3, 2, 70, '2025-04-01');
@@ -528,3 +534,27 @@ def test_number_of_is_a_count_not_a_numbering(engine: Any, prompt: str, expected
 ])  # fmt: skip
 def test_a_period_word_opening_a_columns_name_is_no_grouping(shipping: Any, prompt: str, expected: str) -> None:
     check(shipping, prompt, expected)
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    # "totals" of a table's rows: the sum of its amount (it was a count of the rows: "X totals per Y" read as
+    # "X per Y"), after a period adjective too
+    ("bill totals per state", "SELECT state, SUM(amount) FROM bills GROUP BY state"),
+    ("monthly bill totals for 2025", "SELECT date_trunc('month', billed_on)::DATE, SUM(amount) FROM bills "
+                                     "WHERE billed_on >= '2025-01-01' GROUP BY 1"),
+])  # fmt: skip
+def test_totals_of_a_tables_rows(shipping: Any, prompt: str, expected: str) -> None:
+    check(shipping, prompt, expected)
+
+
+def test_a_key_word_that_is_a_column_of_the_counted_rows_and_another_table(shipping: Any) -> None:
+    """"bills by carrier and service": the bills' service column, not the services table (no join to it)."""
+    check(shipping, "number of bills by state and service",
+          "SELECT state, service, COUNT(*) FROM bills GROUP BY state, service")
+
+
+@pytest.mark.parametrize("prompt", ["number of bills per carrier, including empty carriers",
+                                    "number of bills per carrier, keep carriers with none"])
+def test_a_clause_keeping_the_empty_groups(shipping: Any, prompt: str) -> None:
+    check(shipping, prompt, "SELECT c.carrier_id, COUNT(b.bill_id) FROM carriers c LEFT JOIN bills b "
+                            "ON b.carrier_id = c.carrier_id GROUP BY c.carrier_id")

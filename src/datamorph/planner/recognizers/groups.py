@@ -485,6 +485,8 @@ def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] |
             if col is not None:
                 d.use_table(owner)
                 return (col, owner), words[n - 1].end + rec.end()
+        if table is not None and _own_column_named(d, ctx, phrase) is not None:
+            table = None  # "users by country and plan": the users' plan column, not the plans table
         if table is not None:
             end = words[n - 1].end
             names = _NAMES.match(d.prompt[end:])
@@ -505,6 +507,17 @@ def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] |
             if named and owner_table(d.catalog, col) == named and ("", named) in ctx.keys:
                 ctx.keys.remove(("", named))  # "every category by name": each category shown by its name
             return (col, owner_table(d.catalog, col)), end
+    return None
+
+
+def _own_column_named(d: Work, ctx: Ctx, phrase: str) -> str | None:
+    """A column of the measured rows (or of the base) whose name is exactly ``phrase``."""
+    tables = [m.table for m in ctx.measures if m.table] or [t for t in [d.base] if t]
+    name = snake(phrase)
+    for t in tables:
+        info = d.catalog.table(t)
+        if info.has_column(name):
+            return f"{info.name}.{info.column(name).name}"
     return None
 
 

@@ -225,7 +225,7 @@ def find(d: Work) -> list[Measure]:
 #: before a grouping, the sum of the column they name. Not a price, a rate or a score ("price by category" is
 #: no sum: refused).
 _FLOWS = frozenset({"revenue", "revenues", "sales", "spend", "spending", "turnover", "gmv", "income", "amount",
-                    "amounts", "quantity", "quantities", "units", "fees", "costs", "takings", "billings"})
+                    "amounts", "quantity", "quantities", "units", "fees", "costs", "takings", "billings", "totals"})
 _BARE_FLOW = re.compile(r"(?:\b(?P<period>daily|weekly|monthly|quarterly|yearly|annual)\s+)?"
                         r"\b(?P<w>(?:[A-Za-z_]+\s+)??[A-Za-z_]+)"
                         r"(?(period)(?=\s|[,.;:!?]|$)|(?=\s+(?:by|per|for\s+each|for\s+every|in\s+each)\s))", re.I)
@@ -240,24 +240,25 @@ def _bare_flows(d: Work) -> list[Measure]:
     before a grouping (or after a period adjective), is its sum (only when the request names no other measure)."""
     out: list[Measure] = []
     for m in _BARE_FLOW.finditer(d.prompt):
-        words = m.group("w").split()
+        words, end = m.group("w").split(), m.end("w")
+        nxt = re.match(r"\s+([A-Za-z_]+)\b", d.prompt[end:]) if m.group("period") and len(words) == 1 else None
+        if nxt is not None and words[0].lower() not in _FLOWS and nxt.group(1).lower() in _FLOWS:
+            words, end = [*words, nxt.group(1)], end + nxt.end()  # "monthly order totals for 2025"
         if words[-1].lower() not in _FLOWS:
-            if len(words) == 2 and words[1].lower() in _FLOWS:
-                pass
-            else:
-                continue
+            continue
         start = m.start("w")
-        if len(words) == 2 and (words[0].lower() in STOPWORDS or column_of(d, m.group("w")) is None):
+        owner = table_of(d, words[0]) if len(words) == 2 else None  # "invoice totals": the invoices' total
+        if len(words) == 2 and owner is None and (words[0].lower() in STOPWORDS or column_of(d, " ".join(words)) is None):
             start += len(words[0]) + 1  # "completed revenue": the column is the last word's
-        phrase = d.prompt[start : m.end("w")]
-        if planned(d, start, m.end("w")) or not d.free(start, m.end("w")):
+        phrase = d.prompt[start:end]
+        if planned(d, start, end) or not d.free(start, end):
             continue
         if _FLOW_AFTER.search(d.prompt, max(0, start - 40), start):
             continue  # "running total of amount by ...", "the average amount per ...": another reader's measure
-        col = column_of(d, phrase)
-        if col is None or family(d, col) not in NUMERIC:
+        col = column_of(d, words[-1], [owner]) if owner is not None else column_of(d, phrase)
+        if col is None or family(d, col) not in NUMERIC or (owner is not None and owner_table(d.catalog, col) != owner):
             continue
-        out.append(_named(d, _column_measure(d, "sum", start, m.end("w"), col)))
+        out.append(_named(d, _column_measure(d, "sum", start, end, col)))
         break  # one bare measure: a second is a list the other readers must read
     return out
 
@@ -272,8 +273,8 @@ def _rows_per(d: Work) -> list[Measure]:
     out: list[Measure] = []
     for m in _ROWS_PER.finditer(d.prompt):
         words, start = m.group("w"), m.start("w")
-        if words.split()[0].lower() in OPERATOR_WORDS:
-            continue  # "first session per user", "total fee per doctor": a pick or another measure
+        if any(w.lower() in OPERATOR_WORDS for w in words.split()):
+            continue  # "first session per user", "invoice totals per status": a pick or another measure
         table = table_of(d, words)
         if table is None and " " in words and d.linker.values(words.split()[0]):  # "kept visits per vet"
             start = m.start("w") + words.rfind(" ") + 1

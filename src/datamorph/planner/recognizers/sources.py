@@ -10,9 +10,10 @@ import re
 
 from lemminflect import getLemma
 
+from datamorph.errors import PlanError
 from datamorph.planner.claims import Claim, Edit, View, edit_only
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
-from datamorph.planner.matches import S_TABLE_SYNONYM
+from datamorph.planner.matches import S_RANK_STEP, S_TABLE_SYNONYM
 from datamorph.planner.recognizers.common import mention_span, mentions, on_words
 
 _TABLE_WORD = re.compile(r"\s+(?:tables?|datasets?)\b", re.IGNORECASE)
@@ -25,6 +26,11 @@ def rule(d: View) -> list[Claim]:
     tables = [m for i, m in enumerate(found)
               if isinstance(m, TableMatch) and not _read_otherwise(d, m) and i not in rows_of]  # fmt: skip
     explicit = [m for m in tables if _TABLE_WORD.match(d.prompt, m.end if m.end >= 0 else 0) and m.end >= 0]
+    for said in explicit:
+        if _by_synonym(said):  # "from the invoices table" where there is none: not the orders table, whatever it means
+            raise PlanError(f"'{said.text} table': the warehouse has no table of that name",
+                            hint=f"did you mean {said.table}? Name a table as it is in the warehouse "
+                                 f"(tables are: {', '.join(d.catalog.table_names())})")  # fmt: skip
     out: list[Claim] = []
     subject = _value_subject(d, found)
     if subject is not None and d.base is None:  # "Refunds that cleared in May, with the customer's name"
@@ -55,6 +61,11 @@ def rule(d: View) -> list[Claim]:
             out.append(edit_only(Edit.use_table(max(dict.fromkeys(owners), key=owners.count)),
                                  why="the table of the columns and values the request names"))  # fmt: skip
     return out
+
+
+def _by_synonym(m: TableMatch) -> bool:
+    """The match is a synonym of the table's name ("clients" → customers), not the name, its form or a typo."""
+    return S_TABLE_SYNONYM - 3 * S_RANK_STEP - 1e-9 <= m.score <= S_TABLE_SYNONYM + 1e-9
 
 
 def rows_of_another(d: View, found: list[TableMatch | ColumnMatch | ValueMatch], i: int) -> str | None:

@@ -103,19 +103,22 @@ _CLAUSE_WORDS = frozenset({
 })  # fmt: skip
 # the words in such a clause that say which groups have no rows
 _EMPTY_WORDS = frozenset({"no", "none", "nobody", "without", "never", "empty", "nothing"})
+# words that keep the empty groups in the result when no 0 is said ("including empty teams", "keep teams with none")
+_KEEP_WORDS = frozenset({"include", "including", "included", "keep", "keeping", "kept"})
 _CLAUSE_END = re.compile(r"[,;.:!?()]|\s-\s|\bbut\b", re.I)
 
 
 def _zero_clauses(d: Work, ctx: Ctx) -> None:
-    """A clause that only says the groups without rows count 0 ("a team without players gets 0"): its words are
-    0 or "zero", words of that meaning (``_CLAUSE_WORDS``, ``_EMPTY_WORDS``) and names of tables in play; a
+    """A clause that only says the groups without rows count 0 ("a team without players gets 0") or are kept
+    ("including empty teams"): its words are 0 or "zero" (or a word that keeps and one of emptiness), words of that meaning (``_CLAUSE_WORDS``, ``_EMPTY_WORDS``) and names of tables in play; a
     clause naming a table needs a word of emptiness ("no", "without", "empty") to be about the empty groups."""
     cuts = [0, *(m.start() for m in _CLAUSE_END.finditer(d.prompt)), len(d.prompt)]
     in_play = {t.lower() for t in d.in_play()}
     for a, b in itertools.pairwise(cuts):
         words = [t for t in d.tokens.within(a, b) if t.kind != "punct"]
-        if not any(t.low in ("0", "zero") for t in words):
-            continue
+        if not any(t.low in ("0", "zero") for t in words) and not (
+                any(t.low in _KEEP_WORDS for t in words) and any(t.low in _EMPTY_WORDS for t in words)):  # fmt: skip
+            continue  # "a team without players gets 0", "including empty departments"
         tables = empty = 0
         for k, t in enumerate(words):
             if t.low in _EMPTY_WORDS:
