@@ -65,6 +65,11 @@ def find_mentions(linker: SchemaLinker, text: str) -> list[Mention]:
                 hit = linker._table_raw.get(raw)
                 if hit and len(raw) > 1:
                     spans.append((S_EXACT, i, j, [TableMatch(hit, S_EXACT, "")]))
+                elif len(words[i].tokens) > 1 and linker.value_index is not None:
+                    # "no-show(s)": one hyphenated word of stopwords that is a data value's words (no_show)
+                    vs = linker.value_index._scores(words[i].tokens, raw, None, fuzzy=False, qualified=False)
+                    if vs:
+                        spans.append((max(vs.values()), i, j, list(linker.value_index._matches(vs, ""))))
                 continue
             if all(t in GENERIC_WORDS for t in toks):
                 if not any(w.stop for w in words[i : j + 1]):

@@ -59,6 +59,8 @@ def _read(d: Work) -> None:
     zero_rows.find(d, ctx)
     groups.find(d, ctx)
     having.find(d, ctx)
+    ratios.per_row_keys(d, ctx)
+    ratios.conditions(d, ctx)
     if not ctx.measures and not ctx.ratios:
         return
     ratios.rounding(d, ctx)
@@ -419,6 +421,8 @@ def _finish(d: Work, ctx: Ctx) -> None:
     _havings(d, ctx)
     for r in ctx.ratios:
         d.derived.append(_ratio_column(d, ctx, r, anchor, used, names))
+        d.having.extend(Filter(column=d.derived[-1].name, operator=op, value=value, provenance=words)  # type: ignore[arg-type]
+                        for x, op, value, words in ctx.ratio_having if x is r)  # fmt: skip
     if not keys and not ctx.measures and ctx.ratios and not d.columns:  # one row: the ratios alone
         d.columns = [
             OutputColumn(column=x.name, provenance=x.provenance) for x in d.derived[-len(ctx.ratios) :]

@@ -666,6 +666,7 @@ class Ratio:
     round: int | None = None
     named: bool = False
     formula: bool = False  # written as "name = numerator / denominator"
+    per_row: bool = False  # "revenue per customer (by country)": a measure per counted row, on no scale
 
 
 @dataclass
@@ -676,6 +677,7 @@ class Ctx:
     )  # (qualified column or derived name, entity table)
     having: list[tuple[Measure, str, object, str]] = field(default_factory=list)
     ratios: list[Ratio] = field(default_factory=list)
+    ratio_having: list[tuple[Ratio, str, object, str]] = field(default_factory=list)  # "whose no-show rate is > 10%"
     preserve: bool = False
     period_names: dict[str, str] = field(default_factory=dict)  # "the month ... in a column called period_start"
     # words read here (start, end, their table or an "entity:<table>" group key)

@@ -33,7 +33,7 @@ _AGG_WORD = re.compile(
     r"combined|overall|median|how|distinct|unique)$", re.I)  # fmt: skip
 _ATTRIBUTE = re.compile(r"\s(?:ids?|keys?|codes?|numbers?|names?|titles?|labels?|types?|dates?|emails?)$")  # a column
 _NAME = re.compile(r"^\s*(?:,\s*)?\(?\s*(?:(?:as|called|named|aliased(?:\s+as)?|labelled|labeled|into\s+a\s+column)\s+|"
-                   r"call\s+it\s+)[`'\"]?(?P<n>[A-Za-z_]\w*)[`'\"]?\s*\)?", re.I)  # fmt: skip
+                   r"call\s+it\s+)[`'\"]?(?P<n>[A-Za-z_]\w*)(?!-\w)[`'\"]?\s*\)?", re.I)  # fmt: skip
 _NAME_BEFORE = re.compile(
     r"\b(?P<n>[A-Za-z_]\w*)\s*(?:=|:)\s*$|\b(?:called|named)\s+(?P<n2>[A-Za-z_]\w*)\s*(?:=|:|,)?\s*$"
 )

@@ -8,8 +8,10 @@ invoice, which fraction is void?", "late = late / every delivery with that couri
 "that courier" groups) —; and each group's share of the grand total — "the percent of all sessions each
 browser accounts for" ("accounts" is a verb there, no table), "how the sessions divide among device types".
 The scale comes from the words: a percentage (percent, "x 100", "in percent"), or a fraction (share,
-fraction, proportion, part, portion, "as a fraction", "0 to 1"); a "rate" or a spread that says neither, or
-a request that says both, is refused.
+fraction, proportion, part, portion, rate, "as a fraction", "0 to 1": x 100 only where a percent is said); a
+spread that says neither ("how do orders split across channels": counts too?), or a request that says both, is
+refused. A rate may be named by the state it counts ("no-show rate per doctor", "cancellation percentage by
+channel") and compared ("doctors whose no-show rate is above 10%": a condition on the ratio, per the subject).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import re
 
 from datamorph.errors import PlanError
+from datamorph.planner.lexicon import NON_SCHEMA_WORDS
 from datamorph.planner.linking import TableMatch
 from datamorph.planner.recognizers import groups
 from datamorph.planner.recognizers import measures as ms
@@ -257,6 +260,7 @@ def _verb_not_table(d: Work, ctx: Ctx, start: int, end: int) -> None:
 def find(d: Work, ctx: Ctx) -> None:
     """Ratios and shares of the request, into ``ctx.ratios`` (their words taken)."""
     _formulas(d, ctx)
+    _per_row(d, ctx)
     _kind_over_all(d, ctx)
     _out_of_all(d, ctx)
     unscaled = _spread(d, ctx)  # (ratios whose words say no scale: the request must)
@@ -277,8 +281,6 @@ def find(d: Work, ctx: Ctx) -> None:
             r = _ratio_of_words(d, m)
         if word in ("percentage", "percent", "pct", "%"):
             r.scale = 100.0
-        if word == "rate":  # "the rate of cancelled orders": a fraction or a percentage, as the request says
-            unscaled.append(r)
         d.take(r.start, r.end)
         filler = _FROM_EACH.match(d.prompt[r.end :])
         if filler:
@@ -288,6 +290,7 @@ def find(d: Work, ctx: Ctx) -> None:
             r.name, r.named = named[0], True
             d.take(min(r.start, named[1]), max(r.end, named[1]))
         ctx.ratios.append(r)
+    _state_rates(d, ctx)
     if ctx.ratios:
         said = _scales_and_names(d, ctx)
         for r in unscaled:
@@ -296,6 +299,162 @@ def find(d: Work, ctx: Ctx) -> None:
                                 hint="say which, e.g. 'as a percentage' or 'as a fraction from 0 to 1'")  # fmt: skip
         _share_verbs(d, ctx)
         _rate_names(d, ctx)
+
+
+#: a ratio's word after the state it counts: "no-show rate", "cancellation percentage" ("rate of ..." is another shape)
+_STATE_RATE = re.compile(r"\b(?P<w>rate|percentage|percent|share|proportion|fraction|ratio)s?\b(?!\s+of\b)", re.I)
+
+
+def _state_values(d: Work, words: list[Token]) -> list[Filter]:
+    """The values (of any table) the words before a rate name: the words themselves ("no-show", "void"), else one
+    value sharing the first five letters of the last word ("cancellation" → cancelled, "return" → returned)."""
+    phrase = ph.text_of(d, words)
+    hits = [h for h in d.linker.values(phrase) if ph._covers(h, phrase) and h.score >= 0.85]
+    if hits:
+        best = max(h.score for h in hits)
+        return [Filter(column=f"{h.table}.{h.column}", operator="=", value=h.value, provenance=phrase)
+                for h in hits if h.score == best]  # fmt: skip
+    word = words[-1].low
+    if len(words) > 1 or len(word) < 5 or not word.isalpha() or ph.column_of(d, word) or ph.table_of(d, word):
+        return []
+    index = d.linker.value_index
+    out = []
+    for table, column in index.columns() if index is not None else ():
+        for v in index.values_of(table, column) if index is not None else ():
+            if isinstance(v, str) and len(v) >= 5 and re.fullmatch(r"[A-Za-z]+", v) and v.lower()[:5] == word[:5]:
+                out.append(Filter(column=f"{table}.{column}", operator="=", value=v, provenance=phrase))
+    return out
+
+
+def _rows_of(d: Work, start: int, end: int, found: list[Filter]) -> list[Filter]:
+    """The one table whose rows a rate counts, among the tables of the values found: the one the rest of the
+    request names (else a neighbour of those); several, or none with several candidates, is asked."""
+    tables = list(dict.fromkeys(owner_table(d.catalog, f.column) for f in found))
+    said = {m.table for m in d.mentions if not (start <= m.start < end)} | set(d.in_play())
+    near = {nb for t in said for nb in d.linker.neighbors(t)}
+    for pool in (said, near):
+        hit = [t for t in tables if t in pool]
+        if len(hit) == 1:
+            return [f for f in found if owner_table(d.catalog, f.column) == hit[0]]
+        if hit:
+            break
+    return found if len(tables) == 1 else []
+
+
+def _state_rates(d: Work, ctx: Ctx) -> None:
+    """ "no-show rate per doctor", "cancellation percentage by channel": the rows in that state over all the rows
+    (of each group); the state is a value of the rows' table said by its word or a form of it."""
+    for m in _STATE_RATE.finditer(d.prompt):
+        if any(r.start <= m.start() < r.end for r in ctx.ratios) or not d.free(m.start(), m.end()):
+            continue
+        if any(ph.inside_a_name(d, t, before=True) for t in d.tokens.within(m.start(), m.end())):
+            continue  # "hourly rate": a column's name
+        before = [t for t in d.tokens.items if t.end <= m.start() and m.start() - t.end < 30][-3:]
+        joined: list[Token] = []  # the word right before, and one joined to it by a hyphen ("no-show")
+        for t in reversed(before):
+            if t.kind == "word" and (not joined or d.prompt[t.end : joined[0].start] == "-"):
+                joined.insert(0, t)
+            elif t.text != "-" or not joined:
+                break
+        if not joined or d.prompt[joined[-1].end : m.start()].strip() or not d.free(joined[0].start, joined[-1].end):
+            continue
+        if len(joined) == 1 and (joined[0].low in ph.BOUNDARY or joined[0].low in NON_SCHEMA_WORDS):
+            continue  # "(as a) percent", "in percent": no state
+        found = _state_values(d, joined)
+        if not found:
+            continue
+        start, end = joined[0].start, joined[-1].end
+        conds = _rows_of(d, start, end, found)
+        if len(conds) != 1:
+            tables = sorted({owner_table(d.catalog, f.column) for f in found})
+            raise PlanError(f"'{d.prompt[start : m.end()]}': the share of which rows ({', '.join(tables)}) in which "
+                            f"state?", hint="name the rows and their value, e.g. 'the share of orders that were "
+                            "cancelled'")  # fmt: skip
+        table = owner_table(d.catalog, conds[0].column)
+        if any((c.column, c.value) == (conds[0].column, conds[0].value) for r in ctx.ratios for c in r.measures[0].conds):
+            continue  # "Reversal rate per type: reversed transactions as a percent of ...": its name (_rate_names)
+        num = ms._entity_measure(d, "count", start, end, table, conds)
+        den = ms._entity_measure(d, "count", start, end, table, [])
+        word = m.group("w").lower()
+        r = Ratio(f"{snake(ph.text_of(d, joined))}_{word}", "", start, m.end(), [num, den],
+                  100.0 if word.startswith("percent") else 1.0, False)  # fmt: skip
+        d.take(start, m.end())
+        ctx.ratios.append(r)
+
+
+_RATE_CMP = re.compile(
+    r"\s*(?:(?:is|was|are|were|comes\s+to|stands\s+at|of)\s+)?(?P<op>more\s+than|greater\s+than|higher\s+than|over|above|"
+    r"exceed(?:s|ing|ed)?|at\s+least|less\s+than|lower\s+than|under|below|at\s+most|no\s+more\s+than|"
+    r"no\s+less\s+than)\s+(?P<n>\d+(?:\.\d+)?)\s*(?P<pct>%|percent\b|per\s+cent\b|pct\b)?", re.I)  # fmt: skip
+_RATE_OPS = {"at least": ">=", "no less than": ">=", "at most": "<=", "no more than": "<=", "less than": "<",
+             "lower than": "<", "under": "<", "below": "<"}  # fmt: skip
+_RATE_LINK = re.compile(r"\b(?:whose|where\s+(?:the|their|its)|with\s+(?:a|an)|(?:that|which|who)\s+(?:have|has)\s+"
+                        r"(?:a|an)|having\s+(?:a|an))\s+$", re.I)  # fmt: skip
+
+
+def per_row_keys(d: Work, ctx: Ctx) -> None:
+    """ "orders per customer for each country": the "per customer" of a per-row ratio is no group of its own."""
+    for r in (r for r in ctx.ratios if r.per_row):
+        for s in [s for s in ctx.spans if r.start <= s[0] < r.end and (s[2] or "").startswith("entity:")]:
+            ctx.spans.remove(s)
+            key = ("", str(s[2]).split(":", 1)[1])
+            if key in ctx.keys and not any(e == s[2] for _, _, e in ctx.spans):
+                ctx.keys.remove(key)
+
+
+def conditions(d: Work, ctx: Ctx) -> None:
+    """ "doctors whose no-show rate is above 10%", "channels with a return rate under 0.05": a condition on a
+    ratio (kept in ``ctx.ratio_having``); the subject before the link is the group. The number is on the ratio's
+    scale: "10%" of a fraction is 0.1; a bare number above 1 compared with a fraction is asked."""
+    from datamorph.planner.recognizers import having  # (it imports nothing of this module)
+
+    for r in ctx.ratios:
+        m = _RATE_CMP.match(d.prompt, r.end)
+        if m is None or not d.free(m.start("op"), m.end()):
+            continue
+        value = float(m.group("n"))
+        value = int(value) if value.is_integer() else value
+        if r.scale == 1.0 and m.group("pct"):
+            value = round(value / 100, 10)
+        elif r.scale == 1.0 and value > 1 or r.scale == 100.0 and not m.group("pct") and value < 1:
+            raise PlanError(f"'{d.prompt[r.start : m.end()].strip()}': {m.group('n')} on which scale?",
+                            hint="write it as a percentage ('10%') or as a fraction ('0.1')")  # fmt: skip
+        op = next((o for w, o in _RATE_OPS.items() if re.fullmatch(w.replace(" ", r"\s+"), m.group("op"), re.I)), ">")
+        link = _RATE_LINK.search(d.prompt, max(0, r.start - 30), r.start)
+        start = link.start() if link else r.start
+        having._subject_group(d, ctx, start, r.measures[0], restate=bool(ctx.keys))
+        ctx.ratio_having.append((r, op, value, d.prompt[start : m.end()].strip()))
+        d.take(start, m.end())
+
+
+#: "(revenue) per customer, by country": a measure over one row of a table, then the groups it is taken in
+_PER_ONE = re.compile(r"\s+per\s+(?:single\s+)?(?P<e>[A-Za-z_]+)(?=\s*,?\s*(?:by|for\s+(?:each|every)|in\s+each|"
+                      r"within\s+each|per|across|broken\s+down\s+by|split\s+by)\b)", re.I)  # fmt: skip
+
+
+def _per_row(d: Work, ctx: Ctx) -> None:
+    """ "revenue per customer by country", "orders per customer for each country", "amount per transaction by
+    direction": the measure over the number of distinct rows of the table said after "per" (itself, or the one
+    its rows refer to), in each group said next. Only a sum or a count of all rows; the table's name in the
+    singular ("per customers" is not this)."""
+    for x in list(ctx.measures):
+        m = _PER_ONE.match(d.prompt, x.end)
+        word = m.group("e") if m else ""
+        table = ph.table_of(d, word) if m and d.free(m.start("e"), m.end("e")) else None
+        if m is None or table is None or ph.singular(word) != word.lower() or x.function not in ("sum", "count"):
+            continue
+        if x.conds or not x.table or x.function == "count" and not x.entity:
+            continue
+        if x.table == table:
+            den = ms._entity_measure(d, "count", m.start("e"), m.end("e"), table, [])
+        else:
+            den = ms._entity_measure(d, "count_distinct", m.start("e"), m.end("e"), table, [])
+            if owner_table(d.catalog, str(den.column)) != x.table:
+                continue  # no reference from the measured rows to that table: not read
+        ctx.measures.remove(x)
+        r = Ratio(f"{x.alias}_per_{snake(word)}", "", x.start, m.end(), [x, den], 1.0, False, per_row=True)
+        d.take(x.start, m.end())
+        ctx.ratios.append(r)
 
 
 #: "(in percent,) as fractions", "as a proportion": the 0-1 scale said in words ("as a fraction of ..." is a ratio)
@@ -317,7 +476,7 @@ def _scales_and_names(d: Work, ctx: Ctx) -> bool:
     for scale, matches in found.items():
         for m in matches:
             for r in ctx.ratios:
-                r.scale = scale if scale == 100.0 or r.scale != 100.0 else r.scale
+                r.scale = r.scale if r.per_row else scale if scale == 100.0 or r.scale != 100.0 else r.scale
             d.take(m.start(), m.end())
             ctx.spans.append((m.start(), m.end(), None))
     for r in ctx.ratios:
@@ -449,6 +608,8 @@ def _ratio_of_words(d: Work, m: re.Match[str]) -> Ratio:
                 break
             continue
         if table is not None:
+            while n > 1 and ph.table_of(d, ph.text_of(d, words[: n - 1])) == table:
+                n -= 1  # "appointments (end up as no-shows)": the table's own words, the state's verb after them
             meas = ms._entity_measure(d, "count", start, words[n - 1].end, table, [])
             noun_end = words[n - 1].end
             break
@@ -525,7 +686,9 @@ def _state_after_group(d: Work, end: int, table: str) -> tuple[int, list[Filter]
 
 
 def _key(r: Ratio) -> tuple[object, ...]:
-    return (r.total_share, *(m.key() for m in r.measures))
+    """What a ratio computes (the words its conditions were read from aside: "gets cancelled" is "cancelled")."""
+    return (r.total_share, *((*m.key()[:-1], tuple((c.column, c.operator, str(c.value)) for c in m.conds))
+                             for m in r.measures))  # fmt: skip
 
 
 def _merge_restated(ctx: Ctx) -> None:
