@@ -36,11 +36,11 @@ def _rate(value: str, scale: str = "1.0", having: str = "") -> str:
 
 
 READINGS = [
-    ("no-show rate per hotel", _rate("no_show")),  # a rate says no percent: a fraction
+    ("no-show rate per hotel, as a fraction", _rate("no_show")),  # a rate says its scale: here a fraction
     ("the cancellation percentage by hotel", _rate("cancelled", "100.0")),  # "cancellation": cancelled
     ("for each hotel, the cancellation rate as a percentage", _rate("cancelled", "100.0")),
     ("what fraction of bookings end up as no-shows, per hotel", _rate("no_show")),
-    ("hotels whose cancellation rate is above 20%", _rate("cancelled", having="> 0.2")),
+    ("hotels whose cancellation rate is at least 20%", _rate("cancelled", "100.0", having=">= 20")),  # in percent
     ("hotels with a no-show rate under 0.25", _rate("no_show", having="< 0.25")),
     ("hotels whose cancellation percentage is at least 15", _rate("cancelled", "100.0", ">= 15")),
     ("total price per guest by country",
@@ -59,11 +59,12 @@ def test_rate_readings(engine: Any, prompt: str, sql: str) -> None:
 
 
 def test_a_rate_is_named_by_its_words(engine: Any) -> None:
-    spec = plan(engine, "no-show rate per hotel")
+    spec = plan(engine, "no-show rate per hotel, as a fraction")
     assert [d.name for d in spec.derived_columns] == ["no_show_rate"] and spec.group_by == ["bookings.hotel"]
 
 
 REFUSED = [
+    "no-show rate per hotel",  # a "rate" that says no scale: a fraction or a percentage?
     "hotels whose no-show rate is above 20",  # 20 of a fraction: 20% or 0.2?
     "cancellation rate",  # bookings or tours: the value is in both, nothing else says which rows
 ]

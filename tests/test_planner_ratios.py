@@ -77,7 +77,6 @@ READINGS = [
      _share("vehicle")),
     ("what share of the total weight does each zone account for", _share("zone", of="sum(weight_kg)")),
     ("the rate of lost deliveries per zone, as a percentage", _rate("lost", "zone", "100.0")),
-    ("the rate of lost deliveries per zone", _rate("lost", "zone")),  # a rate that says no percent: a fraction
 ]  # fmt: skip
 
 
@@ -107,6 +106,7 @@ def test_one_value_has_no_group(engine: Any) -> None:
 
 
 REFUSED = [
+    "the rate of lost deliveries per zone",  # a fraction or a percentage: not said
     "how do deliveries split across zones?",  # counts, fractions or percentages: not said
     "percentage of lost deliveries per zone, as a value from 0 to 1",  # two scales
     "the percentage of late deliveries per zone overall",  # one value or one per zone?

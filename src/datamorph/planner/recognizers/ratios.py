@@ -281,6 +281,8 @@ def find(d: Work, ctx: Ctx) -> None:
             r = _ratio_of_words(d, m)
         if word in ("percentage", "percent", "pct", "%"):
             r.scale = 100.0
+        if word == "rate":  # "the rate of cancelled orders": a fraction or a percentage, as the request says
+            unscaled.append(r)
         d.take(r.start, r.end)
         filler = _FROM_EACH.match(d.prompt[r.end :])
         if filler:
@@ -290,9 +292,10 @@ def find(d: Work, ctx: Ctx) -> None:
             r.name, r.named = named[0], True
             d.take(min(r.start, named[1]), max(r.end, named[1]))
         ctx.ratios.append(r)
-    _state_rates(d, ctx)
+    unscaled += _state_rates(d, ctx)
     if ctx.ratios:
         said = _scales_and_names(d, ctx)
+        unscaled = [r for r in unscaled if not _scale_by_comparison(d, r)]
         for r in unscaled:
             if not said and not r.formula and r in ctx.ratios:
                 raise PlanError(f"'{d.prompt[r.start : r.end].strip()}': as a fraction (0-1) or as a percentage?",
@@ -341,9 +344,26 @@ def _rows_of(d: Work, start: int, end: int, found: list[Filter]) -> list[Filter]
     return found if len(tables) == 1 else []
 
 
-def _state_rates(d: Work, ctx: Ctx) -> None:
+def _scale_by_comparison(d: Work, r: Ratio) -> bool:
+    """A rate compared with a percentage ("no-show rate above 10%": in percent) or with a fraction ("under 0.05"):
+    the number says the scale the request speaks in."""
+    m = _RATE_CMP.match(d.prompt, r.end)
+    if m is None:
+        return False
+    if m.group("pct"):
+        r.scale = 100.0
+        return True
+    if float(m.group("n")) < 1:
+        r.scale = 1.0
+        return True
+    return False
+
+
+def _state_rates(d: Work, ctx: Ctx) -> list[Ratio]:
     """ "no-show rate per doctor", "cancellation percentage by channel": the rows in that state over all the rows
-    (of each group); the state is a value of the rows' table said by its word or a form of it."""
+    (of each group); the state is a value of the rows' table said by its word or a form of it. Returns the ones
+    said as a "rate" (their scale is the request's to say)."""
+    rates: list[Ratio] = []
     for m in _STATE_RATE.finditer(d.prompt):
         if any(r.start <= m.start() < r.end for r in ctx.ratios) or not d.free(m.start(), m.end()):
             continue
@@ -380,6 +400,9 @@ def _state_rates(d: Work, ctx: Ctx) -> None:
                   100.0 if word.startswith("percent") else 1.0, False)  # fmt: skip
         d.take(start, m.end())
         ctx.ratios.append(r)
+        if word == "rate":
+            rates.append(r)
+    return rates
 
 
 _RATE_CMP = re.compile(
