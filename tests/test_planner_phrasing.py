@@ -493,9 +493,11 @@ INSERT INTO shipments VALUES (1, 1, '2025-01-03', 5), (2, 1, '2024-05-01', 7), (
 CREATE TABLE services (service_id INTEGER PRIMARY KEY, label VARCHAR);
 INSERT INTO services VALUES (1, 'x');
 CREATE TABLE bills (bill_id INTEGER PRIMARY KEY, carrier_id INTEGER REFERENCES carriers(carrier_id), amount DECIMAL(8,2),
-  billed_on DATE, state VARCHAR, service VARCHAR);
-INSERT INTO bills VALUES (1, 1, 10, '2025-01-05', 'open', 'air'), (2, 1, 20, '2025-01-20', 'paid', 'sea'),
-  (3, 2, 5, '2025-02-01', 'paid', 'air'), (4, 2, 7, '2024-12-31', 'open', 'air');
+  billed_on DATE, state VARCHAR, service VARCHAR, late_fee DECIMAL(8,2));
+INSERT INTO bills VALUES (1, 1, 10, '2025-01-05', 'open', 'air', 9), (2, 1, 20, '2025-01-20', 'paid', 'sea', 0),
+  (3, 2, 5, '2025-02-01', 'paid', 'air', 12), (4, 2, 7, '2024-12-31', 'open', 'air', 0);
+CREATE TABLE quotes (quote_id INTEGER PRIMARY KEY, labour_cost DECIMAL(8,2), parts_cost DECIMAL(8,2));
+INSERT INTO quotes VALUES (1, 10, 20), (2, 30, 5);
 CREATE TABLE contracts (contract_id INTEGER PRIMARY KEY, carrier_id INTEGER REFERENCES carriers(carrier_id),
   arr DECIMAL(10,2), signed_on DATE);
 INSERT INTO contracts VALUES (1, 1, 100, '2024-02-01'), (2, 1, 50, '2025-03-01'), (3, 2, 70, '2025-04-01');
@@ -558,3 +560,17 @@ def test_a_key_word_that_is_a_column_of_the_counted_rows_and_another_table(shipp
 def test_a_clause_keeping_the_empty_groups(shipping: Any, prompt: str) -> None:
     check(shipping, prompt, "SELECT c.carrier_id, COUNT(b.bill_id) FROM carriers c LEFT JOIN bills b "
                             "ON b.carrier_id = c.carrier_id GROUP BY c.carrier_id")
+
+
+def test_a_bare_amount_compares_with_the_rows_whole_value(shipping: Any) -> None:
+    """"bills over $8": the bill's amount, not its late fee (a named part); with no such column, asked."""
+    check(shipping, "bills over $8", "SELECT * FROM bills WHERE amount > 8")
+    with pytest.raises(PlanError, match="compared with which column"):
+        plan(shipping, "quotes over $15")
+
+
+@pytest.mark.parametrize("prompt", ["air-service bills: bill_id", "bills on the air-service: bill_id",
+                                    "air service bills: bill_id"])
+def test_a_value_hyphenated_to_its_columns_word(shipping: Any, prompt: str) -> None:
+    """"corporate-segment customers": the value and the word of its column, joined by a hyphen, are one test."""
+    check(shipping, prompt, "SELECT bill_id FROM bills WHERE service = 'air'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,34 @@ if TYPE_CHECKING:
     from datamorph.planner.linking import SchemaLinker
 
 
+_PART_SCORE = 0.9  # how well a part of a hyphenated word must name something for the word to be split
+
+
+def _parts(linker: SchemaLinker, m: re.Match[str]) -> list[tuple[int, int]]:
+    """A word's span, or the spans of the words of a hyphenated compound whose parts name a value, column or
+    table ("corporate-segment", "annual-billing"): the parts together still make a span of several words. A
+    compound of grammar words ("no-show") or of words that name nothing well ("double-fired") stays one word."""
+    word = m.group()
+    if "-" not in word or all(t in NON_SCHEMA_WORDS for t in phrase_tokens(word)):
+        return [m.span()]
+    pieces = [p for p in word.split("-") if p]
+    if not any(_names_well(linker, p) for p in pieces):
+        return [m.span()]
+    out, at = [], m.start()
+    for piece in word.split("-"):
+        if piece:
+            out.append((at, at + len(piece)))
+        at += len(piece) + 1
+    return out
+
+
+def _names_well(linker: SchemaLinker, word: str) -> bool:
+    if word.lower() in NON_SCHEMA_WORDS or len(word) < 3:
+        return False
+    hits: list[Mention] = [*linker.values(word)[:1], *linker.columns(word)[:1], *linker.tables(word)[:1]]
+    return any(h.score >= _PART_SCORE for h in hits)
+
+
 def find_mentions(linker: SchemaLinker, text: str) -> list[Mention]:
     """Tables, columns and values a whole request mentions, in text order, not overlapping.
 
@@ -43,10 +72,11 @@ def find_mentions(linker: SchemaLinker, text: str) -> list[Mention]:
     """
     words = []
     for m in _WORD_RE.finditer(text):
-        word_toks = phrase_tokens(m.group())
-        stop = not word_toks or all(t in NON_SCHEMA_WORDS for t in word_toks) or len(m.group()) == 1
-        words.append(_Word(m.start(), m.end(), word_toks, stop, any(ch.isalpha() for ch in m.group()),
-                           is_measure_name(m.group())))
+        for start, end in _parts(linker, m):
+            word = text[start:end]
+            word_toks = phrase_tokens(word)
+            stop = not word_toks or all(t in NON_SCHEMA_WORDS for t in word_toks) or len(word) == 1
+            words.append(_Word(start, end, word_toks, stop, any(ch.isalpha() for ch in word), is_measure_name(word)))
     n = len(words)
     spans: list[tuple[float, int, int, list[Mention]]] = []
     deferred: list[tuple[int, int]] = []
@@ -56,7 +86,7 @@ def find_mentions(linker: SchemaLinker, text: str) -> list[Mention]:
         toks: tuple[str, ...] = ()
         for j in range(i, min(n, i + 4)):
             if not words[j].alpha or (
-                j > i and not _JOINER_RE.fullmatch(text[words[j - 1].end : words[j].start])
+                j > i and not _JOINER_RE.fullmatch(between := text[words[j - 1].end : words[j].start]) and between != "-"
             ):
                 break
             toks = toks + words[j].tokens

@@ -208,8 +208,15 @@ def main_measure(d: Draft | View, table: TableInfo, words: str) -> str:
     money = [c for c in measures if _MONEY.search(c)]
     if len(money) == 1:
         return money[0]
+    whole = [c for c in money if _WHOLE_VALUE.search(c)]
+    if len(whole) == 1:
+        return whole[0]  # "orders over $500": the order's amount, not its shipping fee (a named part of it)
     raise PlanError(f"'{words.strip()}': compared with which column of {table.name}?",
                     hint=f"name it, e.g. '{(money or measures or ['amount'])[0]} {words.strip()}'")  # fmt: skip
+
+
+#: the name of a row's whole value among its money columns: the amount, total or price (not a fee, cost or tax)
+_WHOLE_VALUE = re.compile(r"(?:^|_)(?:amount|total|value|price)$", re.I)
 
 
 def _is_key(table: TableInfo, name: str) -> bool:
@@ -619,7 +626,7 @@ def _value_condition(w: Play, spans: list[_Mention], group: list[_Mention]) -> N
     # the column named after ("web or store channels"), with "in the"/"through the" before the values
     for s in spans:
         if _names_column(d, s, key) and s.start >= end:
-            if re.match(r"^\s*$", d.prompt[end : s.start]) and w.open(s.start, s.end):
+            if re.match(r"^(?:\s*|-)$", d.prompt[end : s.start]) and w.open(s.start, s.end):  # or "corporate-segment"
                 end = s.end
                 lead = _VALUE_LEAD.search(d.prompt, back(start), start)
                 if lead and w.open(lead.start(), start):
