@@ -60,6 +60,9 @@ def _top(table: str, part: str, order: str, n: int) -> str:
     ("the 2 most expensive stalls in every market", _top("stalls", "market_id", "weekly_price DESC", 2)),
     ("the longest visit at each stall", _top("visits", "stall_id", "stay_minutes DESC", 1)),
     ("each market's most recently opened stall", _top("stalls", "market_id", "opened_on DESC", 1)),
+    # the column said after the group: the adjective says only the direction
+    ("the 2 oldest stalls per market by opened_on", _top("stalls", "market_id", "opened_on", 2)),
+    ("the 2 newest stalls in each market by closed on", _top("stalls", "market_id", "closed_on DESC NULLS LAST", 2)),
 ])  # fmt: skip
 def test_a_superlative_kept_per_group(engine: Any, prompt: str, expected: str) -> None:
     check(engine, prompt, expected)
@@ -70,6 +73,7 @@ def test_a_superlative_kept_per_group(engine: Any, prompt: str, expected: str) -
     ("the 2 newest stalls in each market", "which date of stalls"),  # opened_on or closed_on?
     ("the longest purchase of each stall", "which column of purchases"),  # no length
     ("the most recently paid purchase of each stall", "which date of purchases"),  # no date of paying
+    ("the 2 newest stalls per market by deposit", "does not order by"),  # a date word, an amount
 ])  # fmt: skip
 def test_a_superlative_without_its_column_is_refused(engine: Any, prompt: str, match: str) -> None:
     with pytest.raises(PlanError, match=match):

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from datamorph.catalog import NUMERIC_FAMILIES
+from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES
 from datamorph.errors import PlanError
 from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, Pending, View, edit_only
@@ -91,7 +91,8 @@ _TOP = re.compile(
 # "the 5 highest-scoring players in each league by points", "the 2 biggest transfers per account by amount": the count
 # first, the partition before "by" (``adj``: never set here; the superlative is ``dir``)
 _TOP_COUNT_FIRST = re.compile(
-    rf"\b(?:the\s+)?(?P<n>{_NUM})\s+(?P<dir>top|best|worst|highest|lowest|biggest|largest|smallest|greatest|cheapest)"
+    rf"\b(?:the\s+)?(?P<n>{_NUM})\s+(?P<dir>top|best|worst|highest|lowest|biggest|largest|smallest|greatest|cheapest|"
+    r"newest|latest|oldest|earliest|longest|shortest|most\s+recent)"
     r"(?:-[A-Za-z]+)?\s+(?P<what>[\w ]{0,30}?)\s+(?:(?:within|per|in|for|across)\s+(?:each|every)|per)\s+"
     r"(?P<part>[\w]+(?:\s+\w+)?)\s+(?:by|on|in\s+terms\s+of|based\s+on)\s+(?:their\s+|its\s+|the\s+)?"
     rf"(?P<by>[\w.]+(?:\s+[\w.]+)?)(?P<adj>(?!x)x)?{_END}",
@@ -1102,8 +1103,11 @@ def _top_n(d: _State, m: re.Match[str]) -> None:
     n = _NUM_WORDS.get(raw) or int(parse_number(raw))
     order = _ref(d, m.group("by"))
     partition = [_ref(d, m.group("part"), key=True, keep=owner_table(d.catalog, order))]
-    word = (m.group("adj") or m.group("dir")).lower()
-    if word in ("top", "first", "highest", "best", "largest", "most", "biggest", "greatest"):
+    word = re.sub(r"\s+", " ", (m.group("adj") or m.group("dir")).lower())
+    if word in _SUP_DATES | {"most recent"} and _family(d, order) not in ("date", "timestamp"):
+        raise PlanError(f"'{m.group(0).strip()}': '{word}' does not order by {order}", hint="say 'the top N ... by <column>'")
+    if word in ("top", "first", "highest", "best", "largest", "most", "biggest", "greatest", "newest", "latest",
+                "most recent", "longest"):  # fmt: skip
         direction = "desc" if _family(d, order) not in ("date", "timestamp") or word != "first" else "asc"
     else:
         direction = "asc" if word != "last" else "desc"
@@ -1138,14 +1142,18 @@ def _implied_order(d: _State, table: str, sup: str, words: str, what: str, part:
 
     info, parts = d.catalog.table(table), sup.split()
     direction = "asc" if parts[0] in _SUP_ASC else "desc"
-    hint = f"say e.g. 'the top N {what} by <column> in each {part}'"
+    hint = f"name the column: 'the {'bottom' if direction == 'asc' else 'top'} N {what} by <column> in each {part}'"
     if "recently" in parts:
         col = verb_column(d.view, parts[-1], [table])
         if col is None:
             raise PlanError(f"'{words}': which date of {table} is '{parts[-1]}'?", hint=hint)
         return OrderItem(column=col, direction=direction)  # type: ignore[arg-type]
     if parts[-1] in _SUP_DATES:
-        date = main_date_column(info, words)
+        try:
+            date = main_date_column(info, words)
+        except PlanError:  # two dates, none the table's own: which one?
+            dates = ", ".join(c.name for c in info.columns if c.family in TEMPORAL_FAMILIES)
+            raise PlanError(f"'{words}': which date of {table}? ({dates})", hint=hint) from None
         if date is None:
             raise PlanError(f"'{words}': {table} has no date", hint=hint)
         return OrderItem(column=f"{info.name}.{date}", direction=direction)  # type: ignore[arg-type]
