@@ -535,8 +535,8 @@ def test_top_n_is_not_dedupe(engine) -> None:  # type: ignore[no-untyped-def]
     spec = plan(engine, "the 5 newest orders")
     assert spec.dedupe is None and spec.limit == 5
     assert [(o.column, o.direction) for o in spec.order_by] == [("orders.order_date", "desc")]
-    # "per department" asks for a window the planner does not build yet: refused, not taken as dedupe
-    with pytest.raises(PlanError, match="could not understand 'three'"):
+    # "per department" asks for a window (the top 3 per group), never a dedupe; "oldest" by which of two dates?
+    with pytest.raises(PlanError, match="which date of employees"):
         plan(engine, "the three oldest employees per department")
 
 

@@ -18,7 +18,7 @@ from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.dates import date_by_stem, event_before, main_date_column, verb_column
 from datamorph.planner.recognizers.derived import snake
 from datamorph.planner.recognizers.derivekit import PART_SQL
-from datamorph.planner.recognizers.measures import Ctx
+from datamorph.planner.recognizers.measures import HAVE, Ctx, one_ranked, top_later
 from datamorph.planner.refs import owner_table, split_column
 from datamorph.planner.text import Token
 from datamorph.spec import DerivedColumn, Filter
@@ -118,10 +118,23 @@ def period_forms(d: Work, ctx: Ctx) -> None:
 
 
 _TOP_ENTITY = re.compile(
-    r"\b(?:(?:the\s+)?(?:top|bottom|best|worst|leading|biggest|largest)\s+(?P<n>\d+|[a-z]+)|the\s+(?P<n2>" + NUMBER_PATTERN + r"))\s+"
+    r"\b(?:(?:the\s+)?(?:top|bottom|best|worst|leading|biggest|largest)\s+(?P<n>\d+|[a-z]+)|(?:the|which|what)\s+(?P<n2>"
+    + NUMBER_PATTERN + r"))\s+"
     r"(?P<w>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+(?=by\b|ranked\s+by\b|in\s+terms\s+of\b|based\s+on\b|according\s+to\b|"
-    r"(?:with|having|(?:who|that|which)\s+(?:have|has))\s+the\s+(?:highest|most|largest|biggest|greatest|lowest|"
+    + HAVE + r"\s+the\s+(?:highest|most|largest|biggest|greatest|lowest|"
     r"fewest|smallest|least)\b)", re.I)  # fmt: skip
+
+
+#: "the browser with the fewest sessions", "which doctor has the most appointments": the one group asked for
+#: (:func:`measures.one_ranked`)
+_ONE_ENTITY = re.compile(rf"\b(?:the|which|what)\s+(?P<w>[A-Za-z_]+(?:\s+(?!who\b|that\b|which\b)[A-Za-z_]+)?)\s+(?={HAVE}\s+the\s+"
+                         r"(?:most|fewest|least)\b)", re.I)  # fmt: skip
+
+
+#: "doctors with the most visits in 2025, top 5": the things ranked, how many said after (:func:`measures.top_later`)
+_LATER_ENTITY = re.compile(rf"(?:^|[.;:!?]\s*|\b(?:show|list|give|find|get|return)\s+(?:me\s+)?(?:the\s+|all\s+)?)"
+                           rf"(?P<w>[A-Za-z_]+(?:\s+(?!who\b|that\b|which\b)[A-Za-z_]+)?)\s+(?={HAVE}\s+the\s+"
+                           r"most\b)", re.I)  # fmt: skip ("the fewest ..., top 3": which way?)
 
 
 #: "rank the stores by their total sales": with a measure, the things ranked are the groups (the verb is the
@@ -143,7 +156,9 @@ def _top_entities(d: Work, ctx: Ctx) -> None:
     if not ctx.measures and not ctx.ratios:
         return
     ranked = [m for m in _RANKED_ENTITY.finditer(d.prompt) if ph.table_of(d, m.group("w")) is not None]
-    for m in [*_TOP_ENTITY.finditer(d.prompt), *_RANK_ENTITY.finditer(d.prompt), *ranked]:
+    one = [m for m in _ONE_ENTITY.finditer(d.prompt) if one_ranked(d.prompt, m.end("w") + 1)]
+    one += [m for m in _LATER_ENTITY.finditer(d.prompt) if top_later(d.prompt, m.end())]
+    for m in [*_TOP_ENTITY.finditer(d.prompt), *_RANK_ENTITY.finditer(d.prompt), *ranked, *one]:
         words = [t for t in d.tokens.starting(m.start("w"), m.end("w"))]
         if any(not d.free(t.start, t.end) and not ph.table_of(d, t.text) for t in words) or any(
             x.start <= m.start("w") < x.end for x in ctx.measures

@@ -110,7 +110,7 @@ def find(d: Work, ctx: Ctx) -> None:
             continue
         _subject_group(d, ctx, subject_start, meas, restate=bool(ctx.keys))
         lead = _LEAD.search(d.prompt, back(subject_start), subject_start)
-        if lead and lead.group("t") and ph.table_of(d, lead.group("t")) is None:
+        if lead and lead.group("t") and ph.table_of(d, lead.group("t")) is None and not _names_key(d, ctx, lead.group("t")):
             lead = None
         subject_start = lead.start() if lead else subject_start
         words = d.prompt[subject_start:end].strip()
@@ -122,6 +122,13 @@ def find(d: Work, ctx: Ctx) -> None:
         d.take(subject_start, end)
         for v in values:  # left for the row filters: they narrow the rows counted
             d.give_back(v.start, v.end)
+
+
+def _names_key(d: Work, ctx: Ctx, word: str) -> bool:
+    """``word`` names a column the rows are grouped by ("only countries with at least 50 customers" after "per
+    country"): the groups the condition keeps."""
+    col = ph.column_of(d, ph.singular(word)) or ph.column_of(d, word)
+    return col is not None and any(k.lower() == col.lower() for k, _ in ctx.keys if k)
 
 
 def _count_noun(d: Work, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure | None, int, int, list[Token]]:

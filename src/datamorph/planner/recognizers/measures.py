@@ -34,6 +34,7 @@ from datamorph.planner.recognizers.phrases import (
     of_table,
     owner_after,
     planned,
+    singular,
     table_of,
     text_of,
     through,
@@ -73,10 +74,31 @@ _PAIR = re.compile(r"(?:and|&|,|/)\s+(?:the\s+)?(?:max|maximum|min|minimum|avera
                    r"lowest)\s+(?:of\s+)?(?:the\s+)?", re.I)  # fmt: skip
 # "with the most trips", "who have the fewest loans": a count of the rows of the table named (the order is
 # the ordering recognizer's)
-MOST_ROWS = re.compile(r"\b(?:with|having|have|has|had)\s+the\s+(?:most|fewest|least)\s+(?P<w>[A-Za-z_]\w*)", re.I)
+#: the words that tie a thing to the rows it is ranked by: "with", "that have", "placed", "received"
+HAVE = r"(?:with|having|(?:(?:who|that|which)\s+)?(?:have|has|had|placed|made|received|got|booked))"
+MOST_ROWS = re.compile(rf"\b{HAVE}\s+the\s+(?:most|fewest|least)\s+(?P<w>[A-Za-z_]\w*)", re.I)
 # a number of rows asked for before the noun: "the 5 drivers", "top three members"
 _RANKED_BEFORE = re.compile(rf"\b{NUMBER_PATTERN}\s+"
                             r"(?:[A-Za-z_]+\s+){1,3}$", re.I)  # fmt: skip
+# one thing asked for: a singular noun after "the"/"which" ("the browser", "which traffic source")
+_ONE_BEFORE = re.compile(r"\b(?:the|which|what)\s+(?:[A-Za-z_]+\s+)?(?P<h>[A-Za-z_]+)\s+$", re.I)
+
+
+_TOP_LATER = re.compile(rf"\btop\s+{NUMBER_PATTERN}\b", re.I)
+
+
+def top_later(prompt: str, pos: int) -> bool:
+    """A "top N" follows in the sentence ("doctors with the most visits this year, top 5"): how many is said."""
+    stop = re.search(r"[.;!?](?:\s|$)", prompt[pos:])
+    return _TOP_LATER.search(prompt, pos, pos + stop.start() if stop else len(prompt)) is not None
+
+
+def one_ranked(prompt: str, pos: int) -> bool:
+    """The words before ``pos`` ask for one thing ("the browser with the fewest sessions", "which doctor has the
+    most appointments"): the group with the most rows, not an unsaid number of them."""
+    m = _ONE_BEFORE.search(prompt, max(0, pos - 40), pos)
+    return m is not None and m.group("h").lower() not in ("one", "ones", "those", "these") and \
+        singular(m.group("h")) == m.group("h").lower()
 HEADCOUNT = re.compile(r"\bhead\s*-?\s*counts?\b", re.I)
 _SUPERLATIVE = {"lowest", "smallest", "highest", "largest", "biggest", "greatest", "first", "last", "oldest",
                 "newest", "latest", "earliest", "most"}  # fmt: skip
@@ -178,7 +200,8 @@ def find(d: Work) -> list[Measure]:
     for m in MOST_ROWS.finditer(d.prompt):  # "the drivers with the most trips": the count of trips
         if planned(d, m.start("w"), m.end("w")) or any(f.start <= m.start("w") < f.end for f in found):
             continue
-        if not _RANKED_BEFORE.search(d.prompt, max(0, m.start() - 60), m.start()):
+        if not _RANKED_BEFORE.search(d.prompt, max(0, m.start() - 60), m.start()) and not one_ranked(d.prompt, m.start()) \
+                and not (top_later(d.prompt, m.end()) and m.group(0).lower().split()[-2] == "most"):
             continue  # "customers with the most orders" with no number: which customers is not said
         meas = target(d, "count", m.start("w"), m.start("w"))
         if meas is not None and meas.entity and table_of(d, m.group("w")) is not None:

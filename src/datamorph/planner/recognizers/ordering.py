@@ -23,6 +23,7 @@ from datamorph.planner.claims import Claim, Edit, View, claim, edit_only
 from datamorph.planner.linking import ColumnMatch
 from datamorph.planner.recognizers import tiewords
 from datamorph.planner.recognizers.common import Work, explained, in_play, unexplained, written_column
+from datamorph.planner.recognizers.measures import HAVE
 from datamorph.planner.text import Token
 from datamorph.spec import OrderItem
 
@@ -64,7 +65,7 @@ _HARMLESS = frozenset({"gross"})  # qualifies a measure name without changing it
 _BY = re.compile(r"^\s*(?:by|in\s+terms\s+of|based\s+on|ranked\s+by|according\s+to)\s+", re.IGNORECASE)
 #: "the 3 vans with the highest mileage", "5 shops having the lowest rent": the superlative after the noun.
 #: "which 10 products have the highest unit price", "the 4 trips that had the longest distance": the verb "have".
-_WITH_SUP = re.compile(r"^\s*(?:with|having|(?:that\s+|which\s+|who\s+)?(?:have|has|had))\s+the\s+(?P<sup>highest|"
+_WITH_SUP = re.compile(rf"^\s*{HAVE}\s+the\s+(?P<sup>highest|"
                        r"biggest|largest|greatest|longest|lowest|smallest|shortest|most|fewest|least)\s+",
                        re.IGNORECASE)  # "the most trips": the count
 
@@ -75,7 +76,45 @@ def top_n(d: View) -> list[Claim]:
     for i, t in enumerate(d.tokens.items):
         if t.kind == "number" and not explained(w, t) and isinstance(t.value, int) and t.value > 0:
             _top_n_at(w, i)
+    if not w.claims:
+        _one_with_most(w)
     return w.claims
+
+
+#: "the browser with the fewest sessions", "which doctor has the most appointments"
+_ONE_MOST = re.compile(rf"\b{HAVE}\s+the\s+(?P<sup>most|fewest|least)\b", re.I)
+
+
+def _refers(d: View, column: str) -> bool:
+    """``column`` (table.column) refers to another table's rows (a foreign key)."""
+    table, _, name = column.partition(".")
+    if not d.catalog.has_table(table):
+        return False
+    return any(name.lower() in (c.lower() for c in fk.columns) for fk in d.catalog.table(table).foreign_keys)
+
+
+def _one_with_most(w: Work) -> None:
+    """One group asked for (:func:`measures.one_ranked`) "with the most <rows>": the groups sorted by the one count
+    the request computes, of the rows named right after, and the first kept (limit 1)."""
+    from datamorph.planner.recognizers.measures import one_ranked
+
+    d = w.view
+    if d.limit is not None or d.order_by or not d.group_by or len(d.aggregations) != 1:
+        return
+    agg = d.aggregations[0]
+    for m in _ONE_MOST.finditer(d.prompt):
+        after = re.sub(r"\s+", " ", d.prompt[m.end() :].strip().lower())
+        if not _open(w, m.start("sup"), m.end()) or not one_ranked(d.prompt, m.start()) or agg.function not in (
+                "count", "count_distinct") or not agg.provenance or not after.startswith(agg.provenance.lower()):  # fmt: skip
+            continue
+        desc = m.group("sup").lower() == "most"
+        if not desc and _refers(d, d.group_by[0]):  # "the member with the fewest loans": one with none, not counted
+            raise PlanError(f"'{m.group(0)} {agg.provenance}': those with none have the fewest, and no row counts them",
+                            hint="ask for '<rows> per <thing>, fewest first' (those with some rows)")  # fmt: skip
+        item = OrderItem(column=agg.alias, direction="desc" if desc else "asc", provenance=m.group(0))
+        w.claims.append(claim(m.start(), m.end(), Edit.add("order_by", item), Edit.set("limit", 1), over=True,
+                              why="the one with the most"))  # ("placed" may be read as a state too)
+        return
 
 
 def sorted_by(d: View) -> list[Claim]:
@@ -99,7 +138,45 @@ def standalone(d: View) -> list[Claim]:
             continue
         item = _standalone(w, m)
         w.claims.append(claim(m.start(), m.end(), Edit.add("order_by", item), why="an order without a column"))
+    for m in _MOST_DONE.finditer(d.prompt):  # "views per page, most viewed first": by the count of the views
+        if _open(w, m.start(), m.end()) and (done := _most_done(d, m)) is not None:
+            w.claims.append(claim(m.start(), m.end(), Edit.add("order_by", done), over=True, why="most <verb>ed first"))
+    for m in _ONE_MOST.finditer(d.prompt):  # "doctors with the most visits, top 5": the top N's order, said first
+        if _open(w, m.start("sup"), m.end()) and _most_said_again(d, m):
+            w.claims.append(claim(m.start(), m.end(), over=True, why="the order's direction, said again"))
     return w.claims
+
+
+#: "most viewed first", "least ordered first": groups sorted by how many of the counted rows they have, when the
+#: participle is the verb of those rows (viewed → page_views, ordered → orders)
+_MOST_DONE = re.compile(r"\b(?P<sup>most|least)\s+(?P<v>[a-z]+ed)\s+first\b", re.I)
+
+
+def _most_done(d: View, m: re.Match[str]) -> OrderItem | None:
+    """The order "most <participle> first" gives: the one count of the request, when its rows' table is named
+    after the participle's verb; else None (left unread: "the most booked" says no rows)."""
+    from datamorph.planner.recognizers.dates import _stem
+
+    counts = [a for a in d.aggregations if a.function in ("count", "count_distinct")]
+    if len(d.aggregations) != 1 or len(counts) != 1 or d.order_by or not d.group_by:
+        return None
+    table = next((t for t in ([d.base, *d.tables] if d.base else d.tables) if t), None)
+    rows = counts[0].column.split(".")[0] if counts[0].column and "." in counts[0].column else table
+    if rows is None or _stem(m.group("v")) not in {_stem(p) for p in rows.lower().split("_")}:
+        return None
+    desc = m.group("sup").lower() == "most"
+    return OrderItem(column=counts[0].alias, direction="desc" if desc else "asc", provenance=m.group(0))
+
+
+def _most_said_again(d: View, m: re.Match[str]) -> bool:
+    """The rows are already sorted (first) by the one count, of the rows named right after ``m``, the way ``m``
+    says ("most": descending), and a number of them kept."""
+    if d.limit is None or not d.order_by or len(d.aggregations) != 1 or not d.aggregations[0].provenance:
+        return False
+    agg, first = d.aggregations[0], d.order_by[0]
+    after = re.sub(r"\s+", " ", d.prompt[m.end() :].strip().lower())
+    desc = m.group("sup").lower() == "most"
+    return first.column == agg.alias and (first.direction == "desc") == desc and after.startswith(agg.provenance.lower())
 
 
 def alphabetical(d: View) -> list[Claim]:

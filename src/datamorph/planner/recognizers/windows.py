@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES
 from datamorph.errors import PlanError
 from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, Pending, View, edit_only
@@ -91,7 +92,8 @@ _TOP = re.compile(
 # "the 5 highest-scoring players in each league by points", "the 2 biggest transfers per account by amount": the count
 # first, the partition before "by" (``adj``: never set here; the superlative is ``dir``)
 _TOP_COUNT_FIRST = re.compile(
-    rf"\b(?:the\s+)?(?P<n>{_NUM})\s+(?P<dir>top|best|worst|highest|lowest|biggest|largest|smallest|greatest|cheapest)"
+    rf"\b(?:the\s+)?(?P<n>{_NUM})\s+(?P<dir>top|best|worst|highest|lowest|biggest|largest|smallest|greatest|cheapest|"
+    r"newest|latest|oldest|earliest|longest|shortest|most\s+recent)"
     r"(?:-[A-Za-z]+)?\s+(?P<what>[\w ]{0,30}?)\s+(?:(?:within|per|in|for|across)\s+(?:each|every)|per)\s+"
     r"(?P<part>[\w]+(?:\s+\w+)?)\s+(?:by|on|in\s+terms\s+of|based\s+on)\s+(?:their\s+|its\s+|the\s+)?"
     rf"(?P<by>[\w.]+(?:\s+[\w.]+)?)(?P<adj>(?!x)x)?{_END}",
@@ -118,6 +120,31 @@ TIE_BREAK = re.compile(
 TIE_ASC = frozenset({"lower", "lowest", "smaller", "smallest", "earlier", "earliest", "older", "oldest"})
 
 
+# A superlative that says which column it orders by through what it means: a date ("the 3 newest", "the most
+# recently hired"), a price ("the cheapest"), an amount ("the largest") or a length ("the longest")
+_SUP_WORD = (r"(?:most|least)\s+recently\s+[a-z]+|(?:most|least)\s+recent|newest|latest|oldest|earliest|cheapest|"
+             r"(?:most|least)\s+expensive|priciest|costliest|largest|biggest|smallest|longest|shortest")
+_SUP_ROWS = r"(?P<what>[A-Za-z_]\w*(?:\s+(?!(?:per|in|for|of|within|from|on|at|across|each|every)\b)[A-Za-z_]\w*)?)"
+_EACH = r"(?:per|(?:in|for|of|within|from|on|at|across)\s+(?:each|every))"
+# "the 3 newest products in each category", "the cheapest product per category", "the largest transaction of each
+# account" (no "by <column>" after the group: that is :data:`_TOP_COUNT_FIRST`'s)
+_TOP_SUP = re.compile(rf"\b(?:the\s+)?(?:(?P<n>{_NUM})\s+)?(?P<dir>{_SUP_WORD})\s+{_SUP_ROWS}\s+{_EACH}\s+"
+                      rf"(?P<part>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?){_END}", re.I)  # fmt: skip
+# "each department's 5 most recently hired employees"
+_TOP_SUP_OWNER = re.compile(rf"\b(?:each|every)\s+(?P<part>[A-Za-z_]\w*)'s?\s+(?:(?P<n>{_NUM})\s+)?(?P<dir>{_SUP_WORD})\s+"
+                            rf"{_SUP_ROWS}{_END}", re.I)  # fmt: skip
+# "for every customer, their 2 most recent orders": the group said first
+_TOP_SUP_LEAD = re.compile(rf"\b(?:for|in|within)\s+(?:each|every)\s+(?P<part>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s*,\s*"
+                           r"(?:(?:show|list|give|return|get|find)\s+(?:me\s+)?)?(?:the|their|its)\s+"
+                           rf"(?:(?P<n>{_NUM})\s+)?(?P<dir>{_SUP_WORD})\s+{_SUP_ROWS}{_END}", re.I)  # fmt: skip
+_SUP_DATES = frozenset({"newest", "latest", "oldest", "earliest", "recent"})
+_SUP_ASC = frozenset({"least", "oldest", "earliest", "cheapest", "smallest", "shortest"})
+_PRICE_PARTS = frozenset({"price"})
+_AMOUNT_PARTS = frozenset({"amount", "total", "value", "revenue", "balance", "salary", "sales", "mrr"})
+_FEE_PARTS = frozenset({"fee", "cost"})
+_LENGTH_PARTS = frozenset({"duration", "length", "minutes", "min", "mins", "hours", "seconds", "sec", "secs"})
+
+
 def top_n(d: View) -> list[Claim]:
     """"top 3 products by unit price in each category": a rank window and a qualify filter."""
     s = _State.of(d)
@@ -127,6 +154,10 @@ def top_n(d: View) -> list[Claim]:
                 if _one_column(d, m.start("by"), m.end("part")):
                     continue  # "top 3 plans by price per seat": price_per_seat, not a price for each seat count
                 _top_n(s, m)
+    for rx in (_TOP_SUP, _TOP_SUP_OWNER, _TOP_SUP_LEAD):
+        for m in rx.finditer(d.prompt):
+            if _unused(s, m.start("dir"), m.end("dir")) and (not m.group("n") or _unused(s, m.start("n"), m.end("n"))):
+                _top_sup(s, m)
     return s.done()
 
 
@@ -1075,20 +1106,86 @@ def _top_n(d: _State, m: re.Match[str]) -> None:
     n = _NUM_WORDS.get(raw) or int(parse_number(raw))
     order = _ref(d, m.group("by"))
     partition = [_ref(d, m.group("part"), key=True, keep=owner_table(d.catalog, order))]
-    word = (m.group("adj") or m.group("dir")).lower()
-    if word in ("top", "first", "highest", "best", "largest", "most", "biggest", "greatest"):
+    word = re.sub(r"\s+", " ", (m.group("adj") or m.group("dir")).lower())
+    if word in _SUP_DATES | {"most recent"} and _family(d, order) not in ("date", "timestamp"):
+        raise PlanError(f"'{m.group(0).strip()}': '{word}' does not order by {order}", hint="say 'the top N ... by <column>'")
+    if word in ("top", "first", "highest", "best", "largest", "most", "biggest", "greatest", "newest", "latest",
+                "most recent", "longest"):  # fmt: skip
         direction = "desc" if _family(d, order) not in ("date", "timestamp") or word != "first" else "asc"
     else:
         direction = "asc" if word != "last" else "desc"
+    if m.group("what"):
+        _column_phrase(d, m.group("what"))
+    _keep_top(d, m, n, OrderItem(column=order, direction=direction), partition)  # type: ignore[arg-type]
+
+
+def _top_sup(d: _State, m: re.Match[str]) -> None:
+    """"the 3 newest products in each category": the rows ``what`` names, ordered by the column the superlative
+    means (:func:`_implied_order`), the first N (one when no number is said) kept per group. "the newest product
+    in each category" (no number, a date) is left to the de-duplication (one row per key)."""
+    from datamorph.planner.recognizers.phrases import table_of
+
+    rows = table_of(d, m.group("what"))  # type: ignore[arg-type]
+    sup = re.sub(r"\s+", " ", m.group("dir").lower())
+    if rows is None or not m.group("n") and m.re is not _TOP_SUP_LEAD and sup.split()[-1] in _SUP_DATES:
+        return
+    n = _NUM_WORDS.get(m.group("n").lower()) or int(parse_number(m.group("n"))) if m.group("n") else 1
+    item = _implied_order(d, rows, sup, d.prompt[m.start() : m.end()].strip(), m.group("what"), m.group("part"))
+    if rows not in _in_play(d):
+        d.use(rows)
+    _keep_top(d, m, n, item, [_ref(d, m.group("part"), key=True, keep=rows)])
+
+
+def _implied_order(d: _State, table: str, sup: str, words: str, what: str, part: str) -> OrderItem:
+    """The column of ``table`` a superlative means and its direction: a date word → the table's main date (the
+    verb's date: "most recently hired" → hire_date), a price word → its one price (else its one amount, else
+    its one fee or cost), "largest"/"smallest" → its one amount, "longest"/"shortest" → its one length. Two
+    candidates or none: refused (say the column)."""
+    from datamorph.planner.recognizers.dates import main_date_column, verb_column
+
+    info, parts = d.catalog.table(table), sup.split()
+    direction = "asc" if parts[0] in _SUP_ASC else "desc"
+    hint = f"name the column: 'the {'bottom' if direction == 'asc' else 'top'} N {what} by <column> in each {part}'"
+    if "recently" in parts:
+        col = verb_column(d.view, parts[-1], [table])
+        if col is None:
+            raise PlanError(f"'{words}': which date of {table} is '{parts[-1]}'?", hint=hint)
+        return OrderItem(column=col, direction=direction)  # type: ignore[arg-type]
+    if parts[-1] in _SUP_DATES:
+        try:
+            date = main_date_column(info, words)
+        except PlanError:  # two dates, none the table's own: which one?
+            dates = ", ".join(c.name for c in info.columns if c.family in TEMPORAL_FAMILIES)
+            raise PlanError(f"'{words}': which date of {table}? ({dates})", hint=hint) from None
+        if date is None:
+            raise PlanError(f"'{words}': {table} has no date", hint=hint)
+        return OrderItem(column=f"{info.name}.{date}", direction=direction)  # type: ignore[arg-type]
+    if parts[-1] in ("expensive", "cheapest", "priciest", "costliest"):
+        tiers = [_PRICE_PARTS, _AMOUNT_PARTS, _FEE_PARTS]
+    elif parts[-1] in ("longest", "shortest"):
+        tiers = [_LENGTH_PARTS]
+    else:
+        tiers = [_AMOUNT_PARTS]
+    for names in tiers:
+        cols = [c.name for c in info.columns if c.family in NUMERIC_FAMILIES and c.name not in info.primary_key
+                and names & set(c.name.lower().split("_"))]  # fmt: skip
+        if len(cols) > 1:
+            raise PlanError(f"'{words}': '{sup}' by which column of {table}? ({', '.join(cols)})", hint=hint)
+        if cols:
+            return OrderItem(column=f"{info.name}.{cols[0]}", direction=direction)  # type: ignore[arg-type]
+    raise PlanError(f"'{words}': which column of {table} does '{sup}' order by?", hint=hint)
+
+
+def _keep_top(d: _State, m: re.Match[str], n: int, item: OrderItem, partition: list[str]) -> None:
+    """The window numbering the rows per ``partition`` by ``item`` (ties broken as said, kept with "including
+    ties"), the first ``n`` kept; its claim spans ``m`` and the name after it."""
+    order = item.column
     ties = re.search(r"\b(?:including|with|keeping)\s+ties\b", d.prompt[m.end() : _sentence_end(d, m.end())], re.I)
     if ties:
         d.mark(m.end() + ties.start(), m.end() + ties.end(), "ties kept")
-    if m.group("what"):
-        _column_phrase(d, m.group("what"))
     name, end = _name(d, m.end(), f"{stem(order)}_rank" if "." in order else f"{snake(order)}_rank")
     window = WindowColumn(name=name, function="rank" if ties else "row_number", partition_by=partition,
-                          order_by=[OrderItem(column=order, direction=direction),  # type: ignore[arg-type]
-                                    *_tie_break(d, m.start(), order)],  # fmt: skip
+                          order_by=[item, *_tie_break(d, m.start(), order)],  # fmt: skip
                           provenance=d.prompt[m.start() : end])  # fmt: skip
     keep = Filter(column=name, operator="<=", value=n, provenance=d.prompt[m.start() : end])
     d.add_window(window, m.start(), end, Edit.add("qualify", keep))
