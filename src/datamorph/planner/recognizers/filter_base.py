@@ -22,7 +22,8 @@ from datamorph.planner.text import Token
 NEGATION = re.compile(
     r"\b(?:not|non|no|never|excluding|exclude|except(?:\s+for)?|other\s+than|besides|apart\s+from|aside\s+from|"
     r"ignor(?:e|ing)|skip(?:ping)?|omit(?:ting)?|leav(?:e|ing)\s+out|filter(?:ing)?\s+out|remov(?:e|ing)|"
-    r"isn't|aren't|wasn't|weren't|hasn't|haven't|hadn't|didn't|don't|doesn't|without|but\s+not)"
+    r"isn't|aren't|wasn't|weren't|hasn't|haven't|hadn't|didn't|don't|doesn't|without|but\s+not|"
+    r"(?:nobody|no[\s-]?one)(?:\s+(?:has|have|had|did|does|ever))*)"
     r"(?:\s+(?:been|be|the|any|those|ones|that|which|are|were|is|was|yet|ever|including|in|from|on|via|through))*"
     r"\s*[-]?\s*$",
     re.IGNORECASE,
