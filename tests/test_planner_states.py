@@ -102,7 +102,7 @@ def test_prefixed_participle_asks_when_the_value_and_the_date_differ(engine: Any
 
 def test_prefix_only_on_a_participle_or_adjective(engine: Any) -> None:
     """"in" + a noun is no negation: "invoice" is never "not voice"."""
-    from datamorph.planner.recognizers.filters import _negatable
+    from datamorph.planner.recognizers.filter_base import negatable as _negatable
 
     assert _negatable("paid") and _negatable("active") and _negatable("shipped")
     assert not _negatable("voice") and not _negatable("come") and not _negatable("terest")
@@ -145,3 +145,17 @@ def test_two_dates_unsaid_is_refused(engine: Any, prompt: str) -> None:
 @pytest.mark.parametrize("prompt", ["classes nobody has booked", "classes no one booked", "classes never booked"])
 def test_nobody_is_a_missing_related_row(engine: Any, prompt: str) -> None:
     check(engine, prompt, "SELECT * FROM classes WHERE class_id NOT IN (SELECT class_id FROM bookings)")
+
+
+def test_counted_participle_asks_when_the_value_and_the_date_differ(engine: Any) -> None:
+    """Inside a measure too: "how many bills were settled" is status 'settled' (2) or a settled_on date (3)."""
+    with pytest.raises(PlanAmbiguous, match="settled"):
+        plan(engine, "how many bills were settled?")
+    with pytest.raises(PlanAmbiguous, match="settled"):
+        plan(engine, "number of unsettled bills per member")
+
+
+def test_counted_prefixed_value_is_negated_and_named_so(engine: Any) -> None:
+    spec = check(engine, "number of inactive memberships per member",
+                 "SELECT member_id, count(*) FROM memberships WHERE status <> 'active' GROUP BY 1")
+    assert [a.alias for a in spec.aggregations] == ["not_active_membership_count"]

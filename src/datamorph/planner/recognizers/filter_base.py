@@ -30,6 +30,31 @@ NEGATION = re.compile(
 )
 
 
+def negatable(word: str) -> bool:
+    """A word an "un"/"in" prefix negates: an adjective ("active") or a past participle ("paid", "shipped"),
+    never a noun ("voice" of "invoice")."""
+    import lemminflect
+
+    lemmas = lemminflect.getAllLemmas(word)
+    if "ADJ" in lemmas:
+        return True
+    verb = (lemmas.get("VERB") or ("",))[0]
+    return bool(verb) and verb != word and word in (lemminflect.getInflection(verb, tag="VBN") or ())
+
+
+#: a value negated by its prefix: "non-cancelled", "unpaid", "inactive" (see :func:`negatable`)
+PREFIXED = re.compile(r"\b(?:non\s*-?\s*(?P<word>[A-Za-z_]{3,})|(?P<pre>un|in)-?(?P<word2>[a-z]{4,}))\b", re.IGNORECASE)
+
+
+def unprefixed(word: str) -> str | None:
+    """The word a negating prefix is on ("unpaid" → paid, "non-web" → web), or None."""
+    m = PREFIXED.fullmatch(word.strip())
+    if m is None:
+        return None
+    rest = (m.group("word") or m.group("word2")).lower()
+    return rest if not m.group("pre") or negatable(rest) else None
+
+
 @dataclass
 class Mention:
     start: int

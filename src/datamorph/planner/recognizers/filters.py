@@ -39,8 +39,8 @@ from datamorph.planner.lexicon import AGGREGATE_WORDS, STOPWORDS
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.common import beside_coined, in_play
 from datamorph.planner.recognizers.filter_base import NEGATION as _NEGATION
+from datamorph.planner.recognizers.filter_base import PREFIXED, Play, negatable
 from datamorph.planner.recognizers.filter_base import Mention as _Mention
-from datamorph.planner.recognizers.filter_base import Play
 from datamorph.planner.recognizers.filter_base import info as _info
 from datamorph.planner.recognizers.filter_base import mention_spans as _mention_spans
 from datamorph.planner.recognizers.noops import example_spans
@@ -103,7 +103,6 @@ _ARRIVED = (r"(?:came|come|comes|coming|arrived?|arrives|arriving|originat(?:ed|
 _VALUE_LEAD = re.compile(rf"(?:\b{_ARRIVED})?\b(?:in|from|through|via|on|by|using)\s+(?:the\s+|an?\s+)?$", re.I)
 _ARRIVAL = re.compile(rf"\b{_ARRIVED}(?:through|via|from|on|by|using)\s+(?:the\s+|an?\s+)?$", re.I)
 _VALUE_LINK = re.compile(r"^[\s,]*(?:,|or|and|and/or|nor)?[\s,]*(?:the\s+)?$", re.IGNORECASE)
-_NON = re.compile(r"\b(?:non\s*-?\s*(?P<word>[A-Za-z_]{3,})|(?P<pre>un|in)-?(?P<word2>[a-z]{4,}))\b", re.IGNORECASE)
 _IN_LIST = re.compile(r"\b(?:(?:is|are)\s+)?(?P<neg>not\s+)?(?:in|one\s+of|any\s+of)\s*\(", re.IGNORECASE)
 _COL_TO_VALUE = re.compile(r"^\s*(?:(?:is|are|was|were|=|==|of|in|equals?|equal\s+to|being|either)\s*)*"
                            r"(?:\(|the\s+|an?\s+)?['\"\u2018\u201c]?$", re.IGNORECASE)  # fmt: skip
@@ -663,13 +662,13 @@ def _value_condition(w: Play, spans: list[_Mention], group: list[_Mention]) -> N
     edits = [Edit.add("filters", cond)] + ([w.use(first.table)] if w.base is None else [])
     said = any(_names_column(d, s, key) and start <= s.start and s.end <= end for s in spans)  # "status shipped"
     word = d.prompt[group[0].start : group[0].end].strip().lower()
-    state = _event_state(d, word, column) if len(values) == 1 and not said else None
+    state = event_state(d, word, column) if len(values) == 1 and not said else None
     if state is not None:
         edits.append(Edit.add("doubts", state))
     w.take_free(start, end, *edits, why="a value the warehouse holds")
 
 
-def _event_state(d: View, word: str, column: str) -> Doubt | None:
+def event_state(d: View | Draft, word: str, column: str) -> Doubt | None:
     """"orders that were shipped": the value 'shipped' of the status, or a shipped_date that is filled? A past
     participle that is a value of one column and names an event date of the same table is both; the
     value is the plan, the date a reading checked on the warehouse (planner/ambiguity.py)."""
@@ -709,29 +708,18 @@ def _non_values(w: Play) -> None:
     ("unpaid", "unshipped", "inactive"; never "invoice" as "voice"). A participle that also names an event
     date of the table ("unpaid": status 'paid', or no paid_on) is a doubt checked on the warehouse."""
     d = w.view
-    for m in _NON.finditer(d.prompt):
+    for m in PREFIXED.finditer(d.prompt):
         word = (m.group("word") or m.group("word2")).lower()
-        if not w.open(m.start(), m.end()) or m.group("pre") and not _negatable(word):
+        if not w.open(m.start(), m.end()) or m.group("pre") and not negatable(word):
             continue
         hits = [v for v in d.linker.values(word, in_play(d) or None) if v.score >= 0.88]
         if hits:
             v = hits[0]
             column = f"{v.table}.{v.column}"
             cond = _value_filter(column, [v.value], True, m.group(0))
-            state = _event_state(d, word, column) if not isinstance(v.value, bool) else None
+            state = event_state(d, word, column) if not isinstance(v.value, bool) else None
             w.take_free(m.start(), m.end(), Edit.add("filters", cond), *([Edit.add("doubts", state)] if state else []),
                         why="a value, negated by its prefix")
-
-
-def _negatable(word: str) -> bool:
-    """A word an "un"/"in" prefix negates: an adjective ("active") or a past participle ("paid", "shipped")."""
-    import lemminflect
-
-    lemmas = lemminflect.getAllLemmas(word)
-    if "ADJ" in lemmas:
-        return True
-    verb = (lemmas.get("VERB") or ("",))[0]
-    return bool(verb) and verb != word and word in (getInflection(verb, tag="VBN") or ())
 
 
 def _in_lists(w: Play, spans: list[_Mention]) -> None:
