@@ -81,6 +81,7 @@ def test_bare_on_before_more_words_is_no_state(engine: Any) -> None:
         ("non-active memberships", "SELECT * FROM memberships WHERE status <> 'active'"),
         ("open memberships", "SELECT * FROM memberships WHERE closed_on IS NULL"),
         ("memberships that are still open", "SELECT * FROM memberships WHERE closed_on IS NULL"),
+        ("memberships that are no longer open", "SELECT * FROM memberships WHERE closed_on IS NOT NULL"),
         ("memberships started in 2024 that are still open",
          "SELECT * FROM memberships WHERE closed_on IS NULL AND started_on BETWEEN '2024-01-01' AND '2024-12-31'"),
     ],
@@ -123,6 +124,10 @@ def test_prefix_only_on_a_participle_or_adjective(engine: Any) -> None:
          "SELECT * FROM visits WHERE attended_on - requested_on BETWEEN 0 AND 3"),
         ("visits attended at least 1 week after they were requested",
          "SELECT * FROM visits WHERE attended_on - requested_on >= 7"),
+        ("memberships closed within a year of being started",
+         "SELECT * FROM memberships WHERE closed_on >= started_on AND closed_on <= started_on + INTERVAL 1 YEAR"),
+        ("memberships closed more than 6 months after they started",
+         "SELECT * FROM memberships WHERE closed_on > started_on + INTERVAL 6 MONTH"),
     ],
 )
 def test_two_dates_of_a_row_compared_in_words(engine: Any, prompt: str, expected: str) -> None:

@@ -30,7 +30,7 @@ from datamorph.planner.text import Token
 from datamorph.spec import Condition, ExpressionCondition, Filter, Operator
 
 _STATE = re.compile(
-    r"\b(?P<cur>still|currently|current|active|ongoing|open)(?:\s+(?P<verb>[a-z]+ed|active|open|working|"
+    r"\b(?:(?P<cur>still|currently|current|active|ongoing|open)|(?P<gone>no\s+longer))(?:\s+(?P<verb>[a-z]+ed|active|open|working|"
     r"(?:works?|working)(?:\s+(?:here|there|for\s+us|with\s+us|at\s+the\s+company|for\s+the\s+company))?|"
     r"(?:here|with\s+us|with\s+the\s+company|on\s+(?:the\s+)?(?:staff|payroll|the\s+books))))?\b"
     r"|\b(?P<former>former|ex)\b",
@@ -235,12 +235,18 @@ def _current(w: Play) -> None:
     """"current contract rows", "still employed", "former employees": the end date is NULL (or not)."""
     d = w.view
     for m in _STATE.finditer(d.prompt):
-        if not w.open(m.start(), m.start() + len(m.group("cur") or m.group("former"))):
+        if not w.open(m.start(), m.start() + len(m.group("cur") or m.group("gone") or m.group("former"))):
             continue
+        if m.group("gone") and not m.group("verb"):
+            continue  # "no longer" alone: no longer what?
+        cur = (m.group("cur") or "").lower()
+        if cur in ("active", "open") and not m.group("verb") and (
+                re.match(r"\s*(?:,|and\b|or\b|/)", d.prompt[m.end():]) or re.search(r"(?:,|\band|\bor|/)\s*$", d.prompt[: m.start()])):
+            continue  # "open and closed accounts", "active or frozen": one of several states, not the end date alone
         end_column = _end_column(d)
         if end_column is None:
             continue
-        former = bool(m.group("former"))
+        former = bool(m.group("former") or m.group("gone"))  # "no longer with us": the end date is filled
         end = m.end()
         noun = re.match(r"\s+([A-Za-z_]\w*)(?:\s+(?:records?|rows?|entries|lines?|history))?\b", d.prompt[end:])
         if noun and owner_table(d.catalog, end_column) in [t.table for t in d.linker.tables(noun.group(1))[:1] if t.score >= 0.85]:
@@ -296,7 +302,7 @@ _TIMING = re.compile(
     r"(?:the\s+|its\s+|their\s+)?(?=[a-z])"
     r"|\s+(?:on\s+)?the\s+same\s+(?:day|date)(?P<same>)"
     r"|\s+(?P<gap>more\s+than|over|at\s+least|less\s+than|under|within|fewer\s+than)\s+(?P<n>\d+|[a-z]+)\s+"
-    r"(?P<unit>days?|weeks?)\s+(?P<rel>after|of|from)\s+(?:the\s+|its\s+|their\s+)?(?=[a-z])",
+    r"(?P<unit>days?|weeks?|months?|years?)\s+(?P<rel>after|of|from)\s+(?:the\s+|its\s+|their\s+)?(?=[a-z])",
     re.I,
 )
 _CMP_OP = {"after": ">", "later than": ">", "past": ">", "before": "<", "earlier than": "<", "on or before": "<=",
@@ -344,18 +350,19 @@ def two_dates(d: View) -> list[Claim]:
         words = d.prompt[t.start : end]
         cond: Condition
         if op == "gap":
-            n = int(m.group("n")) if m.group("n").isdigit() else NUMBER_WORDS.get(m.group("n").lower())
+            n = int(m.group("n")) if m.group("n").isdigit() else NUMBER_WORDS.get(m.group("n").lower()) or (
+                1 if m.group("n").lower() in ("a", "an", "one") else None)  # fmt: skip
             if n is None or m.group("rel").lower() != "after" and m.group("gap").lower() != "within":
                 continue  # "more than 3 days of ordering" says no direction
             if _family(d, first) != "date" or _family(d, other) != "date":
                 continue  # between two times, "a day" may be 24 hours or a change of date: left to durations
-            days = n * (7 if m.group("unit").lower().startswith("week") else 1)
+            unit = m.group("unit").lower().rstrip("s")
             gap = " ".join(m.group("gap").lower().split())
             sym = {"more than": ">", "over": ">", "at least": ">=", "less than": "<", "under": "<", "fewer than": "<",
                    "within": "<="}[gap]  # fmt: skip
-            diff = f"date_diff('day', CAST({other} AS DATE), CAST({first} AS DATE))"
-            low = " AND " + diff + " >= 0" if sym in ("<", "<=") else ""
-            cond = ExpressionCondition(expression=f"{diff} {sym} {days}{low}", provenance=words)
+            bound = f"{other} + INTERVAL {n} {unit.upper()}"  # a calendar step: "a month after" 31 Jan is 29 Feb
+            low = f"{first} >= {other} AND " if sym in ("<", "<=") else ""  # "within 3 days of": not before it
+            cond = ExpressionCondition(expression=f"{low}{first} {sym} {bound}", provenance=words)
         elif op == "=" and _family(d, first) != "date" or op == "=" and _family(d, other) != "date":
             cond = ExpressionCondition(expression=f"CAST({first} AS DATE) = CAST({other} AS DATE)", provenance=words)
         else:
