@@ -40,6 +40,11 @@ INSERT INTO classes VALUES (1, 'Yoga'), (2, 'Spin'), (3, 'Boxing');
 CREATE TABLE bookings (booking_id INTEGER PRIMARY KEY, class_id INTEGER REFERENCES classes(class_id),
   member_id INTEGER REFERENCES members(member_id), booked_on DATE);
 INSERT INTO bookings VALUES (1, 1, 1, DATE '2024-01-02'), (2, 1, 2, DATE '2024-01-03'), (3, 3, 2, DATE '2024-01-04');
+CREATE TABLE tiers (tier_id INTEGER PRIMARY KEY, tier_name VARCHAR);
+INSERT INTO tiers VALUES (1, 'Bronze'), (2, 'Silver'), (3, 'Gold');
+CREATE TABLE subscriptions (subscription_id INTEGER PRIMARY KEY, tier_id INTEGER REFERENCES tiers(tier_id),
+  member_id INTEGER REFERENCES members(member_id));
+INSERT INTO subscriptions VALUES (1, 1, 1), (2, 1, NULL), (3, 2, 3);
 """
 
 
@@ -164,3 +169,11 @@ def test_counted_prefixed_value_is_negated_and_named_so(engine: Any) -> None:
     spec = check(engine, "number of inactive memberships per member",
                  "SELECT member_id, count(*) FROM memberships WHERE status <> 'active' GROUP BY 1")
     assert [a.alias for a in spec.aggregations] == ["not_active_membership_count"]
+
+
+@pytest.mark.parametrize("prompt", ["tiers that no member subscribes to", "which tiers does no member subscribe to?"])
+def test_no_table_before_its_verb_is_no_empty_key(engine: Any, prompt: str) -> None:
+    """"no member subscribes to": what no such row did, never subscriptions.member_id IS NULL on the rows that exist
+    (the anti join is not read from this wording yet: refused)."""
+    with pytest.raises(PlanError):
+        plan(engine, prompt)

@@ -526,6 +526,8 @@ def _related_null_tests(w: Play, spans: list[_Mention]) -> None:
             continue
         if before.group("pos") and _followed_by_condition(w, s.end):
             continue
+        if before.group("cue").lower().startswith("no") and _subject_of_verb(d, s.end):
+            continue  # "plans that no organization subscribes to": no such row did it, not an empty key of another table
         key = _key_to(w, s.m.table)
         if key is None:
             continue
@@ -534,6 +536,23 @@ def _related_null_tests(w: Play, spans: list[_Mention]) -> None:
         if op == "is_null" and s.m.table in w.tables:
             edits.append(w.drop(s.m.table))  # no row to join: the table was named only to say it is missing
         w.take_free(before.start(), s.end, *edits, why="a related row is missing")
+
+
+_AUXILIARY = frozenset({"has", "have", "had", "did", "does", "do", "ever", "is", "are", "was", "were", "will", "would",
+                        "can", "could"})  # fmt: skip
+
+
+def _subject_of_verb(d: View, end: int) -> bool:
+    """The table word ending at ``end`` is the subject of a verb after it ("no organization subscribes to", "no
+    customer has ordered"): a clause about what those rows did, not "with no X" of the rows asked for."""
+    import lemminflect
+
+    nxt = [t for t in d.tokens.items if t.start >= end][:1]
+    if not nxt or nxt[0].kind != "word":
+        return False
+    low = nxt[0].low
+    lemmas = lemminflect.getAllLemmas(low)
+    return low in _AUXILIARY or "VERB" in lemmas and "NOUN" not in lemmas
 
 
 def _key_to(w: Play, table: str) -> str | None:
