@@ -33,7 +33,29 @@ def find_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
     if spec.union is not None:
         return []
     return [*d.doubts, *_join_doubts(d, spec), *_date_doubts(d, spec), *_share_doubts(d, spec),
-            *_group_join_doubts(d, spec)]
+            *_group_join_doubts(d, spec), *_state_doubts(d, spec)]
+
+
+def _state_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
+    """The 'state' doubt of a value said by a past participle alone that also names an event date of its table,
+    where the clause that read it did not record one ("how many orders were shipped", "count of unpaid
+    invoices": read inside a measure): the value, or the date filled (empty when negated)."""
+    from datamorph.planner.recognizers.filters import event_state
+
+    have = {(x.kind, x.subject) for x in d.doubts}
+    out: list[Doubt] = []
+    for f in spec.filters:
+        if not isinstance(f, Filter) or f.operator not in ("=", "!=") or not isinstance(f.value, str):
+            continue
+        word = re.sub(r"^(?:non|un|in)-?", "", (f.provenance or "").strip().lower()) if f.operator == "!=" else (
+            (f.provenance or "").strip().lower())  # fmt: skip
+        if ("state", f.column) in have or word != f.value.lower() or " " in word:
+            continue
+        doubt = event_state(d, word, f.column)
+        if doubt is not None:
+            have.add(("state", f.column))
+            out.append(doubt)
+    return out
 
 
 def _filters(conds: list[Condition]) -> list[Filter]:

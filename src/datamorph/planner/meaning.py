@@ -471,7 +471,7 @@ class Leftover:
 #: Words after which a word says something about the rows ("customers who churned", "orders that are late").
 _PREDICATE_LEAD = frozenset("""
 who that which whose are is was were be been being become became becomes remain remained remains stay stayed
-have has had did do does will would
+have has had did do does will would still
 """.split())
 _REQUEST_VERB = re.compile(rf"(?:{'|'.join(REQUEST_VERBS)})", re.IGNORECASE)
 

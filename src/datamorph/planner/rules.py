@@ -101,6 +101,7 @@ RULES: tuple[Step, ...] = (
     Step("keyed", keyed.rule),
     Step("policy.links", policy.links),
     Step("dates", dates.rule),
+    Step("filter_states.two_dates", filter_states.two_dates),  # before date parts and values: "paid late", "same day"
     Step("cleaning.copies", cleaning.rule),  # before the string functions: "lower-case, trimmed" are its steps
     Step("strings.joined", strings.joined),  # before functions: "the first 2 letters of a followed by ..." is one value
     Step("strings.functions", strings.rule),

@@ -22,11 +22,37 @@ from datamorph.planner.text import Token
 NEGATION = re.compile(
     r"\b(?:not|non|no|never|excluding|exclude|except(?:\s+for)?|other\s+than|besides|apart\s+from|aside\s+from|"
     r"ignor(?:e|ing)|skip(?:ping)?|omit(?:ting)?|leav(?:e|ing)\s+out|filter(?:ing)?\s+out|remov(?:e|ing)|"
-    r"isn't|aren't|wasn't|weren't|hasn't|haven't|hadn't|didn't|don't|doesn't|without|but\s+not)"
+    r"isn't|aren't|wasn't|weren't|hasn't|haven't|hadn't|didn't|don't|doesn't|without|but\s+not|"
+    r"(?:nobody|no[\s-]?one)(?:\s+(?:has|have|had|did|does|ever))*)"
     r"(?:\s+(?:been|be|the|any|those|ones|that|which|are|were|is|was|yet|ever|including|in|from|on|via|through))*"
     r"\s*[-]?\s*$",
     re.IGNORECASE,
 )
+
+
+def negatable(word: str) -> bool:
+    """A word an "un"/"in" prefix negates: an adjective ("active") or a past participle ("paid", "shipped"),
+    never a noun ("voice" of "invoice")."""
+    import lemminflect
+
+    lemmas = lemminflect.getAllLemmas(word)
+    if "ADJ" in lemmas:
+        return True
+    verb = (lemmas.get("VERB") or ("",))[0]
+    return bool(verb) and verb != word and word in (lemminflect.getInflection(verb, tag="VBN") or ())
+
+
+#: a value negated by its prefix: "non-cancelled", "unpaid", "inactive" (see :func:`negatable`)
+PREFIXED = re.compile(r"\b(?:non\s*-?\s*(?P<word>[A-Za-z_]{3,})|(?P<pre>un|in)-?(?P<word2>[a-z]{4,}))\b", re.IGNORECASE)
+
+
+def unprefixed(word: str) -> str | None:
+    """The word a negating prefix is on ("unpaid" → paid, "non-web" → web), or None."""
+    m = PREFIXED.fullmatch(word.strip())
+    if m is None:
+        return None
+    rest = (m.group("word") or m.group("word2")).lower()
+    return rest if not m.group("pre") or negatable(rest) else None
 
 
 @dataclass

@@ -39,8 +39,8 @@ from datamorph.planner.lexicon import AGGREGATE_WORDS, STOPWORDS
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.common import beside_coined, in_play
 from datamorph.planner.recognizers.filter_base import NEGATION as _NEGATION
+from datamorph.planner.recognizers.filter_base import PREFIXED, Play, negatable
 from datamorph.planner.recognizers.filter_base import Mention as _Mention
-from datamorph.planner.recognizers.filter_base import Play
 from datamorph.planner.recognizers.filter_base import info as _info
 from datamorph.planner.recognizers.filter_base import mention_spans as _mention_spans
 from datamorph.planner.recognizers.noops import example_spans
@@ -103,7 +103,6 @@ _ARRIVED = (r"(?:came|come|comes|coming|arrived?|arrives|arriving|originat(?:ed|
 _VALUE_LEAD = re.compile(rf"(?:\b{_ARRIVED})?\b(?:in|from|through|via|on|by|using)\s+(?:the\s+|an?\s+)?$", re.I)
 _ARRIVAL = re.compile(rf"\b{_ARRIVED}(?:through|via|from|on|by|using)\s+(?:the\s+|an?\s+)?$", re.I)
 _VALUE_LINK = re.compile(r"^[\s,]*(?:,|or|and|and/or|nor)?[\s,]*(?:the\s+)?$", re.IGNORECASE)
-_NON = re.compile(r"\bnon\s*-?\s*(?P<word>[A-Za-z_]{3,})\b", re.IGNORECASE)
 _IN_LIST = re.compile(r"\b(?:(?:is|are)\s+)?(?P<neg>not\s+)?(?:in|one\s+of|any\s+of)\s*\(", re.IGNORECASE)
 _COL_TO_VALUE = re.compile(r"^\s*(?:(?:is|are|was|were|=|==|of|in|equals?|equal\s+to|being|either)\s*)*"
                            r"(?:\(|the\s+|an?\s+)?['\"\u2018\u201c]?$", re.IGNORECASE)  # fmt: skip
@@ -534,6 +533,8 @@ def _related_null_tests(w: Play, spans: list[_Mention]) -> None:
             continue
         if before.group("pos") and _followed_by_condition(w, s.end):
             continue
+        if before.group("cue").lower().startswith("no") and _subject_of_verb(d, s.end):
+            continue  # "plans that no organization subscribes to": no such row did it, not an empty key of another table
         key = _key_to(w, s.m.table)
         if key is None:
             continue
@@ -542,6 +543,23 @@ def _related_null_tests(w: Play, spans: list[_Mention]) -> None:
         if op == "is_null" and s.m.table in w.tables:
             edits.append(w.drop(s.m.table))  # no row to join: the table was named only to say it is missing
         w.take_free(before.start(), s.end, *edits, why="a related row is missing")
+
+
+_AUXILIARY = frozenset({"has", "have", "had", "did", "does", "do", "ever", "is", "are", "was", "were", "will", "would",
+                        "can", "could"})  # fmt: skip
+
+
+def _subject_of_verb(d: View, end: int) -> bool:
+    """The table word ending at ``end`` is the subject of a verb after it ("no organization subscribes to", "no
+    customer has ordered"): a clause about what those rows did, not "with no X" of the rows asked for."""
+    import lemminflect
+
+    nxt = [t for t in d.tokens.items if t.start >= end][:1]
+    if not nxt or nxt[0].kind != "word":
+        return False
+    low = nxt[0].low
+    lemmas = lemminflect.getAllLemmas(low)
+    return low in _AUXILIARY or "VERB" in lemmas and "NOUN" not in lemmas
 
 
 def _key_to(w: Play, table: str) -> str | None:
@@ -597,6 +615,7 @@ def _values(w: Play, spans: list[_Mention]) -> None:
     d = w.view
     vals = [_in_play_value(d, s) for s in spans if isinstance(s.m, ValueMatch) and w.open(s.start, s.end)
             and not (" " not in d.prompt[s.start : s.end].strip() and beside_coined(d, s.start, s.end))]  # "hire_year, hires"
+    vals = [s for s in vals if not _foreign_state(d, s)]
     i = 0
     while i < len(vals):
         group = [vals[i]]
@@ -613,6 +632,19 @@ def _values(w: Play, spans: list[_Mention]) -> None:
                 break
         i += 1
         _value_condition(w, spans, group)
+
+
+def _foreign_state(d: View, s: _Mention) -> bool:
+    """A state of another table's rows said of the rows in play: "inactive accounts" where only products have
+    is_active, "open accounts" where 'open' is an invoice status and accounts have a status of their own. A
+    yes/no value, or a value of a column the base has too, describes the rows it is said of; a table the
+    request does not name is never joined for it (the word is read as the base's state, or refused)."""
+    m = s.m
+    play = in_play(d)
+    if not isinstance(m, ValueMatch) or not play or m.table in play:
+        return False
+    base = d.catalog.table(play[0])
+    return isinstance(m.value, bool) or base.has_column(m.column)
 
 
 def _value_condition(w: Play, spans: list[_Mention], group: list[_Mention]) -> None:
@@ -655,17 +687,17 @@ def _value_condition(w: Play, spans: list[_Mention], group: list[_Mention]) -> N
     cond = _value_filter(column, values, negated, d.prompt[start:end].strip())
     edits = [Edit.add("filters", cond)] + ([w.use(first.table)] if w.base is None else [])
     said = any(_names_column(d, s, key) and start <= s.start and s.end <= end for s in spans)  # "status shipped"
-    state = _event_state(d, group, column) if len(values) == 1 and not said else None
+    word = d.prompt[group[0].start : group[0].end].strip().lower()
+    state = event_state(d, word, column) if len(values) == 1 and not said else None
     if state is not None:
         edits.append(Edit.add("doubts", state))
     w.take_free(start, end, *edits, why="a value the warehouse holds")
 
 
-def _event_state(d: View, group: list[_Mention], column: str) -> Doubt | None:
+def event_state(d: View | Draft, word: str, column: str) -> Doubt | None:
     """"orders that were shipped": the value 'shipped' of the status, or a shipped_date that is filled? A past
     participle that is a value of one column and names an event date of the same table is both; the
     value is the plan, the date a reading checked on the warehouse (planner/ambiguity.py)."""
-    word = d.prompt[group[0].start : group[0].end].strip().lower()
     table = column.split(".", 1)[0]
     lemma = (getLemma(word, upos="VERB") or ("",))[0]
     if " " in word or lemma == word or word not in (getInflection(lemma, tag="VBN") or ()):
@@ -697,16 +729,23 @@ def _value_filter(column: str, values: list[object], negated: bool, words: str) 
 
 
 def _non_values(w: Play) -> None:
-    """"non-cancelled orders": a value the linker did not see because of its prefix."""
+    """"non-cancelled orders", "unpaid invoices", "inactive accounts": a value the linker did not see because
+    of its prefix, negated. "un"/"in" only before a participle or an adjective of four letters or more
+    ("unpaid", "unshipped", "inactive"; never "invoice" as "voice"). A participle that also names an event
+    date of the table ("unpaid": status 'paid', or no paid_on) is a doubt checked on the warehouse."""
     d = w.view
-    for m in _NON.finditer(d.prompt):
-        if not w.open(m.start(), m.end()):
+    for m in PREFIXED.finditer(d.prompt):
+        word = (m.group("word") or m.group("word2")).lower()
+        if not w.open(m.start(), m.end()) or m.group("pre") and not negatable(word):
             continue
-        hits = [v for v in d.linker.values(m.group("word"), in_play(d) or None) if v.score >= 0.88]
+        hits = [v for v in d.linker.values(word, in_play(d) or None) if v.score >= 0.88]
         if hits:
             v = hits[0]
-            cond = _value_filter(f"{v.table}.{v.column}", [v.value], True, m.group(0))
-            w.take_free(m.start(), m.end(), Edit.add("filters", cond), why="a value, negated by 'non'")
+            column = f"{v.table}.{v.column}"
+            cond = _value_filter(column, [v.value], True, m.group(0))
+            state = event_state(d, word, column) if not isinstance(v.value, bool) else None
+            w.take_free(m.start(), m.end(), Edit.add("filters", cond), *([Edit.add("doubts", state)] if state else []),
+                        why="a value, negated by its prefix")
 
 
 def _in_lists(w: Play, spans: list[_Mention]) -> None:

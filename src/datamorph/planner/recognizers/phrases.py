@@ -12,6 +12,7 @@ from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.derived import clean_phrase, snake
+from datamorph.planner.recognizers.filter_base import unprefixed
 from datamorph.planner.refs import split_column
 from datamorph.planner.text import Token
 from datamorph.spec import Filter
@@ -235,11 +236,14 @@ def value_conditions(d: Work, words: list[Token], table: str) -> list[Filter] | 
         for j in range(min(len(words), i + 3), i, -1):
             phrase = text_of(d, words[i:j])
             hits = [h for h in d.linker.values(phrase, [table]) if _covers(h, phrase)]
+            negated = False
+            if not hits and j == i + 1 and (rest := unprefixed(phrase)) is not None:  # "unpaid": the value, negated
+                hits = [h for h in d.linker.values(rest, [table]) if not isinstance(h.value, bool) and h.score >= 0.88]
+                negated = True
             if hits:
                 h = hits[0]
-                conds.append(
-                    Filter(column=f"{h.table}.{h.column}", operator="=", value=h.value, provenance=phrase)
-                )
+                conds.append(Filter(column=f"{h.table}.{h.column}", operator="!=" if negated else "=", value=h.value,
+                                    provenance=phrase))  # fmt: skip
                 i = j
                 break
         else:
@@ -271,7 +275,7 @@ def _is_column(d: Work, word: str) -> bool:
 
 
 def default_alias(fn: str, target: str | None, table: str | None, conds: list[Filter]) -> str:
-    prefix = "_".join(snake(str(c.value)) for c in conds)
+    prefix = "_".join(("not_" if c.operator == "!=" else "") + snake(str(c.value)) for c in conds)
     prefix = prefix + "_" if prefix else ""
     if fn == "count" and target is None:
         return f"{prefix}{singular(table or 'row')}_count"

@@ -22,6 +22,10 @@ _TARGET = re.compile(
     re.IGNORECASE,
 )
 _SPLIT_BEFORE = re.compile(r"\b(?:split|divide|break|separate|cut)(?:\s+[\w']+){0,3}\s*$", re.I)
+#: a verb of joining something right before a bare "into" ("opted into marketing", "signed into the portal",
+#: "upgraded into premium"): what the rows did, not where the result goes
+_JOINED_BEFORE = re.compile(r"\b(?:opt(?:s|ed|ing)?|sign(?:s|ed|ing)|log(?:s|ged|ging)|enrol+(?:s|ed|ing)|"
+                            r"upgrad(?:es|ed|ing)|convert(?:s|ed|ing)|tapp(?:ed|ing)|buy(?:s|ing)|bought)\s*$", re.I)
 #: Words that only lead to a name; never a name themselves.
 _FILLER = frozenset(
     "a an the one each it this that them new output target final separate table tables view dataset "
@@ -38,6 +42,9 @@ def recognize(d: View) -> list[Claim]:
         explicit = m.group("lead").lower() != "into" or bool(m.group("filler").strip())
         if not explicit and _SPLIT_BEFORE.search(d.prompt, max(0, m.start() - 40), m.start()):
             continue  # "split the code into region_code and ...": new columns, not where the result goes
+        if (m.group("lead").lower() == "into" and not re.search(r"table|view|dataset|called|named", m.group("filler"), re.I)
+                and _JOINED_BEFORE.search(d.prompt, max(0, m.start() - 20), m.start())):  # fmt: skip
+            continue
         if d.catalog.has_table(name):
             if not explicit:
                 continue  # "merge orders into customers": a source, not where the result goes
