@@ -496,6 +496,10 @@ CREATE TABLE bills (bill_id INTEGER PRIMARY KEY, carrier_id INTEGER REFERENCES c
   billed_on DATE, state VARCHAR, service VARCHAR, late_fee DECIMAL(8,2));
 INSERT INTO bills VALUES (1, 1, 10, '2025-01-05', 'open', 'air', 9), (2, 1, 20, '2025-01-20', 'paid', 'sea', 0),
   (3, 2, 5, '2025-02-01', 'paid', 'air', 12), (4, 2, 7, '2024-12-31', 'open', 'air', 0);
+CREATE TABLE agents (agent_id INTEGER PRIMARY KEY, first_name VARCHAR, last_name VARCHAR);
+INSERT INTO agents VALUES (1, 'Ana', 'Lind'), (2, 'Bo', 'Strand');
+CREATE TABLE calls (call_id INTEGER PRIMARY KEY, agent_id INTEGER NOT NULL REFERENCES agents(agent_id), minutes INTEGER);
+INSERT INTO calls VALUES (1, 1, 5), (2, 2, 7), (3, 1, 2);
 CREATE TABLE quotes (quote_id INTEGER PRIMARY KEY, labour_cost DECIMAL(8,2), parts_cost DECIMAL(8,2));
 INSERT INTO quotes VALUES (1, 10, 20), (2, 30, 5);
 CREATE TABLE contracts (contract_id INTEGER PRIMARY KEY, carrier_id INTEGER REFERENCES carriers(carrier_id),
@@ -574,3 +578,10 @@ def test_a_bare_amount_compares_with_the_rows_whole_value(shipping: Any) -> None
 def test_a_value_hyphenated_to_its_columns_word(shipping: Any, prompt: str) -> None:
     """"corporate-segment customers": the value and the word of its column, joined by a hyphen, are one test."""
     check(shipping, prompt, "SELECT bill_id FROM bills WHERE service = 'air'")
+
+
+@pytest.mark.parametrize("prompt", ["calls: call_id, the agent's first and last name",
+                                    "calls with call_id and the agent's first and last name"])
+def test_a_head_noun_shared_after_a_possessive(shipping: Any, prompt: str) -> None:
+    """"the customer's first and last name": both names of the owner (it read "the customer's first" as its key)."""
+    check(shipping, prompt, "SELECT c.call_id, a.first_name, a.last_name FROM calls c JOIN agents a USING (agent_id)")

@@ -370,11 +370,18 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
         if col is None and new_name(d, piece):  # "account_type, closed_ratio": the value the request computed
             binding = binding if binding is not None else _list_binding(d, start, pieces, tw)
             col = _bound(d, piece.strip(), binding, ends)
-        if col is None and i + 1 < len(pieces):  # "first and last name": the head noun is shared
+        if i + 1 < len(pieces) and (col is None or _last_word_unread(piece, col)):
+            # "first and last name", "the customer's first and last name": the head noun is shared
             head = _MASKED_NOTE.sub("", pieces[i + 1][0]).strip().split()
-            named = d.linker.tables(piece.strip())
-            if len(head) >= 2 and len(piece.split()) == 1 and not (named and named[0].score >= 0.85):
-                col = _parse_item(d, f"{piece} {head[-1]}")
+            lone = len(piece.split()) == 1 or col is not None or bool(_OWNED_WORD.match(piece.strip()))
+            named = d.linker.tables(piece.split()[-1] if lone and piece.split() else piece.strip())
+            if len(head) >= 2 and lone and not (named and named[0].score >= 0.85):
+                snap_shared = d.snapshot()
+                shared = _parse_item(d, f"{piece} {head[-1]}")
+                if shared is not None and not _last_word_unread(f"{piece} {head[-1]}", shared):
+                    col = shared
+                elif col is not None:
+                    d.restore(snap_shared)
         if col is None and not new_name(d, piece) and _name_shaped(d, piece.strip()) and (
                 out or i + 1 < len(pieces) and _kinds(piece)):  # "yr, n" after a colon
             binding = binding if binding is not None else _list_binding(d, start, pieces, tw)
@@ -868,6 +875,17 @@ def _unbound_error(d: Work, name: str, fits: tuple[str, ...], pool: tuple[str, .
 def _unwritten(prompt: str, names: tuple[str, ...]) -> list[str]:
     """The names the request does not write (asked once per list start: cached)."""
     return [n for n in names if not re.search(rf"(?<![\w.]){re.escape(n)}(?!\w)", prompt, re.I)]
+
+
+#: one word after a possessive ("the customer's first"): the word may share the next item's head noun
+_OWNED_WORD = re.compile(r"^(?:the\s+|their\s+|its\s+)?(?:[A-Za-z_]+['\u2019]s?\s+)?[A-Za-z_]+$")
+
+
+def _last_word_unread(piece: str, col: OutputColumn) -> bool:
+    """The item's last word is no word of the column it was read as ("the customer's first" → customer_id)."""
+    words = re.findall(r"[A-Za-z]+", piece.lower())
+    name = (col.column or "").rsplit(".", 1)[-1].lower()
+    return bool(words) and bool(name) and words[-1] not in name.split("_") and words[-1] not in name
 
 
 def _pieces(segment: str) -> Iterator[tuple[str, int, int]]:
