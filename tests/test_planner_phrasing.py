@@ -585,3 +585,17 @@ def test_a_value_hyphenated_to_its_columns_word(shipping: Any, prompt: str) -> N
 def test_a_head_noun_shared_after_a_possessive(shipping: Any, prompt: str) -> None:
     """"the customer's first and last name": both names of the owner (it read "the customer's first" as its key)."""
     check(shipping, prompt, "SELECT c.call_id, a.first_name, a.last_name FROM calls c JOIN agents a USING (agent_id)")
+
+
+@pytest.mark.parametrize("prompt", ["bills and whether they were paid", "bills with a column saying whether the "
+                                    "amount is over 8", "bills, with a flag showing whether the service is air"])
+def test_a_condition_after_whether_is_never_a_filter(shipping: Any, prompt: str) -> None:
+    """"orders and whether they were cancelled": a yes/no value per row (it kept only the cancelled orders)."""
+    with pytest.raises(PlanError, match="yes/no value"):
+        plan(shipping, prompt)
+
+
+@pytest.mark.parametrize("prompt", ["number of bills for each combination of state and service",
+                                    "count of bills per pairing of state and service"])
+def test_groups_said_as_a_combination(shipping: Any, prompt: str) -> None:
+    check(shipping, prompt, "SELECT state, service, COUNT(*) FROM bills GROUP BY 1, 2")

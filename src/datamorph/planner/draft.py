@@ -22,6 +22,8 @@ from datamorph.planner.refs import column_refs, names_read, tables_read
 from datamorph.planner.text import Tokens
 from datamorph.spec import (
     Aggregation,
+    AllOf,
+    AnyOf,
     Condition,
     Dedupe,
     DerivedColumn,
@@ -29,6 +31,7 @@ from datamorph.spec import (
     Filter,
     JoinCondition,
     JoinType,
+    Not,
     OrderItem,
     OutputColumn,
     QueryBlock,
@@ -188,6 +191,7 @@ def assemble(d: Draft) -> ETLSpec:
     _check_sums_of_keys(d)
     _check_ranges_on_keys(d)
     _check_number_on_text(d)
+    _check_whether_clauses(d)
     _check_null_tests_agree(d)
     _check_row_windows_in_groups(d)
     block = _block(d)
@@ -487,6 +491,39 @@ def _check_number_on_text(d: Draft) -> None:
         if d.catalog.table(table).column(column).family == "text":
             raise PlanError(f"'{f.provenance or f.column}': {f.column} is text, compared with a number",
                             hint="name the number column, e.g. 'amount over 1000'")
+
+
+#: "a column saying whether ...", "and whether they were cancelled": a yes/no value asked for each row, up to the
+#: end of its clause
+_WHETHER = re.compile(r"\bwhether\b(?P<clause>[^.;:!?()]*)", re.I)
+
+
+def _all_filters(conds: list[Condition]) -> list[Filter]:
+    out: list[Filter] = []
+    for c in conds:
+        if isinstance(c, Filter):
+            out.append(c)
+        elif isinstance(c, AnyOf):
+            out += _all_filters(c.any_of)
+        elif isinstance(c, AllOf):
+            out += _all_filters(c.all_of)
+        elif isinstance(c, Not):
+            out += _all_filters([c.not_])
+    return out
+
+
+def _check_whether_clauses(d: Draft) -> None:
+    """A condition said after "whether" is a yes/no value shown for each row, never a filter on the rows ("orders
+    and whether they were cancelled" kept only the cancelled orders). Not read yet: refused."""
+    for m in _WHETHER.finditer(d.prompt):
+        clause = m.group("clause").lower()
+        for f in _all_filters([*d.filters, *d.on_conditions]):
+            said = (f.provenance or "").strip().lower()
+            if said and said in clause:
+                raise PlanError(f"'whether{m.group('clause').rstrip()}': a yes/no value for each row is not read "
+                                f"yet (it would filter the rows)",
+                                hint="ask for the rows that meet the condition, or for a flag with its values, "
+                                     "e.g. \"flag = 'yes' if ... else 'no'\"")  # fmt: skip
 
 
 _KEPT_EMPTY = re.compile(r"keep rows whose (?P<cols>[\w.]+(?:, [\w.]+)*) is empty$")

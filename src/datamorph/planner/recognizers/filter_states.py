@@ -312,6 +312,11 @@ _SAME_AS = re.compile(r"\s+(?:as\s+(?:the\s+|its\s+|their\s+)?|(?:that|when|on\s
 _BEING = re.compile(r"(?:(?:it|they)\s+(?:(?:was|were|got|had)\s+)?|being\s+)?", re.I)
 
 
+#: words before a condition that make it a value shown for each row ("a column saying whether ...", "flag if ...")
+_FLAG_LEAD = re.compile(r"\b(?:whether|if|flag(?:ged|s)?|indicat(?:e|es|ing|or)|say(?:s|ing)?|show(?:s|ing)?|"
+                        r"mark(?:s|ing)?|true|false)\b[^.;:!?]{0,60}$", re.I)  # fmt: skip
+
+
 def two_dates(d: View) -> list[Claim]:
     """Two dates of a row compared in words, after the verb of the first one's event: "invoices paid late" (the
     paid date after the table's one due date), "paid on time" (on or before it), "paid after the due date",
@@ -325,8 +330,8 @@ def two_dates(d: View) -> list[Claim]:
             continue
         first = verb_column_of(d, t.low, w.in_play())
         m = _TIMING.match(d.prompt, t.end)
-        if first is None or m is None:
-            continue
+        if first is None or m is None or _FLAG_LEAD.search(d.prompt, back(t.start), t.start):
+            continue  # "a column saying whether they were paid late": a yes/no value of each row, not a filter
         table = first.split(".", 1)[0]
         end = m.end()
         other: str | None
