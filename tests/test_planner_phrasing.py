@@ -599,3 +599,10 @@ def test_a_condition_after_whether_is_never_a_filter(shipping: Any, prompt: str)
                                     "count of bills per pairing of state and service"])
 def test_groups_said_as_a_combination(shipping: Any, prompt: str) -> None:
     check(shipping, prompt, "SELECT state, service, COUNT(*) FROM bills GROUP BY 1, 2")
+
+
+def test_a_relative_period_after_a_missing_match(shipping: Any) -> None:
+    """"customers with no orders last year": the period dates the missing rows (it was read as part of their name)."""
+    check(shipping, "carriers with no shipments last year",
+          "SELECT c.* FROM carriers c WHERE NOT EXISTS (SELECT 1 FROM shipments s WHERE s.carrier_id = c.carrier_id "
+          "AND s.shipment_date BETWEEN '2024-01-01' AND '2024-12-31')")

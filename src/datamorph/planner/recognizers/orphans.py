@@ -57,6 +57,7 @@ from datamorph.planner.recognizers.policy import DROP_VERB, keep_keys, many_to_o
 from datamorph.spec import Filter
 
 _W = r"[A-Za-z_][\w]*"
+_NOT_PERIOD = r"(?!(?:last|this|next|past|previous|prior|yesterday|today)\b)"  # "no orders last year": a period
 _POSS = r"(?:'s|s')?"  # "whose product's category": the category of the product
 _X = rf"(?P<x>{_W}{_POSS}(?:\s+(?:or|and|its|their|the|/|,)*\s*{_W}{_POSS}){{0,4}}?)"
 _ADJ = r"(?:matching\s+|valid\s+|known\s+|corresponding\s+|existing\s+|real\s+)"
@@ -74,7 +75,7 @@ _MISSING = tuple(
         rf"\b(?:without|lacking|missing|with\s+no|(?:that|which|who)\s+(?:has|have|had)\s+no|having\s+no|"
         rf"(?:that|which|who)\s+lack(?:s|ed)?)\s+"
         rf"(?:an?\s+|any\s+|the\s+|their\s+|its\s+)?(?:matching\s+|valid\s+|known\s+|corresponding\s+|existing\s+)?"
-        rf"(?P<x>{_W}(?:\s+(?!on\b){_W})?)(?:\s+(?:row|record|entry|match))?(?:\s+on\s+(?:file|record))?{_TBL}",
+        rf"(?P<x>{_W}(?:\s+(?!on\b){_NOT_PERIOD}{_W})?)(?:\s+(?:row|record|entry|match))?(?:\s+on\s+(?:file|record))?{_TBL}",
         # that never had a deal / who have never placed an order / never booked any appointment
         # ... or "who haven't placed any order", "that did not book a room", "who have not had a refund"
         rf"\b(?:(?:that|which|who)\s+)?(?:(?:(?:has|have|had)\s+)?never|(?:has|have|had|did|do|does)\s+not|hasn't|"
@@ -84,7 +85,7 @@ _MISSING = tuple(
         rf"(?:(?P<v>had|have|has|got|placed|made|received|"
         rf"booked|opened|signed|bought|ordered|closed|won|held|attended|written|wrote|issued|paid|used|"
         rf"received|got|given|place|make|receive|get|book|open|buy|order|hold|attend|write|issue|pay|use)\s+)?"
-        rf"(?:an?\s+|any\s+)?(?P<x>{_W}(?:\s+{_W})?){_TBL}",
+        rf"(?:an?\s+|any\s+)?(?P<x>{_W}(?:\s+{_NOT_PERIOD}{_W})?){_TBL}",
         # whose warehouse is not in the warehouses table / whose vendor can't be found / is unknown
         rf"\b(?:whose|where|with|if|when|for\s+which)\s+(?:the\s+|its\s+|their\s+|a\s+)?{_X}\s+"
         rf"(?:(?:is|are|was|were)\s+(?:not|n't)\s+|isn't\s+|aren't\s+|wasn't\s+|weren't\s+)"
