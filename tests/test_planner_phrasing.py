@@ -500,6 +500,8 @@ CREATE TABLE agents (agent_id INTEGER PRIMARY KEY, first_name VARCHAR, last_name
 INSERT INTO agents VALUES (1, 'Ana', 'Lind'), (2, 'Bo', 'Strand');
 CREATE TABLE calls (call_id INTEGER PRIMARY KEY, agent_id INTEGER NOT NULL REFERENCES agents(agent_id), minutes INTEGER);
 INSERT INTO calls VALUES (1, 1, 5), (2, 2, 7), (3, 1, 2);
+CREATE TABLE repairs (repair_id INTEGER PRIMARY KEY, reported_on DATE, fixed_on DATE);
+INSERT INTO repairs VALUES (1, '2025-01-01', '2025-01-04'), (2, '2025-02-01', NULL), (3, '2025-03-01', '2025-03-01');
 CREATE TABLE quotes (quote_id INTEGER PRIMARY KEY, labour_cost DECIMAL(8,2), parts_cost DECIMAL(8,2));
 INSERT INTO quotes VALUES (1, 10, 20), (2, 30, 5);
 CREATE TABLE contracts (contract_id INTEGER PRIMARY KEY, carrier_id INTEGER REFERENCES carriers(carrier_id),
@@ -606,3 +608,10 @@ def test_a_relative_period_after_a_missing_match(shipping: Any) -> None:
     check(shipping, "carriers with no shipments last year",
           "SELECT c.* FROM carriers c WHERE NOT EXISTS (SELECT 1 FROM shipments s WHERE s.carrier_id = c.carrier_id "
           "AND s.shipment_date BETWEEN '2024-01-01' AND '2024-12-31')")
+
+
+@pytest.mark.parametrize("prompt", ["repairs with the number of days between reporting and fixing",
+                                    "repairs with the days between reported date and fixed date"])
+def test_days_between_two_events_named_in_words(shipping: Any, prompt: str) -> None:
+    """The endpoints of a duration named by their event ("ordering and shipping") or in words, not only by name."""
+    check(shipping, prompt, "SELECT *, fixed_on - reported_on FROM repairs")

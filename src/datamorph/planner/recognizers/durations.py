@@ -36,6 +36,7 @@ from datamorph.errors import PlanError
 from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.claims import claim as claim_words
 from datamorph.planner.lexicon import NUMBER_WORDS
+from datamorph.planner.recognizers.dates import date_by_stem
 from datamorph.planner.recognizers.derivekit import (
     Work,
     add,
@@ -60,10 +61,13 @@ _LESS = r"less\s+than|shorter\s+than|under|below|at\s+most|within|no\s+more\s+th
 _COMPARE = rf"(?:(?:is|was|are|were|of)\s+)?(?P<cmp>{_MORE}|{_LESS})\s+(?P<n>{_AMOUNT})\s+(?P<unit>{_UNIT})\b"
 _IN_UNIT = rf"\s*,?\s*(?:(?:expressed|measured|counted|given)\s+)?(?:in|as)\s+(?:whole\s+|full\s+)?(?P<unit>{_UNIT})\b"
 
+_NOT_END = r"(?!(?:and|to|until|till|in|as|for|of|per|by|on)\b)"  # a second word of an endpoint's name
+
 _MINUS = re.compile(rf"\b(?P<a>{_COL})\s+(?:minus|-)\s+(?P<b>{_COL})\b", re.I)
 _BETWEEN = re.compile(rf"\b(?:the\s+)?(?:(?P<noun>(?:elapsed\s+)?time|gap|difference|duration|length|interval|"
                       rf"time\s+(?:taken|spent|elapsed))(?:\s+in\s+(?P<unit1>{_UNIT}))?|(?:number\s+of\s+)?(?P<unit0>{_UNIT}))\s+"
-                      rf"(?:between|from)\s+(?:the\s+)?(?P<b>{_COL})\s+(?:and|to|until|till)\s+(?:the\s+)?(?P<a>{_COL})\b",
+                      rf"(?:between|from)\s+(?:the\s+)?(?P<b>{_COL}(?:\s+{_NOT_END}{_COL})?)\s+(?:and|to|until|till)\s+"
+                      rf"(?:the\s+)?(?P<a>{_COL}(?:\s+{_NOT_END}{_COL})?)\b",
                       re.I)  # fmt: skip
 _LENGTH = re.compile(r"\b(?:(?!(?:the|a|an|each|every|its|their|his|her|of|in|and|or|by|per)\b)(?P<t1>[A-Za-z]\w*)\s+(?P<w1>length|duration)s?|(?P<w2>length|duration)s?\s+of\s+"
                      r"(?:the\s+|each\s+|every\s+|a\s+|an\s+)?(?P<t2>[A-Za-z]\w*))\b", re.I)  # fmt: skip
@@ -105,8 +109,12 @@ def _ref(col: str) -> exp.Column:
 
 
 def _temporal(d: Work, phrase: str) -> str | None:
+    """The date column an endpoint names: by its name ("order_date", "order date"), or by the stem of the event
+    ("ordering" → order_date, "shipping" → shipped_date), among the tables in play."""
     col = column_phrase(d, phrase, min_score=0.9)
-    return col if col and family(d, col) in ("date", "timestamp") else None
+    if col and family(d, col) in ("date", "timestamp"):
+        return col
+    return date_by_stem(d.view, phrase, in_play(d)) if in_play(d) else None
 
 
 def elapsed(d: View | Work, later: str, earlier: str, unit: str) -> exp.Expr:
