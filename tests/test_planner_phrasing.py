@@ -496,12 +496,14 @@ CREATE TABLE bills (bill_id INTEGER PRIMARY KEY, carrier_id INTEGER REFERENCES c
   billed_on DATE, state VARCHAR, service VARCHAR, late_fee DECIMAL(8,2));
 INSERT INTO bills VALUES (1, 1, 10, '2025-01-05', 'open', 'air', 9), (2, 1, 20, '2025-01-20', 'paid', 'sea', 0),
   (3, 2, 5, '2025-02-01', 'paid', 'air', 12), (4, 2, 7, '2024-12-31', 'open', 'air', 0);
-CREATE TABLE agents (agent_id INTEGER PRIMARY KEY, first_name VARCHAR, last_name VARCHAR);
-INSERT INTO agents VALUES (1, 'Ana', 'Lind'), (2, 'Bo', 'Strand');
+CREATE TABLE agents (agent_id INTEGER PRIMARY KEY, first_name VARCHAR, last_name VARCHAR, signed_up_on DATE,
+  left_on DATE);
+INSERT INTO agents VALUES (1, 'Ana', 'Lind', '2024-05-01', NULL), (2, 'Bo', 'Strand', '2025-02-01', '2025-06-01');
 CREATE TABLE calls (call_id INTEGER PRIMARY KEY, agent_id INTEGER NOT NULL REFERENCES agents(agent_id), minutes INTEGER);
 INSERT INTO calls VALUES (1, 1, 5), (2, 2, 7), (3, 1, 2);
-CREATE TABLE repairs (repair_id INTEGER PRIMARY KEY, reported_on DATE, fixed_on DATE);
-INSERT INTO repairs VALUES (1, '2025-01-01', '2025-01-04'), (2, '2025-02-01', NULL), (3, '2025-03-01', '2025-03-01');
+CREATE TABLE repairs (repair_id INTEGER PRIMARY KEY, reported_on DATE, fixed_on DATE, due_by DATE);
+INSERT INTO repairs VALUES (1, '2025-01-01', '2025-01-04', '2025-03-05'), (2, '2025-02-01', NULL, '2025-08-02'),
+  (3, '2025-03-01', '2025-03-01', '2025-03-20');
 CREATE TABLE quotes (quote_id INTEGER PRIMARY KEY, labour_cost DECIMAL(8,2), parts_cost DECIMAL(8,2));
 INSERT INTO quotes VALUES (1, 10, 20), (2, 30, 5);
 CREATE TABLE contracts (contract_id INTEGER PRIMARY KEY, carrier_id INTEGER REFERENCES carriers(carrier_id),
@@ -614,4 +616,26 @@ def test_a_relative_period_after_a_missing_match(shipping: Any) -> None:
                                     "repairs with the days between reported date and fixed date"])
 def test_days_between_two_events_named_in_words(shipping: Any, prompt: str) -> None:
     """The endpoints of a duration named by their event ("ordering and shipping") or in words, not only by name."""
-    check(shipping, prompt, "SELECT *, fixed_on - reported_on FROM repairs")
+    check(shipping, prompt, "SELECT repair_id, reported_on, fixed_on, due_by, fixed_on - reported_on FROM repairs")
+
+
+def test_a_date_said_by_its_own_word_and_a_coming_period(shipping: Any) -> None:
+    """"invoices due next month": the due date by its word (not a verb), the calendar month after the reference."""
+    check(shipping, "repairs due next month: repair_id", "SELECT repair_id FROM repairs WHERE due_by "
+                                                         "BETWEEN '2025-08-01' AND '2025-08-31'")
+    check(shipping, "repairs due in March 2025: repair_id", "SELECT repair_id FROM repairs WHERE due_by "
+                                                            "BETWEEN '2025-03-01' AND '2025-03-31'")
+
+
+def test_an_order_by_date_is_the_date_the_request_uses(shipping: Any) -> None:
+    """"registered since January, newest first", "sorted by date": the date the conditions compare."""
+    spec = check(shipping, "repairs fixed in 2025, newest first", "SELECT * FROM repairs WHERE fixed_on >= '2025-01-01'")
+    assert [(o.column, o.direction) for o in spec.order_by] == [("repairs.fixed_on", "desc")]
+    spec = check(shipping, "bills of carrier 1 sorted by date", "SELECT * FROM bills WHERE carrier_id = 1")
+    assert [o.column for o in spec.order_by] == ["bills.billed_on"]
+
+
+def test_a_verb_with_its_particle_names_the_date(shipping: Any) -> None:
+    """"signed up in 2025": the verb and its particle (the particle alone is not the date's word)."""
+    check(shipping, "agents that signed up in 2025: agent_id", "SELECT agent_id FROM agents WHERE signed_up_on >= "
+                                                              "'2025-01-01'")

@@ -60,7 +60,7 @@ _PERIOD = re.compile(
     | h(?P<h_n>[12])(?:\s*(?P<h_y2>{_YEAR}))?
     | (?P<todate>year|month|quarter)[\s-]+to[\s-]+date | (?P<todate2>ytd|mtd|qtd)
     | (?P<rn_kw>last|past|previous|prior|trailing|recent)\s+(?P<rn_n>{_NUM})\s+(?P<rn_u>{_UNIT})
-    | (?P<r1_kw>last|past|previous|prior|trailing|this|current)\s+(?P<r1_u>day|week|month|quarter|year)
+    | (?P<r1_kw>last|past|previous|prior|trailing|this|current|next|coming|upcoming)\s+(?P<r1_u>day|week|month|quarter|year)
       (?!\s+and\s+the\s+\w+(?:\s+\w+)?\s+(?:before|preceding|prior\s+to)\s+(?:it|that\s+one|them)\b)  # a moving frame: "this week and the 3 before it"
     | (?P<today>today|yesterday)
     | (?P<m_m>{_MON})(?:\s+of)?(?:,?\s+(?P<m_y>{_YEAR}))?
@@ -508,6 +508,8 @@ def _parse(m: re.Match[str], ref: dt.date) -> _Period | None:
             return None
         return _rolling(n, g("rn_u").lower().rstrip("s"), ref, span)
     if g("r1_kw"):
+        if g("r1_kw").lower() in ("next", "coming", "upcoming") and g("r1_u").lower() == "day":
+            return None  # "next day orders": a kind of delivery, not tomorrow's rows
         return _relative_period(g("r1_kw").lower(), g("r1_u").lower(), ref, span)
     if g("today"):
         day = ref if g("today").lower() == "today" else ref - dt.timedelta(days=1)
@@ -557,10 +559,11 @@ def _rolling(n: int, unit: str, ref: dt.date, span: tuple[int, int]) -> _Period:
 
 
 def _relative_period(kw: str, unit: str, ref: dt.date, span: tuple[int, int]) -> _Period:
-    """this/current = the calendar period holding ``ref``; last/previous/prior = the one before; past = rolling."""
+    """this/current = the calendar period holding ``ref``; last/previous/prior = the one before; next/coming/upcoming
+    = the one after; past = rolling."""
     if kw in ("past", "trailing", "recent"):
         return _rolling(1, unit, ref, span)
-    back = 0 if kw in ("this", "current") else 1
+    back = 0 if kw in ("this", "current") else -1 if kw in ("next", "coming", "upcoming") else 1
     if unit == "day":
         day = ref - dt.timedelta(days=back)
         return _Period(day, day, span, relative=True, single_day=True)
@@ -598,6 +601,8 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
     if i > 0 and items[i - 1].kind == "word" and not w.explained(items[i - 1]):  # a verb, not a table's name
         verb = items[i - 1]
         by_verb = verb_column(d, verb.low, tables)
+        if by_verb is None and not _function_word(verb.low) and verb.low not in _PARTICLES and tables:
+            by_verb = date_by_stem(d, verb.low, tables)  # "invoices due next month": the due date's own word
         if by_verb is None and i > 1 and items[i - 2].kind == "word" and not w.explained(items[i - 2]):
             by_verb = verb_column(d, items[i - 2].low, tables)  # "checked out", "logged off"
             if by_verb is not None and _words_of(w, items, i, split_column(w.catalog, by_verb)[1]) is not None:

@@ -25,7 +25,7 @@ from datamorph.planner.recognizers import tiewords
 from datamorph.planner.recognizers.common import Work, explained, in_play, unexplained, written_column
 from datamorph.planner.recognizers.measures import HAVE
 from datamorph.planner.text import Token
-from datamorph.spec import OrderItem
+from datamorph.spec import Filter, OrderItem
 
 _DESC = r"desc(?:ending)?|in\s+descending\s+order|(?:from\s+)?(?:highest|largest|biggest|most|high|newest|latest)\s+(?:to|first|->)\s*(?:lowest|smallest|least|low|oldest|earliest)?|(?:highest|largest|biggest|newest|latest|most\s+recent)\s+first|reversed?|z\s*-\s*a"  # noqa: E501
 _ASC = r"asc(?:ending)?|in\s+ascending\s+order|(?:from\s+)?(?:lowest|smallest|least|low|oldest|earliest)\s+(?:to|first|->)\s*(?:highest|largest|biggest|most|high|newest|latest)?|(?:lowest|smallest|oldest|earliest)\s+first|a\s*-\s*z|alphabetical(?:ly)?|in\s+alphabetical\s+order"  # noqa: E501
@@ -372,7 +372,8 @@ def order_target(d: Work, tokens: list[Token]) -> tuple[str, int] | None:
             if hits[0].table not in in_play(d):
                 d.use(hits[0].table)
             return f"{hits[0].table}.{hits[0].column}", n
-    return None
+    generic = _generic_date(d, d.prompt[tokens[0].start : tokens[-1].end]) if len(tokens) == 1 else None
+    return (generic, 1) if generic is not None else None
 
 
 def _names_rows(d: Work, m: ColumnMatch, phrase: str) -> bool:
@@ -408,10 +409,37 @@ def _date(d: Work, words: str) -> str:
 
     if d.base is None:
         raise PlanError(f"'{words}': which date?", hint="name the date column")
+    used = _dated_by_conditions(d, d.base)
+    if used is not None:  # "patients registered since January, newest first": the date the request is about
+        return used
     col = main_date_column(d.catalog.table(d.base), words)
     if col is None:
         raise PlanError(f"'{words}': {d.base} has no date column", hint="say 'by <column>'")
     return f"{d.base}.{col}"
+
+
+def _dated_by_conditions(d: Work, table: str) -> str | None:
+    """The one date column of ``table`` the request's conditions compare ("registered since January" →
+    registered_on), or None (none, or several)."""
+    info = d.catalog.table(table)
+    used = {f.column for f in d.filters if isinstance(f, Filter) and "." in f.column
+            and f.column.split(".", 1)[0].lower() == info.name.lower()
+            and info.has_column(f.column.split(".", 1)[1])
+            and info.column(f.column.split(".", 1)[1]).family in TEMPORAL_FAMILIES}  # fmt: skip
+    return used.pop() if len(used) == 1 else None
+
+
+def _generic_date(d: Work, phrase: str) -> str | None:
+    """"sorted by date", "by time": the date the conditions use, else the base's one date column (None: not said)."""
+    if phrase.strip().lower() not in ("date", "the date", "time", "the time", "day", "when"):
+        return None
+    if d.base is None:
+        return None
+    used = _dated_by_conditions(d, d.base)
+    if used is not None:
+        return used
+    temporal = [c.name for c in d.catalog.table(d.base).columns if c.family in TEMPORAL_FAMILIES]
+    return f"{d.catalog.table(d.base).name}.{temporal[0]}" if len(temporal) == 1 else None
 
 
 def _price(d: Work, words: str) -> str:
