@@ -50,7 +50,7 @@ from datamorph.planner.text import MONTHS, Token
 from datamorph.spec import Aggregation, DerivedColumn, OutputColumn, WindowColumn
 
 _VERB_START = re.compile(
-    r"(?<![-\w])(?:(?P<verb>return(?:ing)?|show(?:ing)?(?:\s+me)?|give\s+me|list(?:ing)?|output(?:ting)?|select(?:ing)?|"
+    r"(?<![-\w])(?:(?P<verb>return(?:ing)?|show(?:ing)?(?:\s+me)?|give(?:\s+(?:me|us))?|list(?:ing)?|output(?:ting)?|select(?:ing)?|"
     r"display|just|only|need|needs|needed|want|wants)|includ(?:e|ing)|keep(?:ing)?(?:\s+only)?|pull|fetch|get)\s*:?\s+"
     r"|\bwith\s+(?:only\s+|just\s+)?(?:the\s+)?(?:(?P<n>\w+)\s+)?(?:columns?|fields?)(?:\s+renamed)?\s*:?\s+"
     r"|\b(?:columns?|fields?)\s*:?\s+|(?:^|\n)\s*[-*\u2022]\s+|:\s+|\s(?P<arrow>->|=>|\u2192)\s+|(?P<paren>\()\s*(?=[A-Za-z_][\w ]*,[^()]*\))"
@@ -71,11 +71,13 @@ _ITEM_RENAME = re.compile(
 )
 _POSSESSIVE = r"(?:their|its|his|her)\b"
 # "each driver's name with their licence class": "with their" joins items too
-_SEPARATOR = re.compile(r"\s*(?:,|;|\band\b|&|\bplus\b|\bas\s+well\s+as\b|\balong\s+with\b|\bnext\s+to\b|\balongside\b|"
+_SEPARATOR = re.compile(r"\s*(?:,|;|\band\b|&|\bplus\b|\bas\s+well\s+as\b|\balong\s+with\b|\btogether\s+with\b|\bnext\s+to\b|\balongside\b|"
                         rf"\b(?:along\s+|together\s+)?with\s+(?={_POSSESSIVE}))\s*", re.I)
+#: The kind words of a measure named back by a determiner ("that total", "the count"); see :data:`_BACK_REFERENCE`.
+_BACK_KIND = r"(?:count|number|tally|total|sum|average|mean|minimum|maximum|lowest|highest)\b"
 _LIST_END = re.compile(
     r"[.?!;\n]|:\s|\s[-\u2013\u2014]\s|\s(?:of|for)\s+(?:each|every|all)\b|\b(?:where|for|from|in|sorted|ordered|(?:order|group)\s+by|grouped|who|whose|which|that|per|by|each|"
-    r"if|when|but|into|only|having|limit|top|over|under|with(?!\s+" + _POSSESSIVE + r"))\b"
+    r"if|when|but|into|only|having|limit|top|over|under|(?<!\balong\s)(?<!\btogether\s)with(?!\s+" + _POSSESSIVE + r"))\b(?<!\bthat(?=\s+" + _BACK_KIND + r"))"
     r"|\s(?:are|is)\s+(?:all\s+)?(?:needed|required|wanted|necessary|enough)\b",
     re.I,
 )
@@ -130,6 +132,9 @@ def item_ref(d: Work, phrase: str) -> str | None:
     exact = _exact_column(d, phrase)
     if exact and exact.split(".")[-1].lower() not in d.defined_names():
         return exact  # "unit_price" is that column, not a computed name that contains its words
+    back = _BACK_REFERENCE.fullmatch(phrase.strip())
+    if back is not None:  # "the total", "the number of them", "how many they had": the one measure of that kind
+        return _measure_of_kind(d, back)
     name = defined_name(d, phrase)
     if name:
         return name
@@ -169,6 +174,44 @@ def item_ref(d: Work, phrase: str) -> str | None:
 
 
 _LINKS = frozenset({"of", "the", "in", "per", "by", "for", "a", "an"})
+#: An item that refers back to a measure said before by its kind alone: "the total", "that count", "their
+#: average", "the number of them", "how many there are", "how many they had" (a pronoun, then a glue verb).
+_BACK_REFERENCE = re.compile(
+    r"(?:(?:the|that|this|their|its|his|her)\s+)(?:(?:same|resulting|overall)\s+)?"
+    rf"(?P<kind>{_BACK_KIND})(?:\s+of\s+(?:them|those|it))?"
+    r"|how\s+many(?:\s+(?:of\s+them|there\s+(?:are|were|is|was)|(?:they|it|he|she)(?:\s+(?P<verb>[a-z]+))?))?",
+    re.I,
+)
+
+
+def _measure_of_kind(d: Work, m: re.Match[str]) -> str | None:
+    """The one aggregation of the kind a back-reference says ("the total": a sum, or a count when none is summed
+    beside it); None when none or several fit (the item then names nothing, and the request is refused)."""
+    fits = _measures_of_kind(d, m)
+    return fits[0] if len(fits) == 1 else None
+
+
+def _measures_of_kind(d: Work, m: re.Match[str]) -> list[str]:
+    verb = m.group("verb")
+    if verb and verb.lower() not in STOPWORDS:
+        return []  # "how many they missed": a word of its own, read as that only by a condition
+    kinds = _kinds(m.group("kind") or "many")
+    return [a.alias for a in d.aggregations if {"count_distinct": "count"}.get(a.function, a.function) in kinds]
+
+
+def _back_reference_error(d: Work, item: str, m: re.Match[str]) -> PlanError:
+    """Why an item that refers back to a measure by its kind ("the total", "how many ...") names none."""
+    fits = _measures_of_kind(d, m)
+    verb = m.group("verb")
+    if verb and verb.lower() not in STOPWORDS:
+        return PlanError(f"the output list names '{item}', but no condition of the request says which rows are "
+                         f"'{verb}'", hint=f"say it where the rows are counted ('count the {verb} ...')")
+    if len(fits) > 1:
+        return PlanError(f"the output list names '{item}', which could be any of {', '.join(fits)}",
+                         hint="name the measure in the list ('the total amount'), or name it where it is computed "
+                              "('... as NAME') and list that name")  # fmt: skip
+    return PlanError(f"the output list names '{item}', which refers to no measure the request computes",
+                     hint="say the measure in so many words ('the number of X', 'the total Y')")
 
 
 def _words_of(name: str) -> set[str]:
@@ -383,6 +426,8 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
             col = _table_key(d, piece)  # "transaction id, account, amount": the account's key in the rows
             keyed += col is not None
         if col is None:
+            if ends and (back := _BACK_REFERENCE.fullmatch(piece.strip())):
+                raise _back_reference_error(d, piece.strip(), back)
             if IDENT.fullmatch(piece.strip()) and "_" in piece and ends:
                 raise PlanError(f"the output list names '{piece.strip()}', which is neither a column nor a "
                                 f"value the request computes", hint=column_error(d, piece).hint)
@@ -394,7 +439,8 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
         out.append(col)
         explicit.append(bool(_ITEM_RENAME.match(piece)))
         pos, done = p_end, i + 1
-    rest_taken = whole and all(d.held(t) for r, a, _ in pieces[done:] for t in _piece_words(d, start + a, r))
+    rest_taken = whole and all(d.held(t) or t.low in _POLITE for r, a, _ in pieces[done:]
+                               for t in _piece_words(d, start + a, r))  # ("a, b and c, please": set aside)
     single = len(out) == 1 and _names_its_table(d, out[0], start + pos)  # "doctors' last names", "the fee of each visit"
     if whole and (not rest_taken or len(out) < 2 and not single) or out and reused == len(out):
         return [], start  # (a list of nothing but measure phrases is not an output list: "with how many orders")
@@ -403,6 +449,30 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
     return out, start + pos
 
 
+_NEXT_WORDS = re.compile(r"\s+([A-Za-z]\w*)(?:\s+([A-Za-z]\w*))?")
+
+
+def _column_across(d: Work, text: str, m: re.Match[str]) -> int | None:
+    """Where a column's name written in words ends when the word ``m`` that would end the list is inside it
+    ("price per seat", "cost per unit": the words around it spell a column of the warehouse), else None."""
+    if not re.fullmatch(r"[a-z]+", m.group().lower()):
+        return None
+    before = clean_phrase(_SEPARATOR.split(text[: m.start()])[-1]).split()
+    after = _NEXT_WORDS.match(text, m.end())
+    if not before or after is None:
+        return None
+    names = {c.name.lower() for t in d.catalog.tables.values() for c in t.columns}
+    for k in range(min(3, len(before)), 0, -1):
+        for j in (2, 1):
+            if after.group(j) is None:
+                continue
+            name = "_".join([*before[-k:], m.group(), *after.groups()[:j]]).lower()
+            if name in names:
+                return after.end(j)
+    return None
+
+
+_OTHER_SEPARATOR = re.compile(r",|&|\band\b|\bplus\b|\bwith\b", re.I)
 _PUT_AFTER = re.compile(r"in\s+(?:(?:a|an|its\s+own|a\s+new)\s+)?(?:(?:column|field)\s+(?:called|named)\s+)?"
                         r"(?P<dst>[A-Za-z_]\w*)\b", re.I)
 
@@ -412,6 +482,12 @@ def _list_stop(d: Work, start: int, text: str) -> int:
     <name>" after a value the request computes ("the year in a column named yr, the count in n_sessions")."""
     pos = 0
     while m := _LIST_END.search(text, pos):
+        if m.group() == ";" and not _OTHER_SEPARATOR.search(text, 0, m.start()):
+            pos = m.end()  # "patient_id; first_name; city": semicolons separate the items of this list
+            continue
+        if (within := _column_across(d, text, m)) is not None:
+            pos = within  # "price per seat": the word is inside a column's name (price_per_seat)
+            continue
         put = _PUT_AFTER.match(text, m.start()) if m.group().lower() == "in" else None
         if put is None or not d.free(start + put.start(), start + put.end()):
             return m.start()  # ("the total in March": the dates recognizer's)
@@ -436,6 +512,7 @@ def _names_its_table(d: Work, item: OutputColumn, end: int) -> bool:
     return any(h.table == table and h.score >= 0.85 for w in words for h in d.linker.tables(w)[:1])
 
 
+_POLITE = frozenset({"please", "thanks", "thank", "you", "kindly"})
 _DETERMINER = re.compile(r"each|every|all|the|their|its|his|her|a|an", re.I)
 _MAX_ITEMS = 200  # pieces of one output list
 # places a list may start that are tried (a colon, a dash, "return", "with"...): a request has a few; a text
