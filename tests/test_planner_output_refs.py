@@ -1,7 +1,8 @@
 """Output lists said in other words, on a small coaching warehouse built in the test: an item that names a
 measure said before by its kind alone ("the total", "that total as x", "the number of them", "how many there
 are"), a list opened by "give", closed by "please", joined by "together with" or by semicolons, and a column
-name holding a word that elsewhere ends a list ("fee per hour"). An item that could be two measures, or
+name holding a word that elsewhere ends a list ("fee per hour"), a column's name in the plural ("the
+pupils"), a column "of" a table whose rows a condition said ("the coach_names of tennis coaches"). An item that could be two measures, or
 that refers to a measure the request does not compute, is refused."""
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ def test_an_item_names_the_measure_said_before(engine: Any, prompt: str, expecte
     ("For each sport give sport together with the count of coaches.",
      "SELECT sport, count(*) FROM coaches GROUP BY 1", None),
     ("lessons: give pupil and minutes", "SELECT pupil, minutes FROM lessons", ["pupil", "minutes"]),
+    ("Return the pupils and minutes of held lessons", "SELECT pupil, minutes FROM lessons WHERE state = 'held'",
+     ["pupil", "minutes"]),
+    ("Return the coach_names of tennis coaches", "SELECT coach_name FROM coaches WHERE sport = 'tennis'",
+     ["coach_name"]),
+    ("Count lessons per coach_id and return coach_id and how many of them there are.",
+     "SELECT coach_id, count(*) FROM lessons GROUP BY 1", ["coach_id", "lesson_count"]),
 ])  # fmt: skip
 def test_lists_said_in_other_words(engine: Any, prompt: str, expected: str, cols: list[str] | None) -> None:
     check(engine, prompt, expected, cols)

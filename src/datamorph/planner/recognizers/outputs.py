@@ -121,7 +121,25 @@ def _exact_column(d: Work, phrase: str) -> str | None:
         info = d.catalog.table(t)
         if info.has_column(p):
             return f"{info.name}.{info.column(p).name}"
+    for t in in_play(d) if not d.aggregations else []:  # "product_ids", "unit_prices": a column's name in the
+        info = d.catalog.table(t)  # plural, never another column (with measures, "fines" may name sum(fine))
+        names = [x for x in _singulars(p) if info.has_column(x)]
+        if names and not any(c.has_column(p) for c in d.catalog.tables.values()):
+            return f"{info.name}.{info.column(names[0]).name}"
     return None
+
+
+def _singulars(name: str) -> list[str]:
+    """``product_ids`` → [product_id]; ``categories`` → [categorie, category]: a plural name's singular forms."""
+    low = name.lower()
+    if not low.endswith("s") or low.endswith("ss") or len(low) < 4:
+        return []
+    out = [name[:-1]]
+    if low.endswith("ies"):
+        out.append(name[:-3] + "y")
+    elif low.endswith("es"):
+        out.append(name[:-2])
+    return out
 
 
 def item_ref(d: Work, phrase: str) -> str | None:
@@ -150,6 +168,8 @@ def item_ref(d: Work, phrase: str) -> str | None:
     p = clean_phrase(phrase)
     if not p or not re.search(r"[A-Za-z]", p):
         return None
+    if p != phrase.strip() and (plural := _exact_column(d, p)):
+        return plural  # "the product_ids", "their first_names"
     if "." in p:
         t, _, c = p.partition(".")
         if d.catalog.has_table(t) and d.catalog.table(t).has_column(c):
@@ -179,7 +199,7 @@ _LINKS = frozenset({"of", "the", "in", "per", "by", "for", "a", "an"})
 _BACK_REFERENCE = re.compile(
     r"(?:(?:the|that|this|their|its|his|her)\s+)(?:(?:same|resulting|overall)\s+)?"
     rf"(?P<kind>{_BACK_KIND})(?:\s+of\s+(?:them|those|it))?"
-    r"|how\s+many(?:\s+(?:of\s+them|there\s+(?:are|were|is|was)|(?:they|it|he|she)(?:\s+(?P<verb>[a-z]+))?))?",
+    r"|how\s+many(?:\s+of\s+them)?(?:\s+(?:there\s+(?:are|were|is|was)|(?:they|it|he|she)(?:\s+(?P<verb>[a-z]+))?))?",
     re.I,
 )
 
@@ -395,8 +415,8 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
         if cut is not None:
             if trimmed := _trimmed(d, words, tw):
                 piece = trimmed  # the item ends where others' words begin
-            elif _names_defined(d, piece):
-                reused += 1  # (it names what the recognizer that took its words defined)
+            elif _names_defined(d, piece) or _names_group_key(d, words):
+                reused += 1  # (it names what the recognizer that took its words defined, or a key it grouped by)
             elif i > 0 and all(d.held(t) for t in words):
                 break  # another recognizer's words end the list
             elif unquantified := _unquantified(d, words):
@@ -599,6 +619,15 @@ IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def new_name(d: Work, piece: str) -> bool:
     """A snake_case name that is no table or column of the warehouse (``closed_ratio``)."""
     return coined(d.catalog, piece)
+
+
+def _names_group_key(d: Work, words: list[Token]) -> bool:
+    """The piece is one column's name, written as is, that the request groups by ("per session_id ... return
+    session_id and the count": the grouping read the key again)."""
+    if len(words) != 1 or not IDENT.fullmatch(words[0].text):
+        return False
+    col = _exact_column(d, words[0].text)
+    return col is not None and col.lower() in {g.lower() for g in d.group_by}
 
 
 def _names_defined(d: Work, piece: str) -> bool:
@@ -826,13 +855,24 @@ def name_target(d: Work, name: str) -> str | None:
 def _trimmed(d: Work, words: list[Token], tw: set[str]) -> str | None:
     """A piece's own words when others' words (and glue) end it ("falls_due_on as a date")."""
     cut = next((k for k, t in enumerate(words) if d.held(t) and t.low not in tw), None)
-    if cut is None or cut == 0 or not all(d.held(t) or t.low in STOPWORDS for t in words[cut:]):
+    if cut is None or cut == 0 or not all(d.held(t) or t.low in STOPWORDS or t.low in tw for t in words[cut:]):
         return None
     named = _ITEM_RENAME.match(d.prompt[words[0].start : words[-1].end])
     if named and (named.group("dst") or named.group("dst3")) and named.start("dst" if named.group("dst") else "dst3") >= (
             words[cut].start - words[0].start):  # fmt: skip
         return None  # "the year in a column named yr" where another recognizer read "named yr": no item without its name
+    tables = [t for t in words[cut:] if t.low in tw and not d.held(t)]
+    last = cut - 1
+    while last > 0 and words[last].low in _OWNER_GLUE:
+        last -= 1
+    if last < cut - 1 and len(tables) == 1:  # "the unit_price of active products": the column of that table
+        return f"{d.prompt[words[0].start : words[last].end]} {words[last + 1].text} {tables[0].text}"
+    if tables:
+        return None  # a table word after others' words, not said to own the item
     return d.prompt[words[0].start : words[cut - 1].end]
+
+
+_OWNER_GLUE = frozenset({"of", "for", "from"})
 
 
 def _unquantified(d: Work, words: list[Token]) -> str | None:
