@@ -16,8 +16,9 @@ from datamorph.errors import PlanError
 from planner_support import check, plan, sql_engine
 
 COACHING_SQL = """
-CREATE TABLE coaches (coach_id INTEGER PRIMARY KEY, coach_name VARCHAR, sport VARCHAR, fee_per_hour DECIMAL(8,2));
-INSERT INTO coaches VALUES (1, 'Ane', 'tennis', 40), (2, 'Bo', 'tennis', 55), (3, 'Cai', 'golf', 70);
+CREATE TABLE coaches (coach_id INTEGER PRIMARY KEY, coach_name VARCHAR, sport VARCHAR, fee_per_hour DECIMAL(8,2),
+  lesson_limit INTEGER);
+INSERT INTO coaches VALUES (1, 'Ane', 'tennis', 40, 10), (2, 'Bo', 'tennis', 55, 12), (3, 'Cai', 'golf', 70, 8);
 CREATE TABLE lessons (lesson_id INTEGER PRIMARY KEY, coach_id INTEGER REFERENCES coaches(coach_id),
   pupil VARCHAR, minutes INTEGER, state VARCHAR);
 INSERT INTO lessons VALUES (1, 1, 'Kim', 60, 'held'), (2, 1, 'Lea', 30, 'cancelled'), (3, 1, 'Kim', 45, 'held'),
@@ -51,6 +52,10 @@ def test_an_item_names_the_measure_said_before(engine: Any, prompt: str, expecte
      ["coach_id", "coach_name", "sport"]),
     ("Coaches. Return coach_name and fee per hour.", "SELECT coach_name, fee_per_hour FROM coaches",
      ["coach_name", "fee_per_hour"]),
+    ("Coaches with sport and lesson limit as max_lessons, coach_name.",
+     "SELECT sport, lesson_limit AS max_lessons, coach_name FROM coaches", ["sport", "max_lessons", "coach_name"]),
+    ("Coaches - coach_name; sport; fee_per_hour.", "SELECT coach_name, sport, fee_per_hour FROM coaches",
+     ["coach_name", "sport", "fee_per_hour"]),
     ("For each sport give sport together with the count of coaches.",
      "SELECT sport, count(*) FROM coaches GROUP BY 1", None),
     ("lessons: give pupil and minutes", "SELECT pupil, minutes FROM lessons", ["pupil", "minutes"]),

@@ -170,6 +170,8 @@ def item_ref(d: Work, phrase: str) -> str | None:
         return None
     if p != phrase.strip() and (plural := _exact_column(d, p)):
         return plural  # "the product_ids", "their first_names"
+    if " " in p and (spaced := _exact_column(d, "_".join(p.split()))):
+        return spaced  # "lesson limit": the column of that name, not the table lessons
     if "." in p:
         t, _, c = p.partition(".")
         if d.catalog.has_table(t) and d.catalog.table(t).has_column(c):
@@ -388,6 +390,8 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
         text = _BULLET_BREAK.sub(",", text)
     if whole:
         m = _SENTENCE_END.search(text)
+        if m and m.group().strip() == ";" and _semicolon_items(text):
+            m = _FULL_STOP.search(text)  # "a; b; c": semicolons separate the items
         stop = m.start() if m else len(text)
         grain = _GRAIN_AHEAD.search(text[:stop])  # "a, b and c for every product"
         stop = grain.start() if grain else stop
@@ -474,22 +478,34 @@ _NEXT_WORDS = re.compile(r"\s+([A-Za-z]\w*)(?:\s+([A-Za-z]\w*))?")
 
 def _column_across(d: Work, text: str, m: re.Match[str]) -> int | None:
     """Where a column's name written in words ends when the word ``m`` that would end the list is inside it
-    ("price per seat", "cost per unit": the words around it spell a column of the warehouse), else None."""
+    ("price per seat", "credit limit": the words around it spell a column of the warehouse), else None."""
     if not re.fullmatch(r"[a-z]+", m.group().lower()):
         return None
     before = clean_phrase(_SEPARATOR.split(text[: m.start()])[-1]).split()
-    after = _NEXT_WORDS.match(text, m.end())
-    if not before or after is None:
+    if not before:
         return None
+    after = _NEXT_WORDS.match(text, m.end())
     names = {c.name.lower() for t in d.catalog.tables.values() for c in t.columns}
     for k in range(min(3, len(before)), 0, -1):
-        for j in (2, 1):
-            if after.group(j) is None:
+        for j in (2, 1, 0):  # words after it ("price per seat"), or none ("credit limit")
+            if j and (after is None or after.group(j) is None):
                 continue
-            name = "_".join([*before[-k:], m.group(), *after.groups()[:j]]).lower()
+            name = "_".join([*before[-k:], m.group(), *(after.groups()[:j] if after else ())]).lower()
             if name in names:
-                return after.end(j)
+                return after.end(j) if j and after else m.end()
     return None
+
+
+_FULL_STOP = re.compile(r"\s*(?:[.!?](?:\s|$)|\n|$)")
+_SHORT_ITEM = re.compile(r"\s*[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*){0,2}\s*")
+
+
+def _semicolon_items(text: str) -> bool:
+    """A sentence of a few short names separated by semicolons ("product_name; unit_price; cost"): each a
+    name of one to three words, and no other separator."""
+    m = _FULL_STOP.search(text)
+    chunks = text[: m.start() if m else len(text)].split(";")
+    return len(chunks) > 1 and all(_SHORT_ITEM.fullmatch(c) and not _OTHER_SEPARATOR.search(c) for c in chunks)
 
 
 _OTHER_SEPARATOR = re.compile(r",|&|\band\b|\bplus\b|\bwith\b", re.I)
@@ -502,7 +518,7 @@ def _list_stop(d: Work, start: int, text: str) -> int:
     <name>" after a value the request computes ("the year in a column named yr, the count in n_sessions")."""
     pos = 0
     while m := _LIST_END.search(text, pos):
-        if m.group() == ";" and not _OTHER_SEPARATOR.search(text, 0, m.start()):
+        if m.group() == ";" and _semicolon_items(text):
             pos = m.end()  # "patient_id; first_name; city": semicolons separate the items of this list
             continue
         if (within := _column_across(d, text, m)) is not None:
