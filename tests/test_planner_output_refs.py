@@ -23,6 +23,8 @@ CREATE TABLE lessons (lesson_id INTEGER PRIMARY KEY, coach_id INTEGER REFERENCES
   pupil VARCHAR, minutes INTEGER, state VARCHAR);
 INSERT INTO lessons VALUES (1, 1, 'Kim', 60, 'held'), (2, 1, 'Lea', 30, 'cancelled'), (3, 1, 'Kim', 45, 'held'),
   (4, 2, 'Max', 60, 'cancelled'), (5, 2, 'Max', 90, 'held'), (6, 3, 'Noa', 120, 'held');
+CREATE TABLE visits (visit_id INTEGER PRIMARY KEY, visitor VARCHAR);
+INSERT INTO visits VALUES (1, 'Kim');
 """
 
 
@@ -40,6 +42,8 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
      "SELECT coach_id, sum(minutes) FROM lessons GROUP BY 1", None),
     ("Sum the minutes of lessons per coach_id, with that total as minutes_taught.",
      "SELECT coach_id, sum(minutes) FROM lessons GROUP BY 1", ["coach_id", "minutes_taught"]),
+    ("Count lessons per coach_id and give coach_id along with that count as visits.",  # a name, not the table
+     "SELECT coach_id, count(*) FROM lessons GROUP BY 1", ["coach_id", "visits"]),
     ("Average lesson minutes per pupil. Show pupil along with their average.",
      "SELECT pupil, avg(minutes) FROM lessons GROUP BY 1", None),
 ])  # fmt: skip

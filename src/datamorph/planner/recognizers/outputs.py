@@ -311,9 +311,23 @@ def explicit_list(d: Work) -> tuple[list[OutputColumn], str | None]:
         named = d.linker.tables(clean_phrase(c.provenance or ""))
         if "." in (c.column or "") and named and named[0].table != owner_table(d.catalog, c.column or ""):
             d.edit(*unreferenced(d, named[0].table), why="a table named only by its key")
+    _names_not_tables(d, best, start, end)
     if subject is None and m is not None and (m.group("add") or "").lower() not in ("", "and"):
         best = _computed_before(d, start, best) + best
     return best, subject
+
+
+def _names_not_tables(d: Work, items: list[OutputColumn], start: int, end: int) -> None:
+    """"that count as visits": a new name the list gives is no table, though sources read it as one (a synonym)
+    and brought that table in; it is taken out again when nothing else reads it."""
+    owners = {owner_table(d.catalog, c.column or "") for c in items if "." in (c.column or "")}
+    for c in items:
+        if not c.name:
+            continue
+        named = [mt.table for mt in d.mentions if isinstance(mt, TableMatch) and start <= mt.start < end
+                 and mt.text.lower() == c.name.lower()]  # fmt: skip
+        if named and named[0] not in owners and named[0] != d.base:
+            d.edit(*unreferenced(d, c.name), why="a name the list gives, not a table")
 
 
 def _computed_before(d: Work, pos: int, items: list[OutputColumn]) -> list[OutputColumn]:
