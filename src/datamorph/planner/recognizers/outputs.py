@@ -151,8 +151,8 @@ def item_ref(d: Work, phrase: str) -> str | None:
     if exact and exact.split(".")[-1].lower() not in d.defined_names():
         return exact  # "unit_price" is that column, not a computed name that contains its words
     back = _BACK_REFERENCE.fullmatch(phrase.strip())
-    if back is not None:  # "the total", "the number of them", "how many they had": the one measure of that kind
-        return _measure_of_kind(d, back)
+    if back is not None and d.aggregations:  # "the total", "the number of them": the one measure of that kind
+        return _measure_of_kind(d, back)  # (without measures, "the total" may name a running total: below)
     name = defined_name(d, phrase)
     if name:
         return name
