@@ -50,7 +50,7 @@ from datamorph.planner.text import MONTHS, Token
 from datamorph.spec import Aggregation, DerivedColumn, OutputColumn, WindowColumn
 
 _VERB_START = re.compile(
-    r"(?<![-\w])(?:(?P<verb>return(?:ing)?|show(?:ing)?(?:\s+me)?|give\s+me|list(?:ing)?|output(?:ting)?|select(?:ing)?|"
+    r"(?<![-\w])(?:(?P<verb>return(?:ing)?|show(?:ing)?(?:\s+me)?|give(?:\s+(?:me|us))?|list(?:ing)?|output(?:ting)?|select(?:ing)?|"
     r"display|just|only|need|needs|needed|want|wants)|includ(?:e|ing)|keep(?:ing)?(?:\s+only)?|pull|fetch|get)\s*:?\s+"
     r"|\bwith\s+(?:only\s+|just\s+)?(?:the\s+)?(?:(?P<n>\w+)\s+)?(?:columns?|fields?)(?:\s+renamed)?\s*:?\s+"
     r"|\b(?:columns?|fields?)\s*:?\s+|(?:^|\n)\s*[-*\u2022]\s+|:\s+|\s(?P<arrow>->|=>|\u2192)\s+|(?P<paren>\()\s*(?=[A-Za-z_][\w ]*,[^()]*\))"
@@ -71,11 +71,13 @@ _ITEM_RENAME = re.compile(
 )
 _POSSESSIVE = r"(?:their|its|his|her)\b"
 # "each driver's name with their licence class": "with their" joins items too
-_SEPARATOR = re.compile(r"\s*(?:,|;|\band\b|&|\bplus\b|\bas\s+well\s+as\b|\balong\s+with\b|\bnext\s+to\b|\balongside\b|"
+_SEPARATOR = re.compile(r"\s*(?:,|;|\band\b|&|\bplus\b|\bas\s+well\s+as\b|\balong\s+with\b|\btogether\s+with\b|\bnext\s+to\b|\balongside\b|"
                         rf"\b(?:along\s+|together\s+)?with\s+(?={_POSSESSIVE}))\s*", re.I)
+#: The kind words of a measure named back by a determiner ("that total", "the count"); see :data:`_BACK_REFERENCE`.
+_BACK_KIND = r"(?:count|number|tally|total|sum|average|mean|minimum|maximum|lowest|highest)\b"
 _LIST_END = re.compile(
     r"[.?!;\n]|:\s|\s[-\u2013\u2014]\s|\s(?:of|for)\s+(?:each|every|all)\b|\b(?:where|for|from|in|sorted|ordered|(?:order|group)\s+by|grouped|who|whose|which|that|per|by|each|"
-    r"if|when|but|into|only|having|limit|top|over|under|with(?!\s+" + _POSSESSIVE + r"))\b"
+    r"if|when|but|into|only|having|limit|top|over|under|(?<!\balong\s)(?<!\btogether\s)with(?!\s+" + _POSSESSIVE + r"))\b(?<!\bthat(?=\s+" + _BACK_KIND + r"))"
     r"|\s(?:are|is)\s+(?:all\s+)?(?:needed|required|wanted|necessary|enough)\b",
     re.I,
 )
@@ -119,7 +121,25 @@ def _exact_column(d: Work, phrase: str) -> str | None:
         info = d.catalog.table(t)
         if info.has_column(p):
             return f"{info.name}.{info.column(p).name}"
+    for t in in_play(d) if not d.aggregations else []:  # "product_ids", "unit_prices": a column's name in the
+        info = d.catalog.table(t)  # plural, never another column (with measures, "fines" may name sum(fine))
+        names = [x for x in _singulars(p) if info.has_column(x)]
+        if names and not any(c.has_column(p) for c in d.catalog.tables.values()):
+            return f"{info.name}.{info.column(names[0]).name}"
     return None
+
+
+def _singulars(name: str) -> list[str]:
+    """``product_ids`` → [product_id]; ``categories`` → [categorie, category]: a plural name's singular forms."""
+    low = name.lower()
+    if not low.endswith("s") or low.endswith("ss") or len(low) < 4:
+        return []
+    out = [name[:-1]]
+    if low.endswith("ies"):
+        out.append(name[:-3] + "y")
+    elif low.endswith("es"):
+        out.append(name[:-2])
+    return out
 
 
 def item_ref(d: Work, phrase: str) -> str | None:
@@ -130,6 +150,9 @@ def item_ref(d: Work, phrase: str) -> str | None:
     exact = _exact_column(d, phrase)
     if exact and exact.split(".")[-1].lower() not in d.defined_names():
         return exact  # "unit_price" is that column, not a computed name that contains its words
+    back = _BACK_REFERENCE.fullmatch(phrase.strip())
+    if back is not None and d.aggregations:  # "the total", "the number of them": the one measure of that kind
+        return _measure_of_kind(d, back)  # (without measures, "the total" may name a running total: below)
     name = defined_name(d, phrase)
     if name:
         return name
@@ -145,6 +168,10 @@ def item_ref(d: Work, phrase: str) -> str | None:
     p = clean_phrase(phrase)
     if not p or not re.search(r"[A-Za-z]", p):
         return None
+    if p != phrase.strip() and (plural := _exact_column(d, p)):
+        return plural  # "the product_ids", "their first_names"
+    if " " in p and (spaced := _exact_column(d, "_".join(p.split()))):
+        return spaced  # "lesson limit": the column of that name, not the table lessons
     if "." in p:
         t, _, c = p.partition(".")
         if d.catalog.has_table(t) and d.catalog.table(t).has_column(c):
@@ -169,6 +196,44 @@ def item_ref(d: Work, phrase: str) -> str | None:
 
 
 _LINKS = frozenset({"of", "the", "in", "per", "by", "for", "a", "an"})
+#: An item that refers back to a measure said before by its kind alone: "the total", "that count", "their
+#: average", "the number of them", "how many there are", "how many they had" (a pronoun, then a glue verb).
+_BACK_REFERENCE = re.compile(
+    r"(?:(?:the|that|this|their|its|his|her)\s+)(?:(?:same|resulting|overall)\s+)?"
+    rf"(?P<kind>{_BACK_KIND})(?:\s+of\s+(?:them|those|it))?"
+    r"|how\s+many(?:\s+of\s+them)?(?:\s+(?:there\s+(?:are|were|is|was)|(?:they|it|he|she)(?:\s+(?P<verb>[a-z]+))?))?",
+    re.I,
+)
+
+
+def _measure_of_kind(d: Work, m: re.Match[str]) -> str | None:
+    """The one aggregation of the kind a back-reference says ("the total": a sum, or a count when none is summed
+    beside it); None when none or several fit (the item then names nothing, and the request is refused)."""
+    fits = _measures_of_kind(d, m)
+    return fits[0] if len(fits) == 1 else None
+
+
+def _measures_of_kind(d: Work, m: re.Match[str]) -> list[str]:
+    verb = m.group("verb")
+    if verb and verb.lower() not in STOPWORDS:
+        return []  # "how many they missed": a word of its own, read as that only by a condition
+    kinds = _kinds(m.group("kind") or "many")
+    return [a.alias for a in d.aggregations if {"count_distinct": "count"}.get(a.function, a.function) in kinds]
+
+
+def _back_reference_error(d: Work, item: str, m: re.Match[str]) -> PlanError:
+    """Why an item that refers back to a measure by its kind ("the total", "how many ...") names none."""
+    fits = _measures_of_kind(d, m)
+    verb = m.group("verb")
+    if verb and verb.lower() not in STOPWORDS:
+        return PlanError(f"the output list names '{item}', but no condition of the request says which rows are "
+                         f"'{verb}'", hint=f"say it where the rows are counted ('count the {verb} ...')")
+    if len(fits) > 1:
+        return PlanError(f"the output list names '{item}', which could be any of {', '.join(fits)}",
+                         hint="name the measure in the list ('the total amount'), or name it where it is computed "
+                              "('... as NAME') and list that name")  # fmt: skip
+    return PlanError(f"the output list names '{item}', which refers to no measure the request computes",
+                     hint="say the measure in so many words ('the number of X', 'the total Y')")
 
 
 def _words_of(name: str) -> set[str]:
@@ -246,9 +311,23 @@ def explicit_list(d: Work) -> tuple[list[OutputColumn], str | None]:
         named = d.linker.tables(clean_phrase(c.provenance or ""))
         if "." in (c.column or "") and named and named[0].table != owner_table(d.catalog, c.column or ""):
             d.edit(*unreferenced(d, named[0].table), why="a table named only by its key")
+    _names_not_tables(d, best, start, end)
     if subject is None and m is not None and (m.group("add") or "").lower() not in ("", "and"):
         best = _computed_before(d, start, best) + best
     return best, subject
+
+
+def _names_not_tables(d: Work, items: list[OutputColumn], start: int, end: int) -> None:
+    """"that count as visits": a new name the list gives is no table, though sources read it as one (a synonym)
+    and brought that table in; it is taken out again when nothing else reads it."""
+    owners = {owner_table(d.catalog, c.column or "") for c in items if "." in (c.column or "")}
+    for c in items:
+        if not c.name:
+            continue
+        named = [mt.table for mt in d.mentions if isinstance(mt, TableMatch) and start <= mt.start < end
+                 and mt.text.lower() == c.name.lower()]  # fmt: skip
+        if named and named[0] not in owners and named[0] != d.base:
+            d.edit(*unreferenced(d, c.name), why="a name the list gives, not a table")
 
 
 def _computed_before(d: Work, pos: int, items: list[OutputColumn]) -> list[OutputColumn]:
@@ -325,6 +404,8 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
         text = _BULLET_BREAK.sub(",", text)
     if whole:
         m = _SENTENCE_END.search(text)
+        if m and m.group().strip() == ";" and _semicolon_items(text):
+            m = _FULL_STOP.search(text)  # "a; b; c": semicolons separate the items
         stop = m.start() if m else len(text)
         grain = _GRAIN_AHEAD.search(text[:stop])  # "a, b and c for every product"
         stop = grain.start() if grain else stop
@@ -352,8 +433,8 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
         if cut is not None:
             if trimmed := _trimmed(d, words, tw):
                 piece = trimmed  # the item ends where others' words begin
-            elif _names_defined(d, piece):
-                reused += 1  # (it names what the recognizer that took its words defined)
+            elif _names_defined(d, piece) or _names_group_key(d, words):
+                reused += 1  # (it names what the recognizer that took its words defined, or a key it grouped by)
             elif i > 0 and all(d.held(t) for t in words):
                 break  # another recognizer's words end the list
             elif unquantified := _unquantified(d, words):
@@ -390,6 +471,8 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
             col = _table_key(d, piece)  # "transaction id, account, amount": the account's key in the rows
             keyed += col is not None
         if col is None:
+            if ends and (back := _BACK_REFERENCE.fullmatch(piece.strip())):
+                raise _back_reference_error(d, piece.strip(), back)
             if IDENT.fullmatch(piece.strip()) and "_" in piece and ends:
                 raise PlanError(f"the output list names '{piece.strip()}', which is neither a column nor a "
                                 f"value the request computes", hint=column_error(d, piece).hint)
@@ -401,7 +484,8 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
         out.append(col)
         explicit.append(bool(_ITEM_RENAME.match(piece)))
         pos, done = p_end, i + 1
-    rest_taken = whole and all(d.held(t) for r, a, _ in pieces[done:] for t in _piece_words(d, start + a, r))
+    rest_taken = whole and all(d.held(t) or t.low in _POLITE for r, a, _ in pieces[done:]
+                               for t in _piece_words(d, start + a, r))  # ("a, b and c, please": set aside)
     single = len(out) == 1 and _names_its_table(d, out[0], start + pos)  # "doctors' last names", "the fee of each visit"
     if whole and (not rest_taken or len(out) < 2 and not single) or out and reused == len(out):
         return [], start  # (a list of nothing but measure phrases is not an output list: "with how many orders")
@@ -410,6 +494,42 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
     return out, start + pos
 
 
+_NEXT_WORDS = re.compile(r"\s+([A-Za-z]\w*)(?:\s+([A-Za-z]\w*))?")
+
+
+def _column_across(d: Work, text: str, m: re.Match[str]) -> int | None:
+    """Where a column's name written in words ends when the word ``m`` that would end the list is inside it
+    ("price per seat", "credit limit": the words around it spell a column of the warehouse), else None."""
+    if not re.fullmatch(r"[a-z]+", m.group().lower()):
+        return None
+    before = clean_phrase(_SEPARATOR.split(text[: m.start()])[-1]).split()
+    if not before:
+        return None
+    after = _NEXT_WORDS.match(text, m.end())
+    names = {c.name.lower() for t in d.catalog.tables.values() for c in t.columns}
+    for k in range(min(3, len(before)), 0, -1):
+        for j in (2, 1, 0):  # words after it ("price per seat"), or none ("credit limit")
+            if j and (after is None or after.group(j) is None):
+                continue
+            name = "_".join([*before[-k:], m.group(), *(after.groups()[:j] if after else ())]).lower()
+            if name in names:
+                return after.end(j) if j and after else m.end()
+    return None
+
+
+_FULL_STOP = re.compile(r"\s*(?:[.!?](?:\s|$)|\n|$)")
+_SHORT_ITEM = re.compile(r"\s*[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*){0,2}\s*")
+
+
+def _semicolon_items(text: str) -> bool:
+    """A sentence of a few short names separated by semicolons ("product_name; unit_price; cost"): each a
+    name of one to three words, and no other separator."""
+    m = _FULL_STOP.search(text)
+    chunks = text[: m.start() if m else len(text)].split(";")
+    return len(chunks) > 1 and all(_SHORT_ITEM.fullmatch(c) and not _OTHER_SEPARATOR.search(c) for c in chunks)
+
+
+_OTHER_SEPARATOR = re.compile(r",|&|\band\b|\bplus\b|\bwith\b", re.I)
 _PUT_AFTER = re.compile(r"in\s+(?:(?:a|an|its\s+own|a\s+new)\s+)?(?:(?:column|field)\s+(?:called|named)\s+)?"
                         r"(?P<dst>[A-Za-z_]\w*)\b", re.I)
 
@@ -419,6 +539,12 @@ def _list_stop(d: Work, start: int, text: str) -> int:
     <name>" after a value the request computes ("the year in a column named yr, the count in n_sessions")."""
     pos = 0
     while m := _LIST_END.search(text, pos):
+        if m.group() == ";" and _semicolon_items(text):
+            pos = m.end()  # "patient_id; first_name; city": semicolons separate the items of this list
+            continue
+        if (within := _column_across(d, text, m)) is not None:
+            pos = within  # "price per seat": the word is inside a column's name (price_per_seat)
+            continue
         put = _PUT_AFTER.match(text, m.start()) if m.group().lower() == "in" else None
         if put is None or not d.free(start + put.start(), start + put.end()):
             return m.start()  # ("the total in March": the dates recognizer's)
@@ -443,6 +569,7 @@ def _names_its_table(d: Work, item: OutputColumn, end: int) -> bool:
     return any(h.table == table and h.score >= 0.85 for w in words for h in d.linker.tables(w)[:1])
 
 
+_POLITE = frozenset({"please", "thanks", "thank", "you", "kindly"})
 _DETERMINER = re.compile(r"each|every|all|the|their|its|his|her|a|an", re.I)
 _MAX_ITEMS = 200  # pieces of one output list
 # places a list may start that are tried (a colon, a dash, "return", "with"...): a request has a few; a text
@@ -529,6 +656,15 @@ IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def new_name(d: Work, piece: str) -> bool:
     """A snake_case name that is no table or column of the warehouse (``closed_ratio``)."""
     return coined(d.catalog, piece)
+
+
+def _names_group_key(d: Work, words: list[Token]) -> bool:
+    """The piece is one column's name, written as is, that the request groups by ("per session_id ... return
+    session_id and the count": the grouping read the key again)."""
+    if len(words) != 1 or not IDENT.fullmatch(words[0].text):
+        return False
+    col = _exact_column(d, words[0].text)
+    return col is not None and col.lower() in {g.lower() for g in d.group_by}
 
 
 def _names_defined(d: Work, piece: str) -> bool:
@@ -756,13 +892,24 @@ def name_target(d: Work, name: str) -> str | None:
 def _trimmed(d: Work, words: list[Token], tw: set[str]) -> str | None:
     """A piece's own words when others' words (and glue) end it ("falls_due_on as a date")."""
     cut = next((k for k, t in enumerate(words) if d.held(t) and t.low not in tw), None)
-    if cut is None or cut == 0 or not all(d.held(t) or t.low in STOPWORDS for t in words[cut:]):
+    if cut is None or cut == 0 or not all(d.held(t) or t.low in STOPWORDS or t.low in tw for t in words[cut:]):
         return None
     named = _ITEM_RENAME.match(d.prompt[words[0].start : words[-1].end])
     if named and (named.group("dst") or named.group("dst3")) and named.start("dst" if named.group("dst") else "dst3") >= (
             words[cut].start - words[0].start):  # fmt: skip
         return None  # "the year in a column named yr" where another recognizer read "named yr": no item without its name
+    tables = [t for t in words[cut:] if t.low in tw and not d.held(t)]
+    last = cut - 1
+    while last > 0 and words[last].low in _OWNER_GLUE:
+        last -= 1
+    if last < cut - 1 and len(tables) == 1:  # "the unit_price of active products": the column of that table
+        return f"{d.prompt[words[0].start : words[last].end]} {words[last + 1].text} {tables[0].text}"
+    if tables:
+        return None  # a table word after others' words, not said to own the item
     return d.prompt[words[0].start : words[cut - 1].end]
+
+
+_OWNER_GLUE = frozenset({"of", "for", "from"})
 
 
 def _unquantified(d: Work, words: list[Token]) -> str | None:
