@@ -639,3 +639,10 @@ def test_a_verb_with_its_particle_names_the_date(shipping: Any) -> None:
     """"signed up in 2025": the verb and its particle (the particle alone is not the date's word)."""
     check(shipping, "agents that signed up in 2025: agent_id", "SELECT agent_id FROM agents WHERE signed_up_on >= "
                                                               "'2025-01-01'")
+
+
+@pytest.mark.parametrize("prompt", ["bills with an amount band: 'small' under 8, 'big' for 8 or more",
+                                    "bills with their amount tier: 'small' below 8, 'big' for 8 or more"])
+def test_a_band_named_after_its_column(shipping: Any, prompt: str) -> None:
+    """"a price band: 'cheap' under 20, ...": the conditions with no column are on the column the band is named by."""
+    check(shipping, prompt, "SELECT *, CASE WHEN amount < 8 THEN 'small' WHEN amount >= 8 THEN 'big' END FROM bills")

@@ -239,6 +239,11 @@ _NAMED_LATER = re.compile(
 )
 
 
+_NOUN_SUBJECT = re.compile(
+    r"\b(?:an?|the|its|their)\s+(?P<col>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s+(?:band|tier|bucket|bracket|class|range)s?"
+    r"(?:\s*,?\s*\(?(?:called|named)\s+[A-Za-z_]\w*\)?)?\s*[:,-]?\s*$", re.I)  # fmt: skip
+
+
 def _column(d: Work, phrase: str, subject: str | None) -> str | None:
     """The column a condition names; "the limit" is the subject column (credit_limit) when its words are in it."""
     words = {w.rstrip("s") for w in clean_phrase(phrase).lower().split()}
@@ -268,7 +273,11 @@ def _subject(d: Work, start: int) -> tuple[str | None, int]:
             return col, start - (len(window) - mapped.start())
     m = _SUBJECT.search(window)
     if m is None:
-        return None, start
+        named = _NOUN_SUBJECT.search(window)  # "with a price band: ...": the column the band's name starts with
+        col = column_phrase(d, named.group("col"), min_score=0.8) if named else None
+        if named is None or col is None or family(d, col) not in NUMERIC_FAMILIES:
+            return None, start
+        return col, start - (len(window) - named.start("col"))
     col = column_phrase(d, m.group("col"))
     if col is None:
         return None, start
@@ -317,8 +326,9 @@ def _case(d: Work, group: list[re.Match[str]]) -> None:
         if m.group("cond4"):
             listed = _list_condition(d, cond_text, subject)
             read.append((cond_text, (listed, []) if listed else _read_condition(d, cond_text, subject), lit))
-        else:
-            read.append((cond_text, _read_condition(d, cond_text, subject), lit))
+        else:  # "a price band: 'cheap' under 20": a condition with no column is the subject's
+            read.append((cond_text, _read_condition(d, cond_text, subject) or (
+                _read_condition(d, cond_text, subject, bare=True) if subject else None), lit))
     if subject is None:  # "'low' when the rate is under 110, 'high' for 150 and above": the run's one column
         cols = {r[0].split(" ")[0] for _, r, _ in read if r}
         subject = next(iter(cols)) if len(cols) == 1 else None
