@@ -504,6 +504,9 @@ INSERT INTO calls VALUES (1, 1, 5), (2, 2, 7), (3, 1, 2);
 CREATE TABLE repairs (repair_id INTEGER PRIMARY KEY, reported_on DATE, fixed_on DATE, due_by DATE);
 INSERT INTO repairs VALUES (1, '2025-01-01', '2025-01-04', '2025-03-05'), (2, '2025-02-01', NULL, '2025-08-02'),
   (3, '2025-03-01', '2025-03-01', '2025-03-20');
+CREATE TABLE contacts (contact_id INTEGER PRIMARY KEY, carrier_id INTEGER REFERENCES carriers(carrier_id),
+  work_email VARCHAR);
+INSERT INTO contacts VALUES (1, 1, 'a@fast.io'), (2, 1, 'b@fast.io'), (3, 2, 'c@slow.net'), (4, 2, NULL);
 CREATE TABLE quotes (quote_id INTEGER PRIMARY KEY, labour_cost DECIMAL(8,2), parts_cost DECIMAL(8,2));
 INSERT INTO quotes VALUES (1, 10, 20), (2, 30, 5);
 CREATE TABLE contracts (contract_id INTEGER PRIMARY KEY, carrier_id INTEGER REFERENCES carriers(carrier_id),
@@ -646,3 +649,21 @@ def test_a_verb_with_its_particle_names_the_date(shipping: Any) -> None:
 def test_a_band_named_after_its_column(shipping: Any, prompt: str) -> None:
     """"a price band: 'cheap' under 20, ...": the conditions with no column are on the column the band is named by."""
     check(shipping, prompt, "SELECT *, CASE WHEN amount < 8 THEN 'small' WHEN amount >= 8 THEN 'big' END FROM bills")
+
+
+@pytest.mark.parametrize("prompt", ["contacts with the part of the work email after the @",
+                                    "contacts with their work email domain",
+                                    "contacts with the domain of their work email"])
+def test_the_domain_of_an_email(shipping: Any, prompt: str) -> None:
+    check(shipping, prompt, "SELECT *, split_part(work_email, '@', 2) FROM contacts")
+
+
+def test_a_count_per_email_domain(shipping: Any) -> None:
+    check(shipping, "number of contacts per work email domain",
+          "SELECT split_part(work_email, '@', 2), COUNT(*) FROM contacts GROUP BY 1")
+
+
+def test_a_noun_after_their_is_never_set_aside(shipping: Any) -> None:
+    """"users with their domain" returned the users: the asked noun was set aside as filler."""
+    with pytest.raises(PlanError, match="mascot"):
+        plan(shipping, "carriers with their mascot")

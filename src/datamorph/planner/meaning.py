@@ -468,6 +468,9 @@ class Leftover:
     ignored: list[str]  # words set aside (grammar words of STOPWORDS not listed)
 
 
+#: Possessives after which a noun is something asked of the rows ("with their domain", "and its region")
+_OWNERS = frozenset({"their", "its"})
+
 #: Words after which a word says something about the rows ("customers who churned", "orders that are late").
 _PREDICATE_LEAD = frozenset("""
 who that which whose are is was were be been being become became becomes remain remained remains stay stayed
@@ -515,6 +518,8 @@ def _modifier(items: list[Token], i: int, linker: SchemaLinker | None, source: s
         return "modifier"  # "customers who churned", "accounts that are dormant"
     if prev is not None and prev.kind == "number" and _can_be("NOUN", t.low):
         return "number"  # what a number counts: "3 letters", "10 days", "5 seats"
+    if prev is not None and prev.low in _OWNERS and _can_be("NOUN", t.low):
+        return "modifier"  # "users with their domain": what is asked of the rows, never set aside
     if linker is None:
         return None
     if prev is not None and _names(prev, linker) and _can_be("VERB", t.low) | _can_be("ADJ", t.low) and not (

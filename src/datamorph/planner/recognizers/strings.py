@@ -144,6 +144,7 @@ _SEPS = {"dash": "-", "hyphen": "-", "underscore": "_", "slash": "/", "dot": "."
          "comma": ",", "space": " ", "at": "@", "at sign": "@", "at-sign": "@", "pipe": "|", "semicolon": ";"}  # fmt: skip
 _PART = re.compile(
     r"\b(?:the\s+)?(?P<what>part|portion|text|letters|characters|chars|digits|numbers?|bit|piece|code|word)\s+"
+    r"(?:(?:of|in)\s+(?:the\s+|their\s+|its\s+)?(?P<c0>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s+)?"  # "the part of the email after the @"
     r"(?P<side>before|after|following|preceding)\s+(?:the\s+)?(?:first\s+)?"
     r"(?P<sep>'[^'\s]{1,3}'|\"[^\"\s]{1,3}\"|[@/|:_-](?=\s|[,;.)]|$)|dash|hyphen|underscore|slash|dot|period|colon|comma|"
     r"space|at[\s-]sign|pipe|semicolon|@)"
@@ -162,10 +163,26 @@ _EXAMPLE_CLOSE = re.compile(r"\s*,?\s*(?:e\.\s?g\.|eg\.?|for\s+example|for\s+ins
                             r"(?:'[^']{0,40}'|\"[^\"]{0,40}\"|[\w.@-]{1,40})\s*\)|\s*\)", re.I)  # fmt: skip
 
 
+#: "their email domain", "the domain of the billing email": the part of an e-mail address after the @
+_DOMAIN = re.compile(r"\b(?:(?P<c1>(?!(?:the|their|its|his|her|our|your|an?|each|every|per|by|of)\b)[A-Za-z_]\w*"
+                     r"(?:\s+e-?mail)?)\s+domains?|domains?\s+(?:name\s+)?(?:of|in)\s+"
+                     r"(?:the\s+|their\s+|its\s+|each\s+)?(?P<c2>[A-Za-z_]\w*(?:\s+e-?mail)?))\b", re.I)  # fmt: skip
+
+
+def _domains(d: Work) -> None:
+    for m in _DOMAIN.finditer(d.prompt):
+        col = _text_column(d, m.group("c1") or m.group("c2"))
+        if col is None or "mail" not in col.rsplit(".", 1)[-1].lower() or not d.free(m.start(), m.end()):
+            continue  # only an e-mail address has a domain after its @
+        add(d, f"{col.rsplit('.', 1)[-1]}_domain", f"split_part({col}, '@', 2)", m.start(), m.end())
+
+
 def parts(v: View) -> list[Claim]:
     """"the part after the @ of email, lower-cased", "shelf_row (the characters before the slash)", "the number
-    following the slash as an integer": ``split_part`` of a text column, then the functions said after it."""
+    following the slash as an integer": ``split_part`` of a text column, then the functions said after it; "the
+    email domain": the part after its @."""
     d = Work(v)
+    _domains(d)
     for m in _PART.finditer(d.prompt):
         if not d.free(m.start(), m.end("sep")):
             continue
@@ -231,8 +248,8 @@ def _part_column(d: Work, m: re.Match[str]) -> tuple[str | None, tuple[int, int]
     """The text column whose part is taken: named after the phrase ("... of email"), else the one text
     column the request names before it in the same or the previous sentence ("login_name: the text
     after the underscore"; "code looks like 'AB-1'. Split it: the letters before the dash"); None when several are."""
-    if m.group("c"):
-        col = _text_column(d, m.group("c"))
+    if m.group("c") or m.group("c0"):
+        col = _text_column(d, m.group("c") or m.group("c0"))
         return (col, None) if col else (None, None)
     lo = max(0, m.start() - 200)
     cut = [x.end() for x in re.finditer(r"(?<!\be\.g)(?<!\bi\.e)[.!?](?:\s|$)", d.prompt[lo : m.start()])]
