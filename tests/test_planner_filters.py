@@ -16,7 +16,7 @@ from tests.planner_support import planner_engine
 from datamorph.compiler.sql import compile_spec
 from datamorph.engines import connect
 from datamorph.engines.base import Engine
-from datamorph.errors import PlanError
+from datamorph.errors import PlanAmbiguous, PlanError
 from datamorph.planner import plan_request
 from datamorph.spec import ETLSpec, Filter, Not
 
@@ -253,7 +253,7 @@ def test_named_date_column(engine: Engine) -> None:
 
 
 def test_ambiguous_date_column(engine: Engine) -> None:
-    with pytest.raises(PlanError, match="which date"):
+    with pytest.raises(PlanAmbiguous, match="hire_date.*termination_date"):  # the two readings differ: asked
         plan(engine, "employees in 2024")
 
 

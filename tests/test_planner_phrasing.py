@@ -667,3 +667,11 @@ def test_a_noun_after_their_is_never_set_aside(shipping: Any) -> None:
     """"users with their domain" returned the users: the asked noun was set aside as filler."""
     with pytest.raises(PlanError, match="mascot"):
         plan(shipping, "carriers with their mascot")
+
+
+def test_a_period_on_a_table_of_several_dates_defaults_to_its_start_and_is_checked(shipping: Any) -> None:
+    """"agents in 2025": the date the rows start with (signed_up_on) when no word names one; the other dates are
+    run too, and the request asks when they give other rows (agent 1 signed up in 2024 and left in none)."""
+    check(shipping, "agents in 2025: agent_id", "SELECT agent_id FROM agents WHERE signed_up_on >= '2025-01-01'")
+    with pytest.raises(PlanAmbiguous, match="left_on"):
+        plan(shipping, "agents in 2024: agent_id")

@@ -16,7 +16,7 @@ from tests.planner_support import planner_engine
 
 from datamorph.compiler.sql import compile_spec
 from datamorph.engines.base import Engine
-from datamorph.errors import PlanError
+from datamorph.errors import PlanAmbiguous, PlanError
 from datamorph.planner import plan_request
 from datamorph.spec import ETLSpec, Filter
 
@@ -134,7 +134,7 @@ def test_event_verbs(engine: Engine, prompt: str, sql: str) -> None:
 
 
 def test_two_dates_without_a_verb_is_unclear(engine: Engine) -> None:
-    with pytest.raises(PlanError, match="which date"):
+    with pytest.raises(PlanAmbiguous, match="started_at.*ended_at"):  # the two readings differ: asked
         plan(engine, "sessions in the week of 2024-12-23")
 
 

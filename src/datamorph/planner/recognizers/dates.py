@@ -365,6 +365,14 @@ def _settle(w: Play, o: _Open, done: list[_Done]) -> None:
         for cm in w.linker.columns(col_words, tables or None)[:1]:
             if cm.score >= 0.85 and w.catalog.table(cm.table).column(cm.column).family in TEMPORAL_FAMILIES:
                 named.setdefault(f"{cm.table}.{cm.column}", span)
+    if not named and o.table is not None and _after_read_words(w, item.cue_start) and (
+            start := _start_date(w.catalog.table(o.table))) is not None:  # fmt: skip
+        # "sessions in May", "accounts in 2024": the date the row's life starts with, as a default that is never a
+        # silent pick: the planner's date-column doubt (:mod:`..doubts`) runs each other date and asks if rows differ
+        column = f"{w.catalog.table(o.table).name}.{start}"
+        _take(w, (item.cue_start, item.span_end), Edit.add("filters", *_conditions(w.view, column, item.kind,
+              item.start, item.end, words)), why=f"{item.kind} on {column}, the date the rows start with")  # fmt: skip
+        return
     if len(named) != 1:
         raise o.error
     column, span = next(iter(named.items()))
@@ -790,6 +798,24 @@ def _main_date(table: TableInfo, words: str) -> str | None:
         return main_date_column(table, words)
     except PlanError as e:
         raise _Unsettled(e) from None
+
+
+def _after_read_words(w: Play, pos: int) -> bool:
+    """The period follows words the request has read (a table's name, a value): not a verb of its own that no
+    date matched ("members that lapsed in 2022": lapsed is no start), nor the opening of the request."""
+    before = [t for t in w.view.tokens.overlapping(max(0, pos - 80), pos) if t.end <= pos][-1:]
+    return bool(before) and before[0].kind == "word" and (w.explained(before[0]) or bool(w.linker.tables(before[0].text)))
+
+
+def _start_date(table: TableInfo) -> str | None:
+    """Among a table's several dates, the one that starts the row's life, when exactly one does."""
+    starts = [c.name for c in table.columns if c.family in TEMPORAL_FAMILIES and _START.search(c.name)]
+    return starts[0] if len(starts) == 1 else None
+
+
+#: the name of the date a row's life starts with (its creation, opening, start)
+_START = re.compile(r"(?:^|_)(?:start(?:ed|s)?|begin|began|begun|open(?:ed)?|creat(?:ed|ion)|issued?|sign(?:ed)?_?up|"
+                    r"registered|registration|launch(?:ed)?|placed|join(?:ed)?|enrolled|hired?)(?:_|$)", re.I)  # fmt: skip
 
 
 def _words_of(w: Play, items: list[Token], i: int, column: str) -> Span | None:
