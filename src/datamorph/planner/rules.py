@@ -137,6 +137,7 @@ RULES: tuple[Step, ...] = (
     Step("filter_states.states", filter_states.states),
     Step("filter_states.restated", filter_states.restated),
     Step("filter_states.only", filter_states.only),
+    Step("flags.whether", flags.whether),  # after the conditions: "and whether they were cancelled" is no filter
     Step("asides.glosses", asides.glosses),
     Step("asides.present_time", asides.present_time),
     Step("ordering.tie_release", ordering.release_ties),

@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import re
 
-from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES
-from datamorph.planner.claims import Claim, View
-from datamorph.planner.recognizers.derivekit import Work, add, column_phrase, family, in_play
+from sqlglot import exp
+
+from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, TypeFamily
+from datamorph.compiler.conditions import compile_condition
+from datamorph.errors import DataMorphError
+from datamorph.planner.claims import Claim, Edit, View
+from datamorph.planner.recognizers.derivekit import Work, add, column_phrase, family, in_play, snake
 from datamorph.planner.text import parse_number
+from datamorph.spec import Condition, DerivedColumn, OutputColumn
 
 _FLAG = re.compile(
     r"(?<![\w.])(?:(?:called|named)\s+)?(?P<name>[A-Za-z_]\w*)\s*(?:=|:|\(|-|,|(?:which|that)\s+is|is)\s*"
@@ -101,3 +106,149 @@ def _operand(d: Work, raw: str, left: str) -> str | None:
     if hits:
         return "'" + str(hits[0].value).replace("'", "''") + "'"
     return None
+
+
+# --- "whether ..." ----------------------------------------------------------------------------------------------
+
+#: "whether ...", "(a column | a yes/no flag) (called X) (saying | showing | indicating | that says | for) whether|if
+#: ...": a yes/no value asked for each row. "if" only after such a column noun ("orders, if shipped" is no flag).
+_WHETHER_LEAD = re.compile(
+    r"(?P<noun>\b(?:(?:a|an|one)\s+)?(?:(?:yes/no|yes-or-no|yes-no|true/false|boolean)\s+)?(?:column|flag|field|indicator)"
+    r"\s+(?:(?:called|named)\s+(?P<name>[A-Za-z_]\w*)\s+)?"
+    r"(?:(?:that\s+|which\s+)?(?:says|shows|indicates|tells|marks)|saying|showing|indicating|telling|marking|for)\s+)?"
+    r"\b(?P<w>whether|if)\b",
+    re.I,
+)
+#: what comes before a bare "whether" that adds it to each row: "orders and whether ...", "with whether", ", whether"
+#: ("regardless of whether", "depending on whether", "tell me whether" are no value of a row)
+_WHETHER_JOINS = re.compile(r"(?:\b(?:and|with|plus|including|showing|indicating|saying|marking|telling)|\b(?:along|together)"
+                            r"\s+with|,)\s*$", re.I)  # fmt: skip
+#: a clause that asks about the rows together ("whether any order ...", "whether there are ..."): no row's value
+_WHETHER_ALL = re.compile(r"\s*(?:any|all|there|some|none|every|each\s+of)\b", re.I)
+#: the end of a "whether" clause: punctuation, or the next "and whether"
+_CLAUSE_END = re.compile(r"[,.;:!?()]|\s+and\s+(?:whether|if)\b|$", re.I)
+#: words of the clause that do not name the condition
+_NAME_SKIP = frozenset(
+    "they it he she the a an their its his her each one this that was were is are be been being has have had do does "
+    "did there any".split()
+)
+
+
+def whether(v: View) -> list[Claim]:
+    """A condition said in a "whether ..." clause is a yes/no value shown for each row, not a filter on the rows:
+    "orders and whether they were cancelled", "customers with a column saying whether the amount is over 500",
+    "a flag called big indicating if the fee is above 200". The condition recognizers have read the clause as one
+    row filter; it becomes ``CASE WHEN <condition> THEN TRUE ELSE FALSE END`` (a row whose value is missing does
+    not meet the condition: FALSE, as a filter would have left it out), named as said ("called X") or by the
+    clause's words ("is_cancelled", "amount_over_500"), and the rows are kept. Left alone (the guard in
+    :func:`datamorph.planner.draft._check_whether_clauses` then refuses): a clause read as anything but exactly one
+    filter, a condition on another table's columns (its join would drop rows), and a request with measures."""
+    d = Work(v)
+    if d.aggregations or d.group_by or d.base is None:
+        return d.claims()
+    for m in _WHETHER_LEAD.finditer(d.prompt):
+        if not m.group("noun") and (m.group("w").lower() == "if" or not _WHETHER_JOINS.search(d.prompt, 0, m.start())):
+            continue
+        if _WHETHER_ALL.match(d.prompt, m.end()):
+            continue
+        if not d.free(m.start(), m.end()):
+            continue
+        end = _CLAUSE_END.search(d.prompt, m.end())
+        start, stop = m.end(), end.start() if end else len(d.prompt)
+        conds = [c for c in d.filters if _said_within(d.prompt, c.provenance, start, stop)]
+        if len(conds) != 1 or not _only_filters_within(v, start, stop):
+            continue
+        cond = conds[0]
+        sql = _condition_sql(d, cond)
+        if sql is None:
+            continue
+        name = m.group("name") or _name_from(d, d.prompt[start:stop])
+        if name is None:
+            continue
+        col = DerivedColumn(name=name, expression=f"CASE WHEN {sql} THEN TRUE ELSE FALSE END",
+                            provenance=d.prompt[m.start() : stop].strip())  # fmt: skip
+        edits = [Edit.remove("filters", cond), Edit.add("derived", col)]
+        if d.columns:
+            edits.append(Edit.add("columns", OutputColumn(column=name)))
+        d.filters = [c for c in d.filters if c is not cond]
+        d.derived.append(col)
+        d.take(((m.start(), m.end()),), *edits, over=False, why="a yes/no value for each row, not a filter")
+    return d.claims()
+
+
+def _said_within(prompt: str, said: str | None, start: int, stop: int) -> bool:
+    """The words ``said`` (a condition's provenance) are written within ``[start, stop)``."""
+    if not said or not said.strip():
+        return False
+    at = prompt.lower().find(said.strip().lower(), start)
+    return at >= 0 and at + len(said.strip()) <= stop
+
+
+def _only_filters_within(v: View, start: int, stop: int) -> bool:
+    """Every claim on words of ``[start, stop)`` lies within it and only adds filters (or names the base table)."""
+    for r in v.records:
+        if not any(a < stop and b > start for a, b in r.spans):
+            continue
+        if any(a < start or b > stop for a, b in r.spans):
+            return False
+        if any(not (e.startswith(("filters + ", "doubts + ")) or e == f"table {v.base}") for e in r.edits):
+            return False
+    return _no_other_reading(v, start, stop)
+
+
+def _no_other_reading(v: View, start: int, stop: int) -> bool:
+    """No doubt on the clause's words has a reading the moved condition would lose (the readings of a doubt are
+    built on the spec's filters, :mod:`datamorph.planner.ambiguity`): only a column word whose other tables are
+    not in play is let through."""
+    tables = {t.lower() for t in in_play(v)}
+    for doubt in v.doubts:
+        if not _said_within(v.prompt, doubt.words, start, stop):
+            continue
+        if doubt.kind != "column_table" or any(o.split(".", 1)[0].lower() in tables for o in doubt.others):
+            return False
+    return True
+
+
+def _condition_sql(d: Work, cond: Condition) -> str | None:
+    """``cond`` as SQL over the base table's columns (the compiler's reading of a condition), or None when it reads
+    another table's columns or a name the request defined."""
+    base = d.catalog.table(d.base)
+
+    def names(ref: str) -> tuple[exp.Expr, TypeFamily]:
+        table, _, column = ref.rpartition(".")
+        if table.lower() not in ("", base.name.lower()) or not base.has_column(column):
+            raise _Elsewhere(ref)
+        return exp.column(column, table=base.name), base.column(column).family
+
+    def trees(tree: exp.Expr) -> exp.Expr:
+        for c in tree.find_all(exp.Column):
+            if c.table.lower() != base.name.lower() or not base.has_column(c.name):
+                raise _Elsewhere(c.sql())
+        return tree
+
+    try:
+        return compile_condition(cond, names, trees).sql(dialect="duckdb")
+    except (_Elsewhere, DataMorphError):
+        return None
+
+
+class _Elsewhere(Exception):
+    """A condition reads a column that is not the base table's."""
+
+
+def _name_from(d: Work, clause: str) -> str | None:
+    """A column name from the clause's words: "they were cancelled" → is_cancelled, "the amount is over 500" →
+    amount_over_500, "they have a phone" → has_phone; "_flag" added when that is a column's or a new name already."""
+    words = [w for w in re.findall(r"[a-z0-9]+", clause.lower())]
+    has = any(w in ("has", "have", "had") for w in words[:3])
+    kept = [w for w in words if w not in _NAME_SKIP][:5]
+    if not kept:
+        return None
+    name = snake(" ".join(kept))
+    if has:
+        name = "has_" + name
+    elif len(kept) == 1 and not name.startswith(("is_", "has_")):
+        name = "is_" + name
+    if any(d.catalog.table(t).has_column(name) for t in in_play(d)) or name.lower() in d.defined_names():
+        name += "_flag"
+    return name
