@@ -677,3 +677,10 @@ def test_a_period_on_a_table_of_several_dates_defaults_to_its_start_and_is_check
     check(shipping, "agents in 2025: agent_id", "SELECT agent_id FROM agents WHERE signed_up_on >= '2025-01-01'")
     with pytest.raises(PlanAmbiguous, match="left_on"):
         plan(shipping, "agents in 2024: agent_id")
+
+
+def test_for_every_row_in_a_period_is_those_rows_date(shipping: Any) -> None:
+    """"For every appointment in March 2025, show ...": each of those rows, in the period by their own date (it
+    asked which rows the period dates, as after a grouping)."""
+    check(shipping, "For every bill in January 2025, show the bill_id and the amount",
+          "SELECT bill_id, amount FROM bills WHERE billed_on BETWEEN '2025-01-01' AND '2025-01-31'")

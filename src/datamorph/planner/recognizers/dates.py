@@ -637,9 +637,10 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
         grouped = _rows_of_groups(w, words, own_date_too=True)
         if grouped is not None:
             return grouped
-        raise _Unsettled(PlanError(f"'{words.strip()}': the date of which rows, the {w.base} themselves or the "
-                                   f"rows measured per {items[i - 1].text}?", hint="name the date column, or the "
-                                   "table of the rows measured ('the sales of 2024 per store')"))  # fmt: skip
+        if items[i - 2].low not in ("each", "every"):  # ("for every appointment in March": those rows' own date)
+            raise _Unsettled(PlanError(f"'{words.strip()}': the date of which rows, the {w.base} themselves or the "
+                                       f"rows measured per {items[i - 1].text}?", hint="name the date column, or "
+                                       "the table of the rows measured ('the sales of 2024 per store')"))  # fmt: skip
     col = _main_date(d.catalog.table(w.base), words)
     if col is None:
         raise _Unsettled(PlanError(f"'{words}': {w.base} has no date column to compare with",
