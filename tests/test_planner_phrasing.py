@@ -684,3 +684,10 @@ def test_for_every_row_in_a_period_is_those_rows_date(shipping: Any) -> None:
     asked which rows the period dates, as after a grouping)."""
     check(shipping, "For every bill in January 2025, show the bill_id and the amount",
           "SELECT bill_id, amount FROM bills WHERE billed_on BETWEEN '2025-01-01' AND '2025-01-31'")
+
+
+def test_a_measure_for_each_row_of_a_dated_table_in_a_period_asks(shipping: Any) -> None:
+    """"revenue for each customer in 2024": the customers are the groups; the rows measured are not named, so the
+    period is not the customers' own date (their sign-up), it is asked."""
+    with pytest.raises(PlanError, match="the date of which rows"):
+        plan(shipping, "total minutes for each agent in 2025")

@@ -135,6 +135,7 @@ class _Open:
     done: _Done
     table: str | None
     error: PlanError
+    several: bool = False  # the table's several dates left it open (see :func:`_start_date`)
 
 
 def rule(d: View) -> list[Claim]:
@@ -273,7 +274,7 @@ def _handle(w: Play, first: _Period, m: re.Match[str], done: list[_Done], pendin
             raise u.error from None
         item = _Done(start, end, kind, cue_start, span_end)
         done.append(item)
-        pending.append(_Open(item, w.base, u.error))
+        pending.append(_Open(item, w.base, u.error, u.several))
         return
     if found is None:
         return
@@ -365,7 +366,7 @@ def _settle(w: Play, o: _Open, done: list[_Done]) -> None:
         for cm in w.linker.columns(col_words, tables or None)[:1]:
             if cm.score >= 0.85 and w.catalog.table(cm.table).column(cm.column).family in TEMPORAL_FAMILIES:
                 named.setdefault(f"{cm.table}.{cm.column}", span)
-    if not named and o.table is not None and _after_read_words(w, item.cue_start) and (
+    if not named and o.several and o.table is not None and _after_read_words(w, item.cue_start) and (
             start := _start_date(w.catalog.table(o.table))) is not None:  # fmt: skip
         # "sessions in May", "accounts in 2024": the date the row's life starts with, as a default that is never a
         # silent pick: the planner's date-column doubt (:mod:`..doubts`) runs each other date and asks if rows differ
@@ -637,7 +638,8 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
         grouped = _rows_of_groups(w, words, own_date_too=True)
         if grouped is not None:
             return grouped
-        if items[i - 2].low not in ("each", "every"):  # ("for every appointment in March": those rows' own date)
+        if items[i - 2].low not in ("each", "every") or _MEASURE_WORD.search(d.prompt):
+            # ("for every appointment in March, show ...": no measure, those rows in March by their own date)
             raise _Unsettled(PlanError(f"'{words.strip()}': the date of which rows, the {w.base} themselves or the "
                                        f"rows measured per {items[i - 1].text}?", hint="name the date column, or "
                                        "the table of the rows measured ('the sales of 2024 per store')"))  # fmt: skip
@@ -734,6 +736,11 @@ def _dated_ahead(w: Play, at: int, words: str) -> _Found | None:
 _PER = re.compile(r"\b(?:per|by|for\s+each|for\s+every|each)\s+(?:the\s+)?(?P<w>[A-Za-z_]\w*)", re.IGNORECASE)
 
 
+#: words that ask for a measure per group ("revenue for each customer in 2024" groups the customers)
+_MEASURE_WORD = re.compile(r"\b(?:total|totals|sum|average|avg|mean|count|number\s+of|how\s+many|how\s+much|revenue|"
+                           r"spend|spent|median|max(?:imum)?|min(?:imum)?)\b", re.I)  # fmt: skip
+
+
 def _after_group_of_base(w: Play, items: list[Token], i: int) -> bool:
     """Whether the words before a period (ending at ``i``) are a grouping by the base table ("per customer",
     "for each account"): the period then dates the rows counted per group, not the groups."""
@@ -798,14 +805,17 @@ def _main_date(table: TableInfo, words: str) -> str | None:
     try:
         return main_date_column(table, words)
     except PlanError as e:
-        raise _Unsettled(e) from None
+        raise _Unsettled(e, several=True) from None
 
 
 def _after_read_words(w: Play, pos: int) -> bool:
     """The period follows words the request has read (a table's name, a value): not a verb of its own that no
     date matched ("members that lapsed in 2022": lapsed is no start), nor the opening of the request."""
     before = [t for t in w.view.tokens.overlapping(max(0, pos - 80), pos) if t.end <= pos][-1:]
-    return bool(before) and before[0].kind == "word" and (w.explained(before[0]) or bool(w.linker.tables(before[0].text)))
+    if not before or before[0].kind != "word":
+        return False
+    t = before[0]
+    return w.explained(t) or bool(w.linker.tables(t.text)) or not (t.low.endswith("ed") or t.low in _IRREGULAR)
 
 
 def _start_date(table: TableInfo) -> str | None:
@@ -834,9 +844,10 @@ class _Unsettled(Exception):  # noqa: N818 - control flow inside this module, ne
     """No column next to the period, and its table has several dates (or none): ``error`` unless another
     period or the request's words settle it (:func:`_settle`)."""
 
-    def __init__(self, error: PlanError) -> None:
+    def __init__(self, error: PlanError, several: bool = False) -> None:
         super().__init__(error.message)
         self.error = error
+        self.several = several  # the table has several dates: the one its rows start with may be the default
 
 
 # Verbs that only carry the event of the noun right after them ("rules that take effect" → effective_date):
