@@ -1,0 +1,90 @@
+"""Misreadings found by reading plans of an analyst's requests, each stopped as a class and tested on a small
+library warehouse built here (branches, members, loans)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from datamorph.compiler import compile_spec
+from datamorph.errors import PlanError
+from datamorph.planner import plan_request
+from planner_support import sql_engine
+
+LIBRARY_SQL = """
+CREATE TABLE branches (branch_id INTEGER PRIMARY KEY, branch_name VARCHAR, city VARCHAR);
+INSERT INTO branches VALUES (1, 'Central', 'Bergen'), (2, 'Harbour', 'Bergen'), (3, 'Hillside', 'Tromso');
+CREATE TABLE members (member_id INTEGER PRIMARY KEY, full_name VARCHAR, city VARCHAR, is_student BOOLEAN,
+  branch_id INTEGER REFERENCES branches(branch_id));
+INSERT INTO members VALUES (1, 'Ane Dahl', 'Bergen', TRUE, 1), (2, 'Ole Lund', 'Tromso', FALSE, 1),
+  (3, 'Kari Moe', 'Bergen', FALSE, 2), (4, 'Per Berg', 'Tromso', TRUE, 3), (5, 'Liv Sand', 'Bergen', FALSE, 3);
+"""
+REF = dt.date(2025, 7, 1)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "library", LIBRARY_SQL)
+
+
+def _rows(engine: Any, prompt: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    spec = plan_request(prompt, engine, target="result", reference_date=REF)
+    res = engine.fetch(compile_spec(spec, engine.catalog()).sql("duckdb"))
+    return list(res.columns), sorted(res.rows, key=repr)
+
+
+# -- a name no column holds ----------------------------------------------------------------------------
+# "members in London" planned every member, 'Oslo' set aside as an English word (as are most city names): a capitalised word inside a
+# sentence is a name the request filters on, never filler.
+
+
+@pytest.mark.parametrize("prompt", ["members in London", "show the members from Boston with their names",
+                                    "list all branches located in Paris"])
+def test_a_name_no_column_holds_is_refused(engine: Any, prompt: str) -> None:
+    with pytest.raises(PlanError):
+        plan_request(prompt, engine, target="result", reference_date=REF)
+
+
+def test_a_name_a_column_holds_is_still_a_condition(engine: Any) -> None:
+    _, rows = _rows(engine, "members in Bergen")
+    assert sorted(r[0] for r in rows) == [1, 3, 5]
+
+
+@pytest.mark.parametrize("prompt", ["Members in Bergen. Thanks!", "Hi, please list the members in Bergen"])
+def test_a_capital_at_the_start_of_a_sentence_is_no_name(engine: Any, prompt: str) -> None:
+    _, rows = _rows(engine, prompt)
+    assert sorted(r[0] for r in rows) == [1, 3, 5]
+
+
+# -- "for every X count the Y" ---------------------------------------------------------------------------
+# "for every branch count the members" was read as "branch count" (the number of branches) and a count of
+# members, ungrouped: 'count' followed by its object is the verb, and "in every X" groups like "in each X".
+
+
+@pytest.mark.parametrize("prompt", ["for every branch count the members", "in every branch count the members",
+                                    "for each branch count members"])
+def test_count_as_a_verb_after_a_group_counts_per_group(engine: Any, prompt: str) -> None:
+    try:
+        _, rows = _rows(engine, prompt)
+    except PlanError:
+        return  # a refusal is honest; a single row with the number of branches is not
+    assert sorted(r[-1] for r in rows) == [1, 2, 2]
+
+
+def test_a_count_named_after_its_table_is_still_a_count(engine: Any) -> None:
+    _, rows = _rows(engine, "the member count")
+    assert rows == [(5,)]
+
+
+# -- "X who ..., with their Y" -------------------------------------------------------------------------------
+# "members who are not students, with their city" output the city alone: a list added to rows named
+# before a relative clause keeps those rows' columns.
+
+
+def test_a_list_after_a_relative_clause_adds_to_the_rows(engine: Any) -> None:
+    cols, rows = _rows(engine, "members who are not students, with their city")
+    assert "member_id" in cols and "city" in cols
+    assert sorted(r[cols.index("member_id")] for r in rows) == [2, 3, 5]
