@@ -15,8 +15,8 @@ from datamorph.planner import plan_request
 from planner_support import sql_engine
 
 LIBRARY_SQL = """
-CREATE TABLE branches (branch_id INTEGER PRIMARY KEY, branch_name VARCHAR, city VARCHAR);
-INSERT INTO branches VALUES (1, 'Central', 'Bergen'), (2, 'Harbour', 'Bergen'), (3, 'Hillside', 'Tromso');
+CREATE TABLE branches (branch_id INTEGER PRIMARY KEY, branch_name VARCHAR, city VARCHAR, seats INTEGER);
+INSERT INTO branches VALUES (1, 'Central', 'Bergen', 40), (2, 'Harbour', 'Bergen', 12), (3, 'Hillside', 'Tromso', 20);
 CREATE TABLE members (member_id INTEGER PRIMARY KEY, full_name VARCHAR, city VARCHAR, is_student BOOLEAN,
   branch_id INTEGER REFERENCES branches(branch_id));
 INSERT INTO members VALUES (1, 'Ane Dahl', 'Bergen', TRUE, 1), (2, 'Ole Lund', 'Tromso', FALSE, 1),
@@ -88,3 +88,25 @@ def test_a_list_after_a_relative_clause_adds_to_the_rows(engine: Any) -> None:
     cols, rows = _rows(engine, "members who are not students, with their city")
     assert "member_id" in cols and "city" in cols
     assert sorted(r[cols.index("member_id")] for r in rows) == [2, 3, 5]
+
+
+# -- a short word after a table's name ------------------------------------------------------------------------
+# "subscriptions set to auto renew" output the seats alone: 'subscriptions set' was a typo of the qualified
+# name 'subscription seats' (the table's long name hid that 'set' is no typo of 'seat' on its own).
+
+
+def test_a_short_word_after_a_table_is_no_typo_of_its_column(engine: Any) -> None:
+    from datamorph.planner.linking import SchemaLinker, ValueIndex
+
+    linker = SchemaLinker(engine.catalog(), ValueIndex.build(engine, engine.catalog()))
+    assert linker.columns("branches set") == []
+    assert linker.columns("branch seats")[0].column == "seats"
+    assert linker.columns("branch seets") == linker.columns("seets")  # no more lenient than the column's own word
+
+
+def test_rows_set_in_a_place_keep_their_columns(engine: Any) -> None:
+    try:
+        cols, rows = _rows(engine, "branches set in Bergen")
+    except PlanError:
+        return
+    assert cols != ["seats"] and sorted(r[cols.index("branch_id")] for r in rows) == [1, 2]
