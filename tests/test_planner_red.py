@@ -1,5 +1,5 @@
 """Misreadings found by reading plans of an analyst's requests, each stopped as a class and tested on a small
-library warehouse built here (branches, members, loans)."""
+library warehouse built here (branches, members, payments)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ CREATE TABLE members (member_id INTEGER PRIMARY KEY, full_name VARCHAR, city VAR
   branch_id INTEGER REFERENCES branches(branch_id));
 INSERT INTO members VALUES (1, 'Ane Dahl', 'Bergen', TRUE, 1), (2, 'Ole Lund', 'Tromso', FALSE, 1),
   (3, 'Kari Moe', 'Bergen', FALSE, 2), (4, 'Per Berg', 'Tromso', TRUE, 3), (5, 'Liv Sand', 'Bergen', FALSE, 3);
+CREATE TABLE payments (payment_id INTEGER PRIMARY KEY, member_id INTEGER REFERENCES members(member_id),
+  amount DECIMAL(6,2));
+INSERT INTO payments VALUES (1, 1, 4), (2, 1, 8), (3, 2, 15), (4, 3, 0), (5, 4, 2), (6, 5, 3);
 """
 REF = dt.date(2025, 7, 1)
 
@@ -110,3 +113,20 @@ def test_rows_set_in_a_place_keep_their_columns(engine: Any) -> None:
     except PlanError:
         return
     assert cols != ["seats"] and sorted(r[cols.index("branch_id")] for r in rows) == [1, 2]
+
+
+# -- "which X spent over N" ------------------------------------------------------------------------------------
+# "Which customers spent over 500?" kept the customers with one order over 500: a threshold said with a verb of
+# the listed rows on an amount of their related rows may mean any one row or their total. Refused.
+
+
+@pytest.mark.parametrize("prompt", ["Which members paid over 10?", "members who spent more than 10",
+                                    "list the members that spent over 10"])
+def test_an_amount_verb_on_related_rows_is_refused(engine: Any, prompt: str) -> None:
+    with pytest.raises(PlanError):
+        plan_request(prompt, engine, target="result", reference_date=REF)
+
+
+def test_a_threshold_on_the_rows_own_amount_still_plans(engine: Any) -> None:
+    cols, rows = _rows(engine, "payments over 5")
+    assert sorted(r[cols.index("payment_id")] for r in rows) == [2, 3]
