@@ -23,6 +23,8 @@ INSERT INTO members VALUES (1, 'Ane Dahl', 'Bergen', TRUE, 1), (2, 'Ole Lund', '
   (3, 'Kari Moe', 'Bergen', FALSE, 2), (4, 'Per Berg', 'Tromso', TRUE, 3), (5, 'Liv Sand', 'Bergen', FALSE, 3);
 CREATE TABLE payments (payment_id INTEGER PRIMARY KEY, member_id INTEGER REFERENCES members(member_id),
   amount DECIMAL(6,2));
+CREATE TABLE librarians (librarian_id INTEGER PRIMARY KEY, first_name VARCHAR, last_name VARCHAR);
+INSERT INTO librarians VALUES (1, 'Eva', 'Holm'), (2, 'Eva', 'Strand'), (3, 'Jon', 'Holm'), (4, 'Eva', 'Holm');
 INSERT INTO payments VALUES (1, 1, 4), (2, 1, 8), (3, 2, 15), (4, 3, 0), (5, 4, 2), (6, 5, 3);
 """
 REF = dt.date(2025, 7, 1)
@@ -130,3 +132,21 @@ def test_an_amount_verb_on_related_rows_is_refused(engine: Any, prompt: str) -> 
 def test_a_threshold_on_the_rows_own_amount_still_plans(engine: Any) -> None:
     cols, rows = _rows(engine, "payments over 5")
     assert sorted(r[cols.index("payment_id")] for r in rows) == [2, 3]
+
+
+# -- "distinct X names" --------------------------------------------------------------------------------------
+# "unique doctor names" output the distinct first names only: a person's name asked for once each is still both
+# parts the table keeps it in.
+
+
+@pytest.mark.parametrize("prompt", ["unique librarian names", "the distinct names of librarians",
+                                    "list distinct librarian names"])
+def test_distinct_person_names_keep_both_parts(engine: Any, prompt: str) -> None:
+    cols, rows = _rows(engine, prompt)
+    assert cols == ["first_name", "last_name"]
+    assert rows == sorted([("Eva", "Holm"), ("Eva", "Strand"), ("Jon", "Holm")], key=repr)
+
+
+def test_distinct_first_names_are_one_part(engine: Any) -> None:
+    cols, rows = _rows(engine, "distinct first names of librarians")
+    assert cols == ["first_name"] and sorted(r[0] for r in rows) == ["Eva", "Jon"]
