@@ -194,6 +194,7 @@ def assemble(d: Draft) -> ETLSpec:
     _check_whether_clauses(d)
     _check_null_tests_agree(d)
     _check_row_windows_in_groups(d)
+    _check_spent_over(d)
     block = _block(d)
     data = {
         **block.model_dump(by_alias=True, exclude_none=True),
@@ -524,6 +525,33 @@ def _check_whether_clauses(d: Draft) -> None:
                                 f"yet (it would filter the rows)",
                                 hint="ask for the rows that meet the condition, or for a flag with its values, "
                                      "e.g. \"flag = 'yes' if ... else 'no'\"")  # fmt: skip
+
+
+#: verbs whose object is an amount the rows' owner adds up over its related rows ("customers who spent over 500")
+_AMOUNT_VERBS = frozenset("""
+spent spend spends spending paid pay pays paying earned earn earns earning bought buy buys buying purchased purchase
+purchases purchasing billed charged owed owe owes donated donate contributed generated brought
+""".split())
+
+
+def _check_spent_over(d: Draft) -> None:
+    """"Which customers spent over 500?": a threshold said with a verb of the listed rows on an amount of their
+    related rows (orders.amount) — any one related row over it, or their total? Planned as a condition on each
+    related row, it answered the first; the words do not say which. Refused unless a related row is named
+    ("customers with an order over 500") or the request aggregates."""
+    if d.base is None or d.aggregations or d.group_by:
+        return
+    for f in _all_filters([*d.filters, *d.on_conditions]):
+        said = (f.provenance or "").strip().split()
+        if f.operator not in _RANGE_OPS or "." not in f.column or not said or said[0].lower() not in _AMOUNT_VERBS:
+            continue
+        table = f.column.split(".", 1)[0]
+        if table.lower() == d.base.lower() or any(m.table.lower() == table.lower() for w in said[1:]
+                                                   for m in d.linker.tables(w)):  # fmt: skip
+            continue
+        raise PlanError(f"'{f.provenance}': any single {table} row over it, or the total of their {table} rows?",
+                        hint=f"say 'with any {table} row whose {f.column.split('.', 1)[1]} is ...' for one row, or "
+                             f"'whose total {f.column.split('.', 1)[1]} is ...' for the sum")  # fmt: skip
 
 
 _KEPT_EMPTY = re.compile(r"keep rows whose (?P<cols>[\w.]+(?:, [\w.]+)*) is empty$")

@@ -83,6 +83,7 @@ from datamorph.planner.matches import (
     _table_stems,
     _Word,
     is_measure_name,
+    typo_of,
 )
 from datamorph.planner.values import ValueIndex
 
@@ -202,6 +203,7 @@ class SchemaLinker:
         self._col_bags: dict[frozenset[str], list[tuple[str, str]]] = {}  # content words -> columns
         self._col_fuzzy = _Fuzzy()
         self._col_fuzzy_map: dict[str, list[tuple[tuple[str, str], float, bool]]] = {}
+        self._col_fuzzy_part: dict[tuple[str, tuple[str, str]], str] = {}
         self._adj: dict[str, list[tuple[str, tuple[JoinEdge, ...], bool]]] = {n: [] for n in stems_of}
         for info in catalog.tables.values():
             name = info.name
@@ -246,10 +248,11 @@ class SchemaLinker:
                     self._col_local.setdefault(loc, []).append(col_key)
                     self._add_col_fuzzy(loc, col_key, S_LOCAL, True)
                     for stem in stems_of[name]:
-                        self._add_col_fuzzy(stem + loc, col_key, S_NORMAL * S_QUALIFIED, False)
+                        self._add_col_fuzzy(stem + loc, col_key, S_NORMAL * S_QUALIFIED, False, part=loc)
                 if not col.locals:
                     for stem in stems_of[name]:
-                        self._add_col_fuzzy(stem + col.compact, col_key, S_NORMAL * S_QUALIFIED, False)
+                        self._add_col_fuzzy(stem + col.compact, col_key, S_NORMAL * S_QUALIFIED, False,
+                                            part=col.compact)  # fmt: skip
                 for t in set(toks):
                     self._col_token_index.setdefault(t, set()).add(col_key)
                 bag = frozenset(t for t in toks if t not in NON_SCHEMA_WORDS)
@@ -291,11 +294,25 @@ class SchemaLinker:
         for nbs in self._adj.values():
             nbs.sort(key=lambda e: (not e[2], e[0], e[1][0].left_column))
 
-    def _add_col_fuzzy(self, key: str, col: tuple[str, str], score: float, local: bool) -> None:
+    def _add_col_fuzzy(self, key: str, col: tuple[str, str], score: float, local: bool, part: str = "") -> None:
+        """``part``: the column's own words at the end of a key that starts with its table's ("subscriptionseats")."""
         if len(key) < 4 or key in NON_SCHEMA_WORDS:
             return
         self._col_fuzzy.add(key)
         self._col_fuzzy_map.setdefault(key, []).append((col, score, local))
+        if part:
+            self._col_fuzzy_part[(key, col)] = part
+
+    def _column_part_typo(self, query: str, key: str, col: tuple[str, str]) -> bool:
+        """A table-qualified key ("subscriptions seats") is matched by a typo only if the words after the table's
+        are a typo of the column's own: the table's long name must not make 'set' pass for 'seats'."""
+        part = self._col_fuzzy_part.get((key, col))
+        if not part:
+            return True
+        stem = key[: len(key) - len(part)]
+        if not query.startswith(stem):
+            return True  # the typo is in the table's words: the column's are as written
+        return typo_of(query[len(stem) :], part)
 
     # -- helpers ------------------------------------------------------------------------
     def _restrict(self, tables: Iterable[str] | None) -> frozenset[str] | None:
@@ -508,6 +525,8 @@ class SchemaLinker:
             for k, dist in hits:
                 for key, s, local in self._col_fuzzy_map.get(k, ()):
                     if local and restrict is None and all(t in GENERIC_WORDS for t in phrase_tokens(k)):
+                        continue
+                    if not self._column_part_typo(compact, k, key):
                         continue
                     put(key, min(s, S_FUZZY) - 0.05 * (dist - 1))
         return out

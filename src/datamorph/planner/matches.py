@@ -171,7 +171,7 @@ class _Fuzzy:
         ):
             if dist == 0:
                 continue
-            if min(len(key), len(query)) <= 5 and Indel.distance(query, key) != 1:
+            if not short_typo(query, key):
                 continue
             if query.endswith(_INFLECTIONS) and not query.startswith(key) and Indel.distance(query, key) != 1:
                 # an inflected verb is no typo of another word: 'computed' is not 'Computers', 'skipped'
@@ -179,6 +179,18 @@ class _Fuzzy:
                 continue
             out.append((key, int(dist)))
         return out
+
+
+def short_typo(query: str, key: str) -> bool:
+    """A short word is a typo of another only one letter off (added or dropped): 'set' is no 'seats'."""
+    return min(len(key), len(query)) > 5 or Indel.distance(query, key) == 1
+
+
+def typo_of(query: str, key: str) -> bool:
+    """Whether ``query`` is the same as ``key`` or a typo of it, by the rules of :meth:`_Fuzzy.search` on its own
+    (a word of three letters has no typos: 'set' is no 'seat')."""
+    dist = OSA.distance(query, key)
+    return dist == 0 or dist <= _max_edits(len(query)) and short_typo(query, key)
 
 
 def _put(out: dict[Any, float], key: Any, score: float) -> None:

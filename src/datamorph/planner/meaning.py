@@ -499,7 +499,7 @@ def sort_leftover(tokens: Tokens | Iterable[Token], linker: SchemaLinker | None,
         if t.used or t.kind not in ("word", "quoted", "number", "date"):
             continue
         written = spelled.original_word(t) if spelled else t.text
-        cls = meaning_of(t, linker) or _modifier(items, i, linker, source)
+        cls = meaning_of(t, linker) or _modifier(items, i, linker, source) or _proper_name(items, i, source)
         if cls is None and written != t.text and t.low not in STOPWORDS:
             cls = "unknown"  # a correction is a guess: it may help a recognizer, never excuse a word
         if cls:
@@ -507,6 +507,23 @@ def sort_leftover(tokens: Tokens | Iterable[Token], linker: SchemaLinker | None,
         elif t.low not in STOPWORDS or written != t.text:
             ignored.append(written)  # a misspelt grammar word ("Whcih") is listed as written
     return Leftover(meaningful, ignored)
+
+
+def _proper_name(items: list[Token], i: int, source: str | None) -> str | None:
+    """A capitalised word inside a sentence ("patients in Boston", "orders from Acme"): a name the request
+    gives — a value to filter on that no column holds, never filler (set aside, the plan would answer for
+    all rows). Not the first word of a sentence or a line, nor a grammar word ("I")."""
+    t = items[i]
+    if t.kind != "word" or len(t.text) < 2 or not t.text[0].isupper() or not t.text[1:].islower():
+        return None
+    if t.low in STOPWORDS or i == 0:
+        return None
+    prev = items[i - 1]
+    if prev.kind == "punct" and prev.text in ".!?:;\"'(-*•":
+        return None
+    if source is not None and "\n" in source[prev.end : t.start]:
+        return None
+    return "unknown"
 
 
 def _modifier(items: list[Token], i: int, linker: SchemaLinker | None, source: str | None = None) -> str | None:

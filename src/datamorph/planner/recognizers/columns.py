@@ -397,7 +397,10 @@ def _apply(d: Work, out: list[OutputColumn], renames: dict[str, str], excluded: 
     return result
 
 
-_BARE_NAME = re.compile(r"(?:^|\b(?:the|their|its|his|her|\w+'s?)\s+|^\w+\s+)names?$", re.I)
+_BARE_NAME = re.compile(r"(?:^|\b(?:the|their|its|his|her|\w+'s?)\s+|^\w+\s+)names?$"
+                        # "unique doctor names", "the distinct names of customers": each name once, still whole
+                        r"|^(?:(?:the|all|distinct|unique|different)\s+)+(?:\w+(?:'s?)?\s+)?names?"
+                        r"(?:\s+of\s+(?:the\s+|all\s+|each\s+|every\s+)?\w+)?$", re.I)  # fmt: skip
 _NAME_PARTS = (("first_name", "last_name"), ("given_name", "family_name"), ("forename", "surname"))
 
 

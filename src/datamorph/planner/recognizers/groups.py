@@ -25,7 +25,7 @@ from datamorph.spec import DerivedColumn, Filter
 
 _GROUP = re.compile(
     r"\b(?:(?:one|a\s+single|1)\s+(?:row|line|record|entry|result)\s+(?:per|for\s+(?:each|every))|"
-    r"(?:in|within|for)\s+(?:that|the\s+same)|per|by|for\s+(?:each|every|every\s+single)|in\s+each|of\s+each|within\s+each|across(?!\s+(?:all|every)\b|\s+(?:the\s+)?\w+\s+(?:table|dataset)\b)|grouped\s+by|"
+    r"(?:in|within|for)\s+(?:that|the\s+same)|per|by|for\s+(?:each|every|every\s+single)|in\s+(?:each|every)|of\s+each|within\s+(?:each|every)|across(?!\s+(?:all|every)\b|\s+(?:the\s+)?\w+\s+(?:table|dataset)\b)|grouped\s+by|"
     r"group(?:ed)?\s+(?:it\s+|them\s+)?by|broken\s+down\s+by|break\s*down\s+by|breakdown\s+by|split\s+by|"
     r"each)\s+(?:the\s+|their\s+|its\s+|each\s+|every\s+|individual\s+)?"
     r"(?:(?:combination|pairing|pair|mix)\s+of\s+(?:the\s+)?)?", re.I)  # fmt: skip  # "for each combination of A and B"

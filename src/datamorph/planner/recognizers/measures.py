@@ -212,6 +212,8 @@ def find(d: Work) -> list[Measure]:
         words = m.group("w")
         if any(w.lower() in _NEGATIONS for w in words.split()):
             continue  # "sessions not counted": not a count of them
+        if _count_is_verb(d, m.end()):
+            continue  # "for every department count the employees": 'count' is the verb, its object follows
         table = table_of(d, words) or table_of(d, words.split()[-1])
         if table is None:
             continue
@@ -242,6 +244,18 @@ def find(d: Work) -> list[Measure]:
         found.extend(_bare_flows(d))
     found.sort(key=lambda x: x.start)
     return found
+
+
+_VERB_OBJECT = re.compile(r"\s+(?:the|all|up|how|those|these|them|their|its|each|every|distinct|unique|different)\b"
+                          r"|\s+(?P<w>[A-Za-z_]+)", re.I)  # fmt: skip
+
+
+def _count_is_verb(d: Work, end: int) -> bool:
+    """'count' followed by its object (a determiner, or a word naming a table): the verb, not "X count"."""
+    m = _VERB_OBJECT.match(d.prompt, end)
+    if m is None:
+        return False
+    return m.group("w") is None or table_of(d, m.group("w")) is not None
 
 
 #: Nouns of a quantity that adds up ("revenue by channel", "spend per customer", "monthly sales"): said bare

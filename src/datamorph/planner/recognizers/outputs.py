@@ -354,7 +354,9 @@ def _subject(d: Work, pos: int) -> str | None:
 
 
 _CONDITION_SPAN = 12  # words of conditions looked through back to the table they are about
-_JOINING = frozenset({"of", "for", "from", "by", "in", "at", "on", "the", "a", "an"})
+_JOINING = frozenset({"of", "for", "from", "by", "in", "at", "on", "the", "a", "an",
+                      # the opening of a relative clause ("patients who don't smoke, with their city")
+                      "who", "that", "which", "are", "is", "were", "was", "have", "has", "had"})
 
 
 def _subject_of_conditions(d: Work, pos: int) -> str | None:
