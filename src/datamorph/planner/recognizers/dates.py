@@ -809,13 +809,12 @@ def _main_date(table: TableInfo, words: str) -> str | None:
 
 
 def _after_read_words(w: Play, pos: int) -> bool:
-    """The period follows words the request has read (a table's name, a value): not a verb of its own that no
-    date matched ("members that lapsed in 2022": lapsed is no start), nor the opening of the request."""
+    """The period follows words the request has read (a table's name, a value): not a verb or noun of its own
+    that no date matched ("members that lapsed in 2022": lapsed is no start), nor the opening of the request."""
     before = [t for t in w.view.tokens.overlapping(max(0, pos - 80), pos) if t.end <= pos][-1:]
     if not before or before[0].kind != "word":
         return False
-    t = before[0]
-    return w.explained(t) or bool(w.linker.tables(t.text)) or not (t.low.endswith("ed") or t.low in _IRREGULAR)
+    return w.explained(before[0]) or bool(w.linker.tables(before[0].text))
 
 
 def _start_date(table: TableInfo) -> str | None:
