@@ -26,6 +26,7 @@ from lemminflect import getLemma
 
 from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, TableInfo
 from datamorph.errors import PlanError
+from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.claims import Claim, Edit, Span, View
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import STOPWORDS
@@ -370,9 +371,14 @@ def _settle(w: Play, o: _Open, done: list[_Done]) -> None:
             start := _start_date(w.catalog.table(o.table))) is not None:  # fmt: skip
         # "sessions in May", "accounts in 2024": the date the row's life starts with, as a default that is never a
         # silent pick: the planner's date-column doubt (:mod:`..doubts`) runs each other date and asks if rows differ
-        column = f"{w.catalog.table(o.table).name}.{start}"
+        info = w.catalog.table(o.table)
+        column = f"{info.name}.{start}"
+        family = info.column(start).family
+        others = tuple(f"{info.name}.{c.name}" for c in info.columns if c.family == family and c.name != start)
+        doubt = Doubt("date_column", words.strip(), column, others)  # always run: the words did not choose it
         _take(w, (item.cue_start, item.span_end), Edit.add("filters", *_conditions(w.view, column, item.kind,
-              item.start, item.end, words)), why=f"{item.kind} on {column}, the date the rows start with")  # fmt: skip
+              item.start, item.end, words)), *([Edit.add("doubts", doubt)] if others else []),
+              why=f"{item.kind} on {column}, the date the rows start with")  # fmt: skip
         return
     if len(named) != 1:
         raise o.error
