@@ -691,3 +691,9 @@ def test_a_measure_for_each_row_of_a_dated_table_in_a_period_asks(shipping: Any)
     period is not the customers' own date (their sign-up), it is asked."""
     with pytest.raises(PlanError, match="the date of which rows"):
         plan(shipping, "total minutes for each agent in 2025")
+
+
+def test_a_name_before_its_formula_in_brackets(shipping: Any) -> None:
+    """"products with their margin (unit price minus cost)": the word before the brackets names the column."""
+    spec = check(shipping, "bills with their net (amount minus late fee)", "SELECT *, amount - late_fee FROM bills")
+    assert [x.name for x in spec.derived_columns] == ["net"]

@@ -293,9 +293,13 @@ def name_around(d: Scope | View, start: int, end: int) -> tuple[str | None, int,
     if scoped and not is_column(d, scoped.group("name")) and d.linker.tables(scoped.group("rows")):
         return scoped.group("name"), start - (len(window) - scoped.start()), end
     before = _NAME_BEFORE.search(d.prompt[max(0, start - 60) : start])
+    if before is None and d.prompt[start : start + 1] == "(":  # "margin (unit price minus cost)": its formula in brackets
+        before = re.search(r"\b([A-Za-z_]\w*)\s*$", d.prompt[max(0, start - 60) : start])
+        before = before if before and before.group(1).lower() not in STOPWORDS else None
     if before:
         name = next(g for g in before.groups() if g)
-        if not (name.lower() in ("is", "it", "with", "and", "a", "the") or is_column(d, name)):
+        named_table = any(m.score >= 0.9 for m in d.linker.tables(name)[:1])  # "products (price minus cost)"
+        if not (name.lower() in ("is", "it", "with", "and", "a", "the") or is_column(d, name) or named_table):
             return name, start - (len(d.prompt[max(0, start - 60) : start]) - before.start()), end
     after = _NAME_AFTER.match(d.prompt[end:])
     if after:
