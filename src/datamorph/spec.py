@@ -202,6 +202,21 @@ AllOf.model_rebuild()
 Not.model_rebuild()
 
 
+def leaf_filters(conds: list[Condition]) -> list[Filter]:
+    """Every :class:`Filter` inside ``conds``, through any_of / all_of / not (expression conditions aside)."""
+    out: list[Filter] = []
+    for c in conds:
+        if isinstance(c, Filter):
+            out.append(c)
+        elif isinstance(c, AnyOf):
+            out += leaf_filters(c.any_of)
+        elif isinstance(c, AllOf):
+            out += leaf_filters(c.all_of)
+        elif isinstance(c, Not):
+            out += leaf_filters([c.not_])
+    return out
+
+
 # --------------------------------------------------------------------------
 # sources and joins
 # --------------------------------------------------------------------------

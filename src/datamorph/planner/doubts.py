@@ -23,7 +23,7 @@ from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers.dates import _stem
 from datamorph.planner.refs import owner_table, split_column
-from datamorph.spec import AllOf, AnyOf, Condition, ETLSpec, Filter, Not
+from datamorph.spec import ETLSpec, Filter, leaf_filters
 
 _GENERIC = frozenset({"date", "time", "at", "on", "ts", "dt", "timestamp", "datetime", "day"})
 
@@ -55,20 +55,6 @@ def _state_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
         if doubt is not None:
             have.add(("state", f.column))
             out.append(doubt)
-    return out
-
-
-def _filters(conds: list[Condition]) -> list[Filter]:
-    out: list[Filter] = []
-    for c in conds:
-        if isinstance(c, Filter):
-            out.append(c)
-        elif isinstance(c, AnyOf):
-            out += _filters(c.any_of)
-        elif isinstance(c, AllOf):
-            out += _filters(c.all_of)
-        elif isinstance(c, Not):
-            out += _filters([c.not_])
     return out
 
 
@@ -107,7 +93,7 @@ def _share_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
 def _join_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
     if spec.aggregations or spec.group_by or d.preserve_base or d.join_hints or not spec.join_conditions:
         return []
-    conditioned = {owner_table(d.catalog, f.column) for f in _filters([*spec.filters, *spec.qualify]) if "." in f.column}
+    conditioned = {owner_table(d.catalog, f.column) for f in leaf_filters([*spec.filters, *spec.qualify]) if "." in f.column}
     conditioned |= {t for x in spec.derived_columns for t in re.findall(r"\b(\w+)\.", x.expression)
                     if d.catalog.has_table(t)}  # a derived column reads them: kept as the plan reads them  # fmt: skip
     below: dict[str, set[str]] = {}  # table -> the tables joined through it
@@ -156,7 +142,7 @@ def _group_join_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
 def _date_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
     out = []
     said = {_stem(w) for w in re.findall(r"[a-z]+", d.prompt.lower())}
-    for f in _filters(spec.filters):
+    for f in leaf_filters(spec.filters):
         if "." not in f.column or f.value is None or not d.catalog.has_table(owner_table(d.catalog, f.column)):
             continue
         if _cue(f.provenance or ""):

@@ -22,8 +22,6 @@ from datamorph.planner.refs import column_refs, names_read, tables_read
 from datamorph.planner.text import Tokens
 from datamorph.spec import (
     Aggregation,
-    AllOf,
-    AnyOf,
     Condition,
     Dedupe,
     DerivedColumn,
@@ -31,13 +29,13 @@ from datamorph.spec import (
     Filter,
     JoinCondition,
     JoinType,
-    Not,
     OrderItem,
     OutputColumn,
     QueryBlock,
     SourceTable,
     UnionSpec,
     WindowColumn,
+    leaf_filters,
     load_spec,
 )
 
@@ -499,26 +497,12 @@ def _check_number_on_text(d: Draft) -> None:
 _WHETHER = re.compile(r"\bwhether\b(?P<clause>[^.;:!?()]*)", re.I)
 
 
-def _all_filters(conds: list[Condition]) -> list[Filter]:
-    out: list[Filter] = []
-    for c in conds:
-        if isinstance(c, Filter):
-            out.append(c)
-        elif isinstance(c, AnyOf):
-            out += _all_filters(c.any_of)
-        elif isinstance(c, AllOf):
-            out += _all_filters(c.all_of)
-        elif isinstance(c, Not):
-            out += _all_filters([c.not_])
-    return out
-
-
 def _check_whether_clauses(d: Draft) -> None:
     """A condition said after "whether" is a yes/no value shown for each row, never a filter on the rows ("orders
     and whether they were cancelled" kept only the cancelled orders). Not read yet: refused."""
     for m in _WHETHER.finditer(d.prompt):
         clause = m.group("clause").lower()
-        for f in _all_filters([*d.filters, *d.on_conditions]):
+        for f in leaf_filters([*d.filters, *d.on_conditions]):
             said = (f.provenance or "").strip().lower()
             if said and said in clause:
                 raise PlanError(f"'whether{m.group('clause').rstrip()}': a yes/no value for each row is not read "
@@ -541,7 +525,7 @@ def _check_spent_over(d: Draft) -> None:
     ("customers with an order over 500") or the request aggregates."""
     if d.base is None or d.aggregations or d.group_by:
         return
-    for f in _all_filters([*d.filters, *d.on_conditions]):
+    for f in leaf_filters([*d.filters, *d.on_conditions]):
         said = (f.provenance or "").strip().split()
         if f.operator not in _RANGE_OPS or "." not in f.column or not said or said[0].lower() not in _AMOUNT_VERBS:
             continue

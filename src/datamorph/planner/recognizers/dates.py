@@ -640,7 +640,7 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
             return ahead
     if w.base is None:
         raise _Unsettled(PlanError(f"'{words}': which table's date?", hint="name the table or the date column"))
-    if _after_group_of_base(w, items, i):  # "total order amount per customer in 2024": the orders of 2024
+    if _after_group_of_base(w, items, i):  # "total fare per driver in 2024": the trips of 2024
         grouped = _rows_of_groups(w, words, own_date_too=True)
         if grouped is not None:
             return grouped
@@ -748,8 +748,8 @@ _MEASURE_WORD = re.compile(r"\b(?:total|totals|sum|average|avg|mean|count|number
 
 
 def _after_group_of_base(w: Play, items: list[Token], i: int) -> bool:
-    """Whether the words before a period (ending at ``i``) are a grouping by the base table ("per customer",
-    "for each account"): the period then dates the rows counted per group, not the groups."""
+    """Whether the words before a period (ending at ``i``) are a grouping by the base table ("per driver",
+    "for each depot"): the period then dates the rows counted per group, not the groups."""
     if i < 2 or w.base is None or items[i - 2].low not in _GROUP_LEADS or items[i - 1].kind != "word":
         return False
     return any(m.table == w.base and m.score >= 0.9 for m in w.linker.tables(items[i - 1].text)[:1])
@@ -760,7 +760,7 @@ _MEASURE_LOOKBACK = 8  # words before a grouping looked through for what is meas
 
 def _measured_children(w: Play, base: str) -> list[str]:
     """The tables referring to ``base`` that the words before the request's first "per/by/each" name
-    ("total order amount per customer" → orders). A column's name is not enough: "fee per doctor" may be
+    ("total trip fare per driver" → trips). A column's name is not enough: "fee per doctor" may be
     the doctor's own fee."""
     prompt = w.view.prompt
     lead = _PER.search(prompt)

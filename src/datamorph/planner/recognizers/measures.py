@@ -284,7 +284,7 @@ def _bare_flows(d: Work) -> list[Measure]:
         if words[-1].lower() not in _FLOWS:
             continue
         start = m.start("w")
-        owner = table_of(d, words[0]) if len(words) == 2 else None  # "invoice totals": the invoices' total
+        owner = table_of(d, words[0]) if len(words) == 2 else None  # "parcel totals": the parcels' total
         if len(words) == 2 and owner is None and (words[0].lower() in STOPWORDS or column_of(d, " ".join(words)) is None):
             start += len(words[0]) + 1  # "completed revenue": the column is the last word's
         phrase = d.prompt[start:end]
@@ -311,7 +311,7 @@ def _rows_per(d: Work) -> list[Measure]:
     for m in _ROWS_PER.finditer(d.prompt):
         words, start = m.group("w"), m.start("w")
         if any(w.lower() in OPERATOR_WORDS for w in words.split()):
-            continue  # "first session per user", "invoice totals per status": a pick or another measure
+            continue  # "first session per user", "parcel totals per zone": a pick or another measure
         table = table_of(d, words)
         if table is None and " " in words and d.linker.values(words.split()[0]):  # "kept visits per vet"
             start = m.start("w") + words.rfind(" ") + 1
