@@ -242,3 +242,45 @@ def test_a_formula_too_long_to_name_from_its_words_is_refused(engine: Any) -> No
     (found by the 4,000-character property test of test_planner_bounds)."""
     with pytest.raises(PlanError, match="too long a formula"):
         plan(engine, ("volume_ml times " * 40) + "volume_ml for each sample")
+
+
+@pytest.mark.parametrize("prompt", [
+    "latest loan per reader: reader_id, loan_id, title, lent_on (ties: highest loan_id)",
+    "Most recent loan per reader: one row per reader_id with the loan_id, title and lent_on of their latest loan "
+    "(if two share the same day, take the higher loan_id)",
+])
+def test_pick_followed_by_its_list(engine: Any, prompt: str) -> None:
+    """The output list after a colon right after the key; the picked row named again after the list, and the
+    key said again by its column's name ("one row per reader_id"), which the output then shows first."""
+    check(engine, prompt, "SELECT reader_id, loan_id, title, lent_on FROM loans QUALIFY row_number() OVER "
+          "(PARTITION BY reader_id ORDER BY lent_on DESC, loan_id DESC) = 1",
+          ["reader_id", "loan_id", "title", "lent_on"])  # fmt: skip
+
+
+def test_a_pick_named_again_differently_is_not_claimed(engine: Any) -> None:
+    """'of their earliest loan' after a pick of the latest is not the same row: the words are left unread."""
+    with pytest.raises(PlanError, match="could not understand"):
+        plan(engine, "latest loan per reader: loan_id, title of their earliest loan")
+
+
+CLINIC_SQL = """
+CREATE TABLE sessions (session_id INTEGER PRIMARY KEY, user_id INTEGER, started_at TIMESTAMP);
+INSERT INTO sessions VALUES (1, 1, '2025-01-01 10:00:00'), (2, 1, '2025-01-02 10:00:00');
+CREATE TABLE consultations (consultation_id INTEGER PRIMARY KEY, patient_ref INTEGER, status VARCHAR, held_at TIMESTAMP);
+INSERT INTO consultations VALUES (1, 7, 'resolved', '2025-02-01 09:00:00'), (2, 7, 'resolved', '2025-02-03 09:00:00'),
+  (3, 7, 'open', '2025-02-05 09:00:00'), (4, 8, 'resolved', '2025-01-01 09:00:00');
+"""
+
+
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "clinic", CLINIC_SQL)
+
+
+def test_a_loose_table_word_after_a_value_is_that_tables_rows(clinic: Any) -> None:
+    """'resolved visits': a visit may be a web session, but only consultations are ever 'resolved' — the rows
+    picked are consultations, never sessions."""
+    spec = check(clinic, "latest resolved visit per patient_ref: consultation_id, held_at",
+                 "SELECT consultation_id, held_at FROM consultations WHERE status = 'resolved' "
+                 "QUALIFY row_number() OVER (PARTITION BY patient_ref ORDER BY held_at DESC) = 1")  # fmt: skip
+    assert [s.table_name for s in spec.source_tables] == ["consultations"]

@@ -235,10 +235,22 @@ def test_orphan_page_views(engine: Engine, prompt: str) -> None:
            "view_id")  # fmt: skip
 
 
-def test_anonymous_sessions_dropped(engine: Engine) -> None:
-    spec = expect(engine, "sessions, but drop anonymous sessions",
-                  "select session_id from sessions join users using (user_id)", "session_id")  # fmt: skip
-    assert joins(spec) == [("users", "inner")]
+@pytest.mark.parametrize("prompt", ["sessions, but drop anonymous sessions",
+                                    "sessions; skip anonymous sessions (no user_id)",
+                                    "sessions, leaving out anonymous sessions (user_id is null)"])
+def test_anonymous_sessions_dropped(engine: Engine, prompt: str) -> None:
+    """An anonymous session has no user_id: a NULL test. A session whose user_id names no user is not
+    anonymous — an inner join to users would drop it too."""
+    spec = expect(engine, prompt, "select session_id from sessions where user_id is not null", "session_id")
+    assert conds(spec) == [("sessions.user_id", "is_not_null", None)] and joins(spec) == []
+
+
+def test_anonymous_dropped_orphans_kept(engine: Engine) -> None:
+    """"skip X but keep Y": two clauses, each with its own verb."""
+    spec = expect(engine, "sessions: session_id. Skip anonymous sessions but keep user ids that are missing from users.",
+                  "select session_id from sessions where user_id is not null", "session_id")  # fmt: skip
+    assert conds(spec) == [("sessions.user_id", "is_not_null", None)]
+    assert all(j != ("users", "inner") for j in joins(spec))
 
 
 @pytest.mark.parametrize(

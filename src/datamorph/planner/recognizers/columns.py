@@ -21,6 +21,7 @@ from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.lexicon import REQUEST_VERBS
 from datamorph.planner.linking import TableMatch
+from datamorph.planner.recognizers.dedupe import named_key
 from datamorph.planner.recognizers.derived import snake
 from datamorph.planner.recognizers.derivekit import Work, clean_phrase, column_error, family, in_play
 from datamorph.planner.recognizers.outputs import (
@@ -97,7 +98,7 @@ def _output(d: Work) -> None:
         computed: list[DerivedColumn | WindowColumn] = [*d.derived, *d.windows]
         base = _defaults(d, [subject]) + [OutputColumn(column=x.name) for x in computed]
     group = list(d.group_by)
-    d.columns = _keys_first(d, _apply(d, base + items, renames, excluded, group), group)
+    d.columns = _pick_key_first(d, _keys_first(d, _apply(d, base + items, renames, excluded, group), group))
     if items:
         _closing_count(d, len(d.columns))
     _repeated_columns(d)
@@ -464,6 +465,15 @@ def _keys_first(d: Work, out: list[OutputColumn], group: list[str]) -> list[Outp
     if not group or not out or not all((c.column or "").lower() in measures for c in out):
         return out
     return [OutputColumn(column=g) for g in group] + out
+
+
+def _pick_key_first(d: Work, out: list[OutputColumn]) -> list[OutputColumn]:
+    """"one row per patient_id with the visit_id and ...": the column the rows are told apart by, named by its
+    own name, is shown first when the list leaves it out."""
+    key = named_key(d)
+    if key is None or not out or any((c.column or "").lower() == key.lower() for c in out):
+        return out
+    return [OutputColumn(column=key), *out]
 
 
 _LABEL = re.compile(r"name|title|label", re.I)  # the descriptive column an entity group is shown by

@@ -13,6 +13,7 @@ from datamorph.errors import PlanError
 from datamorph.planner import lexicon
 from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.recognizers.derivekit import Work, column_error, column_phrase, in_play, unreferenced
+from datamorph.planner.recognizers.sources import rows_owner_at
 from datamorph.spec import Dedupe, OrderItem
 
 _EXACT = re.compile(
@@ -31,7 +32,7 @@ _EXACT = re.compile(
     re.I,
 )
 _WHICH = r"(?P<which>(?:latest|most\s+recent|newest|last|current|earliest|first|oldest|most\s+recently\s+\w+)(?:\s+ever)?)"
-_KEY_END = r"(?=\s*(?:[,.;!?()]|$|\b(?:where|with|and|sorted|ordered|including|only|into|as|from|in|that|which)\b))"
+_KEY_END = r"(?=\s*(?:[,.;:!?()]|$|\b(?:where|with|and|sorted|ordered|including|only|into|as|from|in|that|which)\b))"
 _BY = r"(?:\s+(?:by|based\s+on|according\s+to|using|going\s+by)\s+(?:the\s+|their\s+|its\s+)?(?P<by>[\w.]+(?:\s+\w+)?))?"
 _PER = re.compile(
     rf"\b(?:(?:keep(?:ing)?|take|only)\s+){{0,2}}(?:only\s+)?(?:the\s+|one\s+|a\s+single\s+|each\s+)?{_WHICH}\s+"
@@ -179,9 +180,13 @@ def _whole_rows(d: Work) -> None:
             d.take(((m.start(), m.end()),), why="whole rows compared")
 
 
-def _owner(d: Work, what: str | None) -> str:
-    """The table whose rows are de-duplicated: the one ``what`` names, else the base."""
+def _owner(d: Work, what: str | None, at: tuple[int, int] = (0, 0)) -> str:
+    """The table whose rows are de-duplicated: the one ``what`` (at ``at``) names, else the base. A loose
+    table word after a value of another table ("completed visits") names that table's rows."""
     if what:
+        if at[0] < at[1] and (rows := rows_owner_at(d.view, *at)):
+            d.use_table(rows)
+            return rows
         for phrase in (what, what.split()[-1] if what.split() else what):
             hits = d.linker.tables(phrase)
             if hits:
@@ -236,7 +241,7 @@ def _keyed(d: Work, m: re.Match[str], *, early: bool = False) -> None:
     """``early``: read before the row filters — the words between the pick and the key that do not name the
     table ("latest *cancelled* order per customer") are left to them."""
     which = re.sub(r"\s+ever$", "", re.sub(r"\s+", " ", m.group("which").lower()))  # "first ever"
-    owner = _owner(d, m.group("what"))
+    owner = _owner(d, m.group("what"), (m.start("what"), m.end("what")) if m.group("what") else (0, 0))
     key = _key(d, m.group("key"), owner)
     by = m.group("by")
     note = _ORDER_NOTE.match(d.prompt, m.end()) if not by else None
@@ -268,6 +273,68 @@ def _keyed(d: Work, m: re.Match[str], *, early: bool = False) -> None:
     # a table named only as the key ("per employee") is not joined
     d.take(_spans(d, m, owner) if early else ((m.start(), m.end()),), Edit.set("dedupe", d.dedupe),
            *unreferenced(d, m.group("key"), owner))
+    _pick_restated(d, m.group("what") or "", owner, direction, m.end())
+    _key_restated(d, key, owner, m.end())
+
+
+#: "... and scheduled_at of their latest completed visit": the row picked, named again after the output list
+_AGAIN = re.compile(rf"\b(?:of|from|on|in|for)\s+(?:their|its|the|that|this|each\s+one's)\s+{_WHICH}\s+"
+                    r"(?P<what>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*){0,2})", re.I)  # fmt: skip
+
+
+#: "one row per patient_id found on completed appointments": the key of a pick said again
+_ONE_PER = re.compile(r"\bone\s+(?:row|record|line|entry)\s+(?:per|for\s+each|for\s+every)\s+(?:the\s+)?"
+                      r"(?P<key>[A-Za-z_]\w*)(?:\s+(?P<seen>(?:found|seen|appearing|present|that\s+appears?)\s+(?:on|in)"
+                      r"(?:\s+the)?)(?P<rows>(?:\s+[A-Za-z_]\w*){1,3}))?", re.I)  # fmt: skip
+
+
+def _key_restated(d: Work, key: str, owner: str, pos: int) -> None:
+    """"one row per <key>" after a pick on that key: claimed, and so is "found on <rows of the owner>" after
+    it (the words between, "completed", are left to the conditions)."""
+    for m in _ONE_PER.finditer(d.prompt, pos):
+        if not d.free(m.start(), m.end("key")) or column_phrase(d, m.group("key"), [owner], min_score=0.85) != key:
+            continue
+        d.take(((m.start(), m.end("key")),), why="the pick's key said again")
+        rows = next((w for w in re.finditer(r"\w+", m.group("rows") or "") if _names(d, w.group(0), owner)), None)
+        if m.group("seen") and rows:
+            at = m.start("rows") + rows.start()
+            d.take(((m.start("seen"), m.end("seen")), (at, at + len(rows.group(0)))), why="the rows the keys are found on")
+        return
+
+
+def named_key(d: Work) -> str | None:
+    """The key of the one-row-per-key pick when the request calls it by its column's own name ("one row per
+    patient_id"): the rows are told apart by that column, which the output shows (first)."""
+    if d.dedupe is None or len(d.dedupe.keys) != 1:
+        return None
+    key = d.dedupe.keys[0]
+    bare = key.rsplit(".", 1)[-1].lower()
+    return key if any(m.group("key").lower() == bare for m in _ONE_PER.finditer(d.prompt)) else None
+
+
+def _names(d: Work, word: str, owner: str) -> bool:
+    hits = d.linker.tables(word)
+    return bool(hits) and hits[0].table == owner and hits[0].score >= 0.85
+
+
+def _pick_restated(d: Work, what: str, owner: str, direction: str, pos: int) -> None:
+    """The picked row named again later with the same words (its noun may be another name of the same table)
+    and the same end ("latest"/"most recent"): it adds nothing, and is claimed; other words are left to be read."""
+    said = what.lower().split()
+    if not said:
+        return
+    for m in _AGAIN.finditer(d.prompt, pos):
+        which = re.sub(r"\s+", " ", m.group("which").lower())
+        same_end = ("desc" if which in _DESC or which.startswith("most recently") else "asc") == direction
+        words = m.group("what").lower().split()
+        if not same_end or not (words[: len(said)] == said or words[: len(said) - 1] == said[:-1]
+                                and len(words) >= len(said) and _names(d, words[len(said) - 1], owner)):
+            continue
+        head = re.match(rf"(?:\S+\s*){{{len(said)}}}", m.group("what"))
+        end = m.start("what") + len(head.group(0).rstrip()) if head else m.end()
+        if d.free(m.start(), m.end("which")):  # the row's own words may hold a condition read already
+            d.take(((m.start(), end),), why="the picked row named again")
+            return
 
 
 _ROW_NOUNS = frozenset({"one", "row", "rows", "record", "records", "entry", "entries", "line", "lines"})

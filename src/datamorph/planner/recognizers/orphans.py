@@ -41,6 +41,7 @@ valid customer"), nothing is read.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -178,6 +179,9 @@ _RETAIN = re.compile(r"\b(?:even|also|still|too|as\s+well|includ(?:e|es|ed|ing)|
                      r"(?:drop|skip|ignor|leav|left|exclud|remov|omit|discard|filter|los|throw|thrown|toss)", re.I)
 _TABLE_WORD = re.compile(r"\s+(?:tables?|datasets?)\b", re.IGNORECASE)
 _CLAUSE = re.compile(r"[^.;!?\n,]+")
+#: "..., but keep ...", "... but do not drop ...": a turn to the other verb starts a clause of its own
+_TURN = re.compile(r"\bbut\s+(?=(?:(?:do\s+not|don't|never)\s+)?(?:keep|retain|include|preserve|drop|skip|exclude|leave|"
+                   r"remove|ignore|omit|discard)\b)", re.IGNORECASE)
 _CONNECT = frozenset(STOPWORDS | {"or", "and", "only", "even", "if", "when", "just", "simply", "safely", "too",
                                   "also", "any", "those", "ones", "can", "should", "may", "be", "not", "but", "then",
                                   "please", "so", "otherwise"})  # fmt: skip
@@ -191,7 +195,7 @@ class _Found:
     start: int
     end: int
     tables: list[str]
-    kind: str  # missing, exists, anon (the rows' own key is missing: "anonymous sessions"), empty (a column of them)
+    kind: str  # missing, exists, empty (a column of them: "without an email"; their key: "anonymous sessions")
     conds: list[Filter] = field(default_factory=list)  # which related rows count: "never had a *refund*"
     own: list[Filter] = field(default_factory=list)  # empty: the rows' own column is filled in ("without an email")
 
@@ -210,12 +214,14 @@ def rule(d: View) -> list[Claim]:
         return []
     w = _Work(d, base=d.base, tables=list(d.tables), required=list(d.required_tables), anti=list(d.anti_tables))
     for clause in _CLAUSE.finditer(d.prompt):
-        _clause(w, clause.start(), clause.end())
+        cuts = [clause.start(), *(m.start() for m in _TURN.finditer(d.prompt, clause.start(), clause.end())), clause.end()]
+        for a, b in itertools.pairwise(cuts):  # "skip anonymous sessions but keep ids missing from users": two
+            _clause(w, a, b)
     return w.claims
 
 
 def _clause(w: _Work, cstart: int, cend: int) -> None:
-    found, nulls = _found(w, cstart, cend)
+    found = _found(w, cstart, cend)
     key = _key_subject(w, w.view.prompt[cstart : min(f.start for f in found)], found) if found else None
     if key is not None:  # "including account ids that have no accounts row": the key values, not the rows
         _kept_keys(w, cstart, cend, found, key)
@@ -233,7 +239,7 @@ def _clause(w: _Work, cstart: int, cend: int) -> None:
     mode, verbs = _mode(w, clause, found, cstart)
     if mode is None or mode == "anti" and any(f.kind == "empty" for f in found):
         return  # "tickets without an assignee": a NULL test, for filters
-    if mode == "keep" and any(f.kind != "anon" and w.base in f.tables for f in found):
+    if mode == "keep" and any(w.base in f.tables for f in found):
         return  # "keep whatever can't be tied to a vet" with vets as the base: which rows are kept is unknown
     if mode == "keep" and any(f.conds for f in found):
         return  # "keep members even if they never had a refund": not read here
@@ -264,7 +270,7 @@ def _clause(w: _Work, cstart: int, cend: int) -> None:
     if mode == "keep" and joined:
         edits.append(Edit.set("preserve_base", True))
     if mode == "drop":
-        edits += [Edit.add("filters", *x) for x in (nulls, [c for f in found for c in f.conds]) if x]
+        edits += [Edit.add("filters", *conds)] if (conds := [c for f in found for c in f.conds]) else []
     notes = [f"{mode} rows without a matching {', '.join(joined)} row" if joined else "",
              f"{mode} rows without a matching {', '.join(repeat)} row ({repeat[0]} not joined)"
              if mode == "keep" and repeat else "",
@@ -445,12 +451,11 @@ def _via(w: _Work, cstart: int, first: _Found) -> str | None:
     return b
 
 
-def _found(w: _Work, cstart: int, cend: int) -> tuple[list[_Found], list[Filter]]:
-    """The phrases of the clause that name a related thing missing (or present), and NOT NULL tests of
-    anonymous rows that have no table to join."""
+def _found(w: _Work, cstart: int, cend: int) -> list[_Found]:
+    """The phrases of the clause that name a related thing missing (or present), or a column of the rows
+    empty (their key, for "anonymous" rows)."""
     text = w.view.prompt[:cend]
     found: list[_Found] = []
-    nulls: list[Filter] = []
     for kind, rxs in (("missing", _MISSING), ("exists", _EXISTS)):
         for rx in rxs:
             pos = cstart
@@ -487,11 +492,11 @@ def _found(w: _Work, cstart: int, cend: int) -> tuple[list[_Found], list[Filter]
     for m in _ANON.finditer(text, cstart):
         if _open(w, m.start(), m.end()) and not _overlaps(found, m.start(), m.end()):
             anon = _anonymous(w, m.group("s"))
-            if anon is not None:
-                found.append(_Found(m.start(), m.end(), anon[0], "anon"))
-                if anon[1] is not None:
-                    nulls.append(anon[1])
-    return found, nulls
+            if anon is not None:  # the rows' own key is empty: a NULL test, never a join that drops orphans too
+                gloss = _ANON_GLOSS.match(text, m.end())
+                said = gloss and _own_column(w, gloss.group("k") or gloss.group("k2"), w.base) == anon.column
+                found.append(_Found(m.start(), gloss.end() if said and gloss else m.end(), [], "empty", own=[anon]))
+    return found
 
 
 # the rows' own value is missing: "without an industry", "with no payment method recorded", "whose email is blank",
@@ -508,6 +513,10 @@ _EMPTY = tuple(
         rf"\b(?:with|having|has|have)\s+(?:an?\s+)?(?:missing|blank|empty|null)\s+(?P<c>{_W}(?:\s+{_W}){{0,2}})",
     )
 )
+#: "anonymous sessions (no user_id)", "(user_id is null)": what makes them anonymous, said right after
+_ANON_GLOSS = re.compile(rf"\s*\(\s*(?:i\.e\.,?\s*|that\s+is,?\s*)?(?:(?:no|without(?:\s+an?|\s+any)?|with\s+no|missing|"
+                         rf"null|empty|blank)\s+(?P<k>{_W})|(?P<k2>{_W})\s+(?:is\s+|=\s*)?(?:null|empty|missing|blank))"
+                         r"\s*\)", re.IGNORECASE)  # fmt: skip
 _RECORDED = re.compile(r"\s+(?:recorded|given|entered|set|provided|filled\s+in|on\s+(?:file|record))\b", re.I)
 
 
@@ -916,8 +925,9 @@ def _key_target(d: Play, phrase: str) -> str | None:
     return None
 
 
-def _anonymous(d: Play, phrase: str) -> tuple[list[str], Filter | None] | None:
-    """"anonymous sessions": the sessions' key to a person table is NULL. The person table, if there is one."""
+def _anonymous(d: Play, phrase: str) -> Filter | None:
+    """"anonymous sessions": the sessions' one key to a person (user_id, customer_id, ...) is NULL — a session
+    whose user_id names no users row is not anonymous (kept or dropped by what the request says of those)."""
     table = _table(d, phrase) or (d.base if any(h.table == d.base for h in d.linker.tables(phrase)[:1]) else None)
     if table is None:
         return None
@@ -926,7 +936,4 @@ def _anonymous(d: Play, phrase: str) -> tuple[list[str], Filter | None] | None:
                                                      c.name, re.IGNORECASE)]  # fmt: skip
     if len(keys) != 1:
         return None
-    target = _table(d, re.sub(r"_?id$", "", keys[0], flags=re.IGNORECASE))
-    if target is not None and target != table:
-        return [table, target], None
-    return [table], Filter(column=f"{table}.{keys[0]}", operator="is_not_null", provenance=f"not anonymous {phrase}")
+    return Filter(column=f"{table}.{keys[0]}", operator="is_not_null", provenance=f"not anonymous {phrase}")
