@@ -129,6 +129,14 @@ def test_an_amount_verb_on_related_rows_is_refused(engine: Any, prompt: str) -> 
         plan_request(prompt, engine, target="result", reference_date=REF)
 
 
+@pytest.mark.parametrize("prompt", ["Which members spent more than 10 in total? member_id, spent",
+                                    "members who paid over 10 in total: member_id"])
+def test_an_amount_verb_in_total_is_the_sum_of_the_related_rows(engine: Any, prompt: str) -> None:
+    """"in total" settles it: the sum of the members' payments (members keep no money of their own)."""
+    cols, rows = _rows(engine, prompt)
+    assert cols[0] == "member_id" and [r[0] for r in rows] == [1, 2]
+
+
 def test_a_threshold_on_the_rows_own_amount_still_plans(engine: Any) -> None:
     cols, rows = _rows(engine, "payments over 5")
     assert sorted(r[cols.index("payment_id")] for r in rows) == [2, 3]

@@ -111,6 +111,20 @@ def test_a_money_verb_compares_the_sum(engine: Any, prompt: str, sql: str, cols:
     check(engine, prompt, sql, cols)
 
 
+def test_a_money_verb_after_have(engine: Any) -> None:
+    """"Which payout kinds have paid out more than ...": the perfect tense, the same sum per group."""
+    check(engine, "Which payout kinds have paid out more than 100 in total? kind, paid",
+          "SELECT kind, sum(amount) FROM payouts GROUP BY 1 HAVING sum(amount) > 100", ["kind", "paid"])
+
+
+def test_a_money_verb_of_a_table_without_money_sums_its_rows(engine: Any) -> None:
+    """Sailors keep no money: what they were paid out is the sum of the one table of rows pointing at them whose
+    measure is money (payouts; the voyages' fare is not named as money, and sailors keep no limit or rating
+    that could be mistaken for it)."""
+    check(engine, "Which sailors were paid out more than 150 in total? sailor_id, paid",
+          "SELECT sailor_id, sum(amount) FROM payouts GROUP BY 1 HAVING sum(amount) > 150", ["sailor_id", "paid"])
+
+
 def test_a_money_verb_over_an_amount_and_a_fee_is_the_amount(engine: Any) -> None:
     """payouts keep an amount and a fee: the amount is the payout's whole value, the fee a named part of it."""
     check(engine, "Which kinds paid out more than 100 in total? kind, paid",

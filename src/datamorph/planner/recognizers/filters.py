@@ -106,7 +106,7 @@ _VALUE_LINK = re.compile(r"^[\s,]*(?:,|or|and|and/or|nor)?[\s,]*(?:the\s+)?$", r
 _IN_LIST = re.compile(r"\b(?:(?:is|are)\s+)?(?P<neg>not\s+)?(?:in|one\s+of|any\s+of)\s*\(", re.IGNORECASE)
 _COL_TO_VALUE = re.compile(r"^\s*(?:(?:is|are|was|were|=|==|of|in|equals?|equal\s+to|being|either)\s*)*"
                            r"(?:\(|the\s+|an?\s+)?['\"\u2018\u201c]?$", re.IGNORECASE)  # fmt: skip
-_MONEY = re.compile(r"amount|total|price|revenue|sales|value|cost|salary|balance|spend|fee|paid|income|pay\b",
+MONEY = re.compile(r"amount|total|price|revenue|sales|value|cost|salary|balance|spend|fee|paid|income|pay\b",
                     re.IGNORECASE)  # fmt: skip
 _FILLER = frozenset({"is", "are", "was", "were", "whose", "with", "having", "has", "have", "that", "which", "where",
                      "a", "an", "the", "its", "their", "of", "total", "value"})  # fmt: skip
@@ -204,7 +204,7 @@ def main_measure(d: Draft | View, table: TableInfo, words: str) -> str:
     measures = [c.name for c in table.columns if c.family in NUMERIC_FAMILIES and not _is_key(table, c.name)]
     if len(measures) == 1:
         return measures[0]
-    money = [c for c in measures if _MONEY.search(c)]
+    money = [c for c in measures if MONEY.search(c)]
     if len(money) == 1:
         return money[0]
     whole = [c for c in money if _WHOLE_VALUE.search(c)]
@@ -386,7 +386,7 @@ def _compare(w: Play, spans: list[_Mention], start: int, end: int, operator: Ope
 #: A verb of price right before a bare comparison: "rooms that cost under 90", "plans charging over 20".
 _PRICE_VERB = re.compile(r"\b(?:costs?|costing|charges?|charging|charged|priced|earns?|earning|earned|pays?|paying|paid)"
                          r"\s*$", re.IGNORECASE)
-_PRICED = re.compile(rf"{_MONEY.pattern}|rate|wage|charge|tariff", re.IGNORECASE)  # columns a price verb may name
+_PRICED = re.compile(rf"{MONEY.pattern}|rate|wage|charge|tariff", re.IGNORECASE)  # columns a price verb may name
 
 
 def _unit_after(w: Play, spans: list[_Mention], end: int) -> _Mention | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from datamorph.errors import PlanError
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.budget import back
 from datamorph.planner.recognizers import measures as ms
@@ -324,14 +325,14 @@ def _subject_measure(d: Work, ctx: Ctx, op_start: int) -> tuple[ms.Measure | Non
 #: A verb of money coming in or going out, right before a comparison: what is compared is the sum of the rows'
 #: money column per group.
 _MONEY_WORDS = (r"collect(?:ed)?|t(?:ake|ook)\s+in|br(?:ing|ought)\s+in|earn(?:ed)?|generated?|gross(?:ed)?|raised?|"
-                r"bill(?:ed)?|spen[dt]|paid\s+out|ma(?:k|d)e")
+                r"bill(?:ed)?|spen[dt]|paid(?:\s+out)?|pa(?:y|ys)|ma(?:k|d)e")
 _MONEY_VERB = re.compile(rf"\b(?P<v>{_MONEY_WORDS})\s+(?:a\s+total\s+of\s+)?$", re.I)
 #: the verb after the amount, in the passive: "in which years was more than 1,000,000 collected on paid invoices"
 _MONEY_AFTER = re.compile(r"\s+(?:(?:was|were|been|got)\s+)?(?P<v>collected|taken\s+in|brought\s+in|earned|generated|"
                           r"raised|billed|spent|paid\s+out|made)\b", re.I)  # fmt: skip
 _ROWS_AFTER = re.compile(r"\s*(?:across|from|on|over|through|in)\s+(?:all\s+)?(?:(?:the|their|its|his|her)\s+)?"
                          r"(?P<w>(?:[A-Za-z_]+\s+){0,2}[A-Za-z_]+)\b", re.I)  # fmt: skip
-_WHICH_BEFORE = re.compile(r"\b(?:which|what)\s+(?P<g>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+$"
+_WHICH_BEFORE = re.compile(r"\b(?:which|what)\s+(?P<g>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+(?:(?:have|has|had)\s+)?$"
                            r"|\b(?P<t>[A-Za-z_]+)\s+(?:who|that|which)\s+(?:have\s+|has\s+|had\s+)?$", re.I)  # fmt: skip
 
 
@@ -374,6 +375,8 @@ def money_sums(d: Work, ctx: Ctx) -> None:
                     break
         if table is None:
             continue
+        if total and table == d.base:  # "which customers spent over 500 in total": their orders' amounts (without
+            table = _measured_child(d, table) or table  # "in total", one order over 500 or their sum: asked)
         subject_at = min(verb.start("v"), cm.start())
         key = _money_subject(d, subject_at, table)
         if key is None and not _period_asked(d, subject_at):
@@ -394,6 +397,24 @@ def money_sums(d: Work, ctx: Ctx) -> None:
         d.take(span[0], end)
         for v in values:  # "posted": the summed rows' own condition, read by the row filters
             d.give_back(v.start, v.end)
+
+
+def _measured_child(d: Work, table: str) -> str | None:
+    """The one table whose rows point at ``table`` and carry the money a verb speaks of, when ``table`` itself
+    has no measure ("customers" spend through their orders); None when ``table`` has one, or several children do."""
+    from datamorph.planner.recognizers.filters import MONEY, main_measure
+
+    def measured(name: str) -> bool:  # its one measure is money (an amount, a fee: not a limit, not a rating)
+        try:
+            return MONEY.search(main_measure(d.as_draft(), d.catalog.table(name), "")) is not None
+        except PlanError:
+            return False
+
+    if measured(table):
+        return None
+    children = [t for t in d.catalog.table_names() if t != table and measured(t) and any(
+        fk.ref_table.lower() == table.lower() for fk in d.catalog.table(t).foreign_keys)]  # fmt: skip
+    return children[0] if len(children) == 1 else None
 
 
 def _period_asked(d: Work, pos: int) -> bool:
