@@ -75,3 +75,31 @@ def test_a_superlative_before_the_number_needs_one_column_after(engine: Any, pro
     """A table's name ("cruises") or a word no column has is no column to order by: refused, not guessed."""
     with pytest.raises(PlanError):
         plan(engine, prompt)
+
+
+# -- "the N biggest <things> by <their measure>": one group per thing, ranked by the measure -----------------------
+
+FLEET_SQL = """
+CREATE TABLE ships (ship_id INTEGER PRIMARY KEY, ship_name VARCHAR);
+INSERT INTO ships VALUES (1, 'Aurora'), (2, 'Borealis'), (3, 'Calypso');
+CREATE TABLE bookings (booking_id INTEGER PRIMARY KEY, ship_id INTEGER REFERENCES ships(ship_id), amount DECIMAL(8,2));
+INSERT INTO bookings VALUES (1, 1, 100), (2, 1, 100), (3, 1, 100), (4, 2, 250), (5, 2, 250), (6, 3, 90),
+  (7, 3, 80), (8, 3, 70), (9, 3, 60);
+"""
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "topn_fleet", FLEET_SQL)
+
+
+@pytest.mark.parametrize("prompt", [
+    "the 2 biggest ships by total booking amount: ship_id, total",
+    "two largest ships by revenue (sum of amount over their bookings): ship_id, revenue",
+    "Which are our 2 biggest ships by the sum of their booking amounts? ship_id, total",
+])  # fmt: skip
+def test_the_n_biggest_things_by_a_measure_are_groups(fleet: Any, prompt: str) -> None:
+    """The things after the number and the superlative are the groups; the words before a bracketed sum that
+    would name the summed column ("revenue" for the amount) name the sum — never a grouping by the amount."""
+    spec = check(fleet, prompt, "SELECT ship_id, sum(amount) FROM bookings GROUP BY 1 ORDER BY 2 DESC LIMIT 2")
+    assert [g.split(".")[-1] for g in spec.group_by] == ["ship_id"]

@@ -118,9 +118,11 @@ def period_forms(d: Work, ctx: Ctx) -> None:
         d.take(m.start(), end)
 
 
+_RANKING_WORD = r"(?:top|bottom|best|worst|leading|biggest|largest|highest|greatest|smallest|lowest|busiest)"
+#: "top 10 products by revenue", "the 5 largest departments by headcount", "our ten biggest clients by spend"
 _TOP_ENTITY = re.compile(
-    r"\b(?:(?:the\s+)?(?:top|bottom|best|worst|leading|biggest|largest)\s+(?P<n>\d+|[a-z]+)|(?:the|which|what)\s+(?P<n2>"
-    + NUMBER_PATTERN + r"))\s+"
+    rf"\b(?:(?:the\s+|our\s+)?{_RANKING_WORD}\s+(?P<n>\d+|[a-z]+)|(?:the|which|what|our)\s+(?P<n2>"
+    + NUMBER_PATTERN + rf")(?:\s+{_RANKING_WORD})?|(?P<n3>" + NUMBER_PATTERN + rf")\s+{_RANKING_WORD})\s+"
     r"(?P<w>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+(?=by\b|ranked\s+by\b|in\s+terms\s+of\b|based\s+on\b|according\s+to\b|"
     + HAVE + r"\s+the\s+(?:highest|most|largest|biggest|greatest|lowest|"
     r"fewest|smallest|least)\b)", re.I)  # fmt: skip
@@ -251,6 +253,8 @@ def _groups(d: Work, ctx: Ctx) -> None:
         word = m.group(0).split()[0].lower()
         if word == "by" and _BY_NOT_GROUP.search(d.prompt[max(0, m.start() - 25) : m.start()]):
             continue
+        if word == "by" and any(t.end() == m.start() for t in _TOP_ENTITY.finditer(d.prompt, back(m.start()), m.end())):
+            continue  # "the ten biggest clients by revenue": what they are ranked by, not a grouping
         if ph.planned(d, m.start(), m.end()):
             continue
         split = _SPLIT_VERB.search(d.prompt, max(0, m.start() - 100), m.start()) if word == "by" else None

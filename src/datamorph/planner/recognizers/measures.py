@@ -377,9 +377,11 @@ def _paren_named(d: Work, meas: Measure) -> None:
     words = [t for t in inside if t.kind == "word"]
     if any(t.kind not in ("word", "punct") and t.text != "-" or t.low in _NEGATIONS or t.low.startswith("non") for t in inside):
         return  # a number, a date, a negation ("non-refunded spend (...)") is more than a name: left to the others
-    if not words or not all(d.free(t.start, t.end) or table_of(d, t.text) for t in words) or column_of(
-            d, text_of(d, words)):
-        return  # the words name a column: "by amount (sum of ...)" is read as written
+    named = column_of(d, text_of(d, words)) if words else None
+    if not words or not all(d.free(t.start, t.end) or table_of(d, t.text) for t in words) or named and (
+            named.lower() != (meas.column or "").lower()):
+        return  # the words name another column: "by fee (sum of amount ...)" is read as written; "by revenue
+        # (sum of amount ...)" where revenue would be the amount names the sum (the amount is summed either way)
     conds: list[Filter] = []
     taken = [words[-1]]
     for t in words[:-1]:
