@@ -90,3 +90,28 @@ def test_how_many_after_a_condition_read_before(engine: Any) -> None:
     """"how many they cancelled": the count of the rows the condition said before keeps ("cancelled" read once)."""
     check(engine, "Count the cancelled lessons per coach_id. Give coach_id and how many they cancelled.",
           "SELECT coach_id, count(*) FROM lessons WHERE state = 'cancelled' GROUP BY 1")
+
+
+# -- "with the reader's name: ..., first_name, last_name": the summary word said again by the listed parts ------
+
+BOOKS_SQL = """
+CREATE TABLE authors (author_id INTEGER PRIMARY KEY, first_name VARCHAR, last_name VARCHAR);
+INSERT INTO authors VALUES (1, 'Ada', 'Byron');
+CREATE TABLE readers (reader_id INTEGER PRIMARY KEY, first_name VARCHAR, last_name VARCHAR);
+INSERT INTO readers VALUES (1, 'Kim', 'Lee'), (2, 'Lu', 'Ng');
+CREATE TABLE reviews (review_id INTEGER PRIMARY KEY, reader_id INTEGER REFERENCES readers(reader_id), stars INTEGER);
+INSERT INTO reviews VALUES (1, 1, 5), (2, 2, 3), (3, 1, 4);
+"""
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "books", BOOKS_SQL)
+
+
+def test_a_name_said_before_its_listed_parts(books: Any) -> None:
+    """Two tables keep a first_name: 'name' said of the reader is the readers' name the list spells out, not a
+    word left over (it was refused) nor the authors' column."""
+    check(books, "every review with the reader's name: review_id, first_name, last_name, stars",
+          "SELECT review_id, first_name, last_name, stars FROM reviews JOIN readers USING (reader_id)",
+          ["review_id", "first_name", "last_name", "stars"])  # fmt: skip

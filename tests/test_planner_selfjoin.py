@@ -115,6 +115,21 @@ def test_pairs_of_rows_sharing_values(engine: Any, prompt: str, expected: str) -
 
 
 @pytest.mark.parametrize("prompt", [
+    "Members who signed up twice: pairs of member records with the same first name and last name (ignoring case) "
+    "and the same born_on. One row per pair, kept_id = the smaller member_id, copy_id = the larger one.",
+    "pairs of members sharing the same first and last name (ignoring case) and the same born_on, with kept_id the "
+    "smaller id and copy_id the larger",
+])  # fmt: skip
+def test_pairs_with_named_keys(engine: Any, prompt: str) -> None:
+    """"the same A and the same B" is one list; the names given to the smaller and the larger key name the two
+    shown keys; "who signed up twice:" before the pairs says what they are (no condition of its own)."""
+    check(engine, prompt, "SELECT a.member_id, b.member_id, a.first_name, a.last_name, a.born_on FROM members a "
+          "JOIN members b ON lower(a.first_name) = lower(b.first_name) AND lower(a.last_name) = lower(b.last_name) "
+          "AND a.born_on = b.born_on AND a.member_id < b.member_id",
+          ["kept_id", "copy_id", "first_name", "last_name", "born_on"])  # fmt: skip
+
+
+@pytest.mark.parametrize("prompt", [
     # NULL and dangling supervisors: inner and left joins differ, and the request does not say which
     "staff with their supervisor's last name",
     # kept without a supervisor, yet compared with the supervisor

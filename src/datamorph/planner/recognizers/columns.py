@@ -14,6 +14,7 @@ measure) and turns it into ``d.columns``.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 
 from datamorph.errors import PlanError
@@ -531,11 +532,17 @@ def _keyed_by_link(d: Work, table: str, group: list[str]) -> bool:
 def _repeated_columns(d: Work) -> None:
     """A column the request describes in words and lists again ("Attach the category name ...: ..., category_name")."""
     out = {(c.column or "").lower() for c in d.columns}
+    listed = sorted({owner_table(d.catalog, c) for c in out if "." in c and d.catalog.has_table(owner_table(d.catalog, c))})
     words = [t for t in d.tokens.items if t.kind == "word"]
     ends = [t.end for t in words]
     for m in d.mentions:
-        if not hasattr(m, "column") or hasattr(m, "value") or m.start < 0 or f"{m.table}.{m.column}".lower() not in out:
+        if not hasattr(m, "column") or hasattr(m, "value") or m.start < 0:
             continue
+        if f"{m.table}.{m.column}".lower() not in out:  # linked to another table: read again among the listed ones
+            hits = d.linker.columns(m.text, listed) if listed else []
+            if not hits or hits[0].score < 0.8 or f"{hits[0].table}.{hits[0].column}".lower() not in out:
+                continue
+            m = dataclasses.replace(hits[0], start=m.start, end=m.end, text=m.text)
         toks = [t for t in d.tokens.within(m.start, m.end)]
         if not toks or any(d.held(t) for t in toks):
             continue

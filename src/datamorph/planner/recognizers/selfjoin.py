@@ -111,6 +111,7 @@ _WORD = re.compile(r"[A-Za-z_]+")
 _FUNCTION_WORDS = ORDERING_WORDS | COMPARISON_WORDS | QUANTIFIER_WORDS
 _ASIDE = re.compile(r"\s*\([^()]{1,40}\)")
 _PART = frozenset({"first", "last", "given", "family"})
+_SAME_AGAIN = re.compile(r"(?:the\s+)?same\s+", re.I)
 _OPS = {"higher": ">", "greater": ">", "larger": ">", "bigger": ">", "more": ">", "later": ">", "after": ">",
         "lower": "<", "smaller": "<", "less": "<", "earlier": "<", "before": "<",
         "different": "!=", "another": "!=", "other": "!=", "same": "="}  # fmt: skip
@@ -192,7 +193,8 @@ def _column_list(d: View, info: TableInfo, start: int, limit: int = 6, stop: str
         j = _JOINER.match(text, aside.end() if aside and _JOINER.match(text, aside.end()) else end)
         if not j or len(out) >= limit:
             break
-        pos = j.end()
+        again = _SAME_AGAIN.match(text, j.end())  # "the same first name and the same date of birth"
+        pos = again.end() if again else j.end()
     if parts:
         return [], start
     return list(dict.fromkeys(out)), end
@@ -434,6 +436,36 @@ def _comparisons(d: View, info: TableInfo, k: SelfKey, alias: str) -> list[tuple
 _PAIRS = re.compile(r"\bpairs?\b", re.I)
 
 
+#: "original_id = the smaller patient_id", "with first_order_id the smaller id and second_order_id the larger": the
+#: names of the pair's two keys
+_SIDE = (r"(?P<name>[A-Za-z_]\w*_\w+|[A-Za-z_]\w*(?=\s*=))\s*(?:=|:|is|as|being|for)?\s*(?:the\s+)?"
+         r"(?P<which>smaller|lower|lowest|smallest|larger|higher|greater|bigger|largest|highest)\b"
+         r"(?:\s+(?:one|id|key|number|(?P<col>[A-Za-z_]\w*_id)))?")
+_PAIR_NAME = re.compile(rf"\b{_SIDE}", re.I)
+_TWICE = re.compile(r"\b(?:who|that|which)\s+(?:\w+\s+){0,2}?(?P<w>twice|more\s+than\s+once|two\s+times|again)\s*:\s*"
+                    r"(?:\w+\s+){0,2}pairs\b", re.I)  # fmt: skip
+
+
+def _pair_names(d: View, p: Pending, pk: str, shown: list[OutputColumn]) -> list[OutputColumn]:
+    """The names the request gives the smaller and the larger key of each pair: the two shown keys renamed."""
+    named: dict[int, str] = {}
+    for m in _PAIR_NAME.finditer(d.prompt):
+        col = m.group("col")
+        if not p.free(m.start(), m.end()) or col and col.lower() != pk.lower() or d.catalog.table(
+                owner_of(shown[0])).has_column(m.group("name")):  # fmt: skip
+            continue
+        side = 0 if m.group("which").lower() in ("smaller", "lower", "lowest", "smallest") else 1
+        if side in named:
+            continue
+        named[side] = m.group("name")
+        p.take(m.start(), m.end(), why="the name of the pair's " + ("smaller" if side == 0 else "larger") + " key")
+    return [c.model_copy(update={"name": named[i]}) if i in named else c for i, c in enumerate(shown)]
+
+
+def owner_of(c: OutputColumn) -> str:
+    return (c.column or "").split(".")[0]
+
+
 def _pairs(d: View, base: str) -> list[Claim] | None:
     """"pairs of patients with the same first name, last name and date of birth (ignoring case), one row per
     pair, the smaller id first": the table joined to itself on those columns, the first key below the second."""
@@ -482,6 +514,10 @@ def _pairs(d: View, base: str) -> list[Claim] | None:
     for m in _PAIRS.finditer(d.prompt):
         if p.free(m.start(), m.end()):
             p.take(m.start(), m.end(), why="pairs of rows")
+    shown = _pair_names(d, p, pk, shown)
+    for m in _TWICE.finditer(d.prompt):  # "patients who registered twice: pairs of ...": what the pairs are
+        if p.free(m.start(), m.end("w")):  # (the verb too: "registered" is no condition of its own here)
+            p.take(m.start(), m.end("w"), why="the rows the pairs are (said before them)")
     sj = SelfJoin(alias, keys, "inner", said=True, conditions=tuple(conditions),
                   words=" and ".join(f"{base}.{a} = {alias}.{b}" for a, b in keys))  # fmt: skip
     p.edit(Edit.set("self_join", sj), Edit.add("columns", *shown), why=f"pairs of {base} rows")
