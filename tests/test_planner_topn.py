@@ -103,3 +103,31 @@ def test_the_n_biggest_things_by_a_measure_are_groups(fleet: Any, prompt: str) -
     would name the summed column ("revenue" for the amount) name the sum — never a grouping by the amount."""
     spec = check(fleet, prompt, "SELECT ship_id, sum(amount) FROM bookings GROUP BY 1 ORDER BY 2 DESC LIMIT 2")
     assert [g.split(".")[-1] for g in spec.group_by] == ["ship_id"]
+
+
+SHOP_SQL = """
+CREATE TABLE products (product_id INTEGER PRIMARY KEY, product_name VARCHAR, unit_price DECIMAL(8,2));
+INSERT INTO products VALUES (1, 'pen', 9.0), (2, 'ink', 1.0), (3, 'pad', 5.0);
+CREATE TABLE order_lines (line_id INTEGER PRIMARY KEY, product_id INTEGER REFERENCES products(product_id),
+                          quantity INTEGER);
+INSERT INTO order_lines VALUES (1, 1, 1), (2, 2, 5), (3, 2, 5), (4, 3, 4), (5, 3, 2), (6, 1, 1);
+"""
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "topn_shop", SHOP_SQL)
+
+
+@pytest.mark.parametrize("prompt", ["Top 2 products by units sold: product_id, units",
+                                    "the 2 biggest products by quantity: product_id, units"])
+def test_ranked_by_a_quantity_of_their_rows_sums_it(shop: Any, prompt: str) -> None:
+    """"units" is the order lines' quantity, added up per product — never the products' unit_price (a weak
+    match of the ranked table's own, which ordered the products by price: a wrong table)."""
+    check(shop, prompt, "SELECT product_id, sum(quantity) FROM order_lines GROUP BY 1 ORDER BY 2 DESC LIMIT 2",
+          ["product_id", "units"])  # fmt: skip
+
+
+def test_the_rows_own_quantity_orders_them(shop: Any) -> None:
+    check(shop, "the 2 biggest individual order lines by quantity",
+          "SELECT * FROM order_lines ORDER BY quantity DESC LIMIT 2")

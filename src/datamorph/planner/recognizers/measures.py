@@ -241,7 +241,7 @@ def find(d: Work) -> list[Measure]:
     if not found:
         found.extend(_rows_per(d))
     if not found:
-        found.extend(_bare_flows(d))
+        found.extend(_bare_flows(d) or _ranked_flows(d))
     found.sort(key=lambda x: x.start)
     return found
 
@@ -298,6 +298,37 @@ def _bare_flows(d: Work) -> list[Measure]:
         out.append(_named(d, _column_measure(d, "sum", start, end, col)))
         break  # one bare measure: a second is a list the other readers must read
     return out
+
+
+#: "top 5 products by units sold", "the 3 biggest shops by revenue": a quantity that adds up, after the "by" of a
+#: ranking of things, is its sum per thing (the verb after it says only that the rows are sales)
+_RANKED_FLOW = re.compile(rf"\b(?:top|bottom|best|worst|biggest|largest|leading|{NUMBER_PATTERN})\s+(?:[A-Za-z_]+\s+){{1,3}}?"
+                          r"by\s+(?:(?:the|their|its|total)\s+)?(?P<w>(?:[A-Za-z_]+\s+)??[A-Za-z_]+)"
+                          r"(?:\s+(?P<v>sold|ordered|bought|purchased|shipped|booked|billed|paid|collected|earned|generated))?"
+                          r"(?=\s*(?:[,.;:!?()]|$))", re.I)  # fmt: skip
+
+
+def _ranked_flows(d: Work) -> list[Measure]:
+    """The sum of the column a flow noun names, said after the "by" of a ranking ("top 5 products by units sold"),
+    when the column is of another table than the things ranked: their rows' quantities added up per thing (the
+    things' own column is an order of its own, read by the ordering)."""
+    for m in _RANKED_FLOW.finditer(d.prompt):
+        words = m.group("w").split()
+        if words[-1].lower() not in _FLOWS or planned(d, m.start("w"), m.end()) or not d.free(m.start("w"), m.end()):
+            continue
+        ranked = d.prompt[m.start() : m.start("w")].split()[:-1]  # (without "by")
+        if any(w.lower() in ("individual", "single", "separate", "each") for w in ranked):
+            continue  # "the ten biggest individual order items by quantity": the rows themselves
+        things = next((t for k in range(len(ranked)) if (t := table_of(d, " ".join(ranked[k:]))) is not None), None)
+        if things is None or any(h.score >= 0.8 for h in d.linker.columns(m.group("w"), [things])):
+            continue  # "top 5 orders by amount": the things' own column, an order of its own
+        near = {*d.linker.neighbors(things), *(n2 for n in d.linker.neighbors(things) for n2 in d.linker.neighbors(n))}
+        hits = [h for h in d.linker.columns(m.group("w"), sorted(near - {things})) if h.score >= 0.8]
+        col = f"{hits[0].table}.{hits[0].column}" if len(hits) == 1 or hits and hits[1].score < hits[0].score else None
+        if col is None or family(d, col) not in NUMERIC:
+            continue
+        return [_named(d, _column_measure(d, "sum", m.start("w"), m.end(), col))]
+    return []
 
 
 #: "loans per member", "repairs per engineer in 2023": a table's rows counted per group, said as the head of

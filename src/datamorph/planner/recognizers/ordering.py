@@ -363,6 +363,8 @@ def order_target(d: Work, tokens: list[Token]) -> tuple[str, int] | None:
     for n in range(len(tokens), 0, -1):
         phrase = d.prompt[tokens[0].start : tokens[n - 1].end]
         hits = d.linker.columns(phrase, in_play(d) or None)
+        if hits and in_play(d) and _elsewhere(d, phrase, hits[0].score):
+            return None  # "top 5 products by units": the order items' quantity, never the products' unit_price
         if hits and _whole(hits[0], phrase) and _names_rows(d, hits[0], phrase):
             return None  # "top 3 agents by tickets": the count of a table's rows, never the order of its key
         if hits and _whole(hits[0], phrase):
@@ -374,6 +376,13 @@ def order_target(d: Work, tokens: list[Token]) -> tuple[str, int] | None:
             return f"{hits[0].table}.{hits[0].column}", n
     generic = _generic_date(d, d.prompt[tokens[0].start : tokens[-1].end]) if len(tokens) == 1 else None
     return (generic, 1) if generic is not None else None
+
+
+def _elsewhere(d: Work, phrase: str, score: float) -> bool:
+    """A column of a table not in play matches ``phrase`` clearly better than the best one in play (``score``):
+    the phrase names that column, and ordering by the weaker match would be a wrong table."""
+    best = d.linker.columns(phrase)
+    return bool(best) and best[0].table not in in_play(d) and best[0].score >= score + 0.1
 
 
 def _names_rows(d: Work, m: ColumnMatch, phrase: str) -> bool:
