@@ -131,3 +131,19 @@ def test_ranked_by_a_quantity_of_their_rows_sums_it(shop: Any, prompt: str) -> N
 def test_the_rows_own_quantity_orders_them(shop: Any) -> None:
     check(shop, "the 2 biggest individual order lines by quantity",
           "SELECT * FROM order_lines ORDER BY quantity DESC LIMIT 2")
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("Best 2 ships by total booking amount: ship_id, total",
+     "SELECT ship_id, sum(amount) FROM bookings GROUP BY 1 ORDER BY 2 DESC LIMIT 2"),
+    ("worst 2 ships by total booking amount: ship_id, total",
+     "SELECT ship_id, sum(amount) FROM bookings GROUP BY 1 ORDER BY 2 LIMIT 2"),
+])  # fmt: skip
+def test_best_and_worst_n_by_a_measure(fleet: Any, prompt: str, expected: str) -> None:
+    check(fleet, prompt, expected)
+
+
+def test_best_n_without_a_measure_is_refused(engine: Any) -> None:
+    """No column is "best": the best 2 cruises by what is not said."""
+    with pytest.raises(PlanError):
+        plan(engine, "the best 2 cruises")

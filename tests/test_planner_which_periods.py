@@ -188,3 +188,12 @@ def test_a_question_about_another_tables_rows_is_no_column_group(engine: Any) ->
     sailor_id column of the counted voyages grouped by a verb the planner does not know."""
     with pytest.raises(PlanError):
         plan(engine, "Which sailors undertook more than 1 voyages?")
+
+
+@pytest.mark.parametrize(("prompt", "sql"), [
+    ("the year each sailor enlisted: sailor_id, enlist_year", "SELECT sailor_id, year(enlisted_on) FROM sailors"),
+    ("Month every voyage was sailed: voyage_id, sail_month", "SELECT voyage_id, month(sailed_on) FROM voyages"),
+])  # fmt: skip
+def test_a_date_part_said_with_the_rows_as_subject(engine: Any, prompt: str, sql: str) -> None:
+    """"the year each sailor enlisted": the part of the date the verb names, the rows said as its subject."""
+    check(engine, prompt, sql)

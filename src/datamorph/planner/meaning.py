@@ -535,8 +535,8 @@ def _modifier(items: list[Token], i: int, linker: SchemaLinker | None, source: s
         return "modifier"  # "customers who churned", "accounts that are dormant"
     if prev is not None and prev.kind == "number" and _can_be("NOUN", t.low):
         return "number"  # what a number counts: "3 letters", "10 days", "5 seats"
-    if prev is not None and prev.low in _OWNERS and _can_be("NOUN", t.low):
-        return "modifier"  # "users with their domain": what is asked of the rows, never set aside
+    if _can_be("NOUN", t.low) and _owned(items, i):
+        return "modifier"  # "users with their (email) domain": what is asked of the rows, never set aside
     if linker is None:
         return None
     if prev is not None and _names(prev, linker) and _can_be("VERB", t.low) | _can_be("ADJ", t.low) and not (
@@ -548,6 +548,18 @@ def _modifier(items: list[Token], i: int, linker: SchemaLinker | None, source: s
     if _heads_of_phrase(items, i, linker, source):
         return "modifier"  # "the shoe size of each member", "members' shoe size": what is asked for
     return None
+
+
+def _owned(items: list[Token], i: int) -> bool:
+    """Word ``i`` ends a noun phrase opened by "their"/"its" ("their domain", "their email domain", "its list
+    price"): up to two other words between, none of them a grammar word."""
+    for j in range(i - 1, max(-1, i - 4), -1):
+        u = items[j]
+        if u.kind == "word" and u.low in _OWNERS:
+            return True
+        if u.kind != "word" or u.low in STOPWORDS:
+            return False
+    return False
 
 
 def _names_result(word: str) -> bool:

@@ -25,7 +25,7 @@ _PART = (r"(?:calendar\s+|numeric\s+)?(?:year|month|quarter|day\s+of\s+(?:the\s+
          r"(?:\s+numbers?)?(?:\s*\(\s*\d+\s*(?:-|–|to)\s*-?\d+\s*\))?")  # "the month number (1-12)"
 _DATE_PART = re.compile(
     rf"\b(?:the\s+)?(?P<parts>{_PART}(?:\s*(?:,|and|&)\s*(?:the\s+)?{_PART}){{0,6}})\s+"
-    r"(?:(?:(?:in|on|at|during)\s+which\s+|when\s+|that\s+)?(?:it|they|he|she|the\s+[a-z]+)\s+(?:was\s+|were\s+)?"
+    r"(?:(?:(?:in|on|at|during)\s+which\s+|when\s+|that\s+)?(?:it|they|he|she|(?:the|each|every|this|our)\s+[a-z]+)\s+(?:was\s+|were\s+)?"
     r"(?P<verb>[a-z]+(?:\s+up)?)(?:\s+(?:in|on|at))?(?![\w])"
     r"|(?:of|from|in)\s+(?:the\s+|its\s+|their\s+)?(?P<col>[A-Za-z_][\w.]*(?:\s+[A-Za-z_]\w*)?))"
     r"(?:\s*,?\s*(?:both\s+|all\s+|each\s+)?as\s+(?:integers?|ints?|whole\s+numbers|numbers))?",

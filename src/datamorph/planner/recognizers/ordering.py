@@ -42,7 +42,7 @@ _SUPER_ASC = {"smallest", "lowest", "least", "bottom", "cheapest", "oldest", "ea
               "fewest", "worst"}  # fmt: skip
 _DATE_WORDS = {"newest", "latest", "oldest", "earliest", "recent", "recently"}
 _PRICE_WORDS = {"expensive", "priciest", "pricey", "cheapest", "cheap", "costliest", "costly"}
-_TOP_WORDS = {"top", "bottom", "first", "last", "latest", "newest", "oldest", "earliest"}
+_TOP_WORDS = {"top", "bottom", "best", "worst", "first", "last", "latest", "newest", "oldest", "earliest"}
 _HOW = {"most", "least", "recently"}
 _SUP = re.compile(
     r"^\s+(?P<sup>(?:most|least)\s+recently\s+[a-z]+(?:\s+(?:up|in|on|out|off)\b)?|(?:most|least)\s+recent|(?:most|least)\s+[a-z]+|"
@@ -497,6 +497,8 @@ def _top_n_at(w: Work, i: int) -> None:
     words = d.prompt[start:end]
     noun_end = _skip_nouns(w, end)
     by = _BY.match(d.prompt[noun_end:]) or after and _WITH_SUP.match(d.prompt[noun_end:])
+    if by is None and kw in ("best", "worst") and not sup:
+        return  # "the best 5 products": best by what is not said (no column is "best")
     if by is None:
         column, desc = _superlative(w, kw, sup, words, t.end + (sm.start("sup") if sm else 0))
     else:  # "the three oldest employees by hire date": the column is said; the superlative says the direction
@@ -543,7 +545,7 @@ def _descending(kw: str, sup: str) -> bool:
     parts = sup.split()
     if kw == "first" and not sup:
         return False
-    return not (kw in ("bottom", "oldest", "earliest") or parts[:1] == ["least"] or parts[:1] and parts[0] in _SUPER_ASC
+    return not (kw in ("bottom", "worst", "oldest", "earliest") or parts[:1] == ["least"] or parts[:1] and parts[0] in _SUPER_ASC
                 or "cheap" in sup)  # fmt: skip
 
 
