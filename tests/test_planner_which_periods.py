@@ -197,3 +197,12 @@ def test_a_question_about_another_tables_rows_is_no_column_group(engine: Any) ->
 def test_a_date_part_said_with_the_rows_as_subject(engine: Any, prompt: str, sql: str) -> None:
     """"the year each sailor enlisted": the part of the date the verb names, the rows said as its subject."""
     check(engine, prompt, sql)
+
+
+@pytest.mark.parametrize("prompt", ["grades with an average voyage fare over 60: grade, avg_fare",
+                                    "Which grades have an average voyage fare above 60? grade, avg_fare"])
+def test_groups_named_by_a_column_of_the_table_the_rows_refer_to(engine: Any, prompt: str) -> None:
+    """"grades with an average fare over 60": each voyage's sailor has one grade — grouped by it (joined), not
+    refused for naming no column of the voyages."""
+    check(engine, prompt, "SELECT s.grade, avg(v.fare) FROM voyages v JOIN sailors s ON v.sailor_id = s.sailor_id "
+          "GROUP BY 1 HAVING avg(v.fare) > 60", ["grade", "avg_fare"])  # fmt: skip

@@ -232,14 +232,29 @@ def _subject_group(d: Work, ctx: Ctx, subject_start: int, meas: ms.Measure, rest
         if len(words) < n or not d.free(words[0].start, words[-1].end):
             continue
         col = ph.column_of(d, ph.text_of(d, words), [meas.table])
+        owner = meas.table
+        if col is None and (parent := _parent_column(d, ph.text_of(d, words), meas.table)):
+            col, owner = parent  # "cities with an average order amount over 200": the city of each order's customer
         if col is not None and (ph.family(d, col) not in ph.NUMERIC or ph.is_key(d, col)):
             if restate and not any(k[0] == col for k in ctx.keys):
                 return
             if not any(k[0] == col for k in ctx.keys):
-                ctx.keys.append((col, meas.table))
+                ctx.keys.append((col, owner))
+            if owner != meas.table:
+                d.use_table(owner)
             d.take(words[0].start, words[-1].end)
             return
     _which_subject(d, ctx, subject_start, meas, restate)
+
+
+def _parent_column(d: Work, phrase: str, table: str) -> tuple[str, str] | None:
+    """The one column ``phrase`` names among the tables ``table`` refers to (one row of each per row of it: no
+    row counted twice), when it names none of ``table`` itself; with its table."""
+    parents = sorted({fk.ref_table for fk in d.catalog.table(table).foreign_keys if d.catalog.has_table(fk.ref_table)})
+    hits = [h for h in d.linker.columns(phrase, parents) if h.score >= 0.85] if parents else []
+    if not hits or len(hits) > 1 and hits[1].score >= hits[0].score - 0.005:
+        return None
+    return f"{hits[0].table}.{hits[0].column}", hits[0].table
 
 
 #: "Which browsers saw more than 2,000 sessions?", "what traffic sources produced over 3,000 sessions": a question's
