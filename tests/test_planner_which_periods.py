@@ -206,3 +206,11 @@ def test_groups_named_by_a_column_of_the_table_the_rows_refer_to(engine: Any, pr
     refused for naming no column of the voyages."""
     check(engine, prompt, "SELECT s.grade, avg(v.fare) FROM voyages v JOIN sailors s ON v.sailor_id = s.sailor_id "
           "GROUP BY 1 HAVING avg(v.fare) > 60", ["grade", "avg_fare"])  # fmt: skip
+
+
+def test_the_most_rows_of_a_kind(engine: Any) -> None:
+    """"the 2 ports with the most completed voyages": the voyages counted are the completed ones (a data value
+    before the rows), the order is that count."""
+    check(engine, "the 2 ports with the most completed voyages: port, trips",
+          "SELECT port, count(*) FROM voyages WHERE state = 'completed' GROUP BY 1 ORDER BY 2 DESC LIMIT 2",
+          ["port", "trips"])  # fmt: skip

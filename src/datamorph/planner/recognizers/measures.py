@@ -77,6 +77,8 @@ _PAIR = re.compile(r"(?:and|&|,|/)\s+(?:the\s+)?(?:max|maximum|min|minimum|avera
 #: the words that tie a thing to the rows it is ranked by: "with", "that have", "placed", "received"
 HAVE = r"(?:with|having|(?:(?:who|that|which)\s+)?(?:have|has|had|placed|made|received|got|booked))"
 MOST_ROWS = re.compile(rf"\b{HAVE}\s+the\s+(?:most|fewest|least)\s+(?P<w>[A-Za-z_]\w*)", re.I)
+#: "with the most completed appointments": data values before the rows counted (left to the row filters)
+_VALUES_THEN = re.compile(r"\s+(?P<w>[A-Za-z_]\w*)", re.I)
 # a number of rows asked for before the noun: "the 5 drivers", "top three members"
 _RANKED_BEFORE = re.compile(rf"\b{NUMBER_PATTERN}\s+"
                             r"(?:[A-Za-z_]+\s+){1,3}$", re.I)  # fmt: skip
@@ -203,8 +205,14 @@ def find(d: Work) -> list[Measure]:
         if not _RANKED_BEFORE.search(d.prompt, max(0, m.start() - 60), m.start()) and not one_ranked(d.prompt, m.start()) \
                 and not (top_later(d.prompt, m.end()) and m.group(0).lower().split()[-2] == "most"):
             continue  # "customers with the most orders" with no number: which customers is not said
-        meas = target(d, "count", m.start("w"), m.start("w"))
-        if meas is not None and meas.entity and table_of(d, m.group("w")) is not None:
+        start, word = m.start("w"), m.group("w")
+        for _ in range(2):  # "the most completed appointments": the rows are the word after the values
+            nxt = _VALUES_THEN.match(d.prompt, start + len(word))
+            if table_of(d, word) is not None or nxt is None or not d.linker.values(word) or table_of(d, word):
+                break
+            start, word = nxt.start("w"), nxt.group("w")
+        meas = target(d, "count", start, start)
+        if meas is not None and meas.entity and table_of(d, word) is not None:
             found.append(_named(d, meas))
     for m in POSTFIX_COUNT.finditer(d.prompt):
         if planned(d, m.start(), m.end()):

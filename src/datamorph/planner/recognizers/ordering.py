@@ -344,8 +344,8 @@ def order_target(d: Work, tokens: list[Token]) -> tuple[str, int] | None:
     """
     defined = {**{a.alias.lower(): a.alias for a in d.aggregations}, **{x.name.lower(): x.name for x in d.derived},
                **{w.name.lower(): w.name for w in d.windows}}  # fmt: skip
-    if len(tokens) > 1 and tokens[0].low in _HARMLESS:
-        inner = order_target(d, tokens[1:])
+    if len(tokens) > 1 and (tokens[0].low in _HARMLESS or explained(d, tokens[0]) and d.linker.values(tokens[0].text)):
+        inner = order_target(d, tokens[1:])  # "by completed appointments": 'completed' is the rows' condition
         if inner is not None:
             return inner[0], inner[1] + 1
     for n in range(len(tokens), 0, -1):
