@@ -214,3 +214,19 @@ def test_the_most_rows_of_a_kind(engine: Any) -> None:
     check(engine, "the 2 ports with the most completed voyages: port, trips",
           "SELECT port, count(*) FROM voyages WHERE state = 'completed' GROUP BY 1 ORDER BY 2 DESC LIMIT 2",
           ["port", "trips"])  # fmt: skip
+
+
+def test_ranking_rows_by_a_column_of_their_many_related_rows_is_refused(engine: Any) -> None:
+    """Each sailor has many payouts: "rank sailors by amount" would rank every sailor once per payout."""
+    with pytest.raises(PlanError, match="once per payouts row"):
+        plan(engine, "rank sailors by amount within each grade: sailor_id, grade, amount, amount_rank")
+    check(engine, "rank payouts by amount within each kind: payout_id, kind, amount, amount_rank",
+          "SELECT payout_id, kind, amount, rank() OVER (PARTITION BY kind ORDER BY amount DESC) FROM payouts",
+          ["payout_id", "kind", "amount", "amount_rank"])  # fmt: skip
+
+
+def test_a_rank_with_its_list_after_a_colon(engine: Any) -> None:
+    """The partition's last word right before the colon that opens the output list."""
+    check(engine, "Rank voyages by fare within each port: voyage_id, port, fare, fare_rank",
+          "SELECT voyage_id, port, fare, rank() OVER (PARTITION BY port ORDER BY fare DESC) FROM voyages",
+          ["voyage_id", "port", "fare", "fare_rank"])  # fmt: skip

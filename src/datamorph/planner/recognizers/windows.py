@@ -34,19 +34,19 @@ _NUM = r"\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|twenty"
 _NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
               "ten": 10, "twenty": 20}  # fmt: skip
 _GROUP = r"(?:within|per|in|inside|among|for|across)\s+(?:each|every|the\s+same|their|its|a)?\s*"
-_END = (r"(?=\s*(?:[,.;!?(]|$|\b(?:most|highest|lowest|least|cheapest|largest|smallest|biggest|newest|oldest|"
+_END = (r"(?=\s*(?:[,.;:!?(]|$|\b(?:most|highest|lowest|least|cheapest|largest|smallest|biggest|newest|oldest|"
         r"earliest|latest|descending|ascending|desc|asc|with|using|via|so|and|where|called|named|as|then|from|sorted|ordered)\b))")  # fmt: skip
 _RANK = re.compile(
     r"\b(?P<verb>dense[\s_-]?rank(?:ing|ed)?|rank(?:ing|ed)?|number(?:ing|ed)?)\s+(?:the\s+|all\s+|each\s+|of\s+)?"
     r"(?P<what>[\w' ]{0,30}?)\s*\b(?:by|on|according\s+to|based\s+on|in\s+order\s+of)\s+(?:their\s+|its\s+|the\s+)?"
-    rf"(?P<by>[\w.]+(?:\s+[\w.]+)?)(?:\s+(?:{_GROUP})(?P<part>[\w ]+?))?{_END}",
+    rf"(?P<by>\w+(?:\.\w+)?(?:\s+\w+(?:\.\w+)?)?)(?:\s+(?:{_GROUP})(?P<part>[\w ]+?))?{_END}",
     re.I,
 )
 _COUNT_NOUN = re.compile(r"numbers?\s+of\b", re.I)
 _RANK_PART_FIRST = re.compile(
     rf"\b(?P<verb>dense[\s_-]?rank(?:ing|ed)?|rank(?:ing|ed)?|number(?:ing|ed)?)\s+(?:the\s+)?(?P<what>[\w ]{{0,30}}?)"
     rf"\s+{_GROUP}(?P<part>[\w]+(?:\s+\w+)?)\s+(?:by|on|according\s+to|based\s+on)\s+(?:their\s+|its\s+|the\s+)?"
-    rf"(?P<by>[\w.]+(?:\s+[\w.]+)?){_END}",
+    rf"(?P<by>\w+(?:\.\w+)?(?:\s+\w+(?:\.\w+)?)?){_END}",
     re.I,
 )
 _DESC = re.compile(r"\b(?:highest|largest|biggest|most|top|best|newest|latest)(?:\s+[A-Za-z_]\w*){0,2}?\s*=\s*(?:1|one)\b|"
@@ -84,7 +84,7 @@ _SIGNED = re.compile(r"\b(?P<plus>\w+?)s?\s+(?:add|count\s+as\s+positive|increas
 _TOP = re.compile(
     rf"\b(?:the\s+)?(?P<dir>top|bottom|first|highest|lowest|best|worst)\s+(?P<n>{_NUM})\s+(?P<what>[\w ]{{0,30}}?)\s+"
     r"(?:by|on|in\s+terms\s+of|based\s+on|with\s+the\s+(?P<adj>highest|lowest|largest|smallest|most|least))\s+"
-    rf"(?:their\s+|its\s+|the\s+)?(?P<by>[\w.]+(?:\s+[\w.]+)?)\s+{_GROUP}(?P<part>[\w]+(?:\s+\w+)?){_END}",
+    rf"(?:their\s+|its\s+|the\s+)?(?P<by>\w+(?:\.\w+)?(?:\s+\w+(?:\.\w+)?)?)\s+{_GROUP}(?P<part>[\w]+(?:\s+\w+)?){_END}",
     re.I,
 )
 
@@ -96,7 +96,7 @@ _TOP_COUNT_FIRST = re.compile(
     r"newest|latest|oldest|earliest|longest|shortest|most\s+recent)"
     r"(?:-[A-Za-z]+)?\s+(?P<what>[\w ]{0,30}?)\s+(?:(?:within|per|in|for|across)\s+(?:each|every)|per)\s+"
     r"(?P<part>[\w]+(?:\s+\w+)?)\s+(?:by|on|in\s+terms\s+of|based\s+on)\s+(?:their\s+|its\s+|the\s+)?"
-    rf"(?P<by>[\w.]+(?:\s+[\w.]+)?)(?P<adj>(?!x)x)?{_END}",
+    rf"(?P<by>\w+(?:\.\w+)?(?:\s+\w+(?:\.\w+)?)?)(?P<adj>(?!x)x)?{_END}",
     re.I,
 )
 # "which employees are in the top 2 of their department by rating?", "products that rank among the top 3 in
@@ -105,7 +105,7 @@ _TOP_OF_GROUP = re.compile(
     rf"\b(?:are|is|rank|ranks|ranked|come|comes|fall|falls|sit|sits)\s+(?:in|among|within)\s+(?:the\s+)?"
     rf"(?P<dir>top|bottom|first|highest|lowest|best|worst)\s+(?P<n>{_NUM})\s+(?:of|in|within|for)\s+(?:their|its|each|the\s+same)\s+"
     r"(?P<part>[A-Za-z_]\w*(?:\s+(?!by\b|for\b|on\b|in\b)[A-Za-z_]\w*)?)\s+(?:by|for|on|in\s+terms\s+of|based\s+on)\s+"
-    rf"(?:their\s+|its\s+|the\s+)?(?P<by>[\w.]+(?:\s+[\w.]+)?)(?P<what>)(?P<adj>(?!x)x)?{_END}",
+    rf"(?:their\s+|its\s+|the\s+)?(?P<by>\w+(?:\.\w+)?(?:\s+\w+(?:\.\w+)?)?)(?P<what>)(?P<adj>(?!x)x)?{_END}",
     re.I,
 )
 # "ties go to the lower id", "ties broken by the earlier hire_date", "break ties by the higher score": a second
@@ -548,10 +548,17 @@ def _name(d: _State, end: int, default: str) -> tuple[str, int]:
 
 
 def _one_per_row(d: _State, rows: str, owner: str) -> bool:
-    """``owner``'s rows hang on ``rows`` directly: the same table, one references the other ("employees by
-    salary": each salary row with its employee); not two tables that only share a third."""
+    """``owner``'s rows hang on ``rows`` directly: the same table, one references the other; not two tables that
+    only share a third."""
     refs = {(fk.ref_table.lower(), t) for t in (rows, owner) for fk in d.catalog.table(t).foreign_keys}
     return rows == owner or (owner.lower(), rows) in refs or (rows.lower(), owner) in refs
+
+
+def _many_per_row(d: _State, rows: str, owner: str) -> bool:
+    """``owner`` references ``rows`` and not the other way: each of ``rows`` may have many ``owner`` rows
+    ("rank employees by salary" where salaries keep a history: each employee ranked once per salary row)."""
+    refs = {(fk.ref_table.lower(), t) for t in (rows, owner) for fk in d.catalog.table(t).foreign_keys}
+    return rows != owner and (rows.lower(), owner) in refs and (owner.lower(), rows) not in refs
 
 
 def _check_what(d: _State, m: re.Match[str], inner: re.Match[str] | None, owner: str | None) -> None:
@@ -571,6 +578,11 @@ def _check_what(d: _State, m: re.Match[str], inner: re.Match[str] | None, owner:
     if ranked and owner and not _one_per_row(d, ranked, owner):  # "number each shop's purchases by starts_at"
         raise PlanError(f"'{d.prompt[m.start() : m.end()].strip()}' ranks {ranked} by a column of {owner}",
                         hint=f"rank them by a column of {ranked}")  # fmt: skip
+    if ranked and owner and m.re in (_RANK, _RANK_PART_FIRST, _RANK_BARE) and _many_per_row(d, ranked, owner):
+        raise PlanError(f"'{d.prompt[m.start() : m.end()].strip()}': each {ranked} row has many {owner} rows, so "
+                        f"each would be ranked once per {owner} row",
+                        hint=f"rank by one value per {ranked} row (its latest, its total ...), or rank the {owner} "
+                             "rows themselves")  # fmt: skip
     for t in words[:first]:  # (the words from ``first`` on name the ranked rows: "order items")
         named = d.linker.tables(t.text.removesuffix("'s"))
         if t.used or named and named[0].score >= 0.85:
