@@ -230,3 +230,10 @@ def test_a_rank_with_its_list_after_a_colon(engine: Any) -> None:
     check(engine, "Rank voyages by fare within each port: voyage_id, port, fare, fare_rank",
           "SELECT voyage_id, port, fare, rank() OVER (PARTITION BY port ORDER BY fare DESC) FROM voyages",
           ["voyage_id", "port", "fare", "fare_rank"])  # fmt: skip
+
+
+def test_a_windows_partition_said_again_as_a_grouping(engine: Any) -> None:
+    """"Group by the port" after a rank within each port restates the partition (no measure is grouped)."""
+    check(engine, "Rank voyages by fare within each port. Group by the port as stored. voyage_id, port, fare_rank",
+          "SELECT voyage_id, port, rank() OVER (PARTITION BY port ORDER BY fare DESC) FROM voyages",
+          ["voyage_id", "port", "fare_rank"])  # fmt: skip

@@ -147,6 +147,7 @@ RULES: tuple[Step, ...] = (
     Step("windows.previous", windows.previous),
     Step("windows.running", windows.running),
     Step("series.moving", series.rule),
+    Step("windows.partition_said", windows.partition_said),  # before the output list reads its column
     Step("dedupe.rows", dedupe.rule),
     Step("ordering.top_n", ordering.top_n),
     Step("ordering.sorted_by", ordering.sorted_by),

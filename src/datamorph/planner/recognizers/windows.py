@@ -21,6 +21,7 @@ from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES
 from datamorph.errors import PlanError
 from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, Pending, View, edit_only
+from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.linking import ColumnMatch
 from datamorph.planner.recognizers.common import on_words, written_column
 from datamorph.planner.recognizers.derived import clean_phrase, column_error, defined_name, snake, stem
@@ -285,6 +286,34 @@ def running(d: View) -> list[Claim]:
     for m in _RUNNING.finditer(d.prompt):
         if _unused(s, m.start("kind"), m.end("kind")):
             _running(s, m)
+    return s.done()
+
+
+#: "Group by the department_id on the employee record": the partition of a window, said again as a grouping
+_PARTITION_SAID = re.compile(r"\b(?:group(?:ed|ing)?|partition(?:ed|ing)?|split)\s+(?:them\s+|the\s+rows\s+)?by\s+"
+                             r"(?:the\s+|their\s+|its\s+)?(?P<c>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)", re.I)  # fmt: skip
+
+
+def partition_said(d: View) -> list[Claim]:
+    """A grouping said of the rows a window already splits ("rank ... in each department. Group by the
+    department_id on the employee record"): it restates the window's partition, and adds nothing. Only when
+    the request groups nothing (no measure) and the column is a partition key of a window."""
+    s = _State.of(d)
+    if d.group_by or d.aggregations or not d.windows:
+        return []
+    keys = {k.lower() for w in d.windows for k in w.partition_by}
+    for m in _PARTITION_SAID.finditer(d.prompt):
+        if not _unused(s, m.start(), m.start("c")):
+            continue
+        words = m.group("c").split()
+        for n in range(len(words), 0, -1):
+            phrase = " ".join(words[:n])
+            if words[n - 1].lower() in STOPWORDS:
+                continue  # "the department_id on the employee record": the column, not "on"
+            ref = _column_phrase(s, phrase, _in_play(s) or None)
+            if ref and ref.lower() in keys:
+                s.mark(m.start(), m.start("c") + len(phrase), "the window's partition, said again")
+                break
     return s.done()
 
 
