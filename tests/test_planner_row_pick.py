@@ -284,3 +284,12 @@ def test_a_loose_table_word_after_a_value_is_that_tables_rows(clinic: Any) -> No
                  "SELECT consultation_id, held_at FROM consultations WHERE status = 'resolved' "
                  "QUALIFY row_number() OVER (PARTITION BY patient_ref ORDER BY held_at DESC) = 1")  # fmt: skip
     assert [s.table_name for s in spec.source_tables] == ["consultations"]
+
+
+def test_a_pick_asked_as_a_question_then_spelled_out(engine: Any) -> None:
+    """The question names the pick; the next sentence gives the key again ("One row per reader with ..." lists the
+    loans' columns, not the readers'), and the tie-break said after the question is the pick's."""
+    check(engine, "What was each reader's most recent loan? One row per reader with reader_id, loan_id and title; "
+          "on a tie of dates keep the higher loan_id.",
+          "SELECT reader_id, loan_id, title FROM loans QUALIFY row_number() OVER "
+          "(PARTITION BY reader_id ORDER BY lent_on DESC, loan_id DESC) = 1", ["reader_id", "loan_id", "title"])  # fmt: skip

@@ -213,6 +213,15 @@ def _key(d: Work, phrase: str, owner: str) -> str:
     raise column_error(d, phrase)
 
 
+def _key_of(d: Work, phrase: str, owner: str) -> str | None:
+    """:func:`_key` without the error: None when ``phrase`` names no column of ``owner``."""
+    for p in (phrase, f"{phrase} id", f"{phrase}_id"):
+        ref = column_phrase(d, p, [owner], min_score=0.85)
+        if ref:
+            return ref
+    return None
+
+
 def _order_column(d: Work, owner: str, phrase: str | None) -> str:
     if phrase:
         ref = column_phrase(d, phrase, [owner]) or column_phrase(d, phrase)
@@ -292,7 +301,7 @@ def _key_restated(d: Work, key: str, owner: str, pos: int) -> None:
     """"one row per <key>" after a pick on that key: claimed, and so is "found on <rows of the owner>" after
     it (the words between, "completed", are left to the conditions)."""
     for m in _ONE_PER.finditer(d.prompt, pos):
-        if not d.free(m.start(), m.end("key")) or column_phrase(d, m.group("key"), [owner], min_score=0.85) != key:
+        if not d.free(m.start(), m.end("key")) or _key_of(d, m.group("key"), owner) != key:
             continue
         d.take(((m.start(), m.end("key")),), why="the pick's key said again")
         rows = next((w for w in re.finditer(r"\w+", m.group("rows") or "") if _names(d, w.group(0), owner)), None)
@@ -391,9 +400,12 @@ def _sentence_end(d: Work, pos: int) -> int:
 
 
 def _tie(d: Work, pos: int) -> re.Match[str] | None:
-    """The first free tie-break clause in the rest of the sentence from ``pos``."""
+    """The first free tie-break clause in the rest of the sentence from ``pos`` — or of the request, when the
+    sentence is a question the next ones spell out ("each patient's most recent visit? ...; on a tie of dates
+    keep the higher id"); a sort said before it owns it (below)."""
     stop = _TIE_STOP.search(d.prompt, pos)  # "(oldest first; ties: lowest id)": a semicolon goes on
-    for t in _TIE.finditer(d.prompt, pos, stop.start() + 1 if stop else len(d.prompt)):
+    end = len(d.prompt) if stop is None or d.prompt[stop.start()] == "?" else stop.start() + 1
+    for t in _TIE.finditer(d.prompt, pos, end):
         if _SORTS.search(d.prompt, pos, t.start()):
             return None  # "..., sorted by amount (ties: lowest id)": the sort's tie-breaker
         if d.free(t.start(), t.end()):

@@ -385,6 +385,8 @@ def _adds_to(d: Work, items: list[OutputColumn], m: re.Match[str] | None) -> str
     subject = _subject(d, m.start()) or _subject_of_conditions(d, m.start())
     if subject is None:
         return None
+    if d.dedupe is not None and d.dedupe.keys and owner_table(d.catalog, d.dedupe.keys[0]) != subject:
+        return None  # "one row per patient with patient_id, visit_date": the picked rows' list, not the patients'
     foreign = all("." in (c.column or "") and owner_table(d.catalog, c.column or "") != subject for c in items)
     word = m.group("add").lower()
     possessive = (m.group("poss") or "").strip().lower() in ("their", "its", "his", "her")
