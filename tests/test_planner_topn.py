@@ -36,6 +36,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     ("the 2 cruises that have the longest nights", "SELECT * FROM cruises ORDER BY nights DESC LIMIT 2"),
     ("2 cruises which had the shortest nights: cruise_id, nights",
      "SELECT cruise_id, nights FROM cruises ORDER BY nights LIMIT 2"),
+    # any verb in a question: "which 2 cruises charge the highest fare?"
+    ("which 2 cruises charge the highest fare?", "SELECT * FROM cruises ORDER BY fare DESC LIMIT 2"),
+    ("Which three cruises last the fewest nights?", "SELECT * FROM cruises ORDER BY nights LIMIT 3"),
 ])  # fmt: skip
 def test_the_column_after_have(engine: Any, prompt: str, expected: str) -> None:
     check(engine, prompt, expected)

@@ -106,7 +106,8 @@ _SUPERLATIVE = {"lowest", "smallest", "highest", "largest", "biggest", "greatest
                 "newest", "latest", "earliest", "most"}  # fmt: skip
 _ORDER_CONTEXT = re.compile(
     rf"(?:\b(?:with|has|have|had|having|earns?|earning|by|top|bottom)\s+(?:the\s+)?(?:{NUMBER_PATTERN}\s+)?"
-    rf"|\bthe\s+{NUMBER_PATTERN}\s+)$", re.I)  # fmt: skip
+    rf"|\bthe\s+{NUMBER_PATTERN}\s+"
+    rf"|\b(?:which|what)\s+{NUMBER_PATTERN}\s+(?:[A-Za-z_]+\s+){{1,2}}[A-Za-z]+\s+(?:the\s+)?)$", re.I)  # fmt: skip
 _ROW_PICK = frozenset({"first", "last", "oldest", "newest", "latest", "earliest", "most"})
 # "daily orders", "weekly sessions": a table's rows counted per period, when a moving or running window over
 # that series follows in the sentence ("... with a 7-day rolling average"); alone, the rows themselves

@@ -19,7 +19,9 @@ import re
 
 from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES
 from datamorph.errors import CatalogError, PlanError
+from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, View, claim, edit_only
+from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.linking import ColumnMatch
 from datamorph.planner.recognizers import tiewords
 from datamorph.planner.recognizers.common import Work, explained, in_play, unexplained, written_column
@@ -42,6 +44,7 @@ _SUPER_ASC = {"smallest", "lowest", "least", "bottom", "cheapest", "oldest", "ea
               "fewest", "worst"}  # fmt: skip
 _DATE_WORDS = {"newest", "latest", "oldest", "earliest", "recent", "recently"}
 _PRICE_WORDS = {"expensive", "priciest", "pricey", "cheapest", "cheap", "costliest", "costly"}
+_QUESTION = re.compile(r"\b(?:which|what)\s+$", re.I)
 _TOP_WORDS = {"top", "bottom", "best", "worst", "first", "last", "latest", "newest", "oldest", "earliest"}
 _HOW = {"most", "least", "recently"}
 _SUP = re.compile(
@@ -65,7 +68,7 @@ _HARMLESS = frozenset({"gross"})  # qualifies a measure name without changing it
 _BY = re.compile(r"^\s*(?:by|in\s+terms\s+of|based\s+on|ranked\s+by|according\s+to)\s+", re.IGNORECASE)
 #: "the 3 vans with the highest mileage", "5 shops having the lowest rent": the superlative after the noun.
 #: "which 10 products have the highest unit price", "the 4 trips that had the longest distance": the verb "have".
-_WITH_SUP = re.compile(rf"^\s*{HAVE}\s+the\s+(?P<sup>highest|"
+_WITH_SUP = re.compile(rf"^\s*(?:{HAVE}|(?P<verb>[a-z]+))\s+the\s+(?P<sup>highest|"
                        r"biggest|largest|greatest|longest|lowest|smallest|shortest|most|fewest|least)\s+",
                        re.IGNORECASE)  # "the most trips": the count
 
@@ -486,6 +489,9 @@ def _top_n_at(w: Work, i: int) -> None:
     sup = re.sub(r"\s+", " ", sm.group("sup").lower()) if sm else ""
     na = _skip_nouns(w, t.end)
     after = _WITH_SUP.match(d.prompt[na:]) if not sup else None  # "top 3 vans with the lowest mileage": ascending
+    if after is not None and after.group("verb") and (after.group("verb").lower() in STOPWORDS or not (
+            kw or _QUESTION.search(d.prompt, back(t.start), t.start))):  # fmt: skip
+        after = None  # "which 5 doctors charge the highest rate": any verb, in a question; "in the highest" no verb
     if not kw and not sup and (after is None or not _open(w, na + after.start(), na + after.end())) or sm and not _open(
             w, t.end, t.end + sm.end()):  # fmt: skip
         return
