@@ -237,3 +237,9 @@ def test_a_windows_partition_said_again_as_a_grouping(engine: Any) -> None:
     check(engine, "Rank voyages by fare within each port. Group by the port as stored. voyage_id, port, fare_rank",
           "SELECT voyage_id, port, rank() OVER (PARTITION BY port ORDER BY fare DESC) FROM voyages",
           ["voyage_id", "port", "fare_rank"])  # fmt: skip
+
+
+def test_a_measure_among_rows_of_a_kind(engine: Any) -> None:
+    """"among completed voyages" names the rows measured, as "of" does."""
+    check(engine, "the highest fare among completed voyages",
+          "SELECT max(fare) FROM voyages WHERE state = 'completed'")

@@ -344,7 +344,7 @@ def owner_after(d: Work, end: int) -> str | None:
 
 
 _OF = re.compile(
-    r"\s*(?:of|across|over|for|from|on)\s+(?:all\s+|the\s+|their\s+|its\s+|every\s+|each\s+)*", re.I
+    r"\s*(?:of|across|over|for|from|on|among|amongst)\s+(?:all\s+|the\s+|their\s+|its\s+|every\s+|each\s+)*", re.I
 )
 
 
