@@ -112,8 +112,9 @@ SHOP_SQL = """
 CREATE TABLE products (product_id INTEGER PRIMARY KEY, product_name VARCHAR, unit_price DECIMAL(8,2));
 INSERT INTO products VALUES (1, 'pen', 9.0), (2, 'ink', 1.0), (3, 'pad', 5.0);
 CREATE TABLE order_lines (line_id INTEGER PRIMARY KEY, product_id INTEGER REFERENCES products(product_id),
-                          quantity INTEGER);
-INSERT INTO order_lines VALUES (1, 1, 1), (2, 2, 5), (3, 2, 5), (4, 3, 4), (5, 3, 2), (6, 1, 1);
+                          quantity INTEGER, state VARCHAR);
+INSERT INTO order_lines VALUES (1, 1, 1, 'shipped'), (2, 2, 5, 'shipped'), (3, 2, 5, 'returned'), (4, 3, 4, 'shipped'),
+  (5, 3, 2, 'shipped'), (6, 1, 1, 'returned');
 """
 
 
@@ -150,3 +151,21 @@ def test_best_n_without_a_measure_is_refused(engine: Any) -> None:
     """No column is "best": the best 2 cruises by what is not said."""
     with pytest.raises(PlanError):
         plan(engine, "the best 2 cruises")
+
+
+@pytest.mark.parametrize("prompt", [
+    "products whose total quantity sold is more than 6: product_id, units",
+    "the products whose total quantity sold across all order lines is more than 6: product_id, units",
+])  # fmt: skip
+def test_a_measure_then_a_participle_then_its_comparison(shop: Any, prompt: str) -> None:
+    """"total quantity sold is more than 6": the comparison is the measure's (per product) — it had been read as
+    each product's unit_price over 6, beside a grand total."""
+    check(shop, prompt, "SELECT product_id, sum(quantity) FROM order_lines GROUP BY 1 HAVING sum(quantity) > 6",
+          ["product_id", "units"])  # fmt: skip
+
+
+def test_a_table_between_a_measure_and_its_comparison_is_no_row_condition(shop: Any) -> None:
+    """"total quantity over big order lines is more than 6": the words between are not all the rows' table, and
+    the comparison after them is never a row's value (it was unit_price > 6)."""
+    with pytest.raises(PlanError):
+        plan(shop, "products whose total quantity over shipped order lines is more than 6")

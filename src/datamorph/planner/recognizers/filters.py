@@ -368,6 +368,9 @@ def _compare(w: Play, spans: list[_Mention], start: int, end: int, operator: Ope
     gap = hit.end if hit is not None and isinstance(hit.m, ColumnMatch) else col_start
     if any(t.low in AGGREGATE_WORDS and not w.held(t) for t in d.tokens.within(gap, start)):
         return  # "drivers whose trips total more than 150 km": a condition on an aggregate, never on each row
+    if named and hit is not None and re.match(r"\s*(?:is|are|was|were)\b", d.prompt[hit.end : end], re.I) and (
+            _measure_before(d, col_start)):  # fmt: skip
+        return  # "whose total quantity over completed orders is more than 60": the rows of a measure, not a row's value
     if (hit is None or named) and (unit := _unit_after(w, spans, end)) is not None:
         hit, end = unit, unit.end  # "trips over 60 km", "at least 3 seats": the column named as the unit
         col_start = min(col_start, start)
@@ -381,6 +384,14 @@ def _compare(w: Play, spans: list[_Mention], start: int, end: int, operator: Ope
     doubt = None if named and hit is not None and hit.m.table == named else _shared_column(d, hit, column, words)
     edits = [Edit.add("filters", Filter(column=column, operator=operator, value=value, provenance=words.strip()))]
     w.take_free(col_start, end, *edits, *([Edit.add("doubts", doubt)] if doubt else []), why="a comparison")
+
+
+def _measure_before(d: View, pos: int) -> bool:
+    """A measure the plan computes is said earlier in the clause that ends at ``pos`` (no comma or full stop
+    between): a table named there is the measure's rows, and a comparison after it is the measure's."""
+    clause = max(d.prompt.rfind(c, 0, pos) for c in ".;:!?\n,") + 1
+    text = d.prompt[clause:pos].lower()
+    return any(a.provenance and a.provenance.strip().lower() in text for a in d.aggregations)
 
 
 #: A verb of price right before a bare comparison: "rooms that cost under 90", "plans charging over 20".

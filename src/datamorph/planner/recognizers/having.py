@@ -33,7 +33,11 @@ _LINK = re.compile(
     r"ordered|bought|purchased|been|appear(?:s|ed)?|used|appearing|sold|contain(?:s|ing)?|included|"
     r"show(?:s|ed)?\s+up|turn(?:s|ed)?\s+up|occur(?:s|red)?|feature[sd]?|featuring|listed|seen)\s+)*"
     r"(?:(?:in|on|across)\s+)?(?:(?:a|an|the|their|its)\s+)?$", re.I)  # fmt: skip
-_VERB_GAP = re.compile(r"^\s*(?:(?:is|are|was|were|be|of|comes?\s+to|came\s+to|adds?\s+up\s+to|totals?|"
+#: between a measure and its comparison: a participle that says only what the rows are ("total quantity sold is
+#: more than 60"), then a verb of being
+_VERB_GAP = re.compile(r"^\s*(?:(?:sold|ordered|bought|purchased|shipped|booked|billed|invoiced|paid|collected|earned|spent|"
+                       r"received|delivered|made|generated)\s+(?=is\b|are\b|was\b|were\b|comes?\b|came\b|adds?\b|"
+                       r"totals?\b|amounts?\b|reache[sd]\b|exceeds?\b))?(?:(?:is|are|was|were|be|of|comes?\s+to|came\s+to|adds?\s+up\s+to|totals?|"
                        r"amounts?\s+to|reaches|reached|that\s+is|which\s+is)\s+)*$", re.I)  # fmt: skip
 _LEAD = re.compile(r"\b(?:(?:only|just|keep|show|list|return)\s+)+(?:(?:the|those|ones)\s+)?(?:(?P<t>[A-Za-z_]+)\s+)?$",
                    re.I)  # fmt: skip
@@ -285,6 +289,23 @@ def _which_subject(d: Work, ctx: Ctx, subject_start: int, meas: ms.Measure, rest
     d.take(m.start("g"), m.end("v"))
 
 
+_ROWS_GAP = re.compile(r"^\s*(?:sold|ordered|bought|paid|billed|collected|earned|spent)?\s*(?:across|over|from|in|on|of)\s+"
+                       r"(?:all\s+)?(?:(?:the|their|its)\s+)?(?P<t>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+", re.I)  # fmt: skip
+
+
+def _past_rows(d: Work, start: int, end: int) -> str:
+    """The words between a measure and its comparison, without a phrase that only names the measured rows'
+    table ("total quantity sold across all order items is more than 60"); a phrase with any other word
+    ("over completed orders": a condition) is kept, and the gap then ties nothing."""
+    gap = d.prompt[start:end]
+    m = _ROWS_GAP.match(gap)
+    if m is None or ph.table_of(d, m.group("t")) is None:
+        return gap
+    lead = m.group(0)[: m.start("t") - m.start()].split()
+    verb = lead[0] if lead and lead[0].lower() not in ("across", "over", "from", "in", "on", "of") else ""
+    return f"{verb} {gap[m.end():]}" if verb else gap[m.end() :]
+
+
 def _subject_measure(d: Work, ctx: Ctx, op_start: int) -> tuple[ms.Measure | None, int, bool]:
     """ "whose average fee is above", "with total > 40", "only members above 400".
 
@@ -300,7 +321,7 @@ def _subject_measure(d: Work, ctx: Ctx, op_start: int) -> tuple[ms.Measure | Non
     for m in sorted(ctx.measures, key=lambda x: -x.end):
         if m.function == "count" and ph.table_of(d, d.prompt[m.start : m.end]) and d.prompt[m.end : op_start].strip() == "":
             continue  # "2 orders over 500": a row's value ("orders over 500"), never a count of them over 500
-        if m.end <= op_start and _VERB_GAP.match(d.prompt[m.end : op_start]):
+        if m.end <= op_start and _VERB_GAP.match(_past_rows(d, m.end, op_start)):
             link = _LINK.search(d.prompt, back(m.start), m.start)
             linked = bool(link and link.group(0).strip())
             return m, link.start() if link and linked else m.start, linked
