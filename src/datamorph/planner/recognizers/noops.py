@@ -218,13 +218,23 @@ _REQUESTER = re.compile(
 )
 
 
+#: "For the supplier review, I need ...", "for our quarterly board deck we need ...": what the result is for
+_PURPOSE = re.compile(
+    r"(?:^|(?<=[.!?\n,;]))\s*(?:(?:hi|hello|hey)\s*[,!]?\s*)?for\s+(?:the|our|my|a|an|this|next|tomorrow's|next\s+week's)\s+"
+    r"(?:[A-Za-z][\w-]*\s+){0,3}?(?:review|meeting|deck|presentation|audit|dashboard|newsletter|mailing|campaign|"
+    r"workshop|offsite|retro|retrospective|check-?in|sync|standup|board)"
+    r"(?=\s*(?:[,.;:]|(?:i|we|you)\b|please\b|can\b|could\b|would\b))", re.IGNORECASE)  # fmt: skip
+
+
 def requester(d: View) -> list[Claim]:
     """"Billing team here.", "The logistics team wants ...": who asks, at the start of a sentence — not a
-    department or a plan of the warehouse that happens to share the word (the rest of the sentence is read)."""
+    department or a plan of the warehouse that happens to share the word (the rest of the sentence is read).
+    "For the supplier review, I need ...": what the result is for, said before the request."""
     p = Pending(d)
-    for m in _REQUESTER.finditer(d.prompt):
-        start = m.start() + len(m.group()) - len(m.group().lstrip())
-        _consume(p, start, m.end(), f"who asks, not planned ('{m.group().strip()}')")
+    for rx in (_REQUESTER, _PURPOSE):
+        for m in rx.finditer(d.prompt):
+            start = m.start() + len(m.group()) - len(m.group().lstrip())
+            _consume(p, start, m.end(), f"who asks, or what for, not planned ('{m.group().strip()}')")
     return p.claims
 
 
