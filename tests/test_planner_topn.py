@@ -169,3 +169,11 @@ def test_a_table_between_a_measure_and_its_comparison_is_no_row_condition(shop: 
     the comparison after them is never a row's value (it was unit_price > 6)."""
     with pytest.raises(PlanError):
         plan(shop, "products whose total quantity over shipped order lines is more than 6")
+
+
+def test_a_measure_named_when_said_again(shop: Any) -> None:
+    """The same sum said twice, named the second time ("with that total quantity as units_sold"): one sum, so
+    named (a name written as an identifier)."""
+    check(shop, "product_ids whose total quantity is more than 6, with that total quantity as units_sold",
+          "SELECT product_id, sum(quantity) FROM order_lines GROUP BY 1 HAVING sum(quantity) > 6",
+          ["product_id", "units_sold"])  # fmt: skip

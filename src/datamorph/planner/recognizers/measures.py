@@ -765,6 +765,8 @@ class Ctx:
     def add(self, m: Measure) -> Measure:
         for old in self.measures:
             if old.key() == m.key():
+                if m.named and not old.named and "_" in m.alias:  # "with that total quantity as units_sold"
+                    old.alias, old.named = m.alias, True
                 return old
         self.measures.append(m)
         return m
