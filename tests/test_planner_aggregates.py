@@ -581,10 +581,8 @@ HAVING_CASES = [
            "'traffic', 'sources', 'each'",
            "Show the traffic sources responsible for over 1,000 sessions, along with each one's number of sessions.",
            "SELECT traffic_source, count(*) FROM sessions GROUP BY 1 HAVING count(*) > 1000"),
-    _xfail("key values named as plural 'ids' with a count condition, measure named in the output list: PlanError, "
-           "could not understand 'product' (did you mean 'products' or 'product_id' or 'product_name'?)",
-           "Which product ids occur on more than 20 order lines? List product_id with its number of order lines.",
-           "SELECT product_id, count(*) FROM order_items GROUP BY 1 HAVING count(*) > 20"),
+    ("Which product ids occur on more than 20 order lines? List product_id with its number of order lines.",
+     "SELECT product_id, count(*) FROM order_items GROUP BY 1 HAVING count(*) > 20"),
     ("which account ids appear on over 60 transactions, with the number of transactions",
      "SELECT account_id, count(*) FROM transactions GROUP BY 1 HAVING count(*) > 60"),
     ("device types used in at least 700 sessions",

@@ -41,6 +41,14 @@ def test_band_with_an_excluded_upper_bound_and_an_open_top(school: Any) -> None:
     assert [c.name for c in spec.derived_columns] == ["rate_band"]
 
 
+def test_a_band_named_as_the_last_item_of_a_list(school: Any) -> None:
+    """"give lesson_id, tutor and a rate_band: ...": the article before the band's name is no item of its own."""
+    check(school, "For each lesson give lesson_id, tutor and a rate_band: 'low' when the hourly rate is under 110, "
+                  "'high' for 110 and above",
+          "SELECT lesson_id, tutor, CASE WHEN hourly_rate < 110 THEN 'low' WHEN hourly_rate >= 110 THEN 'high' END "
+          "FROM lessons", ["lesson_id", "tutor", "rate_band"])  # fmt: skip
+
+
 def test_band_conditions_without_a_verb_take_the_runs_column(school: Any) -> None:
     check(school, "lessons with a size: 'solo' when pupils is 1, 'group' from 2 to 20 inclusive, "
                   "'crowd' above 20",

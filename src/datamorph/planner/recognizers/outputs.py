@@ -898,6 +898,8 @@ def _trimmed(d: Work, words: list[Token], tw: set[str]) -> str | None:
     cut = next((k for k, t in enumerate(words) if d.held(t) and t.low not in tw), None)
     if cut is None or cut == 0 or not all(d.held(t) or t.low in STOPWORDS or t.low in tw for t in words[cut:]):
         return None
+    if all(t.low in STOPWORDS for t in words[:cut]):
+        return None  # "and a rate_band: ...": an article is no item; the words after it are the item
     named = _ITEM_RENAME.match(d.prompt[words[0].start : words[-1].end])
     if named and (named.group("dst") or named.group("dst3")) and named.start("dst" if named.group("dst") else "dst3") >= (
             words[cut].start - words[0].start):  # fmt: skip
