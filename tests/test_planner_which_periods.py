@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from datamorph.errors import PlanError
-from planner_support import check, plan, sql_engine
+from planner_support import REF, check, plan, sql_engine
 
 HARBOUR_SQL = """
 CREATE TABLE sailors (sailor_id INTEGER PRIMARY KEY, sailor_name VARCHAR, grade VARCHAR, enlisted_on DATE, left_on DATE);
@@ -243,3 +243,28 @@ def test_a_measure_among_rows_of_a_kind(engine: Any) -> None:
     """"among completed voyages" names the rows measured, as "of" does."""
     check(engine, "the highest fare among completed voyages",
           "SELECT max(fare) FROM voyages WHERE state = 'completed'")
+
+
+def test_which_things_have_a_count_of_their_rows_of_a_kind(engine: Any) -> None:
+    """"Which sailors have completed two or more voyages?": the voyages point at their sailor, "completed" is the
+    voyages' state — counted per sailor (it was one count of all voyages, kept when at least 2: one row)."""
+    check(engine, "Which sailors have completed two or more voyages? sailor_id, trips",
+          "SELECT sailor_id, count(*) FROM voyages WHERE state = 'completed' GROUP BY 1 HAVING count(*) >= 2",
+          ["sailor_id", "trips"])  # fmt: skip
+
+
+def test_a_condition_on_a_measure_with_no_groups_is_refused(engine: Any) -> None:
+    """A draft that keeps the one total of all rows when it passes a threshold (a HAVING with no GROUP BY) names
+    no groups its condition is about: refused before it is compiled."""
+    from datamorph.planner.draft import Draft, assemble
+    from datamorph.planner.linking import SchemaLinker
+    from datamorph.planner.text import tokenize
+    from datamorph.spec import Aggregation, Filter
+
+    prompt = "voyages, more than 2 of them"
+    cat = engine.catalog()
+    d = Draft(prompt, tokenize(prompt), cat, SchemaLinker(cat), REF, base="voyages",
+              aggregations=[Aggregation(function="count", alias="n")],
+              having=[Filter(column="n", operator=">", value=2, provenance="more than 2 of them")])
+    with pytest.raises(PlanError, match="groups nothing"):
+        assemble(d)

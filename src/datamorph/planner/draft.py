@@ -185,6 +185,7 @@ def assemble(d: Draft) -> ETLSpec:
     for part in (d, *d.union):
         _check_nothing_dropped(part)
     _check_ranked_total(d)
+    _check_ungrouped_condition(d)
     _check_pick_per_key(d)
     _check_sums_of_keys(d)
     _check_ranges_on_keys(d)
@@ -568,6 +569,17 @@ def _check_ranked_total(d: Draft) -> None:
         raise PlanError(f"'{said}' ranks one total: ranked per what?",
                         hint="name what is ranked, e.g. 'the 5 members with the most loans' or 'loans per member, "
                              "highest first'")  # fmt: skip
+
+
+def _check_ungrouped_condition(d: Draft) -> None:
+    """A condition on a measure with no groups keeps or drops the one total of all rows: the request meant the
+    things it asks about ("Which patients have missed three or more visits?" read as one count of all missed
+    visits, kept when at least 3). Refused: per what is not read."""
+    if d.having and not d.group_by and not d.union:
+        said = next((h.provenance for h in d.having if getattr(h, "provenance", None)), None) or "the condition"
+        raise PlanError(f"'{said}' is a condition on each group's measure, but the request groups nothing: per what?",
+                        hint="name what is counted or added up per, e.g. 'members with more than 3 loans' or "
+                             "'loans per member, keeping those above 3'")  # fmt: skip
 
 
 def fans_out(catalog: Catalog, j: JoinCondition) -> bool:

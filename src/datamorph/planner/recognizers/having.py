@@ -263,7 +263,8 @@ def _parent_column(d: Work, phrase: str, table: str) -> tuple[str, str] | None:
 
 #: "Which browsers saw more than 2,000 sessions?", "what traffic sources produced over 3,000 sessions": a question's
 #: subject, then one verb that only says the counted rows are the group's
-_WHICH_SUBJECT = re.compile(r"\b(?:which|what)\s+(?P<g>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+(?P<v>[A-Za-z]+)\s+$", re.I)
+_WHICH_SUBJECT = re.compile(r"\b(?:which|what)\s+(?P<g>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+(?:(?:have|has|had)\s+)?"
+                            r"(?P<v>[A-Za-z]+)\s+$", re.I)  # fmt: skip
 
 
 def _which_subject(d: Work, ctx: Ctx, subject_start: int, meas: ms.Measure, restate: bool) -> None:
@@ -274,10 +275,22 @@ def _which_subject(d: Work, ctx: Ctx, subject_start: int, meas: ms.Measure, rest
     if m is None or meas.table is None or meas.function not in ("count", "count_distinct") or not d.free(m.start(), m.end()):
         return
     verb = m.group("v")
+    owner = ph.table_of(d, m.group("g"))
+    if owner is not None and owner != meas.table and meas.function == "count" and d.linker.values(verb, [meas.table]) \
+            and any(fk.ref_table.lower() == owner.lower() for fk in d.catalog.table(meas.table).foreign_keys):
+        # "Which patients have missed three or more visits?": the visits point at their patient; "missed" is the
+        # visits' own value (a row condition, read by the filters)
+        if restate and ("", owner) not in ctx.keys:
+            return
+        if ("", owner) not in ctx.keys:
+            ctx.keys.append(("", owner))
+        d.use_table(owner)
+        d.take(m.start("g"), m.end("g"))
+        return
     if verb.lower() in ("of", "in", "per", "by", "for") or d.linker.values(verb) or ph.table_of(d, verb) or any(
             h.score >= 0.7 for h in d.linker.columns(verb)):  # fmt: skip
         return
-    if ph.table_of(d, m.group("g")) is not None:
+    if owner is not None:
         return  # "which doctors treated more than 100 patients": rows of another table, related in a way not said
     col = ph.column_of(d, m.group("g"), [meas.table])
     if col is None or owner_table(d.catalog, col) != meas.table or ph.family(d, col) in ph.NUMERIC and not ph.is_key(d, col):
