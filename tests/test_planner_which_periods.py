@@ -268,3 +268,14 @@ def test_a_condition_on_a_measure_with_no_groups_is_refused(engine: Any) -> None
               having=[Filter(column="n", operator=">", value=2, provenance="more than 2 of them")])
     with pytest.raises(PlanError, match="groups nothing"):
         assemble(d)
+
+
+@pytest.mark.parametrize(("prompt", "sql"), [
+    ("total fare for 2024", "SELECT sum(fare) FROM voyages WHERE sailed_on BETWEEN DATE '2024-01-01' AND DATE '2024-12-31'"),
+    ("average fare by port for 2024",
+     "SELECT port, avg(fare) FROM voyages WHERE sailed_on BETWEEN DATE '2024-01-01' AND DATE '2024-12-31' GROUP BY 1"),
+])  # fmt: skip
+def test_a_period_said_with_for_after_a_measure(engine: Any, prompt: str, sql: str) -> None:
+    """"total fare for 2024": a year after "for" dates the rows measured (the fare is a number, but "for" is no
+    comparison that could make 2024 an amount)."""
+    check(engine, prompt, sql)

@@ -873,7 +873,7 @@ _Found = tuple[str, Span | None, str | None]
 # A table named after these words is what the rows are grouped by, not what the period dates.
 _GROUPING = frozenset({"per", "each", "every", "by"})
 # Relations that only a time can have ("during 1999"; "over 2024", "between 1990 and 2010" may be amounts).
-_TEMPORAL_CUE = re.compile(r"\s*(?:during|within|in)\b", re.IGNORECASE)
+_TEMPORAL_CUE = re.compile(r"\s*(?:during|within|in|for|of)\b", re.IGNORECASE)
 
 
 def _wider(found: _Found | Literal[False] | None, end: int) -> _Found | Literal[False] | None:
