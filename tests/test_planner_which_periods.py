@@ -279,3 +279,12 @@ def test_a_period_said_with_for_after_a_measure(engine: Any, prompt: str, sql: s
     """"total fare for 2024": a year after "for" dates the rows measured (the fare is a number, but "for" is no
     comparison that could make 2024 an amount)."""
     check(engine, prompt, sql)
+
+
+@pytest.mark.parametrize(("prompt", "sql"), [
+    ("Which port has the highest total fare?", "SELECT port, sum(fare) FROM voyages GROUP BY 1 ORDER BY 2 DESC LIMIT 1"),
+    ("the port with the lowest average fare", "SELECT port, avg(fare) FROM voyages GROUP BY 1 ORDER BY 2 LIMIT 1"),
+])  # fmt: skip
+def test_the_one_group_with_the_highest_measure(engine: Any, prompt: str, sql: str) -> None:
+    """One group asked for, with the highest or lowest of a measure named right after: sorted by it, the first."""
+    check(engine, prompt, sql)

@@ -131,7 +131,7 @@ _TOP_ENTITY = re.compile(
 #: "the browser with the fewest sessions", "which doctor has the most appointments": the one group asked for
 #: (:func:`measures.one_ranked`)
 _ONE_ENTITY = re.compile(rf"\b(?:the|which|what)\s+(?P<w>[A-Za-z_]+(?:\s+(?!who\b|that\b|which\b)[A-Za-z_]+)?)\s+(?={HAVE}\s+the\s+"
-                         r"(?:most|fewest|least)\b)", re.I)  # fmt: skip
+                         r"(?:most|fewest|least|highest|lowest|largest|biggest|smallest|greatest)\b)", re.I)  # fmt: skip
 
 
 #: "doctors with the most visits in 2025, top 5": the things ranked, how many said after (:func:`measures.top_later`)

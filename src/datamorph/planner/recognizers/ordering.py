@@ -85,7 +85,10 @@ def top_n(d: View) -> list[Claim]:
 
 
 #: "the browser with the fewest sessions", "which doctor has the most appointments"
-_ONE_MOST = re.compile(rf"\b{HAVE}\s+the\s+(?P<sup>most|fewest|least)\b", re.I)
+_ONE_MOST = re.compile(rf"\b{HAVE}\s+the\s+(?P<sup>most|fewest|least|highest|lowest|largest|biggest|smallest|greatest)\b",
+                       re.I)  # fmt: skip
+_ONE_DESC = frozenset({"most", "highest", "largest", "biggest", "greatest"})
+_COUNT_SUP = frozenset({"most", "fewest", "least"})
 
 
 def _refers(d: View, column: str) -> bool:
@@ -97,8 +100,8 @@ def _refers(d: View, column: str) -> bool:
 
 
 def _one_with_most(w: Work) -> None:
-    """One group asked for (:func:`measures.one_ranked`) "with the most <rows>": the groups sorted by the one count
-    the request computes, of the rows named right after, and the first kept (limit 1)."""
+    """One group asked for (:func:`measures.one_ranked`) "with the most <rows>", "has the highest <measure>": the
+    groups sorted by the one measure the request computes, named right after, and the first kept (limit 1)."""
     from datamorph.planner.recognizers.measures import one_ranked
 
     d = w.view
@@ -107,10 +110,12 @@ def _one_with_most(w: Work) -> None:
     agg = d.aggregations[0]
     for m in _ONE_MOST.finditer(d.prompt):
         after = re.sub(r"\s+", " ", d.prompt[m.end() :].strip().lower())
-        if not _open(w, m.start("sup"), m.end()) or not one_ranked(d.prompt, m.start()) or agg.function not in (
-                "count", "count_distinct") or not agg.provenance or not after.startswith(agg.provenance.lower()):  # fmt: skip
-            continue
-        desc = m.group("sup").lower() == "most"
+        counted = agg.function in ("count", "count_distinct")
+        if not _open(w, m.start("sup"), m.end()) or not one_ranked(d.prompt, m.start()) or counted != (
+                m.group("sup").lower() in _COUNT_SUP) or not agg.provenance or not after.startswith(
+                agg.provenance.lower()):  # fmt: skip
+            continue  # "the most loans": a count; "the highest total amount": a sum, an average ...
+        desc = m.group("sup").lower() in _ONE_DESC
         if not desc and _refers(d, d.group_by[0]):  # "the member with the fewest loans": one with none, not counted
             raise PlanError(f"'{m.group(0)} {agg.provenance}': those with none have the fewest, and no row counts them",
                             hint="ask for '<rows> per <thing>, fewest first' (those with some rows)")  # fmt: skip
