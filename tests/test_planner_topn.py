@@ -177,3 +177,9 @@ def test_a_measure_named_when_said_again(shop: Any) -> None:
     check(shop, "product_ids whose total quantity is more than 6, with that total quantity as units_sold",
           "SELECT product_id, sum(quantity) FROM order_lines GROUP BY 1 HAVING sum(quantity) > 6",
           ["product_id", "units_sold"])  # fmt: skip
+
+
+def test_a_verb_naming_the_rows_counted_n_times(fleet: Any) -> None:
+    """"ships booked 3 or more times": the verb names the rows counted (the bookings), per ship."""
+    check(fleet, "Which ships were booked 3 or more times? ship_id, trips",
+          "SELECT ship_id, count(*) FROM bookings GROUP BY 1 HAVING count(*) >= 3", ["ship_id", "trips"])

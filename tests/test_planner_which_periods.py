@@ -288,3 +288,9 @@ def test_a_period_said_with_for_after_a_measure(engine: Any, prompt: str, sql: s
 def test_the_one_group_with_the_highest_measure(engine: Any, prompt: str, sql: str) -> None:
     """One group asked for, with the highest or lowest of a measure named right after: sorted by it, the first."""
     check(engine, prompt, sql)
+
+
+def test_a_date_compared_with_a_bare_number_is_refused(engine: Any) -> None:
+    """"sailed more than 5" compares a date with a number: never a condition on sailed_on."""
+    with pytest.raises(PlanError, match="compared with the number"):
+        plan(engine, "voyages sailed more than 5")

@@ -453,6 +453,9 @@ def _check_value(d: View, column: str, value: object, words: str) -> None:
         if fam == "text" and numeric:
             return  # a code stored as text compared with a number: let the compiler say
         raise PlanError(f"'{words.strip()}': {column} is {fam}, not comparable with {values[0]!r}")
+    if fam in ("date", "timestamp") and numeric and not isinstance(value, str):  # "ordered more than 5 (times)"
+        raise PlanError(f"'{words.strip()}': {column} is a {fam}, compared with the number {values[0]!r}",
+                        hint="a count of rows is said 'more than 5 orders'; a date 'after 2024-01-31'")  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------

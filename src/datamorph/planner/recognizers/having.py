@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from lemminflect import getInflection, getLemma
+
 from datamorph.errors import PlanError
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.budget import back
@@ -54,8 +56,8 @@ def has_count_condition(d: Work) -> bool:
             at = t.end + (after.end() if after else 0)
             cm = None if after else _CMP.search(d.prompt[max(0, t.start - 40) : t.start])
             op_start = t.start - min(40, t.start) + cm.start() if cm else t.start
-            if _TIMES.match(d.prompt, at) and _kind_counted(d, op_start) is not None:
-                return True  # "had a refund 3 or more times" ("times" ends a phrase: tokens_from stops at it)
+            if _TIMES.match(d.prompt, at) and (_kind_counted(d, op_start) is not None or _verb_rows(d, op_start)):
+                return True  # "had a refund 3 or more times", "ordered 3 or more times" ("times" ends a phrase)
             nxt = _past_values(d, ph.tokens_from(d, at, 4))
             if nxt and (
                 ph.table_of(d, nxt[0].text) or nxt[0].low in ("times", "distinct", "different", "unique")
@@ -167,9 +169,12 @@ def _count_noun(d: Work, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure 
         return ctx.add(meas), link.start() if link and link.group(0).strip() else vstart, meas.end, kinds
     if table is None and words and words[0].low == "times":
         group_tables = {k[1] for k in ctx.keys if k[1]}
-        table = next((m.table for m in ctx.measures if m.entity and m.table), None) or next(
+        table = next((m.table for m in ctx.measures if m.entity and m.table), None) or _verb_rows(d, op_start) or next(
             (t for t in d.in_play() if t not in group_tables), None)  # fmt: skip
         stop = words[0].end
+    elif table is None and times is not None and (verb_rows := _verb_rows(d, op_start)) is not None:
+        table, stop = verb_rows, times.end()  # "customers who ordered more than 5 times": their orders counted
+        op_start = _verb_start(d, op_start)  # (the verb ties the subject to the rows: "ships booked 3 times")
     if table is None:
         return None, op_start, end, []
     link = _LINK.search(d.prompt, back(op_start), op_start)
@@ -182,6 +187,23 @@ def _count_noun(d: Work, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure 
 
 
 _IN_TOTAL = re.compile(r"\s*(?:in\s+total|altogether|all\s+told|combined|overall)\b", re.I)
+
+
+def _verb_start(d: Work, op_start: int) -> int:
+    """Where the word right before ``op_start`` starts."""
+    prev = [t for t in d.tokens.within(back(op_start), op_start) if t.kind != "punct"][-1:]
+    return prev[-1].start if prev else op_start
+
+
+def _verb_rows(d: Work, op_start: int) -> str | None:
+    """The table a verb right before the comparison names by its lemma ("ordered more than 5 times": orders), when
+    that table is not the base (whose rows the verb is said of): its rows are what is counted."""
+    prev = [t for t in d.tokens.within(back(op_start), op_start) if t.kind != "punct"][-1:]
+    if not prev or prev[-1].kind != "word" or d.prompt[prev[-1].end : op_start].strip():
+        return None
+    lemma = getLemma(prev[-1].low, upos="VERB")[0]  # "ordered" → orders; "booked" → bookings (the -ing noun)
+    table = next((t for w in (lemma, *getInflection(lemma, tag="VBG")) if (t := ph.table_of(d, w)) is not None), None)
+    return table if table is not None and table != d.base else None
 
 
 _TIMES = re.compile(r"\s*times\b", re.I)
