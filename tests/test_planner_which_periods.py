@@ -294,3 +294,11 @@ def test_a_date_compared_with_a_bare_number_is_refused(engine: Any) -> None:
     """"sailed more than 5" compares a date with a number: never a condition on sailed_on."""
     with pytest.raises(PlanError, match="compared with the number"):
         plan(engine, "voyages sailed more than 5")
+
+
+def test_a_list_that_leaves_out_a_grouped_key_keeps_it(engine: Any) -> None:
+    """"voyages per sailor and state" read as a list of the count and the state: one row per sailor and state,
+    which the rows could not be told apart without — the sailor is shown too (it was left out: a wrong table)."""
+    spec = plan(engine, "voyages per sailor and state")
+    shown = [c.column for c in spec.columns]
+    assert "voyages.sailor_id" in shown and "voyages.state" in shown, shown

@@ -463,9 +463,18 @@ def _keys_first(d: Work, out: list[OutputColumn], group: list[str]) -> list[Outp
     """"show ticket count per agent": a list that names only measures of a grouped request keeps the group
     keys, first — the counts alone would be rows nobody can tell apart (a wrong table)."""
     measures = {a.alias.lower() for a in d.aggregations}
-    if not group or not out or not all((c.column or "").lower() in measures for c in out):
+    if not group or not out:
         return out
-    return [OutputColumn(column=g) for g in group] + out
+    if all((c.column or "").lower() in measures for c in out):
+        return [OutputColumn(column=g) for g in group] + out
+    listed = {(c.column or "").lower() for c in out}
+    missing = [g for g in group if g.lower() not in listed and not _labelled(d, g, listed)]
+    if missing and any((c.column or "").lower() in measures for c in out) and any(
+            (c.column or "").lower() in {g.lower() for g in group} for c in out):  # fmt: skip
+        # "appointments per doctor and status" listing the count and the status: one row per doctor and status,
+        # told apart by the doctor too
+        return [OutputColumn(column=g) for g in missing] + out
+    return out
 
 
 def _pick_key_first(d: Work, out: list[OutputColumn]) -> list[OutputColumn]:
@@ -475,6 +484,18 @@ def _pick_key_first(d: Work, out: list[OutputColumn]) -> list[OutputColumn]:
     if key is None or not out or any((c.column or "").lower() == key.lower() for c in out):
         return out
     return [OutputColumn(column=key), *out]
+
+
+def _labelled(d: Work, key: str, listed: set[str]) -> bool:
+    """A grouped key of an entity (its table's primary key, or a foreign key to it) that another listed column of
+    that entity stands for ("category_name, product_count" grouped by the category's id and name)."""
+    if "." not in key or not d.catalog.has_table(owner_table(d.catalog, key)):
+        return False
+    table, col = split_column(d.catalog, key)
+    info = d.catalog.table(table)
+    fk = next((f for f in info.foreign_keys if [c.lower() for c in f.columns] == [col.lower()]), None)
+    entity = fk.ref_table if fk is not None else table if [p.lower() for p in info.primary_key] == [col.lower()] else None
+    return entity is not None and any(x.startswith(f"{entity.lower()}.") and x != key.lower() for x in listed)
 
 
 _LABEL = re.compile(r"name|title|label", re.I)  # the descriptive column an entity group is shown by
