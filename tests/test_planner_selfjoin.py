@@ -115,7 +115,7 @@ def test_pairs_of_rows_sharing_values(engine: Any, prompt: str, expected: str) -
 
 
 @pytest.mark.parametrize("prompt", [
-    "Members who signed up twice: pairs of member records with the same first name and last name (ignoring case) "
+    "Members who signed up twice: pairs of member rows sharing first and last name (ignoring case) "
     "and the same born_on. One row per pair, kept_id = the smaller member_id, copy_id = the larger one.",
     "pairs of members sharing the same first and last name (ignoring case) and the same born_on, with kept_id the "
     "smaller id and copy_id the larger",

@@ -236,7 +236,7 @@ def test_orphan_page_views(engine: Engine, prompt: str) -> None:
 
 
 @pytest.mark.parametrize("prompt", ["sessions, but drop anonymous sessions",
-                                    "sessions; skip anonymous sessions (no user_id)",
+                                    "sessions; drop anonymous sessions (user_id empty)",
                                     "sessions, leaving out anonymous sessions (user_id is null)"])
 def test_anonymous_sessions_dropped(engine: Engine, prompt: str) -> None:
     """An anonymous session has no user_id: a NULL test. A session whose user_id names no user is not
@@ -247,7 +247,7 @@ def test_anonymous_sessions_dropped(engine: Engine, prompt: str) -> None:
 
 def test_anonymous_dropped_orphans_kept(engine: Engine) -> None:
     """"skip X but keep Y": two clauses, each with its own verb."""
-    spec = expect(engine, "sessions: session_id. Skip anonymous sessions but keep user ids that are missing from users.",
+    spec = expect(engine, "sessions: session_id. Drop anonymous sessions but keep the ones whose user id is missing from users.",
                   "select session_id from sessions where user_id is not null", "session_id")  # fmt: skip
     assert conds(spec) == [("sessions.user_id", "is_not_null", None)]
     assert all(j != ("users", "inner") for j in joins(spec))

@@ -98,7 +98,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.mark.parametrize("prompt", [
     "the 2 biggest ships by total booking amount: ship_id, total",
-    "two largest ships by revenue (sum of amount over their bookings): ship_id, revenue",
+    "two largest ships by revenue (sum of amount across bookings): ship_id, revenue",
     "Which are our 2 biggest ships by the sum of their booking amounts? ship_id, total",
 ])  # fmt: skip
 def test_the_n_biggest_things_by_a_measure_are_groups(fleet: Any, prompt: str) -> None:

@@ -159,7 +159,7 @@ def test_counts_of_a_kind_and_their_names(engine: Any, prompt: str, sql: str, co
 
 @pytest.mark.parametrize(("prompt", "sql", "cols"), [
     # "hires": the plural of hire_date's word names the count, not the dates
-    ("In which years did we hire more than 1 staff? hire_year, hires",
+    ("In which years did we take on more than 1 staff? hire_year, hires",
      "SELECT year(hire_date), count(*) FROM staff WHERE hire_date IS NOT NULL GROUP BY 1 HAVING count(*) > 1",
      ["hire_year", "hires"]),
     # "signups": the plural of an event created_at dates (a synonym) names the count, not created_at

@@ -286,12 +286,12 @@ def _keyed(d: Work, m: re.Match[str], *, early: bool = False) -> None:
     _key_restated(d, key, owner, m.end())
 
 
-#: "... and scheduled_at of their latest completed visit": the row picked, named again after the output list
+#: "... and title of their latest returned loan": the row picked, named again after the output list
 _AGAIN = re.compile(rf"\b(?:of|from|on|in|for)\s+(?:their|its|the|that|this|each\s+one's)\s+{_WHICH}\s+"
                     r"(?P<what>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*){0,2})", re.I)  # fmt: skip
 
 
-#: "one row per patient_id found on completed appointments": the key of a pick said again
+#: "one row per reader_id seen on returned loans": the key of a pick said again
 _ONE_PER = re.compile(r"\bone\s+(?:row|record|line|entry)\s+(?:per|for\s+each|for\s+every)\s+(?:the\s+)?"
                       r"(?P<key>[A-Za-z_]\w*)(?:\s+(?P<seen>(?:found|seen|appearing|present|that\s+appears?)\s+(?:on|in)"
                       r"(?:\s+the)?)(?P<rows>(?:\s+[A-Za-z_]\w*){1,3}))?", re.I)  # fmt: skip

@@ -307,7 +307,7 @@ def _groups(d: Work, ctx: Ctx) -> None:
             d.take(m.start(), m.end())
 
 
-#: "In which years did we hire more than 40 people?", "during what months were over 800 orders placed", "on which
+#: "In which years did we enlist more than 40 sailors?", "during what months were over 800 parcels sent", "on which
 #: weekdays ...": one group per that part of the event's date (see :func:`_which_period`)
 WHICH_PERIOD = re.compile(r"\b(?:(?:in|during|on|for)\s+)?(?:which|what)\s+(?P<u>(?:year|month|quarter|week|weekday|day)s?|"
                            r"days?\s+of\s+the\s+week)\b(?!\s+(?:of|in)\s+(?:the\s+)?[A-Za-z_])", re.I)  # fmt: skip
@@ -315,7 +315,7 @@ _CLAUSE_END = re.compile(r"[?.!;:\n]|\s[-\u2013\u2014]\s")
 
 
 def _which_period(d: Work, ctx: Ctx) -> None:
-    """"In which years did we hire more than 40 employees?": the groups are the years of the event's date column —
+    """"In which years did we enlist more than 40 sailors?": the groups are the years of the event's date column —
     the one a word of the question names ("hire" → hire_date, "placed" → order_date, "launch" → launch_date),
     else the one date of the rows counted; rows without that date (no event) are no group. Two columns named, or a table with several dates and none named,
     ask which (a question of the same rows with another date is another table)."""

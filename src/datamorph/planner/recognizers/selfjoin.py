@@ -193,7 +193,7 @@ def _column_list(d: View, info: TableInfo, start: int, limit: int = 6, stop: str
         j = _JOINER.match(text, aside.end() if aside and _JOINER.match(text, aside.end()) else end)
         if not j or len(out) >= limit:
             break
-        again = _SAME_AGAIN.match(text, j.end())  # "the same first name and the same date of birth"
+        again = _SAME_AGAIN.match(text, j.end())  # "the same surname and the same born_on"
         pos = again.end() if again else j.end()
     if parts:
         return [], start
@@ -436,7 +436,7 @@ def _comparisons(d: View, info: TableInfo, k: SelfKey, alias: str) -> list[tuple
 _PAIRS = re.compile(r"\bpairs?\b", re.I)
 
 
-#: "original_id = the smaller patient_id", "with first_order_id the smaller id and second_order_id the larger": the
+#: "kept_id = the smaller member_id", "with a_id the smaller id and b_id the larger": the
 #: names of the pair's two keys
 _SIDE = (r"(?P<name>[A-Za-z_]\w*_\w+|[A-Za-z_]\w*(?=\s*=))\s*(?:=|:|is|as|being|for)?\s*(?:the\s+)?"
          r"(?P<which>smaller|lower|lowest|smallest|larger|higher|greater|bigger|largest|highest)\b"
@@ -515,7 +515,7 @@ def _pairs(d: View, base: str) -> list[Claim] | None:
         if p.free(m.start(), m.end()):
             p.take(m.start(), m.end(), why="pairs of rows")
     shown = _pair_names(d, p, pk, shown)
-    for m in _TWICE.finditer(d.prompt):  # "patients who registered twice: pairs of ...": what the pairs are
+    for m in _TWICE.finditer(d.prompt):  # "members who joined twice: pairs of ...": what the pairs are
         if p.free(m.start(), m.end("w")):  # (the verb too: "registered" is no condition of its own here)
             p.take(m.start(), m.end("w"), why="the rows the pairs are (said before them)")
     sj = SelfJoin(alias, keys, "inner", said=True, conditions=tuple(conditions),

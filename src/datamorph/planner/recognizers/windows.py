@@ -289,14 +289,14 @@ def running(d: View) -> list[Claim]:
     return s.done()
 
 
-#: "Group by the department_id on the employee record": the partition of a window, said again as a grouping
+#: "Group by the port as stored": the partition of a window, said again as a grouping
 _PARTITION_SAID = re.compile(r"\b(?:group(?:ed|ing)?|partition(?:ed|ing)?|split)\s+(?:them\s+|the\s+rows\s+)?by\s+"
                              r"(?:the\s+|their\s+|its\s+)?(?P<c>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)", re.I)  # fmt: skip
 
 
 def partition_said(d: View) -> list[Claim]:
-    """A grouping said of the rows a window already splits ("rank ... in each department. Group by the
-    department_id on the employee record"): it restates the window's partition, and adds nothing. Only when
+    """A grouping said of the rows a window already splits ("rank ... in each port. Group by the port as
+    stored"): it restates the window's partition, and adds nothing. Only when
     the request groups nothing (no measure) and the column is a partition key of a window."""
     s = _State.of(d)
     if d.group_by or d.aggregations or not d.windows:
@@ -309,7 +309,7 @@ def partition_said(d: View) -> list[Claim]:
         for n in range(len(words), 0, -1):
             phrase = " ".join(words[:n])
             if words[n - 1].lower() in STOPWORDS:
-                continue  # "the department_id on the employee record": the column, not "on"
+                continue  # "the port_code on the voyage": the column, not "on"
             ref = _column_phrase(s, phrase, _in_play(s) or None)
             if ref and ref.lower() in keys:
                 s.mark(m.start(), m.start("c") + len(phrase), "the window's partition, said again")
