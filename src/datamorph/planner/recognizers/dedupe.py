@@ -182,7 +182,7 @@ def _whole_rows(d: Work) -> None:
 
 def _owner(d: Work, what: str | None, at: tuple[int, int] = (0, 0)) -> str:
     """The table whose rows are de-duplicated: the one ``what`` (at ``at``) names, else the base. A loose
-    table word after a value of another table ("completed visits") names that table's rows."""
+    table word after a value of another table ("resolved visits") names that table's rows."""
     if what:
         if at[0] < at[1] and (rows := rows_owner_at(d.view, *at)):
             d.use_table(rows)
@@ -200,10 +200,9 @@ def _owner(d: Work, what: str | None, at: tuple[int, int] = (0, 0)) -> str:
 
 def _key(d: Work, phrase: str, owner: str) -> str:
     """The owner's column for ``phrase`` ("employee" → salaries.employee_id)."""
-    for p in (phrase, f"{phrase} id", f"{phrase}_id"):
-        ref = column_phrase(d, p, [owner])
-        if ref:
-            return ref
+    ref = _key_of(d, phrase, owner, min_score=0.0)
+    if ref:
+        return ref
     ref = column_phrase(d, phrase)
     if ref:  # a column of another table: the owner's column of the same name (the join key)
         bare = ref.split(".")[-1]
@@ -213,10 +212,10 @@ def _key(d: Work, phrase: str, owner: str) -> str:
     raise column_error(d, phrase)
 
 
-def _key_of(d: Work, phrase: str, owner: str) -> str | None:
-    """:func:`_key` without the error: None when ``phrase`` names no column of ``owner``."""
+def _key_of(d: Work, phrase: str, owner: str, min_score: float = 0.85) -> str | None:
+    """The column of ``owner`` that ``phrase`` names, itself or as its id ("patient" → patient_id); None if none."""
     for p in (phrase, f"{phrase} id", f"{phrase}_id"):
-        ref = column_phrase(d, p, [owner], min_score=0.85)
+        ref = column_phrase(d, p, [owner], min_score=min_score)
         if ref:
             return ref
     return None
@@ -401,7 +400,7 @@ def _sentence_end(d: Work, pos: int) -> int:
 
 def _tie(d: Work, pos: int) -> re.Match[str] | None:
     """The first free tie-break clause in the rest of the sentence from ``pos`` — or of the request, when the
-    sentence is a question the next ones spell out ("each patient's most recent visit? ...; on a tie of dates
+    sentence is a question the next ones spell out ("each reader's newest loan? ...; on a tie of dates
     keep the higher id"); a sort said before it owns it (below)."""
     stop = _TIE_STOP.search(d.prompt, pos)  # "(oldest first; ties: lowest id)": a semicolon goes on
     end = len(d.prompt) if stop is None or d.prompt[stop.start()] == "?" else stop.start() + 1

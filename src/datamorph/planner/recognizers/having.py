@@ -174,7 +174,7 @@ def _count_noun(d: Work, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure 
         stop = words[0].end
     elif table is None and times is not None and (verb_rows := _verb_rows(d, op_start)) is not None:
         table, stop = verb_rows, times.end()  # "customers who ordered more than 5 times": their orders counted
-        op_start = _verb_start(d, op_start)  # (the verb ties the subject to the rows: "ships booked 3 times")
+        op_start = verb.start if (verb := _verb_before(d, op_start)) else op_start  # "ships booked 3 times"
     if table is None:
         return None, op_start, end, []
     link = _LINK.search(d.prompt, back(op_start), op_start)
@@ -189,19 +189,21 @@ def _count_noun(d: Work, ctx: Ctx, end: int, op_start: int) -> tuple[ms.Measure 
 _IN_TOTAL = re.compile(r"\s*(?:in\s+total|altogether|all\s+told|combined|overall)\b", re.I)
 
 
-def _verb_start(d: Work, op_start: int) -> int:
-    """Where the word right before ``op_start`` starts."""
+def _verb_before(d: Work, op_start: int) -> Token | None:
+    """The word right before ``op_start`` (nothing but spaces between), if any."""
     prev = [t for t in d.tokens.within(back(op_start), op_start) if t.kind != "punct"][-1:]
-    return prev[-1].start if prev else op_start
+    if not prev or prev[-1].kind != "word" or d.prompt[prev[-1].end : op_start].strip():
+        return None
+    return prev[-1]
 
 
 def _verb_rows(d: Work, op_start: int) -> str | None:
     """The table a verb right before the comparison names by its lemma ("ordered more than 5 times": orders), when
     that table is not the base (whose rows the verb is said of): its rows are what is counted."""
-    prev = [t for t in d.tokens.within(back(op_start), op_start) if t.kind != "punct"][-1:]
-    if not prev or prev[-1].kind != "word" or d.prompt[prev[-1].end : op_start].strip():
+    verb = _verb_before(d, op_start)
+    if verb is None:
         return None
-    lemma = getLemma(prev[-1].low, upos="VERB")[0]  # "ordered" → orders; "booked" → bookings (the -ing noun)
+    lemma = getLemma(verb.low, upos="VERB")[0]  # "ordered" → orders; "booked" → bookings (the -ing noun)
     table = next((t for w in (lemma, *getInflection(lemma, tag="VBG")) if (t := ph.table_of(d, w)) is not None), None)
     return table if table is not None and table != d.base else None
 

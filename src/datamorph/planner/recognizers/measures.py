@@ -317,6 +317,10 @@ _RANKED_FLOW = re.compile(rf"\b(?:top|bottom|best|worst|biggest|largest|leading|
                           r"(?=\s*(?:[,.;:!?()]|$))", re.I)  # fmt: skip
 
 
+#: words that say the rows ranked are the rows themselves, not groups of them ("the 20 biggest individual orders")
+INDIVIDUAL_WORDS = frozenset({"individual", "single", "separate", "one-off", "specific"})
+
+
 def _ranked_flows(d: Work) -> list[Measure]:
     """The sum of the column a flow noun names, said after the "by" of a ranking ("top 5 products by units sold"),
     when the column is of another table than the things ranked: their rows' quantities added up per thing (the
@@ -326,7 +330,7 @@ def _ranked_flows(d: Work) -> list[Measure]:
         if words[-1].lower() not in _FLOWS or planned(d, m.start("w"), m.end()) or not d.free(m.start("w"), m.end()):
             continue
         ranked = d.prompt[m.start() : m.start("w")].split()[:-1]  # (without "by")
-        if any(w.lower() in ("individual", "single", "separate", "each") for w in ranked):
+        if any(w.lower() in INDIVIDUAL_WORDS or w.lower() == "each" for w in ranked):
             continue  # "the ten biggest individual order items by quantity": the rows themselves
         things = next((t for k in range(len(ranked)) if (t := table_of(d, " ".join(ranked[k:]))) is not None), None)
         if things is None or any(h.score >= 0.8 for h in d.linker.columns(m.group("w"), [things])):

@@ -25,7 +25,7 @@ from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.linking import ColumnMatch
 from datamorph.planner.recognizers import tiewords
 from datamorph.planner.recognizers.common import Work, explained, in_play, unexplained, written_column
-from datamorph.planner.recognizers.measures import HAVE
+from datamorph.planner.recognizers.measures import HAVE, INDIVIDUAL_WORDS
 from datamorph.planner.text import Token
 from datamorph.spec import Filter, OrderItem
 
@@ -63,7 +63,7 @@ _STANDALONE = re.compile(
 )
 _ALPHA = re.compile(r"\b(?:(?:sorted|ordered|sort|order|listed|arranged)\s+)?(?:alphabetically|in\s+alphabetical\s+order|"
                     r"a\s*-\s*z|from\s+a\s+to\s+z)\b", re.IGNORECASE)  # fmt: skip
-_QUALIFIER = re.compile(r"^\s+(?:individual|single|separate|one-off|specific)\b", re.IGNORECASE)
+_QUALIFIER = re.compile(rf"^\s+(?:{'|'.join(sorted(INDIVIDUAL_WORDS))})\b", re.IGNORECASE)
 _HARMLESS = frozenset({"gross"})  # qualifies a measure name without changing it ("by gross revenue")
 _BY = re.compile(r"^\s*(?:by|in\s+terms\s+of|based\s+on|ranked\s+by|according\s+to)\s+", re.IGNORECASE)
 #: "the 3 vans with the highest mileage", "5 shops having the lowest rent": the superlative after the noun.

@@ -195,7 +195,7 @@ class _Found:
     start: int
     end: int
     tables: list[str]
-    kind: str  # missing, exists, empty (a column of them: "without an email"; their key: "anonymous sessions")
+    kind: str  # missing, exists, empty (a column of them: "without an email"; their key: "anonymous visits")
     conds: list[Filter] = field(default_factory=list)  # which related rows count: "never had a *refund*"
     own: list[Filter] = field(default_factory=list)  # empty: the rows' own column is filled in ("without an email")
 
@@ -215,7 +215,7 @@ def rule(d: View) -> list[Claim]:
     w = _Work(d, base=d.base, tables=list(d.tables), required=list(d.required_tables), anti=list(d.anti_tables))
     for clause in _CLAUSE.finditer(d.prompt):
         cuts = [clause.start(), *(m.start() for m in _TURN.finditer(d.prompt, clause.start(), clause.end())), clause.end()]
-        for a, b in itertools.pairwise(cuts):  # "skip anonymous sessions but keep ids missing from users": two
+        for a, b in itertools.pairwise(cuts):  # "drop guest carts but keep ids unknown to shoppers": two
             _clause(w, a, b)
     return w.claims
 
@@ -513,7 +513,7 @@ _EMPTY = tuple(
         rf"\b(?:with|having|has|have)\s+(?:an?\s+)?(?:missing|blank|empty|null)\s+(?P<c>{_W}(?:\s+{_W}){{0,2}})",
     )
 )
-#: "anonymous sessions (no user_id)", "(user_id is null)": what makes them anonymous, said right after
+#: "guest carts (no shopper_id)", "(shopper_id is null)": what makes them anonymous, said right after
 _ANON_GLOSS = re.compile(rf"\s*\(\s*(?:i\.e\.,?\s*|that\s+is,?\s*)?(?:(?:no|without(?:\s+an?|\s+any)?|with\s+no|missing|"
                          rf"null|empty|blank)\s+(?P<k>{_W})|(?P<k2>{_W})\s+(?:is\s+|=\s*)?(?:null|empty|missing|blank))"
                          r"\s*\)", re.IGNORECASE)  # fmt: skip
@@ -926,7 +926,7 @@ def _key_target(d: Play, phrase: str) -> str | None:
 
 
 def _anonymous(d: Play, phrase: str) -> Filter | None:
-    """"anonymous sessions": the sessions' one key to a person (user_id, customer_id, ...) is NULL — a session
+    """"guest carts": the carts' one key to a person (user_id, customer_id, ...) is NULL — a cart
     whose user_id names no users row is not anonymous (kept or dropped by what the request says of those)."""
     table = _table(d, phrase) or (d.base if any(h.table == d.base for h in d.linker.tables(phrase)[:1]) else None)
     if table is None:

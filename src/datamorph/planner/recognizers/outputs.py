@@ -503,7 +503,7 @@ _NEXT_WORDS = re.compile(r"\s+([A-Za-z]\w*)(?:\s+([A-Za-z]\w*))?")
 
 def _column_across(d: Work, text: str, m: re.Match[str]) -> int | None:
     """Where a column's name written in words ends when the word ``m`` that would end the list is inside it
-    ("price per seat", "credit limit": the words around it spell a column of the warehouse), else None."""
+    ("fee per hour", "loan limit": the words around it spell a column of the warehouse), else None."""
     if not re.fullmatch(r"[a-z]+", m.group().lower()):
         return None
     before = clean_phrase(_SEPARATOR.split(text[: m.start()])[-1]).split()
@@ -512,7 +512,7 @@ def _column_across(d: Work, text: str, m: re.Match[str]) -> int | None:
     after = _NEXT_WORDS.match(text, m.end())
     names = {c.name.lower() for t in d.catalog.tables.values() for c in t.columns}
     for k in range(min(3, len(before)), 0, -1):
-        for j in (2, 1, 0):  # words after it ("price per seat"), or none ("credit limit")
+        for j in (2, 1, 0):  # words after it ("fee per hour"), or none ("loan limit")
             if j and (after is None or after.group(j) is None):
                 continue
             name = "_".join([*before[-k:], m.group(), *(after.groups()[:j] if after else ())]).lower()
@@ -547,7 +547,7 @@ def _list_stop(d: Work, start: int, text: str) -> int:
             pos = m.end()  # "patient_id; first_name; city": semicolons separate the items of this list
             continue
         if (within := _column_across(d, text, m)) is not None:
-            pos = within  # "price per seat": the word is inside a column's name (price_per_seat)
+            pos = within  # "fee per hour": the word is inside a column's name (fee_per_hour)
             continue
         put = _PUT_AFTER.match(text, m.start()) if m.group().lower() == "in" else None
         if put is None or not d.free(start + put.start(), start + put.end()):

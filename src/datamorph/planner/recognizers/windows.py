@@ -579,15 +579,20 @@ def _name(d: _State, end: int, default: str) -> tuple[str, int]:
 def _one_per_row(d: _State, rows: str, owner: str) -> bool:
     """``owner``'s rows hang on ``rows`` directly: the same table, one references the other; not two tables that
     only share a third."""
-    refs = {(fk.ref_table.lower(), t) for t in (rows, owner) for fk in d.catalog.table(t).foreign_keys}
+    refs = _refs(d, rows, owner)
     return rows == owner or (owner.lower(), rows) in refs or (rows.lower(), owner) in refs
 
 
 def _many_per_row(d: _State, rows: str, owner: str) -> bool:
     """``owner`` references ``rows`` and not the other way: each of ``rows`` may have many ``owner`` rows
     ("rank employees by salary" where salaries keep a history: each employee ranked once per salary row)."""
-    refs = {(fk.ref_table.lower(), t) for t in (rows, owner) for fk in d.catalog.table(t).foreign_keys}
+    refs = _refs(d, rows, owner)
     return rows != owner and (rows.lower(), owner) in refs and (owner.lower(), rows) not in refs
+
+
+def _refs(d: _State, *tables: str) -> set[tuple[str, str]]:
+    """(referenced table, referencing table) for each foreign key of ``tables``."""
+    return {(fk.ref_table.lower(), t) for t in tables for fk in d.catalog.table(t).foreign_keys}
 
 
 def _check_what(d: _State, m: re.Match[str], inner: re.Match[str] | None, owner: str | None) -> None:
