@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from datamorph.errors import PlanError
 from datamorph.planner.claims import Claim, View
 from datamorph.planner.recognizers.derivekit import (
     PART_SQL,
@@ -21,17 +22,22 @@ from datamorph.planner.recognizers.derivekit import (
     stem,
 )
 
-_PART = (r"(?:calendar\s+|numeric\s+)?(?:year|month|quarter|day\s+of\s+(?:the\s+)?week|weekday|week|day|hour)"
+_PART = (r"(?:calendar\s+|numeric\s+)?(?:year|month(?:\s+of\s+(?:the\s+)?year)?|quarter|day\s+of\s+(?:the\s+)?week|weekday"
+         r"|week(?:\s+of\s+(?:the\s+)?year)?|day(?:\s+of\s+(?:the\s+)?month)?|hour)"
          r"(?:\s+numbers?)?(?:\s*\(\s*\d+\s*(?:-|–|to)\s*-?\d+\s*\))?")  # "the month number (1-12)"
 _DATE_PART = re.compile(
     rf"\b(?:the\s+)?(?P<parts>{_PART}(?:\s*(?:,|and|&)\s*(?:the\s+)?{_PART}){{0,6}})\s+"
     r"(?:(?:(?:in|on|at|during)\s+which\s+|when\s+|that\s+)?(?:it|they|he|she|(?:the|each|every|this|our)\s+[a-z]+)\s+(?:was\s+|were\s+)?"
     r"(?P<verb>[a-z]+(?:\s+up)?)(?:\s+(?:in|on|at))?(?![\w])"
-    r"|(?:of|from|in)\s+(?:the\s+|its\s+|their\s+)?(?P<col>[A-Za-z_][\w.]*(?:\s+[A-Za-z_]\w*)?))"
+    r"|(?:was|were|did|does|is)\s+(?:each|every|the|this|that|a)\s+(?P<noun>[a-z]+)(?:\s+(?P<verb2>[a-z]+(?:\s+up)?))?"
+    r"(?=\s*(?:in|on|at)?\s*[?,:;.]|\s*$)"  # the question form: "what day of the week was each visit?"
+    r"|(?:of|from|in)\s+(?:the\s+|its\s+|their\s+)?(?!(?:year|month|quarter|week|day|hour)s?\b)"  # no part: "of the week"
+    r"(?P<col>[A-Za-z_][\w.]*(?:\s+[A-Za-z_]\w*)?))"
     r"(?:\s*,?\s*(?:both\s+|all\s+|each\s+)?as\s+(?:integers?|ints?|whole\s+numbers|numbers))?",
     re.I,
 )
-_PART_WORDS = re.compile(r"day\s+of\s+(?:the\s+)?week|year|month|quarter|weekday|week|day|hour", re.I)
+_PART_WORDS = re.compile(r"day\s+of\s+(?:the\s+)?week|weekday|(?:month|week)(?:\s+of\s+(?:the\s+)?year)?|year|quarter"
+                         r"|day(?:\s+of\s+(?:the\s+)?month)?|hour", re.I)  # "month of the year" is one part: month
 _TRUNC = re.compile(
     r"\b(?:the\s+)?(?P<col>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?\s+)?(?P<unit>month|week|quarter|year)\s+(?:as|=)\s+"
     r"(?:the\s+)?(?:first|1st)(?:\s+day)?\s+of\s+(?:the|its|that)\s+(?:month|week|quarter|year)"
@@ -83,7 +89,8 @@ def parts(v: View) -> list[Claim]:
             continue
         if re.search(r"\b(?:by|per|each|every|group(?:ed)?)\s+(?:the\s+)?$", d.prompt[max(0, m.start() - 20) : m.start()], re.I):
             continue  # "revenue by year of order date" is a grouping (aggregates)
-        col = _verb_col(d, m.group("verb")) if m.group("verb") else date_col(d, m.group("col"))
+        verb = m.group("verb") or m.group("verb2")
+        col = _verb_col(d, verb) if verb else date_col(d, m.group("col") or m.group("noun"))
         if col is None:
             continue
         parts = [re.sub(r"\s*\(.*", "", p) for p in _PART_WORDS.findall(m.group("parts"))]
@@ -91,12 +98,98 @@ def parts(v: View) -> list[Claim]:
         note = _RANGE_NOTE.match(d.prompt, end)
         if note:  # "(month as a number 1 to 12)" describes the values
             end = note.end()
+        shown = _FORMAT_EXAMPLE.match(d.prompt, end)
+        if shown:  # "the quarter each order was placed in, like 2024-Q1": the example is the value's format
+            new = name or _claim(_listed_names(d, shown.end()), _key(parts[-1])) or f"{stem(col)}_{'_'.join(map(_key, parts))}"
+            add(d, new, formatted(col, shown.group("ex"), parts), start, end)
+            d.take(((end, shown.end()),), why="an example of how the value is written")
+            continue
         listed = _listed_names(d, end)
         for part in parts:
-            key = "weekday" if part.lower().startswith("day of") else part.lower()
+            key = _key(part)
             pname = name if name and len(parts) == 1 else _claim(listed, key) or f"{stem(col)}_{key}"
             add(d, pname, f"{PART_SQL[key]}({col})", start, end)
     return d.claims()
+
+
+#: an example of the value right after a date part: "(like 2024-Q1)", ", e.g. 'Mar 2024'", "formatted as 2024-03"
+_FORMAT_EXAMPLE = re.compile(
+    r"\s*,?\s*\(?\s*(?:like|e\.\s?g\.?|eg|for\s+example|for\s+instance|such\s+as|as\s+in|in\s+the\s+form(?:\s+of)?|"
+    r"formatted\s+(?:as|like)|written\s+(?:as|like)|shown\s+as|looking\s+like)\s*[:,]?\s*"
+    r"(?P<ex>'[^']{1,20}'|\"[^\"]{1,20}\"|\d{4}-(?:Q[1-4]|\d{2})\b|(?:[A-Z][a-z]{2,8}\s+)?\d{4}\b)\s*\)?",
+    re.I,
+)
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+           "december")  # fmt: skip
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_FORMAT_PIECE = re.compile(r"(?P<y>\d{4})|Q(?P<q>[1-4])|(?P<n>\d{1,2})|(?P<w>[A-Za-z]+)|(?P<lit>[^\w]+)")
+
+
+def _key(part: str) -> str:
+    """The part a phrase names: "day of the week" → weekday, "month of the year" → month."""
+    return "weekday" if re.match(r"day\s+of\s+(?:the\s+)?week", part, re.I) else part.split()[0].lower()
+
+
+def example_of_part(text: str, start: int) -> bool:
+    """Whether the value at ``start`` is the format example of a date part said just before it."""
+    m = _EXAMPLE_LEAD.search(text[max(0, start - 160) : start])
+    return m is not None and bool(_PART_WORDS.search(m.group("before")))
+
+
+_EXAMPLE_LEAD = re.compile(
+    r"(?P<before>[^.;:\n]*)\s*,?\s*\(?\s*(?:like|e\.\s?g\.?|eg|for\s+example|for\s+instance|such\s+as|as\s+in|"
+    r"in\s+the\s+form(?:\s+of)?|formatted\s+(?:as|like)|written\s+(?:as|like)|shown\s+as|looking\s+like)\s*[:,]?\s*['\"]?$",
+    re.I,
+)
+
+
+def formatted(col: str, example: str, parts: list[str]) -> str:
+    """The SQL that writes ``col`` the way ``example`` shows a value ("2024-Q1", "Mar 2024", "2024-03").
+
+    Each piece of the example is read as a part of the date: four digits a year, "Q1" a quarter,
+    two digits after a year a month (then a day), a month or weekday name (full or short) that
+    name; what is neither is written as it stands. The example must show every part asked for.
+    """
+    ex = example.strip("'\"")
+    sql: list[str] = []
+    fmt = ""
+    shown: set[str] = set()
+
+    def flush() -> None:
+        nonlocal fmt
+        if fmt:
+            sql.append(f"strftime({col}, '{fmt}')")
+            fmt = ""
+
+    for m in _FORMAT_PIECE.finditer(ex):
+        word = (m.group("w") or "").lower()
+        if m.group("q"):
+            flush()
+            sql.extend(["'Q'", f"CAST(EXTRACT(quarter FROM {col}) AS VARCHAR)"])
+            shown.add("quarter")
+            continue
+        if m.group("lit"):
+            fmt += m.group("lit").replace("%", "%%").replace("'", "''")
+            continue
+        if m.group("y"):
+            code, part = "%Y", "year"
+        elif m.group("n") and len(m.group("n")) == 2 and "year" in shown:
+            code, part = ("%d", "day") if "month" in shown else ("%m", "month")
+        elif len(word) >= 3 and any(full.startswith(word) for full in _MONTHS):
+            code, part = ("%B" if word in _MONTHS else "%b"), "month"
+        elif len(word) >= 3 and any(full.startswith(word) for full in _WEEKDAYS):
+            code, part = ("%A" if word in _WEEKDAYS else "%a"), "weekday"
+        else:
+            raise PlanError(f"could not tell which part of a date '{m.group()}' is in the example '{ex}'",
+                            hint="write the example with a year, month or quarter only ('2024-Q1', 'Mar 2024', '2024-03')")
+        fmt += code
+        shown.add(part)
+    flush()
+    wanted = {_key(p) for p in parts}
+    if not wanted <= shown:
+        raise PlanError(f"the example '{ex}' does not show the {' and '.join(sorted(wanted - shown))} it describes",
+                        hint="give an example that shows each part asked for, or leave the example out")
+    return " || ".join(sql)
 
 
 _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")

@@ -31,6 +31,7 @@ from datamorph.planner.claims import Claim, Edit, Span, View
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.recognizers.dateparts import example_of_part
 from datamorph.planner.recognizers.filter_base import Play
 from datamorph.planner.recognizers.filter_states import NO_EVENT, anti_join
 from datamorph.planner.recognizers.noops import in_example
@@ -154,6 +155,9 @@ def rule(d: View) -> list[Claim]:
         # noops takes a Draft until its own conversion lands; it reads only the request's text
         if _already_used(w, m.start(), m.end()) or in_example(cast(Any, d), m.start(), m.end()):
             continue  # an illustration ("(e.g. 2024-03-01)") is not a condition
+        if example_of_part(text, m.start()):  # "the quarter it was placed in, like 2024-Q1": how it is written
+            w.take_free(m.start(), m.end(), shared=True, why="an example of how a date part is written")
+            continue
         if m.group("rn_kw") and _ANCHORED.match(text, m.end()):
             continue  # "the last 30 days before 2026-06-01": a span next to that date, not the days before today
         p = _parse(m, d.reference_date)

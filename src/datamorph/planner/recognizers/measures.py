@@ -20,6 +20,7 @@ from datamorph.planner.lexicon import (
     split_identifier,
 )
 from datamorph.planner.recognizers.agg_work import Work
+from datamorph.planner.recognizers.dates import main_date_column
 from datamorph.planner.recognizers.phrases import (
     BOUNDARY,
     NUMERIC,
@@ -354,9 +355,13 @@ def _rows_per(d: Work) -> list[Measure]:
     out: list[Measure] = []
     for m in _ROWS_PER.finditer(d.prompt):
         words, start = m.group("w"), m.start("w")
-        if any(w.lower() in OPERATOR_WORDS for w in words.split()):
+        new = _NEW_ROWS.match(words)
+        if any(w.lower() in OPERATOR_WORDS for w in words[new.end() if new else 0 :].split()):
             continue  # "first session per user", "parcel totals per zone": a pick or another measure
         table = table_of(d, words)
+        if new:  # "new members per month": counted when they started (the groups are periods of that date)
+            table = table_of(d, words[new.end() :]) if _PERIOD_NEXT.match(d.prompt, m.end()) else None
+            table = table if table and _starts_rows(d, table) else None
         if table is None and " " in words and d.linker.values(words.split()[0]):  # "kept visits per vet"
             start = m.start("w") + words.rfind(" ") + 1
             table = table_of(d, d.prompt[start : m.end("w")])
@@ -366,6 +371,21 @@ def _rows_per(d: Work) -> list[Measure]:
                        entity=True)  # fmt: skip
         out.append(_named(d, meas))
     return out
+
+
+_NEW_ROWS = re.compile(r"(?:brand[\s-]+)?new\s+", re.I)
+_PERIOD_NEXT = re.compile(r"(?:the\s+|each\s+|every\s+)?(?:day|week|month|quarter|year)\b", re.I)
+_ENDS = re.compile(r"(?:^|_)(?:end|ended|ends|close|closed|terminat\w*|cancel\w*|ship\w*|deliver\w*|paid|due|expir\w*|"
+                   r"return\w*|resolv\w*|churn\w*|left|last)(?:_|$)", re.I)  # fmt: skip
+
+
+def _starts_rows(d: Work, table: str) -> bool:
+    """The table's date (the one a period groups its rows by) records when a row began, not when it ended."""
+    try:
+        col = main_date_column(d.catalog.table(table), table)
+    except PlanError:
+        return False
+    return col is not None and not _ENDS.search(col)
 
 
 def _named(d: Work, meas: Measure) -> Measure:
@@ -762,6 +782,7 @@ class Ctx:
     ratios: list[Ratio] = field(default_factory=list)
     ratio_having: list[tuple[Ratio, str, object, str]] = field(default_factory=list)  # "whose no-show rate is > 10%"
     preserve: bool = False
+    period_formats: dict[str, str] = field(default_factory=dict)  # "label the quarter like '2024-Q3'": unit -> example
     period_names: dict[str, str] = field(default_factory=dict)  # "the month ... in a column called period_start"
     # words read here (start, end, their table or an "entity:<table>" group key)
     spans: list[tuple[int, int, str | None]] = field(default_factory=list)

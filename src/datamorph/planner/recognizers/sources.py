@@ -63,6 +63,25 @@ def rule(d: View) -> list[Claim]:
     return out
 
 
+_OWNER = re.compile(r"(?P<w>[A-Za-z][\w-]*?)(?P<pos>'s|s'|’s|s’)?\s+", re.IGNORECASE)
+
+
+def owners(d: View) -> list[Claim]:
+    """ "every employee's email in lower case": the table's word that the linker read as part of a column's
+    mention names that table, once the column's own words are explained (runs late, takes only free words)."""
+    out = []
+    for m in mentions(d):
+        if not isinstance(m, ColumnMatch) or m.start < 0:
+            continue
+        w = _OWNER.match(d.prompt, m.start, m.end)
+        if w is None or w.end() >= m.end or not all(t.used for t in d.tokens.within(w.end(), m.end) if t.kind == "word"):
+            continue
+        end = w.end("pos") if w.group("pos") else w.end("w")
+        if d.free(m.start, end) and any(t.table == m.table and t.score >= 0.85 for t in d.linker.tables(w.group("w"))[:1]):
+            out.append(on_words(d, m.start, end, why=f"'{d.prompt[m.start : end]}' names the table of {m.table}.{m.column}"))
+    return out
+
+
 def _by_synonym(m: TableMatch) -> bool:
     """The match is a synonym of the table's name ("clients" → customers), not the name, its form or a typo."""
     return S_TABLE_SYNONYM - 3 * S_RANK_STEP - 1e-9 <= m.score <= S_TABLE_SYNONYM + 1e-9
