@@ -125,6 +125,21 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 _FORMAT_PIECE = re.compile(r"(?P<y>\d{4})|Q(?P<q>[1-4])|(?P<n>\d{1,2})|(?P<w>[A-Za-z]+)|(?P<lit>[^\w]+)")
 
 
+_SHOWN = r"(?:label(?:l?ed|s)?|show(?:n|s)?|writ(?:e|es|ten)|format(?:ted|s)?|display(?:ed|s)?|print(?:ed|s)?)"
+#: "weeks written like '2025-W07'" is refused; "show each month as 'Mar 2024' (short month name, space, year)"
+PERIOD_EXAMPLE = re.compile(
+    rf"\b(?:{_SHOWN}\s+(?:the\s+|each\s+|every\s+)?(?=(?:year|month|quarter|week|day)s?\s+(?:like|as|in)\b)|(?:the\s+)?"
+    rf"(?=(?:year|month|quarter|week|day)s?\s+(?:is\s+|are\s+)?{_SHOWN}))?(?P<u>year|month|quarter|week|day)s?"
+    rf"(?:\s+(?:is\s+|are\s+)?{_SHOWN})?\s+"
+    r"(?:like|as|in\s+the\s+form(?:\s+of)?)\s+(?P<ex>'[^']{1,20}'|\"[^\"]{1,20}\")(?:\s*\((?P<note>[^()]{0,80})\))?",
+    re.I,
+)
+#: words that spell out a format ("(short month name, space, year)"): said after an example, they add nothing
+FORMAT_WORDS = frozenset("year years month months day days quarter quarters week weeks number numbers digit digits "
+                         "dash dashes hyphen slash space capital capitals letter upper lower case then followed by "
+                         "and a an the two four 2 4 zero padded leading with of its name short full q".split())  # fmt: skip
+
+
 def _key(part: str) -> str:
     """The part a phrase names: "day of the week" → weekday, "month of the year" → month."""
     return "weekday" if re.match(r"day\s+of\s+(?:the\s+)?week", part, re.I) else part.split()[0].lower()
@@ -133,7 +148,9 @@ def _key(part: str) -> str:
 def example_of_part(text: str, start: int) -> bool:
     """Whether the value at ``start`` is the format example of a date part said just before it."""
     m = _EXAMPLE_LEAD.search(text[max(0, start - 160) : start])
-    return m is not None and bool(_PART_WORDS.search(m.group("before")))
+    if m is not None and _PART_WORDS.search(m.group("before")):
+        return True
+    return any(e.start("ex") <= start < e.end("ex") for e in PERIOD_EXAMPLE.finditer(text, max(0, start - 120)))
 
 
 _EXAMPLE_LEAD = re.compile(

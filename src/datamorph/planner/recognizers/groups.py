@@ -15,7 +15,7 @@ from datamorph.planner.matches import S_INITIALS
 from datamorph.planner.meaning import word_class
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.agg_work import Work
-from datamorph.planner.recognizers.dateparts import formatted
+from datamorph.planner.recognizers.dateparts import FORMAT_WORDS, PERIOD_EXAMPLE, formatted
 from datamorph.planner.recognizers.dates import date_by_stem, event_before, main_date_column, verb_column
 from datamorph.planner.recognizers.derived import snake
 from datamorph.planner.recognizers.derivekit import PART_SQL
@@ -86,27 +86,13 @@ _NEXT_TO = re.compile(r"^\s*,?\s*(?:next\s+to|alongside|beside|besides|together\
                       re.I)  # fmt: skip
 
 
-_SHOWN = r"(?:label(?:l?ed|s)?|show(?:n|s)?|writ(?:e|es|ten)|format(?:ted|s)?|display(?:ed|s)?|print(?:ed|s)?)"
-#: "label the quarter like '2024-Q3' (year, dash, capital Q, quarter number)", "months shown as 'Mar 2024'"
-_PERIOD_EXAMPLE = re.compile(
-    rf"\b(?:{_SHOWN}\s+(?:the\s+|each\s+|every\s+)?(?=(?:year|month|quarter|week|day)s?\s+(?:like|as|in)\b)|(?:the\s+)?"
-    rf"(?=(?:year|month|quarter|week|day)s?\s+(?:is\s+|are\s+)?{_SHOWN}))?{_UNIT}s?(?:\s+(?:is\s+|are\s+)?{_SHOWN})?\s+"
-    r"(?:like|as|in\s+the\s+form(?:\s+of)?)\s+(?P<ex>'[^']{1,20}'|\"[^\"]{1,20}\")(?:\s*\((?P<note>[^()]{0,80})\))?",
-    re.I,
-)
-#: words that spell out a format ("(year, dash, capital Q, quarter number)"): said after an example, they add nothing
-_FORMAT_WORDS = frozenset("year years month months day days quarter quarters week weeks number numbers digit digits "
-                          "dash dashes hyphen slash space capital capitals letter upper lower case then followed by "
-                          "and a an the two four 2 4 zero padded leading with of its name short full q".split())  # fmt: skip
-
-
 def period_forms(d: Work, ctx: Ctx) -> None:
     """How a date group is shown, when it is the way it is computed anyway (the period's opening day, as a
     date; the year as a number), or as an example shows it ("2024-Q3"), and the column name given to it
     ("in a column called period")."""
-    for m in _PERIOD_EXAMPLE.finditer(d.prompt):
+    for m in PERIOD_EXAMPLE.finditer(d.prompt):
         note = m.group("note")
-        end = m.end() if note is None or set(re.findall(r"\w+", note.lower())) <= _FORMAT_WORDS else m.end("ex")
+        end = m.end() if note is None or set(re.findall(r"\w+", note.lower().replace("'s", ""))) <= FORMAT_WORDS else m.end("ex")
         if not d.free(m.start(), end):
             continue
         unit = m.group("u").lower()
@@ -645,7 +631,7 @@ def _date_key(d: Work, ctx: Ctx, unit: str, col_words: str | None, name: str,
     if col is None or ph.family(d, col) not in ph.TEMPORAL:
         return None
     expr = f"{PART_SQL[unit]}({col})" if unit in ("year", "weekday") else f"CAST(date_trunc('{unit}', {col}) AS DATE)"
-    if unit in ctx.period_formats:  # "label the quarter like '2024-Q3'": the groups are written that way
+    if unit in ctx.period_formats:  # "months shown as 'Mar 2024'": the groups are written that way
         expr = formatted(col, ctx.period_formats[unit], [unit])
     name = ctx.period_names.get(unit, name)
     same = next((x for x in d.derived if x.expression.replace(" ", "") == expr.replace(" ", "")), None)

@@ -782,7 +782,7 @@ class Ctx:
     ratios: list[Ratio] = field(default_factory=list)
     ratio_having: list[tuple[Ratio, str, object, str]] = field(default_factory=list)  # "whose no-show rate is > 10%"
     preserve: bool = False
-    period_formats: dict[str, str] = field(default_factory=dict)  # "label the quarter like '2024-Q3'": unit -> example
+    period_formats: dict[str, str] = field(default_factory=dict)  # "months shown as 'Mar 2024'": unit -> example
     period_names: dict[str, str] = field(default_factory=dict)  # "the month ... in a column called period_start"
     # words read here (start, end, their table or an "entity:<table>" group key)
     spans: list[tuple[int, int, str | None]] = field(default_factory=list)
