@@ -111,6 +111,7 @@ RULES: tuple[Step, ...] = (
     Step("derived.fills", derived.fills),
     Step("derived.flags", flags.rule),
     Step("derived.arithmetic", derived.arithmetic),  # before date parts: "2025 - year of hire_date" is one expression
+    Step("derived.rounding", derived.rounding),  # after the computed values it rounds, before the aggregates' rounding
     Step("dateparts.truncs", dateparts.truncs),
     Step("dateparts.dates_of", dateparts.dates_of),
     Step("dateparts.stems", dateparts.stem_parts),

@@ -18,6 +18,7 @@ from datamorph.planner.recognizers.derivekit import (
     column_error,
     date_col,
     in_play,
+    listed_names,
     name_around,
     stem,
 )
@@ -100,11 +101,11 @@ def parts(v: View) -> list[Claim]:
             end = note.end()
         shown = _FORMAT_EXAMPLE.match(d.prompt, end)
         if shown:  # "the quarter each order was placed in, like 2024-Q1": the example is the value's format
-            new = name or _claim(_listed_names(d, shown.end()), _key(parts[-1])) or f"{stem(col)}_{'_'.join(map(_key, parts))}"
+            new = name or _claim(listed_names(d, shown.end()), _key(parts[-1])) or f"{stem(col)}_{'_'.join(map(_key, parts))}"
             add(d, new, formatted(col, shown.group("ex"), parts), start, end)
             d.take(((end, shown.end()),), why="an example of how the value is written")
             continue
-        listed = _listed_names(d, end)
+        listed = listed_names(d, end)
         for part in parts:
             key = _key(part)
             pname = name if name and len(parts) == 1 else _claim(listed, key) or f"{stem(col)}_{key}"
@@ -207,16 +208,6 @@ def formatted(col: str, example: str, parts: list[str]) -> str:
         raise PlanError(f"the example '{ex}' does not show the {' and '.join(sorted(wanted - shown))} it describes",
                         hint="give an example that shows each part asked for, or leave the example out")
     return " || ".join(sql)
-
-
-_IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
-
-
-def _listed_names(d: Work, after: int) -> list[str]:
-    """snake_case names the request uses later that are no column of a table in play nor defined yet
-    ("Columns: trip_id, depart_year, depart_month"): what the request calls its new columns."""
-    known = {c.name.lower() for t in in_play(d) for c in d.catalog.table(t).columns} | d.defined_names()
-    return [m.group() for m in _IDENTIFIER.finditer(d.prompt, after) if m.group().lower() not in known]
 
 
 _RANGE_NOTE = re.compile(r"\s*\((?:\s*(?:the|a|an|as|number|numbers|integers?|whole|from|to|between|and|year|month|"

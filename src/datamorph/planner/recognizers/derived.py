@@ -10,7 +10,7 @@ import re
 
 from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES
 from datamorph.errors import PlanError
-from datamorph.planner.claims import Claim, View
+from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.lexicon import NON_SCHEMA_WORDS
 from datamorph.planner.recognizers.derivekit import (
     CONNECTIVES,
@@ -25,6 +25,7 @@ from datamorph.planner.recognizers.derivekit import (
     defined_name,
     drop_unreferenced,
     family,
+    listed_names,
     name_around,
     row_scope,
     snake,
@@ -32,7 +33,7 @@ from datamorph.planner.recognizers.derivekit import (
 )
 
 __all__ = ["clean_phrase", "column_error", "column_phrase", "concatenations", "defined_name", "drop_unreferenced",
-           "fills", "arithmetic", "parse_arithmetic", "row_scope", "snake", "stem"]
+           "fills", "arithmetic", "rounding", "parse_arithmetic", "row_scope", "snake", "stem"]
 
 _OP_WORDS = [
     (r"multiplied\s+by|times|x|\*|×", "*", "times"),
@@ -368,3 +369,62 @@ def _date_difference(d: Work, sql: str) -> bool:
     if len(parts) != 2 or not all(re.fullmatch(r"[A-Za-z_][\w.]*\.[A-Za-z_]\w*", p) for p in parts):
         return False
     return all(d.catalog.has_table(p.rsplit(".", 1)[0]) and family(d, p) == "date" for p in parts)
+
+
+#: "rounded to 1 decimal", "round it to 2 places", "rounded to the nearest whole number" right after a computed value
+_ROUNDED = re.compile(
+    r"\s*[,;]?\s*(?:and\s+)?\(?\s*(?:rounded|round(?:ed)?\s+(?:it|them|this|the\s+result))\s+(?:to|at)\s+"
+    r"(?:(?P<n>\d|zero|one|two|three|four)\s+(?:decimal\s+places?|decimals?|dp|places?|digits?(?:\s+after\s+the\s+"
+    r"(?:decimal\s+)?point)?)|(?:the\s+)?nearest\s+(?P<w>whole\s+number|integer|cent|tenth|hundredth)|"
+    r"(?P<i>whole\s+numbers?|integers?))\s*\)?",
+    re.I,
+)
+#: "round unit_price to the nearest whole number", "round each product's cost to 2 decimals": a column rounded
+_ROUND_COLUMN = re.compile(
+    r"\bround\s+(?:off\s+)?(?P<obj>(?:(?:the|each|every|all)\s+)?[A-Za-z_][\w']*(?:\s+[A-Za-z_][\w']*){0,2}?)\s+(?:off\s+)?"
+    r"(?:to|at)\s+(?:(?P<n>\d|zero|one|two|three|four)\s+(?:decimal\s+places?|decimals?|dp|places?)|(?:the\s+)?nearest\s+"
+    r"(?P<w>whole\s+number|integer|cent|tenth|hundredth)|(?P<i>whole\s+numbers?|integers?))\b",
+    re.I,
+)
+_DIGITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "whole number": 0, "integer": 0, "cent": 2, "tenth": 1,
+           "hundredth": 2}  # fmt: skip
+_NOT_ROWS = re.compile(r"\b(?:average|avg|mean|total|sum|count|number|rate|ratio|share|percent(?:age)?|median|"
+                       r"min(?:imum)?|max(?:imum)?)\b", re.I)  # fmt: skip
+
+
+def _digits(m: re.Match[str]) -> int:
+    if m.group("i"):
+        return 0
+    word = (m.group("n") or m.group("w")).lower()
+    return int(word) if word.isdigit() else _DIGITS[re.sub(r"\s+", " ", word)]
+
+
+def rounding(v: View) -> list[Claim]:
+    """A value rounded: "(a - b) / b * 100, rounded to 1 decimal" right after a computed column rounds it; "round
+    unit_price to the nearest whole number" is a new column (named as the request names it, else ``<column>_rounded``).
+
+    A rounding after a measure ("the average fee, rounded to 2 decimals") is the aggregates' (they run later).
+    """
+    d = Work(v)
+    for m in _ROUNDED.finditer(d.prompt):
+        if not d.free(m.start(), m.end()):
+            continue
+        before = d.prompt[: m.start()].rstrip(" ,;)(")
+        for i, dc in enumerate(d.derived):
+            prov = (dc.provenance or "").rstrip(" ,;")
+            if prov and before.endswith(prov) and not dc.expression.lower().startswith("round("):
+                d.derived[i] = dc.model_copy(update={"expression": f"round({dc.expression}, {_digits(m)})"})
+                d.take(((m.start(), m.end()),), Edit.set("derived", list(d.derived)), why=f"{dc.name} rounded")
+                break
+    for m in _ROUND_COLUMN.finditer(d.prompt):
+        obj = m.group("obj")
+        if not d.free(m.start(), m.end()) or _NOT_ROWS.search(obj):
+            continue
+        col = column_phrase(d, re.sub(r"^(?:the|each|every|all)\s+", "", obj, flags=re.I))
+        if col is None or family(d, col) not in NUMERIC_FAMILIES:
+            continue
+        name, start, end = name_around(d, m.start(), m.end())
+        listed = [n for n in listed_names(d, end) if "round" in n.lower()]
+        add(d, name or (listed[0] if len(listed) == 1 else f"{col.split('.')[-1]}_rounded"),
+            f"round({col}, {_digits(m)})", start, end)  # fmt: skip
+    return d.claims()

@@ -246,6 +246,8 @@ _NAME_BEFORE = re.compile(
     r"from|by)?\s*|\b([A-Za-z_]\w*)\s*(?:=|:)\s*|\b([A-Za-z_]\w*)\s+(?:(?:computed|calculated|defined)\s+)?as\s+)$",
     re.I,
 )
+#: the words of a name said before its last word and a colon: "show the markup percent: (a - b) / b"
+_NAME_LEAD = re.compile(r"\b(?:the|a|an|its|their|each|every)\s+(?P<w>(?:[A-Za-z]+\s+){1,2})$", re.I)
 _NAME_FOR_EACH = re.compile(
     r"(?:\b(?:compute|calculate|work\s+out|figure\s+out|derive|add|create|get|give\s+me|show|include)\s+)?"
     r"(?:(?:a|an|the)\s+)?(?:new\s+)?\b(?P<name>[A-Za-z_]\w*)\s+(?:for|of|on)\s+(?:each|every|all|the)\s+"
@@ -300,11 +302,26 @@ def name_around(d: Scope | View, start: int, end: int) -> tuple[str | None, int,
         name = next(g for g in before.groups() if g)
         named_table = any(m.score >= 0.9 for m in d.linker.tables(name)[:1])  # "products (price minus cost)"
         if not (name.lower() in ("is", "it", "with", "and", "a", "the") or is_column(d, name) or named_table):
-            return name, start - (len(d.prompt[max(0, start - 60) : start]) - before.start()), end
+            at = start - (len(d.prompt[max(0, start - 60) : start]) - before.start())
+            lead = _NAME_LEAD.search(d.prompt[max(0, at - 40) : at]) if before.re is _NAME_BEFORE and before.group(2) else None
+            words = lead.group("w").split() if lead else []
+            if lead and not any(w.lower() in STOPWORDS or is_column(d, w) or d.linker.tables(w)[:1] for w in words):
+                return snake(" ".join([*words, name])), at - len(lead.group("w")), end  # "the markup percent: ..."
+            return name, at, end
     after = _NAME_AFTER.match(d.prompt[end:])
     if after:
         return next(g for g in after.groups() if g), start, end + after.end()
     return None, start, end
+
+
+_IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
+
+
+def listed_names(d: Scope, after: int) -> list[str]:
+    """snake_case names the request uses after ``after`` that are no column of a table in play nor defined yet
+    ("Columns: trip_id, depart_year, depart_month"): what the request calls its new columns."""
+    known = {c.name.lower() for t in in_play(d) for c in d.catalog.table(t).columns} | d.defined_names()
+    return [m.group() for m in _IDENTIFIER.finditer(d.prompt, after) if m.group().lower() not in known]
 
 
 def is_column(d: Scope | View, word: str) -> bool:
