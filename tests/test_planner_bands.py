@@ -115,3 +115,19 @@ def test_a_lone_label_for_a_missing_value_is_a_stand_in(school: Any) -> None:
           "SELECT lesson_id, tutor, hourly_rate, coalesce(room, 'unknown'), began_at, finished_at, pupils FROM lessons")
     with pytest.raises(PlanError):
         plan(school, "lessons with 'none' when pupils is missing")
+
+
+def test_bands_listed_after_a_colon_with_is_or_nothing_between_bound_and_label(school: Any) -> None:
+    """"Categorize lessons by hourly_rate: under 110 is 'low', 110 to 149.99 'mid', above 149.99 'high'": after a
+    number, the label may follow "is" or nothing; a bound alone is on the column named before the colon."""
+    check(school, "Categorize lessons by hourly_rate: under 110 is 'low', 110 to 149.99 'mid', above 149.99 'high'. "
+                  "lesson_id, rate_band",
+          "SELECT lesson_id, CASE WHEN hourly_rate < 110 THEN 'low' WHEN hourly_rate >= 110 AND hourly_rate <= 149.99 "
+          "THEN 'mid' WHEN hourly_rate > 149.99 THEN 'high' END FROM lessons")  # fmt: skip
+
+
+def test_a_verb_that_looks_like_a_table_name_is_no_table(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """"Categorize ..." over a warehouse with a categories table: an English verb is no typo of the table's name."""
+    for engine in sql_engine(tmp_path_factory, "shelf", _SQL + "CREATE TABLE categories (category_id INTEGER, name VARCHAR);"):
+        spec = plan(engine, "Categorize tickets by fare: under 60 is 'cheap', 60 or more 'dear'. ticket_id, fare_band")
+        assert [t.table_name for t in spec.source_tables] == ["tickets"]

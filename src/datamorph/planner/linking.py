@@ -85,6 +85,7 @@ from datamorph.planner.matches import (
     is_measure_name,
     typo_of,
 )
+from datamorph.planner.meaning import is_english
 from datamorph.planner.values import ValueIndex
 
 _MAX_NAME_WORDS = 8  # words of the longest column phrase whose inner spans are tried (see _col_scores_edges)
@@ -394,6 +395,7 @@ class SchemaLinker:
             and not out
             and compact not in NON_SCHEMA_WORDS
             and not all(t in GENERIC_WORDS for t in toks)
+            and not (len(toks) == 1 and is_english(toks[0], common=True))  # "categorize" is a word, no typo of a name
         ):
             for query in dict.fromkeys((compact, _alnum(raw))):
                 for key, dist in self._table_fuzzy.search(query):

@@ -26,6 +26,8 @@ _LABEL = r"(?:'[^']*'|\"[^\"]*\")"
 _BOUND_LEAD = (r"(?:above|over|under|below|from|between|at\s+least|at\s+most|up\s+to|more\s+than|less\s+than|"
                r"fewer\s+than|greater\s+than|[<>]=?)\s*-?\d")
 _CONDTEXT = r"(?:'[^']*'|\"[^\"]*\"|[^,;'\"]|(?<=\d),(?=\d{3})){1,200}?"  # a condition runs to the next comma (200 characters at most), but "10,000" is one number
+#: the end of a bound ("100", "1000+", "60 or more", "50 and below"): a label may follow it with "is" or nothing
+_AFTER_BOUND = r"(?:(?<=\d)|(?<=\+)|(?<=\bmore)|(?<=\babove)|(?<=\bover)|(?<=\bless)|(?<=\bbelow)|(?<=\bunder))"
 _BRANCH = re.compile(
     rf"(?P<label>{_LABEL})\s+(?:(?:(?:when|if|for|where)\s+|(?={_BOUND_LEAD}))(?P<cond>{_CONDTEXT})|(?P<else>otherwise|"
     r"else|below|above|for\s+(?:the\s+rest|everything\s+else|all\s+others|the\s+others)|in\s+all\s+other\s+cases))"
@@ -38,7 +40,8 @@ _BRANCH = re.compile(
     rf"|(?:otherwise|else)\s*,?\s*(?P<label3>{_LABEL})"
     # "under 10 -> 'brief'", "'1-10' and '11-50' => 'small'": a condition, an arrow, the label (a list's item)
     rf"|(?:^|(?<=[:;\n*\u2022,]))[ \t*\u2022]*(?P<cond4>(?:'[^']*'|\"[^\"]*\"|[^,;'\"\n:=>*\u2022()-]|-(?!>)|,(?=\s*(?:both\s+)?"
-    rf"(?:inclusive|exclusive)\b)){{1,120}}?)\s*(?:->|=>|\u2192)\s*(?P<label4>{_LABEL})",
+    rf"(?:inclusive|exclusive)\b)){{1,120}}?)\s*(?:->|=>|\u2192|{_AFTER_BOUND}\s+(?:is|are|gets?|becomes?)\b|{_AFTER_BOUND}(?=\s))\s*"
+    rf"(?P<label4>{_LABEL})",  # after a number, also "under 100 is 'small', 100 to 999 'medium'"
     re.I,
 )
 _CMP = [
@@ -325,7 +328,10 @@ def _case(d: Work, group: list[re.Match[str]]) -> None:
             continue
         if m.group("cond4"):
             listed = _list_condition(d, cond_text, subject)
-            read.append((cond_text, (listed, []) if listed else _read_condition(d, cond_text, subject), lit))
+            reading = (listed, []) if listed else _read_condition(d, cond_text, subject)
+            if reading is None and subject:  # "by amount: under 100 is 'small'": a bound alone is on the subject
+                reading = _read_condition(d, cond_text, subject, bare=True)
+            read.append((cond_text, reading, lit))
         else:  # "a price band: 'cheap' under 20": a condition with no column is the subject's
             read.append((cond_text, _read_condition(d, cond_text, subject) or (
                 _read_condition(d, cond_text, subject, bare=True) if subject else None), lit))
