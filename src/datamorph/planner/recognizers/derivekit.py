@@ -89,12 +89,14 @@ class Work:
         """No word of ``[start, end)`` is held by an applied claim or by one taken in this call."""
         return self.pending.free(start, end)
 
-    def take(self, spans: tuple[Span, ...], *edits: Edit, over: bool | None = None, why: str = "") -> Claim:
+    def take(self, spans: tuple[Span, ...], *edits: Edit, over: bool | None = None, shared: bool = False,
+             why: str = "") -> Claim:  # fmt: skip
         """Claim ``spans`` with ``edits`` (after the table edits lookups made). ``over`` defaults to
-        whether a word of them is already held: the claim then builds on words another claim explains."""
+        whether a word of them is already held: the claim then builds on words another claim explains.
+        ``shared``: the words stay free for a later claim too (a column named once, read twice)."""
         if over is None:
             over = not all(self.free(a, b) for a, b in spans)
-        c = Claim(spans, (*self._edits, *edits), 1.0, False, over, why)
+        c = Claim(spans, (*self._edits, *edits), 1.0, shared, over, why)
         self._edits.clear()
         self.pending.claims.append(c)
         return c
@@ -243,7 +245,8 @@ def stem(column: str) -> str:
 
 _NAME_BEFORE = re.compile(
     r"(?:\b(?:called|named)\s+([A-Za-z_]\w*)\s*(?:=|:|as|which\s+is|that\s+is|being|computed\s+as|calculated\s+as|"
-    r"from|by)?\s*|\b([A-Za-z_]\w*)\s*(?:=|:)\s*|\b([A-Za-z_]\w*)\s+(?:(?:computed|calculated|defined)\s+)?as\s+)$",
+    r"from|by)?\s*|\b([A-Za-z_]\w*)\s*(?:=|:)\s*|\b([A-Za-z_]\w*)\s+(?:(?:computed|calculated|defined)\s+)?as\s+"
+    r"|\b([A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+)\s*,\s*(?:i\.e\.\s*,?\s*|which\s+is\s+|that\s+is\s+)?)$",  # "email_user, the part ..."
     re.I,
 )
 #: the words of a name said before its last word and a colon: "show the markup percent: (a - b) / b"

@@ -191,6 +191,7 @@ def parts(v: View) -> list[Claim]:
         col, col_span = _part_column(d, m)
         if col is None:
             continue
+        named_before = col_span is not None and col_span[1] <= m.start()  # "..., email and email_user, the part before"
         side = m.group("side").lower()
         sql = f"split_part({col}, '{sep.replace(chr(39), chr(39) * 2)}', {1 if side in ('before', 'preceding') else 2})"
         end = m.end()
@@ -223,9 +224,10 @@ def parts(v: View) -> list[Claim]:
             lead = _LEAD.search(d.prompt, max(0, a - 80), a)
             a = lead.start() if lead and d.free(lead.start(), a) else a
             like = _LOOKS_LIKE.match(d.prompt, b)
-            b = like.end() if like and d.free(b, like.end()) else b  # its format shown by an example
-            if d.free(a, b):
-                d.take(((a, b),), why=f"the column {name} is computed from")
+            if like and d.free(b, like.end()):  # its format shown by an example: no condition
+                d.take(((b, like.end()),), why=f"how the column {name} is computed from looks")
+            if d.free(a, b):  # a column named earlier may be an item of the output list too: shared
+                d.take(((a, b),), shared=named_before, why=f"the column {name} is computed from")
         stays = _NULL_STAYS.search(d.prompt, end)
         if stays and d.free(stays.start(), stays.end()) and _text_column(d, stays.group("c")) == col:
             d.take(((stays.start(), stays.end()),), why="a missing value gives no part (NULL), as said")

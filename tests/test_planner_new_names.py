@@ -1,0 +1,39 @@
+"""New columns named by apposition, and a column named once that is both a list item and what a part is taken of.
+
+- "minutes_played, seconds_played divided by 60": a new snake_case name, then a comma, then its formula;
+- "member_id, contact and contact_user, the part before the @": the part's column is the one named before it,
+  which stays an item of the output list too.
+
+Every request runs end to end on a small club warehouse built here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from planner_support import check, sql_engine
+
+CLUB_SQL = """
+CREATE TABLE players (player_id INTEGER PRIMARY KEY, contact VARCHAR, seconds_played INTEGER);
+INSERT INTO players VALUES (1, 'kim@club.org', 5400), (2, 'lou@mail.net', 90), (3, NULL, 0);
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "club", CLUB_SQL)
+
+
+def test_a_new_name_then_a_comma_then_its_formula(engine: Any) -> None:
+    spec = check(engine, "For each player show player_id and minutes_played, seconds_played divided by 60.",
+                 "SELECT player_id, seconds_played / 60 FROM players", ["player_id", "minutes_played"])  # fmt: skip
+    assert [c.name for c in spec.derived_columns] == ["minutes_played"]
+
+
+def test_a_column_listed_and_then_split_stays_in_the_list(engine: Any) -> None:
+    check(engine, "Players: player_id, contact and contact_user, the part before the @.",
+          "SELECT player_id, contact, split_part(contact, '@', 1) FROM players",
+          ["player_id", "contact", "contact_user"])  # fmt: skip
