@@ -37,3 +37,14 @@ def test_a_column_listed_and_then_split_stays_in_the_list(engine: Any) -> None:
     check(engine, "Players: player_id, contact and contact_user, the part before the @.",
           "SELECT player_id, contact, split_part(contact, '@', 1) FROM players",
           ["player_id", "contact", "contact_user"])  # fmt: skip
+
+
+def test_a_value_written_unlike_the_stored_one_is_the_stored_one(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """"kind is 'Drop-In'" where the column holds 'drop_in': the one stored value equal apart from case and
+    punctuation; a value no stored value matches stays as written (no rows), and so does any when case matters."""
+    sql = "CREATE TABLE visits (visit_id INTEGER, kind VARCHAR); INSERT INTO visits VALUES (1, 'drop_in'), (2, 'booked');"
+    for engine in sql_engine(tmp_path_factory, "gym", sql):
+        spec = check(engine, "visits where kind is 'Drop-In'", "SELECT * FROM visits WHERE kind = 'drop_in'")
+        assert any("'drop_in'" in t for t in spec.transformations)
+        check(engine, "visits where kind is 'walk-in'", "SELECT * FROM visits WHERE kind = 'walk-in'")
+        check(engine, "visits where kind is 'Drop-In' (case-sensitive)", "SELECT * FROM visits WHERE false")

@@ -57,6 +57,7 @@ from datamorph.planner.recognizers import (
     safety,
     selfjoin,
     series,
+    stored,
     sources,
     strings,
     target,
@@ -138,6 +139,7 @@ RULES: tuple[Step, ...] = (
     Step("filter_states.states", filter_states.states),
     Step("filter_states.restated", filter_states.restated),
     Step("filter_states.only", filter_states.only),
+    Step("stored", stored.rule),  # once the conditions are in: a value written unlike the stored one is that one
     Step("flags.whether", flags.whether),  # after the conditions: "and whether they were cancelled" is no filter
     Step("asides.glosses", asides.glosses),
     Step("asides.present_time", asides.present_time),

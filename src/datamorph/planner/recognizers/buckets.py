@@ -44,6 +44,10 @@ _BRANCH = re.compile(
     rf"(?P<label4>{_LABEL})",  # after a number, also "under 100 is 'small', 100 to 999 'medium'"
     re.I,
 )
+#: a list item that stands for every value not listed before: "anything else -> 'O'", "all others => 'misc'"
+_REST = re.compile(r"^(?:anything|everything|any\s+other\s+(?:value|one|type|kind)s?|all\s+others?|all\s+other\s+"
+                   r"(?:values?|ones|types|kinds)|(?:the\s+)?rest|others|other\s+values?|anything\s+else|everything\s+else|"
+                   r"(?:any(?:thing)?\s+)?else|otherwise)$", re.I)  # fmt: skip
 _CMP = [
     (r"(?:is\s+)?(?P<v>\S+)\s+(?:or|and)\s+(?:more|above|greater|higher|over|up|upwards?|beyond)", ">="),
     (r"(?:is\s+)?(?P<v>\S+)\s+(?:or|and)\s+(?:less|below|fewer|lower|under)", "<="),
@@ -323,7 +327,7 @@ def _case(d: Work, group: list[re.Match[str]]) -> None:
         label = (m.group("label") or m.group("label2") or m.group("label3") or m.group("label4"))
         lit = "'" + label[1:-1].replace("'", "''") + "'"
         cond_text = m.group("cond") or m.group("cond2") or m.group("cond4")
-        if cond_text is None:
+        if cond_text is None or _REST.match(cond_text.strip()):  # "..., anything else -> 'other'"
             default = lit
             continue
         if m.group("cond4"):

@@ -1,6 +1,6 @@
 """Boolean columns defined by a comparison: a name, "true when", and a condition on the row.
 
-- "shipped_late = true when shipped_at is after promised_at, otherwise false"
+- "shipped_late = true when shipped_at is after promised_at, otherwise false" (or "..., false otherwise")
 - "is_premium (true if the plan is 'pro')", "big_spender: yes when total is over 500"
 - "a column called overdrawn that is true when balance is less than 0"
 
@@ -28,7 +28,9 @@ from datamorph.spec import Condition, DerivedColumn, OutputColumn
 _FLAG = re.compile(
     r"(?<![\w.])(?:(?:called|named)\s+)?(?P<name>[A-Za-z_]\w*)\s*(?:=|:|\(|-|,|(?:which|that)\s+is|is)\s*"
     r"(?:set\s+to\s+)?(?:true|yes)\s+(?:when|if|whenever|where)\s+(?P<cond>[^,;.()]{1,160}?)"
-    r"(?:\s*,?\s*(?:and\s+)?(?:otherwise|else|or)\s+(?P<else>false|no)\b|(?=\s*(?:[,;.()]|$)))(?P<close>\s*\))?",
+    r"(?:\s*,?\s*(?:and\s+)?(?:otherwise|else|or)\s+(?P<else>false|no)\b|\s*,?\s*(?:and\s+)?(?P<else2>false|no)\s+"
+    r"(?:otherwise|else|if\s+not|in\s+(?:all\s+)?other\s+cases|for\s+(?:the\s+rest|everything\s+else|all\s+others))\b"
+    r"|(?=\s*(?:[,;.()]|$)))(?P<close>\s*\))?",
     re.I,
 )
 _OP = re.compile(
@@ -62,7 +64,7 @@ def rule(v: View) -> list[Claim]:
         cond = _condition(d, m.group("cond").strip())
         if cond is None:
             continue
-        expr = f"coalesce({cond}, FALSE)" if m.group("else") else cond
+        expr = f"coalesce({cond}, FALSE)" if m.group("else") or m.group("else2") else cond
         add(d, name, expr, m.start(), m.end())
     return d.claims()
 
