@@ -49,3 +49,14 @@ def test_a_rounded_measure_stays_the_measures(engine: Any) -> None:
 def test_a_name_of_several_words_before_a_colon(engine: Any) -> None:
     spec = check(engine, "loaves with the baking margin: price minus cost", "SELECT *, price - cost FROM loaves")
     assert [c.name for c in spec.derived_columns] == ["baking_margin"]
+
+
+def test_values_before_a_number_column_pick_the_rows_it_is_summed_over(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """"total sold price per kind": 'sold' is a value of the loaves' state, 'price' the column summed."""
+    sql = BAKERY_SQL + "ALTER TABLE loaves ADD COLUMN state VARCHAR; UPDATE loaves SET state = CASE WHEN loaf_id < 3 " \
+                       "THEN 'sold' ELSE 'binned' END;"
+    for engine in sql_engine(tmp_path_factory, "bakery2", sql):
+        check(engine, "total sold price per kind",
+              "SELECT kind, sum(price) FROM loaves WHERE state = 'sold' GROUP BY kind")  # fmt: skip
+        check(engine, "average binned cost per kind",
+              "SELECT kind, avg(cost) FROM loaves WHERE state = 'binned' GROUP BY kind")  # fmt: skip

@@ -526,6 +526,26 @@ def target(d: Work, fn: str, start: int, pos: int) -> Measure | None:
                 conds = value_conditions(d, words[: n - 1], table)
                 if conds:
                     return _entity_measure(d, fn, start, tail_end, table, conds)
+            if fn in ("sum", "avg", "min", "max"):  # "total canceled mrr": values of the column's own rows, then it
+                valued = _valued_column(d, fn, start, head)
+                if valued is not None:
+                    return valued
+    return None
+
+
+def _valued_column(d: Work, fn: str, start: int, head: list[Token]) -> Measure | None:
+    """``head`` is values of a table, then a number column of it ("canceled mrr", "refunded invoice amount"): the
+    column aggregated over the rows with those values."""
+    for k in range(1, len(head)):
+        col = column_of(d, text_of(d, head[k:]))
+        if col is None or family(d, col) not in NUMERIC:
+            continue
+        conds = value_conditions(d, head[:k], owner_table(d.catalog, col))
+        if conds:
+            meas = _column_measure(d, fn, start, head[-1].end, col)
+            meas.conds = conds + meas.conds
+            meas.alias = default_alias(fn, col, meas.table, meas.conds)
+            return meas
     return None
 
 
