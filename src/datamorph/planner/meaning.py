@@ -140,7 +140,7 @@ tonight now currently current recent recently lately ago since until till before
 earlier later past period periods season hour hours hourly minute minutes second seconds morning
 evening night noon midnight spring summer autumn fall winter monday tuesday wednesday thursday friday
 saturday sunday mon tue tues wed thu thur thurs fri sat sun decade century new old former
-q1 q2 q3 q4 h1 h2
+q1 q2 q3 q4 h1 h2 late early overdue delayed expired expiring punctual tardy soon sooner deadline
 """.split())
 
 #: Plurals whose singular has a role the plural lacks: "number of loans" counts, "the numbers" are figures.

@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
+from sqlglot import exp
+
+from datamorph.compiler.conditions import compile_filter
 from datamorph.errors import DataMorphError, PlanError
 from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, View
@@ -360,16 +364,18 @@ def _count_arg(d: Work, m: ms.Measure, anchor: str | None, used: set[str]) -> tu
     return "count", None
 
 
-def _literal(v: object) -> str:
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, (int, float)):
-        return str(v)
-    return "'" + str(v).replace("'", "''") + "'"
+def _cond_sql(d: Work, c: Filter) -> str:
+    """One condition as SQL text, by the compiler's own reading of it (its operator, a second column, NULL tests)."""
+
+    def names(ref: str) -> tuple[exp.Expr, Any]:
+        table, column = split_column(d.catalog, ref)
+        return exp.column(column, table=table), d.catalog.table(table).column(column).family
+
+    return compile_filter(c, names).sql("duckdb")
 
 
-def _agg_sql(fn: str, arg: str | None, conds: list[Filter]) -> str:
-    cond = " AND ".join(f"{c.column} = {_literal(c.value)}" for c in conds)
+def _agg_sql(d: Work, fn: str, arg: str | None, conds: list[Filter]) -> str:
+    cond = " AND ".join(_cond_sql(d, c) for c in conds)
     inner = arg or ("1" if cond else "*")
     if cond:
         inner = f"CASE WHEN {cond} THEN {arg or 1} END"
@@ -482,7 +488,7 @@ def _ratio_column(d: Work, ctx: Ctx, r: Ratio, anchor: str | None, used: set[str
             refs.append(same.alias)
         else:
             fn, col = _count_arg(d, m, anchor, used)
-            refs.append(_agg_sql(fn, col, m.conds))
+            refs.append(_agg_sql(d, fn, col, m.conds))
     scale = "100.0" if r.scale == 100.0 else "1.0"
     if r.total_share:
         expr = f"{scale} * {refs[0]} / nullif(sum({refs[0]}) OVER (), 0)"

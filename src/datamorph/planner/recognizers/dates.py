@@ -963,10 +963,14 @@ def _stem(word: str) -> str:
 def verb_column(d: Draft | View, word: str, tables: list[str] | None = None) -> str | None:
     """"sessions that started in May" → started_at: the one date column of the tables in play (base first;
     ``tables`` when given) that has a word with the verb's stem."""
-    if word in _FUNCTION or word in STOPWORDS or len(word) < 4:
+    tables = in_play(d) if tables is None else tables
+    if word in STOPWORDS and not any(word in c.name.lower().split("_") for t in tables for c in d.catalog.table(t).columns
+                                     if c.family in TEMPORAL_FAMILIES):  # "done" is filler, unless done_on is there
+        return None
+    if word in _FUNCTION or len(word) < 4:
         return None
     stem = _stem(word)
-    for table in in_play(d) if tables is None else tables:
+    for table in tables:
         info = d.catalog.table(table)
         hits = [c.name for c in info.columns if c.family in TEMPORAL_FAMILIES and _names_event(stem, c.name)]
         if len(hits) == 1:

@@ -317,6 +317,13 @@ _FLAG_LEAD = re.compile(r"\b(?:whether|if|flag(?:ged|s)?|indicat(?:e|es|ing|or)|
                         r"mark(?:s|ing)?|true|false)\b[^.;:!?]{0,60}$", re.I)  # fmt: skip
 
 
+def _participle(word: str) -> bool:
+    """An irregular past participle ("paid", "done", "sent", "written"): the verb of an event, like "-ed"."""
+    from lemminflect import getLemma
+
+    return any(word in getInflection(lemma, "VBN") for lemma in getLemma(word, "VERB") if lemma != word)
+
+
 def two_dates(d: View) -> list[Claim]:
     """Two dates of a row compared in words, after the verb of the first one's event: "invoices paid late" (the
     paid date after the table's one due date), "paid on time" (on or before it), "paid after the due date",
@@ -326,7 +333,7 @@ def two_dates(d: View) -> list[Claim]:
     alone). Anything else is left alone (the words then make the plan fail)."""
     w = Play.of(d)
     for t in d.tokens.items:
-        if t.kind != "word" or w.held(t) or not (t.low.endswith("ed") or t.low in ("paid", "sent", "sold", "made", "left")):
+        if t.kind != "word" or w.held(t) or not (t.low.endswith("ed") or _participle(t.low)):
             continue
         first = verb_column_of(d, t.low, w.in_play())
         m = _TIMING.match(d.prompt, t.end)

@@ -514,6 +514,10 @@ def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] |
                     d.take(*event[1])
             if key is not None:
                 return key, words[n - 1].end + (of.end() if of else 0)
+        written = _written_out(d, phrase, [*(m.table for m in ctx.measures if m.table), *d.in_play()])
+        if written is not None and not _ON_RECORD.match(d.prompt[words[n - 1].end :]):  # "per category_group": that
+            d.use_table(owner_table(d.catalog, written))  # column, not the categories table its first word names
+            return (written, owner_table(d.catalog, written)), words[n - 1].end
         table = ph.table_of(d, phrase)
         rec = _ON_RECORD.match(d.prompt[words[n - 1].end :])  # "the depot_id on the vehicle record"
         owner = ph.table_of(d, rec.group("t")) if rec else None
@@ -545,6 +549,18 @@ def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] |
                 ctx.keys.remove(("", named))  # "every category by name": each category shown by its name
             return (col, owner_table(d.catalog, col)), end
     return None
+
+
+def _written_out(d: Work, phrase: str, near: list[str]) -> str | None:
+    """"per category_group": a column's own snake_case name written out is that column (of the tables near the
+    measure if one of them has it, else of the one table that has it), never a near name in play (category_id)."""
+    name = phrase.strip()
+    if "_" not in name or " " in name:
+        return None
+    owners = [t.name for t in d.catalog.tables.values() if t.has_column(name)]
+    mine = [t for t in owners if t in near]
+    pick = mine[0] if len(mine) == 1 else owners[0] if len(owners) == 1 and not mine else None
+    return f"{pick}.{d.catalog.table(pick).column(name).name}" if pick else None
 
 
 def _own_column_named(d: Work, ctx: Ctx, phrase: str) -> str | None:

@@ -392,7 +392,7 @@ def _state_rates(d: Work, ctx: Ctx) -> list[Ratio]:
                             "cancelled'")  # fmt: skip
         table = owner_table(d.catalog, conds[0].column)
         if any((c.column, c.value) == (conds[0].column, conds[0].value) for r in ctx.ratios for c in r.measures[0].conds):
-            continue  # "Reversal rate per type: reversed transactions as a percent of ...": its name (_rate_names)
+            continue  # "Return rate per shop: returned parcels as a share of ...": its name (_rate_names)
         num = ms._entity_measure(d, "count", start, end, table, conds)
         den = ms._entity_measure(d, "count", start, end, table, [])
         word = m.group("w").lower()
@@ -506,7 +506,9 @@ def _scales_and_names(d: Work, ctx: Ctx) -> bool:
         if not r.name:
             kind = "pct" if r.scale == 100.0 else {"percentage": "share", "percent": "share"}.get(
                 d.prompt[r.start : r.end].split()[0].lower(), "share")  # fmt: skip
-            what = "_".join(snake(str(c.value)) for c in r.measures[0].conds) if not r.total_share else ""
+            what = "_".join(("not_" if c.operator == "!=" else "") + snake(str(c.value) if c.value is not None else
+                                                                             c.provenance or c.operator)
+                            for c in r.measures[0].conds) if not r.total_share else ""  # fmt: skip
             r.name = f"{what}_{kind}" if what else f"{kind}_of_total"
             r.name = r.name if r.scale == 100.0 or kind != "pct" else r.name.replace("pct", "share")
     return bool(found[100.0] or found[1.0])
@@ -683,6 +685,20 @@ def state_after(d: Work, end: int, table: str, filtered: bool = False) -> tuple[
         conds = ph.value_conditions(d, words[:n], table)
         if conds:
             return words[n - 1].end, conds
+    return _state_filter(d, m.end(), table)
+
+
+def _state_filter(d: Work, at: int, table: str) -> tuple[int, list[Filter]] | None:
+    """"invoices (that) were paid late": a row condition another reading made of the words right after the state
+    verb ("paid late": paid_on after due_on) is the state counted, not a filter on the rows: moved to the count."""
+    for f in d.filters:
+        if not isinstance(f, Filter) or not f.provenance:
+            continue
+        where = d.prompt.find(f.provenance, at, at + 80)
+        prov = f.provenance
+        if where >= 0 and not d.prompt[at:where].strip() and owner_table(d.catalog, f.column) == table:
+            d.filters.remove(f)
+            return where + len(prov), [f]
     return None
 
 

@@ -1,0 +1,62 @@
+"""Shares whose counted state is negated or compares two dates, and groups named by another table's column.
+
+- "share of jobs that are unfinished": the rows whose state is *not* 'finished' (the condition keeps its
+  operator: a negated value was counted as the value itself);
+- "what percent of jobs were done late, per crew": within each crew, the jobs done after they were due (a
+  state of two dates is counted, not a filter that leaves only late jobs, whose share of the total is asked of
+  nobody);
+- "number of jobs per crew_group": a column written out by its own name is that column of the table that has
+  it (joined), never the table its first word names (crews, by its key).
+
+Every request runs end to end on a small works warehouse built here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from planner_support import check, sql_engine
+
+WORKS_SQL = """
+CREATE TABLE crews (crew_id INTEGER PRIMARY KEY, crew_group VARCHAR);
+INSERT INTO crews VALUES (1, 'north'), (2, 'north'), (3, 'south');
+CREATE TABLE jobs (job_id INTEGER PRIMARY KEY, crew_id INTEGER REFERENCES crews(crew_id), state VARCHAR, due_on DATE,
+  done_on DATE);
+INSERT INTO jobs VALUES (1, 1, 'finished', '2025-01-10', '2025-01-09'), (2, 1, 'finished', '2025-01-10', '2025-01-12'),
+  (3, 2, 'open', '2025-02-01', NULL), (4, 3, 'finished', '2025-03-01', '2025-03-05'), (5, 3, 'parked', '2025-03-02', NULL),
+  (6, 3, 'finished', '2025-03-03', '2025-03-03');
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "works", WORKS_SQL)
+
+
+def test_a_negated_state_in_a_share_counts_the_other_rows(engine: Any) -> None:
+    check(engine, "share of jobs that are unfinished",
+          "SELECT 1.0 * count(CASE WHEN state <> 'finished' THEN 1 END) / count(*) FROM jobs")  # fmt: skip
+
+
+def test_a_state_of_two_dates_is_counted_within_each_group(engine: Any) -> None:
+    spec = check(engine, "What percent of jobs were done late, per crew_id?",
+                 "SELECT crew_id, 100.0 * count(CASE WHEN done_on > due_on THEN 1 END) / count(*) FROM jobs "
+                 "GROUP BY crew_id")  # fmt: skip
+    assert spec.filters == []
+
+
+def test_a_column_written_out_is_that_column_not_a_table(engine: Any) -> None:
+    check(engine, "number of jobs per crew_group",
+          "SELECT crew_group, count(*) FROM jobs JOIN crews USING (crew_id) GROUP BY crew_group")  # fmt: skip
+
+
+def test_a_timing_word_that_nothing_reads_is_refused_not_set_aside(engine: Any) -> None:
+    """"late", "early", "overdue" carry meaning: when no reading uses one, the plan fails quoting it."""
+    from datamorph.errors import PlanError
+    from planner_support import plan
+
+    with pytest.raises(PlanError, match="'overdue'"):
+        plan(engine, "number of overdue jobs per crew_id")
