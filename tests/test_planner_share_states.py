@@ -60,3 +60,9 @@ def test_a_timing_word_that_nothing_reads_is_refused_not_set_aside(engine: Any) 
 
     with pytest.raises(PlanError, match="'overdue'"):
         plan(engine, "number of overdue jobs per crew_id")
+
+
+def test_the_group_said_as_the_owner_of_the_counted_rows(engine: Any) -> None:
+    """"What fraction of each crew's jobs are finished?": per crew (the owner), the jobs in that state."""
+    check(engine, "What fraction of each crew's jobs are finished?",
+          "SELECT crew_id, 1.0 * count(CASE WHEN state = 'finished' THEN 1 END) / count(*) FROM jobs GROUP BY crew_id")  # fmt: skip

@@ -278,7 +278,7 @@ def find(d: Work, ctx: Ctx) -> None:
             # "share of total revenue": of the grand total ("of the total sessions" counts them: no sum of keys)
             r = Ratio("", "", m.start(), over.end, [over], 1.0, True)
         else:  # "fraction of all orders were cancelled": which of the rows, read from the words
-            r = _ratio_of_words(d, m)
+            r = _ratio_of_words(d, m, ctx)
         if word in ("percentage", "percent", "pct", "%"):
             r.scale = 100.0
         if word == "rate":  # "the rate of cancelled orders": a fraction or a percentage, as the request says
@@ -609,7 +609,11 @@ def _of_the_whole(d: Work, ctx: Ctx) -> None:
 _SUBJECTS = frozenset({"it", "they", "them", "this", "these", "those", "he", "she", "we", "you"})
 
 
-def _ratio_of_words(d: Work, m: re.Match[str]) -> Ratio:
+#: "fraction of each doctor's visits": the group said as the owner of the counted rows
+_OWNER_GROUP = re.compile(r"\s*(?:each|every)\s+(?P<g>[A-Za-z_]+)(?:'s|s'|’s)\s+", re.I)
+
+
+def _ratio_of_words(d: Work, m: re.Match[str], ctx: Ctx | None = None) -> Ratio:
     """ "share of cancelled orders", "percentage of revenue": what the ratio counts or sums, read after it.
 
     A state said after the counted rows ("fraction of all orders that were cancelled", "what part of the
@@ -617,6 +621,13 @@ def _ratio_of_words(d: Work, m: re.Match[str]) -> Ratio:
     "all" too: "all cancelled orders" is a share of the total, "all orders that were cancelled" is not)."""
     start, end = m.start(), m.end()
     total = bool(re.search(r"\b(?:all|total)\b", m.group("all"), re.I))
+    owner = _OWNER_GROUP.match(d.prompt, end)
+    if owner and ctx is not None and ph.table_of(d, owner.group("g")) is not None:
+        found = groups._key_at(d, ctx, owner.start("g"))
+        if found is not None:  # "fraction of each doctor's visits ...": per doctor, the visits counted
+            if found[0] not in ctx.keys:
+                ctx.keys.append(found[0])
+            end = owner.end()
     words = ph.tokens_from(d, end, 4)
     cut = next((i for i, t in enumerate(words) if t.low in _SUBJECTS), len(words))  # "... sessions it accounts for"
     words = words[:cut]
