@@ -66,3 +66,14 @@ def test_the_group_said_as_the_owner_of_the_counted_rows(engine: Any) -> None:
     """"What fraction of each crew's jobs are finished?": per crew (the owner), the jobs in that state."""
     check(engine, "What fraction of each crew's jobs are finished?",
           "SELECT crew_id, 1.0 * count(CASE WHEN state = 'finished' THEN 1 END) / count(*) FROM jobs GROUP BY crew_id")  # fmt: skip
+
+
+def test_rows_with_related_rows_but_none_of_a_kind_are_refused(engine: Any) -> None:
+    """"crews that have jobs but never a parked job": the anti join alone kept crews with no job at all too."""
+    from datamorph.errors import PlanError
+    from planner_support import plan
+
+    with pytest.raises(PlanError, match="none of a kind"):
+        plan(engine, "crews that have jobs but never a parked job: crew_id")
+    spec = plan(engine, "crews that never had a parked job: crew_id")  # the anti join alone is what this asks
+    assert spec.filters and spec.filters[0].operator == "is_null"

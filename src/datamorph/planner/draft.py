@@ -194,6 +194,7 @@ def assemble(d: Draft) -> ETLSpec:
     _check_null_tests_agree(d)
     _check_row_windows_in_groups(d)
     _check_spent_over(d)
+    _check_some_but_none(d)
     block = _block(d)
     data = {
         **block.model_dump(by_alias=True, exclude_none=True),
@@ -537,6 +538,24 @@ def _check_spent_over(d: Draft) -> None:
         raise PlanError(f"'{f.provenance}': any single {table} row over it, or the total of their {table} rows?",
                         hint=f"say 'with any {table} row whose {f.column.split('.', 1)[1]} is ...' for one row, or "
                              f"'whose total {f.column.split('.', 1)[1]} is ...' for the sum")  # fmt: skip
+
+
+#: "who have sessions but never ...", "with at least one order, but no ...": some related rows said, then a negation
+_SOME_BUT = r"\b(?:have|has|had|with|having|placed|made|own|owns|got)\s+(?:(?:a|an|some|any|at\s+least\s+one|one\s+or\s+more)\s+)?"
+
+
+def _check_some_but_none(d: Draft) -> None:
+    """Rows that have related rows but none of a kind ("users who have sessions but never a session on mobile"):
+    read as the anti join alone, the rows with no related row at all were kept too. Not planned (a semi and an
+    anti join on one table): refused."""
+    for table in d.anti_tables:
+        words = {table, d.table_words.get(table, table)}
+        for word in words:
+            forms = "|".join(re.escape(f) for f in {word, word.rstrip("s"), word.rstrip("s") + "s"})
+            m = re.search(rf"{_SOME_BUT}(?:{forms})\b[^.;:]{{0,40}}?\bbut\b", d.prompt, re.I)
+            if m:
+                raise PlanError(f"'{m.group(0)}': rows with {table} rows, but none of a kind, are not planned yet",
+                                hint=f"ask for the rows with no such {table} row only, or for those with one")
 
 
 _KEPT_EMPTY = re.compile(r"keep rows whose (?P<cols>[\w.]+(?:, [\w.]+)*) is empty$")
