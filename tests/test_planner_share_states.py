@@ -77,3 +77,18 @@ def test_rows_with_related_rows_but_none_of_a_kind_are_refused(engine: Any) -> N
         plan(engine, "crews that have jobs but never a parked job: crew_id")
     spec = plan(engine, "crews that never had a parked job: crew_id")  # the anti join alone is what this asks
     assert spec.filters and spec.filters[0].operator == "is_null"
+
+
+def test_a_row_picked_by_the_highest_value_of_a_named_column(engine: Any) -> None:
+    """"one row per crew: their latest-due job" is a date pick; "their biggest job (by job_id, ...)" picks by a value,
+    and the tie-break said with no direction is lowest first (checked against the other direction: same rows)."""
+    spec = check(engine, "One row per crew_id: their biggest job (by job_id). crew_id, job_id, state",
+                 "SELECT crew_id, max(job_id), arg_max(state, job_id) FROM jobs GROUP BY crew_id")  # fmt: skip
+    assert spec.dedupe is not None and spec.aggregations == []
+    from datamorph.errors import PlanAmbiguous
+    from planner_support import plan
+
+    with pytest.raises(PlanAmbiguous, match="ties: highest job id"):  # crew 1 has two jobs due the same day
+        plan(engine, "each crew's smallest job by due_on, ties by job_id: crew_id, job_id")
+    check(engine, "each crew's smallest job by due_on, ties by the lower job_id: crew_id, job_id",
+          "SELECT crew_id, arg_min(job_id, (due_on, job_id)) FROM jobs GROUP BY crew_id")  # fmt: skip

@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from datamorph.engines.base import Engine
     from datamorph.spec import ETLSpec
 
-DoubtKind = Literal["condition", "share_condition", "join", "date_column", "column_table", "group_join", "state"]
+DoubtKind = Literal["condition", "share_condition", "join", "date_column", "column_table", "group_join", "state",
+                    "tie_direction"]
 
 CHECK_TIMEOUT_S = 20.0
 """Longest time one reading may run while readings are compared; past it the request is ambiguous."""
@@ -97,7 +98,8 @@ def choices(spec: ETLSpec, doubts: list[Doubt]) -> list[Choice]:
             continue
         seen.add((doubt.kind, doubt.subject))
         build = {"condition": _condition, "share_condition": _share, "join": _join, "date_column": _column,
-                 "column_table": _column, "group_join": _unjoin, "state": _state}[doubt.kind]  # fmt: skip
+                 "column_table": _column, "group_join": _unjoin, "state": _state,
+                 "tie_direction": _tie_direction}[doubt.kind]  # fmt: skip
         readings = build(spec, doubt)
         if len(readings) > 1:
             out.append(Choice(doubt, tuple(readings)))
@@ -325,6 +327,18 @@ def _state(spec: ETLSpec, doubt: Doubt) -> list[Reading]:
     return [Reading(f"'{doubt.words}' as {said}", f"say '{said}'", spec),
             Reading(f"'{doubt.words}' as {filled}", f"say '{'no' if value.operator == '!=' else 'with a'} "
                     f"{_bare(date).replace('_', ' ')}'", other)]  # fmt: skip
+
+
+def _tie_direction(spec: ETLSpec, doubt: Doubt) -> list[Reading]:
+    """Default: the tie-breaking column lowest first; other: highest first (the request named no direction)."""
+    if spec.dedupe is None or not any(o.column == doubt.subject for o in spec.dedupe.order_by[1:]):
+        return []
+    flipped = [o.model_copy(update={"direction": "desc"}) if o.column == doubt.subject else o
+               for o in spec.dedupe.order_by]  # fmt: skip
+    other = spec.model_copy(update={"dedupe": spec.dedupe.model_copy(update={"order_by": flipped})}, deep=True)
+    col = _bare(doubt.subject)
+    return [Reading(f"ties broken by the lowest {col}", f"'ties: lowest {col}'", spec),
+            Reading(f"ties broken by the highest {col}", f"'ties: highest {col}'", other)]
 
 
 def _mentions(cond: Condition, column: str) -> bool:

@@ -1,7 +1,7 @@
 """Where a planned request left a choice open: the doubts :mod:`.ambiguity` checks on the warehouse.
 
 Recognizers record the doubts they meet while reading (``Draft.doubts``: a condition on a measure that
-could hold on each row, a column word two tables share). More come from the assembled spec:
+could hold on each row, a column word two tables share, a tie-break column said with no direction). More come from the assembled spec:
 
 - ``join``: a row-level query (no aggregation) whose inner join to a table the request did not
   qualify: it neither said to drop or keep base rows without a match ("skip products without a

@@ -11,6 +11,7 @@ import re
 
 from datamorph.errors import PlanError
 from datamorph.planner import lexicon
+from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.recognizers.derivekit import Work, column_error, column_phrase, in_play, unreferenced
 from datamorph.planner.recognizers.sources import rows_owner_at
@@ -71,6 +72,9 @@ def picked(v: View) -> list[Claim]:
             _keyed(d, m, early=True)
             _why(d)
             return d.claims()
+    for m in _value_picks(d):  # before the aggregates: "their largest order" is no max per group
+        _keyed(d, m, early=True)
+        return d.claims()
     return d.claims()
 
 
@@ -119,6 +123,25 @@ class _Pick:
 
     def end(self, name: str | int = 0) -> int:
         return self.m.end(name) if isinstance(name, int) else self.m.end(self._g(name))
+
+
+_VALUE_SUP = r"(?P<which>largest|biggest|highest|greatest|most\s+expensive|smallest|lowest|cheapest|least\s+expensive)"
+_VALUE_BY = r"\s*\(?\s*(?:by|based\s+on|in\s+terms\s+of|going\s+by)\s+(?:the\s+|their\s+|its\s+)?(?P<by>[A-Za-z_]\w*)"
+#: "one row per customer: their largest order (by amount", "each crew's biggest job by hours": a row picked by the
+#: highest or lowest value of a column the request names (a value superlative picks no row without its column)
+_VALUE_PICK = re.compile(
+    rf"\bone\s+(?:row|record|line|entry)\s+(?:per|for\s+each|for\s+every)\s+(?P<key>[A-Za-z_]\w*)\s*+[:,-]?\s*+"
+    rf"(?:the|their|its)\s+{_VALUE_SUP}\s+(?P<what>[A-Za-z_]\w*){_VALUE_BY}"
+    rf"|\b(?:each|every)\s+(?P<key2>[A-Za-z_]\w*)'s\s+{_VALUE_SUP.replace('which', 'which2')}\s+(?P<what2>[A-Za-z_]\w*)"
+    rf"{_VALUE_BY.replace('by>', 'by2>')}",
+    re.I,
+)
+_VALUE_DESC = {"largest", "biggest", "highest", "greatest", "most expensive"}
+
+
+def _value_picks(d: Work) -> list[re.Match[str]]:
+    """The "one row per K: their largest X (by col" phrases: a row picked by a value, highest or lowest."""
+    return [_Pick(m) for m in _VALUE_PICK.finditer(d.prompt) if d.free(m.start(), m.end())]  # type: ignore[misc]
 
 
 def _candidates(d: Work) -> list[re.Match[str]]:
@@ -265,7 +288,7 @@ def _keyed(d: Work, m: re.Match[str], *, early: bool = False) -> None:
                 d.take(((restated.start(), stop),), why="the order restated")
                 break
     order = _order_column(d, owner, by)
-    direction = "desc" if which in _DESC or which.startswith("most recently") else "asc"
+    direction = "desc" if which in _DESC | _VALUE_DESC or which.startswith("most recently") else "asc"
     if d.dedupe is not None:
         raise PlanError("the request de-duplicates twice", hint="ask for one row per key once")
     before = len(d.pending.claims)
@@ -375,7 +398,8 @@ _TIE = re.compile(
     r"\(?\s*+,?\s*+(?:\b(?:(?:on\s+a\s+|for\s+|any\s+|breaking\s+|break\s+)?ties?|tie-?break(?:ers?|s)?|if\s+tied|when\s+tied)"
     r"(?:\s+(?:of|on|in)\s+(?:the\s+)?(?P<tied>[A-Za-z_]\w*)(?=\s*+,?\s*+(?:take|keep|pick|choose|use)\b))?\s*+"
     r"(?::|->|→|=>|-|,)?\s*+(?:(?:go(?:es)?\s+to|broken\s+by|by|on|use|take|keep|pick|choose)\s+)?"
-    rf"{_TIE_DIR}\s+(?P<col>[A-Za-z_]\w*)"
+    rf"(?:{_TIE_DIR}\s+|(?!(?:break(?:s|ers?)?|by|on|to|the|go(?:es)?|use|take|keep|pick|choose|are|is|was|were)\b))"
+    r"(?P<col>[A-Za-z_]\w*)"
     r"|\b(?:if|when)\s+(?:two|several|more\s+than\s+one|both)\b(?:\s++[\w'/-]+){0,8}?,?\s+"
     r"(?:(?:take|keep|use|pick|choose|prefer)\s+(?:only\s+)?|(?<=,\s)(?=the\s))"
     rf"{_TIE_DIR.replace('dir', 'dir2')}\s+(?P<col2>[A-Za-z_]\w*))"
@@ -426,11 +450,15 @@ def _ties(d: Work, pos: int, owner: str, main: str) -> list[OrderItem]:
         if not _ties_on(d, word, owner, main):
             raise PlanError(f"'{t.group(0).strip(' ,()')}': the rows are ordered by {main}, not by {word}",
                             hint=f"say 'ties broken by <column>' (ties of {main})")  # fmt: skip
-    phrase, word = t.group("col") or t.group("col2"), (t.group("dir") or t.group("dir2")).lower()
+    phrase, word = t.group("col") or t.group("col2"), (t.group("dir") or t.group("dir2") or "").lower()
     ref = column_phrase(d, phrase, [owner], min_score=0.8)
     if ref is None:
         raise PlanError(f"'{t.group(0).strip(' ,()')}': which column of {owner} breaks the ties?",
                         hint=f"name a column of {owner}")  # fmt: skip
+    if not word:  # "ties by salary_id": lowest first, and whether the other direction gives other rows is checked
+        doubt = Doubt("tie_direction", t.group(0).strip(" ,()"), ref)
+        d.take(((t.start(), t.end()),), Edit.add("doubts", doubt), why="the tie-breaker, its direction not said")
+        return [OrderItem(column=ref, direction="asc")]
     d.take(((t.start(), t.end()),), why="the tie-breaker")
     desc = re.fullmatch(rf"{_LAST_WORDS}|higher|larger|bigger|maximum", word, re.I) is not None
     return [OrderItem(column=ref, direction="desc" if desc else "asc")]
