@@ -92,3 +92,18 @@ def test_a_row_picked_by_the_highest_value_of_a_named_column(engine: Any) -> Non
         plan(engine, "each crew's smallest job by due_on, ties by job_id: crew_id, job_id")
     check(engine, "each crew's smallest job by due_on, ties by the lower job_id: crew_id, job_id",
           "SELECT crew_id, arg_min(job_id, (due_on, job_id)) FROM jobs GROUP BY crew_id")  # fmt: skip
+
+
+@pytest.mark.parametrize(("words", "direction"), [("most first", "desc"), ("fewest first", "asc"),
+                                                  ("least first", "asc"), ("highest first", "desc")])  # fmt: skip
+def test_most_or_fewest_first_sorts_the_measure(engine: Any, words: str, direction: str) -> None:
+    from planner_support import plan
+
+    spec = plan(engine, f"number of jobs per crew_id, {words}")
+    assert [(o.column, o.direction) for o in spec.order_by] == [("job_count", direction)]
+
+
+def test_most_first_after_a_top_n_says_its_order_again(engine: Any) -> None:
+    spec = check(engine, "Which 2 crews have the most jobs? crew_id, job_count, most first, ties by crew_id.",
+                 "SELECT crew_id, count(*) FROM jobs GROUP BY crew_id ORDER BY 2 DESC, 1 LIMIT 2")  # fmt: skip
+    assert spec.limit == 2

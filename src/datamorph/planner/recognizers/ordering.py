@@ -58,7 +58,7 @@ _LIMIT = re.compile(r"\b(?:limit(?:ed)?\s+(?:to\s+|it\s+to\s+|the\s+results?\s+t
                     re.IGNORECASE)  # fmt: skip
 _STANDALONE = re.compile(
     r"\b(?P<w>newest|latest|most\s+recent|oldest|earliest|highest|largest|biggest|lowest|smallest|cheapest|"
-    r"most\s+expensive)\s+(?:ones\s+)?first\b",
+    r"most\s+expensive|most|fewest|least)\s+(?:ones\s+)?first\b",
     re.IGNORECASE,
 )
 _ALPHA = re.compile(r"\b(?:(?:sorted|ordered|sort|order|listed|arranged)\s+)?(?:alphabetically|in\s+alphabetical\s+order|"
@@ -678,12 +678,22 @@ def _sorted_by(w: Work, m: re.Match[str]) -> None:
 _DATE_FIRST = {"newest": "desc", "latest": "desc", "most recent": "desc", "oldest": "asc", "earliest": "asc"}
 
 
+_MEASURE_FIRST = {"most": "desc", "highest": "desc", "largest": "desc", "biggest": "desc", "fewest": "asc",
+                  "least": "asc", "lowest": "asc", "smallest": "asc"}  # fmt: skip
+
+
 def _restates(w: Work, m: re.Match[str]) -> bool:
     """"the 5 most recently hired employees (newest first)": a date word with "first" after a top N whose first
     key is a date said the same way restates it (no second key). Said the other way ("the 5 most recent orders,
     oldest first": the five shown oldest first) it is refused."""
     d = w.view
     word = re.sub(r"\s+", " ", m.group("w").lower())
+    measures = {a.alias for a in d.aggregations}
+    if word in _MEASURE_FIRST and d.order_by and d.order_by[0].column in measures:  # "top 10 by orders, most first"
+        if d.order_by[0].direction != _MEASURE_FIRST[word]:
+            raise PlanError(f"'{m.group(0)}' after '{d.order_by[0].provenance or d.order_by[0].column}': sorted the "
+                            "other way?", hint="say 'sorted by <measure> ascending/descending'")  # fmt: skip
+        return True
     if word not in _DATE_FIRST or d.limit is None or not d.order_by or d.order_by[0].column.count(".") != 1:
         return False
     table, name = d.order_by[0].column.split(".")
@@ -708,5 +718,5 @@ def _standalone(w: Work, m: re.Match[str]) -> OrderItem:
     elif w_ in ("cheapest", "most expensive"):
         column, desc = _price(w, words), w_ != "cheapest"
     else:
-        column, desc = _measure(w, words), w_ in ("highest", "largest", "biggest")
+        column, desc = _measure(w, words), _MEASURE_FIRST[w_] == "desc"
     return OrderItem(column=column, direction="desc" if desc else "asc", provenance=words)
