@@ -88,3 +88,13 @@ def test_new_rows_of_a_table_dated_by_an_end_are_not_read(engine: Any) -> None:
 def test_a_tables_word_inside_a_column_mention_names_that_table(engine: Any) -> None:
     check(engine, "Give every member's email in upper case with member_id",
           "SELECT upper(email), member_id FROM members")  # fmt: skip
+
+
+@pytest.mark.parametrize("prompt", [
+    "loans with the member's previous lent_on (by lent_on, then loan_id): loan_id, member_id, lent_on, prev_lent",
+    "each loan with the previous lent_on of the same member (by lent_on, then loan_id): loan_id, member_id, lent_on, "
+    "prev_lent",
+])  # fmt: skip
+def test_a_column_of_the_owners_previous_row_said_without_the_rows_noun(engine: Any, prompt: str) -> None:
+    check(engine, prompt, "SELECT loan_id, member_id, lent_on, lag(lent_on) OVER (PARTITION BY member_id ORDER BY "
+                          "lent_on, loan_id) FROM loans", ["loan_id", "member_id", "lent_on", "prev_lent"])  # fmt: skip

@@ -277,7 +277,27 @@ def previous(d: View) -> list[Claim]:
     for m in _PREV.finditer(d.prompt):
         if s.free(m.start("dir"), m.end("dir")):
             _previous(s, m)
+    for m in _PREV_COLUMN.finditer(d.prompt):
+        second = m.group("dir2") is not None
+        if s.free(m.start("dir2" if second else "dir"), m.end("dir2" if second else "dir")):
+            _previous(s, _Renamed(m, {"dir": "dir2", "col": "col2", "owner": "owner2"} if second else {}))
     return s.done()
+
+
+class _Renamed:
+    """A match read through other group names (one reading of a pattern with two word orders)."""
+
+    def __init__(self, m: re.Match[str], names: dict[str, str]) -> None:
+        self.m, self.names = m, names
+
+    def group(self, name: str | int = 0) -> str:
+        return self.m.group(self.names.get(name, name) if isinstance(name, str) else name)
+
+    def start(self, name: str | int = 0) -> int:
+        return self.m.start(self.names.get(name, name) if isinstance(name, str) else name)
+
+    def end(self, name: str | int = 0) -> int:
+        return self.m.end(self.names.get(name, name) if isinstance(name, str) else name)
 
 
 def running(d: View) -> list[Claim]:
@@ -736,6 +756,14 @@ _PREV = re.compile(
     r"(?P<noun>[A-Za-z_]\w*)\b",
     re.I,
 )
+#: "the customer's previous order_date", "the previous salary of the same employee": a column of the owner's
+#: previous row, said without the rows' noun
+_PREV_COLUMN = re.compile(
+    r"(?:\b(?:the|their|its)\s+(?:same\s+)?(?P<owner>[A-Za-z_]\w*)'s\s+(?P<dir>previous|prior|preceding|next|following)\s+"
+    r"(?P<col>[A-Za-z_]\w*)|\b(?:the|their|its)\s+(?P<dir2>previous|prior|preceding|next|following)\s+(?P<col2>[A-Za-z_]\w*)"
+    r"\s+(?:of|for)\s+the\s+same\s+(?P<owner2>[A-Za-z_]\w*))(?P<noun>)\b",
+    re.I,
+)
 _HAS_PREVIOUS = re.compile(r"\b(?:only\s+)?(?:the\s+)?(?:records?|rows?|entries|ones)\s+(?:that|which)\s+(?:have|has)\s+"
                            r"(?:a|an)\s+(?P<dir>previous|prior|preceding|next|following)\s+(?:one|record|row|entry)\b",
                            re.I)  # fmt: skip
@@ -774,13 +802,13 @@ def _order_of_previous(d: _State, end: int, stop: int, rows: str) -> tuple[re.Ma
     return later, (later.start(), later.end())
 
 
-def _previous(d: _State, m: re.Match[str]) -> None:
+def _previous(d: _State, m: re.Match[str] | _Renamed) -> None:
     col_words = m.group("col")
     if col_words.lower() in _NO_COLUMN:
         return
     hits = [h for h in d.linker.columns(col_words, _in_play(d) or None) if h.score >= 0.85]
     noun = m.group("noun").lower()
-    if noun not in ("record", "row", "entry", "one", "line"):  # "the meter's previous reading": the rows' table
+    if noun and noun not in ("record", "row", "entry", "one", "line"):  # "the meter's previous reading": the rows' table
         named = d.linker.tables(noun)
         hits = [h for h in hits if named and named[0].score >= 0.85 and h.table == named[0].table]
     keyed = [h for h in hits if _owner_key(d, m.group("owner"), h.table)]  # the rows that hold the owner's key
