@@ -48,3 +48,20 @@ def test_a_value_written_unlike_the_stored_one_is_the_stored_one(tmp_path_factor
         assert any("'drop_in'" in t for t in spec.transformations)
         check(engine, "visits where kind is 'walk-in'", "SELECT * FROM visits WHERE kind = 'walk-in'")
         check(engine, "visits where kind is 'Drop-In' (case-sensitive)", "SELECT * FROM visits WHERE false")
+
+
+@pytest.mark.parametrize("marker", ["(case-insensitive)", ", ignoring case", "(any case)", ", regardless of capitalisation"])
+def test_a_text_match_said_without_case_ignores_case(engine: Any, marker: str) -> None:
+    spec = check(engine, f"players whose contact contains 'CLUB'{marker}: player_id",
+                 "SELECT player_id FROM players WHERE contact ILIKE '%club%'")  # fmt: skip
+    assert spec.filters[0].operator == "ilike"
+
+
+def test_a_case_word_nothing_reads_is_refused(engine: Any) -> None:
+    """Before, "case-insensitive" was set aside as filler and the match kept its case: now the word carries
+    meaning, and where no reading takes it the plan fails quoting it."""
+    from datamorph.errors import PlanError
+    from planner_support import plan
+
+    with pytest.raises(PlanError, match="insensitive"):
+        plan(engine, "players sorted by contact, case insensitive, then player_id")

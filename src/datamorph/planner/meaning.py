@@ -105,6 +105,7 @@ roughly about least most max min maximum minimum upwards same different differs 
 containing match matches matching start starts starting begin begins beginning end ends ending
 percent percentage pct ratio rate share proportion fraction half double triple times twice plus minus
 divided multiplied difference round rounded rounding decimal decimals null empty blank
+insensitive sensitive insensitively capitalisation capitalization
 """.split())
 
 #: Quantifiers, aggregates, grouping and logic: how many rows, which rows, what per what.

@@ -131,6 +131,7 @@ RULES: tuple[Step, ...] = (
     Step("filters.in_lists", filters.in_lists),
     Step("filters.comparisons", filters.comparisons),
     Step("filters.text_matches", filters.text_matches),
+    Step("filters.case_folds", filters.case_folds),  # "(case-insensitive)" after a text match: ILIKE
     Step("filter_states.booleans", filter_states.booleans),
     Step("filters.null_tests", filters.null_tests),
     Step("filters.related_null_tests", filters.related_null_tests),

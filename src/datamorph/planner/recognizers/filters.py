@@ -148,6 +148,36 @@ def text_matches(d: View) -> list[Claim]:
     return w.claims
 
 
+#: "(case-insensitive)", ", ignoring case", "in any case", "regardless of capitalisation" right after a text match
+_FOLD = re.compile(
+    r"\s*+[(,]?\s*+(?:\b(?:case[-\s]?insensitive(?:ly)?|not\s+case[-\s]?sensitive|(?:ignoring|regardless\s+of|whatever"
+    r"|disregarding)\s+(?:the\s+)?(?:upper\s*+(?:/|and|or)?\s*+lower\s*+[-\s]?case|letter\s+case|case|capitali[sz]ation)"
+    r"|(?:in\s+)?any\s+(?:case|capitali[sz]ation))\b)\s*+\)?",
+    re.I,
+)
+_LIKE_OF = {"contains": "%{}%", "starts_with": "{}%", "ends_with": "%{}", "=": "{}"}
+
+
+def case_folds(d: View) -> list[Claim]:
+    """"job title contains 'engineer' (case-insensitive)": the text match said just before, compared without case
+    (ILIKE). A value with a LIKE wildcard in it (% or _) is refused rather than matched loosely."""
+    w = Play.of(d)
+    for i, f in enumerate(d.filters):
+        if not isinstance(f, Filter) or f.operator not in _LIKE_OF or not isinstance(f.value, str) or not f.provenance:
+            continue
+        at = d.prompt.find(f.provenance)
+        m = _FOLD.match(d.prompt, at + len(f.provenance)) if at >= 0 else None
+        if m is None or not w.free(m.start(), m.end()):
+            continue
+        if "%" in f.value or "_" in f.value:
+            raise PlanError(f"'{f.provenance}' without case: the value holds a wildcard character (% or _)",
+                            hint="compare it with its case, or drop the character")  # fmt: skip
+        folded = f.model_copy(update={"operator": "ilike", "value": _LIKE_OF[f.operator].format(f.value)})
+        filters = [folded if j == i else x for j, x in enumerate(d.filters)]
+        w.take_free(m.start(), m.end(), Edit.set("filters", filters), why="the text compared without case")
+    return w.claims
+
+
 def null_tests(d: View) -> list[Claim]:
     """"without an email", "phone is missing", "with a discount code"."""
     w = Play.of(d)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from datamorph.planner.claims import Claim, Edit, View, edit_only
+from datamorph.planner.claims import Claim, Edit, View, claim, edit_only
 from datamorph.planner.refs import split_column
 from datamorph.spec import Filter
 
@@ -36,7 +36,10 @@ def stored_value(held: list[object], written: str) -> str | None:
 def rule(d: View) -> list[Claim]:
     """Conditions on values written differently from the stored ones, rewritten to the stored values."""
     index = d.linker.value_index
-    if index is None or _EXACT.search(d.prompt):
+    exact = _EXACT.search(d.prompt)
+    if exact:  # "(case-sensitive)": values compared as written, the default
+        return [claim(exact.start(), exact.end(), why="values compared as written")] if d.free(*exact.span()) else []
+    if index is None:
         return []
     filters = list(d.filters)
     notes: list[str] = []
