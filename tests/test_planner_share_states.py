@@ -107,3 +107,10 @@ def test_most_first_after_a_top_n_says_its_order_again(engine: Any) -> None:
     spec = check(engine, "Which 2 crews have the most jobs? crew_id, job_count, most first, ties by crew_id.",
                  "SELECT crew_id, count(*) FROM jobs GROUP BY crew_id ORDER BY 2 DESC, 1 LIMIT 2")  # fmt: skip
     assert spec.limit == 2
+
+
+def test_no_gap_said_in_the_singular_is_a_dense_rank(engine: Any) -> None:
+    """"no gap after ties" (singular): before, 'gap' was set aside as filler and the rank kept its gaps."""
+    spec = check(engine, "rank jobs within each crew_id by due_on, earliest first, no gap after ties: job_id, due_rank",
+                 "SELECT job_id, dense_rank() OVER (PARTITION BY crew_id ORDER BY due_on) FROM jobs")  # fmt: skip
+    assert spec.windows[0].function == "dense_rank"

@@ -123,7 +123,7 @@ ORDERING_WORDS: frozenset[str] = frozenset("""
 top bottom first last rank ranks ranked ranking sort sorts sorted sorting order ordered ordering
 ascending descending asc desc highest lowest largest smallest biggest greatest fewest best worst
 latest earliest newest oldest leading limit next previous prior preceding following lag lead
-alphabetical alphabetically chronological chronologically reverse reversed
+alphabetical alphabetically chronological chronologically reverse reversed dense gap gaps
 """.split())
 
 #: Units and currencies: what a number is counted in ("in euros", "in thousands", "kg").

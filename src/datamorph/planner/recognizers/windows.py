@@ -56,10 +56,11 @@ _DESC = re.compile(r"\b(?:highest|largest|biggest|most|top|best|newest|latest)(?
 _ASC = re.compile(r"\b(?:lowest|smallest|least|fewest|oldest|earliest|first|cheapest)(?:\s+[A-Za-z_]\w*){0,2}?\s*=\s*(?:1|one)\b|"
                   r"\b(?:least(?:\s+\w+)?|lowest|smallest|cheapest|oldest|earliest|fewest)\s+first\b|\bascending\b|"
                   r"\basc\b|\bfrom\s+(?:lowest|smallest|least)\s+to\s+\w+", re.I)  # fmt: skip
-_DENSE = re.compile(r"\b(?:no|without(?:\s+any)?)\s+gaps\b|\bdense(?:ly)?\b|\bconsecutive\s+ranks?\b", re.I)
+_DENSE = re.compile(r"\b(?:no|without(?:\s+any)?|never\s+(?:a|any))\s+gaps?\b|\bdense(?:ly)?\b|\bconsecutive\s+ranks?\b", re.I)
 _SKIP = re.compile(r"\b(?:ties?\s+)?share\s+(?:a|the)\s+(?:same\s+)?rank(?:\s+and\s+(?:skip|leave\s+gaps)"
-                   r"(?:\s+(?:the\s+)?next(?:\s+ones?|\s+ranks?)?)?)?\b|\bties?\s+share\b|"
-                   r"\bskip(?:ping)?\s+(?:the\s+)?next(?:\s+ranks?)?\b|\bwith\s+gaps\b", re.I)  # fmt: skip
+                   r"(?:\s+(?:the\s+)?next(?:\s+ones?|\s+ranks?)?)?|\s*,?\s*(?:and\s+)?then\s+(?:a|the)\s+gaps?)?\b|"
+                   r"\bties?\s+share\b|"
+                   r"\bskip(?:ping)?\s+(?:the\s+)?next(?:\s+ranks?)?\b|\bwith\s+(?:a\s+)?gaps?\b", re.I)  # fmt: skip
 # "using DENSE_RANK", "with RANK()", "via row_number": the SQL function named outright
 _FN_NAMED = re.compile(r"\b(?:(?:using|with|via|as|by)\s+(?:an?\s+|the\s+)?(?:sql\s+|standard\s+)?)?"
                        r"(?P<fn>dense_rank|row_number|rank)(?:\s*\(\s*\))?(?=\W|$)", re.I)
@@ -414,7 +415,7 @@ _TIES = re.compile(
     r"|\b(?:and\s+)?(?:the\s+)?(?:following|next)\s+(?:rank|ranks|position|positions|number)\s+(?:is|are)\s+(?:then\s+)?"
     r"(?:skipped|left\s+out|omitted)"
     r"|\(?\s*\b(?:standard|plain|regular|ordinary|normal|sql)\s+rank(?:ing)?\b\s*\)?"
-    r"|(?P<dense>\(?\s*\b(?:and\s+)?(?:with\s+)?no\s+(?:rank\s+)?gaps(?:\s+(?:afterwards|after\s+ties))?\s*\)?"
+    r"|(?P<dense>\(?\s*\b(?:and\s+)?(?:with\s+)?no\s+(?:rank\s+)?gaps?(?:\s+(?:afterwards|after\s+ties))?\s*\)?"
     r"|\bdense\s+rank(?:ing)?\b)",
     re.I,
 )
