@@ -98,3 +98,10 @@ def test_a_tables_word_inside_a_column_mention_names_that_table(engine: Any) -> 
 def test_a_column_of_the_owners_previous_row_said_without_the_rows_noun(engine: Any, prompt: str) -> None:
     check(engine, prompt, "SELECT loan_id, member_id, lent_on, lag(lent_on) OVER (PARTITION BY member_id ORDER BY "
                           "lent_on, loan_id) FROM loans", ["loan_id", "member_id", "lent_on", "prev_lent"])  # fmt: skip
+
+
+@pytest.mark.parametrize(("words", "days"), [("on a weekend", "0, 6"), ("on weekdays", "1, 2, 3, 4, 5"),
+                                             ("on Saturdays", "6")])  # fmt: skip
+def test_rows_by_the_day_of_the_week_of_their_date(engine: Any, words: str, days: str) -> None:
+    check(engine, f"members who joined {words}: member_id",
+          f"SELECT member_id FROM members WHERE extract(dow FROM joined_on) IN ({days})")  # fmt: skip

@@ -102,6 +102,7 @@ RULES: tuple[Step, ...] = (
     Step("keyed", keyed.rule),
     Step("policy.links", policy.links),
     Step("dates", dates.rule),
+    Step("dateparts.weekdays", dateparts.weekdays),  # "placed on a weekend": the day of the week of the date
     Step("filter_states.two_dates", filter_states.two_dates),  # before date parts and values: "paid late", "same day"
     Step("cleaning.copies", cleaning.rule),  # before the string functions: "lower-case, trimmed" are its steps
     Step("strings.joined", strings.joined),  # before functions: "the first 2 letters of a followed by ..." is one value

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from datamorph.errors import PlanError
-from datamorph.planner.claims import Claim, View
+from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.recognizers.derivekit import (
     PART_SQL,
     Work,
@@ -22,6 +22,7 @@ from datamorph.planner.recognizers.derivekit import (
     name_around,
     stem,
 )
+from datamorph.spec import ExpressionCondition
 
 _PART = (r"(?:calendar\s+|numeric\s+)?(?:year|month(?:\s+of\s+(?:the\s+)?year)?|quarter|day\s+of\s+(?:the\s+)?week|weekday"
          r"|week(?:\s+of\s+(?:the\s+)?year)?|day(?:\s+of\s+(?:the\s+)?month)?|hour)"
@@ -257,3 +258,40 @@ def stem_parts(v: View) -> list[Claim]:
         add(d, name or f"{stem(col)}_{key}", f"{PART_SQL[key]}({col})", start, end)
     return d.claims()
 
+
+
+#: "orders placed on a weekend", "sessions on weekdays", "visits on Mondays": rows by the day of the week of their date
+_ON_DAYS = re.compile(
+    r"\b(?:(?P<verb>[a-z]+)\s+)?(?P<prep>on|at|during)\s+(?:a\s+|the\s+)?(?P<day>weekends?|weekdays?|(?:mon|tues|wednes|"
+    r"thurs|fri|satur|sun)days?)\b",
+    re.I,
+)
+_DOW = {"sun": 0, "mon": 1, "tues": 2, "wednes": 3, "thurs": 4, "fri": 5, "satur": 6}
+
+
+def weekdays(v: View) -> list[Claim]:
+    """Rows kept by the day of the week of their date: a weekend is Saturday or Sunday, a weekday Monday to Friday
+    (``EXTRACT(dow ...)``: 0 is Sunday, on DuckDB and PostgreSQL alike). The date is the one the verb before names
+    ("placed" → placed_at), else the table's own date; with several and none named, the words stay unread."""
+    from datamorph.planner.recognizers.dates import main_date_column, verb_column
+
+    d = Work(v)
+    for m in _ON_DAYS.finditer(d.prompt):
+        if not d.free(m.start("prep"), m.end()):
+            continue
+        col = verb_column(v, m.group("verb").lower()) if m.group("verb") else None
+        start = m.start() if col else m.start("prep")
+        tables = in_play(d)
+        if col is None and len(tables) == 1:
+            try:
+                found = main_date_column(d.catalog.table(tables[0]), m.group(0))
+            except PlanError:
+                found = None
+            col = f"{d.catalog.table(tables[0]).name}.{found}" if found else None
+        if col is None:
+            continue
+        day = m.group("day").lower().rstrip("s")
+        days = "0, 6" if day == "weekend" else "1, 2, 3, 4, 5" if day == "weekday" else str(_DOW[day[:-3]])
+        cond = ExpressionCondition(expression=f"EXTRACT(dow FROM {col}) IN ({days})", provenance=m.group(0).strip())
+        d.take(((start, m.end()),), Edit.add("filters", cond), why="rows by the day of the week of their date")
+    return d.claims()

@@ -71,7 +71,9 @@ _LT = (r"less\s+than|fewer\s+than|smaller\s+than|lower\s+than|under|below|beneat
 _NE = r"not\s+equal(?:\s+to)?|does\s+not\s+equal|doesn't\s+equal|different\s+from|other\s+than|!=|<>"
 _EQ = r"equal\s+to|equals?|exactly|==|="
 _CMP = re.compile(
-    rf"(?<![\w<>=!])(?:(?:is|are|was|were)\s+)?(?:(?P<ne>{_NE})|(?P<ge>{_GE})|(?P<le>{_LE})|(?P<gt>{_GT})|(?P<lt>{_LT})"
+    rf"(?<![\w<>=!])(?:(?:is|are|was|were)\s+)?"
+    r"(?:strictly\s+(?=(?:more|greater|bigger|larger|higher|over|above|less|fewer|smaller|lower|under|below)\b))?"
+    rf"(?:(?P<ne>{_NE})|(?P<ge>{_GE})|(?P<le>{_LE})|(?P<gt>{_GT})|(?P<lt>{_LT})"
     rf"|(?P<eq>{_EQ})|(?P<between>between)|(?P<nbetween>not\s+between)|(?P<is>is|are|was|were))(?![\w<>=])\s*",
     re.IGNORECASE,
 )
