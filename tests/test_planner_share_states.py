@@ -114,3 +114,16 @@ def test_no_gap_said_in_the_singular_is_a_dense_rank(engine: Any) -> None:
     spec = check(engine, "rank jobs within each crew_id by due_on, earliest first, no gap after ties: job_id, due_rank",
                  "SELECT job_id, dense_rank() OVER (PARTITION BY crew_id ORDER BY due_on) FROM jobs")  # fmt: skip
     assert spec.windows[0].function == "dense_rank"
+
+
+def test_how_many_of_them_is_never_a_filter_on_the_first_count(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """"number of members and how many of them verified their email": before, the state became a row filter and
+    the first count counted only those rows (one column, wrong). Now refused until a second count is read."""
+    from datamorph.errors import PlanError
+    from planner_support import plan
+
+    sql = ("CREATE TABLE members (member_id INTEGER, region VARCHAR, email_verified BOOLEAN); "
+           "INSERT INTO members VALUES (1, 'n', true), (2, 'n', false), (3, 's', true);")
+    for engine in sql_engine(tmp_path_factory, "club2", sql):
+        with pytest.raises(PlanError):
+            plan(engine, "Per region, number of members and how many of them verified their email.")

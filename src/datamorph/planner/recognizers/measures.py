@@ -188,7 +188,10 @@ def find(d: Work) -> list[Measure]:
             rest = d.prompt[m.end() :]
             if skip_trigger(d, m.start(), fn, m.group(0), rest):
                 continue
-            meas = target(d, fn, m.start(), m.end())
+            them = _OF_THEM.match(rest) if fn == "count" and found else None
+            meas = target(d, fn, m.start(), m.end() + them.end()) if them else target(d, fn, m.start(), m.end())
+            if them and meas is not None and meas.table != found[-1].table:
+                meas = None  # "number of users and how many of them verified ...": a count of the same rows
             pair = _PAIR.match(rest)
             if meas is None and pair:  # "min and max unit price": both read what follows the second
                 later = target(d, fn, m.start(), m.end() + pair.end())
@@ -373,6 +376,8 @@ def _rows_per(d: Work) -> list[Measure]:
     return out
 
 
+#: "number of users and how many of them verified their email": the rows just counted, in a state
+_OF_THEM = re.compile(r"(?:of\s+)?(?:them|those|these)\s+", re.I)
 _NEW_ROWS = re.compile(r"(?:brand[\s-]+)?new\s+", re.I)
 _PERIOD_NEXT = re.compile(r"(?:the\s+|each\s+|every\s+)?(?:day|week|month|quarter|year)\b", re.I)
 _ENDS = re.compile(r"(?:^|_)(?:end|ended|ends|close|closed|terminat\w*|cancel\w*|ship\w*|deliver\w*|paid|due|expir\w*|"
