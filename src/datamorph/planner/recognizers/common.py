@@ -190,3 +190,24 @@ class Work(Pending):
         """Bring ``table`` into the request (for the reads that follow) and the edit that does it for the draft."""
         self.brought.append(table)
         return Edit.use_table(table)
+
+
+class RenamedMatch:
+    """A match read through other group names: one reading of a pattern whose alternatives (two word orders)
+    name the same parts differently ("key2" for "key"). ``names`` maps the name asked for to the one to read."""
+
+    def __init__(self, m: re.Match[str], names: dict[str, str]) -> None:
+        self.m, self.names = m, names
+
+    def _g(self, name: str | int) -> str | int:
+        return self.names.get(name, name) if isinstance(name, str) else name
+
+    def group(self, name: str | int = 0) -> str:
+        return self.m.group(self._g(name))
+
+    def start(self, name: str | int = 0) -> int:
+        return self.m.start(self._g(name))
+
+    def end(self, name: str | int = 0) -> int:
+        return self.m.end(self._g(name))
+

@@ -13,6 +13,7 @@ from datamorph.errors import PlanError
 from datamorph.planner import lexicon
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.claims import Claim, Edit, View
+from datamorph.planner.recognizers.common import RenamedMatch
 from datamorph.planner.recognizers.derivekit import Work, column_error, column_phrase, in_play, unreferenced
 from datamorph.planner.recognizers.sources import rows_owner_at
 from datamorph.spec import Dedupe, OrderItem
@@ -103,26 +104,12 @@ _FOR_EACH = re.compile(
 )
 
 
-class _Pick:
-    """A :data:`_FOR_EACH` match read through the group names of :data:`_PER`."""
+_SECOND_NAMES = {"key": "key2", "what": "what2", "which": "which2", "by": "by2"}
 
-    _NAMES = {"key": "key2", "what": "what2", "which": "which2", "by": "by2"}
 
-    def __init__(self, m: re.Match[str]) -> None:
-        self.m = m
-        self.second = m.group("key2") is not None
-
-    def _g(self, name: str) -> str:
-        return self._NAMES.get(name, name) if self.second else name
-
-    def group(self, name: str | int = 0) -> str:
-        return self.m.group(name) if isinstance(name, int) else self.m.group(self._g(name))
-
-    def start(self, name: str | int = 0) -> int:
-        return self.m.start(name) if isinstance(name, int) else self.m.start(self._g(name))
-
-    def end(self, name: str | int = 0) -> int:
-        return self.m.end(name) if isinstance(name, int) else self.m.end(self._g(name))
+def _pick(m: re.Match[str]) -> RenamedMatch:
+    """A match of :data:`_FOR_EACH` or :data:`_VALUE_PICK` read through the group names of :data:`_PER`."""
+    return RenamedMatch(m, _SECOND_NAMES if m.group("key2") is not None else {})
 
 
 _VALUE_SUP = r"(?P<which>largest|biggest|highest|greatest|most\s+expensive|smallest|lowest|cheapest|least\s+expensive)"
@@ -141,7 +128,7 @@ _VALUE_DESC = {"largest", "biggest", "highest", "greatest", "most expensive"}
 
 def _value_picks(d: Work) -> list[re.Match[str]]:
     """The "one row per K: their largest X (by col" phrases: a row picked by a value, highest or lowest."""
-    return [_Pick(m) for m in _VALUE_PICK.finditer(d.prompt) if d.free(m.start(), m.end())]  # type: ignore[misc]
+    return [_pick(m) for m in _VALUE_PICK.finditer(d.prompt) if d.free(m.start(), m.end())]  # type: ignore[misc]
 
 
 def _candidates(d: Work) -> list[re.Match[str]]:
@@ -149,7 +136,7 @@ def _candidates(d: Work) -> list[re.Match[str]]:
     out: list[re.Match[str]] = []
     for f in _FOR_EACH.finditer(d.prompt):
         if d.free(f.start(), f.end()):
-            out.append(_Pick(f))  # type: ignore[arg-type]  # the same reading interface
+            out.append(_pick(f))  # type: ignore[arg-type]  # the same reading interface
     for rx in (_POSSESSIVE, _PER):
         for m in rx.finditer(d.prompt):
             if m.group("what") and re.match(r"name\b", m.group("what"), re.I):

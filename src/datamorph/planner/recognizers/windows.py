@@ -23,7 +23,7 @@ from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, Pending, View, edit_only
 from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.linking import ColumnMatch
-from datamorph.planner.recognizers.common import on_words, written_column
+from datamorph.planner.recognizers.common import RenamedMatch, on_words, written_column
 from datamorph.planner.recognizers.derived import clean_phrase, column_error, defined_name, snake, stem
 from datamorph.planner.recognizers.derivekit import _FILLER as _NO_COLUMN
 from datamorph.planner.recognizers.derivekit import short_name
@@ -281,24 +281,8 @@ def previous(d: View) -> list[Claim]:
     for m in _PREV_COLUMN.finditer(d.prompt):
         second = m.group("dir2") is not None
         if s.free(m.start("dir2" if second else "dir"), m.end("dir2" if second else "dir")):
-            _previous(s, _Renamed(m, {"dir": "dir2", "col": "col2", "owner": "owner2"} if second else {}))
+            _previous(s, RenamedMatch(m, {"dir": "dir2", "col": "col2", "owner": "owner2"} if second else {}))
     return s.done()
-
-
-class _Renamed:
-    """A match read through other group names (one reading of a pattern with two word orders)."""
-
-    def __init__(self, m: re.Match[str], names: dict[str, str]) -> None:
-        self.m, self.names = m, names
-
-    def group(self, name: str | int = 0) -> str:
-        return self.m.group(self.names.get(name, name) if isinstance(name, str) else name)
-
-    def start(self, name: str | int = 0) -> int:
-        return self.m.start(self.names.get(name, name) if isinstance(name, str) else name)
-
-    def end(self, name: str | int = 0) -> int:
-        return self.m.end(self.names.get(name, name) if isinstance(name, str) else name)
 
 
 def running(d: View) -> list[Claim]:
@@ -803,7 +787,7 @@ def _order_of_previous(d: _State, end: int, stop: int, rows: str) -> tuple[re.Ma
     return later, (later.start(), later.end())
 
 
-def _previous(d: _State, m: re.Match[str] | _Renamed) -> None:
+def _previous(d: _State, m: re.Match[str] | RenamedMatch) -> None:
     col_words = m.group("col")
     if col_words.lower() in _NO_COLUMN:
         return
