@@ -105,3 +105,26 @@ def test_a_column_of_the_owners_previous_row_said_without_the_rows_noun(engine: 
 def test_rows_by_the_day_of_the_week_of_their_date(engine: Any, words: str, days: str) -> None:
     check(engine, f"members who joined {words}: member_id",
           f"SELECT member_id FROM members WHERE extract(dow FROM joined_on) IN ({days})")  # fmt: skip
+
+
+@pytest.mark.parametrize("prompt", [
+    "What day of the week was each member joined? member_id, joined_weekday",
+    "The quarter each loan was lent in, like 2024-Q1: loan_id, lent_quarter",
+    "members with member_id and the quarter of joined_on",
+    "loans per month of lent_on, months shown as '2024-01'",
+    "members who joined on a weekend: member_id",
+])  # fmt: skip
+def test_same_rows_on_postgres(engine: Any, pg_database: Any, prompt: str) -> None:
+    """Day of the week (0 is Sunday) and quarter mean the same on PostgreSQL (no dayofweek()/quarter() there)."""
+    import psycopg
+
+    from datamorph.compiler import compile_spec
+
+    _server, _name, url = pg_database
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(LIBRARY_SQL)
+    compiled = compile_spec(plan(engine, prompt), engine.catalog())
+    duck = engine.fetch(compiled.sql("duckdb")).rows
+    with psycopg.connect(url) as con:
+        pg = con.execute(compiled.sql("postgres")).fetchall()
+    assert sorted(map(lambda r: tuple(str(v) for v in r), pg)) == sorted(map(lambda r: tuple(str(v) for v in r), duck))

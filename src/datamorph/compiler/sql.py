@@ -63,7 +63,30 @@ class CompiledSpec:
         return self.blocks[0].outputs
 
     def sql(self, dialect: str = "duckdb", *, pretty: bool = True) -> str:
-        return self.query.sql(dialect=dialect, pretty=pretty)
+        return portable_dates(self.query, dialect).sql(dialect=dialect, pretty=pretty)
+
+
+def portable_dates(tree: exp.Query, dialect: str) -> exp.Query:
+    """Date parts that mean the same on every engine: the day of the week numbered 0 (Sunday) to 6, as DuckDB and
+    PostgreSQL's ``EXTRACT(dow ...)`` number it (Spark numbers it 1 to 7; ``dayofweek``/``quarter`` have no
+    PostgreSQL function of that name). DuckDB's own SQL is left as written."""
+    if dialect == "duckdb":
+        return tree
+
+    def fix(node: exp.Expression) -> exp.Expression:
+        arg = node.this if isinstance(node, exp.DayOfWeek) else (
+            node.expression if isinstance(node, exp.Extract) and node.name.upper() == "DOW" else None)  # fmt: skip
+        if arg is not None and dialect == "spark":
+            return exp.paren(exp.Sub(this=exp.DayOfWeek(this=arg.copy()), expression=exp.Literal.number(1)))
+        if arg is not None:
+            return exp.Extract(this=exp.var("DOW"), expression=arg.copy())
+        if isinstance(node, exp.Quarter) and dialect == "postgres":
+            return exp.Extract(this=exp.var("QUARTER"), expression=node.this.copy())
+        return node
+
+    out = tree.copy().transform(fix)
+    assert isinstance(out, exp.Query)
+    return out
 
 
 def compile_spec(spec: ETLSpec, catalog: Catalog) -> CompiledSpec:
