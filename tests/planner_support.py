@@ -109,3 +109,23 @@ def check(engine: Any, prompt: str, expected_sql: str, columns: list[str] | None
     if columns is not None:
         assert res.columns == columns, spec.to_json()
     return spec
+
+
+def same_rows_on_postgres(engine: Any, url: str, setup_sql: str, prompt: str) -> None:
+    """Plan ``prompt`` on ``engine`` (DuckDB), load ``setup_sql`` into the PostgreSQL database at ``url``, and
+    check that the plan's SQL gives the same rows on both (numbers compared to 6 decimals, the rest as text)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(setup_sql)
+    compiled = compile_spec(plan(engine, prompt), engine.catalog())
+    duck = engine.fetch(compiled.sql("duckdb")).rows
+    with psycopg.connect(url) as con:
+        pg = con.execute(compiled.sql("postgres")).fetchall()
+
+    def norm(rows: list[Any]) -> list[tuple[Any, ...]]:
+        return sorted((tuple(None if v is None else round(float(v), 6) if isinstance(v, int | float) or
+                             type(v).__name__ == "Decimal" else str(v) for v in r) for r in rows), key=repr)  # fmt: skip
+
+    assert norm(pg) == norm(duck)
+

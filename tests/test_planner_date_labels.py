@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from datamorph.errors import PlanError
-from planner_support import check, plan, sql_engine
+from planner_support import check, plan, same_rows_on_postgres, sql_engine
 
 LIBRARY_SQL = """
 CREATE TABLE members (member_id INTEGER PRIMARY KEY, email VARCHAR, joined_on DATE, tier VARCHAR);
@@ -116,15 +116,4 @@ def test_rows_by_the_day_of_the_week_of_their_date(engine: Any, words: str, days
 ])  # fmt: skip
 def test_same_rows_on_postgres(engine: Any, pg_database: Any, prompt: str) -> None:
     """Day of the week (0 is Sunday) and quarter mean the same on PostgreSQL (no dayofweek()/quarter() there)."""
-    import psycopg
-
-    from datamorph.compiler import compile_spec
-
-    _server, _name, url = pg_database
-    with psycopg.connect(url, autocommit=True) as con:
-        con.execute(LIBRARY_SQL)
-    compiled = compile_spec(plan(engine, prompt), engine.catalog())
-    duck = engine.fetch(compiled.sql("duckdb")).rows
-    with psycopg.connect(url) as con:
-        pg = con.execute(compiled.sql("postgres")).fetchall()
-    assert sorted(map(lambda r: tuple(str(v) for v in r), pg)) == sorted(map(lambda r: tuple(str(v) for v in r), duck))
+    same_rows_on_postgres(engine, pg_database[2], LIBRARY_SQL, prompt)

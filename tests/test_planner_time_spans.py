@@ -11,7 +11,7 @@ import pytest
 
 from datamorph.compiler import compile_spec
 from datamorph.errors import PlanError
-from planner_support import plan, sql_engine
+from planner_support import plan, same_rows_on_postgres, sql_engine
 
 SQL = """
 CREATE TABLE calls (call_id INTEGER PRIMARY KEY, agent VARCHAR, call_start TIMESTAMP, call_end TIMESTAMP,
@@ -175,22 +175,7 @@ def test_moving_window_agrees_with_the_polars_evaluator(engine: Any) -> None:
     "number of memberships per month of joined_on with a 3-month moving average, rounded to 2 decimals",
 ])  # fmt: skip
 def test_same_rows_on_postgres(engine: Any, pg_database: Any, prompt: str) -> None:
-    import psycopg
-
-    server, _name, url = pg_database
-    with psycopg.connect(url, autocommit=True) as con:
-        con.execute(SQL)
-    spec = plan(engine, prompt)
-    compiled = compile_spec(spec, engine.catalog())
-    duck = engine.fetch(compiled.sql("duckdb")).rows
-    with psycopg.connect(url) as con:
-        pg = con.execute(compiled.sql("postgres")).fetchall()
-
-    def norm(rows: list[Any]) -> list[tuple[Any, ...]]:
-        return sorted((tuple(None if v is None else round(float(v), 6) if isinstance(v, int | float) or
-                             type(v).__name__ == "Decimal" else str(v) for v in r) for r in rows), key=repr)  # fmt: skip
-
-    assert norm(pg) == norm(duck)
+    same_rows_on_postgres(engine, pg_database[2], SQL, prompt)
 
 
 # -- date arithmetic, questions answered by a new column ---------------------------------------------

@@ -175,7 +175,7 @@ RULES: tuple[Step, ...] = (
     Step("policy.label", policy.label),
     Step("durations.how_long", durations.how_long),
     Step("asides.echoes", asides.echoes),
-    Step("sources.owners", sources.owners),  # last: "each employee's email" once the email is used
+    Step("sources.owners", sources.owners),  # last: "each vendor's phone" once the phone is used
 )
 
 

@@ -115,10 +115,12 @@ def parts(v: View) -> list[Claim]:
 
 
 #: an example of the value right after a date part: "(like 2024-Q1)", ", e.g. 'Mar 2024'", "formatted as 2024-03"
+#: the words that open an example: "like", "e.g.", "for example", "in the form", "formatted as" ...
+_EXAMPLE_CUE = (r"\s*,?\s*\(?\s*(?:like|e\.\s?g\.?|eg|for\s+example|for\s+instance|such\s+as|as\s+in|"
+                r"in\s+the\s+form(?:\s+of)?|formatted\s+(?:as|like)|written\s+(?:as|like)|shown\s+as|looking\s+like)"
+                r"\s*[:,]?\s*")
 _FORMAT_EXAMPLE = re.compile(
-    r"\s*,?\s*\(?\s*(?:like|e\.\s?g\.?|eg|for\s+example|for\s+instance|such\s+as|as\s+in|in\s+the\s+form(?:\s+of)?|"
-    r"formatted\s+(?:as|like)|written\s+(?:as|like)|shown\s+as|looking\s+like)\s*[:,]?\s*"
-    r"(?P<ex>'[^']{1,20}'|\"[^\"]{1,20}\"|\d{4}-(?:Q[1-4]|\d{2})\b|(?:[A-Z][a-z]{2,8}\s+)?\d{4}\b)\s*\)?",
+    _EXAMPLE_CUE + r"(?P<ex>'[^']{1,20}'|\"[^\"]{1,20}\"|\d{4}-(?:Q[1-4]|\d{2})\b|(?:[A-Z][a-z]{2,8}\s+)?\d{4}\b)\s*\)?",
     re.I,
 )
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
@@ -155,11 +157,7 @@ def example_of_part(text: str, start: int) -> bool:
     return any(e.start("ex") <= start < e.end("ex") for e in PERIOD_EXAMPLE.finditer(text, max(0, start - 120)))
 
 
-_EXAMPLE_LEAD = re.compile(
-    r"(?P<before>[^.;:\n]*)\s*,?\s*\(?\s*(?:like|e\.\s?g\.?|eg|for\s+example|for\s+instance|such\s+as|as\s+in|"
-    r"in\s+the\s+form(?:\s+of)?|formatted\s+(?:as|like)|written\s+(?:as|like)|shown\s+as|looking\s+like)\s*[:,]?\s*['\"]?$",
-    re.I,
-)
+_EXAMPLE_LEAD = re.compile(r"(?P<before>[^.;:\n]*)" + _EXAMPLE_CUE + r"['\"]?$", re.I)
 
 
 def formatted(col: str, example: str, parts: list[str]) -> str:
@@ -272,7 +270,7 @@ _DOW = {"sun": 0, "mon": 1, "tues": 2, "wednes": 3, "thurs": 4, "fri": 5, "satur
 def weekdays(v: View) -> list[Claim]:
     """Rows kept by the day of the week of their date: a weekend is Saturday or Sunday, a weekday Monday to Friday
     (``EXTRACT(dow ...)``: 0 is Sunday, on DuckDB and PostgreSQL alike). The date is the one the verb before names
-    ("placed" → placed_at), else the table's own date; with several and none named, the words stay unread."""
+    ("placed" → placed_at), else the rows' own date; with several and none named, the words stay unread."""
     from datamorph.planner.recognizers.dates import main_date_column, verb_column
 
     d = Work(v)

@@ -371,7 +371,7 @@ def _date_difference(d: Work, sql: str) -> bool:
     return all(d.catalog.has_table(p.rsplit(".", 1)[0]) and family(d, p) == "date" for p in parts)
 
 
-#: "rounded to 1 decimal", "round it to 2 places", "rounded to the nearest whole number" right after a computed value
+#: "rounded to 3 places", "round it to 2 decimals", "rounded to the nearest whole number" right after a computed value
 _ROUNDED = re.compile(
     r"\s*[,;]?\s*(?:and\s+)?\(?\s*(?:rounded|round(?:ed)?\s+(?:it|them|this|the\s+result))\s+(?:to|at)\s+"
     r"(?:(?P<n>\d|zero|one|two|three|four)\s+(?:decimal\s+places?|decimals?|dp|places?|digits?(?:\s+after\s+the\s+"
@@ -400,7 +400,7 @@ def _digits(m: re.Match[str]) -> int:
 
 
 def rounding(v: View) -> list[Claim]:
-    """A value rounded: "(a - b) / b * 100, rounded to 1 decimal" right after a computed column rounds it; "round
+    """A value rounded: "(a - b) / b * 100, rounded to 3 places" right after a computed column rounds it; "round
     unit_price to the nearest whole number" is a new column (named as the request names it, else ``<column>_rounded``).
 
     A rounding after a measure ("the average fee, rounded to 2 decimals") is the aggregates' (they run later).

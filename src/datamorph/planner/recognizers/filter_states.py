@@ -8,10 +8,11 @@ Steps of the row filters (see :mod:`filters`): ``booleans`` runs before the NULL
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import cast
 
-from lemminflect import getAllInflections, getInflection
+from lemminflect import getAllInflections, getInflection, getLemma
 
 from datamorph.catalog import TEMPORAL_FAMILIES
 from datamorph.errors import PlanError
@@ -317,10 +318,9 @@ _FLAG_LEAD = re.compile(r"\b(?:whether|if|flag(?:ged|s)?|indicat(?:e|es|ing|or)|
                         r"mark(?:s|ing)?|true|false)\b[^.;:!?]{0,60}$", re.I)  # fmt: skip
 
 
+@functools.lru_cache(maxsize=4096)
 def _participle(word: str) -> bool:
     """An irregular past participle ("paid", "done", "sent", "written"): the verb of an event, like "-ed"."""
-    from lemminflect import getLemma
-
     return any(word in getInflection(lemma, "VBN") for lemma in getLemma(word, "VERB") if lemma != word)
 
 

@@ -198,7 +198,7 @@ def _verb_before(d: Work, op_start: int) -> Token | None:
 
 
 def _verb_rows(d: Work, op_start: int) -> str | None:
-    """The table a verb right before the comparison names by its lemma ("ordered more than 5 times": orders), when
+    """Which table a verb right before the comparison names by its lemma ("ordered more than 5 times": orders), when
     that table is not the base (whose rows the verb is said of): its rows are what is counted."""
     verb = _verb_before(d, op_start)
     if verb is None:

@@ -385,7 +385,7 @@ _ENDS = re.compile(r"(?:^|_)(?:end|ended|ends|close|closed|terminat\w*|cancel\w*
 
 
 def _starts_rows(d: Work, table: str) -> bool:
-    """The table's date (the one a period groups its rows by) records when a row began, not when it ended."""
+    """The date of ``table`` (the one a period groups its rows by) records when a row began, not when it ended."""
     try:
         col = main_date_column(d.catalog.table(table), table)
     except PlanError:

@@ -67,7 +67,7 @@ _OWNER = re.compile(r"(?P<w>[A-Za-z][\w-]*?)(?P<pos>'s|s'|’s|s’)?\s+", re.IG
 
 
 def owners(d: View) -> list[Claim]:
-    """ "every employee's email in lower case": the table's word that the linker read as part of a column's
+    """ "every vendor's phone in upper case": the table's word that the linker read as part of a column's
     mention names that table, once the column's own words are explained (runs late, takes only free words)."""
     out = []
     for m in mentions(d):

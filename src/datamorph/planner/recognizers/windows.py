@@ -741,7 +741,7 @@ _PREV = re.compile(
     r"(?P<noun>[A-Za-z_]\w*)\b",
     re.I,
 )
-#: "the customer's previous order_date", "the previous salary of the same employee": a column of the owner's
+#: "the tenant's previous moved_in", "the previous rent of the same flat": a column of the owner's
 #: previous row, said without the rows' noun
 _PREV_COLUMN = re.compile(
     r"(?:\b(?:the|their|its)\s+(?:same\s+)?(?P<owner>[A-Za-z_]\w*)'s\s+(?P<dir>previous|prior|preceding|next|following)\s+"
