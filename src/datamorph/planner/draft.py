@@ -672,6 +672,59 @@ def _semi_join(d: Draft, joins: list[JoinCondition], columns: list[OutputColumn]
     return columns, list(dict.fromkeys([*keys, *shown, *ordered]))
 
 
+def _missing_through_repeats(d: Draft, joins: list[JoinCondition]) -> list[JoinCondition]:
+    """The joins of anti-joined tables reached through rows that repeat the base's ("patients never
+    prescribed anything": patients ← appointments ← prescriptions, each patient having many appointments)."""
+    via = {j.right_table.lower(): j for j in joins}
+    out = []
+    for table in d.anti_tables:
+        j = via.get(table.lower())
+        t = j.left_table.lower() if j is not None else None
+        while j is not None and t is not None and t in via and t != (d.base or "").lower():
+            if fans_out(d.catalog, via[t]):
+                out.append(j)
+                break
+            t = via[t].left_table.lower()
+    return out
+
+
+def _none_through_repeats(d: Draft, joins: list[JoinCondition], columns: list[OutputColumn], filters: list[Condition],
+                          group_by: list[str]) -> tuple[list[Condition], list[str], list[Aggregation],
+                                                        list[Condition]]:  # fmt: skip
+    """Base rows with no related row of a table reached through rows that repeat them: ``filters``, groups,
+    aggregates and having of a block that keeps each base row once, when it meets none.
+
+    The left joins keep a base row once per intermediate row, and a NULL test on the far table holds on
+    each intermediate row without a match ("patients never prescribed anything" kept a patient with one
+    appointment without a prescription, however many others had one, and repeated the patient). Instead
+    the base rows are grouped (their key and the columns shown) and kept when the far table's rows count
+    0. Refused with other groups, measures, windows or de-duplication, or a condition on the rows between.
+    """
+    far = _missing_through_repeats(d, joins)
+    if not far or d.base is None:
+        return filters, group_by, d.aggregations, d.having
+    base = d.catalog.table(d.base)
+    names = ", ".join(j.right_table for j in far)
+    if group_by or d.aggregations or d.windows or d.dedupe is not None or d.qualify or not base.primary_key:
+        raise PlanError(f"{base.name} rows with no {names} row, reached through other rows of each {base.name}, "
+                        "together with groups, measures, windows or de-duplication are not planned yet",
+                        hint=f"ask for the {base.name} rows with no {names} row alone first")  # fmt: skip
+    anti = {j.right_table.lower() for j in far}
+    tests = [f for f in filters if isinstance(f, Filter) and f.operator == "is_null"
+             and f.column.split(".", 1)[0].lower() in anti]  # fmt: skip
+    between = {t.lower() for j in joins for t in (j.left_table, j.right_table)} - anti - {base.name.lower()}
+    rest = [f for f in filters if not any(f is x for x in tests)]
+    if len(tests) != len(far) or any(tables_read([f], []) & between for f in rest):
+        raise PlanError(f"{base.name} rows with no {names} row: cannot tell which rows in between count",
+                        hint=f"ask for the {base.name} rows with no {names} row alone first")  # fmt: skip
+    counts = [Aggregation(function="count", column=f.column, alias=f"{f.column.split('.', 1)[0]}_matched",
+                          provenance=f.provenance) for f in tests]  # fmt: skip
+    none: list[Condition] = [Filter(column=a.alias, operator="=", value=0, provenance=a.provenance) for a in counts]
+    shown = [c.column for c in columns if c.column]
+    keys = [f"{base.name}.{k}" for k in base.primary_key]
+    return rest, list(dict.fromkeys([*keys, *shown])), counts, none
+
+
 def _check_counts_of_missing(d: Draft) -> None:
     """A grouping or a count over the rows of a table the request says are missing ("members with at least
     one loan and without loans in 2024" grouped the anti-joined loans): every such row is NULL, so the
@@ -780,15 +833,17 @@ def _block(d: Draft) -> QueryBlock:
     _check_fanned_order(d, joins, columns)
     _check_negated_fanout(d, joins, columns)
     columns, group_by = _semi_join(d, joins, columns)
+    filters = [c for c in d.filters if not any(c is x for j in joins for x in j.conditions)]
+    filters, group_by, aggregations, having = _none_through_repeats(d, joins, columns, filters, group_by)
     return QueryBlock(
         source_tables=[SourceTable(table_name=t, provenance=d.table_words.get(t) or _why_table(d, t)) for t in tables],
         join_conditions=joins,
-        filters=[c for c in d.filters if not any(c is x for j in joins for x in j.conditions)],
+        filters=filters,
         derived_columns=d.derived,
         dedupe=d.dedupe,
         group_by=group_by,
-        aggregations=[_counted_once(d, a, tables) for a in d.aggregations],
-        having=d.having,
+        aggregations=[_counted_once(d, a, tables) for a in aggregations],
+        having=having,
         windows=d.windows,
         columns=columns,
         qualify=d.qualify,

@@ -223,6 +223,14 @@ def _skip_value_column(name: str) -> bool:
     return "name" in toks and bool(toks & _PERSON_NAME_TOKENS)
 
 
+def _path_column(name: str) -> bool:
+    """A column of paths or links ("page_url", "landing_path"): its values are found only as written ("/pricing")."""
+    return bool(set(split_identifier(name)) & _PATH_TOKENS)
+
+
+_PATH_TOKENS = frozenset({"url", "uri", "link", "href", "path", "route", "endpoint", "slug"})
+
+
 def _value_key(tokens: Sequence[str]) -> str:
     """Compact key of a value's words, inner connectives dropped (``Phones & Accessories`` ↔ ``phones and accessories``)."""
     if len(tokens) < 3:

@@ -25,11 +25,13 @@ from datamorph.planner.matches import (
     _Word,
     is_measure_name,
 )
+from datamorph.planner.text import PATH_LITERAL
 
 if TYPE_CHECKING:
     from datamorph.planner.linking import SchemaLinker
 
 
+_PATH = re.compile(PATH_LITERAL)
 _PART_SCORE = 0.9  # how well a part of a hyphenated word must name something for the word to be split
 
 
@@ -71,8 +73,11 @@ def find_mentions(linker: SchemaLinker, text: str) -> list[Mention]:
     ``text`` is the exact substring of ``text``.
     """
     words = []
-    for m in _WORD_RE.finditer(text):
-        for start, end in _parts(linker, m):
+    paths = [m.span() for m in _PATH.finditer(text)]  # "/pricing": one word, found as written (its raw text)
+    for m in sorted([*_WORD_RE.finditer(text), *_PATH.finditer(text)], key=lambda m: m.start()):
+        if m.re is _WORD_RE and any(a <= m.start() < b for a, b in paths):
+            continue
+        for start, end in _parts(linker, m) if m.re is _WORD_RE else [m.span()]:
             word = text[start:end]
             word_toks = phrase_tokens(word)
             stop = not word_toks or all(t in NON_SCHEMA_WORDS for t in word_toks) or len(word) == 1

@@ -29,9 +29,13 @@ MONTHS = {
     for m in names
 }  # fmt: skip
 
+#: A path written as stored ("/pricing", "/blog/how-to"): a value as written, never a division (no word or
+#: bracket right before the slash: "amount/quantity", "and/or" are not paths).
+PATH_LITERAL = r"(?<![\w)\]/.])/[A-Za-z0-9](?:[\w\-/]|\.(?=\w))*"
+
 _TOKEN = re.compile(
     r"""
-    (?P<quoted>'[^']*'|"[^"]*"|`[^`]*`)
+    (?P<quoted>'[^']*'|"[^"]*"|`[^`]*`|""" + PATH_LITERAL + r""")
   | (?P<date>\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?)
   | (?P<number>-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:(?:[kK]|[mM]{1,2}|bn|BN)\b)?)
   | (?P<op>>=|<=|!=|<>|->|=>|==|[<>=*/+%()|-])
@@ -125,7 +129,7 @@ def tokenize(text: str) -> Tokens:
         raw = m.group()
         value: object = None
         if kind == "quoted":
-            value = raw[1:-1]
+            value = raw if raw[0] == "/" else raw[1:-1]  # a path ("/pricing") is a value as written
         elif kind == "number":
             value = parse_number(raw)
         elif kind == "date":

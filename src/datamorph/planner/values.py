@@ -26,6 +26,7 @@ from datamorph.planner.matches import (
     ValueMatch,
     _compact,
     _Fuzzy,
+    _path_column,
     _put,
     _skip_value_column,
     _strip_edges,
@@ -52,6 +53,7 @@ class ValueIndex:
         self._exact: dict[str, list[int]] = {}
         self._norm: dict[str, list[tuple[int, float]]] = {}
         self._qualifiers: dict[str, set[tuple[str, str]]] = {}
+        self._exact_only: set[tuple[str, str]] = set()
         self._fuzzy = _Fuzzy()
         self._syn = synonym_index()
         for (table, column), values in (columns or {}).items():
@@ -77,7 +79,8 @@ class ValueIndex:
                 if family == "boolean":
                     idx.add_column(t.name, c.name, [True, False])
                     continue
-                if family != "text" or _skip_value_column(c.name):
+                exact = _path_column(c.name)  # "/pricing": a value only as written, never by its words
+                if family != "text" or _skip_value_column(c.name) and not exact:
                     continue
                 values = _distinct_values(engine, t, c.name, max_distinct)
                 if values is None:
@@ -86,12 +89,15 @@ class ValueIndex:
                 texts = [v for v in texts if 0 < len(v.strip()) <= max_len and any(ch.isalpha() for ch in v)]
                 if not texts or sum(("@" in v or "://" in v) for v in texts) * 2 > len(texts):
                     continue
-                idx.add_column(t.name, c.name, texts)
+                idx.add_column(t.name, c.name, texts, exact_only=exact)
         return idx
 
-    def add_column(self, table: str, column: str, values: Sequence[Any]) -> None:
-        """Index the distinct ``values`` of ``table.column`` (``[True, False]`` for a boolean column)."""
+    def add_column(self, table: str, column: str, values: Sequence[Any], *, exact_only: bool = False) -> None:
+        """Index the distinct ``values`` of ``table.column`` (``[True, False]`` for a boolean column); with
+        ``exact_only`` (paths, links) a value is found only as written, any case ("/pricing"), not by its words."""
         key = (table, column)
+        if exact_only:
+            self._exact_only.add(key)
         self._columns.setdefault(key, [])
         stems = _table_stems(table)
         col_toks = phrase_tokens(column)
@@ -107,6 +113,8 @@ class ValueIndex:
             self._columns[key].append(v)
             if isinstance(v, bool):
                 self._add_boolean(table, column, col_toks, v)
+            elif exact_only:
+                self._exact.setdefault(str(v).strip().lower(), []).append(self._new_item(table, column, str(v)))
             else:
                 self._add_text(table, column, str(v))
 
@@ -223,7 +231,9 @@ class ValueIndex:
         return {
             "version": 1,
             "columns": [
-                {"table": t, "column": c, "values": list(vs)} for (t, c), vs in self._columns.items()
+                {"table": t, "column": c, "values": list(vs), **({"exact_only": True} if (t, c) in self._exact_only
+                                                                 else {})}  # fmt: skip
+                for (t, c), vs in self._columns.items()
             ],
         }
 
@@ -232,7 +242,8 @@ class ValueIndex:
         """The index :meth:`to_dict` wrote."""
         idx = cls()
         for col in data.get("columns", []):
-            idx.add_column(str(col["table"]), str(col["column"]), list(col.get("values", [])))
+            idx.add_column(str(col["table"]), str(col["column"]), list(col.get("values", [])),
+                           exact_only=bool(col.get("exact_only")))  # fmt: skip
         return idx
 
     def columns(self) -> list[tuple[str, str]]:

@@ -387,7 +387,7 @@ def _apply(d: Work, out: list[OutputColumn], renames: dict[str, str], excluded: 
                 continue
             if key is None:
                 raise PlanError(f"'{clean_phrase(c.provenance or ref)}' is neither a grouping column nor a measure",
-                                hint=f"group by it too, or choose from: {', '.join([*d.group_by, *defined])}")  # fmt: skip
+                                hint=f"group by it too, or choose from: {', '.join([*d.group_by, *sorted(defined)])}")  # fmt: skip
             ref, low = key, key.lower()
         name = c.name or renames.get(low)
         if low in renames:

@@ -326,7 +326,7 @@ def _repeating(w: _Work, found: list[_Found]) -> list[str]:
             if not many_to_one(w, base, t) and _points_back(w, base, t) and not _named_elsewhere(w, t, found)]
 
 
-def _points_back(w: _Work, base: str, table: str) -> bool:
+def _points_back(w: View | Play, base: str, table: str) -> bool:
     """``table``'s rows point at the base's (``deals.account_id``), or it is reached from rows that do
     (products ← order_items → orders: "products never ordered"; doctors ← appointments ← prescriptions)."""
     if _child_key(w, base, table) is not None:
@@ -789,7 +789,19 @@ def _anti(w: _Work, found: list[_Found]) -> bool:
         return False
     related = {t for f in found for t in f.tables if t != base}
     return bool(related) and all(f.kind == "missing" for f in found) and all(
-        _child_key(w, base, t) is not None for t in related)
+        _missing_key(w, base, t) is not None for t in related)
+
+
+def _missing_key(d: View | Play, base: str, table: str) -> str | None:
+    """The column of ``table`` that is NULL on the base rows no row of it reaches: its key pointing at the base
+    (``deals.account_id``), or, reached through the rows that point at the base ("members with no fines":
+    members ← loans ← fines), its key on the last step of the join path (``fines.loan_id``; the plan then
+    counts them per base row, see ``draft._none_through_repeats``)."""
+    key = _child_key(d, base, table)
+    if key is not None or not _points_back(d, base, table):
+        return key
+    last = next(e for e in reversed(d.linker.join_path([base, table])) if table in (e.left_table, e.right_table))
+    return f"{table}.{last.left_column if last.left_table == table else last.right_column}"
 
 
 def _child_key(d: View | Play, base: str, table: str) -> str | None:
@@ -822,7 +834,7 @@ def _own_key(d: View | Play, table: str, column: str) -> bool:
 def _anti_join(w: _Work, table: str) -> list[Edit]:
     """Base rows with no row in ``table``: a left join to it, and its key pointing back is NULL (an equality
     join never matches a NULL, so the key is NULL exactly on the base rows without a match)."""
-    key = _child_key(w, w.base, table) if w.base is not None else None
+    key = _missing_key(w, w.base, table) if w.base is not None else None
     if key is None:  # _anti checked every related table: not reached
         return []
     edits = [w.use(table), Edit.set("preserve_base", True)]

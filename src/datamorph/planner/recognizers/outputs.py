@@ -382,7 +382,10 @@ def _adds_to(d: Work, items: list[OutputColumn], m: re.Match[str] | None) -> str
     """The table whose columns the list adds to, or None when the list is the whole output."""
     if m is None or not m.group("add") or d.aggregations or d.group_by:
         return None
-    subject = _subject(d, m.start()) or _subject_of_conditions(d, m.start())
+    subject = _subject(d, m.start())
+    if subject is not None and subject in d.anti_tables:
+        subject = d.base  # "members without any loans, with their town": no loan row is there; the members' town
+    subject = subject or _subject_of_conditions(d, m.start())
     if subject is None:
         return None
     if d.dedupe is not None and d.dedupe.keys and owner_table(d.catalog, d.dedupe.keys[0]) != subject:
