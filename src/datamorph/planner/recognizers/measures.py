@@ -152,7 +152,8 @@ def skip_trigger(d: Work, start: int, fn: str, word: str, rest: str) -> bool:
     """Superlatives that sort ("with the highest total"), running totals and the like are not measures."""
     before = d.prompt[max(0, start - 30) : start]
     if _WINDOW_CONTEXT.search(before):
-        return True
+        # "cumulative count of customers by signup month": the count per month is a measure (run up by windows)
+        return not (_RUNNING_WORD.search(before) and _PERIOD_SERIES.match(rest))
     if fn == "count" and _NOT_COUNTED.search(before):
         return True  # "don't count invoices whose ...": those rows are left out, nothing is counted
     first = word.strip().split()[0].lower() if word.strip() else ""
@@ -285,6 +286,16 @@ _FLOW_AFTER = re.compile(r"\b(?:of|running|cumulative|rolling|moving|trailing|to
                          r"max|maximum|min|minimum|highest|lowest|count|number)\s+(?:the\s+)?$", re.I)
 
 
+_RUNNING_WORD = re.compile(r"running|cumulative", re.I)
+#: what a running count or total measures, then a grouping by a period ("of customers by signup month")
+_PERIOD_SERIES = re.compile(r"(?:\s*(?:total|sum|count|number))?(?:\s*of)?\s*(?:the\s+)?(?:[A-Za-z_]+\s+){1,2}?"
+                            r"(?:by|per|for\s+each|in\s+each)\s+(?:the\s+)?(?:[A-Za-z_]+\s+)?"
+                            r"(?:day|week|month|quarter|year)s?\b", re.I)  # fmt: skip
+#: a grouping by a period right after a flow ("by day", "per month", "for each week")
+_PERIOD_AFTER = re.compile(r"\s+(?:by|per|for\s+each|for\s+every|in\s+each)\s+(?:the\s+)?"
+                           r"(?:day|week|month|quarter|year|date)s?\b", re.I)  # fmt: skip
+
+
 def _bare_flows(d: Work) -> list[Measure]:
     """ "revenue by channel", "order revenue per customer", "monthly sales": a quantity that adds up, named bare
     before a grouping (or after a period adjective), is its sum (only when the request names no other measure)."""
@@ -297,13 +308,18 @@ def _bare_flows(d: Work) -> list[Measure]:
         if words[-1].lower() not in _FLOWS:
             continue
         start = m.start("w")
+        run_up = len(words) == 2 and bool(_RUNNING_WORD.fullmatch(words[0])) and bool(_PERIOD_AFTER.match(d.prompt, end))
+        if run_up:
+            start += len(words[0]) + 1  # "cumulative revenue by month": the sum per month, run up by windows
+        elif len(words) == 2 and _FLOW_AFTER.match(f"{words[0]} "):
+            continue  # "average sales per store", "running revenue per customer": another reader's measure
         owner = table_of(d, words[0]) if len(words) == 2 else None  # "parcel totals": the parcels' total
         if len(words) == 2 and owner is None and (words[0].lower() in STOPWORDS or column_of(d, " ".join(words)) is None):
             start += len(words[0]) + 1  # "completed revenue": the column is the last word's
         phrase = d.prompt[start:end]
         if planned(d, start, end) or not d.free(start, end):
             continue
-        if _FLOW_AFTER.search(d.prompt, max(0, start - 40), start):
+        if not run_up and _FLOW_AFTER.search(d.prompt, max(0, start - 40), start):
             continue  # "running total of amount by ...", "the average amount per ...": another reader's measure
         col = column_of(d, words[-1], [owner]) if owner is not None else column_of(d, phrase)
         if col is None or family(d, col) not in NUMERIC or (owner is not None and owner_table(d.catalog, col) != owner):

@@ -68,7 +68,7 @@ _ROWNUM = re.compile(r"\bnumber(?:ing|ed)?\b|\brow\s+numbers?\b|\bsequence\s+num
 _NAME_AFTER = re.compile(r"^\s*,?\s*(?:\(\s*call\s+it\s+(\w+)\s*\)|(?:called|named|as)\s+([A-Za-z_]\w*))", re.I)
 
 _RUNNING = re.compile(
-    r"\b(?:a\s+|the\s+)?(?P<kind>running|cumulative)\s+(?P<fn>total|sum|balance|count|average|avg)?\s*"
+    r"\b(?:a\s+|the\s+)?(?P<kind>running|cumulative)\s+(?P<fn>total|sum|balance|count|number|average|avg)?\s*"
     r"(?:of\s+(?:the\s+)?)?(?P<what>(?!(?:per|for|by|within|in|over|across|ordered|sorted)\b)[\w.]+"
     r"(?:\s+(?!(?:per|for|by|within|in|over|across|ordered|sorted)\b)[\w.]+)?)?(?=\s*(?:\bper\b|\bfor\b|\bby\b|\bwithin\b|\bin\b|"
     r"\bordered\b|\bover\b|\bsorted\b|\bacross\b|[,.;(]|$|\bcalled\b|\bas\b|\bnamed\b|\bwhere\b))",
@@ -909,7 +909,7 @@ def _running(d: _State, m: re.Match[str]) -> None:
     sentence_end = _sentence_end(d, m.end())
     rest = d.prompt[m.end() : sentence_end]
     fn_word = (m.group("fn") or "total").lower()
-    function = {"count": "count", "average": "avg", "avg": "avg"}.get(fn_word, "sum")
+    function = {"count": "count", "number": "count", "average": "avg", "avg": "avg"}.get(fn_word, "sum")
     what = m.group("what")
     if _over_series(d, m, function, what):
         return
@@ -1012,9 +1012,11 @@ def _over_series(d: _State, m: re.Match[str], function: str, what: str | None) -
     from datamorph.planner.recognizers.derivekit import Work
     from datamorph.planner.recognizers.series import _series_key
 
-    if what and what.lower() not in ("it", "them", "its", "their", "that", "this"):
-        return False
     measures = d.view.aggregations
+    said = {(a.provenance or "").strip().lower() for a in measures}
+    if what and what.lower() not in ("it", "them", "its", "their", "that", "this") and not any(
+            p == what.lower() or p.endswith(f" {what.lower()}") for p in said):  # fmt: skip
+        return False  # (the measure named by its own words: "cumulative revenue by month", the sum of revenue)
     key = _series_key(Work(d.view)) if measures else None
     if key is None or len(measures) != 1 or function == "avg":
         return False
