@@ -59,6 +59,7 @@ _RENAME = re.compile(
     re.I,
 )
 _EVERY = re.compile(r"\b(?:(?:for|of)\s+)?(?:each|every)\s+(?:single\s+)?(?:one\s+of\s+the\s+)?", re.I)
+_PER = re.compile(r"(?:^|(?<=[.;:!?]\s))per\s+", re.I | re.M)  # "Per product, ...": opening a sentence
 _COPY = re.compile(r"\b(?:a\s+)?(?:copy|clone|duplicate)\s+(?:of\s+)?(?:the\s+)?(?=[A-Za-z_])", re.I)
 
 def rule(v: View) -> list[Claim]:
@@ -254,7 +255,10 @@ def _copy_of_table(d: Work) -> None:
 def _every_row(d: Work) -> None:
     """"each order line ...", "for every customer": all rows of a table in play (nothing else took the words)."""
     tables = {m.text.lower(): m.table for m in d.mentions if isinstance(m, TableMatch) and m.text}
-    for m in _EVERY.finditer(d.prompt):
+    each = [*_EVERY.finditer(d.prompt)]
+    if not (d.aggregations or d.group_by or d.windows or d.dedupe):
+        each += _PER.finditer(d.prompt)  # "Per product, margin ...": nothing is grouped, so each product row
+    for m in each:
         rest = d.prompt[m.end() :].lower()
         hit = next((t for text, t in tables.items() if re.match(rf"{re.escape(text)}\b", rest)), None)
         if hit in in_play(d) and open_words(d, m.start(), m.end()):

@@ -25,6 +25,7 @@ from datamorph.planner.recognizers.derivekit import (
     defined_name,
     drop_unreferenced,
     family,
+    is_key,
     listed_names,
     name_around,
     row_scope,
@@ -308,9 +309,53 @@ def _percent(d: Work, m: re.Match[str]) -> tuple[str, str, int] | None:
     return f"{col} * {round(factor, 6)}", f"{col.split('.')[-1]}_{tail}", m.start("col") + offset
 
 
+#: "margin as a percent of price", "cost as a fraction of the list price": one row value over another of the row
+_AS_PART_OF = re.compile(
+    r"(?<![\w.'])(?P<a>[A-Za-z_][\w.]*(?:\s+[A-Za-z_][\w.]*){0,2}?)\s+(?:expressed\s+|given\s+)?as\s+(?:an?\s+)?"
+    r"(?P<w>percent(?:age)?|share|fraction|proportion|ratio)\s+of\s+(?:the\s+|its\s+|their\s+|each\s+\w+'s\s+)?"
+    r"(?P<b>(?!(?:all|total|every|overall|whole|sum|grand)\b)[A-Za-z_][\w.]*(?:\s+[A-Za-z_][\w.]*){0,2}?)"
+    r"(?=\s*(?:[,;.?!)]|$|\b(?:and|for|per|in|with|as|called|named|rounded|sorted|ordered|where|only)\b))", re.I)  # fmt: skip
+
+
+def _row_value(d: Work, phrase: str, last: bool) -> str | None:
+    """A value of the row ``phrase`` names (its last words when ``last``, else all of it): a column defined by the
+    request, or a number column that is no key (a table's rows, a key or a text are no such value)."""
+    if d.linker.tables(phrase) and d.linker.tables(phrase)[0].score >= 0.85:
+        return None  # "cancelled orders as a percent of ...": rows counted (ratios)
+    found = _trailing_column(d, phrase) if last else None
+    names = {n.lower(): n for n in d.defined_names()}
+    named = names.get(snake(phrase.split()[-1] if last else phrase).lower())
+    if named:
+        return next(x.name for x in d.derived if x.name.lower() == named) if any(
+            x.name.lower() == named for x in d.derived) else None  # (a measure's or a window's name: no row value)
+    col = found[0] if found else None if last else column_phrase(d, phrase, min_score=0.8)
+    if col is None or family(d, col) not in NUMERIC_FAMILIES or is_key(d, col):
+        return None
+    return col
+
+
+def _row_ratios(d: Work) -> None:
+    """ "margin as a percent of price": one value of each row over another (NULL where the second is 0), on a
+    0-100 scale for a percent(age); not a share of a total ("as a percent of all orders", "of the total": ratios),
+    nor after an aggregate word ("average margin as a share of ...")."""
+    for m in _AS_PART_OF.finditer(d.prompt):
+        if not d.free(m.start("w"), m.end("b")) or _AGG_LEAD.search(d.prompt[max(0, m.start() - 30) : m.start()]):
+            continue
+        a, b = _row_value(d, m.group("a"), last=True), _row_value(d, m.group("b"), last=False)
+        if a is None or b is None or a == b:
+            continue
+        start = m.start("a") + (len(m.group("a")) - len(m.group("a").split()[-1]) if "." not in a else
+                                _trailing_column(d, m.group("a"))[1])  # type: ignore[index]  # fmt: skip
+        scale = "100.0" if m.group("w").lower().startswith("percent") else "1.0"
+        name, s, e = name_around(d, start, m.end())
+        add(d, name or f"{a.split('.')[-1]}_{'pct' if scale == '100.0' else 'share'}_of_{b.split('.')[-1]}",
+            f"{scale} * {a} / NULLIF({b}, 0)", s, e)
+
+
 def arithmetic(v: View) -> list[Claim]:
     """Arithmetic on columns: "quantity times unit price as line_total" (before date parts: "2025 - year of
-    hire_date" is one expression); a percentage added or taken off ("unit_price with 20% VAT")."""
+    hire_date" is one expression); a percentage added or taken off ("unit_price with 20% VAT"); one value of
+    the row as a percent of another ("margin as a percent of price")."""
     d = Work(v)
     for m in _PERCENT.finditer(d.prompt):
         read = _percent(d, m) if d.free(m.start("n"), m.end()) else None
@@ -357,6 +402,7 @@ def arithmetic(v: View) -> list[Claim]:
         if dash and name is None and _LIST_AFTER.match(d.prompt[s + dash.end() :]):
             continue  # "orders over 1,000 - order_id and amount": the dash introduces a list
         add(d, name or snake("_".join(names)), sql, start, end)
+    _row_ratios(d)
     return d.claims()
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from datamorph.errors import PlanError, suggestion
 from datamorph.planner.claims import Claim, Edit, Pending, Span, View, edit_only
@@ -23,6 +23,9 @@ from datamorph.planner.recognizers.common import resolve_column, written_column
 from datamorph.planner.refs import split_column, tables_read
 from datamorph.planner.text import Token
 from datamorph.spec import Aggregation, Condition, Dedupe, DerivedColumn, OutputColumn, WindowColumn
+
+if TYPE_CHECKING:
+    from datamorph.catalog import Catalog
 
 
 class Work:
@@ -190,6 +193,20 @@ def alias_edit(w: Work, noun: str, name: str) -> Edit:
     """``the label (call it rating_group)``: from now on "the label" refers to ``name`` (the edit, and the Work's copy)."""
     w.aliases[clean_phrase(noun).lower()] = name
     return Edit.set("aliases", dict(w.aliases))
+
+
+class _Cataloged(Protocol):
+    @property
+    def catalog(self) -> Catalog: ...
+
+
+def is_key(d: _Cataloged, column: str) -> bool:
+    """An identifying column (a key, a reference to another table, a code): a group, never a measure."""
+    t, c = split_column(d.catalog, column)
+    info = d.catalog.table(t)
+    low = c.lower()
+    return (low == "id" or low.endswith(("_id", "_key", "_code", "_no")) or low in (p.lower() for p in info.primary_key)
+            or any(low in (x.lower() for x in fk.columns) for fk in info.foreign_keys))  # fmt: skip
 
 
 def defined_name(d: Scope | View, phrase: str) -> str | None:

@@ -12,6 +12,7 @@ from datamorph.planner.draft import Draft
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.derived import clean_phrase, snake
+from datamorph.planner.recognizers.derivekit import is_key as is_key
 from datamorph.planner.recognizers.filter_base import unprefixed
 from datamorph.planner.refs import split_column
 from datamorph.planner.text import Token
@@ -206,15 +207,6 @@ def family(d: Work, column: str) -> str:
         if d.catalog.has_table(t) and d.catalog.table(t).has_column(c)
         else "other"
     )
-
-
-def is_key(d: Work, column: str) -> bool:
-    """An identifying column (a key, a reference to another table, a code): a group, never a measure."""
-    t, c = split_column(d.catalog, column)
-    info = d.catalog.table(t)
-    low = c.lower()
-    return (low == "id" or low.endswith(("_id", "_key", "_code", "_no")) or low in (p.lower() for p in info.primary_key)
-            or any(low in (x.lower() for x in fk.columns) for fk in info.foreign_keys))  # fmt: skip
 
 
 def derived_at(d: Work, start: int, end: int) -> str | None:
