@@ -17,6 +17,7 @@ from datamorph.catalog import Catalog
 from datamorph.errors import PlanError
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.claims import Claim, ClaimRecord, Edit, spans_free
+from datamorph.planner.lexicon import singular
 from datamorph.planner.linking import ColumnMatch, JoinEdge, SchemaLinker, TableMatch, ValueMatch
 from datamorph.planner.refs import column_refs, names_read, tables_read
 from datamorph.planner.text import Tokens
@@ -186,6 +187,7 @@ def assemble(d: Draft) -> ETLSpec:
         _check_nothing_dropped(part)
     _check_ranked_total(d)
     _check_ungrouped_condition(d)
+    _check_ungrouped_by(d)
     _check_pick_per_key(d)
     _check_sums_of_keys(d)
     _check_ranges_on_keys(d)
@@ -599,6 +601,17 @@ def _check_ungrouped_condition(d: Draft) -> None:
         raise PlanError(f"'{said}' is a condition on each group's measure, but the request groups nothing: per what?",
                         hint="name what is counted or added up per, e.g. 'members with more than 3 loans' or "
                              "'loans per member, keeping those above 3'")  # fmt: skip
+
+
+def _check_ungrouped_by(d: Draft) -> None:
+    """A measure said after "by" ("players by match count") with no groups: "by" ranks or groups the things named
+    before it, and one total of all rows answers neither. Refused: per what is not read."""
+    if d.group_by or d.union or d.windows:
+        return
+    said = next((a.provenance for a in d.aggregations if re.match(r"by\s", a.provenance or "", re.I)), None)
+    if said is not None:
+        raise PlanError(f"'{said}': one total of all rows, or one per {singular(d.base or 'row')}?",
+                        hint=f"say per what, e.g. '{said[3:]} per {singular(d.base or 'row')}'")  # fmt: skip
 
 
 def fans_out(catalog: Catalog, j: JoinCondition) -> bool:

@@ -31,6 +31,7 @@ __all__ = [
     "REQUEST_VERBS",
     "ROW_NOUNS",
     "STOPWORDS",
+    "singular",
     "SYNONYMS",
     "TABLE_AFFIXES",
     "normalize",
@@ -659,3 +660,15 @@ def parse_number(text: str) -> int | float | None:
         return None
     out = total + current
     return int(out) if out == int(out) else out
+
+
+def singular(word: str) -> str:
+    """A plural noun's singular, by its ending ("categories" → category, "boxes" → box, "players" → player)."""
+    w = word.lower()
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith(("sses", "xes", "ches", "shes")):
+        return w[:-2]
+    if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
+        return w[:-1]
+    return w

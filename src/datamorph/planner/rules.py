@@ -145,6 +145,7 @@ RULES: tuple[Step, ...] = (
     Step("flags.whether", flags.whether),  # after the conditions: "and whether they were cancelled" is no filter
     Step("asides.glosses", asides.glosses),
     Step("asides.present_time", asides.present_time),
+    Step("asides.emphasis", asides.emphasis),
     Step("ordering.tie_release", ordering.release_ties),
     Step("windows.top_n", windows.top_n),
     Step("windows.rank", windows.rank),
@@ -159,6 +160,7 @@ RULES: tuple[Step, ...] = (
     Step("ordering.standalone", ordering.standalone),
     Step("ordering.alphabetical", ordering.alphabetical),
     Step("ordering.limit", ordering.limit),
+    Step("ordering.among", ordering.among),
     Step("ordering.ties", ordering.ties),
     Step("glue.place", glue.place),
     Step("glue.agent", glue.agent),

@@ -1,6 +1,6 @@
 """Words that other claims already explain: a phrase glossed by an explicit condition, "right now" on a state.
 
-Three rules; none changes the spec — they only say which
+Four rules; none changes the spec — they only say which
 further words are accounted for, so that the leftover check does not refuse the request for them:
 
 - :func:`glosses` — a descriptor followed by a parenthesis that states its condition in the
@@ -16,6 +16,8 @@ further words are accounted for, so that the leftover check does not refuse the 
   add nothing to the condition. They are only claimed when some row condition was planned and
   no date comparison was (with one, "now" may be its bound, so it is left to the date recognizers
   and, if unused, refused; a NULL test on an end date is no bound).
+- :func:`emphasis` — "at all", "even once", "a single time" right after the words of a planned anti join
+  ("products not ordered even once"): they stress that no related row exists, and change nothing.
 - :func:`echoes` — runs last: a free word whose lemma is a word of a name the request itself
   gives an output ("When does each lease end? ... lease_ends_on", "How long do they
   take to pay? ... days_to_pay") is explained by that output. Only names the request defines
@@ -129,6 +131,26 @@ def present_time(d: View) -> list[Claim]:
     for m in _PRESENT.finditer(d.prompt):
         if d.free(m.start(), m.end()):
             out.append(claim(m.start(), m.end(), why="a table holds the current state of its rows"))
+    return out
+
+
+#: words that stress a "no related row" without changing it ("no appointments at all", "not ordered even once")
+_EMPHASIS = re.compile(r"\b(?:at\s+all|whatsoever|ever|(?:not\s+)?(?:even\s+)?once|(?:even\s+)?(?:a\s+single|one|any)\s+time)\b",
+                       re.I)  # fmt: skip
+
+
+def emphasis(d: View) -> list[Claim]:
+    """Claim "at all", "even once", "a single time"... right after the words of a planned "no related row" (an
+    anti join): they stress the missing rows and change nothing. Elsewhere ("shipped at all times") not read."""
+    if not d.anti_tables:
+        return []
+    out = []
+    words = [t for t in d.tokens.items if t.kind != "punct"]
+    ends = [t.end for t in words]
+    for m in _EMPHASIS.finditer(d.prompt):
+        k = bisect.bisect_right(ends, m.start()) - 1  # the word right before
+        if k >= 0 and d.free(m.start(), m.end()) and (words[k].shared or not d.free(words[k].start, words[k].end)):
+            out.append(claim(m.start(), m.end(), why="stresses the missing rows"))
     return out
 
 

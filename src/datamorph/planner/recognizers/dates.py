@@ -638,6 +638,9 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
                                 hint=f"name the table whose rows you want, or the date, e.g. "
                                      f"'{column.split('.', 1)[1].replace('_', ' ')} in 2024'")  # fmt: skip
             return column, (verb.start, verb.end), owner_table(w.catalog, column)
+    counted = _counted_before(w, items, i, words)
+    if counted is not None:
+        return counted
     if i == 0 or items[i - 1].kind == "punct":  # "2024 refunds by week": the period dates the words after it
         ahead = _dated_ahead(w, cue_start + len(words), words) or _rows_of_groups(w, words)
         if ahead is not None:
@@ -660,6 +663,22 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
     if verb_span is None:
         verb_span = _words_of(w, items, i, col)
     return f"{w.base}.{col}", verb_span, None
+
+
+#: a measure said after the rows it measures ("match count", "order total", "booking volume")
+_COUNT_NOUNS = frozenset({"count", "counts", "total", "totals", "number", "numbers", "volume", "volumes", "tally"})
+
+
+def _counted_before(w: Play, items: list[Token], i: int, words: str) -> _Found | None:
+    """"top players by match count in 2024": the period right after "<rows> count" dates those rows (the
+    matches), not the base's (the players')."""
+    if i < 2 or items[i - 1].low not in _COUNT_NOUNS or items[i - 2].kind != "word":
+        return None
+    hits = [m.table for m in w.linker.tables(items[i - 2].text)[:1] if m.score >= 0.9]
+    if not hits or hits[0] == w.base:
+        return None
+    col = main_date_column(w.catalog.table(hits[0]), words)
+    return (f"{hits[0]}.{col}", None, hits[0] if w.base is None else None) if col else None
 
 
 def _skip_back(items: list[Token], i: int) -> int:
@@ -1009,6 +1028,10 @@ def _event_elsewhere(w: Play, word: str) -> tuple[str, bool] | None:
 
 _GENERIC_TIME = frozenset({"time", "date", "timestamp", "datetime", "day", "at", "on", "moment", "ts", "dt", "the",
                            "their", "its", "his", "her", "each", "of", "when"})  # fmt: skip
+
+
+#: the words that make an event's word a date ("start *time*", "issue *date*"; see :func:`date_by_stem`)
+TIME_WORDS = frozenset({"time", "date", "day", "timestamp", "datetime", "moment"})
 
 
 def date_by_stem(d: Draft | View, phrase: str, tables: list[str] | None = None) -> str | None:

@@ -294,6 +294,25 @@ def limit(d: View) -> list[Claim]:
     return w.claims
 
 
+#: "(the 5 cheapest ...) among active products", "out of the open tickets": which rows the top is taken from
+_AMONG = re.compile(r"\b(?:among|amongst|out\s+of)\s+(?:all\s+)?(?:the\s+)?(?P<rows>[^,.;:!?()]+)", re.I)
+
+
+def among(d: View) -> list[Claim]:
+    """"the 5 accounts with the lowest credit limit among active accounts": the rows a top N is taken from, said
+    by words every one of which another claim read (the rows' condition, the table's name): "among" adds nothing
+    the plan lacks. Only with a planned limit; a word nobody read leaves "among" unread (refused)."""
+    if d.limit is None and not d.windows:
+        return []
+    out = []
+    for m in _AMONG.finditer(d.prompt):
+        words = [t for t in d.tokens.within(m.start("rows"), m.end("rows")) if t.kind != "punct"]
+        if words and d.free(m.start(), m.start("rows")) and all(t.shared or not d.free(t.start, t.end) for t in words) \
+                and any(not d.free(t.start, t.end) and not t.shared for t in words):  # fmt: skip
+            out.append(claim(m.start(), m.start("rows"), why="the rows the top is taken from, said by their condition"))
+    return out
+
+
 # ------------------------------------------------------------------------------------------------
 
 
@@ -383,7 +402,23 @@ def order_target(d: Work, tokens: list[Token]) -> tuple[str, int] | None:
                 d.use(hits[0].table)
             return f"{hits[0].table}.{hits[0].column}", n
     generic = _generic_date(d, d.prompt[tokens[0].start : tokens[-1].end]) if len(tokens) == 1 else None
-    return (generic, 1) if generic is not None else None
+    if generic is not None:
+        return generic, 1
+    return _event_time(d, tokens)
+
+
+def _event_time(d: Work, tokens: list[Token]) -> tuple[str, int] | None:
+    """"by start time" → started_at, "by issue date" → issued_on: an event's word and a time word name the one date
+    column of the tables in play with that event in its name (only with the time word: "by start" is no date)."""
+    from datamorph.planner.recognizers.dates import TIME_WORDS, date_by_stem
+
+    for n in (3, 2):
+        if len(tokens) >= n and tokens[n - 1].low in TIME_WORDS and in_play(d):
+            found = date_by_stem(d.view, d.prompt[tokens[0].start : tokens[n - 1].end], in_play(d))
+            if found is not None:
+                return found, n
+    return None
+
 
 
 def _elsewhere(d: Work, phrase: str, score: float) -> bool:

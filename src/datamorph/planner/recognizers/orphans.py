@@ -69,12 +69,16 @@ _LINK = (r"(?:tied|tie|linked|link|matched|match|connected|connect|traced|trace|
          r"go|goes|trace\s+back|point|points)")
 _LIST = (rf"(?P<x>{_W}(?:\s*(?:,|\band\b|\bor\b|&|/)\s*(?:an?\s+|the\s+|any\s+)?{_ADJ}?{_W}){{0,3}})")
 _TBL = rf"(?:\s+(?:in|from|of)\s+(?:the\s+)?(?P<y>{_W}(?:\s+{_W})?)(?:\s+tables?)?)?"
+_NONE_LEAD = (r"without|lacking|missing|with\s+no|(?:that|which|who)\s+(?:has|have|had)\s+no|having\s+no|"
+              r"(?:that|which|who)\s+lack(?:s|ed)?")
+#: "Which doctors have no appointments?", "customers with zero orders": read after every other shape ("whose
+#: session has no user" is the session's)
+_NONE_LEAD_BARE = r"(?:has|have|had)\s+no|(?:with|having|has|have|had|placed|made|got|received)\s+zero"
 _MISSING = tuple(
     re.compile(rx, re.IGNORECASE)
     for rx in (
         # without a genre / with no matching customer / that have no department / missing a product
-        rf"\b(?:without|lacking|missing|with\s+no|(?:that|which|who)\s+(?:has|have|had)\s+no|having\s+no|"
-        rf"(?:that|which|who)\s+lack(?:s|ed)?)\s+"
+        rf"\b(?:{_NONE_LEAD})\s+"
         rf"(?:an?\s+|any\s+|the\s+|their\s+|its\s+)?(?:matching\s+|valid\s+|known\s+|corresponding\s+|existing\s+)?"
         rf"(?P<x>{_W}(?:\s+(?!on\b){_NOT_PERIOD}{_W})?)(?:\s+(?:row|record|entry|match))?(?:\s+on\s+(?:file|record))?{_TBL}",
         # that never had a deal / who have never placed an order / never booked any appointment
@@ -122,10 +126,13 @@ _MISSING = tuple(
         # not tied to any known appointment / cannot be linked to a vehicle and depot / can't be matched to a customer
         rf"\b{_NEG_LINK}\s+(?:be\s+|been\s+)?{_LINK}(?:\s+(?:back|up))?\s+(?:to|with|against)\s+"
         rf"(?:any\s+|an?\s+|the\s+|one\s+of\s+the\s+)?{_ADJ}?{_LIST}",
+        rf"\b(?:{_NONE_LEAD_BARE})\s+"
+        rf"(?:an?\s+|any\s+|the\s+|their\s+|its\s+)?(?:matching\s+|valid\s+|known\s+|corresponding\s+|existing\s+)?"
+        rf"(?P<x>{_W}(?:\s+(?!on\b){_NOT_PERIOD}{_W})?)(?:\s+(?:row|record|entry|match))?(?:\s+on\s+(?:file|record))?{_TBL}",
     )
 )
 _SPELLED = (_MISSING[0], _MISSING[7])  # "without a user_id", "whose user_id is missing": a key spelled as its column
-_NARROWABLE = _MISSING[:2]  # "without a cancelled order", "never had a refund": a kind of related row may be meant
+_NARROWABLE = (*_MISSING[:2], _MISSING[-1])  # "without a cancelled order", "never had a refund": a kind of related row may be meant
 _EXISTS = tuple(
     re.compile(rx, re.IGNORECASE)
     for rx in (
@@ -606,7 +613,7 @@ def _own_column(w: _Work, phrase: str, table: str | None, *, spelled: bool = Fal
 _TAIL = re.compile(rf"\s+(?:in|from|of|on|among)\s+(?:any\s+of\s+|one\s+of\s+)?(?:the\s+|their\s+|its\s+)?"
                    rf"(?P<y>{_W}(?:\s+{_W})?)", re.IGNORECASE)  # fmt: skip
 _RECORDS = re.compile(r"\s+(?:tables?|datasets?|history|histories|records?|entries|log)\b", re.IGNORECASE)
-_AT_ALL = re.compile(r"\s+(?:at\s+all|whatsoever|ever)\b", re.IGNORECASE)
+_AT_ALL = re.compile(r"\s+(?:at\s+all|whatsoever|ever|(?:even\s+)?once|(?:even\s+)?(?:a\s+single|one)\s+time)\b", re.IGNORECASE)
 
 
 def _at_all(w: _Work, end: int) -> int:
@@ -775,7 +782,8 @@ def _small_or_table(w: _Work, text: str, start: int, end: int, nouns: list[Span]
 # ------------------------------------------------------------------------------------------------
 
 
-_AGGREGATE_CUE = re.compile(r"\b(?:count|counts|number\s+of|how\s+many|totals?|sum|average|avg|mean|per|zero|appear|"
+_AGGREGATE_CUE = re.compile(r"\b(?:count|counts|number\s+of|how\s+many|totals?|sum|average|avg|mean|per|appear|"
+                            r"zero(?!\s+(?!for\b|if\b|when\b|where\b|instead\b|rather\b)[A-Za-z_])|"
                             r"(?:show|with|as)\s+(?:a\s+)?0)\b", re.IGNORECASE)  # fmt: skip
 
 

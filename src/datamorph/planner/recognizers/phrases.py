@@ -9,6 +9,7 @@ import functools
 import re
 
 from datamorph.planner.draft import Draft
+from datamorph.planner.lexicon import singular as singular
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.derived import clean_phrase, snake
@@ -111,16 +112,6 @@ def inside_a_name(d: Work, t: Token, before: bool = False) -> bool:
 def text_of(d: Work, toks: list[Token]) -> str:
     return d.prompt[toks[0].start : toks[-1].end] if toks else ""
 
-
-def singular(word: str) -> str:
-    w = word.lower()
-    if w.endswith("ies") and len(w) > 4:
-        return w[:-3] + "y"
-    if w.endswith(("sses", "xes", "ches", "shes")):
-        return w[:-2]
-    if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
-        return w[:-1]
-    return w
 
 
 @functools.lru_cache(maxsize=16)

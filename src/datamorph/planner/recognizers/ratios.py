@@ -673,7 +673,7 @@ def _ratio_of_words(d: Work, m: re.Match[str], ctx: Ctx | None = None) -> Ratio:
 #: no-show", "comes back returned", "gets reversed", "turned out void"
 _STATE_VERB = re.compile(
     r"\s*(?:(?:that|which|who)\s+)?(?:(?:still\s+)?(?:were|are|was|is|have\s+been|has\s+been|had\s+been|being|"
-    r"got|gets?|stay(?:s|ed)?|remain(?:s|ed)?|end(?:s|ed)?\s+up|wind(?:s)?\s+up|wound\s+up|come(?:s)?\s+back|"
+    r"got|gets?|stay(?:s|ed)?|remain(?:s|ed)?|end(?:s|ed)?\s+(?:up(?:\s+as|\s+in)?|in|as)|result(?:s|ed)?\s+in|wind(?:s)?\s+up|wound\s+up|come(?:s)?\s+back|"
     r"came\s+back|turn(?:s|ed)?\s+out(?:\s+to\s+be)?|(?:is|are|was|were)\s+(?:left|still)|"
     r"(?:is|are|was|were)\s+marked(?:\s+as)?)\s+)(?:(?:as|an?|being|still)\s+)*", re.I)  # fmt: skip
 

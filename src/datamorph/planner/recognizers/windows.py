@@ -34,7 +34,10 @@ from datamorph.spec import Condition, DerivedColumn, Filter, OrderItem, WindowCo
 _NUM = r"\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|twenty"
 _NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
               "ten": 10, "twenty": 20}  # fmt: skip
-_GROUP = r"(?:within|per|in|inside|among|for|across)\s+(?:each|every|the\s+same|their|its|a)?\s*"
+#: the words before a window's partition: "per region", "within each shop"; after "in", "for" or "among" only with
+#: "each", "every"... ("in 2024", "among open accounts", "for Leeds" say which rows, not groups)
+_GROUP = (r"(?:(?:within|per|inside|across)\s+(?:(?:each|every|the\s+same|their|its|a)\s+)?"
+          r"|(?:in|among|for)\s+(?:each|every|the\s+same|their|its)\s+)")
 _END = (r"(?=\s*(?:[,.;:!?(]|$|\b(?:most|highest|lowest|least|cheapest|largest|smallest|biggest|newest|oldest|"
         r"earliest|latest|descending|ascending|desc|asc|with|using|via|so|and|where|called|named|as|then|from|sorted|ordered)\b))")  # fmt: skip
 _RANK = re.compile(
@@ -525,6 +528,12 @@ def _ref(d: _State, phrase: str, key: bool = False, keep: str | None = None) -> 
             if key:
                 _drop_unreferenced(d, part, keep)
             return ref
+    from datamorph.planner.recognizers.dates import TIME_WORDS, date_by_stem
+
+    if not key and words and words[-1].lower() in TIME_WORDS:
+        found = date_by_stem(d.view, phrase, _in_play(d))  # "by start time" → started_at
+        if found is not None:
+            return found
     raise column_error(d, phrase)  # type: ignore[arg-type]
 
 

@@ -1,0 +1,83 @@
+"""Everyday ways of saying what the planner already plans, on a tennis club's tables (players, matches).
+
+Each class of phrasing: rows with no related row asked as a question ("Which players have no matches?"), with
+"zero", or stressed ("at all", "even once"); a share of rows that "end in" a state; an event's date named by
+its word and "time"/"date" ("by play time" → played_at); the rows a top N is taken from, said with "among"; a
+period after "in" that is a date, not a group ("... in 2024"); a period right after "<rows> count" dates those
+rows. And a misreading refused: "players by match count" was one count of all matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from datamorph.errors import PlanError
+from planner_support import check, plan, sql_engine
+
+CLUB_SQL = """
+CREATE TABLE players (player_id INTEGER PRIMARY KEY, player_name VARCHAR, club VARCHAR, joined_on DATE);
+INSERT INTO players VALUES (1, 'Ines', 'North', '2021-01-10'), (2, 'Jon', 'South', '2022-05-01'),
+  (3, 'Kemal', 'North', '2023-03-03'), (4, 'Lea', 'South', '2024-02-02');
+CREATE TABLE matches (match_id INTEGER PRIMARY KEY, player_id INTEGER REFERENCES players(player_id),
+                      played_at TIMESTAMP, result VARCHAR, court_fee DECIMAL(6,2));
+INSERT INTO matches VALUES (10, 1, '2024-01-05 10:00', 'won', 12.00), (11, 1, '2024-02-05 10:00', 'lost', 15.00),
+  (12, 1, '2023-12-01 09:00', 'won', 9.00), (13, 2, '2024-03-01 18:00', 'walkover', 11.00),
+  (14, 2, '2023-06-01 18:00', 'won', 20.00), (15, 3, '2024-04-01 08:00', 'lost', 8.00);
+"""
+
+NO_MATCHES = "SELECT * FROM players WHERE player_id NOT IN (SELECT player_id FROM matches)"
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "tennis", CLUB_SQL)
+
+
+@pytest.mark.parametrize("prompt", [
+    "Which players have no matches?",
+    "Which players have no matches at all?",
+    "players with zero matches",
+    "players who have not played a match even once",
+])  # fmt: skip
+def test_rows_with_no_related_row_said_otherwise(engine: Any, prompt: str) -> None:
+    check(engine, prompt, NO_MATCHES)
+
+
+def test_zero_in_a_count_still_keeps_the_empty_groups(engine: Any) -> None:
+    check(engine, "number of matches per player, players with no matches shown with zero",
+          "SELECT p.player_id, COUNT(m.match_id) FROM players p LEFT JOIN matches m USING (player_id) GROUP BY 1")
+
+
+def test_a_share_of_rows_that_end_in_a_state(engine: Any) -> None:
+    check(engine, "What share of matches end in a walkover?",
+          "SELECT AVG(CASE WHEN result = 'walkover' THEN 1.0 ELSE 0 END) FROM matches")
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("matches sorted by play time", "SELECT * FROM matches ORDER BY played_at"),
+    ("number each player's matches by play time",
+     "SELECT *, ROW_NUMBER() OVER (PARTITION BY player_id ORDER BY played_at) FROM matches"),
+])  # fmt: skip
+def test_an_event_date_named_by_its_word_and_time(engine: Any, prompt: str, expected: str) -> None:
+    check(engine, prompt, expected)
+
+
+def test_the_rows_a_top_is_taken_from(engine: Any) -> None:
+    check(engine, "the 2 most expensive matches among won matches",
+          "SELECT * FROM matches WHERE result = 'won' ORDER BY court_fee DESC LIMIT 2")
+
+
+# misreading: the period after "match count" dated the players (joined_on in 2024: no row), not the matches
+def test_a_period_after_a_count_dates_the_counted_rows(engine: Any) -> None:
+    check(engine, "top 1 player by match count in 2024",
+          "SELECT player_id, COUNT(*) FROM matches WHERE played_at >= '2024-01-01' AND played_at < '2025-01-01' "
+          "GROUP BY 1 ORDER BY 2 DESC LIMIT 1")  # fmt: skip
+
+
+# misreading: "players by match count" was one count of all matches, the players gone
+def test_a_measure_after_by_with_nothing_grouped_is_refused(engine: Any) -> None:
+    with pytest.raises(PlanError, match="per player"):
+        plan(engine, "players by match count")
