@@ -71,8 +71,7 @@ def test_a_measure_of_the_rows_own_rows_stays_an_aggregate(engine: Any) -> None:
 
 @pytest.mark.parametrize(("prompt", "match"), [
     ("shops with the total amount of their region", "the rows are shops"),  # a value of purchases, not of shops
-    # compared or ordered by: a filter or an order on a window is not planned (the comparison was dropped)
-    ("shops with floor_area larger than the average floor_area of their region", "compared with or ordered by"),
+    # ordered by: an order on a window is not planned (the order was dropped)
     ("top 2 purchases by the total amount of their shop", "compared with or ordered by"),
     # one row per group: which row's value is not said (it would not run)
     ("number of purchases per channel and the total amount of the same shop", "one row per group"),
@@ -80,6 +79,13 @@ def test_a_measure_of_the_rows_own_rows_stays_an_aggregate(engine: Any) -> None:
 def test_a_group_value_that_cannot_be_read_is_refused(engine: Any, prompt: str, match: str) -> None:
     with pytest.raises(PlanError, match=match):
         plan(engine, prompt)
+
+
+def test_a_row_compared_with_its_group_average_keeps_the_rows(engine: Any) -> None:
+    """Planned since the average of the rows' group is a window the comparison filters on (recognizers/versus.py)."""
+    check(engine, "shops with floor_area larger than the average floor_area of their region",
+          "SELECT s.*, r.a FROM shops s JOIN (SELECT region_id, AVG(floor_area) a FROM shops GROUP BY 1) r "
+          "USING (region_id) WHERE s.floor_area > r.a")  # fmt: skip
 
 
 # -- row numbers and ranks: the owner as a possessive or "inside each X", the order in words -------------------

@@ -62,6 +62,7 @@ from datamorph.planner.recognizers import (
     strings,
     target,
     union,
+    versus,
     windows,
 )
 from datamorph.spec import ClaimNote, ETLSpec
@@ -121,6 +122,7 @@ RULES: tuple[Step, ...] = (
     Step("buckets.cases", buckets.rule),
     Step("derivekit.row_scope", derivekit.row_scope),
     Step("windows.rank_one", windows.rank_one),  # "highest = 1" says a rank's direction: no measure, no "= 1" filter
+    Step("versus", versus.rule),  # before the partitions and aggregates: "above the average salary" is no measure
     Step("windows.partitions", partitions.rule),  # before aggregates: "the average price of its category" keeps the rows
     Step("dedupe.picked", dedupe.picked),  # before aggregates: "(earliest X, ties: lowest id)" is no min per group
     Step("ordering.tie_hold", ordering.hold_ties),  # before aggregates: "ties: lowest id" is no minimum, "by id" no grouping

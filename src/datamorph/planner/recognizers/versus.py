@@ -1,0 +1,139 @@
+"""Rows compared with an average of their own rows: "subscriptions whose mrr is above the average mrr",
+"products with an above-average price", "employees earning more than the average salary of their department".
+
+The average is a window over the rows (``AVG(x) OVER ()``, or ``OVER (PARTITION BY key)`` when the group is
+said through the row: "of their department", "in their category", "in each category"), and the comparison a
+``qualify`` filter on it, so every row keeps its own columns. The slots:
+
+- COMPARE := ROW-COLUMN [is|are|was|were] OP [the] [overall] FN [of [the|all]] [COLUMN] [GROUP]
+           | OP-average ROW-COLUMN ("above-average price", "below average rating")
+- OP := above | over | more than | greater/higher/bigger/larger than | exceeds (>), at least | at or above (>=),
+        below | under | less/lower/smaller than (<), at most | at or below (<=)
+- FN := average | mean | avg
+- GROUP := (of|in|for|across|within) (its|their|the same|each|every) GROUP-WORDS
+
+ROW-COLUMN is a number column of the rows (the one to three words before OP, after "whose", "with"...);
+COLUMN, when said, must name a number column of the same rows (else the same column is averaged). Not read
+when the sentence groups rows ("per", "by", "for each" outside the group of the comparison, a total or a
+count): the rows compared are then groups, which the aggregates and the having recognizer read.
+"""
+
+from __future__ import annotations
+
+import re
+
+from datamorph.catalog import NUMERIC_FAMILIES
+from datamorph.planner.claims import Claim, Edit, View
+from datamorph.planner.lexicon import STOPWORDS, lemmas
+from datamorph.planner.recognizers.partitions import _group_key
+from datamorph.planner.recognizers.windows import _name, _sentence_start, _State
+from datamorph.planner.refs import split_column
+from datamorph.spec import Filter, Operator, WindowColumn
+
+_OPS: dict[str, Operator] = {
+    "above": ">", "over": ">", "more than": ">", "greater than": ">", "higher than": ">", "bigger than": ">",
+    "larger than": ">", "exceeds": ">", "exceed": ">", "exceeding": ">", "at least": ">=", "at or above": ">=",
+    "below": "<", "under": "<", "less than": "<", "lower than": "<", "smaller than": "<", "at most": "<=",
+    "at or below": "<=",
+}  # fmt: skip
+_OP = r"(?P<op>at\s+or\s+above|at\s+or\s+below|above|over|more\s+than|greater\s+than|higher\s+than|bigger\s+than|" \
+      r"larger\s+than|exceeds?|exceeding|at\s+least|below|under|less\s+than|lower\s+than|smaller\s+than|at\s+most)"
+_STOP = r"(?:of|in|for|across|within|and|or|per|by|the|their|its|with|where|who|which|that|sorted|ordered)\b"
+_COL = rf"(?P<col>(?!{_STOP})[A-Za-z_]\w*(?:\s+(?!{_STOP})[A-Za-z_]\w*){{0,2}}?)"
+_GROUP = (r"(?:\s+(?:of|in|for|across|within)\s+(?P<owner>its|their|the\s+same|each|every)\s+"
+          r"(?P<group>[A-Za-z_]\w*(?:\s+(?!(?:and|or|with|by|per|for|in|of|sorted|ordered)\b)[A-Za-z_]\w*)?))?")
+_END = r"(?=\s*(?:[,.;:!?()]|$|\b(?:and|or|with|sorted|ordered|showing|listing|including|where|who|which|then)\b))"
+_VERSUS = re.compile(rf"\b{_OP}\s+(?:the\s+)?(?:overall\s+|global\s+|company[\s-]wide\s+)?(?P<fn>average|mean|avg)"
+                     rf"(?:\s+(?:of\s+(?:the\s+|all\s+)?)?{_COL})?{_GROUP}{_END}", re.I)  # fmt: skip
+_ADJECTIVE = re.compile(r"\b(?P<op>above|below)[\s-]average\s+(?P<col>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)", re.I)
+_LEAD_SKIP = frozenset({"is", "are", "was", "were", "be", "been", "being", "a", "an", "the", "whose", "with", "where",
+                        "that", "which", "who", "have", "has", "had", "having", "its", "their", "of"})  # fmt: skip
+#: the sentence groups the rows: the comparison is of groups (aggregates and having read it)
+_GROUPED = re.compile(r"\b(?:per|by|for\s+each|for\s+every|total|totals|sum|count|number\s+of|how\s+many)\b", re.I)
+
+
+def rule(v: View) -> list[Claim]:
+    """A row's number compared with the average of its rows, overall or in its group (see the module docstring)."""
+    s = _State.of(v)
+    for m in _VERSUS.finditer(v.prompt):
+        if s.free(m.start(), m.end()):
+            _versus(s, m)
+    for m in _ADJECTIVE.finditer(v.prompt):
+        if s.free(m.start(), m.end()):
+            _adjective(s, m)
+    return s.done()
+
+
+def _versus(s: _State, m: re.Match[str]) -> None:
+    if _grouped(s, m.start(), m.end()):
+        return
+    found = _row_column(s, m.start())
+    if found is None:
+        return
+    column, start = found
+    table = split_column(s.catalog, column)[0]
+    other = _number_column(s, m.group("col"), table) if m.group("col") else column
+    if other is None:
+        return  # "above the average of the category": not a column of the rows
+    key = _group_key(s, m.group("group"), table, m.group(0).strip()) if m.group("group") else None
+    _compare(s, column, other, _OPS[re.sub(r"\s+", " ", m.group("op").lower())], key, start, m.end())
+
+
+def _adjective(s: _State, m: re.Match[str]) -> None:
+    """ "products with an above-average price": the column after the adjective against its own average."""
+    if _grouped(s, m.start(), m.end()):
+        return
+    for n in (2, 1):
+        words = m.group("col").split()[:n]
+        column = _number_column(s, " ".join(words), None)
+        if column is not None:
+            end = m.start("col") + len(" ".join(words))
+            _compare(s, column, column, ">" if m.group("op").lower() == "above" else "<", None, m.start(), end)
+            return
+
+
+def _compare(s: _State, column: str, other: str, op: Operator, key: str | None, start: int, end: int) -> None:
+    table, col = split_column(s.catalog, column)
+    bare = split_column(s.catalog, other)[1]
+    default = f"{key.split('.')[-1].removesuffix('_id')}_avg_{bare}" if key else f"avg_{bare}"
+    name, end = _name(s, end, default)
+    window = WindowColumn(name=name, function="avg", column=other, partition_by=[key] if key else [],
+                          frame=None if key else "partition", provenance=s.prompt[start:end].strip())  # fmt: skip
+    keep = Filter(column=col, operator=op, value_column=name, provenance=s.prompt[start:end].strip())
+    s.use(table)
+    s.add_window(window, start, end, Edit.add("qualify", keep))
+
+
+def _grouped(s: _State, start: int, end: int) -> bool:
+    """The sentence around the comparison groups rows (outside the comparison's own words)."""
+    lo = _sentence_start(s, start)
+    hi = min((i for i in (s.prompt.find(c, end) for c in ".;!?\n") if i >= 0), default=len(s.prompt))
+    return bool(_GROUPED.search(s.prompt[lo:start]) or _GROUPED.search(s.prompt[end:hi]))
+
+
+def _row_column(s: _State, op_start: int) -> tuple[str, int] | None:
+    """The number column of the rows named by the one to three words right before the comparison, and where
+    those words start ("whose mrr is | above ...", "with a unit price | over ...")."""
+    words = [t for t in s.view.tokens.overlapping(max(0, op_start - 80), op_start) if t.end <= op_start]
+    while words and words[-1].kind == "word" and words[-1].low in _LEAD_SKIP:
+        words.pop()
+    for n in (3, 2, 1):
+        part = words[-n:] if len(words) >= n else []
+        if not part or any(t.kind != "word" or t.low in STOPWORDS for t in part):
+            continue
+        phrase = s.prompt[part[0].start : part[-1].end]
+        column = _number_column(s, phrase, None) or next(
+            (c for w in (lemmas(phrase) if n == 1 else ()) if (c := _number_column(s, w, None))), None)  # "priced"
+        if column is not None and s.free(part[0].start, part[-1].end):
+            return column, part[0].start
+    return None
+
+
+def _number_column(s: _State, phrase: str, table: str | None) -> str | None:
+    """The number column ``phrase`` names (of ``table``, else of the tables in play), no key."""
+    tables = [table] if table else [t for t in (s.base, *s.tables) if t]
+    for h in s.linker.columns(phrase, tables or None)[:1]:
+        info = s.catalog.table(h.table).column(h.column)
+        if h.score >= 0.85 and info.family in NUMERIC_FAMILIES and not h.column.lower().endswith("_id"):
+            return f"{h.table}.{h.column}"
+    return None
