@@ -1,5 +1,7 @@
-"""Rows compared with the average of their rows, overall or in their group (recognizers/versus.py), on a
-cleaning company's crew: a window average and a filter on it, each row keeping its own columns."""
+"""Rows compared with the average of their rows, overall or in their group, and groups compared with the average
+of the groups (recognizers/versus.py), on a cleaning company's crew: a window average and a filter on it. And a
+condition on the groups said by the group noun or by the measure's own words ("only teams above 19.8", "months
+with revenue above 1000"): on each group's measure, never on each row."""
 
 from __future__ import annotations
 
@@ -47,3 +49,23 @@ def test_groups_compared_with_an_average_are_not_read_as_rows(engine: Any) -> No
     except PlanError:
         return  # refused is right too; what must not happen is a comparison of each row
     assert not spec.qualify
+
+
+def test_groups_against_the_average_of_the_groups(engine: Any) -> None:
+    check(engine, "average hourly rate per team, keeping teams above the average",
+          "SELECT team, a, AVG(a) OVER () FROM (SELECT team, AVG(hourly_rate) a FROM crew GROUP BY team) "
+          "QUALIFY a > AVG(a) OVER ()")  # fmt: skip
+
+
+# misreading: "only months above 1000" after "revenue per month" was a condition on each row (amount > 1000)
+@pytest.mark.parametrize("prompt", ["average hourly rate per team, only teams above 19.8",
+                                    "average hourly rate per team, teams whose hourly rate is above 19.8"])
+def test_a_condition_on_the_groups_said_by_their_noun(engine: Any, prompt: str) -> None:
+    spec = check(engine, prompt, "SELECT team, AVG(hourly_rate) FROM crew GROUP BY team HAVING AVG(hourly_rate) > 19.8")
+    assert spec.having and not spec.filters
+
+
+def test_the_rows_named_before_the_condition_keep_it_on_each_row(engine: Any) -> None:
+    spec = check(engine, "average hourly rate per team for crew with hourly rate above 19.8",
+                 "SELECT team, AVG(hourly_rate) FROM crew WHERE hourly_rate > 19.8 GROUP BY team")
+    assert spec.filters and not spec.having

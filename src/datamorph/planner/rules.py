@@ -128,6 +128,7 @@ RULES: tuple[Step, ...] = (
     Step("ordering.tie_hold", ordering.hold_ties),  # before aggregates: "ties: lowest id" is no minimum, "by id" no grouping
     Step("related", related.rule),  # before aggregates: "with at least one loan" is no count condition
     Step("aggregates", aggregates.rule),
+    Step("versus.groups", versus.groups),  # "keeping the months above the average": the groups' average
     Step("policy.nulls", policy.nulls),  # before the NULL tests: "missing fees add nothing" is no condition
     Step("policy.kept", policy.kept),
     Step("filters.examples", filters.examples),

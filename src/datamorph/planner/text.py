@@ -29,9 +29,9 @@ MONTHS = {
     for m in names
 }  # fmt: skip
 
-#: A path written as stored ("/pricing", "/blog/how-to"): a value as written, never a division (no word or
-#: bracket right before the slash: "amount/quantity", "and/or" are not paths).
-PATH_LITERAL = r"(?<![\w)\]/.])/[A-Za-z0-9](?:[\w\-/]|\.(?=\w))*"
+#: A path written as stored ("/pricing", "/blog/how-to"): a value as written, never a division (only after a space,
+#: an opening bracket, a comma or a colon: "amount/quantity", "and/or", "a + /b" are not paths).
+PATH_LITERAL = r"(?:(?<=[\s(\[,:])|^)/[A-Za-z0-9](?:[\w\-/]|\.(?=\w))*"
 
 _TOKEN = re.compile(
     r"""

@@ -581,14 +581,22 @@ def _repeated_columns(d: Work) -> None:
 
 
 def _keep_qualified_windows(d: Work) -> None:
-    """A window the qualify filters test must be an output column (the compiler filters on outputs)."""
+    """A window or measure the qualify filters test must be an output column (the compiler filters on outputs):
+    tested by the name it is listed under, or added to the list."""
     names = {(c.name or c.column or "").lower() for c in d.columns}
-    for w in d.windows:
-        tested = w.name.lower() in names_read(d.qualify)
-        shown = next((c.name for c in d.columns if c.name and (c.column or "").lower() == w.name.lower()), None)
-        if tested and shown and w.name.lower() not in names:  # listed under a new name: test it by that name
-            qualify = [q.model_copy(update={"column": shown}) if isinstance(q, Filter) and q.column == w.name else q
-                       for q in d.qualify]  # fmt: skip
+    for computed in [*(w.name for w in d.windows), *(a.alias for a in d.aggregations)]:
+        tested = computed.lower() in names_read(d.qualify)
+        shown = next((c.name for c in d.columns if c.name and (c.column or "").lower() == computed.lower()), None)
+        if tested and shown and computed.lower() not in names:  # listed under a new name: test it by that name
+            qualify = [_renamed(q, computed, shown) for q in d.qualify]
             d.attach(Edit.set("qualify", qualify))
-        elif tested and w.name.lower() not in names:
-            d.columns.append(OutputColumn(column=w.name))
+        elif tested and computed.lower() not in names:
+            d.columns.append(OutputColumn(column=computed))
+
+
+def _renamed(q: Condition, old: str, new: str) -> Condition:
+    """``q`` testing ``new`` where it tested ``old`` (its column or the column it compares with)."""
+    if not isinstance(q, Filter):
+        return q
+    update = {k: new for k in ("column", "value_column") if (getattr(q, k) or "").lower() == old.lower()}
+    return q.model_copy(update=update) if update else q

@@ -11,6 +11,7 @@ from lemminflect import getInflection, getLemma
 from datamorph.errors import PlanError
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.budget import back
+from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.recognizers import measures as ms
 from datamorph.planner.recognizers import phrases as ph
 from datamorph.planner.recognizers.agg_work import Work
@@ -376,6 +377,9 @@ def _subject_measure(d: Work, ctx: Ctx, op_start: int) -> tuple[ms.Measure | Non
             link = _LINK.search(d.prompt, back(start), start)
             return cands[0], link.start() if link and link.group(0).strip() else start, True
         return None, op_start, True
+    named = _measure_named(d, ctx, op_start)
+    if named is not None:
+        return named
     mtables = {m.table for m in ctx.measures}
     group_tables = {k[1] for k in ctx.keys if k[1] and (not k[0] or k[1] not in mtables)}
     link = _LINK.search(d.prompt, back(op_start), op_start)
@@ -388,10 +392,45 @@ def _subject_measure(d: Work, ctx: Ctx, op_start: int) -> tuple[ms.Measure | Non
     if (
         len(ctx.measures) == 1
         and subj
-        and (not words or ph.table_of(d, ph.text_of(d, words)) in group_tables)
+        and (not words or ph.table_of(d, ph.text_of(d, words)) in group_tables
+             or len(words) == 1 and _names_group(d, ctx, words[0]))  # "only months above 1000" (per month)
     ):
         return ctx.measures[0], subj[0].start, True
     return None, op_start, True
+
+
+def _measure_named(d: Work, ctx: Ctx, op_start: int) -> tuple[ms.Measure, int, bool] | None:
+    """ "order revenue per month, only months with revenue above 1000": the words right before the comparison are
+    the one measure's own words (its name said again). Tied to the measure when the groups are named before the
+    link ("months with"); else the rows reading is a doubt ("orders with revenue above 1000")."""
+    if len(ctx.measures) != 1:
+        return None
+    meas = ctx.measures[0]
+    own = {w.lower() for w in re.findall(r"[A-Za-z_]+", d.prompt[meas.start : meas.end])} - STOPWORDS
+    copula = re.search(r"\b(?:is|are|was|were)\s+$", d.prompt[max(0, op_start - 10) : op_start])
+    end = op_start - (len(copula.group(0)) if copula else 0)
+    said: list[Token] = []
+    for t in reversed([t for t in d.tokens.overlapping(max(0, end - 60), end) if t.end <= end]):
+        if t.kind != "word" or t.low in STOPWORDS or len(said) == 3:
+            break  # the words right before the comparison, up to a grammar word ("whose", "with")
+        said.insert(0, t)
+    said = said[next((i for i, t in enumerate(said) if t.low in own), len(said)):]
+    if not said or not all(t.low in own and t.kind == "word" for t in said) or said[0].start <= meas.start < op_start:
+        return None
+    if any(ph.table_of(d, t.text) for t in said):
+        return None  # "2 trips over 50 km": the counted rows' own value, never their count
+    link = _LINK.search(d.prompt, back(said[0].start), said[0].start)
+    start = link.start() if link and link.group(0).strip() else said[0].start
+    group = ph.tokens_before(d, start, 1)
+    if group and meas.table and ph.table_of(d, group[0].text) == meas.table:
+        return None  # "average fee of members with fee over 40": the rows measured, each with its own fee
+    return meas, start, bool(group) and _names_group(d, ctx, group[0])
+
+
+def _names_group(d: Work, ctx: Ctx, t: Token) -> bool:
+    """The word names the groups: a grouped column ("channels" per channel) or a grouped period ("months")."""
+    return t.kind == "word" and (_names_key(d, ctx, t.text) or any(
+        ph.singular(t.low) in (k or "").split(".")[-1].split("_") for k, _ in ctx.keys))  # fmt: skip
 
 
 # -- "which payment methods collected more than 10,000 in total" ----------------------------------------

@@ -26,7 +26,7 @@ from datamorph.catalog import NUMERIC_FAMILIES
 from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.lexicon import STOPWORDS, lemmas
 from datamorph.planner.recognizers.partitions import _group_key
-from datamorph.planner.recognizers.windows import _name, _sentence_start, _State
+from datamorph.planner.recognizers.windows import _name, _State
 from datamorph.planner.refs import split_column
 from datamorph.spec import Filter, Operator, WindowColumn
 
@@ -55,41 +55,98 @@ _GROUPED = re.compile(r"\b(?:per|by|for\s+each|for\s+every|total|totals|sum|coun
 def rule(v: View) -> list[Claim]:
     """A row's number compared with the average of its rows, overall or in its group (see the module docstring)."""
     s = _State.of(v)
-    for m in _VERSUS.finditer(v.prompt):
-        if s.free(m.start(), m.end()):
-            _versus(s, m)
+    for m in _VERSUS.finditer(v.prompt):  # (the first one read: a request compares a column with its average once)
+        if s.free(m.start(), m.end()) and _versus(s, m):
+            break
     for m in _ADJECTIVE.finditer(v.prompt):
-        if s.free(m.start(), m.end()):
-            _adjective(s, m)
+        if s.free(m.start(), m.end()) and _adjective(s, m):
+            break
     return s.done()
 
 
-def _versus(s: _State, m: re.Match[str]) -> None:
+#: groups kept against the average of the groups: "keeping channels above the average", "only the months above
+#: the average of those monthly totals", "(customers) whose total is below the average"
+_GROUP_VERSUS = re.compile(
+    rf"(?:\b(?:keep(?:s|ing)?|retain(?:s|ing)?|only|show(?:s|ing)?|list(?:s|ing)?|with|whose)\s+(?:only\s+)?(?:the\s+)?"
+    rf"(?:(?P<noun>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+)??(?:(?:that|which|who)\s+)?(?:(?:are|is|were|was|come\s+in|came\s+in)\s+)?)?"
+    rf"\b{_OP}\s+(?:the\s+)?(?:overall\s+)?(?P<fn>average|mean|avg)(?P<rest>(?:\s+[A-Za-z0-9_'-]+){{0,6}}?){_END}",
+    re.I)  # fmt: skip
+#: the words after "the average" that only say which average: of the groups' totals ("of those twelve monthly totals")
+_OF_GROUPS = frozenset({"of", "those", "these", "the", "all", "them", "their", "its", "total", "totals", "sum", "sums",
+                        "count", "counts", "figure", "figures", "value", "values", "amount", "amounts", "revenue",
+                        "result", "results", "daily", "weekly", "monthly", "quarterly", "yearly", "annual", "group",
+                        "groups", "one", "ones", "across", "over", "every", "each", "month", "months", "week", "weeks",
+                        "day", "days", "year", "years", "quarter", "quarters"})  # fmt: skip
+
+
+def groups(v: View) -> list[Claim]:
+    """The groups whose one measure is above (below...) the average of the groups' measures: a window average over
+    the groups and a qualify filter on it ("months above the average of those monthly totals")."""
+    s = _State.of(v)
+    if len(v.aggregations) != 1 or not v.group_by:
+        return []
+    alias = v.aggregations[0].alias
+    for m in _GROUP_VERSUS.finditer(v.prompt):
+        start = m.start() if m.group("noun") is None or _names_group(s, m.group("noun")) else m.start("op")
+        if not s.free(start, m.end()) or not all(_of_groups(s, w) for w in m.group("rest").split()):
+            continue
+        name, end = _name(s, m.end(), f"avg_{alias}")
+        window = WindowColumn(name=name, function="avg", column=alias, frame="partition",
+                              provenance=s.prompt[start:end].strip())  # fmt: skip
+        op = _OPS[re.sub(r"\s+", " ", m.group("op").lower())]
+        s.add_window(window, start, end, Edit.add("qualify", Filter(column=alias, operator=op, value_column=name,
+                                                                     provenance=s.prompt[start:end].strip())))  # fmt: skip
+        break
+    return s.done()
+
+
+def _names_group(s: _State, words: str) -> bool:
+    """``words`` name the groups: a grouped column, its table, or a word of a grouped name ("months" of month)."""
+    keys = [g.lower() for g in s.view.group_by]
+    for w in words.lower().split():
+        base = re.sub(r"(?:ies)$", "y", w).removesuffix("s")
+        if any(base in k.split(".")[-1].split("_") for k in keys):
+            continue
+        if any(h.score >= 0.85 and any(k.startswith(f"{h.table.lower()}.") for k in keys) for h in s.linker.tables(w)[:1]):
+            continue
+        return False
+    return True
+
+
+def _of_groups(s: _State, word: str) -> bool:
+    low = word.lower().strip("'")
+    return low in _OF_GROUPS or low.isdigit() or low in STOPWORDS or _names_group(s, low) or low in {
+        x.lower() for x in s.view.aggregations[0].alias.split("_")}
+
+
+def _versus(s: _State, m: re.Match[str]) -> bool:
     if _grouped(s, m.start(), m.end()):
-        return
+        return False
     found = _row_column(s, m.start())
     if found is None:
-        return
+        return False
     column, start = found
     table = split_column(s.catalog, column)[0]
     other = _number_column(s, m.group("col"), table) if m.group("col") else column
     if other is None:
-        return  # "above the average of the category": not a column of the rows
+        return False  # "above the average of the category": not a column of the rows
     key = _group_key(s, m.group("group"), table, m.group(0).strip()) if m.group("group") else None
     _compare(s, column, other, _OPS[re.sub(r"\s+", " ", m.group("op").lower())], key, start, m.end())
+    return True
 
 
-def _adjective(s: _State, m: re.Match[str]) -> None:
+def _adjective(s: _State, m: re.Match[str]) -> bool:
     """ "products with an above-average price": the column after the adjective against its own average."""
     if _grouped(s, m.start(), m.end()):
-        return
+        return False
     for n in (2, 1):
         words = m.group("col").split()[:n]
         column = _number_column(s, " ".join(words), None)
         if column is not None:
             end = m.start("col") + len(" ".join(words))
             _compare(s, column, column, ">" if m.group("op").lower() == "above" else "<", None, m.start(), end)
-            return
+            return True
+    return False
 
 
 def _compare(s: _State, column: str, other: str, op: Operator, key: str | None, start: int, end: int) -> None:
@@ -104,11 +161,14 @@ def _compare(s: _State, column: str, other: str, op: Operator, key: str | None, 
     s.add_window(window, start, end, Edit.add("qualify", keep))
 
 
+_SENTENCE_SPAN = 300  # characters looked through either way for the comparison's sentence
+
+
 def _grouped(s: _State, start: int, end: int) -> bool:
     """The sentence around the comparison groups rows (outside the comparison's own words)."""
-    lo = _sentence_start(s, start)
-    hi = min((i for i in (s.prompt.find(c, end) for c in ".;!?\n") if i >= 0), default=len(s.prompt))
-    return bool(_GROUPED.search(s.prompt[lo:start]) or _GROUPED.search(s.prompt[end:hi]))
+    before = re.split(r"[.;!?\n]", s.prompt[max(0, start - _SENTENCE_SPAN) : start])[-1]
+    after = re.split(r"[.;!?\n]", s.prompt[end : end + _SENTENCE_SPAN])[0]
+    return bool(_GROUPED.search(before) or _GROUPED.search(after))
 
 
 def _row_column(s: _State, op_start: int) -> tuple[str, int] | None:
