@@ -144,6 +144,8 @@ class Measure:
         return (self.function, self.column, self.expression, rows, tuple(c.model_dump_json() for c in self.conds))
 
 
+#: a comparison right before "the average": the average is what rows or groups are compared with, no measure
+_COMPARED_WITH = re.compile(r"\b(?:above|over|below|under|than|at\s+least|at\s+most)\s+(?:the\s+)?(?:overall\s+)?$", re.I)
 #: a negation right before "count": a verb of leaving rows out ("don't count", "shouldn't count"), not a measure
 _NOT_COUNTED = re.compile(r"(?:\b(?:do|does|did|should|must|will|would|need)\s+not|n't|\bnever|\bnot)\s*$", re.I)
 
@@ -156,6 +158,8 @@ def skip_trigger(d: Work, start: int, fn: str, word: str, rest: str) -> bool:
         return not (_RUNNING_WORD.search(before) and _PERIOD_SERIES.match(rest))
     if fn == "count" and _NOT_COUNTED.search(before):
         return True  # "don't count invoices whose ...": those rows are left out, nothing is counted
+    if fn == "avg" and _COMPARED_WITH.search(before):
+        return True  # "customers below the average of those totals": what is compared with (versus.groups)
     first = word.strip().split()[0].lower() if word.strip() else ""
     if first == "the":
         first = word.strip().split()[1].lower() if len(word.split()) > 1 else ""

@@ -24,7 +24,7 @@ import re
 
 from datamorph.catalog import NUMERIC_FAMILIES
 from datamorph.planner.claims import Claim, Edit, View
-from datamorph.planner.lexicon import STOPWORDS, lemmas
+from datamorph.planner.lexicon import STOPWORDS, lemmas, singular
 from datamorph.planner.recognizers.partitions import _group_key
 from datamorph.planner.recognizers.windows import _name, _State
 from datamorph.planner.refs import split_column
@@ -104,8 +104,7 @@ def _names_group(s: _State, words: str) -> bool:
     """``words`` name the groups: a grouped column, its table, or a word of a grouped name ("months" of month)."""
     keys = [g.lower() for g in s.view.group_by]
     for w in words.lower().split():
-        base = re.sub(r"(?:ies)$", "y", w).removesuffix("s")
-        if any(base in k.split(".")[-1].split("_") for k in keys):
+        if any(b in k.split(".")[-1].split("_") for b in {singular(w), *lemmas(w)} for k in keys):
             continue
         if any(h.score >= 0.85 and any(k.startswith(f"{h.table.lower()}.") for k in keys) for h in s.linker.tables(w)[:1]):
             continue
