@@ -65,3 +65,39 @@ def test_a_case_word_nothing_reads_is_refused(engine: Any) -> None:
 
     with pytest.raises(PlanError, match="insensitive"):
         plan(engine, "players sorted by contact, case insensitive, then player_id")
+
+
+# -- a name of several words before a colon, then its formula ----------------------------------------------------
+
+RENTALS_SQL = """
+CREATE TABLE rentals (rental_id INTEGER PRIMARY KEY, renter_first_name VARCHAR, first_name VARCHAR, last_name VARCHAR,
+                      plan VARCHAR, weekly_fee DECIMAL(8,2), deposit DECIMAL(8,2));
+INSERT INTO rentals VALUES (1, 'x', 'Ana', 'Ruiz', 'yearly', 30.00, 100.00), (2, 'y', 'Bo', 'Lind', 'monthly', 12.50, 0.00),
+  (3, 'z', 'Cy', 'Okafor', 'yearly', 20.00, 50.00);
+"""
+
+
+@pytest.fixture(scope="module")
+def rentals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "rentals", RENTALS_SQL)
+
+
+# misreading: "with yearly cost: weekly_fee times 52" kept only the 'yearly' plan rows and named the column "cost";
+# "each rental's net fee: ..." was refused for 'net' (the last word, fee, is a column's word)
+@pytest.mark.parametrize(("prompt", "name", "expr"), [
+    ("rentals with yearly cost: weekly_fee times 52", "yearly_cost", "weekly_fee * 52"),
+    ("each rental's net fee: weekly fee minus deposit", "net_fee", "weekly_fee - deposit"),
+])  # fmt: skip
+def test_a_name_of_several_words_before_a_colon(rentals: Any, prompt: str, name: str, expr: str) -> None:
+    spec = check(rentals, prompt, f"SELECT *, {expr} FROM rentals")
+    assert [c.name for c in spec.derived_columns] == [name] and not spec.filters
+
+
+# misreading: "names in upper case" upper-cased the first name only, where the table keeps a name in two parts
+def test_a_name_kept_in_parts_is_never_half_computed(rentals: Any) -> None:
+    from datamorph.errors import PlanError
+    from planner_support import plan
+
+    with pytest.raises(PlanError, match="keeps a name in parts"):
+        plan(rentals, "rental names in upper case")
+    check(rentals, "rental last names in upper case", "SELECT *, upper(last_name) FROM rentals")

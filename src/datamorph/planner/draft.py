@@ -188,6 +188,7 @@ def assemble(d: Draft) -> ETLSpec:
     _check_ranked_total(d)
     _check_ungrouped_condition(d)
     _check_ungrouped_by(d)
+    _check_name_part(d)
     _check_pick_per_key(d)
     _check_sums_of_keys(d)
     _check_ranges_on_keys(d)
@@ -601,6 +602,25 @@ def _check_ungrouped_condition(d: Draft) -> None:
         raise PlanError(f"'{said}' is a condition on each group's measure, but the request groups nothing: per what?",
                         hint="name what is counted or added up per, e.g. 'members with more than 3 loans' or "
                              "'loans per member, keeping those above 3'")  # fmt: skip
+
+
+_PERSON_NAME_PARTS = (("first_name", "last_name"), ("given_name", "family_name"), ("forename", "surname"))
+
+
+def _check_name_part(d: Draft) -> None:
+    """A value computed from "the names" ("customer names in upper case") that reads one part of a name the table
+    keeps in two (first_name only): half of what was asked. Refused: which part, or both, is not said."""
+    for x in d.derived:
+        words = x.provenance or ""
+        if not re.search(r"\bnames?\b", words, re.I) or re.search(r"first|last|given|family|sur|fore|full", words, re.I):
+            continue
+        read = column_refs([x])
+        for table, col in read:
+            pair = next((p for p in _PERSON_NAME_PARTS if col.lower() in p), None)
+            info = d.catalog.table(table) if table and d.catalog.has_table(table) else None
+            if pair and info is not None and all(info.has_column(p) for p in pair) and len(read) == 1:
+                raise PlanError(f"'{words}': {info.name} keeps a name in parts ({', '.join(pair)})",
+                                hint=f"say which part, e.g. '{pair[0]} in upper case', or each of them")
 
 
 def _check_ungrouped_by(d: Draft) -> None:

@@ -267,7 +267,7 @@ _NAME_BEFORE = re.compile(
     re.I,
 )
 #: the words of a name said before its last word and a colon: "show the markup percent: (a - b) / b"
-_NAME_LEAD = re.compile(r"\b(?:the|a|an|its|their|each|every)\s+(?P<w>(?:[A-Za-z]+\s+){1,2})$", re.I)
+_NAME_LEAD = re.compile(r"(?:\b(?:the|a|an|its|their|each|every|with|plus|and)|[A-Za-z]'s)\s+(?P<w>(?:(?!(?:the|a|an|its|their)\b)[A-Za-z]+\s+){1,2})$", re.I)
 _NAME_FOR_EACH = re.compile(
     r"(?:\b(?:compute|calculate|work\s+out|figure\s+out|derive|add|create|get|give\s+me|show|include)\s+)?"
     r"(?:(?:a|an|the)\s+)?(?:new\s+)?\b(?P<name>[A-Za-z_]\w*)\s+(?:for|of|on)\s+(?:each|every|all|the)\s+"
@@ -321,13 +321,16 @@ def name_around(d: Scope | View, start: int, end: int) -> tuple[str | None, int,
     if before:
         name = next(g for g in before.groups() if g)
         named_table = any(m.score >= 0.9 for m in d.linker.tables(name)[:1])  # "products (price minus cost)"
-        if not (name.lower() in ("is", "it", "with", "and", "a", "the") or is_column(d, name) or named_table):
+        if not (name.lower() in ("is", "it", "with", "and", "a", "the") or named_table):
             at = start - (len(d.prompt[max(0, start - 60) : start]) - before.start())
             lead = _NAME_LEAD.search(d.prompt[max(0, at - 40) : at]) if before.re is _NAME_BEFORE and before.group(2) else None
             words = lead.group("w").split() if lead else []
-            if lead and not any(w.lower() in STOPWORDS or is_column(d, w) or d.linker.tables(w)[:1] for w in words):
-                return snake(" ".join([*words, name])), at - len(lead.group("w")), end  # "the markup percent: ..."
-            return name, at, end
+            if lead and not any(w.lower() in STOPWORDS or is_column(d, w) or d.linker.tables(w)[:1] for w in words) \
+                    and not is_column(d, " ".join([*words, name])):  # fmt: skip
+                # "the markup percent: ...", "with net amount: ..." (a new name, though "amount" alone is a column)
+                return snake(" ".join([*words, name])), at - len(lead.group("w")), end
+            if not is_column(d, name):
+                return name, at, end
     after = _NAME_AFTER.match(d.prompt[end:])
     if after:
         return next(g for g in after.groups() if g), start, end + after.end()
