@@ -81,3 +81,19 @@ def test_a_period_after_a_count_dates_the_counted_rows(engine: Any) -> None:
 def test_a_measure_after_by_with_nothing_grouped_is_refused(engine: Any) -> None:
     with pytest.raises(PlanError, match="per player"):
         plan(engine, "players by match count")
+
+
+# adjectives that point back at the rows named ("the individual matches", "their respective players"): set aside
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("the individual matches played in 2024",
+     "SELECT * FROM matches WHERE played_at >= '2024-01-01' AND played_at < '2025-01-01'"),
+    ("the relevant matches with a court fee over 10", "SELECT * FROM matches WHERE court_fee > 10"),
+])  # fmt: skip
+def test_referring_adjectives_are_set_aside(engine: Any, prompt: str, expected: str) -> None:
+    spec = check(engine, prompt, expected)
+    assert set(spec.ignored_words) & {"individual", "relevant"}
+
+
+def test_an_adjective_the_warehouse_lacks_is_never_set_aside(engine: Any) -> None:
+    with pytest.raises(PlanError, match="premium"):
+        plan(engine, "the premium matches played in 2024")

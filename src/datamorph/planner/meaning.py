@@ -24,7 +24,8 @@ A word **carries meaning** (:func:`meaning_of` returns its class) when it is
   warehouse without it): it may be a name the warehouse lacks, so it is never dropped.
 
 Any other word — a known English word with none of those roles ("lean", "export", "board",
-"deck", "put", "numbers") — and the grammar words of :data:`~datamorph.planner.lexicon.STOPWORDS`
+"deck", "put", "numbers"), or an adjective of :data:`REFERRING_WORDS` that points back at rows the request
+names ("their respective departments", "the underlying invoices") — and the grammar words of :data:`~datamorph.planner.lexicon.STOPWORDS`
 ("give", "me", "the", "please") are **set aside**: the plan lists the former in
 ``ETLSpec.ignored_words``. An unused word that carries meaning fails the plan (a ``PlanError``
 quoting it): a request is never planned without one of its conditions, measures or names.
@@ -73,6 +74,7 @@ __all__ = [
     "NEGATION_WORDS",
     "ORDERING_WORDS",
     "QUANTIFIER_WORDS",
+    "REFERRING_WORDS",
     "UNIT_WORDS",
     "Correction",
     "Corrected",
@@ -527,9 +529,18 @@ def _proper_name(items: list[Token], i: int, source: str | None) -> str | None:
     return "unknown"
 
 
+#: Adjectives that point back at rows the request names without restricting them ("the respective departments",
+#: "their associated order items", "the individual orders", "the underlying invoices"): set aside, never a
+#: condition — unlike an adjective the warehouse may lack ("premium customers"), which is never set aside.
+REFERRING_WORDS: frozenset[str] = frozenset("""
+respective corresponding associated related relevant underlying individual actual specific particular
+aforementioned abovementioned said given listed various
+""".split())
+
+
 def _modifier(items: list[Token], i: int, linker: SchemaLinker | None, source: str | None = None) -> str | None:
     t = items[i]
-    if t.kind != "word" or t.low in STOPWORDS:
+    if t.kind != "word" or t.low in STOPWORDS or t.low in REFERRING_WORDS:
         return None
     prev = items[i - 1] if i > 0 else None
     if prev is not None and prev.kind == "word" and prev.low in _PREDICATE_LEAD:
