@@ -26,6 +26,11 @@ CREATE TABLE matches (match_id INTEGER PRIMARY KEY, player_id INTEGER REFERENCES
 INSERT INTO matches VALUES (10, 1, '2024-01-05 10:00', 'won', 12.00), (11, 1, '2024-02-05 10:00', 'lost', 15.00),
   (12, 1, '2023-12-01 09:00', 'won', 9.00), (13, 2, '2024-03-01 18:00', 'walkover', 11.00),
   (14, 2, '2023-06-01 18:00', 'won', 20.00), (15, 3, '2024-04-01 08:00', 'lost', 8.00);
+CREATE TABLE rackets (racket_id INTEGER PRIMARY KEY, brand VARCHAR, cost DECIMAL(6,2));
+INSERT INTO rackets VALUES (1, 'Ace', 120.00), (2, 'Volley', 3.00);
+CREATE TABLE rentals (rental_id INTEGER PRIMARY KEY, racket_id INTEGER REFERENCES rackets(racket_id),
+                      match_id INTEGER REFERENCES matches(match_id), price DECIMAL(6,2));
+INSERT INTO rentals VALUES (1, 1, 10, 4.00), (2, 2, 11, 6.00), (3, 1, 13, 9.50);
 """
 
 NO_MATCHES = "SELECT * FROM players WHERE player_id NOT IN (SELECT player_id FROM matches)"
@@ -97,3 +102,18 @@ def test_referring_adjectives_are_set_aside(engine: Any, prompt: str, expected: 
 def test_an_adjective_the_warehouse_lacks_is_never_set_aside(engine: Any) -> None:
     with pytest.raises(PlanError, match="premium"):
         plan(engine, "the premium matches played in 2024")
+
+
+# a negation before a comparison turns it around ("is not greater than" is at most): it was refused
+@pytest.mark.parametrize(("prompt", "where"), [
+    ("matches whose court fee is not greater than 11", "court_fee <= 11"),
+    ("matches with a court fee that isn't below 12", "court_fee >= 12"),
+])  # fmt: skip
+def test_a_negated_comparison(engine: Any, prompt: str, where: str) -> None:
+    check(engine, prompt, f"SELECT * FROM matches WHERE {where}")
+
+
+# misreading: "rentals that cost more than 5" compared the rackets' cost (a column of another table, joined)
+def test_a_price_verb_is_the_rows_price_not_another_tables_cost_column(engine: Any) -> None:
+    spec = check(engine, "rentals that cost more than 5", "SELECT * FROM rentals WHERE price > 5")
+    assert [t.table_name for t in spec.source_tables] == ["rentals"]

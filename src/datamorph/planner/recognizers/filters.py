@@ -70,10 +70,12 @@ _LT = (r"less\s+than|fewer\s+than|smaller\s+than|lower\s+than|under|below|beneat
        rf"{_MOTION}\s+(?:below|under|beneath)|<")
 _NE = r"not\s+equal(?:\s+to)?|does\s+not\s+equal|doesn't\s+equal|different\s+from|other\s+than|!=|<>"
 _EQ = r"equal\s+to|equals?|exactly|==|="
+#: a negation before a comparison turns it around ("is not greater than" is at most, "isn't below" at least)
+_NOT = r"(?:not|isn't|aren't|wasn't|weren't|(?:does|do|did)\s+not|doesn't|don't|didn't|never)\s+"
 _CMP = re.compile(
     rf"(?<![\w<>=!])(?:(?:is|are|was|were)\s+)?"
     r"(?:strictly\s+(?=(?:more|greater|bigger|larger|higher|over|above|less|fewer|smaller|lower|under|below)\b))?"
-    rf"(?:(?P<ne>{_NE})|(?P<ge>{_GE})|(?P<le>{_LE})|(?P<gt>{_GT})|(?P<lt>{_LT})"
+    rf"(?:(?P<ne>{_NE})|(?P<ge>{_GE})|(?P<le>{_LE})|{_NOT}(?P<ngt>{_GT})|{_NOT}(?P<nlt>{_LT})|(?P<gt>{_GT})|(?P<lt>{_LT})"
     rf"|(?P<eq>{_EQ})|(?P<between>between)|(?P<nbetween>not\s+between)|(?P<is>is|are|was|were))(?![\w<>=])\s*",
     re.IGNORECASE,
 )
@@ -289,6 +291,7 @@ def _operand(w: Play, pos: int) -> tuple[object, int] | None:
 
 
 _OPERATORS: dict[str, Operator] = {"ne": "!=", "ge": ">=", "le": "<=", "gt": ">", "lt": "<", "eq": "=",
+                                   "ngt": "<=", "nlt": ">=",  # "not greater than", "isn't below": turned around
                                    "between": "between", "nbetween": "not_between", "is": "="}  # fmt: skip
 
 
@@ -406,6 +409,10 @@ def _compare(w: Play, spans: list[_Mention], start: int, end: int, operator: Ope
     if (hit is None or named) and (unit := _unit_after(w, spans, end)) is not None:
         hit, end = unit, unit.end  # "trips over 60 km", "at least 3 seats": the column named as the unit
         col_start = min(col_start, start)
+    if hit is not None and isinstance(hit.m, ColumnMatch) and d.base and hit.m.table != d.base and _PRICE_VERB.search(
+            d.prompt, 0, hit.end) and _VERB_PLACE.search(d.prompt, max(0, hit.start - 40), hit.start):  # fmt: skip
+        col_start = hit.end  # "orders that ... cost more than 200": the orders' price, no products.cost
+        hit = None
     words = d.prompt[col_start:end]
     column = _column_of(d, hit, words)
     if (hit is None or named) and (verb := _PRICE_VERB.search(d.prompt, 0, col_start)) and _PRICED.search(
@@ -429,6 +436,8 @@ def _measure_before(d: View, pos: int) -> bool:
 #: A verb of price right before a bare comparison: "rooms that cost under 90", "plans charging over 20".
 _PRICE_VERB = re.compile(r"\b(?:costs?|costing|charges?|charging|charged|priced|earns?|earning|earned|pays?|paying|paid)"
                          r"\s*$", re.IGNORECASE)
+#: the place of a verb: after a relative pronoun or a conjunction ("that cost", "which charge", "and cost")
+_VERB_PLACE = re.compile(r"\b(?:that|which|who|and|or)\s+(?:(?:also|still|each|all|both)\s+)?$", re.IGNORECASE)
 _PRICED = re.compile(rf"{MONEY.pattern}|rate|wage|charge|tariff", re.IGNORECASE)  # columns a price verb may name
 
 
@@ -500,6 +509,8 @@ def _text_ops(w: Play, spans: list[_Mention]) -> None:
         if not w.open(m.start(), m.end()):
             continue
         word = m.group("op").lower()
+        if any(h.score >= 0.9 for h in d.linker.tables(word)[:1]):
+            continue  # "the most expensive matches among ...": a table's name, not a text match
         toks = [t for t in d.tokens.items if t.start >= m.end()]
         if not toks or w.held(toks[0]):
             continue
