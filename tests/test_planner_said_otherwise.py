@@ -117,3 +117,10 @@ def test_a_negated_comparison(engine: Any, prompt: str, where: str) -> None:
 def test_a_price_verb_is_the_rows_price_not_another_tables_cost_column(engine: Any) -> None:
     spec = check(engine, "rentals that cost more than 5", "SELECT * FROM rentals WHERE price > 5")
     assert [t.table_name for t in spec.source_tables] == ["rentals"]
+
+
+# misreading: "the latest match per player with its court fee" listed the fee alone (which match, which player?)
+def test_a_picked_row_with_a_column_keeps_the_picked_rows(engine: Any) -> None:
+    spec = check(engine, "the latest match per player with its court fee",
+                 "SELECT * FROM matches QUALIFY ROW_NUMBER() OVER (PARTITION BY player_id ORDER BY played_at DESC) = 1")
+    assert {"match_id", "player_id", "court_fee"} <= {c.name or (c.column or "").split(".")[-1] for c in spec.columns}

@@ -389,6 +389,10 @@ def _adds_to(d: Work, items: list[OutputColumn], m: re.Match[str] | None) -> str
     if subject is None:
         return None
     if d.dedupe is not None and d.dedupe.keys and owner_table(d.catalog, d.dedupe.keys[0]) != subject:
+        listed = {(c.column or "").lower() for c in items}
+        if m.group("add").lower() == "with" and not listed & {k.lower() for k in d.dedupe.keys}:
+            # "the latest session per user with device type": the picked rows (their key among them), plus it
+            return owner_table(d.catalog, d.dedupe.keys[0])
         return None  # "one row per patient with patient_id, visit_date": the picked rows' list, not the patients'
     foreign = all("." in (c.column or "") and owner_table(d.catalog, c.column or "") != subject for c in items)
     word = m.group("add").lower()
