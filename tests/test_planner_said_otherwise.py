@@ -124,3 +124,23 @@ def test_a_picked_row_with_a_column_keeps_the_picked_rows(engine: Any) -> None:
     spec = check(engine, "the latest match per player with its court fee",
                  "SELECT * FROM matches QUALIFY ROW_NUMBER() OVER (PARTITION BY player_id ORDER BY played_at DESC) = 1")
     assert {"match_id", "player_id", "court_fee"} <= {c.name or (c.column or "").split(".")[-1] for c in spec.columns}
+
+
+def test_a_flow_ranked_by_is_the_nearest_rows(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """"top 2 members by fees": the fees of the members' own bookings, though the bookings' extras have fees too
+    (it was refused: two columns named fee around the members)."""
+    sql = """
+    CREATE TABLE members (member_id INTEGER PRIMARY KEY, member_name VARCHAR);
+    INSERT INTO members VALUES (1, 'a'), (2, 'b'), (3, 'c');
+    CREATE TABLE bookings (booking_id INTEGER PRIMARY KEY, member_id INTEGER REFERENCES members(member_id), fee DECIMAL);
+    INSERT INTO bookings VALUES (1, 1, 10), (2, 1, 5), (3, 2, 30), (4, 3, 1);
+    CREATE TABLE extras (extra_id INTEGER PRIMARY KEY, booking_id INTEGER REFERENCES bookings(booking_id), fee DECIMAL);
+    INSERT INTO extras VALUES (1, 4, 100);
+    """
+    gen = sql_engine(tmp_path_factory, "member_fees", sql)
+    eng = next(gen)
+    try:
+        check(eng, "top 2 members by fees",
+              "SELECT member_id, SUM(fee) FROM bookings GROUP BY 1 ORDER BY 2 DESC LIMIT 2")
+    finally:
+        gen.close()

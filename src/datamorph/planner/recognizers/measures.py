@@ -359,9 +359,14 @@ def _ranked_flows(d: Work) -> list[Measure]:
         things = next((t for k in range(len(ranked)) if (t := table_of(d, " ".join(ranked[k:]))) is not None), None)
         if things is None or any(h.score >= 0.8 for h in d.linker.columns(m.group("w"), [things])):
             continue  # "top 5 orders by amount": the things' own column, an order of its own
-        near = {*d.linker.neighbors(things), *(n2 for n in d.linker.neighbors(things) for n2 in d.linker.neighbors(n))}
-        hits = [h for h in d.linker.columns(m.group("w"), sorted(near - {things})) if h.score >= 0.8]
-        col = f"{hits[0].table}.{hits[0].column}" if len(hits) == 1 or hits and hits[1].score < hits[0].score else None
+        first = set(d.linker.neighbors(things)) - {things}
+        second = {n2 for n in first for n2 in d.linker.neighbors(n)} - first - {things}
+        col = None
+        for ring in (first, second):  # the nearest rows first: "customers by revenue" is their orders', not further
+            hits = [h for h in d.linker.columns(m.group("w"), sorted(ring)) if h.score >= 0.8] if ring else []
+            if hits:
+                col = f"{hits[0].table}.{hits[0].column}" if len(hits) == 1 or hits[1].score < hits[0].score else None
+                break
         if col is None or family(d, col) not in NUMERIC:
             continue
         return [_named(d, _column_measure(d, "sum", m.start("w"), m.end(), col))]
