@@ -64,8 +64,8 @@ def rule(v: View) -> list[Claim]:
     return s.done()
 
 
-#: groups kept against the average of the groups: "keeping channels above the average", "only the months above
-#: the average of those monthly totals", "(customers) whose total is below the average"
+#: groups kept against the average of the groups: "keeping channels above the average", "only the weeks below the
+#: average of those weekly counts", "(stores) whose total is below the average"
 _GROUP_VERSUS = re.compile(
     rf"(?:\b(?:keep(?:s|ing)?|retain(?:s|ing)?|only|show(?:s|ing)?|list(?:s|ing)?|with|whose)\s+(?:only\s+)?(?:the\s+)?"
     rf"(?:(?P<noun>[A-Za-z_]+(?:\s+[A-Za-z_]+)?)\s+)??(?:(?:that|which|who)\s+)?(?:(?:are|is|were|was|come\s+in|came\s+in)\s+)?)?"
@@ -81,7 +81,7 @@ _OF_GROUPS = frozenset({"of", "those", "these", "the", "all", "them", "their", "
 
 def groups(v: View) -> list[Claim]:
     """The groups whose one measure is above (below...) the average of the groups' measures: a window average over
-    the groups and a qualify filter on it ("months above the average of those monthly totals")."""
+    the groups and a qualify filter on it ("weeks below the average of those weekly counts")."""
     s = _State.of(v)
     if len(v.aggregations) != 1 or not v.group_by:
         return []
