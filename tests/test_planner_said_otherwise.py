@@ -144,3 +144,23 @@ def test_a_flow_ranked_by_is_the_nearest_rows(tmp_path_factory: pytest.TempPathF
               "SELECT member_id, SUM(fee) FROM bookings GROUP BY 1 ORDER BY 2 DESC LIMIT 2")
     finally:
         gen.close()
+
+
+def test_the_longest_rows_by_their_length_column(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """"the 2 longest calls": by the rows' one length column; with only a start/end pair, refused with a rephrasing
+    that plans (it asked "compared with which column?")."""
+    sql = """
+    CREATE TABLE calls (call_id INTEGER PRIMARY KEY, agent VARCHAR, call_length_sec INTEGER);
+    INSERT INTO calls VALUES (1, 'a', 30), (2, 'b', 300), (3, 'a', 120);
+    CREATE TABLE shifts (shift_id INTEGER PRIMARY KEY, started_at TIMESTAMP, ended_at TIMESTAMP);
+    INSERT INTO shifts VALUES (1, '2025-01-01 08:00', '2025-01-01 12:00');
+    """
+    gen = sql_engine(tmp_path_factory, "calls", sql)
+    eng = next(gen)
+    try:
+        check(eng, "the 2 longest calls", "SELECT * FROM calls ORDER BY call_length_sec DESC LIMIT 2")
+        with pytest.raises(PlanError, match="holds no column of a length") as info:
+            plan(eng, "the 2 longest shifts")
+        plan(eng, info.value.hint.split("'")[1] + ", the 2 with the highest length")  # the rephrasing plans
+    finally:
+        gen.close()

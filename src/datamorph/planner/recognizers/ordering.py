@@ -501,6 +501,21 @@ def _price(d: Work, words: str) -> str:
     return _measure(d, words)
 
 
+def _length(d: Work, words: str) -> str:
+    """"the 10 longest appointments": the rows' one column holding a length (duration_min); a table whose length
+    is only a start/end pair is asked to name it (an order on a computed span is not planned here)."""
+    from datamorph.planner.recognizers.durations import start_end_pair, timed_column
+
+    table = in_play(d)[0]
+    timed = timed_column(d.view, table)
+    if timed is not None:
+        return timed[0]
+    pair = start_end_pair(d.view, table)
+    hint = (f"ask for the length first, e.g. '{table} with {pair[0].split('.')[1]} minus {pair[1].split('.')[1]} in "
+            f"minutes as length', then 'the 10 with the highest length'") if pair else "say 'by <column>'"  # fmt: skip
+    raise PlanError(f"'{words}': {table} holds no column of a length", hint=hint)
+
+
 def _event_date(d: Work, verbs: list[Token]) -> str | None:
     """'hired' → hire_date, 'signed up' → signup_date, 'started' → started_at: the date column of the verb."""
     from datamorph.planner.recognizers.dates import verb_column
@@ -657,6 +672,8 @@ def _superlative(d: Work, kw: str, sup: str, words: str, sup_start: int) -> tupl
         return _date(d, words), desc
     if any(p in _PRICE_WORDS for p in parts):
         return _price(d, words), desc
+    if parts[:1] in (["longest"], ["shortest"]) and in_play(d):
+        return _length(d, words), parts[0] == "longest"
     if parts[:1] in (["most"], ["least"]) and len(parts) > 1 and parts[1] not in _SUPER_DESC | _SUPER_ASC:
         adj = _toks(d, sup_start + len(parts[0]) + 1, sup_start + len(sup))
         target = order_target(d, adj)
