@@ -164,3 +164,13 @@ def test_the_longest_rows_by_their_length_column(tmp_path_factory: pytest.TempPa
         plan(eng, info.value.hint.split("'")[1] + ", the 2 with the highest length")  # the rephrasing plans
     finally:
         gen.close()
+
+
+# misreading: "which match was the shortest" set "shortest" aside as filler and listed every match
+def test_a_superlative_is_never_set_aside(engine: Any) -> None:
+    from datamorph.planner.meaning import word_class
+
+    assert [word_class(w) for w in ("shortest", "busiest", "best", "forest", "interest")] == [
+        "ordering", "ordering", "ordering", None, None]
+    with pytest.raises(PlanError, match="shortest"):
+        plan(engine, "which match was the shortest")

@@ -172,7 +172,18 @@ def word_class(word: str) -> str | None:
                         ("quantifier", QUANTIFIER_WORDS), ("ordering", ORDERING_WORDS)):  # fmt: skip
         if forms & words:
             return name
+    if _superlative(bare):
+        return "ordering"  # "which appointment was the longest": the one row at an end of an order, never filler
     return None
+
+
+@lru_cache(maxsize=4096)
+def _superlative(word: str) -> bool:
+    """The superlative of an adjective ("longest", "cheapest", "busiest", "best"), by lemminflect's tables."""
+    import lemminflect
+
+    return any(word != lemma and word in lemminflect.getInflection(lemma, "JJS")
+               for lemma in lemminflect.getAllLemmas(word).get("ADJ", ()))  # fmt: skip
 
 
 # -- the English word list (pyspellchecker) ------------------------------------------------------------
