@@ -15,7 +15,8 @@ A word **carries meaning** (:func:`meaning_of` returns its class) when it is
 - ``negation``: "not", "never", "no", "without", "excluding", "except", "isn't", "other" ...;
 - ``quantifier``: a quantifier, aggregate, grouping or logic word ("each", "per", "only", "total",
   "average", "count", "distinct", "or", "including");
-- ``ordering``: an ordering or ranking word ("top", "first", "highest", "sorted", "rank");
+- ``ordering``: an ordering or ranking word ("top", "first", "highest", "sorted", "rank"), or any superlative
+  ("longest", "busiest", by lemminflect's forms);
 - ``schema``: a word that links to a table, a column or a data value of the warehouse (through the
   :class:`~datamorph.planner.linking.SchemaLinker`, after spelling correction, on the word and on
   its lemmas: "clients", "ordered", "cancelled"), or that looks like a name (``customer_id``,
