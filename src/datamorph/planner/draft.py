@@ -17,7 +17,7 @@ from datamorph.catalog import Catalog
 from datamorph.errors import PlanError
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.claims import Claim, ClaimRecord, Edit, spans_free
-from datamorph.planner.lexicon import singular
+from datamorph.planner.lexicon import NAME_PARTS, singular
 from datamorph.planner.linking import ColumnMatch, JoinEdge, SchemaLinker, TableMatch, ValueMatch
 from datamorph.planner.refs import column_refs, names_read, tables_read
 from datamorph.planner.text import Tokens
@@ -604,9 +604,6 @@ def _check_ungrouped_condition(d: Draft) -> None:
                              "'loans per member, keeping those above 3'")  # fmt: skip
 
 
-_PERSON_NAME_PARTS = (("first_name", "last_name"), ("given_name", "family_name"), ("forename", "surname"))
-
-
 def _check_name_part(d: Draft) -> None:
     """A value computed from "the names" ("customer names in upper case") that reads one part of a name the table
     keeps in two (first_name only): half of what was asked. Refused: which part, or both, is not said."""
@@ -616,7 +613,7 @@ def _check_name_part(d: Draft) -> None:
             continue
         read = column_refs([x])
         for table, col in read:
-            pair = next((p for p in _PERSON_NAME_PARTS if col.lower() in p), None)
+            pair = next((p for p in NAME_PARTS if col.lower() in p), None)
             info = d.catalog.table(table) if table and d.catalog.has_table(table) else None
             if pair and info is not None and all(info.has_column(p) for p in pair) and len(read) == 1:
                 raise PlanError(f"'{words}': {info.name} keeps a name in parts ({', '.join(pair)})",

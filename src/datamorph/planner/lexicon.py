@@ -32,6 +32,7 @@ __all__ = [
     "ROW_NOUNS",
     "STOPWORDS",
     "singular",
+    "NAME_PARTS",
     "SYNONYMS",
     "TABLE_AFFIXES",
     "normalize",
@@ -660,6 +661,11 @@ def parse_number(text: str) -> int | float | None:
         return None
     out = total + current
     return int(out) if out == int(out) else out
+
+
+#: the two columns a table may keep a person's name in (first_name + last_name ...)
+NAME_PARTS: tuple[tuple[str, str], ...] = (("first_name", "last_name"), ("given_name", "family_name"),
+                                           ("forename", "surname"))
 
 
 def singular(word: str) -> str:

@@ -20,7 +20,7 @@ import re
 from datamorph.errors import PlanError
 from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, View
-from datamorph.planner.lexicon import REQUEST_VERBS
+from datamorph.planner.lexicon import NAME_PARTS, REQUEST_VERBS
 from datamorph.planner.linking import TableMatch
 from datamorph.planner.recognizers.dedupe import named_key
 from datamorph.planner.recognizers.derived import snake
@@ -407,7 +407,6 @@ _BARE_NAME = re.compile(r"(?:^|\b(?:the|their|its|his|her|\w+'s?)\s+|^\w+\s+)nam
                         # "unique doctor names", "the distinct names of customers": each name once, still whole
                         r"|^(?:(?:the|all|distinct|unique|different)\s+)+(?:\w+(?:'s?)?\s+)?names?"
                         r"(?:\s+of\s+(?:the\s+|all\s+|each\s+|every\s+)?\w+)?$", re.I)  # fmt: skip
-_NAME_PARTS = (("first_name", "last_name"), ("given_name", "family_name"), ("forename", "surname"))
 
 
 def _whole_names(d: Work, out: list[OutputColumn]) -> list[OutputColumn]:
@@ -417,7 +416,7 @@ def _whole_names(d: Work, out: list[OutputColumn]) -> list[OutputColumn]:
     for c in out:
         words = (c.provenance or "").strip()
         table, _, col = (c.column or "").rpartition(".")
-        pair = next((p for p in _NAME_PARTS if col.lower() in p), None)
+        pair = next((p for p in NAME_PARTS if col.lower() in p), None)
         if pair and re.search(r"\b(?:full|whole|complete)\s+names?$", words, re.I):
             raise PlanError(f"'{words}': the warehouse keeps a name in parts ({', '.join(pair)})",
                             hint=f"say how to put them together, e.g. '{pair[0]} + one space + {pair[1]}', or list both")  # fmt: skip

@@ -408,8 +408,8 @@ def order_target(d: Work, tokens: list[Token]) -> tuple[str, int] | None:
 
 
 def _event_time(d: Work, tokens: list[Token]) -> tuple[str, int] | None:
-    """"by start time" → started_at, "by issue date" → issued_on: an event's word and a time word name the one date
-    column of the tables in play with that event in its name (only with the time word: "by start" is no date)."""
+    """"by pickup time" → picked_up_at, "by issue date" → issued_on: an event's word and a time word name the one
+    date column of the tables in play with that event in its name (only with the time word: "by pickup" is no date)."""
     from datamorph.planner.recognizers.dates import TIME_WORDS, date_by_stem
 
     for n in (3, 2):

@@ -1,8 +1,8 @@
 """Rows compared with an average of their own rows: "subscriptions whose mrr is above the average mrr",
-"products with an above-average price", "employees earning more than the average salary of their department".
+"products with an above-average price", "crew whose hourly rate is above the average hourly rate of their team".
 
 The average is a window over the rows (``AVG(x) OVER ()``, or ``OVER (PARTITION BY key)`` when the group is
-said through the row: "of their department", "in their category", "in each category"), and the comparison a
+said through the row: "of their team", "in their region", "in each region"), and the comparison a
 ``qualify`` filter on it, so every row keeps its own columns. The slots:
 
 - COMPARE := ROW-COLUMN [is|are|was|were] OP [the] [overall] FN [of [the|all]] [COLUMN] [GROUP]

@@ -531,7 +531,7 @@ def _ref(d: _State, phrase: str, key: bool = False, keep: str | None = None) -> 
     from datamorph.planner.recognizers.dates import TIME_WORDS, date_by_stem
 
     if not key and words and words[-1].lower() in TIME_WORDS:
-        found = date_by_stem(d.view, phrase, _in_play(d))  # "by start time" → started_at
+        found = date_by_stem(d.view, phrase, _in_play(d))  # "by pickup time" → picked_up_at
         if found is not None:
             return found
     raise column_error(d, phrase)  # type: ignore[arg-type]
