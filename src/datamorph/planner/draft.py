@@ -552,6 +552,8 @@ def _check_some_but_none(d: Draft) -> None:
     read as the anti join alone, the rows with no related row at all were kept too. Not planned (a semi and an
     anti join on one table): refused."""
     for table in d.anti_tables:
+        if table in d.required_tables:  # the related rows were read as required too (planned: _some_but_none)
+            continue
         words = {table, d.table_words.get(table, table)}
         for word in words:
             forms = "|".join(re.escape(f) for f in {word, word.rstrip("s"), word.rstrip("s") + "s"})
@@ -719,8 +721,9 @@ def _missing_through_repeats(d: Draft, joins: list[JoinCondition]) -> list[JoinC
 
 
 def _none_through_repeats(d: Draft, joins: list[JoinCondition], columns: list[OutputColumn], filters: list[Condition],
-                          group_by: list[str]) -> tuple[list[Condition], list[str], list[Aggregation],
-                                                        list[Condition]]:  # fmt: skip
+                          group_by: list[str], aggregations: list[Aggregation],
+                          having: list[Condition]) -> tuple[list[Condition], list[str], list[Aggregation],
+                                                            list[Condition]]:  # fmt: skip
     """Base rows with no related row of a table reached through rows that repeat them: ``filters``, groups,
     aggregates and having of a block that keeps each base row once, when it meets none.
 
@@ -730,12 +733,12 @@ def _none_through_repeats(d: Draft, joins: list[JoinCondition], columns: list[Ou
     the base rows are grouped (their key and the columns shown) and kept when the far table's rows count
     0. Refused with other groups, measures, windows or de-duplication, or a condition on the rows between.
     """
-    far = _missing_through_repeats(d, joins)
+    far = [j for j in _missing_through_repeats(d, joins) if j.join_type == "left"]
     if not far or d.base is None:
-        return filters, group_by, d.aggregations, d.having
+        return filters, group_by, aggregations, having
     base = d.catalog.table(d.base)
     names = ", ".join(j.right_table for j in far)
-    if group_by or d.aggregations or d.windows or d.dedupe is not None or d.qualify or not base.primary_key:
+    if group_by or aggregations or d.windows or d.dedupe is not None or d.qualify or not base.primary_key:
         raise PlanError(f"{base.name} rows with no {names} row, reached through other rows of each {base.name}, "
                         "together with groups, measures, windows or de-duplication are not planned yet",
                         hint=f"ask for the {base.name} rows with no {names} row alone first")  # fmt: skip
@@ -753,6 +756,41 @@ def _none_through_repeats(d: Draft, joins: list[JoinCondition], columns: list[Ou
     shown = [c.column for c in columns if c.column]
     keys = [f"{base.name}.{k}" for k in base.primary_key]
     return rest, list(dict.fromkeys([*keys, *shown])), counts, none
+
+
+def _some_but_none(d: Draft, joins: list[JoinCondition], columns: list[OutputColumn], filters: list[Condition],
+                   group_by: list[str]) -> tuple[list[JoinCondition], list[Condition], list[str], list[Aggregation],
+                                                 list[Condition]]:  # fmt: skip
+    """Base rows with at least one row of a table, and none of a kind ("crews that have jobs but never a parked
+    job", "customers who ordered at least once but never with a discount code"): the table is joined (inner,
+    which requires a row), the base rows are grouped (their key and the columns shown), and a group is kept when
+    it counts no row of that kind (the anti join's conditions, as the count's filter). Refused when the request
+    says no kind (a row both required and missing), asks for columns of that table, or adds other groups,
+    measures, windows or de-duplication."""
+    both = [t for t in d.anti_tables if t in d.required_tables]
+    if not both or d.base is None:
+        return joins, filters, group_by, d.aggregations, d.having
+    base = d.catalog.table(d.base)
+    table = both[0]
+    kinds = [c for j in joins if j.right_table == table for c in j.conditions]
+    if not kinds:
+        raise PlanError(f"the request asks for rows with and rows without a matching {table} row",
+                        hint=f"say which {table} rows must be missing ('but never a cancelled one')")  # fmt: skip
+    shown = [c.column for c in columns if c.column]
+    if (len(both) > 1 or group_by or d.aggregations or d.windows or d.dedupe is not None or d.qualify
+            or not base.primary_key or any(tables_read([c], []) - {base.name.lower()} for c in columns)):  # fmt: skip
+        raise PlanError(f"{base.name} rows with {table} rows, but none of a kind, together with groups, measures, "
+                        f"windows, de-duplication or other tables' columns are not planned yet",
+                        hint=f"ask for the {base.name} rows alone first")  # fmt: skip
+    joins = [j.model_copy(update={"join_type": "inner", "conditions": []}) if j.right_table == table else j
+             for j in joins]  # fmt: skip
+    missing = [f for f in filters if isinstance(f, Filter) and f.operator == "is_null" and tables_read([f], []) == {table.lower()}]
+    rest = [f for f in filters if not any(f is x for x in missing)]
+    count = Aggregation(function="count", alias=f"{table}_matched", filter=kinds,
+                        provenance=missing[0].provenance if missing else None)  # fmt: skip
+    none: list[Condition] = [Filter(column=count.alias, operator="=", value=0, provenance=count.provenance)]
+    keys = [f"{base.name}.{k}" for k in base.primary_key]
+    return joins, rest, list(dict.fromkeys([*keys, *shown])), [count], none
 
 
 def _check_counts_of_missing(d: Draft) -> None:
@@ -818,10 +856,6 @@ def _self_block(d: Draft, sj: SelfJoin) -> QueryBlock:
 def _block(d: Draft) -> QueryBlock:
     if d.self_join is not None:
         return _self_block(d, d.self_join)
-    both = [t for t in d.anti_tables if t in d.required_tables]
-    if both:  # "members who borrowed at least once but never a DVD": two joins of one table, not planned yet
-        raise PlanError(f"the request asks both for rows with and rows without a matching {both[0]} row",
-                        hint="this needs the table joined twice, which the planner does not do yet: split the request")  # fmt: skip
     _check_counts_of_missing(d)
     tables = d.referenced_tables()
     joins: list[JoinCondition] = []
@@ -835,7 +869,9 @@ def _block(d: Draft) -> QueryBlock:
                     left, lcol, right, rcol = e.left_table, e.left_column, e.right_table, e.right_column
                     if left not in joined:
                         left, lcol, right, rcol = right, rcol, left, lcol
-                    jt: JoinType = "left" if d.preserve_base and left == d.base or d.preserve_base and left in joined else "inner"
+                    jt: JoinType = ("inner" if right in d.required_tables  # "with at least one loan": a match is required
+                                    else "left" if d.preserve_base and left == d.base or d.preserve_base and left in joined
+                                    else "inner")  # fmt: skip
                     how = (f"named in the request: on {lcol}" if lcol in d.join_hints
                            else f"inferred from the keys {left}.{lcol} = {right}.{rcol}")
                     joins.append(JoinCondition(left_table=left, right_table=right, join_type=jt,
@@ -864,7 +900,9 @@ def _block(d: Draft) -> QueryBlock:
     _check_negated_fanout(d, joins, columns)
     columns, group_by = _semi_join(d, joins, columns)
     filters = [c for c in d.filters if not any(c is x for j in joins for x in j.conditions)]
-    filters, group_by, aggregations, having = _none_through_repeats(d, joins, columns, filters, group_by)
+    joins, filters, group_by, aggregations, having = _some_but_none(d, joins, columns, filters, group_by)
+    filters, group_by, aggregations, having = _none_through_repeats(d, joins, columns, filters, group_by,
+                                                                    aggregations, having)
     return QueryBlock(
         source_tables=[SourceTable(table_name=t, provenance=d.table_words.get(t) or _why_table(d, t)) for t in tables],
         join_conditions=joins,

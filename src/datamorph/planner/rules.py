@@ -99,6 +99,7 @@ RULES: tuple[Step, ...] = (
     Step("joins", joins.rule),
     Step("sources", sources.rule),
     Step("selfjoin", selfjoin.rule),  # before the output list and dates: "their manager's name" is the other row's
+    Step("related", related.rule),  # before orphans ("have jobs but never a parked job") and aggregates ("with at least one loan": no count condition)
     Step("orphans", orphans.rule),
     Step("keyed", keyed.rule),
     Step("policy.links", policy.links),
@@ -126,7 +127,6 @@ RULES: tuple[Step, ...] = (
     Step("windows.partitions", partitions.rule),  # before aggregates: "the average price of its category" keeps the rows
     Step("dedupe.picked", dedupe.picked),  # before aggregates: "(earliest X, ties: lowest id)" is no min per group
     Step("ordering.tie_hold", ordering.hold_ties),  # before aggregates: "ties: lowest id" is no minimum, "by id" no grouping
-    Step("related", related.rule),  # before aggregates: "with at least one loan" is no count condition
     Step("aggregates", aggregates.rule),
     Step("versus.groups", versus.groups),  # "keeping the months above the average": the groups' average
     Step("policy.nulls", policy.nulls),  # before the NULL tests: "missing fees add nothing" is no condition

@@ -69,7 +69,7 @@ _LINK = (r"(?:tied|tie|linked|link|matched|match|connected|connect|traced|trace|
          r"go|goes|trace\s+back|point|points)")
 _LIST = (rf"(?P<x>{_W}(?:\s*(?:,|\band\b|\bor\b|&|/)\s*(?:an?\s+|the\s+|any\s+)?{_ADJ}?{_W}){{0,3}})")
 _TBL = rf"(?:\s+(?:in|from|of)\s+(?:the\s+)?(?P<y>{_W}(?:\s+{_W})?)(?:\s+tables?)?)?"
-_NONE_LEAD = (r"without|lacking|missing|with\s+no|(?:that|which|who)\s+(?:has|have|had)\s+no|having\s+no|"
+_NONE_LEAD = (r"without|lacking|missing|with\s+no|but\s+no|(?:that|which|who)\s+(?:has|have|had)\s+no|having\s+no|"
               r"(?:that|which|who)\s+lack(?:s|ed)?")
 #: "Which doctors have no appointments?", "customers with zero orders": read after every other shape ("whose
 #: session has no user" is the session's)
