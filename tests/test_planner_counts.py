@@ -111,3 +111,15 @@ def test_how_many_of_each_counts_the_rows_named_per_group(engine: Any, prompt: s
 def test_how_many_of_each_with_no_rows_named_is_refused(engine: Any) -> None:
     with pytest.raises(PlanError):
         plan(engine, "how many of each?")
+
+
+@pytest.mark.parametrize(("prompt", "expected", "columns"), [
+    ("borrowings per state, with a count", "SELECT state, count(*) FROM borrowings GROUP BY 1", None),
+    ("earliest taken_on per state: state, first_taken, borrowings (the count)",
+     "SELECT state, min(taken_on), count(*) FROM borrowings GROUP BY 1", ["state", "first_taken", "borrowings"]),
+    ("patrons by tier with the row count", "SELECT tier, count(*) FROM patrons GROUP BY 1", None),
+])  # fmt: skip
+def test_a_count_said_with_no_rows_counts_the_rows_asked_about(engine: Any, prompt: str, expected: str,
+                                                               columns: list[str] | None) -> None:
+    """"the count", "a count", "the row count" with nothing counted after them: the rows the request is about."""
+    check(engine, prompt, expected, columns)

@@ -78,7 +78,8 @@ def test_lists_said_in_other_words(engine: Any, prompt: str, expected: str, cols
     ("Sum the minutes and count the lessons per coach_id; coach_id and the total.", "could be any of"),
     ("Number of lessons and number of distinct pupils per coach_id. Give coach_id and the count.", "could be any of"),
     ("Average lesson minutes per coach_id. Give coach_id and the number of them.", "refers to no measure"),
-    ("Lessons. Give coach_id and the count.", "refers to no measure"),
+    # the count of the lessons, but nothing says per what: coach_id is no group
+    ("Lessons. Give coach_id and the count.", "neither a grouping column nor a measure"),
     ("Count lessons per coach_id. Give coach_id and how many they missed.", "no condition of the request"),
 ])  # fmt: skip
 def test_an_item_that_names_no_one_measure_is_refused(engine: Any, prompt: str, message: str) -> None:

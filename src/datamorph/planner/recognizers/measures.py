@@ -103,6 +103,9 @@ def one_ranked(prompt: str, pos: int) -> bool:
     return m is not None and m.group("h").lower() not in ("one", "ones", "those", "these") and \
         singular(m.group("h")) == m.group("h").lower()
 HEADCOUNT = re.compile(r"\bhead\s*-?\s*counts?\b", re.I)
+#: "sessions (the count)", "with a count per browser", "plus the row count": a count said with no rows named
+#: (nor "of ..." after it) counts the rows the request is about
+_BARE_COUNT = re.compile(r"\b(?:the|a|its|their)\s+(?:row\s+)?count\b(?!\s+of\b|\s*-\w)", re.I)
 _SUPERLATIVE = {"lowest", "smallest", "highest", "largest", "biggest", "greatest", "first", "last", "oldest",
                 "newest", "latest", "earliest", "most"}  # fmt: skip
 _ORDER_CONTEXT = re.compile(
@@ -256,12 +259,25 @@ def find(d: Work) -> list[Measure]:
         meas = _postfix_target(d, m, before)
         if meas is not None:
             found.append(_named(d, meas))
+    if not any(f.function == "count" for f in found):  # else "rank them by the count" names that count
+        found.extend(_bare_count(d, found))
     if not found:
         found.extend(_rows_per(d))
     if not found:
         found.extend(_bare_flows(d) or _ranked_flows(d))
     found.sort(key=lambda x: x.start)
     return found
+
+
+def _bare_count(d: Work, found: list[Measure]) -> list[Measure]:
+    """"sessions (the count)", "with a count per browser": with no other count in the request, a count said
+    with no rows named counts the rows the request is about (its base)."""
+    for m in _BARE_COUNT.finditer(d.prompt):
+        if d.base is None or planned(d, m.start(), m.end()) or any(f.start < m.end() and m.start() < f.end for f in found):
+            continue
+        return [_named(d, Measure("count", None, default_alias("count", None, d.base, []), m.start(), m.end(),
+                                  table=d.base, entity=True))]  # fmt: skip
+    return []
 
 
 _VERB_OBJECT = re.compile(r"\s+(?:the|all|up|how|those|these|them|their|its|each|every|distinct|unique|different)\b"
