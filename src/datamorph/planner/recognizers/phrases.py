@@ -77,15 +77,31 @@ def tokens_from(d: Work, pos: int, limit: int = 5) -> list[Token]:
     """Word tokens from character ``pos`` up to a boundary word, punctuation or another recognizer's words."""
     out: list[Token] = []
     items = d.tokens.items
-    for t in items[bisect.bisect_right(items, pos, key=lambda t: t.end) :]:  # (the tokens ending after pos)
+    first = bisect.bisect_right(items, pos, key=lambda t: t.end)  # (the tokens ending after pos)
+    for i in range(first, len(items)):
+        t = items[i]
         if t.end <= pos:
             continue
+        if _hyphen_inside(items, i):
+            continue  # "no-show", "follow-up": one word, written with a hyphen
         if t.kind != "word" or planned(d, t.start, t.end) or len(out) >= limit:
             break
-        if t.low in BOUNDARY and not (out and inside_a_name(d, t)):
+        if t.low in BOUNDARY and not (out and inside_a_name(d, t)) and not _hyphened(items, i):
             break
         out.append(t)
     return out
+
+
+def _hyphen_inside(items: list[Token], i: int) -> bool:
+    """``items[i]`` is a hyphen between two words, touching both ("no-show")."""
+    t = items[i]
+    return (t.text == "-" and 0 < i < len(items) - 1 and items[i - 1].kind == "word" and items[i + 1].kind == "word"
+            and items[i - 1].end == t.start and items[i + 1].start == t.end)  # fmt: skip
+
+
+def _hyphened(items: list[Token], i: int) -> bool:
+    """``items[i]`` is a word joined to the one before or after it by a hyphen ("no" of "no-show")."""
+    return i + 1 < len(items) and _hyphen_inside(items, i + 1) or i > 0 and _hyphen_inside(items, i - 1)
 
 
 def tokens_before(d: Work, pos: int, limit: int = 4) -> list[Token]:
@@ -124,6 +140,16 @@ def _table_forms(names: tuple[str, ...]) -> dict[str, str]:
     return forms
 
 
+_COMPOUND = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+
+
+def _loose_compound(d: Work, p: str) -> bool:
+    """A phrase of several words with a hyphenated word in it that names no table or column by itself ("no-show
+    appointments"): the linker drops edge words it deems small ("no", "show"), but a word written with a hyphen
+    is one word, and here a data value, so the phrase names no table or column as a whole."""
+    return any(c != p and table_of(d, c) is None and column_of(d, c) is None for c in _COMPOUND.findall(p))
+
+
 def table_of(d: Work, phrase: str) -> str | None:
     """The table a phrase names ("orders", "customer", "staff"), if it names one as a whole."""
     p = clean_phrase(phrase).lower()
@@ -135,6 +161,8 @@ def table_of(d: Work, phrase: str) -> str | None:
     said = {t for t, words in getattr(d, "table_words", {}).items() if words.lower() == p}
     if len(said) == 1:  # "completed visits": the word read in this request as appointments (not web sessions)
         return said.pop()
+    if _loose_compound(d, p):
+        return None
     hits = d.linker.tables(p)
     if not hits:
         return None
@@ -159,6 +187,8 @@ def column_of(d: Work, phrase: str, tables: list[str] | None = None) -> str | No
         t, _, c = p.partition(".")
         if d.catalog.has_table(t) and d.catalog.table(t).has_column(c):
             return f"{d.catalog.table(t).name}.{d.catalog.table(t).column(c).name}"
+    if _loose_compound(d, p.lower()):
+        return None
     scopes: list[list[str] | None] = [tables] if tables else [d.in_play(), _neighbours(d), None]
     for scope in scopes:
         if scope is not None and not scope:

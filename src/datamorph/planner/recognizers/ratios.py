@@ -274,7 +274,10 @@ def find(d: Work, ctx: Ctx) -> None:
         over = next((x for x in ctx.measures if m.start("all") <= x.start <= m.end() + 1), None)
         if over is not None:
             ctx.measures.remove(over)
-        if over is not None and not (over.entity and over.conds or _sum_of_key(d, over)):
+        pair = _a_to_b(d, m) if word == "ratio" and over is None else None
+        if pair is not None:  # "ratio of cancelled to completed orders": one count over the other
+            r = pair
+        elif over is not None and not (over.entity and over.conds or _sum_of_key(d, over)):
             # "share of total revenue": of the grand total ("of the total sessions" counts them: no sum of keys)
             r = Ratio("", "", m.start(), over.end, [over], 1.0, True)
         else:  # "fraction of all orders were cancelled": which of the rows, read from the words
@@ -613,6 +616,40 @@ _SUBJECTS = frozenset({"it", "they", "them", "this", "these", "those", "he", "sh
 _OWNER_GROUP = re.compile(r"\s*(?:each|every)\s+(?P<g>[A-Za-z_]+)(?:'s|s'|’s)\s+", re.I)
 
 
+#: "ratio of cancelled to completed orders", "ratio of web orders to store orders": two kinds of one table's rows
+_TO = re.compile(r"\s+to\s+", re.I)
+
+
+def _a_to_b(d: Work, m: re.Match[str]) -> Ratio | None:
+    """ "ratio of cancelled to completed orders": the count of the rows of the first kind over the count of the
+    second, both kinds being data values of the table named after the second (the first may name it too:
+    "web orders to store orders"). None unless each side is such values, and nothing else."""
+    first = ph.tokens_from(d, m.end(), 3)
+    cut = _TO.match(d.prompt, first[-1].end) if first else None
+    k = len(first)
+    while cut is None and k > 1:  # the first side ends where " to " follows
+        k -= 1
+        cut = _TO.match(d.prompt, first[k - 1].end)
+    if cut is None:
+        return None
+    first = first[:k]
+    second = ph.tokens_from(d, cut.end(), 4)
+    for n in range(len(second), 1, -1):
+        table = ph.table_of(d, second[n - 1].text)
+        den_conds = ph.value_conditions(d, second[: n - 1], table) if table is not None else None
+        if table is None or not den_conds:
+            continue
+        words = first[:-1] if len(first) > 1 and ph.table_of(d, first[-1].text) == table else first
+        num_conds = ph.value_conditions(d, words, table)
+        if not num_conds:
+            return None
+        num = ms._entity_measure(d, "count", m.start(), first[-1].end, table, num_conds)
+        den = ms._entity_measure(d, "count", cut.end(), second[n - 1].end, table, den_conds)
+        name = snake(f"{ph.text_of(d, words)} to {ph.text_of(d, second[: n - 1])} ratio")
+        return Ratio(name, "", m.start(), den.end, [num, den], 1.0, False)
+    return None
+
+
 def _ratio_of_words(d: Work, m: re.Match[str], ctx: Ctx | None = None) -> Ratio:
     """ "share of cancelled orders", "percentage of revenue": what the ratio counts or sums, read after it.
 
@@ -673,8 +710,9 @@ def _ratio_of_words(d: Work, m: re.Match[str], ctx: Ctx | None = None) -> Ratio:
 #: no-show", "comes back returned", "gets reversed", "turned out void"
 _STATE_VERB = re.compile(
     r"\s*(?:(?:that|which|who)\s+)?(?:(?:still\s+)?(?:were|are|was|is|have\s+been|has\s+been|had\s+been|being|"
-    r"got|gets?|stay(?:s|ed)?|remain(?:s|ed)?|end(?:s|ed)?\s+(?:up(?:\s+as|\s+in)?|in|as)|result(?:s|ed)?\s+in|wind(?:s)?\s+up|wound\s+up|come(?:s)?\s+back|"
-    r"came\s+back|turn(?:s|ed)?\s+out(?:\s+to\s+be)?|(?:is|are|was|were)\s+(?:left|still)|"
+    r"got|gets?|getting|stay(?:s|ed|ing)?|remain(?:s|ed|ing)?|end(?:s|ed|ing)?\s+(?:up(?:\s+as|\s+in)?|in|as)|"
+    r"result(?:s|ed|ing)?\s+in|wind(?:s|ing)?\s+up|wound\s+up|come(?:s)?\s+back|coming\s+back|"
+    r"came\s+back|turn(?:s|ed|ing)?\s+out(?:\s+to\s+be)?|(?:is|are|was|were)\s+(?:left|still)|"
     r"(?:is|are|was|were)\s+marked(?:\s+as)?)\s+)(?:(?:as|an?|being|still)\s+)*", re.I)  # fmt: skip
 
 
