@@ -39,7 +39,7 @@ from sqlglot import exp
 
 from datamorph.errors import DataMorphError, ExecutionError, PlanAmbiguous
 from datamorph.planner.restate import restate
-from datamorph.spec import AllOf, AnyOf, Condition, Filter, JoinCondition, Not
+from datamorph.spec import AllOf, AnyOf, Condition, ExpressionCondition, Filter, JoinCondition, Not
 
 if TYPE_CHECKING:
     from datamorph.catalog import Catalog
@@ -168,17 +168,25 @@ def _condition(spec: ETLSpec, doubt: Doubt) -> list[Reading]:
     ]  # fmt: skip
 
 
-def _case(f: Filter) -> Any:
-    """The filter as a SQL condition, for the simple forms a share's condition takes; None otherwise."""
-    table, _, name = f.column.rpartition(".")
-    col = exp.column(name, table or None, quoted=True)
+def _ref_sql(ref: str) -> exp.Column:
+    table, _, name = ref.rpartition(".")
+    return exp.column(name, table or None, quoted=True)
+
+
+def _case(f: Filter | ExpressionCondition) -> Any:
+    """The condition as SQL, for the forms a share's condition takes (a comparison with a value or with another
+    column, a NULL test, a condition written as an expression); None otherwise."""
+    if isinstance(f, ExpressionCondition):
+        return exp.maybe_parse(f.expression)
+    col = _ref_sql(f.column)
     if f.operator in ("is_null", "is_not_null"):
         null = exp.Is(this=col, expression=exp.Null())
         return null if f.operator == "is_null" else exp.Not(this=null)
     ops = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
-    if f.operator not in ops or f.value_column is not None or isinstance(f.value, (list, dict)):
+    if f.operator not in ops or isinstance(f.value, (list, dict)):
         return None
-    out: Any = ops[f.operator](this=col, expression=exp.convert(f.value))
+    other = _ref_sql(f.value_column) if f.value_column is not None else exp.convert(f.value)
+    out: Any = ops[f.operator](this=col, expression=other)
     return out
 
 
@@ -186,7 +194,8 @@ def _share(spec: ETLSpec, doubt: Doubt) -> list[Reading]:
     """Default: the rows narrowed by the condition, each group's share of their total; other: the condition
     kept inside the share (of each group's rows, the fraction that meets it)."""
     x = next((c for c in spec.derived_columns if c.name == doubt.subject), None)
-    cond = next((f for f in spec.filters if isinstance(f, Filter) and f.provenance == doubt.words), None)
+    cond = next((f for f in spec.filters if isinstance(f, (Filter, ExpressionCondition)) and f.provenance == doubt.words),
+                None)  # fmt: skip
     when = _case(cond) if cond is not None else None
     if x is None or cond is None or when is None:
         return []
@@ -211,7 +220,7 @@ def _share(spec: ETLSpec, doubt: Doubt) -> list[Reading]:
     other = spec.model_copy(update={
         "filters": [f for f in spec.filters if f is not cond],
         "derived_columns": [other_x if c is x else c for c in spec.derived_columns]}, deep=True)  # fmt: skip
-    what = describe_filter(cond)
+    what = describe_filter(cond) if isinstance(cond, Filter) else cond.expression
     return [
         Reading(f"only rows with {what}; {x.name} = each group's share of their total",
                 f"'... share of the total, only rows with {doubt.words}'", spec),

@@ -23,7 +23,7 @@ from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.draft import Draft
 from datamorph.planner.recognizers.dates import _stem
 from datamorph.planner.refs import owner_table, split_column
-from datamorph.spec import ETLSpec, Filter, leaf_filters
+from datamorph.spec import ETLSpec, ExpressionCondition, Filter, leaf_filters
 
 _GENERIC = frozenset({"date", "time", "at", "on", "ts", "dt", "timestamp", "datetime", "day"})
 
@@ -63,9 +63,12 @@ _ONLY_BEFORE = re.compile(r"\b(?:only|just|among|excluding|except|for|considerin
 
 # "what fraction of machines in each plant are idle", "share of tickets per queue that were reopened": the
 # condition is the predicate of the share's rows, said after their group: the fraction within each group
+_GROUP_SAID = r"(?:(?:in|within|for|across|of)\s+(?:each|every)|per|by)\s+[a-z_]+(?:\s+[a-z_]+){0,2}"
 _PREDICATE_AFTER_GROUP = re.compile(
-    r"\s*,?\s*(?:(?:(?:in|within|for|across|of)\s+(?:each|every)|per|by)\s+[a-z_]+(?:\s+[a-z_]+)?\s*,?\s*)?"
-    r"(?:that|who|which)?\s*(?:has|have|had|is|are|was|were|got|get|gets)(?:\s+(?:an?|the|any|some|their|its|been))*\s*")
+    rf"\s*,?\s*(?:{_GROUP_SAID}\s*,?\s*)?"
+    r"(?:that|who|which)?\s*(?:has|have|had|is|are|was|were|got|get|gets)(?:\s+(?:an?|the|any|some|their|its|been))*\s*"
+    # "what share of sessions in each device type lasted ...": a verb in the past after the group
+    rf"|\s*,?\s*{_GROUP_SAID}\s*,?\s*(?:that\s+|which\s+|who\s+)?[a-z]{{3,}}ed")
 
 
 def _share_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
@@ -80,13 +83,17 @@ def _share_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
             continue
         at = low.find(x.provenance.lower())
         for f in spec.filters:
-            if not isinstance(f, Filter) or not f.provenance:
+            if not isinstance(f, (Filter, ExpressionCondition)) or not f.provenance:
                 continue
             pos = low.find(f.provenance.lower(), at + 1)
             if at < 0 or pos < 0 or re.search(r"[.;!?]", low[at:pos]) or _ONLY_BEFORE.search(low[:pos]):
                 continue
-            settled = 1 if _PREDICATE_AFTER_GROUP.fullmatch(low[at + len(x.provenance) : pos]) else None
-            out.append(Doubt("share_condition", f.provenance, x.name, (f.column,), settled=settled))
+            between = low[at + len(x.provenance) : pos]
+            verb = re.match(r"[a-z]{3,}ed\b", low[pos:])  # (the condition's words may start with the verb)
+            said = [between, between + verb.group(0)] if verb else [between]
+            settled = 1 if any(_PREDICATE_AFTER_GROUP.fullmatch(b) for b in said) else None
+            column = f.column if isinstance(f, Filter) else f.expression
+            out.append(Doubt("share_condition", f.provenance, x.name, (column,), settled=settled))
     return out
 
 

@@ -13,6 +13,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field, fields
 
+from sqlglot import exp
+
 from datamorph.catalog import Catalog
 from datamorph.errors import PlanError
 from datamorph.planner.ambiguity import Doubt
@@ -191,6 +193,7 @@ def assemble(d: Draft) -> ETLSpec:
     _check_name_part(d)
     _check_pick_per_key(d)
     _check_sums_of_keys(d)
+    _check_counts_of_the_groups(d)
     _check_ranges_on_keys(d)
     _check_number_on_text(d)
     _check_whether_clauses(d)
@@ -439,6 +442,42 @@ def _check_sums_of_keys(d: Draft) -> None:
             what = "the sum" if x.function == "sum" else "the average"
             raise PlanError(f"'{x.provenance or x.column}': {what} of {x.column}, a key?",
                             hint="name the column to add up, e.g. 'total amount'")  # fmt: skip
+
+
+def _check_counts_of_the_groups(d: Draft) -> None:
+    """A distinct count of the groups' own key ("share of customers with more than one order" grouped the
+    orders per customer, then counted the distinct customers of each group): every group counts exactly 1, so
+    the measure says nothing the request asked. Refused."""
+    groups = {g.lower() for g in d.group_by}
+    counted: list[tuple[str, str | None]] = [
+        (a.column, a.provenance) for a in d.aggregations
+        if a.function == "count_distinct" and a.column and "." in a.column and not a.filter]  # fmt: skip
+    for x in d.derived:  # a ratio's measures, written inline ("count(DISTINCT customers.customer_id) / ...")
+        tree: exp.Expression = exp.maybe_parse(x.expression)
+        for c in tree.find_all(exp.Count):
+            inner = c.this.expressions[0] if isinstance(c.this, exp.Distinct) and len(c.this.expressions) == 1 else None
+            if isinstance(inner, exp.Column) and inner.table:
+                counted.append((f"{inner.table}.{inner.name}", x.provenance))
+    for column, words in counted:
+        if any(_same_key(d.catalog, column, g) for g in groups):
+            raise PlanError(f"'{words or column}' counts the groups themselves: each group counts 1",
+                            hint="a share of the rows that meet a condition on their own counts is not planned "
+                                 "yet; ask for the rows with that count first")  # fmt: skip
+
+
+def _same_key(catalog: Catalog, a: str, b: str) -> bool:
+    """``a`` and ``b`` (qualified) are one column, or a foreign key and the key it points at."""
+    if a.lower() == b.lower():
+        return True
+    for x, y in ((a, b), (b, a)):
+        table, column = x.split(".", 1)
+        if not catalog.has_table(table) or "." not in y:
+            continue
+        for fk in catalog.table(table).foreign_keys:
+            if [c.lower() for c in fk.columns] == [column.lower()] and \
+                    f"{fk.ref_table}.{fk.ref_columns[0]}".lower() == y.lower():
+                return True
+    return False
 
 
 def _check_row_windows_in_groups(d: Draft) -> None:

@@ -338,9 +338,10 @@ def _new_column(d: Work, s: int, e: int, later: str, earlier: str, unit: str, wo
 
 def _filter(d: Work, s: int, e: int, cond: ExpressionCondition) -> None:
     """A row condition; one the request already states (in other words) is only claimed."""
-    if cond in d.filters:
+    if any(isinstance(f, ExpressionCondition) and f.expression == cond.expression for f in d.filters):
         d.take(((s, e),), why="restates a condition on elapsed time")
         return
+    cond = cond.model_copy(update={"provenance": d.prompt[s:e].strip()})  # (the words, for doubts and restatement)
     d.filters.append(cond)
     d.take(((s, e),), Edit.add("filters", cond), why="a condition on elapsed time")
 
