@@ -64,3 +64,22 @@ def test_a_share_of_the_groups_own_rows_is_refused(engine: Any) -> None:
     """Grouped per caller, a distinct count of callers is 1 in every group: refused, never published."""
     with pytest.raises(PlanError, match="counts the groups themselves"):
         plan(engine, "share of callers with more than one call")
+
+
+@pytest.mark.parametrize(("prompt", "condition"), [
+    ("percentage of calls longer than 10 minutes", LONG),
+    ("what percent of calls were in sales", "queue = 'sales'"),
+])  # fmt: skip
+def test_a_share_with_no_groups_counts_the_rows_its_condition_says(engine: Any, prompt: str, condition: str) -> None:
+    """With no groups, the share of the narrowed rows would be 1 by construction: the condition says which of
+    all the rows are counted."""
+    check(engine, prompt, f"SELECT 100.0 * count(CASE WHEN {condition} THEN 1 END) / count(*) FROM calls")
+
+
+@pytest.mark.parametrize("prompt", [
+    "share of calls",  # of what? (1 by construction)
+    "percentage of calls longer than 10 minutes in the sales queue",  # which condition is counted, which scopes?
+])  # fmt: skip
+def test_a_share_with_no_groups_and_no_single_condition_is_refused(engine: Any, prompt: str) -> None:
+    with pytest.raises(PlanError, match="a share needs groups"):
+        plan(engine, prompt)

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlglot import exp
 
-from datamorph.errors import DataMorphError, ExecutionError, PlanAmbiguous
+from datamorph.errors import DataMorphError, ExecutionError, PlanAmbiguous, PlanError
 from datamorph.planner.restate import restate
 from datamorph.spec import AllOf, AnyOf, Condition, ExpressionCondition, Filter, JoinCondition, Not
 
@@ -110,6 +110,9 @@ def settle(spec: ETLSpec, doubts: list[Doubt]) -> tuple[ETLSpec, list[Doubt]]:
     """``spec`` with the reading each settled doubt's words pick, and the doubts left to check."""
     for doubt in (x for x in doubts if x.settled is not None):
         found = choices(spec, [doubt])
+        if doubt.kind == "share_condition" and doubt.settled and not found:
+            raise PlanError(f"'{doubt.words}': cannot count those rows inside the share",
+                            hint="write the condition in simpler words, or ask for the rows first")  # fmt: skip
         if found and doubt.settled is not None and doubt.settled < len(found[0].readings):
             r = found[0].readings[doubt.settled]
             spec = r.spec.model_copy(update={"transformations": [*r.spec.transformations,

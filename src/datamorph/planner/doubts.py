@@ -74,7 +74,7 @@ _PREDICATE_AFTER_GROUP = re.compile(
 def _share_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
     """"What share of drivers in each depot have a forklift licence?": the condition said after a share
     of the total may narrow the rows (the default) or say what the share counts (within each group)."""
-    if not spec.group_by or not spec.filters:
+    if not spec.filters:
         return []
     low = d.prompt.lower()
     out = []
@@ -91,7 +91,7 @@ def _share_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
             between = low[at + len(x.provenance) : pos]
             verb = re.match(r"[a-z]{3,}ed\b", low[pos:])  # (the condition's words may start with the verb)
             said = [between, between + verb.group(0)] if verb else [between]
-            settled = 1 if any(_PREDICATE_AFTER_GROUP.fullmatch(b) for b in said) else None
+            settled = 1 if not spec.group_by or any(_PREDICATE_AFTER_GROUP.fullmatch(b) for b in said) else None
             column = f.column if isinstance(f, Filter) else f.expression
             out.append(Doubt("share_condition", f.provenance, x.name, (column,), settled=settled))
     return out

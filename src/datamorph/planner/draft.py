@@ -29,6 +29,7 @@ from datamorph.spec import (
     Dedupe,
     DerivedColumn,
     ETLSpec,
+    ExpressionCondition,
     Filter,
     JoinCondition,
     JoinType,
@@ -194,6 +195,7 @@ def assemble(d: Draft) -> ETLSpec:
     _check_pick_per_key(d)
     _check_sums_of_keys(d)
     _check_counts_of_the_groups(d)
+    _check_share_without_groups(d)
     _check_ranges_on_keys(d)
     _check_number_on_text(d)
     _check_whether_clauses(d)
@@ -442,6 +444,21 @@ def _check_sums_of_keys(d: Draft) -> None:
             what = "the sum" if x.function == "sum" else "the average"
             raise PlanError(f"'{x.provenance or x.column}': {what} of {x.column}, a key?",
                             hint="name the column to add up, e.g. 'total amount'")  # fmt: skip
+
+
+_TOTAL_SHARE = re.compile(r"\bover\s*\(\s*\)", re.I)
+
+
+def _check_share_without_groups(d: Draft) -> None:
+    """A share of the total with no groups is of the whole table, 1 by construction: unless one row condition
+    says which rows it counts ("percentage of orders placed on a weekend": of all orders, those; read by the
+    share's doubt, ``doubts._share_doubts``), refused."""
+    if d.group_by or d.aggregations or not any(_TOTAL_SHARE.search(x.expression) for x in d.derived):
+        return
+    said = [f for f in d.filters if isinstance(f, (Filter, ExpressionCondition)) and f.provenance]
+    if len(d.filters) != 1 or len(said) != 1:
+        raise PlanError("a share needs groups to compare, or one condition that says which rows it counts",
+                        hint="say per what ('per channel'), or which rows ('share of orders placed on a weekend')")
 
 
 def _check_counts_of_the_groups(d: Draft) -> None:

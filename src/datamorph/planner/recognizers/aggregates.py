@@ -24,7 +24,7 @@ from typing import Any
 from sqlglot import exp
 
 from datamorph.compiler.conditions import compile_filter
-from datamorph.errors import DataMorphError, PlanError
+from datamorph.errors import DataMorphError
 from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, View
 from datamorph.planner.linking import ColumnMatch, TableMatch
@@ -433,8 +433,6 @@ def _finish(d: Work, ctx: Ctx) -> None:
         d.columns = [
             OutputColumn(column=x.name, provenance=x.provenance) for x in d.derived[-len(ctx.ratios) :]
         ]
-    if not ctx.measures and any(r.total_share for r in ctx.ratios) and not keys:
-        raise PlanError("a share needs groups to compare: say per what, e.g. 'per channel'")
 
 
 def _keep_anchor_rows(d: Work, anchor: str | None, mtables: list[str]) -> str | None:
