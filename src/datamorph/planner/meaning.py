@@ -173,13 +173,13 @@ def word_class(word: str) -> str | None:
                         ("quantifier", QUANTIFIER_WORDS), ("ordering", ORDERING_WORDS)):  # fmt: skip
         if forms & words:
             return name
-    if _superlative(bare):
+    if superlative(bare):
         return "ordering"  # "which appointment was the longest": the one row at an end of an order, never filler
     return None
 
 
 @lru_cache(maxsize=4096)
-def _superlative(word: str) -> bool:
+def superlative(word: str) -> bool:
     """The superlative of an adjective ("longest", "cheapest", "busiest", "best"), by lemminflect's tables."""
     import lemminflect
 

@@ -21,7 +21,7 @@ from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES
 from datamorph.errors import CatalogError, PlanError
 from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, View, claim, edit_only
-from datamorph.planner.lexicon import STOPWORDS
+from datamorph.planner.lexicon import STOPWORDS, singular
 from datamorph.planner.linking import ColumnMatch
 from datamorph.planner.recognizers import tiewords
 from datamorph.planner.recognizers.common import Work, explained, in_play, unexplained, written_column
@@ -81,7 +81,40 @@ def top_n(d: View) -> list[Claim]:
             _top_n_at(w, i)
     if not w.claims:
         _one_with_most(w)
+    if not w.claims:
+        _one_superlative(w)
     return w.claims
+
+
+#: "in each category", "per region", "for every store": a superlative there picks a row per group (not read here)
+_PER_GROUP = re.compile(r"\b(?:each|every|per)\b", re.I)
+
+
+def _one_superlative(w: Work) -> None:
+    """"the cheapest product", "the most expensive order", "the oldest customer": a superlative before a
+    singular noun that names the rows asks for one row, the first in that order (a top N of 1). Not with a
+    group said in the sentence (one per group is another request), nor before a plural ("the cheapest
+    products": how many is not said)."""
+    d, items = w.view, w.view.tokens.items
+    for i, t in enumerate(items):
+        if t.low != "the" or explained(w, t):
+            continue
+        sm = _SUP.match(d.prompt[t.end :])
+        at = t.end + sm.end() if sm else t.end
+        noun_end = _skip_nouns(w, at)
+        if sm is None and _WITH_SUP.match(d.prompt[noun_end:]) is None:
+            continue  # neither "the cheapest product" nor "the account with the highest credit limit"
+        stop = re.search(r"[.;!?]", d.prompt[t.end :])
+        sentence = d.prompt[t.end : t.end + stop.start() if stop else len(d.prompt)]
+        if _PER_GROUP.search(sentence) or _PER_GROUP.search(re.split(r"[.;!?]", d.prompt[: t.start])[-1]):
+            continue
+        named = [x for x in items[i + 1 :] if at <= x.start and x.end <= noun_end and x.kind == "word"]
+        if not named or singular(named[-1].text) != named[-1].low:
+            continue  # "the cheapest products": how many is not said
+        one = Token(t.text, "number", t.start, t.end, 1)
+        _top_n_at(w, i, one)
+        if w.claims:
+            return
 
 
 #: "the browser with the fewest sessions", "which doctor has the most appointments"
@@ -531,10 +564,11 @@ def _event_date(d: Work, verbs: list[Token]) -> str | None:
 # ------------------------------------------------------------------------------------------------
 
 
-def _top_n_at(w: Work, i: int) -> None:
-    """The top-N phrase at number token ``i``, if it is one: "top 5", "the 3 biggest", "top 10 ... by X"."""
+def _top_n_at(w: Work, i: int, one: Token | None = None) -> None:
+    """The top-N phrase at number token ``i``, if it is one: "top 5", "the 3 biggest", "top 10 ... by X"
+    (``one``: the token "the" read as the number 1, "the cheapest product")."""
     d, items = w.view, w.view.tokens.items
-    t = items[i]
+    t = one or items[i]
     prev = items[i - 1] if i > 0 and not explained(w, items[i - 1]) else None
     if prev is not None and prev.low in _SUP_FIRST:
         _sup_first(w, i, prev)

@@ -32,7 +32,7 @@ from datamorph.planner import budget
 from datamorph.planner.claims import Edit, held
 from datamorph.planner.lexicon import NON_SCHEMA_WORDS, ROW_NOUNS, STOPWORDS, lemmas, normalize, phrase_tokens
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
-from datamorph.planner.meaning import DATE_WORDS, UNIT_WORDS
+from datamorph.planner.meaning import DATE_WORDS, UNIT_WORDS, superlative
 from datamorph.planner.recognizers.common import coined
 from datamorph.planner.recognizers.derivekit import (
     Work,
@@ -189,6 +189,8 @@ def item_ref(d: Work, phrase: str) -> str | None:
         return None  # "orders", "every customer": a table, not a column
     if new_name(d, p) and not _words_of(p) <= _words_of(hits[0].column) | _words_of(hits[0].table) | _LINKS:
         return None  # "rank_in_region" is a new name that contains a column's word, not the column region
+    if any(_ranks(w) and w not in _words_of(hits[0].column) for w in re.findall(r"[a-z]+", p.lower())):
+        return None  # "the highest credit limit": one value picked by an order (or a measure), not the column
     d.use_table(hits[0].table)
     col = f"{hits[0].table}.{hits[0].column}"
     shadow = hits[0].column.lower()
@@ -196,6 +198,12 @@ def item_ref(d: Work, phrase: str) -> str | None:
 
 
 _LINKS = frozenset({"of", "the", "in", "per", "by", "for", "a", "an"})
+_EXTREMES = frozenset({"most", "least", "max", "maximum", "min", "minimum"})
+
+
+def _ranks(word: str) -> bool:
+    """A superlative ("highest", "cheapest") or an extreme ("most", "max"): it picks values, it names none."""
+    return word in _EXTREMES or superlative(word)
 #: An item that refers back to a measure said before by its kind alone: "the total", "that count", "their
 #: average", "the number of them", "how many there are", "how many they had" (a pronoun, then a glue verb).
 _BACK_REFERENCE = re.compile(
