@@ -142,6 +142,8 @@ def _group_join_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
         keys = {f"{measured}.{c.left if measured == j.left_table else c.right}" for c in j.on_columns}
         if not spec.group_by or not set(spec.group_by) <= keys:
             continue  # grouped by something else than the key the join matches on
+        if not any(fk.ref_table.lower() == t.lower() for fk in d.catalog.table(measured).foreign_keys):
+            continue  # "stores and how many sales they had": the joined rows are what is counted, not a lookup
         return [Doubt("group_join", f"{j.left_table} with {j.right_table}", t)]
     return []
 

@@ -656,6 +656,11 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
             raise _Unsettled(PlanError(f"'{words.strip()}': the date of which rows, the {w.base} themselves or the "
                                        f"rows measured per {items[i - 1].text}?", hint="name the date column, or "
                                        "the table of the rows measured ('the sales of 2024 per store')"))  # fmt: skip
+    at = i - 2 if i > 1 and items[i - 1].low in _PARTICLES else i - 1  # "rang up in 2024": the verb before "up"
+    if at >= 0 and _unread_verb(w, items[at]) and len(tables) > 1:
+        # "doctors and how many patients they saw in December 2024": an event of other rows, not the doctors'
+        raise _Unsettled(PlanError(f"'{d.prompt[items[at].start : items[i - 1].end]} {words.strip()}': the date of which rows?",
+                                   hint="name the date column, e.g. 'scheduled in December 2024'"))  # fmt: skip
     col = _main_date(d.catalog.table(w.base), words)
     if col is None:
         raise _Unsettled(PlanError(f"'{words}': {w.base} has no date column to compare with",
@@ -1052,6 +1057,16 @@ def date_by_stem(d: Draft | View, phrase: str, tables: list[str] | None = None) 
 
 _FUNCTION = frozenset({"date", "dates", "time", "day", "days", "year", "years", "month", "months", "week", "weeks",
                        "only", "all", "any", "each", "every", "last", "first"})  # fmt: skip
+
+
+def _unread_verb(w: Play, t: Token) -> bool:
+    """``t`` is a verb no recognizer read ("saw", "visited"), not a word of the schema: the event it says may
+    be another table's rows."""
+    if t.kind != "word" or w.explained(t) or _function_word(t.low) or t.low in _EVENT_VERBS:
+        return False
+    if w.linker.tables(t.text)[:1] or any(c.score >= 0.85 for c in w.linker.columns(t.text)[:1]):
+        return False
+    return getLemma(t.low, upos="VERB")[0] != t.low or t.low.endswith("ed")
 
 
 def _function_word(word: str) -> bool:

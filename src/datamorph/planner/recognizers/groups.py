@@ -50,6 +50,7 @@ _ON_RECORD = re.compile(r"^\s*(?:on|in|of|from)\s+(?:the\s+|each\s+|every\s+|the
                         r"(?:records?|rows?|tables?|entry|entries|side)\b", re.I)  # fmt: skip
 _EACH_HAS = re.compile(r"\s*(?:each|apiece|they|it)\s+(?:each\s+)?(?:has|have|had|made|placed|holds?|owns?|got|"
                        r"received|gets?)\b|\s*(?:each|apiece)\b", re.I)  # fmt: skip
+_ENDS_WITH_PRONOUN = re.compile(r"\b(?:they|it|he|she)(?:\s+[a-z]+)?\s*$", re.I)
 _LIST_LEAD = re.compile(r"(?:^|\b(?:return|show|list|give\s+me|get|output|select|display|with)\b|[:;.?!])\s*(?:the\s+)?"
                         r"(?=[^:;.?!]*$)", re.I)  # fmt: skip
 _OVER_THEIR = re.compile(r"\b(?:across|over|on|in|from)\s+(?:all|every|each)\s+(?:of\s+)?(?:their|his|her|its)\s+"
@@ -456,15 +457,20 @@ def _over_their(d: Work, ctx: Ctx) -> None:
 
 
 def _each_has(d: Work, ctx: Ctx) -> None:
-    """ "member_id and how many loans they hold": the columns listed before the measure are the groups."""
+    """ "member_id and how many loans they hold": the columns listed before the measure are the groups;
+    "doctors and how many patients they saw": the rows named before the measure, each a group (by their key)."""
     for m in ctx.measures:
-        each = _EACH_HAS.match(d.prompt[m.end :])
-        if each is None:
-            continue
         lead = _LIST_LEAD.search(d.prompt, back(m.start), m.start)
         if lead is None:
             continue
         pieces = [p for p in re.split(r"\s*(?:,|\band\b|&)\s*", d.prompt[lead.end() : m.start]) if p.strip()]
+        each = _EACH_HAS.match(d.prompt[m.end :])
+        if each is None:
+            rows = _rows_named(d, pieces, m.table) if _ENDS_WITH_PRONOUN.search(d.prompt, m.start, m.end) else None
+            if rows is not None:  # the pronoun at the measure's end is those rows (the verb after is not read here)
+                d.use_table(rows[1])
+                ctx.keys.extend(k for k in [rows] if k not in ctx.keys)
+            continue
         keys = []
         for piece in pieces:
             col = (ph.column_of(d, piece, [m.table]) if m.table else None) or ph.column_of(d, piece)
@@ -477,6 +483,15 @@ def _each_has(d: Work, ctx: Ctx) -> None:
             # which finds the measure by them (what it cannot read stays reported)
             d.give_back(m.start, m.end)
             d.take(m.end, m.end + each.end())
+
+
+def _rows_named(d: Work, pieces: list[str], measured: str | None) -> tuple[str, str] | None:
+    """The key of the one table the words before a measure name whole ("doctors"), other than the measured."""
+    rows = ph.whole_table(d, pieces[0]) if len(pieces) == 1 else None
+    info = d.catalog.table(rows) if rows is not None and rows != measured else None
+    if info is None or len(info.primary_key) != 1:
+        return None
+    return f"{info.name}.{info.primary_key[0]}", info.name
 
 
 def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] | None:

@@ -150,6 +150,11 @@ def _loose_compound(d: Work, p: str) -> bool:
     return any(c != p and table_of(d, c) is None and column_of(d, c) is None for c in _COMPOUND.findall(p))
 
 
+def whole_table(d: Work, phrase: str) -> str | None:
+    """The table a phrase is the name of ("doctors", "the order lines"), with no fuzzy or partial match."""
+    return _table_forms(tuple(t.name for t in d.catalog.tables.values())).get(clean_phrase(phrase).lower())
+
+
 def table_of(d: Work, phrase: str) -> str | None:
     """The table a phrase names ("orders", "customer", "staff"), if it names one as a whole."""
     p = clean_phrase(phrase).lower()

@@ -1,0 +1,44 @@
+"""Periods and counts said of other rows than the ones named first (on a chain of shops' tables).
+
+"stores and how many sales they rang up in 2024": the verb ("rang up") is an event of other rows (the sales),
+not the stores' own date: asked, never the stores' opening date (once read silently). "stores and how many
+sales they had": the pronoun is the stores, each a group (once one count of every sale).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from datamorph.errors import PlanError
+from planner_support import check, plan, sql_engine
+
+SHOPS_SQL = """
+CREATE TABLE regions (region_id INTEGER PRIMARY KEY, region_name VARCHAR);
+INSERT INTO regions VALUES (1, 'north'), (2, 'south'), (3, 'west');
+CREATE TABLE stores (store_id INTEGER PRIMARY KEY, region_id INTEGER REFERENCES regions(region_id), opened_on DATE);
+INSERT INTO stores VALUES (10, 1, '2024-02-01'), (11, 2, '2019-05-05'), (12, 3, '2020-01-01');
+CREATE TABLE sales (sale_id INTEGER PRIMARY KEY, store_id INTEGER REFERENCES stores(store_id), sale_amount DECIMAL(8,2),
+                    sold_on DATE);
+INSERT INTO sales VALUES (1, 10, 50, '2024-03-01'), (2, 11, 500, '2023-03-01'), (3, 11, 20, '2024-04-01'),
+  (4, 12, 40, '2024-05-01'), (5, 12, 5, '2024-06-01');
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "shop_chain", SHOPS_SQL)
+
+
+def test_a_verb_of_other_rows_before_a_period_is_asked(engine: Any) -> None:
+    with pytest.raises(PlanError, match="the date of which rows"):
+        plan(engine, "stores and how many sales they rang up in 2024")
+
+
+def test_the_rows_named_before_how_many_they_are_the_groups(engine: Any) -> None:
+    """"stores and how many sales they had": per store (the pronoun is the stores), never one count of all sales."""
+    spec = check(engine, "stores and how many sales they had",
+                 "SELECT store_id, count(*) FROM sales GROUP BY 1")  # fmt: skip
+    assert spec.group_by == ["stores.store_id"]
