@@ -18,8 +18,9 @@ from planner_support import check, plan, sql_engine
 SHOPS_SQL = """
 CREATE TABLE regions (region_id INTEGER PRIMARY KEY, region_name VARCHAR);
 INSERT INTO regions VALUES (1, 'north'), (2, 'south'), (3, 'west');
-CREATE TABLE stores (store_id INTEGER PRIMARY KEY, region_id INTEGER REFERENCES regions(region_id), opened_on DATE);
-INSERT INTO stores VALUES (10, 1, '2024-02-01'), (11, 2, '2019-05-05'), (12, 3, '2020-01-01');
+CREATE TABLE stores (store_id INTEGER PRIMARY KEY, region_id INTEGER REFERENCES regions(region_id), town VARCHAR,
+                     opened_on DATE);
+INSERT INTO stores VALUES (10, 1, 'Leeds', '2024-02-01'), (11, 2, 'York', '2019-05-05'), (12, 3, 'Hull', '2020-01-01');
 CREATE TABLE sales (sale_id INTEGER PRIMARY KEY, store_id INTEGER REFERENCES stores(store_id), sale_amount DECIMAL(8,2),
                     sold_on DATE);
 INSERT INTO sales VALUES (1, 10, 50, '2024-03-01'), (2, 11, 500, '2023-03-01'), (3, 11, 20, '2024-04-01'),
@@ -42,3 +43,20 @@ def test_the_rows_named_before_how_many_they_are_the_groups(engine: Any) -> None
     spec = check(engine, "stores and how many sales they had",
                  "SELECT store_id, count(*) FROM sales GROUP BY 1")  # fmt: skip
     assert spec.group_by == ["stores.store_id"]
+
+
+def test_the_rows_asked_for_are_named_first(engine: Any) -> None:
+    """"stores with more than 1 sale": the stores must exist (no question whether sales of unknown stores count)."""
+    spec = check(engine, "stores with more than 1 sale",
+                 "SELECT store_id, count(*) FROM sales GROUP BY 1 HAVING count(*) > 1")  # fmt: skip
+    assert spec.join_conditions and spec.join_conditions[0].join_type == "inner"
+
+
+@pytest.mark.parametrize(("prompt", "towns"), [
+    ("stores in York with more than 1 sale", "'York'"),
+    ("stores from York or Hull with more than 1 sale", "'York', 'Hull'"),
+])  # fmt: skip
+def test_the_group_named_before_its_values(engine: Any, prompt: str, towns: str) -> None:
+    """Values said of the stores between them and the condition on their count: the stores are the groups."""
+    check(engine, prompt, "SELECT store_id, count(*) FROM sales JOIN stores USING (store_id) "
+                          f"WHERE town IN ({towns}) GROUP BY 1 HAVING count(*) > 1")  # fmt: skip

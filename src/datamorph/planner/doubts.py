@@ -21,6 +21,8 @@ import re
 from datamorph.catalog import TEMPORAL_FAMILIES
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.draft import Draft
+from datamorph.planner.lexicon import REQUEST_VERBS, STOPWORDS
+from datamorph.planner.linking import TableMatch
 from datamorph.planner.recognizers.dates import _stem
 from datamorph.planner.refs import owner_table, split_column
 from datamorph.spec import ETLSpec, ExpressionCondition, Filter, leaf_filters
@@ -122,6 +124,19 @@ _NOT_READ = frozenset({"source_tables", "join_conditions", "source_schemas", "cl
                        "transformations", "ignored_words"})  # fmt: skip
 
 
+def _said_first(d: Draft, table: str) -> bool:
+    """The request opens with the table's rows ("customers with ...", "Which doctors ..."): its first table
+    mention, before any other table's, with only small words before it."""
+    first = min((m for m in d.mentions if isinstance(m, TableMatch)), key=lambda m: m.start, default=None)
+    if first is None or first.table != table:
+        return False
+    lead = _REQUEST.sub(" ", d.prompt[: first.start])
+    return all(w.lower() in STOPWORDS for w in re.findall(r"[A-Za-z']+", lead))
+
+
+_REQUEST = re.compile(rf"\b(?:{'|'.join(REQUEST_VERBS)})\b", re.IGNORECASE)
+
+
 def _group_join_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
     """An aggregate over two tables where the joined table gives no column ("number of loans per member",
     grouped by ``loans.member_id``): the inner join also drops the rows whose key matches no row there
@@ -144,6 +159,8 @@ def _group_join_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
             continue  # grouped by something else than the key the join matches on
         if not any(fk.ref_table.lower() == t.lower() for fk in d.catalog.table(measured).foreign_keys):
             continue  # "stores and how many sales they had": the joined rows are what is counted, not a lookup
+        if t == d.base and _said_first(d, t):
+            continue  # "customers with more than 3 orders": the rows asked for are customers, which must exist
         return [Doubt("group_join", f"{j.left_table} with {j.right_table}", t)]
     return []
 

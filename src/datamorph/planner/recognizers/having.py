@@ -246,6 +246,8 @@ def _subject_group(d: Work, ctx: Ctx, subject_start: int, meas: ms.Measure, rest
         return
     whole = ph.table_of(d, ph.text_of(d, before))
     owner = whole or ph.table_of(d, before[-1].text)
+    if owner is None and (past := _subject_past_values(d, subject_start)) is not None:
+        before, whole, owner = [past], None, ph.table_of(d, past.text)  # "customers from Germany with more than 3 orders"
     if owner is not None and owner != meas.table:
         if restate and ("", owner) not in ctx.keys:
             return
@@ -274,6 +276,22 @@ def _subject_group(d: Work, ctx: Ctx, subject_start: int, meas: ms.Measure, rest
             d.take(words[0].start, words[-1].end)
             return
     _which_subject(d, ctx, subject_start, meas, restate)
+
+
+_VALUE_GLUE = frozenset({"from", "in", "of", "at", "with", "or", "and", "based", "located", "living"})
+
+
+def _subject_past_values(d: Work, pos: int) -> Token | None:
+    """The word naming a table that opens the clause before ``pos``, when only data values and the small words
+    that place them come between ("customers from Germany or France | with more than 3 orders")."""
+    toks = [t for t in d.tokens.items if t.end <= pos]
+    k = len(toks)
+    while k > 0 and toks[k - 1].kind in ("word", "quoted") and (
+            toks[k - 1].low in _VALUE_GLUE or toks[k - 1].kind == "quoted" or d.linker.values(toks[k - 1].text)):
+        k -= 1  # fmt: skip
+    if k == 0 or k == len(toks) or toks[k - 1].kind != "word" or ph.table_of(d, toks[k - 1].text) is None:
+        return None
+    return toks[k - 1] if d.free(toks[k - 1].start, toks[k - 1].end) else None
 
 
 def _parent_column(d: Work, phrase: str, table: str) -> tuple[str, str] | None:
