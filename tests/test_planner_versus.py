@@ -31,6 +31,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     ("crew with a rating below average", "rating < (SELECT AVG(rating) FROM crew)"),
     ("crew with an above-average hourly rate", "hourly_rate > (SELECT AVG(hourly_rate) FROM crew)"),
     ("crew whose hourly rate is at least the average", "hourly_rate >= (SELECT AVG(hourly_rate) FROM crew)"),
+    # the rows named right before the comparison, the column said after the average
+    ("crew above the average hourly rate", "hourly_rate > (SELECT AVG(hourly_rate) FROM crew)"),
+    ("crew below the average rating", "rating < (SELECT AVG(rating) FROM crew)"),
 ])  # fmt: skip
 def test_a_row_against_the_average_of_all_rows(engine: Any, prompt: str, where: str) -> None:
     spec = check(engine, prompt, f"SELECT *, (SELECT AVG({where.split()[0]}) FROM crew) FROM crew WHERE {where}")

@@ -121,7 +121,7 @@ def _of_groups(s: _State, word: str) -> bool:
 def _versus(s: _State, m: re.Match[str]) -> bool:
     if _grouped(s, m.start(), m.end()):
         return False
-    found = _row_column(s, m.start())
+    found = _row_column(s, m.start()) or _rows_then_column(s, m)
     if found is None:
         return False
     column, start = found
@@ -186,6 +186,19 @@ def _row_column(s: _State, op_start: int) -> tuple[str, int] | None:
         if column is not None and s.free(part[0].start, part[-1].end):
             return column, part[0].start
     return None
+
+
+def _rows_then_column(s: _State, m: re.Match[str]) -> tuple[str, int] | None:
+    """ "orders above the average order amount": the rows named right before the comparison, and the number
+    column of theirs the average is of (compared with its own average)."""
+    words = [t for t in s.view.tokens.overlapping(max(0, m.start() - 40), m.start()) if t.end <= m.start()]
+    if not words or words[-1].kind != "word" or not m.group("col"):
+        return None
+    hits = s.linker.tables(words[-1].text)
+    if not hits or hits[0].score < 0.85:
+        return None
+    column = _number_column(s, m.group("col"), hits[0].table)
+    return (column, m.start()) if column is not None else None
 
 
 def _number_column(s: _State, phrase: str, table: str | None) -> str | None:
