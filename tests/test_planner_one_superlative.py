@@ -22,8 +22,11 @@ CREATE TABLE bikes (bike_id INTEGER PRIMARY KEY, model VARCHAR, price_per_day DE
 INSERT INTO bikes VALUES (1, 'city', 12.0, '2021-04-01'), (2, 'city', 9.5, '2022-06-01'), (3, 'trail', 20.0, '2020-03-15'),
   (4, 'trail', 18.0, '2023-01-10');
 CREATE TABLE rentals (rental_id INTEGER PRIMARY KEY, bike_id INTEGER REFERENCES bikes(bike_id), km INTEGER,
-                      rented_on DATE);
-INSERT INTO rentals VALUES (1, 1, 14, '2025-05-01'), (2, 3, 41, '2025-05-02'), (3, 2, 7, '2025-05-03'), (4, 4, 33, '2025-05-04');
+                      rented_on DATE, plan VARCHAR);
+INSERT INTO rentals VALUES (1, 1, 14, '2025-05-01', 'hourly'), (2, 3, 41, '2025-05-02', 'daily'),
+  (3, 2, 7, '2025-05-03', 'hourly'), (4, 4, 33, '2025-05-04', 'daily'), (5, 1, 12, '2025-05-05', 'hourly'),
+  (6, 3, 20, '2025-05-06', 'daily'), (7, 3, 9, '2025-05-07', 'hourly'), (8, 3, 8, '2025-05-08', 'hourly'),
+  (9, 3, 5, '2025-05-09', 'hourly');
 """
 
 
@@ -59,3 +62,11 @@ def test_one_per_group_is_never_one_overall(engine: Any) -> None:
     except PlanError:
         return
     assert spec.limit is None
+
+
+def test_the_group_with_the_most_rows_of_a_kind(engine: Any) -> None:
+    """"which bike has the most hourly rentals?": the hourly rentals counted per bike, the first kept (bike 3 has
+    the most rentals of all, bike 3 too of hourly ones here: 3 against bike 1's 2)."""
+    spec = check(engine, "which bike has the most hourly rentals?",
+                 "SELECT bike_id, count(*) AS n FROM rentals WHERE plan = 'hourly' GROUP BY 1 ORDER BY n DESC LIMIT 1")  # fmt: skip
+    assert spec.limit == 1 and spec.filters

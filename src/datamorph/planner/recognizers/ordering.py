@@ -132,6 +132,20 @@ def _refers(d: View, column: str) -> bool:
     return any(name.lower() in (c.lower() for c in fk.columns) for fk in d.catalog.table(table).foreign_keys)
 
 
+_VALUES_BEFORE = 2  # "the most completed appointments", "the most active paid subscriptions"
+
+
+def _past_values(d: View, text: str) -> str:
+    """``text`` past the data values that open it ("active subscriptions" → "subscriptions"): the counted rows'
+    condition, read by the row filters."""
+    for _ in range(_VALUES_BEFORE):
+        first, _, rest = text.partition(" ")
+        if not rest or not d.linker.values(first) or d.linker.tables(first)[:1]:
+            break
+        text = rest
+    return text
+
+
 def _one_with_most(w: Work) -> None:
     """One group asked for (:func:`measures.one_ranked`) "with the most <rows>", "has the highest <measure>": the
     groups sorted by the one measure the request computes, named right after, and the first kept (limit 1)."""
@@ -142,7 +156,7 @@ def _one_with_most(w: Work) -> None:
         return
     agg = d.aggregations[0]
     for m in _ONE_MOST.finditer(d.prompt):
-        after = re.sub(r"\s+", " ", d.prompt[m.end() :].strip().lower())
+        after = _past_values(d, re.sub(r"\s+", " ", d.prompt[m.end() :].strip().lower()))
         counted = agg.function in ("count", "count_distinct")
         if not _open(w, m.start("sup"), m.end()) or not one_ranked(d.prompt, m.start()) or counted != (
                 m.group("sup").lower() in _COUNT_SUP) or not agg.provenance or not after.startswith(
