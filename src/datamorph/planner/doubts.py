@@ -21,7 +21,7 @@ import re
 from datamorph.catalog import TEMPORAL_FAMILIES
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.draft import Draft
-from datamorph.planner.lexicon import REQUEST_VERBS, STOPWORDS
+from datamorph.planner.lexicon import REQUEST_VERBS, STOPWORDS, singular
 from datamorph.planner.linking import TableMatch
 from datamorph.planner.recognizers.dates import _stem
 from datamorph.planner.refs import owner_table, split_column
@@ -167,7 +167,7 @@ def _group_join_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
 
 def _date_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
     out = []
-    said = {_stem(w) for w in re.findall(r"[a-z]+", d.prompt.lower())}
+    said = {_stem(x) for w in re.findall(r"[a-z]+", d.prompt.lower()) for x in (w, singular(w))}  # "terminations"
     for f in leaf_filters(spec.filters):
         if "." not in f.column or f.value is None or not d.catalog.has_table(owner_table(d.catalog, f.column)):
             continue

@@ -30,6 +30,7 @@ from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.claims import Claim, Edit, Span, View
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import STOPWORDS
+from datamorph.planner.meaning import word_class
 from datamorph.planner.recognizers.common import in_play
 from datamorph.planner.recognizers.dateparts import example_of_part
 from datamorph.planner.recognizers.filter_base import Play
@@ -307,14 +308,17 @@ def _handle(w: Play, first: _Period, m: re.Match[str], done: list[_Done], pendin
         first_word = neg.start()
         _take(w, (neg.start(), neg.end()), why="negates the date condition")
     words = text[first_word:span_end]
+    measured = col_span is not None and _measured_before(w, col_span[0])
+    if measured:  # "number of terminations in 2024": the words before the period are the measure's too
+        words = text[cue_start:span_end]
     if col_span is not None and _GROUP_BETWEEN.search(text, col_span[1], cue_start):  # "hired per year since X"
         words = f"{text[first_word:col_span[1]]} {text[cue_start:span_end]}"  # (the grouping is not the filter's)
     # the table the date's words name, or the one its event verb's column brings in ("customers who ordered in May")
     edits = [w.use(table)] if table is not None and (w.base is None or table not in w.in_play()) else []
     _take(w, (cue_start, span_end), *edits, Edit.add("filters", *_conditions(w.view, column, kind, start, end, words)),
           why=f"{kind} {start.isoformat()}..{end.isoformat()}")  # fmt: skip
-    if col_span:
-        _take(w, col_span, why="the date column")
+    if col_span:  # (shared after a measure: "number of terminations in 2024" counts the rows that have one)
+        _take(w, col_span, why="the date column", shared=measured)
     done.append(_Done(start, end, kind, cue_start, span_end, column))
 
 
@@ -392,9 +396,16 @@ def _settle(w: Play, o: _Open, done: list[_Done]) -> None:
     w.take_free(*span, shared=True, why="names the date column of the period")
 
 
-def _take(w: Play, span: Span, *edits: Edit, why: str) -> None:
+def _take(w: Play, span: Span, *edits: Edit, why: str, shared: bool = False) -> None:
     """Claim the words overlapping ``span`` ("month's" in "last month's orders") as a row condition."""
-    w.take_free(*span, *edits, Edit.add("condition_spans", span), why=why)
+    spans = [] if shared else [Edit.add("condition_spans", span)]  # (shared words stay a measure's to read)
+    w.take_free(*span, *edits, *spans, why=why, shared=shared)
+
+
+def _measured_before(w: Play, pos: int) -> bool:
+    """A measure word ("number of", "count of", "total") right before ``pos``."""
+    before = [t for t in w.view.tokens.overlapping(max(0, pos - 30), pos) if t.end <= pos and t.kind == "word"][-2:]
+    return any(word_class(t.low) == "quantifier" for t in before)
 
 
 _NEGATED = re.compile(r"\b(?:not|never|wasn't|weren't|isn't|aren't|hasn't|haven't|didn't)(?:\s+(?:been|be|yet|ever))*\s+$",
@@ -926,6 +937,9 @@ def _named_column_at(w: Play, items: list[Token], i: int, words: str) -> _Found 
     for n in (3, 2, 1):
         if i - n < 0 or any(t.kind != "word" for t in items[i - n : i]) or n > 1 and _function_word(items[i - n].low):
             continue
+        if n > 1 and word_class(items[i - n].low) in ("quantifier", "ordering"):
+            continue  # "number of terminations in 2024", "last order date in 2024": a measure or an order, never a
+            #           word of the date's name
         span = (items[i - n].start, items[i - 1].end)
         phrase = d.prompt[span[0] : span[1]]
         inner = [t.low for t in items[i - n + 1 : i]]  # "visits that begin": a table, then a verb, not a table
