@@ -45,3 +45,15 @@ def test_an_order_word_is_never_part_of_a_dates_name(engine: Any) -> None:
     except PlanError:
         return
     assert spec.aggregations or spec.limit is not None or spec.order_by, spec.to_json()
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("terminations per year",
+     "SELECT year(termination_date), count(*) FROM members WHERE termination_date IS NOT NULL GROUP BY 1"),
+    ("renewals per year since 2024",
+     "SELECT year(renewal_date), count(*) FROM members WHERE renewal_date >= '2024-01-01' GROUP BY 1"),
+])  # fmt: skip
+def test_an_event_noun_per_period_counts_by_that_date(engine: Any, prompt: str, expected: str) -> None:
+    """"terminations per year": the rows whose termination date is set, counted per year of it (never of another
+    date of the rows, nor every row)."""
+    check(engine, prompt, expected)

@@ -313,6 +313,7 @@ def _handle(w: Play, first: _Period, m: re.Match[str], done: list[_Done], pendin
         words = text[cue_start:span_end]
     if col_span is not None and _GROUP_BETWEEN.search(text, col_span[1], cue_start):  # "hired per year since X"
         words = f"{text[first_word:col_span[1]]} {text[cue_start:span_end]}"  # (the grouping is not the filter's)
+        measured = True  # "signups per month in 2024": the noun is the rows counted per month too
     # the table the date's words name, or the one its event verb's column brings in ("customers who ordered in May")
     edits = [w.use(table)] if table is not None and (w.base is None or table not in w.in_play()) else []
     _take(w, (cue_start, span_end), *edits, Edit.add("filters", *_conditions(w.view, column, kind, start, end, words)),

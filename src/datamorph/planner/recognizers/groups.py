@@ -519,6 +519,8 @@ def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] |
             col_words = of.group("c") if of else (ph.text_of(d, words[: n - 1]) if n == 2 else None)
             # "orders shipped per week": by the date of that event, when no words after the unit name one
             event = event_before(d.as_draft(), pos, [m.table for m in ctx.measures if m.table] + d.in_play())
+            if event is None:  # "hires per year": the count of a date's rows is grouped by that date
+                event = _counted_date(d, ctx, pos)
             unit = _DATE_UNITS[words[n - 1].low]
             key = _date_key(d, ctx, unit, col_words, snake(phrase), None if col_words else event and event[0])
             if key is None and of is not None and n == 1:  # "per month of 2024": the words after are not a date
@@ -600,6 +602,16 @@ def _order_words_outside(words: list[Token], column: str) -> bool:
     in the name of the ``column`` they were matched to ("by first name" is first_name; "most viewed" is no key)."""
     parts = set(column.lower().replace(".", "_").split("_"))
     return any(word_class(w.text) in ("ordering", "comparison", "quantifier") and w.low not in parts for w in words)
+
+
+def _counted_date(d: Work, ctx: Ctx, pos: int) -> tuple[str, tuple[int, int]] | None:
+    """The date column a count right before the grouping at ``pos`` counts ("hires | per year": hire_date)."""
+    before = [m for m in ctx.measures if m.end <= pos and not d.prompt[m.end : pos].strip(" ,").split()[1:]]
+    m = before[-1] if before else None
+    if m is None or m.function != "count" or not m.column or "." not in m.column or ph.family(d, m.column) not in (
+            "date", "timestamp"):  # fmt: skip
+        return None
+    return m.column, (m.end, m.end)
 
 
 def _only_with_event(d: Work, column: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from datamorph.catalog import TEMPORAL_FAMILIES
 from datamorph.errors import PlanError
 from datamorph.planner.lexicon import (
     NUMBER_PATTERN,
@@ -409,12 +410,32 @@ def _rows_per(d: Work) -> list[Measure]:
         if table is None and " " in words and d.linker.values(words.split()[0]):  # "kept visits per vet"
             start = m.start("w") + words.rfind(" ") + 1
             table = table_of(d, d.prompt[start : m.end("w")])
+        event = _event_noun(d, words) if table is None and _PERIOD_NEXT.match(d.prompt, m.end()) else None
+        if event is not None and not planned(d, start, m.end("w")) and d.free(start, m.end("w")):
+            # "hires per year", "signups per month": the rows whose date the noun names, counted by that date
+            out.append(_named(d, Measure("count", event, default_alias("count", event, None, []), start, m.end("w"),
+                                         table=owner_table(d.catalog, event))))  # fmt: skip
+            continue
         if table is None or planned(d, start, m.end("w")) or not d.free(start, m.end("w")):
             continue
         meas = Measure("count", None, default_alias("count", None, table, []), start, m.end("w"), table=table,
                        entity=True)  # fmt: skip
         out.append(_named(d, meas))
     return out
+
+
+def _event_noun(d: Work, words: str) -> str | None:
+    """The one date column a plural noun names ("hires" → hire_date, "signups" → signup_date), if any."""
+    if " " in words or singular(words) == words.lower() or d.linker.values(words):
+        return None  # (a data value too, "hires" as a salary change's reason: which rows is not said)
+    one = singular(words)
+    hits = [h for h in d.linker.columns(words)[:2]
+            if d.catalog.table(h.table).column(h.column).family in TEMPORAL_FAMILIES
+            and (h.score >= 0.85 and any(p[:4] == one[:4] for p in h.column.lower().split("_"))
+                 or one in h.column.lower().split("_"))]  # fmt: skip  (its own word: never a synonym)
+    if len(hits) != 1:
+        return None
+    return f"{hits[0].table}.{hits[0].column}"
 
 
 #: "number of users and how many of them verified their email": the rows just counted, in a state
