@@ -70,3 +70,15 @@ def test_the_group_with_the_most_rows_of_a_kind(engine: Any) -> None:
     spec = check(engine, "which bike has the most hourly rentals?",
                  "SELECT bike_id, count(*) AS n FROM rentals WHERE plan = 'hourly' GROUP BY 1 ORDER BY n DESC LIMIT 1")  # fmt: skip
     assert spec.limit == 1 and spec.filters
+
+
+@pytest.mark.parametrize("prompt", [
+    "top 2 rentals per bike by km",
+    "the top 2 rentals in each bike by km",
+    "the 2 longest rentals per bike by km",
+])  # fmt: skip
+def test_the_top_rows_of_each_group_by_a_column_of_the_rows(engine: Any, prompt: str) -> None:
+    """The 2 rentals with the most km of each bike (never the 2 bikes with the highest total km)."""
+    spec = check(engine, prompt, "SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY bike_id ORDER BY km DESC) "
+                                 "AS r FROM rentals) WHERE r <= 2")  # fmt: skip
+    assert spec.windows and not spec.aggregations

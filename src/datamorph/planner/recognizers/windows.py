@@ -104,6 +104,15 @@ _TOP_COUNT_FIRST = re.compile(
     rf"(?P<by>\w+(?:\.\w+)?(?:\s+\w+(?:\.\w+)?)?)(?P<adj>(?!x)x)?{_END}",
     re.I,
 )
+# "top 2 orders per customer by amount", "the top 3 products in each category by unit price": the number after the
+# top word, the partition before "by"
+_TOP_GROUP_FIRST = re.compile(
+    rf"\b(?:the\s+)?(?P<dir>top|bottom|first|highest|lowest|best|worst)\s+(?P<n>{_NUM})\s+(?P<what>[\w ]{{0,30}}?)\s+"
+    r"(?:(?:within|per|in|for|across)\s+(?:each|every)|per)\s+(?P<part>[\w]+(?:\s+\w+)?)\s+"
+    r"(?:by|on|in\s+terms\s+of|based\s+on)\s+(?:their\s+|its\s+|the\s+)?"
+    rf"(?P<by>\w+(?:\.\w+)?(?:\s+\w+(?:\.\w+)?)?)(?P<adj>(?!x)x)?{_END}",
+    re.I,
+)
 # "which employees are in the top 2 of their department by rating?", "products that rank among the top 3 in
 # their category for unit_price": the rows' place within their group (the rows named before the verb)
 _TOP_OF_GROUP = re.compile(
@@ -150,10 +159,37 @@ _FEE_PARTS = frozenset({"fee", "cost"})
 _LENGTH_PARTS = frozenset({"duration", "length", "minutes", "min", "mins", "hours", "seconds", "sec", "secs"})
 
 
+def top_n_rows(d: View) -> list[Claim]:
+    """"top 2 orders per customer by amount": the top N rows of each group by a column of the rows themselves,
+    read before the aggregates (which would read "per customer ... by amount" as a total per customer, and keep
+    the 2 customers with the highest)."""
+    s = _State.of(d)
+    if TIE_BREAK.search(d.prompt):
+        return []  # (the tie clause is held until after the aggregates: read with it, by :func:`top_n`)
+    for rx in (_TOP, _TOP_COUNT_FIRST, _TOP_GROUP_FIRST):
+        for m in rx.finditer(d.prompt):
+            if not (_unused(s, m.start(), m.end("n")) and _unused(s, m.start("dir"), m.end("dir"))):
+                continue
+            rows = _rows_table(d, m.group("what"))
+            column = _ref_or_none(s, m.group("by"))
+            if rows is None or column is None or split_column(d.catalog, column)[0] != rows:
+                continue  # "top 3 stores by revenue per region": a measure, read by the aggregates first
+            if _one_column(d, m.start("by"), m.end("part")):
+                continue
+            _top_n(s, m)
+    return s.done()
+
+
+def _rows_table(d: View, what: str | None) -> str | None:
+    from datamorph.planner.recognizers.phrases import table_of
+
+    return table_of(d, what) if what else None  # type: ignore[arg-type]
+
+
 def top_n(d: View) -> list[Claim]:
     """"top 3 products by unit price in each category": a rank window and a qualify filter."""
     s = _State.of(d)
-    for rx in (_TOP, _TOP_COUNT_FIRST, _TOP_OF_GROUP):
+    for rx in (_TOP, _TOP_COUNT_FIRST, _TOP_OF_GROUP, _TOP_GROUP_FIRST):
         for m in rx.finditer(d.prompt):
             if _unused(s, m.start(), m.end("n")) and _unused(s, m.start("dir"), m.end("dir")):
                 if _one_column(d, m.start("by"), m.end("part")):
