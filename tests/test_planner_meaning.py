@@ -83,7 +83,7 @@ def classes(phrase: str, linker: SchemaLinker | None = None) -> dict[str, str | 
 @pytest.mark.parametrize(("phrase", "cls"), [
     ("not never no without excluding except isn't doesn't non", "negation"),
     ("over under below above between than exceeding equal contains", "comparison"),
-    ("each per only total average averaged counted distinct or including", "quantifier"),
+    ("each per only total average averaged counted distinct or including flag indicator", "quantifier"),
     ("top bottom first last highest lowest sorted ranked descending", "ordering"),
     ("March quarter yesterday ytd weekly annual since ago", "date"),
     ("twelve 12,500 1.2M 5k 12.5k dozen 15 euros dollars", "number"),
@@ -222,6 +222,7 @@ def test_plan_command_shows_the_words_set_aside(tmp_path: Path) -> None:
     ("loans recived by gold members", "'recived'"),  # corrected, then unused: quoted as written
     ("loan_id and fee of loans, just the first 3 letters of the wibble", "'letters'"),  # what a number counts
     ("members with their tier history", "'history'"),  # the head of a noun phrase opened by "their"
+    ("loans with a flag for fees over 5", "'flag'"),  # a value per row asked for (was set aside: a row filter)
 ])  # fmt: skip
 def test_an_unused_word_that_carries_meaning_refuses(engine: Any, prompt: str, quoted: str) -> None:
     with pytest.raises(PlanError) as ei:

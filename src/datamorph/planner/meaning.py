@@ -118,6 +118,7 @@ total totals sum sums summed summing average averages averaged avg mean median m
 counting number tally many much several few majority minority cumulative running overall aggregate
 aggregated combined distinct unique duplicate duplicates duplicated dedupe deduplicate deduplicated
 group groups grouped grouping breakdown broken split bucket buckets band bands
+flag flags flagged flagging indicator indicators
 or and/or if else once include includes included including keep keeping kept retain whose pair pairs
 """.split()) - STOPWORDS
 
