@@ -222,7 +222,7 @@ def test_plan_command_shows_the_words_set_aside(tmp_path: Path) -> None:
     ("loans recived by gold members", "'recived'"),  # corrected, then unused: quoted as written
     ("loan_id and fee of loans, just the first 3 letters of the wibble", "'letters'"),  # what a number counts
     ("members with their tier history", "'history'"),  # the head of a noun phrase opened by "their"
-    ("loans with a flag for fees over 5", "'flag'"),  # a value per row asked for (was set aside: a row filter)
+    ("loans with a flag, fees over 5", "'flag'"),  # a value per row asked for (was set aside: a row filter)
 ])  # fmt: skip
 def test_an_unused_word_that_carries_meaning_refuses(engine: Any, prompt: str, quoted: str) -> None:
     with pytest.raises(PlanError) as ei:

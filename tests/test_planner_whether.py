@@ -39,6 +39,10 @@ _ALL = "loan_id, member_id, borrowed_on, state, fine, renewals"
     ("loans with a flag called costly indicating if the fine is above 10", "costly", "fine > 10"),
     ("loans and whether they have a fine", "has_fine", "fine IS NOT NULL"),
     ("loans and whether they were lost or returned", "lost_or_returned", "state IN ('lost', 'returned')"),
+    # a flag's noun with the clause after "for", and the verb "flag <rows> <clause> (as <name>)"
+    ("loans with a flag for fines over 5", "fines_over_5", "fine > 5"),
+    ("flag loans with a fine over 10 as costly", "is_costly", "fine > 10"),
+    ("flag loans that are lost", "is_lost", "state = 'lost'"),
 ])  # fmt: skip
 def test_a_whether_clause_is_a_yes_no_column(library: Any, prompt: str, name: str, condition: str) -> None:
     """Every row is kept; a row whose tested value is missing does not meet the condition: FALSE, not NULL."""

@@ -118,9 +118,17 @@ _WHETHER_LEAD = re.compile(
     r"(?P<noun>\b(?:(?:a|an|one)\s+)?(?:(?:yes/no|yes-or-no|yes-no|true/false|boolean)\s+)?(?:column|flag|field|indicator)"
     r"\s+(?:(?:called|named)\s+(?P<name>[A-Za-z_]\w*)\s+)?"
     r"(?:(?:that\s+|which\s+)?(?:says|shows|indicates|tells|marks)|saying|showing|indicating|telling|marking|for)\s+)?"
-    r"\b(?P<w>whether|if)\b",
+    r"\b(?P<w>whether|if)\b"
+    # "a flag for amounts over 500", "an indicator of orders placed on a weekend": the clause right after
+    r"|(?P<noun2>\b(?:(?:a|an|one)\s+)?(?:(?:yes/no|yes-or-no|yes-no|true/false|boolean)\s+)?(?:flag|indicator)"
+    r"\s+(?:(?:called|named)\s+(?P<name2>[A-Za-z_]\w*)\s+)?(?:for|of|on|marking)\s+(?:the\s+)?)(?P<w2>)"
+    # "flag orders over 500 (as large)": the verb, the rows, then the clause
+    r"|(?P<verb>\bflag(?:ging)?\s+(?:the\s+|all\s+|any\s+|those\s+)?(?P<rows>[A-Za-z_]+)\s+"
+    r"(?:(?:that|which|who|whose)\s+(?:are\s+|is\s+|were\s+|was\s+)?|with\s+)?)(?P<w3>)",
     re.I,
 )
+#: "flag orders over 500 as large": the name the flag is given after the clause
+_AS_NAME = re.compile(r"\s+as\s+(?:(?:a|an)\s+)?['\"]?(?P<name>[A-Za-z_]\w*)['\"]?\s*(?=[,.;:!?()]|$)", re.I)
 #: what comes before a bare "whether" that adds it to each row: "orders and whether ...", "with whether", ", whether"
 #: ("regardless of whether", "depending on whether", "tell me whether" are no value of a row)
 _WHETHER_JOINS = re.compile(r"(?:\b(?:and|with|plus|including|showing|indicating|saying|marking|telling)|\b(?:along|together)"
@@ -132,7 +140,7 @@ _CLAUSE_END = re.compile(r"[,.;:!?()]|\s+and\s+(?:whether|if)\b|$", re.I)
 #: words of the clause that do not name the condition
 _NAME_SKIP = frozenset(
     "they it he she the a an their its his her each one this that was were is are be been being has have had do does "
-    "did there any".split()
+    "did there any those these ones".split()
 )
 
 
@@ -149,14 +157,22 @@ def whether(v: View) -> list[Claim]:
     if d.aggregations or d.group_by or d.base is None:
         return d.claims()
     for m in _WHETHER_LEAD.finditer(d.prompt):
-        if not m.group("noun") and (m.group("w").lower() == "if" or not _WHETHER_JOINS.search(d.prompt, 0, m.start())):
+        said = m.group("noun2") or m.group("verb")  # (no "whether": a flag's noun or verb says it)
+        if not said and not m.group("noun") and (m.group("w").lower() == "if" or not _WHETHER_JOINS.search(
+                d.prompt, 0, m.start())):  # fmt: skip
             continue
+        if m.group("verb") and _table_of(d, m.group("rows")) != d.base:
+            continue  # "flag orders over 500": the rows are the base's
         if _WHETHER_ALL.match(d.prompt, m.end()):
             continue
-        if not d.free(m.start(), m.end()):
+        lead = (m.start(), m.start("rows")) if m.group("verb") else (m.start(), m.end())
+        if not d.free(*lead):
             continue
         end = _CLAUSE_END.search(d.prompt, m.end())
-        start, stop = m.end(), end.start() if end else len(d.prompt)
+        start, stop = m.start("rows") if m.group("verb") else m.end(), end.start() if end else len(d.prompt)
+        named = _AS_NAME.search(d.prompt, start, stop) if m.group("verb") else None
+        if named is not None:
+            stop = named.start()
         conds = [c for c in d.filters if _said_within(d.prompt, c.provenance, start, stop)]
         if len(conds) != 1 or not _only_filters_within(v, start, stop):
             continue
@@ -164,7 +180,8 @@ def whether(v: View) -> list[Claim]:
         sql = _condition_sql(d, cond)
         if sql is None:
             continue
-        name = m.group("name") or _name_from(d, d.prompt[start:stop])
+        name = m.group("name") or m.group("name2") or (named and f"is_{named.group('name').lower()}") or _name_from(
+            d, d.prompt[m.end() : stop])  # fmt: skip  ("flag orders over 500": named by the clause after the rows)
         if name is None:
             continue
         col = DerivedColumn(name=name, expression=f"CASE WHEN {sql} THEN TRUE ELSE FALSE END",
@@ -174,8 +191,14 @@ def whether(v: View) -> list[Claim]:
             edits.append(Edit.add("columns", OutputColumn(column=name)))
         d.filters = [c for c in d.filters if c is not cond]
         d.derived.append(col)
-        d.take(((m.start(), m.end()),), *edits, over=False, why="a yes/no value for each row, not a filter")
+        spans = [lead] + ([(named.start(), named.end())] if named is not None else [])
+        d.take(tuple(spans), *edits, over=False, why="a yes/no value for each row, not a filter")
     return d.claims()
+
+
+def _table_of(d: Work, word: str) -> str | None:
+    hits = d.linker.tables(word)
+    return hits[0].table if hits and hits[0].score >= 0.85 else None
 
 
 def _said_within(prompt: str, said: str | None, start: int, stop: int) -> bool:
