@@ -16,11 +16,12 @@ from datamorph.errors import PlanError
 from planner_support import check, plan, sql_engine
 
 SHOPS_SQL = """
-CREATE TABLE regions (region_id INTEGER PRIMARY KEY, region_name VARCHAR);
-INSERT INTO regions VALUES (1, 'north'), (2, 'south'), (3, 'west');
+CREATE TABLE regions (region_id INTEGER PRIMARY KEY, region_name VARCHAR, email VARCHAR);
+INSERT INTO regions VALUES (1, 'north', 'n@x.io'), (2, 'south', NULL), (3, 'west', 'w@x.io');
 CREATE TABLE stores (store_id INTEGER PRIMARY KEY, region_id INTEGER REFERENCES regions(region_id), town VARCHAR,
-                     opened_on DATE);
-INSERT INTO stores VALUES (10, 1, 'Leeds', '2024-02-01'), (11, 2, 'York', '2019-05-05'), (12, 3, 'Hull', '2020-01-01');
+                     opened_on DATE, email VARCHAR);
+INSERT INTO stores VALUES (10, 1, 'Leeds', '2024-02-01', NULL), (11, 2, 'York', '2019-05-05', 'y@x.io'),
+  (12, 3, 'Hull', '2020-01-01', NULL);
 CREATE TABLE sales (sale_id INTEGER PRIMARY KEY, store_id INTEGER REFERENCES stores(store_id), sale_amount DECIMAL(8,2),
                     sold_on DATE);
 INSERT INTO sales VALUES (1, 10, 50, '2024-03-01'), (2, 11, 500, '2023-03-01'), (3, 11, 20, '2024-04-01'),
@@ -60,3 +61,9 @@ def test_the_group_named_before_its_values(engine: Any, prompt: str, towns: str)
     """Values said of the stores between them and the condition on their count: the stores are the groups."""
     check(engine, prompt, "SELECT store_id, count(*) FROM sales JOIN stores USING (store_id) "
                           f"WHERE town IN ({towns}) GROUP BY 1 HAVING count(*) > 1")  # fmt: skip
+
+
+def test_a_column_phrase_several_tables_share_is_the_base_tables(engine: Any) -> None:
+    """"stores without an email address": the stores' column, though the phrase finder scored another
+    table's column of that name first (the plan once joined a table it cannot reach)."""
+    check(engine, "stores without an email address", "SELECT * FROM stores WHERE email IS NULL")

@@ -82,7 +82,9 @@ def _in_play_tie(d: Draft | View, m: TableMatch | ColumnMatch | ValueMatch) -> T
     play = [t for t in [d.base, *d.tables] if t]
     if not isinstance(m, ColumnMatch) or not play or m.table in play:
         return m
-    best = [c for c in d.linker.columns(m.text, play) if c.score >= m.score]
+    everywhere = d.linker.columns(m.text)[:1]  # (the mention's own score may be the phrase finder's, not comparable)
+    bar = min(m.score, everywhere[0].score) if everywhere else m.score
+    best = [c for c in d.linker.columns(m.text, play) if c.score >= bar]
     return ColumnMatch(best[0].table, best[0].column, m.score, m.text, m.start, m.end) if best else m
 
 
