@@ -18,13 +18,14 @@ import pytest
 from planner_support import check, sql_engine
 
 SHOP_SQL = """
-CREATE TABLE technicians (technician_id INTEGER PRIMARY KEY, tech_name VARCHAR, bench VARCHAR);
-INSERT INTO technicians VALUES (1, 'Ari', 'east'), (2, 'Bea', 'west'), (3, 'Cal', 'west');
+CREATE TABLE technicians (technician_id INTEGER PRIMARY KEY, tech_name VARCHAR, bench VARCHAR, fee DECIMAL(6,2));
+INSERT INTO technicians VALUES (1, 'Ari', 'east', 40), (2, 'Bea', 'west', 45), (3, 'Cal', 'west', 50);
 CREATE TABLE tickets (ticket_id INTEGER PRIMARY KEY, technician_id INTEGER REFERENCES technicians(technician_id),
-                      intake VARCHAR, outcome VARCHAR, opened_on DATE);
-INSERT INTO tickets VALUES (1, 1, 'walk_in', 'fixed', '2025-01-02'), (2, 1, 'mail', 'scrapped', '2025-01-09'),
-  (3, 1, 'walk_in', 'fixed', '2025-02-01'), (4, 2, 'mail', 'no_fix', '2025-02-11'), (5, 2, 'walk_in', 'fixed', '2025-03-01'),
-  (6, 2, 'mail', 'scrapped', '2025-03-05'), (7, 2, 'mail', 'scrapped', '2025-03-09'), (8, 3, 'mail', 'fixed', '2025-03-10');
+                      intake VARCHAR, outcome VARCHAR, opened_on DATE, fee DECIMAL(6,2) DEFAULT 20);
+INSERT INTO tickets (ticket_id, technician_id, intake, outcome, opened_on) VALUES (1, 1, 'walk_in', 'fixed', '2025-01-02'),
+  (2, 1, 'mail', 'scrapped', '2025-01-09'), (3, 1, 'walk_in', 'fixed', '2025-02-01'), (4, 2, 'mail', 'no_fix', '2025-02-11'),
+  (5, 2, 'walk_in', 'fixed', '2025-03-01'), (6, 2, 'mail', 'scrapped', '2025-03-05'), (7, 2, 'mail', 'scrapped', '2025-03-09'),
+  (8, 3, 'mail', 'fixed', '2025-03-10');
 """
 
 
@@ -67,3 +68,9 @@ def test_a_hyphenated_value_is_one_word(engine: Any, prompt: str, expected: str)
 ])  # fmt: skip
 def test_a_state_verb_in_its_ing_form(engine: Any, prompt: str, expected: str) -> None:
     check(engine, prompt, expected)
+
+
+def test_the_rows_are_those_of_the_table_holding_most_of_the_columns_named(engine: Any) -> None:
+    """"ticket_id, fee and fee_eur (fee times 0.92)": tickets hold all three words ('fee' is the technicians'
+    column too, which the linker may name first): the tickets' rows, never a join nothing connects."""
+    check(engine, "ticket_id, fee and fee_eur (fee times 0.92)", "SELECT ticket_id, fee, fee * 0.92 FROM tickets")

@@ -58,9 +58,26 @@ def rule(d: View) -> list[Claim]:
     if d.base is None and not tables and not rows_of and subject is None:
         owners = [m.table for m in found if isinstance(m, (ColumnMatch, ValueMatch))]
         if owners:
-            out.append(edit_only(Edit.use_table(max(dict.fromkeys(owners), key=owners.count)),
+            cover = _coverage(d, found)
+            out.append(edit_only(Edit.use_table(max(dict.fromkeys(owners), key=lambda t: (cover.get(t, 0), owners.count(t)))),
                                  why="the table of the columns and values the request names"))  # fmt: skip
     return out
+
+
+def _coverage(d: View, found: list[TableMatch | ColumnMatch | ValueMatch]) -> dict[str, int]:
+    """How many of the request's column and value mentions each table holds: a column word several tables share
+    ("amount") counts for each table whose column it names as well as the best; a value for its own table.
+    ("order_id, amount and amount_eur": orders holds all three; the linker named another table's amount first.)"""
+    cover: dict[str, int] = {}
+    for m in found:
+        if isinstance(m, ValueMatch):
+            cover[m.table] = cover.get(m.table, 0) + 1
+        elif isinstance(m, ColumnMatch):
+            hits = d.linker.columns(m.text)
+            top = hits[0].score if hits else m.score
+            for t in {h.table for h in hits if h.score >= top} | {m.table}:
+                cover[t] = cover.get(t, 0) + 1
+    return cover
 
 
 _OWNER = re.compile(r"(?P<w>[A-Za-z][\w-]*?)(?P<pos>'s|s'|’s|s’)?\s+", re.IGNORECASE)
