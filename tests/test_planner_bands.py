@@ -131,3 +131,18 @@ def test_a_verb_that_looks_like_a_table_name_is_no_table(tmp_path_factory: pytes
     for engine in sql_engine(tmp_path_factory, "shelf", _SQL + "CREATE TABLE categories (category_id INTEGER, name VARCHAR);"):
         spec = plan(engine, "Categorize tickets by fare: under 60 is 'cheap', 60 or more 'dear'. ticket_id, fare_band")
         assert [t.table_name for t in spec.source_tables] == ["tickets"]
+
+
+@pytest.mark.parametrize("prompt", [
+    "lessons with hourly_rate_band: 'low' under 110, 'mid' up to 150, 'high' above",
+    "For each lesson: lesson_id, hourly_rate and hourly_rate_band, where hourly_rate_band is 'low' under 110, 'mid' up to 150 and 'high' above",
+])  # fmt: skip
+def test_a_band_named_after_its_column(school: Any, prompt: str) -> None:
+    """"hourly_rate_band: 'low' under 110, ...": the bounds are of the column the band's name starts with, and the
+    band is called as written."""
+    from planner_support import plan
+
+    spec = plan(school, prompt)
+    band = next(x for x in spec.derived_columns if x.name == "hourly_rate_band")
+    assert band.expression == ("CASE WHEN lessons.hourly_rate < 110 THEN 'low' WHEN lessons.hourly_rate <= 150 THEN 'mid' "
+                               "ELSE 'high' END")

@@ -246,6 +246,8 @@ _NAMED_LATER = re.compile(
 )
 
 
+_NAME_SUBJECT = re.compile(r"\b(?P<name>(?P<col>[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*?)_(?:band|tier|bucket|bracket|class|"
+                           r"range|level|size)s?)\s*(?:is|=|:|,|-|->)?\s*$", re.I)  # fmt: skip
 _NOUN_SUBJECT = re.compile(
     r"\b(?:an?|the|its|their)\s+(?P<col>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s+(?:band|tier|bucket|bracket|class|range)s?"
     r"(?:\s*,?\s*\(?(?:called|named)\s+[A-Za-z_]\w*\)?)?\s*[:,-]?\s*$", re.I)  # fmt: skip
@@ -280,7 +282,8 @@ def _subject(d: Work, start: int) -> tuple[str | None, int]:
             return col, start - (len(window) - mapped.start())
     m = _SUBJECT.search(window)
     if m is None:
-        named = _NOUN_SUBJECT.search(window)  # "with a price band: ...": the column the band's name starts with
+        named = _NOUN_SUBJECT.search(window) or _NAME_SUBJECT.search(window)  # "with a price band: ...", "amount_band
+        # is ...": the column the band's name starts with
         col = column_phrase(d, named.group("col"), min_score=0.8) if named else None
         if named is None or col is None or family(d, col) not in NUMERIC_FAMILIES:
             return None, start
@@ -358,7 +361,10 @@ def _case(d: Work, group: list[re.Match[str]]) -> None:
         return
     sql = "CASE " + " ".join(f"WHEN {c} THEN {v}" for c, v in whens) + (f" ELSE {default}" if default else "") + " END"
     start, end = group[0].start(), group[-1].end()
+    said = _NAME_SUBJECT.search(d.prompt, max(0, group[0].start() - 100), group[0].start())
     name, start, end = _bucket_name(d, subject_start if subject else start, end, whens[0][0].split(" ")[0])
+    if said is not None and name.endswith("_bucket") and said.start() <= start:  # "amount_band is 'small' ...": said
+        name = said.group("name")
     later = _NAMED_LATER.search(d.prompt, end)
     if name.endswith("_bucket") and later and d.free(later.start(), later.end()):
         name = later.group("name")  # "list user_id and the band, called age_band"
