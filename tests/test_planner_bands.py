@@ -146,3 +146,4 @@ def test_a_band_named_after_its_column(school: Any, prompt: str) -> None:
     band = next(x for x in spec.derived_columns if x.name == "hourly_rate_band")
     assert band.expression == ("CASE WHEN lessons.hourly_rate < 110 THEN 'low' WHEN lessons.hourly_rate <= 150 THEN 'mid' "
                                "ELSE 'high' END")
+

@@ -71,3 +71,14 @@ def test_the_clause_in_a_listed_output(library: Any) -> None:
 def test_whether_clauses_not_read_stay_refused(library: Any, prompt: str) -> None:
     with pytest.raises(PlanError):
         plan(library, prompt)
+
+
+@pytest.mark.parametrize("prompt", [
+    "loans with a state_label: 'gone' for lost loans, 'here' otherwise",
+    "loans with a state_label: 'gone' when lost, 'here' otherwise",
+])  # fmt: skip
+def test_a_label_chosen_by_a_data_value(library: Any, prompt: str) -> None:
+    """"'gone' for lost loans": the value (of the state column) says which rows get the label; the rows' own noun
+    after it adds nothing."""
+    check(library, prompt, f"SELECT {_ALL}, CASE WHEN state = 'lost' THEN 'gone' ELSE 'here' END FROM loans",
+          columns=[*_ALL.split(", "), "state_label"])  # fmt: skip

@@ -174,6 +174,20 @@ def _span(d: Work, text: str, subject: str | None) -> tuple[str, list[float]] | 
     return f"{col} {lo} {a} AND {col} {hi} {b}", unsaid
 
 
+_ROWS_WORD = re.compile(r"\s+([A-Za-z_]+)\s*$")
+
+
+def _value_condition(d: Work, text: str) -> str | None:
+    """``text`` is one data value of one column of the tables in play ("completed"): that column equal to it."""
+    hits = [h for h in d.linker.values(text, in_play(d) or None) if h.score >= 0.9
+            and len(str(getattr(h, "text", "") or text).split()) >= len(text.split())]  # fmt: skip
+    picks = {(h.table, h.column, str(h.value)) for h in hits if h.score == hits[0].score} if hits else set()
+    if len(picks) != 1 or not isinstance(hits[0].value, str):
+        return None
+    h = hits[0]
+    return f"{h.table}.{h.column} = '" + str(h.value).replace("'", "''") + "'"
+
+
 def _condition(d: Work, text: str, subject: str | None = None, bare: bool = False) -> str | None:
     read = _read_condition(d, text, subject, bare)
     return read[0] if read else None
@@ -189,6 +203,13 @@ def _read_condition(d: Work, text: str, subject: str | None = None, bare: bool =
     one = _comparison(d, text, subject, bare)
     if one:
         return one, []
+    value = _value_condition(d, text)
+    if value is not None:
+        return value, []
+    rows = _ROWS_WORD.search(text)
+    if rows is not None and rows.start() > 0 and (rows.group(1).lower() in ("ones", "rows", "records") or any(
+            h.score >= 0.85 for h in d.linker.tables(rows.group(1))[:1])):  # fmt: skip
+        return _read_condition(d, text[: rows.start()], subject, bare)  # "'done' for completed orders": the value
     parts = re.split(r"\s+(?:and|but)\s+", text, flags=re.I)
     if len(parts) == 2:
         first = _comparison(d, parts[0], subject, bare)
