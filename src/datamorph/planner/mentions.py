@@ -43,14 +43,21 @@ def _parts(linker: SchemaLinker, m: re.Match[str]) -> list[tuple[int, int]]:
     if "-" not in word or all(t in NON_SCHEMA_WORDS for t in phrase_tokens(word)):
         return [m.span()]
     pieces = [p for p in word.split("-") if p]
-    if not any(_names_well(linker, p) for p in pieces):
-        return [m.span()]
+    if not any(_names_well(linker, p) for p in pieces) or _ranks(pieces[0]):
+        return [m.span()]  # ("best-paid", "top-selling": an adjective of rank, never a data value 'paid')
     out, at = [], m.start()
     for piece in word.split("-"):
         if piece:
             out.append((at, at + len(piece)))
         at += len(piece) + 1
     return out
+
+
+def _ranks(word: str) -> bool:
+    """An ordering word or a superlative ("best", "top", "highest", "most") opening a compound adjective."""
+    from datamorph.planner.meaning import word_class  # (meaning reads the linker, which reads this module)
+
+    return word_class(word) == "ordering" or word.lower() in ("most", "least", "well", "better", "worse")
 
 
 def _names_well(linker: SchemaLinker, word: str) -> bool:

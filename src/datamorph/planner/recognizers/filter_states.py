@@ -244,12 +244,12 @@ def _current(w: Play) -> None:
         if cur in ("active", "open") and not m.group("verb") and (
                 re.match(r"\s*(?:,|and\b|or\b|/)", d.prompt[m.end():]) or re.search(r"(?:,|\band|\bor|/)\s*$", d.prompt[: m.start()])):
             continue  # "open and closed accounts", "active or frozen": one of several states, not the end date alone
-        end_column = _end_column(d)
+        end = m.end()
+        noun = re.match(r"\s+([A-Za-z_]\w*)(?:\s+(?:records?|rows?|entries|lines?|history))?\b", d.prompt[end:])
+        end_column = _end_column(d, _noun_table(d, noun.group(1)) if noun else None)
         if end_column is None:
             continue
         former = bool(m.group("former") or m.group("gone"))  # "no longer with us": the end date is filled
-        end = m.end()
-        noun = re.match(r"\s+([A-Za-z_]\w*)(?:\s+(?:records?|rows?|entries|lines?|history))?\b", d.prompt[end:])
         if noun and owner_table(d.catalog, end_column) in [t.table for t in d.linker.tables(noun.group(1))[:1] if t.score >= 0.85]:
             end += noun.end()  # "current contract rows": the rows of the table with the end date
         cond = Filter(column=end_column, operator="is_not_null" if former else "is_null",
@@ -281,9 +281,17 @@ def _predicate(d: View, spans: list[_Mention], s: _Mention) -> bool:
     return adjective and prev_word in ("", "all", "the", "any", "show", "list", "find", "get", "me", "of")
 
 
-def _end_column(d: View) -> str | None:
-    """The one nullable date column that marks a row's end (termination_date, end_date, closed_at...)."""
-    for table in in_play(d):
+def _noun_table(d: View, word: str) -> str | None:
+    """The table a noun names, or whose column it names ("current salary": the salaries' rows)."""
+    tables = [t.table for t in d.linker.tables(word)[:1] if t.score >= 0.85]
+    columns = [c.table for c in d.linker.columns(word, in_play(d) or None)[:1] if c.score >= 0.9]
+    return (tables or columns or [None])[0]
+
+
+def _end_column(d: View, said: str | None = None) -> str | None:
+    """The one nullable date column that marks a row's end (termination_date, end_date, closed_at...): of the
+    table ``said`` (the rows "current" is said of) when it has one, else of the first table in play that has."""
+    for table in [*([said] if said else []), *in_play(d)]:
         info = d.catalog.table(table)
         ends = [c.name for c in info.columns if c.family in TEMPORAL_FAMILIES and _END_COLUMN.search(c.name)]
         if len(ends) == 1:
