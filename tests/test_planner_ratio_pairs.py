@@ -26,6 +26,8 @@ INSERT INTO tickets (ticket_id, technician_id, intake, outcome, opened_on) VALUE
   (2, 1, 'mail', 'scrapped', '2025-01-09'), (3, 1, 'walk_in', 'fixed', '2025-02-01'), (4, 2, 'mail', 'no_fix', '2025-02-11'),
   (5, 2, 'walk_in', 'fixed', '2025-03-01'), (6, 2, 'mail', 'scrapped', '2025-03-05'), (7, 2, 'mail', 'scrapped', '2025-03-09'),
   (8, 3, 'mail', 'fixed', '2025-03-10');
+CREATE TABLE suppliers (supplier_id INTEGER PRIMARY KEY, tier VARCHAR);
+INSERT INTO suppliers VALUES (1, 'gold'), (2, 'basic');
 """
 
 
@@ -74,3 +76,14 @@ def test_the_rows_are_those_of_the_table_holding_most_of_the_columns_named(engin
     """"ticket_id, fee and fee_eur (fee times 0.92)": tickets hold all three words ('fee' is the technicians'
     column too, which the linker may name first): the tickets' rows, never a join nothing connects."""
     check(engine, "ticket_id, fee and fee_eur (fee times 0.92)", "SELECT ticket_id, fee, fee * 0.92 FROM tickets")
+
+
+def test_a_value_of_a_table_nothing_joins_is_not_a_condition(engine: Any) -> None:
+    """'gold' is a tier of the suppliers, which no key links to the tickets: never a condition on them (the plan
+    joined the suppliers and failed, or would have narrowed nothing it could reach); the word is then unread."""
+    from datamorph.errors import PlanError
+    from planner_support import plan
+
+    with pytest.raises(PlanError) as info:
+        plan(engine, "number of fixed tickets per technician_id for the gold report")
+    assert "cannot join" not in str(info.value) and "'gold'" in str(info.value)

@@ -30,7 +30,7 @@ from typing import Any, cast
 from lemminflect import getInflection, getLemma
 
 from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, TableInfo
-from datamorph.errors import PlanError
+from datamorph.errors import DataMorphError, PlanError
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, View
@@ -711,6 +711,8 @@ def _value_condition(w: Play, spans: list[_Mention], group: list[_Mention]) -> N
     key = (first.table, first.column)
     column = f"{first.table}.{first.column}"
     start, end = group[0].start, group[-1].end
+    if not _reachable(d, first.table):
+        return  # "Card spend by customer country" over transactions: 'card' of an invoice table nothing joins
     values = list(dict.fromkeys(s.m.value for s in group if isinstance(s.m, ValueMatch)))
     # the column named after ("web or store channels"), with "in the"/"through the" before the values
     for s in spans:
@@ -749,6 +751,19 @@ def _value_condition(w: Play, spans: list[_Mention], group: list[_Mention]) -> N
     if state is not None:
         edits.append(Edit.add("doubts", state))
     w.take_free(start, end, *edits, why="a value the warehouse holds")
+
+
+def _reachable(d: View, table: str) -> bool:
+    """``table`` is in play, or joins to the tables in play by foreign keys (a value of a table nothing joins
+    cannot narrow the rows asked for)."""
+    play = in_play(d)
+    if not play or table in play:
+        return True
+    try:
+        d.linker.join_path([*play, table])
+    except DataMorphError:
+        return False
+    return True
 
 
 def event_state(d: View | Draft, word: str, column: str) -> Doubt | None:
