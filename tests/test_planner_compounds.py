@@ -38,3 +38,15 @@ def test_a_compound_of_rank_is_no_data_value_and_current_is_the_wages(engine: An
     assert "payouts" not in tables
     nulls = [f.column for f in spec.filters if getattr(f, "operator", None) == "is_null"]
     assert nulls == ["wages.end_date"], spec.filters
+
+
+def test_current_before_a_column_leaves_the_column_asked_for(engine: Any) -> None:
+    """"each staff member's current wage": the wage is a column asked for; "current" never takes it as the
+    wages' rows only (the wage was left out of the output, every staff column listed instead)."""
+    from datamorph.errors import PlanError
+
+    try:
+        spec = plan(engine, "each staff member's current wage")
+    except PlanError:
+        return  # refused is fine; a plan must show the wage
+    assert any((c.column or "").endswith("wage") for c in spec.columns), spec.columns

@@ -250,8 +250,11 @@ def _current(w: Play) -> None:
         if end_column is None:
             continue
         former = bool(m.group("former") or m.group("gone"))  # "no longer with us": the end date is filled
-        if noun and owner_table(d.catalog, end_column) in [t.table for t in d.linker.tables(noun.group(1))[:1] if t.score >= 0.85]:
-            end += noun.end()  # "current contract rows": the rows of the table with the end date
+        owner = owner_table(d.catalog, end_column)
+        if noun and owner in [t.table for t in d.linker.tables(noun.group(1))[:1] if t.score >= 0.85] and not any(
+                c.score >= 0.9 for c in d.linker.columns(noun.group(1), [owner])[:1]):  # fmt: skip
+            end += noun.end()  # "current contract rows": the rows of the table with the end date ("current salary":
+            #                    the salary column, asked for, stays the output's)
         cond = Filter(column=end_column, operator="is_not_null" if former else "is_null",
                       provenance=d.prompt[m.start() : end])  # fmt: skip
         w.take_free(m.start(), end, Edit.add("filters", cond), why="current or former rows")
