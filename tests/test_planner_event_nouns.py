@@ -1,8 +1,7 @@
 """A period after a date said as an event noun, with a measure or an order before it (on a gym's members).
 
-"number of terminations in 2024": the count is a measure of the members whose termination date falls in 2024
-(the words before the period once named the date alone, "number of" included, and every such member was
-listed, uncounted); "last renewal date in 2024": "last" is an order or a maximum, never part of the date's
+"number of terminations in 2024": a count of the members with a 2024 termination date (the words before the
+period once named the date alone, "number of" included, and every such member was listed, uncounted); "last renewal date in 2024": "last" is an order or a maximum, never part of the date's
 name (refused or read, never the rows listed).
 """
 
