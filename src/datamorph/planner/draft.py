@@ -818,7 +818,7 @@ def _some_but_none(d: Draft, joins: list[JoinCondition], columns: list[OutputCol
                    group_by: list[str]) -> tuple[list[JoinCondition], list[Condition], list[str], list[Aggregation],
                                                  list[Condition]]:  # fmt: skip
     """Base rows with at least one row of a table, and none of a kind ("crews that have jobs but never a parked
-    job", "customers who ordered at least once but never with a discount code"): the table is joined (inner,
+    job", "studios with a booking, none of them with a promo code"): the table is joined (inner,
     which requires a row), the base rows are grouped (their key and the columns shown), and a group is kept when
     it counts no row of that kind (the anti join's conditions, as the count's filter). Refused when the request
     says no kind (a row both required and missing), asks for columns of that table, or adds other groups,
