@@ -21,8 +21,9 @@ import re
 from datamorph.catalog import TEMPORAL_FAMILIES
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.draft import Draft
-from datamorph.planner.lexicon import REQUEST_VERBS, STOPWORDS, singular
+from datamorph.planner.lexicon import STOPWORDS, singular
 from datamorph.planner.linking import TableMatch
+from datamorph.planner.meaning import REQUEST_VERB
 from datamorph.planner.recognizers.dates import _stem
 from datamorph.planner.refs import owner_table, split_column
 from datamorph.spec import ETLSpec, ExpressionCondition, Filter, leaf_filters
@@ -130,11 +131,8 @@ def _said_first(d: Draft, table: str) -> bool:
     first = min((m for m in d.mentions if isinstance(m, TableMatch)), key=lambda m: m.start, default=None)
     if first is None or first.table != table:
         return False
-    lead = _REQUEST.sub(" ", d.prompt[: first.start])
+    lead = REQUEST_VERB.sub(" ", d.prompt[: first.start])
     return all(w.lower() in STOPWORDS for w in re.findall(r"[A-Za-z']+", lead))
-
-
-_REQUEST = re.compile(rf"\b(?:{'|'.join(REQUEST_VERBS)})\b", re.IGNORECASE)
 
 
 def _group_join_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:

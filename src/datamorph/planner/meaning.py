@@ -492,7 +492,7 @@ _PREDICATE_LEAD = frozenset("""
 who that which whose are is was were be been being become became becomes remain remained remains stay stayed
 have has had did do does will would still
 """.split())
-_REQUEST_VERB = re.compile(rf"(?:{'|'.join(REQUEST_VERBS)})", re.IGNORECASE)
+REQUEST_VERB = re.compile(rf"(?:{'|'.join(REQUEST_VERBS)})", re.IGNORECASE)
 
 
 def sort_leftover(tokens: Tokens | Iterable[Token], linker: SchemaLinker | None,
@@ -568,7 +568,7 @@ def _modifier(items: list[Token], i: int, linker: SchemaLinker | None, source: s
             _names_result(t.low)):  # fmt: skip
         return "modifier"  # "products sold in 2024", "what do customers buy"; not "ticket report": the result
     nxt = items[i + 1] if i + 1 < len(items) else None
-    if nxt is not None and _names(nxt, linker) and not _REQUEST_VERB.fullmatch(t.text):
+    if nxt is not None and _names(nxt, linker) and not REQUEST_VERB.fullmatch(t.text):
         return "modifier"  # "premium customers", "the computed categories"
     if _heads_of_phrase(items, i, linker, source):
         return "modifier"  # "the shoe size of each member", "members' shoe size": what is asked for

@@ -11,13 +11,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from datamorph.catalog import Catalog
 from datamorph.planner.claims import Claim, Edit, Pending, View
 from datamorph.planner.draft import Draft
-from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
+from datamorph.planner.linking import ColumnMatch, SchemaLinker, TableMatch, ValueMatch
 from datamorph.planner.text import Token
+
+
+class _Linked(Protocol):
+    @property
+    def linker(self) -> SchemaLinker: ...
+
+
+def named_table(d: _Linked, word: str) -> str | None:
+    """The table a word or phrase names outright (the linker's best match, scored 0.85 or more), if any."""
+    hits = d.linker.tables(word)
+    return hits[0].table if hits and hits[0].score >= 0.85 else None
 
 
 def mentions(d: Draft | View | Work) -> list[TableMatch | ColumnMatch | ValueMatch]:

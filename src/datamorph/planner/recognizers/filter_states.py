@@ -20,7 +20,7 @@ from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.lexicon import NUMBER_WORDS
 from datamorph.planner.linking import ColumnMatch, TableMatch
-from datamorph.planner.recognizers.common import in_play
+from datamorph.planner.recognizers.common import in_play, named_table
 from datamorph.planner.recognizers.filter_base import NEGATION as _NEGATION
 from datamorph.planner.recognizers.filter_base import Mention as _Mention
 from datamorph.planner.recognizers.filter_base import Play, claimed_by
@@ -251,10 +251,10 @@ def _current(w: Play) -> None:
             continue
         former = bool(m.group("former") or m.group("gone"))  # "no longer with us": the end date is filled
         owner = owner_table(d.catalog, end_column)
-        if noun and owner in [t.table for t in d.linker.tables(noun.group(1))[:1] if t.score >= 0.85] and not any(
+        if noun and owner == named_table(d, noun.group(1)) and not any(
                 c.score >= 0.9 for c in d.linker.columns(noun.group(1), [owner])[:1]):  # fmt: skip
-            end += noun.end()  # "current contract rows": the rows of the table with the end date ("current salary":
-            #                    the salary column, asked for, stays the output's)
+            end += noun.end()  # "current contract rows": the rows of the table with the end date ("current wage":
+            #                    the wage column, asked for, stays the output's)
         cond = Filter(column=end_column, operator="is_not_null" if former else "is_null",
                       provenance=d.prompt[m.start() : end])  # fmt: skip
         w.take_free(m.start(), end, Edit.add("filters", cond), why="current or former rows")
@@ -285,10 +285,9 @@ def _predicate(d: View, spans: list[_Mention], s: _Mention) -> bool:
 
 
 def _noun_table(d: View, word: str) -> str | None:
-    """The table a noun names, or whose column it names ("current salary": the salaries' rows)."""
-    tables = [t.table for t in d.linker.tables(word)[:1] if t.score >= 0.85]
+    """The table a noun names, or whose column it names ("current wage": the wages' rows)."""
     columns = [c.table for c in d.linker.columns(word, in_play(d) or None)[:1] if c.score >= 0.9]
-    return (tables or columns or [None])[0]
+    return named_table(d, word) or (columns[0] if columns else None)
 
 
 def _end_column(d: View, said: str | None = None) -> str | None:

@@ -37,7 +37,7 @@ from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import AGGREGATE_WORDS, STOPWORDS
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
-from datamorph.planner.recognizers.common import beside_coined, in_play
+from datamorph.planner.recognizers.common import beside_coined, in_play, named_table
 from datamorph.planner.recognizers.filter_base import NEGATION as _NEGATION
 from datamorph.planner.recognizers.filter_base import PREFIXED, Play, negatable
 from datamorph.planner.recognizers.filter_base import Mention as _Mention
@@ -470,7 +470,7 @@ def _shared_column(d: View, hit: _Mention | None, column: str, words: str) -> Do
         before.pop()
     if before and before[-1].low in ("with", "whose", "having", "where", "that", "which") and len(before) > 1:
         before.pop()  # "stalls with rent over 100", "markets whose rent is over 100"
-    if before and _table_named(d, before[-1].text) == hit.m.table:
+    if before and named_table(d, before[-1].text) == hit.m.table:
         return None
     best = d.linker.columns(d.prompt[hit.start : hit.end])  # the spec's tables decide which are readings
     top = next((c.score for c in best if (c.table, c.column) == (hit.m.table, hit.m.column)), hit.m.score)
@@ -478,11 +478,6 @@ def _shared_column(d: View, hit: _Mention | None, column: str, words: str) -> Do
     others = tuple(dict.fromkeys(f"{c.table}.{c.column}" for c in best if c.table != hit.m.table and c.score >= top
                                  and _info(d, c.table, c.column).family == family))  # fmt: skip
     return Doubt("column_table", words.strip(), column, others) if others else None
-
-
-def _table_named(d: View | Play, word: str) -> str | None:
-    hits = d.linker.tables(word)
-    return hits[0].table if hits and hits[0].score >= 0.85 else None
 
 
 def _check_value(d: View, column: str, value: object, words: str) -> None:
@@ -644,7 +639,7 @@ def _own_key(d: View, table: str, column: str) -> bool:
     no deals" is an anti join, not ``account_id IS NULL``)."""
     low = column.lower()
     stem = re.sub(r"_?(?:id|key|code|no|number)$", "", low)
-    return low == "id" or bool(stem) and _table_named(d, stem) == table
+    return low == "id" or bool(stem) and named_table(d, stem) == table
 
 
 def _followed_by_condition(w: Play, pos: int) -> bool:
@@ -712,7 +707,7 @@ def _value_condition(w: Play, spans: list[_Mention], group: list[_Mention]) -> N
     column = f"{first.table}.{first.column}"
     start, end = group[0].start, group[-1].end
     if not _reachable(d, first.table):
-        return  # "Card spend by customer country" over transactions: 'card' of an invoice table nothing joins
+        return  # "Gold report: tickets per technician": 'gold' of a supplier table nothing joins to tickets
     values = list(dict.fromkeys(s.m.value for s in group if isinstance(s.m, ValueMatch)))
     # the column named after ("web or store channels"), with "in the"/"through the" before the values
     for s in spans:

@@ -21,6 +21,7 @@ from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, TypeFamily
 from datamorph.compiler.conditions import compile_condition
 from datamorph.errors import DataMorphError
 from datamorph.planner.claims import Claim, Edit, View
+from datamorph.planner.recognizers.common import named_table
 from datamorph.planner.recognizers.derivekit import Work, add, column_phrase, family, in_play, snake
 from datamorph.planner.text import parse_number
 from datamorph.spec import Condition, DerivedColumn, OutputColumn
@@ -161,7 +162,7 @@ def whether(v: View) -> list[Claim]:
         if not said and not m.group("noun") and (m.group("w").lower() == "if" or not _WHETHER_JOINS.search(
                 d.prompt, 0, m.start())):  # fmt: skip
             continue
-        if m.group("verb") and _table_of(d, m.group("rows")) != d.base:
+        if m.group("verb") and named_table(d, m.group("rows")) != d.base:
             continue  # "flag orders over 500": the rows are the base's
         if _WHETHER_ALL.match(d.prompt, m.end()):
             continue
@@ -194,11 +195,6 @@ def whether(v: View) -> list[Claim]:
         spans = [lead] + ([(named.start(), named.end())] if named is not None else [])
         d.take(tuple(spans), *edits, over=False, why="a yes/no value for each row, not a filter")
     return d.claims()
-
-
-def _table_of(d: Work, word: str) -> str | None:
-    hits = d.linker.tables(word)
-    return hits[0].table if hits and hits[0].score >= 0.85 else None
 
 
 def _said_within(prompt: str, said: str | None, start: int, stop: int) -> bool:

@@ -86,7 +86,7 @@ def top_n(d: View) -> list[Claim]:
     return w.claims
 
 
-#: "in each category", "per region", "for every store": a superlative there picks a row per group (not read here)
+#: "in each region", "per depot", "for every store": a superlative there picks a row per group (not read here)
 _PER_GROUP = re.compile(r"\b(?:each|every|per)\b", re.I)
 
 
@@ -135,7 +135,7 @@ def _refers(d: View, column: str) -> bool:
 _VALUES_BEFORE = 2  # "the most completed appointments", "the most active paid subscriptions"
 
 
-def _past_values(d: View, text: str) -> str:
+def _without_values(d: View, text: str) -> str:
     """``text`` past the data values that open it ("active subscriptions" → "subscriptions"): the counted rows'
     condition, read by the row filters."""
     for _ in range(_VALUES_BEFORE):
@@ -156,7 +156,7 @@ def _one_with_most(w: Work) -> None:
         return
     agg = d.aggregations[0]
     for m in _ONE_MOST.finditer(d.prompt):
-        after = _past_values(d, re.sub(r"\s+", " ", d.prompt[m.end() :].strip().lower()))
+        after = _without_values(d, re.sub(r"\s+", " ", d.prompt[m.end() :].strip().lower()))
         counted = agg.function in ("count", "count_distinct")
         if not _open(w, m.start("sup"), m.end()) or not one_ranked(d.prompt, m.start()) or counted != (
                 m.group("sup").lower() in _COUNT_SUP) or not agg.provenance or not after.startswith(

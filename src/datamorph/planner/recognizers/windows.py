@@ -104,7 +104,7 @@ _TOP_COUNT_FIRST = re.compile(
     rf"(?P<by>\w+(?:\.\w+)?(?:\s+\w+(?:\.\w+)?)?)(?P<adj>(?!x)x)?{_END}",
     re.I,
 )
-# "top 2 orders per customer by amount", "the top 3 products in each category by unit price": the number after the
+# "top 2 rentals per bike by km", "the top 3 tickets in each queue by fee": the number after the
 # top word, the partition before "by"
 _TOP_GROUP_FIRST = re.compile(
     rf"\b(?:the\s+)?(?P<dir>top|bottom|first|highest|lowest|best|worst)\s+(?P<n>{_NUM})\s+(?P<what>[\w ]{{0,30}}?)\s+"
