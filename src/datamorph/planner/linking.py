@@ -39,6 +39,7 @@ from datamorph.planner.lexicon import (
     GENERIC_WORDS,
     NON_SCHEMA_WORDS,
     ROW_NOUNS,
+    SYNONYMS,
     TABLE_AFFIXES,
     lemmas,
     phrase_tokens,
@@ -140,6 +141,41 @@ class _Col:
     locals: tuple[str, ...]  # compact names without the table's own words (customer_id of customers → id)
     family: str
     fk: bool  # references another table
+
+
+#: The words a date column's name adds to the event it dates ("hired_on", "hire_date", "signed_up_at").
+_DATE_SUFFIXES = frozenset({"date", "on", "at", "dt", "time", "timestamp", "ts", "day"})
+
+
+def _event_keys(tokens: tuple[str, ...]) -> set[str]:
+    """The event a date column's name dates, as compact keys of its words' lemmas: ``hired_on`` → {hire,
+    hired}, ``hire_date`` → {hire}, ``signed_up_at`` → {signup, signedup, ...}; empty when the name is no
+    event with a date suffix."""
+    if len(tokens) < 2 or tokens[-1] not in _DATE_SUFFIXES:
+        return set()
+    words = [w for w in tokens[:-1] if w not in _DATE_SUFFIXES]
+    if not words or len(words) > 2:
+        return set()
+    return {"".join(p) for p in itertools.product(*(sorted(lemmas(w)) for w in words))}
+
+
+def _event_columns(cols: dict[tuple[str, str], _Col]) -> dict[str, list[tuple[str, str]]]:
+    """Date columns by the event they date, keyed like :func:`~datamorph.planner.lexicon.synonym_index`'s
+    targets (a synonym written for ``hire_date`` also reaches ``hired_on``)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for key, col in cols.items():
+        if col.family not in ("date", "timestamp"):
+            continue
+        for k in _event_keys(col.tokens):
+            out.setdefault(k, []).append(key)
+    targets = {t for ts in SYNONYMS.values() for t in ts}
+    index: dict[str, list[tuple[str, str]]] = {}
+    for t in targets:
+        toks = phrase_tokens(t)
+        hits = {c for k in _event_keys(toks) for c in out.get(k, ())}
+        if hits:
+            index["".join(toks)] = sorted(hits)
+    return index
 
 
 class SchemaLinker:
@@ -259,11 +295,14 @@ class SchemaLinker:
                 bag = frozenset(t for t in toks if t not in NON_SCHEMA_WORDS)
                 if len(bag) >= 2:
                     self._col_bags.setdefault(bag, []).append(col_key)
+        events = _event_columns(self._cols)
         for word, targets in syn.items():
             for rank, target in enumerate(targets):
                 step = S_RANK_STEP * min(rank, 3)
                 hits = [(k, S_COLUMN_SYNONYM - step, False) for k in self._col_norm.get(target, ())]
                 hits += [(k, S_LOCAL - step, True) for k in self._col_local.get(target, ())]
+                named = {k for k, _, _ in hits}  # "hire_date" → hired_on too: the event under another naming convention
+                hits += [(k, S_COLUMN_SYNONYM - step - S_RANK_STEP, False) for k in events.get(target, ()) if k not in named]
                 for k, s, local in hits:
                     self._col_syn.setdefault(word, []).append((k, s, local))
                     if len(word) >= 5:

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal, cast
 
-from lemminflect import getLemma
+from lemminflect import getInflection, getLemma
 
-from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, TableInfo
+from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, Catalog, TableInfo
 from datamorph.errors import PlanError
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.claims import Claim, Edit, Span, View
@@ -679,7 +679,25 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
                                    hint="name the date column, e.g. 'created in 2024'"))  # fmt: skip
     if verb_span is None:
         verb_span = _words_of(w, items, i, col)
+    if verb_span is None and at >= 0 and _unread_verb(w, items[at]) and _participle(items[at].low) and _event_rows(
+            d.catalog, w.base):  # fmt: skip
+        verb_span = (items[at].start, items[i - 1].end)  # "fines written in 2025": the one date's event
     return f"{w.base}.{col}", verb_span, None
+
+
+def _participle(word: str) -> bool:
+    """A past participle ("written", "issued"), not a noun a verb lemma happens to strip ("months")."""
+    return word in getInflection(getLemma(word, upos="VERB")[0], tag="VBN")
+
+
+def _event_rows(catalog: Catalog, table: str) -> bool:
+    """The table's rows are events of their own: one date, and no table's rows refer to them (a product can be
+    sold, a doctor can see patients, on other rows' dates; a fine, a payment, a reading cannot)."""
+    info = catalog.table(table)
+    if sum(c.family in TEMPORAL_FAMILIES for c in info.columns) != 1:
+        return False
+    return not any(fk.ref_table.lower().split(".")[-1] == info.name.lower() for t in catalog.tables.values()
+                   if t.name != info.name for fk in t.foreign_keys)
 
 
 #: a measure said after the rows it measures ("match count", "order total", "booking volume")

@@ -284,8 +284,11 @@ def explicit_list(d: Work) -> tuple[list[OutputColumn], str | None]:
         budget.check()
         if m is not None and not m.group("verb") and not open_words(d, start, start + 4 if m.group("n") else items_start, tw):
             continue  # (the count in "only three columns:" may have been read as a limit; see _column_count)
-        if m is not None and m.group("add") and m.group("add").lower() == "and" and _subject(d, start) is None:
-            continue  # "and" starts a list only after a table: "employees and department names"
+        if m is not None and m.group("add") and m.group("add").lower() == "and" and _subject(d, start) is None and not (
+            m.group("poss") and m.group("poss").strip().lower() != "the" and _subject_of_conditions(d, start)
+        ):
+            continue  # "and" starts a list only after a table ("employees and department names"), or with a
+            # possessive after the conditions on it ("members from Leeds and their email")
         # a list that starts inside a note reads the note as written, and the rest as masked once
         inside = next((b for a, b in notes if a < items_start < b), items_start)
         items, end = _parse_list(d, items_start, tw, whole, d.prompt[items_start:inside] + masked[inside:])

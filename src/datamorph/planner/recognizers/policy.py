@@ -36,11 +36,12 @@ import re
 
 from datamorph.catalog import ColumnInfo
 from datamorph.errors import PlanError
-from datamorph.planner.claims import Claim, Edit, View
+from datamorph.planner.claims import Claim, Edit, View, held
 from datamorph.planner.lexicon import normalize, split_identifier
-from datamorph.planner.linking import TableMatch
+from datamorph.planner.linking import ColumnMatch, TableMatch
 from datamorph.planner.recognizers.filter_base import Play
 from datamorph.planner.refs import tables_read
+from datamorph.planner.text import Token
 from datamorph.spec import Filter
 
 _W = r"[A-Za-z_]\w*"
@@ -502,8 +503,12 @@ def label(d: View) -> list[Claim]:
         return []
     start, end = m.start("label"), m.end("label")
     toks = [t for t in d.tokens.within(start, end) if t.kind != "punct"]
-    if not toks or len([t for t in toks if t.kind == "word"]) > _LABEL_WORDS or not d.free(start, end):
+    if not toks or len([t for t in toks if t.kind == "word"]) > _LABEL_WORDS:
         return []
+    read = [t for t in toks if held(t)]  # a word the output list read as one of its columns, said again
+    if len(read) == len(toks) or any(not _listed_column(d, t) for t in read):
+        return []
+    toks = [t for t in toks if not held(t)]
     plan_tables = {t.lower() for t in [d.base, *d.tables]} | {  # and the tables the definition names
         m.table.lower() for m in d.mentions if isinstance(m, TableMatch) and m.start >= end}
     for t in toks:
@@ -517,8 +522,16 @@ def label(d: View) -> list[Claim]:
         if cls == "schema" and _only_table(d, t.text, plan_tables):
             continue
         return []
-    return [Claim(((start, end),), (Edit.add("notes", f"a name for the rows, not planned: {m.group('label')!r}"),),
+    spans = ((start, end),) if not read else tuple((t.start, t.end) for t in toks)
+    return [Claim(spans, (Edit.add("notes", f"a name for the rows, not planned: {m.group('label')!r}"),),
                   why="a label the request gives the rows it defines")]
+
+
+def _listed_column(d: View, t: Token) -> bool:
+    """The word names a column of the output list ("Sign-ups: ..., signed_up_at")."""
+    listed = {(c.column or "").lower() for c in d.columns}
+    return any(m.start <= t.start and t.end <= m.end and f"{m.table}.{m.column}".lower() in listed
+               for m in d.mentions if isinstance(m, ColumnMatch))
 
 
 def _only_table(d: View, word: str, plan_tables: set[str]) -> bool:
