@@ -387,6 +387,54 @@ _NEVER = re.compile(r"\b(?:never|not|no)\b|n['\u2019]t\b", re.IGNORECASE)
 _NEGATED_OPS = frozenset({"!=", "not_in", "not_like"})
 
 
+_VALUE_MEASURES = frozenset({"sum", "avg", "median", "stddev", "variance"})
+
+
+def _check_repeated_measures(d: Draft, joins: list[JoinCondition], aggregations: list[Aggregation]) -> None:
+    """A total or average of a column whose rows the joins repeat ("revenue per product category" as the orders'
+    amount, where each order has several order lines, each of one product): each row would be counted once per
+    related row, and given whole to each group. Refused; the measure of the rows that are not repeated (the
+    order lines' own price and quantity) or a grouping the rows hold themselves is what to ask."""
+    if not joins or d.self_join is not None:
+        return
+    for a in aggregations:
+        if a.function not in _VALUE_MEASURES:
+            continue
+        owners = tables_read([a.model_copy(update={"filter": []})], [])
+        for t in owners:
+            repeat = _repeated_by(d.catalog, joins, t)
+            if repeat is not None:
+                raise PlanError(f"'{a.provenance or a.alias}': each {t} row is joined to several {repeat} rows, so its "
+                                f"{a.function} would count it once per {repeat} row",
+                                hint=f"measure a column of {repeat} itself, or group by a column {t} holds")  # fmt: skip
+
+
+def _repeated_by(catalog: Catalog, joins: list[JoinCondition], table: str) -> str | None:
+    """The table whose rows repeat ``table``'s rows in the joined rows (a join walked from ``table``'s side that
+    matches one of its rows with several rows), or None when each of its rows appears once."""
+    seen, todo = {table.lower()}, [table.lower()]
+    while todo:
+        t = todo.pop()
+        for j in joins:
+            left, right = j.left_table.lower(), j.right_table.lower()
+            if t == left and right not in seen:
+                if fans_out(catalog, j):
+                    return j.right_table
+                seen.add(right)
+                todo.append(right)
+            elif t == right and left not in seen:
+                if not _unique_on(catalog, j.left_table, [c.left for c in j.on_columns]):
+                    return j.left_table
+                seen.add(left)
+                todo.append(left)
+    return None
+
+
+def _unique_on(catalog: Catalog, table: str, columns: list[str]) -> bool:
+    key = {k.lower() for k in catalog.table(table).primary_key}
+    return bool(key) and key <= {c.lower() for c in columns}
+
+
 def _check_negated_fanout(d: Draft, joins: list[JoinCondition], columns: list[OutputColumn]) -> None:
     """Base rows kept by a negated condition on a table that repeats them ("products never sold through the
     phone channel", "members who did not borrow from the Hill branch", each product having many order lines):
@@ -959,6 +1007,7 @@ def _block(d: Draft) -> QueryBlock:
     joins, filters, group_by, aggregations, having = _some_but_none(d, joins, columns, filters, group_by)
     filters, group_by, aggregations, having = _none_through_repeats(d, joins, columns, filters, group_by,
                                                                     aggregations, having)
+    _check_repeated_measures(d, joins, aggregations)
     return QueryBlock(
         source_tables=[SourceTable(table_name=t, provenance=d.table_words.get(t) or _why_table(d, t)) for t in tables],
         join_conditions=joins,
