@@ -209,3 +209,12 @@ def iso(d: dt.date) -> str:
 def month_end(year: int, month: int) -> dt.date:
     nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
     return nxt - dt.timedelta(days=1)
+
+
+def find_words(text: str, phrase: str, start: int = 0) -> int:
+    """Where ``phrase`` first occurs in ``text`` from ``start`` as whole words (case-insensitive), or -1: "age" is
+    not found inside "average"."""
+    if not phrase:
+        return -1
+    m = re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)", re.IGNORECASE).search(text, start)
+    return m.start() if m else -1

@@ -46,7 +46,7 @@ from datamorph.planner.recognizers.phrases import (
 )
 from datamorph.planner.recognizers.sources import rows_owner_at
 from datamorph.planner.refs import expression_refs, owner_table, split_column
-from datamorph.planner.text import Token
+from datamorph.planner.text import Token, find_words
 from datamorph.spec import Filter
 
 _PREFIX = [
@@ -539,7 +539,7 @@ def target(d: Work, fn: str, start: int, pos: int) -> Measure | None:
     if dn is not None:
         dc = next(x for x in d.derived if x.name == dn)
         low = d.prompt.lower()
-        dstart = low.find((dc.provenance or "").lower())
+        dstart = find_words(low, (dc.provenance or "").lower())
         if dstart >= 0 and not d.prompt[pos:dstart].strip():
             return _over_derived(d, fn, start, dstart + len(dc.provenance or ""), dn)
     arith = _arithmetic(d, fn, start, pos)
@@ -787,7 +787,7 @@ def _postfix_target(d: Work, m: re.Match[str], before: list[Token]) -> Measure |
     low = d.prompt.lower()
     for dc in d.derived:  # "pay = hours x hourly rate, summed over rows"
         prov = (dc.provenance or "").lower()
-        i = low.find(prov) if prov else -1
+        i = find_words(low, prov)
         if i >= 0 and not d.prompt[i + len(prov) : m.start()].strip(" ,"):
             lead = re.search(r"\b(?:where|with|and|given|using)\s+$", d.prompt[:i], re.I)  # "where revenue = ..."
             meas = _over_derived(d, fn, lead.start() if lead else i, end, dc.name)

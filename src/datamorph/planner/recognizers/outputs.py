@@ -46,7 +46,7 @@ from datamorph.planner.recognizers.derivekit import (
     unreferenced,
 )
 from datamorph.planner.refs import owner_table
-from datamorph.planner.text import MONTHS, Token
+from datamorph.planner.text import MONTHS, Token, find_words
 from datamorph.spec import Aggregation, DerivedColumn, OutputColumn, WindowColumn
 
 _VERB_START = re.compile(
@@ -349,7 +349,7 @@ def _computed_before(d: Work, pos: int, items: list[OutputColumn]) -> list[Outpu
     computed: list[DerivedColumn | WindowColumn] = [*d.derived, *d.windows]
     for x in computed:
         prov = (x.provenance or "").strip()
-        at = d.prompt.find(prov) if prov else -1
+        at = find_words(d.prompt, prov)
         if 0 <= at < pos and x.name.lower() not in listed:
             out.append(OutputColumn(column=x.name, provenance=prov))
     return out

@@ -16,7 +16,7 @@ from datamorph.planner.recognizers.derived import clean_phrase, snake
 from datamorph.planner.recognizers.derivekit import is_key as is_key
 from datamorph.planner.recognizers.filter_base import unprefixed
 from datamorph.planner.refs import split_column
-from datamorph.planner.text import Token
+from datamorph.planner.text import Token, find_words
 from datamorph.spec import Filter
 
 NUMERIC = ("integer", "float", "decimal", "numeric", "number")
@@ -54,7 +54,7 @@ def planned_spans(d: Work) -> list[tuple[int, int]]:
     found = []
     for el in [*d.filters, *d.derived, *d.windows, *([d.dedupe] if d.dedupe else [])]:  # a row pick's order is no measure
         prov = (el.provenance or "").lower()
-        i = low.find(prov) if prov else -1
+        i = find_words(low, prov)
         if i >= 0:
             found.append((i, i + len(prov)))
     # a tie clause held for the order ("ties: lowest id" is no minimum, "break ties by id" no grouping)
@@ -240,7 +240,7 @@ def derived_at(d: Work, start: int, end: int) -> str | None:
     low = d.prompt.lower()
     for dc in d.derived:
         prov = (dc.provenance or "").lower()
-        i = low.find(prov) if prov else -1
+        i = find_words(low, prov)
         if i >= 0 and i < end and i + len(prov) > start:
             return dc.name
     return None
