@@ -54,6 +54,7 @@ class ValueIndex:
         self._norm: dict[str, list[tuple[int, float]]] = {}
         self._qualifiers: dict[str, set[tuple[str, str]]] = {}
         self._exact_only: set[tuple[str, str]] = set()
+        self._ranges: dict[tuple[str, str], tuple[float, float]] = {}  # (table, column) → (min, max), lower case
         self._fuzzy = _Fuzzy()
         self._syn = synonym_index()
         for (table, column), values in (columns or {}).items():
@@ -90,7 +91,17 @@ class ValueIndex:
                 if not texts or sum(("@" in v or "://" in v) for v in texts) * 2 > len(texts):
                     continue
                 idx.add_column(t.name, c.name, texts, exact_only=exact)
+            for column, lo, hi in _ranges(engine, t):
+                idx.set_range(t.name, column, lo, hi)
         return idx
+
+    def set_range(self, table: str, column: str, lo: float, hi: float) -> None:
+        """The smallest and largest value of a decimal column (how its numbers are scaled: 0.15 or 15)."""
+        self._ranges[(table.lower(), column.lower())] = (lo, hi)
+
+    def range_of(self, table: str, column: str) -> tuple[float, float] | None:
+        """The (min, max) of a decimal column, or None when not known (no rows, not decimal, not read)."""
+        return self._ranges.get((table.lower(), column.lower()))
 
     def add_column(self, table: str, column: str, values: Sequence[Any], *, exact_only: bool = False) -> None:
         """Index the distinct ``values`` of ``table.column`` (``[True, False]`` for a boolean column); with
@@ -235,6 +246,7 @@ class ValueIndex:
                                                                  else {})}  # fmt: skip
                 for (t, c), vs in self._columns.items()
             ],
+            "ranges": [{"table": t, "column": c, "min": lo, "max": hi} for (t, c), (lo, hi) in self._ranges.items()],
         }
 
     @classmethod
@@ -244,6 +256,8 @@ class ValueIndex:
         for col in data.get("columns", []):
             idx.add_column(str(col["table"]), str(col["column"]), list(col.get("values", [])),
                            exact_only=bool(col.get("exact_only")))  # fmt: skip
+        for r in data.get("ranges", []):
+            idx.set_range(str(r["table"]), str(r["column"]), float(r["min"]), float(r["max"]))
         return idx
 
     def columns(self) -> list[tuple[str, str]]:
@@ -282,6 +296,27 @@ def _distinct_values(engine: Any, table: TableInfo, column: str, max_distinct: i
             return None
         return [r[0] for r in rows]
     return None
+
+
+def _ranges(engine: Any, table: TableInfo) -> list[tuple[str, float, float]]:
+    """The min and max of each decimal or float column of ``table`` (one query), for columns with values."""
+    cols = [c.name for c in table.columns if c.family in ("decimal", "float")]
+    if not cols:
+        return []
+    dialect = getattr(engine, "dialect", "duckdb")
+
+    def q(name: str) -> str:
+        return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
+
+    ref = q(table.name) if not table.schema or table.schema in ("main", "default", "temp") else \
+        f"{q(table.schema)}.{q(table.name)}"
+    sql = "SELECT " + ", ".join(f"MIN({q(c)}), MAX({q(c)})" for c in cols) + f" FROM {ref}"
+    try:
+        row = engine.fetch(sql).rows[0]
+    except (DataMorphError, IndexError):
+        return []
+    return [(c, float(row[2 * i]), float(row[2 * i + 1])) for i, c in enumerate(cols)
+            if row[2 * i] is not None and row[2 * i + 1] is not None]  # fmt: skip
 
 
 # -- the linker ------------------------------------------------------------------------------

@@ -117,7 +117,9 @@ _FILLER = frozenset({"is", "are", "was", "were", "whose", "with", "having", "has
 _IN_TOTAL = re.compile(r"\s*(?:in\s+total|in\s+all|overall|altogether|combined|all\s+together|in\s+sum|"
                        r"(?:in\s+)?(?:total|sum)\b(?!\s*[_\w]))", re.IGNORECASE)  # fmt: skip
 _UNITS_AT = re.compile(r"\s*(?:dollars?|usd|eur|euros?|gbp|pounds?|bucks|units?|items?)\b", re.IGNORECASE)  # at a position
-_PERCENT = re.compile(r"\s*%")
+_PERCENT = re.compile(r"\s*(?:%|percent\b|per\s*cent\b|pct\b)", re.IGNORECASE)
+_PERCENT_END = re.compile(r"\d\s*(?:%|percent|per\s*cent|pct)\s*$", re.IGNORECASE)
+_PERCENT_NAME = re.compile(r"(?:^|_)(?:pct|percent|percentage|perc)(?:_|$)", re.IGNORECASE)
 
 
 def examples(d: View) -> list[Claim]:
@@ -419,10 +421,33 @@ def _compare(w: Play, spans: list[_Mention], start: int, end: int, operator: Ope
             split_column(d.catalog, column)[1]):
         col_start = verb.start()  # "visits that cost at least $100": the money verb names the money column
         words = d.prompt[col_start:end]
+    if _PERCENT_END.search(words):
+        value = _percent(d, column, value, words)
     _check_value(d, column, value, words)
     doubt = None if named and hit is not None and hit.m.table == named else _shared_column(d, hit, column, words)
     edits = [Edit.add("filters", Filter(column=column, operator=operator, value=value, provenance=words.strip()))]
     w.take_free(col_start, end, *edits, *([Edit.add("doubts", doubt)] if doubt else []), why="a comparison")
+
+
+def _percent(d: View, column: str, value: object, words: str) -> object:
+    """A number said in percent ("over 10%", "at least 15 percent") on the column's own scale: as written when the
+    column's name says percent (``discount_pct``) or its values go past 1, a hundredth of it when its values are
+    fractions (0 to 1: ``discount`` 0.10); refused when the scale cannot be told (no values read)."""
+    table, col = split_column(d.catalog, column)
+    if _PERCENT_NAME.search(col) or _info(d, table, col).family == "integer":
+        return value
+    index = d.linker.value_index
+    span = index.range_of(table, col) if index is not None else None
+    if span is None:
+        raise PlanError(f"'{words.strip()}': is {column} a fraction (0.1 for 10%) or a percentage (10)?",
+                        hint=f"compare with the stored number, e.g. '{col} over 0.1'")  # fmt: skip
+    if span[0] < -1 or span[1] > 1:
+        return value
+
+    def scaled(v: object) -> object:
+        return round(v / 100, 10) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    return [scaled(v) for v in value] if isinstance(value, list) else scaled(value)
 
 
 def _measure_before(d: View, pos: int) -> bool:

@@ -74,10 +74,19 @@ def _past_values(d: Work, words: list[Token]) -> list[Token]:
     """``words`` after the data values that open them ("cancelled orders" → "orders"): the counted rows' own
     condition, read by the row filters later; at most two such words, and only before a table's word."""
     k = 0
-    while k < min(_MAX_VALUE_WORDS, len(words) - 1) and d.linker.values(words[k].text) and \
-            ph.table_of(d, words[k].text) is None:
+    while k < min(_MAX_VALUE_WORDS, len(words) - 1) and ph.table_of(d, words[k].text) is None and (
+            d.linker.values(words[k].text) or _state_of_next_table(d, words, k)):  # fmt: skip
         k += 1
     return words[k:] if k and ph.table_of(d, words[k].text) else words
+
+
+def _state_of_next_table(d: Work, words: list[Token], k: int) -> bool:
+    """``words[k]`` names a true/false column of the table the following words name ("10 verified users")."""
+    table = next((t for n in range(k + 1, min(len(words), k + 3)) if (t := ph.table_of(d, words[n].text))), None)
+    if table is None:
+        return False
+    hits = d.linker.columns(words[k].text, [table])[:1]
+    return bool(hits) and hits[0].score >= 0.65 and d.catalog.table(table).column(hits[0].column).family == "boolean"
 
 
 def _op_of(text: str) -> str:
