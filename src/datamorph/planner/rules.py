@@ -45,6 +45,7 @@ from datamorph.planner.recognizers import (
     filter_states,
     filters,
     flags,
+    frequency,
     glue,
     joins,
     keyed,
@@ -130,6 +131,7 @@ RULES: tuple[Step, ...] = (
     Step("dedupe.picked", dedupe.picked),  # before aggregates: "(earliest X, ties: lowest id)" is no min per group
     Step("ordering.tie_hold", ordering.hold_ties),  # before aggregates: "ties: lowest id" is no minimum, "by id" no grouping
     Step("windows.top_n_rows", windows.top_n_rows),  # before aggregates: "top 2 orders per customer by amount" keeps rows
+    Step("frequency", frequency.rule),  # before aggregates: "the 5 most common cities" is a count per city, ranked
     Step("aggregates", aggregates.rule),
     Step("versus.groups", versus.groups),  # "keeping the months above the average": the groups' average
     Step("policy.nulls", policy.nulls),  # before the NULL tests: "missing fees add nothing" is no condition
