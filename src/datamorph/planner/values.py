@@ -118,6 +118,7 @@ class ValueIndex:
                 col_forms.add(_compact(col_toks)[len(stem) :])
         for q in stems | col_forms:
             self._qualifiers.setdefault(q, set()).add(key)
+        countries = country_names(values)
         for v in values:
             if v in self._columns[key]:
                 continue
@@ -127,17 +128,24 @@ class ValueIndex:
             elif exact_only:
                 self._exact.setdefault(str(v).strip().lower(), []).append(self._new_item(table, column, str(v)))
             else:
-                self._add_text(table, column, str(v))
+                i = self._add_text(table, column, str(v))
+                for name in countries.get(str(v), ()):  # "Japan" finds 'JP' in a column of country codes
+                    self._add_words(i, name)
 
     def _new_item(self, table: str, column: str, value: Any) -> int:
         self._items.append((table, column, value))
         self._item_table.append(table.lower())
         return len(self._items) - 1
 
-    def _add_text(self, table: str, column: str, value: str) -> None:
+    def _add_text(self, table: str, column: str, value: str) -> int:
         i = self._new_item(table, column, value)
         self._exact.setdefault(value.strip().lower(), []).append(i)
-        toks = phrase_tokens(value)
+        self._add_words(i, value)
+        return i
+
+    def _add_words(self, i: int, words: str) -> None:
+        """Find item ``i`` by ``words`` (its own text, or a name it stands for) the way any value is found."""
+        toks = phrase_tokens(words)
         if toks:
             k = _value_key(toks)
             self._norm.setdefault(k, []).append((i, V_NORMAL))
@@ -296,6 +304,27 @@ def _distinct_values(engine: Any, table: TableInfo, column: str, max_distinct: i
             return None
         return [r[0] for r in rows]
     return None
+
+
+def country_names(values: Sequence[Any]) -> dict[str, tuple[str, ...]]:
+    """The country names of each value of a column of ISO 3166 codes ('JP' → Japan; 'GBR' → United Kingdom, ...):
+    empty unless (nearly) every value is a code, upper case, of two or three letters (``pycountry``'s data)."""
+    codes = [v for v in values if isinstance(v, str)]
+    if not codes or any(not (c.isalpha() and c.isupper() and len(c) in (2, 3)) for c in codes):
+        return {}
+    import pycountry
+
+    found: dict[str, tuple[str, ...]] = {}
+    for c in codes:
+        country = pycountry.countries.get(alpha_2=c) if len(c) == 2 else pycountry.countries.get(alpha_3=c)
+        if country is not None:
+            names = {country.name, getattr(country, "common_name", country.name)}
+            found[c] = tuple(sorted(n for n in names if "," not in n))
+    if len(found) * 10 < len(codes) * 9:
+        return {}  # not a column of country codes (a few letters that happen to be codes)
+    if "GB" in found or "GBR" in found:
+        found["GB" if "GB" in found else "GBR"] += ("UK", "Britain", "Great Britain")
+    return found
 
 
 def _ranges(engine: Any, table: TableInfo) -> list[tuple[str, float, float]]:
