@@ -76,3 +76,18 @@ def test_a_heading_label_may_repeat_a_listed_column(engine: Any) -> None:
     check(engine, "Hires never disciplined: couriers without any fine. courier_id, courier_name, hired_on",
           "SELECT courier_id, courier_name, hired_on FROM couriers WHERE courier_id NOT IN (SELECT courier_id FROM fines)",
           ["courier_id", "courier_name", "hired_on"])  # fmt: skip
+
+
+def test_rows_with_an_event_of_other_rows_in_a_period(engine: Any) -> None:
+    """"couriers who were fined in 2024": the fines' date; each courier once, however many fines (once refused:
+    "the date of fines.fined_on, on which rows?")."""
+    check(engine, "couriers who were fined in 2024",
+          "SELECT * FROM couriers WHERE courier_id IN (SELECT courier_id FROM fines WHERE year(fined_on) = 2024)")  # fmt: skip
+    check(engine, "number of couriers who were fined in 2024 per town",
+          "SELECT town, count(DISTINCT courier_id) FROM couriers JOIN fines USING (courier_id) "
+          "WHERE year(fined_on) = 2024 GROUP BY 1")  # fmt: skip
+
+
+def test_an_event_of_other_rows_not_said_of_the_rows_is_still_asked(engine: Any) -> None:
+    with pytest.raises(PlanError, match="on which rows"):
+        plan(engine, "couriers fined in 2024")

@@ -10,6 +10,7 @@ import bisect
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -211,9 +212,10 @@ def month_end(year: int, month: int) -> dt.date:
     return nxt - dt.timedelta(days=1)
 
 
+@lru_cache(maxsize=4096)
 def find_words(text: str, phrase: str, start: int = 0) -> int:
     """Where ``phrase`` first occurs in ``text`` from ``start`` as whole words (case-insensitive), or -1: "age" is
-    not found inside "average"."""
+    not found inside "average". (Cached: recognizers look up the same provenance again and again.)"""
     if not phrase:
         return -1
     m = re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)", re.IGNORECASE).search(text, start)

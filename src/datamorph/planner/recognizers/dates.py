@@ -27,6 +27,7 @@ from lemminflect import getInflection, getLemma
 from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, Catalog, TableInfo
 from datamorph.errors import PlanError
 from datamorph.planner.ambiguity import Doubt
+from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, Span, View
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import STOPWORDS
@@ -316,6 +317,8 @@ def _handle(w: Play, first: _Period, m: re.Match[str], done: list[_Done], pendin
         measured = True  # "signups per month in 2024": the noun is the rows counted per month too
     # the table the date's words name, or the one its event verb's column brings in ("customers who ordered in May")
     edits = [w.use(table)] if table is not None and (w.base is None or table not in w.in_play()) else []
+    if table is not None and w.base is not None and table != w.base and _refers_to(w.catalog, table, w.base):
+        edits.append(Edit.add("semi_tables", table))  # "customers who ordered in May": each customer once
     _take(w, (cue_start, span_end), *edits, Edit.add("filters", *_conditions(w.view, column, kind, start, end, words)),
           why=f"{kind} {start.isoformat()}..{end.isoformat()}")  # fmt: skip
     if col_span:  # (shared after a measure: "number of terminations in 2024" counts the rows that have one)
@@ -645,7 +648,7 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
         elsewhere = _event_elsewhere(w, verb.low)
         if elsewhere is not None:
             column, refers = elsewhere
-            if not refers and not _NEGATED.search(d.prompt[: verb.start]):  # negated: the rows without the event
+            if not refers and not _NEGATED.search(d.prompt[: verb.start]) and not _events_of_rows(w, column, verb):
                 raise PlanError(f"'{verb.text} {words.strip()}': the date of {column}, on which rows?",
                                 hint=f"name the table whose rows you want, or the date, e.g. "
                                      f"'{column.split('.', 1)[1].replace('_', ' ')} in 2024'")  # fmt: skip
@@ -1062,6 +1065,24 @@ def _event_elsewhere(w: Play, word: str) -> tuple[str, bool] | None:
     refers = any(fk.ref_table.lower().split(".")[-1] == table.lower()
                  for t in w.in_play() for fk in w.catalog.table(t).foreign_keys)  # fmt: skip
     return hits[0], refers
+
+
+#: a relative pronoun right before an event verb: "customers who ordered", "members that borrowed"
+_RELATIVE = re.compile(r"(?:\b(?:who|that|which)\s+(?:(?:have|has|had|all|each|were|was|are|is|got|been)\s+){0,2}|\bhow\s+many\s+(?:distinct\s+|unique\s+|"
+                       r"different\s+)?[A-Za-z_]\w*\s+)$", re.IGNORECASE)  # fmt: skip
+
+
+def _events_of_rows(w: Play, column: str, verb: Token) -> bool:
+    """"customers who ordered in May": the event's table refers to the rows in play, and the verb is said of them
+    (after who/that, or "how many customers ordered"): the rows with such an event in the period, each once (a semi join, see ``draft._semi_join``)."""
+    table = owner_table(w.catalog, column)
+    return w.base is not None and _refers_to(w.catalog, table, w.base) and bool(
+        _RELATIVE.search(w.view.prompt, back(verb.start), verb.start))  # fmt: skip
+
+
+def _refers_to(catalog: Catalog, table: str, other: str) -> bool:
+    """``table`` holds a foreign key to ``other``."""
+    return any(fk.ref_table.lower().split(".")[-1] == other.lower() for fk in catalog.table(table).foreign_keys)
 
 
 _GENERIC_TIME = frozenset({"time", "date", "timestamp", "datetime", "day", "at", "on", "moment", "ts", "dt", "the",
