@@ -165,7 +165,9 @@ _LEAD = st.sampled_from(["", "count of orders per status ", "customers with tota
 
 
 def _repeat(lead: str, unit: str, length: int) -> str:
-    return (lead + (unit + " ") * (length // (len(unit) + 1) + 1))[:length]
+    """``lead`` and whole copies of ``unit`` up to about ``length`` characters. Never a unit cut short: a request
+    ending in "... per l" fails early where one ending "... per latest" reads on, and the two would not compare."""
+    return lead + (unit + " ") * max(1, (length - len(lead)) // (len(unit) + 1))
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

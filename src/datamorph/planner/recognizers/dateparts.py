@@ -46,6 +46,13 @@ _TRUNC = re.compile(
     r"(?:,?\s+as\s+an?\s+(?:date|day))?",  # "week as the first day of its week, as a day"
     re.I,
 )
+#: "the first day of the month of order_date", "1st day of the week in which viewed_at falls": a truncation too
+_TRUNC_OF = re.compile(
+    r"\b(?:the\s+)?(?:first|1st)\s+day\s+of\s+(?:the|its|their)\s+(?P<unit>month|week|quarter|year)\s+"
+    r"(?:of|for|in\s+which)\s+(?:the\s+|its\s+|their\s+|each\s+)?(?P<col>[A-Za-z_][\w.]*(?:\s+(?!falls?\b|is\b|was\b)"
+    r"[A-Za-z_]\w*)?)(?:\s+(?:falls?|is|was))?",
+    re.I,
+)
 _DATE_OF = re.compile(
     r"\b(?:the\s+)?(?:calendar\s+)?date\s+(?:part\s+)?of\s+(?:the\s+)?(?P<col>[A-Za-z_][\w.]*)"
     r"|\b(?P<col2>[A-Za-z_][\w.]*)\s+as\s+a\s+(?:plain\s+|calendar\s+)?date\b",
@@ -64,6 +71,16 @@ def truncs(v: View) -> list[Claim]:
             raise column_error(d, m.group("col") or m.group(0), "date column")
         unit = m.group("unit").lower()
         name, start, end = name_around(d, m.start(), m.end())
+        add(d, name or f"{stem(col)}_{unit}", f"CAST(date_trunc('{unit}', {col}) AS DATE)", start, end)
+    for m in _TRUNC_OF.finditer(d.prompt):
+        if not d.free(m.start(), m.end("unit")):
+            continue
+        col = date_col(d, m.group("col")) or date_col(d, m.group("col").split()[0])
+        if col is None:
+            continue
+        unit = m.group("unit").lower()
+        end = m.end() if date_col(d, m.group("col")) else m.start("col") + len(m.group("col").split()[0])
+        name, start, end = name_around(d, m.start(), end)
         add(d, name or f"{stem(col)}_{unit}", f"CAST(date_trunc('{unit}', {col}) AS DATE)", start, end)
     return d.claims()
 

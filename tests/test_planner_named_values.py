@@ -1,0 +1,50 @@
+"""Computed values named in the output list and defined around it (a removals firm's tables).
+
+- "job_month (the first day of the month of booked_on)": a truncation to the month, never the day of the month
+  (the plan once published ``day(booked_on)`` under the name job_month, with ``pass``);
+- "job_id and margin (price minus cost) for jobs [over 500]": a computed item followed by the rows it is of;
+- "job_id, margin where margin is price minus cost": a name defined after "where ... is".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from planner_support import check, sql_engine
+
+REMOVALS_SQL = """
+CREATE TABLE jobs (job_id INTEGER PRIMARY KEY, booked_on DATE, price DECIMAL(8,2), cost DECIMAL(8,2));
+INSERT INTO jobs VALUES (1, '2024-03-17', 900, 600), (2, '2024-03-02', 400, 380), (3, '2024-05-30', 1200, 700);
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    yield from sql_engine(tmp_path_factory, "removals", REMOVALS_SQL)
+
+
+@pytest.mark.parametrize(("words", "unit"), [
+    ("the first day of the month of booked_on", "month"),
+    ("the first day of the week of booked_on", "week"),
+    ("1st day of the quarter in which booked_on falls", "quarter"),
+])  # fmt: skip
+def test_the_first_day_of_a_period_is_a_truncation(engine: Any, words: str, unit: str) -> None:
+    check(engine, f"job_id and job_period ({words})",
+          f"SELECT job_id, CAST(date_trunc('{unit}', booked_on) AS DATE) FROM jobs", ["job_id", "job_period"])  # fmt: skip
+
+
+@pytest.mark.parametrize(("tail", "where"), [
+    ("for jobs", ""),
+    ("for jobs with a price over 500", "WHERE price > 500"),
+])  # fmt: skip
+def test_a_computed_item_before_the_rows_it_is_of(engine: Any, tail: str, where: str) -> None:
+    check(engine, f"job_id and margin (price minus cost) {tail}", f"SELECT job_id, price - cost FROM jobs {where}",
+          ["job_id", "margin"])  # fmt: skip
+
+
+def test_a_name_defined_after_where(engine: Any) -> None:
+    check(engine, "job_id, margin where margin is price minus cost", "SELECT job_id, price - cost FROM jobs",
+          ["job_id", "margin"])  # fmt: skip
