@@ -95,3 +95,11 @@ def test_conditions_and_expression_alone() -> None:
     assert [(f.operator, f.value) for f in conditions("t.dob", "=", 30, ref, "")] == [
         ("<=", "1994-02-28"), (">", "1993-02-28")]
     assert age_expression("t.dob", dt.date(2025, 7, 1)).startswith("2025 - YEAR(t.dob)")
+
+
+def test_a_birth_date_is_no_event_of_the_rows(engine: Any) -> None:
+    """"new rowers each month of 2023": the rows' start (joined_on), never asked against the birth date (once
+    PlanAmbiguous between joined_on and born_on; and refused before that: the period followed "each month")."""
+    check(engine, "number of new rowers each month of 2023",
+          "SELECT CAST(date_trunc('month', joined_on) AS DATE), count(*) FROM rowers "
+          "WHERE joined_on BETWEEN '2023-01-01' AND '2023-12-31' GROUP BY 1")  # fmt: skip

@@ -24,6 +24,7 @@ from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import STOPWORDS, singular
 from datamorph.planner.linking import TableMatch
 from datamorph.planner.meaning import REQUEST_VERB
+from datamorph.planner.recognizers.ages import is_birth_date
 from datamorph.planner.recognizers.dates import _stem
 from datamorph.planner.refs import owner_table, split_column
 from datamorph.spec import ETLSpec, ExpressionCondition, Filter, leaf_filters
@@ -178,7 +179,8 @@ def _date_doubts(d: Draft, spec: ETLSpec) -> list[Doubt]:
         family = info.column(col).family
         if family not in TEMPORAL_FAMILIES or _named(col, said) or _own_date(table, col):
             continue
-        others = tuple(f"{table}.{c.name}" for c in info.columns if c.family == family and c.name != col)
+        others = tuple(f"{table}.{c.name}" for c in info.columns if c.family == family and c.name != col
+                       and not is_birth_date(c.name))  # (a birth date is no event of the rows)
         if others:
             out.append(Doubt("date_column", f.provenance or f.column, f.column, others))
     return out

@@ -69,8 +69,13 @@ _AGE_WORD = re.compile(r"\b(?:(?P<t>[A-Za-z]\w*)(?:'s|s'|\u2019s|s\u2019)?\s+)?(
 def birth_column(w: Work | View, tables: list[str]) -> str | None:
     """The one date column named for a birth among ``tables`` (qualified), or None."""
     found = [f"{t}.{c.name}" for t in tables for c in w.catalog.table(t).columns
-             if c.family in TEMPORAL_FAMILIES and set(re.split(r"[_\W]+", c.name.lower())) & _BIRTH_WORDS]  # fmt: skip
+             if c.family in TEMPORAL_FAMILIES and is_birth_date(c.name)]  # fmt: skip
     return found[0] if len(found) == 1 else None
+
+
+def is_birth_date(name: str) -> bool:
+    """A column named for a birth (``dob``, ``birth_date``, ``born_on``): a property of the row, not an event of it."""
+    return bool(set(re.split(r"[_\W]+", name.lower())) & _BIRTH_WORDS)
 
 
 def years_back(ref: dt.date, years: int) -> dt.date:

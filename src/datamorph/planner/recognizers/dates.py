@@ -32,6 +32,7 @@ from datamorph.planner.claims import Claim, Edit, Span, View
 from datamorph.planner.draft import Draft
 from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.meaning import word_class
+from datamorph.planner.recognizers.ages import is_birth_date
 from datamorph.planner.recognizers.common import in_play
 from datamorph.planner.recognizers.dateparts import example_of_part
 from datamorph.planner.recognizers.filter_base import Play
@@ -386,7 +387,8 @@ def _settle(w: Play, o: _Open, done: list[_Done]) -> None:
         info = w.catalog.table(o.table)
         column = f"{info.name}.{start}"
         family = info.column(start).family
-        others = tuple(f"{info.name}.{c.name}" for c in info.columns if c.family == family and c.name != start)
+        others = tuple(f"{info.name}.{c.name}" for c in info.columns if c.family == family and c.name != start
+                       and not is_birth_date(c.name))  # (a birth date is no event of the rows: "patients of 2025")
         doubt = Doubt("date_column", words.strip(), column, others)  # always run: the words did not choose it
         _take(w, (item.cue_start, item.span_end), Edit.add("filters", *_conditions(w.view, column, item.kind,
               item.start, item.end, words)), *([Edit.add("doubts", doubt)] if others else []),
@@ -878,10 +880,15 @@ def _main_date(table: TableInfo, words: str) -> str | None:
 def _after_read_words(w: Play, pos: int) -> bool:
     """The period follows words the request has read (a table's name, a value): not a verb or noun of its own
     that no date matched ("members that lapsed in 2022": lapsed is no start), nor the opening of the request."""
-    before = [t for t in w.view.tokens.overlapping(max(0, pos - 80), pos) if t.end <= pos][-1:]
-    if not before or before[0].kind != "word":
+    before = [t for t in w.view.tokens.overlapping(max(0, pos - 80), pos) if t.end <= pos][-2:]
+    if not before or before[-1].kind != "word":
         return False
-    return w.explained(before[0]) or bool(w.linker.tables(before[0].text))
+    if len(before) == 2 and _PER_UNIT.fullmatch(f"{before[0].low} {before[-1].low}"):
+        return True  # "new patients each month of 2025": the rows grouped by a period of their date
+    return w.explained(before[-1]) or bool(w.linker.tables(before[-1].text))
+
+
+_PER_UNIT = re.compile(r"(?:each|every|per|by|a)\s+(?:day|week|month|quarter|year)s?")
 
 
 def _start_date(table: TableInfo) -> str | None:
