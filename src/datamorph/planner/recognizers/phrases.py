@@ -264,9 +264,25 @@ def value_conditions(d: Work, words: list[Token], table: str) -> list[Filter] | 
                                     provenance=phrase))  # fmt: skip
                 i = j
                 break
+            if j == i + 1 and (flag := state_word(d, phrase, table)) is not None:
+                conds.append(Filter(column=flag, operator="=", value=True, provenance=phrase))
+                i = j
+                break
         else:
             return None
     return conds
+
+
+def state_word(d: Work, word: str, table: str) -> str | None:
+    """The true/false column of ``table`` a word names by the last word of its name or its noun ("verified" →
+    email_verified, "smokers" → is_smoker): the one such column, or None."""
+    from datamorph.planner.lexicon import lemmas, phrase_tokens
+
+    forms = lemmas(word.lower()) | {word.lower().removesuffix("s")}
+    found = [c.name for c in d.catalog.table(table).columns if c.family == "boolean"
+             and (last := phrase_tokens(c.name)[-1:]) and (last[0] in forms or lemmas(last[0]) & forms
+                                                            or f"{last[0]}s" == word.lower())]  # fmt: skip
+    return f"{d.catalog.table(table).name}.{found[0]}" if len(found) == 1 else None
 
 
 def name_after(d: Work, end: int) -> tuple[str, int] | None:
@@ -293,7 +309,9 @@ def _is_column(d: Work, word: str) -> bool:
 
 
 def default_alias(fn: str, target: str | None, table: str | None, conds: list[Filter]) -> str:
-    prefix = "_".join(("not_" if c.operator == "!=" else "") + snake(str(c.value)) for c in conds)
+    prefix = "_".join(("not_" if c.operator == "!=" else "") + snake(
+        str(c.provenance or c.column.split(".")[-1]) if isinstance(c.value, bool) else str(c.value))  # "verified"
+        for c in conds)  # fmt: skip
     prefix = prefix + "_" if prefix else ""
     if fn == "count" and target is None:
         return f"{prefix}{singular(table or 'row')}_count"

@@ -509,9 +509,10 @@ def _scales_and_names(d: Work, ctx: Ctx) -> bool:
         if not r.name:
             kind = "pct" if r.scale == 100.0 else {"percentage": "share", "percent": "share"}.get(
                 d.prompt[r.start : r.end].split()[0].lower(), "share")  # fmt: skip
-            what = "_".join(("not_" if c.operator == "!=" else "") + snake(str(c.value) if c.value is not None else
-                                                                             c.provenance or c.operator)
-                            for c in r.measures[0].conds) if not r.total_share else ""  # fmt: skip
+            what = "_".join(("not_" if c.operator == "!=" else "") + snake(
+                str(c.value) if c.value is not None and not isinstance(c.value, bool)
+                else c.provenance or c.column.split(".")[-1])  # "smokers", not "true"
+                for c in r.measures[0].conds) if not r.total_share else ""  # fmt: skip
             r.name = f"{what}_{kind}" if what else f"{kind}_of_total"
             r.name = r.name if r.scale == 100.0 or kind != "pct" else r.name.replace("pct", "share")
     return bool(found[100.0] or found[1.0])
@@ -650,6 +651,24 @@ def _a_to_b(d: Work, m: re.Match[str]) -> Ratio | None:
     return None
 
 
+def _kind_alone(d: Work, word: Token) -> tuple[str, Filter] | None:
+    """A kind of rows said without their table ("students"): the true/false column it names, in the tables in play
+    or else in the one table of the warehouse that has such a column."""
+    tables = d.in_play() or list(d.catalog.tables)
+    found = [(t, col) for t in tables if (col := ph.state_word(d, word.text, t)) is not None]
+    if len(found) != 1:
+        return None
+    table, col = found[0]
+    return d.catalog.table(table).name, Filter(column=col, operator="=", value=True, provenance=word.text)
+
+
+#: "(share of) each channel in (the) total (revenue)": the group, then what its share is of
+_EACH_IN = re.compile(r"\s*(?:each|every)\s+(?P<g>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s+(?:in|of|to)\s+(?:the\s+)?"
+                      r"(?:total|overall|all)\s+", re.I)  # fmt: skip
+#: the rows a kind is a share of, said after it: "smokers among (all) patients"
+_AMONG_ROWS = re.compile(r"\s+(?:among|amongst|of|in|from)\s+(?:the\s+|all\s+|our\s+)?(?P<t>[A-Za-z_]\w*)", re.I)
+
+
 def _ratio_of_words(d: Work, m: re.Match[str], ctx: Ctx | None = None) -> Ratio:
     """ "share of cancelled orders", "percentage of revenue": what the ratio counts or sums, read after it.
 
@@ -658,6 +677,11 @@ def _ratio_of_words(d: Work, m: re.Match[str], ctx: Ctx | None = None) -> Ratio:
     "all" too: "all cancelled orders" is a share of the total, "all orders that were cancelled" is not)."""
     start, end = m.start(), m.end()
     total = bool(re.search(r"\b(?:all|total)\b", m.group("all"), re.I))
+    each = _EACH_IN.match(d.prompt, end)
+    if each and ctx is not None and (found := groups._key_at(d, ctx, each.start("g"))) is not None:
+        if found[0] not in ctx.keys:  # "the share of each channel in total revenue": per channel, of the grand total
+            ctx.keys.append(found[0])
+        end, total = each.end(), True
     owner = _OWNER_GROUP.match(d.prompt, end)
     if owner and ctx is not None and ph.table_of(d, owner.group("g")) is not None:
         found = groups._key_at(d, ctx, owner.start("g"))
@@ -690,6 +714,16 @@ def _ratio_of_words(d: Work, m: re.Match[str], ctx: Ctx | None = None) -> Ratio:
         if col is not None and ph.family(d, col) in ph.NUMERIC:
             meas = ms._column_measure(d, "sum", start, words[n - 1].end, col)
             break
+    among = _AMONG_ROWS.match(d.prompt, words[-1].end) if words and meas is None else None
+    if among is not None and (table := ph.table_of(d, among.group("t"))) is not None:
+        conds = ph.value_conditions(d, words, table)  # "share of smokers among patients": a kind of those rows
+        if conds:
+            meas = ms._entity_measure(d, "count", start, among.end(), table, conds)
+            noun_end, before = among.end(), conds
+    if meas is None and len(words) == 1 and (kind := _kind_alone(d, words[0])) is not None:
+        table, cond = kind  # "percentage of students per town": the one table with a true/false column for it
+        meas = ms._entity_measure(d, "count", start, words[0].end, table, [cond])
+        noun_end, before = words[0].end, [cond]
     if meas is None:
         raise PlanError(f"'{d.prompt[start:end + 20].strip()}': share of what?",
                         hint="name what is counted, e.g. 'share of orders that were cancelled'")  # fmt: skip
