@@ -651,15 +651,22 @@ def _a_to_b(d: Work, m: re.Match[str]) -> Ratio | None:
     return None
 
 
-def _kind_alone(d: Work, word: Token) -> tuple[str, Filter] | None:
-    """A kind of rows said without their table ("students"): the true/false column it names, in the tables in play
-    or else in the one table of the warehouse that has such a column."""
-    tables = d.in_play() or list(d.catalog.tables)
-    found = [(t, col) for t in tables if (col := ph.state_word(d, word.text, t)) is not None]
-    if len(found) != 1:
-        return None
-    table, col = found[0]
-    return d.catalog.table(table).name, Filter(column=col, operator="=", value=True, provenance=word.text)
+def _kind_alone(d: Work, word: str) -> tuple[str, Filter] | None:
+    """A kind of rows said without their table ("students", "no-shows"): the true/false column it names, or else
+    the one column whose data value it is: in the tables in play first, else in the warehouse's."""
+    for tables in (d.in_play(), [t.name for t in d.catalog.tables.values()]):
+        found = [(t, Filter(column=col, operator="=", value=True, provenance=word)) for t in tables
+                 if (col := ph.state_word(d, word, t)) is not None]  # fmt: skip
+        if not found and tables:  # "rate of no-shows": a value of one table's column ("no_show")
+            hits = [h for h in d.linker.values(word, tables) if h.score >= 0.9 and not isinstance(h.value, bool)]
+            best = [h for h in hits if h.score >= hits[0].score] if hits else []
+            if len({(h.table, h.column) for h in best}) == 1:
+                h = best[0]
+                found = [(h.table, Filter(column=f"{h.table}.{h.column}", operator="=", value=h.value,
+                                          provenance=word))]  # fmt: skip
+        if found:
+            return (d.catalog.table(found[0][0]).name, found[0][1]) if len(found) == 1 else None
+    return None
 
 
 #: "(share of) each channel in (the) total (revenue)": the group, then what its share is of
@@ -720,10 +727,10 @@ def _ratio_of_words(d: Work, m: re.Match[str], ctx: Ctx | None = None) -> Ratio:
         if conds:
             meas = ms._entity_measure(d, "count", start, among.end(), table, conds)
             noun_end, before = among.end(), conds
-    if meas is None and len(words) == 1 and (kind := _kind_alone(d, words[0])) is not None:
+    if meas is None and 0 < len(words) <= 2 and (kind := _kind_alone(d, ph.text_of(d, words))) is not None:
         table, cond = kind  # "percentage of students per town": the one table with a true/false column for it
-        meas = ms._entity_measure(d, "count", start, words[0].end, table, [cond])
-        noun_end, before = words[0].end, [cond]
+        meas = ms._entity_measure(d, "count", start, words[-1].end, table, [cond])
+        noun_end, before = words[-1].end, [cond]
     if meas is None:
         raise PlanError(f"'{d.prompt[start:end + 20].strip()}': share of what?",
                         hint="name what is counted, e.g. 'share of orders that were cancelled'")  # fmt: skip
