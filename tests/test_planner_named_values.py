@@ -3,7 +3,9 @@
 - "job_month (the first day of the month of booked_on)": a truncation to the month, never the day of the month
   (the plan once published ``day(booked_on)`` under the name job_month, with ``pass``);
 - "job_id and margin (price minus cost) for jobs [over 500]": a computed item followed by the rows it is of;
-- "job_id, margin where margin is price minus cost": a name defined after "where ... is".
+- "job_id, margin where margin is price minus cost": a name defined after "where ... is";
+- "mover_id, mover_name": one column for a name the table keeps in parts is asked (it once listed first_name
+  alone under that name).
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from typing import Any
 
 import pytest
 
-from planner_support import check, sql_engine
+from datamorph.errors import PlanError
+from planner_support import check, plan, sql_engine
 
 REMOVALS_SQL = """
 CREATE TABLE jobs (job_id INTEGER PRIMARY KEY, booked_on DATE, price DECIMAL(8,2), cost DECIMAL(8,2));
 INSERT INTO jobs VALUES (1, '2024-03-17', 900, 600), (2, '2024-03-02', 400, 380), (3, '2024-05-30', 1200, 700);
+CREATE TABLE movers (mover_id INTEGER PRIMARY KEY, first_name VARCHAR, last_name VARCHAR, van VARCHAR);
+INSERT INTO movers VALUES (1, 'Ann', 'Lee', 'V1'), (2, 'Bo', 'Kay', 'V2');
 """
 
 
@@ -48,3 +53,13 @@ def test_a_computed_item_before_the_rows_it_is_of(engine: Any, tail: str, where:
 def test_a_name_defined_after_where(engine: Any) -> None:
     check(engine, "job_id, margin where margin is price minus cost", "SELECT job_id, price - cost FROM jobs",
           ["job_id", "margin"])  # fmt: skip
+
+
+@pytest.mark.parametrize("prompt", ["mover_id, mover_name, van", "mover_id and mover_name (first and last name)"])
+def test_one_column_for_a_name_kept_in_parts_is_asked(engine: Any, prompt: str) -> None:
+    with pytest.raises(PlanError, match="keeps a name in parts"):
+        plan(engine, prompt)
+
+
+def test_the_name_of_rows_kept_in_parts_is_both_parts(engine: Any) -> None:
+    check(engine, "mover_id, name, van", "SELECT mover_id, first_name, last_name, van FROM movers")
