@@ -63,3 +63,14 @@ def test_one_column_for_a_name_kept_in_parts_is_asked(engine: Any, prompt: str) 
 
 def test_the_name_of_rows_kept_in_parts_is_both_parts(engine: Any) -> None:
     check(engine, "mover_id, name, van", "SELECT mover_id, first_name, last_name, van FROM movers")
+
+
+@pytest.mark.parametrize(("prompt", "sql"), [
+    ("job_id, size_band: 'big' when price is at least 1000, otherwise 'small'",
+     "SELECT job_id, CASE WHEN price >= 1000 THEN 'big' ELSE 'small' END FROM jobs"),
+    ("job_id, job_year - the year of booked_on", "SELECT job_id, year(booked_on) FROM jobs"),
+])  # fmt: skip
+def test_a_listed_name_defined_right_after_it(engine: Any, prompt: str, sql: str) -> None:
+    """The last item of the list is a name whose definition follows it (after a colon or a dash): once the list
+    stopped at the definition's words and the first item was left unread."""
+    check(engine, prompt, sql)

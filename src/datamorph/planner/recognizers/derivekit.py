@@ -263,7 +263,7 @@ def stem(column: str) -> str:
 _NAME_BEFORE = re.compile(
     r"(?:\b(?:called|named)\s+([A-Za-z_]\w*)\s*(?:=|:|as|which\s+is|that\s+is|being|computed\s+as|calculated\s+as|"
     r"from|by)?\s*|\b([A-Za-z_]\w*)\s*(?:=|:)\s*|\b([A-Za-z_]\w*)\s+(?:(?:computed|calculated|defined)\s+)?as\s+"
-    r"|\b([A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+)\s*,\s*(?:i\.e\.\s*,?\s*|which\s+is\s+|that\s+is\s+)?"  # "email_user, the part ..."
+    r"|\b([A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+)\s*(?:,|\s[-\u2013\u2014])\s*(?:i\.e\.\s*,?\s*|which\s+is\s+|that\s+is\s+)?"  # "email_user, the part ..." / "email_user - the part ..."
     r"|\b(?:where|with|and)\s+([A-Za-z_]\w*)\s+(?:is|being|means|equals)\s+)$",  # "where net_amount is ..."
     re.I,
 )

@@ -457,6 +457,9 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
                 piece = trimmed  # the item ends where others' words begin
             elif _names_defined(d, piece) or _names_group_key(d, words):
                 reused += 1  # (it names what the recognizer that took its words defined, or a key it grouped by)
+            elif words[0].low in {n.lower() for n in d.defined_names()} and d.held(words[0]):
+                piece = words[0].text  # "credit_band: 'high' when ...": the name, defined by the words after it
+                reused += 1
             elif (scoped := _scoped_item(d, piece, words)) is not None:
                 piece = scoped  # "days_late (...) for invoices [paid late]": the computed value, of those rows
                 reused += 1
