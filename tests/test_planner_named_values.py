@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from datamorph.compiler import compile_spec
 from datamorph.errors import PlanError
 from planner_support import check, plan, sql_engine
 
@@ -74,3 +75,14 @@ def test_a_listed_name_defined_right_after_it(engine: Any, prompt: str, sql: str
     """The last item of the list is a name whose definition follows it (after a colon or a dash): once the list
     stopped at the definition's words and the first item was left unread."""
     check(engine, prompt, sql)
+
+
+@pytest.mark.parametrize(("words", "names"), [
+    ("weekday of booked_on (Monday, Tuesday, ...)", ["Saturday", "Sunday", "Thursday"]),
+    ("month of booked_on (Jan, Feb, ...)", ["Mar", "Mar", "May"]),
+])  # fmt: skip
+def test_names_shown_after_a_weekday_or_month_are_names(engine: Any, words: str, names: list[str]) -> None:
+    """Once the weekday's number (0-6) was published though the request showed day names."""
+    spec = plan(engine, f"job_id, {words}")
+    res = engine.fetch(compile_spec(spec, engine.catalog()).sql("duckdb"))
+    assert sorted(r[1] for r in res.rows) == names

@@ -123,12 +123,32 @@ def parts(v: View) -> list[Claim]:
             add(d, new, formatted(col, shown.group("ex"), parts), start, end)
             d.take(((end, shown.end()),), why="an example of how the value is written")
             continue
+        names = _NAMES_NOTE.match(d.prompt, end)
+        if names and len(parts) == 1 and _key(parts[0]) in ("weekday", "month") and _is_name_of(
+                names.group("first"), _key(parts[0])):  # fmt: skip
+            # "weekday of the visit (Monday, Tuesday, ...)": names, not numbers, shown the way the note writes them
+            new = name or _claim(listed_names(d, names.end()), _key(parts[0])) or f"{stem(col)}_{_key(parts[0])}"
+            add(d, new, formatted(col, f"'{names.group('first')}'", parts), start, end)
+            d.take(((end, names.end()),), why="examples of the values: names")
+            continue
         listed = listed_names(d, end)
         for part in parts:
             key = _key(part)
             pname = name if name and len(parts) == 1 else _claim(listed, key) or f"{stem(col)}_{key}"
             add(d, pname, f"{PART_SQL[key]}({col})", start, end)
     return d.claims()
+
+
+#: names written as examples after a weekday or month: "(Monday, Tuesday, ...)", "(e.g. Jan, Feb)"
+_NAMES_NOTE = re.compile(r"\s*\(\s*(?:e\.\s?g\.?,?\s*|like\s+|such\s+as\s+)?(?P<first>[A-Za-z]{3,9})\s*(?:,|/|or\b)[^()]{0,60}\)",
+                         re.I)  # fmt: skip
+
+
+def _is_name_of(word: str, key: str) -> bool:
+    """``word`` is a weekday's (key ``weekday``) or a month's (``month``) name, full or short."""
+    w = word.lower()
+    names = _WEEKDAYS if key == "weekday" else _MONTHS
+    return any(n == w or len(w) == 3 and n.startswith(w) for n in names)
 
 
 #: an example of the value right after a date part: "(like 2024-Q1)", ", e.g. 'Mar 2024'", "formatted as 2024-03"
