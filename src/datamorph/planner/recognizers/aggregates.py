@@ -24,9 +24,10 @@ from typing import Any
 from sqlglot import exp
 
 from datamorph.compiler.conditions import compile_filter
-from datamorph.errors import DataMorphError
+from datamorph.errors import DataMorphError, PlanError
 from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, View
+from datamorph.planner.lexicon import STOPWORDS
 from datamorph.planner.linking import ColumnMatch, TableMatch
 from datamorph.planner.recognizers import groups, having, ratios, zero_rows
 from datamorph.planner.recognizers import measures as ms
@@ -407,6 +408,8 @@ def _finish(d: Work, ctx: Ctx) -> None:
     """The measures, groups, conditions and ratios read into ``ctx``, into the draft's fields (on the scratch)."""
     all_measures = [*ctx.measures, *(m for r in ctx.ratios for m in r.measures)]
     mtables = list(dict.fromkeys(m.table for m in all_measures if m.table))
+    if _zero_passes(d, ctx):  # "users with fewer than 2 sessions": those with none have fewer than 2
+        ctx.preserve = True
     keys, anchor = _group_keys(d, ctx, mtables)
     if all_measures and all(m.function == "avg" for m in all_measures):
         keys = _without_row_keys(d, keys, mtables)
@@ -433,6 +436,35 @@ def _finish(d: Work, ctx: Ctx) -> None:
         d.columns = [
             OutputColumn(column=x.name, provenance=x.provenance) for x in d.derived[-len(ctx.ratios) :]
         ]
+
+
+def _zero_passes(d: Work, ctx: Ctx) -> bool:
+    """Every condition on the measures is on a count of rows, and a count of 0 meets them all ("fewer than 2",
+    "at most 3", "no more than 1"): the groups with no rows are in the answer, so they are kept (an outer join).
+    Not when the counted rows are of a kind ("fewer than 2 cancelled orders": a row filter would drop them again)."""
+    if not ctx.having or ctx.ratio_having:
+        return False
+    for meas, op, value, words in ctx.having:
+        if meas.function != "count" or not meas.entity or meas.conds or not meas.table:
+            return False
+        said = [w for w in re.findall(r"[A-Za-z][\w-]*", words) if w.lower() not in STOPWORDS]
+        if any(d.linker.values(w, [meas.table]) for w in said) and _zero_meets(op, value):
+            raise PlanError(f"'{words.strip()}': the groups with none of those rows meet this too, and a row filter "
+                            "would drop them", hint=f"ask for the count of those {meas.table} per group including "
+                            "groups with none first, then keep the counts you want")  # fmt: skip
+        if not _zero_meets(op, value):
+            return False
+    return True
+
+
+def _zero_meets(op: str, value: object) -> bool:
+    """A count of 0 meets the condition ``op value`` ("< 2", "<= 3", "= 0", "between 0 and 2")."""
+    low = value[0] if isinstance(value, list) and value else value
+    if not isinstance(low, (int, float)) or isinstance(low, bool):
+        return False
+    high = value[-1] if isinstance(value, list) else low
+    return {"<": 0 < low, "<=": 0 <= low, "=": low == 0, "!=": low != 0,
+            "between": isinstance(high, (int, float)) and low <= 0 <= high}.get(op, False)  # fmt: skip
 
 
 def _keep_anchor_rows(d: Work, anchor: str | None, mtables: list[str]) -> str | None:
