@@ -67,6 +67,16 @@ def _names_well(linker: SchemaLinker, word: str) -> bool:
     return any(h.score >= _PART_SCORE for h in hits)
 
 
+def _own_table(linker: SchemaLinker, words: list[_Word]) -> str | None:
+    """The table a word of a column phrase names by its own name (not a synonym): "transaction" in "transaction
+    amount" → transactions."""
+    found = {h.table for w in words if not w.stop for h in linker.tables(" ".join(w.tokens))[:1] if h.score >= _OWN_NAME}
+    return found.pop() if len(found) == 1 else None
+
+
+_OWN_NAME = 0.95  # a table's name or its plural, above any synonym
+
+
 def find_mentions(linker: SchemaLinker, text: str) -> list[Mention]:
     """Tables, columns and values a whole request mentions, in text order, not overlapping.
 
@@ -166,11 +176,18 @@ def find_mentions(linker: SchemaLinker, text: str) -> list[Mention]:
     # context: prefer readings in tables the rest of the request mentions
     picked_tables = [_table_of(c[2][0]) for c in chosen]
     for idx, entry in enumerate(chosen):
-        i, _, cands, _ = entry
+        i, j, cands, _ = entry
         if len(cands) < 2:
             continue
         if isinstance(cands[0], TableMatch) and cands[0].score >= S_EXACT and cands[1].score < S_EXACT:
             continue  # a table's own name ("users") is never read as another table's synonym
+        own = _own_table(linker, words[i : j + 1]) if j > i else None
+        if own is not None and isinstance(cands[0], ColumnMatch) and any(
+                isinstance(c, ColumnMatch) and c.table == own and c.score >= cands[0].score - CONTEXT_SLACK
+                for c in cands):  # fmt: skip
+            # "transaction amount": the table the phrase's own word names, never a neighbour's column by context
+            entry[3] = next(k for k, c in enumerate(cands) if isinstance(c, ColumnMatch) and c.table == own)
+            continue
         ctx1 = {t for k, t in enumerate(picked_tables) if k != idx}
         ctx2 = {nb for t in ctx1 for nb in linker.neighbors(t)} - ctx1
         agg = linker._after_aggregate(words, i)
