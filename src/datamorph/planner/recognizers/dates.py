@@ -64,7 +64,7 @@ _PERIOD = re.compile(
     | (?P<h_o>first|second|1st|2nd)\s+half(?:\s+of)?(?:\s+(?P<h_y1>{_YEAR}))?
     | h(?P<h_n>[12])(?:\s*(?P<h_y2>{_YEAR}))?
     | (?P<todate>year|month|quarter)[\s-]+to[\s-]+date | (?P<todate2>ytd|mtd|qtd)
-    | (?P<rn_kw>last|past|previous|prior|trailing|recent)\s+(?P<rn_n>{_NUM})\s+(?P<rn_u>{_UNIT})
+    | (?P<rn_kw>last|past|previous|prior|trailing|recent|next|coming|upcoming)\s+(?P<rn_n>{_NUM})\s+(?P<rn_u>{_UNIT})
     | (?P<r1_kw>last|past|previous|prior|trailing|this|current|next|coming|upcoming)\s+(?P<r1_u>day|week|month|quarter|year)
       (?!\s+and\s+the\s+\w+(?:\s+\w+)?\s+(?:before|preceding|prior\s+to)\s+(?:it|that\s+one|them)\b)  # a moving frame: "this week and the 3 before it"
     | (?P<today>today|yesterday)
@@ -542,7 +542,8 @@ def _parse(m: re.Match[str], ref: dt.date) -> _Period | None:
         n = _number(g("rn_n"))
         if n is None:
             return None
-        return _rolling(n, g("rn_u").lower().rstrip("s"), ref, span)
+        ahead = g("rn_kw").lower() in ("next", "coming", "upcoming")  # "due in the next 30 days": from ref on
+        return _rolling(n, g("rn_u").lower().rstrip("s"), ref, span, ahead=ahead)
     if g("r1_kw"):
         if g("r1_kw").lower() in ("next", "coming", "upcoming") and g("r1_u").lower() == "day":
             return None  # "next day orders": a kind of delivery, not tomorrow's rows
@@ -585,13 +586,15 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(y, mo + 1, min(day.day, month_end(y, mo + 1).day))
 
 
-def _rolling(n: int, unit: str, ref: dt.date, span: tuple[int, int]) -> _Period:
-    """The last ``n`` units up to ``ref``: from ``ref - n units`` to ``ref`` inclusive."""
+def _rolling(n: int, unit: str, ref: dt.date, span: tuple[int, int], ahead: bool = False) -> _Period:
+    """The last ``n`` units up to ``ref``: from ``ref - n units`` to ``ref`` inclusive (``ahead``: the next ``n``
+    units from ``ref``, to ``ref + n units`` inclusive)."""
+    sign = 1 if ahead else -1
     if unit in ("day", "week"):
-        start = ref - dt.timedelta(days=n * (7 if unit == "week" else 1))
+        other = ref + sign * dt.timedelta(days=n * (7 if unit == "week" else 1))
     else:
-        start = _add_months(ref, -n * {"month": 1, "quarter": 3, "year": 12}[unit])
-    return _Period(start, ref, span, relative=True)
+        other = _add_months(ref, sign * n * {"month": 1, "quarter": 3, "year": 12}[unit])
+    return _Period(ref, other, span, relative=True) if ahead else _Period(other, ref, span, relative=True)
 
 
 def _relative_period(kw: str, unit: str, ref: dt.date, span: tuple[int, int]) -> _Period:
