@@ -191,6 +191,7 @@ def assemble(d: Draft) -> ETLSpec:
     _check_ranked_total(d)
     _check_ungrouped_condition(d)
     _check_ungrouped_by(d)
+    _check_one_row_groups(d)
     _check_name_part(d)
     _check_pick_per_key(d)
     _check_sums_of_keys(d)
@@ -708,6 +709,22 @@ def _check_ungrouped_condition(d: Draft) -> None:
         raise PlanError(f"'{said}' is a condition on each group's measure, but the request groups nothing: per what?",
                         hint="name what is counted or added up per, e.g. 'members with more than 3 loans' or "
                              "'loans per member, keeping those above 3'")  # fmt: skip
+
+
+def _check_one_row_groups(d: Draft) -> None:
+    """Measures of one table grouped by its own key ("total seats per plan" summing the plans' seat_limit, "number of
+    items sold per product" counting products): each group is one row, so each measure is the row's own value or 1
+    — the words meant the rows of another table per row of this one. Refused."""
+    if not d.aggregations or not d.group_by or d.tables or d.base is None or d.union or d.self_join is not None:
+        return
+    info = d.catalog.table(d.base)
+    keys = {f"{info.name}.{k}".lower() for k in info.primary_key}
+    if not keys or not keys <= {g.lower() for g in d.group_by}:
+        return
+    said = next((a.provenance for a in d.aggregations if a.provenance), None) or d.aggregations[0].alias
+    raise PlanError(f"'{said}': each {info.name} row is a group of its own, so this is each row's own value",
+                    hint=f"name the rows measured per {singular(info.name)} (another table's), or ask for the "
+                         f"{info.name} rows without a measure")  # fmt: skip
 
 
 def _check_name_part(d: Draft) -> None:

@@ -763,11 +763,24 @@ def entity_key(d: Work, table: str) -> str:
 
 
 def _column_measure(d: Work, fn: str, start: int, end: int, col: str) -> Measure:
+    if fn == "count" and _quantity(d, col, d.prompt[start:end]):
+        fn = "sum"  # "number of seats": a column that holds a number of seats is added up, not its rows counted
     table = owner_table(d.catalog, col)
     d.use_table(table)
     end, conds = of_table(d, end, table)
     end = through(d, end)
     return Measure(fn, col, default_alias(fn, col, table, conds), start, end, table=table, conds=conds)
+
+
+def _quantity(d: Work, col: str, words: str) -> bool:
+    """``col`` is a whole-number column named by a plural noun the words say ("seats", "units", "nights"): it holds
+    how many of those each row has."""
+    table, name = owner_table(d.catalog, col), col.split(".")[-1]
+    if not d.catalog.has_table(table) or d.catalog.table(table).column(name).family != "integer":
+        return False
+    last = name.lower().split("_")[-1]
+    said = {w.lower() for w in re.findall(r"[A-Za-z]+", words)}
+    return last.endswith("s") and singular(last) != last and last in said and not last.endswith(("ids", "keys"))
 
 
 def _over_derived(d: Work, fn: str, start: int, end: int, name: str) -> Measure:
