@@ -5,6 +5,8 @@
   is added up.
 - "total beds per room": each room is a group of its own (grouped by its key), so the "total" is the room's own
   value; the plan once published it (and "number of stays per room" on rooms alone counted 1 per room). Refused.
+- "total cleanings per room": the cleanings counted; the plan once added up ``cleaning_id`` (an identifier no
+  constraint declares a key). A sum of such an identifier not spelled out is refused.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ CREATE TABLE stays (stay_id INTEGER PRIMARY KEY, room_id INTEGER REFERENCES room
                     guests INTEGER, status VARCHAR);
 INSERT INTO stays VALUES (1, 1, 3, 2, 'completed'), (2, 1, 1, 1, 'completed'), (3, 3, 7, 4, 'booked'),
   (4, 2, 2, 2, 'cancelled');
+CREATE TABLE cleanings (cleaning_id INTEGER, room_id INTEGER REFERENCES rooms(room_id), minutes INTEGER);
+INSERT INTO cleanings VALUES (10, 1, 30), (11, 1, 25), (12, 3, 60);
 """
 
 
@@ -49,3 +53,9 @@ def test_a_measure_of_a_table_per_its_own_key_is_refused(engine: Any, prompt: st
 
 def test_a_measure_of_other_rows_per_key_still_plans(engine: Any) -> None:
     check(engine, "total nights per room", "SELECT room_id, sum(nights) FROM stays GROUP BY 1")
+
+
+def test_a_total_of_rows_counts_them_never_sums_their_identifier(engine: Any) -> None:
+    check(engine, "total cleanings per room", "SELECT room_id, count(*) FROM cleanings GROUP BY 1")
+    with pytest.raises(PlanError, match="a key"):
+        plan(engine, "sum of cleanings per room")

@@ -489,7 +489,8 @@ def _check_sums_of_keys(d: Draft) -> None:
             table = d.base or table
         info = d.catalog.table(table)
         keys = {c.lower() for c in info.primary_key} | {c.lower() for fk in info.foreign_keys for c in fk.columns}
-        if column.lower() in keys and column.lower().replace("_", " ") not in said:
+        named_as_key = column.lower() == "id" or column.lower().endswith("_id")  # (keys no constraint declares)
+        if (column.lower() in keys or named_as_key) and column.lower().replace("_", " ") not in said:
             what = "the sum" if x.function == "sum" else "the average"
             raise PlanError(f"'{x.provenance or x.column}': {what} of {x.column}, a key?",
                             hint="name the column to add up, e.g. 'total amount'")  # fmt: skip

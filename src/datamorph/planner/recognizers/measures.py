@@ -560,6 +560,9 @@ def target(d: Work, fn: str, start: int, pos: int) -> Measure | None:
         col = None if counting and table else column_of(d, phrase)
         if fn in ("min", "max") and table is not None and col is not None and not _names_the_column(d, col, phrase):
             col = None  # "the biggest customers": rows of a table, no column of theirs (not max(customer_id))
+        if fn == "sum" and table is not None and col is not None and _identifier(col) and re.match(
+                r"\s*(?:the\s+)?total\b", d.prompt[start:pos], re.I):  # fmt: skip
+            col = None  # "total page views": the rows of page_views counted, never a sum of view_id
         owner = owner_after(d, tail_end) if col else None  # "the amount of every transaction"
         if owner and col and owner != owner_table(d.catalog, col):
             col = column_of(d, phrase, [owner]) or col
@@ -770,6 +773,12 @@ def _column_measure(d: Work, fn: str, start: int, end: int, col: str) -> Measure
     end, conds = of_table(d, end, table)
     end = through(d, end)
     return Measure(fn, col, default_alias(fn, col, table, conds), start, end, table=table, conds=conds)
+
+
+def _identifier(col: str) -> bool:
+    """A column named as an identifier (``id``, ``view_id``, ``order_key``): never a quantity to add up."""
+    name = col.split(".")[-1].lower()
+    return name in ("id", "key") or name.endswith(("_id", "_key"))
 
 
 def _quantity(d: Work, col: str, words: str) -> bool:
