@@ -561,7 +561,8 @@ def target(d: Work, fn: str, start: int, pos: int) -> Measure | None:
         if fn in ("min", "max") and table is not None and col is not None and not _names_the_column(d, col, phrase):
             col = None  # "the biggest customers": rows of a table, no column of theirs (not max(customer_id))
         if fn == "sum" and table is not None and col is not None and _identifier(col) and re.match(
-                r"\s*(?:the\s+)?total\b", d.prompt[start:pos], re.I):  # fmt: skip
+                r"\s*(?:the\s+)?total\b", d.prompt[start:pos], re.I) and not _SHARE_OF.search(
+                d.prompt, max(0, start - 40), start):  # fmt: skip
             col = None  # "total page views": the rows of page_views counted, never a sum of view_id
         owner = owner_after(d, tail_end) if col else None  # "the amount of every transaction"
         if owner and col and owner != owner_table(d.catalog, col):
@@ -773,6 +774,10 @@ def _column_measure(d: Work, fn: str, start: int, end: int, col: str) -> Measure
     end, conds = of_table(d, end, table)
     end = through(d, end)
     return Measure(fn, col, default_alias(fn, col, table, conds), start, end, table=table, conds=conds)
+
+
+#: "the percent of (the total sessions)": a share of a total, read by the ratios
+_SHARE_OF = re.compile(r"\b(?:percent(?:age)?|share|fraction|proportion|ratio|part)\s+of\s+(?:the\s+)?$", re.I)
 
 
 def _identifier(col: str) -> bool:
