@@ -713,8 +713,8 @@ def _check_ungrouped_condition(d: Draft) -> None:
 
 
 def _check_one_row_groups(d: Draft) -> None:
-    """Measures of one table grouped by its own key ("total seats per plan" summing the plans' seat_limit, "number of
-    items sold per product" counting products): each group is one row, so each measure is the row's own value or 1
+    """Measures of one table grouped by its own key ("total beds per room" summing the rooms' own beds, "number of
+    trips per driver" on drivers alone counting 1 each): each group is one row, so each measure is the row's own value or 1
     — the words meant the rows of another table per row of this one. Refused."""
     if not d.aggregations or not d.group_by or d.tables or d.base is None or d.union or d.self_join is not None:
         return

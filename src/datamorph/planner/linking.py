@@ -143,13 +143,13 @@ class _Col:
     fk: bool  # references another table
 
 
-#: The words a date column's name adds to the event it dates ("hired_on", "hire_date", "signed_up_at").
+#: The words a date column's name adds to the event it dates ("hired_on", "hire_date", "checked_in_at").
 _DATE_SUFFIXES = frozenset({"date", "on", "at", "dt", "time", "timestamp", "ts", "day"})
 
 
 def _event_keys(tokens: tuple[str, ...]) -> set[str]:
     """The event a date column's name dates, as compact keys of its words' lemmas: ``hired_on`` → {hire,
-    hired}, ``hire_date`` → {hire}, ``signed_up_at`` → {signup, signedup, ...}; empty when the name is no
+    hired}, ``hire_date`` → {hire}, ``checked_in_at`` → {checkin, checkedin, ...}; empty when the name is no
     event with a date suffix."""
     if len(tokens) < 2 or tokens[-1] not in _DATE_SUFFIXES:
         return set()

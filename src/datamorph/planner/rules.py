@@ -103,7 +103,7 @@ RULES: tuple[Step, ...] = (
     Step("selfjoin", selfjoin.rule),  # before the output list and dates: "their manager's name" is the other row's
     Step("related", related.rule),  # before orphans ("have jobs but never a parked job") and aggregates ("with at least one loan": no count condition)
     Step("orphans", orphans.rule),
-    Step("ages", ages.rule),  # before keys and comparisons: "patients 65 or older" is no patient 65, no amount
+    Step("ages", ages.rule),  # before keys and comparisons: "members 65 or older" is no member 65, no amount
     Step("keyed", keyed.rule),
     Step("policy.links", policy.links),
     Step("dates", dates.rule),

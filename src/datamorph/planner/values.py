@@ -129,7 +129,7 @@ class ValueIndex:
                 self._exact.setdefault(str(v).strip().lower(), []).append(self._new_item(table, column, str(v)))
             else:
                 i = self._add_text(table, column, str(v))
-                for name in countries.get(str(v), ()):  # "Japan" finds 'JP' in a column of country codes
+                for name in countries.get(str(v), ()):  # "Norway" finds 'NO' in a column of country codes
                     self._add_words(i, name)
 
     def _new_item(self, table: str, column: str, value: Any) -> int:
@@ -307,7 +307,7 @@ def _distinct_values(engine: Any, table: TableInfo, column: str, max_distinct: i
 
 
 def country_names(values: Sequence[Any]) -> dict[str, tuple[str, ...]]:
-    """The country names of each value of a column of ISO 3166 codes ('JP' → Japan; 'GBR' → United Kingdom, ...):
+    """The country names of each value of a column of ISO 3166 codes ('NO' → Norway; 'GBR' → United Kingdom, ...):
     empty unless (nearly) every value is a code, upper case, of two or three letters (``pycountry``'s data)."""
     codes = [v for v in values if isinstance(v, str)]
     if not codes or any(not (c.isalpha() and c.isupper() and len(c) in (2, 3)) for c in codes):

@@ -13,7 +13,7 @@ date computed once at plan time, so it runs the same everywhere and the restatem
 - ``aged A to B``, ``between the ages of A and B`` (both included), ``aged N`` (exactly).
 
 A bare "over 60" with no age word ("years old", "aged", "age", "older", "younger") is never an age: it may be
-any number column. The word "age" or "ages" left over (``average age per city``, ``each patient's age``) is
+any number column. The word "age" or "ages" left over (``average age per city``, ``each member's age``) is
 a new column ``age``: ``<ref year> - YEAR(dob) - (1 when the birthday is after the reference day)``.
 """
 
@@ -161,11 +161,11 @@ def rule(v: View) -> list[Claim]:
 
 def _age_value(d: Work, column: str, ref: dt.date) -> None:
     """"age", "ages" not read by a condition: the age as a new column, defined once. Its words stay free for
-    the output list and the measures to read by that name ("patient_id and age", "average age")."""
+    the output list and the measures to read by that name ("member_id and age", "average age")."""
     table = column.rsplit(".", 1)[0]
     for m in _AGE_WORD.finditer(d.prompt):
         start = m.start() if m.group("t") and named_table(d, m.group("t")) == table else m.end("t") if m.group(
-            "t") else m.start()  # "patient age", "the patient's age": the rows' own age  # fmt: skip
+            "t") else m.start()  # "member age", "the member's age": the rows' own age  # fmt: skip
         start = start + len(d.prompt[start:m.end()]) - len(d.prompt[start:m.end()].lstrip())
         if not d.free(start, m.end()):
             continue

@@ -418,7 +418,7 @@ def _whole_names(d: Work, out: list[OutputColumn]) -> list[OutputColumn]:
         table, _, col = (c.column or "").rpartition(".")
         pair = next((p for p in NAME_PARTS if col.lower() in p), None)
         one_name = bool(c.name) and re.search(r"names?$", c.name or "", re.I) and not re.search(
-            r"first|last|given|family|sur|fore", c.name or "", re.I)  # "doctor_name": one column for the whole name
+            r"first|last|given|family|sur|fore", c.name or "", re.I)  # "driver_name": one column for the whole name
         if pair and (one_name or re.search(r"\b(?:full|whole|complete)\s+names?$", words, re.I)):
             raise PlanError(f"'{words}': the warehouse keeps a name in parts ({', '.join(pair)})",
                             hint=f"say how to put them together, e.g. '{pair[0]} + one space + {pair[1]}', or list both")  # fmt: skip

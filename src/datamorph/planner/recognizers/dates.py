@@ -388,7 +388,7 @@ def _settle(w: Play, o: _Open, done: list[_Done]) -> None:
         column = f"{info.name}.{start}"
         family = info.column(start).family
         others = tuple(f"{info.name}.{c.name}" for c in info.columns if c.family == family and c.name != start
-                       and not is_birth_date(c.name))  # (a birth date is no event of the rows: "patients of 2025")
+                       and not is_birth_date(c.name))  # (a birth date is no event of the rows: "members of 2025")
         doubt = Doubt("date_column", words.strip(), column, others)  # always run: the words did not choose it
         _take(w, (item.cue_start, item.span_end), Edit.add("filters", *_conditions(w.view, column, item.kind,
               item.start, item.end, words)), *([Edit.add("doubts", doubt)] if others else []),
@@ -700,7 +700,7 @@ def _participle(word: str) -> bool:
 
 def _event_rows(catalog: Catalog, table: str) -> bool:
     """The table's rows are events of their own: one date, and no table's rows refer to them (a product can be
-    sold, a doctor can see patients, on other rows' dates; a fine, a payment, a reading cannot)."""
+    sold, a teacher can teach pupils, on other rows' dates; a fine, a payment, a reading cannot)."""
     info = catalog.table(table)
     if sum(c.family in TEMPORAL_FAMILIES for c in info.columns) != 1:
         return False
@@ -887,7 +887,7 @@ def _after_read_words(w: Play, pos: int) -> bool:
     if not before or before[-1].kind != "word":
         return False
     if len(before) == 2 and _PER_UNIT.fullmatch(f"{before[0].low} {before[-1].low}"):
-        return True  # "new patients each month of 2025": the rows grouped by a period of their date
+        return True  # "new members each month of 2025": the rows grouped by a period of their date
     return w.explained(before[-1]) or bool(w.linker.tables(before[-1].text))
 
 

@@ -90,7 +90,7 @@ def _in_play_tie(d: Draft | View, m: TableMatch | ColumnMatch | ValueMatch) -> T
     return ColumnMatch(best[0].table, best[0].column, m.score, m.text, m.start, m.end) if best else m
 
 
-_UNREACHABLE_BAR = 0.7  # "subscriptions with a discount over 10%": discount_pct, not the discount of order lines
+_UNREACHABLE_BAR = 0.7  # "policies with a commission over 10%": commission_rate, not a quote's commission
 
 
 def _reachable(d: Draft | View, table: str, other: str) -> bool:

@@ -431,8 +431,8 @@ def _compare(w: Play, spans: list[_Mention], start: int, end: int, operator: Ope
 
 def _percent(d: View, column: str, value: object, words: str) -> object:
     """A number said in percent ("over 10%", "at least 15 percent") on the column's own scale: as written when the
-    column's name says percent (``discount_pct``) or its values go past 1, a hundredth of it when its values are
-    fractions (0 to 1: ``discount`` 0.10); refused when the scale cannot be told (no values read)."""
+    column's name says percent (``excess_pct``) or its values go past 1, a hundredth of it when its values are
+    fractions (0 to 1: ``commission_rate`` 0.10); refused when the scale cannot be told (no values read)."""
     table, col = split_column(d.catalog, column)
     if _PERCENT_NAME.search(col) or _info(d, table, col).family == "integer":
         return value

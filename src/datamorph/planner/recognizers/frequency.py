@@ -1,12 +1,12 @@
 """The most frequent values or rows: "the 5 most common cities", "the most used payment method", "the 3 most
-prescribed drugs", "the 10 most ordered products".
+loaned books", "the 10 most ordered products".
 
 A phrase ``(the) [N] most <how> <G>`` ranks G by how many rows it has, highest first: rows counted per G,
 ordered by that count, the first N kept (one when G is singular and no N is said; a plural G with no N is
 refused: how many is not said). ``<how>`` is a word of frequency (common, frequent, popular, used, often
-<verb>) or a past participle of an event ("prescribed", "ordered", "visited").
+<verb>) or a past participle of an event ("loaned", "ordered", "visited").
 
-G is a column named by its entity ("cities" → ``city``, "drugs" → ``drug_name``, "visit type"): its table's
+G is a column named by its entity ("towns" → ``town``, "tools" → ``tool_name``, "lesson type"): its table's
 rows are counted per value (the table named after it with "among", "of" or "in", when several tables hold
 the column; refused when none is named). Or G is a table ("products"): then the event must name another table
 ("ordered" → orders) joined to it through a table that refers to G ("order_items"), whose rows are counted per
@@ -73,7 +73,7 @@ def _rank(w: Play, m: re.Match[str], how: str) -> None:
     alias = f"{singular(rows)}_count"
     words_said = d.prompt[m.start() : end].strip()
     spans = [(m.start(), end)]
-    if m.group("t") and named_table(w, m.group("t")) == rows:  # "among patients": the rows counted
+    if m.group("t") and named_table(w, m.group("t")) == rows:  # "among members": the rows counted
         spans.append((end, m.end("t")))
     edits = [w.use(rows), Edit.add("group_by", group),
              Edit.add("aggregations", Aggregation(function="count", alias=alias, provenance=words_said)),
@@ -83,7 +83,7 @@ def _rank(w: Play, m: re.Match[str], how: str) -> None:
 
 
 def _column_group(w: Play, g: str, named: str | None) -> tuple[str, str, bool] | None:
-    """(rows table, qualified column, plural) when ``g`` names a column by its entity ("cities", "drugs")."""
+    """(rows table, qualified column, plural) when ``g`` names a column by its entity ("towns", "tools")."""
     d = w.view
     if named_table(w, g):
         return None

@@ -563,7 +563,7 @@ def target(d: Work, fn: str, start: int, pos: int) -> Measure | None:
         if fn == "sum" and table is not None and col is not None and _identifier(col) and re.match(
                 r"\s*(?:the\s+)?total\b", d.prompt[start:pos], re.I) and not _SHARE_OF.search(
                 d.prompt, max(0, start - 40), start):  # fmt: skip
-            col = None  # "total page views": the rows of page_views counted, never a sum of view_id
+            col = None  # "total cleanings": the rows of cleanings counted, never a sum of cleaning_id
         owner = owner_after(d, tail_end) if col else None  # "the amount of every transaction"
         if owner and col and owner != owner_table(d.catalog, col):
             col = column_of(d, phrase, [owner]) or col
@@ -768,7 +768,7 @@ def entity_key(d: Work, table: str) -> str:
 
 def _column_measure(d: Work, fn: str, start: int, end: int, col: str) -> Measure:
     if fn == "count" and _quantity(d, col, d.prompt[start:end]):
-        fn = "sum"  # "number of seats": a column that holds a number of seats is added up, not its rows counted
+        fn = "sum"  # "number of nights": a column that holds a number of nights is added up, not its rows counted
     table = owner_table(d.catalog, col)
     d.use_table(table)
     end, conds = of_table(d, end, table)
@@ -776,18 +776,18 @@ def _column_measure(d: Work, fn: str, start: int, end: int, col: str) -> Measure
     return Measure(fn, col, default_alias(fn, col, table, conds), start, end, table=table, conds=conds)
 
 
-#: "the percent of (the total sessions)": a share of a total, read by the ratios
+#: "the percent of (the total visits)": a share of a total, read by the ratios
 _SHARE_OF = re.compile(r"\b(?:percent(?:age)?|share|fraction|proportion|ratio|part)\s+of\s+(?:the\s+)?$", re.I)
 
 
 def _identifier(col: str) -> bool:
-    """A column named as an identifier (``id``, ``view_id``, ``order_key``): never a quantity to add up."""
+    """A column named as an identifier (``id``, ``cleaning_id``, ``order_key``): never a quantity to add up."""
     name = col.split(".")[-1].lower()
     return name in ("id", "key") or name.endswith(("_id", "_key"))
 
 
 def _quantity(d: Work, col: str, words: str) -> bool:
-    """``col`` is a whole-number column named by a plural noun the words say ("seats", "units", "nights"): it holds
+    """``col`` is a whole-number column named by a plural noun the words say ("beds", "units", "nights"): it holds
     how many of those each row has."""
     table, name = owner_table(d.catalog, col), col.split(".")[-1]
     if not d.catalog.has_table(table) or d.catalog.table(table).column(name).family != "integer":

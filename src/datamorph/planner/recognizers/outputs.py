@@ -458,10 +458,10 @@ def _parse_list(d: Work, start: int, tw: set[str], whole: bool, masked: str | No
             elif _names_defined(d, piece) or _names_group_key(d, words):
                 reused += 1  # (it names what the recognizer that took its words defined, or a key it grouped by)
             elif words[0].low in {n.lower() for n in d.defined_names()} and d.held(words[0]):
-                piece = words[0].text  # "credit_band: 'high' when ...": the name, defined by the words after it
+                piece = words[0].text  # "size_band: 'big' when ...": the name, defined by the words after it
                 reused += 1
             elif (scoped := _scoped_item(d, piece, words)) is not None:
-                piece = scoped  # "days_late (...) for invoices [paid late]": the computed value, of those rows
+                piece = scoped  # "margin (...) for jobs [over 500]": the computed value, of those rows
                 reused += 1
             elif i > 0 and all(d.held(t) for t in words):
                 break  # another recognizer's words end the list
@@ -695,14 +695,14 @@ def _names_group_key(d: Work, words: list[Token]) -> bool:
     return col is not None and col.lower() in {g.lower() for g in d.group_by}
 
 
-#: an item and the rows it is of, said after it ("days_late for invoices"), and what follows
+#: an item and the rows it is of, said after it ("margin for jobs"), and what follows
 _SCOPE_TAIL = re.compile(r"^(?P<item>.+?)\s+(?:for|of|from)\s+(?:the\s+|all\s+|each\s+|every\s+)?(?P<t>[A-Za-z_]\w*)"
                          r"(?P<rest>\s.*)?$", re.I | re.S)  # fmt: skip
 
 
 def _scoped_item(d: Work, piece: str, words: list[Token]) -> str | None:
-    """The computed value an item names before the rows it is of ("days_late for invoices"), when every word after
-    the rows' name is another recognizer's or a grammar word ("... for invoices paid after their due date")."""
+    """The computed value an item names before the rows it is of ("margin for jobs"), when every word after
+    the rows' name is another recognizer's or a grammar word ("... for jobs booked in May")."""
     m = _SCOPE_TAIL.match(piece.strip())
     if m is None or not d.linker.tables(m.group("t"))[:1] or not _names_defined(d, m.group("item")):
         return None

@@ -274,8 +274,8 @@ def value_conditions(d: Work, words: list[Token], table: str) -> list[Filter] | 
 
 
 def state_word(d: Work, word: str, table: str) -> str | None:
-    """The true/false column of ``table`` a word names by the last word of its name or its noun ("verified" →
-    email_verified, "smokers" → is_smoker): the one such column, or None."""
+    """The true/false column of ``table`` a word names by the last word of its name or its noun ("insured" →
+    is_insured, "students" → is_student): the one such column, or None."""
     from datamorph.planner.lexicon import lemmas, phrase_tokens
 
     forms = lemmas(word.lower()) | {word.lower().removesuffix("s")}
@@ -310,7 +310,7 @@ def _is_column(d: Work, word: str) -> bool:
 
 def default_alias(fn: str, target: str | None, table: str | None, conds: list[Filter]) -> str:
     prefix = "_".join(("not_" if c.operator == "!=" else "") + snake(
-        str(c.provenance or c.column.split(".")[-1]) if isinstance(c.value, bool) else str(c.value))  # "verified"
+        str(c.provenance or c.column.split(".")[-1]) if isinstance(c.value, bool) else str(c.value))  # "students"
         for c in conds)  # fmt: skip
     prefix = prefix + "_" if prefix else ""
     if fn == "count" and target is None:

@@ -528,7 +528,7 @@ def label(d: View) -> list[Claim]:
 
 
 def _listed_column(d: View, t: Token) -> bool:
-    """The word names a column of the output list ("Sign-ups: ..., signed_up_at")."""
+    """The word names a column of the output list ("Hires: ..., hired_on")."""
     listed = {(c.column or "").lower() for c in d.columns}
     return any(m.start <= t.start and t.end <= m.end and f"{m.table}.{m.column}".lower() in listed
                for m in d.mentions if isinstance(m, ColumnMatch))

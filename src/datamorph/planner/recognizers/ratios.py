@@ -511,7 +511,7 @@ def _scales_and_names(d: Work, ctx: Ctx) -> bool:
                 d.prompt[r.start : r.end].split()[0].lower(), "share")  # fmt: skip
             what = "_".join(("not_" if c.operator == "!=" else "") + snake(
                 str(c.value) if c.value is not None and not isinstance(c.value, bool)
-                else c.provenance or c.column.split(".")[-1])  # "smokers", not "true"
+                else c.provenance or c.column.split(".")[-1])  # "students", not "true"
                 for c in r.measures[0].conds) if not r.total_share else ""  # fmt: skip
             r.name = f"{what}_{kind}" if what else f"{kind}_of_total"
             r.name = r.name if r.scale == 100.0 or kind != "pct" else r.name.replace("pct", "share")
@@ -652,12 +652,12 @@ def _a_to_b(d: Work, m: re.Match[str]) -> Ratio | None:
 
 
 def _kind_alone(d: Work, word: str) -> tuple[str, Filter] | None:
-    """A kind of rows said without their table ("students", "no-shows"): the true/false column it names, or else
+    """A kind of rows said without their table ("students", "refunds"): the true/false column it names, or else
     the one column whose data value it is: in the tables in play first, else in the warehouse's."""
     for tables in (d.in_play(), [t.name for t in d.catalog.tables.values()]):
         found = [(t, Filter(column=col, operator="=", value=True, provenance=word)) for t in tables
                  if (col := ph.state_word(d, word, t)) is not None]  # fmt: skip
-        if not found and tables:  # "rate of no-shows": a value of one table's column ("no_show")
+        if not found and tables:  # "rate of refunds": a value of one table's column ("refund")
             hits = [h for h in d.linker.values(word, tables) if h.score >= 0.9 and not isinstance(h.value, bool)]
             best = [h for h in hits if h.score >= hits[0].score] if hits else []
             if len({(h.table, h.column) for h in best}) == 1:
@@ -672,7 +672,7 @@ def _kind_alone(d: Work, word: str) -> tuple[str, Filter] | None:
 #: "(share of) each channel in (the) total (revenue)": the group, then what its share is of
 _EACH_IN = re.compile(r"\s*(?:each|every)\s+(?P<g>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?)\s+(?:in|of|to)\s+(?:the\s+)?"
                       r"(?:total|overall|all)\s+", re.I)  # fmt: skip
-#: the rows a kind is a share of, said after it: "smokers among (all) patients"
+#: the rows a kind is a share of, said after it: "students among (all) members"
 _AMONG_ROWS = re.compile(r"\s+(?:among|amongst|of|in|from)\s+(?:the\s+|all\s+|our\s+)?(?P<t>[A-Za-z_]\w*)", re.I)
 
 
@@ -723,7 +723,7 @@ def _ratio_of_words(d: Work, m: re.Match[str], ctx: Ctx | None = None) -> Ratio:
             break
     among = _AMONG_ROWS.match(d.prompt, words[-1].end) if words and meas is None else None
     if among is not None and (table := ph.table_of(d, among.group("t"))) is not None:
-        conds = ph.value_conditions(d, words, table)  # "share of smokers among patients": a kind of those rows
+        conds = ph.value_conditions(d, words, table)  # "share of students among members": a kind of those rows
         if conds:
             meas = ms._entity_measure(d, "count", start, among.end(), table, conds)
             noun_end, before = among.end(), conds
