@@ -104,6 +104,7 @@ RULES: tuple[Step, ...] = (
     Step("related", related.rule),  # before orphans ("have jobs but never a parked job") and aggregates ("with at least one loan": no count condition)
     Step("orphans", orphans.rule),
     Step("ages", ages.rule),  # before keys and comparisons: "members 65 or older" is no member 65, no amount
+    Step("frequency.busiest", frequency.busiest),  # before date parts: "the busiest day of the week" is a count per weekday
     Step("keyed", keyed.rule),
     Step("policy.links", policy.links),
     Step("dates", dates.rule),
@@ -131,7 +132,8 @@ RULES: tuple[Step, ...] = (
     Step("dedupe.picked", dedupe.picked),  # before aggregates: "(earliest X, ties: lowest id)" is no min per group
     Step("ordering.tie_hold", ordering.hold_ties),  # before aggregates: "ties: lowest id" is no minimum, "by id" no grouping
     Step("windows.top_n_rows", windows.top_n_rows),  # before aggregates: "top 2 orders per customer by amount" keeps rows
-    Step("frequency", frequency.rule),  # before aggregates: "the 5 most common cities" is a count per city, ranked
+    Step("frequency", frequency.rule),
+    Step("frequency.busiest", frequency.busiest),  # "the busiest day of the week": rows counted per weekday, the first  # before aggregates: "the 5 most common cities" is a count per city, ranked
     Step("aggregates", aggregates.rule),
     Step("versus.groups", versus.groups),  # "keeping the months above the average": the groups' average
     Step("policy.nulls", policy.nulls),  # before the NULL tests: "missing fees add nothing" is no condition

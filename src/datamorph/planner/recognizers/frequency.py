@@ -25,7 +25,7 @@ from datamorph.planner.claims import Claim, Edit, View
 from datamorph.planner.lexicon import NUMBER_WORDS, singular
 from datamorph.planner.recognizers.common import named_table
 from datamorph.planner.recognizers.filter_base import Play
-from datamorph.spec import Aggregation, OrderItem
+from datamorph.spec import Aggregation, DerivedColumn, OrderItem
 
 _FREQUENCY = frozenset({"common", "frequent", "popular", "used", "requested", "chosen", "picked", "selected"})
 _NUM = r"\d{1,4}|" + "|".join(w for w, v in NUMBER_WORDS.items() if 1 < v <= 20 and w not in ("couple", "pair", "dozen"))
@@ -147,3 +147,50 @@ def _event_table(w: Play, verb: str) -> str | None:
     if not hits or w.view.catalog.table(hits[0].table).column(hits[0].column).family not in ("date", "timestamp"):
         return None
     return hits[0].table
+
+
+#: "the busiest day of the week for appointments", "the quietest hour for page views": the period with most rows
+_BUSIEST = re.compile(
+    r"\b(?:the\s+)?(?P<sup>busiest|quietest|slowest|least\s+busy)\s+(?P<unit>day\s+of\s+the\s+week|weekday|hour(?:\s+of\s+"
+    r"the\s+day)?|month|quarter|year|day)\b(?:\s+(?:for|of|in)\s+(?:the\s+|all\s+)?(?P<t>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?))?",
+    re.I,
+)
+_UNIT_SQL = {"weekday": "dayofweek({})", "hour": "hour({})", "month": "CAST(date_trunc('month', {}) AS DATE)",
+             "quarter": "CAST(date_trunc('quarter', {}) AS DATE)", "year": "year({})", "day": "CAST({} AS DATE)"}
+
+
+def busiest(v: View) -> list[Claim]:
+    """The period (of a weekday, hour, day, month...) with the most rows, or the fewest ("quietest"): rows counted per
+    period of the table's own date, the first one kept."""
+    from datamorph.planner.recognizers.dates import main_date_column
+
+    w = Play.of(v)
+    for m in _BUSIEST.finditer(v.prompt):
+        if not w.free(m.start(), m.end("unit")):
+            continue
+        t = m.group("t")
+        table = (named_table(w, t) or named_table(w, t.split()[0])) if t else None
+        table = table or (w.in_play()[0] if len(w.in_play()) == 1 else None)
+        if table is None:
+            continue
+        try:
+            date = main_date_column(v.catalog.table(table), m.group(0))
+        except PlanError:
+            continue
+        if date is None:
+            continue
+        unit = m.group("unit").lower().split()[0]
+        unit = "weekday" if unit == "weekday" or "week" in m.group("unit").lower() else unit
+        name = "weekday" if unit == "weekday" else unit
+        column = f"{v.catalog.table(table).name}.{date}"
+        alias = f"{singular(table)}_count"
+        desc = m.group("sup").lower() == "busiest"
+        end = m.end("t") if t and named_table(w, t) else m.end("t") - len(t) + len(t.split()[0]) if t else m.end()
+        edits = [w.use(table), Edit.add("derived", DerivedColumn(name=name, expression=_UNIT_SQL[unit].format(column),
+                                                                 provenance=m.group("unit"))),
+                 Edit.add("group_by", name),
+                 Edit.add("aggregations", Aggregation(function="count", alias=alias, provenance=m.group(0))),
+                 Edit.add("order_by", OrderItem(column=alias, direction="desc" if desc else "asc", provenance=m.group(0))),
+                 Edit.set("limit", 1)]  # fmt: skip
+        w.take_spans([(m.start(), end)], *edits, why=f"the {unit} with the {'most' if desc else 'fewest'} {table} rows")
+    return w.claims
