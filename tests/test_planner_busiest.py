@@ -1,4 +1,4 @@
-"""The busiest (or quietest) period for a table's rows: "the busiest day of the week for lessons" counts the rows
+"""The busiest (or quietest) period for a table's rows, and counts per weekday: "the busiest day of the week for lessons" counts the rows
 per weekday of the table's date and keeps the first (once refused: "could not understand 'busiest'")."""
 
 from __future__ import annotations
@@ -31,3 +31,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 ])  # fmt: skip
 def test_the_busiest_or_quietest_period(engine: Any, prompt: str, sql: str) -> None:
     check(engine, prompt, sql)
+
+
+@pytest.mark.parametrize("words", ["per day of the week", "by weekday", "per weekday"])
+def test_a_count_per_weekday(engine: Any, words: str) -> None:
+    """Once refused ("could not understand 'week'" / "'weekday'")."""
+    check(engine, f"number of lessons {words}", "SELECT dayofweek(starts_at), count(*) FROM lessons GROUP BY 1")

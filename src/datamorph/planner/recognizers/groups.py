@@ -42,7 +42,8 @@ _BY_NOT_GROUP = re.compile(
 _LEVEL = re.compile(r"\b(?P<w>[a-z_]+)\s*-\s*level\b", re.I)
 _DATE_UNITS = {"year": "year", "month": "month", "quarter": "quarter", "week": "week", "day": "day",
                "date": "day", "years": "year", "months": "month", "quarters": "quarter", "weeks": "week",
-               "days": "day"}  # fmt: skip
+               "days": "day", "weekday": "weekday", "weekdays": "weekday"}  # fmt: skip
+_OF_THE_WEEK = re.compile(r"^\s+of\s+(?:the\s+)?week\b", re.I)  # "per day of the week": the weekday
 _DATE_OF = re.compile(r"^\s*(?:of|in|by)\s+(?:the\s+|their\s+|its\s+|each\s+|his\s+|her\s+)?(?P<c>[a-z_]+(?:\s+[a-z_]+)?)",
                       re.I)  # fmt: skip
 _NAMES = re.compile(r"^\s*(?:names?\b|,?\s*(?:with|and|showing|plus)\s+(?:their|its|the)\s+names?\b)", re.I)
@@ -515,14 +516,16 @@ def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] |
         ):
             continue
         if words[n - 1].low in _DATE_UNITS and n <= 2:
-            of = _DATE_OF.match(d.prompt[words[n - 1].end :])
+            week = _OF_THE_WEEK.match(d.prompt[words[n - 1].end :]) if words[n - 1].low == "day" else None
+            of = None if week else _DATE_OF.match(d.prompt[words[n - 1].end :])
             col_words = of.group("c") if of else (ph.text_of(d, words[: n - 1]) if n == 2 else None)
             # "orders shipped per week": by the date of that event, when no words after the unit name one
             event = event_before(d.as_draft(), pos, [m.table for m in ctx.measures if m.table] + d.in_play())
             if event is None:  # "hires per year": the count of a date's rows is grouped by that date
                 event = _counted_date(d, ctx, pos)
-            unit = _DATE_UNITS[words[n - 1].low]
-            key = _date_key(d, ctx, unit, col_words, snake(phrase), None if col_words else event and event[0])
+            unit = "weekday" if week else _DATE_UNITS[words[n - 1].low]
+            key = _date_key(d, ctx, unit, col_words, "weekday" if week else snake(phrase),
+                            None if col_words else event and event[0])  # fmt: skip
             if key is None and of is not None and n == 1:  # "per month of 2024": the words after are not a date
                 of, key = None, _date_key(d, ctx, unit, None, snake(phrase), event and event[0])
             if key is not None and event is not None and not (of or n == 2):
@@ -530,7 +533,7 @@ def _key_at(d: Work, ctx: Ctx, pos: int) -> tuple[tuple[str, str | None], int] |
                 if d.free(*event[1]):
                     d.take(*event[1])
             if key is not None:
-                return key, words[n - 1].end + (of.end() if of else 0)
+                return key, words[n - 1].end + (of.end() if of else week.end() if week else 0)
         written = _written_out(d, phrase, [*(m.table for m in ctx.measures if m.table), *d.in_play()])
         if written is not None and not _ON_RECORD.match(d.prompt[words[n - 1].end :]):  # "per category_group": that
             d.use_table(owner_table(d.catalog, written))  # column, not the categories table its first word names
