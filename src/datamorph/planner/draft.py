@@ -411,7 +411,7 @@ def _check_repeated_measures(d: Draft, joins: list[JoinCondition], aggregations:
 
 
 def _repeated_by(catalog: Catalog, joins: list[JoinCondition], table: str) -> str | None:
-    """The table whose rows repeat ``table``'s rows in the joined rows (a join walked from ``table``'s side that
+    """Which table's rows repeat ``table``'s rows in the joined rows (a join walked from ``table``'s side that
     matches one of its rows with several rows), or None when each of its rows appears once."""
     seen, todo = {table.lower()}, [table.lower()]
     while todo:
@@ -432,6 +432,7 @@ def _repeated_by(catalog: Catalog, joins: list[JoinCondition], table: str) -> st
 
 
 def _unique_on(catalog: Catalog, table: str, columns: list[str]) -> bool:
+    """``table``'s primary key is among ``columns``: one row of it per value of them."""
     key = {k.lower() for k in catalog.table(table).primary_key}
     return bool(key) and key <= {c.lower() for c in columns}
 
@@ -758,9 +759,7 @@ def _check_ungrouped_by(d: Draft) -> None:
 def fans_out(catalog: Catalog, j: JoinCondition) -> bool:
     """The join can match a left row with several right rows: the right table is not joined on its primary key,
     nor is it the table the left rows' foreign key points to."""
-    info = catalog.table(j.right_table)
-    unique = bool(info.primary_key) and {x.lower() for x in info.primary_key} <= {c.right.lower() for c in j.on_columns}
-    return not unique and not _references(catalog, j)
+    return not _unique_on(catalog, j.right_table, [c.right for c in j.on_columns]) and not _references(catalog, j)
 
 
 def _repeated_by_a_condition(d: Draft, block: QueryBlock) -> bool:

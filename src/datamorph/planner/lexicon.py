@@ -147,6 +147,13 @@ def normalize(word: str) -> str:
 
 
 @lru_cache(maxsize=16384)
+def is_participle(word: str) -> bool:
+    """A past participle ("written", "issued", "ordered"), not a noun a verb lemma happens to strip ("months")."""
+    from lemminflect import getInflection, getLemma
+
+    return word in getInflection(getLemma(word, upos="VERB")[0], tag="VBN")
+
+
 def lemmas(word: str) -> frozenset[str]:
     """The word, its :func:`normalize` form and its lemmas as any part of speech (``lemminflect``), lower case.
 

@@ -27,6 +27,7 @@ probes plus a rapidfuzz search within a small bucket, and are cached per linker.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from datamorph.catalog import Catalog
+from datamorph.errors import DataMorphError
 from datamorph.planner.lexicon import (
     AGGREGATE_WORDS,
     GENERIC_WORDS,
@@ -168,14 +170,24 @@ def _event_columns(cols: dict[tuple[str, str], _Col]) -> dict[str, list[tuple[st
             continue
         for k in _event_keys(col.tokens):
             out.setdefault(k, []).append(key)
-    targets = {t for ts in SYNONYMS.values() for t in ts}
     index: dict[str, list[tuple[str, str]]] = {}
-    for t in targets:
-        toks = phrase_tokens(t)
-        hits = {c for k in _event_keys(toks) for c in out.get(k, ())}
+    for target, keys in _target_events().items():
+        hits = {c for k in keys for c in out.get(k, ())}
         if hits:
-            index["".join(toks)] = sorted(hits)
+            index[target] = sorted(hits)
     return index
+
+
+@functools.lru_cache(maxsize=1)
+def _target_events() -> dict[str, frozenset[str]]:
+    """The event keys of every synonym target that names a date (``hire_date`` → {hire}), once per process."""
+    found = {}
+    for t in {t for ts in SYNONYMS.values() for t in ts}:
+        toks = phrase_tokens(t)
+        keys = _event_keys(toks)
+        if keys:
+            found["".join(toks)] = frozenset(keys)
+    return found
 
 
 class SchemaLinker:
@@ -653,3 +665,14 @@ class SchemaLinker:
     def join_path(self, tables: list[str]) -> list[JoinEdge]:
         """Join edges connecting all ``tables``: see :func:`datamorph.planner.joinpath.join_path`."""
         return _joinpath.join_path(self.catalog, self._adj, tables)
+
+    def joinable(self, tables: list[str]) -> bool:
+        """Whether foreign keys connect all ``tables`` (:meth:`join_path` finds a path; remembered)."""
+        key = ("joinable", tuple(tables))
+        if key not in self._cache:
+            try:
+                self.join_path(tables)
+                self._cache[key] = True
+            except DataMorphError:
+                self._cache[key] = False
+        return bool(self._cache[key])

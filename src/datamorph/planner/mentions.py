@@ -68,7 +68,7 @@ def _names_well(linker: SchemaLinker, word: str) -> bool:
 
 
 def _own_table(linker: SchemaLinker, words: list[_Word]) -> str | None:
-    """The table a word of a column phrase names by its own name (not a synonym): "transaction" in "transaction
+    """Which table a word of a column phrase names by its own name (not a synonym): "transaction" in "transaction
     amount" → transactions."""
     found = {h.table for w in words if not w.stop for h in linker.tables(" ".join(w.tokens))[:1] if h.score >= _OWN_NAME}
     return found.pop() if len(found) == 1 else None

@@ -60,6 +60,11 @@ def split_column(catalog: Catalog, ref: str) -> tuple[str, str]:
     return table, column
 
 
+def refers_to(catalog: Catalog, table: str, other: str) -> bool:
+    """``table`` holds a foreign key to ``other`` (its rows are events or parts of ``other``'s rows)."""
+    return any(fk.ref_table.lower().split(".")[-1] == other.lower() for fk in catalog.table(table).foreign_keys)
+
+
 def owner_table(catalog: Catalog, ref: str) -> str:
     """The table part of a ``table.column`` reference (see :func:`split_column`); a bare name as it is."""
     return split_column(catalog, ref)[0] if "." in ref else ref

@@ -62,8 +62,8 @@ _RANGE = re.compile(r"\b(?:aged\s+(?:between\s+)?|ages?\s+(?:between\s+|from\s+)
 _EXACT = re.compile(rf"\baged\s+{_NUM}\b(?!\s*(?:\+|or|and|to|-))", re.I)
 _N_YEARS_OLD = re.compile(rf"\b{_NUM}\s+years?\s+old\b(?!\s*(?:or|and)\b)", re.I)
 #: the age as a value
-_AGE_WORD = re.compile(r"\b(?:(?P<t>[A-Za-z]\w*)(?:'s|s'|\u2019s|s\u2019)?\s+)?(?:(?:current|present)\s+)?ages?\b"
-                       r"(?:\s+in\s+years\b)?", re.I)  # fmt: skip
+_AGE_WORD = re.compile(r"\b(?:(?P<t>[A-Za-z]\w*)(?:'s|s'|\u2019s|s\u2019)?\s+)?(?P<age>(?:(?:current|present)\s+)?ages?\b"
+                       r"(?:\s+in\s+years\b)?)", re.I)  # fmt: skip
 
 
 def birth_column(w: Work | View, tables: list[str]) -> str | None:
@@ -144,29 +144,30 @@ def rule(v: View) -> list[Claim]:
             if rx is _OR_MORE:
                 tail = (groups.get("tail") or "").lower()
                 if tail and not (groups["aged"] or groups["years"] or tail.endswith(("older", "younger"))):
-                    continue  # "three or more times", "50 or over": no age word
+                    continue  # a count ("4 or more loans") or an amount ("50 or over"): no age word
                 op = _op(tail) if tail else ">="
             elif rx is _EXACT or rx is _N_YEARS_OLD:
                 op = "="
             else:
                 op = _op(groups["cmp"])
             found.append((m.start(), m.end(), conditions(column, op, n, ref, m.group(0))))
+    note = [Edit.add("notes", f"ages are whole years from {column} to {ref.isoformat()}")]  # said once, by the first
     for s, e, filters in sorted(found, key=lambda x: x[0]):
         if d.free(s, e):
-            d.take(((s, e),), Edit.add("filters", *filters), Edit.add("condition_spans", (s, e)), *_note(d, column, ref),
+            d.take(((s, e),), Edit.add("filters", *filters), Edit.add("condition_spans", (s, e)), *note,
                    why=f"an age on {column}, on {ref.isoformat()}")  # fmt: skip
-    _age_value(d, column, ref)
+            note = []
+    _age_value(d, column, ref, note)
     return d.claims()
 
 
-def _age_value(d: Work, column: str, ref: dt.date) -> None:
+def _age_value(d: Work, column: str, ref: dt.date, note: list[Edit]) -> None:
     """"age", "ages" not read by a condition: the age as a new column, defined once. Its words stay free for
     the output list and the measures to read by that name ("member_id and age", "average age")."""
     table = column.rsplit(".", 1)[0]
     for m in _AGE_WORD.finditer(d.prompt):
-        start = m.start() if m.group("t") and named_table(d, m.group("t")) == table else m.end("t") if m.group(
-            "t") else m.start()  # "member age", "the member's age": the rows' own age  # fmt: skip
-        start = start + len(d.prompt[start:m.end()]) - len(d.prompt[start:m.end()].lstrip())
+        owned = m.group("t") and named_table(d, m.group("t")) == table  # "member age", "the member's age"
+        start = m.start() if owned else m.start("age")
         if not d.free(start, m.end()):
             continue
         if "age" in d.defined_names():
@@ -174,12 +175,6 @@ def _age_value(d: Work, column: str, ref: dt.date) -> None:
             continue
         col = DerivedColumn(name="age", expression=age_expression(column, ref), provenance=d.prompt[start:m.end()])
         d.derived.append(col)
-        d.take(((start, m.end()),), Edit.add("derived", col), *_note(d, column, ref), shared=True,
-               why=f"the age, from {column}")
+        d.take(((start, m.end()),), Edit.add("derived", col), *note, shared=True, why=f"the age, from {column}")
+        note = []
 
-
-def _note(d: Work, column: str, ref: dt.date) -> tuple[Edit, ...]:
-    note = f"ages are whole years from {column} to {ref.isoformat()}"
-    if note in d.view.notes or any(note in (e.value or ()) for c in d.pending.claims for e in c.edits if e.field == "notes"):
-        return ()
-    return (Edit.add("notes", note),)

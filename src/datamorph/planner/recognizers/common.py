@@ -26,7 +26,7 @@ class _Linked(Protocol):
 
 
 def named_table(d: _Linked, word: str) -> str | None:
-    """The table a word or phrase names outright (the linker's best match, scored 0.85 or more), if any."""
+    """Which table a word or phrase names outright (the linker's best match, scored 0.85 or more), if any."""
     hits = d.linker.tables(word)
     return hits[0].table if hits and hits[0].score >= 0.85 else None
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal, cast
 
-from lemminflect import getInflection, getLemma
+from lemminflect import getLemma
 
 from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, Catalog, TableInfo
 from datamorph.errors import PlanError
@@ -30,7 +30,7 @@ from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, Span, View
 from datamorph.planner.draft import Draft
-from datamorph.planner.lexicon import STOPWORDS
+from datamorph.planner.lexicon import STOPWORDS, is_participle
 from datamorph.planner.meaning import word_class
 from datamorph.planner.recognizers.ages import is_birth_date
 from datamorph.planner.recognizers.common import in_play
@@ -39,7 +39,7 @@ from datamorph.planner.recognizers.filter_base import Play
 from datamorph.planner.recognizers.filter_states import NO_EVENT, anti_join
 from datamorph.planner.recognizers.noops import in_example
 from datamorph.planner.recognizers.sources import rows_of_another
-from datamorph.planner.refs import owner_table, split_column
+from datamorph.planner.refs import owner_table, refers_to, split_column
 from datamorph.planner.text import MONTHS, Token, month_end
 from datamorph.spec import AnyOf, Condition, Filter, Operator
 
@@ -318,8 +318,8 @@ def _handle(w: Play, first: _Period, m: re.Match[str], done: list[_Done], pendin
         measured = True  # "signups per month in 2024": the noun is the rows counted per month too
     # the table the date's words name, or the one its event verb's column brings in ("customers who ordered in May")
     edits = [w.use(table)] if table is not None and (w.base is None or table not in w.in_play()) else []
-    if table is not None and w.base is not None and table != w.base and _refers_to(w.catalog, table, w.base):
-        edits.append(Edit.add("semi_tables", table))  # "customers who ordered in May": each customer once
+    if table is not None and w.base is not None and table != w.base and refers_to(w.catalog, table, w.base):
+        edits.append(Edit.add("semi_tables", table))  # "members who borrowed in May": each member once
     _take(w, (cue_start, span_end), *edits, Edit.add("filters", *_conditions(w.view, column, kind, start, end, words)),
           why=f"{kind} {start.isoformat()}..{end.isoformat()}")  # fmt: skip
     if col_span:  # (shared after a measure: "number of terminations in 2024" counts the rows that have one)
@@ -687,15 +687,10 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
                                    hint="name the date column, e.g. 'created in 2024'"))  # fmt: skip
     if verb_span is None:
         verb_span = _words_of(w, items, i, col)
-    if verb_span is None and at >= 0 and _unread_verb(w, items[at]) and _participle(items[at].low) and _event_rows(
+    if verb_span is None and at >= 0 and _unread_verb(w, items[at]) and is_participle(items[at].low) and _event_rows(
             d.catalog, w.base):  # fmt: skip
         verb_span = (items[at].start, items[i - 1].end)  # "fines written in 2025": the one date's event
     return f"{w.base}.{col}", verb_span, None
-
-
-def _participle(word: str) -> bool:
-    """A past participle ("written", "issued"), not a noun a verb lemma happens to strip ("months")."""
-    return word in getInflection(getLemma(word, upos="VERB")[0], tag="VBN")
 
 
 def _event_rows(catalog: Catalog, table: str) -> bool:
@@ -704,8 +699,7 @@ def _event_rows(catalog: Catalog, table: str) -> bool:
     info = catalog.table(table)
     if sum(c.family in TEMPORAL_FAMILIES for c in info.columns) != 1:
         return False
-    return not any(fk.ref_table.lower().split(".")[-1] == info.name.lower() for t in catalog.tables.values()
-                   if t.name != info.name for fk in t.foreign_keys)
+    return not any(refers_to(catalog, t.name, info.name) for t in catalog.tables.values() if t.name != info.name)
 
 
 #: a measure said after the rows it measures ("match count", "order total", "booking volume")
@@ -1061,9 +1055,9 @@ def _event_elsewhere(w: Play, word: str) -> tuple[str, bool] | None:
     """The one date column of the whole catalog named after the event ``word``, when the tables in play have none
     and one of them refers to its table ("invoices of customers who joined in 2024" → customers.joined_on).
 
-    Only a table the rows in play refer to (many to one): joining it keeps one row per row in play. A table that
-    refers to them ("customers who ordered in May") would repeat each customer once per order, so that stays an
-    error."""
+    ``refers``: a table the rows in play refer to (many to one), whose join keeps one row per row in play. A table
+    that refers to them ("members who borrowed in May") would repeat each member once per loan: read only when the
+    verb is said of the rows (:func:`_events_of_rows`, a semi join), else asked."""
     if word in _FUNCTION or word in STOPWORDS or word in _EVENT_VERBS or len(word) < 4 or not w.in_play():
         return None
     stem = _stem(word)
@@ -1077,22 +1071,17 @@ def _event_elsewhere(w: Play, word: str) -> tuple[str, bool] | None:
     return hits[0], refers
 
 
-#: a relative pronoun right before an event verb: "customers who ordered", "members that borrowed"
+#: a relative pronoun right before an event verb: "members that borrowed", "pupils who enrolled"
 _RELATIVE = re.compile(r"(?:\b(?:who|that|which)\s+(?:(?:have|has|had|all|each|were|was|are|is|got|been)\s+){0,2}|\bhow\s+many\s+(?:distinct\s+|unique\s+|"
                        r"different\s+)?[A-Za-z_]\w*\s+)$", re.IGNORECASE)  # fmt: skip
 
 
 def _events_of_rows(w: Play, column: str, verb: Token) -> bool:
-    """"customers who ordered in May": the event's table refers to the rows in play, and the verb is said of them
-    (after who/that, or "how many customers ordered"): the rows with such an event in the period, each once (a semi join, see ``draft._semi_join``)."""
+    """"members who borrowed in May": the event's table refers to the rows in play, and the verb is said of them
+    (after who/that, or "how many members borrowed"): the rows with such an event in the period, each once (a semi join, see ``draft._semi_join``)."""
     table = owner_table(w.catalog, column)
-    return w.base is not None and _refers_to(w.catalog, table, w.base) and bool(
+    return w.base is not None and refers_to(w.catalog, table, w.base) and bool(
         _RELATIVE.search(w.view.prompt, back(verb.start), verb.start))  # fmt: skip
-
-
-def _refers_to(catalog: Catalog, table: str, other: str) -> bool:
-    """``table`` holds a foreign key to ``other``."""
-    return any(fk.ref_table.lower().split(".")[-1] == other.lower() for fk in catalog.table(table).foreign_keys)
 
 
 _GENERIC_TIME = frozenset({"time", "date", "timestamp", "datetime", "day", "at", "on", "moment", "ts", "dt", "the",

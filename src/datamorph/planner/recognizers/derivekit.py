@@ -288,6 +288,14 @@ PART_SQL = {"year": "year", "month": "month", "quarter": "quarter", "day": "day"
              "weekday": "dayofweek", "hour": "hour"}  # fmt: skip
 
 
+def period_sql(unit: str, col: str) -> str:
+    """The group a row's date falls in, per ``unit``: a year, weekday or hour by its number, any other unit by its
+    first day (``CAST(date_trunc('month', col) AS DATE)``)."""
+    if unit in ("year", "weekday", "hour"):
+        return f"{PART_SQL[unit]}({col})"
+    return f"CAST(date_trunc('{unit}', {col}) AS DATE)"
+
+
 def add(w: Work, name: str, expression: str, start: int, end: int, *more: Edit) -> Claim:
     """Claim ``[start, end)`` (and a lead-in such as "plus a column") for a new column ``name``."""
     if name.lower() in w.defined_names():

@@ -84,21 +84,13 @@ def _in_play_tie(d: Draft | View, m: TableMatch | ColumnMatch | ValueMatch) -> T
         return m
     everywhere = d.linker.columns(m.text)[:1]  # (the mention's own score may be the phrase finder's, not comparable)
     bar = min(m.score, everywhere[0].score) if everywhere else m.score
-    if not _reachable(d, m.table, play[0]):  # a table no key joins: a looser match of the tables in play
+    if not d.linker.joinable([play[0], m.table]):  # a table no key joins: a looser match of the tables in play
         bar = min(bar, _UNREACHABLE_BAR)
     best = [c for c in d.linker.columns(m.text, play) if c.score >= bar]
     return ColumnMatch(best[0].table, best[0].column, m.score, m.text, m.start, m.end) if best else m
 
 
 _UNREACHABLE_BAR = 0.7  # "policies with a commission over 10%": commission_rate, not a quote's commission
-
-
-def _reachable(d: Draft | View, table: str, other: str) -> bool:
-    try:
-        d.linker.join_path([other, table])
-    except Exception:  # noqa: BLE001 - no path at all
-        return False
-    return True
 
 
 def info(d: Draft | View, table: str, column: str) -> ColumnInfo:

@@ -285,7 +285,7 @@ def _predicate(d: View, spans: list[_Mention], s: _Mention) -> bool:
 
 
 def _noun_table(d: View, word: str) -> str | None:
-    """The table a noun names, or whose column it names ("current wage": the wages' rows)."""
+    """Which table a noun names, or whose column it names ("current wage": the wages' rows)."""
     columns = [c.table for c in d.linker.columns(word, in_play(d) or None)[:1] if c.score >= 0.9]
     return named_table(d, word) or (columns[0] if columns else None)
 

@@ -30,7 +30,7 @@ from typing import Any, cast
 from lemminflect import getInflection, getLemma
 
 from datamorph.catalog import NUMERIC_FAMILIES, TEMPORAL_FAMILIES, TableInfo
-from datamorph.errors import DataMorphError, PlanError
+from datamorph.errors import PlanError
 from datamorph.planner.ambiguity import Doubt
 from datamorph.planner.budget import back
 from datamorph.planner.claims import Claim, Edit, View
@@ -777,13 +777,7 @@ def _reachable(d: View, table: str) -> bool:
     """``table`` is in play, or joins to the tables in play by foreign keys (a value of a table nothing joins
     cannot narrow the rows asked for)."""
     play = in_play(d)
-    if not play or table in play:
-        return True
-    try:
-        d.linker.join_path([*play, table])
-    except DataMorphError:
-        return False
-    return True
+    return not play or table in play or d.linker.joinable([*play, table])
 
 
 def event_state(d: View | Draft, word: str, column: str) -> Doubt | None:

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import re
 
-from lemminflect import getInflection, getLemma
-
 from datamorph.errors import PlanError
 from datamorph.planner.claims import Claim, Edit, View
-from datamorph.planner.lexicon import NUMBER_WORDS, singular
+from datamorph.planner.lexicon import NUMBER_WORDS, is_participle, singular
 from datamorph.planner.recognizers.common import named_table
+from datamorph.planner.recognizers.derivekit import period_sql
 from datamorph.planner.recognizers.filter_base import Play
+from datamorph.planner.refs import refers_to
 from datamorph.spec import Aggregation, DerivedColumn, OrderItem
 
 _FREQUENCY = frozenset({"common", "frequent", "popular", "used", "requested", "chosen", "picked", "selected"})
@@ -44,14 +44,10 @@ def rule(v: View) -> list[Claim]:
         if not w.free(m.start(), m.end("g")):
             continue
         how = m.group("how").lower()
-        if how not in _FREQUENCY and not _participle(how):
+        if how not in _FREQUENCY and not (how.endswith(("ed", "en", "wn")) and is_participle(how)):
             continue
         _rank(w, m, how)
     return w.claims
-
-
-def _participle(word: str) -> bool:
-    return word.endswith(("ed", "en", "wn")) and word in getInflection(getLemma(word, upos="VERB")[0], tag="VBN")
 
 
 def _rank(w: Play, m: re.Match[str], how: str) -> None:
@@ -94,7 +90,7 @@ def _column_group(w: Play, g: str, named: str | None) -> tuple[str, str, bool] |
     if table is not None:
         hits = [h for h in hits if h.table == table]
     elif len({h.table for h in hits if h.score >= hits[0].score}) > 1:
-        play = [t for t in w.in_play()]
+        play = w.in_play()
         hits = [h for h in hits if h.table in play] if play else []
         if len({h.table for h in hits}) != 1:
             raise PlanError(f"'most ... {g}': the {g} of which table?", hint=f"say e.g. '{g} among <table>'")
@@ -118,8 +114,8 @@ def _table_group(w: Play, g: str, how: str) -> tuple[str, str, bool] | None:
     if how in _FREQUENCY:  # "the most common plan": the rows of the one table that refers to it
         if how == "popular":
             return None  # "the most popular category": by its products, or by what sold? (a column's values only)
-        referring = [t.name for t in d.catalog.tables.values() if t.name != info.name and any(
-            fk.ref_table.lower().split(".")[-1] == info.name.lower() for fk in t.foreign_keys)]  # fmt: skip
+        referring = [t.name for t in d.catalog.tables.values() if t.name != info.name and refers_to(
+            d.catalog, t.name, info.name)]  # fmt: skip
         if len(referring) != 1 or len(info.primary_key) != 1:
             return None
         return referring[0], f"{group}.{info.primary_key[0]}", singular(g.lower()) != g.lower()
@@ -142,7 +138,7 @@ def _table_group(w: Play, g: str, how: str) -> tuple[str, str, bool] | None:
 
 
 def _event_table(w: Play, verb: str) -> str | None:
-    """The table whose date column the event verb names ("ordered" → orders.order_date)."""
+    """Whose date column the event verb names: the table ("ordered" → orders, by orders.order_date)."""
     hits = [h for h in w.view.linker.columns(verb)[:1] if h.score >= 0.7]  # (a date column only)
     if not hits or w.view.catalog.table(hits[0].table).column(hits[0].column).family not in ("date", "timestamp"):
         return None
@@ -155,8 +151,7 @@ _BUSIEST = re.compile(
     r"the\s+day)?|month|quarter|year|day)\b(?:\s+(?:for|of|in)\s+(?:the\s+|all\s+)?(?P<t>[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)?))?",
     re.I,
 )
-_UNIT_SQL = {"weekday": "dayofweek({})", "hour": "hour({})", "month": "CAST(date_trunc('month', {}) AS DATE)",
-             "quarter": "CAST(date_trunc('quarter', {}) AS DATE)", "year": "year({})", "day": "CAST({} AS DATE)"}
+
 
 
 def busiest(v: View) -> list[Claim]:
@@ -168,27 +163,30 @@ def busiest(v: View) -> list[Claim]:
     for m in _BUSIEST.finditer(v.prompt):
         if not w.free(m.start(), m.end("unit")):
             continue
-        t = m.group("t")
-        table = (named_table(w, t) or named_table(w, t.split()[0])) if t else None
-        table = table or (w.in_play()[0] if len(w.in_play()) == 1 else None)
+        end, table = m.end("unit"), None
+        if m.group("t"):  # "for lessons", "for page views": the rows counted, named after the period
+            for words in (m.group("t"), m.group("t").split()[0]):
+                if (table := named_table(w, words)) is not None:
+                    end = m.start("t") + len(words)
+                    break
+        if table is None and len(w.in_play()) == 1:
+            table = w.in_play()[0]
         if table is None:
             continue
         try:
             date = main_date_column(v.catalog.table(table), m.group(0))
         except PlanError:
-            continue
+            continue  # several dates, none the rows': not guessed
         if date is None:
             continue
-        unit = m.group("unit").lower().split()[0]
-        unit = "weekday" if unit == "weekday" or "week" in m.group("unit").lower() else unit
-        name = "weekday" if unit == "weekday" else unit
+        said = m.group("unit").lower()
+        unit = "weekday" if "week" in said else said.split()[0]
         column = f"{v.catalog.table(table).name}.{date}"
         alias = f"{singular(table)}_count"
         desc = m.group("sup").lower() == "busiest"
-        end = m.end("t") if t and named_table(w, t) else m.end("t") - len(t) + len(t.split()[0]) if t else m.end()
-        edits = [w.use(table), Edit.add("derived", DerivedColumn(name=name, expression=_UNIT_SQL[unit].format(column),
+        edits = [w.use(table), Edit.add("derived", DerivedColumn(name=unit, expression=period_sql(unit, column),
                                                                  provenance=m.group("unit"))),
-                 Edit.add("group_by", name),
+                 Edit.add("group_by", unit),
                  Edit.add("aggregations", Aggregation(function="count", alias=alias, provenance=m.group(0))),
                  Edit.add("order_by", OrderItem(column=alias, direction="desc" if desc else "asc", provenance=m.group(0))),
                  Edit.set("limit", 1)]  # fmt: skip

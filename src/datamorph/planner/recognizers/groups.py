@@ -18,7 +18,7 @@ from datamorph.planner.recognizers.agg_work import Work
 from datamorph.planner.recognizers.dateparts import FORMAT_WORDS, PERIOD_EXAMPLE, formatted
 from datamorph.planner.recognizers.dates import date_by_stem, event_before, main_date_column, verb_column
 from datamorph.planner.recognizers.derived import snake
-from datamorph.planner.recognizers.derivekit import PART_SQL
+from datamorph.planner.recognizers.derivekit import period_sql
 from datamorph.planner.recognizers.measures import HAVE, Ctx, one_ranked, top_later
 from datamorph.planner.refs import owner_table, split_column
 from datamorph.planner.text import Token
@@ -676,7 +676,7 @@ def _date_key(d: Work, ctx: Ctx, unit: str, col_words: str | None, name: str,
                 break
     if col is None or ph.family(d, col) not in ph.TEMPORAL:
         return None
-    expr = f"{PART_SQL[unit]}({col})" if unit in ("year", "weekday") else f"CAST(date_trunc('{unit}', {col}) AS DATE)"
+    expr = period_sql(unit, col)
     if unit in ctx.period_formats:  # "months shown as 'Mar 2024'": the groups are written that way
         expr = formatted(col, ctx.period_formats[unit], [unit])
     name = ctx.period_names.get(unit, name)

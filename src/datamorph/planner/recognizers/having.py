@@ -83,10 +83,7 @@ def _past_values(d: Work, words: list[Token]) -> list[Token]:
 def _state_of_next_table(d: Work, words: list[Token], k: int) -> bool:
     """``words[k]`` names a true/false column of the table the following words name ("10 insured drivers")."""
     table = next((t for n in range(k + 1, min(len(words), k + 3)) if (t := ph.table_of(d, words[n].text))), None)
-    if table is None:
-        return False
-    hits = d.linker.columns(words[k].text, [table])[:1]
-    return bool(hits) and hits[0].score >= 0.65 and d.catalog.table(table).column(hits[0].column).family == "boolean"
+    return table is not None and ph.state_word(d, words[k].text, table) is not None
 
 
 def _op_of(text: str) -> str:

@@ -9,6 +9,7 @@ import functools
 import re
 
 from datamorph.planner.draft import Draft
+from datamorph.planner.lexicon import lemmas, phrase_tokens
 from datamorph.planner.lexicon import singular as singular
 from datamorph.planner.linking import ColumnMatch, TableMatch, ValueMatch
 from datamorph.planner.recognizers.agg_work import Work
@@ -276,8 +277,6 @@ def value_conditions(d: Work, words: list[Token], table: str) -> list[Filter] | 
 def state_word(d: Work, word: str, table: str) -> str | None:
     """The true/false column of ``table`` a word names by the last word of its name or its noun ("insured" →
     is_insured, "students" → is_student): the one such column, or None."""
-    from datamorph.planner.lexicon import lemmas, phrase_tokens
-
     forms = lemmas(word.lower()) | {word.lower().removesuffix("s")}
     found = [c.name for c in d.catalog.table(table).columns if c.family == "boolean"
              and (last := phrase_tokens(c.name)[-1:]) and (last[0] in forms or lemmas(last[0]) & forms
