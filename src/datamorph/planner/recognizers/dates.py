@@ -694,7 +694,7 @@ def _column_for(w: Play, cue_start: int, words: str) -> tuple[str, Span | None, 
 
 
 def _event_rows(catalog: Catalog, table: str) -> bool:
-    """The table's rows are events of their own: one date, and no table's rows refer to them (a product can be
+    """Whether a table's rows are events of their own: one date, and no table's rows refer to them (a product can be
     sold, a teacher can teach pupils, on other rows' dates; a fine, a payment, a reading cannot)."""
     info = catalog.table(table)
     if sum(c.family in TEMPORAL_FAMILIES for c in info.columns) != 1:
